@@ -1,0 +1,291 @@
+"""The KBI dossier: one person's integration file, as dated facts (pure domain, no XML).
+
+Every fact carries the date from which the Kruispuntbank knows it. ``op_datum``
+gives the dossier as known on a day: facts dated later are left out, which is how
+the emulator answers "as known on today" and how the advice looks at a peildatum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+
+class DoelgroepCode(StrEnum):
+    JA = "JA"
+    NEE = "NEE"
+    NADER_TE_BEPALEN = "NADER_TE_BEPALEN"
+
+
+class DoelgroepType(StrEnum):
+    PLICHT = "PLICHT"
+    RECHT = "RECHT"
+    RECHT_PLICHT = "RECHT_PLICHT"
+    MINDERJARIG = "MINDERJARIG"
+    NADER_TE_BEPALEN = "NADER_TE_BEPALEN"
+    GEEN = "GEEN"
+
+
+class DoelgroepSubType(StrEnum):
+    RECHT = "RECHT"
+    PRI_RECHT = "PRI_RECHT"
+    VOL_PROG = "VOL_PROG"
+    NT2 = "NT2"
+    MO = "MO"
+    RECHT_PLICHT = "RECHT_PLICHT"
+    MINDERJARIG = "MINDERJARIG"
+    DOELGROEP = "DOELGROEP"
+    RECHTHEBBEND = "RECHTHEBBEND"
+
+
+@dataclass(frozen=True)
+class Periode:
+    begin: date
+    einde: date | None = None
+
+    def dekt(self, dag: date) -> bool:
+        """Begin <= dag and (no Einde or dag <= Einde)."""
+        return self.begin <= dag and (self.einde is None or dag <= self.einde)
+
+
+@dataclass(frozen=True)
+class Code:
+    """A KBI code with its optional labels (``<X KorteNaam=".." Naam="..">code</X>``)."""
+
+    code: str
+    naam: str | None = None
+    korte_naam: str | None = None
+
+
+@dataclass(frozen=True)
+class Personalia:
+    achternamen: tuple[str, ...]
+    voornamen: tuple[str, ...] = ()
+    geboortedatum: date | None = None
+    geslacht: int | None = None  # 1 mannelijk, 2 vrouwelijk (MAGDA Geslacht2_0)
+
+
+@dataclass(frozen=True)
+class Doelgroep:
+    code: DoelgroepCode
+    type: DoelgroepType
+    periode: Periode
+    subtype: DoelgroepSubType | None = None
+    reden_vrijstelling: Code | None = None
+    reden_geen_doelgroep: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
+class Attest:
+    """A BehaaldeAttesten/Document of Soort ATTEST."""
+
+    datum_aanmaak: date
+    type: str | None = None  # AI023 | AEVC05
+    id: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_aanmaak
+
+
+@dataclass(frozen=True)
+class Contract:
+    datum_registratie: date
+    type: str | None = None  # IC07G .. ICO13G
+    onderdeel_mo: bool = False
+    onderdeel_nt2: bool = False
+    onderdeel_lo: bool = False
+
+    @property
+    def datum(self) -> date:
+        return self.datum_registratie
+
+
+@dataclass(frozen=True)
+class Uitstel:
+    """An UitstelVanOndertekening or UitstelVanAanmelding."""
+
+    periode: Periode
+    reden: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
+class Aanmelding:
+    datum_aanmelding: date
+    type: str | None = None  # EA | HA
+    reden: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_aanmelding
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str
+    begin: date
+
+
+@dataclass(frozen=True)
+class TrajectOnderdeel:
+    type: str
+    periode: Periode
+    status: Status | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
+class Traject:
+    type: str
+    periode: Periode
+    status: Status | None = None
+    onderdelen: tuple[TrajectOnderdeel, ...] = ()
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+    def op_datum(self, dag: date) -> Traject:
+        status = self.status if self.status and self.status.begin <= dag else None
+        onderdelen = tuple(_gekend(self.onderdelen, dag))
+        return replace(self, status=status, onderdelen=onderdelen)
+
+
+@dataclass(frozen=True)
+class RechtzettingsFormulier:
+    datum_ondertekening: date
+    datum_aanmaak: date | None = None
+
+
+@dataclass(frozen=True)
+class Inbreuk:
+    datum_vaststelling: date
+    type: str | None = None  # "1" .. "8"
+    sanctionerende_overheid: str | None = None
+    rechtzetting: RechtzettingsFormulier | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_vaststelling
+
+    def rechtgezet_op(self, dag: date) -> bool:
+        return self.rechtzetting is not None and self.rechtzetting.datum_ondertekening <= dag
+
+    def op_datum(self, dag: date) -> Inbreuk:
+        return self if self.rechtgezet_op(dag) else replace(self, rechtzetting=None)
+
+
+@dataclass(frozen=True)
+class Taal:
+    code: str
+    contacttaal: bool = False
+    kennisniveau: Code | None = None
+
+
+@dataclass(frozen=True)
+class Talenkennis:
+    talen: tuple[Taal, ...] = ()
+    nt2_hoogst_behaald: Code | None = None
+
+
+@dataclass(frozen=True)
+class Wooncode:
+    moet_voldoen_aan_inburgeringsbereidheid: bool | None = None
+    voldoet_aan_inburgeringsbereidheid: bool | None = None
+    moet_voldoen_aan_taalbereidheid: bool | None = None
+    voldoet_aan_taalbereidheid: bool | None = None
+    opvolging_door: str | None = None
+
+
+@dataclass(frozen=True)
+class KbiDossier:
+    insz: str
+    personalia: Personalia
+    doelgroepen: tuple[Doelgroep, ...] = ()
+    attesten: tuple[Attest, ...] = ()
+    contracten: tuple[Contract, ...] = ()
+    uitstellen_van_ondertekening: tuple[Uitstel, ...] = ()
+    aanmelding: Aanmelding | None = None
+    uitstellen_van_aanmelding: tuple[Uitstel, ...] = ()
+    trajecten: tuple[Traject, ...] = ()
+    inbreuken: tuple[Inbreuk, ...] = ()
+    talenkennis: Talenkennis | None = None
+    wooncode: Wooncode | None = None
+
+    def op_datum(self, dag: date) -> KbiDossier:
+        """The dossier as known on ``dag``: facts dated after it are left out."""
+        aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= dag else None
+        return replace(
+            self,
+            doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
+            attesten=tuple(_gekend(self.attesten, dag)),
+            contracten=tuple(_gekend(self.contracten, dag)),
+            uitstellen_van_ondertekening=tuple(_gekend(self.uitstellen_van_ondertekening, dag)),
+            aanmelding=aanmelding,
+            uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
+            trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
+            inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
+        )
+
+    @property
+    def huidige_doelgroep(self) -> Doelgroep | None:
+        """The most recent Doelgroep: the one the wire shows (the KBI XSD allows one)."""
+        return max(self.doelgroepen, key=lambda d: d.periode.begin, default=None)
+
+    def feitdata(self) -> list[date]:
+        """Every date on which something in this dossier starts, ends or is signed."""
+        data: set[date] = set()
+        for feit in (
+            *self.doelgroepen,
+            *self.uitstellen_van_aanmelding,
+            *self.uitstellen_van_ondertekening,
+        ):
+            data.add(feit.periode.begin)
+            if feit.periode.einde:
+                data.add(feit.periode.einde)
+        data.update(f.datum for f in (*self.attesten, *self.contracten, *self.inbreuken))
+        data.update(
+            i.rechtzetting.datum_ondertekening for i in self.inbreuken if i.rechtzetting
+        )
+        if self.aanmelding:
+            data.add(self.aanmelding.datum)
+        return sorted(data)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A test person: the dossier (None: not in the KBI) plus what the emulator does for it."""
+
+    insz: str
+    scenario: str
+    dossier: KbiDossier | None
+    fout: str | None = None  # None, "99996" or "SOAP_FAULT": what every call for it triggers
+    naam: str = ""
+    verwacht: tuple[VerwachtAdvies, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class VerwachtAdvies:
+    """A hand-written expected answer, kept with the persona: documentation and test oracle."""
+
+    datum: date
+    resultaat: str
+    reden: str | None = None
+    toepassing: str = "ZORGBUDGET"
+
+
+def _gekend(feiten: Iterable, dag: date) -> Iterable:
+    return (f for f in feiten if f.datum <= dag)

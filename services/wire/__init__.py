@@ -1,0 +1,1 @@
+"""MAGDA wire format: safe parsing, requests and replies per message (lxml)."""

@@ -1,0 +1,1 @@
+"""The WSDL and XSD contracts of the emulated MAGDA services (package data)."""
