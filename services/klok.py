@@ -1,0 +1,18 @@
+"""The emulator's "today": the real date, or a fixed one (``--today`` / ``MAGDA_KBI_TODAY``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass
+class Klok:
+    vast: date | None = None
+
+    def vandaag(self) -> date:
+        return self.vast or date.today()
+
+    def nu(self) -> datetime:
+        """Today's date (fixed or real) with the real time of day, for Context Tijdstip."""
+        return datetime.combine(self.vandaag(), datetime.now().time())

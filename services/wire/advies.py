@@ -1,0 +1,48 @@
+"""GeefAutomatischAdvies-01.00 on the wire: the criteria (INSZ, Datum, Toepassing) and the Advies.
+
+The reply holds only Peildatum, Resultaat and, when NOK, Reden: nothing else about the
+person (the protocol's data minimisation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from lxml import etree
+
+from ..advies import Advies, Toepassing
+from .xml import sub, tekst
+
+NAAM = "GeefAutomatischAdvies"
+VERSIE = "01.00.0000"
+NAMESPACE = "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be"
+XSD = "GeefAutomatischAdvies.xsd"
+
+
+@dataclass(frozen=True)
+class AdviesVraag:
+    insz: str
+    datum: date
+    toepassing: Toepassing
+
+
+def lees_vraag(verzoek: etree._Element) -> AdviesVraag:
+    """The criteria of an XSD-valid Verzoek (so Datum is a date and Toepassing known)."""
+    criteria = verzoek.find("Vragen/Vraag/Inhoud/Criteria")
+    return AdviesVraag(
+        insz=tekst(criteria, "INSZ") or "",
+        datum=date.fromisoformat(tekst(criteria, "Datum") or ""),
+        toepassing=Toepassing(tekst(criteria, "Toepassing") or Toepassing.ZORGBUDGET),
+    )
+
+
+def bouw_advies(advies: Advies) -> etree._Element:
+    element = etree.Element("Advies")
+    sub(element, "Peildatum", advies.peildatum.isoformat())
+    sub(element, "Resultaat", advies.resultaat.value)
+    if advies.reden is not None:
+        reden = sub(element, "Reden")
+        sub(reden, "Code", advies.reden.value)
+        sub(reden, "Omschrijving", advies.omschrijving)
+    return element

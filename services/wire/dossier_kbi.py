@@ -1,0 +1,176 @@
+"""GeefDossierKBI-01.00 on the wire: the request's criteria and the KBIDossier reply content."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from lxml import etree
+
+from ..dossier import Code, KbiDossier, Periode, Status, Uitstel
+from .xml import sub, tekst
+
+NAAM = "GeefDossierKBI"
+VERSIE = "01.00.0000"
+NAMESPACE = "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be"
+XSD = "GeefDossierKBI.xsd"
+
+GESLACHT = {1: "Mannelijk", 2: "Vrouwelijk"}
+
+
+def lees_insz(verzoek: etree._Element) -> str:
+    """The INSZ criterion of an XSD-valid Verzoek."""
+    return tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ") or ""
+
+
+def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
+    """The KBIDossier element, children in the schema's order; empty parts are left out."""
+    root = etree.Element("KBIDossier")
+    _personalia(root, dossier)
+    doelgroep = dossier.huidige_doelgroep
+    if doelgroep is not None:
+        element = sub(root, "Doelgroep")
+        sub(element, "Code", doelgroep.code.value)
+        sub(element, "Type", doelgroep.type.value)
+        if doelgroep.subtype is not None:
+            sub(element, "SubType", doelgroep.subtype.value)
+        _periode(element, "Periode", doelgroep.periode)
+        _code(element, "RedenGeenDoelgroep", doelgroep.reden_geen_doelgroep)
+        _code(element, "RedenVrijstellingVanDeVerplichting", doelgroep.reden_vrijstelling)
+    if dossier.attesten:
+        lijst = sub(root, "BehaaldeAttesten")
+        for attest in dossier.attesten:
+            element = sub(lijst, "Document")
+            sub(element, "Soort", "ATTEST")
+            sub(element, "Type", attest.type)
+            sub(element, "Id", attest.id)
+            sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
+    if dossier.contracten:
+        lijst = sub(root, "Contracten")
+        for contract in dossier.contracten:
+            element = sub(lijst, "Contract")
+            sub(element, "DatumRegistratie", _datum(contract.datum_registratie))
+            sub(element, "Type", contract.type)
+            sub(element, "OnderdeelMO", _bool(contract.onderdeel_mo))
+            sub(element, "OnderdeelNT2", _bool(contract.onderdeel_nt2))
+            sub(element, "OnderdeelLO", _bool(contract.onderdeel_lo))
+    _uitstellen(root, "UitstellenVanOndertekening", "UitstelVanOndertekening",
+                dossier.uitstellen_van_ondertekening)
+    if dossier.aanmelding is not None:
+        element = sub(root, "Aanmelding")
+        sub(element, "Type", dossier.aanmelding.type)
+        sub(element, "DatumAanmelding", _datum(dossier.aanmelding.datum_aanmelding))
+        _code(element, "Reden", dossier.aanmelding.reden)
+    _uitstellen(root, "UitstellenVanAanmelding", "UitstelVanAanmelding",
+                dossier.uitstellen_van_aanmelding)
+    if dossier.trajecten:
+        lijst = sub(root, "Trajecten")
+        for traject in dossier.trajecten:
+            element = sub(lijst, "Traject")
+            sub(element, "Type", traject.type)
+            _periode(element, "Periode", traject.periode)
+            _status(element, traject.status)
+            if traject.onderdelen:
+                onderdelen = sub(element, "TrajectOnderdelen")
+                for onderdeel in traject.onderdelen:
+                    o = sub(onderdelen, "TrajectOnderdeel")
+                    sub(o, "Type", onderdeel.type)
+                    _periode(o, "Periode", onderdeel.periode)
+                    _status(o, onderdeel.status)
+    if dossier.inbreuken:
+        lijst = sub(root, "Inbreuken")
+        for inbreuk in dossier.inbreuken:
+            element = sub(lijst, "Inbreuk")
+            sub(element, "Type", inbreuk.type)
+            sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
+            sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
+            if inbreuk.rechtzetting is not None:
+                formulier = sub(element, "RechtzettingsFormulier")
+                if inbreuk.rechtzetting.datum_aanmaak:
+                    sub(formulier, "DatumAanmaak", _datum(inbreuk.rechtzetting.datum_aanmaak))
+                sub(formulier, "DatumOndertekening",
+                    _datum(inbreuk.rechtzetting.datum_ondertekening))
+    if dossier.talenkennis is not None:
+        kennis = dossier.talenkennis
+        element = sub(root, "Talenkennis")
+        if kennis.talen:
+            talen = sub(element, "Talen")
+            for taal in kennis.talen:
+                t = sub(talen, "Taal")
+                sub(t, "Code", taal.code)
+                sub(t, "ContactTaal", _bool(taal.contacttaal))
+                _code(t, "KennisNiveau", taal.kennisniveau)
+        if kennis.nt2_hoogst_behaald is not None:
+            _code(sub(element, "BehaaldNT2Niveau"), "HoogstBehaald", kennis.nt2_hoogst_behaald)
+    if dossier.wooncode is not None:
+        w = dossier.wooncode
+        element = sub(root, "Wooncode")
+        sub(element, "MoetVoldoenAanInburgeringsBereidheid",
+            _bool(w.moet_voldoen_aan_inburgeringsbereidheid))
+        sub(element, "VoldoetAanInburgeringBereidheid", _bool(w.voldoet_aan_inburgeringsbereidheid))
+        sub(element, "MoetVoldoenAanTaalBereidheid", _bool(w.moet_voldoen_aan_taalbereidheid))
+        sub(element, "VoldoetAanTaalBereidheid", _bool(w.voldoet_aan_taalbereidheid))
+        sub(element, "OpvolgingDoor", w.opvolging_door)
+    _zonder_lege(root)
+    return root
+
+
+def _personalia(root: etree._Element, dossier: KbiDossier) -> None:
+    p = dossier.personalia
+    element = sub(root, "Personalia")
+    sub(element, "INSZ", dossier.insz)
+    naam = sub(element, "Naam")
+    achternamen = sub(naam, "Achternamen")
+    for achternaam in p.achternamen:
+        sub(achternamen, "Achternaam", achternaam)
+    if p.voornamen:
+        voornamen = sub(naam, "Voornamen")
+        for voornaam in p.voornamen:
+            sub(voornamen, "Voornaam", voornaam)
+    if p.geboortedatum is not None:
+        sub(element, "Geboortedatum", _datum(p.geboortedatum))
+    if p.geslacht is not None:
+        sub(sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht))
+
+
+def _uitstellen(root: etree._Element, lijst: str, naam: str, uitstellen: tuple[Uitstel, ...]) -> None:
+    if not uitstellen:
+        return
+    element = sub(root, lijst)
+    for uitstel in uitstellen:
+        u = sub(element, naam)
+        _periode(u, "Periode", uitstel.periode)
+        _code(u, "Reden", uitstel.reden)
+
+
+def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
+    element = sub(ouder, naam)
+    sub(element, "Begin", _datum(periode.begin))
+    if periode.einde is not None:
+        sub(element, "Einde", _datum(periode.einde))
+
+
+def _status(ouder: etree._Element, status: Status | None) -> None:
+    if status is not None:
+        element = sub(ouder, "Status")
+        sub(element, "Code", status.code)
+        _periode(element, "Periode", Periode(status.begin))
+
+
+def _code(ouder: etree._Element, naam: str, code: Code | None) -> None:
+    if code is not None:
+        sub(ouder, naam, code.code, KorteNaam=code.korte_naam, Naam=code.naam)
+
+
+def _datum(dag: date) -> str:
+    return dag.isoformat()
+
+
+def _bool(waarde: bool | None) -> str | None:
+    return None if waarde is None else ("true" if waarde else "false")
+
+
+def _zonder_lege(root: etree._Element) -> None:
+    """``sub`` with a None value makes an empty element: drop those (optional fields unset)."""
+    for element in reversed(list(root.iter())):  # children before their parents
+        if element is not root and len(element) == 0 and element.text is None and not element.attrib:
+            element.getparent().remove(element)

@@ -1,0 +1,57 @@
+"""Safe XML parsing and the schemas of our own contract (``wsdl/xsd``).
+
+Every parser that reads outside input runs without entities, DTD loading or
+network access, with libxml2's size limits on (``huge_tree`` off), and callers cap
+the number of bytes before parsing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from lxml import etree
+
+NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+
+
+def veilige_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        load_dtd=False,
+        dtd_validation=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def wsdl_map() -> Path:
+    return Path(str(resources.files("magda_kbi.wsdl")))
+
+
+@cache
+def schema(bestand: str) -> etree.XMLSchema:
+    """An XSD of ours (e.g. ``GeefDossierKBI.xsd``), loaded once; imports resolve locally."""
+    pad = wsdl_map() / "xsd" / bestand
+    return etree.XMLSchema(etree.parse(str(pad), veilige_parser()))
+
+
+def tekst(element: etree._Element | None, pad: str) -> str | None:
+    """The stripped text at a child path of unqualified elements, or None."""
+    if element is None:
+        return None
+    gevonden = element.find(pad)
+    if gevonden is None or gevonden.text is None:
+        return None
+    return gevonden.text.strip()
+
+
+def sub(ouder: etree._Element, naam: str, waarde: str | None = None, **attrs: str) -> etree._Element:
+    element = etree.SubElement(ouder, naam, {k: v for k, v in attrs.items() if v is not None})
+    if waarde is not None:
+        element.text = waarde
+    return element
