@@ -51,12 +51,12 @@ def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
     herkomst: dict[str, Path] = {}
     for map_ in mappen:
         if not map_.is_dir():
-            raise FixtureFout(str(map_), "-", "is geen map met persona-bestanden")
+            raise FixtureFout(str(map_), "-", "is not a folder of persona files")
         for pad in sorted(map_.glob("*.yaml")):
             persona = laad_bestand(pad)
             if persona.insz in catalogus:
                 raise FixtureFout(
-                    str(pad), "insz", f"{persona.insz} staat al in {herkomst[persona.insz]}"
+                    str(pad), "insz", f"{persona.insz} is already defined in {herkomst[persona.insz]}"
                 )
             catalogus[persona.insz] = persona
             herkomst[persona.insz] = pad
@@ -66,11 +66,11 @@ def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
 def laad_bestand(pad: Path) -> Persona:
     try:
         if pad.stat().st_size > MAX_BESTAND:
-            raise _Fout("-", f"bestand groter dan {MAX_BESTAND} bytes")
+            raise _Fout("-", f"file larger than {MAX_BESTAND} bytes")
         try:
             data = yaml.safe_load(pad.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise _Fout("-", f"geen geldige YAML: {exc}") from exc
+            raise _Fout("-", f"not valid YAML: {exc}") from exc
         return persona_uit_data(data)
     except _Fout as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
@@ -82,23 +82,23 @@ def persona_uit_data(data: Any) -> Persona:
     _geen_onbekende(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht"}, "")
     insz = velden.get("insz")
     if not isinstance(insz, str):
-        raise _Fout("insz", "verplicht, als tekst tussen aanhalingstekens (bv. \"98630499724\")")
+        raise _Fout("insz", "required, as a quoted string (e.g. \"98630499724\")")
     if not is_testnummer(insz):
         raise _Fout(
             "insz",
-            f"{insz} is geen MAGDA-testnummer (11 cijfers, modulo 97, maandcijfers 61-72)",
+            f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72)",
         )
     scenario = velden.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():
-        raise _Fout("scenario", "verplicht: één regel die zegt wat de persona toont")
+        raise _Fout("scenario", "required: one line saying what the persona shows")
     fout = velden.get("fout")
     if fout not in FOUTEN:
-        raise _Fout("fout", f"moet leeg, '99996' of 'SOAP_FAULT' zijn, niet {fout!r}")
+        raise _Fout("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
     dossier = None
     if velden.get("dossier") is not None:
         dossier_data = dict(_mapping(velden["dossier"], "dossier"))
         if "insz" in dossier_data:
-            raise _Fout("dossier.insz", "het INSZ staat bovenaan het bestand, niet in het dossier")
+            raise _Fout("dossier.insz", "the INSZ goes at the top of the file, not in the dossier")
         dossier_data["insz"] = insz
         dossier = _bouw(KbiDossier, dossier_data, "dossier")
     naam = velden.get("naam")
@@ -106,7 +106,7 @@ def persona_uit_data(data: Any) -> Persona:
         p = dossier.personalia
         naam = " ".join((*p.voornamen[:1], *p.achternamen))
     if not isinstance(naam, str) or not naam:
-        raise _Fout("naam", "verplicht wanneer er geen dossier is")
+        raise _Fout("naam", "required when there is no dossier")
     verwacht = tuple(
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
@@ -118,13 +118,13 @@ def persona_uit_data(data: Any) -> Persona:
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
     verwacht = _bouw(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
-        raise _Fout(f"{pad}.resultaat", "moet OK of NOK zijn")
+        raise _Fout(f"{pad}.resultaat", "must be OK or NOK")
     if verwacht.toepassing not in Toepassing.__members__:
-        raise _Fout(f"{pad}.toepassing", f"onbekend: {verwacht.toepassing}")
+        raise _Fout(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
-        raise _Fout(f"{pad}.reden", f"NOK vraagt een reden uit {', '.join(Reden)}")
+        raise _Fout(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
     if verwacht.resultaat == "OK" and verwacht.reden is not None:
-        raise _Fout(f"{pad}.reden", "een OK-advies heeft geen reden")
+        raise _Fout(f"{pad}.reden", "an OK advice has no reden")
     return verwacht
 
 
@@ -144,10 +144,10 @@ def _bouw(cls: type, data: Any, pad: str) -> Any:
         if naam in velden:
             waarden[naam] = _waarde(hints[naam], velden[naam], veldpad)
         elif veld.default is dataclasses.MISSING and veld.default_factory is dataclasses.MISSING:
-            raise _Fout(veldpad, "verplicht veld ontbreekt")
+            raise _Fout(veldpad, "required field is missing")
     resultaat = cls(**waarden)
     if isinstance(resultaat, Periode) and resultaat.einde and resultaat.einde < resultaat.begin:
-        raise _Fout(f"{pad}.einde", "valt voor het begin van de periode")
+        raise _Fout(f"{pad}.einde", "is before the begin of the period")
     return resultaat
 
 
@@ -162,45 +162,45 @@ def _waarde(tp: Any, data: Any, pad: str) -> Any:
         (element, _) = typing.get_args(tp)
         return tuple(_waarde(element, v, f"{pad}[{i}]") for i, v in enumerate(_lijst(data, pad)))
     if data is None:
-        raise _Fout(pad, "mag niet leeg zijn")
+        raise _Fout(pad, "must not be empty")
     if dataclasses.is_dataclass(tp):
         return _bouw(tp, data, pad)
     if isinstance(tp, type) and issubclass(tp, Enum):
         try:
             return tp(data)
         except ValueError:
-            raise _Fout(pad, f"{data!r} is niet één van {', '.join(m.value for m in tp)}") from None
+            raise _Fout(pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}") from None
     if tp is date:
         if isinstance(data, date):
             return data
         try:
             return date.fromisoformat(str(data))
         except ValueError:
-            raise _Fout(pad, f"{data!r} is geen datum (JJJJ-MM-DD)") from None
+            raise _Fout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
     if tp is bool:
         if not isinstance(data, bool):
-            raise _Fout(pad, f"{data!r} is geen true/false")
+            raise _Fout(pad, f"{data!r} is not true/false")
         return data
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):
-            raise _Fout(pad, f"{data!r} is geen geheel getal")
+            raise _Fout(pad, f"{data!r} is not an integer")
         return data
     if tp is str:
         if isinstance(data, bool) or not isinstance(data, str | int):
-            raise _Fout(pad, f"{data!r} is geen tekst")
+            raise _Fout(pad, f"{data!r} is not text")
         return str(data)
-    raise _Fout(pad, f"type {tp} wordt niet ondersteund")  # a model change not mirrored here
+    raise _Fout(pad, f"type {tp} is not supported")  # a model change not mirrored here
 
 
 def _mapping(data: Any, pad: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise _Fout(pad or "-", "verwacht een mapping (sleutel: waarde)")
+        raise _Fout(pad or "-", "expected a mapping (key: value)")
     return data
 
 
 def _lijst(data: Any, pad: str) -> list[Any]:
     if not isinstance(data, list):
-        raise _Fout(pad, "verwacht een lijst")
+        raise _Fout(pad, "expected a list")
     return data
 
 
@@ -209,5 +209,5 @@ def _geen_onbekende(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -
     if onbekend:
         raise _Fout(
             f"{pad}.{onbekend[0]}" if pad else onbekend[0],
-            f"onbekend veld (toegelaten: {', '.join(sorted(toegelaten))})",
+            f"unknown field (allowed: {', '.join(sorted(toegelaten))})",
         )

@@ -1,0 +1,140 @@
+"""The emulator as one WSGI application: a small dispatcher in front of spyne and Flask.
+
+- ``POST /{Naam}Dienst-01.00/soap/WebService``: the SOAP service (spyne);
+  ``GET`` of the same path with ``?wsdl``: our WSDL, pointing at this server;
+- ``POST /api/Magda-02.00/soap/WebService``: the MAGDA mock's generic endpoint,
+  routed on the request's ``Context/Naam`` + ``Versie``;
+- ``GET /wsdl/...``: the WSDL and XSD files;
+- everything else: Flask (``/health``, the REST API).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from wsgiref.util import application_uri
+
+from lxml import etree
+
+from .advies import Termijnen
+from .diensten import Dienst, Hub, Omgeving, alle_diensten
+from .klok import Klok
+from .personas import ingebouwde_map, laad_personas
+from .rest import rest_applicatie
+from .soap import soap_applicatie
+from .wire.bericht import lees_context
+from .wire.soapfout import soap_fault
+from .wire.xml import NS_SOAP11, veilige_parser, wsdl_map
+
+GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
+STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
+WSDL_ADRES = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
+
+StartResponse = Callable[..., object]
+
+
+@dataclass
+class Instellingen:
+    vandaag: object = None  # a datetime.date, or None for the real date
+    extra_fixtures: list[Path] = field(default_factory=list)
+    max_bytes: int = STANDAARD_MAX_BYTES
+    termijnen: Termijnen = field(default_factory=Termijnen)
+
+
+def dienst_pad(dienst: Dienst) -> str:
+    return f"/{dienst.naam}Dienst-01.00/soap/WebService"
+
+
+class Emulator:
+    """The WSGI callable. Build it with :func:`maak_emulator`."""
+
+    def __init__(self, omgeving: Omgeving, max_bytes: int = STANDAARD_MAX_BYTES) -> None:
+        self.omgeving = omgeving
+        self.max_bytes = max_bytes
+        self.diensten = alle_diensten(omgeving)
+        self.hub = Hub(self.diensten)
+        self.soap = {d.naam: soap_applicatie(d, max_bytes) for d in self.diensten}
+        self.per_pad = {dienst_pad(d): d for d in self.diensten}
+        self.rest = rest_applicatie(omgeving)
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        pad = environ.get("PATH_INFO", "")
+        methode = environ.get("REQUEST_METHOD", "GET")
+        dienst = self.per_pad.get(pad)
+        if dienst is not None:
+            if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+                return self._wsdl(environ, start_response, dienst)
+            return self.soap[dienst.naam](environ, start_response)
+        if pad == GENERIEK_PAD and methode == "POST":
+            return self._generiek(environ, start_response)
+        if pad.startswith("/wsdl/") and methode == "GET":
+            return self._contractbestand(pad[len("/wsdl/"):], start_response)
+        return self.rest(environ, start_response)
+
+    def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
+        basis = application_uri(environ).rstrip("/")
+        tekst = (wsdl_map() / f"{dienst.naam}.wsdl").read_text(encoding="utf-8")
+        tekst = tekst.replace(WSDL_ADRES, basis).replace(
+            'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
+        )
+        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
+
+    def _contractbestand(self, naam: str, start_response: StartResponse) -> list[bytes]:
+        bestanden = {p.relative_to(wsdl_map()).as_posix(): p for p in _contract_bestanden()}
+        pad = bestanden.get(naam)  # only our own files: no path from the request is opened
+        if pad is None:
+            return _antwoord(start_response, "404 Not Found", "text/plain", b"Onbekend bestand")
+        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", pad.read_bytes())
+
+    def _generiek(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        """Reads the (bounded) body once, finds Context/Naam + Versie, hands it to that service."""
+        try:
+            lengte = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            lengte = -1
+        if lengte < 0 or lengte > self.max_bytes:
+            return _fout(start_response, "413 Request Entity Too Large", "Client",
+                         f"Het verzoek is groter dan {self.max_bytes} bytes of heeft geen geldige "
+                         "Content-Length")
+        body = environ["wsgi.input"].read(lengte)
+        try:
+            envelope = etree.fromstring(body, veilige_parser())
+        except etree.XMLSyntaxError as fout:
+            return _fout(start_response, "500 Internal Server Error", "Client",
+                         f"Het verzoek is geen geldige XML: {fout}")
+        operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
+        if envelope.tag != f"{{{NS_SOAP11}}}Envelope" or operatie is None:
+            return _fout(start_response, "500 Internal Server Error", "Client",
+                         "Verwacht een SOAP 1.1 Envelope met een Body")
+        context = lees_context(operatie.find("Verzoek"))
+        dienst = self.hub.dienst_voor(context.naam, context.versie)
+        if dienst is None:
+            bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
+            return _fout(start_response, "500 Internal Server Error", "Client",
+                         f"Geen dienst voor Context/Naam {context.naam!r} Versie "
+                         f"{context.versie!r}; aangeboden: {bekend}")
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        return self.soap[dienst.naam](environ, start_response)
+
+
+def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:
+    """Loads the personas (built-in plus extra folders) and builds the WSGI application."""
+    instellingen = instellingen or Instellingen()
+    personas = laad_personas([ingebouwde_map(), *instellingen.extra_fixtures])
+    omgeving = Omgeving(personas, Klok(instellingen.vandaag), instellingen.termijnen)
+    return Emulator(omgeving, instellingen.max_bytes)
+
+
+def _contract_bestanden() -> list[Path]:
+    return [*wsdl_map().glob("*.wsdl"), *wsdl_map().glob("xsd/*.xsd")]
+
+
+def _antwoord(start_response: StartResponse, status: str, soort: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _fout(start_response: StartResponse, status: str, code: str, tekst: str) -> list[bytes]:
+    return _antwoord(start_response, status, "text/xml; charset=utf-8", soap_fault(code, tekst))
