@@ -70,7 +70,7 @@ class Emulator:
         if pad == GENERIEK_PAD and methode == "POST":
             return self._generiek(environ, start_response)
         if pad.startswith("/wsdl/") and methode == "GET":
-            return self._contractbestand(pad[len("/wsdl/"):], start_response)
+            return self._contractbestand(pad[len("/wsdl/") :], start_response)
         return self.rest(environ, start_response)
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
@@ -95,26 +95,42 @@ class Emulator:
         except ValueError:
             lengte = -1
         if lengte < 0 or lengte > self.max_bytes:
-            return _fout(start_response, "413 Request Entity Too Large", "Client",
-                         f"Het verzoek is groter dan {self.max_bytes} bytes of heeft geen geldige "
-                         "Content-Length")
+            return _fout(
+                start_response,
+                "413 Request Entity Too Large",
+                "Client",
+                f"Het verzoek is groter dan {self.max_bytes} bytes of heeft geen geldige "
+                "Content-Length",
+            )
         body = environ["wsgi.input"].read(lengte)
         try:
             envelope = etree.fromstring(body, veilige_parser())
         except etree.XMLSyntaxError as fout:
-            return _fout(start_response, "500 Internal Server Error", "Client",
-                         f"Het verzoek is geen geldige XML: {fout}")
+            return _fout(
+                start_response,
+                "500 Internal Server Error",
+                "Client",
+                f"Het verzoek is geen geldige XML: {fout}",
+            )
         operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
         if envelope.tag != f"{{{NS_SOAP11}}}Envelope" or operatie is None:
-            return _fout(start_response, "500 Internal Server Error", "Client",
-                         "Verwacht een SOAP 1.1 Envelope met een Body")
+            return _fout(
+                start_response,
+                "500 Internal Server Error",
+                "Client",
+                "Verwacht een SOAP 1.1 Envelope met een Body",
+            )
         context = lees_context(operatie.find("Verzoek"))
         dienst = self.hub.dienst_voor(context.naam, context.versie)
         if dienst is None:
             bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
-            return _fout(start_response, "500 Internal Server Error", "Client",
-                         f"Geen dienst voor Context/Naam {context.naam!r} Versie "
-                         f"{context.versie!r}; aangeboden: {bekend}")
+            return _fout(
+                start_response,
+                "500 Internal Server Error",
+                "Client",
+                f"Geen dienst voor Context/Naam {context.naam!r} Versie "
+                f"{context.versie!r}; aangeboden: {bekend}",
+            )
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.soap[dienst.naam](environ, start_response)
 

@@ -24,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.functie(args)
     except FixtureFout as fout:
-        print(f"magda-kbi: invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}",
-              file=sys.stderr)
+        print(
+            f"magda-kbi: invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -38,32 +40,45 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="start the emulator (gunicorn)",
-                                description="Start the SOAP services, the generic MAGDA "
-                                "endpoint and /health with a production WSGI server.")
+    serve = commands.add_parser(
+        "serve",
+        help="start the emulator (gunicorn)",
+        description="Start the SOAP services, the generic MAGDA "
+        "endpoint and /health with a production WSGI server.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     _vandaag_optie(serve)
     _fixtures_optie(serve)
-    serve.add_argument("--workers", type=int, default=2,
-                       help="gunicorn worker processes (default 2)")
-    serve.add_argument("--max-bytes", type=int, default=1024 * 1024,
-                       help="largest request body accepted, in bytes (default 1048576)")
+    serve.add_argument(
+        "--workers", type=int, default=2, help="gunicorn worker processes (default 2)"
+    )
+    serve.add_argument(
+        "--max-bytes",
+        type=int,
+        default=1024 * 1024,
+        help="largest request body accepted, in bytes (default 1048576)",
+    )
     _termijn_opties(serve)
     serve.set_defaults(functie=_serve)
 
-    personas = commands.add_parser("personas", help="list the test personas",
-                                   description="The persona catalogue: INSZ, name, scenario.")
+    personas = commands.add_parser(
+        "personas",
+        help="list the test personas",
+        description="The persona catalogue: INSZ, name, scenario.",
+    )
     personas.add_argument("--json", action="store_true", help="print a JSON list")
     _fixtures_optie(personas)
     personas.set_defaults(functie=_personas)
 
-    advies = commands.add_parser("advies", help="compute an advice locally (no server)",
-                                 description="Apply the advice rule set v1 to a persona.")
+    advies = commands.add_parser(
+        "advies",
+        help="compute an advice locally (no server)",
+        description="Apply the advice rule set v1 to a persona.",
+    )
     advies.add_argument("insz", help="the INSZ (11 digits)")
     advies.add_argument("--datum", required=True, type=_datum, help="the date, YYYY-MM-DD")
-    advies.add_argument("--toepassing", default="ZORGBUDGET",
-                        choices=[t.value for t in Toepassing])
+    advies.add_argument("--toepassing", default="ZORGBUDGET", choices=[t.value for t in Toepassing])
     advies.add_argument("--json", action="store_true", help="print JSON")
     _vandaag_optie(advies)
     _fixtures_optie(advies)
@@ -73,21 +88,41 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _vandaag_optie(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--today", type=_datum, default=_vandaag_uit_omgeving(),
-                        help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); "
-                        "default: the real date")
+    parser.add_argument(
+        "--today",
+        type=_datum,
+        default=_vandaag_uit_omgeving(),
+        help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); "
+        "default: the real date",
+    )
 
 
 def _fixtures_optie(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fixtures", type=Path, action="append", default=[], metavar="DIR",
-                        help="an extra folder of persona YAML files (repeatable)")
+    parser.add_argument(
+        "--fixtures",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an extra folder of persona YAML files (repeatable)",
+    )
 
 
 def _termijn_opties(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--termijn-aanmelding", type=int, default=Termijnen.aanmelding_maanden,
-                        metavar="MAANDEN", help="registration term in months (default 3)")
-    parser.add_argument("--termijn-contract", type=int, default=Termijnen.contract_maanden,
-                        metavar="MAANDEN", help="contract term in months (default 6)")
+    parser.add_argument(
+        "--termijn-aanmelding",
+        type=int,
+        default=Termijnen.aanmelding_maanden,
+        metavar="MAANDEN",
+        help="registration term in months (default 3)",
+    )
+    parser.add_argument(
+        "--termijn-contract",
+        type=int,
+        default=Termijnen.contract_maanden,
+        metavar="MAANDEN",
+        help="contract term in months (default 6)",
+    )
 
 
 def _termijnen(args: argparse.Namespace) -> Termijnen:
@@ -116,12 +151,15 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import serveer
 
     # Load and check the personas before the server starts: a bad file stops start-up.
-    emulator = maak_emulator(Instellingen(args.today, args.fixtures, args.max_bytes,
-                                          _termijnen(args)))
+    emulator = maak_emulator(
+        Instellingen(args.today, args.fixtures, args.max_bytes, _termijnen(args))
+    )
     basis = f"http://{args.host}:{args.port}"
     vandaag = args.today.isoformat() if args.today else "the real date"
-    print(f"MAGDA KBI emulator {__version__}: {len(emulator.omgeving.personas)} personas, "
-          f"today = {vandaag}")
+    print(
+        f"MAGDA KBI emulator {__version__}: {len(emulator.omgeving.personas)} personas, "
+        f"today = {vandaag}"
+    )
     for dienst in emulator.diensten:
         print(f"  {dienst.naam:<22} {basis}{dienst_pad(dienst)}  (WSDL: ?wsdl)")
     print(f"  {'generic (Naam+Versie)':<22} {basis}/api/Magda-02.00/soap/WebService")
@@ -134,8 +172,16 @@ def _serve(args: argparse.Namespace) -> int:
 def _personas(args: argparse.Namespace) -> int:
     catalogus = laad_personas([ingebouwde_map(), *args.fixtures])
     if args.json:
-        lijst = [{"insz": p.insz, "naam": p.naam, "scenario": p.scenario, "fout": p.fout,
-                  "in_kbi": p.dossier is not None} for p in catalogus.values()]
+        lijst = [
+            {
+                "insz": p.insz,
+                "naam": p.naam,
+                "scenario": p.scenario,
+                "fout": p.fout,
+                "in_kbi": p.dossier is not None,
+            }
+            for p in catalogus.values()
+        ]
         print(json.dumps(lijst, ensure_ascii=False, indent=2))
         return 0
     for p in catalogus.values():
@@ -145,8 +191,7 @@ def _personas(args: argparse.Namespace) -> int:
 
 def _advies(args: argparse.Namespace) -> int:
     if not modulo97_geldig(args.insz):
-        print(f"magda-kbi: {args.insz} is not a valid INSZ (11 digits, modulo 97)",
-              file=sys.stderr)
+        print(f"magda-kbi: {args.insz} is not a valid INSZ (11 digits, modulo 97)", file=sys.stderr)
         return 2
     catalogus = laad_personas([ingebouwde_map(), *args.fixtures])
     persona = catalogus.get(args.insz)
@@ -155,10 +200,19 @@ def _advies(args: argparse.Namespace) -> int:
         dossier = dossier.op_datum(args.today or date.today())
     advies = geef_advies(dossier, args.datum, Toepassing(args.toepassing), _termijnen(args))
     if args.json:
-        print(json.dumps({"insz": args.insz, "peildatum": advies.peildatum.isoformat(),
-                          "resultaat": advies.resultaat.value, "regel": advies.regel,
-                          "reden": advies.reden.value if advies.reden else None,
-                          "omschrijving": advies.omschrijving}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "insz": args.insz,
+                    "peildatum": advies.peildatum.isoformat(),
+                    "resultaat": advies.resultaat.value,
+                    "regel": advies.regel,
+                    "reden": advies.reden.value if advies.reden else None,
+                    "omschrijving": advies.omschrijving,
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     regel = f"{args.insz} on {args.datum} ({args.toepassing}, peildatum {advies.peildatum}): "
     regel += advies.resultaat.value

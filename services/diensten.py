@@ -162,4 +162,3 @@ def _veld(xpath: str | None) -> str:
 
 def alle_diensten(omgeving: Omgeving) -> list[Dienst]:
     return [GeefDossierKBIDienst(omgeving), GeefAutomatischAdviesDienst(omgeving)]
-

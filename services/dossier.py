@@ -257,9 +257,7 @@ class KbiDossier:
             if feit.periode.einde:
                 data.add(feit.periode.einde)
         data.update(f.datum for f in (*self.attesten, *self.contracten, *self.inbreuken))
-        data.update(
-            i.rechtzetting.datum_ondertekening for i in self.inbreuken if i.rechtzetting
-        )
+        data.update(i.rechtzetting.datum_ondertekening for i in self.inbreuken if i.rechtzetting)
         if self.aanmelding:
             data.add(self.aanmelding.datum)
         return sorted(data)

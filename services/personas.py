@@ -22,6 +22,7 @@ import yaml
 from .advies import Reden, Resultaat, Toepassing
 from .dossier import Code, KbiDossier, Periode, Persona, VerwachtAdvies
 from .insz import is_testnummer
+from .wire.dossier_kbi import contractfout
 
 FOUTEN = (None, "99996", "SOAP_FAULT")
 MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd
@@ -56,7 +57,9 @@ def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
             persona = laad_bestand(pad)
             if persona.insz in catalogus:
                 raise FixtureFout(
-                    str(pad), "insz", f"{persona.insz} is already defined in {herkomst[persona.insz]}"
+                    str(pad),
+                    "insz",
+                    f"{persona.insz} is already defined in {herkomst[persona.insz]}",
                 )
             catalogus[persona.insz] = persona
             herkomst[persona.insz] = pad
@@ -71,7 +74,11 @@ def laad_bestand(pad: Path) -> Persona:
             data = yaml.safe_load(pad.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise _Fout("-", f"not valid YAML: {exc}") from exc
-        return persona_uit_data(data)
+        persona = persona_uit_data(data)
+        fout = contractfout(persona.dossier) if persona.dossier is not None else None
+        if fout is not None:
+            raise _Fout(f"dossier ({fout[0]})", f"does not fit the KBI contract: {fout[1]}")
+        return persona
     except _Fout as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
 
@@ -82,7 +89,7 @@ def persona_uit_data(data: Any) -> Persona:
     _geen_onbekende(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht"}, "")
     insz = velden.get("insz")
     if not isinstance(insz, str):
-        raise _Fout("insz", "required, as a quoted string (e.g. \"98630499724\")")
+        raise _Fout("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_testnummer(insz):
         raise _Fout(
             "insz",
@@ -111,8 +118,14 @@ def persona_uit_data(data: Any) -> Persona:
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
-    return Persona(insz=insz, scenario=scenario.strip(), dossier=dossier, fout=fout,
-                   naam=naam, verwacht=verwacht)
+    return Persona(
+        insz=insz,
+        scenario=scenario.strip(),
+        dossier=dossier,
+        fout=fout,
+        naam=naam,
+        verwacht=verwacht,
+    )
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:

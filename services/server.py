@@ -19,12 +19,15 @@ class _Gunicorn(BaseApplication):
 
 
 def serveer(wsgi, host: str, port: int, workers: int) -> None:
-    _Gunicorn(wsgi, {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "graceful_timeout": 10,
-        "accesslog": None,
-        "loglevel": "warning",
-    }).run()
+    _Gunicorn(
+        wsgi,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "loglevel": "warning",
+        },
+    ).run()

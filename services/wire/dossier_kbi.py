@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from lxml import etree
 
 from ..dossier import Code, KbiDossier, Periode, Status, Uitstel
-from .xml import sub, tekst
+from .bericht import bouw_repliek, lees_context
+from .xml import schema, sub, tekst
 
 NAAM = "GeefDossierKBI"
 VERSIE = "01.00.0000"
@@ -53,15 +54,20 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
             sub(element, "OnderdeelMO", _bool(contract.onderdeel_mo))
             sub(element, "OnderdeelNT2", _bool(contract.onderdeel_nt2))
             sub(element, "OnderdeelLO", _bool(contract.onderdeel_lo))
-    _uitstellen(root, "UitstellenVanOndertekening", "UitstelVanOndertekening",
-                dossier.uitstellen_van_ondertekening)
+    _uitstellen(
+        root,
+        "UitstellenVanOndertekening",
+        "UitstelVanOndertekening",
+        dossier.uitstellen_van_ondertekening,
+    )
     if dossier.aanmelding is not None:
         element = sub(root, "Aanmelding")
         sub(element, "Type", dossier.aanmelding.type)
         sub(element, "DatumAanmelding", _datum(dossier.aanmelding.datum_aanmelding))
         _code(element, "Reden", dossier.aanmelding.reden)
-    _uitstellen(root, "UitstellenVanAanmelding", "UitstelVanAanmelding",
-                dossier.uitstellen_van_aanmelding)
+    _uitstellen(
+        root, "UitstellenVanAanmelding", "UitstelVanAanmelding", dossier.uitstellen_van_aanmelding
+    )
     if dossier.trajecten:
         lijst = sub(root, "Trajecten")
         for traject in dossier.trajecten:
@@ -87,8 +93,11 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
                 formulier = sub(element, "RechtzettingsFormulier")
                 if inbreuk.rechtzetting.datum_aanmaak:
                     sub(formulier, "DatumAanmaak", _datum(inbreuk.rechtzetting.datum_aanmaak))
-                sub(formulier, "DatumOndertekening",
-                    _datum(inbreuk.rechtzetting.datum_ondertekening))
+                sub(
+                    formulier,
+                    "DatumOndertekening",
+                    _datum(inbreuk.rechtzetting.datum_ondertekening),
+                )
     if dossier.talenkennis is not None:
         kennis = dossier.talenkennis
         element = sub(root, "Talenkennis")
@@ -104,14 +113,42 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
     if dossier.wooncode is not None:
         w = dossier.wooncode
         element = sub(root, "Wooncode")
-        sub(element, "MoetVoldoenAanInburgeringsBereidheid",
-            _bool(w.moet_voldoen_aan_inburgeringsbereidheid))
+        sub(
+            element,
+            "MoetVoldoenAanInburgeringsBereidheid",
+            _bool(w.moet_voldoen_aan_inburgeringsbereidheid),
+        )
         sub(element, "VoldoetAanInburgeringBereidheid", _bool(w.voldoet_aan_inburgeringsbereidheid))
         sub(element, "MoetVoldoenAanTaalBereidheid", _bool(w.moet_voldoen_aan_taalbereidheid))
         sub(element, "VoldoetAanTaalBereidheid", _bool(w.voldoet_aan_taalbereidheid))
         sub(element, "OpvolgingDoor", w.opvolging_door)
     _zonder_lege(root)
     return root
+
+
+def contractfout(dossier: KbiDossier) -> tuple[str, str] | None:
+    """(path, reason) of the first way the rendered dossier breaks our XSD, or None.
+
+    Persona files are checked with this at load time, so a code the real platform
+    never sends (a misspelt contract type, say) stops start-up instead of reaching a
+    consumer.
+    """
+    antwoord = etree.Element(f"{{{NAMESPACE}}}{NAAM}Response")
+    antwoord.append(
+        bouw_repliek(
+            NAAM,
+            VERSIE,
+            lees_context(None),
+            datetime(2000, 1, 1),
+            antwoord=("controle", bouw_kbi_dossier(dossier)),
+        )
+    )
+    validator = schema(XSD)
+    if validator.validate(antwoord):
+        return None
+    fout = validator.error_log.last_error
+    pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
+    return pad.split("/Inhoud/", 1)[-1], fout.message
 
 
 def _personalia(root: etree._Element, dossier: KbiDossier) -> None:
@@ -129,10 +166,14 @@ def _personalia(root: etree._Element, dossier: KbiDossier) -> None:
     if p.geboortedatum is not None:
         sub(element, "Geboortedatum", _datum(p.geboortedatum))
     if p.geslacht is not None:
-        sub(sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht))
+        sub(
+            sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht)
+        )
 
 
-def _uitstellen(root: etree._Element, lijst: str, naam: str, uitstellen: tuple[Uitstel, ...]) -> None:
+def _uitstellen(
+    root: etree._Element, lijst: str, naam: str, uitstellen: tuple[Uitstel, ...]
+) -> None:
     if not uitstellen:
         return
     element = sub(root, lijst)
@@ -172,5 +213,6 @@ def _bool(waarde: bool | None) -> str | None:
 def _zonder_lege(root: etree._Element) -> None:
     """``sub`` with a None value makes an empty element: drop those (optional fields unset)."""
     for element in reversed(list(root.iter())):  # children before their parents
-        if element is not root and len(element) == 0 and element.text is None and not element.attrib:
+        leeg = len(element) == 0 and element.text is None and not element.attrib
+        if leeg and element is not root:
             element.getparent().remove(element)

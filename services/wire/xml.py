@@ -50,7 +50,9 @@ def tekst(element: etree._Element | None, pad: str) -> str | None:
     return gevonden.text.strip()
 
 
-def sub(ouder: etree._Element, naam: str, waarde: str | None = None, **attrs: str) -> etree._Element:
+def sub(
+    ouder: etree._Element, naam: str, waarde: str | None = None, **attrs: str | None
+) -> etree._Element:
     element = etree.SubElement(ouder, naam, {k: v for k, v in attrs.items() if v is not None})
     if waarde is not None:
         element.text = waarde
