@@ -28,6 +28,16 @@ FOUTEN = (None, "99996", "SOAP_FAULT")
 MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd
 
 
+class _Lezer(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text: the builder checks them with their field path."""
+
+
+_Lezer.yaml_implicit_resolvers = {
+    teken: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for teken, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class FixtureFout(ValueError):
     def __init__(self, bestand: str, veld: str, reden: str) -> None:
         super().__init__(f"{bestand}: {veld}: {reden}")
@@ -71,7 +81,7 @@ def laad_bestand(pad: Path) -> Persona:
         if pad.stat().st_size > MAX_BESTAND:
             raise _Fout("-", f"file larger than {MAX_BESTAND} bytes")
         try:
-            data = yaml.safe_load(pad.read_text(encoding="utf-8"))
+            data = yaml.load(pad.read_text(encoding="utf-8"), Loader=_Lezer)  # noqa: S506
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise _Fout("-", f"not valid YAML: {exc}") from exc
         persona = persona_uit_data(data)

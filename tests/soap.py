@@ -1,0 +1,105 @@
+"""Helpers for the tests: build raw MAGDA requests and read replies, the way a consumer does."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import requests
+from lxml import etree
+
+NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+NS_DOSSIER = "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be"
+NS_ADVIES = "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be"
+PAD_DOSSIER = "/GeefDossierKBIDienst-01.00/soap/WebService"
+PAD_ADVIES = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+PAD_GENERIEK = "/api/Magda-02.00/soap/WebService"
+
+AFZENDER = "kbi.test.zorgkas.be"
+HOEDANIGHEID = "1234"
+
+
+def verzoek(
+    naam: str,
+    namespace: str,
+    criteria: str,
+    *,
+    referte: str | None = None,
+    context: str | None = None,
+) -> bytes:
+    """A MAGDA v2 request envelope; ``context`` replaces the whole Context when given."""
+    referte = referte or str(uuid.uuid4())
+    if context is None:
+        context = (
+            f"<Context><Naam>{naam}</Naam><Versie>01.00.0000</Versie><Bericht>"
+            "<Type>VRAAG</Type><Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd>"
+            f"</Tijdstip><Afzender><Identificatie>{AFZENDER}</Identificatie>"
+            f"<Referte>{referte}</Referte><Hoedanigheid>{HOEDANIGHEID}</Hoedanigheid>"
+            "</Afzender></Bericht></Context>"
+        )
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>'
+        f'<web:{naam} xmlns:web="{namespace}"><Verzoek>{context}<Vragen><Vraag>'
+        f"<Referte>{referte}</Referte><Inhoud><Criteria>{criteria}</Criteria></Inhoud>"
+        f"</Vraag></Vragen></Verzoek></web:{naam}></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def dossier_verzoek(insz: str, **kw) -> bytes:
+    return verzoek("GeefDossierKBI", NS_DOSSIER, f"<INSZ>{insz}</INSZ>", **kw)
+
+
+def advies_verzoek(insz: str, datum: date | str, toepassing: str | None = None, **kw) -> bytes:
+    criteria = f"<INSZ>{insz}</INSZ><Datum>{datum}</Datum>"
+    if toepassing:
+        criteria += f"<Toepassing>{toepassing}</Toepassing>"
+    return verzoek("GeefAutomatischAdvies", NS_ADVIES, criteria, **kw)
+
+
+@dataclass
+class Antwoord:
+    status: int
+    body: bytes
+    root: etree._Element | None  # the body's first child: the *Response or a Fault
+
+    @property
+    def fault(self) -> str | None:
+        if self.root is not None and self.root.tag == f"{{{NS_SOAP}}}Fault":
+            return self.root.findtext("faultstring")
+        return None
+
+    def uitzonderingen(self) -> list[tuple[str, str, str]]:
+        """(Identificatie, Type, Diagnose) of every Uitzondering, Repliek or Antwoord level."""
+        if self.root is None:
+            return []
+        return [
+            (u.findtext("Identificatie"), u.findtext("Type"), u.findtext("Diagnose"))
+            for u in self.root.iter("Uitzondering")
+        ]
+
+    def codes(self) -> list[str]:
+        return [code for code, _, _ in self.uitzonderingen()]
+
+    @property
+    def advies(self) -> etree._Element | None:
+        return self.root.find("Repliek/Antwoorden/Antwoord/Inhoud/Advies")
+
+    @property
+    def dossier(self) -> etree._Element | None:
+        return self.root.find("Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier")
+
+
+def post(
+    url: str, body: bytes, content_type: str = "text/xml; charset=utf-8", timeout: float = 5
+) -> Antwoord:
+    response = requests.post(
+        url, data=body, headers={"Content-Type": content_type}, timeout=timeout
+    )
+    root = None
+    try:
+        envelope = etree.fromstring(response.content)
+        root = envelope.find(f"{{{NS_SOAP}}}Body/*")
+    except etree.XMLSyntaxError:
+        pass
+    return Antwoord(response.status_code, response.content, root)

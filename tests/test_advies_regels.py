@@ -1,0 +1,225 @@
+"""The advice rule set v1, rule by rule and on its boundaries (pure domain, no server)."""
+
+from datetime import date
+
+import pytest
+
+from magda_kbi.advies import (
+    Reden,
+    Resultaat,
+    Termijnen,
+    Toepassing,
+    geef_advies,
+    peildatum,
+    plus_maanden,
+)
+from magda_kbi.dossier import (
+    Aanmelding,
+    Attest,
+    Code,
+    Contract,
+    Doelgroep,
+    DoelgroepCode,
+    DoelgroepType,
+    Inbreuk,
+    KbiDossier,
+    Periode,
+    Personalia,
+    RechtzettingsFormulier,
+    Uitstel,
+)
+
+BEGIN = date(2022, 3, 1)
+
+
+def dossier(**kw) -> KbiDossier:
+    kw.setdefault("doelgroepen", (plicht(),))
+    return KbiDossier(insz="80651126387", personalia=Personalia(("Test",)), **kw)
+
+
+def plicht(begin=BEGIN, einde=None, type=DoelgroepType.PLICHT, code=DoelgroepCode.JA, **kw):
+    return Doelgroep(code=code, type=type, periode=Periode(begin, einde), **kw)
+
+
+def advies(d, dag, toepassing=Toepassing.ZORGBUDGET, **kw):
+    a = geef_advies(d, dag, toepassing, **kw)
+    return a.resultaat.value, (a.reden.value if a.reden else None), a.regel
+
+
+def test_rule_1_before_2022_is_always_ok():
+    d = dossier(doelgroepen=(plicht(date(2020, 1, 1)),))
+    assert advies(d, date(2021, 12, 31)) == ("OK", None, 1)
+    assert advies(d, date(2022, 1, 1)) == ("NOK", "GEEN_AANMELDING", 7)
+
+
+def test_rule_2_no_dossier():
+    assert advies(None, date(2024, 1, 1)) == ("OK", None, 2)
+
+
+@pytest.mark.parametrize(
+    "doelgroep",
+    [
+        plicht(type=DoelgroepType.RECHT),
+        plicht(type=DoelgroepType.MINDERJARIG),
+        plicht(type=DoelgroepType.GEEN),
+        plicht(type=DoelgroepType.NADER_TE_BEPALEN),
+        plicht(code=DoelgroepCode.NEE),
+        plicht(code=DoelgroepCode.NADER_TE_BEPALEN),
+        plicht(einde=date(2022, 12, 31)),
+        plicht(begin=date(2025, 1, 1)),
+    ],
+)
+def test_rule_3_no_obligation_covering_p(doelgroep):
+    assert advies(dossier(doelgroepen=(doelgroep,)), date(2024, 1, 1)) == ("OK", None, 3)
+
+
+def test_rule_3_recht_plicht_is_an_obligation():
+    d = dossier(doelgroepen=(plicht(type=DoelgroepType.RECHT_PLICHT),))
+    assert advies(d, date(2024, 1, 1)) == ("NOK", "GEEN_AANMELDING", 7)
+
+
+def test_rule_3_period_end_day_still_covered():
+    d = dossier(doelgroepen=(plicht(einde=date(2023, 6, 30)),))
+    assert advies(d, date(2023, 6, 30))[0] == "NOK"
+    assert advies(d, date(2023, 7, 1)) == ("OK", None, 3)
+
+
+def test_rule_4_exemption():
+    d = dossier(doelgroepen=(plicht(reden_vrijstelling=Code("VRIJ_65PLUS")),))
+    assert advies(d, date(2024, 1, 1)) == ("OK", None, 4)
+
+
+def test_rule_5_attest_counts_from_its_date():
+    d = dossier(attesten=(Attest(date(2023, 6, 30)),))
+    assert advies(d, date(2023, 6, 29))[0] == "NOK"
+    assert advies(d, date(2023, 6, 30)) == ("OK", None, 5)
+
+
+def test_rule_5_attest_wins_over_an_infringement():
+    d = dossier(attesten=(Attest(date(2023, 6, 30)),), inbreuken=(Inbreuk(date(2023, 1, 1)),))
+    assert advies(d, date(2023, 7, 1)) == ("OK", None, 5)
+
+
+def test_rule_6_infringement_and_its_remedy():
+    inbreuk = Inbreuk(date(2023, 2, 1), rechtzetting=RechtzettingsFormulier(date(2023, 5, 15)))
+    d = dossier(
+        aanmelding=Aanmelding(date(2022, 3, 10)),
+        contracten=(Contract(date(2022, 4, 1)),),
+        inbreuken=(inbreuk,),
+    )
+    assert advies(d, date(2023, 1, 31)) == ("OK", None, 9)
+    assert advies(d, date(2023, 2, 1)) == ("NOK", "INBREUK", 6)
+    assert advies(d, date(2023, 5, 14)) == ("NOK", "INBREUK", 6)
+    assert advies(d, date(2023, 5, 15)) == ("OK", None, 9)
+
+
+def test_rule_6_one_open_infringement_is_enough():
+    d = dossier(
+        aanmelding=Aanmelding(date(2022, 3, 10)),
+        contracten=(Contract(date(2022, 4, 1)),),
+        inbreuken=(
+            Inbreuk(date(2022, 6, 1), rechtzetting=RechtzettingsFormulier(date(2022, 7, 1))),
+            Inbreuk(date(2023, 1, 1)),
+        ),
+    )
+    assert advies(d, date(2022, 12, 31)) == ("OK", None, 9)
+    assert advies(d, date(2023, 1, 1)) == ("NOK", "INBREUK", 6)
+
+
+def test_rule_7_registration_deadline_day_is_on_time():
+    d = dossier()  # begin 2022-03-01, deadline 2022-06-01
+    assert advies(d, date(2022, 6, 1)) == ("OK", None, 9)
+    assert advies(d, date(2022, 6, 2)) == ("NOK", "GEEN_AANMELDING", 7)
+
+
+def test_rule_7_postponement_covers_p():
+    d = dossier(uitstellen_van_aanmelding=(Uitstel(Periode(date(2022, 5, 1), date(2022, 12, 31))),))
+    assert advies(d, date(2022, 12, 31))[1] != "GEEN_AANMELDING"
+    assert advies(d, date(2023, 1, 1)) == ("NOK", "GEEN_AANMELDING", 7)
+
+
+def test_rule_7_a_late_registration_ends_the_nok():
+    d = dossier(aanmelding=Aanmelding(date(2022, 8, 1)))
+    assert advies(d, date(2022, 7, 31)) == ("NOK", "GEEN_AANMELDING", 7)
+    assert advies(d, date(2022, 8, 1)) == ("OK", None, 9)
+
+
+def test_rule_8_contract_term_runs_from_registration():
+    d = dossier(aanmelding=Aanmelding(date(2022, 4, 15)))  # deadline 2022-10-15
+    assert advies(d, date(2022, 10, 15)) == ("OK", None, 9)
+    assert advies(d, date(2022, 10, 16)) == ("NOK", "GEEN_CONTRACT", 8)
+
+
+def test_rule_8_contract_term_runs_from_doelgroep_begin_without_registration():
+    d = dossier(uitstellen_van_aanmelding=(Uitstel(Periode(date(2022, 5, 1))),))
+    assert advies(d, date(2022, 9, 1)) == ("OK", None, 9)
+    assert advies(d, date(2022, 9, 2)) == ("NOK", "GEEN_CONTRACT", 8)
+
+
+def test_rule_8_postponed_signing():
+    d = dossier(
+        aanmelding=Aanmelding(date(2022, 3, 1)),
+        uitstellen_van_ondertekening=(Uitstel(Periode(date(2022, 8, 1), date(2023, 2, 28))),),
+    )
+    assert advies(d, date(2022, 9, 2)) == ("OK", None, 9)
+    assert advies(d, date(2023, 2, 28)) == ("OK", None, 9)
+    assert advies(d, date(2023, 3, 1)) == ("NOK", "GEEN_CONTRACT", 8)
+
+
+def test_rule_8_month_end_clamping():
+    d = dossier(doelgroepen=(plicht(date(2022, 8, 31)),), aanmelding=Aanmelding(date(2022, 8, 31)))
+    assert advies(d, date(2023, 2, 28)) == ("OK", None, 9)
+    assert advies(d, date(2023, 3, 1)) == ("NOK", "GEEN_CONTRACT", 8)
+
+
+def test_rule_9_contract_signed():
+    d = dossier(aanmelding=Aanmelding(date(2022, 3, 5)), contracten=(Contract(date(2022, 5, 1)),))
+    assert advies(d, date(2030, 1, 1)) == ("OK", None, 9)
+
+
+def test_facts_after_p_do_not_count():
+    d = dossier(aanmelding=Aanmelding(date(2023, 1, 1)), contracten=(Contract(date(2023, 2, 1)),))
+    assert advies(d, date(2022, 12, 1)) == ("NOK", "GEEN_AANMELDING", 7)
+
+
+def test_terms_are_configuration():
+    d = dossier()
+    kort = Termijnen(aanmelding_maanden=1, contract_maanden=2)
+    assert advies(d, date(2022, 4, 2), termijnen=kort) == ("NOK", "GEEN_AANMELDING", 7)
+    assert advies(d, date(2022, 4, 2)) == ("OK", None, 9)
+
+
+def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
+    assert peildatum(date(2024, 7, 15), Toepassing.VERLAAGDE_PREMIE) == date(2023, 1, 1)
+    assert peildatum(date(2024, 7, 15), Toepassing.ZORGBUDGET) == date(2024, 7, 15)
+    d = dossier(
+        doelgroepen=(plicht(date(2021, 3, 1)),),
+        aanmelding=Aanmelding(date(2022, 9, 1)),
+        contracten=(Contract(date(2022, 11, 15)),),
+    )
+    assert advies(d, date(2023, 6, 1), Toepassing.VERLAAGDE_PREMIE) == ("NOK", "GEEN_AANMELDING", 7)
+    assert advies(d, date(2024, 6, 1), Toepassing.VERLAAGDE_PREMIE) == ("OK", None, 9)
+
+
+@pytest.mark.parametrize(
+    ("dag", "maanden", "verwacht"),
+    [
+        (date(2022, 8, 31), 6, date(2023, 2, 28)),
+        (date(2023, 8, 31), 6, date(2024, 2, 29)),
+        (date(2022, 1, 31), 3, date(2022, 4, 30)),
+        (date(2022, 11, 15), 3, date(2023, 2, 15)),
+        (date(2022, 3, 1), 12, date(2023, 3, 1)),
+    ],
+)
+def test_plus_maanden(dag, maanden, verwacht):
+    assert plus_maanden(dag, maanden) == verwacht
+
+
+def test_ok_never_has_a_reason_and_nok_always_has_one(catalogus):
+    dagen = [date(2021, 6, 1)] + [date(j, m, 1) for j in range(2022, 2027) for m in (1, 4, 7, 10)]
+    for persona in catalogus.values():
+        for dag in dagen:
+            for toepassing in Toepassing:
+                a = geef_advies(persona.dossier, dag, toepassing)
+                assert (a.resultaat is Resultaat.NOK) == (a.reden is not None)
+                assert a.omschrijving is None or a.reden in Reden

@@ -1,0 +1,177 @@
+"""The persona catalogue: what it covers, and how a bad persona file is refused."""
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from magda_kbi.advies import Toepassing, geef_advies
+from magda_kbi.insz import is_testnummer
+from magda_kbi.personas import FixtureFout, ingebouwde_map, laad_personas
+
+MOCK_CSV = (
+    Path(__file__).resolve().parents[2] / "shared/reference/magda-mock-geefpersoon-personas.csv"
+)
+
+GOED = """\
+insz: "80651338304"
+scenario: Een geldige persona
+dossier:
+  personalia: {achternamen: [Nadzialek], voornamen: [Boris], geboortedatum: 1980-05-13}
+  doelgroepen:
+    - {code: JA, type: PLICHT, periode: {begin: 2023-01-02}}
+"""
+
+
+def test_at_least_16_personas_with_test_numbers(catalogus):
+    assert len(catalogus) >= 16
+    assert all(is_testnummer(insz) for insz in catalogus)
+
+
+def test_the_catalogue_reaches_every_rule_2_to_9(catalogus):
+    bereikt = set()
+    dagen = [
+        date(2022, 1, 1) + (date(2022, 1, 2) - date(2022, 1, 1)) * n for n in range(0, 1900, 7)
+    ]
+    for persona in catalogus.values():
+        for dag in dagen:
+            bereikt.add(geef_advies(persona.dossier, dag).regel)
+    assert set(range(2, 10)) <= bereikt
+
+
+def test_required_scenarios_are_there(catalogus):
+    fouten = {p.fout for p in catalogus.values()}
+    assert {"99996", "SOAP_FAULT"} <= fouten
+    assert any(p.dossier is None for p in catalogus.values())
+
+
+def test_a_persona_nok_for_premium_year_2023_and_ok_for_2024(catalogus):
+    def premie(p, jaar):
+        return geef_advies(p.dossier, date(jaar, 3, 1), Toepassing.VERLAAGDE_PREMIE).resultaat.value
+
+    assert any(premie(p, 2023) == "NOK" and premie(p, 2024) == "OK" for p in catalogus.values())
+
+
+def test_answers_change_over_time(catalogus):
+    """OK -> NOK -> OK for the remedied infringement and the postponed signing."""
+    for insz in ("79652599875", "90651006540"):
+        uitkomsten = [v.resultaat for v in catalogus[insz].verwacht]
+        assert "NOK" in uitkomsten
+        assert uitkomsten[0] == "OK" and uitkomsten[-1] == "OK"
+
+
+def test_identities_match_the_magda_mock(catalogus):
+    if not MOCK_CSV.exists():
+        pytest.skip(f"{MOCK_CSV} is absent (a clone without ../shared)")
+    import csv
+
+    mock = {r["insz"]: r for r in csv.DictReader(MOCK_CSV.open(encoding="utf-8"))}
+    for persona in catalogus.values():
+        rij = mock.get(persona.insz)
+        assert rij is not None, f"{persona.insz} is not a MAGDA mock persona"
+        if persona.dossier is not None:
+            p = persona.dossier.personalia
+            assert p.voornamen[0].lower() == rij["voornaam"].lower()
+            assert p.achternamen[0] == rij["achternaam"]
+            assert p.geboortedatum.isoformat() == rij["geboortedatum"]
+
+
+def schrijf(tmp_path, naam, tekst):
+    map_ = tmp_path / "extra"
+    map_.mkdir(exist_ok=True)
+    (map_ / naam).write_text(tekst, encoding="utf-8")
+    return map_
+
+
+def fout_voor(tmp_path, tekst) -> FixtureFout:
+    map_ = schrijf(tmp_path, "persona.yaml", tekst)
+    with pytest.raises(FixtureFout) as info:
+        laad_personas([map_])
+    assert info.value.bestand.endswith("persona.yaml")
+    return info.value
+
+
+def test_a_valid_extra_file_loads(tmp_path):
+    catalogus = laad_personas([ingebouwde_map(), schrijf(tmp_path, "p.yaml", GOED)])
+    assert "80651338304" in catalogus
+
+
+@pytest.mark.parametrize(
+    ("vervanging", "veld", "in_reden"),
+    [
+        (('"80651338304"', '"80051338304"'), "insz", "not a MAGDA test number"),
+        (('"80651338304"', '"80651338305"'), "insz", "not a MAGDA test number"),
+        (('"80651338304"', "80651338304"), "insz", "quoted"),
+        (("type: PLICHT", "type: VERPLICHT"), "dossier.doelgroepen[0].type", "not one of"),
+        (
+            ("begin: 2023-01-02", "begin: 2023-02-30"),
+            "dossier.doelgroepen[0].periode.begin",
+            "date",
+        ),
+        (("scenario:", "scenaro:"), "scenaro", "unknown field"),
+        (("geboortedatum", "geboorte"), "dossier.personalia.geboorte", "unknown field"),
+        (
+            ("- {code: JA, type: PLICHT, periode: {begin: 2023-01-02}}", "- 5"),
+            "dossier.doelgroepen[0]",
+            "mapping",
+        ),
+        (
+            (
+                "doelgroepen:\n    - {code: JA, type: PLICHT, periode: {begin: 2023-01-02}}",
+                "doelgroepen: 5",
+            ),
+            "dossier.doelgroepen",
+            "list",
+        ),
+    ],
+)
+def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_reden):
+    fout = fout_voor(tmp_path, GOED.replace(*vervanging))
+    assert fout.veld == veld
+    assert in_reden in fout.reden
+
+
+def test_period_end_before_begin(tmp_path):
+    fout = fout_voor(
+        tmp_path, GOED.replace("{begin: 2023-01-02}", "{begin: 2023-01-02, einde: 2022-01-01}")
+    )
+    assert fout.veld == "dossier.doelgroepen[0].periode.einde"
+
+
+def test_codes_are_checked_against_the_contract(tmp_path):
+    tekst = GOED + "  contracten:\n    - {datum_registratie: 2023-02-01, type: ICO99X}\n"
+    fout = fout_voor(tmp_path, tekst)
+    assert "Contract/Type" in fout.veld and "ICO99X" in fout.reden
+
+
+def test_invalid_yaml(tmp_path):
+    fout = fout_voor(tmp_path, "insz: [unclosed\n")
+    assert "YAML" in fout.reden
+
+
+def test_expected_answers_are_checked(tmp_path):
+    fout = fout_voor(tmp_path, GOED + "verwacht:\n  - {datum: 2024-01-01, resultaat: NOK}\n")
+    assert fout.veld == "verwacht[0].reden"
+
+
+def test_duplicate_insz_across_folders(tmp_path):
+    tekst = GOED.replace("80651338304", "98630499724")
+    map_ = schrijf(tmp_path, "dubbel.yaml", tekst)
+    with pytest.raises(FixtureFout) as info:
+        laad_personas([ingebouwde_map(), map_])
+    assert info.value.veld == "insz" and "already defined" in info.value.reden
+
+
+def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
+    map_ = schrijf(tmp_path, "slecht.yaml", GOED.replace("type: PLICHT", "type: X"))
+    proces = subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", "1", "--fixtures", str(map_)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proces.returncode == 2
+    assert "slecht.yaml" in proces.stderr and "dossier.doelgroepen[0].type" in proces.stderr
+    assert "Traceback" not in proces.stderr

@@ -1,0 +1,171 @@
+"""Automatisch advies over SOAP, called like a consumer: raw XML over HTTP, and zeep."""
+
+from datetime import date, timedelta
+
+import pytest
+import requests
+import zeep
+
+from magda_kbi.advies import Toepassing, geef_advies
+
+from .conftest import LAAT
+from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, post
+
+
+@pytest.fixture(scope="module")
+def sessie():
+    with requests.Session() as s:
+        yield s
+
+
+def vraag(sessie, server, insz, datum, toepassing=None, pad=PAD_ADVIES):
+    r = sessie.post(
+        server.url + pad,
+        data=advies_verzoek(insz, datum, toepassing),
+        headers={"Content-Type": "text/xml"},
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    from lxml import etree
+
+    advies = etree.fromstring(r.content).find(
+        f"{{{NS_SOAP}}}Body/*/Repliek/Antwoorden/Antwoord/Inhoud/Advies"
+    )
+    assert advies is not None, r.text
+    return advies
+
+
+def test_every_persona_gives_its_expected_answers(sessie, server, catalogus):
+    gecontroleerd = 0
+    for persona in catalogus.values():
+        for v in persona.verwacht:
+            advies = vraag(sessie, server, persona.insz, v.datum, v.toepassing)
+            gekregen = (advies.findtext("Resultaat"), advies.findtext("Reden/Code"))
+            assert gekregen == (v.resultaat, v.reden), f"{persona.insz} op {v.datum} {v.toepassing}"
+            gecontroleerd += 1
+    assert gecontroleerd >= 50
+
+
+def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(
+    sessie, server, catalogus
+):
+    for persona in catalogus.values():
+        if persona.fout or persona.dossier is None:
+            continue
+        dagen = {date(2021, 12, 31), date(2022, 1, 1)}
+        for feit in persona.dossier.feitdata():
+            dagen.update({feit - timedelta(days=1), feit, feit + timedelta(days=1)})
+        for dag in sorted(dagen):
+            for toepassing in Toepassing:
+                verwacht = geef_advies(persona.dossier.op_datum(LAAT), dag, toepassing)
+                advies = vraag(sessie, server, persona.insz, dag, toepassing.value)
+                assert advies.findtext("Resultaat") == verwacht.resultaat.value
+                assert advies.findtext("Peildatum") == verwacht.peildatum.isoformat()
+                if verwacht.reden is None:
+                    assert advies.find("Reden") is None, "an OK answer carries no Reden"
+                else:
+                    assert advies.findtext("Reden/Code") == verwacht.reden.value
+                    assert advies.findtext("Reden/Omschrijving")
+
+
+def test_the_reply_says_nothing_else_about_the_person(sessie, server):
+    advies = vraag(sessie, server, "73680599786", "2024-01-01")
+    assert [c.tag for c in advies] == ["Peildatum", "Resultaat", "Reden"]
+    assert [c.tag for c in advies.find("Reden")] == ["Code", "Omschrijving"]
+    envelope = advies.getroottree()
+    tekst = "".join(envelope.getroot().itertext())
+    assert "Janssens" not in tekst and "Leonard" not in tekst and "1973" not in tekst
+
+
+def test_toepassing_defaults_to_zorgbudget(sessie, server):
+    advies = vraag(sessie, server, "80651239522", "2023-06-01")
+    assert advies.findtext("Peildatum") == "2023-06-01"
+    advies = vraag(sessie, server, "80651239522", "2023-06-01", "VERLAAGDE_PREMIE")
+    assert advies.findtext("Peildatum") == "2022-01-01"
+    assert advies.findtext("Resultaat") == "NOK"
+
+
+def test_unknown_insz_is_ok_rule_2(sessie, server):
+    assert vraag(sessie, server, "86630100380", "2024-06-01").findtext("Resultaat") == "OK"
+    # a valid test number that is no persona at all
+    assert vraag(sessie, server, "80651439361", "2024-06-01").findtext("Resultaat") == "OK"
+
+
+def test_reply_frame_echoes_the_caller(server):
+    antwoord = post(
+        server.url + PAD_ADVIES,
+        advies_verzoek("73680599786", "2024-01-01", referte="mijn-referte-42"),
+    )
+    repliek = antwoord.root.find("Repliek")
+    assert antwoord.root.tag.endswith("}GeefAutomatischAdviesResponse")
+    assert repliek.findtext("Context/Naam") == "GeefAutomatischAdvies"
+    assert repliek.findtext("Context/Bericht/Type") == "ANTWOORD"
+    assert repliek.findtext("Context/Bericht/Afzender/Identificatie") == "vip.vlaanderen.be"
+    assert repliek.findtext("Context/Bericht/Ontvanger/Identificatie") == "kbi.test.zorgkas.be"
+    assert repliek.findtext("Context/Bericht/Ontvanger/Referte") == "mijn-referte-42"
+    assert repliek.findtext("Context/Bericht/Ontvanger/Hoedanigheid") == "1234"
+    assert repliek.findtext("Antwoorden/Antwoord/Referte") == "mijn-referte-42"
+    assert repliek.findtext("Context/Bericht/Tijdstip/Datum") == LAAT.isoformat()
+
+
+def test_the_generic_endpoint_routes_on_context(sessie, server):
+    advies = vraag(sessie, server, "73680599786", "2024-01-01", pad=PAD_GENERIEK)
+    assert advies.findtext("Reden/Code") == "INBREUK"
+
+
+def test_error_personas(server):
+    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("90651105718", "2024-01-01"))
+    assert antwoord.status == 200
+    assert antwoord.uitzonderingen() == [("99996", "FOUT", "Te veel gelijktijdige bevragingen")]
+    assert antwoord.root.find("Repliek/Uitzonderingen") is not None  # Repliek level
+    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("90651205785", "2024-01-01"))
+    assert antwoord.status == 500
+    assert "SOAP Fault" in antwoord.fault
+
+
+@pytest.fixture(scope="module")
+def zeep_advies(server):
+    return zeep.Client(f"{server.url}{PAD_ADVIES}?wsdl")
+
+
+def zeep_context(naam):
+    return {
+        "Naam": naam,
+        "Versie": "01.00.0000",
+        "Bericht": {
+            "Type": "VRAAG",
+            "Tijdstip": {"Datum": date(2024, 1, 1), "Tijd": "10:00:00.000"},
+            "Afzender": {
+                "Identificatie": "kbi.test.zorgkas.be",
+                "Referte": "zeep-1",
+                "Hoedanigheid": "1234",
+            },
+        },
+    }
+
+
+def test_zeep_with_the_served_wsdl(zeep_advies, catalogus):
+    for persona in catalogus.values():
+        if persona.fout:
+            continue
+        for v in persona.verwacht:
+            repliek = zeep_advies.service.GeefAutomatischAdvies(
+                Verzoek={
+                    "Context": zeep_context("GeefAutomatischAdvies"),
+                    "Vragen": {
+                        "Vraag": {
+                            "Referte": "vraag-1",
+                            "Inhoud": {
+                                "Criteria": {
+                                    "INSZ": persona.insz,
+                                    "Datum": v.datum,
+                                    "Toepassing": v.toepassing,
+                                }
+                            },
+                        }
+                    },
+                }
+            )
+            advies = repliek.Antwoorden.Antwoord.Inhoud.Advies
+            assert advies.Resultaat == v.resultaat
+            assert (advies.Reden.Code if advies.Reden else None) == v.reden

@@ -1,0 +1,158 @@
+"""GeefDossierKBI over SOAP: every persona, against our XSD and the real MAGDA XSD."""
+
+from datetime import date
+
+import pytest
+import zeep
+from lxml import etree
+
+from magda_kbi.wire.xml import schema
+
+from . import referentie
+from .conftest import Server
+from .soap import NS_DOSSIER, PAD_DOSSIER, PAD_GENERIEK, dossier_verzoek, post
+
+
+def response_element(antwoord) -> etree._Element:
+    assert antwoord.root is not None, antwoord.body
+    assert antwoord.root.tag == f"{{{NS_DOSSIER}}}GeefDossierKBIResponse", antwoord.body
+    return antwoord.root
+
+
+def test_every_persona_in_the_kbi_gets_its_dossier(server, catalogus):
+    for persona in catalogus.values():
+        if persona.fout or persona.dossier is None:
+            continue
+        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(persona.insz, referte="r-1"))
+        assert antwoord.status == 200
+        assert antwoord.codes() == []
+        dossier = antwoord.dossier
+        assert dossier.findtext("Personalia/INSZ") == persona.insz
+        assert (
+            dossier.findtext("Personalia/Naam/Achternamen/Achternaam")
+            == (persona.dossier.personalia.achternamen[0])
+        )
+        assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == "r-1"
+
+
+def test_replies_validate_against_our_xsd(server, catalogus):
+    for insz in catalogus:
+        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        if antwoord.fault:
+            continue
+        ons = schema("GeefDossierKBI.xsd")
+        assert ons.validate(response_element(antwoord)), (insz, ons.error_log)
+
+
+def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path_factory):
+    referentie.vereist()
+    echt = referentie.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    gevalideerd = 0
+    for insz in [*catalogus, "80651439361"]:  # every persona, and one unknown number
+        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        if antwoord.fault:
+            continue
+        assert echt.validate(response_element(antwoord)), (insz, echt.error_log)
+        gevalideerd += 1
+    assert gevalideerd >= 18
+
+
+def test_the_relaxed_real_xsd_still_rejects_a_broken_reply(tmp_path_factory):
+    referentie.vereist()
+    echt = referentie.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    sample = etree.parse(str(referentie.SAMPLES / "90722600260.xml")).getroot()
+    assert echt.validate(sample), echt.error_log
+    sample.find(".//Doelgroep/Type").text = "ONBEKEND"
+    assert not echt.validate(sample)
+
+
+def test_not_in_kbi_is_30001_at_repliek_level(server):
+    for insz in ("86630100380", "80651439361"):
+        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        assert antwoord.uitzonderingen() == [
+            ("30001", "FOUT", "Geen gegevens gevonden voor de vraag")
+        ]
+        assert antwoord.root.find("Repliek/Antwoorden") is None
+        assert antwoord.root.find("Repliek/Uitzonderingen/Uitzondering/Oorsprong").text == "MAGDA"
+
+
+def test_error_personas(server):
+    antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek("90651105718"))
+    assert antwoord.codes() == ["99996"]
+    antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek("90651205785"))
+    assert antwoord.status == 500 and antwoord.fault
+
+
+def test_the_generic_endpoint_serves_the_dossier(server):
+    antwoord = post(server.url + PAD_GENERIEK, dossier_verzoek("98630499724"))
+    assert antwoord.dossier.findtext("Personalia/INSZ") == "98630499724"
+
+
+def test_dossier_content_follows_the_persona(server):
+    dossier = post(server.url + PAD_DOSSIER, dossier_verzoek("79652599875")).dossier
+    assert dossier.findtext("Doelgroep/Type") == "PLICHT"
+    assert dossier.findtext("Inbreuken/Inbreuk/DatumVaststelling") == "2023-02-01"
+    assert dossier.findtext("Inbreuken/Inbreuk/RechtzettingsFormulier/DatumOndertekening") == (
+        "2023-05-15"
+    )
+    dossier = post(server.url + PAD_DOSSIER, dossier_verzoek("59650153166")).dossier
+    # the wire shows the Doelgroep in force: the later one, with its exemption
+    assert dossier.findtext("Doelgroep/Periode/Begin") == "2024-05-01"
+    assert dossier.find("Doelgroep/RedenVrijstellingVanDeVerplichting").get("Naam") == (
+        "65 jaar of ouder"
+    )
+
+
+@pytest.fixture(scope="module")
+def server_2023():
+    s = Server("--today", "2023-03-01")
+    yield s
+    s.stop()
+
+
+def test_the_dossier_is_as_known_on_today(server_2023):
+    antwoord = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79652599875"))
+    dossier = antwoord.dossier
+    assert dossier.findtext("Inbreuken/Inbreuk/DatumVaststelling") == "2023-02-01"
+    assert dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier") is None  # signed 2023-05-15
+    assert antwoord.root.findtext("Repliek/Context/Bericht/Tijdstip/Datum") == "2023-03-01"
+    attest = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79611034583")).dossier
+    assert attest.find("BehaaldeAttesten") is None  # obtained 2023-06-30
+    # a person whose obligation starts after today: not yet known with a Doelgroep
+    later = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("06721400144")).dossier
+    assert later.findtext("Doelgroep/Type") == "MINDERJARIG"
+
+
+def test_the_advice_knows_only_what_the_kbi_knows_today(server_2023):
+    from .soap import PAD_ADVIES, advies_verzoek
+
+    # remedied on 2023-05-15, but on "today" 2023-03-01 the form is not known yet
+    antwoord = post(server_2023.url + PAD_ADVIES, advies_verzoek("79652599875", "2023-06-01"))
+    assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
+
+
+def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus):
+    client = zeep.Client(f"{server.url}{PAD_DOSSIER}?wsdl")
+    for persona in catalogus.values():
+        if persona.fout or persona.dossier is None:
+            continue
+        repliek = client.service.GeefDossierKBI(
+            Verzoek={
+                "Context": {
+                    "Naam": "GeefDossierKBI",
+                    "Versie": "01.00.0000",
+                    "Bericht": {
+                        "Type": "VRAAG",
+                        "Tijdstip": {"Datum": date(2024, 1, 1), "Tijd": "10:00:00.000"},
+                        "Afzender": {"Identificatie": "gemeente.test", "Referte": "z-1"},
+                    },
+                },
+                "Vragen": {
+                    "Vraag": {"Referte": "z-1", "Inhoud": {"Criteria": {"INSZ": persona.insz}}}
+                },
+            }
+        )
+        dossier = repliek.Antwoorden.Antwoord.Inhoud.KBIDossier
+        assert dossier.Personalia.INSZ == persona.insz
+        doelgroep = persona.dossier.huidige_doelgroep
+        assert dossier.Doelgroep.Type == doelgroep.type.value
