@@ -1,4 +1,4 @@
-"""The real MAGDA contract in ../shared/reference, for conformance checks (read, never copied in)."""
+"""The real MAGDA contract in ../shared/reference, for conformance checks (read, not copied)."""
 
 from __future__ import annotations
 
