@@ -66,9 +66,11 @@ class Emulator:
         if dienst is not None:
             if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
                 return self._wsdl(environ, start_response, dienst)
-            return self.soap[dienst.naam](environ, start_response)
+            if methode == "POST":
+                return self._soap(environ, start_response, dienst)
+            return self.soap[dienst.naam](environ, start_response)  # spyne answers other verbs
         if pad == GENERIEK_PAD and methode == "POST":
-            return self._generiek(environ, start_response)
+            return self._soap(environ, start_response, None)
         if pad.startswith("/wsdl/") and methode == "GET":
             return self._contractbestand(pad[len("/wsdl/") :], start_response)
         return self.rest(environ, start_response)
@@ -88,51 +90,54 @@ class Emulator:
             return _antwoord(start_response, "404 Not Found", "text/plain", b"Onbekend bestand")
         return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", pad.read_bytes())
 
-    def _generiek(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        """Reads the (bounded) body once, finds Context/Naam + Versie, hands it to that service."""
-        try:
-            lengte = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            lengte = -1
-        if lengte < 0 or lengte > self.max_bytes:
-            return _fout(
-                start_response,
-                "413 Request Entity Too Large",
-                "Client",
-                f"Het verzoek is groter dan {self.max_bytes} bytes of heeft geen geldige "
-                "Content-Length",
-            )
+    def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
+        """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
+        Versie; the service's spyne application gets the body from memory."""
+        body = self._lees_body(environ)
+        if isinstance(body, tuple):
+            status, tekst = body
+            return _fout(start_response, status, "Client", tekst)
+        if dienst is None:
+            dienst = self._route(body)
+            if isinstance(dienst, str):
+                return _fout(start_response, "500 Internal Server Error", "Client", dienst)
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        return self.soap[dienst.naam](environ, start_response)
+
+    def _lees_body(self, environ: dict) -> bytes | tuple[str, str]:
+        te_groot = (
+            "413 Request Entity Too Large",
+            f"Het verzoek is groter dan {self.max_bytes} bytes",
+        )
+        gemeld = environ.get("CONTENT_LENGTH") or ""
+        if gemeld and (not gemeld.isdigit() or int(gemeld) > self.max_bytes):
+            return te_groot if gemeld.isdigit() else ("400 Bad Request", "Ongeldige Content-Length")
+        lengte = int(gemeld) if gemeld else self.max_bytes + 1  # chunked: read up to the cap
         body = environ["wsgi.input"].read(lengte)
+        if len(body) > self.max_bytes:
+            return te_groot
+        if not body.strip():
+            return ("400 Bad Request", "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope")
+        return body
+
+    def _route(self, body: bytes) -> Dienst | str:
+        """The service named by the request's Context, or why there is none."""
         try:
             envelope = etree.fromstring(body, veilige_parser())
         except etree.XMLSyntaxError as fout:
-            return _fout(
-                start_response,
-                "500 Internal Server Error",
-                "Client",
-                f"Het verzoek is geen geldige XML: {fout}",
-            )
+            return f"Het verzoek is geen geldige XML: {fout}"
         operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
         if envelope.tag != f"{{{NS_SOAP11}}}Envelope" or operatie is None:
-            return _fout(
-                start_response,
-                "500 Internal Server Error",
-                "Client",
-                "Verwacht een SOAP 1.1 Envelope met een Body",
-            )
+            return "Verwacht een SOAP 1.1 Envelope met een Body"
         context = lees_context(operatie.find("Verzoek"))
         dienst = self.hub.dienst_voor(context.naam, context.versie)
         if dienst is None:
             bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
-            return _fout(
-                start_response,
-                "500 Internal Server Error",
-                "Client",
-                f"Geen dienst voor Context/Naam {context.naam!r} Versie "
-                f"{context.versie!r}; aangeboden: {bekend}",
+            return (
+                f"Geen dienst voor Context/Naam {context.naam!r} Versie {context.versie!r}; "
+                f"aangeboden: {bekend}"
             )
-        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
-        return self.soap[dienst.naam](environ, start_response)
+        return dienst
 
 
 def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:

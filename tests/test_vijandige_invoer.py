@@ -1,0 +1,227 @@
+"""Hostile and broken input: a MAGDA-style Uitzondering or a SOAP Fault, never a crash.
+
+Each case is sent to every SOAP endpoint; the answer must be clear, quick, free of
+traceback text, and the server must answer the next good request correctly.
+"""
+
+import hashlib
+import time
+
+import pytest
+import requests
+
+from magda_kbi.personas import ingebouwde_map
+
+from .soap import (
+    NS_ADVIES,
+    NS_DOSSIER,
+    NS_SOAP,
+    PAD_ADVIES,
+    PAD_DOSSIER,
+    PAD_GENERIEK,
+    advies_verzoek,
+    dossier_verzoek,
+    post,
+    verzoek,
+)
+
+GOED = dossier_verzoek("98630499724")
+
+
+def envelop(binnen: str, prolog: str = "") -> bytes:
+    return (
+        f'{prolog}<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>{binnen}'
+        "</soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def met_insz(insz: str) -> bytes:
+    return dossier_verzoek(insz)
+
+
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    + GOED.decode().replace("98630499724", "&xxe;")
+)
+PARAMETER_ENTITEIT = (
+    '<?xml version="1.0"?><!DOCTYPE e [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>'
+    + GOED.decode()
+)
+LACHEN = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    )
+    + "]>"
+    + GOED.decode().replace("98630499724", "&lol9;")
+)
+KWADRATISCH = (
+    f'<?xml version="1.0"?><!DOCTYPE q [<!ENTITY a "{"a" * 50_000}">]>'
+    + GOED.decode().replace("98630499724", "&a;" * 1_000)
+)
+DTD_ALLEEN = '<?xml version="1.0"?><!DOCTYPE Envelope SYSTEM "http://127.0.0.1:9/soap.dtd">' + (
+    GOED.decode()
+)
+DIEP = envelop("<a>" * 10_000 + "</a>" * 10_000)
+SOAP12 = GOED.replace(NS_SOAP.encode(), b"http://www.w3.org/2003/05/soap-envelope")
+
+GEVALLEN = {
+    "xxe": XXE.encode(),
+    "parameter-entiteit": PARAMETER_ENTITEIT.encode(),
+    "billion-laughs": LACHEN.encode(),
+    "kwadratisch": KWADRATISCH.encode(),
+    "dtd": DTD_ALLEEN.encode(),
+    "geen-xml": b"dit is geen XML",
+    "json": b'{"INSZ": "98630499724"}',
+    "leeg": b"",
+    "afgekapt": GOED[: len(GOED) // 2],
+    "diep-genest": DIEP,
+    "soap-1.2": SOAP12,
+    "verkeerde-namespace": GOED.replace(NS_DOSSIER.encode(), b"urn:verkeerd"),
+    "verkeerde-operatie": envelop(
+        '<web:GeefPersoon xmlns:web="urn:x"><Verzoek/></web:GeefPersoon>'
+    ),
+    "geen-body": f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(),
+    "geen-verzoek": envelop(f'<web:GeefDossierKBI xmlns:web="{NS_DOSSIER}"/>'),
+    "geen-context": verzoek("GeefDossierKBI", NS_DOSSIER, "<INSZ>98630499724</INSZ>", context=""),
+    "context-zonder-afzender": verzoek(
+        "GeefDossierKBI",
+        NS_DOSSIER,
+        "<INSZ>98630499724</INSZ>",
+        context="<Context><Naam>GeefDossierKBI</Naam><Versie>01.00.0000</Versie></Context>",
+    ),
+    "dubbele-context": GOED.replace(
+        b"<Vragen>", GOED[GOED.index(b"<Context>") : GOED.index(b"<Vragen>")] + b"<Vragen>"
+    ),
+    "insz-te-kort": met_insz("9863049972"),
+    "insz-te-lang": met_insz("986304997240"),
+    "insz-controlegetal": met_insz("98630499725"),
+    "insz-niet-ascii": met_insz("٩٨٦٣٠٤٩٩٧٢٤"),
+    "insz-leeg": met_insz(""),
+    "insz-injectie": met_insz("<![CDATA[98630499724' or '1'='1]]>"),
+}
+
+ADVIES_GEVALLEN = {
+    "datum-geen-datum": advies_verzoek("98630499724", "morgen"),
+    "datum-30-februari": advies_verzoek("98630499724", "2024-02-30"),
+    "datum-buiten-bereik": advies_verzoek("98630499724", "99999-01-01"),
+    "datum-jaar-nul": advies_verzoek("98630499724", "0000-01-01"),
+    "datum-met-tijd": advies_verzoek("98630499724", "2024-01-01T10:00:00"),
+    "onbekende-toepassing": advies_verzoek("98630499724", "2024-01-01", "KINDERBIJSLAG"),
+    "advies-zonder-datum": verzoek("GeefAutomatischAdvies", NS_ADVIES, "<INSZ>98630499724</INSZ>"),
+}
+
+
+def fixtures_hash() -> str:
+    h = hashlib.sha256()
+    for pad in sorted(ingebouwde_map().glob("*.yaml")):
+        h.update(pad.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fixtures_blijven_onveranderd():
+    voor = fixtures_hash()
+    yield
+    assert fixtures_hash() == voor
+
+
+def controleer(server, pad: str, body: bytes, content_type="text/xml; charset=utf-8"):
+    start = time.monotonic()
+    antwoord = post(server.url + pad, body, content_type=content_type)
+    duur = time.monotonic() - start
+    assert duur < 1.0, f"{duur:.2f}s"
+    tekst = antwoord.body.decode("utf-8", "replace")
+    assert "Traceback" not in tekst and 'File "' not in tekst
+    assert "root:" not in tekst  # nothing of /etc/passwd
+    if antwoord.status == 200:
+        uitzonderingen = antwoord.uitzonderingen()
+        assert uitzonderingen, tekst
+        assert all(t == "FOUT" and d for _, t, d in uitzonderingen)
+    else:
+        assert 400 <= antwoord.status < 600
+        if antwoord.root is not None:
+            assert antwoord.fault, tekst
+    goed = post(server.url + PAD_DOSSIER, GOED)
+    assert goed.dossier is not None and goed.dossier.findtext("Personalia/INSZ") == "98630499724"
+    return antwoord
+
+
+@pytest.mark.parametrize("pad", [PAD_DOSSIER, PAD_ADVIES, PAD_GENERIEK])
+@pytest.mark.parametrize("naam", sorted(GEVALLEN))
+def test_hostile_input_on_every_endpoint(server, pad, naam):
+    controleer(server, pad, GEVALLEN[naam])
+
+
+@pytest.mark.parametrize("naam", sorted(ADVIES_GEVALLEN))
+def test_bad_advice_criteria(server, naam):
+    for pad in (PAD_ADVIES, PAD_GENERIEK):
+        antwoord = controleer(server, pad, ADVIES_GEVALLEN[naam])
+        assert antwoord.status == 200
+        (code, _, diagnose), *_ = antwoord.uitzonderingen()
+        assert code in {"40001", "40003"}
+        assert "Criteria" in diagnose
+
+
+@pytest.mark.parametrize(
+    ("naam", "code", "veld"),
+    [
+        ("insz-te-kort", "40002", "Criteria/INSZ"),
+        ("insz-controlegetal", "40002", "Criteria/INSZ"),
+        ("insz-niet-ascii", "40002", "Criteria/INSZ"),
+        ("geen-context", "40001", "Verzoek"),
+        ("context-zonder-afzender", "40001", "Context"),
+        ("dubbele-context", "40001", "Verzoek"),
+    ],
+)
+def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, veld):
+    antwoord = controleer(server, PAD_DOSSIER, GEVALLEN[naam])
+    assert antwoord.status == 200
+    (gekregen, _, diagnose), *_ = antwoord.uitzonderingen()
+    assert gekregen == code
+    assert veld in diagnose
+
+
+def test_datum_errors_name_the_field(server):
+    antwoord = controleer(server, PAD_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
+    assert antwoord.codes() == ["40003"]
+
+
+def test_a_service_refuses_another_services_message(server):
+    antwoord = controleer(server, PAD_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
+    assert antwoord.status >= 400 and antwoord.fault
+    naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
+    antwoord = controleer(server, PAD_DOSSIER, naam_fout)
+    assert antwoord.codes() == ["40004"]
+    versie_fout = GOED.replace(b"01.00.0000", b"02.00.0000")
+    assert controleer(server, PAD_DOSSIER, versie_fout).codes() == ["40004"]
+
+
+def test_generic_endpoint_with_unknown_service(server):
+    naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
+    antwoord = controleer(server, PAD_GENERIEK, naam_fout)
+    assert antwoord.status == 500 and "GeefPersoon" in antwoord.fault
+
+
+def test_entities_are_never_expanded(server):
+    antwoord = controleer(server, PAD_DOSSIER, GEVALLEN["xxe"])
+    assert "DTD" in (antwoord.fault or "") or antwoord.codes()
+
+
+def test_a_body_over_the_limit_is_refused(server):
+    groot = GOED.replace(b"<Vragen>", b"<!--" + b"x" * (10 * 1024 * 1024) + b"--><Vragen>")
+    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+        antwoord = controleer(server, pad, groot)
+        assert antwoord.status in (413, 500)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/soap+xml"])
+def test_content_type_lies(server, content_type):
+    controleer(server, PAD_DOSSIER, GOED.replace(b"98630499724", b"98630499725"), content_type)
+
+
+def test_get_without_wsdl(server):
+    r = requests.get(server.url + PAD_DOSSIER, timeout=5)
+    assert 400 <= r.status_code < 500
+    assert "Traceback" not in r.text
