@@ -26,21 +26,13 @@ def vrije_poort() -> int:
 
 
 class Server:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, commando: tuple[str, ...] | None = None, cwd=None) -> None:
         self.poort = vrije_poort()
         self.url = f"http://127.0.0.1:{self.poort}"
+        commando = commando or (sys.executable, "-m", "magda_kbi.cli")
         self.proces = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "magda_kbi.cli",
-                "serve",
-                "--port",
-                str(self.poort),
-                "--workers",
-                "1",
-                *args,
-            ],
+            [*commando, "serve", "--port", str(self.poort), "--workers", "1", *args],
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

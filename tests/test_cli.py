@@ -1,0 +1,88 @@
+"""The ``magda-kbi`` command line, run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def magda_kbi(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("commando", [(), ("serve",), ("personas",), ("advies",)])
+def test_every_command_has_help(commando):
+    proces = magda_kbi(*commando, "--help")
+    assert proces.returncode == 0 and "usage: magda-kbi" in proces.stdout
+
+
+def test_personas_json(catalogus):
+    proces = magda_kbi("personas", "--json")
+    assert proces.returncode == 0
+    lijst = json.loads(proces.stdout)
+    assert {p["insz"] for p in lijst} == set(catalogus)
+    for p in lijst:
+        assert {"insz", "naam", "scenario", "fout"} <= set(p)
+        assert p["fout"] in (None, "99996", "SOAP_FAULT")
+    assert sorted(p["fout"] for p in lijst if p["fout"]) == ["99996", "SOAP_FAULT"]
+
+
+def test_personas_table():
+    proces = magda_kbi("personas")
+    assert "98630499724  Saïd Daoud" in proces.stdout
+
+
+def test_advies_locally():
+    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
+    assert proces.returncode == 0
+    assert "NOK - INBREUK" in proces.stdout and "[rule 6]" in proces.stdout
+    proces = magda_kbi(
+        "advies",
+        "80651239522",
+        "--datum",
+        "2023-05-01",
+        "--toepassing",
+        "VERLAAGDE_PREMIE",
+        "--json",
+    )
+    antwoord = json.loads(proces.stdout)
+    assert antwoord["peildatum"] == "2022-01-01"
+    assert (antwoord["resultaat"], antwoord["reden"]) == ("NOK", "GEEN_AANMELDING")
+
+
+def test_advies_uses_today_for_what_the_kbi_knows():
+    # remedied on 2023-05-15: unknown when today is 2023-03-01
+    args = ("advies", "79652599875", "--datum", "2023-06-01", "--json")
+    assert json.loads(magda_kbi(*args).stdout)["resultaat"] == "OK"
+    vroeg = magda_kbi(*args, env={"MAGDA_KBI_TODAY": "2023-03-01"})
+    assert json.loads(vroeg.stdout)["reden"] == "INBREUK"
+
+
+def test_bad_input_is_a_clear_error():
+    proces = magda_kbi("advies", "98630499725", "--datum", "2024-01-01")
+    assert proces.returncode == 2 and "not a valid INSZ" in proces.stderr
+    proces = magda_kbi("advies", "98630499724", "--datum", "gisteren")
+    assert proces.returncode == 2 and "not a date" in proces.stderr
+    proces = magda_kbi("personas", env={"MAGDA_KBI_TODAY": "morgen"})
+    assert proces.returncode != 0 and "MAGDA_KBI_TODAY" in proces.stderr
+    for proces in (magda_kbi("advies", "98630499725", "--datum", "x"), magda_kbi("nope")):
+        assert "Traceback" not in proces.stderr
+
+
+def test_serve_prints_where_it_listens(server):
+    from .conftest import Server
+
+    s = Server("--today", "2024-01-01")
+    uitvoer = s.stop()
+    assert f"{s.url}/GeefDossierKBIDienst-01.00/soap/WebService" in uitvoer
+    assert f"{s.url}/api/Magda-02.00/soap/WebService" in uitvoer
+    assert "today = 2024-01-01" in uitvoer
+    assert s.proces.returncode == 0  # SIGTERM: a graceful stop
