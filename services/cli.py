@@ -67,7 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         help="list the test personas",
         description="The persona catalogue: INSZ, name, scenario.",
     )
-    personas.add_argument("--json", action="store_true", help="print a JSON list")
+    formaat = personas.add_mutually_exclusive_group()
+    formaat.add_argument("--json", action="store_true", help="print a JSON list")
+    formaat.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the README's persona table (with expected answers)",
+    )
     _fixtures_optie(personas)
     personas.set_defaults(functie=_personas)
 
@@ -184,9 +190,29 @@ def _personas(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(lijst, ensure_ascii=False, indent=2))
         return 0
+    if args.markdown:
+        print(persona_tabel(catalogus.values()))
+        return 0
     for p in catalogus.values():
         print(f"{p.insz}  {p.naam:<22} {p.scenario}")
     return 0
+
+
+def persona_tabel(personas) -> str:
+    """The persona table of the README: INSZ, name, scenario, expected answers on key dates."""
+    regels = ["| INSZ | Name | Scenario | Expected advice (date: answer) |", "|---|---|---|---|"]
+    for p in sorted(personas, key=lambda p: p.insz):
+        if p.fout:
+            verwacht = f"always {'Uitzondering 99996' if p.fout == '99996' else 'a SOAP Fault'}"
+        else:
+            verwacht = "<br>".join(
+                f"{v.datum}: {v.resultaat}{' ' + v.reden if v.reden else ''}"
+                + (" (premium)" if v.toepassing == "VERLAAGDE_PREMIE" else "")
+                for v in p.verwacht
+            )
+        kbi = "" if p.dossier is not None else " (not in KBI)"
+        regels.append(f"| `{p.insz}` | {p.naam}{kbi} | {p.scenario} | {verwacht} |")
+    return "\n".join(regels)
 
 
 def _advies(args: argparse.Namespace) -> int:

@@ -86,3 +86,13 @@ def test_serve_prints_where_it_listens(server):
     assert f"{s.url}/api/Magda-02.00/soap/WebService" in uitvoer
     assert "today = 2024-01-01" in uitvoer
     assert s.proces.returncode == 0  # SIGTERM: a graceful stop
+
+
+def test_readme_persona_table_matches_the_catalogue(catalogus):
+    from pathlib import Path
+
+    from magda_kbi.cli import persona_tabel
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
+    assert tabel == persona_tabel(catalogus.values()), "run: magda-kbi personas --markdown"
