@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -19,8 +20,8 @@ def geinstalleerd(tmp_path_factory):
     """A wheel built from this checkout, installed into a fresh virtualenv.
 
     The wheel is built as pip builds it (an isolated build environment with setuptools
-    from the package index); the venv sees the already installed dependencies (system site
-    packages), and the package itself comes only from the wheel.
+    from the package index); the venv borrows the installed dependencies, and the package
+    itself comes only from the wheel.
     """
     werk = tmp_path_factory.mktemp("installatie")
     subprocess.run(
@@ -40,8 +41,19 @@ def geinstalleerd(tmp_path_factory):
         timeout=300,
     )
     wheel = next((werk / "dist").glob("magda_kbi_emulator-*.whl"))
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(werk / "venv")
+    venv.EnvBuilder(with_pip=False).create(werk / "venv")
     python = werk / "venv/bin/python"
+    # The dependencies are those of the running interpreter: its site-packages go on the
+    # new venv's path (a plain path line does not run that folder's .pth files, so the
+    # editable install of this checkout stays invisible there).
+    eigen = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    buiten = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(eigen) / "_afhankelijkheden.pth").write_text("\n".join(sorted(buiten)) + "\n")
     subprocess.run(
         [
             sys.executable,
