@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from ..dossier import Code, KbiDossier, Periode, Status, Uitstel
+from ..dossier import Code, KbiDossier, Periode, Status, Traject, TrajectOnderdeel, Uitstel
 from .bericht import bouw_repliek, lees_context
 from .xml import schema, sub, tekst
 
@@ -71,17 +71,11 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
     if dossier.trajecten:
         lijst = sub(root, "Trajecten")
         for traject in dossier.trajecten:
-            element = sub(lijst, "Traject")
-            sub(element, "Type", traject.type)
-            _periode(element, "Periode", traject.periode)
-            _status(element, traject.status)
+            element = _trajectdeel(lijst, "Traject", traject)
             if traject.onderdelen:
                 onderdelen = sub(element, "TrajectOnderdelen")
                 for onderdeel in traject.onderdelen:
-                    o = sub(onderdelen, "TrajectOnderdeel")
-                    sub(o, "Type", onderdeel.type)
-                    _periode(o, "Periode", onderdeel.periode)
-                    _status(o, onderdeel.status)
+                    _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
     if dossier.inbreuken:
         lijst = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
@@ -181,6 +175,15 @@ def _uitstellen(
         u = sub(element, naam)
         _periode(u, "Periode", uitstel.periode)
         _code(u, "Reden", uitstel.reden)
+
+
+def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderdeel):
+    """A Traject or TrajectOnderdeel: both start with Type, Periode and Status."""
+    element = sub(ouder, naam)
+    sub(element, "Type", deel.type)
+    _periode(element, "Periode", deel.periode)
+    _status(element, deel.status)
+    return element
 
 
 def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
