@@ -90,7 +90,48 @@ def _parser() -> argparse.ArgumentParser:
     _fixtures_optie(advies)
     _termijn_opties(advies)
     advies.set_defaults(functie=_advies)
+
+    client = commands.add_parser(
+        "client",
+        help="call a running emulator (or MAGDA) with the magda_client library",
+        description="Ask a MAGDA endpoint, the emulator by default, and print the answer.",
+    )
+    vragen = client.add_subparsers(required=True, metavar="VRAAG")
+    dossier = vragen.add_parser(
+        "dossier", help="GeefDossierKBI for one INSZ", description="GeefDossierKBI for one INSZ."
+    )
+    dossier.add_argument("insz")
+    _client_opties(dossier)
+    dossier.set_defaults(functie=_client_dossier)
+    advies_vraag = vragen.add_parser(
+        "advies",
+        help="Automatisch advies for one INSZ and date",
+        description="Automatisch advies for one INSZ and date.",
+    )
+    advies_vraag.add_argument("insz")
+    advies_vraag.add_argument("--datum", required=True, type=_datum, help="YYYY-MM-DD")
+    advies_vraag.add_argument(
+        "--toepassing", default="ZORGBUDGET", choices=[t.value for t in Toepassing]
+    )
+    _client_opties(advies_vraag)
+    advies_vraag.set_defaults(functie=_client_advies)
     return parser
+
+
+def _client_opties(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:8080",
+        help="base URL of the MAGDA services (default http://127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--afzender",
+        default="magda-kbi.cli",
+        help="Context Afzender/Identificatie (default magda-kbi.cli)",
+    )
+    parser.add_argument("--hoedanigheid", default="1", help="Afzender/Hoedanigheid (default 1)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _vandaag_optie(parser: argparse.ArgumentParser) -> None:
@@ -248,6 +289,94 @@ def _advies(args: argparse.Namespace) -> int:
     if persona is not None and persona.fout:
         print(f"note: through the server this persona always answers {persona.fout}")
     return 0
+
+
+def _client_dossier(args: argparse.Namespace) -> int:
+    return _client_vraag(args, lambda c: c.geef_dossier_kbi(args.insz), _toon_dossier)
+
+
+def _client_advies(args: argparse.Namespace) -> int:
+    return _client_vraag(
+        args,
+        lambda c: c.geef_automatisch_advies(args.insz, args.datum, args.toepassing),
+        _toon_advies,
+    )
+
+
+def _client_vraag(args: argparse.Namespace, vraag, toon) -> int:
+    """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
+    from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+
+    try:
+        client = MagdaClient(
+            args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid, timeout=args.timeout
+        )
+        resultaat = vraag(client)
+    except MagdaFout as fout:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "fout": {
+                            "code": fout.code,
+                            "type": fout.type,
+                            "oorsprong": fout.oorsprong,
+                            "diagnose": fout.diagnose,
+                        }
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(f"MAGDA: {fout.code or '-'} {fout.diagnose}", file=sys.stderr)
+        return 1
+    except MagdaTransportFout as fout:
+        print(f"magda-kbi: no answer: {fout}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(_als_json(resultaat), ensure_ascii=False, indent=2))
+    else:
+        print(toon(resultaat))
+    return 0
+
+
+def _als_json(resultaat) -> dict:
+    import dataclasses
+
+    data = {k: v for k, v in dataclasses.asdict(resultaat).items() if k != "element"}
+    for naam in ("contract_ondertekend", "attest_behaald", "ok"):
+        if hasattr(resultaat, naam):
+            data[naam] = getattr(resultaat, naam)
+    return json.loads(json.dumps(data, default=str))
+
+
+def _toon_dossier(d) -> str:
+    doelgroep = d.doelgroep
+    regels = [
+        f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), "
+        f"born {d.geboortedatum or '?'}",
+        "doelgroep:  "
+        + (
+            f"{doelgroep.code} {doelgroep.type} since {doelgroep.begin}"
+            + (f" until {doelgroep.einde}" if doelgroep.einde else "")
+            + (" (exempt)" if doelgroep.vrijgesteld else "")
+            if doelgroep
+            else "-"
+        ),
+        f"registered: {d.datum_aanmelding or 'no'}",
+        f"contract:   {'signed' if d.contract_ondertekend else 'not signed'}",
+        f"attest:     {'obtained' if d.attest_behaald else 'not obtained'}",
+        f"infringements: {len(d.open_inbreuken)} open, {len(d.inbreuken)} in all",
+        f"trajectories: {', '.join(t.type or '?' for t in d.trajecten) or '-'}",
+    ]
+    return "\n".join(regels)
+
+
+def _toon_advies(a) -> str:
+    tekst = f"{a.insz} peildatum {a.peildatum}: {a.resultaat}"
+    if not a.ok:
+        tekst += f" - {a.reden_code}: {a.reden_omschrijving}"
+    return tekst
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""Reads a MAGDA reply frame: SOAP Fault, Uitzonderingen (Repliek or Antwoord level), Referte."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .fouten import (
+    DossierNietGevonden,
+    MagdaFout,
+    MagdaTransportFout,
+    OngeldigVerzoek,
+    TeVeelBevragingen,
+)
+from .resultaten import Uitzondering, lees_uitzondering, tekst
+
+NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+MAX_ANTWOORD = 16 * 1024 * 1024
+
+FOUTKLASSEN: dict[str, type[MagdaFout]] = {
+    "30001": DossierNietGevonden,
+    "99996": TeVeelBevragingen,
+    # the emulator's codes for invalid requests (see the emulator's README)
+    "40001": OngeldigVerzoek,
+    "40002": OngeldigVerzoek,
+    "40003": OngeldigVerzoek,
+    "40004": OngeldigVerzoek,
+}
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+
+
+def lees_repliek(
+    status: int, body: bytes, referte: str, inhoud: str
+) -> tuple[etree._Element | None, tuple[Uitzondering, ...]]:
+    """The Inhoud child named ``inhoud`` and the non-FOUT Uitzonderingen, or a typed error."""
+    if len(body) > MAX_ANTWOORD:
+        raise MagdaTransportFout(f"antwoord groter dan {MAX_ANTWOORD} bytes", status=status)
+    try:
+        envelope = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as fout:
+        raise MagdaTransportFout(
+            f"onleesbaar antwoord (HTTP {status}): {fout}", status=status
+        ) from None
+    lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
+    operatie = lichaam[0] if lichaam is not None and len(lichaam) else envelope
+    if operatie.tag == f"{{{NS_SOAP11}}}Fault":
+        fault = f"{tekst(operatie, 'faultcode')}: {tekst(operatie, 'faultstring')}"
+        raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
+    repliek = operatie.find("Repliek")
+    if repliek is None:
+        raise MagdaTransportFout(
+            f"geen MAGDA Repliek in het antwoord (HTTP {status})", status=status
+        )
+    if status != 200:
+        raise MagdaTransportFout(f"HTTP {status} met een MAGDA Repliek", status=status)
+    antwoord = repliek.find("Antwoorden/Antwoord")
+    _controleer_referte(repliek, antwoord, referte)
+    uitzonderingen = tuple(
+        lees_uitzondering(u)
+        for u in (
+            *repliek.iterfind("Uitzonderingen/Uitzondering"),
+            *(antwoord.iterfind("Uitzonderingen/Uitzondering") if antwoord is not None else ()),
+        )
+    )
+    for u in uitzonderingen:
+        if u.type == "FOUT":
+            klasse = FOUTKLASSEN.get(u.code or "", MagdaFout)
+            raise klasse(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
+    element = antwoord.find(f"Inhoud/{inhoud}") if antwoord is not None else None
+    if element is None:
+        raise MagdaTransportFout(f"antwoord zonder Inhoud/{inhoud} en zonder FOUT")
+    return element, uitzonderingen
+
+
+def _controleer_referte(
+    repliek: etree._Element, antwoord: etree._Element | None, referte: str
+) -> None:
+    """The platform echoes our Referte: an answer to another question must not be used."""
+    echo = {
+        "Antwoord/Referte": tekst(antwoord, "Referte"),
+        "Context/Bericht/Ontvanger/Referte": tekst(repliek, "Context/Bericht/Ontvanger/Referte"),
+    }
+    for pad, waarde in echo.items():
+        if waarde is not None and waarde != referte:
+            raise MagdaTransportFout(
+                f"{pad} is {waarde!r}, verwacht {referte!r}: "
+                "dit antwoord hoort bij een andere vraag"
+            )

@@ -1,0 +1,196 @@
+"""``MagdaClient``: one zeep client for the emulator and the real MAGDA platform.
+
+zeep builds and sends the request from our WSDL (shipped as package data, parsed once per
+client) through a ``requests`` session that carries timeouts, client certificates and,
+optionally, a WS-Security signature. The reply is read with lxml, leniently, into typed
+results or typed errors (:mod:`magda_client.fouten`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+import requests
+import zeep
+from zeep.transports import Transport
+
+from magda_kbi.insz import modulo97_geldig
+
+from .antwoord import lees_repliek
+from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
+from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
+
+TOEPASSINGEN = ("ZORGBUDGET", "VERLAAGDE_PREMIE")
+
+
+@dataclass(frozen=True)
+class _Dienst:
+    naam: str
+    pad: str
+    namespace: str
+
+
+DOSSIER = _Dienst(
+    "GeefDossierKBI",
+    "GeefDossierKBIDienst-01.00/soap/WebService",
+    "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
+)
+ADVIES = _Dienst(
+    "GeefAutomatischAdvies",
+    "GeefAutomatischAdviesDienst-01.00/soap/WebService",
+    "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be",
+)
+
+
+@dataclass(frozen=True)
+class Ondertekening:
+    """WS-Security X.509 signing of every request (needs the ``signing`` extra: xmlsec).
+
+    ``sleutel`` and ``certificaat`` are PEM files; ``wachtwoord`` unlocks the key.
+    """
+
+    sleutel: Path | str
+    certificaat: Path | str
+    wachtwoord: str | None = None
+
+    def plugin(self):
+        try:
+            from zeep.wsse.signature import Signature
+        except ImportError as fout:  # zeep imports xmlsec lazily
+            raise RuntimeError(
+                "signing needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
+            ) from fout
+        return Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
+
+
+class MagdaClient:
+    """Calls GeefDossierKBI and Automatisch advies on ``base_url``.
+
+    The service paths follow MAGDA's layout (``{base_url}/GeefDossierKBIDienst-01.00/soap/
+    WebService``); ``adressen`` overrides them per service (keys ``"GeefDossierKBI"`` and
+    ``"GeefAutomatischAdvies"``, full URLs). A ``99996`` answer is retried ``retries`` times
+    with exponential backoff (``backoff`` seconds, doubled per try, capped at
+    ``max_backoff``) and full jitter before :class:`TeVeelBevragingen` is raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        afzender: str,
+        hoedanigheid: str,
+        timeout: float = 10.0,
+        cert: str | tuple[str, str] | None = None,
+        verify: bool | str = True,
+        signing: Ondertekening | None = None,
+        retries: int = 3,
+        backoff: float = 0.2,
+        max_backoff: float = 5.0,
+        adressen: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+        self.afzender, self.hoedanigheid = afzender, hoedanigheid
+        self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
+        self.session = session or requests.Session()
+        self.session.cert = cert
+        self.session.verify = verify
+        transport = Transport(session=self.session, timeout=timeout, operation_timeout=timeout)
+        wsse = signing.plugin() if signing else None
+        adressen = dict(adressen or {})
+        self._services = {}
+        for dienst in (DOSSIER, ADVIES):
+            wsdl = resources.files("magda_kbi.wsdl") / f"{dienst.naam}.wsdl"
+            client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
+            client.settings.raw_response = True  # the reply is read leniently by us
+            adres = adressen.pop(dienst.naam, f"{base_url.rstrip('/')}/{dienst.pad}")
+            binding = f"{{{dienst.namespace}}}{dienst.naam}Binding"
+            self._services[dienst.naam] = client.create_service(binding, adres)
+        if adressen:
+            raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
+        self._slaap = time.sleep
+
+    def geef_dossier_kbi(self, insz: str) -> KbiDossier:
+        insz = _controleer_insz(insz)
+        element, uitzonderingen = self._vraag(DOSSIER, {"INSZ": insz}, "KBIDossier")
+        return lees_dossier(element, insz, uitzonderingen)
+
+    def geef_automatisch_advies(
+        self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
+    ) -> Advies:
+        insz = _controleer_insz(insz)
+        if isinstance(datum, str):
+            try:
+                datum = date.fromisoformat(datum)
+            except ValueError:
+                raise OngeldigVerzoek(
+                    f"Datum: {datum!r} is geen datum (JJJJ-MM-DD)", oorsprong="CLIENT"
+                ) from None
+        if toepassing not in TOEPASSINGEN:
+            raise OngeldigVerzoek(
+                f"Toepassing: {toepassing!r} is niet één van {TOEPASSINGEN}", oorsprong="CLIENT"
+            )
+        criteria = {"INSZ": insz, "Datum": datum, "Toepassing": toepassing}
+        element, uitzonderingen = self._vraag(ADVIES, criteria, "Advies")
+        return lees_advies(element, insz, uitzonderingen)
+
+    def _vraag(self, dienst: _Dienst, criteria: dict, inhoud: str):
+        poging = 0
+        while True:
+            try:
+                return self._eenmaal(dienst, criteria, inhoud)
+            except TeVeelBevragingen:
+                if poging >= self.retries:
+                    raise
+                plafond = min(self.max_backoff, self.backoff * 2**poging)
+                self._slaap(random.uniform(0, plafond))
+                poging += 1
+
+    def _eenmaal(self, dienst: _Dienst, criteria: dict, inhoud: str):
+        referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
+        nu = datetime.now()
+        verzoek = {
+            "Context": {
+                "Naam": dienst.naam,
+                "Versie": "01.00.0000",
+                "Bericht": {
+                    "Type": "VRAAG",
+                    "Tijdstip": {
+                        "Datum": nu.date(),
+                        "Tijd": nu.strftime("%H:%M:%S.") + f"{nu.microsecond // 1000:03d}",
+                    },
+                    "Afzender": {
+                        "Identificatie": self.afzender,
+                        "Referte": referte,
+                        "Hoedanigheid": self.hoedanigheid,
+                    },
+                },
+            },
+            "Vragen": {"Vraag": {"Referte": referte, "Inhoud": {"Criteria": criteria}}},
+        }
+        operatie = getattr(self._services[dienst.naam], dienst.naam)
+        try:
+            response = operatie(Verzoek=verzoek)
+        except requests.Timeout as fout:
+            raise MagdaTransportFout(f"time-out bij {dienst.naam}: {fout}") from None
+        except requests.RequestException as fout:
+            raise MagdaTransportFout(f"{dienst.naam} niet bereikbaar: {fout}") from None
+        return lees_repliek(response.status_code, response.content, referte, inhoud)
+
+
+def _controleer_insz(insz: str) -> str:
+    insz = str(insz).strip()
+    if not modulo97_geldig(insz):
+        raise OngeldigVerzoek(
+            f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97)",
+            oorsprong="CLIENT",
+        )
+    return insz

@@ -1,0 +1,38 @@
+"""Typed errors: what went wrong, as MAGDA said it, or that no MAGDA answer came at all."""
+
+from __future__ import annotations
+
+
+class MagdaFout(Exception):
+    """MAGDA answered with an Uitzondering of Type FOUT."""
+
+    def __init__(
+        self,
+        diagnose: str,
+        *,
+        code: str | None = None,
+        oorsprong: str | None = None,
+        type: str = "FOUT",
+    ) -> None:
+        super().__init__(f"{code}: {diagnose}" if code else diagnose)
+        self.code, self.oorsprong, self.type, self.diagnose = code, oorsprong, type, diagnose
+
+
+class DossierNietGevonden(MagdaFout):
+    """30001: "Geen gegevens gevonden voor de vraag"."""
+
+
+class TeVeelBevragingen(MagdaFout):
+    """99996: "Te veel gelijktijdige bevragingen" (raised once the retries are spent)."""
+
+
+class OngeldigVerzoek(MagdaFout):
+    """The request was refused as invalid: by MAGDA, or by this client before sending."""
+
+
+class MagdaTransportFout(Exception):
+    """No usable MAGDA answer: timeout, connection or HTTP error, SOAP Fault, unreadable reply."""
+
+    def __init__(self, melding: str, *, status: int | None = None, fault: str | None = None):
+        super().__init__(melding)
+        self.status, self.fault = status, fault

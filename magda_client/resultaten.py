@@ -1,0 +1,238 @@
+"""Typed, immutable results, read leniently from what the platform sends.
+
+Lenient means: codes and dates are stripped of surrounding whitespace, optional blocks
+may be missing, a date that is not a calendar date reads as None; the raw lxml element
+stays available for anything not modelled here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from lxml import etree
+
+
+@dataclass(frozen=True)
+class Uitzondering:
+    code: str | None
+    oorsprong: str | None
+    type: str | None
+    diagnose: str | None
+
+
+@dataclass(frozen=True)
+class Doelgroep:
+    code: str | None
+    type: str | None
+    subtype: str | None
+    begin: date | None
+    einde: date | None
+    vrijgesteld: bool
+    reden_vrijstelling: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    datum_registratie: date | None
+    type: str | None
+    onderdeel_mo: bool
+    onderdeel_nt2: bool
+    onderdeel_lo: bool
+
+
+@dataclass(frozen=True)
+class Attest:
+    datum_aanmaak: date | None
+    type: str | None
+
+
+@dataclass(frozen=True)
+class Inbreuk:
+    datum_vaststelling: date | None
+    type: str | None
+    sanctionerende_overheid: str | None
+    datum_rechtzetting: date | None  # DatumOndertekening of the RechtzettingsFormulier
+
+    @property
+    def rechtgezet(self) -> bool:
+        return self.datum_rechtzetting is not None
+
+
+@dataclass(frozen=True)
+class TrajectOnderdeel:
+    type: str | None
+    begin: date | None
+    einde: date | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class Traject:
+    type: str | None
+    begin: date | None
+    einde: date | None
+    status: str | None
+    onderdelen: tuple[TrajectOnderdeel, ...] = ()
+
+
+@dataclass(frozen=True)
+class KbiDossier:
+    insz: str
+    voornamen: tuple[str, ...]
+    achternamen: tuple[str, ...]
+    geboortedatum: date | None
+    doelgroep: Doelgroep | None
+    datum_aanmelding: date | None
+    contracten: tuple[Contract, ...]
+    attesten: tuple[Attest, ...]
+    inbreuken: tuple[Inbreuk, ...]
+    trajecten: tuple[Traject, ...]
+    uitzonderingen: tuple[Uitzondering, ...] = ()  # WAARSCHUWING / INFORMATIE
+    element: etree._Element | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def contract_ondertekend(self) -> bool:
+        return bool(self.contracten)
+
+    @property
+    def attest_behaald(self) -> bool:
+        return bool(self.attesten)
+
+    @property
+    def open_inbreuken(self) -> tuple[Inbreuk, ...]:
+        return tuple(i for i in self.inbreuken if not i.rechtgezet)
+
+
+@dataclass(frozen=True)
+class Advies:
+    insz: str
+    resultaat: str  # "OK" | "NOK"
+    peildatum: date | None
+    reden_code: str | None
+    reden_omschrijving: str | None
+    uitzonderingen: tuple[Uitzondering, ...] = ()
+    element: etree._Element | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.resultaat == "OK"
+
+
+def tekst(element: etree._Element | None, pad: str) -> str | None:
+    if element is None:
+        return None
+    waarde = element.findtext(pad)
+    if waarde is None:
+        return None
+    return waarde.strip() or None
+
+
+def datum(element: etree._Element | None, pad: str) -> date | None:
+    waarde = tekst(element, pad)
+    try:
+        return date.fromisoformat(waarde) if waarde else None
+    except ValueError:
+        return None  # e.g. a partly unknown birth date "1933-00-00"
+
+
+def _bool(element: etree._Element, pad: str) -> bool:
+    return (tekst(element, pad) or "").lower() in ("true", "1")
+
+
+def lees_uitzondering(element: etree._Element) -> Uitzondering:
+    return Uitzondering(
+        code=tekst(element, "Identificatie"),
+        oorsprong=tekst(element, "Oorsprong"),
+        type=(tekst(element, "Type") or "").upper() or None,
+        diagnose=tekst(element, "Diagnose"),
+    )
+
+
+def lees_dossier(
+    element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
+) -> KbiDossier:
+    """A KBIDossier element into a :class:`KbiDossier`."""
+    doelgroep = element.find("Doelgroep")
+    return KbiDossier(
+        insz=tekst(element, "Personalia/INSZ") or insz,
+        voornamen=_teksten(element, "Personalia/Naam/Voornamen/Voornaam"),
+        achternamen=_teksten(element, "Personalia/Naam/Achternamen/Achternaam"),
+        geboortedatum=datum(element, "Personalia/Geboortedatum"),
+        doelgroep=None
+        if doelgroep is None
+        else Doelgroep(
+            code=tekst(doelgroep, "Code"),
+            type=tekst(doelgroep, "Type"),
+            subtype=tekst(doelgroep, "SubType"),
+            begin=datum(doelgroep, "Periode/Begin"),
+            einde=datum(doelgroep, "Periode/Einde"),
+            vrijgesteld=doelgroep.find("RedenVrijstellingVanDeVerplichting") is not None,
+            reden_vrijstelling=tekst(doelgroep, "RedenVrijstellingVanDeVerplichting"),
+        ),
+        datum_aanmelding=datum(element, "Aanmelding/DatumAanmelding"),
+        contracten=tuple(
+            Contract(
+                datum_registratie=datum(c, "DatumRegistratie"),
+                type=tekst(c, "Type"),
+                onderdeel_mo=_bool(c, "OnderdeelMO"),
+                onderdeel_nt2=_bool(c, "OnderdeelNT2"),
+                onderdeel_lo=_bool(c, "OnderdeelLO"),
+            )
+            for c in element.iterfind("Contracten/Contract")
+        ),
+        attesten=tuple(
+            Attest(datum_aanmaak=datum(d, "DatumAanmaak"), type=tekst(d, "Type"))
+            for d in element.iterfind("BehaaldeAttesten/Document")
+            if (tekst(d, "Soort") or "ATTEST") == "ATTEST"
+        ),
+        inbreuken=tuple(
+            Inbreuk(
+                datum_vaststelling=datum(i, "DatumVaststelling"),
+                type=tekst(i, "Type"),
+                sanctionerende_overheid=tekst(i, "SanctionerendeOverheid"),
+                datum_rechtzetting=datum(i, "RechtzettingsFormulier/DatumOndertekening"),
+            )
+            for i in element.iterfind("Inbreuken/Inbreuk")
+        ),
+        trajecten=tuple(
+            Traject(
+                type=tekst(t, "Type"),
+                begin=datum(t, "Periode/Begin"),
+                einde=datum(t, "Periode/Einde"),
+                status=tekst(t, "Status/Code"),
+                onderdelen=tuple(
+                    TrajectOnderdeel(
+                        type=tekst(o, "Type"),
+                        begin=datum(o, "Periode/Begin"),
+                        einde=datum(o, "Periode/Einde"),
+                        status=tekst(o, "Status/Code"),
+                    )
+                    for o in t.iterfind("TrajectOnderdelen/TrajectOnderdeel")
+                ),
+            )
+            for t in element.iterfind("Trajecten/Traject")
+        ),
+        uitzonderingen=uitzonderingen,
+        element=element,
+    )
+
+
+def lees_advies(
+    element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
+) -> Advies:
+    """An Advies element into an :class:`Advies`."""
+    resultaat = (tekst(element, "Resultaat") or "").upper()
+    return Advies(
+        insz=insz,
+        resultaat=resultaat,
+        peildatum=datum(element, "Peildatum"),
+        reden_code=tekst(element, "Reden/Code"),
+        reden_omschrijving=tekst(element, "Reden/Omschrijving"),
+        uitzonderingen=uitzonderingen,
+        element=element,
+    )
+
+
+def _teksten(element: etree._Element, pad: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in (e.text for e in element.iterfind(pad)) if t and t.strip())
