@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Gemeente: a short human summary of one person's KBI dossier (GeefDossierKBI).
+
+    python client_examples/gemeente_dossier.py 98630499724 --url http://127.0.0.1:8080
+
+Exit code 0 with a summary, 1 when MAGDA answers with an error (e.g. 30001: not known
+in the KBI), 3 on a transport error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+
+
+def samenvatting(dossier) -> str:
+    d = dossier.doelgroep
+    regels = [
+        f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})",
+        "  doelgroep:          "
+        + (
+            f"{d.type} ({d.code}) sinds {d.begin}" + (" - vrijgesteld" if d.vrijgesteld else "")
+            if d
+            else "geen"
+        ),
+        f"  contract getekend:  {'ja' if dossier.contract_ondertekend else 'nee'}",
+        f"  attest behaald:     {'ja' if dossier.attest_behaald else 'nee'}",
+        f"  open inbreuken:     {len(dossier.open_inbreuken)}",
+    ]
+    for inbreuk in dossier.open_inbreuken:
+        regels.append(f"    - vastgesteld op {inbreuk.datum_vaststelling} (type {inbreuk.type})")
+    return "\n".join(regels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("insz")
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
+    parser.add_argument("--afzender", default="gemeente.voorbeeld.be")
+    parser.add_argument("--hoedanigheid", default="1234")
+    args = parser.parse_args(argv)
+
+    client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    try:
+        print(samenvatting(client.geef_dossier_kbi(args.insz)))
+    except MagdaFout as fout:
+        print(f"MAGDA antwoordt {fout.code or '-'}: {fout.diagnose}")
+        return 1
+    except MagdaTransportFout as fout:
+        print(f"geen antwoord: {fout}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Zorgkas: check members for the reduced zorgpremie of a premium year (Automatisch advies).
+
+A member keeps the reduced premium only if they satisfy the inburgering obligation on
+1 January of the year before the premium year: the advice with Toepassing
+VERLAAGDE_PREMIE answers NOK (with the reason) for those who do not.
+
+    python client_examples/verlaagde_premie.py 2024 80651239522 73680599786 --url ...
+    python client_examples/verlaagde_premie.py 2024 --bestand leden.txt
+
+Exit code 0 when every member was answered, 1 when MAGDA refused a question, 3 on a
+transport error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("jaar", type=int, help="the premium year, e.g. 2024")
+    parser.add_argument("insz", nargs="*", help="members' INSZ")
+    parser.add_argument("--bestand", help="a file with one INSZ per line")
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
+    parser.add_argument("--afzender", default="zorgkas.voorbeeld.be")
+    parser.add_argument("--hoedanigheid", default="1234")
+    args = parser.parse_args(argv)
+
+    leden = list(args.insz)
+    if args.bestand:
+        with open(args.bestand, encoding="utf-8") as bestand:
+            leden += [regel.strip() for regel in bestand if regel.strip()]
+    if not leden:
+        parser.error("give at least one INSZ or --bestand")
+
+    client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    status = 0
+    print(f"premiejaar {args.jaar} (peildatum {args.jaar - 1}-01-01)")
+    for insz in leden:
+        try:
+            advies = client.geef_automatisch_advies(insz, date(args.jaar, 1, 1), "VERLAAGDE_PREMIE")
+        except MagdaFout as fout:
+            print(f"  {insz}  FOUT {fout.code or '-'}: {fout.diagnose}")
+            status = max(status, 1)
+            continue
+        except MagdaTransportFout as fout:
+            print(f"geen antwoord voor {insz}: {fout}", file=sys.stderr)
+            return 3
+        if advies.ok:
+            print(f"  {insz}  OK   voldoet aan de inburgeringsplicht")
+        else:
+            print(f"  {insz}  NOK  {advies.reden_code}: geen verlaagde premie voor {args.jaar}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
