@@ -1,0 +1,390 @@
+"""magda_client against the live emulator, the real-format samples and a misbehaving platform."""
+
+import socket
+import subprocess
+import sys
+import threading
+from datetime import date
+
+import pytest
+import requests
+
+from magda_client import (
+    Advies,
+    DossierNietGevonden,
+    KbiDossier,
+    MagdaClient,
+    MagdaFout,
+    MagdaTransportFout,
+    OngeldigVerzoek,
+    TeVeelBevragingen,
+)
+from magda_kbi.advies import Toepassing, geef_advies
+
+from . import referentie
+from .conftest import LAAT
+from .magda_stub import MagdaStub
+
+
+def maak_client(url, **kw) -> MagdaClient:
+    kw.setdefault("backoff", 0)
+    return MagdaClient(url, afzender="kbi.test.zorgkas.be", hoedanigheid="1234", **kw)
+
+
+class Teller:
+    """Counts the HTTP requests a client's session sends."""
+
+    def __init__(self, client: MagdaClient) -> None:
+        self.aantal = 0
+        client.session.hooks["response"].append(self)
+
+    def __call__(self, response, *args, **kwargs):
+        self.aantal += 1
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return maak_client(server.url)
+
+
+@pytest.fixture
+def stub():
+    referentie.vereist()
+    s = MagdaStub()
+    yield s
+    s.stop()
+
+
+def test_every_persona_advice_equals_the_rule_table(client, catalogus):
+    for persona in catalogus.values():
+        if persona.fout:
+            continue
+        for v in persona.verwacht:
+            advies = client.geef_automatisch_advies(persona.insz, v.datum, v.toepassing)
+            assert isinstance(advies, Advies)
+            assert (advies.resultaat, advies.reden_code) == (v.resultaat, v.reden)
+            assert advies.ok == (v.resultaat == "OK")
+            assert (advies.reden_omschrijving is None) == advies.ok
+        for dag in (date(2022, 6, 1), date(2023, 6, 1), date(2025, 6, 1)):
+            for toepassing in Toepassing:
+                verwacht = geef_advies(
+                    persona.dossier.op_datum(LAAT) if persona.dossier else None, dag, toepassing
+                )
+                advies = client.geef_automatisch_advies(persona.insz, dag, toepassing.value)
+                assert advies.resultaat == verwacht.resultaat.value
+                assert advies.peildatum == verwacht.peildatum
+
+
+def test_every_persona_dossier_as_typed_result(client, catalogus):
+    for persona in catalogus.values():
+        if persona.fout or persona.dossier is None:
+            continue
+        d = persona.dossier
+        dossier = client.geef_dossier_kbi(persona.insz)
+        assert isinstance(dossier, KbiDossier)
+        assert dossier.insz == persona.insz
+        assert dossier.achternamen == d.personalia.achternamen
+        assert dossier.voornamen == d.personalia.voornamen
+        assert dossier.geboortedatum == d.personalia.geboortedatum
+        huidig = d.huidige_doelgroep
+        assert (dossier.doelgroep.code, dossier.doelgroep.type) == (huidig.code, huidig.type)
+        assert dossier.doelgroep.begin == huidig.periode.begin
+        assert dossier.doelgroep.vrijgesteld == (huidig.reden_vrijstelling is not None)
+        assert dossier.contract_ondertekend == bool(d.contracten)
+        assert dossier.attest_behaald == bool(d.attesten)
+        assert len(dossier.inbreuken) == len(d.inbreuken)
+        assert [i.rechtgezet for i in dossier.inbreuken] == [
+            i.rechtzetting is not None for i in d.inbreuken
+        ]
+        assert [t.type for t in dossier.trajecten] == [t.type for t in d.trajecten]
+        assert dossier.element.tag == "KBIDossier"
+        with pytest.raises(AttributeError):
+            dossier.insz = "x"  # immutable
+
+
+def test_not_found(client):
+    with pytest.raises(DossierNietGevonden) as info:
+        client.geef_dossier_kbi("86630100380")
+    assert (info.value.code, info.value.type, info.value.oorsprong) == ("30001", "FOUT", "MAGDA")
+
+
+def test_99996_is_retried_a_bounded_number_of_times(server):
+    client = maak_client(server.url, retries=2)
+    teller = Teller(client)
+    with pytest.raises(TeVeelBevragingen) as info:
+        client.geef_automatisch_advies("90651105718", "2024-01-01")
+    assert info.value.code == "99996"
+    assert teller.aantal == 3  # the first try and two retries
+
+
+def test_no_retries_when_asked(server):
+    client = maak_client(server.url, retries=0)
+    teller = Teller(client)
+    with pytest.raises(TeVeelBevragingen):
+        client.geef_dossier_kbi("90651105718")
+    assert teller.aantal == 1
+
+
+def test_backoff_is_exponential_bounded_and_jittered(server):
+    client = maak_client(server.url, retries=5, backoff=0.1, max_backoff=0.3)
+    wachttijden = []
+    client._slaap = wachttijden.append
+    with pytest.raises(TeVeelBevragingen):
+        client.geef_dossier_kbi("90651105718")
+    plafonds = [0.1, 0.2, 0.3, 0.3, 0.3]
+    assert len(wachttijden) == 5
+    assert all(0 <= w <= p for w, p in zip(wachttijden, plafonds, strict=True))
+
+
+def test_99996_then_success(stub):
+    stub.te_veel = 2
+    client = maak_client(stub.url, retries=3)
+    dossier = client.geef_dossier_kbi("90722600260")
+    assert dossier.insz == "90722600260"
+    assert len(stub.verzoeken) == 3
+
+
+def test_soap_fault_is_a_transport_error(client):
+    with pytest.raises(MagdaTransportFout) as info:
+        client.geef_dossier_kbi("90651205785")
+    assert info.value.status == 500 and "SOAP Fault" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("insz", "datum", "toepassing"),
+    [
+        ("98630499725", "2024-01-01", "ZORGBUDGET"),
+        ("9863049972", "2024-01-01", "ZORGBUDGET"),
+        ("98630499724", "2024-02-30", "ZORGBUDGET"),
+        ("98630499724", "2024-01-01", "KINDERBIJSLAG"),
+    ],
+)
+def test_input_is_validated_before_sending(client, insz, datum, toepassing):
+    teller = Teller(client)
+    with pytest.raises(OngeldigVerzoek) as info:
+        client.geef_automatisch_advies(insz, datum, toepassing)
+    assert info.value.oorsprong == "CLIENT"
+    assert teller.aantal == 0
+
+
+def test_a_service_at_the_wrong_address_is_a_transport_error(server):
+    client = maak_client(
+        server.url,
+        adressen={
+            "GeefDossierKBI": f"{server.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+        },
+    )
+    with pytest.raises(MagdaTransportFout, match="SOAP Fault"):
+        client.geef_dossier_kbi("98630499724")
+
+
+def test_magda_validation_errors_are_typed(stub):
+    stub.antwoord = (
+        200,
+        (
+            b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+            b'<w:GeefDossierKBIResponse xmlns:w="urn:w"><Repliek>'
+            b"<Context><Naam>GeefDossierKBI</Naam></Context><Uitzonderingen><Uitzondering>"
+            b"<Identificatie> 40002 </Identificatie>"
+            b"<Oorsprong>MAGDA</Oorsprong><Type>FOUT</Type><Diagnose>Criteria/INSZ: ongeldig"
+            b"</Diagnose></Uitzondering></Uitzonderingen></Repliek></w:GeefDossierKBIResponse>"
+            b"</e:Body></e:Envelope>"
+        ),
+    )
+    with pytest.raises(OngeldigVerzoek) as info:
+        maak_client(stub.url).geef_dossier_kbi("90722600260")
+    assert (info.value.code, info.value.diagnose) == ("40002", "Criteria/INSZ: ongeldig")
+
+
+def test_connection_refused():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        poort = s.getsockname()[1]
+    with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
+        maak_client(f"http://127.0.0.1:{poort}").geef_dossier_kbi("98630499724")
+
+
+def test_timeout():
+    with socket.socket() as luisteraar:  # accepts, never answers
+        luisteraar.bind(("127.0.0.1", 0))
+        luisteraar.listen()
+        poort = luisteraar.getsockname()[1]
+        verbindingen = []
+        threading.Thread(
+            target=lambda: verbindingen.append(luisteraar.accept()), daemon=True
+        ).start()
+        client = maak_client(f"http://127.0.0.1:{poort}", timeout=0.3)
+        with pytest.raises(MagdaTransportFout, match="time-out"):
+            client.geef_automatisch_advies("98630499724", "2024-01-01")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "melding"),
+    [
+        (200, b"<niet-afgesloten", "onleesbaar"),
+        (502, b"<html>Bad Gateway</html>", "geen MAGDA Repliek"),
+        (500, b"", "onleesbaar"),
+    ],
+)
+def test_unusable_replies(stub, status, body, melding):
+    stub.antwoord = (status, body)
+    with pytest.raises(MagdaTransportFout, match=melding):
+        maak_client(stub.url).geef_dossier_kbi("90722600260")
+
+
+def test_an_answer_to_another_question_is_refused(stub):
+    stub.referte = "andere-vraag"
+    with pytest.raises(MagdaTransportFout, match="andere vraag"):
+        maak_client(stub.url).geef_dossier_kbi("90722600260")
+
+
+def test_warnings_are_exposed_not_raised(stub):
+    stub.waarschuwing = True
+    dossier = maak_client(stub.url).geef_dossier_kbi("90722600260")
+    assert [(u.code, u.type) for u in dossier.uitzonderingen] == [("30101", "WAARSCHUWING")]
+
+
+def test_every_real_sample_reads_into_a_typed_result_or_error(stub):
+    client = maak_client(stub.url, retries=0)
+    gelezen = fouten = 0
+    for sample in sorted(referentie.SAMPLES.glob("*.xml")):
+        insz = sample.stem if sample.stem.isdigit() else "80651439361"
+        from lxml import etree
+
+        ruw = etree.parse(str(sample)).getroot()
+        dossier_el = ruw.find("Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier")
+        code = ruw.findtext("Repliek/Uitzonderingen/Uitzondering/Identificatie")
+        if dossier_el is None:
+            verwacht = {"30001": DossierNietGevonden, "99996": TeVeelBevragingen}[code]
+            with pytest.raises(verwacht):
+                client.geef_dossier_kbi(insz)
+            fouten += 1
+            continue
+        dossier = client.geef_dossier_kbi(insz)
+        gelezen += 1
+        assert dossier.insz == insz
+        assert dossier.achternamen == tuple(
+            a.text.strip() for a in dossier_el.iterfind("Personalia/Naam/Achternamen/Achternaam")
+        )
+        if dossier_el.find("Doelgroep/Type") is not None:
+            assert dossier.doelgroep.type == dossier_el.findtext("Doelgroep/Type").strip()
+        assert len(dossier.contracten) == len(dossier_el.findall("Contracten/Contract"))
+        assert len(dossier.inbreuken) == len(dossier_el.findall("Inbreuken/Inbreuk"))
+        assert len(dossier.trajecten) == len(dossier_el.findall("Trajecten/Traject"))
+        assert dossier.contract_ondertekend == bool(dossier.contracten)
+        assert dossier.element.find("Personalia") is not None  # the raw element is kept
+    assert (gelezen, fouten) == (17, 4)
+
+
+def test_the_client_sends_a_fresh_referte_and_the_context(stub):
+    from lxml import etree
+
+    client = maak_client(stub.url)
+    client.geef_dossier_kbi("90722600260")
+    client.geef_dossier_kbi("90722600260")
+    refertes = []
+    for body in stub.verzoeken:
+        verzoek = etree.fromstring(body).find(".//Verzoek")
+        assert verzoek.findtext("Context/Naam") == "GeefDossierKBI"
+        assert verzoek.findtext("Context/Bericht/Afzender/Identificatie") == "kbi.test.zorgkas.be"
+        assert verzoek.findtext("Context/Bericht/Afzender/Hoedanigheid") == "1234"
+        assert verzoek.findtext("Context/Bericht/Tijdstip/Datum") == date.today().isoformat()
+        refertes.append(verzoek.findtext("Vragen/Vraag/Referte"))
+    assert len(set(refertes)) == 2
+
+
+def test_service_addresses_can_be_overridden(server):
+    client = maak_client(
+        "http://127.0.0.1:1",
+        adressen={
+            "GeefAutomatischAdvies": f"{server.url}/api/Magda-02.00/soap/WebService",
+        },
+    )
+    assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
+    with pytest.raises(ValueError, match="unknown services"):
+        maak_client(server.url, adressen={"GeefPersoon": "http://x"})
+
+
+def test_session_carries_client_certificate_and_verify():
+    client = maak_client("https://magda.example", cert=("c.pem", "k.pem"), verify="ca.pem")
+    assert client.session.cert == ("c.pem", "k.pem")
+    assert client.session.verify == "ca.pem"
+
+
+def test_magda_client_does_not_need_the_server_stack():
+    code = (
+        "import sys, magda_client\n"
+        "assert not {'spyne', 'flask', 'gunicorn'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+    proces = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proces.returncode == 0, proces.stderr
+
+
+def test_errors_share_a_base():
+    for klasse in (DossierNietGevonden, TeVeelBevragingen, OngeldigVerzoek):
+        assert issubclass(klasse, MagdaFout)
+    assert not issubclass(MagdaTransportFout, MagdaFout)
+
+
+def test_cli_client(server):
+    proces = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "magda_kbi.cli",
+            "client",
+            "dossier",
+            "79652599875",
+            "--url",
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert "Julie Janssens (79652599875)" in proces.stdout
+    assert "contract:   signed" in proces.stdout
+    import json
+
+    proces = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "magda_kbi.cli",
+            "client",
+            "advies",
+            "73680599786",
+            "--datum",
+            "2024-01-01",
+            "--url",
+            server.url,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    antwoord = json.loads(proces.stdout)
+    assert (antwoord["resultaat"], antwoord["reden_code"], antwoord["ok"]) == (
+        "NOK",
+        "INBREUK",
+        False,
+    )
+    proces = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "magda_kbi.cli",
+            "client",
+            "dossier",
+            "86630100380",
+            "--url",
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proces.returncode == 1 and "30001" in proces.stderr
+    assert requests.get(f"{server.url}/health", timeout=5).ok
