@@ -8,6 +8,7 @@ results or typed errors (:mod:`magda_client.fouten`).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -28,6 +29,7 @@ from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
 from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
 
 TOEPASSINGEN = ("ZORGBUDGET", "VERLAAGDE_PREMIE")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,26 @@ ADVIES = _Dienst(
     "GeefAutomatischAdviesDienst-01.00/soap/WebService",
     "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be",
 )
+
+
+class _Transport(Transport):
+    """zeep's transport, passing the session's ``verify`` and ``cert`` on every request.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override a
+    Session's ``verify`` (psf/requests#3829, open): on such a machine the CA given for
+    MAGDA would silently be ignored. A per-request value is not overridden.
+    """
+
+    def post(self, address, message, headers):
+        log.debug("POST %s", address)
+        return self.session.post(
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            verify=self.session.verify,
+            cert=self.session.cert,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,7 @@ class MagdaClient:
         self.session = session or requests.Session()
         self.session.cert = cert
         self.session.verify = verify
-        transport = Transport(session=self.session, timeout=timeout, operation_timeout=timeout)
+        transport = _Transport(session=self.session, timeout=timeout, operation_timeout=timeout)
         wsse = signing.plugin() if signing else None
         adressen = dict(adressen or {})
         self._services = {}

@@ -8,6 +8,7 @@ a SOAP 1.1 envelope, with the question's Refertes echoed. Switches make it misbe
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +21,7 @@ NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 class MagdaStub:
-    def __init__(self, samples: Path = SAMPLES) -> None:
+    def __init__(self, samples: Path = SAMPLES, tls: ssl.SSLContext | None = None) -> None:
         self.samples = samples
         self.verzoeken: list[bytes] = []
         self.te_veel = 0
@@ -44,7 +45,10 @@ class MagdaStub:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        schema = "https" if tls is not None else "http"
+        self.url = f"{schema}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

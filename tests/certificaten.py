@@ -1,0 +1,71 @@
+"""Throw-away certificates for the TLS and signing tests: a CA, a server and a client."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+
+@dataclass(frozen=True)
+class Paar:
+    certificaat: Path
+    sleutel: Path
+
+
+def _naam(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _schrijf(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Paar:
+    c, k = map_ / f"{naam}.crt", map_ / f"{naam}.key"
+    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    k.write_bytes(
+        sleutel.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return Paar(c, k)
+
+
+def maak(map_: Path) -> dict[str, Paar]:
+    nu = datetime.datetime.now(datetime.UTC)
+    ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_naam("test-ca"))
+        .issuer_name(_naam("test-ca"))
+        .public_key(ca_sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(nu - datetime.timedelta(days=1))
+        .not_valid_after(nu + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_sleutel, hashes.SHA256())
+    )
+    paren = {"ca": _schrijf(map_, "ca", ca, ca_sleutel)}
+    for naam, extra in (("server", True), ("client", False)):
+        sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        bouwer = (
+            x509.CertificateBuilder()
+            .subject_name(_naam(f"test-{naam}"))
+            .issuer_name(ca.subject)
+            .public_key(sleutel.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(nu - datetime.timedelta(days=1))
+            .not_valid_after(nu + datetime.timedelta(days=2))
+        )
+        if extra:
+            bouwer = bouwer.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+        paren[naam] = _schrijf(map_, naam, bouwer.sign(ca_sleutel, hashes.SHA256()), sleutel)
+    return paren
