@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Prints magda_client's construction time and per-call overhead against a local emulator.
+
+Not a test: it measures and prints. It starts ``magda-kbi serve`` on a free port (or
+uses ``--url``), then times:
+
+- building a ``MagdaClient`` (both WSDLs parsed by zeep), median of ``--constructies``;
+- ``--calls`` warm advice calls over loopback (client + HTTP + server);
+- the client's own share of such a call: the same call with the HTTP round trip replaced
+  by a canned copy of the server's reply (zeep builds the request, lxml reads the reply).
+
+    python benchmarks/client_overhead.py --calls 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import requests
+
+from magda_client import MagdaClient
+
+ADVIES_PAD = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+
+
+def vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    poort = vrije_poort()
+    proces = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "magda_kbi.cli",
+            "serve",
+            "--port",
+            str(poort),
+            "--today",
+            "2030-01-01",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{poort}"
+    for _ in range(300):
+        try:
+            requests.get(f"{url}/health", timeout=1)
+            return proces, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proces.kill()
+    raise SystemExit("the emulator did not start")
+
+
+def tijden(n: int, functie: Callable[[], object]) -> list[float]:
+    gemeten = []
+    for _ in range(n):
+        start = time.perf_counter()
+        functie()
+        gemeten.append(time.perf_counter() - start)
+    return gemeten
+
+
+def samenvatting(gemeten: list[float]) -> str:
+    p99 = statistics.quantiles(gemeten, n=100)[98] if len(gemeten) >= 2 else gemeten[0]
+    return f"median {statistics.median(gemeten) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms"
+
+
+class IngeblikteSessie:
+    """Stands in for the HTTP round trip: the server's reply, with the Referte echoed."""
+
+    def __init__(self, sjabloon: bytes) -> None:
+        self.sjabloon = sjabloon
+
+    def post(self, url, data=None, **kwargs):
+        referte = data.split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
+        antwoord = requests.Response()
+        antwoord.status_code = 200
+        antwoord._content = self.sjabloon.replace(b"@REFERTE@", referte)
+        return antwoord
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="an already running emulator (default: start one)")
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--constructies", type=int, default=20)
+    args = parser.parse_args()
+
+    proces, url = (None, args.url) if args.url else start_emulator()
+    try:
+
+        def nieuwe_client() -> MagdaClient:
+            return MagdaClient(url, afzender="benchmark.be", hoedanigheid="1")
+
+        eerste = tijden(1, nieuwe_client)
+        bouw = tijden(args.constructies, nieuwe_client)
+        client = nieuwe_client()
+
+        def vraag() -> None:
+            client.geef_automatisch_advies("73680599786", "2024-01-01")
+
+        tijden(50, vraag)  # warm up: connection pool, caches
+        over_http = tijden(args.calls, vraag)
+
+        # One real reply, with its Referte made a placeholder, for the canned round trip.
+        vastgelegd: list[bytes] = []
+        echte_post = client.session.post
+
+        def opnemen(*a, **kw):
+            antwoord = echte_post(*a, **kw)
+            referte = kw["data"].split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
+            vastgelegd.append(antwoord.content.replace(referte, b"@REFERTE@"))
+            return antwoord
+
+        client.session.post = opnemen
+        vraag()
+        client.session.post = IngeblikteSessie(vastgelegd[0]).post
+        tijden(50, vraag)
+        zonder_netwerk = tijden(args.calls, vraag)
+    finally:
+        if proces is not None:
+            proces.terminate()
+            proces.wait(timeout=15)
+
+    print(
+        f"client construction: first {eerste[0] * 1000:.1f} ms, then "
+        f"median of {args.constructies} {statistics.median(bouw) * 1000:.1f} ms"
+    )
+    print(f"advice call over loopback ({args.calls} calls): {samenvatting(over_http)}")
+    print(
+        f"client-side overhead per call ({args.calls} calls, no network): "
+        f"{samenvatting(zonder_netwerk)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The runnable consumer scripts in client_examples/, smoke-tested against a live emulator."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+VOORBEELDEN = PROJECT / "client_examples"
+
+
+def draai(script: str, *args: str, invoer: str | None = None):
+    return subprocess.run(
+        [sys.executable, str(VOORBEELDEN / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=invoer,
+    )
+
+
+@pytest.mark.parametrize(
+    "script", ["zorgkas_zorgbudget.py", "gemeente_dossier.py", "verlaagde_premie.py"]
+)
+def test_help(script):
+    proces = draai(script, "--help")
+    assert proces.returncode == 0 and "usage:" in proces.stdout
+
+
+def test_zorgkas_zorgbudget(server, tmp_path):
+    csv = tmp_path / "leden.csv"
+    csv.write_text(
+        "insz,datum\n73680599786,2024-01-01\n98630499724,2024-01-01\n"
+        "86630100380,2024-06-01\n90651105718,2024-01-01\n",
+        encoding="utf-8",
+    )
+    proces = draai("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
+    regels = proces.stdout.splitlines()
+    assert "73680599786  2024-01-01  NOK  INBREUK" in regels[1]
+    assert regels[2].endswith("OK") and regels[3].endswith("OK")
+    assert "FOUT 99996" in regels[4]
+    assert proces.returncode == 1  # MAGDA refused one question
+
+
+def test_zorgkas_exits_non_zero_on_transport_errors(tmp_path):
+    proces = draai(
+        "zorgkas_zorgbudget.py",
+        "-",
+        "--url",
+        "http://127.0.0.1:1",
+        invoer="insz,datum\n73680599786,2024-01-01\n",
+    )
+    assert proces.returncode == 3 and "geen antwoord" in proces.stderr
+
+
+def test_zorgkas_refuses_a_csv_without_the_columns():
+    proces = draai("zorgkas_zorgbudget.py", "-", invoer="nummer;dag\n1;2\n")
+    assert proces.returncode == 2 and "insz,datum" in proces.stderr
+
+
+def test_gemeente_dossier(server):
+    proces = draai("gemeente_dossier.py", "73680599786", "--url", server.url)
+    assert proces.returncode == 0
+    assert "Leonard Janssens (73680599786)" in proces.stdout
+    assert "contract getekend:  ja" in proces.stdout
+    assert "open inbreuken:     1" in proces.stdout
+    proces = draai("gemeente_dossier.py", "86630100380", "--url", server.url)
+    assert proces.returncode == 1 and "30001" in proces.stdout
+
+
+def test_verlaagde_premie(server):
+    proces = draai("verlaagde_premie.py", "2023", "80651239522", "73680599786", "--url", server.url)
+    assert proces.returncode == 0
+    assert "80651239522  NOK  GEEN_AANMELDING" in proces.stdout
+    assert "73680599786  OK" in proces.stdout
+    proces = draai("verlaagde_premie.py", "2024", "80651239522", "--url", server.url)
+    assert "80651239522  OK" in proces.stdout
+
+
+def test_client_benchmark_runs(server):
+    proces = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT / "benchmarks/client_overhead.py"),
+            "--url",
+            server.url,
+            "--calls",
+            "5",
+            "--constructies",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert "client construction" in proces.stdout and "no network" in proces.stdout
+
+
+def test_the_readme_client_example_runs(server):
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    voorbeeld = readme.split("## Using the client", 1)[1].split("```python\n", 1)[1]
+    voorbeeld = voorbeeld.split("```", 1)[0].replace("http://127.0.0.1:8080", server.url)
+    proces = subprocess.run(
+        [sys.executable, "-c", voorbeeld], capture_output=True, text=True, timeout=60
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout.splitlines() == ["NOK INBREUK", "PLICHT True False"]
