@@ -48,6 +48,23 @@ def maak(map_: Path) -> dict[str, Paar]:
         .not_valid_before(nu - datetime.timedelta(days=1))
         .not_valid_after(nu + datetime.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_sleutel.public_key()), critical=False
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .sign(ca_sleutel, hashes.SHA256())
     )
     paren = {"ca": _schrijf(map_, "ca", ca, ca_sleutel)}
@@ -61,6 +78,15 @@ def maak(map_: Path) -> dict[str, Paar]:
             .serial_number(x509.random_serial_number())
             .not_valid_before(nu - datetime.timedelta(days=1))
             .not_valid_after(nu + datetime.timedelta(days=2))
+            # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(sleutel.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_sleutel.public_key()),
+                critical=False,
+            )
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
         if extra:
             bouwer = bouwer.add_extension(
