@@ -40,9 +40,12 @@ def lees_repliek(
     try:
         envelope = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as fout:
-        raise MagdaTransportFout(
-            f"onleesbaar antwoord (HTTP {status}): {fout}", status=status
-        ) from None
+        melding = (
+            f"onleesbaar antwoord (HTTP 200): {fout}"
+            if status == 200
+            else f"HTTP {status} zonder leesbaar SOAP-antwoord: {fout}"
+        )
+        raise MagdaTransportFout(melding, status=status) from None
     lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
     operatie = lichaam[0] if lichaam is not None and len(lichaam) else envelope
     if operatie.tag == f"{{{NS_SOAP11}}}Fault":

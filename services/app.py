@@ -5,14 +5,21 @@
 - ``POST /api/Magda-02.00/soap/WebService``: the MAGDA mock's generic endpoint,
   routed on the request's ``Context/Naam`` + ``Versie``;
 - ``GET /wsdl/...``: the WSDL and XSD files;
-- everything else: Flask (``/health``, the REST API).
+- everything else: Flask (``/health``, the REST API ``/api/v1``, the admin API ``/admin``).
+
+SOAP and REST calls are written to the journal; injected faults are applied here, before
+a request reaches its service (so they cost nothing while none is set).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from wsgiref.util import application_uri
 
@@ -20,13 +27,16 @@ from lxml import etree
 
 from .advies import Termijnen
 from .diensten import Dienst, Hub, Omgeving, alle_diensten
+from .journaal import Aantekening, Journaal, Regel
 from .klok import Klok
 from .personas import ingebouwde_map, laad_personas
 from .rest import rest_applicatie
 from .soap import soap_applicatie
+from .storingen import Soort
 from .wire.bericht import lees_context
 from .wire.soapfout import soap_fault
-from .wire.xml import NS_SOAP11, veilige_parser, wsdl_map
+from .wire.xml import NS_SOAP11, tekst, veilige_parser, wsdl_map
+from .wsgi_sleutels import AANTEKENING, SOCKET, STORING
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
 STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
@@ -41,6 +51,8 @@ class Instellingen:
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
     termijnen: Termijnen = field(default_factory=Termijnen)
+    admin: bool = False
+    journaal_grootte: int = 1000
 
 
 def dienst_pad(dienst: Dienst) -> str:
@@ -50,14 +62,17 @@ def dienst_pad(dienst: Dienst) -> str:
 class Emulator:
     """The WSGI callable. Build it with :func:`maak_emulator`."""
 
-    def __init__(self, omgeving: Omgeving, max_bytes: int = STANDAARD_MAX_BYTES) -> None:
+    def __init__(
+        self, omgeving: Omgeving, max_bytes: int = STANDAARD_MAX_BYTES, *, admin: bool = False
+    ) -> None:
         self.omgeving = omgeving
         self.max_bytes = max_bytes
+        self.admin = admin
         self.diensten = alle_diensten(omgeving)
         self.hub = Hub(self.diensten)
         self.soap = {d.naam: soap_applicatie(d, max_bytes) for d in self.diensten}
         self.per_pad = {dienst_pad(d): d for d in self.diensten}
-        self.rest = rest_applicatie(omgeving)
+        self.rest = rest_applicatie(omgeving, admin_aan=admin)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         pad = environ.get("PATH_INFO", "")
@@ -67,13 +82,53 @@ class Emulator:
             if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
                 return self._wsdl(environ, start_response, dienst)
             if methode == "POST":
-                return self._soap(environ, start_response, dienst)
+                return self._gejournaliseerd(environ, start_response, dienst, self._soap)
             return self.soap[dienst.naam](environ, start_response)  # spyne answers other verbs
         if pad == GENERIEK_PAD and methode == "POST":
-            return self._soap(environ, start_response, None)
+            return self._gejournaliseerd(environ, start_response, None, self._soap)
         if pad.startswith("/wsdl/") and methode == "GET":
             return self._contractbestand(pad[len("/wsdl/") :], start_response)
+        if pad.startswith("/api/v1/") and pad != "/api/v1/openapi.json":
+            return self._gejournaliseerd(environ, start_response, None, self._rest)
         return self.rest(environ, start_response)
+
+    def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
+        return self.rest(environ, start_response)
+
+    def _gejournaliseerd(self, environ: dict, start_response: StartResponse, dienst, behandel):
+        """Runs a SOAP or REST call and writes it to the journal with its status and latency."""
+        aantekening = Aantekening(endpoint=environ.get("PATH_INFO", ""))
+        environ[AANTEKENING] = aantekening
+        status = [0]
+
+        def start(status_regel: str, headers: list, exc_info=None):
+            status[0] = int(status_regel.split(" ", 1)[0])
+            return start_response(status_regel, headers, exc_info)
+
+        tijd, begin = datetime.now(UTC), time.perf_counter()
+        resultaat = behandel(environ, start, dienst)
+        try:
+            body = list(resultaat)  # produced here, so the latency counts all the work
+        finally:
+            if hasattr(resultaat, "close"):
+                resultaat.close()
+        a = aantekening
+        self.omgeving.journaal.schrijf(
+            Regel(
+                tijd=tijd,
+                endpoint=a.endpoint,
+                operatie=a.operatie,
+                afzender=a.afzender,
+                hoedanigheid=a.hoedanigheid,
+                insz=a.insz,
+                referte=a.referte,
+                resultaat=a.resultaat,
+                status=status[0],
+                latentie_ms=(time.perf_counter() - begin) * 1000,
+                extra=a.extra,
+            )
+        )
+        return body
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
         basis = application_uri(environ).rstrip("/")
@@ -101,8 +156,66 @@ class Emulator:
             dienst = self._route(body)
             if isinstance(dienst, str):
                 return _fout(start_response, "500 Internal Server Error", "Client", dienst)
+        if self.omgeving.storingen.actief:
+            storing = self._storing(environ, dienst, body)
+            if storing is not None:
+                return self._storing_op_http(environ, start_response, storing)
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.soap[dienst.naam](environ, start_response)
+
+    def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> Soort | None:
+        """Applies the injected faults for this call: waits, and returns an HTTP-level fault
+        to produce here; a 99996 or SOAP Fault goes to the service through the environ."""
+        try:
+            verzoek = etree.fromstring(body, veilige_parser()).find(
+                f"{{{NS_SOAP11}}}Body/*/Verzoek"
+            )
+        except etree.XMLSyntaxError:
+            verzoek = None
+        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
+        wachten, storing = self.omgeving.storingen.kies(dienst.naam, insz)
+        aantekening = environ.get(AANTEKENING)
+        if aantekening is not None:  # the service fills these too, unless a fault stops it
+            afzender = lees_context(verzoek).afzender
+            aantekening.operatie, aantekening.insz = dienst.naam, insz
+            aantekening.afzender, aantekening.hoedanigheid = (
+                afzender.identificatie,
+                afzender.hoedanigheid,
+            )
+            aantekening.referte = afzender.referte
+            if wachten:
+                aantekening.extra["injected_latency_ms"] = round(wachten * 1000, 3)
+        if wachten:
+            time.sleep(wachten)
+        if storing in (Soort.TE_VEEL_BEVRAGINGEN, Soort.SOAP_FAULT):
+            environ[STORING] = storing
+            return None
+        if storing is not None and aantekening is not None:
+            aantekening.resultaat = f"STORING {storing.value}"
+        return storing
+
+    def _storing_op_http(self, environ: dict, start_response: StartResponse, storing: Soort):
+        if storing is Soort.DROP:
+            verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET)
+            if verbinding is not None:
+                with contextlib.suppress(OSError):
+                    verbinding.shutdown(socket.SHUT_RDWR)
+            # Nothing reaches the caller any more; the server may log a broken pipe.
+            return _antwoord(start_response, "500 Internal Server Error", "text/plain", b"")
+        if storing is Soort.HTTP_503:
+            return _antwoord(
+                start_response,
+                "503 Service Unavailable",
+                "text/plain",
+                b"Service Unavailable (injected fault)",
+                [("Retry-After", "1")],
+            )
+        return _antwoord(
+            start_response,
+            "500 Internal Server Error",
+            "text/plain",
+            b"Internal Server Error (injected fault)",
+        )
 
     def _lees_body(self, environ: dict) -> bytes | tuple[str, str]:
         te_groot = (
@@ -144,16 +257,23 @@ def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:
     """Loads the personas (built-in plus extra folders) and builds the WSGI application."""
     instellingen = instellingen or Instellingen()
     personas = laad_personas([ingebouwde_map(), *instellingen.extra_fixtures])
-    omgeving = Omgeving(personas, Klok(instellingen.vandaag), instellingen.termijnen)
-    return Emulator(omgeving, instellingen.max_bytes)
+    omgeving = Omgeving(
+        personas,
+        Klok(instellingen.vandaag),
+        instellingen.termijnen,
+        journaal=Journaal(instellingen.journaal_grootte),
+    )
+    return Emulator(omgeving, instellingen.max_bytes, admin=instellingen.admin)
 
 
 def _contract_bestanden() -> list[Path]:
     return [*wsdl_map().glob("*.wsdl"), *wsdl_map().glob("xsd/*.xsd")]
 
 
-def _antwoord(start_response: StartResponse, status: str, soort: str, body: bytes) -> list[bytes]:
-    start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body)))])
+def _antwoord(
+    start_response: StartResponse, status: str, soort: str, body: bytes, extra: list = ()
+) -> list[bytes]:
+    start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body))), *extra])
     return [body]
 
 

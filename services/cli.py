@@ -59,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         default=1024 * 1024,
         help="largest request body accepted, in bytes (default 1048576)",
     )
+    serve.add_argument(
+        "--admin",
+        action="store_true",
+        help="enable the admin API (/admin: personas, clock, faults, journal); runs one worker "
+        "process so that every change reaches every request",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="calls kept in the in-memory journal (default 1000)",
+    )
     _termijn_opties(serve)
     serve.set_defaults(functie=_serve)
 
@@ -198,8 +211,18 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import serveer
 
     # Load and check the personas before the server starts: a bad file stops start-up.
+    if args.journal_size < 1:
+        print("magda-kbi: --journal-size must be at least 1", file=sys.stderr)
+        return 2
     emulator = maak_emulator(
-        Instellingen(args.today, args.fixtures, args.max_bytes, _termijnen(args))
+        Instellingen(
+            args.today,
+            args.fixtures,
+            args.max_bytes,
+            _termijnen(args),
+            admin=args.admin,
+            journaal_grootte=args.journal_size,
+        )
     )
     basis = f"http://{args.host}:{args.port}"
     vandaag = args.today.isoformat() if args.today else "the real date"
@@ -210,9 +233,15 @@ def _serve(args: argparse.Namespace) -> int:
     for dienst in emulator.diensten:
         print(f"  {dienst.naam:<22} {basis}{dienst_pad(dienst)}  (WSDL: ?wsdl)")
     print(f"  {'generic (Naam+Versie)':<22} {basis}/api/Magda-02.00/soap/WebService")
-    print(f"  {'health':<22} {basis}/health", flush=True)
+    print(f"  {'REST':<22} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
+    print(f"  {'health':<22} {basis}/health")
+    workers = args.workers
+    if args.admin:
+        workers = 1  # runtime changes live in memory: one process sees them all
+        print(f"  {'admin':<22} {basis}/admin/  (one worker process)")
+    print(flush=True)
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not server errors
-    serveer(emulator, args.host, args.port, args.workers)
+    serveer(emulator, args.host, args.port, workers)
     return 0
 
 

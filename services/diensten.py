@@ -8,6 +8,7 @@ stands for a platform failure raises :class:`PlatformFout` (a SOAP Fault on the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -15,7 +16,9 @@ from lxml import etree
 from .advies import Termijnen, geef_advies
 from .dossier import Persona
 from .insz import modulo97_geldig
+from .journaal import Aantekening, Journaal
 from .klok import Klok
+from .storingen import Soort, Storingen
 from .wire import advies as advies_wire
 from .wire import dossier_kbi as dossier_wire
 from .wire.bericht import Context, Uitzondering, bouw_repliek, lees_context
@@ -37,11 +40,43 @@ class PlatformFout(Exception):
 
 @dataclass
 class Omgeving:
-    """What the services answer from: the personas, the clock and the advice terms."""
+    """What the services answer from: personas, clock, advice terms, faults and journal.
+
+    Personas can change at runtime (the admin API): the dict is replaced, never changed in
+    place, so a request in flight keeps a consistent view.
+    """
 
     personas: dict[str, Persona]
     klok: Klok = field(default_factory=Klok)
     termijnen: Termijnen = field(default_factory=Termijnen)
+    storingen: Storingen = field(default_factory=Storingen)
+    journaal: Journaal = field(default_factory=Journaal)
+
+    def __post_init__(self) -> None:
+        self.basis_personas = dict(self.personas)
+        self._slot = threading.Lock()
+
+    def zet_persona(self, persona: Persona) -> bool:
+        """Adds or replaces a persona; True when it replaced one."""
+        with self._slot:
+            bestond = persona.insz in self.personas
+            self.personas = {**self.personas, persona.insz: persona}
+        return bestond
+
+    def verwijder_persona(self, insz: str) -> bool:
+        with self._slot:
+            if insz not in self.personas:
+                return False
+            self.personas = {k: v for k, v in self.personas.items() if k != insz}
+        return True
+
+    def reset(self) -> None:
+        """Back to the start: the loaded personas, the start-up clock, no faults, no journal."""
+        with self._slot:
+            self.personas = dict(self.basis_personas)
+        self.klok.reset()
+        self.storingen.wis()
+        self.journaal.wis()
 
 
 class Dienst:
@@ -57,26 +92,51 @@ class Dienst:
     def operatie_tag(self) -> str:
         return f"{{{self.namespace}}}{self.naam}"
 
-    def behandel(self, operatie: etree._Element) -> etree._Element:
+    def behandel(
+        self,
+        operatie: etree._Element,
+        aantekening: Aantekening | None = None,
+        storing: Soort | None = None,
+    ) -> etree._Element:
+        """The Repliek for a request; ``storing`` is an injected 99996 or SOAP Fault."""
+        aantekening = aantekening or Aantekening(endpoint="")
         verzoek = operatie.find("Verzoek")
         context = lees_context(verzoek)
+        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
+        aantekening.operatie = self.naam
+        aantekening.afzender = context.afzender.identificatie
+        aantekening.hoedanigheid = context.afzender.hoedanigheid
+        aantekening.referte = context.afzender.referte
+        aantekening.insz = insz
         fout = self._controleer(operatie, context)
         if fout is not None:
+            aantekening.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
-        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ") or ""
-        persona = self.omgeving.personas.get(insz)
-        if persona is not None and persona.fout == "SOAP_FAULT":
+        persona = self.omgeving.personas.get(insz or "")
+        fout_van_persona = persona.fout if persona is not None else None
+        if storing is Soort.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":
+            aantekening.resultaat = "SOAP_FAULT"
             raise PlatformFout(
-                f"MAGDA-platform: interne fout bij het verwerken van {self.naam} "
-                f"(testpersona {insz} geeft altijd een SOAP Fault)"
+                f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
+                + (
+                    f" (testpersona {insz} geeft altijd een SOAP Fault)"
+                    if fout_van_persona
+                    else " (geïnjecteerde storing)"
+                )
             )
-        if persona is not None and persona.fout == "99996":
+        if storing is Soort.TE_VEEL_BEVRAGINGEN or fout_van_persona == "99996":
+            aantekening.resultaat = "UITZONDERING 99996"
             return self._repliek(context, uitzonderingen=(TE_VEEL_BEVRAGINGEN,))
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
-        return self.beantwoord(verzoek, context, referte, persona)
+        return self.beantwoord(verzoek, context, referte, persona, aantekening)
 
     def beantwoord(
-        self, verzoek: etree._Element, context: Context, referte: str, persona: Persona | None
+        self,
+        verzoek: etree._Element,
+        context: Context,
+        referte: str,
+        persona: Persona | None,
+        aantekening: Aantekening,
     ) -> etree._Element:
         raise NotImplementedError
 
@@ -111,10 +171,12 @@ class GeefDossierKBIDienst(Dienst):
     naam, versie = dossier_wire.NAAM, dossier_wire.VERSIE
     namespace, xsd = dossier_wire.NAMESPACE, dossier_wire.XSD
 
-    def beantwoord(self, verzoek, context, referte, persona):
+    def beantwoord(self, verzoek, context, referte, persona, aantekening):
         if persona is None or persona.dossier is None:
+            aantekening.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
             return self._repliek(context, uitzonderingen=(GEEN_GEGEVENS,))
         dossier = persona.dossier.op_datum(self.omgeving.klok.vandaag())
+        aantekening.resultaat = "DOSSIER"
         return self._repliek(context, antwoord=(referte, dossier_wire.bouw_kbi_dossier(dossier)))
 
 
@@ -122,13 +184,14 @@ class GeefAutomatischAdviesDienst(Dienst):
     naam, versie = advies_wire.NAAM, advies_wire.VERSIE
     namespace, xsd = advies_wire.NAMESPACE, advies_wire.XSD
 
-    def beantwoord(self, verzoek, context, referte, persona):
+    def beantwoord(self, verzoek, context, referte, persona, aantekening):
         vraag = advies_wire.lees_vraag(verzoek)
         # The KBI knows facts up to today; the rules then look at those dated <= peildatum.
         dossier = persona.dossier if persona is not None else None
         if dossier is not None:
             dossier = dossier.op_datum(self.omgeving.klok.vandaag())
         advies = geef_advies(dossier, vraag.datum, vraag.toepassing, self.omgeving.termijnen)
+        aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
         return self._repliek(context, antwoord=(referte, advies_wire.bouw_advies(advies)))
 
 

@@ -10,6 +10,12 @@ from datetime import date, datetime
 class Klok:
     vast: date | None = None
 
+    def __post_init__(self) -> None:
+        self.basis = self.vast  # what reset() returns to
+
+    def reset(self) -> None:
+        self.vast = self.basis
+
     def vandaag(self) -> date:
         return self.vast or date.today()
 

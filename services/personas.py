@@ -44,8 +44,8 @@ class FixtureFout(ValueError):
         self.bestand, self.veld, self.reden = bestand, veld, reden
 
 
-class _Fout(ValueError):
-    """A field error inside one file; the loader adds the file name."""
+class PersonaFout(ValueError):
+    """A field error in one persona; the file loader adds the file name."""
 
     def __init__(self, veld: str, reden: str) -> None:
         super().__init__(reden)
@@ -79,43 +79,53 @@ def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
 def laad_bestand(pad: Path) -> Persona:
     try:
         if pad.stat().st_size > MAX_BESTAND:
-            raise _Fout("-", f"file larger than {MAX_BESTAND} bytes")
+            raise PersonaFout("-", f"file larger than {MAX_BESTAND} bytes")
         try:
-            data = yaml.load(pad.read_text(encoding="utf-8"), Loader=_Lezer)  # noqa: S506
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise _Fout("-", f"not valid YAML: {exc}") from exc
-        persona = persona_uit_data(data)
-        fout = contractfout(persona.dossier) if persona.dossier is not None else None
-        if fout is not None:
-            raise _Fout(f"dossier ({fout[0]})", f"does not fit the KBI contract: {fout[1]}")
-        return persona
-    except _Fout as fout:
+            tekst = pad.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise PersonaFout("-", f"not UTF-8 text: {exc}") from None
+        return persona_uit_data(lees_yaml(tekst))
+    except PersonaFout as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
 
 
+def lees_yaml(tekst: str) -> Any:
+    """YAML (or JSON, a subset) as the persona files are read; dates stay text."""
+    try:
+        return yaml.load(tekst, Loader=_Lezer)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise PersonaFout("-", f"not valid YAML: {exc}") from None
+
+
 def persona_uit_data(data: Any) -> Persona:
-    """Builds and checks one persona from its parsed YAML/JSON mapping."""
+    """Builds and checks one persona from its parsed YAML/JSON mapping.
+
+    The checks are those of start-up: fields, types, dates, a MAGDA test number, expected
+    answers, and the dossier against our KBI contract.
+    """
     velden = _mapping(data, "")
     _geen_onbekende(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht"}, "")
     insz = velden.get("insz")
     if not isinstance(insz, str):
-        raise _Fout("insz", 'required, as a quoted string (e.g. "98630499724")')
+        raise PersonaFout("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_testnummer(insz):
-        raise _Fout(
+        raise PersonaFout(
             "insz",
             f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72)",
         )
     scenario = velden.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():
-        raise _Fout("scenario", "required: one line saying what the persona shows")
+        raise PersonaFout("scenario", "required: one line saying what the persona shows")
     fout = velden.get("fout")
     if fout not in FOUTEN:
-        raise _Fout("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
+        raise PersonaFout("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
     dossier = None
     if velden.get("dossier") is not None:
         dossier_data = dict(_mapping(velden["dossier"], "dossier"))
         if "insz" in dossier_data:
-            raise _Fout("dossier.insz", "the INSZ goes at the top of the file, not in the dossier")
+            raise PersonaFout(
+                "dossier.insz", "the INSZ goes at the top of the file, not in the dossier"
+            )
         dossier_data["insz"] = insz
         dossier = _bouw(KbiDossier, dossier_data, "dossier")
     naam = velden.get("naam")
@@ -123,11 +133,14 @@ def persona_uit_data(data: Any) -> Persona:
         p = dossier.personalia
         naam = " ".join((*p.voornamen[:1], *p.achternamen))
     if not isinstance(naam, str) or not naam:
-        raise _Fout("naam", "required when there is no dossier")
+        raise PersonaFout("naam", "required when there is no dossier")
     verwacht = tuple(
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
+    if dossier is not None and (afwijking := contractfout(dossier)) is not None:
+        pad, reden = afwijking
+        raise PersonaFout(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(
         insz=insz,
         scenario=scenario.strip(),
@@ -141,13 +154,13 @@ def persona_uit_data(data: Any) -> Persona:
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
     verwacht = _bouw(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
-        raise _Fout(f"{pad}.resultaat", "must be OK or NOK")
+        raise PersonaFout(f"{pad}.resultaat", "must be OK or NOK")
     if verwacht.toepassing not in Toepassing.__members__:
-        raise _Fout(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
+        raise PersonaFout(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
-        raise _Fout(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
+        raise PersonaFout(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
     if verwacht.resultaat == "OK" and verwacht.reden is not None:
-        raise _Fout(f"{pad}.reden", "an OK advice has no reden")
+        raise PersonaFout(f"{pad}.reden", "an OK advice has no reden")
     return verwacht
 
 
@@ -167,10 +180,10 @@ def _bouw(cls: type, data: Any, pad: str) -> Any:
         if naam in velden:
             waarden[naam] = _waarde(hints[naam], velden[naam], veldpad)
         elif veld.default is dataclasses.MISSING and veld.default_factory is dataclasses.MISSING:
-            raise _Fout(veldpad, "required field is missing")
+            raise PersonaFout(veldpad, "required field is missing")
     resultaat = cls(**waarden)
     if isinstance(resultaat, Periode) and resultaat.einde and resultaat.einde < resultaat.begin:
-        raise _Fout(f"{pad}.einde", "is before the begin of the period")
+        raise PersonaFout(f"{pad}.einde", "is before the begin of the period")
     return resultaat
 
 
@@ -185,52 +198,54 @@ def _waarde(tp: Any, data: Any, pad: str) -> Any:
         (element, _) = typing.get_args(tp)
         return tuple(_waarde(element, v, f"{pad}[{i}]") for i, v in enumerate(_lijst(data, pad)))
     if data is None:
-        raise _Fout(pad, "must not be empty")
+        raise PersonaFout(pad, "must not be empty")
     if dataclasses.is_dataclass(tp):
         return _bouw(tp, data, pad)
     if isinstance(tp, type) and issubclass(tp, Enum):
         try:
             return tp(data)
         except ValueError:
-            raise _Fout(pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}") from None
+            raise PersonaFout(
+                pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}"
+            ) from None
     if tp is date:
         if isinstance(data, date):
             return data
         try:
             return date.fromisoformat(str(data))
         except ValueError:
-            raise _Fout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
+            raise PersonaFout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
     if tp is bool:
         if not isinstance(data, bool):
-            raise _Fout(pad, f"{data!r} is not true/false")
+            raise PersonaFout(pad, f"{data!r} is not true/false")
         return data
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):
-            raise _Fout(pad, f"{data!r} is not an integer")
+            raise PersonaFout(pad, f"{data!r} is not an integer")
         return data
     if tp is str:
         if isinstance(data, bool) or not isinstance(data, str | int):
-            raise _Fout(pad, f"{data!r} is not text")
+            raise PersonaFout(pad, f"{data!r} is not text")
         return str(data)
-    raise _Fout(pad, f"type {tp} is not supported")  # a model change not mirrored here
+    raise PersonaFout(pad, f"type {tp} is not supported")  # a model change not mirrored here
 
 
 def _mapping(data: Any, pad: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise _Fout(pad or "-", "expected a mapping (key: value)")
+        raise PersonaFout(pad or "-", "expected a mapping (key: value)")
     return data
 
 
 def _lijst(data: Any, pad: str) -> list[Any]:
     if not isinstance(data, list):
-        raise _Fout(pad, "expected a list")
+        raise PersonaFout(pad, "expected a list")
     return data
 
 
 def _geen_onbekende(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
     onbekend = sorted(set(map(str, velden)) - toegelaten)
     if onbekend:
-        raise _Fout(
+        raise PersonaFout(
             f"{pad}.{onbekend[0]}" if pad else onbekend[0],
             f"unknown field (allowed: {', '.join(sorted(toegelaten))})",
         )

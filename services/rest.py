@@ -1,15 +1,25 @@
-"""Flask adapter: the HTTP routes that are not SOAP (health now; the REST API builds on it)."""
+"""Flask adapter: the HTTP routes that are not SOAP: /health, the read API, the admin API."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 from . import __version__
 from .diensten import Omgeving
+from .rest_admin import admin
+from .rest_api import api
+
+MAX_BODY = 1024 * 1024
 
 
-def rest_applicatie(omgeving: Omgeving) -> Flask:
+def rest_applicatie(omgeving: Omgeving, *, admin_aan: bool = False) -> Flask:
     app = Flask("magda_kbi")
+    app.config["MAGDA_OMGEVING"] = omgeving
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.sort_keys = False
+    app.register_blueprint(api)
+    if admin_aan:
+        app.register_blueprint(admin)
 
     @app.get("/health")
     def health():
@@ -18,14 +28,31 @@ def rest_applicatie(omgeving: Omgeving) -> Flask:
             versie=__version__,
             personas=len(omgeving.personas),
             vandaag=omgeving.klok.vandaag().isoformat(),
+            admin=admin_aan,
         )
 
     @app.errorhandler(404)
     def niet_gevonden(_fout):
-        return jsonify(code="NIET_GEVONDEN", diagnose="Onbekend adres"), 404
+        if request.path.startswith("/admin/") and not admin_aan:
+            return jsonify(
+                code="ADMIN_UIT",
+                diagnose="de admin-API staat uit: start de emulator met 'magda-kbi serve --admin'",
+            ), 404
+        return jsonify(code="NIET_GEVONDEN", diagnose=f"onbekend adres {request.path}"), 404
 
     @app.errorhandler(405)
     def niet_toegelaten(_fout):
-        return jsonify(code="METHODE_NIET_TOEGELATEN", diagnose="Methode niet toegelaten"), 405
+        return jsonify(
+            code="METHODE_NIET_TOEGELATEN",
+            diagnose=f"{request.method} is niet toegelaten op {request.path}",
+        ), 405
+
+    @app.errorhandler(413)
+    def te_groot(_fout):
+        return jsonify(code="TE_GROOT", diagnose=f"body groter dan {MAX_BODY} bytes"), 413
+
+    @app.errorhandler(500)
+    def interne_fout(_fout):  # never a traceback on the wire
+        return jsonify(code="INTERNE_FOUT", diagnose="interne fout in de emulator"), 500
 
     return app

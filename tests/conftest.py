@@ -6,9 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
+import venv
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 import requests
@@ -71,3 +74,67 @@ def server() -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def catalogus():
     return laad_personas([ingebouwde_map()])
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def geinstalleerd(tmp_path_factory):
+    """A wheel built from this checkout, installed into a fresh virtualenv.
+
+    The wheel is built as pip builds it (an isolated build environment with setuptools
+    from the package index); the venv borrows the installed dependencies, and the package
+    itself comes only from the wheel.
+    """
+    werk = tmp_path_factory.mktemp("installatie")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(werk / "dist"),
+            str(PROJECT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next((werk / "dist").glob("magda_kbi_emulator-*.whl"))
+    venv.EnvBuilder(with_pip=False).create(werk / "venv")
+    python = werk / "venv/bin/python"
+    # The dependencies are those of the running interpreter: its site-packages go on the
+    # new venv's path (a plain path line does not run that folder's .pth files, so the
+    # editable install of this checkout stays invisible there).
+    eigen = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    buiten = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(eigen) / "_afhankelijkheden.pth").write_text("\n".join(sorted(buiten)) + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    elders = werk / "elders"
+    elders.mkdir()
+    return python, elders

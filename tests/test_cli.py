@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 
 def magda_kbi(*args, env=None):
@@ -96,3 +97,15 @@ def test_readme_persona_table_matches_the_catalogue(catalogus):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
     assert tabel == persona_tabel(catalogus.values()), "run: magda-kbi personas --markdown"
+
+
+def test_serve_admin_prints_the_admin_url_and_runs_one_worker():
+    from .conftest import Server
+
+    s = Server("--admin", "--journal-size", "10")
+    try:
+        assert requests.get(f"{s.url}/admin/journal", timeout=5).json()["capacity"] == 10
+        assert requests.get(f"{s.url}/health", timeout=5).json()["admin"] is True
+    finally:
+        uitvoer = s.stop()
+    assert f"{s.url}/admin/" in uitvoer and "one worker process" in uitvoer

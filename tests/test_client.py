@@ -223,7 +223,7 @@ def test_timeout():
     [
         (200, b"<niet-afgesloten", "onleesbaar"),
         (502, b"<html>Bad Gateway</html>", "geen MAGDA Repliek"),
-        (500, b"", "onleesbaar"),
+        (500, b"", "HTTP 500 zonder leesbaar SOAP-antwoord"),
     ],
 )
 def test_unusable_replies(stub, status, body, melding):

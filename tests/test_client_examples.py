@@ -107,3 +107,17 @@ def test_the_readme_client_example_runs(server):
     )
     assert proces.returncode == 0, proces.stderr
     assert proces.stdout.splitlines() == ["NOK INBREUK", "PLICHT True False"]
+
+
+def test_the_readme_plugin_example_runs(tmp_path):
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    voorbeeld = readme.split("**The pytest plugin**", 1)[1].split("```python\n", 1)[1]
+    (tmp_path / "test_readme_plugin.py").write_text(voorbeeld.split("```", 1)[0])
+    proces = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_plugin.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proces.returncode == 0, proces.stdout + proces.stderr

@@ -1,79 +1,14 @@
 """A non-editable ``pip install .`` works from any folder: WSDL, XSD and personas ship inside."""
 
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
-import pytest
 import requests
 
 from .conftest import Server
 from .soap import PAD_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def geinstalleerd(tmp_path_factory):
-    """A wheel built from this checkout, installed into a fresh virtualenv.
-
-    The wheel is built as pip builds it (an isolated build environment with setuptools
-    from the package index); the venv borrows the installed dependencies, and the package
-    itself comes only from the wheel.
-    """
-    werk = tmp_path_factory.mktemp("installatie")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(werk / "dist"),
-            str(PROJECT),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    wheel = next((werk / "dist").glob("magda_kbi_emulator-*.whl"))
-    venv.EnvBuilder(with_pip=False).create(werk / "venv")
-    python = werk / "venv/bin/python"
-    # The dependencies are those of the running interpreter: its site-packages go on the
-    # new venv's path (a plain path line does not run that folder's .pth files, so the
-    # editable install of this checkout stays invisible there).
-    eigen = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    buiten = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(eigen) / "_afhankelijkheden.pth").write_text("\n".join(sorted(buiten)) + "\n")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-deps",
-            "-q",
-            "--force-reinstall",
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    elders = werk / "elders"
-    elders.mkdir()
-    return python, elders
 
 
 def test_the_installed_package_is_the_wheel(geinstalleerd):
@@ -112,3 +47,18 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
         assert xsd.status_code == 200
     finally:
         server.stop()
+
+
+def test_the_pytest_plugin_works_with_only_the_package_installed(geinstalleerd, tmp_path):
+    python, _ = geinstalleerd
+    voorbeeld = PROJECT / "client_examples/test_contract_met_emulator.py"
+    (tmp_path / voorbeeld.name).write_text(voorbeeld.read_text(encoding="utf-8"))
+    proces = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", voorbeeld.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proces.returncode == 0, proces.stdout + proces.stderr
+    assert "3 passed" in proces.stdout

@@ -1,0 +1,96 @@
+"""The journal: every SOAP and REST call, kept in memory within a fixed bound.
+
+Tests use it to verify what their application actually sent (Afzender, Hoedanigheid,
+INSZ, Referte) and what it got back. The oldest entries fall off when it is full, so a
+long run cannot grow without limit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Aantekening:
+    """What one call leaves in the journal; the layers fill in what they learn."""
+
+    endpoint: str
+    operatie: str | None = None
+    afzender: str | None = None
+    hoedanigheid: str | None = None
+    insz: str | None = None
+    referte: str | None = None
+    resultaat: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Regel:
+    tijd: datetime
+    endpoint: str
+    operatie: str | None
+    afzender: str | None
+    hoedanigheid: str | None
+    insz: str | None
+    referte: str | None
+    resultaat: str | None
+    status: int
+    latentie_ms: float
+    extra: dict = field(default_factory=dict)
+
+    def als_json(self) -> dict:
+        return {
+            "time": self.tijd.isoformat(timespec="milliseconds"),
+            "endpoint": self.endpoint,
+            "operation": self.operatie,
+            "afzender": self.afzender,
+            "hoedanigheid": self.hoedanigheid,
+            "insz": self.insz,
+            "referte": self.referte,
+            "result": self.resultaat,
+            "status": self.status,
+            "latency_ms": round(self.latentie_ms, 3),
+            **self.extra,
+        }
+
+
+class Journaal:
+    def __init__(self, grootte: int = 1000) -> None:
+        if grootte < 1:
+            raise ValueError("the journal size must be at least 1")
+        self.grootte = grootte
+        self._regels: deque[Regel] = deque(maxlen=grootte)
+        self._slot = threading.Lock()
+
+    def schrijf(self, regel: Regel) -> None:
+        with self._slot:
+            self._regels.append(regel)
+
+    def lees(
+        self,
+        *,
+        insz: str | None = None,
+        afzender: str | None = None,
+        operatie: str | None = None,
+        sinds: datetime | None = None,
+    ) -> list[Regel]:
+        with self._slot:
+            regels = list(self._regels)
+        return [
+            r
+            for r in regels
+            if (insz is None or r.insz == insz)
+            and (afzender is None or r.afzender == afzender)
+            and (operatie is None or r.operatie == operatie)
+            and (sinds is None or r.tijd >= sinds)
+        ]
+
+    def wis(self) -> None:
+        with self._slot:
+            self._regels.clear()
+
+    def __len__(self) -> int:
+        return len(self._regels)

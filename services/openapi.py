@@ -1,0 +1,372 @@
+"""The OpenAPI 3.1 description of the REST face, served at ``/api/v1/openapi.json``.
+
+Written by hand to match ``rest_api``, ``rest_admin`` and ``rest``; the test suite checks
+that every Flask route is described here and runs schemathesis against the read API.
+"""
+
+from __future__ import annotations
+
+from . import __version__
+
+DATUM = {"type": "string", "format": "date"}
+TEKST = {"type": "string"}
+BOOL = {"type": "boolean"}
+
+
+def _object(verplicht: list[str], **eigenschappen) -> dict:
+    return {
+        "type": "object",
+        "required": verplicht,
+        "properties": eigenschappen,
+        "additionalProperties": False,
+    }
+
+
+def _ref(naam: str) -> dict:
+    return {"$ref": f"#/components/schemas/{naam}"}
+
+
+def _lijst(schema: dict) -> dict:
+    return {"type": "array", "items": schema}
+
+
+def _antwoord(beschrijving: str, schema: dict | None = None) -> dict:
+    antwoord: dict = {"description": beschrijving}
+    if schema is not None:
+        antwoord["content"] = {"application/json": {"schema": schema}}
+    return antwoord
+
+
+FOUT = _antwoord("error", _ref("Fout"))
+INSZ_PARAMETER = {
+    "name": "insz",
+    "in": "path",
+    "required": True,
+    "description": "INSZ: 11 digits, modulo-97 valid",
+    "schema": {"type": "string"},
+    "example": "73680599786",
+}
+AFZENDER_HEADERS = [
+    {
+        "name": "X-Magda-Afzender",
+        "in": "header",
+        "required": False,
+        "schema": TEKST,
+        "description": "the caller's Afzender/Identificatie, as in a MAGDA Context",
+    },
+    {
+        "name": "X-Magda-Hoedanigheid",
+        "in": "header",
+        "required": False,
+        "schema": TEKST,
+        "description": "the caller's Hoedanigheid",
+    },
+]
+
+SCHEMAS = {
+    "Fout": _object(["code", "diagnose"], code=TEKST, diagnose=TEKST, veld=TEKST),
+    "Periode": _object(["begin"], begin=DATUM, einde=DATUM),
+    "Code": _object(["code"], code=TEKST, naam=TEKST, korte_naam=TEKST),
+    "Status": _object(["code", "begin"], code=TEKST, begin=DATUM),
+    "Uitstel": _object(["periode"], periode=_ref("Periode"), reden=_ref("Code")),
+    "TrajectOnderdeel": _object(
+        ["type", "periode"], type=TEKST, periode=_ref("Periode"), status=_ref("Status")
+    ),
+    "Dossier": _object(
+        ["insz", "personalia"],
+        insz=TEKST,
+        personalia=_object(
+            ["achternamen"],
+            achternamen=_lijst(TEKST),
+            voornamen=_lijst(TEKST),
+            geboortedatum=DATUM,
+            geslacht={"type": "integer"},
+        ),
+        doelgroepen=_lijst(
+            _object(
+                ["code", "type", "periode"],
+                code={"enum": ["JA", "NEE", "NADER_TE_BEPALEN"]},
+                type={
+                    "enum": [
+                        "PLICHT",
+                        "RECHT",
+                        "RECHT_PLICHT",
+                        "MINDERJARIG",
+                        "NADER_TE_BEPALEN",
+                        "GEEN",
+                    ]
+                },
+                periode=_ref("Periode"),
+                subtype=TEKST,
+                reden_vrijstelling=_ref("Code"),
+                reden_geen_doelgroep=_ref("Code"),
+            )
+        ),
+        attesten=_lijst(_object(["datum_aanmaak"], datum_aanmaak=DATUM, type=TEKST, id=TEKST)),
+        contracten=_lijst(
+            _object(
+                ["datum_registratie"],
+                datum_registratie=DATUM,
+                type=TEKST,
+                onderdeel_mo=BOOL,
+                onderdeel_nt2=BOOL,
+                onderdeel_lo=BOOL,
+            )
+        ),
+        uitstellen_van_ondertekening=_lijst(_ref("Uitstel")),
+        aanmelding=_object(
+            ["datum_aanmelding"], datum_aanmelding=DATUM, type=TEKST, reden=_ref("Code")
+        ),
+        uitstellen_van_aanmelding=_lijst(_ref("Uitstel")),
+        trajecten=_lijst(
+            _object(
+                ["type", "periode"],
+                type=TEKST,
+                periode=_ref("Periode"),
+                status=_ref("Status"),
+                onderdelen=_lijst(_ref("TrajectOnderdeel")),
+            )
+        ),
+        inbreuken=_lijst(
+            _object(
+                ["datum_vaststelling"],
+                datum_vaststelling=DATUM,
+                type=TEKST,
+                sanctionerende_overheid=TEKST,
+                rechtzetting=_object(
+                    ["datum_ondertekening"], datum_ondertekening=DATUM, datum_aanmaak=DATUM
+                ),
+            )
+        ),
+        talenkennis=_object(
+            [],
+            talen=_lijst(
+                _object(["code"], code=TEKST, contacttaal=BOOL, kennisniveau=_ref("Code"))
+            ),
+            nt2_hoogst_behaald=_ref("Code"),
+        ),
+        wooncode=_object(
+            [],
+            moet_voldoen_aan_inburgeringsbereidheid=BOOL,
+            voldoet_aan_inburgeringsbereidheid=BOOL,
+            moet_voldoen_aan_taalbereidheid=BOOL,
+            voldoet_aan_taalbereidheid=BOOL,
+            opvolging_door=TEKST,
+        ),
+    ),
+    "Advies": _object(
+        ["insz", "peildatum", "resultaat", "reden"],
+        insz=TEKST,
+        peildatum=DATUM,
+        resultaat={"enum": ["OK", "NOK"]},
+        reden={
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    ["code", "omschrijving"],
+                    code={"enum": ["INBREUK", "GEEN_AANMELDING", "GEEN_CONTRACT"]},
+                    omschrijving=TEKST,
+                ),
+            ]
+        },
+    ),
+    "Health": _object(
+        ["status", "versie", "personas", "vandaag", "admin"],
+        status=TEKST,
+        versie=TEKST,
+        personas={"type": "integer"},
+        vandaag=DATUM,
+        admin=BOOL,
+    ),
+    "Persona": {
+        "type": "object",
+        "required": ["insz", "scenario"],
+        "description": "the shape of a persona YAML file (see fixtures/personas)",
+    },
+    "Klok": _object(["today", "fixed"], today=DATUM, fixed=BOOL),
+    "Storing": {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["latency", "99996", "soap_fault", "http_500", "http_503", "drop"]},
+            "service": {"enum": [None, "GeefDossierKBI", "GeefAutomatischAdvies"]},
+            "insz": {"type": ["string", "null"]},
+            "latency_ms": {"type": "integer"},
+            "latency_max_ms": {"type": ["integer", "null"]},
+            "count": {"type": ["integer", "null"]},
+            "share": {"type": ["number", "null"]},
+            "applied": {"type": "integer"},
+        },
+    },
+    "Journaal": {"type": "object", "required": ["entries", "size", "capacity"]},
+}
+
+ADMIN = ["admin"]
+LEZEN = ["read"]
+
+
+def _admin(beschrijving: str, antwoorden: dict, **extra) -> dict:
+    return {"tags": ADMIN, "summary": beschrijving, "responses": antwoorden, **extra}
+
+
+PERSONA_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": _ref("Persona")},
+        "application/yaml": {"schema": _ref("Persona")},
+    },
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "MAGDA KBI emulator: REST face",
+        "version": __version__,
+        "description": "The dossier and the advice as JSON (the same rules as SOAP), and the "
+        "admin API to set up personas, the clock and faults and to read the journal. The "
+        "admin routes exist only when the emulator runs with --admin.",
+    },
+    "paths": {
+        "/health": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "liveness, version, persona count, today",
+                "responses": {"200": _antwoord("ok", _ref("Health"))},
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "this document",
+                "responses": {"200": _antwoord("OpenAPI 3.1", {"type": "object"})},
+            }
+        },
+        "/api/v1/dossiers/{insz}": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "the KBI dossier as known today",
+                "parameters": [INSZ_PARAMETER, *AFZENDER_HEADERS],
+                "responses": {
+                    "200": _antwoord("the dossier", _ref("Dossier")),
+                    "400": FOUT,
+                    "404": _antwoord("not in the KBI (code 30001)", _ref("Fout")),
+                    "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
+                    "503": _antwoord("99996: too many concurrent requests (persona)", _ref("Fout")),
+                },
+            }
+        },
+        "/api/v1/advies/{insz}": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "Automatisch advies: OK or NOK and, only when NOK, the reason",
+                "parameters": [
+                    INSZ_PARAMETER,
+                    {
+                        "name": "datum",
+                        "in": "query",
+                        "required": False,
+                        "description": "YYYY-MM-DD; default: today",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "toepassing",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"enum": ["ZORGBUDGET", "VERLAAGDE_PREMIE"]},
+                    },
+                    *AFZENDER_HEADERS,
+                ],
+                "responses": {
+                    "200": _antwoord("the advice", _ref("Advies")),
+                    "400": FOUT,
+                    "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
+                    "503": _antwoord("99996: too many concurrent requests (persona)", _ref("Fout")),
+                },
+            }
+        },
+        "/admin/personas": {
+            "get": _admin(
+                "list the personas", {"200": _antwoord("personas", _lijst({"type": "object"}))}
+            ),
+            "post": _admin(
+                "create a persona",
+                {"201": _antwoord("created", _ref("Persona")), "409": FOUT, "422": FOUT},
+                requestBody=PERSONA_BODY,
+            ),
+        },
+        "/admin/personas/{insz}": {
+            "parameters": [INSZ_PARAMETER],
+            "get": _admin(
+                "one persona, in the shape of its file",
+                {"200": _antwoord("persona", _ref("Persona")), "404": FOUT},
+            ),
+            "put": _admin(
+                "create or replace a persona",
+                {
+                    "200": _antwoord("replaced", _ref("Persona")),
+                    "201": _antwoord("created", _ref("Persona")),
+                    "422": FOUT,
+                },
+                requestBody=PERSONA_BODY,
+            ),
+            "delete": _admin("delete a persona", {"204": _antwoord("deleted"), "404": FOUT}),
+        },
+        "/admin/reset": {
+            "post": _admin(
+                "personas back to the fixtures, clock to its start value, no faults, empty journal",
+                {"200": _antwoord("reset", {"type": "object"})},
+            )
+        },
+        "/admin/clock": {
+            "get": _admin("today", {"200": _antwoord("clock", _ref("Klok"))}),
+            "put": _admin(
+                'fix today: {"today": "YYYY-MM-DD"}, or null for the real date',
+                {"200": _antwoord("clock", _ref("Klok")), "422": FOUT},
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "today": {"type": ["string", "null"], "format": "date"}
+                                },
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        "/admin/faults": {
+            "get": _admin("active faults", {"200": _antwoord("faults", _lijst(_ref("Storing")))}),
+            "post": _admin(
+                "inject a fault",
+                {"201": _antwoord("fault", _ref("Storing")), "422": FOUT},
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("Storing")}},
+                },
+            ),
+            "delete": _admin("clear all faults", {"204": _antwoord("cleared")}),
+        },
+        "/admin/faults/{fault_id}": {
+            "parameters": [
+                {"name": "fault_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "delete": _admin("remove one fault", {"204": _antwoord("removed"), "404": FOUT}),
+        },
+        "/admin/journal": {
+            "get": _admin(
+                "recorded SOAP and REST calls, oldest first",
+                {"200": _antwoord("journal", _ref("Journaal")), "400": FOUT},
+                parameters=[
+                    {"name": n, "in": "query", "required": False, "schema": TEKST}
+                    for n in ("insz", "afzender", "operation", "since")
+                ],
+            ),
+            "delete": _admin("clear the journal", {"204": _antwoord("cleared")}),
+        },
+    },
+    "components": {"schemas": SCHEMAS},
+}

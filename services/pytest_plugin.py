@@ -1,0 +1,167 @@
+"""pytest plugin: a MAGDA KBI emulator for your tests, in-process, reset between tests.
+
+Installed with the package (entry point ``pytest11``), it offers the fixture ``magda``::
+
+    def test_my_zorgkas_refuses_nok(magda):
+        magda.persona({"insz": "80651338304", "scenario": "open infringement", "dossier": {...}})
+        magda.vandaag("2024-06-01")
+        mijn_app.check(magda.url, "80651338304")
+        assert magda.journaal(insz="80651338304")[0]["afzender"] == "mijn.zorgkas.be"
+
+The emulator starts once per test session on a free port (``magda.url``); after each test
+personas, clock, faults and journal go back to their start values. Options:
+``--magda-today YYYY-MM-DD``, ``--magda-fixtures DIR`` (repeatable), and
+``--magda-url URL`` to use an emulator you started yourself with ``serve --admin``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import requests
+
+from .wsgi_sleutels import SOCKET
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    groep = parser.getgroup("magda-kbi", "MAGDA KBI emulator")
+    groep.addoption(
+        "--magda-today",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the emulator's fixed today (default: the real date)",
+    )
+    groep.addoption(
+        "--magda-fixtures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an extra folder of persona YAML files (repeatable)",
+    )
+    groep.addoption(
+        "--magda-url",
+        default=None,
+        metavar="URL",
+        help="use a running emulator (started with --admin) instead of one in-process",
+    )
+
+
+class MagdaEmulator:
+    """The running emulator and a small helper around its admin API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.dossier_url = f"{self.url}/GeefDossierKBIDienst-01.00/soap/WebService"
+        self.advies_url = f"{self.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+        self.sessie = requests.Session()
+
+    def persona(self, persona: dict | str, insz: str | None = None) -> dict:
+        """Adds or replaces a persona: a dict in the fixture shape, or the YAML text."""
+        if isinstance(persona, dict):
+            insz = insz or persona.get("insz")
+            antwoord = self.sessie.put(
+                f"{self.url}/admin/personas/{insz}", json=persona, timeout=10
+            )
+        else:
+            if insz is None:
+                raise ValueError("with YAML text, give the insz as well")
+            antwoord = self.sessie.put(
+                f"{self.url}/admin/personas/{insz}",
+                data=persona.encode(),
+                headers={"Content-Type": "application/yaml"},
+                timeout=10,
+            )
+        return self._json(antwoord)
+
+    def verwijder_persona(self, insz: str) -> None:
+        self._json(self.sessie.delete(f"{self.url}/admin/personas/{insz}", timeout=10))
+
+    def vandaag(self, dag: date | str | None) -> None:
+        """Fixes the emulator's today (None: the real date)."""
+        waarde = dag.isoformat() if isinstance(dag, date) else dag
+        self._json(self.sessie.put(f"{self.url}/admin/clock", json={"today": waarde}, timeout=10))
+
+    def storing(self, kind: str, **opties) -> dict:
+        """Injects a fault: kind latency|99996|soap_fault|http_500|http_503|drop, with
+        service, insz, latency_ms, latency_max_ms, count, share as in the admin API."""
+        return self._json(
+            self.sessie.post(f"{self.url}/admin/faults", json={"kind": kind, **opties}, timeout=10)
+        )
+
+    def journaal(self, **filters: str) -> list[dict]:
+        """Recorded calls, oldest first; filters insz, afzender, operation, since."""
+        antwoord = self.sessie.get(f"{self.url}/admin/journal", params=filters, timeout=10)
+        return self._json(antwoord)["entries"]
+
+    def reset(self) -> None:
+        self._json(self.sessie.post(f"{self.url}/admin/reset", timeout=10))
+
+    @staticmethod
+    def _json(antwoord: requests.Response):
+        if antwoord.status_code >= 400:
+            raise AssertionError(
+                f"MAGDA emulator admin API: {antwoord.request.method} {antwoord.url} -> "
+                f"{antwoord.status_code} {antwoord.text}"
+            )
+        return antwoord.json() if antwoord.content else None
+
+
+class _Server:
+    """The emulator on a threaded werkzeug server in this process."""
+
+    def __init__(self, wsgi) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Handler(WSGIRequestHandler):
+            def make_environ(self):
+                environ = super().make_environ()
+                environ[SOCKET] = self.connection  # lets a "drop" fault cut the connection
+                return environ
+
+            def log_request(self, *args, **kwargs):
+                pass
+
+            def log_error(self, *args, **kwargs):
+                pass
+
+        self.server = make_server("127.0.0.1", 0, wsgi, threaded=True, request_handler=Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
+    """The emulator for the whole session (prefer ``magda``, which also resets)."""
+    url = request.config.getoption("--magda-url")
+    if url:
+        yield MagdaEmulator(url)
+        return
+    from .app import Instellingen, maak_emulator
+
+    vandaag = request.config.getoption("--magda-today")
+    instellingen = Instellingen(
+        vandaag=date.fromisoformat(vandaag) if vandaag else None,
+        extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
+        admin=True,
+    )
+    server = _Server(maak_emulator(instellingen))
+    try:
+        yield MagdaEmulator(server.url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def magda(magda_server: MagdaEmulator) -> Iterator[MagdaEmulator]:
+    """The emulator, back to its start values after the test."""
+    yield magda_server
+    magda_server.reset()

@@ -1,0 +1,238 @@
+"""The admin API (``/admin/...``, only with ``serve --admin``): set up and observe the emulator.
+
+- personas: list, read, create/replace (same YAML/JSON shape and checks as the fixture
+  files; 422 with the field and reason when invalid), delete; ``POST /admin/reset``;
+- clock: read or fix "today";
+- faults: inject latency, 99996, SOAP Faults, HTTP 500/503 or dropped connections;
+- journal: what was called, by whom, with what result.
+
+Changes are visible to SOAP and REST at once (one process; see ``serve --admin``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .diensten import Omgeving
+from .json_vorm import persona_json
+from .personas import PersonaFout, lees_yaml, persona_uit_data
+from .storingen import OngeldigeStoring
+
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
+class AdminFout(Exception):
+    def __init__(self, status: int, code: str, diagnose: str, veld: str | None = None) -> None:
+        super().__init__(diagnose)
+        self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
+
+
+@admin.errorhandler(AdminFout)
+def _admin_fout(fout: AdminFout):
+    body = {"code": fout.code, "diagnose": fout.diagnose}
+    if fout.veld:
+        body["veld"] = fout.veld
+    return jsonify(body), fout.status
+
+
+# -- personas -------------------------------------------------------------------------
+
+
+@admin.get("/personas")
+def personas():
+    omgeving = _omgeving()
+    return jsonify(
+        [
+            {
+                "insz": p.insz,
+                "naam": p.naam,
+                "scenario": p.scenario,
+                "fout": p.fout,
+                "in_kbi": p.dossier is not None,
+                "bron": "fixture" if omgeving.basis_personas.get(p.insz) is p else "runtime",
+            }
+            for p in omgeving.personas.values()
+        ]
+    )
+
+
+@admin.get("/personas/<insz>")
+def persona(insz: str):
+    gevonden = _omgeving().personas.get(insz)
+    if gevonden is None:
+        raise AdminFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+    return jsonify(persona_json(gevonden))
+
+
+@admin.put("/personas/<insz>")
+def zet_persona(insz: str):
+    data = _persona_data()
+    if isinstance(data, dict):
+        data.setdefault("insz", insz)
+        if data["insz"] != insz:
+            raise AdminFout(
+                422,
+                "ONGELDIGE_PERSONA",
+                f"het INSZ in de body ({data['insz']}) verschilt van het pad",
+                "insz",
+            )
+    nieuw = _bouw_persona(data)
+    vervangen = _omgeving().zet_persona(nieuw)
+    return jsonify(persona_json(nieuw)), 200 if vervangen else 201
+
+
+@admin.post("/personas")
+def maak_persona():
+    nieuw = _bouw_persona(_persona_data())
+    if nieuw.insz in _omgeving().personas:
+        raise AdminFout(
+            409,
+            "PERSONA_BESTAAT",
+            f"persona {nieuw.insz} bestaat al: gebruik PUT om te vervangen",
+            "insz",
+        )
+    _omgeving().zet_persona(nieuw)
+    return jsonify(persona_json(nieuw)), 201
+
+
+@admin.delete("/personas/<insz>")
+def verwijder_persona(insz: str):
+    if not _omgeving().verwijder_persona(insz):
+        raise AdminFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+    return "", 204
+
+
+@admin.post("/reset")
+def reset():
+    omgeving = _omgeving()
+    omgeving.reset()
+    return jsonify(personas=len(omgeving.personas), today=omgeving.klok.vandaag().isoformat())
+
+
+# -- clock ------------------------------------------------------------------------------
+
+
+@admin.get("/clock")
+def klok():
+    k = _omgeving().klok
+    return jsonify(today=k.vandaag().isoformat(), fixed=k.vast is not None)
+
+
+@admin.put("/clock")
+def zet_klok():
+    data = _json_object()
+    if set(data) != {"today"}:
+        raise AdminFout(422, "ONGELDIGE_KLOK", 'verwacht {"today": "JJJJ-MM-DD"} of null', "today")
+    waarde = data["today"]
+    try:
+        vast = None if waarde is None else date.fromisoformat(waarde)
+    except (TypeError, ValueError):
+        raise AdminFout(
+            422, "ONGELDIGE_KLOK", f"{waarde!r} is geen datum (JJJJ-MM-DD)", "today"
+        ) from None
+    _omgeving().klok.vast = vast
+    return klok()
+
+
+# -- faults -----------------------------------------------------------------------------
+
+
+@admin.get("/faults")
+def storingen():
+    return jsonify([s.als_json() for s in _omgeving().storingen.lijst()])
+
+
+@admin.post("/faults")
+def voeg_storing_toe():
+    try:
+        storing = _omgeving().storingen.voeg_toe(_json_object())
+    except OngeldigeStoring as fout:
+        raise AdminFout(422, "ONGELDIGE_STORING", fout.reden, fout.veld) from None
+    return jsonify(storing.als_json()), 201
+
+
+@admin.delete("/faults")
+def wis_storingen():
+    _omgeving().storingen.wis()
+    return "", 204
+
+
+@admin.delete("/faults/<int:fault_id>")
+def verwijder_storing(fault_id: int):
+    if not _omgeving().storingen.verwijder(fault_id):
+        raise AdminFout(404, "ONBEKENDE_STORING", f"geen storing met id {fault_id}", "fault_id")
+    return "", 204
+
+
+# -- journal ----------------------------------------------------------------------------
+
+
+@admin.get("/journal")
+def journaal():
+    onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since"})
+    if onbekend:
+        raise AdminFout(400, "ONGELDIGE_FILTER", f"onbekende filter {onbekend[0]!r}", onbekend[0])
+    sinds = request.args.get("since")
+    if sinds is not None:
+        try:
+            sinds = datetime.fromisoformat(sinds)
+        except ValueError:
+            raise AdminFout(
+                400, "ONGELDIGE_FILTER", f"{sinds!r} is geen ISO-tijdstip", "since"
+            ) from None
+        if sinds.tzinfo is None:
+            sinds = sinds.replace(tzinfo=UTC)
+    j = _omgeving().journaal
+    regels = j.lees(
+        insz=request.args.get("insz"),
+        afzender=request.args.get("afzender"),
+        operatie=request.args.get("operation"),
+        sinds=sinds,
+    )
+    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+
+
+@admin.delete("/journal")
+def wis_journaal():
+    _omgeving().journaal.wis()
+    return "", 204
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _omgeving() -> Omgeving:
+    return current_app.config["MAGDA_OMGEVING"]
+
+
+def _persona_data():
+    tekst = request.get_data(as_text=True)
+    if not tekst.strip():
+        raise AdminFout(422, "ONGELDIGE_PERSONA", "lege body: verwacht een persona (YAML of JSON)")
+    try:
+        if request.mimetype in YAML_SOORTEN:
+            return lees_yaml(tekst)
+        return json.loads(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
+    except json.JSONDecodeError as fout:
+        raise AdminFout(422, "ONGELDIGE_PERSONA", f"geen geldige JSON: {fout}") from None
+    except PersonaFout as fout:
+        raise AdminFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+
+
+def _bouw_persona(data):
+    try:
+        return persona_uit_data(data)
+    except PersonaFout as fout:
+        raise AdminFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+
+
+def _json_object() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise AdminFout(422, "ONGELDIGE_BODY", "verwacht een JSON-object")
+    return data

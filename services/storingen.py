@@ -1,0 +1,171 @@
+"""Faults to inject on purpose: latency, 99996, SOAP Faults, HTTP 500/503, dropped connections.
+
+A fault applies to one SOAP service or to all, to one INSZ or to all, for the next N
+calls (``count``), for a share of calls (``share``), or until it is removed. Latency faults
+add up; of the other kinds the first matching one (oldest first) decides the call.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Soort(StrEnum):
+    LATENCY = "latency"
+    TE_VEEL_BEVRAGINGEN = "99996"
+    SOAP_FAULT = "soap_fault"
+    HTTP_500 = "http_500"
+    HTTP_503 = "http_503"
+    DROP = "drop"
+
+
+DIENSTEN = ("GeefDossierKBI", "GeefAutomatischAdvies")
+
+
+class OngeldigeStoring(ValueError):
+    def __init__(self, veld: str, reden: str) -> None:
+        super().__init__(f"{veld}: {reden}")
+        self.veld, self.reden = veld, reden
+
+
+@dataclass
+class Storing:
+    id: int
+    soort: Soort
+    dienst: str | None = None
+    insz: str | None = None
+    latentie_ms: int = 0
+    latentie_max_ms: int | None = None  # with latentie_ms: a random latency in that range
+    aantal: int | None = None  # the next N matching calls; None: no limit
+    aandeel: float | None = None  # that share of the matching calls; None: all
+    toegepast: int = 0
+
+    def past(self, dienst: str, insz: str | None) -> bool:
+        return (self.dienst in (None, dienst)) and (self.insz in (None, insz))
+
+    def latentie(self) -> float:
+        """Seconds to wait."""
+        if self.latentie_max_ms is None:
+            return self.latentie_ms / 1000
+        return random.uniform(self.latentie_ms, self.latentie_max_ms) / 1000
+
+    def als_json(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.soort.value,
+            "service": self.dienst,
+            "insz": self.insz,
+            "latency_ms": self.latentie_ms,
+            "latency_max_ms": self.latentie_max_ms,
+            "count": self.aantal,
+            "share": self.aandeel,
+            "applied": self.toegepast,
+        }
+
+
+class Storingen:
+    def __init__(self) -> None:
+        self._lijst: list[Storing] = []
+        self._slot = threading.Lock()
+        self._volgende = 1
+
+    @property
+    def actief(self) -> bool:
+        return bool(self._lijst)
+
+    def voeg_toe(self, data: object) -> Storing:
+        storing = _uit_json(data, self._volgende)
+        with self._slot:
+            self._volgende += 1
+            self._lijst.append(storing)
+        return storing
+
+    def lijst(self) -> list[Storing]:
+        with self._slot:
+            return list(self._lijst)
+
+    def verwijder(self, id_: int) -> bool:
+        with self._slot:
+            voor = len(self._lijst)
+            self._lijst = [s for s in self._lijst if s.id != id_]
+            return len(self._lijst) < voor
+
+    def wis(self) -> None:
+        with self._slot:
+            self._lijst = []
+
+    def kies(self, dienst: str, insz: str | None) -> tuple[float, Soort | None]:
+        """For one call: the latency to add and the failure to produce (or None).
+
+        Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
+        """
+        wachten, storing = 0.0, None
+        with self._slot:
+            for s in self._lijst:
+                if not s.past(dienst, insz):
+                    continue
+                if s.soort is not Soort.LATENCY and storing is not None:
+                    continue
+                if s.aandeel is not None and random.random() >= s.aandeel:
+                    continue
+                s.toegepast += 1
+                if s.aantal is not None:
+                    s.aantal -= 1
+                if s.soort is Soort.LATENCY:
+                    wachten += s.latentie()
+                else:
+                    storing = s.soort
+            self._lijst = [s for s in self._lijst if s.aantal is None or s.aantal > 0]
+        return wachten, storing
+
+
+def _uit_json(data: object, id_: int) -> Storing:
+    if not isinstance(data, dict):
+        raise OngeldigeStoring("-", "expected a JSON object")
+    bekend = {"kind", "service", "insz", "latency_ms", "latency_max_ms", "count", "share"}
+    onbekend = sorted(set(data) - bekend)
+    if onbekend:
+        raise OngeldigeStoring(onbekend[0], f"unknown field (allowed: {', '.join(sorted(bekend))})")
+    try:
+        soort = Soort(data.get("kind"))
+    except ValueError:
+        raise OngeldigeStoring("kind", f"one of {', '.join(s.value for s in Soort)}") from None
+    dienst = data.get("service")
+    if dienst is not None and dienst not in DIENSTEN:
+        raise OngeldigeStoring("service", f"null (all) or one of {', '.join(DIENSTEN)}")
+    insz = data.get("insz")
+    if insz is not None and not (
+        isinstance(insz, str) and len(insz) == 11 and insz.isascii() and insz.isdigit()
+    ):
+        raise OngeldigeStoring("insz", "null (everyone) or 11 digits")
+    latentie = _geheel(data, "latency_ms", 0, 60_000) or 0
+    latentie_max = _geheel(data, "latency_max_ms", latentie, 60_000)
+    if soort is Soort.LATENCY and not (latentie or latentie_max):
+        raise OngeldigeStoring("latency_ms", "a latency fault needs latency_ms > 0")
+    aandeel = data.get("share")
+    if aandeel is not None and (
+        isinstance(aandeel, bool) or not isinstance(aandeel, int | float) or not 0 < aandeel <= 1
+    ):
+        raise OngeldigeStoring("share", "a number in (0, 1]")
+    return Storing(
+        id=id_,
+        soort=soort,
+        dienst=dienst,
+        insz=insz,
+        latentie_ms=latentie,
+        latentie_max_ms=latentie_max,
+        aantal=_geheel(data, "count", 1, 1_000_000),
+        aandeel=aandeel,
+    )
+
+
+def _geheel(data: dict, veld: str, minimum: int, maximum: int) -> int | None:
+    waarde = data.get(veld)
+    if waarde is None:
+        return None
+    if isinstance(waarde, bool) or not isinstance(waarde, int) or not minimum <= waarde <= maximum:
+        raise OngeldigeStoring(veld, f"an integer from {minimum} to {maximum}")
+    return waarde

@@ -1,0 +1,9 @@
+"""Keys in the WSGI environ through which the layers of one request talk to each other."""
+
+# The journal note of the call (journaal.Aantekening), filled by the service or REST view.
+AANTEKENING = "magda_kbi.aantekening"
+# An injected 99996 or SOAP Fault for the service to produce (storingen.Soort).
+STORING = "magda_kbi.storing"
+# The client socket, from servers that are not gunicorn (the pytest plugin's), so that an
+# injected "drop" fault can cut the connection.
+SOCKET = "magda_kbi.socket"

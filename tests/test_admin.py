@@ -1,0 +1,343 @@
+"""The admin API and the contract-testing kit, through HTTP and the pytest plugin's ``magda``."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from magda_client import (
+    DossierNietGevonden,
+    MagdaClient,
+    MagdaTransportFout,
+    TeVeelBevragingen,
+)
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from .soap import PAD_DOSSIER, dossier_verzoek, post
+
+NIEUW = {
+    "insz": "80651338304",
+    "scenario": "Registered at runtime, no contract",
+    "dossier": {
+        "personalia": {
+            "achternamen": ["Nadzialek"],
+            "voornamen": ["Boris"],
+            "geboortedatum": "1980-05-13",
+        },
+        "doelgroepen": [{"code": "JA", "type": "PLICHT", "periode": {"begin": "2023-01-02"}}],
+        "aanmelding": {"datum_aanmelding": "2023-02-01"},
+    },
+}
+YAML = """\
+insz: "80651439361"
+scenario: Created from YAML
+dossier:
+  personalia: {achternamen: [Nadzialek], voornamen: [Boris], geboortedatum: 1980-05-14}
+  doelgroepen:
+    - {code: JA, type: PLICHT, periode: {begin: 2023-01-02}}
+  inbreuken:
+    - {datum_vaststelling: 2023-06-01}
+"""
+
+
+def client(magda, **kw) -> MagdaClient:
+    kw.setdefault("backoff", 0)
+    return MagdaClient(magda.url, afzender="zorgkas.test.be", hoedanigheid="4321", **kw)
+
+
+def admin(magda, methode: str, pad: str, **kw) -> requests.Response:
+    return requests.request(methode, f"{magda.url}/admin{pad}", timeout=10, **kw)
+
+
+# -- personas ---------------------------------------------------------------------------
+
+
+def test_a_persona_added_at_runtime_is_served_by_soap_and_rest_and_gone_after_reset(magda):
+    magda.vandaag("2024-01-01")
+    with pytest.raises(DossierNietGevonden):
+        client(magda).geef_dossier_kbi("80651338304")
+    magda.persona(NIEUW)
+    dossier = client(magda).geef_dossier_kbi("80651338304")
+    assert dossier.datum_aanmelding.isoformat() == "2023-02-01"
+    advies = client(magda).geef_automatisch_advies("80651338304", "2024-01-01")
+    assert advies.reden_code == "GEEN_CONTRACT"
+    rest = requests.get(f"{magda.url}/api/v1/advies/80651338304?datum=2024-01-01", timeout=5)
+    assert rest.json()["reden"]["code"] == "GEEN_CONTRACT"
+    magda.reset()
+    with pytest.raises(DossierNietGevonden):
+        client(magda).geef_dossier_kbi("80651338304")
+    assert requests.get(f"{magda.url}/api/v1/dossiers/80651338304", timeout=5).status_code == 404
+
+
+def test_create_replace_read_delete(magda):
+    r = admin(magda, "PUT", "/personas/80651338304", json=NIEUW)
+    assert r.status_code == 201 and r.json()["insz"] == "80651338304"
+    r = admin(magda, "PUT", "/personas/80651338304", json={**NIEUW, "scenario": "replaced"})
+    assert r.status_code == 200
+    r = admin(magda, "GET", "/personas/80651338304")
+    assert r.json()["scenario"] == "replaced"
+    assert r.json()["dossier"]["aanmelding"] == {"datum_aanmelding": "2023-02-01"}
+    lijst = {p["insz"]: p for p in admin(magda, "GET", "/personas").json()}
+    assert lijst["80651338304"]["bron"] == "runtime"
+    assert lijst["98630499724"]["bron"] == "fixture"
+    assert admin(magda, "POST", "/personas", json=NIEUW).status_code == 409
+    assert admin(magda, "DELETE", "/personas/80651338304").status_code == 204
+    assert admin(magda, "DELETE", "/personas/80651338304").status_code == 404
+    assert admin(magda, "GET", "/personas/80651338304").status_code == 404
+
+
+def test_a_persona_read_back_can_be_put_again(magda):
+    vorm = admin(magda, "GET", "/personas/98630499724").json()
+    assert admin(magda, "PUT", "/personas/98630499724", json=vorm).status_code == 200
+    assert admin(magda, "GET", "/personas/98630499724").json() == vorm
+
+
+def test_yaml_bodies_and_post(magda):
+    r = admin(
+        magda, "POST", "/personas", data=YAML.encode(), headers={"Content-Type": "application/yaml"}
+    )
+    assert r.status_code == 201
+    magda.vandaag("2024-01-01")
+    assert client(magda).geef_automatisch_advies("80651439361", "2024-01-01").reden_code == (
+        "INBREUK"
+    )
+
+
+def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
+    magda.verwijder_persona("98630499724")
+    with pytest.raises(DossierNietGevonden):
+        client(magda).geef_dossier_kbi("98630499724")
+    magda.reset()
+    assert client(magda).geef_dossier_kbi("98630499724").insz == "98630499724"
+
+
+@pytest.mark.parametrize(
+    ("body", "veld", "in_diagnose"),
+    [
+        ({**NIEUW, "insz": "80051338304"}, "insz", "verschilt"),
+        ({**NIEUW, "scenario": ""}, "scenario", "required"),
+        ({**NIEUW, "fout": "42"}, "fout", "99996"),
+        (
+            {
+                **NIEUW,
+                "dossier": {
+                    **NIEUW["dossier"],
+                    "doelgroepen": [
+                        {"code": "JA", "type": "VERPLICHT", "periode": {"begin": "2023-01-02"}}
+                    ],
+                },
+            },
+            "dossier.doelgroepen[0].type",
+            "not one of",
+        ),
+        (
+            {
+                **NIEUW,
+                "dossier": {
+                    **NIEUW["dossier"],
+                    "contracten": [{"datum_registratie": "2023-01-40"}],
+                },
+            },
+            "dossier.contracten[0].datum_registratie",
+            "date",
+        ),
+        ({**NIEUW, "extra": 1}, "extra", "unknown field"),
+    ],
+)
+def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):
+    r = admin(magda, "PUT", "/personas/80651338304", json=body)
+    assert r.status_code == 422
+    assert r.json()["code"] == "ONGELDIGE_PERSONA"
+    assert r.json()["veld"] == veld and in_diagnose in r.json()["diagnose"]
+    assert admin(magda, "GET", "/personas/80651338304").status_code == 404  # nothing changed
+
+
+def test_a_non_test_number_is_refused(magda):
+    body = {**NIEUW, "insz": "85073003328"}  # modulo-97 valid, but a real month
+    r = admin(magda, "PUT", "/personas/85073003328", json=body)
+    assert r.status_code == 422 and "test number" in r.json()["diagnose"]
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b"- a\n- list\n", b"\x00\xff"])
+def test_garbage_bodies(magda, body):
+    r = admin(
+        magda,
+        "PUT",
+        "/personas/80651338304",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "ONGELDIGE_PERSONA"
+
+
+# -- clock ------------------------------------------------------------------------------
+
+
+def test_clock(magda):
+    assert admin(magda, "GET", "/clock").json()["fixed"] is False
+    r = admin(magda, "PUT", "/clock", json={"today": "2023-03-01"})
+    assert r.json() == {"today": "2023-03-01", "fixed": True}
+    antwoord = post(magda.url + PAD_DOSSIER, dossier_verzoek("79652599875"))
+    assert antwoord.root.findtext("Repliek/Context/Bericht/Tijdstip/Datum") == "2023-03-01"
+    assert antwoord.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier") is None
+    assert requests.get(f"{magda.url}/health", timeout=5).json()["vandaag"] == "2023-03-01"
+    assert admin(magda, "PUT", "/clock", json={"today": None}).json()["fixed"] is False
+    for fout in ({"today": "morgen"}, {"vandaag": "2024-01-01"}, [1]):
+        assert admin(magda, "PUT", "/clock", json=fout).status_code == 422
+
+
+# -- faults, as a zeep client sees them --------------------------------------------------
+
+
+def test_latency_fixed_and_random(magda):
+    magda.storing("latency", latency_ms=300, service="GeefAutomatischAdvies")
+    start = time.monotonic()
+    client(magda).geef_automatisch_advies("98630499724", "2024-01-01")
+    assert time.monotonic() - start >= 0.3
+    start = time.monotonic()
+    client(magda).geef_dossier_kbi("98630499724")  # the other service: no delay
+    assert time.monotonic() - start < 0.3
+    admin(magda, "DELETE", "/faults")
+    magda.storing("latency", latency_ms=100, latency_max_ms=200)
+    start = time.monotonic()
+    client(magda).geef_dossier_kbi("98630499724")
+    assert 0.1 <= time.monotonic() - start
+    regel = magda.journaal(operation="GeefDossierKBI")[-1]
+    assert 100 <= regel["injected_latency_ms"] <= 200
+
+
+def test_99996_for_the_next_calls_then_success(magda):
+    magda.storing("99996", count=2, insz="98630499724")
+    c = client(magda, retries=3)
+    assert c.geef_dossier_kbi("98630499724").insz == "98630499724"  # retried twice
+    resultaten = [r["result"] for r in magda.journaal(insz="98630499724")]
+    assert resultaten == ["UITZONDERING 99996", "UITZONDERING 99996", "DOSSIER"]
+    assert admin(magda, "GET", "/faults").json() == []  # used up
+
+
+def test_99996_without_retries_and_for_a_share_of_calls(magda):
+    magda.storing("99996", share=1.0)
+    with pytest.raises(TeVeelBevragingen):
+        client(magda, retries=0).geef_automatisch_advies("98630499724", "2024-01-01")
+    assert admin(magda, "GET", "/faults").json()[0]["applied"] == 1
+
+
+def test_faults_are_scoped_to_an_insz(magda):
+    magda.storing("soap_fault", insz="73680599786")
+    with pytest.raises(MagdaTransportFout, match="SOAP Fault"):
+        client(magda).geef_dossier_kbi("73680599786")
+    assert client(magda).geef_dossier_kbi("98630499724").insz == "98630499724"
+
+
+@pytest.mark.parametrize(("kind", "status"), [("http_500", 500), ("http_503", 503)])
+def test_http_errors(magda, kind, status):
+    magda.storing(kind, count=1)
+    with pytest.raises(MagdaTransportFout) as info:
+        client(magda).geef_dossier_kbi("98630499724")
+    assert info.value.status == status
+    assert client(magda).geef_dossier_kbi("98630499724")  # count 1: the next one works
+
+
+def test_dropped_connection(magda):
+    magda.storing("drop", count=1)
+    with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
+        client(magda).geef_dossier_kbi("98630499724")
+    assert client(magda).geef_dossier_kbi("98630499724")
+    regel = magda.journaal()[0]
+    assert (regel["result"], regel["afzender"], regel["hoedanigheid"]) == (
+        "STORING drop",
+        "zorgkas.test.be",
+        "4321",
+    )
+
+
+def test_faults_list_remove_clear_and_validation(magda):
+    eerste = magda.storing("latency", latency_ms=1)
+    magda.storing("http_503", service="GeefDossierKBI")
+    assert [s["kind"] for s in admin(magda, "GET", "/faults").json()] == ["latency", "http_503"]
+    assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 204
+    assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 404
+    assert admin(magda, "DELETE", "/faults").status_code == 204
+    assert admin(magda, "GET", "/faults").json() == []
+    for fout, veld in [
+        ({"kind": "boom"}, "kind"),
+        ({"kind": "latency"}, "latency_ms"),
+        ({"kind": "99996", "share": 2}, "share"),
+        ({"kind": "99996", "service": "GeefPersoon"}, "service"),
+        ({"kind": "99996", "insz": "123"}, "insz"),
+        ({"kind": "99996", "count": 0}, "count"),
+        ({"kind": "99996", "bogus": 1}, "bogus"),
+    ]:
+        r = admin(magda, "POST", "/faults", json=fout)
+        assert r.status_code == 422 and r.json()["veld"] == veld, fout
+
+
+# -- journal ----------------------------------------------------------------------------
+
+
+def test_the_journal_records_who_asked_what(magda):
+    c = client(magda)
+    c.geef_automatisch_advies("73680599786", "2024-01-01")
+    c.geef_dossier_kbi("98630499724")
+    with pytest.raises(DossierNietGevonden):
+        c.geef_dossier_kbi("86630100380")
+    requests.get(
+        f"{magda.url}/api/v1/advies/73680599786?datum=2024-01-01",
+        timeout=5,
+        headers={"X-Magda-Afzender": "gemeente.be", "X-Magda-Hoedanigheid": "99"},
+    )
+    regels = magda.journaal()
+    assert [r["operation"] for r in regels] == [
+        "GeefAutomatischAdvies",
+        "GeefDossierKBI",
+        "GeefDossierKBI",
+        "GeefAutomatischAdvies",
+    ]
+    eerste = regels[0]
+    assert (eerste["afzender"], eerste["hoedanigheid"], eerste["insz"]) == (
+        "zorgkas.test.be",
+        "4321",
+        "73680599786",
+    )
+    assert eerste["result"] == "NOK INBREUK" and eerste["status"] == 200
+    assert eerste["referte"] and eerste["latency_ms"] > 0
+    assert eerste["endpoint"] == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+    assert regels[2]["result"] == "UITZONDERING 30001"
+    assert (regels[3]["afzender"], regels[3]["hoedanigheid"], regels[3]["endpoint"]) == (
+        "gemeente.be",
+        "99",
+        "/api/v1/advies/73680599786",
+    )
+    assert [r["insz"] for r in magda.journaal(afzender="gemeente.be")] == ["73680599786"]
+    assert len(magda.journaal(insz="98630499724")) == 1
+    assert len(magda.journaal(operation="GeefDossierKBI")) == 2
+    later = datetime.now(UTC).isoformat()
+    assert magda.journaal(since=later) == []
+    assert len(magda.journaal(since=regels[1]["time"])) == 3
+    assert admin(magda, "DELETE", "/journal").status_code == 204
+    assert magda.journaal() == []
+    assert admin(magda, "GET", "/journal", params={"since": "gisteren"}).status_code == 400
+    assert admin(magda, "GET", "/journal", params={"wie": "x"}).status_code == 400
+
+
+def test_the_journal_stays_within_its_bound():
+    server = _Server(maak_emulator(Instellingen(admin=True, journaal_grootte=5)))
+    try:
+        kit = MagdaEmulator(server.url)
+        for _ in range(12):
+            post(server.url + PAD_DOSSIER, dossier_verzoek("98630499724"))
+        r = requests.get(f"{server.url}/admin/journal", timeout=5).json()
+        assert (len(r["entries"]), r["size"], r["capacity"]) == (5, 5, 5)
+        kit.reset()
+        assert kit.journaal() == []
+    finally:
+        server.stop()
+
+
+def test_the_helper_reports_admin_errors(magda):
+    with pytest.raises(AssertionError, match="422"):
+        magda.storing("nonsense")
+    with pytest.raises(AssertionError, match="404"):
+        magda.verwijder_persona("80651338304")

@@ -1,0 +1,72 @@
+"""The REST face against its own OpenAPI 3.1 document: every route described, and a
+property-based run (schemathesis) that finds no 5xx and no response that breaks the schema."""
+
+from datetime import date
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.openapi import OPENAPI
+
+EMULATOR = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True))
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", EMULATOR.rest)
+LEZEN = schema.include(tag="read")
+
+
+def test_every_flask_route_is_in_the_openapi_document():
+    routes = set()
+    for regel in EMULATOR.rest.url_map.iter_rules():
+        if regel.endpoint == "static":
+            continue
+        pad = regel.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for methode in regel.methods - {"HEAD", "OPTIONS"}:
+            routes.add((pad, methode.lower()))
+    beschreven = {
+        (pad, methode)
+        for pad, operaties in OPENAPI["paths"].items()
+        for methode in operaties
+        if methode != "parameters"
+    }
+    assert routes == beschreven
+
+
+@LEZEN.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_read_api_conforms_to_its_schema(case):
+    case.call_and_validate(
+        checks=[
+            checks.not_a_server_error,
+            checks.status_code_conformance,
+            checks.content_type_conformance,
+            checks.response_schema_conformance,
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("pad", "params"),
+    [
+        ("/api/v1/dossiers/98630499724", {}),
+        ("/api/v1/dossiers/79652599875", {}),
+        ("/api/v1/advies/73680599786", {"datum": "2024-01-01"}),
+        ("/api/v1/advies/98630499724", {"datum": "2024-01-01", "toepassing": "VERLAAGDE_PREMIE"}),
+        ("/api/v1/dossiers/86630100380", {}),
+        ("/api/v1/advies/98630499725", {}),
+        ("/health", {}),
+    ],
+)
+def test_known_answers_match_the_schema(pad, params):
+    operatie = next(
+        op
+        for op in schema.get_all_operations()
+        if op.ok().path == pad.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == pad
+    ).ok()
+    case = operatie.Case(
+        path_parameters={"insz": pad.rsplit("/", 1)[1]} if "{" in operatie.path else {},
+        query=params or None,
+    )
+    response = case.call()
+    operatie.validate_response(response)

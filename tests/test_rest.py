@@ -1,0 +1,122 @@
+"""The REST read API: the same answers as SOAP for every persona, and clear 4xx errors."""
+
+from datetime import date
+
+import pytest
+import requests
+
+from magda_kbi.advies import Toepassing, geef_advies
+from magda_kbi.json_vorm import dossier_json
+
+from .conftest import LAAT
+from .soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek, post
+
+
+@pytest.fixture
+def rest(magda):
+    magda.vandaag(LAAT)
+    return magda
+
+
+def get(magda, pad: str, **params):
+    return requests.get(f"{magda.url}{pad}", params=params, timeout=10)
+
+
+def test_rest_and_soap_give_the_same_advice_for_every_persona(rest, catalogus):
+    dagen = [
+        date(2021, 12, 31),
+        date(2022, 6, 1),
+        date(2023, 3, 1),
+        date(2024, 1, 1),
+        date(2025, 6, 1),
+    ]
+    for persona in catalogus.values():
+        if persona.fout:
+            continue
+        for dag in dagen + [v.datum for v in persona.verwacht]:
+            for toepassing in Toepassing:
+                r = get(
+                    rest,
+                    f"/api/v1/advies/{persona.insz}",
+                    datum=dag.isoformat(),
+                    toepassing=toepassing.value,
+                )
+                assert r.status_code == 200, r.text
+                soap = post(
+                    rest.url + PAD_ADVIES, advies_verzoek(persona.insz, dag, toepassing.value)
+                ).advies
+                assert r.json()["resultaat"] == soap.findtext("Resultaat")
+                assert r.json()["peildatum"] == soap.findtext("Peildatum")
+                reden = r.json()["reden"]
+                assert (reden["code"] if reden else None) == soap.findtext("Reden/Code")
+                verwacht = geef_advies(persona.dossier, dag, toepassing)
+                assert r.json()["resultaat"] == verwacht.resultaat.value
+
+
+def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, catalogus):
+    for persona in catalogus.values():
+        if persona.fout:
+            continue
+        r = get(rest, f"/api/v1/dossiers/{persona.insz}")
+        soap = post(rest.url + PAD_DOSSIER, dossier_verzoek(persona.insz))
+        if persona.dossier is None:
+            assert r.status_code == 404 and r.json()["code"] == "30001"
+            assert soap.codes() == ["30001"]
+            continue
+        assert r.status_code == 200
+        assert r.json() == dossier_json(persona.dossier.op_datum(LAAT))
+        assert r.json()["insz"] == soap.dossier.findtext("Personalia/INSZ")
+        assert len(r.json().get("contracten", [])) == len(
+            soap.dossier.findall("Contracten/Contract")
+        )
+
+
+def test_the_advice_says_only_ok_nok_and_reason(rest):
+    r = get(rest, "/api/v1/advies/73680599786", datum="2024-01-01")
+    assert r.json() == {
+        "insz": "73680599786",
+        "peildatum": "2024-01-01",
+        "resultaat": "NOK",
+        "reden": {"code": "INBREUK", "omschrijving": r.json()["reden"]["omschrijving"]},
+    }
+    assert get(rest, "/api/v1/advies/98630499724", datum="2024-01-01").json()["reden"] is None
+
+
+def test_advice_date_defaults_to_today(rest):
+    rest.vandaag("2023-09-20")
+    assert get(rest, "/api/v1/advies/73680599786").json()["peildatum"] == "2023-09-20"
+
+
+@pytest.mark.parametrize(
+    ("pad", "params", "status", "code", "veld"),
+    [
+        ("/api/v1/dossiers/98630499725", {}, 400, "40002", "insz"),
+        ("/api/v1/dossiers/abc", {}, 400, "40002", "insz"),
+        ("/api/v1/advies/9863049972", {}, 400, "40002", "insz"),
+        ("/api/v1/advies/98630499724", {"datum": "2024-02-30"}, 400, "40003", "datum"),
+        ("/api/v1/advies/98630499724", {"datum": "20240101"}, 400, "40003", "datum"),
+        ("/api/v1/advies/98630499724", {"toepassing": "X"}, 400, "40001", "toepassing"),
+        ("/api/v1/advies/98630499724", {"foo": "1"}, 400, "40001", "foo"),
+        ("/api/v1/dossiers/86630100380", {}, 404, "30001", None),
+        ("/api/v1/dossiers/90651105718", {}, 503, "99996", None),
+        ("/api/v1/advies/90651205785", {}, 502, "PLATFORM_FOUT", None),
+    ],
+)
+def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status, code, veld):
+    r = get(rest, pad, **params)
+    assert r.status_code == status
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json()["code"] == code and r.json()["diagnose"]
+    assert r.json().get("veld") == veld
+
+
+def test_unknown_routes_and_methods(rest):
+    assert requests.get(f"{rest.url}/api/v1/nope", timeout=5).status_code == 404
+    r = requests.post(f"{rest.url}/api/v1/advies/98630499724", timeout=5)
+    assert r.status_code == 405 and r.json()["code"] == "METHODE_NIET_TOEGELATEN"
+
+
+def test_admin_is_off_unless_asked(server):
+    r = requests.get(f"{server.url}/admin/personas", timeout=5)
+    assert r.status_code == 404 and r.json()["code"] == "ADMIN_UIT"
+    assert requests.get(f"{server.url}/health", timeout=5).json()["admin"] is False
