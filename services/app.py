@@ -15,26 +15,27 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from wsgiref.util import application_uri
 
 from lxml import etree
 
 from .advies import Termijnen
-from .diensten import Dienst, Hub, Omgeving, alle_diensten
+from .diensten import Dienst, Hub, Omgeving, PlatformFout, alle_diensten
 from .journaal import Aantekening, Journaal, Regel
 from .klok import Klok
 from .personas import ingebouwde_map, laad_personas
 from .rest import rest_applicatie
 from .soap import soap_applicatie
-from .storingen import Soort
+from .storingen import Soort, VerbindingVerbroken
 from .wire.bericht import lees_context
-from .wire.soapfout import soap_fault
+from .wire.envelop import antwoord_envelop, soap_fault
 from .wire.xml import NS_SOAP11, tekst, veilige_parser, wsdl_map
 from .wsgi_sleutels import AANTEKENING, SOCKET, STORING
 
@@ -47,12 +48,44 @@ StartResponse = Callable[..., object]
 
 @dataclass
 class Instellingen:
-    vandaag: object = None  # a datetime.date, or None for the real date
+    vandaag: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
     termijnen: Termijnen = field(default_factory=Termijnen)
     admin: bool = False
     journaal_grootte: int = 1000
+    direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
+
+
+def instellingen_als_json(instellingen: Instellingen) -> str:
+    """The settings as JSON: how ``serve`` hands them to its worker processes."""
+    return json.dumps(
+        {
+            "vandaag": instellingen.vandaag.isoformat() if instellingen.vandaag else None,
+            "extra_fixtures": [str(p) for p in instellingen.extra_fixtures],
+            "max_bytes": instellingen.max_bytes,
+            "termijnen": [
+                instellingen.termijnen.aanmelding_maanden,
+                instellingen.termijnen.contract_maanden,
+            ],
+            "admin": instellingen.admin,
+            "journaal_grootte": instellingen.journaal_grootte,
+            "direct": instellingen.direct,
+        }
+    )
+
+
+def instellingen_uit_json(tekst: str) -> Instellingen:
+    data = json.loads(tekst)
+    return Instellingen(
+        vandaag=date.fromisoformat(data["vandaag"]) if data["vandaag"] else None,
+        extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
+        max_bytes=data["max_bytes"],
+        termijnen=Termijnen(*data["termijnen"]),
+        admin=data["admin"],
+        journaal_grootte=data["journaal_grootte"],
+        direct=data["direct"],
+    )
 
 
 def dienst_pad(dienst: Dienst) -> str:
@@ -63,11 +96,17 @@ class Emulator:
     """The WSGI callable. Build it with :func:`maak_emulator`."""
 
     def __init__(
-        self, omgeving: Omgeving, max_bytes: int = STANDAARD_MAX_BYTES, *, admin: bool = False
+        self,
+        omgeving: Omgeving,
+        max_bytes: int = STANDAARD_MAX_BYTES,
+        *,
+        admin: bool = False,
+        direct: bool = True,
     ) -> None:
         self.omgeving = omgeving
         self.max_bytes = max_bytes
         self.admin = admin
+        self.direct = direct
         self.diensten = alle_diensten(omgeving)
         self.hub = Hub(self.diensten)
         self.soap = {d.naam: soap_applicatie(d, max_bytes) for d in self.diensten}
@@ -107,12 +146,17 @@ class Emulator:
 
         tijd, begin = datetime.now(UTC), time.perf_counter()
         resultaat = behandel(environ, start, dienst)
+        if isinstance(resultaat, AfgebrokenAntwoord):  # must reach the server unconsumed
+            self._schrijf(aantekening, tijd, begin, status[0])
+            return resultaat
         try:
-            body = list(resultaat)  # produced here, so the latency counts all the work
+            return list(resultaat)  # produced here, so the latency counts all the work
         finally:
             if hasattr(resultaat, "close"):
                 resultaat.close()
-        a = aantekening
+            self._schrijf(aantekening, tijd, begin, status[0])
+
+    def _schrijf(self, a: Aantekening, tijd: datetime, begin: float, status: int) -> None:
         self.omgeving.journaal.schrijf(
             Regel(
                 tijd=tijd,
@@ -123,12 +167,11 @@ class Emulator:
                 insz=a.insz,
                 referte=a.referte,
                 resultaat=a.resultaat,
-                status=status[0],
+                status=status,
                 latentie_ms=(time.perf_counter() - begin) * 1000,
                 extra=a.extra,
             )
         )
-        return body
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
         basis = application_uri(environ).rstrip("/")
@@ -160,8 +203,46 @@ class Emulator:
             storing = self._storing(environ, dienst, body)
             if storing is not None:
                 return self._storing_op_http(environ, start_response, storing)
+        if self.direct:
+            antwoord = self._direct(environ, start_response, dienst, body)
+            if antwoord is not None:
+                return antwoord
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.soap[dienst.naam](environ, start_response)
+
+    def _direct(self, environ: dict, start_response: StartResponse, dienst: Dienst, body: bytes):
+        """The hot path: a well-formed request for this service, answered on lxml directly.
+
+        spyne costs more than the rest of a request together (measured: 0.25 of 0.33 ms); a
+        plain SOAP 1.1 envelope with the service's operation is handled here, in the same
+        envelope spyne writes. Anything else (no Content-Type, not XML, a DTD, another
+        operation, extra Body parts) returns None: spyne then answers, with its Faults.
+        """
+        if not environ.get("CONTENT_TYPE"):
+            return None
+        try:
+            envelope = etree.fromstring(body, veilige_parser())
+        except etree.XMLSyntaxError:
+            return None
+        lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
+        if (
+            envelope.tag != f"{{{NS_SOAP11}}}Envelope"
+            or envelope.getroottree().docinfo.doctype
+            or lichaam is None
+            or len(lichaam) != 1
+            or lichaam[0].tag != dienst.operatie_tag
+        ):
+            return None
+        try:
+            repliek = dienst.behandel(lichaam[0], environ.get(AANTEKENING), environ.get(STORING))
+        except PlatformFout as fout:
+            return _fout(start_response, "500 Internal Server Error", "Server", str(fout))
+        return _antwoord(
+            start_response,
+            "200 OK",
+            "text/xml; charset=utf-8",
+            antwoord_envelop(dienst.namespace, dienst.naam, repliek),
+        )
 
     def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> Soort | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
@@ -200,8 +281,11 @@ class Emulator:
             if verbinding is not None:
                 with contextlib.suppress(OSError):
                     verbinding.shutdown(socket.SHUT_RDWR)
-            # Nothing reaches the caller any more; the server may log a broken pipe.
-            return _antwoord(start_response, "500 Internal Server Error", "text/plain", b"")
+                return _antwoord(start_response, "500 Internal Server Error", "text/plain", b"")
+            # No socket in the environ (granian): announce a body and break off, so the
+            # server aborts the connection; it logs the exception as an error.
+            start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "1024")])
+            return AfgebrokenAntwoord()
         if storing is Soort.HTTP_503:
             return _antwoord(
                 start_response,
@@ -263,7 +347,9 @@ def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:
         instellingen.termijnen,
         journaal=Journaal(instellingen.journaal_grootte),
     )
-    return Emulator(omgeving, instellingen.max_bytes, admin=instellingen.admin)
+    return Emulator(
+        omgeving, instellingen.max_bytes, admin=instellingen.admin, direct=instellingen.direct
+    )
 
 
 def _contract_bestanden() -> list[Path]:
@@ -275,6 +361,15 @@ def _antwoord(
 ) -> list[bytes]:
     start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body))), *extra])
     return [body]
+
+
+class AfgebrokenAntwoord:
+    """A response body that breaks off: the headers and one byte go out, then the server
+    gets an exception and aborts the connection (it logs that as an error)."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"<"
+        raise VerbindingVerbroken("injected fault: the connection is dropped")
 
 
 def _fout(start_response: StartResponse, status: str, code: str, tekst: str) -> list[bytes]:

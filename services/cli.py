@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from datetime import date
@@ -42,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="start the emulator (gunicorn)",
+        help="start the emulator (granian)",
         description="Start the SOAP services, the generic MAGDA "
         "endpoint and /health with a production WSGI server.",
     )
@@ -50,8 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     _vandaag_optie(serve)
     _fixtures_optie(serve)
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     serve.add_argument(
-        "--workers", type=int, default=2, help="gunicorn worker processes (default 2)"
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per worker for the application (default 1, the fastest; with --admin 8, "
+        "since an injected latency holds a thread)",
     )
     serve.add_argument(
         "--max-bytes",
@@ -214,16 +218,15 @@ def _serve(args: argparse.Namespace) -> int:
     if args.journal_size < 1:
         print("magda-kbi: --journal-size must be at least 1", file=sys.stderr)
         return 2
-    emulator = maak_emulator(
-        Instellingen(
-            args.today,
-            args.fixtures,
-            args.max_bytes,
-            _termijnen(args),
-            admin=args.admin,
-            journaal_grootte=args.journal_size,
-        )
+    instellingen = Instellingen(
+        args.today,
+        args.fixtures,
+        args.max_bytes,
+        _termijnen(args),
+        admin=args.admin,
+        journaal_grootte=args.journal_size,
     )
+    emulator = maak_emulator(instellingen)
     basis = f"http://{args.host}:{args.port}"
     vandaag = args.today.isoformat() if args.today else "the real date"
     print(
@@ -240,8 +243,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers = 1  # runtime changes live in memory: one process sees them all
         print(f"  {'admin':<22} {basis}/admin/  (one worker process)")
     print(flush=True)
-    logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not server errors
-    serveer(emulator, args.host, args.port, workers)
+    threads = args.threads or (8 if args.admin else 1)
+    serveer(instellingen, args.host, args.port, workers, threads)
     return 0
 
 

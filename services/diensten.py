@@ -8,6 +8,7 @@ stands for a platform failure raises :class:`PlatformFout` (a SOAP Fault on the 
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 
@@ -108,7 +109,7 @@ class Dienst:
         aantekening.hoedanigheid = context.afzender.hoedanigheid
         aantekening.referte = context.afzender.referte
         aantekening.insz = insz
-        fout = self._controleer(operatie, context)
+        fout = self._controleer(operatie, context, insz or "")
         if fout is not None:
             aantekening.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
@@ -143,7 +144,9 @@ class Dienst:
     def _repliek(self, context: Context, **kwargs) -> etree._Element:
         return bouw_repliek(self.naam, self.versie, context, self.omgeving.klok.nu(), **kwargs)
 
-    def _controleer(self, operatie: etree._Element, context: Context) -> Uitzondering | None:
+    def _controleer(
+        self, operatie: etree._Element, context: Context, insz: str
+    ) -> Uitzondering | None:
         if operatie.tag != self.operatie_tag:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
@@ -159,7 +162,6 @@ class Dienst:
             )
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
-        insz = tekst(operatie, "Verzoek/Vragen/Vraag/Inhoud/Criteria/INSZ") or ""
         if not modulo97_geldig(insz):
             return Uitzondering(
                 ONGELDIG_INSZ, f"Criteria/INSZ: {insz} is geen geldig INSZ (controle modulo 97)"
@@ -170,14 +172,33 @@ class Dienst:
 class GeefDossierKBIDienst(Dienst):
     naam, versie = dossier_wire.NAAM, dossier_wire.VERSIE
     namespace, xsd = dossier_wire.NAMESPACE, dossier_wire.XSD
+    CACHE_GROOTTE = 4096
+
+    def __init__(self, omgeving: Omgeving) -> None:
+        super().__init__(omgeving)
+        # (INSZ, today) -> (the persona it was rendered from, the KBIDossier element).
+        # A persona replaced at runtime is another object, so its entry no longer matches.
+        self._cache: dict[tuple[str, object], tuple[Persona, etree._Element]] = {}
 
     def beantwoord(self, verzoek, context, referte, persona, aantekening):
         if persona is None or persona.dossier is None:
             aantekening.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
             return self._repliek(context, uitzonderingen=(GEEN_GEGEVENS,))
-        dossier = persona.dossier.op_datum(self.omgeving.klok.vandaag())
         aantekening.resultaat = "DOSSIER"
-        return self._repliek(context, antwoord=(referte, dossier_wire.bouw_kbi_dossier(dossier)))
+        return self._repliek(context, antwoord=(referte, self._kbi_dossier(persona)))
+
+    def _kbi_dossier(self, persona: Persona) -> etree._Element:
+        """The rendered dossier as known today; built once per persona and day, then copied
+        (a copy of the element tree is much cheaper than building it again)."""
+        vandaag = self.omgeving.klok.vandaag()
+        sleutel = (persona.insz, vandaag)
+        gevonden = self._cache.get(sleutel)
+        if gevonden is None or gevonden[0] is not persona:
+            element = dossier_wire.bouw_kbi_dossier(persona.dossier.op_datum(vandaag))
+            if len(self._cache) >= self.CACHE_GROOTTE:
+                self._cache.clear()  # bounded; rebuilding is correct, only slower
+            self._cache[sleutel] = gevonden = (persona, element)
+        return copy.deepcopy(gevonden[1])
 
 
 class GeefAutomatischAdviesDienst(Dienst):

@@ -25,6 +25,10 @@ class Soort(StrEnum):
 DIENSTEN = ("GeefDossierKBI", "GeefAutomatischAdvies")
 
 
+class VerbindingVerbroken(ConnectionAbortedError):
+    """Raised into the server on purpose to cut a connection (fault kind ``drop``)."""
+
+
 class OngeldigeStoring(ValueError):
     def __init__(self, veld: str, reden: str) -> None:
         super().__init__(f"{veld}: {reden}")

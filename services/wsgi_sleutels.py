@@ -4,6 +4,6 @@
 AANTEKENING = "magda_kbi.aantekening"
 # An injected 99996 or SOAP Fault for the service to produce (storingen.Soort).
 STORING = "magda_kbi.storing"
-# The client socket, from servers that are not gunicorn (the pytest plugin's), so that an
-# injected "drop" fault can cut the connection.
+# The client socket where the server offers one (the pytest plugin's werkzeug server; gunicorn
+# has its own "gunicorn.socket"), so that an injected "drop" fault can cut the connection.
 SOCKET = "magda_kbi.socket"

@@ -1,4 +1,4 @@
-"""Starts the real emulator (``magda-kbi serve``, gunicorn) for the tests to call over HTTP."""
+"""Starts the real emulator (``magda-kbi serve``, granian) for the tests to call over HTTP."""
 
 from __future__ import annotations
 

@@ -1,0 +1,72 @@
+"""The production server (``magda-kbi serve``): faults that need a real server, and shutdown."""
+
+import signal
+import threading
+import time
+
+import pytest
+import requests
+
+from magda_client import MagdaClient, MagdaTransportFout
+
+from .conftest import Server
+
+
+@pytest.fixture(scope="module")
+def admin_server():
+    s = Server("--admin", "--today", "2030-01-01")
+    yield s
+    s.stop()
+
+
+def client(url: str) -> MagdaClient:
+    return MagdaClient(url, afzender="zorgkas.test.be", hoedanigheid="1", backoff=0)
+
+
+def test_a_dropped_connection_under_the_production_server(admin_server):
+    requests.post(f"{admin_server.url}/admin/faults", json={"kind": "drop", "count": 1}, timeout=5)
+    with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
+        client(admin_server.url).geef_dossier_kbi("98630499724")
+    assert client(admin_server.url).geef_dossier_kbi("98630499724").insz == "98630499724"
+    journaal = requests.get(f"{admin_server.url}/admin/journal", timeout=5).json()["entries"]
+    assert journaal[0]["result"] == "STORING drop"
+
+
+def test_a_latency_fault_does_not_block_other_requests(admin_server):
+    requests.post(
+        f"{admin_server.url}/admin/faults",
+        json={"kind": "latency", "latency_ms": 1500, "insz": "73680599786"},
+        timeout=5,
+    )
+    traag = threading.Thread(
+        target=lambda: client(admin_server.url).geef_dossier_kbi("73680599786")
+    )
+    traag.start()
+    time.sleep(0.2)
+    start = time.monotonic()
+    client(admin_server.url).geef_dossier_kbi("98630499724")
+    assert time.monotonic() - start < 1.0
+    traag.join()
+    requests.delete(f"{admin_server.url}/admin/faults", timeout=5)
+
+
+def test_sigterm_finishes_requests_in_flight_and_exits_0():
+    s = Server("--admin")
+    requests.post(f"{s.url}/admin/faults", json={"kind": "latency", "latency_ms": 1500}, timeout=5)
+    uitkomst = {}
+
+    def vraag():
+        try:
+            uitkomst["dossier"] = client(s.url).geef_dossier_kbi("98630499724")
+        except Exception as fout:  # noqa: BLE001 - reported below
+            uitkomst["fout"] = fout
+
+    draad = threading.Thread(target=vraag)
+    draad.start()
+    time.sleep(0.5)
+    s.proces.send_signal(signal.SIGTERM)
+    draad.join(timeout=10)
+    s.proces.wait(timeout=15)
+    assert "fout" not in uitkomst, uitkomst.get("fout")
+    assert uitkomst["dossier"].insz == "98630499724"
+    assert s.proces.returncode == 0
