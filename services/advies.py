@@ -62,9 +62,10 @@ class Advies:
 
 
 def peildatum(datum: date, toepassing: Toepassing) -> date:
-    """ZORGBUDGET: Datum itself; VERLAAGDE_PREMIE: 1 January of the year before Datum's."""
+    """ZORGBUDGET: Datum itself; VERLAAGDE_PREMIE: 1 January of the year before Datum's
+    (for a Datum in year 1, which has no year before it: 1 January of year 1)."""
     if toepassing is Toepassing.VERLAAGDE_PREMIE:
-        return date(datum.year - 1, 1, 1)
+        return date(max(datum.year - 1, 1), 1, 1)
     return datum
 
 

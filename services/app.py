@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
 WSDL_ADRES = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
 
 StartResponse = Callable[..., object]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -207,8 +210,33 @@ class Emulator:
             antwoord = self._direct(environ, start_response, dienst, body)
             if antwoord is not None:
                 return antwoord
+        return self._via_spyne(environ, start_response, dienst, body)
+
+    def _via_spyne(self, environ: dict, start_response: StartResponse, dienst: Dienst, body: bytes):
+        # spyne decodes the body with the Content-Type's charset and lets a failure escape.
+        charset = _charset(environ.get("CONTENT_TYPE", ""))
+        if charset:
+            try:
+                body.decode(charset)
+            except (LookupError, UnicodeDecodeError) as fout:
+                return _fout(
+                    start_response,
+                    "400 Bad Request",
+                    "Client",
+                    f"Het verzoek is niet te lezen als {charset}: {fout}",
+                )
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
-        return self.soap[dienst.naam](environ, start_response)
+        try:
+            return list(self.soap[dienst.naam](environ, start_response))
+        except Exception:  # a last guard: whatever spyne lets escape is not a crash
+            log.exception("spyne liet een fout door bij %s", dienst.naam)
+            return _fout(
+                start_response,
+                "500 Internal Server Error",
+                "Server",
+                f"Interne fout in de emulator bij {dienst.naam}",
+                sys.exc_info(),
+            )
 
     def _direct(self, environ: dict, start_response: StartResponse, dienst: Dienst, body: bytes):
         """The hot path: a well-formed request for this service, answered on lxml directly.
@@ -237,6 +265,14 @@ class Emulator:
             repliek = dienst.behandel(lichaam[0], environ.get(AANTEKENING), environ.get(STORING))
         except PlatformFout as fout:
             return _fout(start_response, "500 Internal Server Error", "Server", str(fout))
+        except Exception:  # never a crash or a traceback on the wire
+            log.exception("onverwachte fout bij %s", dienst.naam)
+            return _fout(
+                start_response,
+                "500 Internal Server Error",
+                "Server",
+                f"Interne fout in de emulator bij {dienst.naam}",
+            )
         return _antwoord(
             start_response,
             "200 OK",
@@ -372,5 +408,18 @@ class AfgebrokenAntwoord:
         raise VerbindingVerbroken("injected fault: the connection is dropped")
 
 
-def _fout(start_response: StartResponse, status: str, code: str, tekst: str) -> list[bytes]:
-    return _antwoord(start_response, status, "text/xml; charset=utf-8", soap_fault(code, tekst))
+def _fout(
+    start_response: StartResponse, status: str, code: str, tekst: str, exc_info=None
+) -> list[bytes]:
+    body = soap_fault(code, tekst)
+    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers, exc_info)
+    return [body]
+
+
+def _charset(content_type: str) -> str | None:
+    for deel in content_type.split(";")[1:]:
+        naam, _, waarde = deel.strip().partition("=")
+        if naam.strip().lower() == "charset":
+            return waarde.strip().strip('"') or None
+    return None

@@ -95,6 +95,8 @@ def lees_yaml(tekst: str) -> Any:
         return yaml.load(tekst, Loader=_Lezer)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PersonaFout("-", f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise PersonaFout("-", "nested too deeply") from None
 
 
 def persona_uit_data(data: Any) -> Persona:

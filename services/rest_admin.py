@@ -220,6 +220,8 @@ def _persona_data():
         return json.loads(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
     except json.JSONDecodeError as fout:
         raise AdminFout(422, "ONGELDIGE_PERSONA", f"geen geldige JSON: {fout}") from None
+    except RecursionError:
+        raise AdminFout(422, "ONGELDIGE_PERSONA", "te diep genest") from None
     except PersonaFout as fout:
         raise AdminFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
 
@@ -232,7 +234,10 @@ def _bouw_persona(data):
 
 
 def _json_object() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         raise AdminFout(422, "ONGELDIGE_BODY", "verwacht een JSON-object")
     return data

@@ -56,6 +56,9 @@ def advies(insz: str):
     onbekend = sorted(set(request.args) - {"datum", "toepassing"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {onbekend[0]!r}", onbekend[0])
+    for naam in request.args:
+        if len(request.args.getlist(naam)) > 1:
+            raise ApiFout(400, ONGELDIG_VERZOEK, f"parameter {naam!r} staat er meer dan eens", naam)
     omgeving = _omgeving()
     tekst = request.args.get("datum")
     try:

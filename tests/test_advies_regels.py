@@ -223,3 +223,8 @@ def test_ok_never_has_a_reason_and_nok_always_has_one(catalogus):
                 a = geef_advies(persona.dossier, dag, toepassing)
                 assert (a.resultaat is Resultaat.NOK) == (a.reden is not None)
                 assert a.omschrijving is None or a.reden in Reden
+
+
+def test_peildatum_is_total_for_the_earliest_dates():
+    assert peildatum(date(1, 6, 1), Toepassing.VERLAAGDE_PREMIE) == date(1, 1, 1)
+    assert advies(None, date(1, 6, 1), Toepassing.VERLAAGDE_PREMIE) == ("OK", None, 1)

@@ -109,6 +109,7 @@ ADVIES_GEVALLEN = {
     "datum-jaar-nul": advies_verzoek("98630499724", "0000-01-01"),
     "datum-met-tijd": advies_verzoek("98630499724", "2024-01-01T10:00:00"),
     "onbekende-toepassing": advies_verzoek("98630499724", "2024-01-01", "KINDERBIJSLAG"),
+    "datum-jaar-tienduizend": advies_verzoek("98630499724", "10000-01-01"),
     "advies-zonder-datum": verzoek("GeefAutomatischAdvies", NS_ADVIES, "<INSZ>98630499724</INSZ>"),
 }
 
@@ -225,3 +226,86 @@ def test_get_without_wsdl(server):
     r = requests.get(server.url + PAD_DOSSIER, timeout=5)
     assert 400 <= r.status_code < 500
     assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (GOED.replace(b"kbi.test.zorgkas.be", b"\x80\x81"), "text/xml; charset=utf-8"),
+        (GOED.replace(b"kbi.test.zorgkas.be", b"\xe4"), "text/xml; charset=bogus-charset"),
+        (b"\xff\xfe<\x00?\x00", "text/xml; charset=utf-16"),
+    ],
+)
+def test_bodies_that_do_not_decode(server, body, content_type):
+    antwoord = controleer(server, PAD_DOSSIER, body, content_type)
+    assert antwoord.status in (400, 500) and antwoord.fault
+
+
+def test_a_wrong_charset_on_a_valid_body_is_read_as_xml(server):
+    """The XML itself says its encoding; a nonsense HTTP charset does not spoil it."""
+    antwoord = controleer(
+        server,
+        PAD_DOSSIER,
+        GOED.replace(b"98630499724", b"98630499725"),
+        "text/xml; charset=bogus-charset",
+    )
+    assert antwoord.codes() == ["40002"]
+
+
+REST_GEVALLEN = [
+    ("GET", "/api/v1/dossiers/" + "9" * 10_000, None),
+    ("GET", "/api/v1/dossiers/%00%01", None),
+    ("GET", "/api/v1/dossiers/٩٨٦٣٠٤٩٩٧٢٤", None),
+    ("GET", "/api/v1/advies/98630499724?datum=" + "2" * 5_000, None),
+    ("GET", "/api/v1/advies/98630499724?datum=2024-01-01&datum=2025-01-01", None),
+    ("GET", "/api/v1/advies/98630499724?toepassing=%27%20OR%201=1", None),
+    ("PUT", "/admin/personas/80651338304", b"{" * 200_000),
+    ("PUT", "/admin/personas/80651338304", b"[" * 200_000 + b"]" * 200_000),
+    ("PUT", "/admin/personas/80651338304", b'{"insz": "' + b"x" * (2 * 1024 * 1024) + b'"}'),
+    (
+        "PUT",
+        "/admin/personas/80651338304",
+        b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        b"insz: '80651338304'\nscenario: x\ndossier: {personalia: {achternamen: *d}}\n",
+    ),
+    ("PUT", "/admin/clock", b'{"today": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    ("POST", "/admin/faults", b'{"kind": "latency", "latency_ms": 1e999}'),
+    ("POST", "/admin/faults", b"\xff\xfe\x00"),
+]
+
+
+@pytest.mark.parametrize(("methode", "pad", "body"), REST_GEVALLEN)
+def test_hostile_rest_and_admin_input(magda, methode, pad, body):
+    start = time.monotonic()
+    r = requests.request(
+        methode,
+        magda.url + pad,
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/json"} if body else {},
+    )
+    assert time.monotonic() - start < 1.0
+    assert 400 <= r.status_code < 500, r.text[:200]
+    assert "Traceback" not in r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert (
+        requests.get(f"{magda.url}/api/v1/advies/73680599786?datum=2024-01-01", timeout=5).json()[
+            "resultaat"
+        ]
+        == "NOK"
+    )
+
+
+@pytest.mark.parametrize("datum", ["0001-01-01", "0001-12-31", "9999-12-31"])
+@pytest.mark.parametrize("toepassing", ["ZORGBUDGET", "VERLAAGDE_PREMIE"])
+def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
+    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("98630499724", datum, toepassing))
+    assert antwoord.status == 200 and antwoord.advies is not None, antwoord.body
+    r = requests.get(
+        f"{magda.url}/api/v1/advies/98630499724",
+        params={"datum": datum, "toepassing": toepassing},
+        timeout=5,
+    )
+    assert r.status_code == 200
+    assert r.json()["resultaat"] == antwoord.advies.findtext("Resultaat")

@@ -1,0 +1,12 @@
+"""The ceiling for the load benchmark: a WSGI app that returns fixed bytes (CANNED_ANTWOORD)."""
+
+import os
+
+ANTWOORD = open(os.environ["CANNED_ANTWOORD"], "rb").read()  # noqa: SIM115 - read once
+HEADERS = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(ANTWOORD)))]
+
+
+def app(environ, start_response):
+    environ["wsgi.input"].read()
+    start_response("200 OK", HEADERS)
+    return [ANTWOORD]

@@ -1,0 +1,79 @@
+"""The direct lxml path answers exactly as the spyne path does, byte for byte.
+
+The emulator answers well-formed requests without spyne for speed (see ``Emulator._direct``);
+the replies must not differ from spyne's in anything but the fresh Referte and the time.
+"""
+
+import io
+import re
+from datetime import date
+
+import pytest
+
+from magda_kbi.app import Instellingen, maak_emulator
+
+from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_GENERIEK, advies_verzoek, dossier_verzoek
+
+DIRECT = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
+SPYNE = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), direct=False))
+VARIABEL = [
+    (re.compile(rb"<Referte>[0-9a-f-]{36}</Referte>"), b"<Referte>uuid</Referte>"),
+    (re.compile(rb"<Tijd>[0-9:.]+</Tijd>"), b"<Tijd>t</Tijd>"),
+]
+
+
+def roep(app, pad: str, body: bytes) -> tuple[str, bytes]:
+    status = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": pad,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
+    antwoord = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    for patroon, vervanging in VARIABEL:
+        antwoord = patroon.sub(vervanging, antwoord)
+    return status[0], antwoord
+
+
+def gelijk(pad: str, body: bytes) -> None:
+    assert roep(DIRECT, pad, body) == roep(SPYNE, pad, body)
+
+
+@pytest.mark.parametrize("insz", sorted(DIRECT.omgeving.personas) + ["80651439361"])
+def test_every_persona_same_reply(insz):
+    gelijk(PAD_DOSSIER, dossier_verzoek(insz, referte="vast"))
+    gelijk(PAD_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
+    gelijk(PAD_GENERIEK, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        dossier_verzoek("98630499725", referte="vast"),
+        dossier_verzoek("9863049972", referte="vast"),
+        advies_verzoek("98630499724", "2024-02-30", referte="vast"),
+        dossier_verzoek("98630499724", referte="vast").replace(b"VRAAG", b"ANTWOORD"),
+        dossier_verzoek("98630499724", referte="vast").replace(b"01.00.0000", b"02.00.0000"),
+    ],
+)
+def test_errors_same_reply(body):
+    pad = PAD_ADVIES if b"GeefAutomatischAdvies" in body else PAD_DOSSIER
+    gelijk(pad, body)
+
+
+def test_the_direct_path_is_taken():
+    """Guard against a silent fallback: the direct path must answer the common request."""
+    aanroepen = []
+    origineel = DIRECT.soap["GeefDossierKBI"]
+    DIRECT.soap["GeefDossierKBI"] = lambda *a: aanroepen.append(a) or origineel(*a)
+    try:
+        roep(DIRECT, PAD_DOSSIER, dossier_verzoek("98630499724"))
+    finally:
+        DIRECT.soap["GeefDossierKBI"] = origineel
+    assert aanroepen == []
