@@ -29,6 +29,7 @@ from wsgiref.util import application_uri
 from lxml import etree
 
 from .advies import Termijnen
+from .afnemers import DEMO, Afnemers, laad_afnemers
 from .diensten import Dienst, Hub, Omgeving, PlatformFout, alle_diensten
 from .journaal import Aantekening, Journaal, Regel
 from .klok import Klok
@@ -58,6 +59,9 @@ class Instellingen:
     admin: bool = False
     journaal_grootte: int = 1000
     direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
+    protocollen: bool = False  # enforce the consumers' protocols
+    afnemers: Path | None = None  # a YAML file of consumers, besides the demo ones
+    audit_log: Path | None = None  # JSON lines, one per call
 
 
 def instellingen_als_json(instellingen: Instellingen) -> str:
@@ -74,6 +78,9 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
             "admin": instellingen.admin,
             "journaal_grootte": instellingen.journaal_grootte,
             "direct": instellingen.direct,
+            "protocollen": instellingen.protocollen,
+            "afnemers": str(instellingen.afnemers) if instellingen.afnemers else None,
+            "audit_log": str(instellingen.audit_log) if instellingen.audit_log else None,
         }
     )
 
@@ -88,6 +95,9 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         admin=data["admin"],
         journaal_grootte=data["journaal_grootte"],
         direct=data["direct"],
+        protocollen=data["protocollen"],
+        afnemers=Path(data["afnemers"]) if data["afnemers"] else None,
+        audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
     )
 
 
@@ -152,6 +162,8 @@ class Emulator:
         if isinstance(resultaat, AfgebrokenAntwoord):  # must reach the server unconsumed
             self._schrijf(aantekening, tijd, begin, status[0])
             return resultaat
+        if aantekening.endpoint.startswith("/api/v1/lijsten/"):  # streamed: journal at the end
+            return _Gestroomd(resultaat, lambda: self._schrijf(aantekening, tijd, begin, status[0]))
         try:
             return list(resultaat)  # produced here, so the latency counts all the work
         finally:
@@ -381,7 +393,11 @@ def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:
         personas,
         Klok(instellingen.vandaag),
         instellingen.termijnen,
-        journaal=Journaal(instellingen.journaal_grootte),
+        journaal=Journaal(instellingen.journaal_grootte, instellingen.audit_log),
+        afnemers=Afnemers(
+            [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
+        ),
+        protocollen=instellingen.protocollen,
     )
     return Emulator(
         omgeving, instellingen.max_bytes, admin=instellingen.admin, direct=instellingen.direct
@@ -397,6 +413,23 @@ def _antwoord(
 ) -> list[bytes]:
     start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body))), *extra])
     return [body]
+
+
+class _Gestroomd:
+    """A streamed response body that runs ``klaar`` once the server has sent (or dropped) it."""
+
+    def __init__(self, body: Iterable[bytes], klaar: Callable[[], None]) -> None:
+        self.body, self.klaar = body, klaar
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.klaar()
 
 
 class AfgebrokenAntwoord:

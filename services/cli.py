@@ -9,10 +9,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import __version__
+from . import __version__, lijsten, uitvoer
 from .advies import Termijnen, Toepassing, geef_advies
 from .insz import modulo97_geldig
-from .personas import FixtureFout, ingebouwde_map, laad_personas
+from .personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
 
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.functie(args)
+    except PersonaFout as fout:  # a consumers file
+        print(
+            f"magda-kbi: invalid consumers file: field {fout.veld}: {fout.reden}", file=sys.stderr
+        )
+        return 2
     except FixtureFout as fout:
         print(
             f"magda-kbi: invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}",
@@ -76,6 +81,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="calls kept in the in-memory journal (default 1000)",
     )
+    serve.add_argument(
+        "--protocols",
+        action="store_true",
+        help="enforce the data-sharing protocols: who may call what and see which fields",
+    )
+    serve.add_argument(
+        "--consumers",
+        type=Path,
+        metavar="FILE",
+        help="a YAML file of consumers (afnemers), besides the built-in demo ones",
+    )
+    serve.add_argument(
+        "--audit-log",
+        type=Path,
+        metavar="FILE",
+        help="append every call and protocol decision as a JSON line to FILE",
+    )
     _termijn_opties(serve)
     serve.set_defaults(functie=_serve)
 
@@ -108,6 +130,61 @@ def _parser() -> argparse.ArgumentParser:
     _termijn_opties(advies)
     advies.set_defaults(functie=_advies)
 
+    genereer = commands.add_parser(
+        "generate",
+        help="write a synthetic population of personas",
+        description="Write N consistent personas (valid test numbers, dated facts over all "
+        "rule branches, residences in real Flemish municipalities) as JSON Lines files that "
+        "'serve --fixtures DIR' and 'export --fixtures DIR' read.",
+    )
+    genereer.add_argument("--count", type=int, required=True, help="how many personas")
+    genereer.add_argument("--seed", type=int, default=1, help="the same seed, the same people")
+    genereer.add_argument("--out", type=Path, required=True, help="the folder to write to")
+    genereer.add_argument("--per-file", type=int, default=10_000, help="personas per file")
+    genereer.set_defaults(functie=_genereer)
+
+    export = commands.add_parser(
+        "export",
+        help="the protocols' lists and the ABB export, streamed from the persona files",
+        description="Lists and exports over the personas, read one at a time (memory stays "
+        "flat). Writes to standard output unless --out is given.",
+    )
+    exports = export.add_subparsers(required=True, metavar="LIJST")
+    premie = exports.add_parser(
+        "verlaagde-premie",
+        help="the yearly reduced-premium list",
+        description="INSZ of everyone under the obligation who does "
+        "not satisfy it on 1 January of the year before the premium "
+        "year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
+    )
+    premie.add_argument("jaar", type=int, help="the premium year")
+    premie.add_argument("--zorgkas", help="only the members of this zorgkas (its identifier)")
+    _export_opties(premie, ("csv", "json", "xml"))
+    premie.set_defaults(functie=_export_premie)
+    for naam, hulp in (
+        ("gemeente", "residents of a municipality with their inburgering status"),
+        ("participatie", "the participation-trajectory list of a municipality"),
+    ):
+        lijst = exports.add_parser(naam, help=hulp, description=hulp + ".")
+        lijst.add_argument("nis", help="the municipality's NIS code")
+        _export_opties(lijst, ("csv", "json", "xml"))
+        lijst.set_defaults(functie=_export_gemeente, lijst=naam)
+    abb = exports.add_parser(
+        "abb",
+        help="the pseudonymised ABB monitoring export (CSV)",
+        description="CSV with a keyed pseudonym (HMAC-SHA256 of the INSZ) "
+        "and the ABB protocol's monitoring fields; no INSZ, name, birth "
+        "date or address.",
+    )
+    abb.add_argument(
+        "--key-file",
+        type=Path,
+        required=True,
+        help="the secret key (at least 32 bytes); it never leaves the file",
+    )
+    _export_opties(abb, ("csv",))
+    abb.set_defaults(functie=_export_abb)
+
     client = commands.add_parser(
         "client",
         help="call a running emulator (or MAGDA) with the magda_client library",
@@ -133,6 +210,23 @@ def _parser() -> argparse.ArgumentParser:
     _client_opties(advies_vraag)
     advies_vraag.set_defaults(functie=_client_advies)
     return parser
+
+
+def _export_opties(parser: argparse.ArgumentParser, formaten: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--format",
+        choices=formaten,
+        default=formaten[0],
+        help=f"output format (default {formaten[0]})",
+    )
+    parser.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    parser.add_argument(
+        "--no-builtin",
+        action="store_true",
+        help="leave out the built-in personas (only --fixtures folders)",
+    )
+    _vandaag_optie(parser)
+    _fixtures_optie(parser)
 
 
 def _client_opties(parser: argparse.ArgumentParser) -> None:
@@ -225,6 +319,9 @@ def _serve(args: argparse.Namespace) -> int:
         _termijnen(args),
         admin=args.admin,
         journaal_grootte=args.journal_size,
+        protocollen=args.protocols,
+        afnemers=args.consumers.resolve() if args.consumers else None,
+        audit_log=args.audit_log.resolve() if args.audit_log else None,
     )
     emulator = maak_emulator(instellingen)
     basis = f"http://{args.host}:{args.port}"
@@ -238,6 +335,13 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  {'generic (Naam+Versie)':<22} {basis}/api/Magda-02.00/soap/WebService")
     print(f"  {'REST':<22} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
     print(f"  {'health':<22} {basis}/health")
+    if args.protocols:
+        aantal = len(list(emulator.omgeving.afnemers))
+        print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
+    else:
+        print("  protocols: off (every caller may call everything; --protocols enforces them)")
+    if args.audit_log:
+        print(f"  audit log: {args.audit_log.resolve()}")
     workers = args.workers
     if args.admin:
         workers = 1  # runtime changes live in memory: one process sees them all
@@ -321,6 +425,127 @@ def _advies(args: argparse.Namespace) -> int:
     if persona is not None and persona.fout:
         print(f"note: through the server this persona always answers {persona.fout}")
     return 0
+
+
+def _genereer(args: argparse.Namespace) -> int:
+    from .populatie import genereer
+
+    if args.count < 1 or args.per_file < 1:
+        print("magda-kbi: --count and --per-file must be at least 1", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    bestand, geschreven = None, 0
+    voortgang = Voortgang(args.count)
+    try:
+        for persona in genereer(args.count, args.seed):
+            if geschreven % args.per_file == 0:
+                if bestand is not None:
+                    bestand.close()
+                nummer = geschreven // args.per_file + 1
+                bestand = (args.out / f"populatie-{nummer:05d}.jsonl").open("w", encoding="utf-8")
+            bestand.write(json.dumps(persona, ensure_ascii=False) + "\n")
+            geschreven += 1
+            voortgang.stap()
+    finally:
+        if bestand is not None:
+            bestand.close()
+        voortgang.klaar()
+    print(f"{geschreven} personas written to {args.out}", file=sys.stderr)
+    return 0
+
+
+class Voortgang:
+    """A progress bar on standard error."""
+
+    def __init__(self, totaal: int) -> None:
+        self.totaal, self.gedaan, self.getoond = totaal, 0, -1
+
+    def stap(self) -> None:
+        self.gedaan += 1
+        procent = self.gedaan * 100 // self.totaal
+        stap = 1 if sys.stderr.isatty() else 10  # a log file gets a line per 10 %
+        if procent != self.getoond and procent % stap == 0:
+            self.getoond = procent
+            balk = "#" * (procent // 2)
+            print(
+                f"\r[{balk:<50}] {procent:3d}% {self.gedaan}/{self.totaal}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def klaar(self) -> None:
+        print(file=sys.stderr)
+
+
+def _bron(args: argparse.Namespace):
+    from .personas import stroom
+
+    mappen = ([] if args.no_builtin else [ingebouwde_map()]) + list(args.fixtures)
+    return stroom(mappen, contract=False)
+
+
+def _schrijf_uit(args: argparse.Namespace, delen) -> int:
+    uit = args.out.open("w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        for deel in delen:
+            uit.write(deel)
+        uit.flush()
+    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        if args.out:
+            uit.close()
+    return 0
+
+
+def _export_premie(args: argparse.Namespace) -> int:
+    from . import lijsten
+
+    vandaag = args.today or date.today()
+    items = (
+        {"insz": insz}
+        for insz in lijsten.verlaagde_premie(_bron(args), args.jaar, vandaag, zorgkas=args.zorgkas)
+    )
+    kop = {"premiejaar": args.jaar, "peildatum": f"{args.jaar - 1}-01-01", "zorgkas": args.zorgkas}
+    return _schrijf_uit(
+        args, uitvoer.in_formaat(args.format, items, ["insz"], kop, "VerlaagdePremie")
+    )
+
+
+def _export_gemeente(args: argparse.Namespace) -> int:
+    vandaag = args.today or date.today()
+    if args.lijst == "gemeente":
+        items, velden, wortel = (
+            lijsten.gemeente(_bron(args), args.nis, vandaag),
+            lijsten.GEMEENTE_VELDEN,
+            "Inburgeraars",
+        )
+    else:
+        items, velden, wortel = (
+            lijsten.participatie(_bron(args), args.nis, vandaag),
+            lijsten.PARTICIPATIE_VELDEN,
+            "Participatietraject",
+        )
+    kop = {"nis": args.nis, "peildatum": vandaag.isoformat()}
+    return _schrijf_uit(args, uitvoer.in_formaat(args.format, items, velden, kop, wortel))
+
+
+def _export_abb(args: argparse.Namespace) -> int:
+    try:
+        sleutel = args.key_file.read_bytes()
+    except OSError as fout:
+        print(f"magda-kbi: cannot read the key file: {fout.strerror}", file=sys.stderr)
+        return 2
+    if len(sleutel) < 32:
+        print(
+            "magda-kbi: the key file must hold at least 32 bytes (e.g. from "
+            "'head -c 32 /dev/urandom')",
+            file=sys.stderr,
+        )
+        return 2
+    items = lijsten.abb(_bron(args), sleutel, args.today or date.today())
+    return _schrijf_uit(args, uitvoer.csv_rijen(items, list(lijsten.ABB_VELDEN)))
 
 
 def _client_dossier(args: argparse.Namespace) -> int:

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .advies import Termijnen, geef_advies
+from .afnemers import Afnemers, Operatie
 from .dossier import Persona
 from .insz import modulo97_geldig
 from .journaal import Aantekening, Journaal
 from .klok import Klok
+from .protocollen import Beslissing, beslis
 from .storingen import Soort, Storingen
 from .wire import advies as advies_wire
 from .wire import dossier_kbi as dossier_wire
@@ -52,6 +54,8 @@ class Omgeving:
     termijnen: Termijnen = field(default_factory=Termijnen)
     storingen: Storingen = field(default_factory=Storingen)
     journaal: Journaal = field(default_factory=Journaal)
+    afnemers: Afnemers = field(default_factory=Afnemers)
+    protocollen: bool = False  # enforcement mode: the consumers' protocols are applied
 
     def __post_init__(self) -> None:
         self.basis_personas = dict(self.personas)
@@ -115,6 +119,14 @@ class Dienst:
             return self._repliek(context, uitzonderingen=(fout,))
         persona = self.omgeving.personas.get(insz or "")
         fout_van_persona = persona.fout if persona is not None else None
+        beslissing = None
+        if self.omgeving.protocollen:
+            beslissing = self.beslis(verzoek, context, persona)
+            aantekening.extra.update(beslissing.als_json())
+            if not beslissing.toegelaten:
+                aantekening.resultaat = f"GEWEIGERD {beslissing.code}"
+                weigering = Uitzondering(beslissing.code, beslissing.reden)
+                return self._repliek(context, uitzonderingen=(weigering,))
         if storing is Soort.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":
             aantekening.resultaat = "SOAP_FAULT"
             raise PlatformFout(
@@ -129,7 +141,11 @@ class Dienst:
             aantekening.resultaat = "UITZONDERING 99996"
             return self._repliek(context, uitzonderingen=(TE_VEEL_BEVRAGINGEN,))
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
-        return self.beantwoord(verzoek, context, referte, persona, aantekening)
+        return self.beantwoord(verzoek, context, referte, persona, aantekening, beslissing)
+
+    def beslis(self, verzoek: etree._Element, context: Context, persona: Persona | None):
+        """The protocol decision for this call (enforcement mode only)."""
+        raise NotImplementedError
 
     def beantwoord(
         self,
@@ -138,6 +154,7 @@ class Dienst:
         referte: str,
         persona: Persona | None,
         aantekening: Aantekening,
+        beslissing: Beslissing | None,
     ) -> etree._Element:
         raise NotImplementedError
 
@@ -178,23 +195,37 @@ class GeefDossierKBIDienst(Dienst):
         super().__init__(omgeving)
         # (INSZ, today) -> (the persona it was rendered from, the KBIDossier element).
         # A persona replaced at runtime is another object, so its entry no longer matches.
-        self._cache: dict[tuple[str, object], tuple[Persona, etree._Element]] = {}
+        self._cache: dict[tuple[str, object, bool], tuple[Persona, etree._Element]] = {}
 
-    def beantwoord(self, verzoek, context, referte, persona, aantekening):
+    def beslis(self, verzoek, context, persona):
+        return beslis(
+            self.omgeving.afnemers,
+            context.afzender.identificatie,
+            context.afzender.hoedanigheid,
+            Operatie.DOSSIER,
+            persona=persona,
+            vandaag=self.omgeving.klok.vandaag(),
+        )
+
+    def beantwoord(self, verzoek, context, referte, persona, aantekening, beslissing):
         if persona is None or persona.dossier is None:
             aantekening.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
             return self._repliek(context, uitzonderingen=(GEEN_GEGEVENS,))
-        aantekening.resultaat = "DOSSIER"
-        return self._repliek(context, antwoord=(referte, self._kbi_dossier(persona)))
+        beperkt = beslissing is not None and beslissing.beperkt_tot_gemeente
+        aantekening.resultaat = "DOSSIER (protocol gemeente)" if beperkt else "DOSSIER"
+        return self._repliek(context, antwoord=(referte, self._kbi_dossier(persona, beperkt)))
 
-    def _kbi_dossier(self, persona: Persona) -> etree._Element:
+    def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
         (a copy of the element tree is much cheaper than building it again)."""
         vandaag = self.omgeving.klok.vandaag()
-        sleutel = (persona.insz, vandaag)
+        sleutel = (persona.insz, vandaag, beperkt)
         gevonden = self._cache.get(sleutel)
         if gevonden is None or gevonden[0] is not persona:
-            element = dossier_wire.bouw_kbi_dossier(persona.dossier.op_datum(vandaag))
+            bouw = (
+                dossier_wire.bouw_kbi_dossier_gemeente if beperkt else dossier_wire.bouw_kbi_dossier
+            )
+            element = bouw(persona.dossier.op_datum(vandaag))
             if len(self._cache) >= self.CACHE_GROOTTE:
                 self._cache.clear()  # bounded; rebuilding is correct, only slower
             self._cache[sleutel] = gevonden = (persona, element)
@@ -205,7 +236,17 @@ class GeefAutomatischAdviesDienst(Dienst):
     naam, versie = advies_wire.NAAM, advies_wire.VERSIE
     namespace, xsd = advies_wire.NAMESPACE, advies_wire.XSD
 
-    def beantwoord(self, verzoek, context, referte, persona, aantekening):
+    def beslis(self, verzoek, context, persona):
+        return beslis(
+            self.omgeving.afnemers,
+            context.afzender.identificatie,
+            context.afzender.hoedanigheid,
+            Operatie.ADVIES,
+            persona=persona,
+            datum=advies_wire.lees_vraag(verzoek).datum,
+        )
+
+    def beantwoord(self, verzoek, context, referte, persona, aantekening, beslissing):
         vraag = advies_wire.lees_vraag(verzoek)
         # The KBI knows facts up to today; the rules then look at those dated <= peildatum.
         dossier = persona.dossier if persona is not None else None

@@ -264,6 +264,105 @@ class KbiDossier:
 
 
 @dataclass(frozen=True)
+class Woonplaats:
+    """The main residence (hoofdverblijfplaats) from ``begin``: a municipality by NIS code."""
+
+    nis: str
+    naam: str
+    begin: date
+    einde: date | None = None
+
+    @property
+    def periode(self) -> Periode:
+        return Periode(self.begin, self.einde)
+
+
+@dataclass(frozen=True)
+class Lidmaatschap:
+    """Membership of a zorgkas, by the zorgkas's identifier."""
+
+    zorgkas: str
+    begin: date
+    einde: date | None = None
+
+    @property
+    def periode(self) -> Periode:
+        return Periode(self.begin, self.einde)
+
+
+@dataclass(frozen=True)
+class Adres:
+    straat: str
+    huisnummer: str
+    postcode: str
+    gemeente: str
+    bus: str | None = None
+
+
+@dataclass(frozen=True)
+class Contactgegevens:
+    adres: Adres | None = None
+    telefoon: str | None = None
+    email: str | None = None
+
+
+class MoStatus(StrEnum):
+    """Status of the course maatschappelijke oriëntatie (MO)."""
+
+    NIET_GESTART = "NIET_GESTART"
+    BEZIG = "BEZIG"
+    GESLAAGD = "GESLAAGD"
+    NIET_GESLAAGD = "NIET_GESLAAGD"
+    VRIJGESTELD = "VRIJGESTELD"
+
+
+class Interesse(StrEnum):
+    """The closed list of interests and needs of the participation trajectory (4th pillar)."""
+
+    BUDDY = "buddy"
+    NEDERLANDS_OEFENEN = "Nederlands oefenen"
+    IETS_LEREN = "iets leren/cursus"
+    INFORMEEL_PARTICIPEREN = "informeel participeren"
+    CULTUUR = "cultuur/kunst/creativiteit"
+    SPORT = "sport en beweging"
+    STAGE = "stage/voorbereiden op werk"
+    VRIJWILLIGERSWERK = "vrijwilligerswerk"
+    KINDEROPVANG = "nood aan kinderopvang"
+    GEZINSACTIVITEIT = "nood aan gezinsactiviteit"
+    GRATIS_ACTIVITEIT = "nood aan gratis activiteit"
+    GEEN = "geen"
+
+
+@dataclass(frozen=True)
+class Participatie:
+    """What the participation-trajectory list (4th pillar) tells a municipality."""
+
+    contacttaal: str | None = None
+    nt2_niveau: str | None = None
+    mo_status: MoStatus | None = None
+    interesses: tuple[Interesse, ...] = ()
+
+
+@dataclass(frozen=True)
+class Persoonsgegevens:
+    """What the data-sharing flows need beyond the KBI dossier (dated where it changes)."""
+
+    woonplaatsen: tuple[Woonplaats, ...] = ()
+    lidmaatschappen: tuple[Lidmaatschap, ...] = ()
+    contact: Contactgegevens | None = None
+    participatie: Participatie | None = None
+    nationaliteit: str | None = None
+
+    def woonplaats_op(self, dag: date) -> Woonplaats | None:
+        """The main residence on ``dag`` (the latest that began and has not ended)."""
+        geldig = [w for w in self.woonplaatsen if w.periode.dekt(dag)]
+        return max(geldig, key=lambda w: w.begin, default=None)
+
+    def lid_op(self, zorgkas: str, dag: date) -> bool:
+        return any(lid.zorgkas == zorgkas and lid.periode.dekt(dag) for lid in self.lidmaatschappen)
+
+
+@dataclass(frozen=True)
 class Persona:
     """A test person: the dossier (None: not in the KBI) plus what the emulator does for it."""
 
@@ -273,6 +372,7 @@ class Persona:
     fout: str | None = None  # None, "99996" or "SOAP_FAULT": what every call for it triggers
     naam: str = ""
     verwacht: tuple[VerwachtAdvies, ...] = field(default=())
+    gegevens: Persoonsgegevens = field(default_factory=Persoonsgegevens)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ long run cannot grow without limit.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 @dataclass
@@ -58,16 +60,26 @@ class Regel:
 
 
 class Journaal:
-    def __init__(self, grootte: int = 1000) -> None:
+    """``audit`` names a file that gets every entry too, as a JSON line (append-only,
+    flushed per entry), so the decisions outlive the process."""
+
+    def __init__(self, grootte: int = 1000, audit: Path | None = None) -> None:
         if grootte < 1:
             raise ValueError("the journal size must be at least 1")
         self.grootte = grootte
+        self.audit = audit
         self._regels: deque[Regel] = deque(maxlen=grootte)
         self._slot = threading.Lock()
+        self._auditbestand = None
 
     def schrijf(self, regel: Regel) -> None:
         with self._slot:
             self._regels.append(regel)
+            if self.audit is not None:
+                if self._auditbestand is None:  # opened in the process that writes
+                    self._auditbestand = self.audit.open("a", encoding="utf-8")
+                self._auditbestand.write(json.dumps(regel.als_json(), ensure_ascii=False) + "\n")
+                self._auditbestand.flush()
 
     def lees(
         self,

@@ -8,11 +8,13 @@ keys are the domain dataclasses' field names, so the model is the schema.
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from enum import Enum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,14 @@ from typing import Any
 import yaml
 
 from .advies import Reden, Resultaat, Toepassing
-from .dossier import Code, KbiDossier, Periode, Persona, VerwachtAdvies
+from .dossier import (
+    Code,
+    Interesse,
+    KbiDossier,
+    Persona,
+    Persoonsgegevens,
+    VerwachtAdvies,
+)
 from .insz import is_testnummer
 from .wire.dossier_kbi import contractfout
 
@@ -57,14 +66,12 @@ def ingebouwde_map() -> Path:
 
 
 def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
-    """All ``*.yaml`` files of the folders, in order; an INSZ may appear only once."""
+    """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
+    appear only once."""
     catalogus: dict[str, Persona] = {}
     herkomst: dict[str, Path] = {}
     for map_ in mappen:
-        if not map_.is_dir():
-            raise FixtureFout(str(map_), "-", "is not a folder of persona files")
-        for pad in sorted(map_.glob("*.yaml")):
-            persona = laad_bestand(pad)
+        for persona, pad in _met_herkomst(map_):
             if persona.insz in catalogus:
                 raise FixtureFout(
                     str(pad),
@@ -76,7 +83,43 @@ def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
     return catalogus
 
 
-def laad_bestand(pad: Path) -> Persona:
+def _met_herkomst(map_: Path, contract: bool = True) -> Iterator[tuple[Persona, Path]]:
+    if not map_.is_dir():
+        raise FixtureFout(str(map_), "-", "is not a folder of persona files")
+    for pad in sorted(map_.iterdir()):
+        if pad.suffix == ".yaml":
+            yield laad_bestand(pad, contract=contract), pad
+        elif pad.suffix == ".jsonl":
+            for persona in _jsonl(pad, contract):
+                yield persona, pad
+
+
+def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
+    """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
+    per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
+    there are. INSZs are not checked for duplicates here (that needs them all in memory);
+    ``contract=False`` skips the check against the KBI XSD, which lists do not need."""
+    for map_ in mappen:
+        for persona, _ in _met_herkomst(map_, contract):
+            yield persona
+
+
+def _jsonl(pad: Path, contract: bool) -> Iterator[Persona]:
+    with pad.open(encoding="utf-8") as bestand:
+        for nummer, regel in enumerate(bestand, 1):
+            if not regel.strip():
+                continue
+            try:
+                yield persona_uit_data(json.loads(regel), contract=contract)
+            except json.JSONDecodeError as fout:
+                raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
+            except RecursionError:
+                raise FixtureFout(f"{pad}:{nummer}", "-", "nested too deeply") from None
+            except PersonaFout as fout:
+                raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
+
+
+def laad_bestand(pad: Path, *, contract: bool = True) -> Persona:
     try:
         if pad.stat().st_size > MAX_BESTAND:
             raise PersonaFout("-", f"file larger than {MAX_BESTAND} bytes")
@@ -84,7 +127,7 @@ def laad_bestand(pad: Path) -> Persona:
             tekst = pad.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise PersonaFout("-", f"not UTF-8 text: {exc}") from None
-        return persona_uit_data(lees_yaml(tekst))
+        return persona_uit_data(lees_yaml(tekst), contract=contract)
     except PersonaFout as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
 
@@ -99,14 +142,16 @@ def lees_yaml(tekst: str) -> Any:
         raise PersonaFout("-", "nested too deeply") from None
 
 
-def persona_uit_data(data: Any) -> Persona:
+def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     """Builds and checks one persona from its parsed YAML/JSON mapping.
 
     The checks are those of start-up: fields, types, dates, a MAGDA test number, expected
     answers, and the dossier against our KBI contract.
     """
     velden = _mapping(data, "")
-    _geen_onbekende(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht"}, "")
+    _geen_onbekende(
+        velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, ""
+    )
     insz = velden.get("insz")
     if not isinstance(insz, str):
         raise PersonaFout("insz", 'required, as a quoted string (e.g. "98630499724")')
@@ -140,7 +185,11 @@ def persona_uit_data(data: Any) -> Persona:
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
-    if dossier is not None and (afwijking := contractfout(dossier)) is not None:
+    gegevens = _bouw(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
+    interesses = gegevens.participatie.interesses if gegevens.participatie else ()
+    if Interesse.GEEN in interesses and len(interesses) > 1:
+        raise PersonaFout("gegevens.participatie.interesses", "'geen' goes alone")
+    if contract and dossier is not None and (afwijking := contractfout(dossier)) is not None:
         pad, reden = afwijking
         raise PersonaFout(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(
@@ -150,6 +199,7 @@ def persona_uit_data(data: Any) -> Persona:
         fout=fout,
         naam=naam,
         verwacht=verwacht,
+        gegevens=gegevens,
     )
 
 
@@ -173,63 +223,109 @@ def _bouw(cls: type, data: Any, pad: str) -> Any:
     if cls is Code and isinstance(data, str | int):
         return Code(code=str(data))  # shorthand: a bare code without labels
     velden = _mapping(data, pad)
-    hints = typing.get_type_hints(cls)
-    dc_velden = {f.name: f for f in dataclasses.fields(cls)}
-    _geen_onbekende(velden, set(dc_velden), pad)
+    omzetters, toegelaten, verplicht = _model(cls)
+    if not toegelaten.issuperset(velden):
+        _geen_onbekende(velden, toegelaten, pad)
     waarden = {}
-    for naam, veld in dc_velden.items():
-        veldpad = f"{pad}.{naam}" if pad else naam
-        if naam in velden:
-            waarden[naam] = _waarde(hints[naam], velden[naam], veldpad)
-        elif veld.default is dataclasses.MISSING and veld.default_factory is dataclasses.MISSING:
-            raise PersonaFout(veldpad, "required field is missing")
+    for naam, waarde in velden.items():
+        waarden[naam] = omzetters[naam](waarde, f"{pad}.{naam}" if pad else naam)
+    for naam in verplicht:
+        if naam not in waarden:
+            raise PersonaFout(f"{pad}.{naam}" if pad else naam, "required field is missing")
     resultaat = cls(**waarden)
-    if isinstance(resultaat, Periode) and resultaat.einde and resultaat.einde < resultaat.begin:
+    einde, begin = getattr(resultaat, "einde", None), getattr(resultaat, "begin", None)
+    if isinstance(einde, date) and isinstance(begin, date) and einde < begin:
         raise PersonaFout(f"{pad}.einde", "is before the begin of the period")
     return resultaat
 
 
-def _waarde(tp: Any, data: Any, pad: str) -> Any:
+@cache
+def _model(cls: type) -> tuple[dict[str, Callable[[Any, str], Any]], set[str], list[str]]:
+    """Per field of a dataclass its converter, the allowed and the required names.
+
+    Resolving type hints is slow; done once per class, so reading a large generated
+    population costs a dictionary lookup per field instead.
+    """
+    hints = typing.get_type_hints(cls)
+    velden = dataclasses.fields(cls)
+    omzetters = {f.name: _omzetter(hints[f.name]) for f in velden}
+    verplicht = [
+        f.name
+        for f in velden
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    return omzetters, {f.name for f in velden}, verplicht
+
+
+@cache
+def _omzetter(tp: Any) -> Callable[[Any, str], Any]:
+    """The function that checks and converts YAML/JSON data to the model type ``tp``."""
     origin = typing.get_origin(tp)
     if origin in (types.UnionType, typing.Union):
-        opties = [a for a in typing.get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        return _waarde(opties[0], data, pad)
+        (binnen,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        zet = _omzetter(binnen)
+        return lambda data, pad: None if data is None else zet(data, pad)
     if origin is tuple:
-        (element, _) = typing.get_args(tp)
-        return tuple(_waarde(element, v, f"{pad}[{i}]") for i, v in enumerate(_lijst(data, pad)))
+        zet = _omzetter(typing.get_args(tp)[0])
+        return lambda data, pad: tuple(
+            zet(v, f"{pad}[{i}]") for i, v in enumerate(_lijst(data, pad))
+        )
+    if dataclasses.is_dataclass(tp):
+        return lambda data, pad: _bouw(tp, _niet_leeg(data, pad), pad)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return lambda data, pad: _enum(tp, _niet_leeg(data, pad), pad)
+    if tp in _EENVOUDIG:
+        zet_eenvoudig = _EENVOUDIG[tp]
+        return lambda data, pad: zet_eenvoudig(_niet_leeg(data, pad), pad)
+    raise TypeError(f"type {tp} is not supported")  # a model change not mirrored here
+
+
+def _niet_leeg(data: Any, pad: str) -> Any:
     if data is None:
         raise PersonaFout(pad, "must not be empty")
-    if dataclasses.is_dataclass(tp):
-        return _bouw(tp, data, pad)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            raise PersonaFout(
-                pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}"
-            ) from None
-    if tp is date:
-        if isinstance(data, date):
-            return data
-        try:
-            return date.fromisoformat(str(data))
-        except ValueError:
-            raise PersonaFout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
-    if tp is bool:
-        if not isinstance(data, bool):
-            raise PersonaFout(pad, f"{data!r} is not true/false")
+    return data
+
+
+def _enum(tp: type[Enum], data: Any, pad: str) -> Enum:
+    try:
+        return tp(data)
+    except ValueError:
+        raise PersonaFout(pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}") from None
+
+
+def _datum(data: Any, pad: str) -> date:
+    if isinstance(data, date):
         return data
-    if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise PersonaFout(pad, f"{data!r} is not an integer")
-        return data
-    if tp is str:
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            raise PersonaFout(pad, f"{data!r} is not text")
-        return str(data)
-    raise PersonaFout(pad, f"type {tp} is not supported")  # a model change not mirrored here
+    try:
+        return date.fromisoformat(str(data))
+    except ValueError:
+        raise PersonaFout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _boolean(data: Any, pad: str) -> bool:
+    if not isinstance(data, bool):
+        raise PersonaFout(pad, f"{data!r} is not true/false")
+    return data
+
+
+def _geheel(data: Any, pad: str) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise PersonaFout(pad, f"{data!r} is not an integer")
+    return data
+
+
+def _tekst(data: Any, pad: str) -> str:
+    if isinstance(data, bool) or not isinstance(data, str | int):
+        raise PersonaFout(pad, f"{data!r} is not text")
+    return str(data)
+
+
+_EENVOUDIG: dict[type, Callable[[Any, str], Any]] = {
+    date: _datum,
+    bool: _boolean,
+    int: _geheel,
+    str: _tekst,
+}
 
 
 def _mapping(data: Any, pad: str) -> Mapping[str, Any]:

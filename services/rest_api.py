@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from . import lijsten, uitvoer
 from .advies import Toepassing, geef_advies
+from .afnemers import Operatie
 from .diensten import GEEN_GEGEVENS, ONGELDIG_INSZ, ONGELDIG_VERZOEK, ONGELDIGE_DATUM, Omgeving
 from .insz import modulo97_geldig
 from .journaal import Aantekening
 from .json_vorm import dossier_json
 from .openapi import OPENAPI
+from .protocollen import Beslissing, beslis
 from .wsgi_sleutels import AANTEKENING
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+AFZENDER_HEADER = "X-Magda-Afzender"
+HOEDANIGHEID_HEADER = "X-Magda-Hoedanigheid"
 
 
 class ApiFout(Exception):
@@ -44,10 +49,24 @@ def openapi():
 @api.get("/dossiers/<insz>")
 def dossier(insz: str):
     persona = _persona(insz, "GeefDossierKBI")
+    vandaag = _omgeving().klok.vandaag()
+    beslissing = _beslis(Operatie.DOSSIER, persona=persona, vandaag=vandaag)
+    _platformfout(persona)
     if persona is None or persona.dossier is None:
         raise ApiFout(404, GEEN_GEGEVENS.identificatie, GEEN_GEGEVENS.diagnose)
+    dossier = persona.dossier.op_datum(vandaag)
+    if beslissing is not None and beslissing.beperkt_tot_gemeente:
+        _noteer(resultaat="DOSSIER (protocol gemeente)")
+        p = dossier.personalia
+        return jsonify(
+            insz=dossier.insz,
+            achternamen=list(p.achternamen),
+            voornamen=list(p.voornamen),
+            contract_ondertekend=bool(dossier.contracten),
+            attest_behaald=bool(dossier.attesten),
+        )
     _noteer(resultaat="DOSSIER")
-    return jsonify(dossier_json(persona.dossier.op_datum(_omgeving().klok.vandaag())))
+    return jsonify(dossier_json(dossier))
 
 
 @api.get("/advies/<insz>")
@@ -78,6 +97,8 @@ def advies(insz: str):
             f"toepassing moet één van {', '.join(Toepassing)} zijn",
             "toepassing",
         ) from None
+    _beslis(Operatie.ADVIES, persona=persona, datum=datum)
+    _platformfout(persona)
     dossier = persona.dossier if persona is not None else None
     if dossier is not None:
         dossier = dossier.op_datum(omgeving.klok.vandaag())
@@ -99,8 +120,8 @@ def _persona(insz: str, operatie: str):
     _noteer(
         operatie=operatie,
         insz=insz,
-        afzender=request.headers.get("X-Magda-Afzender"),
-        hoedanigheid=request.headers.get("X-Magda-Hoedanigheid"),
+        afzender=request.headers.get(AFZENDER_HEADER),
+        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
     )
     if not modulo97_geldig(insz):
         raise ApiFout(
@@ -109,14 +130,40 @@ def _persona(insz: str, operatie: str):
             f"{insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97)",
             "insz",
         )
-    persona = _omgeving().personas.get(insz)
+    return _omgeving().personas.get(insz)
+
+
+def _platformfout(persona) -> None:
+    """The error personas fail the same way on REST as on SOAP."""
     if persona is not None and persona.fout == "99996":
         raise ApiFout(503, "99996", "Te veel gelijktijdige bevragingen")
     if persona is not None and persona.fout == "SOAP_FAULT":
         raise ApiFout(
-            502, "PLATFORM_FOUT", f"MAGDA-platform: interne fout (testpersona {insz} faalt altijd)"
+            502,
+            "PLATFORM_FOUT",
+            f"MAGDA-platform: interne fout (testpersona {persona.insz} faalt altijd)",
         )
-    return persona
+
+
+def _beslis(operatie: Operatie, **context) -> Beslissing | None:
+    """In enforcement mode, the protocol decision for the caller named by the headers; a
+    refusal is a 403 with the same code and reason as on SOAP."""
+    omgeving = _omgeving()
+    if not omgeving.protocollen:
+        return None
+    beslissing = beslis(
+        omgeving.afnemers,
+        request.headers.get(AFZENDER_HEADER),
+        request.headers.get(HOEDANIGHEID_HEADER),
+        operatie,
+        **context,
+    )
+    aantekening = request.environ.get(AANTEKENING)
+    if isinstance(aantekening, Aantekening):
+        aantekening.extra.update(beslissing.als_json())
+    if not beslissing.toegelaten:
+        raise ApiFout(403, beslissing.code, beslissing.reden)
+    return beslissing
 
 
 def _omgeving() -> Omgeving:
@@ -128,3 +175,97 @@ def _noteer(**velden) -> None:
     if isinstance(aantekening, Aantekening):
         for naam, waarde in velden.items():
             setattr(aantekening, naam, waarde)
+
+
+# -- lists (JSON, CSV or XML by Accept; streamed) ---------------------------------------
+
+
+@api.get("/lijsten/verlaagde-premie/<jaar>")
+def lijst_verlaagde_premie(jaar: str):
+    _noteer(
+        operatie=Operatie.LIJST_VERLAAGDE_PREMIE.value,
+        afzender=_afzender(),
+        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
+    )
+    if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is geen premiejaar (2000-2100)", "jaar")
+    premiejaar = int(jaar)
+    zorgkas = request.args.get("zorgkas")
+    onbekend = sorted(set(request.args) - {"zorgkas"})
+    if onbekend:
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {onbekend[0]!r}", onbekend[0])
+    beslissing = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE)
+    if beslissing is not None and beslissing.afnemer.zorgkas:
+        if zorgkas not in (None, beslissing.afnemer.zorgkas):
+            raise ApiFout(
+                403,
+                "40104",
+                f"{beslissing.afnemer.naam} krijgt enkel de lijst van "
+                f"zijn eigen leden ({beslissing.afnemer.zorgkas})",
+                "zorgkas",
+            )
+        zorgkas = beslissing.afnemer.zorgkas
+    omgeving = _omgeving()
+    insz = lijsten.verlaagde_premie(
+        list(omgeving.personas.values()),
+        premiejaar,
+        omgeving.klok.vandaag(),
+        zorgkas=zorgkas,
+        termijnen=omgeving.termijnen,
+    )
+    kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
+    _noteer(resultaat=f"LIJST verlaagde premie {premiejaar}")
+    return _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")
+
+
+@api.get("/lijsten/gemeente/<nis>")
+def lijst_gemeente(nis: str):
+    return _gemeentelijst(
+        nis, Operatie.LIJST_GEMEENTE, lijsten.gemeente, lijsten.GEMEENTE_VELDEN, "Inburgeraars"
+    )
+
+
+@api.get("/lijsten/participatie/<nis>")
+def lijst_participatie(nis: str):
+    return _gemeentelijst(
+        nis,
+        Operatie.LIJST_PARTICIPATIE,
+        lijsten.participatie,
+        lijsten.PARTICIPATIE_VELDEN,
+        "Participatietraject",
+    )
+
+
+def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel: str):
+    _noteer(
+        operatie=operatie.value,
+        afzender=_afzender(),
+        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
+    )
+    if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is geen NIS-code (5 cijfers)", "nis")
+    if request.args:
+        naam = sorted(request.args)[0]
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {naam!r}", naam)
+    _beslis(operatie, nis=nis)
+    omgeving = _omgeving()
+    items = maak(list(omgeving.personas.values()), nis, omgeving.klok.vandaag())
+    _noteer(resultaat=f"LIJST {operatie.value} {nis}")
+    return _lijst(
+        items,
+        velden,
+        {"nis": nis, "peildatum": omgeving.klok.vandaag().isoformat()},
+        wortel,
+        "Persoon",
+    )
+
+
+def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
+    soorten = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
+    soort = request.accept_mimetypes.best_match(list(soorten), default="application/json")
+    tekst = uitvoer.in_formaat(soorten[soort], items, velden, kop, wortel)
+    return Response(stream_with_context(tekst), mimetype=soort)
+
+
+def _afzender() -> str | None:
+    return request.headers.get(AFZENDER_HEADER)

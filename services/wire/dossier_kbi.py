@@ -120,6 +120,22 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
     return root
 
 
+def bouw_kbi_dossier_gemeente(dossier: KbiDossier) -> etree._Element:
+    """What a municipality may see under its protocol: name, first name and INSZ, whether a
+    contract was signed and whether an attest was obtained, and nothing else.
+
+    "Signed" is an empty ``Contract`` and "obtained" a ``Document`` with only its ``Soort``:
+    no dates, no types; the reply still fits the real XSD (every child is optional there).
+    """
+    root = etree.Element("KBIDossier")
+    _personalia(root, dossier, volledig=False)
+    if dossier.attesten:
+        sub(sub(sub(root, "BehaaldeAttesten"), "Document"), "Soort", "ATTEST")
+    if dossier.contracten:
+        sub(sub(root, "Contracten"), "Contract")
+    return root
+
+
 def contractfout(dossier: KbiDossier) -> tuple[str, str] | None:
     """(path, reason) of the first way the rendered dossier breaks our XSD, or None.
 
@@ -145,7 +161,7 @@ def contractfout(dossier: KbiDossier) -> tuple[str, str] | None:
     return pad.split("/Inhoud/", 1)[-1], fout.message
 
 
-def _personalia(root: etree._Element, dossier: KbiDossier) -> None:
+def _personalia(root: etree._Element, dossier: KbiDossier, volledig: bool = True) -> None:
     p = dossier.personalia
     element = sub(root, "Personalia")
     sub(element, "INSZ", dossier.insz)
@@ -157,6 +173,8 @@ def _personalia(root: etree._Element, dossier: KbiDossier) -> None:
         voornamen = sub(naam, "Voornamen")
         for voornaam in p.voornamen:
             sub(voornamen, "Voornaam", voornaam)
+    if not volledig:
+        return
     if p.geboortedatum is not None:
         sub(element, "Geboortedatum", _datum(p.geboortedatum))
     if p.geslacht is not None:

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Soak test (not part of the test suite): N minutes at saturation over loopback.
+
+Starts the emulator on its production server and drives it with ``wrk`` with a mix of
+GeefDossierKBI, the advice over SOAP and the REST dossier route, in intervals. Per
+interval it prints throughput and errors, and the resident memory (RSS) of the emulator's
+processes; at the end errors in all (goal: 0) and RSS at start and end (goal: flat).
+
+    python benchmarks/soak.py --minuten 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek  # noqa: E402
+
+LUA = """
+local paden = {"%(dossier_pad)s", "%(advies_pad)s", "/api/v1/dossiers/98630499724"}
+local bodies = {}
+local verzoeken = {}
+local teller = 0
+
+init = function(args)
+  for i, bestand in ipairs({"%(dossier)s", "%(advies)s"}) do
+    local f = io.open(bestand, "rb")
+    bodies[i] = f:read("*all")
+    f:close()
+  end
+  local kop = {["Content-Type"] = "text/xml; charset=utf-8"}
+  verzoeken[1] = wrk.format("POST", paden[1], kop, bodies[1])
+  verzoeken[2] = wrk.format("POST", paden[2], kop, bodies[2])
+  verzoeken[3] = wrk.format("GET", paden[3])
+end
+
+request = function()
+  teller = teller + 1
+  return verzoeken[(teller %% 3) + 1]
+end
+"""
+
+
+def vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processen(wortel: int) -> list[int]:
+    """The process and all its descendants (the server's workers)."""
+    kinderen: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            velden = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kinderen.setdefault(int(velden[1]), []).append(int(stat.parent.name))
+    gevonden, te_doen = [], [wortel]
+    while te_doen:
+        pid = te_doen.pop()
+        gevonden.append(pid)
+        te_doen.extend(kinderen.get(pid, []))
+    return gevonden
+
+
+def rss_mb(wortel: int) -> float:
+    totaal = 0
+    for pid in processen(wortel):
+        try:
+            for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if regel.startswith("VmRSS:"):
+                    totaal += int(regel.split()[1])
+        except OSError:
+            pass
+    return totaal / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minuten", type=float, default=5)
+    parser.add_argument("--interval", type=int, default=30, help="seconds per wrk run")
+    parser.add_argument("--verbindingen", type=int, default=16)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    werk = Path(tempfile.mkdtemp(prefix="magda-soak-"))
+    (werk / "dossier.xml").write_bytes(dossier_verzoek("98630499724", referte="soak"))
+    (werk / "advies.xml").write_bytes(advies_verzoek("73680599786", "2024-01-01", referte="soak"))
+    (werk / "mix.lua").write_text(
+        LUA
+        % {
+            "dossier_pad": PAD_DOSSIER,
+            "advies_pad": PAD_ADVIES,
+            "dossier": werk / "dossier.xml",
+            "advies": werk / "advies.xml",
+        }
+    )
+    poort = vrije_poort()
+    url = f"http://127.0.0.1:{poort}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(poort)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        rss_start = rss_mb(server.pid)
+        print(
+            f"RSS at start: {rss_start:.1f} MB; {args.verbindingen} connections; mix of "
+            "GeefDossierKBI, GeefAutomatischAdvies and REST dossier\n"
+        )
+        print("| minute | requests/s | errors | RSS MB |")
+        print("|---|---|---|---|")
+        einde = time.monotonic() + args.minuten * 60
+        begin = time.monotonic()
+        fouten_totaal, metingen = 0, []
+        while time.monotonic() < einde:
+            duur = max(1, min(args.interval, int(einde - time.monotonic())))
+            uit = subprocess.run(
+                [
+                    "wrk",
+                    "-t1",
+                    f"-c{args.verbindingen}",
+                    f"-d{duur}s",
+                    "-s",
+                    str(werk / "mix.lua"),
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", uit).group(1))
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", uit)
+            socket_fouten = re.search(
+                r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                r"timeout (\d+)",
+                uit,
+            )
+            fouten = (int(non2xx.group(1)) if non2xx else 0) + (
+                sum(map(int, socket_fouten.groups())) if socket_fouten else 0
+            )
+            fouten_totaal += fouten
+            rss = rss_mb(server.pid)
+            metingen.append(rps)
+            minuut = (time.monotonic() - begin) / 60
+            print(f"| {minuut:.1f} | {rps:,.0f} | {fouten} | {rss:.1f} |", flush=True)
+        rss_einde = rss_mb(server.pid)
+        print(
+            f"\nerrors: {fouten_totaal}; throughput first/last interval: {metingen[0]:,.0f} / "
+            f"{metingen[-1]:,.0f} req/s; RSS start/end: {rss_start:.1f} / {rss_einde:.1f} MB"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        shutil.rmtree(werk, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Consumers (afnemers) and their protocols: who may call what, and see what.
+
+A request names its sender in ``Context/Bericht/Afzender`` (``Identificatie`` +
+``Hoedanigheid``; on REST the headers ``X-Magda-Afzender`` and ``X-Magda-Hoedanigheid``).
+The catalog maps that pair to a consumer: a municipality (with its NIS code), a zorgkas
+(with its identifier), the VSB, ABB, or the agency itself (AGII, full access).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from .personas import PersonaFout, lees_yaml
+
+
+class Soort(StrEnum):
+    GEMEENTE = "GEMEENTE"
+    ZORGKAS = "ZORGKAS"
+    VSB = "VSB"
+    ABB = "ABB"
+    AGII = "AGII"
+
+
+class Operatie(StrEnum):
+    DOSSIER = "GeefDossierKBI"
+    ADVIES = "GeefAutomatischAdvies"
+    LIJST_VERLAAGDE_PREMIE = "lijst-verlaagde-premie"
+    LIJST_GEMEENTE = "lijst-gemeente"
+    LIJST_PARTICIPATIE = "lijst-participatie"
+
+
+# What each kind of consumer may call under its protocol (domain.md).
+PROTOCOL: dict[Soort, frozenset[Operatie]] = {
+    Soort.GEMEENTE: frozenset(
+        {Operatie.DOSSIER, Operatie.LIJST_GEMEENTE, Operatie.LIJST_PARTICIPATIE}
+    ),
+    Soort.ZORGKAS: frozenset({Operatie.ADVIES, Operatie.LIJST_VERLAAGDE_PREMIE}),
+    Soort.VSB: frozenset({Operatie.ADVIES, Operatie.LIJST_VERLAAGDE_PREMIE}),
+    Soort.ABB: frozenset(),  # the pseudonymised export is a file, not a call
+    Soort.AGII: frozenset(Operatie),
+}
+
+
+@dataclass(frozen=True)
+class Afnemer:
+    afzender: str
+    hoedanigheid: str
+    soort: Soort
+    naam: str
+    nis: str | None = None  # GEMEENTE
+    zorgkas: str | None = None  # ZORGKAS
+
+    @property
+    def operaties(self) -> frozenset[Operatie]:
+        return PROTOCOL[self.soort]
+
+    def als_json(self) -> dict:
+        return {
+            "afzender": self.afzender,
+            "hoedanigheid": self.hoedanigheid,
+            "soort": self.soort.value,
+            "naam": self.naam,
+            "nis": self.nis,
+            "zorgkas": self.zorgkas,
+        }
+
+
+# Built-in demo consumers (documented in the README); --consumers FILE adds more.
+DEMO = (
+    Afnemer(
+        "gemeente.kortenberg.be", "GEMEENTE", Soort.GEMEENTE, "Gemeente Kortenberg", nis="24055"
+    ),
+    Afnemer("stad.gent.be", "GEMEENTE", Soort.GEMEENTE, "Stad Gent", nis="44021"),
+    Afnemer("zorgkas1.test.be", "ZORGKAS", Soort.ZORGKAS, "Demo-zorgkas 1", zorgkas="ZK01"),
+    Afnemer("zorgkas2.test.be", "ZORGKAS", Soort.ZORGKAS, "Demo-zorgkas 2", zorgkas="ZK02"),
+    Afnemer("vsb.vlaanderen.be", "VSB", Soort.VSB, "Vlaamse Sociale Bescherming"),
+    Afnemer("abb.vlaanderen.be", "ABB", Soort.ABB, "Agentschap Binnenlands Bestuur"),
+    Afnemer(
+        "integratie-inburgering.be", "AGII", Soort.AGII, "Agentschap Integratie en Inburgering"
+    ),
+)
+
+
+class Afnemers:
+    def __init__(self, afnemers: Iterable[Afnemer] = DEMO) -> None:
+        self._per_sleutel = {(a.afzender, a.hoedanigheid): a for a in afnemers}
+
+    def zoek(self, afzender: str | None, hoedanigheid: str | None) -> Afnemer | None:
+        return self._per_sleutel.get((afzender or "", hoedanigheid or ""))
+
+    def __iter__(self):
+        return iter(self._per_sleutel.values())
+
+
+def laad_afnemers(pad: Path) -> list[Afnemer]:
+    """A YAML file ``afnemers: [{afzender, hoedanigheid, soort, naam, nis | zorgkas}]``."""
+    try:
+        data = lees_yaml(pad.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as fout:
+        raise PersonaFout("-", f"cannot read {pad}: {fout}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
+        raise PersonaFout("afnemers", "expected a mapping with a list 'afnemers'")
+    afnemers = []
+    for i, item in enumerate(data["afnemers"]):
+        veld = f"afnemers[{i}]"
+        if not isinstance(item, dict):
+            raise PersonaFout(veld, "expected a mapping")
+        onbekend = sorted(
+            set(item) - {"afzender", "hoedanigheid", "soort", "naam", "nis", "zorgkas"}
+        )
+        if onbekend:
+            raise PersonaFout(f"{veld}.{onbekend[0]}", "unknown field")
+        try:
+            soort = Soort(item.get("soort"))
+        except ValueError:
+            raise PersonaFout(f"{veld}.soort", f"one of {', '.join(Soort)}") from None
+        for verplicht in ("afzender", "hoedanigheid", "naam"):
+            if not isinstance(item.get(verplicht), str | int) or not str(item[verplicht]):
+                raise PersonaFout(f"{veld}.{verplicht}", "required text")
+        nis, zorgkas = item.get("nis"), item.get("zorgkas")
+        if soort is Soort.GEMEENTE and not (isinstance(nis, str | int) and str(nis).isdigit()):
+            raise PersonaFout(f"{veld}.nis", "a GEMEENTE needs its NIS code")
+        if soort is Soort.ZORGKAS and not zorgkas:
+            raise PersonaFout(f"{veld}.zorgkas", "a ZORGKAS needs its identifier")
+        afnemers.append(
+            Afnemer(
+                str(item["afzender"]),
+                str(item["hoedanigheid"]),
+                soort,
+                str(item["naam"]),
+                str(nis) if nis else None,
+                str(zorgkas) if zorgkas else None,
+            )
+        )
+    return afnemers

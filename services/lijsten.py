@@ -1,0 +1,207 @@
+"""The protocols' lists and exports, as generators over personas (memory stays flat).
+
+- the yearly reduced-premium list: the advice rule v1 with Toepassing VERLAAGDE_PREMIE,
+  the same code path as the web service;
+- the municipality lists: residents with their inburgering status, and the
+  participation-trajectory list;
+- the pseudonymised ABB export: a keyed pseudonym (HMAC-SHA256 of the INSZ) and the
+  monitoring fields, nothing that identifies a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from .advies import Resultaat, Termijnen, Toepassing, geef_advies
+from .dossier import Persona
+
+PROVINCIES = {
+    "1": "Antwerpen",
+    "2": "Vlaams-Brabant",
+    "3": "West-Vlaanderen",
+    "4": "Oost-Vlaanderen",
+    "7": "Limburg",
+    "5": "Henegouwen",
+    "6": "Luik",
+    "8": "Luxemburg",
+    "9": "Namen",
+}
+
+
+GEMEENTE_VELDEN = ["insz", "achternaam", "voornaam", "contract_ondertekend", "attest_behaald"]
+PARTICIPATIE_VELDEN = [
+    "naam",
+    "adres",
+    "telefoon",
+    "email",
+    "contacttaal",
+    "nt2_niveau",
+    "mo_status",
+    "interesses",
+]
+
+
+def verlaagde_premie(
+    personas: Iterable[Persona],
+    premiejaar: int,
+    vandaag: date,
+    *,
+    zorgkas: str | None = None,
+    termijnen: Termijnen | None = None,
+) -> Iterator[str]:
+    """The INSZ of every person under the obligation who does not satisfy it on 1 January
+    of the year before ``premiejaar``; with ``zorgkas``, only its members on 1 January of
+    the premium year."""
+    peildag = date(premiejaar, 1, 1)
+    for persona in personas:
+        if persona.dossier is None:
+            continue
+        if zorgkas is not None and not persona.gegevens.lid_op(zorgkas, peildag):
+            continue
+        # The rules look only at facts up to the peildatum; when that is before today,
+        # "as known today" removes nothing more (both filters are by date).
+        dossier = (
+            persona.dossier
+            if peildag.replace(year=premiejaar - 1) <= vandaag
+            else (persona.dossier.op_datum(vandaag))
+        )
+        advies = geef_advies(
+            dossier,
+            peildag,
+            Toepassing.VERLAAGDE_PREMIE,
+            termijnen or Termijnen(),
+        )
+        if advies.resultaat is Resultaat.NOK:
+            yield persona.insz
+
+
+def gemeente(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[dict]:
+    """Residents of the municipality (main residence on ``vandaag``) with a KBI dossier:
+    the protocol's fields only."""
+    for persona in personas:
+        woonplaats = persona.gegevens.woonplaats_op(vandaag)
+        if persona.dossier is None or woonplaats is None or woonplaats.nis != nis:
+            continue
+        dossier = persona.dossier.op_datum(vandaag)
+        yield {
+            "insz": persona.insz,
+            "achternaam": " ".join(dossier.personalia.achternamen),
+            "voornaam": " ".join(dossier.personalia.voornamen),
+            "contract_ondertekend": bool(dossier.contracten),
+            "attest_behaald": bool(dossier.attesten),
+        }
+
+
+def participatie(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[dict]:
+    """Participants of the participation trajectory living in the municipality."""
+    for persona in personas:
+        gegevens = persona.gegevens
+        woonplaats = gegevens.woonplaats_op(vandaag)
+        if gegevens.participatie is None or woonplaats is None or woonplaats.nis != nis:
+            continue
+        contact = gegevens.contact
+        adres = contact.adres if contact else None
+        deelname = gegevens.participatie
+        yield {
+            "naam": persona.naam,
+            "adres": (
+                f"{adres.straat} {adres.huisnummer}{' bus ' + adres.bus if adres.bus else ''}"
+                f", {adres.postcode} {adres.gemeente}"
+            )
+            if adres
+            else None,
+            "telefoon": contact.telefoon if contact else None,
+            "email": contact.email if contact else None,
+            "contacttaal": deelname.contacttaal,
+            "nt2_niveau": deelname.nt2_niveau,
+            "mo_status": deelname.mo_status.value if deelname.mo_status else None,
+            "interesses": [i.value for i in deelname.interesses],
+        }
+
+
+ABB_VELDEN = (
+    "pseudoniem",
+    "leeftijdscategorie",
+    "geslacht",
+    "nationaliteit",
+    "doelgroep_type",
+    "doelgroep_begin",
+    "doelgroep_einde",
+    "vrijgesteld",
+    "datum_aanmelding",
+    "datum_contract",
+    "attest_behaald",
+    "regio",
+    "nt2_niveau",
+    "traject_types",
+)
+
+
+def pseudoniem(sleutel: bytes, insz: str) -> str:
+    """HMAC-SHA256 of the INSZ with the key: the same key gives the same pseudonym, another
+    key an unlinkable one; without the key it cannot be reversed or recomputed."""
+    return hmac.new(sleutel, insz.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[dict]:
+    """The ABB monitoring export: no INSZ, name, birth date or address, only categories."""
+    for persona in personas:
+        if persona.dossier is None:
+            continue
+        dossier = persona.dossier.op_datum(vandaag)
+        doelgroep = dossier.huidige_doelgroep
+        woonplaats = persona.gegevens.woonplaats_op(vandaag)
+        geboren = dossier.personalia.geboortedatum
+        nt2 = None
+        if dossier.talenkennis and dossier.talenkennis.nt2_hoogst_behaald:
+            nt2 = dossier.talenkennis.nt2_hoogst_behaald.code
+        elif persona.gegevens.participatie:
+            nt2 = persona.gegevens.participatie.nt2_niveau
+        yield {
+            "pseudoniem": pseudoniem(sleutel, persona.insz),
+            "leeftijdscategorie": leeftijdscategorie(geboren, vandaag),
+            "geslacht": {1: "M", 2: "V"}.get(dossier.personalia.geslacht),
+            "nationaliteit": persona.gegevens.nationaliteit,
+            "doelgroep_type": doelgroep.type.value if doelgroep else None,
+            "doelgroep_begin": doelgroep.periode.begin.isoformat() if doelgroep else None,
+            "doelgroep_einde": (
+                doelgroep.periode.einde.isoformat()
+                if doelgroep and doelgroep.periode.einde
+                else None
+            ),
+            "vrijgesteld": bool(doelgroep and doelgroep.reden_vrijstelling),
+            "datum_aanmelding": (
+                dossier.aanmelding.datum_aanmelding.isoformat() if dossier.aanmelding else None
+            ),
+            "datum_contract": (
+                min(c.datum_registratie for c in dossier.contracten).isoformat()
+                if dossier.contracten
+                else None
+            ),
+            "attest_behaald": bool(dossier.attesten),
+            "regio": PROVINCIES.get(woonplaats.nis[:1]) if woonplaats else None,
+            "nt2_niveau": nt2,
+            "traject_types": " ".join(t.type for t in dossier.trajecten) or None,
+        }
+
+
+def leeftijdscategorie(geboren: date | None, vandaag: date) -> str | None:
+    if geboren is None:
+        return None
+    leeftijd = (
+        vandaag.year - geboren.year - ((vandaag.month, vandaag.day) < (geboren.month, geboren.day))
+    )
+    for grens, categorie in (
+        (18, "<18"),
+        (25, "18-24"),
+        (35, "25-34"),
+        (45, "35-44"),
+        (55, "45-54"),
+        (65, "55-64"),
+    ):
+        if leeftijd < grens:
+            return categorie
+    return "65+"

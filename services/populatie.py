@@ -1,0 +1,228 @@
+"""A synthetic population: N consistent personas for lists and load tests at scale.
+
+Every person gets a valid MAGDA test number, dated facts from one of the scenarios below
+(together they reach every rule of the advice table), a main residence in a real Flemish
+municipality, a zorgkas membership, and for some the participation-trajectory data. The
+same seed gives the same population.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from .advies import plus_maanden
+from .dossier import Interesse
+
+# Real Flemish municipalities (NIS code, name), as in the MAGDA mock's persona data.
+GEMEENTEN = (
+    ("11002", "Antwerpen"),
+    ("11035", "Ranst"),
+    ("12021", "Lier"),
+    ("12025", "Mechelen"),
+    ("23025", "Grimbergen"),
+    ("23088", "Vilvoorde"),
+    ("24001", "Aarschot"),
+    ("24055", "Kortenberg"),
+    ("24062", "Leuven"),
+    ("31005", "Brugge"),
+    ("31043", "Knokke-Heist"),
+    ("33011", "Ieper"),
+    ("35002", "Bredene"),
+    ("35013", "Oostende"),
+    ("41002", "Aalst"),
+    ("42006", "Dendermonde"),
+    ("43005", "Eeklo"),
+    ("44013", "Destelbergen"),
+    ("44021", "Gent"),
+    ("44040", "Melle"),
+    ("44043", "Merelbeke"),
+    ("45041", "Ronse"),
+    ("46014", "Lokeren"),
+    ("46021", "Sint-Niklaas"),
+    ("71016", "Genk"),
+    ("71022", "Hasselt"),
+    ("72020", "Lommel"),
+    ("73083", "Tongeren"),
+)
+ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
+NATIONALITEITEN = (
+    "Marokko",
+    "Turkije",
+    "Syrië",
+    "Afghanistan",
+    "Eritrea",
+    "Russische Federatie",
+    "Congo (Dem. Rep.)",
+    "Albanië",
+    "Oekraïne",
+    "India",
+)
+VOORNAMEN = (
+    "Amina",
+    "Youssef",
+    "Olena",
+    "Ahmad",
+    "Fatima",
+    "Dmytro",
+    "Mariam",
+    "Kofi",
+    "Leyla",
+    "Samir",
+    "Nadia",
+    "Arben",
+)
+ACHTERNAMEN = (
+    "El Amrani",
+    "Yilmaz",
+    "Kovalenko",
+    "Haidari",
+    "Tesfaye",
+    "Mbala",
+    "Hoxha",
+    "Sharma",
+    "Benali",
+    "Petrenko",
+)
+SCENARIOS = (
+    "niet-in-kbi",
+    "recht",
+    "minderjarig",
+    "vrijgesteld",
+    "attest",
+    "inbreuk-open",
+    "inbreuk-rechtgezet",
+    "nooit-aangemeld",
+    "geen-contract",
+    "uitstel-ondertekening",
+    "contract-lopend",
+)
+
+
+def testnummer(geboren: date, volgnummer: int) -> str:
+    """A MAGDA test number: the birth date with the month + 60, a sequence number, mod 97."""
+    basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
+    getal = int(basis) + (2_000_000_000 if geboren.year >= 2000 else 0)
+    return f"{basis}{97 - getal % 97:02d}"
+
+
+def genereer(aantal: int, zaad: int) -> Iterator[dict]:
+    """``aantal`` personas in the shape of the persona files (JSON-ready dicts)."""
+    rnd = random.Random(zaad)
+    gezien: set[str] = set()
+    for n in range(aantal):
+        while True:
+            geboren = date(1950, 1, 1) + timedelta(days=rnd.randrange(20_000))
+            insz = testnummer(geboren, rnd.randrange(1, 998))
+            if insz not in gezien:
+                gezien.add(insz)
+                break
+        yield _persona(rnd, insz, geboren, SCENARIOS[n % len(SCENARIOS)])
+
+
+def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dict:
+    begin = date(2019, 1, 1) + timedelta(days=rnd.randrange(2_500))
+    nis, gemeente = rnd.choice(GEMEENTEN)
+    voornaam, achternaam = rnd.choice(VOORNAMEN), rnd.choice(ACHTERNAMEN)
+
+    def dag(na: date, tot_dagen: int) -> str:
+        return (na + timedelta(days=rnd.randrange(1, tot_dagen))).isoformat()
+
+    gegevens: dict = {
+        "nationaliteit": rnd.choice(NATIONALITEITEN),
+        "woonplaatsen": [{"nis": nis, "naam": gemeente, "begin": begin.isoformat()}],
+        "lidmaatschappen": [{"zorgkas": rnd.choice(ZORGKASSEN), "begin": "2018-01-01"}],
+    }
+    if rnd.random() < 0.3:
+        gegevens["participatie"] = {
+            "contacttaal": rnd.choice(("Engels", "Frans", "Arabisch", "Oekraïens")),
+            "nt2_niveau": rnd.choice(("A1", "A2", "B1")),
+            "mo_status": rnd.choice(("BEZIG", "GESLAAGD", "NIET_GESTART")),
+            "interesses": rnd.sample(
+                [i.value for i in Interesse if i is not Interesse.GEEN], rnd.randrange(1, 4)
+            ),
+        }
+        gegevens["contact"] = {"email": f"{insz}@voorbeeld.test"}
+    persona = {"insz": insz, "scenario": f"gegenereerd: {scenario}", "gegevens": gegevens}
+    if scenario == "niet-in-kbi":
+        persona["naam"] = f"{voornaam} {achternaam}"
+        persona["dossier"] = None
+        return persona
+    plicht = {
+        "code": "JA",
+        "type": "PLICHT",
+        "subtype": "DOELGROEP",
+        "periode": {"begin": begin.isoformat()},
+    }
+    dossier: dict = {
+        "personalia": {
+            "achternamen": [achternaam],
+            "voornamen": [voornaam],
+            "geboortedatum": geboren.isoformat(),
+            "geslacht": rnd.choice((1, 2)),
+        },
+        "doelgroepen": [plicht],
+    }
+    aanmelding = plus_maanden(begin, 1)
+    if scenario == "recht":
+        plicht.update(type="RECHT", subtype="RECHTHEBBEND")
+    elif scenario == "minderjarig":
+        achttien = plus_maanden(begin, 12 * rnd.randrange(1, 4))
+        dossier["doelgroepen"] = [
+            {
+                "code": "JA",
+                "type": "MINDERJARIG",
+                "subtype": "MINDERJARIG",
+                "periode": {
+                    "begin": begin.isoformat(),
+                    "einde": (achttien - timedelta(days=1)).isoformat(),
+                },
+            },
+            {**plicht, "periode": {"begin": achttien.isoformat()}},
+        ]
+    elif scenario == "vrijgesteld":
+        plicht["reden_vrijstelling"] = {"code": "VRIJ_ZIEKTE", "naam": "Ernstige ziekte"}
+    if scenario in (
+        "attest",
+        "inbreuk-open",
+        "inbreuk-rechtgezet",
+        "geen-contract",
+        "uitstel-ondertekening",
+        "contract-lopend",
+    ):
+        dossier["aanmelding"] = {"datum_aanmelding": aanmelding.isoformat(), "type": "HA"}
+    contract = plus_maanden(aanmelding, 2)
+    if scenario in ("attest", "inbreuk-open", "inbreuk-rechtgezet", "contract-lopend"):
+        dossier["contracten"] = [
+            {
+                "datum_registratie": contract.isoformat(),
+                "type": "ICO13G",
+                "onderdeel_mo": True,
+                "onderdeel_nt2": True,
+            }
+        ]
+    if scenario == "attest":
+        dossier["attesten"] = [{"datum_aanmaak": dag(contract, 700), "type": "AI023"}]
+    if scenario.startswith("inbreuk"):
+        vastgesteld = plus_maanden(contract, rnd.randrange(2, 12))
+        inbreuk: dict = {
+            "datum_vaststelling": vastgesteld.isoformat(),
+            "type": "5",
+            "sanctionerende_overheid": "HH",
+        }
+        if scenario == "inbreuk-rechtgezet":
+            inbreuk["rechtzetting"] = {"datum_ondertekening": dag(vastgesteld, 200)}
+        dossier["inbreuken"] = [inbreuk]
+    if scenario == "uitstel-ondertekening":
+        uitstel_begin = plus_maanden(aanmelding, 5)
+        dossier["uitstellen_van_ondertekening"] = [
+            {
+                "periode": {
+                    "begin": uitstel_begin.isoformat(),
+                    "einde": plus_maanden(uitstel_begin, rnd.randrange(2, 10)).isoformat(),
+                }
+            }
+        ]
+    persona["dossier"] = dossier
+    return persona

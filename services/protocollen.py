@@ -1,0 +1,116 @@
+"""The protocols' decisions, as pure functions: may this consumer ask this, and see what?
+
+Only consulted in enforcement mode (``serve --protocols``). Refusals carry stable codes
+(documented in the README) and a reason a developer can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .afnemers import Afnemer, Afnemers, Operatie, Soort
+from .dossier import Persona
+
+ONBEKENDE_AFNEMER = "40101"
+BUITEN_PROTOCOL = "40102"
+BUITEN_GEMEENTE = "40103"
+GEEN_LID = "40104"
+
+VELDEN_GEMEENTE = "naam, voornaam, INSZ, contract ondertekend, attest behaald"
+VELDEN_ADVIES = "OK/NOK en reden"
+VELDEN_ALLES = "volledig"
+
+
+@dataclass(frozen=True)
+class Beslissing:
+    toegelaten: bool
+    afnemer: Afnemer | None
+    velden: str = ""  # what the answer may hold
+    code: str | None = None
+    reden: str = ""
+
+    @property
+    def beperkt_tot_gemeente(self) -> bool:
+        return self.velden == VELDEN_GEMEENTE
+
+    def als_json(self) -> dict:
+        return {
+            "consumer": self.afnemer.als_json() if self.afnemer else None,
+            "decision": "allowed" if self.toegelaten else "refused",
+            "code": self.code,
+            "reason": self.reden or None,
+            "fields": self.velden or None,
+        }
+
+
+def beslis(
+    afnemers: Afnemers,
+    afzender: str | None,
+    hoedanigheid: str | None,
+    operatie: Operatie,
+    *,
+    persona: Persona | None = None,
+    vandaag: date | None = None,
+    datum: date | None = None,
+    nis: str | None = None,
+) -> Beslissing:
+    """The decision for one call. ``vandaag`` places the residence of a person (dossier),
+    ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
+    afnemer = afnemers.zoek(afzender, hoedanigheid)
+    if afnemer is None and not (afzender and hoedanigheid):
+        return _weiger(
+            None,
+            ONBEKENDE_AFNEMER,
+            "geen afnemer opgegeven: SOAP Context/Bericht/Afzender/Identificatie en "
+            "Hoedanigheid, REST de headers X-Magda-Afzender en X-Magda-Hoedanigheid",
+        )
+    if afnemer is None:
+        return _weiger(
+            None,
+            ONBEKENDE_AFNEMER,
+            f"Afzender {afzender!r} met Hoedanigheid {hoedanigheid!r} heeft geen "
+            "protocol voor de KBI",
+        )
+    if operatie not in afnemer.operaties:
+        return _weiger(
+            afnemer,
+            BUITEN_PROTOCOL,
+            f"{operatie.value} valt buiten het protocol van {afnemer.naam} ({afnemer.soort.value})",
+        )
+    if afnemer.soort is Soort.AGII:
+        return Beslissing(True, afnemer, VELDEN_ALLES)
+    if operatie is Operatie.DOSSIER:  # only GEMEENTE gets here
+        if persona is not None and persona.dossier is not None:
+            woonplaats = persona.gegevens.woonplaats_op(vandaag)
+            if woonplaats is None or woonplaats.nis != afnemer.nis:
+                return _weiger(
+                    afnemer,
+                    BUITEN_GEMEENTE,
+                    f"de persoon heeft op {vandaag} geen hoofdverblijfplaats in "
+                    f"{afnemer.naam} (NIS {afnemer.nis})",
+                )
+        return Beslissing(True, afnemer, VELDEN_GEMEENTE)
+    if operatie is Operatie.ADVIES:
+        if afnemer.soort is Soort.ZORGKAS and not (
+            persona is not None and persona.gegevens.lid_op(afnemer.zorgkas, datum)
+        ):
+            return _weiger(
+                afnemer,
+                GEEN_LID,
+                f"de persoon is op {datum} geen lid van {afnemer.naam} (zorgkas {afnemer.zorgkas})",
+            )
+        return Beslissing(True, afnemer, VELDEN_ADVIES)
+    if operatie in (Operatie.LIJST_GEMEENTE, Operatie.LIJST_PARTICIPATIE) and nis != afnemer.nis:
+        return _weiger(
+            afnemer,
+            BUITEN_GEMEENTE,
+            f"{afnemer.naam} krijgt enkel de lijst van NIS {afnemer.nis}, niet {nis}",
+        )
+    if operatie is Operatie.LIJST_VERLAAGDE_PREMIE and afnemer.soort is Soort.ZORGKAS:
+        return Beslissing(True, afnemer, f"INSZ van de leden van {afnemer.zorgkas}")
+    return Beslissing(True, afnemer, VELDEN_ALLES if afnemer.soort is not Soort.VSB else "INSZ")
+
+
+def _weiger(afnemer: Afnemer | None, code: str, reden: str) -> Beslissing:
+    return Beslissing(False, afnemer, code=code, reden=reden)
