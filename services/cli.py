@@ -459,23 +459,24 @@ class Voortgang:
 
     def __init__(self, totaal: int) -> None:
         self.totaal, self.gedaan, self.getoond = totaal, 0, -1
+        self.terminal = sys.stderr.isatty()  # a log file gets a line per 10 % instead
 
     def stap(self) -> None:
         self.gedaan += 1
         procent = self.gedaan * 100 // self.totaal
-        stap = 1 if sys.stderr.isatty() else 10  # a log file gets a line per 10 %
-        if procent != self.getoond and procent % stap == 0:
+        if procent != self.getoond and (self.terminal or procent % 10 == 0):
             self.getoond = procent
             balk = "#" * (procent // 2)
             print(
                 f"\r[{balk:<50}] {procent:3d}% {self.gedaan}/{self.totaal}",
-                end="",
+                end="" if self.terminal else "\n",
                 file=sys.stderr,
                 flush=True,
             )
 
     def klaar(self) -> None:
-        print(file=sys.stderr)
+        if self.terminal:
+            print(file=sys.stderr)
 
 
 def _bron(args: argparse.Namespace):

@@ -170,6 +170,63 @@ SCHEMAS = {
             ]
         },
     ),
+    "DossierGemeente": _object(
+        ["insz", "achternamen", "voornamen", "contract_ondertekend", "attest_behaald"],
+        insz=TEKST,
+        achternamen=_lijst(TEKST),
+        voornamen=_lijst(TEKST),
+        contract_ondertekend=BOOL,
+        attest_behaald=BOOL,
+    ),
+    "LijstVerlaagdePremie": _object(
+        ["premiejaar", "peildatum", "zorgkas", "items"],
+        premiejaar={"type": "integer"},
+        peildatum=DATUM,
+        zorgkas={"type": ["string", "null"]},
+        items=_lijst(_object(["insz"], insz=TEKST)),
+    ),
+    "LijstGemeente": _object(
+        ["nis", "peildatum", "items"],
+        nis=TEKST,
+        peildatum=DATUM,
+        items=_lijst(
+            _object(
+                ["insz", "achternaam", "voornaam", "contract_ondertekend", "attest_behaald"],
+                insz=TEKST,
+                achternaam=TEKST,
+                voornaam=TEKST,
+                contract_ondertekend=BOOL,
+                attest_behaald=BOOL,
+            )
+        ),
+    ),
+    "LijstParticipatie": _object(
+        ["nis", "peildatum", "items"],
+        nis=TEKST,
+        peildatum=DATUM,
+        items=_lijst(
+            _object(
+                [
+                    "naam",
+                    "adres",
+                    "telefoon",
+                    "email",
+                    "contacttaal",
+                    "nt2_niveau",
+                    "mo_status",
+                    "interesses",
+                ],
+                naam=TEKST,
+                adres={"type": ["string", "null"]},
+                telefoon={"type": ["string", "null"]},
+                email={"type": ["string", "null"]},
+                contacttaal={"type": ["string", "null"]},
+                nt2_niveau={"type": ["string", "null"]},
+                mo_status={"type": ["string", "null"]},
+                interesses=_lijst(TEKST),
+            )
+        ),
+    ),
     "Health": _object(
         ["status", "versie", "personas", "vandaag", "admin"],
         status=TEKST,
@@ -203,6 +260,31 @@ SCHEMAS = {
 }
 
 ADMIN = ["admin"]
+NIS_PARAMETER = {"name": "nis", "in": "path", "required": True, "schema": TEKST, "example": "24055"}
+
+
+def _lijst_operatie(
+    samenvatting: str, pad_parameter: dict, schema: dict, extra: list | None = None
+) -> dict:
+    return {
+        "tags": ["read"],
+        "summary": samenvatting + " (JSON, or CSV / XML by Accept; streamed)",
+        "parameters": [pad_parameter, *(extra or []), *AFZENDER_HEADERS],
+        "responses": {
+            "200": {
+                "description": "the list",
+                "content": {
+                    "application/json": {"schema": schema},
+                    "text/csv": {"schema": TEKST},
+                    "application/xml": {"schema": TEKST},
+                },
+            },
+            "400": FOUT,
+            "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Fout")),
+        },
+    }
+
+
 LEZEN = ["read"]
 
 
@@ -248,7 +330,13 @@ OPENAPI = {
                 "summary": "the KBI dossier as known today",
                 "parameters": [INSZ_PARAMETER, *AFZENDER_HEADERS],
                 "responses": {
-                    "200": _antwoord("the dossier", _ref("Dossier")),
+                    "200": _antwoord(
+                        "the dossier; under the municipality protocol only the protocol's fields",
+                        {"oneOf": [_ref("Dossier"), _ref("DossierGemeente")]},
+                    ),
+                    "403": _antwoord(
+                        "refused by the caller's protocol (--protocols)", _ref("Fout")
+                    ),
                     "400": FOUT,
                     "404": _antwoord("not in the KBI (code 30001)", _ref("Fout")),
                     "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
@@ -279,11 +367,51 @@ OPENAPI = {
                 ],
                 "responses": {
                     "200": _antwoord("the advice", _ref("Advies")),
+                    "403": _antwoord(
+                        "refused by the caller's protocol (--protocols)", _ref("Fout")
+                    ),
                     "400": FOUT,
                     "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
                     "503": _antwoord("99996: too many concurrent requests (persona)", _ref("Fout")),
                 },
             }
+        },
+        "/api/v1/lijsten/verlaagde-premie/{jaar}": {
+            "get": _lijst_operatie(
+                "the yearly reduced-premium list: everyone under the obligation who does not "
+                "satisfy it on 1 January of the year before",
+                {
+                    "name": "jaar",
+                    "in": "path",
+                    "required": True,
+                    "schema": TEKST,
+                    "example": "2024",
+                },
+                _ref("LijstVerlaagdePremie"),
+                [
+                    {
+                        "name": "zorgkas",
+                        "in": "query",
+                        "required": False,
+                        "schema": TEKST,
+                        "description": "only the members of this zorgkas",
+                    }
+                ],
+            )
+        },
+        "/api/v1/lijsten/gemeente/{nis}": {
+            "get": _lijst_operatie(
+                "residents of a municipality with their inburgering status",
+                NIS_PARAMETER,
+                _ref("LijstGemeente"),
+            )
+        },
+        "/api/v1/lijsten/participatie/{nis}": {
+            "get": _lijst_operatie(
+                "the participation-trajectory list of a municipality",
+                NIS_PARAMETER,
+                _ref("LijstParticipatie"),
+            )
         },
         "/admin/personas": {
             "get": _admin(

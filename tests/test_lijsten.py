@@ -1,0 +1,292 @@
+"""The protocols' data flows: yearly reduced-premium list, municipality lists, ABB export,
+and the synthetic population they can run on."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+import requests
+from lxml import etree
+
+from magda_kbi import lijsten
+from magda_kbi.advies import Resultaat, Toepassing, geef_advies
+from magda_kbi.insz import is_testnummer
+from magda_kbi.personas import FixtureFout, laad_personas, persona_uit_data, stroom
+from magda_kbi.populatie import GEMEENTEN, genereer
+
+VANDAAG = date(2030, 1, 1)
+
+
+def magda_kbi(*args, invoer=None):
+    return subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        input=invoer,
+    )
+
+
+@pytest.fixture(scope="module")
+def populatie(tmp_path_factory):
+    map_ = tmp_path_factory.mktemp("populatie")
+    proces = magda_kbi(
+        "generate", "--count", "3000", "--seed", "42", "--out", str(map_), "--per-file", "1000"
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert "100% 3000/3000" in proces.stderr  # the progress bar
+    return map_
+
+
+def premielijst_volgens_advies(personas, jaar, zorgkas=None):
+    """The oracle: every person whose advice VERLAAGDE_PREMIE is NOK (and a member)."""
+    return [
+        p.insz
+        for p in personas
+        if p.dossier is not None
+        and (zorgkas is None or p.gegevens.lid_op(zorgkas, date(jaar, 1, 1)))
+        and geef_advies(
+            p.dossier.op_datum(VANDAAG), date(jaar, 1, 1), Toepassing.VERLAAGDE_PREMIE
+        ).resultaat
+        is Resultaat.NOK
+    ]
+
+
+@pytest.mark.parametrize("jaar", [2022, 2023, 2024, 2025, 2026])
+def test_the_premium_list_equals_the_advice_for_the_catalogue(catalogus, jaar):
+    lijst = list(lijsten.verlaagde_premie(catalogus.values(), jaar, VANDAAG))
+    assert lijst == premielijst_volgens_advies(catalogus.values(), jaar)
+    for zorgkas in ("ZK01", "ZK02"):
+        assert list(
+            lijsten.verlaagde_premie(catalogus.values(), jaar, VANDAAG, zorgkas=zorgkas)
+        ) == (premielijst_volgens_advies(catalogus.values(), jaar, zorgkas))
+
+
+def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie):
+    personas = list(stroom([populatie], contract=False))
+    for jaar in (2023, 2025):
+        verwacht = premielijst_volgens_advies(personas, jaar)
+        assert verwacht  # the population reaches the NOK branches
+        assert list(lijsten.verlaagde_premie(personas, jaar, VANDAAG)) == verwacht
+        proces = magda_kbi(
+            "export",
+            "verlaagde-premie",
+            str(jaar),
+            "--fixtures",
+            str(populatie),
+            "--no-builtin",
+            "--today",
+            VANDAAG.isoformat(),
+        )
+        assert proces.stdout.splitlines() == ["insz", *verwacht]
+
+
+def test_known_premium_years(catalogus):
+    assert list(lijsten.verlaagde_premie(catalogus.values(), 2023, VANDAAG)) == ["80651239522"]
+    assert "80651239522" not in lijsten.verlaagde_premie(catalogus.values(), 2024, VANDAAG)
+
+
+def test_premium_list_over_rest(magda):
+    magda.vandaag(VANDAAG)
+    r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
+    assert r.json() == {
+        "premiejaar": 2023,
+        "peildatum": "2022-01-01",
+        "zorgkas": None,
+        "items": [{"insz": "80651239522"}],
+    }
+    r = requests.get(
+        f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023",
+        timeout=5,
+        headers={"Accept": "text/csv"},
+    )
+    assert r.headers["Content-Type"].startswith("text/csv")
+    assert r.text.splitlines() == ["insz", "80651239522"]
+    r = requests.get(
+        f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023",
+        timeout=5,
+        headers={"Accept": "application/xml"},
+    )
+    assert etree.fromstring(r.content).findtext("Persoon/insz") == "80651239522"
+    r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023?zorgkas=ZK02", timeout=5)
+    assert r.json()["items"] == []
+    for slecht in ("1999", "twee", "20233"):
+        assert (
+            requests.get(
+                f"{magda.url}/api/v1/lijsten/verlaagde-premie/{slecht}", timeout=5
+            ).status_code
+            == 400
+        )
+
+
+def test_municipality_lists(magda, catalogus):
+    magda.vandaag(VANDAAG)
+    r = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/24055", timeout=5)
+    items = r.json()["items"]
+    verwacht = sorted(
+        p.insz
+        for p in catalogus.values()
+        if p.dossier is not None
+        and p.gegevens.woonplaats_op(VANDAAG)
+        and p.gegevens.woonplaats_op(VANDAAG).nis == "24055"
+    )
+    assert sorted(i["insz"] for i in items) == verwacht
+    assert {
+        "insz": "98630499724",
+        "achternaam": "Daoud",
+        "voornaam": "Saïd",
+        "contract_ondertekend": True,
+        "attest_behaald": False,
+    } in items
+    assert set(items[0]) == {
+        "insz",
+        "achternaam",
+        "voornaam",
+        "contract_ondertekend",
+        "attest_behaald",
+    }
+    r = requests.get(f"{magda.url}/api/v1/lijsten/participatie/24055", timeout=5)
+    deelnemers = {i["naam"]: i for i in r.json()["items"]}
+    assert deelnemers["Saïd Daoud"]["interesses"] == [
+        "Nederlands oefenen",
+        "sport en beweging",
+        "vrijwilligerswerk",
+    ]
+    assert deelnemers["Saïd Daoud"]["adres"] == "Leuvensesteenweg 12, 3070 Kortenberg"
+    assert "insz" not in deelnemers["Saïd Daoud"]  # not in the participation protocol
+    proces = magda_kbi("export", "gemeente", "24055", "--format", "csv", "--today", "2030-01-01")
+    assert sorted(r["insz"] for r in csv.DictReader(io.StringIO(proces.stdout))) == verwacht
+    proces = magda_kbi("export", "participatie", "24055", "--format", "json")
+    assert len(json.loads(proces.stdout)["items"]) == 3
+    assert requests.get(f"{magda.url}/api/v1/lijsten/gemeente/abc", timeout=5).status_code == 400
+
+
+def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
+    sleutel, andere = tmp_path / "sleutel", tmp_path / "andere"
+    sleutel.write_bytes(b"k" * 32)
+    andere.write_bytes(b"x" * 40)
+    args = ("export", "abb", "--fixtures", str(populatie), "--today", "2030-01-01")
+    eerste = magda_kbi(*args, "--key-file", str(sleutel))
+    tweede = magda_kbi(*args, "--key-file", str(sleutel))
+    derde = magda_kbi(*args, "--key-file", str(andere))
+    assert eerste.returncode == 0, eerste.stderr
+    rijen = list(csv.DictReader(io.StringIO(eerste.stdout)))
+    assert len(rijen) > 2000 and list(rijen[0]) == list(lijsten.ABB_VELDEN)
+    assert eerste.stdout == tweede.stdout  # same key, same pseudonyms
+    ander = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(derde.stdout))}
+    assert not ander & {r["pseudoniem"] for r in rijen}  # another key: unlinkable
+    # nothing that identifies a person, anywhere in the file
+    personas = [*catalogus.values(), *stroom([populatie], contract=False)]
+    verboden = set()
+    for p in personas:
+        verboden.add(p.insz)
+        if p.dossier is not None:
+            verboden.update(p.dossier.personalia.achternamen)
+            if p.dossier.personalia.geboortedatum:
+                verboden.add(p.dossier.personalia.geboortedatum.isoformat())
+        if p.gegevens.contact and p.gegevens.contact.adres:
+            verboden.add(p.gegevens.contact.adres.straat)
+        if p.gegevens.contact and p.gegevens.contact.email:
+            verboden.add(p.gegevens.contact.email)
+    for woord in verboden:
+        assert woord not in eerste.stdout, woord
+    assert (b"k" * 32).decode() not in eerste.stdout + eerste.stderr
+
+
+def test_abb_export_refuses_a_short_or_missing_key(tmp_path):
+    kort = tmp_path / "kort"
+    kort.write_bytes(b"geheim")
+    proces = magda_kbi("export", "abb", "--key-file", str(kort))
+    assert proces.returncode == 2 and "32 bytes" in proces.stderr and "geheim" not in proces.stderr
+    proces = magda_kbi("export", "abb", "--key-file", str(tmp_path / "nergens"))
+    assert proces.returncode == 2 and "Traceback" not in proces.stderr
+
+
+def test_the_generated_population(populatie):
+    personas = list(stroom([populatie]))  # with the contract check
+    assert len(personas) == 3000
+    assert all(is_testnummer(p.insz) for p in personas)
+    assert len({p.insz for p in personas}) == 3000
+    vlaams = {nis for nis, _ in GEMEENTEN}
+    assert all(p.gegevens.woonplaatsen[0].nis in vlaams for p in personas)
+    regels = {
+        geef_advies(p.dossier, dag).regel
+        for p in personas
+        for dag in (date(2021, 6, 1), date(2023, 1, 1), date(2024, 6, 1), date(2026, 6, 1))
+    }
+    assert regels == set(range(1, 10))
+    assert [d["insz"] for d in genereer(50, 42)] == [p.insz for p in personas[:50]]  # seeded
+    assert len(laad_personas([populatie])) == 3000  # what serve --fixtures DIR loads
+
+
+def test_serve_loads_a_generated_population(populatie):
+    from .conftest import Server
+
+    s = Server("--fixtures", str(populatie))
+    try:
+        assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 19
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize(
+    ("gegevens", "veld"),
+    [
+        ({"participatie": {"interesses": ["dansen"]}}, "gegevens.participatie.interesses[0]"),
+        ({"participatie": {"interesses": ["geen", "buddy"]}}, "gegevens.participatie.interesses"),
+        ({"participatie": {"mo_status": "KLAAR"}}, "gegevens.participatie.mo_status"),
+        (
+            {
+                "woonplaatsen": [
+                    {"nis": "24055", "naam": "K", "begin": "2024-01-01", "einde": "2023-01-01"}
+                ]
+            },
+            "gegevens.woonplaatsen[0].einde",
+        ),
+        ({"lidmaatschappen": [{"zorgkas": "ZK01"}]}, "gegevens.lidmaatschappen[0].begin"),
+    ],
+)
+def test_flow_data_is_checked_at_load_time(gegevens, veld):
+    from magda_kbi.personas import PersonaFout
+
+    with pytest.raises(PersonaFout) as info:
+        persona_uit_data(
+            {
+                "insz": "80651338304",
+                "scenario": "x",
+                "naam": "x",
+                "dossier": None,
+                "gegevens": gegevens,
+            }
+        )
+    assert info.value.veld == veld
+
+
+def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
+    (tmp_path / "p.jsonl").write_text(
+        '{"insz": "80651338304", "scenario": "x", "naam": "x"}\n{kapot\n'
+    )
+    with pytest.raises(FixtureFout) as info:
+        laad_personas([tmp_path])
+    assert info.value.bestand.endswith("p.jsonl:2")
+
+
+def test_consumers_file(tmp_path):
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(
+        "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
+        "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
+    )
+    from magda_kbi.afnemers import laad_afnemers
+
+    (afnemer,) = laad_afnemers(bestand)
+    assert (afnemer.soort.value, afnemer.zorgkas) == ("ZORGKAS", "ZK09")
+    bestand.write_text(
+        "afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n"
+    )
+    proces = magda_kbi("serve", "--port", "1", "--consumers", str(bestand))
+    assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr

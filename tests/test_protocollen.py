@@ -1,0 +1,240 @@
+"""The data-sharing protocols: consumer kinds allowed, refused, and what they may see."""
+
+import json
+from datetime import date
+
+import pytest
+import requests
+from lxml import etree
+
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from . import referentie
+from .soap import (
+    NS_ADVIES,
+    NS_DOSSIER,
+    PAD_ADVIES,
+    PAD_DOSSIER,
+    post,
+    verzoek,
+)
+
+KORTENBERG = ("gemeente.kortenberg.be", "GEMEENTE")
+GENT = ("stad.gent.be", "GEMEENTE")
+ZK01 = ("zorgkas1.test.be", "ZORGKAS")
+ZK02 = ("zorgkas2.test.be", "ZORGKAS")
+VSB = ("vsb.vlaanderen.be", "VSB")
+ABB = ("abb.vlaanderen.be", "ABB")
+AGII = ("integratie-inburgering.be", "AGII")
+ONBEKEND = ("iemand.be", "1234")
+
+
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory):
+    return tmp_path_factory.mktemp("audit") / "audit.jsonl"
+
+
+@pytest.fixture(scope="module")
+def emulator(audit):
+    server = _Server(
+        maak_emulator(
+            Instellingen(vandaag=date(2030, 1, 1), admin=True, protocollen=True, audit_log=audit)
+        )
+    )
+    yield MagdaEmulator(server.url)
+    server.stop()
+
+
+@pytest.fixture
+def kit(emulator):
+    yield emulator
+    emulator.reset()
+
+
+def context(afnemer) -> str:
+    afzender, hoedanigheid = afnemer
+    return (
+        "<Context><Naam>{naam}</Naam><Versie>01.00.0000</Versie><Bericht><Type>VRAAG</Type>"
+        "<Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd></Tijdstip><Afzender>"
+        f"<Identificatie>{afzender}</Identificatie><Referte>r-1</Referte>"
+        f"<Hoedanigheid>{hoedanigheid}</Hoedanigheid></Afzender></Bericht></Context>"
+    )
+
+
+def dossier(kit, afnemer, insz):
+    body = verzoek(
+        "GeefDossierKBI",
+        NS_DOSSIER,
+        f"<INSZ>{insz}</INSZ>",
+        context=context(afnemer).format(naam="GeefDossierKBI"),
+    )
+    return post(kit.url + PAD_DOSSIER, body)
+
+
+def advies(kit, afnemer, insz, datum="2024-06-01", toepassing="ZORGBUDGET"):
+    body = verzoek(
+        "GeefAutomatischAdvies",
+        NS_ADVIES,
+        f"<INSZ>{insz}</INSZ><Datum>{datum}</Datum><Toepassing>{toepassing}</Toepassing>",
+        context=context(afnemer).format(naam="GeefAutomatischAdvies"),
+    )
+    return post(kit.url + PAD_ADVIES, body)
+
+
+def rest(kit, pad, afnemer, **params):
+    return requests.get(
+        kit.url + pad,
+        params=params,
+        timeout=5,
+        headers={"X-Magda-Afzender": afnemer[0], "X-Magda-Hoedanigheid": afnemer[1]},
+    )
+
+
+# -- who may call what ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("afnemer", "dienst", "code"),
+    [
+        (ONBEKEND, dossier, "40101"),
+        (ONBEKEND, advies, "40101"),
+        (KORTENBERG, advies, "40102"),
+        (ZK01, dossier, "40102"),
+        (VSB, dossier, "40102"),
+        (ABB, dossier, "40102"),
+        (ABB, advies, "40102"),
+    ],
+)
+def test_refused_calls_are_magda_uitzonderingen_with_a_reason(kit, afnemer, dienst, code):
+    antwoord = dienst(kit, afnemer, "73680599786")
+    assert antwoord.status == 200
+    ((gekregen, soort, diagnose),) = antwoord.uitzonderingen()
+    assert (gekregen, soort) == (code, "FOUT") and diagnose
+    assert antwoord.root.find("Repliek/Antwoorden") is None
+    regel = kit.journaal()[-1]
+    assert (regel["decision"], regel["code"]) == ("refused", code)
+
+
+def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit, tmp_path):
+    antwoord = dossier(kit, KORTENBERG, "98630499724")
+    kbi = antwoord.dossier
+    assert [c.tag for c in kbi] == ["Personalia", "Contracten"]
+    assert [c.tag for c in kbi.find("Personalia")] == ["INSZ", "Naam"]
+    assert [len(c) for c in kbi.find("Contracten")] == [0]  # signed: yes, nothing more
+    tekst = etree.tostring(kbi)
+    for geheim in (b"2022-06-20", b"ICO13G", b"PLICHT", b"1998-03-04", b"Traject"):
+        assert geheim not in tekst
+    if referentie.XSD_MAP.exists():
+        echt = referentie.echte_schema(str(tmp_path))
+        assert echt.validate(antwoord.root), echt.error_log
+    assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
+    assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi
+    assert dossier(kit, KORTENBERG, "86630100380").codes() == ["30001"]  # not in the KBI
+    regel = kit.journaal(insz="98630499724")[0]
+    assert regel["decision"] == "allowed" and "contract ondertekend" in regel["fields"]
+    assert regel["consumer"]["nis"] == "24055"
+
+
+def test_an_attest_shows_only_that_it_was_obtained(kit):
+    kit.persona(
+        {
+            **kit_persona(),
+            "gegevens": {
+                "woonplaatsen": [{"nis": "24055", "naam": "Kortenberg", "begin": "2020-01-01"}]
+            },
+        }
+    )
+    kbi = dossier(kit, KORTENBERG, "80651338304").dossier
+    assert [c.tag for c in kbi] == ["Personalia", "BehaaldeAttesten"]
+    assert [(e.tag, e.text) for e in kbi.find("BehaaldeAttesten").iter()] == [
+        ("BehaaldeAttesten", None),
+        ("Document", None),
+        ("Soort", "ATTEST"),
+    ]
+
+
+def kit_persona() -> dict:
+    return {
+        "insz": "80651338304",
+        "scenario": "attest, lives in Kortenberg",
+        "dossier": {
+            "personalia": {"achternamen": ["Nadzialek"], "voornamen": ["Boris"]},
+            "doelgroepen": [{"code": "JA", "type": "PLICHT", "periode": {"begin": "2022-01-03"}}],
+            "attesten": [{"datum_aanmaak": "2023-05-01", "type": "AI023"}],
+        },
+    }
+
+
+def test_residence_is_taken_as_known_today(kit):
+    kit.vandaag("2023-06-01")  # Julie lived in Gent until 2023-12-31
+    assert dossier(kit, GENT, "79652599875").dossier is not None
+    assert dossier(kit, KORTENBERG, "79652599875").codes() == ["40103"]
+    kit.vandaag("2024-06-01")
+    assert dossier(kit, KORTENBERG, "79652599875").dossier is not None
+    assert dossier(kit, GENT, "79652599875").codes() == ["40103"]
+
+
+def test_a_zorgkas_asks_only_about_its_members_on_the_date(kit):
+    antwoord = advies(kit, ZK01, "73680599786")
+    assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
+    assert [c.tag for c in antwoord.advies] == ["Peildatum", "Resultaat", "Reden"]
+    assert advies(kit, ZK01, "90651006540").codes() == ["40104"]  # a ZK02 member
+    assert advies(kit, ZK01, "80651239522", "2023-06-01").advies is not None
+    assert advies(kit, ZK01, "80651239522", "2024-06-01").codes() == ["40104"]  # moved
+    assert advies(kit, ZK02, "80651239522", "2024-06-01").advies is not None
+    assert advies(kit, ZK01, "86630100380").advies.findtext("Resultaat") == "OK"  # rule 2
+
+
+def test_the_vsb_may_ask_about_anyone_and_agii_sees_everything(kit):
+    assert advies(kit, VSB, "90651006540").advies is not None
+    assert advies(kit, VSB, "86630100380").advies.findtext("Resultaat") == "OK"
+    volledig = dossier(kit, AGII, "98630499724").dossier
+    assert volledig.find("Trajecten") is not None and volledig.find("Doelgroep") is not None
+
+
+def test_rest_applies_the_same_protocols(kit):
+    r = rest(kit, "/api/v1/dossiers/98630499724", KORTENBERG)
+    assert r.json() == {
+        "insz": "98630499724",
+        "achternamen": ["Daoud"],
+        "voornamen": ["Saïd"],
+        "contract_ondertekend": True,
+        "attest_behaald": False,
+    }
+    assert rest(kit, "/api/v1/dossiers/98630499724", GENT).json()["code"] == "40103"
+    assert rest(kit, "/api/v1/dossiers/98630499724", GENT).status_code == 403
+    assert rest(kit, "/api/v1/advies/90651006540", ZK01).json()["code"] == "40104"
+    assert (
+        rest(kit, "/api/v1/advies/73680599786", ZK01, datum="2024-01-01").json()["resultaat"]
+        == "NOK"
+    )
+    assert requests.get(f"{kit.url}/api/v1/advies/73680599786", timeout=5).json()["code"] == "40101"
+    assert rest(kit, "/api/v1/dossiers/98630499724", AGII).json()["doelgroepen"]
+
+
+def test_every_decision_is_in_the_audit_log(kit, audit):
+    voor = len(audit.read_text().splitlines()) if audit.exists() else 0
+    dossier(kit, KORTENBERG, "98630499724")
+    advies(kit, ONBEKEND, "98630499724")
+    rest(kit, "/api/v1/advies/73680599786", VSB)
+    regels = [json.loads(r) for r in audit.read_text().splitlines()[voor:]]
+    assert [(r["decision"], r["code"]) for r in regels] == [
+        ("allowed", None),
+        ("refused", "40101"),
+        ("allowed", None),
+    ]
+    assert regels[0]["consumer"]["afzender"] == "gemeente.kortenberg.be"
+    assert regels[0]["fields"].startswith("naam, voornaam")
+    assert regels[2]["fields"] == "OK/NOK en reden"
+
+
+def test_without_protocols_everyone_gets_everything(magda):
+    magda.vandaag("2030-01-01")
+    body = verzoek(
+        "GeefDossierKBI",
+        NS_DOSSIER,
+        "<INSZ>98630499724</INSZ>",
+        context=context(ONBEKEND).format(naam="GeefDossierKBI"),
+    )
+    assert post(magda.url + PAD_DOSSIER, body).dossier.find("Trajecten") is not None
