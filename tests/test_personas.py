@@ -179,7 +179,8 @@ def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
 
 def test_the_readme_example_persona_loads_and_answers_as_it_says(tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    voorbeeld = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    voorbeeld = readme.split("## Your own personas", 1)[1].split("```yaml\n", 1)[1]
+    voorbeeld = voorbeeld.split("```", 1)[0]
     persona = laad_personas([schrijf(tmp_path, "voorbeeld.yaml", voorbeeld)])["80651338304"]
     for v in persona.verwacht:
         advies = geef_advies(persona.dossier, v.datum, Toepassing(v.toepassing))

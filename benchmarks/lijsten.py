@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Time and peak memory of the yearly reduced-premium list over generated populations.
+
+For each size (default 10k, 100k, 1M) it generates a population once (cached in
+``benchmarks/.cache/``), then runs ``magda-kbi export verlaagde-premie`` over it in a
+child process and prints the wall time and the child's peak RSS. Prints; asserts nothing.
+
+    python benchmarks/lijsten.py
+    python benchmarks/lijsten.py --groottes 10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+MEET = (
+    "import resource, sys\n"
+    "from magda_kbi.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def export(args: list[str]) -> tuple[float, float, str]:
+    """Runs ``magda-kbi`` with these arguments in a child: wall seconds, the child's own peak
+    RSS in MB, and how many INSZ it wrote."""
+    start = time.perf_counter()
+    proces = subprocess.run(
+        [sys.executable, "-c", MEET, *args], capture_output=True, text=True, check=True
+    )
+    duur = time.perf_counter() - start
+    piek = int(proces.stderr.strip().splitlines()[-1]) / 1024
+    return duur, piek, f"{len(proces.stdout.splitlines()) - 1} INSZ"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--groottes", default="10000,100000,1000000")
+    parser.add_argument("--jaar", type=int, default=2025)
+    args = parser.parse_args()
+    print("| personas | generate | export verlaagde-premie | peak RSS of the export | result |")
+    print("|---|---|---|---|---|")
+    for grootte in (int(g) for g in args.groottes.split(",")):
+        map_ = CACHE / f"populatie-{grootte}"
+        genereren = "(cached)"
+        if not (map_ / ".klaar").exists():
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "magda_kbi.cli",
+                    "generate",
+                    "--count",
+                    str(grootte),
+                    "--seed",
+                    "1",
+                    "--out",
+                    str(map_),
+                ],
+                check=True,
+                stderr=subprocess.DEVNULL,
+            )
+            (map_ / ".klaar").touch()
+            genereren = f"{time.perf_counter() - start:.1f} s"
+        duur, piek, resultaat = export(
+            [
+                "export",
+                "verlaagde-premie",
+                str(args.jaar),
+                "--fixtures",
+                str(map_),
+                "--no-builtin",
+                "--today",
+                "2030-01-01",
+            ]
+        )
+        print(
+            f"| {grootte:,} | {genereren} | {duur:.1f} s | {piek:.0f} MB | {resultaat} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
