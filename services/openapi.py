@@ -6,7 +6,7 @@ that every Flask route is described here and runs schemathesis against the read 
 
 from __future__ import annotations
 
-from . import __version__
+from . import __version__, lijsten
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
@@ -206,16 +206,7 @@ SCHEMAS = {
         peildatum=DATUM,
         items=_lijst(
             _object(
-                [
-                    "naam",
-                    "adres",
-                    "telefoon",
-                    "email",
-                    "contacttaal",
-                    "nt2_niveau",
-                    "mo_status",
-                    "interesses",
-                ],
+                lijsten.PARTICIPATIE_VELDEN,
                 naam=TEKST,
                 adres={"type": ["string", "null"]},
                 telefoon={"type": ["string", "null"]},

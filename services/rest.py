@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from . import __version__
 from .diensten import Omgeving
 from .rest_admin import admin
-from .rest_api import api
+from .rest_api import ApiFout, api, api_fout
 
 MAX_BODY = 1024 * 1024
 
@@ -18,6 +18,7 @@ def rest_applicatie(omgeving: Omgeving, *, admin_aan: bool = False) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False
     app.register_blueprint(api)
+    app.register_error_handler(ApiFout, api_fout)
     if admin_aan:
         app.register_blueprint(admin)
 

@@ -19,25 +19,12 @@ from flask import Blueprint, current_app, jsonify, request
 from .diensten import Omgeving
 from .json_vorm import persona_json
 from .personas import PersonaFout, lees_yaml, persona_uit_data
+from .rest_api import ApiFout
 from .storingen import OngeldigeStoring
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-
-
-class AdminFout(Exception):
-    def __init__(self, status: int, code: str, diagnose: str, veld: str | None = None) -> None:
-        super().__init__(diagnose)
-        self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
-
-
-@admin.errorhandler(AdminFout)
-def _admin_fout(fout: AdminFout):
-    body = {"code": fout.code, "diagnose": fout.diagnose}
-    if fout.veld:
-        body["veld"] = fout.veld
-    return jsonify(body), fout.status
 
 
 # -- personas -------------------------------------------------------------------------
@@ -65,7 +52,7 @@ def personas():
 def persona(insz: str):
     gevonden = _omgeving().personas.get(insz)
     if gevonden is None:
-        raise AdminFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+        raise ApiFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
     return jsonify(persona_json(gevonden))
 
 
@@ -75,7 +62,7 @@ def zet_persona(insz: str):
     if isinstance(data, dict):
         data.setdefault("insz", insz)
         if data["insz"] != insz:
-            raise AdminFout(
+            raise ApiFout(
                 422,
                 "ONGELDIGE_PERSONA",
                 f"het INSZ in de body ({data['insz']}) verschilt van het pad",
@@ -90,7 +77,7 @@ def zet_persona(insz: str):
 def maak_persona():
     nieuw = _bouw_persona(_persona_data())
     if nieuw.insz in _omgeving().personas:
-        raise AdminFout(
+        raise ApiFout(
             409,
             "PERSONA_BESTAAT",
             f"persona {nieuw.insz} bestaat al: gebruik PUT om te vervangen",
@@ -103,7 +90,7 @@ def maak_persona():
 @admin.delete("/personas/<insz>")
 def verwijder_persona(insz: str):
     if not _omgeving().verwijder_persona(insz):
-        raise AdminFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+        raise ApiFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
     return "", 204
 
 
@@ -127,12 +114,12 @@ def klok():
 def zet_klok():
     data = _json_object()
     if set(data) != {"today"}:
-        raise AdminFout(422, "ONGELDIGE_KLOK", 'verwacht {"today": "JJJJ-MM-DD"} of null', "today")
+        raise ApiFout(422, "ONGELDIGE_KLOK", 'verwacht {"today": "JJJJ-MM-DD"} of null', "today")
     waarde = data["today"]
     try:
         vast = None if waarde is None else date.fromisoformat(waarde)
     except (TypeError, ValueError):
-        raise AdminFout(
+        raise ApiFout(
             422, "ONGELDIGE_KLOK", f"{waarde!r} is geen datum (JJJJ-MM-DD)", "today"
         ) from None
     _omgeving().klok.vast = vast
@@ -152,7 +139,7 @@ def voeg_storing_toe():
     try:
         storing = _omgeving().storingen.voeg_toe(_json_object())
     except OngeldigeStoring as fout:
-        raise AdminFout(422, "ONGELDIGE_STORING", fout.reden, fout.veld) from None
+        raise ApiFout(422, "ONGELDIGE_STORING", fout.reden, fout.veld) from None
     return jsonify(storing.als_json()), 201
 
 
@@ -165,7 +152,7 @@ def wis_storingen():
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
     if not _omgeving().storingen.verwijder(fault_id):
-        raise AdminFout(404, "ONBEKENDE_STORING", f"geen storing met id {fault_id}", "fault_id")
+        raise ApiFout(404, "ONBEKENDE_STORING", f"geen storing met id {fault_id}", "fault_id")
     return "", 204
 
 
@@ -176,13 +163,13 @@ def verwijder_storing(fault_id: int):
 def journaal():
     onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since"})
     if onbekend:
-        raise AdminFout(400, "ONGELDIGE_FILTER", f"onbekende filter {onbekend[0]!r}", onbekend[0])
+        raise ApiFout(400, "ONGELDIGE_FILTER", f"onbekende filter {onbekend[0]!r}", onbekend[0])
     sinds = request.args.get("since")
     if sinds is not None:
         try:
             sinds = datetime.fromisoformat(sinds)
         except ValueError:
-            raise AdminFout(
+            raise ApiFout(
                 400, "ONGELDIGE_FILTER", f"{sinds!r} is geen ISO-tijdstip", "since"
             ) from None
         if sinds.tzinfo is None:
@@ -213,24 +200,24 @@ def _omgeving() -> Omgeving:
 def _persona_data():
     tekst = request.get_data(as_text=True)
     if not tekst.strip():
-        raise AdminFout(422, "ONGELDIGE_PERSONA", "lege body: verwacht een persona (YAML of JSON)")
+        raise ApiFout(422, "ONGELDIGE_PERSONA", "lege body: verwacht een persona (YAML of JSON)")
     try:
         if request.mimetype in YAML_SOORTEN:
             return lees_yaml(tekst)
         return json.loads(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
     except json.JSONDecodeError as fout:
-        raise AdminFout(422, "ONGELDIGE_PERSONA", f"geen geldige JSON: {fout}") from None
+        raise ApiFout(422, "ONGELDIGE_PERSONA", f"geen geldige JSON: {fout}") from None
     except RecursionError:
-        raise AdminFout(422, "ONGELDIGE_PERSONA", "te diep genest") from None
+        raise ApiFout(422, "ONGELDIGE_PERSONA", "te diep genest") from None
     except PersonaFout as fout:
-        raise AdminFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+        raise ApiFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
 
 
 def _bouw_persona(data):
     try:
         return persona_uit_data(data)
     except PersonaFout as fout:
-        raise AdminFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+        raise ApiFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
 
 
 def _json_object() -> dict:
@@ -239,5 +226,5 @@ def _json_object() -> dict:
     except RecursionError:
         data = None
     if not isinstance(data, dict):
-        raise AdminFout(422, "ONGELDIGE_BODY", "verwacht een JSON-object")
+        raise ApiFout(422, "ONGELDIGE_BODY", "verwacht een JSON-object")
     return data

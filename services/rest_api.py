@@ -27,14 +27,17 @@ HOEDANIGHEID_HEADER = "X-Magda-Hoedanigheid"
 
 
 class ApiFout(Exception):
+    """A refusal or bad input on the REST or admin API: ``{"code", "diagnose", "veld"}``."""
+
     def __init__(self, status: int, code: str, diagnose: str, veld: str | None = None) -> None:
         super().__init__(diagnose)
         self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
 
 
-@api.errorhandler(ApiFout)
-def _api_fout(fout: ApiFout):
-    _noteer(resultaat=f"FOUT {fout.code}")
+def api_fout(fout: ApiFout):
+    """The JSON error body of the REST and admin APIs (registered on the app in rest.py)."""
+    if request.blueprint == api.name:
+        _noteer(resultaat=f"FOUT {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
     if fout.veld:
         body["veld"] = fout.veld
