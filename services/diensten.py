@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from . import sjablonen
 from .advies import Termijnen, geef_advies
 from .afnemers import Afnemers, Operatie
 from .dossier import Persona
@@ -24,7 +26,8 @@ from .protocollen import Beslissing, beslis
 from .storingen import Soort, Storingen
 from .wire import advies as advies_wire
 from .wire import dossier_kbi as dossier_wire
-from .wire.bericht import Context, Uitzondering, bouw_repliek, lees_context
+from .wire.bericht import Context, Uitzondering, bouw_repliek, lees_context, tijd_van
+from .wire.envelop import antwoord_envelop
 from .wire.xml import schema, tekst
 
 # Stable Uitzondering codes. 30001 and 99996 are the real platform's; the 4xxxx codes
@@ -92,6 +95,7 @@ class Dienst:
 
     def __init__(self, omgeving: Omgeving) -> None:
         self.omgeving = omgeving
+        self.sjablonen = sjablonen.Sjablonen()
 
     @property
     def operatie_tag(self) -> str:
@@ -105,14 +109,7 @@ class Dienst:
     ) -> etree._Element:
         """The Repliek for a request; ``storing`` is an injected 99996 or SOAP Fault."""
         aantekening = aantekening or Aantekening(endpoint="")
-        verzoek = operatie.find("Verzoek")
-        context = lees_context(verzoek)
-        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
-        aantekening.operatie = self.naam
-        aantekening.afzender = context.afzender.identificatie
-        aantekening.hoedanigheid = context.afzender.hoedanigheid
-        aantekening.referte = context.afzender.referte
-        aantekening.insz = insz
+        verzoek, context, insz = self._lees(operatie, aantekening)
         fout = self._controleer(operatie, context, insz or "")
         if fout is not None:
             aantekening.resultaat = f"UITZONDERING {fout.identificatie}"
@@ -143,6 +140,82 @@ class Dienst:
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
         return self.beantwoord(verzoek, context, referte, persona, aantekening, beslissing)
 
+    def snel(
+        self, operatie: etree._Element, aantekening: Aantekening | None = None
+    ) -> bytes | None:
+        """The whole reply envelope from a template (:mod:`magda_kbi.sjablonen`), or None
+        when this call must take :meth:`behandel`: invalid requests, error personas and
+        refusals always do, so a template only ever holds an ordinary answer."""
+        aantekening = aantekening or Aantekening(endpoint="")
+        verzoek, context, insz = self._lees(operatie, aantekening)
+        if self._controleer(operatie, context, insz or "") is not None:
+            return None
+        persona = self.omgeving.personas.get(insz or "")
+        if persona is not None and persona.fout:
+            return None
+        beslissing = None
+        if self.omgeving.protocollen:
+            beslissing = self.beslis(verzoek, context, persona)
+            if not beslissing.toegelaten:
+                return None
+            aantekening.extra.update(beslissing.als_json())
+        afzender = context.afzender
+        nu = self.omgeving.klok.nu()
+        sleutel = (
+            self.criteria(verzoek, insz),
+            afzender.identificatie,
+            afzender.hoedanigheid,
+            afzender.referte is not None,
+            nu.date(),
+            id(persona),
+            beslissing.velden if beslissing else None,
+        )
+        sjabloon = self.sjablonen.zoek(sleutel, persona)
+        if sjabloon is None:
+            open_context = replace(
+                context,
+                afzender=replace(
+                    afzender, referte=sjablonen.AFZENDER_REFERTE if afzender.referte else None
+                ),
+            )
+            repliek = self.beantwoord(
+                verzoek,
+                open_context,
+                sjablonen.VRAAG_REFERTE,
+                persona,
+                aantekening,
+                beslissing,
+                sjabloon=True,
+            )
+            sjabloon = sjablonen.Sjabloon.uit(
+                antwoord_envelop(self.namespace, self.naam, repliek), aantekening.resultaat
+            )
+            self.sjablonen.bewaar(sleutel, persona, sjabloon)
+        aantekening.resultaat = sjabloon.resultaat
+        return sjabloon.vul(
+            {
+                sjablonen.TIJD: tijd_van(nu),
+                sjablonen.PLATFORM_REFERTE: str(uuid.uuid4()),
+                sjablonen.AFZENDER_REFERTE: afzender.referte or "",
+                sjablonen.VRAAG_REFERTE: tekst(verzoek, "Vragen/Vraag/Referte") or "",
+            }
+        )
+
+    def criteria(self, verzoek: etree._Element, insz: str | None) -> tuple:
+        """What of the question decides the answer (with the caller, today and persona)."""
+        return (insz,)
+
+    def _lees(self, operatie: etree._Element, aantekening: Aantekening):
+        verzoek = operatie.find("Verzoek")
+        context = lees_context(verzoek)
+        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
+        aantekening.operatie = self.naam
+        aantekening.afzender = context.afzender.identificatie
+        aantekening.hoedanigheid = context.afzender.hoedanigheid
+        aantekening.referte = context.afzender.referte
+        aantekening.insz = insz
+        return verzoek, context, insz
+
     def beslis(self, verzoek: etree._Element, context: Context, persona: Persona | None):
         """The protocol decision for this call (enforcement mode only)."""
         raise NotImplementedError
@@ -155,10 +228,13 @@ class Dienst:
         persona: Persona | None,
         aantekening: Aantekening,
         beslissing: Beslissing | None,
+        sjabloon: bool = False,
     ) -> etree._Element:
         raise NotImplementedError
 
-    def _repliek(self, context: Context, **kwargs) -> etree._Element:
+    def _repliek(self, context: Context, sjabloon: bool = False, **kwargs) -> etree._Element:
+        if sjabloon:  # placeholders where a template gets the values of each call
+            kwargs.update(tijd=sjablonen.TIJD, platform_referte=sjablonen.PLATFORM_REFERTE)
         return bouw_repliek(self.naam, self.versie, context, self.omgeving.klok.nu(), **kwargs)
 
     def _controleer(
@@ -207,13 +283,17 @@ class GeefDossierKBIDienst(Dienst):
             vandaag=self.omgeving.klok.vandaag(),
         )
 
-    def beantwoord(self, verzoek, context, referte, persona, aantekening, beslissing):
+    def beantwoord(
+        self, verzoek, context, referte, persona, aantekening, beslissing, sjabloon=False
+    ):
         if persona is None or persona.dossier is None:
             aantekening.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
-            return self._repliek(context, uitzonderingen=(GEEN_GEGEVENS,))
+            return self._repliek(context, sjabloon, uitzonderingen=(GEEN_GEGEVENS,))
         beperkt = beslissing is not None and beslissing.beperkt_tot_gemeente
         aantekening.resultaat = "DOSSIER (protocol gemeente)" if beperkt else "DOSSIER"
-        return self._repliek(context, antwoord=(referte, self._kbi_dossier(persona, beperkt)))
+        return self._repliek(
+            context, sjabloon, antwoord=(referte, self._kbi_dossier(persona, beperkt))
+        )
 
     def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
@@ -246,7 +326,13 @@ class GeefAutomatischAdviesDienst(Dienst):
             datum=advies_wire.lees_vraag(verzoek).datum,
         )
 
-    def beantwoord(self, verzoek, context, referte, persona, aantekening, beslissing):
+    def criteria(self, verzoek, insz):
+        criteria = verzoek.find("Vragen/Vraag/Inhoud/Criteria")
+        return insz, tekst(criteria, "Datum"), tekst(criteria, "Toepassing")
+
+    def beantwoord(
+        self, verzoek, context, referte, persona, aantekening, beslissing, sjabloon=False
+    ):
         vraag = advies_wire.lees_vraag(verzoek)
         # The KBI knows facts up to today; the rules then look at those dated <= peildatum.
         dossier = persona.dossier if persona is not None else None
@@ -254,7 +340,7 @@ class GeefAutomatischAdviesDienst(Dienst):
             dossier = dossier.op_datum(self.omgeving.klok.vandaag())
         advies = geef_advies(dossier, vraag.datum, vraag.toepassing, self.omgeving.termijnen)
         aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
-        return self._repliek(context, antwoord=(referte, advies_wire.bouw_advies(advies)))
+        return self._repliek(context, sjabloon, antwoord=(referte, advies_wire.bouw_advies(advies)))
 
 
 class Hub:

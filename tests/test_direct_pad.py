@@ -77,3 +77,26 @@ def test_the_direct_path_is_taken():
     finally:
         DIRECT.soap["GeefDossierKBI"] = origineel
     assert aanroepen == []
+
+
+def test_a_template_is_filled_with_each_calls_values():
+    """The second same question comes from the template: still exactly spyne's reply."""
+    for referte in ("eerste", "tweede", "a&amp;b&lt;c&gt;d", "x" * 36):  # as XML text
+        gelijk(PAD_DOSSIER, dossier_verzoek("98630499724", referte=referte))
+        gelijk(PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=referte))
+    status, antwoord = roep(DIRECT, PAD_DOSSIER, dossier_verzoek("98630499724", referte="a&amp;b"))
+    assert b"<Referte>a&amp;b</Referte>" in antwoord and b"magda-kbi-" not in antwoord
+
+
+def test_templates_follow_runtime_changes():
+    from magda_kbi.personas import persona_uit_data
+
+    app = maak_emulator(Instellingen(vandaag=date(2023, 3, 1)))
+    vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
+    assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, vraag)[1]
+    app.omgeving.klok.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
+    oud = app.omgeving.personas["79652599875"]
+    data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
+    app.omgeving.zet_persona(persona_uit_data(data))
+    assert b"30001" in roep(app, PAD_DOSSIER, dossier_verzoek("79652599875"))[1]

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from .xml import sub, tekst
+from .xml import sub
 
 PLATFORM_IDENTIFICATIE = "vip.vlaanderen.be"
 PLATFORM_NAAM = "MagdaGateway"
@@ -46,18 +46,37 @@ class Uitzondering:
 
 
 def lees_context(verzoek: etree._Element | None) -> Context:
-    """Whatever the Verzoek's Context holds; missing parts are None (validation says why)."""
+    """Whatever the Verzoek's Context holds; missing parts are None (validation says why).
+
+    A walk over the children: this runs for every request, and it is several times faster
+    than a path lookup per field.
+    """
+    waarden: dict[str, str | None] = {}
     context = verzoek.find("Context") if verzoek is not None else None
+    for kind in context if context is not None else ():
+        if kind.tag == "Bericht":
+            for deel in kind:
+                if deel.tag == "Afzender":
+                    for veld in deel:
+                        waarden["Afzender/" + str(veld.tag)] = _tekst(veld)
+                else:
+                    waarden[str(deel.tag)] = _tekst(deel)
+        else:
+            waarden[str(kind.tag)] = _tekst(kind)
     return Context(
-        naam=tekst(context, "Naam"),
-        versie=tekst(context, "Versie"),
-        bericht_type=tekst(context, "Bericht/Type"),
+        naam=waarden.get("Naam"),
+        versie=waarden.get("Versie"),
+        bericht_type=waarden.get("Type"),
         afzender=Afzender(
-            identificatie=tekst(context, "Bericht/Afzender/Identificatie"),
-            referte=tekst(context, "Bericht/Afzender/Referte"),
-            hoedanigheid=tekst(context, "Bericht/Afzender/Hoedanigheid"),
+            identificatie=waarden.get("Afzender/Identificatie"),
+            referte=waarden.get("Afzender/Referte"),
+            hoedanigheid=waarden.get("Afzender/Hoedanigheid"),
         ),
     )
+
+
+def _tekst(element: etree._Element) -> str | None:
+    return (element.text or "").strip() or None
 
 
 def bouw_repliek(
@@ -69,19 +88,25 @@ def bouw_repliek(
     antwoord: tuple[str, etree._Element | None] | None = None,
     uitzonderingen: tuple[Uitzondering, ...] = (),
     antwoord_uitzonderingen: tuple[Uitzondering, ...] = (),
+    tijd: str | None = None,
+    platform_referte: str | None = None,
 ) -> etree._Element:
-    """A Repliek: ``antwoord`` is (Vraag Referte, Inhoud child or None)."""
+    """A Repliek: ``antwoord`` is (Vraag Referte, Inhoud child or None).
+
+    ``tijd`` and ``platform_referte`` default to now and a fresh UUID; a reply template
+    (:mod:`magda_kbi.sjablonen`) passes placeholders instead."""
+    tijd = tijd or tijd_van(tijdstip)
     repliek = etree.Element("Repliek")
     context = sub(repliek, "Context")
     sub(context, "Naam", naam)
     sub(context, "Versie", versie)
     bericht = sub(context, "Bericht")
     sub(bericht, "Type", "ANTWOORD")
-    _tijdstip(bericht, tijdstip)
+    _tijdstip(bericht, tijdstip, tijd)
     afzender = sub(bericht, "Afzender")
     sub(afzender, "Identificatie", PLATFORM_IDENTIFICATIE)
     sub(afzender, "Naam", PLATFORM_NAAM)
-    sub(afzender, "Referte", str(uuid.uuid4()))
+    sub(afzender, "Referte", platform_referte or str(uuid.uuid4()))
     caller = vraag.afzender
     if caller.identificatie:  # Ontvanger needs an Identificatie; without one it is left out
         ontvanger = sub(bericht, "Ontvanger")
@@ -96,19 +121,24 @@ def bouw_repliek(
         sub(element, "Referte", referte)
         if inhoud is not None:
             sub(element, "Inhoud").append(inhoud)
-        _uitzonderingen(element, antwoord_uitzonderingen, tijdstip)
-    _uitzonderingen(repliek, uitzonderingen, tijdstip)
+        _uitzonderingen(element, antwoord_uitzonderingen, tijdstip, tijd)
+    _uitzonderingen(repliek, uitzonderingen, tijdstip, tijd)
     return repliek
 
 
-def _tijdstip(ouder: etree._Element, moment: datetime) -> None:
+def tijd_van(moment: datetime) -> str:
+    """The time of day as MAGDA writes it: HH:MM:SS.mmm."""
+    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def _tijdstip(ouder: etree._Element, moment: datetime, tijd: str) -> None:
     tijdstip = sub(ouder, "Tijdstip")
     sub(tijdstip, "Datum", moment.date().isoformat())
-    sub(tijdstip, "Tijd", moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}")
+    sub(tijdstip, "Tijd", tijd)
 
 
 def _uitzonderingen(
-    ouder: etree._Element, uitzonderingen: tuple[Uitzondering, ...], moment: datetime
+    ouder: etree._Element, uitzonderingen: tuple[Uitzondering, ...], moment: datetime, tijd: str
 ) -> None:
     if not uitzonderingen:
         return
@@ -118,5 +148,5 @@ def _uitzonderingen(
         sub(element, "Identificatie", u.identificatie)
         sub(element, "Oorsprong", u.oorsprong)
         sub(element, "Type", u.type)
-        _tijdstip(element, moment)
+        _tijdstip(element, moment, tijd)
         sub(element, "Diagnose", u.diagnose)

@@ -1,0 +1,63 @@
+"""Reply templates: a reply's bytes built once, with the few parts that change per call open.
+
+For the same question (service, criteria, caller, today, persona) two replies differ only
+in the time of day, the platform's fresh Referte and the echoed Refertes of the caller.
+The direct path (:mod:`magda_kbi.app`) builds a reply once with placeholders in those
+places, keeps its bytes split around them, and afterwards only fills them in: the same
+bytes the full build would write (a test compares both), at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+TIJD = "§§magda-kbi-tijd§§"
+PLATFORM_REFERTE = "§§magda-kbi-platform-referte§§"
+AFZENDER_REFERTE = "§§magda-kbi-afzender-referte§§"
+VRAAG_REFERTE = "§§magda-kbi-vraag-referte§§"
+_OPEN = re.compile(
+    "(" + "|".join(map(re.escape, (TIJD, PLATFORM_REFERTE, AFZENDER_REFERTE, VRAAG_REFERTE))) + ")"
+)
+# As lxml writes text: &, <, > and a carriage return escaped.
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+@dataclass(frozen=True)
+class Sjabloon:
+    delen: tuple[bytes, ...]  # the fixed bytes
+    gaten: tuple[str, ...]  # the placeholder between delen[i] and delen[i + 1]
+    resultaat: str | None  # the journal's result summary of this reply
+
+    @classmethod
+    def uit(cls, antwoord: bytes, resultaat: str | None) -> Sjabloon:
+        stukken = _OPEN.split(antwoord.decode("utf-8"))
+        return cls(tuple(s.encode("utf-8") for s in stukken[0::2]), tuple(stukken[1::2]), resultaat)
+
+    def vul(self, waarden: dict[str, str]) -> bytes:
+        uit = [self.delen[0]]
+        for gat, deel in zip(self.gaten, self.delen[1:], strict=True):
+            uit.append(waarden[gat].translate(_ESCAPE).encode("utf-8"))
+            uit.append(deel)
+        return b"".join(uit)
+
+
+class Sjablonen:
+    """A bounded cache of templates; the value keeps the persona it was built from, so a
+    persona replaced at runtime (another object) never gets an old reply."""
+
+    def __init__(self, grootte: int = 4096) -> None:
+        self.grootte = grootte
+        self._cache: dict[Hashable, tuple[object, Sjabloon]] = {}
+
+    def zoek(self, sleutel: Hashable, persona: object) -> Sjabloon | None:
+        gevonden = self._cache.get(sleutel)
+        if gevonden is None or gevonden[0] is not persona:
+            return None
+        return gevonden[1]
+
+    def bewaar(self, sleutel: Hashable, persona: object, sjabloon: Sjabloon) -> None:
+        if len(self._cache) >= self.grootte:
+            self._cache.clear()  # bounded; building again is correct, only slower
+        self._cache[sleutel] = (persona, sjabloon)
