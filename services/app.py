@@ -393,10 +393,17 @@ class Emulator:
         return dienst
 
 
-def maak_emulator(instellingen: Instellingen | None = None) -> Emulator:
-    """Loads the personas (built-in plus extra folders) and builds the WSGI application."""
+def maak_emulator(
+    instellingen: Instellingen | None = None, *, gecontroleerd: bool = False
+) -> Emulator:
+    """Loads the personas (built-in plus extra folders) and builds the WSGI application.
+
+    ``gecontroleerd``: the files were already checked against the KBI contract (``serve``
+    does so once before it starts its workers), so loading skips that check."""
     instellingen = instellingen or Instellingen()
-    personas = laad_personas([ingebouwde_map(), *instellingen.extra_fixtures])
+    personas = laad_personas(
+        [ingebouwde_map(), *instellingen.extra_fixtures], contract=not gecontroleerd
+    )
     omgeving = Omgeving(
         personas,
         Klok(instellingen.vandaag),

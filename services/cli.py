@@ -262,7 +262,7 @@ def _fixtures_optie(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="an extra folder of persona YAML files (repeatable)",
+        help="an extra folder of persona files: *.yaml, or *.jsonl from generate (repeatable)",
     )
 
 

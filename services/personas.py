@@ -65,13 +65,13 @@ def ingebouwde_map() -> Path:
     return Path(str(resources.files("magda_kbi.fixtures") / "personas"))
 
 
-def laad_personas(mappen: Iterable[Path]) -> dict[str, Persona]:
+def laad_personas(mappen: Iterable[Path], *, contract: bool = True) -> dict[str, Persona]:
     """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
-    appear only once."""
+    appear only once. ``contract=False`` skips the XSD check (for files already checked)."""
     catalogus: dict[str, Persona] = {}
     herkomst: dict[str, Path] = {}
     for map_ in mappen:
-        for persona, pad in _met_herkomst(map_):
+        for persona, pad in _met_herkomst(map_, contract):
             if persona.insz in catalogus:
                 raise FixtureFout(
                     str(pad),

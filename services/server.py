@@ -23,7 +23,9 @@ OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 def applicatie() -> Emulator:
     """The factory each worker calls."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
-    return maak_emulator(instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN]))
+    return maak_emulator(
+        instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN]), gecontroleerd=True
+    )
 
 
 def serveer(instellingen: Instellingen, host: str, port: int, workers: int, threads: int) -> None:
