@@ -1,5 +1,7 @@
 """The REST face against its own OpenAPI 3.1 document: every route described, and a
-property-based run (schemathesis) that finds no 5xx and no response that breaks the schema."""
+property-based run (schemathesis) over the read and the admin routes that finds no 5xx and
+no response that breaks the schema. (The admin routes change state: personas, clock,
+faults; every answer must still fit the document.)"""
 
 from datetime import date
 
@@ -13,7 +15,6 @@ from magda_kbi.openapi import OPENAPI
 
 EMULATOR = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", EMULATOR.rest)
-LEZEN = schema.include(tag="read")
 
 
 def test_every_flask_route_is_in_the_openapi_document():
@@ -33,9 +34,9 @@ def test_every_flask_route_is_in_the_openapi_document():
     assert routes == beschreven
 
 
-@LEZEN.parametrize()
+@schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_read_api_conforms_to_its_schema(case):
+def test_the_api_conforms_to_its_schema(case):
     case.call_and_validate(
         checks=[
             checks.not_a_server_error,
