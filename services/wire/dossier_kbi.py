@@ -8,7 +8,7 @@ from lxml import etree
 
 from ..dossier import Code, KbiDossier, Periode, Status, Traject, TrajectOnderdeel, Uitstel
 from .bericht import bouw_repliek, lees_context
-from .xml import schema, sub, tekst
+from .xml import schema, sub
 
 NAAM = "GeefDossierKBI"
 VERSIE = "01.00.0000"
@@ -16,11 +16,6 @@ NAMESPACE = "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be"
 XSD = "GeefDossierKBI.xsd"
 
 GESLACHT = {1: "Mannelijk", 2: "Vrouwelijk"}
-
-
-def lees_insz(verzoek: etree._Element) -> str:
-    """The INSZ criterion of an XSD-valid Verzoek."""
-    return tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ") or ""
 
 
 def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
