@@ -81,7 +81,10 @@ def geef_advies(
     datum: date,
     toepassing: Toepassing = Toepassing.ZORGBUDGET,
     termijnen: Termijnen = Termijnen(),
+    vandaag: date | None = None,
 ) -> Advies:
+    """``vandaag``: the KBI knows facts up to that day (None: all of them). Facts dated after
+    it stay unknown even when the peildatum is later."""
     p = peildatum(datum, toepassing)
 
     def ok(regel: int) -> Advies:
@@ -94,7 +97,9 @@ def geef_advies(
         return ok(1)
     if dossier is None:
         return ok(2)
-    d = dossier.op_datum(p)  # only facts dated on or before P count
+    # Only facts dated on or before P count, and only those known on vandaag: both filters
+    # are by date, so one filter at the earlier day does both.
+    d = dossier.op_datum(min(p, vandaag) if vandaag is not None else p)
     doelgroep = _verplichte_doelgroep(d, p)
     if doelgroep is None:
         return ok(3)

@@ -399,9 +399,13 @@ def _advies(args: argparse.Namespace) -> int:
     catalogus = laad_personas([ingebouwde_map(), *args.fixtures])
     persona = catalogus.get(args.insz)
     dossier = persona.dossier if persona else None
-    if dossier is not None:
-        dossier = dossier.op_datum(args.today or date.today())
-    advies = geef_advies(dossier, args.datum, Toepassing(args.toepassing), _termijnen(args))
+    advies = geef_advies(
+        dossier,
+        args.datum,
+        Toepassing(args.toepassing),
+        _termijnen(args),
+        vandaag=args.today or date.today(),
+    )
     if args.json:
         print(
             json.dumps(

@@ -95,7 +95,7 @@ class Dienst:
 
     def __init__(self, omgeving: Omgeving) -> None:
         self.omgeving = omgeving
-        self.sjablonen = sjablonen.Sjablonen()
+        self.sjablonen = sjablonen.PersonaCache()
 
     @property
     def operatie_tag(self) -> str:
@@ -265,13 +265,10 @@ class Dienst:
 class GeefDossierKBIDienst(Dienst):
     naam, versie = dossier_wire.NAAM, dossier_wire.VERSIE
     namespace, xsd = dossier_wire.NAMESPACE, dossier_wire.XSD
-    CACHE_GROOTTE = 4096
 
     def __init__(self, omgeving: Omgeving) -> None:
         super().__init__(omgeving)
-        # (INSZ, today) -> (the persona it was rendered from, the KBIDossier element).
-        # A persona replaced at runtime is another object, so its entry no longer matches.
-        self._cache: dict[tuple[str, object, bool], tuple[Persona, etree._Element]] = {}
+        self._dossiers = sjablonen.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
     def beslis(self, verzoek, context, persona):
         return beslis(
@@ -300,16 +297,14 @@ class GeefDossierKBIDienst(Dienst):
         (a copy of the element tree is much cheaper than building it again)."""
         vandaag = self.omgeving.klok.vandaag()
         sleutel = (persona.insz, vandaag, beperkt)
-        gevonden = self._cache.get(sleutel)
-        if gevonden is None or gevonden[0] is not persona:
+        element = self._dossiers.zoek(sleutel, persona)
+        if element is None:
             bouw = (
                 dossier_wire.bouw_kbi_dossier_gemeente if beperkt else dossier_wire.bouw_kbi_dossier
             )
             element = bouw(persona.dossier.op_datum(vandaag))
-            if len(self._cache) >= self.CACHE_GROOTTE:
-                self._cache.clear()  # bounded; rebuilding is correct, only slower
-            self._cache[sleutel] = gevonden = (persona, element)
-        return copy.deepcopy(gevonden[1])
+            self._dossiers.bewaar(sleutel, persona, element)
+        return copy.deepcopy(element)
 
 
 class GeefAutomatischAdviesDienst(Dienst):
@@ -334,11 +329,13 @@ class GeefAutomatischAdviesDienst(Dienst):
         self, verzoek, context, referte, persona, aantekening, beslissing, sjabloon=False
     ):
         vraag = advies_wire.lees_vraag(verzoek)
-        # The KBI knows facts up to today; the rules then look at those dated <= peildatum.
-        dossier = persona.dossier if persona is not None else None
-        if dossier is not None:
-            dossier = dossier.op_datum(self.omgeving.klok.vandaag())
-        advies = geef_advies(dossier, vraag.datum, vraag.toepassing, self.omgeving.termijnen)
+        advies = geef_advies(
+            persona.dossier if persona is not None else None,
+            vraag.datum,
+            vraag.toepassing,
+            self.omgeving.termijnen,
+            vandaag=self.omgeving.klok.vandaag(),
+        )
         aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
         return self._repliek(context, sjabloon, antwoord=(referte, advies_wire.bouw_advies(advies)))
 

@@ -263,8 +263,19 @@ class KbiDossier:
         return sorted(data)
 
 
+class _VanTot:
+    """For facts written with ``begin`` and ``einde`` fields rather than a Periode."""
+
+    begin: date
+    einde: date | None
+
+    @property
+    def periode(self) -> Periode:
+        return Periode(self.begin, self.einde)
+
+
 @dataclass(frozen=True)
-class Woonplaats:
+class Woonplaats(_VanTot):
     """The main residence (hoofdverblijfplaats) from ``begin``: a municipality by NIS code."""
 
     nis: str
@@ -272,22 +283,14 @@ class Woonplaats:
     begin: date
     einde: date | None = None
 
-    @property
-    def periode(self) -> Periode:
-        return Periode(self.begin, self.einde)
-
 
 @dataclass(frozen=True)
-class Lidmaatschap:
+class Lidmaatschap(_VanTot):
     """Membership of a zorgkas, by the zorgkas's identifier."""
 
     zorgkas: str
     begin: date
     einde: date | None = None
-
-    @property
-    def periode(self) -> Periode:
-        return Periode(self.begin, self.einde)
 
 
 @dataclass(frozen=True)

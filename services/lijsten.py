@@ -61,18 +61,12 @@ def verlaagde_premie(
             continue
         if zorgkas is not None and not persona.gegevens.lid_op(zorgkas, peildag):
             continue
-        # The rules look only at facts up to the peildatum; when that is before today,
-        # "as known today" removes nothing more (both filters are by date).
-        dossier = (
-            persona.dossier
-            if peildag.replace(year=premiejaar - 1) <= vandaag
-            else (persona.dossier.op_datum(vandaag))
-        )
         advies = geef_advies(
-            dossier,
+            persona.dossier,
             peildag,
             Toepassing.VERLAAGDE_PREMIE,
             termijnen or Termijnen(),
+            vandaag=vandaag,
         )
         if advies.resultaat is Resultaat.NOK:
             yield persona.insz

@@ -103,9 +103,9 @@ def advies(insz: str):
     _beslis(Operatie.ADVIES, persona=persona, datum=datum)
     _platformfout(persona)
     dossier = persona.dossier if persona is not None else None
-    if dossier is not None:
-        dossier = dossier.op_datum(omgeving.klok.vandaag())
-    uitkomst = geef_advies(dossier, datum, toepassing, omgeving.termijnen)
+    uitkomst = geef_advies(
+        dossier, datum, toepassing, omgeving.termijnen, vandaag=omgeving.klok.vandaag()
+    )
     _noteer(resultaat=" ".join(filter(None, (uitkomst.resultaat.value, uitkomst.reden))))
     reden = None
     if uitkomst.reden is not None:

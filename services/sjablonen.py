@@ -43,21 +43,22 @@ class Sjabloon:
         return b"".join(uit)
 
 
-class Sjablonen:
-    """A bounded cache of templates; the value keeps the persona it was built from, so a
-    persona replaced at runtime (another object) never gets an old reply."""
+class PersonaCache:
+    """A bounded cache of what was built from a persona (a template, a rendered dossier).
+    Each entry keeps the persona it came from, so a persona replaced at runtime (another
+    object) never gets an old result."""
 
     def __init__(self, grootte: int = 4096) -> None:
         self.grootte = grootte
-        self._cache: dict[Hashable, tuple[object, Sjabloon]] = {}
+        self._cache: dict[Hashable, tuple[object, object]] = {}
 
-    def zoek(self, sleutel: Hashable, persona: object) -> Sjabloon | None:
+    def zoek(self, sleutel: Hashable, persona: object):
         gevonden = self._cache.get(sleutel)
         if gevonden is None or gevonden[0] is not persona:
             return None
         return gevonden[1]
 
-    def bewaar(self, sleutel: Hashable, persona: object, sjabloon: Sjabloon) -> None:
+    def bewaar(self, sleutel: Hashable, persona: object, waarde: object) -> None:
         if len(self._cache) >= self.grootte:
             self._cache.clear()  # bounded; building again is correct, only slower
-        self._cache[sleutel] = (persona, sjabloon)
+        self._cache[sleutel] = (persona, waarde)
