@@ -1,4 +1,4 @@
-"""A zeep client for MAGDA's GeefDossierKBI-01.00 and Automatisch advies.
+"""A zeep client for MAGDA's GeefDossierKBI (02.00, or 01.00) and Automatisch advies.
 
 Write your integration once, test it against the emulator, point it at the real platform::
 
@@ -12,6 +12,7 @@ Write your integration once, test it against the emulator, point it at the real 
 from .client import MagdaClient, Ondertekening
 from .fouten import (
     DossierNietGevonden,
+    GeenMachtiging,
     MagdaFout,
     MagdaTransportFout,
     OngeldigVerzoek,
@@ -35,6 +36,7 @@ __all__ = [
     "Contract",
     "Doelgroep",
     "DossierNietGevonden",
+    "GeenMachtiging",
     "Inbreuk",
     "KbiDossier",
     "MagdaClient",

@@ -6,6 +6,7 @@ from lxml import etree
 
 from .fouten import (
     DossierNietGevonden,
+    GeenMachtiging,
     MagdaFout,
     MagdaTransportFout,
     OngeldigVerzoek,
@@ -19,6 +20,8 @@ MAX_ANTWOORD = 16 * 1024 * 1024
 FOUTKLASSEN: dict[str, type[MagdaFout]] = {
     "30001": DossierNietGevonden,
     "99996": TeVeelBevragingen,
+    "99995": TeVeelBevragingen,
+    "13001": GeenMachtiging,
     # the emulator's codes for invalid requests (see the emulator's README)
     "40001": OngeldigVerzoek,
     "40002": OngeldigVerzoek,

@@ -35,19 +35,38 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class _Dienst:
     naam: str
+    versie: str  # Context/Versie
     pad: str
     namespace: str
+    wsdl: str
+
+    @property
+    def hoofdversie(self) -> str:
+        return self.versie[:5]
 
 
-DOSSIER = _Dienst(
-    "GeefDossierKBI",
-    "GeefDossierKBIDienst-01.00/soap/WebService",
-    "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
-)
+DOSSIER_VERSIES = {
+    "01.00": _Dienst(
+        "GeefDossierKBI",
+        "01.00.0000",
+        "GeefDossierKBIDienst-01.00/soap/WebService",
+        "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
+        "GeefDossierKBI-01.00.wsdl",
+    ),
+    "02.00": _Dienst(
+        "GeefDossierKBI",
+        "02.00.0000",
+        "GeefDossierKBIDienst-02.00/soap/WebService",
+        "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be",
+        "GeefDossierKBI-02.00.wsdl",
+    ),
+}
 ADVIES = _Dienst(
     "GeefAutomatischAdvies",
+    "01.00.0000",
     "GeefAutomatischAdviesDienst-01.00/soap/WebService",
     "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be",
+    "GeefAutomatischAdvies-01.00.wsdl",
 )
 
 
@@ -95,11 +114,13 @@ class Ondertekening:
 class MagdaClient:
     """Calls GeefDossierKBI and Automatisch advies on ``base_url``.
 
-    The service paths follow MAGDA's layout (``{base_url}/GeefDossierKBIDienst-01.00/soap/
-    WebService``); ``adressen`` overrides them per service (keys ``"GeefDossierKBI"`` and
-    ``"GeefAutomatischAdvies"``, full URLs). A ``99996`` answer is retried ``retries`` times
-    with exponential backoff (``backoff`` seconds, doubled per try, capped at
-    ``max_backoff``) and full jitter before :class:`TeVeelBevragingen` is raised.
+    ``dossier_versie`` is the GeefDossierKBI version asked: ``"02.00"`` (the platform's
+    current version, the default) or ``"01.00"``. The service paths follow MAGDA's layout
+    (``{base_url}/GeefDossierKBIDienst-02.00/soap/WebService``); ``adressen`` overrides them
+    per service (keys ``"GeefDossierKBI"`` and ``"GeefAutomatischAdvies"``, full URLs).
+    A ``99996`` or ``99995`` answer is retried ``retries`` times with exponential backoff
+    (``backoff`` seconds, doubled per try, capped at ``max_backoff``) and full jitter
+    before :class:`TeVeelBevragingen` is raised.
     """
 
     def __init__(
@@ -117,9 +138,16 @@ class MagdaClient:
         max_backoff: float = 5.0,
         adressen: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
+        dossier_versie: str = "02.00",
     ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
+        if dossier_versie not in DOSSIER_VERSIES:
+            raise ValueError(
+                f"dossier_versie must be one of {', '.join(DOSSIER_VERSIES)},"
+                f" not {dossier_versie!r}"
+            )
+        self.dossier = DOSSIER_VERSIES[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.session = session or requests.Session()
@@ -129,8 +157,8 @@ class MagdaClient:
         wsse = signing.plugin() if signing else None
         adressen = dict(adressen or {})
         self._services = {}
-        for dienst in (DOSSIER, ADVIES):
-            wsdl = resources.files("magda_kbi.wsdl") / f"{dienst.naam}.wsdl"
+        for dienst in (self.dossier, ADVIES):
+            wsdl = resources.files("magda_kbi.wsdl") / dienst.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
             adres = adressen.pop(dienst.naam, f"{base_url.rstrip('/')}/{dienst.pad}")
@@ -140,10 +168,13 @@ class MagdaClient:
             raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
         self._slaap = time.sleep
 
-    def geef_dossier_kbi(self, insz: str) -> KbiDossier:
+    def geef_dossier_kbi(self, insz: str, *, mutaties_context: bool = False) -> KbiDossier:
+        """One person's dossier. ``mutaties_context``: True when the question follows a
+        mutation notification (the contract's ``Inhoud/MutatiesContext``)."""
         insz = _controleer_insz(insz)
-        element, uitzonderingen = self._vraag(DOSSIER, {"INSZ": insz}, "KBIDossier")
-        return lees_dossier(element, insz, uitzonderingen)
+        inhoud = {"MutatiesContext": mutaties_context, "INSZ": insz}
+        element, uitzonderingen = self._vraag(self.dossier, inhoud, "KBIDossier")
+        return lees_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
@@ -161,14 +192,15 @@ class MagdaClient:
                 f"Toepassing: {toepassing!r} is niet één van {TOEPASSINGEN}", oorsprong="CLIENT"
             )
         criteria = {"INSZ": insz, "Datum": datum, "Toepassing": toepassing}
-        element, uitzonderingen = self._vraag(ADVIES, criteria, "Advies")
+        element, uitzonderingen = self._vraag(ADVIES, {"Criteria": criteria}, "Advies")
         return lees_advies(element, insz, uitzonderingen)
 
-    def _vraag(self, dienst: _Dienst, criteria: dict, inhoud: str):
+    def _vraag(self, dienst: _Dienst, vraag: dict, inhoud: str):
+        """``vraag`` is the Vraag's Inhoud; ``inhoud`` the element the answer holds."""
         poging = 0
         while True:
             try:
-                return self._eenmaal(dienst, criteria, inhoud)
+                return self._eenmaal(dienst, vraag, inhoud)
             except TeVeelBevragingen:
                 if poging >= self.retries:
                     raise
@@ -176,13 +208,13 @@ class MagdaClient:
                 self._slaap(random.uniform(0, plafond))
                 poging += 1
 
-    def _eenmaal(self, dienst: _Dienst, criteria: dict, inhoud: str):
+    def _eenmaal(self, dienst: _Dienst, vraag: dict, inhoud: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
         nu = datetime.now()
         verzoek = {
             "Context": {
                 "Naam": dienst.naam,
-                "Versie": "01.00.0000",
+                "Versie": dienst.versie,
                 "Bericht": {
                     "Type": "VRAAG",
                     "Tijdstip": {
@@ -196,7 +228,7 @@ class MagdaClient:
                     },
                 },
             },
-            "Vragen": {"Vraag": {"Referte": referte, "Inhoud": {"Criteria": criteria}}},
+            "Vragen": {"Vraag": {"Referte": referte, "Inhoud": vraag}},
         }
         operatie = getattr(self._services[dienst.naam], dienst.naam)
         try:

@@ -23,7 +23,13 @@ class DossierNietGevonden(MagdaFout):
 
 
 class TeVeelBevragingen(MagdaFout):
-    """99996: "Te veel gelijktijdige bevragingen" (raised once the retries are spent)."""
+    """99996 or 99995: "Te veel gelijktijdige bevragingen" (raised once the retries are
+    spent)."""
+
+
+class GeenMachtiging(MagdaFout):
+    """13001: "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst":
+    this Afzender with this Hoedanigheid has no protocol for the service."""
 
 
 class OngeldigVerzoek(MagdaFout):

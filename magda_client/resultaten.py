@@ -90,6 +90,10 @@ class KbiDossier:
     trajecten: tuple[Traject, ...]
     uitzonderingen: tuple[Uitzondering, ...] = ()  # WAARSCHUWING / INFORMATIE
     element: etree._Element | None = field(default=None, compare=False, repr=False)
+    versie: str | None = None  # "01.00" or "02.00": the GeefDossierKBI version that answered
+    # 02.00 only (None from 01.00, or when the platform left them out):
+    telefoonnummers: tuple[str, ...] | None = None
+    emails: tuple[str, ...] | None = None
 
     @property
     def contract_ondertekend(self) -> bool:
@@ -150,10 +154,15 @@ def lees_uitzondering(element: etree._Element) -> Uitzondering:
 
 
 def lees_dossier(
-    element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
+    element: etree._Element,
+    insz: str,
+    uitzonderingen: tuple[Uitzondering, ...] = (),
+    versie: str | None = None,
 ) -> KbiDossier:
-    """A KBIDossier element into a :class:`KbiDossier`."""
+    """A KBIDossier element of 01.00 or 02.00 into a :class:`KbiDossier`. Codes are kept as
+    the platform sent them (02.00 spells some otherwise: ``IC013G`` for ``ICO13G``)."""
     doelgroep = element.find("Doelgroep")
+    personalia = element.find("Personalia")
     return KbiDossier(
         insz=tekst(element, "Personalia/INSZ") or insz,
         voornamen=_teksten(element, "Personalia/Naam/Voornamen/Voornaam"),
@@ -215,7 +224,17 @@ def lees_dossier(
         ),
         uitzonderingen=uitzonderingen,
         element=element,
+        versie=versie,
+        telefoonnummers=_lijst(personalia, "TelefoonNummers", "TelefoonNummer"),
+        emails=_lijst(personalia, "Emails", "Email"),
     )
+
+
+def _lijst(ouder: etree._Element | None, lijst: str, naam: str) -> tuple[str, ...] | None:
+    """The texts of ``lijst/naam``; None when ``lijst`` itself is absent."""
+    if ouder is None or ouder.find(lijst) is None:
+        return None
+    return _teksten(ouder, f"{lijst}/{naam}")
 
 
 def lees_advies(

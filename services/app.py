@@ -1,9 +1,11 @@
 """The emulator as one WSGI application: a small dispatcher in front of spyne and Flask.
 
-- ``POST /{Naam}Dienst-01.00/soap/WebService``: the SOAP service (spyne);
-  ``GET`` of the same path with ``?wsdl``: our WSDL, pointing at this server;
+- ``POST /{Naam}Dienst-{versie}/soap/WebService``: the SOAP service (GeefDossierKBI 01.00
+  and 02.00, GeefAutomatischAdvies 01.00); ``GET`` of the same path with ``?wsdl``: our
+  WSDL, pointing at this server;
 - ``POST /api/Magda-02.00/soap/WebService``: the MAGDA mock's generic endpoint,
-  routed on the request's ``Context/Naam`` + ``Versie``;
+  routed on the request's ``Context/Naam`` + ``Versie`` and the operation's namespace
+  (the WebService or the Service variant of a contract);
 - ``GET /wsdl/...``: the WSDL and XSD files;
 - everything else: Flask (``/health``, the REST API ``/api/v1``, the admin API ``/admin``).
 
@@ -30,7 +32,14 @@ from lxml import etree
 
 from .advies import Termijnen
 from .afnemers import DEMO, Afnemers, laad_afnemers
-from .diensten import Dienst, Hub, Omgeving, PlatformFout, alle_diensten
+from .diensten import (
+    PLATFORM_UITZONDERINGEN,
+    Dienst,
+    Hub,
+    Omgeving,
+    PlatformFout,
+    alle_diensten,
+)
 from .journaal import Aantekening, Journaal, Regel
 from .klok import Klok
 from .personas import ingebouwde_map, laad_personas
@@ -101,10 +110,6 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
     )
 
 
-def dienst_pad(dienst: Dienst) -> str:
-    return f"/{dienst.naam}Dienst-01.00/soap/WebService"
-
-
 class Emulator:
     """The WSGI callable. Build it with :func:`maak_emulator`."""
 
@@ -122,8 +127,8 @@ class Emulator:
         self.direct = direct
         self.diensten = alle_diensten(omgeving)
         self.hub = Hub(self.diensten)
-        self.soap = {d.naam: soap_applicatie(d, max_bytes) for d in self.diensten}
-        self.per_pad = {dienst_pad(d): d for d in self.diensten}
+        self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
+        self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
         self.rest = rest_applicatie(omgeving, admin_aan=admin)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -135,7 +140,7 @@ class Emulator:
                 return self._wsdl(environ, start_response, dienst)
             if methode == "POST":
                 return self._gejournaliseerd(environ, start_response, dienst, self._soap)
-            return self.soap[dienst.naam](environ, start_response)  # spyne answers other verbs
+            return self.soap[dienst](environ, start_response)  # spyne answers other verbs
         if pad == GENERIEK_PAD and methode == "POST":
             return self._gejournaliseerd(environ, start_response, None, self._soap)
         if pad.startswith("/wsdl/") and methode == "GET":
@@ -190,7 +195,7 @@ class Emulator:
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
         basis = application_uri(environ).rstrip("/")
-        tekst = (wsdl_map() / f"{dienst.naam}.wsdl").read_text(encoding="utf-8")
+        tekst = (wsdl_map() / str(dienst.contract.wsdl)).read_text(encoding="utf-8")
         tekst = tekst.replace(WSDL_ADRES, basis).replace(
             'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
         )
@@ -239,7 +244,7 @@ class Emulator:
                 )
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         try:
-            return list(self.soap[dienst.naam](environ, start_response))
+            return list(self.soap[dienst](environ, start_response))
         except Exception:  # a last guard: whatever spyne lets escape is not a crash
             log.exception("spyne liet een fout door bij %s", dienst.naam)
             return _fout(
@@ -302,14 +307,15 @@ class Emulator:
 
     def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> Soort | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
-        to produce here; a 99996 or SOAP Fault goes to the service through the environ."""
+        to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
+        the service through the environ."""
         try:
             verzoek = etree.fromstring(body, veilige_parser()).find(
                 f"{{{NS_SOAP11}}}Body/*/Verzoek"
             )
         except etree.XMLSyntaxError:
             verzoek = None
-        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
+        insz = tekst(verzoek, dienst.contract.insz_pad)
         wachten, storing = self.omgeving.storingen.kies(dienst.naam, insz)
         aantekening = environ.get(AANTEKENING)
         if aantekening is not None:  # the service fills these too, unless a fault stops it
@@ -324,7 +330,7 @@ class Emulator:
                 aantekening.extra["injected_latency_ms"] = round(wachten * 1000, 3)
         if wachten:
             time.sleep(wachten)
-        if storing in (Soort.TE_VEEL_BEVRAGINGEN, Soort.SOAP_FAULT):
+        if storing in PLATFORM_UITZONDERINGEN or storing is Soort.SOAP_FAULT:
             environ[STORING] = storing
             return None
         if storing is not None and aantekening is not None:
@@ -383,7 +389,7 @@ class Emulator:
         if envelope.tag != f"{{{NS_SOAP11}}}Envelope" or operatie is None:
             return "Verwacht een SOAP 1.1 Envelope met een Body"
         context = lees_context(operatie.find("Verzoek"))
-        dienst = self.hub.dienst_voor(context.naam, context.versie)
+        dienst = self.hub.dienst_voor(context.naam, context.versie, operatie.tag)
         if dienst is None:
             bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
             return (

@@ -195,6 +195,17 @@ def _parser() -> argparse.ArgumentParser:
         "dossier", help="GeefDossierKBI for one INSZ", description="GeefDossierKBI for one INSZ."
     )
     dossier.add_argument("insz")
+    dossier.add_argument(
+        "--versie",
+        choices=["02.00", "01.00"],
+        default="02.00",
+        help="GeefDossierKBI version to ask (default 02.00, the platform's current one)",
+    )
+    dossier.add_argument(
+        "--mutaties-context",
+        action="store_true",
+        help="send MutatiesContext true (the question follows a mutation notification)",
+    )
     _client_opties(dossier)
     dossier.set_defaults(functie=_client_dossier)
     advies_vraag = vragen.add_parser(
@@ -305,7 +316,7 @@ def _vandaag_uit_omgeving() -> date | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .app import Instellingen, dienst_pad, maak_emulator
+    from .app import Instellingen, maak_emulator
     from .server import serveer
 
     # Load and check the personas before the server starts: a bad file stops start-up.
@@ -331,10 +342,12 @@ def _serve(args: argparse.Namespace) -> int:
         f"today = {vandaag}"
     )
     for dienst in emulator.diensten:
-        print(f"  {dienst.naam:<22} {basis}{dienst_pad(dienst)}  (WSDL: ?wsdl)")
-    print(f"  {'generic (Naam+Versie)':<22} {basis}/api/Magda-02.00/soap/WebService")
-    print(f"  {'REST':<22} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
-    print(f"  {'health':<22} {basis}/health")
+        if dienst.contract.pad:
+            naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
+            print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
+    print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
+    print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
+    print(f"  {'health':<28} {basis}/health")
     if args.protocols:
         aantal = len(list(emulator.omgeving.afnemers))
         print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
@@ -345,7 +358,7 @@ def _serve(args: argparse.Namespace) -> int:
     workers = args.workers
     if args.admin:
         workers = 1  # runtime changes live in memory: one process sees them all
-        print(f"  {'admin':<22} {basis}/admin/  (one worker process)")
+        print(f"  {'admin':<28} {basis}/admin/  (one worker process)")
     print(flush=True)
     threads = args.threads or (8 if args.admin else 1)
     serveer(instellingen, args.host, args.port, workers, threads)
@@ -554,7 +567,12 @@ def _export_abb(args: argparse.Namespace) -> int:
 
 
 def _client_dossier(args: argparse.Namespace) -> int:
-    return _client_vraag(args, lambda c: c.geef_dossier_kbi(args.insz), _toon_dossier)
+    return _client_vraag(
+        args,
+        lambda c: c.geef_dossier_kbi(args.insz, mutaties_context=args.mutaties_context),
+        _toon_dossier,
+        dossier_versie=args.versie,
+    )
 
 
 def _client_advies(args: argparse.Namespace) -> int:
@@ -565,13 +583,17 @@ def _client_advies(args: argparse.Namespace) -> int:
     )
 
 
-def _client_vraag(args: argparse.Namespace, vraag, toon) -> int:
+def _client_vraag(args: argparse.Namespace, vraag, toon, **opties) -> int:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
     try:
         client = MagdaClient(
-            args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid, timeout=args.timeout
+            args.url,
+            afzender=args.afzender,
+            hoedanigheid=args.hoedanigheid,
+            timeout=args.timeout,
+            **opties,
         )
         resultaat = vraag(client)
     except MagdaFout as fout:
@@ -631,6 +653,8 @@ def _toon_dossier(d) -> str:
         f"infringements: {len(d.open_inbreuken)} open, {len(d.inbreuken)} in all",
         f"trajectories: {', '.join(t.type or '?' for t in d.trajecten) or '-'}",
     ]
+    if d.telefoonnummers or d.emails:  # 02.00
+        regels.append(f"contact:    {', '.join((*(d.telefoonnummers or ()), *(d.emails or ())))}")
     return "\n".join(regels)
 
 

@@ -9,6 +9,7 @@ stands for a platform failure raises :class:`PlatformFout` (a SOAP Fault on the 
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
@@ -26,14 +27,27 @@ from .protocollen import Beslissing, beslis
 from .storingen import Soort, Storingen
 from .wire import advies as advies_wire
 from .wire import dossier_kbi as dossier_wire
-from .wire.bericht import Context, Uitzondering, bouw_repliek, lees_context, tijd_van
+from .wire.bericht import (
+    Context,
+    ServiceContract,
+    Uitzondering,
+    bouw_repliek,
+    lees_context,
+    tijd_van,
+)
 from .wire.envelop import antwoord_envelop
 from .wire.xml import schema, tekst
 
-# Stable Uitzondering codes. 30001 and 99996 are the real platform's; the 4xxxx codes
-# are the emulator's own for invalid requests (documented in the README).
+# Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
+# its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
 GEEN_GEGEVENS = Uitzondering("30001", "Geen gegevens gevonden voor de vraag")
 TE_VEEL_BEVRAGINGEN = Uitzondering("99996", "Te veel gelijktijdige bevragingen")
+# What an injected fault or an error persona makes the platform answer.
+PLATFORM_UITZONDERINGEN = {
+    Soort.TE_VEEL_BEVRAGINGEN: TE_VEEL_BEVRAGINGEN,
+    Soort.TE_VEEL_BEVRAGINGEN_99995: Uitzondering("99995", "Te veel gelijktijdige bevragingen"),
+    Soort.FOUT_BIJ_DE_BRON: Uitzondering("99994", "Onverwachte fout bij de bron"),
+}
 ONGELDIG_VERZOEK = "40001"
 ONGELDIG_INSZ = "40002"
 ONGELDIGE_DATUM = "40003"
@@ -88,18 +102,15 @@ class Omgeving:
 
 
 class Dienst:
-    naam: str
-    versie: str
-    namespace: str
-    xsd: str
+    """One service in one version and namespace (its :class:`ServiceContract`)."""
 
-    def __init__(self, omgeving: Omgeving) -> None:
+    def __init__(self, omgeving: Omgeving, contract: ServiceContract) -> None:
         self.omgeving = omgeving
+        self.contract = contract
+        self.naam, self.versie = contract.naam, contract.versie
+        self.namespace, self.xsd = contract.namespace, contract.xsd
+        self.operatie_tag = contract.operatie_tag
         self.sjablonen = sjablonen.PersonaCache()
-
-    @property
-    def operatie_tag(self) -> str:
-        return f"{{{self.namespace}}}{self.naam}"
 
     def behandel(
         self,
@@ -134,9 +145,11 @@ class Dienst:
                     else " (geïnjecteerde storing)"
                 )
             )
-        if storing is Soort.TE_VEEL_BEVRAGINGEN or fout_van_persona == "99996":
-            aantekening.resultaat = "UITZONDERING 99996"
-            return self._repliek(context, uitzonderingen=(TE_VEEL_BEVRAGINGEN,))
+        platform = storing or (Soort(fout_van_persona) if fout_van_persona else None)
+        if platform is not None:  # 99996, 99995 or 99994
+            uitzondering = PLATFORM_UITZONDERINGEN[platform]
+            aantekening.resultaat = f"UITZONDERING {uitzondering.identificatie}"
+            return self._repliek(context, uitzonderingen=(uitzondering,))
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
         return self.beantwoord(verzoek, context, referte, persona, aantekening, beslissing)
 
@@ -208,13 +221,17 @@ class Dienst:
     def _lees(self, operatie: etree._Element, aantekening: Aantekening):
         verzoek = operatie.find("Verzoek")
         context = lees_context(verzoek)
-        insz = tekst(verzoek, "Vragen/Vraag/Inhoud/Criteria/INSZ")
+        insz = tekst(verzoek, self.contract.insz_pad)
+        self.noteer_vraag(verzoek, aantekening)
         aantekening.operatie = self.naam
         aantekening.afzender = context.afzender.identificatie
         aantekening.hoedanigheid = context.afzender.hoedanigheid
         aantekening.referte = context.afzender.referte
         aantekening.insz = insz
         return verzoek, context, insz
+
+    def noteer_vraag(self, verzoek: etree._Element | None, aantekening: Aantekening) -> None:
+        """Puts what else of the question is worth keeping into the journal entry."""
 
     def beslis(self, verzoek: etree._Element, context: Context, persona: Persona | None):
         """The protocol decision for this call (enforcement mode only)."""
@@ -247,6 +264,13 @@ class Dienst:
         validator = schema(self.xsd)
         if not validator.validate(operatie):
             return _xsd_uitzondering(validator.error_log.last_error)
+        vragen = operatie.find("Verzoek/Vragen")
+        if len(vragen) > 1:  # the Service variant's request allows it, its reply does not
+            return Uitzondering(
+                ONGELDIG_VERZOEK,
+                f"Verzoek/Vragen: {len(vragen)} vragen; {self.naam} beantwoordt één Vraag per"
+                " Verzoek (het antwoord heeft plaats voor één Antwoord)",
+            )
         if (context.naam, context.versie) != (self.naam, self.versie):
             return Uitzondering(
                 ONBEKENDE_DIENST,
@@ -256,19 +280,28 @@ class Dienst:
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
         if not modulo97_geldig(insz):
+            veld = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
             return Uitzondering(
-                ONGELDIG_INSZ, f"Criteria/INSZ: {insz} is geen geldig INSZ (controle modulo 97)"
+                ONGELDIG_INSZ, f"{veld}: {insz} is geen geldig INSZ (controle modulo 97)"
             )
         return None
 
 
 class GeefDossierKBIDienst(Dienst):
-    naam, versie = dossier_wire.NAAM, dossier_wire.VERSIE
-    namespace, xsd = dossier_wire.NAMESPACE, dossier_wire.XSD
+    """GeefDossierKBI in one of its versions (01.00, 02.00) and namespaces."""
 
-    def __init__(self, omgeving: Omgeving) -> None:
-        super().__init__(omgeving)
+    def __init__(self, omgeving: Omgeving, contract: ServiceContract = dossier_wire.V02) -> None:
+        super().__init__(omgeving, contract)
         self._dossiers = sjablonen.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
+
+    def noteer_vraag(self, verzoek, aantekening):
+        waarde = tekst(verzoek, "Vragen/Vraag/Inhoud/MutatiesContext")
+        if verzoek is not None and verzoek.find("Vragen/Vraag/Inhoud/MutatiesContext") is not None:
+            # xs:boolean; empty takes the schema default (true); anything else is kept as sent
+            waarde = {None: True, "true": True, "1": True, "false": False, "0": False}.get(
+                waarde, waarde
+            )
+            aantekening.extra["mutaties_context"] = waarde
 
     def beslis(self, verzoek, context, persona):
         return beslis(
@@ -299,17 +332,20 @@ class GeefDossierKBIDienst(Dienst):
         sleutel = (persona.insz, vandaag, beperkt)
         element = self._dossiers.zoek(sleutel, persona)
         if element is None:
-            bouw = (
-                dossier_wire.bouw_kbi_dossier_gemeente if beperkt else dossier_wire.bouw_kbi_dossier
-            )
-            element = bouw(persona.dossier.op_datum(vandaag))
+            versie = self.contract.hoofdversie
+            if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
+                element = dossier_wire.bouw_kbi_dossier_gemeente(persona.dossier.op_datum(vandaag))
+            else:
+                element = dossier_wire.bouw_kbi_dossier(
+                    persona.dossier.op_datum(vandaag), versie, persona.gegevens.contact
+                )
             self._dossiers.bewaar(sleutel, persona, element)
         return copy.deepcopy(element)
 
 
 class GeefAutomatischAdviesDienst(Dienst):
-    naam, versie = advies_wire.NAAM, advies_wire.VERSIE
-    namespace, xsd = advies_wire.NAMESPACE, advies_wire.XSD
+    def __init__(self, omgeving: Omgeving, contract: ServiceContract = advies_wire.CONTRACT):
+        super().__init__(omgeving, contract)
 
     def beslis(self, verzoek, context, persona):
         return beslis(
@@ -341,23 +377,97 @@ class GeefAutomatischAdviesDienst(Dienst):
 
 
 class Hub:
-    """Routes a request to its service on Context/Naam + Versie, as MAGDA's generic endpoint."""
+    """Routes a request to its service on Context/Naam + Versie, as MAGDA's generic endpoint,
+    and to the variant whose namespace the operation element is in (WebService or Service)."""
 
     def __init__(self, diensten: list[Dienst]) -> None:
-        self.diensten = {(d.naam, d.versie): d for d in diensten}
+        self.diensten: dict[tuple[str, str], list[Dienst]] = {}
+        for dienst in diensten:
+            self.diensten.setdefault((dienst.naam, dienst.versie), []).append(dienst)
 
-    def dienst_voor(self, naam: str | None, versie: str | None) -> Dienst | None:
-        return self.diensten.get((naam or "", versie or ""))
+    def dienst_voor(
+        self, naam: str | None, versie: str | None, operatie_tag: str | None = None
+    ) -> Dienst | None:
+        varianten = self.diensten.get((naam or "", versie or ""), [])
+        for dienst in varianten:
+            if dienst.operatie_tag == operatie_tag:
+                return dienst
+        # Another operation element: the first variant answers why (Uitzondering 40004).
+        return varianten[0] if varianten else None
 
 
 def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
     veld = _veld(fout.path)
     code = ONGELDIG_VERZOEK
-    if veld.endswith("Criteria/INSZ"):
+    if veld.endswith("/INSZ"):
         code = ONGELDIG_INSZ
     elif veld.endswith("Criteria/Datum"):
         code = ONGELDIGE_DATUM
-    return Uitzondering(code, f"{veld}: {fout.message}")
+    return Uitzondering(code, f"{veld}: {_nederlands(fout.message)}")
+
+
+# libxml2's schema messages, in the Dutch of the platform's Diagnose texts.
+_MELDINGEN = (
+    (
+        re.compile(r"Element '([^']+)': This element is not expected\. Expected is \( (.+) \)\.$"),
+        "element '{0}' wordt hier niet verwacht; verwacht: {1}",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': This element is not expected\. Expected is one of \( (.+) \)\.$"
+        ),
+        "element '{0}' wordt hier niet verwacht; verwacht: één van {1}",
+    ),
+    (
+        re.compile(r"Element '([^']+)': This element is not expected\.$"),
+        "element '{0}' wordt hier niet verwacht (er mag hier geen element meer volgen)",
+    ),
+    (
+        re.compile(r"Element '([^']+)': Missing child element\(s\)\. Expected is \( (.+) \)\.$"),
+        "in element '{0}' ontbreekt een element; verwacht: {1}",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': Missing child element\(s\)\. Expected is one of \( (.+) \)\.$"
+        ),
+        "in element '{0}' ontbreekt een element; verwacht: één van {1}",
+    ),
+    (
+        re.compile(r"Element '([^']+)': '(.*)' is not a valid value of the atomic type '(.+)'\.$"),
+        "element '{0}': '{1}' is geen geldige waarde van het type '{2}'",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': \[facet '(\w+)'\] The value '(.*)' is not accepted by the"
+            r" pattern '(.+)'\.$"
+        ),
+        "element '{0}': de waarde '{2}' voldoet niet aan het patroon '{3}'",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': \[facet '(\w+)'\] The value '(.*)' is not an element of"
+            r" the set \{(.+)\}\.$"
+        ),
+        "element '{0}': de waarde '{2}' is niet één van {3}",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': No matching global declaration available for the"
+            r" validation root\.$"
+        ),
+        "element '{0}' is geen bericht van deze dienst",
+    ),
+)
+
+
+def _nederlands(melding: str) -> str:
+    """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
+    melding = melding.strip()
+    for patroon, tekst_nl in _MELDINGEN:
+        gevonden = patroon.match(melding)
+        if gevonden:
+            return tekst_nl.format(*gevonden.groups())
+    return f"ongeldig volgens het XSD (libxml2: {melding})"
 
 
 def _veld(xpath: str | None) -> str:
@@ -369,4 +479,9 @@ def _veld(xpath: str | None) -> str:
 
 
 def alle_diensten(omgeving: Omgeving) -> list[Dienst]:
-    return [GeefDossierKBIDienst(omgeving), GeefAutomatischAdviesDienst(omgeving)]
+    """Every service the emulator offers: GeefDossierKBI 01.00 and 02.00, each in its
+    WebService and Service namespace, and the advice."""
+    return [
+        *(GeefDossierKBIDienst(omgeving, contract) for contract in dossier_wire.CONTRACTS),
+        GeefAutomatischAdviesDienst(omgeving),
+    ]

@@ -7,6 +7,7 @@ that every Flask route is described here and runs schemathesis against the read 
 from __future__ import annotations
 
 from . import __version__, lijsten
+from .storingen import Soort
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
@@ -237,7 +238,7 @@ SCHEMAS = {
         "required": ["kind"],
         "properties": {
             "id": {"type": "integer"},
-            "kind": {"enum": ["latency", "99996", "soap_fault", "http_500", "http_503", "drop"]},
+            "kind": {"enum": [s.value for s in Soort]},
             "service": {"enum": [None, "GeefDossierKBI", "GeefAutomatischAdvies"]},
             "insz": {"type": ["string", "null"]},
             "latency_ms": {"type": "integer"},

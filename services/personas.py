@@ -189,7 +189,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
         raise PersonaFout("gegevens.participatie.interesses", "'geen' goes alone")
-    if contract and dossier is not None and (afwijking := contractfout(dossier)) is not None:
+    if contract and dossier is not None and (afwijking := contractfout(dossier, gegevens.contact)):
         pad, reden = afwijking
         raise PersonaFout(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(

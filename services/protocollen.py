@@ -1,7 +1,9 @@
 """The protocols' decisions, as pure functions: may this consumer ask this, and see what?
 
 Only consulted in enforcement mode (``serve --protocols``). Refusals carry stable codes
-(documented in the README) and a reason a developer can act on.
+(documented in the README) and a reason a developer can act on: MAGDA's own 13001 where a
+caller has no authorisation for the service, the emulator's 40103/40104 where the platform
+has no code of its own.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from datetime import date
 from .afnemers import Afnemer, Afnemers, Operatie, Soort
 from .dossier import Persona
 
-ONBEKENDE_AFNEMER = "40101"
-BUITEN_PROTOCOL = "40102"
+GEEN_MACHTIGING = "13001"
+GEEN_MACHTIGING_TEKST = (
+    "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst"
+)
 BUITEN_GEMEENTE = "40103"
 GEEN_LID = "40104"
 
@@ -61,22 +65,24 @@ def beslis(
     if afnemer is None and not (afzender and hoedanigheid):
         return _weiger(
             None,
-            ONBEKENDE_AFNEMER,
-            "geen afnemer opgegeven: SOAP Context/Bericht/Afzender/Identificatie en "
-            "Hoedanigheid, REST de headers X-Magda-Afzender en X-Magda-Hoedanigheid",
+            GEEN_MACHTIGING,
+            f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven (SOAP "
+            "Context/Bericht/Afzender/Identificatie en Hoedanigheid, REST de headers "
+            "X-Magda-Afzender en X-Magda-Hoedanigheid)",
         )
     if afnemer is None:
         return _weiger(
             None,
-            ONBEKENDE_AFNEMER,
-            f"Afzender {afzender!r} met Hoedanigheid {hoedanigheid!r} heeft geen "
-            "protocol voor de KBI",
+            GEEN_MACHTIGING,
+            f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
+            f"{hoedanigheid!r} heeft geen protocol voor de KBI",
         )
     if operatie not in afnemer.operaties:
         return _weiger(
             afnemer,
-            BUITEN_PROTOCOL,
-            f"{operatie.value} valt buiten het protocol van {afnemer.naam} ({afnemer.soort.value})",
+            GEEN_MACHTIGING,
+            f"{GEEN_MACHTIGING_TEKST}: {operatie.value} valt buiten het protocol van "
+            f"{afnemer.naam} ({afnemer.soort.value})",
         )
     if afnemer.soort is Soort.AGII:
         return Beslissing(True, afnemer, VELDEN_ALLES)

@@ -1,4 +1,5 @@
-"""Faults to inject on purpose: latency, 99996, SOAP Faults, HTTP 500/503, dropped connections.
+"""Faults to inject on purpose: latency, MAGDA's 99996, 99995 and 99994, SOAP Faults, HTTP
+500/503, dropped connections.
 
 A fault applies to one SOAP service or to all, to one INSZ or to all, for the next N
 calls (``count``), for a share of calls (``share``), or until it is removed. Latency faults
@@ -16,6 +17,8 @@ from enum import StrEnum
 class Soort(StrEnum):
     LATENCY = "latency"
     TE_VEEL_BEVRAGINGEN = "99996"
+    TE_VEEL_BEVRAGINGEN_99995 = "99995"
+    FOUT_BIJ_DE_BRON = "99994"  # "Onverwachte fout bij de bron"
     SOAP_FAULT = "soap_fault"
     HTTP_500 = "http_500"
     HTTP_503 = "http_503"

@@ -60,7 +60,7 @@ class MagdaStub:
         if self.antwoord is not None:
             return self.antwoord
         verzoek = etree.fromstring(body).find(f"{{{NS_SOAP}}}Body/*/Verzoek")
-        insz = verzoek.findtext("Vragen/Vraag/Inhoud/Criteria/INSZ")
+        insz = verzoek.findtext("Vragen/Vraag/Inhoud/INSZ")
         vraag_referte = verzoek.findtext("Vragen/Vraag/Referte")
         afzender_referte = verzoek.findtext("Context/Bericht/Afzender/Referte")
         bestand = self.samples / f"{insz}.xml"

@@ -11,10 +11,21 @@ from lxml import etree
 
 NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 NS_DOSSIER = "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be"
+NS_DOSSIER_02 = "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be"
+# The Service-namespace variants of the published contract (generic endpoint only).
+NS_DOSSIER_SERVICE = {
+    "01.00": "http://service.geefdossierkbidienst.inburgering.vip.vlaanderen.be",
+    "02.00": "http://service.geefdossierkbidienst-02_00.inburgering-02_00.vip.vlaanderen.be",
+}
 NS_ADVIES = "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be"
 PAD_DOSSIER = "/GeefDossierKBIDienst-01.00/soap/WebService"
+PAD_DOSSIER_02 = "/GeefDossierKBIDienst-02.00/soap/WebService"
 PAD_ADVIES = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
 PAD_GENERIEK = "/api/Magda-02.00/soap/WebService"
+DOSSIER = {  # version: (namespace, dedicated endpoint)
+    "01.00": (NS_DOSSIER, PAD_DOSSIER),
+    "02.00": (NS_DOSSIER_02, PAD_DOSSIER_02),
+}
 
 AFZENDER = "kbi.test.zorgkas.be"
 HOEDANIGHEID = "1234"
@@ -23,16 +34,18 @@ HOEDANIGHEID = "1234"
 def verzoek(
     naam: str,
     namespace: str,
-    criteria: str,
+    inhoud: str,
     *,
+    versie: str = "01.00.0000",
     referte: str | None = None,
     context: str | None = None,
 ) -> bytes:
-    """A MAGDA v2 request envelope; ``context`` replaces the whole Context when given."""
+    """A MAGDA v2 request envelope with ``inhoud`` as the Vraag's Inhoud; ``context``
+    replaces the whole Context when given."""
     referte = referte or str(uuid.uuid4())
     if context is None:
         context = (
-            f"<Context><Naam>{naam}</Naam><Versie>01.00.0000</Versie><Bericht>"
+            f"<Context><Naam>{naam}</Naam><Versie>{versie}</Versie><Bericht>"
             "<Type>VRAAG</Type><Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd>"
             f"</Tijdstip><Afzender><Identificatie>{AFZENDER}</Identificatie>"
             f"<Referte>{referte}</Referte><Hoedanigheid>{HOEDANIGHEID}</Hoedanigheid>"
@@ -41,20 +54,39 @@ def verzoek(
     return (
         f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>'
         f'<web:{naam} xmlns:web="{namespace}"><Verzoek>{context}<Vragen><Vraag>'
-        f"<Referte>{referte}</Referte><Inhoud><Criteria>{criteria}</Criteria></Inhoud>"
+        f"<Referte>{referte}</Referte><Inhoud>{inhoud}</Inhoud>"
         f"</Vraag></Vragen></Verzoek></web:{naam}></soapenv:Body></soapenv:Envelope>"
     ).encode()
 
 
-def dossier_verzoek(insz: str, **kw) -> bytes:
-    return verzoek("GeefDossierKBI", NS_DOSSIER, f"<INSZ>{insz}</INSZ>", **kw)
+def dossier_inhoud(insz: str, mutaties_context: str = "false") -> str:
+    """GeefDossierKBI's question as the real contract has it: no Criteria wrapper."""
+    return f"<MutatiesContext>{mutaties_context}</MutatiesContext><INSZ>{insz}</INSZ>"
+
+
+def dossier_verzoek(
+    insz: str,
+    versie: str = "01.00",
+    *,
+    namespace: str | None = None,
+    mutaties_context: str = "false",
+    **kw,
+) -> bytes:
+    """A GeefDossierKBI request of ``versie``; ``namespace`` for the Service variant."""
+    return verzoek(
+        "GeefDossierKBI",
+        namespace or DOSSIER[versie][0],
+        dossier_inhoud(insz, mutaties_context),
+        versie=f"{versie}.0000",
+        **kw,
+    )
 
 
 def advies_verzoek(insz: str, datum: date | str, toepassing: str | None = None, **kw) -> bytes:
     criteria = f"<INSZ>{insz}</INSZ><Datum>{datum}</Datum>"
     if toepassing:
         criteria += f"<Toepassing>{toepassing}</Toepassing>"
-    return verzoek("GeefAutomatischAdvies", NS_ADVIES, criteria, **kw)
+    return verzoek("GeefAutomatischAdvies", NS_ADVIES, f"<Criteria>{criteria}</Criteria>", **kw)
 
 
 @dataclass

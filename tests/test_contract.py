@@ -4,15 +4,14 @@ import requests
 import zeep
 from lxml import etree
 
-from magda_kbi.app import dienst_pad
 from magda_kbi.diensten import Omgeving, alle_diensten
 from magda_kbi.wire.dossier_kbi import contractfout
 
-from .soap import PAD_ADVIES, PAD_DOSSIER
+from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02
 
 
 def test_wsdl_points_at_the_server(server):
-    for pad in (PAD_DOSSIER, PAD_ADVIES):
+    for pad in (PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES):
         r = requests.get(f"{server.url}{pad}?wsdl", timeout=5)
         assert r.status_code == 200
         wsdl = etree.fromstring(r.content)
@@ -23,14 +22,18 @@ def test_wsdl_points_at_the_server(server):
 
 
 def test_xsd_files_are_served_and_nothing_else(server):
-    assert requests.get(f"{server.url}/wsdl/xsd/KBI.xsd", timeout=5).status_code == 200
-    assert requests.get(f"{server.url}/wsdl/GeefDossierKBI.wsdl", timeout=5).status_code == 200
+    for bestand in ("xsd/KBI-02.00.xsd", "GeefDossierKBI-02.00.wsdl", "GeefDossierKBI-01.00.wsdl"):
+        assert requests.get(f"{server.url}/wsdl/{bestand}", timeout=5).status_code == 200
     for pad in ("/wsdl/../cli.py", "/wsdl/xsd/../../services/cli.py", "/wsdl/xsd/nope.xsd"):
         assert requests.get(f"{server.url}{pad}", timeout=5).status_code == 404
 
 
-def test_zeep_builds_both_services_from_the_served_wsdl(server):
-    for pad, operatie in ((PAD_DOSSIER, "GeefDossierKBI"), (PAD_ADVIES, "GeefAutomatischAdvies")):
+def test_zeep_builds_every_service_from_the_served_wsdl(server):
+    for pad, operatie in (
+        (PAD_DOSSIER, "GeefDossierKBI"),
+        (PAD_DOSSIER_02, "GeefDossierKBI"),
+        (PAD_ADVIES, "GeefAutomatischAdvies"),
+    ):
         client = zeep.Client(f"{server.url}{pad}?wsdl")
         assert operatie in client.service._binding._operations
 
@@ -42,8 +45,8 @@ def test_our_fixtures_validate_against_our_xsd(catalogus):
 
 
 def test_service_paths_follow_magda_layout():
-    paden = [dienst_pad(d) for d in alle_diensten(Omgeving({}))]
-    assert paden == [PAD_DOSSIER, PAD_ADVIES]
+    paden = [d.contract.pad for d in alle_diensten(Omgeving({})) if d.contract.pad]
+    assert paden == [PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES]
 
 
 def test_health(server):

@@ -12,7 +12,15 @@ import pytest
 
 from magda_kbi.app import Instellingen, maak_emulator
 
-from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_GENERIEK, advies_verzoek, dossier_verzoek
+from .soap import (
+    NS_DOSSIER_SERVICE,
+    PAD_ADVIES,
+    PAD_DOSSIER,
+    PAD_DOSSIER_02,
+    PAD_GENERIEK,
+    advies_verzoek,
+    dossier_verzoek,
+)
 
 DIRECT = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
 SPYNE = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), direct=False))
@@ -48,6 +56,9 @@ def gelijk(pad: str, body: bytes) -> None:
 @pytest.mark.parametrize("insz", sorted(DIRECT.omgeving.personas) + ["80651439361"])
 def test_every_persona_same_reply(insz):
     gelijk(PAD_DOSSIER, dossier_verzoek(insz, referte="vast"))
+    gelijk(PAD_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
+    for versie, namespace in NS_DOSSIER_SERVICE.items():
+        gelijk(PAD_GENERIEK, dossier_verzoek(insz, versie, namespace=namespace, referte="vast"))
     gelijk(PAD_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
     gelijk(PAD_GENERIEK, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
 
@@ -67,16 +78,18 @@ def test_errors_same_reply(body):
     gelijk(pad, body)
 
 
-def test_the_direct_path_is_taken():
+@pytest.mark.parametrize(("pad", "versie"), [(PAD_DOSSIER, "01.00"), (PAD_DOSSIER_02, "02.00")])
+def test_the_direct_path_is_taken(pad, versie):
     """Guard against a silent fallback: the direct path must answer the common request."""
     aanroepen = []
-    origineel = DIRECT.soap["GeefDossierKBI"]
-    DIRECT.soap["GeefDossierKBI"] = lambda *a: aanroepen.append(a) or origineel(*a)
+    dienst = DIRECT.per_pad[pad]
+    origineel = DIRECT.soap[dienst]
+    DIRECT.soap[dienst] = lambda *a: aanroepen.append(a) or origineel(*a)
     try:
-        roep(DIRECT, PAD_DOSSIER, dossier_verzoek("98630499724"))
+        status, antwoord = roep(DIRECT, pad, dossier_verzoek("98630499724", versie))
     finally:
-        DIRECT.soap["GeefDossierKBI"] = origineel
-    assert aanroepen == []
+        DIRECT.soap[dienst] = origineel
+    assert aanroepen == [] and b"<KBIDossier>" in antwoord
 
 
 def test_a_template_is_filled_with_each_calls_values():

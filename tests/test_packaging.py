@@ -43,7 +43,7 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
         assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
         wsdl = requests.get(f"{server.url}{PAD_ADVIES}?wsdl", timeout=5)
         assert wsdl.status_code == 200 and b"GeefAutomatischAdvies" in wsdl.content
-        xsd = requests.get(f"{server.url}/wsdl/xsd/GeefAutomatischAdvies.xsd", timeout=5)
+        xsd = requests.get(f"{server.url}/wsdl/xsd/GeefAutomatischAdvies-01.00.xsd", timeout=5)
         assert xsd.status_code == 200
     finally:
         server.stop()

@@ -16,6 +16,7 @@ from .soap import (
     NS_DOSSIER,
     PAD_ADVIES,
     PAD_DOSSIER,
+    dossier_inhoud,
     post,
     verzoek,
 )
@@ -66,7 +67,7 @@ def dossier(kit, afnemer, insz):
     body = verzoek(
         "GeefDossierKBI",
         NS_DOSSIER,
-        f"<INSZ>{insz}</INSZ>",
+        dossier_inhoud(insz),
         context=context(afnemer).format(naam="GeefDossierKBI"),
     )
     return post(kit.url + PAD_DOSSIER, body)
@@ -76,7 +77,8 @@ def advies(kit, afnemer, insz, datum="2024-06-01", toepassing="ZORGBUDGET"):
     body = verzoek(
         "GeefAutomatischAdvies",
         NS_ADVIES,
-        f"<INSZ>{insz}</INSZ><Datum>{datum}</Datum><Toepassing>{toepassing}</Toepassing>",
+        f"<Criteria><INSZ>{insz}</INSZ><Datum>{datum}</Datum>"
+        f"<Toepassing>{toepassing}</Toepassing></Criteria>",
         context=context(afnemer).format(naam="GeefAutomatischAdvies"),
     )
     return post(kit.url + PAD_ADVIES, body)
@@ -97,13 +99,13 @@ def rest(kit, pad, afnemer, **params):
 @pytest.mark.parametrize(
     ("afnemer", "dienst", "code"),
     [
-        (ONBEKEND, dossier, "40101"),
-        (ONBEKEND, advies, "40101"),
-        (KORTENBERG, advies, "40102"),
-        (ZK01, dossier, "40102"),
-        (VSB, dossier, "40102"),
-        (ABB, dossier, "40102"),
-        (ABB, advies, "40102"),
+        (ONBEKEND, dossier, "13001"),
+        (ONBEKEND, advies, "13001"),
+        (KORTENBERG, advies, "13001"),
+        (ZK01, dossier, "13001"),
+        (VSB, dossier, "13001"),
+        (ABB, dossier, "13001"),
+        (ABB, advies, "13001"),
     ],
 )
 def test_refused_calls_are_magda_uitzonderingen_with_a_reason(kit, afnemer, dienst, code):
@@ -209,7 +211,7 @@ def test_rest_applies_the_same_protocols(kit):
         rest(kit, "/api/v1/advies/73680599786", ZK01, datum="2024-01-01").json()["resultaat"]
         == "NOK"
     )
-    assert requests.get(f"{kit.url}/api/v1/advies/73680599786", timeout=5).json()["code"] == "40101"
+    assert requests.get(f"{kit.url}/api/v1/advies/73680599786", timeout=5).json()["code"] == "13001"
     assert rest(kit, "/api/v1/dossiers/98630499724", AGII).json()["doelgroepen"]
 
 
@@ -221,7 +223,7 @@ def test_every_decision_is_in_the_audit_log(kit, audit):
     regels = [json.loads(r) for r in audit.read_text().splitlines()[voor:]]
     assert [(r["decision"], r["code"]) for r in regels] == [
         ("allowed", None),
-        ("refused", "40101"),
+        ("refused", "13001"),
         ("allowed", None),
     ]
     assert regels[0]["consumer"]["afzender"] == "gemeente.kortenberg.be"
@@ -234,7 +236,7 @@ def test_without_protocols_everyone_gets_everything(magda):
     body = verzoek(
         "GeefDossierKBI",
         NS_DOSSIER,
-        "<INSZ>98630499724</INSZ>",
+        dossier_inhoud("98630499724"),
         context=context(ONBEKEND).format(naam="GeefDossierKBI"),
     )
     assert post(magda.url + PAD_DOSSIER, body).dossier.find("Trajecten") is not None

@@ -10,7 +10,7 @@ from magda_kbi.wire.xml import schema
 
 from . import referentie
 from .conftest import Server
-from .soap import NS_DOSSIER, PAD_DOSSIER, PAD_GENERIEK, dossier_verzoek, post
+from .soap import DOSSIER, NS_DOSSIER, PAD_DOSSIER, PAD_GENERIEK, dossier_verzoek, post
 
 
 def response_element(antwoord) -> etree._Element:
@@ -40,7 +40,7 @@ def test_replies_validate_against_our_xsd(server, catalogus):
         antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
-        ons = schema("GeefDossierKBI.xsd")
+        ons = schema("GeefDossierKBI-01.00.xsd")
         assert ons.validate(response_element(antwoord)), (insz, ons.error_log)
 
 
@@ -131,8 +131,9 @@ def test_the_advice_knows_only_what_the_kbi_knows_today(server_2023):
     assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
 
 
-def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus):
-    client = zeep.Client(f"{server.url}{PAD_DOSSIER}?wsdl")
+@pytest.mark.parametrize("versie", ["01.00", "02.00"])
+def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus, versie):
+    client = zeep.Client(f"{server.url}{DOSSIER[versie][1]}?wsdl")
     for persona in catalogus.values():
         if persona.fout or persona.dossier is None:
             continue
@@ -140,7 +141,7 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus):
             Verzoek={
                 "Context": {
                     "Naam": "GeefDossierKBI",
-                    "Versie": "01.00.0000",
+                    "Versie": f"{versie}.0000",
                     "Bericht": {
                         "Type": "VRAAG",
                         "Tijdstip": {"Datum": date(2024, 1, 1), "Tijd": "10:00:00.000"},
@@ -148,7 +149,10 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus):
                     },
                 },
                 "Vragen": {
-                    "Vraag": {"Referte": "z-1", "Inhoud": {"Criteria": {"INSZ": persona.insz}}}
+                    "Vraag": {
+                        "Referte": "z-1",
+                        "Inhoud": {"MutatiesContext": True, "INSZ": persona.insz},
+                    }
                 },
             }
         )

@@ -20,6 +20,7 @@ from .soap import (
     PAD_DOSSIER,
     PAD_GENERIEK,
     advies_verzoek,
+    dossier_inhoud,
     dossier_verzoek,
     post,
     verzoek,
@@ -84,11 +85,13 @@ GEVALLEN = {
     ),
     "geen-body": f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(),
     "geen-verzoek": envelop(f'<web:GeefDossierKBI xmlns:web="{NS_DOSSIER}"/>'),
-    "geen-context": verzoek("GeefDossierKBI", NS_DOSSIER, "<INSZ>98630499724</INSZ>", context=""),
+    "geen-context": verzoek(
+        "GeefDossierKBI", NS_DOSSIER, dossier_inhoud("98630499724"), context=""
+    ),
     "context-zonder-afzender": verzoek(
         "GeefDossierKBI",
         NS_DOSSIER,
-        "<INSZ>98630499724</INSZ>",
+        dossier_inhoud("98630499724"),
         context="<Context><Naam>GeefDossierKBI</Naam><Versie>01.00.0000</Versie></Context>",
     ),
     "dubbele-context": GOED.replace(
@@ -110,7 +113,9 @@ ADVIES_GEVALLEN = {
     "datum-met-tijd": advies_verzoek("98630499724", "2024-01-01T10:00:00"),
     "onbekende-toepassing": advies_verzoek("98630499724", "2024-01-01", "KINDERBIJSLAG"),
     "datum-jaar-tienduizend": advies_verzoek("98630499724", "10000-01-01"),
-    "advies-zonder-datum": verzoek("GeefAutomatischAdvies", NS_ADVIES, "<INSZ>98630499724</INSZ>"),
+    "advies-zonder-datum": verzoek(
+        "GeefAutomatischAdvies", NS_ADVIES, "<Criteria><INSZ>98630499724</INSZ></Criteria>"
+    ),
 }
 
 
@@ -168,9 +173,9 @@ def test_bad_advice_criteria(server, naam):
 @pytest.mark.parametrize(
     ("naam", "code", "veld"),
     [
-        ("insz-te-kort", "40002", "Criteria/INSZ"),
-        ("insz-controlegetal", "40002", "Criteria/INSZ"),
-        ("insz-niet-ascii", "40002", "Criteria/INSZ"),
+        ("insz-te-kort", "40002", "Inhoud/INSZ"),
+        ("insz-controlegetal", "40002", "Inhoud/INSZ"),
+        ("insz-niet-ascii", "40002", "Inhoud/INSZ"),
         ("geen-context", "40001", "Verzoek"),
         ("context-zonder-afzender", "40001", "Context"),
         ("dubbele-context", "40001", "Verzoek"),

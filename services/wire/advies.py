@@ -12,12 +12,20 @@ from datetime import date
 from lxml import etree
 
 from ..advies import Advies, Toepassing
+from .bericht import ServiceContract
 from .xml import sub, tekst
 
 NAAM = "GeefAutomatischAdvies"
-VERSIE = "01.00.0000"
-NAMESPACE = "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be"
-XSD = "GeefAutomatischAdvies.xsd"
+# The emulator's own contract (no public XSD exists for this service): Inhoud/Criteria.
+CONTRACT = ServiceContract(
+    NAAM,
+    "01.00.0000",
+    "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be",
+    "GeefAutomatischAdvies-01.00.xsd",
+    "Vragen/Vraag/Inhoud/Criteria/INSZ",
+    pad="/GeefAutomatischAdviesDienst-01.00/soap/WebService",
+    wsdl="GeefAutomatischAdvies-01.00.wsdl",
+)
 
 
 @dataclass(frozen=True)

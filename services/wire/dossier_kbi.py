@@ -1,27 +1,97 @@
-"""GeefDossierKBI-01.00 on the wire: the request's criteria and the KBIDossier reply content."""
+"""GeefDossierKBI 01.00 and 02.00 on the wire: the question and the KBIDossier reply content.
+
+Both versions ask the same question, ``Vraag/Inhoud/{MutatiesContext, INSZ}`` (no
+``Criteria`` wrapper), and answer from the same domain dossier; 02.00 renders a few parts
+differently (new Personalia fields, another Wooncode, renamed codes). Each version is
+published in two namespaces: the WebService variant (own endpoint, one Vraag) and the
+Service variant (generic endpoint; its request allows several Vraag).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
 
-from ..dossier import Code, KbiDossier, Periode, Status, Traject, TrajectOnderdeel, Uitstel
-from .bericht import bouw_repliek, lees_context
-from .xml import schema, sub
+from ..dossier import (
+    Code,
+    Contactgegevens,
+    KbiDossier,
+    Periode,
+    Status,
+    Traject,
+    TrajectOnderdeel,
+    Uitstel,
+)
+from .bericht import ServiceContract, bouw_repliek, lees_context
+from .xml import schema, sub, tekst
 
 NAAM = "GeefDossierKBI"
-VERSIE = "01.00.0000"
-NAMESPACE = "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be"
-XSD = "GeefDossierKBI.xsd"
+INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"
+V01 = ServiceContract(
+    NAAM,
+    "01.00.0000",
+    "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
+    "GeefDossierKBI-01.00.xsd",
+    INSZ_PAD,
+    pad="/GeefDossierKBIDienst-01.00/soap/WebService",
+    wsdl="GeefDossierKBI-01.00.wsdl",
+)
+V01_SERVICE = ServiceContract(
+    NAAM,
+    "01.00.0000",
+    "http://service.geefdossierkbidienst.inburgering.vip.vlaanderen.be",
+    "GeefDossierKBI-01.00-Service.xsd",
+    INSZ_PAD,
+)
+V02 = ServiceContract(
+    NAAM,
+    "02.00.0000",
+    "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be",
+    "GeefDossierKBI-02.00.xsd",
+    INSZ_PAD,
+    pad="/GeefDossierKBIDienst-02.00/soap/WebService",
+    wsdl="GeefDossierKBI-02.00.wsdl",
+)
+V02_SERVICE = ServiceContract(
+    NAAM,
+    "02.00.0000",
+    "http://service.geefdossierkbidienst-02_00.inburgering-02_00.vip.vlaanderen.be",
+    "GeefDossierKBI-02.00-Service.xsd",
+    INSZ_PAD,
+)
+CONTRACTS = (V01, V01_SERVICE, V02, V02_SERVICE)
 
 GESLACHT = {1: "Mannelijk", 2: "Vrouwelijk"}
+# Codes the persona files write in their 01.00 form and 02.00 spells otherwise.
+DOCUMENTTYPE_02 = {"AI023": "AI023G"}
+CONTRACTTYPE_02 = {"ICO13G": "IC013G"}  # letter O in 01.00, digit zero in 02.00
 
 
-def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
-    """The KBIDossier element, children in the schema's order; empty parts are left out."""
+@dataclass(frozen=True)
+class DossierVraag:
+    insz: str
+    mutaties_context: bool
+
+
+def lees_vraag(verzoek: etree._Element) -> DossierVraag:
+    """The question of an XSD-valid Verzoek (the first Vraag)."""
+    inhoud = verzoek.find("Vragen/Vraag/Inhoud")
+    # xs:boolean: true, false, 1 or 0; an empty element takes the schema default (true)
+    mutaties = tekst(inhoud, "MutatiesContext") or "true"
+    return DossierVraag(tekst(inhoud, "INSZ") or "", mutaties in ("true", "1"))
+
+
+def bouw_kbi_dossier(
+    dossier: KbiDossier, versie: str = "01.00", contact: Contactgegevens | None = None
+) -> etree._Element:
+    """The KBIDossier element of ``versie`` (``01.00`` or ``02.00``), children in the
+    schema's order; empty parts are left out. ``contact`` fills 02.00's phone numbers and
+    e-mail addresses."""
+    v2 = versie == "02.00"
     root = etree.Element("KBIDossier")
-    _personalia(root, dossier)
+    _personalia(root, dossier, contact=contact if v2 else None)
     doelgroep = dossier.huidige_doelgroep
     if doelgroep is not None:
         element = sub(root, "Doelgroep")
@@ -37,7 +107,11 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
         for attest in dossier.attesten:
             element = sub(lijst, "Document")
             sub(element, "Soort", "ATTEST")
-            sub(element, "Type", attest.type)
+            sub(
+                element,
+                "Type",
+                DOCUMENTTYPE_02.get(attest.type, attest.type) if v2 else attest.type,
+            )
             sub(element, "Id", attest.id)
             sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
     if dossier.contracten:
@@ -45,7 +119,11 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
         for contract in dossier.contracten:
             element = sub(lijst, "Contract")
             sub(element, "DatumRegistratie", _datum(contract.datum_registratie))
-            sub(element, "Type", contract.type)
+            sub(
+                element,
+                "Type",
+                CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type,
+            )
             sub(element, "OnderdeelMO", _bool(contract.onderdeel_mo))
             sub(element, "OnderdeelNT2", _bool(contract.onderdeel_nt2))
             sub(element, "OnderdeelLO", _bool(contract.onderdeel_lo))
@@ -98,17 +176,23 @@ def bouw_kbi_dossier(dossier: KbiDossier) -> etree._Element:
                 sub(t, "ContactTaal", _bool(taal.contacttaal))
                 _code(t, "KennisNiveau", taal.kennisniveau)
         if kennis.nt2_hoogst_behaald is not None:
-            _code(sub(element, "BehaaldNT2Niveau"), "HoogstBehaald", kennis.nt2_hoogst_behaald)
+            niveau = sub(element, "BehaaldNT2Niveau")
+            if v2:  # 02.00: the level per skill; ours is the overall one
+                _code(sub(niveau, "HoogstBehaald"), "Globaal", kennis.nt2_hoogst_behaald)
+            else:
+                _code(niveau, "HoogstBehaald", kennis.nt2_hoogst_behaald)
     if dossier.wooncode is not None:
         w = dossier.wooncode
         element = sub(root, "Wooncode")
-        sub(
-            element,
-            "MoetVoldoenAanInburgeringsBereidheid",
-            _bool(w.moet_voldoen_aan_inburgeringsbereidheid),
-        )
+        if not v2:  # 02.00 dropped the two "moet voldoen" flags
+            sub(
+                element,
+                "MoetVoldoenAanInburgeringsBereidheid",
+                _bool(w.moet_voldoen_aan_inburgeringsbereidheid),
+            )
         sub(element, "VoldoetAanInburgeringBereidheid", _bool(w.voldoet_aan_inburgeringsbereidheid))
-        sub(element, "MoetVoldoenAanTaalBereidheid", _bool(w.moet_voldoen_aan_taalbereidheid))
+        if not v2:
+            sub(element, "MoetVoldoenAanTaalBereidheid", _bool(w.moet_voldoen_aan_taalbereidheid))
         sub(element, "VoldoetAanTaalBereidheid", _bool(w.voldoet_aan_taalbereidheid))
         sub(element, "OpvolgingDoor", w.opvolging_door)
     _zonder_lege(root)
@@ -121,6 +205,7 @@ def bouw_kbi_dossier_gemeente(dossier: KbiDossier) -> etree._Element:
 
     "Signed" is an empty ``Contract`` and "obtained" a ``Document`` with only its ``Soort``:
     no dates, no types; the reply still fits the real XSD (every child is optional there).
+    The same in 01.00 and 02.00: 02.00's contact fields are never part of it.
     """
     root = etree.Element("KBIDossier")
     _personalia(root, dossier, volledig=False)
@@ -131,32 +216,42 @@ def bouw_kbi_dossier_gemeente(dossier: KbiDossier) -> etree._Element:
     return root
 
 
-def contractfout(dossier: KbiDossier) -> tuple[str, str] | None:
-    """(path, reason) of the first way the rendered dossier breaks our XSD, or None.
+def contractfout(
+    dossier: KbiDossier, contact: Contactgegevens | None = None
+) -> tuple[str, str] | None:
+    """(path, reason) of the first way the rendered dossier breaks our XSD of 01.00 or
+    02.00, or None.
 
     Persona files are checked with this at load time, so a code the real platform
     never sends (a misspelt contract type, say) stops start-up instead of reaching a
     consumer.
     """
-    antwoord = etree.Element(f"{{{NAMESPACE}}}{NAAM}Response")
-    antwoord.append(
-        bouw_repliek(
-            NAAM,
-            VERSIE,
-            lees_context(None),
-            datetime(2000, 1, 1),
-            antwoord=("controle", bouw_kbi_dossier(dossier)),
+    for contract in (V01, V02):
+        antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
+        kbi_dossier = bouw_kbi_dossier(dossier, contract.hoofdversie, contact)
+        antwoord.append(
+            bouw_repliek(
+                NAAM,
+                contract.versie,
+                lees_context(None),
+                datetime(2000, 1, 1),
+                antwoord=("controle", kbi_dossier),
+            )
         )
-    )
-    validator = schema(XSD)
-    if validator.validate(antwoord):
-        return None
-    fout = validator.error_log.last_error
-    pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
-    return pad.split("/Inhoud/", 1)[-1], fout.message
+        validator = schema(contract.xsd)
+        if not validator.validate(antwoord):
+            fout = validator.error_log.last_error
+            pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
+            return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", fout.message
+    return None
 
 
-def _personalia(root: etree._Element, dossier: KbiDossier, volledig: bool = True) -> None:
+def _personalia(
+    root: etree._Element,
+    dossier: KbiDossier,
+    volledig: bool = True,
+    contact: Contactgegevens | None = None,
+) -> None:
     p = dossier.personalia
     element = sub(root, "Personalia")
     sub(element, "INSZ", dossier.insz)
@@ -176,6 +271,13 @@ def _personalia(root: etree._Element, dossier: KbiDossier, volledig: bool = True
         sub(
             sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht)
         )
+    if contact is not None:  # 02.00 only; the one number and address we know are preferred
+        if contact.telefoon:
+            sub(
+                sub(element, "TelefoonNummers"), "TelefoonNummer", contact.telefoon, voorkeur="true"
+            )
+        if contact.email:
+            sub(sub(element, "Emails"), "Email", contact.email, voorkeur="true")
 
 
 def _uitstellen(
