@@ -15,7 +15,7 @@ from magda_client import (
 from magda_kbi.app import Instellingen, maak_emulator
 from magda_kbi.pytest_plugin import MagdaEmulator, _Server
 
-from .soap import PAD_DOSSIER, dossier_verzoek, post
+from .soap import PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek, post
 
 NIEUW = {
     "insz": "80651338304",
@@ -341,3 +341,16 @@ def test_the_helper_reports_admin_errors(magda):
         magda.storing("nonsense")
     with pytest.raises(AssertionError, match="404"):
         magda.verwijder_persona("80651338304")
+
+
+def test_magdas_other_platform_codes_as_faults(magda):
+    """99995 and 99994 as the platform sends them, beside 99996."""
+    magda.storing("99995", count=1)
+    magda.storing("99994", count=1, service="GeefDossierKBI")
+    for verwacht in (
+        [("99995", "FOUT", "Te veel gelijktijdige bevragingen")],
+        [("99994", "FOUT", "Onverwachte fout bij de bron")],
+        [],
+    ):
+        antwoord = post(magda.url + PAD_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+        assert antwoord.uitzonderingen() == verwacht

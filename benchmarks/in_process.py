@@ -1,0 +1,92 @@
+"""Per-request cost of the SOAP services in-process: the WSGI application called directly,
+no server, no network. Prints the median and p99 per request of each call.
+
+    python benchmarks/in_process.py [--calls 20000]
+
+What it measures is the emulator's own work for one request (body read, parse, XSD
+validation, checks, template fill, journal), the figure the speed work is steered by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from magda_kbi.app import Instellingen, maak_emulator  # noqa: E402
+from tests.soap import (  # noqa: E402
+    NS_DOSSIER_SERVICE,
+    PAD_ADVIES,
+    PAD_DOSSIER,
+    PAD_DOSSIER_02,
+    PAD_GENERIEK,
+    advies_verzoek,
+    dossier_verzoek,
+)
+
+GROOTSTE = "98630499724"  # the largest dossier of the catalogue
+
+
+def environ(pad: str, body: bytes) -> dict:
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": pad,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
+
+
+def meet(app, pad: str, body: bytes, aantal: int) -> tuple[float, float]:
+    """(median, p99) in microseconds per request, after a warm-up."""
+
+    def start_response(status, headers, exc_info=None):
+        assert status.startswith("200"), status
+
+    for _ in range(200):
+        b"".join(app(environ(pad, body), start_response))
+    tijden = []
+    for _ in range(aantal):
+        e = environ(pad, body)
+        begin = time.perf_counter()
+        b"".join(app(e, start_response))
+        tijden.append((time.perf_counter() - begin) * 1e6)
+    tijden.sort()
+    return statistics.median(tijden), tijden[int(len(tijden) * 0.99)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20_000)
+    args = parser.parse_args()
+    app = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
+    gevallen = [
+        ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(GROOTSTE, "01.00", referte="b")),
+        ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(GROOTSTE, "02.00", referte="b")),
+        (
+            "GeefDossierKBI 02.00 (Service ns, generic)",
+            PAD_GENERIEK,
+            dossier_verzoek(GROOTSTE, "02.00", namespace=NS_DOSSIER_SERVICE["02.00"]),
+        ),
+        ("GeefAutomatischAdvies", PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
+    ]
+    print(f"| call | median per request | p99 | ({args.calls} calls, in-process) |")
+    print("|---|---|---|---|")
+    for naam, pad, body in gevallen:
+        mediaan, p99 = meet(app, pad, body, args.calls)
+        print(f"| {naam} | {mediaan:.1f} µs | {p99:.1f} µs | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

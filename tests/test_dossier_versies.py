@@ -1,0 +1,356 @@
+"""GeefDossierKBI 01.00 and 02.00 as the real MAGDA contract has them: requests built from the
+real request XSDs, replies checked against the real response XSDs (``../shared/reference``),
+both namespace variants, the protocols, the client and plain suds."""
+
+from datetime import date
+
+import pytest
+import requests
+from lxml import etree
+from suds.client import Client as SudsClient
+
+from magda_client import GeenMachtiging, MagdaClient
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from . import referentie
+from .soap import (
+    DOSSIER,
+    NS_DOSSIER,
+    NS_DOSSIER_SERVICE,
+    NS_SOAP,
+    PAD_GENERIEK,
+    dossier_verzoek,
+    post,
+    verzoek,
+)
+
+VERSIES = ["01.00", "02.00"]
+ONBEKEND = "80651439361"  # a valid test number that is no persona
+
+
+@pytest.fixture(scope="module")
+def werkmap(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("echte-xsd"))
+
+
+def echt(werkmap: str, versie: str, variant: str, bericht: str) -> etree.XMLSchema:
+    referentie.vereist(versie)
+    return referentie.echte_schema(werkmap, versie, referentie.ingang(versie, variant, bericht))
+
+
+def operatie(body: bytes) -> etree._Element:
+    return etree.fromstring(body).find(f"{{{NS_SOAP}}}Body")[0]
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("variant", ["WebService", "Service"])
+def test_real_requests_get_replies_valid_against_the_real_xsd(
+    server, catalogus, werkmap, versie, variant
+):
+    vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
+    antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
+    if variant == "Service":  # the generic endpoint only
+        namespace, paden = NS_DOSSIER_SERVICE[versie], [PAD_GENERIEK]
+    else:
+        namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PAD_GENERIEK]
+    beantwoord = 0
+    for insz in [*catalogus, ONBEKEND]:
+        persona = catalogus.get(insz)
+        if persona is not None and persona.fout == "SOAP_FAULT":
+            continue
+        body = dossier_verzoek(insz, versie, namespace=namespace, referte=f"r-{insz}")
+        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+        for pad in paden:
+            antwoord = post(server.url + pad, body)
+            assert antwoord.status == 200, antwoord.body
+            assert antwoord.root.tag == f"{{{namespace}}}GeefDossierKBIResponse"
+            assert antwoord_xsd.validate(antwoord.root), (insz, pad, antwoord_xsd.error_log)
+            bericht = antwoord.root.find("Repliek/Context/Bericht")
+            assert bericht.findtext("Ontvanger/Referte") == f"r-{insz}"
+            assert antwoord.root.findtext("Repliek/Context/Versie") == f"{versie}.0000"
+            if persona is None or persona.dossier is None:
+                assert antwoord.codes() == ["30001"]
+            elif persona.fout == "99996":
+                assert antwoord.codes() == ["99996"]
+            else:
+                assert antwoord.codes() == []
+                assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == (
+                    f"r-{insz}"
+                )
+                assert antwoord.dossier.findtext("Personalia/INSZ") == insz
+                beantwoord += 1
+    assert beantwoord >= 16 * len(paden)
+
+
+def test_02_00_renders_its_own_fields_and_codes(server):
+    een = post(server.url + DOSSIER["01.00"][1], dossier_verzoek("98630499724", "01.00")).dossier
+    twee = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("98630499724", "02.00")).dossier
+    assert een.findtext("Contracten/Contract/Type") == "ICO13G"  # letter O
+    assert twee.findtext("Contracten/Contract/Type") == "IC013G"  # digit zero
+    assert twee.findtext("Personalia/TelefoonNummers/TelefoonNummer") == "0470 00 00 01"
+    assert twee.findtext("Personalia/Emails/Email") == "said.daoud@voorbeeld.test"
+    assert een.find("Personalia/TelefoonNummers") is None and een.find("Personalia/Emails") is None
+    assert een.findtext("Wooncode/MoetVoldoenAanInburgeringsBereidheid") == "true"
+    assert twee.find("Wooncode/MoetVoldoenAanInburgeringsBereidheid") is None
+    assert twee.findtext("Wooncode/VoldoetAanTaalBereidheid") == "false"
+    assert een.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald") == "A1"
+    assert twee.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald/Globaal") == "A1"
+    attest = {
+        v: post(server.url + DOSSIER[v][1], dossier_verzoek("79611034583", v)).dossier
+        for v in VERSIES
+    }
+    assert attest["01.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023"
+    assert attest["02.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023G"
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie):
+    namespace, pad = DOSSIER[versie]
+    body = verzoek(
+        "GeefDossierKBI",
+        namespace,
+        "<Criteria><INSZ>98630499724</INSZ></Criteria>",
+        versie=f"{versie}.0000",
+    )
+    for url in (server.url + pad, server.url + PAD_GENERIEK):
+        antwoord = post(url, body)
+        assert antwoord.status == 200
+        assert antwoord.uitzonderingen() == [
+            (
+                "40001",
+                "FOUT",
+                "Verzoek/Vragen/Vraag/Inhoud/Criteria: element 'Criteria' wordt hier niet"
+                " verwacht; verwacht: MutatiesContext",
+            )
+        ]
+
+
+def test_mutatiescontext_is_required_and_a_boolean(server):
+    zonder = verzoek("GeefDossierKBI", NS_DOSSIER, "<INSZ>98630499724</INSZ>")
+    assert post(server.url + DOSSIER["01.00"][1], zonder).uitzonderingen() == [
+        (
+            "40001",
+            "FOUT",
+            "Verzoek/Vragen/Vraag/Inhoud/INSZ: element 'INSZ' wordt hier niet verwacht;"
+            " verwacht: MutatiesContext",
+        )
+    ]
+    ja = dossier_verzoek("98630499724", "02.00", mutaties_context="ja")
+    ((code, _, diagnose),) = post(server.url + DOSSIER["02.00"][1], ja).uitzonderingen()
+    assert code == "40001"
+    assert diagnose == (
+        "Verzoek/Vragen/Vraag/Inhoud/MutatiesContext: element 'MutatiesContext': 'ja' is geen"
+        " geldige waarde van het type 'xs:boolean'"
+    )
+
+
+def test_mutatiescontext_is_in_the_journal(magda):
+    for waarde, verwacht in (("true", True), ("0", False), ("", True)):
+        body = dossier_verzoek("98630499724", "02.00", mutaties_context=waarde)
+        assert post(magda.url + DOSSIER["02.00"][1], body).codes() == []
+        assert magda.journaal()[-1]["mutaties_context"] is verwacht
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_the_service_variant_answers_in_its_namespace_and_one_question_only(server, versie):
+    namespace = NS_DOSSIER_SERVICE[versie]
+    body = dossier_verzoek("98630499724", versie, namespace=namespace)
+    antwoord = post(server.url + PAD_GENERIEK, body)
+    assert antwoord.root.tag == f"{{{namespace}}}GeefDossierKBIResponse"
+    assert antwoord.dossier is not None
+    vraag = b"<Vraag>" + body.split(b"<Vraag>")[1].split(b"</Vragen>")[0]
+    twee = body.replace(b"</Vragen>", vraag + b"</Vragen>")
+    ((code, _, diagnose),) = post(server.url + PAD_GENERIEK, twee).uitzonderingen()
+    assert code == "40001"
+    assert diagnose.startswith("Verzoek/Vragen: 2 vragen; GeefDossierKBI beantwoordt één Vraag")
+    # the Service namespace is not served at the WebService variant's own endpoint
+    assert post(server.url + DOSSIER[versie][1], body).status >= 400
+
+
+@pytest.fixture(scope="module")
+def protocollen():
+    server = _Server(
+        maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True, protocollen=True))
+    )
+    yield MagdaEmulator(server.url)
+    server.stop()
+
+
+def als(afnemer: tuple[str, str], body: bytes) -> bytes:
+    afzender, hoedanigheid = afnemer
+    return body.replace(b"kbi.test.zorgkas.be", afzender.encode()).replace(
+        b"<Hoedanigheid>1234<", f"<Hoedanigheid>{hoedanigheid}<".encode()
+    )
+
+
+# What a municipality may see (protocol): INSZ, name, contract signed, attest obtained.
+GEMEENTE_VELDEN = {
+    "KBIDossier",
+    "KBIDossier/Personalia",
+    "KBIDossier/Personalia/INSZ",
+    "KBIDossier/Personalia/Naam",
+    "KBIDossier/Personalia/Naam/Achternamen",
+    "KBIDossier/Personalia/Naam/Achternamen/Achternaam",
+    "KBIDossier/Personalia/Naam/Voornamen",
+    "KBIDossier/Personalia/Naam/Voornamen/Voornaam",
+    "KBIDossier/Contracten",
+    "KBIDossier/Contracten/Contract",
+    "KBIDossier/BehaaldeAttesten",
+    "KBIDossier/BehaaldeAttesten/Document",
+    "KBIDossier/BehaaldeAttesten/Document/Soort",
+}
+
+
+def paden(element: etree._Element, voor: str = ""):
+    """Every element's path from ``element`` down, by tag names."""
+    pad = f"{voor}{element.tag}"
+    yield pad
+    for kind in element:
+        yield from paden(kind, pad + "/")
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_municipality_gets_only_its_protocols_fields(protocollen, catalogus, versie):
+    kortenberg = ("gemeente.kortenberg.be", "GEMEENTE")
+    gezien = 0
+    for persona in catalogus.values():
+        if persona.fout or persona.dossier is None:
+            continue
+        body = als(kortenberg, dossier_verzoek(persona.insz, versie))
+        antwoord = post(protocollen.url + DOSSIER[versie][1], body)
+        if antwoord.codes():  # not a resident of Kortenberg
+            assert antwoord.codes() == ["40103"]
+            continue
+        dossier = antwoord.dossier
+        velden = set(paden(dossier))
+        assert velden <= GEMEENTE_VELDEN, (persona.insz, velden - GEMEENTE_VELDEN)
+        assert not any(e.attrib for e in dossier.iter())
+        assert dossier.findtext("Personalia/INSZ") == persona.insz
+        gezien += 1
+    assert gezien >= 3
+    # the fullest dossier has phone and e-mail in 02.00: never for a municipality
+    body = als(kortenberg, dossier_verzoek("98630499724", versie))
+    dossier = post(protocollen.url + DOSSIER[versie][1], body).dossier
+    assert b"0470" not in etree.tostring(dossier) and b"@" not in etree.tostring(dossier)
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocollen, versie):
+    for afnemer in (
+        ("vsb.vlaanderen.be", "VSB"),
+        ("zorgkas1.test.be", "ZORGKAS"),
+        ("iemand.be", "1234"),
+    ):
+        for pad in (DOSSIER[versie][1], PAD_GENERIEK):
+            body = als(afnemer, dossier_verzoek("98630499724", versie))
+            ((code, _, diagnose),) = post(protocollen.url + pad, body).uitzonderingen()
+            assert code == "13001"
+            assert diagnose.startswith(
+                "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst: "
+            )
+    r = requests.get(
+        f"{protocollen.url}/api/v1/dossiers/98630499724",
+        headers={"X-Magda-Afzender": "vsb.vlaanderen.be", "X-Magda-Hoedanigheid": "VSB"},
+        timeout=5,
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "13001")
+    with pytest.raises(GeenMachtiging):
+        MagdaClient(
+            protocollen.url, afzender="iemand.be", hoedanigheid="1", dossier_versie=versie
+        ).geef_dossier_kbi("98630499724")
+
+
+class OpnameSessie(requests.Session):
+    """Keeps every body the client sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[bytes] = []
+
+    def post(self, url, data=None, **kwargs):
+        self.bodies.append(data)
+        return super().post(url, data=data, **kwargs)
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_client_requests_are_valid_against_the_real_request_xsd(server, werkmap, versie):
+    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    sessie = OpnameSessie()
+    client = MagdaClient(
+        server.url,
+        afzender="zorgkas1.test.be",
+        hoedanigheid="1",
+        session=sessie,
+        dossier_versie=versie,
+    )
+    dossier = client.geef_dossier_kbi("98630499724")
+    client.geef_dossier_kbi("79611034583", mutaties_context=True)
+    assert len(sessie.bodies) == 2
+    for body in sessie.bodies:
+        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+    assert [
+        operatie(b).findtext("Verzoek/Vragen/Vraag/Inhoud/MutatiesContext") for b in sessie.bodies
+    ] == ["false", "true"]
+    assert dossier.versie == versie
+    if versie == "02.00":
+        assert dossier.telefoonnummers == ("0470 00 00 01",)
+        assert dossier.emails == ("said.daoud@voorbeeld.test",)
+        assert dossier.contracten[0].type == "IC013G"
+    else:
+        assert (dossier.telefoonnummers, dossier.emails) == (None, None)
+        assert dossier.contracten[0].type == "ICO13G"
+
+
+def test_the_client_asks_02_00_by_default_and_refuses_unknown_versions(server):
+    assert MagdaClient(server.url, afzender="a", hoedanigheid="1").dossier.versie == "02.00.0000"
+    with pytest.raises(ValueError, match="dossier_versie"):
+        MagdaClient(server.url, afzender="a", hoedanigheid="1", dossier_versie="03.00")
+
+
+def suds_verzoek(naam: str, versie: str, inhoud: dict) -> dict:
+    return {
+        "Context": {
+            "Naam": naam,
+            "Versie": versie,
+            "Bericht": {
+                "Type": "VRAAG",
+                "Tijdstip": {"Datum": "2024-01-01", "Tijd": "10:00:00.000"},
+                "Afzender": {"Identificatie": "suds.test", "Referte": "s-1", "Hoedanigheid": "1"},
+            },
+        },
+        "Vragen": {"Vraag": {"Referte": "s-1", "Inhoud": inhoud}},
+    }
+
+
+def test_plain_suds_calls_every_service(server):
+    for versie in VERSIES:
+        client = SudsClient(f"{server.url}{DOSSIER[versie][1]}?wsdl", cache=None)
+        repliek = client.service.GeefDossierKBI(
+            Verzoek=suds_verzoek(
+                "GeefDossierKBI",
+                f"{versie}.0000",
+                {"MutatiesContext": False, "INSZ": "98630499724"},
+            )
+        )
+        assert not hasattr(repliek, "Uitzonderingen"), repliek
+        assert repliek.Antwoorden.Antwoord.Inhoud.KBIDossier.Personalia.INSZ == "98630499724"
+    client = SudsClient(
+        f"{server.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService?wsdl", cache=None
+    )
+    repliek = client.service.GeefAutomatischAdvies(
+        Verzoek=suds_verzoek(
+            "GeefAutomatischAdvies",
+            "01.00.0000",
+            {"Criteria": {"INSZ": "73680599786", "Datum": "2024-01-01"}},
+        )
+    )
+    advies = repliek.Antwoorden.Antwoord.Inhoud.Advies  # infringement of 2023-09-15, open
+    assert (advies.Resultaat, advies.Reden.Code) == ("NOK", "INBREUK")
+
+
+def test_generic_endpoint_names_what_it_offers(server):
+    body = dossier_verzoek("98630499724").replace(b"01.00.0000", b"03.00.0000")
+    antwoord = post(server.url + PAD_GENERIEK, body)
+    assert antwoord.status >= 400
+    assert "GeefDossierKBI 02.00.0000" in antwoord.fault
