@@ -3,6 +3,9 @@
 
     python client_examples/gemeente_dossier.py 98630499724 --url http://127.0.0.1:8080
 
+GeefDossierKBI 02.00 (the platform's current version) by default, ``--versie 01.00`` for
+the earlier one.
+
 Exit code 0 with a summary, 1 when MAGDA answers with an error (e.g. 30001: not known
 in the KBI), 3 on a transport error.
 """
@@ -40,9 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="gemeente.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
+    parser.add_argument("--versie", choices=["02.00", "01.00"], default="02.00")
     args = parser.parse_args(argv)
 
-    client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    client = MagdaClient(
+        args.url,
+        afzender=args.afzender,
+        hoedanigheid=args.hoedanigheid,
+        dossier_versie=args.versie,
+    )
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))
     except MagdaFout as fout:

@@ -1,6 +1,8 @@
 """GeefDossierKBI over SOAP: every persona, against our XSD and the real MAGDA XSD."""
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 import zeep
@@ -160,3 +162,16 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus, versie
         assert dossier.Personalia.INSZ == persona.insz
         doelgroep = persona.dossier.huidige_doelgroep
         assert dossier.Doelgroep.Type == doelgroep.type.value
+
+
+def test_the_readmes_curl_examples_are_answered(server):
+    """The README's request bodies, posted as its curl commands post them."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    voorbeelden = re.findall(
+        r"curl -s http://127.0.0.1:8080(\S+) \\\n.*?<<'XML'\n(.*?)\nXML", readme, re.S
+    )
+    assert len(voorbeelden) >= 3
+    for pad, body in voorbeelden:
+        antwoord = post(server.url + pad, body.encode())
+        assert antwoord.status == 200 and antwoord.codes() == [], (pad, antwoord.body)
+        assert antwoord.root.find("Repliek/Antwoorden/Antwoord/Inhoud") is not None
