@@ -41,6 +41,20 @@ OMSCHRIJVINGEN: dict[Reden, str] = {
 }
 
 
+# What each rule of the table means, for people reading an answer (journal, REST, CLI).
+REGELS: dict[int, str] = {
+    1: "the condition is not yet in force (before 2022-01-01)",
+    2: "not in the KBI",
+    3: "not obliged on the peildatum",
+    4: "exempt from the obligation",
+    5: "attest van inburgering obtained",
+    6: "an infringement that was not remedied",
+    7: "not registered in time",
+    8: "no contract signed in time",
+    9: "trajectory running",
+}
+
+
 @dataclass(frozen=True)
 class Termijnen:
     """Deadlines in calendar months (configurable; defaults from the published rule set)."""
@@ -59,6 +73,11 @@ class Advies:
     @property
     def omschrijving(self) -> str | None:
         return OMSCHRIJVINGEN[self.reden] if self.reden else None
+
+    @property
+    def uitleg(self) -> str:
+        """``rule 2: not in the KBI``: the deciding rule in words."""
+        return f"rule {self.regel}: {REGELS[self.regel]}"
 
 
 def peildatum(datum: date, toepassing: Toepassing) -> date:

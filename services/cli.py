@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__, lijsten, uitvoer
-from .advies import Termijnen, Toepassing, geef_advies
+from .advies import REGELS, Termijnen, Toepassing, geef_advies
 from .insz import modulo97_geldig
 from .personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
 
@@ -426,9 +426,9 @@ def _advies(args: argparse.Namespace) -> int:
                     "insz": args.insz,
                     "peildatum": advies.peildatum.isoformat(),
                     "resultaat": advies.resultaat.value,
-                    "regel": advies.regel,
                     "reden": advies.reden.value if advies.reden else None,
                     "omschrijving": advies.omschrijving,
+                    "rule": {"number": advies.regel, "text": REGELS[advies.regel]},
                 },
                 ensure_ascii=False,
             )
@@ -438,7 +438,7 @@ def _advies(args: argparse.Namespace) -> int:
     regel += advies.resultaat.value
     if advies.reden:
         regel += f" - {advies.reden.value}: {advies.omschrijving}"
-    print(f"{regel}  [rule {advies.regel}]")
+    print(f"{regel}  [{advies.uitleg}]")
     if persona is not None and persona.fout:
         print(f"note: through the server this persona always answers {persona.fout}")
     return 0

@@ -185,6 +185,7 @@ class Dienst:
         )
         sjabloon = self.sjablonen.zoek(sleutel, persona)
         if sjabloon is None:
+            voor = set(aantekening.extra)  # what the answer adds to the journal is kept too
             open_context = replace(
                 context,
                 afzender=replace(
@@ -201,10 +202,13 @@ class Dienst:
                 sjabloon=True,
             )
             sjabloon = sjablonen.Sjabloon.uit(
-                antwoord_envelop(self.namespace, self.naam, repliek), aantekening.resultaat
+                antwoord_envelop(self.namespace, self.naam, repliek),
+                aantekening.resultaat,
+                {k: v for k, v in aantekening.extra.items() if k not in voor},
             )
             self.sjablonen.bewaar(sleutel, persona, sjabloon)
         aantekening.resultaat = sjabloon.resultaat
+        aantekening.extra.update(sjabloon.extra)
         return sjabloon.vul(
             {
                 sjablonen.TIJD: tijd_van(nu),
@@ -376,6 +380,7 @@ class GeefAutomatischAdviesDienst(Dienst):
             vandaag=self.omgeving.klok.vandaag(),
         )
         aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
+        aantekening.extra["rule"] = advies.uitleg
         return self._repliek(context, sjabloon, antwoord=(referte, advies_wire.bouw_advies(advies)))
 
 

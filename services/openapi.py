@@ -170,6 +170,12 @@ SCHEMAS = {
                 ),
             ]
         },
+        # which rule of the table decided; left out when the protocols are enforced
+        rule=_object(
+            ["number", "text"],
+            number={"type": "integer", "minimum": 0, "maximum": 99},
+            text=TEKST,
+        ),
     ),
     "DossierGemeente": _object(
         ["insz", "achternamen", "voornamen", "contract_ondertekend", "attest_behaald"],

@@ -11,7 +11,7 @@ from datetime import date
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from . import lijsten, uitvoer
-from .advies import Toepassing, geef_advies
+from .advies import REGELS, Toepassing, geef_advies
 from .afnemers import Operatie
 from .diensten import GEEN_GEGEVENS, ONGELDIG_INSZ, ONGELDIG_VERZOEK, ONGELDIGE_DATUM, Omgeving
 from .insz import modulo97_geldig
@@ -107,15 +107,21 @@ def advies(insz: str):
         dossier, datum, toepassing, omgeving.termijnen, vandaag=omgeving.klok.vandaag()
     )
     _noteer(resultaat=" ".join(filter(None, (uitkomst.resultaat.value, uitkomst.reden))))
+    aantekening = request.environ.get(AANTEKENING)
+    if isinstance(aantekening, Aantekening):
+        aantekening.extra["rule"] = uitkomst.uitleg
     reden = None
     if uitkomst.reden is not None:
         reden = {"code": uitkomst.reden.value, "omschrijving": uitkomst.omschrijving}
-    return jsonify(
-        insz=insz,
-        peildatum=uitkomst.peildatum.isoformat(),
-        resultaat=uitkomst.resultaat.value,
-        reden=reden,
-    )
+    antwoord = {
+        "insz": insz,
+        "peildatum": uitkomst.peildatum.isoformat(),
+        "resultaat": uitkomst.resultaat.value,
+        "reden": reden,
+    }
+    if not omgeving.protocollen:  # under a protocol the answer is OK/NOK and reason, no more
+        antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
+    return jsonify(antwoord)
 
 
 def _persona(insz: str, operatie: str):

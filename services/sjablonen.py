@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TIJD = "§§magda-kbi-tijd§§"
 PLATFORM_REFERTE = "§§magda-kbi-platform-referte§§"
@@ -29,11 +29,13 @@ class Sjabloon:
     delen: tuple[bytes, ...]  # the fixed bytes
     gaten: tuple[str, ...]  # the placeholder between delen[i] and delen[i + 1]
     resultaat: str | None  # the journal's result summary of this reply
+    extra: dict = field(default_factory=dict)  # and what else the answer put in the journal
 
     @classmethod
-    def uit(cls, antwoord: bytes, resultaat: str | None) -> Sjabloon:
+    def uit(cls, antwoord: bytes, resultaat: str | None, extra: dict | None = None) -> Sjabloon:
         stukken = _OPEN.split(antwoord.decode("utf-8"))
-        return cls(tuple(s.encode("utf-8") for s in stukken[0::2]), tuple(stukken[1::2]), resultaat)
+        delen = tuple(s.encode("utf-8") for s in stukken[0::2])
+        return cls(delen, tuple(stukken[1::2]), resultaat, dict(extra or {}))
 
     def vul(self, waarden: dict[str, str]) -> bytes:
         uit = [self.delen[0]]

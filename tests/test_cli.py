@@ -44,7 +44,8 @@ def test_personas_table():
 def test_advies_locally():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
     assert proces.returncode == 0
-    assert "NOK - INBREUK" in proces.stdout and "[rule 6]" in proces.stdout
+    assert "NOK - INBREUK" in proces.stdout
+    assert "[rule 6: an infringement that was not remedied]" in proces.stdout
     proces = magda_kbi(
         "advies",
         "80651239522",

@@ -240,3 +240,14 @@ def test_without_protocols_everyone_gets_everything(magda):
         context=context(ONBEKEND).format(naam="GeefDossierKBI"),
     )
     assert post(magda.url + PAD_DOSSIER, body).dossier.find("Trajecten") is not None
+
+
+def test_under_a_protocol_the_rest_advice_holds_no_rule(kit):
+    """The rule that decided says more about the person than OK/NOK and the reason."""
+    antwoord = rest(kit, "/api/v1/advies/73680599786", VSB, datum="2024-01-01").json()
+    assert set(antwoord) == {"insz", "peildatum", "resultaat", "reden"}
+
+
+def test_the_journal_says_rule_2_for_an_unknown_insz(kit):
+    assert advies(kit, VSB, "80651439361").advies.findtext("Resultaat") == "OK"
+    assert kit.journaal()[-1]["rule"] == "rule 2: not in the KBI"

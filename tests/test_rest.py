@@ -71,15 +71,23 @@ def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, catalogus):
         )
 
 
-def test_the_advice_says_only_ok_nok_and_reason(rest):
+def test_the_advice_says_ok_nok_reason_and_which_rule(rest):
     r = get(rest, "/api/v1/advies/73680599786", datum="2024-01-01")
     assert r.json() == {
         "insz": "73680599786",
         "peildatum": "2024-01-01",
         "resultaat": "NOK",
         "reden": {"code": "INBREUK", "omschrijving": r.json()["reden"]["omschrijving"]},
+        "rule": {"number": 6, "text": "an infringement that was not remedied"},
     }
     assert get(rest, "/api/v1/advies/98630499724", datum="2024-01-01").json()["reden"] is None
+
+
+def test_an_unknown_insz_is_ok_by_rule_2_and_says_so(rest):
+    """A typo must not look like a plain success."""
+    r = get(rest, "/api/v1/advies/80651439361", datum="2024-01-01").json()
+    assert (r["resultaat"], r["rule"]) == ("OK", {"number": 2, "text": "not in the KBI"})
+    assert rest.journaal()[-1]["rule"] == "rule 2: not in the KBI"
 
 
 def test_advice_date_defaults_to_today(rest):
