@@ -130,6 +130,28 @@ def _parser() -> argparse.ArgumentParser:
     _termijn_opties(advies)
     advies.set_defaults(functie=_advies)
 
+    insz = commands.add_parser(
+        "insz",
+        help="make or check MAGDA test numbers (INSZ)",
+        description="MAGDA test numbers: modulo-97 valid INSZ with month digits 61-72, which "
+        "no real person has. Use them for your own personas.",
+    )
+    insz_vragen = insz.add_subparsers(required=True, metavar="ACTION")
+    nieuw = insz_vragen.add_parser(
+        "new", help="print new test numbers", description="Print new MAGDA test numbers."
+    )
+    nieuw.add_argument("--birth-date", type=_datum, help="YYYY-MM-DD (default: random)")
+    nieuw.add_argument("--sex", choices=["M", "F"], help="M (odd sequence) or F (even)")
+    nieuw.add_argument("--count", type=int, default=1, help="how many (default 1)")
+    nieuw.set_defaults(functie=_insz_new)
+    controle = insz_vragen.add_parser(
+        "check",
+        help="say whether a number is a MAGDA test number, and what is wrong",
+        description="Say whether a number is a MAGDA test number, and what is wrong if not.",
+    )
+    controle.add_argument("nummer")
+    controle.set_defaults(functie=_insz_check)
+
     genereer = commands.add_parser(
         "generate",
         help="write a synthetic population of personas",
@@ -403,6 +425,37 @@ def persona_tabel(personas) -> str:
         kbi = "" if p.dossier is not None else " (not in KBI)"
         regels.append(f"| `{p.insz}` | {p.naam}{kbi} | {p.scenario} | {verwacht} |")
     return "\n".join(regels)
+
+
+def _insz_new(args: argparse.Namespace) -> int:
+    from .insz import nieuwe_testnummers
+
+    if not 1 <= args.count <= 100_000:
+        print("magda-kbi: --count runs from 1 to 100000", file=sys.stderr)
+        return 2
+    bezet = laad_personas([ingebouwde_map()], contract=False)  # never a built-in persona's
+    try:
+        nummers = nieuwe_testnummers(args.count, args.birth_date, args.sex, bezet=bezet)
+    except ValueError as fout:
+        print(f"magda-kbi: {fout}", file=sys.stderr)
+        return 2
+    print("\n".join(nummers))
+    return 0
+
+
+def _insz_check(args: argparse.Namespace) -> int:
+    """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
+    from .insz import dichtste_testnummer, waarom_geen_testnummer
+
+    reden = waarom_geen_testnummer(args.nummer)
+    if reden is None:
+        print(f"{args.nummer}: a valid MAGDA test number")
+        return 0
+    print(f"{args.nummer}: not a MAGDA test number: {reden}")
+    dichtste = dichtste_testnummer(args.nummer)
+    if dichtste:
+        print(f"nearest test number: {dichtste}")
+    return 1
 
 
 def _advies(args: argparse.Namespace) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Collection
+from datetime import date, timedelta
 
 _ELF_CIJFERS = re.compile(r"[0-9]{11}")
 
@@ -30,3 +33,76 @@ def is_testnummer(insz: str) -> bool:
     No real person ever has such a number, so a persona can never address one.
     """
     return modulo97_geldig(insz) and 61 <= int(insz[2:4]) <= 72
+
+
+def maak_testnummer(geboren: date, volgnummer: int) -> str:
+    """A MAGDA test number: the birth date with the month + 60, a sequence number
+    (odd for a man, even for a woman, as in the national register) and the check digits."""
+    if not 1 <= volgnummer <= 998:
+        raise ValueError("the sequence number runs from 1 to 998")
+    basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
+    return basis + _controlegetal(basis, geboren.year >= 2000)
+
+
+def nieuwe_testnummers(
+    aantal: int = 1,
+    geboren: date | None = None,
+    geslacht: str | None = None,
+    rnd: random.Random | None = None,
+    bezet: Collection[str] = (),
+) -> list[str]:
+    """``aantal`` different test numbers, none of them in ``bezet``; a random birth date
+    (1940-2007) unless ``geboren``, a random sex unless ``geslacht`` (``M`` or ``F``)."""
+    if geslacht not in (None, "M", "F"):
+        raise ValueError("sex is M or F")
+    rnd = rnd or random.Random()
+    uit: list[str] = []
+    for _ in range(aantal * 1000):  # bounded: a date has 499 numbers per sex
+        if len(uit) == aantal:
+            return uit
+        dag = geboren or date(1940, 1, 1) + timedelta(days=rnd.randrange(24_837))
+        volgnummer = rnd.randrange(1, 999)
+        if geslacht is not None and (volgnummer % 2 == 1) != (geslacht == "M"):
+            volgnummer = volgnummer + 1 if volgnummer < 998 else volgnummer - 1
+        nummer = maak_testnummer(dag, volgnummer)
+        if nummer not in bezet and nummer not in uit:
+            uit.append(nummer)
+    raise ValueError(f"no {aantal} free test numbers for that birth date and sex")
+
+
+def waarom_geen_testnummer(insz: str) -> str | None:
+    """What is wrong with ``insz`` as a MAGDA test number, in words; None when it is one."""
+    if not is_elf_cijfers(insz):
+        return f"{insz!r} is not 11 digits"
+    if not modulo97_geldig(insz):
+        return (
+            f"the check digits are {insz[9:]}; modulo 97 asks for "
+            f"{_controlegetal(insz[:9], False)} (born before 2000) or "
+            f"{_controlegetal(insz[:9], True)} (born from 2000 on)"
+        )
+    if not 61 <= int(insz[2:4]) <= 72:
+        return (
+            f"the month digits are {insz[2:4]}: a real person's number could look like this; "
+            "a MAGDA test number has month digits 61-72 (the birth month + 60)"
+        )
+    return None
+
+
+def dichtste_testnummer(insz: str) -> str | None:
+    """The test number closest to ``insz``: the same birth date and sequence with the month
+    made a test month and the check digits put right; None when it is not 11 digits."""
+    if not is_elf_cijfers(insz):
+        return None
+    maand = int(insz[2:4])
+    if 1 <= maand <= 12:
+        maand += 60
+    elif not 61 <= maand <= 72:
+        return None
+    basis = f"{insz[:2]}{maand:02d}{insz[4:9]}"
+    geboren_na_2000 = modulo97_geldig(insz) and insz[9:] == _controlegetal(insz[:9], True)
+    return basis + _controlegetal(basis, geboren_na_2000)
+
+
+def _controlegetal(negen: str, na_2000: bool) -> str:
+    getal = int(negen) + (2_000_000_000 if na_2000 else 0)
+    return f"{97 - getal % 97:02d}"

@@ -30,7 +30,7 @@ from .dossier import (
     Persoonsgegevens,
     VerwachtAdvies,
 )
-from .insz import is_testnummer
+from .insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
 from .wire.dossier_kbi import contractfout
 
 FOUTEN = (None, "99996", "SOAP_FAULT")
@@ -156,9 +156,13 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     if not isinstance(insz, str):
         raise PersonaFout("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_testnummer(insz):
+        dichtste = dichtste_testnummer(insz)
         raise PersonaFout(
             "insz",
-            f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72)",
+            f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72): "
+            f"{waarom_geen_testnummer(insz)}"
+            + (f"; the nearest test number is {dichtste}" if dichtste else "")
+            + " ('magda-kbi insz new' prints fresh ones)",
         )
     scenario = velden.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():

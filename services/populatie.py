@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from .advies import plus_maanden
 from .dossier import Interesse
+from .insz import maak_testnummer
 
 # Real Flemish municipalities (NIS code, name), as in the MAGDA mock's persona data.
 GEMEENTEN = (
@@ -100,13 +101,6 @@ SCENARIOS = (
 )
 
 
-def testnummer(geboren: date, volgnummer: int) -> str:
-    """A MAGDA test number: the birth date with the month + 60, a sequence number, mod 97."""
-    basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
-    getal = int(basis) + (2_000_000_000 if geboren.year >= 2000 else 0)
-    return f"{basis}{97 - getal % 97:02d}"
-
-
 def genereer(aantal: int, zaad: int) -> Iterator[dict]:
     """``aantal`` personas in the shape of the persona files (JSON-ready dicts)."""
     rnd = random.Random(zaad)
@@ -114,7 +108,7 @@ def genereer(aantal: int, zaad: int) -> Iterator[dict]:
     for n in range(aantal):
         while True:
             geboren = date(1950, 1, 1) + timedelta(days=rnd.randrange(20_000))
-            insz = testnummer(geboren, rnd.randrange(1, 998))
+            insz = maak_testnummer(geboren, rnd.randrange(1, 998))
             if insz not in gezien:
                 gezien.add(insz)
                 break

@@ -100,6 +100,15 @@ class MagdaEmulator:
     def reset(self) -> None:
         self._json(self.sessie.post(f"{self.url}/admin/reset", timeout=10))
 
+    def new_insz(self, birth_date: date | str | None = None, sex: str | None = None) -> str:
+        """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``)."""
+        from .insz import nieuwe_testnummers
+
+        if isinstance(birth_date, str):
+            birth_date = date.fromisoformat(birth_date)
+        bezet = {p["insz"] for p in self._json(self.sessie.get(f"{self.url}/admin/personas"))}
+        return nieuwe_testnummers(1, birth_date, sex, bezet=bezet)[0]
+
     @staticmethod
     def _json(antwoord: requests.Response):
         if antwoord.status_code >= 400:

@@ -158,6 +158,15 @@ def test_a_non_test_number_is_refused(magda):
     body = {**NIEUW, "insz": "85073003328"}  # modulo-97 valid, but a real month
     r = admin(magda, "PUT", "/personas/85073003328", json=body)
     assert r.status_code == 422 and "test number" in r.json()["diagnose"]
+    # month 07 + 60 = 67, the same day and sequence; 97 - 856730033 % 97 = 60
+    assert "the nearest test number is 85673003360" in r.json()["diagnose"]
+
+
+def test_new_insz_from_the_plugin_is_free_and_usable(magda):
+    insz = magda.new_insz("1990-05-13", "M")
+    assert insz.startswith("906513") and int(insz[6:9]) % 2 == 1
+    magda.persona({**NIEUW, "insz": insz})
+    assert magda.new_insz() != insz
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"- a\n- list\n", b"\x00\xff"])

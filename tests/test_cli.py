@@ -110,3 +110,16 @@ def test_serve_admin_prints_the_admin_url_and_runs_one_worker():
     finally:
         uitvoer = s.stop()
     assert f"{s.url}/admin/" in uitvoer and "one worker process" in uitvoer
+
+
+def test_insz_new_and_check():
+    proces = magda_kbi("insz", "new", "--birth-date", "1990-05-13", "--sex", "F", "--count", "3")
+    nummers = proces.stdout.split()
+    assert proces.returncode == 0 and len(set(nummers)) == 3
+    assert all(n.startswith("906513") and int(n[6:9]) % 2 == 0 for n in nummers)
+    goed = magda_kbi("insz", "check", nummers[0])
+    assert goed.returncode == 0 and "a valid MAGDA test number" in goed.stdout
+    fout = magda_kbi("insz", "check", "85672012345")
+    assert fout.returncode == 1
+    assert "the check digits are 45" in fout.stdout
+    assert "nearest test number: 85672012376" in fout.stdout

@@ -31,3 +31,35 @@ def test_a_real_month_is_not_a_test_number():
     # 85073003328 is modulo-97 valid (month 07): it could be a real person
     assert modulo97_geldig("85073003328")
     assert not is_testnummer("85073003328")
+
+
+def test_new_test_numbers_follow_birth_date_and_sex():
+    from datetime import date
+
+    from magda_kbi.insz import nieuwe_testnummers
+
+    nummers = nieuwe_testnummers(20, date(1990, 5, 13), "F", bezet={"90651300000"})
+    assert len(set(nummers)) == 20
+    for nummer in nummers:
+        assert is_testnummer(nummer)
+        assert nummer[:6] == "906513"  # 1990, month 05 + 60, day 13
+        assert int(nummer[6:9]) % 2 == 0  # even sequence: a woman
+    mannen = nieuwe_testnummers(5, date(2004, 1, 2), "M")
+    assert all(n[:6] == "046102" and int(n[6:9]) % 2 == 1 and is_testnummer(n) for n in mannen)
+
+
+def test_what_is_wrong_and_the_nearest_test_number():
+    from magda_kbi.insz import dichtste_testnummer, waarom_geen_testnummer
+
+    assert waarom_geen_testnummer("98630499724") is None
+    assert waarom_geen_testnummer("9863049972") == "'9863049972' is not 11 digits"
+    # check digits: 97 - 856720123 % 97 = 76
+    assert waarom_geen_testnummer("85672012345") == (
+        "the check digits are 45; modulo 97 asks for 76 (born before 2000) or 08 (born from "
+        "2000 on)"
+    )
+    assert dichtste_testnummer("85672012345") == "85672012376"
+    # 85052012330 is modulo-97 valid but month 05 is a real month: the test month is 65
+    assert waarom_geen_testnummer("85052012330").startswith("the month digits are 05")
+    assert dichtste_testnummer("85052012330") == "85652012362"
+    assert dichtste_testnummer("abc") is None
