@@ -37,20 +37,20 @@ def test_an_open_infringement_refuses_the_zorgbudget(magda):
             },
         }
     )
-    magda.vandaag("2024-06-01")
+    magda.today("2024-06-01")
     assert controleer_zorgbudget(magda.url, "80651338304", "2024-01-01") == "toekennen"
     assert controleer_zorgbudget(magda.url, "80651338304", "2024-04-01") == "weigeren (INBREUK)"
-    gevraagd = magda.journaal(insz="80651338304")
+    gevraagd = magda.journal(insz="80651338304")
     assert [r["afzender"] for r in gevraagd] == [ZORGKAS, ZORGKAS]
 
 
 def test_the_zorgkas_survives_a_busy_platform(magda):
-    magda.storing("99996", count=2)
+    magda.fault("99996", count=2)
     assert controleer_zorgbudget(magda.url, "98630499724", "2024-01-01") == "toekennen"
-    assert len(magda.journaal()) == 3  # two refusals, then the answer
+    assert len(magda.journal()) == 3  # two refusals, then the answer
 
 
 def test_an_unavailable_platform_is_reported(magda):
-    magda.storing("http_503")
+    magda.fault("http_503")
     with pytest.raises(MagdaTransportFout):
         controleer_zorgbudget(magda.url, "98630499724", "2024-01-01")

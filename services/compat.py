@@ -1,11 +1,13 @@
-"""Make spyne 2.14.0 (its latest release) import on Python 3.12 and 3.13.
+"""Make spyne 2.14.0 (its latest release) import on Python 3.11, 3.12 and 3.13, quietly.
 
 spyne bundles an old ``six`` whose ``six.moves`` is served by a meta-path importer
 that only has ``find_module``/``load_module``; Python 3.12 no longer calls those, so
-``import spyne.util.six.moves`` fails. We add a finder with ``find_spec`` that serves
-``spyne.util.six.moves[.X]`` from the maintained ``six`` package's ``six.moves[.X]``.
-On 3.13 spyne also needs ``cgi``, which the ``legacy-cgi`` distribution provides
-(a dependency only there). Call :func:`install` before importing spyne.
+``import spyne.util.six.moves`` fails, and 3.11 warns (ImportWarning) on every import that
+reaches it. We add a finder with ``find_spec`` that serves ``spyne.util.six.moves[.X]``
+from the maintained ``six`` package's ``six.moves[.X]``, and take spyne's importer off
+``sys.meta_path`` once spyne is in. spyne imports ``cgi``: deprecated on 3.11 and 3.12
+(a DeprecationWarning), removed in 3.13, where the ``legacy-cgi`` distribution provides
+it. :func:`import_spyne` does all of it; a user's test run sees no warning of ours.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
+import warnings
 from types import ModuleType
 
 ALIASED_PREFIX = "spyne.util.six.moves"
@@ -48,14 +51,22 @@ class SixMovesAliasFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
-def needed() -> bool:
-    return sys.version_info >= (3, 12)
-
-
 def install() -> None:
-    """Insert the finder once, ahead of spyne's own (ignored) importer; no-op on 3.11."""
-    if not needed():
-        return
+    """Insert the finder once, ahead of spyne's own importer."""
     if any(isinstance(finder, SixMovesAliasFinder) for finder in sys.meta_path):
         return
     sys.meta_path.insert(0, SixMovesAliasFinder())
+
+
+def import_spyne() -> None:
+    """Imports what the emulator uses of spyne, without a warning reaching the caller."""
+    install()
+    with warnings.catch_warnings():
+        # cgi's DeprecationWarning (3.11, 3.12) and the legacy importer's ImportWarning
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", ImportWarning)
+        importlib.import_module("spyne")
+        importlib.import_module("spyne.protocol.soap")
+        importlib.import_module("spyne.server.wsgi")
+    # Our finder serves spyne.util.six.moves; spyne's own importer only warns (3.11).
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_SixMetaPathImporter"]

@@ -3,13 +3,15 @@
 Installed with the package (entry point ``pytest11``), it offers the fixture ``magda``::
 
     def test_my_zorgkas_refuses_nok(magda):
-        magda.persona({"insz": "80651338304", "scenario": "open infringement", "dossier": {...}})
-        magda.vandaag("2024-06-01")
-        mijn_app.check(magda.url, "80651338304")
-        assert magda.journaal(insz="80651338304")[0]["afzender"] == "mijn.zorgkas.be"
+        insz = magda.new_insz()
+        magda.persona({"insz": insz, "scenario": "open infringement", "dossier": {...}})
+        magda.today("2024-06-01")
+        my_app.check(magda.url, insz)
+        assert magda.journal(insz=insz)[0]["afzender"] == "mijn.zorgkas.be"
 
-The emulator starts once per test session on a free port (``magda.url``); after each test
-personas, clock, faults and journal go back to their start values. Options:
+The emulator starts once per test session on a free port (``magda.url``); before the first
+test and after each one, personas, clock, faults and journal go back to their start
+values. Options:
 ``--magda-today YYYY-MM-DD``, ``--magda-fixtures DIR`` (repeatable), and
 ``--magda-url URL`` to use an emulator you started yourself with ``serve --admin``.
 """
@@ -17,6 +19,7 @@ personas, clock, faults and journal go back to their start values. Options:
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -77,25 +80,42 @@ class MagdaEmulator:
             )
         return self._json(antwoord)
 
-    def verwijder_persona(self, insz: str) -> None:
+    def remove_persona(self, insz: str) -> None:
         self._json(self.sessie.delete(f"{self.url}/admin/personas/{insz}", timeout=10))
 
-    def vandaag(self, dag: date | str | None) -> None:
+    def today(self, day: date | str | None) -> None:
         """Fixes the emulator's today (None: the real date)."""
-        waarde = dag.isoformat() if isinstance(dag, date) else dag
+        waarde = day.isoformat() if isinstance(day, date) else day
         self._json(self.sessie.put(f"{self.url}/admin/clock", json={"today": waarde}, timeout=10))
 
-    def storing(self, kind: str, **opties) -> dict:
-        """Injects a fault: kind latency|99996|soap_fault|http_500|http_503|drop, with
-        service, insz, latency_ms, latency_max_ms, count, share as in the admin API."""
+    def fault(self, kind: str, **options) -> dict:
+        """Injects a fault: kind latency|99996|99995|99994|soap_fault|http_500|http_503|drop,
+        with service, insz, latency_ms, latency_max_ms, count, share as in the admin API."""
         return self._json(
-            self.sessie.post(f"{self.url}/admin/faults", json={"kind": kind, **opties}, timeout=10)
+            self.sessie.post(f"{self.url}/admin/faults", json={"kind": kind, **options}, timeout=10)
         )
 
-    def journaal(self, **filters: str) -> list[dict]:
+    def journal(self, **filters: str) -> list[dict]:
         """Recorded calls, oldest first; filters insz, afzender, operation, since."""
         antwoord = self.sessie.get(f"{self.url}/admin/journal", params=filters, timeout=10)
         return self._json(antwoord)["entries"]
+
+    # The first release's Dutch names: kept for one release, deprecated.
+    def verwijder_persona(self, insz: str) -> None:
+        _verouderd("verwijder_persona", "remove_persona")
+        self.remove_persona(insz)
+
+    def vandaag(self, dag: date | str | None) -> None:
+        _verouderd("vandaag", "today")
+        self.today(dag)
+
+    def storing(self, kind: str, **opties) -> dict:
+        _verouderd("storing", "fault")
+        return self.fault(kind, **opties)
+
+    def journaal(self, **filters: str) -> list[dict]:
+        _verouderd("journaal", "journal")
+        return self.journal(**filters)
 
     def reset(self) -> None:
         self._json(self.sessie.post(f"{self.url}/admin/reset", timeout=10))
@@ -117,6 +137,12 @@ class MagdaEmulator:
                 f"{antwoord.status_code} {antwoord.text}"
             )
         return antwoord.json() if antwoord.content else None
+
+
+def _verouderd(oud: str, nieuw: str) -> None:
+    warnings.warn(
+        f"magda.{oud}() is deprecated: use magda.{nieuw}()", DeprecationWarning, stacklevel=3
+    )
 
 
 class _Server:
@@ -151,8 +177,10 @@ class _Server:
 def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     """The emulator for the whole session (prefer ``magda``, which also resets)."""
     url = request.config.getoption("--magda-url")
-    if url:
-        yield MagdaEmulator(url)
+    if url:  # someone else's emulator: whatever an earlier run left there goes first
+        emulator = MagdaEmulator(url)
+        emulator.reset()
+        yield emulator
         return
     from .app import Instellingen, maak_emulator
 

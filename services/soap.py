@@ -13,7 +13,7 @@ import logging
 
 from . import compat
 
-compat.install()
+compat.import_spyne()
 
 from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # noqa: E402
 from spyne.protocol.soap import Soap11  # noqa: E402

@@ -55,7 +55,7 @@ def admin(magda, methode: str, pad: str, **kw) -> requests.Response:
 
 
 def test_a_persona_added_at_runtime_is_served_by_soap_and_rest_and_gone_after_reset(magda):
-    magda.vandaag("2024-01-01")
+    magda.today("2024-01-01")
     with pytest.raises(DossierNietGevonden):
         client(magda).geef_dossier_kbi("80651338304")
     magda.persona(NIEUW)
@@ -99,14 +99,14 @@ def test_yaml_bodies_and_post(magda):
         magda, "POST", "/personas", data=YAML.encode(), headers={"Content-Type": "application/yaml"}
     )
     assert r.status_code == 201
-    magda.vandaag("2024-01-01")
+    magda.today("2024-01-01")
     assert client(magda).geef_automatisch_advies("80651439361", "2024-01-01").reden_code == (
         "INBREUK"
     )
 
 
 def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
-    magda.verwijder_persona("98630499724")
+    magda.remove_persona("98630499724")
     with pytest.raises(DossierNietGevonden):
         client(magda).geef_dossier_kbi("98630499724")
     magda.reset()
@@ -201,7 +201,7 @@ def test_clock(magda):
 
 
 def test_latency_fixed_and_random(magda):
-    magda.storing("latency", latency_ms=300, service="GeefAutomatischAdvies")
+    magda.fault("latency", latency_ms=300, service="GeefAutomatischAdvies")
     start = time.monotonic()
     client(magda).geef_automatisch_advies("98630499724", "2024-01-01")
     assert time.monotonic() - start >= 0.3
@@ -209,32 +209,32 @@ def test_latency_fixed_and_random(magda):
     client(magda).geef_dossier_kbi("98630499724")  # the other service: no delay
     assert time.monotonic() - start < 0.3
     admin(magda, "DELETE", "/faults")
-    magda.storing("latency", latency_ms=100, latency_max_ms=200)
+    magda.fault("latency", latency_ms=100, latency_max_ms=200)
     start = time.monotonic()
     client(magda).geef_dossier_kbi("98630499724")
     assert 0.1 <= time.monotonic() - start
-    regel = magda.journaal(operation="GeefDossierKBI")[-1]
+    regel = magda.journal(operation="GeefDossierKBI")[-1]
     assert 100 <= regel["injected_latency_ms"] <= 200
 
 
 def test_99996_for_the_next_calls_then_success(magda):
-    magda.storing("99996", count=2, insz="98630499724")
+    magda.fault("99996", count=2, insz="98630499724")
     c = client(magda, retries=3)
     assert c.geef_dossier_kbi("98630499724").insz == "98630499724"  # retried twice
-    resultaten = [r["result"] for r in magda.journaal(insz="98630499724")]
+    resultaten = [r["result"] for r in magda.journal(insz="98630499724")]
     assert resultaten == ["UITZONDERING 99996", "UITZONDERING 99996", "DOSSIER"]
     assert admin(magda, "GET", "/faults").json() == []  # used up
 
 
 def test_99996_without_retries_and_for_a_share_of_calls(magda):
-    magda.storing("99996", share=1.0)
+    magda.fault("99996", share=1.0)
     with pytest.raises(TeVeelBevragingen):
         client(magda, retries=0).geef_automatisch_advies("98630499724", "2024-01-01")
     assert admin(magda, "GET", "/faults").json()[0]["applied"] == 1
 
 
 def test_faults_are_scoped_to_an_insz(magda):
-    magda.storing("soap_fault", insz="73680599786")
+    magda.fault("soap_fault", insz="73680599786")
     with pytest.raises(MagdaTransportFout, match="SOAP Fault"):
         client(magda).geef_dossier_kbi("73680599786")
     assert client(magda).geef_dossier_kbi("98630499724").insz == "98630499724"
@@ -242,7 +242,7 @@ def test_faults_are_scoped_to_an_insz(magda):
 
 @pytest.mark.parametrize(("kind", "status"), [("http_500", 500), ("http_503", 503)])
 def test_http_errors(magda, kind, status):
-    magda.storing(kind, count=1)
+    magda.fault(kind, count=1)
     with pytest.raises(MagdaTransportFout) as info:
         client(magda).geef_dossier_kbi("98630499724")
     assert info.value.status == status
@@ -250,11 +250,11 @@ def test_http_errors(magda, kind, status):
 
 
 def test_dropped_connection(magda):
-    magda.storing("drop", count=1)
+    magda.fault("drop", count=1)
     with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
         client(magda).geef_dossier_kbi("98630499724")
     assert client(magda).geef_dossier_kbi("98630499724")
-    regel = magda.journaal()[0]
+    regel = magda.journal()[0]
     assert (regel["result"], regel["afzender"], regel["hoedanigheid"]) == (
         "STORING drop",
         "zorgkas.test.be",
@@ -263,8 +263,8 @@ def test_dropped_connection(magda):
 
 
 def test_faults_list_remove_clear_and_validation(magda):
-    eerste = magda.storing("latency", latency_ms=1)
-    magda.storing("http_503", service="GeefDossierKBI")
+    eerste = magda.fault("latency", latency_ms=1)
+    magda.fault("http_503", service="GeefDossierKBI")
     assert [s["kind"] for s in admin(magda, "GET", "/faults").json()] == ["latency", "http_503"]
     assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 204
     assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 404
@@ -297,7 +297,7 @@ def test_the_journal_records_who_asked_what(magda):
         timeout=5,
         headers={"X-Magda-Afzender": "gemeente.be", "X-Magda-Hoedanigheid": "99"},
     )
-    regels = magda.journaal()
+    regels = magda.journal()
     assert [r["operation"] for r in regels] == [
         "GeefAutomatischAdvies",
         "GeefDossierKBI",
@@ -319,14 +319,14 @@ def test_the_journal_records_who_asked_what(magda):
         "99",
         "/api/v1/advies/73680599786",
     )
-    assert [r["insz"] for r in magda.journaal(afzender="gemeente.be")] == ["73680599786"]
-    assert len(magda.journaal(insz="98630499724")) == 1
-    assert len(magda.journaal(operation="GeefDossierKBI")) == 2
+    assert [r["insz"] for r in magda.journal(afzender="gemeente.be")] == ["73680599786"]
+    assert len(magda.journal(insz="98630499724")) == 1
+    assert len(magda.journal(operation="GeefDossierKBI")) == 2
     later = datetime.now(UTC).isoformat()
-    assert magda.journaal(since=later) == []
-    assert len(magda.journaal(since=regels[1]["time"])) == 3
+    assert magda.journal(since=later) == []
+    assert len(magda.journal(since=regels[1]["time"])) == 3
     assert admin(magda, "DELETE", "/journal").status_code == 204
-    assert magda.journaal() == []
+    assert magda.journal() == []
     assert admin(magda, "GET", "/journal", params={"since": "gisteren"}).status_code == 400
     assert admin(magda, "GET", "/journal", params={"wie": "x"}).status_code == 400
 
@@ -340,22 +340,22 @@ def test_the_journal_stays_within_its_bound():
         r = requests.get(f"{server.url}/admin/journal", timeout=5).json()
         assert (len(r["entries"]), r["size"], r["capacity"]) == (5, 5, 5)
         kit.reset()
-        assert kit.journaal() == []
+        assert kit.journal() == []
     finally:
         server.stop()
 
 
 def test_the_helper_reports_admin_errors(magda):
     with pytest.raises(AssertionError, match="422"):
-        magda.storing("nonsense")
+        magda.fault("nonsense")
     with pytest.raises(AssertionError, match="404"):
-        magda.verwijder_persona("80651338304")
+        magda.remove_persona("80651338304")
 
 
 def test_magdas_other_platform_codes_as_faults(magda):
     """99995 and 99994 as the platform sends them, beside 99996."""
-    magda.storing("99995", count=1)
-    magda.storing("99994", count=1, service="GeefDossierKBI")
+    magda.fault("99995", count=1)
+    magda.fault("99994", count=1, service="GeefDossierKBI")
     for verwacht in (
         [("99995", "FOUT", "Te veel gelijktijdige bevragingen")],
         [("99994", "FOUT", "Onverwachte fout bij de bron")],
@@ -363,3 +363,13 @@ def test_magdas_other_platform_codes_as_faults(magda):
     ):
         antwoord = post(magda.url + PAD_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
         assert antwoord.uitzonderingen() == verwacht
+
+
+def test_the_dutch_plugin_names_still_work_but_are_deprecated(magda):
+    with pytest.deprecated_call(match="use magda.today"):
+        magda.vandaag("2024-06-01")
+    with pytest.deprecated_call(match="use magda.fault"):
+        magda.storing("99996", count=1)
+    with pytest.deprecated_call(match="use magda.journal"):
+        assert magda.journaal() == []
+    assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["today"] == "2024-06-01"

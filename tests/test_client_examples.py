@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 PROJECT = Path(__file__).resolve().parents[1]
 VOORBEELDEN = PROJECT / "client_examples"
@@ -121,3 +122,43 @@ def test_the_readme_plugin_example_runs(tmp_path):
         timeout=120,
     )
     assert proces.returncode == 0, proces.stdout + proces.stderr
+
+
+def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
+    """With --magda-url, what an earlier run left there must not reach the first test."""
+    from magda_kbi.app import Instellingen, maak_emulator
+    from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+    server = _Server(maak_emulator(Instellingen(admin=True)))
+    try:
+        vorig = MagdaEmulator(server.url)
+        vorig.fault("99996")
+        vorig.today("2020-01-01")
+        requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=5)
+        (tmp_path / "test_eerste.py").write_text(
+            "def test_first(magda):\n"
+            "    assert magda.journal() == []\n"
+            "    assert magda.sessie.get(magda.url + '/admin/faults').json() == []\n"
+        )
+        proces = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-W",
+                "error::DeprecationWarning",
+                "--magda-url",
+                server.url,
+                "test_eerste.py",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert proces.returncode == 0, proces.stdout + proces.stderr
+    finally:
+        server.stop()

@@ -149,7 +149,7 @@ def test_mutatiescontext_is_in_the_journal(magda):
     for waarde, verwacht in (("true", True), ("0", False), ("", True)):
         body = dossier_verzoek("98630499724", "02.00", mutaties_context=waarde)
         assert post(magda.url + DOSSIER["02.00"][1], body).codes() == []
-        assert magda.journaal()[-1]["mutaties_context"] is verwacht
+        assert magda.journal()[-1]["mutaties_context"] is verwacht
 
 
 @pytest.mark.parametrize("versie", VERSIES)

@@ -91,7 +91,7 @@ def test_known_premium_years(catalogus):
 
 
 def test_premium_list_over_rest(magda):
-    magda.vandaag(VANDAAG)
+    magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
     assert r.json() == {
         "premiejaar": 2023,
@@ -124,7 +124,7 @@ def test_premium_list_over_rest(magda):
 
 
 def test_municipality_lists(magda, catalogus):
-    magda.vandaag(VANDAAG)
+    magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/24055", timeout=5)
     items = r.json()["items"]
     verwacht = sorted(

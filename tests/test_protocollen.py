@@ -114,7 +114,7 @@ def test_refused_calls_are_magda_uitzonderingen_with_a_reason(kit, afnemer, dien
     ((gekregen, soort, diagnose),) = antwoord.uitzonderingen()
     assert (gekregen, soort) == (code, "FOUT") and diagnose
     assert antwoord.root.find("Repliek/Antwoorden") is None
-    regel = kit.journaal()[-1]
+    regel = kit.journal()[-1]
     assert (regel["decision"], regel["code"]) == ("refused", code)
 
 
@@ -133,7 +133,7 @@ def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit
     assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
     assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi
     assert dossier(kit, KORTENBERG, "86630100380").codes() == ["30001"]  # not in the KBI
-    regel = kit.journaal(insz="98630499724")[0]
+    regel = kit.journal(insz="98630499724")[0]
     assert regel["decision"] == "allowed" and "contract ondertekend" in regel["fields"]
     assert regel["consumer"]["nis"] == "24055"
 
@@ -169,10 +169,10 @@ def kit_persona() -> dict:
 
 
 def test_residence_is_taken_as_known_today(kit):
-    kit.vandaag("2023-06-01")  # Julie lived in Gent until 2023-12-31
+    kit.today("2023-06-01")  # Julie lived in Gent until 2023-12-31
     assert dossier(kit, GENT, "79652599875").dossier is not None
     assert dossier(kit, KORTENBERG, "79652599875").codes() == ["40103"]
-    kit.vandaag("2024-06-01")
+    kit.today("2024-06-01")
     assert dossier(kit, KORTENBERG, "79652599875").dossier is not None
     assert dossier(kit, GENT, "79652599875").codes() == ["40103"]
 
@@ -232,7 +232,7 @@ def test_every_decision_is_in_the_audit_log(kit, audit):
 
 
 def test_without_protocols_everyone_gets_everything(magda):
-    magda.vandaag("2030-01-01")
+    magda.today("2030-01-01")
     body = verzoek(
         "GeefDossierKBI",
         NS_DOSSIER,
@@ -250,4 +250,4 @@ def test_under_a_protocol_the_rest_advice_holds_no_rule(kit):
 
 def test_the_journal_says_rule_2_for_an_unknown_insz(kit):
     assert advies(kit, VSB, "80651439361").advies.findtext("Resultaat") == "OK"
-    assert kit.journaal()[-1]["rule"] == "rule 2: not in the KBI"
+    assert kit.journal()[-1]["rule"] == "rule 2: not in the KBI"

@@ -14,7 +14,7 @@ from .soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek, post
 
 @pytest.fixture
 def rest(magda):
-    magda.vandaag(LAAT)
+    magda.today(LAAT)
     return magda
 
 
@@ -87,11 +87,11 @@ def test_an_unknown_insz_is_ok_by_rule_2_and_says_so(rest):
     """A typo must not look like a plain success."""
     r = get(rest, "/api/v1/advies/80651439361", datum="2024-01-01").json()
     assert (r["resultaat"], r["rule"]) == ("OK", {"number": 2, "text": "not in the KBI"})
-    assert rest.journaal()[-1]["rule"] == "rule 2: not in the KBI"
+    assert rest.journal()[-1]["rule"] == "rule 2: not in the KBI"
 
 
 def test_advice_date_defaults_to_today(rest):
-    rest.vandaag("2023-09-20")
+    rest.today("2023-09-20")
     assert get(rest, "/api/v1/advies/73680599786").json()["peildatum"] == "2023-09-20"
 
 
