@@ -49,4 +49,7 @@ def persona_json(persona: Persona) -> dict:
         uit["dossier"] = None
     if persona.verwacht:
         uit["verwacht"] = als_json(persona.verwacht)
+    gegevens = als_json(persona.gegevens)
+    if gegevens:  # residences, memberships, contact, participation: needed by the protocols
+        uit["gegevens"] = gegevens
     return uit

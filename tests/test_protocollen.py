@@ -251,3 +251,10 @@ def test_under_a_protocol_the_rest_advice_holds_no_rule(kit):
 def test_the_journal_says_rule_2_for_an_unknown_insz(kit):
     assert advies(kit, VSB, "80651439361").advies.findtext("Resultaat") == "OK"
     assert kit.journal()[-1]["rule"] == "rule 2: not in the KBI"
+
+
+def test_a_persona_put_back_as_read_keeps_its_residence(kit):
+    gelezen = requests.get(f"{kit.url}/admin/personas/98630499724", timeout=5).json()
+    r = requests.put(f"{kit.url}/admin/personas/98630499724", json=gelezen, timeout=5)
+    assert r.status_code == 200
+    assert dossier(kit, KORTENBERG, "98630499724").codes() == []
