@@ -48,7 +48,7 @@ from .soap import soap_applicatie
 from .storingen import Soort, VerbindingVerbroken
 from .wire.bericht import lees_context
 from .wire.envelop import antwoord_envelop, soap_fault
-from .wire.xml import NS_SOAP11, tekst, veilige_parser, wsdl_map
+from .wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 from .wsgi_sleutels import AANTEKENING, SOCKET, STORING
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
@@ -126,10 +126,19 @@ class Emulator:
         self.admin = admin
         self.direct = direct
         self.diensten = alle_diensten(omgeving)
+        # The contract is read and compiled here, once: nothing on disk is needed later.
+        self.contract = contract_bestanden()
+        for dienst in self.diensten:
+            schema(dienst.xsd)
         self.hub = Hub(self.diensten)
         self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
-        self.rest = rest_applicatie(omgeving, admin_aan=admin)
+        gecontroleerd = {
+            "contract_files": len(self.contract),
+            "schemas_compiled": sorted({d.xsd for d in self.diensten}),
+            "personas_loaded": len(omgeving.personas),
+        }
+        self.rest = rest_applicatie(omgeving, admin_aan=admin, gecontroleerd=gecontroleerd)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         pad = environ.get("PATH_INFO", "")
@@ -195,18 +204,17 @@ class Emulator:
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
         basis = application_uri(environ).rstrip("/")
-        tekst = (wsdl_map() / str(dienst.contract.wsdl)).read_text(encoding="utf-8")
+        tekst = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
         tekst = tekst.replace(WSDL_ADRES, basis).replace(
             'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
         )
         return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
 
     def _contractbestand(self, naam: str, start_response: StartResponse) -> list[bytes]:
-        bestanden = {p.relative_to(wsdl_map()).as_posix(): p for p in _contract_bestanden()}
-        pad = bestanden.get(naam)  # only our own files: no path from the request is opened
-        if pad is None:
-            return _antwoord(start_response, "404 Not Found", "text/plain", b"Onbekend bestand")
-        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", pad.read_bytes())
+        inhoud = self.contract.get(naam)  # only our own files, from memory: no path is opened
+        if inhoud is None:
+            return _antwoord(start_response, "404 Not Found", "text/plain", b"Unknown file")
+        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
 
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
         """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
@@ -423,10 +431,6 @@ def maak_emulator(
     return Emulator(
         omgeving, instellingen.max_bytes, admin=instellingen.admin, direct=instellingen.direct
     )
-
-
-def _contract_bestanden() -> list[Path]:
-    return [*wsdl_map().glob("*.wsdl"), *wsdl_map().glob("xsd/*.xsd")]
 
 
 def _antwoord(

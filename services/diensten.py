@@ -36,7 +36,7 @@ from .wire.bericht import (
     tijd_van,
 )
 from .wire.envelop import antwoord_envelop
-from .wire.xml import schema, tekst
+from .wire.xml import tekst, valideer
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
@@ -265,9 +265,9 @@ class Dienst:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
             )
-        validator = schema(self.xsd)
-        if not validator.validate(operatie):
-            return _xsd_uitzondering(validator.error_log.last_error)
+        fout = valideer(self.xsd, operatie)
+        if fout is not None:
+            return _xsd_uitzondering(fout)
         vragen = operatie.find("Verzoek/Vragen")
         if len(vragen) > 1:  # the Service variant's request allows it, its reply does not
             return Uitzondering(

@@ -12,7 +12,10 @@ from .rest_api import ApiFout, api, api_fout
 MAX_BODY = 1024 * 1024
 
 
-def rest_applicatie(omgeving: Omgeving, *, admin_aan: bool = False) -> Flask:
+def rest_applicatie(
+    omgeving: Omgeving, *, admin_aan: bool = False, gecontroleerd: dict | None = None
+) -> Flask:
+    """``gecontroleerd``: what start-up loaded and checked, reported by /health."""
     app = Flask("magda_kbi")
     app.config["MAGDA_OMGEVING"] = omgeving
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -24,12 +27,15 @@ def rest_applicatie(omgeving: Omgeving, *, admin_aan: bool = False) -> Flask:
 
     @app.get("/health")
     def health():
+        # Only what was checked: the process answers, and what start-up loaded and checked.
         return jsonify(
             status="ok",
-            versie=__version__,
+            version=__version__,
             personas=len(omgeving.personas),
-            vandaag=omgeving.klok.vandaag().isoformat(),
+            today=omgeving.klok.vandaag().isoformat(),
             admin=admin_aan,
+            protocols=omgeving.protocollen,
+            checked_at_start=gecontroleerd or {},
         )
 
     @app.errorhandler(404)

@@ -7,7 +7,7 @@ from lxml import etree
 from magda_kbi.diensten import Omgeving, alle_diensten
 from magda_kbi.wire.dossier_kbi import contractfout
 
-from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02
+from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
 
 
 def test_wsdl_points_at_the_server(server):
@@ -52,4 +52,53 @@ def test_service_paths_follow_magda_layout():
 def test_health(server):
     r = requests.get(f"{server.url}/health", timeout=5)
     assert r.status_code == 200
-    assert r.json()["personas"] >= 16 and r.json()["vandaag"] == "2030-01-01"
+    assert r.json()["personas"] >= 16 and r.json()["today"] == "2030-01-01"
+
+
+def test_the_contract_is_read_once_at_start(tmp_path):
+    """A package reinstalled under a running server (the files gone) changes nothing."""
+    import shutil
+    from unittest import mock
+
+    from werkzeug.test import Client
+
+    from magda_kbi.app import maak_emulator
+    from magda_kbi.wire import xml
+
+    kopie = tmp_path / "wsdl"
+    shutil.copytree(xml.wsdl_map(), kopie)
+    with mock.patch.object(xml, "wsdl_map", return_value=kopie):
+        xml.schema.cache_clear()
+        emulator = maak_emulator()
+        shutil.rmtree(kopie)
+        client = Client(emulator)
+        assert client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl").status_code == 200
+        assert client.get("/wsdl/xsd/KBI-02.00.xsd").status_code == 200
+        antwoord = client.post(
+            "/GeefDossierKBIDienst-02.00/soap/WebService",
+            data=dossier_verzoek("98630499724", "02.00"),
+            content_type="text/xml; charset=utf-8",
+        )
+        assert antwoord.status_code == 200 and b"<KBIDossier>" in antwoord.data
+        gezond = client.get("/health").get_json()
+        assert gezond["checked_at_start"]["contract_files"] == 11  # 3 WSDL, 8 XSD
+        assert "GeefDossierKBI-02.00.xsd" in gezond["checked_at_start"]["schemas_compiled"]
+    xml.schema.cache_clear()
+
+
+def test_concurrent_invalid_requests_each_get_their_own_diagnose():
+    """The compiled schema keeps its error log on itself: threads must not read another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from magda_kbi.wire.xml import valideer
+
+    def fout(n: int) -> str:
+        element = etree.fromstring(
+            "<web:GeefDossierKBI xmlns:web='http://webservice.GeefDossierKBI-02.00.kbi-02.00"
+            f".vip.vlaanderen.be'><Fout{n}/></web:GeefDossierKBI>"
+        )
+        return valideer("GeefDossierKBI-02.00.xsd", element).message
+
+    with ThreadPoolExecutor(16) as pool:
+        for n, melding in enumerate(pool.map(fout, range(2000))):
+            assert f"'Fout{n}'" in melding

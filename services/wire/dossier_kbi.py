@@ -25,7 +25,7 @@ from ..dossier import (
     Uitstel,
 )
 from .bericht import ServiceContract, bouw_repliek, lees_context
-from .xml import schema, sub, tekst
+from .xml import sub, tekst, valideer
 
 NAAM = "GeefDossierKBI"
 INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"
@@ -238,9 +238,8 @@ def contractfout(
                 antwoord=("controle", kbi_dossier),
             )
         )
-        validator = schema(contract.xsd)
-        if not validator.validate(antwoord):
-            fout = validator.error_log.last_error
+        fout = valideer(contract.xsd, antwoord)
+        if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
             return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", fout.message
     return None

@@ -7,6 +7,7 @@ the number of bytes before parsing.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,9 +36,36 @@ def wsdl_map() -> Path:
 
 @cache
 def schema(bestand: str) -> etree.XMLSchema:
-    """An XSD of ours (e.g. ``GeefDossierKBI.xsd``), loaded once; imports resolve locally."""
+    """An XSD of ours (e.g. ``GeefDossierKBI-02.00.xsd``), loaded once; imports resolve
+    locally. Validate through :func:`valideer`, which is safe across threads."""
     pad = wsdl_map() / "xsd" / bestand
     return etree.XMLSchema(etree.parse(str(pad), veilige_parser()))
+
+
+@cache
+def _slot(bestand: str) -> threading.Lock:
+    return threading.Lock()
+
+
+def valideer(bestand: str, element: etree._Element) -> etree._LogEntry | None:
+    """The first reason ``element`` breaks the XSD ``bestand``, or None when it fits.
+
+    An XMLSchema keeps its error log on itself: without the lock, two threads validating at
+    once could each read the other's error (``serve --admin`` runs threads)."""
+    validator = schema(bestand)
+    with _slot(bestand):
+        if validator.validate(element):
+            return None
+        return validator.error_log.last_error
+
+
+def contract_bestanden() -> dict[str, bytes]:
+    """Every WSDL and XSD file of ours by its path below ``wsdl/``, read now: the server
+    reads them once at start-up and serves them from memory (a package reinstalled under a
+    running server cannot make it fail later)."""
+    map_ = wsdl_map()
+    paden = [*map_.glob("*.wsdl"), *map_.glob("xsd/*.xsd")]
+    return {p.relative_to(map_).as_posix(): p.read_bytes() for p in sorted(paden)}
 
 
 def tekst(element: etree._Element | None, pad: str) -> str | None:
