@@ -21,6 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "today") and args.today is None:
+            # read here, not when the parser is built: a bad value must not break --help
+            args.today = _vandaag_uit_omgeving()
+    except ValueError as fout:
+        print(f"magda-kbi: {fout}", file=sys.stderr)
+        return 2
+    try:
         return args.functie(args)
     except PersonaFout as fout:  # a consumers file
         print(
@@ -38,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="magda-kbi",
-        description="Emulator of the MAGDA services GeefDossierKBI-01.00 and Automatisch advies "
-        "(Kruispuntbank Inburgering), with test personas.",
+        description="Emulator of the MAGDA services GeefDossierKBI (02.00, 01.00) and "
+        "Automatisch advies (Kruispuntbank Inburgering), with test personas.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -163,6 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     genereer.add_argument("--seed", type=int, default=1, help="the same seed, the same people")
     genereer.add_argument("--out", type=Path, required=True, help="the folder to write to")
     genereer.add_argument("--per-file", type=int, default=10_000, help="personas per file")
+    genereer.add_argument(
+        "--force", action="store_true", help="replace population files already in --out"
+    )
     genereer.set_defaults(functie=_genereer)
 
     export = commands.add_parser(
@@ -182,15 +192,34 @@ def _parser() -> argparse.ArgumentParser:
     premie.add_argument("jaar", type=int, help="the premium year")
     premie.add_argument("--zorgkas", help="only the members of this zorgkas (its identifier)")
     _export_opties(premie, ("csv", "json", "xml"))
+    _termijn_opties(premie)
     premie.set_defaults(functie=_export_premie)
     for naam, hulp in (
         ("gemeente", "residents of a municipality with their inburgering status"),
         ("participatie", "the participation-trajectory list of a municipality"),
     ):
-        lijst = exports.add_parser(naam, help=hulp, description=hulp + ".")
+        lijst = exports.add_parser(
+            naam,
+            help=hulp,
+            description=hulp + ". 'magda-kbi municipalities' lists the known NIS codes.",
+        )
         lijst.add_argument("nis", help="the municipality's NIS code")
+        lijst.add_argument(
+            "--year",
+            type=int,
+            help="the list for this year: residents on 1 January of it (default: today)",
+        )
         _export_opties(lijst, ("csv", "json", "xml"))
         lijst.set_defaults(functie=_export_gemeente, lijst=naam)
+    gemeenten = commands.add_parser(
+        "municipalities",
+        help="list the municipalities (NIS code, name) the lists know",
+        description="The Flemish municipalities the emulator knows (its register, as the "
+        "population generator uses it) and any other municipality a persona lives in.",
+    )
+    _fixtures_optie(gemeenten)
+    gemeenten.add_argument("--no-builtin", action="store_true", help=argparse.SUPPRESS)
+    gemeenten.set_defaults(functie=_municipalities)
     abb = exports.add_parser(
         "abb",
         help="the pseudonymised ABB monitoring export (CSV)",
@@ -282,7 +311,7 @@ def _vandaag_optie(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--today",
         type=_datum,
-        default=_vandaag_uit_omgeving(),
+        default=None,
         help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); "
         "default: the real date",
     )
@@ -334,7 +363,7 @@ def _vandaag_uit_omgeving() -> date | None:
     try:
         return date.fromisoformat(waarde)
     except ValueError:
-        sys.exit(f"magda-kbi: {OMGEVING_VANDAAG}={waarde!r} is not a date (YYYY-MM-DD)")
+        raise ValueError(f"{OMGEVING_VANDAAG}={waarde!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -504,6 +533,16 @@ def _genereer(args: argparse.Namespace) -> int:
         print("magda-kbi: --count and --per-file must be at least 1", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    bestaand = sorted(args.out.glob("populatie-*.jsonl"))
+    if bestaand and not args.force:
+        print(
+            f"magda-kbi: {args.out} already holds {len(bestaand)} population file(s) "
+            f"({bestaand[0].name}, ...); --force replaces them",
+            file=sys.stderr,
+        )
+        return 2
+    for oud in bestaand:  # with --force: none of an earlier, larger population stays behind
+        oud.unlink()
     bestand, geschreven = None, 0
     voortgang = Voortgang(args.count)
     try:
@@ -576,7 +615,9 @@ def _export_premie(args: argparse.Namespace) -> int:
     vandaag = args.today or date.today()
     items = (
         {"insz": insz}
-        for insz in lijsten.verlaagde_premie(_bron(args), args.jaar, vandaag, zorgkas=args.zorgkas)
+        for insz in lijsten.verlaagde_premie(
+            _bron(args), args.jaar, vandaag, zorgkas=args.zorgkas, termijnen=_termijnen(args)
+        )
     )
     kop = {"premiejaar": args.jaar, "peildatum": f"{args.jaar - 1}-01-01", "zorgkas": args.zorgkas}
     return _schrijf_uit(
@@ -584,8 +625,26 @@ def _export_premie(args: argparse.Namespace) -> int:
     )
 
 
+def _municipalities(args: argparse.Namespace) -> int:
+    for nis, naam in sorted(lijsten.bekende_gemeenten(_bron(args)).items()):
+        print(f"{nis}  {naam}")
+    return 0
+
+
 def _export_gemeente(args: argparse.Namespace) -> int:
     vandaag = args.today or date.today()
+    if args.year is not None:
+        if not 2000 <= args.year <= 2100:
+            print("magda-kbi: --year runs from 2000 to 2100", file=sys.stderr)
+            return 2
+        vandaag = min(vandaag, date(args.year, 1, 1))  # the KBI knows nothing of later
+    if not lijsten.nis_bekend(args.nis, _bron(args)):
+        print(
+            f"magda-kbi: unknown NIS code {args.nis!r}: no municipality of the register and "
+            "nobody's residence; 'magda-kbi municipalities' lists the known ones",
+            file=sys.stderr,
+        )
+        return 2
     if args.lijst == "gemeente":
         items, velden, wortel = (
             lijsten.gemeente(_bron(args), args.nis, vandaag),
@@ -599,6 +658,8 @@ def _export_gemeente(args: argparse.Namespace) -> int:
             "Participatietraject",
         )
     kop = {"nis": args.nis, "peildatum": vandaag.isoformat()}
+    if args.year is not None:
+        kop = {"nis": args.nis, "jaar": args.year, "peildatum": vandaag.isoformat()}
     return _schrijf_uit(args, uitvoer.in_formaat(args.format, items, velden, kop, wortel))
 
 

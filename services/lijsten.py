@@ -17,6 +17,7 @@ from datetime import date
 
 from .advies import Resultaat, Termijnen, Toepassing, geef_advies
 from .dossier import Persona
+from .gemeenten import GEMEENTEN
 
 PROVINCIES = {
     "1": "Antwerpen",
@@ -70,6 +71,22 @@ def verlaagde_premie(
         )
         if advies.resultaat is Resultaat.NOK:
             yield persona.insz
+
+
+def bekende_gemeenten(personas: Iterable[Persona]) -> dict[str, str]:
+    """NIS code -> name: the register, and every municipality a persona ever lives in."""
+    bekend = dict(GEMEENTEN)
+    for persona in personas:
+        for woonplaats in persona.gegevens.woonplaatsen:
+            bekend.setdefault(woonplaats.nis, woonplaats.naam)
+    return bekend
+
+
+def nis_bekend(nis: str, personas: Iterable[Persona]) -> bool:
+    """A municipality of the register, or one somebody lives in (read only when needed)."""
+    if nis in dict(GEMEENTEN):
+        return True
+    return any(w.nis == nis for p in personas for w in p.gegevens.woonplaatsen)
 
 
 def gemeente(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[dict]:

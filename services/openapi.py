@@ -195,6 +195,7 @@ SCHEMAS = {
     "LijstGemeente": _object(
         ["nis", "peildatum", "items"],
         nis=TEKST,
+        jaar={"type": "integer"},
         peildatum=DATUM,
         items=_lijst(
             _object(
@@ -210,6 +211,7 @@ SCHEMAS = {
     "LijstParticipatie": _object(
         ["nis", "peildatum", "items"],
         nis=TEKST,
+        jaar={"type": "integer"},
         peildatum=DATUM,
         items=_lijst(
             _object(
@@ -226,12 +228,19 @@ SCHEMAS = {
         ),
     ),
     "Health": _object(
-        ["status", "versie", "personas", "vandaag", "admin"],
+        ["status", "version", "personas", "today", "admin", "protocols", "checked_at_start"],
         status=TEKST,
-        versie=TEKST,
+        version=TEKST,
         personas={"type": "integer"},
-        vandaag=DATUM,
+        today=DATUM,
         admin=BOOL,
+        protocols=BOOL,
+        checked_at_start=_object(
+            ["contract_files", "schemas_compiled", "personas_loaded"],
+            contract_files={"type": "integer"},
+            schemas_compiled=_lijst(TEKST),
+            personas_loaded={"type": "integer"},
+        ),
     ),
     "Persona": {
         "type": "object",
@@ -259,6 +268,14 @@ SCHEMAS = {
 
 ADMIN = ["admin"]
 NIS_PARAMETER = {"name": "nis", "in": "path", "required": True, "schema": TEKST, "example": "24055"}
+JAAR_PARAMETER = {
+    "name": "year",
+    "in": "query",
+    "required": False,
+    "description": "the list for this year: residents on 1 January of it (default: today)",
+    "schema": TEKST,
+    "example": "2024",
+}
 
 
 def _lijst_operatie(
@@ -279,6 +296,7 @@ def _lijst_operatie(
             },
             "400": FOUT,
             "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Fout")),
+            "404": _antwoord("an unknown municipality (NIS code)", _ref("Fout")),
         },
     }
 
@@ -402,13 +420,28 @@ OPENAPI = {
                 "residents of a municipality with their inburgering status",
                 NIS_PARAMETER,
                 _ref("LijstGemeente"),
+                [JAAR_PARAMETER],
             )
+        },
+        "/api/v1/municipalities": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "the municipalities the lists know (the register, and every "
+                "municipality a persona lives in)",
+                "responses": {
+                    "200": _antwoord(
+                        "NIS code and name",
+                        _lijst(_object(["nis", "naam"], nis=TEKST, naam=TEKST)),
+                    )
+                },
+            }
         },
         "/api/v1/lijsten/participatie/{nis}": {
             "get": _lijst_operatie(
                 "the participation-trajectory list of a municipality",
                 NIS_PARAMETER,
                 _ref("LijstParticipatie"),
+                [JAAR_PARAMETER],
             )
         },
         "/admin/personas": {

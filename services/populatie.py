@@ -14,39 +14,9 @@ from datetime import date, timedelta
 
 from .advies import plus_maanden
 from .dossier import Interesse
+from .gemeenten import GEMEENTEN
 from .insz import maak_testnummer
 
-# Real Flemish municipalities (NIS code, name), as in the MAGDA mock's persona data.
-GEMEENTEN = (
-    ("11002", "Antwerpen"),
-    ("11035", "Ranst"),
-    ("12021", "Lier"),
-    ("12025", "Mechelen"),
-    ("23025", "Grimbergen"),
-    ("23088", "Vilvoorde"),
-    ("24001", "Aarschot"),
-    ("24055", "Kortenberg"),
-    ("24062", "Leuven"),
-    ("31005", "Brugge"),
-    ("31043", "Knokke-Heist"),
-    ("33011", "Ieper"),
-    ("35002", "Bredene"),
-    ("35013", "Oostende"),
-    ("41002", "Aalst"),
-    ("42006", "Dendermonde"),
-    ("43005", "Eeklo"),
-    ("44013", "Destelbergen"),
-    ("44021", "Gent"),
-    ("44040", "Melle"),
-    ("44043", "Merelbeke"),
-    ("45041", "Ronse"),
-    ("46014", "Lokeren"),
-    ("46021", "Sint-Niklaas"),
-    ("71016", "Genk"),
-    ("71022", "Hasselt"),
-    ("72020", "Lommel"),
-    ("73083", "Tongeren"),
-)
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
 NATIONALITEITEN = (
     "Marokko",

@@ -252,21 +252,39 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
         hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
     )
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is geen NIS-code (5 cijfers)", "nis")
-    if request.args:
-        naam = sorted(request.args)[0]
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {naam!r}", naam)
-    _beslis(operatie, nis=nis)
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits)", "nis")
+    onbekend = sorted(set(request.args) - {"year"})
+    if onbekend:
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
     omgeving = _omgeving()
-    items = maak(list(omgeving.personas.values()), nis, omgeving.klok.vandaag())
+    peildag = omgeving.klok.vandaag()
+    jaar = request.args.get("year")
+    if jaar is not None:
+        if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
+            raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
+        peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
+    _beslis(operatie, nis=nis)
+    personas = list(omgeving.personas.values())
+    if not lijsten.nis_bekend(nis, personas):
+        raise ApiFout(
+            404,
+            "UNKNOWN_MUNICIPALITY",
+            f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
+            "nis",
+        )
+    items = maak(personas, nis, peildag)
     _noteer(resultaat=f"LIJST {operatie.value} {nis}")
-    return _lijst(
-        items,
-        velden,
-        {"nis": nis, "peildatum": omgeving.klok.vandaag().isoformat()},
-        wortel,
-        "Persoon",
-    )
+    kop = {"nis": nis, "peildatum": peildag.isoformat()}
+    if jaar is not None:
+        kop = {"nis": nis, "jaar": int(jaar), "peildatum": peildag.isoformat()}
+    return _lijst(items, velden, kop, wortel, "Persoon")
+
+
+@api.get("/municipalities")
+def municipalities():
+    """The municipalities the lists know: the register and everyone's residences."""
+    bekend = lijsten.bekende_gemeenten(_omgeving().personas.values())
+    return jsonify([{"nis": nis, "naam": naam} for nis, naam in sorted(bekend.items())])
 
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:

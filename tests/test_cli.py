@@ -73,8 +73,12 @@ def test_bad_input_is_a_clear_error():
     assert proces.returncode == 2 and "not a valid INSZ" in proces.stderr
     proces = magda_kbi("advies", "98630499724", "--datum", "gisteren")
     assert proces.returncode == 2 and "not a date" in proces.stderr
-    proces = magda_kbi("personas", env={"MAGDA_KBI_TODAY": "morgen"})
-    assert proces.returncode != 0 and "MAGDA_KBI_TODAY" in proces.stderr
+    # a bad MAGDA_KBI_TODAY is reported by what uses it, not by --help
+    proces = magda_kbi("serve", "--port", "1", env={"MAGDA_KBI_TODAY": "morgen"})
+    assert proces.returncode == 2
+    assert "MAGDA_KBI_TODAY='morgen' is not a date (YYYY-MM-DD)" in proces.stderr
+    for args in (("--help",), ("serve", "--help"), ("personas",)):
+        assert magda_kbi(*args, env={"MAGDA_KBI_TODAY": "morgen"}).returncode == 0, args
     for proces in (magda_kbi("advies", "98630499725", "--datum", "x"), magda_kbi("nope")):
         assert "Traceback" not in proces.stderr
 
@@ -123,3 +127,53 @@ def test_insz_new_and_check():
     assert fout.returncode == 1
     assert "the check digits are 45" in fout.stdout
     assert "nearest test number: 85672012376" in fout.stdout
+
+
+def test_exports_check_their_arguments(tmp_path):
+    proces = magda_kbi("export", "gemeente", "99999")
+    assert proces.returncode == 2 and proces.stdout == ""
+    assert "unknown NIS code '99999'" in proces.stderr
+    assert "'magda-kbi municipalities' lists the known ones" in proces.stderr
+    gemeenten = magda_kbi("municipalities").stdout.splitlines()
+    assert "24055  Kortenberg" in gemeenten and "44021  Gent" in gemeenten
+
+
+def test_municipality_lists_take_a_year():
+    # 79652599875 and 86630100182 move to Kortenberg in 2024: not on the 2023 list
+    alle = magda_kbi("export", "gemeente", "24055", "--today", "2030-01-01").stdout
+    j2023 = magda_kbi("export", "gemeente", "24055", "--year", "2023", "--today", "2030-01-01")
+    assert j2023.returncode == 0
+    assert "79652599875" in alle and "86630100182" in alle
+    assert "79652599875" not in j2023.stdout and "86630100182" not in j2023.stdout
+    assert "98630499724" in j2023.stdout
+    kop = magda_kbi(
+        "export",
+        "gemeente",
+        "24055",
+        "--year",
+        "2023",
+        "--format",
+        "json",
+        "--today",
+        "2030-01-01",
+    ).stdout
+    assert json.loads(kop)["peildatum"] == "2023-01-01" and json.loads(kop)["jaar"] == 2023
+
+
+def test_the_premium_export_honours_the_terms():
+    # 80651239522: NOK GEEN_AANMELDING for premium year 2023 with the 3-month term
+    args = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
+    assert "80651239522" in magda_kbi(*args).stdout
+    langer = ("--termijn-aanmelding", "36", "--termijn-contract", "36")  # both terms 3 years
+    assert "80651239522" not in magda_kbi(*args, *langer).stdout
+
+
+def test_generate_does_not_overwrite_without_force(tmp_path):
+    assert magda_kbi("generate", "--count", "3", "--out", str(tmp_path)).returncode == 0
+    eerste = (tmp_path / "populatie-00001.jsonl").read_text()
+    tweede = magda_kbi("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path))
+    assert tweede.returncode == 2 and "--force replaces them" in tweede.stderr
+    assert (tmp_path / "populatie-00001.jsonl").read_text() == eerste
+    args = ("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path), "--force")
+    assert magda_kbi(*args).returncode == 0
+    assert len((tmp_path / "populatie-00001.jsonl").read_text().splitlines()) == 2

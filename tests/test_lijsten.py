@@ -165,6 +165,21 @@ def test_municipality_lists(magda, catalogus):
     assert requests.get(f"{magda.url}/api/v1/lijsten/gemeente/abc", timeout=5).status_code == 400
 
 
+def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(magda):
+    magda.today("2030-01-01")
+    url = f"{magda.url}/api/v1/lijsten/gemeente/24055"
+    r = requests.get(url, params={"year": "2023"}, timeout=5).json()
+    assert (r["jaar"], r["peildatum"]) == (2023, "2023-01-01")
+    insz = {i["insz"] for i in r["items"]}
+    assert "98630499724" in insz and "79652599875" not in insz  # moves there in 2024
+    assert requests.get(url, params={"year": "twee"}, timeout=5).status_code == 400
+    onbekend = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/99999", timeout=5)
+    assert onbekend.status_code == 404
+    assert "GET /api/v1/municipalities" in onbekend.json()["diagnose"]
+    gemeenten = requests.get(f"{magda.url}/api/v1/municipalities", timeout=5).json()
+    assert {"nis": "24055", "naam": "Kortenberg"} in gemeenten
+
+
 def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     sleutel, andere = tmp_path / "sleutel", tmp_path / "andere"
     sleutel.write_bytes(b"k" * 32)

@@ -1,0 +1,39 @@
+"""The municipalities the emulator knows: a register of real Flemish ones (NIS code, name).
+
+The population generator places people in them; the municipality lists accept their codes
+(and any other code a persona lives in).
+"""
+
+from __future__ import annotations
+
+# Real Flemish municipalities (NIS code, name), as in the MAGDA mock's persona data.
+GEMEENTEN = (
+    ("11002", "Antwerpen"),
+    ("11035", "Ranst"),
+    ("12021", "Lier"),
+    ("12025", "Mechelen"),
+    ("23025", "Grimbergen"),
+    ("23088", "Vilvoorde"),
+    ("24001", "Aarschot"),
+    ("24055", "Kortenberg"),
+    ("24062", "Leuven"),
+    ("31005", "Brugge"),
+    ("31043", "Knokke-Heist"),
+    ("33011", "Ieper"),
+    ("35002", "Bredene"),
+    ("35013", "Oostende"),
+    ("41002", "Aalst"),
+    ("42006", "Dendermonde"),
+    ("43005", "Eeklo"),
+    ("44013", "Destelbergen"),
+    ("44021", "Gent"),
+    ("44040", "Melle"),
+    ("44043", "Merelbeke"),
+    ("45041", "Ronse"),
+    ("46014", "Lokeren"),
+    ("46021", "Sint-Niklaas"),
+    ("71016", "Genk"),
+    ("71022", "Hasselt"),
+    ("72020", "Lommel"),
+    ("73083", "Tongeren"),
+)
