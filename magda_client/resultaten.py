@@ -94,6 +94,9 @@ class KbiDossier:
     # 02.00 only (None from 01.00, or when the platform left them out):
     telefoonnummers: tuple[str, ...] | None = None
     emails: tuple[str, ...] | None = None
+    # A protocol's reduced view (a municipality's: name, INSZ, contract signed, attest
+    # obtained): the other fields are not disclosed to this consumer, not absent.
+    beperkt: bool = False
 
     @property
     def contract_ondertekend(self) -> bool:
@@ -227,6 +230,8 @@ def lees_dossier(
         versie=versie,
         telefoonnummers=_lijst(personalia, "TelefoonNummers", "TelefoonNummer"),
         emails=_lijst(personalia, "Emails", "Email"),
+        # every full dossier has a Doelgroep and a birth date (all real samples do)
+        beperkt=doelgroep is None and tekst(element, "Personalia/Geboortedatum") is None,
     )
 
 

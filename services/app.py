@@ -342,7 +342,7 @@ class Emulator:
             environ[STORING] = storing
             return None
         if storing is not None and aantekening is not None:
-            aantekening.resultaat = f"STORING {storing.value}"
+            aantekening.resultaat = f"FAULT {storing.value}"
         return storing
 
     def _storing_op_http(self, environ: dict, start_response: StartResponse, storing: Soort):

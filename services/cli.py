@@ -211,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
         )
         _export_opties(lijst, ("csv", "json", "xml"))
         lijst.set_defaults(functie=_export_gemeente, lijst=naam)
+    afnemers = commands.add_parser(
+        "consumers",
+        help="list the known consumers (Afzender, Hoedanigheid, kind) for --protocols",
+        description="The consumers the protocols know: the built-in demo ones and those of "
+        "--consumers FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
+    )
+    afnemers.add_argument("--consumers", type=Path, help="a YAML file of consumers")
+    afnemers.add_argument("--json", action="store_true", help="print JSON")
+    afnemers.set_defaults(functie=_consumers)
     gemeenten = commands.add_parser(
         "municipalities",
         help="list the municipalities (NIS code, name) the lists know",
@@ -625,6 +634,20 @@ def _export_premie(args: argparse.Namespace) -> int:
     )
 
 
+def _consumers(args: argparse.Namespace) -> int:
+    from .afnemers import DEMO, laad_afnemers
+
+    lijst = [*DEMO, *(laad_afnemers(args.consumers) if args.consumers else [])]
+    if args.json:
+        print(json.dumps([a.als_json() for a in lijst], ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'Afzender':<28} {'Hoedanigheid':<13} {'kind':<9} name")
+    for a in lijst:
+        detail = f" (NIS {a.nis})" if a.nis else f" (zorgkas {a.zorgkas})" if a.zorgkas else ""
+        print(f"{a.afzender:<28} {a.hoedanigheid:<13} {a.soort.value:<9} {a.naam}{detail}")
+    return 0
+
+
 def _municipalities(args: argparse.Namespace) -> int:
     for nis, naam in sorted(lijsten.bekende_gemeenten(_bron(args)).items()):
         print(f"{nis}  {naam}")
@@ -727,6 +750,12 @@ def _client_vraag(args: argparse.Namespace, vraag, toon, **opties) -> int:
             )
         else:
             print(f"MAGDA: {fout.code or '-'} {fout.diagnose}", file=sys.stderr)
+            if fout.code == "13001":
+                print(
+                    "magda-kbi: the emulator enforces protocols: say who asks with --afzender "
+                    "and --hoedanigheid; 'magda-kbi consumers' lists the known consumers",
+                    file=sys.stderr,
+                )
         return 1
     except MagdaTransportFout as fout:
         print(f"magda-kbi: no answer: {fout}", file=sys.stderr)
@@ -749,6 +778,19 @@ def _als_json(resultaat) -> dict:
 
 
 def _toon_dossier(d) -> str:
+    if d.beperkt:  # what the protocol hides is not shown as a fact
+        verborgen = "not disclosed to this consumer"
+        return "\n".join(
+            [
+                f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), born: {verborgen}",
+                f"doelgroep:  {verborgen}",
+                f"registered: {verborgen}",
+                f"contract:   {'signed' if d.contract_ondertekend else 'not signed'}",
+                f"attest:     {'obtained' if d.attest_behaald else 'not obtained'}",
+                f"infringements: {verborgen}",
+                f"trajectories: {verborgen}",
+            ]
+        )
     doelgroep = d.doelgroep
     regels = [
         f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), "

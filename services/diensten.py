@@ -132,7 +132,7 @@ class Dienst:
             beslissing = self.beslis(verzoek, context, persona)
             aantekening.extra.update(beslissing.als_json())
             if not beslissing.toegelaten:
-                aantekening.resultaat = f"GEWEIGERD {beslissing.code}"
+                aantekening.resultaat = f"REFUSED {beslissing.code}"
                 weigering = Uitzondering(beslissing.code, beslissing.reden)
                 return self._repliek(context, uitzonderingen=(weigering,))
         if storing is Soort.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":

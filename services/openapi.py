@@ -7,10 +7,12 @@ that every Flask route is described here and runs schemathesis against the read 
 from __future__ import annotations
 
 from . import __version__, lijsten
+from .dossier import Interesse, MoStatus
 from .storingen import Soort
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
+NULL_TEKST = {"type": ["string", "null"]}
 BOOL = {"type": "boolean"}
 
 
@@ -38,7 +40,7 @@ def _antwoord(beschrijving: str, schema: dict | None = None) -> dict:
     return antwoord
 
 
-FOUT = _antwoord("error", _ref("Fout"))
+FOUT = _antwoord("error", _ref("Error"))
 INSZ_PARAMETER = {
     "name": "insz",
     "in": "path",
@@ -64,8 +66,90 @@ AFZENDER_HEADERS = [
     },
 ]
 
+DOSSIER = _object(
+    ["insz", "personalia"],
+    insz=TEKST,
+    personalia=_object(
+        ["achternamen"],
+        achternamen=_lijst(TEKST),
+        voornamen=_lijst(TEKST),
+        geboortedatum=DATUM,
+        geslacht={"type": "integer"},
+    ),
+    doelgroepen=_lijst(
+        _object(
+            ["code", "type", "periode"],
+            code={"enum": ["JA", "NEE", "NADER_TE_BEPALEN"]},
+            type={
+                "enum": [
+                    "PLICHT",
+                    "RECHT",
+                    "RECHT_PLICHT",
+                    "MINDERJARIG",
+                    "NADER_TE_BEPALEN",
+                    "GEEN",
+                ]
+            },
+            periode=_ref("Periode"),
+            subtype=TEKST,
+            reden_vrijstelling=_ref("Code"),
+            reden_geen_doelgroep=_ref("Code"),
+        )
+    ),
+    attesten=_lijst(_object(["datum_aanmaak"], datum_aanmaak=DATUM, type=TEKST, id=TEKST)),
+    contracten=_lijst(
+        _object(
+            ["datum_registratie"],
+            datum_registratie=DATUM,
+            type=TEKST,
+            onderdeel_mo=BOOL,
+            onderdeel_nt2=BOOL,
+            onderdeel_lo=BOOL,
+        )
+    ),
+    uitstellen_van_ondertekening=_lijst(_ref("Uitstel")),
+    aanmelding=_object(
+        ["datum_aanmelding"], datum_aanmelding=DATUM, type=TEKST, reden=_ref("Code")
+    ),
+    uitstellen_van_aanmelding=_lijst(_ref("Uitstel")),
+    trajecten=_lijst(
+        _object(
+            ["type", "periode"],
+            type=TEKST,
+            periode=_ref("Periode"),
+            status=_ref("Status"),
+            onderdelen=_lijst(_ref("TrajectOnderdeel")),
+        )
+    ),
+    inbreuken=_lijst(
+        _object(
+            ["datum_vaststelling"],
+            datum_vaststelling=DATUM,
+            type=TEKST,
+            sanctionerende_overheid=TEKST,
+            rechtzetting=_object(
+                ["datum_ondertekening"], datum_ondertekening=DATUM, datum_aanmaak=DATUM
+            ),
+        )
+    ),
+    talenkennis=_object(
+        [],
+        talen=_lijst(_object(["code"], code=TEKST, contacttaal=BOOL, kennisniveau=_ref("Code"))),
+        nt2_hoogst_behaald=_ref("Code"),
+    ),
+    wooncode=_object(
+        [],
+        moet_voldoen_aan_inburgeringsbereidheid=BOOL,
+        voldoet_aan_inburgeringsbereidheid=BOOL,
+        moet_voldoen_aan_taalbereidheid=BOOL,
+        voldoet_aan_taalbereidheid=BOOL,
+        opvolging_door=TEKST,
+    ),
+)
+
+
 SCHEMAS = {
-    "Fout": _object(["code", "diagnose"], code=TEKST, diagnose=TEKST, veld=TEKST),
+    "Error": _object(["code", "diagnose"], code=TEKST, diagnose=TEKST, field=TEKST),
     "Periode": _object(["begin"], begin=DATUM, einde=DATUM),
     "Code": _object(["code"], code=TEKST, naam=TEKST, korte_naam=TEKST),
     "Status": _object(["code", "begin"], code=TEKST, begin=DATUM),
@@ -73,88 +157,13 @@ SCHEMAS = {
     "TrajectOnderdeel": _object(
         ["type", "periode"], type=TEKST, periode=_ref("Periode"), status=_ref("Status")
     ),
-    "Dossier": _object(
-        ["insz", "personalia"],
-        insz=TEKST,
-        personalia=_object(
-            ["achternamen"],
-            achternamen=_lijst(TEKST),
-            voornamen=_lijst(TEKST),
-            geboortedatum=DATUM,
-            geslacht={"type": "integer"},
-        ),
-        doelgroepen=_lijst(
-            _object(
-                ["code", "type", "periode"],
-                code={"enum": ["JA", "NEE", "NADER_TE_BEPALEN"]},
-                type={
-                    "enum": [
-                        "PLICHT",
-                        "RECHT",
-                        "RECHT_PLICHT",
-                        "MINDERJARIG",
-                        "NADER_TE_BEPALEN",
-                        "GEEN",
-                    ]
-                },
-                periode=_ref("Periode"),
-                subtype=TEKST,
-                reden_vrijstelling=_ref("Code"),
-                reden_geen_doelgroep=_ref("Code"),
-            )
-        ),
-        attesten=_lijst(_object(["datum_aanmaak"], datum_aanmaak=DATUM, type=TEKST, id=TEKST)),
-        contracten=_lijst(
-            _object(
-                ["datum_registratie"],
-                datum_registratie=DATUM,
-                type=TEKST,
-                onderdeel_mo=BOOL,
-                onderdeel_nt2=BOOL,
-                onderdeel_lo=BOOL,
-            )
-        ),
-        uitstellen_van_ondertekening=_lijst(_ref("Uitstel")),
-        aanmelding=_object(
-            ["datum_aanmelding"], datum_aanmelding=DATUM, type=TEKST, reden=_ref("Code")
-        ),
-        uitstellen_van_aanmelding=_lijst(_ref("Uitstel")),
-        trajecten=_lijst(
-            _object(
-                ["type", "periode"],
-                type=TEKST,
-                periode=_ref("Periode"),
-                status=_ref("Status"),
-                onderdelen=_lijst(_ref("TrajectOnderdeel")),
-            )
-        ),
-        inbreuken=_lijst(
-            _object(
-                ["datum_vaststelling"],
-                datum_vaststelling=DATUM,
-                type=TEKST,
-                sanctionerende_overheid=TEKST,
-                rechtzetting=_object(
-                    ["datum_ondertekening"], datum_ondertekening=DATUM, datum_aanmaak=DATUM
-                ),
-            )
-        ),
-        talenkennis=_object(
-            [],
-            talen=_lijst(
-                _object(["code"], code=TEKST, contacttaal=BOOL, kennisniveau=_ref("Code"))
-            ),
-            nt2_hoogst_behaald=_ref("Code"),
-        ),
-        wooncode=_object(
-            [],
-            moet_voldoen_aan_inburgeringsbereidheid=BOOL,
-            voldoet_aan_inburgeringsbereidheid=BOOL,
-            moet_voldoen_aan_taalbereidheid=BOOL,
-            voldoet_aan_taalbereidheid=BOOL,
-            opvolging_door=TEKST,
-        ),
-    ),
+    "Dossier": DOSSIER,
+    # A persona file's dossier: the INSZ is the persona's own.
+    "PersonaDossier": {
+        **DOSSIER,
+        "required": ["personalia"],
+        "properties": {k: v for k, v in DOSSIER["properties"].items() if k != "insz"},
+    },
     "Advies": _object(
         ["insz", "peildatum", "resultaat", "reden"],
         insz=TEKST,
@@ -185,14 +194,14 @@ SCHEMAS = {
         contract_ondertekend=BOOL,
         attest_behaald=BOOL,
     ),
-    "LijstVerlaagdePremie": _object(
+    "VerlaagdePremieList": _object(
         ["premiejaar", "peildatum", "zorgkas", "items"],
         premiejaar={"type": "integer"},
         peildatum=DATUM,
         zorgkas={"type": ["string", "null"]},
         items=_lijst(_object(["insz"], insz=TEKST)),
     ),
-    "LijstGemeente": _object(
+    "GemeenteList": _object(
         ["nis", "peildatum", "items"],
         nis=TEKST,
         jaar={"type": "integer"},
@@ -208,7 +217,7 @@ SCHEMAS = {
             )
         ),
     ),
-    "LijstParticipatie": _object(
+    "ParticipatieList": _object(
         ["nis", "peildatum", "items"],
         nis=TEKST,
         jaar={"type": "integer"},
@@ -243,12 +252,58 @@ SCHEMAS = {
         ),
     ),
     "Persona": {
-        "type": "object",
-        "required": ["insz", "scenario"],
+        **_object(
+            ["insz", "scenario"],
+            insz=TEKST,
+            naam=TEKST,
+            scenario=TEKST,
+            fout={"enum": [None, "99996", "SOAP_FAULT"]},
+            dossier={"oneOf": [{"type": "null"}, _ref("PersonaDossier")]},
+            verwacht=_lijst(
+                _object(
+                    ["datum", "resultaat"],
+                    datum=DATUM,
+                    resultaat={"enum": ["OK", "NOK"]},
+                    reden={"enum": [None, "INBREUK", "GEEN_AANMELDING", "GEEN_CONTRACT"]},
+                    toepassing={"enum": ["ZORGBUDGET", "VERLAAGDE_PREMIE"]},
+                )
+            ),
+            gegevens=_ref("PersonData"),
+        ),
         "description": "the shape of a persona YAML file (see fixtures/personas)",
     },
-    "Klok": _object(["today", "fixed"], today=DATUM, fixed=BOOL),
-    "Storing": {
+    "PersonData": _object(
+        [],
+        woonplaatsen=_lijst(
+            _object(["nis", "naam", "begin"], nis=TEKST, naam=TEKST, begin=DATUM, einde=DATUM)
+        ),
+        lidmaatschappen=_lijst(
+            _object(["zorgkas", "begin"], zorgkas=TEKST, begin=DATUM, einde=DATUM)
+        ),
+        contact=_object(
+            [],
+            adres=_object(
+                ["straat", "huisnummer", "postcode", "gemeente"],
+                straat=TEKST,
+                huisnummer=TEKST,
+                postcode=TEKST,
+                gemeente=TEKST,
+                bus=TEKST,
+            ),
+            telefoon=TEKST,
+            email=TEKST,
+        ),
+        participatie=_object(
+            [],
+            contacttaal=TEKST,
+            nt2_niveau=TEKST,
+            mo_status={"enum": [s.value for s in MoStatus]},
+            interesses=_lijst({"enum": [i.value for i in Interesse]}),
+        ),
+        nationaliteit=TEKST,
+    ),
+    "Clock": _object(["today", "fixed"], today=DATUM, fixed=BOOL),
+    "Fault": {
         "type": "object",
         "required": ["kind"],
         "properties": {
@@ -263,7 +318,49 @@ SCHEMAS = {
             "applied": {"type": "integer"},
         },
     },
-    "Journaal": {"type": "object", "required": ["entries", "size", "capacity"]},
+    "Journal": _object(
+        ["entries", "size", "capacity"],
+        entries=_lijst(_ref("JournalEntry")),
+        size={"type": "integer"},
+        capacity={"type": "integer"},
+    ),
+    # One recorded call. The first ten fields are always there; the others when they apply.
+    "JournalEntry": _object(
+        [
+            "time",
+            "endpoint",
+            "operation",
+            "afzender",
+            "hoedanigheid",
+            "insz",
+            "referte",
+            "result",
+            "status",
+            "latency_ms",
+        ],
+        time={"type": "string", "description": "UTC, ISO 8601 with milliseconds"},
+        endpoint={"type": "string", "description": "the path called"},
+        operation=NULL_TEKST,
+        afzender=NULL_TEKST,
+        hoedanigheid=NULL_TEKST,
+        insz=NULL_TEKST,
+        referte=NULL_TEKST,
+        result={
+            **NULL_TEKST,
+            "description": "DOSSIER, OK, NOK <reden>, UITZONDERING <code>, REFUSED <code>, "
+            "SOAP_FAULT, FAULT <kind>, ERROR <code>, LIST ...",
+        },
+        status={"type": "integer", "description": "the HTTP status"},
+        latency_ms={"type": "number"},
+        rule={**TEKST, "description": "advice: the rule that decided, in words"},
+        mutaties_context={"type": ["boolean", "string"]},
+        injected_latency_ms={"type": "number"},
+        consumer={"type": ["object", "null"]},
+        decision={"enum": ["allowed", "refused"]},
+        code=NULL_TEKST,
+        reason=NULL_TEKST,
+        fields=NULL_TEKST,
+    ),
 }
 
 ADMIN = ["admin"]
@@ -295,8 +392,8 @@ def _lijst_operatie(
                 },
             },
             "400": FOUT,
-            "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Fout")),
-            "404": _antwoord("an unknown municipality (NIS code)", _ref("Fout")),
+            "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Error")),
+            "404": _antwoord("an unknown municipality (NIS code)", _ref("Error")),
         },
     }
 
@@ -351,12 +448,14 @@ OPENAPI = {
                         {"oneOf": [_ref("Dossier"), _ref("DossierGemeente")]},
                     ),
                     "403": _antwoord(
-                        "refused by the caller's protocol (--protocols)", _ref("Fout")
+                        "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
                     "400": FOUT,
-                    "404": _antwoord("not in the KBI (code 30001)", _ref("Fout")),
-                    "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
-                    "503": _antwoord("99996: too many concurrent requests (persona)", _ref("Fout")),
+                    "404": _antwoord("not in the KBI (code 30001)", _ref("Error")),
+                    "502": _antwoord("a persona that simulates a platform failure", _ref("Error")),
+                    "503": _antwoord(
+                        "99996: too many concurrent requests (persona)", _ref("Error")
+                    ),
                 },
             }
         },
@@ -384,11 +483,13 @@ OPENAPI = {
                 "responses": {
                     "200": _antwoord("the advice", _ref("Advies")),
                     "403": _antwoord(
-                        "refused by the caller's protocol (--protocols)", _ref("Fout")
+                        "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
                     "400": FOUT,
-                    "502": _antwoord("a persona that simulates a platform failure", _ref("Fout")),
-                    "503": _antwoord("99996: too many concurrent requests (persona)", _ref("Fout")),
+                    "502": _antwoord("a persona that simulates a platform failure", _ref("Error")),
+                    "503": _antwoord(
+                        "99996: too many concurrent requests (persona)", _ref("Error")
+                    ),
                 },
             }
         },
@@ -403,7 +504,7 @@ OPENAPI = {
                     "schema": TEKST,
                     "example": "2024",
                 },
-                _ref("LijstVerlaagdePremie"),
+                _ref("VerlaagdePremieList"),
                 [
                     {
                         "name": "zorgkas",
@@ -419,9 +520,31 @@ OPENAPI = {
             "get": _lijst_operatie(
                 "residents of a municipality with their inburgering status",
                 NIS_PARAMETER,
-                _ref("LijstGemeente"),
+                _ref("GemeenteList"),
                 [JAAR_PARAMETER],
             )
+        },
+        "/api/v1/consumers": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "the consumers the protocols know (Afzender + Hoedanigheid, kind)",
+                "responses": {
+                    "200": _antwoord(
+                        "the consumer catalogue",
+                        _lijst(
+                            _object(
+                                ["afzender", "hoedanigheid", "soort", "naam", "nis", "zorgkas"],
+                                afzender=TEKST,
+                                hoedanigheid=TEKST,
+                                soort={"enum": ["GEMEENTE", "ZORGKAS", "VSB", "ABB", "AGII"]},
+                                naam=TEKST,
+                                nis={"type": ["string", "null"]},
+                                zorgkas={"type": ["string", "null"]},
+                            )
+                        ),
+                    )
+                },
+            }
         },
         "/api/v1/municipalities": {
             "get": {
@@ -440,7 +563,7 @@ OPENAPI = {
             "get": _lijst_operatie(
                 "the participation-trajectory list of a municipality",
                 NIS_PARAMETER,
-                _ref("LijstParticipatie"),
+                _ref("ParticipatieList"),
                 [JAAR_PARAMETER],
             )
         },
@@ -478,10 +601,10 @@ OPENAPI = {
             )
         },
         "/admin/clock": {
-            "get": _admin("today", {"200": _antwoord("clock", _ref("Klok"))}),
+            "get": _admin("today", {"200": _antwoord("clock", _ref("Clock"))}),
             "put": _admin(
                 'fix today: {"today": "YYYY-MM-DD"}, or null for the real date',
-                {"200": _antwoord("clock", _ref("Klok")), "422": FOUT},
+                {"200": _antwoord("clock", _ref("Clock")), "422": FOUT},
                 requestBody={
                     "required": True,
                     "content": {
@@ -498,13 +621,13 @@ OPENAPI = {
             ),
         },
         "/admin/faults": {
-            "get": _admin("active faults", {"200": _antwoord("faults", _lijst(_ref("Storing")))}),
+            "get": _admin("active faults", {"200": _antwoord("faults", _lijst(_ref("Fault")))}),
             "post": _admin(
                 "inject a fault",
-                {"201": _antwoord("fault", _ref("Storing")), "422": FOUT},
+                {"201": _antwoord("fault", _ref("Fault")), "422": FOUT},
                 requestBody={
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("Storing")}},
+                    "content": {"application/json": {"schema": _ref("Fault")}},
                 },
             ),
             "delete": _admin("clear all faults", {"204": _antwoord("cleared")}),
@@ -518,7 +641,7 @@ OPENAPI = {
         "/admin/journal": {
             "get": _admin(
                 "recorded SOAP and REST calls, oldest first",
-                {"200": _antwoord("journal", _ref("Journaal")), "400": FOUT},
+                {"200": _antwoord("journal", _ref("Journal")), "400": FOUT},
                 parameters=[
                     {"name": n, "in": "query", "required": False, "schema": TEKST}
                     for n in ("insz", "afzender", "operation", "since")

@@ -18,6 +18,12 @@ GEEN_MACHTIGING = "13001"
 GEEN_MACHTIGING_TEKST = (
     "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst"
 )
+# How a caller is known, and where the known ones are listed: the refusal's Diagnose says it.
+WIE_VRAAGT = (
+    "De afnemer is Context/Bericht/Afzender/Identificatie met Hoedanigheid (REST: de headers "
+    "X-Magda-Afzender en X-Magda-Hoedanigheid); 'magda-kbi consumers' en "
+    "GET /api/v1/consumers tonen de gekende afnemers."
+)
 BUITEN_GEMEENTE = "40103"
 GEEN_LID = "40104"
 
@@ -66,16 +72,14 @@ def beslis(
         return _weiger(
             None,
             GEEN_MACHTIGING,
-            f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven (SOAP "
-            "Context/Bericht/Afzender/Identificatie en Hoedanigheid, REST de headers "
-            "X-Magda-Afzender en X-Magda-Hoedanigheid)",
+            f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven. {WIE_VRAAGT}",
         )
     if afnemer is None:
         return _weiger(
             None,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
-            f"{hoedanigheid!r} heeft geen protocol voor de KBI",
+            f"{hoedanigheid!r} heeft geen protocol voor de KBI. {WIE_VRAAGT}",
         )
     if operatie not in afnemer.operaties:
         return _weiger(

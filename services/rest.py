@@ -42,24 +42,24 @@ def rest_applicatie(
     def niet_gevonden(_fout):
         if request.path.startswith("/admin/") and not admin_aan:
             return jsonify(
-                code="ADMIN_UIT",
-                diagnose="de admin-API staat uit: start de emulator met 'magda-kbi serve --admin'",
+                code="ADMIN_OFF",
+                diagnose="the admin API is off: start the emulator with 'magda-kbi serve --admin'",
             ), 404
-        return jsonify(code="NIET_GEVONDEN", diagnose=f"onbekend adres {request.path}"), 404
+        return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}"), 404
 
     @app.errorhandler(405)
     def niet_toegelaten(_fout):
         return jsonify(
-            code="METHODE_NIET_TOEGELATEN",
-            diagnose=f"{request.method} is niet toegelaten op {request.path}",
+            code="METHOD_NOT_ALLOWED",
+            diagnose=f"{request.method} is not allowed on {request.path}",
         ), 405
 
     @app.errorhandler(413)
     def te_groot(_fout):
-        return jsonify(code="TE_GROOT", diagnose=f"body groter dan {MAX_BODY} bytes"), 413
+        return jsonify(code="TOO_LARGE", diagnose=f"body larger than {MAX_BODY} bytes"), 413
 
     @app.errorhandler(500)
     def interne_fout(_fout):  # never a traceback on the wire
-        return jsonify(code="INTERNE_FOUT", diagnose="interne fout in de emulator"), 500
+        return jsonify(code="INTERNAL_ERROR", diagnose="internal error in the emulator"), 500
 
     return app

@@ -41,7 +41,7 @@ def personas():
                 "scenario": p.scenario,
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
-                "bron": "fixture" if omgeving.basis_personas.get(p.insz) is p else "runtime",
+                "source": "fixture" if omgeving.basis_personas.get(p.insz) is p else "runtime",
             }
             for p in omgeving.personas.values()
         ]
@@ -52,7 +52,7 @@ def personas():
 def persona(insz: str):
     gevonden = _omgeving().personas.get(insz)
     if gevonden is None:
-        raise ApiFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+        raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return jsonify(persona_json(gevonden))
 
 
@@ -64,8 +64,8 @@ def zet_persona(insz: str):
         if data["insz"] != insz:
             raise ApiFout(
                 422,
-                "ONGELDIGE_PERSONA",
-                f"het INSZ in de body ({data['insz']}) verschilt van het pad",
+                "INVALID_PERSONA",
+                f"the INSZ in the body ({data['insz']}) differs from the path's",
                 "insz",
             )
     nieuw = _bouw_persona(data)
@@ -79,8 +79,8 @@ def maak_persona():
     if nieuw.insz in _omgeving().personas:
         raise ApiFout(
             409,
-            "PERSONA_BESTAAT",
-            f"persona {nieuw.insz} bestaat al: gebruik PUT om te vervangen",
+            "PERSONA_EXISTS",
+            f"persona {nieuw.insz} exists already: PUT replaces it",
             "insz",
         )
     _omgeving().zet_persona(nieuw)
@@ -90,7 +90,7 @@ def maak_persona():
 @admin.delete("/personas/<insz>")
 def verwijder_persona(insz: str):
     if not _omgeving().verwijder_persona(insz):
-        raise ApiFout(404, "ONBEKENDE_PERSONA", f"geen persona met INSZ {insz}", "insz")
+        raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return "", 204
 
 
@@ -114,13 +114,13 @@ def klok():
 def zet_klok():
     data = _json_object()
     if set(data) != {"today"}:
-        raise ApiFout(422, "ONGELDIGE_KLOK", 'verwacht {"today": "JJJJ-MM-DD"} of null', "today")
+        raise ApiFout(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
     waarde = data["today"]
     try:
         vast = None if waarde is None else date.fromisoformat(waarde)
     except (TypeError, ValueError):
         raise ApiFout(
-            422, "ONGELDIGE_KLOK", f"{waarde!r} is geen datum (JJJJ-MM-DD)", "today"
+            422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
         ) from None
     _omgeving().klok.vast = vast
     return klok()
@@ -139,7 +139,7 @@ def voeg_storing_toe():
     try:
         storing = _omgeving().storingen.voeg_toe(_json_object())
     except OngeldigeStoring as fout:
-        raise ApiFout(422, "ONGELDIGE_STORING", fout.reden, fout.veld) from None
+        raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(storing.als_json()), 201
 
 
@@ -152,7 +152,7 @@ def wis_storingen():
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
     if not _omgeving().storingen.verwijder(fault_id):
-        raise ApiFout(404, "ONBEKENDE_STORING", f"geen storing met id {fault_id}", "fault_id")
+        raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
 
@@ -163,14 +163,14 @@ def verwijder_storing(fault_id: int):
 def journaal():
     onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since"})
     if onbekend:
-        raise ApiFout(400, "ONGELDIGE_FILTER", f"onbekende filter {onbekend[0]!r}", onbekend[0])
+        raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
     sinds = request.args.get("since")
     if sinds is not None:
         try:
             sinds = datetime.fromisoformat(sinds)
         except ValueError:
             raise ApiFout(
-                400, "ONGELDIGE_FILTER", f"{sinds!r} is geen ISO-tijdstip", "since"
+                400, "INVALID_FILTER", f"{sinds!r} is not an ISO date-time", "since"
             ) from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
@@ -200,24 +200,24 @@ def _omgeving() -> Omgeving:
 def _persona_data():
     tekst = request.get_data(as_text=True)
     if not tekst.strip():
-        raise ApiFout(422, "ONGELDIGE_PERSONA", "lege body: verwacht een persona (YAML of JSON)")
+        raise ApiFout(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
         if request.mimetype in YAML_SOORTEN:
             return lees_yaml(tekst)
         return json.loads(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
     except json.JSONDecodeError as fout:
-        raise ApiFout(422, "ONGELDIGE_PERSONA", f"geen geldige JSON: {fout}") from None
+        raise ApiFout(422, "INVALID_PERSONA", f"not valid JSON: {fout}") from None
     except RecursionError:
-        raise ApiFout(422, "ONGELDIGE_PERSONA", "te diep genest") from None
+        raise ApiFout(422, "INVALID_PERSONA", "nested too deeply") from None
     except PersonaFout as fout:
-        raise ApiFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+        raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _bouw_persona(data):
     try:
         return persona_uit_data(data)
     except PersonaFout as fout:
-        raise ApiFout(422, "ONGELDIGE_PERSONA", fout.reden, fout.veld) from None
+        raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _json_object() -> dict:
@@ -226,5 +226,5 @@ def _json_object() -> dict:
     except RecursionError:
         data = None
     if not isinstance(data, dict):
-        raise ApiFout(422, "ONGELDIGE_BODY", "verwacht een JSON-object")
+        raise ApiFout(422, "INVALID_BODY", "expected a JSON object")
     return data

@@ -1,6 +1,6 @@
 """The read API (JSON): the same data and the same rules as SOAP, for quick use.
 
-Errors are JSON ``{"code", "diagnose", "veld"}`` with the MAGDA codes where MAGDA has one;
+Errors are JSON ``{"code", "diagnose", "field"}`` with the MAGDA codes where MAGDA has one;
 bad input is a 400, an unknown dossier a 404, never a 500.
 """
 
@@ -27,7 +27,7 @@ HOEDANIGHEID_HEADER = "X-Magda-Hoedanigheid"
 
 
 class ApiFout(Exception):
-    """A refusal or bad input on the REST or admin API: ``{"code", "diagnose", "veld"}``."""
+    """A refusal or bad input on the REST or admin API: ``{"code", "diagnose", "field"}``."""
 
     def __init__(self, status: int, code: str, diagnose: str, veld: str | None = None) -> None:
         super().__init__(diagnose)
@@ -37,10 +37,10 @@ class ApiFout(Exception):
 def api_fout(fout: ApiFout):
     """The JSON error body of the REST and admin APIs (registered on the app in rest.py)."""
     if request.blueprint == api.name:
-        _noteer(resultaat=f"FOUT {fout.code}")
+        _noteer(resultaat=f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
     if fout.veld:
-        body["veld"] = fout.veld
+        body["field"] = fout.veld
     return jsonify(body), fout.status
 
 
@@ -77,10 +77,12 @@ def advies(insz: str):
     persona = _persona(insz, "GeefAutomatischAdvies")
     onbekend = sorted(set(request.args) - {"datum", "toepassing"})
     if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {onbekend[0]!r}", onbekend[0])
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
     for naam in request.args:
         if len(request.args.getlist(naam)) > 1:
-            raise ApiFout(400, ONGELDIG_VERZOEK, f"parameter {naam!r} staat er meer dan eens", naam)
+            raise ApiFout(
+                400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
+            )
     omgeving = _omgeving()
     tekst = request.args.get("datum")
     try:
@@ -89,7 +91,7 @@ def advies(insz: str):
             raise ValueError
     except ValueError:
         raise ApiFout(
-            400, ONGELDIGE_DATUM, f"{tekst!r} is geen datum (JJJJ-MM-DD)", "datum"
+            400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"
         ) from None
     try:
         toepassing = Toepassing(request.args.get("toepassing", Toepassing.ZORGBUDGET))
@@ -97,7 +99,7 @@ def advies(insz: str):
         raise ApiFout(
             400,
             ONGELDIG_VERZOEK,
-            f"toepassing moet één van {', '.join(Toepassing)} zijn",
+            f"toepassing must be one of {', '.join(Toepassing)}",
             "toepassing",
         ) from None
     _beslis(Operatie.ADVIES, persona=persona, datum=datum)
@@ -136,7 +138,7 @@ def _persona(insz: str, operatie: str):
         raise ApiFout(
             400,
             ONGELDIG_INSZ,
-            f"{insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97)",
+            f"{insz!r} is not a valid INSZ (11 digits, modulo 97)",
             "insz",
         )
     return _omgeving().personas.get(insz)
@@ -149,8 +151,8 @@ def _platformfout(persona) -> None:
     if persona is not None and persona.fout == "SOAP_FAULT":
         raise ApiFout(
             502,
-            "PLATFORM_FOUT",
-            f"MAGDA-platform: interne fout (testpersona {persona.insz} faalt altijd)",
+            "PLATFORM_ERROR",
+            f"the MAGDA platform failed (test persona {persona.insz} always fails)",
         )
 
 
@@ -197,20 +199,20 @@ def lijst_verlaagde_premie(jaar: str):
         hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
     )
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is geen premiejaar (2000-2100)", "jaar")
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
     premiejaar = int(jaar)
     zorgkas = request.args.get("zorgkas")
     onbekend = sorted(set(request.args) - {"zorgkas"})
     if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"onbekende parameter {onbekend[0]!r}", onbekend[0])
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
     beslissing = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
             raise ApiFout(
                 403,
                 "40104",
-                f"{beslissing.afnemer.naam} krijgt enkel de lijst van "
-                f"zijn eigen leden ({beslissing.afnemer.zorgkas})",
+                f"{beslissing.afnemer.naam} gets the list of its own members only "
+                f"({beslissing.afnemer.zorgkas})",
                 "zorgkas",
             )
         zorgkas = beslissing.afnemer.zorgkas
@@ -223,7 +225,7 @@ def lijst_verlaagde_premie(jaar: str):
         termijnen=omgeving.termijnen,
     )
     kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
-    _noteer(resultaat=f"LIJST verlaagde premie {premiejaar}")
+    _noteer(resultaat=f"LIST verlaagde premie {premiejaar}")
     return _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")
 
 
@@ -273,11 +275,17 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
             "nis",
         )
     items = maak(personas, nis, peildag)
-    _noteer(resultaat=f"LIJST {operatie.value} {nis}")
+    _noteer(resultaat=f"LIST {operatie.value} {nis}")
     kop = {"nis": nis, "peildatum": peildag.isoformat()}
     if jaar is not None:
         kop = {"nis": nis, "jaar": int(jaar), "peildatum": peildag.isoformat()}
     return _lijst(items, velden, kop, wortel, "Persoon")
+
+
+@api.get("/consumers")
+def consumers():
+    """The consumers the protocols know: who may call what (see ``serve --protocols``)."""
+    return jsonify([a.als_json() for a in _omgeving().afnemers])
 
 
 @api.get("/municipalities")

@@ -80,8 +80,8 @@ def test_create_replace_read_delete(magda):
     assert r.json()["scenario"] == "replaced"
     assert r.json()["dossier"]["aanmelding"] == {"datum_aanmelding": "2023-02-01"}
     lijst = {p["insz"]: p for p in admin(magda, "GET", "/personas").json()}
-    assert lijst["80651338304"]["bron"] == "runtime"
-    assert lijst["98630499724"]["bron"] == "fixture"
+    assert lijst["80651338304"]["source"] == "runtime"
+    assert lijst["98630499724"]["source"] == "fixture"
     assert admin(magda, "POST", "/personas", json=NIEUW).status_code == 409
     assert admin(magda, "DELETE", "/personas/80651338304").status_code == 204
     assert admin(magda, "DELETE", "/personas/80651338304").status_code == 404
@@ -116,7 +116,7 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
 @pytest.mark.parametrize(
     ("body", "veld", "in_diagnose"),
     [
-        ({**NIEUW, "insz": "80051338304"}, "insz", "verschilt"),
+        ({**NIEUW, "insz": "80051338304"}, "insz", "differs from the path"),
         ({**NIEUW, "scenario": ""}, "scenario", "required"),
         ({**NIEUW, "fout": "42"}, "fout", "99996"),
         (
@@ -149,8 +149,8 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
 def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):
     r = admin(magda, "PUT", "/personas/80651338304", json=body)
     assert r.status_code == 422
-    assert r.json()["code"] == "ONGELDIGE_PERSONA"
-    assert r.json()["veld"] == veld and in_diagnose in r.json()["diagnose"]
+    assert r.json()["code"] == "INVALID_PERSONA"
+    assert r.json()["field"] == veld and in_diagnose in r.json()["diagnose"]
     assert admin(magda, "GET", "/personas/80651338304").status_code == 404  # nothing changed
 
 
@@ -178,7 +178,7 @@ def test_garbage_bodies(magda, body):
         data=body,
         headers={"Content-Type": "application/json"},
     )
-    assert r.status_code == 422 and r.json()["code"] == "ONGELDIGE_PERSONA"
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_PERSONA"
 
 
 # -- clock ------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_dropped_connection(magda):
     assert client(magda).geef_dossier_kbi("98630499724")
     regel = magda.journal()[0]
     assert (regel["result"], regel["afzender"], regel["hoedanigheid"]) == (
-        "STORING drop",
+        "FAULT drop",
         "zorgkas.test.be",
         "4321",
     )
@@ -280,7 +280,7 @@ def test_faults_list_remove_clear_and_validation(magda):
         ({"kind": "99996", "bogus": 1}, "bogus"),
     ]:
         r = admin(magda, "POST", "/faults", json=fout)
-        assert r.status_code == 422 and r.json()["veld"] == veld, fout
+        assert r.status_code == 422 and r.json()["field"] == veld, fout
 
 
 # -- journal ----------------------------------------------------------------------------

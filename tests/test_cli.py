@@ -177,3 +177,48 @@ def test_generate_does_not_overwrite_without_force(tmp_path):
     args = ("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path), "--force")
     assert magda_kbi(*args).returncode == 0
     assert len((tmp_path / "populatie-00001.jsonl").read_text().splitlines()) == 2
+
+
+def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
+    from tests.conftest import Server
+
+    server = Server("--protocols", "--today", "2030-01-01")
+    try:
+        gemeente = magda_kbi(
+            "client",
+            "dossier",
+            "98630499724",
+            "--url",
+            server.url,
+            "--afzender",
+            "gemeente.kortenberg.be",
+            "--hoedanigheid",
+            "GEMEENTE",
+        )
+        assert gemeente.returncode == 0, gemeente.stderr
+        assert "born: not disclosed to this consumer" in gemeente.stdout
+        assert "registered: not disclosed to this consumer" in gemeente.stdout
+        assert "infringements: not disclosed to this consumer" in gemeente.stdout
+        assert "contract:   signed" in gemeente.stdout
+        vreemd = magda_kbi("client", "dossier", "98630499724", "--url", server.url)
+        assert vreemd.returncode == 1
+        assert "13001" in vreemd.stderr and "'magda-kbi consumers'" in vreemd.stderr
+        assert "--afzender and --hoedanigheid" in vreemd.stderr
+    finally:
+        server.stop()
+    volledig = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:9")
+    assert volledig.returncode == 3  # nothing listens there: no answer at all
+
+
+def test_consumers_are_listed():
+    regels = magda_kbi("consumers").stdout.splitlines()
+    assert any(r.split()[:3] == ["gemeente.kortenberg.be", "GEMEENTE", "GEMEENTE"] for r in regels)
+    data = json.loads(magda_kbi("consumers", "--json").stdout)
+    assert {
+        "afzender": "zorgkas1.test.be",
+        "hoedanigheid": "ZORGKAS",
+        "soort": "ZORGKAS",
+        "naam": "Demo-zorgkas 1",
+        "nis": None,
+        "zorgkas": "ZK01",
+    } in data

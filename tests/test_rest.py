@@ -107,7 +107,7 @@ def test_advice_date_defaults_to_today(rest):
         ("/api/v1/advies/98630499724", {"foo": "1"}, 400, "40001", "foo"),
         ("/api/v1/dossiers/86630100380", {}, 404, "30001", None),
         ("/api/v1/dossiers/90651105718", {}, 503, "99996", None),
-        ("/api/v1/advies/90651205785", {}, 502, "PLATFORM_FOUT", None),
+        ("/api/v1/advies/90651205785", {}, 502, "PLATFORM_ERROR", None),
     ],
 )
 def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status, code, veld):
@@ -115,16 +115,16 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.status_code == status
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json()["code"] == code and r.json()["diagnose"]
-    assert r.json().get("veld") == veld
+    assert r.json().get("field") == veld
 
 
 def test_unknown_routes_and_methods(rest):
     assert requests.get(f"{rest.url}/api/v1/nope", timeout=5).status_code == 404
     r = requests.post(f"{rest.url}/api/v1/advies/98630499724", timeout=5)
-    assert r.status_code == 405 and r.json()["code"] == "METHODE_NIET_TOEGELATEN"
+    assert r.status_code == 405 and r.json()["code"] == "METHOD_NOT_ALLOWED"
 
 
 def test_admin_is_off_unless_asked(server):
     r = requests.get(f"{server.url}/admin/personas", timeout=5)
-    assert r.status_code == 404 and r.json()["code"] == "ADMIN_UIT"
+    assert r.status_code == 404 and r.json()["code"] == "ADMIN_OFF"
     assert requests.get(f"{server.url}/health", timeout=5).json()["admin"] is False

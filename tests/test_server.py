@@ -29,7 +29,7 @@ def test_a_dropped_connection_under_the_production_server(admin_server):
         client(admin_server.url).geef_dossier_kbi("98630499724")
     assert client(admin_server.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     journaal = requests.get(f"{admin_server.url}/admin/journal", timeout=5).json()["entries"]
-    assert journaal[0]["result"] == "STORING drop"
+    assert journaal[0]["result"] == "FAULT drop"
 
 
 def test_a_latency_fault_does_not_block_other_requests(admin_server):
