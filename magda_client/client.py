@@ -28,7 +28,15 @@ from .antwoord import lees_repliek
 from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
 from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
 
-TOEPASSINGEN = ("ZORGBUDGET", "VERLAAGDE_PREMIE")
+# ZORGBUDGET is the zorgbudget voor zwaar zorgbehoevenden, the one budget with the
+# inburgering condition (its longer name says so); the other two never carry it.
+TOEPASSINGEN = (
+    "ZORGBUDGET",
+    "ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN",
+    "VERLAAGDE_PREMIE",
+    "ZORGBUDGET_OUDEREN",
+    "BASISONDERSTEUNINGSBUDGET",
+)
 log = logging.getLogger(__name__)
 
 

@@ -1,7 +1,9 @@
 """The advice rule set, version 1 (``domain.md``): a pure function of (dossier, Datum, Toepassing).
 
 First matching rule wins. The 3- and 6-month terms are emulator defaults, not law:
-see :class:`Termijnen`.
+see :class:`Termijnen`. Two rules stand before the table: the inburgering condition applies
+to one budget only (rule 10), and after the Constitutional Court's ruling 112/2023 it applies
+to none (rule 0, with the rule set ``after-ruling-112-2023``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,41 @@ VERPLICHTE_TYPES = frozenset({DoelgroepType.PLICHT, DoelgroepType.RECHT_PLICHT})
 
 
 class Toepassing(StrEnum):
-    ZORGBUDGET = "ZORGBUDGET"
+    """What the advice is for. The VSB protocol puts the inburgering condition on one of the
+    three budgets of the Vlaamse sociale bescherming only: the zorgbudget voor zwaar
+    zorgbehoevenden (``ZORGBUDGET``, its first name here, stays accepted for it)."""
+
+    ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN = "ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN"
     VERLAAGDE_PREMIE = "VERLAAGDE_PREMIE"
+    ZORGBUDGET_OUDEREN = "ZORGBUDGET_OUDEREN"  # zorgbudget voor ouderen met een zorgnood
+    BASISONDERSTEUNINGSBUDGET = "BASISONDERSTEUNINGSBUDGET"
+
+    @classmethod
+    def _missing_(cls, waarde: object) -> Toepassing | None:
+        return cls.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN if waarde == "ZORGBUDGET" else None
+
+
+# The first name, kept as an alias so that nothing breaks: the same member.
+Toepassing.ZORGBUDGET = Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN  # type: ignore[attr-defined]
+TOEPASSINGEN = (*(t.value for t in Toepassing), "ZORGBUDGET")  # what a question may say
+ZONDER_VOORWAARDE = frozenset({Toepassing.ZORGBUDGET_OUDEREN, Toepassing.BASISONDERSTEUNINGSBUDGET})
+
+
+class Regelset(StrEnum):
+    """Which rules the emulator answers by."""
+
+    # What the protocols agreed and what consumers test against: the default.
+    PROTOCOL_V1 = "protocol-v1"
+    # The Constitutional Court annulled the inburgering condition for the zorgbudget and the
+    # reduced premium (ruling 112/2023 of 20 July 2023, published 10 November 2023); an
+    # annulment works retroactively: every advice is OK.
+    NA_ARREST_112_2023 = "after-ruling-112-2023"
+
+
+ARREST_112_2023 = (
+    "Grondwettelijk Hof, arrest nr. 112/2023 van 20 juli 2023 (BS 10 november 2023): de "
+    "inburgeringsvoorwaarde voor het zorgbudget en de verlaagde premie is vernietigd"
+)
 
 
 class Resultaat(StrEnum):
@@ -43,6 +78,9 @@ OMSCHRIJVINGEN: dict[Reden, str] = {
 
 # What each rule of the table means, for people reading an answer (journal, REST, CLI).
 REGELS: dict[int, str] = {
+    0: "the condition was annulled by the Constitutional Court (ruling 112/2023)",
+    10: "the inburgering condition does not apply to this budget (only to the zorgbudget "
+    "voor zwaar zorgbehoevenden)",
     1: "the condition is not yet in force (before 2022-01-01)",
     2: "not in the KBI",
     3: "not obliged on the peildatum",
@@ -67,7 +105,7 @@ class Termijnen:
 class Advies:
     peildatum: date
     resultaat: Resultaat
-    regel: int  # the rule of the table that decided (1-9); not on the wire
+    regel: int  # the rule that decided (0, 10 or the table's 1-9); not on the wire
     reden: Reden | None = None
 
     @property
@@ -101,9 +139,11 @@ def geef_advies(
     toepassing: Toepassing = Toepassing.ZORGBUDGET,
     termijnen: Termijnen = Termijnen(),
     vandaag: date | None = None,
+    regelset: Regelset = Regelset.PROTOCOL_V1,
 ) -> Advies:
     """``vandaag``: the KBI knows facts up to that day (None: all of them). Facts dated after
     it stay unknown even when the peildatum is later."""
+    toepassing = Toepassing(toepassing)  # "ZORGBUDGET" is the zwaar-zorgbehoevenden budget
     p = peildatum(datum, toepassing)
 
     def ok(regel: int) -> Advies:
@@ -112,6 +152,10 @@ def geef_advies(
     def nok(regel: int, reden: Reden) -> Advies:
         return Advies(p, Resultaat.NOK, regel, reden)
 
+    if regelset is Regelset.NA_ARREST_112_2023:
+        return ok(0)
+    if toepassing in ZONDER_VOORWAARDE:
+        return ok(10)
     if p < IN_WERKING:
         return ok(1)
     if dossier is None:

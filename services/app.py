@@ -30,7 +30,7 @@ from wsgiref.util import application_uri
 
 from lxml import etree
 
-from .advies import Termijnen
+from .advies import Regelset, Termijnen
 from .afnemers import DEMO, Afnemers, laad_afnemers
 from .diensten import (
     PLATFORM_UITZONDERINGEN,
@@ -65,6 +65,7 @@ class Instellingen:
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
     termijnen: Termijnen = field(default_factory=Termijnen)
+    regelset: Regelset = Regelset.PROTOCOL_V1
     admin: bool = False
     journaal_grootte: int = 1000
     direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
@@ -84,6 +85,7 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
                 instellingen.termijnen.aanmelding_maanden,
                 instellingen.termijnen.contract_maanden,
             ],
+            "regelset": instellingen.regelset.value,
             "admin": instellingen.admin,
             "journaal_grootte": instellingen.journaal_grootte,
             "direct": instellingen.direct,
@@ -101,6 +103,7 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
         max_bytes=data["max_bytes"],
         termijnen=Termijnen(*data["termijnen"]),
+        regelset=Regelset(data["regelset"]),
         admin=data["admin"],
         journaal_grootte=data["journaal_grootte"],
         direct=data["direct"],
@@ -422,6 +425,7 @@ def maak_emulator(
         personas,
         Klok(instellingen.vandaag),
         instellingen.termijnen,
+        instellingen.regelset,
         journaal=Journaal(instellingen.journaal_grootte, instellingen.audit_log),
         afnemers=Afnemers(
             [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]

@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__, lijsten, uitvoer
-from .advies import REGELS, Termijnen, Toepassing, geef_advies
+from .advies import REGELS, TOEPASSINGEN, Regelset, Termijnen, Toepassing, geef_advies
 from .insz import modulo97_geldig
 from .personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
+OMGEVING_REGELS = "MAGDA_KBI_RULES"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "today") and args.today is None:
             # read here, not when the parser is built: a bad value must not break --help
             args.today = _vandaag_uit_omgeving()
+        if hasattr(args, "rules"):
+            args.rules = Regelset(args.rules) if args.rules else _regelset_uit_omgeving()
     except ValueError as fout:
         print(f"magda-kbi: {fout}", file=sys.stderr)
         return 2
@@ -130,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     advies.add_argument("insz", help="the INSZ (11 digits)")
     advies.add_argument("--datum", required=True, type=_datum, help="the date, YYYY-MM-DD")
-    advies.add_argument("--toepassing", default="ZORGBUDGET", choices=[t.value for t in Toepassing])
+    advies.add_argument("--toepassing", default="ZORGBUDGET", choices=TOEPASSINGEN)
     advies.add_argument("--json", action="store_true", help="print JSON")
     _vandaag_optie(advies)
     _fixtures_optie(advies)
@@ -275,9 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     advies_vraag.add_argument("insz")
     advies_vraag.add_argument("--datum", required=True, type=_datum, help="YYYY-MM-DD")
-    advies_vraag.add_argument(
-        "--toepassing", default="ZORGBUDGET", choices=[t.value for t in Toepassing]
-    )
+    advies_vraag.add_argument("--toepassing", default="ZORGBUDGET", choices=TOEPASSINGEN)
     _client_opties(advies_vraag)
     advies_vraag.set_defaults(functie=_client_advies)
     return parser
@@ -339,6 +340,14 @@ def _fixtures_optie(parser: argparse.ArgumentParser) -> None:
 
 def _termijn_opties(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--rules",
+        choices=[r.value for r in Regelset],
+        default=None,
+        help=f"the rule set: {Regelset.PROTOCOL_V1.value} (default: what the protocols agreed) "
+        f"or {Regelset.NA_ARREST_112_2023.value} (every advice OK, as after the Constitutional "
+        f"Court's annulment); env {OMGEVING_REGELS}",
+    )
+    parser.add_argument(
         "--termijn-aanmelding",
         type=int,
         default=Termijnen.aanmelding_maanden,
@@ -356,6 +365,15 @@ def _termijn_opties(parser: argparse.ArgumentParser) -> None:
 
 def _termijnen(args: argparse.Namespace) -> Termijnen:
     return Termijnen(args.termijn_aanmelding, args.termijn_contract)
+
+
+def _regelset_uit_omgeving() -> Regelset:
+    waarde = os.environ.get(OMGEVING_REGELS) or Regelset.PROTOCOL_V1.value
+    try:
+        return Regelset(waarde)
+    except ValueError:
+        bekend = ", ".join(r.value for r in Regelset)
+        raise ValueError(f"{OMGEVING_REGELS}={waarde!r} is not a rule set ({bekend})") from None
 
 
 def _datum(tekst: str) -> date:
@@ -388,6 +406,7 @@ def _serve(args: argparse.Namespace) -> int:
         args.fixtures,
         args.max_bytes,
         _termijnen(args),
+        regelset=args.rules,
         admin=args.admin,
         journaal_grootte=args.journal_size,
         protocollen=args.protocols,
@@ -408,6 +427,10 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
     print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
     print(f"  {'health':<28} {basis}/health")
+    if args.rules is Regelset.NA_ARREST_112_2023:
+        print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
+    else:
+        print("  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)")
     if args.protocols:
         aantal = len(list(emulator.omgeving.afnemers))
         print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
@@ -508,6 +531,7 @@ def _advies(args: argparse.Namespace) -> int:
         args.datum,
         Toepassing(args.toepassing),
         _termijnen(args),
+        regelset=args.rules,
         vandaag=args.today or date.today(),
     )
     if args.json:
@@ -625,7 +649,12 @@ def _export_premie(args: argparse.Namespace) -> int:
     items = (
         {"insz": insz}
         for insz in lijsten.verlaagde_premie(
-            _bron(args), args.jaar, vandaag, zorgkas=args.zorgkas, termijnen=_termijnen(args)
+            _bron(args),
+            args.jaar,
+            vandaag,
+            zorgkas=args.zorgkas,
+            termijnen=_termijnen(args),
+            regelset=args.rules,
         )
     )
     kop = {"premiejaar": args.jaar, "peildatum": f"{args.jaar - 1}-01-01", "zorgkas": args.zorgkas}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from . import sjablonen
-from .advies import Termijnen, geef_advies
+from .advies import ARREST_112_2023, Regelset, Termijnen, geef_advies
 from .afnemers import Afnemers, Operatie
 from .dossier import Persona
 from .insz import modulo97_geldig
@@ -48,6 +48,8 @@ PLATFORM_UITZONDERINGEN = {
     Soort.TE_VEEL_BEVRAGINGEN_99995: Uitzondering("99995", "Te veel gelijktijdige bevragingen"),
     Soort.FOUT_BIJ_DE_BRON: Uitzondering("99994", "Onverwachte fout bij de bron"),
 }
+# The rule set after the Constitutional Court's ruling: an OK that says why.
+ARREST = Uitzondering("40201", ARREST_112_2023, type="INFORMATIE", oorsprong="MAGDA-KBI-EMULATOR")
 ONGELDIG_VERZOEK = "40001"
 ONGELDIG_INSZ = "40002"
 ONGELDIGE_DATUM = "40003"
@@ -69,6 +71,7 @@ class Omgeving:
     personas: dict[str, Persona]
     klok: Klok = field(default_factory=Klok)
     termijnen: Termijnen = field(default_factory=Termijnen)
+    regelset: Regelset = Regelset.PROTOCOL_V1
     storingen: Storingen = field(default_factory=Storingen)
     journaal: Journaal = field(default_factory=Journaal)
     afnemers: Afnemers = field(default_factory=Afnemers)
@@ -378,10 +381,18 @@ class GeefAutomatischAdviesDienst(Dienst):
             vraag.toepassing,
             self.omgeving.termijnen,
             vandaag=self.omgeving.klok.vandaag(),
+            regelset=self.omgeving.regelset,
         )
         aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
         aantekening.extra["rule"] = advies.uitleg
-        return self._repliek(context, sjabloon, antwoord=(referte, advies_wire.bouw_advies(advies)))
+        # An OK has no Reden: the ruling is named in an INFORMATIE Uitzondering beside it.
+        informatie = (ARREST,) if advies.regel == 0 else ()
+        return self._repliek(
+            context,
+            sjabloon,
+            antwoord=(referte, advies_wire.bouw_advies(advies)),
+            antwoord_uitzonderingen=informatie,
+        )
 
 
 class Hub:

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from .advies import Resultaat, Termijnen, Toepassing, geef_advies
+from .advies import Regelset, Resultaat, Termijnen, Toepassing, geef_advies
 from .dossier import Persona
 from .gemeenten import GEMEENTEN
 
@@ -52,6 +52,7 @@ def verlaagde_premie(
     *,
     zorgkas: str | None = None,
     termijnen: Termijnen | None = None,
+    regelset: Regelset = Regelset.PROTOCOL_V1,
 ) -> Iterator[str]:
     """The INSZ of every person under the obligation who does not satisfy it on 1 January
     of the year before ``premiejaar``; with ``zorgkas``, only its members on 1 January of
@@ -68,6 +69,7 @@ def verlaagde_premie(
             Toepassing.VERLAAGDE_PREMIE,
             termijnen or Termijnen(),
             vandaag=vandaag,
+            regelset=regelset,
         )
         if advies.resultaat is Resultaat.NOK:
             yield persona.insz

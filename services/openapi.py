@@ -179,6 +179,8 @@ SCHEMAS = {
                 ),
             ]
         },
+        # with the rule set after-ruling-112-2023: the ruling, named
+        informatie=TEKST,
         # which rule of the table decided; left out when the protocols are enforced
         rule=_object(
             ["number", "text"],
@@ -237,13 +239,23 @@ SCHEMAS = {
         ),
     ),
     "Health": _object(
-        ["status", "version", "personas", "today", "admin", "protocols", "checked_at_start"],
+        [
+            "status",
+            "version",
+            "personas",
+            "today",
+            "admin",
+            "protocols",
+            "rules",
+            "checked_at_start",
+        ],
         status=TEKST,
         version=TEKST,
         personas={"type": "integer"},
         today=DATUM,
         admin=BOOL,
         protocols=BOOL,
+        rules={"enum": ["protocol-v1", "after-ruling-112-2023"]},
         checked_at_start=_object(
             ["contract_files", "schemas_compiled", "personas_loaded"],
             contract_files={"type": "integer"},

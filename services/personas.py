@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .advies import Reden, Resultaat, Toepassing
+from .advies import TOEPASSINGEN, Reden, Resultaat
 from .dossier import (
     Code,
     Interesse,
@@ -211,7 +211,7 @@ def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
     verwacht = _bouw(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
         raise PersonaFout(f"{pad}.resultaat", "must be OK or NOK")
-    if verwacht.toepassing not in Toepassing.__members__:
+    if verwacht.toepassing not in TOEPASSINGEN:
         raise PersonaFout(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
         raise PersonaFout(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")

@@ -35,6 +35,7 @@ def rest_applicatie(
             today=omgeving.klok.vandaag().isoformat(),
             admin=admin_aan,
             protocols=omgeving.protocollen,
+            rules=omgeving.regelset.value,
             checked_at_start=gecontroleerd or {},
         )
 

@@ -11,7 +11,7 @@ from datetime import date
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from . import lijsten, uitvoer
-from .advies import REGELS, Toepassing, geef_advies
+from .advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing, geef_advies
 from .afnemers import Operatie
 from .diensten import GEEN_GEGEVENS, ONGELDIG_INSZ, ONGELDIG_VERZOEK, ONGELDIGE_DATUM, Omgeving
 from .insz import modulo97_geldig
@@ -99,14 +99,19 @@ def advies(insz: str):
         raise ApiFout(
             400,
             ONGELDIG_VERZOEK,
-            f"toepassing must be one of {', '.join(Toepassing)}",
+            f"toepassing must be one of {', '.join(TOEPASSINGEN)}",
             "toepassing",
         ) from None
     _beslis(Operatie.ADVIES, persona=persona, datum=datum)
     _platformfout(persona)
     dossier = persona.dossier if persona is not None else None
     uitkomst = geef_advies(
-        dossier, datum, toepassing, omgeving.termijnen, vandaag=omgeving.klok.vandaag()
+        dossier,
+        datum,
+        toepassing,
+        omgeving.termijnen,
+        vandaag=omgeving.klok.vandaag(),
+        regelset=omgeving.regelset,
     )
     _noteer(resultaat=" ".join(filter(None, (uitkomst.resultaat.value, uitkomst.reden))))
     aantekening = request.environ.get(AANTEKENING)
@@ -123,6 +128,8 @@ def advies(insz: str):
     }
     if not omgeving.protocollen:  # under a protocol the answer is OK/NOK and reason, no more
         antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
+    if uitkomst.regel == 0:  # the rule set after the ruling: say which ruling
+        antwoord["informatie"] = ARREST_112_2023
     return jsonify(antwoord)
 
 
@@ -223,6 +230,7 @@ def lijst_verlaagde_premie(jaar: str):
         omgeving.klok.vandaag(),
         zorgkas=zorgkas,
         termijnen=omgeving.termijnen,
+        regelset=omgeving.regelset,
     )
     kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
     _noteer(resultaat=f"LIST verlaagde premie {premiejaar}")

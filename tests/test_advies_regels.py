@@ -228,3 +228,24 @@ def test_ok_never_has_a_reason_and_nok_always_has_one(catalogus):
 def test_peildatum_is_total_for_the_earliest_dates():
     assert peildatum(date(1, 6, 1), Toepassing.VERLAAGDE_PREMIE) == date(1, 1, 1)
     assert advies(None, date(1, 6, 1), Toepassing.VERLAAGDE_PREMIE) == ("OK", None, 1)
+
+
+def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogus):
+    from magda_kbi.advies import Regelset
+
+    d = dossier(inbreuken=(Inbreuk(date(2023, 1, 1)),))
+    dag = date(2023, 6, 1)
+    assert advies(d, dag, Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN) == ("NOK", "INBREUK", 6)
+    assert advies(d, dag, "ZORGBUDGET") == ("NOK", "INBREUK", 6)  # the first name: an alias
+    assert Toepassing("ZORGBUDGET") is Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN
+    for budget in (Toepassing.ZORGBUDGET_OUDEREN, Toepassing.BASISONDERSTEUNINGSBUDGET):
+        assert advies(d, dag, budget) == ("OK", None, 10)
+        for persona in catalogus.values():
+            assert advies(persona.dossier, dag, budget) == ("OK", None, 10)
+    # after the ruling, nothing is NOK, whatever the budget
+    for persona in catalogus.values():
+        for toepassing in Toepassing:
+            uitkomst = advies(
+                persona.dossier, dag, toepassing, regelset=Regelset.NA_ARREST_112_2023
+            )
+            assert uitkomst == ("OK", None, 0)

@@ -6,6 +6,7 @@ import pytest
 import requests
 import zeep
 
+from magda_client import MagdaClient
 from magda_kbi.advies import Toepassing, geef_advies
 
 from .conftest import LAAT
@@ -169,3 +170,51 @@ def test_zeep_with_the_served_wsdl(zeep_advies, catalogus):
             advies = repliek.Antwoorden.Antwoord.Inhoud.Advies
             assert advies.Resultaat == v.resultaat
             assert (advies.Reden.Code if advies.Reden else None) == v.reden
+
+
+def test_which_zorgbudget(sessie, server):
+    # 73680599786: an open infringement since 2023-09-15
+    for toepassing in ("ZORGBUDGET", "ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN"):
+        advies = vraag(sessie, server, "73680599786", "2024-01-01", toepassing)
+        assert advies.findtext("Reden/Code") == "INBREUK"
+    for toepassing in ("ZORGBUDGET_OUDEREN", "BASISONDERSTEUNINGSBUDGET"):
+        advies = vraag(sessie, server, "73680599786", "2024-01-01", toepassing)
+        assert (advies.findtext("Resultaat"), advies.find("Reden")) == ("OK", None)
+    client = MagdaClient(server.url, afzender="vsb.vlaanderen.be", hoedanigheid="VSB")
+    assert client.geef_automatisch_advies("73680599786", "2024-01-01", "ZORGBUDGET_OUDEREN").ok
+
+
+def test_the_rule_set_after_ruling_112_2023():
+    from magda_kbi.advies import Regelset
+    from magda_kbi.app import Instellingen, maak_emulator
+    from magda_kbi.pytest_plugin import _Server
+
+    server = _Server(
+        maak_emulator(Instellingen(vandaag=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
+    )
+    try:
+        antwoord = post(
+            server.url + PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte="r")
+        )
+        assert antwoord.advies.findtext("Resultaat") == "OK"
+        assert antwoord.uitzonderingen() == [
+            (
+                "40201",
+                "INFORMATIE",
+                "Grondwettelijk Hof, arrest nr. 112/2023 van 20 juli 2023 (BS 10 november 2023): "
+                "de inburgeringsvoorwaarde voor het zorgbudget en de verlaagde premie is "
+                "vernietigd",
+            )
+        ]
+        client = MagdaClient(server.url, afzender="vsb.vlaanderen.be", hoedanigheid="VSB")
+        advies = client.geef_automatisch_advies("73680599786", "2024-01-01")
+        assert advies.ok and advies.uitzonderingen[0].code == "40201"
+        assert requests.get(f"{server.url}/health", timeout=5).json()["rules"] == (
+            "after-ruling-112-2023"
+        )
+        lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
+        assert lijst.json()["items"] == []
+        rest = requests.get(f"{server.url}/api/v1/advies/73680599786", timeout=5).json()
+        assert rest["rule"]["number"] == 0 and "112/2023" in rest["informatie"]
+    finally:
+        server.stop()
