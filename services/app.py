@@ -32,6 +32,7 @@ from lxml import etree
 
 from .advies import Regelset, Termijnen
 from .afnemers import DEMO, Afnemers, laad_afnemers
+from .bewaker import FixtureWatcher
 from .diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -72,6 +73,7 @@ class Instellingen:
     protocollen: bool = False  # enforce the consumers' protocols
     afnemers: Path | None = None  # a YAML file of consumers, besides the demo ones
     audit_log: Path | None = None  # JSON lines, one per call
+    watch: bool = False  # pick up persona files added, changed or removed while running
 
 
 def instellingen_als_json(instellingen: Instellingen) -> str:
@@ -92,6 +94,7 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
             "protocollen": instellingen.protocollen,
             "afnemers": str(instellingen.afnemers) if instellingen.afnemers else None,
             "audit_log": str(instellingen.audit_log) if instellingen.audit_log else None,
+            "watch": instellingen.watch,
         }
     )
 
@@ -110,6 +113,7 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         protocollen=data["protocollen"],
         afnemers=Path(data["afnemers"]) if data["afnemers"] else None,
         audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
+        watch=data["watch"],
     )
 
 
@@ -123,8 +127,10 @@ class Emulator:
         *,
         admin: bool = False,
         direct: bool = True,
+        watcher: FixtureWatcher | None = None,
     ) -> None:
         self.omgeving = omgeving
+        self.watcher = watcher
         self.max_bytes = max_bytes
         self.admin = admin
         self.direct = direct
@@ -141,7 +147,9 @@ class Emulator:
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
             "personas_loaded": len(omgeving.personas),
         }
-        self.rest = rest_applicatie(omgeving, admin_aan=admin, gecontroleerd=gecontroleerd)
+        self.rest = rest_applicatie(
+            omgeving, admin_aan=admin, gecontroleerd=gecontroleerd, watcher=watcher
+        )
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         pad = environ.get("PATH_INFO", "")
@@ -418,9 +426,8 @@ def maak_emulator(
     ``gecontroleerd``: the files were already checked against the KBI contract (``serve``
     does so once before it starts its workers), so loading skips that check."""
     instellingen = instellingen or Instellingen()
-    personas = laad_personas(
-        [ingebouwde_map(), *instellingen.extra_fixtures], contract=not gecontroleerd
-    )
+    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    personas = laad_personas(mappen, contract=not gecontroleerd)
     omgeving = Omgeving(
         personas,
         Klok(instellingen.vandaag),
@@ -432,8 +439,13 @@ def maak_emulator(
         ),
         protocollen=instellingen.protocollen,
     )
+    watcher = FixtureWatcher(omgeving, mappen).start() if instellingen.watch else None
     return Emulator(
-        omgeving, instellingen.max_bytes, admin=instellingen.admin, direct=instellingen.direct
+        omgeving,
+        instellingen.max_bytes,
+        admin=instellingen.admin,
+        direct=instellingen.direct,
+        watcher=watcher,
     )
 
 

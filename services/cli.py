@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append every call and protocol decision as a JSON line to FILE",
     )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="pick up persona files added, changed or removed in the --fixtures folders while "
+        "running (within a second; a file that does not load is reported and the previous "
+        "personas stay)",
+    )
     _termijn_opties(serve)
     serve.set_defaults(functie=_serve)
 
@@ -412,6 +419,7 @@ def _serve(args: argparse.Namespace) -> int:
         protocollen=args.protocols,
         afnemers=args.consumers.resolve() if args.consumers else None,
         audit_log=args.audit_log.resolve() if args.audit_log else None,
+        watch=args.watch,
     )
     emulator = maak_emulator(instellingen)
     basis = f"http://{args.host}:{args.port}"
@@ -438,6 +446,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("  protocols: off (every caller may call everything; --protocols enforces them)")
     if args.audit_log:
         print(f"  audit log: {args.audit_log.resolve()}")
+    if args.watch:
+        print("  watching the persona folders for changes (--watch)")
     workers = args.workers
     if args.admin:
         workers = 1  # runtime changes live in memory: one process sees them all

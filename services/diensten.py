@@ -79,6 +79,7 @@ class Omgeving:
 
     def __post_init__(self) -> None:
         self.basis_personas = dict(self.personas)
+        self._runtime: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
 
     def zet_persona(self, persona: Persona) -> bool:
@@ -86,6 +87,7 @@ class Omgeving:
         with self._slot:
             bestond = persona.insz in self.personas
             self.personas = {**self.personas, persona.insz: persona}
+            self._runtime[persona.insz] = persona
         return bestond
 
     def verwijder_persona(self, insz: str) -> bool:
@@ -93,11 +95,24 @@ class Omgeving:
             if insz not in self.personas:
                 return False
             self.personas = {k: v for k, v in self.personas.items() if k != insz}
+            self._runtime[insz] = None
         return True
+
+    def herlaad(self, basis: dict[str, Persona]) -> None:
+        """The persona files changed: their personas become the base, and what the admin API
+        changed since the last reset stays on top."""
+        with self._slot:
+            self.basis_personas = dict(basis)
+            personas = {**basis, **{k: v for k, v in self._runtime.items() if v is not None}}
+            self.personas = {k: v for k, v in personas.items() if k not in self._verwijderd()}
+
+    def _verwijderd(self) -> set[str]:
+        return {insz for insz, persona in self._runtime.items() if persona is None}
 
     def reset(self) -> None:
         """Back to the start: the loaded personas, the start-up clock, no faults, no journal."""
         with self._slot:
+            self._runtime.clear()
             self.personas = dict(self.basis_personas)
         self.klok.reset()
         self.storingen.wis()

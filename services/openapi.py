@@ -256,6 +256,12 @@ SCHEMAS = {
         admin=BOOL,
         protocols=BOOL,
         rules={"enum": ["protocol-v1", "after-ruling-112-2023"]},
+        watch=_object(
+            ["folders", "last_reload", "error"],
+            folders=_lijst(TEKST),
+            last_reload=NULL_TEKST,
+            error={**NULL_TEKST, "description": "why the last change was not taken"},
+        ),
         checked_at_start=_object(
             ["contract_files", "schemas_compiled", "personas_loaded"],
             contract_files={"type": "integer"},

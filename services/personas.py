@@ -83,6 +83,21 @@ def laad_personas(mappen: Iterable[Path], *, contract: bool = True) -> dict[str,
     return catalogus
 
 
+def vingerafdruk(mappen: Iterable[Path]) -> tuple:
+    """What changes when a persona file is added, changed or removed: each file's path,
+    modification time and size (cheap enough to poll every second)."""
+    uit = []
+    for map_ in mappen:
+        for pad in sorted(map_.glob("*")) if map_.is_dir() else ():
+            if pad.suffix in (".yaml", ".jsonl"):
+                try:
+                    stat = pad.stat()
+                except OSError:  # removed between the listing and the stat
+                    continue
+                uit.append((str(pad), stat.st_mtime_ns, stat.st_size))
+    return tuple(uit)
+
+
 def _met_herkomst(map_: Path, contract: bool = True) -> Iterator[tuple[Persona, Path]]:
     if not map_.is_dir():
         raise FixtureFout(str(map_), "-", "is not a folder of persona files")

@@ -13,7 +13,11 @@ MAX_BODY = 1024 * 1024
 
 
 def rest_applicatie(
-    omgeving: Omgeving, *, admin_aan: bool = False, gecontroleerd: dict | None = None
+    omgeving: Omgeving,
+    *,
+    admin_aan: bool = False,
+    gecontroleerd: dict | None = None,
+    watcher=None,
 ) -> Flask:
     """``gecontroleerd``: what start-up loaded and checked, reported by /health."""
     app = Flask("magda_kbi")
@@ -28,7 +32,9 @@ def rest_applicatie(
     @app.get("/health")
     def health():
         # Only what was checked: the process answers, and what start-up loaded and checked.
+        extra = {"watch": watcher.als_json()} if watcher is not None else {}
         return jsonify(
+            **extra,
             status="ok",
             version=__version__,
             personas=len(omgeving.personas),

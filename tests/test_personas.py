@@ -185,3 +185,72 @@ def test_the_readme_example_persona_loads_and_answers_as_it_says(tmp_path):
     for v in persona.verwacht:
         advies = geef_advies(persona.dossier, v.datum, Toepassing(v.toepassing))
         assert (advies.resultaat.value, advies.reden) == (v.resultaat, v.reden)
+
+
+def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
+    import shutil
+    import time
+
+    import requests
+
+    from .conftest import Server
+
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    server = Server("--watch", "--fixtures", str(map_), "--today", "2030-01-01")
+
+    def binnen_2_s(voorwaarde) -> bool:
+        einde = time.monotonic() + 2
+        while time.monotonic() < einde:
+            if voorwaarde():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def dossier(insz: str) -> requests.Response:
+        return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
+
+    try:
+        bron = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+        tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+        assert binnen_2_s(lambda: dossier("80651338304").status_code == 200)
+        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        assert binnen_2_s(
+            lambda: dossier("80651338304").json()["personalia"]["achternamen"] == ["Nieuw"]
+        )
+        (map_ / "kapot.yaml").write_text("insz: '85052012330'\nscenario: x\n", encoding="utf-8")
+        assert binnen_2_s(
+            lambda: (
+                (
+                    requests.get(f"{server.url}/health", timeout=5).json()["watch"]["error"] or ""
+                ).find("kapot.yaml")
+                >= 0
+            )
+        )
+        assert dossier("80651338304").status_code == 200  # the previous state stays
+        (map_ / "kapot.yaml").unlink()
+        (map_ / "nieuw.yaml").unlink()
+        assert binnen_2_s(lambda: dossier("80651338304").status_code == 404)
+        assert requests.get(f"{server.url}/health", timeout=5).json()["watch"]["error"] is None
+        assert dossier("98630499724").status_code == 200  # the built-in ones are still there
+        shutil.rmtree(map_)
+    finally:
+        server.stop()
+
+
+def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
+    from dataclasses import replace
+
+    from magda_kbi.diensten import Omgeving
+
+    omgeving = Omgeving(dict(catalogus))
+    eigen = replace(catalogus["98630499724"], scenario="changed through the admin API")
+    omgeving.zet_persona(eigen)
+    omgeving.verwijder_persona("73680599786")
+    nieuw = {k: v for k, v in catalogus.items() if k != "79611034583"}  # a file was removed
+    omgeving.herlaad(nieuw)
+    assert omgeving.personas["98630499724"] is eigen
+    assert "73680599786" not in omgeving.personas and "79611034583" not in omgeving.personas
+    omgeving.reset()
+    assert omgeving.personas == nieuw

@@ -1,0 +1,69 @@
+"""``serve --watch``: persona files added, changed or removed are picked up while it runs.
+
+A thread in each worker polls the folders' file list (path, modification time, size) every
+half second; on a change it loads every file again, checked as at start-up. A file that does
+not load is reported (log and ``/health``) and the previous personas stay in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .diensten import Omgeving
+from .personas import FixtureFout, laad_personas, vingerafdruk
+
+log = logging.getLogger(__name__)
+
+
+class FixtureWatcher:
+    def __init__(self, omgeving: Omgeving, mappen: list[Path], interval: float = 0.5) -> None:
+        self.omgeving, self.mappen, self.interval = omgeving, mappen, interval
+        self.vingerafdruk = vingerafdruk(mappen)
+        self.laatst_geladen: datetime | None = None
+        self.fout: str | None = None  # why the last change was not taken
+        self._stop = threading.Event()
+
+    def start(self) -> FixtureWatcher:
+        threading.Thread(target=self._lus, name="magda-kbi-watch", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def kijk(self) -> bool:
+        """One look; True when the personas were reloaded."""
+        nieuw = vingerafdruk(self.mappen)
+        if nieuw == self.vingerafdruk:
+            return False
+        self.vingerafdruk = nieuw
+        try:
+            personas = laad_personas(self.mappen)
+        except FixtureFout as fout:
+            self.fout = f"{fout.bestand}: field {fout.veld}: {fout.reden}"
+            log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
+            return False
+        self.omgeving.herlaad(personas)
+        self.laatst_geladen, self.fout = datetime.now(UTC), None
+        log.warning("persona files reloaded: %d personas", len(personas))
+        return True
+
+    def als_json(self) -> dict:
+        return {
+            "folders": [str(m) for m in self.mappen],
+            "last_reload": self.laatst_geladen.isoformat(timespec="seconds")
+            if self.laatst_geladen
+            else None,
+            "error": self.fout,
+        }
+
+    def _lus(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.kijk()
+            except Exception:  # the watcher must outlive any surprise on disk
+                log.exception("watching the persona files failed")
+                time.sleep(self.interval)
