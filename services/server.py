@@ -7,25 +7,45 @@ benchmarks/README.md). SIGTERM finishes the requests in flight and exits 0.
 
 Each worker builds the application from the settings ``serve`` passes in the environment
 (:data:`OMGEVING_INSTELLINGEN`); ``serve`` has already loaded and checked the personas
-once, so a bad file stops start-up before any worker starts.
+once, so a bad file stops start-up before any worker starts. SIGHUP to ``serve`` restarts
+the workers (granian): they read the persona files again, and check them against the
+contract when they changed since ``serve`` did.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 
 from .app import Emulator, Instellingen, instellingen_als_json, instellingen_uit_json, maak_emulator
+from .personas import FixtureFout, ingebouwde_map, vingerafdruk
 
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
+OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve checked
 
 
 def applicatie() -> Emulator:
     """The factory each worker calls."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
-    return maak_emulator(
-        instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN]), gecontroleerd=True
-    )
+    instellingen = instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN])
+    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    # The files serve checked need no second check; after a SIGHUP they may have changed.
+    gecontroleerd = os.environ.get(OMGEVING_VINGERAFDRUK) == _hash(vingerafdruk(mappen))
+    try:
+        return maak_emulator(instellingen, gecontroleerd=gecontroleerd)
+    except FixtureFout as fout:  # one clear line, not a traceback, then this worker stops
+        logging.getLogger(__name__).error(
+            "worker not started: invalid persona file %s: field %s: %s",
+            fout.bestand,
+            fout.veld,
+            fout.reden,
+        )
+        raise SystemExit(2) from None
+
+
+def _hash(afdruk: tuple) -> str:
+    return hashlib.sha256(repr(afdruk).encode()).hexdigest()
 
 
 def serveer(instellingen: Instellingen, host: str, port: int, workers: int, threads: int) -> None:
@@ -33,6 +53,8 @@ def serveer(instellingen: Instellingen, host: str, port: int, workers: int, thre
     from granian.constants import Interfaces
 
     os.environ[OMGEVING_INSTELLINGEN] = instellingen_als_json(instellingen)
+    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
     Granian(
         "magda_kbi.server:applicatie",
         factory=True,
