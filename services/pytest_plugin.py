@@ -58,7 +58,8 @@ class MagdaEmulator:
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
-        self.dossier_url = f"{self.url}/GeefDossierKBIDienst-01.00/soap/WebService"
+        self.dossier_url = f"{self.url}/GeefDossierKBIDienst-02.00/soap/WebService"
+        self.dossier_url_01 = f"{self.url}/GeefDossierKBIDienst-01.00/soap/WebService"
         self.advies_url = f"{self.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
         self.sessie = requests.Session()
 
