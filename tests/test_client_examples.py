@@ -162,3 +162,24 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         assert proces.returncode == 0, proces.stdout + proces.stderr
     finally:
         server.stop()
+
+
+def test_the_example_contract_tests_run_with_deprecation_warnings_as_errors():
+    proces = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error::DeprecationWarning",
+            str(PROJECT / "client_examples"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=180,
+    )
+    assert proces.returncode == 0, proces.stdout + proces.stderr
