@@ -19,6 +19,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import socket
 import sys
 import time
@@ -30,6 +31,7 @@ from wsgiref.util import application_uri
 
 from lxml import etree
 
+from .admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from .advies import Regelset, Termijnen
 from .afnemers import DEMO, Afnemers, laad_afnemers
 from .bewaker import FixtureWatcher
@@ -73,6 +75,8 @@ class Instellingen:
     protocollen: bool = False  # enforce the consumers' protocols
     afnemers: Path | None = None  # a YAML file of consumers, besides the demo ones
     audit_log: Path | None = None  # JSON lines, one per call
+    admin_token: str | None = None  # the admin API then needs Authorization: Bearer <token>
+    public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
     watch: bool = False  # pick up persona files added, changed or removed while running
 
 
@@ -95,6 +99,7 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
             "afnemers": str(instellingen.afnemers) if instellingen.afnemers else None,
             "audit_log": str(instellingen.audit_log) if instellingen.audit_log else None,
             "watch": instellingen.watch,
+            "public_hosts": instellingen.public_hosts,
         }
     )
 
@@ -114,6 +119,9 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         afnemers=Path(data["afnemers"]) if data["afnemers"] else None,
         audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
         watch=data["watch"],
+        public_hosts=data["public_hosts"],
+        # the token travels to the workers in its own variable, never in the settings
+        admin_token=os.environ.get(TOKEN_ENV) or None,
     )
 
 
@@ -128,8 +136,10 @@ class Emulator:
         admin: bool = False,
         direct: bool = True,
         watcher: FixtureWatcher | None = None,
+        guard: AdminGuard | None = None,
     ) -> None:
         self.omgeving = omgeving
+        self.guard = guard or AdminGuard()
         self.watcher = watcher
         self.max_bytes = max_bytes
         self.admin = admin
@@ -167,14 +177,47 @@ class Emulator:
             return self._contractbestand(pad[len("/wsdl/") :], start_response)
         if pad.startswith("/api/v1/") and pad != "/api/v1/openapi.json":
             return self._gejournaliseerd(environ, start_response, None, self._rest)
+        if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
+            return self._admin(environ, start_response)
         return self.rest(environ, start_response)
+
+    def _admin(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        """The admin API behind its guard; what changes the emulator goes to the journal (kind
+        ``admin``) and the audit log, with the caller's address and never the token."""
+        weigering = self.guard.check(environ)
+        methode = environ.get("REQUEST_METHOD", "GET")
+        if weigering is None and methode not in CHANGING:
+            return self.rest(environ, start_response)
+        aantekening = Aantekening(endpoint=environ.get("PATH_INFO", ""), soort="admin")
+        aantekening.operatie = f"admin {methode}"
+        aantekening.extra["remote_addr"] = environ.get("REMOTE_ADDR")
+        if weigering is not None:
+            aantekening.resultaat = f"REFUSED {weigering.code}"
+            aantekening.extra["reason"] = weigering.diagnose
+
+            def weiger(environ, start, _dienst):
+                body = json.dumps({"code": weigering.code, "diagnose": weigering.diagnose})
+                return _antwoord(
+                    start, weigering.status, "application/json", body.encode(), weigering.headers
+                )
+
+            return self._gejournaliseerd(environ, start_response, None, weiger, aantekening)
+        aantekening.resultaat = "ADMIN"
+        return self._gejournaliseerd(environ, start_response, None, self._rest, aantekening)
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
         return self.rest(environ, start_response)
 
-    def _gejournaliseerd(self, environ: dict, start_response: StartResponse, dienst, behandel):
+    def _gejournaliseerd(
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        dienst,
+        behandel,
+        aantekening: Aantekening | None = None,
+    ):
         """Runs a SOAP or REST call and writes it to the journal with its status and latency."""
-        aantekening = Aantekening(endpoint=environ.get("PATH_INFO", ""))
+        aantekening = aantekening or Aantekening(endpoint=environ.get("PATH_INFO", ""))
         environ[AANTEKENING] = aantekening
         status = [0]
 
@@ -210,6 +253,7 @@ class Emulator:
                 status=status,
                 latentie_ms=(time.perf_counter() - begin) * 1000,
                 extra=a.extra,
+                soort=a.soort,
             )
         )
 
@@ -446,6 +490,7 @@ def maak_emulator(
         admin=instellingen.admin,
         direct=instellingen.direct,
         watcher=watcher,
+        guard=AdminGuard(instellingen.admin_token, frozenset(instellingen.public_hosts)),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__, lijsten, uitvoer
+from .admin_guard import TOKEN_ENV, is_loopback
 from .advies import REGELS, TOEPASSINGEN, Regelset, Termijnen, Toepassing, geef_advies
 from .insz import modulo97_geldig
 from .personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
@@ -83,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="enable the admin API (/admin: personas, clock, faults, journal); runs one worker "
         "process so that every change reaches every request",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="the admin API then needs 'Authorization: Bearer TOKEN' (or env "
+        "MAGDA_KBI_ADMIN_TOKEN); required with --admin on a non-loopback --host",
+    )
+    serve.add_argument(
+        "--public-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name the admin API answers to besides the loopback names (repeatable)",
     )
     serve.add_argument(
         "--journal-size",
@@ -390,6 +405,22 @@ def _datum(tekst: str) -> date:
         raise argparse.ArgumentTypeError(f"{tekst!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _poort_bezet(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (another server has it), or None.
+
+    Bound without SO_REUSEPORT: a server that already listens there, even one that shares
+    its port, makes this fail, so two emulators never split one port's requests."""
+    import socket
+
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(info[0], socket.SOCK_STREAM) as proef:
+            proef.bind(info[4])
+    except OSError as fout:
+        return f"{fout.strerror or fout} (is another emulator still running?)"
+    return None
+
+
 def _vandaag_uit_omgeving() -> date | None:
     waarde = os.environ.get(OMGEVING_VANDAAG)
     if not waarde:
@@ -408,6 +439,21 @@ def _serve(args: argparse.Namespace) -> int:
     if args.journal_size < 1:
         print("magda-kbi: --journal-size must be at least 1", file=sys.stderr)
         return 2
+    token = args.admin_token or os.environ.get(TOKEN_ENV) or None
+    if args.admin and not is_loopback(args.host) and token is None:
+        print(
+            f"magda-kbi: --admin on {args.host} would let anyone who reaches this address "
+            "change the emulator: give --admin-token (or MAGDA_KBI_ADMIN_TOKEN), or bind to "
+            "127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
+    bezet = _poort_bezet(args.host, args.port)
+    if bezet:
+        print(f"magda-kbi: cannot listen on {args.host}:{args.port}: {bezet}", file=sys.stderr)
+        return 2
+    if token:
+        os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
     instellingen = Instellingen(
         args.today,
         args.fixtures,
@@ -420,6 +466,8 @@ def _serve(args: argparse.Namespace) -> int:
         afnemers=args.consumers.resolve() if args.consumers else None,
         audit_log=args.audit_log.resolve() if args.audit_log else None,
         watch=args.watch,
+        admin_token=token,
+        public_hosts=args.public_host,
     )
     emulator = maak_emulator(instellingen)
     basis = f"http://{args.host}:{args.port}"

@@ -27,6 +27,7 @@ class Aantekening:
     referte: str | None = None
     resultaat: str | None = None
     extra: dict = field(default_factory=dict)
+    soort: str = "call"  # "call" (SOAP, REST) or "admin" (an admin action)
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ class Regel:
     status: int
     latentie_ms: float
     extra: dict = field(default_factory=dict)
+    soort: str = "call"
 
     def als_json(self) -> dict:
         return {
             "time": self.tijd.isoformat(timespec="milliseconds"),
+            "kind": self.soort,
             "endpoint": self.endpoint,
             "operation": self.operatie,
             "afzender": self.afzender,
@@ -88,7 +91,9 @@ class Journaal:
         afzender: str | None = None,
         operatie: str | None = None,
         sinds: datetime | None = None,
+        soort: str | None = "call",
     ) -> list[Regel]:
+        """The entries that match; ``soort`` ``call`` (default), ``admin`` or None (all)."""
         with self._slot:
             regels = list(self._regels)
         return [
@@ -98,6 +103,7 @@ class Journaal:
             and (afzender is None or r.afzender == afzender)
             and (operatie is None or r.operatie == operatie)
             and (sinds is None or r.tijd >= sinds)
+            and (soort is None or r.soort == soort)
         ]
 
     def wis(self) -> None:

@@ -91,15 +91,16 @@ def beslis(
     if afnemer.soort is Soort.AGII:
         return Beslissing(True, afnemer, VELDEN_ALLES)
     if operatie is Operatie.DOSSIER:  # only GEMEENTE gets here
-        if persona is not None and persona.dossier is not None:
-            woonplaats = persona.gegevens.woonplaats_op(vandaag)
-            if woonplaats is None or woonplaats.nis != afnemer.nis:
-                return _weiger(
-                    afnemer,
-                    BUITEN_GEMEENTE,
-                    f"de persoon heeft op {vandaag} geen hoofdverblijfplaats in "
-                    f"{afnemer.naam} (NIS {afnemer.nis})",
-                )
+        # Residence first, whether or not the KBI knows the person: a municipality must not
+        # be able to tell who belongs to the target group by comparing refusals.
+        woonplaats = persona.gegevens.woonplaats_op(vandaag) if persona is not None else None
+        if woonplaats is None or woonplaats.nis != afnemer.nis:
+            return _weiger(
+                afnemer,
+                BUITEN_GEMEENTE,
+                f"de persoon heeft op {vandaag} geen hoofdverblijfplaats in "
+                f"{afnemer.naam} (NIS {afnemer.nis})",
+            )
         return Beslissing(True, afnemer, VELDEN_GEMEENTE)
     if operatie is Operatie.ADVIES:
         if afnemer.soort is Soort.ZORGKAS and not (

@@ -18,6 +18,7 @@ values. Options:
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from .admin_guard import TOKEN_ENV
 from .wsgi_sleutels import SOCKET
 
 
@@ -51,17 +53,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="use a running emulator (started with --admin) instead of one in-process",
     )
+    groep.addoption(
+        "--magda-admin-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"the admin token of the emulator at --magda-url (default: env {TOKEN_ENV})",
+    )
 
 
 class MagdaEmulator:
     """The running emulator and a small helper around its admin API."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.dossier_url = f"{self.url}/GeefDossierKBIDienst-02.00/soap/WebService"
         self.dossier_url_01 = f"{self.url}/GeefDossierKBIDienst-01.00/soap/WebService"
         self.advies_url = f"{self.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
         self.sessie = requests.Session()
+        # The admin API wants a JSON or YAML content type on whatever changes state (no
+        # simple cross-origin request can send one), and the token when it has one.
+        self.sessie.headers["Content-Type"] = "application/json"
+        if token:
+            self.sessie.headers["Authorization"] = f"Bearer {token}"
 
     def persona(self, persona: dict | str, insz: str | None = None) -> dict:
         """Adds or replaces a persona: a dict in the fixture shape, or the YAML text."""
@@ -179,7 +192,8 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     """The emulator for the whole session (prefer ``magda``, which also resets)."""
     url = request.config.getoption("--magda-url")
     if url:  # someone else's emulator: whatever an earlier run left there goes first
-        emulator = MagdaEmulator(url)
+        token = request.config.getoption("--magda-admin-token") or os.environ.get(TOKEN_ENV)
+        emulator = MagdaEmulator(url, token)
         emulator.reset()
         yield emulator
         return

@@ -161,7 +161,7 @@ def verwijder_storing(fault_id: int):
 
 @admin.get("/journal")
 def journaal():
-    onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since"})
+    onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since", "kind"})
     if onbekend:
         raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
     sinds = request.args.get("since")
@@ -174,8 +174,12 @@ def journaal():
             ) from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
+    soort = request.args.get("kind", "call")
+    if soort not in ("call", "admin", "all"):
+        raise ApiFout(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
     j = _omgeving().journaal
     regels = j.lees(
+        soort=None if soort == "all" else soort,
         insz=request.args.get("insz"),
         afzender=request.args.get("afzender"),
         operatie=request.args.get("operation"),

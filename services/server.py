@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+import time
 
 from .app import Emulator, Instellingen, instellingen_als_json, instellingen_uit_json, maak_emulator
 from .personas import FixtureFout, ingebouwde_map, vingerafdruk
@@ -28,6 +30,7 @@ OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve che
 def applicatie() -> Emulator:
     """The factory each worker calls."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
+    _stop_met_ouder(os.getppid())
     instellingen = instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN])
     mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
     # The files serve checked need no second check; after a SIGHUP they may have changed.
@@ -42,6 +45,20 @@ def applicatie() -> Emulator:
             fout.reden,
         )
         raise SystemExit(2) from None
+
+
+def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
+    """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
+    port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
+    worker is then adopted by another process) the worker exits."""
+
+    def wacht() -> None:
+        while os.getppid() == ouder:
+            time.sleep(interval)
+        logging.getLogger(__name__).error("serve (pid %d) is gone: this worker stops", ouder)
+        os._exit(3)
+
+    threading.Thread(target=wacht, name="magda-kbi-parent-watch", daemon=True).start()
 
 
 def _hash(afdruk: tuple) -> str:

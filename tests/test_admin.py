@@ -48,6 +48,8 @@ def client(magda, **kw) -> MagdaClient:
 
 
 def admin(magda, methode: str, pad: str, **kw) -> requests.Response:
+    # what changes the emulator says a JSON or YAML content type, even without a body
+    kw.setdefault("headers", {"Content-Type": "application/json"})
     return requests.request(methode, f"{magda.url}/admin{pad}", timeout=10, **kw)
 
 

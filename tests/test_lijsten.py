@@ -243,7 +243,7 @@ def test_serve_loads_a_generated_population(populatie):
 
     s = Server("--fixtures", str(populatie))
     try:
-        assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 19
+        assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 22
     finally:
         s.stop()
 

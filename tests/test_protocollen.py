@@ -132,7 +132,8 @@ def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit
         assert echt.validate(antwoord.root), echt.error_log
     assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
     assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi
-    assert dossier(kit, KORTENBERG, "86630100380").codes() == ["30001"]  # not in the KBI
+    # not in the KBI and no residence here: the same refusal as for someone in the KBI
+    assert dossier(kit, KORTENBERG, "86630100380").codes() == ["40103"]
     regel = kit.journal(insz="98630499724")[0]
     assert regel["decision"] == "allowed" and "contract ondertekend" in regel["fields"]
     assert regel["consumer"]["nis"] == "24055"
@@ -258,3 +259,53 @@ def test_a_persona_put_back_as_read_keeps_its_residence(kit):
     r = requests.put(f"{kit.url}/admin/personas/98630499724", json=gelezen, timeout=5)
     assert r.status_code == 200
     assert dossier(kit, KORTENBERG, "98630499724").codes() == []
+
+
+@pytest.mark.parametrize("gemeente", [KORTENBERG, GENT])
+def test_no_existence_leak_for_a_municipality(kit, catalogus, gemeente):
+    """A non-resident gets the same refusal whether or not the KBI knows the person: the
+    residence is decided before the dossier is looked up (SOAP and REST alike)."""
+    nis = {KORTENBERG: "24055", GENT: "44021"}[gemeente]
+    vandaag = date(2030, 1, 1)
+    weigeringen = set()
+    for insz in [*catalogus, "80651439361"]:  # every persona, and a number nobody has
+        persona = catalogus.get(insz)
+        if persona is not None and persona.fout:
+            continue
+        woonplaats = persona.gegevens.woonplaats_op(vandaag) if persona else None
+        inwoner = woonplaats is not None and woonplaats.nis == nis
+        soap = dossier(kit, gemeente, insz)
+        r = rest(kit, f"/api/v1/dossiers/{insz}", gemeente)
+        if inwoner:
+            verwacht = ["30001"] if persona.dossier is None else []
+            assert soap.codes() == verwacht, insz
+            assert r.status_code == (404 if persona.dossier is None else 200), insz
+            continue
+        ((code, _, diagnose),) = soap.uitzonderingen()
+        assert code == "40103", insz
+        assert (r.status_code, r.json()["code"]) == (403, "40103"), insz
+        weigeringen.add((diagnose, r.json()["diagnose"]))
+    # one refusal, word for word, for everyone who does not live there
+    assert len(weigeringen) == 1
+
+
+def test_no_existence_leak_for_a_zorgkas(kit, catalogus):
+    for insz in [*catalogus, "80651439361"]:
+        persona = catalogus.get(insz)
+        if persona is not None and persona.fout:
+            continue
+        lid = persona is not None and persona.gegevens.lid_op("ZK02", date(2024, 6, 1))
+        codes = advies(kit, ZK02, insz).codes()
+        assert codes == ([] if lid else ["40104"]), insz
+
+
+def test_the_catalogue_has_dossiers_without_a_residence_today(catalogus):
+    """Personas that are in the KBI and live nowhere today: never registered, moved away,
+    moving in only later."""
+    vandaag = date(2030, 1, 1)
+    zonder = {
+        p.insz
+        for p in catalogus.values()
+        if p.dossier is not None and p.gegevens.woonplaats_op(vandaag) is None
+    }
+    assert {"70621199792", "71622899887", "71680299836"} <= zonder

@@ -47,7 +47,11 @@ def test_a_latency_fault_does_not_block_other_requests(admin_server):
     client(admin_server.url).geef_dossier_kbi("98630499724")
     assert time.monotonic() - start < 1.0
     traag.join()
-    requests.delete(f"{admin_server.url}/admin/faults", timeout=5)
+    requests.delete(
+        f"{admin_server.url}/admin/faults",
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
 
 
 def test_sigterm_finishes_requests_in_flight_and_exits_0():

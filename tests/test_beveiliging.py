@@ -1,0 +1,172 @@
+"""The admin API's guard (token, Host allow-list, no simple cross-origin calls, journaled)
+and the server's lifecycle (a port in use, workers that outlive their serve)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from .conftest import Server, vrije_poort
+
+TOKEN = "s3cret-token-for-the-tests"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def beveiligd(tmp_path_factory):
+    audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
+    server = _Server(
+        maak_emulator(
+            Instellingen(
+                admin=True,
+                admin_token=TOKEN,
+                public_hosts=["emulator.test.intern"],
+                audit_log=audit,
+            )
+        )
+    )
+    yield server, audit
+    server.stop()
+
+
+def roep(server, methode: str, pad: str, token: str | None = TOKEN, **kw):
+    headers = {**JSON, **kw.pop("headers", {})}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.request(methode, server.url + pad, headers=headers, timeout=5, **kw)
+
+
+def test_the_token_is_required(beveiligd):
+    server, _ = beveiligd
+    assert roep(server, "GET", "/admin/clock", token=None).status_code == 401
+    fout = roep(server, "GET", "/admin/clock", token="wrong")
+    assert fout.status_code == 401 and fout.json()["code"] == "ADMIN_TOKEN_REQUIRED"
+    assert fout.headers["WWW-Authenticate"].startswith("Bearer")
+    assert roep(server, "GET", "/admin/clock").status_code == 200
+    # the services themselves need no token
+    assert requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=5).status_code == 200
+
+
+def test_only_allowed_host_names(beveiligd):
+    server, _ = beveiligd
+    for host, status in (
+        ("evil.example", 421),  # DNS rebinding: another name pointing here
+        ("emulator.test.intern:8080", 200),  # --public-host
+        ("localhost:1234", 200),
+        ("[::1]:1234", 200),
+    ):
+        r = roep(server, "GET", "/admin/clock", headers={"Host": host})
+        assert r.status_code == status, (host, r.text)
+    assert roep(server, "GET", "/admin/clock", headers={"Host": "evil.example"}).json()["code"] == (
+        "HOST_NOT_ALLOWED"
+    )
+
+
+def test_no_simple_cross_origin_request_changes_anything(beveiligd):
+    server, _ = beveiligd
+    roep(server, "PUT", "/admin/clock", json={"today": "2024-01-01"})
+    # a form post from another page: text/plain or no content type at all
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": ""}):
+        r = roep(server, "POST", "/admin/reset", headers=headers)
+        assert r.status_code == 415 and r.json()["code"] == "CONTENT_TYPE_REQUIRED"
+    r = roep(server, "POST", "/admin/reset", headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and r.json()["code"] == "FOREIGN_ORIGIN"
+    assert roep(server, "GET", "/admin/clock").json()["today"] == "2024-01-01"  # unchanged
+    eigen = roep(server, "POST", "/admin/reset", headers={"Origin": "http://localhost:9999"})
+    assert eigen.status_code == 200
+
+
+def test_admin_actions_are_journaled_and_audited_without_the_token(beveiligd):
+    server, audit = beveiligd
+    roep(server, "DELETE", "/admin/journal")
+    roep(server, "PUT", "/admin/clock", json={"today": "2024-02-02"})
+    roep(server, "POST", "/admin/reset", token="wrong")
+    acties = roep(server, "GET", "/admin/journal", params={"kind": "admin"}).json()["entries"]
+    klok = [a for a in acties if a["endpoint"] == "/admin/clock"][-1]
+    assert (klok["kind"], klok["operation"], klok["status"]) == ("admin", "admin PUT", 200)
+    assert klok["remote_addr"] == "127.0.0.1"
+    geweigerd = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
+    assert geweigerd and geweigerd[-1]["status"] == 401
+    # the default view holds the calls of consumers only
+    assert all(e["kind"] == "call" for e in roep(server, "GET", "/admin/journal").json()["entries"])
+    tekst = audit.read_text(encoding="utf-8")
+    assert '"kind": "admin"' in tekst and TOKEN not in tekst and "wrong" not in tekst
+    assert TOKEN not in json.dumps(acties)
+
+
+def test_the_plugin_passes_the_token(beveiligd):
+    server, _ = beveiligd
+    magda = MagdaEmulator(server.url, TOKEN)
+    magda.today("2024-03-03")
+    assert magda.journal() is not None
+    magda.reset()
+    with pytest.raises(AssertionError, match="401"):
+        MagdaEmulator(server.url).reset()
+
+
+def magda_kbi(*args, **kw):
+    return subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kw,
+    )
+
+
+def test_admin_on_a_public_address_needs_a_token():
+    proces = magda_kbi("serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin")
+    assert proces.returncode == 2
+    assert "--admin-token" in proces.stderr and "127.0.0.1" in proces.stderr
+
+
+def test_a_port_in_use_is_refused():
+    eerste = Server()
+    try:
+        tweede = magda_kbi("serve", "--port", str(eerste.poort))
+        assert tweede.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{eerste.poort}" in tweede.stderr
+        assert "Address already in use" in tweede.stderr
+    finally:
+        eerste.stop()
+
+
+def kinderen(pid: int) -> list[int]:
+    uit = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            velden = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(velden[1]) == pid:
+            uit.append(int(stat.parent.name))
+    return uit
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
+def test_workers_stop_within_a_second_when_serve_is_killed():
+    server = Server("--workers", "2")
+    werkers = kinderen(server.proces.pid)
+    assert werkers, "no worker processes found"
+    os.kill(server.proces.pid, signal.SIGKILL)
+    server.proces.wait(timeout=5)
+    einde = time.monotonic() + 1.5
+    while time.monotonic() < einde and any(Path(f"/proc/{w}").exists() for w in werkers):
+        time.sleep(0.05)
+    levend = [w for w in werkers if Path(f"/proc/{w}/stat").exists()]
+    # a zombie (reaped later by init) serves nothing: only running workers count
+    levend = [
+        w for w in levend if Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    ]
+    assert levend == [], levend
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/health", timeout=1)
