@@ -164,6 +164,11 @@ class Emulator:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         pad = environ.get("PATH_INFO", "")
         methode = environ.get("REQUEST_METHOD", "GET")
+        codering = environ.get("HTTP_TRANSFER_ENCODING")
+        if codering is not None and codering.strip().lower() != "chunked":
+            # gzip, deflate, several codings: none of them is read here, so none is accepted
+            body = f"Transfer-Encoding {codering!r} is not supported: send chunked or plain"
+            return _antwoord(start_response, "501 Not Implemented", "text/plain", body.encode())
         dienst = self.per_pad.get(pad)
         if dienst is not None:
             if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
@@ -240,6 +245,7 @@ class Emulator:
             self._schrijf(aantekening, tijd, begin, status[0])
 
     def _schrijf(self, a: Aantekening, tijd: datetime, begin: float, status: int) -> None:
+        status = a.status if a.status is not None else status
         self.omgeving.journaal.schrijf(
             Regel(
                 tijd=tijd,
@@ -402,6 +408,10 @@ class Emulator:
 
     def _storing_op_http(self, environ: dict, start_response: StartResponse, storing: Soort):
         if storing is Soort.DROP:
+            aantekening = environ.get(AANTEKENING)
+            if aantekening is not None:  # no status reached the client: say so, not 200
+                aantekening.status = 0
+                aantekening.extra["connection"] = "dropped"
             verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET)
             if verbinding is not None:
                 with contextlib.suppress(OSError):
@@ -433,6 +443,8 @@ class Emulator:
         )
         gemeld = environ.get("CONTENT_LENGTH") or ""
         if gemeld and (not gemeld.isdigit() or int(gemeld) > self.max_bytes):
+            if gemeld.isdigit():
+                _weggooien(environ["wsgi.input"], int(gemeld))
             return te_groot if gemeld.isdigit() else ("400 Bad Request", "Ongeldige Content-Length")
         lengte = int(gemeld) if gemeld else self.max_bytes + 1  # chunked: read up to the cap
         body = environ["wsgi.input"].read(lengte)
@@ -534,6 +546,23 @@ def _fout(
     headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
     start_response(status, headers, exc_info)
     return [body]
+
+
+WEGGOOIEN_MAX = 16 * 1024 * 1024
+WEGGOOIEN_SECONDEN = 2.0
+
+
+def _weggooien(invoer, gemeld: int) -> None:
+    """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
+    a client that writes its whole body before it reads (Python's urllib) gets the 413
+    instead of a broken pipe."""
+    over, einde = min(gemeld, WEGGOOIEN_MAX), time.monotonic() + WEGGOOIEN_SECONDEN
+    with contextlib.suppress(Exception):  # a dropped client is no error of ours
+        while over > 0 and time.monotonic() < einde:
+            stuk = invoer.read(min(over, 64 * 1024))
+            if not stuk:
+                return
+            over -= len(stuk)
 
 
 def _charset(content_type: str) -> str | None:

@@ -28,6 +28,7 @@ class Aantekening:
     resultaat: str | None = None
     extra: dict = field(default_factory=dict)
     soort: str = "call"  # "call" (SOAP, REST) or "admin" (an admin action)
+    status: int | None = None  # set when no HTTP status reached the client (0: dropped)
 
 
 @dataclass(frozen=True)

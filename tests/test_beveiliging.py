@@ -170,3 +170,42 @@ def test_workers_stop_within_a_second_when_serve_is_killed():
     assert levend == [], levend
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/health", timeout=1)
+
+
+def test_transfer_codings_other_than_chunked_are_refused(server, magda):
+    """The application answers 501; granian refuses some codings itself, with a 400, before
+    the application sees them: never a 200."""
+    import socket
+    from urllib.parse import urlsplit
+
+    for url, verwacht in (
+        (magda.url, (b"HTTP/1.1 501",)),
+        (server.url, (b"HTTP/1.1 501", b"HTTP/1.1 400")),
+    ):
+        for codering in (b"gzip, chunked", b"deflate"):
+            with socket.create_connection(("127.0.0.1", urlsplit(url).port), timeout=5) as s:
+                s.sendall(
+                    b"POST /GeefDossierKBIDienst-02.00/soap/WebService HTTP/1.1\r\n"
+                    b"Host: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: "
+                    + codering
+                    + b"\r\nConnection: close\r\n\r\n0\r\n\r\n"
+                )
+                antwoord = s.recv(4096)
+            assert antwoord.startswith(verwacht), (url, codering, antwoord[:80])
+
+
+def test_a_client_that_writes_before_it_reads_gets_the_413(server):
+    """Python's urllib sends its whole body first: the emulator reads what it sent (up to
+    16 MiB) so that the 413 arrives instead of a broken pipe."""
+    import urllib.error
+    import urllib.request
+
+    body = b"<" * (3 * 1024 * 1024)
+    vraag = urllib.request.Request(
+        f"{server.url}/GeefDossierKBIDienst-02.00/soap/WebService",
+        data=body,
+        headers={"Content-Type": "text/xml"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as fout:
+        urllib.request.urlopen(vraag, timeout=10)
+    assert fout.value.code == 413
