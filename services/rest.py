@@ -6,10 +6,8 @@ from flask import Flask, jsonify, request
 
 from . import __version__
 from .diensten import Omgeving
-from .rest_admin import admin
+from .rest_admin import MAX_BODY, admin
 from .rest_api import ApiFout, api, api_fout
-
-MAX_BODY = 1024 * 1024
 
 
 def rest_applicatie(

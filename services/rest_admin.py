@@ -22,6 +22,8 @@ from .personas import PersonaFout, lees_yaml, persona_uit_data
 from .rest_api import ApiFout
 from .storingen import OngeldigeStoring
 
+MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
+
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -201,8 +203,18 @@ def _omgeving() -> Omgeving:
     return current_app.config["MAGDA_OMGEVING"]
 
 
+def _body() -> bytes:
+    """The request body, or a 413 when it is too large. A chunked body has no length to
+    check first, and the server hands it on cut off at the cap: a body that fills the cap
+    is taken as larger (no persona comes near 1 MiB)."""
+    data = request.get_data(cache=True)
+    if len(data) >= MAX_BODY:
+        raise ApiFout(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
+    return data
+
+
 def _persona_data():
-    tekst = request.get_data(as_text=True)
+    tekst = _body().decode("utf-8", "replace")
     if not tekst.strip():
         raise ApiFout(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
@@ -225,6 +237,7 @@ def _bouw_persona(data):
 
 
 def _json_object() -> dict:
+    _body()
     try:
         data = request.get_json(silent=True)
     except RecursionError:

@@ -209,3 +209,19 @@ def test_a_client_that_writes_before_it_reads_gets_the_413(server):
     with pytest.raises(urllib.error.HTTPError) as fout:
         urllib.request.urlopen(vraag, timeout=10)
     assert fout.value.code == 413
+
+
+def test_an_oversized_chunked_body_to_the_admin_api_is_413(magda):
+    def stukken():  # no Content-Length: requests sends it chunked
+        yield b'{"insz": "'
+        for _ in range(40):
+            yield b"1" * 65536
+        yield b'"}'
+
+    r = requests.put(
+        f"{magda.url}/admin/personas/80651338304",
+        data=stukken(),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert (r.status_code, r.json()["code"]) == (413, "TOO_LARGE")
