@@ -13,6 +13,7 @@ from .client import MagdaClient, Ondertekening
 from .fouten import (
     DossierNietGevonden,
     GeenMachtiging,
+    MagdaError,
     MagdaFout,
     MagdaTransportFout,
     OngeldigVerzoek,
@@ -40,6 +41,7 @@ __all__ = [
     "Inbreuk",
     "KbiDossier",
     "MagdaClient",
+    "MagdaError",
     "MagdaFout",
     "MagdaTransportFout",
     "Ondertekening",

@@ -22,8 +22,6 @@ import requests
 import zeep
 from zeep.transports import Transport
 
-from magda_kbi.insz import modulo97_geldig
-
 from .antwoord import lees_repliek
 from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
 from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
@@ -166,7 +164,7 @@ class MagdaClient:
         adressen = dict(adressen or {})
         self._services = {}
         for dienst in (self.dossier, ADVIES):
-            wsdl = resources.files("magda_kbi.wsdl") / dienst.wsdl
+            wsdl = resources.files("magda_client.contract") / dienst.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
             adres = adressen.pop(dienst.naam, f"{base_url.rstrip('/')}/{dienst.pad}")
@@ -246,6 +244,16 @@ class MagdaClient:
         except requests.RequestException as fout:
             raise MagdaTransportFout(f"{dienst.naam} niet bereikbaar: {fout}") from None
         return lees_repliek(response.status_code, response.content, referte, inhoud)
+
+
+def modulo97_geldig(insz: str) -> bool:
+    """Eleven ASCII digits whose last two are 97 minus the first nine modulo 97 (with a
+    ``2`` in front of the nine for people born from 2000 on). The client's own check: it
+    imports nothing of the emulator."""
+    if len(insz) != 11 or not (insz.isascii() and insz.isdigit()):
+        return False
+    basis, controle = int(insz[:9]), int(insz[9:])
+    return controle in (97 - basis % 97, 97 - (2_000_000_000 + basis) % 97)
 
 
 def _controleer_insz(insz: str) -> str:

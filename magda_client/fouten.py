@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 
-class MagdaFout(Exception):
+class MagdaError(Exception):
+    """The root of every error of this client: catch this one to catch them all."""
+
+
+class MagdaFout(MagdaError):
     """MAGDA answered with an Uitzondering of Type FOUT."""
 
     def __init__(
@@ -36,7 +40,7 @@ class OngeldigVerzoek(MagdaFout):
     """The request was refused as invalid: by MAGDA, or by this client before sending."""
 
 
-class MagdaTransportFout(Exception):
+class MagdaTransportFout(MagdaError):
     """No usable MAGDA answer: timeout, connection or HTTP error, SOAP Fault, unreadable reply."""
 
     def __init__(self, melding: str, *, status: int | None = None, fault: str | None = None):

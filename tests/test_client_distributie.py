@@ -1,0 +1,147 @@
+"""magda_client as its own distribution (magda-kbi-client): built alone, installed in a fresh
+virtualenv without the server stack, it calls the emulator."""
+
+import re
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+CONTRACT = PROJECT / "magda_client" / "contract"
+
+
+def test_the_clients_contract_files_are_the_emulators():
+    """The client ships its own copy of the contract: it must never drift from wsdl/."""
+    kopieen = sorted(p.relative_to(CONTRACT) for p in CONTRACT.rglob("*.*sd*"))
+    assert kopieen, "no contract files in magda_client/contract"
+    for kopie in kopieen:
+        assert (CONTRACT / kopie).read_bytes() == (PROJECT / "wsdl" / kopie).read_bytes(), kopie
+
+
+@pytest.fixture(scope="module")
+def client_wiel(tmp_path_factory) -> Path:
+    uit = tmp_path_factory.mktemp("wiel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(uit),
+            str(PROJECT / "magda_client"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wiel,) = uit.glob("magda_kbi_client-*.whl")
+    return wiel
+
+
+def test_the_client_wheel_holds_the_client_only(client_wiel):
+    with zipfile.ZipFile(client_wiel) as wiel:
+        namen = wiel.namelist()
+        meta = wiel.read(next(n for n in namen if n.endswith("METADATA"))).decode()
+    assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in namen), namen
+    assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in namen
+    vereist = {
+        re.split(r"[ ;<>=!~\[]", regel.split(":", 1)[1].strip())[0].lower()
+        for regel in meta.splitlines()
+        if regel.startswith("Requires-Dist:") and "extra ==" not in regel
+    }
+    assert vereist == {"zeep", "lxml", "requests"}
+
+
+def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
+    """``naam`` and every distribution it needs (no extras), as installed here."""
+    sleutel = naam.lower().replace("_", "-")
+    if sleutel in gezien:
+        return gezien
+    gezien.add(sleutel)
+    for eis in metadata.requires(naam) or []:
+        if "extra ==" in eis:
+            continue
+        deel = re.split(r"[ ;<>=!~\[(]", eis.strip())[0]
+        try:
+            metadata.distribution(deel)
+        except metadata.PackageNotFoundError:
+            continue  # an environment marker that does not apply here
+        _afhankelijkheden(deel, gezien)
+    return gezien
+
+
+def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
+    omgeving = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False, system_site_packages=False).create(omgeving)
+    python = omgeving / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    # The client's dependencies, and only those, borrowed from this interpreter (no network).
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    hier = Path(sysconfig.get_paths()["purelib"])
+    for naam in _afhankelijkheden("zeep", set()) | _afhankelijkheden("requests", set()):
+        dist = metadata.distribution(naam)
+        for bestand in dist.files or []:
+            top = bestand.parts[0]
+            bron = hier / top
+            if top.endswith((".dist-info", ".data")) or "__pycache__" in top:
+                continue
+            doel = deps / top
+            if bron.exists() and not doel.exists():
+                doel.symlink_to(bron)
+    (site / "deps.pth").write_text(str(deps) + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(client_wiel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    script = f"""
+import importlib.util
+for naam in ("magda_kbi", "spyne", "flask", "granian"):
+    assert importlib.util.find_spec(naam) is None, naam + " is installed"
+from magda_client import MagdaClient, MagdaError, DossierNietGevonden
+client = MagdaClient({server.url!r}, afzender="zorgkas1.test.be", hoedanigheid="1")
+dossier = client.geef_dossier_kbi("98630499724")
+print(dossier.versie, dossier.contracten[0].type, dossier.telefoonnummers)
+print(client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code)
+try:
+    client.geef_dossier_kbi("86630100380")
+except MagdaError as fout:
+    print(type(fout).__name__, fout.code)
+"""
+    proces = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout.splitlines() == [
+        "02.00 IC013G ('0470 00 00 01',)",
+        "INBREUK",
+        "DossierNietGevonden 30001",
+    ]
