@@ -10,7 +10,6 @@ validation, checks, template fill, journal), the figure the speed work is steere
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import sys
 import time
@@ -28,23 +27,10 @@ from tests.soap import (  # noqa: E402
     PAD_GENERIEK,
     advies_verzoek,
     dossier_verzoek,
+    wsgi_environ,
 )
 
 GROOTSTE = "98630499724"  # the largest dossier of the catalogue
-
-
-def environ(pad: str, body: bytes) -> dict:
-    return {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": pad,
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-    }
 
 
 def meet(app, pad: str, body: bytes, aantal: int) -> tuple[float, float]:
@@ -54,10 +40,10 @@ def meet(app, pad: str, body: bytes, aantal: int) -> tuple[float, float]:
         assert status.startswith("200"), status
 
     for _ in range(200):
-        b"".join(app(environ(pad, body), start_response))
+        b"".join(app(wsgi_environ(pad, body), start_response))
     tijden = []
     for _ in range(aantal):
-        e = environ(pad, body)
+        e = wsgi_environ(pad, body)
         begin = time.perf_counter()
         b"".join(app(e, start_response))
         tijden.append((time.perf_counter() - begin) * 1e6)

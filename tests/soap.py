@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -87,6 +88,21 @@ def advies_verzoek(insz: str, datum: date | str, toepassing: str | None = None, 
     if toepassing:
         criteria += f"<Toepassing>{toepassing}</Toepassing>"
     return verzoek("GeefAutomatischAdvies", NS_ADVIES, f"<Criteria>{criteria}</Criteria>", **kw)
+
+
+def wsgi_environ(pad: str, body: bytes) -> dict:
+    """A SOAP POST as a WSGI server hands it to the application (for in-process calls)."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": pad,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
 
 
 @dataclass

@@ -4,7 +4,6 @@ The emulator answers well-formed requests without spyne for speed (see ``Emulato
 the replies must not differ from spyne's in anything but the fresh Referte and the time.
 """
 
-import io
 import re
 from datetime import date
 
@@ -20,6 +19,7 @@ from .soap import (
     PAD_GENERIEK,
     advies_verzoek,
     dossier_verzoek,
+    wsgi_environ,
 )
 
 DIRECT = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
@@ -32,18 +32,7 @@ VARIABEL = [
 
 def roep(app, pad: str, body: bytes) -> tuple[str, bytes]:
     status = []
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": pad,
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-    }
-    antwoord = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: status.append(s)))
     for patroon, vervanging in VARIABEL:
         antwoord = patroon.sub(vervanging, antwoord)
     return status[0], antwoord
