@@ -7,6 +7,7 @@ that every Flask route is described here and runs schemathesis against the read 
 from __future__ import annotations
 
 from . import __version__, lijsten
+from .advies import TOEPASSINGEN
 from .dossier import Interesse, MoStatus
 from .storingen import Soort
 
@@ -283,7 +284,7 @@ SCHEMAS = {
                     datum=DATUM,
                     resultaat={"enum": ["OK", "NOK"]},
                     reden={"enum": [None, "INBREUK", "GEEN_AANMELDING", "GEEN_CONTRACT"]},
-                    toepassing={"enum": ["ZORGBUDGET", "VERLAAGDE_PREMIE"]},
+                    toepassing={"enum": list(TOEPASSINGEN)},
                 )
             ),
             gegevens=_ref("PersonData"),
@@ -494,7 +495,9 @@ OPENAPI = {
                         "name": "toepassing",
                         "in": "query",
                         "required": False,
-                        "schema": {"enum": ["ZORGBUDGET", "VERLAAGDE_PREMIE"]},
+                        "description": "which budget: ZORGBUDGET (the default) is the zorgbudget "
+                        "voor zwaar zorgbehoevenden, the one with the inburgering condition",
+                        "schema": {"enum": list(TOEPASSINGEN)},
                     },
                     *AFZENDER_HEADERS,
                 ],
