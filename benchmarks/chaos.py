@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,17 +27,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.processen import kinderen, levend, vrije_poort  # noqa: E402
 from tests.soap import advies_verzoek, dossier_verzoek  # noqa: E402
 
 TOKEN = "chaos-token-not-secret"
 ADMIN = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 SOAP = {"Content-Type": "text/xml; charset=utf-8"}
-
-
-def vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(poort: int, audit: Path) -> subprocess.Popen:
@@ -71,31 +65,6 @@ def start(poort: int, audit: Path) -> subprocess.Popen:
         except requests.ConnectionError:
             time.sleep(0.1)
     raise SystemExit("serve did not start")
-
-
-def kinderen(pid: int) -> list[int]:
-    uit = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            velden = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(velden[1]) == pid and velden[0] != "Z":
-            uit.append(int(stat.parent.name))
-    return uit
-
-
-def levend(pids: list[int]) -> list[int]:
-    """The processes that still run (a zombie serves nothing)."""
-    uit = []
-    for pid in pids:
-        try:
-            toestand = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if toestand != "Z":
-            uit.append(pid)
-    return uit
 
 
 def verslag(teller: Counter, seconden: float) -> str:

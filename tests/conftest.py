@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -18,14 +17,10 @@ import requests
 
 from magda_kbi.personas import ingebouwde_map, laad_personas
 
+from .processen import vrije_poort
+
 # A "today" after every fact of every persona: the whole catalogue is known.
 LAAT = date(2030, 1, 1)
-
-
-def vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

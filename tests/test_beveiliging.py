@@ -15,7 +15,8 @@ import requests
 from magda_kbi.app import Instellingen, maak_emulator
 from magda_kbi.pytest_plugin import MagdaEmulator, _Server
 
-from .conftest import Server, vrije_poort
+from .conftest import Server
+from .processen import kinderen, levend, vrije_poort
 
 TOKEN = "s3cret-token-for-the-tests"
 JSON = {"Content-Type": "application/json"}
@@ -140,18 +141,6 @@ def test_a_port_in_use_is_refused():
         eerste.stop()
 
 
-def kinderen(pid: int) -> list[int]:
-    uit = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            velden = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(velden[1]) == pid:
-            uit.append(int(stat.parent.name))
-    return uit
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
 def test_workers_stop_within_a_second_when_serve_is_killed():
     server = Server("--workers", "2")
@@ -160,14 +149,9 @@ def test_workers_stop_within_a_second_when_serve_is_killed():
     os.kill(server.proces.pid, signal.SIGKILL)
     server.proces.wait(timeout=5)
     einde = time.monotonic() + 1.5
-    while time.monotonic() < einde and any(Path(f"/proc/{w}").exists() for w in werkers):
+    while time.monotonic() < einde and levend(werkers):
         time.sleep(0.05)
-    levend = [w for w in werkers if Path(f"/proc/{w}/stat").exists()]
-    # a zombie (reaped later by init) serves nothing: only running workers count
-    levend = [
-        w for w in levend if Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    ]
-    assert levend == [], levend
+    assert levend(werkers) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/health", timeout=1)
 
