@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -27,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from wsgiref.util import application_uri
 
 from lxml import etree
 
@@ -78,6 +78,7 @@ class Instellingen:
     admin_token: str | None = None  # the admin API then needs Authorization: Bearer <token>
     public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
     watch: bool = False  # pick up persona files added, changed or removed while running
+    proxy_headers: bool = False  # WSDL addresses follow X-Forwarded-Proto/Host/Prefix
 
 
 def instellingen_als_json(instellingen: Instellingen) -> str:
@@ -100,6 +101,7 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
             "audit_log": str(instellingen.audit_log) if instellingen.audit_log else None,
             "watch": instellingen.watch,
             "public_hosts": instellingen.public_hosts,
+            "proxy_headers": instellingen.proxy_headers,
         }
     )
 
@@ -120,6 +122,7 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
         watch=data["watch"],
         public_hosts=data["public_hosts"],
+        proxy_headers=data["proxy_headers"],
         # the token travels to the workers in its own variable, never in the settings
         admin_token=os.environ.get(TOKEN_ENV) or None,
     )
@@ -137,8 +140,10 @@ class Emulator:
         direct: bool = True,
         watcher: FixtureWatcher | None = None,
         guard: AdminGuard | None = None,
+        proxy_headers: bool = False,
     ) -> None:
         self.omgeving = omgeving
+        self.proxy_headers = proxy_headers
         self.guard = guard or AdminGuard()
         self.watcher = watcher
         self.max_bytes = max_bytes
@@ -158,7 +163,11 @@ class Emulator:
             "personas_loaded": len(omgeving.personas),
         }
         self.rest = rest_applicatie(
-            omgeving, admin_aan=admin, gecontroleerd=gecontroleerd, watcher=watcher
+            omgeving,
+            admin_aan=admin,
+            gecontroleerd=gecontroleerd,
+            watcher=watcher,
+            soap_paden=tuple(self.per_pad),
         )
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -180,7 +189,7 @@ class Emulator:
             return self._gejournaliseerd(environ, start_response, None, self._soap)
         if pad.startswith("/wsdl/") and methode == "GET":
             return self._contractbestand(pad[len("/wsdl/") :], start_response)
-        if pad.startswith("/api/v1/") and pad != "/api/v1/openapi.json":
+        if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
             return self._gejournaliseerd(environ, start_response, None, self._rest)
         if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
             return self._admin(environ, start_response)
@@ -264,7 +273,7 @@ class Emulator:
         )
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
-        basis = application_uri(environ).rstrip("/")
+        basis = basis_adres(environ, self.proxy_headers)
         tekst = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
         tekst = tekst.replace(WSDL_ADRES, basis).replace(
             'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
@@ -503,7 +512,33 @@ def maak_emulator(
         direct=instellingen.direct,
         watcher=watcher,
         guard=AdminGuard(instellingen.admin_token, frozenset(instellingen.public_hosts)),
+        proxy_headers=instellingen.proxy_headers,
     )
+
+
+# What may stand in an address the emulator writes into a WSDL (a Host header or a proxy's
+# X-Forwarded-* are outside input: nothing that could break out of an XML attribute).
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~\-]+)*")
+
+
+def basis_adres(environ: dict, proxy_headers: bool = False) -> str:
+    """The base URL a client reached the emulator at: the Host header (checked), or behind a
+    proxy with ``proxy_headers`` its X-Forwarded-Proto, -Host and -Prefix."""
+    schema = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST", "")
+    prefix = ""
+    if proxy_headers:
+        schema = environ.get("HTTP_X_FORWARDED_PROTO", schema).split(",")[0].strip()
+        host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+        prefix = environ.get("HTTP_X_FORWARDED_PREFIX", "").split(",")[0].strip().rstrip("/")
+    if schema not in ("http", "https"):
+        schema = environ.get("wsgi.url_scheme", "http")
+    if not _HOST.fullmatch(host):
+        host = f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    if not _PREFIX.fullmatch(prefix):
+        prefix = ""
+    return f"{schema}://{host}{prefix}"
 
 
 def _antwoord(

@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
         help="append every call and protocol decision as a JSON line to FILE",
     )
     serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: the WSDL addresses follow X-Forwarded-Proto, "
+        "X-Forwarded-Host and X-Forwarded-Prefix",
+    )
+    serve.add_argument(
         "--watch",
         action="store_true",
         help="pick up persona files added, changed or removed in the --fixtures folders while "
@@ -466,6 +472,7 @@ def _serve(args: argparse.Namespace) -> int:
         afnemers=args.consumers.resolve() if args.consumers else None,
         audit_log=args.audit_log.resolve() if args.audit_log else None,
         watch=args.watch,
+        proxy_headers=args.proxy_headers,
         admin_token=token,
         public_hosts=args.public_host,
     )

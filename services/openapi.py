@@ -239,6 +239,24 @@ SCHEMAS = {
             )
         ),
     ),
+    "Index": _object(
+        ["name", "version", "soap", "wsdl", "generic", "rest", "openapi", "admin", "health"],
+        name=TEKST,
+        version=TEKST,
+        soap=_lijst(TEKST),
+        wsdl=_lijst(TEKST),
+        generic=TEKST,
+        rest=TEKST,
+        openapi=TEKST,
+        admin=NULL_TEKST,
+        health=TEKST,
+    ),
+    "Routes": _object(
+        ["routes"],
+        routes=_lijst(
+            _object(["path", "method", "summary"], path=TEKST, method=TEKST, summary=TEKST)
+        ),
+    ),
     "Health": _object(
         [
             "status",
@@ -442,6 +460,23 @@ OPENAPI = {
         "admin routes exist only when the emulator runs with --admin.",
     },
     "paths": {
+        "/": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, health",
+                "responses": {"200": _antwoord("the index", _ref("Index"))},
+            }
+        },
+        "/api/v1/": {
+            "get": {
+                "tags": LEZEN,
+                "summary": "the REST routes",
+                "responses": {"200": _antwoord("the routes", _ref("Routes"))},
+            }
+        },
+        "/admin/": {
+            "get": _admin("the admin routes", {"200": _antwoord("the routes", _ref("Routes"))})
+        },
         "/health": {
             "get": {
                 "tags": LEZEN,

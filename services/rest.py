@@ -6,8 +6,22 @@ from flask import Flask, jsonify, request
 
 from . import __version__
 from .diensten import Omgeving
+from .openapi import OPENAPI
 from .rest_admin import MAX_BODY, admin
 from .rest_api import ApiFout, api, api_fout
+
+
+def routes_onder(prefix: str) -> list[dict]:
+    """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
+    uit = []
+    for pad, operaties in OPENAPI["paths"].items():
+        if pad.startswith(prefix) and pad != prefix:
+            for methode, operatie in operaties.items():
+                if methode != "parameters":
+                    uit.append(
+                        {"path": pad, "method": methode.upper(), "summary": operatie["summary"]}
+                    )
+    return uit
 
 
 def rest_applicatie(
@@ -16,6 +30,7 @@ def rest_applicatie(
     admin_aan: bool = False,
     gecontroleerd: dict | None = None,
     watcher=None,
+    soap_paden: tuple[str, ...] = (),
 ) -> Flask:
     """``gecontroleerd``: what start-up loaded and checked, reported by /health."""
     app = Flask("magda_kbi")
@@ -26,6 +41,31 @@ def rest_applicatie(
     app.register_error_handler(ApiFout, api_fout)
     if admin_aan:
         app.register_blueprint(admin)
+
+    @app.get("/")
+    def index():
+        """Where everything is, for a person who opens the server's address."""
+        return jsonify(
+            name="MAGDA KBI emulator",
+            version=__version__,
+            soap=list(soap_paden),
+            wsdl=[f"{pad}?wsdl" for pad in soap_paden],
+            generic="/api/Magda-02.00/soap/WebService",
+            rest="/api/v1/",
+            openapi="/api/v1/openapi.json",
+            admin="/admin/" if admin_aan else None,
+            health="/health",
+        )
+
+    @app.get("/api/v1/")
+    def api_index():
+        return jsonify(routes=routes_onder("/api/v1/"))
+
+    if admin_aan:
+
+        @app.get("/admin/")
+        def admin_index():
+            return jsonify(routes=routes_onder("/admin/"))
 
     @app.get("/health")
     def health():

@@ -209,3 +209,12 @@ def test_an_oversized_chunked_body_to_the_admin_api_is_413(magda):
         timeout=10,
     )
     assert (r.status_code, r.json()["code"]) == (413, "TOO_LARGE")
+
+
+def test_the_admin_index_is_behind_the_guard_too(beveiligd):
+    server, _ = beveiligd
+    assert roep(server, "GET", "/admin/", token=None).status_code == 401
+    routes = roep(server, "GET", "/admin/").json()["routes"]
+    assert {"path": "/admin/reset", "method": "POST"} in [
+        {"path": r["path"], "method": r["method"]} for r in routes
+    ]

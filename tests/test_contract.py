@@ -102,3 +102,48 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
     with ThreadPoolExecutor(16) as pool:
         for n, melding in enumerate(pool.map(fout, range(2000))):
             assert f"'Fout{n}'" in melding
+
+
+def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
+    from werkzeug.test import Client
+
+    from magda_kbi.app import Instellingen, maak_emulator
+
+    pad = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
+    proxy = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "magda.test.intern",
+        "X-Forwarded-Prefix": "/emulator",
+    }
+    achter = Client(maak_emulator(Instellingen(proxy_headers=True)))
+    wsdl = achter.get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    adres = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
+    assert f'location="{adres}"'.encode() in wsdl
+    assert b'schemaLocation="https://magda.test.intern/emulator/wsdl/xsd/' in wsdl
+    zonder = Client(maak_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in zonder
+
+
+def test_a_hostile_host_header_cannot_break_the_wsdl():
+    from werkzeug.test import Client
+
+    from magda_kbi.app import Instellingen, maak_emulator
+
+    client = Client(maak_emulator(Instellingen(proxy_headers=True)))
+    for kop in (
+        {"Host": 'evil"><x y="'},
+        {"X-Forwarded-Host": "a b"},
+        {"X-Forwarded-Prefix": '/"x'},
+    ):
+        wsdl = client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl", headers=kop).data
+        etree.fromstring(wsdl)  # still well-formed XML
+        assert b"evil" not in wsdl and b'"x' not in wsdl
+
+
+def test_the_root_and_the_api_and_admin_indexes(server):
+    index = requests.get(f"{server.url}/", timeout=5).json()
+    assert "/GeefDossierKBIDienst-02.00/soap/WebService" in index["soap"]
+    assert index["rest"] == "/api/v1/" and index["admin"] is None
+    routes = requests.get(f"{server.url}/api/v1/", timeout=5).json()["routes"]
+    assert any(r["path"] == "/api/v1/dossiers/{insz}" and r["method"] == "GET" for r in routes)
+    assert requests.get(f"{server.url}/admin/", timeout=5).status_code == 404  # no --admin
