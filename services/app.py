@@ -34,7 +34,6 @@ from lxml import etree
 from .admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from .advies import Regelset, Termijnen
 from .afnemers import DEMO, Afnemers, laad_afnemers
-from .bewaker import FixtureWatcher
 from .diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -43,6 +42,7 @@ from .diensten import (
     PlatformFout,
     alle_diensten,
 )
+from .fixture_watch import FixtureWatcher
 from .journaal import Aantekening, Journaal, Regel
 from .klok import Klok
 from .personas import ingebouwde_map, laad_personas

@@ -140,32 +140,20 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
             "    assert magda.journal() == []\n"
             "    assert magda.sessie.get(magda.url + '/admin/faults').json() == []\n"
         )
-        proces = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-W",
-                "error::DeprecationWarning",
-                "--magda-url",
-                server.url,
-                "test_eerste.py",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        proces = pytest_strikt("--magda-url", server.url, "test_eerste.py", cwd=tmp_path)
         assert proces.returncode == 0, proces.stdout + proces.stderr
     finally:
         server.stop()
 
 
 def test_the_example_contract_tests_run_with_deprecation_warnings_as_errors():
-    proces = subprocess.run(
+    proces = pytest_strikt(str(PROJECT / "client_examples"), cwd=PROJECT)
+    assert proces.returncode == 0, proces.stdout + proces.stderr
+
+
+def pytest_strikt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A user's pytest run in a subprocess, with DeprecationWarning as an error."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -175,11 +163,10 @@ def test_the_example_contract_tests_run_with_deprecation_warnings_as_errors():
             "no:cacheprovider",
             "-W",
             "error::DeprecationWarning",
-            str(PROJECT / "client_examples"),
+            *args,
         ],
         capture_output=True,
         text=True,
-        cwd=PROJECT,
+        cwd=cwd,
         timeout=180,
     )
-    assert proces.returncode == 0, proces.stdout + proces.stderr
