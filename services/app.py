@@ -39,18 +39,17 @@ from .diensten import (
     Dienst,
     Hub,
     Omgeving,
-    PlatformFout,
     alle_diensten,
 )
 from .fixture_watch import FixtureWatcher
-from .journaal import Aantekening, Journaal, Regel
+from .journaal import BODY_MAX, Aantekening, Journaal, Regel
 from .klok import Klok
 from .personas import ingebouwde_map, laad_personas
 from .rest import rest_applicatie
 from .soap import soap_applicatie
 from .storingen import Soort, VerbindingVerbroken
 from .wire.bericht import lees_context
-from .wire.envelop import antwoord_envelop, soap_fault
+from .wire.envelop import soap_fault
 from .wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 from .wsgi_sleutels import AANTEKENING, SOCKET, STORING
 
@@ -168,6 +167,7 @@ class Emulator:
             gecontroleerd=gecontroleerd,
             watcher=watcher,
             soap_paden=tuple(self.per_pad),
+            diensten=self.diensten,
         )
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -246,14 +246,18 @@ class Emulator:
             return resultaat
         if aantekening.endpoint.startswith("/api/v1/lijsten/"):  # streamed: journal at the end
             return _Gestroomd(resultaat, lambda: self._schrijf(aantekening, tijd, begin, status[0]))
+        delen: list[bytes] = []
         try:
-            return list(resultaat)  # produced here, so the latency counts all the work
+            delen = list(resultaat)  # produced here, so the latency counts all the work
+            return delen
         finally:
             if hasattr(resultaat, "close"):
                 resultaat.close()
-            self._schrijf(aantekening, tijd, begin, status[0])
+            self._schrijf(aantekening, tijd, begin, status[0], b"".join(delen))
 
-    def _schrijf(self, a: Aantekening, tijd: datetime, begin: float, status: int) -> None:
+    def _schrijf(
+        self, a: Aantekening, tijd: datetime, begin: float, status: int, antwoord: bytes = b""
+    ) -> None:
         status = a.status if a.status is not None else status
         self.omgeving.journaal.schrijf(
             Regel(
@@ -269,6 +273,8 @@ class Emulator:
                 latentie_ms=(time.perf_counter() - begin) * 1000,
                 extra=a.extra,
                 soort=a.soort,
+                verzoek=a.verzoek[:BODY_MAX],
+                antwoord=antwoord[:BODY_MAX],
             )
         )
 
@@ -293,6 +299,9 @@ class Emulator:
         if isinstance(body, tuple):
             status, tekst = body
             return _fout(start_response, status, "Client", tekst)
+        aantekening = environ.get(AANTEKENING)
+        if aantekening is not None:
+            aantekening.verzoek = body
         if dienst is None:
             dienst = self._route(body)
             if isinstance(dienst, str):
@@ -364,24 +373,10 @@ class Emulator:
                 snel = None
             if snel is not None:
                 return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
-        try:
-            repliek = dienst.behandel(lichaam[0], environ.get(AANTEKENING), environ.get(STORING))
-        except PlatformFout as fout:
-            return _fout(start_response, "500 Internal Server Error", "Server", str(fout))
-        except Exception:  # never a crash or a traceback on the wire
-            log.exception("onverwachte fout bij %s", dienst.naam)
-            return _fout(
-                start_response,
-                "500 Internal Server Error",
-                "Server",
-                f"Interne fout in de emulator bij {dienst.naam}",
-            )
-        return _antwoord(
-            start_response,
-            "200 OK",
-            "text/xml; charset=utf-8",
-            antwoord_envelop(dienst.namespace, dienst.naam, repliek),
+        status, antwoord = dienst.envelop(
+            lichaam[0], environ.get(AANTEKENING), environ.get(STORING)
         )
+        return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
 
     def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> Soort | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault

@@ -490,6 +490,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
     print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
     print(f"  {'health':<28} {basis}/health")
+    print(f"  {'console':<28} {basis}/console/")
     if args.rules is Regelset.NA_ARREST_112_2023:
         print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
     else:

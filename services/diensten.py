@@ -9,6 +9,7 @@ stands for a platform failure raises :class:`PlatformFout` (a SOAP Fault on the 
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import threading
 import uuid
@@ -35,7 +36,7 @@ from .wire.bericht import (
     lees_context,
     tijd_van,
 )
-from .wire.envelop import antwoord_envelop
+from .wire.envelop import antwoord_envelop, soap_fault
 from .wire.xml import tekst, valideer
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
@@ -54,6 +55,8 @@ ONGELDIG_VERZOEK = "40001"
 ONGELDIG_INSZ = "40002"
 ONGELDIGE_DATUM = "40003"
 ONBEKENDE_DIENST = "40004"
+
+log = logging.getLogger(__name__)
 
 
 class PlatformFout(Exception):
@@ -170,6 +173,25 @@ class Dienst:
             return self._repliek(context, uitzonderingen=(uitzondering,))
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
         return self.beantwoord(verzoek, context, referte, persona, aantekening, beslissing)
+
+    def envelop(
+        self,
+        operatie: etree._Element,
+        aantekening: Aantekening | None = None,
+        storing: Soort | None = None,
+    ) -> tuple[str, bytes]:
+        """The HTTP status and the whole reply envelope: the MAGDA reply, or a SOAP Fault when
+        the platform fails (never a traceback on the wire)."""
+        try:
+            repliek = self.behandel(operatie, aantekening, storing)
+        except PlatformFout as fout:
+            return "500 Internal Server Error", soap_fault("Server", str(fout))
+        except Exception:
+            log.exception("onverwachte fout bij %s", self.naam)
+            return "500 Internal Server Error", soap_fault(
+                "Server", f"Interne fout in de emulator bij {self.naam}"
+            )
+        return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek)
 
     def snel(
         self, operatie: etree._Element, aantekening: Aantekening | None = None

@@ -29,6 +29,11 @@ class Aantekening:
     extra: dict = field(default_factory=dict)
     soort: str = "call"  # "call" (SOAP, REST) or "admin" (an admin action)
     status: int | None = None  # set when no HTTP status reached the client (0: dropped)
+    verzoek: bytes = b""  # the request body, as read
+
+
+# What the journal keeps of each body: a MAGDA message is a few KB; a pasted file is not.
+BODY_MAX = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,13 @@ class Regel:
     latentie_ms: float
     extra: dict = field(default_factory=dict)
     soort: str = "call"
+    verzoek: bytes = b""  # at most BODY_MAX bytes of each body (console: open a call)
+    antwoord: bytes = b""
+    nummer: int = 0  # given by the journal: 1, 2, 3... in the order of writing
 
     def als_json(self) -> dict:
         return {
+            "id": self.nummer,
             "time": self.tijd.isoformat(timespec="milliseconds"),
             "kind": self.soort,
             "endpoint": self.endpoint,
@@ -75,9 +84,14 @@ class Journaal:
         self._regels: deque[Regel] = deque(maxlen=grootte)
         self._slot = threading.Lock()
         self._auditbestand = None
+        self._laatste = 0
 
     def schrijf(self, regel: Regel) -> None:
         with self._slot:
+            self._laatste += 1
+            # numbered under the lock, so ids follow the journal's order; the entry is
+            # otherwise immutable once written
+            object.__setattr__(regel, "nummer", self._laatste)
             self._regels.append(regel)
             if self.audit is not None:
                 if self._auditbestand is None:  # opened in the process that writes
@@ -93,19 +107,27 @@ class Journaal:
         operatie: str | None = None,
         sinds: datetime | None = None,
         soort: str | None = "call",
+        na: int = 0,
     ) -> list[Regel]:
-        """The entries that match; ``soort`` ``call`` (default), ``admin`` or None (all)."""
+        """The entries that match; ``soort`` ``call`` (default), ``admin`` or None (all);
+        ``na``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
             regels = list(self._regels)
         return [
             r
             for r in regels
-            if (insz is None or r.insz == insz)
+            if r.nummer > na
+            and (insz is None or r.insz == insz)
             and (afzender is None or r.afzender == afzender)
             and (operatie is None or r.operatie == operatie)
             and (sinds is None or r.tijd >= sinds)
             and (soort is None or r.soort == soort)
         ]
+
+    def entry(self, nummer: int) -> Regel | None:
+        """The entry with that id, while the journal still holds it."""
+        with self._slot:
+            return next((r for r in self._regels if r.nummer == nummer), None)
 
     def wis(self) -> None:
         with self._slot:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 
 from . import __version__
-from .diensten import Omgeving
+from .console import console
+from .diensten import Dienst, Omgeving
 from .openapi import OPENAPI
 from .rest_admin import MAX_BODY, admin
 from .rest_api import ApiFout, api, api_fout
@@ -31,20 +32,30 @@ def rest_applicatie(
     gecontroleerd: dict | None = None,
     watcher=None,
     soap_paden: tuple[str, ...] = (),
+    diensten: list[Dienst] | None = None,
 ) -> Flask:
-    """``gecontroleerd``: what start-up loaded and checked, reported by /health."""
+    """``gecontroleerd``: what start-up loaded and checked, reported by /health;
+    ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
     app.config["MAGDA_OMGEVING"] = omgeving
+    app.config["MAGDA_DIENSTEN"] = diensten or []
+    app.config["MAGDA_ADMIN"] = admin_aan
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False
     app.register_blueprint(api)
     app.register_error_handler(ApiFout, api_fout)
     if admin_aan:
         app.register_blueprint(admin)
+    app.register_blueprint(console)
 
     @app.get("/")
     def index():
-        """Where everything is, for a person who opens the server's address."""
+        """A browser goes to the console; a program that asks for JSON gets where
+        everything is."""
+        if request.accept_mimetypes.best_match(["text/html", "application/json"]) != (
+            "application/json"
+        ):
+            return redirect("/console/", 302)
         return jsonify(
             name="MAGDA KBI emulator",
             version=__version__,
@@ -54,6 +65,7 @@ def rest_applicatie(
             rest="/api/v1/",
             openapi="/api/v1/openapi.json",
             admin="/admin/" if admin_aan else None,
+            console="/console/",
             health="/health",
         )
 

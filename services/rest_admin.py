@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, current_app, jsonify, request
 
 from .diensten import Omgeving
+from .journaal import Aantekening
 from .json_vorm import persona_json
 from .personas import PersonaFout, lees_yaml, persona_uit_data
 from .rest_api import ApiFout
 from .storingen import OngeldigeStoring
+from .wsgi_sleutels import AANTEKENING
 
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
@@ -163,10 +165,21 @@ def verwijder_storing(fault_id: int):
 
 @admin.get("/journal")
 def journaal():
-    onbekend = sorted(set(request.args) - {"insz", "afzender", "operation", "since", "kind"})
+    j = _omgeving().journaal
+    regels = j.lees(**journal_filters(request.args))
+    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+
+
+JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
+
+
+def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
+    """The journal's filters from query parameters (the admin API's and the console's), as
+    keyword arguments of ``Journaal.lees``; 400 for an unknown or malformed one."""
+    onbekend = sorted(set(args) - set(JOURNAL_FILTERS) - set(extra))
     if onbekend:
         raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
-    sinds = request.args.get("since")
+    sinds = args.get("since")
     if sinds is not None:
         try:
             sinds = datetime.fromisoformat(sinds)
@@ -176,18 +189,16 @@ def journaal():
             ) from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
-    soort = request.args.get("kind", "call")
+    soort = args.get("kind", "call")
     if soort not in ("call", "admin", "all"):
         raise ApiFout(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
-    j = _omgeving().journaal
-    regels = j.lees(
-        soort=None if soort == "all" else soort,
-        insz=request.args.get("insz"),
-        afzender=request.args.get("afzender"),
-        operatie=request.args.get("operation"),
-        sinds=sinds,
-    )
-    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+    return {
+        "soort": None if soort == "all" else soort,
+        "insz": args.get("insz") or None,
+        "afzender": args.get("afzender") or None,
+        "operatie": args.get("operation") or None,
+        "sinds": sinds,
+    }
 
 
 @admin.delete("/journal")
@@ -208,6 +219,9 @@ def _body() -> bytes:
     check first, and the server hands it on cut off at the cap: a body that fills the cap
     is taken as larger (no persona comes near 1 MiB)."""
     data = request.get_data(cache=True)
+    aantekening = request.environ.get(AANTEKENING)
+    if isinstance(aantekening, Aantekening):
+        aantekening.verzoek = data  # the journal keeps it (bounded) for the console
     if len(data) >= MAX_BODY:
         raise ApiFout(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
     return data

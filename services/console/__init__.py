@@ -1,0 +1,415 @@
+"""The web console (``/console/``): personas, a dossier's timeline with its advice, try a
+request, the live journal; faults and clock with ``--admin``.
+
+Server-rendered (Jinja2, autoescaped) with inline SVG and a little plain JavaScript; no
+build step, nothing loaded from elsewhere, so it works offline. It reads the same
+:class:`Omgeving` the services answer from and computes nothing of its own: the bands come
+from :func:`magda_kbi.timeline.build_timeline` (``geef_advies`` day by day), a consumer's
+view from the SOAP service itself. It changes nothing: the faults and clock pages send
+their changes to the admin API, behind its guard.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from lxml import etree
+
+from ..advies import REGELS, TOEPASSINGEN, Advies, Toepassing, geef_advies
+from ..afnemers import Afnemer
+from ..diensten import Dienst, Omgeving
+from ..dossier import Persona
+from ..insz import modulo97_geldig
+from ..rest_admin import journal_filters
+from ..storingen import DIENSTEN, Soort
+from ..timeline import LANES, Timeline, build_timeline
+from ..wire.verzoek import Vraag, bouw_verzoek
+from ..wire.xml import veilige_parser
+
+console = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+)
+
+PAGE_SIZE = 50
+RESULTS = ("OK", "NOK")
+WIDTH = 960  # the timeline's drawing width in SVG units
+LEFT = 110  # room for the lane names
+LANE_HEIGHT = 22
+
+
+# -- personas ---------------------------------------------------------------------------
+
+
+class _Index:
+    """The personas sorted by INSZ with their search text, rebuilt when the set changes
+    (the admin API replaces the dict, never changes it in place)."""
+
+    def __init__(self) -> None:
+        self._slot = threading.Lock()
+        self._van: dict | None = None
+        self.rijen: list[tuple[str, Persona]] = []
+
+    def voor(self, personas: dict[str, Persona]) -> list[tuple[str, Persona]]:
+        with self._slot:
+            if self._van is not personas:
+                self.rijen = [
+                    (f"{insz} {naam_van(p)} {p.scenario}".lower(), p)
+                    for insz, p in sorted(personas.items())
+                ]
+                self._van = personas
+            return self.rijen
+
+
+_index = _Index()
+
+
+def naam_van(persona: Persona) -> str:
+    if persona.dossier is not None:
+        p = persona.dossier.personalia
+        return " ".join((*p.voornamen, *p.achternamen))
+    return persona.naam
+
+
+def _today_advice(omgeving: Omgeving, persona: Persona) -> Advies:
+    vandaag = omgeving.klok.vandaag()
+    return geef_advies(
+        persona.dossier,
+        vandaag,
+        Toepassing.ZORGBUDGET,
+        omgeving.termijnen,
+        vandaag=vandaag,
+        regelset=omgeving.regelset,
+    )
+
+
+@console.get("/")
+def personas():
+    omgeving = _omgeving()
+    q = request.args.get("q", "").strip()
+    result = request.args.get("result", "")
+    if result not in ("", *RESULTS):
+        abort(400, description=f"result is OK, NOK or empty, not {result!r}")
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        abort(400, description="page is a number")
+    zoek = q.lower()
+    overslaan, rijen, meer = (page - 1) * PAGE_SIZE, [], False
+    # Paged on the server: the advice is computed only for the personas this page needs.
+    for tekst, persona in _index.voor(omgeving.personas):
+        if zoek and zoek not in tekst:
+            continue
+        advies = _today_advice(omgeving, persona) if result or len(rijen) < PAGE_SIZE else None
+        if result and advies.resultaat.value != result:
+            continue
+        if overslaan:
+            overslaan -= 1
+            continue
+        if len(rijen) == PAGE_SIZE:
+            meer = True
+            break
+        rijen.append((persona, advies))
+    args = {k: v for k, v in (("q", q), ("result", result)) if v}
+    return render_template(
+        "console/personas.html",
+        rows=[(p, naam_van(p), a) for p, a in rijen],
+        q=q,
+        result=result,
+        page=page,
+        previous=url_for(".personas", **args, page=page - 1) if page > 1 else None,
+        next=url_for(".personas", **args, page=page + 1) if meer else None,
+        total=len(omgeving.personas),
+        today=omgeving.klok.vandaag(),
+    )
+
+
+@console.get("/personas/<insz>")
+def persona(insz: str):
+    omgeving = _omgeving()
+    p = omgeving.personas.get(insz)
+    if p is None:
+        abort(404, description=f"no persona with INSZ {insz}")
+    today = omgeving.klok.vandaag()
+    timeline = build_timeline(p.dossier, today, omgeving.termijnen, omgeving.regelset)
+    consumers = sorted(omgeving.afnemers, key=lambda a: (a.soort.value, a.naam))
+    gekozen = _consumer(omgeving, request.args.get("consumer"))
+    views = _consumer_views(gekozen, insz) if gekozen is not None else []
+    return render_template(
+        "console/persona.html",
+        persona=p,
+        name=naam_van(p),
+        dossier=p.dossier,
+        timeline=timeline,
+        drawing=_drawing(timeline),
+        rules=REGELS,
+        consumers=consumers,
+        chosen=gekozen,
+        consumer_key=_consumer_key,
+        views=views,
+        protocols=omgeving.protocollen,
+        try_url=url_for(".try_request", insz=insz),
+    )
+
+
+def _consumer_key(afnemer: Afnemer) -> str:
+    return f"{afnemer.afzender}|{afnemer.hoedanigheid}"
+
+
+def _consumer(omgeving: Omgeving, sleutel: str | None) -> Afnemer | None:
+    if not sleutel:
+        return None
+    afzender, _, hoedanigheid = sleutel.partition("|")
+    afnemer = omgeving.afnemers.zoek(afzender, hoedanigheid)
+    if afnemer is None:
+        abort(400, description=f"unknown consumer {sleutel!r}")
+    return afnemer
+
+
+@dataclass(frozen=True)
+class ConsumerView:
+    version: str
+    status: str
+    code: str | None  # the Uitzondering's code (a refusal or an error), or None
+    xml: str
+
+
+def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
+    """What the SOAP service answers this consumer for GeefDossierKBI, in both versions."""
+    views = []
+    for dienst in _dossier_services():
+        vraag = Vraag(insz, afnemer.afzender, afnemer.hoedanigheid)
+        status, antwoord = _ask(dienst, vraag)
+        root = etree.fromstring(antwoord, veilige_parser())
+        code = root.findtext(".//Uitzondering/Identificatie")
+        views.append(ConsumerView(dienst.contract.hoofdversie, status, code, _pretty(antwoord)))
+    return views
+
+
+def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
+    """The service's own answer to a request built as a consumer builds it (not journaled:
+    a preview is not a call)."""
+    verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().klok.nu())
+    operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
+    return dienst.envelop(operatie)
+
+
+def _pretty(xml: bytes) -> str:
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+    return etree.tostring(etree.fromstring(xml, parser), pretty_print=True, encoding="unicode")
+
+
+# -- the drawing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    w: float  # 0 for a dated fact (a tick), the period's width otherwise
+    y: float
+    fact: object
+
+
+def _drawing(t: Timeline) -> dict:
+    """Positions in SVG units for the template: lanes, then the ZORGBUDGET band, then one
+    cell per premium year; a tick per month boundary of January and July."""
+
+    def x(dag: date) -> float:
+        dag = min(max(dag, t.van), t.tot)
+        return round(LEFT + (dag - t.van).days / t.days * WIDTH, 2)
+
+    def breedte(van: date, tot: date) -> float:  # tot inclusive
+        return round(max(x(tot) - x(van) + WIDTH / t.days, 1.0), 2)
+
+    lane_y = {lane: 20 + n * LANE_HEIGHT for n, lane in enumerate(LANES)}
+    marks = []
+    for feit in t.facts:
+        if feit.is_period:
+            einde = feit.einde or t.tot
+            if einde < t.van or feit.datum > t.tot:
+                continue
+            marks.append(Mark(x(feit.datum), breedte(max(feit.datum, t.van), einde), 0, feit))
+        else:
+            marks.append(Mark(x(feit.datum), 0, 0, feit))
+    band_y = 20 + len(LANES) * LANE_HEIGHT + 10
+    premium_y = band_y + LANE_HEIGHT + 24
+    ticks = []
+    jaar = t.van.year
+    while date(jaar, 1, 1) <= t.tot:
+        for maand in (1, 7):
+            dag = date(jaar, maand, 1)
+            if t.van <= dag <= t.tot:
+                ticks.append((x(dag), dag))
+        jaar += 1
+    return {
+        "width": LEFT + WIDTH + 10,
+        "height": premium_y + LANE_HEIGHT + 10,
+        "lane_y": lane_y,
+        "marks": marks,
+        "band_y": band_y,
+        "band": [(x(s.van), breedte(s.van, s.tot), s) for s in t.bands],
+        "premium_y": premium_y,
+        "premium": [
+            (
+                x(max(date(c.jaar, 1, 1), t.van)),
+                breedte(max(date(c.jaar, 1, 1), t.van), min(date(c.jaar, 12, 31), t.tot)),
+                c,
+            )
+            for c in t.premium_years
+        ],
+        "ticks": ticks,
+        "today_x": x(t.today),
+        "left": LEFT,
+        "lane_height": LANE_HEIGHT,
+    }
+
+
+# -- try a request ----------------------------------------------------------------------
+
+
+@console.get("/try")
+def try_request():
+    """A request form; the envelope is built here and sent by the browser to the real
+    endpoint, so the call takes the whole HTTP path and lands in the journal."""
+    omgeving = _omgeving()
+    diensten = {_service_key(d): d for d in _services() if d.contract.pad}
+    service = request.args.get("service", "GeefDossierKBI 02.00")
+    if service not in diensten:
+        abort(400, description=f"service is one of {', '.join(diensten)}")
+    insz = request.args.get("insz", "").strip()
+    datum = request.args.get("datum") or omgeving.klok.vandaag().isoformat()
+    toepassing = request.args.get("toepassing", "ZORGBUDGET")
+    eerste = next(iter(omgeving.afnemers), None)
+    afzender = request.args.get("afzender", eerste.afzender if eerste else "")
+    hoedanigheid = request.args.get("hoedanigheid", eerste.hoedanigheid if eerste else "")
+    fout, envelop = None, None
+    if insz:
+        try:
+            peil = date.fromisoformat(datum)
+        except ValueError:
+            fout, peil = f"{datum!r} is not a date (YYYY-MM-DD)", None
+        if toepassing not in TOEPASSINGEN:
+            fout = f"Toepassing is one of {', '.join(TOEPASSINGEN)}"
+        if not modulo97_geldig(insz):
+            fout = None  # sent as typed: the service's own 40002 is the lesson
+        if fout is None:
+            vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
+            envelop = bouw_verzoek(diensten[service].contract, vraag, omgeving.klok.nu())
+    dienst = diensten[service]
+    return render_template(
+        "console/try.html",
+        services=list(diensten),
+        service=service,
+        insz=insz,
+        datum=datum,
+        toepassing=toepassing,
+        toepassingen=TOEPASSINGEN,
+        afzender=afzender,
+        hoedanigheid=hoedanigheid,
+        consumers=list(omgeving.afnemers),
+        error=fout,
+        envelope=envelop.decode("utf-8") if envelop else None,
+        endpoint=dienst.contract.pad,
+        base=request.host_url.rstrip("/"),
+    )
+
+
+def _service_key(dienst: Dienst) -> str:
+    return f"{dienst.naam} {dienst.contract.hoofdversie}"
+
+
+# -- journal ----------------------------------------------------------------------------
+
+
+@console.get("/journal")
+def journal():
+    return render_template(
+        "console/journal.html",
+        filters={k: request.args.get(k, "") for k in ("insz", "afzender", "operation")},
+        kind=request.args.get("kind", "call"),
+    )
+
+
+@console.get("/journal/entries")
+def journal_entries():
+    """The entries after id ``after`` that match the filters (what the live view polls)."""
+    try:
+        na = int(request.args.get("after", "0"))
+    except ValueError:
+        abort(400, description="after is an entry id")
+    j = _omgeving().journaal
+    regels = j.lees(**journal_filters(request.args, extra=("after",)), na=na)
+    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+
+
+@console.get("/journal/<int:nummer>")
+def journal_entry(nummer: int):
+    regel = _omgeving().journaal.entry(nummer)
+    if regel is None:
+        abort(404, description=f"entry {nummer} is no longer in the journal (or never was)")
+    return render_template(
+        "console/entry.html",
+        entry=regel,
+        data=regel.als_json(),
+        request_body=_body_text(regel.verzoek),
+        reply_body=_body_text(regel.antwoord),
+    )
+
+
+def _body_text(body: bytes) -> str:
+    if not body:
+        return ""
+    try:
+        return _pretty(body)
+    except etree.XMLSyntaxError:
+        return body.decode("utf-8", "replace")
+
+
+# -- faults and clock (--admin only: the pages talk to the admin API) -------------------
+
+
+@console.get("/faults")
+def faults():
+    _admin_only()
+    return render_template("console/faults.html", kinds=[s.value for s in Soort], services=DIENSTEN)
+
+
+@console.get("/clock")
+def clock():
+    _admin_only()
+    return render_template("console/clock.html")
+
+
+def _admin_only() -> None:
+    if not current_app.config.get("MAGDA_ADMIN"):
+        abort(404, description="the admin pages need 'magda-kbi serve --admin'")
+
+
+@console.app_context_processor
+def _everywhere() -> dict:
+    return {"admin_on": bool(current_app.config.get("MAGDA_ADMIN")), "query": urlencode}
+
+
+@console.errorhandler(400)
+@console.errorhandler(404)
+def _fout(fout):
+    return render_template("console/error.html", error=fout), fout.code
+
+
+def _omgeving() -> Omgeving:
+    return current_app.config["MAGDA_OMGEVING"]
+
+
+def _services() -> list[Dienst]:
+    return current_app.config["MAGDA_DIENSTEN"]
+
+
+def _dossier_services() -> list[Dienst]:
+    return [d for d in _services() if d.naam == "GeefDossierKBI" and d.contract.pad]

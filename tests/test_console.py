@@ -1,0 +1,244 @@
+"""The web console, in-process (werkzeug's client): pages, the timeline's data hooks, the
+consumer view, the journal's bodies, escaping and the admin-only pages. The same in a real
+browser: test_console_browser.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from lxml import etree, html
+from werkzeug.test import Client
+
+from magda_kbi.advies import Termijnen, Toepassing, geef_advies
+from magda_kbi.app import Instellingen, maak_emulator
+
+from .soap import DOSSIER, dossier_verzoek
+
+TODAY = date(2025, 6, 1)
+INBREUK_OPEN = "73680599786"
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(maak_emulator(Instellingen(TODAY, admin=True)))
+
+
+def pagina(client: Client, url: str, status: int = 200) -> html.HtmlElement:
+    antwoord = client.get(url)
+    assert antwoord.status_code == status, antwoord.text[:500]
+    return html.fromstring(antwoord.data)
+
+
+def test_root_redirects_a_browser_and_answers_json_to_a_program(client):
+    antwoord = client.get("/", headers={"Accept": "text/html,*/*"})
+    assert antwoord.status_code == 302
+    assert antwoord.headers["Location"] == "/console/"
+    antwoord = client.get("/", headers={"Accept": "application/json"})
+    assert antwoord.status_code == 200
+    assert antwoord.json["console"] == "/console/"
+
+
+def test_persona_list_searches_and_filters_on_today_s_advice(client):
+    alle = pagina(client, "/console/")
+    assert len(alle.xpath("//tr[@data-insz]")) == 22  # every built-in persona, one page
+    gevonden = pagina(client, "/console/?q=leonard+janssens")
+    assert gevonden.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
+    deel = pagina(client, "/console/?q=73680599")  # part of an INSZ
+    assert deel.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
+    nok = pagina(client, "/console/?result=NOK")
+    resultaten = nok.xpath("//tr[@data-insz]//span[@data-resultaat]/@data-resultaat")
+    assert resultaten and set(resultaten) == {"NOK"}
+    assert INBREUK_OPEN in nok.xpath("//tr[@data-insz]/@data-insz")
+    pagina(client, "/console/?result=MAYBE", status=400)
+
+
+def test_persona_list_pages_on_the_server(client):
+    eerste = pagina(client, "/console/?page=1")
+    assert not eerste.xpath("//a[@rel='next']")  # 22 personas fit on one page of 50
+    leeg = pagina(client, "/console/?page=2")
+    assert leeg.xpath("//a[@rel='prev']")
+    assert not leeg.xpath("//tr[@data-insz]")
+
+
+def segmenten(pagina: html.HtmlElement) -> list[tuple]:
+    return [
+        (
+            s.get("data-van"),
+            s.get("data-tot"),
+            s.get("data-resultaat"),
+            s.get("data-reden"),
+            s.get("data-regel"),
+        )
+        for s in pagina.xpath("//*[@data-toepassing='ZORGBUDGET']")
+    ]
+
+
+def test_timeline_of_an_open_infringement_written_out(client):
+    p = pagina(client, f"/console/personas/{INBREUK_OPEN}")
+    # Read off the persona file: in force 2022-01-01, Doelgroep from 2022-03-01, registered
+    # and signed in time, infringement 2023-09-15 never remedied; the range ends 12 months
+    # after today.
+    assert segmenten(p) == [
+        ("2021-12-01", "2021-12-31", "OK", None, "1"),
+        ("2022-01-01", "2022-02-28", "OK", None, "3"),
+        ("2022-03-01", "2023-09-14", "OK", None, "9"),
+        ("2023-09-15", "2026-06-01", "NOK", "INBREUK", "6"),
+    ]
+    premie = [
+        (c.get("data-jaar"), c.get("data-resultaat"), c.get("data-reden"), c.get("data-regel"))
+        for c in p.xpath("//*[@data-toepassing='VERLAAGDE_PREMIE']")
+    ]
+    assert premie == [
+        ("2022", "OK", None, "1"),
+        ("2023", "OK", None, "3"),
+        ("2024", "OK", None, "9"),
+        ("2025", "NOK", "INBREUK", "6"),
+        ("2026", "NOK", "INBREUK", "6"),
+    ]
+    feiten = [(f.get("data-feit"), f.get("data-datum")) for f in p.xpath("//*[@data-feit]")]
+    assert feiten == [
+        ("doelgroep", "2022-03-01"),
+        ("aanmelding", "2022-03-20"),
+        ("contract", "2022-05-10"),
+        ("inbreuk", "2023-09-15"),
+    ]
+    titel = p.xpath(
+        "//*[@data-toepassing='ZORGBUDGET'][@data-resultaat='NOK']/*[local-name()='title']"
+    )
+    assert "an infringement that was not remedied" in titel[0].text_content()
+
+
+def test_every_band_holds_for_every_day_for_every_persona(client, catalogus):
+    """The bands are geef_advies itself: each day of the range, each persona."""
+    for insz, persona in catalogus.items():
+        p = pagina(client, f"/console/personas/{insz}")
+        dagen = 0
+        vorige_tot = None
+        for van, tot, resultaat, reden, regel in segmenten(p):
+            dag, einde = date.fromisoformat(van), date.fromisoformat(tot)
+            if vorige_tot is not None:
+                assert dag == vorige_tot + timedelta(days=1), (insz, van)  # no gap, no overlap
+            vorige_tot = einde
+            while dag <= einde:
+                advies = geef_advies(
+                    persona.dossier, dag, Toepassing.ZORGBUDGET, Termijnen(), vandaag=TODAY
+                )
+                assert (advies.resultaat.value, advies.reden, str(advies.regel)) == (
+                    resultaat,
+                    reden,
+                    regel,
+                ), (insz, dag)
+                dag += timedelta(days=1)
+                dagen += 1
+        assert vorige_tot == date(2026, 6, 1)
+        assert dagen == (date(2026, 6, 1) - date(2021, 12, 1)).days + 1
+
+
+def test_consumer_view_is_the_soap_service_s_answer(client):
+    sleutel = "gemeente.kortenberg.be|GEMEENTE"
+    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={sleutel}")
+    views = p.xpath("//section[@data-versie]")
+    assert [v.get("data-versie") for v in views] == ["01.00", "02.00"]
+    for view in views:
+        zonder_wit = etree.XMLParser(remove_blank_text=True)  # the console pretty-prints
+        getoond = etree.fromstring(view.xpath(".//pre")[0].text_content().encode(), zonder_wit)
+        versie = view.get("data-versie")
+        namespace, pad = DOSSIER[versie]
+        antwoord = client.post(
+            pad,
+            data=dossier_verzoek(INBREUK_OPEN, versie),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
+        echt = etree.fromstring(antwoord.data, zonder_wit)
+        # Same reply but for what differs per call: time, the Refertes, and the caller's
+        # identity echoed as Ontvanger.
+        verschilt = (".//Tijdstip", ".//Afzender/Referte", ".//Ontvanger", ".//Antwoord/Referte")
+        for boom in (getoond, echt):
+            for pad_ in verschilt:
+                for e in boom.findall(pad_):
+                    e.getparent().remove(e)
+        assert etree.tostring(getoond, method="c14n") == etree.tostring(echt, method="c14n")
+
+
+def test_consumer_view_under_protocols_shows_the_refusal():
+    client = Client(maak_emulator(Instellingen(TODAY, protocollen=True)))
+    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
+    assert [v.get("data-code") for v in p.xpath("//section[@data-versie]")] == [
+        "13001",
+        "13001",
+    ]
+    pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=nobody|X", status=400)
+
+
+def test_try_builds_a_request_the_service_accepts(client):
+    p = pagina(
+        client,
+        f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}"
+        "&datum=2025-01-01&toepassing=ZORGBUDGET&afzender=zorgkas1.test.be&hoedanigheid=ZORGKAS",
+    )
+    envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+    pad = p.xpath("//code[@id='endpoint']")[0].text
+    assert pad == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+    antwoord = client.post(pad, data=envelop, headers={"Content-Type": "text/xml"})
+    repliek = etree.fromstring(antwoord.data)
+    assert repliek.findtext(".//Advies/Resultaat") == "NOK"
+    assert repliek.findtext(".//Advies/Reden/Code") == "INBREUK"
+    assert repliek.findtext(".//Ontvanger/Identificatie") == "zorgkas1.test.be"
+
+
+def test_journal_keeps_bodies_and_serves_what_is_new(client):
+    client.post(
+        DOSSIER["02.00"][1],
+        data=dossier_verzoek(INBREUK_OPEN, "02.00"),
+        headers={"Content-Type": "text/xml"},
+    )
+    alles = client.get("/console/journal/entries").json["entries"]
+    assert [e["insz"] for e in alles] == [INBREUK_OPEN]
+    nummer = alles[0]["id"]
+    assert client.get(f"/console/journal/entries?after={nummer}").json["entries"] == []
+    assert client.get(f"/console/journal/entries?insz=0&after=0").json["entries"] == []
+    p = pagina(client, f"/console/journal/{nummer}")
+    assert "<INSZ>73680599786</INSZ>" in p.xpath("//pre[@id='request-body']")[0].text_content()
+    assert "Janssens" in p.xpath("//pre[@id='reply-body']")[0].text_content()
+    pagina(client, "/console/journal/999", status=404)
+    assert client.get("/console/journal/entries?colour=red").status_code == 400
+
+
+def test_every_value_is_escaped(client):
+    xss = "<img src=x onerror=alert(1)>"
+    persona = {
+        "insz": "85610100147",
+        "scenario": xss,
+        "dossier": {"personalia": {"achternamen": [xss], "voornamen": ["Eve"]}},
+    }
+    antwoord = client.put(
+        "/admin/personas/85610100147",
+        data=json.dumps(persona),
+        headers={"Content-Type": "application/json"},
+    )
+    assert antwoord.status_code in (200, 201), antwoord.text
+    for url in ("/console/?q=eve", "/console/personas/85610100147"):
+        tekst = client.get(url).text
+        assert xss not in tekst
+        assert "&lt;img src=x onerror=alert(1)&gt;" in tekst
+
+
+def test_without_admin_the_console_changes_nothing():
+    app = maak_emulator(Instellingen(TODAY))
+    client = Client(app)
+    for pad in ("/console/faults", "/console/clock"):
+        assert client.get(pad).status_code == 404
+    regels = [r for r in app.rest.url_map.iter_rules() if r.rule.startswith("/console")]
+    assert regels
+    assert all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in regels)
+    assert "Faults" not in client.get("/console/").text
+
+
+def test_console_assets_are_local(client):
+    """Nothing is loaded from elsewhere: it works offline."""
+    for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
+        p = pagina(client, url)
+        for bron in p.xpath("//script/@src | //link/@href | //img/@src"):
+            assert bron.startswith("/console/static/"), bron
