@@ -198,7 +198,7 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
     assert [e["insz"] for e in alles] == [INBREUK_OPEN]
     nummer = alles[0]["id"]
     assert client.get(f"/console/journal/entries?after={nummer}").json["entries"] == []
-    assert client.get(f"/console/journal/entries?insz=0&after=0").json["entries"] == []
+    assert client.get("/console/journal/entries?insz=0&after=0").json["entries"] == []
     p = pagina(client, f"/console/journal/{nummer}")
     assert "<INSZ>73680599786</INSZ>" in p.xpath("//pre[@id='request-body']")[0].text_content()
     assert "Janssens" in p.xpath("//pre[@id='reply-body']")[0].text_content()
