@@ -361,9 +361,10 @@ SCHEMAS = {
         size={"type": "integer"},
         capacity={"type": "integer"},
     ),
-    # One recorded call. The first ten fields are always there; the others when they apply.
+    # One recorded call. The first eleven fields are always there; the others when they apply.
     "JournalEntry": _object(
         [
+            "id",
             "time",
             "endpoint",
             "operation",
@@ -375,6 +376,7 @@ SCHEMAS = {
             "status",
             "latency_ms",
         ],
+        id={"type": "integer", "description": "1, 2, 3... in the order of writing"},
         time={"type": "string", "description": "UTC, ISO 8601 with milliseconds"},
         endpoint={"type": "string", "description": "the path called"},
         operation=NULL_TEKST,

@@ -1,0 +1,65 @@
+"""How long the console's pages take with a large generated population (in-process, the
+WSGI application called directly: the server's own work for one page).
+
+    python benchmarks/console.py [--count 100000] [--repeat 5]
+
+Prints the median and the worst of ``--repeat`` renders per page: the persona list
+(first page, a later page, a search, the NOK filter) and one persona with its timeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from werkzeug.test import Client
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from magda_kbi.app import Instellingen, maak_emulator  # noqa: E402
+from magda_kbi.personas import persona_uit_data  # noqa: E402
+from magda_kbi.populatie import genereer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    begin = time.perf_counter()
+    emulator = maak_emulator(Instellingen(date(2025, 6, 1)))
+    # The generated personas were checked when generated; no XSD check per persona here.
+    extra = {}
+    for data in genereer(args.count, 1):
+        persona = persona_uit_data(data, contract=False)
+        extra[persona.insz] = persona
+    emulator.omgeving.personas = {**emulator.omgeving.personas, **extra}
+    print(f"{len(emulator.omgeving.personas)} personas loaded in {time.perf_counter() - begin:.1f} s")
+    client = Client(emulator)
+    een = next(iter(extra))
+    paginas = {
+        "list, first page": "/console/",
+        "list, page 1000": "/console/?page=1000",
+        "list, search 'amina'": "/console/?q=amina",
+        "list, NOK today": "/console/?result=NOK",
+        "list, NOK today, page 20": "/console/?result=NOK&page=20",
+        "persona with timeline": f"/console/personas/{een}",
+    }
+    print(f"{'page':<28} {'median ms':>10} {'worst ms':>10}")
+    for naam, url in paginas.items():
+        tijden = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            antwoord = client.get(url)
+            tijden.append((time.perf_counter() - t) * 1000)
+            assert antwoord.status_code == 200, (url, antwoord.status_code)
+        print(f"{naam:<28} {statistics.median(tijden):>10.1f} {max(tijden):>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
