@@ -39,7 +39,8 @@ def main() -> None:
         persona = persona_uit_data(data, contract=False)
         extra[persona.insz] = persona
     emulator.omgeving.personas = {**emulator.omgeving.personas, **extra}
-    print(f"{len(emulator.omgeving.personas)} personas loaded in {time.perf_counter() - begin:.1f} s")
+    geladen = time.perf_counter() - begin
+    print(f"{len(emulator.omgeving.personas)} personas loaded in {geladen:.1f} s")
     client = Client(emulator)
     een = next(iter(extra))
     paginas = {

@@ -240,7 +240,18 @@ SCHEMAS = {
         ),
     ),
     "Index": _object(
-        ["name", "version", "soap", "wsdl", "generic", "rest", "openapi", "admin", "health"],
+        [
+            "name",
+            "version",
+            "soap",
+            "wsdl",
+            "generic",
+            "rest",
+            "openapi",
+            "admin",
+            "console",
+            "health",
+        ],
         name=TEKST,
         version=TEKST,
         soap=_lijst(TEKST),
@@ -249,6 +260,7 @@ SCHEMAS = {
         rest=TEKST,
         openapi=TEKST,
         admin=NULL_TEKST,
+        console=TEKST,
         health=TEKST,
     ),
     "Routes": _object(
@@ -465,8 +477,12 @@ OPENAPI = {
         "/": {
             "get": {
                 "tags": LEZEN,
-                "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, health",
-                "responses": {"200": _antwoord("the index", _ref("Index"))},
+                "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, console, "
+                "health (with Accept: application/json; a browser is sent to the console)",
+                "responses": {
+                    "200": _antwoord("the index", _ref("Index")),
+                    "302": {"description": "to /console/, when JSON is not asked for first"},
+                },
             }
         },
         "/api/v1/": {

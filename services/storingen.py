@@ -109,24 +109,33 @@ class Storingen:
 
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
         """
-        wachten, storing = 0.0, None
         with self._slot:
-            for s in self._lijst:
-                if not s.past(dienst, insz):
-                    continue
-                if s.soort is not Soort.LATENCY and storing is not None:
-                    continue
-                if s.aandeel is not None and random.random() >= s.aandeel:
-                    continue
-                s.toegepast += 1
-                if s.aantal is not None:
-                    s.aantal -= 1
-                if s.soort is Soort.LATENCY:
-                    wachten += s.latentie()
-                else:
-                    storing = s.soort
-            self._lijst = [s for s in self._lijst if s.aantal is None or s.aantal > 0]
+            wachten, storing, self._lijst = kies_uit(self._lijst, dienst, insz)
         return wachten, storing
+
+
+def kies_uit(
+    lijst: list[Storing], dienst: str, insz: str | None
+) -> tuple[float, Soort | None, list[Storing]]:
+    """The faults' decision for one call, on a list the caller holds exclusively (a lock,
+    or a store's write transaction): the latency, the failure (or None), and the faults
+    that remain, their counts used up (``toegepast`` and ``aantal`` change in place)."""
+    wachten, storing = 0.0, None
+    for s in lijst:
+        if not s.past(dienst, insz):
+            continue
+        if s.soort is not Soort.LATENCY and storing is not None:
+            continue
+        if s.aandeel is not None and random.random() >= s.aandeel:
+            continue
+        s.toegepast += 1
+        if s.aantal is not None:
+            s.aantal -= 1
+        if s.soort is Soort.LATENCY:
+            wachten += s.latentie()
+        else:
+            storing = s.soort
+    return wachten, storing, [s for s in lijst if s.aantal is None or s.aantal > 0]
 
 
 def _uit_json(data: object, id_: int) -> Storing:
