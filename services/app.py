@@ -78,6 +78,7 @@ class Instellingen:
     public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
     watch: bool = False  # pick up persona files added, changed or removed while running
     proxy_headers: bool = False  # WSDL addresses follow X-Forwarded-Proto/Host/Prefix
+    store: str | None = None  # sqlite:///FILE: runtime state shared by workers (store.py)
 
 
 def instellingen_als_json(instellingen: Instellingen) -> str:
@@ -101,6 +102,7 @@ def instellingen_als_json(instellingen: Instellingen) -> str:
             "watch": instellingen.watch,
             "public_hosts": instellingen.public_hosts,
             "proxy_headers": instellingen.proxy_headers,
+            "store": instellingen.store,
         }
     )
 
@@ -122,6 +124,7 @@ def instellingen_uit_json(tekst: str) -> Instellingen:
         watch=data["watch"],
         public_hosts=data["public_hosts"],
         proxy_headers=data["proxy_headers"],
+        store=data["store"],
         # the token travels to the workers in its own variable, never in the settings
         admin_token=os.environ.get(TOKEN_ENV) or None,
     )
@@ -171,6 +174,7 @@ class Emulator:
         )
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        self.omgeving.ververs()  # changes another worker made through the admin API
         pad = environ.get("PATH_INFO", "")
         methode = environ.get("REQUEST_METHOD", "GET")
         codering = environ.get("HTTP_TRANSFER_ENCODING")
@@ -488,17 +492,33 @@ def maak_emulator(
     instellingen = instellingen or Instellingen()
     mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
     personas = laad_personas(mappen, contract=not gecontroleerd)
-    omgeving = Omgeving(
-        personas,
-        Klok(instellingen.vandaag),
-        instellingen.termijnen,
-        instellingen.regelset,
-        journaal=Journaal(instellingen.journaal_grootte, instellingen.audit_log),
-        afnemers=Afnemers(
-            [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
-        ),
-        protocollen=instellingen.protocollen,
+    afnemers = Afnemers(
+        [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
     )
+    if instellingen.store:
+        from .store import SharedEnvironment, SqliteStore
+
+        omgeving: Omgeving = SharedEnvironment(
+            personas,
+            SqliteStore(instellingen.store),
+            vandaag=instellingen.vandaag,
+            journaal_grootte=instellingen.journaal_grootte,
+            audit=instellingen.audit_log,
+            termijnen=instellingen.termijnen,
+            regelset=instellingen.regelset,
+            afnemers=afnemers,
+            protocollen=instellingen.protocollen,
+        )
+    else:
+        omgeving = Omgeving(
+            personas,
+            Klok(instellingen.vandaag),
+            instellingen.termijnen,
+            instellingen.regelset,
+            journaal=Journaal(instellingen.journaal_grootte, instellingen.audit_log),
+            afnemers=afnemers,
+            protocollen=instellingen.protocollen,
+        )
     watcher = FixtureWatcher(omgeving, mappen).start() if instellingen.watch else None
     return Emulator(
         omgeving,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import sqlite3
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -70,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=None,
-        help="threads per worker for the application (default 1, the fastest; with --admin 8, "
-        "since an injected latency holds a thread)",
+        help="threads per worker for the application (default 1, the fastest; with --admin "
+        "2 x cores + 1, at most 8, since an injected latency holds a thread)",
     )
     serve.add_argument(
         "--max-bytes",
@@ -82,8 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--admin",
         action="store_true",
-        help="enable the admin API (/admin: personas, clock, faults, journal); runs one worker "
-        "process so that every change reaches every request",
+        help="enable the admin API (/admin: personas, clock, faults, journal); every worker "
+        "shares the changes through the store",
+    )
+    serve.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="where the workers share clock, faults, persona changes and journal: "
+        "sqlite:///FILE keeps them across restarts and shares them with other serve processes "
+        "on this machine (default: a fresh file for this run only)",
     )
     serve.add_argument(
         "--admin-token",
@@ -460,6 +471,17 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
+    store, tijdelijk = args.store, None
+    if store is None:  # state for this run only, as before: a fresh store it removes at exit
+        tijdelijk = tempfile.TemporaryDirectory(prefix="magda-kbi-")
+        store = f"sqlite:///{Path(tijdelijk.name) / 'state.db'}"
+    try:
+        from .store import SqliteStore, StoreError
+
+        SqliteStore(store)  # a bad URL or folder stops start-up here, with one clear line
+    except (StoreError, OSError, sqlite3.Error) as fout:
+        print(f"magda-kbi: --store: {fout}", file=sys.stderr)
+        return 2
     instellingen = Instellingen(
         args.today,
         args.fixtures,
@@ -475,8 +497,10 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=args.proxy_headers,
         admin_token=token,
         public_hosts=args.public_host,
+        store=store,
     )
-    emulator = maak_emulator(instellingen)
+    # for the banner and the check: the workers open the store themselves
+    emulator = maak_emulator(dataclasses.replace(instellingen, store=None))
     basis = f"http://{args.host}:{args.port}"
     vandaag = args.today.isoformat() if args.today else "the real date"
     print(
@@ -504,13 +528,18 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  audit log: {args.audit_log.resolve()}")
     if args.watch:
         print("  watching the persona folders for changes (--watch)")
-    workers = args.workers
     if args.admin:
-        workers = 1  # runtime changes live in memory: one process sees them all
-        print(f"  {'admin':<28} {basis}/admin/  (one worker process)")
+        print(f"  {'admin':<28} {basis}/admin/")
+    print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
     print(flush=True)
-    threads = args.threads or (8 if args.admin else 1)
-    serveer(instellingen, args.host, args.port, workers, threads)
+    # An injected latency holds a thread: with --admin more of them, up to what granian
+    # deems sane for the cores (it warns above 2 x cores + 1).
+    threads = args.threads or (min(8, 2 * (os.cpu_count() or 1) + 1) if args.admin else 1)
+    try:
+        serveer(instellingen, args.host, args.port, args.workers, threads)
+    finally:
+        if tijdelijk is not None:
+            tijdelijk.cleanup()
     return 0
 
 

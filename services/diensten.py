@@ -85,6 +85,10 @@ class Omgeving:
         self._runtime: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
 
+    def ververs(self) -> None:
+        """Before each request: pick up changes made elsewhere (nothing to do in memory;
+        see :class:`magda_kbi.store.SharedEnvironment`)."""
+
     def zet_persona(self, persona: Persona) -> bool:
         """Adds or replaces a persona; True when it replaced one."""
         with self._slot:

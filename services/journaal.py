@@ -1,4 +1,5 @@
-"""The journal: every SOAP and REST call, kept in memory within a fixed bound.
+"""The journal: every SOAP and REST call, kept in memory within a fixed bound (``serve``
+keeps it in its store instead: :class:`magda_kbi.store.SharedJournal`).
 
 Tests use it to verify what their application actually sent (Afzender, Hoedanigheid,
 INSZ, Referte) and what it got back. The oldest entries fall off when it is full, so a
@@ -72,6 +73,11 @@ class Regel:
         }
 
 
+def audit_regel(regel: Regel) -> str:
+    """One line of the audit log: the entry as JSON (no bodies)."""
+    return json.dumps(regel.als_json(), ensure_ascii=False) + "\n"
+
+
 class Journaal:
     """``audit`` names a file that gets every entry too, as a JSON line (append-only,
     flushed per entry), so the decisions outlive the process."""
@@ -96,7 +102,7 @@ class Journaal:
             if self.audit is not None:
                 if self._auditbestand is None:  # opened in the process that writes
                     self._auditbestand = self.audit.open("a", encoding="utf-8")
-                self._auditbestand.write(json.dumps(regel.als_json(), ensure_ascii=False) + "\n")
+                self._auditbestand.write(audit_regel(regel))
                 self._auditbestand.flush()
 
     def lees(

@@ -6,7 +6,7 @@
 - faults: inject latency, 99996, SOAP Faults, HTTP 500/503 or dropped connections;
 - journal: what was called, by whom, with what result.
 
-Changes are visible to SOAP and REST at once (one process; see ``serve --admin``).
+Changes are visible to SOAP and REST at once, in every worker (``magda_kbi.store``).
 """
 
 from __future__ import annotations

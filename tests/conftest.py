@@ -66,6 +66,13 @@ def server() -> Iterator[Server]:
     s.stop()
 
 
+@pytest.fixture
+def runtime_store() -> dict:
+    """Settings for an emulator a test builds itself: none, state in memory; test_store.py
+    runs the same tests with a SQLite store."""
+    return {}
+
+
 @pytest.fixture(scope="session")
 def catalogus():
     return laad_personas([ingebouwde_map()])

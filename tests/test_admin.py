@@ -333,8 +333,8 @@ def test_the_journal_records_who_asked_what(magda):
     assert admin(magda, "GET", "/journal", params={"wie": "x"}).status_code == 400
 
 
-def test_the_journal_stays_within_its_bound():
-    server = _Server(maak_emulator(Instellingen(admin=True, journaal_grootte=5)))
+def test_the_journal_stays_within_its_bound(runtime_store):
+    server = _Server(maak_emulator(Instellingen(admin=True, journaal_grootte=5, **runtime_store)))
     try:
         kit = MagdaEmulator(server.url)
         for _ in range(12):

@@ -104,7 +104,7 @@ def test_readme_persona_table_matches_the_catalogue(catalogus):
     assert tabel == persona_tabel(catalogus.values()), "run: magda-kbi personas --markdown"
 
 
-def test_serve_admin_prints_the_admin_url_and_runs_one_worker():
+def test_serve_admin_prints_the_admin_url_and_its_store():
     from .conftest import Server
 
     s = Server("--admin", "--journal-size", "10")
@@ -113,7 +113,9 @@ def test_serve_admin_prints_the_admin_url_and_runs_one_worker():
         assert requests.get(f"{s.url}/health", timeout=5).json()["admin"] is True
     finally:
         uitvoer = s.stop()
-    assert f"{s.url}/admin/" in uitvoer and "one worker process" in uitvoer
+    assert f"{s.url}/admin/" in uitvoer
+    assert "store: sqlite:///" in uitvoer and "(this run only)" in uitvoer
+    assert f"{s.url}/console/" in uitvoer
 
 
 def test_insz_new_and_check():

@@ -1,0 +1,551 @@
+"""Runtime state in a store that every worker shares: the clock, the faults, the admin
+API's persona changes and the journal, in SQLite (standard library, WAL mode).
+
+Why: with state in one process's memory, ``serve --admin`` had to run one worker, and the
+journal of ``serve`` was split over its workers. With the store, every worker of one
+``serve`` (and several ``serve`` processes on one machine, ``--store sqlite:///FILE``)
+answers from the same state.
+
+The hot path makes no store round trip but one: each request reads the change number
+(one row; 4 microseconds measured) and a worker reloads clock, faults and persona changes
+only when it moved. So a change made through any worker's admin API is in force for every
+request that starts after the admin call returned. A fault's ``count`` is used up inside
+a write transaction: ``count: N`` fires exactly N times over all workers.
+
+The journal is written behind the request: a worker queues its entries and a thread of its
+own writes them in batches (one row per call cost 27 to 56 microseconds, a batch a few
+per row). A reader first asks every live worker to flush (a sync number each worker's
+thread acknowledges within about 10 ms), so a call that returned is in the journal it reads.
+A worker that stops heart-beating for 2 s no longer counts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+
+from .diensten import Omgeving
+from .dossier import Persona
+from .journaal import BODY_MAX, Regel, audit_regel
+from .json_vorm import persona_json
+from .klok import Klok
+from .personas import persona_uit_data
+from .storingen import Soort, Storing, _uit_json, kies_uit
+
+FLUSH_INTERVAL = 0.01  # seconds between a worker's journal batches
+HEARTBEAT_INTERVAL = 0.5
+DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
+SYNC_TIMEOUT = 3.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO change VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1), changed INTEGER NOT NULL, today TEXT);
+INSERT OR IGNORE INTO clock VALUES (1, 0, NULL);
+CREATE TABLE IF NOT EXISTS persona (insz TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS fault (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, insz TEXT, afzender TEXT,
+    operation TEXT, time TEXT, entry TEXT NOT NULL, request BLOB, reply BLOB);
+CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO sync VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL,
+    ack INTEGER NOT NULL);
+"""
+
+
+class StoreError(ValueError):
+    """A store URL that cannot be used."""
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (SQLAlchemy's
+    spelling: the path is what follows the third slash)."""
+    if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
+        if url.startswith(("postgresql://", "postgres://")):
+            raise StoreError(
+                "a PostgreSQL store is not available yet: use sqlite:///FILE (one machine)"
+            )
+        raise StoreError(f"{url!r} is no store URL: use sqlite:///FILE (e.g. sqlite:///state.db)")
+    return Path(url[len("sqlite:///") :])
+
+
+class SqliteStore:
+    """One store file; a connection per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, url: str) -> None:
+        self.path = sqlite_path(url)
+        if not self.path.parent.is_dir():
+            raise StoreError(f"no folder {self.path.parent} for the store {url!r}")
+        # host and process, and which store object: two emulators in one process (tests)
+        # are two replicas too
+        self._tag = uuid.uuid4().hex[:4]
+        self._local = threading.local()
+        # executescript commits first itself: the script carries its own transaction
+        self.db().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+
+    @property
+    def replica(self) -> str:
+        """This worker's id in the journal and the replica table (a forked child has its own)."""
+        return f"{socket.gethostname()}:{os.getpid()}:{self._tag}"
+
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            # Test state, not records: a power cut may lose the last changes, never corrupt.
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def write(self) -> _Transaction:
+        """``with store.write() as db:`` one write transaction (BEGIN IMMEDIATE: the writer
+        lock at once, so a read-modify-write cannot interleave with another worker's)."""
+        return _Transaction(self.db())
+
+    def change_number(self) -> int:
+        return self.db().execute("SELECT n FROM change").fetchone()[0]
+
+    @staticmethod
+    def bump(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE change SET n = n + 1")
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, soort, *_) -> None:
+        self.db.execute("COMMIT" if soort is None else "ROLLBACK")
+
+
+# -- clock --------------------------------------------------------------------------------
+
+
+class SharedClock(Klok):
+    """The clock as the admin API set it in the store; the start-up value (``--today``)
+    while nobody changed it. Read from the worker's copy, refreshed on a change."""
+
+    def __init__(self, store: SqliteStore, basis: date | None) -> None:
+        self.store = store
+        self.basis = basis
+        self._vast = basis
+
+    @property
+    def vast(self) -> date | None:  # type: ignore[override]
+        return self._vast
+
+    @vast.setter
+    def vast(self, waarde: date | None) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE clock SET changed = 1, today = ?",
+                (waarde.isoformat() if waarde else None,),
+            )
+            self.store.bump(db)
+        self._vast = waarde
+
+    def reset(self) -> None:
+        with self.store.write() as db:
+            db.execute("UPDATE clock SET changed = 0, today = NULL")
+            self.store.bump(db)
+        self._vast = self.basis
+
+    def lees(self, db: sqlite3.Connection) -> None:
+        veranderd, vandaag = db.execute("SELECT changed, today FROM clock").fetchone()
+        if not veranderd:
+            self._vast = self.basis
+        else:
+            self._vast = date.fromisoformat(vandaag) if vandaag else None
+
+
+# -- faults -------------------------------------------------------------------------------
+
+
+def _storing_uit(id_: int, tekst: str) -> Storing:
+    data = json.loads(tekst)
+    return Storing(id=id_, **{**data, "soort": Soort(data["soort"])})
+
+
+def _storing_tekst(s: Storing) -> str:
+    data = asdict(s)
+    del data["id"]
+    return json.dumps({**data, "soort": s.soort.value})
+
+
+class SharedFaults:
+    """The same interface as :class:`magda_kbi.storingen.Storingen`, in the store."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self._aantal = 0  # how many faults the store held at the last refresh
+
+    @property
+    def actief(self) -> bool:
+        return self._aantal > 0
+
+    def voeg_toe(self, data: object) -> Storing:
+        storing = _uit_json(data, 0)  # the same checks, the same errors
+        with self.store.write() as db:
+            cursor = db.execute("INSERT INTO fault (data) VALUES (?)", (_storing_tekst(storing),))
+            self.store.bump(db)
+        storing.id = cursor.lastrowid
+        self._aantal += 1
+        return storing
+
+    def lijst(self) -> list[Storing]:
+        rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
+        return [_storing_uit(i, t) for i, t in rijen]
+
+    def verwijder(self, id_: int) -> bool:
+        with self.store.write() as db:
+            weg = db.execute("DELETE FROM fault WHERE id = ?", (id_,)).rowcount
+            if weg:
+                self.store.bump(db)
+        return bool(weg)
+
+    def wis(self) -> None:
+        with self.store.write() as db:
+            db.execute("DELETE FROM fault")
+            self.store.bump(db)
+        self._aantal = 0
+
+    def kies(self, dienst: str, insz: str | None) -> tuple[float, Soort | None]:
+        """As :meth:`Storingen.kies`, in one write transaction over all workers."""
+        with self.store.write() as db:
+            lijst = [_storing_uit(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
+            wachten, storing, over = kies_uit(lijst, dienst, insz)
+            blijft = {s.id for s in over}
+            for s in lijst:
+                if s.id not in blijft:
+                    db.execute("DELETE FROM fault WHERE id = ?", (s.id,))
+                elif s.toegepast:
+                    db.execute("UPDATE fault SET data = ? WHERE id = ?", (_storing_tekst(s), s.id))
+            if len(over) != len(lijst):
+                self.store.bump(db)  # a fault used up: the others must stop applying it
+        self._aantal = len(over)
+        return wachten, storing
+
+    def lees(self, db: sqlite3.Connection) -> None:
+        self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
+
+
+# -- journal ------------------------------------------------------------------------------
+
+
+class SharedJournal:
+    """The same interface as :class:`magda_kbi.journaal.Journaal`; entries carry the id of
+    the worker that wrote them (``replica``)."""
+
+    def __init__(self, store: SqliteStore, grootte: int = 1000, audit: Path | None = None):
+        if grootte < 1:
+            raise ValueError("the journal size must be at least 1")
+        self.store, self.grootte, self.audit = store, grootte, audit
+        self._wachtrij: deque[Regel] = deque()
+        self._auditbestand = None
+        self._audit_slot = threading.Lock()
+        self._pid: int | None = None  # the process whose writer thread runs
+        self._start_slot = threading.Lock()
+
+    def start(self) -> None:
+        """Registers this worker (so a reader waits for it from now on) and starts its
+        writer thread; again in a forked child, which has no thread of its own."""
+        with self._start_slot:
+            if self._pid == os.getpid():
+                return
+            with self.store.write() as db:
+                gevraagd = db.execute("SELECT n FROM sync").fetchone()[0]
+                db.execute(
+                    "INSERT OR REPLACE INTO replica VALUES (?, ?, ?)",
+                    (self.store.replica, time.time(), gevraagd),
+                )
+            threading.Thread(target=self._schrijver, name="magda-kbi-journal", daemon=True).start()
+            if self._pid is None:
+                atexit.register(self._afmelden)
+            self._pid = os.getpid()
+
+    def schrijf(self, regel: Regel) -> None:
+        regel.extra["replica"] = self.store.replica
+        if self.audit is not None:
+            with self._audit_slot:
+                if self._auditbestand is None:
+                    self._auditbestand = self.audit.open("a", encoding="utf-8")
+                self._auditbestand.write(audit_regel(regel))
+                self._auditbestand.flush()
+        self._wachtrij.append(regel)
+        if self._pid != os.getpid():
+            self.start()
+
+    def _schrijver(self) -> None:
+        bevestigd, hartslag = -1, 0.0
+        while True:
+            try:
+                gevraagd = self.store.db().execute("SELECT n FROM sync").fetchone()[0]
+                self.flush()
+                nu = time.time()
+                if gevraagd != bevestigd or nu - hartslag > HEARTBEAT_INTERVAL:
+                    with self.store.write() as db:
+                        db.execute(
+                            "INSERT OR REPLACE INTO replica VALUES (?, ?, ?)",
+                            (self.store.replica, nu, gevraagd),
+                        )
+                    bevestigd, hartslag = gevraagd, nu
+            except sqlite3.Error:  # busy beyond the timeout, disk full: try again
+                pass
+            time.sleep(FLUSH_INTERVAL)
+
+    def flush(self) -> None:
+        """Writes what this worker queued, in one transaction, and keeps the bound."""
+        rijen = []
+        while self._wachtrij:
+            r = self._wachtrij.popleft()
+            data = r.als_json()
+            del data["id"]
+            rijen.append(
+                (
+                    r.soort,
+                    r.insz,
+                    r.afzender,
+                    r.operatie,
+                    data["time"],
+                    json.dumps(data, ensure_ascii=False),
+                    r.verzoek[:BODY_MAX],
+                    r.antwoord[:BODY_MAX],
+                )
+            )
+        if not rijen:
+            return
+        with self.store.write() as db:
+            db.executemany(
+                "INSERT INTO journal (kind, insz, afzender, operation, time, entry, request, "
+                "reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rijen,
+            )
+            db.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
+                (self.grootte,),
+            )
+
+    def _afmelden(self) -> None:
+        try:
+            self.flush()
+            with self.store.write() as db:
+                db.execute("DELETE FROM replica WHERE id = ?", (self.store.replica,))
+        except sqlite3.Error:
+            pass
+
+    def sync(self) -> None:
+        """Until every live worker wrote what it queued before this call (bounded)."""
+        with self.store.write() as db:
+            db.execute("UPDATE sync SET n = n + 1")
+            doel = db.execute("SELECT n FROM sync").fetchone()[0]
+        self.flush()
+        einde = time.monotonic() + SYNC_TIMEOUT
+        while time.monotonic() < einde:
+            levend = time.time() - DEAD_AFTER
+            wacht = (
+                self.store.db()
+                .execute(
+                    "SELECT COUNT(*) FROM replica WHERE heartbeat > ? AND ack < ? AND id != ?",
+                    (levend, doel, self.store.replica),
+                )
+                .fetchone()[0]
+            )
+            if not wacht:
+                return
+            time.sleep(0.002)
+
+    def lees(
+        self,
+        *,
+        insz: str | None = None,
+        afzender: str | None = None,
+        operatie: str | None = None,
+        sinds: datetime | None = None,
+        soort: str | None = "call",
+        na: int = 0,
+    ) -> list[Regel]:
+        self.sync()
+        voorwaarden, waarden = ["id > ?"], [na]
+        for kolom, waarde in (
+            ("insz", insz),
+            ("afzender", afzender),
+            ("operation", operatie),
+            ("kind", soort),
+        ):
+            if waarde is not None:
+                voorwaarden.append(f"{kolom} = ?")
+                waarden.append(waarde)
+        rijen = self.store.db().execute(
+            "SELECT id, entry, request, reply FROM journal WHERE "
+            + " AND ".join(voorwaarden)
+            + " ORDER BY id",
+            waarden,
+        )
+        regels = [_regel_uit(*rij) for rij in rijen]
+        return [r for r in regels if sinds is None or r.tijd >= sinds]
+
+    def entry(self, nummer: int) -> Regel | None:
+        rij = (
+            self.store.db()
+            .execute("SELECT id, entry, request, reply FROM journal WHERE id = ?", (nummer,))
+            .fetchone()
+        )
+        return _regel_uit(*rij) if rij else None
+
+    def wis(self) -> None:
+        self.sync()
+        with self.store.write() as db:
+            db.execute("DELETE FROM journal")
+
+    def __len__(self) -> int:
+        return self.store.db().execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+
+
+VASTE_VELDEN = {
+    "time",
+    "kind",
+    "endpoint",
+    "operation",
+    "afzender",
+    "hoedanigheid",
+    "insz",
+    "referte",
+    "result",
+    "status",
+    "latency_ms",
+}
+
+
+def _regel_uit(nummer: int, tekst: str, verzoek: bytes, antwoord: bytes) -> Regel:
+    data = json.loads(tekst)
+    return Regel(
+        tijd=datetime.fromisoformat(data["time"]),
+        endpoint=data["endpoint"],
+        operatie=data["operation"],
+        afzender=data["afzender"],
+        hoedanigheid=data["hoedanigheid"],
+        insz=data["insz"],
+        referte=data["referte"],
+        resultaat=data["result"],
+        status=data["status"],
+        latentie_ms=data["latency_ms"],
+        extra={k: v for k, v in data.items() if k not in VASTE_VELDEN},
+        soort=data["kind"],
+        verzoek=verzoek or b"",
+        antwoord=antwoord or b"",
+        nummer=nummer,
+    )
+
+
+# -- the environment ----------------------------------------------------------------------
+
+
+class SharedEnvironment(Omgeving):
+    """An :class:`Omgeving` whose runtime state lives in the store: the persona files'
+    personas are each worker's own (read at start), the admin API's changes the store's."""
+
+    def __init__(
+        self,
+        personas: dict[str, Persona],
+        store: SqliteStore,
+        *,
+        vandaag: date | None = None,
+        journaal_grootte: int = 1000,
+        audit: Path | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            personas,
+            klok=SharedClock(store, vandaag),
+            storingen=SharedFaults(store),
+            journaal=SharedJournal(store, journaal_grootte, audit),
+            **kwargs,
+        )
+        self.store = store
+        self._gezien = -1
+        self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
+        self.ververs()
+        self.journaal.start()
+
+    def ververs(self) -> None:
+        """Per request: one read of the change number; a reload when it moved."""
+        n = self.store.change_number()
+        if n != self._gezien:
+            self._herlaad(n)
+
+    def _herlaad(self, n: int) -> None:
+        db = self.store.db()
+        with self._slot:
+            self.klok.lees(db)
+            self.storingen.lees(db)
+            wijzigingen: dict[str, Persona | None] = {}
+            for insz, tekst in db.execute("SELECT insz, data FROM persona"):
+                wijzigingen[insz] = self._persona(insz, tekst) if tekst is not None else None
+            self._runtime = wijzigingen
+            personas = {**self.basis_personas}
+            for insz, persona in wijzigingen.items():
+                if persona is None:
+                    personas.pop(insz, None)
+                else:
+                    personas[insz] = persona
+            self.personas = personas
+            self._gezien = n
+
+    def _persona(self, insz: str, tekst: str) -> Persona:
+        sleutel = (insz, tekst)
+        persona = self._gebouwd.get(sleutel)
+        if persona is None:  # checked when the admin API took it: no second XSD check
+            persona = persona_uit_data(json.loads(tekst), contract=False)
+            self._gebouwd[sleutel] = persona
+        return persona
+
+    def zet_persona(self, persona: Persona) -> bool:
+        bestond = persona.insz in self.personas
+        tekst = json.dumps(persona_json(persona), ensure_ascii=False)
+        self._gebouwd[(persona.insz, tekst)] = persona
+        with self.store.write() as db:
+            db.execute("INSERT OR REPLACE INTO persona VALUES (?, ?)", (persona.insz, tekst))
+            self.store.bump(db)
+        self.ververs()
+        return bestond
+
+    def verwijder_persona(self, insz: str) -> bool:
+        if insz not in self.personas:
+            return False
+        with self.store.write() as db:
+            db.execute("INSERT OR REPLACE INTO persona VALUES (?, NULL)", (insz,))
+            self.store.bump(db)
+        self.ververs()
+        return True
+
+    def herlaad(self, basis: dict[str, Persona]) -> None:
+        with self._slot:
+            self.basis_personas = dict(basis)
+        self._herlaad(self.store.change_number())
+
+    def reset(self) -> None:
+        self.journaal.sync()
+        with self.store.write() as db:
+            db.execute("DELETE FROM persona")
+            db.execute("DELETE FROM fault")
+            db.execute("DELETE FROM journal")
+            db.execute("UPDATE clock SET changed = 0, today = NULL")
+            self.store.bump(db)
+        self.ververs()

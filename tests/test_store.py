@@ -1,0 +1,122 @@
+"""Runtime state in the SQLite store: the admin tests again, against a store-backed
+emulator; then the real server with several workers, and two servers sharing one store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from .conftest import Server
+from .processen import vrije_poort
+from .soap import PAD_DOSSIER_02, dossier_verzoek
+from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
+
+
+@pytest.fixture
+def runtime_store(tmp_path) -> dict:
+    return {"store": f"sqlite:///{tmp_path / 'state.db'}"}
+
+
+@pytest.fixture(scope="module")
+def magda_server(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'state.db'}"
+    server = _Server(maak_emulator(Instellingen(admin=True, store=url)))
+    try:
+        yield MagdaEmulator(server.url)
+    finally:
+        server.stop()
+
+
+def dossier(url: str, insz: str = "73680599786") -> bytes:
+    antwoord = requests.post(
+        url + PAD_DOSSIER_02,
+        data=dossier_verzoek(insz, "02.00"),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
+    return antwoord.content
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def twee_workers():
+    s = Server("--admin", "--workers", "2", "--today", "2025-06-01")
+    yield s
+    s.stop()
+
+
+def test_admin_with_two_workers_every_change_holds_for_every_later_request(twee_workers):
+    url = twee_workers.url
+    requests.put(f"{url}/admin/clock", json={"today": "2024-02-03"}, headers=JSON, timeout=5)
+    vandaag = {requests.get(f"{url}/health", timeout=5).json()["today"] for _ in range(30)}
+    assert vandaag == {"2024-02-03"}
+    requests.post(
+        f"{url}/admin/faults", json={"kind": "99996", "count": 3}, headers=JSON, timeout=5
+    )
+    geraakt = [b"<Identificatie>99996</Identificatie>" in dossier(url) for _ in range(20)]
+    assert geraakt == [True] * 3 + [False] * 17  # exactly 3, over both workers
+    journaal = requests.get(f"{url}/admin/journal", timeout=5).json()["entries"]
+    assert len(journaal) == 20  # every call of both workers, right after the calls returned
+    assert len({e["replica"] for e in journaal}) == 2
+    assert requests.post(f"{url}/admin/reset", headers=JSON, timeout=5).status_code == 200
+    assert requests.get(f"{url}/health", timeout=5).json()["today"] == "2025-06-01"
+    assert requests.get(f"{url}/admin/journal", timeout=5).json()["entries"] == []
+
+
+def test_a_persona_put_through_one_worker_is_served_by_all(twee_workers):
+    url = twee_workers.url
+    from .test_admin import NIEUW
+
+    antwoord = requests.put(f"{url}/admin/personas/{NIEUW['insz']}", json=NIEUW, timeout=5)
+    assert antwoord.status_code == 201
+    for _ in range(20):
+        assert b"Nadzialek" in dossier(url, NIEUW["insz"])
+    requests.post(f"{url}/admin/reset", headers=JSON, timeout=5)
+    for _ in range(10):
+        assert b"<Identificatie>30001</Identificatie>" in dossier(url, NIEUW["insz"])
+
+
+def test_two_servers_share_one_store(tmp_path):
+    store = f"sqlite:///{tmp_path / 'gedeeld.db'}"
+    a = Server("--admin", "--store", store, "--today", "2025-06-01")
+    b = Server("--admin", "--store", store, "--today", "2025-06-01")
+    try:
+        requests.put(f"{a.url}/admin/clock", json={"today": "2023-03-04"}, headers=JSON, timeout=5)
+        assert requests.get(f"{b.url}/health", timeout=5).json()["today"] == "2023-03-04"
+        dossier(a.url)
+        dossier(b.url)
+        for server in (a, b):  # each sees the calls of both
+            journaal = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
+            assert len(journaal) == 2
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.parametrize(
+    ("waarde", "melding"),
+    [
+        ("postgresql://u@localhost/db", "not available yet"),
+        ("mysql://x", "is no store URL"),
+        ("sqlite:////nonexistent-folder/x.db", "no folder"),
+    ],
+)
+def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
+    uit = subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(vrije_poort())]
+        + ["--store", waarde],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uit.returncode == 2
+    assert melding in uit.stderr
+    assert "Traceback" not in uit.stderr
