@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -54,8 +55,14 @@ def meet(app, pad: str, body: bytes, aantal: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument(
+        "--store", action="store_true", help="state in a SQLite store, as serve keeps it"
+    )
     args = parser.parse_args()
-    app = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
+    store = None
+    if args.store:
+        store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-bench-')}/state.db"
+    app = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), store=store))
     gevallen = [
         ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(GROOTSTE, "01.00", referte="b")),
         ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(GROOTSTE, "02.00", referte="b")),
@@ -66,7 +73,8 @@ def main() -> int:
         ),
         ("GeefAutomatischAdvies", PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
     ]
-    print(f"| call | median per request | p99 | ({args.calls} calls, in-process) |")
+    waar = "SQLite store" if store else "memory"
+    print(f"| call | median per request | p99 | ({args.calls} calls, in-process, {waar}) |")
     print("|---|---|---|---|")
     for naam, pad, body in gevallen:
         mediaan, p99 = meet(app, pad, body, args.calls)

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""``serve --admin --workers 2`` against ``serve --workers 2``, side by side in one run.
+
+Both keep their state in the store (serve's default: a fresh SQLite file); the admin one
+also has the admin API on. GeefDossierKBI for the largest persona with wrk, after a warm-up,
+alternating, best of ``--runs``; prints requests/s, p99 and the ratio. Figures, no asserts.
+
+    python benchmarks/admin_workers.py [--duur 5] [--runs 3] [--verbindingen 1,8,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from last import GROOTSTE, lua_script, start, vrije_poort, wacht_op, wrk
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.soap import PAD_DOSSIER, dossier_verzoek  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duur", type=int, default=5, help="seconds per run (default 5)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--verbindingen", default="1,8,32")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
+    lua = lua_script(werk, "dossier", dossier_verzoek(GROOTSTE, referte="benchmark"))
+    servers, processen = {}, []
+    try:
+        for naam, extra in (("serve", []), ("serve --admin", ["--admin"])):
+            poort = vrije_poort()
+            commando = [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(poort)]
+            processen.append(start([*commando, "--workers", "2", "--today", "2030-01-01", *extra]))
+            servers[naam] = f"http://127.0.0.1:{poort}"
+            wacht_op(servers[naam] + "/health")
+        for url in servers.values():
+            wrk(url + PAD_DOSSIER, 8, 5, lua)  # warm-up
+        print(f"{'connections':>11} {'server':<15} {'requests/s':>11} {'p99':>9}")
+        for verbindingen in (int(v) for v in args.verbindingen.split(",")):
+            beste = {}
+            for _ in range(args.runs):
+                for naam, url in servers.items():
+                    uitslag = wrk(url + PAD_DOSSIER, verbindingen, args.duur, lua)
+                    if uitslag["fouten"]:
+                        raise SystemExit(f"{naam}: {uitslag['fouten']} non-2xx answers")
+                    if uitslag["rps"] > beste.get(naam, {"rps": 0})["rps"]:
+                        beste[naam] = uitslag
+            for naam, uitslag in beste.items():
+                print(f"{verbindingen:>11} {naam:<15} {uitslag['rps']:>11,.0f} {uitslag['p99']:>9}")
+            verhouding = beste["serve --admin"]["rps"] / beste["serve"]["rps"]
+            print(f"{verbindingen:>11} {'admin / plain':<15} {verhouding:>11.2f}x")
+    finally:
+        for proces in processen:
+            proces.terminate()
+            proces.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
