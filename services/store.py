@@ -307,6 +307,7 @@ class SharedJournal:
         self._pid: int | None = None  # the process whose writer thread runs
         self._sinds_bound = 0  # entries written since the bound was last applied
         self._start_slot = threading.Lock()
+        self._flush_slot = threading.Lock()
 
     def start(self) -> None:
         """Registers this worker (so a reader waits for it from now on) and starts its
@@ -359,6 +360,12 @@ class SharedJournal:
     def flush(self) -> None:
         """Writes what this worker queued, in one transaction, and keeps the bound (in
         steps: deleting per batch cost more than the inserts)."""
+        # One flush at a time in a process: a reader's own flush must not return while the
+        # writer thread still holds entries it took from the queue (they would be missed).
+        with self._flush_slot:
+            self._flush()
+
+    def _flush(self) -> None:
         rijen = []
         while self._wachtrij:
             r = self._wachtrij.popleft()
