@@ -496,11 +496,11 @@ def maak_emulator(
         [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
     )
     if instellingen.store:
-        from .store import SharedEnvironment, SqliteStore
+        from .store import SharedEnvironment, open_store
 
         omgeving: Omgeving = SharedEnvironment(
             personas,
-            SqliteStore(instellingen.store),
+            open_store(instellingen.store),
             vandaag=instellingen.vandaag,
             journaal_grootte=instellingen.journaal_grootte,
             audit=instellingen.audit_log,

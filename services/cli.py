@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="where the workers share clock, faults, persona changes and journal: "
         "sqlite:///FILE keeps them across restarts and shares them with other serve processes "
-        "on this machine (default: a fresh file for this run only)",
+        "on this machine, postgresql://USER@HOST:PORT/DB with serve processes anywhere "
+        "(default: a fresh SQLite file for this run only)",
     )
     serve.add_argument(
         "--admin-token",
@@ -476,9 +477,9 @@ def _serve(args: argparse.Namespace) -> int:
         tijdelijk = tempfile.TemporaryDirectory(prefix="magda-kbi-")
         store = f"sqlite:///{Path(tijdelijk.name) / 'state.db'}"
     try:
-        from .store import SqliteStore, StoreError
+        from .store import StoreError, open_store
 
-        SqliteStore(store)  # a bad URL or folder stops start-up here, with one clear line
+        open_store(store).close()  # a bad URL, folder or server stops start-up here
     except (StoreError, OSError, sqlite3.Error) as fout:
         print(f"magda-kbi: --store: {fout}", file=sys.stderr)
         return 2

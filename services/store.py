@@ -4,7 +4,8 @@ API's persona changes and the journal, in SQLite (standard library, WAL mode).
 Why: with state in one process's memory, ``serve --admin`` had to run one worker, and the
 journal of ``serve`` was split over its workers. With the store, every worker of one
 ``serve`` (and several ``serve`` processes on one machine, ``--store sqlite:///FILE``)
-answers from the same state.
+answers from the same state. ``magda_kbi.store_postgresql`` does the same in PostgreSQL,
+for replicas on several machines.
 
 The hot path makes one store round trip: each request reads the change number (one row;
 4 microseconds measured) and a worker reloads clock, faults and persona changes only when
@@ -62,8 +63,20 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO sync VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL,
-    ack INTEGER NOT NULL);
+    ack INTEGER NOT NULL, change_ack INTEGER NOT NULL DEFAULT 0);
 """
+# Both dialects (SQLite 3.35+, PostgreSQL): upserts with ON CONFLICT, ids with RETURNING.
+PERSONA_UPSERT = (
+    "INSERT INTO persona (insz, data) VALUES (?, ?) ON CONFLICT (insz) "
+    "DO UPDATE SET data = excluded.data"
+)
+# A worker's heartbeat: also the change number it has seen (its LISTEN thread acknowledges
+# changes in between; both only grow).
+REPLICA_UPSERT = (
+    "INSERT INTO replica (id, heartbeat, ack, change_ack) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat, ack = excluded.ack, "
+    "change_ack = excluded.change_ack"
+)
 
 
 class StoreError(ValueError):
@@ -74,15 +87,68 @@ def sqlite_path(url: str) -> Path:
     """``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (SQLAlchemy's
     spelling: the path is what follows the third slash)."""
     if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
-        if url.startswith(("postgresql://", "postgres://")):
-            raise StoreError(
-                "a PostgreSQL store is not available yet: use sqlite:///FILE (one machine)"
-            )
-        raise StoreError(f"{url!r} is no store URL: use sqlite:///FILE (e.g. sqlite:///state.db)")
+        raise StoreError(
+            f"{url!r} is no store URL: use sqlite:///FILE (one machine) or "
+            "postgresql://USER@HOST:PORT/DATABASE (several)"
+        )
     return Path(url[len("sqlite:///") :])
 
 
-class SqliteStore:
+def open_store(url: str) -> Store:
+    """The store a URL names: ``sqlite:///FILE`` or ``postgresql://...``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .store_postgresql import PostgresStore
+
+        return PostgresStore(url)
+    return SqliteStore(url)
+
+
+class Store:
+    """What the shared clock, faults, journal and environment need of a store. SQL is
+    written with ``?`` placeholders, upserts and RETURNING, which both dialects read."""
+
+    Error: type[Exception] = sqlite3.Error
+    _tag: str
+
+    @property
+    def replica(self) -> str:
+        """This worker's id in the journal and the replica table (a forked child has its own)."""
+        return f"{socket.gethostname()}:{os.getpid()}:{self._tag}"
+
+    def start(self) -> None:
+        """In the worker process, before it serves: whatever must run beside it."""
+
+    def read(self):
+        """``with store.read() as db:`` one consistent read."""
+        return _Transaction(self.db(), "BEGIN")
+
+    def db(self):  # pragma: no cover - each store has its own
+        raise NotImplementedError
+
+    def write(self):  # pragma: no cover
+        raise NotImplementedError
+
+    def change_number(self) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def sync_number(self) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def ask_sync(self) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def bump(self, db) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Closes this thread's connection (the store object is not used afterwards)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+class SqliteStore(Store):
     """One store file; a connection per thread (sqlite3 connections are not shared)."""
 
     def __init__(self, url: str) -> None:
@@ -93,6 +159,7 @@ class SqliteStore:
         # are two replicas too
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
+        self.url = url
         # executescript commits first itself: the script carries its own transaction
         self.db().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
         # The change signal: the change number, also in 8 bytes of a file every process
@@ -111,11 +178,6 @@ class SqliteStore:
             self._signaal[8:16] = (
                 db.execute("SELECT n FROM sync").fetchone()[0].to_bytes(8, "little")
             )
-
-    @property
-    def replica(self) -> str:
-        """This worker's id in the journal and the replica table (a forked child has its own)."""
-        return f"{socket.gethostname()}:{os.getpid()}:{self._tag}"
 
     def db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -165,11 +227,11 @@ class SqliteStore:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, db, begin: str = "BEGIN IMMEDIATE") -> None:
+        self.db, self.begin = db, begin
 
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+    def __enter__(self):
+        self.db.execute(self.begin)
         return self.db
 
     def __exit__(self, soort, *_) -> None:
@@ -183,7 +245,7 @@ class SharedClock(Klok):
     """The clock as the admin API set it in the store; the start-up value (``--today``)
     while nobody changed it. Read from the worker's copy, refreshed on a change."""
 
-    def __init__(self, store: SqliteStore, basis: date | None) -> None:
+    def __init__(self, store: Store, basis: date | None) -> None:
         self.store = store
         self.basis = basis
         self._vast = basis
@@ -208,7 +270,7 @@ class SharedClock(Klok):
             self.store.bump(db)
         self._vast = self.basis
 
-    def lees(self, db: sqlite3.Connection) -> None:
+    def lees(self, db) -> None:
         veranderd, vandaag = db.execute("SELECT changed, today FROM clock").fetchone()
         if not veranderd:
             self._vast = self.basis
@@ -233,7 +295,7 @@ def _storing_tekst(s: Storing) -> str:
 class SharedFaults:
     """The same interface as :class:`magda_kbi.storingen.Storingen`, in the store."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._aantal = 0  # how many faults the store held at the last refresh
 
@@ -244,9 +306,10 @@ class SharedFaults:
     def voeg_toe(self, data: object) -> Storing:
         storing = _uit_json(data, 0)  # the same checks, the same errors
         with self.store.write() as db:
-            cursor = db.execute("INSERT INTO fault (data) VALUES (?)", (_storing_tekst(storing),))
+            storing.id = db.execute(
+                "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(storing),)
+            ).fetchone()[0]
             self.store.bump(db)
-        storing.id = cursor.lastrowid
         self._aantal += 1
         return storing
 
@@ -283,7 +346,7 @@ class SharedFaults:
         self._aantal = len(over)
         return wachten, storing
 
-    def lees(self, db: sqlite3.Connection) -> None:
+    def lees(self, db) -> None:
         self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
 
 
@@ -294,7 +357,7 @@ class SharedJournal:
     """The same interface as :class:`magda_kbi.journaal.Journaal`; entries carry the id of
     the worker that wrote them (``replica``)."""
 
-    def __init__(self, store: SqliteStore, grootte: int = 1000, audit: Path | None = None):
+    def __init__(self, store: Store, grootte: int = 1000, audit: Path | None = None):
         if grootte < 1:
             raise ValueError("the journal size must be at least 1")
         self.store, self.grootte, self.audit = store, grootte, audit
@@ -318,8 +381,8 @@ class SharedJournal:
             with self.store.write() as db:
                 gevraagd = db.execute("SELECT n FROM sync").fetchone()[0]
                 db.execute(
-                    "INSERT OR REPLACE INTO replica VALUES (?, ?, ?)",
-                    (self.store.replica, time.time(), gevraagd),
+                    REPLICA_UPSERT,
+                    (self.store.replica, time.time(), gevraagd, self.store.change_number()),
                 )
             threading.Thread(target=self._schrijver, name="magda-kbi-journal", daemon=True).start()
             if self._pid is None:
@@ -349,11 +412,11 @@ class SharedJournal:
                 if gevraagd != bevestigd or nu - hartslag > HEARTBEAT_INTERVAL:
                     with self.store.write() as db:
                         db.execute(
-                            "INSERT OR REPLACE INTO replica VALUES (?, ?, ?)",
-                            (self.store.replica, nu, gevraagd),
+                            REPLICA_UPSERT,
+                            (self.store.replica, nu, gevraagd, self.store.change_number()),
                         )
                     bevestigd, hartslag = gevraagd, nu
-            except sqlite3.Error:  # busy beyond the timeout, disk full: try again
+            except self.store.Error:  # busy beyond the timeout, disk full: try again
                 pass
             time.sleep(FLUSH_INTERVAL)
 
@@ -409,7 +472,7 @@ class SharedJournal:
             self.flush()
             with self.store.write() as db:
                 db.execute("DELETE FROM replica WHERE id = ?", (self.store.replica,))
-        except sqlite3.Error:
+        except self.store.Error:
             pass
 
     def sync(self) -> None:
@@ -523,7 +586,7 @@ class SharedEnvironment(Omgeving):
     def __init__(
         self,
         personas: dict[str, Persona],
-        store: SqliteStore,
+        store: Store,
         *,
         vandaag: date | None = None,
         journaal_grootte: int = 1000,
@@ -540,6 +603,7 @@ class SharedEnvironment(Omgeving):
         self.store = store
         self._gezien = -1
         self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
+        self.store.start()
         self.ververs()
         self.journaal.start()
 
@@ -549,15 +613,10 @@ class SharedEnvironment(Omgeving):
             self._herlaad()
 
     def _herlaad(self) -> None:
-        db = self.store.db()
-        with self._slot:
-            db.execute("BEGIN")  # one consistent read of number and state
-            try:
-                self._lees(db)
-            finally:
-                db.execute("COMMIT")
+        with self._slot, self.store.read() as db:  # one consistent read of number and state
+            self._lees(db)
 
-    def _lees(self, db: sqlite3.Connection) -> None:
+    def _lees(self, db) -> None:
         self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
         self.klok.lees(db)
         self.storingen.lees(db)
@@ -586,7 +645,7 @@ class SharedEnvironment(Omgeving):
         tekst = json.dumps(persona_json(persona), ensure_ascii=False)
         self._gebouwd[(persona.insz, tekst)] = persona
         with self.store.write() as db:
-            db.execute("INSERT OR REPLACE INTO persona VALUES (?, ?)", (persona.insz, tekst))
+            db.execute(PERSONA_UPSERT, (persona.insz, tekst))
             self.store.bump(db)
         self.ververs()
         return bestond
@@ -595,7 +654,7 @@ class SharedEnvironment(Omgeving):
         if insz not in self.personas:
             return False
         with self.store.write() as db:
-            db.execute("INSERT OR REPLACE INTO persona VALUES (?, NULL)", (insz,))
+            db.execute(PERSONA_UPSERT, (insz, None))
             self.store.bump(db)
         self.ververs()
         return True

@@ -66,6 +66,16 @@ def server() -> Iterator[Server]:
     s.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the session (skips, saying how to install it)."""
+    from .postgres import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
 def runtime_store() -> dict:
     """Settings for an emulator a test builds itself: none, state in memory; test_store.py

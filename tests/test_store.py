@@ -104,7 +104,6 @@ def test_two_servers_share_one_store(tmp_path):
 @pytest.mark.parametrize(
     ("waarde", "melding"),
     [
-        ("postgresql://u@localhost/db", "not available yet"),
         ("mysql://x", "is no store URL"),
         ("sqlite:////nonexistent-folder/x.db", "no folder"),
     ],

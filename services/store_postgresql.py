@@ -1,0 +1,198 @@
+"""The store in PostgreSQL (psycopg 3): several ``serve`` processes, on one machine or
+several, share clock, faults, persona changes and journal.
+
+The same tables and SQL as the SQLite store (``magda_kbi.store``); what differs is how a
+worker learns of a change. There is no file to map across machines, so each worker holds a
+LISTEN connection: a change or a journal sync is a NOTIFY, its thread updates the numbers
+the requests read (no query per request) and acknowledges a change in the replica table.
+An admin call that changed something returns only when every live worker acknowledged it
+(bounded, 3 s), so the change holds for every request that starts after it returned, on
+every replica. Write transactions serialise on the change row (SELECT ... FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+from .store import DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
+
+CHANNEL = "magda_kbi"
+# SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
+    "INSERT INTO change VALUES (1, 0) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "changed INTEGER NOT NULL, today TEXT)",
+    "INSERT INTO clock VALUES (1, 0, NULL) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS persona (insz TEXT PRIMARY KEY, data TEXT)",
+    "CREATE TABLE IF NOT EXISTS fault (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS journal (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "kind TEXT, insz TEXT, afzender TEXT, operation TEXT, time TEXT, endpoint TEXT, "
+    "hoedanigheid TEXT, referte TEXT, result TEXT, status INTEGER, "
+    "latency_ms DOUBLE PRECISION, extra TEXT, request BYTEA, reply BYTEA)",
+    "CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
+    "INSERT INTO sync VALUES (1, 0) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, "
+    "heartbeat DOUBLE PRECISION NOT NULL, ack BIGINT NOT NULL, "
+    "change_ack BIGINT NOT NULL DEFAULT 0)",
+]
+
+
+class _Db:
+    """A psycopg connection that takes the ``?`` placeholders the shared SQL uses."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.veranderd: int | None = None  # the change number this transaction made
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rijen) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), rijen)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Write:
+    def __init__(self, store: PostgresStore, db: _Db) -> None:
+        self.store, self.db = store, db
+
+    def __enter__(self) -> _Db:
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT n FROM change WHERE id = 1 FOR UPDATE")  # one writer at a time
+        self.db.veranderd = None
+        return self.db
+
+    def __exit__(self, soort, *_) -> None:
+        self.db.execute("COMMIT" if soort is None else "ROLLBACK")
+        if soort is None and self.db.veranderd is not None:
+            self.store.wait_for_replicas(self.db.veranderd)
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                "a PostgreSQL store needs psycopg: pip install 'magda-kbi-emulator[postgresql]'"
+            ) from None
+        self._psycopg = psycopg
+        self.Error = psycopg.Error
+        self.url = url
+        self._tag = uuid.uuid4().hex[:4]
+        self._local = threading.local()
+        self._change = 0
+        self._sync = 0
+        self._luisteraar: int | None = None  # the process whose LISTEN thread runs
+        self._start_slot = threading.Lock()
+        db = self.db()
+        db.execute("BEGIN")
+        db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
+        for opdracht in SCHEMA:
+            db.execute(opdracht)
+        db.execute("COMMIT")
+        self._lees_nummers(db)
+
+    def _verbind(self):
+        try:
+            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except self._psycopg.Error as fout:
+            raise StoreError(f"cannot reach the PostgreSQL store {self.url!r}: {fout}") from None
+
+    def db(self) -> _Db:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = _Db(self._verbind())
+            self._local.db = db
+        return db
+
+    def write(self) -> _Write:
+        return _Write(self, self.db())
+
+    def read(self):
+        from .store import _Transaction
+
+        return _Transaction(self.db(), "BEGIN ISOLATION LEVEL REPEATABLE READ")
+
+    def change_number(self) -> int:
+        return self._change
+
+    def sync_number(self) -> int:
+        return self._sync
+
+    def bump(self, db: _Db) -> None:
+        n = db.execute("UPDATE change SET n = n + 1 RETURNING n").fetchone()[0]
+        db.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"change:{n}"))  # sent at commit
+        db.veranderd = n
+        self._change = max(self._change, n)
+
+    def ask_sync(self) -> int:
+        with self.write() as db:
+            n = db.execute("UPDATE sync SET n = n + 1 RETURNING n").fetchone()[0]
+            db.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"sync:{n}"))
+        self._sync = max(self._sync, n)
+        return n
+
+    def _lees_nummers(self, db: _Db) -> None:
+        self._change = max(self._change, db.execute("SELECT n FROM change").fetchone()[0])
+        self._sync = max(self._sync, db.execute("SELECT n FROM sync").fetchone()[0])
+
+    # -- the worker's LISTEN thread -----------------------------------------------------
+
+    def start(self) -> None:
+        with self._start_slot:
+            if self._luisteraar == os.getpid():
+                return
+            klaar = threading.Event()
+            threading.Thread(
+                target=self._luister, args=(klaar,), name="magda-kbi-listen", daemon=True
+            ).start()
+            klaar.wait(10)
+            self._luisteraar = os.getpid()
+
+    def _luister(self, klaar: threading.Event) -> None:
+        while True:
+            try:
+                conn = self._verbind()
+                conn.execute(f"LISTEN {CHANNEL}")
+                self._lees_nummers(_Db(conn))  # what changed before LISTEN took effect
+                klaar.set()
+                for melding in conn.notifies():
+                    soort, _, waarde = melding.payload.partition(":")
+                    if soort == "change":
+                        self._change = max(self._change, int(waarde))
+                        # on this thread's other connection: the LISTEN one is busy
+                        self.db().execute(
+                            "UPDATE replica SET change_ack = GREATEST(change_ack, ?) WHERE id = ?",
+                            (int(waarde), self.replica),
+                        )
+                    elif soort == "sync":
+                        self._sync = max(self._sync, int(waarde))
+            except (self._psycopg.Error, StoreError):
+                klaar.set()
+                time.sleep(0.5)  # the server restarted or the network broke: again
+
+    def wait_for_replicas(self, n: int) -> None:
+        """Until every live worker (heartbeat within 2 s) acknowledged change ``n``."""
+        einde = time.monotonic() + SYNC_TIMEOUT
+        while time.monotonic() < einde:
+            wacht = (
+                self.db()
+                .execute(
+                    "SELECT COUNT(*) FROM replica WHERE heartbeat > ? AND change_ack < ? "
+                    "AND id != ?",
+                    (time.time() - DEAD_AFTER, n, self.replica),
+                )
+                .fetchone()[0]
+            )
+            if not wacht:
+                return
+            time.sleep(0.002)

@@ -1,0 +1,70 @@
+"""A throwaway PostgreSQL cluster for the store tests: Debian's ``postgresql`` binaries,
+initdb and pg_ctl as a non-root user (PostgreSQL refuses root), on loopback, no fsync."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .processen import vrije_poort
+
+INSTALL = "apt-get install postgresql (Debian); .ci/run does this itself"
+
+
+def _bin(naam: str) -> str | None:
+    gevonden = shutil.which(naam)
+    if gevonden:
+        return gevonden
+    kandidaten = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{naam}"))
+    return kandidaten[-1] if kandidaten else None
+
+
+class Cluster:
+    def __init__(self) -> None:
+        initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
+        if initdb is None or self.pg_ctl is None:
+            pytest.skip(f"PostgreSQL is not installed: {INSTALL}")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            pytest.skip("psycopg is not installed: pip install -e '.[test]'")
+        self.map = Path(tempfile.mkdtemp(prefix="magda-kbi-pg-"))
+        self.als: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL will not run as root: as its own user
+            shutil.chown(self.map, "postgres")
+            self.als = ["runuser", "-u", "postgres", "--"]
+        self.poort = vrije_poort()
+        data = self.map / "data"
+        self._run(initdb, "-D", str(data), "-U", "magda", "--auth=trust", "-E", "UTF8", "--no-sync")
+        opties = f"-k {self.map} -h 127.0.0.1 -p {self.poort} -c fsync=off -c max_connections=200"
+        self._run(
+            self.pg_ctl, "-D", str(data), "-o", opties, "-l", str(self.map / "log"), "-w", "start"
+        )
+        self.url = f"postgresql://magda@127.0.0.1:{self.poort}/postgres"
+
+    def _run(self, *commando: str) -> None:
+        subprocess.run([*self.als, *commando], check=True, capture_output=True, timeout=120)
+
+    def database(self) -> str:
+        """A fresh, empty database: its URL."""
+        import psycopg
+
+        naam = f"t_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {naam}")
+        return f"postgresql://magda@127.0.0.1:{self.poort}/{naam}"
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.als, self.pg_ctl, "-D", str(self.map / "data"), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(self.map, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""The store in PostgreSQL: the admin tests again against a PostgreSQL-backed emulator,
+then two real servers with two workers each sharing one database (replicas)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+
+from .conftest import Server
+from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
+from .test_admin import NIEUW
+from .test_store import JSON, dossier
+
+
+@pytest.fixture
+def runtime_store(postgres) -> dict:
+    return {"store": postgres.database()}
+
+
+@pytest.fixture(scope="module")
+def magda_server(postgres):
+    server = _Server(maak_emulator(Instellingen(admin=True, store=postgres.database())))
+    try:
+        yield MagdaEmulator(server.url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def replicas(postgres):
+    """Two serve processes, two workers each, one database: four replicas."""
+    store = postgres.database()
+    a = Server("--admin", "--workers", "2", "--store", store, "--today", "2025-06-01")
+    b = Server("--admin", "--workers", "2", "--store", store, "--today", "2025-06-01")
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def test_a_change_through_one_replica_holds_on_every_replica_at_once(replicas):
+    a, b = replicas
+    for stap, (wie, ander) in enumerate(((a, b), (b, a))):
+        dag = f"2024-02-0{stap + 1}"
+        antwoord = requests.put(
+            f"{wie.url}/admin/clock", json={"today": dag}, headers=JSON, timeout=10
+        )
+        assert antwoord.status_code == 200
+        # right after the admin call returned: every request on every replica
+        for server in (ander, wie, ander, wie, ander, wie, ander, wie):
+            assert requests.get(f"{server.url}/health", timeout=5).json()["today"] == dag
+    requests.post(f"{a.url}/admin/reset", headers=JSON, timeout=10)
+
+
+def test_a_fault_count_is_shared_by_all_replicas(replicas):
+    a, b = replicas
+    requests.post(
+        f"{a.url}/admin/faults", json={"kind": "99996", "count": 5}, headers=JSON, timeout=10
+    )
+    geraakt = [
+        b"<Identificatie>99996</Identificatie>" in dossier(server.url)
+        for _ in range(10)
+        for server in (a, b)
+    ]
+    assert geraakt == [True] * 5 + [False] * 15
+    journaal = requests.get(f"{b.url}/admin/journal", timeout=10).json()["entries"]
+    assert len(journaal) == 20  # the calls of all four workers, from either replica
+    assert len({e["replica"] for e in journaal}) >= 2
+    requests.post(f"{b.url}/admin/reset", headers=JSON, timeout=10)
+    assert requests.get(f"{a.url}/admin/journal", timeout=10).json()["entries"] == []
+
+
+def test_a_persona_put_on_one_replica_is_served_by_the_other(replicas):
+    a, b = replicas
+    antwoord = requests.put(f"{a.url}/admin/personas/{NIEUW['insz']}", json=NIEUW, timeout=10)
+    assert antwoord.status_code == 201
+    for _ in range(8):
+        assert b"Nadzialek" in dossier(b.url, NIEUW["insz"])
+    requests.delete(f"{b.url}/admin/personas/{NIEUW['insz']}", headers=JSON, timeout=10)
+    for _ in range(8):
+        assert b"<Identificatie>30001</Identificatie>" in dossier(a.url, NIEUW["insz"])
+    requests.post(f"{a.url}/admin/reset", headers=JSON, timeout=10)
+
+
+def test_an_unreachable_database_stops_start_up_with_one_line():
+    import subprocess
+    import sys
+
+    from .processen import vrije_poort
+
+    pytest.importorskip("psycopg")
+    uit = subprocess.run(
+        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(vrije_poort())]
+        + ["--store", f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uit.returncode == 2
+    assert "cannot reach the PostgreSQL store" in uit.stderr
+    assert "Traceback" not in uit.stderr
