@@ -33,7 +33,8 @@ from lxml import etree
 
 from .admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from .advies import Regelset, Termijnen
-from .afnemers import DEMO, Afnemers, laad_afnemers
+from .afnemers import DEMO, Afnemers
+from .consumer_file import laad_afnemers
 from .diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,

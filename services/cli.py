@@ -761,7 +761,8 @@ def _export_premie(args: argparse.Namespace) -> int:
 
 
 def _consumers(args: argparse.Namespace) -> int:
-    from .afnemers import DEMO, laad_afnemers
+    from .afnemers import DEMO
+    from .consumer_file import laad_afnemers
 
     lijst = [*DEMO, *(laad_afnemers(args.consumers) if args.consumers else [])]
     if args.json:

@@ -296,7 +296,7 @@ def test_consumers_file(tmp_path):
         "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
         "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
     )
-    from magda_kbi.afnemers import laad_afnemers
+    from magda_kbi.consumer_file import laad_afnemers
 
     (afnemer,) = laad_afnemers(bestand)
     assert (afnemer.soort.value, afnemer.zorgkas) == ("ZORGKAS", "ZK09")
