@@ -73,9 +73,21 @@ class Regel:
         }
 
 
-def audit_regel(regel: Regel) -> str:
-    """One line of the audit log: the entry as JSON (no bodies)."""
-    return json.dumps(regel.als_json(), ensure_ascii=False) + "\n"
+class AuditLog:
+    """The audit log: every entry as a JSON line (no bodies), appended and flushed one by
+    one; the file is opened in the process that writes (after a server's fork)."""
+
+    def __init__(self, pad: Path) -> None:
+        self.pad = pad
+        self._bestand = None
+        self._slot = threading.Lock()
+
+    def schrijf(self, regel: Regel) -> None:
+        with self._slot:
+            if self._bestand is None:
+                self._bestand = self.pad.open("a", encoding="utf-8")
+            self._bestand.write(json.dumps(regel.als_json(), ensure_ascii=False) + "\n")
+            self._bestand.flush()
 
 
 class Journaal:
@@ -89,7 +101,7 @@ class Journaal:
         self.audit = audit
         self._regels: deque[Regel] = deque(maxlen=grootte)
         self._slot = threading.Lock()
-        self._auditbestand = None
+        self._audit = AuditLog(audit) if audit is not None else None
         self._laatste = 0
 
     def schrijf(self, regel: Regel) -> None:
@@ -99,11 +111,8 @@ class Journaal:
             # otherwise immutable once written
             object.__setattr__(regel, "nummer", self._laatste)
             self._regels.append(regel)
-            if self.audit is not None:
-                if self._auditbestand is None:  # opened in the process that writes
-                    self._auditbestand = self.audit.open("a", encoding="utf-8")
-                self._auditbestand.write(audit_regel(regel))
-                self._auditbestand.flush()
+            if self._audit is not None:  # under the lock: the file keeps the journal's order
+                self._audit.schrijf(regel)
 
     def lees(
         self,

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .diensten import Omgeving
 from .dossier import Persona
-from .journaal import BODY_MAX, Regel, audit_regel
+from .journaal import BODY_MAX, AuditLog, Regel
 from .json_vorm import persona_json
 from .klok import Klok
 from .personas import persona_uit_data
@@ -365,8 +365,7 @@ class SharedJournal:
         # own): the store costs nothing per call. Writing each call cost 20-30% of the
         # throughput at 8 and 32 connections (measured), most of it the bodies.
         self._wachtrij: deque[Regel] = deque(maxlen=grootte)
-        self._auditbestand = None
-        self._audit_slot = threading.Lock()
+        self._audit = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
         self._sinds_bound = 0  # entries written since the bound was last applied
         self._start_slot = threading.Lock()
@@ -391,12 +390,8 @@ class SharedJournal:
 
     def schrijf(self, regel: Regel) -> None:
         regel.extra["replica"] = self.store.replica
-        if self.audit is not None:
-            with self._audit_slot:
-                if self._auditbestand is None:
-                    self._auditbestand = self.audit.open("a", encoding="utf-8")
-                self._auditbestand.write(audit_regel(regel))
-                self._auditbestand.flush()
+        if self._audit is not None:
+            self._audit.schrijf(regel)
         self._wachtrij.append(regel)
         if self._pid != os.getpid():
             self.start()

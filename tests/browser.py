@@ -11,6 +11,15 @@ import pytest
 INSTALL = "apt-get install chromium chromium-driver (Debian); .ci/run does this itself"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".pytest-screenshots"
 
+# A persona whose name and scenario are markup: the console must show them as text.
+XSS = "<img src=x onerror=alert(1)>"
+XSS_INSZ = "85610100147"
+XSS_PERSONA = {
+    "insz": XSS_INSZ,
+    "scenario": XSS,
+    "dossier": {"personalia": {"achternamen": [XSS], "voornamen": ["Eve"]}},
+}
+
 
 def chromium_paths() -> tuple[str, str]:
     """The browser and its driver, or a skip that says how to get them."""

@@ -14,6 +14,7 @@ from werkzeug.test import Client
 from magda_kbi.advies import Termijnen, Toepassing, geef_advies
 from magda_kbi.app import Instellingen, maak_emulator
 
+from .browser import XSS, XSS_INSZ, XSS_PERSONA
 from .soap import DOSSIER, dossier_verzoek
 
 TODAY = date(2025, 6, 1)
@@ -207,21 +208,15 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
 
 
 def test_every_value_is_escaped(client):
-    xss = "<img src=x onerror=alert(1)>"
-    persona = {
-        "insz": "85610100147",
-        "scenario": xss,
-        "dossier": {"personalia": {"achternamen": [xss], "voornamen": ["Eve"]}},
-    }
     antwoord = client.put(
-        "/admin/personas/85610100147",
-        data=json.dumps(persona),
+        f"/admin/personas/{XSS_INSZ}",
+        data=json.dumps(XSS_PERSONA),
         headers={"Content-Type": "application/json"},
     )
     assert antwoord.status_code in (200, 201), antwoord.text
-    for url in ("/console/?q=eve", "/console/personas/85610100147"):
+    for url in ("/console/?q=eve", f"/console/personas/{XSS_INSZ}"):
         tekst = client.get(url).text
-        assert xss not in tekst
+        assert XSS not in tekst
         assert "&lt;img src=x onerror=alert(1)&gt;" in tekst
 
 

@@ -14,7 +14,15 @@ import requests
 
 from magda_kbi.advies import Termijnen, Toepassing, geef_advies
 
-from .browser import SCREENSHOTS, chromium_paths, screenshot, start_chromium
+from .browser import (
+    SCREENSHOTS,
+    XSS,
+    XSS_INSZ,
+    XSS_PERSONA,
+    chromium_paths,
+    screenshot,
+    start_chromium,
+)
 from .conftest import Server
 from .soap import DOSSIER, dossier_verzoek
 
@@ -177,21 +185,15 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
 
 def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
     By = by()
-    xss = "<img src=x onerror=alert(1)>"
-    persona = {
-        "insz": "85610100147",
-        "scenario": xss,
-        "dossier": {"personalia": {"achternamen": [xss], "voornamen": ["Eve"]}},
-    }
     antwoord = requests.put(
-        f"{console_server.url}/admin/personas/85610100147",
-        data=json.dumps(persona),
+        f"{console_server.url}/admin/personas/{XSS_INSZ}",
+        data=json.dumps(XSS_PERSONA),
         headers={"Content-Type": "application/json"},
         timeout=5,
     )
     assert antwoord.status_code in (200, 201), antwoord.text
-    for pad in ("/console/?q=eve", "/console/personas/85610100147"):
+    for pad in ("/console/?q=eve", f"/console/personas/{XSS_INSZ}"):
         browser.get(console_server.url + pad)
         assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
-        assert xss in browser.find_element(By.TAG_NAME, "main").text
-    assert browser.find_element(By.ID, "name").text == f"Eve {xss}"
+        assert XSS in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from lxml import etree
 
-from ..advies import REGELS, TOEPASSINGEN, Advies, Toepassing, geef_advies
+from ..advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
 from ..afnemers import Afnemer
 from ..diensten import Dienst, Omgeving
 from ..dossier import Persona
@@ -166,7 +166,6 @@ def persona(insz: str):
         dossier=p.dossier,
         timeline=timeline,
         drawing=_drawing(timeline),
-        rules=REGELS,
         consumers=consumers,
         chosen=gekozen,
         consumer_key=_consumer_key,
