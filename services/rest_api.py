@@ -44,6 +44,18 @@ def api_fout(fout: ApiFout):
     return jsonify(body), fout.status
 
 
+@api.before_request
+def _een_identiteit():
+    """Who asks must be said once: a second X-Magda-Afzender (or -Hoedanigheid) could
+    override what a proxy in front set. The server joins repeated headers with a comma,
+    which no Afzender or Hoedanigheid contains, so a comma means "given more than once".
+    (A spelling with underscores, X_Magda_Afzender, the server does not tell apart: put a
+    proxy in front that drops such headers, as nginx does by default.)"""
+    for naam in (AFZENDER_HEADER, HOEDANIGHEID_HEADER):
+        if "," in request.headers.get(naam, ""):
+            raise ApiFout(400, ONGELDIG_VERZOEK, f"header {naam} is given more than once", naam)
+
+
 @api.get("/openapi.json")
 def openapi():
     return jsonify(OPENAPI)

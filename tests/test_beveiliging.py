@@ -218,3 +218,32 @@ def test_the_admin_index_is_behind_the_guard_too(beveiligd):
     assert {"path": "/admin/reset", "method": "POST"} in [
         {"path": r["path"], "method": r["method"]} for r in routes
     ]
+
+
+def test_an_identity_header_given_twice_is_refused(server):
+    """A second X-Magda-Afzender could override what a proxy set: 400, on the real server."""
+    import http.client
+
+    poort = int(server.url.rsplit(":", 1)[1])
+    for naam in ("X-Magda-Afzender", "X-Magda-Hoedanigheid"):
+        verbinding = http.client.HTTPConnection("127.0.0.1", poort, timeout=5)
+        verbinding.putrequest("GET", "/api/v1/advies/73680599786?datum=2024-01-01")
+        verbinding.putheader(naam, "gemeente.kortenberg.be")
+        verbinding.putheader(naam, "vsb.vlaanderen.be")
+        verbinding.endheaders()
+        antwoord = verbinding.getresponse()
+        body = json.loads(antwoord.read())
+        verbinding.close()
+        assert antwoord.status == 400
+        assert body == {
+            "code": "40001",
+            "diagnose": f"header {naam} is given more than once",
+            "field": naam,
+        }
+    eens = requests.get(
+        f"{server.url}/api/v1/advies/73680599786",
+        params={"datum": "2024-01-01"},
+        headers={"X-Magda-Afzender": "vsb.vlaanderen.be"},
+        timeout=5,
+    )
+    assert eens.status_code == 200
