@@ -101,3 +101,25 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
     assert uit.returncode == 2
     assert "cannot reach the PostgreSQL store" in uit.stderr
     assert "Traceback" not in uit.stderr
+
+
+def test_a_dead_replica_stops_counting(postgres):
+    """kill -9 of one serve: the other's admin changes and journal reads still return (they
+    wait for live replicas only; a silent one counts no longer after 2 s)."""
+    store = postgres.database()
+    a = Server("--admin", "--store", store, "--today", "2025-06-01")
+    b = Server("--admin", "--store", store, "--today", "2025-06-01")
+    try:
+        dossier(b.url)
+        b.proces.kill()
+        b.proces.wait(timeout=10)
+        antwoord = requests.put(
+            f"{a.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=15
+        )
+        assert antwoord.status_code == 200
+        journaal = requests.get(f"{a.url}/admin/journal", timeout=15)
+        assert journaal.status_code == 200
+        assert requests.get(f"{a.url}/health", timeout=5).json()["today"] == "2023-01-01"
+    finally:
+        a.stop()
+        b.stop()
