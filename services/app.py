@@ -79,7 +79,9 @@ class Instellingen:
     public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
     watch: bool = False  # pick up persona files added, changed or removed while running
     proxy_headers: bool = False  # WSDL addresses follow X-Forwarded-Proto/Host/Prefix
-    store: str | None = None  # sqlite:///FILE: runtime state shared by workers (store.py)
+    # sqlite:///FILE or postgresql://...: runtime state shared by workers (store.py); None:
+    # in this process's memory (the pytest plugin, tests)
+    store: str | None = None
 
 
 def instellingen_als_json(instellingen: Instellingen) -> str:

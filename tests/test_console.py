@@ -189,6 +189,14 @@ def test_try_builds_a_request_the_service_accepts(client):
     assert repliek.findtext(".//Ontvanger/Identificatie") == "zorgkas1.test.be"
 
 
+def test_try_says_what_it_cannot_send(client):
+    fout = pagina(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
+    assert "cannot be sent as XML" in fout.xpath("//p[@id='error']")[0].text_content()
+    datum = pagina(client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=gisteren")
+    assert "'gisteren' is not a date" in datum.xpath("//p[@id='error']")[0].text_content()
+    pagina(client, "/console/try?service=Nothing", status=400)
+
+
 def test_journal_keeps_bodies_and_serves_what_is_new(client):
     client.post(
         DOSSIER["02.00"][1],
