@@ -34,6 +34,7 @@ from lxml import etree
 from .admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from .advies import Regelset, Termijnen
 from .afnemers import DEMO, Afnemers
+from .checked_files import CheckedFiles
 from .consumer_file import laad_afnemers
 from .diensten import (
     PLATFORM_UITZONDERINGEN,
@@ -494,7 +495,8 @@ def maak_emulator(
     does so once before it starts its workers), so loading skips that check."""
     instellingen = instellingen or Instellingen()
     mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
-    personas = laad_personas(mappen, contract=not gecontroleerd)
+    # files whose exact content passed the XSD check before are not checked again
+    personas = laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
     afnemers = Afnemers(
         [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
     )

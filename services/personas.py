@@ -31,6 +31,9 @@ from .dossier import (
     VerwachtAdvies,
 )
 from .insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
+
+if typing.TYPE_CHECKING:
+    from .checked_files import CheckedFiles
 from .wire.dossier_kbi import contractfout
 
 FOUTEN = (None, "99996", "SOAP_FAULT")
@@ -65,13 +68,16 @@ def ingebouwde_map() -> Path:
     return Path(str(resources.files("magda_kbi.fixtures") / "personas"))
 
 
-def laad_personas(mappen: Iterable[Path], *, contract: bool = True) -> dict[str, Persona]:
+def laad_personas(
+    mappen: Iterable[Path], *, contract: bool = True, checked: CheckedFiles | None = None
+) -> dict[str, Persona]:
     """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
-    appear only once. ``contract=False`` skips the XSD check (for files already checked)."""
+    appear only once. ``contract=False`` skips the XSD check (for files already checked);
+    ``checked`` skips it for the files whose exact content passed it before."""
     catalogus: dict[str, Persona] = {}
     herkomst: dict[str, Path] = {}
     for map_ in mappen:
-        for persona, pad in _met_herkomst(map_, contract):
+        for persona, pad in _met_herkomst(map_, contract, checked):
             if persona.insz in catalogus:
                 raise FixtureFout(
                     str(pad),
@@ -98,15 +104,30 @@ def vingerafdruk(mappen: Iterable[Path]) -> tuple:
     return tuple(uit)
 
 
-def _met_herkomst(map_: Path, contract: bool = True) -> Iterator[tuple[Persona, Path]]:
+def _met_herkomst(
+    map_: Path, contract: bool = True, checked: CheckedFiles | None = None
+) -> Iterator[tuple[Persona, Path]]:
     if not map_.is_dir():
         raise FixtureFout(str(map_), "-", "is not a folder of persona files")
     for pad in sorted(map_.iterdir()):
+        if pad.suffix not in (".yaml", ".jsonl"):
+            continue
+        sleutel, inhoud, controleer = None, None, contract
+        if contract and checked is not None:
+            try:  # read once: what is hashed is what is loaded
+                inhoud = pad.read_bytes()
+            except OSError:
+                inhoud = None  # the loader below says what is wrong with the file
+            if inhoud is not None:
+                sleutel = checked.key(inhoud)
+                controleer = not checked.known(sleutel)
         if pad.suffix == ".yaml":
-            yield laad_bestand(pad, contract=contract), pad
-        elif pad.suffix == ".jsonl":
-            for persona in _jsonl(pad, contract):
+            yield laad_bestand(pad, contract=controleer, inhoud=inhoud), pad
+        else:
+            for persona in _jsonl(pad, controleer, inhoud):
                 yield persona, pad
+        if controleer and sleutel is not None:  # the whole file passed: remember it
+            checked.add(sleutel)
 
 
 def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
@@ -119,27 +140,41 @@ def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona
             yield persona
 
 
-def _jsonl(pad: Path, contract: bool) -> Iterator[Persona]:
+def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[Persona]:
+    if inhoud is not None:
+        try:
+            tekst = inhoud.decode("utf-8")
+        except UnicodeDecodeError as fout:
+            raise FixtureFout(str(pad), "-", f"not UTF-8 text: {fout}") from None
+        yield from _jsonl_regels(pad, contract, tekst.splitlines())
+        return
     with pad.open(encoding="utf-8") as bestand:
-        for nummer, regel in enumerate(bestand, 1):
-            if not regel.strip():
-                continue
-            try:
-                yield persona_uit_data(json.loads(regel), contract=contract)
-            except json.JSONDecodeError as fout:
-                raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
-            except RecursionError:
-                raise FixtureFout(f"{pad}:{nummer}", "-", "nested too deeply") from None
-            except PersonaFout as fout:
-                raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
+        yield from _jsonl_regels(pad, contract, bestand)
 
 
-def laad_bestand(pad: Path, *, contract: bool = True) -> Persona:
+def _jsonl_regels(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[Persona]:
+    for nummer, regel in enumerate(regels, 1):
+        if not regel.strip():
+            continue
+        try:
+            yield persona_uit_data(json.loads(regel), contract=contract)
+        except json.JSONDecodeError as fout:
+            raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
+        except RecursionError:
+            raise FixtureFout(f"{pad}:{nummer}", "-", "nested too deeply") from None
+        except PersonaFout as fout:
+            raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
+
+
+def laad_bestand(pad: Path, *, contract: bool = True, inhoud: bytes | None = None) -> Persona:
+    """One YAML persona file (``inhoud``: its bytes, when read already)."""
     try:
-        if pad.stat().st_size > MAX_BESTAND:
+        if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_BESTAND:
             raise PersonaFout("-", f"file larger than {MAX_BESTAND} bytes")
         try:
-            tekst = pad.read_text(encoding="utf-8")
+            tekst = (
+                inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
+            )
         except UnicodeDecodeError as exc:
             raise PersonaFout("-", f"not UTF-8 text: {exc}") from None
         return persona_uit_data(lees_yaml(tekst), contract=contract)

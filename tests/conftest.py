@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import venv
 from collections.abc import Iterator
@@ -18,6 +19,10 @@ import requests
 from magda_kbi.personas import ingebouwde_map, laad_personas
 
 from .processen import vrije_poort
+
+# The cache of checked persona files goes to a folder of this run, not the user's
+# (servers started by the tests inherit it).
+os.environ.setdefault("MAGDA_KBI_CACHE_DIR", tempfile.mkdtemp(prefix="magda-kbi-cache-"))
 
 # A "today" after every fact of every persona: the whole catalogue is known.
 LAAT = date(2030, 1, 1)

@@ -25,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
         "lijsten",
     },
     "wire": {"wire"},
-    "io": {"personas", "consumer_file", "populatie", "uitvoer", "json_vorm"},
+    "io": {"personas", "checked_files", "consumer_file", "populatie", "uitvoer", "json_vorm"},
     "services": {
         "diensten",
         "sjablonen",

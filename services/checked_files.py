@@ -1,0 +1,80 @@
+"""Which persona files were already checked against the KBI contract, by their content.
+
+The XSD check is most of the time it takes to load personas (measured: 20,000 generated
+personas in 11.4 s with it, 2.1 s without). A file whose exact bytes passed the check,
+against the exact same contract files, need not be checked again at the next start: this
+cache remembers the SHA-256 of (contract, file) pairs that passed, in a small SQLite file
+in the user's cache folder (``$MAGDA_KBI_CACHE_DIR``, else ``$XDG_CACHE_HOME/magda-kbi``,
+else ``~/.cache/magda-kbi``). Every other check of a persona still runs at every load.
+A cache that cannot be opened or written is only slower: every file is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from functools import cache
+from pathlib import Path
+
+from .wire.xml import contract_bestanden
+
+log = logging.getLogger(__name__)
+
+
+def cache_folder() -> Path:
+    eigen = os.environ.get("MAGDA_KBI_CACHE_DIR")
+    if eigen:
+        return Path(eigen)
+    basis = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(basis) / "magda-kbi"
+
+
+@cache
+def _contract_hash() -> bytes:
+    h = hashlib.sha256()
+    for naam, inhoud in contract_bestanden().items():
+        h.update(naam.encode() + b"\0" + inhoud + b"\0")
+    return h.digest()
+
+
+class CheckedFiles:
+    def __init__(self, pad: Path | None = None) -> None:
+        self.pad = pad or cache_folder() / "checked-files.sqlite"
+        self._db: sqlite3.Connection | None = None
+        self._uit = False  # could not be opened: behave as an empty cache
+
+    def key(self, inhoud: bytes) -> str:
+        return hashlib.sha256(_contract_hash() + inhoud).hexdigest()
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._uit:
+            try:
+                self.pad.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.pad, timeout=5, isolation_level=None)
+                self._db.execute("CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY)")
+            except (OSError, sqlite3.Error) as fout:
+                log.warning("no cache of checked persona files at %s: %s", self.pad, fout)
+                self._uit = True
+        return self._db
+
+    def known(self, sleutel: str) -> bool:
+        db = self._open()
+        if db is None:
+            return False
+        try:
+            return (
+                db.execute("SELECT 1 FROM checked WHERE key = ?", (sleutel,)).fetchone() is not None
+            )
+        except sqlite3.Error:
+            return False
+
+    def add(self, sleutel: str) -> None:
+        db = self._open()
+        if db is None:
+            return
+        try:
+            db.execute("INSERT OR IGNORE INTO checked VALUES (?)", (sleutel,))
+        except sqlite3.Error as fout:  # read-only, full: the next start checks again
+            log.warning("cannot record a checked persona file in %s: %s", self.pad, fout)

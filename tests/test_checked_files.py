@@ -1,0 +1,77 @@
+"""The cache of persona files that passed the KBI contract check: a file is checked once
+per content and contract; any change in either checks it again; no cache, no harm."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from magda_kbi import personas
+from magda_kbi.checked_files import CheckedFiles
+from magda_kbi.personas import ingebouwde_map, laad_personas
+
+
+@pytest.fixture
+def tel(monkeypatch):
+    """How often the XSD check ran."""
+    teller = {"n": 0}
+    echt = personas.contractfout
+
+    def geteld(*args, **kw):
+        teller["n"] += 1
+        return echt(*args, **kw)
+
+    monkeypatch.setattr(personas, "contractfout", geteld)
+    return teller
+
+
+@pytest.fixture
+def map_(tmp_path):
+    doel = tmp_path / "personas"
+    doel.mkdir()
+    for naam in ("73680599786-inbreuk-open.yaml", "98630499724-contract-lopend.yaml"):
+        shutil.copy(ingebouwde_map() / naam, doel / naam)
+    return doel
+
+
+def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):
+    cache = CheckedFiles(tmp_path / "cache.sqlite")
+    eerste = laad_personas([map_], checked=cache)
+    assert tel["n"] == 2
+    tweede = laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    assert tel["n"] == 2  # nothing checked again
+    assert tweede == eerste
+    bestand = map_ / "73680599786-inbreuk-open.yaml"
+    bestand.write_text(bestand.read_text() + "\n# changed\n")
+    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    assert tel["n"] == 3  # the changed file only
+
+
+def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
+    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    from magda_kbi import checked_files
+
+    monkeypatch.setattr(checked_files, "_contract_hash", lambda: b"another contract")
+    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    assert tel["n"] == 4
+
+
+def test_a_file_that_fails_is_not_remembered(tmp_path, map_, tel):
+    kapot = map_ / "kapot.yaml"
+    kapot.write_text("insz: '80651126387'\nscenario: x\ndossier: [1]\n")
+    cache = CheckedFiles(tmp_path / "cache.sqlite")
+    with pytest.raises(personas.FixtureFout):
+        laad_personas([map_], checked=cache)
+    assert not cache.known(cache.key(kapot.read_bytes()))
+    for goed in map_.glob("[0-9]*.yaml"):  # the files before it passed: remembered
+        assert cache.known(cache.key(goed.read_bytes()))
+
+
+def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel):
+    geen_map = tmp_path / "een-bestand"
+    geen_map.write_text("")
+    cache = CheckedFiles(geen_map / "cache.sqlite")  # its folder is a file
+    laad_personas([map_], checked=cache)
+    laad_personas([map_], checked=cache)
+    assert tel["n"] == 4
