@@ -228,7 +228,6 @@ def _pretty(xml: bytes) -> str:
 class Mark:
     x: float
     w: float  # 0 for a dated fact (a tick), the period's width otherwise
-    y: float
     fact: object
 
 
@@ -250,9 +249,9 @@ def _drawing(t: Timeline) -> dict:
             einde = feit.einde or t.tot
             if einde < t.van or feit.datum > t.tot:
                 continue
-            marks.append(Mark(x(feit.datum), breedte(max(feit.datum, t.van), einde), 0, feit))
+            marks.append(Mark(x(feit.datum), breedte(max(feit.datum, t.van), einde), feit))
         else:
-            marks.append(Mark(x(feit.datum), 0, 0, feit))
+            marks.append(Mark(x(feit.datum), 0, feit))
     band_y = 20 + len(LANES) * LANE_HEIGHT + 10
     premium_y = band_y + LANE_HEIGHT + 24
     ticks = []
