@@ -354,3 +354,20 @@ def test_generic_endpoint_names_what_it_offers(server):
     antwoord = post(server.url + PAD_GENERIEK, body)
     assert antwoord.status >= 400
     assert "GeefDossierKBI 02.00.0000" in antwoord.fault
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, versie):
+    """What "try a request" and the consumer view send (wire/verzoek.py), as the real
+    platform's request XSD has it."""
+    from datetime import datetime
+
+    from magda_kbi.wire import dossier_kbi
+    from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
+
+    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    contract = {"01.00": dossier_kbi.V01, "02.00": dossier_kbi.V02}[versie]
+    body = bouw_verzoek(
+        contract, Vraag("98630499724", "gemeente.kortenberg.be", "GEMEENTE"), datetime.now()
+    )
+    assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
