@@ -10,6 +10,7 @@ from .diensten import Dienst, Omgeving
 from .openapi import OPENAPI
 from .rest_admin import MAX_BODY, admin
 from .rest_api import ApiFout, api, api_fout
+from .sjablonen import PersonaCache
 
 
 def routes_onder(prefix: str) -> list[dict]:
@@ -41,6 +42,7 @@ def rest_applicatie(
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_aan
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["magda_kbi.dossier_json"] = PersonaCache()  # rest_api.dossier
     app.json.sort_keys = False
     app.register_blueprint(api)
     app.register_error_handler(ApiFout, api_fout)

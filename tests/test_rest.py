@@ -128,3 +128,28 @@ def test_admin_is_off_unless_asked(server):
     r = requests.get(f"{server.url}/admin/personas", timeout=5)
     assert r.status_code == 404 and r.json()["code"] == "ADMIN_OFF"
     assert requests.get(f"{server.url}/health", timeout=5).json()["admin"] is False
+
+
+def test_the_dossier_built_once_per_persona_and_day_stays_right():
+    """The REST dossier's bytes are kept per (persona, day): the same bytes again, and a
+    fresh build when the persona is replaced or the day changes."""
+    from werkzeug.test import Client
+
+    from magda_kbi.app import Instellingen, maak_emulator
+
+    client = Client(maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True)))
+    pad = "/api/v1/dossiers/73680599786"
+    eerste, tweede = client.get(pad), client.get(pad)
+    assert eerste.data == tweede.data
+    assert eerste.headers["Content-Type"] == tweede.headers["Content-Type"] == "application/json"
+    assert tweede.json["personalia"]["achternamen"] == ["Janssens"]
+    assert [i["datum_vaststelling"] for i in tweede.json["inbreuken"]] == ["2023-09-15"]
+
+    # the day before the infringement: the KBI does not know it yet
+    client.put("/admin/clock", json={"today": "2023-09-14"})
+    assert "inbreuken" not in client.get(pad).json  # empty lists are left out
+    client.put("/admin/clock", json={"today": "2030-01-01"})
+    persona = client.get("/admin/personas/73680599786").json
+    persona["dossier"]["personalia"]["achternamen"] = ["Janssens-Peeters"]
+    assert client.put("/admin/personas/73680599786", json=persona).status_code == 200
+    assert client.get(pad).json["personalia"]["achternamen"] == ["Janssens-Peeters"]
