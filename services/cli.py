@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -449,6 +450,25 @@ def _vandaag_uit_omgeving() -> date | None:
         raise ValueError(f"{OMGEVING_VANDAAG}={waarde!r} is not a date (YYYY-MM-DD)") from None
 
 
+TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
+
+
+def _ruim_verweesde_stores() -> None:
+    """A serve killed with kill -9 cannot remove its run's store folder: the next serve
+    does, for every such folder whose serve no longer runs (a journal with bodies can
+    take megabytes)."""
+    for map_ in Path(tempfile.gettempdir()).glob(f"{TIJDELIJK_PREFIX}*-*"):
+        pid = map_.name[len(TIJDELIJK_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or not (map_ / "state.db").exists():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(map_, ignore_errors=True)
+        except OSError:  # another user's process: it lives
+            continue
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .app import Instellingen, maak_emulator
     from .server import serveer
@@ -474,8 +494,9 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
     store, tijdelijk = args.store, None
     if store is None:  # state for this run only, as before: a fresh store it removes at exit
-        tijdelijk = tempfile.TemporaryDirectory(prefix="magda-kbi-")
-        store = f"sqlite:///{Path(tijdelijk.name) / 'state.db'}"
+        _ruim_verweesde_stores()
+        tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
+        store = f"sqlite:///{tijdelijk / 'state.db'}"
     try:
         from .store import StoreError, open_store
 
@@ -541,7 +562,7 @@ def _serve(args: argparse.Namespace) -> int:
         serveer(instellingen, args.host, args.port, args.workers, threads)
     finally:
         if tijdelijk is not None:
-            tijdelijk.cleanup()
+            shutil.rmtree(tijdelijk, ignore_errors=True)
     return 0
 
 

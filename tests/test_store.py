@@ -3,6 +3,7 @@ emulator; then the real server with several workers, and two servers sharing one
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -119,3 +120,25 @@ def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
     assert uit.returncode == 2
     assert melding in uit.stderr
     assert "Traceback" not in uit.stderr
+
+
+def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypatch):
+    """serve removes its run's store at exit; one left by a serve killed with kill -9 is
+    removed by the next serve, one of a serve that still runs is not."""
+    klaar = subprocess.Popen([sys.executable, "-c", "pass"])
+    klaar.wait()
+    verweesd = tmp_path / f"magda-kbi-store-{klaar.pid}-old"
+    levend = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
+    for map_ in (verweesd, levend):
+        map_.mkdir()
+        (map_ / "state.db").write_bytes(b"")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    s = Server("--today", "2025-06-01")
+    try:
+        assert not verweesd.exists()
+        assert levend.exists()
+        eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
+        assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
+    finally:
+        s.stop()
+    assert not eigen[0].exists()
