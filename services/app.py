@@ -201,6 +201,8 @@ class Emulator:
             return self._gejournaliseerd(environ, start_response, None, self._rest)
         if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
             return self._admin(environ, start_response)
+        if pad.startswith("/console/journal/"):  # the journal's data: guarded as /admin/journal
+            return self._admin(environ, start_response)
         return self.rest(environ, start_response)
 
     def _admin(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:

@@ -245,3 +245,23 @@ def test_console_assets_are_local(client):
         p = pagina(client, url)
         for bron in p.xpath("//script/@src | //link/@href | //img/@src"):
             assert bron.startswith("/console/static/"), bron
+
+
+def test_with_an_admin_token_the_journal_s_data_needs_it():
+    """The console shows the journal the admin API guards: with a token, the same token."""
+    client = Client(maak_emulator(Instellingen(TODAY, admin=True, admin_token="geheim")))
+    client.post(
+        DOSSIER["02.00"][1],
+        data=dossier_verzoek(INBREUK_OPEN, "02.00"),
+        headers={"Content-Type": "text/xml"},
+    )
+    for pad in ("/console/journal/entries", "/console/journal/1"):
+        zonder = client.get(pad)
+        assert zonder.status_code == 401
+        assert zonder.json["code"] == "ADMIN_TOKEN_REQUIRED"
+        met = client.get(pad, headers={"Authorization": "Bearer geheim"})
+        assert met.status_code == 200
+    assert (
+        client.get("/console/journal/entries", headers={"Host": "evil.example"}).status_code == 421
+    )
+    assert client.get("/console/journal").status_code == 200  # the page itself holds no data

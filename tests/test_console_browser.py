@@ -197,3 +197,33 @@ def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
         assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
         assert XSS in browser.find_element(By.TAG_NAME, "main").text
     assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"
+
+
+def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, request):
+    By = by()
+    s = Server("--admin", "--admin-token", "geheim", "--today", TODAY.isoformat())
+    gefaald = request.session.testsfailed
+    try:
+        chromium.get(f"{s.url}/console/journal")
+        wacht(
+            chromium, lambda d: "ADMIN_TOKEN_REQUIRED" in d.find_element(By.ID, "journal-size").text
+        )
+        veld = chromium.find_element(By.ID, "token")
+        veld.send_keys("geheim")
+        veld.send_keys("\t")  # the change event keeps it for this tab
+        dossier_van = requests.post(
+            s.url + DOSSIER["02.00"][1],
+            data=dossier_verzoek(INBREUK_OPEN, "02.00"),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+            timeout=5,
+        )
+        assert dossier_van.status_code == 200
+        rij = "#journal tr[data-result='DOSSIER'] a"
+        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, rij))
+        chromium.find_element(By.CSS_SELECTOR, rij).click()  # opened here, with the token
+        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-view #reply-body"))
+        assert "Janssens" in chromium.find_element(By.ID, "reply-body").text
+    finally:
+        if request.session.testsfailed > gefaald:
+            screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
+        s.stop()

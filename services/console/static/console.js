@@ -100,17 +100,37 @@ const magdaConsole = (() => {
     });
   }
 
+  // With an admin token the journal's data needs it, as /admin/journal does.
+  function authorization() {
+    const field = $("token");
+    const secret = sessionStorage.getItem("magda-kbi-token") || (field ? field.value : "");
+    return secret ? { Authorization: `Bearer ${secret}` } : {};
+  }
+
+  // A call's page (request and reply bodies) fetched with the token and shown here.
+  async function openEntry(url) {
+    const view = $("entry-view");
+    try {
+      const response = await fetch(url, { headers: authorization() });
+      const text = await response.text();
+      if (!response.ok) { view.textContent = `HTTP ${response.status}: ${text}`; return; }
+      const page = new DOMParser().parseFromString(text, "text/html");
+      view.replaceChildren(...Array.from(page.querySelector("main").childNodes).map((n) => document.importNode(n, true)));
+    } catch (error) { view.textContent = String(error); }
+  }
+
   function journal(entriesUrl, pageUrl) {
+    token();
     const body = document.querySelector("#journal tbody");
     let last = 0;
     const params = new URLSearchParams(window.location.search);
     async function poll() {
       params.set("after", String(last));
       try {
-        const response = await fetch(`${entriesUrl}?${params}`);
+        const response = await fetch(`${entriesUrl}?${params}`, { headers: authorization() });
         const data = await response.json();
         if (!response.ok) {
-          $("journal-size").textContent = data.diagnose || `HTTP ${response.status}`;
+          $("journal-size").textContent = data.diagnose ? `${data.code}: ${data.diagnose}` : `HTTP ${response.status}`;
         } else {
           $("journal-size").textContent = `${data.size} of at most ${data.capacity} entries kept.`;
           for (const e of data.entries) {
@@ -120,6 +140,11 @@ const magdaConsole = (() => {
             const link = document.createElement("a");
             link.href = `${pageUrl}/${e.id}`;
             link.textContent = String(e.id);
+            link.addEventListener("click", (event) => {
+              if (!Object.keys(authorization()).length) return;  // no token: just go there
+              event.preventDefault();
+              openEntry(link.href);
+            });
             cell(row, "").appendChild(link);
             for (const v of [e.time, e.endpoint, e.operation, e.afzender, e.insz, e.result, e.status, e.latency_ms]) {
               cell(row, v);
@@ -144,9 +169,7 @@ const magdaConsole = (() => {
   }
 
   async function admin(method, path, body) {
-    const headers = { "Content-Type": "application/json" };
-    const secret = sessionStorage.getItem("magda-kbi-token") || $("token").value;
-    if (secret) headers.Authorization = `Bearer ${secret}`;
+    const headers = { "Content-Type": "application/json", ...authorization() };
     const response = await fetch(path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
