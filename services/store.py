@@ -41,7 +41,7 @@ from .journaal import BODY_MAX, AuditLog, Regel
 from .json_vorm import persona_json
 from .klok import Klok
 from .personas import persona_uit_data
-from .storingen import Soort, Storing, _uit_json, kies_uit
+from .storingen import Soort, Storing, kies_uit, storing_uit_json
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
 HEARTBEAT_INTERVAL = 0.5
@@ -304,7 +304,7 @@ class SharedFaults:
         return self._aantal > 0
 
     def voeg_toe(self, data: object) -> Storing:
-        storing = _uit_json(data, 0)  # the same checks, the same errors
+        storing = storing_uit_json(data, 0)  # the same checks, the same errors
         with self.store.write() as db:
             storing.id = db.execute(
                 "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(storing),)

@@ -84,7 +84,7 @@ class Storingen:
         return bool(self._lijst)
 
     def voeg_toe(self, data: object) -> Storing:
-        storing = _uit_json(data, self._volgende)
+        storing = storing_uit_json(data, self._volgende)
         with self._slot:
             self._volgende += 1
             self._lijst.append(storing)
@@ -138,7 +138,8 @@ def kies_uit(
     return wachten, storing, [s for s in lijst if s.aantal is None or s.aantal > 0]
 
 
-def _uit_json(data: object, id_: int) -> Storing:
+def storing_uit_json(data: object, id_: int) -> Storing:
+    """A fault from the admin API's JSON, checked: :class:`OngeldigeStoring` names the field."""
     if not isinstance(data, dict):
         raise OngeldigeStoring("-", "expected a JSON object")
     bekend = {"kind", "service", "insz", "latency_ms", "latency_max_ms", "count", "share"}
