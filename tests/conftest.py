@@ -96,6 +96,18 @@ def catalogus():
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
+    """The wheel of the project at ``bron``, built as pip builds it, into ``doel``."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(bron)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wiel,) = doel.glob(patroon)
+    return wiel
+
+
 @pytest.fixture(scope="session")
 def geinstalleerd(tmp_path_factory):
     """A wheel built from this checkout, installed into a fresh virtualenv.
@@ -105,23 +117,7 @@ def geinstalleerd(tmp_path_factory):
     itself comes only from the wheel.
     """
     werk = tmp_path_factory.mktemp("installatie")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(werk / "dist"),
-            str(PROJECT),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    wheel = next((werk / "dist").glob("magda_kbi_emulator-*.whl"))
+    wheel = bouw_wiel(PROJECT, werk / "dist", "magda_kbi_emulator-*.whl")
     venv.EnvBuilder(with_pip=False).create(werk / "venv")
     python = werk / "venv/bin/python"
     # The dependencies are those of the running interpreter: its site-packages go on the

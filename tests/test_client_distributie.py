@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import bouw_wiel
+
 PROJECT = Path(__file__).resolve().parents[1]
 CONTRACT = PROJECT / "magda_client" / "contract"
 
@@ -26,25 +28,9 @@ def test_the_clients_contract_files_are_the_emulators():
 
 @pytest.fixture(scope="module")
 def client_wiel(tmp_path_factory) -> Path:
-    uit = tmp_path_factory.mktemp("wiel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(uit),
-            str(PROJECT / "magda_client"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
+    return bouw_wiel(
+        PROJECT / "magda_client", tmp_path_factory.mktemp("wiel"), "magda_kbi_client-*.whl"
     )
-    (wiel,) = uit.glob("magda_kbi_client-*.whl")
-    return wiel
 
 
 def test_the_client_wheel_holds_the_client_only(client_wiel):

@@ -45,6 +45,11 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
         assert wsdl.status_code == 200 and b"GeefAutomatischAdvies" in wsdl.content
         xsd = requests.get(f"{server.url}/wsdl/xsd/GeefAutomatischAdvies-01.00.xsd", timeout=5)
         assert xsd.status_code == 200
+        # the console's templates and static files ship in the wheel too
+        pagina = requests.get(f"{server.url}/console/personas/73680599786", timeout=10)
+        assert pagina.status_code == 200 and b'data-toepassing="ZORGBUDGET"' in pagina.content
+        js = requests.get(f"{server.url}/console/static/console.js", timeout=5)
+        assert js.status_code == 200 and b"magdaConsole" in js.content
     finally:
         server.stop()
 
