@@ -36,7 +36,14 @@ def main() -> None:
     try:
         for naam, extra in (("serve", []), ("serve --admin", ["--admin"])):
             poort = vrije_poort()
-            commando = [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(poort)]
+            commando = [
+                sys.executable,
+                "-m",
+                "magda_kbi",
+                "serve",
+                "--port",
+                str(poort),
+            ]
             processen.append(start([*commando, "--workers", "2", "--today", "2030-01-01", *extra]))
             servers[naam] = f"http://127.0.0.1:{poort}"
             wacht_op(servers[naam] + "/health")

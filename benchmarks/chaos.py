@@ -40,7 +40,7 @@ def start(poort: int, audit: Path) -> subprocess.Popen:
         [
             sys.executable,
             "-m",
-            "magda_kbi.cli",
+            "magda_kbi",
             "serve",
             "--port",
             str(poort),

@@ -41,7 +41,7 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
         [
             sys.executable,
             "-m",
-            "magda_kbi.cli",
+            "magda_kbi",
             "serve",
             "--port",
             str(poort),

@@ -20,9 +20,9 @@ from werkzeug.test import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from magda_kbi.app import Instellingen, maak_emulator  # noqa: E402
-from magda_kbi.personas import persona_uit_data  # noqa: E402
-from magda_kbi.populatie import genereer  # noqa: E402
+from magda_kbi.adapters.app import Instellingen, maak_emulator  # noqa: E402
+from magda_kbi.io.personas import persona_uit_data  # noqa: E402
+from magda_kbi.io.population import genereer  # noqa: E402
 
 
 def main() -> None:

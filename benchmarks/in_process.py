@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from magda_kbi.app import Instellingen, maak_emulator  # noqa: E402
+from magda_kbi.adapters.app import Instellingen, maak_emulator  # noqa: E402
 from tests.soap import (  # noqa: E402
     NS_DOSSIER_SERVICE,
     PAD_ADVIES,

@@ -135,7 +135,7 @@ def main() -> int:
                 [
                     sys.executable,
                     "-m",
-                    "magda_kbi.cli",
+                    "magda_kbi",
                     "serve",
                     "--port",
                     str(poort),

@@ -22,7 +22,7 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 
 MEET = (
     "import resource, sys\n"
-    "from magda_kbi.cli import main\n"
+    "from magda_kbi.adapters.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     "sys.exit(code)\n"
@@ -57,7 +57,7 @@ def main() -> int:
                 [
                     sys.executable,
                     "-m",
-                    "magda_kbi.cli",
+                    "magda_kbi",
                     "generate",
                     "--count",
                     str(grootte),

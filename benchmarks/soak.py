@@ -110,7 +110,7 @@ def main() -> int:
     poort = vrije_poort()
     url = f"http://127.0.0.1:{poort}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(poort)],
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.personas import ingebouwde_map, laad_personas
 
 from .processen import vrije_poort
 
@@ -32,7 +32,7 @@ class Server:
     def __init__(self, *args: str, commando: tuple[str, ...] | None = None, cwd=None) -> None:
         self.poort = vrije_poort()
         self.url = f"http://127.0.0.1:{self.poort}"
-        commando = commando or (sys.executable, "-m", "magda_kbi.cli")
+        commando = commando or (sys.executable, "-m", "magda_kbi")
         self.proces = subprocess.Popen(
             [*commando, "serve", "--port", str(self.poort), "--workers", "1", *args],
             cwd=cwd,

@@ -12,8 +12,8 @@ from magda_client import (
     MagdaTransportFout,
     TeVeelBevragingen,
 )
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .soap import PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek, post
 

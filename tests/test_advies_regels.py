@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.advies import (
+from magda_kbi.domain.advies import (
     Reden,
     Resultaat,
     Termijnen,
@@ -13,7 +13,7 @@ from magda_kbi.advies import (
     peildatum,
     plus_maanden,
 )
-from magda_kbi.dossier import (
+from magda_kbi.domain.dossier import (
     Aanmelding,
     Attest,
     Code,
@@ -231,7 +231,7 @@ def test_peildatum_is_total_for_the_earliest_dates():
 
 
 def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogus):
-    from magda_kbi.advies import Regelset
+    from magda_kbi.domain.advies import Regelset
 
     d = dossier(inbreuken=(Inbreuk(date(2023, 1, 1)),))
     dag = date(2023, 6, 1)

@@ -1,6 +1,6 @@
-"""The layers of ARCHITECTURE.md, enforced: every module of ``services/`` belongs to one
-layer, imports only point down (or stay in the layer), and the domain does no I/O (no XML,
-HTTP, YAML, database or file libraries)."""
+"""The layers of ARCHITECTURE.md, enforced: every module of ``services/`` (installed as
+``magda_kbi``) lives in one layer's folder, imports only point down (or stay in the layer),
+and the domain does no I/O (no XML, HTTP, YAML, database or file libraries)."""
 
 from __future__ import annotations
 
@@ -11,49 +11,12 @@ import pytest
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
 
-# Bottom to top. A module may import its own layer and the layers before it.
-LAYERS: dict[str, set[str]] = {
-    "domain": {
-        "dossier",
-        "advies",
-        "timeline",
-        "insz",
-        "klok",
-        "afnemers",
-        "protocollen",
-        "gemeenten",
-        "lijsten",
-    },
-    "wire": {"wire"},
-    "io": {"personas", "checked_files", "consumer_file", "populatie", "uitvoer", "json_vorm"},
-    "services": {
-        "diensten",
-        "sjablonen",
-        "storingen",
-        "journaal",
-        "store",
-        "store_postgresql",
-        "fixture_watch",
-        "wsgi_sleutels",
-    },
-    "adapters": {
-        "__init__",
-        "app",
-        "soap",
-        "rest",
-        "rest_api",
-        "rest_admin",
-        "openapi",
-        "console",
-        "admin_guard",
-        "cli",
-        "server",
-        "pytest_plugin",
-        "compat",
-    },
-}
-RANK = {naam: n for n, laag in enumerate(LAYERS.values()) for naam in laag}
-LAYER_OF = {naam: laag for laag, namen in LAYERS.items() for naam in namen}
+# Bottom to top: the folders of services/. A module may import its own layer and the
+# layers before it; ``magda_kbi/__init__.py`` holds only the version, which all may read,
+# and ``__main__.py`` (``python -m magda_kbi``) stands above every layer.
+LAYERS = ("domain", "wire", "io", "runtime", "adapters")
+RANK = {layer: n for n, layer in enumerate(LAYERS)}
+ENTRY = {"__init__.py", "__main__.py"}
 # What the pure domain must never import (it takes values, it reads no input).
 NOT_IN_DOMAIN = {
     "lxml",
@@ -74,72 +37,97 @@ NOT_IN_DOMAIN = {
 }
 
 
-def top_module(pad: Path) -> str:
-    """The module's name below ``magda_kbi`` at the top level (``wire`` for wire/*)."""
-    return pad.relative_to(SERVICES).parts[0].removesuffix(".py")
+def layer_of(path: Path) -> str | None:
+    """The layer folder a module is in (None for one outside every layer)."""
+    parts = path.relative_to(SERVICES).parts
+    return parts[0] if len(parts) > 1 and parts[0] in RANK else None
 
 
-def imports(pad: Path) -> list[tuple[str, int]]:
-    """(what, line): top-level names of ``magda_kbi`` imported relatively, and absolute
-    imports as ``abs:<package>``."""
-    gevonden = []
-    pakket = list(pad.relative_to(SERVICES).parent.parts)
-    for knoop in ast.walk(ast.parse(pad.read_text(encoding="utf-8"))):
-        if isinstance(knoop, ast.ImportFrom) and knoop.level:
-            basis = pakket[: len(pakket) - (knoop.level - 1)] if knoop.level > 1 else pakket
-            delen = basis + (knoop.module.split(".") if knoop.module else [])
-            if delen:
-                gevonden.append((delen[0], knoop.lineno))
+def rank_of(path: Path) -> int | None:
+    if path.parent == SERVICES and path.name in ENTRY:
+        return len(LAYERS)
+    layer = layer_of(path)
+    return None if layer is None else RANK[layer]
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """(what, line) for every import: ``magda_kbi.<...>`` for the package's own modules
+    (relative imports resolved), ``abs:<package>`` for anything else."""
+    found = []
+    package = ["magda_kbi", *path.relative_to(SERVICES).parent.parts]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)]
+            if node.module:
+                found.append((".".join([*base, node.module]), node.lineno))
             else:  # from . import x
-                gevonden += [(alias.name, knoop.lineno) for alias in knoop.names]
-        elif isinstance(knoop, ast.ImportFrom):
-            gevonden.append((f"abs:{knoop.module.split('.')[0]}", knoop.lineno))
-        elif isinstance(knoop, ast.Import):
-            gevonden += [(f"abs:{a.name.split('.')[0]}", knoop.lineno) for a in knoop.names]
-    return gevonden
+                found += [(".".join([*base, alias.name]), node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "magda_kbi":  # from magda_kbi import x
+                found += [(f"magda_kbi.{alias.name}", node.lineno) for alias in node.names]
+            else:
+                found.append((own_or_abs(node.module), node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(own_or_abs(alias.name), node.lineno) for alias in node.names]
+    return found
+
+
+def own_or_abs(module: str) -> str:
+    return module if module.split(".")[0] == "magda_kbi" else f"abs:{module.split('.')[0]}"
 
 
 def modules() -> list[Path]:
     return sorted(p for p in SERVICES.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def test_every_module_has_a_layer():
-    zonder = sorted({top_module(p) for p in modules()} - set(LAYER_OF))
-    assert zonder == [], f"give these a layer in tests/test_architecture.py: {zonder}"
+def test_every_module_is_in_a_layer_folder():
+    outside = [str(p.relative_to(SERVICES)) for p in modules() if rank_of(p) is None]
+    assert outside == [], f"move these into one of {LAYERS}: {outside}"
 
 
 def test_imports_only_point_down():
-    omhoog = []
-    for pad in modules():
-        eigen = top_module(pad)
-        for doel, regel in imports(pad):
-            if doel.startswith("abs:") or doel == "__version__":
+    upward = []
+    for path in modules():
+        own, rank = layer_of(path), rank_of(path)
+        for target, line in imports(path):
+            if target.startswith("abs:") or target == "magda_kbi.__version__":
                 continue
-            if RANK[doel] > RANK[eigen]:
-                omhoog.append(
-                    f"{pad.relative_to(SERVICES)}:{regel} ({LAYER_OF[eigen]}) imports "
-                    f"{doel} ({LAYER_OF[doel]})"
+            layer = target.split(".")[1]
+            if rank is None or layer not in RANK or RANK[layer] > rank:
+                upward.append(
+                    f"{path.relative_to(SERVICES)}:{line} ({own}) imports {target} ({layer})"
                 )
-    assert omhoog == []
+    assert upward == []
 
 
 def test_the_domain_does_no_io():
-    gevonden = []
-    for pad in modules():
-        if LAYER_OF[top_module(pad)] != "domain":
+    found = []
+    for path in modules():
+        if layer_of(path) != "domain":
             continue
-        for doel, regel in imports(pad):
-            if doel.startswith("abs:") and doel[4:] in NOT_IN_DOMAIN:
-                gevonden.append(f"{pad.relative_to(SERVICES)}:{regel} imports {doel[4:]}")
-    assert gevonden == []
+        for target, line in imports(path):
+            if target.startswith("abs:") and target[4:] in NOT_IN_DOMAIN:
+                found.append(f"{path.relative_to(SERVICES)}:{line} imports {target[4:]}")
+    assert found == []
 
 
 def test_the_checker_sees_an_upward_import(tmp_path, monkeypatch):
     """The import test can fail: a domain module importing the wire layer is reported."""
-    kopie = tmp_path / "services"
-    (kopie / "wire").mkdir(parents=True)
-    (kopie / "wire" / "xml.py").write_text("", encoding="utf-8")
-    (kopie / "dossier.py").write_text("from .wire import xml  # noqa\n", encoding="utf-8")
-    monkeypatch.setitem(globals(), "SERVICES", kopie)
-    with pytest.raises(AssertionError, match=r"dossier.py:1 \(domain\) imports wire"):
+    copy = tmp_path / "services"
+    for folder in ("wire", "domain"):
+        (copy / folder).mkdir(parents=True)
+    (copy / "wire" / "xml.py").write_text("", encoding="utf-8")
+    (copy / "domain" / "dossier.py").write_text("from ..wire import xml  # noqa\n", "utf-8")
+    monkeypatch.setitem(globals(), "SERVICES", copy)
+    with pytest.raises(AssertionError, match=r"dossier.py:1 \(domain\) imports magda_kbi"):
         test_imports_only_point_down()
+
+
+def test_the_checker_sees_a_module_outside_the_layers(tmp_path, monkeypatch):
+    copy = tmp_path / "services"
+    copy.mkdir()
+    (copy / "__init__.py").write_text("", encoding="utf-8")
+    (copy / "loose.py").write_text("", encoding="utf-8")
+    monkeypatch.setitem(globals(), "SERVICES", copy)
+    with pytest.raises(AssertionError, match="loose.py"):
+        test_every_module_is_in_a_layer_folder()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
 from .processen import kinderen, levend, vrije_poort
@@ -116,7 +116,7 @@ def test_the_plugin_passes_the_token(beveiligd):
 
 def magda_kbi(*args, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", *args],
+        [sys.executable, "-m", "magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=60,

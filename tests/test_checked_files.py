@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from magda_kbi import personas
-from magda_kbi.checked_files import CheckedFiles
-from magda_kbi.personas import ingebouwde_map, laad_personas
+from magda_kbi.io import personas
+from magda_kbi.io.checked_files import CheckedFiles
+from magda_kbi.io.personas import ingebouwde_map, laad_personas
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):
 
 def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
     laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
-    from magda_kbi import checked_files
+    from magda_kbi.io import checked_files
 
     monkeypatch.setattr(checked_files, "_contract_hash", lambda: b"another contract")
     laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))

@@ -11,7 +11,7 @@ import requests
 
 def magda_kbi(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", *args],
+        [sys.executable, "-m", "magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -97,7 +97,7 @@ def test_serve_prints_where_it_listens(server):
 def test_readme_persona_table_matches_the_catalogue(catalogus):
     from pathlib import Path
 
-    from magda_kbi.cli import persona_tabel
+    from magda_kbi.adapters.cli import persona_tabel
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]

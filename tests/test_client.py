@@ -19,7 +19,7 @@ from magda_client import (
     OngeldigVerzoek,
     TeVeelBevragingen,
 )
-from magda_kbi.advies import Toepassing, geef_advies
+from magda_kbi.domain.advies import Toepassing, geef_advies
 
 from . import referentie
 from .conftest import LAAT
@@ -331,7 +331,7 @@ def test_cli_client(server):
         [
             sys.executable,
             "-m",
-            "magda_kbi.cli",
+            "magda_kbi",
             "client",
             "dossier",
             "79652599875",
@@ -351,7 +351,7 @@ def test_cli_client(server):
         [
             sys.executable,
             "-m",
-            "magda_kbi.cli",
+            "magda_kbi",
             "client",
             "advies",
             "73680599786",
@@ -375,7 +375,7 @@ def test_cli_client(server):
         [
             sys.executable,
             "-m",
-            "magda_kbi.cli",
+            "magda_kbi",
             "client",
             "dossier",
             "86630100380",

@@ -126,8 +126,8 @@ def test_the_readme_plugin_example_runs(tmp_path):
 
 def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
     """With --magda-url, what an earlier run left there must not reach the first test."""
-    from magda_kbi.app import Instellingen, maak_emulator
-    from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
     server = _Server(maak_emulator(Instellingen(admin=True)))
     try:

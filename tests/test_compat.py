@@ -4,12 +4,15 @@ proof), and no warning of spyne's reaching a user."""
 import subprocess
 import sys
 
-from magda_kbi import compat
+from magda_kbi.adapters import compat
 
 
 def test_importing_the_emulator_warns_nothing():
     """A user's test run with -W error must not trip over spyne's cgi or six importer."""
-    code = "import magda_kbi.app, magda_kbi.pytest_plugin, json, xml.dom.minidom\nprint('ok')\n"
+    code = (
+        "import magda_kbi.adapters.app, magda_kbi.adapters.pytest_plugin, json, xml.dom.minidom\n"
+        "print('ok')\n"
+    )
     proces = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60
     )
@@ -19,7 +22,7 @@ def test_importing_the_emulator_warns_nothing():
 def test_the_finder_serves_spyne_six_moves_from_six():
     code = (
         "import sys\n"
-        "from magda_kbi import compat\n"
+        "from magda_kbi.adapters import compat\n"
         "sys.meta_path.insert(0, compat.SixMovesAliasFinder())\n"
         "import spyne.util.six.moves.urllib.parse as a\n"
         "import six.moves.urllib.parse as b\n"

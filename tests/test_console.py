@@ -11,8 +11,8 @@ import pytest
 from lxml import etree, html
 from werkzeug.test import Client
 
-from magda_kbi.advies import Termijnen, Toepassing, geef_advies
-from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
 
 from .browser import XSS, XSS_INSZ, XSS_PERSONA
 from .soap import DOSSIER, dossier_verzoek

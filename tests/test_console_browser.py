@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.advies import Termijnen, Toepassing, geef_advies
+from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
 
 from .browser import (
     SCREENSHOTS,

@@ -4,7 +4,7 @@ import requests
 import zeep
 from lxml import etree
 
-from magda_kbi.diensten import Omgeving, alle_diensten
+from magda_kbi.runtime.diensten import Omgeving, alle_diensten
 from magda_kbi.wire.dossier_kbi import contractfout
 
 from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
@@ -62,7 +62,7 @@ def test_the_contract_is_read_once_at_start(tmp_path):
 
     from werkzeug.test import Client
 
-    from magda_kbi.app import maak_emulator
+    from magda_kbi.adapters.app import maak_emulator
     from magda_kbi.wire import xml
 
     kopie = tmp_path / "wsdl"
@@ -107,7 +107,7 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
 def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
     from werkzeug.test import Client
 
-    from magda_kbi.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
 
     pad = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
     proxy = {
@@ -127,7 +127,7 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
 def test_a_hostile_host_header_cannot_break_the_wsdl():
     from werkzeug.test import Client
 
-    from magda_kbi.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
 
     client = Client(maak_emulator(Instellingen(proxy_headers=True)))
     for kop in (

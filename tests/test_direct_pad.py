@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Instellingen, maak_emulator
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -91,7 +91,7 @@ def test_a_template_is_filled_with_each_calls_values():
 
 
 def test_templates_follow_runtime_changes():
-    from magda_kbi.personas import persona_uit_data
+    from magda_kbi.io.personas import persona_uit_data
 
     app = maak_emulator(Instellingen(vandaag=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")

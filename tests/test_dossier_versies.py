@@ -10,8 +10,8 @@ from lxml import etree
 from suds.client import Client as SudsClient
 
 from magda_client import GeenMachtiging, MagdaClient
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from . import referentie
 from .soap import (

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from magda_kbi.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Instellingen, maak_emulator
 
 from .soap import (
     NS_SOAP,

@@ -1,6 +1,6 @@
 import pytest
 
-from magda_kbi.insz import is_elf_cijfers, is_testnummer, modulo97_geldig
+from magda_kbi.domain.insz import is_elf_cijfers, is_testnummer, modulo97_geldig
 
 
 @pytest.mark.parametrize("insz", ["98630499724", "86630100380", "06721400144", "59650153166"])
@@ -36,7 +36,7 @@ def test_a_real_month_is_not_a_test_number():
 def test_new_test_numbers_follow_birth_date_and_sex():
     from datetime import date
 
-    from magda_kbi.insz import nieuwe_testnummers
+    from magda_kbi.domain.insz import nieuwe_testnummers
 
     nummers = nieuwe_testnummers(20, date(1990, 5, 13), "F", bezet={"90651300000"})
     assert len(set(nummers)) == 20
@@ -49,7 +49,7 @@ def test_new_test_numbers_follow_birth_date_and_sex():
 
 
 def test_what_is_wrong_and_the_nearest_test_number():
-    from magda_kbi.insz import dichtste_testnummer, waarom_geen_testnummer
+    from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
 
     assert waarom_geen_testnummer("98630499724") is None
     assert waarom_geen_testnummer("9863049972") == "'9863049972' is not 11 digits"

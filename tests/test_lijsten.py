@@ -12,18 +12,18 @@ import pytest
 import requests
 from lxml import etree
 
-from magda_kbi import lijsten
-from magda_kbi.advies import Resultaat, Toepassing, geef_advies
-from magda_kbi.insz import is_testnummer
-from magda_kbi.personas import FixtureFout, laad_personas, persona_uit_data, stroom
-from magda_kbi.populatie import GEMEENTEN, genereer
+from magda_kbi.domain import lists
+from magda_kbi.domain.advies import Resultaat, Toepassing, geef_advies
+from magda_kbi.domain.insz import is_testnummer
+from magda_kbi.io.personas import FixtureFout, laad_personas, persona_uit_data, stroom
+from magda_kbi.io.population import GEMEENTEN, genereer
 
 VANDAAG = date(2030, 1, 1)
 
 
 def magda_kbi(*args, invoer=None):
     return subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", *args],
+        [sys.executable, "-m", "magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -58,12 +58,12 @@ def premielijst_volgens_advies(personas, jaar, zorgkas=None):
 
 @pytest.mark.parametrize("jaar", [2022, 2023, 2024, 2025, 2026])
 def test_the_premium_list_equals_the_advice_for_the_catalogue(catalogus, jaar):
-    lijst = list(lijsten.verlaagde_premie(catalogus.values(), jaar, VANDAAG))
+    lijst = list(lists.verlaagde_premie(catalogus.values(), jaar, VANDAAG))
     assert lijst == premielijst_volgens_advies(catalogus.values(), jaar)
     for zorgkas in ("ZK01", "ZK02"):
-        assert list(
-            lijsten.verlaagde_premie(catalogus.values(), jaar, VANDAAG, zorgkas=zorgkas)
-        ) == (premielijst_volgens_advies(catalogus.values(), jaar, zorgkas))
+        assert list(lists.verlaagde_premie(catalogus.values(), jaar, VANDAAG, zorgkas=zorgkas)) == (
+            premielijst_volgens_advies(catalogus.values(), jaar, zorgkas)
+        )
 
 
 def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie):
@@ -71,7 +71,7 @@ def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie
     for jaar in (2023, 2025):
         verwacht = premielijst_volgens_advies(personas, jaar)
         assert verwacht  # the population reaches the NOK branches
-        assert list(lijsten.verlaagde_premie(personas, jaar, VANDAAG)) == verwacht
+        assert list(lists.verlaagde_premie(personas, jaar, VANDAAG)) == verwacht
         proces = magda_kbi(
             "export",
             "verlaagde-premie",
@@ -86,8 +86,8 @@ def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie
 
 
 def test_known_premium_years(catalogus):
-    assert list(lijsten.verlaagde_premie(catalogus.values(), 2023, VANDAAG)) == ["80651239522"]
-    assert "80651239522" not in lijsten.verlaagde_premie(catalogus.values(), 2024, VANDAAG)
+    assert list(lists.verlaagde_premie(catalogus.values(), 2023, VANDAAG)) == ["80651239522"]
+    assert "80651239522" not in lists.verlaagde_premie(catalogus.values(), 2024, VANDAAG)
 
 
 def test_premium_list_over_rest(magda):
@@ -190,7 +190,7 @@ def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     derde = magda_kbi(*args, "--key-file", str(andere))
     assert eerste.returncode == 0, eerste.stderr
     rijen = list(csv.DictReader(io.StringIO(eerste.stdout)))
-    assert len(rijen) > 2000 and list(rijen[0]) == list(lijsten.ABB_VELDEN)
+    assert len(rijen) > 2000 and list(rijen[0]) == list(lists.ABB_VELDEN)
     assert eerste.stdout == tweede.stdout  # same key, same pseudonyms
     ander = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(derde.stdout))}
     assert not ander & {r["pseudoniem"] for r in rijen}  # another key: unlinkable
@@ -266,7 +266,7 @@ def test_serve_loads_a_generated_population(populatie):
     ],
 )
 def test_flow_data_is_checked_at_load_time(gegevens, veld):
-    from magda_kbi.personas import PersonaFout
+    from magda_kbi.io.personas import PersonaFout
 
     with pytest.raises(PersonaFout) as info:
         persona_uit_data(
@@ -296,7 +296,7 @@ def test_consumers_file(tmp_path):
         "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
         "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
     )
-    from magda_kbi.consumer_file import laad_afnemers
+    from magda_kbi.io.consumer_file import laad_afnemers
 
     (afnemer,) = laad_afnemers(bestand)
     assert (afnemer.soort.value, afnemer.zorgkas) == ("ZORGKAS", "ZK09")

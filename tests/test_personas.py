@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from magda_kbi.advies import Toepassing, geef_advies
-from magda_kbi.insz import is_testnummer
-from magda_kbi.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.domain.advies import Toepassing, geef_advies
+from magda_kbi.domain.insz import is_testnummer
+from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
 
 MOCK_CSV = (
     Path(__file__).resolve().parents[2] / "shared/reference/magda-mock-geefpersoon-personas.csv"
@@ -167,7 +167,16 @@ def test_duplicate_insz_across_folders(tmp_path):
 def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
     map_ = schrijf(tmp_path, "slecht.yaml", GOED.replace("type: PLICHT", "type: X"))
     proces = subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", "1", "--fixtures", str(map_)],
+        [
+            sys.executable,
+            "-m",
+            "magda_kbi",
+            "serve",
+            "--port",
+            "1",
+            "--fixtures",
+            str(map_),
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -242,7 +251,7 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
 def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
     from dataclasses import replace
 
-    from magda_kbi.diensten import Omgeving
+    from magda_kbi.runtime.diensten import Omgeving
 
     omgeving = Omgeving(dict(catalogus))
     eigen = replace(catalogus["98630499724"], scenario="changed through the admin API")

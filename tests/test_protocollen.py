@@ -7,8 +7,8 @@ import pytest
 import requests
 from lxml import etree
 
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from . import referentie
 from .soap import (

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 import requests
 
-from magda_kbi.advies import Toepassing, geef_advies
-from magda_kbi.json_vorm import dossier_json
+from magda_kbi.domain.advies import Toepassing, geef_advies
+from magda_kbi.io.json_output import dossier_json
 
 from .conftest import LAAT
 from .soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek, post
@@ -135,7 +135,7 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     fresh build when the persona is replaced or the day changes."""
     from werkzeug.test import Client
 
-    from magda_kbi.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
 
     client = Client(maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True)))
     pad = "/api/v1/dossiers/73680599786"

@@ -7,7 +7,7 @@ import requests
 import zeep
 
 from magda_client import MagdaClient
-from magda_kbi.advies import Toepassing, geef_advies
+from magda_kbi.domain.advies import Toepassing, geef_advies
 
 from .conftest import LAAT
 from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, post
@@ -185,9 +185,9 @@ def test_which_zorgbudget(sessie, server):
 
 
 def test_the_rule_set_after_ruling_112_2023():
-    from magda_kbi.advies import Regelset
-    from magda_kbi.app import Instellingen, maak_emulator
-    from magda_kbi.pytest_plugin import _Server
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+    from magda_kbi.domain.advies import Regelset
 
     server = _Server(
         maak_emulator(Instellingen(vandaag=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))

@@ -10,8 +10,8 @@ import sys
 import pytest
 import requests
 
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
 from .processen import vrije_poort
@@ -111,7 +111,7 @@ def test_two_servers_share_one_store(tmp_path):
 )
 def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
     uit = subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(vrije_poort())]
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())]
         + ["--store", waarde],
         capture_output=True,
         text=True,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from magda_kbi.app import Instellingen, maak_emulator
-from magda_kbi.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
 from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
@@ -92,7 +92,7 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
 
     pytest.importorskip("psycopg")
     uit = subprocess.run(
-        [sys.executable, "-m", "magda_kbi.cli", "serve", "--port", str(vrije_poort())]
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())]
         + ["--store", f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x"],
         capture_output=True,
         text=True,

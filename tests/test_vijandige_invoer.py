@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from magda_kbi.personas import ingebouwde_map
+from magda_kbi.io.personas import ingebouwde_map
 
 from .soap import (
     NS_ADVIES,

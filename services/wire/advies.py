@@ -11,9 +11,9 @@ from datetime import date
 
 from lxml import etree
 
-from ..advies import Advies, Toepassing
-from .bericht import ServiceContract
-from .xml import sub, tekst
+from magda_kbi.domain.advies import Advies, Toepassing
+from magda_kbi.wire.bericht import ServiceContract
+from magda_kbi.wire.xml import sub, tekst
 
 NAAM = "GeefAutomatischAdvies"
 # The emulator's own contract (no public XSD exists for this service): Inhoud/Criteria.

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from .xml import sub
+from magda_kbi.wire.xml import sub
 
 PLATFORM_IDENTIFICATIE = "vip.vlaanderen.be"
 PLATFORM_NAAM = "MagdaGateway"
@@ -118,7 +118,7 @@ def bouw_repliek(
     """A Repliek: ``antwoord`` is (Vraag Referte, Inhoud child or None).
 
     ``tijd`` and ``platform_referte`` default to now and a fresh UUID; a reply template
-    (:mod:`magda_kbi.sjablonen`) passes placeholders instead."""
+    (:mod:`magda_kbi.runtime.reply_templates`) passes placeholders instead."""
     tijd = tijd or tijd_van(tijdstip)
     repliek = etree.Element("Repliek")
     context = sub(repliek, "Context")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from ..dossier import (
+from magda_kbi.domain.dossier import (
     Code,
     Contactgegevens,
     KbiDossier,
@@ -24,8 +24,8 @@ from ..dossier import (
     TrajectOnderdeel,
     Uitstel,
 )
-from .bericht import ServiceContract, bouw_repliek, lees_context
-from .xml import sub, tekst, valideer
+from magda_kbi.wire.bericht import ServiceContract, bouw_repliek, lees_context
+from magda_kbi.wire.xml import sub, tekst, valideer
 
 NAAM = "GeefDossierKBI"
 INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"

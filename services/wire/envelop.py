@@ -1,6 +1,6 @@
 """SOAP 1.1 envelopes the emulator writes itself, byte for byte in spyne's shape.
 
-The direct path (see :mod:`magda_kbi.app`) and our own Faults use these, so a consumer
+The direct path (see :mod:`magda_kbi.adapters.app`) and our own Faults use these, so a consumer
 sees the same envelope whichever way a request went.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .xml import NS_SOAP11
+from magda_kbi.wire.xml import NS_SOAP11
 
 PREFIX = "soap11env"  # spyne's prefix for the SOAP 1.1 envelope namespace
 

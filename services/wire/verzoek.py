@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from .bericht import ServiceContract, tijd_van
-from .xml import NS_SOAP11, sub
+from magda_kbi.wire.bericht import ServiceContract, tijd_van
+from magda_kbi.wire.xml import NS_SOAP11, sub
 
 
 @dataclass(frozen=True)

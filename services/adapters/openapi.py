@@ -6,10 +6,11 @@ that every Flask route is described here and runs schemathesis against the read 
 
 from __future__ import annotations
 
-from . import __version__, lijsten
-from .advies import TOEPASSINGEN
-from .dossier import Interesse, MoStatus
-from .storingen import Soort
+from magda_kbi import __version__
+from magda_kbi.domain import lists
+from magda_kbi.domain.advies import TOEPASSINGEN
+from magda_kbi.domain.dossier import Interesse, MoStatus
+from magda_kbi.runtime.faults import Soort
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
@@ -227,7 +228,7 @@ SCHEMAS = {
         peildatum=DATUM,
         items=_lijst(
             _object(
-                lijsten.PARTICIPATIE_VELDEN,
+                lists.PARTICIPATIE_VELDEN,
                 naam=TEKST,
                 adres={"type": ["string", "null"]},
                 telefoon={"type": ["string", "null"]},

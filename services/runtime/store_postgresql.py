@@ -1,7 +1,7 @@
 """The store in PostgreSQL (psycopg 3): several ``serve`` processes, on one machine or
 several, share clock, faults, persona changes and journal.
 
-The same tables and SQL as the SQLite store (``magda_kbi.store``); what differs is how a
+The same tables and SQL as the SQLite store (``magda_kbi.runtime.store``); what differs is how a
 worker learns of a change. There is no file to map across machines, so each worker holds a
 LISTEN connection: a change or a journal sync is a NOTIFY, its thread updates the numbers
 the requests read (no query per request) and acknowledges a change in the replica table.
@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from .store import DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
+from magda_kbi.runtime.store import DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
 
 CHANNEL = "magda_kbi"
 # SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
@@ -118,7 +118,7 @@ class PostgresStore(Store):
         return _Write(self, self.db())
 
     def read(self):
-        from .store import _Transaction
+        from magda_kbi.runtime.store import _Transaction
 
         return _Transaction(self.db(), "BEGIN ISOLATION LEVEL REPEATABLE READ")
 

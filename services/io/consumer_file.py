@@ -1,15 +1,15 @@
 """The consumers file (``--consumers FILE``): more consumers beside the built-in ones.
 
 Reading a file is I/O, so it lives here and not beside the pure protocol decisions in
-:mod:`magda_kbi.afnemers`.
+:mod:`magda_kbi.domain.consumers`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .afnemers import Afnemer, Soort
-from .personas import PersonaFout, lees_yaml
+from magda_kbi.domain.consumers import Afnemer, Soort
+from magda_kbi.io.personas import PersonaFout, lees_yaml
 
 
 def laad_afnemers(pad: Path) -> list[Afnemer]:

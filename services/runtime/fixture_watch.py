@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .diensten import Omgeving
-from .personas import FixtureFout, laad_personas, vingerafdruk
+from magda_kbi.io.personas import FixtureFout, laad_personas, vingerafdruk
+from magda_kbi.runtime.diensten import Omgeving
 
 log = logging.getLogger(__name__)
 

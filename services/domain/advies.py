@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .dossier import Doelgroep, DoelgroepCode, DoelgroepType, KbiDossier
+from magda_kbi.domain.dossier import Doelgroep, DoelgroepCode, DoelgroepType, KbiDossier
 
 IN_WERKING = date(2022, 1, 1)
 VERPLICHTE_TYPES = frozenset({DoelgroepType.PLICHT, DoelgroepType.RECHT_PLICHT})

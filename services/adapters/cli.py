@@ -13,11 +13,20 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from . import __version__, lijsten, uitvoer
-from .admin_guard import TOKEN_ENV, is_loopback
-from .advies import REGELS, TOEPASSINGEN, Regelset, Termijnen, Toepassing, geef_advies
-from .insz import modulo97_geldig
-from .personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
+from magda_kbi import __version__
+from magda_kbi.adapters.admin_guard import TOKEN_ENV, is_loopback
+from magda_kbi.domain import lists
+from magda_kbi.domain.advies import (
+    REGELS,
+    TOEPASSINGEN,
+    Regelset,
+    Termijnen,
+    Toepassing,
+    geef_advies,
+)
+from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.io import formats
+from magda_kbi.io.personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
 OMGEVING_REGELS = "MAGDA_KBI_RULES"
@@ -470,8 +479,8 @@ def _ruim_verweesde_stores() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .app import Instellingen, maak_emulator
-    from .server import serveer
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.server import serveer
 
     # Load and check the personas before the server starts: a bad file stops start-up.
     if args.journal_size < 1:
@@ -498,7 +507,7 @@ def _serve(args: argparse.Namespace) -> int:
         tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
         store = f"sqlite:///{tijdelijk / 'state.db'}"
     try:
-        from .store import StoreError, open_store
+        from magda_kbi.runtime.store import StoreError, open_store
 
         open_store(store).close()  # a bad URL, folder or server stops start-up here
     except (StoreError, OSError, sqlite3.Error) as fout:
@@ -607,7 +616,7 @@ def persona_tabel(personas) -> str:
 
 
 def _insz_new(args: argparse.Namespace) -> int:
-    from .insz import nieuwe_testnummers
+    from magda_kbi.domain.insz import nieuwe_testnummers
 
     if not 1 <= args.count <= 100_000:
         print("magda-kbi: --count runs from 1 to 100000", file=sys.stderr)
@@ -624,7 +633,7 @@ def _insz_new(args: argparse.Namespace) -> int:
 
 def _insz_check(args: argparse.Namespace) -> int:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
-    from .insz import dichtste_testnummer, waarom_geen_testnummer
+    from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
 
     reden = waarom_geen_testnummer(args.nummer)
     if reden is None:
@@ -678,7 +687,7 @@ def _advies(args: argparse.Namespace) -> int:
 
 
 def _genereer(args: argparse.Namespace) -> int:
-    from .populatie import genereer
+    from magda_kbi.io.population import genereer
 
     if args.count < 1 or args.per_file < 1:
         print("magda-kbi: --count and --per-file must be at least 1", file=sys.stderr)
@@ -740,7 +749,7 @@ class Voortgang:
 
 
 def _bron(args: argparse.Namespace):
-    from .personas import stroom
+    from magda_kbi.io.personas import stroom
 
     mappen = ([] if args.no_builtin else [ingebouwde_map()]) + list(args.fixtures)
     return stroom(mappen, contract=False)
@@ -761,12 +770,12 @@ def _schrijf_uit(args: argparse.Namespace, delen) -> int:
 
 
 def _export_premie(args: argparse.Namespace) -> int:
-    from . import lijsten
+    from magda_kbi.domain import lists
 
     vandaag = args.today or date.today()
     items = (
         {"insz": insz}
-        for insz in lijsten.verlaagde_premie(
+        for insz in lists.verlaagde_premie(
             _bron(args),
             args.jaar,
             vandaag,
@@ -777,13 +786,13 @@ def _export_premie(args: argparse.Namespace) -> int:
     )
     kop = {"premiejaar": args.jaar, "peildatum": f"{args.jaar - 1}-01-01", "zorgkas": args.zorgkas}
     return _schrijf_uit(
-        args, uitvoer.in_formaat(args.format, items, ["insz"], kop, "VerlaagdePremie")
+        args, formats.in_formaat(args.format, items, ["insz"], kop, "VerlaagdePremie")
     )
 
 
 def _consumers(args: argparse.Namespace) -> int:
-    from .afnemers import DEMO
-    from .consumer_file import laad_afnemers
+    from magda_kbi.domain.consumers import DEMO
+    from magda_kbi.io.consumer_file import laad_afnemers
 
     lijst = [*DEMO, *(laad_afnemers(args.consumers) if args.consumers else [])]
     if args.json:
@@ -797,7 +806,7 @@ def _consumers(args: argparse.Namespace) -> int:
 
 
 def _municipalities(args: argparse.Namespace) -> int:
-    for nis, naam in sorted(lijsten.bekende_gemeenten(_bron(args)).items()):
+    for nis, naam in sorted(lists.bekende_gemeenten(_bron(args)).items()):
         print(f"{nis}  {naam}")
     return 0
 
@@ -809,7 +818,7 @@ def _export_gemeente(args: argparse.Namespace) -> int:
             print("magda-kbi: --year runs from 2000 to 2100", file=sys.stderr)
             return 2
         vandaag = min(vandaag, date(args.year, 1, 1))  # the KBI knows nothing of later
-    if not lijsten.nis_bekend(args.nis, _bron(args)):
+    if not lists.nis_bekend(args.nis, _bron(args)):
         print(
             f"magda-kbi: unknown NIS code {args.nis!r}: no municipality of the register and "
             "nobody's residence; 'magda-kbi municipalities' lists the known ones",
@@ -818,20 +827,20 @@ def _export_gemeente(args: argparse.Namespace) -> int:
         return 2
     if args.lijst == "gemeente":
         items, velden, wortel = (
-            lijsten.gemeente(_bron(args), args.nis, vandaag),
-            lijsten.GEMEENTE_VELDEN,
+            lists.gemeente(_bron(args), args.nis, vandaag),
+            lists.GEMEENTE_VELDEN,
             "Inburgeraars",
         )
     else:
         items, velden, wortel = (
-            lijsten.participatie(_bron(args), args.nis, vandaag),
-            lijsten.PARTICIPATIE_VELDEN,
+            lists.participatie(_bron(args), args.nis, vandaag),
+            lists.PARTICIPATIE_VELDEN,
             "Participatietraject",
         )
     kop = {"nis": args.nis, "peildatum": vandaag.isoformat()}
     if args.year is not None:
         kop = {"nis": args.nis, "jaar": args.year, "peildatum": vandaag.isoformat()}
-    return _schrijf_uit(args, uitvoer.in_formaat(args.format, items, velden, kop, wortel))
+    return _schrijf_uit(args, formats.in_formaat(args.format, items, velden, kop, wortel))
 
 
 def _export_abb(args: argparse.Namespace) -> int:
@@ -847,8 +856,8 @@ def _export_abb(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    items = lijsten.abb(_bron(args), sleutel, args.today or date.today())
-    return _schrijf_uit(args, uitvoer.csv_rijen(items, list(lijsten.ABB_VELDEN)))
+    items = lists.abb(_bron(args), sleutel, args.today or date.today())
+    return _schrijf_uit(args, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
 
 
 def _client_dossier(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ API's persona changes and the journal, in SQLite (standard library, WAL mode).
 Why: with state in one process's memory, ``serve --admin`` had to run one worker, and the
 journal of ``serve`` was split over its workers. With the store, every worker of one
 ``serve`` (and several ``serve`` processes on one machine, ``--store sqlite:///FILE``)
-answers from the same state. ``magda_kbi.store_postgresql`` does the same in PostgreSQL,
+answers from the same state. ``magda_kbi.runtime.store_postgresql`` does the same in PostgreSQL,
 for replicas on several machines.
 
 The hot path makes one store round trip: each request reads the change number (one row;
@@ -35,13 +35,13 @@ from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
-from .diensten import Omgeving
-from .dossier import Persona
-from .journaal import BODY_MAX, AuditLog, Regel
-from .json_vorm import persona_json
-from .klok import Klok
-from .personas import persona_uit_data
-from .storingen import Soort, Storing, kies_uit, storing_uit_json
+from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.io.json_output import persona_json
+from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.runtime.diensten import Omgeving
+from magda_kbi.runtime.faults import Soort, Storing, kies_uit, storing_uit_json
+from magda_kbi.runtime.journal import BODY_MAX, AuditLog, Regel
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
 HEARTBEAT_INTERVAL = 0.5
@@ -97,7 +97,7 @@ def sqlite_path(url: str) -> Path:
 def open_store(url: str) -> Store:
     """The store a URL names: ``sqlite:///FILE`` or ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
-        from .store_postgresql import PostgresStore
+        from magda_kbi.runtime.store_postgresql import PostgresStore
 
         return PostgresStore(url)
     return SqliteStore(url)
@@ -293,7 +293,7 @@ def _storing_tekst(s: Storing) -> str:
 
 
 class SharedFaults:
-    """The same interface as :class:`magda_kbi.storingen.Storingen`, in the store."""
+    """The same interface as :class:`magda_kbi.runtime.faults.Storingen`, in the store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -354,7 +354,7 @@ class SharedFaults:
 
 
 class SharedJournal:
-    """The same interface as :class:`magda_kbi.journaal.Journaal`; entries carry the id of
+    """The same interface as :class:`magda_kbi.runtime.journal.Journaal`; entries carry the id of
     the worker that wrote them (``replica``)."""
 
     def __init__(self, store: Store, grootte: int = 1000, audit: Path | None = None):

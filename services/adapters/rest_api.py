@@ -10,17 +10,24 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from . import lijsten, uitvoer
-from .advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing, geef_advies
-from .afnemers import Operatie
-from .diensten import GEEN_GEGEVENS, ONGELDIG_INSZ, ONGELDIG_VERZOEK, ONGELDIGE_DATUM, Omgeving
-from .insz import modulo97_geldig
-from .journaal import Aantekening
-from .json_vorm import dossier_json
-from .openapi import OPENAPI
-from .protocollen import Beslissing, beslis
-from .sjablonen import PersonaCache
-from .wsgi_sleutels import AANTEKENING
+from magda_kbi.adapters.openapi import OPENAPI
+from magda_kbi.domain import lists
+from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing, geef_advies
+from magda_kbi.domain.consumers import Operatie
+from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.protocols import Beslissing, beslis
+from magda_kbi.io import formats
+from magda_kbi.io.json_output import dossier_json
+from magda_kbi.runtime.diensten import (
+    GEEN_GEGEVENS,
+    ONGELDIG_INSZ,
+    ONGELDIG_VERZOEK,
+    ONGELDIGE_DATUM,
+    Omgeving,
+)
+from magda_kbi.runtime.journal import Aantekening
+from magda_kbi.runtime.reply_templates import PersonaCache
+from magda_kbi.runtime.wsgi_keys import AANTEKENING
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 AFZENDER_HEADER = "X-Magda-Afzender"
@@ -245,7 +252,7 @@ def lijst_verlaagde_premie(jaar: str):
             )
         zorgkas = beslissing.afnemer.zorgkas
     omgeving = _omgeving()
-    insz = lijsten.verlaagde_premie(
+    insz = lists.verlaagde_premie(
         list(omgeving.personas.values()),
         premiejaar,
         omgeving.klok.vandaag(),
@@ -261,7 +268,7 @@ def lijst_verlaagde_premie(jaar: str):
 @api.get("/lijsten/gemeente/<nis>")
 def lijst_gemeente(nis: str):
     return _gemeentelijst(
-        nis, Operatie.LIJST_GEMEENTE, lijsten.gemeente, lijsten.GEMEENTE_VELDEN, "Inburgeraars"
+        nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
     )
 
 
@@ -270,8 +277,8 @@ def lijst_participatie(nis: str):
     return _gemeentelijst(
         nis,
         Operatie.LIJST_PARTICIPATIE,
-        lijsten.participatie,
-        lijsten.PARTICIPATIE_VELDEN,
+        lists.participatie,
+        lists.PARTICIPATIE_VELDEN,
         "Participatietraject",
     )
 
@@ -296,7 +303,7 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
     _beslis(operatie, nis=nis)
     personas = list(omgeving.personas.values())
-    if not lijsten.nis_bekend(nis, personas):
+    if not lists.nis_bekend(nis, personas):
         raise ApiFout(
             404,
             "UNKNOWN_MUNICIPALITY",
@@ -320,14 +327,14 @@ def consumers():
 @api.get("/municipalities")
 def municipalities():
     """The municipalities the lists know: the register and everyone's residences."""
-    bekend = lijsten.bekende_gemeenten(_omgeving().personas.values())
+    bekend = lists.bekende_gemeenten(_omgeving().personas.values())
     return jsonify([{"nis": nis, "naam": naam} for nis, naam in sorted(bekend.items())])
 
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
     soorten = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
     soort = request.accept_mimetypes.best_match(list(soorten), default="application/json")
-    tekst = uitvoer.in_formaat(soorten[soort], items, velden, kop, wortel)
+    tekst = formats.in_formaat(soorten[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)
 
 

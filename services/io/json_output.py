@@ -7,7 +7,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from .dossier import KbiDossier, Persona
+from magda_kbi.domain.dossier import KbiDossier, Persona
 
 
 def als_json(waarde: Any) -> Any:

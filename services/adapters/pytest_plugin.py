@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .admin_guard import TOKEN_ENV
-from .wsgi_sleutels import SOCKET
+from magda_kbi.adapters.admin_guard import TOKEN_ENV
+from magda_kbi.runtime.wsgi_keys import SOCKET
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -136,7 +136,7 @@ class MagdaEmulator:
 
     def new_insz(self, birth_date: date | str | None = None, sex: str | None = None) -> str:
         """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``)."""
-        from .insz import nieuwe_testnummers
+        from magda_kbi.domain.insz import nieuwe_testnummers
 
         if isinstance(birth_date, str):
             birth_date = date.fromisoformat(birth_date)
@@ -197,7 +197,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         emulator.reset()
         yield emulator
         return
-    from .app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Instellingen, maak_emulator
 
     vandaag = request.config.getoption("--magda-today")
     instellingen = Instellingen(

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from . import sjablonen
-from .advies import ARREST_112_2023, Regelset, Termijnen, geef_advies
-from .afnemers import Afnemers, Operatie
-from .dossier import Persona
-from .insz import modulo97_geldig
-from .journaal import Aantekening, Journaal
-from .klok import Klok
-from .protocollen import Beslissing, beslis
-from .storingen import Soort, Storingen
-from .wire import advies as advies_wire
-from .wire import dossier_kbi as dossier_wire
-from .wire.bericht import (
+from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen, geef_advies
+from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.consumers import Afnemers, Operatie
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.protocols import Beslissing, beslis
+from magda_kbi.runtime import reply_templates
+from magda_kbi.runtime.faults import Soort, Storingen
+from magda_kbi.runtime.journal import Aantekening, Journaal
+from magda_kbi.wire import advies as advies_wire
+from magda_kbi.wire import dossier_kbi as dossier_wire
+from magda_kbi.wire.bericht import (
     Context,
     ServiceContract,
     Uitzondering,
@@ -36,8 +36,8 @@ from .wire.bericht import (
     lees_context,
     tijd_van,
 )
-from .wire.envelop import antwoord_envelop, soap_fault
-from .wire.xml import tekst, valideer
+from magda_kbi.wire.envelop import antwoord_envelop, soap_fault
+from magda_kbi.wire.xml import tekst, valideer
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
@@ -87,7 +87,7 @@ class Omgeving:
 
     def ververs(self) -> None:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
-        see :class:`magda_kbi.store.SharedEnvironment`)."""
+        see :class:`magda_kbi.runtime.store.SharedEnvironment`)."""
 
     def zet_persona(self, persona: Persona) -> bool:
         """Adds or replaces a persona; True when it replaced one."""
@@ -135,7 +135,7 @@ class Dienst:
         self.naam, self.versie = contract.naam, contract.versie
         self.namespace, self.xsd = contract.namespace, contract.xsd
         self.operatie_tag = contract.operatie_tag
-        self.sjablonen = sjablonen.PersonaCache()
+        self.templates = reply_templates.PersonaCache()
 
     def behandel(
         self,
@@ -200,9 +200,9 @@ class Dienst:
     def snel(
         self, operatie: etree._Element, aantekening: Aantekening | None = None
     ) -> bytes | None:
-        """The whole reply envelope from a template (:mod:`magda_kbi.sjablonen`), or None
-        when this call must take :meth:`behandel`: invalid requests, error personas and
-        refusals always do, so a template only ever holds an ordinary answer."""
+        """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
+        this call must take :meth:`behandel`: invalid requests, error personas and refusals
+        always do, so a template only ever holds an ordinary answer."""
         aantekening = aantekening or Aantekening(endpoint="")
         verzoek, context, insz = self._lees(operatie, aantekening)
         if self._controleer(operatie, context, insz or "") is not None:
@@ -227,38 +227,38 @@ class Dienst:
             id(persona),
             beslissing.velden if beslissing else None,
         )
-        sjabloon = self.sjablonen.zoek(sleutel, persona)
+        sjabloon = self.templates.zoek(sleutel, persona)
         if sjabloon is None:
             voor = set(aantekening.extra)  # what the answer adds to the journal is kept too
             open_context = replace(
                 context,
                 afzender=replace(
-                    afzender, referte=sjablonen.AFZENDER_REFERTE if afzender.referte else None
+                    afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
                 ),
             )
             repliek = self.beantwoord(
                 verzoek,
                 open_context,
-                sjablonen.VRAAG_REFERTE,
+                reply_templates.VRAAG_REFERTE,
                 persona,
                 aantekening,
                 beslissing,
                 sjabloon=True,
             )
-            sjabloon = sjablonen.Sjabloon.uit(
+            sjabloon = reply_templates.Sjabloon.uit(
                 antwoord_envelop(self.namespace, self.naam, repliek),
                 aantekening.resultaat,
                 {k: v for k, v in aantekening.extra.items() if k not in voor},
             )
-            self.sjablonen.bewaar(sleutel, persona, sjabloon)
+            self.templates.bewaar(sleutel, persona, sjabloon)
         aantekening.resultaat = sjabloon.resultaat
         aantekening.extra.update(sjabloon.extra)
         return sjabloon.vul(
             {
-                sjablonen.TIJD: tijd_van(nu),
-                sjablonen.PLATFORM_REFERTE: str(uuid.uuid4()),
-                sjablonen.AFZENDER_REFERTE: afzender.referte or "",
-                sjablonen.VRAAG_REFERTE: tekst(verzoek, "Vragen/Vraag/Referte") or "",
+                reply_templates.TIJD: tijd_van(nu),
+                reply_templates.PLATFORM_REFERTE: str(uuid.uuid4()),
+                reply_templates.AFZENDER_REFERTE: afzender.referte or "",
+                reply_templates.VRAAG_REFERTE: tekst(verzoek, "Vragen/Vraag/Referte") or "",
             }
         )
 
@@ -299,7 +299,9 @@ class Dienst:
 
     def _repliek(self, context: Context, sjabloon: bool = False, **kwargs) -> etree._Element:
         if sjabloon:  # placeholders where a template gets the values of each call
-            kwargs.update(tijd=sjablonen.TIJD, platform_referte=sjablonen.PLATFORM_REFERTE)
+            kwargs.update(
+                tijd=reply_templates.TIJD, platform_referte=reply_templates.PLATFORM_REFERTE
+            )
         return bouw_repliek(self.naam, self.versie, context, self.omgeving.klok.nu(), **kwargs)
 
     def _controleer(
@@ -345,7 +347,7 @@ class GeefDossierKBIDienst(Dienst):
 
     def __init__(self, omgeving: Omgeving, contract: ServiceContract = dossier_wire.V02) -> None:
         super().__init__(omgeving, contract)
-        self._dossiers = sjablonen.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
+        self._dossiers = reply_templates.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
     def noteer_vraag(self, verzoek, aantekening):
         gevonden = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .advies import (
+from magda_kbi.domain.advies import (
     Advies,
     Regelset,
     Termijnen,
@@ -17,7 +17,7 @@ from .advies import (
     geef_advies,
     plus_maanden,
 )
-from .dossier import KbiDossier, Periode
+from magda_kbi.domain.dossier import KbiDossier, Periode
 
 START = date(2021, 12, 1)  # one month before the condition came into force
 MONTHS_AFTER_TODAY = 12

@@ -1,5 +1,5 @@
 """The journal: every SOAP and REST call, kept in memory within a fixed bound (``serve``
-keeps it in its store instead: :class:`magda_kbi.store.SharedJournal`).
+keeps it in its store instead: :class:`magda_kbi.runtime.store.SharedJournal`).
 
 Tests use it to verify what their application actually sent (Afzender, Hoedanigheid,
 INSZ, Referte) and what it got back. The oldest entries fall off when it is full, so a

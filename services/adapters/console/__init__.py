@@ -4,7 +4,7 @@ request, the live journal; faults and clock with ``--admin``.
 Server-rendered (Jinja2, autoescaped) with inline SVG and a little plain JavaScript; no
 build step, nothing loaded from elsewhere, so it works offline. It reads the same
 :class:`Omgeving` the services answer from and computes nothing of its own: the bands come
-from :func:`magda_kbi.timeline.build_timeline` (``geef_advies`` day by day), a consumer's
+from :func:`magda_kbi.domain.timeline.build_timeline` (``geef_advies`` day by day), a consumer's
 view from the SOAP service itself. It changes nothing: the faults and clock pages send
 their changes to the admin API, behind its guard.
 """
@@ -20,15 +20,15 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from lxml import etree
 
-from ..advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
-from ..afnemers import Afnemer
-from ..diensten import Dienst, Omgeving
-from ..dossier import Persona
-from ..rest_admin import journal_filters
-from ..storingen import DIENSTEN, Soort
-from ..timeline import LANES, Timeline, build_timeline
-from ..wire.verzoek import Vraag, bouw_verzoek
-from ..wire.xml import veilige_parser
+from magda_kbi.adapters.rest_admin import journal_filters
+from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
+from magda_kbi.domain.consumers import Afnemer
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
+from magda_kbi.runtime.diensten import Dienst, Omgeving
+from magda_kbi.runtime.faults import DIENSTEN, Soort
+from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
+from magda_kbi.wire.xml import veilige_parser
 
 console = Blueprint(
     "console",

@@ -31,29 +31,29 @@ from pathlib import Path
 
 from lxml import etree
 
-from .admin_guard import CHANGING, TOKEN_ENV, AdminGuard
-from .advies import Regelset, Termijnen
-from .afnemers import DEMO, Afnemers
-from .checked_files import CheckedFiles
-from .consumer_file import laad_afnemers
-from .diensten import (
+from magda_kbi.adapters.admin_guard import CHANGING, TOKEN_ENV, AdminGuard
+from magda_kbi.adapters.rest import rest_applicatie
+from magda_kbi.adapters.soap import soap_applicatie
+from magda_kbi.domain.advies import Regelset, Termijnen
+from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.consumers import DEMO, Afnemers
+from magda_kbi.io.checked_files import CheckedFiles
+from magda_kbi.io.consumer_file import laad_afnemers
+from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
     Hub,
     Omgeving,
     alle_diensten,
 )
-from .fixture_watch import FixtureWatcher
-from .journaal import BODY_MAX, Aantekening, Journaal, Regel
-from .klok import Klok
-from .personas import ingebouwde_map, laad_personas
-from .rest import rest_applicatie
-from .soap import soap_applicatie
-from .storingen import Soort, VerbindingVerbroken
-from .wire.bericht import lees_context
-from .wire.envelop import soap_fault
-from .wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
-from .wsgi_sleutels import AANTEKENING, SOCKET, STORING
+from magda_kbi.runtime.faults import Soort, VerbindingVerbroken
+from magda_kbi.runtime.fixture_watch import FixtureWatcher
+from magda_kbi.runtime.journal import BODY_MAX, Aantekening, Journaal, Regel
+from magda_kbi.runtime.wsgi_keys import AANTEKENING, SOCKET, STORING
+from magda_kbi.wire.bericht import lees_context
+from magda_kbi.wire.envelop import soap_fault
+from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
 STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
@@ -503,7 +503,7 @@ def maak_emulator(
         [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
     )
     if instellingen.store:
-        from .store import SharedEnvironment, open_store
+        from magda_kbi.runtime.store import SharedEnvironment, open_store
 
         omgeving: Omgeving = SharedEnvironment(
             personas,

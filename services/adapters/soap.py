@@ -4,14 +4,14 @@ Following the field notes, the operation is ``AnyXml`` in and out with a bare bo
 spyne parses the envelope (with our safe parser settings) and hands over the body,
 our service answers with a ``Repliek`` element and spyne wraps it in
 ``<tns:{Naam}Response>``. The WSDL spyne would generate describes ``anyType``, so the
-published contract is our own file from ``wsdl/`` (see :mod:`magda_kbi.app`).
+published contract is our own file from ``wsdl/`` (see :mod:`magda_kbi.adapters.app`).
 """
 
 from __future__ import annotations
 
 import logging
 
-from . import compat
+from magda_kbi.adapters import compat
 
 compat.import_spyne()
 
@@ -19,8 +19,8 @@ from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # noqa: E402
 from spyne.protocol.soap import Soap11  # noqa: E402
 from spyne.server.wsgi import WsgiApplication  # noqa: E402
 
-from .diensten import Dienst, PlatformFout  # noqa: E402
-from .wsgi_sleutels import AANTEKENING, STORING  # noqa: E402
+from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
+from magda_kbi.runtime.wsgi_keys import AANTEKENING, STORING  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@
 - faults: inject latency, 99996, SOAP Faults, HTTP 500/503 or dropped connections;
 - journal: what was called, by whom, with what result.
 
-Changes are visible to SOAP and REST at once, in every worker (``magda_kbi.store``).
+Changes are visible to SOAP and REST at once, in every worker (``magda_kbi.runtime.store``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .diensten import Omgeving
-from .journaal import Aantekening
-from .json_vorm import persona_json
-from .personas import PersonaFout, lees_yaml, persona_uit_data
-from .rest_api import ApiFout
-from .storingen import OngeldigeStoring
-from .wsgi_sleutels import AANTEKENING
+from magda_kbi.adapters.rest_api import ApiFout
+from magda_kbi.io.json_output import persona_json
+from magda_kbi.io.personas import PersonaFout, lees_yaml, persona_uit_data
+from magda_kbi.runtime.diensten import Omgeving
+from magda_kbi.runtime.faults import OngeldigeStoring
+from magda_kbi.runtime.journal import Aantekening
+from magda_kbi.runtime.wsgi_keys import AANTEKENING
 
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 

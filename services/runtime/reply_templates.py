@@ -2,7 +2,7 @@
 
 For the same question (service, criteria, caller, today, persona) two replies differ only
 in the time of day, the platform's fresh Referte and the echoed Refertes of the caller.
-The direct path (:mod:`magda_kbi.app`) builds a reply once with placeholders in those
+The direct path (:mod:`magda_kbi.adapters.app`) builds a reply once with placeholders in those
 places, keeps its bytes split around them, and afterwards only fills them in: the same
 bytes the full build would write (a test compares both), at a fraction of the cost.
 """

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, request
 
-from . import __version__
-from .console import console
-from .diensten import Dienst, Omgeving
-from .openapi import OPENAPI
-from .rest_admin import MAX_BODY, admin
-from .rest_api import ApiFout, api, api_fout
-from .sjablonen import PersonaCache
+from magda_kbi import __version__
+from magda_kbi.adapters.console import console
+from magda_kbi.adapters.openapi import OPENAPI
+from magda_kbi.adapters.rest_admin import MAX_BODY, admin
+from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
+from magda_kbi.runtime.diensten import Dienst, Omgeving
+from magda_kbi.runtime.reply_templates import PersonaCache
 
 
 def routes_onder(prefix: str) -> list[dict]:

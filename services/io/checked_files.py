@@ -18,7 +18,7 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from .wire.xml import contract_bestanden
+from magda_kbi.wire.xml import contract_bestanden
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .afnemers import Afnemer, Afnemers, Operatie, Soort
-from .dossier import Persona
+from magda_kbi.domain.consumers import Afnemer, Afnemers, Operatie, Soort
+from magda_kbi.domain.dossier import Persona
 
 GEEN_MACHTIGING = "13001"
 GEEN_MACHTIGING_TEKST = (

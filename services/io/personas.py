@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from .advies import TOEPASSINGEN, Reden, Resultaat
-from .dossier import (
+from magda_kbi.domain.advies import TOEPASSINGEN, Reden, Resultaat
+from magda_kbi.domain.dossier import (
     Code,
     Interesse,
     KbiDossier,
@@ -30,11 +30,11 @@ from .dossier import (
     Persoonsgegevens,
     VerwachtAdvies,
 )
-from .insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
+from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
 
 if typing.TYPE_CHECKING:
-    from .checked_files import CheckedFiles
-from .wire.dossier_kbi import contractfout
+    from magda_kbi.io.checked_files import CheckedFiles
+from magda_kbi.wire.dossier_kbi import contractfout
 
 FOUTEN = (None, "99996", "SOAP_FAULT")
 MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd

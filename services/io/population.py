@@ -12,10 +12,10 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from .advies import plus_maanden
-from .dossier import Interesse
-from .gemeenten import GEMEENTEN
-from .insz import maak_testnummer
+from magda_kbi.domain.advies import plus_maanden
+from magda_kbi.domain.dossier import Interesse
+from magda_kbi.domain.insz import maak_testnummer
+from magda_kbi.domain.municipalities import GEMEENTEN
 
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
 NATIONALITEITEN = (

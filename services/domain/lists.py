@@ -15,9 +15,9 @@ import hmac
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from .advies import Regelset, Resultaat, Termijnen, Toepassing, geef_advies
-from .dossier import Persona
-from .gemeenten import GEMEENTEN
+from magda_kbi.domain.advies import Regelset, Resultaat, Termijnen, Toepassing, geef_advies
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.municipalities import GEMEENTEN
 
 PROVINCIES = {
     "1": "Antwerpen",

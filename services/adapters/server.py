@@ -20,8 +20,14 @@ import os
 import threading
 import time
 
-from .app import Emulator, Instellingen, instellingen_als_json, instellingen_uit_json, maak_emulator
-from .personas import FixtureFout, ingebouwde_map, vingerafdruk
+from magda_kbi.adapters.app import (
+    Emulator,
+    Instellingen,
+    instellingen_als_json,
+    instellingen_uit_json,
+    maak_emulator,
+)
+from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
 
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve checked
@@ -73,7 +79,7 @@ def serveer(instellingen: Instellingen, host: str, port: int, workers: int, thre
     mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
     os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
     Granian(
-        "magda_kbi.server:applicatie",
+        "magda_kbi.adapters.server:applicatie",
         factory=True,
         address=host,
         port=port,
