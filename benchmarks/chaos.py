@@ -177,7 +177,7 @@ def main() -> int:
     tweede = fase(url, helft, args.connections)
     print(f"phase 2: {verslag(tweede, helft)}")
 
-    journaal = requests.get(
+    journal = requests.get(
         f"{url}/admin/journal", params={"kind": "all"}, headers=ADMIN, timeout=30
     ).json()["entries"]
     serve.send_signal(signal.SIGTERM)
@@ -186,8 +186,8 @@ def main() -> int:
     tweede_run = regels[regels_voor:]
     print(f"audit log: {len(regels)} lines ({regels_voor} before the kill), every line JSON")
     print(
-        f"second run: journal {len(journaal)} entries, audit log {len(tweede_run)} lines, "
-        f"equal: {len(journaal) == len(tweede_run)}"
+        f"second run: journal {len(journal)} entries, audit log {len(tweede_run)} lines, "
+        f"equal: {len(journal) == len(tweede_run)}"
     )
     print(
         f"admin actions audited: {sum(r['kind'] == 'admin' for r in regels)}; "

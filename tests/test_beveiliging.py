@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
@@ -27,7 +27,7 @@ def beveiligd(tmp_path_factory):
     audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
     server = _Server(
         maak_emulator(
-            Instellingen(
+            Settings(
                 admin=True,
                 admin_token=TOKEN,
                 public_hosts=["emulator.test.intern"],
@@ -92,9 +92,9 @@ def test_admin_actions_are_journaled_and_audited_without_the_token(beveiligd):
     roep(server, "PUT", "/admin/clock", json={"today": "2024-02-02"})
     roep(server, "POST", "/admin/reset", token="wrong")
     acties = roep(server, "GET", "/admin/journal", params={"kind": "admin"}).json()["entries"]
-    klok = [a for a in acties if a["endpoint"] == "/admin/clock"][-1]
-    assert (klok["kind"], klok["operation"], klok["status"]) == ("admin", "admin PUT", 200)
-    assert klok["remote_addr"] == "127.0.0.1"
+    clock = [a for a in acties if a["endpoint"] == "/admin/clock"][-1]
+    assert (clock["kind"], clock["operation"], clock["status"]) == ("admin", "admin PUT", 200)
+    assert clock["remote_addr"] == "127.0.0.1"
     geweigerd = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
     assert geweigerd and geweigerd[-1]["status"] == 401
     # the default view holds the calls of consumers only

@@ -231,8 +231,8 @@ def test_the_rule_set_after_the_ruling_from_the_command_line():
     assert "[rule 6:" in magda_kbi(*args).stdout
     na = magda_kbi(*args, "--rules", "after-ruling-112-2023").stdout
     assert "OK  [rule 0: the condition was annulled by the Constitutional Court" in na
-    omgeving = magda_kbi(*args, env={"MAGDA_KBI_RULES": "after-ruling-112-2023"}).stdout
-    assert "[rule 0:" in omgeving
+    runtime = magda_kbi(*args, env={"MAGDA_KBI_RULES": "after-ruling-112-2023"}).stdout
+    assert "[rule 0:" in runtime
     fout = magda_kbi(*args, env={"MAGDA_KBI_RULES": "2023"})
     assert fout.returncode == 2 and "MAGDA_KBI_RULES='2023' is not a rule set" in fout.stderr
     premie = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")

@@ -66,9 +66,9 @@ def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
 
 
 def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
-    omgeving = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False, system_site_packages=False).create(omgeving)
-    python = omgeving / "bin" / "python"
+    runtime = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False, system_site_packages=False).create(runtime)
+    python = runtime / "bin" / "python"
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],

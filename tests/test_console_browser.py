@@ -149,11 +149,11 @@ def test_try_a_request_and_see_nok_inbreuk(browser, console_server):
     assert "<Code>INBREUK</Code>" in browser.find_element(By.ID, "reply").text
     assert browser.find_element(By.ID, "latency").text.endswith(" ms")
     # It went through the real HTTP path: the journal has it.
-    journaal = requests.get(
+    journal = requests.get(
         f"{console_server.url}/admin/journal", params={"insz": INBREUK_OPEN}, timeout=5
     ).json()["entries"]
-    assert journaal[-1]["operation"] == "GeefAutomatischAdvies"
-    assert journaal[-1]["result"] == "NOK INBREUK"
+    assert journal[-1]["operation"] == "GeefAutomatischAdvies"
+    assert journal[-1]["result"] == "NOK INBREUK"
 
 
 def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console_server):

@@ -4,7 +4,7 @@ import requests
 import zeep
 from lxml import etree
 
-from magda_kbi.runtime.diensten import Omgeving, alle_diensten
+from magda_kbi.runtime.diensten import Runtime, alle_diensten
 from magda_kbi.wire.dossier_kbi import contractfout
 
 from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
@@ -45,7 +45,7 @@ def test_our_fixtures_validate_against_our_xsd(catalogus):
 
 
 def test_service_paths_follow_magda_layout():
-    paden = [d.contract.pad for d in alle_diensten(Omgeving({})) if d.contract.pad]
+    paden = [d.contract.pad for d in alle_diensten(Runtime({})) if d.contract.pad]
     assert paden == [PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES]
 
 
@@ -107,7 +107,7 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
 def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Settings, maak_emulator
 
     pad = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
     proxy = {
@@ -115,7 +115,7 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
         "X-Forwarded-Host": "magda.test.intern",
         "X-Forwarded-Prefix": "/emulator",
     }
-    achter = Client(maak_emulator(Instellingen(proxy_headers=True)))
+    achter = Client(maak_emulator(Settings(proxy_headers=True)))
     wsdl = achter.get(pad, headers={"Host": "localhost:8080", **proxy}).data
     adres = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
     assert f'location="{adres}"'.encode() in wsdl
@@ -127,9 +127,9 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
 def test_a_hostile_host_header_cannot_break_the_wsdl():
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Settings, maak_emulator
 
-    client = Client(maak_emulator(Instellingen(proxy_headers=True)))
+    client = Client(maak_emulator(Settings(proxy_headers=True)))
     for kop in (
         {"Host": 'evil"><x y="'},
         {"X-Forwarded-Host": "a b"},

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -22,8 +22,8 @@ from .soap import (
     wsgi_environ,
 )
 
-DIRECT = maak_emulator(Instellingen(vandaag=date(2030, 1, 1)))
-SPYNE = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), direct=False))
+DIRECT = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+SPYNE = maak_emulator(Settings(vandaag=date(2030, 1, 1), direct=False))
 VARIABEL = [
     (re.compile(rb"<Referte>[0-9a-f-]{36}</Referte>"), b"<Referte>uuid</Referte>"),
     (re.compile(rb"<Tijd>[0-9:.]+</Tijd>"), b"<Tijd>t</Tijd>"),
@@ -42,7 +42,7 @@ def gelijk(pad: str, body: bytes) -> None:
     assert roep(DIRECT, pad, body) == roep(SPYNE, pad, body)
 
 
-@pytest.mark.parametrize("insz", sorted(DIRECT.omgeving.personas) + ["80651439361"])
+@pytest.mark.parametrize("insz", sorted(DIRECT.runtime.personas) + ["80651439361"])
 def test_every_persona_same_reply(insz):
     gelijk(PAD_DOSSIER, dossier_verzoek(insz, referte="vast"))
     gelijk(PAD_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
@@ -93,12 +93,12 @@ def test_a_template_is_filled_with_each_calls_values():
 def test_templates_follow_runtime_changes():
     from magda_kbi.io.personas import persona_uit_data
 
-    app = maak_emulator(Instellingen(vandaag=date(2023, 3, 1)))
+    app = maak_emulator(Settings(vandaag=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, vraag)[1]
-    app.omgeving.klok.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
+    app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
-    oud = app.omgeving.personas["79652599875"]
+    oud = app.runtime.personas["79652599875"]
     data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
-    app.omgeving.zet_persona(persona_uit_data(data))
+    app.runtime.zet_persona(persona_uit_data(data))
     assert b"30001" in roep(app, PAD_DOSSIER, dossier_verzoek("79652599875"))[1]

@@ -10,10 +10,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.openapi import OPENAPI
 
-EMULATOR = maak_emulator(Instellingen(vandaag=date(2030, 1, 1), admin=True))
+EMULATOR = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", EMULATOR.rest)
 
 

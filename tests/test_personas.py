@@ -251,15 +251,15 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
 def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
     from dataclasses import replace
 
-    from magda_kbi.runtime.diensten import Omgeving
+    from magda_kbi.runtime.diensten import Runtime
 
-    omgeving = Omgeving(dict(catalogus))
+    runtime = Runtime(dict(catalogus))
     eigen = replace(catalogus["98630499724"], scenario="changed through the admin API")
-    omgeving.zet_persona(eigen)
-    omgeving.verwijder_persona("73680599786")
+    runtime.zet_persona(eigen)
+    runtime.verwijder_persona("73680599786")
     nieuw = {k: v for k, v in catalogus.items() if k != "79611034583"}  # a file was removed
-    omgeving.herlaad(nieuw)
-    assert omgeving.personas["98630499724"] is eigen
-    assert "73680599786" not in omgeving.personas and "79611034583" not in omgeving.personas
-    omgeving.reset()
-    assert omgeving.personas == nieuw
+    runtime.herlaad(nieuw)
+    assert runtime.personas["98630499724"] is eigen
+    assert "73680599786" not in runtime.personas and "79611034583" not in runtime.personas
+    runtime.reset()
+    assert runtime.personas == nieuw

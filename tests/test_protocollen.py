@@ -7,7 +7,7 @@ import pytest
 import requests
 from lxml import etree
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from . import referentie
@@ -40,7 +40,7 @@ def audit(tmp_path_factory):
 def emulator(audit):
     server = _Server(
         maak_emulator(
-            Instellingen(vandaag=date(2030, 1, 1), admin=True, protocollen=True, audit_log=audit)
+            Settings(vandaag=date(2030, 1, 1), admin=True, protocollen=True, audit_log=audit)
         )
     )
     yield MagdaEmulator(server.url)

@@ -28,9 +28,9 @@ def test_a_dropped_connection_under_the_production_server(admin_server):
     with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
         client(admin_server.url).geef_dossier_kbi("98630499724")
     assert client(admin_server.url).geef_dossier_kbi("98630499724").insz == "98630499724"
-    journaal = requests.get(f"{admin_server.url}/admin/journal", timeout=5).json()["entries"]
-    assert journaal[0]["result"] == "FAULT drop"
-    assert (journaal[0]["status"], journaal[0]["connection"]) == (0, "dropped")
+    journal = requests.get(f"{admin_server.url}/admin/journal", timeout=5).json()["entries"]
+    assert journal[0]["result"] == "FAULT drop"
+    assert (journal[0]["status"], journal[0]["connection"]) == (0, "dropped")
 
 
 def test_a_latency_fault_does_not_block_other_requests(admin_server):

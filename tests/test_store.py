@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
@@ -27,7 +27,7 @@ def runtime_store(tmp_path) -> dict:
 @pytest.fixture(scope="module")
 def magda_server(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'state.db'}"
-    server = _Server(maak_emulator(Instellingen(admin=True, store=url)))
+    server = _Server(maak_emulator(Settings(admin=True, store=url)))
     try:
         yield MagdaEmulator(server.url)
     finally:
@@ -64,9 +64,9 @@ def test_admin_with_two_workers_every_change_holds_for_every_later_request(twee_
     )
     geraakt = [b"<Identificatie>99996</Identificatie>" in dossier(url) for _ in range(20)]
     assert geraakt == [True] * 3 + [False] * 17  # exactly 3, over both workers
-    journaal = requests.get(f"{url}/admin/journal", timeout=5).json()["entries"]
-    assert len(journaal) == 20  # every call of both workers, right after the calls returned
-    assert len({e["replica"] for e in journaal}) == 2
+    journal = requests.get(f"{url}/admin/journal", timeout=5).json()["entries"]
+    assert len(journal) == 20  # every call of both workers, right after the calls returned
+    assert len({e["replica"] for e in journal}) == 2
     assert requests.post(f"{url}/admin/reset", headers=JSON, timeout=5).status_code == 200
     assert requests.get(f"{url}/health", timeout=5).json()["today"] == "2025-06-01"
     assert requests.get(f"{url}/admin/journal", timeout=5).json()["entries"] == []
@@ -95,8 +95,8 @@ def test_two_servers_share_one_store(tmp_path):
         dossier(a.url)
         dossier(b.url)
         for server in (a, b):  # each sees the calls of both
-            journaal = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
-            assert len(journaal) == 2
+            journal = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
+            assert len(journal) == 2
     finally:
         a.stop()
         b.stop()

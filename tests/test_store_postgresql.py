@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Instellingen, maak_emulator
+from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
@@ -22,7 +22,7 @@ def runtime_store(postgres) -> dict:
 
 @pytest.fixture(scope="module")
 def magda_server(postgres):
-    server = _Server(maak_emulator(Instellingen(admin=True, store=postgres.database())))
+    server = _Server(maak_emulator(Settings(admin=True, store=postgres.database())))
     try:
         yield MagdaEmulator(server.url)
     finally:
@@ -65,9 +65,9 @@ def test_a_fault_count_is_shared_by_all_replicas(replicas):
         for server in (a, b)
     ]
     assert geraakt == [True] * 5 + [False] * 15
-    journaal = requests.get(f"{b.url}/admin/journal", timeout=10).json()["entries"]
-    assert len(journaal) == 20  # the calls of all four workers, from either replica
-    assert len({e["replica"] for e in journaal}) >= 2
+    journal = requests.get(f"{b.url}/admin/journal", timeout=10).json()["entries"]
+    assert len(journal) == 20  # the calls of all four workers, from either replica
+    assert len({e["replica"] for e in journal}) >= 2
     requests.post(f"{b.url}/admin/reset", headers=JSON, timeout=10)
     assert requests.get(f"{a.url}/admin/journal", timeout=10).json()["entries"] == []
 
@@ -117,8 +117,8 @@ def test_a_dead_replica_stops_counting(postgres):
             f"{a.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=15
         )
         assert antwoord.status_code == 200
-        journaal = requests.get(f"{a.url}/admin/journal", timeout=15)
-        assert journaal.status_code == 200
+        journal = requests.get(f"{a.url}/admin/journal", timeout=15)
+        assert journal.status_code == 200
         assert requests.get(f"{a.url}/health", timeout=5).json()["today"] == "2023-01-01"
     finally:
         a.stop()

@@ -35,7 +35,7 @@ from magda_kbi.adapters.admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from magda_kbi.adapters.rest import rest_applicatie
 from magda_kbi.adapters.soap import soap_applicatie
 from magda_kbi.domain.advies import Regelset, Termijnen
-from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
@@ -44,13 +44,13 @@ from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
     Hub,
-    Omgeving,
+    Runtime,
     alle_diensten,
 )
-from magda_kbi.runtime.faults import Soort, VerbindingVerbroken
+from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
 from magda_kbi.runtime.fixture_watch import FixtureWatcher
-from magda_kbi.runtime.journal import BODY_MAX, Aantekening, Journaal, Regel
-from magda_kbi.runtime.wsgi_keys import AANTEKENING, SOCKET, STORING
+from magda_kbi.runtime.journal import BODY_MAX, CallRecord, Journal, JournalEntry
+from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
 from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Instellingen:
+class Settings:
     vandaag: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
@@ -85,35 +85,35 @@ class Instellingen:
     store: str | None = None
 
 
-def instellingen_als_json(instellingen: Instellingen) -> str:
+def settings_to_json(settings: Settings) -> str:
     """The settings as JSON: how ``serve`` hands them to its worker processes."""
     return json.dumps(
         {
-            "vandaag": instellingen.vandaag.isoformat() if instellingen.vandaag else None,
-            "extra_fixtures": [str(p) for p in instellingen.extra_fixtures],
-            "max_bytes": instellingen.max_bytes,
+            "vandaag": settings.vandaag.isoformat() if settings.vandaag else None,
+            "extra_fixtures": [str(p) for p in settings.extra_fixtures],
+            "max_bytes": settings.max_bytes,
             "termijnen": [
-                instellingen.termijnen.aanmelding_maanden,
-                instellingen.termijnen.contract_maanden,
+                settings.termijnen.aanmelding_maanden,
+                settings.termijnen.contract_maanden,
             ],
-            "regelset": instellingen.regelset.value,
-            "admin": instellingen.admin,
-            "journaal_grootte": instellingen.journaal_grootte,
-            "direct": instellingen.direct,
-            "protocollen": instellingen.protocollen,
-            "afnemers": str(instellingen.afnemers) if instellingen.afnemers else None,
-            "audit_log": str(instellingen.audit_log) if instellingen.audit_log else None,
-            "watch": instellingen.watch,
-            "public_hosts": instellingen.public_hosts,
-            "proxy_headers": instellingen.proxy_headers,
-            "store": instellingen.store,
+            "regelset": settings.regelset.value,
+            "admin": settings.admin,
+            "journaal_grootte": settings.journaal_grootte,
+            "direct": settings.direct,
+            "protocollen": settings.protocollen,
+            "afnemers": str(settings.afnemers) if settings.afnemers else None,
+            "audit_log": str(settings.audit_log) if settings.audit_log else None,
+            "watch": settings.watch,
+            "public_hosts": settings.public_hosts,
+            "proxy_headers": settings.proxy_headers,
+            "store": settings.store,
         }
     )
 
 
-def instellingen_uit_json(tekst: str) -> Instellingen:
+def settings_from_json(tekst: str) -> Settings:
     data = json.loads(tekst)
-    return Instellingen(
+    return Settings(
         vandaag=date.fromisoformat(data["vandaag"]) if data["vandaag"] else None,
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
         max_bytes=data["max_bytes"],
@@ -139,7 +139,7 @@ class Emulator:
 
     def __init__(
         self,
-        omgeving: Omgeving,
+        runtime: Runtime,
         max_bytes: int = STANDAARD_MAX_BYTES,
         *,
         admin: bool = False,
@@ -148,14 +148,14 @@ class Emulator:
         guard: AdminGuard | None = None,
         proxy_headers: bool = False,
     ) -> None:
-        self.omgeving = omgeving
+        self.runtime = runtime
         self.proxy_headers = proxy_headers
         self.guard = guard or AdminGuard()
         self.watcher = watcher
         self.max_bytes = max_bytes
         self.admin = admin
         self.direct = direct
-        self.diensten = alle_diensten(omgeving)
+        self.diensten = alle_diensten(runtime)
         # The contract is read and compiled here, once: nothing on disk is needed later.
         self.contract = contract_bestanden()
         for dienst in self.diensten:
@@ -166,10 +166,10 @@ class Emulator:
         gecontroleerd = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
-            "personas_loaded": len(omgeving.personas),
+            "personas_loaded": len(runtime.personas),
         }
         self.rest = rest_applicatie(
-            omgeving,
+            runtime,
             admin_aan=admin,
             gecontroleerd=gecontroleerd,
             watcher=watcher,
@@ -178,7 +178,7 @@ class Emulator:
         )
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        self.omgeving.ververs()  # changes another worker made through the admin API
+        self.runtime.ververs()  # changes another worker made through the admin API
         pad = environ.get("PATH_INFO", "")
         methode = environ.get("REQUEST_METHOD", "GET")
         codering = environ.get("HTTP_TRANSFER_ENCODING")
@@ -212,12 +212,12 @@ class Emulator:
         methode = environ.get("REQUEST_METHOD", "GET")
         if weigering is None and methode not in CHANGING:
             return self.rest(environ, start_response)
-        aantekening = Aantekening(endpoint=environ.get("PATH_INFO", ""), soort="admin")
-        aantekening.operatie = f"admin {methode}"
-        aantekening.extra["remote_addr"] = environ.get("REMOTE_ADDR")
+        record = CallRecord(endpoint=environ.get("PATH_INFO", ""), soort="admin")
+        record.operatie = f"admin {methode}"
+        record.extra["remote_addr"] = environ.get("REMOTE_ADDR")
         if weigering is not None:
-            aantekening.resultaat = f"REFUSED {weigering.code}"
-            aantekening.extra["reason"] = weigering.diagnose
+            record.resultaat = f"REFUSED {weigering.code}"
+            record.extra["reason"] = weigering.diagnose
 
             def weiger(environ, start, _dienst):
                 body = json.dumps({"code": weigering.code, "diagnose": weigering.diagnose})
@@ -225,9 +225,9 @@ class Emulator:
                     start, weigering.status, "application/json", body.encode(), weigering.headers
                 )
 
-            return self._gejournaliseerd(environ, start_response, None, weiger, aantekening)
-        aantekening.resultaat = "ADMIN"
-        return self._gejournaliseerd(environ, start_response, None, self._rest, aantekening)
+            return self._gejournaliseerd(environ, start_response, None, weiger, record)
+        record.resultaat = "ADMIN"
+        return self._gejournaliseerd(environ, start_response, None, self._rest, record)
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
         return self.rest(environ, start_response)
@@ -238,11 +238,11 @@ class Emulator:
         start_response: StartResponse,
         dienst,
         behandel,
-        aantekening: Aantekening | None = None,
+        record: CallRecord | None = None,
     ):
         """Runs a SOAP or REST call and writes it to the journal with its status and latency."""
-        aantekening = aantekening or Aantekening(endpoint=environ.get("PATH_INFO", ""))
-        environ[AANTEKENING] = aantekening
+        record = record or CallRecord(endpoint=environ.get("PATH_INFO", ""))
+        environ[RECORD_KEY] = record
         status = [0]
 
         def start(status_regel: str, headers: list, exc_info=None):
@@ -252,10 +252,10 @@ class Emulator:
         tijd, begin = datetime.now(UTC), time.perf_counter()
         resultaat = behandel(environ, start, dienst)
         if isinstance(resultaat, AfgebrokenAntwoord):  # must reach the server unconsumed
-            self._schrijf(aantekening, tijd, begin, status[0])
+            self._schrijf(record, tijd, begin, status[0])
             return resultaat
-        if aantekening.endpoint.startswith("/api/v1/lijsten/"):  # streamed: journal at the end
-            return _Gestroomd(resultaat, lambda: self._schrijf(aantekening, tijd, begin, status[0]))
+        if record.endpoint.startswith("/api/v1/lijsten/"):  # streamed: journal at the end
+            return _Gestroomd(resultaat, lambda: self._schrijf(record, tijd, begin, status[0]))
         delen: list[bytes] = []
         try:
             delen = list(resultaat)  # produced here, so the latency counts all the work
@@ -263,14 +263,14 @@ class Emulator:
         finally:
             if hasattr(resultaat, "close"):
                 resultaat.close()
-            self._schrijf(aantekening, tijd, begin, status[0], b"".join(delen))
+            self._schrijf(record, tijd, begin, status[0], b"".join(delen))
 
     def _schrijf(
-        self, a: Aantekening, tijd: datetime, begin: float, status: int, antwoord: bytes = b""
+        self, a: CallRecord, tijd: datetime, begin: float, status: int, antwoord: bytes = b""
     ) -> None:
         status = a.status if a.status is not None else status
-        self.omgeving.journaal.schrijf(
-            Regel(
+        self.runtime.journal.schrijf(
+            JournalEntry(
                 tijd=tijd,
                 endpoint=a.endpoint,
                 operatie=a.operatie,
@@ -309,17 +309,17 @@ class Emulator:
         if isinstance(body, tuple):
             status, tekst = body
             return _fout(start_response, status, "Client", tekst)
-        aantekening = environ.get(AANTEKENING)
-        if aantekening is not None:
-            aantekening.verzoek = body
+        record = environ.get(RECORD_KEY)
+        if record is not None:
+            record.verzoek = body
         if dienst is None:
             dienst = self._route(body)
             if isinstance(dienst, str):
                 return _fout(start_response, "500 Internal Server Error", "Client", dienst)
-        if self.omgeving.storingen.actief:
-            storing = self._storing(environ, dienst, body)
-            if storing is not None:
-                return self._storing_op_http(environ, start_response, storing)
+        if self.runtime.faults.actief:
+            fault = self._storing(environ, dienst, body)
+            if fault is not None:
+                return self._storing_op_http(environ, start_response, fault)
         if self.direct:
             antwoord = self._direct(environ, start_response, dienst, body)
             if antwoord is not None:
@@ -375,20 +375,20 @@ class Emulator:
             or lichaam[0].tag != dienst.operatie_tag
         ):
             return None
-        if environ.get(STORING) is None:
+        if environ.get(FAULT_KEY) is None:
             try:
-                snel = dienst.snel(lichaam[0], environ.get(AANTEKENING))
+                snel = dienst.snel(lichaam[0], environ.get(RECORD_KEY))
             except Exception:  # never a crash: the full path below answers or reports it
                 log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
                 snel = None
             if snel is not None:
                 return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
         status, antwoord = dienst.envelop(
-            lichaam[0], environ.get(AANTEKENING), environ.get(STORING)
+            lichaam[0], environ.get(RECORD_KEY), environ.get(FAULT_KEY)
         )
         return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
 
-    def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> Soort | None:
+    def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> FaultKind | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
         to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
         the service through the environ."""
@@ -399,34 +399,34 @@ class Emulator:
         except etree.XMLSyntaxError:
             verzoek = None
         insz = tekst(verzoek, dienst.contract.insz_pad)
-        wachten, storing = self.omgeving.storingen.kies(dienst.naam, insz)
-        aantekening = environ.get(AANTEKENING)
-        if aantekening is not None:  # the service fills these too, unless a fault stops it
+        wachten, fault = self.runtime.faults.kies(dienst.naam, insz)
+        record = environ.get(RECORD_KEY)
+        if record is not None:  # the service fills these too, unless a fault stops it
             afzender = lees_context(verzoek).afzender
-            aantekening.operatie, aantekening.insz = dienst.naam, insz
-            aantekening.afzender, aantekening.hoedanigheid = (
+            record.operatie, record.insz = dienst.naam, insz
+            record.afzender, record.hoedanigheid = (
                 afzender.identificatie,
                 afzender.hoedanigheid,
             )
-            aantekening.referte = afzender.referte
+            record.referte = afzender.referte
             if wachten:
-                aantekening.extra["injected_latency_ms"] = round(wachten * 1000, 3)
+                record.extra["injected_latency_ms"] = round(wachten * 1000, 3)
         if wachten:
             time.sleep(wachten)
-        if storing in PLATFORM_UITZONDERINGEN or storing is Soort.SOAP_FAULT:
-            environ[STORING] = storing
+        if fault in PLATFORM_UITZONDERINGEN or fault is FaultKind.SOAP_FAULT:
+            environ[FAULT_KEY] = fault
             return None
-        if storing is not None and aantekening is not None:
-            aantekening.resultaat = f"FAULT {storing.value}"
-        return storing
+        if fault is not None and record is not None:
+            record.resultaat = f"FAULT {fault.value}"
+        return fault
 
-    def _storing_op_http(self, environ: dict, start_response: StartResponse, storing: Soort):
-        if storing is Soort.DROP:
-            aantekening = environ.get(AANTEKENING)
-            if aantekening is not None:  # no status reached the client: say so, not 200
-                aantekening.status = 0
-                aantekening.extra["connection"] = "dropped"
-            verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET)
+    def _storing_op_http(self, environ: dict, start_response: StartResponse, fault: FaultKind):
+        if fault is FaultKind.DROP:
+            record = environ.get(RECORD_KEY)
+            if record is not None:  # no status reached the client: say so, not 200
+                record.status = 0
+                record.extra["connection"] = "dropped"
+            verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
             if verbinding is not None:
                 with contextlib.suppress(OSError):
                     verbinding.shutdown(socket.SHUT_RDWR)
@@ -435,7 +435,7 @@ class Emulator:
             # server aborts the connection; it logs the exception as an error.
             start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "1024")])
             return AfgebrokenAntwoord()
-        if storing is Soort.HTTP_503:
+        if fault is FaultKind.HTTP_503:
             return _antwoord(
                 start_response,
                 "503 Service Unavailable",
@@ -488,53 +488,49 @@ class Emulator:
         return dienst
 
 
-def maak_emulator(
-    instellingen: Instellingen | None = None, *, gecontroleerd: bool = False
-) -> Emulator:
+def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = False) -> Emulator:
     """Loads the personas (built-in plus extra folders) and builds the WSGI application.
 
     ``gecontroleerd``: the files were already checked against the KBI contract (``serve``
     does so once before it starts its workers), so loading skips that check."""
-    instellingen = instellingen or Instellingen()
-    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    settings = settings or Settings()
+    mappen = [ingebouwde_map(), *settings.extra_fixtures]
     # files whose exact content passed the XSD check before are not checked again
     personas = laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
-    afnemers = Afnemers(
-        [*DEMO, *(laad_afnemers(instellingen.afnemers) if instellingen.afnemers else [])]
-    )
-    if instellingen.store:
-        from magda_kbi.runtime.store import SharedEnvironment, open_store
+    afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.afnemers) if settings.afnemers else [])])
+    if settings.store:
+        from magda_kbi.runtime.store import SharedRuntime, open_store
 
-        omgeving: Omgeving = SharedEnvironment(
+        runtime: Runtime = SharedRuntime(
             personas,
-            open_store(instellingen.store),
-            vandaag=instellingen.vandaag,
-            journaal_grootte=instellingen.journaal_grootte,
-            audit=instellingen.audit_log,
-            termijnen=instellingen.termijnen,
-            regelset=instellingen.regelset,
+            open_store(settings.store),
+            vandaag=settings.vandaag,
+            journaal_grootte=settings.journaal_grootte,
+            audit=settings.audit_log,
+            termijnen=settings.termijnen,
+            regelset=settings.regelset,
             afnemers=afnemers,
-            protocollen=instellingen.protocollen,
+            protocollen=settings.protocollen,
         )
     else:
-        omgeving = Omgeving(
+        runtime = Runtime(
             personas,
-            Klok(instellingen.vandaag),
-            instellingen.termijnen,
-            instellingen.regelset,
-            journaal=Journaal(instellingen.journaal_grootte, instellingen.audit_log),
+            Clock(settings.vandaag),
+            settings.termijnen,
+            settings.regelset,
+            journal=Journal(settings.journaal_grootte, settings.audit_log),
             afnemers=afnemers,
-            protocollen=instellingen.protocollen,
+            protocollen=settings.protocollen,
         )
-    watcher = FixtureWatcher(omgeving, mappen).start() if instellingen.watch else None
+    watcher = FixtureWatcher(runtime, mappen).start() if settings.watch else None
     return Emulator(
-        omgeving,
-        instellingen.max_bytes,
-        admin=instellingen.admin,
-        direct=instellingen.direct,
+        runtime,
+        settings.max_bytes,
+        admin=settings.admin,
+        direct=settings.direct,
         watcher=watcher,
-        guard=AdminGuard(instellingen.admin_token, frozenset(instellingen.public_hosts)),
-        proxy_headers=instellingen.proxy_headers,
+        guard=AdminGuard(settings.admin_token, frozenset(settings.public_hosts)),
+        proxy_headers=settings.proxy_headers,
     )
 
 
@@ -593,7 +589,7 @@ class AfgebrokenAntwoord:
 
     def __iter__(self) -> Iterator[bytes]:
         yield b"<"
-        raise VerbindingVerbroken("injected fault: the connection is dropped")
+        raise ConnectionDropped("injected fault: the connection is dropped")
 
 
 def _fout(

@@ -479,7 +479,7 @@ def _ruim_verweesde_stores() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Settings, maak_emulator
     from magda_kbi.adapters.server import serveer
 
     # Load and check the personas before the server starts: a bad file stops start-up.
@@ -513,7 +513,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (StoreError, OSError, sqlite3.Error) as fout:
         print(f"magda-kbi: --store: {fout}", file=sys.stderr)
         return 2
-    instellingen = Instellingen(
+    settings = Settings(
         args.today,
         args.fixtures,
         args.max_bytes,
@@ -531,11 +531,11 @@ def _serve(args: argparse.Namespace) -> int:
         store=store,
     )
     # for the banner and the check: the workers open the store themselves
-    emulator = maak_emulator(dataclasses.replace(instellingen, store=None))
+    emulator = maak_emulator(dataclasses.replace(settings, store=None))
     basis = f"http://{args.host}:{args.port}"
     vandaag = args.today.isoformat() if args.today else "the real date"
     print(
-        f"MAGDA KBI emulator {__version__}: {len(emulator.omgeving.personas)} personas, "
+        f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
         f"today = {vandaag}"
     )
     for dienst in emulator.diensten:
@@ -551,7 +551,7 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         print("  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)")
     if args.protocols:
-        aantal = len(list(emulator.omgeving.afnemers))
+        aantal = len(list(emulator.runtime.afnemers))
         print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
     else:
         print("  protocols: off (every caller may call everything; --protocols enforces them)")
@@ -568,7 +568,7 @@ def _serve(args: argparse.Namespace) -> int:
     # throughput without admin, 5 threads 0.8-0.86x).
     threads = args.threads or (2 if args.admin else 1)
     try:
-        serveer(instellingen, args.host, args.port, args.workers, threads)
+        serveer(settings, args.host, args.port, args.workers, threads)
     finally:
         if tijdelijk is not None:
             shutil.rmtree(tijdelijk, ignore_errors=True)
@@ -704,7 +704,7 @@ def _genereer(args: argparse.Namespace) -> int:
     for oud in bestaand:  # with --force: none of an earlier, larger population stays behind
         oud.unlink()
     bestand, geschreven = None, 0
-    voortgang = Voortgang(args.count)
+    voortgang = Progress(args.count)
     try:
         for persona in genereer(args.count, args.seed):
             if geschreven % args.per_file == 0:
@@ -723,7 +723,7 @@ def _genereer(args: argparse.Namespace) -> int:
     return 0
 
 
-class Voortgang:
+class Progress:
     """A progress bar on standard error."""
 
     def __init__(self, totaal: int) -> None:

@@ -10,7 +10,7 @@ from magda_kbi import __version__
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN
 from magda_kbi.domain.dossier import Interesse, MoStatus
-from magda_kbi.runtime.faults import Soort
+from magda_kbi.runtime.faults import FaultKind
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
@@ -358,7 +358,7 @@ SCHEMAS = {
         "required": ["kind"],
         "properties": {
             "id": {"type": "integer"},
-            "kind": {"enum": [s.value for s in Soort]},
+            "kind": {"enum": [s.value for s in FaultKind]},
             "service": {"enum": [None, "GeefDossierKBI", "GeefAutomatischAdvies"]},
             "insz": {"type": ["string", "null"]},
             "latency_ms": {"type": "integer"},

@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
-from magda_kbi.runtime.wsgi_keys import SOCKET
+from magda_kbi.runtime.wsgi_keys import SOCKET_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -168,7 +168,7 @@ class _Server:
         class Handler(WSGIRequestHandler):
             def make_environ(self):
                 environ = super().make_environ()
-                environ[SOCKET] = self.connection  # lets a "drop" fault cut the connection
+                environ[SOCKET_KEY] = self.connection  # lets a "drop" fault cut the connection
                 return environ
 
             def log_request(self, *args, **kwargs):
@@ -197,15 +197,15 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         emulator.reset()
         yield emulator
         return
-    from magda_kbi.adapters.app import Instellingen, maak_emulator
+    from magda_kbi.adapters.app import Settings, maak_emulator
 
     vandaag = request.config.getoption("--magda-today")
-    instellingen = Instellingen(
+    settings = Settings(
         vandaag=date.fromisoformat(vandaag) if vandaag else None,
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )
-    server = _Server(maak_emulator(instellingen))
+    server = _Server(maak_emulator(settings))
     try:
         yield MagdaEmulator(server.url)
     finally:

@@ -9,7 +9,7 @@ from magda_kbi.adapters.console import console
 from magda_kbi.adapters.openapi import OPENAPI
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
-from magda_kbi.runtime.diensten import Dienst, Omgeving
+from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
 
 
@@ -27,7 +27,7 @@ def routes_onder(prefix: str) -> list[dict]:
 
 
 def rest_applicatie(
-    omgeving: Omgeving,
+    runtime: Runtime,
     *,
     admin_aan: bool = False,
     gecontroleerd: dict | None = None,
@@ -38,7 +38,7 @@ def rest_applicatie(
     """``gecontroleerd``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
-    app.config["MAGDA_OMGEVING"] = omgeving
+    app.config["MAGDA_OMGEVING"] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_aan
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -89,11 +89,11 @@ def rest_applicatie(
             **extra,
             status="ok",
             version=__version__,
-            personas=len(omgeving.personas),
-            today=omgeving.klok.vandaag().isoformat(),
+            personas=len(runtime.personas),
+            today=runtime.clock.vandaag().isoformat(),
             admin=admin_aan,
-            protocols=omgeving.protocollen,
-            rules=omgeving.regelset.value,
+            protocols=runtime.protocollen,
+            rules=runtime.regelset.value,
             checked_at_start=gecontroleerd or {},
         )
 

@@ -19,10 +19,10 @@ from flask import Blueprint, current_app, jsonify, request
 from magda_kbi.adapters.rest_api import ApiFout
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import PersonaFout, lees_yaml, persona_uit_data
-from magda_kbi.runtime.diensten import Omgeving
-from magda_kbi.runtime.faults import OngeldigeStoring
-from magda_kbi.runtime.journal import Aantekening
-from magda_kbi.runtime.wsgi_keys import AANTEKENING
+from magda_kbi.runtime.diensten import Runtime
+from magda_kbi.runtime.faults import InvalidFault
+from magda_kbi.runtime.journal import CallRecord
+from magda_kbi.runtime.wsgi_keys import RECORD_KEY
 
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
@@ -36,7 +36,7 @@ YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-y
 
 @admin.get("/personas")
 def personas():
-    omgeving = _omgeving()
+    runtime = _omgeving()
     return jsonify(
         [
             {
@@ -45,9 +45,9 @@ def personas():
                 "scenario": p.scenario,
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
-                "source": "fixture" if omgeving.basis_personas.get(p.insz) is p else "runtime",
+                "source": "fixture" if runtime.basis_personas.get(p.insz) is p else "runtime",
             }
-            for p in omgeving.personas.values()
+            for p in runtime.personas.values()
         ]
     )
 
@@ -100,17 +100,17 @@ def verwijder_persona(insz: str):
 
 @admin.post("/reset")
 def reset():
-    omgeving = _omgeving()
-    omgeving.reset()
-    return jsonify(personas=len(omgeving.personas), today=omgeving.klok.vandaag().isoformat())
+    runtime = _omgeving()
+    runtime.reset()
+    return jsonify(personas=len(runtime.personas), today=runtime.clock.vandaag().isoformat())
 
 
 # -- clock ------------------------------------------------------------------------------
 
 
 @admin.get("/clock")
-def klok():
-    k = _omgeving().klok
+def clock():
+    k = _omgeving().clock
     return jsonify(today=k.vandaag().isoformat(), fixed=k.vast is not None)
 
 
@@ -126,36 +126,36 @@ def zet_klok():
         raise ApiFout(
             422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
         ) from None
-    _omgeving().klok.vast = vast
-    return klok()
+    _omgeving().clock.vast = vast
+    return clock()
 
 
 # -- faults -----------------------------------------------------------------------------
 
 
 @admin.get("/faults")
-def storingen():
-    return jsonify([s.als_json() for s in _omgeving().storingen.lijst()])
+def faults():
+    return jsonify([s.als_json() for s in _omgeving().faults.lijst()])
 
 
 @admin.post("/faults")
 def voeg_storing_toe():
     try:
-        storing = _omgeving().storingen.voeg_toe(_json_object())
-    except OngeldigeStoring as fout:
+        fault = _omgeving().faults.voeg_toe(_json_object())
+    except InvalidFault as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
-    return jsonify(storing.als_json()), 201
+    return jsonify(fault.als_json()), 201
 
 
 @admin.delete("/faults")
 def wis_storingen():
-    _omgeving().storingen.wis()
+    _omgeving().faults.wis()
     return "", 204
 
 
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
-    if not _omgeving().storingen.verwijder(fault_id):
+    if not _omgeving().faults.verwijder(fault_id):
         raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
@@ -165,7 +165,7 @@ def verwijder_storing(fault_id: int):
 
 @admin.get("/journal")
 def journaal():
-    j = _omgeving().journaal
+    j = _omgeving().journal
     regels = j.lees(**journal_filters(request.args))
     return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
 
@@ -175,7 +175,7 @@ JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
 
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     """The journal's filters from query parameters (the admin API's and the console's), as
-    keyword arguments of ``Journaal.lees``; 400 for an unknown or malformed one."""
+    keyword arguments of ``Journal.lees``; 400 for an unknown or malformed one."""
     onbekend = sorted(set(args) - set(JOURNAL_FILTERS) - set(extra))
     if onbekend:
         raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
@@ -203,14 +203,14 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
 
 @admin.delete("/journal")
 def wis_journaal():
-    _omgeving().journaal.wis()
+    _omgeving().journal.wis()
     return "", 204
 
 
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _omgeving() -> Omgeving:
+def _omgeving() -> Runtime:
     return current_app.config["MAGDA_OMGEVING"]
 
 
@@ -219,9 +219,9 @@ def _body() -> bytes:
     check first, and the server hands it on cut off at the cap: a body that fills the cap
     is taken as larger (no persona comes near 1 MiB)."""
     data = request.get_data(cache=True)
-    aantekening = request.environ.get(AANTEKENING)
-    if isinstance(aantekening, Aantekening):
-        aantekening.verzoek = data  # the journal keeps it (bounded) for the console
+    record = request.environ.get(RECORD_KEY)
+    if isinstance(record, CallRecord):
+        record.verzoek = data  # the journal keeps it (bounded) for the console
     if len(data) >= MAX_BODY:
         raise ApiFout(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
     return data

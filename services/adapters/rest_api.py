@@ -23,11 +23,11 @@ from magda_kbi.runtime.diensten import (
     ONGELDIG_INSZ,
     ONGELDIG_VERZOEK,
     ONGELDIGE_DATUM,
-    Omgeving,
+    Runtime,
 )
-from magda_kbi.runtime.journal import Aantekening
+from magda_kbi.runtime.journal import CallRecord
 from magda_kbi.runtime.reply_templates import PersonaCache
-from magda_kbi.runtime.wsgi_keys import AANTEKENING
+from magda_kbi.runtime.wsgi_keys import RECORD_KEY
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 AFZENDER_HEADER = "X-Magda-Afzender"
@@ -72,7 +72,7 @@ def openapi():
 @api.get("/dossiers/<insz>")
 def dossier(insz: str):
     persona = _persona(insz, "GeefDossierKBI")
-    vandaag = _omgeving().klok.vandaag()
+    vandaag = _omgeving().clock.vandaag()
     beslissing = _beslis(Operatie.DOSSIER, persona=persona, vandaag=vandaag)
     _platformfout(persona)
     if persona is None or persona.dossier is None:
@@ -111,10 +111,10 @@ def advies(insz: str):
             raise ApiFout(
                 400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
             )
-    omgeving = _omgeving()
+    runtime = _omgeving()
     tekst = request.args.get("datum")
     try:
-        datum = date.fromisoformat(tekst) if tekst is not None else omgeving.klok.vandaag()
+        datum = date.fromisoformat(tekst) if tekst is not None else runtime.clock.vandaag()
         if tekst is not None and len(tekst) != 10:
             raise ValueError
     except ValueError:
@@ -137,14 +137,14 @@ def advies(insz: str):
         dossier,
         datum,
         toepassing,
-        omgeving.termijnen,
-        vandaag=omgeving.klok.vandaag(),
-        regelset=omgeving.regelset,
+        runtime.termijnen,
+        vandaag=runtime.clock.vandaag(),
+        regelset=runtime.regelset,
     )
     _noteer(resultaat=" ".join(filter(None, (uitkomst.resultaat.value, uitkomst.reden))))
-    aantekening = request.environ.get(AANTEKENING)
-    if isinstance(aantekening, Aantekening):
-        aantekening.extra["rule"] = uitkomst.uitleg
+    record = request.environ.get(RECORD_KEY)
+    if isinstance(record, CallRecord):
+        record.extra["rule"] = uitkomst.uitleg
     reden = None
     if uitkomst.reden is not None:
         reden = {"code": uitkomst.reden.value, "omschrijving": uitkomst.omschrijving}
@@ -154,7 +154,7 @@ def advies(insz: str):
         "resultaat": uitkomst.resultaat.value,
         "reden": reden,
     }
-    if not omgeving.protocollen:  # under a protocol the answer is OK/NOK and reason, no more
+    if not runtime.protocollen:  # under a protocol the answer is OK/NOK and reason, no more
         antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
     if uitkomst.regel == 0:  # the rule set after the ruling: say which ruling
         antwoord["informatie"] = ARREST_112_2023
@@ -194,33 +194,33 @@ def _platformfout(persona) -> None:
 def _beslis(operatie: Operatie, **context) -> Beslissing | None:
     """In enforcement mode, the protocol decision for the caller named by the headers; a
     refusal is a 403 with the same code and reason as on SOAP."""
-    omgeving = _omgeving()
-    if not omgeving.protocollen:
+    runtime = _omgeving()
+    if not runtime.protocollen:
         return None
     beslissing = beslis(
-        omgeving.afnemers,
+        runtime.afnemers,
         request.headers.get(AFZENDER_HEADER),
         request.headers.get(HOEDANIGHEID_HEADER),
         operatie,
         **context,
     )
-    aantekening = request.environ.get(AANTEKENING)
-    if isinstance(aantekening, Aantekening):
-        aantekening.extra.update(beslissing.als_json())
+    record = request.environ.get(RECORD_KEY)
+    if isinstance(record, CallRecord):
+        record.extra.update(beslissing.als_json())
     if not beslissing.toegelaten:
         raise ApiFout(403, beslissing.code, beslissing.reden)
     return beslissing
 
 
-def _omgeving() -> Omgeving:
+def _omgeving() -> Runtime:
     return current_app.config["MAGDA_OMGEVING"]
 
 
 def _noteer(**velden) -> None:
-    aantekening = request.environ.get(AANTEKENING)
-    if isinstance(aantekening, Aantekening):
+    record = request.environ.get(RECORD_KEY)
+    if isinstance(record, CallRecord):
         for naam, waarde in velden.items():
-            setattr(aantekening, naam, waarde)
+            setattr(record, naam, waarde)
 
 
 # -- lists (JSON, CSV or XML by Accept; streamed) ---------------------------------------
@@ -251,14 +251,14 @@ def lijst_verlaagde_premie(jaar: str):
                 "zorgkas",
             )
         zorgkas = beslissing.afnemer.zorgkas
-    omgeving = _omgeving()
+    runtime = _omgeving()
     insz = lists.verlaagde_premie(
-        list(omgeving.personas.values()),
+        list(runtime.personas.values()),
         premiejaar,
-        omgeving.klok.vandaag(),
+        runtime.clock.vandaag(),
         zorgkas=zorgkas,
-        termijnen=omgeving.termijnen,
-        regelset=omgeving.regelset,
+        termijnen=runtime.termijnen,
+        regelset=runtime.regelset,
     )
     kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
     _noteer(resultaat=f"LIST verlaagde premie {premiejaar}")
@@ -294,15 +294,15 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
     onbekend = sorted(set(request.args) - {"year"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
-    omgeving = _omgeving()
-    peildag = omgeving.klok.vandaag()
+    runtime = _omgeving()
+    peildag = runtime.clock.vandaag()
     jaar = request.args.get("year")
     if jaar is not None:
         if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
             raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
     _beslis(operatie, nis=nis)
-    personas = list(omgeving.personas.values())
+    personas = list(runtime.personas.values())
     if not lists.nis_bekend(nis, personas):
         raise ApiFout(
             404,

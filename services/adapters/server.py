@@ -22,10 +22,10 @@ import time
 
 from magda_kbi.adapters.app import (
     Emulator,
-    Instellingen,
-    instellingen_als_json,
-    instellingen_uit_json,
+    Settings,
     maak_emulator,
+    settings_from_json,
+    settings_to_json,
 )
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
 
@@ -37,12 +37,12 @@ def applicatie() -> Emulator:
     """The factory each worker calls."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     _stop_met_ouder(os.getppid())
-    instellingen = instellingen_uit_json(os.environ[OMGEVING_INSTELLINGEN])
-    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
+    mappen = [ingebouwde_map(), *settings.extra_fixtures]
     # The files serve checked need no second check; after a SIGHUP they may have changed.
     gecontroleerd = os.environ.get(OMGEVING_VINGERAFDRUK) == _hash(vingerafdruk(mappen))
     try:
-        return maak_emulator(instellingen, gecontroleerd=gecontroleerd)
+        return maak_emulator(settings, gecontroleerd=gecontroleerd)
     except FixtureFout as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error(
             "worker not started: invalid persona file %s: field %s: %s",
@@ -71,12 +71,12 @@ def _hash(afdruk: tuple) -> str:
     return hashlib.sha256(repr(afdruk).encode()).hexdigest()
 
 
-def serveer(instellingen: Instellingen, host: str, port: int, workers: int, threads: int) -> None:
+def serveer(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    os.environ[OMGEVING_INSTELLINGEN] = instellingen_als_json(instellingen)
-    mappen = [ingebouwde_map(), *instellingen.extra_fixtures]
+    os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
+    mappen = [ingebouwde_map(), *settings.extra_fixtures]
     os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
     Granian(
         "magda_kbi.adapters.server:applicatie",

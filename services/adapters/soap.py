@@ -20,7 +20,7 @@ from spyne.protocol.soap import Soap11  # noqa: E402
 from spyne.server.wsgi import WsgiApplication  # noqa: E402
 
 from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
-from magda_kbi.runtime.wsgi_keys import AANTEKENING, STORING  # noqa: E402
+from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,9 @@ def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
             operatie = ctx.in_body_doc
             if operatie.getroottree().docinfo.doctype:
                 raise Fault("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
-            omgeving = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
+            runtime = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
-                return dienst.behandel(operatie, omgeving.get(AANTEKENING), omgeving.get(STORING))
+                return dienst.behandel(operatie, runtime.get(RECORD_KEY), runtime.get(FAULT_KEY))
             except PlatformFout as fout:
                 raise Fault("Server", str(fout)) from None
             except Exception:  # never a traceback on the wire

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 
 @dataclass
-class Klok:
+class Clock:
     vast: date | None = None
 
     def __post_init__(self) -> None:

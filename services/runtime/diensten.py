@@ -18,14 +18,14 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen, geef_advies
-from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import Beslissing, beslis
 from magda_kbi.runtime import reply_templates
-from magda_kbi.runtime.faults import Soort, Storingen
-from magda_kbi.runtime.journal import Aantekening, Journaal
+from magda_kbi.runtime.faults import FaultKind, Faults
+from magda_kbi.runtime.journal import CallRecord, Journal
 from magda_kbi.wire import advies as advies_wire
 from magda_kbi.wire import dossier_kbi as dossier_wire
 from magda_kbi.wire.bericht import (
@@ -45,9 +45,9 @@ GEEN_GEGEVENS = Uitzondering("30001", "Geen gegevens gevonden voor de vraag")
 TE_VEEL_BEVRAGINGEN = Uitzondering("99996", "Te veel gelijktijdige bevragingen")
 # What an injected fault or an error persona makes the platform answer.
 PLATFORM_UITZONDERINGEN = {
-    Soort.TE_VEEL_BEVRAGINGEN: TE_VEEL_BEVRAGINGEN,
-    Soort.TE_VEEL_BEVRAGINGEN_99995: Uitzondering("99995", "Te veel gelijktijdige bevragingen"),
-    Soort.FOUT_BIJ_DE_BRON: Uitzondering("99994", "Onverwachte fout bij de bron"),
+    FaultKind.TE_VEEL_BEVRAGINGEN: TE_VEEL_BEVRAGINGEN,
+    FaultKind.TE_VEEL_BEVRAGINGEN_99995: Uitzondering("99995", "Te veel gelijktijdige bevragingen"),
+    FaultKind.FOUT_BIJ_DE_BRON: Uitzondering("99994", "Onverwachte fout bij de bron"),
 }
 # The rule set after the Constitutional Court's ruling: an OK that says why.
 ARREST = Uitzondering("40201", ARREST_112_2023, type="INFORMATIE", oorsprong="MAGDA-KBI-EMULATOR")
@@ -64,7 +64,7 @@ class PlatformFout(Exception):
 
 
 @dataclass
-class Omgeving:
+class Runtime:
     """What the services answer from: personas, clock, advice terms, faults and journal.
 
     Personas can change at runtime (the admin API): the dict is replaced, never changed in
@@ -72,29 +72,29 @@ class Omgeving:
     """
 
     personas: dict[str, Persona]
-    klok: Klok = field(default_factory=Klok)
+    clock: Clock = field(default_factory=Clock)
     termijnen: Termijnen = field(default_factory=Termijnen)
     regelset: Regelset = Regelset.PROTOCOL_V1
-    storingen: Storingen = field(default_factory=Storingen)
-    journaal: Journaal = field(default_factory=Journaal)
+    faults: Faults = field(default_factory=Faults)
+    journal: Journal = field(default_factory=Journal)
     afnemers: Afnemers = field(default_factory=Afnemers)
     protocollen: bool = False  # enforcement mode: the consumers' protocols are applied
 
     def __post_init__(self) -> None:
         self.basis_personas = dict(self.personas)
-        self._runtime: dict[str, Persona | None] = {}  # admin changes (None: removed)
+        self._changes: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
 
     def ververs(self) -> None:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
-        see :class:`magda_kbi.runtime.store.SharedEnvironment`)."""
+        see :class:`magda_kbi.runtime.store.SharedRuntime`)."""
 
     def zet_persona(self, persona: Persona) -> bool:
         """Adds or replaces a persona; True when it replaced one."""
         with self._slot:
             bestond = persona.insz in self.personas
             self.personas = {**self.personas, persona.insz: persona}
-            self._runtime[persona.insz] = persona
+            self._changes[persona.insz] = persona
         return bestond
 
     def verwijder_persona(self, insz: str) -> bool:
@@ -102,7 +102,7 @@ class Omgeving:
             if insz not in self.personas:
                 return False
             self.personas = {k: v for k, v in self.personas.items() if k != insz}
-            self._runtime[insz] = None
+            self._changes[insz] = None
         return True
 
     def herlaad(self, basis: dict[str, Persona]) -> None:
@@ -110,27 +110,27 @@ class Omgeving:
         changed since the last reset stays on top."""
         with self._slot:
             self.basis_personas = dict(basis)
-            personas = {**basis, **{k: v for k, v in self._runtime.items() if v is not None}}
+            personas = {**basis, **{k: v for k, v in self._changes.items() if v is not None}}
             self.personas = {k: v for k, v in personas.items() if k not in self._verwijderd()}
 
     def _verwijderd(self) -> set[str]:
-        return {insz for insz, persona in self._runtime.items() if persona is None}
+        return {insz for insz, persona in self._changes.items() if persona is None}
 
     def reset(self) -> None:
         """Back to the start: the loaded personas, the start-up clock, no faults, no journal."""
         with self._slot:
-            self._runtime.clear()
+            self._changes.clear()
             self.personas = dict(self.basis_personas)
-        self.klok.reset()
-        self.storingen.wis()
-        self.journaal.wis()
+        self.clock.reset()
+        self.faults.wis()
+        self.journal.wis()
 
 
 class Dienst:
     """One service in one version and namespace (its :class:`ServiceContract`)."""
 
-    def __init__(self, omgeving: Omgeving, contract: ServiceContract) -> None:
-        self.omgeving = omgeving
+    def __init__(self, runtime: Runtime, contract: ServiceContract) -> None:
+        self.runtime = runtime
         self.contract = contract
         self.naam, self.versie = contract.naam, contract.versie
         self.namespace, self.xsd = contract.namespace, contract.xsd
@@ -140,28 +140,28 @@ class Dienst:
     def behandel(
         self,
         operatie: etree._Element,
-        aantekening: Aantekening | None = None,
-        storing: Soort | None = None,
+        record: CallRecord | None = None,
+        fault: FaultKind | None = None,
     ) -> etree._Element:
-        """The Repliek for a request; ``storing`` is an injected 99996 or SOAP Fault."""
-        aantekening = aantekening or Aantekening(endpoint="")
-        verzoek, context, insz = self._lees(operatie, aantekening)
+        """The Repliek for a request; ``fault`` is an injected 99996 or SOAP Fault."""
+        record = record or CallRecord(endpoint="")
+        verzoek, context, insz = self._lees(operatie, record)
         fout = self._controleer(operatie, context, insz or "")
         if fout is not None:
-            aantekening.resultaat = f"UITZONDERING {fout.identificatie}"
+            record.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
-        persona = self.omgeving.personas.get(insz or "")
+        persona = self.runtime.personas.get(insz or "")
         fout_van_persona = persona.fout if persona is not None else None
         beslissing = None
-        if self.omgeving.protocollen:
+        if self.runtime.protocollen:
             beslissing = self.beslis(verzoek, context, persona)
-            aantekening.extra.update(beslissing.als_json())
+            record.extra.update(beslissing.als_json())
             if not beslissing.toegelaten:
-                aantekening.resultaat = f"REFUSED {beslissing.code}"
+                record.resultaat = f"REFUSED {beslissing.code}"
                 weigering = Uitzondering(beslissing.code, beslissing.reden)
                 return self._repliek(context, uitzonderingen=(weigering,))
-        if storing is Soort.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":
-            aantekening.resultaat = "SOAP_FAULT"
+        if fault is FaultKind.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":
+            record.resultaat = "SOAP_FAULT"
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
                 + (
@@ -170,24 +170,24 @@ class Dienst:
                     else " (geïnjecteerde storing)"
                 )
             )
-        platform = storing or (Soort(fout_van_persona) if fout_van_persona else None)
+        platform = fault or (FaultKind(fout_van_persona) if fout_van_persona else None)
         if platform is not None:  # 99996, 99995 or 99994
             uitzondering = PLATFORM_UITZONDERINGEN[platform]
-            aantekening.resultaat = f"UITZONDERING {uitzondering.identificatie}"
+            record.resultaat = f"UITZONDERING {uitzondering.identificatie}"
             return self._repliek(context, uitzonderingen=(uitzondering,))
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
-        return self.beantwoord(verzoek, context, referte, persona, aantekening, beslissing)
+        return self.beantwoord(verzoek, context, referte, persona, record, beslissing)
 
     def envelop(
         self,
         operatie: etree._Element,
-        aantekening: Aantekening | None = None,
-        storing: Soort | None = None,
+        record: CallRecord | None = None,
+        fault: FaultKind | None = None,
     ) -> tuple[str, bytes]:
         """The HTTP status and the whole reply envelope: the MAGDA reply, or a SOAP Fault when
         the platform fails (never a traceback on the wire)."""
         try:
-            repliek = self.behandel(operatie, aantekening, storing)
+            repliek = self.behandel(operatie, record, fault)
         except PlatformFout as fout:
             return "500 Internal Server Error", soap_fault("Server", str(fout))
         except Exception:
@@ -197,27 +197,25 @@ class Dienst:
             )
         return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek)
 
-    def snel(
-        self, operatie: etree._Element, aantekening: Aantekening | None = None
-    ) -> bytes | None:
+    def snel(self, operatie: etree._Element, record: CallRecord | None = None) -> bytes | None:
         """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
         this call must take :meth:`behandel`: invalid requests, error personas and refusals
         always do, so a template only ever holds an ordinary answer."""
-        aantekening = aantekening or Aantekening(endpoint="")
-        verzoek, context, insz = self._lees(operatie, aantekening)
+        record = record or CallRecord(endpoint="")
+        verzoek, context, insz = self._lees(operatie, record)
         if self._controleer(operatie, context, insz or "") is not None:
             return None
-        persona = self.omgeving.personas.get(insz or "")
+        persona = self.runtime.personas.get(insz or "")
         if persona is not None and persona.fout:
             return None
         beslissing = None
-        if self.omgeving.protocollen:
+        if self.runtime.protocollen:
             beslissing = self.beslis(verzoek, context, persona)
             if not beslissing.toegelaten:
                 return None
-            aantekening.extra.update(beslissing.als_json())
+            record.extra.update(beslissing.als_json())
         afzender = context.afzender
-        nu = self.omgeving.klok.nu()
+        nu = self.runtime.clock.nu()
         sleutel = (
             self.criteria(verzoek, insz),
             afzender.identificatie,
@@ -229,7 +227,7 @@ class Dienst:
         )
         sjabloon = self.templates.zoek(sleutel, persona)
         if sjabloon is None:
-            voor = set(aantekening.extra)  # what the answer adds to the journal is kept too
+            voor = set(record.extra)  # what the answer adds to the journal is kept too
             open_context = replace(
                 context,
                 afzender=replace(
@@ -241,18 +239,18 @@ class Dienst:
                 open_context,
                 reply_templates.VRAAG_REFERTE,
                 persona,
-                aantekening,
+                record,
                 beslissing,
                 sjabloon=True,
             )
             sjabloon = reply_templates.Sjabloon.uit(
                 antwoord_envelop(self.namespace, self.naam, repliek),
-                aantekening.resultaat,
-                {k: v for k, v in aantekening.extra.items() if k not in voor},
+                record.resultaat,
+                {k: v for k, v in record.extra.items() if k not in voor},
             )
             self.templates.bewaar(sleutel, persona, sjabloon)
-        aantekening.resultaat = sjabloon.resultaat
-        aantekening.extra.update(sjabloon.extra)
+        record.resultaat = sjabloon.resultaat
+        record.extra.update(sjabloon.extra)
         return sjabloon.vul(
             {
                 reply_templates.TIJD: tijd_van(nu),
@@ -266,19 +264,19 @@ class Dienst:
         """What of the question decides the answer (with the caller, today and persona)."""
         return (insz,)
 
-    def _lees(self, operatie: etree._Element, aantekening: Aantekening):
+    def _lees(self, operatie: etree._Element, record: CallRecord):
         verzoek = operatie.find("Verzoek")
         context = lees_context(verzoek)
         insz = tekst(verzoek, self.contract.insz_pad)
-        self.noteer_vraag(verzoek, aantekening)
-        aantekening.operatie = self.naam
-        aantekening.afzender = context.afzender.identificatie
-        aantekening.hoedanigheid = context.afzender.hoedanigheid
-        aantekening.referte = context.afzender.referte
-        aantekening.insz = insz
+        self.noteer_vraag(verzoek, record)
+        record.operatie = self.naam
+        record.afzender = context.afzender.identificatie
+        record.hoedanigheid = context.afzender.hoedanigheid
+        record.referte = context.afzender.referte
+        record.insz = insz
         return verzoek, context, insz
 
-    def noteer_vraag(self, verzoek: etree._Element | None, aantekening: Aantekening) -> None:
+    def noteer_vraag(self, verzoek: etree._Element | None, record: CallRecord) -> None:
         """Puts what else of the question is worth keeping into the journal entry."""
 
     def beslis(self, verzoek: etree._Element, context: Context, persona: Persona | None):
@@ -291,7 +289,7 @@ class Dienst:
         context: Context,
         referte: str,
         persona: Persona | None,
-        aantekening: Aantekening,
+        record: CallRecord,
         beslissing: Beslissing | None,
         sjabloon: bool = False,
     ) -> etree._Element:
@@ -302,7 +300,7 @@ class Dienst:
             kwargs.update(
                 tijd=reply_templates.TIJD, platform_referte=reply_templates.PLATFORM_REFERTE
             )
-        return bouw_repliek(self.naam, self.versie, context, self.omgeving.klok.nu(), **kwargs)
+        return bouw_repliek(self.naam, self.versie, context, self.runtime.clock.nu(), **kwargs)
 
     def _controleer(
         self, operatie: etree._Element, context: Context, insz: str
@@ -345,35 +343,33 @@ _BOOLEAN = {"": True, "true": True, "1": True, "false": False, "0": False}
 class GeefDossierKBIDienst(Dienst):
     """GeefDossierKBI in one of its versions (01.00, 02.00) and namespaces."""
 
-    def __init__(self, omgeving: Omgeving, contract: ServiceContract = dossier_wire.V02) -> None:
-        super().__init__(omgeving, contract)
+    def __init__(self, runtime: Runtime, contract: ServiceContract = dossier_wire.V02) -> None:
+        super().__init__(runtime, contract)
         self._dossiers = reply_templates.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
-    def noteer_vraag(self, verzoek, aantekening):
+    def noteer_vraag(self, verzoek, record):
         gevonden = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()
         if gevonden:
             # xs:boolean; empty takes the schema default (true); anything else is kept as sent
             waarde = (gevonden[0].text or "").strip()
-            aantekening.extra["mutaties_context"] = _BOOLEAN.get(waarde, waarde)
+            record.extra["mutaties_context"] = _BOOLEAN.get(waarde, waarde)
 
     def beslis(self, verzoek, context, persona):
         return beslis(
-            self.omgeving.afnemers,
+            self.runtime.afnemers,
             context.afzender.identificatie,
             context.afzender.hoedanigheid,
             Operatie.DOSSIER,
             persona=persona,
-            vandaag=self.omgeving.klok.vandaag(),
+            vandaag=self.runtime.clock.vandaag(),
         )
 
-    def beantwoord(
-        self, verzoek, context, referte, persona, aantekening, beslissing, sjabloon=False
-    ):
+    def beantwoord(self, verzoek, context, referte, persona, record, beslissing, sjabloon=False):
         if persona is None or persona.dossier is None:
-            aantekening.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
+            record.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
             return self._repliek(context, sjabloon, uitzonderingen=(GEEN_GEGEVENS,))
         beperkt = beslissing is not None and beslissing.beperkt_tot_gemeente
-        aantekening.resultaat = "DOSSIER (protocol gemeente)" if beperkt else "DOSSIER"
+        record.resultaat = "DOSSIER (protocol gemeente)" if beperkt else "DOSSIER"
         return self._repliek(
             context, sjabloon, antwoord=(referte, self._kbi_dossier(persona, beperkt))
         )
@@ -381,7 +377,7 @@ class GeefDossierKBIDienst(Dienst):
     def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
         (a copy of the element tree is much cheaper than building it again)."""
-        vandaag = self.omgeving.klok.vandaag()
+        vandaag = self.runtime.clock.vandaag()
         sleutel = (persona.insz, vandaag, beperkt)
         element = self._dossiers.zoek(sleutel, persona)
         if element is None:
@@ -397,12 +393,12 @@ class GeefDossierKBIDienst(Dienst):
 
 
 class GeefAutomatischAdviesDienst(Dienst):
-    def __init__(self, omgeving: Omgeving, contract: ServiceContract = advies_wire.CONTRACT):
-        super().__init__(omgeving, contract)
+    def __init__(self, runtime: Runtime, contract: ServiceContract = advies_wire.CONTRACT):
+        super().__init__(runtime, contract)
 
     def beslis(self, verzoek, context, persona):
         return beslis(
-            self.omgeving.afnemers,
+            self.runtime.afnemers,
             context.afzender.identificatie,
             context.afzender.hoedanigheid,
             Operatie.ADVIES,
@@ -414,20 +410,18 @@ class GeefAutomatischAdviesDienst(Dienst):
         criteria = verzoek.find("Vragen/Vraag/Inhoud/Criteria")
         return insz, tekst(criteria, "Datum"), tekst(criteria, "Toepassing")
 
-    def beantwoord(
-        self, verzoek, context, referte, persona, aantekening, beslissing, sjabloon=False
-    ):
+    def beantwoord(self, verzoek, context, referte, persona, record, beslissing, sjabloon=False):
         vraag = advies_wire.lees_vraag(verzoek)
         advies = geef_advies(
             persona.dossier if persona is not None else None,
             vraag.datum,
             vraag.toepassing,
-            self.omgeving.termijnen,
-            vandaag=self.omgeving.klok.vandaag(),
-            regelset=self.omgeving.regelset,
+            self.runtime.termijnen,
+            vandaag=self.runtime.clock.vandaag(),
+            regelset=self.runtime.regelset,
         )
-        aantekening.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
-        aantekening.extra["rule"] = advies.uitleg
+        record.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
+        record.extra["rule"] = advies.uitleg
         # An OK has no Reden: the ruling is named in an INFORMATIE Uitzondering beside it.
         informatie = (ARREST,) if advies.regel == 0 else ()
         return self._repliek(
@@ -542,10 +536,10 @@ def _veld(xpath: str | None) -> str:
     return "/".join(delen[1:]) or delen[0]
 
 
-def alle_diensten(omgeving: Omgeving) -> list[Dienst]:
+def alle_diensten(runtime: Runtime) -> list[Dienst]:
     """Every service the emulator offers: GeefDossierKBI 01.00 and 02.00, each in its
     WebService and Service namespace, and the advice."""
     return [
-        *(GeefDossierKBIDienst(omgeving, contract) for contract in dossier_wire.CONTRACTS),
-        GeefAutomatischAdviesDienst(omgeving),
+        *(GeefDossierKBIDienst(runtime, contract) for contract in dossier_wire.CONTRACTS),
+        GeefAutomatischAdviesDienst(runtime),
     ]

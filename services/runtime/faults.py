@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Soort(StrEnum):
+class FaultKind(StrEnum):
     LATENCY = "latency"
     TE_VEEL_BEVRAGINGEN = "99996"
     TE_VEEL_BEVRAGINGEN_99995 = "99995"
@@ -28,20 +28,20 @@ class Soort(StrEnum):
 DIENSTEN = ("GeefDossierKBI", "GeefAutomatischAdvies")
 
 
-class VerbindingVerbroken(ConnectionAbortedError):
+class ConnectionDropped(ConnectionAbortedError):
     """Raised into the server on purpose to cut a connection (fault kind ``drop``)."""
 
 
-class OngeldigeStoring(ValueError):
+class InvalidFault(ValueError):
     def __init__(self, veld: str, reden: str) -> None:
         super().__init__(f"{veld}: {reden}")
         self.veld, self.reden = veld, reden
 
 
 @dataclass
-class Storing:
+class Fault:
     id: int
-    soort: Soort
+    soort: FaultKind
     dienst: str | None = None
     insz: str | None = None
     latentie_ms: int = 0
@@ -73,9 +73,9 @@ class Storing:
         }
 
 
-class Storingen:
+class Faults:
     def __init__(self) -> None:
-        self._lijst: list[Storing] = []
+        self._lijst: list[Fault] = []
         self._slot = threading.Lock()
         self._volgende = 1
 
@@ -83,14 +83,14 @@ class Storingen:
     def actief(self) -> bool:
         return bool(self._lijst)
 
-    def voeg_toe(self, data: object) -> Storing:
-        storing = storing_uit_json(data, self._volgende)
+    def voeg_toe(self, data: object) -> Fault:
+        fault = fault_from_json(data, self._volgende)
         with self._slot:
             self._volgende += 1
-            self._lijst.append(storing)
-        return storing
+            self._lijst.append(fault)
+        return fault
 
-    def lijst(self) -> list[Storing]:
+    def lijst(self) -> list[Fault]:
         with self._slot:
             return list(self._lijst)
 
@@ -104,70 +104,70 @@ class Storingen:
         with self._slot:
             self._lijst = []
 
-    def kies(self, dienst: str, insz: str | None) -> tuple[float, Soort | None]:
+    def kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         """For one call: the latency to add and the failure to produce (or None).
 
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
         """
         with self._slot:
-            wachten, storing, self._lijst = kies_uit(self._lijst, dienst, insz)
-        return wachten, storing
+            wachten, fault, self._lijst = kies_uit(self._lijst, dienst, insz)
+        return wachten, fault
 
 
 def kies_uit(
-    lijst: list[Storing], dienst: str, insz: str | None
-) -> tuple[float, Soort | None, list[Storing]]:
+    lijst: list[Fault], dienst: str, insz: str | None
+) -> tuple[float, FaultKind | None, list[Fault]]:
     """The faults' decision for one call, on a list the caller holds exclusively (a lock,
     or a store's write transaction): the latency, the failure (or None), and the faults
     that remain, their counts used up (``toegepast`` and ``aantal`` change in place)."""
-    wachten, storing = 0.0, None
+    wachten, fault = 0.0, None
     for s in lijst:
         if not s.past(dienst, insz):
             continue
-        if s.soort is not Soort.LATENCY and storing is not None:
+        if s.soort is not FaultKind.LATENCY and fault is not None:
             continue
         if s.aandeel is not None and random.random() >= s.aandeel:
             continue
         s.toegepast += 1
         if s.aantal is not None:
             s.aantal -= 1
-        if s.soort is Soort.LATENCY:
+        if s.soort is FaultKind.LATENCY:
             wachten += s.latentie()
         else:
-            storing = s.soort
-    return wachten, storing, [s for s in lijst if s.aantal is None or s.aantal > 0]
+            fault = s.soort
+    return wachten, fault, [s for s in lijst if s.aantal is None or s.aantal > 0]
 
 
-def storing_uit_json(data: object, id_: int) -> Storing:
-    """A fault from the admin API's JSON, checked: :class:`OngeldigeStoring` names the field."""
+def fault_from_json(data: object, id_: int) -> Fault:
+    """A fault from the admin API's JSON, checked: :class:`InvalidFault` names the field."""
     if not isinstance(data, dict):
-        raise OngeldigeStoring("-", "expected a JSON object")
+        raise InvalidFault("-", "expected a JSON object")
     bekend = {"kind", "service", "insz", "latency_ms", "latency_max_ms", "count", "share"}
     onbekend = sorted(set(data) - bekend)
     if onbekend:
-        raise OngeldigeStoring(onbekend[0], f"unknown field (allowed: {', '.join(sorted(bekend))})")
+        raise InvalidFault(onbekend[0], f"unknown field (allowed: {', '.join(sorted(bekend))})")
     try:
-        soort = Soort(data.get("kind"))
+        soort = FaultKind(data.get("kind"))
     except ValueError:
-        raise OngeldigeStoring("kind", f"one of {', '.join(s.value for s in Soort)}") from None
+        raise InvalidFault("kind", f"one of {', '.join(s.value for s in FaultKind)}") from None
     dienst = data.get("service")
     if dienst is not None and dienst not in DIENSTEN:
-        raise OngeldigeStoring("service", f"null (all) or one of {', '.join(DIENSTEN)}")
+        raise InvalidFault("service", f"null (all) or one of {', '.join(DIENSTEN)}")
     insz = data.get("insz")
     if insz is not None and not (
         isinstance(insz, str) and len(insz) == 11 and insz.isascii() and insz.isdigit()
     ):
-        raise OngeldigeStoring("insz", "null (everyone) or 11 digits")
+        raise InvalidFault("insz", "null (everyone) or 11 digits")
     latentie = _geheel(data, "latency_ms", 0, 60_000) or 0
     latentie_max = _geheel(data, "latency_max_ms", latentie, 60_000)
-    if soort is Soort.LATENCY and not (latentie or latentie_max):
-        raise OngeldigeStoring("latency_ms", "a latency fault needs latency_ms > 0")
+    if soort is FaultKind.LATENCY and not (latentie or latentie_max):
+        raise InvalidFault("latency_ms", "a latency fault needs latency_ms > 0")
     aandeel = data.get("share")
     if aandeel is not None and (
         isinstance(aandeel, bool) or not isinstance(aandeel, int | float) or not 0 < aandeel <= 1
     ):
-        raise OngeldigeStoring("share", "a number in (0, 1]")
-    return Storing(
+        raise InvalidFault("share", "a number in (0, 1]")
+    return Fault(
         id=id_,
         soort=soort,
         dienst=dienst,
@@ -184,5 +184,5 @@ def _geheel(data: dict, veld: str, minimum: int, maximum: int) -> int | None:
     if waarde is None:
         return None
     if isinstance(waarde, bool) or not isinstance(waarde, int) or not minimum <= waarde <= maximum:
-        raise OngeldigeStoring(veld, f"an integer from {minimum} to {maximum}")
+        raise InvalidFault(veld, f"an integer from {minimum} to {maximum}")
     return waarde

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from magda_kbi.io.personas import FixtureFout, laad_personas, vingerafdruk
-from magda_kbi.runtime.diensten import Omgeving
+from magda_kbi.runtime.diensten import Runtime
 
 log = logging.getLogger(__name__)
 
 
 class FixtureWatcher:
-    def __init__(self, omgeving: Omgeving, mappen: list[Path], interval: float = 0.5) -> None:
-        self.omgeving, self.mappen, self.interval = omgeving, mappen, interval
+    def __init__(self, runtime: Runtime, mappen: list[Path], interval: float = 0.5) -> None:
+        self.runtime, self.mappen, self.interval = runtime, mappen, interval
         self.vingerafdruk = vingerafdruk(mappen)
         self.laatst_geladen: datetime | None = None
         self.fout: str | None = None  # why the last change was not taken
@@ -46,7 +46,7 @@ class FixtureWatcher:
             self.fout = f"{fout.bestand}: field {fout.veld}: {fout.reden}"
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False
-        self.omgeving.herlaad(personas)
+        self.runtime.herlaad(personas)
         self.laatst_geladen, self.fout = datetime.now(UTC), None
         log.warning("persona files reloaded: %d personas", len(personas))
         return True

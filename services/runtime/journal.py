@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 @dataclass
-class Aantekening:
+class CallRecord:
     """What one call leaves in the journal; the layers fill in what they learn."""
 
     endpoint: str
@@ -38,7 +38,7 @@ BODY_MAX = 32 * 1024
 
 
 @dataclass(frozen=True)
-class Regel:
+class JournalEntry:
     tijd: datetime
     endpoint: str
     operatie: str | None
@@ -82,7 +82,7 @@ class AuditLog:
         self._bestand = None
         self._slot = threading.Lock()
 
-    def schrijf(self, regel: Regel) -> None:
+    def schrijf(self, regel: JournalEntry) -> None:
         with self._slot:
             if self._bestand is None:
                 self._bestand = self.pad.open("a", encoding="utf-8")
@@ -90,7 +90,7 @@ class AuditLog:
             self._bestand.flush()
 
 
-class Journaal:
+class Journal:
     """``audit`` names a file that gets every entry too, as a JSON line (append-only,
     flushed per entry), so the decisions outlive the process."""
 
@@ -99,12 +99,12 @@ class Journaal:
             raise ValueError("the journal size must be at least 1")
         self.grootte = grootte
         self.audit = audit
-        self._regels: deque[Regel] = deque(maxlen=grootte)
+        self._regels: deque[JournalEntry] = deque(maxlen=grootte)
         self._slot = threading.Lock()
         self._audit = AuditLog(audit) if audit is not None else None
         self._laatste = 0
 
-    def schrijf(self, regel: Regel) -> None:
+    def schrijf(self, regel: JournalEntry) -> None:
         with self._slot:
             self._laatste += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
@@ -123,7 +123,7 @@ class Journaal:
         sinds: datetime | None = None,
         soort: str | None = "call",
         na: int = 0,
-    ) -> list[Regel]:
+    ) -> list[JournalEntry]:
         """The entries that match; ``soort`` ``call`` (default), ``admin`` or None (all);
         ``na``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
@@ -139,7 +139,7 @@ class Journaal:
             and (soort is None or r.soort == soort)
         ]
 
-    def entry(self, nummer: int) -> Regel | None:
+    def entry(self, nummer: int) -> JournalEntry | None:
         """The entry with that id, while the journal still holds it."""
         with self._slot:
             return next((r for r in self._regels if r.nummer == nummer), None)

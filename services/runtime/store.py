@@ -35,13 +35,13 @@ from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
-from magda_kbi.domain.clock import Klok
+from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_uit_data
-from magda_kbi.runtime.diensten import Omgeving
-from magda_kbi.runtime.faults import Soort, Storing, kies_uit, storing_uit_json
-from magda_kbi.runtime.journal import BODY_MAX, AuditLog, Regel
+from magda_kbi.runtime.diensten import Runtime
+from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, kies_uit
+from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
 HEARTBEAT_INTERVAL = 0.5
@@ -241,7 +241,7 @@ class _Transaction:
 # -- clock --------------------------------------------------------------------------------
 
 
-class SharedClock(Klok):
+class SharedClock(Clock):
     """The clock as the admin API set it in the store; the start-up value (``--today``)
     while nobody changed it. Read from the worker's copy, refreshed on a change."""
 
@@ -281,19 +281,19 @@ class SharedClock(Klok):
 # -- faults -------------------------------------------------------------------------------
 
 
-def _storing_uit(id_: int, tekst: str) -> Storing:
+def _storing_uit(id_: int, tekst: str) -> Fault:
     data = json.loads(tekst)
-    return Storing(id=id_, **{**data, "soort": Soort(data["soort"])})
+    return Fault(id=id_, **{**data, "soort": FaultKind(data["soort"])})
 
 
-def _storing_tekst(s: Storing) -> str:
+def _storing_tekst(s: Fault) -> str:
     data = asdict(s)
     del data["id"]
     return json.dumps({**data, "soort": s.soort.value})
 
 
 class SharedFaults:
-    """The same interface as :class:`magda_kbi.runtime.faults.Storingen`, in the store."""
+    """The same interface as :class:`magda_kbi.runtime.faults.Faults`, in the store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -303,17 +303,17 @@ class SharedFaults:
     def actief(self) -> bool:
         return self._aantal > 0
 
-    def voeg_toe(self, data: object) -> Storing:
-        storing = storing_uit_json(data, 0)  # the same checks, the same errors
+    def voeg_toe(self, data: object) -> Fault:
+        fault = fault_from_json(data, 0)  # the same checks, the same errors
         with self.store.write() as db:
-            storing.id = db.execute(
-                "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(storing),)
+            fault.id = db.execute(
+                "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(fault),)
             ).fetchone()[0]
             self.store.bump(db)
         self._aantal += 1
-        return storing
+        return fault
 
-    def lijst(self) -> list[Storing]:
+    def lijst(self) -> list[Fault]:
         rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
         return [_storing_uit(i, t) for i, t in rijen]
 
@@ -330,11 +330,11 @@ class SharedFaults:
             self.store.bump(db)
         self._aantal = 0
 
-    def kies(self, dienst: str, insz: str | None) -> tuple[float, Soort | None]:
-        """As :meth:`Storingen.kies`, in one write transaction over all workers."""
+    def kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+        """As :meth:`Faults.kies`, in one write transaction over all workers."""
         with self.store.write() as db:
             lijst = [_storing_uit(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
-            wachten, storing, over = kies_uit(lijst, dienst, insz)
+            wachten, fault, over = kies_uit(lijst, dienst, insz)
             blijft = {s.id for s in over}
             for s in lijst:
                 if s.id not in blijft:
@@ -344,7 +344,7 @@ class SharedFaults:
             if len(over) != len(lijst):
                 self.store.bump(db)  # a fault used up: the others must stop applying it
         self._aantal = len(over)
-        return wachten, storing
+        return wachten, fault
 
     def lees(self, db) -> None:
         self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
@@ -354,7 +354,7 @@ class SharedFaults:
 
 
 class SharedJournal:
-    """The same interface as :class:`magda_kbi.runtime.journal.Journaal`; entries carry the id of
+    """The same interface as :class:`magda_kbi.runtime.journal.Journal`; entries carry the id of
     the worker that wrote them (``replica``)."""
 
     def __init__(self, store: Store, grootte: int = 1000, audit: Path | None = None):
@@ -364,7 +364,7 @@ class SharedJournal:
         # Entries wait here until someone reads the journal (then every worker writes its
         # own): the store costs nothing per call. Writing each call cost 20-30% of the
         # throughput at 8 and 32 connections (measured), most of it the bodies.
-        self._wachtrij: deque[Regel] = deque(maxlen=grootte)
+        self._wachtrij: deque[JournalEntry] = deque(maxlen=grootte)
         self._audit = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
         self._sinds_bound = 0  # entries written since the bound was last applied
@@ -388,7 +388,7 @@ class SharedJournal:
                 atexit.register(self._afmelden)
             self._pid = os.getpid()
 
-    def schrijf(self, regel: Regel) -> None:
+    def schrijf(self, regel: JournalEntry) -> None:
         regel.extra["replica"] = self.store.replica
         if self._audit is not None:
             self._audit.schrijf(regel)
@@ -498,7 +498,7 @@ class SharedJournal:
         sinds: datetime | None = None,
         soort: str | None = "call",
         na: int = 0,
-    ) -> list[Regel]:
+    ) -> list[JournalEntry]:
         self.sync()
         voorwaarden, waarden = ["id > ?", BINNEN], [na, self.grootte]
         for kolom, waarde in (
@@ -517,7 +517,7 @@ class SharedJournal:
         regels = [_regel_uit(*rij) for rij in rijen]
         return [r for r in regels if sinds is None or r.tijd >= sinds]
 
-    def entry(self, nummer: int) -> Regel | None:
+    def entry(self, nummer: int) -> JournalEntry | None:
         rij = (
             self.store.db()
             .execute(
@@ -551,8 +551,8 @@ KOLOMMEN = (
 def _regel_uit(
     nummer, tijd, endpoint, operatie, afzender, hoedanigheid, insz, referte, resultaat,
     status, latentie, extra, soort, verzoek, antwoord,
-) -> Regel:  # fmt: skip
-    return Regel(
+) -> JournalEntry:  # fmt: skip
+    return JournalEntry(
         tijd=datetime.fromisoformat(tijd),
         endpoint=endpoint,
         operatie=operatie,
@@ -574,8 +574,8 @@ def _regel_uit(
 # -- the environment ----------------------------------------------------------------------
 
 
-class SharedEnvironment(Omgeving):
-    """An :class:`Omgeving` whose runtime state lives in the store: the persona files'
+class SharedRuntime(Runtime):
+    """An :class:`Runtime` whose runtime state lives in the store: the persona files'
     personas are each worker's own (read at start), the admin API's changes the store's."""
 
     def __init__(
@@ -590,9 +590,9 @@ class SharedEnvironment(Omgeving):
     ) -> None:
         super().__init__(
             personas,
-            klok=SharedClock(store, vandaag),
-            storingen=SharedFaults(store),
-            journaal=SharedJournal(store, journaal_grootte, audit),
+            clock=SharedClock(store, vandaag),
+            faults=SharedFaults(store),
+            journal=SharedJournal(store, journaal_grootte, audit),
             **kwargs,
         )
         self.store = store
@@ -600,7 +600,7 @@ class SharedEnvironment(Omgeving):
         self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
         self.store.start()
         self.ververs()
-        self.journaal.start()
+        self.journal.start()
 
     def ververs(self) -> None:
         """Per request: one read of the change number; a reload when it moved."""
@@ -613,12 +613,12 @@ class SharedEnvironment(Omgeving):
 
     def _lees(self, db) -> None:
         self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
-        self.klok.lees(db)
-        self.storingen.lees(db)
+        self.clock.lees(db)
+        self.faults.lees(db)
         wijzigingen: dict[str, Persona | None] = {}
         for insz, tekst in db.execute("SELECT insz, data FROM persona"):
             wijzigingen[insz] = self._persona(insz, tekst) if tekst is not None else None
-        self._runtime = wijzigingen
+        self._changes = wijzigingen
         personas = {**self.basis_personas}
         for insz, persona in wijzigingen.items():
             if persona is None:
@@ -660,7 +660,7 @@ class SharedEnvironment(Omgeving):
         self._herlaad()
 
     def reset(self) -> None:
-        self.journaal.sync()
+        self.journal.sync()
         with self.store.write() as db:
             db.execute("DELETE FROM persona")
             db.execute("DELETE FROM fault")

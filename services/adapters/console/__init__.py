@@ -3,7 +3,7 @@ request, the live journal; faults and clock with ``--admin``.
 
 Server-rendered (Jinja2, autoescaped) with inline SVG and a little plain JavaScript; no
 build step, nothing loaded from elsewhere, so it works offline. It reads the same
-:class:`Omgeving` the services answer from and computes nothing of its own: the bands come
+:class:`Runtime` the services answer from and computes nothing of its own: the bands come
 from :func:`magda_kbi.domain.timeline.build_timeline` (``geef_advies`` day by day), a consumer's
 view from the SOAP service itself. It changes nothing: the faults and clock pages send
 their changes to the admin API, behind its guard.
@@ -25,8 +25,8 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
-from magda_kbi.runtime.diensten import Dienst, Omgeving
-from magda_kbi.runtime.faults import DIENSTEN, Soort
+from magda_kbi.runtime.diensten import Dienst, Runtime
+from magda_kbi.runtime.faults import DIENSTEN, FaultKind
 from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
 from magda_kbi.wire.xml import veilige_parser
 
@@ -91,21 +91,21 @@ def naam_van(persona: Persona) -> str:
     return persona.naam
 
 
-def _today_advice(omgeving: Omgeving, persona: Persona) -> Advies:
-    vandaag = omgeving.klok.vandaag()
+def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
+    vandaag = runtime.clock.vandaag()
     return geef_advies(
         persona.dossier,
         vandaag,
         Toepassing.ZORGBUDGET,
-        omgeving.termijnen,
+        runtime.termijnen,
         vandaag=vandaag,
-        regelset=omgeving.regelset,
+        regelset=runtime.regelset,
     )
 
 
 @console.get("/")
 def personas():
-    omgeving = _omgeving()
+    runtime = _omgeving()
     q = request.args.get("q", "").strip()
     result = request.args.get("result", "")
     if result not in ("", *RESULTS):
@@ -117,13 +117,11 @@ def personas():
     zoek = q.lower()
     overslaan, rijen, meer = (page - 1) * PAGE_SIZE, [], False
     # Paged on the server: the advice is computed only for the personas this page needs.
-    kandidaten = (
-        _index.gevonden(omgeving.personas, zoek) if zoek else _index.rijen(omgeving.personas)
-    )
+    kandidaten = _index.gevonden(runtime.personas, zoek) if zoek else _index.rijen(runtime.personas)
     for persona in kandidaten:
         advies = None
         if result:
-            advies = _today_advice(omgeving, persona)
+            advies = _today_advice(runtime, persona)
             if advies.resultaat.value != result:
                 continue
         if overslaan:
@@ -132,7 +130,7 @@ def personas():
         if len(rijen) == PAGE_SIZE:
             meer = True
             break
-        rijen.append((persona, advies or _today_advice(omgeving, persona)))
+        rijen.append((persona, advies or _today_advice(runtime, persona)))
     args = {k: v for k, v in (("q", q), ("result", result)) if v}
     return render_template(
         "console/personas.html",
@@ -142,21 +140,21 @@ def personas():
         page=page,
         previous=url_for(".personas", **args, page=page - 1) if page > 1 else None,
         next=url_for(".personas", **args, page=page + 1) if meer else None,
-        total=len(omgeving.personas),
-        today=omgeving.klok.vandaag(),
+        total=len(runtime.personas),
+        today=runtime.clock.vandaag(),
     )
 
 
 @console.get("/personas/<insz>")
 def persona(insz: str):
-    omgeving = _omgeving()
-    p = omgeving.personas.get(insz)
+    runtime = _omgeving()
+    p = runtime.personas.get(insz)
     if p is None:
         abort(404, description=f"no persona with INSZ {insz}")
-    today = omgeving.klok.vandaag()
-    timeline = build_timeline(p.dossier, today, omgeving.termijnen, omgeving.regelset)
-    consumers = sorted(omgeving.afnemers, key=lambda a: (a.soort.value, a.naam))
-    gekozen = _consumer(omgeving, request.args.get("consumer"))
+    today = runtime.clock.vandaag()
+    timeline = build_timeline(p.dossier, today, runtime.termijnen, runtime.regelset)
+    consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
+    gekozen = _consumer(runtime, request.args.get("consumer"))
     views = _consumer_views(gekozen, insz) if gekozen is not None else []
     return render_template(
         "console/persona.html",
@@ -169,7 +167,7 @@ def persona(insz: str):
         chosen=gekozen,
         consumer_key=_consumer_key,
         views=views,
-        protocols=omgeving.protocollen,
+        protocols=runtime.protocollen,
         try_url=url_for(".try_request", insz=insz),
     )
 
@@ -178,11 +176,11 @@ def _consumer_key(afnemer: Afnemer) -> str:
     return f"{afnemer.afzender}|{afnemer.hoedanigheid}"
 
 
-def _consumer(omgeving: Omgeving, sleutel: str | None) -> Afnemer | None:
+def _consumer(runtime: Runtime, sleutel: str | None) -> Afnemer | None:
     if not sleutel:
         return None
     afzender, _, hoedanigheid = sleutel.partition("|")
-    afnemer = omgeving.afnemers.zoek(afzender, hoedanigheid)
+    afnemer = runtime.afnemers.zoek(afzender, hoedanigheid)
     if afnemer is None:
         abort(400, description=f"unknown consumer {sleutel!r}")
     return afnemer
@@ -211,7 +209,7 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
 def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
-    verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().klok.nu())
+    verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().clock.nu())
     operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
     return dienst.envelop(operatie)
 
@@ -292,15 +290,15 @@ def _drawing(t: Timeline) -> dict:
 def try_request():
     """A request form; the envelope is built here and sent by the browser to the real
     endpoint, so the call takes the whole HTTP path and lands in the journal."""
-    omgeving = _omgeving()
+    runtime = _omgeving()
     diensten = {_service_key(d): d for d in _services() if d.contract.pad}
     service = request.args.get("service", "GeefDossierKBI 02.00")
     if service not in diensten:
         abort(400, description=f"service is one of {', '.join(diensten)}")
     insz = request.args.get("insz", "").strip()
-    datum = request.args.get("datum") or omgeving.klok.vandaag().isoformat()
+    datum = request.args.get("datum") or runtime.clock.vandaag().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
-    eerste = next(iter(omgeving.afnemers), None)
+    eerste = next(iter(runtime.afnemers), None)
     afzender = request.args.get("afzender", eerste.afzender if eerste else "")
     hoedanigheid = request.args.get("hoedanigheid", eerste.hoedanigheid if eerste else "")
     fout, envelop = None, None
@@ -314,7 +312,7 @@ def try_request():
         if fout is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelop = bouw_verzoek(diensten[service].contract, vraag, omgeving.klok.nu())
+                envelop = bouw_verzoek(diensten[service].contract, vraag, runtime.clock.nu())
             except ValueError as reden:  # a control character: XML cannot carry it
                 fout = f"cannot be sent as XML: {reden}"
     dienst = diensten[service]
@@ -328,7 +326,7 @@ def try_request():
         toepassingen=TOEPASSINGEN,
         afzender=afzender,
         hoedanigheid=hoedanigheid,
-        consumers=list(omgeving.afnemers),
+        consumers=list(runtime.afnemers),
         error=fout,
         envelope=envelop.decode("utf-8") if envelop else None,
         endpoint=dienst.contract.pad,
@@ -359,14 +357,14 @@ def journal_entries():
         na = int(request.args.get("after", "0"))
     except ValueError:
         abort(400, description="after is an entry id")
-    j = _omgeving().journaal
+    j = _omgeving().journal
     regels = j.lees(**journal_filters(request.args, extra=("after",)), na=na)
     return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
 @console.get("/journal/<int:nummer>")
 def journal_entry(nummer: int):
-    regel = _omgeving().journaal.entry(nummer)
+    regel = _omgeving().journal.entry(nummer)
     if regel is None:
         abort(404, description=f"entry {nummer} is no longer in the journal (or never was)")
     return render_template(
@@ -393,7 +391,9 @@ def _body_text(body: bytes) -> str:
 @console.get("/faults")
 def faults():
     _admin_only()
-    return render_template("console/faults.html", kinds=[s.value for s in Soort], services=DIENSTEN)
+    return render_template(
+        "console/faults.html", kinds=[s.value for s in FaultKind], services=DIENSTEN
+    )
 
 
 @console.get("/clock")
@@ -418,7 +418,7 @@ def _fout(fout):
     return render_template("console/error.html", error=fout), fout.code
 
 
-def _omgeving() -> Omgeving:
+def _omgeving() -> Runtime:
     return current_app.config["MAGDA_OMGEVING"]
 
 
