@@ -12,17 +12,19 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from magda_kbi.adapters.openapi import OPENAPI
 from magda_kbi.domain import lists
-from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing, geef_advies
+from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import Beslissing, beslis
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import dossier_json
+from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
     GEEN_GEGEVENS,
     ONGELDIG_INSZ,
     ONGELDIG_VERZOEK,
     ONGELDIGE_DATUM,
+    PLATFORM_UITZONDERINGEN,
     Runtime,
 )
 from magda_kbi.runtime.journal import CallRecord
@@ -37,14 +39,22 @@ HOEDANIGHEID_HEADER = "X-Magda-Hoedanigheid"
 class ApiFout(Exception):
     """A refusal or bad input on the REST or admin API: ``{"code", "diagnose", "field"}``."""
 
-    def __init__(self, status: int, code: str, diagnose: str, veld: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        diagnose: str,
+        veld: str | None = None,
+        journal: bool = True,  # False: the decision's outcome is already journaled
+    ) -> None:
         super().__init__(diagnose)
         self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
+        self.journal = journal
 
 
 def api_fout(fout: ApiFout):
     """The JSON error body of the REST and admin APIs (registered on the app in rest.py)."""
-    if request.blueprint == api.name:
+    if request.blueprint == api.name and fout.journal:
         _noteer(resultaat=f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
     if fout.veld:
@@ -71,14 +81,10 @@ def openapi():
 
 @api.get("/dossiers/<insz>")
 def dossier(insz: str):
-    persona = _persona(insz, "GeefDossierKBI")
-    vandaag = _omgeving().clock.vandaag()
-    beslissing = _beslis(Operatie.DOSSIER, persona=persona, vandaag=vandaag)
-    _platformfout(persona)
-    if persona is None or persona.dossier is None:
-        raise ApiFout(404, GEEN_GEGEVENS.identificatie, GEEN_GEGEVENS.diagnose)
-    if beslissing is not None and beslissing.beperkt_tot_gemeente:
-        _noteer(resultaat="DOSSIER (protocol gemeente)")
+    _geldig_insz(insz, "GeefDossierKBI")
+    uitkomst = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()))
+    persona, vandaag = uitkomst.persona, uitkomst.vandaag
+    if uitkomst.beperkt:
         dossier = persona.dossier.op_datum(vandaag)
         p = dossier.personalia
         return jsonify(
@@ -88,7 +94,6 @@ def dossier(insz: str):
             contract_ondertekend=bool(dossier.contracten),
             attest_behaald=bool(dossier.attesten),
         )
-    _noteer(resultaat="DOSSIER")
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
@@ -102,7 +107,7 @@ def dossier(insz: str):
 
 @api.get("/advies/<insz>")
 def advies(insz: str):
-    persona = _persona(insz, "GeefAutomatischAdvies")
+    _geldig_insz(insz, "GeefAutomatischAdvies")
     onbekend = sorted(set(request.args) - {"datum", "toepassing"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
@@ -130,21 +135,8 @@ def advies(insz: str):
             f"toepassing must be one of {', '.join(TOEPASSINGEN)}",
             "toepassing",
         ) from None
-    _beslis(Operatie.ADVIES, persona=persona, datum=datum)
-    _platformfout(persona)
-    dossier = persona.dossier if persona is not None else None
-    uitkomst = geef_advies(
-        dossier,
-        datum,
-        toepassing,
-        runtime.termijnen,
-        vandaag=runtime.clock.vandaag(),
-        regelset=runtime.regelset,
-    )
-    _noteer(resultaat=" ".join(filter(None, (uitkomst.resultaat.value, uitkomst.reden))))
-    record = request.environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):
-        record.extra["rule"] = uitkomst.uitleg
+    vraag = Question(Operatie.ADVIES, insz, *_afzender_headers(), datum, toepassing)
+    uitkomst = _beslis_vraag(vraag).advies
     reden = None
     if uitkomst.reden is not None:
         reden = {"code": uitkomst.reden.value, "omschrijving": uitkomst.omschrijving}
@@ -161,8 +153,8 @@ def advies(insz: str):
     return jsonify(antwoord)
 
 
-def _persona(insz: str, operatie: str):
-    """The persona for a valid INSZ (None when unknown); the errors every route shares."""
+def _geldig_insz(insz: str, operatie: str) -> None:
+    """Journals who asks what, and refuses an INSZ that is not one (every route's check)."""
     _noteer(
         operatie=operatie,
         insz=insz,
@@ -176,34 +168,49 @@ def _persona(insz: str, operatie: str):
             f"{insz!r} is not a valid INSZ (11 digits, modulo 97)",
             "insz",
         )
-    return _omgeving().personas.get(insz)
 
 
-def _platformfout(persona) -> None:
-    """The error personas fail the same way on REST as on SOAP."""
-    if persona is not None and persona.fout == "99996":
-        raise ApiFout(503, "99996", "Te veel gelijktijdige bevragingen")
-    if persona is not None and persona.fout == "SOAP_FAULT":
+def _afzender_headers() -> tuple[str | None, str | None]:
+    return request.headers.get(AFZENDER_HEADER), request.headers.get(HOEDANIGHEID_HEADER)
+
+
+# How REST says what SOAP says with an Uitzondering or a SOAP Fault.
+_HTTP_STATUS = {Kind.NOT_FOUND: 404, Kind.REFUSED: 403, Kind.PLATFORM: 503}
+
+
+def _beslis_vraag(vraag: Question) -> Outcome:
+    """The decision SOAP takes too (:func:`decide`), journaled from its outcome; anything
+    but an answer becomes the JSON error with the same code and reason as on SOAP."""
+    uitkomst = decide(_omgeving(), vraag)
+    record = request.environ.get(RECORD_KEY)
+    if isinstance(record, CallRecord):
+        record.resultaat = uitkomst.resultaat
+        record.extra.update(uitkomst.extra)
+    if uitkomst.kind is Kind.ANSWER:
+        return uitkomst
+    if uitkomst.kind is Kind.SOAP_FAULT:
         raise ApiFout(
             502,
             "PLATFORM_ERROR",
-            f"the MAGDA platform failed (test persona {persona.insz} always fails)",
+            f"the MAGDA platform failed (test persona {vraag.insz} always fails)",
+            journal=False,
         )
+    if uitkomst.kind is Kind.REFUSED:
+        diagnose = uitkomst.beslissing.reden
+    elif uitkomst.kind is Kind.PLATFORM:
+        diagnose = PLATFORM_UITZONDERINGEN[uitkomst.platform].diagnose
+    else:
+        diagnose = GEEN_GEGEVENS.diagnose
+    raise ApiFout(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, journal=False)
 
 
 def _beslis(operatie: Operatie, **context) -> Beslissing | None:
-    """In enforcement mode, the protocol decision for the caller named by the headers; a
-    refusal is a 403 with the same code and reason as on SOAP."""
+    """The lists' protocol decision (enforcement mode) for the caller named by the headers;
+    a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = _omgeving()
     if not runtime.protocollen:
         return None
-    beslissing = beslis(
-        runtime.afnemers,
-        request.headers.get(AFZENDER_HEADER),
-        request.headers.get(HOEDANIGHEID_HEADER),
-        operatie,
-        **context,
-    )
+    beslissing = beslis(runtime.afnemers, *_afzender_headers(), operatie, **context)
     record = request.environ.get(RECORD_KEY)
     if isinstance(record, CallRecord):
         record.extra.update(beslissing.als_json())

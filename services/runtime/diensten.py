@@ -17,13 +17,13 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen, geef_advies
+from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
-from magda_kbi.domain.protocols import Beslissing, beslis
 from magda_kbi.runtime import reply_templates
+from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
 from magda_kbi.runtime.journal import CallRecord, Journal
 from magda_kbi.wire import advies as advies_wire
@@ -150,33 +150,33 @@ class Dienst:
         if fout is not None:
             record.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
-        persona = self.runtime.personas.get(insz or "")
-        fout_van_persona = persona.fout if persona is not None else None
-        beslissing = None
-        if self.runtime.protocollen:
-            beslissing = self.beslis(verzoek, context, persona)
-            record.extra.update(beslissing.als_json())
-            if not beslissing.toegelaten:
-                record.resultaat = f"REFUSED {beslissing.code}"
-                weigering = Uitzondering(beslissing.code, beslissing.reden)
-                return self._repliek(context, uitzonderingen=(weigering,))
-        if fault is FaultKind.SOAP_FAULT or fout_van_persona == "SOAP_FAULT":
-            record.resultaat = "SOAP_FAULT"
+        uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
+        record.resultaat = uitkomst.resultaat
+        record.extra.update(uitkomst.extra)
+        if uitkomst.kind is Kind.SOAP_FAULT:
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
                 + (
-                    f" (testpersona {insz} geeft altijd een SOAP Fault)"
-                    if fout_van_persona
-                    else " (geïnjecteerde storing)"
+                    " (geïnjecteerde storing)"
+                    if uitkomst.platform is FaultKind.SOAP_FAULT
+                    else f" (testpersona {insz} geeft altijd een SOAP Fault)"
                 )
             )
-        platform = fault or (FaultKind(fout_van_persona) if fout_van_persona else None)
-        if platform is not None:  # 99996, 99995 or 99994
-            uitzondering = PLATFORM_UITZONDERINGEN[platform]
-            record.resultaat = f"UITZONDERING {uitzondering.identificatie}"
-            return self._repliek(context, uitzonderingen=(uitzondering,))
-        referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
-        return self.beantwoord(verzoek, context, referte, persona, record, beslissing)
+        return self._render(uitkomst, context, tekst(verzoek, "Vragen/Vraag/Referte") or "")
+
+    def _render(
+        self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
+    ) -> etree._Element:
+        """The Repliek for a decided call: the answer, or the Uitzondering that says why not."""
+        if uitkomst.kind is Kind.ANSWER:
+            return self.beantwoord(uitkomst, context, referte, sjabloon)
+        if uitkomst.kind is Kind.REFUSED:
+            uitzondering = Uitzondering(uitkomst.code, uitkomst.beslissing.reden)
+        elif uitkomst.kind is Kind.PLATFORM:
+            uitzondering = PLATFORM_UITZONDERINGEN[uitkomst.platform]
+        else:
+            uitzondering = GEEN_GEGEVENS
+        return self._repliek(context, sjabloon, uitzonderingen=(uitzondering,))
 
     def envelop(
         self,
@@ -205,19 +205,15 @@ class Dienst:
         verzoek, context, insz = self._lees(operatie, record)
         if self._controleer(operatie, context, insz or "") is not None:
             return None
-        persona = self.runtime.personas.get(insz or "")
-        if persona is not None and persona.fout:
+        vraag = self.vraag(verzoek, context, insz or "")
+        uitkomst = decide(self.runtime, vraag)
+        if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
             return None
-        beslissing = None
-        if self.runtime.protocollen:
-            beslissing = self.beslis(verzoek, context, persona)
-            if not beslissing.toegelaten:
-                return None
-            record.extra.update(beslissing.als_json())
+        persona, beslissing = uitkomst.persona, uitkomst.beslissing
         afzender = context.afzender
         nu = self.runtime.clock.nu()
         sleutel = (
-            self.criteria(verzoek, insz),
+            self.criteria(vraag),
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
@@ -227,26 +223,19 @@ class Dienst:
         )
         sjabloon = self.templates.zoek(sleutel, persona)
         if sjabloon is None:
-            voor = set(record.extra)  # what the answer adds to the journal is kept too
             open_context = replace(
                 context,
                 afzender=replace(
                     afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
                 ),
             )
-            repliek = self.beantwoord(
-                verzoek,
-                open_context,
-                reply_templates.VRAAG_REFERTE,
-                persona,
-                record,
-                beslissing,
-                sjabloon=True,
+            repliek = self._render(
+                uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True
             )
             sjabloon = reply_templates.Sjabloon.uit(
                 antwoord_envelop(self.namespace, self.naam, repliek),
-                record.resultaat,
-                {k: v for k, v in record.extra.items() if k not in voor},
+                uitkomst.resultaat,
+                uitkomst.extra,  # the caller, day and persona are in the key: the same each call
             )
             self.templates.bewaar(sleutel, persona, sjabloon)
         record.resultaat = sjabloon.resultaat
@@ -260,9 +249,13 @@ class Dienst:
             }
         )
 
-    def criteria(self, verzoek: etree._Element, insz: str | None) -> tuple:
+    def vraag(self, verzoek: etree._Element, context: Context, insz: str) -> Question:
+        """The question of a valid Verzoek, as :func:`decide` takes it."""
+        raise NotImplementedError
+
+    def criteria(self, vraag: Question) -> tuple:
         """What of the question decides the answer (with the caller, today and persona)."""
-        return (insz,)
+        return (vraag.insz,)
 
     def _lees(self, operatie: etree._Element, record: CallRecord):
         verzoek = operatie.find("Verzoek")
@@ -279,20 +272,10 @@ class Dienst:
     def noteer_vraag(self, verzoek: etree._Element | None, record: CallRecord) -> None:
         """Puts what else of the question is worth keeping into the journal entry."""
 
-    def beslis(self, verzoek: etree._Element, context: Context, persona: Persona | None):
-        """The protocol decision for this call (enforcement mode only)."""
-        raise NotImplementedError
-
     def beantwoord(
-        self,
-        verzoek: etree._Element,
-        context: Context,
-        referte: str,
-        persona: Persona | None,
-        record: CallRecord,
-        beslissing: Beslissing | None,
-        sjabloon: bool = False,
+        self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
     ) -> etree._Element:
+        """The Repliek with this service's Antwoord (an ANSWER outcome)."""
         raise NotImplementedError
 
     def _repliek(self, context: Context, sjabloon: bool = False, **kwargs) -> etree._Element:
@@ -354,25 +337,13 @@ class GeefDossierKBIDienst(Dienst):
             waarde = (gevonden[0].text or "").strip()
             record.extra["mutaties_context"] = _BOOLEAN.get(waarde, waarde)
 
-    def beslis(self, verzoek, context, persona):
-        return beslis(
-            self.runtime.afnemers,
-            context.afzender.identificatie,
-            context.afzender.hoedanigheid,
-            Operatie.DOSSIER,
-            persona=persona,
-            vandaag=self.runtime.clock.vandaag(),
-        )
+    def vraag(self, verzoek, context, insz):
+        afzender = context.afzender
+        return Question(Operatie.DOSSIER, insz, afzender.identificatie, afzender.hoedanigheid)
 
-    def beantwoord(self, verzoek, context, referte, persona, record, beslissing, sjabloon=False):
-        if persona is None or persona.dossier is None:
-            record.resultaat = f"UITZONDERING {GEEN_GEGEVENS.identificatie}"
-            return self._repliek(context, sjabloon, uitzonderingen=(GEEN_GEGEVENS,))
-        beperkt = beslissing is not None and beslissing.beperkt_tot_gemeente
-        record.resultaat = "DOSSIER (protocol gemeente)" if beperkt else "DOSSIER"
-        return self._repliek(
-            context, sjabloon, antwoord=(referte, self._kbi_dossier(persona, beperkt))
-        )
+    def beantwoord(self, uitkomst, context, referte, sjabloon=False):
+        dossier = self._kbi_dossier(uitkomst.persona, uitkomst.beperkt)
+        return self._repliek(context, sjabloon, antwoord=(referte, dossier))
 
     def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
@@ -396,32 +367,23 @@ class GeefAutomatischAdviesDienst(Dienst):
     def __init__(self, runtime: Runtime, contract: ServiceContract = advies_wire.CONTRACT):
         super().__init__(runtime, contract)
 
-    def beslis(self, verzoek, context, persona):
-        return beslis(
-            self.runtime.afnemers,
-            context.afzender.identificatie,
-            context.afzender.hoedanigheid,
+    def vraag(self, verzoek, context, insz):
+        gevraagd = advies_wire.lees_vraag(verzoek)
+        afzender = context.afzender
+        return Question(
             Operatie.ADVIES,
-            persona=persona,
-            datum=advies_wire.lees_vraag(verzoek).datum,
+            insz,
+            afzender.identificatie,
+            afzender.hoedanigheid,
+            gevraagd.datum,
+            gevraagd.toepassing,
         )
 
-    def criteria(self, verzoek, insz):
-        criteria = verzoek.find("Vragen/Vraag/Inhoud/Criteria")
-        return insz, tekst(criteria, "Datum"), tekst(criteria, "Toepassing")
+    def criteria(self, vraag):
+        return vraag.insz, vraag.datum, vraag.toepassing
 
-    def beantwoord(self, verzoek, context, referte, persona, record, beslissing, sjabloon=False):
-        vraag = advies_wire.lees_vraag(verzoek)
-        advies = geef_advies(
-            persona.dossier if persona is not None else None,
-            vraag.datum,
-            vraag.toepassing,
-            self.runtime.termijnen,
-            vandaag=self.runtime.clock.vandaag(),
-            regelset=self.runtime.regelset,
-        )
-        record.resultaat = " ".join(filter(None, (advies.resultaat.value, advies.reden)))
-        record.extra["rule"] = advies.uitleg
+    def beantwoord(self, uitkomst, context, referte, sjabloon=False):
+        advies = uitkomst.advies
         # An OK has no Reden: the ruling is named in an INFORMATIE Uitzondering beside it.
         informatie = (ARREST,) if advies.regel == 0 else ()
         return self._repliek(
