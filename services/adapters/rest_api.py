@@ -6,6 +6,7 @@ bad input is a 400, an unknown dossier a 404, never a 500.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
@@ -15,7 +16,7 @@ from magda_kbi.domain import lists
 from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig
-from magda_kbi.domain.protocols import Beslissing, beslis
+from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import dossier_json
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
@@ -85,15 +86,7 @@ def dossier(insz: str):
     uitkomst = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()))
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
     if uitkomst.beperkt:
-        dossier = persona.dossier.op_datum(vandaag)
-        p = dossier.personalia
-        return jsonify(
-            insz=dossier.insz,
-            achternamen=list(p.achternamen),
-            voornamen=list(p.voornamen),
-            contract_ondertekend=bool(dossier.contracten),
-            attest_behaald=bool(dossier.attesten),
-        )
+        return jsonify(asdict(gemeente_zicht(persona.dossier.op_datum(vandaag))))
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]

@@ -18,6 +18,7 @@ from datetime import date
 from magda_kbi.domain.advies import Regelset, Resultaat, Termijnen, Toepassing, geef_advies
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.municipalities import GEMEENTEN
+from magda_kbi.domain.protocols import gemeente_zicht
 
 PROVINCIES = {
     "1": "Antwerpen",
@@ -98,13 +99,13 @@ def gemeente(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[d
         woonplaats = persona.gegevens.woonplaats_op(vandaag)
         if persona.dossier is None or woonplaats is None or woonplaats.nis != nis:
             continue
-        dossier = persona.dossier.op_datum(vandaag)
+        zicht = gemeente_zicht(persona.dossier.op_datum(vandaag))
         yield {
-            "insz": persona.insz,
-            "achternaam": " ".join(dossier.personalia.achternamen),
-            "voornaam": " ".join(dossier.personalia.voornamen),
-            "contract_ondertekend": bool(dossier.contracten),
-            "attest_behaald": bool(dossier.attesten),
+            "insz": zicht.insz,
+            "achternaam": " ".join(zicht.achternamen),
+            "voornaam": " ".join(zicht.voornamen),
+            "contract_ondertekend": zicht.contract_ondertekend,
+            "attest_behaald": zicht.attest_behaald,
         }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from magda_kbi.domain.consumers import Afnemer, Afnemers, Operatie, Soort
-from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.dossier import KbiDossier, Persona
 
 GEEN_MACHTIGING = "13001"
 GEEN_MACHTIGING_TEKST = (
@@ -30,6 +30,29 @@ GEEN_LID = "40104"
 VELDEN_GEMEENTE = "naam, voornaam, INSZ, contract ondertekend, attest behaald"
 VELDEN_ADVIES = "OK/NOK en reden"
 VELDEN_ALLES = "volledig"
+
+
+@dataclass(frozen=True)
+class GemeenteZicht:
+    """What a municipality may see of a dossier under its protocol (VELDEN_GEMEENTE): the
+    one view that SOAP, REST and the municipality list each render in their own form."""
+
+    insz: str
+    achternamen: tuple[str, ...]
+    voornamen: tuple[str, ...]
+    contract_ondertekend: bool
+    attest_behaald: bool
+
+
+def gemeente_zicht(dossier: KbiDossier) -> GemeenteZicht:
+    """The municipality's view of a dossier as the KBI knows it (``op_datum`` first)."""
+    return GemeenteZicht(
+        dossier.insz,
+        dossier.personalia.achternamen,
+        dossier.personalia.voornamen,
+        bool(dossier.contracten),
+        bool(dossier.attesten),
+    )
 
 
 @dataclass(frozen=True)

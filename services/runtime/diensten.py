@@ -22,6 +22,7 @@ from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
@@ -354,7 +355,9 @@ class GeefDossierKBIDienst(Dienst):
         if element is None:
             versie = self.contract.hoofdversie
             if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
-                element = dossier_wire.bouw_kbi_dossier_gemeente(persona.dossier.op_datum(vandaag))
+                element = dossier_wire.bouw_kbi_dossier_gemeente(
+                    gemeente_zicht(persona.dossier.op_datum(vandaag))
+                )
             else:
                 element = dossier_wire.bouw_kbi_dossier(
                     persona.dossier.op_datum(vandaag), versie, persona.gegevens.contact

@@ -24,6 +24,7 @@ from magda_kbi.domain.dossier import (
     TrajectOnderdeel,
     Uitstel,
 )
+from magda_kbi.domain.protocols import GemeenteZicht
 from magda_kbi.wire.bericht import ServiceContract, bouw_repliek, lees_context
 from magda_kbi.wire.xml import sub, tekst, valideer
 
@@ -199,7 +200,7 @@ def bouw_kbi_dossier(
     return root
 
 
-def bouw_kbi_dossier_gemeente(dossier: KbiDossier) -> etree._Element:
+def bouw_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
     """What a municipality may see under its protocol: name, first name and INSZ, whether a
     contract was signed and whether an attest was obtained, and nothing else.
 
@@ -208,10 +209,10 @@ def bouw_kbi_dossier_gemeente(dossier: KbiDossier) -> etree._Element:
     The same in 01.00 and 02.00: 02.00's contact fields are never part of it.
     """
     root = etree.Element("KBIDossier")
-    _personalia(root, dossier, volledig=False)
-    if dossier.attesten:
+    _naam(sub(root, "Personalia"), zicht.insz, zicht.achternamen, zicht.voornamen)
+    if zicht.attest_behaald:
         sub(sub(sub(root, "BehaaldeAttesten"), "Document"), "Soort", "ATTEST")
-    if dossier.contracten:
+    if zicht.contract_ondertekend:
         sub(sub(root, "Contracten"), "Contract")
     return root
 
@@ -245,25 +246,27 @@ def contractfout(
     return None
 
 
+def _naam(
+    element: etree._Element, insz: str, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
+) -> None:
+    """INSZ and Naam: the start of every Personalia, the municipality's view included."""
+    sub(element, "INSZ", insz)
+    naam = sub(element, "Naam")
+    lijst = sub(naam, "Achternamen")
+    for achternaam in achternamen:
+        sub(lijst, "Achternaam", achternaam)
+    if voornamen:
+        lijst = sub(naam, "Voornamen")
+        for voornaam in voornamen:
+            sub(lijst, "Voornaam", voornaam)
+
+
 def _personalia(
-    root: etree._Element,
-    dossier: KbiDossier,
-    volledig: bool = True,
-    contact: Contactgegevens | None = None,
+    root: etree._Element, dossier: KbiDossier, contact: Contactgegevens | None = None
 ) -> None:
     p = dossier.personalia
     element = sub(root, "Personalia")
-    sub(element, "INSZ", dossier.insz)
-    naam = sub(element, "Naam")
-    achternamen = sub(naam, "Achternamen")
-    for achternaam in p.achternamen:
-        sub(achternamen, "Achternaam", achternaam)
-    if p.voornamen:
-        voornamen = sub(naam, "Voornamen")
-        for voornaam in p.voornamen:
-            sub(voornamen, "Voornaam", voornaam)
-    if not volledig:
-        return
+    _naam(element, dossier.insz, p.achternamen, p.voornamen)
     if p.geboortedatum is not None:
         sub(element, "Geboortedatum", _datum(p.geboortedatum))
     if p.geslacht is not None:
