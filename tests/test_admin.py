@@ -207,9 +207,10 @@ def test_latency_fixed_and_random(magda):
     start = time.monotonic()
     client(magda).geef_automatisch_advies("98630499724", "2024-01-01")
     assert time.monotonic() - start >= 0.3
-    start = time.monotonic()
     client(magda).geef_dossier_kbi("98630499724")  # the other service: no delay
-    assert time.monotonic() - start < 0.3
+    # (said by the journal, not by a stopwatch: a busy machine makes any time bound flaky)
+    assert "injected_latency_ms" not in magda.journal(operation="GeefDossierKBI")[-1]
+    assert magda.journal(operation="GeefAutomatischAdvies")[-1]["injected_latency_ms"] == 300
     admin(magda, "DELETE", "/faults")
     magda.fault("latency", latency_ms=100, latency_max_ms=200)
     start = time.monotonic()

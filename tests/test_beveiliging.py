@@ -4,8 +4,6 @@ and the server's lifecycle (a port in use, workers that outlive their serve)."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import requests
 from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
+from .cli_run import magda_kbi_process
 from .conftest import Server
 from .processen import kinderen, levend, vrije_poort
 
@@ -114,18 +113,10 @@ def test_the_plugin_passes_the_token(beveiligd):
         MagdaEmulator(server.url).reset()
 
 
-def magda_kbi(*args, **kw):
-    return subprocess.run(
-        [sys.executable, "-m", "magda_kbi", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kw,
-    )
-
-
 def test_admin_on_a_public_address_needs_a_token():
-    proces = magda_kbi("serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin")
+    proces = magda_kbi_process(
+        "serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin"
+    )
     assert proces.returncode == 2
     assert "--admin-token" in proces.stderr and "127.0.0.1" in proces.stderr
 
@@ -133,7 +124,7 @@ def test_admin_on_a_public_address_needs_a_token():
 def test_a_port_in_use_is_refused():
     eerste = Server()
     try:
-        tweede = magda_kbi("serve", "--port", str(eerste.poort))
+        tweede = magda_kbi_process("serve", "--port", str(eerste.poort))
         assert tweede.returncode == 2
         assert f"cannot listen on 127.0.0.1:{eerste.poort}" in tweede.stderr
         assert "Address already in use" in tweede.stderr

@@ -1,27 +1,17 @@
 """The ``magda-kbi`` command line, run as a user runs it."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import requests
 
-
-def magda_kbi(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "magda_kbi", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+from .cli_run import magda_kbi, magda_kbi_process
 
 
 @pytest.mark.parametrize("commando", [(), ("serve",), ("personas",), ("advies",)])
 def test_every_command_has_help(commando):
-    proces = magda_kbi(*commando, "--help")
+    # the bare command as its own process: python -m magda_kbi works as the console script
+    proces = magda_kbi(*commando, "--help") if commando else magda_kbi_process("--help")
     assert proces.returncode == 0 and "usage: magda-kbi" in proces.stdout
 
 
@@ -74,7 +64,7 @@ def test_bad_input_is_a_clear_error():
     proces = magda_kbi("advies", "98630499724", "--datum", "gisteren")
     assert proces.returncode == 2 and "not a date" in proces.stderr
     # a bad MAGDA_KBI_TODAY is reported by what uses it, not by --help
-    proces = magda_kbi("serve", "--port", "1", env={"MAGDA_KBI_TODAY": "morgen"})
+    proces = magda_kbi_process("serve", "--port", "1", env={"MAGDA_KBI_TODAY": "morgen"})
     assert proces.returncode == 2
     assert "MAGDA_KBI_TODAY='morgen' is not a date (YYYY-MM-DD)" in proces.stderr
     for args in (("--help",), ("serve", "--help"), ("personas",)):

@@ -4,8 +4,6 @@ and the synthetic population they can run on."""
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -18,17 +16,9 @@ from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.personas import FixtureFout, laad_personas, persona_uit_data, stroom
 from magda_kbi.io.population import GEMEENTEN, genereer
 
+from .cli_run import magda_kbi, magda_kbi_process
+
 VANDAAG = date(2030, 1, 1)
-
-
-def magda_kbi(*args, invoer=None):
-    return subprocess.run(
-        [sys.executable, "-m", "magda_kbi", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        input=invoer,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -303,5 +293,5 @@ def test_consumers_file(tmp_path):
     bestand.write_text(
         "afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n"
     )
-    proces = magda_kbi("serve", "--port", "1", "--consumers", str(bestand))
+    proces = magda_kbi_process("serve", "--port", "1", "--consumers", str(bestand))
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr

@@ -43,10 +43,11 @@ def test_a_latency_fault_does_not_block_other_requests(admin_server):
         target=lambda: client(admin_server.url).geef_dossier_kbi("73680599786")
     )
     traag.start()
+    snel = client(admin_server.url)  # reading the WSDL is not part of what is timed
     time.sleep(0.2)
     start = time.monotonic()
-    client(admin_server.url).geef_dossier_kbi("98630499724")
-    assert time.monotonic() - start < 1.0
+    snel.geef_dossier_kbi("98630499724")
+    assert time.monotonic() - start < 1.0  # the slow call holds 1.5 s
     traag.join()
     requests.delete(
         f"{admin_server.url}/admin/faults",

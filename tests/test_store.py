@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -50,6 +51,15 @@ JSON = {"Content-Type": "application/json"}
 @pytest.fixture(scope="module")
 def twee_workers():
     s = Server("--admin", "--workers", "2", "--today", "2025-06-01")
+    # /health answers as soon as one worker listens; the tests need both (on a busy machine
+    # the second one starts later and the first would take every connection meanwhile).
+    tot = time.monotonic() + 30
+    while time.monotonic() < tot:
+        dossier(s.url)
+        journal = requests.get(f"{s.url}/admin/journal", timeout=5).json()["entries"]
+        if len({e["replica"] for e in journal}) == 2:
+            break
+    requests.post(f"{s.url}/admin/reset", headers=JSON, timeout=5)
     yield s
     s.stop()
 

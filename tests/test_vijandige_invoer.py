@@ -240,6 +240,7 @@ def test_get_without_wsdl(server):
         (GOED.replace(b"kbi.test.zorgkas.be", b"\xe4"), "text/xml; charset=bogus-charset"),
         (b"\xff\xfe<\x00?\x00", "text/xml; charset=utf-16"),
     ],
+    ids=["not-utf-8", "unknown-charset", "broken-utf-16"],  # stable names: pytest-xdist
 )
 def test_bodies_that_do_not_decode(server, body, content_type):
     antwoord = controleer(server, PAD_DOSSIER, body, content_type)
