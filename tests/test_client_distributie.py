@@ -15,6 +15,8 @@ import pytest
 from .conftest import bouw_wiel
 
 PROJECT = Path(__file__).resolve().parents[1]
+# One pytest-xdist worker builds the wheels: builds of one checkout share its build folder.
+pytestmark = pytest.mark.xdist_group("wheels")
 CONTRACT = PROJECT / "magda_client" / "contract"
 
 

@@ -3,12 +3,15 @@
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
 from .conftest import Server
 from .soap import PAD_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
+# One pytest-xdist worker builds the wheels: builds of one checkout share its build folder.
+pytestmark = pytest.mark.xdist_group("wheels")
 
 
 def test_the_installed_package_is_the_wheel(geinstalleerd):
