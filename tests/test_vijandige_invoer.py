@@ -315,3 +315,14 @@ def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
     )
     assert r.status_code == 200
     assert r.json()["resultaat"] == antwoord.advies.findtext("Resultaat")
+
+
+@pytest.mark.parametrize("diepte", [100_000, 1_000_000])
+def test_deeply_nested_yaml_is_refused_not_a_crash(diepte):
+    """libyaml's C parser crashed the process at some 40,000 levels of flow nesting; such a
+    text goes to the pure-Python parser, whose RecursionError is a clear refusal."""
+    from magda_kbi.io.personas import PersonaFout, lees_yaml
+
+    for tekst in ("[" * diepte, "{a: " * diepte):
+        with pytest.raises(PersonaFout, match="nested too deeply"):
+            lees_yaml(tekst)
