@@ -43,6 +43,7 @@ from magda_kbi.io.personas import ingebouwde_map, laad_personas
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
+    Gelezen,
     Hub,
     Runtime,
     alle_diensten,
@@ -53,6 +54,7 @@ from magda_kbi.runtime.journal import BODY_MAX, CallRecord, Journal, JournalEntr
 from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
+from magda_kbi.wire.vorm import geldige_waarden, vorm
 from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
@@ -163,6 +165,9 @@ class Emulator:
         self.hub = Hub(self.diensten)
         self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
+        # Shapes of requests answered from a template (wire/vorm.py): (path, Content-Type,
+        # shape) -> (service, the request as read, the Refertes' parents in document order).
+        self.vormen: dict[tuple, tuple[Dienst, Gelezen, tuple[str, ...]]] = {}
         gecontroleerd = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
@@ -312,6 +317,10 @@ class Emulator:
         record = environ.get(RECORD_KEY)
         if record is not None:
             record.verzoek = body
+        if self.vormen and self.direct and not self.runtime.faults.actief:
+            antwoord = self._bekende_vorm(environ, start_response, body)
+            if antwoord is not None:
+                return antwoord
         if dienst is None:
             dienst = self._route(body)
             if isinstance(dienst, str):
@@ -376,17 +385,77 @@ class Emulator:
         ):
             return None
         if environ.get(FAULT_KEY) is None:
+            record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
             try:
-                snel = dienst.snel(lichaam[0], environ.get(RECORD_KEY))
+                gelezen = dienst.lees_geldig(lichaam[0], record)
+                snel = gelezen and dienst.uit_sjabloon(
+                    gelezen, record, gelezen.afzender_referte, gelezen.vraag_referte
+                )
             except Exception:  # never a crash: the full path below answers or reports it
                 log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
                 snel = None
             if snel is not None:
+                if not self.runtime.faults.actief:
+                    self._leer_vorm(environ, dienst, body, envelope, gelezen)
                 return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
         status, antwoord = dienst.envelop(
             lichaam[0], environ.get(RECORD_KEY), environ.get(FAULT_KEY)
         )
         return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
+
+    def _leer_vorm(
+        self, environ: dict, dienst: Dienst, body: bytes, envelope: etree._Element, gelezen
+    ) -> None:
+        """Keeps the shape of a request that was parsed, validated and answered from a
+        template, when its Referte values are exactly its Referte elements (Afzender's and
+        Vraag's, once each) and they and its Tijdstip are of the safe form of wire/vorm.py."""
+        gevonden = vorm(body)
+        if gevonden is None:
+            return
+        sleutel_vorm, refertes, tijdstip = gevonden
+        elementen = list(envelope.iter("Referte"))
+        rollen = tuple(str(e.getparent().tag) for e in elementen)
+        if (
+            len(tijdstip) != 2
+            or not geldige_waarden(refertes, tijdstip)
+            or [r.decode("ascii") for r in refertes] != [e.text for e in elementen]
+            or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
+        ):
+            return
+        if len(self.vormen) >= MAX_VORMEN:
+            self.vormen.clear()  # a bound, not a cache policy: consumers repeat few shapes
+        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), sleutel_vorm)
+        self.vormen[sleutel] = (dienst, gelezen, rollen)
+
+    def _bekende_vorm(self, environ: dict, start_response: StartResponse, body: bytes):
+        """A request of a known shape with valid values (wire/vorm.py): answered from the
+        template without parsing or validating it again; None sends it the usual way."""
+        gevonden = vorm(body)
+        if gevonden is None:
+            return None
+        sleutel_vorm, refertes, tijdstip = gevonden
+        bekend = self.vormen.get(
+            (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), sleutel_vorm)
+        )
+        if bekend is None or not geldige_waarden(refertes, tijdstip):
+            return None
+        dienst, gelezen, rollen = bekend
+        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, refertes, strict=True)}
+        record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
+        for naam, waarde in gelezen.record.items():
+            setattr(record, naam, waarde)
+        record.referte = waarden.get("Afzender")
+        record.extra.update(gelezen.extra)
+        try:
+            antwoord = dienst.uit_sjabloon(
+                gelezen, record, waarden.get("Afzender"), waarden.get("Vraag", "")
+            )
+        except Exception:  # never a crash: the usual path answers or reports it
+            log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
+            return None
+        if antwoord is None:
+            return None
+        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
 
     def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> FaultKind | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
@@ -601,6 +670,7 @@ def _fout(
     return [body]
 
 
+MAX_VORMEN = 4096  # request shapes kept (each about the size of a request)
 WEGGOOIEN_MAX = 16 * 1024 * 1024
 WEGGOOIEN_SECONDEN = 2.0
 

@@ -127,6 +127,20 @@ class Runtime:
         self.journal.wis()
 
 
+@dataclass(frozen=True)
+class Gelezen:
+    """A valid request as the template path needs it; the same for every request of the
+    same shape (:mod:`magda_kbi.wire.vorm`), the Refertes aside."""
+
+    vraag: Question
+    context: Context
+    criteria: tuple
+    record: dict  # what the journal entry takes from the request (besides the Referte)
+    extra: dict
+    afzender_referte: str | None  # this request's Refertes
+    vraag_referte: str
+
+
 class Dienst:
     """One service in one version and namespace (its :class:`ServiceContract`)."""
 
@@ -203,18 +217,51 @@ class Dienst:
         this call must take :meth:`behandel`: invalid requests, error personas and refusals
         always do, so a template only ever holds an ordinary answer."""
         record = record or CallRecord(endpoint="")
+        gelezen = self.lees_geldig(operatie, record)
+        if gelezen is None:
+            return None
+        return self.uit_sjabloon(gelezen, record, gelezen.afzender_referte, gelezen.vraag_referte)
+
+    def lees_geldig(self, operatie: etree._Element, record: CallRecord) -> Gelezen | None:
+        """A request read, validated against the XSD and checked; None when it is not valid
+        (:meth:`behandel` then says why)."""
         verzoek, context, insz = self._lees(operatie, record)
         if self._controleer(operatie, context, insz or "") is not None:
             return None
         vraag = self.vraag(verzoek, context, insz or "")
-        uitkomst = decide(self.runtime, vraag)
+        return Gelezen(
+            vraag,
+            context,
+            self.criteria(vraag),
+            {
+                "operatie": record.operatie,
+                "afzender": record.afzender,
+                "hoedanigheid": record.hoedanigheid,
+                "insz": record.insz,
+            },
+            dict(record.extra),
+            context.afzender.referte,
+            tekst(verzoek, "Vragen/Vraag/Referte") or "",
+        )
+
+    def uit_sjabloon(
+        self,
+        gelezen: Gelezen,
+        record: CallRecord,
+        afzender_referte: str | None,
+        vraag_referte: str,
+    ) -> bytes | None:
+        """The reply to a valid request from its template (built on the first call), with
+        this call's time and Refertes; None for anything but an answer or a 30001."""
+        uitkomst = decide(self.runtime, gelezen.vraag)
         if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
             return None
         persona, beslissing = uitkomst.persona, uitkomst.beslissing
+        context = gelezen.context
         afzender = context.afzender
         nu = self.runtime.clock.nu()
         sleutel = (
-            self.criteria(vraag),
+            gelezen.criteria,
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
@@ -245,8 +292,8 @@ class Dienst:
             {
                 reply_templates.TIJD: tijd_van(nu),
                 reply_templates.PLATFORM_REFERTE: str(uuid.uuid4()),
-                reply_templates.AFZENDER_REFERTE: afzender.referte or "",
-                reply_templates.VRAAG_REFERTE: tekst(verzoek, "Vragen/Vraag/Referte") or "",
+                reply_templates.AFZENDER_REFERTE: afzender_referte or "",
+                reply_templates.VRAAG_REFERTE: vraag_referte,
             }
         )
 

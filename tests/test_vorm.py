@@ -1,0 +1,167 @@
+"""A request of a known shape (wire/vorm.py) is answered without being parsed and validated
+again, and only then: the same bytes as the full path, and every other request still
+validated."""
+
+import re
+from datetime import date
+
+import pytest
+
+from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.runtime.diensten import Dienst
+from magda_kbi.wire.vorm import geldige_waarden, vorm
+
+from .soap import (
+    NS_DOSSIER_SERVICE,
+    PAD_ADVIES,
+    PAD_DOSSIER,
+    PAD_DOSSIER_02,
+    PAD_GENERIEK,
+    advies_verzoek,
+    dossier_verzoek,
+    wsgi_environ,
+)
+
+TIJDSTIP = b"<Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd>"
+
+
+def met_tijdstip(body: bytes, datum: bytes, tijd: bytes) -> bytes:
+    return body.replace(TIJDSTIP, b"<Datum>" + datum + b"</Datum><Tijd>" + tijd + b"</Tijd>")
+
+
+def test_two_calls_of_one_question_have_one_shape():
+    a = vorm(dossier_verzoek("98630499724", referte="eerste"))
+    b = vorm(met_tijdstip(dossier_verzoek("98630499724", referte="r-2"), b"2026-11-28", b"23:59"))
+    assert a[0] == b[0]
+    assert (a[1], a[2]) == ([b"eerste", b"eerste"], [b"2024-01-01", b"10:00:00.000"])
+    assert (b[1], b[2]) == ([b"r-2", b"r-2"], [b"2026-11-28", b"23:59"])
+    assert vorm(dossier_verzoek("73680599786", referte="eerste"))[0] != a[0]  # another INSZ
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE x><x/>',
+        b"<x><!-- <Referte>a</Referte> --></x>",
+        b"<x><![CDATA[<Referte>a</Referte>]]></x>",
+        b"<x><?pi <Referte>a</Referte>?></x>",
+        b"<x>\x00</x>",
+    ],
+)
+def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
+    assert vorm(body) is None
+
+
+@pytest.mark.parametrize(
+    ("refertes", "tijdstip", "geldig"),
+    [
+        ([b"a", b"x" * 36], [b"2024-02-29", b"10:00"], True),
+        ([b"x" * 37], [b"2024-01-01", b"10:00"], False),  # ReferteType: at most 36
+        ([b""], [b"2024-01-01", b"10:00"], False),  # at least 1
+        ([b"a b"], [b"2024-01-01", b"10:00"], False),  # whitespace: the long way
+        ([b"a&amp;b"], [b"2024-01-01", b"10:00"], False),  # an entity: the long way
+        ([b"a"], [b"2023-02-29", b"10:00"], False),  # xs:date: no such day
+        ([b"a"], [b"2024-1-01", b"10:00"], False),
+        ([b"a"], [b"2024-01-01", b"10:0"], False),  # TijdType's pattern
+        ([b"a"], [b"2024-01-01", b"10:00:00.00"], False),
+    ],
+)
+def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
+    assert geldige_waarden(refertes, tijdstip) is geldig
+
+
+# -- over the WSGI application ---------------------------------------------------------
+
+SNEL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+VOL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+VOL._leer_vorm = lambda *a: None  # never learns a shape: every request the full way
+ONVOORSPELBAAR = [
+    (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),
+    (re.compile(rb"<Tijdstip><Datum>[^<]*</Datum><Tijd>[^<]*</Tijd>"), b"<Tijdstip>"),
+]
+
+
+def roep(app, pad: str, body: bytes) -> bytes:
+    antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: None))
+    for patroon, vervanging in ONVOORSPELBAAR:
+        antwoord = patroon.sub(vervanging, antwoord)
+    return antwoord
+
+
+@pytest.fixture
+def gelezen_teller(monkeypatch):
+    """How many requests were parsed and checked (Dienst.lees_geldig)."""
+    aantal = [0]
+    origineel = Dienst.lees_geldig
+
+    def tel(self, *args):
+        aantal[0] += 1
+        return origineel(self, *args)
+
+    monkeypatch.setattr(Dienst, "lees_geldig", tel)
+    return aantal
+
+
+def vragen(insz: str, referte: str) -> list[tuple[str, bytes]]:
+    return [
+        (PAD_DOSSIER, dossier_verzoek(insz, referte=referte)),
+        (PAD_DOSSIER_02, dossier_verzoek(insz, "02.00", referte=referte)),
+        *(
+            (PAD_GENERIEK, dossier_verzoek(insz, v, namespace=ns, referte=referte))
+            for v, ns in NS_DOSSIER_SERVICE.items()
+        ),
+        (PAD_ADVIES, advies_verzoek(insz, "2024-01-01", referte=referte)),
+    ]
+
+
+@pytest.mark.parametrize("insz", sorted(SNEL.runtime.personas) + ["80651439361"])
+def test_a_known_shape_gets_the_full_paths_reply(insz, gelezen_teller):
+    for pad, body in vragen(insz, "eerste"):  # teaches the shapes
+        assert roep(SNEL, pad, body) == roep(VOL, pad, body)
+    geleerd = gelezen_teller[0]
+    persona = SNEL.runtime.personas.get(insz)
+    for pad, body in vragen(insz, "tweede-referte"):
+        nieuw = met_tijdstip(body, b"2026-11-28", b"08:15:30")
+        verwacht = roep(VOL, pad, nieuw)
+        assert roep(SNEL, pad, nieuw) == verwacht
+        if persona is None or persona.fout != "SOAP_FAULT":
+            assert b"<Referte>tweede-referte</Referte>" in verwacht
+    if persona is None or not persona.fout:  # error personas never have a template
+        # the second round: SNEL parsed none of its requests, VOL each of its 5
+        assert gelezen_teller[0] - geleerd == len(vragen(insz, "x"))
+
+
+def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
+    body = dossier_verzoek("98630499724", referte="eerste")
+    roep(SNEL, PAD_DOSSIER, body)
+    for slecht in (
+        dossier_verzoek("98630499724", referte="x" * 37),  # too long for ReferteType
+        met_tijdstip(body, b"2024-02-30", b"10:00"),  # no such day
+        met_tijdstip(body, b"2024-01-01", b"25:61"),  # not TijdType
+    ):
+        antwoord = roep(SNEL, PAD_DOSSIER, slecht)
+        assert antwoord == roep(VOL, PAD_DOSSIER, slecht)
+        assert b"<Identificatie>40001</Identificatie>" in antwoord
+
+
+def test_runtime_changes_hold_for_a_known_shape():
+    app = maak_emulator(Settings(vandaag=date(2023, 3, 1)))
+    eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
+    tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
+    assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
+    assert app.vormen
+    app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
+    app.runtime.faults.voeg_toe({"kind": "99996", "count": 1})
+    assert b"<Identificatie>99996</Identificatie>" in roep(app, PAD_ADVIES, tweede)
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
+
+
+def test_the_journal_has_each_calls_values():
+    app = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
+    roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
+    roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
+    eerste, tweede = (r.als_json() for r in app.runtime.journal.lees())
+    assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
+    for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
+        assert eerste[veld] == tweede[veld]
