@@ -31,6 +31,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from magda_kbi.adapters import rest_direct
 from magda_kbi.adapters.admin_guard import CHANGING, TOKEN_ENV, AdminGuard
 from magda_kbi.adapters.rest import rest_applicatie
 from magda_kbi.adapters.soap import soap_applicatie
@@ -181,6 +182,7 @@ class Emulator:
             soap_paden=tuple(self.per_pad),
             diensten=self.diensten,
         )
+        self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         self.runtime.ververs()  # changes another worker made through the admin API
@@ -235,6 +237,12 @@ class Emulator:
         return self._gejournaliseerd(environ, start_response, None, self._rest, record)
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
+            rest_direct.PREFIX
+        ):
+            antwoord = rest_direct.dossier(self.runtime, self.dossier_json, environ, start_response)
+            if antwoord is not None:
+                return antwoord
         return self.rest(environ, start_response)
 
     def _gejournaliseerd(
