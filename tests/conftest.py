@@ -7,6 +7,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import venv
 from collections.abc import Iterator
@@ -41,10 +42,16 @@ class Server:
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        # Read the output as it comes: a server that logs much (a traceback per call) would
+        # otherwise block on a full pipe and look like a hang instead of an error.
+        self._uitvoer: list[str] = []
+        self._lezer = threading.Thread(target=self._lees, daemon=True)
+        self._lezer.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proces.poll() is not None:
-                raise RuntimeError(f"emulator stopped: {self.proces.stdout.read()}")
+                self._lezer.join(timeout=5)
+                raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
             try:
                 if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -53,14 +60,20 @@ class Server:
         self.stop()
         raise RuntimeError("emulator did not start within 30 s")
 
+    def _lees(self) -> None:
+        for regel in self.proces.stdout:
+            self._uitvoer.append(regel)
+
     def stop(self) -> str:
+        """Stops the server; its whole output."""
         self.proces.terminate()
         try:
-            uitvoer, _ = self.proces.communicate(timeout=15)
+            self.proces.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proces.kill()
-            uitvoer, _ = self.proces.communicate()
-        return uitvoer
+            self.proces.wait()
+        self._lezer.join(timeout=5)
+        return "".join(self._uitvoer)
 
 
 @pytest.fixture(scope="session")
