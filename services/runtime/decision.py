@@ -88,6 +88,12 @@ class Outcome:
             return "SOAP_FAULT"
         return f"UITZONDERING {self.code}"
 
+    def noteer(self, record) -> None:
+        """Writes the result and the extras into the call's journal record
+        (:class:`~magda_kbi.runtime.journal.CallRecord`): the one place every face does."""
+        record.resultaat = self.resultaat
+        record.extra.update(self.extra)
+
     @property
     def extra(self) -> dict:
         """What else the journal keeps: the protocol decision, the advice's deciding rule."""

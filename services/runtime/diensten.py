@@ -24,7 +24,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
-from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
+from magda_kbi.runtime.decision import NOT_FOUND_CODE, Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
 from magda_kbi.runtime.journal import CallRecord, Journal
 from magda_kbi.wire import advies as advies_wire
@@ -42,7 +42,7 @@ from magda_kbi.wire.xml import tekst, valideer
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
-GEEN_GEGEVENS = Uitzondering("30001", "Geen gegevens gevonden voor de vraag")
+GEEN_GEGEVENS = Uitzondering(NOT_FOUND_CODE, "Geen gegevens gevonden voor de vraag")
 TE_VEEL_BEVRAGINGEN = Uitzondering("99996", "Te veel gelijktijdige bevragingen")
 # What an injected fault or an error persona makes the platform answer.
 PLATFORM_UITZONDERINGEN = {
@@ -166,8 +166,7 @@ class Dienst:
             record.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
         uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
-        record.resultaat = uitkomst.resultaat
-        record.extra.update(uitkomst.extra)
+        uitkomst.noteer(record)
         if uitkomst.kind is Kind.SOAP_FAULT:
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
