@@ -12,7 +12,7 @@
 SOAP and REST calls are written to the journal; injected faults are applied here, before
 a request reaches its service (so they cost nothing while none is set). Two short cuts,
 each tested byte for byte against the long way: a SOAP request of a shape already
-validated (``wire/vorm.py``) goes to its template unparsed, and ``GET
+validated (``wire/shape.py``) goes to its template unparsed, and ``GET
 /api/v1/dossiers/{insz}`` whose JSON is built is answered without Flask (``rest_direct``).
 """
 
@@ -47,9 +47,9 @@ from magda_kbi.io.personas import ingebouwde_map, laad_personas
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
-    Gelezen,
     Hub,
     Runtime,
+    ValidRequest,
     alle_diensten,
 )
 from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
@@ -58,7 +58,7 @@ from magda_kbi.runtime.journal import BODY_MAX, CallRecord, Journal, JournalEntr
 from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
-from magda_kbi.wire.vorm import geldige_waarden, vorm
+from magda_kbi.wire.shape import shape, valid_values
 from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
@@ -169,9 +169,9 @@ class Emulator:
         self.hub = Hub(self.diensten)
         self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
-        # Shapes of requests answered from a template (wire/vorm.py): (path, Content-Type,
+        # Shapes of requests answered from a template (wire/shape.py): (path, Content-Type,
         # shape) -> (service, the request as read, the Refertes' parents in document order).
-        self.vormen: dict[tuple, tuple[Dienst, Gelezen, tuple[str, ...]]] = {}
+        self.shapes: dict[tuple, tuple[Dienst, ValidRequest, tuple[str, ...]]] = {}
         gecontroleerd = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
@@ -328,10 +328,10 @@ class Emulator:
         record = environ.get(RECORD_KEY)
         if record is not None:
             record.verzoek = body
-        # The request's shape (wire/vorm.py), read once: looked up here, learnt in _direct.
-        gevonden = vorm(body) if self.direct and not self.runtime.faults.actief else None
-        if gevonden is not None and self.vormen:
-            antwoord = self._bekende_vorm(environ, start_response, gevonden)
+        # The request's shape (wire/shape.py), read once: looked up here, learnt in _direct.
+        gevonden = shape(body) if self.direct and not self.runtime.faults.actief else None
+        if gevonden is not None and self.shapes:
+            antwoord = self._known_shape(environ, start_response, gevonden)
             if antwoord is not None:
                 return antwoord
         if dienst is None:
@@ -380,7 +380,7 @@ class Emulator:
         start_response: StartResponse,
         dienst: Dienst,
         body: bytes,
-        gevonden: tuple | None = None,  # the request's shape, when it has one (wire/vorm.py)
+        gevonden: tuple | None = None,  # the request's shape, when it has one (wire/shape.py)
     ):
         """The hot path: a well-formed request for this service, answered on lxml directly.
 
@@ -416,42 +416,40 @@ class Emulator:
                 snel = None
             if snel is not None:
                 if gevonden is not None:
-                    self._leer_vorm(environ, dienst, gevonden, envelope, gelezen)
+                    self._learn_shape(environ, dienst, gevonden, envelope, gelezen)
                 return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
         status, antwoord = dienst.envelop(
             lichaam[0], environ.get(RECORD_KEY), environ.get(FAULT_KEY)
         )
         return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
 
-    def _leer_vorm(
+    def _learn_shape(
         self, environ: dict, dienst: Dienst, gevonden: tuple, envelope: etree._Element, gelezen
     ) -> None:
         """Keeps the shape of a request that was parsed, validated and answered from a
         template, when its Referte values are exactly its Referte elements (Afzender's and
-        Vraag's, once each) and they and its Tijdstip are of the safe form of wire/vorm.py."""
-        sleutel_vorm, refertes, tijdstip = gevonden
+        Vraag's, once each) and they and its Tijdstip are of the safe form of wire/shape.py."""
+        shape_key, refertes, tijdstip = gevonden
         elementen = list(envelope.iter("Referte"))
         rollen = tuple(str(e.getparent().tag) for e in elementen)
         if (
             len(tijdstip) != 2
-            or not geldige_waarden(refertes, tijdstip)
+            or not valid_values(refertes, tijdstip)
             or [r.decode("ascii") for r in refertes] != [e.text for e in elementen]
             or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
         ):
             return
-        if len(self.vormen) >= MAX_VORMEN:
-            self.vormen.clear()  # a bound, not a cache policy: consumers repeat few shapes
-        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), sleutel_vorm)
-        self.vormen[sleutel] = (dienst, gelezen, rollen)
+        if len(self.shapes) >= MAX_SHAPES:
+            self.shapes.clear()  # a bound, not a cache policy: consumers repeat few shapes
+        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), shape_key)
+        self.shapes[sleutel] = (dienst, gelezen, rollen)
 
-    def _bekende_vorm(self, environ: dict, start_response: StartResponse, gevonden: tuple):
-        """A request of a known shape with valid values (wire/vorm.py): answered from the
+    def _known_shape(self, environ: dict, start_response: StartResponse, gevonden: tuple):
+        """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way."""
-        sleutel_vorm, refertes, tijdstip = gevonden
-        bekend = self.vormen.get(
-            (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), sleutel_vorm)
-        )
-        if bekend is None or not geldige_waarden(refertes, tijdstip):
+        shape_key, refertes, tijdstip = gevonden
+        bekend = self.shapes.get((environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), shape_key))
+        if bekend is None or not valid_values(refertes, tijdstip):
             return None
         dienst, gelezen, rollen = bekend
         waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, refertes, strict=True)}
@@ -684,7 +682,7 @@ def _fout(
     return [body]
 
 
-MAX_VORMEN = 4096  # request shapes kept (each about the size of a request)
+MAX_SHAPES = 4096  # request shapes kept (each about the size of a request)
 WEGGOOIEN_MAX = 16 * 1024 * 1024
 WEGGOOIEN_SECONDEN = 2.0
 

@@ -177,7 +177,7 @@ def _beslis_vraag(vraag: Question) -> Outcome:
     uitkomst = decide(_omgeving(), vraag)
     record = request.environ.get(RECORD_KEY)
     if isinstance(record, CallRecord):
-        uitkomst.noteer(record)
+        uitkomst.write_to(record)
     if uitkomst.kind is Kind.ANSWER:
         return uitkomst
     if uitkomst.kind is Kind.SOAP_FAULT:

@@ -40,6 +40,6 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     if isinstance(record, CallRecord):  # as rest_api._geldig_insz and _beslis_vraag write it
         record.operatie, record.insz = "GeefDossierKBI", insz
         record.afzender, record.hoedanigheid = afzender, hoedanigheid
-        uitkomst.noteer(record)
+        uitkomst.write_to(record)
     start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body)))])
     return [body]

@@ -88,7 +88,7 @@ class Outcome:
             return "SOAP_FAULT"
         return f"UITZONDERING {self.code}"
 
-    def noteer(self, record) -> None:
+    def write_to(self, record) -> None:
         """Writes the result and the extras into the call's journal record
         (:class:`~magda_kbi.runtime.journal.CallRecord`): the one place every face does."""
         record.resultaat = self.resultaat

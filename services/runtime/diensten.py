@@ -128,9 +128,9 @@ class Runtime:
 
 
 @dataclass(frozen=True)
-class Gelezen:
+class ValidRequest:
     """A valid request as the template path needs it; the same for every request of the
-    same shape (:mod:`magda_kbi.wire.vorm`), the Refertes aside."""
+    same shape (:mod:`magda_kbi.wire.shape`), the Refertes aside."""
 
     vraag: Question
     context: Context
@@ -166,7 +166,7 @@ class Dienst:
             record.resultaat = f"UITZONDERING {fout.identificatie}"
             return self._repliek(context, uitzonderingen=(fout,))
         uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
-        uitkomst.noteer(record)
+        uitkomst.write_to(record)
         if uitkomst.kind is Kind.SOAP_FAULT:
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
@@ -221,14 +221,14 @@ class Dienst:
             return None
         return self.uit_sjabloon(gelezen, record, gelezen.afzender_referte, gelezen.vraag_referte)
 
-    def lees_geldig(self, operatie: etree._Element, record: CallRecord) -> Gelezen | None:
+    def lees_geldig(self, operatie: etree._Element, record: CallRecord) -> ValidRequest | None:
         """A request read, validated against the XSD and checked; None when it is not valid
         (:meth:`behandel` then says why)."""
         verzoek, context, insz = self._lees(operatie, record)
         if self._controleer(operatie, context, insz or "") is not None:
             return None
         vraag = self.vraag(verzoek, context, insz or "")
-        return Gelezen(
+        return ValidRequest(
             vraag,
             context,
             self.criteria(vraag),
@@ -245,7 +245,7 @@ class Dienst:
 
     def uit_sjabloon(
         self,
-        gelezen: Gelezen,
+        gelezen: ValidRequest,
         record: CallRecord,
         afzender_referte: str | None,
         vraag_referte: str,

@@ -1,4 +1,4 @@
-"""A request of a known shape (wire/vorm.py) is answered without being parsed and validated
+"""A request of a known shape (wire/shape.py) is answered without being parsed and validated
 again, and only then: the same bytes as the full path, and every other request still
 validated."""
 
@@ -9,7 +9,7 @@ import pytest
 
 from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.runtime.diensten import Dienst
-from magda_kbi.wire.vorm import geldige_waarden, vorm
+from magda_kbi.wire.shape import shape, valid_values
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -30,12 +30,12 @@ def met_tijdstip(body: bytes, datum: bytes, tijd: bytes) -> bytes:
 
 
 def test_two_calls_of_one_question_have_one_shape():
-    a = vorm(dossier_verzoek("98630499724", referte="eerste"))
-    b = vorm(met_tijdstip(dossier_verzoek("98630499724", referte="r-2"), b"2026-11-28", b"23:59"))
+    a = shape(dossier_verzoek("98630499724", referte="eerste"))
+    b = shape(met_tijdstip(dossier_verzoek("98630499724", referte="r-2"), b"2026-11-28", b"23:59"))
     assert a[0] == b[0]
     assert (a[1], a[2]) == ([b"eerste", b"eerste"], [b"2024-01-01", b"10:00:00.000"])
     assert (b[1], b[2]) == ([b"r-2", b"r-2"], [b"2026-11-28", b"23:59"])
-    assert vorm(dossier_verzoek("73680599786", referte="eerste"))[0] != a[0]  # another INSZ
+    assert shape(dossier_verzoek("73680599786", referte="eerste"))[0] != a[0]  # another INSZ
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_two_calls_of_one_question_have_one_shape():
     ],
 )
 def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
-    assert vorm(body) is None
+    assert shape(body) is None
 
 
 @pytest.mark.parametrize(
@@ -67,14 +67,14 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
     ],
 )
 def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
-    assert geldige_waarden(refertes, tijdstip) is geldig
+    assert valid_values(refertes, tijdstip) is geldig
 
 
 # -- over the WSGI application ---------------------------------------------------------
 
 SNEL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
 VOL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
-VOL._leer_vorm = lambda *a: None  # never learns a shape: every request the full way
+VOL._learn_shape = lambda *a: None  # never learns a shape: every request the full way
 ONVOORSPELBAAR = [
     (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),
     (re.compile(rb"<Tijdstip><Datum>[^<]*</Datum><Tijd>[^<]*</Tijd>"), b"<Tijdstip>"),
@@ -149,7 +149,7 @@ def test_runtime_changes_hold_for_a_known_shape():
     eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
     tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
-    assert app.vormen
+    assert app.shapes
     app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
     app.runtime.faults.voeg_toe({"kind": "99996", "count": 1})

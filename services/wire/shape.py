@@ -4,7 +4,7 @@ A consumer sends the same question again and again with new Refertes and a new C
 Tijdstip. Two requests with the same shape parse to the same tree except for those values,
 so when one of them was parsed, validated against the XSD and checked, the other needs
 none of that again, provided each value it carries is valid for its type. That is what
-:func:`vorm` and :func:`geldige_waarden` decide; the proof, step by step:
+:func:`shape` and :func:`valid_values` decide; the proof, step by step:
 
 - Only a body without ``<!`` (comment, CDATA, DOCTYPE) and without ``<?`` after its first
   byte (a processing instruction; the XML declaration is allowed) has a shape: then every
@@ -34,13 +34,13 @@ _WAARDEN = re.compile(
 _REFERTE = re.compile(rb"[A-Za-z0-9._:\-]{1,36}")
 _DATUM = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIJD = re.compile(rb"[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{3})?)?")
-LEEG = b"\x00"  # never in an XML document
+HOLE = b"\x00"  # never in an XML document
 
 
-def vorm(body: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
+def shape(body: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
     """(shape, the Referte values in document order, the Tijdstips' Datum and Tijd values),
     or None for a body that has no shape (a comment, CDATA, a DOCTYPE, a PI, a NUL)."""
-    if b"<!" in body or body.find(b"<?", 1) != -1 or LEEG in body:
+    if b"<!" in body or body.find(b"<?", 1) != -1 or HOLE in body:
         return None
     refertes: list[bytes] = []
     tijdstip: list[bytes] = []
@@ -48,17 +48,17 @@ def vorm(body: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
     def eruit(gevonden: re.Match) -> bytes:
         if gevonden.group(1) is not None:
             refertes.append(gevonden.group(1))
-            return b"<Referte>" + LEEG + b"</Referte>"
+            return b"<Referte>" + HOLE + b"</Referte>"
         tijdstip.extend((gevonden.group(3), gevonden.group(5)))
         return (
-            b"<Tijdstip>" + gevonden.group(2) + b"<Datum>" + LEEG + b"</Datum>"
-            + gevonden.group(4) + b"<Tijd>" + LEEG + b"</Tijd>"
+            b"<Tijdstip>" + gevonden.group(2) + b"<Datum>" + HOLE + b"</Datum>"
+            + gevonden.group(4) + b"<Tijd>" + HOLE + b"</Tijd>"
         )  # fmt: skip
 
     return _WAARDEN.sub(eruit, body), refertes, tijdstip
 
 
-def geldige_waarden(refertes: list[bytes], tijdstip: list[bytes]) -> bool:
+def valid_values(refertes: list[bytes], tijdstip: list[bytes]) -> bool:
     """Every value of the type its element has in our request XSDs (see the module)."""
     if not all(_REFERTE.fullmatch(r) for r in refertes):
         return False
