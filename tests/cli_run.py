@@ -25,7 +25,7 @@ def magda_kbi(*args: str, env: dict | None = None, **_) -> subprocess.CompletedP
     with _omgeving(env or {}), contextlib.redirect_stdout(uit), contextlib.redirect_stderr(fout):
         try:
             code = main(list(args))
-        except SystemExit as einde:  # argparse's usage errors and --help
+        except SystemExit as einde:  # usage errors, --help and the exit codes
             code = einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
     return subprocess.CompletedProcess(args, code or 0, uit.getvalue(), fout.getvalue())
 

@@ -12,7 +12,7 @@ from .cli_run import magda_kbi, magda_kbi_process
 def test_every_command_has_help(commando):
     # the bare command as its own process: python -m magda_kbi works as the console script
     proces = magda_kbi(*commando, "--help") if commando else magda_kbi_process("--help")
-    assert proces.returncode == 0 and "usage: magda-kbi" in proces.stdout
+    assert proces.returncode == 0 and "Usage: magda-kbi" in proces.stdout
 
 
 def test_personas_json(catalogus):

@@ -1,8 +1,12 @@
-"""``magda-kbi``: serve the emulator, list the personas, compute an advice locally."""
+"""``magda-kbi``: serve the emulator, list the personas, compute an advice locally.
+
+The command line is click's (already installed with Flask): environment variables, types,
+help and usage errors come from it. Exit codes: 0 done, 1 a negative answer (a number that
+is no test number, MAGDA answering with an error), 2 refused input, 3 no answer at all.
+"""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -10,8 +14,11 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+
+import click
 
 from magda_kbi import __version__
 from magda_kbi.adapters.admin_guard import TOKEN_ENV, is_loopback
@@ -33,404 +40,332 @@ OMGEVING_REGELS = "MAGDA_KBI_RULES"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """The console script (and ``python -m magda_kbi``): the exit code."""
     try:
-        if hasattr(args, "today") and args.today is None:
-            # read here, not when the parser is built: a bad value must not break --help
-            args.today = _vandaag_uit_omgeving()
-        if hasattr(args, "rules"):
-            args.rules = Regelset(args.rules) if args.rules else _regelset_uit_omgeving()
-    except ValueError as fout:
-        print(f"magda-kbi: {fout}", file=sys.stderr)
-        return 2
-    try:
-        return args.functie(args)
-    except PersonaFout as fout:  # a consumers file
-        print(
-            f"magda-kbi: invalid consumers file: field {fout.veld}: {fout.reden}", file=sys.stderr
-        )
-        return 2
-    except FixtureFout as fout:
-        print(
-            f"magda-kbi: invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}",
-            file=sys.stderr,
-        )
-        return 2
+        cli.main(args=argv, prog_name="magda-kbi")
+    except SystemExit as einde:
+        return einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
+    return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="magda-kbi",
-        description="Emulator of the MAGDA services GeefDossierKBI (02.00, 01.00) and "
-        "Automatisch advies (Kruispuntbank Inburgering), with test personas.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+class Refused(click.ClickException):
+    """Input the command refuses at run time: one line ``magda-kbi: ...``, exit 2."""
 
-    serve = commands.add_parser(
-        "serve",
-        help="start the emulator (granian)",
-        description="Start the SOAP services, the generic MAGDA "
-        "endpoint and /health with a production WSGI server.",
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    _vandaag_optie(serve)
-    _fixtures_optie(serve)
-    serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    serve.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="threads per worker for the application (default 1, the fastest; with --admin 2, "
-        "since an injected latency fault holds a thread)",
-    )
-    serve.add_argument(
-        "--max-bytes",
-        type=int,
-        default=1024 * 1024,
-        help="largest request body accepted, in bytes (default 1048576)",
-    )
-    serve.add_argument(
-        "--admin",
-        action="store_true",
-        help="enable the admin API (/admin: personas, clock, faults, journal); every worker "
-        "shares the changes through the store",
-    )
-    serve.add_argument(
-        "--store",
-        default=None,
-        metavar="URL",
-        help="where the workers share clock, faults, persona changes and journal: "
-        "sqlite:///FILE keeps them across restarts and shares them with other serve processes "
-        "on this machine, postgresql://USER@HOST:PORT/DB with serve processes anywhere "
-        "(default: a fresh SQLite file for this run only)",
-    )
-    serve.add_argument(
-        "--admin-token",
-        default=None,
-        metavar="TOKEN",
-        help="the admin API then needs 'Authorization: Bearer TOKEN' (or env "
-        "MAGDA_KBI_ADMIN_TOKEN); required with --admin on a non-loopback --host",
-    )
-    serve.add_argument(
-        "--public-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a Host name the admin API answers to besides the loopback names (repeatable)",
-    )
-    serve.add_argument(
-        "--journal-size",
-        type=int,
-        default=1000,
-        metavar="N",
-        help="calls kept in the in-memory journal (default 1000)",
-    )
-    serve.add_argument(
-        "--protocols",
-        action="store_true",
-        help="enforce the data-sharing protocols: who may call what and see which fields",
-    )
-    serve.add_argument(
-        "--consumers",
-        type=Path,
-        metavar="FILE",
-        help="a YAML file of consumers (afnemers), besides the built-in demo ones",
-    )
-    serve.add_argument(
-        "--audit-log",
-        type=Path,
-        metavar="FILE",
-        help="append every call and protocol decision as a JSON line to FILE",
-    )
-    serve.add_argument(
-        "--proxy-headers",
-        action="store_true",
-        help="behind a reverse proxy: the WSDL addresses follow X-Forwarded-Proto, "
-        "X-Forwarded-Host and X-Forwarded-Prefix",
-    )
-    serve.add_argument(
-        "--watch",
-        action="store_true",
-        help="pick up persona files added, changed or removed in the --fixtures folders while "
-        "running (within a second; a file that does not load is reported and the previous "
-        "personas stay)",
-    )
-    _termijn_opties(serve)
-    serve.set_defaults(functie=_serve)
+    exit_code = 2
 
-    personas = commands.add_parser(
-        "personas",
-        help="list the test personas",
-        description="The persona catalogue: INSZ, name, scenario.",
-    )
-    formaat = personas.add_mutually_exclusive_group()
-    formaat.add_argument("--json", action="store_true", help="print a JSON list")
-    formaat.add_argument(
-        "--markdown",
-        action="store_true",
-        help="print the README's persona table (with expected answers)",
-    )
-    _fixtures_optie(personas)
-    personas.set_defaults(functie=_personas)
-
-    advies = commands.add_parser(
-        "advies",
-        help="compute an advice locally (no server)",
-        description="Apply the advice rule set v1 to a persona.",
-    )
-    advies.add_argument("insz", help="the INSZ (11 digits)")
-    advies.add_argument("--datum", required=True, type=_datum, help="the date, YYYY-MM-DD")
-    advies.add_argument("--toepassing", default="ZORGBUDGET", choices=TOEPASSINGEN)
-    advies.add_argument("--json", action="store_true", help="print JSON")
-    _vandaag_optie(advies)
-    _fixtures_optie(advies)
-    _termijn_opties(advies)
-    advies.set_defaults(functie=_advies)
-
-    insz = commands.add_parser(
-        "insz",
-        help="make or check MAGDA test numbers (INSZ)",
-        description="MAGDA test numbers: modulo-97 valid INSZ with month digits 61-72, which "
-        "no real person has. Use them for your own personas.",
-    )
-    insz_vragen = insz.add_subparsers(required=True, metavar="ACTION")
-    nieuw = insz_vragen.add_parser(
-        "new", help="print new test numbers", description="Print new MAGDA test numbers."
-    )
-    nieuw.add_argument("--birth-date", type=_datum, help="YYYY-MM-DD (default: random)")
-    nieuw.add_argument("--sex", choices=["M", "F"], help="M (odd sequence) or F (even)")
-    nieuw.add_argument("--count", type=int, default=1, help="how many (default 1)")
-    nieuw.set_defaults(functie=_insz_new)
-    controle = insz_vragen.add_parser(
-        "check",
-        help="say whether a number is a MAGDA test number, and what is wrong",
-        description="Say whether a number is a MAGDA test number, and what is wrong if not.",
-    )
-    controle.add_argument("nummer")
-    controle.set_defaults(functie=_insz_check)
-
-    genereer = commands.add_parser(
-        "generate",
-        help="write a synthetic population of personas",
-        description="Write N consistent personas (valid test numbers, dated facts over all "
-        "rule branches, residences in real Flemish municipalities) as JSON Lines files that "
-        "'serve --fixtures DIR' and 'export --fixtures DIR' read.",
-    )
-    genereer.add_argument("--count", type=int, required=True, help="how many personas")
-    genereer.add_argument("--seed", type=int, default=1, help="the same seed, the same people")
-    genereer.add_argument("--out", type=Path, required=True, help="the folder to write to")
-    genereer.add_argument("--per-file", type=int, default=10_000, help="personas per file")
-    genereer.add_argument(
-        "--force", action="store_true", help="replace population files already in --out"
-    )
-    genereer.set_defaults(functie=_genereer)
-
-    export = commands.add_parser(
-        "export",
-        help="the protocols' lists and the ABB export, streamed from the persona files",
-        description="Lists and exports over the personas, read one at a time (memory stays "
-        "flat). Writes to standard output unless --out is given.",
-    )
-    exports = export.add_subparsers(required=True, metavar="LIJST")
-    premie = exports.add_parser(
-        "verlaagde-premie",
-        help="the yearly reduced-premium list",
-        description="INSZ of everyone under the obligation who does "
-        "not satisfy it on 1 January of the year before the premium "
-        "year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
-    )
-    premie.add_argument("jaar", type=int, help="the premium year")
-    premie.add_argument("--zorgkas", help="only the members of this zorgkas (its identifier)")
-    _export_opties(premie, ("csv", "json", "xml"))
-    _termijn_opties(premie)
-    premie.set_defaults(functie=_export_premie)
-    for naam, hulp in (
-        ("gemeente", "residents of a municipality with their inburgering status"),
-        ("participatie", "the participation-trajectory list of a municipality"),
-    ):
-        lijst = exports.add_parser(
-            naam,
-            help=hulp,
-            description=hulp + ". 'magda-kbi municipalities' lists the known NIS codes.",
-        )
-        lijst.add_argument("nis", help="the municipality's NIS code")
-        lijst.add_argument(
-            "--year",
-            type=int,
-            help="the list for this year: residents on 1 January of it (default: today)",
-        )
-        _export_opties(lijst, ("csv", "json", "xml"))
-        lijst.set_defaults(functie=_export_gemeente, lijst=naam)
-    afnemers = commands.add_parser(
-        "consumers",
-        help="list the known consumers (Afzender, Hoedanigheid, kind) for --protocols",
-        description="The consumers the protocols know: the built-in demo ones and those of "
-        "--consumers FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
-    )
-    afnemers.add_argument("--consumers", type=Path, help="a YAML file of consumers")
-    afnemers.add_argument("--json", action="store_true", help="print JSON")
-    afnemers.set_defaults(functie=_consumers)
-    gemeenten = commands.add_parser(
-        "municipalities",
-        help="list the municipalities (NIS code, name) the lists know",
-        description="The Flemish municipalities the emulator knows (its register, as the "
-        "population generator uses it) and any other municipality a persona lives in.",
-    )
-    _fixtures_optie(gemeenten)
-    gemeenten.add_argument("--no-builtin", action="store_true", help=argparse.SUPPRESS)
-    gemeenten.set_defaults(functie=_municipalities)
-    abb = exports.add_parser(
-        "abb",
-        help="the pseudonymised ABB monitoring export (CSV)",
-        description="CSV with a keyed pseudonym (HMAC-SHA256 of the INSZ) "
-        "and the ABB protocol's monitoring fields; no INSZ, name, birth "
-        "date or address.",
-    )
-    abb.add_argument(
-        "--key-file",
-        type=Path,
-        required=True,
-        help="the secret key (at least 32 bytes); it never leaves the file",
-    )
-    _export_opties(abb, ("csv",))
-    abb.set_defaults(functie=_export_abb)
-
-    client = commands.add_parser(
-        "client",
-        help="call a running emulator (or MAGDA) with the magda_client library",
-        description="Ask a MAGDA endpoint, the emulator by default, and print the answer.",
-    )
-    vragen = client.add_subparsers(required=True, metavar="VRAAG")
-    dossier = vragen.add_parser(
-        "dossier", help="GeefDossierKBI for one INSZ", description="GeefDossierKBI for one INSZ."
-    )
-    dossier.add_argument("insz")
-    dossier.add_argument(
-        "--versie",
-        choices=["02.00", "01.00"],
-        default="02.00",
-        help="GeefDossierKBI version to ask (default 02.00, the platform's current one)",
-    )
-    dossier.add_argument(
-        "--mutaties-context",
-        action="store_true",
-        help="send MutatiesContext true (the question follows a mutation notification)",
-    )
-    _client_opties(dossier)
-    dossier.set_defaults(functie=_client_dossier)
-    advies_vraag = vragen.add_parser(
-        "advies",
-        help="Automatisch advies for one INSZ and date",
-        description="Automatisch advies for one INSZ and date.",
-    )
-    advies_vraag.add_argument("insz")
-    advies_vraag.add_argument("--datum", required=True, type=_datum, help="YYYY-MM-DD")
-    advies_vraag.add_argument("--toepassing", default="ZORGBUDGET", choices=TOEPASSINGEN)
-    _client_opties(advies_vraag)
-    advies_vraag.set_defaults(functie=_client_advies)
-    return parser
+    def show(self, file=None) -> None:
+        click.echo(f"magda-kbi: {self.message}", err=True)
 
 
-def _export_opties(parser: argparse.ArgumentParser, formaten: tuple[str, ...]) -> None:
-    parser.add_argument(
-        "--format",
-        choices=formaten,
-        default=formaten[0],
-        help=f"output format (default {formaten[0]})",
-    )
-    parser.add_argument("--out", type=Path, help="write to this file (default: standard output)")
-    parser.add_argument(
-        "--no-builtin",
-        action="store_true",
-        help="leave out the built-in personas (only --fixtures folders)",
-    )
-    _vandaag_optie(parser)
-    _fixtures_optie(parser)
+class _Group(click.Group):
+    """A bad consumers or persona file is refused input, said in one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PersonaFout as fout:  # a consumers file
+            raise Refused(f"invalid consumers file: field {fout.veld}: {fout.reden}") from None
+        except FixtureFout as fout:
+            raise Refused(
+                f"invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}"
+            ) from None
 
 
-def _client_opties(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--url",
-        default="http://127.0.0.1:8080",
-        help="base URL of the MAGDA services (default http://127.0.0.1:8080)",
-    )
-    parser.add_argument(
-        "--afzender",
-        default="magda-kbi.cli",
-        help="Context Afzender/Identificatie (default magda-kbi.cli)",
-    )
-    parser.add_argument("--hoedanigheid", default="1", help="Afzender/Hoedanigheid (default 1)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+class _FromEnv(str):
+    """An option's text that came from its environment variable, not the command line."""
 
 
-def _vandaag_optie(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--today",
-        type=_datum,
-        default=None,
-        help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); "
-        "default: the real date",
-    )
+class _EnvOption(click.Option):
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        waarde = super().resolve_envvar_value(ctx)
+        return _FromEnv(waarde) if waarde else waarde
 
 
-def _fixtures_optie(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fixtures",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="an extra folder of persona files: *.yaml, or *.jsonl from generate (repeatable)",
-    )
+class _Parsed(click.ParamType):
+    """A value ``read`` from text; the error names the environment variable it came from."""
+
+    def __init__(self, name: str, read: Callable[[str], object], what: str) -> None:
+        self.name, self.read, self.what = name, read, what
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.read(value)
+        except ValueError:
+            bron = f"{param.envvar}=" if isinstance(value, _FromEnv) else ""
+            self.fail(f"{bron}{value!r} is not {self.what}", param, ctx)
 
 
-def _termijn_opties(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+DATUM = _Parsed("YYYY-MM-DD", date.fromisoformat, "a date (YYYY-MM-DD)")
+REGELSET = _Parsed(
+    "|".join(r.value for r in Regelset),
+    Regelset,
+    f"a rule set ({', '.join(r.value for r in Regelset)})",
+)
+PAD = click.Path(path_type=Path)
+
+
+def _options(*options: Callable) -> Callable:
+    """Several click options as one decorator (shared by several commands)."""
+
+    def toepassen(functie: Callable) -> Callable:
+        for optie in reversed(options):
+            functie = optie(functie)
+        return functie
+
+    return toepassen
+
+
+today_option = click.option(
+    "--today",
+    cls=_EnvOption,
+    type=DATUM,
+    envvar=OMGEVING_VANDAAG,
+    help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); default: the real date",
+)
+fixtures_option = click.option(
+    "--fixtures",
+    type=PAD,
+    multiple=True,
+    metavar="DIR",
+    help="an extra folder of persona files: *.yaml, or *.jsonl from generate (repeatable)",
+)
+rule_options = _options(
+    click.option(
         "--rules",
-        choices=[r.value for r in Regelset],
-        default=None,
+        cls=_EnvOption,
+        type=REGELSET,
+        envvar=OMGEVING_REGELS,
+        default=Regelset.PROTOCOL_V1.value,
         help=f"the rule set: {Regelset.PROTOCOL_V1.value} (default: what the protocols agreed) "
         f"or {Regelset.NA_ARREST_112_2023.value} (every advice OK, as after the Constitutional "
         f"Court's annulment); env {OMGEVING_REGELS}",
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--termijn-aanmelding",
         type=int,
         default=Termijnen.aanmelding_maanden,
         metavar="MAANDEN",
         help="registration term in months (default 3)",
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--termijn-contract",
         type=int,
         default=Termijnen.contract_maanden,
         metavar="MAANDEN",
         help="contract term in months (default 6)",
+    ),
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
+
+
+@click.group(
+    cls=_Group,
+    help="Emulator of the MAGDA services GeefDossierKBI (02.00, 01.00) and Automatisch advies "
+    "(Kruispuntbank Inburgering), with test personas.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="magda-kbi", message="%(prog)s %(version)s")
+def cli() -> None:
+    pass
+
+
+@cli.command(
+    short_help="start the emulator (granian)",
+    help="Start the SOAP services, the generic MAGDA endpoint and /health with a production "
+    "WSGI server.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
+@click.option("--port", type=int, default=8080, show_default=True, help="port")
+@today_option
+@fixtures_option
+@click.option("--workers", type=int, default=2, show_default=True, help="worker processes")
+@click.option(
+    "--threads",
+    type=int,
+    help="threads per worker for the application (default 1, the fastest; with --admin 2, "
+    "since an injected latency fault holds a thread)",
+)
+@click.option(
+    "--max-bytes",
+    type=int,
+    default=1024 * 1024,
+    show_default=True,
+    help="largest request body accepted, in bytes",
+)
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="enable the admin API (/admin: personas, clock, faults, journal); every worker "
+    "shares the changes through the store",
+)
+@click.option(
+    "--store",
+    metavar="URL",
+    help="where the workers share clock, faults, persona changes and journal: "
+    "sqlite:///FILE keeps them across restarts and shares them with other serve processes "
+    "on this machine, postgresql://USER@HOST:PORT/DB with serve processes anywhere "
+    "(default: a fresh SQLite file for this run only)",
+)
+@click.option(
+    "--admin-token",
+    envvar=TOKEN_ENV,
+    show_envvar=True,
+    metavar="TOKEN",
+    help="the admin API then needs 'Authorization: Bearer TOKEN'; required with --admin on "
+    "a non-loopback --host",
+)
+@click.option(
+    "--public-host",
+    multiple=True,
+    metavar="NAME",
+    help="a Host name the admin API answers to besides the loopback names (repeatable)",
+)
+@click.option(
+    "--journal-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="calls kept in the journal",
+)
+@click.option(
+    "--protocols",
+    is_flag=True,
+    help="enforce the data-sharing protocols: who may call what and see which fields",
+)
+@click.option(
+    "--consumers",
+    type=PAD,
+    metavar="FILE",
+    help="a YAML file of consumers (afnemers), besides the built-in demo ones",
+)
+@click.option(
+    "--audit-log",
+    type=PAD,
+    metavar="FILE",
+    help="append every call and protocol decision as a JSON line to FILE",
+)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="behind a reverse proxy: the WSDL addresses follow X-Forwarded-Proto, "
+    "X-Forwarded-Host and X-Forwarded-Prefix",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="pick up persona files added, changed or removed in the --fixtures folders while "
+    "running (within a second; a file that does not load is reported and the previous "
+    "personas stay)",
+)
+@rule_options
+def serve(
+    host: str,
+    port: int,
+    today: date | None,
+    fixtures: tuple[Path, ...],
+    workers: int,
+    threads: int | None,
+    max_bytes: int,
+    admin: bool,
+    store: str | None,
+    admin_token: str | None,
+    public_host: tuple[str, ...],
+    journal_size: int,
+    protocols: bool,
+    consumers: Path | None,
+    audit_log: Path | None,
+    proxy_headers: bool,
+    watch: bool,
+    rules: Regelset,
+    termijn_aanmelding: int,
+    termijn_contract: int,
+) -> None:
+    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.server import serveer
+
+    token = admin_token or None
+    if admin and not is_loopback(host) and token is None:
+        raise Refused(
+            f"--admin on {host} would let anyone who reaches this address change the "
+            f"emulator: give --admin-token (or {TOKEN_ENV}), or bind to 127.0.0.1"
+        )
+    bezet = _poort_bezet(host, port)
+    if bezet:
+        raise Refused(f"cannot listen on {host}:{port}: {bezet}")
+    if token:
+        os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
+    tijdelijk = None
+    if store is None:  # state for this run only, as before: a fresh store it removes at exit
+        _ruim_verweesde_stores()
+        tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
+        store = f"sqlite:///{tijdelijk / 'state.db'}"
+    try:
+        from magda_kbi.runtime.store import StoreError, open_store
+
+        open_store(store).close()  # a bad URL, folder or server stops start-up here
+    except (StoreError, OSError, sqlite3.Error) as fout:
+        raise Refused(f"--store: {fout}") from None
+    settings = Settings(
+        today,
+        list(fixtures),
+        max_bytes,
+        Termijnen(termijn_aanmelding, termijn_contract),
+        regelset=rules,
+        admin=admin,
+        journaal_grootte=journal_size,
+        protocollen=protocols,
+        afnemers=consumers.resolve() if consumers else None,
+        audit_log=audit_log.resolve() if audit_log else None,
+        watch=watch,
+        proxy_headers=proxy_headers,
+        admin_token=token,
+        public_hosts=list(public_host),
+        store=store,
     )
-
-
-def _termijnen(args: argparse.Namespace) -> Termijnen:
-    return Termijnen(args.termijn_aanmelding, args.termijn_contract)
-
-
-def _regelset_uit_omgeving() -> Regelset:
-    waarde = os.environ.get(OMGEVING_REGELS) or Regelset.PROTOCOL_V1.value
+    # Load and check the personas before the server starts: a bad file stops start-up. The
+    # workers open the store themselves.
+    emulator = maak_emulator(dataclasses.replace(settings, store=None))
+    basis = f"http://{host}:{port}"
+    print(
+        f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
+        f"today = {today.isoformat() if today else 'the real date'}"
+    )
+    for dienst in emulator.diensten:
+        if dienst.contract.pad:
+            naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
+            print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
+    print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
+    print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
+    print(f"  {'health':<28} {basis}/health")
+    print(f"  {'console':<28} {basis}/console/")
+    if rules is Regelset.NA_ARREST_112_2023:
+        print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
+    else:
+        print("  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)")
+    if protocols:
+        aantal = len(list(emulator.runtime.afnemers))
+        print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
+    else:
+        print("  protocols: off (every caller may call everything; --protocols enforces them)")
+    if audit_log:
+        print(f"  audit log: {audit_log.resolve()}")
+    if watch:
+        print("  watching the persona folders for changes (--watch)")
+    if admin:
+        print(f"  {'admin':<28} {basis}/admin/")
+    print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
+    print(flush=True)
+    # One thread per worker is the fastest. With --admin two: an injected latency holds its
+    # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
+    # throughput without admin, 5 threads 0.8-0.86x).
     try:
-        return Regelset(waarde)
-    except ValueError:
-        bekend = ", ".join(r.value for r in Regelset)
-        raise ValueError(f"{OMGEVING_REGELS}={waarde!r} is not a rule set ({bekend})") from None
-
-
-def _datum(tekst: str) -> date:
-    try:
-        return date.fromisoformat(tekst)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{tekst!r} is not a date (YYYY-MM-DD)") from None
+        serveer(settings, host, port, workers, threads or (2 if admin else 1))
+    finally:
+        if tijdelijk is not None:
+            shutil.rmtree(tijdelijk, ignore_errors=True)
 
 
 def _poort_bezet(host: str, port: int) -> str | None:
@@ -447,16 +382,6 @@ def _poort_bezet(host: str, port: int) -> str | None:
     except OSError as fout:
         return f"{fout.strerror or fout} (is another emulator still running?)"
     return None
-
-
-def _vandaag_uit_omgeving() -> date | None:
-    waarde = os.environ.get(OMGEVING_VANDAAG)
-    if not waarde:
-        return None
-    try:
-        return date.fromisoformat(waarde)
-    except ValueError:
-        raise ValueError(f"{OMGEVING_VANDAAG}={waarde!r} is not a date (YYYY-MM-DD)") from None
 
 
 TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
@@ -478,106 +403,20 @@ def _ruim_verweesde_stores() -> None:
             continue
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from magda_kbi.adapters.app import Settings, maak_emulator
-    from magda_kbi.adapters.server import serveer
-
-    # Load and check the personas before the server starts: a bad file stops start-up.
-    if args.journal_size < 1:
-        print("magda-kbi: --journal-size must be at least 1", file=sys.stderr)
-        return 2
-    token = args.admin_token or os.environ.get(TOKEN_ENV) or None
-    if args.admin and not is_loopback(args.host) and token is None:
-        print(
-            f"magda-kbi: --admin on {args.host} would let anyone who reaches this address "
-            "change the emulator: give --admin-token (or MAGDA_KBI_ADMIN_TOKEN), or bind to "
-            "127.0.0.1",
-            file=sys.stderr,
-        )
-        return 2
-    bezet = _poort_bezet(args.host, args.port)
-    if bezet:
-        print(f"magda-kbi: cannot listen on {args.host}:{args.port}: {bezet}", file=sys.stderr)
-        return 2
-    if token:
-        os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    store, tijdelijk = args.store, None
-    if store is None:  # state for this run only, as before: a fresh store it removes at exit
-        _ruim_verweesde_stores()
-        tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
-        store = f"sqlite:///{tijdelijk / 'state.db'}"
-    try:
-        from magda_kbi.runtime.store import StoreError, open_store
-
-        open_store(store).close()  # a bad URL, folder or server stops start-up here
-    except (StoreError, OSError, sqlite3.Error) as fout:
-        print(f"magda-kbi: --store: {fout}", file=sys.stderr)
-        return 2
-    settings = Settings(
-        args.today,
-        args.fixtures,
-        args.max_bytes,
-        _termijnen(args),
-        regelset=args.rules,
-        admin=args.admin,
-        journaal_grootte=args.journal_size,
-        protocollen=args.protocols,
-        afnemers=args.consumers.resolve() if args.consumers else None,
-        audit_log=args.audit_log.resolve() if args.audit_log else None,
-        watch=args.watch,
-        proxy_headers=args.proxy_headers,
-        admin_token=token,
-        public_hosts=args.public_host,
-        store=store,
-    )
-    # for the banner and the check: the workers open the store themselves
-    emulator = maak_emulator(dataclasses.replace(settings, store=None))
-    basis = f"http://{args.host}:{args.port}"
-    vandaag = args.today.isoformat() if args.today else "the real date"
-    print(
-        f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
-        f"today = {vandaag}"
-    )
-    for dienst in emulator.diensten:
-        if dienst.contract.pad:
-            naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
-            print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
-    print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
-    print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
-    print(f"  {'health':<28} {basis}/health")
-    print(f"  {'console':<28} {basis}/console/")
-    if args.rules is Regelset.NA_ARREST_112_2023:
-        print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
-    else:
-        print("  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)")
-    if args.protocols:
-        aantal = len(list(emulator.runtime.afnemers))
-        print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
-    else:
-        print("  protocols: off (every caller may call everything; --protocols enforces them)")
-    if args.audit_log:
-        print(f"  audit log: {args.audit_log.resolve()}")
-    if args.watch:
-        print("  watching the persona folders for changes (--watch)")
-    if args.admin:
-        print(f"  {'admin':<28} {basis}/admin/")
-    print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
-    print(flush=True)
-    # One thread per worker is the fastest. With --admin two: an injected latency holds its
-    # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
-    # throughput without admin, 5 threads 0.8-0.86x).
-    threads = args.threads or (2 if args.admin else 1)
-    try:
-        serveer(settings, args.host, args.port, args.workers, threads)
-    finally:
-        if tijdelijk is not None:
-            shutil.rmtree(tijdelijk, ignore_errors=True)
-    return 0
-
-
-def _personas(args: argparse.Namespace) -> int:
-    catalogus = laad_personas([ingebouwde_map(), *args.fixtures])
-    if args.json:
+@cli.command(
+    short_help="list the test personas", help="The persona catalogue: INSZ, name, scenario."
+)
+@click.option("--json", "vorm", flag_value="json", help="print a JSON list")
+@click.option(
+    "--markdown",
+    "vorm",
+    flag_value="markdown",
+    help="print the README's persona table (with expected answers)",
+)
+@fixtures_option
+def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
+    catalogus = laad_personas([ingebouwde_map(), *fixtures])
+    if vorm == "json":
         lijst = [
             {
                 "insz": p.insz,
@@ -589,13 +428,11 @@ def _personas(args: argparse.Namespace) -> int:
             for p in catalogus.values()
         ]
         print(json.dumps(lijst, ensure_ascii=False, indent=2))
-        return 0
-    if args.markdown:
+    elif vorm == "markdown":
         print(persona_tabel(catalogus.values()))
-        return 0
-    for p in catalogus.values():
-        print(f"{p.insz}  {p.naam:<22} {p.scenario}")
-    return 0
+    else:
+        for p in catalogus.values():
+            print(f"{p.insz}  {p.naam:<22} {p.scenario}")
 
 
 def persona_tabel(personas) -> str:
@@ -615,148 +452,184 @@ def persona_tabel(personas) -> str:
     return "\n".join(regels)
 
 
-def _insz_new(args: argparse.Namespace) -> int:
+@cli.command(
+    short_help="compute an advice locally (no server)",
+    help="Apply the advice rule set to a persona.",
+)
+@click.argument("insz")
+@click.option("--datum", required=True, type=DATUM, help="the date, YYYY-MM-DD")
+@click.option(
+    "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True
+)
+@json_option
+@today_option
+@fixtures_option
+@rule_options
+def advies(
+    insz: str,
+    datum: date,
+    toepassing: str,
+    as_json: bool,
+    today: date | None,
+    fixtures: tuple[Path, ...],
+    rules: Regelset,
+    termijn_aanmelding: int,
+    termijn_contract: int,
+) -> None:
+    if not modulo97_geldig(insz):
+        raise Refused(f"{insz} is not a valid INSZ (11 digits, modulo 97)")
+    persona = laad_personas([ingebouwde_map(), *fixtures]).get(insz)
+    antwoord = geef_advies(
+        persona.dossier if persona else None,
+        datum,
+        Toepassing(toepassing),
+        Termijnen(termijn_aanmelding, termijn_contract),
+        regelset=rules,
+        vandaag=today or date.today(),
+    )
+    if as_json:
+        data = {
+            "insz": insz,
+            "peildatum": antwoord.peildatum.isoformat(),
+            "resultaat": antwoord.resultaat.value,
+            "reden": antwoord.reden.value if antwoord.reden else None,
+            "omschrijving": antwoord.omschrijving,
+            "rule": {"number": antwoord.regel, "text": REGELS[antwoord.regel]},
+        }
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    regel = f"{insz} on {datum} ({toepassing}, peildatum {antwoord.peildatum}): "
+    regel += antwoord.resultaat.value
+    if antwoord.reden:
+        regel += f" - {antwoord.reden.value}: {antwoord.omschrijving}"
+    print(f"{regel}  [{antwoord.uitleg}]")
+    if persona is not None and persona.fout:
+        print(f"note: through the server this persona always answers {persona.fout}")
+
+
+@cli.group(
+    short_help="make or check MAGDA test numbers (INSZ)",
+    help="MAGDA test numbers: modulo-97 valid INSZ with month digits 61-72, which no real "
+    "person has. Use them for your own personas.",
+)
+def insz() -> None:
+    pass
+
+
+@insz.command("new", help="Print new MAGDA test numbers.")
+@click.option("--birth-date", type=DATUM, help="YYYY-MM-DD (default: random)")
+@click.option("--sex", type=click.Choice(["M", "F"]), help="M (odd sequence) or F (even)")
+@click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True)
+def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
     from magda_kbi.domain.insz import nieuwe_testnummers
 
-    if not 1 <= args.count <= 100_000:
-        print("magda-kbi: --count runs from 1 to 100000", file=sys.stderr)
-        return 2
     bezet = laad_personas([ingebouwde_map()], contract=False)  # never a built-in persona's
     try:
-        nummers = nieuwe_testnummers(args.count, args.birth_date, args.sex, bezet=bezet)
+        nummers = nieuwe_testnummers(count, birth_date, sex, bezet=bezet)
     except ValueError as fout:
-        print(f"magda-kbi: {fout}", file=sys.stderr)
-        return 2
+        raise Refused(str(fout)) from None
     print("\n".join(nummers))
-    return 0
 
 
-def _insz_check(args: argparse.Namespace) -> int:
+@insz.command(
+    "check", help="Say whether a number is a MAGDA test number, and what is wrong if not."
+)
+@click.argument("nummer")
+def insz_check(nummer: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
     from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
 
-    reden = waarom_geen_testnummer(args.nummer)
+    reden = waarom_geen_testnummer(nummer)
     if reden is None:
-        print(f"{args.nummer}: a valid MAGDA test number")
-        return 0
-    print(f"{args.nummer}: not a MAGDA test number: {reden}")
-    dichtste = dichtste_testnummer(args.nummer)
+        print(f"{nummer}: a valid MAGDA test number")
+        return
+    print(f"{nummer}: not a MAGDA test number: {reden}")
+    dichtste = dichtste_testnummer(nummer)
     if dichtste:
         print(f"nearest test number: {dichtste}")
-    return 1
+    raise SystemExit(1)
 
 
-def _advies(args: argparse.Namespace) -> int:
-    if not modulo97_geldig(args.insz):
-        print(f"magda-kbi: {args.insz} is not a valid INSZ (11 digits, modulo 97)", file=sys.stderr)
-        return 2
-    catalogus = laad_personas([ingebouwde_map(), *args.fixtures])
-    persona = catalogus.get(args.insz)
-    dossier = persona.dossier if persona else None
-    advies = geef_advies(
-        dossier,
-        args.datum,
-        Toepassing(args.toepassing),
-        _termijnen(args),
-        regelset=args.rules,
-        vandaag=args.today or date.today(),
-    )
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "insz": args.insz,
-                    "peildatum": advies.peildatum.isoformat(),
-                    "resultaat": advies.resultaat.value,
-                    "reden": advies.reden.value if advies.reden else None,
-                    "omschrijving": advies.omschrijving,
-                    "rule": {"number": advies.regel, "text": REGELS[advies.regel]},
-                },
-                ensure_ascii=False,
-            )
-        )
-        return 0
-    regel = f"{args.insz} on {args.datum} ({args.toepassing}, peildatum {advies.peildatum}): "
-    regel += advies.resultaat.value
-    if advies.reden:
-        regel += f" - {advies.reden.value}: {advies.omschrijving}"
-    print(f"{regel}  [{advies.uitleg}]")
-    if persona is not None and persona.fout:
-        print(f"note: through the server this persona always answers {persona.fout}")
-    return 0
-
-
-def _genereer(args: argparse.Namespace) -> int:
+@cli.command(
+    short_help="write a synthetic population of personas",
+    help="Write N consistent personas (valid test numbers, dated facts over all rule branches, "
+    "residences in real Flemish municipalities) as JSON Lines files that 'serve --fixtures DIR' "
+    "and 'export --fixtures DIR' read.",
+)
+@click.option("--count", type=click.IntRange(min=1), required=True, help="how many personas")
+@click.option("--seed", type=int, default=1, help="the same seed, the same people")
+@click.option("--out", type=PAD, required=True, help="the folder to write to")
+@click.option("--per-file", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--force", is_flag=True, help="replace population files already in --out")
+def generate(count: int, seed: int, out: Path, per_file: int, force: bool) -> None:
     from magda_kbi.io.population import genereer
 
-    if args.count < 1 or args.per_file < 1:
-        print("magda-kbi: --count and --per-file must be at least 1", file=sys.stderr)
-        return 2
-    args.out.mkdir(parents=True, exist_ok=True)
-    bestaand = sorted(args.out.glob("populatie-*.jsonl"))
-    if bestaand and not args.force:
-        print(
-            f"magda-kbi: {args.out} already holds {len(bestaand)} population file(s) "
-            f"({bestaand[0].name}, ...); --force replaces them",
-            file=sys.stderr,
+    out.mkdir(parents=True, exist_ok=True)
+    bestaand = sorted(out.glob("populatie-*.jsonl"))
+    if bestaand and not force:
+        raise Refused(
+            f"{out} already holds {len(bestaand)} population file(s) ({bestaand[0].name}, ...); "
+            "--force replaces them"
         )
-        return 2
     for oud in bestaand:  # with --force: none of an earlier, larger population stays behind
         oud.unlink()
     bestand, geschreven = None, 0
-    voortgang = Progress(args.count)
-    try:
-        for persona in genereer(args.count, args.seed):
-            if geschreven % args.per_file == 0:
-                if bestand is not None:
-                    bestand.close()
-                nummer = geschreven // args.per_file + 1
-                bestand = (args.out / f"populatie-{nummer:05d}.jsonl").open("w", encoding="utf-8")
-            bestand.write(json.dumps(persona, ensure_ascii=False) + "\n")
-            geschreven += 1
-            voortgang.stap()
-    finally:
-        if bestand is not None:
-            bestand.close()
-        voortgang.klaar()
-    print(f"{geschreven} personas written to {args.out}", file=sys.stderr)
-    return 0
+    with click.progressbar(
+        genereer(count, seed), length=count, label="personas", show_pos=True, file=sys.stderr
+    ) as balk:
+        try:
+            for persona in balk:
+                if geschreven % per_file == 0:
+                    if bestand is not None:
+                        bestand.close()
+                    pad = out / f"populatie-{geschreven // per_file + 1:05d}.jsonl"
+                    bestand = pad.open("w", encoding="utf-8")
+                bestand.write(json.dumps(persona, ensure_ascii=False) + "\n")
+                geschreven += 1
+        finally:
+            if bestand is not None:
+                bestand.close()
+    print(f"{geschreven} personas written to {out}", file=sys.stderr)
 
 
-class Progress:
-    """A progress bar on standard error."""
-
-    def __init__(self, totaal: int) -> None:
-        self.totaal, self.gedaan, self.getoond = totaal, 0, -1
-        self.terminal = sys.stderr.isatty()  # a log file gets a line per 10 % instead
-
-    def stap(self) -> None:
-        self.gedaan += 1
-        procent = self.gedaan * 100 // self.totaal
-        if procent != self.getoond and (self.terminal or procent % 10 == 0):
-            self.getoond = procent
-            balk = "#" * (procent // 2)
-            print(
-                f"\r[{balk:<50}] {procent:3d}% {self.gedaan}/{self.totaal}",
-                end="" if self.terminal else "\n",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def klaar(self) -> None:
-        if self.terminal:
-            print(file=sys.stderr)
+@cli.group(
+    short_help="the protocols' lists and the ABB export, streamed from the persona files",
+    help="Lists and exports over the personas, read one at a time (memory stays flat). Writes "
+    "to standard output unless --out is given.",
+)
+def export() -> None:
+    pass
 
 
-def _bron(args: argparse.Namespace):
+def export_options(*formaten: str) -> Callable:
+    return _options(
+        click.option(
+            "--format",
+            "formaat",
+            type=click.Choice(formaten),
+            default=formaten[0],
+            show_default=True,
+            help="output format",
+        ),
+        click.option("--out", type=PAD, help="write to this file (default: standard output)"),
+        click.option(
+            "--no-builtin",
+            is_flag=True,
+            help="leave out the built-in personas (only --fixtures folders)",
+        ),
+        today_option,
+        fixtures_option,
+    )
+
+
+def _bron(no_builtin: bool, fixtures: tuple[Path, ...]):
     from magda_kbi.io.personas import stroom
 
-    mappen = ([] if args.no_builtin else [ingebouwde_map()]) + list(args.fixtures)
-    return stroom(mappen, contract=False)
+    return stroom([*([] if no_builtin else [ingebouwde_map()]), *fixtures], contract=False)
 
 
-def _schrijf_uit(args: argparse.Namespace, delen) -> int:
-    uit = args.out.open("w", encoding="utf-8", newline="") if args.out else sys.stdout
+def _schrijf_uit(out: Path | None, delen) -> None:
+    uit = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         for deel in delen:
             uit.write(deel)
@@ -764,147 +637,227 @@ def _schrijf_uit(args: argparse.Namespace, delen) -> int:
     except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
-        if args.out:
+        if out:
             uit.close()
-    return 0
 
 
-def _export_premie(args: argparse.Namespace) -> int:
-    from magda_kbi.domain import lists
-
-    vandaag = args.today or date.today()
+@export.command(
+    "verlaagde-premie",
+    short_help="the yearly reduced-premium list",
+    help="INSZ of everyone under the obligation who does not satisfy it on 1 January of the "
+    "year before the premium year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
+)
+@click.argument("jaar", type=int)
+@click.option("--zorgkas", help="only the members of this zorgkas (its identifier)")
+@export_options("csv", "json", "xml")
+@rule_options
+def export_premie(
+    jaar: int,
+    zorgkas: str | None,
+    formaat: str,
+    out,
+    no_builtin,
+    today,
+    fixtures,
+    rules,
+    termijn_aanmelding,
+    termijn_contract,
+) -> None:
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(
-            _bron(args),
-            args.jaar,
-            vandaag,
-            zorgkas=args.zorgkas,
-            termijnen=_termijnen(args),
-            regelset=args.rules,
+            _bron(no_builtin, fixtures),
+            jaar,
+            today or date.today(),
+            zorgkas=zorgkas,
+            termijnen=Termijnen(termijn_aanmelding, termijn_contract),
+            regelset=rules,
         )
     )
-    kop = {"premiejaar": args.jaar, "peildatum": f"{args.jaar - 1}-01-01", "zorgkas": args.zorgkas}
-    return _schrijf_uit(
-        args, formats.in_formaat(args.format, items, ["insz"], kop, "VerlaagdePremie")
+    kop = {"premiejaar": jaar, "peildatum": f"{jaar - 1}-01-01", "zorgkas": zorgkas}
+    _schrijf_uit(out, formats.in_formaat(formaat, items, ["insz"], kop, "VerlaagdePremie"))
+
+
+def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None:
+    @export.command(
+        naam,
+        short_help=hulp,
+        help=f"{hulp[0].upper()}{hulp[1:]}. 'magda-kbi municipalities' lists the known NIS codes.",
     )
+    @click.argument("nis")
+    @click.option(
+        "--year",
+        type=click.IntRange(2000, 2100),
+        help="the list for this year: residents on 1 January of it (default: today)",
+    )
+    @export_options("csv", "json", "xml")
+    def command(nis: str, year: int | None, formaat: str, out, no_builtin, today, fixtures) -> None:
+        vandaag = today or date.today()
+        if year is not None:
+            vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
+        if not lists.nis_bekend(nis, _bron(no_builtin, fixtures)):
+            raise Refused(
+                f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
+                "residence; 'magda-kbi municipalities' lists the known ones"
+            )
+        kop = {
+            "nis": nis,
+            **({"jaar": year} if year is not None else {}),
+            "peildatum": vandaag.isoformat(),
+        }
+        items = lijst(_bron(no_builtin, fixtures), nis, vandaag)
+        _schrijf_uit(out, formats.in_formaat(formaat, items, velden, kop, wortel))
 
 
-def _consumers(args: argparse.Namespace) -> int:
+_municipality_list(
+    "gemeente",
+    "residents of a municipality with their inburgering status",
+    lists.gemeente,
+    lists.GEMEENTE_VELDEN,
+    "Inburgeraars",
+)
+_municipality_list(
+    "participatie",
+    "the participation-trajectory list of a municipality",
+    lists.participatie,
+    lists.PARTICIPATIE_VELDEN,
+    "Participatietraject",
+)
+
+
+@export.command(
+    "abb",
+    short_help="the pseudonymised ABB monitoring export (CSV)",
+    help="CSV with a keyed pseudonym (HMAC-SHA256 of the INSZ) and the ABB protocol's "
+    "monitoring fields; no INSZ, name, birth date or address.",
+)
+@click.option(
+    "--key-file",
+    type=PAD,
+    required=True,
+    help="the secret key (at least 32 bytes); it never leaves the file",
+)
+@export_options("csv")
+def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures) -> None:
+    try:
+        sleutel = key_file.read_bytes()
+    except OSError as fout:
+        raise Refused(f"cannot read the key file: {fout.strerror}") from None
+    if len(sleutel) < 32:
+        raise Refused(
+            "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
+        )
+    items = lists.abb(_bron(no_builtin, fixtures), sleutel, today or date.today())
+    _schrijf_uit(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
+
+
+@cli.command(
+    short_help="list the known consumers (Afzender, Hoedanigheid, kind) for --protocols",
+    help="The consumers the protocols know: the built-in demo ones and those of --consumers "
+    "FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
+)
+@click.option("--consumers", "bestand", type=PAD, help="a YAML file of consumers")
+@json_option
+def consumers(bestand: Path | None, as_json: bool) -> None:
     from magda_kbi.domain.consumers import DEMO
     from magda_kbi.io.consumer_file import laad_afnemers
 
-    lijst = [*DEMO, *(laad_afnemers(args.consumers) if args.consumers else [])]
-    if args.json:
+    lijst = [*DEMO, *(laad_afnemers(bestand) if bestand else [])]
+    if as_json:
         print(json.dumps([a.als_json() for a in lijst], ensure_ascii=False, indent=2))
-        return 0
+        return
     print(f"{'Afzender':<28} {'Hoedanigheid':<13} {'kind':<9} name")
     for a in lijst:
         detail = f" (NIS {a.nis})" if a.nis else f" (zorgkas {a.zorgkas})" if a.zorgkas else ""
         print(f"{a.afzender:<28} {a.hoedanigheid:<13} {a.soort.value:<9} {a.naam}{detail}")
-    return 0
 
 
-def _municipalities(args: argparse.Namespace) -> int:
-    for nis, naam in sorted(lists.bekende_gemeenten(_bron(args)).items()):
+@cli.command(
+    short_help="list the municipalities (NIS code, name) the lists know",
+    help="The Flemish municipalities the emulator knows (its register, as the population "
+    "generator uses it) and any other municipality a persona lives in.",
+)
+@fixtures_option
+@click.option("--no-builtin", is_flag=True, hidden=True)
+def municipalities(fixtures: tuple[Path, ...], no_builtin: bool) -> None:
+    for nis, naam in sorted(lists.bekende_gemeenten(_bron(no_builtin, fixtures)).items()):
         print(f"{nis}  {naam}")
-    return 0
 
 
-def _export_gemeente(args: argparse.Namespace) -> int:
-    vandaag = args.today or date.today()
-    if args.year is not None:
-        if not 2000 <= args.year <= 2100:
-            print("magda-kbi: --year runs from 2000 to 2100", file=sys.stderr)
-            return 2
-        vandaag = min(vandaag, date(args.year, 1, 1))  # the KBI knows nothing of later
-    if not lists.nis_bekend(args.nis, _bron(args)):
-        print(
-            f"magda-kbi: unknown NIS code {args.nis!r}: no municipality of the register and "
-            "nobody's residence; 'magda-kbi municipalities' lists the known ones",
-            file=sys.stderr,
-        )
-        return 2
-    if args.lijst == "gemeente":
-        items, velden, wortel = (
-            lists.gemeente(_bron(args), args.nis, vandaag),
-            lists.GEMEENTE_VELDEN,
-            "Inburgeraars",
-        )
-    else:
-        items, velden, wortel = (
-            lists.participatie(_bron(args), args.nis, vandaag),
-            lists.PARTICIPATIE_VELDEN,
-            "Participatietraject",
-        )
-    kop = {"nis": args.nis, "peildatum": vandaag.isoformat()}
-    if args.year is not None:
-        kop = {"nis": args.nis, "jaar": args.year, "peildatum": vandaag.isoformat()}
-    return _schrijf_uit(args, formats.in_formaat(args.format, items, velden, kop, wortel))
+@cli.group(
+    short_help="call a running emulator (or MAGDA) with the magda_client library",
+    help="Ask a MAGDA endpoint, the emulator by default, and print the answer.",
+)
+def client() -> None:
+    pass
 
 
-def _export_abb(args: argparse.Namespace) -> int:
-    try:
-        sleutel = args.key_file.read_bytes()
-    except OSError as fout:
-        print(f"magda-kbi: cannot read the key file: {fout.strerror}", file=sys.stderr)
-        return 2
-    if len(sleutel) < 32:
-        print(
-            "magda-kbi: the key file must hold at least 32 bytes (e.g. from "
-            "'head -c 32 /dev/urandom')",
-            file=sys.stderr,
-        )
-        return 2
-    items = lists.abb(_bron(args), sleutel, args.today or date.today())
-    return _schrijf_uit(args, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
+client_options = _options(
+    click.option(
+        "--url",
+        default="http://127.0.0.1:8080",
+        show_default=True,
+        help="base URL of the MAGDA services",
+    ),
+    click.option(
+        "--afzender",
+        default="magda-kbi.cli",
+        show_default=True,
+        help="Context Afzender/Identificatie",
+    ),
+    click.option("--hoedanigheid", default="1", show_default=True, help="Afzender/Hoedanigheid"),
+    click.option("--timeout", type=float, default=10.0, show_default=True, help="seconds"),
+    json_option,
+)
 
 
-def _client_dossier(args: argparse.Namespace) -> int:
-    return _client_vraag(
-        args,
-        lambda c: c.geef_dossier_kbi(args.insz, mutaties_context=args.mutaties_context),
+@client.command("dossier", help="GeefDossierKBI for one INSZ.")
+@click.argument("insz")
+@click.option(
+    "--versie",
+    type=click.Choice(["02.00", "01.00"]),
+    default="02.00",
+    show_default=True,
+    help="GeefDossierKBI version to ask (02.00 is the platform's current one)",
+)
+@click.option(
+    "--mutaties-context",
+    is_flag=True,
+    help="send MutatiesContext true (the question follows a mutation notification)",
+)
+@client_options
+def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> None:
+    _client_vraag(
+        lambda c: c.geef_dossier_kbi(insz, mutaties_context=mutaties_context),
         _toon_dossier,
-        dossier_versie=args.versie,
+        dossier_versie=versie,
+        **opties,
     )
 
 
-def _client_advies(args: argparse.Namespace) -> int:
-    return _client_vraag(
-        args,
-        lambda c: c.geef_automatisch_advies(args.insz, args.datum, args.toepassing),
-        _toon_advies,
+@client.command("advies", help="Automatisch advies for one INSZ and date.")
+@click.argument("insz")
+@click.option("--datum", required=True, type=DATUM, help="YYYY-MM-DD")
+@click.option(
+    "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True
+)
+@client_options
+def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
+    _client_vraag(
+        lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _toon_advies, **opties
     )
 
 
-def _client_vraag(args: argparse.Namespace, vraag, toon, **opties) -> int:
+def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
     try:
-        client = MagdaClient(
-            args.url,
-            afzender=args.afzender,
-            hoedanigheid=args.hoedanigheid,
-            timeout=args.timeout,
-            **opties,
-        )
-        resultaat = vraag(client)
+        resultaat = vraag(MagdaClient(opties.pop("url"), **opties))
     except MagdaFout as fout:
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "fout": {
-                            "code": fout.code,
-                            "type": fout.type,
-                            "oorsprong": fout.oorsprong,
-                            "diagnose": fout.diagnose,
-                        }
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        if as_json:
+            velden = {k: getattr(fout, k) for k in ("code", "type", "oorsprong", "diagnose")}
+            print(json.dumps({"fout": velden}, ensure_ascii=False))
         else:
             print(f"MAGDA: {fout.code or '-'} {fout.diagnose}", file=sys.stderr)
             if fout.code == "13001":
@@ -913,19 +866,18 @@ def _client_vraag(args: argparse.Namespace, vraag, toon, **opties) -> int:
                     "and --hoedanigheid; 'magda-kbi consumers' lists the known consumers",
                     file=sys.stderr,
                 )
-        return 1
+        raise SystemExit(1) from None
     except MagdaTransportFout as fout:
         print(f"magda-kbi: no answer: {fout}", file=sys.stderr)
-        return 3
-    if args.json:
-        print(json.dumps(_als_json(resultaat), ensure_ascii=False, indent=2))
-    else:
-        print(toon(resultaat))
-    return 0
+        raise SystemExit(3) from None
+    print(
+        json.dumps(_als_json(resultaat), ensure_ascii=False, indent=2)
+        if as_json
+        else toon(resultaat)
+    )
 
 
 def _als_json(resultaat) -> dict:
-    import dataclasses
 
     data = {k: v for k, v in dataclasses.asdict(resultaat).items() if k != "element"}
     for naam in ("contract_ondertekend", "attest_behaald", "ok"):
