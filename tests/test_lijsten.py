@@ -256,9 +256,9 @@ def test_serve_loads_a_generated_population(populatie):
     ],
 )
 def test_flow_data_is_checked_at_load_time(gegevens, veld):
-    from magda_kbi.io.personas import PersonaFout
+    from magda_kbi.io.schemas import InputError
 
-    with pytest.raises(PersonaFout) as info:
+    with pytest.raises(InputError) as info:
         persona_uit_data(
             {
                 "insz": "80651338304",

@@ -133,6 +133,56 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
     assert in_reden in fout.reden
 
 
+@pytest.mark.parametrize(
+    ("toevoeging", "veld", "reden"),
+    [
+        # a period's end is checked wherever a period is, not only at its first use
+        (
+            "  trajecten:\n    - {type: X, periode: {begin: 2024-01-02, einde: 2023-01-01}}\n",
+            "dossier.trajecten[0].periode.einde",
+            "is before the begin of the period",
+        ),
+        (
+            "  aanmelding: {datum_aanmelding: 2023-02-01, reden: {code: X, kode: Y}}\n",
+            "dossier.aanmelding.reden.kode",
+            "unknown field (allowed: code, korte_naam, naam)",
+        ),
+        (
+            "  contracten:\n    - {datum_registratie: 2023-02-01, onderdeel_mo: misschien}\n",
+            "dossier.contracten[0].onderdeel_mo",
+            "'misschien' is not true/false",
+        ),
+        (
+            "  trajecten:\n    - {type: X, periode: }\n",
+            "dossier.trajecten[0].periode",
+            "must not be empty",
+        ),
+        (
+            "  contracten:\n    - {type: ICO07G}\n",
+            "dossier.contracten[0].datum_registratie",
+            "required field is missing",
+        ),
+    ],
+)
+def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, reden):
+    fout = fout_voor(tmp_path, GOED + toevoeging)
+    assert (fout.veld, fout.reden) == (veld, reden)
+
+
+def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
+    tekst = GOED + (
+        "  aanmelding: {datum_aanmelding: 2023-02-01, type: HA, reden: 1}\n"
+        "  uitstellen_van_aanmelding:\n    - {periode: {begin: 2023-01-05}, reden: ZIEKTE}\n"
+        "  uitstellen_van_ondertekening:\n    - {periode: {begin: 2023-01-05}, reden: ZIEKTE}\n"
+        "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
+    )
+    persona = laad_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    assert persona.dossier.aanmelding.reden.code == "1"
+    assert persona.dossier.uitstellen_van_aanmelding[0].reden.code == "ZIEKTE"
+    assert persona.dossier.uitstellen_van_ondertekening[0].reden.code == "ZIEKTE"
+    assert persona.gegevens.woonplaatsen[0].nis == "24055"
+
+
 def test_period_end_before_begin(tmp_path):
     fout = fout_voor(
         tmp_path, GOED.replace("{begin: 2023-01-02}", "{begin: 2023-01-02, einde: 2022-01-01}")

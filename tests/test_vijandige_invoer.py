@@ -321,8 +321,9 @@ def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
 def test_deeply_nested_yaml_is_refused_not_a_crash(diepte):
     """libyaml's C parser crashed the process at some 40,000 levels of flow nesting; such a
     text goes to the pure-Python parser, whose RecursionError is a clear refusal."""
-    from magda_kbi.io.personas import PersonaFout, lees_yaml
+    from magda_kbi.io.personas import lees_yaml
+    from magda_kbi.io.schemas import InputError
 
     for tekst in ("[" * diepte, "{a: " * diepte):
-        with pytest.raises(PersonaFout, match="nested too deeply"):
+        with pytest.raises(InputError, match="nested too deeply"):
             lees_yaml(tekst)

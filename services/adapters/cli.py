@@ -33,7 +33,8 @@ from magda_kbi.domain.advies import (
 )
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.io import formats
-from magda_kbi.io.personas import FixtureFout, PersonaFout, ingebouwde_map, laad_personas
+from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.io.schemas import InputError
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
 OMGEVING_REGELS = "MAGDA_KBI_RULES"
@@ -63,7 +64,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except PersonaFout as fout:  # a consumers file
+        except InputError as fout:  # a consumers file
             raise Refused(f"invalid consumers file: field {fout.veld}: {fout.reden}") from None
         except FixtureFout as fout:
             raise Refused(

@@ -18,9 +18,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from magda_kbi.adapters.rest_api import ApiFout
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import PersonaFout, lees_yaml, persona_uit_data
+from magda_kbi.io.personas import lees_yaml, persona_uit_data
+from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.diensten import Runtime
-from magda_kbi.runtime.faults import InvalidFault
 from magda_kbi.runtime.journal import CallRecord
 from magda_kbi.runtime.wsgi_keys import RECORD_KEY
 
@@ -142,7 +142,7 @@ def faults():
 def voeg_storing_toe():
     try:
         fault = _omgeving().faults.voeg_toe(_json_object())
-    except InvalidFault as fout:
+    except InputError as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(fault.als_json()), 201
 
@@ -239,14 +239,14 @@ def _persona_data():
         raise ApiFout(422, "INVALID_PERSONA", f"not valid JSON: {fout}") from None
     except RecursionError:
         raise ApiFout(422, "INVALID_PERSONA", "nested too deeply") from None
-    except PersonaFout as fout:
+    except InputError as fout:
         raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _bouw_persona(data):
     try:
         return persona_uit_data(data)
-    except PersonaFout as fout:
+    except InputError as fout:
         raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 

@@ -2,19 +2,15 @@
 
 A bad file stops start-up with a :class:`FixtureFout` naming the file, the field
 (a path such as ``dossier.doelgroepen[0].periode.begin``) and the reason. The YAML
-keys are the domain dataclasses' field names, so the model is the schema.
+keys are the domain dataclasses' field names, so the model is the schema
+(:mod:`magda_kbi.io.schemas` builds them).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
-from enum import Enum
-from functools import cache
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,6 @@ import yaml
 
 from magda_kbi.domain.advies import TOEPASSINGEN, Reden, Resultaat
 from magda_kbi.domain.dossier import (
-    Code,
     Interesse,
     KbiDossier,
     Persona,
@@ -31,6 +26,7 @@ from magda_kbi.domain.dossier import (
     VerwachtAdvies,
 )
 from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
+from magda_kbi.io.schemas import InputError, bouw
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
@@ -69,14 +65,6 @@ class FixtureFout(ValueError):
     def __init__(self, bestand: str, veld: str, reden: str) -> None:
         super().__init__(f"{bestand}: {veld}: {reden}")
         self.bestand, self.veld, self.reden = bestand, veld, reden
-
-
-class PersonaFout(ValueError):
-    """A field error in one persona; the file loader adds the file name."""
-
-    def __init__(self, veld: str, reden: str) -> None:
-        super().__init__(reden)
-        self.veld, self.reden = veld, reden
 
 
 def ingebouwde_map() -> Path:
@@ -177,7 +165,7 @@ def _jsonl_regels(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[
             raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
         except RecursionError:
             raise FixtureFout(f"{pad}:{nummer}", "-", "nested too deeply") from None
-        except PersonaFout as fout:
+        except InputError as fout:
             raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
 
 
@@ -185,15 +173,15 @@ def laad_bestand(pad: Path, *, contract: bool = True, inhoud: bytes | None = Non
     """One YAML persona file (``inhoud``: its bytes, when read already)."""
     try:
         if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_BESTAND:
-            raise PersonaFout("-", f"file larger than {MAX_BESTAND} bytes")
+            raise InputError("-", f"file larger than {MAX_BESTAND} bytes")
         try:
             tekst = (
                 inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
             )
         except UnicodeDecodeError as exc:
-            raise PersonaFout("-", f"not UTF-8 text: {exc}") from None
+            raise InputError("-", f"not UTF-8 text: {exc}") from None
         return persona_uit_data(lees_yaml(tekst), contract=contract)
-    except PersonaFout as fout:
+    except InputError as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
 
 
@@ -204,9 +192,9 @@ def lees_yaml(tekst: str) -> Any:
         lezer = _SnelleLezer if haakjes <= FLOW_HAAKJES else _Lezer
         return yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
-        raise PersonaFout("-", f"not valid YAML: {exc}") from None
+        raise InputError("-", f"not valid YAML: {exc}") from None
     except RecursionError:
-        raise PersonaFout("-", "nested too deeply") from None
+        raise InputError("-", "nested too deeply") from None
 
 
 def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
@@ -221,10 +209,10 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     )
     insz = velden.get("insz")
     if not isinstance(insz, str):
-        raise PersonaFout("insz", 'required, as a quoted string (e.g. "98630499724")')
+        raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_testnummer(insz):
         dichtste = dichtste_testnummer(insz)
-        raise PersonaFout(
+        raise InputError(
             "insz",
             f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72): "
             f"{waarom_geen_testnummer(insz)}"
@@ -233,36 +221,36 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         )
     scenario = velden.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():
-        raise PersonaFout("scenario", "required: one line saying what the persona shows")
+        raise InputError("scenario", "required: one line saying what the persona shows")
     fout = velden.get("fout")
     if fout not in FOUTEN:
-        raise PersonaFout("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
+        raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
     dossier = None
     if velden.get("dossier") is not None:
         dossier_data = dict(_mapping(velden["dossier"], "dossier"))
         if "insz" in dossier_data:
-            raise PersonaFout(
+            raise InputError(
                 "dossier.insz", "the INSZ goes at the top of the file, not in the dossier"
             )
         dossier_data["insz"] = insz
-        dossier = _bouw(KbiDossier, dossier_data, "dossier")
+        dossier = bouw(KbiDossier, dossier_data, "dossier")
     naam = velden.get("naam")
     if naam is None and dossier is not None:
         p = dossier.personalia
         naam = " ".join((*p.voornamen[:1], *p.achternamen))
     if not isinstance(naam, str) or not naam:
-        raise PersonaFout("naam", "required when there is no dossier")
+        raise InputError("naam", "required when there is no dossier")
     verwacht = tuple(
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
-    gegevens = _bouw(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
+    gegevens = bouw(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
-        raise PersonaFout("gegevens.participatie.interesses", "'geen' goes alone")
+        raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
     if contract and dossier is not None and (afwijking := contractfout(dossier, gegevens.contact)):
         pad, reden = afwijking
-        raise PersonaFout(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
+        raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(
         insz=insz,
         scenario=scenario.strip(),
@@ -275,146 +263,34 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
-    verwacht = _bouw(VerwachtAdvies, data, pad)
+    verwacht = bouw(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
-        raise PersonaFout(f"{pad}.resultaat", "must be OK or NOK")
+        raise InputError(f"{pad}.resultaat", "must be OK or NOK")
     if verwacht.toepassing not in TOEPASSINGEN:
-        raise PersonaFout(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
+        raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
-        raise PersonaFout(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
+        raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
     if verwacht.resultaat == "OK" and verwacht.reden is not None:
-        raise PersonaFout(f"{pad}.reden", "an OK advice has no reden")
+        raise InputError(f"{pad}.reden", "an OK advice has no reden")
     return verwacht
-
-
-# -- a small builder from mappings to the (frozen) domain dataclasses -------------------
-
-
-def _bouw(cls: type, data: Any, pad: str) -> Any:
-    if cls is Code and isinstance(data, str | int):
-        return Code(code=str(data))  # shorthand: a bare code without labels
-    velden = _mapping(data, pad)
-    omzetters, toegelaten, verplicht = _model(cls)
-    if not toegelaten.issuperset(velden):
-        _geen_onbekende(velden, toegelaten, pad)
-    waarden = {}
-    for naam, waarde in velden.items():
-        waarden[naam] = omzetters[naam](waarde, f"{pad}.{naam}" if pad else naam)
-    for naam in verplicht:
-        if naam not in waarden:
-            raise PersonaFout(f"{pad}.{naam}" if pad else naam, "required field is missing")
-    resultaat = cls(**waarden)
-    einde, begin = getattr(resultaat, "einde", None), getattr(resultaat, "begin", None)
-    if isinstance(einde, date) and isinstance(begin, date) and einde < begin:
-        raise PersonaFout(f"{pad}.einde", "is before the begin of the period")
-    return resultaat
-
-
-@cache
-def _model(cls: type) -> tuple[dict[str, Callable[[Any, str], Any]], set[str], list[str]]:
-    """Per field of a dataclass its converter, the allowed and the required names.
-
-    Resolving type hints is slow; done once per class, so reading a large generated
-    population costs a dictionary lookup per field instead.
-    """
-    hints = typing.get_type_hints(cls)
-    velden = dataclasses.fields(cls)
-    omzetters = {f.name: _omzetter(hints[f.name]) for f in velden}
-    verplicht = [
-        f.name
-        for f in velden
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
-    return omzetters, {f.name for f in velden}, verplicht
-
-
-@cache
-def _omzetter(tp: Any) -> Callable[[Any, str], Any]:
-    """The function that checks and converts YAML/JSON data to the model type ``tp``."""
-    origin = typing.get_origin(tp)
-    if origin in (types.UnionType, typing.Union):
-        (binnen,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        zet = _omzetter(binnen)
-        return lambda data, pad: None if data is None else zet(data, pad)
-    if origin is tuple:
-        zet = _omzetter(typing.get_args(tp)[0])
-        return lambda data, pad: tuple(
-            zet(v, f"{pad}[{i}]") for i, v in enumerate(_lijst(data, pad))
-        )
-    if dataclasses.is_dataclass(tp):
-        return lambda data, pad: _bouw(tp, _niet_leeg(data, pad), pad)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return lambda data, pad: _enum(tp, _niet_leeg(data, pad), pad)
-    if tp in _EENVOUDIG:
-        zet_eenvoudig = _EENVOUDIG[tp]
-        return lambda data, pad: zet_eenvoudig(_niet_leeg(data, pad), pad)
-    raise TypeError(f"type {tp} is not supported")  # a model change not mirrored here
-
-
-def _niet_leeg(data: Any, pad: str) -> Any:
-    if data is None:
-        raise PersonaFout(pad, "must not be empty")
-    return data
-
-
-def _enum(tp: type[Enum], data: Any, pad: str) -> Enum:
-    try:
-        return tp(data)
-    except ValueError:
-        raise PersonaFout(pad, f"{data!r} is not one of {', '.join(m.value for m in tp)}") from None
-
-
-def _datum(data: Any, pad: str) -> date:
-    if isinstance(data, date):
-        return data
-    try:
-        return date.fromisoformat(str(data))
-    except ValueError:
-        raise PersonaFout(pad, f"{data!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _boolean(data: Any, pad: str) -> bool:
-    if not isinstance(data, bool):
-        raise PersonaFout(pad, f"{data!r} is not true/false")
-    return data
-
-
-def _geheel(data: Any, pad: str) -> int:
-    if isinstance(data, bool) or not isinstance(data, int):
-        raise PersonaFout(pad, f"{data!r} is not an integer")
-    return data
-
-
-def _tekst(data: Any, pad: str) -> str:
-    if isinstance(data, bool) or not isinstance(data, str | int):
-        raise PersonaFout(pad, f"{data!r} is not text")
-    return str(data)
-
-
-_EENVOUDIG: dict[type, Callable[[Any, str], Any]] = {
-    date: _datum,
-    bool: _boolean,
-    int: _geheel,
-    str: _tekst,
-}
 
 
 def _mapping(data: Any, pad: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise PersonaFout(pad or "-", "expected a mapping (key: value)")
+        raise InputError(pad or "-", "expected a mapping (key: value)")
     return data
 
 
 def _lijst(data: Any, pad: str) -> list[Any]:
     if not isinstance(data, list):
-        raise PersonaFout(pad, "expected a list")
+        raise InputError(pad, "expected a list")
     return data
 
 
 def _geen_onbekende(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
     onbekend = sorted(set(map(str, velden)) - toegelaten)
     if onbekend:
-        raise PersonaFout(
+        raise InputError(
             f"{pad}.{onbekend[0]}" if pad else onbekend[0],
             f"unknown field (allowed: {', '.join(sorted(toegelaten))})",
         )

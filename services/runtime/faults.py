@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
+
+from magda_kbi.io.schemas import bouw
 
 
 class FaultKind(StrEnum):
@@ -25,52 +30,54 @@ class FaultKind(StrEnum):
     DROP = "drop"
 
 
-DIENSTEN = ("GeefDossierKBI", "GeefAutomatischAdvies")
+Dienstnaam = Literal["GeefDossierKBI", "GeefAutomatischAdvies"]
+DIENSTEN = get_args(Dienstnaam)
 
 
 class ConnectionDropped(ConnectionAbortedError):
     """Raised into the server on purpose to cut a connection (fault kind ``drop``)."""
 
 
-class InvalidFault(ValueError):
-    def __init__(self, veld: str, reden: str) -> None:
-        super().__init__(f"{veld}: {reden}")
-        self.veld, self.reden = veld, reden
+Milliseconds = Annotated[int, Field(ge=0, le=60_000, strict=True)]
 
 
 @dataclass
 class Fault:
-    id: int
-    soort: FaultKind
-    dienst: str | None = None
-    insz: str | None = None
-    latentie_ms: int = 0
-    latentie_max_ms: int | None = None  # with latentie_ms: a random latency in that range
-    aantal: int | None = None  # the next N matching calls; None: no limit
-    aandeel: float | None = None  # that share of the matching calls; None: all
-    toegepast: int = 0
+    """One fault: its JSON in the admin API is these fields (``id`` and ``applied`` are
+    the emulator's, never the caller's)."""
+
+    kind: FaultKind
+    service: Dienstnaam | None = None  # None: all
+    insz: Annotated[str, Field(pattern=r"^[0-9]{11}$", strict=True)] | None = None  # None: all
+    latency_ms: Milliseconds = 0
+    latency_max_ms: Milliseconds | None = None  # with latency_ms: a random latency between
+    count: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None  # next N calls
+    share: Annotated[float, Field(gt=0, le=1, strict=True)] | None = (
+        None  # that share of them; None: all
+    )
+    id: int = field(default=0, init=False)
+    applied: int = field(default=0, init=False)
+
+    __pydantic_config__ = {"extra": "forbid"}
+
+    def __post_init__(self) -> None:
+        # what one field's type cannot say ("field: reason", as the input errors read)
+        if self.latency_max_ms is not None and self.latency_max_ms < self.latency_ms:
+            raise ValueError("latency_max_ms: is less than latency_ms")
+        if self.kind is FaultKind.LATENCY and not (self.latency_ms or self.latency_max_ms):
+            raise ValueError("latency_ms: a latency fault needs latency_ms > 0")
 
     def past(self, dienst: str, insz: str | None) -> bool:
-        return (self.dienst in (None, dienst)) and (self.insz in (None, insz))
+        return (self.service in (None, dienst)) and (self.insz in (None, insz))
 
     def latentie(self) -> float:
         """Seconds to wait."""
-        if self.latentie_max_ms is None:
-            return self.latentie_ms / 1000
-        return random.uniform(self.latentie_ms, self.latentie_max_ms) / 1000
+        if self.latency_max_ms is None:
+            return self.latency_ms / 1000
+        return random.uniform(self.latency_ms, self.latency_max_ms) / 1000
 
     def als_json(self) -> dict:
-        return {
-            "id": self.id,
-            "kind": self.soort.value,
-            "service": self.dienst,
-            "insz": self.insz,
-            "latency_ms": self.latentie_ms,
-            "latency_max_ms": self.latentie_max_ms,
-            "count": self.aantal,
-            "share": self.aandeel,
-            "applied": self.toegepast,
-        }
+        return {"id": self.id, **asdict(self)}
 
 
 class Faults:
@@ -84,9 +91,9 @@ class Faults:
         return bool(self._lijst)
 
     def voeg_toe(self, data: object) -> Fault:
-        fault = fault_from_json(data, self._volgende)
+        fault = fault_from_json(data)
         with self._slot:
-            self._volgende += 1
+            fault.id, self._volgende = self._volgende, self._volgende + 1
             self._lijst.append(fault)
         return fault
 
@@ -119,70 +126,25 @@ def kies_uit(
 ) -> tuple[float, FaultKind | None, list[Fault]]:
     """The faults' decision for one call, on a list the caller holds exclusively (a lock,
     or a store's write transaction): the latency, the failure (or None), and the faults
-    that remain, their counts used up (``toegepast`` and ``aantal`` change in place)."""
+    that remain, their counts used up (``applied`` and ``count`` change in place)."""
     wachten, fault = 0.0, None
     for s in lijst:
         if not s.past(dienst, insz):
             continue
-        if s.soort is not FaultKind.LATENCY and fault is not None:
+        if s.kind is not FaultKind.LATENCY and fault is not None:
             continue
-        if s.aandeel is not None and random.random() >= s.aandeel:
+        if s.share is not None and random.random() >= s.share:
             continue
-        s.toegepast += 1
-        if s.aantal is not None:
-            s.aantal -= 1
-        if s.soort is FaultKind.LATENCY:
+        s.applied += 1
+        if s.count is not None:
+            s.count -= 1
+        if s.kind is FaultKind.LATENCY:
             wachten += s.latentie()
         else:
-            fault = s.soort
-    return wachten, fault, [s for s in lijst if s.aantal is None or s.aantal > 0]
+            fault = s.kind
+    return wachten, fault, [s for s in lijst if s.count is None or s.count > 0]
 
 
-def fault_from_json(data: object, id_: int) -> Fault:
-    """A fault from the admin API's JSON, checked: :class:`InvalidFault` names the field."""
-    if not isinstance(data, dict):
-        raise InvalidFault("-", "expected a JSON object")
-    bekend = {"kind", "service", "insz", "latency_ms", "latency_max_ms", "count", "share"}
-    onbekend = sorted(set(data) - bekend)
-    if onbekend:
-        raise InvalidFault(onbekend[0], f"unknown field (allowed: {', '.join(sorted(bekend))})")
-    try:
-        soort = FaultKind(data.get("kind"))
-    except ValueError:
-        raise InvalidFault("kind", f"one of {', '.join(s.value for s in FaultKind)}") from None
-    dienst = data.get("service")
-    if dienst is not None and dienst not in DIENSTEN:
-        raise InvalidFault("service", f"null (all) or one of {', '.join(DIENSTEN)}")
-    insz = data.get("insz")
-    if insz is not None and not (
-        isinstance(insz, str) and len(insz) == 11 and insz.isascii() and insz.isdigit()
-    ):
-        raise InvalidFault("insz", "null (everyone) or 11 digits")
-    latentie = _geheel(data, "latency_ms", 0, 60_000) or 0
-    latentie_max = _geheel(data, "latency_max_ms", latentie, 60_000)
-    if soort is FaultKind.LATENCY and not (latentie or latentie_max):
-        raise InvalidFault("latency_ms", "a latency fault needs latency_ms > 0")
-    aandeel = data.get("share")
-    if aandeel is not None and (
-        isinstance(aandeel, bool) or not isinstance(aandeel, int | float) or not 0 < aandeel <= 1
-    ):
-        raise InvalidFault("share", "a number in (0, 1]")
-    return Fault(
-        id=id_,
-        soort=soort,
-        dienst=dienst,
-        insz=insz,
-        latentie_ms=latentie,
-        latentie_max_ms=latentie_max,
-        aantal=_geheel(data, "count", 1, 1_000_000),
-        aandeel=aandeel,
-    )
-
-
-def _geheel(data: dict, veld: str, minimum: int, maximum: int) -> int | None:
-    waarde = data.get(veld)
-    if waarde is None:
-        return None
-    if isinstance(waarde, bool) or not isinstance(waarde, int) or not minimum <= waarde <= maximum:
-        raise InvalidFault(veld, f"an integer from {minimum} to {maximum}")
-    return waarde
+def fault_from_json(data: object) -> Fault:
+    """A fault from the admin API's JSON, checked (:class:`InputError` names the field)."""
+    return bouw(Fault, data)

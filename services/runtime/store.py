@@ -283,13 +283,29 @@ class SharedClock(Clock):
 
 def _storing_uit(id_: int, tekst: str) -> Fault:
     data = json.loads(tekst)
-    return Fault(id=id_, **{**data, "soort": FaultKind(data["soort"])})
+    if "soort" in data:  # a row written before the fields had English names
+        data = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
+    applied = data.pop("applied", 0)
+    fault = Fault(**{**data, "kind": FaultKind(data["kind"])})
+    fault.id, fault.applied = id_, applied
+    return fault
+
+
+_OUDE_NAMEN = {
+    "soort": "kind",
+    "dienst": "service",
+    "latentie_ms": "latency_ms",
+    "latentie_max_ms": "latency_max_ms",
+    "aantal": "count",
+    "aandeel": "share",
+    "toegepast": "applied",
+}
 
 
 def _storing_tekst(s: Fault) -> str:
     data = asdict(s)
     del data["id"]
-    return json.dumps({**data, "soort": s.soort.value})
+    return json.dumps(data)
 
 
 class SharedFaults:
@@ -304,7 +320,7 @@ class SharedFaults:
         return self._aantal > 0
 
     def voeg_toe(self, data: object) -> Fault:
-        fault = fault_from_json(data, 0)  # the same checks, the same errors
+        fault = fault_from_json(data)  # the same checks, the same errors
         with self.store.write() as db:
             fault.id = db.execute(
                 "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(fault),)
@@ -339,7 +355,7 @@ class SharedFaults:
             for s in lijst:
                 if s.id not in blijft:
                     db.execute("DELETE FROM fault WHERE id = ?", (s.id,))
-                elif s.toegepast:
+                elif s.applied:
                     db.execute("UPDATE fault SET data = ? WHERE id = ?", (_storing_tekst(s), s.id))
             if len(over) != len(lijst):
                 self.store.bump(db)  # a fault used up: the others must stop applying it

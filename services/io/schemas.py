@@ -1,0 +1,168 @@
+"""Input checking with pydantic: YAML/JSON data to the domain's own dataclasses.
+
+The domain's dataclasses are the schema (the YAML keys are their field names); pydantic's
+``TypeAdapter``s build them, about six times faster than the hand-written builder this
+replaced (measured: 17 against 100 microseconds per persona dossier), and give the JSON
+Schemas the OpenAPI document publishes. The domain stays unaware of pydantic: what input
+needs beyond the field types (no unknown fields, a bare code as shorthand, a period that
+does not end before it begins) is attached to its classes here, in one place.
+
+Errors become :class:`InputError`: the field as a path (``dossier.doelgroepen[0].type``)
+and the reason in words, as the persona, consumer and fault loaders have always said them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import core_schema
+
+from magda_kbi.domain import dossier
+from magda_kbi.domain.consumers import Afnemer
+
+# Unknown fields are refused (a typo must not vanish silently); a number where text is
+# expected (postcode: 3070) is that text.
+INVOER = {"extra": "forbid", "coerce_numbers_to_str": True}
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
+class InputError(ValueError):
+    def __init__(self, veld: str, reden: str) -> None:
+        super().__init__(f"{veld}: {reden}")
+        self.veld, self.reden = veld, reden
+
+
+def _code_schema(cls, source, handler) -> core_schema.CoreSchema:
+    """A bare code (``reden: HA``) is a Code without labels."""
+    binnen = handler(source)
+    return core_schema.no_info_before_validator_function(
+        lambda data: {"code": str(data)} if isinstance(data, str | int) else data,
+        binnen,
+        json_schema_input_schema=core_schema.union_schema([core_schema.str_schema(), binnen]),
+        ref=binnen.pop("ref"),  # every use of the class, not just the first, gets the wrapper
+    )
+
+
+def _periode_schema(cls, source, handler) -> core_schema.CoreSchema:
+    """A period (or a residence, a membership) does not end before it begins."""
+
+    def begint_voor_einde(waarde):
+        if waarde.einde is not None and waarde.einde < waarde.begin:
+            raise ValueError("einde: is before the begin of the period")
+        return waarde
+
+    binnen = handler(source)
+    return core_schema.no_info_after_validator_function(
+        begint_voor_einde, binnen, ref=binnen.pop("ref")
+    )
+
+
+def _domein_klassen() -> list[type]:
+    return [
+        k
+        for k in vars(dossier).values()
+        if isinstance(k, type) and dataclasses.is_dataclass(k) and k.__module__ == dossier.__name__
+    ]
+
+
+for _klasse in [*_domein_klassen(), Afnemer]:
+    _klasse.__pydantic_config__ = INVOER  # type: ignore[attr-defined]
+    if "einde" in {f.name for f in dataclasses.fields(_klasse)}:
+        _klasse.__get_pydantic_core_schema__ = classmethod(_periode_schema)  # type: ignore[attr-defined]
+dossier.Code.__get_pydantic_core_schema__ = classmethod(_code_schema)  # type: ignore[attr-defined]
+
+
+@cache
+def adapter(tp: Any) -> TypeAdapter:
+    """One TypeAdapter per type: building one costs about 0.1 s."""
+    return TypeAdapter(tp)
+
+
+def bouw(tp: Any, data: Any, pad: str = "") -> Any:
+    """``data`` as ``tp``, or :class:`InputError` for the first thing wrong, under ``pad``."""
+    try:
+        return adapter(tp).validate_python(data)
+    except ValidationError as fout:
+        raise invoerfout(fout, tp, pad) from None
+
+
+def invoerfout(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
+    """pydantic's first error in our words: the field as a path and the reason."""
+    e = fout.errors(include_url=False)[0]
+    loc, soort, waarde = e["loc"], e["type"], e.get("input")
+    veld = _pad(pad, loc)
+    if soort in ("unexpected_keyword_argument", "extra_forbidden"):
+        toegelaten = ", ".join(_velden(tp, loc[:-1]))
+        return InputError(veld, f"unknown field (allowed: {toegelaten})")
+    if soort == "missing":
+        return InputError(veld, "required field is missing")
+    if waarde is None:
+        return InputError(veld, "must not be empty")
+    if soort == "value_error":
+        reden = str(e["ctx"]["error"])
+        onder, _, rest = reden.partition(": ")
+        if not rest:
+            return InputError(veld, reden)
+        return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
+    if soort == "enum":
+        return InputError(veld, f"{waarde!r} is not one of {e['ctx']['expected']}")
+    reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
+    return InputError(veld, reden.format(waarde=waarde, **e.get("ctx", {})))
+
+
+_REDENEN = (
+    ("date", "{waarde!r} is not a date (YYYY-MM-DD)"),
+    ("bool", "{waarde!r} is not true/false"),
+    ("int", "{waarde!r} is not an integer"),
+    ("float", "{waarde!r} is not a number"),
+    ("string_pattern", "{waarde!r} does not have the form {pattern}"),
+    ("string", "{waarde!r} is not text"),
+    ("dataclass", "expected a mapping (key: value)"),
+    ("dict", "expected a mapping (key: value)"),
+    ("model", "expected a mapping (key: value)"),
+    ("tuple", "expected a list"),
+    ("list", "expected a list"),
+)
+
+
+def _pad(begin: str, loc: tuple) -> str:
+    pad = begin
+    for deel in loc:
+        if isinstance(deel, int):
+            pad += f"[{deel}]"
+        elif not str(deel).startswith("function-"):  # a validator's step, not a field
+            pad = f"{pad}.{deel}" if pad else str(deel)
+    return pad or "-"
+
+
+def _velden(tp: Any, loc: tuple) -> list[str]:
+    """The field names of the dataclass at ``loc`` under ``tp`` (for "allowed: ...")."""
+    for deel in loc:
+        tp = _binnen(tp)
+        if isinstance(deel, str) and dataclasses.is_dataclass(tp):
+            tp = typing.get_type_hints(tp)[deel]
+    tp = _binnen(tp)
+    if not dataclasses.is_dataclass(tp):
+        return []
+    return sorted(f.name for f in dataclasses.fields(tp) if f.init)
+
+
+def _binnen(tp: Any) -> Any:
+    """``X`` of ``X | None``, ``tuple[X, ...]``, ``list[X]``."""
+    while typing.get_origin(tp) in (typing.Union, tuple, list) or type(tp).__name__ == "UnionType":
+        tp = next(a for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis)
+    return tp
+
+
+def json_schemas(*types: tuple[Any, str]) -> tuple[dict, dict[str, dict]]:
+    """JSON Schemas for an OpenAPI document: per ``(type, mode)`` ("validation" for what
+    is read, "serialization" for what is written) a reference, and every schema they use
+    by name (a type read and written differently gets ``-Input`` and ``-Output``)."""
+    refs, defs = TypeAdapter.json_schemas(
+        [((tp, modus), modus, adapter(tp)) for tp, modus in types], ref_template=SCHEMA_REF
+    )
+    return {sleutel: ref for (sleutel, _), ref in refs.items()}, defs.get("$defs", {})
