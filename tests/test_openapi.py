@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from magda_kbi.adapters.app import Settings, maak_emulator
-from magda_kbi.adapters.openapi import OPENAPI
+from magda_kbi.adapters.openapi import PATHS_AND_INFO
 
 EMULATOR = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", EMULATOR.rest)
@@ -27,7 +27,7 @@ def test_every_flask_route_is_in_the_openapi_document():
             routes.add((pad, methode.lower()))
     beschreven = {
         (pad, methode)
-        for pad, operaties in OPENAPI["paths"].items()
+        for pad, operaties in PATHS_AND_INFO["paths"].items()
         for methode in operaties
         if methode != "parameters"
     }

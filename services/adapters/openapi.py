@@ -1,16 +1,21 @@
 """The OpenAPI 3.1 description of the REST face, served at ``/api/v1/openapi.json``.
 
-Written by hand to match ``rest_api``, ``rest_admin`` and ``rest``; the test suite checks
-that every Flask route is described here and runs schemathesis against the read API.
+The paths are data, written to match ``rest_api``, ``rest_admin`` and ``rest``; the
+schemas of the dossier, the persona data and the faults are generated from the dataclasses
+that read and write them. The test suite checks that every Flask route is described here and
+runs schemathesis against the read and admin API.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from magda_kbi import __version__
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN
-from magda_kbi.domain.dossier import Interesse, MoStatus
-from magda_kbi.runtime.faults import FaultKind
+from magda_kbi.domain.dossier import KbiDossier, Persoonsgegevens
+from magda_kbi.io import schemas
+from magda_kbi.runtime.faults import Fault
 
 DATUM = {"type": "string", "format": "date"}
 TEKST = {"type": "string"}
@@ -68,104 +73,8 @@ AFZENDER_HEADERS = [
     },
 ]
 
-DOSSIER = _object(
-    ["insz", "personalia"],
-    insz=TEKST,
-    personalia=_object(
-        ["achternamen"],
-        achternamen=_lijst(TEKST),
-        voornamen=_lijst(TEKST),
-        geboortedatum=DATUM,
-        geslacht={"type": "integer"},
-    ),
-    doelgroepen=_lijst(
-        _object(
-            ["code", "type", "periode"],
-            code={"enum": ["JA", "NEE", "NADER_TE_BEPALEN"]},
-            type={
-                "enum": [
-                    "PLICHT",
-                    "RECHT",
-                    "RECHT_PLICHT",
-                    "MINDERJARIG",
-                    "NADER_TE_BEPALEN",
-                    "GEEN",
-                ]
-            },
-            periode=_ref("Periode"),
-            subtype=TEKST,
-            reden_vrijstelling=_ref("Code"),
-            reden_geen_doelgroep=_ref("Code"),
-        )
-    ),
-    attesten=_lijst(_object(["datum_aanmaak"], datum_aanmaak=DATUM, type=TEKST, id=TEKST)),
-    contracten=_lijst(
-        _object(
-            ["datum_registratie"],
-            datum_registratie=DATUM,
-            type=TEKST,
-            onderdeel_mo=BOOL,
-            onderdeel_nt2=BOOL,
-            onderdeel_lo=BOOL,
-        )
-    ),
-    uitstellen_van_ondertekening=_lijst(_ref("Uitstel")),
-    aanmelding=_object(
-        ["datum_aanmelding"], datum_aanmelding=DATUM, type=TEKST, reden=_ref("Code")
-    ),
-    uitstellen_van_aanmelding=_lijst(_ref("Uitstel")),
-    trajecten=_lijst(
-        _object(
-            ["type", "periode"],
-            type=TEKST,
-            periode=_ref("Periode"),
-            status=_ref("Status"),
-            onderdelen=_lijst(_ref("TrajectOnderdeel")),
-        )
-    ),
-    inbreuken=_lijst(
-        _object(
-            ["datum_vaststelling"],
-            datum_vaststelling=DATUM,
-            type=TEKST,
-            sanctionerende_overheid=TEKST,
-            rechtzetting=_object(
-                ["datum_ondertekening"], datum_ondertekening=DATUM, datum_aanmaak=DATUM
-            ),
-        )
-    ),
-    talenkennis=_object(
-        [],
-        talen=_lijst(_object(["code"], code=TEKST, contacttaal=BOOL, kennisniveau=_ref("Code"))),
-        nt2_hoogst_behaald=_ref("Code"),
-    ),
-    wooncode=_object(
-        [],
-        moet_voldoen_aan_inburgeringsbereidheid=BOOL,
-        voldoet_aan_inburgeringsbereidheid=BOOL,
-        moet_voldoen_aan_taalbereidheid=BOOL,
-        voldoet_aan_taalbereidheid=BOOL,
-        opvolging_door=TEKST,
-    ),
-)
-
-
 SCHEMAS = {
     "Error": _object(["code", "diagnose"], code=TEKST, diagnose=TEKST, field=TEKST),
-    "Periode": _object(["begin"], begin=DATUM, einde=DATUM),
-    "Code": _object(["code"], code=TEKST, naam=TEKST, korte_naam=TEKST),
-    "Status": _object(["code", "begin"], code=TEKST, begin=DATUM),
-    "Uitstel": _object(["periode"], periode=_ref("Periode"), reden=_ref("Code")),
-    "TrajectOnderdeel": _object(
-        ["type", "periode"], type=TEKST, periode=_ref("Periode"), status=_ref("Status")
-    ),
-    "Dossier": DOSSIER,
-    # A persona file's dossier: the INSZ is the persona's own.
-    "PersonaDossier": {
-        **DOSSIER,
-        "required": ["personalia"],
-        "properties": {k: v for k, v in DOSSIER["properties"].items() if k != "insz"},
-    },
     "Advies": _object(
         ["insz", "peildatum", "resultaat", "reden"],
         insz=TEKST,
@@ -322,52 +231,7 @@ SCHEMAS = {
         ),
         "description": "the shape of a persona YAML file (see fixtures/personas)",
     },
-    "PersonData": _object(
-        [],
-        woonplaatsen=_lijst(
-            _object(["nis", "naam", "begin"], nis=TEKST, naam=TEKST, begin=DATUM, einde=DATUM)
-        ),
-        lidmaatschappen=_lijst(
-            _object(["zorgkas", "begin"], zorgkas=TEKST, begin=DATUM, einde=DATUM)
-        ),
-        contact=_object(
-            [],
-            adres=_object(
-                ["straat", "huisnummer", "postcode", "gemeente"],
-                straat=TEKST,
-                huisnummer=TEKST,
-                postcode=TEKST,
-                gemeente=TEKST,
-                bus=TEKST,
-            ),
-            telefoon=TEKST,
-            email=TEKST,
-        ),
-        participatie=_object(
-            [],
-            contacttaal=TEKST,
-            nt2_niveau=TEKST,
-            mo_status={"enum": [s.value for s in MoStatus]},
-            interesses=_lijst({"enum": [i.value for i in Interesse]}),
-        ),
-        nationaliteit=TEKST,
-    ),
     "Clock": _object(["today", "fixed"], today=DATUM, fixed=BOOL),
-    "Fault": {
-        "type": "object",
-        "required": ["kind"],
-        "properties": {
-            "id": {"type": "integer"},
-            "kind": {"enum": [s.value for s in FaultKind]},
-            "service": {"enum": [None, "GeefDossierKBI", "GeefAutomatischAdvies"]},
-            "insz": {"type": ["string", "null"]},
-            "latency_ms": {"type": "integer"},
-            "latency_max_ms": {"type": ["integer", "null"]},
-            "count": {"type": ["integer", "null"]},
-            "share": {"type": ["number", "null"]},
-            "applied": {"type": "integer"},
-        },
-    },
     "Journal": _object(
         ["entries", "size", "capacity"],
         entries=_lijst(_ref("JournalEntry")),
@@ -465,7 +329,7 @@ PERSONA_BODY = {
     },
 }
 
-OPENAPI = {
+PATHS_AND_INFO = {
     "openapi": "3.1.0",
     "info": {
         "title": "MAGDA KBI emulator: REST face",
@@ -702,7 +566,7 @@ OPENAPI = {
                 {"201": _antwoord("fault", _ref("Fault")), "422": FOUT},
                 requestBody={
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("Fault")}},
+                    "content": {"application/json": {"schema": _ref("FaultRequest")}},
                 },
             ),
             "delete": _admin("clear all faults", {"204": _antwoord("cleared")}),
@@ -725,5 +589,39 @@ OPENAPI = {
             "delete": _admin("clear the journal", {"204": _antwoord("cleared")}),
         },
     },
-    "components": {"schemas": SCHEMAS},
 }
+
+
+@cache
+def document() -> dict:
+    """The whole document. Built at its first request: generating the schemas costs about
+    0.1 s, which a worker or the command line need not pay at start."""
+    refs, generated = schemas.json_schemas(
+        (KbiDossier, "serialization"),
+        (KbiDossier, "validation"),
+        (Persoonsgegevens, "validation"),
+        (Fault, "serialization"),
+    )
+
+    def zonder(naam: str, *velden: str) -> dict:
+        """A generated schema without the fields a caller does not give."""
+        schema = generated[naam]
+        return {
+            **schema,
+            "properties": {k: v for k, v in schema["properties"].items() if k not in velden},
+            "required": [k for k in schema.get("required", []) if k not in velden],
+        }
+
+    # Generated from the domain's dataclasses, the same types that read a persona file and
+    # a fault and write the JSON (io/schemas.py): the document cannot drift from the code.
+    vanuit_code = {
+        **generated,
+        "Dossier": refs[(KbiDossier, "serialization")],
+        # A persona file's dossier: the INSZ is the persona's own.
+        "PersonaDossier": zonder("KbiDossier-Input", "insz"),
+        "PersonData": refs[(Persoonsgegevens, "validation")],
+        # written with every field
+        "Fault": {**generated["Fault"], "required": list(generated["Fault"]["properties"])},
+        "FaultRequest": zonder("Fault", "id", "applied"),
+    }
+    return {**PATHS_AND_INFO, "components": {"schemas": {**vanuit_code, **SCHEMAS}}}

@@ -6,7 +6,7 @@ from flask import Flask, jsonify, redirect, request
 
 from magda_kbi import __version__
 from magda_kbi.adapters.console import console
-from magda_kbi.adapters.openapi import OPENAPI
+from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
 from magda_kbi.runtime.diensten import Dienst, Runtime
@@ -16,7 +16,7 @@ from magda_kbi.runtime.reply_templates import PersonaCache
 def routes_onder(prefix: str) -> list[dict]:
     """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
     uit = []
-    for pad, operaties in OPENAPI["paths"].items():
+    for pad, operaties in PATHS_AND_INFO["paths"].items():
         if pad.startswith(prefix) and pad != prefix:
             for methode, operatie in operaties.items():
                 if methode != "parameters":

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from magda_kbi.adapters.openapi import OPENAPI
+from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing
 from magda_kbi.domain.consumers import Operatie
@@ -77,7 +77,7 @@ def _een_identiteit():
 
 @api.get("/openapi.json")
 def openapi():
-    return jsonify(OPENAPI)
+    return jsonify(openapi_document.document())
 
 
 @api.get("/dossiers/<insz>")
