@@ -30,7 +30,9 @@ LAAT = date(2030, 1, 1)
 
 
 class Server:
-    def __init__(self, *args: str, commando: tuple[str, ...] | None = None, cwd=None) -> None:
+    def __init__(
+        self, *args: str, commando: tuple[str, ...] | None = None, cwd=None, env=None
+    ) -> None:
         self.poort = vrije_poort()
         self.url = f"http://127.0.0.1:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
@@ -40,7 +42,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         # Read the output as it comes: a server that logs much (a traceback per call) would
         # otherwise block on a full pipe and look like a hang instead of an error.

@@ -52,7 +52,7 @@ def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
     laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     from magda_kbi.io import checked_files
 
-    monkeypatch.setattr(checked_files, "_contract_hash", lambda: b"another contract")
+    monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
     laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     assert tel["n"] == 4
 

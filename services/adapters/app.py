@@ -27,7 +27,7 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,9 +41,11 @@ from magda_kbi.adapters.soap import soap_applicatie
 from magda_kbi.domain.advies import Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
+from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
 from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.runtime.catalogue import Catalogue, importeer
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -55,6 +57,7 @@ from magda_kbi.runtime.diensten import (
 from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
 from magda_kbi.runtime.fixture_watch import FixtureWatcher
 from magda_kbi.runtime.journal import BODY_MAX, CallRecord, Journal, JournalEntry
+from magda_kbi.runtime.store import Store, open_store
 from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
@@ -89,6 +92,9 @@ class Settings:
     # sqlite:///FILE or postgresql://...: runtime state shared by workers (store.py); None:
     # in this process's memory (the pytest plugin, tests)
     store: str | None = None
+    # the store that holds the persona catalogue (runtime/catalogue.py); None: the personas
+    # are read from the files into this process's memory
+    catalogue: str | None = None
 
 
 def settings_to_json(settings: Settings) -> str:
@@ -113,6 +119,7 @@ def settings_to_json(settings: Settings) -> str:
             "public_hosts": settings.public_hosts,
             "proxy_headers": settings.proxy_headers,
             "store": settings.store,
+            "catalogue": settings.catalogue,
         }
     )
 
@@ -135,6 +142,7 @@ def settings_from_json(tekst: str) -> Settings:
         public_hosts=data["public_hosts"],
         proxy_headers=data["proxy_headers"],
         store=data["store"],
+        catalogue=data["catalogue"],
         # the token travels to the workers in its own variable, never in the settings
         admin_token=os.environ.get(TOKEN_ENV) or None,
     )
@@ -576,15 +584,36 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
     does so once before it starts its workers), so loading skips that check."""
     settings = settings or Settings()
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
-    # files whose exact content passed the XSD check before are not checked again
-    personas = laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
+    winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
+
+    def winkel(url: str) -> Store:
+        if url not in winkels:
+            winkels[url] = open_store(url)
+        return winkels[url]
+
+    laad: Callable[[], Mapping[str, Persona]]
+    if settings.catalogue:
+        catalogus = Catalogue(winkel(settings.catalogue))
+
+        def laad() -> Mapping[str, Persona]:
+            # files whose exact content passed the XSD check before are not checked again;
+            # unchanged files are not even read (serve imported them before its workers)
+            importeer(catalogus.store, mappen, checked=CheckedFiles())
+            catalogus.vergeet()
+            return catalogus
+    else:
+
+        def laad() -> Mapping[str, Persona]:
+            return laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
+
+    personas = laad()
     afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.afnemers) if settings.afnemers else [])])
     if settings.store:
-        from magda_kbi.runtime.store import SharedRuntime, open_store
+        from magda_kbi.runtime.store import SharedRuntime
 
         runtime: Runtime = SharedRuntime(
             personas,
-            open_store(settings.store),
+            winkel(settings.store),
             vandaag=settings.vandaag,
             journaal_grootte=settings.journaal_grootte,
             audit=settings.audit_log,
@@ -603,7 +632,7 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
             afnemers=afnemers,
             protocollen=settings.protocollen,
         )
-    watcher = FixtureWatcher(runtime, mappen).start() if settings.watch else None
+    watcher = FixtureWatcher(runtime, mappen, laad).start() if settings.watch else None
     return Emulator(
         runtime,
         settings.max_bytes,

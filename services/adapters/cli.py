@@ -8,12 +8,14 @@ is no test number, MAGDA answering with an error), 2 refused input, 3 no answer 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -298,11 +300,12 @@ def serve(
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    tijdelijk = None
+    tijdelijk, catalogus = None, store
     if store is None:  # state for this run only, as before: a fresh store it removes at exit
         _ruim_verweesde_stores()
         tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
         store = f"sqlite:///{tijdelijk / 'state.db'}"
+        catalogus = _catalogus_in_cache(fixtures) or f"sqlite:///{tijdelijk / 'catalogue.db'}"
     try:
         from magda_kbi.runtime.store import StoreError, open_store
 
@@ -325,10 +328,13 @@ def serve(
         admin_token=token,
         public_hosts=list(public_host),
         store=store,
+        catalogue=catalogus,
     )
-    # Load and check the personas before the server starts: a bad file stops start-up. The
-    # workers open the store themselves.
+    # Import and check the personas before the server starts: a bad file stops start-up, and
+    # the workers find the catalogue up to date. They open the stores themselves.
+    begin = time.monotonic()
     emulator = maak_emulator(dataclasses.replace(settings, store=None))
+    geladen = time.monotonic() - begin
     basis = f"http://{host}:{port}"
     print(
         f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
@@ -358,6 +364,8 @@ def serve(
     if admin:
         print(f"  {'admin':<28} {basis}/admin/")
     print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
+    if catalogus != store:
+        print(f"  personas: {catalogus} (ready in {geladen:.1f} s; files imported when changed)")
     print(flush=True)
     # One thread per worker is the fastest. With --admin two: an injected latency holds its
     # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
@@ -367,6 +375,23 @@ def serve(
     finally:
         if tijdelijk is not None:
             shutil.rmtree(tijdelijk, ignore_errors=True)
+
+
+def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> str | None:
+    """The catalogue of these folders in the user's cache folder, kept between runs so that
+    only changed files are imported again (one file per set of folders: serves with other
+    --fixtures do not import over each other). None when the cache folder is not writable."""
+    from magda_kbi.io.checked_files import cache_folder
+
+    mappen = "\0".join(str(p.resolve()) for p in (ingebouwde_map(), *fixtures))
+    naam = f"catalogue-{hashlib.sha256(mappen.encode()).hexdigest()[:16]}.sqlite"
+    try:
+        cache_folder().mkdir(parents=True, exist_ok=True)
+        if not os.access(cache_folder(), os.W_OK):
+            return None
+    except OSError:
+        return None
+    return f"sqlite:///{cache_folder() / naam}"
 
 
 def _poort_bezet(host: str, port: int) -> str | None:

@@ -252,7 +252,7 @@ def lijst_verlaagde_premie(jaar: str):
         zorgkas = beslissing.afnemer.zorgkas
     runtime = _omgeving()
     insz = lists.verlaagde_premie(
-        list(runtime.personas.values()),
+        runtime.personas.values(),  # streamed: a catalogue in a store is read in batches
         premiejaar,
         runtime.clock.vandaag(),
         zorgkas=zorgkas,
@@ -301,15 +301,15 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
             raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
     _beslis(operatie, nis=nis)
-    personas = list(runtime.personas.values())
-    if not lists.nis_bekend(nis, personas):
+    personas = runtime.personas  # this view for both passes; each streams (a catalogue)
+    if not lists.nis_bekend(nis, personas.values()):
         raise ApiFout(
             404,
             "UNKNOWN_MUNICIPALITY",
             f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
             "nis",
         )
-    items = maak(personas, nis, peildag)
+    items = maak(personas.values(), nis, peildag)
     _noteer(resultaat=f"LIST {operatie.value} {nis}")
     kop = {"nis": nis, "peildatum": peildag.isoformat()}
     if jaar is not None:

@@ -32,7 +32,7 @@ def cache_folder() -> Path:
 
 
 @cache
-def _contract_hash() -> bytes:
+def contract_hash() -> bytes:
     h = hashlib.sha256()
     for naam, inhoud in contract_bestanden().items():
         h.update(naam.encode() + b"\0" + inhoud + b"\0")
@@ -46,7 +46,7 @@ class CheckedFiles:
         self._uit = False  # could not be opened: behave as an empty cache
 
     def key(self, inhoud: bytes) -> str:
-        return hashlib.sha256(_contract_hash() + inhoud).hexdigest()
+        return hashlib.sha256(contract_hash() + inhoud).hexdigest()
 
     def _open(self) -> sqlite3.Connection | None:
         if self._db is None and not self._uit:

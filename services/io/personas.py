@@ -107,30 +107,46 @@ def vingerafdruk(mappen: Iterable[Path]) -> tuple:
     return tuple(uit)
 
 
+def persona_bestanden(map_: Path) -> list[Path]:
+    """The persona files of a folder, in the order they are read."""
+    if not map_.is_dir():
+        raise FixtureFout(str(map_), "-", "is not a folder of persona files")
+    return [p for p in sorted(map_.iterdir()) if p.suffix in (".yaml", ".jsonl")]
+
+
 def _met_herkomst(
     map_: Path, contract: bool = True, checked: CheckedFiles | None = None
 ) -> Iterator[tuple[Persona, Path]]:
-    if not map_.is_dir():
-        raise FixtureFout(str(map_), "-", "is not a folder of persona files")
-    for pad in sorted(map_.iterdir()):
-        if pad.suffix not in (".yaml", ".jsonl"):
-            continue
-        sleutel, inhoud, controleer = None, None, contract
-        if contract and checked is not None:
+    for pad in persona_bestanden(map_):
+        for persona, _ in bestand(pad, contract=contract, checked=checked):
+            yield persona, pad
+
+
+def bestand(
+    pad: Path,
+    *,
+    contract: bool = True,
+    checked: CheckedFiles | None = None,
+    inhoud: bytes | None = None,
+) -> Iterator[tuple[Persona, str]]:
+    """The personas of one file, each with its data as JSON text (what a catalogue keeps).
+    ``checked`` skips the XSD check when the file's exact content passed it before."""
+    sleutel, controleer = None, contract
+    if contract and checked is not None:
+        if inhoud is None:
             try:  # read once: what is hashed is what is loaded
                 inhoud = pad.read_bytes()
             except OSError:
                 inhoud = None  # the loader below says what is wrong with the file
-            if inhoud is not None:
-                sleutel = checked.key(inhoud)
-                controleer = not checked.known(sleutel)
-        if pad.suffix == ".yaml":
-            yield laad_bestand(pad, contract=controleer, inhoud=inhoud), pad
-        else:
-            for persona in _jsonl(pad, controleer, inhoud):
-                yield persona, pad
-        if controleer and sleutel is not None:  # the whole file passed: remember it
-            checked.add(sleutel)
+        if inhoud is not None:
+            sleutel = checked.key(inhoud)
+            controleer = not checked.known(sleutel)
+    if pad.suffix == ".yaml":
+        yield _yaml_bestand(pad, controleer, inhoud)
+    else:
+        yield from _jsonl(pad, controleer, inhoud)
+    if controleer and sleutel is not None:  # the whole file passed: remember it
+        checked.add(sleutel)
 
 
 def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
@@ -143,7 +159,7 @@ def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona
             yield persona
 
 
-def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[Persona]:
+def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
     if inhoud is not None:
         try:
             tekst = inhoud.decode("utf-8")
@@ -155,12 +171,15 @@ def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[P
         yield from _jsonl_regels(pad, contract, bestand)
 
 
-def _jsonl_regels(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[Persona]:
+def _jsonl_regels(
+    pad: Path, contract: bool, regels: Iterable[str]
+) -> Iterator[tuple[Persona, str]]:
     for nummer, regel in enumerate(regels, 1):
-        if not regel.strip():
+        regel = regel.strip()
+        if not regel:
             continue
         try:
-            yield persona_uit_data(json.loads(regel), contract=contract)
+            yield persona_uit_data(json.loads(regel), contract=contract), regel
         except json.JSONDecodeError as fout:
             raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
         except RecursionError:
@@ -171,6 +190,10 @@ def _jsonl_regels(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[
 
 def laad_bestand(pad: Path, *, contract: bool = True, inhoud: bytes | None = None) -> Persona:
     """One YAML persona file (``inhoud``: its bytes, when read already)."""
+    return _yaml_bestand(pad, contract, inhoud)[0]
+
+
+def _yaml_bestand(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
     try:
         if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_BESTAND:
             raise InputError("-", f"file larger than {MAX_BESTAND} bytes")
@@ -180,7 +203,12 @@ def laad_bestand(pad: Path, *, contract: bool = True, inhoud: bytes | None = Non
             )
         except UnicodeDecodeError as exc:
             raise InputError("-", f"not UTF-8 text: {exc}") from None
-        return persona_uit_data(lees_yaml(tekst), contract=contract)
+        data = lees_yaml(tekst)
+        persona = persona_uit_data(data, contract=contract)
+        try:
+            return persona, json.dumps(data, ensure_ascii=False)
+        except (TypeError, ValueError):  # YAML's !!binary, !!set: a catalogue keeps JSON
+            raise InputError("-", "holds values JSON cannot carry (such as !!binary)") from None
     except InputError as fout:
         raise FixtureFout(str(pad), fout.veld, fout.reden) from None
 

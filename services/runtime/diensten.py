@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from lxml import etree
@@ -24,6 +25,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
+from magda_kbi.runtime.catalogue import Overlay
 from magda_kbi.runtime.decision import NOT_FOUND_CODE, Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
 from magda_kbi.runtime.journal import CallRecord, Journal
@@ -68,11 +70,11 @@ class PlatformFout(Exception):
 class Runtime:
     """What the services answer from: personas, clock, advice terms, faults and journal.
 
-    Personas can change at runtime (the admin API): the dict is replaced, never changed in
-    place, so a request in flight keeps a consistent view.
+    Personas can change at runtime (the admin API): the mapping is replaced, never changed
+    in place, so a request in flight keeps a consistent view.
     """
 
-    personas: dict[str, Persona]
+    personas: Mapping[str, Persona]
     clock: Clock = field(default_factory=Clock)
     termijnen: Termijnen = field(default_factory=Termijnen)
     regelset: Regelset = Regelset.PROTOCOL_V1
@@ -82,9 +84,16 @@ class Runtime:
     protocollen: bool = False  # enforcement mode: the consumers' protocols are applied
 
     def __post_init__(self) -> None:
-        self.basis_personas = dict(self.personas)
+        # the files' personas (a dict, or a store's catalogue), never changed in place
+        self.basis_personas: Mapping[str, Persona] = self.personas
         self._changes: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
+
+    def _toon(self) -> None:
+        """The personas in force: the base with the changes on top (a new view)."""
+        self.personas = (
+            Overlay(self.basis_personas, self._changes) if self._changes else self.basis_personas
+        )
 
     def ververs(self) -> None:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
@@ -94,34 +103,30 @@ class Runtime:
         """Adds or replaces a persona; True when it replaced one."""
         with self._slot:
             bestond = persona.insz in self.personas
-            self.personas = {**self.personas, persona.insz: persona}
-            self._changes[persona.insz] = persona
+            self._changes = {**self._changes, persona.insz: persona}
+            self._toon()
         return bestond
 
     def verwijder_persona(self, insz: str) -> bool:
         with self._slot:
             if insz not in self.personas:
                 return False
-            self.personas = {k: v for k, v in self.personas.items() if k != insz}
-            self._changes[insz] = None
+            self._changes = {**self._changes, insz: None}
+            self._toon()
         return True
 
-    def herlaad(self, basis: dict[str, Persona]) -> None:
+    def herlaad(self, basis: Mapping[str, Persona]) -> None:
         """The persona files changed: their personas become the base, and what the admin API
         changed since the last reset stays on top."""
         with self._slot:
-            self.basis_personas = dict(basis)
-            personas = {**basis, **{k: v for k, v in self._changes.items() if v is not None}}
-            self.personas = {k: v for k, v in personas.items() if k not in self._verwijderd()}
-
-    def _verwijderd(self) -> set[str]:
-        return {insz for insz, persona in self._changes.items() if persona is None}
+            self.basis_personas = basis
+            self._toon()
 
     def reset(self) -> None:
         """Back to the start: the loaded personas, the start-up clock, no faults, no journal."""
         with self._slot:
-            self._changes.clear()
-            self.personas = dict(self.basis_personas)
+            self._changes = {}
+            self._toon()
         self.clock.reset()
         self.faults.wis()
         self.journal.wis()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.personas import FixtureFout, laad_personas, vingerafdruk
 from magda_kbi.runtime.diensten import Runtime
 
@@ -20,8 +22,16 @@ log = logging.getLogger(__name__)
 
 
 class FixtureWatcher:
-    def __init__(self, runtime: Runtime, mappen: list[Path], interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        mappen: list[Path],
+        laad: Callable[[], Mapping[str, Persona]] | None = None,
+        interval: float = 0.5,
+    ) -> None:
         self.runtime, self.mappen, self.interval = runtime, mappen, interval
+        # how the personas are read again: from the files, or imported into a catalogue
+        self.laad = laad or (lambda: laad_personas(mappen))
         self.vingerafdruk = vingerafdruk(mappen)
         self.laatst_geladen: datetime | None = None
         self.fout: str | None = None  # why the last change was not taken
@@ -41,7 +51,7 @@ class FixtureWatcher:
             return False
         self.vingerafdruk = nieuw
         try:
-            personas = laad_personas(self.mappen)
+            personas = self.laad()
         except FixtureFout as fout:
             self.fout = f"{fout.bestand}: field {fout.veld}: {fout.reden}"
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)

@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -48,6 +49,19 @@ HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
 SYNC_TIMEOUT = 3.0
 
+# The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
+# what it was when imported; both dialects read these statements as they are.
+CATALOGUE_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS catalogue_file (path TEXT PRIMARY KEY, "
+    "position BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, size BIGINT NOT NULL, "
+    "sha256 TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS catalogue (insz TEXT PRIMARY KEY, path TEXT NOT NULL, "
+    "n INTEGER NOT NULL, data TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS catalogue_order ON catalogue (path, n)",
+    "CREATE TABLE IF NOT EXISTS catalogue_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "n BIGINT NOT NULL, stamp TEXT NOT NULL)",
+    "INSERT INTO catalogue_version VALUES (1, 0, '') ON CONFLICT DO NOTHING",
+]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO change VALUES (1, 0);
@@ -64,7 +78,7 @@ CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGE
 INSERT OR IGNORE INTO sync VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL,
     ack INTEGER NOT NULL, change_ack INTEGER NOT NULL DEFAULT 0);
-"""
+""" + "".join(f"{opdracht};\n" for opdracht in CATALOGUE_SCHEMA)
 # Both dialects (SQLite 3.35+, PostgreSQL): upserts with ON CONFLICT, ids with RETURNING.
 PERSONA_UPSERT = (
     "INSERT INTO persona (insz, data) VALUES (?, ?) ON CONFLICT (insz) "
@@ -614,6 +628,7 @@ class SharedRuntime(Runtime):
         self.store = store
         self._gezien = -1
         self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
+        self._catalogus_versie = -1
         self.store.start()
         self.ververs()
         self.journal.start()
@@ -635,13 +650,13 @@ class SharedRuntime(Runtime):
         for insz, tekst in db.execute("SELECT insz, data FROM persona"):
             wijzigingen[insz] = self._persona(insz, tekst) if tekst is not None else None
         self._changes = wijzigingen
-        personas = {**self.basis_personas}
-        for insz, persona in wijzigingen.items():
-            if persona is None:
-                personas.pop(insz, None)
-            else:
-                personas[insz] = persona
-        self.personas = personas
+        versie = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
+        if versie != self._catalogus_versie:  # the files were imported again
+            self._catalogus_versie = versie
+            vergeet = getattr(self.basis_personas, "vergeet", None)
+            if vergeet is not None:
+                vergeet()
+        self._toon()
 
     def _persona(self, insz: str, tekst: str) -> Persona:
         sleutel = (insz, tekst)
@@ -670,9 +685,9 @@ class SharedRuntime(Runtime):
         self.ververs()
         return True
 
-    def herlaad(self, basis: dict[str, Persona]) -> None:
+    def herlaad(self, basis: Mapping[str, Persona]) -> None:
         with self._slot:
-            self.basis_personas = dict(basis)
+            self.basis_personas = basis
         self._herlaad()
 
     def reset(self) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from magda_kbi.runtime.store import DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
+from magda_kbi.runtime.store import CATALOGUE_SCHEMA, DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
 
 CHANNEL = "magda_kbi"
 # SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
@@ -39,6 +39,7 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, "
     "heartbeat DOUBLE PRECISION NOT NULL, ack BIGINT NOT NULL, "
     "change_ack BIGINT NOT NULL DEFAULT 0)",
+    *CATALOGUE_SCHEMA,
 ]
 
 

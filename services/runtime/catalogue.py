@@ -1,0 +1,305 @@
+"""The persona catalogue in a store: imported once from the persona files, read per INSZ.
+
+``serve`` imports the fixture folders into a catalogue (by default a SQLite file in the
+user's cache folder, one per set of folders; with ``--store`` that store, so replicas share
+it). A file is imported again only when its content changed: an unchanged size and
+modification time skip it at once, an unchanged SHA-256 after that. The XSD check of a file
+happens at its import (and not again for content that passed it before). A worker never
+holds the catalogue: it looks a persona up by INSZ when a request needs it and keeps the
+last ones it used in a bounded LRU; lists and pages stream from the store, a few thousand
+rows at a time, so memory stays flat with a million personas.
+
+Rows written by ``generate --store`` carry a path ``generate:...`` and stay when the files
+are imported again (they come from no file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from magda_kbi import __version__
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.io.checked_files import CheckedFiles, contract_hash
+from magda_kbi.io.personas import FixtureFout, bestand, persona_bestanden, persona_uit_data
+
+if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
+    from magda_kbi.runtime.store import Store
+
+BATCH = 2000  # rows per insert and per read while streaming
+GENERATED = "generate:"  # the path of rows that come from no file
+
+
+def importeer(
+    store: Store, mappen: Iterable[Path], *, checked: CheckedFiles | None = None
+) -> tuple[int, int]:
+    """Brings the catalogue in line with the folders' files; (files imported, files in
+    all). One write transaction: a file that does not load (or an INSZ defined twice) raises
+    :class:`FixtureFout` and leaves the catalogue as it was."""
+    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_)]
+    stempel = _stempel()
+    with store.read() as db:
+        oude_stempel = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
+        bekend = {
+            pad: (mtime, grootte, sha, positie)
+            for pad, mtime, grootte, sha, positie in db.execute(
+                "SELECT path, mtime_ns, size, sha256, position FROM catalogue_file "
+                "WHERE path NOT LIKE ?",
+                (GENERATED + "%",),
+            )
+            if oude_stempel == stempel  # another contract or version: import everything again
+        }
+    te_doen: list[tuple[int, Path, str, bytes]] = []
+    bijwerken: list[tuple[int, int, str, int, str]] = []
+    for positie, pad in enumerate(bestanden):
+        try:
+            stat = pad.stat()
+        except OSError as fout:
+            raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
+        oud = bekend.get(str(pad))
+        if oud and oud[:2] == (stat.st_mtime_ns, stat.st_size):
+            if oud[3] != positie:
+                bijwerken.append((stat.st_mtime_ns, stat.st_size, oud[2], positie, str(pad)))
+            continue
+        try:
+            inhoud = pad.read_bytes()
+        except OSError as fout:
+            raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
+        sha = hashlib.sha256(inhoud).hexdigest()
+        if oud and oud[2] == sha:  # touched, not changed
+            bijwerken.append((stat.st_mtime_ns, stat.st_size, sha, positie, str(pad)))
+            continue
+        te_doen.append((positie, pad, sha, inhoud))
+    weg = set(bekend) - {str(p) for p in bestanden}
+    if not (te_doen or bijwerken or weg) and oude_stempel == stempel:
+        return 0, len(bestanden)
+    with store.write() as db:
+        if oude_stempel != stempel:
+            db.execute("DELETE FROM catalogue WHERE path NOT LIKE ?", (GENERATED + "%",))
+            db.execute("DELETE FROM catalogue_file WHERE path NOT LIKE ?", (GENERATED + "%",))
+            db.execute("UPDATE catalogue_version SET stamp = ?", (stempel,))
+        for pad in weg | {str(p) for _, p, _, _ in te_doen}:
+            db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
+            db.execute("DELETE FROM catalogue_file WHERE path = ?", (pad,))
+        for rij in bijwerken:
+            db.execute(
+                "UPDATE catalogue_file SET mtime_ns = ?, size = ?, sha256 = ?, position = ? "
+                "WHERE path = ?",
+                rij,
+            )
+        for positie, pad, sha, inhoud in te_doen:
+            stat = pad.stat()
+            _voeg_toe(db, str(pad), bestand(pad, checked=checked, inhoud=inhoud))
+            db.execute(
+                "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (str(pad), positie, stat.st_mtime_ns, stat.st_size, sha),
+            )
+        _nieuwe_versie(db, store)
+    return len(te_doen), len(bestanden)
+
+
+def _stempel() -> str:
+    """What a file's import depends on besides its content: the emulator's version and the
+    contract its personas were checked against."""
+    return f"{__version__}:{contract_hash().hex()[:16]}"
+
+
+def bewaar_gegenereerd(store: Store, naam: str, personas: Iterable[tuple[Persona, str]]) -> None:
+    """Personas that come from no file (``generate --store``), under ``generate:<naam>``;
+    the same name again replaces them."""
+    pad = GENERATED + naam
+    with store.write() as db:
+        db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
+        db.execute("DELETE FROM catalogue_file WHERE path = ?", (pad,))
+        _voeg_toe(db, pad, personas)
+        db.execute(
+            "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
+            "VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1000000 FROM catalogue_file), "
+            "0, 0, '')",
+            (pad,),
+        )
+        _nieuwe_versie(db, store)
+
+
+def _nieuwe_versie(db, store: Store) -> None:
+    """The catalogue changed: every worker drops the personas it cached from it."""
+    db.execute("UPDATE catalogue_version SET n = n + 1")
+    store.bump(db)
+
+
+def _voeg_toe(db, pad: str, personas: Iterable[tuple[Persona, str]]) -> None:
+    """Inserts one file's personas in batches; an INSZ already in the catalogue (from another
+    file, or twice in this one) is a :class:`FixtureFout` naming both places."""
+    gezien: set[str] = set()
+    rijen: list[tuple[str, str, int, str]] = []
+    for n, (persona, tekst) in enumerate(personas):
+        if persona.insz in gezien:
+            raise FixtureFout(pad, "insz", f"{persona.insz} is defined twice in this file")
+        gezien.add(persona.insz)
+        rijen.append((persona.insz, pad, n, tekst))
+        if len(rijen) >= BATCH:
+            _schrijf(db, rijen)
+            rijen = []
+    _schrijf(db, rijen)
+
+
+def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
+    if not rijen:
+        return
+    inszs = [r[0] for r in rijen]
+    plaatsen = ",".join("?" * len(inszs))
+    dubbel = db.execute(
+        f"SELECT insz, path FROM catalogue WHERE insz IN ({plaatsen}) LIMIT 1",  # noqa: S608
+        inszs,
+    ).fetchone()
+    if dubbel is not None:
+        pad = rijen[0][1]
+        raise FixtureFout(pad, "insz", f"{dubbel[0]} is already defined in {dubbel[1]}")
+    db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
+
+
+class Catalogue(Mapping[str, Persona]):
+    """The catalogue as a read-only mapping INSZ -> Persona, looked up in the store.
+
+    ``get`` is the request path: the LRU, else one indexed query and the persona built from
+    its JSON (no XSD check: it passed at import). Iterating streams in file order."""
+
+    def __init__(self, store: Store, grootte: int = 20_000) -> None:
+        self.store, self.grootte = store, grootte
+        self._lru: OrderedDict[str, Persona] = OrderedDict()
+        self._slot = threading.Lock()
+        self._aantal: int | None = None
+
+    def vergeet(self) -> None:
+        """The catalogue changed (an import): what was cached may be old."""
+        with self._slot:
+            self._lru.clear()
+            self._aantal = None
+
+    def get(self, insz: str, default=None):  # type: ignore[override]
+        with self._slot:
+            persona = self._lru.get(insz)
+            if persona is not None:
+                self._lru.move_to_end(insz)
+                return persona
+        rij = (
+            self.store.db().execute("SELECT data FROM catalogue WHERE insz = ?", (insz,)).fetchone()
+        )
+        if rij is None:
+            return default
+        persona = persona_uit_data(json.loads(rij[0]), contract=False)
+        with self._slot:
+            self._lru[insz] = persona
+            if len(self._lru) > self.grootte:
+                self._lru.popitem(last=False)
+        return persona
+
+    def __getitem__(self, insz: str) -> Persona:
+        persona = self.get(insz)
+        if persona is None:
+            raise KeyError(insz)
+        return persona
+
+    def __contains__(self, insz: object) -> bool:
+        if not isinstance(insz, str):
+            return False
+        with self._slot:
+            if insz in self._lru:
+                return True
+        rij = self.store.db().execute("SELECT 1 FROM catalogue WHERE insz = ?", (insz,))
+        return rij.fetchone() is not None
+
+    def __len__(self) -> int:
+        if self._aantal is None:
+            self._aantal = self.store.db().execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+        return self._aantal
+
+    def __iter__(self) -> Iterator[str]:
+        return (insz for insz, _ in self._rijen())
+
+    def values(self) -> Iterator[Persona]:  # type: ignore[override]
+        """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
+        return (persona_uit_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
+
+    def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
+        return ((p.insz, p) for p in self.values())
+
+    def _rijen(self) -> Iterator[tuple[str, str]]:
+        """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
+        between batches, which PostgreSQL's driver would otherwise read whole)."""
+        db = self.store.db()
+        paden = [r[0] for r in db.execute("SELECT path FROM catalogue_file ORDER BY position")]
+        for pad in paden:
+            vanaf = -1
+            while True:
+                rijen = db.execute(
+                    "SELECT n, insz, data FROM catalogue WHERE path = ? AND n > ? "
+                    "ORDER BY n LIMIT ?",
+                    (pad, vanaf, BATCH),
+                ).fetchall()
+                for _, insz, tekst in rijen:
+                    yield insz, tekst
+                if len(rijen) < BATCH:
+                    break
+                vanaf = rijen[-1][0]
+
+
+class Overlay(Mapping[str, Persona]):
+    """The base personas (the files' or a catalogue) with the admin API's changes on top
+    (an INSZ mapped to None was removed). A new one is made for every change, never
+    changed in place, so a request in flight keeps one consistent view."""
+
+    def __init__(self, basis: Mapping[str, Persona], changes: Mapping[str, Persona | None]):
+        self.basis, self.changes = basis, dict(changes)
+        self._aantal: int | None = None
+
+    def get(self, insz: str, default=None):  # type: ignore[override]
+        if insz in self.changes:
+            persona = self.changes[insz]
+            return default if persona is None else persona
+        return self.basis.get(insz, default)
+
+    def __getitem__(self, insz: str) -> Persona:
+        persona = self.get(insz)
+        if persona is None:
+            raise KeyError(insz)
+        return persona
+
+    def __contains__(self, insz: object) -> bool:
+        if insz in self.changes:
+            return self.changes[insz] is not None  # type: ignore[index]
+        return insz in self.basis
+
+    def __len__(self) -> int:
+        if self._aantal is None:
+            erbij = sum(1 for k in self._erbij())
+            eraf = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
+            self._aantal = len(self.basis) + erbij - eraf
+        return self._aantal
+
+    def _erbij(self) -> list[str]:
+        return [k for k, p in self.changes.items() if p is not None and k not in self.basis]
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.insz for p in self.values())
+
+    def values(self) -> Iterator[Persona]:  # type: ignore[override]
+        """As ``{**basis, **changes}`` would order them: replaced in place, added last."""
+        for persona in self.basis.values():
+            if persona.insz in self.changes:
+                nieuw = self.changes[persona.insz]
+                if nieuw is not None:
+                    yield nieuw
+            else:
+                yield persona
+        for insz in self._erbij():
+            yield self.changes[insz]  # type: ignore[misc]
+
+    def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
+        return ((p.insz, p) for p in self.values())

@@ -1,0 +1,172 @@
+"""The persona catalogue in a store (runtime/catalogue.py): imported once, again only for
+changed files, read per INSZ through a bounded LRU, streamed in file order; and ``serve``
+keeping it between runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+import requests
+
+from magda_kbi.io import checked_files
+from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.runtime.catalogue import Catalogue, Overlay, bewaar_gegenereerd, importeer
+from magda_kbi.runtime.store import SqliteStore
+
+from .conftest import Server
+
+EEN = {
+    "insz": "80651338304",
+    "scenario": "a persona of an extra file",
+    "dossier": {
+        "personalia": {"achternamen": ["Nadzialek"], "voornamen": ["Boris"]},
+        "doelgroepen": [{"code": "JA", "type": "PLICHT", "periode": {"begin": "2023-01-02"}}],
+    },
+}
+TWEE = {"insz": "90651338320", "scenario": "not in the KBI", "naam": "Ann Test"}
+
+
+def schrijf(map_, naam: str, *personas: dict) -> None:
+    map_.mkdir(exist_ok=True)
+    (map_ / naam).write_text("".join(json.dumps(p) + "\n" for p in personas), encoding="utf-8")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")
+
+
+@pytest.fixture
+def extra(tmp_path):
+    map_ = tmp_path / "extra"
+    schrijf(map_, "a.jsonl", EEN)
+    schrijf(map_, "b.jsonl", TWEE)
+    return map_
+
+
+def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
+    mappen = [ingebouwde_map(), extra]
+    ingebouwd = len(list(ingebouwde_map().glob("*.yaml")))
+    assert importeer(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
+    catalogus = Catalogue(store)
+    verwacht = laad_personas(mappen)
+    assert len(catalogus) == len(verwacht) == ingebouwd + 2
+    assert list(catalogus) == list(verwacht)  # file order, then line order
+    assert list(catalogus.values()) == list(verwacht.values())
+    assert catalogus["80651338304"] == verwacht["80651338304"]
+    assert catalogus.get("80651338304").dossier.personalia.achternamen == ("Nadzialek",)
+    assert catalogus.get("85673003360") is None and "85673003360" not in catalogus
+    with pytest.raises(KeyError):
+        catalogus["85673003360"]
+
+
+def test_only_changed_files_are_imported_again(store, extra):
+    mappen = [ingebouwde_map(), extra]
+    importeer(store, mappen)
+    alle = len(Catalogue(store))
+    assert importeer(store, mappen) == (0, alle)  # nothing read: sizes and times agree
+    os.utime(extra / "a.jsonl")  # touched, the same bytes
+    assert importeer(store, mappen) == (0, alle)
+    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
+    assert importeer(store, mappen) == (1, alle)
+    catalogus = Catalogue(store)
+    assert catalogus["90651338320"].naam == "Ann Other"
+    (extra / "b.jsonl").unlink()  # a removed file takes its personas along
+    importeer(store, mappen)
+    assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == alle - 1
+
+
+def test_a_bad_file_changes_nothing(store, extra):
+    mappen = [ingebouwde_map(), extra]
+    importeer(store, mappen)
+    voor = list(Catalogue(store).values())
+    (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
+    with pytest.raises(FixtureFout) as info:
+        importeer(store, mappen)
+    assert info.value.veld == "scenario"
+    schrijf(extra, "c.jsonl", {**EEN, "scenario": "the same INSZ again"})
+    (extra / "b.jsonl").unlink()
+    with pytest.raises(FixtureFout) as info:
+        importeer(store, mappen)
+    assert "80651338304 is already defined in" in info.value.reden
+    assert info.value.reden.endswith("a.jsonl")
+    assert list(Catalogue(store).values()) == voor
+
+
+def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
+    mappen = [ingebouwde_map(), extra]
+    importeer(store, mappen)
+    alle = len(Catalogue(store))
+    monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
+    from magda_kbi.runtime import catalogue
+
+    monkeypatch.setattr(catalogue, "contract_hash", lambda: b"another contract")
+    assert importeer(store, mappen) == (alle, alle)
+
+
+def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
+    importeer(store, [ingebouwde_map(), extra])
+    catalogus = Catalogue(store, grootte=3)
+    for insz in list(catalogus)[:5]:
+        assert catalogus.get(insz) is not None
+    assert len(catalogus._lru) == 3
+    catalogus.vergeet()
+    assert sum(1 for _ in catalogus.values()) == len(catalogus)
+    assert len(catalogus._lru) == 0
+
+
+def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
+    from magda_kbi.io.personas import persona_uit_data
+
+    importeer(store, [ingebouwde_map()])
+    bewaar_gegenereerd(store, "seed-1", [(persona_uit_data(TWEE), json.dumps(TWEE))])
+    with pytest.raises(FixtureFout) as info:  # the file's 90651338320 is the generated one's
+        importeer(store, [ingebouwde_map(), extra])
+    assert info.value.reden == "90651338320 is already defined in generate:seed-1"
+    (extra / "b.jsonl").unlink()
+    importeer(store, [ingebouwde_map(), extra])
+    catalogus = Catalogue(store)
+    assert catalogus["90651338320"].naam == "Ann Test" and "80651338304" in catalogus
+    assert list(catalogus)[-1] == "90651338320"  # after the files
+
+
+def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
+    basis = {"a": "A", "b": "B", "c": "C"}
+
+    class P(str):
+        insz = property(lambda self: self.lower())
+
+    basis = {k: P(v) for k, v in basis.items()}
+    wijzigingen = {"b": None, "c": P("C"), "d": P("D")}
+    samen = {**basis, **{k: v for k, v in wijzigingen.items() if v is not None}}
+    del samen["b"]
+    view = Overlay(basis, wijzigingen)
+    assert list(view) == list(samen) == ["a", "c", "d"]
+    assert len(view) == 3 and "b" not in view and view.get("b") is None
+    assert view["d"] == "D" and list(view.values()) == list(samen.values())
+
+
+def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
+    cache = tmp_path / "cache"
+    env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
+    eerste = Server("--fixtures", str(extra), env=env)
+    try:
+        assert requests.get(f"{eerste.url}/health", timeout=5).json()["personas"] > 20
+    finally:
+        uit = eerste.stop()
+    assert "personas: sqlite:///" in uit and str(cache) in uit
+    (bestand,) = cache.glob("catalogue-*.sqlite")
+    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Changed"})
+    time.sleep(0.01)
+    tweede = Server("--fixtures", str(extra), env=env)
+    try:
+        dossier = requests.get(f"{tweede.url}/api/v1/dossiers/80651338304", timeout=5)
+        assert dossier.json()["personalia"]["achternamen"] == ["Nadzialek"]
+        # the changed file was imported again (and only its persona is new)
+        assert list(cache.glob("catalogue-*.sqlite")) == [bestand]
+        assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
+    finally:
+        tweede.stop()
