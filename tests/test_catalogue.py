@@ -119,10 +119,8 @@ def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
 
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
-    from magda_kbi.io.personas import persona_uit_data
-
     importeer(store, [ingebouwde_map()])
-    bewaar_gegenereerd(store, "seed-1", [(persona_uit_data(TWEE), json.dumps(TWEE))])
+    bewaar_gegenereerd(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
     with pytest.raises(FixtureFout) as info:  # the file's 90651338320 is the generated one's
         importeer(store, [ingebouwde_map(), extra])
     assert info.value.reden == "90651338320 is already defined in generate:seed-1"
@@ -170,3 +168,60 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
     finally:
         tweede.stop()
+
+
+def test_generate_into_a_store_and_serve_it(tmp_path):
+    from .cli_run import magda_kbi
+
+    url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
+    proces = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
+    assert proces.returncode == 0, proces.stderr
+    catalogus = Catalogue(SqliteStore(url))
+    assert len(catalogus) == 300
+    insz = next(p.insz for p in catalogus.values() if p.dossier is not None)
+    server = Server("--store", url)
+    try:  # the built-in personas imported beside the generated ones, both served
+        assert requests.get(f"{server.url}/health", timeout=5).json()["personas"] > 300
+        dossier = requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
+        assert dossier.status_code == 200 and dossier.json()["insz"] == insz
+    finally:
+        server.stop()
+    again = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
+    assert again.returncode == 0 and len(Catalogue(SqliteStore(url))) > 300  # replaced, once
+
+
+def test_generated_files_are_recorded_as_checked(tmp_path):
+    from magda_kbi.io.checked_files import CheckedFiles
+
+    from .cli_run import magda_kbi
+
+    out = tmp_path / "populatie"
+    assert (
+        magda_kbi("generate", "--count", "250", "--per-file", "100", "--out", str(out)).returncode
+        == 0
+    )
+    bestanden = sorted(out.glob("*.jsonl"))
+    assert len(bestanden) == 3
+    checked = CheckedFiles()
+    assert all(checked.known(checked.key(b.read_bytes())) for b in bestanden)
+
+
+def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
+    from magda_kbi.io import population
+
+    from .cli_run import magda_kbi
+
+    echt = population.genereer
+
+    def kapot(aantal, zaad):
+        for n, data in enumerate(echt(aantal, zaad)):
+            yield {**data, "scenario": ""} if n == 150 else data
+
+    monkeypatch.setattr(population, "genereer", kapot)
+    out = tmp_path / "populatie"
+    proces = magda_kbi("generate", "--count", "200", "--per-file", "100", "--out", str(out))
+    assert proces.returncode == 2 and "generated persona does not check: scenario" in proces.stderr
+    assert list(out.glob("*.jsonl")) == []
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert magda_kbi("generate", "--count", "200", "--store", url).returncode == 2
+    assert len(Catalogue(SqliteStore(url))) == 0

@@ -580,42 +580,59 @@ def insz_check(nummer: str) -> None:
     short_help="write a synthetic population of personas",
     help="Write N consistent personas (valid test numbers, dated facts over all rule branches, "
     "residences in real Flemish municipalities) as JSON Lines files that 'serve --fixtures DIR' "
-    "and 'export --fixtures DIR' read.",
+    "and 'export --fixtures DIR' read, or straight into a store's persona catalogue that "
+    "'serve --store URL' serves.",
 )
 @click.option("--count", type=click.IntRange(min=1), required=True, help="how many personas")
 @click.option("--seed", type=int, default=1, help="the same seed, the same people")
-@click.option("--out", type=PAD, required=True, help="the folder to write to")
+@click.option("--out", type=PAD, help="the folder to write to")
+@click.option(
+    "--store",
+    metavar="URL",
+    help="write into this store's persona catalogue (sqlite:///FILE or postgresql://...); "
+    "the same seed and count again replace them",
+)
 @click.option("--per-file", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option("--force", is_flag=True, help="replace population files already in --out")
-def generate(count: int, seed: int, out: Path, per_file: int, force: bool) -> None:
-    from magda_kbi.io.population import genereer
+def generate(
+    count: int, seed: int, out: Path | None, store: str | None, per_file: int, force: bool
+) -> None:
+    from magda_kbi.io.checked_files import CheckedFiles
+    from magda_kbi.io.population import genereer, nagekeken, schrijf_bestanden
 
-    out.mkdir(parents=True, exist_ok=True)
-    bestaand = sorted(out.glob("populatie-*.jsonl"))
-    if bestaand and not force:
-        raise Refused(
-            f"{out} already holds {len(bestaand)} population file(s) ({bestaand[0].name}, ...); "
-            "--force replaces them"
-        )
-    for oud in bestaand:  # with --force: none of an earlier, larger population stays behind
-        oud.unlink()
-    bestand, geschreven = None, 0
+    if (out is None) == (store is None):
+        raise click.UsageError("give --out DIR or --store URL")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        bestaand = sorted(out.glob("populatie-*.jsonl"))
+        if bestaand and not force:
+            raise Refused(
+                f"{out} already holds {len(bestaand)} population file(s) "
+                f"({bestaand[0].name}, ...); --force replaces them"
+            )
+        for oud in bestaand:  # with --force: none of an earlier, larger population stays
+            oud.unlink()
     with click.progressbar(
         genereer(count, seed), length=count, label="personas", show_pos=True, file=sys.stderr
     ) as balk:
+        regels = nagekeken(balk)
         try:
-            for persona in balk:
-                if geschreven % per_file == 0:
-                    if bestand is not None:
-                        bestand.close()
-                    pad = out / f"populatie-{geschreven // per_file + 1:05d}.jsonl"
-                    bestand = pad.open("w", encoding="utf-8")
-                bestand.write(json.dumps(persona, ensure_ascii=False) + "\n")
-                geschreven += 1
-        finally:
-            if bestand is not None:
-                bestand.close()
-    print(f"{geschreven} personas written to {out}", file=sys.stderr)
+            if out is not None:
+                schrijf_bestanden(regels, out, per_file, CheckedFiles())
+            else:
+                from magda_kbi.runtime.catalogue import bewaar_gegenereerd
+                from magda_kbi.runtime.store import StoreError, open_store
+
+                try:
+                    winkel = open_store(store)
+                except (StoreError, OSError, sqlite3.Error) as fout:
+                    raise Refused(f"--store: {fout}") from None
+                bewaar_gegenereerd(winkel, f"seed={seed},count={count}", regels)
+        except InputError as fout:  # a generator gone wrong: none of its output stays
+            for half in out.glob("populatie-*.jsonl") if out is not None else ():
+                half.unlink()  # (the store's write transaction rolled back itself)
+            raise Refused(f"generated persona does not check: {fout.veld}: {fout.reden}") from None
+    print(f"{count} personas written to {out or store}", file=sys.stderr)
 
 
 @cli.group(

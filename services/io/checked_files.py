@@ -46,7 +46,12 @@ class CheckedFiles:
         self._uit = False  # could not be opened: behave as an empty cache
 
     def key(self, inhoud: bytes) -> str:
-        return hashlib.sha256(contract_hash() + inhoud).hexdigest()
+        return self.hasher(inhoud).hexdigest()
+
+    @staticmethod
+    def hasher(inhoud: bytes = b""):
+        """The key's hash so far: ``update`` it with more content, then ``hexdigest``."""
+        return hashlib.sha256(contract_hash() + inhoud)
 
     def _open(self) -> sqlite3.Connection | None:
         if self._db is None and not self._uit:

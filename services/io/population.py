@@ -8,14 +8,18 @@ same seed gives the same population.
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 from magda_kbi.domain.advies import plus_maanden
 from magda_kbi.domain.dossier import Interesse
 from magda_kbi.domain.insz import maak_testnummer
 from magda_kbi.domain.municipalities import GEMEENTEN
+from magda_kbi.io.checked_files import CheckedFiles
+from magda_kbi.io.personas import persona_uit_data
 
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
 NATIONALITEITEN = (
@@ -190,3 +194,54 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         ]
     persona["dossier"] = dossier
     return persona
+
+
+# The first personas and then every 100th are checked in full, as serve checks a persona
+# file (the domain's checks and the KBI XSD); the test suite checks whole populations.
+VOLLEDIG_NAGEKEKEN = 1000
+STEEKPROEF = 100
+
+
+def nagekeken(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
+    """The generator's personas as (INSZ, JSON line), a sample checked in full on the way: a
+    generator that went wrong stops with the field and the reason, never writes on.
+
+    Checking every persona against the XSD would cost 0.5 ms each (over eight minutes for a
+    million); what the generator writes is checked by the tests over whole populations and
+    here by this sample, so ``generate``'s files are recorded as checked
+    (:class:`~magda_kbi.io.checked_files.CheckedFiles`) and ``serve`` imports them without a
+    second XSD pass. A file changed afterwards has another content hash and is checked."""
+    for n, data in enumerate(personas):
+        if n < VOLLEDIG_NAGEKEKEN or n % STEEKPROEF == 0:
+            persona_uit_data(data, contract=True)
+        yield data["insz"], json.dumps(data, ensure_ascii=False)
+
+
+def schrijf_bestanden(
+    regels: Iterable[tuple[str, str]], out: Path, per_bestand: int, checked: CheckedFiles
+) -> int:
+    """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_bestand`` personas each, each
+    recorded in ``checked`` by its content; how many personas were written."""
+    bestand, sleutel, geschreven = None, None, 0
+
+    def sluit() -> None:
+        if bestand is not None:
+            bestand.close()
+            checked.add(sleutel.hexdigest())
+
+    try:
+        for _, regel in regels:
+            if geschreven % per_bestand == 0:
+                sluit()
+                pad = out / f"populatie-{geschreven // per_bestand + 1:05d}.jsonl"
+                bestand, sleutel = pad.open("wb"), checked.hasher()
+            inhoud = (regel + "\n").encode("utf-8")
+            bestand.write(inhoud)
+            sleutel.update(inhoud)
+            geschreven += 1
+    except BaseException:
+        if bestand is not None:
+            bestand.close()  # half a file is not recorded as checked
+        raise
+    sluit()
+    return geschreven

@@ -94,7 +94,8 @@ def importeer(
             )
         for positie, pad, sha, inhoud in te_doen:
             stat = pad.stat()
-            _voeg_toe(db, str(pad), bestand(pad, checked=checked, inhoud=inhoud))
+            personas = bestand(pad, checked=checked, inhoud=inhoud)
+            _voeg_toe(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
             db.execute(
                 "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -110,9 +111,9 @@ def _stempel() -> str:
     return f"{__version__}:{contract_hash().hex()[:16]}"
 
 
-def bewaar_gegenereerd(store: Store, naam: str, personas: Iterable[tuple[Persona, str]]) -> None:
-    """Personas that come from no file (``generate --store``), under ``generate:<naam>``;
-    the same name again replaces them."""
+def bewaar_gegenereerd(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
+    """Personas that come from no file (``generate --store``: INSZ and JSON), under
+    ``generate:<naam>``; the same name again replaces them."""
     pad = GENERATED + naam
     with store.write() as db:
         db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
@@ -133,16 +134,16 @@ def _nieuwe_versie(db, store: Store) -> None:
     store.bump(db)
 
 
-def _voeg_toe(db, pad: str, personas: Iterable[tuple[Persona, str]]) -> None:
-    """Inserts one file's personas in batches; an INSZ already in the catalogue (from another
-    file, or twice in this one) is a :class:`FixtureFout` naming both places."""
+def _voeg_toe(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
+    """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
+    (from another file, or twice in this one) is a :class:`FixtureFout` naming both places."""
     gezien: set[str] = set()
     rijen: list[tuple[str, str, int, str]] = []
-    for n, (persona, tekst) in enumerate(personas):
-        if persona.insz in gezien:
-            raise FixtureFout(pad, "insz", f"{persona.insz} is defined twice in this file")
-        gezien.add(persona.insz)
-        rijen.append((persona.insz, pad, n, tekst))
+    for n, (insz, tekst) in enumerate(personas):
+        if insz in gezien:
+            raise FixtureFout(pad, "insz", f"{insz} is defined twice in this file")
+        gezien.add(insz)
+        rijen.append((insz, pad, n, tekst))
         if len(rijen) >= BATCH:
             _schrijf(db, rijen)
             rijen = []
