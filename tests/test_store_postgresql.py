@@ -123,3 +123,30 @@ def test_a_dead_replica_stops_counting(postgres):
     finally:
         a.stop()
         b.stop()
+
+
+def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres, tmp_path):
+    """generate --store writes into PostgreSQL; two serves on that store serve those
+    personas and each other's imported files, and the second start imports nothing."""
+    from magda_kbi.runtime.catalogue import Catalogue
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    from .cli_run import magda_kbi
+    from .test_catalogue import EEN, schrijf
+
+    store = postgres.database()
+    assert magda_kbi("generate", "--count", "200", "--seed", "3", "--store", store).returncode == 0
+    gegenereerd = next(p.insz for p in Catalogue(PostgresStore(store)).values() if p.dossier)
+    extra = tmp_path / "extra"
+    schrijf(extra, "a.jsonl", EEN)
+    a = Server("--store", store, "--fixtures", str(extra))
+    b = Server("--store", store, "--fixtures", str(extra))
+    try:
+        for server in (a, b):
+            for insz in (gegenereerd, EEN["insz"]):
+                r = requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=10)
+                assert r.status_code == 200 and r.json()["insz"] == insz
+        assert len(Catalogue(PostgresStore(store))) > 200
+    finally:
+        a.stop()
+        b.stop()
