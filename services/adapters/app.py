@@ -447,8 +447,9 @@ class Emulator:
             or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
         ):
             return
-        if len(self.shapes) >= MAX_SHAPES:
-            self.shapes.clear()  # a bound, not a cache policy: consumers repeat few shapes
+        if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del self.shapes[next(iter(self.shapes))]
         sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), shape_key)
         self.shapes[sleutel] = (dienst, gelezen, rollen)
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""The persona catalogue at scale: a generated population of N personas served by `serve`.
+
+Prints: the time `generate` takes (once; cached in ``benchmarks/.cache/``), the first
+`serve` start (the import into the catalogue) until /health answers, a later start, the
+RSS of each worker, and the advice for a random generated INSZ at 8 connections (wrk:
+requests/s, p50, p99), then the workers' RSS again. Prints; asserts nothing.
+
+    python benchmarks/catalogue.py                  # 1,000,000 personas
+    python benchmarks/catalogue.py --count 100000 --duur 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.soap import advies_verzoek  # noqa: E402
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+PLAATS = "99999999999"  # stands for the INSZ in the request body
+
+
+def vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(populatie: Path, env: dict, workers: int) -> tuple[subprocess.Popen, str, float]:
+    poort = vrije_poort()
+    begin = time.perf_counter()
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)]
+        + ["--workers", str(workers), "--fixtures", str(populatie)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{poort}"
+    while True:
+        if proces.poll() is not None:
+            raise SystemExit(f"serve stopped: {proces.stdout.read()}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return proces, url, time.perf_counter() - begin
+        except requests.ConnectionError:
+            time.sleep(0.05)
+
+
+def stop(proces: subprocess.Popen) -> None:
+    proces.send_signal(signal.SIGTERM)
+    try:
+        proces.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proces.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if regel.startswith("VmRSS:"):
+            return int(regel.split()[1]) / 1024
+    return 0.0
+
+
+def workers_van(pid: int) -> list[int]:
+    kinderen = []
+    for taak in Path(f"/proc/{pid}/task").iterdir():
+        tekst = (taak / "children").read_text().split()
+        kinderen.extend(int(k) for k in tekst)
+    return kinderen
+
+
+def inszs(populatie: Path, aantal: int) -> list[str]:
+    gevonden = []
+    patroon = re.compile(r'"insz": "(\d{11})"')
+    for bestand in sorted(populatie.glob("*.jsonl")):
+        with bestand.open(encoding="utf-8") as f:
+            gevonden.extend(patroon.search(regel).group(1) for regel in f)
+    return random.Random(1).sample(gevonden, min(aantal, len(gevonden)))
+
+
+def lua(map_: Path, nummers: list[str]) -> Path:
+    voor, na = advies_verzoek(PLAATS, "2025-06-01").decode().split(PLAATS)
+    script = map_ / "advies.lua"
+    tabel = ",".join(f'"{n}"' for n in nummers)
+    script.write_text(
+        f"local inszs = {{{tabel}}}\n"
+        f"local voor = [==[{voor}]==]\n"
+        f"local na = [==[{na}]==]\n"
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "text/xml; charset=utf-8"\n'
+        "math.randomseed(7)\n"
+        "request = function()\n"
+        "  return wrk.format(nil, nil, nil, voor .. inszs[math.random(#inszs)] .. na)\n"
+        "end\n"
+    )
+    return script
+
+
+def wrk(url: str, script: Path, verbindingen: int, duur: int) -> str:
+    uit = subprocess.run(
+        ["wrk", "-t1", f"-c{verbindingen}", f"-d{duur}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", uit).group(1)
+    p50 = re.search(r"\n\s+50%\s+(\S+)", uit).group(1)
+    p99 = re.search(r"\n\s+99%\s+(\S+)", uit).group(1)
+    fouten = re.search(r"Non-2xx or 3xx responses: (\d+)", uit)
+    niet_2xx = fouten.group(1) if fouten else 0
+    return f"{float(rps):,.0f} requests/s, p50 {p50}, p99 {p99}, non-2xx {niet_2xx}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--duur", type=int, default=10, help="seconds of wrk (after 5 s warm-up)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    basis = CACHE / f"catalogue-{args.count}"
+    populatie, kbi = basis / "populatie", basis / "kbi-cache"
+    env = {**os.environ, "MAGDA_KBI_CACHE_DIR": str(kbi)}
+    if not (basis / ".klaar").exists():
+        shutil.rmtree(basis, ignore_errors=True)
+        begin = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "magda_kbi", "generate", "--count", str(args.count)]
+            + ["--out", str(populatie)],
+            env=env,
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        print(f"generate {args.count:,}: {time.perf_counter() - begin:.1f} s")
+        (basis / ".klaar").touch()
+    for oud in kbi.glob("catalogue-*"):
+        oud.unlink()  # the first start imports everything
+    print(f"{args.count:,} personas, serve --workers {args.workers}")
+    proces, url, duur = start(populatie, env, args.workers)
+    print(f"first start (import into the catalogue) until /health: {duur:.1f} s")
+    stop(proces)
+    proces, url, duur = start(populatie, env, args.workers)
+    try:
+        print(f"a later start until /health: {duur:.1f} s")
+        workers = workers_van(proces.pid)
+        print("worker RSS after start: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
+        with tempfile.TemporaryDirectory() as werk:
+            script = lua(Path(werk), inszs(populatie, 100_000))
+            wrk(f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService", script, 8, 5)
+            uitkomst = wrk(
+                f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService",
+                script,
+                args.connections,
+                args.duur,
+            )
+        print(f"advice, random INSZ, {args.connections} connections: {uitkomst}")
+        print("worker RSS after the load: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
+    finally:
+        stop(proces)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
