@@ -54,7 +54,7 @@ def importeer(
             )
             if oude_stempel == stempel  # another contract or version: import everything again
         }
-    te_doen: list[tuple[int, Path, str, bytes]] = []
+    te_doen: list[tuple[int, Path, str]] = []  # not the contents: a million personas
     bijwerken: list[tuple[int, int, str, int, str]] = []
     for positie, pad in enumerate(bestanden):
         try:
@@ -66,15 +66,11 @@ def importeer(
             if oud[3] != positie:
                 bijwerken.append((stat.st_mtime_ns, stat.st_size, oud[2], positie, str(pad)))
             continue
-        try:
-            inhoud = pad.read_bytes()
-        except OSError as fout:
-            raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
-        sha = hashlib.sha256(inhoud).hexdigest()
+        sha = _sha256(pad)
         if oud and oud[2] == sha:  # touched, not changed
             bijwerken.append((stat.st_mtime_ns, stat.st_size, sha, positie, str(pad)))
             continue
-        te_doen.append((positie, pad, sha, inhoud))
+        te_doen.append((positie, pad, sha))
     weg = set(bekend) - {str(p) for p in bestanden}
     if not (te_doen or bijwerken or weg) and oude_stempel == stempel:
         return 0, len(bestanden)
@@ -83,7 +79,7 @@ def importeer(
             db.execute("DELETE FROM catalogue WHERE path NOT LIKE ?", (GENERATED + "%",))
             db.execute("DELETE FROM catalogue_file WHERE path NOT LIKE ?", (GENERATED + "%",))
             db.execute("UPDATE catalogue_version SET stamp = ?", (stempel,))
-        for pad in weg | {str(p) for _, p, _, _ in te_doen}:
+        for pad in weg | {str(p) for _, p, _ in te_doen}:
             db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
             db.execute("DELETE FROM catalogue_file WHERE path = ?", (pad,))
         for rij in bijwerken:
@@ -92,8 +88,11 @@ def importeer(
                 "WHERE path = ?",
                 rij,
             )
-        for positie, pad, sha, inhoud in te_doen:
+        for positie, pad, sha in te_doen:
             stat = pad.stat()
+            inhoud = _lees(pad)
+            if hashlib.sha256(inhoud).hexdigest() != sha:
+                raise FixtureFout(str(pad), "-", "changed while it was being imported")
             personas = bestand(pad, checked=checked, inhoud=inhoud)
             _voeg_toe(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
             db.execute(
@@ -103,6 +102,21 @@ def importeer(
             )
         _nieuwe_versie(db, store)
     return len(te_doen), len(bestanden)
+
+
+def _lees(pad: Path) -> bytes:
+    try:
+        return pad.read_bytes()
+    except OSError as fout:
+        raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
+
+
+def _sha256(pad: Path) -> str:
+    try:
+        with pad.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as fout:
+        raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
 
 
 def _stempel() -> str:
