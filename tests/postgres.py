@@ -43,11 +43,18 @@ class Cluster:
         self.poort = vrije_poort()
         data = self.map / "data"
         self._run(initdb, "-D", str(data), "-U", "magda", "--auth=trust", "-E", "UTF8", "--no-sync")
-        opties = f"-k {self.map} -h 127.0.0.1 -p {self.poort} -c fsync=off -c max_connections=200"
-        self._run(
-            self.pg_ctl, "-D", str(data), "-o", opties, "-l", str(self.map / "log"), "-w", "start"
-        )
+        self.resume()
         self.url = f"postgresql://magda@127.0.0.1:{self.poort}/postgres"
+
+    def resume(self) -> None:
+        """Starts the server (again, after :meth:`pause`), on the same port and data."""
+        opties = f"-k {self.map} -h 127.0.0.1 -p {self.poort} -c fsync=off -c max_connections=200"
+        data = str(self.map / "data")
+        self._run(self.pg_ctl, "-D", data, "-o", opties, "-l", str(self.map / "log"), "-w", "start")
+
+    def pause(self) -> None:
+        """Stops the server as a crash would (its data stays): the store is lost."""
+        self._run(self.pg_ctl, "-D", str(self.map / "data"), "-m", "immediate", "-w", "stop")
 
     def _run(self, *commando: str) -> None:
         subprocess.run([*self.als, *commando], check=True, capture_output=True, timeout=120)

@@ -3,6 +3,8 @@ then two real servers with two workers each sharing one database (replicas)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -150,3 +152,67 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
     finally:
         a.stop()
         b.stop()
+
+
+def test_postgresql_lost_while_running_and_back():
+    """The server stops while serve runs: SOAP answers from what the workers have (a persona
+    not cached: 99994), /health says degraded and why, admin calls answer 503; when it is
+    back, everything works again and nothing journaled before or during the loss is lost."""
+    from .postgres import Cluster
+    from .soap import PAD_ADVIES, advies_verzoek
+
+    cluster = Cluster()  # its own: this test stops it
+    try:
+        store = cluster.database()
+        server = Server("--admin", "--store", store, "--today", "2025-06-01")
+        try:
+            bekend = requests.post(
+                server.url + PAD_ADVIES,
+                data=advies_verzoek("73680599786", "2024-01-01"),
+                headers={"Content-Type": "text/xml"},
+                timeout=10,
+            )
+            assert b"<Resultaat>NOK</Resultaat>" in bekend.content
+            cluster.pause()
+            for _ in range(20):  # the workers notice within a second or so
+                health = requests.get(f"{server.url}/health", timeout=10).json()
+                if health["status"] == "degraded":
+                    break
+                time.sleep(0.2)
+            assert health["status"] == "degraded" and "PostgreSQL" in health["reason"]
+            nog = requests.post(
+                server.url + PAD_ADVIES,
+                data=advies_verzoek("73680599786", "2024-01-01"),
+                headers={"Content-Type": "text/xml"},
+                timeout=10,
+            )
+            assert b"<Resultaat>NOK</Resultaat>" in nog.content  # cached: answered as before
+            onbekend = requests.post(
+                server.url + PAD_ADVIES,
+                data=advies_verzoek("98630499724", "2024-01-01"),
+                headers={"Content-Type": "text/xml"},
+                timeout=10,
+            )
+            assert b"<Identificatie>99994</Identificatie>" in onbekend.content
+            klok = requests.put(
+                f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
+            )
+            assert klok.status_code == 503 and klok.json()["code"] == "STORE_UNAVAILABLE"
+            cluster.resume()
+            for _ in range(50):
+                if requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok":
+                    break
+                time.sleep(0.2)
+            klok = requests.put(
+                f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
+            )
+            assert klok.status_code == 200
+            inszs = [
+                e["insz"]
+                for e in requests.get(f"{server.url}/admin/journal", timeout=20).json()["entries"]
+            ]
+            assert inszs[:3] == ["73680599786", "73680599786", "98630499724"]
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()

@@ -190,9 +190,14 @@ SCHEMAS = {
             "rules",
             "checked_at_start",
         ],
-        status=TEKST,
+        status={
+            "enum": ["ok", "degraded"],
+            "description": "degraded: the store cannot be reached (see reason); the workers "
+            "answer from what they have, changes answer 503",
+        },
+        reason=TEKST,
         version=TEKST,
-        personas={"type": "integer"},
+        personas={"type": ["integer", "null"], "description": "null while the store is lost"},
         today=DATUM,
         admin=BOOL,
         protocols=BOOL,
@@ -318,7 +323,15 @@ LEZEN = ["read"]
 
 
 def _admin(beschrijving: str, antwoorden: dict, **extra) -> dict:
-    return {"tags": ADMIN, "summary": beschrijving, "responses": antwoorden, **extra}
+    onbereikbaar = _antwoord(
+        "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
+    )
+    return {
+        "tags": ADMIN,
+        "summary": beschrijving,
+        "responses": {**antwoorden, "503": onbereikbaar},
+        **extra,
+    }
 
 
 PERSONA_BODY = {

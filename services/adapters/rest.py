@@ -9,8 +9,14 @@ from magda_kbi.adapters.console import console
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
+from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
+
+
+def _soorten(fouten) -> tuple[type[Exception], ...]:
+    """A store's ``Error``: one exception class or a tuple of them."""
+    return tuple(fouten) if isinstance(fouten, tuple) else (fouten,)
 
 
 def routes_onder(prefix: str) -> list[dict]:
@@ -46,6 +52,16 @@ def rest_applicatie(
     app.json.sort_keys = False
     app.register_blueprint(api)
     app.register_error_handler(ApiFout, api_fout)
+    winkel = getattr(runtime, "store", None)
+
+    def onbereikbaar(oorzaak: Exception):
+        """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
+        reden = (winkel.probleem() if winkel is not None else None) or str(oorzaak).strip()
+        diagnose = f"the store cannot be reached: {reden}"
+        return api_fout(ApiFout(503, "STORE_UNAVAILABLE", diagnose))
+
+    for fout in (StoreUnavailable, *_soorten(winkel.Error if winkel is not None else ())):
+        app.register_error_handler(fout, onbereikbaar)
     if admin_aan:
         app.register_blueprint(admin)
     app.register_blueprint(console)
@@ -85,11 +101,18 @@ def rest_applicatie(
     def health():
         # Only what was checked: the process answers, and what start-up loaded and checked.
         extra = {"watch": watcher.als_json()} if watcher is not None else {}
+        probleem = winkel.probleem() if winkel is not None else None
+        if probleem:  # answering from what the workers have; changes wait for the store
+            extra["reason"] = probleem
+        try:
+            aantal: int | None = len(runtime.personas)
+        except StoreUnavailable:
+            aantal = None
         return jsonify(
             **extra,
-            status="ok",
+            status="degraded" if probleem else "ok",
             version=__version__,
-            personas=len(runtime.personas),
+            personas=aantal,
             today=runtime.clock.vandaag().isoformat(),
             admin=admin_aan,
             protocols=runtime.protocollen,

@@ -32,6 +32,13 @@ if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
     from magda_kbi.runtime.store import Store
 
 BATCH = 2000  # rows per insert and per read while streaming
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached now (PostgreSQL lost while running): a persona that is not
+    cached cannot be looked up; the services answer MAGDA's 99994 for it."""
+
+
 GENERATED = "generate:"  # the path of rows that come from no file
 
 
@@ -195,7 +202,7 @@ class Catalogue(Mapping[str, Persona]):
         """The catalogue changed (an import): what was cached may be old."""
         with self._slot:
             self._lru.clear()
-            self._aantal = None
+            self._aantal = None  # (the next count is read while the store answers)
 
     def get(self, insz: str, default=None):  # type: ignore[override]
         with self._slot:
@@ -203,9 +210,7 @@ class Catalogue(Mapping[str, Persona]):
             if persona is not None:
                 self._lru.move_to_end(insz)
                 return persona
-        rij = (
-            self.store.db().execute("SELECT data FROM catalogue WHERE insz = ?", (insz,)).fetchone()
-        )
+        rij = self._een("SELECT data FROM catalogue WHERE insz = ?", (insz,))
         if rij is None:
             return default
         persona = persona_uit_data(json.loads(rij[0]), contract=False)
@@ -214,6 +219,13 @@ class Catalogue(Mapping[str, Persona]):
             if len(self._lru) > self.grootte:
                 self._lru.popitem(last=False)
         return persona
+
+    def _een(self, sql: str, params: tuple = ()):
+        """One row, or :class:`StoreUnavailable` when the store cannot be reached."""
+        try:
+            return self.store.db().execute(sql, params).fetchone()
+        except self.store.Error as fout:
+            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
 
     def __getitem__(self, insz: str) -> Persona:
         persona = self.get(insz)
@@ -227,12 +239,11 @@ class Catalogue(Mapping[str, Persona]):
         with self._slot:
             if insz in self._lru:
                 return True
-        rij = self.store.db().execute("SELECT 1 FROM catalogue WHERE insz = ?", (insz,))
-        return rij.fetchone() is not None
+        return self._een("SELECT 1 FROM catalogue WHERE insz = ?", (insz,)) is not None
 
     def __len__(self) -> int:
         if self._aantal is None:
-            self._aantal = self.store.db().execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+            self._aantal = self._een("SELECT COUNT(*) FROM catalogue")[0]
         return self._aantal
 
     def __iter__(self) -> Iterator[str]:

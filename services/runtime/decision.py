@@ -19,6 +19,7 @@ from magda_kbi.domain.advies import Advies, Regelset, Termijnen, Toepassing, gee
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.protocols import Beslissing, beslis
+from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.faults import FaultKind
 
 NOT_FOUND_CODE = "30001"
@@ -106,10 +107,17 @@ class Outcome:
 def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outcome:
     """The steps in MAGDA's order. ``runtime`` is the services' :class:`Runtime`;
     ``fault`` an injected platform failure for this call."""
-    persona = runtime.personas.get(question.insz)
+    try:
+        persona, bron_weg = runtime.personas.get(question.insz), False
+    except StoreUnavailable:  # the source cannot be asked
+        persona, bron_weg = None, True
     uitkomst = Outcome(
         Kind.ANSWER, question, persona, runtime.clock.vandaag(), runtime.termijnen, runtime.regelset
     )
+    if bron_weg:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
+        bron = FaultKind.FOUT_BIJ_DE_BRON
+        uitkomst.kind, uitkomst.platform, uitkomst.code = Kind.PLATFORM, bron, bron.value
+        return uitkomst
     if runtime.protocollen:
         context = (
             {"vandaag": uitkomst.vandaag}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import mmap
 import os
 import socket
@@ -93,6 +94,9 @@ REPLICA_UPSERT = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 class StoreError(ValueError):
     """A store URL that cannot be used."""
 
@@ -131,6 +135,10 @@ class Store:
 
     def start(self) -> None:
         """In the worker process, before it serves: whatever must run beside it."""
+
+    def probleem(self) -> str | None:
+        """Why the store cannot be reached now (``/health`` says ``degraded``), or None."""
+        return None
 
     def read(self):
         """``with store.read() as db:`` one consistent read."""
@@ -361,7 +369,15 @@ class SharedFaults:
         self._aantal = 0
 
     def kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
-        """As :meth:`Faults.kies`, in one write transaction over all workers."""
+        """As :meth:`Faults.kies`, in one write transaction over all workers. Without the
+        store no fault applies (a count could not be used up on every replica)."""
+        try:
+            return self._kies(dienst, insz)
+        except self.store.Error as fout:
+            log.warning("faults not applied, the store cannot be reached: %s", fout)
+            return 0.0, None
+
+    def _kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
             lijst = [_storing_uit(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
             wachten, fault, over = kies_uit(lijst, dienst, insz)
@@ -454,9 +470,10 @@ class SharedJournal:
             self._flush()
 
     def _flush(self) -> None:
+        # Taken from the queue only once written: if the store is lost, they wait for it.
+        weg = list(self._wachtrij)
         rijen = []
-        while self._wachtrij:
-            r = self._wachtrij.popleft()
+        for r in weg:
             rijen.append(
                 (
                     r.soort,
@@ -491,6 +508,9 @@ class SharedJournal:
                     (self.grootte,),
                 )
                 self._sinds_bound = 0
+        geschreven = {id(r) for r in weg}
+        while self._wachtrij and id(self._wachtrij[0]) in geschreven:
+            self._wachtrij.popleft()
 
     def _afmelden(self) -> None:
         try:
@@ -634,9 +654,13 @@ class SharedRuntime(Runtime):
         self.journal.start()
 
     def ververs(self) -> None:
-        """Per request: one read of the change number; a reload when it moved."""
+        """Per request: one read of the change number; a reload when it moved. Without the
+        store the worker answers from what it has, and reloads when the store is back."""
         if self.store.change_number() != self._gezien:
-            self._herlaad()
+            try:
+                self._herlaad()
+            except self.store.Error as fout:
+                log.warning("state not reloaded, the store cannot be reached: %s", fout)
 
     def _herlaad(self) -> None:
         with self._slot, self.store.read() as db:  # one consistent read of number and state

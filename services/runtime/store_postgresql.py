@@ -86,7 +86,9 @@ class PostgresStore(Store):
                 "a PostgreSQL store needs psycopg: pip install 'magda-kbi-emulator[postgresql]'"
             ) from None
         self._psycopg = psycopg
-        self.Error = psycopg.Error
+        # what a lost server raises: the driver's errors, and ours when reconnecting fails
+        self.Error = (psycopg.Error, StoreError)  # type: ignore[assignment]
+        self._probleem: str | None = None  # why the LISTEN connection is down, or None
         self.url = url
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
@@ -110,10 +112,13 @@ class PostgresStore(Store):
 
     def db(self) -> _Db:
         db = getattr(self._local, "db", None)
-        if db is None:
+        if db is None or db.conn.closed or db.conn.broken:  # a lost server: connect again
             db = _Db(self._verbind())
             self._local.db = db
         return db
+
+    def probleem(self) -> str | None:
+        return self._probleem
 
     def write(self) -> _Write:
         return _Write(self, self.db())
@@ -165,6 +170,7 @@ class PostgresStore(Store):
                 conn = self._verbind()
                 conn.execute(f"LISTEN {CHANNEL}")
                 self._lees_nummers(_Db(conn))  # what changed before LISTEN took effect
+                self._probleem = None
                 klaar.set()
                 for melding in conn.notifies():
                     soort, _, waarde = melding.payload.partition(":")
@@ -177,7 +183,8 @@ class PostgresStore(Store):
                         )
                     elif soort == "sync":
                         self._sync = max(self._sync, int(waarde))
-            except (self._psycopg.Error, StoreError):
+            except (self._psycopg.Error, StoreError) as fout:
+                self._probleem = f"PostgreSQL cannot be reached: {str(fout).strip() or fout!r}"
                 klaar.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
