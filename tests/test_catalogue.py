@@ -225,3 +225,44 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 's.db'}"
     assert magda_kbi("generate", "--count", "200", "--store", url).returncode == 2
     assert len(Catalogue(SqliteStore(url))) == 0
+
+
+def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
+    """The console over a catalogue in a store (never loaded whole) lists, pages, searches
+    and filters as over the same personas in memory."""
+    from datetime import date
+
+    from lxml import html
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, maak_emulator
+
+    from .cli_run import magda_kbi
+
+    populatie = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "180", "--out", str(populatie)).returncode == 0
+    vandaag = date(2025, 6, 1)
+    geheugen = Client(maak_emulator(Settings(vandaag, [populatie])))
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    emulator = maak_emulator(Settings(vandaag, [populatie], catalogue=url, store=url))
+    opgeslagen = Client(emulator)
+
+    def rijen(client, adres):
+        antwoord = client.get(adres)
+        assert antwoord.status_code == 200
+        return html.fromstring(antwoord.data).xpath("//tr[@data-insz]/@data-insz")
+
+    for adres in ("/console/", "/console/?page=2", "/console/?page=5"):
+        assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
+    # a page fetches its own rows (and one more, to know there is a next page), no others
+    assert len(emulator.runtime.basis_personas._lru) <= 3 * 51
+    for adres in (
+        "/console/?result=NOK&page=2",
+        "/console/?q=leonard+janssens",
+        "/console/?q=73680599",
+        "/console/?q=gegenereerd:+recht",
+        "/console/?q=a%25_b",  # LIKE's wildcards are text here
+        "/console/?q=sa%C3%AFd",  # not ASCII: not asked of the store, still found
+    ):
+        assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
+    assert len(rijen(opgeslagen, "/console/?page=2")) == 50

@@ -249,6 +249,33 @@ class Catalogue(Mapping[str, Persona]):
     def __iter__(self) -> Iterator[str]:
         return (insz for insz, _ in self._rijen())
 
+    def gesorteerd(self) -> list[str]:
+        """Every INSZ in order (the primary key's index: no persona is built)."""
+        try:
+            rijen = self.store.db().execute("SELECT insz FROM catalogue ORDER BY insz")
+            return [insz for (insz,) in rijen]
+        except self.store.Error as fout:
+            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
+
+    def kandidaten(self, tekst: str) -> set[str] | None:
+        """A superset of the INSZs a search for ``tekst`` finds in INSZ, name and scenario:
+        those whose stored JSON holds each of its words (any case). Only plain ASCII words
+        are asked of the store (JSON may escape others, SQLite lowers ASCII only); None when
+        no word is: then every persona is a candidate."""
+        woorden = [w for w in tekst.lower().split() if w.isascii() and w.isprintable()]
+        woorden = [w for w in woorden if '"' not in w and "\\" not in w]
+        if not woorden:
+            return None
+        waar = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in woorden)
+        patronen = [
+            "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in woorden
+        ]
+        try:
+            rijen = self.store.db().execute(f"SELECT insz FROM catalogue WHERE {waar}", patronen)  # noqa: S608
+            return {insz for (insz,) in rijen}
+        except self.store.Error as fout:
+            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
+
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
         return (persona_uit_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
@@ -329,3 +356,30 @@ class Overlay(Mapping[str, Persona]):
 
     def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
         return ((p.insz, p) for p in self.values())
+
+    def gesorteerd(self) -> list[str]:
+        weg = {k for k, p in self.changes.items() if p is None}
+        basis = gesorteerd(self.basis)
+        return sorted({*(k for k in basis if k not in weg), *self._erbij()})
+
+    def kandidaten(self, tekst: str) -> set[str] | None:
+        basis = kandidaten(self.basis, tekst)
+        return None if basis is None else basis | set(self.changes)
+
+
+def in_store(personas: Mapping[str, Persona]) -> bool:
+    """Whether these personas live in a store (never to be loaded whole)."""
+    return isinstance(getattr(personas, "basis", personas), Catalogue)
+
+
+def gesorteerd(personas: Mapping[str, Persona]) -> list[str]:
+    """The INSZs in order, without building every persona of a catalogue."""
+    eigen = getattr(personas, "gesorteerd", None)
+    return eigen() if eigen is not None else sorted(personas)
+
+
+def kandidaten(personas: Mapping[str, Persona], tekst: str) -> set[str] | None:
+    """A superset of the INSZs a text search can find (a catalogue asks its store), or None:
+    every persona is a candidate."""
+    eigen = getattr(personas, "kandidaten", None)
+    return eigen(tekst) if eigen is not None else None

@@ -11,8 +11,9 @@ their changes to the admin API, behind its guard.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
+from magda_kbi.runtime.catalogue import gesorteerd, in_store, kandidaten
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
 from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
@@ -49,36 +51,55 @@ LANE_HEIGHT = 22
 
 
 class _Index:
-    """The personas sorted by INSZ, and their search texts once someone searches; rebuilt
-    when the set changes (the admin API replaces the dict, never changes it in place).
-    Measured with 100,000 personas: sorting 0.07 s, the search texts 0.5 s."""
+    """The INSZs sorted, and for personas in memory their search texts once someone
+    searches; rebuilt when the set changes (the admin API replaces the mapping, never
+    changes it in place). Measured with 100,000 personas in memory: sorting 0.07 s, the
+    search texts 0.5 s. A catalogue in a store is never loaded whole (a million personas
+    would not fit a worker): its INSZs come from the store's index, a page's personas one
+    by one, and a search is narrowed by the store before each candidate is checked."""
 
     def __init__(self) -> None:
         self._slot = threading.Lock()
-        self._van: dict | None = None
-        self._rijen: list[Persona] = []
+        self._van: Mapping | None = None
+        self._inszs: list[str] = []
         self._teksten: list[str] | None = None
 
-    def rijen(self, personas: dict[str, Persona]) -> list[Persona]:
+    def rijen(self, personas: Mapping[str, Persona], vanaf: int = 0) -> Iterator[Persona]:
+        """In INSZ order from the ``vanaf``-th: earlier ones are not even fetched."""
         with self._slot:
             self._bij(personas)
-            return self._rijen
+            inszs = self._inszs
+        return _opgehaald(personas, itertools.islice(inszs, vanaf, None))
 
-    def gevonden(self, personas: dict[str, Persona], zoek: str) -> Iterator[Persona]:
+    def gevonden(self, personas: Mapping[str, Persona], zoek: str) -> Iterator[Persona]:
         with self._slot:
             self._bij(personas)
-            if self._teksten is None:
-                self._teksten = [
-                    f"{p.insz} {naam_van(p)} {p.scenario}".lower() for p in self._rijen
-                ]
-            rijen, teksten = self._rijen, self._teksten
-        return (p for p, tekst in zip(rijen, teksten, strict=True) if zoek in tekst)
+            inszs = self._inszs
+            if not in_store(personas):
+                if self._teksten is None:
+                    self._teksten = [_zoektekst(personas[insz]) for insz in inszs]
+                teksten = self._teksten
+                return (personas[i] for i, t in zip(inszs, teksten, strict=True) if zoek in t)
+        mogelijk = kandidaten(personas, zoek)
+        gekozen = (i for i in inszs if mogelijk is None or i in mogelijk)
+        return (p for p in _opgehaald(personas, gekozen) if zoek in _zoektekst(p))
 
-    def _bij(self, personas: dict[str, Persona]) -> None:
+    def _bij(self, personas: Mapping[str, Persona]) -> None:
         if self._van is not personas:
-            self._rijen = [personas[insz] for insz in sorted(personas)]
+            self._inszs = gesorteerd(personas)
             self._teksten = None
             self._van = personas
+
+
+def _opgehaald(personas: Mapping[str, Persona], inszs: Iterable[str]) -> Iterator[Persona]:
+    for insz in inszs:
+        persona = personas.get(insz)
+        if persona is not None:  # removed meanwhile
+            yield persona
+
+
+def _zoektekst(persona: Persona) -> str:
+    return f"{persona.insz} {naam_van(persona)} {persona.scenario}".lower()
 
 
 _index = _Index()
@@ -117,7 +138,12 @@ def personas():
     zoek = q.lower()
     overslaan, rijen, meer = (page - 1) * PAGE_SIZE, [], False
     # Paged on the server: the advice is computed only for the personas this page needs.
-    kandidaten = _index.gevonden(runtime.personas, zoek) if zoek else _index.rijen(runtime.personas)
+    if zoek:
+        kandidaten = _index.gevonden(runtime.personas, zoek)
+    elif result:
+        kandidaten = _index.rijen(runtime.personas)
+    else:  # no filter: the page starts where it starts
+        kandidaten, overslaan = _index.rijen(runtime.personas, overslaan), 0
     for persona in kandidaten:
         advies = None
         if result:
