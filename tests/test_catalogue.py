@@ -266,3 +266,21 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
     ):
         assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
     assert len(rijen(opgeslagen, "/console/?page=2")) == 50
+
+
+def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, extra):
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, maak_emulator
+
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    client = Client(maak_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
+    nieuw = {**EEN, "insz": "85673003360", "scenario": "put through the admin API"}
+    kop = {"Content-Type": "application/json"}
+    assert client.put("/admin/personas/85673003360", json=nieuw, headers=kop).status_code == 201
+    assert client.delete("/admin/personas/90651338320", headers=kop).status_code == 204
+    lijst = {p["insz"]: p for p in client.get("/admin/personas").get_json()}
+    assert lijst["85673003360"]["source"] == "runtime"
+    assert lijst["80651338304"]["source"] == "fixture"  # from the catalogue
+    assert "90651338320" not in lijst
+    assert len(lijst) == len(Catalogue(SqliteStore(url)))  # one added, one removed

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from magda_kbi.adapters.rest_api import ApiFout
 from magda_kbi.io.json_output import persona_json
@@ -36,20 +36,24 @@ YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-y
 
 @admin.get("/personas")
 def personas():
+    """Every persona, streamed: a catalogue of a million is never held whole."""
     runtime = _omgeving()
-    return jsonify(
-        [
-            {
+
+    def delen():
+        yield "["
+        for n, p in enumerate(runtime.personas.values()):
+            rij = {
                 "insz": p.insz,
                 "naam": p.naam,
                 "scenario": p.scenario,
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
-                "source": "fixture" if runtime.basis_personas.get(p.insz) is p else "runtime",
+                "source": "runtime" if runtime.gewijzigd(p.insz) else "fixture",
             }
-            for p in runtime.personas.values()
-        ]
-    )
+            yield ("," if n else "") + json.dumps(rij, ensure_ascii=False)
+        yield "]"
+
+    return Response(delen(), mimetype="application/json")
 
 
 @admin.get("/personas/<insz>")

@@ -197,12 +197,14 @@ class Catalogue(Mapping[str, Persona]):
         self._lru: OrderedDict[str, Persona] = OrderedDict()
         self._slot = threading.Lock()
         self._aantal: int | None = None
+        self.versie = 0  # one more at every change (for what others derived from it)
 
     def vergeet(self) -> None:
         """The catalogue changed (an import): what was cached may be old."""
         with self._slot:
             self._lru.clear()
             self._aantal = None  # (the next count is read while the store answers)
+            self.versie += 1
 
     def get(self, insz: str, default=None):  # type: ignore[override]
         with self._slot:
@@ -365,6 +367,11 @@ class Overlay(Mapping[str, Persona]):
     def kandidaten(self, tekst: str) -> set[str] | None:
         basis = kandidaten(self.basis, tekst)
         return None if basis is None else basis | set(self.changes)
+
+
+def versie(personas: Mapping[str, Persona]) -> int:
+    """Changes when a catalogue under these personas changed (the mapping stays the same)."""
+    return getattr(getattr(personas, "basis", personas), "versie", 0)
 
 
 def in_store(personas: Mapping[str, Persona]) -> bool:

@@ -95,6 +95,10 @@ class Runtime:
             Overlay(self.basis_personas, self._changes) if self._changes else self.basis_personas
         )
 
+    def gewijzigd(self, insz: str) -> bool:
+        """Whether the admin API changed this persona (since the last reset)."""
+        return insz in self._changes
+
     def ververs(self) -> None:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
         see :class:`magda_kbi.runtime.store.SharedRuntime`)."""

@@ -26,7 +26,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
-from magda_kbi.runtime.catalogue import gesorteerd, in_store, kandidaten
+from magda_kbi.runtime.catalogue import gesorteerd, in_store, kandidaten, versie
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
 from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
@@ -63,6 +63,7 @@ class _Index:
         self._van: Mapping | None = None
         self._inszs: list[str] = []
         self._teksten: list[str] | None = None
+        self._versie = 0
 
     def rijen(self, personas: Mapping[str, Persona], vanaf: int = 0) -> Iterator[Persona]:
         """In INSZ order from the ``vanaf``-th: earlier ones are not even fetched."""
@@ -85,7 +86,8 @@ class _Index:
         return (p for p in _opgehaald(personas, gekozen) if zoek in _zoektekst(p))
 
     def _bij(self, personas: Mapping[str, Persona]) -> None:
-        if self._van is not personas:
+        if self._van is not personas or self._versie != versie(personas):
+            self._versie = versie(personas)  # a catalogue imported again: the same mapping
             self._inszs = gesorteerd(personas)
             self._teksten = None
             self._van = personas
