@@ -28,6 +28,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import last  # noqa: E402 - the wrk runner of benchmarks/last.py
 
 from tests.soap import advies_verzoek  # noqa: E402
 
@@ -114,18 +117,8 @@ def lua(map_: Path, nummers: list[str]) -> Path:
 
 
 def wrk(url: str, script: Path, verbindingen: int, duur: int) -> str:
-    uit = subprocess.run(
-        ["wrk", "-t1", f"-c{verbindingen}", f"-d{duur}s", "--latency", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", uit).group(1)
-    p50 = re.search(r"\n\s+50%\s+(\S+)", uit).group(1)
-    p99 = re.search(r"\n\s+99%\s+(\S+)", uit).group(1)
-    fouten = re.search(r"Non-2xx or 3xx responses: (\d+)", uit)
-    niet_2xx = fouten.group(1) if fouten else 0
-    return f"{float(rps):,.0f} requests/s, p50 {p50}, p99 {p99}, non-2xx {niet_2xx}"
+    r = last.wrk(url, verbindingen, duur, script)
+    return f"{r['rps']:,.0f} requests/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['fouten']}"
 
 
 def main() -> int:

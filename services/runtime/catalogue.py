@@ -186,7 +186,20 @@ def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
 
 
-class Catalogue(Mapping[str, Persona]):
+class _ViaGet(Mapping[str, Persona]):
+    """A read-only mapping whose ``get`` and ``values`` do the work (no dict behind it)."""
+
+    def __getitem__(self, insz: str) -> Persona:
+        persona = self.get(insz)
+        if persona is None:
+            raise KeyError(insz)
+        return persona
+
+    def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
+        return ((p.insz, p) for p in self.values())
+
+
+class Catalogue(_ViaGet):
     """The catalogue as a read-only mapping INSZ -> Persona, looked up in the store.
 
     ``get`` is the request path: the LRU, else one indexed query and the persona built from
@@ -222,18 +235,18 @@ class Catalogue(Mapping[str, Persona]):
                 self._lru.popitem(last=False)
         return persona
 
-    def _een(self, sql: str, params: tuple = ()):
-        """One row, or :class:`StoreUnavailable` when the store cannot be reached."""
+    def _een(self, sql: str, params: tuple | list = ()):
+        """One row (or None)."""
+        rijen = self._alle(sql, params, 1)
+        return rijen[0] if rijen else None
+
+    def _alle(self, sql: str, params: tuple | list = (), hoeveel: int | None = None) -> list:
+        """The rows, or :class:`StoreUnavailable` when the store cannot be reached."""
         try:
-            return self.store.db().execute(sql, params).fetchone()
+            cursor = self.store.db().execute(sql, params)
+            return cursor.fetchmany(hoeveel) if hoeveel else cursor.fetchall()
         except self.store.Error as fout:
             raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
-
-    def __getitem__(self, insz: str) -> Persona:
-        persona = self.get(insz)
-        if persona is None:
-            raise KeyError(insz)
-        return persona
 
     def __contains__(self, insz: object) -> bool:
         if not isinstance(insz, str):
@@ -253,11 +266,7 @@ class Catalogue(Mapping[str, Persona]):
 
     def gesorteerd(self) -> list[str]:
         """Every INSZ in order (the primary key's index: no persona is built)."""
-        try:
-            rijen = self.store.db().execute("SELECT insz FROM catalogue ORDER BY insz")
-            return [insz for (insz,) in rijen]
-        except self.store.Error as fout:
-            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
+        return [insz for (insz,) in self._alle("SELECT insz FROM catalogue ORDER BY insz")]
 
     def kandidaten(self, tekst: str) -> set[str] | None:
         """A superset of the INSZs a search for ``tekst`` finds in INSZ, name and scenario:
@@ -272,18 +281,12 @@ class Catalogue(Mapping[str, Persona]):
         patronen = [
             "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in woorden
         ]
-        try:
-            rijen = self.store.db().execute(f"SELECT insz FROM catalogue WHERE {waar}", patronen)  # noqa: S608
-            return {insz for (insz,) in rijen}
-        except self.store.Error as fout:
-            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
+        sql = f"SELECT insz FROM catalogue WHERE {waar}"  # noqa: S608 - placeholders only
+        return {insz for (insz,) in self._alle(sql, patronen)}
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
         return (persona_uit_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
-
-    def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
-        return ((p.insz, p) for p in self.values())
 
     def _rijen(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
@@ -305,7 +308,7 @@ class Catalogue(Mapping[str, Persona]):
                 vanaf = rijen[-1][0]
 
 
-class Overlay(Mapping[str, Persona]):
+class Overlay(_ViaGet):
     """The base personas (the files' or a catalogue) with the admin API's changes on top
     (an INSZ mapped to None was removed). A new one is made for every change, never
     changed in place, so a request in flight keeps one consistent view."""
@@ -319,12 +322,6 @@ class Overlay(Mapping[str, Persona]):
             persona = self.changes[insz]
             return default if persona is None else persona
         return self.basis.get(insz, default)
-
-    def __getitem__(self, insz: str) -> Persona:
-        persona = self.get(insz)
-        if persona is None:
-            raise KeyError(insz)
-        return persona
 
     def __contains__(self, insz: object) -> bool:
         if insz in self.changes:
@@ -355,9 +352,6 @@ class Overlay(Mapping[str, Persona]):
                 yield persona
         for insz in self._erbij():
             yield self.changes[insz]  # type: ignore[misc]
-
-    def items(self) -> Iterator[tuple[str, Persona]]:  # type: ignore[override]
-        return ((p.insz, p) for p in self.values())
 
     def gesorteerd(self) -> list[str]:
         weg = {k for k, p in self.changes.items() if p is None}
