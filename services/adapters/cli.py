@@ -333,7 +333,10 @@ def serve(
     # Import and check the personas before the server starts: a bad file stops start-up, and
     # the workers find the catalogue up to date. They open the stores themselves.
     begin = time.monotonic()
-    emulator = maak_emulator(dataclasses.replace(settings, store=None))
+    try:
+        emulator = maak_emulator(dataclasses.replace(settings, store=None))
+    except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
+        raise Refused(f"the persona catalogue {catalogus}: {fout}") from None
     geladen = time.monotonic() - begin
     basis = f"http://{host}:{port}"
     print(
