@@ -284,3 +284,30 @@ def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, 
     assert lijst["80651338304"]["source"] == "fixture"  # from the catalogue
     assert "90651338320" not in lijst
     assert len(lijst) == len(Catalogue(SqliteStore(url)))  # one added, one removed
+
+
+def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
+    from .cli_run import magda_kbi
+
+    populatie = tmp_path / "populatie"
+    assert (
+        magda_kbi("generate", "--count", "400", "--seed", "5", "--out", str(populatie)).returncode
+        == 0
+    )
+    url = f"sqlite:///{tmp_path / 'export.db'}"
+    assert magda_kbi("generate", "--count", "400", "--seed", "5", "--store", url).returncode == 0
+    for args in (
+        ("export", "verlaagde-premie", "2025"),
+        ("export", "gemeente", "24062", "--format", "json"),
+        ("export", "participatie", "24062"),
+    ):
+        uit_bestanden = magda_kbi(
+            *args, "--today", "2030-01-01", "--no-builtin", "--fixtures", str(populatie)
+        )
+        uit_store = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
+        assert uit_store.returncode == 0, uit_store.stderr
+        assert uit_store.stdout == uit_bestanden.stdout and len(uit_store.stdout) > 20, args
+    fout = magda_kbi(
+        "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
+    )
+    assert fout.returncode == 2 and "--store reads the catalogue as it is" in fout.stderr

@@ -665,10 +665,29 @@ def export_options(*formaten: str) -> Callable:
         ),
         today_option,
         fixtures_option,
+        click.option(
+            "--store",
+            metavar="URL",
+            help="read the personas from this store's catalogue (what 'serve --store URL' "
+            "serves, 'generate --store URL' wrote) instead of the files",
+        ),
     )
 
 
-def _bron(no_builtin: bool, fixtures: tuple[Path, ...]):
+def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None):
+    """The personas one at a time: from the files, or streamed from a store's catalogue."""
+    if store is not None:
+        if fixtures or no_builtin:
+            raise click.UsageError(
+                "--store reads the catalogue as it is: no --fixtures, --no-builtin"
+            )
+        from magda_kbi.runtime.catalogue import Catalogue
+        from magda_kbi.runtime.store import StoreError, open_store
+
+        try:
+            return Catalogue(open_store(store)).values()
+        except (StoreError, OSError, sqlite3.Error) as fout:
+            raise Refused(f"--store: {fout}") from None
     from magda_kbi.io.personas import stroom
 
     return stroom([*([] if no_builtin else [ingebouwde_map()]), *fixtures], contract=False)
@@ -705,6 +724,7 @@ def export_premie(
     no_builtin,
     today,
     fixtures,
+    store,
     rules,
     termijn_aanmelding,
     termijn_contract,
@@ -712,7 +732,7 @@ def export_premie(
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(
-            _bron(no_builtin, fixtures),
+            _bron(no_builtin, fixtures, store),
             jaar,
             today or date.today(),
             zorgkas=zorgkas,
@@ -737,11 +757,13 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
         help="the list for this year: residents on 1 January of it (default: today)",
     )
     @export_options("csv", "json", "xml")
-    def command(nis: str, year: int | None, formaat: str, out, no_builtin, today, fixtures) -> None:
+    def command(
+        nis: str, year: int | None, formaat: str, out, no_builtin, today, fixtures, store
+    ) -> None:
         vandaag = today or date.today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
-        if not lists.nis_bekend(nis, _bron(no_builtin, fixtures)):
+        if not lists.nis_bekend(nis, _bron(no_builtin, fixtures, store)):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 "residence; 'magda-kbi municipalities' lists the known ones"
@@ -751,7 +773,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
-        items = lijst(_bron(no_builtin, fixtures), nis, vandaag)
+        items = lijst(_bron(no_builtin, fixtures, store), nis, vandaag)
         _schrijf_uit(out, formats.in_formaat(formaat, items, velden, kop, wortel))
 
 
@@ -784,7 +806,7 @@ _municipality_list(
     help="the secret key (at least 32 bytes); it never leaves the file",
 )
 @export_options("csv")
-def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures) -> None:
+def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, store) -> None:
     try:
         sleutel = key_file.read_bytes()
     except OSError as fout:
@@ -793,7 +815,7 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures) -
         raise Refused(
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
         )
-    items = lists.abb(_bron(no_builtin, fixtures), sleutel, today or date.today())
+    items = lists.abb(_bron(no_builtin, fixtures, store), sleutel, today or date.today())
     _schrijf_uit(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
 
 
@@ -825,8 +847,9 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 )
 @fixtures_option
 @click.option("--no-builtin", is_flag=True, hidden=True)
-def municipalities(fixtures: tuple[Path, ...], no_builtin: bool) -> None:
-    for nis, naam in sorted(lists.bekende_gemeenten(_bron(no_builtin, fixtures)).items()):
+@click.option("--store", metavar="URL", help="the personas of this store's catalogue")
+def municipalities(fixtures: tuple[Path, ...], no_builtin: bool, store: str | None) -> None:
+    for nis, naam in sorted(lists.bekende_gemeenten(_bron(no_builtin, fixtures, store)).items()):
         print(f"{nis}  {naam}")
 
 
