@@ -152,3 +152,28 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     finally:
         s.stop()
     assert not eigen[0].exists()
+
+
+def test_a_fault_row_of_the_previous_version_is_still_read(tmp_path):
+    """Rows written when the fault's fields had Dutch names (a store kept across an upgrade)."""
+    import json
+
+    from magda_kbi.runtime.faults import FaultKind
+    from magda_kbi.runtime.store import SharedFaults, SqliteStore
+
+    store = SqliteStore(f"sqlite:///{tmp_path / 'oud.db'}")
+    oud = {"soort": "99996", "dienst": "GeefDossierKBI", "insz": None, "latentie_ms": 0,
+           "latentie_max_ms": None, "aantal": 2, "aandeel": None, "toegepast": 1}  # fmt: skip
+    with store.write() as db:
+        db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(oud),))
+    (fault,) = SharedFaults(store).lijst()
+    assert (fault.kind, fault.service, fault.count, fault.applied) == (
+        FaultKind.TE_VEEL_BEVRAGINGEN,
+        "GeefDossierKBI",
+        2,
+        1,
+    )
+    assert (
+        SharedFaults(store).kies("GeefDossierKBI", "98630499724")[1]
+        is FaultKind.TE_VEEL_BEVRAGINGEN
+    )
