@@ -76,3 +76,37 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0():
     assert "fout" not in uitkomst, uitkomst.get("fout")
     assert uitkomst["dossier"].insz == "98630499724"
     assert s.proces.returncode == 0
+
+
+def test_the_gc_pacer_collects_and_freezes_between_requests():
+    import gc
+    import weakref
+
+    from magda_kbi.adapters.server import GcPacer
+
+    gezien = []
+
+    def app(environ, start_response):
+        gezien.append(gc.get_freeze_count())
+        return [b""]
+
+    pacer = GcPacer(app, elke=3)
+    gc.unfreeze()
+    try:
+        for _ in range(7):
+            pacer({}, None)
+        # frozen before the 3rd and the 6th request, never while one runs
+        assert [n > 0 for n in gezien] == [False, False, True, True, True, True, True]
+
+        class Knoop:
+            pass
+
+        knoop = Knoop()
+        knoop.zelf = knoop  # garbage with a cycle, made before the next freeze
+        nog = weakref.ref(knoop)
+        del knoop
+        for _ in range(3):
+            pacer({}, None)
+        assert nog() is None  # collected before the freeze, not kept frozen for ever
+    finally:
+        gc.unfreeze()
