@@ -168,6 +168,19 @@ def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(
     assert "GET /api/v1/municipalities" in onbekend.json()["diagnose"]
     gemeenten = requests.get(f"{magda.url}/api/v1/municipalities", timeout=5).json()
     assert {"nis": "24055", "naam": "Kortenberg"} in gemeenten
+    # read once per set of personas: a persona added through the admin API is a new set
+    magda.persona(
+        {
+            "insz": "80651338304",
+            "scenario": "lives somewhere the register does not know",
+            "naam": "Ann Elders",
+            "gegevens": {
+                "woonplaatsen": [{"nis": "99991", "naam": "Elders", "begin": "2020-01-01"}]
+            },
+        }
+    )
+    gemeenten = requests.get(f"{magda.url}/api/v1/municipalities", timeout=5).json()
+    assert {"nis": "99991", "naam": "Elders"} in gemeenten
 
 
 def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):

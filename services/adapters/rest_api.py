@@ -19,6 +19,7 @@ from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import dossier_json
+from magda_kbi.runtime.catalogue import versie
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
     GEEN_GEGEVENS,
@@ -325,9 +326,16 @@ def consumers():
 
 @api.get("/municipalities")
 def municipalities():
-    """The municipalities the lists know: the register and everyone's residences."""
-    bekend = lists.bekende_gemeenten(_omgeving().personas.values())
-    return jsonify([{"nis": nis, "naam": naam} for nis, naam in sorted(bekend.items())])
+    """The municipalities the lists know: the register and everyone's residences. Read once
+    per set of personas: over a catalogue of a million that reading takes a minute."""
+    personas = _omgeving().personas
+    sleutel = (id(personas), versie(personas))
+    vorige = current_app.extensions.get("magda_kbi.municipalities")
+    if vorige is None or vorige[0] != sleutel or vorige[1] is not personas:
+        bekend = lists.bekende_gemeenten(personas.values())
+        vorige = (sleutel, personas, [{"nis": n, "naam": m} for n, m in sorted(bekend.items())])
+        current_app.extensions["magda_kbi.municipalities"] = vorige
+    return jsonify(vorige[2])
 
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
