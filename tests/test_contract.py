@@ -151,3 +151,26 @@ def test_the_root_and_the_api_and_admin_indexes(server):
     routes = requests.get(f"{server.url}/api/v1/", timeout=5).json()["routes"]
     assert any(r["path"] == "/api/v1/dossiers/{insz}" and r["method"] == "GET" for r in routes)
     assert requests.get(f"{server.url}/admin/", timeout=5).status_code == 404  # no --admin
+
+
+def test_the_platform_referte_is_a_random_uuid_version_4():
+    import uuid
+
+    from magda_kbi.wire.bericht import nieuwe_referte
+
+    refertes = [nieuwe_referte() for _ in range(2000)]
+    assert len(set(refertes)) == 2000
+    for referte in refertes:
+        gelezen = uuid.UUID(referte)
+        assert str(gelezen) == referte  # lower case, dashed, as uuid4 writes it
+        assert gelezen.version == 4 and gelezen.variant == uuid.RFC_4122
+    assert {r[19] for r in refertes} == set("89ab")  # every variant digit occurs
+
+
+def test_the_time_of_day_is_written_as_magda_writes_it():
+    from datetime import datetime
+
+    from magda_kbi.wire.bericht import tijd_van
+
+    assert tijd_van(datetime(2026, 1, 2, 3, 4, 5, 6789)) == "03:04:05.006"
+    assert tijd_van(datetime(2026, 1, 2, 23, 59, 59, 999999)) == "23:59:59.999"

@@ -12,7 +12,6 @@ import copy
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -37,6 +36,7 @@ from magda_kbi.wire.bericht import (
     Uitzondering,
     bouw_repliek,
     lees_context,
+    nieuwe_referte,
     tijd_van,
 )
 from magda_kbi.wire.envelop import antwoord_envelop, soap_fault
@@ -299,7 +299,7 @@ class Dienst:
         return sjabloon.vul(
             {
                 reply_templates.TIJD: tijd_van(nu),
-                reply_templates.PLATFORM_REFERTE: str(uuid.uuid4()),
+                reply_templates.PLATFORM_REFERTE: nieuwe_referte(),
                 reply_templates.AFZENDER_REFERTE: afzender_referte or "",
                 reply_templates.VRAAG_REFERTE: vraag_referte,
             }
