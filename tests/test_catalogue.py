@@ -13,7 +13,7 @@ import requests
 
 from magda_kbi.io import checked_files
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
-from magda_kbi.runtime.catalogue import Catalogue, Overlay, bewaar_gegenereerd, importeer
+from magda_kbi.runtime.catalogue import Catalogue, Overlay, import_files, store_generated
 from magda_kbi.runtime.store import SqliteStore
 
 from .conftest import Server
@@ -50,7 +50,7 @@ def extra(tmp_path):
 def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
     mappen = [ingebouwde_map(), extra]
     ingebouwd = len(list(ingebouwde_map().glob("*.yaml")))
-    assert importeer(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
+    assert import_files(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
     catalogus = Catalogue(store)
     verwacht = laad_personas(mappen)
     assert len(catalogus) == len(verwacht) == ingebouwd + 2
@@ -65,32 +65,32 @@ def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
 
 def test_only_changed_files_are_imported_again(store, extra):
     mappen = [ingebouwde_map(), extra]
-    importeer(store, mappen)
+    import_files(store, mappen)
     alle = len(Catalogue(store))
-    assert importeer(store, mappen) == (0, alle)  # nothing read: sizes and times agree
+    assert import_files(store, mappen) == (0, alle)  # nothing read: sizes and times agree
     os.utime(extra / "a.jsonl")  # touched, the same bytes
-    assert importeer(store, mappen) == (0, alle)
+    assert import_files(store, mappen) == (0, alle)
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
-    assert importeer(store, mappen) == (1, alle)
+    assert import_files(store, mappen) == (1, alle)
     catalogus = Catalogue(store)
     assert catalogus["90651338320"].naam == "Ann Other"
     (extra / "b.jsonl").unlink()  # a removed file takes its personas along
-    importeer(store, mappen)
+    import_files(store, mappen)
     assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == alle - 1
 
 
 def test_a_bad_file_changes_nothing(store, extra):
     mappen = [ingebouwde_map(), extra]
-    importeer(store, mappen)
+    import_files(store, mappen)
     voor = list(Catalogue(store).values())
     (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
     with pytest.raises(FixtureFout) as info:
-        importeer(store, mappen)
+        import_files(store, mappen)
     assert info.value.veld == "scenario"
     schrijf(extra, "c.jsonl", {**EEN, "scenario": "the same INSZ again"})
     (extra / "b.jsonl").unlink()
     with pytest.raises(FixtureFout) as info:
-        importeer(store, mappen)
+        import_files(store, mappen)
     assert "80651338304 is already defined in" in info.value.reden
     assert info.value.reden.endswith("a.jsonl")
     assert list(Catalogue(store).values()) == voor
@@ -98,34 +98,34 @@ def test_a_bad_file_changes_nothing(store, extra):
 
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
     mappen = [ingebouwde_map(), extra]
-    importeer(store, mappen)
+    import_files(store, mappen)
     alle = len(Catalogue(store))
     monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
     from magda_kbi.runtime import catalogue
 
     monkeypatch.setattr(catalogue, "contract_hash", lambda: b"another contract")
-    assert importeer(store, mappen) == (alle, alle)
+    assert import_files(store, mappen) == (alle, alle)
 
 
 def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
-    importeer(store, [ingebouwde_map(), extra])
+    import_files(store, [ingebouwde_map(), extra])
     catalogus = Catalogue(store, grootte=3)
     for insz in list(catalogus)[:5]:
         assert catalogus.get(insz) is not None
     assert len(catalogus._lru) == 3
-    catalogus.vergeet()
+    catalogus.forget()
     assert sum(1 for _ in catalogus.values()) == len(catalogus)
     assert len(catalogus._lru) == 0
 
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
-    importeer(store, [ingebouwde_map()])
-    bewaar_gegenereerd(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
+    import_files(store, [ingebouwde_map()])
+    store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
     with pytest.raises(FixtureFout) as info:  # the file's 90651338320 is the generated one's
-        importeer(store, [ingebouwde_map(), extra])
+        import_files(store, [ingebouwde_map(), extra])
     assert info.value.reden == "90651338320 is already defined in generate:seed-1"
     (extra / "b.jsonl").unlink()
-    importeer(store, [ingebouwde_map(), extra])
+    import_files(store, [ingebouwde_map(), extra])
     catalogus = Catalogue(store)
     assert catalogus["90651338320"].naam == "Ann Test" and "80651338304" in catalogus
     assert list(catalogus)[-1] == "90651338320"  # after the files

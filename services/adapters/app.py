@@ -45,7 +45,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
 from magda_kbi.io.personas import ingebouwde_map, laad_personas
-from magda_kbi.runtime.catalogue import Catalogue, importeer
+from magda_kbi.runtime.catalogue import Catalogue, import_files
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -599,8 +599,8 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
         def laad() -> Mapping[str, Persona]:
             # files whose exact content passed the XSD check before are not checked again;
             # unchanged files are not even read (serve imported them before its workers)
-            importeer(catalogus.store, mappen, checked=CheckedFiles())
-            catalogus.vergeet()
+            import_files(catalogus.store, mappen, checked=CheckedFiles())
+            catalogus.forget()
             return catalogus
     else:
 

@@ -601,7 +601,7 @@ def generate(
     count: int, seed: int, out: Path | None, store: str | None, per_file: int, force: bool
 ) -> None:
     from magda_kbi.io.checked_files import CheckedFiles
-    from magda_kbi.io.population import genereer, nagekeken, schrijf_bestanden
+    from magda_kbi.io.population import genereer, sample_checked, write_files
 
     if (out is None) == (store is None):
         raise click.UsageError("give --out DIR or --store URL")
@@ -618,19 +618,19 @@ def generate(
     with click.progressbar(
         genereer(count, seed), length=count, label="personas", show_pos=True, file=sys.stderr
     ) as balk:
-        regels = nagekeken(balk)
+        regels = sample_checked(balk)
         try:
             if out is not None:
-                schrijf_bestanden(regels, out, per_file, CheckedFiles())
+                write_files(regels, out, per_file, CheckedFiles())
             else:
-                from magda_kbi.runtime.catalogue import bewaar_gegenereerd
+                from magda_kbi.runtime.catalogue import store_generated
                 from magda_kbi.runtime.store import StoreError, open_store
 
                 try:
                     winkel = open_store(store)
                 except (StoreError, OSError, sqlite3.Error) as fout:
                     raise Refused(f"--store: {fout}") from None
-                bewaar_gegenereerd(winkel, f"seed={seed},count={count}", regels)
+                store_generated(winkel, f"seed={seed},count={count}", regels)
         except InputError as fout:  # a generator gone wrong: none of its output stays
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)

@@ -19,7 +19,7 @@ from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import dossier_json
-from magda_kbi.runtime.catalogue import versie
+from magda_kbi.runtime.catalogue import version
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
     GEEN_GEGEVENS,
@@ -329,7 +329,7 @@ def municipalities():
     """The municipalities the lists know: the register and everyone's residences. Read once
     per set of personas: over a catalogue of a million that reading takes a minute."""
     personas = _omgeving().personas
-    sleutel = (id(personas), versie(personas))
+    sleutel = (id(personas), version(personas))
     vorige = current_app.extensions.get("magda_kbi.municipalities")
     if vorige is None or vorige[0] != sleutel or vorige[1] is not personas:
         bekend = lists.bekende_gemeenten(personas.values())

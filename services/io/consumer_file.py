@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magda_kbi.domain.consumers import Afnemer, Soort
 from magda_kbi.io.personas import lees_yaml
-from magda_kbi.io.schemas import InputError, bouw
+from magda_kbi.io.schemas import InputError, build
 
 
 def laad_afnemers(pad: Path) -> list[Afnemer]:
@@ -21,7 +21,7 @@ def laad_afnemers(pad: Path) -> list[Afnemer]:
         raise InputError("-", f"cannot read {pad}: {fout}") from None
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
-    afnemers = bouw(tuple[Afnemer, ...], data["afnemers"], "afnemers")
+    afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
     for i, a in enumerate(afnemers):  # what one field's type cannot say
         for verplicht in ("afzender", "hoedanigheid", "naam"):
             if not getattr(a, verplicht):

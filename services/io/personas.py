@@ -26,7 +26,7 @@ from magda_kbi.domain.dossier import (
     VerwachtAdvies,
 )
 from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
-from magda_kbi.io.schemas import InputError, bouw
+from magda_kbi.io.schemas import InputError, build
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
@@ -261,7 +261,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
                 "dossier.insz", "the INSZ goes at the top of the file, not in the dossier"
             )
         dossier_data["insz"] = insz
-        dossier = bouw(KbiDossier, dossier_data, "dossier")
+        dossier = build(KbiDossier, dossier_data, "dossier")
     naam = velden.get("naam")
     if naam is None and dossier is not None:
         p = dossier.personalia
@@ -272,7 +272,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
-    gegevens = bouw(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
+    gegevens = build(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
@@ -291,7 +291,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
-    verwacht = bouw(VerwachtAdvies, data, pad)
+    verwacht = build(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
         raise InputError(f"{pad}.resultaat", "must be OK or NOK")
     if verwacht.toepassing not in TOEPASSINGEN:

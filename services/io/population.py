@@ -202,7 +202,7 @@ VOLLEDIG_NAGEKEKEN = 1000
 STEEKPROEF = 100
 
 
-def nagekeken(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
+def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
     """The generator's personas as (INSZ, JSON line), a sample checked in full on the way: a
     generator that went wrong stops with the field and the reason, never writes on.
 
@@ -217,7 +217,7 @@ def nagekeken(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
         yield data["insz"], json.dumps(data, ensure_ascii=False)
 
 
-def schrijf_bestanden(
+def write_files(
     regels: Iterable[tuple[str, str]], out: Path, per_bestand: int, checked: CheckedFiles
 ) -> int:
     """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_bestand`` personas each, each

@@ -26,7 +26,7 @@ from magda_kbi.domain.consumers import Afnemer
 
 # Unknown fields are refused (a typo must not vanish silently); a number where text is
 # expected (postcode: 3070) is that text.
-INVOER = {"extra": "forbid", "coerce_numbers_to_str": True}
+INPUT_CONFIG = {"extra": "forbid", "coerce_numbers_to_str": True}
 SCHEMA_REF = "#/components/schemas/{model}"
 
 
@@ -70,7 +70,7 @@ def _domein_klassen() -> list[type]:
 
 
 for _klasse in [*_domein_klassen(), Afnemer]:
-    _klasse.__pydantic_config__ = INVOER  # type: ignore[attr-defined]
+    _klasse.__pydantic_config__ = INPUT_CONFIG  # type: ignore[attr-defined]
     if "einde" in {f.name for f in dataclasses.fields(_klasse)}:
         _klasse.__get_pydantic_core_schema__ = classmethod(_periode_schema)  # type: ignore[attr-defined]
 dossier.Code.__get_pydantic_core_schema__ = classmethod(_code_schema)  # type: ignore[attr-defined]
@@ -82,15 +82,15 @@ def adapter(tp: Any) -> TypeAdapter:
     return TypeAdapter(tp)
 
 
-def bouw(tp: Any, data: Any, pad: str = "") -> Any:
+def build(tp: Any, data: Any, pad: str = "") -> Any:
     """``data`` as ``tp``, or :class:`InputError` for the first thing wrong, under ``pad``."""
     try:
         return adapter(tp).validate_python(data)
     except ValidationError as fout:
-        raise invoerfout(fout, tp, pad) from None
+        raise input_error(fout, tp, pad) from None
 
 
-def invoerfout(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
+def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
     """pydantic's first error in our words: the field as a path and the reason."""
     e = fout.errors(include_url=False)[0]
     loc, soort, waarde = e["loc"], e["type"], e.get("input")

@@ -42,7 +42,7 @@ class StoreUnavailable(RuntimeError):
 GENERATED = "generate:"  # the path of rows that come from no file
 
 
-def importeer(
+def import_files(
     store: Store, mappen: Iterable[Path], *, checked: CheckedFiles | None = None
 ) -> tuple[int, int]:
     """Brings the catalogue in line with the folders' files; (files imported, files in
@@ -132,7 +132,7 @@ def _stempel() -> str:
     return f"{__version__}:{contract_hash().hex()[:16]}"
 
 
-def bewaar_gegenereerd(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
+def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
     """Personas that come from no file (``generate --store``: INSZ and JSON), under
     ``generate:<naam>``; the same name again replaces them."""
     pad = GENERATED + naam
@@ -210,14 +210,14 @@ class Catalogue(_ViaGet):
         self._lru: OrderedDict[str, Persona] = OrderedDict()
         self._slot = threading.Lock()
         self._aantal: int | None = None
-        self.versie = 0  # one more at every change (for what others derived from it)
+        self.version = 0  # one more at every change (for what others derived from it)
 
-    def vergeet(self) -> None:
+    def forget(self) -> None:
         """The catalogue changed (an import): what was cached may be old."""
         with self._slot:
             self._lru.clear()
             self._aantal = None  # (the next count is read while the store answers)
-            self.versie += 1
+            self.version += 1
 
     def get(self, insz: str, default=None):  # type: ignore[override]
         with self._slot:
@@ -264,11 +264,11 @@ class Catalogue(_ViaGet):
     def __iter__(self) -> Iterator[str]:
         return (insz for insz, _ in self._rijen())
 
-    def gesorteerd(self) -> list[str]:
+    def sorted_inszs(self) -> list[str]:
         """Every INSZ in order (the primary key's index: no persona is built)."""
         return [insz for (insz,) in self._alle("SELECT insz FROM catalogue ORDER BY insz")]
 
-    def kandidaten(self, tekst: str) -> set[str] | None:
+    def candidates(self, tekst: str) -> set[str] | None:
         """A superset of the INSZs a search for ``tekst`` finds in INSZ, name and scenario:
         those whose stored JSON holds each of its words (any case). Only plain ASCII words
         are asked of the store (JSON may escape others, SQLite lowers ASCII only); None when
@@ -353,19 +353,19 @@ class Overlay(_ViaGet):
         for insz in self._erbij():
             yield self.changes[insz]  # type: ignore[misc]
 
-    def gesorteerd(self) -> list[str]:
+    def sorted_inszs(self) -> list[str]:
         weg = {k for k, p in self.changes.items() if p is None}
-        basis = gesorteerd(self.basis)
+        basis = sorted_inszs(self.basis)
         return sorted({*(k for k in basis if k not in weg), *self._erbij()})
 
-    def kandidaten(self, tekst: str) -> set[str] | None:
-        basis = kandidaten(self.basis, tekst)
+    def candidates(self, tekst: str) -> set[str] | None:
+        basis = candidates(self.basis, tekst)
         return None if basis is None else basis | set(self.changes)
 
 
-def versie(personas: Mapping[str, Persona]) -> int:
+def version(personas: Mapping[str, Persona]) -> int:
     """Changes when a catalogue under these personas changed (the mapping stays the same)."""
-    return getattr(getattr(personas, "basis", personas), "versie", 0)
+    return getattr(getattr(personas, "basis", personas), "version", 0)
 
 
 def in_store(personas: Mapping[str, Persona]) -> bool:
@@ -373,14 +373,14 @@ def in_store(personas: Mapping[str, Persona]) -> bool:
     return isinstance(getattr(personas, "basis", personas), Catalogue)
 
 
-def gesorteerd(personas: Mapping[str, Persona]) -> list[str]:
+def sorted_inszs(personas: Mapping[str, Persona]) -> list[str]:
     """The INSZs in order, without building every persona of a catalogue."""
-    eigen = getattr(personas, "gesorteerd", None)
+    eigen = getattr(personas, "sorted_inszs", None)
     return eigen() if eigen is not None else sorted(personas)
 
 
-def kandidaten(personas: Mapping[str, Persona], tekst: str) -> set[str] | None:
+def candidates(personas: Mapping[str, Persona], tekst: str) -> set[str] | None:
     """A superset of the INSZs a text search can find (a catalogue asks its store), or None:
     every persona is a candidate."""
-    eigen = getattr(personas, "kandidaten", None)
+    eigen = getattr(personas, "candidates", None)
     return eigen(tekst) if eigen is not None else None

@@ -16,7 +16,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from magda_kbi.io.schemas import bouw
+from magda_kbi.io.schemas import build
 
 
 class FaultKind(StrEnum):
@@ -147,4 +147,4 @@ def kies_uit(
 
 def fault_from_json(data: object) -> Fault:
     """A fault from the admin API's JSON, checked (:class:`InputError` names the field)."""
-    return bouw(Fault, data)
+    return build(Fault, data)

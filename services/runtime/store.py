@@ -677,9 +677,9 @@ class SharedRuntime(Runtime):
         versie = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
         if versie != self._catalogus_versie:  # the files were imported again
             self._catalogus_versie = versie
-            vergeet = getattr(self.basis_personas, "vergeet", None)
-            if vergeet is not None:
-                vergeet()
+            forget = getattr(self.basis_personas, "forget", None)
+            if forget is not None:
+                forget()
         self._toon()
 
     def _persona(self, insz: str, tekst: str) -> Persona:

@@ -26,7 +26,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
-from magda_kbi.runtime.catalogue import gesorteerd, in_store, kandidaten, versie
+from magda_kbi.runtime.catalogue import candidates, in_store, sorted_inszs, version
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
 from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
@@ -81,14 +81,14 @@ class _Index:
                     self._teksten = [_zoektekst(personas[insz]) for insz in inszs]
                 teksten = self._teksten
                 return (personas[i] for i, t in zip(inszs, teksten, strict=True) if zoek in t)
-        mogelijk = kandidaten(personas, zoek)
+        mogelijk = candidates(personas, zoek)
         gekozen = (i for i in inszs if mogelijk is None or i in mogelijk)
         return (p for p in _opgehaald(personas, gekozen) if zoek in _zoektekst(p))
 
     def _bij(self, personas: Mapping[str, Persona]) -> None:
-        if self._van is not personas or self._versie != versie(personas):
-            self._versie = versie(personas)  # a catalogue imported again: the same mapping
-            self._inszs = gesorteerd(personas)
+        if self._van is not personas or self._versie != version(personas):
+            self._versie = version(personas)  # a catalogue imported again: the same mapping
+            self._inszs = sorted_inszs(personas)
             self._teksten = None
             self._van = personas
 
@@ -141,12 +141,12 @@ def personas():
     overslaan, rijen, meer = (page - 1) * PAGE_SIZE, [], False
     # Paged on the server: the advice is computed only for the personas this page needs.
     if zoek:
-        kandidaten = _index.gevonden(runtime.personas, zoek)
+        rows = _index.gevonden(runtime.personas, zoek)
     elif result:
-        kandidaten = _index.rijen(runtime.personas)
+        rows = _index.rijen(runtime.personas)
     else:  # no filter: the page starts where it starts
-        kandidaten, overslaan = _index.rijen(runtime.personas, overslaan), 0
-    for persona in kandidaten:
+        rows, overslaan = _index.rijen(runtime.personas, overslaan), 0
+    for persona in rows:
         advies = None
         if result:
             advies = _today_advice(runtime, persona)
