@@ -311,3 +311,7 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
     )
     assert fout.returncode == 2 and "--store reads the catalogue as it is" in fout.stderr
+    leeg = magda_kbi(
+        "export", "verlaagde-premie", "2025", "--store", f"sqlite:///{tmp_path / 'x.db'}"
+    )
+    assert leeg.returncode == 2 and leeg.stdout == "" and "holds no personas" in leeg.stderr

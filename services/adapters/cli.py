@@ -685,9 +685,16 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
         from magda_kbi.runtime.store import StoreError, open_store
 
         try:
-            return Catalogue(open_store(store)).values()
+            catalogus = Catalogue(open_store(store))
+            leeg = len(catalogus) == 0
         except (StoreError, OSError, sqlite3.Error) as fout:
             raise Refused(f"--store: {fout}") from None
+        if leeg:  # a mistyped path would otherwise give an empty list without a word
+            raise Refused(
+                f"--store: {store} holds no personas ('serve --store URL' imports them, "
+                "'generate --store URL' writes them)"
+            )
+        return catalogus.values()
     from magda_kbi.io.personas import stroom
 
     return stroom([*([] if no_builtin else [ingebouwde_map()]), *fixtures], contract=False)
