@@ -9,7 +9,7 @@ import pytest
 
 from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.runtime.diensten import Dienst
-from magda_kbi.wire.shape import shape, valid_values
+from magda_kbi.wire.shape import Shape, probe, shape, valid_values
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -35,7 +35,19 @@ def test_two_calls_of_one_question_have_one_shape():
     assert a[0] == b[0]
     assert (a[1], a[2]) == ([b"eerste", b"eerste"], [b"2024-01-01", b"10:00:00.000"])
     assert (b[1], b[2]) == ([b"r-2", b"r-2"], [b"2026-11-28", b"23:59"])
-    assert shape(dossier_verzoek("73680599786", referte="eerste"))[0] != a[0]  # another INSZ
+    assert (a.inszs, b.inszs) == ([b"98630499724"], [b"98630499724"])
+    ander = shape(dossier_verzoek("73680599786", referte="eerste"))  # another person
+    assert (ander.key, ander.inszs) == (a.key, [b"73680599786"])
+    assert shape(advies_verzoek("73680599786", "2024-01-01")).key != a.key
+
+
+def test_the_probe_marks_each_hole():
+    body = advies_verzoek("73680599786", "2024-01-01", referte="r")
+    assert probe(body) == body.replace(
+        b"<Referte>r</Referte>", b"<Referte>p0</Referte>", 1
+    ).replace(b"<Referte>r</Referte>", b"<Referte>p1</Referte>").replace(
+        b"<INSZ>73680599786</INSZ>", b"<INSZ>00000000000</INSZ>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,14 +79,31 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
     ],
 )
 def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
-    assert valid_values(refertes, tijdstip) is geldig
+    assert valid_values(Shape(b"", refertes, tijdstip, [b"98630499724"])) is geldig
+
+
+@pytest.mark.parametrize(
+    ("insz", "geldig"),
+    [
+        (b"98630499724", True),
+        (b"98630499725", True),  # modulo 97 is checked per call, not by the type
+        (b"9863049972", False),  # INSZType: eleven digits
+        (b"986304997244", False),
+        (b" 98630499724", False),  # an xs:string: the space stays and fails the pattern
+        (b"9863049972a", False),
+        (b"&#57;8630499724", False),  # a character reference: the long way
+    ],
+)
+def test_only_an_insz_of_its_xsd_type_is_taken(insz, geldig):
+    assert valid_values(Shape(b"", [b"a"], [b"2024-01-01", b"10:00"], [insz])) is geldig
 
 
 # -- over the WSGI application ---------------------------------------------------------
 
 SNEL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
-VOL = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
-VOL._learn_shape = lambda *a: None  # never learns a shape: every request the full way
+# The full way for every request: spyne, the parse, the XSD, the reply built (no shape, no
+# template; its envelope is byte for byte the direct path's, tests/test_direct_pad.py)
+VOL = maak_emulator(Settings(vandaag=date(2030, 1, 1), direct=False))
 ONVOORSPELBAAR = [
     (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),
     (re.compile(rb"<Tijdstip><Datum>[^<]*</Datum><Tijd>[^<]*</Tijd>"), b"<Tijdstip>"),
@@ -127,21 +156,61 @@ def test_a_known_shape_gets_the_full_paths_reply(insz, gelezen_teller):
         if persona is None or persona.fout != "SOAP_FAULT":
             assert b"<Referte>tweede-referte</Referte>" in verwacht
     if persona is None or not persona.fout:  # error personas never have a template
-        # the second round: SNEL parsed none of its requests, VOL each of its 5
-        assert gelezen_teller[0] - geleerd == len(vragen(insz, "x"))
+        assert gelezen_teller[0] == geleerd  # the second round: SNEL parsed none
+
+
+def test_a_known_shape_about_another_person_gets_the_full_paths_reply(gelezen_teller):
+    app = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+    for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes, with one person
+        assert roep(app, pad, body) == roep(VOL, pad, body)
+    assert len(app.shapes) == len(vragen("98630499724", "x"))
+    for insz in sorted(app.runtime.personas) + ["80651439361"]:  # and a number not in the KBI
+        persona = app.runtime.personas.get(insz)
+        voor = gelezen_teller[0]
+        for pad, body in vragen(insz, "tweede-referte"):
+            nieuw = met_tijdstip(body, b"2026-11-28", b"08:15:30")
+            assert roep(app, pad, nieuw) == roep(VOL, pad, nieuw), (insz, pad)
+        if persona is None or not persona.fout:  # app parsed none of them
+            assert gelezen_teller[0] == voor, insz
+    assert len(app.shapes) == len(vragen("98630499724", "x"))  # nothing more learnt
+
+
+def test_an_insz_failing_modulo_97_in_a_known_shape_is_refused_as_ever():
+    app = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+    for pad, body in vragen("98630499724", "eerste"):
+        roep(app, pad, body)
+    for pad, body in vragen("98630499725", "tweede"):  # the last digit off by one
+        antwoord = roep(app, pad, body)
+        assert antwoord == roep(VOL, pad, body)
+        assert b"<Identificatie>40002</Identificatie>" in antwoord
+        assert b"98630499725 is geen geldig INSZ (controle modulo 97)" in antwoord
+
+
+def test_an_insz_element_the_shape_cannot_see_is_never_a_hole():
+    """``<INSZ >`` is the same element to a parser but not to the shape's pattern: such a
+    request has no INSZ hole, so its shape is not kept, and a second such request about
+    another person is answered about that person."""
+    app = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+    for insz in ("98630499724", "73680599786"):
+        body = advies_verzoek(insz, "2024-01-01").replace(b"<INSZ>", b"<INSZ >")
+        assert shape(body).inszs == []
+        assert roep(app, PAD_ADVIES, body) == roep(VOL, PAD_ADVIES, body)
+    assert not app.shapes
 
 
 def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
     body = dossier_verzoek("98630499724", referte="eerste")
     roep(SNEL, PAD_DOSSIER, body)
-    for slecht in (
-        dossier_verzoek("98630499724", referte="x" * 37),  # too long for ReferteType
-        met_tijdstip(body, b"2024-02-30", b"10:00"),  # no such day
-        met_tijdstip(body, b"2024-01-01", b"25:61"),  # not TijdType
+    for slecht, code in (
+        (dossier_verzoek("98630499724", referte="x" * 37), b"40001"),  # ReferteType: too long
+        (met_tijdstip(body, b"2024-02-30", b"10:00"), b"40001"),  # no such day
+        (met_tijdstip(body, b"2024-01-01", b"25:61"), b"40001"),  # not TijdType
+        (dossier_verzoek("9863049972", referte="eerste"), b"40002"),  # INSZType: ten digits
+        (dossier_verzoek(" 98630499724", referte="eerste"), b"40002"),
     ):
         antwoord = roep(SNEL, PAD_DOSSIER, slecht)
         assert antwoord == roep(VOL, PAD_DOSSIER, slecht)
-        assert b"<Identificatie>40001</Identificatie>" in antwoord
+        assert b"<Identificatie>" + code + b"</Identificatie>" in antwoord
 
 
 def test_runtime_changes_hold_for_a_known_shape():
@@ -165,3 +234,36 @@ def test_the_journal_has_each_calls_values():
     assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
     for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
         assert eerste[veld] == tweede[veld]
+
+
+def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
+    """One shape and one advice template serve many people: each call's entry is still its
+    own (INSZ, result, deciding rule), as the full path journals it."""
+    snel = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
+    vol = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True, direct=False))
+    inszs = sorted(snel.runtime.personas) + ["80651439361"]
+    for app in (snel, vol):
+        for insz in inszs:
+            for pad, body in vragen(insz, "r"):
+                roep(app, pad, body)
+    assert len(snel.shapes) == len(vragen("x", "r"))
+
+    def zonder_tijd(app) -> list[dict]:
+        weg = {"id", "time", "latency_ms", "referte"}
+        return [
+            {k: v for k, v in r.als_json().items() if k not in weg}
+            for r in app.runtime.journal.lees()
+        ]
+
+    verwacht = zonder_tijd(vol)
+    assert zonder_tijd(snel) == verwacht
+    advies = [r for r in verwacht if r["operation"] == "GeefAutomatischAdvies"]
+    assert {r["insz"] for r in advies} == set(inszs)
+    assert {r["result"] for r in advies} >= {
+        "OK",
+        "NOK GEEN_AANMELDING",
+        "NOK GEEN_CONTRACT",
+        "NOK INBREUK",
+    }
+    dossier = [r for r in verwacht if r["operation"] == "GeefDossierKBI"]
+    assert {r["result"] for r in dossier} >= {"DOSSIER", "UITZONDERING 30001"}

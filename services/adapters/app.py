@@ -42,6 +42,7 @@ from magda_kbi.domain.advies import Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
 from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
 from magda_kbi.io.personas import ingebouwde_map, laad_personas
@@ -61,7 +62,7 @@ from magda_kbi.runtime.store import Store, open_store
 from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
-from magda_kbi.wire.shape import shape, valid_values
+from magda_kbi.wire.shape import PROBE_INSZ, Shape, probe, shape, valid_values
 from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
@@ -388,7 +389,7 @@ class Emulator:
         start_response: StartResponse,
         dienst: Dienst,
         body: bytes,
-        gevonden: tuple | None = None,  # the request's shape, when it has one (wire/shape.py)
+        gevonden: Shape | None = None,  # the request's shape, when it has one (wire/shape.py)
     ):
         """The hot path: a well-formed request for this service, answered on lxml directly.
 
@@ -424,7 +425,7 @@ class Emulator:
                 snel = None
             if snel is not None:
                 if gevonden is not None:
-                    self._learn_shape(environ, dienst, gevonden, envelope, gelezen)
+                    self._learn_shape(environ, dienst, gevonden, body, gelezen)
                 return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
         status, antwoord = dienst.envelop(
             lichaam[0], environ.get(RECORD_KEY), environ.get(FAULT_KEY)
@@ -432,36 +433,51 @@ class Emulator:
         return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
 
     def _learn_shape(
-        self, environ: dict, dienst: Dienst, gevonden: tuple, envelope: etree._Element, gelezen
+        self, environ: dict, dienst: Dienst, gevonden: Shape, body: bytes, gelezen: ValidRequest
     ) -> None:
         """Keeps the shape of a request that was parsed, validated and answered from a
-        template, when its Referte values are exactly its Referte elements (Afzender's and
-        Vraag's, once each) and they and its Tijdstip are of the safe form of wire/shape.py."""
-        shape_key, refertes, tijdstip = gevonden
-        elementen = list(envelope.iter("Referte"))
+        template, when its values are of the safe form of wire/shape.py and its holes are,
+        parsed, exactly its Referte elements (Afzender's and Vraag's, once each) and the
+        one INSZ element, the one its service reads."""
+        if len(gevonden.tijdstip) != 2 or len(gevonden.inszs) != 1 or not valid_values(gevonden):
+            return
+        try:  # once per shape, not per call: the probe's parse is the proof
+            proef = etree.fromstring(probe(body), veilige_parser())
+        except etree.XMLSyntaxError:
+            return
+        elementen = list(proef.iter("Referte"))
         rollen = tuple(str(e.getparent().tag) for e in elementen)
+        inszs = list(proef.iter("INSZ"))
+        operatie = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operatie_tag}")
         if (
-            len(tijdstip) != 2
-            or not valid_values(refertes, tijdstip)
-            or [r.decode("ascii") for r in refertes] != [e.text for e in elementen]
+            [e.text for e in elementen] != [f"p{n}" for n in range(len(gevonden.refertes))]
             or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
+            or len(inszs) != 1
+            or inszs[0].text != PROBE_INSZ
+            or operatie is None
+            or operatie.find(f"Verzoek/{dienst.contract.insz_pad}") is not inszs[0]
         ):
             return
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del self.shapes[next(iter(self.shapes))]
-        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), shape_key)
+        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), gevonden.key)
         self.shapes[sleutel] = (dienst, gelezen, rollen)
 
-    def _known_shape(self, environ: dict, start_response: StartResponse, gevonden: tuple):
+    def _known_shape(self, environ: dict, start_response: StartResponse, gevonden: Shape):
         """A request of a known shape with valid values (wire/shape.py): answered from the
-        template without parsing or validating it again; None sends it the usual way."""
-        shape_key, refertes, tijdstip = gevonden
-        bekend = self.shapes.get((environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), shape_key))
-        if bekend is None or not valid_values(refertes, tijdstip):
+        template without parsing or validating it again; None sends it the usual way (so
+        does an INSZ that fails the modulo-97 check: the usual way says why)."""
+        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), gevonden.key)
+        bekend = self.shapes.get(sleutel)
+        if bekend is None or not valid_values(gevonden):
+            return None
+        insz = gevonden.inszs[0].decode("ascii")  # one INSZ: the shape was learnt so
+        if not modulo97_geldig(insz):
             return None
         dienst, gelezen, rollen = bekend
-        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, refertes, strict=True)}
+        gelezen = dienst.over(gelezen, insz)
+        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
         record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
         for naam, waarde in gelezen.record.items():
             setattr(record, naam, waarde)

@@ -12,7 +12,7 @@ import copy
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 
 from lxml import etree
@@ -139,11 +139,10 @@ class Runtime:
 @dataclass(frozen=True)
 class ValidRequest:
     """A valid request as the template path needs it; the same for every request of the
-    same shape (:mod:`magda_kbi.wire.shape`), the Refertes aside."""
+    same shape (:mod:`magda_kbi.wire.shape`), the Refertes and the INSZ aside."""
 
     vraag: Question
     context: Context
-    criteria: tuple
     record: dict  # what the journal entry takes from the request (besides the Referte)
     extra: dict
     afzender_referte: str | None  # this request's Refertes
@@ -240,7 +239,6 @@ class Dienst:
         return ValidRequest(
             vraag,
             context,
-            self.criteria(vraag),
             {
                 "operatie": record.operatie,
                 "afzender": record.afzender,
@@ -250,6 +248,18 @@ class Dienst:
             dict(record.extra),
             context.afzender.referte,
             tekst(verzoek, "Vragen/Vraag/Referte") or "",
+        )
+
+    def over(self, gelezen: ValidRequest, insz: str) -> ValidRequest:
+        """The same valid request about another person (a known shape with another INSZ,
+        which passed the modulo-97 check)."""
+        return ValidRequest(
+            gelezen.vraag.over(insz),
+            gelezen.context,
+            {**gelezen.record, "insz": insz},
+            gelezen.extra,
+            gelezen.afzender_referte,
+            gelezen.vraag_referte,
         )
 
     def uit_sjabloon(
@@ -264,20 +274,18 @@ class Dienst:
         uitkomst = decide(self.runtime, gelezen.vraag)
         if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
             return None
-        persona, beslissing = uitkomst.persona, uitkomst.beslissing
         context = gelezen.context
         afzender = context.afzender
         nu = self.runtime.clock.nu()
+        afhankelijk, bepalend = self.sjabloon_sleutel(gelezen.vraag, uitkomst)
         sleutel = (
-            gelezen.criteria,
+            bepalend,
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
             nu.date(),
-            id(persona),
-            beslissing.velden if beslissing else None,
         )
-        sjabloon = self.templates.zoek(sleutel, persona)
+        sjabloon = self.templates.zoek(sleutel, afhankelijk)
         if sjabloon is None:
             open_context = replace(
                 context,
@@ -291,9 +299,9 @@ class Dienst:
             sjabloon = reply_templates.Sjabloon.uit(
                 antwoord_envelop(self.namespace, self.naam, repliek),
                 uitkomst.resultaat,
-                uitkomst.extra,  # the caller, day and persona are in the key: the same each call
+                uitkomst.extra,  # what decides it is in the key: the same each call
             )
-            self.templates.bewaar(sleutel, persona, sjabloon)
+            self.templates.bewaar(sleutel, afhankelijk, sjabloon)
         record.resultaat = sjabloon.resultaat
         record.extra.update(sjabloon.extra)
         return sjabloon.vul(
@@ -309,9 +317,14 @@ class Dienst:
         """The question of a valid Verzoek, as :func:`decide` takes it."""
         raise NotImplementedError
 
-    def criteria(self, vraag: Question) -> tuple:
-        """What of the question decides the answer (with the caller, today and persona)."""
-        return (vraag.insz,)
+    def sjabloon_sleutel(self, vraag: Question, uitkomst: Outcome) -> tuple[object, Hashable]:
+        """What a reply template depends on besides the caller and the day: (the persona it
+        was built from, checked by identity so that a persona replaced at runtime never
+        gets an old template; what else decides its bytes and journal entry)."""
+        if uitkomst.kind is Kind.NOT_FOUND:  # 30001 names no one: one for every INSZ
+            return None, (uitkomst.kind, uitkomst.beslissing)
+        persona = uitkomst.persona
+        return persona, (vraag.insz, uitkomst.kind, id(persona), uitkomst.beslissing)
 
     def _lees(self, operatie: etree._Element, record: CallRecord):
         verzoek = operatie.find("Verzoek")
@@ -437,8 +450,14 @@ class GeefAutomatischAdviesDienst(Dienst):
             gevraagd.toepassing,
         )
 
-    def criteria(self, vraag):
-        return vraag.insz, vraag.datum, vraag.toepassing
+    def sjabloon_sleutel(self, vraag, uitkomst):
+        if uitkomst.kind is not Kind.ANSWER:
+            return super().sjabloon_sleutel(vraag, uitkomst)
+        # The reply holds the advice, never who it is about (the protocol's data
+        # minimisation): one template per advice and decision serves every person, and a
+        # population's new INSZs cost no new reply. The journal's result and extras are the
+        # advice's and the decision's, both in the key.
+        return None, (vraag.datum, vraag.toepassing, uitkomst.advies, uitkomst.beslissing)
 
     def beantwoord(self, uitkomst, context, referte, sjabloon=False):
         advies = uitkomst.advies

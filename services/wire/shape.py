@@ -1,7 +1,9 @@
 """A request's shape: its bytes with the values that change from call to call taken out.
 
 A consumer sends the same question again and again with new Refertes and a new Context
-Tijdstip. Two requests with the same shape parse to the same tree except for those values,
+Tijdstip, and the same question about one person after another (a yearly list, a load
+test over a population): the INSZ. Two requests with the same shape parse to the same tree
+except for those values,
 so when one of them was parsed, validated against the XSD and checked, the other needs
 none of that again, provided each value it carries is valid for its type. That is what
 :func:`shape` and :func:`valid_values` decide; the proof, step by step:
@@ -10,13 +12,19 @@ none of that again, provided each value it carries is valid for its type. That i
   byte (a processing instruction; the XML declaration is allowed) has a shape: then every
   ``<Referte>`` or ``<Tijdstip>`` in the bytes is a start tag (``<`` cannot stand in an
   attribute value), so the values taken out are element texts, found in document order.
+- ``<INSZ>`` likewise (its value becomes a hole); the emulator keeps a shape only when the
+  request it learnt from had exactly one INSZ element, the one its service reads, whose
+  text was the one value taken out.
 - The values are replaced by a NUL byte, which no XML document contains: equal shapes mean
   equal bytes everywhere else, the same elements, attributes, namespaces and order.
 - In every request XSD of ours (all from ``Generiek.xsd``), ``Referte`` is ``ReferteType``
   (a string of 1 to 36 characters) and ``Tijdstip`` holds ``DatumType`` (``xs:date``,
   ``YYYY-MM-DD``) and ``TijdType`` (``hh:mm[:ss[.mmm]]``). A value is accepted only when it
   is of that type, and from a narrower alphabet than the type allows (no whitespace, no
-  entity), so that it reads back as written.
+  entity), so that it reads back as written. ``INSZ`` is ``INSZType``, eleven digits
+  (``[0-9]{11}``, an ``xs:string``: no whitespace collapsed): exactly the values accepted.
+  The modulo-97 check, done after validation on the long way, is done per call for a
+  known shape too (:class:`~magda_kbi.adapters.app.Emulator`).
 
 So a request whose shape is known, with valid values, is valid exactly as the request that
 taught the shape was. :class:`~magda_kbi.adapters.app.Emulator` keeps the shapes that
@@ -27,40 +35,77 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 _WAARDEN = re.compile(
     rb"<Referte>([^<]*)</Referte>|<Tijdstip>(\s*)<Datum>([^<]*)</Datum>(\s*)<Tijd>([^<]*)</Tijd>"
+    rb"|<INSZ>([^<]*)</INSZ>"
 )
 _REFERTE = re.compile(rb"[A-Za-z0-9._:\-]{1,36}")
 _DATUM = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIJD = re.compile(rb"[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{3})?)?")
+_INSZ = re.compile(rb"[0-9]{11}")
 HOLE = b"\x00"  # never in an XML document
 
 
-def shape(body: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
-    """(shape, the Referte values in document order, the Tijdstips' Datum and Tijd values),
-    or None for a body that has no shape (a comment, CDATA, a DOCTYPE, a PI, a NUL)."""
+class Shape(NamedTuple):
+    key: bytes  # the body with the values taken out
+    refertes: list[bytes]  # the Referte values, in document order
+    tijdstip: list[bytes]  # each Tijdstip's Datum and Tijd values
+    inszs: list[bytes]  # the INSZ values
+
+
+def shape(body: bytes) -> Shape | None:
+    """The request's shape, or None for a body that has none (a comment, CDATA, a DOCTYPE,
+    a processing instruction, a NUL)."""
     if b"<!" in body or body.find(b"<?", 1) != -1 or HOLE in body:
         return None
     refertes: list[bytes] = []
     tijdstip: list[bytes] = []
+    inszs: list[bytes] = []
 
     def eruit(gevonden: re.Match) -> bytes:
         if gevonden.group(1) is not None:
             refertes.append(gevonden.group(1))
             return b"<Referte>" + HOLE + b"</Referte>"
+        if gevonden.group(6) is not None:
+            inszs.append(gevonden.group(6))
+            return b"<INSZ>" + HOLE + b"</INSZ>"
         tijdstip.extend((gevonden.group(3), gevonden.group(5)))
         return (
             b"<Tijdstip>" + gevonden.group(2) + b"<Datum>" + HOLE + b"</Datum>"
             + gevonden.group(4) + b"<Tijd>" + HOLE + b"</Tijd>"
         )  # fmt: skip
 
-    return _WAARDEN.sub(eruit, body), refertes, tijdstip
+    return Shape(_WAARDEN.sub(eruit, body), refertes, tijdstip, inszs)
 
 
-def valid_values(refertes: list[bytes], tijdstip: list[bytes]) -> bool:
+PROBE_INSZ = "00000000000"  # fails the modulo-97 check: never the INSZ of a learnt request
+
+
+def probe(body: bytes) -> bytes:
+    """The body with the n-th Referte value replaced by ``p<n>`` and each INSZ value by
+    :data:`PROBE_INSZ`. Parsed, it shows which elements the holes are, whatever the bytes
+    around them (a namespace in scope, an element written ``<INSZ >``): the proof that a
+    shape's holes are the elements the emulator reads."""
+    teller = iter(range(1 << 30))
+
+    def proef(gevonden: re.Match) -> bytes:
+        if gevonden.group(1) is not None:
+            return b"<Referte>p%d</Referte>" % next(teller)
+        if gevonden.group(6) is not None:
+            return b"<INSZ>" + PROBE_INSZ.encode("ascii") + b"</INSZ>"
+        return gevonden.group(0)
+
+    return _WAARDEN.sub(proef, body)
+
+
+def valid_values(gevonden: Shape) -> bool:
     """Every value of the type its element has in our request XSDs (see the module)."""
+    refertes, tijdstip = gevonden.refertes, gevonden.tijdstip
     if not all(_REFERTE.fullmatch(r) for r in refertes):
+        return False
+    if not all(_INSZ.fullmatch(i) for i in gevonden.inszs):
         return False
     for datum, tijd in zip(tijdstip[::2], tijdstip[1::2], strict=True):
         if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd)):
