@@ -48,7 +48,9 @@ def import_files(
     """Brings the catalogue in line with the folders' files; (files imported, files in
     all). One write transaction: a file that does not load (or an INSZ defined twice) raises
     :class:`FixtureFout` and leaves the catalogue as it was."""
-    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_)]
+    # A file is known by its real path: the same folder named another way (relative, through
+    # a link) is not imported again.
+    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_.resolve())]
     stempel = _stempel()
     with store.read() as db:
         oude_stempel = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
