@@ -267,3 +267,24 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     }
     dossier = [r for r in verwacht if r["operation"] == "GeefDossierKBI"]
     assert {r["result"] for r in dossier} >= {"DOSSIER", "UITZONDERING 30001"}
+
+
+def test_the_same_question_again_takes_the_persona_s_template_without_the_advice(monkeypatch):
+    """The shared advice template is found through the advice, which costs computing it;
+    the same question about the same person again finds its template by the persona."""
+    from magda_kbi.runtime import decision
+
+    berekend = []
+    origineel = decision.geef_advies
+
+    def tel(*args, **kwargs):
+        berekend.append(1)
+        return origineel(*args, **kwargs)
+
+    monkeypatch.setattr(decision, "geef_advies", tel)
+    app = maak_emulator(Settings(vandaag=date(2030, 1, 1)))
+    for n in range(3):
+        roep(app, PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
+    assert len(berekend) == 1
+    roep(app, PAD_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
+    assert len(berekend) == 2  # another person: the advice is computed, the reply shared

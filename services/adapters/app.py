@@ -472,11 +472,12 @@ class Emulator:
         bekend = self.shapes.get(sleutel)
         if bekend is None or not valid_values(gevonden):
             return None
-        insz = gevonden.inszs[0].decode("ascii")  # one INSZ: the shape was learnt so
-        if not modulo97_geldig(insz):
-            return None
         dienst, gelezen, rollen = bekend
-        gelezen = dienst.over(gelezen, insz)
+        insz = gevonden.inszs[0].decode("ascii")  # one INSZ: the shape was learnt so
+        if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
+            if not modulo97_geldig(insz):
+                return None
+            gelezen = dienst.over(gelezen, insz)
         waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
         record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
         for naam, waarde in gelezen.record.items():

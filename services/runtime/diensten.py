@@ -277,31 +277,27 @@ class Dienst:
         context = gelezen.context
         afzender = context.afzender
         nu = self.runtime.clock.nu()
-        afhankelijk, bepalend = self.sjabloon_sleutel(gelezen.vraag, uitkomst)
-        sleutel = (
-            bepalend,
+        vraag, persona = gelezen.vraag, uitkomst.persona
+        van_de_dag = (
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
             nu.date(),
         )
-        sjabloon = self.templates.zoek(sleutel, afhankelijk)
+        # The persona's own key first: found, nothing of the answer needs computing
+        sleutel = (self.criteria(vraag), uitkomst.kind, id(persona), uitkomst.beslissing)
+        sleutel += van_de_dag
+        sjabloon = self.templates.zoek(sleutel, persona)
         if sjabloon is None:
-            open_context = replace(
-                context,
-                afzender=replace(
-                    afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
-                ),
-            )
-            repliek = self._render(
-                uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True
-            )
-            sjabloon = reply_templates.Sjabloon.uit(
-                antwoord_envelop(self.namespace, self.naam, repliek),
-                uitkomst.resultaat,
-                uitkomst.extra,  # what decides it is in the key: the same each call
-            )
-            self.templates.bewaar(sleutel, afhankelijk, sjabloon)
+            gedeeld = self.gedeelde_sleutel(vraag, uitkomst)
+            if gedeeld is not None:
+                gedeeld = ("gedeeld", gedeeld, *van_de_dag)
+                sjabloon = self.templates.zoek(gedeeld, None)
+            if sjabloon is None:
+                sjabloon = self._sjabloon(uitkomst, context)
+                if gedeeld is not None:
+                    self.templates.bewaar(gedeeld, None, sjabloon)
+            self.templates.bewaar(sleutel, persona, sjabloon)
         record.resultaat = sjabloon.resultaat
         record.extra.update(sjabloon.extra)
         return sjabloon.vul(
@@ -313,18 +309,38 @@ class Dienst:
             }
         )
 
+    def _sjabloon(self, uitkomst: Outcome, context: Context) -> reply_templates.Sjabloon:
+        """The reply's template: rendered with placeholders where each call's values go."""
+        afzender = context.afzender
+        open_context = replace(
+            context,
+            afzender=replace(
+                afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
+            ),
+        )
+        repliek = self._render(uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
+        return reply_templates.Sjabloon.uit(
+            antwoord_envelop(self.namespace, self.naam, repliek),
+            uitkomst.resultaat,
+            uitkomst.extra,  # what decides it is in the key: the same each call
+        )
+
     def vraag(self, verzoek: etree._Element, context: Context, insz: str) -> Question:
         """The question of a valid Verzoek, as :func:`decide` takes it."""
         raise NotImplementedError
 
-    def sjabloon_sleutel(self, vraag: Question, uitkomst: Outcome) -> tuple[object, Hashable]:
-        """What a reply template depends on besides the caller and the day: (the persona it
-        was built from, checked by identity so that a persona replaced at runtime never
-        gets an old template; what else decides its bytes and journal entry)."""
-        if uitkomst.kind is Kind.NOT_FOUND:  # 30001 names no one: one for every INSZ
-            return None, (uitkomst.kind, uitkomst.beslissing)
-        persona = uitkomst.persona
-        return persona, (vraag.insz, uitkomst.kind, id(persona), uitkomst.beslissing)
+    def criteria(self, vraag: Question) -> tuple:
+        """What of the question decides the answer (with the caller, today and persona; a
+        template is kept per persona too, checked by identity, so that a persona replaced
+        at runtime never gets an old one)."""
+        return (vraag.insz,)
+
+    def gedeelde_sleutel(self, vraag: Question, uitkomst: Outcome) -> Hashable | None:
+        """What decides a reply that does not name the person (besides the caller and the
+        day): one template then serves everybody. A 30001 names no one."""
+        if uitkomst.kind is Kind.NOT_FOUND:
+            return uitkomst.kind, uitkomst.beslissing
+        return None
 
     def _lees(self, operatie: etree._Element, record: CallRecord):
         verzoek = operatie.find("Verzoek")
@@ -450,14 +466,17 @@ class GeefAutomatischAdviesDienst(Dienst):
             gevraagd.toepassing,
         )
 
-    def sjabloon_sleutel(self, vraag, uitkomst):
+    def criteria(self, vraag):
+        return vraag.insz, vraag.datum, vraag.toepassing
+
+    def gedeelde_sleutel(self, vraag, uitkomst):
         if uitkomst.kind is not Kind.ANSWER:
-            return super().sjabloon_sleutel(vraag, uitkomst)
+            return super().gedeelde_sleutel(vraag, uitkomst)
         # The reply holds the advice, never who it is about (the protocol's data
         # minimisation): one template per advice and decision serves every person, and a
         # population's new INSZs cost no new reply. The journal's result and extras are the
         # advice's and the decision's, both in the key.
-        return None, (vraag.datum, vraag.toepassing, uitkomst.advies, uitkomst.beslissing)
+        return vraag.datum, vraag.toepassing, uitkomst.advies, uitkomst.beslissing
 
     def beantwoord(self, uitkomst, context, referte, sjabloon=False):
         advies = uitkomst.advies

@@ -102,11 +102,13 @@ def probe(body: bytes) -> bytes:
 
 def valid_values(gevonden: Shape) -> bool:
     """Every value of the type its element has in our request XSDs (see the module)."""
-    refertes, tijdstip = gevonden.refertes, gevonden.tijdstip
-    if not all(_REFERTE.fullmatch(r) for r in refertes):
-        return False
-    if not all(_INSZ.fullmatch(i) for i in gevonden.inszs):
-        return False
+    for referte in gevonden.refertes:  # loops, not all(...): this runs on every call
+        if _REFERTE.fullmatch(referte) is None:
+            return False
+    for insz in gevonden.inszs:
+        if _INSZ.fullmatch(insz) is None:
+            return False
+    tijdstip = gevonden.tijdstip
     for datum, tijd in zip(tijdstip[::2], tijdstip[1::2], strict=True):
         if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd)):
             return False
