@@ -3,20 +3,25 @@ emulator; then the real server with several workers, and two servers sharing one
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 import requests
 
 from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.runtime.faults import FaultKind
+from magda_kbi.runtime.store import SqliteStore, StoreError
 
 from .conftest import Server
 from .processen import vrije_poort
-from .soap import PAD_DOSSIER_02, dossier_verzoek
+from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
 
@@ -154,26 +159,96 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     assert not eigen[0].exists()
 
 
-def test_a_fault_row_of_the_previous_version_is_still_read(tmp_path):
-    """Rows written when the fault's fields had Dutch names (a store kept across an upgrade)."""
-    import json
+# The first stores' tables (before the store had a version): the journal entry as one JSON
+# text, no change_ack, and fault rows written while the fields had Dutch names.
+VERSIE_1 = """
+CREATE TABLE change (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO change VALUES (1, 4);
+CREATE TABLE clock (id INTEGER PRIMARY KEY CHECK (id = 1), changed INTEGER NOT NULL, today TEXT);
+INSERT INTO clock VALUES (1, 1, '2024-02-03');
+CREATE TABLE persona (insz TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE fault (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, insz TEXT,
+    afzender TEXT, operation TEXT, time TEXT, entry TEXT NOT NULL, request BLOB, reply BLOB);
+CREATE TABLE sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO sync VALUES (1, 0);
+CREATE TABLE replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, ack INTEGER NOT NULL);
+INSERT INTO replica VALUES ('oud:1:abcd', 0, 0);
+"""
+OUDE_STORING = {"soort": "99996", "dienst": "GeefDossierKBI", "insz": None, "latentie_ms": 0,
+                "latentie_max_ms": None, "aantal": 2, "aandeel": None, "toegepast": 1}  # fmt: skip
+OUDE_REGEL = {"time": "2024-02-03T10:00:00.000+00:00", "kind": "call", "endpoint": "/x",
+              "operation": "GeefAutomatischAdvies", "afzender": "kbi.test.zorgkas.be",
+              "hoedanigheid": "1234", "insz": "98630499724", "referte": "r-1", "result": "OK",
+              "status": 200, "latency_ms": 1.5, "rule": "rule 9: trajectory running"}  # fmt: skip
 
-    from magda_kbi.runtime.faults import FaultKind
-    from magda_kbi.runtime.store import SharedFaults, SqliteStore
 
-    store = SqliteStore(f"sqlite:///{tmp_path / 'oud.db'}")
-    oud = {"soort": "99996", "dienst": "GeefDossierKBI", "insz": None, "latentie_ms": 0,
-           "latentie_max_ms": None, "aantal": 2, "aandeel": None, "toegepast": 1}  # fmt: skip
-    with store.write() as db:
-        db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(oud),))
-    (fault,) = SharedFaults(store).lijst()
+def versie_van(pad) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(pad)) as db:
+        return db.execute("SELECT n FROM store_version").fetchone()[0]
+
+
+def test_a_new_store_records_the_version_of_its_tables(tmp_path):
+    SqliteStore(f"sqlite:///{tmp_path / 'nieuw.db'}")
+    assert versie_van(tmp_path / "nieuw.db") == 2
+
+
+def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
+    """A store kept across an upgrade: its rows read as the emulator of today writes them."""
+    import sqlite3
+
+    pad = tmp_path / "oud.db"
+    with contextlib.closing(sqlite3.connect(pad)) as db:
+        db.executescript(VERSIE_1)
+        db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(OUDE_STORING),))
+        db.execute(
+            "INSERT INTO journal (kind, insz, afzender, operation, time, entry, request, reply) "
+            "VALUES ('call', '98630499724', 'kbi.test.zorgkas.be', 'GeefAutomatischAdvies', "
+            "?, ?, ?, ?)",
+            (OUDE_REGEL["time"], json.dumps(OUDE_REGEL), b"<verzoek/>", b"<antwoord/>"),
+        )
+        db.commit()
+    app = maak_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
+    assert versie_van(pad) == 2
+    (fault,) = app.runtime.faults.lijst()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
         "GeefDossierKBI",
         2,
         1,
     )
-    assert (
-        SharedFaults(store).kies("GeefDossierKBI", "98630499724")[1]
-        is FaultKind.TE_VEEL_BEVRAGINGEN
+    assert app.runtime.clock.vandaag() == date(2024, 2, 3)
+    (regel,) = app.runtime.journal.lees()
+    assert {k: v for k, v in regel.als_json().items() if k not in ("id", "replica")} == OUDE_REGEL
+    assert (regel.verzoek, regel.antwoord) == (b"<verzoek/>", b"<antwoord/>")
+    # and it works as a store of today: a call is journaled beside the old entry
+    body = advies_verzoek("98630499724", "2024-01-01")
+    b"".join(app(wsgi_environ(PAD_ADVIES, body), lambda *a: None))
+    assert [r.resultaat for r in app.runtime.journal.lees()] == ["OK", "OK"]  # the fixture says OK
+    SqliteStore(f"sqlite:///{pad}")  # opened again: nothing more to do
+    assert versie_van(pad) == 2
+
+
+def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
+    import sqlite3
+
+    pad = tmp_path / "nieuwer.db"
+    SqliteStore(f"sqlite:///{pad}")
+    with contextlib.closing(sqlite3.connect(pad)) as db:
+        db.execute("UPDATE store_version SET n = 3")
+        db.commit()
+    with pytest.raises(StoreError, match="has its tables in version 3; this emulator"):
+        SqliteStore(f"sqlite:///{pad}")
+    uit = subprocess.run(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())]
+        + ["--store", f"sqlite:///{pad}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+    assert uit.returncode == 2
+    assert "knows versions up to 2: use the newer magda-kbi that wrote it" in uit.stderr
+    assert "Traceback" not in uit.stderr
+    assert versie_van(pad) == 3  # left as it was

@@ -14,7 +14,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from .conftest import Server
 from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
 from .test_admin import NIEUW
-from .test_store import JSON, dossier
+from .test_store import JSON, OUDE_STORING, dossier
 
 
 @pytest.fixture
@@ -216,3 +216,36 @@ def test_postgresql_lost_while_running_and_back():
             server.stop()
     finally:
         cluster.stop()
+
+
+def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refused(postgres):
+    import json
+
+    import psycopg
+
+    from magda_kbi.runtime.faults import FaultKind
+    from magda_kbi.runtime.store import StoreError
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    url = postgres.database()
+    PostgresStore(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 2
+        # as the first PostgreSQL stores were: no version recorded, fault rows in Dutch
+        conn.execute("DROP TABLE store_version")
+        conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
+    app = maak_emulator(Settings(admin=True, store=url))
+    (fault,) = app.runtime.faults.lijst()
+    assert (fault.kind, fault.service, fault.count, fault.applied) == (
+        FaultKind.TE_VEEL_BEVRAGINGEN,
+        "GeefDossierKBI",
+        2,
+        1,
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 2
+        conn.execute("UPDATE store_version SET n = 3")
+    with pytest.raises(StoreError, match="has its tables in version 3; this emulator"):
+        PostgresStore(url)
+    with psycopg.connect(url, autocommit=True) as conn:  # refused, and left as it was
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3

@@ -37,6 +37,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
+from magda_kbi import __version__
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.json_output import persona_json
@@ -52,6 +53,17 @@ SYNC_TIMEOUT = 3.0
 
 # The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
 # what it was when imported; both dialects read these statements as they are.
+# The store's tables carry a version, so that a store kept across an upgrade is brought up
+# to date and one written by a newer emulator is refused rather than misread.
+#   1: the first stores (no version recorded): replica rows may lack change_ack (added for
+#      PostgreSQL), the journal may keep each entry as one JSON text (the very first SQLite
+#      stores), fault rows may have Dutch field names (soort, aantal, ...)
+#   2: the version recorded; the journal in columns; every fault row in English
+SCHEMA_VERSION = 2
+VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS store_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "n INTEGER NOT NULL)"
+)
 CATALOGUE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS catalogue_file (path TEXT PRIMARY KEY, "
     "position BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, size BIGINT NOT NULL, "
@@ -63,7 +75,13 @@ CATALOGUE_SCHEMA = [
     "n BIGINT NOT NULL, stamp TEXT NOT NULL)",
     "INSERT INTO catalogue_version VALUES (1, 0, '') ON CONFLICT DO NOTHING",
 ]
-SCHEMA = """
+_JOURNAL_TABLE = (
+    "CREATE TABLE IF NOT EXISTS journal ("
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, insz TEXT, afzender TEXT, "
+    "operation TEXT, time TEXT, endpoint TEXT, hoedanigheid TEXT, referte TEXT, result TEXT, "
+    "status INTEGER, latency_ms REAL, extra TEXT, request BLOB, reply BLOB)"
+)
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO change VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS clock (
@@ -71,15 +89,12 @@ CREATE TABLE IF NOT EXISTS clock (
 INSERT OR IGNORE INTO clock VALUES (1, 0, NULL);
 CREATE TABLE IF NOT EXISTS persona (insz TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS fault (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, insz TEXT, afzender TEXT,
-    operation TEXT, time TEXT, endpoint TEXT, hoedanigheid TEXT, referte TEXT, result TEXT,
-    status INTEGER, latency_ms REAL, extra TEXT, request BLOB, reply BLOB);
+{_JOURNAL_TABLE};
 CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO sync VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL,
     ack INTEGER NOT NULL, change_ack INTEGER NOT NULL DEFAULT 0);
-""" + "".join(f"{opdracht};\n" for opdracht in CATALOGUE_SCHEMA)
+""" + "".join(f"{opdracht};\n" for opdracht in (*CATALOGUE_SCHEMA, VERSION_TABLE))
 # Both dialects (SQLite 3.35+, PostgreSQL): upserts with ON CONFLICT, ids with RETURNING.
 PERSONA_UPSERT = (
     "INSERT INTO persona (insz, data) VALUES (?, ?) ON CONFLICT (insz) "
@@ -136,6 +151,38 @@ class Store:
     def start(self) -> None:
         """In the worker process, before it serves: whatever must run beside it."""
 
+    def tables(self, db) -> set[str]:  # pragma: no cover - each store has its own
+        raise NotImplementedError
+
+    def columns(self, db, table: str) -> set[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def bring_up_to_date(self, db, schema: list[str]) -> None:
+        """In the transaction that opens the store: a new store gets ``schema`` and today's
+        version; an older one its migrations, one version at a time, then ``schema`` (the
+        tables added since); a newer one is refused (:class:`StoreError`)."""
+        tabellen = self.tables(db)
+        if "store_version" in tabellen:
+            rij = db.execute("SELECT n FROM store_version").fetchone()
+            versie = rij[0] if rij else 1
+        else:
+            versie = 1 if "change" in tabellen else SCHEMA_VERSION  # ours, unversioned: 1
+        if versie > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.url!r} has its tables in version {versie}; this emulator "
+                f"({__version__}) knows versions up to {SCHEMA_VERSION}: use the newer "
+                "magda-kbi that wrote it, or another store"
+            )
+        for stap in range(versie, SCHEMA_VERSION):
+            MIGRATIONS[stap](self, db)
+        for opdracht in schema:
+            db.execute(opdracht)
+        db.execute(
+            "INSERT INTO store_version (id, n) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET n = excluded.n",
+            (SCHEMA_VERSION,),
+        )
+
     def probleem(self) -> str | None:
         """Why the store cannot be reached now (``/health`` says ``degraded``), or None."""
         return None
@@ -182,8 +229,8 @@ class SqliteStore(Store):
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
         self.url = url
-        # executescript commits first itself: the script carries its own transaction
-        self.db().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+        with self.write() as db:
+            self.bring_up_to_date(db, [o for o in SCHEMA.split(";") if o.strip()])
         # The change signal: the change number, also in 8 bytes of a file every process
         # maps. Reading it costs a fraction of a microsecond; a query for the same number
         # cost 5 to 25 microseconds a request (measured), 3-15% of one.
@@ -200,6 +247,12 @@ class SqliteStore(Store):
             self._signaal[8:16] = (
                 db.execute("SELECT n FROM sync").fetchone()[0].to_bytes(8, "little")
             )
+
+    def tables(self, db) -> set[str]:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def columns(self, db, table: str) -> set[str]:
+        return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
     def db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -305,13 +358,49 @@ class SharedClock(Clock):
 
 def _storing_uit(id_: int, tekst: str) -> Fault:
     data = json.loads(tekst)
-    if "soort" in data:  # a row written before the fields had English names
-        data = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
     applied = data.pop("applied", 0)
     fault = Fault(**{**data, "kind": FaultKind(data["kind"])})
     fault.id, fault.applied = id_, applied
     return fault
 
+
+def _naar_versie_2(store: Store, db) -> None:
+    """1 -> 2: the replica table's change_ack where it lacks it; the journal's first form
+    (the entry as one JSON text) in columns; fault rows in English."""
+    tabellen = store.tables(db)
+    if "replica" in tabellen and "change_ack" not in store.columns(db, "replica"):
+        db.execute("ALTER TABLE replica ADD COLUMN change_ack BIGINT NOT NULL DEFAULT 0")
+    if "journal" in tabellen and "endpoint" not in store.columns(db, "journal"):
+        _journal_in_kolommen(db)  # (only SQLite stores ever had it)
+    if "fault" in tabellen:
+        for id_, tekst in db.execute("SELECT id, data FROM fault").fetchall():
+            data = json.loads(tekst)
+            if "soort" in data:  # written before the fields had English names
+                engels = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
+                db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(engels), id_))
+
+
+def _journal_in_kolommen(db) -> None:
+    rijen = db.execute(
+        "SELECT id, kind, insz, afzender, operation, time, entry, request, reply FROM journal"
+    ).fetchall()
+    db.execute("DROP TABLE journal")
+    db.execute(_JOURNAL_TABLE)
+    kolommen = ("endpoint", "hoedanigheid", "referte", "result", "status", "latency_ms")
+    eigen = {"kind", "insz", "afzender", "operation", "time", *kolommen}
+    for id_, kind, insz, afzender, operatie, tijd, tekst, verzoek, antwoord in rijen:
+        entry = json.loads(tekst)
+        extra = {k: v for k, v in entry.items() if k not in eigen}
+        db.execute(
+            "INSERT INTO journal (id, kind, insz, afzender, operation, time, endpoint, "
+            "hoedanigheid, referte, result, status, latency_ms, extra, request, reply) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (id_, kind, insz, afzender, operatie, tijd, *(entry.get(k) for k in kolommen),
+             json.dumps(extra, ensure_ascii=False), verzoek, antwoord),
+        )  # fmt: skip
+
+
+MIGRATIONS = {1: _naar_versie_2}  # version n -> n + 1
 
 _OUDE_NAMEN = {
     "soort": "kind",

@@ -17,7 +17,14 @@ import threading
 import time
 import uuid
 
-from magda_kbi.runtime.store import CATALOGUE_SCHEMA, DEAD_AFTER, SYNC_TIMEOUT, Store, StoreError
+from magda_kbi.runtime.store import (
+    CATALOGUE_SCHEMA,
+    DEAD_AFTER,
+    SYNC_TIMEOUT,
+    VERSION_TABLE,
+    Store,
+    StoreError,
+)
 
 CHANNEL = "magda_kbi"
 # SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
@@ -40,6 +47,7 @@ SCHEMA = [
     "heartbeat DOUBLE PRECISION NOT NULL, ack BIGINT NOT NULL, "
     "change_ack BIGINT NOT NULL DEFAULT 0)",
     *CATALOGUE_SCHEMA,
+    VERSION_TABLE,
 ]
 
 
@@ -98,11 +106,33 @@ class PostgresStore(Store):
         self._start_slot = threading.Lock()
         db = self.db()
         db.execute("BEGIN")
-        db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
-        for opdracht in SCHEMA:
-            db.execute(opdracht)
+        try:
+            db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
+            self.bring_up_to_date(db, SCHEMA)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         db.execute("COMMIT")
         self._lees_nummers(db)
+
+    def tables(self, db) -> set[str]:
+        return {
+            r[0]
+            for r in db.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        }
+
+    def columns(self, db, table: str) -> set[str]:
+        return {
+            r[0]
+            for r in db.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                (table,),
+            )
+        }
 
     def _verbind(self):
         try:
