@@ -14,7 +14,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from .conftest import Server
 from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
 from .test_admin import NIEUW
-from .test_store import JSON, OUDE_STORING, dossier
+from .test_store import JSON, OUDE_STORING, dossier, serve_weigert
 
 
 @pytest.fixture
@@ -87,22 +87,11 @@ def test_a_persona_put_on_one_replica_is_served_by_the_other(replicas):
 
 
 def test_an_unreachable_database_stops_start_up_with_one_line():
-    import subprocess
-    import sys
-
     from .processen import vrije_poort
 
     pytest.importorskip("psycopg")
-    uit = subprocess.run(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())]
-        + ["--store", f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert uit.returncode == 2
-    assert "cannot reach the PostgreSQL store" in uit.stderr
-    assert "Traceback" not in uit.stderr
+    melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x")
+    assert "cannot reach the PostgreSQL store" in melding
 
 
 def test_a_dead_replica_stops_counting(postgres):
