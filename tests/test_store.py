@@ -249,3 +249,20 @@ def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
     melding = serve_weigert(f"sqlite:///{pad}")
     assert "knows versions up to 2: use the newer magda-kbi that wrote it" in melding
     assert versie_van(pad) == 3  # left as it was
+
+
+def test_a_forked_child_is_its_own_replica(tmp_path):
+    """The replica id is kept per process (no system call per journaled call) and a forked
+    worker still gets its own."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'state.db'}")
+    ouder = store.replica
+    lezen, schrijven = os.pipe()
+    kind = os.fork()
+    if kind == 0:  # pragma: no cover - the child
+        os.write(schrijven, store.replica.encode())
+        os._exit(0)
+    os.waitpid(kind, 0)
+    van_kind = os.read(lezen, 200).decode()
+    assert ouder.split(":")[1] == str(os.getpid())
+    assert van_kind.split(":")[1] == str(kind)
+    assert store.replica == ouder
