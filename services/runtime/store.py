@@ -51,8 +51,6 @@ HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
 SYNC_TIMEOUT = 3.0
 
-# The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
-# what it was when imported; both dialects read these statements as they are.
 # The store's tables carry a version, so that a store kept across an upgrade is brought up
 # to date and one written by a newer emulator is refused rather than misread.
 #   1: the first stores (no version recorded): replica rows may lack change_ack (added for
@@ -64,6 +62,8 @@ VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
     "n INTEGER NOT NULL)"
 )
+# The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
+# what it was when imported; both dialects read these statements as they are.
 CATALOGUE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS catalogue_file (path TEXT PRIMARY KEY, "
     "position BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, size BIGINT NOT NULL, "
