@@ -33,6 +33,14 @@ class Server:
     def __init__(
         self, *args: str, commando: tuple[str, ...] | None = None, cwd=None, env=None
     ) -> None:
+        # A port found free can be taken before serve binds it (an outgoing connection's
+        # source port, another test's server): serve then refuses it, and a new one is tried.
+        for _ in range(3):
+            if self._start(args, commando, cwd, env):
+                return
+        raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
+
+    def _start(self, args, commando, cwd, env) -> bool:
         self.poort = vrije_poort()
         self.url = f"http://127.0.0.1:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
@@ -53,11 +61,13 @@ class Server:
         while time.monotonic() < deadline:
             if self.proces.poll() is not None:
                 self._lezer.join(timeout=5)
+                if "cannot listen on" in "".join(self._uitvoer):
+                    return False
                 raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
             try:
                 if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
+                    return True
+            except requests.RequestException:  # not up yet, or someone else on the port
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("emulator did not start within 30 s")

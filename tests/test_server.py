@@ -110,3 +110,25 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
         assert nog() is None  # collected before the freeze, not kept frozen for ever
     finally:
         gc.unfreeze()
+
+
+def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch):
+    """The suite's Server: a port found free and taken before serve binds it is refused by
+    serve (exit 2), and another is tried (not an error of the test that wanted a server)."""
+    import socket
+
+    from . import conftest
+    from .processen import vrije_poort
+
+    with socket.socket() as bezet:
+        bezet.bind(("127.0.0.1", 0))
+        bezet.listen()
+        genomen = bezet.getsockname()[1]
+        poorten = iter([genomen, vrije_poort()])
+        monkeypatch.setattr(conftest, "vrije_poort", lambda: next(poorten))
+        server = conftest.Server()
+        try:
+            assert server.poort != genomen
+            assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
+        finally:
+            server.stop()
