@@ -8,6 +8,7 @@ requests/s, p50, p99), then the workers' RSS again. Prints; asserts nothing.
 
     python benchmarks/catalogue.py                  # 1,000,000 personas
     python benchmarks/catalogue.py --count 100000 --duur 10
+    python benchmarks/catalogue.py --keep --runs 5  # the catalogue as it is; five load runs
 """
 
 from __future__ import annotations
@@ -127,6 +128,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duur", type=int, default=10, help="seconds of wrk (after 5 s warm-up)")
+    parser.add_argument("--runs", type=int, default=1, help="load runs, one after the other")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the catalogue: no first start (import) measured"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -145,12 +150,13 @@ def main() -> int:
         )
         print(f"generate {args.count:,}: {time.perf_counter() - begin:.1f} s")
         (basis / ".klaar").touch()
-    for oud in kbi.glob("catalogue-*"):
-        oud.unlink()  # the first start imports everything
     print(f"{args.count:,} personas, serve --workers {args.workers}")
-    proces, url, duur = start(populatie, env, args.workers)
-    print(f"first start (import into the catalogue) until /health: {duur:.1f} s")
-    stop(proces)
+    if not args.keep:
+        for oud in kbi.glob("catalogue-*"):
+            oud.unlink()  # the first start imports everything
+        proces, url, duur = start(populatie, env, args.workers)
+        print(f"first start (import into the catalogue) until /health: {duur:.1f} s")
+        stop(proces)
     proces, url, duur = start(populatie, env, args.workers)
     try:
         print(f"a later start until /health: {duur:.1f} s")
@@ -158,14 +164,11 @@ def main() -> int:
         print("worker RSS after start: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
         with tempfile.TemporaryDirectory() as werk:
             script = lua(Path(werk), inszs(populatie, 100_000))
-            wrk(f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService", script, 8, 5)
-            uitkomst = wrk(
-                f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService",
-                script,
-                args.connections,
-                args.duur,
-            )
-        print(f"advice, random INSZ, {args.connections} connections: {uitkomst}")
+            adres = f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+            wrk(adres, script, 8, 5)
+            for _ in range(args.runs):
+                uitkomst = wrk(adres, script, args.connections, args.duur)
+                print(f"advice, random INSZ, {args.connections} connections: {uitkomst}")
         print("worker RSS after the load: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
     finally:
         stop(proces)
