@@ -477,7 +477,7 @@ class Emulator:
         if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
             if not modulo97_geldig(insz):
                 return None
-            gelezen = dienst.over(gelezen, insz)
+            gelezen = dienst.for_insz(gelezen, insz)
         waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
         record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
         for naam, waarde in gelezen.record.items():

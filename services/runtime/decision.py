@@ -45,7 +45,7 @@ class Question:
     datum: date | None = None  # the advice's Datum
     toepassing: Toepassing = Toepassing.ZORGBUDGET
 
-    def over(self, insz: str) -> Question:
+    def for_insz(self, insz: str) -> Question:
         """The same question about another person (dataclasses.replace costs 4x as much)."""
         return Question(
             self.operatie, insz, self.afzender, self.hoedanigheid, self.datum, self.toepassing

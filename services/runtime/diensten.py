@@ -250,11 +250,11 @@ class Dienst:
             tekst(verzoek, "Vragen/Vraag/Referte") or "",
         )
 
-    def over(self, gelezen: ValidRequest, insz: str) -> ValidRequest:
+    def for_insz(self, gelezen: ValidRequest, insz: str) -> ValidRequest:
         """The same valid request about another person (a known shape with another INSZ,
         which passed the modulo-97 check)."""
         return ValidRequest(
-            gelezen.vraag.over(insz),
+            gelezen.vraag.for_insz(insz),
             gelezen.context,
             {**gelezen.record, "insz": insz},
             gelezen.extra,
@@ -278,7 +278,7 @@ class Dienst:
         afzender = context.afzender
         nu = self.runtime.clock.nu()
         vraag, persona = gelezen.vraag, uitkomst.persona
-        van_de_dag = (
+        caller_and_day = (
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
@@ -286,15 +286,15 @@ class Dienst:
         )
         # The persona's own key first: found, nothing of the answer needs computing
         sleutel = (self.criteria(vraag), uitkomst.kind, id(persona), uitkomst.beslissing)
-        sleutel += van_de_dag
+        sleutel += caller_and_day
         sjabloon = self.templates.zoek(sleutel, persona)
         if sjabloon is None:
-            gedeeld = self.gedeelde_sleutel(vraag, uitkomst)
+            gedeeld = self.shared_key(vraag, uitkomst)
             if gedeeld is not None:
-                gedeeld = ("gedeeld", gedeeld, *van_de_dag)
+                gedeeld = ("shared", gedeeld, *caller_and_day)
                 sjabloon = self.templates.zoek(gedeeld, None)
             if sjabloon is None:
-                sjabloon = self._sjabloon(uitkomst, context)
+                sjabloon = self._template(uitkomst, context)
                 if gedeeld is not None:
                     self.templates.bewaar(gedeeld, None, sjabloon)
             self.templates.bewaar(sleutel, persona, sjabloon)
@@ -309,7 +309,7 @@ class Dienst:
             }
         )
 
-    def _sjabloon(self, uitkomst: Outcome, context: Context) -> reply_templates.Sjabloon:
+    def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Sjabloon:
         """The reply's template: rendered with placeholders where each call's values go."""
         afzender = context.afzender
         open_context = replace(
@@ -335,7 +335,7 @@ class Dienst:
         at runtime never gets an old one)."""
         return (vraag.insz,)
 
-    def gedeelde_sleutel(self, vraag: Question, uitkomst: Outcome) -> Hashable | None:
+    def shared_key(self, vraag: Question, uitkomst: Outcome) -> Hashable | None:
         """What decides a reply that does not name the person (besides the caller and the
         day): one template then serves everybody. A 30001 names no one."""
         if uitkomst.kind is Kind.NOT_FOUND:
@@ -469,9 +469,9 @@ class GeefAutomatischAdviesDienst(Dienst):
     def criteria(self, vraag):
         return vraag.insz, vraag.datum, vraag.toepassing
 
-    def gedeelde_sleutel(self, vraag, uitkomst):
+    def shared_key(self, vraag, uitkomst):
         if uitkomst.kind is not Kind.ANSWER:
-            return super().gedeelde_sleutel(vraag, uitkomst)
+            return super().shared_key(vraag, uitkomst)
         # The reply holds the advice, never who it is about (the protocol's data
         # minimisation): one template per advice and decision serves every person, and a
         # population's new INSZs cost no new reply. The journal's result and extras are the

@@ -376,14 +376,14 @@ def _storing_uit(id_: int, tekst: str) -> Fault:
     return fault
 
 
-def _naar_versie_2(store: Store, db) -> None:
+def _to_version_2(store: Store, db) -> None:
     """1 -> 2: the replica table's change_ack where it lacks it; the journal's first form
     (the entry as one JSON text) in columns; fault rows in English."""
     tabellen = store.tables(db)
     if "replica" in tabellen and "change_ack" not in store.columns(db, "replica"):
         db.execute("ALTER TABLE replica ADD COLUMN change_ack BIGINT NOT NULL DEFAULT 0")
     if "journal" in tabellen and "endpoint" not in store.columns(db, "journal"):
-        _journal_in_kolommen(db)  # (only SQLite stores ever had it)
+        _journal_into_columns(db)  # (only SQLite stores ever had it)
     if "fault" in tabellen:
         for id_, tekst in db.execute("SELECT id, data FROM fault").fetchall():
             data = json.loads(tekst)
@@ -392,7 +392,7 @@ def _naar_versie_2(store: Store, db) -> None:
                 db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(engels), id_))
 
 
-def _journal_in_kolommen(db) -> None:
+def _journal_into_columns(db) -> None:
     rijen = db.execute(
         "SELECT id, kind, insz, afzender, operation, time, entry, request, reply FROM journal"
     ).fetchall()
@@ -412,7 +412,7 @@ def _journal_in_kolommen(db) -> None:
         )  # fmt: skip
 
 
-MIGRATIONS = {1: _naar_versie_2}  # version n -> n + 1
+MIGRATIONS = {1: _to_version_2}  # version n -> n + 1
 
 _OUDE_NAMEN = {
     "soort": "kind",
