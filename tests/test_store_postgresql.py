@@ -150,17 +150,20 @@ def test_postgresql_lost_while_running_and_back():
     from .postgres import Cluster
     from .soap import PAD_ADVIES, advies_verzoek
 
+    def advies(insz: str) -> requests.Response:
+        return requests.post(
+            server.url + PAD_ADVIES,
+            data=advies_verzoek(insz, "2024-01-01"),
+            headers={"Content-Type": "text/xml"},
+            timeout=10,
+        )
+
     cluster = Cluster()  # its own: this test stops it
     try:
         store = cluster.database()
         server = Server("--admin", "--store", store, "--today", "2025-06-01")
         try:
-            bekend = requests.post(
-                server.url + PAD_ADVIES,
-                data=advies_verzoek("73680599786", "2024-01-01"),
-                headers={"Content-Type": "text/xml"},
-                timeout=10,
-            )
+            bekend = advies("73680599786")
             assert b"<Resultaat>NOK</Resultaat>" in bekend.content
             cluster.pause()
             for _ in range(20):  # the workers notice within a second or so
@@ -169,19 +172,9 @@ def test_postgresql_lost_while_running_and_back():
                     break
                 time.sleep(0.2)
             assert health["status"] == "degraded" and "PostgreSQL" in health["reason"]
-            nog = requests.post(
-                server.url + PAD_ADVIES,
-                data=advies_verzoek("73680599786", "2024-01-01"),
-                headers={"Content-Type": "text/xml"},
-                timeout=10,
-            )
+            nog = advies("73680599786")
             assert b"<Resultaat>NOK</Resultaat>" in nog.content  # cached: answered as before
-            onbekend = requests.post(
-                server.url + PAD_ADVIES,
-                data=advies_verzoek("98630499724", "2024-01-01"),
-                headers={"Content-Type": "text/xml"},
-                timeout=10,
-            )
+            onbekend = advies("98630499724")
             assert b"<Identificatie>99994</Identificatie>" in onbekend.content
             klok = requests.put(
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
