@@ -281,7 +281,12 @@ REST_GEVALLEN = [
 ]
 
 
-@pytest.mark.parametrize(("methode", "pad", "body"), REST_GEVALLEN)
+# Short ids: pytest puts the running test's id in the environment (PYTEST_CURRENT_TEST), and a
+# 400 KB id made every subprocess started during the test fail with E2BIG ("Argument list
+# too long"): PostgreSQL's initdb, when its fixture came up at that moment.
+@pytest.mark.parametrize(
+    ("methode", "pad", "body"), REST_GEVALLEN, ids=[f"case{n}" for n in range(len(REST_GEVALLEN))]
+)
 def test_hostile_rest_and_admin_input(magda, methode, pad, body):
     start = time.monotonic()
     r = requests.request(
