@@ -57,9 +57,15 @@ from magda_kbi.runtime.diensten import (
 )
 from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
 from magda_kbi.runtime.fixture_watch import FixtureWatcher
-from magda_kbi.runtime.journal import BODY_MAX, CallRecord, Journal, JournalEntry
+from magda_kbi.runtime.journal import BODY_MAX, NOTHING, Call, Journal, JournalEntry
 from magda_kbi.runtime.store import Store, open_store
-from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY, SOCKET_KEY
+from magda_kbi.runtime.wsgi_keys import (
+    BODY_KEY,
+    CALL_KEY,
+    FAULT_KEY,
+    INJECTED_LATENCY_KEY,
+    SOCKET_KEY,
+)
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
 from magda_kbi.wire.shape import PROBE_INSZ, Shape, probe, shape, valid_values
@@ -70,6 +76,7 @@ STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
 WSDL_ADRES = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
 
 StartResponse = Callable[..., object]
+_NO_CALL = Call()  # a call nobody noted: a request refused before it was read
 log = logging.getLogger(__name__)
 
 
@@ -231,12 +238,13 @@ class Emulator:
         methode = environ.get("REQUEST_METHOD", "GET")
         if weigering is None and methode not in CHANGING:
             return self.rest(environ, start_response)
-        record = CallRecord(endpoint=environ.get("PATH_INFO", ""), soort="admin")
-        record.operatie = f"admin {methode}"
-        record.extra["remote_addr"] = environ.get("REMOTE_ADDR")
+        adres = {"remote_addr": environ.get("REMOTE_ADDR")}
         if weigering is not None:
-            record.resultaat = f"REFUSED {weigering.code}"
-            record.extra["reason"] = weigering.diagnose
+            environ[CALL_KEY] = Call(
+                f"admin {methode}",
+                resultaat=f"REFUSED {weigering.code}",
+                extra={**adres, "reason": weigering.diagnose},
+            )
 
             def weiger(environ, start, _dienst):
                 body = json.dumps({"code": weigering.code, "diagnose": weigering.diagnose})
@@ -244,9 +252,9 @@ class Emulator:
                     start, weigering.status, "application/json", body.encode(), weigering.headers
                 )
 
-            return self._gejournaliseerd(environ, start_response, None, weiger, record)
-        record.resultaat = "ADMIN"
-        return self._gejournaliseerd(environ, start_response, None, self._rest, record)
+            return self._gejournaliseerd(environ, start_response, None, weiger, "admin")
+        environ[CALL_KEY] = Call(f"admin {methode}", resultaat="ADMIN", extra=adres)
+        return self._gejournaliseerd(environ, start_response, None, self._rest, "admin")
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
@@ -263,11 +271,11 @@ class Emulator:
         start_response: StartResponse,
         dienst,
         behandel,
-        record: CallRecord | None = None,
+        soort: str = "call",
     ):
-        """Runs a SOAP or REST call and writes it to the journal with its status and latency."""
-        record = record or CallRecord(endpoint=environ.get("PATH_INFO", ""))
-        environ[RECORD_KEY] = record
+        """Runs a SOAP or REST call (``soort`` "call") or an admin action ("admin") and writes
+        its journal entry: what the layer that answered noted of it (journal.Call, in the
+        environ), with the time, status, latency and bodies."""
         status = [0]
 
         def start(status_regel: str, headers: list, exc_info=None):
@@ -277,10 +285,12 @@ class Emulator:
         tijd, begin = datetime.now(UTC), time.perf_counter()
         resultaat = behandel(environ, start, dienst)
         if isinstance(resultaat, AfgebrokenAntwoord):  # must reach the server unconsumed
-            self._schrijf(record, tijd, begin, status[0])
+            self._schrijf(environ, soort, tijd, begin, status[0])
             return resultaat
-        if record.endpoint.startswith("/api/v1/lijsten/"):  # streamed: journal at the end
-            return _Gestroomd(resultaat, lambda: self._schrijf(record, tijd, begin, status[0]))
+        if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
+            return _Gestroomd(
+                resultaat, lambda: self._schrijf(environ, soort, tijd, begin, status[0])
+            )
         delen: list[bytes] = []
         try:
             delen = list(resultaat)  # produced here, so the latency counts all the work
@@ -288,27 +298,38 @@ class Emulator:
         finally:
             if hasattr(resultaat, "close"):
                 resultaat.close()
-            self._schrijf(record, tijd, begin, status[0], b"".join(delen))
+            self._schrijf(environ, soort, tijd, begin, status[0], b"".join(delen))
 
     def _schrijf(
-        self, a: CallRecord, tijd: datetime, begin: float, status: int, antwoord: bytes = b""
+        self,
+        environ: dict,
+        soort: str,
+        tijd: datetime,
+        begin: float,
+        status: int,
+        antwoord: bytes = b"",
     ) -> None:
-        status = a.status if a.status is not None else status
+        """The journal entry, built once: the call as noted, and what this layer knows."""
+        call: Call = environ.get(CALL_KEY) or _NO_CALL
+        extra = {**call.extra}  # the entry's own (a store adds its replica to it)
+        vertraagd = environ.get(INJECTED_LATENCY_KEY)
+        if vertraagd is not None:
+            extra = {"injected_latency_ms": vertraagd, **extra}
         self.runtime.journal.schrijf(
             JournalEntry(
                 tijd=tijd,
-                endpoint=a.endpoint,
-                operatie=a.operatie,
-                afzender=a.afzender,
-                hoedanigheid=a.hoedanigheid,
-                insz=a.insz,
-                referte=a.referte,
-                resultaat=a.resultaat,
-                status=status,
+                endpoint=environ.get("PATH_INFO", ""),
+                operatie=call.operatie,
+                afzender=call.afzender,
+                hoedanigheid=call.hoedanigheid,
+                insz=call.insz,
+                referte=call.referte,
+                resultaat=call.resultaat,
+                status=call.status if call.status is not None else status,
                 latentie_ms=(time.perf_counter() - begin) * 1000,
-                extra=a.extra,
-                soort=a.soort,
-                verzoek=a.verzoek[:BODY_MAX],
+                extra=extra,
+                soort=soort,
+                verzoek=environ.get(BODY_KEY, b"")[:BODY_MAX],
                 antwoord=antwoord[:BODY_MAX],
             )
         )
@@ -334,9 +355,7 @@ class Emulator:
         if isinstance(body, tuple):
             status, tekst = body
             return _fout(start_response, status, "Client", tekst)
-        record = environ.get(RECORD_KEY)
-        if record is not None:
-            record.verzoek = body
+        environ[BODY_KEY] = body
         # The request's shape (wire/shape.py), read once: looked up here, learnt in _direct.
         gevonden = shape(body) if self.direct and not self.runtime.faults.actief else None
         if gevonden is not None and self.shapes:
@@ -370,7 +389,8 @@ class Emulator:
                     "Client",
                     f"Het verzoek is niet te lezen als {charset}: {fout}",
                 )
-        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        # The body again, from memory; in this environ, where spyne's service notes the call
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         try:
             return list(self.soap[dienst](environ, start_response))
         except Exception:  # a last guard: whatever spyne lets escape is not a crash
@@ -414,22 +434,20 @@ class Emulator:
         ):
             return None
         if environ.get(FAULT_KEY) is None:
-            record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
             try:
-                gelezen = dienst.lees_geldig(lichaam[0], record)
+                gelezen = dienst.lees_geldig(lichaam[0])
                 snel = gelezen and dienst.uit_sjabloon(
-                    gelezen, record, gelezen.afzender_referte, gelezen.vraag_referte
+                    gelezen, gelezen.afzender_referte, gelezen.vraag_referte
                 )
             except Exception:  # never a crash: the full path below answers or reports it
                 log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
                 snel = None
             if snel is not None:
+                antwoord, environ[CALL_KEY] = snel
                 if gevonden is not None:
                     self._learn_shape(environ, dienst, gevonden, body, gelezen)
-                return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", snel)
-        status, antwoord = dienst.envelop(
-            lichaam[0], environ.get(RECORD_KEY), environ.get(FAULT_KEY)
-        )
+                return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
+        status, antwoord, environ[CALL_KEY] = dienst.envelop(lichaam[0], environ.get(FAULT_KEY))
         return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
 
     def _learn_shape(
@@ -479,20 +497,14 @@ class Emulator:
                 return None
             gelezen = dienst.for_insz(gelezen, insz)
         waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
-        record = environ.get(RECORD_KEY) or CallRecord(endpoint="")
-        for naam, waarde in gelezen.record.items():
-            setattr(record, naam, waarde)
-        record.referte = waarden.get("Afzender")
-        record.extra.update(gelezen.extra)
         try:
-            antwoord = dienst.uit_sjabloon(
-                gelezen, record, waarden.get("Afzender"), waarden.get("Vraag", "")
-            )
+            snel = dienst.uit_sjabloon(gelezen, waarden.get("Afzender"), waarden.get("Vraag", ""))
         except Exception:  # never a crash: the usual path answers or reports it
             log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
             return None
-        if antwoord is None:
+        if snel is None:
             return None
+        antwoord, environ[CALL_KEY] = snel
         return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
 
     def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> FaultKind | None:
@@ -507,32 +519,29 @@ class Emulator:
             verzoek = None
         insz = tekst(verzoek, dienst.contract.insz_pad)
         wachten, fault = self.runtime.faults.kies(dienst.naam, insz)
-        record = environ.get(RECORD_KEY)
-        if record is not None:  # the service fills these too, unless a fault stops it
-            afzender = lees_context(verzoek).afzender
-            record.operatie, record.insz = dienst.naam, insz
-            record.afzender, record.hoedanigheid = (
-                afzender.identificatie,
-                afzender.hoedanigheid,
-            )
-            record.referte = afzender.referte
-            if wachten:
-                record.extra["injected_latency_ms"] = round(wachten * 1000, 3)
         if wachten:
+            environ[INJECTED_LATENCY_KEY] = round(wachten * 1000, 3)
             time.sleep(wachten)
         if fault in PLATFORM_UITZONDERINGEN or fault is FaultKind.SOAP_FAULT:
-            environ[FAULT_KEY] = fault
+            environ[FAULT_KEY] = fault  # the service answers it, and notes the call
             return None
-        if fault is not None and record is not None:
-            record.resultaat = f"FAULT {fault.value}"
+        if fault is not None:  # answered here, before any service: noted here
+            afzender = lees_context(verzoek).afzender
+            environ[CALL_KEY] = Call(
+                dienst.naam,
+                afzender.identificatie,
+                afzender.hoedanigheid,
+                insz,
+                afzender.referte,
+                f"FAULT {fault.value}",
+                # no status reached the client: say so, not 200
+                {"connection": "dropped"} if fault is FaultKind.DROP else NOTHING,
+                0 if fault is FaultKind.DROP else None,
+            )
         return fault
 
     def _storing_op_http(self, environ: dict, start_response: StartResponse, fault: FaultKind):
         if fault is FaultKind.DROP:
-            record = environ.get(RECORD_KEY)
-            if record is not None:  # no status reached the client: say so, not 200
-                record.status = 0
-                record.extra["connection"] = "dropped"
             verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
             if verbinding is not None:
                 with contextlib.suppress(OSError):

@@ -21,8 +21,7 @@ from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import lees_yaml, persona_uit_data
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.diensten import Runtime
-from magda_kbi.runtime.journal import CallRecord
-from magda_kbi.runtime.wsgi_keys import RECORD_KEY
+from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
@@ -223,9 +222,7 @@ def _body() -> bytes:
     check first, and the server hands it on cut off at the cap: a body that fills the cap
     is taken as larger (no persona comes near 1 MiB)."""
     data = request.get_data(cache=True)
-    record = request.environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):
-        record.verzoek = data  # the journal keeps it (bounded) for the console
+    request.environ[BODY_KEY] = data  # the journal keeps it (bounded) for the console
     if len(data) >= MAX_BODY:
         raise ApiFout(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
     return data

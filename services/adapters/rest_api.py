@@ -6,6 +6,8 @@ bad input is a 400, an unknown dossier a 404, never a 500.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 
@@ -29,9 +31,9 @@ from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Runtime,
 )
-from magda_kbi.runtime.journal import CallRecord
+from magda_kbi.runtime.journal import Call
 from magda_kbi.runtime.reply_templates import PersonaCache
-from magda_kbi.runtime.wsgi_keys import RECORD_KEY
+from magda_kbi.runtime.wsgi_keys import CALL_KEY
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 AFZENDER_HEADER = "X-Magda-Afzender"
@@ -47,17 +49,20 @@ class ApiFout(Exception):
         code: str,
         diagnose: str,
         veld: str | None = None,
-        journal: bool = True,  # False: the decision's outcome is already journaled
+        call: Call | None = None,  # the call as the view knew it; its result, if decided
     ) -> None:
         super().__init__(diagnose)
         self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
-        self.journal = journal
+        self.call = call
 
 
 def api_fout(fout: ApiFout):
-    """The JSON error body of the REST and admin APIs (registered on the app in rest.py)."""
-    if request.blueprint == api.name and fout.journal:
-        _noteer(resultaat=f"ERROR {fout.code}")
+    """The JSON error body of the REST and admin APIs (registered on the app in rest.py);
+    a refusal of the read API notes its call for the journal (the admin's own is noted by
+    the admin guard's layer)."""
+    if request.blueprint == api.name:
+        call = fout.call or Call()
+        request.environ[CALL_KEY] = call if call.resultaat else call.answered(f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
     if fout.veld:
         body["field"] = fout.veld
@@ -81,13 +86,35 @@ def openapi():
     return jsonify(openapi_document.document())
 
 
+def _journaled(operatie: str) -> Callable:
+    """A view whose call the journal keeps, noted once: who asks (the headers) about whom
+    (the path's INSZ), with what came of it: the view returns its answer and the call with
+    its result; a refusal (ApiFout) carries the call as far as the view knew it."""
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def run(**args):
+            call = Call(operatie, *_afzender_headers(), args.get("insz"))
+            try:
+                antwoord, request.environ[CALL_KEY] = view(call, **args)
+            except ApiFout as fout:
+                fout.call = fout.call or call  # noted by api_fout
+                raise
+            return antwoord
+
+        return run
+
+    return wrap
+
+
 @api.get("/dossiers/<insz>")
-def dossier(insz: str):
-    _geldig_insz(insz, "GeefDossierKBI")
-    uitkomst = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()))
+@_journaled("GeefDossierKBI")
+def dossier(call: Call, insz: str):
+    _geldig_insz(insz)
+    uitkomst, call = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()), call)
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
     if uitkomst.beperkt:
-        return jsonify(asdict(gemeente_zicht(persona.dossier.op_datum(vandaag))))
+        return jsonify(asdict(gemeente_zicht(persona.dossier.op_datum(vandaag)))), call
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
@@ -96,12 +123,13 @@ def dossier(insz: str):
         gekend = persona.dossier.op_datum(vandaag)  # as the KBI knows it today
         body = current_app.json.response(dossier_json(gekend)).get_data()
         cache.bewaar((insz, vandaag), persona, body)
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+    return current_app.response_class(body, mimetype=current_app.json.mimetype), call
 
 
 @api.get("/advies/<insz>")
-def advies(insz: str):
-    _geldig_insz(insz, "GeefAutomatischAdvies")
+@_journaled("GeefAutomatischAdvies")
+def advies(call: Call, insz: str):
+    _geldig_insz(insz)
     onbekend = sorted(set(request.args) - {"datum", "toepassing"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
@@ -130,7 +158,8 @@ def advies(insz: str):
             "toepassing",
         ) from None
     vraag = Question(Operatie.ADVIES, insz, *_afzender_headers(), datum, toepassing)
-    uitkomst = _beslis_vraag(vraag).advies
+    beslist, call = _beslis_vraag(vraag, call)
+    uitkomst = beslist.advies
     reden = None
     if uitkomst.reden is not None:
         reden = {"code": uitkomst.reden.value, "omschrijving": uitkomst.omschrijving}
@@ -144,17 +173,11 @@ def advies(insz: str):
         antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
     if uitkomst.regel == 0:  # the rule set after the ruling: say which ruling
         antwoord["informatie"] = ARREST_112_2023
-    return jsonify(antwoord)
+    return jsonify(antwoord), call
 
 
-def _geldig_insz(insz: str, operatie: str) -> None:
-    """Journals who asks what, and refuses an INSZ that is not one (every route's check)."""
-    _noteer(
-        operatie=operatie,
-        insz=insz,
-        afzender=request.headers.get(AFZENDER_HEADER),
-        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
-    )
+def _geldig_insz(insz: str) -> None:
+    """Refuses an INSZ that is not one (every route's check)."""
     if not modulo97_geldig(insz):
         raise ApiFout(
             400,
@@ -172,21 +195,20 @@ def _afzender_headers() -> tuple[str | None, str | None]:
 _HTTP_STATUS = {Kind.NOT_FOUND: 404, Kind.REFUSED: 403, Kind.PLATFORM: 503}
 
 
-def _beslis_vraag(vraag: Question) -> Outcome:
-    """The decision SOAP takes too (:func:`decide`), journaled from its outcome; anything
-    but an answer becomes the JSON error with the same code and reason as on SOAP."""
+def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
+    """The decision SOAP takes too (:func:`decide`) and the call with its result, in the
+    same words as on SOAP; anything but an answer becomes the JSON error with the same code
+    and reason as on SOAP."""
     uitkomst = decide(_omgeving(), vraag)
-    record = request.environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):
-        uitkomst.write_to(record)
+    call = call.answered(uitkomst.resultaat, uitkomst.extra)
     if uitkomst.kind is Kind.ANSWER:
-        return uitkomst
+        return uitkomst, call
     if uitkomst.kind is Kind.SOAP_FAULT:
         raise ApiFout(
             502,
             "PLATFORM_ERROR",
             f"the MAGDA platform failed (test persona {vraag.insz} always fails)",
-            journal=False,
+            call=call,
         )
     if uitkomst.kind is Kind.REFUSED:
         diagnose = uitkomst.beslissing.reden
@@ -194,45 +216,32 @@ def _beslis_vraag(vraag: Question) -> Outcome:
         diagnose = PLATFORM_UITZONDERINGEN[uitkomst.platform].diagnose
     else:
         diagnose = GEEN_GEGEVENS.diagnose
-    raise ApiFout(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, journal=False)
+    raise ApiFout(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
 
 
-def _beslis(operatie: Operatie, **context) -> Beslissing | None:
-    """The lists' protocol decision (enforcement mode) for the caller named by the headers;
-    a refusal is a 403 with the same code and reason as on SOAP."""
+def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
+    """The lists' protocol decision (enforcement mode) for the caller named by the headers,
+    and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = _omgeving()
     if not runtime.protocollen:
-        return None
+        return None, call
     beslissing = beslis(runtime.afnemers, *_afzender_headers(), operatie, **context)
-    record = request.environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):
-        record.extra.update(beslissing.als_json())
+    call = call._replace(extra={**call.extra, **beslissing.als_json()})
     if not beslissing.toegelaten:
-        raise ApiFout(403, beslissing.code, beslissing.reden)
-    return beslissing
+        raise ApiFout(403, beslissing.code, beslissing.reden, call=call)
+    return beslissing, call
 
 
 def _omgeving() -> Runtime:
     return current_app.config["MAGDA_OMGEVING"]
 
 
-def _noteer(**velden) -> None:
-    record = request.environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):
-        for naam, waarde in velden.items():
-            setattr(record, naam, waarde)
-
-
 # -- lists (JSON, CSV or XML by Accept; streamed) ---------------------------------------
 
 
 @api.get("/lijsten/verlaagde-premie/<jaar>")
-def lijst_verlaagde_premie(jaar: str):
-    _noteer(
-        operatie=Operatie.LIJST_VERLAAGDE_PREMIE.value,
-        afzender=_afzender(),
-        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
-    )
+@_journaled(Operatie.LIJST_VERLAAGDE_PREMIE.value)
+def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
     premiejaar = int(jaar)
@@ -240,7 +249,7 @@ def lijst_verlaagde_premie(jaar: str):
     onbekend = sorted(set(request.args) - {"zorgkas"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
-    beslissing = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE)
+    beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
             raise ApiFout(
@@ -249,6 +258,7 @@ def lijst_verlaagde_premie(jaar: str):
                 f"{beslissing.afnemer.naam} gets the list of its own members only "
                 f"({beslissing.afnemer.zorgkas})",
                 "zorgkas",
+                call,
             )
         zorgkas = beslissing.afnemer.zorgkas
     runtime = _omgeving()
@@ -261,20 +271,23 @@ def lijst_verlaagde_premie(jaar: str):
         regelset=runtime.regelset,
     )
     kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
-    _noteer(resultaat=f"LIST verlaagde premie {premiejaar}")
-    return _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")
+    lijst = _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")
+    return lijst, call.answered(f"LIST verlaagde premie {premiejaar}")
 
 
 @api.get("/lijsten/gemeente/<nis>")
-def lijst_gemeente(nis: str):
+@_journaled(Operatie.LIJST_GEMEENTE.value)
+def lijst_gemeente(call: Call, nis: str):
     return _gemeentelijst(
-        nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
+        call, nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
     )
 
 
 @api.get("/lijsten/participatie/<nis>")
-def lijst_participatie(nis: str):
+@_journaled(Operatie.LIJST_PARTICIPATIE.value)
+def lijst_participatie(call: Call, nis: str):
     return _gemeentelijst(
+        call,
         nis,
         Operatie.LIJST_PARTICIPATIE,
         lists.participatie,
@@ -283,12 +296,9 @@ def lijst_participatie(nis: str):
     )
 
 
-def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel: str):
-    _noteer(
-        operatie=operatie.value,
-        afzender=_afzender(),
-        hoedanigheid=request.headers.get(HOEDANIGHEID_HEADER),
-    )
+def _gemeentelijst(
+    call: Call, nis: str, operatie: Operatie, maak, velden: list[str], wortel: str
+) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits)", "nis")
     onbekend = sorted(set(request.args) - {"year"})
@@ -301,7 +311,7 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
         if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
             raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
-    _beslis(operatie, nis=nis)
+    _beslissing, call = _beslis(operatie, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
     if not lists.nis_bekend(nis, personas.values()):
         raise ApiFout(
@@ -309,13 +319,14 @@ def _gemeentelijst(nis: str, operatie: Operatie, maak, velden: list[str], wortel
             "UNKNOWN_MUNICIPALITY",
             f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
             "nis",
+            call,
         )
     items = maak(personas.values(), nis, peildag)
-    _noteer(resultaat=f"LIST {operatie.value} {nis}")
     kop = {"nis": nis, "peildatum": peildag.isoformat()}
     if jaar is not None:
         kop = {"nis": nis, "jaar": int(jaar), "peildatum": peildag.isoformat()}
-    return _lijst(items, velden, kop, wortel, "Persoon")
+    lijst = _lijst(items, velden, kop, wortel, "Persoon")
+    return lijst, call.answered(f"LIST {operatie.value} {nis}")
 
 
 @api.get("/consumers")
@@ -343,7 +354,3 @@ def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Re
     soort = request.accept_mimetypes.best_match(list(soorten), default="application/json")
     tekst = formats.in_formaat(soorten[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)
-
-
-def _afzender() -> str | None:
-    return request.headers.get(AFZENDER_HEADER)

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.runtime.decision import Kind, Question, decide
-from magda_kbi.runtime.journal import CallRecord
-from magda_kbi.runtime.wsgi_keys import RECORD_KEY
+from magda_kbi.runtime.journal import Call
+from magda_kbi.runtime.wsgi_keys import CALL_KEY
 
 PREFIX = "/api/v1/dossiers/"
 JSON = "application/json"  # what Flask's JSON provider answers with
@@ -36,10 +36,9 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     body = cache.zoek((insz, uitkomst.vandaag), uitkomst.persona)
     if body is None:
         return None
-    record = environ.get(RECORD_KEY)
-    if isinstance(record, CallRecord):  # as rest_api._geldig_insz and _beslis_vraag write it
-        record.operatie, record.insz = "GeefDossierKBI", insz
-        record.afzender, record.hoedanigheid = afzender, hoedanigheid
-        uitkomst.write_to(record)
+    # noted as rest_api's dossier view notes it
+    environ[CALL_KEY] = Call(
+        "GeefDossierKBI", afzender, hoedanigheid, insz, None, uitkomst.resultaat, uitkomst.extra
+    )
     start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body)))])
     return [body]

@@ -20,7 +20,8 @@ from spyne.protocol.soap import Soap11  # noqa: E402
 from spyne.server.wsgi import WsgiApplication  # noqa: E402
 
 from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
-from magda_kbi.runtime.wsgi_keys import FAULT_KEY, RECORD_KEY  # noqa: E402
+from magda_kbi.runtime.journal import Call  # noqa: E402
+from magda_kbi.runtime.wsgi_keys import CALL_KEY, FAULT_KEY  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,17 @@ def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
             operatie = ctx.in_body_doc
             if operatie.getroottree().docinfo.doctype:
                 raise Fault("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
-            runtime = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
+            environ = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
-                return dienst.behandel(operatie, runtime.get(RECORD_KEY), runtime.get(FAULT_KEY))
+                repliek, environ[CALL_KEY] = dienst.behandel(operatie, environ.get(FAULT_KEY))
             except PlatformFout as fout:
+                environ[CALL_KEY] = fout.call
                 raise Fault("Server", str(fout)) from None
             except Exception:  # never a traceback on the wire
                 log.exception("onverwachte fout bij %s", dienst.naam)
+                environ[CALL_KEY] = Call(dienst.naam)
                 raise Fault("Server", f"Interne fout in de emulator bij {dienst.naam}") from None
+            return repliek
 
     MagdaDienst.__name__ = f"{dienst.naam}Dienst"
     applicatie = Application(

@@ -4,8 +4,9 @@ The faces read a request into a :class:`Question` (their own form checks first: 
 and the Context for SOAP, the path and parameters for REST), then :func:`decide` walks the
 steps in MAGDA's order: the persona, the consumer's protocol (enforcement mode), the
 platform failures (an error persona or an injected fault), then the answer. Each face
-renders the :class:`Outcome` (01.00 or 02.00 XML, JSON) and writes the journal's result
-from it, so a call journals the same words whichever face it came through.
+renders the :class:`Outcome` (01.00 or 02.00 XML, JSON) and notes the journal's result
+from it (:class:`~magda_kbi.runtime.journal.Call`), so a call journals the same words
+whichever face it came through.
 """
 
 from __future__ import annotations
@@ -94,12 +95,6 @@ class Outcome:
         if self.kind is Kind.SOAP_FAULT:
             return "SOAP_FAULT"
         return f"UITZONDERING {self.code}"
-
-    def write_to(self, record) -> None:
-        """Writes the result and the extras into the call's journal record
-        (:class:`~magda_kbi.runtime.journal.CallRecord`): the one place every face does."""
-        record.resultaat = self.resultaat
-        record.extra.update(self.extra)
 
     @property
     def extra(self) -> dict:

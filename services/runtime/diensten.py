@@ -27,7 +27,7 @@ from magda_kbi.runtime import reply_templates
 from magda_kbi.runtime.catalogue import Overlay
 from magda_kbi.runtime.decision import NOT_FOUND_CODE, Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
-from magda_kbi.runtime.journal import CallRecord, Journal
+from magda_kbi.runtime.journal import NOTHING, Call, Journal
 from magda_kbi.wire import advies as advies_wire
 from magda_kbi.wire import dossier_kbi as dossier_wire
 from magda_kbi.wire.bericht import (
@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 
 class PlatformFout(Exception):
     """The platform itself fails: answered with a SOAP Fault, not a MAGDA reply."""
+
+    def __init__(self, melding: str, call: Call) -> None:
+        super().__init__(melding)
+        self.call = call  # what the journal says of the call
 
 
 @dataclass
@@ -143,8 +147,7 @@ class ValidRequest:
 
     vraag: Question
     context: Context
-    record: dict  # what the journal entry takes from the request (besides the Referte)
-    extra: dict
+    call: Call  # what the journal says of the request (its Referte aside)
     afzender_referte: str | None  # this request's Refertes
     vraag_referte: str
 
@@ -161,20 +164,17 @@ class Dienst:
         self.templates = reply_templates.PersonaCache()
 
     def behandel(
-        self,
-        operatie: etree._Element,
-        record: CallRecord | None = None,
-        fault: FaultKind | None = None,
-    ) -> etree._Element:
-        """The Repliek for a request; ``fault`` is an injected 99996 or SOAP Fault."""
-        record = record or CallRecord(endpoint="")
-        verzoek, context, insz = self._lees(operatie, record)
+        self, operatie: etree._Element, fault: FaultKind | None = None
+    ) -> tuple[etree._Element, Call]:
+        """The Repliek for a request and what the journal says of the call; ``fault`` is an
+        injected 99996 or SOAP Fault."""
+        verzoek, context, insz, call = self._lees(operatie)
         fout = self._controleer(operatie, context, insz or "")
         if fout is not None:
-            record.resultaat = f"UITZONDERING {fout.identificatie}"
-            return self._repliek(context, uitzonderingen=(fout,))
+            call = call.answered(f"UITZONDERING {fout.identificatie}")
+            return self._repliek(context, uitzonderingen=(fout,)), call
         uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
-        uitkomst.write_to(record)
+        call = call.answered(uitkomst.resultaat, uitkomst.extra)
         if uitkomst.kind is Kind.SOAP_FAULT:
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
@@ -182,9 +182,11 @@ class Dienst:
                     " (geïnjecteerde storing)"
                     if uitkomst.platform is FaultKind.SOAP_FAULT
                     else f" (testpersona {insz} geeft altijd een SOAP Fault)"
-                )
+                ),
+                call,
             )
-        return self._render(uitkomst, context, tekst(verzoek, "Vragen/Vraag/Referte") or "")
+        referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
+        return self._render(uitkomst, context, referte), call
 
     def _render(
         self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
@@ -201,51 +203,40 @@ class Dienst:
         return self._repliek(context, sjabloon, uitzonderingen=(uitzondering,))
 
     def envelop(
-        self,
-        operatie: etree._Element,
-        record: CallRecord | None = None,
-        fault: FaultKind | None = None,
-    ) -> tuple[str, bytes]:
-        """The HTTP status and the whole reply envelope: the MAGDA reply, or a SOAP Fault when
-        the platform fails (never a traceback on the wire)."""
+        self, operatie: etree._Element, fault: FaultKind | None = None
+    ) -> tuple[str, bytes, Call]:
+        """The HTTP status, the whole reply envelope (the MAGDA reply, or a SOAP Fault when
+        the platform fails: never a traceback on the wire) and what the journal says."""
         try:
-            repliek = self.behandel(operatie, record, fault)
+            repliek, call = self.behandel(operatie, fault)
         except PlatformFout as fout:
-            return "500 Internal Server Error", soap_fault("Server", str(fout))
+            return "500 Internal Server Error", soap_fault("Server", str(fout)), fout.call
         except Exception:
             log.exception("onverwachte fout bij %s", self.naam)
-            return "500 Internal Server Error", soap_fault(
-                "Server", f"Interne fout in de emulator bij {self.naam}"
-            )
-        return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek)
+            melding = f"Interne fout in de emulator bij {self.naam}"
+            return "500 Internal Server Error", soap_fault("Server", melding), Call(self.naam)
+        return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek), call
 
-    def snel(self, operatie: etree._Element, record: CallRecord | None = None) -> bytes | None:
+    def snel(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
         """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
         this call must take :meth:`behandel`: invalid requests, error personas and refusals
         always do, so a template only ever holds an ordinary answer."""
-        record = record or CallRecord(endpoint="")
-        gelezen = self.lees_geldig(operatie, record)
+        gelezen = self.lees_geldig(operatie)
         if gelezen is None:
             return None
-        return self.uit_sjabloon(gelezen, record, gelezen.afzender_referte, gelezen.vraag_referte)
+        return self.uit_sjabloon(gelezen, gelezen.afzender_referte, gelezen.vraag_referte)
 
-    def lees_geldig(self, operatie: etree._Element, record: CallRecord) -> ValidRequest | None:
+    def lees_geldig(self, operatie: etree._Element) -> ValidRequest | None:
         """A request read, validated against the XSD and checked; None when it is not valid
         (:meth:`behandel` then says why)."""
-        verzoek, context, insz = self._lees(operatie, record)
+        verzoek, context, insz, call = self._lees(operatie)
         if self._controleer(operatie, context, insz or "") is not None:
             return None
         vraag = self.vraag(verzoek, context, insz or "")
         return ValidRequest(
             vraag,
             context,
-            {
-                "operatie": record.operatie,
-                "afzender": record.afzender,
-                "hoedanigheid": record.hoedanigheid,
-                "insz": record.insz,
-            },
-            dict(record.extra),
+            call,
             context.afzender.referte,
             tekst(verzoek, "Vragen/Vraag/Referte") or "",
         )
@@ -256,21 +247,17 @@ class Dienst:
         return ValidRequest(
             gelezen.vraag.for_insz(insz),
             gelezen.context,
-            {**gelezen.record, "insz": insz},
-            gelezen.extra,
+            gelezen.call._replace(insz=insz),
             gelezen.afzender_referte,
             gelezen.vraag_referte,
         )
 
     def uit_sjabloon(
-        self,
-        gelezen: ValidRequest,
-        record: CallRecord,
-        afzender_referte: str | None,
-        vraag_referte: str,
-    ) -> bytes | None:
+        self, gelezen: ValidRequest, afzender_referte: str | None, vraag_referte: str
+    ) -> tuple[bytes, Call] | None:
         """The reply to a valid request from its template (built on the first call), with
-        this call's time and Refertes; None for anything but an answer or a 30001."""
+        this call's time and Refertes, and what the journal says of the call; None for
+        anything but an answer or a 30001."""
         uitkomst = decide(self.runtime, gelezen.vraag)
         if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
             return None
@@ -298,9 +285,7 @@ class Dienst:
                 if gedeeld is not None:
                     self.templates.bewaar(gedeeld, None, sjabloon)
             self.templates.bewaar(sleutel, persona, sjabloon)
-        record.resultaat = sjabloon.resultaat
-        record.extra.update(sjabloon.extra)
-        return sjabloon.vul(
+        antwoord = sjabloon.vul(
             {
                 reply_templates.TIJD: tijd_van(nu),
                 reply_templates.PLATFORM_REFERTE: nieuwe_referte(),
@@ -308,6 +293,18 @@ class Dienst:
                 reply_templates.VRAAG_REFERTE: vraag_referte,
             }
         )
+        gevraagd = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
+        extra = {**gevraagd.extra, **sjabloon.extra} if gevraagd.extra else sjabloon.extra
+        call = Call(
+            gevraagd.operatie,
+            gevraagd.afzender,
+            gevraagd.hoedanigheid,
+            gevraagd.insz,
+            afzender_referte,
+            sjabloon.resultaat,
+            extra,
+        )
+        return antwoord, call
 
     def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Sjabloon:
         """The reply's template: rendered with placeholders where each call's values go."""
@@ -342,20 +339,26 @@ class Dienst:
             return uitkomst.kind, uitkomst.beslissing
         return None
 
-    def _lees(self, operatie: etree._Element, record: CallRecord):
+    def _lees(self, operatie: etree._Element):
+        """The Verzoek, its Context, the INSZ asked about, and what the journal says of the
+        request (its result to come)."""
         verzoek = operatie.find("Verzoek")
         context = lees_context(verzoek)
         insz = tekst(verzoek, self.contract.insz_pad)
-        self.noteer_vraag(verzoek, record)
-        record.operatie = self.naam
-        record.afzender = context.afzender.identificatie
-        record.hoedanigheid = context.afzender.hoedanigheid
-        record.referte = context.afzender.referte
-        record.insz = insz
-        return verzoek, context, insz
+        afzender = context.afzender
+        call = Call(
+            self.naam,
+            afzender.identificatie,
+            afzender.hoedanigheid,
+            insz,
+            afzender.referte,
+            extra=self.vraag_extra(verzoek),
+        )
+        return verzoek, context, insz, call
 
-    def noteer_vraag(self, verzoek: etree._Element | None, record: CallRecord) -> None:
-        """Puts what else of the question is worth keeping into the journal entry."""
+    def vraag_extra(self, verzoek: etree._Element | None) -> Mapping:
+        """What else of the question the journal keeps."""
+        return NOTHING
 
     def beantwoord(
         self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
@@ -415,12 +418,13 @@ class GeefDossierKBIDienst(Dienst):
         super().__init__(runtime, contract)
         self._dossiers = reply_templates.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
-    def noteer_vraag(self, verzoek, record):
+    def vraag_extra(self, verzoek):
         gevonden = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()
-        if gevonden:
-            # xs:boolean; empty takes the schema default (true); anything else is kept as sent
-            waarde = (gevonden[0].text or "").strip()
-            record.extra["mutaties_context"] = _BOOLEAN.get(waarde, waarde)
+        if not gevonden:
+            return NOTHING
+        # xs:boolean; empty takes the schema default (true); anything else is kept as sent
+        waarde = (gevonden[0].text or "").strip()
+        return {"mutaties_context": _BOOLEAN.get(waarde, waarde)}
 
     def vraag(self, verzoek, context, insz):
         afzender = context.afzender

@@ -1,0 +1,148 @@
+"""Every call's journal entry is noted once, whole, by the layer that answers it.
+
+The layer that decides a call (a service, a template, spyne's service, a REST view or its
+refusal, an injected HTTP fault, the admin guard) puts one immutable ``journal.Call`` in the
+environ; the HTTP layer builds the entry from it. These tests watch the environ: a second
+write, or none, is a layer filling in what another one started.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+
+from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.runtime.journal import Call
+from magda_kbi.runtime.wsgi_keys import CALL_KEY
+
+from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
+
+
+class Watched(dict):
+    """An environ that counts the writes of the call's note."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[Call] = []
+
+    def __setitem__(self, key, value) -> None:
+        if key == CALL_KEY:
+            self.notes.append(value)
+        super().__setitem__(key, value)
+
+
+def call(app, environ: dict) -> tuple[str, Watched]:
+    environ = Watched(environ)
+    status: list[str] = []
+    antwoord = app(environ, lambda s, h, e=None: status.append(s))
+    b"".join(antwoord)
+    if hasattr(antwoord, "close"):  # as a server does: a streamed answer journals then
+        antwoord.close()
+    return status[0], environ
+
+
+def get(pad: str, query: str = "", headers: dict | None = None) -> dict:
+    environ = wsgi_environ(pad, b"")
+    environ.update(REQUEST_METHOD="GET", QUERY_STRING=query, CONTENT_LENGTH="0")
+    environ.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()})
+    return environ
+
+
+def post_json(pad: str, data: dict) -> dict:
+    body = json.dumps(data).encode()
+    environ = wsgi_environ(pad, body)
+    environ.update(CONTENT_TYPE="application/json", REMOTE_ADDR="127.0.0.1")
+    environ["HTTP_HOST"] = "localhost"
+    return environ
+
+
+@pytest.fixture
+def app():
+    return maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
+
+
+def laatste(app) -> dict:
+    return app.runtime.journal.lees(soort=None)[-1].als_json()
+
+
+def test_soap_calls_are_noted_once_on_every_path(app):
+    geldig = dossier_verzoek("98630499724", versie="02.00")
+    for _ in range(2):  # the template path, then the known shape
+        status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, geldig))
+        assert status == "200 OK"
+        assert [(c.insz, c.resultaat) for c in environ.notes] == [("98630499724", "DOSSIER")]
+    ongeldig = dossier_verzoek("98630499725", versie="02.00")  # fails modulo 97
+    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, ongeldig))
+    assert [c.resultaat for c in environ.notes] == ["UITZONDERING 40002"]
+    assert laatste(app)["result"] == "UITZONDERING 40002"
+    advies = advies_verzoek("98630499724", "2024-01-01")
+    status, environ = call(app, wsgi_environ(PAD_ADVIES, advies))
+    assert len(environ.notes) == 1
+    assert laatste(app)["rule"] == environ.notes[0].extra["rule"]
+
+
+def test_spyne_notes_the_call_once_in_the_servers_environ():
+    spyne = maak_emulator(Settings(vandaag=date(2030, 1, 1), direct=False))
+    body = dossier_verzoek("98630499724", versie="02.00")
+    status, environ = call(spyne, wsgi_environ(PAD_DOSSIER_02, body))
+    assert status == "200 OK"
+    assert [(c.operatie, c.resultaat) for c in environ.notes] == [("GeefDossierKBI", "DOSSIER")]
+    assert laatste(spyne)["result"] == "DOSSIER"
+
+
+def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
+    status, environ = call(app, post_json("/admin/faults", {"kind": "http_503", "count": 1}))
+    assert status.startswith("201") and len(environ.notes) == 1  # the admin guard's note
+    assert laatste(app)["kind"] == "admin"
+    body = dossier_verzoek("98630499724", versie="02.00")
+    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
+    assert status.startswith("503")
+    assert [(c.insz, c.resultaat) for c in environ.notes] == [("98630499724", "FAULT http_503")]
+    call(app, post_json("/admin/faults", {"kind": "latency", "latency_ms": 1}))
+    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
+    # the service notes the call; the HTTP layer adds the latency it injected
+    assert [c.resultaat for c in environ.notes] == ["DOSSIER"]
+    assert "injected_latency_ms" not in environ.notes[0].extra
+    assert laatste(app)["injected_latency_ms"] == 1
+
+
+@pytest.mark.parametrize(
+    ("pad", "query", "status", "resultaat"),
+    [
+        ("/api/v1/dossiers/98630499724", "", "200 OK", "DOSSIER"),  # the cached JSON's path
+        ("/api/v1/dossiers/80651439361", "", "404 NOT FOUND", "UITZONDERING 30001"),
+        ("/api/v1/dossiers/98630499725", "", "400 BAD REQUEST", "ERROR 40002"),
+        ("/api/v1/advies/98630499724", "datum=2024-13-01", "400 BAD REQUEST", "ERROR 40003"),
+        ("/api/v1/lijsten/gemeente/1", "", "400 BAD REQUEST", "ERROR 40001"),
+        ("/api/v1/lijsten/gemeente/24055", "", "200 OK", "LIST lijst-gemeente 24055"),
+    ],
+)
+def test_rest_calls_are_noted_once(app, pad, query, status, resultaat):
+    headers = {"X-Magda-Afzender": "VSB", "X-Magda-Hoedanigheid": "1234"}
+    gekregen, environ = call(app, get(pad, query, headers))
+    assert gekregen == status
+    assert [(c.afzender, c.hoedanigheid, c.resultaat) for c in environ.notes] == [
+        ("VSB", "1234", resultaat)
+    ]
+    entry = laatste(app)
+    assert (entry["endpoint"], entry["afzender"], entry["result"]) == (pad, "VSB", resultaat)
+
+
+def test_a_call_is_immutable():
+    noted = Call("GeefDossierKBI", insz="98630499724", extra={"mutaties_context": True})
+    answered = noted.answered("DOSSIER", {"rule": 1})
+    assert noted.resultaat is None and noted.extra == {"mutaties_context": True}
+    assert answered.extra == {"mutaties_context": True, "rule": 1}
+    with pytest.raises(AttributeError):
+        noted.resultaat = "DOSSIER"  # type: ignore[misc]
+
+
+def test_a_body_read_once_is_what_the_journal_keeps(app):
+    body = dossier_verzoek("98630499724", versie="02.00")
+    environ = wsgi_environ(PAD_DOSSIER_02, body)
+    environ["wsgi.input"] = io.BytesIO(body)
+    call(app, environ)
+    assert app.runtime.journal.lees()[-1].verzoek == body
