@@ -65,7 +65,7 @@ def app():
 
 
 def laatste(app) -> dict:
-    return app.runtime.journal.lees(soort=None)[-1].als_json()
+    return app.runtime.journal.read(soort=None)[-1].als_json()
 
 
 def test_soap_calls_are_noted_once_on_every_path(app):
@@ -145,4 +145,4 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     environ = wsgi_environ(PAD_DOSSIER_02, body)
     environ["wsgi.input"] = io.BytesIO(body)
     call(app, environ)
-    assert app.runtime.journal.lees()[-1].verzoek == body
+    assert app.runtime.journal.read()[-1].verzoek == body

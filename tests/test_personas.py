@@ -308,7 +308,7 @@ def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
     runtime.zet_persona(eigen)
     runtime.verwijder_persona("73680599786")
     nieuw = {k: v for k, v in catalogus.items() if k != "79611034583"}  # a file was removed
-    runtime.herlaad(nieuw)
+    runtime.reload(nieuw)
     assert runtime.personas["98630499724"] is eigen
     assert "73680599786" not in runtime.personas and "79611034583" not in runtime.personas
     runtime.reset()

@@ -221,7 +221,7 @@ def test_runtime_changes_hold_for_a_known_shape():
     assert app.shapes
     app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
-    app.runtime.faults.voeg_toe({"kind": "99996", "count": 1})
+    app.runtime.faults.add({"kind": "99996", "count": 1})
     assert b"<Identificatie>99996</Identificatie>" in roep(app, PAD_ADVIES, tweede)
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
 
@@ -230,7 +230,7 @@ def test_the_journal_has_each_calls_values():
     app = maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
-    eerste, tweede = (r.als_json() for r in app.runtime.journal.lees())
+    eerste, tweede = (r.als_json() for r in app.runtime.journal.read())
     assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
     for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
         assert eerste[veld] == tweede[veld]
@@ -252,7 +252,7 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
         weg = {"id", "time", "latency_ms", "referte"}
         return [
             {k: v for k, v in r.als_json().items() if k not in weg}
-            for r in app.runtime.journal.lees()
+            for r in app.runtime.journal.read()
         ]
 
     verwacht = zonder_tijd(vol)

@@ -204,7 +204,7 @@ class Emulator:
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        self.runtime.ververs()  # changes another worker made through the admin API
+        self.runtime.refresh()  # changes another worker made through the admin API
         pad = environ.get("PATH_INFO", "")
         methode = environ.get("REQUEST_METHOD", "GET")
         codering = environ.get("HTTP_TRANSFER_ENCODING")
@@ -315,7 +315,7 @@ class Emulator:
         vertraagd = environ.get(INJECTED_LATENCY_KEY)
         if vertraagd is not None:
             extra = {"injected_latency_ms": vertraagd, **extra}
-        self.runtime.journal.schrijf(
+        self.runtime.journal.write(
             JournalEntry(
                 tijd=tijd,
                 endpoint=environ.get("PATH_INFO", ""),
@@ -357,7 +357,7 @@ class Emulator:
             return _fout(start_response, status, "Client", tekst)
         environ[BODY_KEY] = body
         # The request's shape (wire/shape.py), read once: looked up here, learnt in _direct.
-        gevonden = shape(body) if self.direct and not self.runtime.faults.actief else None
+        gevonden = shape(body) if self.direct and not self.runtime.faults.active else None
         if gevonden is not None and self.shapes:
             antwoord = self._known_shape(environ, start_response, gevonden)
             if antwoord is not None:
@@ -366,7 +366,7 @@ class Emulator:
             dienst = self._route(body)
             if isinstance(dienst, str):
                 return _fout(start_response, "500 Internal Server Error", "Client", dienst)
-        if self.runtime.faults.actief:
+        if self.runtime.faults.active:
             fault = self._storing(environ, dienst, body)
             if fault is not None:
                 return self._storing_op_http(environ, start_response, fault)
@@ -518,7 +518,7 @@ class Emulator:
         except etree.XMLSyntaxError:
             verzoek = None
         insz = tekst(verzoek, dienst.contract.insz_pad)
-        wachten, fault = self.runtime.faults.kies(dienst.naam, insz)
+        wachten, fault = self.runtime.faults.pick(dienst.naam, insz)
         if wachten:
             environ[INJECTED_LATENCY_KEY] = round(wachten * 1000, 3)
             time.sleep(wachten)

@@ -144,7 +144,7 @@ def faults():
 @admin.post("/faults")
 def voeg_storing_toe():
     try:
-        fault = _omgeving().faults.voeg_toe(_json_object())
+        fault = _omgeving().faults.add(_json_object())
     except InputError as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(fault.als_json()), 201
@@ -152,13 +152,13 @@ def voeg_storing_toe():
 
 @admin.delete("/faults")
 def wis_storingen():
-    _omgeving().faults.wis()
+    _omgeving().faults.clear()
     return "", 204
 
 
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
-    if not _omgeving().faults.verwijder(fault_id):
+    if not _omgeving().faults.remove(fault_id):
         raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
@@ -169,7 +169,7 @@ def verwijder_storing(fault_id: int):
 @admin.get("/journal")
 def journaal():
     j = _omgeving().journal
-    regels = j.lees(**journal_filters(request.args))
+    regels = j.read(**journal_filters(request.args))
     return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
@@ -206,7 +206,7 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
 
 @admin.delete("/journal")
 def wis_journaal():
-    _omgeving().journal.wis()
+    _omgeving().journal.clear()
     return "", 204
 
 

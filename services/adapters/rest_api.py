@@ -118,11 +118,11 @@ def dossier(call: Call, insz: str):
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
-    body = cache.zoek((insz, vandaag), persona)
+    body = cache.find((insz, vandaag), persona)
     if body is None:
         gekend = persona.dossier.op_datum(vandaag)  # as the KBI knows it today
         body = current_app.json.response(dossier_json(gekend)).get_data()
-        cache.bewaar((insz, vandaag), persona, body)
+        cache.keep((insz, vandaag), persona, body)
     return current_app.response_class(body, mimetype=current_app.json.mimetype), call
 
 

@@ -33,7 +33,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     uitkomst = decide(runtime, Question(Operatie.DOSSIER, insz, afzender, hoedanigheid))
     if uitkomst.kind is not Kind.ANSWER or uitkomst.beperkt:
         return None
-    body = cache.zoek((insz, uitkomst.vandaag), uitkomst.persona)
+    body = cache.find((insz, uitkomst.vandaag), uitkomst.persona)
     if body is None:
         return None
     # noted as rest_api's dossier view notes it

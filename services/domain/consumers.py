@@ -85,7 +85,7 @@ class Afnemers:
     def __init__(self, afnemers: Iterable[Afnemer] = DEMO) -> None:
         self._per_sleutel = {(a.afzender, a.hoedanigheid): a for a in afnemers}
 
-    def zoek(self, afzender: str | None, hoedanigheid: str | None) -> Afnemer | None:
+    def find(self, afzender: str | None, hoedanigheid: str | None) -> Afnemer | None:
         return self._per_sleutel.get((afzender or "", hoedanigheid or ""))
 
     def __iter__(self):

@@ -90,7 +90,7 @@ def beslis(
 ) -> Beslissing:
     """The decision for one call. ``vandaag`` places the residence of a person (dossier),
     ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
-    afnemer = afnemers.zoek(afzender, hoedanigheid)
+    afnemer = afnemers.find(afzender, hoedanigheid)
     if afnemer is None and not (afzender and hoedanigheid):
         return _weiger(
             None,

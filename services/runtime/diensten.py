@@ -103,7 +103,7 @@ class Runtime:
         """Whether the admin API changed this persona (since the last reset)."""
         return insz in self._changes
 
-    def ververs(self) -> None:
+    def refresh(self) -> None:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
         see :class:`magda_kbi.runtime.store.SharedRuntime`)."""
 
@@ -123,7 +123,7 @@ class Runtime:
             self._toon()
         return True
 
-    def herlaad(self, basis: Mapping[str, Persona]) -> None:
+    def reload(self, basis: Mapping[str, Persona]) -> None:
         """The persona files changed: their personas become the base, and what the admin API
         changed since the last reset stays on top."""
         with self._slot:
@@ -136,8 +136,8 @@ class Runtime:
             self._changes = {}
             self._toon()
         self.clock.reset()
-        self.faults.wis()
-        self.journal.wis()
+        self.faults.clear()
+        self.journal.clear()
 
 
 @dataclass(frozen=True)
@@ -274,18 +274,18 @@ class Dienst:
         # The persona's own key first: found, nothing of the answer needs computing
         sleutel = (self.criteria(vraag), uitkomst.kind, id(persona), uitkomst.beslissing)
         sleutel += caller_and_day
-        sjabloon = self.templates.zoek(sleutel, persona)
+        sjabloon = self.templates.find(sleutel, persona)
         if sjabloon is None:
             gedeeld = self.shared_key(vraag, uitkomst)
             if gedeeld is not None:
                 gedeeld = ("shared", gedeeld, *caller_and_day)
-                sjabloon = self.templates.zoek(gedeeld, None)
+                sjabloon = self.templates.find(gedeeld, None)
             if sjabloon is None:
                 sjabloon = self._template(uitkomst, context)
                 if gedeeld is not None:
-                    self.templates.bewaar(gedeeld, None, sjabloon)
-            self.templates.bewaar(sleutel, persona, sjabloon)
-        antwoord = sjabloon.vul(
+                    self.templates.keep(gedeeld, None, sjabloon)
+            self.templates.keep(sleutel, persona, sjabloon)
+        antwoord = sjabloon.fill(
             {
                 reply_templates.TIJD: tijd_van(nu),
                 reply_templates.PLATFORM_REFERTE: nieuwe_referte(),
@@ -306,7 +306,7 @@ class Dienst:
         )
         return antwoord, call
 
-    def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Sjabloon:
+    def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Template:
         """The reply's template: rendered with placeholders where each call's values go."""
         afzender = context.afzender
         open_context = replace(
@@ -316,7 +316,7 @@ class Dienst:
             ),
         )
         repliek = self._render(uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
-        return reply_templates.Sjabloon.uit(
+        return reply_templates.Template.from_reply(
             antwoord_envelop(self.namespace, self.naam, repliek),
             uitkomst.resultaat,
             uitkomst.extra,  # what decides it is in the key: the same each call
@@ -439,7 +439,7 @@ class GeefDossierKBIDienst(Dienst):
         (a copy of the element tree is much cheaper than building it again)."""
         vandaag = self.runtime.clock.vandaag()
         sleutel = (persona.insz, vandaag, beperkt)
-        element = self._dossiers.zoek(sleutel, persona)
+        element = self._dossiers.find(sleutel, persona)
         if element is None:
             versie = self.contract.hoofdversie
             if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
@@ -450,7 +450,7 @@ class GeefDossierKBIDienst(Dienst):
                 element = dossier_wire.bouw_kbi_dossier(
                     persona.dossier.op_datum(vandaag), versie, persona.gegevens.contact
                 )
-            self._dossiers.bewaar(sleutel, persona, element)
+            self._dossiers.keep(sleutel, persona, element)
         return copy.deepcopy(element)
 
 

@@ -87,10 +87,10 @@ class Faults:
         self._volgende = 1
 
     @property
-    def actief(self) -> bool:
+    def active(self) -> bool:
         return bool(self._lijst)
 
-    def voeg_toe(self, data: object) -> Fault:
+    def add(self, data: object) -> Fault:
         fault = fault_from_json(data)
         with self._slot:
             fault.id, self._volgende = self._volgende, self._volgende + 1
@@ -101,17 +101,17 @@ class Faults:
         with self._slot:
             return list(self._lijst)
 
-    def verwijder(self, id_: int) -> bool:
+    def remove(self, id_: int) -> bool:
         with self._slot:
             voor = len(self._lijst)
             self._lijst = [s for s in self._lijst if s.id != id_]
             return len(self._lijst) < voor
 
-    def wis(self) -> None:
+    def clear(self) -> None:
         with self._slot:
             self._lijst = []
 
-    def kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+    def pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         """For one call: the latency to add and the failure to produce (or None).
 
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.

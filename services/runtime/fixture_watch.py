@@ -56,7 +56,7 @@ class FixtureWatcher:
             self.fout = f"{fout.bestand}: field {fout.veld}: {fout.reden}"
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False
-        self.runtime.herlaad(personas)
+        self.runtime.reload(personas)
         self.laatst_geladen, self.fout = datetime.now(UTC), None
         log.warning("persona files reloaded: %d personas", len(personas))
         return True

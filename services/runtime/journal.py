@@ -91,7 +91,7 @@ class AuditLog:
         self._bestand = None
         self._slot = threading.Lock()
 
-    def schrijf(self, regel: JournalEntry) -> None:
+    def write(self, regel: JournalEntry) -> None:
         with self._slot:
             if self._bestand is None:
                 self._bestand = self.pad.open("a", encoding="utf-8")
@@ -113,7 +113,7 @@ class Journal:
         self._audit = AuditLog(audit) if audit is not None else None
         self._laatste = 0
 
-    def schrijf(self, regel: JournalEntry) -> None:
+    def write(self, regel: JournalEntry) -> None:
         with self._slot:
             self._laatste += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
@@ -121,9 +121,9 @@ class Journal:
             object.__setattr__(regel, "nummer", self._laatste)
             self._regels.append(regel)
             if self._audit is not None:  # under the lock: the file keeps the journal's order
-                self._audit.schrijf(regel)
+                self._audit.write(regel)
 
-    def lees(
+    def read(
         self,
         *,
         insz: str | None = None,
@@ -153,7 +153,7 @@ class Journal:
         with self._slot:
             return next((r for r in self._regels if r.nummer == nummer), None)
 
-    def wis(self) -> None:
+    def clear(self) -> None:
         with self._slot:
             self._regels.clear()
 

@@ -26,19 +26,21 @@ _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 @dataclass(frozen=True)
-class Sjabloon:
+class Template:
     delen: tuple[bytes, ...]  # the fixed bytes
     gaten: tuple[str, ...]  # the placeholder between delen[i] and delen[i + 1]
     resultaat: str | None  # the journal's result summary of this reply
     extra: dict = field(default_factory=dict)  # and what else the answer put in the journal
 
     @classmethod
-    def uit(cls, antwoord: bytes, resultaat: str | None, extra: dict | None = None) -> Sjabloon:
+    def from_reply(
+        cls, antwoord: bytes, resultaat: str | None, extra: dict | None = None
+    ) -> Template:
         stukken = _OPEN.split(antwoord.decode("utf-8"))
         delen = tuple(s.encode("utf-8") for s in stukken[0::2])
         return cls(delen, tuple(stukken[1::2]), resultaat, dict(extra or {}))
 
-    def vul(self, waarden: dict[str, str]) -> bytes:
+    def fill(self, waarden: dict[str, str]) -> bytes:
         uit = [self.delen[0]]
         for gat, deel in zip(self.gaten, self.delen[1:], strict=True):
             uit.append(waarden[gat].translate(_ESCAPE).encode("utf-8"))
@@ -55,13 +57,13 @@ class PersonaCache:
         self.grootte = grootte
         self._cache: dict[Hashable, tuple[object, object]] = {}
 
-    def zoek(self, sleutel: Hashable, persona: object):
+    def find(self, sleutel: Hashable, persona: object):
         gevonden = self._cache.get(sleutel)
         if gevonden is None or gevonden[0] is not persona:
             return None
         return gevonden[1]
 
-    def bewaar(self, sleutel: Hashable, persona: object, waarde: object) -> None:
+    def keep(self, sleutel: Hashable, persona: object, waarde: object) -> None:
         if len(self._cache) >= self.grootte:
             # bounded: the oldest goes (building again is correct, only slower). Dropping one
             # at a time, not all: clearing 4,096 templates at once held a request 15 ms.

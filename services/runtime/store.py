@@ -357,7 +357,7 @@ class SharedClock(Clock):
             self.store.bump(db)
         self._vast = self.basis
 
-    def lees(self, db) -> None:
+    def read(self, db) -> None:
         veranderd, vandaag = db.execute("SELECT changed, today FROM clock").fetchone()
         if not veranderd:
             self._vast = self.basis
@@ -439,10 +439,10 @@ class SharedFaults:
         self._aantal = 0  # how many faults the store held at the last refresh
 
     @property
-    def actief(self) -> bool:
+    def active(self) -> bool:
         return self._aantal > 0
 
-    def voeg_toe(self, data: object) -> Fault:
+    def add(self, data: object) -> Fault:
         fault = fault_from_json(data)  # the same checks, the same errors
         with self.store.write() as db:
             fault.id = db.execute(
@@ -456,20 +456,20 @@ class SharedFaults:
         rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
         return [_storing_uit(i, t) for i, t in rijen]
 
-    def verwijder(self, id_: int) -> bool:
+    def remove(self, id_: int) -> bool:
         with self.store.write() as db:
             weg = db.execute("DELETE FROM fault WHERE id = ?", (id_,)).rowcount
             if weg:
                 self.store.bump(db)
         return bool(weg)
 
-    def wis(self) -> None:
+    def clear(self) -> None:
         with self.store.write() as db:
             db.execute("DELETE FROM fault")
             self.store.bump(db)
         self._aantal = 0
 
-    def kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+    def pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         """As :meth:`Faults.kies`, in one write transaction over all workers. Without the
         store no fault applies (a count could not be used up on every replica)."""
         try:
@@ -493,7 +493,7 @@ class SharedFaults:
         self._aantal = len(over)
         return wachten, fault
 
-    def lees(self, db) -> None:
+    def read(self, db) -> None:
         self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
 
 
@@ -535,10 +535,10 @@ class SharedJournal:
                 atexit.register(self._afmelden)
             self._pid = os.getpid()
 
-    def schrijf(self, regel: JournalEntry) -> None:
+    def write(self, regel: JournalEntry) -> None:
         regel.extra["replica"] = self.store.replica
         if self._audit is not None:
-            self._audit.schrijf(regel)
+            self._audit.write(regel)
         self._wachtrij.append(regel)
         if self._pid != _PID[0]:
             self.start()
@@ -640,7 +640,7 @@ class SharedJournal:
                 return
             time.sleep(0.002)
 
-    def lees(
+    def read(
         self,
         *,
         insz: str | None = None,
@@ -678,7 +678,7 @@ class SharedJournal:
         )
         return _regel_uit(*rij) if rij else None
 
-    def wis(self) -> None:
+    def clear(self) -> None:
         self.sync()
         with self.store.write() as db:
             db.execute("DELETE FROM journal")
@@ -751,10 +751,10 @@ class SharedRuntime(Runtime):
         self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
         self._catalogus_versie = -1
         self.store.start()
-        self.ververs()
+        self.refresh()
         self.journal.start()
 
-    def ververs(self) -> None:
+    def refresh(self) -> None:
         """Per request: one read of the change number; a reload when it moved. Without the
         store the worker answers from what it has, and reloads when the store is back."""
         if self.store.change_number() != self._gezien:
@@ -769,8 +769,8 @@ class SharedRuntime(Runtime):
 
     def _lees(self, db) -> None:
         self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
-        self.clock.lees(db)
-        self.faults.lees(db)
+        self.clock.read(db)
+        self.faults.read(db)
         wijzigingen: dict[str, Persona | None] = {}
         for insz, tekst in db.execute("SELECT insz, data FROM persona"):
             wijzigingen[insz] = self._persona(insz, tekst) if tekst is not None else None
@@ -798,7 +798,7 @@ class SharedRuntime(Runtime):
         with self.store.write() as db:
             db.execute(PERSONA_UPSERT, (persona.insz, tekst))
             self.store.bump(db)
-        self.ververs()
+        self.refresh()
         return bestond
 
     def verwijder_persona(self, insz: str) -> bool:
@@ -807,10 +807,10 @@ class SharedRuntime(Runtime):
         with self.store.write() as db:
             db.execute(PERSONA_UPSERT, (insz, None))
             self.store.bump(db)
-        self.ververs()
+        self.refresh()
         return True
 
-    def herlaad(self, basis: Mapping[str, Persona]) -> None:
+    def reload(self, basis: Mapping[str, Persona]) -> None:
         with self._slot:
             self.basis_personas = basis
         self._herlaad()
@@ -823,4 +823,4 @@ class SharedRuntime(Runtime):
             db.execute("DELETE FROM journal")
             db.execute("UPDATE clock SET changed = 0, today = NULL")
             self.store.bump(db)
-        self.ververs()
+        self.refresh()

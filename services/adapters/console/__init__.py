@@ -208,7 +208,7 @@ def _consumer(runtime: Runtime, sleutel: str | None) -> Afnemer | None:
     if not sleutel:
         return None
     afzender, _, hoedanigheid = sleutel.partition("|")
-    afnemer = runtime.afnemers.zoek(afzender, hoedanigheid)
+    afnemer = runtime.afnemers.find(afzender, hoedanigheid)
     if afnemer is None:
         abort(400, description=f"unknown consumer {sleutel!r}")
     return afnemer
@@ -387,7 +387,7 @@ def journal_entries():
     except ValueError:
         abort(400, description="after is an entry id")
     j = _omgeving().journal
-    regels = j.lees(**journal_filters(request.args, extra=("after",)), na=na)
+    regels = j.read(**journal_filters(request.args, extra=("after",)), na=na)
     return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
