@@ -119,15 +119,15 @@ def roep(app, pad: str, body: bytes) -> bytes:
 
 @pytest.fixture
 def gelezen_teller(monkeypatch):
-    """How many requests were parsed and checked (Dienst.lees_geldig)."""
+    """How many requests were parsed and checked (Dienst.read_valid)."""
     aantal = [0]
-    origineel = Dienst.lees_geldig
+    origineel = Dienst.read_valid
 
     def tel(self, *args):
         aantal[0] += 1
         return origineel(self, *args)
 
-    monkeypatch.setattr(Dienst, "lees_geldig", tel)
+    monkeypatch.setattr(Dienst, "read_valid", tel)
     return aantal
 
 

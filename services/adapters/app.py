@@ -211,20 +211,20 @@ class Emulator:
         if codering is not None and codering.strip().lower() != "chunked":
             # gzip, deflate, several codings: none of them is read here, so none is accepted
             body = f"Transfer-Encoding {codering!r} is not supported: send chunked or plain"
-            return _antwoord(start_response, "501 Not Implemented", "text/plain", body.encode())
+            return _reply(start_response, "501 Not Implemented", "text/plain", body.encode())
         dienst = self.per_pad.get(pad)
         if dienst is not None:
             if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
                 return self._wsdl(environ, start_response, dienst)
             if methode == "POST":
-                return self._gejournaliseerd(environ, start_response, dienst, self._soap)
+                return self._journaled(environ, start_response, dienst, self._soap)
             return self.soap[dienst](environ, start_response)  # spyne answers other verbs
         if pad == GENERIEK_PAD and methode == "POST":
-            return self._gejournaliseerd(environ, start_response, None, self._soap)
+            return self._journaled(environ, start_response, None, self._soap)
         if pad.startswith("/wsdl/") and methode == "GET":
-            return self._contractbestand(pad[len("/wsdl/") :], start_response)
+            return self._contract_file(pad[len("/wsdl/") :], start_response)
         if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
-            return self._gejournaliseerd(environ, start_response, None, self._rest)
+            return self._journaled(environ, start_response, None, self._rest)
         if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
             return self._admin(environ, start_response)
         if pad.startswith("/console/journal/"):  # the journal's data: guarded as /admin/journal
@@ -248,13 +248,13 @@ class Emulator:
 
             def weiger(environ, start, _dienst):
                 body = json.dumps({"code": weigering.code, "diagnose": weigering.diagnose})
-                return _antwoord(
+                return _reply(
                     start, weigering.status, "application/json", body.encode(), weigering.headers
                 )
 
-            return self._gejournaliseerd(environ, start_response, None, weiger, "admin")
+            return self._journaled(environ, start_response, None, weiger, "admin")
         environ[CALL_KEY] = Call(f"admin {methode}", resultaat="ADMIN", extra=adres)
-        return self._gejournaliseerd(environ, start_response, None, self._rest, "admin")
+        return self._journaled(environ, start_response, None, self._rest, "admin")
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
@@ -265,12 +265,12 @@ class Emulator:
                 return antwoord
         return self.rest(environ, start_response)
 
-    def _gejournaliseerd(
+    def _journaled(
         self,
         environ: dict,
         start_response: StartResponse,
         dienst,
-        behandel,
+        handler,
         soort: str = "call",
     ):
         """Runs a SOAP or REST call (``soort`` "call") or an admin action ("admin") and writes
@@ -283,13 +283,13 @@ class Emulator:
             return start_response(status_regel, headers, exc_info)
 
         tijd, begin = datetime.now(UTC), time.perf_counter()
-        resultaat = behandel(environ, start, dienst)
-        if isinstance(resultaat, AfgebrokenAntwoord):  # must reach the server unconsumed
-            self._schrijf(environ, soort, tijd, begin, status[0])
+        resultaat = handler(environ, start, dienst)
+        if isinstance(resultaat, BrokenOffReply):  # must reach the server unconsumed
+            self._write_entry(environ, soort, tijd, begin, status[0])
             return resultaat
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
-            return _Gestroomd(
-                resultaat, lambda: self._schrijf(environ, soort, tijd, begin, status[0])
+            return _Streamed(
+                resultaat, lambda: self._write_entry(environ, soort, tijd, begin, status[0])
             )
         delen: list[bytes] = []
         try:
@@ -298,9 +298,9 @@ class Emulator:
         finally:
             if hasattr(resultaat, "close"):
                 resultaat.close()
-            self._schrijf(environ, soort, tijd, begin, status[0], b"".join(delen))
+            self._write_entry(environ, soort, tijd, begin, status[0], b"".join(delen))
 
-    def _schrijf(
+    def _write_entry(
         self,
         environ: dict,
         soort: str,
@@ -340,21 +340,21 @@ class Emulator:
         tekst = tekst.replace(WSDL_ADRES, basis).replace(
             'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
         )
-        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
 
-    def _contractbestand(self, naam: str, start_response: StartResponse) -> list[bytes]:
+    def _contract_file(self, naam: str, start_response: StartResponse) -> list[bytes]:
         inhoud = self.contract.get(naam)  # only our own files, from memory: no path is opened
         if inhoud is None:
-            return _antwoord(start_response, "404 Not Found", "text/plain", b"Unknown file")
-        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
+            return _reply(start_response, "404 Not Found", "text/plain", b"Unknown file")
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
 
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
         """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
         Versie; the service's spyne application gets the body from memory."""
-        body = self._lees_body(environ)
+        body = self._read_body(environ)
         if isinstance(body, tuple):
             status, tekst = body
-            return _fout(start_response, status, "Client", tekst)
+            return _fault_reply(start_response, status, "Client", tekst)
         environ[BODY_KEY] = body
         # The request's shape (wire/shape.py), read once: looked up here, learnt in _direct.
         gevonden = shape(body) if self.direct and not self.runtime.faults.active else None
@@ -365,11 +365,11 @@ class Emulator:
         if dienst is None:
             dienst = self._route(body)
             if isinstance(dienst, str):
-                return _fout(start_response, "500 Internal Server Error", "Client", dienst)
+                return _fault_reply(start_response, "500 Internal Server Error", "Client", dienst)
         if self.runtime.faults.active:
-            fault = self._storing(environ, dienst, body)
+            fault = self._apply_faults(environ, dienst, body)
             if fault is not None:
-                return self._storing_op_http(environ, start_response, fault)
+                return self._http_fault(environ, start_response, fault)
         if self.direct:
             antwoord = self._direct(environ, start_response, dienst, body, gevonden)
             if antwoord is not None:
@@ -383,7 +383,7 @@ class Emulator:
             try:
                 body.decode(charset)
             except (LookupError, UnicodeDecodeError) as fout:
-                return _fout(
+                return _fault_reply(
                     start_response,
                     "400 Bad Request",
                     "Client",
@@ -395,7 +395,7 @@ class Emulator:
             return list(self.soap[dienst](environ, start_response))
         except Exception:  # a last guard: whatever spyne lets escape is not a crash
             log.exception("spyne liet een fout door bij %s", dienst.naam)
-            return _fout(
+            return _fault_reply(
                 start_response,
                 "500 Internal Server Error",
                 "Server",
@@ -435,20 +435,20 @@ class Emulator:
             return None
         if environ.get(FAULT_KEY) is None:
             try:
-                gelezen = dienst.lees_geldig(lichaam[0])
-                snel = gelezen and dienst.uit_sjabloon(
+                gelezen = dienst.read_valid(lichaam[0])
+                templated = gelezen and dienst.from_template(
                     gelezen, gelezen.afzender_referte, gelezen.vraag_referte
                 )
             except Exception:  # never a crash: the full path below answers or reports it
                 log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
-                snel = None
-            if snel is not None:
-                antwoord, environ[CALL_KEY] = snel
+                templated = None
+            if templated is not None:
+                antwoord, environ[CALL_KEY] = templated
                 if gevonden is not None:
                     self._learn_shape(environ, dienst, gevonden, body, gelezen)
-                return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
-        status, antwoord, environ[CALL_KEY] = dienst.envelop(lichaam[0], environ.get(FAULT_KEY))
-        return _antwoord(start_response, status, "text/xml; charset=utf-8", antwoord)
+                return _reply(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
+        status, antwoord, environ[CALL_KEY] = dienst.respond(lichaam[0], environ.get(FAULT_KEY))
+        return _reply(start_response, status, "text/xml; charset=utf-8", antwoord)
 
     def _learn_shape(
         self, environ: dict, dienst: Dienst, gevonden: Shape, body: bytes, gelezen: ValidRequest
@@ -498,16 +498,18 @@ class Emulator:
             gelezen = dienst.for_insz(gelezen, insz)
         waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
         try:
-            snel = dienst.uit_sjabloon(gelezen, waarden.get("Afzender"), waarden.get("Vraag", ""))
+            templated = dienst.from_template(
+                gelezen, waarden.get("Afzender"), waarden.get("Vraag", "")
+            )
         except Exception:  # never a crash: the usual path answers or reports it
             log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
             return None
-        if snel is None:
+        if templated is None:
             return None
-        antwoord, environ[CALL_KEY] = snel
-        return _antwoord(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
+        antwoord, environ[CALL_KEY] = templated
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
 
-    def _storing(self, environ: dict, dienst: Dienst, body: bytes) -> FaultKind | None:
+    def _apply_faults(self, environ: dict, dienst: Dienst, body: bytes) -> FaultKind | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
         to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
         the service through the environ."""
@@ -540,33 +542,33 @@ class Emulator:
             )
         return fault
 
-    def _storing_op_http(self, environ: dict, start_response: StartResponse, fault: FaultKind):
+    def _http_fault(self, environ: dict, start_response: StartResponse, fault: FaultKind):
         if fault is FaultKind.DROP:
             verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
             if verbinding is not None:
                 with contextlib.suppress(OSError):
                     verbinding.shutdown(socket.SHUT_RDWR)
-                return _antwoord(start_response, "500 Internal Server Error", "text/plain", b"")
+                return _reply(start_response, "500 Internal Server Error", "text/plain", b"")
             # No socket in the environ (granian): announce a body and break off, so the
             # server aborts the connection; it logs the exception as an error.
             start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "1024")])
-            return AfgebrokenAntwoord()
+            return BrokenOffReply()
         if fault is FaultKind.HTTP_503:
-            return _antwoord(
+            return _reply(
                 start_response,
                 "503 Service Unavailable",
                 "text/plain",
                 b"Service Unavailable (injected fault)",
                 [("Retry-After", "1")],
             )
-        return _antwoord(
+        return _reply(
             start_response,
             "500 Internal Server Error",
             "text/plain",
             b"Internal Server Error (injected fault)",
         )
 
-    def _lees_body(self, environ: dict) -> bytes | tuple[str, str]:
+    def _read_body(self, environ: dict) -> bytes | tuple[str, str]:
         te_groot = (
             "413 Request Entity Too Large",
             f"Het verzoek is groter dan {self.max_bytes} bytes",
@@ -574,7 +576,7 @@ class Emulator:
         gemeld = environ.get("CONTENT_LENGTH") or ""
         if gemeld and (not gemeld.isdigit() or int(gemeld) > self.max_bytes):
             if gemeld.isdigit():
-                _weggooien(environ["wsgi.input"], int(gemeld))
+                _discard(environ["wsgi.input"], int(gemeld))
             return te_groot if gemeld.isdigit() else ("400 Bad Request", "Ongeldige Content-Length")
         lengte = int(gemeld) if gemeld else self.max_bytes + 1  # chunked: read up to the cap
         body = environ["wsgi.input"].read(lengte)
@@ -696,14 +698,14 @@ def basis_adres(environ: dict, proxy_headers: bool = False) -> str:
     return f"{schema}://{host}{prefix}"
 
 
-def _antwoord(
+def _reply(
     start_response: StartResponse, status: str, soort: str, body: bytes, extra: list = ()
 ) -> list[bytes]:
     start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body))), *extra])
     return [body]
 
 
-class _Gestroomd:
+class _Streamed:
     """A streamed response body that runs ``klaar`` once the server has sent (or dropped) it."""
 
     def __init__(self, body: Iterable[bytes], klaar: Callable[[], None]) -> None:
@@ -720,7 +722,7 @@ class _Gestroomd:
             self.klaar()
 
 
-class AfgebrokenAntwoord:
+class BrokenOffReply:
     """A response body that breaks off: the headers and one byte go out, then the server
     gets an exception and aborts the connection (it logs that as an error)."""
 
@@ -729,7 +731,7 @@ class AfgebrokenAntwoord:
         raise ConnectionDropped("injected fault: the connection is dropped")
 
 
-def _fout(
+def _fault_reply(
     start_response: StartResponse, status: str, code: str, tekst: str, exc_info=None
 ) -> list[bytes]:
     body = soap_fault(code, tekst)
@@ -743,7 +745,7 @@ WEGGOOIEN_MAX = 16 * 1024 * 1024
 WEGGOOIEN_SECONDEN = 2.0
 
 
-def _weggooien(invoer, gemeld: int) -> None:
+def _discard(invoer, gemeld: int) -> None:
     """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
     a client that writes its whole body before it reads (Python's urllib) gets the 413
     instead of a broken pipe."""

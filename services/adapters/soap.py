@@ -43,7 +43,7 @@ def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
                 raise Fault("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
             environ = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
-                repliek, environ[CALL_KEY] = dienst.behandel(operatie, environ.get(FAULT_KEY))
+                repliek, environ[CALL_KEY] = dienst.handle(operatie, environ.get(FAULT_KEY))
             except PlatformFout as fout:
                 environ[CALL_KEY] = fout.call
                 raise Fault("Server", str(fout)) from None

@@ -163,13 +163,13 @@ class Dienst:
         self.operatie_tag = contract.operatie_tag
         self.templates = reply_templates.PersonaCache()
 
-    def behandel(
+    def handle(
         self, operatie: etree._Element, fault: FaultKind | None = None
     ) -> tuple[etree._Element, Call]:
         """The Repliek for a request and what the journal says of the call; ``fault`` is an
         injected 99996 or SOAP Fault."""
-        verzoek, context, insz, call = self._lees(operatie)
-        fout = self._controleer(operatie, context, insz or "")
+        verzoek, context, insz, call = self._read(operatie)
+        fout = self._check(operatie, context, insz or "")
         if fout is not None:
             call = call.answered(f"UITZONDERING {fout.identificatie}")
             return self._repliek(context, uitzonderingen=(fout,)), call
@@ -193,7 +193,7 @@ class Dienst:
     ) -> etree._Element:
         """The Repliek for a decided call: the answer, or the Uitzondering that says why not."""
         if uitkomst.kind is Kind.ANSWER:
-            return self.beantwoord(uitkomst, context, referte, sjabloon)
+            return self.render_answer(uitkomst, context, referte, sjabloon)
         if uitkomst.kind is Kind.REFUSED:
             uitzondering = Uitzondering(uitkomst.code, uitkomst.beslissing.reden)
         elif uitkomst.kind is Kind.PLATFORM:
@@ -202,13 +202,13 @@ class Dienst:
             uitzondering = GEEN_GEGEVENS
         return self._repliek(context, sjabloon, uitzonderingen=(uitzondering,))
 
-    def envelop(
+    def respond(
         self, operatie: etree._Element, fault: FaultKind | None = None
     ) -> tuple[str, bytes, Call]:
         """The HTTP status, the whole reply envelope (the MAGDA reply, or a SOAP Fault when
         the platform fails: never a traceback on the wire) and what the journal says."""
         try:
-            repliek, call = self.behandel(operatie, fault)
+            repliek, call = self.handle(operatie, fault)
         except PlatformFout as fout:
             return "500 Internal Server Error", soap_fault("Server", str(fout)), fout.call
         except Exception:
@@ -217,20 +217,20 @@ class Dienst:
             return "500 Internal Server Error", soap_fault("Server", melding), Call(self.naam)
         return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek), call
 
-    def snel(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
+    def templated(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
         """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
-        this call must take :meth:`behandel`: invalid requests, error personas and refusals
+        this call must take :meth:`handle`: invalid requests, error personas and refusals
         always do, so a template only ever holds an ordinary answer."""
-        gelezen = self.lees_geldig(operatie)
+        gelezen = self.read_valid(operatie)
         if gelezen is None:
             return None
-        return self.uit_sjabloon(gelezen, gelezen.afzender_referte, gelezen.vraag_referte)
+        return self.from_template(gelezen, gelezen.afzender_referte, gelezen.vraag_referte)
 
-    def lees_geldig(self, operatie: etree._Element) -> ValidRequest | None:
+    def read_valid(self, operatie: etree._Element) -> ValidRequest | None:
         """A request read, validated against the XSD and checked; None when it is not valid
-        (:meth:`behandel` then says why)."""
-        verzoek, context, insz, call = self._lees(operatie)
-        if self._controleer(operatie, context, insz or "") is not None:
+        (:meth:`handle` then says why)."""
+        verzoek, context, insz, call = self._read(operatie)
+        if self._check(operatie, context, insz or "") is not None:
             return None
         vraag = self.vraag(verzoek, context, insz or "")
         return ValidRequest(
@@ -252,7 +252,7 @@ class Dienst:
             gelezen.vraag_referte,
         )
 
-    def uit_sjabloon(
+    def from_template(
         self, gelezen: ValidRequest, afzender_referte: str | None, vraag_referte: str
     ) -> tuple[bytes, Call] | None:
         """The reply to a valid request from its template (built on the first call), with
@@ -339,7 +339,7 @@ class Dienst:
             return uitkomst.kind, uitkomst.beslissing
         return None
 
-    def _lees(self, operatie: etree._Element):
+    def _read(self, operatie: etree._Element):
         """The Verzoek, its Context, the INSZ asked about, and what the journal says of the
         request (its result to come)."""
         verzoek = operatie.find("Verzoek")
@@ -352,15 +352,15 @@ class Dienst:
             afzender.hoedanigheid,
             insz,
             afzender.referte,
-            extra=self.vraag_extra(verzoek),
+            extra=self.question_extra(verzoek),
         )
         return verzoek, context, insz, call
 
-    def vraag_extra(self, verzoek: etree._Element | None) -> Mapping:
+    def question_extra(self, verzoek: etree._Element | None) -> Mapping:
         """What else of the question the journal keeps."""
         return NOTHING
 
-    def beantwoord(
+    def render_answer(
         self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
     ) -> etree._Element:
         """The Repliek with this service's Antwoord (an ANSWER outcome)."""
@@ -373,9 +373,7 @@ class Dienst:
             )
         return bouw_repliek(self.naam, self.versie, context, self.runtime.clock.nu(), **kwargs)
 
-    def _controleer(
-        self, operatie: etree._Element, context: Context, insz: str
-    ) -> Uitzondering | None:
+    def _check(self, operatie: etree._Element, context: Context, insz: str) -> Uitzondering | None:
         if operatie.tag != self.operatie_tag:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
@@ -418,7 +416,7 @@ class GeefDossierKBIDienst(Dienst):
         super().__init__(runtime, contract)
         self._dossiers = reply_templates.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
-    def vraag_extra(self, verzoek):
+    def question_extra(self, verzoek):
         gevonden = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()
         if not gevonden:
             return NOTHING
@@ -430,7 +428,7 @@ class GeefDossierKBIDienst(Dienst):
         afzender = context.afzender
         return Question(Operatie.DOSSIER, insz, afzender.identificatie, afzender.hoedanigheid)
 
-    def beantwoord(self, uitkomst, context, referte, sjabloon=False):
+    def render_answer(self, uitkomst, context, referte, sjabloon=False):
         dossier = self._kbi_dossier(uitkomst.persona, uitkomst.beperkt)
         return self._repliek(context, sjabloon, antwoord=(referte, dossier))
 
@@ -482,7 +480,7 @@ class GeefAutomatischAdviesDienst(Dienst):
         # advice's and the decision's, both in the key.
         return vraag.datum, vraag.toepassing, uitkomst.advies, uitkomst.beslissing
 
-    def beantwoord(self, uitkomst, context, referte, sjabloon=False):
+    def render_answer(self, uitkomst, context, referte, sjabloon=False):
         advies = uitkomst.advies
         # An OK has no Reden: the ruling is named in an INFORMATIE Uitzondering beside it.
         informatie = (ARREST,) if advies.regel == 0 else ()

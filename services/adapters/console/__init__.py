@@ -239,7 +239,7 @@ def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     a preview is not a call)."""
     verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().clock.nu())
     operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
-    status, antwoord, _call = dienst.envelop(operatie)
+    status, antwoord, _call = dienst.respond(operatie)
     return status, antwoord
 
 
