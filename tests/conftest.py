@@ -64,11 +64,13 @@ class Server:
                 if "cannot listen on" in "".join(self._uitvoer):
                     return False
                 raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+            try:  # this server's health: another emulator may answer on a port taken meanwhile
+                gezond = requests.get(f"{self.url}/health", timeout=1)
+                if gezond.status_code == 200 and gezond.json().get("pid") == self.proces.pid:
                     return True
-            except requests.RequestException:  # not up yet, or someone else on the port
-                time.sleep(0.1)
+            except (requests.RequestException, ValueError):  # not up yet, or not an emulator
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError("emulator did not start within 30 s")
 

@@ -132,3 +132,20 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
             assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
         finally:
             server.stop()
+
+
+def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypatch, server):
+    """Another emulator answering /health on the port found free is not this server: it
+    waits for its own (which refuses the port) and tries another."""
+    from . import conftest
+    from .processen import vrije_poort
+
+    poorten = iter([server.poort, vrije_poort()])
+    monkeypatch.setattr(conftest, "vrije_poort", lambda: next(poorten))
+    eigen = conftest.Server()
+    try:
+        assert eigen.poort != server.poort
+        gezond = requests.get(f"{eigen.url}/health", timeout=5).json()
+        assert gezond["pid"] == eigen.proces.pid != server.proces.pid
+    finally:
+        eigen.stop()

@@ -183,6 +183,7 @@ SCHEMAS = {
         [
             "status",
             "version",
+            "pid",
             "personas",
             "today",
             "admin",
@@ -197,6 +198,11 @@ SCHEMAS = {
         },
         reason=TEKST,
         version=TEKST,
+        pid={
+            "type": "integer",
+            "description": "the emulator's process (serve's, whichever worker answers): "
+            "which emulator answers on this port",
+        },
         personas={"type": ["integer", "null"], "description": "null while the store is lost"},
         today=DATUM,
         admin=BOOL,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, jsonify, redirect, request
 
 from magda_kbi import __version__
@@ -12,6 +14,9 @@ from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
+
+# The process /health names: serve's when a worker answers (set by adapters/server.py).
+PROCESS_KEY = "MAGDA_KBI_PROCESS"
 
 
 def _soorten(fouten) -> tuple[type[Exception], ...]:
@@ -112,6 +117,7 @@ def rest_applicatie(
             **extra,
             status="degraded" if probleem else "ok",
             version=__version__,
+            pid=app.config.get(PROCESS_KEY) or os.getpid(),
             personas=aantal,
             today=runtime.clock.vandaag().isoformat(),
             admin=admin_aan,

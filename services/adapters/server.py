@@ -28,6 +28,7 @@ from magda_kbi.adapters.app import (
     settings_from_json,
     settings_to_json,
 )
+from magda_kbi.adapters.rest import PROCESS_KEY
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
 
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
@@ -53,6 +54,7 @@ def applicatie() -> Emulator:
             fout.reden,
         )
         raise SystemExit(2) from None
+    emulator.rest.config[PROCESS_KEY] = os.getppid()  # /health names serve, not this worker
     # What start-up built (schemas, spyne, Flask, templates) lives as long as the worker: out
     # of the cyclic collector's sight, a full collection no longer walks it (measured: 64 ms
     # before, under 0.1 ms after).
