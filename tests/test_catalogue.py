@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -160,14 +161,22 @@ def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
 
 def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
     cache = tmp_path / "cache"
+    cache.mkdir()
+    vergeten = cache / "catalogue-0123456789abcdef.sqlite"  # other folders, served long ago
+    vergeten.write_bytes(b"")
+    lang_geleden = time.time() - 31 * 86400
+    os.utime(vergeten, (lang_geleden, lang_geleden))
     env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
     eerste = Server("--fixtures", str(extra), env=env)
     try:
         assert requests.get(f"{eerste.url}/health", timeout=5).json()["personas"] > 20
+        (bestand,) = cache.glob("catalogue-*.sqlite")
+        assert not _free(Path(f"{bestand}.lock"))  # held while it serves
     finally:
         uit = eerste.stop()
     assert "personas: sqlite:///" in uit and str(cache) in uit
-    (bestand,) = cache.glob("catalogue-*.sqlite")
+    assert f"removed catalogues not served for 30 days: {vergeten.name}" in uit
+    assert _free(Path(f"{bestand}.lock"))
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Changed"})
     time.sleep(0.01)
     tweede = Server("--fixtures", str(extra), env=env)
@@ -179,6 +188,48 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
     finally:
         tweede.stop()
+
+
+def _free(slot: Path) -> bool:
+    """Nobody holds the lock (a serve holds its catalogue's while it runs)."""
+    import fcntl
+
+    with slot.open("a") as bestand:
+        try:
+            fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
+    from magda_kbi.adapters.cli import _in_use, prune_catalogues
+
+    nu = time.time()
+    oud, gisteren = nu - 31 * 86400, nu - 86400
+
+    def catalogus(naam: str, gebruikt: float) -> Path:
+        pad = tmp_path / f"catalogue-{naam}.sqlite"
+        pad.write_bytes(b"x")
+        Path(f"{pad}-wal").write_bytes(b"x")
+        os.utime(pad, (gebruikt, gebruikt))
+        return pad
+
+    eigen, vergeten = catalogus("eigen", oud), catalogus("vergeten", oud)
+    recent = catalogus("recent", gisteren)
+    vastgehouden = catalogus("vastgehouden", oud)
+    houder = _in_use(vastgehouden)  # a serve of other folders, running for weeks
+    os.utime(f"{vastgehouden}.lock", (oud, oud))
+    laatst_gebruikt = catalogus("laatst-gebruikt", oud)  # its last serve started yesterday
+    Path(f"{laatst_gebruikt}.lock").write_bytes(b"")
+    os.utime(f"{laatst_gebruikt}.lock", (gisteren, gisteren))
+    try:
+        assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vergeten]
+    finally:
+        houder.close()
+    assert not vergeten.exists() and not Path(f"{vergeten}-wal").exists()
+    assert all(p.exists() for p in (eigen, recent, vastgehouden, laatst_gebruikt))
+    assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vastgehouden]  # let go now
 
 
 def test_generate_into_a_store_and_serve_it(tmp_path):

@@ -300,12 +300,16 @@ def serve(
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    tijdelijk, catalogus = None, store
+    tijdelijk, catalogus, in_gebruik, opgeruimd = None, store, None, []
     if store is None:  # state for this run only, as before: a fresh store it removes at exit
         _ruim_verweesde_stores()
         tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
         store = f"sqlite:///{tijdelijk / 'state.db'}"
-        catalogus = _catalogus_in_cache(fixtures) or f"sqlite:///{tijdelijk / 'catalogue.db'}"
+        cache = _catalogus_in_cache(fixtures)
+        if cache is not None:
+            in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
+            opgeruimd = prune_catalogues(cache.parent, keep=cache)
+        catalogus = f"sqlite:///{cache or tijdelijk / 'catalogue.db'}"
     try:
         from magda_kbi.runtime.store import StoreError, open_store
 
@@ -369,6 +373,9 @@ def serve(
     print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
     if catalogus != store:
         print(f"  personas: {catalogus} (ready in {geladen:.1f} s; files imported when changed)")
+    if opgeruimd:
+        namen = ", ".join(p.name for p in opgeruimd)
+        print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {namen}")
     print(flush=True)
     # One thread per worker is the fastest. With --admin two: an injected latency holds its
     # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
@@ -376,11 +383,13 @@ def serve(
     try:
         serveer(settings, host, port, workers, threads or (2 if admin else 1))
     finally:
+        if in_gebruik is not None:
+            in_gebruik.close()
         if tijdelijk is not None:
             shutil.rmtree(tijdelijk, ignore_errors=True)
 
 
-def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> str | None:
+def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> Path | None:
     """The catalogue of these folders in the user's cache folder, kept between runs so that
     only changed files are imported again (one file per set of folders: serves with other
     --fixtures do not import over each other). None when the cache folder is not writable."""
@@ -394,7 +403,62 @@ def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> str | None:
             return None
     except OSError:
         return None
-    return f"sqlite:///{cache_folder() / naam}"
+    return cache_folder() / naam
+
+
+# A catalogue is kept per set of --fixtures folders, and a million personas take ~700 MB:
+# one no serve has used for this long is removed when a serve starts.
+CATALOGUE_KEEP_DAYS = 30
+
+
+def _in_use(catalogus: Path):
+    """Marks a catalogue as served now: a shared lock on its ``.lock`` file for as long as
+    the returned file is open (every serve of these folders holds one), and the lock file's
+    time as the last use. None where the platform has no ``fcntl`` (nothing is pruned)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return None
+    slot = Path(f"{catalogus}.lock")
+    try:
+        bestand = slot.open("a")
+        fcntl.flock(bestand, fcntl.LOCK_SH)
+        os.utime(slot)
+    except OSError:
+        return None
+    return bestand
+
+
+def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list[Path]:
+    """Removes the catalogues in ``folder`` that no serve has used for
+    :data:`CATALOGUE_KEEP_DAYS` days and that no serve holds now; the removed files."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return []
+    grens = (now if now is not None else time.time()) - CATALOGUE_KEEP_DAYS * 86400
+    weg = []
+    for catalogus in sorted(folder.glob("catalogue-*.sqlite")):
+        if catalogus == keep:
+            continue
+        slot = Path(f"{catalogus}.lock")
+        try:
+            gebruikt = (slot if slot.exists() else catalogus).stat().st_mtime
+            if gebruikt > grens:
+                continue
+            with slot.open("a") as bestand:
+                try:  # a serve that holds it, however long it has run, keeps it
+                    fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                for deel in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{catalogus}{deel}").unlink(missing_ok=True)
+                slot.unlink(missing_ok=True)
+        except OSError as fout:  # another user's file, a race with another serve: kept
+            print(f"  could not remove {catalogus.name}: {fout}", file=sys.stderr)
+            continue
+        weg.append(catalogus)
+    return weg
 
 
 def _poort_bezet(host: str, port: int) -> str | None:
