@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -177,6 +178,8 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
     assert "personas: sqlite:///" in uit and str(cache) in uit
     assert f"removed catalogues not served for 30 days: {vergeten.name}" in uit
     assert _free(Path(f"{bestand}.lock"))
+    with sqlite3.connect(bestand) as db:  # a catalogue alone: small pages (store.py)
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Changed"})
     time.sleep(0.01)
     tweede = Server("--fixtures", str(extra), env=env)

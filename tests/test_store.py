@@ -266,3 +266,15 @@ def test_a_forked_child_is_its_own_replica(tmp_path):
     assert ouder.split(":")[1] == str(os.getpid())
     assert van_kind.split(":")[1] == str(kind)
     assert store.replica == ouder
+
+
+def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(tmp_path):
+    import sqlite3
+
+    from magda_kbi.runtime.store import open_store
+
+    open_store(f"sqlite:///{tmp_path / 'staat.db'}").close()
+    open_store(f"sqlite:///{tmp_path / 'catalogus.db'}", catalogue_only=True).close()
+    for naam, grootte in (("staat.db", 65536), ("catalogus.db", 4096)):
+        with sqlite3.connect(tmp_path / naam) as db:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == grootte

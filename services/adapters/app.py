@@ -615,14 +615,15 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
 
-    def winkel(url: str) -> Store:
+    def winkel(url: str, catalogue_only: bool = False) -> Store:
         if url not in winkels:
-            winkels[url] = open_store(url)
+            winkels[url] = open_store(url, catalogue_only=catalogue_only)
         return winkels[url]
 
     laad: Callable[[], Mapping[str, Persona]]
     if settings.catalogue:
-        catalogus = Catalogue(winkel(settings.catalogue))
+        # serve's own catalogue file (the cache folder's, or the run's) holds no journal
+        catalogus = Catalogue(winkel(settings.catalogue, settings.catalogue != settings.store))
 
         def laad() -> Mapping[str, Persona]:
             # files whose exact content passed the XSD check before are not checked again;
