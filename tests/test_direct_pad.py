@@ -96,7 +96,7 @@ def test_templates_follow_runtime_changes():
     app = maak_emulator(Settings(vandaag=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, vraag)[1]
-    app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
+    app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
     oud = app.runtime.personas["79652599875"]
     data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}

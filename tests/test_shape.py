@@ -219,7 +219,7 @@ def test_runtime_changes_hold_for_a_known_shape():
     tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
     assert app.shapes
-    app.runtime.clock.vast = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
+    app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
     app.runtime.faults.add({"kind": "99996", "count": 1})
     assert b"<Identificatie>99996</Identificatie>" in roep(app, PAD_ADVIES, tweede)

@@ -224,7 +224,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
         2,
         1,
     )
-    assert app.runtime.clock.vandaag() == date(2024, 2, 3)
+    assert app.runtime.clock.today() == date(2024, 2, 3)
     (regel,) = app.runtime.journal.read()
     assert {k: v for k, v in regel.als_json().items() if k not in ("id", "replica")} == OUDE_REGEL
     assert (regel.verzoek, regel.antwoord) == (b"<verzoek/>", b"<antwoord/>")

@@ -119,7 +119,7 @@ def rest_applicatie(
             version=__version__,
             pid=app.config.get(PROCESS_KEY) or os.getpid(),
             personas=aantal,
-            today=runtime.clock.vandaag().isoformat(),
+            today=runtime.clock.today().isoformat(),
             admin=admin_aan,
             protocols=runtime.protocollen,
             rules=runtime.regelset.value,

@@ -105,7 +105,7 @@ def verwijder_persona(insz: str):
 def reset():
     runtime = _omgeving()
     runtime.reset()
-    return jsonify(personas=len(runtime.personas), today=runtime.clock.vandaag().isoformat())
+    return jsonify(personas=len(runtime.personas), today=runtime.clock.today().isoformat())
 
 
 # -- clock ------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def reset():
 @admin.get("/clock")
 def clock():
     k = _omgeving().clock
-    return jsonify(today=k.vandaag().isoformat(), fixed=k.vast is not None)
+    return jsonify(today=k.today().isoformat(), fixed=k.fixed is not None)
 
 
 @admin.put("/clock")
@@ -129,7 +129,7 @@ def zet_klok():
         raise ApiFout(
             422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
         ) from None
-    _omgeving().clock.vast = vast
+    _omgeving().clock.fixed = vast
     return clock()
 
 

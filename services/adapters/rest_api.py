@@ -141,7 +141,7 @@ def advies(call: Call, insz: str):
     runtime = _omgeving()
     tekst = request.args.get("datum")
     try:
-        datum = date.fromisoformat(tekst) if tekst is not None else runtime.clock.vandaag()
+        datum = date.fromisoformat(tekst) if tekst is not None else runtime.clock.today()
         if tekst is not None and len(tekst) != 10:
             raise ValueError
     except ValueError:
@@ -265,7 +265,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     insz = lists.verlaagde_premie(
         runtime.personas.values(),  # streamed: a catalogue in a store is read in batches
         premiejaar,
-        runtime.clock.vandaag(),
+        runtime.clock.today(),
         zorgkas=zorgkas,
         termijnen=runtime.termijnen,
         regelset=runtime.regelset,
@@ -305,7 +305,7 @@ def _gemeentelijst(
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
     runtime = _omgeving()
-    peildag = runtime.clock.vandaag()
+    peildag = runtime.clock.today()
     jaar = request.args.get("year")
     if jaar is not None:
         if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):

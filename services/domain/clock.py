@@ -8,17 +8,17 @@ from datetime import date, datetime
 
 @dataclass
 class Clock:
-    vast: date | None = None
+    fixed: date | None = None  # None: the real date
 
     def __post_init__(self) -> None:
-        self.basis = self.vast  # what reset() returns to
+        self.basis = self.fixed  # what reset() returns to
 
     def reset(self) -> None:
-        self.vast = self.basis
+        self.fixed = self.basis
 
-    def vandaag(self) -> date:
-        return self.vast or date.today()
+    def today(self) -> date:
+        return self.fixed or date.today()
 
-    def nu(self) -> datetime:
+    def now(self) -> datetime:
         """Today's date (fixed or real) with the real time of day, for Context Tijdstip."""
-        return datetime.combine(self.vandaag(), datetime.now().time())
+        return datetime.combine(self.today(), datetime.now().time())

@@ -113,7 +113,7 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
     except StoreUnavailable:  # the source cannot be asked
         persona, bron_weg = None, True
     uitkomst = Outcome(
-        Kind.ANSWER, question, persona, runtime.clock.vandaag(), runtime.termijnen, runtime.regelset
+        Kind.ANSWER, question, persona, runtime.clock.today(), runtime.termijnen, runtime.regelset
     )
     if bron_weg:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
         bron = FaultKind.FOUT_BIJ_DE_BRON

@@ -263,7 +263,7 @@ class Dienst:
             return None
         context = gelezen.context
         afzender = context.afzender
-        nu = self.runtime.clock.nu()
+        nu = self.runtime.clock.now()
         vraag, persona = gelezen.vraag, uitkomst.persona
         caller_and_day = (
             afzender.identificatie,
@@ -371,7 +371,7 @@ class Dienst:
             kwargs.update(
                 tijd=reply_templates.TIJD, platform_referte=reply_templates.PLATFORM_REFERTE
             )
-        return bouw_repliek(self.naam, self.versie, context, self.runtime.clock.nu(), **kwargs)
+        return bouw_repliek(self.naam, self.versie, context, self.runtime.clock.now(), **kwargs)
 
     def _check(self, operatie: etree._Element, context: Context, insz: str) -> Uitzondering | None:
         if operatie.tag != self.operatie_tag:
@@ -435,7 +435,7 @@ class GeefDossierKBIDienst(Dienst):
     def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
         (a copy of the element tree is much cheaper than building it again)."""
-        vandaag = self.runtime.clock.vandaag()
+        vandaag = self.runtime.clock.today()
         sleutel = (persona.insz, vandaag, beperkt)
         element = self._dossiers.find(sleutel, persona)
         if element is None:

@@ -345,34 +345,34 @@ class SharedClock(Clock):
     def __init__(self, store: Store, basis: date | None) -> None:
         self.store = store
         self.basis = basis
-        self._vast = basis
+        self._fixed = basis
 
     @property
-    def vast(self) -> date | None:  # type: ignore[override]
-        return self._vast
+    def fixed(self) -> date | None:  # type: ignore[override]
+        return self._fixed
 
-    @vast.setter
-    def vast(self, waarde: date | None) -> None:
+    @fixed.setter
+    def fixed(self, waarde: date | None) -> None:
         with self.store.write() as db:
             db.execute(
                 "UPDATE clock SET changed = 1, today = ?",
                 (waarde.isoformat() if waarde else None,),
             )
             self.store.bump(db)
-        self._vast = waarde
+        self._fixed = waarde
 
     def reset(self) -> None:
         with self.store.write() as db:
             db.execute("UPDATE clock SET changed = 0, today = NULL")
             self.store.bump(db)
-        self._vast = self.basis
+        self._fixed = self.basis
 
     def read(self, db) -> None:
         veranderd, vandaag = db.execute("SELECT changed, today FROM clock").fetchone()
         if not veranderd:
-            self._vast = self.basis
+            self._fixed = self.basis
         else:
-            self._vast = date.fromisoformat(vandaag) if vandaag else None
+            self._fixed = date.fromisoformat(vandaag) if vandaag else None
 
 
 # -- faults -------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def naam_van(persona: Persona) -> str:
 
 
 def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
-    vandaag = runtime.clock.vandaag()
+    vandaag = runtime.clock.today()
     return geef_advies(
         persona.dossier,
         vandaag,
@@ -169,7 +169,7 @@ def personas():
         previous=url_for(".personas", **args, page=page - 1) if page > 1 else None,
         next=url_for(".personas", **args, page=page + 1) if meer else None,
         total=len(runtime.personas),
-        today=runtime.clock.vandaag(),
+        today=runtime.clock.today(),
     )
 
 
@@ -179,7 +179,7 @@ def persona(insz: str):
     p = runtime.personas.get(insz)
     if p is None:
         abort(404, description=f"no persona with INSZ {insz}")
-    today = runtime.clock.vandaag()
+    today = runtime.clock.today()
     timeline = build_timeline(p.dossier, today, runtime.termijnen, runtime.regelset)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
     gekozen = _consumer(runtime, request.args.get("consumer"))
@@ -237,7 +237,7 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
 def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
-    verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().clock.nu())
+    verzoek = bouw_verzoek(dienst.contract, vraag, _omgeving().clock.now())
     operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
     status, antwoord, _call = dienst.respond(operatie)
     return status, antwoord
@@ -325,7 +325,7 @@ def try_request():
     if service not in diensten:
         abort(400, description=f"service is one of {', '.join(diensten)}")
     insz = request.args.get("insz", "").strip()
-    datum = request.args.get("datum") or runtime.clock.vandaag().isoformat()
+    datum = request.args.get("datum") or runtime.clock.today().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
     eerste = next(iter(runtime.afnemers), None)
     afzender = request.args.get("afzender", eerste.afzender if eerste else "")
@@ -341,7 +341,7 @@ def try_request():
         if fout is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelop = bouw_verzoek(diensten[service].contract, vraag, runtime.clock.nu())
+                envelop = bouw_verzoek(diensten[service].contract, vraag, runtime.clock.now())
             except ValueError as reden:  # a control character: XML cannot carry it
                 fout = f"cannot be sent as XML: {reden}"
     dienst = diensten[service]
