@@ -62,7 +62,7 @@ def main() -> int:
     store = None
     if args.store:
         store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-bench-')}/state.db"
-    app = maak_emulator(Settings(vandaag=date(2030, 1, 1), store=store))
+    app = maak_emulator(Settings(today=date(2030, 1, 1), store=store))
     gevallen = [
         ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(GROOTSTE, "01.00", referte="b")),
         ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(GROOTSTE, "02.00", referte="b")),

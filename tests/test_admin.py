@@ -335,7 +335,7 @@ def test_the_journal_records_who_asked_what(magda):
 
 
 def test_the_journal_stays_within_its_bound(runtime_store):
-    server = _Server(maak_emulator(Settings(admin=True, journaal_grootte=5, **runtime_store)))
+    server = _Server(maak_emulator(Settings(admin=True, journal_size=5, **runtime_store)))
     try:
         kit = MagdaEmulator(server.url)
         for _ in range(12):

@@ -164,7 +164,7 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
 
 
 def test_consumer_view_under_protocols_shows_the_refusal():
-    client = Client(maak_emulator(Settings(TODAY, protocollen=True)))
+    client = Client(maak_emulator(Settings(TODAY, protocols=True)))
     p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
     assert [v.get("data-code") for v in p.xpath("//section[@data-versie]")] == [
         "13001",

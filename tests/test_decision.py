@@ -85,7 +85,7 @@ def test_the_protocol_comes_before_everything_else(runtime, monkeypatch):
 
 @pytest.fixture(scope="module")
 def kit():
-    server = _Server(maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True)))
+    server = _Server(maak_emulator(Settings(today=date(2030, 1, 1), admin=True)))
     yield MagdaEmulator(server.url)
     server.stop()
 

@@ -170,9 +170,7 @@ def test_the_service_variant_answers_in_its_namespace_and_one_question_only(serv
 
 @pytest.fixture(scope="module")
 def protocollen():
-    server = _Server(
-        maak_emulator(Settings(vandaag=date(2030, 1, 1), admin=True, protocollen=True))
-    )
+    server = _Server(maak_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True)))
     yield MagdaEmulator(server.url)
     server.stop()
 

@@ -39,9 +39,7 @@ def audit(tmp_path_factory):
 @pytest.fixture(scope="module")
 def emulator(audit):
     server = _Server(
-        maak_emulator(
-            Settings(vandaag=date(2030, 1, 1), admin=True, protocollen=True, audit_log=audit)
-        )
+        maak_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True, audit_log=audit))
     )
     yield MagdaEmulator(server.url)
     server.stop()

@@ -7,8 +7,8 @@ import pytest
 
 from magda_kbi.adapters.app import Settings, maak_emulator
 
-DIRECT = maak_emulator(Settings(vandaag=date(2030, 1, 1), protocollen=True, admin=True))
-FLASK = maak_emulator(Settings(vandaag=date(2030, 1, 1), protocollen=True, admin=True))
+DIRECT = maak_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
+FLASK = maak_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
 FLASK._rest = lambda environ, start_response, _dienst: FLASK.rest(environ, start_response)
 
 AGII = {"HTTP_X_MAGDA_AFZENDER": "integratie-inburgering.be", "HTTP_X_MAGDA_HOEDANIGHEID": "AGII"}

@@ -190,7 +190,7 @@ def test_the_rule_set_after_ruling_112_2023():
     from magda_kbi.domain.advies import Regelset
 
     server = _Server(
-        maak_emulator(Settings(vandaag=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
+        maak_emulator(Settings(today=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
     )
     try:
         antwoord = post(

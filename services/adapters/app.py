@@ -82,16 +82,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Settings:
-    vandaag: date | None = None  # None: the real date
+    today: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
     termijnen: Termijnen = field(default_factory=Termijnen)
     regelset: Regelset = Regelset.PROTOCOL_V1
     admin: bool = False
-    journaal_grootte: int = 1000
+    journal_size: int = 1000
     direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
-    protocollen: bool = False  # enforce the consumers' protocols
-    afnemers: Path | None = None  # a YAML file of consumers, besides the demo ones
+    protocols: bool = False  # enforce the consumers' protocols
+    consumers: Path | None = None  # a YAML file of consumers, besides the demo ones
     audit_log: Path | None = None  # JSON lines, one per call
     admin_token: str | None = None  # the admin API then needs Authorization: Bearer <token>
     public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
@@ -109,7 +109,7 @@ def settings_to_json(settings: Settings) -> str:
     """The settings as JSON: how ``serve`` hands them to its worker processes."""
     return json.dumps(
         {
-            "vandaag": settings.vandaag.isoformat() if settings.vandaag else None,
+            "today": settings.today.isoformat() if settings.today else None,
             "extra_fixtures": [str(p) for p in settings.extra_fixtures],
             "max_bytes": settings.max_bytes,
             "termijnen": [
@@ -118,10 +118,10 @@ def settings_to_json(settings: Settings) -> str:
             ],
             "regelset": settings.regelset.value,
             "admin": settings.admin,
-            "journaal_grootte": settings.journaal_grootte,
+            "journal_size": settings.journal_size,
             "direct": settings.direct,
-            "protocollen": settings.protocollen,
-            "afnemers": str(settings.afnemers) if settings.afnemers else None,
+            "protocols": settings.protocols,
+            "consumers": str(settings.consumers) if settings.consumers else None,
             "audit_log": str(settings.audit_log) if settings.audit_log else None,
             "watch": settings.watch,
             "public_hosts": settings.public_hosts,
@@ -135,16 +135,16 @@ def settings_to_json(settings: Settings) -> str:
 def settings_from_json(tekst: str) -> Settings:
     data = json.loads(tekst)
     return Settings(
-        vandaag=date.fromisoformat(data["vandaag"]) if data["vandaag"] else None,
+        today=date.fromisoformat(data["today"]) if data["today"] else None,
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
         max_bytes=data["max_bytes"],
         termijnen=Termijnen(*data["termijnen"]),
         regelset=Regelset(data["regelset"]),
         admin=data["admin"],
-        journaal_grootte=data["journaal_grootte"],
+        journal_size=data["journal_size"],
         direct=data["direct"],
-        protocollen=data["protocollen"],
-        afnemers=Path(data["afnemers"]) if data["afnemers"] else None,
+        protocols=data["protocols"],
+        consumers=Path(data["consumers"]) if data["consumers"] else None,
         audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
         watch=data["watch"],
         public_hosts=data["public_hosts"],
@@ -637,30 +637,30 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
             return laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
 
     personas = laad()
-    afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.afnemers) if settings.afnemers else [])])
+    afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.consumers) if settings.consumers else [])])
     if settings.store:
         from magda_kbi.runtime.store import SharedRuntime
 
         runtime: Runtime = SharedRuntime(
             personas,
             winkel(settings.store),
-            vandaag=settings.vandaag,
-            journaal_grootte=settings.journaal_grootte,
+            vandaag=settings.today,
+            journaal_grootte=settings.journal_size,
             audit=settings.audit_log,
             termijnen=settings.termijnen,
             regelset=settings.regelset,
             afnemers=afnemers,
-            protocollen=settings.protocollen,
+            protocollen=settings.protocols,
         )
     else:
         runtime = Runtime(
             personas,
-            Clock(settings.vandaag),
+            Clock(settings.today),
             settings.termijnen,
             settings.regelset,
-            journal=Journal(settings.journaal_grootte, settings.audit_log),
+            journal=Journal(settings.journal_size, settings.audit_log),
             afnemers=afnemers,
-            protocollen=settings.protocollen,
+            protocollen=settings.protocols,
         )
     watcher = FixtureWatcher(runtime, mappen, laad).start() if settings.watch else None
     return Emulator(

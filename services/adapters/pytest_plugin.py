@@ -201,7 +201,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
 
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
-        vandaag=date.fromisoformat(vandaag) if vandaag else None,
+        today=date.fromisoformat(vandaag) if vandaag else None,
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )
