@@ -214,7 +214,8 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
     def catalogus(naam: str, gebruikt: float) -> Path:
         pad = tmp_path / f"catalogue-{naam}.sqlite"
         pad.write_bytes(b"x")
-        Path(f"{pad}-wal").write_bytes(b"x")
+        for deel in ("-wal", ".change"):
+            Path(f"{pad}{deel}").write_bytes(b"x")
         os.utime(pad, (gebruikt, gebruikt))
         return pad
 
@@ -230,7 +231,7 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
         assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vergeten]
     finally:
         houder.close()
-    assert not vergeten.exists() and not Path(f"{vergeten}-wal").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("catalogue-vergeten")] == []
     assert all(p.exists() for p in (eigen, recent, vastgehouden, laatst_gebruikt))
     assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vastgehouden]  # let go now
 

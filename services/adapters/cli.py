@@ -451,7 +451,7 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
                     fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                for deel in ("", "-wal", "-shm", "-journal"):
+                for deel in ("", "-wal", "-shm", "-journal", ".change"):  # .change: store.py
                     Path(f"{catalogus}{deel}").unlink(missing_ok=True)
                 slot.unlink(missing_ok=True)
         except OSError as fout:  # another user's file, a race with another serve: kept
