@@ -73,7 +73,7 @@ def test_an_injected_fault_comes_before_the_answer_and_before_not_found(runtime)
 def test_the_protocol_comes_before_everything_else(runtime, monkeypatch):
     """A refused caller learns nothing: not that a person is unknown, nor that the
     platform would fail for them (the existence leak of issue 11)."""
-    monkeypatch.setattr(runtime, "protocollen", True)
+    monkeypatch.setattr(runtime, "protocols", True)
     for insz in (DAOUD, ONBEKEND, TE_VEEL, SOAP_FAULT):  # none lives in Gent
         uitkomst = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN)
         assert (uitkomst.kind, uitkomst.resultaat) == (Kind.REFUSED, "REFUSED 40103")

@@ -650,7 +650,7 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
             termijnen=settings.termijnen,
             regelset=settings.regelset,
             afnemers=afnemers,
-            protocollen=settings.protocols,
+            protocols=settings.protocols,
         )
     else:
         runtime = Runtime(
@@ -660,7 +660,7 @@ def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
             settings.regelset,
             journal=Journal(settings.journal_size, settings.audit_log),
             afnemers=afnemers,
-            protocollen=settings.protocols,
+            protocols=settings.protocols,
         )
     watcher = FixtureWatcher(runtime, mappen, laad).start() if settings.watch else None
     return Emulator(

@@ -121,7 +121,7 @@ def rest_applicatie(
             personas=aantal,
             today=runtime.clock.today().isoformat(),
             admin=admin_aan,
-            protocols=runtime.protocollen,
+            protocols=runtime.protocols,
             rules=runtime.regelset.value,
             checked_at_start=gecontroleerd or {},
         )

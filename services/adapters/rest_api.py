@@ -169,7 +169,7 @@ def advies(call: Call, insz: str):
         "resultaat": uitkomst.resultaat.value,
         "reden": reden,
     }
-    if not runtime.protocollen:  # under a protocol the answer is OK/NOK and reason, no more
+    if not runtime.protocols:  # under a protocol the answer is OK/NOK and reason, no more
         antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
     if uitkomst.regel == 0:  # the rule set after the ruling: say which ruling
         antwoord["informatie"] = ARREST_112_2023
@@ -223,7 +223,7 @@ def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | Non
     """The lists' protocol decision (enforcement mode) for the caller named by the headers,
     and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = _omgeving()
-    if not runtime.protocollen:
+    if not runtime.protocols:
         return None, call
     beslissing = beslis(runtime.afnemers, *_afzender_headers(), operatie, **context)
     call = call._replace(extra={**call.extra, **beslissing.als_json()})

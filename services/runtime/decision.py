@@ -119,7 +119,7 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
         bron = FaultKind.FOUT_BIJ_DE_BRON
         uitkomst.kind, uitkomst.platform, uitkomst.code = Kind.PLATFORM, bron, bron.value
         return uitkomst
-    if runtime.protocollen:
+    if runtime.protocols:
         context = (
             {"vandaag": uitkomst.vandaag}
             if question.operatie is Operatie.DOSSIER

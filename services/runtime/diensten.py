@@ -85,7 +85,7 @@ class Runtime:
     faults: Faults = field(default_factory=Faults)
     journal: Journal = field(default_factory=Journal)
     afnemers: Afnemers = field(default_factory=Afnemers)
-    protocollen: bool = False  # enforcement mode: the consumers' protocols are applied
+    protocols: bool = False  # enforcement mode: the consumers' protocols are applied
 
     def __post_init__(self) -> None:
         # the files' personas (a dict, or a store's catalogue), never changed in place

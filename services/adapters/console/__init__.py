@@ -195,7 +195,7 @@ def persona(insz: str):
         chosen=gekozen,
         consumer_key=_consumer_key,
         views=views,
-        protocols=runtime.protocollen,
+        protocols=runtime.protocols,
         try_url=url_for(".try_request", insz=insz),
     )
 
