@@ -253,19 +253,32 @@ def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
 
 def test_a_forked_child_is_its_own_replica(tmp_path):
     """The replica id is kept per process (no system call per journaled call) and a forked
-    worker still gets its own."""
-    store = SqliteStore(f"sqlite:///{tmp_path / 'state.db'}")
-    ouder = store.replica
-    lezen, schrijven = os.pipe()
-    kind = os.fork()
-    if kind == 0:  # pragma: no cover - the child
-        os.write(schrijven, store.replica.encode())
-        os._exit(0)
-    os.waitpid(kind, 0)
-    van_kind = os.read(lezen, 200).decode()
-    assert ouder.split(":")[1] == str(os.getpid())
+    worker still gets its own. Forked in a fresh single-threaded process: forking this test
+    process (xdist's threads) could deadlock, and Python 3.12+ warns of it."""
+    script = f"""
+import json, os
+from magda_kbi.runtime.store import SqliteStore
+store = SqliteStore("sqlite:///{tmp_path / "state.db"}")
+ouder = store.replica
+lezen, schrijven = os.pipe()
+kind = os.fork()
+if kind == 0:
+    os.write(schrijven, store.replica.encode())
+    os._exit(0)
+os.waitpid(kind, 0)
+print(json.dumps([os.getpid(), ouder, kind, os.read(lezen, 200).decode(), store.replica]))
+"""
+    uit = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uit.returncode == 0, uit.stderr
+    pid, ouder, kind, van_kind, daarna = json.loads(uit.stdout)
+    assert ouder.split(":")[1] == str(pid)
     assert van_kind.split(":")[1] == str(kind)
-    assert store.replica == ouder
+    assert daarna == ouder
 
 
 def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(tmp_path):
