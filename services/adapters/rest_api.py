@@ -86,7 +86,7 @@ def openapi():
     return jsonify(openapi_document.document())
 
 
-def _journaled(operatie: str) -> Callable:
+def _call_noted(operatie: str) -> Callable:
     """A view whose call the journal keeps, noted once: who asks (the headers) about whom
     (the path's INSZ), with what came of it: the view returns its answer and the call with
     its result; a refusal (ApiFout) carries the call as far as the view knew it."""
@@ -108,7 +108,7 @@ def _journaled(operatie: str) -> Callable:
 
 
 @api.get("/dossiers/<insz>")
-@_journaled("GeefDossierKBI")
+@_call_noted("GeefDossierKBI")
 def dossier(call: Call, insz: str):
     _geldig_insz(insz)
     uitkomst, call = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()), call)
@@ -127,7 +127,7 @@ def dossier(call: Call, insz: str):
 
 
 @api.get("/advies/<insz>")
-@_journaled("GeefAutomatischAdvies")
+@_call_noted("GeefAutomatischAdvies")
 def advies(call: Call, insz: str):
     _geldig_insz(insz)
     onbekend = sorted(set(request.args) - {"datum", "toepassing"})
@@ -240,7 +240,7 @@ def _omgeving() -> Runtime:
 
 
 @api.get("/lijsten/verlaagde-premie/<jaar>")
-@_journaled(Operatie.LIJST_VERLAAGDE_PREMIE.value)
+@_call_noted(Operatie.LIJST_VERLAAGDE_PREMIE.value)
 def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
@@ -276,7 +276,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
 
 
 @api.get("/lijsten/gemeente/<nis>")
-@_journaled(Operatie.LIJST_GEMEENTE.value)
+@_call_noted(Operatie.LIJST_GEMEENTE.value)
 def lijst_gemeente(call: Call, nis: str):
     return _gemeentelijst(
         call, nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
@@ -284,7 +284,7 @@ def lijst_gemeente(call: Call, nis: str):
 
 
 @api.get("/lijsten/participatie/<nis>")
-@_journaled(Operatie.LIJST_PARTICIPATIE.value)
+@_call_noted(Operatie.LIJST_PARTICIPATIE.value)
 def lijst_participatie(call: Call, nis: str):
     return _gemeentelijst(
         call,
