@@ -238,3 +238,22 @@ def test_an_identity_header_given_twice_is_refused(server):
         timeout=5,
     )
     assert eens.status_code == 200
+
+
+def test_variables_named_like_headers_in_serves_environment_are_no_headers():
+    """granian starts each request's environ from the worker's process environment: a
+    variable named like a header must not stand in for one the request did not send."""
+    env = {
+        "HTTP_AUTHORIZATION": f"Bearer {TOKEN}",
+        "HTTP_X_MAGDA_AFZENDER": "vals.be",
+        "HTTP_ORIGIN": "http://127.0.0.1",
+    }
+    server = Server("--admin", "--admin-token", TOKEN, env=env)
+    try:
+        zonder = requests.post(f"{server.url}/admin/reset", json={}, timeout=5)
+        assert zonder.status_code == 401  # the environment's "Authorization" is no token
+        requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=5)
+        journal = roep(server, "GET", "/admin/journal").json()["entries"]
+        assert [e["afzender"] for e in journal if e["kind"] == "call"] == [None]
+    finally:
+        server.stop()
