@@ -111,7 +111,9 @@ def _call_noted(operatie: str) -> Callable:
 @_call_noted("GeefDossierKBI")
 def dossier(call: Call, insz: str):
     _geldig_insz(insz)
-    uitkomst, call = _beslis_vraag(Question(Operatie.DOSSIER, insz, *_afzender_headers()), call)
+    uitkomst, call = _beslis_vraag(
+        Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
+    )
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
     if uitkomst.beperkt:
         return jsonify(asdict(gemeente_zicht(persona.dossier.op_datum(vandaag)))), call
@@ -157,7 +159,7 @@ def advies(call: Call, insz: str):
             f"toepassing must be one of {', '.join(TOEPASSINGEN)}",
             "toepassing",
         ) from None
-    vraag = Question(Operatie.ADVIES, insz, *_afzender_headers(), datum, toepassing)
+    vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
     beslist, call = _beslis_vraag(vraag, call)
     uitkomst = beslist.advies
     reden = None
@@ -225,7 +227,7 @@ def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | Non
     runtime = _omgeving()
     if not runtime.protocols:
         return None, call
-    beslissing = beslis(runtime.afnemers, *_afzender_headers(), operatie, **context)
+    beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
     call = call._replace(extra={**call.extra, **beslissing.als_json()})
     if not beslissing.toegelaten:
         raise ApiFout(403, beslissing.code, beslissing.reden, call=call)
