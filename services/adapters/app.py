@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -68,7 +69,15 @@ from magda_kbi.runtime.wsgi_keys import (
 )
 from magda_kbi.wire.bericht import lees_context
 from magda_kbi.wire.envelop import soap_fault
-from magda_kbi.wire.shape import PROBE_INSZ, Shape, probe, shape, valid_values
+from magda_kbi.wire.shape import (
+    PROBE_INSZ,
+    Pattern,
+    matched,
+    pattern,
+    probe,
+    shape,
+    valid_values,
+)
 from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
@@ -77,6 +86,19 @@ WSDL_ADRES = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
 
 StartResponse = Callable[..., object]
 _NO_CALL = Call()  # a call nobody noted: a request refused before it was read
+
+
+class _Known(NamedTuple):
+    """A request shape answered from a template (wire/shape.py), as the emulator keeps it."""
+
+    path: str
+    content_type: str | None
+    pattern: Pattern
+    dienst: Dienst
+    gelezen: ValidRequest  # the request it was learnt from, as read
+    rollen: tuple[str, ...]  # the parent of each Referte, in document order
+
+
 log = logging.getLogger(__name__)
 
 
@@ -185,9 +207,10 @@ class Emulator:
         self.hub = Hub(self.diensten)
         self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
-        # Shapes of requests answered from a template (wire/shape.py): (path, Content-Type,
-        # shape) -> (service, the request as read, the Refertes' parents in document order).
-        self.shapes: dict[tuple, tuple[Dienst, ValidRequest, tuple[str, ...]]] = {}
+        # Shapes of requests answered from a template (wire/shape.py), by (path,
+        # Content-Type, shape); the few last answered from are tried first, as patterns.
+        self.shapes: dict[tuple, _Known] = {}
+        self.recent: list[_Known] = []
         gecontroleerd = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
@@ -356,12 +379,16 @@ class Emulator:
             status, tekst = body
             return _fault_reply(start_response, status, "Client", tekst)
         environ[BODY_KEY] = body
-        # The request's shape (wire/shape.py), read once: looked up here, learnt in _direct.
-        gevonden = shape(body) if self.direct and not self.runtime.faults.active else None
-        if gevonden is not None and self.shapes:
-            antwoord = self._known_shape(environ, start_response, gevonden)
-            if antwoord is not None:
-                return antwoord
+        # A request of a known shape (wire/shape.py) is answered from its template unparsed.
+        # Unknown, it may teach its shape in _direct.
+        leren = self.direct and not self.runtime.faults.active
+        if leren and self.shapes:
+            herkend = self._recognise(environ, body)
+            if herkend is not None:
+                leren = False  # known: a refusal or an error persona goes the long way
+                antwoord = self._known_shape(environ, start_response, *herkend)
+                if antwoord is not None:
+                    return antwoord
         if dienst is None:
             dienst = self._route(body)
             if isinstance(dienst, str):
@@ -371,7 +398,7 @@ class Emulator:
             if fault is not None:
                 return self._http_fault(environ, start_response, fault)
         if self.direct:
-            antwoord = self._direct(environ, start_response, dienst, body, gevonden)
+            antwoord = self._direct(environ, start_response, dienst, body, leren)
             if antwoord is not None:
                 return antwoord
         return self._via_spyne(environ, start_response, dienst, body)
@@ -409,7 +436,7 @@ class Emulator:
         start_response: StartResponse,
         dienst: Dienst,
         body: bytes,
-        gevonden: Shape | None = None,  # the request's shape, when it has one (wire/shape.py)
+        leren: bool = False,  # keep the request's shape (wire/shape.py) if it has one
     ):
         """The hot path: a well-formed request for this service, answered on lxml directly.
 
@@ -444,20 +471,26 @@ class Emulator:
                 templated = None
             if templated is not None:
                 antwoord, environ[CALL_KEY] = templated
-                if gevonden is not None:
-                    self._learn_shape(environ, dienst, gevonden, body, gelezen)
+                if leren:
+                    self._learn_shape(environ, dienst, body, gelezen)
                 return _reply(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
         status, antwoord, environ[CALL_KEY] = dienst.respond(lichaam[0], environ.get(FAULT_KEY))
         return _reply(start_response, status, "text/xml; charset=utf-8", antwoord)
 
     def _learn_shape(
-        self, environ: dict, dienst: Dienst, gevonden: Shape, body: bytes, gelezen: ValidRequest
+        self, environ: dict, dienst: Dienst, body: bytes, gelezen: ValidRequest
     ) -> None:
         """Keeps the shape of a request that was parsed, validated and answered from a
         template, when its values are of the safe form of wire/shape.py and its holes are,
         parsed, exactly its Referte elements (Afzender's and Vraag's, once each) and the
         one INSZ element, the one its service reads."""
-        if len(gevonden.tijdstip) != 2 or len(gevonden.inszs) != 1 or not valid_values(gevonden):
+        gevonden = shape(body)
+        if (
+            gevonden is None
+            or len(gevonden.tijdstip) != 2
+            or len(gevonden.inszs) != 1
+            or not valid_values(gevonden)
+        ):
             return
         try:  # once per shape, not per call: the probe's parse is the proof
             proef = etree.fromstring(probe(body), veilige_parser())
@@ -476,27 +509,57 @@ class Emulator:
             or operatie.find(f"Verzoek/{dienst.contract.insz_pad}") is not inszs[0]
         ):
             return
+        patroon = pattern(body)
+        if patroon is None:
+            return
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del self.shapes[next(iter(self.shapes))]
-        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), gevonden.key)
-        self.shapes[sleutel] = (dienst, gelezen, rollen)
+        pad, soort = environ.get("PATH_INFO", ""), environ.get("CONTENT_TYPE")
+        bekend = _Known(pad, soort, patroon, dienst, gelezen, rollen)
+        self.shapes[(pad, soort, gevonden.key)] = bekend
+        self._first(bekend)
 
-    def _known_shape(self, environ: dict, start_response: StartResponse, gevonden: Shape):
+    def _recognise(self, environ: dict, body: bytes) -> tuple[_Known, list[bytes], bytes] | None:
+        """A request of a known shape with valid values: the shape, its Referte values and
+        its INSZ. The last shapes answered from are tried first, each in one match; then
+        the request's own shape is looked up."""
+        pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
+        for bekend in self.recent:  # a copy is replaced, never changed: safe with threads
+            if bekend.path == pad and bekend.content_type == soort:
+                waarden = matched(bekend.pattern, body)
+                if waarden is not None:
+                    return bekend, *waarden
+        gevonden = shape(body)
+        if gevonden is None:
+            return None
+        bekend = self.shapes.get((pad, soort, gevonden.key))
+        if bekend is None or not valid_values(gevonden):
+            return None
+        self._first(bekend)
+        return bekend, gevonden.refertes, gevonden.inszs[0]  # one INSZ: it was learnt so
+
+    def _first(self, bekend: _Known) -> None:
+        self.recent = [bekend, *(k for k in self.recent if k is not bekend)][:RECENT_SHAPES]
+
+    def _known_shape(
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        bekend: _Known,
+        refertes: list[bytes],
+        insz_waarde: bytes,
+    ):
         """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way (so
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        sleutel = (environ.get("PATH_INFO"), environ.get("CONTENT_TYPE"), gevonden.key)
-        bekend = self.shapes.get(sleutel)
-        if bekend is None or not valid_values(gevonden):
-            return None
-        dienst, gelezen, rollen = bekend
-        insz = gevonden.inszs[0].decode("ascii")  # one INSZ: the shape was learnt so
+        dienst, gelezen, rollen = bekend.dienst, bekend.gelezen, bekend.rollen
+        insz = insz_waarde.decode("ascii")
         if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
             if not modulo97_geldig(insz):
                 return None
             gelezen = dienst.for_insz(gelezen, insz)
-        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, gevonden.refertes, strict=True)}
+        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, refertes, strict=True)}
         try:
             templated = dienst.from_template(
                 gelezen, waarden.get("Afzender"), waarden.get("Vraag", "")
@@ -742,6 +805,7 @@ def _fault_reply(
 
 
 MAX_SHAPES = 4096  # request shapes kept (each about the size of a request)
+RECENT_SHAPES = 4  # tried first, one pattern match each (wire/shape.py)
 WEGGOOIEN_MAX = 16 * 1024 * 1024
 WEGGOOIEN_SECONDEN = 2.0
 

@@ -33,6 +33,7 @@ were answered from a reply template.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import NamedTuple
@@ -44,10 +45,15 @@ _WAARDEN = re.compile(
     rb"|Tijdstip>(\s*)<Datum>([^<]*)</Datum>(\s*)<Tijd>([^<]*)</Tijd"
     rb"|INSZ>([^<]*)</INSZ)>"
 )
-_REFERTE = re.compile(rb"[A-Za-z0-9._:\-]{1,36}")
-_DATUM = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TIJD = re.compile(rb"[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{3})?)?")
-_INSZ = re.compile(rb"[0-9]{11}")
+# The values a hole may take (the narrowed XSD types above); a learnt shape's Pattern uses
+# the same
+_REFERTE_TYPE = rb"[A-Za-z0-9._:\-]{1,36}"
+_DATUM_TYPE = rb"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIJD_TYPE = rb"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{3})?)?"
+_INSZ_TYPE = rb"[0-9]{11}"
+_REFERTE, _DATUM, _TIJD, _INSZ = (
+    re.compile(t) for t in (_REFERTE_TYPE, _DATUM_TYPE, _TIJD_TYPE, _INSZ_TYPE)
+)
 HOLE = b"\x00"  # never in an XML document
 
 
@@ -113,10 +119,71 @@ def valid_values(gevonden: Shape) -> bool:
             return False
     tijdstip = gevonden.tijdstip
     for datum, tijd in zip(tijdstip[::2], tijdstip[1::2], strict=True):
-        if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd)):
-            return False
-        try:
-            date.fromisoformat(datum.decode("ascii"))  # xs:date: a day of the calendar
-        except ValueError:
+        if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd) and _dag(datum)):
             return False
     return True
+
+
+@functools.lru_cache(maxsize=64)  # a consumer's Tijdstip changes its date once a day
+def _dag(datum: bytes) -> bool:
+    """xs:date: a day of the calendar (``datum`` is of the form YYYY-MM-DD)."""
+    try:
+        date.fromisoformat(datum.decode("ascii"))
+    except ValueError:
+        return False
+    return True
+
+
+class Pattern(NamedTuple):
+    """A shape as one expression: the bytes of the body it was learnt from as they are, each
+    hole a group of its value's type. A body it matches in full is of that shape with values
+    of their types (what :func:`shape` and :func:`valid_values` say together), found in one
+    match: no key to build and hash."""
+
+    regex: re.Pattern[bytes]
+    refertes: tuple[int, ...]  # the groups of the Referte values, in document order
+    datum: int  # the group of the Tijdstip's Datum (its Tijd is checked by the pattern)
+    insz: int  # the group of the INSZ
+
+
+def pattern(body: bytes) -> Pattern | None:
+    """The pattern of a body's shape; None unless the body has a shape with exactly one
+    Tijdstip and one INSZ (the only shapes the emulator keeps)."""
+    if shape(body) is None:
+        return None
+    delen: list[bytes] = []
+    refertes: list[int] = []
+    datum = insz = groep = einde = 0
+    for gevonden in _WAARDEN.finditer(body):
+        delen.append(re.escape(body[einde : gevonden.start()]))
+        einde = gevonden.end()
+        if gevonden.group(1) is not None:
+            groep += 1
+            refertes.append(groep)
+            delen.append(b"<Referte>(" + _REFERTE_TYPE + b")</Referte>")
+        elif gevonden.group(6) is not None:
+            if insz:
+                return None
+            groep += 1
+            insz = groep
+            delen.append(b"<INSZ>(" + _INSZ_TYPE + b")</INSZ>")
+        else:
+            if datum:
+                return None
+            datum, groep = groep + 1, groep + 2
+            delen += (
+                b"<Tijdstip>", re.escape(gevonden.group(2)), b"<Datum>(", _DATUM_TYPE,
+                b")</Datum>", re.escape(gevonden.group(4)), b"<Tijd>(", _TIJD_TYPE, b")</Tijd>",
+            )  # fmt: skip
+    delen.append(re.escape(body[einde:]))
+    if not (datum and insz):
+        return None
+    return Pattern(re.compile(b"".join(delen)), tuple(refertes), datum, insz)
+
+
+def matched(patroon: Pattern, body: bytes) -> tuple[list[bytes], bytes] | None:
+    """The Referte values and the INSZ of a body of this pattern with valid values, or None."""
+    gevonden = patroon.regex.fullmatch(body)
+    if gevonden is None or not _dag(gevonden.group(patroon.datum)):
+        return None
+    return [gevonden.group(i) for i in patroon.refertes], gevonden.group(patroon.insz)
