@@ -8,7 +8,7 @@ platform's samples.
 
 from __future__ import annotations
 
-import os
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -151,16 +151,20 @@ def bouw_repliek(
 
 
 def tijd_van(moment: datetime) -> str:
-    """The time of day as MAGDA writes it: HH:MM:SS.mmm (formatted by hand: strftime cost
-    4.2 us a call, this 2.5 us)."""
-    m = moment
-    return f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}"
+    """The time of day as MAGDA writes it: HH:MM:SS.mmm (strftime cost 4.2 us a call, a
+    format by hand 1.4 us, isoformat 0.6 us; its milliseconds are cut, not rounded)."""
+    return moment.time().isoformat("milliseconds")
+
+
+_bits = random.getrandbits  # the random module reseeds itself in a forked child
 
 
 def nieuwe_referte() -> str:
     """The platform's Referte of a reply: a random UUID (version 4, RFC 4122 variant), as
-    ``str(uuid.uuid4())`` writes it in 5.2 us; from 16 random bytes directly in 1.7 us."""
-    h = os.urandom(16).hex()
+    ``str(uuid.uuid4())`` writes it in 5.2 us; here in 1.1 us. The bits come from the
+    process's Mersenne Twister (seeded from the system, again in a forked child), not a
+    system call per reply: a Referte must be unique, not unpredictable."""
+    h = f"{_bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
