@@ -286,12 +286,7 @@ class Dienst:
                     self.templates.keep(gedeeld, None, sjabloon)
             self.templates.keep(sleutel, persona, sjabloon)
         antwoord = sjabloon.fill(
-            {
-                reply_templates.TIJD: tijd_van(nu),
-                reply_templates.PLATFORM_REFERTE: nieuwe_referte(),
-                reply_templates.AFZENDER_REFERTE: afzender_referte or "",
-                reply_templates.VRAAG_REFERTE: vraag_referte,
-            }
+            tijd_van(nu), nieuwe_referte(), afzender_referte or "", vraag_referte
         )
         gevraagd = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
         extra = {**gevraagd.extra, **sjabloon.extra} if gevraagd.extra else sjabloon.extra
