@@ -9,7 +9,7 @@ import pytest
 
 from magda_kbi.adapters.app import Settings, maak_emulator
 from magda_kbi.runtime.diensten import Dienst
-from magda_kbi.wire.shape import Shape, probe, shape, valid_values
+from magda_kbi.wire.shape import Shape, matched, pattern, probe, shape, valid_values
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -98,6 +98,50 @@ def test_only_an_insz_of_its_xsd_type_is_taken(insz, geldig):
     assert valid_values(Shape(b"", [b"a"], [b"2024-01-01", b"10:00"], [insz])) is geldig
 
 
+GELEERD = dossier_verzoek("98630499724", referte="eerste")
+
+
+@pytest.mark.parametrize(
+    ("body", "verwacht"),
+    [
+        (GELEERD, ([b"eerste", b"eerste"], b"98630499724")),
+        (
+            met_tijdstip(
+                dossier_verzoek("73680599786", referte="A-9.z:_"), b"2026-11-28", b"23:59"
+            ),
+            ([b"A-9.z:_", b"A-9.z:_"], b"73680599786"),
+        ),
+        (dossier_verzoek("98630499724", referte="x" * 37), None),  # ReferteType: at most 36
+        (dossier_verzoek("98630499724", referte="a b"), None),
+        (dossier_verzoek("9863049972", referte="eerste"), None),  # INSZType: eleven digits
+        (dossier_verzoek(" 98630499724", referte="eerste"), None),
+        (met_tijdstip(GELEERD, b"2024-02-30", b"10:00"), None),  # no such day
+        (met_tijdstip(GELEERD, b"2024-01-01", b"25:61"), None),  # not TijdType
+        (met_tijdstip(GELEERD, b"2024-01-01", b"10:00:00.00"), None),
+        (GELEERD.replace(b"<Tijdstip>", b"<Tijdstip> "), None),  # other bytes: another shape
+        (GELEERD.replace(b"<INSZ>", b"<INSZ >"), None),
+        (GELEERD.replace(b"false", b"true"), None),
+        (GELEERD + b" ", None),  # matched in full, not a prefix
+        (dossier_verzoek("98630499724", "02.00", referte="eerste"), None),
+    ],
+)
+def test_a_learnt_shape_s_pattern_takes_what_shape_and_valid_values_take(body, verwacht):
+    """One match of the pattern says what building the shape, looking its key up and checking
+    its values says: the same bytes but for the holes, each value of its type."""
+    assert matched(pattern(GELEERD), body) == verwacht
+    geleerd, gevonden = shape(GELEERD), shape(body)
+    zelfde = gevonden.key == geleerd.key and valid_values(gevonden)
+    assert zelfde is (verwacht is not None)
+
+
+def test_only_a_shape_with_one_tijdstip_and_one_insz_has_a_pattern():
+    assert pattern(GELEERD.replace(b"</INSZ>", b"</INSZ><INSZ>73680599786</INSZ>")) is None
+    assert pattern(GELEERD.replace(b"<INSZ>", b"<INSZ >")) is None
+    dubbel = b"<Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00</Tijd></Tijdstip>"
+    assert pattern(GELEERD.replace(b"<Vraag>", b"<Vraag>" + dubbel)) is None
+    assert pattern(b"<x><!-- --></x>") is None  # no shape at all
+
+
 # -- over the WSGI application ---------------------------------------------------------
 
 SNEL = maak_emulator(Settings(today=date(2030, 1, 1)))
@@ -173,6 +217,32 @@ def test_a_known_shape_about_another_person_gets_the_full_paths_reply(gelezen_te
         if persona is None or not persona.fout:  # app parsed none of them
             assert gelezen_teller[0] == voor, insz
     assert len(app.shapes) == len(vragen("98630499724", "x"))  # nothing more learnt
+
+
+def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed(
+    gelezen_teller,
+):
+    """The last shapes answered from are tried first, as patterns; any other known shape is
+    found by its key, and every reply is still the full path's."""
+    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+
+    def body(n: int, referte: str) -> bytes:  # each Hoedanigheid another shape
+        return dossier_verzoek("98630499724", referte=referte).replace(
+            b"<Hoedanigheid>1234<", b"<Hoedanigheid>%d<" % (1000 + n)
+        )
+
+    for n in range(10):
+        assert roep(app, PAD_DOSSIER, body(n, "eerste")) == roep(
+            VOL, PAD_DOSSIER, body(n, "eerste")
+        )
+    assert len(app.shapes) == 10
+    geleerd = gelezen_teller[0]
+    for ronde in range(3):
+        for n in (*range(10), 9, 9, 0):
+            nieuw = body(n, f"r{ronde}-{n}")
+            assert roep(app, PAD_DOSSIER, nieuw) == roep(VOL, PAD_DOSSIER, nieuw)
+    assert gelezen_teller[0] == geleerd  # none parsed again
+    assert len(app.shapes) == 10
 
 
 def test_an_insz_failing_modulo_97_in_a_known_shape_is_refused_as_ever():
