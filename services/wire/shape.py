@@ -28,7 +28,9 @@ none of that again, provided each value it carries is valid for its type. That i
 
 So a request whose shape is known, with valid values, is valid exactly as the request that
 taught the shape was. :class:`~magda_kbi.adapters.app.Emulator` keeps the shapes that
-were answered from a reply template.
+were answered from a reply template, and tries the last few first as a :class:`Pattern`:
+the learnt bytes literally with each hole its value's type, one match instead of a key
+built, hashed and looked up and the values checked one by one.
 """
 
 from __future__ import annotations
