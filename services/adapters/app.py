@@ -307,6 +307,9 @@ class Emulator:
 
         tijd, begin = datetime.now(UTC), time.perf_counter()
         resultaat = handler(environ, start, dienst)
+        if resultaat.__class__ is list:  # answered whole (every SOAP reply): nothing to run
+            self._write_entry(environ, soort, tijd, begin, status[0], b"".join(resultaat))
+            return resultaat
         if isinstance(resultaat, BrokenOffReply):  # must reach the server unconsumed
             self._write_entry(environ, soort, tijd, begin, status[0])
             return resultaat
