@@ -45,17 +45,17 @@ def test_the_outcomes_of_the_plain_emulator(runtime):
         "30001",
     )
     te_veel = decide(runtime, vraag(TE_VEEL))
-    assert (te_veel.kind, te_veel.code, te_veel.resultaat) == (
+    assert (te_veel.kind, te_veel.code, te_veel.result) == (
         Kind.PLATFORM,
         "99996",
         "UITZONDERING 99996",
     )
-    assert decide(runtime, vraag(SOAP_FAULT)).resultaat == "SOAP_FAULT"
+    assert decide(runtime, vraag(SOAP_FAULT)).result == "SOAP_FAULT"
     advies = decide(runtime, vraag(INBREUK, Operatie.ADVIES, datum=date(2024, 6, 1)))
-    assert (advies.kind, advies.resultaat) == (Kind.ANSWER, "NOK INBREUK")
+    assert (advies.kind, advies.result) == (Kind.ANSWER, "NOK INBREUK")
     # No dossier is an advice too (rule 2: OK), not a 30001.
     onbekend = decide(runtime, vraag(ONBEKEND, Operatie.ADVIES))
-    assert (onbekend.kind, onbekend.resultaat, onbekend.extra) == (
+    assert (onbekend.kind, onbekend.result, onbekend.extra) == (
         Kind.ANSWER,
         "OK",
         {"rule": "rule 2: not in the KBI"},
@@ -76,7 +76,7 @@ def test_the_protocol_comes_before_everything_else(runtime, monkeypatch):
     monkeypatch.setattr(runtime, "protocols", True)
     for insz in (DAOUD, ONBEKEND, TE_VEEL, SOAP_FAULT):  # none lives in Gent
         uitkomst = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN)
-        assert (uitkomst.kind, uitkomst.resultaat) == (Kind.REFUSED, "REFUSED 40103")
+        assert (uitkomst.kind, uitkomst.result) == (Kind.REFUSED, "REFUSED 40103")
         assert uitkomst.extra["decision"] == "refused"
 
 

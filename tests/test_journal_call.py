@@ -65,7 +65,7 @@ def app():
 
 
 def laatste(app) -> dict:
-    return app.runtime.journal.read(soort=None)[-1].als_json()
+    return app.runtime.journal.read(kind=None)[-1].als_json()
 
 
 def test_soap_calls_are_noted_once_on_every_path(app):
@@ -73,10 +73,10 @@ def test_soap_calls_are_noted_once_on_every_path(app):
     for _ in range(2):  # the template path, then the known shape
         status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, geldig))
         assert status == "200 OK"
-        assert [(c.insz, c.resultaat) for c in environ.notes] == [("98630499724", "DOSSIER")]
+        assert [(c.insz, c.result) for c in environ.notes] == [("98630499724", "DOSSIER")]
     ongeldig = dossier_verzoek("98630499725", versie="02.00")  # fails modulo 97
     status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, ongeldig))
-    assert [c.resultaat for c in environ.notes] == ["UITZONDERING 40002"]
+    assert [c.result for c in environ.notes] == ["UITZONDERING 40002"]
     assert laatste(app)["result"] == "UITZONDERING 40002"
     advies = advies_verzoek("98630499724", "2024-01-01")
     status, environ = call(app, wsgi_environ(PAD_ADVIES, advies))
@@ -89,7 +89,7 @@ def test_spyne_notes_the_call_once_in_the_servers_environ():
     body = dossier_verzoek("98630499724", versie="02.00")
     status, environ = call(spyne, wsgi_environ(PAD_DOSSIER_02, body))
     assert status == "200 OK"
-    assert [(c.operatie, c.resultaat) for c in environ.notes] == [("GeefDossierKBI", "DOSSIER")]
+    assert [(c.operation, c.result) for c in environ.notes] == [("GeefDossierKBI", "DOSSIER")]
     assert laatste(spyne)["result"] == "DOSSIER"
 
 
@@ -100,11 +100,11 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
     body = dossier_verzoek("98630499724", versie="02.00")
     status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
     assert status.startswith("503")
-    assert [(c.insz, c.resultaat) for c in environ.notes] == [("98630499724", "FAULT http_503")]
+    assert [(c.insz, c.result) for c in environ.notes] == [("98630499724", "FAULT http_503")]
     call(app, post_json("/admin/faults", {"kind": "latency", "latency_ms": 1}))
     status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
     # the service notes the call; the HTTP layer adds the latency it injected
-    assert [c.resultaat for c in environ.notes] == ["DOSSIER"]
+    assert [c.result for c in environ.notes] == ["DOSSIER"]
     assert "injected_latency_ms" not in environ.notes[0].extra
     assert laatste(app)["injected_latency_ms"] == 1
 
@@ -124,7 +124,7 @@ def test_rest_calls_are_noted_once(app, pad, query, status, resultaat):
     headers = {"X-Magda-Afzender": "VSB", "X-Magda-Hoedanigheid": "1234"}
     gekregen, environ = call(app, get(pad, query, headers))
     assert gekregen == status
-    assert [(c.afzender, c.hoedanigheid, c.resultaat) for c in environ.notes] == [
+    assert [(c.afzender, c.hoedanigheid, c.result) for c in environ.notes] == [
         ("VSB", "1234", resultaat)
     ]
     entry = laatste(app)
@@ -134,10 +134,10 @@ def test_rest_calls_are_noted_once(app, pad, query, status, resultaat):
 def test_a_call_is_immutable():
     noted = Call("GeefDossierKBI", insz="98630499724", extra={"mutaties_context": True})
     answered = noted.answered("DOSSIER", {"rule": 1})
-    assert noted.resultaat is None and noted.extra == {"mutaties_context": True}
+    assert noted.result is None and noted.extra == {"mutaties_context": True}
     assert answered.extra == {"mutaties_context": True, "rule": 1}
     with pytest.raises(AttributeError):
-        noted.resultaat = "DOSSIER"  # type: ignore[misc]
+        noted.result = "DOSSIER"  # type: ignore[misc]
 
 
 def test_a_body_read_once_is_what_the_journal_keeps(app):
@@ -145,4 +145,4 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     environ = wsgi_environ(PAD_DOSSIER_02, body)
     environ["wsgi.input"] = io.BytesIO(body)
     call(app, environ)
-    assert app.runtime.journal.read()[-1].verzoek == body
+    assert app.runtime.journal.read()[-1].request == body

@@ -227,11 +227,11 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     assert app.runtime.clock.today() == date(2024, 2, 3)
     (regel,) = app.runtime.journal.read()
     assert {k: v for k, v in regel.als_json().items() if k not in ("id", "replica")} == OUDE_REGEL
-    assert (regel.verzoek, regel.antwoord) == (b"<verzoek/>", b"<antwoord/>")
+    assert (regel.request, regel.reply) == (b"<verzoek/>", b"<antwoord/>")
     # and it works as a store of today: a call is journaled beside the old entry
     body = advies_verzoek("98630499724", "2024-01-01")
     b"".join(app(wsgi_environ(PAD_ADVIES, body), lambda *a: None))
-    assert [r.resultaat for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
+    assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
     SqliteStore(f"sqlite:///{pad}")  # opened again: nothing more to do
     assert versie_van(pad) == 2
 

@@ -265,7 +265,7 @@ class Emulator:
         if weigering is not None:
             environ[CALL_KEY] = Call(
                 f"admin {methode}",
-                resultaat=f"REFUSED {weigering.code}",
+                result=f"REFUSED {weigering.code}",
                 extra={**adres, "reason": weigering.diagnose},
             )
 
@@ -276,7 +276,7 @@ class Emulator:
                 )
 
             return self._journaled(environ, start_response, None, weiger, "admin")
-        environ[CALL_KEY] = Call(f"admin {methode}", resultaat="ADMIN", extra=adres)
+        environ[CALL_KEY] = Call(f"admin {methode}", result="ADMIN", extra=adres)
         return self._journaled(environ, start_response, None, self._rest, "admin")
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
@@ -343,20 +343,20 @@ class Emulator:
             extra = {"injected_latency_ms": vertraagd, **extra}
         self.runtime.journal.write(
             JournalEntry(
-                tijd=tijd,
+                time=tijd,
                 endpoint=environ.get("PATH_INFO", ""),
-                operatie=call.operatie,
+                operation=call.operation,
                 afzender=call.afzender,
                 hoedanigheid=call.hoedanigheid,
                 insz=call.insz,
                 referte=call.referte,
-                resultaat=call.resultaat,
+                result=call.result,
                 status=call.status if call.status is not None else status,
-                latentie_ms=(time.perf_counter() - begin) * 1000,
+                latency_ms=(time.perf_counter() - begin) * 1000,
                 extra=extra,
-                soort=soort,
-                verzoek=environ.get(BODY_KEY, b"")[:BODY_MAX],
-                antwoord=antwoord[:BODY_MAX],
+                kind=soort,
+                request=environ.get(BODY_KEY, b"")[:BODY_MAX],
+                reply=antwoord[:BODY_MAX],
             )
         )
 

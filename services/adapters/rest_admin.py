@@ -178,7 +178,7 @@ JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
 
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     """The journal's filters from query parameters (the admin API's and the console's), as
-    keyword arguments of ``Journal.lees``; 400 for an unknown or malformed one."""
+    keyword arguments of ``Journal.read``; 400 for an unknown or malformed one."""
     onbekend = sorted(set(args) - set(JOURNAL_FILTERS) - set(extra))
     if onbekend:
         raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
@@ -196,11 +196,11 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     if soort not in ("call", "admin", "all"):
         raise ApiFout(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
     return {
-        "soort": None if soort == "all" else soort,
+        "kind": None if soort == "all" else soort,
         "insz": args.get("insz") or None,
         "afzender": args.get("afzender") or None,
-        "operatie": args.get("operation") or None,
-        "sinds": sinds,
+        "operation": args.get("operation") or None,
+        "since": sinds,
     }
 
 

@@ -62,7 +62,7 @@ def api_fout(fout: ApiFout):
     the admin guard's layer)."""
     if request.blueprint == api.name:
         call = fout.call or Call()
-        request.environ[CALL_KEY] = call if call.resultaat else call.answered(f"ERROR {fout.code}")
+        request.environ[CALL_KEY] = call if call.result else call.answered(f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
     if fout.veld:
         body["field"] = fout.veld
@@ -202,7 +202,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     same words as on SOAP; anything but an answer becomes the JSON error with the same code
     and reason as on SOAP."""
     uitkomst = decide(_omgeving(), vraag)
-    call = call.answered(uitkomst.resultaat, uitkomst.extra)
+    call = call.answered(uitkomst.result, uitkomst.extra)
     if uitkomst.kind is Kind.ANSWER:
         return uitkomst, call
     if uitkomst.kind is Kind.SOAP_FAULT:

@@ -38,7 +38,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
         return None
     # noted as rest_api's dossier view notes it
     environ[CALL_KEY] = Call(
-        "GeefDossierKBI", afzender, hoedanigheid, insz, None, uitkomst.resultaat, uitkomst.extra
+        "GeefDossierKBI", afzender, hoedanigheid, insz, None, uitkomst.result, uitkomst.extra
     )
     start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body)))])
     return [body]

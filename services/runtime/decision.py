@@ -84,7 +84,7 @@ class Outcome:
         )
 
     @property
-    def resultaat(self) -> str:
+    def result(self) -> str:
         """The journal's ``result``: the same words for SOAP and REST."""
         if self.kind is Kind.ANSWER:
             if self.question.operatie is Operatie.ADVIES:

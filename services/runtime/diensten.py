@@ -174,7 +174,7 @@ class Dienst:
             call = call.answered(f"UITZONDERING {fout.identificatie}")
             return self._repliek(context, uitzonderingen=(fout,)), call
         uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
-        call = call.answered(uitkomst.resultaat, uitkomst.extra)
+        call = call.answered(uitkomst.result, uitkomst.extra)
         if uitkomst.kind is Kind.SOAP_FAULT:
             raise PlatformFout(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
@@ -291,12 +291,12 @@ class Dienst:
         gevraagd = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
         extra = {**gevraagd.extra, **sjabloon.extra} if gevraagd.extra else sjabloon.extra
         call = Call(
-            gevraagd.operatie,
+            gevraagd.operation,
             gevraagd.afzender,
             gevraagd.hoedanigheid,
             gevraagd.insz,
             afzender_referte,
-            sjabloon.resultaat,
+            sjabloon.result,
             extra,
         )
         return antwoord, call
@@ -313,7 +313,7 @@ class Dienst:
         repliek = self._render(uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
         return reply_templates.Template.from_reply(
             antwoord_envelop(self.namespace, self.naam, repliek),
-            uitkomst.resultaat,
+            uitkomst.result,
             uitkomst.extra,  # what decides it is in the key: the same each call
         )
 

@@ -28,18 +28,18 @@ class Call(NamedTuple):
     status, latency, bodies) and writes the entry. Immutable: nothing fills it in later.
     (A NamedTuple: built on every call, at a third of a frozen dataclass's cost.)"""
 
-    operatie: str | None = None
+    operation: str | None = None
     afzender: str | None = None
     hoedanigheid: str | None = None
     insz: str | None = None
     referte: str | None = None
-    resultaat: str | None = None
+    result: str | None = None
     extra: Mapping[str, Any] = NOTHING  # never changed: the entry gets its own copy
     status: int | None = None  # only when no HTTP status reached the client (0: dropped)
 
-    def answered(self, resultaat: str, extra: Mapping[str, Any] = NOTHING) -> Call:
+    def answered(self, result: str, extra: Mapping[str, Any] = NOTHING) -> Call:
         """This call with its result, and what decided it added to what the request said."""
-        return self._replace(resultaat=resultaat, extra={**self.extra, **extra})
+        return self._replace(result=result, extra={**self.extra, **extra})
 
 
 # What the journal keeps of each body: a MAGDA message is a few KB; a pasted file is not.
@@ -50,36 +50,36 @@ BODY_MAX = 32 * 1024
 # with slots. Nothing changes an entry once written but the journal, which numbers it.
 @dataclass(slots=True)
 class JournalEntry:
-    tijd: datetime
+    time: datetime
     endpoint: str
-    operatie: str | None
+    operation: str | None
     afzender: str | None
     hoedanigheid: str | None
     insz: str | None
     referte: str | None
-    resultaat: str | None
+    result: str | None
     status: int
-    latentie_ms: float
+    latency_ms: float
     extra: dict = field(default_factory=dict)
-    soort: str = "call"
-    verzoek: bytes = b""  # at most BODY_MAX bytes of each body (console: open a call)
-    antwoord: bytes = b""
-    nummer: int = 0  # given by the journal: 1, 2, 3... in the order of writing
+    kind: str = "call"
+    request: bytes = b""  # at most BODY_MAX bytes of each body (console: open a call)
+    reply: bytes = b""
+    number: int = 0  # given by the journal: 1, 2, 3... in the order of writing
 
     def als_json(self) -> dict:
         return {
-            "id": self.nummer,
-            "time": self.tijd.isoformat(timespec="milliseconds"),
-            "kind": self.soort,
+            "id": self.number,
+            "time": self.time.isoformat(timespec="milliseconds"),
+            "kind": self.kind,
             "endpoint": self.endpoint,
-            "operation": self.operatie,
+            "operation": self.operation,
             "afzender": self.afzender,
             "hoedanigheid": self.hoedanigheid,
             "insz": self.insz,
             "referte": self.referte,
-            "result": self.resultaat,
+            "result": self.result,
             "status": self.status,
-            "latency_ms": round(self.latentie_ms, 3),
+            "latency_ms": round(self.latency_ms, 3),
             **self.extra,
         }
 
@@ -120,7 +120,7 @@ class Journal:
             self._laatste += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
             # otherwise immutable once written
-            regel.nummer = self._laatste
+            regel.number = self._laatste
             self._regels.append(regel)
             if self._audit is not None:  # under the lock: the file keeps the journal's order
                 self._audit.write(regel)
@@ -130,30 +130,30 @@ class Journal:
         *,
         insz: str | None = None,
         afzender: str | None = None,
-        operatie: str | None = None,
-        sinds: datetime | None = None,
-        soort: str | None = "call",
-        na: int = 0,
+        operation: str | None = None,
+        since: datetime | None = None,
+        kind: str | None = "call",
+        after: int = 0,
     ) -> list[JournalEntry]:
-        """The entries that match; ``soort`` ``call`` (default), ``admin`` or None (all);
-        ``na``: only those with a higher id (a live view asks for what is new)."""
+        """The entries that match; ``kind`` ``call`` (default), ``admin`` or None (all);
+        ``after``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
             regels = list(self._regels)
         return [
             r
             for r in regels
-            if r.nummer > na
+            if r.number > after
             and (insz is None or r.insz == insz)
             and (afzender is None or r.afzender == afzender)
-            and (operatie is None or r.operatie == operatie)
-            and (sinds is None or r.tijd >= sinds)
-            and (soort is None or r.soort == soort)
+            and (operation is None or r.operation == operation)
+            and (since is None or r.time >= since)
+            and (kind is None or r.kind == kind)
         ]
 
-    def entry(self, nummer: int) -> JournalEntry | None:
+    def entry(self, number: int) -> JournalEntry | None:
         """The entry with that id, while the journal still holds it."""
         with self._slot:
-            return next((r for r in self._regels if r.nummer == nummer), None)
+            return next((r for r in self._regels if r.number == number), None)
 
     def clear(self) -> None:
         with self._slot:

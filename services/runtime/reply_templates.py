@@ -34,19 +34,17 @@ OPEN = (TIJD, PLATFORM_REFERTE, AFZENDER_REFERTE, VRAAG_REFERTE)
 class Template:
     formaat: bytes  # the reply, each open place a %s (and each % of the reply doubled)
     kies: Callable[[tuple], tuple]  # a fill's values, in the order of the places
-    resultaat: str | None  # the journal's result summary of this reply
+    result: str | None  # the journal's result summary of this reply
     extra: dict = field(default_factory=dict)  # and what else the answer put in the journal
 
     @classmethod
-    def from_reply(
-        cls, antwoord: bytes, resultaat: str | None, extra: dict | None = None
-    ) -> Template:
+    def from_reply(cls, antwoord: bytes, result: str | None, extra: dict | None = None) -> Template:
         stukken = _OPEN.split(antwoord.decode("utf-8"))
         formaat = "%s".join(s.replace("%", "%%") for s in stukken[0::2]).encode("utf-8")
         plaatsen = [OPEN.index(gat) for gat in stukken[1::2]]
         # one tuple built in C (itemgetter gives a bare value, not a tuple, for one place)
         kies = operator.itemgetter(*plaatsen) if len(plaatsen) > 1 else _kies(plaatsen)
-        return cls(formaat, kies, resultaat, dict(extra or {}))
+        return cls(formaat, kies, result, dict(extra or {}))
 
     def fill(self, tijd: str, platform_referte: str, afzender_referte: str, vraag_referte: str):
         """The reply with this call's values (the two generated ones need no escaping): one

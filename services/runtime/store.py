@@ -587,20 +587,20 @@ class SharedJournal:
         for r in weg:
             rijen.append(
                 (
-                    r.soort,
+                    r.kind,
                     r.insz,
                     r.afzender,
-                    r.operatie,
-                    r.tijd.isoformat(timespec="milliseconds"),
+                    r.operation,
+                    r.time.isoformat(timespec="milliseconds"),
                     r.endpoint,
                     r.hoedanigheid,
                     r.referte,
-                    r.resultaat,
+                    r.result,
                     r.status,
-                    r.latentie_ms,
+                    r.latency_ms,
                     json.dumps(r.extra, ensure_ascii=False) if r.extra else None,
-                    r.verzoek[:BODY_MAX],
-                    r.antwoord[:BODY_MAX],
+                    r.request[:BODY_MAX],
+                    r.reply[:BODY_MAX],
                 )
             )
         if not rijen:
@@ -655,18 +655,18 @@ class SharedJournal:
         *,
         insz: str | None = None,
         afzender: str | None = None,
-        operatie: str | None = None,
-        sinds: datetime | None = None,
-        soort: str | None = "call",
-        na: int = 0,
+        operation: str | None = None,
+        since: datetime | None = None,
+        kind: str | None = "call",
+        after: int = 0,
     ) -> list[JournalEntry]:
         self.sync()
-        voorwaarden, waarden = ["id > ?", BINNEN], [na, self.grootte]
+        voorwaarden, waarden = ["id > ?", BINNEN], [after, self.grootte]
         for kolom, waarde in (
             ("insz", insz),
             ("afzender", afzender),
-            ("operation", operatie),
-            ("kind", soort),
+            ("operation", operation),
+            ("kind", kind),
         ):
             if waarde is not None:
                 voorwaarden.append(f"{kolom} = ?")
@@ -676,13 +676,13 @@ class SharedJournal:
             waarden,
         )
         regels = [_regel_uit(*rij) for rij in rijen]
-        return [r for r in regels if sinds is None or r.tijd >= sinds]
+        return [r for r in regels if since is None or r.time >= since]
 
-    def entry(self, nummer: int) -> JournalEntry | None:
+    def entry(self, number: int) -> JournalEntry | None:
         rij = (
             self.store.db()
             .execute(
-                f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (nummer, self.grootte)
+                f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (number, self.grootte)
             )
             .fetchone()
         )
@@ -710,25 +710,25 @@ KOLOMMEN = (
 
 
 def _regel_uit(
-    nummer, tijd, endpoint, operatie, afzender, hoedanigheid, insz, referte, resultaat,
-    status, latentie, extra, soort, verzoek, antwoord,
+    number, tijd, endpoint, operation, afzender, hoedanigheid, insz, referte, result,
+    status, latency_ms, extra, kind, request, reply,
 ) -> JournalEntry:  # fmt: skip
     return JournalEntry(
-        tijd=datetime.fromisoformat(tijd),
+        time=datetime.fromisoformat(tijd),
         endpoint=endpoint,
-        operatie=operatie,
+        operation=operation,
         afzender=afzender,
         hoedanigheid=hoedanigheid,
         insz=insz,
         referte=referte,
-        resultaat=resultaat,
+        result=result,
         status=status,
-        latentie_ms=latentie,
+        latency_ms=latency_ms,
         extra=json.loads(extra) if extra else {},
-        soort=soort,
-        verzoek=verzoek or b"",
-        antwoord=antwoord or b"",
-        nummer=nummer,
+        kind=kind,
+        request=request or b"",
+        reply=reply or b"",
+        number=number,
     )
 
 

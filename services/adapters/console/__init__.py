@@ -387,7 +387,7 @@ def journal_entries():
     except ValueError:
         abort(400, description="after is an entry id")
     j = _omgeving().journal
-    regels = j.read(**journal_filters(request.args, extra=("after",)), na=na)
+    regels = j.read(**journal_filters(request.args, extra=("after",)), after=na)
     return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
@@ -400,8 +400,8 @@ def journal_entry(nummer: int):
         "console/entry.html",
         entry=regel,
         data=regel.als_json(),
-        request_body=_body_text(regel.verzoek),
-        reply_body=_body_text(regel.antwoord),
+        request_body=_body_text(regel.request),
+        reply_body=_body_text(regel.reply),
     )
 
 
