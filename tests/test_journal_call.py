@@ -65,7 +65,7 @@ def app():
 
 
 def laatste(app) -> dict:
-    return app.runtime.journal.read(kind=None)[-1].als_json()
+    return app.runtime.journal.read(kind=None)[-1].as_json()
 
 
 def test_soap_calls_are_noted_once_on_every_path(app):

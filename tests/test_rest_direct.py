@@ -40,7 +40,7 @@ def get(app, pad: str, headers: dict) -> tuple[str, list, bytes]:
 
 
 def journal(app) -> dict:
-    entry = app.runtime.journal.read()[-1].als_json()
+    entry = app.runtime.journal.read()[-1].as_json()
     return {k: v for k, v in entry.items() if k not in ("id", "time", "latency_ms")}
 
 

@@ -300,7 +300,7 @@ def test_the_journal_has_each_calls_values():
     app = maak_emulator(Settings(today=date(2030, 1, 1), admin=True))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
-    eerste, tweede = (r.als_json() for r in app.runtime.journal.read())
+    eerste, tweede = (r.as_json() for r in app.runtime.journal.read())
     assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
     for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
         assert eerste[veld] == tweede[veld]
@@ -321,7 +321,7 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     def zonder_tijd(app) -> list[dict]:
         weg = {"id", "time", "latency_ms", "referte"}
         return [
-            {k: v for k, v in r.als_json().items() if k not in weg}
+            {k: v for k, v in r.as_json().items() if k not in weg}
             for r in app.runtime.journal.read()
         ]
 

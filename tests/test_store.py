@@ -226,7 +226,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     )
     assert app.runtime.clock.today() == date(2024, 2, 3)
     (regel,) = app.runtime.journal.read()
-    assert {k: v for k, v in regel.als_json().items() if k not in ("id", "replica")} == OUDE_REGEL
+    assert {k: v for k, v in regel.as_json().items() if k not in ("id", "replica")} == OUDE_REGEL
     assert (regel.request, regel.reply) == (b"<verzoek/>", b"<antwoord/>")
     # and it works as a store of today: a call is journaled beside the old entry
     body = advies_verzoek("98630499724", "2024-01-01")

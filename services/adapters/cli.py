@@ -903,7 +903,7 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 
     lijst = [*DEMO, *(laad_afnemers(bestand) if bestand else [])]
     if as_json:
-        print(json.dumps([a.als_json() for a in lijst], ensure_ascii=False, indent=2))
+        print(json.dumps([a.as_json() for a in lijst], ensure_ascii=False, indent=2))
         return
     print(f"{'Afzender':<28} {'Hoedanigheid':<13} {'kind':<9} name")
     for a in lijst:
@@ -1011,13 +1011,13 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
         print(f"magda-kbi: no answer: {fout}", file=sys.stderr)
         raise SystemExit(3) from None
     print(
-        json.dumps(_als_json(resultaat), ensure_ascii=False, indent=2)
+        json.dumps(_as_json(resultaat), ensure_ascii=False, indent=2)
         if as_json
         else toon(resultaat)
     )
 
 
-def _als_json(resultaat) -> dict:
+def _as_json(resultaat) -> dict:
 
     data = {k: v for k, v in dataclasses.asdict(resultaat).items() if k != "element"}
     for naam in ("contract_ondertekend", "attest_behaald", "ok"):

@@ -105,7 +105,7 @@ def rest_applicatie(
     @app.get("/health")
     def health():
         # Only what was checked: the process answers, and what start-up loaded and checked.
-        extra = {"watch": watcher.als_json()} if watcher is not None else {}
+        extra = {"watch": watcher.as_json()} if watcher is not None else {}
         probleem = winkel.probleem() if winkel is not None else None
         if probleem:  # answering from what the workers have; changes wait for the store
             extra["reason"] = probleem

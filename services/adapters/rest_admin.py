@@ -138,7 +138,7 @@ def zet_klok():
 
 @admin.get("/faults")
 def faults():
-    return jsonify([s.als_json() for s in _omgeving().faults.lijst()])
+    return jsonify([s.as_json() for s in _omgeving().faults.lijst()])
 
 
 @admin.post("/faults")
@@ -147,7 +147,7 @@ def voeg_storing_toe():
         fault = _omgeving().faults.add(_json_object())
     except InputError as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
-    return jsonify(fault.als_json()), 201
+    return jsonify(fault.as_json()), 201
 
 
 @admin.delete("/faults")
@@ -170,7 +170,7 @@ def verwijder_storing(fault_id: int):
 def journaal():
     j = _omgeving().journal
     regels = j.read(**journal_filters(request.args))
-    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+    return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
 JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")

@@ -228,7 +228,7 @@ def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | Non
     if not runtime.protocols:
         return None, call
     beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
-    call = call._replace(extra={**call.extra, **beslissing.als_json()})
+    call = call._replace(extra={**call.extra, **beslissing.as_json()})
     if not beslissing.toegelaten:
         raise ApiFout(403, beslissing.code, beslissing.reden, call=call)
     return beslissing, call
@@ -334,7 +334,7 @@ def _gemeentelijst(
 @api.get("/consumers")
 def consumers():
     """The consumers the protocols know: who may call what (see ``serve --protocols``)."""
-    return jsonify([a.als_json() for a in _omgeving().afnemers])
+    return jsonify([a.as_json() for a in _omgeving().afnemers])
 
 
 @api.get("/municipalities")

@@ -54,7 +54,7 @@ class Afnemer:
     def operaties(self) -> frozenset[Operatie]:
         return PROTOCOL[self.soort]
 
-    def als_json(self) -> dict:
+    def as_json(self) -> dict:
         return {
             "afzender": self.afzender,
             "hoedanigheid": self.hoedanigheid,

@@ -67,9 +67,9 @@ class Beslissing:
     def beperkt_tot_gemeente(self) -> bool:
         return self.velden == VELDEN_GEMEENTE
 
-    def als_json(self) -> dict:
+    def as_json(self) -> dict:
         return {
-            "consumer": self.afnemer.als_json() if self.afnemer else None,
+            "consumer": self.afnemer.as_json() if self.afnemer else None,
             "decision": "allowed" if self.toegelaten else "refused",
             "code": self.code,
             "reason": self.reden or None,

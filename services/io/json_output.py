@@ -10,7 +10,7 @@ from typing import Any
 from magda_kbi.domain.dossier import KbiDossier, Persona
 
 
-def als_json(waarde: Any) -> Any:
+def as_json(waarde: Any) -> Any:
     """Dataclasses to dicts (unset fields and empty lists left out), dates to ISO text."""
     if dataclasses.is_dataclass(waarde) and not isinstance(waarde, type):
         uit = {}
@@ -18,10 +18,10 @@ def als_json(waarde: Any) -> Any:
             inhoud = getattr(waarde, veld.name)
             if inhoud is None or inhoud == ():
                 continue
-            uit[veld.name] = als_json(inhoud)
+            uit[veld.name] = as_json(inhoud)
         return uit
     if isinstance(waarde, tuple | list):
-        return [als_json(w) for w in waarde]
+        return [as_json(w) for w in waarde]
     if isinstance(waarde, Enum):
         return waarde.value
     if isinstance(waarde, date):
@@ -30,7 +30,7 @@ def als_json(waarde: Any) -> Any:
 
 
 def dossier_json(dossier: KbiDossier) -> dict:
-    return als_json(dossier)
+    return as_json(dossier)
 
 
 def persona_json(persona: Persona) -> dict:
@@ -42,14 +42,14 @@ def persona_json(persona: Persona) -> dict:
         "fout": persona.fout,
     }
     if persona.dossier is not None:
-        dossier = als_json(persona.dossier)
+        dossier = as_json(persona.dossier)
         dossier.pop("insz", None)
         uit["dossier"] = dossier
     else:
         uit["dossier"] = None
     if persona.verwacht:
-        uit["verwacht"] = als_json(persona.verwacht)
-    gegevens = als_json(persona.gegevens)
+        uit["verwacht"] = as_json(persona.verwacht)
+    gegevens = as_json(persona.gegevens)
     if gegevens:  # residences, memberships, contact, participation: needed by the protocols
         uit["gegevens"] = gegevens
     return uit

@@ -99,7 +99,7 @@ class Outcome:
     @property
     def extra(self) -> dict:
         """What else the journal keeps: the protocol decision, the advice's deciding rule."""
-        extra = self.beslissing.als_json() if self.beslissing is not None else {}
+        extra = self.beslissing.as_json() if self.beslissing is not None else {}
         if self.kind is Kind.ANSWER and self.question.operatie is Operatie.ADVIES:
             extra["rule"] = self.advies.uitleg
         return extra

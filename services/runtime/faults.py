@@ -76,7 +76,7 @@ class Fault:
             return self.latency_ms / 1000
         return random.uniform(self.latency_ms, self.latency_max_ms) / 1000
 
-    def als_json(self) -> dict:
+    def as_json(self) -> dict:
         return {"id": self.id, **asdict(self)}
 
 

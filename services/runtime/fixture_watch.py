@@ -61,7 +61,7 @@ class FixtureWatcher:
         log.warning("persona files reloaded: %d personas", len(personas))
         return True
 
-    def als_json(self) -> dict:
+    def as_json(self) -> dict:
         return {
             "folders": [str(m) for m in self.mappen],
             "last_reload": self.laatst_geladen.isoformat(timespec="seconds")

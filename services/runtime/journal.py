@@ -66,7 +66,7 @@ class JournalEntry:
     reply: bytes = b""
     number: int = 0  # given by the journal: 1, 2, 3... in the order of writing
 
-    def als_json(self) -> dict:
+    def as_json(self) -> dict:
         return {
             "id": self.number,
             "time": self.time.isoformat(timespec="milliseconds"),
@@ -97,7 +97,7 @@ class AuditLog:
         with self._slot:
             if self._bestand is None:
                 self._bestand = self.pad.open("a", encoding="utf-8")
-            self._bestand.write(json.dumps(regel.als_json(), ensure_ascii=False) + "\n")
+            self._bestand.write(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
             self._bestand.flush()
 
 

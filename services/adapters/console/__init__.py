@@ -388,7 +388,7 @@ def journal_entries():
         abort(400, description="after is an entry id")
     j = _omgeving().journal
     regels = j.read(**journal_filters(request.args, extra=("after",)), after=na)
-    return jsonify(entries=[r.als_json() for r in regels], size=len(j), capacity=j.grootte)
+    return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
 @console.get("/journal/<int:nummer>")
@@ -399,7 +399,7 @@ def journal_entry(nummer: int):
     return render_template(
         "console/entry.html",
         entry=regel,
-        data=regel.als_json(),
+        data=regel.as_json(),
         request_body=_body_text(regel.request),
         reply_body=_body_text(regel.reply),
     )
