@@ -22,7 +22,7 @@ def magda_kbi(*args: str, env: dict | None = None, **_) -> subprocess.CompletedP
     # serve starts a server: that is run as a process (--help aside, which only prints)
     assert args[:1] != ("serve",) or "--help" in args, "run serve with magda_kbi_process"
     uit, fout = io.StringIO(), io.StringIO()
-    with _omgeving(env or {}), contextlib.redirect_stdout(uit), contextlib.redirect_stderr(fout):
+    with _runtime(env or {}), contextlib.redirect_stdout(uit), contextlib.redirect_stderr(fout):
         try:
             code = main(list(args))
         except SystemExit as einde:  # usage errors, --help and the exit codes
@@ -31,7 +31,7 @@ def magda_kbi(*args: str, env: dict | None = None, **_) -> subprocess.CompletedP
 
 
 @contextlib.contextmanager
-def _omgeving(env: dict):
+def _runtime(env: dict):
     vorige = {naam: os.environ.get(naam) for naam in env}
     os.environ.update(env)
     try:

@@ -100,5 +100,5 @@ def test_templates_follow_runtime_changes():
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
     oud = app.runtime.personas["79652599875"]
     data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
-    app.runtime.zet_persona(persona_uit_data(data))
+    app.runtime.set_persona(persona_uit_data(data))
     assert b"30001" in roep(app, PAD_DOSSIER, dossier_verzoek("79652599875"))[1]

@@ -305,8 +305,8 @@ def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
 
     runtime = Runtime(dict(catalogus))
     eigen = replace(catalogus["98630499724"], scenario="changed through the admin API")
-    runtime.zet_persona(eigen)
-    runtime.verwijder_persona("73680599786")
+    runtime.set_persona(eigen)
+    runtime.remove_persona("73680599786")
     nieuw = {k: v for k, v in catalogus.items() if k != "79611034583"}  # a file was removed
     runtime.reload(nieuw)
     assert runtime.personas["98630499724"] is eigen

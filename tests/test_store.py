@@ -217,7 +217,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
         db.commit()
     app = maak_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
     assert versie_van(pad) == 2
-    (fault,) = app.runtime.faults.lijst()
+    (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
         "GeefDossierKBI",

@@ -217,7 +217,7 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         conn.execute("DROP TABLE store_version")
         conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
     app = maak_emulator(Settings(admin=True, store=url))
-    (fault,) = app.runtime.faults.lijst()
+    (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
         "GeefDossierKBI",

@@ -49,7 +49,7 @@ def rest_applicatie(
     """``gecontroleerd``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
-    app.config["MAGDA_OMGEVING"] = runtime
+    app.config["MAGDA_RUNTIME"] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_aan
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -61,7 +61,7 @@ def rest_applicatie(
 
     def onbereikbaar(oorzaak: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
-        reden = (winkel.probleem() if winkel is not None else None) or str(oorzaak).strip()
+        reden = (winkel.problem() if winkel is not None else None) or str(oorzaak).strip()
         diagnose = f"the store cannot be reached: {reden}"
         return api_fout(ApiFout(503, "STORE_UNAVAILABLE", diagnose))
 
@@ -106,7 +106,7 @@ def rest_applicatie(
     def health():
         # Only what was checked: the process answers, and what start-up loaded and checked.
         extra = {"watch": watcher.as_json()} if watcher is not None else {}
-        probleem = winkel.probleem() if winkel is not None else None
+        probleem = winkel.problem() if winkel is not None else None
         if probleem:  # answering from what the workers have; changes wait for the store
             extra["reason"] = probleem
         try:

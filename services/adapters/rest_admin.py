@@ -36,7 +36,7 @@ YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-y
 @admin.get("/personas")
 def personas():
     """Every persona, streamed: a catalogue of a million is never held whole."""
-    runtime = _omgeving()
+    runtime = _runtime()
 
     def delen():
         yield "["
@@ -47,7 +47,7 @@ def personas():
                 "scenario": p.scenario,
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
-                "source": "runtime" if runtime.gewijzigd(p.insz) else "fixture",
+                "source": "runtime" if runtime.changed(p.insz) else "fixture",
             }
             yield ("," if n else "") + json.dumps(rij, ensure_ascii=False)
         yield "]"
@@ -57,14 +57,14 @@ def personas():
 
 @admin.get("/personas/<insz>")
 def persona(insz: str):
-    gevonden = _omgeving().personas.get(insz)
+    gevonden = _runtime().personas.get(insz)
     if gevonden is None:
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return jsonify(persona_json(gevonden))
 
 
 @admin.put("/personas/<insz>")
-def zet_persona(insz: str):
+def set_persona(insz: str):
     data = _persona_data()
     if isinstance(data, dict):
         data.setdefault("insz", insz)
@@ -76,34 +76,34 @@ def zet_persona(insz: str):
                 "insz",
             )
     nieuw = _bouw_persona(data)
-    vervangen = _omgeving().zet_persona(nieuw)
+    vervangen = _runtime().set_persona(nieuw)
     return jsonify(persona_json(nieuw)), 200 if vervangen else 201
 
 
 @admin.post("/personas")
 def maak_persona():
     nieuw = _bouw_persona(_persona_data())
-    if nieuw.insz in _omgeving().personas:
+    if nieuw.insz in _runtime().personas:
         raise ApiFout(
             409,
             "PERSONA_EXISTS",
             f"persona {nieuw.insz} exists already: PUT replaces it",
             "insz",
         )
-    _omgeving().zet_persona(nieuw)
+    _runtime().set_persona(nieuw)
     return jsonify(persona_json(nieuw)), 201
 
 
 @admin.delete("/personas/<insz>")
-def verwijder_persona(insz: str):
-    if not _omgeving().verwijder_persona(insz):
+def remove_persona(insz: str):
+    if not _runtime().remove_persona(insz):
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return "", 204
 
 
 @admin.post("/reset")
 def reset():
-    runtime = _omgeving()
+    runtime = _runtime()
     runtime.reset()
     return jsonify(personas=len(runtime.personas), today=runtime.clock.today().isoformat())
 
@@ -113,7 +113,7 @@ def reset():
 
 @admin.get("/clock")
 def clock():
-    k = _omgeving().clock
+    k = _runtime().clock
     return jsonify(today=k.today().isoformat(), fixed=k.fixed is not None)
 
 
@@ -129,7 +129,7 @@ def zet_klok():
         raise ApiFout(
             422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
         ) from None
-    _omgeving().clock.fixed = vast
+    _runtime().clock.fixed = vast
     return clock()
 
 
@@ -138,13 +138,13 @@ def zet_klok():
 
 @admin.get("/faults")
 def faults():
-    return jsonify([s.as_json() for s in _omgeving().faults.lijst()])
+    return jsonify([s.as_json() for s in _runtime().faults.all()])
 
 
 @admin.post("/faults")
 def voeg_storing_toe():
     try:
-        fault = _omgeving().faults.add(_json_object())
+        fault = _runtime().faults.add(_json_object())
     except InputError as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(fault.as_json()), 201
@@ -152,13 +152,13 @@ def voeg_storing_toe():
 
 @admin.delete("/faults")
 def wis_storingen():
-    _omgeving().faults.clear()
+    _runtime().faults.clear()
     return "", 204
 
 
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
-    if not _omgeving().faults.remove(fault_id):
+    if not _runtime().faults.remove(fault_id):
         raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
@@ -168,7 +168,7 @@ def verwijder_storing(fault_id: int):
 
 @admin.get("/journal")
 def journaal():
-    j = _omgeving().journal
+    j = _runtime().journal
     regels = j.read(**journal_filters(request.args))
     return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
@@ -206,15 +206,15 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
 
 @admin.delete("/journal")
 def wis_journaal():
-    _omgeving().journal.clear()
+    _runtime().journal.clear()
     return "", 204
 
 
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _omgeving() -> Runtime:
-    return current_app.config["MAGDA_OMGEVING"]
+def _runtime() -> Runtime:
+    return current_app.config["MAGDA_RUNTIME"]
 
 
 def _body() -> bytes:

@@ -99,7 +99,7 @@ class Runtime:
             Overlay(self.basis_personas, self._changes) if self._changes else self.basis_personas
         )
 
-    def gewijzigd(self, insz: str) -> bool:
+    def changed(self, insz: str) -> bool:
         """Whether the admin API changed this persona (since the last reset)."""
         return insz in self._changes
 
@@ -107,7 +107,7 @@ class Runtime:
         """Before each request: pick up changes made elsewhere (nothing to do in memory;
         see :class:`magda_kbi.runtime.store.SharedRuntime`)."""
 
-    def zet_persona(self, persona: Persona) -> bool:
+    def set_persona(self, persona: Persona) -> bool:
         """Adds or replaces a persona; True when it replaced one."""
         with self._slot:
             bestond = persona.insz in self.personas
@@ -115,7 +115,7 @@ class Runtime:
             self._toon()
         return bestond
 
-    def verwijder_persona(self, insz: str) -> bool:
+    def remove_persona(self, insz: str) -> bool:
         with self._slot:
             if insz not in self.personas:
                 return False

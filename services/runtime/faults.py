@@ -97,7 +97,7 @@ class Faults:
             self._lijst.append(fault)
         return fault
 
-    def lijst(self) -> list[Fault]:
+    def all(self) -> list[Fault]:
         with self._slot:
             return list(self._lijst)
 

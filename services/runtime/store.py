@@ -206,7 +206,7 @@ class Store:
             (SCHEMA_VERSION,),
         )
 
-    def probleem(self) -> str | None:
+    def problem(self) -> str | None:
         """Why the store cannot be reached now (``/health`` says ``degraded``), or None."""
         return None
 
@@ -462,7 +462,7 @@ class SharedFaults:
         self._aantal += 1
         return fault
 
-    def lijst(self) -> list[Fault]:
+    def all(self) -> list[Fault]:
         rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
         return [_storing_uit(i, t) for i, t in rijen]
 
@@ -801,7 +801,7 @@ class SharedRuntime(Runtime):
             self._gebouwd[sleutel] = persona
         return persona
 
-    def zet_persona(self, persona: Persona) -> bool:
+    def set_persona(self, persona: Persona) -> bool:
         bestond = persona.insz in self.personas
         tekst = json.dumps(persona_json(persona), ensure_ascii=False)
         self._gebouwd[(persona.insz, tekst)] = persona
@@ -811,7 +811,7 @@ class SharedRuntime(Runtime):
         self.refresh()
         return bestond
 
-    def verwijder_persona(self, insz: str) -> bool:
+    def remove_persona(self, insz: str) -> bool:
         if insz not in self.personas:
             return False
         with self.store.write() as db:

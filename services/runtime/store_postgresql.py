@@ -147,7 +147,7 @@ class PostgresStore(Store):
             self._local.db = db
         return db
 
-    def probleem(self) -> str | None:
+    def problem(self) -> str | None:
         return self._probleem
 
     def write(self) -> _Write:
