@@ -9,6 +9,7 @@ requests/s, p50, p99), then the workers' RSS again. Prints; asserts nothing.
     python benchmarks/catalogue.py                  # 1,000,000 personas
     python benchmarks/catalogue.py --count 100000 --duur 10
     python benchmarks/catalogue.py --keep --runs 5  # the catalogue as it is; five load runs
+    python benchmarks/catalogue.py --keep --admin   # serve --admin: two threads a worker
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ def vrije_poort() -> int:
         return s.getsockname()[1]
 
 
-def start(populatie: Path, env: dict, workers: int) -> tuple[subprocess.Popen, str, float]:
+def start(
+    populatie: Path, env: dict, workers: int, admin: bool = False
+) -> tuple[subprocess.Popen, str, float]:
     poort = vrije_poort()
     begin = time.perf_counter()
     proces = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)]
-        + ["--workers", str(workers), "--fixtures", str(populatie)],
+        + ["--workers", str(workers), "--fixtures", str(populatie)]
+        + (["--admin"] if admin else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -129,6 +133,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duur", type=int, default=10, help="seconds of wrk (after 5 s warm-up)")
     parser.add_argument("--runs", type=int, default=1, help="load runs, one after the other")
+    parser.add_argument("--admin", action="store_true", help="serve --admin (two threads a worker)")
     parser.add_argument(
         "--keep", action="store_true", help="keep the catalogue: no first start (import) measured"
     )
@@ -150,14 +155,14 @@ def main() -> int:
         )
         print(f"generate {args.count:,}: {time.perf_counter() - begin:.1f} s")
         (basis / ".klaar").touch()
-    print(f"{args.count:,} personas, serve --workers {args.workers}")
+    print(f"{args.count:,} personas, serve --workers {args.workers}" + " --admin" * args.admin)
     if not args.keep:
         for oud in kbi.glob("catalogue-*"):
             oud.unlink()  # the first start imports everything
         proces, url, duur = start(populatie, env, args.workers)
         print(f"first start (import into the catalogue) until /health: {duur:.1f} s")
         stop(proces)
-    proces, url, duur = start(populatie, env, args.workers)
+    proces, url, duur = start(populatie, env, args.workers, args.admin)
     try:
         print(f"a later start until /health: {duur:.1f} s")
         workers = workers_van(proces.pid)

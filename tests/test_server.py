@@ -112,6 +112,53 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
         gc.unfreeze()
 
 
+def test_the_gc_pacer_never_freezes_while_another_request_is_in_flight():
+    """With several threads (``--admin``): a request still running, or a streamed reply not
+    yet closed, is never frozen; the first request to start after them collects."""
+    import gc
+    import threading
+
+    from magda_kbi.adapters.server import GcPacer
+
+    binnen, verder = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        if environ.get("wacht"):
+            binnen.set()
+            verder.wait(10)
+        if environ.get("stroom"):
+            return iter([b"a", b"b"])
+        return [b""]
+
+    pacer = GcPacer(app, elke=1)
+    gc.unfreeze()
+    try:
+        traag = threading.Thread(target=pacer, args=({"wacht": True}, None))
+        traag.start()
+        assert binnen.wait(10)
+        gc.unfreeze()  # what its own start froze
+        for _ in range(3):
+            pacer({}, None)  # another request runs meanwhile: no freeze
+        assert gc.get_freeze_count() == 0
+        verder.set()
+        traag.join(10)
+        pacer({}, None)  # none in flight: collected and frozen
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+
+        stroom = pacer({"stroom": True}, None)
+        gc.unfreeze()  # what its own start froze
+        assert list(stroom) == [b"a", b"b"]
+        pacer({}, None)  # the streamed reply is not closed yet: still in flight
+        assert gc.get_freeze_count() == 0
+        stroom.close()
+        pacer({}, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        verder.set()
+        gc.unfreeze()
+
+
 def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch):
     """The suite's Server: a port found free and taken before serve binds it is refused by
     serve (exit 2), and another is tried (not an error of the test that wanted a server)."""

@@ -314,7 +314,7 @@ class Emulator:
             self._write_entry(environ, soort, tijd, begin, status[0])
             return resultaat
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
-            return _Streamed(
+            return Streamed(
                 resultaat, lambda: self._write_entry(environ, soort, tijd, begin, status[0])
             )
         delen: list[bytes] = []
@@ -778,7 +778,7 @@ def _reply(
     return [body]
 
 
-class _Streamed:
+class Streamed:
     """A streamed response body that runs ``klaar`` once the server has sent (or dropped) it."""
 
     def __init__(self, body: Iterable[bytes], klaar: Callable[[], None]) -> None:

@@ -23,8 +23,10 @@ import time
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
 from magda_kbi.adapters.app import (
+    BrokenOffReply,
     Emulator,
     Settings,
+    Streamed,
     maak_emulator,
     settings_from_json,
     settings_to_json,
@@ -34,7 +36,6 @@ from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
 
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve checked
-OMGEVING_THREADS = "MAGDA_KBI_THREADS"  # threads per worker
 
 
 def applicatie() -> Emulator:
@@ -62,9 +63,7 @@ def applicatie() -> Emulator:
     # before, under 0.1 ms after).
     gc.collect()
     gc.freeze()
-    if os.environ.get(OMGEVING_THREADS) == "1":
-        return GcPacer(emulator)  # type: ignore[return-value]
-    return emulator
+    return GcPacer(emulator)  # type: ignore[return-value]
 
 
 def _scrub_environment() -> None:
@@ -81,33 +80,52 @@ def _scrub_environment() -> None:
 
 
 class GcPacer:
-    """Keeps the cyclic collector's pauses short in a worker with one thread.
+    """Keeps the cyclic collector's pauses short.
 
     What a worker caches while it serves (personas from the catalogue, reply templates,
     request shapes: some 100,000 objects after a few thousand random INSZs) made each full
     collection walk all of it: 120 ms, and the p99 of the advice for random INSZs 138-216 ms
-    at 8 connections. Every ``elke`` requests, before the next one starts (nothing of a
-    request is alive then, with one thread), it collects what is garbage and freezes the
-    rest: each object is walked about once. A pause grows with what the requests since the
-    last one left (measured over random INSZs of a million personas: 2.6 ms every 300
-    requests, 0.28 ms every 50, 0.07 ms every 20): short and frequent pauses keep the
-    queue behind them short (p99), at the same few microseconds a request. What is frozen
-    is still freed by its reference count when a cache drops it; the cached values hold no
-    cycles."""
+    at 8 connections (125-207 ms with ``--admin``'s two threads, before they were paced
+    too). Every ``elke`` requests, at the start of one while no other is in flight, it
+    collects what is garbage and freezes the rest: each object is walked about once. A
+    pause grows with what the requests since the last one left (measured over random INSZs
+    of a million personas: 2.6 ms every 300 requests, 0.28 ms every 50, 0.07 ms every 20):
+    short and frequent pauses keep the queue behind them short (p99), at the same few
+    microseconds a request. What is frozen is still freed by its reference count when a
+    cache drops it; the cached values hold no cycles. A request in flight (until the server
+    closed its reply: a streamed list runs on after the call returned) is never frozen: its
+    cyclic garbage would be kept for ever. With several threads that are never all idle
+    the collector runs as Python's own, unpaced."""
 
     def __init__(self, app: Emulator, elke: int = 25) -> None:
         self.app, self.elke, self._n = app, elke, 0
+        self._bezig = 0  # requests in flight
+        self._slot = threading.Lock()
 
     def __getattr__(self, naam: str):
         return getattr(self.app, naam)
 
     def __call__(self, environ: dict, start_response):
-        self._n += 1
-        if self._n >= self.elke:
-            self._n = 0
-            gc.collect()
-            gc.freeze()
-        return self.app(environ, start_response)
+        with self._slot:
+            self._n += 1
+            if self._n >= self.elke and not self._bezig:
+                self._n = 0
+                gc.collect()
+                gc.freeze()
+            self._bezig += 1
+        try:
+            antwoord = self.app(environ, start_response)
+        except BaseException:
+            self._klaar()
+            raise
+        if antwoord.__class__ is list or isinstance(antwoord, BrokenOffReply):
+            self._klaar()  # nothing of the request is left but the bytes
+            return antwoord
+        return Streamed(antwoord, self._klaar)
+
+    def _klaar(self) -> None:
+        with self._slot:
+            self._bezig -= 1
 
 
 def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
@@ -135,7 +153,6 @@ def serveer(settings: Settings, host: str, port: int, workers: int, threads: int
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
-    os.environ[OMGEVING_THREADS] = str(threads)
     Granian(
         "magda_kbi.adapters.server:applicatie",
         factory=True,
