@@ -188,11 +188,6 @@ def _jsonl_regels(
             raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
 
 
-def laad_bestand(pad: Path, *, contract: bool = True, inhoud: bytes | None = None) -> Persona:
-    """One YAML persona file (``inhoud``: its bytes, when read already)."""
-    return _yaml_bestand(pad, contract, inhoud)[0]
-
-
 def _yaml_bestand(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
     try:
         if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_BESTAND:

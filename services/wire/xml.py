@@ -15,7 +15,6 @@ from pathlib import Path
 from lxml import etree
 
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
 def veilige_parser() -> etree.XMLParser:
