@@ -91,7 +91,7 @@ _NO_CALL = Call()  # a call nobody noted: a request refused before it was read
 class _Known(NamedTuple):
     """A request shape answered from a template (wire/shape.py), as the emulator keeps it."""
 
-    path: str
+    path: str | None
     content_type: str | None
     pattern: Pattern
     dienst: Dienst
@@ -518,7 +518,7 @@ class Emulator:
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del self.shapes[next(iter(self.shapes))]
-        pad, soort = environ.get("PATH_INFO", ""), environ.get("CONTENT_TYPE")
+        pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
         bekend = _Known(pad, soort, patroon, dienst, gelezen, rollen)
         self.shapes[(pad, soort, gevonden.key)] = bekend
         self._first(bekend)

@@ -1,0 +1,32 @@
+"""A reply template fills each open place with its call's value, wherever and however often
+it stands, and leaves every other byte as the full build wrote it."""
+
+from magda_kbi.runtime.reply_templates import (
+    AFZENDER_REFERTE,
+    PLATFORM_REFERTE,
+    TIJD,
+    VRAAG_REFERTE,
+    Template,
+)
+
+
+def test_each_place_gets_its_value_and_every_other_byte_stays():
+    antwoord = (
+        f"<a>100% {TIJD}</a><b>{VRAAG_REFERTE}</b><c>%s %d %%</c><d>{PLATFORM_REFERTE}</d>"
+        f"<e>{AFZENDER_REFERTE}</e><f>{TIJD}</f><g>é</g>"
+    ).encode()
+    gevuld = Template.from_reply(antwoord, "DOSSIER").fill("10:11:12.013", "uuid", "a&<b", "v>")
+    assert (
+        gevuld
+        == (
+            "<a>100% 10:11:12.013</a><b>v&gt;</b><c>%s %d %%</c><d>uuid</d>"
+            "<e>a&amp;&lt;b</e><f>10:11:12.013</f><g>é</g>"
+        ).encode()
+    )
+
+
+def test_a_reply_with_one_place_or_none():
+    assert Template.from_reply(f"<a>{TIJD}%</a>".encode(), None).fill("t", "", "", "") == (
+        b"<a>t%</a>"
+    )
+    assert Template.from_reply(b"<a>50%</a>", None).fill("t", "p", "a", "v") == b"<a>50%</a>"
