@@ -20,7 +20,7 @@ from werkzeug.test import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from magda_kbi.adapters.app import Settings, maak_emulator  # noqa: E402
+from magda_kbi.adapters.app import Settings, make_emulator  # noqa: E402
 from magda_kbi.io.personas import persona_uit_data  # noqa: E402
 from magda_kbi.io.population import genereer  # noqa: E402
 
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     begin = time.perf_counter()
-    emulator = maak_emulator(Settings(date(2025, 6, 1)))
+    emulator = make_emulator(Settings(date(2025, 6, 1)))
     # The generated personas were checked when generated; no XSD check per persona here.
     extra = {}
     for data in genereer(args.count, 1):

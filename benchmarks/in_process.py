@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from magda_kbi.adapters.app import Settings, maak_emulator  # noqa: E402
+from magda_kbi.adapters.app import Settings, make_emulator  # noqa: E402
 from tests.soap import (  # noqa: E402
     NS_DOSSIER_SERVICE,
     PAD_ADVIES,
@@ -62,7 +62,7 @@ def main() -> int:
     store = None
     if args.store:
         store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-bench-')}/state.db"
-    app = maak_emulator(Settings(today=date(2030, 1, 1), store=store))
+    app = make_emulator(Settings(today=date(2030, 1, 1), store=store))
     gevallen = [
         ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(GROOTSTE, "01.00", referte="b")),
         ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(GROOTSTE, "02.00", referte="b")),

@@ -12,7 +12,7 @@ from magda_client import (
     MagdaTransportFout,
     TeVeelBevragingen,
 )
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .soap import PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek, post
@@ -335,7 +335,7 @@ def test_the_journal_records_who_asked_what(magda):
 
 
 def test_the_journal_stays_within_its_bound(runtime_store):
-    server = _Server(maak_emulator(Settings(admin=True, journal_size=5, **runtime_store)))
+    server = _Server(make_emulator(Settings(admin=True, journal_size=5, **runtime_store)))
     try:
         kit = MagdaEmulator(server.url)
         for _ in range(12):

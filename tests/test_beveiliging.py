@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .cli_run import magda_kbi_process
@@ -25,7 +25,7 @@ JSON = {"Content-Type": "application/json"}
 def beveiligd(tmp_path_factory):
     audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
     server = _Server(
-        maak_emulator(
+        make_emulator(
             Settings(
                 admin=True,
                 admin_token=TOKEN,

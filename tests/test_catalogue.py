@@ -301,16 +301,16 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
     from lxml import html
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
     from .cli_run import magda_kbi
 
     populatie = tmp_path / "populatie"
     assert magda_kbi("generate", "--count", "180", "--out", str(populatie)).returncode == 0
     vandaag = date(2025, 6, 1)
-    geheugen = Client(maak_emulator(Settings(vandaag, [populatie])))
+    geheugen = Client(make_emulator(Settings(vandaag, [populatie])))
     url = f"sqlite:///{tmp_path / 'console.db'}"
-    emulator = maak_emulator(Settings(vandaag, [populatie], catalogue=url, store=url))
+    emulator = make_emulator(Settings(vandaag, [populatie], catalogue=url, store=url))
     opgeslagen = Client(emulator)
 
     def rijen(client, adres):
@@ -337,10 +337,10 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
 def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, extra):
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
     url = f"sqlite:///{tmp_path / 'admin.db'}"
-    client = Client(maak_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
+    client = Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
     nieuw = {**EEN, "insz": "85673003360", "scenario": "put through the admin API"}
     kop = {"Content-Type": "application/json"}
     assert client.put("/admin/personas/85673003360", json=nieuw, headers=kop).status_code == 201

@@ -121,10 +121,10 @@ def test_the_readme_plugin_example_runs(tmp_path):
 
 def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
     """With --magda-url, what an earlier run left there must not reach the first test."""
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
-    server = _Server(maak_emulator(Settings(admin=True)))
+    server = _Server(make_emulator(Settings(admin=True)))
     try:
         vorig = MagdaEmulator(server.url)
         vorig.fault("99996")

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree, html
 from werkzeug.test import Client
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
 
 from .browser import XSS, XSS_INSZ, XSS_PERSONA
@@ -23,7 +23,7 @@ INBREUK_OPEN = "73680599786"
 
 @pytest.fixture
 def client() -> Client:
-    return Client(maak_emulator(Settings(TODAY, admin=True)))
+    return Client(make_emulator(Settings(TODAY, admin=True)))
 
 
 def pagina(client: Client, url: str, status: int = 200) -> html.HtmlElement:
@@ -164,7 +164,7 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
 
 
 def test_consumer_view_under_protocols_shows_the_refusal():
-    client = Client(maak_emulator(Settings(TODAY, protocols=True)))
+    client = Client(make_emulator(Settings(TODAY, protocols=True)))
     p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
     assert [v.get("data-code") for v in p.xpath("//section[@data-versie]")] == [
         "13001",
@@ -229,7 +229,7 @@ def test_every_value_is_escaped(client):
 
 
 def test_without_admin_the_console_changes_nothing():
-    app = maak_emulator(Settings(TODAY))
+    app = make_emulator(Settings(TODAY))
     client = Client(app)
     for pad in ("/console/faults", "/console/clock"):
         assert client.get(pad).status_code == 404
@@ -249,7 +249,7 @@ def test_console_assets_are_local(client):
 
 def test_with_an_admin_token_the_journal_s_data_needs_it():
     """The console shows the journal the admin API guards: with a token, the same token."""
-    client = Client(maak_emulator(Settings(TODAY, admin=True, admin_token="geheim")))
+    client = Client(make_emulator(Settings(TODAY, admin=True, admin_token="geheim")))
     client.post(
         DOSSIER["02.00"][1],
         data=dossier_verzoek(INBREUK_OPEN, "02.00"),

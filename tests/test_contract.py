@@ -62,14 +62,14 @@ def test_the_contract_is_read_once_at_start(tmp_path):
 
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import maak_emulator
+    from magda_kbi.adapters.app import make_emulator
     from magda_kbi.wire import xml
 
     kopie = tmp_path / "wsdl"
     shutil.copytree(xml.wsdl_map(), kopie)
     with mock.patch.object(xml, "wsdl_map", return_value=kopie):
         xml.schema.cache_clear()
-        emulator = maak_emulator()
+        emulator = make_emulator()
         shutil.rmtree(kopie)
         client = Client(emulator)
         assert client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl").status_code == 200
@@ -107,7 +107,7 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
 def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
     pad = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
     proxy = {
@@ -115,21 +115,21 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
         "X-Forwarded-Host": "magda.test.intern",
         "X-Forwarded-Prefix": "/emulator",
     }
-    achter = Client(maak_emulator(Settings(proxy_headers=True)))
+    achter = Client(make_emulator(Settings(proxy_headers=True)))
     wsdl = achter.get(pad, headers={"Host": "localhost:8080", **proxy}).data
     adres = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
     assert f'location="{adres}"'.encode() in wsdl
     assert b'schemaLocation="https://magda.test.intern/emulator/wsdl/xsd/' in wsdl
-    zonder = Client(maak_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    zonder = Client(make_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
     assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in zonder
 
 
 def test_a_hostile_host_header_cannot_break_the_wsdl():
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
-    client = Client(maak_emulator(Settings(proxy_headers=True)))
+    client = Client(make_emulator(Settings(proxy_headers=True)))
     for kop in (
         {"Host": 'evil"><x y="'},
         {"X-Forwarded-Host": "a b"},

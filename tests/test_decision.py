@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
@@ -85,7 +85,7 @@ def test_the_protocol_comes_before_everything_else(runtime, monkeypatch):
 
 @pytest.fixture(scope="module")
 def kit():
-    server = _Server(maak_emulator(Settings(today=date(2030, 1, 1), admin=True)))
+    server = _Server(make_emulator(Settings(today=date(2030, 1, 1), admin=True)))
     yield MagdaEmulator(server.url)
     server.stop()
 

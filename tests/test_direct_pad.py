@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 
 from .soap import (
     NS_DOSSIER_SERVICE,
@@ -22,8 +22,8 @@ from .soap import (
     wsgi_environ,
 )
 
-DIRECT = maak_emulator(Settings(today=date(2030, 1, 1)))
-SPYNE = maak_emulator(Settings(today=date(2030, 1, 1), direct=False))
+DIRECT = make_emulator(Settings(today=date(2030, 1, 1)))
+SPYNE = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
 VARIABEL = [
     (re.compile(rb"<Referte>[0-9a-f-]{36}</Referte>"), b"<Referte>uuid</Referte>"),
     (re.compile(rb"<Tijd>[0-9:.]+</Tijd>"), b"<Tijd>t</Tijd>"),
@@ -93,7 +93,7 @@ def test_a_template_is_filled_with_each_calls_values():
 def test_templates_follow_runtime_changes():
     from magda_kbi.io.personas import persona_uit_data
 
-    app = maak_emulator(Settings(today=date(2023, 3, 1)))
+    app = make_emulator(Settings(today=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, vraag)[1]
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known

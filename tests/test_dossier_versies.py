@@ -10,7 +10,7 @@ from lxml import etree
 from suds.client import Client as SudsClient
 
 from magda_client import GeenMachtiging, MagdaClient
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from . import referentie
@@ -170,7 +170,7 @@ def test_the_service_variant_answers_in_its_namespace_and_one_question_only(serv
 
 @pytest.fixture(scope="module")
 def protocollen():
-    server = _Server(maak_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True)))
+    server = _Server(make_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True)))
     yield MagdaEmulator(server.url)
     server.stop()
 

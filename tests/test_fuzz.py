@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 
 from .soap import (
     NS_SOAP,
@@ -33,7 +33,7 @@ VOORBEELDEN = int(os.environ.get("MAGDA_FUZZ_VOORBEELDEN", "150"))
 INSTELLING = settings(
     max_examples=VOORBEELDEN, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
-EMULATORS = [maak_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False)]
+EMULATORS = [make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False)]
 GELDIG = [
     dossier_verzoek("98630499724"),
     advies_verzoek("73680599786", "2024-01-01"),

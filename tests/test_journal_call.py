@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.runtime.journal import Call
 from magda_kbi.runtime.wsgi_keys import CALL_KEY
 
@@ -61,7 +61,7 @@ def post_json(pad: str, data: dict) -> dict:
 
 @pytest.fixture
 def app():
-    return maak_emulator(Settings(today=date(2030, 1, 1), admin=True))
+    return make_emulator(Settings(today=date(2030, 1, 1), admin=True))
 
 
 def laatste(app) -> dict:
@@ -85,7 +85,7 @@ def test_soap_calls_are_noted_once_on_every_path(app):
 
 
 def test_spyne_notes_the_call_once_in_the_servers_environ():
-    spyne = maak_emulator(Settings(today=date(2030, 1, 1), direct=False))
+    spyne = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
     body = dossier_verzoek("98630499724", versie="02.00")
     status, environ = call(spyne, wsgi_environ(PAD_DOSSIER_02, body))
     assert status == "200 OK"

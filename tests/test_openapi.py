@@ -10,10 +10,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 
-EMULATOR = maak_emulator(Settings(today=date(2030, 1, 1), admin=True))
+EMULATOR = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", EMULATOR.rest)
 
 

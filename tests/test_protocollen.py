@@ -7,7 +7,7 @@ import pytest
 import requests
 from lxml import etree
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from . import referentie
@@ -39,7 +39,7 @@ def audit(tmp_path_factory):
 @pytest.fixture(scope="module")
 def emulator(audit):
     server = _Server(
-        maak_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True, audit_log=audit))
+        make_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True, audit_log=audit))
     )
     yield MagdaEmulator(server.url)
     server.stop()

@@ -135,9 +135,9 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     fresh build when the persona is replaced or the day changes."""
     from werkzeug.test import Client
 
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
-    client = Client(maak_emulator(Settings(today=date(2030, 1, 1), admin=True)))
+    client = Client(make_emulator(Settings(today=date(2030, 1, 1), admin=True)))
     pad = "/api/v1/dossiers/73680599786"
     eerste, tweede = client.get(pad), client.get(pad)
     assert eerste.data == tweede.data

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 
-DIRECT = maak_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
-FLASK = maak_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
+DIRECT = make_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
+FLASK = make_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True))
 FLASK._rest = lambda environ, start_response, _dienst: FLASK.rest(environ, start_response)
 
 AGII = {"HTTP_X_MAGDA_AFZENDER": "integratie-inburgering.be", "HTTP_X_MAGDA_HOEDANIGHEID": "AGII"}

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.runtime.diensten import Dienst
 from magda_kbi.wire.shape import Shape, matched, pattern, probe, shape, valid_values
 
@@ -144,10 +144,10 @@ def test_only_a_shape_with_one_tijdstip_and_one_insz_has_a_pattern():
 
 # -- over the WSGI application ---------------------------------------------------------
 
-SNEL = maak_emulator(Settings(today=date(2030, 1, 1)))
+SNEL = make_emulator(Settings(today=date(2030, 1, 1)))
 # The full way for every request: spyne, the parse, the XSD, the reply built (no shape, no
 # template; its envelope is byte for byte the direct path's, tests/test_direct_pad.py)
-VOL = maak_emulator(Settings(today=date(2030, 1, 1), direct=False))
+VOL = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
 ONVOORSPELBAAR = [
     (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),
     (re.compile(rb"<Tijdstip><Datum>[^<]*</Datum><Tijd>[^<]*</Tijd>"), b"<Tijdstip>"),
@@ -204,7 +204,7 @@ def test_a_known_shape_gets_the_full_paths_reply(insz, gelezen_teller):
 
 
 def test_a_known_shape_about_another_person_gets_the_full_paths_reply(gelezen_teller):
-    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
     for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes, with one person
         assert roep(app, pad, body) == roep(VOL, pad, body)
     assert len(app.shapes) == len(vragen("98630499724", "x"))
@@ -224,7 +224,7 @@ def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed
 ):
     """The last shapes answered from are tried first, as patterns; any other known shape is
     found by its key, and every reply is still the full path's."""
-    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
 
     def body(n: int, referte: str) -> bytes:  # each Hoedanigheid another shape
         return dossier_verzoek("98630499724", referte=referte).replace(
@@ -246,7 +246,7 @@ def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed
 
 
 def test_an_insz_failing_modulo_97_in_a_known_shape_is_refused_as_ever():
-    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
     for pad, body in vragen("98630499724", "eerste"):
         roep(app, pad, body)
     for pad, body in vragen("98630499725", "tweede"):  # the last digit off by one
@@ -260,7 +260,7 @@ def test_an_insz_element_the_shape_cannot_see_is_never_a_hole():
     """``<INSZ >`` is the same element to a parser but not to the shape's pattern: such a
     request has no INSZ hole, so its shape is not kept, and a second such request about
     another person is answered about that person."""
-    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
     for insz in ("98630499724", "73680599786"):
         body = advies_verzoek(insz, "2024-01-01").replace(b"<INSZ>", b"<INSZ >")
         assert shape(body).inszs == []
@@ -284,7 +284,7 @@ def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
 
 
 def test_runtime_changes_hold_for_a_known_shape():
-    app = maak_emulator(Settings(today=date(2023, 3, 1)))
+    app = make_emulator(Settings(today=date(2023, 3, 1)))
     eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
     tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
     assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
@@ -297,7 +297,7 @@ def test_runtime_changes_hold_for_a_known_shape():
 
 
 def test_the_journal_has_each_calls_values():
-    app = maak_emulator(Settings(today=date(2030, 1, 1), admin=True))
+    app = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
     roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
     eerste, tweede = (r.as_json() for r in app.runtime.journal.read())
@@ -309,8 +309,8 @@ def test_the_journal_has_each_calls_values():
 def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     """One shape and one advice template serve many people: each call's entry is still its
     own (INSZ, result, deciding rule), as the full path journals it."""
-    snel = maak_emulator(Settings(today=date(2030, 1, 1), admin=True))
-    vol = maak_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
+    snel = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
+    vol = make_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
     inszs = sorted(snel.runtime.personas) + ["80651439361"]
     for app in (snel, vol):
         for insz in inszs:
@@ -352,7 +352,7 @@ def test_the_same_question_again_takes_the_persona_s_template_without_the_advice
         return origineel(*args, **kwargs)
 
     monkeypatch.setattr(decision, "geef_advies", tel)
-    app = maak_emulator(Settings(today=date(2030, 1, 1)))
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
     for n in range(3):
         roep(app, PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
     assert len(berekend) == 1

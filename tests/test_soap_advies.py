@@ -185,12 +185,12 @@ def test_which_zorgbudget(sessie, server):
 
 
 def test_the_rule_set_after_ruling_112_2023():
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.pytest_plugin import _Server
     from magda_kbi.domain.advies import Regelset
 
     server = _Server(
-        maak_emulator(Settings(today=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
+        make_emulator(Settings(today=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
     )
     try:
         antwoord = post(

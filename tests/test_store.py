@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.runtime.faults import FaultKind
 from magda_kbi.runtime.store import SqliteStore, StoreError
@@ -33,7 +33,7 @@ def runtime_store(tmp_path) -> dict:
 @pytest.fixture(scope="module")
 def magda_server(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'state.db'}"
-    server = _Server(maak_emulator(Settings(admin=True, store=url)))
+    server = _Server(make_emulator(Settings(admin=True, store=url)))
     try:
         yield MagdaEmulator(server.url)
     finally:
@@ -215,7 +215,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
             (OUDE_REGEL["time"], json.dumps(OUDE_REGEL), b"<verzoek/>", b"<antwoord/>"),
         )
         db.commit()
-    app = maak_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
+    app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
     assert versie_van(pad) == 2
     (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Settings, maak_emulator
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
@@ -24,7 +24,7 @@ def runtime_store(postgres) -> dict:
 
 @pytest.fixture(scope="module")
 def magda_server(postgres):
-    server = _Server(maak_emulator(Settings(admin=True, store=postgres.database())))
+    server = _Server(make_emulator(Settings(admin=True, store=postgres.database())))
     try:
         yield MagdaEmulator(server.url)
     finally:
@@ -216,7 +216,7 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         # as the first PostgreSQL stores were: no version recorded, fault rows in Dutch
         conn.execute("DROP TABLE store_version")
         conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
-    app = maak_emulator(Settings(admin=True, store=url))
+    app = make_emulator(Settings(admin=True, store=url))
     (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,

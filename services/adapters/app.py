@@ -37,8 +37,8 @@ from lxml import etree
 
 from magda_kbi.adapters import rest_direct
 from magda_kbi.adapters.admin_guard import CHANGING, TOKEN_ENV, AdminGuard
-from magda_kbi.adapters.rest import rest_applicatie
-from magda_kbi.adapters.soap import soap_applicatie
+from magda_kbi.adapters.rest import rest_application
+from magda_kbi.adapters.soap import soap_application
 from magda_kbi.domain.advies import Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
@@ -179,7 +179,7 @@ def settings_from_json(tekst: str) -> Settings:
 
 
 class Emulator:
-    """The WSGI callable. Build it with :func:`maak_emulator`."""
+    """The WSGI callable. Build it with :func:`make_emulator`."""
 
     def __init__(
         self,
@@ -205,7 +205,7 @@ class Emulator:
         for dienst in self.diensten:
             schema(dienst.xsd)
         self.hub = Hub(self.diensten)
-        self.soap = {d: soap_applicatie(d, max_bytes) for d in self.diensten}
+        self.soap = {d: soap_application(d, max_bytes) for d in self.diensten}
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
         # Shapes of requests answered from a template (wire/shape.py), by (path,
         # Content-Type, shape); the few last answered from are tried first, as patterns.
@@ -216,7 +216,7 @@ class Emulator:
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
             "personas_loaded": len(runtime.personas),
         }
-        self.rest = rest_applicatie(
+        self.rest = rest_application(
             runtime,
             admin_aan=admin,
             gecontroleerd=gecontroleerd,
@@ -678,7 +678,7 @@ class Emulator:
         return dienst
 
 
-def maak_emulator(settings: Settings | None = None, *, gecontroleerd: bool = False) -> Emulator:
+def make_emulator(settings: Settings | None = None, *, gecontroleerd: bool = False) -> Emulator:
     """Loads the personas (built-in plus extra folders) and builds the WSGI application.
 
     ``gecontroleerd``: the files were already checked against the KBI contract (``serve``

@@ -286,8 +286,8 @@ def serve(
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
-    from magda_kbi.adapters.app import Settings, maak_emulator
-    from magda_kbi.adapters.server import serveer
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.server import serve_granian
 
     token = admin_token or None
     if admin and not is_loopback(host) and token is None:
@@ -338,7 +338,7 @@ def serve(
     # the workers find the catalogue up to date. They open the stores themselves.
     begin = time.monotonic()
     try:
-        emulator = maak_emulator(dataclasses.replace(settings, store=None))
+        emulator = make_emulator(dataclasses.replace(settings, store=None))
     except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
         raise Refused(f"the persona catalogue {catalogus}: {fout}") from None
     geladen = time.monotonic() - begin
@@ -381,7 +381,7 @@ def serve(
     # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
     # throughput without admin, 5 threads 0.8-0.86x).
     try:
-        serveer(settings, host, port, workers, threads or (2 if admin else 1))
+        serve_granian(settings, host, port, workers, threads or (2 if admin else 1))
     finally:
         if in_gebruik is not None:
             in_gebruik.close()

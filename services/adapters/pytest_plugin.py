@@ -197,7 +197,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         emulator.reset()
         yield emulator
         return
-    from magda_kbi.adapters.app import Settings, maak_emulator
+    from magda_kbi.adapters.app import Settings, make_emulator
 
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
@@ -205,7 +205,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )
-    server = _Server(maak_emulator(settings))
+    server = _Server(make_emulator(settings))
     try:
         yield MagdaEmulator(server.url)
     finally:

@@ -37,7 +37,7 @@ def routes_onder(prefix: str) -> list[dict]:
     return uit
 
 
-def rest_applicatie(
+def rest_application(
     runtime: Runtime,
     *,
     admin_aan: bool = False,

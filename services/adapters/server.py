@@ -27,7 +27,7 @@ from magda_kbi.adapters.app import (
     Emulator,
     Settings,
     Streamed,
-    maak_emulator,
+    make_emulator,
     settings_from_json,
     settings_to_json,
 )
@@ -38,7 +38,7 @@ OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve checked
 
 
-def applicatie() -> Emulator:
+def application() -> Emulator:
     """The factory each worker calls."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     _stop_met_ouder(os.getppid())
@@ -47,7 +47,7 @@ def applicatie() -> Emulator:
     # The files serve checked need no second check; after a SIGHUP they may have changed.
     gecontroleerd = os.environ.get(OMGEVING_VINGERAFDRUK) == _hash(vingerafdruk(mappen))
     try:
-        emulator = maak_emulator(settings, gecontroleerd=gecontroleerd)
+        emulator = make_emulator(settings, gecontroleerd=gecontroleerd)
     except FixtureFout as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error(
             "worker not started: invalid persona file %s: field %s: %s",
@@ -146,7 +146,7 @@ def _hash(afdruk: tuple) -> str:
     return hashlib.sha256(repr(afdruk).encode()).hexdigest()
 
 
-def serveer(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+def serve_granian(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -154,7 +154,7 @@ def serveer(settings: Settings, host: str, port: int, workers: int, threads: int
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
     Granian(
-        "magda_kbi.adapters.server:applicatie",
+        "magda_kbi.adapters.server:application",
         factory=True,
         address=host,
         port=port,

@@ -26,7 +26,7 @@ from magda_kbi.runtime.wsgi_keys import CALL_KEY, FAULT_KEY  # noqa: E402
 log = logging.getLogger(__name__)
 
 
-def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
+def soap_application(dienst: Dienst, max_bytes: int) -> WsgiApplication:
     """The WSGI application answering SOAP requests for one service."""
 
     class MagdaDienst(ServiceBase):
@@ -54,7 +54,7 @@ def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
             return repliek
 
     MagdaDienst.__name__ = f"{dienst.naam}Dienst"
-    applicatie = Application(
+    application = Application(
         [MagdaDienst],
         tns=dienst.namespace,
         name=f"{dienst.naam}Dienst",
@@ -65,4 +65,4 @@ def soap_applicatie(dienst: Dienst, max_bytes: int) -> WsgiApplication:
         ),
         out_protocol=Soap11(),
     )
-    return WsgiApplication(applicatie, max_content_length=max_bytes)
+    return WsgiApplication(application, max_content_length=max_bytes)
