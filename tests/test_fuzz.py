@@ -11,14 +11,16 @@ The suite runs a short form. Longer, by hand:
 
 import io
 import os
+import re
 from datetime import date
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from magda_kbi.adapters.app import Settings, make_emulator
+from magda_kbi.wire.shape import matched, pattern, shape, valid_values
 
 from .soap import (
     NS_SOAP,
@@ -138,3 +140,41 @@ def test_rest_never_5xx(segment, datum, toepassing, route):
     status, antwoord = roep(EMULATORS[0], "GET", route + quote(segment, safe=""), query=query)
     assert status < 500, antwoord
     assert b"Traceback" not in antwoord
+
+
+# A learnt shape's pattern (wire/shape.py) against the shape and its values' check: the
+# bodies are the learnt ones with hole values replaced (often still of their type) or with
+# bytes changed anywhere.
+WAARDE = st.binary(max_size=40) | st.text(alphabet="0123456789-:.aZ_ <&", max_size=40).map(
+    str.encode
+)
+VAN_HET_TYPE = {  # values of each hole's type, and some just outside it
+    b"Referte": st.from_regex(rb"\A[A-Za-z0-9._:\-]{1,37}\Z"),
+    b"Datum": st.dates().map(lambda d: d.isoformat().encode())
+    | st.from_regex(rb"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    b"Tijd": st.from_regex(rb"\A[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{2,3})?)?\Z"),
+    b"INSZ": st.from_regex(rb"\A[0-9]{10,12}\Z"),
+}
+WAARDEN_RE = re.compile(rb"<(Referte|Datum|Tijd|INSZ)>([^<]*)")
+
+
+@INSTELLING
+@given(st.sampled_from(GELDIG), st.data())
+def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(geleerd, data):
+    body = geleerd
+    for _ in range(data.draw(st.integers(0, 3))):
+        if data.draw(st.integers(0, 3)):  # a value in a hole's place (3 times in 4)
+            plekken = [(m.group(1), *m.span(2)) for m in WAARDEN_RE.finditer(body)]
+            soort, begin, einde = data.draw(st.sampled_from(plekken))
+            body = body[:begin] + data.draw(VAN_HET_TYPE[soort] | WAARDE) + body[einde:]
+        else:  # any bytes anywhere
+            begin = data.draw(st.integers(0, len(body)))
+            einde = data.draw(st.integers(begin, min(len(body), begin + 8)))
+            body = body[:begin] + data.draw(st.binary(max_size=8)) + body[einde:]
+    gevonden = shape(body)
+    zelfde = gevonden is not None and gevonden.key == shape(geleerd).key and valid_values(gevonden)
+    event(f"of the learnt shape, with valid values: {zelfde}")
+    waarden = matched(pattern(geleerd), body)
+    assert (waarden is not None) is zelfde
+    if zelfde:
+        assert waarden == (gevonden.refertes, gevonden.inszs[0])
