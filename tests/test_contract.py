@@ -167,6 +167,29 @@ def test_the_platform_referte_is_a_random_uuid_version_4():
     assert {r[19] for r in refertes} == set("89ab")  # every variant digit occurs
 
 
+def test_forked_workers_write_other_refertes():
+    """The Refertes come from the process's random generator, which a forked worker must not
+    share with its parent (serve's workers are forked): a fresh process forks and both
+    write one."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from magda_kbi.wire.bericht import nieuwe_referte\n"
+        "nieuwe_referte()\n"
+        "r, w = os.pipe()\n"
+        "if os.fork() == 0:\n"
+        "    os.write(w, nieuwe_referte().encode())\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print(nieuwe_referte(), os.read(r, 36).decode())\n"
+    )
+    uit = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    ouder, kind = uit.stdout.split()
+    assert ouder != kind
+
+
 def test_the_time_of_day_is_written_as_magda_writes_it():
     from datetime import datetime
 
