@@ -119,7 +119,7 @@ class GcPacer:
             self._klaar()
             raise
         if antwoord.__class__ is list or isinstance(antwoord, BrokenOffReply):
-            self._klaar()  # nothing of the request is left but the bytes
+            self._klaar()  # answered whole, or broken off: nothing of it runs on
             return antwoord
         return Streamed(antwoord, self._klaar)
 
