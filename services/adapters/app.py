@@ -95,8 +95,8 @@ class _Known(NamedTuple):
     content_type: str | None
     pattern: Pattern
     dienst: Dienst
-    gelezen: ValidRequest  # the request it was learnt from, as read
-    rollen: tuple[str, ...]  # the parent of each Referte, in document order
+    request: ValidRequest  # the request it was learnt from, as read
+    roles: tuple[str, ...]  # the parent of each Referte, in document order
 
 
 log = logging.getLogger(__name__)
@@ -556,7 +556,7 @@ class Emulator:
         """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way (so
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        dienst, gelezen, rollen = bekend.dienst, bekend.gelezen, bekend.rollen
+        dienst, gelezen, rollen = bekend.dienst, bekend.request, bekend.roles
         insz = insz_waarde.decode("ascii")
         if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
             if not modulo97_geldig(insz):

@@ -99,7 +99,7 @@ class GcPacer:
 
     def __init__(self, app: Emulator, elke: int = 25) -> None:
         self.app, self.elke, self._n = app, elke, 0
-        self._bezig = 0  # requests in flight
+        self._in_flight = 0  # requests in flight
         self._slot = threading.Lock()
 
     def __getattr__(self, naam: str):
@@ -108,24 +108,24 @@ class GcPacer:
     def __call__(self, environ: dict, start_response):
         with self._slot:
             self._n += 1
-            if self._n >= self.elke and not self._bezig:
+            if self._n >= self.elke and not self._in_flight:
                 self._n = 0
                 gc.collect()
                 gc.freeze()
-            self._bezig += 1
+            self._in_flight += 1
         try:
             antwoord = self.app(environ, start_response)
         except BaseException:
-            self._klaar()
+            self._done()
             raise
         if antwoord.__class__ is list or isinstance(antwoord, BrokenOffReply):
-            self._klaar()  # answered whole, or broken off: nothing of it runs on
+            self._done()  # answered whole, or broken off: nothing of it runs on
             return antwoord
-        return Streamed(antwoord, self._klaar)
+        return Streamed(antwoord, self._done)
 
-    def _klaar(self) -> None:
+    def _done(self) -> None:
         with self._slot:
-            self._bezig -= 1
+            self._in_flight -= 1
 
 
 def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
