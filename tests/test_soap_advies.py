@@ -5,12 +5,14 @@ from datetime import date, timedelta
 import pytest
 import requests
 import zeep
+from werkzeug.test import Client
 
 from magda_client import MagdaClient
+from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Toepassing, geef_advies
 
 from .conftest import LAAT
-from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, post
+from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, antwoord, post
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +49,10 @@ def test_every_persona_gives_its_expected_answers(sessie, server, catalogus):
     assert gecontroleerd >= 50
 
 
-def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(
-    sessie, server, catalogus
-):
+def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(catalogus):
+    # About 1,000 calls: in-process (werkzeug's test client); the rest of this file calls
+    # the real server.
+    client = Client(make_emulator(Settings(today=LAAT)))
     for persona in catalogus.values():
         if persona.fout or persona.dossier is None:
             continue
@@ -59,7 +62,12 @@ def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(
         for dag in sorted(dagen):
             for toepassing in Toepassing:
                 verwacht = geef_advies(persona.dossier.op_datum(LAAT), dag, toepassing)
-                advies = vraag(sessie, server, persona.insz, dag, toepassing.value)
+                r = client.post(
+                    PAD_ADVIES,
+                    data=advies_verzoek(persona.insz, dag, toepassing.value),
+                    content_type="text/xml",
+                )
+                advies = antwoord(r.status_code, r.data).advies
                 assert advies.findtext("Resultaat") == verwacht.resultaat.value
                 assert advies.findtext("Peildatum") == verwacht.peildatum.isoformat()
                 if verwacht.reden is None:
