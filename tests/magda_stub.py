@@ -49,7 +49,10 @@ class MagdaStub:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         schema = "https" if tls is not None else "http"
         self.url = f"{schema}://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the loop's next poll: 0.05 s instead of the default 0.5 s
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
