@@ -30,6 +30,9 @@ TODAY = date(2025, 6, 1)
 INBREUK_OPEN = "73680599786"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
+# On one worker: one browser and one server for the module, not one on each xdist worker.
+pytestmark = pytest.mark.xdist_group("chromium")
+
 
 @pytest.fixture(scope="module")
 def console_server():

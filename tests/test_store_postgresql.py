@@ -16,6 +16,10 @@ from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQ
 from .test_admin import NIEUW
 from .test_store import JSON, OUDE_STORING, dossier, serve_weigert
 
+# On one worker: one cluster (session fixture) and one set of servers for the module, not
+# one on each xdist worker.
+pytestmark = pytest.mark.xdist_group("postgresql")
+
 
 @pytest.fixture
 def runtime_store(postgres) -> dict:
