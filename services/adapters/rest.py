@@ -10,7 +10,7 @@ from magda_kbi import __version__
 from magda_kbi.adapters.console import console
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
-from magda_kbi.adapters.rest_api import ApiFout, api, api_fout
+from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
@@ -49,7 +49,7 @@ def rest_application(
     """``gecontroleerd``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
-    app.config["MAGDA_RUNTIME"] = runtime
+    app.config[RUNTIME_KEY] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_aan
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY

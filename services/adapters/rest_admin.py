@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from magda_kbi.adapters.rest_api import ApiFout
+from magda_kbi.adapters.rest_api import ApiFout, current_runtime
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import lees_yaml, persona_uit_data
 from magda_kbi.io.schemas import InputError
-from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
@@ -36,7 +35,7 @@ YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-y
 @admin.get("/personas")
 def personas():
     """Every persona, streamed: a catalogue of a million is never held whole."""
-    runtime = _runtime()
+    runtime = current_runtime()
 
     def delen():
         yield "["
@@ -57,7 +56,7 @@ def personas():
 
 @admin.get("/personas/<insz>")
 def persona(insz: str):
-    gevonden = _runtime().personas.get(insz)
+    gevonden = current_runtime().personas.get(insz)
     if gevonden is None:
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return jsonify(persona_json(gevonden))
@@ -76,34 +75,34 @@ def set_persona(insz: str):
                 "insz",
             )
     nieuw = _bouw_persona(data)
-    vervangen = _runtime().set_persona(nieuw)
+    vervangen = current_runtime().set_persona(nieuw)
     return jsonify(persona_json(nieuw)), 200 if vervangen else 201
 
 
 @admin.post("/personas")
 def maak_persona():
     nieuw = _bouw_persona(_persona_data())
-    if nieuw.insz in _runtime().personas:
+    if nieuw.insz in current_runtime().personas:
         raise ApiFout(
             409,
             "PERSONA_EXISTS",
             f"persona {nieuw.insz} exists already: PUT replaces it",
             "insz",
         )
-    _runtime().set_persona(nieuw)
+    current_runtime().set_persona(nieuw)
     return jsonify(persona_json(nieuw)), 201
 
 
 @admin.delete("/personas/<insz>")
 def remove_persona(insz: str):
-    if not _runtime().remove_persona(insz):
+    if not current_runtime().remove_persona(insz):
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return "", 204
 
 
 @admin.post("/reset")
 def reset():
-    runtime = _runtime()
+    runtime = current_runtime()
     runtime.reset()
     return jsonify(personas=len(runtime.personas), today=runtime.clock.today().isoformat())
 
@@ -113,7 +112,7 @@ def reset():
 
 @admin.get("/clock")
 def clock():
-    k = _runtime().clock
+    k = current_runtime().clock
     return jsonify(today=k.today().isoformat(), fixed=k.fixed is not None)
 
 
@@ -129,7 +128,7 @@ def zet_klok():
         raise ApiFout(
             422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
         ) from None
-    _runtime().clock.fixed = vast
+    current_runtime().clock.fixed = vast
     return clock()
 
 
@@ -138,13 +137,13 @@ def zet_klok():
 
 @admin.get("/faults")
 def faults():
-    return jsonify([s.as_json() for s in _runtime().faults.all()])
+    return jsonify([s.as_json() for s in current_runtime().faults.all()])
 
 
 @admin.post("/faults")
 def voeg_storing_toe():
     try:
-        fault = _runtime().faults.add(_json_object())
+        fault = current_runtime().faults.add(_json_object())
     except InputError as fout:
         raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(fault.as_json()), 201
@@ -152,13 +151,13 @@ def voeg_storing_toe():
 
 @admin.delete("/faults")
 def wis_storingen():
-    _runtime().faults.clear()
+    current_runtime().faults.clear()
     return "", 204
 
 
 @admin.delete("/faults/<int:fault_id>")
 def verwijder_storing(fault_id: int):
-    if not _runtime().faults.remove(fault_id):
+    if not current_runtime().faults.remove(fault_id):
         raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
@@ -168,7 +167,7 @@ def verwijder_storing(fault_id: int):
 
 @admin.get("/journal")
 def journaal():
-    j = _runtime().journal
+    j = current_runtime().journal
     regels = j.read(**journal_filters(request.args))
     return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
@@ -206,15 +205,11 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
 
 @admin.delete("/journal")
 def wis_journaal():
-    _runtime().journal.clear()
+    current_runtime().journal.clear()
     return "", 204
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-
-def _runtime() -> Runtime:
-    return current_app.config["MAGDA_RUNTIME"]
 
 
 def _body() -> bytes:

@@ -140,7 +140,7 @@ def advies(call: Call, insz: str):
             raise ApiFout(
                 400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
             )
-    runtime = _runtime()
+    runtime = current_runtime()
     tekst = request.args.get("datum")
     try:
         datum = date.fromisoformat(tekst) if tekst is not None else runtime.clock.today()
@@ -201,7 +201,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     """The decision SOAP takes too (:func:`decide`) and the call with its result, in the
     same words as on SOAP; anything but an answer becomes the JSON error with the same code
     and reason as on SOAP."""
-    uitkomst = decide(_runtime(), vraag)
+    uitkomst = decide(current_runtime(), vraag)
     call = call.answered(uitkomst.result, uitkomst.extra)
     if uitkomst.kind is Kind.ANSWER:
         return uitkomst, call
@@ -224,7 +224,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
 def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
     """The lists' protocol decision (enforcement mode) for the caller named by the headers,
     and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
-    runtime = _runtime()
+    runtime = current_runtime()
     if not runtime.protocols:
         return None, call
     beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
@@ -234,8 +234,12 @@ def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | Non
     return beslissing, call
 
 
-def _runtime() -> Runtime:
-    return current_app.config["MAGDA_RUNTIME"]
+RUNTIME_KEY = "MAGDA_RUNTIME"  # where the Flask app keeps the runtime (rest.py puts it)
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the Flask app serving this request (the API, admin and console)."""
+    return current_app.config[RUNTIME_KEY]
 
 
 # -- lists (JSON, CSV or XML by Accept; streamed) ---------------------------------------
@@ -263,7 +267,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
                 call,
             )
         zorgkas = beslissing.afnemer.zorgkas
-    runtime = _runtime()
+    runtime = current_runtime()
     insz = lists.verlaagde_premie(
         runtime.personas.values(),  # streamed: a catalogue in a store is read in batches
         premiejaar,
@@ -306,7 +310,7 @@ def _gemeentelijst(
     onbekend = sorted(set(request.args) - {"year"})
     if onbekend:
         raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
-    runtime = _runtime()
+    runtime = current_runtime()
     peildag = runtime.clock.today()
     jaar = request.args.get("year")
     if jaar is not None:
@@ -334,14 +338,14 @@ def _gemeentelijst(
 @api.get("/consumers")
 def consumers():
     """The consumers the protocols know: who may call what (see ``serve --protocols``)."""
-    return jsonify([a.as_json() for a in _runtime().afnemers])
+    return jsonify([a.as_json() for a in current_runtime().afnemers])
 
 
 @api.get("/municipalities")
 def municipalities():
     """The municipalities the lists know: the register and everyone's residences. Read once
     per set of personas: over a catalogue of a million that reading takes a minute."""
-    personas = _runtime().personas
+    personas = current_runtime().personas
     sleutel = (id(personas), version(personas))
     vorige = current_app.extensions.get("magda_kbi.municipalities")
     if vorige is None or vorige[0] != sleutel or vorige[1] is not personas:

@@ -22,6 +22,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from lxml import etree
 
 from magda_kbi.adapters.rest_admin import journal_filters
+from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
@@ -128,7 +129,7 @@ def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
 
 @console.get("/")
 def personas():
-    runtime = _runtime()
+    runtime = current_runtime()
     q = request.args.get("q", "").strip()
     result = request.args.get("result", "")
     if result not in ("", *RESULTS):
@@ -175,7 +176,7 @@ def personas():
 
 @console.get("/personas/<insz>")
 def persona(insz: str):
-    runtime = _runtime()
+    runtime = current_runtime()
     p = runtime.personas.get(insz)
     if p is None:
         abort(404, description=f"no persona with INSZ {insz}")
@@ -237,7 +238,7 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
 def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
-    verzoek = bouw_verzoek(dienst.contract, vraag, _runtime().clock.now())
+    verzoek = bouw_verzoek(dienst.contract, vraag, current_runtime().clock.now())
     operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
     status, antwoord, _call = dienst.respond(operatie)
     return status, antwoord
@@ -319,7 +320,7 @@ def _drawing(t: Timeline) -> dict:
 def try_request():
     """A request form; the envelope is built here and sent by the browser to the real
     endpoint, so the call takes the whole HTTP path and lands in the journal."""
-    runtime = _runtime()
+    runtime = current_runtime()
     diensten = {_service_key(d): d for d in _services() if d.contract.pad}
     service = request.args.get("service", "GeefDossierKBI 02.00")
     if service not in diensten:
@@ -386,14 +387,14 @@ def journal_entries():
         na = int(request.args.get("after", "0"))
     except ValueError:
         abort(400, description="after is an entry id")
-    j = _runtime().journal
+    j = current_runtime().journal
     regels = j.read(**journal_filters(request.args, extra=("after",)), after=na)
     return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
 @console.get("/journal/<int:nummer>")
 def journal_entry(nummer: int):
-    regel = _runtime().journal.entry(nummer)
+    regel = current_runtime().journal.entry(nummer)
     if regel is None:
         abort(404, description=f"entry {nummer} is no longer in the journal (or never was)")
     return render_template(
@@ -445,10 +446,6 @@ def _everywhere() -> dict:
 @console.errorhandler(404)
 def _fout(fout):
     return render_template("console/error.html", error=fout), fout.code
-
-
-def _runtime() -> Runtime:
-    return current_app.config["MAGDA_RUNTIME"]
 
 
 def _services() -> list[Dienst]:
