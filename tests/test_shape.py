@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from magda_kbi.adapters.app import Settings, make_emulator
+from magda_kbi.io.personas import persona_uit_data
 from magda_kbi.runtime.diensten import Dienst
 from magda_kbi.wire.shape import Shape, matched, pattern, probe, shape, valid_values
 
@@ -287,7 +288,8 @@ def test_runtime_changes_hold_for_a_known_shape():
     app = make_emulator(Settings(today=date(2023, 3, 1)))
     eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
     tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
-    assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
+    for _ in range(3):  # learnt, decided, answered from the decision kept
+        assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
     assert app.shapes
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
@@ -358,3 +360,65 @@ def test_the_same_question_again_takes_the_persona_s_template_without_the_advice
     assert len(berekend) == 1
     roep(app, PAD_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
     assert len(berekend) == 2  # another person: the advice is computed, the reply shared
+
+
+def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_shape():
+    """A shape's decision about a person is kept only while that persona (the same object)
+    and the day are the same: a change through the admin API is answered at once."""
+    snel = make_emulator(Settings(today=date(2030, 1, 1)))
+    vol = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
+    insz = "98630499724"
+
+    def beide(referte: str) -> bytes:
+        body = dossier_verzoek(insz, referte=referte)
+        antwoord = roep(snel, PAD_DOSSIER, body)
+        assert antwoord == roep(vol, PAD_DOSSIER, body)
+        return antwoord
+
+    for n in range(3):  # learnt, decided, answered from the decision kept
+        assert b"<Achternaam>Nieuwenhuis</Achternaam>" not in beide(f"r{n}")
+    nieuw = persona_uit_data(
+        {
+            "insz": insz,
+            "scenario": "renamed at runtime",
+            "dossier": {"personalia": {"achternamen": ["Nieuwenhuis"]}},
+        }
+    )
+    for app in (snel, vol):
+        app.runtime.set_persona(nieuw)
+    assert b"Nieuwenhuis" in beide("na-wijziging")
+    assert b"Nieuwenhuis" in beide("nog-eens")
+    for app in (snel, vol):
+        app.runtime.remove_persona(insz)
+    assert b"<Identificatie>30001</Identificatie>" in beide("na-verwijdering")
+    for app in (snel, vol):
+        app.runtime.reset()
+    antwoord = beide("na-reset")
+    assert b"Nieuwenhuis" not in antwoord and b"<KBIDossier>" in antwoord
+
+
+def test_the_same_person_in_a_known_shape_again_is_not_decided_again(monkeypatch):
+    """The decision kept per shape and person serves while nothing it depends on changed:
+    no persona lookup beyond the identity check, no protocol step, no template key."""
+    from magda_kbi.runtime import diensten
+
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+    for insz in ("98630499724", "73680599786"):  # learnt (one shape), then each decided once
+        for n in range(2):
+            roep(app, PAD_DOSSIER, dossier_verzoek(insz, referte=f"r{n}"))
+    besluiten = []
+    origineel = diensten.decide
+
+    def tel(*args, **kwargs):
+        besluiten.append(args[1].insz)
+        return origineel(*args, **kwargs)
+
+    monkeypatch.setattr(diensten, "decide", tel)
+    for n in range(3):
+        for insz in ("98630499724", "73680599786"):
+            antwoord = roep(app, PAD_DOSSIER, dossier_verzoek(insz, referte=f"opnieuw-{n}"))
+            assert b"<Referte>opnieuw-%d</Referte>" % n in antwoord
+            assert b"<INSZ>" + insz.encode() + b"</INSZ>" in antwoord
+    assert besluiten == []
+    roep(app, PAD_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
+    assert besluiten == ["85610100147"]

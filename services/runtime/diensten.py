@@ -14,6 +14,8 @@ import re
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -24,7 +26,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
-from magda_kbi.runtime.catalogue import Overlay
+from magda_kbi.runtime.catalogue import Overlay, StoreUnavailable
 from magda_kbi.runtime.decision import NOT_FOUND_CODE, Kind, Outcome, Question, decide
 from magda_kbi.runtime.faults import FaultKind, Faults
 from magda_kbi.runtime.journal import NOTHING, Call, Journal
@@ -152,6 +154,16 @@ class ValidRequest:
     vraag_referte: str
 
 
+class Decided(NamedTuple):
+    """A valid request's decision as far as its reply: the persona it was taken on, the
+    day, the reply's template and the journal's call (the Afzender's Referte aside)."""
+
+    persona: Persona | None
+    vandaag: date
+    template: reply_templates.Template
+    call: Call
+
+
 class Dienst:
     """One service in one version and namespace (its :class:`ServiceContract`)."""
 
@@ -258,12 +270,20 @@ class Dienst:
         """The reply to a valid request from its template (built on the first call), with
         this call's time and Refertes, and what the journal says of the call; None for
         anything but an answer or a 30001."""
+        nu = self.runtime.clock.now()
+        beslist = self.decided(gelezen, nu)
+        if beslist is None:
+            return None
+        return self.fill(beslist, nu, afzender_referte, vraag_referte)
+
+    def decided(self, gelezen: ValidRequest, nu: datetime) -> Decided | None:
+        """The decision about a valid request as far as its reply's template: None for
+        anything but an answer or a 30001."""
         uitkomst = decide(self.runtime, gelezen.vraag)
         if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
             return None
         context = gelezen.context
         afzender = context.afzender
-        nu = self.runtime.clock.now()
         vraag, persona = gelezen.vraag, uitkomst.persona
         caller_and_day = (
             afzender.identificatie,
@@ -285,9 +305,6 @@ class Dienst:
                 if gedeeld is not None:
                     self.templates.keep(gedeeld, None, sjabloon)
             self.templates.keep(sleutel, persona, sjabloon)
-        antwoord = sjabloon.fill(
-            tijd_van(nu), nieuwe_referte(), afzender_referte or "", vraag_referte
-        )
         gevraagd = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
         extra = {**gevraagd.extra, **sjabloon.extra} if gevraagd.extra else sjabloon.extra
         call = Call(
@@ -295,9 +312,35 @@ class Dienst:
             gevraagd.afzender,
             gevraagd.hoedanigheid,
             gevraagd.insz,
-            afzender_referte,
+            None,
             sjabloon.result,
             extra,
+        )
+        return Decided(persona, uitkomst.vandaag, sjabloon, call)
+
+    def still_holds(self, beslist: Decided, insz: str, vandaag: date) -> bool:
+        """Whether a decision about ``insz`` is still the one :func:`decide` would take: the
+        same persona (by identity: a change at runtime is another object) on the same day.
+        Everything else it depends on (the rule set, the terms, the consumers) is fixed at
+        start-up, and a request with a fault active never comes here."""
+        if beslist.vandaag != vandaag:
+            return False
+        try:
+            return self.runtime.personas.get(insz) is beslist.persona
+        except StoreUnavailable:  # the usual path says so
+            return False
+
+    @staticmethod
+    def fill(
+        beslist: Decided, nu: datetime, afzender_referte: str | None, vraag_referte: str
+    ) -> tuple[bytes, Call]:
+        """The reply with this call's time and Refertes, and the call as the journal says."""
+        antwoord = beslist.template.fill(
+            tijd_van(nu), nieuwe_referte(), afzender_referte or "", vraag_referte
+        )
+        c = beslist.call
+        call = Call(
+            c.operation, c.afzender, c.hoedanigheid, c.insz, afzender_referte, c.result, c.extra
         )
         return antwoord, call
 
