@@ -422,3 +422,23 @@ def test_the_same_person_in_a_known_shape_again_is_not_decided_again(monkeypatch
     assert besluiten == []
     roep(app, PAD_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
     assert besluiten == ["85610100147"]
+
+
+def test_the_afzender_s_and_the_vraag_s_referte_each_go_to_their_place():
+    """Two Refertes of a known shape are two holes: each call's own values, each where the
+    full path puts it."""
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+
+    def body(afzender: str, vraag: str) -> bytes:
+        b = dossier_verzoek("98630499724", referte=afzender)
+        return b.replace(
+            b"<Vraag><Referte>" + afzender.encode(), b"<Vraag><Referte>" + vraag.encode()
+        )
+
+    for n in range(4):  # learnt, decided, then answered from the decision kept
+        verzoek = body(f"afzender-{n}", f"vraag-{n}")
+        antwoord = roep(app, PAD_DOSSIER, verzoek)
+        assert antwoord == roep(VOL, PAD_DOSSIER, verzoek)
+        assert b"<Referte>vraag-%d</Referte>" % n in antwoord
+        assert b"<Referte>afzender-%d</Referte>" % n in antwoord
+    assert app.shapes

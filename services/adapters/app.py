@@ -97,7 +97,10 @@ class _Known(NamedTuple):
     pattern: Pattern
     dienst: Dienst
     request: ValidRequest  # the request it was learnt from, as read
-    roles: tuple[str, ...]  # the parent of each Referte, in document order
+    # Which of the request's Refertes (in document order) is the Afzender's (if it has
+    # one) and which the Vraag's: indexes, not a dict of roles built per request
+    afzender_at: int | None
+    vraag_at: int
 
 
 log = logging.getLogger(__name__)
@@ -524,7 +527,8 @@ class Emulator:
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del self.shapes[next(iter(self.shapes))]
         pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
-        bekend = _Known(pad, soort, patroon, dienst, gelezen, rollen)
+        afzender_at = rollen.index("Afzender") if "Afzender" in rollen else None
+        bekend = _Known(pad, soort, patroon, dienst, gelezen, afzender_at, rollen.index("Vraag"))
         self.shapes[(pad, soort, gevonden.key)] = bekend
         self._first(bekend)
 
@@ -561,9 +565,8 @@ class Emulator:
         """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way (so
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        dienst, gelezen, rollen = bekend.dienst, bekend.request, bekend.roles
+        dienst, gelezen, afzender_at = bekend.dienst, bekend.request, bekend.afzender_at
         insz = insz_waarde.decode("ascii")
-        waarden = {rol: r.decode("ascii") for rol, r in zip(rollen, refertes, strict=True)}
         nu = self.runtime.clock.now()
         # The shape's last decision about this person, while it still holds, spares the
         # decision, the template's key and its lookup (a quarter of this path with cold
@@ -581,7 +584,10 @@ class Emulator:
                     return None
                 self.decisions.keep(sleutel, bekend, beslist)
             antwoord, environ[CALL_KEY] = dienst.fill(
-                beslist, nu, waarden.get("Afzender"), waarden.get("Vraag", "")
+                beslist,
+                nu,
+                None if afzender_at is None else refertes[afzender_at].decode("ascii"),
+                refertes[bekend.vraag_at].decode("ascii"),
             )
         except Exception:  # never a crash: the usual path answers or reports it
             log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
