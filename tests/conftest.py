@@ -26,7 +26,7 @@ from .processen import vrije_poort
 os.environ.setdefault("MAGDA_KBI_CACHE_DIR", tempfile.mkdtemp(prefix="magda-kbi-cache-"))
 
 # The suite starts about a hundred Python processes (its xdist workers, servers, CLI runs,
-# consumers' pytest runs). Where PYTHONDONTWRITEBYTECODE is set (this CI machine sets it),
+# consumers' pytest runs). Where PYTHONDONTWRITEBYTECODE is set (this machine sets it),
 # each of them compiled the package and its test modules again: about 45 of the suite's
 # 260 CPU seconds. The bytecode goes where Python puts it by default (__pycache__ folders,
 # which git ignores).
