@@ -159,7 +159,7 @@ class Decided(NamedTuple):
     day, the reply's template and the journal's call (the Afzender's Referte aside)."""
 
     persona: Persona | None
-    vandaag: date
+    today: date
     template: reply_templates.Template
     call: Call
 
@@ -318,12 +318,12 @@ class Dienst:
         )
         return Decided(persona, uitkomst.vandaag, sjabloon, call)
 
-    def still_holds(self, beslist: Decided, insz: str, vandaag: date) -> bool:
+    def still_holds(self, beslist: Decided, insz: str, today: date) -> bool:
         """Whether a decision about ``insz`` is still the one :func:`decide` would take: the
         same persona (by identity: a change at runtime is another object) on the same day.
         Everything else it depends on (the rule set, the terms, the consumers) is fixed at
         start-up, and a request with a fault active never comes here."""
-        if beslist.vandaag != vandaag:
+        if beslist.today != today:
             return False
         try:
             return self.runtime.personas.get(insz) is beslist.persona
