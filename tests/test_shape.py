@@ -442,3 +442,19 @@ def test_the_afzender_s_and_the_vraag_s_referte_each_go_to_their_place():
         assert b"<Referte>vraag-%d</Referte>" % n in antwoord
         assert b"<Referte>afzender-%d</Referte>" % n in antwoord
     assert app.shapes
+
+
+def test_the_known_shapes_are_bounded_and_the_oldest_goes_first(monkeypatch):
+    from magda_kbi.adapters import app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SHAPES", 3)
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+
+    def body(n: int) -> bytes:  # each Hoedanigheid another shape
+        return dossier_verzoek("98630499724", referte=f"r{n}").replace(
+            b"<Hoedanigheid>1234<", b"<Hoedanigheid>%d<" % (1000 + n)
+        )
+
+    for n in range(5):
+        roep(app, PAD_DOSSIER, body(n))
+    assert [k.request.call.hoedanigheid for k in app.shapes.values()] == ["1002", "1003", "1004"]

@@ -27,6 +27,7 @@ import re
 import socket
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -213,7 +214,7 @@ class Emulator:
         self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
         # Shapes of requests answered from a template (wire/shape.py), by (path,
         # Content-Type, shape); the few last answered from are tried first, as patterns.
-        self.shapes: dict[tuple, _Known] = {}
+        self.shapes: OrderedDict[tuple, _Known] = OrderedDict()
         self.recent: list[_Known] = []
         # Per known shape and INSZ the last decision (Dienst.decided), kept with its shape:
         # a shape dropped and another made in its place (the same id) finds none of it
@@ -524,8 +525,8 @@ class Emulator:
         if patroon is None:
             return
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del self.shapes[next(iter(self.shapes))]
+            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
+                self.shapes.popitem(last=False)  # constant time, as in PersonaCache
         pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
         afzender_at = rollen.index("Afzender") if "Afzender" in rollen else None
         bekend = _Known(pad, soort, patroon, dienst, gelezen, afzender_at, rollen.index("Vraag"))
