@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -133,27 +134,66 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
-    """The wheel of the project at ``bron``, built as pip builds it, into ``doel``."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(bron)],
-        check=True,
+    """The wheel of the project at ``bron``, built as pip builds it, into ``doel``: from a
+    copy of what a fresh clone holds. Built in the checkout itself, it took along whatever
+    an earlier build had left in the checkout's ``build/`` (setuptools never clears it):
+    seen, 35 modules of a layout removed long before."""
+    kopie = schone_kopie(bron, doel / "bron")
+    bouw = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(kopie)],
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    if bouw.returncode != 0:  # say why: a bare CalledProcessError hid pip's own words
+        pytest.fail(f"pip wheel {bron} failed ({bouw.returncode}):\n{bouw.stdout}{bouw.stderr}")
     (wiel,) = doel.glob(patroon)
     return wiel
 
 
-@pytest.fixture(scope="session")
-def geinstalleerd(tmp_path_factory):
-    """A wheel built from this checkout, installed into a fresh virtualenv.
+def bronbestanden(bron: Path) -> list[str]:
+    """The files of ``bron`` that git would commit (tracked or new, not ignored), relative
+    to it; outside a git checkout, all but build output and caches."""
+    try:
+        namen = subprocess.run(
+            ["git", "-C", str(bron), "ls-files", "-z", "-co", "--exclude-standard"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\0")
+    except (OSError, subprocess.CalledProcessError):
+        namen = [
+            str(p.relative_to(bron))
+            for p in bron.rglob("*")
+            if not any(
+                d in ("build", "dist", "__pycache__") or d.startswith(".") or d.endswith("-info")
+                for d in p.relative_to(bron).parts
+            )
+        ]
+    return [n for n in namen if n and (bron / n).is_file()]  # a file deleted since is not
 
-    The wheel is built as pip builds it (an isolated build environment with setuptools
-    from the package index); the venv borrows the installed dependencies, and the package
-    itself comes only from the wheel.
-    """
+
+def schone_kopie(bron: Path, doel: Path) -> Path:
+    """A copy of what a fresh clone of ``bron`` would hold."""
+    for naam in bronbestanden(bron):
+        (doel / naam).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(bron / naam, doel / naam)
+    return doel
+
+
+@pytest.fixture(scope="session")
+def server_wiel(tmp_path_factory) -> Path:
+    """The wheel of this checkout, built as pip builds it (an isolated build environment
+    with setuptools from the package index)."""
+    return bouw_wiel(PROJECT, tmp_path_factory.mktemp("dist"), "magda_kbi_emulator-*.whl")
+
+
+@pytest.fixture(scope="session")
+def geinstalleerd(tmp_path_factory, server_wiel):
+    """The wheel of this checkout installed into a fresh virtualenv: the venv borrows the
+    installed dependencies, and the package itself comes only from the wheel."""
     werk = tmp_path_factory.mktemp("installatie")
-    wheel = bouw_wiel(PROJECT, werk / "dist", "magda_kbi_emulator-*.whl")
+    wheel = server_wiel
     venv.EnvBuilder(with_pip=False).create(werk / "venv")
     python = werk / "venv/bin/python"
     # The dependencies are those of the running interpreter: its site-packages go on the

@@ -15,8 +15,9 @@ import pytest
 from .conftest import bouw_wiel
 
 PROJECT = Path(__file__).resolve().parents[1]
-# One pytest-xdist worker builds the wheels: builds of one checkout share its build folder.
-pytestmark = pytest.mark.xdist_group("wheels")
+# The client's wheel is built once, on one pytest-xdist worker (the server's may be built
+# on the other meanwhile: each from its own copy of the checkout).
+pytestmark = pytest.mark.xdist_group("client-wheel")
 CONTRACT = PROJECT / "magda_client" / "contract"
 
 

@@ -1,17 +1,43 @@
 """A non-editable ``pip install .`` works from any folder: WSDL, XSD and personas ship inside."""
 
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
 import requests
 
-from .conftest import Server
+from .conftest import Server, bronbestanden
 from .soap import PAD_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
-# One pytest-xdist worker builds the wheels: builds of one checkout share its build folder.
-pytestmark = pytest.mark.xdist_group("wheels")
+# The wheel is built once, on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("wheel")
+
+
+# Where each package of the wheel comes from in the checkout (pyproject.toml's package-dir)
+BRONNEN = {
+    "services/": "magda_kbi/",
+    "wsdl/": "magda_kbi/wsdl/",
+    "fixtures/": "magda_kbi/fixtures/",
+    "magda_client/": "magda_client/",
+}
+
+
+def test_the_wheel_holds_exactly_the_checkouts_packages(server_wiel):
+    """Every module and data file of the packages, and nothing else: not a module left
+    behind by an earlier build, nor a new subpackage missing from pyproject.toml's list."""
+    verwacht = {
+        BRONNEN[map_] + naam.removeprefix(map_)
+        for naam in bronbestanden(PROJECT)
+        for map_ in BRONNEN
+        if naam.startswith(map_) and not naam.endswith((".md", ".toml"))
+    }
+    with zipfile.ZipFile(server_wiel) as wiel:
+        inhoud = {n for n in wiel.namelist() if ".dist-info/" not in n}
+    assert "magda_kbi/adapters/cli.py" in verwacht
+    assert inhoud - verwacht == set(), "in the wheel, not in the checkout"
+    assert verwacht - inhoud == set(), "in the checkout, not in the wheel"
 
 
 def test_the_installed_package_is_the_wheel(geinstalleerd):
