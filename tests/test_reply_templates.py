@@ -1,6 +1,8 @@
 """A reply template fills each open place with its call's value, wherever and however often
 it stands, and leaves every other byte as the full build wrote it."""
 
+import pytest
+
 from magda_kbi.runtime.reply_templates import (
     AFZENDER_REFERTE,
     PLATFORM_REFERTE,
@@ -23,6 +25,23 @@ def test_each_place_gets_its_value_and_every_other_byte_stays():
             "<e>a&amp;&lt;b</e><f>10:11:12.013</f><g>é</g>"
         ).encode()
     )
+
+
+@pytest.mark.parametrize(
+    ("referte", "als_tekst"),
+    [
+        ("a&b", b"a&amp;b"),
+        ("a<b", b"a&lt;b"),
+        ("a>b", b"a&gt;b"),
+        ("a\rb", b"a&#13;b"),
+        ("\u00e9-1", "\u00e9-1".encode()),
+        ("3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b", b"3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"),
+    ],
+)
+def test_each_character_lxml_escapes_is_escaped_alone(referte, als_tekst):
+    antwoord = f"<a>{AFZENDER_REFERTE}</a><b>{VRAAG_REFERTE}</b>".encode()
+    gevuld = Template.from_reply(antwoord, None).fill("t", "p", referte, referte)
+    assert gevuld == b"<a>" + als_tekst + b"</a><b>" + als_tekst + b"</b>"
 
 
 def test_a_reply_with_one_place_or_none():
