@@ -177,4 +177,4 @@ def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(geleerd, dat
     waarden = matched(pattern(geleerd), body)
     assert (waarden is not None) is zelfde
     if zelfde:
-        assert waarden == (gevonden.refertes, gevonden.inszs[0])
+        assert waarden == (tuple(gevonden.refertes), gevonden.inszs[0])

@@ -105,12 +105,12 @@ GELEERD = dossier_verzoek("98630499724", referte="eerste")
 @pytest.mark.parametrize(
     ("body", "verwacht"),
     [
-        (GELEERD, ([b"eerste", b"eerste"], b"98630499724")),
+        (GELEERD, ((b"eerste", b"eerste"), b"98630499724")),
         (
             met_tijdstip(
                 dossier_verzoek("73680599786", referte="A-9.z:_"), b"2026-11-28", b"23:59"
             ),
-            ([b"A-9.z:_", b"A-9.z:_"], b"73680599786"),
+            ((b"A-9.z:_", b"A-9.z:_"), b"73680599786"),
         ),
         (dossier_verzoek("98630499724", referte="x" * 37), None),  # ReferteType: at most 36
         (dossier_verzoek("98630499724", referte="a b"), None),

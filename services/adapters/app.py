@@ -28,7 +28,7 @@ import socket
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -533,7 +533,9 @@ class Emulator:
         self.shapes[(pad, soort, gevonden.key)] = bekend
         self._first(bekend)
 
-    def _recognise(self, environ: dict, body: bytes) -> tuple[_Known, list[bytes], bytes] | None:
+    def _recognise(
+        self, environ: dict, body: bytes
+    ) -> tuple[_Known, Sequence[bytes], bytes] | None:
         """A request of a known shape with valid values: the shape, its Referte values and
         its INSZ. The last shapes answered from are tried first, each in one match; then
         the request's own shape is looked up."""
@@ -560,7 +562,7 @@ class Emulator:
         environ: dict,
         start_response: StartResponse,
         bekend: _Known,
-        refertes: list[bytes],
+        refertes: Sequence[bytes],
         insz_waarde: bytes,
     ):
         """A request of a known shape with valid values (wire/shape.py): answered from the

@@ -143,9 +143,9 @@ class Pattern(NamedTuple):
     match: no key to build and hash."""
 
     regex: re.Pattern[bytes]
-    refertes: tuple[int, ...]  # the groups of the Referte values, in document order
-    datum: int  # the group of the Tijdstip's Datum (its Tijd is checked by the pattern)
-    insz: int  # the group of the INSZ
+    # The groups read, in one call: the Tijdstip's Datum (its Tijd is checked by the
+    # pattern), the Referte values in document order, the INSZ
+    groepen: tuple[int, ...]
 
 
 def pattern(body: bytes) -> Pattern | None:
@@ -180,12 +180,15 @@ def pattern(body: bytes) -> Pattern | None:
     delen.append(re.escape(body[einde:]))
     if not (datum and insz):
         return None
-    return Pattern(re.compile(b"".join(delen)), tuple(refertes), datum, insz)
+    return Pattern(re.compile(b"".join(delen)), (datum, *refertes, insz))
 
 
-def matched(patroon: Pattern, body: bytes) -> tuple[list[bytes], bytes] | None:
+def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | None:
     """The Referte values and the INSZ of a body of this pattern with valid values, or None."""
     gevonden = patroon.regex.fullmatch(body)
-    if gevonden is None or not _dag(gevonden.group(patroon.datum)):
+    if gevonden is None:
         return None
-    return [gevonden.group(i) for i in patroon.refertes], gevonden.group(patroon.insz)
+    waarden = gevonden.group(*patroon.groepen)  # at least three groups: always a tuple
+    if not _dag(waarden[0]):
+        return None
+    return waarden[1:-1], waarden[-1]
