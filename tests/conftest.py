@@ -137,7 +137,7 @@ def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
     """The wheel of the project at ``bron``, built as pip builds it, into ``doel``: from a
     copy of what a fresh clone holds. Built in the checkout itself, it took along whatever
     an earlier build had left in the checkout's ``build/`` (setuptools never clears it):
-    seen, 35 modules of a layout removed long before."""
+    seen: 54 files of a layout removed long before."""
     kopie = schone_kopie(bron, doel / "bron")
     bouw = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(kopie)],

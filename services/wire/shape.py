@@ -188,7 +188,7 @@ def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | 
     gevonden = patroon.regex.fullmatch(body)
     if gevonden is None:
         return None
-    waarden = gevonden.group(*patroon.groepen)  # at least three groups: always a tuple
+    waarden = gevonden.group(*patroon.groepen)  # two groups or more: a tuple
     if not _dag(waarden[0]):
         return None
     return waarden[1:-1], waarden[-1]
