@@ -138,7 +138,7 @@ def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
     copy of what a fresh clone holds. Built in the checkout itself, it took along whatever
     an earlier build had left in the checkout's ``build/`` (setuptools never clears it):
     seen: 54 files of a layout removed long before."""
-    kopie = schone_kopie(bron, doel / "bron")
+    kopie = clean_copy(bron, doel / "bron")
     bouw = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(kopie)],
         capture_output=True,
@@ -151,7 +151,7 @@ def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
     return wiel
 
 
-def bronbestanden(bron: Path) -> list[str]:
+def source_files(bron: Path) -> list[str]:
     """The files of ``bron`` that git would commit (tracked or new, not ignored), relative
     to it; outside a git checkout, all but build output and caches."""
     try:
@@ -173,27 +173,27 @@ def bronbestanden(bron: Path) -> list[str]:
     return [n for n in namen if n and (bron / n).is_file()]  # a file deleted since is not
 
 
-def schone_kopie(bron: Path, doel: Path) -> Path:
+def clean_copy(bron: Path, doel: Path) -> Path:
     """A copy of what a fresh clone of ``bron`` would hold."""
-    for naam in bronbestanden(bron):
+    for naam in source_files(bron):
         (doel / naam).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(bron / naam, doel / naam)
     return doel
 
 
 @pytest.fixture(scope="session")
-def server_wiel(tmp_path_factory) -> Path:
+def server_wheel(tmp_path_factory) -> Path:
     """The wheel of this checkout, built as pip builds it (an isolated build environment
     with setuptools from the package index)."""
     return bouw_wiel(PROJECT, tmp_path_factory.mktemp("dist"), "magda_kbi_emulator-*.whl")
 
 
 @pytest.fixture(scope="session")
-def geinstalleerd(tmp_path_factory, server_wiel):
+def geinstalleerd(tmp_path_factory, server_wheel):
     """The wheel of this checkout installed into a fresh virtualenv: the venv borrows the
     installed dependencies, and the package itself comes only from the wheel."""
     werk = tmp_path_factory.mktemp("installatie")
-    wheel = server_wiel
+    wheel = server_wheel
     venv.EnvBuilder(with_pip=False).create(werk / "venv")
     python = werk / "venv/bin/python"
     # The dependencies are those of the running interpreter: its site-packages go on the

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import Server, bronbestanden
+from .conftest import Server, source_files
 from .soap import PAD_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.xdist_group("wheel")
 
 
 # Where each package of the wheel comes from in the checkout (pyproject.toml's package-dir)
-BRONNEN = {
+SOURCES = {
     "services/": "magda_kbi/",
     "wsdl/": "magda_kbi/wsdl/",
     "fixtures/": "magda_kbi/fixtures/",
@@ -24,16 +24,16 @@ BRONNEN = {
 }
 
 
-def test_the_wheel_holds_exactly_the_checkouts_packages(server_wiel):
+def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
     """Every module and data file of the packages, and nothing else: not a module left
     behind by an earlier build, nor a new subpackage missing from pyproject.toml's list."""
     verwacht = {
-        BRONNEN[map_] + naam.removeprefix(map_)
-        for naam in bronbestanden(PROJECT)
-        for map_ in BRONNEN
+        SOURCES[map_] + naam.removeprefix(map_)
+        for naam in source_files(PROJECT)
+        for map_ in SOURCES
         if naam.startswith(map_) and not naam.endswith((".md", ".toml"))
     }
-    with zipfile.ZipFile(server_wiel) as wiel:
+    with zipfile.ZipFile(server_wheel) as wiel:
         inhoud = {n for n in wiel.namelist() if ".dist-info/" not in n}
     assert "magda_kbi/adapters/cli.py" in verwacht
     assert inhoud - verwacht == set(), "in the wheel, not in the checkout"

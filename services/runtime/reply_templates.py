@@ -53,18 +53,18 @@ class Template:
         waarden = (
             tijd.encode("ascii"),
             platform_referte.encode("ascii"),
-            _tekst(afzender_referte),
-            _tekst(vraag_referte),
+            _xml_text(afzender_referte),
+            _xml_text(vraag_referte),
         )
         return self.formaat % self.kies(waarden)
 
 
-def _tekst(waarde: str) -> bytes:
+def _xml_text(value: str) -> bytes:
     """A value as XML text. ``translate`` cost 1.9 us a Referte even with nothing to
     escape (its table maps to several characters: no fast path); looking first, 0.3 us."""
-    if "&" in waarde or "<" in waarde or ">" in waarde or "\r" in waarde:
-        waarde = waarde.translate(_ESCAPE)
-    return waarde.encode("utf-8")
+    if "&" in value or "<" in value or ">" in value or "\r" in value:
+        value = value.translate(_ESCAPE)
+    return value.encode("utf-8")
 
 
 def _kies(plaatsen: list[int]) -> Callable[[tuple], tuple]:

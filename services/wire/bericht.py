@@ -158,8 +158,8 @@ def tijd_van(moment: datetime) -> str:
 
 _bits = random.getrandbits  # the random module reseeds itself in a forked child
 # Version 4 and the RFC 4122 variant, set on the number (bits 76-79 and 62-63)
-_VRIJ = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
-_VERSIE_EN_VARIANT = (0x4 << 76) | (0x2 << 62)
+_RANDOM_BITS = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_VERSION_AND_VARIANT = (0x4 << 76) | (0x2 << 62)
 
 
 def nieuwe_referte() -> str:
@@ -169,7 +169,7 @@ def nieuwe_referte() -> str:
     ``bytes.hex``). The bits come from the process's Mersenne Twister (seeded from the
     system, again in a forked child), not a system call per reply: a Referte must be
     unique, not unpredictable."""
-    h = (_bits(128) & _VRIJ | _VERSIE_EN_VARIANT).to_bytes(16).hex()
+    h = (_bits(128) & _RANDOM_BITS | _VERSION_AND_VARIANT).to_bytes(16).hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

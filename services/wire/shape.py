@@ -145,7 +145,7 @@ class Pattern(NamedTuple):
     regex: re.Pattern[bytes]
     # The groups read, in one call: the Tijdstip's Datum (its Tijd is checked by the
     # pattern), the Referte values in document order, the INSZ
-    groepen: tuple[int, ...]
+    groups: tuple[int, ...]
 
 
 def pattern(body: bytes) -> Pattern | None:
@@ -188,7 +188,7 @@ def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | 
     gevonden = patroon.regex.fullmatch(body)
     if gevonden is None:
         return None
-    waarden = gevonden.group(*patroon.groepen)  # two groups or more: a tuple
+    waarden = gevonden.group(*patroon.groups)  # two groups or more: a tuple
     if not _dag(waarden[0]):
         return None
     return waarden[1:-1], waarden[-1]
