@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bouw_wiel
+from .conftest import bouw_wiel, source_files
 
 PROJECT = Path(__file__).resolve().parents[1]
 # The client's wheel is built once, on one pytest-xdist worker (the server's may be built
@@ -42,6 +42,13 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         meta = wiel.read(next(n for n in namen if n.endswith("METADATA"))).decode()
     assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in namen), namen
     assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in namen
+    # exactly the client's files: nothing an earlier build left in magda_client/build
+    verwacht = {
+        f"magda_client/{naam}"
+        for naam in source_files(PROJECT / "magda_client")
+        if naam != "pyproject.toml"
+    }
+    assert {n for n in namen if n.startswith("magda_client/")} == verwacht
     vereist = {
         re.split(r"[ ;<>=!~\[]", regel.split(":", 1)[1].strip())[0].lower()
         for regel in meta.splitlines()
