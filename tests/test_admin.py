@@ -146,6 +146,36 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
             "date",
         ),
         ({**NIEUW, "extra": 1}, "extra", "unknown field"),
+        # text XML cannot hold (found by schemathesis: it was a 500)
+        (
+            {
+                **NIEUW,
+                "dossier": {
+                    **NIEUW["dossier"],
+                    "personalia": {**NIEUW["dossier"]["personalia"], "achternamen": ["\x1f"]},
+                },
+            },
+            "dossier.personalia.achternamen[0]",
+            "U+001F is a character XML cannot hold",
+        ),
+        (
+            {**NIEUW, "gegevens": {"contact": {"email": "a\x00b@test.be"}}},
+            "gegevens.contact.email",
+            "U+0000",
+        ),
+        (
+            {
+                **NIEUW,
+                "dossier": {
+                    **NIEUW["dossier"],
+                    "inbreuken": [
+                        {"datum_vaststelling": "2023-06-01", "sanctionerende_overheid": "\uffff"}
+                    ],
+                },
+            },
+            "dossier.inbreuken[0].sanctionerende_overheid",
+            "U+FFFF",
+        ),
     ],
 )
 def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):

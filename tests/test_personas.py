@@ -125,6 +125,11 @@ def test_a_valid_extra_file_loads(tmp_path):
             "dossier.doelgroepen",
             "list",
         ),
+        (
+            ("voornamen: [Boris]", 'voornamen: ["Bo\\x07ris"]'),  # YAML's escape: a bell
+            "dossier.personalia.voornamen[0]",
+            "U+0007 is a character XML cannot hold",
+        ),
     ],
 )
 def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_reden):

@@ -26,7 +26,7 @@ from magda_kbi.domain.dossier import (
     VerwachtAdvies,
 )
 from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
-from magda_kbi.io.schemas import InputError, build
+from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
@@ -271,9 +271,14 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
-    if contract and dossier is not None and (afwijking := contractfout(dossier, gegevens.contact)):
-        pad, reden = afwijking
-        raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
+    if contract and dossier is not None:
+        # text the wire cannot carry first: it would stop the rendering, not fail the XSD
+        for waarde, pad in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
+            if (onschrijfbaar := text_xml_cannot_hold(waarde, pad)) is not None:
+                raise onschrijfbaar
+        if afwijking := contractfout(dossier, gegevens.contact):
+            pad, reden = afwijking
+            raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(
         insz=insz,
         scenario=scenario.strip(),

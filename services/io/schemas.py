@@ -14,6 +14,7 @@ and the reason in words, as the persona, consumer and fault loaders have always 
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from functools import cache
 from typing import Any
@@ -127,6 +128,31 @@ _REDENEN = (
     ("tuple", "expected a list"),
     ("list", "expected a list"),
 )
+
+
+# What XML 1.0 cannot hold (outside its Char production): lxml refuses to write it, so a
+# persona with it would fail every reply of its dossier
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def text_xml_cannot_hold(value: Any, pad: str) -> InputError | None:
+    """The first text in ``value`` (a dataclass, a tuple or list, text) with a character
+    XML cannot hold (a control character, say), as an error under ``pad``."""
+    if isinstance(value, str):
+        teken = _NOT_XML.search(value)
+        if teken is None:
+            return None
+        return InputError(pad, f"U+{ord(teken.group()):04X} is a character XML cannot hold")
+    if dataclasses.is_dataclass(value):
+        delen = ((f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, tuple | list):
+        delen = ((f"[{i}]", deel) for i, deel in enumerate(value))
+    else:
+        return None
+    for onder, deel in delen:
+        if (fout := text_xml_cannot_hold(deel, pad + onder)) is not None:
+            return fout
+    return None
 
 
 def _pad(begin: str, loc: tuple) -> str:
