@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from magda_kbi.adapters.app import BODY_KEY, Settings, make_emulator  # noqa: E402
 from magda_kbi.runtime.decision import decide  # noqa: E402
-from magda_kbi.wire.bericht import nieuwe_referte, tijd_van  # noqa: E402
+from magda_kbi.wire.bericht import nieuwe_referte, tijd_nu  # noqa: E402
 from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ  # noqa: E402
 
 GROOTSTE = "98630499724"  # the largest dossier of the catalogue
@@ -65,7 +65,6 @@ def main() -> int:
     known = app._recognise(known_env, body)
     assert known is not None, "the request's shape was not learnt"
     dienst, gelezen = known[0].dienst, known[0].request
-    nu = app.runtime.clock.now()
 
     def canned(environ: dict) -> list[bytes]:
         environ["wsgi.input"].read()
@@ -83,8 +82,8 @@ def main() -> int:
             lambda e: app._known_shape(e, start_response, *known),
         ),
         ("  decide", lambda e: decide(app.runtime, gelezen.vraag)),
-        ("  clock.now", lambda e: app.runtime.clock.now()),
-        ("  the reply's time (tijd_van)", lambda e: tijd_van(nu)),
+        ("  clock.today", lambda e: app.runtime.clock.today()),
+        ("  the reply's time (tijd_nu)", lambda e: tijd_nu()),
         ("  the platform Referte", lambda e: nieuwe_referte()),
         (
             "  from_template (decide, find, fill, Call)",

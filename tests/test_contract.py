@@ -197,3 +197,39 @@ def test_the_time_of_day_is_written_as_magda_writes_it():
 
     assert tijd_van(datetime(2026, 1, 2, 3, 4, 5, 6789)) == "03:04:05.006"
     assert tijd_van(datetime(2026, 1, 2, 23, 59, 59, 999999)) == "23:59:59.999"
+
+
+def test_now_s_time_of_day_is_written_as_from_a_datetime_across_seconds(monkeypatch):
+    """The reply's time from the clock (the part up to the second kept for that second)
+    is what the same moment as a datetime gives: checked across second boundaries."""
+    import time
+    from datetime import datetime
+
+    from magda_kbi.wire.bericht import tijd_nu, tijd_van
+
+    begin = 1_780_000_000  # a whole second
+    for ns in [
+        begin * 10**9 + 999_999_999,
+        (begin + 1) * 10**9,  # the next second: the kept part must change
+        (begin + 1) * 10**9 + 6_789_000,
+        (begin + 1) * 10**9 + 6_789_000,
+        (begin + 3600) * 10**9 + 500_000_000,  # an hour on
+        begin * 10**9 + 1_000_000,  # and back
+    ]:
+        monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
+        moment = datetime.fromtimestamp(ns // 10**9).replace(microsecond=ns % 10**9 // 1000)
+        assert tijd_nu() == tijd_van(moment)
+
+
+def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
+    import time
+    from datetime import date, datetime, timedelta
+
+    from magda_kbi.domain.clock import Clock
+
+    middernacht = datetime(2031, 3, 4).timestamp()  # local midnight
+    for t in (middernacht - 0.5, middernacht, middernacht + 0.25, middernacht - 1):
+        monkeypatch.setattr(time, "time", lambda t=t: t)
+        assert Clock().today() == date.fromtimestamp(t)
+    assert date.fromtimestamp(middernacht - 1) + timedelta(days=1) == date(2031, 3, 4)
+    assert Clock(date(2020, 1, 1)).today() == date(2020, 1, 1)  # a fixed date stays

@@ -570,25 +570,24 @@ class Emulator:
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
         dienst, gelezen, afzender_at = bekend.dienst, bekend.request, bekend.afzender_at
         insz = insz_waarde.decode("ascii")
-        nu = self.runtime.clock.now()
+        vandaag = self.runtime.clock.today()
         # The shape's last decision about this person, while it still holds, spares the
         # decision, the template's key and its lookup (a quarter of this path with cold
         # caches, as under load: benchmarks/README.md)
         sleutel = (id(bekend), insz)
         beslist = self.decisions.find(sleutel, bekend)
         try:
-            if beslist is None or not dienst.still_holds(beslist, insz, nu.date()):
+            if beslist is None or not dienst.still_holds(beslist, insz, vandaag):
                 if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
                     if not modulo97_geldig(insz):
                         return None
                     gelezen = dienst.for_insz(gelezen, insz)
-                beslist = dienst.decided(gelezen, nu)
+                beslist = dienst.decided(gelezen, vandaag)
                 if beslist is None:
                     return None
                 self.decisions.keep(sleutel, bekend, beslist)
             antwoord, environ[CALL_KEY] = dienst.fill(
                 beslist,
-                nu,
                 None if afzender_at is None else refertes[afzender_at].decode("ascii"),
                 refertes[bekend.vraag_at].decode("ascii"),
             )

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
+
+# The real date as last looked up, and for which second: (seconds since the epoch, date)
+_gezien: tuple[int, date] = (-1, date.min)
+
+
+def _real_today() -> date:
+    """``date.today()``, looked up once a second: it cost 0.8 us, on every request."""
+    global _gezien
+    seconde = int(time.time())
+    bewaard = _gezien
+    if bewaard[0] != seconde:  # a tuple, replaced whole: safe with threads
+        bewaard = _gezien = (seconde, date.fromtimestamp(seconde))
+    return bewaard[1]
 
 
 @dataclass
@@ -17,7 +31,7 @@ class Clock:
         self.fixed = self.basis
 
     def today(self) -> date:
-        return self.fixed or date.today()
+        return self.fixed or _real_today()
 
     def now(self) -> datetime:
         """Today's date (fixed or real) with the real time of day, for Context Tijdstip."""

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from typing import NamedTuple
 
 from lxml import etree
@@ -39,7 +39,7 @@ from magda_kbi.wire.bericht import (
     bouw_repliek,
     lees_context,
     nieuwe_referte,
-    tijd_van,
+    tijd_nu,
 )
 from magda_kbi.wire.envelop import antwoord_envelop, soap_fault
 from magda_kbi.wire.xml import tekst, valideer
@@ -270,13 +270,12 @@ class Dienst:
         """The reply to a valid request from its template (built on the first call), with
         this call's time and Refertes, and what the journal says of the call; None for
         anything but an answer or a 30001."""
-        nu = self.runtime.clock.now()
-        beslist = self.decided(gelezen, nu)
+        beslist = self.decided(gelezen, self.runtime.clock.today())
         if beslist is None:
             return None
-        return self.fill(beslist, nu, afzender_referte, vraag_referte)
+        return self.fill(beslist, afzender_referte, vraag_referte)
 
-    def decided(self, gelezen: ValidRequest, nu: datetime) -> Decided | None:
+    def decided(self, gelezen: ValidRequest, vandaag: date) -> Decided | None:
         """The decision about a valid request as far as its reply's template: None for
         anything but an answer or a 30001."""
         uitkomst = decide(self.runtime, gelezen.vraag)
@@ -289,7 +288,7 @@ class Dienst:
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
-            nu.date(),
+            vandaag,
         )
         # The persona's own key first: found, nothing of the answer needs computing
         sleutel = (self.criteria(vraag), uitkomst.kind, id(persona), uitkomst.beslissing)
@@ -332,11 +331,12 @@ class Dienst:
 
     @staticmethod
     def fill(
-        beslist: Decided, nu: datetime, afzender_referte: str | None, vraag_referte: str
+        beslist: Decided, afzender_referte: str | None, vraag_referte: str
     ) -> tuple[bytes, Call]:
-        """The reply with this call's time and Refertes, and the call as the journal says."""
+        """The reply with this call's time (now) and Refertes, and the call as the journal
+        says."""
         antwoord = beslist.template.fill(
-            tijd_van(nu), nieuwe_referte(), afzender_referte or "", vraag_referte
+            tijd_nu(), nieuwe_referte(), afzender_referte or "", vraag_referte
         )
         c = beslist.call
         call = Call(
