@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 # The real date as last looked up, and for which second: (seconds since the epoch, date)
-_gezien: tuple[int, date] = (-1, date.min)
+_seen: tuple[int, date] = (-1, date.min)
 
 
 def _real_today() -> date:
     """``date.today()``, looked up once a second: it cost 0.8 us, on every request."""
-    global _gezien
-    seconde = int(time.time())
-    bewaard = _gezien
-    if bewaard[0] != seconde:  # a tuple, replaced whole: safe with threads
-        bewaard = _gezien = (seconde, date.fromtimestamp(seconde))
-    return bewaard[1]
+    global _seen
+    second = int(time.time())
+    kept = _seen
+    if kept[0] != second:  # a tuple, replaced whole: safe with threads
+        kept = _seen = (second, date.fromtimestamp(second))
+    return kept[1]
 
 
 @dataclass

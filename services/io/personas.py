@@ -274,8 +274,8 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     if contract and dossier is not None:
         # text the wire cannot carry first: it would stop the rendering, not fail the XSD
         for waarde, pad in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
-            if (onschrijfbaar := text_xml_cannot_hold(waarde, pad)) is not None:
-                raise onschrijfbaar
+            if (unwritable := text_xml_cannot_hold(waarde, pad)) is not None:
+                raise unwritable
         if afwijking := contractfout(dossier, gegevens.contact):
             pad, reden = afwijking
             raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")

@@ -139,19 +139,19 @@ def text_xml_cannot_hold(value: Any, pad: str) -> InputError | None:
     """The first text in ``value`` (a dataclass, a tuple or list, text) with a character
     XML cannot hold (a control character, say), as an error under ``pad``."""
     if isinstance(value, str):
-        teken = _NOT_XML.search(value)
-        if teken is None:
+        char = _NOT_XML.search(value)
+        if char is None:
             return None
-        return InputError(pad, f"U+{ord(teken.group()):04X} is a character XML cannot hold")
+        return InputError(pad, f"U+{ord(char.group()):04X} is a character XML cannot hold")
     if dataclasses.is_dataclass(value):
-        delen = ((f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
+        parts = ((f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
     elif isinstance(value, tuple | list):
-        delen = ((f"[{i}]", deel) for i, deel in enumerate(value))
+        parts = ((f"[{i}]", part) for i, part in enumerate(value))
     else:
         return None
-    for onder, deel in delen:
-        if (fout := text_xml_cannot_hold(deel, pad + onder)) is not None:
-            return fout
+    for step, part in parts:
+        if (error := text_xml_cannot_hold(part, pad + step)) is not None:
+            return error
     return None
 
 
