@@ -9,6 +9,7 @@ import pytest
 
 from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.domain.insz import is_testnummer
+from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
 
 MOCK_CSV = (
@@ -186,6 +187,41 @@ def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
     assert persona.dossier.uitstellen_van_aanmelding[0].reden.code == "ZIEKTE"
     assert persona.dossier.uitstellen_van_ondertekening[0].reden.code == "ZIEKTE"
     assert persona.gegevens.woonplaatsen[0].nis == "24055"
+
+
+def test_a_persona_as_json_has_the_shape_of_its_file(tmp_path):
+    """Unset fields and empty lists are left out, False is kept, dates are ISO text."""
+    tekst = GOED + (
+        "  contracten:\n    - {datum_registratie: 2023-02-01, type: IC07G, onderdeel_mo: true}\n"
+        "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
+    )
+    persona = laad_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    assert persona_json(persona) == {
+        "insz": "80651338304",
+        "naam": "Boris Nadzialek",
+        "scenario": "Een geldige persona",
+        "fout": None,
+        "dossier": {
+            "personalia": {
+                "achternamen": ["Nadzialek"],
+                "voornamen": ["Boris"],
+                "geboortedatum": "1980-05-13",
+            },
+            "doelgroepen": [{"code": "JA", "type": "PLICHT", "periode": {"begin": "2023-01-02"}}],
+            "contracten": [
+                {
+                    "datum_registratie": "2023-02-01",
+                    "type": "IC07G",
+                    "onderdeel_mo": True,
+                    "onderdeel_nt2": False,
+                    "onderdeel_lo": False,
+                }
+            ],
+        },
+        "gegevens": {
+            "woonplaatsen": [{"nis": "24055", "naam": "Kortenberg", "begin": "2023-01-02"}]
+        },
+    }
 
 
 def test_period_end_before_begin(tmp_path):

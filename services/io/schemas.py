@@ -37,9 +37,28 @@ class InputError(ValueError):
         self.veld, self.reden = veld, reden
 
 
-def _code_schema(cls, source, handler) -> core_schema.CoreSchema:
-    """A bare code (``reden: HA``) is a Code without labels."""
+def _leeg(waarde: Any) -> bool:
+    return waarde is None or waarde == ()
+
+
+def _domein_schema(cls, source, handler) -> core_schema.CoreSchema:
+    """A domain class as input and as JSON output. Output leaves unset fields and empty
+    lists out (the persona files' shape) but keeps ``False``: pydantic's ``exclude_none``
+    and ``exclude_defaults`` cannot say that, a field's own exclusion can."""
     binnen = handler(source)
+    leeg_mogelijk = {f.name for f in dataclasses.fields(cls) if f.default in (None, ())}
+    for veld in binnen["schema"]["fields"]:
+        if veld["name"] in leeg_mogelijk:  # a required field stays required in the schema
+            veld["serialization_exclude_if"] = _leeg
+    if cls is dossier.Code:
+        return _code_schema(binnen)
+    if "einde" in {f.name for f in dataclasses.fields(cls)}:
+        return _periode_schema(binnen)
+    return binnen
+
+
+def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """A bare code (``reden: HA``) is a Code without labels."""
     return core_schema.no_info_before_validator_function(
         lambda data: {"code": str(data)} if isinstance(data, str | int) else data,
         binnen,
@@ -48,7 +67,7 @@ def _code_schema(cls, source, handler) -> core_schema.CoreSchema:
     )
 
 
-def _periode_schema(cls, source, handler) -> core_schema.CoreSchema:
+def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A period (or a residence, a membership) does not end before it begins."""
 
     def begint_voor_einde(waarde):
@@ -56,7 +75,6 @@ def _periode_schema(cls, source, handler) -> core_schema.CoreSchema:
             raise ValueError("einde: is before the begin of the period")
         return waarde
 
-    binnen = handler(source)
     return core_schema.no_info_after_validator_function(
         begint_voor_einde, binnen, ref=binnen.pop("ref")
     )
@@ -70,17 +88,21 @@ def _domein_klassen() -> list[type]:
     ]
 
 
-for _klasse in [*_domein_klassen(), Afnemer]:
+for _klasse in _domein_klassen():
     _klasse.__pydantic_config__ = INPUT_CONFIG  # type: ignore[attr-defined]
-    if "einde" in {f.name for f in dataclasses.fields(_klasse)}:
-        _klasse.__get_pydantic_core_schema__ = classmethod(_periode_schema)  # type: ignore[attr-defined]
-dossier.Code.__get_pydantic_core_schema__ = classmethod(_code_schema)  # type: ignore[attr-defined]
+    _klasse.__get_pydantic_core_schema__ = classmethod(_domein_schema)  # type: ignore[attr-defined]
+Afnemer.__pydantic_config__ = INPUT_CONFIG  # type: ignore[attr-defined]
 
 
 @cache
 def adapter(tp: Any) -> TypeAdapter:
     """One TypeAdapter per type: building one costs about 0.1 s."""
     return TypeAdapter(tp)
+
+
+def dump(tp: Any, waarde: Any) -> Any:
+    """``waarde`` (of type ``tp``) as JSON data: dates as ISO text, enums as their values."""
+    return adapter(tp).dump_python(waarde, mode="json")
 
 
 def build(tp: Any, data: Any, pad: str = "") -> Any:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from magda_kbi.io.schemas import build
+from magda_kbi.io.schemas import build, dump
 
 
 class FaultKind(StrEnum):
@@ -77,7 +77,7 @@ class Fault:
         return random.uniform(self.latency_ms, self.latency_max_ms) / 1000
 
     def as_json(self) -> dict:
-        return {"id": self.id, **asdict(self)}
+        return dump(Fault, self)
 
 
 class Faults:

@@ -33,7 +33,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
@@ -436,7 +435,7 @@ _OUDE_NAMEN = {
 
 
 def _storing_tekst(s: Fault) -> str:
-    data = asdict(s)
+    data = s.as_json()
     del data["id"]
     return json.dumps(data)
 
