@@ -1,6 +1,9 @@
 """The production server (``magda-kbi serve``): faults that need a real server, and shutdown."""
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,6 +13,7 @@ import requests
 from magda_client import MagdaClient, MagdaTransportFout
 
 from .conftest import Server
+from .processen import kinderen, levend, vrije_poort
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +80,37 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0():
     assert "fout" not in uitkomst, uitkomst.get("fout")
     assert uitkomst["dossier"].insz == "98630499724"
     assert s.proces.returncode == 0
+
+
+@pytest.mark.parametrize("na", [0, 0.3])
+def test_sigterm_while_a_worker_still_starts_stops_serve(na):
+    """A worker forked by granian has serve's own signal handlers until it serves: a SIGTERM
+    while it loads the application was swallowed, and serve then waited for it for ever."""
+    poort = vrije_poort()
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        einde = time.monotonic() + 30
+        while not kinderen(proces.pid):  # the first worker is forked: it now loads the app
+            assert proces.poll() is None and time.monotonic() < einde, "no worker started"
+            time.sleep(0.005)
+        time.sleep(na)  # at several points of the workers' start-up (each takes ~0.5 s)
+        werkers = kinderen(proces.pid)
+        proces.send_signal(signal.SIGTERM)
+        assert proces.wait(timeout=20) == 0
+        einde = time.monotonic() + 5
+        while levend(werkers) and time.monotonic() < einde:
+            time.sleep(0.05)
+        assert levend(werkers) == []
+    finally:
+        if proces.poll() is None:
+            for pid in kinderen(proces.pid):
+                os.kill(pid, signal.SIGKILL)
+            proces.kill()
+            proces.wait()
 
 
 def test_the_gc_pacer_collects_and_freezes_between_requests():

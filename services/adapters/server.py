@@ -18,6 +18,7 @@ import gc
 import hashlib
 import logging
 import os
+import signal
 import threading
 import time
 
@@ -40,6 +41,7 @@ OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve che
 
 def application() -> Emulator:
     """The factory each worker calls."""
+    _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     _stop_met_ouder(os.getppid())
     settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
@@ -64,6 +66,25 @@ def application() -> Emulator:
     gc.collect()
     gc.freeze()
     return GcPacer(emulator)  # type: ignore[return-value]
+
+
+def _stop_on_signal_while_starting() -> None:
+    """A worker is forked with serve's own handlers for SIGTERM and SIGINT, which only set a
+    flag in serve's server object, and granian installs the worker's handlers after this
+    factory returned: a SIGTERM while the worker loads (about a second) was swallowed, the
+    worker served on, and serve waited for it for ever (seen: ``serve`` stopped right after
+    its first worker answered). Until granian's handlers replace these, a signal stops the
+    worker at once: it has nothing in flight yet. A signal before this runs (between the
+    fork and the factory) is found in the inherited handler's flag."""
+    inherited = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    if getattr(inherited, "interrupt_signal", False) is True:
+        raise SystemExit(0)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
 
 
 def _scrub_environment() -> None:
