@@ -113,6 +113,29 @@ def test_sigterm_while_a_worker_still_starts_stops_serve(na):
             proces.wait()
 
 
+def test_a_worker_that_dies_is_replaced():
+    s = Server("--workers", "2")
+    try:
+        einde = time.monotonic() + 20
+        while len(werkers := kinderen(s.proces.pid)) < 2 and time.monotonic() < einde:
+            time.sleep(0.05)
+        assert len(werkers) == 2
+        os.kill(werkers[0], signal.SIGKILL)
+        einde = time.monotonic() + 20
+        while time.monotonic() < einde:
+            nu = kinderen(s.proces.pid)
+            if len(nu) == 2 and werkers[0] not in nu:
+                break
+            time.sleep(0.1)
+        assert s.proces.poll() is None, "serve stopped when one worker died"
+        nu = kinderen(s.proces.pid)
+        assert werkers[1] in nu and werkers[0] not in nu and len(nu) == 2
+        for _ in range(20):  # both workers answer (each request goes to either)
+            assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
+    finally:
+        s.stop()
+
+
 def test_the_gc_pacer_collects_and_freezes_between_requests():
     import gc
     import weakref

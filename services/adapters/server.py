@@ -182,5 +182,9 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
+        # A worker that dies (the OOM killer, a crash in a C library) is replaced, and the
+        # other workers answer meanwhile; one that dies again within seconds of its start
+        # (a persona file made bad before a SIGHUP) stops serve, exit 1.
+        respawn_failed_workers=True,
         log_level="warning",
     ).serve()
