@@ -113,6 +113,42 @@ def test_sigterm_while_a_worker_still_starts_stops_serve(na):
             proces.wait()
 
 
+def _hears_only_a_second_sigterm(klaar) -> None:
+    gehoord = []
+
+    def hoor(signum, frame):
+        gehoord.append(signum)
+        if len(gehoord) == 2:
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, hoor)
+    klaar.set()
+    while True:
+        time.sleep(0.01)
+
+
+def test_a_worker_that_missed_its_stop_signal_gets_it_again():
+    import multiprocessing
+
+    from magda_kbi.adapters.server import signal_until_gone
+
+    context = multiprocessing.get_context("fork")
+    klaar = context.Event()
+    werker = context.Process(target=_hears_only_a_second_sigterm, args=(klaar,), daemon=True)
+    werker.start()
+    assert klaar.wait(10)
+    werker.terminate()  # missed, as a granian worker between its application and serving
+    done = threading.Event()
+    threading.Thread(target=signal_until_gone, args=(lambda: [werker], done, 0.05)).start()
+    try:
+        werker.join(10)
+        assert werker.exitcode == 0
+    finally:
+        done.set()
+        if werker.is_alive():
+            werker.kill()
+
+
 def test_a_worker_that_dies_is_replaced():
     s = Server("--workers", "2")
     try:

@@ -14,9 +14,11 @@ contract when they changed since ``serve`` did.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -81,7 +83,9 @@ def _stop_on_signal_while_starting() -> None:
         raise SystemExit(0)
 
     def stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
+        # Not SystemExit: raised wherever the loading was, it can be caught or arrive twice
+        # (Ctrl+C's SIGINT, then serve's SIGTERM) and leave the worker serving (seen)
+        os._exit(0)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
@@ -167,14 +171,43 @@ def _hash(afdruk: tuple) -> str:
     return hashlib.sha256(repr(afdruk).encode()).hexdigest()
 
 
+def signal_until_gone(processes, done: threading.Event, interval: float = 1.0) -> None:
+    """SIGTERM again, every ``interval`` until ``done``, to each of ``processes``
+    (``multiprocessing.Process``) still running. granian's worker takes its stop signal as a
+    notification that only a serving worker hears: one that came while the worker was
+    between its application and serving was lost, and serve waited for that worker for ever
+    (seen in about one of seven Ctrl+Cs a second after start). A second signal stops it;
+    one a serving worker already heard changes nothing. Never reaps: an ended process's
+    sentinel is ready, and a pid is not reused before its process is reaped."""
+    while not done.wait(interval):
+        for proces in processes():
+            if not multiprocessing.connection.wait([proces.sentinel], 0):
+                with contextlib.suppress(ProcessLookupError):  # ended since: nothing to do
+                    os.kill(proces.pid, signal.SIGTERM)
+
+
 def serve_granian(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    class Server(Granian):  # type: ignore[misc, valid-type]
+        def _stop_workers(self) -> None:
+            done = threading.Event()
+            threading.Thread(
+                target=signal_until_gone,
+                args=(lambda: [w.inner for w in self.wrks], done),
+                name="magda-kbi-stop-workers",
+                daemon=True,
+            ).start()
+            try:
+                super()._stop_workers()
+            finally:
+                done.set()
+
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
-    Granian(
+    Server(
         "magda_kbi.adapters.server:application",
         factory=True,
         address=host,
