@@ -132,7 +132,7 @@ def test_a_worker_that_missed_its_stop_signal_gets_it_again():
 
     from magda_kbi.adapters.server import signal_until_gone
 
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     klaar = context.Event()
     werker = context.Process(target=_hears_only_a_second_sigterm, args=(klaar,), daemon=True)
     werker.start()
