@@ -113,6 +113,16 @@ def test_sigterm_while_a_worker_still_starts_stops_serve(na):
             proces.wait()
 
 
+def test_sigterm_during_a_sighup_restart_exits_0():
+    """serve's restart goes on after a SIGTERM (granian starts the new workers one by one):
+    a worker started after the SIGTERM must stop as asked, not count as crashed."""
+    s = Server("--workers", "2")
+    s.proces.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    s.proces.send_signal(signal.SIGTERM)
+    assert s.proces.wait(timeout=30) == 0, s.stop()
+
+
 def _hears_only_a_second_sigterm(klaar) -> None:
     gehoord = []
 

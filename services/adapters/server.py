@@ -76,11 +76,10 @@ def _stop_on_signal_while_starting() -> None:
     factory returned: a SIGTERM while the worker loads (about a second) was swallowed, the
     worker served on, and serve waited for it for ever (seen: ``serve`` stopped right after
     its first worker answered). Until granian's handlers replace these, a signal stops the
-    worker at once: it has nothing in flight yet. A signal before this runs (between the
-    fork and the factory) is found in the inherited handler's flag."""
-    inherited = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
-    if getattr(inherited, "interrupt_signal", False) is True:
-        raise SystemExit(0)
+    worker at once, as it stops a serving one: it has nothing in flight yet. One that came
+    before this ran is sent again by serve (:func:`signal_until_gone`). (Not a look at the
+    inherited handler's flag: a worker forked by a SIGHUP's restart after serve's SIGTERM
+    then stopped on its own, and serve counted it as crashed: exit 1.)"""
 
     def stop(signum: int, frame: object) -> None:
         # Not SystemExit: raised wherever the loading was, it can be caught or arrive twice
