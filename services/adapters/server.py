@@ -190,6 +190,8 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
     from granian.constants import Interfaces
 
     class Server(Granian):  # type: ignore[misc, valid-type]
+        # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
+        # with the workers signalled again while it waits for them
         def _stop_workers(self) -> None:
             done = threading.Event()
             threading.Thread(
