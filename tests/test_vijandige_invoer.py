@@ -76,6 +76,7 @@ GEVALLEN = {
     "geen-xml": b"dit is geen XML",
     "json": b'{"INSZ": "98630499724"}',
     "leeg": b"",
+    "witruimte": b" \r\n\t ",
     "afgekapt": GOED[: len(GOED) // 2],
     "diep-genest": DIEP,
     "soap-1.2": SOAP12,
