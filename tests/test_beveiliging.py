@@ -132,6 +132,12 @@ def test_a_port_in_use_is_refused():
         eerste.stop()
 
 
+def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
+    proces = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(vrije_poort()))
+    assert proces.returncode == 2 and "cannot listen on 256.1.1.1" in proces.stderr
+    assert "another emulator" not in proces.stderr  # no port is taken: no such hint
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
 def test_workers_stop_within_a_second_when_serve_is_killed():
     server = Server("--workers", "2")

@@ -58,6 +58,29 @@ def test_advies_uses_today_for_what_the_kbi_knows():
     assert json.loads(vroeg.stdout)["reden"] == "INBREUK"
 
 
+@pytest.mark.parametrize(
+    ("args", "melding"),
+    [
+        (("serve", "--workers", "0"), "'--workers': 0 is not in the range x>=1"),
+        (("serve", "--threads", "0"), "'--threads': 0 is not in the range x>=1"),
+        (("serve", "--max-bytes", "-5"), "'--max-bytes': -5 is not in the range x>=1"),
+        (("serve", "--port", "0"), "'--port': 0 is not in the range 1<=x<=65535"),
+        # a million months reached past the year 9999: a 500 for some dossiers' advice
+        (("serve", "--termijn-aanmelding", "1000000"), "0<=x<=120"),
+        (("serve", "--termijn-contract", "-1"), "0<=x<=120"),
+        (("export", "verlaagde-premie", "99999"), "'JAAR': 99999 is not in the range"),
+        (("client", "dossier", "98630499724", "--timeout", "0"), "'--timeout': 0.0 is not"),
+    ],
+)
+def test_numbers_out_of_range_are_refused(args, melding):
+    """Each was accepted: serve started with no worker or no thread and never answered, a
+    year or a timeout out of range ended in a traceback."""
+    # serve as a process: one that starts fails by the timeout instead of hanging the test
+    serve = args[0] == "serve"
+    proces = magda_kbi_process(*args, timeout=20) if serve else magda_kbi(*args)
+    assert proces.returncode == 2 and melding in proces.stderr, proces.stderr
+
+
 def test_bad_input_is_a_clear_error():
     proces = magda_kbi("advies", "98630499725", "--datum", "2024-01-01")
     assert proces.returncode == 2 and "not a valid INSZ" in proces.stderr

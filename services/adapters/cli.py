@@ -107,6 +107,10 @@ REGELSET = _Parsed(
     f"a rule set ({', '.join(r.value for r in Regelset)})",
 )
 PAD = click.Path(path_type=Path)
+YEAR = click.IntRange(2000, 2100)  # the lists' years; a date past 9999 cannot be computed
+# A term of months beyond ten years reaches past the year 9999 for some dossiers (a 500 for
+# their advice); a negative one means nothing
+TERM_MONTHS = click.IntRange(0, 120)
 
 
 def _options(*options: Callable) -> Callable:
@@ -147,14 +151,14 @@ rule_options = _options(
     ),
     click.option(
         "--termijn-aanmelding",
-        type=int,
+        type=TERM_MONTHS,
         default=Termijnen.aanmelding_maanden,
         metavar="MAANDEN",
         help="registration term in months (default 3)",
     ),
     click.option(
         "--termijn-contract",
-        type=int,
+        type=TERM_MONTHS,
         default=Termijnen.contract_maanden,
         metavar="MAANDEN",
         help="contract term in months (default 6)",
@@ -180,19 +184,21 @@ def cli() -> None:
     "WSGI server.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
-@click.option("--port", type=int, default=8080, show_default=True, help="port")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="port")
 @today_option
 @fixtures_option
-@click.option("--workers", type=int, default=2, show_default=True, help="worker processes")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="worker processes"
+)
 @click.option(
     "--threads",
-    type=int,
+    type=click.IntRange(min=1),
     help="threads per worker for the application (default 1, the fastest; with --admin 2, "
     "since an injected latency fault holds a thread)",
 )
 @click.option(
     "--max-bytes",
-    type=int,
+    type=click.IntRange(min=1),
     default=1024 * 1024,
     show_default=True,
     help="largest request body accepted, in bytes",
@@ -466,6 +472,7 @@ def _poort_bezet(host: str, port: int) -> str | None:
 
     Bound without SO_REUSEPORT: a server that already listens there, even one that shares
     its port, makes this fail, so two emulators never split one port's requests."""
+    import errno
     import socket
 
     try:
@@ -473,7 +480,9 @@ def _poort_bezet(host: str, port: int) -> str | None:
         with socket.socket(info[0], socket.SOCK_STREAM) as proef:
             proef.bind(info[4])
     except OSError as fout:
-        return f"{fout.strerror or fout} (is another emulator still running?)"
+        if fout.errno == errno.EADDRINUSE:
+            return f"{fout.strerror} (is another emulator still running?)"
+        return str(fout.strerror or fout)  # a name that does not resolve, a port not allowed
     return None
 
 
@@ -783,7 +792,7 @@ def _schrijf_uit(out: Path | None, delen) -> None:
     help="INSZ of everyone under the obligation who does not satisfy it on 1 January of the "
     "year before the premium year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
 )
-@click.argument("jaar", type=int)
+@click.argument("jaar", type=YEAR)
 @click.option("--zorgkas", help="only the members of this zorgkas (its identifier)")
 @export_options("csv", "json", "xml")
 @rule_options
@@ -824,7 +833,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
     @click.argument("nis")
     @click.option(
         "--year",
-        type=click.IntRange(2000, 2100),
+        type=YEAR,
         help="the list for this year: residents on 1 January of it (default: today)",
     )
     @export_options("csv", "json", "xml")
@@ -946,7 +955,13 @@ client_options = _options(
         help="Context Afzender/Identificatie",
     ),
     click.option("--hoedanigheid", default="1", show_default=True, help="Afzender/Hoedanigheid"),
-    click.option("--timeout", type=float, default=10.0, show_default=True, help="seconds"),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=10.0,
+        show_default=True,
+        help="seconds",
+    ),
     json_option,
 )
 
