@@ -183,6 +183,19 @@ def test_the_premium_export_honours_the_terms():
     assert "80651239522" not in magda_kbi(*args, *langer).stdout
 
 
+def test_generate_into_a_folder_that_cannot_be_made_says_so(tmp_path):
+    (tmp_path / "bestand").write_text("")
+    proces = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand" / "map"))
+    assert proces.returncode == 2, proces.stderr  # it was a traceback (FileExistsError)
+    assert "--out: cannot make the folder" in proces.stderr
+
+
+def test_insz_new_refuses_a_birth_year_an_insz_cannot_hold():
+    proces = magda_kbi("insz", "new", "--birth-date", "1800-01-01")
+    assert proces.returncode == 2 and "from 1900 to 2099, not 1800" in proces.stderr
+    assert proces.stdout == ""
+
+
 def test_generate_does_not_overwrite_without_force(tmp_path):
     assert magda_kbi("generate", "--count", "3", "--out", str(tmp_path)).returncode == 0
     eerste = (tmp_path / "populatie-00001.jsonl").read_text()

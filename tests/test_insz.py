@@ -48,6 +48,20 @@ def test_new_test_numbers_follow_birth_date_and_sex():
     assert all(n[:6] == "046102" and int(n[6:9]) % 2 == 1 and is_testnummer(n) for n in mannen)
 
 
+def test_a_birth_year_an_insz_cannot_hold_is_refused():
+    """Two year digits, and the check digits say 19xx or 20xx: 1800 came out as a number of
+    someone born in 1900 (00610132473), 2999 as one born in 1999 or 2099."""
+    from datetime import date
+
+    from magda_kbi.domain.insz import maak_testnummer
+
+    for jaar in (1899, 1800, 2100, 2999):
+        with pytest.raises(ValueError, match=f"from 1900 to 2099, not {jaar}"):
+            maak_testnummer(date(jaar, 1, 1), 1)
+    assert maak_testnummer(date(1900, 1, 1), 1)[:6] == "006101"
+    assert maak_testnummer(date(2099, 12, 31), 1)[:6] == "997231"
+
+
 def test_what_is_wrong_and_the_nearest_test_number():
     from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
 

@@ -679,7 +679,10 @@ def generate(
     if (out is None) == (store is None):
         raise click.UsageError("give --out DIR or --store URL")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as fout:
+            raise Refused(f"--out: cannot make the folder {out}: {fout.strerror or fout}") from None
         bestaand = sorted(out.glob("populatie-*.jsonl"))
         if bestaand and not force:
             raise Refused(
@@ -704,9 +707,11 @@ def generate(
                 except (StoreError, OSError, sqlite3.Error) as fout:
                     raise Refused(f"--store: {fout}") from None
                 store_generated(winkel, f"seed={seed},count={count}", regels)
-        except InputError as fout:  # a generator gone wrong: none of its output stays
+        except (InputError, OSError) as fout:  # none of a broken run's output stays
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
+            if isinstance(fout, OSError):  # a full disk, a folder not writable
+                raise Refused(f"--out: cannot write to {out}: {fout.strerror or fout}") from None
             raise Refused(f"generated persona does not check: {fout.veld}: {fout.reden}") from None
     print(f"{count} personas written to {out or store}", file=sys.stderr)
 

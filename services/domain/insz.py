@@ -40,6 +40,8 @@ def maak_testnummer(geboren: date, volgnummer: int) -> str:
     (odd for a man, even for a woman, as in the national register) and the check digits."""
     if not 1 <= volgnummer <= 998:
         raise ValueError("the sequence number runs from 1 to 998")
+    if not 1900 <= geboren.year <= 2099:  # two year digits, and the check digits tell the century
+        raise ValueError(f"an INSZ holds a birth year from 1900 to 2099, not {geboren.year}")
     basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
     return basis + _controlegetal(basis, geboren.year >= 2000)
 
