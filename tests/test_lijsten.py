@@ -293,6 +293,32 @@ def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
     assert info.value.bestand.endswith("p.jsonl:2")
 
 
+def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
+    """The built-in personas are listed first: a bad line in an extra folder was found after
+    part of the list was out (a half file at --out that looked whole)."""
+    map_ = tmp_path / "extra"
+    map_.mkdir()
+    (map_ / "p.jsonl").write_text('{"insz": "80651338304", "scenario": "x", "naam": "x"}\n{kapot\n')
+    uit = tmp_path / "lijst.csv"
+    args = ("verlaagde-premie", "2024", "--fixtures", str(map_), "--out", str(uit))
+    proces = magda_kbi("export", *args)
+    assert proces.returncode == 2 and "p.jsonl:2" in proces.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extra"]  # no list, no part of one
+
+
+def test_an_export_refuses_a_missing_folder_before_it_writes(tmp_path):
+    proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(tmp_path / "weg"))
+    assert proces.returncode == 2 and "is not a folder of persona files" in proces.stderr
+    assert proces.stdout == ""  # the built-in personas' part of the list was printed first
+
+
+def test_an_export_to_a_folder_that_is_not_there_says_so(tmp_path):
+    uit = tmp_path / "weg" / "lijst.csv"
+    proces = magda_kbi("export", "gemeente", "24055", "--out", str(uit))
+    assert proces.returncode == 2, proces.stderr  # it was a traceback (FileNotFoundError)
+    assert f"--out: cannot write {uit}" in proces.stderr
+
+
 def test_consumers_file(tmp_path):
     bestand = tmp_path / "afnemers.yaml"
     bestand.write_text(

@@ -779,16 +779,29 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
 
 
 def _schrijf_uit(out: Path | None, delen) -> None:
-    uit = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    """The parts to standard output, or to ``out`` whole or not at all: written beside it
+    and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
+    leaves no half list that looks like a whole one."""
+    if out is None:
+        try:
+            for deel in delen:
+                sys.stdout.write(deel)
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    half = out.with_name(f".{out.name}.part")
     try:
-        for deel in delen:
-            uit.write(deel)
-        uit.flush()
-    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        if out:
-            uit.close()
+        with half.open("w", encoding="utf-8", newline="") as uit:
+            for deel in delen:
+                uit.write(deel)
+        half.replace(out)
+    except OSError as fout:
+        half.unlink(missing_ok=True)
+        raise Refused(f"--out: cannot write {out}: {fout.strerror or fout}") from None
+    except BaseException:
+        half.unlink(missing_ok=True)
+        raise
 
 
 @export.command(

@@ -153,10 +153,11 @@ def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona
     """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
     per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
     there are. INSZs are not checked for duplicates here (that needs them all in memory);
-    ``contract=False`` skips the check against the KBI XSD, which lists do not need."""
-    for map_ in mappen:
-        for persona, _ in _met_herkomst(map_, contract):
-            yield persona
+    ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
+    folder that is not there is refused here, before the first persona: a list must not be
+    half written when it is."""
+    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_)]
+    return (persona for pad in bestanden for persona, _ in bestand(pad, contract=contract))
 
 
 def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
