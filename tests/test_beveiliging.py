@@ -121,6 +121,13 @@ def test_admin_on_a_public_address_needs_a_token():
     assert "--admin-token" in proces.stderr and "127.0.0.1" in proces.stderr
 
 
+def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
+    args = ("serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin")
+    proces = magda_kbi_process(*args, "--admin-token", "geheim")
+    assert proces.returncode == 2 and "at least 16 characters" in proces.stderr
+    assert "geheim" not in proces.stderr  # the token is never shown
+
+
 def test_a_port_in_use_is_refused():
     eerste = Server()
     try:

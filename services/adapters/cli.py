@@ -107,6 +107,7 @@ REGELSET = _Parsed(
     f"a rule set ({', '.join(r.value for r in Regelset)})",
 )
 PAD = click.Path(path_type=Path)
+ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
 YEAR = click.IntRange(2000, 2100)  # the lists' years; a date past 9999 cannot be computed
 # A term of months beyond ten years reaches past the year 9999 for some dossiers (a 500 for
 # their advice); a negative one means nothing
@@ -300,6 +301,12 @@ def serve(
         raise Refused(
             f"--admin on {host} would let anyone who reaches this address change the "
             f"emulator: give --admin-token (or {TOKEN_ENV}), or bind to 127.0.0.1"
+        )
+    if admin and not is_loopback(host) and len(token or "") < ADMIN_TOKEN_MIN:
+        raise Refused(  # what guards the emulator on a network must not be guessed
+            f"--admin on {host}: the admin token must be at least {ADMIN_TOKEN_MIN} "
+            "characters (a random one: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))')"
         )
     bezet = _poort_bezet(host, port)
     if bezet:
