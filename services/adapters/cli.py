@@ -488,7 +488,7 @@ def _poort_bezet(host: str, port: int) -> str | None:
             proef.bind(info[4])
     except OSError as fout:
         if fout.errno == errno.EADDRINUSE:
-            return f"{fout.strerror} (is another emulator still running?)"
+            return f"{fout.strerror} (is another emulator still running? --port N takes another)"
         return str(fout.strerror or fout)  # a name that does not resolve, a port not allowed
     return None
 
