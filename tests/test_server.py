@@ -82,15 +82,18 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0():
     assert s.proces.returncode == 0
 
 
+@pytest.mark.parametrize("ctrl_c", [False, True], ids=["sigterm", "ctrl-c"])
 @pytest.mark.parametrize("na", [0, 0.3])
-def test_sigterm_while_a_worker_still_starts_stops_serve(na):
+def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):
     """A worker forked by granian has serve's own signal handlers until it serves: a SIGTERM
-    while it loads the application was swallowed, and serve then waited for it for ever."""
+    while it loads the application was swallowed, and serve then waited for it for ever;
+    Ctrl+C (SIGINT to serve and its workers) hung most times in the first seconds."""
     poort = vrije_poort()
     proces = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
         einde = time.monotonic() + 30
@@ -99,7 +102,10 @@ def test_sigterm_while_a_worker_still_starts_stops_serve(na):
             time.sleep(0.005)
         time.sleep(na)  # at several points of the workers' start-up (each takes ~0.5 s)
         werkers = kinderen(proces.pid)
-        proces.send_signal(signal.SIGTERM)
+        if ctrl_c:
+            os.killpg(proces.pid, signal.SIGINT)
+        else:
+            proces.send_signal(signal.SIGTERM)
         assert proces.wait(timeout=20) == 0
         einde = time.monotonic() + 5
         while levend(werkers) and time.monotonic() < einde:

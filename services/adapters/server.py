@@ -19,6 +19,7 @@ import gc
 import hashlib
 import logging
 import multiprocessing.connection
+import multiprocessing.process
 import os
 import signal
 import threading
@@ -75,19 +76,20 @@ def _stop_on_signal_while_starting() -> None:
     flag in serve's server object, and granian installs the worker's handlers after this
     factory returned: a SIGTERM while the worker loads (about a second) was swallowed, the
     worker served on, and serve waited for it for ever (seen: ``serve`` stopped right after
-    its first worker answered). Until granian's handlers replace these, a signal stops the
-    worker at once, as it stops a serving one: it has nothing in flight yet. One that came
-    before this ran is sent again by serve (:func:`signal_until_gone`). (Not a look at the
-    inherited handler's flag: a worker forked by a SIGHUP's restart after serve's SIGTERM
-    then stopped on its own, and serve counted it as crashed: exit 1.)"""
+    its first worker answered). Until granian's handlers replace these, SIGTERM stops the
+    worker at once: it has nothing in flight yet. One that came before this ran is sent
+    again by serve (:func:`signal_until_gone`). SIGINT is left to serve: Ctrl+C sends it to
+    both, and a worker that ended on it before serve asked counted as crashed (exit 1, seen);
+    serve then sends SIGTERM. (Nor a look at the inherited handler's flag: a worker forked
+    by a SIGHUP's restart after serve's SIGTERM then stopped on its own: exit 1 too.)"""
 
     def stop(signum: int, frame: object) -> None:
-        # Not SystemExit: raised wherever the loading was, it can be caught or arrive twice
-        # (Ctrl+C's SIGINT, then serve's SIGTERM) and leave the worker serving (seen)
+        # Not SystemExit: raised wherever the loading was, it could be caught (seen: the
+        # worker served on)
         os._exit(0)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stop)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _scrub_environment() -> None:
@@ -185,6 +187,11 @@ def signal_until_gone(processes, done: threading.Event, interval: float = 1.0) -
                     os.kill(proces.pid, signal.SIGTERM)
 
 
+def _is_process(worker: object) -> bool:
+    """A granian worker run as a process (not as a thread, as on free-threaded Python)."""
+    return isinstance(getattr(worker, "inner", None), multiprocessing.process.BaseProcess)
+
+
 def serve_granian(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
@@ -196,7 +203,7 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
             done = threading.Event()
             threading.Thread(
                 target=signal_until_gone,
-                args=(lambda: [w.inner for w in self.wrks], done),
+                args=(lambda: [w.inner for w in self.wrks if _is_process(w)], done),
                 name="magda-kbi-stop-workers",
                 daemon=True,
             ).start()
