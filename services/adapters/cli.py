@@ -718,7 +718,8 @@ def generate(
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
             if isinstance(fout, OSError):  # a full disk, a folder not writable
-                raise Refused(f"--out: cannot write to {out}: {fout.strerror or fout}") from None
+                waar = f"--out: cannot write to {out}" if out is not None else f"--store {store}"
+                raise Refused(f"{waar}: {fout.strerror or fout}") from None
             raise Refused(f"generated persona does not check: {fout.veld}: {fout.reden}") from None
     print(f"{count} personas written to {out or store}", file=sys.stderr)
 
