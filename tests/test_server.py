@@ -123,10 +123,14 @@ def test_sigterm_during_a_sighup_restart_exits_0():
     """serve's restart goes on after a SIGTERM (granian starts the new workers one by one):
     a worker started after the SIGTERM must stop as asked, not count as crashed."""
     s = Server("--workers", "2")
-    s.proces.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
-    s.proces.send_signal(signal.SIGTERM)
-    assert s.proces.wait(timeout=30) == 0, s.stop()
+    try:
+        s.proces.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        s.proces.send_signal(signal.SIGTERM)
+        assert s.proces.wait(timeout=30) == 0
+    finally:
+        if s.proces.poll() is None:
+            s.stop()
 
 
 def _hears_only_a_second_sigterm(klaar) -> None:
