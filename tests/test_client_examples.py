@@ -141,6 +141,21 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("optie", "melding"),
+    [
+        (("--magda-today", "2024-13-01"), "--magda-today: '2024-13-01' is not a date"),
+        (("--magda-fixtures", "weg"), "--magda-fixtures: invalid persona file"),
+        (("--magda-url", "http://127.0.0.1:9"), "--magda-url: the emulator at http://127"),
+    ],
+)
+def test_a_bad_plugin_option_says_which_and_why(tmp_path, optie, melding):
+    """Each was a bare exception in every test (ValueError: month must be in 1..12)."""
+    (tmp_path / "test_x.py").write_text("def test_x(magda):\n    assert magda.url\n")
+    proces = pytest_strikt(*optie, "test_x.py", cwd=tmp_path)
+    assert proces.returncode != 0 and melding in proces.stdout + proces.stderr
+
+
 def test_the_example_contract_tests_run_with_deprecation_warnings_as_errors():
     proces = pytest_strikt(str(PROJECT / "client_examples"), cwd=PROJECT)
     assert proces.returncode == 0, proces.stdout + proces.stderr

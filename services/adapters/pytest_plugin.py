@@ -61,6 +61,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A bad --magda-today stops the run with one line (it was each test's ValueError)."""
+    vandaag = config.getoption("--magda-today", None)
+    if vandaag:
+        try:
+            date.fromisoformat(vandaag)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--magda-today: {vandaag!r} is not a date (YYYY-MM-DD)"
+            ) from None
+
+
 class MagdaEmulator:
     """The running emulator and a small helper around its admin API."""
 
@@ -198,10 +210,15 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     if url:  # someone else's emulator: whatever an earlier run left there goes first
         token = request.config.getoption("--magda-admin-token") or os.environ.get(TOKEN_ENV)
         emulator = MagdaEmulator(url, token)
-        emulator.reset()
+        try:
+            emulator.reset()
+        except requests.RequestException as fout:
+            reden = f"--magda-url: the emulator at {url} does not answer: {fout}"
+            pytest.fail(reden, pytrace=False)
         yield emulator
         return
     from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.io.personas import FixtureFout
 
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
@@ -209,7 +226,15 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )
-    server = _Server(make_emulator(settings))
+    try:
+        emulator = make_emulator(settings)
+    except FixtureFout as fout:  # the file, the field and why, as serve says it
+        pytest.fail(
+            f"--magda-fixtures: invalid persona file {fout.bestand}: field {fout.veld}: "
+            f"{fout.reden}",
+            pytrace=False,
+        )
+    server = _Server(emulator)
     try:
         yield MagdaEmulator(server.url)
     finally:
