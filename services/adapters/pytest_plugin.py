@@ -213,6 +213,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         try:
             emulator.reset()
         except requests.RequestException as fout:
+            # (an answer that refuses, 401 or 404, is the admin API's own error: _json)
             reden = f"--magda-url: the emulator at {url} does not answer: {fout}"
             pytest.fail(reden, pytrace=False)
         yield emulator
