@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
 from magda_kbi.adapters.app import (
@@ -172,7 +173,11 @@ def _hash(afdruk: tuple) -> str:
     return hashlib.sha256(repr(afdruk).encode()).hexdigest()
 
 
-def signal_until_gone(processes, done: threading.Event, interval: float = 1.0) -> None:
+def signal_until_gone(
+    processes: Callable[[], list[multiprocessing.process.BaseProcess]],
+    done: threading.Event,
+    interval: float = 1.0,
+) -> None:
     """SIGTERM again, every ``interval`` until ``done``, to each of ``processes``
     (``multiprocessing.Process``) still running. granian's worker takes its stop signal as a
     notification that only a serving worker hears: one that came while the worker was
