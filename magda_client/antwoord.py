@@ -39,14 +39,14 @@ def lees_repliek(
 ) -> tuple[etree._Element | None, tuple[Uitzondering, ...]]:
     """The Inhoud child named ``inhoud`` and the non-FOUT Uitzonderingen, or a typed error."""
     if len(body) > MAX_ANTWOORD:
-        raise MagdaTransportFout(f"antwoord groter dan {MAX_ANTWOORD} bytes", status=status)
+        raise MagdaTransportFout(f"reply larger than {MAX_ANTWOORD} bytes", status=status)
     try:
         envelope = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as fout:
         melding = (
-            f"onleesbaar antwoord (HTTP 200): {fout}"
+            f"unreadable reply (HTTP 200): {fout}"
             if status == 200
-            else f"HTTP {status} zonder leesbaar SOAP-antwoord: {fout}"
+            else f"HTTP {status} without a readable SOAP reply: {fout}"
         )
         raise MagdaTransportFout(melding, status=status) from None
     lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
@@ -56,11 +56,9 @@ def lees_repliek(
         raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
     repliek = operatie.find("Repliek")
     if repliek is None:
-        raise MagdaTransportFout(
-            f"geen MAGDA Repliek in het antwoord (HTTP {status})", status=status
-        )
+        raise MagdaTransportFout(f"no MAGDA Repliek in the reply (HTTP {status})", status=status)
     if status != 200:
-        raise MagdaTransportFout(f"HTTP {status} met een MAGDA Repliek", status=status)
+        raise MagdaTransportFout(f"HTTP {status} with a MAGDA Repliek", status=status)
     antwoord = repliek.find("Antwoorden/Antwoord")
     _controleer_referte(repliek, antwoord, referte)
     uitzonderingen = tuple(
@@ -76,7 +74,7 @@ def lees_repliek(
             raise klasse(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
     element = antwoord.find(f"Inhoud/{inhoud}") if antwoord is not None else None
     if element is None:
-        raise MagdaTransportFout(f"antwoord zonder Inhoud/{inhoud} en zonder FOUT")
+        raise MagdaTransportFout(f"a reply without Inhoud/{inhoud} and without a FOUT")
     return element, uitzonderingen
 
 
@@ -91,6 +89,5 @@ def _controleer_referte(
     for pad, waarde in echo.items():
         if waarde is not None and waarde != referte:
             raise MagdaTransportFout(
-                f"{pad} is {waarde!r}, verwacht {referte!r}: "
-                "dit antwoord hoort bij een andere vraag"
+                f"{pad} is {waarde!r}, expected {referte!r}: this reply answers another question"
             )

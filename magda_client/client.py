@@ -240,9 +240,9 @@ class MagdaClient:
         try:
             response = operatie(Verzoek=verzoek)
         except requests.Timeout as fout:
-            raise MagdaTransportFout(f"time-out bij {dienst.naam}: {fout}") from None
+            raise MagdaTransportFout(f"timeout calling {dienst.naam}: {fout}") from None
         except requests.RequestException as fout:
-            raise MagdaTransportFout(f"{dienst.naam} niet bereikbaar: {fout}") from None
+            raise MagdaTransportFout(f"{dienst.naam} not reachable: {fout}") from None
         return lees_repliek(response.status_code, response.content, referte, inhoud)
 
 

@@ -284,7 +284,7 @@ def test_http_errors(magda, kind, status):
 
 def test_dropped_connection(magda):
     magda.fault("drop", count=1)
-    with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
+    with pytest.raises(MagdaTransportFout, match="not reachable"):
         client(magda).geef_dossier_kbi("98630499724")
     assert client(magda).geef_dossier_kbi("98630499724")
     regel = magda.journal()[0]

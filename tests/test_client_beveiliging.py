@@ -57,7 +57,7 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         hoedanigheid="1",
         cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
     )
-    with pytest.raises(MagdaTransportFout, match="niet bereikbaar"):
+    with pytest.raises(MagdaTransportFout, match="not reachable"):
         client.geef_dossier_kbi("90722600260")
 
 
