@@ -19,10 +19,11 @@ from importlib import resources
 from pathlib import Path
 
 import requests
+import urllib3
 import zeep
 from zeep.transports import Transport
 
-from .antwoord import lees_repliek
+from .antwoord import MAX_ANTWOORD, lees_repliek
 from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
 from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
 
@@ -76,24 +77,83 @@ ADVIES = _Dienst(
 )
 
 
+@dataclass(frozen=True)
+class _Http:
+    """A reply as it came over HTTP, read within the size limit and the timeout."""
+
+    status_code: int
+    content: bytes
+    location: str | None
+
+
 class _Transport(Transport):
-    """zeep's transport, passing the session's ``verify`` and ``cert`` on every request.
+    """zeep's transport, reading the reply within bounds and passing the session's
+    ``verify`` and ``cert`` on every request.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override a
     Session's ``verify`` (psf/requests#3829, open): on such a machine the CA given for
     MAGDA would silently be ignored. A per-request value is not overridden.
+
+    A redirect is not followed: requests would resend a SOAP POST as a GET (301, 302), or
+    send the question and the client certificate to another host (307, 308).
     """
 
     def post(self, address, message, headers):
         log.debug("POST %s", address)
-        return self.session.post(
+        deadline = time.monotonic() + self.operation_timeout
+        with self.session.post(
             address,
             data=message,
             headers=headers,
             timeout=self.operation_timeout,
             verify=self.session.verify,
             cert=self.session.cert,
-        )
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            body = _lees_begrensd(response, address, deadline, self.operation_timeout)
+            return _Http(response.status_code, body, response.headers.get("Location"))
+
+
+def _lees_begrensd(
+    response: requests.Response, address: str, deadline: float, timeout: float
+) -> bytes:
+    """The body, at most MAX_ANTWOORD bytes (decompressed) and in ``timeout`` seconds from
+    the request: requests' own timeout is per read, so a reply that trickles in, or one
+    without end, would otherwise be waited for and held in memory for ever."""
+    if response._content is not False:  # already read: by a response hook of the session
+        if len(response.content) > MAX_ANTWOORD:
+            raise _te_groot(address, response.status_code)
+        return response.content
+    lengte = response.headers.get("Content-Length", "")
+    if lengte.isdigit() and int(lengte) > MAX_ANTWOORD:
+        raise _te_groot(address, response.status_code)
+    delen, gelezen = [], 0
+    try:
+        # read1: what has arrived, at most 64 KiB decompressed (iter_content would wait
+        # for 64 KiB or the end)
+        while deel := response.raw.read1(64 * 1024, decode_content=True):
+            gelezen += len(deel)
+            if gelezen > MAX_ANTWOORD:
+                raise _te_groot(address, response.status_code)
+            if time.monotonic() > deadline:
+                raise MagdaTransportFout(
+                    f"timeout: the reply from {address} took longer than {timeout} s",
+                    status=response.status_code,
+                )
+            delen.append(deel)
+    except (urllib3.exceptions.HTTPError, OSError) as fout:
+        raise MagdaTransportFout(
+            f"the reply from {address} broke off after {gelezen} bytes: {fout}",
+            status=response.status_code,
+        ) from None
+    return b"".join(delen)
+
+
+def _te_groot(address: str, status: int) -> MagdaTransportFout:
+    return MagdaTransportFout(
+        f"the reply from {address} is larger than {MAX_ANTWOORD} bytes", status=status
+    )
 
 
 @dataclass(frozen=True)
@@ -243,6 +303,13 @@ class MagdaClient:
             raise MagdaTransportFout(f"timeout calling {dienst.naam}: {fout}") from None
         except requests.RequestException as fout:
             raise MagdaTransportFout(f"{dienst.naam} not reachable: {fout}") from None
+        if 300 <= response.status_code < 400:
+            raise MagdaTransportFout(
+                f"HTTP {response.status_code}: {dienst.naam} redirects to {response.location};"
+                " not followed (a MAGDA request is not resent elsewhere unasked): if that is"
+                " the service, use that address",
+                status=response.status_code,
+            )
         return lees_repliek(response.status_code, response.content, referte, inhoud)
 
 

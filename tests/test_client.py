@@ -1,9 +1,11 @@
 """magda_client against the live emulator, the real-format samples and a misbehaving platform."""
 
+import re
 import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -388,3 +390,157 @@ def test_cli_client(server):
     )
     assert proces.returncode == 1 and "30001" in proces.stderr
     assert requests.get(f"{server.url}/health", timeout=5).ok
+
+
+class RauweServer:
+    """Answers every connection with ``antwoord(server, socket)``: HTTP as a broken proxy
+    speaks it. ``verzoek`` is the last request's body; ``verzonden`` counts the bytes the
+    client took before it hung up."""
+
+    def __init__(self, antwoord) -> None:
+        self.antwoord, self.verzonden = antwoord, 0
+        self.luisteraar = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.luisteraar.getsockname()[1]}"
+        threading.Thread(target=self._dien, daemon=True).start()
+
+    def _dien(self) -> None:
+        while True:
+            try:
+                verbinding, _ = self.luisteraar.accept()
+            except OSError:
+                return
+            with verbinding:
+                verbinding.settimeout(10)
+                try:
+                    self.verzoek = self._lees_verzoek(verbinding)
+                    self.antwoord(self, verbinding)
+                except OSError:
+                    pass  # the client hung up: what the tests want to see
+
+    @staticmethod
+    def _lees_verzoek(verbinding: socket.socket) -> bytes:
+        ontvangen = b""
+        while b"\r\n\r\n" not in ontvangen:
+            ontvangen += verbinding.recv(65536)
+        kop, _, body = ontvangen.partition(b"\r\n\r\n")
+        lengte = int(re.search(rb"(?i)content-length: *(\d+)", kop).group(1))
+        while len(body) < lengte:
+            body += verbinding.recv(65536)
+        return body
+
+    def stuur(self, verbinding: socket.socket, data: bytes) -> None:
+        verbinding.sendall(data)
+        self.verzonden += len(data)
+
+
+@pytest.fixture
+def rauw():
+    servers = []
+
+    def maak(antwoord) -> RauweServer:
+        servers.append(RauweServer(antwoord))
+        return servers[-1]
+
+    yield maak
+    for s in servers:
+        s.luisteraar.close()
+
+
+def test_an_endless_reply_is_cut_off_at_the_limit_not_read_into_memory(rauw):
+    mb = b"x" * 1024 * 1024
+
+    def eindeloos(server, verbinding):  # chunked, no Content-Length: 160 MB, 10x the limit
+        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(160):
+            server.stuur(verbinding, b"100000\r\n" + mb + b"\r\n")
+        server.stuur(verbinding, b"0\r\n\r\n")
+
+    server = rauw(eindeloos)
+    with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
+        maak_client(server.url).geef_dossier_kbi("98630499724")
+    # read up to the limit, then hung up: what was sent beyond it is at most what the
+    # kernel buffers (tcp_rmem and tcp_wmem, at most 36 MB here)
+    assert server.verzonden < 64 * 1024 * 1024
+
+
+def test_a_too_large_content_length_is_refused_before_the_body(rauw):
+    def aangekondigd(server, verbinding):  # says 100 MB, then sends nothing: waits
+        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n")
+        while verbinding.recv(1):  # until the client hangs up
+            pass
+
+    server = rauw(aangekondigd)
+    client = maak_client(server.url, timeout=5)
+    with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
+        client.geef_dossier_kbi("98630499724")
+
+
+def test_a_reply_that_trickles_in_times_out(rauw):
+    def druppel(server, verbinding):  # one byte every 0.1 s: never a 0.5 s silence
+        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        for _ in range(100):
+            server.stuur(verbinding, b"<")
+            threading.Event().wait(0.1)
+
+    server = rauw(druppel)
+    client = maak_client(server.url, timeout=0.5)
+    begin = time.monotonic()
+    with pytest.raises(MagdaTransportFout, match="timeout"):
+        client.geef_automatisch_advies("98630499724", "2024-01-01")
+    assert time.monotonic() - begin < 3  # the trickle lasts 10 s
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_names_where_it_points(rauw, status):
+    def verwijs(server, verbinding):
+        server.stuur(
+            verbinding,
+            b"HTTP/1.1 %d Moved\r\nLocation: https://magda.example/GeefDossierKBI\r\n"
+            b"Content-Length: 0\r\n\r\n" % status,
+        )
+
+    server = rauw(verwijs)
+    with pytest.raises(MagdaTransportFout) as info:
+        maak_client(server.url).geef_dossier_kbi("98630499724")
+    assert str(info.value) == (
+        f"HTTP {status}: GeefDossierKBI redirects to https://magda.example/GeefDossierKBI;"
+        " not followed (a MAGDA request is not resent elsewhere unasked): if that is the"
+        " service, use that address"
+    )
+    assert info.value.status == status
+
+
+def test_a_compressed_reply_counts_unpacked(rauw, stub):
+    import gzip
+
+    bom = gzip.compress(b"<" * 64 * 1024 * 1024)  # 64 KB that unpack to 64 MB
+
+    def ingepakt(server, verbinding):
+        server.stuur(
+            verbinding,
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(bom), bom),
+        )
+
+    with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
+        maak_client(rauw(ingepakt).url).geef_dossier_kbi("98630499724")
+
+    def normaal(server, verbinding):  # a real reply, packed, reads as it does unpacked
+        body = gzip.compress(stub.beantwoord(server.verzoek)[1])
+        server.stuur(
+            verbinding,
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body),
+        )
+
+    dossier = maak_client(rauw(normaal).url).geef_dossier_kbi("98630499724")
+    assert (dossier.voornamen, dossier.achternamen) == (("Test4885",), ("User4885",))
+
+
+def test_a_session_hook_that_logs_the_reply_does_not_take_it_away(stub):
+    client = maak_client(stub.url)
+    gelogd = []
+    client.session.hooks["response"].append(lambda r, *a, **kw: gelogd.append(r.content))
+    dossier = client.geef_dossier_kbi("98630499724")
+    assert (dossier.voornamen, dossier.achternamen) == (("Test4885",), ("User4885",))
+    assert b"<Achternaam>User4885</Achternaam>" in gelogd[0]

@@ -54,7 +54,7 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         for regel in meta.splitlines()
         if regel.startswith("Requires-Dist:") and "extra ==" not in regel
     }
-    assert vereist == {"zeep", "lxml", "requests"}
+    assert vereist == {"zeep", "lxml", "requests", "urllib3"}  # urllib3: requests's own
 
 
 def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
