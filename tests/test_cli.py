@@ -264,3 +264,21 @@ def test_the_rule_set_after_the_ruling_from_the_command_line():
     premie = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
     assert "80651239522" in magda_kbi(*premie).stdout
     assert magda_kbi(*premie, "--rules", "after-ruling-112-2023").stdout.split() == ["insz"]
+
+
+def test_a_file_that_cannot_be_read_as_a_whole_is_named_without_a_field(tmp_path):
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    (map_ / "latin.yaml").write_bytes('insz: "80651338304"\nscenario: café\n'.encode("latin-1"))
+    proces = magda_kbi("personas", "--fixtures", str(map_))
+    assert proces.returncode == 2
+    assert proces.stderr == (
+        f"magda-kbi: invalid persona file {map_ / 'latin.yaml'}: not UTF-8 text: 'utf-8' codec"
+        " can't decode byte 0xe9 in position 33: invalid continuation byte\n"
+    )
+    proces = magda_kbi("consumers", "--consumers", str(tmp_path / "weg.yaml"))
+    assert proces.returncode == 2
+    assert proces.stderr == (
+        f"magda-kbi: invalid consumers file: cannot read {tmp_path / 'weg.yaml'}:"
+        f" [Errno 2] No such file or directory: '{tmp_path / 'weg.yaml'}'\n"
+    )

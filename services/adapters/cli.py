@@ -67,11 +67,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as fout:  # a consumers file
-            raise Refused(f"invalid consumers file: field {fout.veld}: {fout.reden}") from None
+            raise Refused(f"invalid consumers file: {fout.melding}") from None
         except FixtureFout as fout:
-            raise Refused(
-                f"invalid persona file {fout.bestand}: field {fout.veld}: {fout.reden}"
-            ) from None
+            raise Refused(f"invalid persona file {fout.melding}") from None
 
 
 class _FromEnv(str):
@@ -720,7 +718,7 @@ def generate(
             if isinstance(fout, OSError):  # a full disk, a folder not writable
                 waar = f"--out: cannot write to {out}" if out is not None else f"--store {store}"
                 raise Refused(f"{waar}: {fout.strerror or fout}") from None
-            raise Refused(f"generated persona does not check: {fout.veld}: {fout.reden}") from None
+            raise Refused(f"generated persona does not check: {fout.melding}") from None
     print(f"{count} personas written to {out or store}", file=sys.stderr)
 
 

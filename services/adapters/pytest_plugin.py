@@ -230,11 +230,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     try:
         emulator = make_emulator(settings)
     except FixtureFout as fout:  # the file, the field and why, as serve says it
-        pytest.fail(
-            f"--magda-fixtures: invalid persona file {fout.bestand}: field {fout.veld}: "
-            f"{fout.reden}",
-            pytrace=False,
-        )
+        pytest.fail(f"--magda-fixtures: invalid persona file {fout.melding}", pytrace=False)
     server = _Server(emulator)
     try:
         yield MagdaEmulator(server.url)

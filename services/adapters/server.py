@@ -56,10 +56,7 @@ def application() -> Emulator:
         emulator = make_emulator(settings, gecontroleerd=gecontroleerd)
     except FixtureFout as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error(
-            "worker not started: invalid persona file %s: field %s: %s",
-            fout.bestand,
-            fout.veld,
-            fout.reden,
+            "worker not started: invalid persona file %s", fout.melding
         )
         raise SystemExit(2) from None
     emulator.rest.config[PROCESS_KEY] = os.getppid()  # /health names serve, not this worker

@@ -62,9 +62,17 @@ FLOW_HAAKJES = 1000  # a persona has a few dozen; a generated file of 1,000 take
 
 
 class FixtureFout(ValueError):
+    """``veld`` is the field's path, ``-`` for the file as a whole."""
+
     def __init__(self, bestand: str, veld: str, reden: str) -> None:
         super().__init__(f"{bestand}: {veld}: {reden}")
         self.bestand, self.veld, self.reden = bestand, veld, reden
+
+    @property
+    def melding(self) -> str:
+        """For a person to read: ``FILE: field F: why``, or ``FILE: why`` for the whole file."""
+        waar = "" if self.veld == "-" else f"field {self.veld}: "
+        return f"{self.bestand}: {waar}{self.reden}"
 
 
 def ingebouwde_map() -> Path:

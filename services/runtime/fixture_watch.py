@@ -53,7 +53,7 @@ class FixtureWatcher:
         try:
             personas = self.laad()
         except FixtureFout as fout:
-            self.fout = f"{fout.bestand}: field {fout.veld}: {fout.reden}"
+            self.fout = fout.melding
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False
         self.runtime.reload(personas)
