@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -323,8 +324,15 @@ def modulo97_geldig(insz: str) -> bool:
     return controle in (97 - basis % 97, 97 - (2_000_000_000 + basis) % 97)
 
 
+# The INSZ as printed on the eID and in the national register's letters: 73.68.05-997.86
+GEDRUKT_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
+
+
 def _controleer_insz(insz: str) -> str:
+    """The eleven digits MAGDA takes, from them or from the printed form."""
     insz = str(insz).strip()
+    if gedrukt := GEDRUKT_INSZ.fullmatch(insz):
+        insz = "".join(gedrukt.groups())
     if not modulo97_geldig(insz):
         raise OngeldigVerzoek(
             f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97)",

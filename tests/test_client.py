@@ -544,3 +544,14 @@ def test_a_session_hook_that_logs_the_reply_does_not_take_it_away(stub):
     dossier = client.geef_dossier_kbi("98630499724")
     assert (dossier.voornamen, dossier.achternamen) == (("Test4885",), ("User4885",))
     assert b"<Achternaam>User4885</Achternaam>" in gelogd[0]
+
+
+def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
+    client = maak_client(stub.url)
+    dossier = client.geef_dossier_kbi(" 98.63.04-997.24 ")
+    assert dossier.insz == "98630499724"
+    assert b"<INSZ>98630499724</INSZ>" in stub.verzoeken[-1]
+    for fout in ("98.63.04-997.25", "98.6304-99724", "98 63 04 997 24", "98-63-04-997-24"):
+        with pytest.raises(OngeldigVerzoek, match="geen geldig INSZ"):
+            client.geef_dossier_kbi(fout)
+    assert len(stub.verzoeken) == 1
