@@ -21,11 +21,21 @@ from datetime import date
 from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
 
+def premiejaar(tekst: str) -> int:
+    try:
+        jaar = int(tekst)
+    except ValueError:
+        jaar = None
+    if jaar is None or not 2000 <= jaar <= 2100:
+        raise argparse.ArgumentTypeError(f"{tekst} is not a year from 2000 to 2100")
+    return jaar
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("jaar", type=int, help="the premium year, e.g. 2024")
+    parser.add_argument("jaar", type=premiejaar, help="the premium year, e.g. 2024")
     parser.add_argument("insz", nargs="*", help="members' INSZ")
-    parser.add_argument("--bestand", help="a file with one INSZ per line")
+    parser.add_argument("--bestand", help="a file with one INSZ per line (UTF-8)")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="zorgkas.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
@@ -33,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
     leden = list(args.insz)
     if args.bestand:
-        with open(args.bestand, encoding="utf-8") as bestand:
-            leden += [regel.strip() for regel in bestand if regel.strip()]
+        try:  # utf-8-sig: a file saved by Windows tools may start with a byte order mark
+            with open(args.bestand, encoding="utf-8-sig") as bestand:
+                leden += [regel.strip() for regel in bestand if regel.strip()]
+        except OSError as fout:
+            parser.error(f"cannot read {args.bestand}: {fout.strerror}")
+        except UnicodeDecodeError:
+            parser.error(f"{args.bestand} is not UTF-8 text")
     if not leden:
         parser.error("give at least one INSZ or --bestand")
 
@@ -52,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"geen antwoord voor {insz}: {fout}", file=sys.stderr)
             return 3
         if advies.ok:
-            print(f"  {insz}  OK   voldoet aan de inburgeringsplicht")
+            print(f"  {advies.insz}  OK   voldoet aan de inburgeringsplicht")
         else:
-            print(f"  {insz}  NOK  {advies.reden_code}: geen verlaagde premie voor {args.jaar}")
+            print(
+                f"  {advies.insz}  NOK  {advies.reden_code}: geen verlaagde premie voor {args.jaar}"
+            )
     return status
 
 

@@ -3,7 +3,12 @@
 
 Reads a CSV with the columns ``insz`` and ``datum`` (the date the right to the
 zorgbudget opens) and prints OK/NOK with the reason per member. Exit code 0 when every
-row was answered, 1 when MAGDA refused a question, 3 on a transport error (no answer).
+row was answered, 1 when MAGDA refused a question, 2 when the file cannot be read, 3 on a
+transport error (no answer).
+
+The file may be as a spreadsheet saves it: UTF-8 with or without a BOM, separated by
+commas or semicolons, dates as 2024-01-01 or 01/01/2024, an INSZ as 73680599786 or as
+printed on the eID (73.68.05-997.86).
 
     python client_examples/zorgkas_zorgbudget.py leden.csv --url http://127.0.0.1:8080
 """
@@ -12,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 from contextlib import nullcontext
+from itertools import chain
 
 from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
@@ -28,29 +35,48 @@ def main(argv: list[str] | None = None) -> int:
 
     client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
     status = 0
-    if args.csv == "-":
-        bron = nullcontext(sys.stdin)
-    else:
-        bron = open(args.csv, newline="", encoding="utf-8")  # noqa: SIM115 - closed by the with
+    try:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark
+        bron = (
+            nullcontext(sys.stdin)
+            if args.csv == "-"
+            else open(args.csv, newline="", encoding="utf-8-sig")  # noqa: SIM115 - with below
+        )
+    except OSError as fout:
+        parser.error(f"cannot read {args.csv}: {fout.strerror}")
     with bron as invoer:
-        lezer = csv.DictReader(invoer)
-        if not {"insz", "datum"} <= set(lezer.fieldnames or ()):
-            parser.error("the CSV needs a header with the columns insz,datum")
-        print(f"{'INSZ':<12} {'datum':<10}  advies")
-        for rij in lezer:
-            insz, datum = rij["insz"].strip(), rij["datum"].strip()
-            try:
-                advies = client.geef_automatisch_advies(insz, datum, "ZORGBUDGET")
-            except MagdaFout as fout:
-                print(f"{insz:<12} {datum:<10}  FOUT {fout.code or '-'}: {fout.diagnose}")
-                status = max(status, 1)
-                continue
-            except MagdaTransportFout as fout:
-                print(f"{insz:<12} {datum:<10}  geen antwoord: {fout}", file=sys.stderr)
-                return 3
-            reden = f"  {advies.reden_code}: {advies.reden_omschrijving}" if not advies.ok else ""
-            print(f"{insz:<12} {datum:<10}  {advies.resultaat}{reden}")
+        try:
+            kop = invoer.readline()
+            # a Belgian Excel separates with semicolons
+            lezer = csv.DictReader(
+                chain([kop], invoer), delimiter=";" if kop.count(";") > kop.count(",") else ","
+            )
+            if not {"insz", "datum"} <= set(lezer.fieldnames or ()):
+                parser.error("the CSV needs a header with the columns insz,datum")
+            print(f"{'INSZ':<12} {'datum':<10}  advies")
+            for rij in lezer:
+                status = max(status, vraag(client, rij.get("insz"), rij.get("datum")))
+        except UnicodeDecodeError:
+            parser.error(f"{args.csv} is not UTF-8 text (save it as CSV UTF-8)")
+        except MagdaTransportFout as fout:
+            print(f"geen antwoord: {fout}", file=sys.stderr)
+            return 3
     return status
+
+
+def vraag(client: MagdaClient, insz: str | None, datum: str | None) -> int:
+    """Prints one member's advice; 1 when MAGDA refused the question."""
+    insz, datum = (insz or "").strip(), (datum or "").strip()
+    if dag := re.fullmatch(r"(\d\d)/(\d\d)/(\d{4})", datum):  # 01/01/2024
+        datum = f"{dag[3]}-{dag[2]}-{dag[1]}"
+    try:
+        advies = client.geef_automatisch_advies(insz, datum, "ZORGBUDGET")
+    except MagdaFout as fout:
+        print(f"{insz:<12} {datum:<10}  FOUT {fout.code or '-'}: {fout.diagnose}")
+        return 1
+    reden = f"  {advies.reden_code}: {advies.reden_omschrijving}" if not advies.ok else ""
+    print(f"{advies.insz:<12} {datum:<10}  {advies.resultaat}{reden}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -286,7 +286,10 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(population, "genereer", kapot)
     out = tmp_path / "populatie"
     proces = magda_kbi("generate", "--count", "200", "--per-file", "100", "--out", str(out))
-    assert proces.returncode == 2 and "generated persona does not check: field scenario" in proces.stderr
+    assert (
+        proces.returncode == 2
+        and "generated persona does not check: field scenario" in proces.stderr
+    )
     assert list(out.glob("*.jsonl")) == []
     url = f"sqlite:///{tmp_path / 's.db'}"
     assert magda_kbi("generate", "--count", "200", "--store", url).returncode == 2

@@ -61,6 +61,61 @@ def test_zorgkas_refuses_a_csv_without_the_columns():
     assert proces.returncode == 2 and "insz,datum" in proces.stderr
 
 
+def test_zorgkas_reads_a_members_file_as_a_spreadsheet_saves_it(server, tmp_path):
+    """Excel's 'CSV UTF-8' starts with a BOM; a Belgian Excel separates with ';' and
+    writes dates as 01/01/2024; an INSZ may be written as on the eID."""
+    csv = tmp_path / "leden.csv"
+    csv.write_bytes(
+        b"\xef\xbb\xbfinsz;datum\r\n73.68.05-997.86;01/01/2024\r\n98630499724;2024-01-01\r\n"
+        b"98630499724\r\n"
+    )
+    proces = draai("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
+    assert proces.stdout.splitlines()[1:] == [
+        "73680599786  2024-01-01  NOK  INBREUK: Er is een inbreuk op de inburgeringsplicht"
+        " vastgesteld die niet is rechtgezet",
+        "98630499724  2024-01-01  OK",
+        "98630499724              FOUT -: Datum: '' is geen datum (JJJJ-MM-DD)",
+    ]
+    assert (proces.returncode, proces.stderr) == (1, "")
+
+
+def test_zorgkas_says_why_it_cannot_read_a_file(tmp_path):
+    weg = tmp_path / "weg.csv"
+    proces = draai("zorgkas_zorgbudget.py", str(weg))
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(f"error: cannot read {weg}: No such file or directory\n"), (
+        proces.stderr
+    )
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("insz,datum\nJosé,2024-01-01\n".encode("latin-1"))
+    proces = draai("zorgkas_zorgbudget.py", str(latin), "--url", "http://127.0.0.1:1")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(f"error: {latin} is not UTF-8 text (save it as CSV UTF-8)\n"), (
+        proces.stderr
+    )
+    assert "Traceback" not in proces.stderr
+
+
+def test_verlaagde_premie_refuses_what_it_cannot_ask(tmp_path):
+    proces = draai("verlaagde_premie.py", "0", "73680599786")
+    assert proces.returncode == 2 and "jaar: 0 is not a year from 2000 to 2100" in proces.stderr
+    weg = tmp_path / "weg.txt"
+    proces = draai("verlaagde_premie.py", "2024", "--bestand", str(weg))
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(f"error: cannot read {weg}: No such file or directory\n")
+
+
+def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
+    leden = tmp_path / "leden.txt"
+    leden.write_bytes(b"\xef\xbb\xbf80651239522\r\n\r\n73.68.05-997.86\r\n")
+    proces = draai("verlaagde_premie.py", "2023", "--bestand", str(leden), "--url", server.url)
+    assert proces.stdout.splitlines()[1:] == [
+        "  80651239522  NOK  GEEN_AANMELDING: geen verlaagde premie voor 2023",
+        "  73680599786  OK   voldoet aan de inburgeringsplicht",
+    ]
+    assert proces.returncode == 0
+
+
 def test_gemeente_dossier(server):
     proces = draai("gemeente_dossier.py", "73680599786", "--url", server.url)
     assert proces.returncode == 0
