@@ -47,7 +47,7 @@ def test_advies_locally():
     )
     antwoord = json.loads(proces.stdout)
     assert antwoord["peildatum"] == "2022-01-01"
-    assert (antwoord["resultaat"], antwoord["reden"]) == ("NOK", "GEEN_AANMELDING")
+    assert (antwoord["resultaat"], antwoord["reden"]["code"]) == ("NOK", "GEEN_AANMELDING")
 
 
 def test_advies_uses_today_for_what_the_kbi_knows():
@@ -55,7 +55,7 @@ def test_advies_uses_today_for_what_the_kbi_knows():
     args = ("advies", "79652599875", "--datum", "2023-06-01", "--json")
     assert json.loads(magda_kbi(*args).stdout)["resultaat"] == "OK"
     vroeg = magda_kbi(*args, env={"MAGDA_KBI_TODAY": "2023-03-01"})
-    assert json.loads(vroeg.stdout)["reden"] == "INBREUK"
+    assert json.loads(vroeg.stdout)["reden"]["code"] == "INBREUK"
 
 
 @pytest.mark.parametrize(
@@ -282,3 +282,34 @@ def test_a_file_that_cannot_be_read_as_a_whole_is_named_without_a_field(tmp_path
         f"magda-kbi: invalid consumers file: cannot read {tmp_path / 'weg.yaml'}:"
         f" [Errno 2] No such file or directory: '{tmp_path / 'weg.yaml'}'\n"
     )
+
+
+def test_an_insz_as_printed_on_the_eid_is_taken_by_every_command(server):
+    proces = magda_kbi("insz", "check", "73.68.05-997.86")
+    assert (proces.returncode, proces.stdout) == (0, "73680599786: a valid MAGDA test number\n")
+    proces = magda_kbi("advies", "73.68.05-997.86", "--datum", "2024-01-01", "--json")
+    assert json.loads(proces.stdout)["reden"]["code"] == "INBREUK"
+    proces = magda_kbi("client", "dossier", "73.68.05-997.86", "--url", server.url, "--json")
+    assert json.loads(proces.stdout)["insz"] == "73680599786"
+    proces = magda_kbi("advies", "73.68.05-997.87", "--datum", "2024-01-01")
+    assert proces.returncode == 2 and "73680599787 is not a valid INSZ" in proces.stderr
+
+
+def test_advies_json_is_the_rest_faces_json(server):
+    verwacht = {
+        "insz": "73680599786",
+        "peildatum": "2024-01-01",
+        "resultaat": "NOK",
+        "reden": {
+            "code": "INBREUK",
+            "omschrijving": "Er is een inbreuk op de inburgeringsplicht vastgesteld die niet"
+            " is rechtgezet",
+        },
+        "rule": {"number": 6, "text": "an infringement that was not remedied"},
+    }
+    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--json")
+    assert json.loads(proces.stdout) == verwacht
+    rest = requests.get(
+        f"{server.url}/api/v1/advies/73680599786", params={"datum": "2024-01-01"}, timeout=10
+    )
+    assert rest.json() == verwacht

@@ -26,14 +26,13 @@ from magda_kbi import __version__
 from magda_kbi.adapters.admin_guard import TOKEN_ENV, is_loopback
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import (
-    REGELS,
     TOEPASSINGEN,
     Regelset,
     Termijnen,
     Toepassing,
     geef_advies,
 )
-from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.insz import modulo97_geldig, zonder_opmaak
 from magda_kbi.io import formats
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
 from magda_kbi.io.schemas import InputError
@@ -70,6 +69,11 @@ class _Group(click.Group):
             raise Refused(f"invalid consumers file: {fout.melding}") from None
         except FixtureFout as fout:
             raise Refused(f"invalid persona file {fout.melding}") from None
+
+
+def _insz_digits(ctx: click.Context, param: click.Parameter, waarde: str) -> str:
+    """An INSZ argument as digits: the printed form (73.68.05-997.86) is taken too."""
+    return zonder_opmaak(waarde)
 
 
 class _FromEnv(str):
@@ -563,7 +567,7 @@ def persona_tabel(personas) -> str:
     short_help="compute an advice locally (no server)",
     help="Apply the advice rule set to a persona.",
 )
-@click.argument("insz")
+@click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATUM, help="the date, YYYY-MM-DD")
 @click.option(
     "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True
@@ -594,16 +598,10 @@ def advies(
         regelset=rules,
         vandaag=today or date.today(),
     )
-    if as_json:
-        data = {
-            "insz": insz,
-            "peildatum": antwoord.peildatum.isoformat(),
-            "resultaat": antwoord.resultaat.value,
-            "reden": antwoord.reden.value if antwoord.reden else None,
-            "omschrijving": antwoord.omschrijving,
-            "rule": {"number": antwoord.regel, "text": REGELS[antwoord.regel]},
-        }
-        print(json.dumps(data, ensure_ascii=False))
+    if as_json:  # as the REST face gives it
+        from magda_kbi.io.json_output import advies_json
+
+        print(json.dumps(advies_json(insz, antwoord), ensure_ascii=False))
         return
     regel = f"{insz} on {datum} ({toepassing}, peildatum {antwoord.peildatum}): "
     regel += antwoord.resultaat.value
@@ -641,7 +639,7 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 @insz.command(
     "check", help="Say whether a number is a MAGDA test number, and what is wrong if not."
 )
-@click.argument("nummer")
+@click.argument("nummer", callback=_insz_digits)
 def insz_check(nummer: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
     from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
@@ -991,7 +989,7 @@ client_options = _options(
 
 
 @client.command("dossier", help="GeefDossierKBI for one INSZ.")
-@click.argument("insz")
+@click.argument("insz", callback=_insz_digits)
 @click.option(
     "--versie",
     type=click.Choice(["02.00", "01.00"]),
@@ -1015,7 +1013,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 
 
 @client.command("advies", help="Automatisch advies for one INSZ and date.")
-@click.argument("insz")
+@click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATUM, help="YYYY-MM-DD")
 @click.option(
     "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True

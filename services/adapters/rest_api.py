@@ -15,12 +15,12 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
-from magda_kbi.domain.advies import ARREST_112_2023, REGELS, TOEPASSINGEN, Toepassing
+from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
-from magda_kbi.io.json_output import dossier_json
+from magda_kbi.io.json_output import advies_json, dossier_json
 from magda_kbi.runtime.catalogue import version
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
@@ -161,21 +161,7 @@ def advies(call: Call, insz: str):
         ) from None
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
     beslist, call = _beslis_vraag(vraag, call)
-    uitkomst = beslist.advies
-    reden = None
-    if uitkomst.reden is not None:
-        reden = {"code": uitkomst.reden.value, "omschrijving": uitkomst.omschrijving}
-    antwoord = {
-        "insz": insz,
-        "peildatum": uitkomst.peildatum.isoformat(),
-        "resultaat": uitkomst.resultaat.value,
-        "reden": reden,
-    }
-    if not runtime.protocols:  # under a protocol the answer is OK/NOK and reason, no more
-        antwoord["rule"] = {"number": uitkomst.regel, "text": REGELS[uitkomst.regel]}
-    if uitkomst.regel == 0:  # the rule set after the ruling: say which ruling
-        antwoord["informatie"] = ARREST_112_2023
-    return jsonify(antwoord), call
+    return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
 
 
 def _geldig_insz(insz: str) -> None:

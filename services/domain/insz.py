@@ -8,6 +8,14 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 _ELF_CIJFERS = re.compile(r"[0-9]{11}")
+# As printed on the eID and in the national register's letters: 73.68.05-997.86
+_GEDRUKT = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{2})-([0-9]{3})\.([0-9]{2})")
+
+
+def zonder_opmaak(insz: str) -> str:
+    """The eleven digits of an INSZ written as printed (73.68.05-997.86); else as given."""
+    gedrukt = _GEDRUKT.fullmatch(insz.strip())
+    return "".join(gedrukt.groups()) if gedrukt else insz
 
 
 def is_elf_cijfers(insz: str) -> bool:

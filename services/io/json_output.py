@@ -6,12 +6,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from magda_kbi.domain.advies import ARREST_112_2023, REGELS, Advies
 from magda_kbi.domain.dossier import KbiDossier, Persona, Persoonsgegevens, VerwachtAdvies
 from magda_kbi.io.schemas import dump
 
 
 def dossier_json(dossier: KbiDossier) -> dict:
     return dump(KbiDossier, dossier)
+
+
+def advies_json(insz: str, advies: Advies, *, rule: bool = True) -> dict:
+    """An advice as the REST face and ``magda-kbi advies --json`` give it; ``rule=False``
+    under a protocol, which allows OK/NOK and the reason only."""
+    uit: dict[str, Any] = {
+        "insz": insz,
+        "peildatum": advies.peildatum.isoformat(),
+        "resultaat": advies.resultaat.value,
+        "reden": (
+            {"code": advies.reden.value, "omschrijving": advies.omschrijving}
+            if advies.reden is not None
+            else None
+        ),
+    }
+    if rule:
+        uit["rule"] = {"number": advies.regel, "text": REGELS[advies.regel]}
+    if advies.regel == 0:  # the rule set after the ruling: say which ruling
+        uit["informatie"] = ARREST_112_2023
+    return uit
 
 
 def persona_json(persona: Persona) -> dict:
