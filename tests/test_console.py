@@ -265,3 +265,34 @@ def test_with_an_admin_token_the_journal_s_data_needs_it():
         client.get("/console/journal/entries", headers={"Host": "evil.example"}).status_code == 421
     )
     assert client.get("/console/journal").status_code == 200  # the page itself holds no data
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/console/?page=99999999999999999999", 400),
+        ("/console/journal/entries?after=99999999999999999999999", 400),
+        ("/console/journal/entries?after=-1", 400),
+        ("/console/journal/99999999999999999999999", 404),
+    ],
+)
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_numbers_beyond_any_id_or_page_are_refused_not_a_500(tmp_path, store, url, status):
+    client = Client(make_emulator(_settings(tmp_path, store)))
+    assert client.get(url).status_code == status
+
+
+def _settings(tmp_path, store: str) -> Settings:
+    """The sqlite store keeps the journal and the faults in 64-bit INTEGER columns."""
+    winkel = f"sqlite:///{tmp_path / 'store.db'}" if store == "sqlite" else None
+    return Settings(TODAY, admin=True, store=winkel)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_fault_id_beyond_any_id_is_unknown_not_a_500(tmp_path, store):
+    client = Client(make_emulator(_settings(tmp_path, store)))
+    antwoord = client.delete(
+        "/admin/faults/99999999999999999999999", headers={"Content-Type": "application/json"}
+    )
+    assert antwoord.status_code == 404
+    assert antwoord.json["code"] != "INTERNAL_ERROR"

@@ -22,6 +22,10 @@ from magda_kbi.io.personas import lees_yaml, persona_uit_data
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
+# Ids as the stores keep them, 64-bit (SQLite INTEGER, PostgreSQL bigint): a larger one in a
+# URL is no id (404), not an overflow in the store (a 500).
+MAX_ID = 2**63 - 1
+
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -155,7 +159,7 @@ def wis_storingen():
     return "", 204
 
 
-@admin.delete("/faults/<int:fault_id>")
+@admin.delete(f"/faults/<int(max={MAX_ID}):fault_id>")
 def verwijder_storing(fault_id: int):
     if not current_runtime().faults.remove(fault_id):
         raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")

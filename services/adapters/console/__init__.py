@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from lxml import etree
 
-from magda_kbi.adapters.rest_admin import journal_filters
+from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
 from magda_kbi.domain.consumers import Afnemer
@@ -134,10 +134,7 @@ def personas():
     result = request.args.get("result", "")
     if result not in ("", *RESULTS):
         abort(400, description=f"result is OK, NOK or empty, not {result!r}")
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        abort(400, description="page is a number")
+    page = _number("page", 1, 1, 10**9)
     zoek = q.lower()
     overslaan, rijen, meer = (page - 1) * PAGE_SIZE, [], False
     # Paged on the server: the advice is computed only for the personas this page needs.
@@ -383,16 +380,13 @@ def journal():
 @console.get("/journal/entries")
 def journal_entries():
     """The entries after id ``after`` that match the filters (what the live view polls)."""
-    try:
-        na = int(request.args.get("after", "0"))
-    except ValueError:
-        abort(400, description="after is an entry id")
+    na = _number("after", 0, 0, MAX_ID)
     j = current_runtime().journal
     regels = j.read(**journal_filters(request.args, extra=("after",)), after=na)
     return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
 
 
-@console.get("/journal/<int:nummer>")
+@console.get(f"/journal/<int(max={MAX_ID}):nummer>")
 def journal_entry(nummer: int):
     regel = current_runtime().journal.entry(nummer)
     if regel is None:
@@ -404,6 +398,18 @@ def journal_entry(nummer: int):
         request_body=_body_text(regel.request),
         reply_body=_body_text(regel.reply),
     )
+
+
+def _number(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within bounds, or a 400 saying which."""
+    tekst = request.args.get(name)
+    try:
+        waarde = default if tekst is None else int(tekst)
+    except ValueError:
+        waarde = None
+    if waarde is None or not low <= waarde <= high:
+        abort(400, description=f"{name} is a whole number from {low} to {high}")
+    return waarde
 
 
 def _body_text(body: bytes) -> str:
