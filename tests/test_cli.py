@@ -89,7 +89,7 @@ def test_bad_input_is_a_clear_error():
     # a bad MAGDA_KBI_TODAY is reported by what uses it, not by --help
     proces = magda_kbi_process("serve", "--port", "1", env={"MAGDA_KBI_TODAY": "morgen"})
     assert proces.returncode == 2
-    assert "MAGDA_KBI_TODAY='morgen' is not a date (YYYY-MM-DD)" in proces.stderr
+    assert "MAGDA_KBI_TODAY='morgen' is not a date from 2000-01-01 to 2100-12-31" in proces.stderr
     for args in (("--help",), ("serve", "--help"), ("personas",)):
         assert magda_kbi(*args, env={"MAGDA_KBI_TODAY": "morgen"}).returncode == 0, args
     for proces in (magda_kbi("advies", "98630499725", "--datum", "x"), magda_kbi("nope")):
@@ -313,3 +313,14 @@ def test_advies_json_is_the_rest_faces_json(server):
         f"{server.url}/api/v1/advies/73680599786", params={"datum": "2024-01-01"}, timeout=10
     )
     assert rest.json() == verwacht
+
+
+def test_today_is_refused_outside_2000_to_2100():
+    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--today", "9999-12-31")
+    assert proces.returncode == 2
+    assert "'9999-12-31' is not a date from 2000-01-01 to 2100-12-31" in proces.stderr
+    proces = magda_kbi(
+        "advies", "73680599786", "--datum", "2024-01-01", env={"MAGDA_KBI_TODAY": "1999-12-31"}
+    )
+    assert proces.returncode == 2
+    assert "MAGDA_KBI_TODAY='1999-12-31' is not a date from 2000-01-01" in proces.stderr

@@ -296,3 +296,22 @@ def test_a_fault_id_beyond_any_id_is_unknown_not_a_500(tmp_path, store):
     )
     assert antwoord.status_code == 404
     assert antwoord.json["code"] != "INTERNAL_ERROR"
+
+
+def test_today_at_the_end_of_its_range_shows_every_page(client):
+    """The clock's range ends in 2100: the timeline walks every day from 2022 to a year
+    after today (at 9999-12-31 it was a 500, at 2500 five seconds a page)."""
+    antwoord = client.put(
+        "/admin/clock", json={"today": "2100-12-31"}, headers={"Content-Type": "application/json"}
+    )
+    assert antwoord.status_code == 200
+    for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
+        assert client.get(url).status_code == 200, url
+    for buiten in ("2101-01-01", "9999-12-31", "1999-12-31"):
+        antwoord = client.put(
+            "/admin/clock", json={"today": buiten}, headers={"Content-Type": "application/json"}
+        )
+        assert antwoord.status_code == 422
+        assert antwoord.json["diagnose"] == (
+            f"{buiten!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
+        )

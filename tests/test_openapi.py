@@ -3,6 +3,7 @@ property-based run (schemathesis) over the read and the admin routes that finds 
 no response that breaks the schema. (The admin routes change state: personas, clock,
 faults; every answer must still fit the document.)"""
 
+import re
 from datetime import date
 
 import pytest
@@ -30,7 +31,7 @@ def test_every_flask_route_is_in_the_openapi_document():
     for regel in EMULATOR.rest.url_map.iter_rules():
         if regel.endpoint == "static" or regel.endpoint.startswith("console."):
             continue  # the console's HTML pages are no API (tests/test_console.py)
-        pad = regel.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        pad = re.sub(r"<(?:[^>]*:)?([^:>]+)>", r"{\1}", regel.rule)  # <int(max=N):id>: {id}
         for methode in regel.methods - {"HEAD", "OPTIONS"}:
             routes.add((pad, methode.lower()))
     beschreven = {

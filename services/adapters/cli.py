@@ -32,6 +32,7 @@ from magda_kbi.domain.advies import (
     Toepassing,
     geef_advies,
 )
+from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, zonder_opmaak
 from magda_kbi.io import formats
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
@@ -130,7 +131,7 @@ def _options(*options: Callable) -> Callable:
 today_option = click.option(
     "--today",
     cls=_EnvOption,
-    type=DATUM,
+    type=_Parsed("YYYY-MM-DD", today_from_text, TODAY_RANGE),
     envvar=OMGEVING_VANDAAG,
     help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); default: the real date",
 )

@@ -29,6 +29,7 @@ import pytest
 import requests
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
+from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.runtime.wsgi_keys import SOCKET_KEY
 
 
@@ -66,11 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
     vandaag = config.getoption("--magda-today", None)
     if vandaag:
         try:
-            date.fromisoformat(vandaag)
+            today_from_text(vandaag)
         except ValueError:
-            raise pytest.UsageError(
-                f"--magda-today: {vandaag!r} is not a date (YYYY-MM-DD)"
-            ) from None
+            raise pytest.UsageError(f"--magda-today: {vandaag!r} is not {TODAY_RANGE}") from None
 
 
 class MagdaEmulator:

@@ -12,11 +12,12 @@ Changes are visible to SOAP and REST at once, in every worker (``magda_kbi.runti
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.rest_api import ApiFout, current_runtime
+from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import lees_yaml, persona_uit_data
 from magda_kbi.io.schemas import InputError
@@ -127,11 +128,9 @@ def zet_klok():
         raise ApiFout(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
     waarde = data["today"]
     try:
-        vast = None if waarde is None else date.fromisoformat(waarde)
+        vast = None if waarde is None else today_from_text(waarde)
     except (TypeError, ValueError):
-        raise ApiFout(
-            422, "INVALID_CLOCK", f"{waarde!r} is not a date (YYYY-MM-DD)", "today"
-        ) from None
+        raise ApiFout(422, "INVALID_CLOCK", f"{waarde!r} is not {TODAY_RANGE}", "today") from None
     current_runtime().clock.fixed = vast
     return clock()
 

@@ -6,6 +6,21 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+# A fixed today lies in this century's 2000-2100 (as the lists' years): the KBI and its
+# condition are of this century, and the console's timeline walks every day from 2022 to a
+# year after today (today 2500: five seconds a page; 9999-12-31: past the calendar's end).
+FIRST_TODAY, LAST_TODAY = date(2000, 1, 1), date(2100, 12, 31)
+TODAY_RANGE = f"a date from {FIRST_TODAY} to {LAST_TODAY} (YYYY-MM-DD)"
+
+
+def today_from_text(tekst: str) -> date:
+    """A fixed today from ``YYYY-MM-DD``; ValueError outside :data:`TODAY_RANGE`."""
+    dag = date.fromisoformat(tekst)
+    if not FIRST_TODAY <= dag <= LAST_TODAY:
+        raise ValueError(f"{tekst!r} is not {TODAY_RANGE}")
+    return dag
+
+
 # The real date as last looked up, and for which second: (seconds since the epoch, date)
 _seen: tuple[int, date] = (-1, date.min)
 
@@ -25,6 +40,8 @@ class Clock:
     fixed: date | None = None  # None: the real date
 
     def __post_init__(self) -> None:
+        if self.fixed is not None and not FIRST_TODAY <= self.fixed <= LAST_TODAY:
+            raise ValueError(f"{self.fixed.isoformat()!r} is not {TODAY_RANGE}")
         self.basis = self.fixed  # what reset() returns to
 
     def reset(self) -> None:
