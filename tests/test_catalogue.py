@@ -279,8 +279,8 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
 
     echt = population.genereer
 
-    def kapot(aantal, zaad):
-        for n, data in enumerate(echt(aantal, zaad)):
+    def kapot(aantal, zaad, bezet=()):
+        for n, data in enumerate(echt(aantal, zaad, bezet)):
             yield {**data, "scenario": ""} if n == 150 else data
 
     monkeypatch.setattr(population, "genereer", kapot)

@@ -13,7 +13,13 @@ from lxml import etree
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import Resultaat, Toepassing, geef_advies
 from magda_kbi.domain.insz import is_testnummer
-from magda_kbi.io.personas import FixtureFout, laad_personas, persona_uit_data, stroom
+from magda_kbi.io.personas import (
+    FixtureFout,
+    ingebouwde_map,
+    laad_personas,
+    persona_uit_data,
+    stroom,
+)
 from magda_kbi.io.population import GEMEENTEN, genereer
 
 from .cli_run import magda_kbi, magda_kbi_process
@@ -334,3 +340,17 @@ def test_consumers_file(tmp_path):
     )
     proces = magda_kbi_process("serve", "--port", "1", "--consumers", str(bestand))
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
+
+
+def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path):
+    """Seed 3 drew 64642199768 (a built-in persona) as its 1,398th: the population was
+    refused beside the built-ins ('already defined')."""
+    proces = magda_kbi("generate", "--count", "1400", "--seed", "3", "--out", str(tmp_path))
+    assert proces.returncode == 0, proces.stderr
+    personas = laad_personas([ingebouwde_map(), tmp_path], contract=False)  # no 'twice'
+    assert len(personas) == 22 + 1400
+
+
+def test_generate_refuses_more_people_than_it_has_numbers_for(tmp_path):
+    proces = magda_kbi("generate", "--count", "5000001", "--out", str(tmp_path))
+    assert proces.returncode == 2 and "5000001 is not in the range 1<=x<=5000000" in proces.stderr

@@ -36,6 +36,7 @@ from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, zonder_opmaak
 from magda_kbi.io import formats
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.io.population import MAX_POPULATIE
 from magda_kbi.io.schemas import InputError
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
@@ -663,7 +664,12 @@ def insz_check(nummer: str) -> None:
     "and 'export --fixtures DIR' read, or straight into a store's persona catalogue that "
     "'serve --store URL' serves.",
 )
-@click.option("--count", type=click.IntRange(min=1), required=True, help="how many personas")
+@click.option(
+    "--count",
+    type=click.IntRange(1, MAX_POPULATIE),
+    required=True,
+    help=f"how many personas (at most {MAX_POPULATIE:,})",
+)
 @click.option("--seed", type=int, default=1, help="the same seed, the same people")
 @click.option("--out", type=PAD, help="the folder to write to")
 @click.option(
@@ -696,7 +702,11 @@ def generate(
         for oud in bestaand:  # with --force: none of an earlier, larger population stays
             oud.unlink()
     with click.progressbar(
-        genereer(count, seed), length=count, label="personas", show_pos=True, file=sys.stderr
+        genereer(count, seed, bezet=laad_personas([ingebouwde_map()], contract=False)),
+        length=count,
+        label="personas",
+        show_pos=True,
+        file=sys.stderr,
     ) as balk:
         regels = sample_checked(balk)
         try:
