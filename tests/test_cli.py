@@ -324,3 +324,12 @@ def test_today_is_refused_outside_2000_to_2100():
     )
     assert proces.returncode == 2
     assert "MAGDA_KBI_TODAY='1999-12-31' is not a date from 2000-01-01" in proces.stderr
+
+
+@pytest.mark.parametrize("waar", ["missing-folder/audit.jsonl", "."])
+def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar):
+    """It started, then answered every call with a 500 and a traceback."""
+    pad = tmp_path / waar
+    proces = magda_kbi_process("serve", "--port", "1", "--audit-log", str(pad), timeout=30)
+    assert proces.returncode == 2
+    assert proces.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")

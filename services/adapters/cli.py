@@ -312,6 +312,14 @@ def serve(
             "characters (a random one: python -c 'import secrets; "
             "print(secrets.token_urlsafe(24))')"
         )
+    if audit_log:
+        try:  # opened once here: a path that cannot be written made every call a 500
+            with audit_log.resolve().open("a", encoding="utf-8"):
+                pass
+        except OSError as fout:
+            raise Refused(
+                f"--audit-log: cannot write {audit_log.resolve()}: {fout.strerror or fout}"
+            ) from None
     bezet = _poort_bezet(host, port)
     if bezet:
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
