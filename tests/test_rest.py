@@ -159,3 +159,34 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     persona["dossier"]["personalia"]["achternamen"] = ["Janssens-Peeters"]
     assert client.put("/admin/personas/73680599786", json=persona).status_code == 200
     assert client.get(pad).json["personalia"]["achternamen"] == ["Janssens-Peeters"]
+
+
+@pytest.mark.parametrize(
+    ("pad", "query", "diagnose", "veld"),
+    [
+        ("/api/v1/dossiers/98630499724", "foo=1", "unknown parameter 'foo'", "foo"),
+        ("/api/v1/consumers", "foo=1", "unknown parameter 'foo'", "foo"),
+        ("/api/v1/municipalities", "x=1", "unknown parameter 'x'", "x"),
+        (
+            "/api/v1/lijsten/gemeente/44021",
+            "year=2024&year=2025",
+            "parameter 'year' is given more than once",
+            "year",
+        ),
+        (
+            "/api/v1/lijsten/verlaagde-premie/2024",
+            "zorgkas=ZK01&zorgkas=ZK02",
+            "parameter 'zorgkas' is given more than once",
+            "zorgkas",
+        ),
+        ("/api/v1/lijsten/verlaagde-premie/2024", "zorgkas=", "zorgkas is empty", "zorgkas"),
+    ],
+)
+def test_every_route_refuses_a_parameter_it_does_not_take_or_takes_once(
+    rest, pad, query, diagnose, veld
+):
+    """The advice refused them; the other routes answered as if they were not there (an
+    unknown parameter, the first of two years, an empty zorgkas's empty list)."""
+    r = requests.get(f"{rest.url}{pad}?{query}", timeout=10)
+    assert r.status_code == 400
+    assert r.json() == {"code": "40001", "diagnose": diagnose, "field": veld}

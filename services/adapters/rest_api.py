@@ -111,6 +111,7 @@ def _call_noted(operatie: str) -> Callable:
 @_call_noted("GeefDossierKBI")
 def dossier(call: Call, insz: str):
     _geldig_insz(insz)
+    _parameters()
     uitkomst, call = _beslis_vraag(
         Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
     )
@@ -132,14 +133,7 @@ def dossier(call: Call, insz: str):
 @_call_noted("GeefAutomatischAdvies")
 def advies(call: Call, insz: str):
     _geldig_insz(insz)
-    onbekend = sorted(set(request.args) - {"datum", "toepassing"})
-    if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
-    for naam in request.args:
-        if len(request.args.getlist(naam)) > 1:
-            raise ApiFout(
-                400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
-            )
+    _parameters("datum", "toepassing")
     runtime = current_runtime()
     tekst = request.args.get("datum")
     try:
@@ -162,6 +156,18 @@ def advies(call: Call, insz: str):
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
     beslist, call = _beslis_vraag(vraag, call)
     return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
+
+
+def _parameters(*bekend: str) -> None:
+    """Refuses a query parameter the route does not take, or one given twice (40001)."""
+    onbekend = sorted(set(request.args) - set(bekend))
+    if onbekend:
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
+    for naam in request.args:
+        if len(request.args.getlist(naam)) > 1:
+            raise ApiFout(
+                400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
+            )
 
 
 def _geldig_insz(insz: str) -> None:
@@ -237,10 +243,10 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
     premiejaar = int(jaar)
+    _parameters("zorgkas")
     zorgkas = request.args.get("zorgkas")
-    onbekend = sorted(set(request.args) - {"zorgkas"})
-    if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
+    if zorgkas == "":
+        raise ApiFout(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
     beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
@@ -293,9 +299,7 @@ def _gemeentelijst(
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits)", "nis")
-    onbekend = sorted(set(request.args) - {"year"})
-    if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
+    _parameters("year")
     runtime = current_runtime()
     peildag = runtime.clock.today()
     jaar = request.args.get("year")
@@ -324,6 +328,7 @@ def _gemeentelijst(
 @api.get("/consumers")
 def consumers():
     """The consumers the protocols know: who may call what (see ``serve --protocols``)."""
+    _parameters()
     return jsonify([a.as_json() for a in current_runtime().afnemers])
 
 
@@ -331,6 +336,7 @@ def consumers():
 def municipalities():
     """The municipalities the lists know: the register and everyone's residences. Read once
     per set of personas: over a catalogue of a million that reading takes a minute."""
+    _parameters()
     personas = current_runtime().personas
     sleutel = (id(personas), version(personas))
     vorige = current_app.extensions.get("magda_kbi.municipalities")

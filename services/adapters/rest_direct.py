@@ -28,8 +28,13 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     insz = environ.get("PATH_INFO", "")[len(PREFIX) :]
     afzender = environ.get("HTTP_X_MAGDA_AFZENDER")
     hoedanigheid = environ.get("HTTP_X_MAGDA_HOEDANIGHEID")
-    if not modulo97_geldig(insz) or "," in (afzender or "") or "," in (hoedanigheid or ""):
-        return None  # the refusals are Flask's (rest_api: 40002, a header given twice)
+    if (
+        not modulo97_geldig(insz)
+        or "," in (afzender or "")
+        or "," in (hoedanigheid or "")
+        or environ.get("QUERY_STRING")
+    ):
+        return None  # the refusals are Flask's (40002, a header or parameter it does not take)
     uitkomst = decide(runtime, Question(Operatie.DOSSIER, insz, afzender, hoedanigheid))
     if uitkomst.kind is not Kind.ANSWER or uitkomst.beperkt:
         return None
