@@ -418,3 +418,19 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, catalogus):
         assert admin(magda, "GET", f"/personas/{insz}").json() == gelezen.json()
         if persona.gegevens.woonplaatsen:
             assert gelezen.json()["gegevens"]["woonplaatsen"], insz
+
+
+@pytest.mark.parametrize(
+    ("methode", "pad", "diagnose", "veld"),
+    [
+        ("DELETE", "/journal?insz=98630499724", "unknown parameter 'insz'", "insz"),
+        ("GET", "/personas?page=2", "unknown parameter 'page'", "page"),
+        ("GET", "/faults?x=1", "unknown parameter 'x'", "x"),
+        ("GET", "/journal?insz=1&insz=2", "filter 'insz' is given more than once", "insz"),
+    ],
+)
+def test_an_admin_route_refuses_parameters_it_does_not_take(magda, methode, pad, diagnose, veld):
+    """DELETE /admin/journal?insz=X cleared the whole journal, not that person's calls."""
+    antwoord = admin(magda, methode, pad)
+    assert antwoord.status_code == 400
+    assert antwoord.json()["diagnose"] == diagnose and antwoord.json()["field"] == veld

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from magda_kbi.adapters.rest_api import ApiFout, current_runtime
+from magda_kbi.adapters.rest_api import ApiFout, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import lees_yaml, persona_uit_data
@@ -35,6 +35,14 @@ YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-y
 
 
 # -- personas -------------------------------------------------------------------------
+
+
+@admin.before_request
+def _parameters() -> None:
+    """A route takes no query parameter but the journal's filters: DELETE
+    /admin/journal?insz=X cleared the whole journal, /admin/personas?page=2 listed all."""
+    if request.endpoint != "admin.journaal":
+        parameters(code="INVALID_PARAMETER")
 
 
 @admin.get("/personas")
@@ -180,10 +188,8 @@ JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
 
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     """The journal's filters from query parameters (the admin API's and the console's), as
-    keyword arguments of ``Journal.read``; 400 for an unknown or malformed one."""
-    onbekend = sorted(set(args) - set(JOURNAL_FILTERS) - set(extra))
-    if onbekend:
-        raise ApiFout(400, "INVALID_FILTER", f"unknown filter {onbekend[0]!r}", onbekend[0])
+    keyword arguments of ``Journal.read``; 400 for an unknown, repeated or malformed one."""
+    parameters(*JOURNAL_FILTERS, *extra, code="INVALID_FILTER", wat="filter", args=args)
     sinds = args.get("since")
     if sinds is not None:
         try:

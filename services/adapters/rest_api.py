@@ -111,7 +111,7 @@ def _call_noted(operatie: str) -> Callable:
 @_call_noted("GeefDossierKBI")
 def dossier(call: Call, insz: str):
     _geldig_insz(insz)
-    _parameters()
+    parameters()
     uitkomst, call = _beslis_vraag(
         Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
     )
@@ -133,7 +133,7 @@ def dossier(call: Call, insz: str):
 @_call_noted("GeefAutomatischAdvies")
 def advies(call: Call, insz: str):
     _geldig_insz(insz)
-    _parameters("datum", "toepassing")
+    parameters("datum", "toepassing")
     runtime = current_runtime()
     tekst = request.args.get("datum")
     try:
@@ -158,16 +158,18 @@ def advies(call: Call, insz: str):
     return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
 
 
-def _parameters(*bekend: str) -> None:
-    """Refuses a query parameter the route does not take, or one given twice (40001)."""
-    onbekend = sorted(set(request.args) - set(bekend))
+def parameters(
+    *bekend: str, code: str = ONGELDIG_VERZOEK, wat: str = "parameter", args=None
+) -> None:
+    """Refuses a query parameter the route does not take, or one given twice (400 ``code``;
+    ``wat`` is what the route calls them; ``args`` the request's by default)."""
+    args = request.args if args is None else args
+    onbekend = sorted(set(args) - set(bekend))
     if onbekend:
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"unknown parameter {onbekend[0]!r}", onbekend[0])
-    for naam in request.args:
-        if len(request.args.getlist(naam)) > 1:
-            raise ApiFout(
-                400, ONGELDIG_VERZOEK, f"parameter {naam!r} is given more than once", naam
-            )
+        raise ApiFout(400, code, f"unknown {wat} {onbekend[0]!r}", onbekend[0])
+    for naam in args:
+        if len(args.getlist(naam)) > 1:
+            raise ApiFout(400, code, f"{wat} {naam!r} is given more than once", naam)
 
 
 def _geldig_insz(insz: str) -> None:
@@ -243,7 +245,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
     premiejaar = int(jaar)
-    _parameters("zorgkas")
+    parameters("zorgkas")
     zorgkas = request.args.get("zorgkas")
     if zorgkas == "":
         raise ApiFout(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
@@ -299,7 +301,7 @@ def _gemeentelijst(
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits)", "nis")
-    _parameters("year")
+    parameters("year")
     runtime = current_runtime()
     peildag = runtime.clock.today()
     jaar = request.args.get("year")
@@ -328,7 +330,7 @@ def _gemeentelijst(
 @api.get("/consumers")
 def consumers():
     """The consumers the protocols know: who may call what (see ``serve --protocols``)."""
-    _parameters()
+    parameters()
     return jsonify([a.as_json() for a in current_runtime().afnemers])
 
 
@@ -336,7 +338,7 @@ def consumers():
 def municipalities():
     """The municipalities the lists know: the register and everyone's residences. Read once
     per set of personas: over a catalogue of a million that reading takes a minute."""
-    _parameters()
+    parameters()
     personas = current_runtime().personas
     sleutel = (id(personas), version(personas))
     vorige = current_app.extensions.get("magda_kbi.municipalities")
