@@ -46,12 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versie", choices=["02.00", "01.00"], default="02.00")
     args = parser.parse_args(argv)
 
-    client = MagdaClient(
-        args.url,
-        afzender=args.afzender,
-        hoedanigheid=args.hoedanigheid,
-        dossier_versie=args.versie,
-    )
+    try:
+        client = MagdaClient(
+            args.url,
+            afzender=args.afzender,
+            hoedanigheid=args.hoedanigheid,
+            dossier_versie=args.versie,
+        )
+    except ValueError as fout:  # a --url or --afzender the client cannot work with
+        parser.error(str(fout))
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))
     except MagdaFout as fout:

@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     if not leden:
         parser.error("give at least one INSZ or --bestand")
 
-    client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    try:
+        client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    except ValueError as fout:  # a --url or --afzender the client cannot work with
+        parser.error(str(fout))
     status = 0
     print(f"premiejaar {args.jaar} (peildatum {args.jaar - 1}-01-01)")
     for insz in leden:

@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hoedanigheid", default="1234")
     args = parser.parse_args(argv)
 
-    client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    try:
+        client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
+    except ValueError as fout:  # a --url or --afzender the client cannot work with
+        parser.error(str(fout))
     status = 0
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark

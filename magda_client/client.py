@@ -12,6 +12,7 @@ import logging
 import random
 import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -214,6 +215,15 @@ class MagdaClient:
                 f"dossier_versie must be one of {', '.join(DOSSIER_VERSIES)},"
                 f" not {dossier_versie!r}"
             )
+        if not isinstance(afzender, str) or not afzender.strip():
+            raise ValueError(
+                "afzender must be your MAGDA Identificatie (e.g. 'mijn.zorgkas.be'),"
+                f" not {afzender!r}"
+            )
+        if not isinstance(hoedanigheid, str):
+            raise ValueError(f"hoedanigheid must be text (e.g. '1234'), not {hoedanigheid!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be more than 0 seconds, not {timeout!r}")
         self.dossier = DOSSIER_VERSIES[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
@@ -228,7 +238,10 @@ class MagdaClient:
             wsdl = resources.files("magda_client.contract") / dienst.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
-            adres = adressen.pop(dienst.naam, f"{base_url.rstrip('/')}/{dienst.pad}")
+            if dienst.naam in adressen:
+                adres = _http_url(adressen.pop(dienst.naam), f"adressen[{dienst.naam!r}]")
+            else:
+                adres = f"{_basis(base_url)}/{dienst.pad}"
             binding = f"{{{dienst.namespace}}}{dienst.naam}Binding"
             self._services[dienst.naam] = client.create_service(binding, adres)
         if adressen:
@@ -312,6 +325,24 @@ class MagdaClient:
                 status=response.status_code,
             )
         return lees_repliek(response.status_code, response.content, referte, inhoud)
+
+
+def _http_url(url: str, naam: str) -> str:
+    """Checked when the client is made: requests would only say so at the first call."""
+    delen = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if delen is None or delen.scheme not in ("http", "https") or not delen.netloc:
+        raise ValueError(f"{naam} must be an http:// or https:// URL, not {url!r}")
+    return url
+
+
+def _basis(base_url: str) -> str:
+    basis = _http_url(base_url, "base_url").rstrip("/")
+    if basis.endswith("/soap/WebService"):  # MAGDA's layout puts each service under the root
+        raise ValueError(
+            f"base_url is the platform's root, not a service's address ({base_url!r}): give"
+            " the part before /<Dienst>-<versie>/soap/WebService, or this address in adressen"
+        )
+    return basis
 
 
 def modulo97_geldig(insz: str) -> bool:

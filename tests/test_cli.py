@@ -333,3 +333,14 @@ def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar
     proces = magda_kbi_process("serve", "--port", "1", "--audit-log", str(pad), timeout=30)
     assert proces.returncode == 2
     assert proces.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
+
+
+def test_the_client_command_says_which_option_the_client_cannot_use():
+    proces = magda_kbi("client", "dossier", "98630499724", "--url", "127.0.0.1:8080")
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        "magda-kbi: --url must be an http:// or https:// URL, not '127.0.0.1:8080'\n",
+    )
+    proces = magda_kbi("client", "advies", "98630499724", "--datum", "2024-01-01", "--afzender", "")
+    assert proces.returncode == 2
+    assert proces.stderr.startswith("magda-kbi: --afzender must be your MAGDA Identificatie")

@@ -555,3 +555,31 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
         with pytest.raises(OngeldigVerzoek, match="geen geldig INSZ"):
             client.geef_dossier_kbi(fout)
     assert len(stub.verzoeken) == 1
+
+
+@pytest.mark.parametrize(
+    ("kw", "melding"),
+    [
+        ({"base_url": "127.0.0.1:8080"}, "base_url must be an http:// or https:// URL"),
+        ({"base_url": ""}, "base_url must be an http:// or https:// URL"),
+        ({"base_url": "ftp://magda.example"}, "base_url must be an http:// or https:// URL"),
+        (
+            {"base_url": "https://magda.example/GeefDossierKBIDienst-02.00/soap/WebService"},
+            "base_url is the platform's root, not a service's address",
+        ),
+        (
+            {"adressen": {"GeefAutomatischAdvies": "magda.example/advies"}},
+            "adressen['GeefAutomatischAdvies'] must be an http:// or https:// URL",
+        ),
+        ({"afzender": ""}, "afzender must be your MAGDA Identificatie"),
+        ({"afzender": None}, "afzender must be your MAGDA Identificatie"),
+        ({"hoedanigheid": None}, "hoedanigheid must be text"),
+        ({"timeout": 0}, "timeout must be more than 0 seconds"),
+    ],
+)
+def test_a_client_set_up_wrong_is_refused_when_made_not_at_its_first_call(kw, melding):
+    """Each was found at the first call: 'not reachable: No connection adapters', an HTTP
+    404, zeep's own ValidationError (no MagdaError) or requests' ValueError."""
+    args = {"base_url": "http://127.0.0.1:8080", "afzender": "a.b", "hoedanigheid": "1", **kw}
+    with pytest.raises(ValueError, match=re.escape(melding)):
+        MagdaClient(args.pop("base_url"), **args)

@@ -245,3 +245,19 @@ def pytest_strikt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         timeout=180,
     )
+
+
+@pytest.mark.parametrize(
+    "script", ["zorgkas_zorgbudget.py", "gemeente_dossier.py", "verlaagde_premie.py"]
+)
+def test_a_url_without_its_scheme_is_one_line(script, tmp_path):
+    args = {
+        "zorgkas_zorgbudget.py": ["-"],
+        "gemeente_dossier.py": ["98630499724"],
+        "verlaagde_premie.py": ["2024", "98630499724"],
+    }[script]
+    proces = draai(script, *args, "--url", "127.0.0.1:8080", invoer="insz,datum\n")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(
+        "error: base_url must be an http:// or https:// URL, not '127.0.0.1:8080'\n"
+    ), proces.stderr

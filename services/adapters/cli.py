@@ -1048,8 +1048,17 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
+    url = opties.pop("url")
     try:
-        resultaat = vraag(MagdaClient(opties.pop("url"), **opties))
+        client = MagdaClient(url, **opties)
+    except ValueError as fout:  # a URL or Afzender the client cannot work with
+        melding = str(fout)
+        for naam, optie in (("base_url", "--url"), ("afzender", "--afzender")):
+            if melding.startswith(naam):
+                melding = optie + melding[len(naam) :]
+        raise Refused(melding) from None
+    try:
+        resultaat = vraag(client)
     except MagdaFout as fout:
         if as_json:
             velden = {k: getattr(fout, k) for k in ("code", "type", "oorsprong", "diagnose")}
