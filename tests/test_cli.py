@@ -344,3 +344,17 @@ def test_the_client_command_says_which_option_the_client_cannot_use():
     proces = magda_kbi("client", "advies", "98630499724", "--datum", "2024-01-01", "--afzender", "")
     assert proces.returncode == 2
     assert proces.stderr.startswith("magda-kbi: --afzender must be your MAGDA Identificatie")
+
+
+def test_serve_takes_a_host_name_such_as_localhost():
+    """granian takes IP addresses only: --host localhost was a ValueError traceback."""
+    from .conftest import Server
+
+    s = Server("--host", "localhost")
+    try:
+        antwoord = requests.get(f"http://localhost:{s.poort}/health", timeout=10)
+        assert antwoord.json()["status"] == "ok"
+    finally:
+        uitvoer = s.stop()
+    assert f"http://localhost:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService" in uitvoer
+    assert s.proces.returncode == 0

@@ -320,7 +320,7 @@ def serve(
             raise Refused(
                 f"--audit-log: cannot write {audit_log.resolve()}: {fout.strerror or fout}"
             ) from None
-    bezet = _poort_bezet(host, port)
+    adres, bezet = _luisteradres(host, port)
     if bezet:
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
@@ -406,7 +406,7 @@ def serve(
     # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
     # throughput without admin, 5 threads 0.8-0.86x).
     try:
-        serve_granian(settings, host, port, workers, threads or (2 if admin else 1))
+        serve_granian(settings, adres, port, workers, threads or (2 if admin else 1))
     finally:
         if in_gebruik is not None:
             in_gebruik.close()
@@ -486,8 +486,9 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
     return weg
 
 
-def _poort_bezet(host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on (another server has it), or None.
+def _luisteradres(host: str, port: int) -> tuple[str, str | None]:
+    """The IP address to listen on for ``host`` (granian takes no names: ``localhost`` is
+    127.0.0.1; IPv4 first), and why ``host:port`` cannot be listened on, or None.
 
     Bound without SO_REUSEPORT: a server that already listens there, even one that shares
     its port, makes this fail, so two emulators never split one port's requests."""
@@ -495,14 +496,16 @@ def _poort_bezet(host: str, port: int) -> str | None:
     import socket
 
     try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        adressen = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        info = next((a for a in adressen if a[0] == socket.AF_INET), adressen[0])
         with socket.socket(info[0], socket.SOCK_STREAM) as proef:
             proef.bind(info[4])
     except OSError as fout:
         if fout.errno == errno.EADDRINUSE:
-            return f"{fout.strerror} (is another emulator still running? --port N takes another)"
-        return str(fout.strerror or fout)  # a name that does not resolve, a port not allowed
-    return None
+            reden = f"{fout.strerror} (is another emulator still running? --port N takes another)"
+            return host, reden
+        return host, str(fout.strerror or fout)  # a name that does not resolve, a port not allowed
+    return info[4][0], None
 
 
 TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
