@@ -539,7 +539,11 @@ def _ruim_verweesde_stores() -> None:
 )
 @fixtures_option
 def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
-    catalogus = laad_personas([ingebouwde_map(), *fixtures])
+    from magda_kbi.io.checked_files import CheckedFiles
+
+    # checked as serve checks them; a file whose exact content passed before (generate's
+    # files, a folder serve imported) is not checked against the XSD again
+    catalogus = laad_personas([ingebouwde_map(), *fixtures], checked=CheckedFiles())
     if vorm == "json":
         lijst = [
             {
