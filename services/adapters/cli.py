@@ -539,11 +539,7 @@ def _ruim_verweesde_stores() -> None:
 )
 @fixtures_option
 def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
-    from magda_kbi.io.checked_files import CheckedFiles
-
-    # checked as serve checks them; a file whose exact content passed before (generate's
-    # files, a folder serve imported) is not checked against the XSD again
-    catalogus = laad_personas([ingebouwde_map(), *fixtures], checked=CheckedFiles())
+    catalogus = _catalogus(fixtures)
     if vorm == "json":
         lijst = [
             {
@@ -561,6 +557,14 @@ def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
     else:
         for p in catalogus.values():
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
+
+
+def _catalogus(fixtures: tuple[Path, ...]) -> dict:
+    """The personas, checked as serve checks them: a file whose exact content passed the XSD
+    check before (generate's files, a folder serve imported) is not checked again."""
+    from magda_kbi.io.checked_files import CheckedFiles
+
+    return laad_personas([ingebouwde_map(), *fixtures], checked=CheckedFiles())
 
 
 def persona_tabel(personas) -> str:
@@ -606,7 +610,7 @@ def advies(
 ) -> None:
     if not modulo97_geldig(insz):
         raise Refused(f"{insz} is not a valid INSZ (11 digits, modulo 97)")
-    persona = laad_personas([ingebouwde_map(), *fixtures]).get(insz)
+    persona = _catalogus(fixtures).get(insz)
     antwoord = geef_advies(
         persona.dossier if persona else None,
         datum,
