@@ -246,8 +246,11 @@ SCHEMAS = {
     "Journal": _object(
         ["entries", "size", "capacity"],
         entries=_lijst(_ref("JournalEntry")),
-        size={"type": "integer"},
-        capacity={"type": "integer"},
+        size={
+            "type": "integer",
+            "description": "entries the journal holds now, calls and admin calls, filtered or not",
+        },
+        capacity={"type": "integer", "description": "the most it keeps (--journal-size)"},
     ),
     # One recorded call. The first eleven fields are always there; the others when they apply.
     "JournalEntry": _object(
