@@ -261,3 +261,16 @@ def test_a_url_without_its_scheme_is_one_line(script, tmp_path):
     assert proces.stderr.endswith(
         "error: base_url must be an http:// or https:// URL, not '127.0.0.1:8080'\n"
     ), proces.stderr
+
+
+@pytest.mark.parametrize("xdist", [(), ("-p", "xdist", "-n", "2")])
+def test_an_emulator_without_its_admin_api_is_said_once_not_per_test(server, tmp_path, xdist):
+    """It was each test's AssertionError with a traceback (under xdist, each worker's)."""
+    (tmp_path / "test_x.py").write_text(
+        "def test_a(magda):\n    assert magda.url\n\n\ndef test_b(magda):\n    assert magda.url\n"
+    )
+    proces = pytest_strikt(*xdist, "--magda-url", server.url, "test_x.py", cwd=tmp_path)
+    uitvoer = proces.stdout + proces.stderr
+    assert proces.returncode == 4  # pytest's usage error, before any test
+    assert uitvoer.count("the admin API is off: start the emulator with") == 1, uitvoer
+    assert "AssertionError" not in uitvoer and "Traceback" not in uitvoer

@@ -63,13 +63,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A bad --magda-today stops the run with one line (it was each test's ValueError)."""
+    """A bad option stops the run with one line before any test (it was each test's error,
+    with a traceback; under pytest-xdist, each worker's). Checked once, not per worker."""
     vandaag = config.getoption("--magda-today", None)
     if vandaag:
         try:
             today_from_text(vandaag)
         except ValueError:
             raise pytest.UsageError(f"--magda-today: {vandaag!r} is not {TODAY_RANGE}") from None
+    if hasattr(config, "workerinput"):  # an xdist worker: its controller checked
+        return
+    url = config.getoption("--magda-url", None)
+    if url:
+        reden = _emulator_fout(url, _token(config))
+        if reden:
+            raise pytest.UsageError(f"--magda-url: {reden}")
+    mappen = config.getoption("--magda-fixtures", None)
+    if mappen and not url:
+        from magda_kbi.io.checked_files import CheckedFiles
+        from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+
+        try:  # as the emulator will load them (the checked-files record makes it once)
+            laad_personas([ingebouwde_map(), *map(Path, mappen)], checked=CheckedFiles())
+        except FixtureFout as fout:
+            raise pytest.UsageError(
+                f"--magda-fixtures: invalid persona file {fout.melding}"
+            ) from None
+
+
+def _token(config: pytest.Config) -> str | None:
+    return config.getoption("--magda-admin-token") or os.environ.get(TOKEN_ENV)
+
+
+def _emulator_fout(url: str, token: str | None) -> str | None:
+    """Why the emulator at ``url`` cannot serve the tests (no answer, no admin API), or None."""
+    try:
+        MagdaEmulator(url, token).journal()  # reads only: the session's reset changes it
+    except requests.RequestException as fout:
+        return f"the emulator at {url} does not answer: {fout}"
+    except AssertionError as fout:  # the admin API refused: off, or another token
+        return str(fout)
+    return None
 
 
 class MagdaEmulator:
@@ -207,14 +241,12 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     """The emulator for the whole session (prefer ``magda``, which also resets)."""
     url = request.config.getoption("--magda-url")
     if url:  # someone else's emulator: whatever an earlier run left there goes first
-        token = request.config.getoption("--magda-admin-token") or os.environ.get(TOKEN_ENV)
+        token = _token(request.config)
         emulator = MagdaEmulator(url, token)
         try:
             emulator.reset()
-        except requests.RequestException as fout:
-            # (an answer that refuses, 401 or 404, is the admin API's own error: _json)
-            reden = f"--magda-url: the emulator at {url} does not answer: {fout}"
-            pytest.fail(reden, pytrace=False)
+        except (requests.RequestException, AssertionError):  # gone since pytest_configure
+            pytest.fail(f"--magda-url: {_emulator_fout(url, token)}", pytrace=False)
         yield emulator
         return
     from magda_kbi.adapters.app import Settings, make_emulator
@@ -228,7 +260,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     )
     try:
         emulator = make_emulator(settings)
-    except FixtureFout as fout:  # the file, the field and why, as serve says it
+    except FixtureFout as fout:  # changed since pytest_configure checked it
         pytest.fail(f"--magda-fixtures: invalid persona file {fout.melding}", pytrace=False)
     server = _Server(emulator)
     try:
