@@ -358,3 +358,11 @@ def test_serve_takes_a_host_name_such_as_localhost():
         uitvoer = s.stop()
     assert f"http://localhost:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService" in uitvoer
     assert s.proces.returncode == 0
+
+
+def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
+    (tmp_path / "notities.txt").write_text("geen persona")
+    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert proces.returncode == 0  # taken: serve --watch may fill it
+    assert proces.stderr == f"magda-kbi: note: --fixtures {tmp_path} holds no persona files\n"
+    assert len(proces.stdout.splitlines()) == 22

@@ -136,11 +136,31 @@ today_option = click.option(
     envvar=OMGEVING_VANDAAG,
     help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); default: the real date",
 )
+
+
+def _say_empty_folders(
+    ctx: click.Context, param: click.Parameter, mappen: tuple[Path, ...]
+) -> tuple[Path, ...]:
+    """A folder without persona files is taken (--watch may fill it), but said: a mistyped
+    folder gave the built-in personas only, without a word."""
+    for map_ in mappen:
+        try:
+            leeg = map_.is_dir() and not any(
+                p.suffix in (".yaml", ".jsonl") for p in map_.iterdir()
+            )
+        except OSError:  # unreadable: the loader says so
+            continue
+        if leeg:
+            print(f"magda-kbi: note: --fixtures {map_} holds no persona files", file=sys.stderr)
+    return mappen
+
+
 fixtures_option = click.option(
     "--fixtures",
     type=PAD,
     multiple=True,
     metavar="DIR",
+    callback=_say_empty_folders,
     help="an extra folder of persona files: *.yaml, or *.jsonl from generate (repeatable)",
 )
 rule_options = _options(
