@@ -307,3 +307,27 @@ def test_the_catalogue_has_dossiers_without_a_residence_today(catalogus):
         if p.dossier is not None and p.gegevens.woonplaats_op(vandaag) is None
     }
     assert {"70621199792", "71622899887", "71680299836"} <= zonder
+
+
+@pytest.mark.parametrize("store", [None, "sqlite"])
+def test_an_audit_log_that_cannot_be_written_is_said_and_the_calls_answered(tmp_path, store):
+    """A write that failed (a disk full, a folder gone) made every call a 500 with a
+    traceback; now the call is answered, /health says degraded and why, and the log
+    catches up when it can be written again."""  # (serve refuses such a path at start)
+    from werkzeug.test import Client
+
+    audit = tmp_path / "weg" / "audit.jsonl"
+    winkel = f"sqlite:///{tmp_path / 'store.db'}" if store else None
+    app = make_emulator(Settings(today=date(2030, 1, 1), audit_log=audit, store=winkel))
+    client = Client(app)
+    assert client.get("/api/v1/advies/73680599786").status_code == 200
+    gezondheid = client.get("/health").json
+    assert gezondheid["status"] == "degraded"
+    assert gezondheid["reason"].startswith(f"audit log {audit}: cannot write: ")
+    audit.parent.mkdir()
+    assert client.get("/api/v1/advies/73680599786").status_code == 200
+    assert client.get("/health").json["status"] == "ok"
+    regels = [json.loads(r) for r in audit.read_text().splitlines()]
+    # the call the log missed, written before the one after the folder came back
+    assert [r["endpoint"] for r in regels] == ["/api/v1/advies/73680599786"] * 2
+    assert regels[0]["time"] <= regels[1]["time"]

@@ -194,7 +194,8 @@ SCHEMAS = {
         status={
             "enum": ["ok", "degraded"],
             "description": "degraded: the store cannot be reached (see reason); the workers "
-            "answer from what they have, changes answer 503",
+            "answer from what they have, changes answer 503. Or the audit log cannot be "
+            "written: calls are answered, their lines wait until it can",
         },
         reason=TEKST,
         version=TEKST,

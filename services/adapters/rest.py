@@ -106,8 +106,11 @@ def rest_application(
     def health():
         # Only what was checked: the process answers, and what start-up loaded and checked.
         extra = {"watch": watcher.as_json()} if watcher is not None else {}
-        probleem = winkel.problem() if winkel is not None else None
-        if probleem:  # answering from what the workers have; changes wait for the store
+        audit = runtime.journal.audit_log
+        probleem = (winkel.problem() if winkel is not None else None) or (
+            audit.problem if audit is not None else None
+        )
+        if probleem:  # answering from what the workers have; changes (or audit lines) wait
             extra["reason"] = probleem
         try:
             aantal: int | None = len(runtime.personas)

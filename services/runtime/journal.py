@@ -9,6 +9,7 @@ long run cannot grow without limit.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
+
+log = logging.getLogger(__name__)
 
 NOTHING: Mapping[str, Any] = MappingProxyType({})
 
@@ -88,19 +91,49 @@ class JournalEntry:
 
 class AuditLog:
     """The audit log: every entry as a JSON line (no bodies), appended and flushed one by
-    one; the file is opened in the process that writes (after a server's fork)."""
+    one; the file is opened in the process that writes (after a server's fork).
+
+    A write that fails (a full disk, a folder gone) does not fail the call: the lines wait
+    (the newest 100,000) and are written first once the file can be written again;
+    meanwhile ``problem`` says why (``/health``: degraded)."""
+
+    WACHTEND = 100_000
 
     def __init__(self, pad: Path) -> None:
         self.pad = pad
+        self.problem: str | None = None
         self._bestand = None
+        self._wachtend: deque[str] = deque()
+        self._verloren = 0
         self._slot = threading.Lock()
 
     def write(self, regel: JournalEntry) -> None:
         with self._slot:
-            if self._bestand is None:
-                self._bestand = self.pad.open("a", encoding="utf-8")
-            self._bestand.write(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
-            self._bestand.flush()
+            if len(self._wachtend) == self.WACHTEND:
+                self._wachtend.popleft()
+                self._verloren += 1
+            self._wachtend.append(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
+            try:
+                if self._bestand is None:
+                    self._bestand = self.pad.open("a", encoding="utf-8")
+                self._bestand.write("".join(self._wachtend))
+                self._bestand.flush()
+            except OSError as fout:
+                self._bestand = None  # opened again at the next entry
+                reden = f"audit log {self.pad}: cannot write: {fout.strerror or fout}"
+                if reden != self.problem:
+                    log.error("%s (the entries wait in memory)", reden)
+                self.problem = reden
+                return
+            self._wachtend.clear()
+            if self._verloren:
+                log.error(
+                    "audit log %s: %d entries lost while it could not be written",
+                    self.pad,
+                    self._verloren,
+                )
+                self._verloren = 0
+            self.problem = None
 
 
 class Journal:
@@ -114,7 +147,7 @@ class Journal:
         self.audit = audit
         self._regels: deque[JournalEntry] = deque(maxlen=grootte)
         self._slot = threading.Lock()
-        self._audit = AuditLog(audit) if audit is not None else None
+        self.audit_log = AuditLog(audit) if audit is not None else None
         self._laatste = 0
 
     def write(self, regel: JournalEntry) -> None:
@@ -124,8 +157,8 @@ class Journal:
             # otherwise immutable once written
             regel.number = self._laatste
             self._regels.append(regel)
-            if self._audit is not None:  # under the lock: the file keeps the journal's order
-                self._audit.write(regel)
+            if self.audit_log is not None:  # under the lock: the file keeps the journal's order
+                self.audit_log.write(regel)
 
     def read(
         self,

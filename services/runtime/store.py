@@ -521,7 +521,7 @@ class SharedJournal:
         # own): the store costs nothing per call. Writing each call cost 20-30% of the
         # throughput at 8 and 32 connections (measured), most of it the bodies.
         self._wachtrij: deque[JournalEntry] = deque(maxlen=grootte)
-        self._audit = AuditLog(audit) if audit is not None else None
+        self.audit_log = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
         self._sinds_bound = 0  # entries written since the bound was last applied
         self._start_slot = threading.Lock()
@@ -546,8 +546,8 @@ class SharedJournal:
 
     def write(self, regel: JournalEntry) -> None:
         regel.extra["replica"] = self.store.replica
-        if self._audit is not None:
-            self._audit.write(regel)
+        if self.audit_log is not None:
+            self.audit_log.write(regel)
         self._wachtrij.append(regel)
         if self._pid != _PID[0]:
             self.start()
