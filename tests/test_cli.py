@@ -366,3 +366,25 @@ def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
     assert proces.returncode == 0  # taken: serve --watch may fill it
     assert proces.stderr == f"magda-kbi: note: --fixtures {tmp_path} holds no persona files\n"
     assert len(proces.stdout.splitlines()) == 22
+
+
+def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces_it(tmp_path):
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(
+        "afnemers:\n"
+        '  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n'
+        '  - {afzender: a.be, hoedanigheid: "1", soort: AGII, naam: B}\n'
+    )
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        "magda-kbi: invalid consumers file: field afnemers[1]: a.be with Hoedanigheid 1 is"
+        " afnemers[0] already\n",
+    )
+    bestand.write_text(
+        "afnemers:\n"
+        "  - {afzender: gemeente.kortenberg.be, hoedanigheid: GEMEENTE, soort: VSB, naam: Eigen}\n"
+    )
+    proces = magda_kbi("consumers", "--consumers", str(bestand), "--json")
+    kortenberg = [a for a in json.loads(proces.stdout) if a["afzender"] == "gemeente.kortenberg.be"]
+    assert [(a["soort"], a["naam"]) for a in kortenberg] == [("VSB", "Eigen")]

@@ -979,10 +979,12 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
 @click.option("--consumers", "bestand", type=PAD, help="a YAML file of consumers")
 @json_option
 def consumers(bestand: Path | None, as_json: bool) -> None:
-    from magda_kbi.domain.consumers import DEMO
+    from magda_kbi.domain.consumers import DEMO, Afnemers
     from magda_kbi.io.consumer_file import laad_afnemers
 
-    lijst = [*DEMO, *(laad_afnemers(bestand) if bestand else [])]
+    # as serve knows them: one of the file with a demo consumer's Afzender and
+    # Hoedanigheid takes its place
+    lijst = list(Afnemers([*DEMO, *(laad_afnemers(bestand) if bestand else [])]))
     if as_json:
         print(json.dumps([a.as_json() for a in lijst], ensure_ascii=False, indent=2))
         return

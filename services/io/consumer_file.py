@@ -22,6 +22,7 @@ def laad_afnemers(pad: Path) -> list[Afnemer]:
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
     afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
+    gezien: dict[tuple[str, str], int] = {}
     for i, a in enumerate(afnemers):  # what one field's type cannot say
         for verplicht in ("afzender", "hoedanigheid", "naam"):
             if not getattr(a, verplicht):
@@ -30,4 +31,10 @@ def laad_afnemers(pad: Path) -> list[Afnemer]:
             raise InputError(f"afnemers[{i}].nis", "a GEMEENTE needs its NIS code")
         if a.soort is Soort.ZORGKAS and not a.zorgkas:
             raise InputError(f"afnemers[{i}].zorgkas", "a ZORGKAS needs its identifier")
+        eerder = gezien.setdefault((a.afzender, a.hoedanigheid), i)
+        if eerder != i:  # which one would a call from it be?
+            raise InputError(
+                f"afnemers[{i}]",
+                f"{a.afzender} with Hoedanigheid {a.hoedanigheid} is afnemers[{eerder}] already",
+            )
     return list(afnemers)
