@@ -315,3 +315,8 @@ def test_today_at_the_end_of_its_range_shows_every_page(client):
         assert antwoord.json["diagnose"] == (
             f"{buiten!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
         )
+
+
+def test_the_clock_page_offers_the_days_the_clock_takes(client):
+    veld = pagina(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
+    assert (veld.get("min"), veld.get("max")) == ("2000-01-01", "2100-12-31")

@@ -24,6 +24,7 @@ from lxml import etree
 from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
+from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
@@ -435,7 +436,7 @@ def faults():
 @console.get("/clock")
 def clock():
     _admin_only()
-    return render_template("console/clock.html")
+    return render_template("console/clock.html", first=FIRST_TODAY, last=LAST_TODAY)
 
 
 def _admin_only() -> None:
