@@ -113,11 +113,11 @@ class _Transport(Transport):
             allow_redirects=False,
             stream=True,
         ) as response:
-            body = _lees_begrensd(response, address, deadline, self.operation_timeout)
+            body = _read_bounded(response, address, deadline, self.operation_timeout)
             return _Http(response.status_code, body, response.headers.get("Location"))
 
 
-def _lees_begrensd(
+def _read_bounded(
     response: requests.Response, address: str, deadline: float, timeout: float
 ) -> bytes:
     """The body, at most MAX_ANTWOORD bytes (decompressed) and in ``timeout`` seconds from
@@ -125,11 +125,11 @@ def _lees_begrensd(
     without end, would otherwise be waited for and held in memory for ever."""
     if response._content is not False:  # already read: by a response hook of the session
         if len(response.content) > MAX_ANTWOORD:
-            raise _te_groot(address, response.status_code)
+            raise _too_large(address, response.status_code)
         return response.content
     lengte = response.headers.get("Content-Length", "")
     if lengte.isdigit() and int(lengte) > MAX_ANTWOORD:
-        raise _te_groot(address, response.status_code)
+        raise _too_large(address, response.status_code)
     delen, gelezen = [], 0
     try:
         # read1: what has arrived, at most 64 KiB decompressed (iter_content would wait
@@ -137,7 +137,7 @@ def _lees_begrensd(
         while deel := response.raw.read1(64 * 1024, decode_content=True):
             gelezen += len(deel)
             if gelezen > MAX_ANTWOORD:
-                raise _te_groot(address, response.status_code)
+                raise _too_large(address, response.status_code)
             if time.monotonic() > deadline:
                 raise MagdaTransportFout(
                     f"timeout: the reply from {address} took longer than {timeout} s",
@@ -152,7 +152,7 @@ def _lees_begrensd(
     return b"".join(delen)
 
 
-def _te_groot(address: str, status: int) -> MagdaTransportFout:
+def _too_large(address: str, status: int) -> MagdaTransportFout:
     return MagdaTransportFout(
         f"the reply from {address} is larger than {MAX_ANTWOORD} bytes", status=status
     )
@@ -241,7 +241,7 @@ class MagdaClient:
             if dienst.naam in adressen:
                 adres = _http_url(adressen.pop(dienst.naam), f"adressen[{dienst.naam!r}]")
             else:
-                adres = f"{_basis(base_url)}/{dienst.pad}"
+                adres = f"{_root_url(base_url)}/{dienst.pad}"
             binding = f"{{{dienst.namespace}}}{dienst.naam}Binding"
             self._services[dienst.naam] = client.create_service(binding, adres)
         if adressen:
@@ -335,7 +335,7 @@ def _http_url(url: str, naam: str) -> str:
     return url
 
 
-def _basis(base_url: str) -> str:
+def _root_url(base_url: str) -> str:
     basis = _http_url(base_url, "base_url").rstrip("/")
     if basis.endswith("/soap/WebService"):  # MAGDA's layout puts each service under the root
         raise ValueError(
@@ -356,13 +356,13 @@ def modulo97_geldig(insz: str) -> bool:
 
 
 # The INSZ as printed on the eID and in the national register's letters: 73.68.05-997.86
-GEDRUKT_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
+PRINTED_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
 
 
 def _controleer_insz(insz: str) -> str:
     """The eleven digits MAGDA takes, from them or from the printed form."""
     insz = str(insz).strip()
-    if gedrukt := GEDRUKT_INSZ.fullmatch(insz):
+    if gedrukt := PRINTED_INSZ.fullmatch(insz):
         insz = "".join(gedrukt.groups())
     if not modulo97_geldig(insz):
         raise OngeldigVerzoek(

@@ -33,10 +33,10 @@ from magda_kbi.domain.advies import (
     geef_advies,
 )
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
-from magda_kbi.domain.insz import modulo97_geldig, zonder_opmaak
+from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.io import formats
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
-from magda_kbi.io.population import MAX_POPULATIE
+from magda_kbi.io.population import MAX_POPULATION
 from magda_kbi.io.schemas import InputError
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
@@ -75,7 +75,7 @@ class _Group(click.Group):
 
 def _insz_digits(ctx: click.Context, param: click.Parameter, waarde: str) -> str:
     """An INSZ argument as digits: the printed form (73.68.05-997.86) is taken too."""
-    return zonder_opmaak(waarde)
+    return unformatted(waarde)
 
 
 class _FromEnv(str):
@@ -340,7 +340,7 @@ def serve(
             raise Refused(
                 f"--audit-log: cannot write {audit_log.resolve()}: {fout.strerror or fout}"
             ) from None
-    adres, bezet = _luisteradres(host, port)
+    adres, bezet = _listen_address(host, port)
     if bezet:
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
@@ -506,7 +506,7 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
     return weg
 
 
-def _luisteradres(host: str, port: int) -> tuple[str, str | None]:
+def _listen_address(host: str, port: int) -> tuple[str, str | None]:
     """The IP address to listen on for ``host`` (granian takes no names: ``localhost`` is
     127.0.0.1; IPv4 first), and why ``host:port`` cannot be listened on, or None.
 
@@ -559,7 +559,7 @@ def _ruim_verweesde_stores() -> None:
 )
 @fixtures_option
 def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
-    catalogus = _catalogus(fixtures)
+    catalogus = _catalogue(fixtures)
     if vorm == "json":
         lijst = [
             {
@@ -579,7 +579,7 @@ def personas(vorm: str | None, fixtures: tuple[Path, ...]) -> None:
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
 
 
-def _catalogus(fixtures: tuple[Path, ...]) -> dict:
+def _catalogue(fixtures: tuple[Path, ...]) -> dict:
     """The personas, checked as serve checks them: a file whose exact content passed the XSD
     check before (generate's files, a folder serve imported) is not checked again."""
     from magda_kbi.io.checked_files import CheckedFiles
@@ -630,7 +630,7 @@ def advies(
 ) -> None:
     if not modulo97_geldig(insz):
         raise Refused(f"{insz} is not a valid INSZ (11 digits, modulo 97)")
-    persona = _catalogus(fixtures).get(insz)
+    persona = _catalogue(fixtures).get(insz)
     antwoord = geef_advies(
         persona.dossier if persona else None,
         datum,
@@ -705,9 +705,9 @@ def insz_check(nummer: str) -> None:
 )
 @click.option(
     "--count",
-    type=click.IntRange(1, MAX_POPULATIE),
+    type=click.IntRange(1, MAX_POPULATION),
     required=True,
-    help=f"how many personas (at most {MAX_POPULATIE:,})",
+    help=f"how many personas (at most {MAX_POPULATION:,})",
 )
 @click.option("--seed", type=int, default=1, help="the same seed, the same people")
 @click.option("--out", type=PAD, help="the folder to write to")

@@ -189,7 +189,7 @@ JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     """The journal's filters from query parameters (the admin API's and the console's), as
     keyword arguments of ``Journal.read``; 400 for an unknown, repeated or malformed one."""
-    parameters(*JOURNAL_FILTERS, *extra, code="INVALID_FILTER", wat="filter", args=args)
+    parameters(*JOURNAL_FILTERS, *extra, code="INVALID_FILTER", what="filter", args=args)
     sinds = args.get("since")
     if sinds is not None:
         try:

@@ -159,17 +159,17 @@ def advies(call: Call, insz: str):
 
 
 def parameters(
-    *bekend: str, code: str = ONGELDIG_VERZOEK, wat: str = "parameter", args=None
+    *known: str, code: str = ONGELDIG_VERZOEK, what: str = "parameter", args=None
 ) -> None:
     """Refuses a query parameter the route does not take, or one given twice (400 ``code``;
-    ``wat`` is what the route calls them; ``args`` the request's by default)."""
+    ``what`` is what the route calls them; ``args`` the request's by default)."""
     args = request.args if args is None else args
-    onbekend = sorted(set(args) - set(bekend))
-    if onbekend:
-        raise ApiFout(400, code, f"unknown {wat} {onbekend[0]!r}", onbekend[0])
-    for naam in args:
-        if len(args.getlist(naam)) > 1:
-            raise ApiFout(400, code, f"{wat} {naam!r} is given more than once", naam)
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r}", unknown[0])
+    for name in args:
+        if len(args.getlist(name)) > 1:
+            raise ApiFout(400, code, f"{what} {name!r} is given more than once", name)
 
 
 def _geldig_insz(insz: str) -> None:

@@ -12,7 +12,7 @@ _ELF_CIJFERS = re.compile(r"[0-9]{11}")
 _GEDRUKT = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{2})-([0-9]{3})\.([0-9]{2})")
 
 
-def zonder_opmaak(insz: str) -> str:
+def unformatted(insz: str) -> str:
     """The eleven digits of an INSZ written as printed (73.68.05-997.86); else as given."""
     gedrukt = _GEDRUKT.fullmatch(insz.strip())
     return "".join(gedrukt.groups()) if gedrukt else insz

@@ -77,14 +77,14 @@ SCENARIOS = (
 
 # Birth dates over 20,000 days and 997 sequence numbers give 19.9 million test numbers; a
 # population of at most a quarter of them is drawn without a slow end (and in memory).
-MAX_POPULATIE = 5_000_000
+MAX_POPULATION = 5_000_000
 
 
 def genereer(aantal: int, zaad: int, bezet: Collection[str] = ()) -> Iterator[dict]:
     """``aantal`` personas in the shape of the persona files (JSON-ready dicts), none with an
     INSZ in ``bezet`` (the built-in personas': a population is served beside them)."""
-    if not 0 <= aantal <= MAX_POPULATIE:
-        raise ValueError(f"a population holds 0 to {MAX_POPULATIE} personas, not {aantal}")
+    if not 0 <= aantal <= MAX_POPULATION:
+        raise ValueError(f"a population holds 0 to {MAX_POPULATION} personas, not {aantal}")
     rnd = random.Random(zaad)
     gezien: set[str] = set(bezet)
     for n in range(aantal):

@@ -97,26 +97,26 @@ class AuditLog:
     (the newest 100,000) and are written first once the file can be written again;
     meanwhile ``problem`` says why (``/health``: degraded)."""
 
-    WACHTEND = 100_000
+    WAITING = 100_000
 
     def __init__(self, pad: Path) -> None:
         self.pad = pad
         self.problem: str | None = None
         self._bestand = None
-        self._wachtend: deque[str] = deque()
-        self._verloren = 0
+        self._waiting: deque[str] = deque()
+        self._lost = 0
         self._slot = threading.Lock()
 
     def write(self, regel: JournalEntry) -> None:
         with self._slot:
-            if len(self._wachtend) == self.WACHTEND:
-                self._wachtend.popleft()
-                self._verloren += 1
-            self._wachtend.append(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
+            if len(self._waiting) == self.WAITING:
+                self._waiting.popleft()
+                self._lost += 1
+            self._waiting.append(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
             try:
                 if self._bestand is None:
                     self._bestand = self.pad.open("a", encoding="utf-8")
-                self._bestand.write("".join(self._wachtend))
+                self._bestand.write("".join(self._waiting))
                 self._bestand.flush()
             except OSError as fout:
                 self._bestand = None  # opened again at the next entry
@@ -125,14 +125,14 @@ class AuditLog:
                     log.error("%s (the entries wait in memory)", reden)
                 self.problem = reden
                 return
-            self._wachtend.clear()
-            if self._verloren:
+            self._waiting.clear()
+            if self._lost:
                 log.error(
                     "audit log %s: %d entries lost while it could not be written",
                     self.pad,
-                    self._verloren,
+                    self._lost,
                 )
-                self._verloren = 0
+                self._lost = 0
             self.problem = None
 
 
