@@ -34,15 +34,15 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
-# -- personas -------------------------------------------------------------------------
-
-
 @admin.before_request
 def _parameters() -> None:
     """A route takes no query parameter but the journal's filters: DELETE
     /admin/journal?insz=X cleared the whole journal, /admin/personas?page=2 listed all."""
     if request.endpoint != "admin.journaal":
         parameters(code="INVALID_PARAMETER")
+
+
+# -- personas -------------------------------------------------------------------------
 
 
 @admin.get("/personas")
