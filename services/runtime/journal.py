@@ -8,6 +8,7 @@ long run cannot grow without limit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -119,7 +120,10 @@ class AuditLog:
                 self._bestand.write("".join(self._waiting))
                 self._bestand.flush()
             except OSError as fout:
-                self._bestand = None  # opened again at the next entry
+                if self._bestand is not None:  # opened again at the next entry
+                    with contextlib.suppress(OSError):  # what it holds cannot be written
+                        self._bestand.close()
+                    self._bestand = None
                 reden = f"audit log {self.pad}: cannot write: {fout.strerror or fout}"
                 if reden != self.problem:
                     log.error("%s (the entries wait in memory)", reden)
