@@ -388,3 +388,11 @@ def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces
     proces = magda_kbi("consumers", "--consumers", str(bestand), "--json")
     kortenberg = [a for a in json.loads(proces.stdout) if a["afzender"] == "gemeente.kortenberg.be"]
     assert [(a["soort"], a["naam"]) for a in kortenberg] == [("VSB", "Eigen")]
+
+
+def test_an_admin_token_without_admin_is_said():
+    from .conftest import Server
+
+    s = Server("--admin-token", "een-token-van-16-tekens")
+    uitvoer = s.stop()
+    assert "magda-kbi: note: --admin-token has no effect without --admin" in uitvoer

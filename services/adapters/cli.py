@@ -321,6 +321,10 @@ def serve(
     from magda_kbi.adapters.server import serve_granian
 
     token = admin_token or None
+    bron = click.get_current_context().get_parameter_source("admin_token")
+    if token and not admin and bron is click.core.ParameterSource.COMMANDLINE:
+        # (from the environment it may be there for the pytest plugin: no note then)
+        print("magda-kbi: note: --admin-token has no effect without --admin", file=sys.stderr)
     if admin and not is_loopback(host) and token is None:
         raise Refused(
             f"--admin on {host} would let anyone who reaches this address change the "
