@@ -79,6 +79,14 @@ def _een_identiteit():
     for naam in (AFZENDER_HEADER, HOEDANIGHEID_HEADER):
         if "," in request.headers.get(naam, ""):
             raise ApiFout(400, ONGELDIG_VERZOEK, f"header {naam} is given more than once", naam)
+    # as SOAP's XSD refuses an empty Identificatie; granian gives a non-ASCII value as empty
+    if request.headers.get(AFZENDER_HEADER, "x").strip() == "":
+        raise ApiFout(
+            400,
+            ONGELDIG_VERZOEK,
+            f"header {AFZENDER_HEADER} is empty: give the caller's Identificatie (in ASCII)",
+            AFZENDER_HEADER,
+        )
 
 
 @api.get("/openapi.json")

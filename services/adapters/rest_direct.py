@@ -31,6 +31,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     if (
         not modulo97_geldig(insz)
         or "," in (afzender or "")
+        or (afzender is not None and not afzender.strip())  # an empty one: refused there
         or "," in (hoedanigheid or "")
         or environ.get("QUERY_STRING")
     ):
