@@ -434,3 +434,12 @@ def test_an_admin_route_refuses_parameters_it_does_not_take(magda, methode, pad,
     antwoord = admin(magda, methode, pad)
     assert antwoord.status_code == 400
     assert antwoord.json()["diagnose"] == diagnose and antwoord.json()["field"] == veld
+
+
+def test_a_body_wrong_as_a_whole_names_no_field(magda):
+    antwoord = admin(magda, "PUT", "/personas/80651338304", data="[1, 2]")
+    assert antwoord.status_code == 422
+    assert antwoord.json() == {
+        "code": "INVALID_PERSONA",
+        "diagnose": "expected a mapping (key: value)",
+    }  # it said "field": "-", a placeholder that is no field

@@ -64,7 +64,7 @@ def api_fout(fout: ApiFout):
         call = fout.call or Call()
         request.environ[CALL_KEY] = call if call.result else call.answered(f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
-    if fout.veld:
+    if fout.veld and fout.veld != "-":  # "-": the input as a whole, no one field
         body["field"] = fout.veld
     return jsonify(body), fout.status
 
