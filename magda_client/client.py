@@ -260,13 +260,17 @@ class MagdaClient:
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
     ) -> Advies:
         insz = _controleer_insz(insz)
-        if isinstance(datum, str):
-            try:
-                datum = date.fromisoformat(datum)
-            except ValueError:
-                raise OngeldigVerzoek(
-                    f"Datum: {datum!r} is geen datum (JJJJ-MM-DD)", oorsprong="CLIENT"
-                ) from None
+        gegeven = datum
+        if isinstance(datum, datetime):  # the day it falls on
+            datum = datum.date()
+        try:
+            datum = date.fromisoformat(datum) if isinstance(datum, str) else datum
+        except ValueError:
+            datum = None
+        if not isinstance(datum, date):
+            raise OngeldigVerzoek(
+                f"Datum: {gegeven!r} is geen datum (JJJJ-MM-DD)", oorsprong="CLIENT"
+            )
         if toepassing not in TOEPASSINGEN:
             raise OngeldigVerzoek(
                 f"Toepassing: {toepassing!r} is niet één van {TOEPASSINGEN}", oorsprong="CLIENT"

@@ -159,6 +159,8 @@ def test_soap_fault_is_a_transport_error(client):
         ("9863049972", "2024-01-01", "ZORGBUDGET"),
         ("98630499724", "2024-02-30", "ZORGBUDGET"),
         ("98630499724", "2024-01-01", "KINDERBIJSLAG"),
+        ("98630499724", 20240101, "ZORGBUDGET"),  # an AttributeError from zeep
+        ("98630499724", None, "ZORGBUDGET"),  # zeep's ValidationError, outside MagdaError
     ],
 )
 def test_input_is_validated_before_sending(client, insz, datum, toepassing):
@@ -583,3 +585,10 @@ def test_a_client_set_up_wrong_is_refused_when_made_not_at_its_first_call(kw, me
     args = {"base_url": "http://127.0.0.1:8080", "afzender": "a.b", "hoedanigheid": "1", **kw}
     with pytest.raises(ValueError, match=re.escape(melding)):
         MagdaClient(args.pop("base_url"), **args)
+
+
+def test_a_date_that_is_no_date_is_named_as_given(client):
+    with pytest.raises(OngeldigVerzoek, match=re.escape("Datum: '2024-02-30' is geen datum")):
+        client.geef_automatisch_advies("98630499724", "2024-02-30")
+    with pytest.raises(OngeldigVerzoek, match=re.escape("Datum: 20240101 is geen datum")):
+        client.geef_automatisch_advies("98630499724", 20240101)
