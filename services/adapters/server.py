@@ -88,6 +88,26 @@ def _stop_on_signal_while_starting() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_sigint_to_serve()
+
+
+def _leave_sigint_to_serve() -> None:
+    """granian's WSGI worker installs a handler that stops it on SIGINT as on SIGTERM, when
+    it starts serving. Ctrl+C sends SIGINT to serve and its workers at once: a worker that
+    had stopped before serve asked counted as crashed, and serve exited 1 (once in CI, 1 in
+    51 tries by hand). So SIGINT stays ignored in a serving worker too; serve stops it with
+    SIGTERM. Builds on granian 2.x's worker importing ``set_sync_signals`` from
+    ``granian._signals`` when it starts (checked in granian 2.8.9)."""
+    import granian._signals as granian_signals
+
+    install = granian_signals.set_sync_signals
+
+    def sigterm_only():
+        event = install()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return event
+
+    granian_signals.set_sync_signals = sigterm_only
 
 
 def _scrub_environment() -> None:
