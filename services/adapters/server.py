@@ -76,10 +76,10 @@ def _stop_on_signal_while_starting() -> None:
     worker served on, and serve waited for it for ever (seen: ``serve`` stopped right after
     its first worker answered). Until granian's handlers replace these, SIGTERM stops the
     worker at once: it has nothing in flight yet. One that came before this ran is sent
-    again by serve (:func:`signal_until_gone`). SIGINT is left to serve: Ctrl+C sends it to
-    both, and a worker that ended on it before serve asked counted as crashed (exit 1, seen);
-    serve then sends SIGTERM. (Nor a look at the inherited handler's flag: a worker forked
-    by a SIGHUP's restart after serve's SIGTERM then stopped on its own: exit 1 too.)"""
+    again by serve (:func:`signal_until_gone`). SIGINT is left to serve, here and once the
+    worker serves (:func:`_leave_sigint_to_serve`). (Nor a look at the inherited handler's
+    flag: a worker forked by a SIGHUP's restart after serve's SIGTERM then stopped on its
+    own: exit 1.)"""
 
     def stop(signum: int, frame: object) -> None:
         # Not SystemExit: raised wherever the loading was, it could be caught (seen: the
