@@ -16,6 +16,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from .cli_run import magda_kbi_process
 from .conftest import Server
 from .processen import kinderen, levend, vrije_poort
+from .soap import dossier_verzoek
 
 TOKEN = "s3cret-token-for-the-tests"
 JSON = {"Content-Type": "application/json"}
@@ -101,6 +102,41 @@ def test_admin_actions_are_journaled_and_audited_without_the_token(beveiligd):
     tekst = audit.read_text(encoding="utf-8")
     assert '"kind": "admin"' in tekst and TOKEN not in tekst and "wrong" not in tekst
     assert TOKEN not in json.dumps(acties)
+
+
+def test_a_compressed_body_is_refused_by_name(beveiligd):
+    """No body is decompressed: a gzip body read as XML was a fault "Start tag expected" (and
+    as JSON "invalid JSON"), which sends a developer looking in the wrong place."""
+    import gzip
+
+    server, _ = beveiligd
+    envelop = dossier_verzoek("98630499724", versie="02.00")
+    for pad in ("/GeefDossierKBIDienst-02.00/soap/WebService", "/api/Magda-02.00/soap/WebService"):
+        for codering in ("gzip", "deflate, gzip"):
+            r = requests.post(
+                server.url + pad,
+                data=gzip.compress(envelop),
+                headers={"Content-Type": "text/xml", "Content-Encoding": codering},
+                timeout=5,
+            )
+            assert r.status_code == 415, (pad, r.text)
+            assert f"Content-Encoding '{codering}' wordt niet ondersteund" in r.text
+            assert "<faultcode>soap11env:Client</faultcode>" in r.text
+        zonder = {"Content-Type": "text/xml", "Content-Encoding": "identity"}
+        r = requests.post(server.url + pad, data=envelop, headers=zonder, timeout=5)
+        assert r.status_code == 200 and "<INSZ>98630499724</INSZ>" in r.text
+    r = roep(
+        server,
+        "PUT",
+        "/admin/clock",
+        data=gzip.compress(b'{"today": "2024-04-04"}'),
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert r.status_code == 415 and r.json() == {
+        "code": "CONTENT_ENCODING_UNSUPPORTED",
+        "diagnose": "Content-Encoding 'gzip' is not supported: send the body uncompressed",
+    }
+    assert roep(server, "GET", "/admin/clock").json()["today"] != "2024-04-04"
 
 
 def test_the_plugin_passes_the_token(beveiligd):

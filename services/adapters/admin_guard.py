@@ -8,7 +8,8 @@ it is guarded at the WSGI layer, before Flask:
 - with a token (``--admin-token`` or ``MAGDA_KBI_ADMIN_TOKEN``), ``Authorization: Bearer``
   must carry it (401 otherwise; compared in constant time);
 - a call that changes state must say ``Content-Type`` JSON or YAML (415 otherwise), which no
-  simple cross-origin request can, and a foreign ``Origin`` is refused (403).
+  simple cross-origin request can, and a foreign ``Origin`` is refused (403);
+- a body with a ``Content-Encoding`` (gzip, ...) is refused (415): none is decompressed.
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ class AdminGuard:
                 f"a call from a page on {origin!r} may not use the admin API",
             )
         if environ.get("REQUEST_METHOD", "GET") in CHANGING:
+            codering = unsupported_content_encoding(environ)
+            if codering is not None:
+                return Refusal(
+                    "415 Unsupported Media Type",
+                    "CONTENT_ENCODING_UNSUPPORTED",
+                    f"Content-Encoding {codering!r} is not supported: send the body uncompressed",
+                )
             soort = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
             if soort not in BODY_TYPES:
                 return Refusal(
@@ -82,6 +90,13 @@ class AdminGuard:
                     "or application/yaml (also without a body)",
                 )
         return None
+
+
+def unsupported_content_encoding(environ: dict) -> str | None:
+    """The request's Content-Encoding when it is one the emulator does not decode (any but
+    identity): no body is decompressed here, so none may pass for plain text."""
+    codering = environ.get("HTTP_CONTENT_ENCODING", "").strip()
+    return None if codering.lower() in ("", "identity") else codering
 
 
 def host_name(host: str) -> str:

@@ -37,7 +37,12 @@ from typing import NamedTuple
 from lxml import etree
 
 from magda_kbi.adapters import rest_direct
-from magda_kbi.adapters.admin_guard import CHANGING, TOKEN_ENV, AdminGuard
+from magda_kbi.adapters.admin_guard import (
+    CHANGING,
+    TOKEN_ENV,
+    AdminGuard,
+    unsupported_content_encoding,
+)
 from magda_kbi.adapters.rest import rest_application
 from magda_kbi.adapters.soap import soap_application
 from magda_kbi.domain.advies import Regelset, Termijnen
@@ -386,7 +391,16 @@ class Emulator:
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
         """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
         Versie; the service's spyne application gets the body from memory."""
-        body = self._read_body(environ)
+        body = self._read_body(environ)  # read in any case: the connection stays usable
+        codering = unsupported_content_encoding(environ)
+        if codering is not None:  # a compressed body read as XML was "Start tag expected"
+            return _fault_reply(
+                start_response,
+                "415 Unsupported Media Type",
+                "Client",
+                f"Content-Encoding {codering!r} wordt niet ondersteund: "
+                "stuur het verzoek ongecomprimeerd",
+            )
         if isinstance(body, tuple):
             status, tekst = body
             return _fault_reply(start_response, status, "Client", tekst)
