@@ -5,6 +5,7 @@ traceback text, and the server must answer the next good request correctly.
 """
 
 import hashlib
+import re
 import time
 
 import pytest
@@ -188,6 +189,28 @@ def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, v
     (gekregen, _, diagnose), *_ = antwoord.uitzonderingen()
     assert gekregen == code
     assert veld in diagnose
+
+
+@pytest.mark.parametrize(
+    ("body", "diagnose"),
+    [
+        (
+            GOED.replace(b">1234</Hoedanigheid>", b">" + b"9" * 25 + b"</Hoedanigheid>"),
+            "Verzoek/Context/Bericht/Afzender/Hoedanigheid: element 'Hoedanigheid': de waarde"
+            " is 25 tekens lang, langer dan het maximum van 24",
+        ),
+        (
+            re.sub(rb"<Vraag><Referte>[^<]*</Referte>", b"<Vraag><Referte></Referte>", GOED),
+            "Verzoek/Vragen/Vraag/Referte: element 'Referte': de waarde is 0 tekens lang,"
+            " korter dan het minimum van 1",
+        ),
+    ],
+    ids=["too-long", "empty"],
+)
+def test_length_errors_are_said_in_dutch(server, body, diagnose):
+    """The XSD's length limits (Referte 1-36, NaamKortType at most 24): libxml2's English
+    was passed on, marked as untranslated."""
+    assert controleer(server, PAD_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
 
 
 def test_datum_errors_name_the_field(server):

@@ -608,6 +608,20 @@ _MELDINGEN = (
     ),
     (
         re.compile(
+            r"Element '([^']+)': \[facet 'minLength'\] The value has a length of '(\d+)'; this"
+            r" underruns the allowed minimum length of '(\d+)'\.$"
+        ),
+        "element '{0}': de waarde is {1} tekens lang, korter dan het minimum van {2}",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': \[facet 'maxLength'\] The value has a length of '(\d+)'; this"
+            r" exceeds the allowed maximum length of '(\d+)'\.$"
+        ),
+        "element '{0}': de waarde is {1} tekens lang, langer dan het maximum van {2}",
+    ),
+    (
+        re.compile(
             r"Element '([^']+)': No matching global declaration available for the"
             r" validation root\.$"
         ),
