@@ -31,6 +31,38 @@ def test_personas_table():
     assert "98630499724  Saïd Daoud" in proces.stdout
 
 
+def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
+    """A persona file's verwacht was checked for the built-in personas only, by our tests."""
+    fout = (
+        'insz: "80651338304"\n'
+        "scenario: registered, no contract\n"
+        "dossier:\n"
+        "  personalia: {achternamen: [Nadzialek], voornamen: [Boris], geboortedatum: 1980-05-13,"
+        " geslacht: 1}\n"
+        "  doelgroepen: [{code: JA, type: PLICHT, subtype: DOELGROEP,"
+        " periode: {begin: 2024-01-08}}]\n"
+        "  aanmelding: {datum_aanmelding: 2024-02-01, type: HA}\n"
+        "verwacht:\n"
+        "  - {datum: 2024-09-01, resultaat: NOK, reden: GEEN_CONTRACT}\n"
+        "  - {datum: 2024-03-01, resultaat: NOK, reden: GEEN_CONTRACT}\n"  # within the 6 months
+    )
+    (tmp_path / "p.yaml").write_text(fout, encoding="utf-8")
+    proces = magda_kbi("personas", "--check", "--fixtures", str(tmp_path))
+    assert proces.returncode == 1, proces.stderr
+    assert proces.stdout.splitlines()[0] == (
+        "80651338304 on 2024-03-01 (ZORGBUDGET): expected NOK GEEN_CONTRACT, the rules give OK"
+        " [rule 9: trajectory running]"  # domain.md: within the contract term, rule 9
+    )
+    assert proces.stdout.splitlines()[-1].endswith("against protocol-v1: 1 differ")
+    alleen_ingebouwd = magda_kbi("personas", "--check")
+    assert alleen_ingebouwd.returncode == 0
+    assert alleen_ingebouwd.stdout.endswith("against protocol-v1: 0 differ\n")
+    # after the ruling every advice is OK: a NOK expected differs
+    na = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
+    assert na.returncode == 1 and "the rules give OK [rule 0:" in na.stdout
+    assert magda_kbi("personas", "--check", "--json").returncode == 2
+
+
 def test_advies_locally():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
     assert proces.returncode == 0
