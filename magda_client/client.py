@@ -9,8 +9,10 @@ results or typed errors (:mod:`magda_client.fouten`).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
+import ssl
 import time
 import urllib.parse
 import uuid
@@ -171,11 +173,35 @@ class Ondertekening:
 
     def plugin(self):
         try:
+            import xmlsec
             from zeep.wsse.signature import Signature
         except ImportError as fout:  # zeep imports xmlsec lazily
             raise RuntimeError(
                 "signing needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
             ) from fout
+        # Loaded once here: zeep loads them at every call, where a bad key was an
+        # xmlsec.Error (no MagdaError) and an encrypted one without its wachtwoord made
+        # OpenSSL ask for a pass phrase on the terminal, at every call.
+        try:
+            sleutel = Path(self.sleutel).read_bytes()
+            certificaat = Path(self.certificaat).read_bytes()
+        except OSError as fout:
+            raise ValueError(f"signing: cannot read {fout.filename!r}: {fout.strerror}") from None
+        if self.wachtwoord is None and b"ENCRYPTED" in sleutel:
+            raise ValueError(
+                f"signing: the key {str(self.sleutel)!r} is encrypted: give its wachtwoord"
+            )
+        try:
+            pem = xmlsec.constants.KeyDataFormatPem
+            xmlsec.Key.from_memory(sleutel, pem, self.wachtwoord).load_cert_from_memory(
+                certificaat, pem
+            )
+        except xmlsec.Error as fout:
+            raise ValueError(
+                f"signing: cannot use the key {str(self.sleutel)!r} with the certificate"
+                f" {str(self.certificaat)!r} (PEM files; the wachtwoord if the key has one):"
+                f" {fout}"
+            ) from None
         return Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
 
 
@@ -227,6 +253,7 @@ class MagdaClient:
         self.dossier = DOSSIER_VERSIES[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
+        _check_tls_files(cert, verify)
         self.session = session or requests.Session()
         self.session.cert = cert
         self.session.verify = verify
@@ -319,6 +346,11 @@ class MagdaClient:
             response = operatie(Verzoek=verzoek)
         except requests.Timeout as fout:
             raise MagdaTransportFout(f"timeout calling {dienst.naam}: {fout}") from None
+        except requests.exceptions.SSLError as fout:  # reachable: the TLS handshake failed
+            raise MagdaTransportFout(
+                f"TLS with {dienst.naam} failed (check verify=, the CA bundle, and cert=, the"
+                f" client certificate): {fout}"
+            ) from None
         except requests.RequestException as fout:
             raise MagdaTransportFout(f"{dienst.naam} not reachable: {fout}") from None
         if 300 <= response.status_code < 400:
@@ -337,6 +369,54 @@ def _http_url(url: str, naam: str) -> str:
     if delen is None or delen.scheme not in ("http", "https") or not delen.netloc:
         raise ValueError(f"{naam} must be an http:// or https:// URL, not {url!r}")
     return url
+
+
+class _EncryptedKey(Exception):
+    pass
+
+
+def _no_password() -> str:
+    raise _EncryptedKey  # asked only for an encrypted key (else OpenSSL prompts on the tty)
+
+
+def _check_tls_files(cert, verify) -> None:
+    """The client certificate and CA bundle loaded once when the client is made: requests
+    loads them at the first call, where a missing file was a bare OSError (no MagdaError)
+    and a wrong one "not reachable: ... PEM lib"."""
+    if cert is not None:
+        if isinstance(cert, str | os.PathLike):
+            certificaat, sleutel = cert, None
+        elif isinstance(cert, tuple | list) and len(cert) == 2:
+            certificaat, sleutel = cert
+        else:
+            raise ValueError(f"cert must be a PEM file or (CERT_FILE, KEY_FILE), not {cert!r}")
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
+                certificaat, sleutel, password=_no_password
+            )
+        except _EncryptedKey:
+            raise ValueError(
+                f"cert: the private key of {cert!r} is encrypted; requests can only use an"
+                " unencrypted key (openssl pkey -in KEY -out KEY.plain)"
+            ) from None
+        except (OSError, TypeError) as fout:
+            reden = fout.strerror if isinstance(fout, OSError) and fout.strerror else fout
+            if isinstance(fout, ssl.SSLError) and fout.reason in (None, "PEM_LIB"):
+                reden = "no PEM certificate with its private key (a key in a file of its own:"
+                reden += " cert=(CERT_FILE, KEY_FILE))"
+            raise ValueError(
+                f"cert: cannot use {cert!r} as the client certificate: {reden}"
+            ) from None
+    if isinstance(verify, str | os.PathLike):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            if os.path.isdir(verify):
+                context.load_verify_locations(capath=verify)
+            else:
+                context.load_verify_locations(cafile=verify)
+        except OSError as fout:
+            reden = fout.strerror if not isinstance(fout, ssl.SSLError) else fout
+            raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reden}") from None
 
 
 def _root_url(base_url: str) -> str:

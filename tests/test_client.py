@@ -309,10 +309,15 @@ def test_service_addresses_can_be_overridden(server):
         maak_client(server.url, adressen={"GeefPersoon": "http://x"})
 
 
-def test_session_carries_client_certificate_and_verify():
-    client = maak_client("https://magda.example", cert=("c.pem", "k.pem"), verify="ca.pem")
-    assert client.session.cert == ("c.pem", "k.pem")
-    assert client.session.verify == "ca.pem"
+def test_session_carries_client_certificate_and_verify(tmp_path):
+    from . import certificaten
+
+    paren = certificaten.maak(tmp_path)  # the files are loaded when the client is made
+    cert = (str(paren["client"].certificaat), str(paren["client"].sleutel))
+    ca = str(paren["ca"].certificaat)
+    client = maak_client("https://magda.example", cert=cert, verify=ca)
+    assert client.session.cert == cert
+    assert client.session.verify == ca
 
 
 def test_magda_client_does_not_need_the_server_stack():

@@ -1,6 +1,7 @@
 """Real-platform readiness: client certificates (mTLS) and WS-Security X.509 signing."""
 
 import ssl
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -57,8 +58,58 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         hoedanigheid="1",
         cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
     )
-    with pytest.raises(MagdaTransportFout, match="not reachable"):
+    # reachable: the TLS handshake failed, and the message says where to look
+    with pytest.raises(
+        MagdaTransportFout, match=r"^TLS with GeefDossierKBI failed \(check verify="
+    ):
         client.geef_dossier_kbi("90722600260")
+
+
+def versleutel(sleutel: Path, naar: Path) -> Path:
+    """The key encrypted with the password "geheim"."""
+    from cryptography.hazmat.primitives import serialization
+
+    geladen = serialization.load_pem_private_key(sleutel.read_bytes(), None)
+    naar.write_bytes(
+        geladen.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"geheim"),
+        )
+    )
+    return naar
+
+
+def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_made(certs, tmp_path):
+    """requests loads them at the first call: a missing file was a bare OSError (outside
+    MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
+    client_paar = certs["client"]
+    versleuteld = versleutel(client_paar.sleutel, tmp_path / "versleuteld.key")
+    crt, key = str(client_paar.certificaat), str(client_paar.sleutel)
+    ontbreekt = str(tmp_path / "ontbreekt.pem")
+    for kw, melding in (
+        ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
+        (
+            {"cert": crt},
+            f"cert: cannot use {crt!r} as the client certificate: no PEM certificate with its"
+            " private key (a key in a file of its own: cert=(CERT_FILE, KEY_FILE))",
+        ),
+        ({"cert": (crt, str(versleuteld))}, "cert: the private key of ("),
+        ({"cert": (crt,)}, "cert must be a PEM file or (CERT_FILE, KEY_FILE), not ("),
+        ({"verify": ontbreekt}, f"verify: cannot use {ontbreekt!r} as the CA bundle: No such"),
+        ({"verify": key}, f"verify: cannot use {key!r} as the CA bundle: [X509: NO_CERTIFICATE"),
+    ):
+        with pytest.raises(ValueError) as fout:
+            MagdaClient("https://127.0.0.1:1", afzender="zorgkas.be", hoedanigheid="1", **kw)
+        assert str(fout.value).startswith(melding), (kw, str(fout.value))
+    # the good ones pass, a folder of CA certificates too
+    MagdaClient(
+        "https://127.0.0.1:1",
+        afzender="zorgkas.be",
+        hoedanigheid="1",
+        cert=(crt, key),
+        verify=str(tmp_path),
+    )
 
 
 @pytest.fixture
@@ -87,6 +138,40 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
     verzoek.find(".//INSZ").text = "90722600161"
     with pytest.raises(SignatureVerificationFailed):
         verify_envelope(verzoek, str(certs["client"].certificaat))
+
+
+def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
+    ondertekening, certs, tmp_path
+):
+    """zeep loads them at every call: a bad key was an xmlsec.Error (outside MagdaError), an
+    encrypted one without its wachtwoord had OpenSSL ask for a pass phrase on the terminal."""
+    sleutel, crt = certs["client"].sleutel, certs["client"].certificaat
+    versleuteld = versleutel(sleutel, tmp_path / "versleuteld.key")
+    ontbreekt = tmp_path / "ontbreekt.key"
+    for ondertekening_, melding in (
+        (Ondertekening(ontbreekt, crt), f"signing: cannot read {str(ontbreekt)!r}: No such file"),
+        (Ondertekening(versleuteld, crt), f"signing: the key {str(versleuteld)!r} is encrypted"),
+        (
+            Ondertekening(versleuteld, crt, "fout"),
+            f"signing: cannot use the key {str(versleuteld)!r} with the certificate {str(crt)!r}",
+        ),
+        (Ondertekening(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
+    ):
+        with pytest.raises(ValueError) as fout:
+            MagdaClient(
+                "https://127.0.0.1:1",
+                afzender="zorgkas.be",
+                hoedanigheid="1",
+                signing=ondertekening_,
+            )
+        assert str(fout.value).startswith(melding), str(fout.value)
+    # with its wachtwoord the encrypted key signs
+    MagdaClient(
+        "https://127.0.0.1:1",
+        afzender="zorgkas.be",
+        hoedanigheid="1",
+        signing=Ondertekening(versleuteld, crt, "geheim"),
+    )
 
 
 def test_the_emulator_accepts_signed_requests(ondertekening, server):
