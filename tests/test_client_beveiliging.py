@@ -65,6 +65,34 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         client.geef_dossier_kbi("90722600260")
 
 
+def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp_path):
+    from .cli_run import magda_kbi
+
+    crt, key = str(certs["client"].certificaat), str(certs["client"].sleutel)
+    ca = str(certs["ca"].certificaat)
+    tls = ("--url", tls_stub.url, "--json")
+    proces = magda_kbi(
+        "client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key, "--ca", ca
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert '"insz": "90722600260"' in proces.stdout
+    zonder_ca = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key)
+    assert zonder_ca.returncode == 3
+    assert zonder_ca.stderr.startswith("magda-kbi: no answer: TLS with GeefDossierKBI failed")
+    ontbreekt = str(tmp_path / "ontbreekt.pem")
+    fout = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", ontbreekt)
+    assert fout.returncode == 2
+    assert fout.stderr == (
+        f"magda-kbi: --cert: cannot use {ontbreekt!r} as the client certificate:"
+        " No such file or directory\n"
+    )
+    fout = magda_kbi("client", "dossier", "90722600260", *tls, "--ca", ontbreekt)
+    assert fout.returncode == 2 and fout.stderr.startswith(
+        f"magda-kbi: --ca: cannot use {ontbreekt!r}"
+    )
+    assert magda_kbi("client", "dossier", "90722600260", *tls, "--key", key).returncode == 2
+
+
 def versleutel(sleutel: Path, naar: Path) -> Path:
     """The key encrypted with the password "geheim"."""
     from cryptography.hazmat.primitives import serialization

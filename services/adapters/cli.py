@@ -1082,6 +1082,19 @@ client_options = _options(
         show_default=True,
         help="seconds",
     ),
+    click.option(
+        "--cert",
+        type=PAD,
+        metavar="FILE",
+        help="client certificate for mutual TLS (PEM; its key in it, or --key)",
+    ),
+    click.option("--key", type=PAD, metavar="FILE", help="the client certificate's key (PEM)"),
+    click.option(
+        "--ca",
+        type=PAD,
+        metavar="FILE",
+        help="CA bundle to check the server's certificate (default: the system's)",
+    ),
     json_option,
 )
 
@@ -1127,12 +1140,23 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
-    url = opties.pop("url")
+    url, cert, key, ca = (opties.pop(naam) for naam in ("url", "cert", "key", "ca"))
+    if key is not None and cert is None:
+        raise click.UsageError("--key goes with --cert")
+    if cert is not None:
+        opties["cert"] = (str(cert), str(key)) if key is not None else str(cert)
+    if ca is not None:
+        opties["verify"] = str(ca)
     try:
         client = MagdaClient(url, **opties)
-    except ValueError as fout:  # a URL or Afzender the client cannot work with
+    except ValueError as fout:  # a URL, Afzender or file the client cannot work with
         melding = str(fout)
-        for naam, optie in (("base_url", "--url"), ("afzender", "--afzender")):
+        for naam, optie in (
+            ("base_url", "--url"),
+            ("afzender", "--afzender"),
+            ("cert", "--cert"),
+            ("verify", "--ca"),
+        ):
             if melding.startswith(naam):
                 melding = optie + melding[len(naam) :]
         raise Refused(melding) from None
