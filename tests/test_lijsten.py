@@ -86,6 +86,17 @@ def test_known_premium_years(catalogus):
     assert "80651239522" not in lists.verlaagde_premie(catalogus.values(), 2024, VANDAAG)
 
 
+def test_an_empty_zorgkas_is_refused_not_an_empty_list():
+    """Nobody is a member of "": the list was empty, as if the zorgkas had nobody to list
+    (the REST route refuses it too)."""
+    for leeg in ("", " "):
+        proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", leeg)
+        assert proces.returncode == 2 and proces.stdout == ""
+        assert "Invalid value for '--zorgkas': is empty" in proces.stderr
+    proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "ZK02")
+    assert proces.returncode == 0 and proces.stdout.splitlines()[0] == "insz"
+
+
 def test_premium_list_over_rest(magda):
     magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)

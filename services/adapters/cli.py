@@ -904,6 +904,14 @@ def _schrijf_uit(out: Path | None, delen) -> None:
         raise
 
 
+def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -> str | None:
+    """An empty value gave an empty list (nobody is a member of ""), as if the zorgkas had
+    no one to list; the REST route refuses it too."""
+    if waarde is not None and not waarde.strip():
+        raise click.BadParameter("is empty", param=param)
+    return waarde
+
+
 @export.command(
     "verlaagde-premie",
     short_help="the yearly reduced-premium list",
@@ -911,7 +919,11 @@ def _schrijf_uit(out: Path | None, delen) -> None:
     "year before the premium year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
 )
 @click.argument("jaar", type=YEAR)
-@click.option("--zorgkas", help="only the members of this zorgkas (its identifier)")
+@click.option(
+    "--zorgkas",
+    callback=_not_empty,
+    help="only the members of this zorgkas (its identifier)",
+)
 @export_options("csv", "json", "xml")
 @rule_options
 def export_premie(
