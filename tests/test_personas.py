@@ -175,6 +175,43 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
     assert (fout.veld, fout.reden) == (veld, reden)
 
 
+@pytest.mark.parametrize(
+    ("gegevens", "veld", "reden"),
+    [
+        (
+            '  woonplaatsen: [{nis: "Leuven", naam: Leuven, begin: 2023-01-02}]\n',
+            "gegevens.woonplaatsen[0].nis",
+            "'Leuven' is not a NIS code (5 digits)",
+        ),
+        (
+            '  woonplaatsen: [{nis: "24062", naam: Leuven, begin: 2023-01-02},\n'
+            '                 {nis: "24055", naam: Kortenberg, begin: 2023-01-02}]\n',
+            "gegevens.woonplaatsen[1].begin",
+            "2023-01-02 is also the begin of woonplaatsen[0]: one main residence at a time (a"
+            " later begin replaces an earlier residence)",
+        ),
+        (
+            '  lidmaatschappen: [{zorgkas: "", begin: 2020-01-01}]\n',
+            "gegevens.lidmaatschappen[0].zorgkas",
+            "is empty",
+        ),
+    ],
+    ids=["nis-no-code", "two-residences-one-day", "zorgkas-empty"],
+)
+def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
+    """Each was taken as written: a persona in two municipalities at once, or listed by a
+    zorgkas called ""."""
+    fout = fout_voor(tmp_path, GOED + "gegevens:\n" + gegevens)
+    assert (fout.veld, fout.reden) == (veld, reden)
+    # a later residence without an end for the earlier one is the written shorthand: taken
+    verhuisd = (
+        '  woonplaatsen: [{nis: "24062", naam: Leuven, begin: 2023-01-02},\n'
+        '                 {nis: "24055", naam: Kortenberg, begin: 2024-05-01}]\n'
+    )
+    map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + verhuisd)
+    assert len(laad_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
+
+
 def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
     tekst = GOED + (
         "  aanmelding: {datum_aanmelding: 2023-02-01, type: HA, reden: 1}\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
     )
     gegevens = build(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
+    _check_dated(gegevens)
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
@@ -297,6 +299,28 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         verwacht=verwacht,
         gegevens=gegevens,
     )
+
+
+def _check_dated(gegevens: Persoonsgegevens) -> None:
+    """What the municipality and zorgkas flows select on: a residence whose code is no NIS
+    code or that begins on the day another does (which one is the main residence?), a
+    membership of no zorgkas were taken as written and gave lists and protocol decisions
+    nobody meant."""
+    begonnen: dict[date, int] = {}
+    for i, w in enumerate(gegevens.woonplaatsen):
+        pad = f"gegevens.woonplaatsen[{i}]"
+        if not (len(w.nis) == 5 and w.nis.isascii() and w.nis.isdigit()):
+            raise InputError(f"{pad}.nis", f"{w.nis!r} is not a NIS code (5 digits)")
+        if w.begin in begonnen:
+            raise InputError(
+                f"{pad}.begin",
+                f"{w.begin} is also the begin of woonplaatsen[{begonnen[w.begin]}]: one main"
+                " residence at a time (a later begin replaces an earlier residence)",
+            )
+        begonnen[w.begin] = i
+    for i, lid in enumerate(gegevens.lidmaatschappen):
+        if not lid.zorgkas.strip():
+            raise InputError(f"gegevens.lidmaatschappen[{i}].zorgkas", "is empty")
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
