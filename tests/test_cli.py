@@ -422,6 +422,23 @@ def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces
     assert [(a["soort"], a["naam"]) for a in kortenberg] == [("VSB", "Eigen")]
 
 
+@pytest.mark.parametrize("nis", ["1", "240620", "٢٤٠٦٢"])
+def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis):
+    """ "1" was taken: a municipality whose residents no persona could be."""
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(
+        "afnemers:\n"
+        f'  - {{afzender: g.be, hoedanigheid: "1", soort: GEMEENTE, naam: G, nis: "{nis}"}}\n',
+        encoding="utf-8",
+    )
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        "magda-kbi: invalid consumers file: field afnemers[0].nis: a GEMEENTE needs its NIS"
+        " code (5 digits)\n",
+    )
+
+
 def test_an_admin_token_without_admin_is_said():
     from .conftest import Server
 

@@ -37,3 +37,8 @@ GEMEENTEN = (
     ("72020", "Lommel"),
     ("73083", "Tongeren"),
 )
+
+
+def is_nis_code(code: str) -> bool:
+    """Five ASCII digits, as every Belgian municipality's NIS code."""
+    return len(code) == 5 and code.isascii() and code.isdigit()

@@ -27,6 +27,7 @@ from magda_kbi.domain.dossier import (
     VerwachtAdvies,
 )
 from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
+from magda_kbi.domain.municipalities import is_nis_code
 from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold
 
 if typing.TYPE_CHECKING:
@@ -309,7 +310,7 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
     begonnen: dict[date, int] = {}
     for i, w in enumerate(gegevens.woonplaatsen):
         pad = f"gegevens.woonplaatsen[{i}]"
-        if not (len(w.nis) == 5 and w.nis.isascii() and w.nis.isdigit()):
+        if not is_nis_code(w.nis):
             raise InputError(f"{pad}.nis", f"{w.nis!r} is not a NIS code (5 digits)")
         if w.begin in begonnen:
             raise InputError(
