@@ -250,6 +250,17 @@ def test_latency_fixed_and_random(magda):
     assert 100 <= regel["injected_latency_ms"] <= 200
 
 
+def test_a_failure_with_a_latency_waits_then_fails(magda):
+    """latency_ms on a 99996 was kept and shown by the admin API, and never applied."""
+    magda.fault("99996", count=1, latency_ms=250)
+    start = time.monotonic()
+    with pytest.raises(TeVeelBevragingen):
+        client(magda, retries=0).geef_dossier_kbi("98630499724")
+    assert time.monotonic() - start >= 0.25
+    regel = magda.journal()[-1]
+    assert (regel["result"], regel["injected_latency_ms"]) == ("UITZONDERING 99996", 250)
+
+
 def test_99996_for_the_next_calls_then_success(magda):
     magda.fault("99996", count=2, insz="98630499724")
     c = client(magda, retries=3)

@@ -138,9 +138,10 @@ def kies_uit(
         s.applied += 1
         if s.count is not None:
             s.count -= 1
-        if s.kind is FaultKind.LATENCY:
-            wachten += s.latentie()
-        else:
+        # Any kind waits its latency_ms first (a slow 99996, as a busy platform gives):
+        # on a failure it was kept and shown, and never applied.
+        wachten += s.latentie()
+        if s.kind is not FaultKind.LATENCY:
             fault = s.kind
     return wachten, fault, [s for s in lijst if s.count is None or s.count > 0]
 
