@@ -257,6 +257,13 @@ def test_get_without_wsdl(server):
     assert "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("methode", ["PUT", "DELETE", "OPTIONS"])
+def test_another_verb_gets_a_405_that_says_what_is_allowed(server, methode):
+    """HTTP asks a 405 to carry Allow; spyne's had none."""
+    r = requests.request(methode, server.url + PAD_DOSSIER, timeout=5)
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [

@@ -254,7 +254,7 @@ class Emulator:
                 return self._wsdl(environ, start_response, dienst)
             if methode == "POST":
                 return self._journaled(environ, start_response, dienst, self._soap)
-            return self.soap[dienst](environ, start_response)  # spyne answers other verbs
+            return self.soap[dienst](environ, _allowing(start_response))  # spyne's 405
         if pad == GENERIEK_PAD and methode == "POST":
             return self._journaled(environ, start_response, None, self._soap)
         if pad.startswith("/wsdl/") and methode == "GET":
@@ -804,6 +804,17 @@ def basis_adres(environ: dict, proxy_headers: bool = False) -> str:
     if not _PREFIX.fullmatch(prefix):
         prefix = ""
     return f"{schema}://{host}{prefix}"
+
+
+def _allowing(start_response: StartResponse) -> StartResponse:
+    """spyne's 405 for another verb, with the ``Allow`` header HTTP asks of a 405."""
+
+    def start(status: str, headers: list, exc_info=None):
+        if status.startswith("405"):
+            headers = [*headers, ("Allow", "GET, POST")]
+        return start_response(status, headers, exc_info)
+
+    return start
 
 
 def _reply(
