@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -117,6 +118,33 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):
                 os.kill(pid, signal.SIGKILL)
             proces.kill()
             proces.wait()
+
+
+@pytest.mark.parametrize("sein", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("na", [0.2, 0.6])
+def test_stopped_before_it_serves_serve_exits_0_quietly(na, sein):
+    """While serve imports and loads (before any worker), Ctrl+C was a KeyboardInterrupt
+    traceback or click's "Aborted!" (exit 1), SIGTERM a death by signal; and the run's
+    temporary store stayed behind."""
+    import tempfile
+
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(na)
+        os.killpg(proces.pid, sein)  # Ctrl+C: the whole foreground job
+        _, fout = proces.communicate(timeout=20)
+    finally:
+        if proces.poll() is None:
+            os.killpg(proces.pid, signal.SIGKILL)
+            proces.wait()
+    assert (proces.returncode, fout) == (0, "")
+    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{proces.pid}-*"))
 
 
 def test_sigterm_during_a_sighup_restart_exits_0():

@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 
 from magda_kbi import __version__
+from magda_kbi.adapters import stopping
 from magda_kbi.adapters.admin_guard import TOKEN_ENV, is_loopback
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import (
@@ -317,9 +318,14 @@ def serve(
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
+    # Until the server's own handlers, a Ctrl+C or SIGTERM is noted and serve stops where it
+    # can, exit 0, as it does later (stopping.py; __main__.py notes them from its start).
+    stopping.note_stops()
     from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.server import serve_granian
 
+    if stopping.stop_asked():
+        return
     token = admin_token or None
     bron = click.get_current_context().get_parameter_source("admin_token")
     if token and not admin and bron is click.core.ParameterSource.COMMANDLINE:
@@ -350,86 +356,94 @@ def serve(
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
     tijdelijk, catalogus, in_gebruik, opgeruimd = None, store, None, []
-    if store is None:  # state for this run only, as before: a fresh store it removes at exit
-        _ruim_verweesde_stores()
-        tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
-        store = f"sqlite:///{tijdelijk / 'state.db'}"
-        cache = _catalogus_in_cache(fixtures)
-        if cache is not None:
-            in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
-            opgeruimd = prune_catalogues(cache.parent, keep=cache)
-        catalogus = f"sqlite:///{cache or tijdelijk / 'catalogue.db'}"
     try:
-        from magda_kbi.runtime.store import StoreError, open_store
+        if store is None:  # state for this run only, as before: a fresh store it removes at exit
+            _ruim_verweesde_stores()
+            tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
+            store = f"sqlite:///{tijdelijk / 'state.db'}"
+            cache = _catalogus_in_cache(fixtures)
+            if cache is not None:
+                in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
+                opgeruimd = prune_catalogues(cache.parent, keep=cache)
+            catalogus = f"sqlite:///{cache or tijdelijk / 'catalogue.db'}"
+        try:
+            from magda_kbi.runtime.store import StoreError, open_store
 
-        open_store(store).close()  # a bad URL, folder or server stops start-up here
-    except (StoreError, OSError, sqlite3.Error) as fout:
-        raise Refused(f"--store: {fout}") from None
-    settings = Settings(
-        today,
-        list(fixtures),
-        max_bytes,
-        Termijnen(termijn_aanmelding, termijn_contract),
-        regelset=rules,
-        admin=admin,
-        journal_size=journal_size,
-        protocols=protocols,
-        consumers=consumers.resolve() if consumers else None,
-        audit_log=audit_log.resolve() if audit_log else None,
-        watch=watch,
-        proxy_headers=proxy_headers,
-        admin_token=token,
-        public_hosts=list(public_host),
-        store=store,
-        catalogue=catalogus,
-    )
-    # Import and check the personas before the server starts: a bad file stops start-up, and
-    # the workers find the catalogue up to date. They open the stores themselves.
-    begin = time.monotonic()
-    try:
-        emulator = make_emulator(dataclasses.replace(settings, store=None))
-    except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
-        raise Refused(f"the persona catalogue {catalogus}: {fout}") from None
-    geladen = time.monotonic() - begin
-    basis = f"http://{host}:{port}"
-    print(
-        f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
-        f"today = {today.isoformat() if today else 'the real date'}"
-    )
-    for dienst in emulator.diensten:
-        if dienst.contract.pad:
-            naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
-            print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
-    print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
-    print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
-    print(f"  {'health':<28} {basis}/health")
-    print(f"  {'console':<28} {basis}/console/")
-    if rules is Regelset.NA_ARREST_112_2023:
-        print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
-    else:
-        print("  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)")
-    if protocols:
-        aantal = len(list(emulator.runtime.afnemers))
-        print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
-    else:
-        print("  protocols: off (every caller may call everything; --protocols enforces them)")
-    if audit_log:
-        print(f"  audit log: {audit_log.resolve()}")
-    if watch:
-        print("  watching the persona folders for changes (--watch)")
-    if admin:
-        print(f"  {'admin':<28} {basis}/admin/")
-    print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
-    if catalogus != store:
-        print(f"  personas: {catalogus} (ready in {geladen:.1f} s; files imported when changed)")
-    if opgeruimd:
-        namen = ", ".join(p.name for p in opgeruimd)
-        print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {namen}")
-    print(flush=True)
-    # One thread per worker is the fastest. With --admin two: an injected latency holds its
-    # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
-    # throughput without admin, 5 threads 0.8-0.86x).
-    try:
+            open_store(store).close()  # a bad URL, folder or server stops start-up here
+        except (StoreError, OSError, sqlite3.Error) as fout:
+            raise Refused(f"--store: {fout}") from None
+        settings = Settings(
+            today,
+            list(fixtures),
+            max_bytes,
+            Termijnen(termijn_aanmelding, termijn_contract),
+            regelset=rules,
+            admin=admin,
+            journal_size=journal_size,
+            protocols=protocols,
+            consumers=consumers.resolve() if consumers else None,
+            audit_log=audit_log.resolve() if audit_log else None,
+            watch=watch,
+            proxy_headers=proxy_headers,
+            admin_token=token,
+            public_hosts=list(public_host),
+            store=store,
+            catalogue=catalogus,
+        )
+        # Import and check the personas before the server starts: a bad file stops start-up, and
+        # the workers find the catalogue up to date. They open the stores themselves.
+        begin = time.monotonic()
+        try:
+            emulator = make_emulator(dataclasses.replace(settings, store=None))
+        except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
+            raise Refused(f"the persona catalogue {catalogus}: {fout}") from None
+        geladen = time.monotonic() - begin
+        if stopping.stop_asked():
+            return
+        basis = f"http://{host}:{port}"
+        print(
+            f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
+            f"today = {today.isoformat() if today else 'the real date'}"
+        )
+        for dienst in emulator.diensten:
+            if dienst.contract.pad:
+                naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
+                print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
+        print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
+        print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
+        print(f"  {'health':<28} {basis}/health")
+        print(f"  {'console':<28} {basis}/console/")
+        if rules is Regelset.NA_ARREST_112_2023:
+            print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
+        else:
+            print(
+                "  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)"
+            )
+        if protocols:
+            aantal = len(list(emulator.runtime.afnemers))
+            print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
+        else:
+            print("  protocols: off (every caller may call everything; --protocols enforces them)")
+        if audit_log:
+            print(f"  audit log: {audit_log.resolve()}")
+        if watch:
+            print("  watching the persona folders for changes (--watch)")
+        if admin:
+            print(f"  {'admin':<28} {basis}/admin/")
+        print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
+        if catalogus != store:
+            print(
+                f"  personas: {catalogus} (ready in {geladen:.1f} s; files imported when changed)"
+            )
+        if opgeruimd:
+            namen = ", ".join(p.name for p in opgeruimd)
+            print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {namen}")
+        print(flush=True)
+        # One thread per worker is the fastest. With --admin two: an injected latency holds its
+        # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
+        # throughput without admin, 5 threads 0.8-0.86x).
+        if stopping.stop_asked():
+            return
         serve_granian(settings, adres, port, workers, threads or (2 if admin else 1))
     finally:
         if in_gebruik is not None:

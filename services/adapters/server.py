@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from magda_kbi.adapters import stopping
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
 from magda_kbi.adapters.app import (
     BrokenOffReply,
@@ -233,6 +234,12 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
                 super()._stop_workers()
             finally:
                 done.set()
+
+        def _spawn_workers(self, spawn_target, target_loader) -> None:
+            # granian's handlers are in place now: a stop noted before them is its stop
+            if stopping.stop_asked():
+                self.signal_handler_interrupt()
+            super()._spawn_workers(spawn_target, target_loader)
 
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     mappen = [ingebouwde_map(), *settings.extra_fixtures]

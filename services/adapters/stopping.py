@@ -1,0 +1,31 @@
+"""serve's start-up: a Ctrl+C or SIGTERM before the server runs is noted, not raised.
+
+Raised as KeyboardInterrupt while serve imports and loads, a Ctrl+C was a traceback, or
+click's "Aborted!" (exit 1), or lost: a library's bare ``except:`` around an import took
+it, and serve went on to serve (2 of 15 tries at 0.2 s). A SIGTERM killed serve outright
+and left its temporary store. Noted, it is looked at where serve can stop cleanly
+(:func:`stop_asked`), and serve exits 0 as it does once it serves; one noted after the last
+look, while granian sets up, is passed to granian's own stop when its handlers are in place
+(``server.py``). Only ``signal`` here: ``__main__`` imports this before the heavy modules.
+"""
+
+from __future__ import annotations
+
+import signal
+
+_asked: list[int] = []
+
+
+def _note(signum: int, _frame) -> None:
+    _asked.append(signum)
+
+
+def note_stops() -> None:
+    """From now until the server installs its own: SIGINT and SIGTERM only note that a stop
+    was asked."""
+    signal.signal(signal.SIGINT, _note)
+    signal.signal(signal.SIGTERM, _note)
+
+
+def stop_asked() -> bool:
+    return bool(_asked)
