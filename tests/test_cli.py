@@ -228,6 +228,17 @@ def test_insz_new_refuses_a_birth_year_an_insz_cannot_hold():
     assert proces.stdout == ""
 
 
+def test_generate_says_which_of_out_and_store_to_give(tmp_path):
+    geen = magda_kbi("generate", "--count", "1")
+    assert geen.returncode == 2 and "Error: give --out DIR or --store URL\n" in geen.stderr
+    beide = magda_kbi(
+        "generate", "--count", "1", "--out", str(tmp_path), "--store", f"sqlite:///{tmp_path}/s.db"
+    )
+    assert beide.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
+    assert "Error: give --out DIR or --store URL, not both\n" in beide.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_generate_does_not_overwrite_without_force(tmp_path):
     assert magda_kbi("generate", "--count", "3", "--out", str(tmp_path)).returncode == 0
     eerste = (tmp_path / "populatie-00001.jsonl").read_text()

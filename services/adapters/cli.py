@@ -786,7 +786,9 @@ def generate(
     from magda_kbi.io.population import genereer, sample_checked, write_files
 
     if (out is None) == (store is None):
-        raise click.UsageError("give --out DIR or --store URL")
+        raise click.UsageError(
+            "give --out DIR or --store URL" + (", not both" if out is not None else "")
+        )
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
