@@ -79,6 +79,7 @@ def test_no_simple_cross_origin_request_changes_anything(beveiligd):
     for headers in ({"Content-Type": "text/plain"}, {"Content-Type": ""}):
         r = roep(server, "POST", "/admin/reset", headers=headers)
         assert r.status_code == 415 and r.json()["code"] == "CONTENT_TYPE_REQUIRED"
+        assert r.text.startswith('{"code":"CONTENT_TYPE_REQUIRED",')  # as Flask's errors are
     r = roep(server, "POST", "/admin/reset", headers={"Origin": "http://evil.example"})
     assert r.status_code == 403 and r.json()["code"] == "FOREIGN_ORIGIN"
     assert roep(server, "GET", "/admin/clock").json()["today"] == "2024-01-01"  # unchanged

@@ -283,7 +283,9 @@ class Emulator:
             )
 
             def weiger(environ, start, _dienst):
-                body = json.dumps({"code": weigering.code, "diagnose": weigering.diagnose})
+                body = json.dumps(  # spaced as Flask writes the admin API's other errors
+                    {"code": weigering.code, "diagnose": weigering.diagnose}, separators=(",", ":")
+                )
                 return _reply(
                     start, weigering.status, "application/json", body.encode(), weigering.headers
                 )
