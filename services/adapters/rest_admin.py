@@ -40,6 +40,21 @@ def _parameters() -> None:
     /admin/journal?insz=X cleared the whole journal, /admin/personas?page=2 listed all."""
     if request.endpoint != "admin.journaal":
         parameters(code="INVALID_PARAMETER")
+    if request.endpoint in TAKE_NO_BODY and request.get_data(cache=True).strip() not in NO_BODY:
+        # {"journal": false} to a reset reset the journal all the same, without a word
+        raise ApiFout(400, "INVALID_PARAMETER", "this call takes no body", "body")
+
+
+TAKE_NO_BODY = frozenset(
+    {
+        "admin.reset",
+        "admin.remove_persona",
+        "admin.wis_storingen",
+        "admin.verwijder_storing",
+        "admin.wis_journaal",
+    }
+)
+NO_BODY = (b"", b"{}", b"null")  # what a client that always sends JSON sends for nothing
 
 
 # -- personas -------------------------------------------------------------------------
