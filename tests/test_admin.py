@@ -395,6 +395,13 @@ def test_the_journal_records_who_asked_what(magda):
     assert magda.journal() == []
     assert admin(magda, "GET", "/journal", params={"since": "gisteren"}).status_code == 400
     assert admin(magda, "GET", "/journal", params={"wie": "x"}).status_code == 400
+    # a UTC offset's + typed into a URL arrives as a space: the refusal says how to write it
+    r = requests.get(f"{magda.url}/admin/journal?since=2024-01-01T10:00:00+01:00", timeout=5)
+    assert r.json()["diagnose"] == (
+        "'2024-01-01T10:00:00 01:00' is not an ISO date-time (write the + of a UTC offset as %2B"
+        " in a URL)"
+    )
+    assert admin(magda, "GET", "/journal?since=2024-01-01T10:00:00%2B01:00").status_code == 200
 
 
 def test_the_journal_stays_within_its_bound(runtime_store):

@@ -12,6 +12,7 @@ Changes are visible to SOAP and REST at once, in every worker (``magda_kbi.runti
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
@@ -210,9 +211,10 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
         try:
             sinds = datetime.fromisoformat(sinds)
         except ValueError:
-            raise ApiFout(
-                400, "INVALID_FILTER", f"{sinds!r} is not an ISO date-time", "since"
-            ) from None
+            uitleg = f"{sinds!r} is not an ISO date-time"
+            if re.search(r"\d \d\d:?\d\d$", sinds):  # a + not written %2B reads as a space
+                uitleg += " (write the + of a UTC offset as %2B in a URL)"
+            raise ApiFout(400, "INVALID_FILTER", uitleg, "since") from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
     soort = args.get("kind", "call")
