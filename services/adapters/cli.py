@@ -439,11 +439,11 @@ def serve(
             namen = ", ".join(p.name for p in opgeruimd)
             print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {namen}")
         print(flush=True)
+        if stopping.stop_asked():
+            return
         # One thread per worker is the fastest. With --admin two: an injected latency holds its
         # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
         # throughput without admin, 5 threads 0.8-0.86x).
-        if stopping.stop_asked():
-            return
         serve_granian(settings, adres, port, workers, threads or (2 if admin else 1))
     finally:
         if in_gebruik is not None:
