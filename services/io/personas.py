@@ -303,9 +303,9 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
 
 
 def _check_dated(gegevens: Persoonsgegevens) -> None:
-    """What the municipality and zorgkas flows select on: a residence whose code is no NIS
-    code or that begins on the day another does (which one is the main residence?), a
-    membership of no zorgkas were taken as written and gave lists and protocol decisions
+    """What the municipality and zorgkas flows select on. A residence whose code is no NIS
+    code, one that begins on the day another does (which is the main residence?) and a
+    membership of no zorgkas were taken as written, and gave lists and protocol decisions
     nobody meant."""
     begonnen: dict[date, int] = {}
     for i, w in enumerate(gegevens.woonplaatsen):
