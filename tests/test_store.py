@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 
@@ -122,6 +123,8 @@ def test_two_servers_share_one_store(tmp_path):
     [
         ("mysql://x", "is no store URL"),
         ("sqlite:////nonexistent-folder/x.db", "no folder"),
+        # SQLite said only "unable to open database file"
+        (f"sqlite:///{tempfile.gettempdir()}", "is a folder: give a file in it"),
     ],
 )
 def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):

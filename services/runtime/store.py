@@ -247,6 +247,10 @@ class SqliteStore(Store):
         self.path = sqlite_path(url)
         if not self.path.parent.is_dir():
             raise StoreError(f"no folder {self.path.parent} for the store {url!r}")
+        if self.path.is_dir():  # SQLite said only "unable to open database file"
+            raise StoreError(
+                f"{self.path} is a folder: give a file in it (sqlite:///{self.path / 'store.db'})"
+            )
         # host and process, and which store object: two emulators in one process (tests)
         # are two replicas too
         self._tag = uuid.uuid4().hex[:4]
