@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 
@@ -18,7 +17,7 @@ import requests
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.runtime.faults import FaultKind
-from magda_kbi.runtime.store import SqliteStore, StoreError
+from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .conftest import Server
 from .processen import vrije_poort
@@ -123,12 +122,20 @@ def test_two_servers_share_one_store(tmp_path):
     [
         ("mysql://x", "is no store URL"),
         ("sqlite:////nonexistent-folder/x.db", "no folder"),
-        # SQLite said only "unable to open database file"
-        (f"sqlite:///{tempfile.gettempdir()}", "is a folder: give a file in it"),
     ],
 )
 def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
     assert melding in serve_weigert(waarde)
+
+
+def test_a_folder_as_the_store_file_is_said(tmp_path):
+    """SQLite said only "unable to open database file" (serve shows this message as the
+    others above)."""
+    with pytest.raises(StoreError) as fout:
+        open_store(f"sqlite:///{tmp_path}")
+    assert str(fout.value) == (
+        f"{tmp_path} is a folder: give a file in it (sqlite:///{tmp_path / 'store.db'})"
+    )
 
 
 def serve_weigert(store: str) -> str:
