@@ -61,6 +61,11 @@ def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
     na = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
     assert na.returncode == 1 and "the rules give OK [rule 0:" in na.stdout
     assert magda_kbi("personas", "--check", "--json").returncode == 2
+    # the rules without --check would be ignored: said (from the environment they are not)
+    zonder = magda_kbi("personas", "--rules", "after-ruling-112-2023")
+    assert zonder.returncode == 2 and "--rules only with --check" in zonder.stderr
+    omgeving = magda_kbi("personas", env={"MAGDA_KBI_RULES": "after-ruling-112-2023"})
+    assert omgeving.returncode == 0
 
 
 def test_advies_locally():

@@ -593,6 +593,14 @@ def personas(
 ) -> None:
     if check and vorm:
         raise click.UsageError("--check prints its own report: leave out --json and --markdown")
+    ctx = click.get_current_context()
+    gegeven = [
+        f"--{naam.replace('_', '-')}"
+        for naam in ("rules", "termijn_aanmelding", "termijn_contract")
+        if ctx.get_parameter_source(naam) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if gegeven and not check:  # a list does not apply the rules: they would be ignored
+        raise click.UsageError(f"{', '.join(gegeven)} only with --check")
     catalogus = _catalogue(fixtures)
     if check:
         _check_expected(catalogus.values(), rules, Termijnen(termijn_aanmelding, termijn_contract))
