@@ -6,9 +6,10 @@ zorgbudget opens) and prints OK/NOK with the reason per member. Exit code 0 when
 row was answered, 1 when MAGDA refused a question, 2 when the file cannot be read, 3 on a
 transport error (no answer).
 
-The file may be as a spreadsheet saves it: UTF-8 with or without a BOM, separated by
-commas or semicolons, dates as 2024-01-01 or 01/01/2024, an INSZ as 73680599786 or as
-printed on the eID (73.68.05-997.86).
+The file may be as a spreadsheet saves it: UTF-8 with or without a BOM, or the Windows
+code page Excel's plain "CSV" uses (only insz and datum are read, and they are ASCII; a
+name in another column is never printed), separated by commas or semicolons, dates as
+2024-01-01 or 01/01/2024, an INSZ as 73680599786 or as printed on the eID (73.68.05-997.86).
 
     python client_examples/zorgkas_zorgbudget.py leden.csv --url http://127.0.0.1:8080
 """
@@ -39,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(fout))
     status = 0
     try:
-        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark. errors="replace": its
+        # plain "CSV" is Windows-1252, which was refused for a name in a column never read.
         bron = (
             nullcontext(sys.stdin)
             if args.csv == "-"
-            else open(args.csv, newline="", encoding="utf-8-sig")  # noqa: SIM115 - with below
+            else open(args.csv, newline="", encoding="utf-8-sig", errors="replace")  # noqa: SIM115
         )
     except OSError as fout:
         parser.error(f"cannot read {args.csv}: {fout.strerror}")
@@ -59,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'INSZ':<12} {'datum':<10}  advies")
             for rij in lezer:
                 status = max(status, vraag(client, rij.get("insz"), rij.get("datum")))
-        except UnicodeDecodeError:
-            parser.error(f"{args.csv} is not UTF-8 text (save it as CSV UTF-8)")
+        except UnicodeDecodeError:  # standard input is read as the terminal's encoding says
+            parser.error(f"{args.csv} is not text in this terminal's encoding")
         except MagdaTransportFout as fout:
             print(f"geen antwoord: {fout}", file=sys.stderr)
             return 3
