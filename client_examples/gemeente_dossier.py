@@ -24,16 +24,16 @@ def samenvatting(dossier) -> str:
         f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})",
         "  doelgroep:          "
         + (
-            f"{d.type} ({d.code}) sinds {d.begin}" + (" - vrijgesteld" if d.vrijgesteld else "")
+            f"{d.type} ({d.code}) since {d.begin}" + (" - exempt" if d.vrijgesteld else "")
             if d
-            else "geen"
+            else "none"
         ),
-        f"  contract getekend:  {'ja' if dossier.contract_ondertekend else 'nee'}",
-        f"  attest behaald:     {'ja' if dossier.attest_behaald else 'nee'}",
-        f"  open inbreuken:     {len(dossier.open_inbreuken)}",
+        f"  contract signed:    {'yes' if dossier.contract_ondertekend else 'no'}",
+        f"  attest obtained:    {'yes' if dossier.attest_behaald else 'no'}",
+        f"  open infringements: {len(dossier.open_inbreuken)}",
     ]
     for inbreuk in dossier.open_inbreuken:
-        regels.append(f"    - vastgesteld op {inbreuk.datum_vaststelling} (type {inbreuk.type})")
+        regels.append(f"    - established on {inbreuk.datum_vaststelling} (type {inbreuk.type})")
     return "\n".join(regels)
 
 
@@ -58,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))
     except MagdaFout as fout:
-        print(f"MAGDA antwoordt {fout.code or '-'}: {fout.diagnose}")
+        print(f"MAGDA answered {fout.code or '-'}: {fout.diagnose}")
         return 1
     except MagdaTransportFout as fout:
-        print(f"geen antwoord: {fout}", file=sys.stderr)
+        print(f"no answer: {fout}", file=sys.stderr)
         return 3
     return 0
 

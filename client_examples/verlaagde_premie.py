@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as fout:  # a --url or --afzender the client cannot work with
         parser.error(str(fout))
     status = 0
-    print(f"premiejaar {args.jaar} (peildatum {args.jaar - 1}-01-01)")
+    print(f"premium year {args.jaar} (peildatum {args.jaar - 1}-01-01)")
     for insz in leden:
         try:
             advies = client.geef_automatisch_advies(insz, date(args.jaar, 1, 1), "VERLAAGDE_PREMIE")
@@ -67,14 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             status = max(status, 1)
             continue
         except MagdaTransportFout as fout:
-            print(f"geen antwoord voor {insz}: {fout}", file=sys.stderr)
+            print(f"no answer for {insz}: {fout}", file=sys.stderr)
             return 3
         if advies.ok:
-            print(f"  {advies.insz}  OK   voldoet aan de inburgeringsplicht")
+            print(f"  {advies.insz}  OK   meets the inburgering obligation")
         else:
-            print(
-                f"  {advies.insz}  NOK  {advies.reden_code}: geen verlaagde premie voor {args.jaar}"
-            )
+            print(f"  {advies.insz}  NOK  {advies.reden_code}: no reduced premium for {args.jaar}")
     return status
 
 

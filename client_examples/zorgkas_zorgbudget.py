@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         except UnicodeDecodeError:  # standard input is read as the terminal's encoding says
             parser.error(f"{args.csv} is not text in this terminal's encoding")
         except MagdaTransportFout as fout:
-            print(f"geen antwoord: {fout}", file=sys.stderr)
+            print(f"no answer: {fout}", file=sys.stderr)
             return 3
     return status
 

@@ -53,7 +53,7 @@ def test_zorgkas_exits_non_zero_on_transport_errors(tmp_path):
         "http://127.0.0.1:1",
         invoer="insz,datum\n73680599786,2024-01-01\n",
     )
-    assert proces.returncode == 3 and "geen antwoord" in proces.stderr
+    assert proces.returncode == 3 and "no answer" in proces.stderr
 
 
 def test_zorgkas_refuses_a_csv_without_the_columns():
@@ -114,8 +114,8 @@ def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
     leden.write_bytes(b"\xef\xbb\xbf80651239522\r\n\r\n73.68.05-997.86\r\n")
     proces = draai("verlaagde_premie.py", "2023", "--bestand", str(leden), "--url", server.url)
     assert proces.stdout.splitlines()[1:] == [
-        "  80651239522  NOK  GEEN_AANMELDING: geen verlaagde premie voor 2023",
-        "  73680599786  OK   voldoet aan de inburgeringsplicht",
+        "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
+        "  73680599786  OK   meets the inburgering obligation",
     ]
     assert proces.returncode == 0
 
@@ -124,8 +124,8 @@ def test_gemeente_dossier(server):
     proces = draai("gemeente_dossier.py", "73680599786", "--url", server.url)
     assert proces.returncode == 0
     assert "Leonard Janssens (73680599786)" in proces.stdout
-    assert "contract getekend:  ja" in proces.stdout
-    assert "open inbreuken:     1" in proces.stdout
+    assert "contract signed:    yes" in proces.stdout
+    assert "open infringements: 1" in proces.stdout
     proces = draai("gemeente_dossier.py", "86630100380", "--url", server.url)
     assert proces.returncode == 1 and "30001" in proces.stdout
 
