@@ -29,6 +29,15 @@ def client(url: str) -> MagdaClient:
 
 
 def test_a_dropped_connection_under_the_production_server(admin_server):
+    # every time: granian aborted before the headers went out in about one drop in six
+    # (the client saw no response at all), which failed this test now and then
+    for _ in range(20):
+        requests.post(
+            f"{admin_server.url}/admin/faults", json={"kind": "drop", "count": 1}, timeout=5
+        )
+        with pytest.raises(MagdaTransportFout, match="broke off after"):
+            client(admin_server.url).geef_dossier_kbi("98630499724")
+    requests.delete(f"{admin_server.url}/admin/journal", timeout=5)
     requests.post(f"{admin_server.url}/admin/faults", json={"kind": "drop", "count": 1}, timeout=5)
     with pytest.raises(MagdaTransportFout, match="broke off after"):
         client(admin_server.url).geef_dossier_kbi("98630499724")
