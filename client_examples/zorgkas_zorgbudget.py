@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'INSZ':<12} {'datum':<10}  advies")
             for rij in lezer:
                 status = max(status, vraag(client, rij.get("insz"), rij.get("datum")))
-        except UnicodeDecodeError:  # standard input is read as the terminal's encoding says
-            parser.error(f"{args.csv} is not text in this terminal's encoding")
+        except UnicodeDecodeError:  # only standard input (a file replaces what it cannot read)
+            parser.error("standard input is not text in this terminal's encoding")
         except MagdaTransportFout as fout:
             print(f"no answer: {fout}", file=sys.stderr)
             return 3
