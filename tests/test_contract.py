@@ -233,3 +233,22 @@ def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
         assert Clock().today() == date.fromtimestamp(t)
     assert date.fromtimestamp(middernacht - 1) + timedelta(days=1) == date(2031, 3, 4)
     assert Clock(date(2020, 1, 1)).today() == date(2020, 1, 1)  # a fixed date stays
+
+
+def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
+    """spyne answers any query whose first name is ``wsdl`` (``?wsdl=1``, as JAX-WS writes
+    its WSDL parts; ``?WSDL=``) with a WSDL of its own making: an operation ``operatie``
+    taking ``xs:anyType``, which is not MAGDA's contract. Each is the contract's WSDL."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for pad in (PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES):
+        contract = client.get(f"{pad}?wsdl").data
+        assert b"GeefDossierKBI-" in contract or b"GeefAutomatischAdvies-" in contract
+        for vraag in ("wsdl=1", "WSDL=", "Wsdl=GeefDossierKBI.wsdl", "wsdl=&x=1"):
+            antwoord = client.get(f"{pad}?{vraag}")
+            assert antwoord.status_code == 200, vraag
+            assert antwoord.data == contract, vraag
+            assert b"anyType" not in antwoord.data and b'"operatie"' not in antwoord.data
