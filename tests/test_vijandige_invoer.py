@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from lxml import etree
 
 from magda_kbi.io.personas import ingebouwde_map
 
@@ -363,3 +364,102 @@ def test_deeply_nested_yaml_is_refused_not_a_crash(diepte):
     for tekst in ("[" * diepte, "{a: " * diepte):
         with pytest.raises(InputError, match="nested too deeply"):
             lees_yaml(tekst)
+
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
+
+
+@pytest.mark.parametrize(
+    ("body", "fault"),
+    [
+        (
+            SOAP12,
+            (
+                "soap11env:VersionMismatch",
+                f"Verwacht een SOAP 1.1 Envelope (namespace {SOAP11}): SOAP 1.2 wordt niet"
+                " ondersteund",
+            ),
+        ),
+        (
+            GOED.replace(NS_SOAP.encode(), b"urn:soap"),
+            (
+                "soap11env:VersionMismatch",
+                f"Verwacht een SOAP 1.1 Envelope (namespace {SOAP11}), niet namespace 'urn:soap'",
+            ),
+        ),
+        (f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(), GEEN_BODY),
+        (envelop(""), GEEN_BODY),
+        (envelop("<!-- niets -->"), GEEN_BODY),
+        (
+            f'<s:Envelope xmlns:s="{NS_SOAP}"><s:Header/></s:Envelope>'.encode(),
+            GEEN_BODY,
+        ),
+        (b"<Verzoek/>", GEEN_BODY),
+        (
+            b"<a>",
+            (
+                "soap11env:Client",
+                "Het verzoek is geen geldige XML: Premature end of data in tag a line 1,"
+                " line 1, column 4 (<string>, line 1)",
+            ),
+        ),
+    ],
+    ids=[
+        "soap-1.2",
+        "other-namespace",
+        "no-body",
+        "empty-body",
+        "comment-body",
+        "header-only",
+        "no-envelope",
+        "not-xml",
+    ],
+)
+def test_no_soap_1_1_request_gets_one_fault_on_every_endpoint(body, fault):
+    """spyne answered these on a service's own address in English, each its own way (an
+    empty Body even as "Interne fout": a traceback in the log), the generic endpoint in
+    Dutch; a SOAP 1.2 Envelope is SOAP 1.1's VersionMismatch (4.4.1)."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for pad in (PAD_DOSSIER, PAD_ADVIES, PAD_GENERIEK):
+        antwoord = client.post(pad, data=body, content_type="text/xml; charset=utf-8")
+        assert antwoord.status_code == 500, pad
+        gelezen = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
+        assert (gelezen.findtext("faultcode"), gelezen.findtext("faultstring")) == fault, pad
+
+
+def test_a_service_s_address_names_the_operation_it_takes():
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    antwoord = Client(make_emulator()).post(
+        PAD_DOSSIER, data=advies_verzoek("98630499724", "2024-01-01"), content_type="text/xml"
+    )
+    fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
+    assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
+    assert fault.findtext("faultstring") == (
+        f"Dit adres is GeefDossierKBI 01.00.0000: verwacht {{{NS_DOSSIER}}}GeefDossierKBI in de"
+        f" Body, niet {{{NS_ADVIES}}}GeefAutomatischAdvies"
+    )
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "spyne"])
+def test_a_post_without_content_type_is_answered_as_any_other(direct):
+    """Any Content-Type is taken (the body decides); spyne refused none at all with a 405
+    "Method Not Allowed" to a POST, whose Allow header then named POST."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    from .soap import wsgi_environ
+
+    environ = wsgi_environ(PAD_DOSSIER, GOED)
+    del environ["CONTENT_TYPE"]
+    status = []
+    emulator = make_emulator(Settings(direct=direct))
+    antwoord = b"".join(emulator(environ, lambda s, h, e=None: status.append(s)))
+    assert status == ["200 OK"]
+    assert b"<INSZ>98630499724</INSZ>" in antwoord and b"<KBIDossier>" in antwoord

@@ -6,11 +6,50 @@ sees the same envelope whichever way a request went.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from lxml import etree
 
-from magda_kbi.wire.xml import NS_SOAP11
+from magda_kbi.wire.xml import NS_SOAP11, veilige_parser
 
 PREFIX = "soap11env"  # spyne's prefix for the SOAP 1.1 envelope namespace
+NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+
+
+class EnvelopeRefusal(NamedTuple):
+    """Why a body is no SOAP 1.1 request: a Fault's ``faultcode`` and ``faultstring``."""
+
+    code: str
+    tekst: str
+
+
+GEEN_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
+
+
+def lees_envelop(body: bytes) -> tuple[etree._Element, etree._Element] | EnvelopeRefusal:
+    """The request's Envelope and the first element in its Body, or why there is none.
+
+    One reading for every endpoint, before any service: spyne's own (English) faults for
+    these differed by endpoint, and an empty Body made spyne fail ("Interne fout")."""
+    try:
+        envelope = etree.fromstring(body, veilige_parser())
+    except etree.XMLSyntaxError as fout:
+        return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
+    if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
+        naam = etree.QName(envelope)
+        if naam.localname != "Envelope":
+            return GEEN_BODY
+        # another SOAP's Envelope: SOAP 1.1 (4.4.1) names that fault VersionMismatch
+        tekst = f"Verwacht een SOAP 1.1 Envelope (namespace {NS_SOAP11})"
+        if naam.namespace == NS_SOAP12:
+            tekst += ": SOAP 1.2 wordt niet ondersteund"
+        else:
+            tekst += f", niet namespace {(naam.namespace or '')[:200]!r}"
+        return EnvelopeRefusal("VersionMismatch", tekst)
+    operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
+    if operatie is None:
+        return GEEN_BODY
+    return envelope, operatie
 
 
 def antwoord_envelop(namespace: str, naam: str, repliek: etree._Element) -> bytes:
@@ -26,7 +65,8 @@ def antwoord_envelop(namespace: str, naam: str, repliek: etree._Element) -> byte
 
 
 def soap_fault(faultcode: str, faultstring: str) -> bytes:
-    """``faultcode`` is ``Client`` (the request is wrong) or ``Server`` (the platform failed)."""
+    """``faultcode`` is ``Client`` (the request is wrong), ``Server`` (the platform failed)
+    or ``VersionMismatch`` (no SOAP 1.1 Envelope)."""
     envelope = etree.Element(f"{{{NS_SOAP11}}}Envelope", nsmap={PREFIX: NS_SOAP11})
     fault = etree.SubElement(
         etree.SubElement(envelope, f"{{{NS_SOAP11}}}Body"), f"{{{NS_SOAP11}}}Fault"
