@@ -75,6 +75,9 @@ def controleer_soap(status: int, antwoord: bytes) -> None:
         assert status == 500
         envelope = etree.fromstring(antwoord)
         assert envelope.find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault/faultstring") is not None
+        # a Server fault is the emulator failing: broken input is the client's (Client)
+        code = envelope.findtext(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault/faultcode")
+        assert code != "soap11env:Server", antwoord
     elif status == 200:
         envelope = etree.fromstring(antwoord)
         assert envelope.find(f"{{{NS_SOAP}}}Body/*/Repliek/Context") is not None
