@@ -146,3 +146,51 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     environ["wsgi.input"] = io.BytesIO(body)
     call(app, environ)
     assert app.runtime.journal.read()[-1].request == body
+
+
+@pytest.mark.parametrize(
+    ("pad", "body", "status", "operatie", "resultaat", "reden"),
+    [
+        (
+            PAD_DOSSIER_02,
+            b"<a>",
+            "500 Internal Server Error",
+            "GeefDossierKBI",
+            "SOAP_FAULT Client",
+            "Het verzoek is geen geldige XML: Premature end of data in tag a line 1, line 1,"
+            " column 4 (<string>, line 1)",
+        ),
+        (
+            "/api/Magda-02.00/soap/WebService",
+            dossier_verzoek("98630499724", versie="02.00").replace(
+                b"http://schemas.xmlsoap.org/soap/envelope/",
+                b"http://www.w3.org/2003/05/soap-envelope",
+            ),
+            "500 Internal Server Error",
+            None,
+            "SOAP_FAULT VersionMismatch",
+            "Verwacht een SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)"
+            ": SOAP 1.2 wordt niet ondersteund",
+        ),
+        (
+            PAD_ADVIES,
+            b" ",
+            "400 Bad Request",
+            "GeefAutomatischAdvies",
+            "SOAP_FAULT Client",
+            "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope",
+        ),
+    ],
+    ids=["not-xml", "soap-1.2", "empty"],
+)
+def test_a_request_no_service_reads_is_noted_with_its_fault(
+    app, pad, body, status, operatie, resultaat, reden
+):
+    """Its entry said nothing of it: result null."""
+    gekregen, environ = call(app, wsgi_environ(pad, body))
+    assert gekregen == status
+    assert [(c.operation, c.result, c.extra) for c in environ.notes] == [
+        (operatie, resultaat, {"reason": reden})
+    ]
+    entry = laatste(app)
+    assert (entry["operation"], entry["result"], entry["reason"]) == (operatie, resultaat, reden)

@@ -399,16 +399,18 @@ class Emulator:
         body = self._read_body(environ)  # read in any case: the connection stays usable
         codering = unsupported_content_encoding(environ)
         if codering is not None:  # a compressed body read as XML was "Start tag expected"
-            return _fault_reply(
+            return _refuse(
+                environ,
                 start_response,
                 "415 Unsupported Media Type",
                 "Client",
                 f"Content-Encoding {codering!r} wordt niet ondersteund: "
                 "stuur het verzoek ongecomprimeerd",
+                dienst,
             )
         if isinstance(body, tuple):
             status, tekst = body
-            return _fault_reply(start_response, status, "Client", tekst)
+            return _refuse(environ, start_response, status, "Client", tekst, dienst)
         environ[BODY_KEY] = body
         # A request of a known shape (wire/shape.py) is answered from its template unparsed.
         # Unknown, it may teach its shape in _direct.
@@ -422,19 +424,24 @@ class Emulator:
                     return antwoord
         gelezen = lees_envelop(body)
         if isinstance(gelezen, EnvelopeRefusal):
-            return _fault_reply(start_response, FAULT_STATUS, gelezen.code, gelezen.tekst)
+            return _refuse(
+                environ, start_response, FAULT_STATUS, gelezen.code, gelezen.tekst, dienst
+            )
         envelope, operatie = gelezen
         if dienst is None:
-            dienst = self._route(operatie)
-            if isinstance(dienst, str):
-                return _fault_reply(start_response, FAULT_STATUS, "Client", dienst)
+            gerouteerd = self._route(operatie)
+            if isinstance(gerouteerd, str):
+                return _refuse(environ, start_response, FAULT_STATUS, "Client", gerouteerd)
+            dienst = gerouteerd
         elif operatie.tag != dienst.operatie_tag:  # spyne: "Requested resource ... not found"
-            return _fault_reply(
+            return _refuse(
+                environ,
                 start_response,
                 FAULT_STATUS,
                 "Client",
                 f"Dit adres is {dienst.naam} {dienst.versie}: verwacht {dienst.operatie_tag}"
                 f" in de Body, niet {operatie.tag[:300]}",
+                dienst,
             )
         if self.runtime.faults.active:
             fault = self._apply_faults(environ, dienst, operatie)
@@ -453,11 +460,13 @@ class Emulator:
             try:
                 body.decode(charset)
             except (LookupError, UnicodeDecodeError) as fout:
-                return _fault_reply(
+                return _refuse(
+                    environ,
                     start_response,
                     "400 Bad Request",
                     "Client",
                     f"Het verzoek is niet te lezen als {charset}: {fout}",
+                    dienst,
                 )
         # spyne refuses a POST without a Content-Type (405, "properly set"); it takes any other,
         # as the direct path does, so this one too: the body decides
@@ -861,6 +870,21 @@ DROP_AFTER_SECONDS = 0.05
 
 
 FAULT_STATUS = "500 Internal Server Error"  # every SOAP 1.1 Fault's, the client's own too
+
+
+def _refuse(
+    environ: dict,
+    start_response: StartResponse,
+    status: str,
+    code: str,
+    tekst: str,
+    dienst: Dienst | None = None,
+) -> list[bytes]:
+    """A Fault for a request no service reads, noted as such: the journal said nothing of
+    it (``result`` null)."""
+    operatie = dienst.naam if dienst is not None else None
+    environ[CALL_KEY] = Call(operatie, result=f"SOAP_FAULT {code}", extra={"reason": tekst})
+    return _fault_reply(start_response, status, code, tekst)
 
 
 def _fault_reply(

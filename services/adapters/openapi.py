@@ -279,7 +279,7 @@ SCHEMAS = {
         result={
             **NULL_TEKST,
             "description": "DOSSIER, OK, NOK <reden>, UITZONDERING <code>, REFUSED <code>, "
-            "SOAP_FAULT, FAULT <kind>, ERROR <code>, LIST ...",
+            "SOAP_FAULT, SOAP_FAULT <faultcode>, FAULT <kind>, ERROR <code>, LIST ...",
         },
         status={"type": "integer", "description": "the HTTP status"},
         latency_ms={"type": "number"},
