@@ -252,3 +252,23 @@ def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
             assert antwoord.status_code == 200, vraag
             assert antwoord.data == contract, vraag
             assert b"anyType" not in antwoord.data and b'"operatie"' not in antwoord.data
+
+
+def test_a_head_is_answered_as_the_get_without_its_body():
+    """HTTP (RFC 9110, 9.3.2): a link checker's or a proxy's HEAD on the WSDL got a 405, on
+    an XSD a 404, where the GET gives 200."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for pad in (f"{PAD_DOSSIER_02}?wsdl", f"{PAD_ADVIES}?WSDL", "/wsdl/xsd/KBI-02.00.xsd"):
+        get, head = client.get(pad), client.head(pad)
+        assert (head.status_code, get.status_code) == (200, 200), pad
+        assert (
+            head.headers["Content-Type"]
+            == get.headers["Content-Type"]
+            == ("text/xml; charset=utf-8")
+        )
+        assert head.headers["Content-Length"] == str(len(get.data)) and head.data == b""
+    assert client.head("/wsdl/xsd/nope.xsd").status_code == 404

@@ -262,7 +262,7 @@ def test_get_without_wsdl(server):
 def test_another_verb_gets_a_405_that_says_what_is_allowed(server, methode):
     """HTTP asks a 405 to carry Allow; spyne's had none."""
     r = requests.request(methode, server.url + PAD_DOSSIER, timeout=5)
-    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(

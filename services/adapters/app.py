@@ -253,15 +253,15 @@ class Emulator:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
             vraag = environ.get("QUERY_STRING", "")
-            if methode == "GET" and vraag.split("=", 1)[0].lower() == "wsdl":
-                return self._wsdl(environ, start_response, dienst)
+            if methode in LEZEN and vraag.split("=", 1)[0].lower() == "wsdl":
+                return _body_for(methode, self._wsdl(environ, start_response, dienst))
             if methode == "POST":
                 return self._journaled(environ, start_response, dienst, self._soap)
             return self.soap[dienst](environ, _allowing(start_response))  # spyne's 405
         if pad == GENERIEK_PAD and methode == "POST":
             return self._journaled(environ, start_response, None, self._soap)
-        if pad.startswith("/wsdl/") and methode == "GET":
-            return self._contract_file(pad[len("/wsdl/") :], start_response)
+        if pad.startswith("/wsdl/") and methode in LEZEN:
+            return _body_for(methode, self._contract_file(pad[len("/wsdl/") :], start_response))
         if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
             return self._journaled(environ, start_response, None, self._rest)
         if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
@@ -824,10 +824,17 @@ def _allowing(start_response: StartResponse) -> StartResponse:
 
     def start(status: str, headers: list, exc_info=None):
         if status.startswith("405"):
-            headers = [*headers, ("Allow", "GET, POST")]
+            headers = [*headers, ("Allow", "GET, HEAD, POST")]
         return start_response(status, headers, exc_info)
 
     return start
+
+
+LEZEN = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
+
+
+def _body_for(methode: str, antwoord: list[bytes]) -> list[bytes]:
+    return [] if methode == "HEAD" else antwoord
 
 
 def _reply(
