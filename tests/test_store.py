@@ -301,3 +301,30 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
     for naam, grootte in (("staat.db", 65536), ("catalogus.db", 4096)):
         with sqlite3.connect(tmp_path / naam) as db:
             assert db.execute("PRAGMA page_size").fetchone()[0] == grootte
+
+
+@pytest.mark.parametrize(
+    ("url", "getoond"),
+    [
+        ("postgresql://kbi:geheim@db.test:5432/kbi", "postgresql://kbi:***@db.test:5432/kbi"),
+        ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),
+        ("postgresql://:geheim@h/db", "postgresql://:***@h/db"),
+        (
+            "postgresql://h/db?user=a&password=geheim&sslmode=require",
+            "postgresql://h/db?user=a&password=***&sslmode=require",
+        ),
+        ("postgresql://kbi@h/db", "postgresql://kbi@h/db"),
+        ("sqlite:////tmp/state.db", "sqlite:////tmp/state.db"),
+        ("sqlite:///state.db", "sqlite:///state.db"),
+        ("mysql://u:geheim@h/db", "mysql://u:***@h/db"),
+    ],
+)
+def test_a_store_url_is_shown_without_its_password(url, getoond):
+    from magda_kbi.runtime.store import shown_url
+
+    assert shown_url(url) == getoond
+
+
+def test_a_refused_store_url_is_shown_without_its_password():
+    melding = serve_weigert("mysql://u:geheim-wachtwoord@h/db")
+    assert "geheim-wachtwoord" not in melding and "'mysql://u:***@h/db' is no store URL" in melding

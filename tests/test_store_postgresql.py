@@ -98,6 +98,21 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
     assert "cannot reach the PostgreSQL store" in melding
 
 
+def test_a_password_in_the_store_url_is_never_printed(postgres):
+    """serve's banner and its refusals printed the URL whole: the password went to the
+    terminal and into CI logs."""
+    from .processen import vrije_poort
+
+    store = postgres.database().replace("//magda@", "//magda:geheim-wachtwoord@")
+    s = Server("--store", store)
+    uitvoer = s.stop()
+    assert "geheim-wachtwoord" not in uitvoer
+    assert f"store: postgresql://magda:***@127.0.0.1:{postgres.poort}/" in uitvoer
+    melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{vrije_poort()}/x")
+    assert "geheim-wachtwoord" not in melding
+    assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in melding
+
+
 def test_a_dead_replica_stops_counting(postgres):
     """kill -9 of one serve: the other's admin changes and journal reads still return (they
     wait for live replicas only; a silent one counts no longer after 2 s)."""

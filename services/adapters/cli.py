@@ -367,7 +367,7 @@ def serve(
                 opgeruimd = prune_catalogues(cache.parent, keep=cache)
             catalogus = f"sqlite:///{cache or tijdelijk / 'catalogue.db'}"
         try:
-            from magda_kbi.runtime.store import StoreError, open_store
+            from magda_kbi.runtime.store import StoreError, open_store, shown_url
 
             open_store(store).close()  # a bad URL, folder or server stops start-up here
         except (StoreError, OSError, sqlite3.Error) as fout:
@@ -396,7 +396,7 @@ def serve(
         try:
             emulator = make_emulator(dataclasses.replace(settings, store=None))
         except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
-            raise Refused(f"the persona catalogue {catalogus}: {fout}") from None
+            raise Refused(f"the persona catalogue {shown_url(catalogus)}: {fout}") from None
         geladen = time.monotonic() - begin
         if stopping.stop_asked():
             return
@@ -430,10 +430,11 @@ def serve(
             print("  watching the persona folders for changes (--watch)")
         if admin:
             print(f"  {'admin':<28} {basis}/admin/")
-        print(f"  store: {store}" + (" (this run only)" if tijdelijk else ""))
+        print(f"  store: {shown_url(store)}" + (" (this run only)" if tijdelijk else ""))
         if catalogus != store:
             print(
-                f"  personas: {catalogus} (ready in {geladen:.1f} s; files imported when changed)"
+                f"  personas: {shown_url(catalogus)} (ready in {geladen:.1f} s; files imported"
+                " when changed)"
             )
         if opgeruimd:
             namen = ", ".join(p.name for p in opgeruimd)
@@ -792,6 +793,7 @@ def generate(
 ) -> None:
     from magda_kbi.io.checked_files import CheckedFiles
     from magda_kbi.io.population import genereer, sample_checked, write_files
+    from magda_kbi.runtime.store import shown_url
 
     if (out is None) == (store is None):
         raise click.UsageError(
@@ -834,10 +836,14 @@ def generate(
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
             if isinstance(fout, OSError):  # a full disk, a folder not writable
-                waar = f"--out: cannot write to {out}" if out is not None else f"--store {store}"
+                waar = (
+                    f"--out: cannot write to {out}"
+                    if out is not None
+                    else f"--store {shown_url(store or '')}"
+                )
                 raise Refused(f"{waar}: {fout.strerror or fout}") from None
             raise Refused(f"generated persona does not check: {fout.melding}") from None
-    print(f"{count} personas written to {out or store}", file=sys.stderr)
+    print(f"{count} personas written to {out or shown_url(store or '')}", file=sys.stderr)
 
 
 @cli.group(
@@ -884,7 +890,7 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
                 "--store reads the catalogue as it is: no --fixtures, --no-builtin"
             )
         from magda_kbi.runtime.catalogue import Catalogue
-        from magda_kbi.runtime.store import StoreError, open_store
+        from magda_kbi.runtime.store import StoreError, open_store, shown_url
 
         try:
             catalogus = Catalogue(open_store(store))
@@ -893,7 +899,7 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
             raise Refused(f"--store: {fout}") from None
         if leeg:  # a mistyped path would otherwise give an empty list without a word
             raise Refused(
-                f"--store: {store} holds no personas ('serve --store URL' imports them, "
+                f"--store: {shown_url(store)} holds no personas ('serve --store URL' imports them, "
                 "'generate --store URL' writes them)"
             )
         return catalogus.values()

@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from magda_kbi import __version__
 from magda_kbi.domain.clock import Clock
@@ -115,12 +116,34 @@ class StoreError(ValueError):
     """A store URL that cannot be used."""
 
 
+def shown_url(url: str) -> str:
+    """A store URL as it may be printed (banner, errors, CI logs): a password in it, as
+    PostgreSQL takes one (``USER:PASSWORD@`` or ``?password=``), becomes ``***``."""
+    try:
+        deel = urlsplit(url)
+    except ValueError:  # not even a URL: nothing to find in it
+        return url
+    nieuw = deel
+    if deel.password is not None:
+        gebruiker, _, host = deel.netloc.rpartition("@")
+        nieuw = nieuw._replace(netloc=f"{gebruiker.split(':', 1)[0]}:***@{host}")
+    if "password=" in deel.query.lower():
+        velden = (veld.partition("=") for veld in deel.query.split("&"))
+        nieuw = nieuw._replace(
+            query="&".join(
+                f"{naam}=***" if naam.lower() == "password" else naam + gelijk + waarde
+                for naam, gelijk, waarde in velden
+            )
+        )
+    return url if nieuw is deel else urlunsplit(nieuw)
+
+
 def sqlite_path(url: str) -> Path:
     """``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (SQLAlchemy's
     spelling: the path is what follows the third slash)."""
     if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
         raise StoreError(
-            f"{url!r} is no store URL: use sqlite:///FILE (one machine) or "
+            f"{shown_url(url)!r} is no store URL: use sqlite:///FILE (one machine) or "
             "postgresql://USER@HOST:PORT/DATABASE (several)"
         )
     return Path(url[len("sqlite:///") :])
@@ -191,8 +214,8 @@ class Store:
             versie = 1 if "change" in tabellen else SCHEMA_VERSION  # ours, unversioned: 1
         if versie > SCHEMA_VERSION:
             raise StoreError(
-                f"the store {self.url!r} has its tables in version {versie}; this emulator "
-                f"({__version__}) knows versions up to {SCHEMA_VERSION}: use the newer "
+                f"the store {shown_url(self.url)!r} has its tables in version {versie}; this "
+                f"emulator ({__version__}) knows versions up to {SCHEMA_VERSION}: use the newer "
                 "magda-kbi that wrote it, or another store"
             )
         for stap in range(versie, SCHEMA_VERSION):

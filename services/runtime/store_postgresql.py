@@ -24,6 +24,7 @@ from magda_kbi.runtime.store import (
     VERSION_TABLE,
     Store,
     StoreError,
+    shown_url,
 )
 
 CHANNEL = "magda_kbi"
@@ -138,7 +139,9 @@ class PostgresStore(Store):
         try:
             return self._psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except self._psycopg.Error as fout:
-            raise StoreError(f"cannot reach the PostgreSQL store {self.url!r}: {fout}") from None
+            raise StoreError(
+                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {fout}"
+            ) from None
 
     def db(self) -> _Db:
         db = getattr(self._local, "db", None)
