@@ -463,3 +463,27 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
     antwoord = b"".join(emulator(environ, lambda s, h, e=None: status.append(s)))
     assert status == ["200 OK"]
     assert b"<INSZ>98630499724</INSZ>" in antwoord and b"<KBIDossier>" in antwoord
+
+
+@pytest.mark.parametrize(
+    ("context", "diagnose"),
+    [
+        ("", "Verzoek/Context/Naam en Versie ontbreken"),
+        ("<Context><Naam>GeefDossierKBI</Naam></Context>", "Verzoek/Context/Versie ontbreekt"),
+    ],
+    ids=["no-context", "no-versie"],
+)
+def test_the_generic_endpoint_says_what_the_context_lacks(context, diagnose):
+    """It said "Geen dienst voor Context/Naam None Versie None"."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    body = verzoek("GeefDossierKBI", NS_DOSSIER, dossier_inhoud("98630499724"), context=context)
+    antwoord = Client(make_emulator()).post(PAD_GENERIEK, data=body, content_type="text/xml")
+    fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
+    assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
+    assert fault.findtext("faultstring") == (
+        f"{diagnose}: dit adres kiest de dienst op Context/Naam en Versie; aangeboden:"
+        " GeefDossierKBI 01.00.0000, GeefDossierKBI 02.00.0000, GeefAutomatischAdvies 01.00.0000"
+    )

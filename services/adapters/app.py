@@ -719,6 +719,15 @@ class Emulator:
         dienst = self.hub.dienst_voor(context.naam, context.versie, operatie.tag)
         if dienst is None:
             bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
+            weg = [
+                veld for veld, w in (("Naam", context.naam), ("Versie", context.versie)) if not w
+            ]
+            if weg:  # it said "Context/Naam None Versie None"
+                werkwoord = "ontbreken" if len(weg) == 2 else "ontbreekt"
+                return (
+                    f"Verzoek/Context/{' en '.join(weg)} {werkwoord}: dit adres kiest de dienst"
+                    f" op Context/Naam en Versie; aangeboden: {bekend}"
+                )
             return (
                 f"Geen dienst voor Context/Naam {context.naam!r} Versie {context.versie!r}; "
                 f"aangeboden: {bekend}"
