@@ -87,3 +87,19 @@ def test_known_answers_match_the_schema(pad, params):
     )
     response = case.call()
     operatie.validate_response(response)
+
+
+def test_every_operation_has_its_own_operation_id():
+    """Generated clients name their methods after it; there was none."""
+    namen = {
+        (pad, methode): operatie.get("operationId")
+        for pad, operaties in PATHS_AND_INFO["paths"].items()
+        for methode, operatie in operaties.items()
+        if methode != "parameters"
+    }
+    assert None not in namen.values(), [k for k, v in namen.items() if v is None]
+    assert len(set(namen.values())) == len(namen)
+    assert namen[("/api/v1/dossiers/{insz}", "get")] == "getDossier"
+    assert namen[("/api/v1/advies/{insz}", "get")] == "getAdvies"
+    assert namen[("/admin/personas/{insz}", "put")] == "putPersona"
+    assert namen[("/admin/faults", "post")] == "addFault"

@@ -614,6 +614,42 @@ PATHS_AND_INFO = {
     },
 }
 
+# Each operation's name, for the clients generated from this document (openapi-generator,
+# openapi-python-client name their methods after it; without one they made up names such as
+# get_api_v1_dossiers_insz). MAGDA's words as the paths have them, the rest in English.
+OPERATION_IDS = {
+    ("/", "get"): "getIndex",
+    ("/api/v1/", "get"): "getApiIndex",
+    ("/admin/", "get"): "getAdminIndex",
+    ("/health", "get"): "getHealth",
+    ("/api/v1/openapi.json", "get"): "getOpenApiDocument",
+    ("/api/v1/dossiers/{insz}", "get"): "getDossier",
+    ("/api/v1/advies/{insz}", "get"): "getAdvies",
+    ("/api/v1/lijsten/verlaagde-premie/{jaar}", "get"): "getLijstVerlaagdePremie",
+    ("/api/v1/lijsten/gemeente/{nis}", "get"): "getLijstGemeente",
+    ("/api/v1/lijsten/participatie/{nis}", "get"): "getLijstParticipatie",
+    ("/api/v1/consumers", "get"): "listConsumers",
+    ("/api/v1/municipalities", "get"): "listMunicipalities",
+    ("/admin/personas", "get"): "listPersonas",
+    ("/admin/personas", "post"): "createPersona",
+    ("/admin/personas/{insz}", "get"): "getPersona",
+    ("/admin/personas/{insz}", "put"): "putPersona",
+    ("/admin/personas/{insz}", "delete"): "deletePersona",
+    ("/admin/reset", "post"): "reset",
+    ("/admin/clock", "get"): "getClock",
+    ("/admin/clock", "put"): "setClock",
+    ("/admin/faults", "get"): "listFaults",
+    ("/admin/faults", "post"): "addFault",
+    ("/admin/faults", "delete"): "clearFaults",
+    ("/admin/faults/{fault_id}", "delete"): "removeFault",
+    ("/admin/journal", "get"): "getJournal",
+    ("/admin/journal", "delete"): "clearJournal",
+}
+for (_pad, _methode), _naam in OPERATION_IDS.items():
+    _operaties = PATHS_AND_INFO["paths"][_pad]  # a KeyError here: a name for no operation
+    _operaties[_methode] = {"operationId": _naam, **_operaties[_methode]}
+del _pad, _methode, _naam, _operaties
+
 
 @cache
 def document() -> dict:
