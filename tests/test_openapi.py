@@ -103,3 +103,53 @@ def test_every_operation_has_its_own_operation_id():
     assert namen[("/api/v1/advies/{insz}", "get")] == "getAdvies"
     assert namen[("/admin/personas/{insz}", "put")] == "putPersona"
     assert namen[("/admin/faults", "post")] == "addFault"
+
+
+def test_client_generators_get_one_model_per_component():
+    """openapi-python-client dropped the dossier, the persona and nine other models: pydantic
+    titled Aanmelding-Input and -Output both "Aanmelding", an inline object "Code" beside
+    the component "Code", and components that only pointed to another ("Dossier") counted
+    as that one's duplicates. Now each component has its own title, none is an alias, and
+    a nested schema has no title (checked by hand with openapi-python-client 0.29.1: only its
+    note that it does not read application/yaml bodies is left)."""
+    from magda_kbi.adapters.openapi import document
+
+    doc = document()
+    schemas = doc["components"]["schemas"]
+    titels = [schema["title"] for schema in schemas.values()]
+    assert len(set(titels)) == len(titels)
+    assert schemas["KbiDossier-Output"]["title"] == "KbiDossier"
+    assert schemas["KbiDossier-Input"]["title"] == "KbiDossierInput"
+    assert not [naam for naam, schema in schemas.items() if schema.keys() == {"$ref"}]
+
+    def refs_en_titels(deel, pad: str, schema: bool, namen: bool = False):
+        if isinstance(deel, dict):
+            for k, v in deel.items():
+                if k == "$ref" and not namen:
+                    yield "ref", v
+                elif k == "title" and schema and not namen:
+                    yield "title", pad
+                else:
+                    yield from refs_en_titels(v, f"{pad}/{k}", schema, schema and k == "properties")
+        elif isinstance(deel, list):
+            for i, v in enumerate(deel):
+                yield from refs_en_titels(v, f"{pad}/{i}", schema)
+
+    gevonden = [
+        *refs_en_titels({k: v for k, v in doc.items() if k != "components"}, "", False),
+        *(
+            x
+            for naam, schema in schemas.items()
+            for x in refs_en_titels({k: v for k, v in schema.items() if k != "title"}, naam, True)
+        ),
+    ]
+    assert [pad for soort, pad in gevonden if soort == "title"] == []
+    refs = {ref for soort, ref in gevonden if soort == "ref"}
+    assert {ref.removeprefix("#/components/schemas/") for ref in refs} <= set(schemas)
+    dossier = doc["paths"]["/api/v1/dossiers/{insz}"]["get"]["responses"]["200"]
+    assert dossier["content"]["application/json"]["schema"] == {
+        "oneOf": [
+            {"$ref": "#/components/schemas/KbiDossier-Output"},
+            {"$ref": "#/components/schemas/DossierGemeente"},
+        ]
+    }

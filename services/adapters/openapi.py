@@ -32,8 +32,11 @@ def _object(verplicht: list[str], **eigenschappen) -> dict:
     }
 
 
+SCHEMA_PREFIX = "#/components/schemas/"
+
+
 def _ref(naam: str) -> dict:
-    return {"$ref": f"#/components/schemas/{naam}"}
+    return {"$ref": f"{SCHEMA_PREFIX}{naam}"}
 
 
 def _lijst(schema: dict) -> dict:
@@ -683,4 +686,51 @@ def document() -> dict:
         "Fault": {**generated["Fault"], "required": list(generated["Fault"]["properties"])},
         "FaultRequest": zonder("Fault", "id", "applied"),
     }
-    return {**PATHS_AND_INFO, "components": {"schemas": {**vanuit_code, **SCHEMAS}}}
+    return _for_generators(
+        {**PATHS_AND_INFO, "components": {"schemas": {**vanuit_code, **SCHEMAS}}}
+    )
+
+
+def _for_generators(document: dict) -> dict:
+    """The document as client generators read it (openapi-python-client dropped the dossier,
+    the persona and nine other models as duplicates): a component that only points to
+    another is replaced by that one wherever it is used, and each component's title, which
+    they name the model after, is its own (pydantic gave a type read and written
+    differently the same title twice: Aanmelding-Input and -Output both "Aanmelding"); a
+    nested schema has none."""
+    schemas = document["components"]["schemas"]
+    alias = {
+        f"{SCHEMA_PREFIX}{naam}": schema["$ref"]
+        for naam, schema in schemas.items()
+        if schema.keys() == {"$ref"}
+    }
+
+    def vervang(deel, schema: bool = False, namen: bool = False):
+        """``deel`` with the aliases replaced; within a component (``schema``) without titles;
+        ``namen``: it maps property names to schemas (a property may be called "title")."""
+        if isinstance(deel, dict):
+            return {
+                k: alias.get(v, v)
+                if k == "$ref" and not namen
+                else vervang(v, schema, schema and k == "properties")
+                for k, v in deel.items()
+                # a nested schema's title named an inline model too: "Code" twice
+                if namen or not schema or k != "title"
+            }
+        if isinstance(deel, list):
+            return [vervang(v, schema) for v in deel]
+        return deel
+
+    return {
+        **vervang({k: v for k, v in document.items() if k != "components"}),
+        "components": {
+            "schemas": {
+                naam: {
+                    **vervang(schema, schema=True),
+                    "title": naam.removesuffix("-Output").replace("-Input", "Input"),
+                }
+                for naam, schema in schemas.items()
+                if f"{SCHEMA_PREFIX}{naam}" not in alias
+            }
+        },
+    }
