@@ -487,3 +487,20 @@ def test_the_generic_endpoint_says_what_the_context_lacks(context, diagnose):
         f"{diagnose}: dit adres kiest de dienst op Context/Naam en Versie; aangeboden:"
         " GeefDossierKBI 01.00.0000, GeefDossierKBI 02.00.0000, GeefAutomatischAdvies 01.00.0000"
     )
+
+
+def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
+    """No XML declaration, ``charset=iso-8859-1`` and Latin-1 bytes: answered (spyne read
+    the HTTP charset; the envelope's own reading must too)."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    body = GOED.replace(b"</Hoedanigheid>", "</Hoedanigheid><!-- café -->".encode("latin-1"))
+    client = Client(make_emulator())
+    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+        antwoord = client.post(pad, data=body, content_type="text/xml; charset=iso-8859-1")
+        assert antwoord.status_code == 200, antwoord.data
+        assert b"<INSZ>98630499724</INSZ>" in antwoord.data
+    zonder = client.post(PAD_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
+    assert zonder.status_code == 500 and b"geen geldige XML" in zonder.data

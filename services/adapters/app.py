@@ -422,7 +422,7 @@ class Emulator:
                 antwoord = self._known_shape(environ, start_response, *herkend)
                 if antwoord is not None:
                     return antwoord
-        gelezen = lees_envelop(body)
+        gelezen = lees_envelop(body, _charset(environ.get("CONTENT_TYPE", "")))
         if isinstance(gelezen, EnvelopeRefusal):
             return _refuse(
                 environ, start_response, FAULT_STATUS, gelezen.code, gelezen.tekst, dienst

@@ -26,15 +26,21 @@ class EnvelopeRefusal(NamedTuple):
 GEEN_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
 
 
-def lees_envelop(body: bytes) -> tuple[etree._Element, etree._Element] | EnvelopeRefusal:
+def lees_envelop(
+    body: bytes, charset: str | None = None
+) -> tuple[etree._Element, etree._Element] | EnvelopeRefusal:
     """The request's Envelope and the first element in its Body, or why there is none.
 
     One reading for every endpoint, before any service: spyne's own (English) faults for
-    these differed by endpoint, and an empty Body made spyne fail ("Interne fout")."""
+    these differed by endpoint, and an empty Body made spyne fail ("Interne fout").
+    ``charset``: the Content-Type's, for a body that is not UTF-8 and does not say what it
+    is (``charset=iso-8859-1`` and Latin-1 bytes: spyne read those, and so does this)."""
     try:
         envelope = etree.fromstring(body, veilige_parser())
     except etree.XMLSyntaxError as fout:
-        return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
+        envelope = _volgens(charset, body)
+        if envelope is None:
+            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
         naam = etree.QName(envelope)
         if naam.localname != "Envelope":
@@ -75,3 +81,13 @@ def soap_fault(faultcode: str, faultstring: str) -> bytes:
     etree.SubElement(fault, "faultstring").text = faultstring
     etree.SubElement(fault, "faultactor").text = ""
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def _volgens(charset: str | None, body: bytes) -> etree._Element | None:
+    """``body`` read in ``charset``, if that makes it XML."""
+    if not charset or charset.lower().replace("-", "") == "utf8":
+        return None
+    try:
+        return etree.fromstring(body, veilige_parser(charset))
+    except (LookupError, ValueError, etree.XMLSyntaxError):  # no such charset, or not XML
+        return None

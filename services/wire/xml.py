@@ -17,8 +17,10 @@ from lxml import etree
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
-def veilige_parser() -> etree.XMLParser:
+def veilige_parser(encoding: str | None = None) -> etree.XMLParser:
+    """``encoding``: read the bytes so, whatever the document says (an HTTP charset)."""
     return etree.XMLParser(
+        encoding=encoding,
         resolve_entities=False,
         load_dtd=False,
         dtd_validation=False,
