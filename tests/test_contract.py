@@ -272,3 +272,24 @@ def test_a_head_is_answered_as_the_get_without_its_body():
         )
         assert head.headers["Content-Length"] == str(len(get.data)) and head.data == b""
     assert client.head("/wsdl/xsd/nope.xsd").status_code == 404
+
+
+def test_the_generic_address_says_it_takes_a_post_and_where_the_wsdls_are():
+    """A GET ?wsdl there said 404 "unknown address" (the address is there, for a POST)."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for methode in ("GET", "PUT"):
+        antwoord = client.open("/api/Magda-02.00/soap/WebService?wsdl", method=methode)
+        assert antwoord.status_code == 405 and antwoord.headers["Allow"] == "POST"
+        fault = etree.fromstring(antwoord.data).find(
+            "{http://schemas.xmlsoap.org/soap/envelope/}Body/"
+            "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
+        )
+        assert fault.findtext("faultstring") == (
+            "Dit adres neemt een MAGDA-bericht met POST (de dienst volgens Context/Naam en"
+            " Versie); het heeft geen WSDL, elke dienst heeft de zijne:"
+            f" {PAD_DOSSIER}?wsdl, {PAD_DOSSIER_02}?wsdl, {PAD_ADVIES}?wsdl"
+        )

@@ -258,8 +258,20 @@ class Emulator:
             if methode == "POST":
                 return self._journaled(environ, start_response, dienst, self._soap)
             return self.soap[dienst](environ, _allowing(start_response))  # spyne's 405
-        if pad == GENERIEK_PAD and methode == "POST":
-            return self._journaled(environ, start_response, None, self._soap)
+        if pad == GENERIEK_PAD:
+            if methode == "POST":
+                return self._journaled(environ, start_response, None, self._soap)
+            # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
+            wsdls = ", ".join(f"{pad}?wsdl" for pad in self.per_pad)
+            antwoord = _fault_reply(
+                start_response,
+                "405 Method Not Allowed",
+                "Client",
+                "Dit adres neemt een MAGDA-bericht met POST (de dienst volgens Context/Naam en"
+                f" Versie); het heeft geen WSDL, elke dienst heeft de zijne: {wsdls}",
+                headers=[("Allow", "POST")],
+            )
+            return _body_for(methode, antwoord)
         if pad.startswith("/wsdl/") and methode in LEZEN:
             return _body_for(methode, self._contract_file(pad[len("/wsdl/") :], start_response))
         if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
@@ -904,11 +916,19 @@ def _refuse(
 
 
 def _fault_reply(
-    start_response: StartResponse, status: str, code: str, tekst: str, exc_info=None
+    start_response: StartResponse,
+    status: str,
+    code: str,
+    tekst: str,
+    exc_info=None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> list[bytes]:
     body = soap_fault(code, tekst)
-    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
-    start_response(status, headers, exc_info)
+    start_response(
+        status,
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), *headers],
+        exc_info,
+    )
     return [body]
 
 
