@@ -293,3 +293,24 @@ def test_the_generic_address_says_it_takes_a_post_and_where_the_wsdls_are():
             " Versie); het heeft geen WSDL, elke dienst heeft de zijne:"
             f" {PAD_DOSSIER}?wsdl, {PAD_DOSSIER_02}?wsdl, {PAD_ADVIES}?wsdl"
         )
+
+
+def test_a_service_address_says_in_dutch_it_takes_a_post():
+    """spyne's 405 said "You must issue a POST request with the Content-Type header
+    properly set": English, and a POST without Content-Type is answered."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for methode in ("GET", "DELETE"):
+        antwoord = client.open(PAD_ADVIES, method=methode)
+        assert antwoord.status_code == 405 and antwoord.headers["Allow"] == "GET, HEAD, POST"
+        fault = etree.fromstring(antwoord.data).find(
+            "{http://schemas.xmlsoap.org/soap/envelope/}Body/"
+            "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
+        )
+        assert fault.findtext("faultstring") == (
+            f"Dit adres neemt een GeefAutomatischAdvies-verzoek met POST; de WSDL met GET"
+            f" {PAD_ADVIES}?wsdl"
+        )

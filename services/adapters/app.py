@@ -257,7 +257,15 @@ class Emulator:
                 return _body_for(methode, self._wsdl(environ, start_response, dienst))
             if methode == "POST":
                 return self._journaled(environ, start_response, dienst, self._soap)
-            return self.soap[dienst](environ, _allowing(start_response))  # spyne's 405
+            # spyne's 405 said "POST ... with the Content-Type header properly set", in English
+            antwoord = _fault_reply(
+                start_response,
+                "405 Method Not Allowed",
+                "Client",
+                f"Dit adres neemt een {dienst.naam}-verzoek met POST; de WSDL met GET {pad}?wsdl",
+                headers=[("Allow", "GET, HEAD, POST")],
+            )
+            return _body_for(methode, antwoord)
         if pad == GENERIEK_PAD:
             if methode == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
@@ -838,17 +846,6 @@ def basis_adres(environ: dict, proxy_headers: bool = False) -> str:
     if not _PREFIX.fullmatch(prefix):
         prefix = ""
     return f"{schema}://{host}{prefix}"
-
-
-def _allowing(start_response: StartResponse) -> StartResponse:
-    """spyne's 405 for another verb, with the ``Allow`` header HTTP asks of a 405."""
-
-    def start(status: str, headers: list, exc_info=None):
-        if status.startswith("405"):
-            headers = [*headers, ("Allow", "GET, HEAD, POST")]
-        return start_response(status, headers, exc_info)
-
-    return start
 
 
 LEZEN = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
