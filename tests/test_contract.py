@@ -314,3 +314,27 @@ def test_a_service_address_says_in_dutch_it_takes_a_post():
             f"Dit adres neemt een GeefAutomatischAdvies-verzoek met POST; de WSDL met GET"
             f" {PAD_ADVIES}?wsdl"
         )
+
+
+def test_a_wsdl_file_under_wsdl_points_at_the_server_it_came_from():
+    """/wsdl/GeefDossierKBI-02.00.wsdl said http://localhost:8080 whatever the server: a
+    client built from it (zeep, SoapUI) called another address. Its imports stay relative."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    for bestand, pad in (
+        ("GeefDossierKBI-02.00.wsdl", PAD_DOSSIER_02),
+        ("GeefDossierKBI-01.00.wsdl", PAD_DOSSIER),
+        ("GeefAutomatischAdvies-01.00.wsdl", PAD_ADVIES),
+    ):
+        wsdl = etree.fromstring(
+            client.get(f"/wsdl/{bestand}", headers={"Host": "emu.test:9000"}).data
+        )
+        adres = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
+        assert adres == f"http://emu.test:9000{pad}"
+        locaties = [
+            i.get("schemaLocation") for i in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import")
+        ]
+        assert locaties and all(loc.startswith("xsd/") for loc in locaties)

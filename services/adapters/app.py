@@ -281,7 +281,8 @@ class Emulator:
             )
             return _body_for(methode, antwoord)
         if pad.startswith("/wsdl/") and methode in LEZEN:
-            return _body_for(methode, self._contract_file(pad[len("/wsdl/") :], start_response))
+            naam = pad[len("/wsdl/") :]
+            return _body_for(methode, self._contract_file(environ, naam, start_response))
         if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
             return self._journaled(environ, start_response, None, self._rest)
         if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
@@ -407,10 +408,15 @@ class Emulator:
         )
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
 
-    def _contract_file(self, naam: str, start_response: StartResponse) -> list[bytes]:
+    def _contract_file(
+        self, environ: dict, naam: str, start_response: StartResponse
+    ) -> list[bytes]:
         inhoud = self.contract.get(naam)  # only our own files, from memory: no path is opened
         if inhoud is None:
             return _reply(start_response, "404 Not Found", "text/plain", b"Unknown file")
+        if naam.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
+            basis = basis_adres(environ, self.proxy_headers)
+            inhoud = inhoud.replace(WSDL_ADRES.encode(), basis.encode())
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
 
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
