@@ -25,6 +25,7 @@ from pathlib import Path
 import requests
 import urllib3
 import zeep
+from lxml import etree
 from zeep.transports import Transport
 
 from .antwoord import MAX_ANTWOORD, lees_repliek
@@ -202,7 +203,39 @@ class Ondertekening:
                 f" {str(self.certificaat)!r} (PEM files; the wachtwoord if the key has one):"
                 f" {fout}"
             ) from None
-        return Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
+        plugin = Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
+        _check_pair(plugin, self)
+        return plugin
+
+
+NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def _check_pair(plugin, ondertekening: Ondertekening) -> None:
+    """Signs an empty envelope and checks it with the certificate (about 5 ms, once): a key
+    that does not belong to its certificate signed every request without a word, and only
+    the platform's refusal said something was wrong."""
+    import xmlsec
+    from zeep.wsse.signature import SignatureVerificationFailed, verify_envelope
+
+    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Header")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body")
+    sleutel, certificaat = str(ondertekening.sleutel), str(ondertekening.certificaat)
+    try:
+        getekend, _ = plugin.apply(envelope, {})
+    except xmlsec.Error as fout:  # at every call, outside MagdaError
+        raise ValueError(
+            f"signing: cannot sign with the key {sleutel!r} (zeep signs RSA-SHA1: an RSA key"
+            f" is needed): {fout}"
+        ) from None
+    try:
+        verify_envelope(getekend, certificaat)
+    except SignatureVerificationFailed:
+        raise ValueError(
+            f"signing: the key {sleutel!r} is not the key of the certificate {certificaat!r}:"
+            " every signature would be refused"
+        ) from None
 
 
 class MagdaClient:

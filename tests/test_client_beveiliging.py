@@ -168,6 +168,39 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
         verify_envelope(verzoek, str(certs["client"].certificaat))
 
 
+def ec_paar(map_):
+    """An EC key and its own certificate (a pair, but not one zeep can sign with)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    sleutel = ec.generate_private_key(ec.SECP256R1())
+    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec")])
+    nu = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(naam)
+        .issuer_name(naam)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(nu - datetime.timedelta(days=1))
+        .not_valid_after(nu + datetime.timedelta(days=1))
+        .sign(sleutel, hashes.SHA256())
+    )
+    (map_ / "ec.key").write_bytes(
+        sleutel.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    (map_ / "ec.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return map_ / "ec.key", map_ / "ec.crt"
+
+
 def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
     ondertekening, certs, tmp_path
 ):
@@ -184,6 +217,16 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
             f"signing: cannot use the key {str(versleuteld)!r} with the certificate {str(crt)!r}",
         ),
         (Ondertekening(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
+        (  # signed every request without a word; the platform refused them
+            Ondertekening(sleutel, certs["server"].certificaat),
+            f"signing: the key {str(sleutel)!r} is not the key of the certificate"
+            f" {str(certs['server'].certificaat)!r}: every signature would be refused",
+        ),
+        (  # zeep signs RSA-SHA1: an xmlsec.Error at every call
+            Ondertekening(*ec_paar(tmp_path)),
+            f"signing: cannot sign with the key {str(tmp_path / 'ec.key')!r} (zeep signs"
+            " RSA-SHA1: an RSA key is needed)",
+        ),
     ):
         with pytest.raises(ValueError) as fout:
             MagdaClient(
