@@ -1,6 +1,8 @@
 """The data-sharing protocols: consumer kinds allowed, refused, and what they may see."""
 
 import json
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -331,3 +333,43 @@ def test_an_audit_log_that_cannot_be_written_is_said_and_the_calls_answered(tmp_
     # the call the log missed, written before the one after the folder came back
     assert [r["endpoint"] for r in regels] == ["/api/v1/advies/73680599786"] * 2
     assert regels[0]["time"] <= regels[1]["time"]
+
+
+_HALF_GESCHREVEN = """
+import json, resource, signal, sys
+from datetime import date, datetime, UTC
+from pathlib import Path
+from magda_kbi.runtime.journal import AuditLog, JournalEntry
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit: EFBIG, not a killed process
+pad = Path(sys.argv[1])
+log = AuditLog(pad)
+def regel(n):
+    return JournalEntry(
+        datetime(2030, 1, 1, tzinfo=UTC), f"/api/v1/advies/{n:011d}", "GeefAutomatischAdvies",
+        None, None, None, None, "OK", 200, 1.0,
+    )
+log.write(regel(1))
+eerste = pad.stat().st_size
+zacht, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (eerste + eerste // 2, hard))  # a line and a half
+log.write(regel(2))  # half of it fits
+log.write(regel(3))
+assert log.problem is not None
+resource.setrlimit(resource.RLIMIT_FSIZE, (zacht, hard))  # room again
+log.write(regel(4))
+assert log.problem is None
+"""
+
+
+def test_an_audit_log_that_fills_up_half_way_a_line_keeps_every_line_once_and_whole(tmp_path):
+    """A write that the disk cut off half way a line (a file size limit here, as a full disk
+    does it) left that half, and the retry wrote the waiting lines again after it: a broken
+    JSON line and lines twice."""
+    audit = tmp_path / "audit.jsonl"
+    proces = subprocess.run(
+        [sys.executable, "-c", _HALF_GESCHREVEN, str(audit)], capture_output=True, text=True
+    )
+    assert proces.returncode == 0, proces.stderr
+    regels = [json.loads(r) for r in audit.read_text().splitlines()]
+    assert [r["endpoint"] for r in regels] == [f"/api/v1/advies/{n:011d}" for n in (1, 2, 3, 4)]

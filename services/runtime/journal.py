@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -91,20 +92,24 @@ class JournalEntry:
 
 
 class AuditLog:
-    """The audit log: every entry as a JSON line (no bodies), appended and flushed one by
-    one; the file is opened in the process that writes (after a server's fork).
+    """The audit log: every entry as a JSON line (no bodies), appended one by one; the file
+    is opened in the process that writes (after a server's fork).
 
     A write that fails (a full disk, a folder gone) does not fail the call: the lines wait
     (the newest 100,000) and are written first once the file can be written again;
-    meanwhile ``problem`` says why (``/health``: degraded)."""
+    meanwhile ``problem`` says why (``/health``: degraded). Each line goes in one
+    ``write`` of its own (O_APPEND: the workers' lines do not mix); one the disk cut off
+    half way is finished from where it stopped, so no line is written twice nor left
+    broken (another worker's line may then come between its two parts)."""
 
     WAITING = 100_000
 
     def __init__(self, pad: Path) -> None:
         self.pad = pad
         self.problem: str | None = None
-        self._bestand = None
-        self._waiting: deque[str] = deque()
+        self._fd: int | None = None
+        self._waiting: deque[bytes] = deque()
+        self._rest = b""  # what the disk did not take of a line begun in the file
         self._lost = 0
         self._slot = threading.Lock()
 
@@ -113,23 +118,23 @@ class AuditLog:
             if len(self._waiting) == self.WAITING:
                 self._waiting.popleft()
                 self._lost += 1
-            self._waiting.append(json.dumps(regel.as_json(), ensure_ascii=False) + "\n")
+            self._waiting.append((json.dumps(regel.as_json(), ensure_ascii=False) + "\n").encode())
             try:
-                if self._bestand is None:
-                    self._bestand = self.pad.open("a", encoding="utf-8")
-                self._bestand.write("".join(self._waiting))
-                self._bestand.flush()
+                if self._fd is None:
+                    self._fd = os.open(self.pad, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+                self._rest = self._write_all(self._fd, self._rest)
+                while self._waiting:
+                    self._rest = self._write_all(self._fd, self._waiting.popleft())
             except OSError as fout:
-                if self._bestand is not None:  # opened again at the next entry
-                    with contextlib.suppress(OSError):  # what it holds cannot be written
-                        self._bestand.close()
-                    self._bestand = None
+                if self._fd is not None:  # opened again at the next entry
+                    with contextlib.suppress(OSError):
+                        os.close(self._fd)
+                    self._fd = None
                 reden = f"audit log {self.pad}: cannot write: {fout.strerror or fout}"
                 if reden != self.problem:
                     log.error("%s (the entries wait in memory)", reden)
                 self.problem = reden
                 return
-            self._waiting.clear()
             if self._lost:
                 log.error(
                     "audit log %s: %d entries lost while it could not be written",
@@ -138,6 +143,17 @@ class AuditLog:
                 )
                 self._lost = 0
             self.problem = None
+
+    def _write_all(self, fd: int, data: bytes) -> bytes:
+        """Writes ``data``; what the disk does not take is kept (``_rest``) and the error
+        raised, so that the line is finished first, later."""
+        while data:
+            try:
+                data = data[os.write(fd, data) :]
+            except OSError:
+                self._rest = data
+                raise
+        return b""
 
 
 class Journal:
