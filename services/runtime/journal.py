@@ -122,9 +122,9 @@ class AuditLog:
             try:
                 if self._fd is None:
                     self._fd = os.open(self.pad, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-                self._rest = self._write_all(self._fd, self._rest)
+                self._write_all(self._fd, self._rest)
                 while self._waiting:
-                    self._rest = self._write_all(self._fd, self._waiting.popleft())
+                    self._write_all(self._fd, self._waiting.popleft())
             except OSError as fout:
                 if self._fd is not None:  # opened again at the next entry
                     with contextlib.suppress(OSError):
@@ -144,16 +144,12 @@ class AuditLog:
                 self._lost = 0
             self.problem = None
 
-    def _write_all(self, fd: int, data: bytes) -> bytes:
-        """Writes ``data``; what the disk does not take is kept (``_rest``) and the error
-        raised, so that the line is finished first, later."""
-        while data:
-            try:
-                data = data[os.write(fd, data) :]
-            except OSError:
-                self._rest = data
-                raise
-        return b""
+    def _write_all(self, fd: int, data: bytes) -> None:
+        """Writes ``data`` whole, or raises with what the disk did not take of it in
+        ``_rest``: written first, the next time."""
+        self._rest = data
+        while self._rest:
+            self._rest = self._rest[os.write(fd, self._rest) :]
 
 
 class Journal:

@@ -1,4 +1,5 @@
-"""SOAP 1.1 envelopes the emulator writes itself, byte for byte in spyne's shape.
+"""SOAP 1.1 envelopes: the one reading of a request's (:func:`lees_envelop`), and those the
+emulator writes itself, byte for byte in spyne's shape.
 
 The direct path (see :mod:`magda_kbi.adapters.app`) and our own Faults use these, so a consumer
 sees the same envelope whichever way a request went.
