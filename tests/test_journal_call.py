@@ -194,3 +194,17 @@ def test_a_request_no_service_reads_is_noted_with_its_fault(
     ]
     entry = laatste(app)
     assert (entry["operation"], entry["result"], entry["reason"]) == (operatie, resultaat, reden)
+
+
+def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
+    """It went to spyne, whose service refused it: the same Fault, but journaled as null."""
+    body = b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">' + dossier_verzoek("98630499724")
+    for pad in (PAD_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
+        gekregen, environ = call(app, wsgi_environ(pad, body))
+        assert gekregen == "500 Internal Server Error"
+        assert [(c.result, c.extra) for c in environ.notes] == [
+            (
+                "SOAP_FAULT Client.DTD",
+                {"reason": "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek"},
+            )
+        ]

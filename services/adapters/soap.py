@@ -22,6 +22,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
 from magda_kbi.runtime.journal import Call  # noqa: E402
 from magda_kbi.runtime.wsgi_keys import CALL_KEY, FAULT_KEY  # noqa: E402
+from magda_kbi.wire.envelop import DTD  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def soap_application(dienst: Dienst, max_bytes: int) -> WsgiApplication:
         def operatie(ctx, verzoek):  # noqa: N805 - spyne passes the method context first
             operatie = ctx.in_body_doc
             if operatie.getroottree().docinfo.doctype:
-                raise Fault("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
+                raise Fault(*DTD)  # the dispatcher refuses it first; this is the last guard
             environ = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
                 repliek, environ[CALL_KEY] = dienst.handle(operatie, environ.get(FAULT_KEY))

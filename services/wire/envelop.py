@@ -25,6 +25,8 @@ class EnvelopeRefusal(NamedTuple):
 
 
 GEEN_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
+# Never read (no entities, no DTD loading), and refused: nothing MAGDA sends has one.
+DTD = EnvelopeRefusal("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
 
 
 def lees_envelop(
@@ -42,6 +44,8 @@ def lees_envelop(
         envelope = _volgens(charset, body)
         if envelope is None:
             return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
+    if envelope.getroottree().docinfo.doctype:
+        return DTD
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
         naam = etree.QName(envelope)
         if naam.localname != "Envelope":
