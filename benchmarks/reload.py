@@ -1,0 +1,100 @@
+"""A SIGHUP restart of serve's workers under load: how long until every worker is new, the
+slowest answer meanwhile, and the failed requests (there should be none).
+
+    python benchmarks/reload.py [--workers 2] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> set[int]:
+    try:
+        return {int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+def one_round(workers: int) -> tuple[float, float, int, int]:
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
+        + ["--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(children(serve.pid)) < workers or not answers(port):
+            if serve.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"serve did not start (exit {serve.poll()})")
+            time.sleep(0.05)
+        stop = threading.Event()
+        latencies: list[float] = []
+        failed = [0]
+
+        def load() -> None:
+            while not stop.is_set():
+                begin = time.perf_counter()
+                if not answers(port, "/api/v1/advies/73680599786"):
+                    failed[0] += 1
+                latencies.append(time.perf_counter() - begin)
+
+        thread = threading.Thread(target=load)
+        thread.start()
+        time.sleep(0.5)
+        old = children(serve.pid)
+        begin = time.monotonic()
+        serve.send_signal(signal.SIGHUP)
+        while children(serve.pid) & old or len(children(serve.pid)) < workers:
+            time.sleep(0.01)
+        duration = time.monotonic() - begin
+        time.sleep(0.5)
+        stop.set()
+        thread.join()
+        return duration, max(latencies), failed[0], len(latencies)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(30)
+
+
+def answers(port: int, path: str = "/health") -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path)
+        ok = connection.getresponse().status == 200
+        connection.close()
+        return ok
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print("| round | workers | restart | slowest answer meanwhile | failed / requests |")
+    print("|---|---|---|---|---|")
+    for n in range(1, args.rounds + 1):
+        duration, slowest, failed, total = one_round(args.workers)
+        figures = f"{duration:.2f} s | {slowest * 1000:.0f} ms | {failed} / {total}"
+        print(f"| {n} | {args.workers} | {figures} |")
+
+
+if __name__ == "__main__":
+    main()
