@@ -226,6 +226,13 @@ def lees_yaml(tekst: str) -> Any:
         lezer = _SnelleLezer if haakjes <= FLOW_HAAKJES else _Lezer
         return yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
+        teken = getattr(exc, "problem_mark", None)
+        if teken is not None and tekst[teken.index : teken.index + 1] == "\t":
+            # PyYAML says "found character that cannot start any token" of a tab
+            plek = f"line {teken.line + 1}, column {teken.column + 1}"
+            raise InputError(
+                "-", f"not valid YAML: a tab at {plek} (YAML indents with spaces)"
+            ) from None
         raise InputError("-", f"not valid YAML: {exc}") from None
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
