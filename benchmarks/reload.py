@@ -9,29 +9,23 @@ from __future__ import annotations
 import argparse
 import http.client
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processen import kinderen, vrije_poort  # noqa: E402
 
 
 def children(pid: int) -> set[int]:
-    try:
-        return {int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
-    except OSError:
-        return set()
+    return set(kinderen(pid))
 
 
 def one_round(workers: int) -> tuple[float, float, int, int]:
-    port = free_port()
+    port = vrije_poort()
     serve = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
         + ["--workers", str(workers)],
