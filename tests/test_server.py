@@ -129,7 +129,7 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):
             proces.wait()
 
 
-def vangt(pid: int, sein: int) -> bool:
+def catches(pid: int, sein: int) -> bool:
     """Whether the process has a handler of its own for ``sein`` (``SigCgt`` in /proc)."""
     for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
         if regel.startswith("SigCgt:"):
@@ -157,7 +157,7 @@ def test_stopped_before_it_serves_serve_exits_0_quietly(na, sein):
         # Not before serve's first line ran (its handlers: SIGTERM's is set after SIGINT's):
         # within Python's own start-up a signal is Python's, the documented limit (seen: a
         # SIGTERM at 0.2 s killed it, once in a run of the suite on 3.12, two tests at once)
-        while not vangt(proces.pid, signal.SIGTERM):
+        while not catches(proces.pid, signal.SIGTERM):
             assert proces.poll() is None and time.monotonic() < begin + 20
             time.sleep(0.002)
         time.sleep(max(0.0, na - (time.monotonic() - begin)))

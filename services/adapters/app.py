@@ -75,7 +75,7 @@ from magda_kbi.runtime.wsgi_keys import (
     SOCKET_KEY,
 )
 from magda_kbi.wire.bericht import lees_context
-from magda_kbi.wire.envelop import EnvelopeRefusal, lees_envelop, soap_fault
+from magda_kbi.wire.envelop import EnvelopeRefusal, read_envelope, soap_fault
 from magda_kbi.wire.shape import (
     PROBE_INSZ,
     Pattern,
@@ -448,10 +448,10 @@ class Emulator:
                 antwoord = self._known_shape(environ, start_response, *herkend)
                 if antwoord is not None:
                     return antwoord
-        gelezen = lees_envelop(body, _charset(environ.get("CONTENT_TYPE", "")))
+        gelezen = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
         if isinstance(gelezen, EnvelopeRefusal):
             return _refuse(
-                environ, start_response, FAULT_STATUS, gelezen.code, gelezen.tekst, dienst
+                environ, start_response, FAULT_STATUS, gelezen.code, gelezen.text, dienst
             )
         envelope, operatie = gelezen
         if dienst is None:
@@ -517,7 +517,7 @@ class Emulator:
         start_response: StartResponse,
         dienst: Dienst,
         body: bytes,
-        envelope: etree._Element,  # the body's, read by lees_envelop
+        envelope: etree._Element,  # the body's, read by read_envelope
         leren: bool = False,  # keep the request's shape (wire/shape.py) if it has one
     ):
         """The hot path: a well-formed request for this service, answered on lxml directly.

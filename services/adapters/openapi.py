@@ -705,28 +705,28 @@ def _for_generators(document: dict) -> dict:
         if schema.keys() == {"$ref"}
     }
 
-    def vervang(deel, schema: bool = False, namen: bool = False):
-        """``deel`` with the aliases replaced; within a component (``schema``) without titles;
-        ``namen``: it maps property names to schemas (a property may be called "title")."""
-        if isinstance(deel, dict):
+    def rewrite(part, schema: bool = False, names: bool = False):
+        """``part`` with the aliases replaced; within a component (``schema``) without titles;
+        ``names``: it maps property names to schemas (a property may be called "title")."""
+        if isinstance(part, dict):
             return {
                 k: alias.get(v, v)
-                if k == "$ref" and not namen
-                else vervang(v, schema, schema and k == "properties")
-                for k, v in deel.items()
+                if k == "$ref" and not names
+                else rewrite(v, schema, schema and k == "properties")
+                for k, v in part.items()
                 # a nested schema's title named an inline model too: "Code" twice
-                if namen or not schema or k != "title"
+                if names or not schema or k != "title"
             }
-        if isinstance(deel, list):
-            return [vervang(v, schema) for v in deel]
-        return deel
+        if isinstance(part, list):
+            return [rewrite(v, schema) for v in part]
+        return part
 
     return {
-        **vervang({k: v for k, v in document.items() if k != "components"}),
+        **rewrite({k: v for k, v in document.items() if k != "components"}),
         "components": {
             "schemas": {
                 naam: {
-                    **vervang(schema, schema=True),
+                    **rewrite(schema, schema=True),
                     "title": naam.removesuffix("-Output").replace("-Input", "Input"),
                 }
                 for naam, schema in schemas.items()

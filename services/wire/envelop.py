@@ -1,4 +1,4 @@
-"""SOAP 1.1 envelopes: the one reading of a request's (:func:`lees_envelop`), and those the
+"""SOAP 1.1 envelopes: the one reading of a request's (:func:`read_envelope`), and those the
 emulator writes itself, byte for byte in spyne's shape.
 
 The direct path (see :mod:`magda_kbi.adapters.app`) and our own Faults use these, so a consumer
@@ -21,15 +21,15 @@ class EnvelopeRefusal(NamedTuple):
     """Why a body is no SOAP 1.1 request: a Fault's ``faultcode`` and ``faultstring``."""
 
     code: str
-    tekst: str
+    text: str
 
 
-GEEN_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
+NO_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
 # Never read (no entities, no DTD loading), and refused: nothing MAGDA sends has one.
 DTD = EnvelopeRefusal("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
 
 
-def lees_envelop(
+def read_envelope(
     body: bytes, charset: str | None = None
 ) -> tuple[etree._Element, etree._Element] | EnvelopeRefusal:
     """The request's Envelope and the first element in its Body, or why there is none.
@@ -41,25 +41,25 @@ def lees_envelop(
     try:
         envelope = etree.fromstring(body, veilige_parser())
     except etree.XMLSyntaxError as fout:
-        envelope = _volgens(charset, body)
+        envelope = _in_charset(charset, body)
         if envelope is None:
             return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
     if envelope.getroottree().docinfo.doctype:
         return DTD
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
-        naam = etree.QName(envelope)
-        if naam.localname != "Envelope":
-            return GEEN_BODY
+        name = etree.QName(envelope)
+        if name.localname != "Envelope":
+            return NO_BODY
         # another SOAP's Envelope: SOAP 1.1 (4.4.1) names that fault VersionMismatch
-        tekst = f"Verwacht een SOAP 1.1 Envelope (namespace {NS_SOAP11})"
-        if naam.namespace == NS_SOAP12:
-            tekst += ": SOAP 1.2 wordt niet ondersteund"
+        text = f"Verwacht een SOAP 1.1 Envelope (namespace {NS_SOAP11})"
+        if name.namespace == NS_SOAP12:
+            text += ": SOAP 1.2 wordt niet ondersteund"
         else:
-            tekst += f", niet namespace {(naam.namespace or '')[:200]!r}"
-        return EnvelopeRefusal("VersionMismatch", tekst)
+            text += f", niet namespace {(name.namespace or '')[:200]!r}"
+        return EnvelopeRefusal("VersionMismatch", text)
     operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
     if operatie is None:
-        return GEEN_BODY
+        return NO_BODY
     return envelope, operatie
 
 
@@ -88,7 +88,7 @@ def soap_fault(faultcode: str, faultstring: str) -> bytes:
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
-def _volgens(charset: str | None, body: bytes) -> etree._Element | None:
+def _in_charset(charset: str | None, body: bytes) -> etree._Element | None:
     """``body`` read in ``charset``, if that makes it XML."""
     if not charset or charset.lower().replace("-", "") == "utf8":
         return None
