@@ -234,6 +234,11 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
                 super()._stop_workers()
             finally:
                 done.set()
+            if self.interrupt_signal:
+                # A stop reaches the workers too (Ctrl+C and most supervisors signal the whole
+                # process group): one that ended on it before serve marked it as stopped is
+                # no failed worker, and serve exits 0, not 1
+                self.interrupt_children.clear()
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop
