@@ -41,8 +41,16 @@ LAAT = date(2030, 1, 1)
 
 class Server:
     def __init__(
-        self, *args: str, commando: tuple[str, ...] | None = None, cwd=None, env=None
+        self,
+        *args: str,
+        commando: tuple[str, ...] | None = None,
+        cwd=None,
+        env=None,
+        tls: dict | None = None,
     ) -> None:
+        # tls: serve speaks HTTPS (its --tls-* options are in args); what requests needs to
+        # reach it (verify, cert)
+        self.tls = tls or {}
         # A port found free can be taken before serve binds it (an outgoing connection's
         # source port, another test's server): serve then refuses it, and a new one is tried.
         for _ in range(3):
@@ -52,7 +60,7 @@ class Server:
 
     def _start(self, args, commando, cwd, env) -> bool:
         self.poort = vrije_poort()
-        self.url = f"http://127.0.0.1:{self.poort}"
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
         self.proces = subprocess.Popen(
             [*commando, "serve", "--port", str(self.poort), "--workers", "1", *args],
@@ -75,7 +83,7 @@ class Server:
                     return False
                 raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
             try:  # this server's health: another emulator may answer on a port taken meanwhile
-                gezond = requests.get(f"{self.url}/health", timeout=1)
+                gezond = requests.get(f"{self.url}/health", timeout=1, **self.tls)
                 if gezond.status_code == 200 and gezond.json().get("pid") == self.proces.pid:
                     return True
             except (requests.RequestException, ValueError):  # not up yet, or not an emulator

@@ -295,6 +295,20 @@ def cli() -> None:
     "running (within a second; a file that does not load is reported and the previous "
     "personas stay)",
 )
+@click.option(
+    "--tls-cert",
+    type=PAD,
+    metavar="FILE",
+    help="serve HTTPS with this PEM certificate (chain), as the platform does; with --tls-key",
+)
+@click.option("--tls-key", type=PAD, metavar="FILE", help="the PEM private key of --tls-cert")
+@click.option(
+    "--tls-client-ca",
+    type=PAD,
+    metavar="FILE",
+    help="mutual TLS, as MAGDA asks of its consumers: only clients with a certificate signed "
+    "by this PEM CA are served",
+)
 @rule_options
 def serve(
     host: str,
@@ -314,6 +328,9 @@ def serve(
     audit_log: Path | None,
     proxy_headers: bool,
     watch: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
     rules: Regelset,
     termijn_aanmelding: int,
     termijn_contract: int,
@@ -322,10 +339,17 @@ def serve(
     # can, exit 0, as it does later (stopping.py; __main__.py notes them from its start).
     stopping.note_stops()
     from magda_kbi.adapters.app import Settings, make_emulator
-    from magda_kbi.adapters.server import serve_granian
+    from magda_kbi.adapters.server import Tls, serve_granian, tls_problem
 
     if stopping.stop_asked():
         return
+    tls = None
+    if tls_cert or tls_key or tls_client_ca:
+        if not (tls_cert and tls_key):
+            raise click.UsageError("HTTPS needs both --tls-cert and --tls-key")
+        tls = Tls(tls_cert.resolve(), tls_key.resolve(), tls_client_ca and tls_client_ca.resolve())
+        if probleem := tls_problem(tls):
+            raise Refused(probleem)
     token = admin_token or None
     bron = click.get_current_context().get_parameter_source("admin_token")
     if token and not admin and bron is click.core.ParameterSource.COMMANDLINE:
@@ -400,7 +424,7 @@ def serve(
         geladen = time.monotonic() - begin
         if stopping.stop_asked():
             return
-        basis = f"http://{host}:{port}"
+        basis = f"{'https' if tls else 'http'}://{host}:{port}"
         print(
             f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
             f"today = {today.isoformat() if today else 'the real date'}"
@@ -430,6 +454,15 @@ def serve(
             print("  watching the persona folders for changes (--watch)")
         if admin:
             print(f"  {'admin':<28} {basis}/admin/")
+        if tls:
+            print(
+                f"  TLS: certificate {tls.certificate}; "
+                + (
+                    f"clients need a certificate signed by {tls.client_ca}"
+                    if tls.client_ca
+                    else "no client certificate asked (--tls-client-ca asks for one)"
+                )
+            )
         print(f"  store: {shown_url(store)}" + (" (this run only)" if tijdelijk else ""))
         if catalogus != store:
             print(
@@ -445,7 +478,7 @@ def serve(
         # One thread per worker is the fastest. With --admin two: an injected latency holds its
         # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
         # throughput without admin, 5 threads 0.8-0.86x).
-        serve_granian(settings, adres, port, workers, threads or (2 if admin else 1))
+        serve_granian(settings, adres, port, workers, threads or (2 if admin else 1), tls)
     finally:
         if in_gebruik is not None:
             in_gebruik.close()

@@ -15,6 +15,7 @@ contract when they changed since ``serve`` did.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import logging
@@ -22,9 +23,11 @@ import multiprocessing.connection
 import multiprocessing.process
 import os
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from magda_kbi.adapters import stopping
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
@@ -210,14 +213,75 @@ def signal_until_gone(
                     os.kill(proces.pid, signal.SIGTERM)
 
 
+@dataclasses.dataclass(frozen=True)
+class Tls:
+    """HTTPS for ``serve``: the emulator's certificate (chain) and key, and, for mutual TLS
+    as MAGDA asks of its consumers, the CA that signs the client certificates it takes."""
+
+    certificate: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+class _EncryptedKey(Exception):
+    pass
+
+
+def _no_password() -> str:
+    raise _EncryptedKey  # asked only for an encrypted key (else OpenSSL prompts on the tty)
+
+
+def tls_problem(tls: Tls) -> str | None:
+    """Why ``serve`` cannot serve HTTPS with these files, in one line, or None. Checked with
+    OpenSSL before any worker starts: granian reads the files in each worker, where a bad
+    one ended serve after a crash loop of its workers instead of saying which file."""
+    for optie, bestand in (
+        ("--tls-cert", tls.certificate),
+        ("--tls-key", tls.key),
+        ("--tls-client-ca", tls.client_ca),
+    ):
+        try:
+            if bestand is not None:
+                bestand.open("rb").close()
+        except OSError as fout:
+            return f"{optie}: cannot read {bestand}: {fout.strerror or fout}"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(tls.certificate, tls.key, password=_no_password)
+    except _EncryptedKey:
+        return (
+            f"--tls-key: {tls.key} is encrypted; give the key without its password"
+            " (openssl pkey -in KEY -out KEY.plain)"
+        )
+    except ssl.SSLError as fout:
+        if fout.reason == "KEY_VALUES_MISMATCH":
+            return f"--tls-key: {tls.key} is not the key of the certificate {tls.certificate}"
+        reden = "" if fout.reason in (None, "PEM_LIB") else f" ({fout.reason})"
+        return (
+            f"--tls-cert {tls.certificate} and --tls-key {tls.key}: not a PEM certificate and"
+            f" its PEM private key{reden}"
+        )
+    if tls.client_ca is not None:
+        try:
+            context.load_verify_locations(cafile=tls.client_ca)
+        except ssl.SSLError as fout:
+            return (
+                f"--tls-client-ca: {tls.client_ca} holds no PEM CA certificate"
+                f" ({fout.reason or fout})"
+            )
+    return None
+
+
 def _is_process(worker: object) -> bool:
     """A granian worker run as a process (not as a thread, as on free-threaded Python)."""
     return isinstance(getattr(worker, "inner", None), multiprocessing.process.BaseProcess)
 
 
-def serve_granian(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+def serve_granian(
+    settings: Settings, host: str, port: int, workers: int, threads: int, tls: Tls | None = None
+) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, SSLProtocols
 
     class Server(Granian):  # type: ignore[misc, valid-type]
         # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
@@ -267,4 +331,14 @@ def serve_granian(settings: Settings, host: str, port: int, workers: int, thread
         # answer during the restart)
         respawn_interval=1.0,
         log_level="warning",
+        **(_granian_tls(tls, SSLProtocols.tls12) if tls else {}),
     ).serve()
+
+
+def _granian_tls(tls: Tls, oldest: object) -> dict:
+    # TLS 1.2 as well as 1.3 (granian's default is 1.3 only): the platform takes 1.2, and so
+    # do the Java and .NET stacks many consumers still run
+    opties = {"ssl_cert": tls.certificate, "ssl_key": tls.key, "ssl_protocol_min": oldest}
+    if tls.client_ca is not None:
+        opties |= {"ssl_ca": tls.client_ca, "ssl_client_verify": True}
+    return opties

@@ -1,0 +1,209 @@
+"""HTTPS and mutual TLS (``serve --tls-cert --tls-key [--tls-client-ca]``): a consumer's
+client goes to the emulator as it goes to the platform, unchanged but for its address and
+credentials."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+from datetime import date
+from pathlib import Path
+
+import pytest
+import requests
+import zeep
+from zeep.transports import Transport
+
+from magda_client import MagdaClient
+from magda_client.fouten import MagdaTransportFout
+from magda_kbi.adapters.server import Tls, tls_problem
+
+from . import certificaten
+from .cli_run import magda_kbi_process
+from .conftest import Server
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory) -> dict[str, certificaten.Paar]:
+    return certificaten.maak(tmp_path_factory.mktemp("tls"))
+
+
+def _tls_args(certs, client_ca: bool) -> list[str]:
+    args = [
+        "--tls-cert",
+        str(certs["server"].certificaat),
+        "--tls-key",
+        str(certs["server"].sleutel),
+    ]
+    return [*args, "--tls-client-ca", str(certs["ca"].certificaat)] if client_ca else args
+
+
+@pytest.fixture(scope="module")
+def mutual(certs):
+    """serve asking every client for a certificate signed by the test CA, as MAGDA does."""
+    klant = (str(certs["client"].certificaat), str(certs["client"].sleutel))
+    s = Server(
+        *_tls_args(certs, client_ca=True),
+        "--today",
+        "2030-01-01",
+        tls={"verify": str(certs["ca"].certificaat), "cert": klant},
+    )
+    yield s
+    s.stop()
+
+
+def _client(url: str, **tls) -> MagdaClient:
+    return MagdaClient(url, afzender="vo.zorgkas.test", hoedanigheid="1234", retries=0, **tls)
+
+
+def test_the_client_calls_the_emulator_over_mutual_tls_as_it_calls_the_platform(mutual, certs):
+    klant = _client(
+        mutual.url,
+        cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
+        verify=str(certs["ca"].certificaat),
+    )
+    dossier = klant.geef_dossier_kbi("98630499724")
+    assert dossier.insz == "98630499724"
+    advies = klant.geef_automatisch_advies("73680599786", date(2024, 1, 1))
+    assert (advies.resultaat, advies.reden_code) == ("NOK", "INBREUK")
+
+
+def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
+    with pytest.raises(MagdaTransportFout, match="TLS with GeefDossierKBI failed"):
+        _client(mutual.url, verify=str(certs["ca"].certificaat)).geef_dossier_kbi("98630499724")
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{mutual.url}/health", verify=str(certs["ca"].certificaat), timeout=5)
+
+
+def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutual, certs):
+    sessie = requests.Session()
+    # REQUESTS_CA_BUNDLE in the environment (set on this machine) would override the
+    # Session's verify (psf/requests#3829); magda_client passes it per request itself
+    sessie.trust_env = False
+    sessie.verify = str(certs["ca"].certificaat)
+    sessie.cert = (str(certs["client"].certificaat), str(certs["client"].sleutel))
+    adres = f"{mutual.url}/GeefDossierKBIDienst-02.00/soap/WebService"
+    wsdl = sessie.get(f"{adres}?wsdl", timeout=5).text
+    assert f'location="https://127.0.0.1:{mutual.poort}/GeefDossierKBIDienst-02.00/' in wsdl
+    client = zeep.Client(f"{adres}?wsdl", transport=Transport(session=sessie))
+    with client.settings(raw_response=True):
+        antwoord = client.service.GeefDossierKBI(
+            Verzoek={
+                "Context": {
+                    "Naam": "GeefDossierKBI",
+                    "Versie": "02.00.0000",
+                    "Bericht": {
+                        "Type": "VRAAG",
+                        "Tijdstip": {"Datum": date(2026, 11, 29), "Tijd": "10:00:00.000"},
+                        "Afzender": {"Identificatie": "vo.zorgkas.test", "Referte": "tls-1"},
+                    },
+                },
+                "Vragen": {
+                    "Vraag": {
+                        "Referte": "tls-1",
+                        "Inhoud": {"MutatiesContext": False, "INSZ": "98630499724"},
+                    }
+                },
+            }
+        )
+    assert antwoord.status_code == 200
+    assert b"<Achternaam>Daoud</Achternaam>" in antwoord.content
+
+
+@pytest.mark.parametrize("versie", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_tls_1_2_and_1_3_clients_are_served(mutual, certs, versie):
+    # TLS 1.2 as well: the platform takes it, and so do the Java and .NET stacks of many
+    # consumers (granian alone would take 1.3 only)
+    context = ssl.create_default_context(cafile=str(certs["ca"].certificaat))
+    context.load_cert_chain(str(certs["client"].certificaat), str(certs["client"].sleutel))
+    context.minimum_version = context.maximum_version = versie
+    verbinding = http.client.HTTPSConnection("127.0.0.1", mutual.poort, context=context, timeout=5)
+    try:
+        verbinding.request("GET", "/health")
+        assert verbinding.getresponse().status == 200
+        assert (
+            verbinding.sock.version() == {"TLSv1_2": "TLSv1.2", "TLSv1_3": "TLSv1.3"}[versie.name]
+        )
+    finally:
+        verbinding.close()
+
+
+def test_tls_without_client_certificates(certs):
+    s = Server(*_tls_args(certs, client_ca=False), tls={"verify": str(certs["ca"].certificaat)})
+    try:
+        dossier = _client(s.url, verify=str(certs["ca"].certificaat)).geef_dossier_kbi(
+            "98630499724"
+        )
+        assert dossier.insz == "98630499724"
+        with pytest.raises(MagdaTransportFout, match="TLS with GeefDossierKBI failed"):
+            _client(s.url).geef_dossier_kbi("98630499724")  # the system's CAs do not know it
+    finally:
+        uitvoer = s.stop()
+    assert f"health                       https://127.0.0.1:{s.poort}/health" in uitvoer
+    assert "no client certificate asked (--tls-client-ca asks for one)" in uitvoer
+
+
+def _tls(certs, **anders: Path) -> Tls:
+    return Tls(
+        anders.get("certificate", certs["server"].certificaat),
+        anders.get("key", certs["server"].sleutel),
+        anders.get("client_ca", certs["ca"].certificaat),
+    )
+
+
+def test_good_tls_files_are_taken(certs):
+    assert tls_problem(_tls(certs)) is None
+
+
+def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
+    versleuteld = tmp_path / "versleuteld.key"
+    from cryptography.hazmat.primitives import serialization
+
+    sleutel = serialization.load_pem_private_key(certs["server"].sleutel.read_bytes(), None)
+    versleuteld.write_bytes(
+        sleutel.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"geheim"),
+        )
+    )
+    tekst = tmp_path / "tekst.pem"
+    tekst.write_text("geen certificaat\n")
+    ontbreekt = tmp_path / "ontbreekt.crt"
+    gevallen = {
+        f"--tls-cert: cannot read {ontbreekt}: No such file or directory": _tls(
+            certs, certificate=ontbreekt
+        ),
+        f"--tls-key: cannot read {tmp_path}: Is a directory": _tls(certs, key=tmp_path),
+        f"--tls-key: {certs['client'].sleutel} is not the key of the certificate "
+        f"{certs['server'].certificaat}": _tls(certs, key=certs["client"].sleutel),
+        f"--tls-key: {versleuteld} is encrypted; give the key without its password "
+        "(openssl pkey -in KEY -out KEY.plain)": _tls(certs, key=versleuteld),
+        f"--tls-cert {tekst} and --tls-key {certs['server'].sleutel}: not a PEM certificate "
+        "and its PEM private key": _tls(certs, certificate=tekst),
+        f"--tls-client-ca: {tekst} holds no PEM CA certificate (NO_CERTIFICATE_OR_CRL_FOUND)": (
+            _tls(certs, client_ca=tekst)
+        ),
+    }
+    for melding, tls in gevallen.items():
+        assert tls_problem(tls) == melding
+
+
+def test_serve_refuses_bad_tls_in_one_line(certs):
+    proces = magda_kbi_process(
+        "serve",
+        "--port",
+        "1",
+        "--tls-cert",
+        str(certs["server"].certificaat),
+        "--tls-key",
+        str(certs["client"].sleutel),
+    )
+    assert proces.returncode == 2
+    assert proces.stderr == (
+        f"magda-kbi: --tls-key: {certs['client'].sleutel} is not the key of the certificate "
+        f"{certs['server'].certificaat}\n"
+    )
+    proces = magda_kbi_process("serve", "--port", "1", "--tls-cert", "x.crt")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith("Error: HTTPS needs both --tls-cert and --tls-key\n")
