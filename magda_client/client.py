@@ -379,13 +379,8 @@ class MagdaClient:
             response = operatie(Verzoek=verzoek)
         except requests.Timeout as fout:
             raise MagdaTransportFout(f"timeout calling {dienst.naam}: {fout}") from None
-        except requests.exceptions.SSLError as fout:  # reachable: the TLS handshake failed
-            raise MagdaTransportFout(
-                f"TLS with {dienst.naam} failed (check verify=, the CA bundle, and cert=, the"
-                f" client certificate): {fout}"
-            ) from None
         except requests.RequestException as fout:
-            raise MagdaTransportFout(f"{dienst.naam} not reachable: {fout}") from None
+            raise MagdaTransportFout(_transport_reason(dienst.naam, fout)) from None
         if 300 <= response.status_code < 400:
             raise MagdaTransportFout(
                 f"HTTP {response.status_code}: {dienst.naam} redirects to {response.location};"
@@ -394,6 +389,28 @@ class MagdaClient:
                 status=response.status_code,
             )
         return lees_repliek(response.status_code, response.content, referte, inhoud)
+
+
+# What OpenSSL says when an https:// address answers in plain HTTP (3.0: the first;
+# later versions: the others), and the start of a TLS alert record (type 21, version 3.x)
+# that an http:// request gets back from a TLS port, as http.client shows it.
+_PLAIN_HTTP = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
+_TLS_ANSWER = "BadStatusLine('\\x15\\x03"
+
+
+def _transport_reason(naam: str, fout: requests.RequestException) -> str:
+    tekst = str(fout)
+    if isinstance(fout, requests.exceptions.SSLError):
+        if any(teken in tekst for teken in _PLAIN_HTTP):
+            return f"{naam} does not speak TLS at this address (http://, not https://?): {tekst}"
+        # reachable: the TLS handshake failed
+        return (
+            f"TLS with {naam} failed (check verify=, the CA bundle, and cert=, the client"
+            f" certificate): {tekst}"
+        )
+    if _TLS_ANSWER in tekst:
+        return f"{naam} answers with TLS at this address: use https://, not http://"
+    return f"{naam} not reachable: {tekst}"
 
 
 def _http_url(url: str, naam: str) -> str:

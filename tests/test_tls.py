@@ -1,6 +1,6 @@
 """HTTPS and mutual TLS (``serve --tls-cert --tls-key [--tls-client-ca]``): a consumer's
 client goes to the emulator as it goes to the platform, unchanged but for its address and
-credentials."""
+credentials; and a client that mixes up http:// and https:// is told so."""
 
 from __future__ import annotations
 
@@ -141,6 +141,16 @@ def test_tls_without_client_certificates(certs):
         uitvoer = s.stop()
     assert f"health                       https://127.0.0.1:{s.poort}/health" in uitvoer
     assert "no client certificate asked (--tls-client-ca asks for one)" in uitvoer
+
+
+def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
+    with pytest.raises(MagdaTransportFout) as fout:
+        _client(mutual.url.replace("https://", "http://")).geef_dossier_kbi("98630499724")
+    assert str(fout.value) == (
+        "GeefDossierKBI answers with TLS at this address: use https://, not http://"
+    )
+    with pytest.raises(MagdaTransportFout, match=r"^GeefDossierKBI does not speak TLS at this "):
+        _client(server.url.replace("http://", "https://")).geef_dossier_kbi("98630499724")
 
 
 def _tls(certs, **anders: Path) -> Tls:
