@@ -5,7 +5,7 @@ Both keep their state in the store (serve's default: a fresh SQLite file); the a
 also has the admin API on. GeefDossierKBI for the largest persona with wrk, after a warm-up,
 alternating, best of ``--runs``; prints requests/s, p99 and the ratio. Figures, no asserts.
 
-    python benchmarks/admin_workers.py [--duur 5] [--runs 3] [--verbindingen 1,8,32]
+    python benchmarks/admin_workers.py [--duration 5] [--runs 3] [--connections 1,8,32]
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from tests.soap import PAD_DOSSIER, dossier_verzoek  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duur", type=int, default=5, help="seconds per run (default 5)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per run (default 5)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--verbindingen", default="1,8,32")
+    parser.add_argument("--connections", default="1,8,32")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -50,11 +50,11 @@ def main() -> None:
         for url in servers.values():
             wrk(url + PAD_DOSSIER, 8, 5, lua)  # warm-up
         print(f"{'connections':>11} {'server':<15} {'requests/s':>11} {'p99':>9}")
-        for verbindingen in (int(v) for v in args.verbindingen.split(",")):
+        for verbindingen in (int(v) for v in args.connections.split(",")):
             beste = {}
             for _ in range(args.runs):
                 for naam, url in servers.items():
-                    uitslag = wrk(url + PAD_DOSSIER, verbindingen, args.duur, lua)
+                    uitslag = wrk(url + PAD_DOSSIER, verbindingen, args.duration, lua)
                     if uitslag["fouten"]:
                         raise SystemExit(f"{naam}: {uitslag['fouten']} non-2xx answers")
                     if uitslag["rps"] > beste.get(naam, {"rps": 0})["rps"]:

@@ -7,7 +7,7 @@ RSS of each worker, and the advice for a random generated INSZ at 8 connections 
 requests/s, p50, p99), then the workers' RSS again. Prints; asserts nothing.
 
     python benchmarks/catalogue.py                  # 1,000,000 personas
-    python benchmarks/catalogue.py --count 100000 --duur 10
+    python benchmarks/catalogue.py --count 100000 --duration 10
     python benchmarks/catalogue.py --keep --runs 5  # the catalogue as it is; five load runs
     python benchmarks/catalogue.py --keep --admin   # serve --admin: two threads a worker
 """
@@ -131,7 +131,9 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--duur", type=int, default=10, help="seconds of wrk (after 5 s warm-up)")
+    parser.add_argument(
+        "--duration", type=int, default=10, help="seconds of wrk (after 5 s warm-up)"
+    )
     parser.add_argument("--runs", type=int, default=1, help="load runs, one after the other")
     parser.add_argument("--admin", action="store_true", help="serve --admin (two threads a worker)")
     parser.add_argument(
@@ -172,7 +174,7 @@ def main() -> int:
             adres = f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
             wrk(adres, script, 8, 5)
             for _ in range(args.runs):
-                uitkomst = wrk(adres, script, args.connections, args.duur)
+                uitkomst = wrk(adres, script, args.connections, args.duration)
                 print(f"advice, random INSZ, {args.connections} connections: {uitkomst}")
         print("worker RSS after the load: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
     finally:

@@ -4,7 +4,7 @@
 Not a test: it measures and prints. It starts ``magda-kbi serve`` on a free port (or
 uses ``--url``), then times:
 
-- building a ``MagdaClient`` (both WSDLs parsed by zeep), median of ``--constructies``;
+- building a ``MagdaClient`` (both WSDLs parsed by zeep), median of ``--constructions``;
 - ``--calls`` warm advice calls over loopback (client + HTTP + server);
 - the client's own share of such a call: the same call with the HTTP round trip replaced
   by a canned copy of the server's reply (zeep builds the request, lxml reads the reply).
@@ -94,7 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an already running emulator (default: start one)")
     parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--constructies", type=int, default=20)
+    parser.add_argument("--constructions", type=int, default=20)
     args = parser.parse_args()
 
     proces, url = (None, args.url) if args.url else start_emulator()
@@ -104,7 +104,7 @@ def main() -> int:
             return MagdaClient(url, afzender="benchmark.be", hoedanigheid="1")
 
         eerste = tijden(1, nieuwe_client)
-        bouw = tijden(args.constructies, nieuwe_client)
+        bouw = tijden(args.constructions, nieuwe_client)
         client = nieuwe_client()
 
         def vraag() -> None:
@@ -135,7 +135,7 @@ def main() -> int:
 
     print(
         f"client construction: first {eerste[0] * 1000:.1f} ms, then "
-        f"median of {args.constructies} {statistics.median(bouw) * 1000:.1f} ms"
+        f"median of {args.constructions} {statistics.median(bouw) * 1000:.1f} ms"
     )
     print(f"advice call over loopback ({args.calls} calls): {samenvatting(over_http)}")
     print(

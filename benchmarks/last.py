@@ -18,7 +18,7 @@ then the runs alternate between the servers, round after round, and each figure 
 of its rounds: on a shared machine the ratios within one run are what counts.
 
     python benchmarks/last.py                          # warm-up 10 s, 5 s runs, best of 3
-    python benchmarks/last.py --duur 2 --rondes 1 --warmup 2 --zonder-wiremock   # quick
+    python benchmarks/last.py --duration 2 --rounds 1 --warmup 2 --no-wiremock   # quick
 """
 
 from __future__ import annotations
@@ -152,16 +152,16 @@ def print_verhoudingen(doelen, beste, verbindingen) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duur", type=int, default=5, help="seconds per run (default 5)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per run (default 5)")
     parser.add_argument("--warmup", type=int, default=10, help="seconds per server (default 10)")
-    parser.add_argument("--rondes", type=int, default=3, help="rounds; best of them (default 3)")
-    parser.add_argument("--verbindingen", default="1,8,32", help="default 1,8,32")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; best of them (default 3)")
+    parser.add_argument("--connections", default="1,8,32", help="default 1,8,32")
     parser.add_argument("--wiremock-jar", help="a WireMock standalone jar (default: from npm)")
-    parser.add_argument("--zonder-wiremock", action="store_true")
+    parser.add_argument("--no-wiremock", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    verbindingen = [int(v) for v in args.verbindingen.split(",")]
+    verbindingen = [int(v) for v in args.connections.split(",")]
 
     werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
     processen: list[subprocess.Popen] = []
@@ -221,7 +221,7 @@ def main() -> int:
             ("emulator", "GeefDossierKBI", ons + PAD_DOSSIER, dossier_body),
             ("canned bytes", "GeefDossierKBI", canned + PAD_DOSSIER, dossier_body),
         ]
-        if not args.zonder_wiremock:
+        if not args.no_wiremock:
             jar = wiremock_jar(args.wiremock_jar)
             wm_poort = vrije_poort()
             (werk / "wm/mappings").mkdir(parents=True)
@@ -277,8 +277,8 @@ def main() -> int:
         ]
 
         print(
-            f"reply: {len(antwoord)} bytes; warm-up {args.warmup} s per server; {args.duur} s "
-            f"per run, best of {args.rondes} alternating rounds; wrk 1 thread; "
+            f"reply: {len(antwoord)} bytes; warm-up {args.warmup} s per server; {args.duration} s "
+            f"per run, best of {args.rounds} alternating rounds; wrk 1 thread; "
             f"{os.cpu_count()} cores\n",
             flush=True,
         )
@@ -286,10 +286,10 @@ def main() -> int:
         for (_, _, url, _), lua in zip(doelen, scripts, strict=True):
             wrk(url, 8, args.warmup, lua)
         beste: dict[tuple[int, int], dict] = {}
-        for _ in range(args.rondes):
+        for _ in range(args.rounds):
             for c in verbindingen:
                 for i, ((_, _, url, _), lua) in enumerate(zip(doelen, scripts, strict=True)):
-                    r = wrk(url, c, args.duur, lua)
+                    r = wrk(url, c, args.duration, lua)
                     if (i, c) not in beste or r["rps"] > beste[(i, c)]["rps"]:
                         beste[(i, c)] = r
         print("| server | call | connections | requests/s | p50 | p99 | errors |")

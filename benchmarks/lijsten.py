@@ -6,7 +6,7 @@ For each size (default 10k, 100k, 1M) it generates a population once (cached in
 child process and prints the wall time and the child's peak RSS. Prints; asserts nothing.
 
     python benchmarks/lijsten.py
-    python benchmarks/lijsten.py --groottes 10000,100000
+    python benchmarks/lijsten.py --sizes 10000,100000
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def export(args: list[str]) -> tuple[float, float, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--groottes", default="10000,100000,1000000")
-    parser.add_argument("--jaar", type=int, default=2025)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--year", type=int, default=2025)
     args = parser.parse_args()
     print("| personas | generate | export verlaagde-premie | peak RSS of the export | result |")
     print("|---|---|---|---|---|")
-    for grootte in (int(g) for g in args.groottes.split(",")):
+    for grootte in (int(g) for g in args.sizes.split(",")):
         map_ = CACHE / f"populatie-{grootte}"
         genereren = "(cached)"
         if not (map_ / ".klaar").exists():
@@ -75,7 +75,7 @@ def main() -> int:
             [
                 "export",
                 "verlaagde-premie",
-                str(args.jaar),
+                str(args.year),
                 "--fixtures",
                 str(map_),
                 "--no-builtin",

@@ -6,7 +6,7 @@ GeefDossierKBI, the advice over SOAP and the REST dossier route, in intervals. P
 interval it prints throughput and errors, and the resident memory (RSS) of the emulator's
 processes; at the end errors in all (goal: 0) and RSS at start and end (goal: flat).
 
-    python benchmarks/soak.py --minuten 10
+    python benchmarks/soak.py --minutes 10
 """
 
 from __future__ import annotations
@@ -88,9 +88,9 @@ def rss_mb(wortel: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minuten", type=float, default=5)
+    parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--interval", type=int, default=30, help="seconds per wrk run")
-    parser.add_argument("--verbindingen", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -123,12 +123,12 @@ def main() -> int:
                 time.sleep(0.1)
         rss_start = rss_mb(server.pid)
         print(
-            f"RSS at start: {rss_start:.1f} MB; {args.verbindingen} connections; mix of "
+            f"RSS at start: {rss_start:.1f} MB; {args.connections} connections; mix of "
             "GeefDossierKBI, GeefAutomatischAdvies and REST dossier\n"
         )
         print("| minute | requests/s | errors | RSS MB |")
         print("|---|---|---|---|")
-        einde = time.monotonic() + args.minuten * 60
+        einde = time.monotonic() + args.minutes * 60
         begin = time.monotonic()
         fouten_totaal, metingen = 0, []
         while time.monotonic() < einde:
@@ -137,7 +137,7 @@ def main() -> int:
                 [
                     "wrk",
                     "-t1",
-                    f"-c{args.verbindingen}",
+                    f"-c{args.connections}",
                     f"-d{duur}s",
                     "-s",
                     str(werk / "mix.lua"),

@@ -6,7 +6,7 @@ A member keeps the reduced premium only if they satisfy the inburgering obligati
 VERLAAGDE_PREMIE answers NOK (with the reason) for those who do not.
 
     python client_examples/verlaagde_premie.py 2024 80651239522 73680599786 --url ...
-    python client_examples/verlaagde_premie.py 2024 --bestand leden.txt
+    python client_examples/verlaagde_premie.py 2024 --file leden.txt
 
 Exit code 0 when every member was answered, 1 when MAGDA refused a question, 3 on a
 transport error.
@@ -33,35 +33,35 @@ def premiejaar(tekst: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("jaar", type=premiejaar, help="the premium year, e.g. 2024")
+    parser.add_argument("year", type=premiejaar, help="the premium year, e.g. 2024")
     parser.add_argument("insz", nargs="*", help="members' INSZ")
-    parser.add_argument("--bestand", help="a file with one INSZ per line (UTF-8)")
+    parser.add_argument("--file", help="a file with one INSZ per line (UTF-8)")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="zorgkas.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
     args = parser.parse_args(argv)
 
     leden = list(args.insz)
-    if args.bestand:
+    if args.file:
         try:  # utf-8-sig: a file saved by Windows tools may start with a byte order mark
-            with open(args.bestand, encoding="utf-8-sig") as bestand:
+            with open(args.file, encoding="utf-8-sig") as bestand:
                 leden += [regel.strip() for regel in bestand if regel.strip()]
         except OSError as fout:
-            parser.error(f"cannot read {args.bestand}: {fout.strerror}")
+            parser.error(f"cannot read {args.file}: {fout.strerror}")
         except UnicodeDecodeError:
-            parser.error(f"{args.bestand} is not UTF-8 text")
+            parser.error(f"{args.file} is not UTF-8 text")
     if not leden:
-        parser.error("give at least one INSZ or --bestand")
+        parser.error("give at least one INSZ or --file")
 
     try:
         client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
     except ValueError as fout:  # a --url or --afzender the client cannot work with
         parser.error(str(fout))
     status = 0
-    print(f"premium year {args.jaar} (peildatum {args.jaar - 1}-01-01)")
+    print(f"premium year {args.year} (peildatum {args.year - 1}-01-01)")
     for insz in leden:
         try:
-            advies = client.geef_automatisch_advies(insz, date(args.jaar, 1, 1), "VERLAAGDE_PREMIE")
+            advies = client.geef_automatisch_advies(insz, date(args.year, 1, 1), "VERLAAGDE_PREMIE")
         except MagdaFout as fout:
             print(f"  {insz}  FOUT {fout.code or '-'}: {fout.diagnose}")
             status = max(status, 1)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if advies.ok:
             print(f"  {advies.insz}  OK   meets the inburgering obligation")
         else:
-            print(f"  {advies.insz}  NOK  {advies.reden_code}: no reduced premium for {args.jaar}")
+            print(f"  {advies.insz}  NOK  {advies.reden_code}: no reduced premium for {args.year}")
     return status
 
 

@@ -102,9 +102,9 @@ def test_zorgkas_reads_the_windows_csv_excel_saves(server, tmp_path):
 
 def test_verlaagde_premie_refuses_what_it_cannot_ask(tmp_path):
     proces = draai("verlaagde_premie.py", "0", "73680599786")
-    assert proces.returncode == 2 and "jaar: 0 is not a year from 2000 to 2100" in proces.stderr
+    assert proces.returncode == 2 and "year: 0 is not a year from 2000 to 2100" in proces.stderr
     weg = tmp_path / "weg.txt"
-    proces = draai("verlaagde_premie.py", "2024", "--bestand", str(weg))
+    proces = draai("verlaagde_premie.py", "2024", "--file", str(weg))
     assert proces.returncode == 2
     assert proces.stderr.endswith(f"error: cannot read {weg}: No such file or directory\n")
 
@@ -112,7 +112,7 @@ def test_verlaagde_premie_refuses_what_it_cannot_ask(tmp_path):
 def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
     leden = tmp_path / "leden.txt"
     leden.write_bytes(b"\xef\xbb\xbf80651239522\r\n\r\n73.68.05-997.86\r\n")
-    proces = draai("verlaagde_premie.py", "2023", "--bestand", str(leden), "--url", server.url)
+    proces = draai("verlaagde_premie.py", "2023", "--file", str(leden), "--url", server.url)
     assert proces.stdout.splitlines()[1:] == [
         "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
         "  73680599786  OK   meets the inburgering obligation",
@@ -148,7 +148,7 @@ def test_client_benchmark_runs(server):
             server.url,
             "--calls",
             "5",
-            "--constructies",
+            "--constructions",
             "2",
         ],
         capture_output=True,
