@@ -179,14 +179,14 @@ rule_options = _options(
         "--termijn-aanmelding",
         type=TERM_MONTHS,
         default=Termijnen.aanmelding_maanden,
-        metavar="MAANDEN",
+        metavar="MONTHS",
         help="registration term in months (default 3)",
     ),
     click.option(
         "--termijn-contract",
         type=TERM_MONTHS,
         default=Termijnen.contract_maanden,
-        metavar="MAANDEN",
+        metavar="MONTHS",
         help="contract term in months (default 6)",
     ),
 )
