@@ -47,10 +47,12 @@ class Server:
         cwd=None,
         env=None,
         tls: dict | None = None,
+        port: int | None = None,
     ) -> None:
         # tls: serve speaks HTTPS (its --tls-* options are in args); what requests needs to
         # reach it (verify, cert)
         self.tls = tls or {}
+        self._port = port  # this port, not a free one
         # A port found free can be taken before serve binds it (an outgoing connection's
         # source port, another test's server): serve then refuses it, and a new one is tried.
         for _ in range(3):
@@ -59,7 +61,7 @@ class Server:
         raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
 
     def _start(self, args, commando, cwd, env) -> bool:
-        self.poort = vrije_poort()
+        self.poort = self._port or vrije_poort()
         self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
         self.proces = subprocess.Popen(

@@ -176,6 +176,22 @@ def test_a_port_in_use_is_refused():
         eerste.stop()
 
 
+def test_a_stopped_serve_s_port_is_taken_again_at_once():
+    """A client that keeps its connection open (requests' Session, every SOAP client) leaves
+    the stopped serve's side of it in FIN_WAIT/TIME_WAIT for up to a minute, and a serve
+    started again on that port meanwhile was refused: "Address already in use (is another
+    emulator still running?)" when none was."""
+    eerste = Server()
+    sessie = requests.Session()
+    assert sessie.get(f"{eerste.url}/health", timeout=5).status_code == 200
+    eerste.stop()  # the server closes the kept connection first
+    tweede = Server(port=eerste.poort)
+    try:
+        assert sessie.get(f"{tweede.url}/health", timeout=5).json()["pid"] == tweede.proces.pid
+    finally:
+        tweede.stop()
+
+
 def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
     proces = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(vrije_poort()))
     assert proces.returncode == 2 and "cannot listen on 256.1.1.1" in proces.stderr

@@ -563,7 +563,9 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
     127.0.0.1; IPv4 first), and why ``host:port`` cannot be listened on, or None.
 
     Bound without SO_REUSEPORT: a server that already listens there, even one that shares
-    its port, makes this fail, so two emulators never split one port's requests."""
+    its port, makes this fail, so two emulators never split one port's requests. With
+    SO_REUSEADDR, as the server binds: the connections a stopped serve closed (TIME_WAIT,
+    FIN_WAIT, up to a minute) do not hold its port, only a listening socket does."""
     import errno
     import socket
 
@@ -571,6 +573,7 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
         adressen = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         info = next((a for a in adressen if a[0] == socket.AF_INET), adressen[0])
         with socket.socket(info[0], socket.SOCK_STREAM) as proef:
+            proef.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             proef.bind(info[4])
     except OSError as fout:
         if fout.errno == errno.EADDRINUSE:
