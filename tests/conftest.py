@@ -48,11 +48,13 @@ class Server:
         env=None,
         tls: dict | None = None,
         port: int | None = None,
+        address: str = "127.0.0.1",
     ) -> None:
         # tls: serve speaks HTTPS (its --tls-* options are in args); what requests needs to
         # reach it (verify, cert)
         self.tls = tls or {}
         self._port = port  # this port, not a free one
+        self._address = address  # where the tests reach it (as in a URL: [::1])
         # A port found free can be taken before serve binds it (an outgoing connection's
         # source port, another test's server): serve then refuses it, and a new one is tried.
         for _ in range(3):
@@ -62,7 +64,7 @@ class Server:
 
     def _start(self, args, commando, cwd, env) -> bool:
         self.poort = self._port or vrije_poort()
-        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.poort}"
+        self.url = f"{'https' if self.tls else 'http'}://{self._address}:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
         self.proces = subprocess.Popen(
             [*commando, "serve", "--port", str(self.poort), "--workers", "1", *args],

@@ -425,6 +425,28 @@ def test_serve_takes_a_host_name_such_as_localhost():
     assert s.proces.returncode == 0
 
 
+def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
+    """The banner said http://::1:8080/..., which no client takes as a URL."""
+    import socket
+
+    from .conftest import Server
+
+    try:
+        with socket.socket(socket.AF_INET6) as proef:
+            proef.bind(("::1", 0))
+    except OSError as fout:
+        pytest.skip(f"no IPv6 loopback on this machine: {fout}")
+    s = Server("--host", "::1", address="[::1]")
+    try:
+        uitvoer = "".join(s._uitvoer)
+        adres = f"http://[::1]:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService"
+        assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
+        wsdl = requests.get(f"{adres}?wsdl", timeout=10)
+        assert f'location="{adres}"' in wsdl.text
+    finally:
+        s.stop()
+
+
 def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
     (tmp_path / "notities.txt").write_text("geen persona")
     proces = magda_kbi("personas", "--fixtures", str(tmp_path))

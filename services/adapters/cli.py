@@ -424,7 +424,8 @@ def serve(
         geladen = time.monotonic() - begin
         if stopping.stop_asked():
             return
-        basis = f"{'https' if tls else 'http'}://{host}:{port}"
+        # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
+        basis = f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
         print(
             f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
             f"today = {today.isoformat() if today else 'the real date'}"
