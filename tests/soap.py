@@ -90,6 +90,27 @@ def advies_verzoek(insz: str, datum: date | str, toepassing: str | None = None, 
     return verzoek("GeefAutomatischAdvies", NS_ADVIES, f"<Criteria>{criteria}</Criteria>", **kw)
 
 
+def zeep_verzoek(versie: str, insz: str, referte: str, mutaties_context: bool = True) -> dict:
+    """GeefDossierKBI's Verzoek as a zeep client of the served WSDL takes it."""
+    return {
+        "Context": {
+            "Naam": "GeefDossierKBI",
+            "Versie": f"{versie}.0000",
+            "Bericht": {
+                "Type": "VRAAG",
+                "Tijdstip": {"Datum": date(2024, 1, 1), "Tijd": "10:00:00.000"},
+                "Afzender": {"Identificatie": "gemeente.test", "Referte": referte},
+            },
+        },
+        "Vragen": {
+            "Vraag": {
+                "Referte": referte,
+                "Inhoud": {"MutatiesContext": mutaties_context, "INSZ": insz},
+            }
+        },
+    }
+
+
 def wsgi_environ(pad: str, body: bytes) -> dict:
     """A SOAP POST as a WSGI server hands it to the application (for in-process calls)."""
     return {

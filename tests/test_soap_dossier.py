@@ -1,7 +1,6 @@
 """GeefDossierKBI over SOAP: every persona, against our XSD and the real MAGDA XSD."""
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,15 @@ from magda_kbi.wire.xml import schema
 
 from . import referentie
 from .conftest import Server
-from .soap import DOSSIER, NS_DOSSIER, PAD_DOSSIER, PAD_GENERIEK, dossier_verzoek, post
+from .soap import (
+    DOSSIER,
+    NS_DOSSIER,
+    PAD_DOSSIER,
+    PAD_GENERIEK,
+    dossier_verzoek,
+    post,
+    zeep_verzoek,
+)
 
 
 def response_element(antwoord) -> etree._Element:
@@ -140,23 +147,7 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus, versie
         if persona.fout or persona.dossier is None:
             continue
         repliek = client.service.GeefDossierKBI(
-            Verzoek={
-                "Context": {
-                    "Naam": "GeefDossierKBI",
-                    "Versie": f"{versie}.0000",
-                    "Bericht": {
-                        "Type": "VRAAG",
-                        "Tijdstip": {"Datum": date(2024, 1, 1), "Tijd": "10:00:00.000"},
-                        "Afzender": {"Identificatie": "gemeente.test", "Referte": "z-1"},
-                    },
-                },
-                "Vragen": {
-                    "Vraag": {
-                        "Referte": "z-1",
-                        "Inhoud": {"MutatiesContext": True, "INSZ": persona.insz},
-                    }
-                },
-            }
+            Verzoek=zeep_verzoek(versie, persona.insz, referte="z-1")
         )
         dossier = repliek.Antwoorden.Antwoord.Inhoud.KBIDossier
         assert dossier.Personalia.INSZ == persona.insz

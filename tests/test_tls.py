@@ -21,6 +21,7 @@ from magda_kbi.adapters.server import Tls, tls_problem
 from . import certificaten
 from .cli_run import magda_kbi_process
 from .conftest import Server
+from .soap import zeep_verzoek
 
 
 @pytest.fixture(scope="module")
@@ -88,23 +89,7 @@ def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutua
     client = zeep.Client(f"{adres}?wsdl", transport=Transport(session=sessie))
     with client.settings(raw_response=True):
         antwoord = client.service.GeefDossierKBI(
-            Verzoek={
-                "Context": {
-                    "Naam": "GeefDossierKBI",
-                    "Versie": "02.00.0000",
-                    "Bericht": {
-                        "Type": "VRAAG",
-                        "Tijdstip": {"Datum": date(2026, 11, 29), "Tijd": "10:00:00.000"},
-                        "Afzender": {"Identificatie": "vo.zorgkas.test", "Referte": "tls-1"},
-                    },
-                },
-                "Vragen": {
-                    "Vraag": {
-                        "Referte": "tls-1",
-                        "Inhoud": {"MutatiesContext": False, "INSZ": "98630499724"},
-                    }
-                },
-            }
+            Verzoek=zeep_verzoek("02.00", "98630499724", referte="tls-1")
         )
     assert antwoord.status_code == 200
     assert b"<Achternaam>Daoud</Achternaam>" in antwoord.content
