@@ -5,7 +5,10 @@ credentials; and a client that mixes up http:// and https:// is told so."""
 from __future__ import annotations
 
 import http.client
+import re
+import shutil
 import ssl
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -202,3 +205,29 @@ def test_serve_refuses_bad_tls_in_one_line(certs):
     proces = magda_kbi_process("serve", "--port", "1", "--tls-cert", "x.crt")
     assert proces.returncode == 2
     assert proces.stderr.endswith("Error: HTTPS needs both --tls-cert and --tls-key\n")
+
+
+def test_the_readmes_throw_away_certificates_serve_mutual_tls(tmp_path):
+    """The README's openssl recipe, run as it stands, then its serve line: a client with
+    those files gets a dossier at https://localhost (Python 3.13 verifies strictly, granian
+    refuses a client certificate without extensions: the recipe must satisfy both)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command on this machine: apt-get install openssl")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    recept = re.search(r"Throw-away files for a first try.*?```sh\n(.*?)```", readme, re.S)
+    assert recept is not None
+    *openssl, serve = recept.group(1).strip().splitlines()
+    uitvoer = subprocess.run(
+        ["sh", "-e", "-c", "\n".join(openssl)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert uitvoer.returncode == 0, uitvoer.stderr
+    assert serve.startswith("magda-kbi serve ")
+    verify = str(tmp_path / "ca.crt")
+    klant = (str(tmp_path / "client.crt"), str(tmp_path / "client.key"))
+    s = Server(*serve.split()[2:], cwd=tmp_path, tls={"verify": verify, "cert": klant})
+    try:
+        url = f"https://localhost:{s.poort}"
+        dossier = _client(url, cert=klant, verify=verify).geef_dossier_kbi("98630499724")
+        assert dossier.insz == "98630499724"
+    finally:
+        s.stop()
