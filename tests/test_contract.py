@@ -1,5 +1,9 @@
 """Our WSDL/XSD contract: served for ?wsdl, loadable by zeep, valid for what we emit."""
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
 import requests
 import zeep
 from lxml import etree
@@ -8,6 +12,8 @@ from magda_kbi.runtime.diensten import Runtime, alle_diensten
 from magda_kbi.wire.dossier_kbi import contractfout
 
 from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
+
+BRUSSEL = ZoneInfo("Europe/Brussels")  # MAGDA's clock, written out (not taken from the code)
 
 
 def test_wsdl_points_at_the_server(server):
@@ -217,8 +223,8 @@ def test_now_s_time_of_day_is_written_as_from_a_datetime_across_seconds(monkeypa
         begin * 10**9 + 1_000_000,  # and back
     ]:
         monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
-        moment = datetime.fromtimestamp(ns // 10**9).replace(microsecond=ns % 10**9 // 1000)
-        assert tijd_nu() == tijd_van(moment)
+        moment = datetime.fromtimestamp(ns // 10**9, BRUSSEL)
+        assert tijd_nu() == tijd_van(moment.replace(microsecond=ns % 10**9 // 1000))
 
 
 def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
@@ -227,12 +233,40 @@ def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
 
     from magda_kbi.domain.clock import Clock
 
-    middernacht = datetime(2031, 3, 4).timestamp()  # local midnight
+    middernacht = datetime(2031, 3, 4, tzinfo=BRUSSEL).timestamp()  # the platform's midnight
     for t in (middernacht - 0.5, middernacht, middernacht + 0.25, middernacht - 1):
         monkeypatch.setattr(time, "time", lambda t=t: t)
-        assert Clock().today() == date.fromtimestamp(t)
-    assert date.fromtimestamp(middernacht - 1) + timedelta(days=1) == date(2031, 3, 4)
+        assert Clock().today() == datetime.fromtimestamp(t, BRUSSEL).date()
+    assert datetime.fromtimestamp(middernacht - 1, BRUSSEL).date() + timedelta(days=1) == date(
+        2031, 3, 4
+    )
     assert Clock(date(2020, 1, 1)).today() == date(2020, 1, 1)  # a fixed date stays
+
+
+@pytest.mark.parametrize(
+    ("utc", "dag", "tijd"),
+    [
+        ("2026-12-31T23:30:00", date(2027, 1, 1), "00:30:00.000"),  # winter: UTC+1
+        ("2027-07-01T22:15:00", date(2027, 7, 2), "00:15:00.000"),  # summer: UTC+2
+        ("2027-07-01T21:59:59", date(2027, 7, 1), "23:59:59.000"),
+    ],
+)
+def test_the_real_date_and_time_of_day_are_the_platforms_in_brussels(monkeypatch, utc, dag, tijd):
+    """MAGDA's clock is Belgium's: on a machine on UTC (a CI runner) the emulator was a day
+    behind the platform from 23:00 UTC (22:00 in summer) to midnight, and its replies'
+    Tijd an hour or two behind."""
+    import time
+    from datetime import UTC, datetime
+
+    from magda_kbi.domain.clock import Clock
+    from magda_kbi.wire.bericht import tijd_nu
+
+    moment = datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
+    monkeypatch.setattr(time, "time", lambda: moment)
+    monkeypatch.setattr(time, "time_ns", lambda: int(moment) * 10**9)
+    assert Clock().today() == dag
+    assert tijd_nu() == tijd
+    assert Clock().now().date() == dag
 
 
 def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():

@@ -33,7 +33,7 @@ from magda_kbi.domain.advies import (
     Toepassing,
     geef_advies,
 )
-from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, real_today, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.io import formats
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
@@ -743,7 +743,7 @@ def advies(
         Toepassing(toepassing),
         Termijnen(termijn_aanmelding, termijn_contract),
         regelset=rules,
-        vandaag=today or date.today(),
+        vandaag=today or real_today(),
     )
     if as_json:  # as the REST face gives it
         from magda_kbi.io.json_output import advies_json
@@ -1011,7 +1011,7 @@ def export_premie(
         for insz in lists.verlaagde_premie(
             _bron(no_builtin, fixtures, store),
             jaar,
-            today or date.today(),
+            today or real_today(),
             zorgkas=zorgkas,
             termijnen=Termijnen(termijn_aanmelding, termijn_contract),
             regelset=rules,
@@ -1037,7 +1037,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
     def command(
         nis: str, year: int | None, formaat: str, out, no_builtin, today, fixtures, store
     ) -> None:
-        vandaag = today or date.today()
+        vandaag = today or real_today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
         if not lists.nis_bekend(nis, _bron(no_builtin, fixtures, store)):
@@ -1092,7 +1092,7 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
         raise Refused(
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
         )
-    items = lists.abb(_bron(no_builtin, fixtures, store), sleutel, today or date.today())
+    items = lists.abb(_bron(no_builtin, fixtures, store), sleutel, today or real_today())
     _schrijf_uit(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# MAGDA's clock is Belgium's: the real date and the replies' time of day are Brussels's,
+# whatever the machine's zone (a CI runner on UTC was a day behind the platform from 23:00
+# UTC to midnight, 22:00 in summer: a New Year's Eve run asked another premium year).
+PLATFORM_ZONE = ZoneInfo("Europe/Brussels")
 
 # A fixed today lies in this century's 2000-2100 (as the lists' years): the KBI and its
 # condition are of this century, and the console's timeline walks every day from 2022 to a
@@ -25,13 +31,14 @@ def today_from_text(tekst: str) -> date:
 _seen: tuple[int, date] = (-1, date.min)
 
 
-def _real_today() -> date:
-    """``date.today()``, looked up once a second: it cost 0.8 us, on every request."""
+def real_today() -> date:
+    """The platform's date now (Brussels), looked up once a second: it cost 0.8 us, on every
+    request."""
     global _seen
     second = int(time.time())
     kept = _seen
     if kept[0] != second:  # a tuple, replaced whole: safe with threads
-        kept = _seen = (second, date.fromtimestamp(second))
+        kept = _seen = (second, datetime.fromtimestamp(second, PLATFORM_ZONE).date())
     return kept[1]
 
 
@@ -48,8 +55,9 @@ class Clock:
         self.fixed = self.basis
 
     def today(self) -> date:
-        return self.fixed or _real_today()
+        return self.fixed or real_today()
 
     def now(self) -> datetime:
-        """Today's date (fixed or real) with the real time of day, for Context Tijdstip."""
-        return datetime.combine(self.today(), datetime.now().time())
+        """Today's date (fixed or real) with the platform's time of day, for Context
+        Tijdstip."""
+        return datetime.combine(self.today(), datetime.now(PLATFORM_ZONE).time())

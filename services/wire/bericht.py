@@ -15,6 +15,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from magda_kbi.domain.clock import PLATFORM_ZONE
 from magda_kbi.wire.xml import sub
 
 PLATFORM_IDENTIFICATIE = "vip.vlaanderen.be"
@@ -163,14 +164,15 @@ _MILLIS = tuple(f".{n:03d}" for n in range(1000))
 
 
 def tijd_nu() -> str:
-    """Now's time of day as MAGDA writes it, as ``tijd_van(datetime.now())`` does (local
-    time, milliseconds cut): every reply of a template needs it, and from a datetime it
-    cost 1.2 us; with the part up to the second kept for that second, 0.55 us."""
+    """Now's time of day as MAGDA writes it, as ``tijd_van(Clock.now())`` does (the
+    platform's time, milliseconds cut): every reply of a template needs it, and from a
+    datetime it cost 1.2 us; with the part up to the second kept for that second, 0.55 us."""
     global _written
     second, ns = divmod(time.time_ns(), 1_000_000_000)
     kept = _written
     if kept[0] != second:  # a tuple, replaced whole: safe with threads
-        kept = _written = (second, time.strftime("%H:%M:%S", time.localtime(second)))
+        moment = datetime.fromtimestamp(second, PLATFORM_ZONE)
+        kept = _written = (second, moment.strftime("%H:%M:%S"))
     return kept[1] + _MILLIS[ns // 1_000_000]
 
 
