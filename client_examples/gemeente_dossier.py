@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="gemeente.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
+    parser.add_argument("--cert", help="client certificate, PEM (MAGDA's mutual TLS)")
+    parser.add_argument("--key", help="its private key, PEM, when not in --cert")
+    parser.add_argument("--ca", default=True, help="the CA of the server's certificate, PEM")
     parser.add_argument("--versie", choices=["02.00", "01.00"], default="02.00")
     args = parser.parse_args(argv)
 
@@ -52,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             afzender=args.afzender,
             hoedanigheid=args.hoedanigheid,
             dossier_versie=args.versie,
+            cert=(args.cert, args.key) if args.key else args.cert,
+            verify=args.ca,
         )
-    except ValueError as fout:  # a --url or --afzender the client cannot work with
+    except ValueError as fout:  # a --url, --afzender or TLS file the client cannot use
         parser.error(str(fout))
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))

@@ -32,11 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="zorgkas.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
+    parser.add_argument("--cert", help="client certificate, PEM (MAGDA's mutual TLS)")
+    parser.add_argument("--key", help="its private key, PEM, when not in --cert")
+    parser.add_argument("--ca", default=True, help="the CA of the server's certificate, PEM")
     args = parser.parse_args(argv)
 
     try:
-        client = MagdaClient(args.url, afzender=args.afzender, hoedanigheid=args.hoedanigheid)
-    except ValueError as fout:  # a --url or --afzender the client cannot work with
+        client = MagdaClient(
+            args.url,
+            afzender=args.afzender,
+            hoedanigheid=args.hoedanigheid,
+            cert=(args.cert, args.key) if args.key else args.cert,
+            verify=args.ca,
+        )
+    except ValueError as fout:  # a --url, --afzender or TLS file the client cannot use
         parser.error(str(fout))
     status = 0
     try:

@@ -9,6 +9,7 @@ import re
 import shutil
 import ssl
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -70,6 +71,33 @@ def test_the_client_calls_the_emulator_over_mutual_tls_as_it_calls_the_platform(
     assert dossier.insz == "98630499724"
     advies = klant.geef_automatisch_advies("73680599786", date(2024, 1, 1))
     assert (advies.resultaat, advies.reden_code) == ("NOK", "INBREUK")
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "verwacht"),
+    [
+        ("gemeente_dossier.py", ["98630499724"], "98630499724"),
+        ("zorgkas_zorgbudget.py", ["-"], "73680599786  2024-01-01  NOK"),
+        ("verlaagde_premie.py", ["2024", "59650153166"], "59650153166  NOK"),
+    ],
+)
+def test_the_client_examples_reach_a_mutual_tls_emulator(mutual, certs, script, args, verwacht):
+    """The examples are consumer scripts for the emulator and the platform alike: towards
+    MAGDA they need a client certificate, which they could not be given."""
+    tls = [
+        "--cert", str(certs["client"].certificaat), "--key", str(certs["client"].sleutel),
+        "--ca", str(certs["ca"].certificaat),
+    ]  # fmt: skip
+    voorbeeld = Path(__file__).resolve().parents[1] / "client_examples" / script
+    proces = subprocess.run(
+        [sys.executable, str(voorbeeld), *args, "--url", mutual.url, *tls],
+        input="insz,datum\n73680599786,2024-01-01\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert verwacht in proces.stdout
 
 
 def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
