@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 # MAGDA's clock is Belgium's: the real date and the replies' time of day are Brussels's,
 # whatever the machine's zone (a CI runner on UTC was a day behind the platform from 23:00
-# UTC to midnight, 22:00 in summer: a New Year's Eve run asked another premium year).
+# UTC to midnight, 22:00 in summer: the facts of the platform's today unknown, the replies
+# dated the day before).
 PLATFORM_ZONE = ZoneInfo("Europe/Brussels")
 
 # A fixed today lies in this century's 2000-2100 (as the lists' years): the KBI and its
