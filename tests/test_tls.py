@@ -23,7 +23,7 @@ from magda_client.fouten import MagdaTransportFout
 from magda_kbi.adapters.server import Tls, tls_problem
 
 from . import certificaten
-from .cli_run import magda_kbi_process
+from .cli_run import magda_kbi, magda_kbi_process
 from .conftest import Server
 from .soap import zeep_verzoek
 
@@ -105,6 +105,16 @@ def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
         _client(mutual.url, verify=str(certs["ca"].certificaat)).geef_dossier_kbi("98630499724")
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(f"{mutual.url}/health", verify=str(certs["ca"].certificaat), timeout=5)
+
+
+def test_the_command_line_client_names_its_own_options_when_tls_fails(mutual, certs):
+    ca = str(certs["ca"].certificaat)
+    proces = magda_kbi("client", "dossier", "98630499724", "--url", mutual.url, "--ca", ca)
+    assert proces.returncode == 3
+    assert proces.stderr.startswith(
+        "magda-kbi: no answer: TLS with GeefDossierKBI failed (check --ca, the CA bundle, and"
+        " --cert/--key, the client certificate): "
+    )
 
 
 def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutual, certs):

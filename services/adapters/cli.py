@@ -1255,7 +1255,9 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
                 )
         raise SystemExit(1) from None
     except MagdaTransportFout as fout:
-        print(f"magda-kbi: no answer: {fout}", file=sys.stderr)
+        # the library names its parameters (verify=, cert=); here they are options
+        melding = str(fout).replace("verify=", "--ca").replace("cert=", "--cert/--key")
+        print(f"magda-kbi: no answer: {melding}", file=sys.stderr)
         raise SystemExit(3) from None
     print(
         json.dumps(_as_json(resultaat), ensure_ascii=False, indent=2)
