@@ -120,7 +120,8 @@ def vingerafdruk(mappen: Iterable[Path]) -> tuple:
 def persona_bestanden(map_: Path) -> list[Path]:
     """The persona files of a folder, in the order they are read."""
     if not map_.is_dir():
-        raise FixtureFout(str(map_), "-", "is not a folder of persona files")
+        reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
+        raise FixtureFout(str(map_), "-", reden)
     return [p for p in sorted(map_.iterdir()) if p.suffix in (".yaml", ".jsonl")]
 
 
