@@ -281,7 +281,7 @@ def serve_granian(
     settings: Settings, host: str, port: int, workers: int, threads: int, tls: Tls | None = None
 ) -> None:
     from granian import Granian
-    from granian.constants import Interfaces, SSLProtocols
+    from granian.constants import Interfaces
 
     class Server(Granian):  # type: ignore[misc, valid-type]
         # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
@@ -331,14 +331,20 @@ def serve_granian(
         # answer during the restart)
         respawn_interval=1.0,
         log_level="warning",
-        **(_granian_tls(tls, SSLProtocols.tls12) if tls else {}),
+        **(_granian_tls(tls) if tls else {}),
     ).serve()
 
 
-def _granian_tls(tls: Tls, oldest: object) -> dict:
+def _granian_tls(tls: Tls) -> dict:
+    from granian.constants import SSLProtocols
+
     # TLS 1.2 as well as 1.3 (granian's default is 1.3 only): the platform takes 1.2, and so
     # do the Java and .NET stacks many consumers still run
-    opties = {"ssl_cert": tls.certificate, "ssl_key": tls.key, "ssl_protocol_min": oldest}
+    opties = {
+        "ssl_cert": tls.certificate,
+        "ssl_key": tls.key,
+        "ssl_protocol_min": SSLProtocols.tls12,
+    }
     if tls.client_ca is not None:
         opties |= {"ssl_ca": tls.client_ca, "ssl_client_verify": True}
     return opties
