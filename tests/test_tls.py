@@ -7,9 +7,12 @@ from __future__ import annotations
 import http.client
 import re
 import shutil
+import signal
+import socket
 import ssl
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -167,6 +170,67 @@ def test_tls_without_client_certificates(certs):
         uitvoer = s.stop()
     assert f"health                       https://127.0.0.1:{s.poort}/health" in uitvoer
     assert "no client certificate asked (--tls-client-ca asks for one)" in uitvoer
+
+
+def _served_certificate(poort: int) -> bytes:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # which certificate is served, not whether it is good
+    with (
+        socket.create_connection(("127.0.0.1", poort), timeout=5) as verbinding,
+        context.wrap_socket(verbinding) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
+
+
+def _der(certificaat: Path) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(certificaat.read_text())
+
+
+def _within_15_s(voorwaarde) -> bool:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if voorwaarde():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path):
+    """A certificate is renewed without a stop: after a SIGHUP the new workers serve the new
+    files. Files that no longer load made every new worker panic, and serve exit 1 after
+    their crash loop; now the SIGHUP is refused in one line and the workers go on."""
+    (tmp_path / "oud").mkdir()
+    (tmp_path / "nieuw").mkdir()
+    oud, nieuw = certificaten.maak(tmp_path / "oud"), certificaten.maak(tmp_path / "nieuw")
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    shutil.copy(oud["server"].certificaat, cert)
+    shutil.copy(oud["server"].sleutel, key)
+    s = Server(
+        "--tls-cert", str(cert), "--tls-key", str(key), tls={"verify": str(oud["ca"].certificaat)}
+    )
+    try:
+        assert _served_certificate(s.poort) == _der(oud["server"].certificaat)
+        shutil.copy(nieuw["server"].certificaat, cert)
+        shutil.copy(nieuw["server"].sleutel, key)
+        s.proces.send_signal(signal.SIGHUP)
+        assert _within_15_s(lambda: _served_certificate(s.poort) == _der(cert))
+
+        cert.write_text("geen certificaat\n")
+        s.proces.send_signal(signal.SIGHUP)
+        assert _within_15_s(lambda: "SIGHUP refused" in "".join(s._uitvoer))
+        gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificaat), timeout=5)
+        assert gezond.status_code == 200
+        assert _served_certificate(s.poort) == _der(nieuw["server"].certificaat)
+        assert s.proces.poll() is None
+    finally:
+        uitvoer = s.stop()
+    assert s.proces.returncode == 0, uitvoer
+    assert (
+        "SIGHUP refused, the workers go on with the TLS files they loaded: --tls-cert "
+        f"{cert} and --tls-key {key}: not a PEM certificate and its PEM private key\n"
+    ) in uitvoer
+    assert "panicked" not in uitvoer
 
 
 def test_the_client_says_http_against_https_and_the_reverse(mutual, server):

@@ -9,7 +9,8 @@ Each worker builds the application from the settings ``serve`` passes in the env
 (:data:`OMGEVING_INSTELLINGEN`); ``serve`` has already loaded and checked the personas
 once, so a bad file stops start-up before any worker starts. SIGHUP to ``serve`` restarts
 the workers (granian): they read the persona files again, and check them against the
-contract when they changed since ``serve`` did.
+contract when they changed since ``serve`` did, and the TLS files (checked by ``serve``
+first: files that no longer load are refused, and the running workers kept).
 """
 
 from __future__ import annotations
@@ -303,6 +304,20 @@ def serve_granian(
                 # process group): one that ended on it before serve marked it as stopped is
                 # no failed worker, and serve exits 0, not 1
                 self.interrupt_children.clear()
+
+        def _reload(self, spawn_target, target_loader) -> None:
+            # A SIGHUP's new workers read the TLS files again (a certificate is renewed
+            # without a stop); files that no longer load would crash each new worker and then
+            # serve, so the workers that run are kept instead
+            probleem = tls_problem(tls) if tls else None
+            if probleem is None:
+                super()._reload(spawn_target, target_loader)
+                return
+            self.reload_signal = False
+            self.main_loop_interrupt.clear()
+            logging.getLogger(__name__).error(
+                "SIGHUP refused, the workers go on with the TLS files they loaded: %s", probleem
+            )
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop
