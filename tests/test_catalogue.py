@@ -384,3 +384,39 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         "export", "verlaagde-premie", "2025", "--store", f"sqlite:///{tmp_path / 'x.db'}"
     )
     assert leeg.returncode == 2 and leeg.stdout == "" and "holds no personas" in leeg.stderr
+
+
+def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_changes(tmp_path):
+    """serve imports and checks the files, then starts its workers (at start-up and at each
+    SIGHUP). A file changed in between stopped a worker when it was bad (and serve with
+    it, after a SIGHUP): the worker now reads the catalogue as serve imported it; with
+    --watch its first look takes what changed since serve's fingerprint."""
+    from dataclasses import replace
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.io.personas import vingerafdruk
+
+    extra = tmp_path / "extra"
+    schrijf(extra, "een.jsonl", EEN)
+    url = f"sqlite:///{tmp_path / 'catalogue.db'}"
+    settings = Settings(None, [extra], catalogue=url)
+    afdruk = vingerafdruk([ingebouwde_map(), extra])
+    make_emulator(settings)  # serve's import and check
+
+    def achternamen(emulator) -> list[str]:
+        return list(emulator.runtime.personas["80651338304"].dossier.personalia.achternamen)
+
+    anders = {**EEN, "dossier": {**EEN["dossier"], "personalia": {"achternamen": ["Anders"]}}}
+    schrijf(extra, "een.jsonl", anders)
+    worker = make_emulator(settings, imported=afdruk)
+    assert achternamen(worker) == ["Nadzialek"]  # as serve imported it, until a SIGHUP
+    kijker = make_emulator(replace(settings, watch=True), imported=afdruk)
+    kijker.watcher.stop()
+    assert achternamen(kijker) == ["Nadzialek"]
+    assert kijker.watcher.kijk() is True
+    assert achternamen(kijker) == ["Anders"]
+
+    (extra / "een.jsonl").write_text('{"insz": "80651338304", "onbekend": 1}\n', encoding="utf-8")
+    with pytest.raises(FixtureFout):
+        make_emulator(settings)  # what serve's check at a SIGHUP says (and refuses)
+    assert achternamen(make_emulator(settings, imported=afdruk)) == ["Anders"]

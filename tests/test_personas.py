@@ -376,6 +376,72 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         server.stop()
 
 
+def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
+    """Without --watch a SIGHUP restarts the workers on the files as they are. A persona or
+    consumers file made bad then stopped every new worker, and serve with them (exit 1);
+    now serve checks the files first, refuses the SIGHUP in one line, and the workers that
+    run go on as they are."""
+    import signal
+    import time
+
+    import requests
+
+    from .conftest import Server
+
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    bron = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    afnemers = tmp_path / "afnemers.yaml"
+    afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
+    server = Server("--fixtures", str(map_), "--consumers", str(afnemers), "--workers", "2")
+
+    def achternamen() -> list[str]:
+        antwoord = requests.get(f"{server.url}/api/v1/dossiers/80651338304", timeout=5)
+        return antwoord.json()["personalia"]["achternamen"]
+
+    def binnen_15_s(voorwaarde) -> bool:
+        einde = time.monotonic() + 15
+        while time.monotonic() < einde:
+            if voorwaarde():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def geweigerd() -> int:
+        return "".join(server._uitvoer).count("SIGHUP refused")
+
+    try:
+        assert achternamen() == ["Daoud"]
+        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        server.proces.send_signal(signal.SIGHUP)
+        assert binnen_15_s(lambda: achternamen() == ["Nieuw"])
+
+        (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
+        server.proces.send_signal(signal.SIGHUP)
+        assert binnen_15_s(lambda: geweigerd() == 1)
+        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        afnemers.write_text("afnemers: geen lijst\n")
+        server.proces.send_signal(signal.SIGHUP)
+        assert binnen_15_s(lambda: geweigerd() == 2)
+        assert achternamen() == ["Nieuw"]
+        assert server.proces.poll() is None
+    finally:
+        uitvoer = server.stop()
+    assert server.proces.returncode == 0, uitvoer
+    assert (
+        "SIGHUP refused, the workers go on as they are: invalid persona file "
+        f"{map_ / 'nieuw.yaml'}: field onbekend: unknown field (allowed: dossier, fout, gegevens,"
+        " insz, naam, scenario, verwacht)\n"
+    ) in uitvoer
+    assert (
+        "SIGHUP refused, the workers go on as they are: invalid consumers file: field afnemers:"
+        " expected a mapping with a list 'afnemers'\n"
+    ) in uitvoer
+    assert "Traceback" not in uitvoer and "Overwriting" not in uitvoer
+
+
 def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
     from dataclasses import replace
 

@@ -227,7 +227,7 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
         uitvoer = s.stop()
     assert s.proces.returncode == 0, uitvoer
     assert (
-        "SIGHUP refused, the workers go on with the TLS files they loaded: --tls-cert "
+        "SIGHUP refused, the workers go on as they are: --tls-cert "
         f"{cert} and --tls-key {key}: not a PEM certificate and its PEM private key\n"
     ) in uitvoer
     assert "panicked" not in uitvoer

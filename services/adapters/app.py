@@ -756,11 +756,14 @@ class Emulator:
         return dienst
 
 
-def make_emulator(settings: Settings | None = None, *, gecontroleerd: bool = False) -> Emulator:
+def make_emulator(settings: Settings | None = None, *, imported: str | None = None) -> Emulator:
     """Loads the personas (built-in plus extra folders) and builds the WSGI application.
 
-    ``gecontroleerd``: the files were already checked against the KBI contract (``serve``
-    does so once before it starts its workers), so loading skips that check."""
+    ``imported``: the files' fingerprint ``serve`` took before it brought the catalogue in
+    line with them and checked them, just before it started this worker (at start-up and
+    at each SIGHUP). The catalogue is read as it is: a file changed since waits for the next
+    SIGHUP (or, with ``--watch``, the watcher's first look) instead of stopping a worker
+    that replaces a good one."""
     settings = settings or Settings()
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
@@ -784,9 +787,9 @@ def make_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
     else:
 
         def laad() -> Mapping[str, Persona]:
-            return laad_personas(mappen, contract=not gecontroleerd, checked=CheckedFiles())
+            return laad_personas(mappen, checked=CheckedFiles())
 
-    personas = laad()
+    personas = catalogus if imported and settings.catalogue else laad()
     afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.consumers) if settings.consumers else [])])
     if settings.store:
         from magda_kbi.runtime.store import SharedRuntime
@@ -812,7 +815,9 @@ def make_emulator(settings: Settings | None = None, *, gecontroleerd: bool = Fal
             afnemers=afnemers,
             protocols=settings.protocols,
         )
-    watcher = FixtureWatcher(runtime, mappen, laad).start() if settings.watch else None
+    watcher = (
+        FixtureWatcher(runtime, mappen, laad, seen=imported).start() if settings.watch else None
+    )
     return Emulator(
         runtime,
         settings.max_bytes,

@@ -6,11 +6,11 @@ it measured 1.6x gunicorn's throughput for this application on 2 cores (see
 benchmarks/README.md). SIGTERM finishes the requests in flight and exits 0.
 
 Each worker builds the application from the settings ``serve`` passes in the environment
-(:data:`OMGEVING_INSTELLINGEN`); ``serve`` has already loaded and checked the personas
-once, so a bad file stops start-up before any worker starts. SIGHUP to ``serve`` restarts
-the workers (granian): they read the persona files again, and check them against the
-contract when they changed since ``serve`` did, and the TLS files (checked by ``serve``
-first: files that no longer load are refused, and the running workers kept).
+(:data:`OMGEVING_INSTELLINGEN`); ``serve`` has already imported and checked the personas
+into the catalogue, so a bad file stops start-up before any worker starts. SIGHUP to
+``serve`` does those checks again (persona, consumers and TLS files) and then restarts the
+workers (granian) on the files; files that no longer load are refused in one line, and the
+running workers kept.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import logging
 import multiprocessing.connection
 import multiprocessing.process
 import os
 import signal
+import sqlite3
 import ssl
 import threading
 import time
@@ -43,9 +43,12 @@ from magda_kbi.adapters.app import (
 )
 from magda_kbi.adapters.rest import PROCESS_KEY
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
+from magda_kbi.io.schemas import InputError
+from magda_kbi.runtime.store import StoreError
 
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
-OMGEVING_VINGERAFDRUK = "MAGDA_KBI_CHECKED_FILES"  # the persona files serve checked
+# the persona files' fingerprint, taken before serve imported them into the catalogue
+OMGEVING_VINGERAFDRUK = "MAGDA_KBI_IMPORTED_FILES"
 
 
 def application() -> Emulator:
@@ -54,14 +57,12 @@ def application() -> Emulator:
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     _stop_met_ouder(os.getppid())
     settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
-    mappen = [ingebouwde_map(), *settings.extra_fixtures]
-    # The files serve checked need no second check; after a SIGHUP they may have changed.
-    gecontroleerd = os.environ.get(OMGEVING_VINGERAFDRUK) == _hash(vingerafdruk(mappen))
     try:
-        emulator = make_emulator(settings, gecontroleerd=gecontroleerd)
-    except FixtureFout as fout:  # one clear line, not a traceback, then this worker stops
+        # serve imported and checked the persona files just before it forked this worker
+        emulator = make_emulator(settings, imported=os.environ[OMGEVING_VINGERAFDRUK])
+    except InputError as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error(
-            "worker not started: invalid persona file %s", fout.melding
+            "worker not started: invalid consumers file: %s", fout.melding
         )
         raise SystemExit(2) from None
     emulator.rest.config[PROCESS_KEY] = os.getppid()  # /health names serve, not this worker
@@ -191,10 +192,6 @@ def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
     threading.Thread(target=wacht, name="magda-kbi-parent-watch", daemon=True).start()
 
 
-def _hash(afdruk: tuple) -> str:
-    return hashlib.sha256(repr(afdruk).encode()).hexdigest()
-
-
 def signal_until_gone(
     processes: Callable[[], list[multiprocessing.process.BaseProcess]],
     done: threading.Event,
@@ -273,14 +270,41 @@ def tls_problem(tls: Tls) -> str | None:
     return None
 
 
+def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
+    """Why a SIGHUP's new workers would not start, in one line, or None: ``serve``'s checks
+    at start-up, on the files as they are now (changed persona files are imported into the
+    catalogue meanwhile, as at start-up, and the workers find it up to date)."""
+    if tls is not None and (probleem := tls_problem(tls)):
+        return probleem
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)  # its note of each app built again
+    try:
+        make_emulator(dataclasses.replace(settings, store=None, watch=False))
+    except InputError as fout:
+        return f"invalid consumers file: {fout.melding}"
+    except FixtureFout as fout:
+        return f"invalid persona file {fout.melding}"
+    except (StoreError, sqlite3.Error) as fout:
+        return f"the persona catalogue: {fout}"
+    finally:
+        gc.collect()  # the check's stores closed before workers are forked
+    return None
+
+
 def _is_process(worker: object) -> bool:
     """A granian worker run as a process (not as a thread, as on free-threaded Python)."""
     return isinstance(getattr(worker, "inner", None), multiprocessing.process.BaseProcess)
 
 
 def serve_granian(
-    settings: Settings, host: str, port: int, workers: int, threads: int, tls: Tls | None = None
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    tls: Tls | None,
+    imported: str,
 ) -> None:
+    """``imported``: the persona files' fingerprint taken before ``serve`` imported them."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -306,17 +330,19 @@ def serve_granian(
                 self.interrupt_children.clear()
 
         def _reload(self, spawn_target, target_loader) -> None:
-            # A SIGHUP's new workers read the TLS files again (a certificate is renewed
-            # without a stop); files that no longer load would crash each new worker and then
-            # serve, so the workers that run are kept instead
-            probleem = tls_problem(tls) if tls else None
+            # A SIGHUP's new workers read the files again (personas, consumers, TLS: edited
+            # or renewed without a stop); files that no longer load would stop each new
+            # worker and then serve, so the workers that run are kept instead, as they are
+            afdruk = vingerafdruk(mappen)
+            probleem = reload_problem(settings, tls)
             if probleem is None:
+                os.environ[OMGEVING_VINGERAFDRUK] = afdruk
                 super()._reload(spawn_target, target_loader)
                 return
             self.reload_signal = False
             self.main_loop_interrupt.clear()
             logging.getLogger(__name__).error(
-                "SIGHUP refused, the workers go on with the TLS files they loaded: %s", probleem
+                "SIGHUP refused, the workers go on as they are: %s", probleem
             )
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
@@ -326,8 +352,8 @@ def serve_granian(
             super()._spawn_workers(spawn_target, target_loader)
 
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
+    os.environ[OMGEVING_VINGERAFDRUK] = imported
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
-    os.environ[OMGEVING_VINGERAFDRUK] = _hash(vingerafdruk(mappen))
     Server(
         "magda_kbi.adapters.server:application",
         factory=True,
@@ -338,7 +364,8 @@ def serve_granian(
         blocking_threads=threads,
         # A worker that dies (the OOM killer, a crash in a C library) is replaced, and the
         # other workers answer meanwhile; one that dies again within seconds of its start
-        # (a persona file made bad before a SIGHUP) stops serve, exit 1.
+        # (a consumers file made bad between a SIGHUP's check and the worker) stops serve,
+        # exit 1.
         respawn_failed_workers=True,
         # A SIGHUP starts each new worker, waits this long, then stops its old one: granian's
         # 3.5 s made a restart of two workers take 7 s (and a SIGTERM meanwhile wait for it);

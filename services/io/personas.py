@@ -8,6 +8,7 @@ keys are the domain dataclasses' field names, so the model is the schema
 
 from __future__ import annotations
 
+import hashlib
 import json
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -102,9 +103,9 @@ def laad_personas(
     return catalogus
 
 
-def vingerafdruk(mappen: Iterable[Path]) -> tuple:
-    """What changes when a persona file is added, changed or removed: each file's path,
-    modification time and size (cheap enough to poll every second)."""
+def vingerafdruk(mappen: Iterable[Path]) -> str:
+    """What changes when a persona file is added, changed or removed: a hash of each file's
+    path, modification time and size (cheap enough to poll every second)."""
     uit = []
     for map_ in mappen:
         for pad in sorted(map_.glob("*")) if map_.is_dir() else ():
@@ -114,7 +115,7 @@ def vingerafdruk(mappen: Iterable[Path]) -> tuple:
                 except OSError:  # removed between the listing and the stat
                     continue
                 uit.append((str(pad), stat.st_mtime_ns, stat.st_size))
-    return tuple(uit)
+    return hashlib.sha256(repr(uit).encode()).hexdigest()
 
 
 def persona_bestanden(map_: Path) -> list[Path]:

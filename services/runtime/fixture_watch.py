@@ -28,11 +28,13 @@ class FixtureWatcher:
         mappen: list[Path],
         laad: Callable[[], Mapping[str, Persona]] | None = None,
         interval: float = 0.5,
+        seen: str | None = None,
     ) -> None:
         self.runtime, self.mappen, self.interval = runtime, mappen, interval
         # how the personas are read again: from the files, or imported into a catalogue
         self.laad = laad or (lambda: laad_personas(mappen))
-        self.vingerafdruk = vingerafdruk(mappen)
+        # seen: the files' fingerprint of the personas loaded, when it was taken before now
+        self.vingerafdruk = seen or vingerafdruk(mappen)
         self.laatst_geladen: datetime | None = None
         self.fout: str | None = None  # why the last change was not taken
         self._stop = threading.Event()
