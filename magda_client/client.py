@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 import urllib3
@@ -41,6 +42,9 @@ TOEPASSINGEN = (
     "ZORGBUDGET_OUDEREN",
     "BASISONDERSTEUNINGSBUDGET",
 )
+# A request's Tijdstip is the platform's local time, as its replies' (no zone on the wire):
+# a consumer on UTC (a container, a CI runner) sent times an hour or two off
+PLATFORM_ZONE = ZoneInfo("Europe/Brussels")
 log = logging.getLogger(__name__)
 
 
@@ -354,7 +358,7 @@ class MagdaClient:
 
     def _eenmaal(self, dienst: _Dienst, vraag: dict, inhoud: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
-        nu = datetime.now()
+        nu = datetime.now(PLATFORM_ZONE)
         verzoek = {
             "Context": {
                 "Naam": dienst.naam,

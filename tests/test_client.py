@@ -597,3 +597,39 @@ def test_a_date_that_is_no_date_is_named_as_given(client):
         client.geef_automatisch_advies("98630499724", "2024-02-30")
     with pytest.raises(OngeldigVerzoek, match=re.escape("Datum: 20240101 is geen datum")):
         client.geef_automatisch_advies("98630499724", 20240101)
+
+
+def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
+    """MAGDA's times are Belgian local time, without a zone on the wire; the client sent
+    its machine's own, an hour or more off on a container or CI runner on UTC (here New
+    York's zone, to be off wherever the suite runs)."""
+    import os
+    from datetime import datetime, timedelta
+    from datetime import time as tijd
+    from zoneinfo import ZoneInfo
+
+    from lxml import etree
+
+    script = (
+        "from magda_client import MagdaClient, MagdaError\n"
+        f"c = MagdaClient({stub.url!r}, afzender='kbi.test.zorgkas.be', hoedanigheid='1234')\n"
+        "try:\n"
+        "    c.geef_dossier_kbi('98630499724')\n"
+        "except MagdaError:\n"
+        "    pass\n"
+    )
+    proces = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "TZ": "America/New_York"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proces.returncode == 0, proces.stderr
+    tijdstip = etree.fromstring(stub.verzoeken[-1]).find(".//Verzoek/Context/Bericht/Tijdstip")
+    gestuurd = datetime.combine(
+        date.fromisoformat(tijdstip.findtext("Datum")),
+        tijd.fromisoformat(tijdstip.findtext("Tijd")),
+    )
+    brussel = datetime.now(ZoneInfo("Europe/Brussels")).replace(tzinfo=None)
+    assert abs(gestuurd - brussel) < timedelta(minutes=1)

@@ -54,7 +54,8 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         for regel in meta.splitlines()
         if regel.startswith("Requires-Dist:") and "extra ==" not in regel
     }
-    assert vereist == {"zeep", "lxml", "requests", "urllib3"}  # urllib3: requests's own
+    # urllib3: requests's own; tzdata: on Windows only (the platform's zone)
+    assert vereist == {"zeep", "lxml", "requests", "urllib3", "tzdata"}
 
 
 def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
