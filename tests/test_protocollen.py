@@ -373,3 +373,34 @@ def test_an_audit_log_that_fills_up_half_way_a_line_keeps_every_line_once_and_wh
     assert proces.returncode == 0, proces.stderr
     regels = [json.loads(r) for r in audit.read_text().splitlines()]
     assert [r["endpoint"] for r in regels] == [f"/api/v1/advies/{n:011d}" for n in (1, 2, 3, 4)]
+
+
+def test_a_rotated_or_removed_audit_log_is_written_anew_at_its_path(tmp_path):
+    """logrotate renames the file (and may compress and remove it): the open file took
+    every later line, out of sight, or into a removed file, lost. Now a new file is
+    started at the path, as the standard library's WatchedFileHandler does."""
+    from datetime import UTC, datetime
+
+    from magda_kbi.runtime.journal import AuditLog, JournalEntry
+
+    def regel(n: int) -> JournalEntry:
+        return JournalEntry(
+            datetime(2030, 1, 1, tzinfo=UTC), f"/api/v1/advies/{n:011d}", "GeefAutomatischAdvies",
+            None, None, None, None, "OK", 200, 1.0,
+        )  # fmt: skip
+
+    def endpoints(pad) -> list[str]:
+        return [json.loads(r)["endpoint"] for r in pad.read_text().splitlines()]
+
+    audit = tmp_path / "audit.jsonl"
+    log = AuditLog(audit)
+    log.write(regel(1))
+    audit.rename(tmp_path / "audit.jsonl.1")
+    log.write(regel(2))
+    log.write(regel(3))
+    assert endpoints(tmp_path / "audit.jsonl.1") == ["/api/v1/advies/00000000001"]
+    assert endpoints(audit) == ["/api/v1/advies/00000000002", "/api/v1/advies/00000000003"]
+    audit.unlink()
+    log.write(regel(4))
+    assert endpoints(audit) == ["/api/v1/advies/00000000004"]
+    assert log.problem is None

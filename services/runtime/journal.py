@@ -93,7 +93,8 @@ class JournalEntry:
 
 class AuditLog:
     """The audit log: every entry as a JSON line (no bodies), appended one by one; the file
-    is opened in the process that writes (after a server's fork).
+    is opened in the process that writes (after a server's fork), and again when it was
+    rotated or removed.
 
     A write that fails (a full disk, a folder gone) does not fail the call: the lines wait
     (the newest 100,000) and are written first once the file can be written again;
@@ -120,6 +121,9 @@ class AuditLog:
                 self._lost += 1
             self._waiting.append((json.dumps(regel.as_json(), ensure_ascii=False) + "\n").encode())
             try:
+                if self._fd is not None and self._moved(self._fd):
+                    os.close(self._fd)
+                    self._fd = None
                 if self._fd is None:
                     self._fd = os.open(self.pad, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
                 self._write_all(self._fd, self._rest)
@@ -143,6 +147,17 @@ class AuditLog:
                 )
                 self._lost = 0
             self.problem = None
+
+    def _moved(self, fd: int) -> bool:
+        """The open file is no longer the one at the path: rotated (logrotate renames it, and
+        may compress and remove it) or removed. The next lines go to a new file there, as
+        with the standard library's WatchedFileHandler, not after the rotated ones."""
+        try:
+            op_pad = os.stat(self.pad)
+        except FileNotFoundError:
+            return True
+        open_ = os.fstat(fd)
+        return (op_pad.st_dev, op_pad.st_ino) != (open_.st_dev, open_.st_ino)
 
     def _write_all(self, fd: int, data: bytes) -> None:
         """Writes ``data`` whole, or raises with what the disk did not take of it in
