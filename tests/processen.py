@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -34,3 +36,13 @@ def kinderen(pid: int) -> list[int]:
 def levend(pids: list[int]) -> list[int]:
     """Those of ``pids`` that still run (a zombie serves nothing)."""
     return [p for p in pids if (t := _toestand(p)) is not None and t[0] != "Z"]
+
+
+def within(seconds: float, condition: Callable[[], object]) -> bool:
+    """Whether ``condition`` holds within ``seconds`` (asked every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -326,23 +326,15 @@ def test_the_readme_example_persona_loads_and_answers_as_it_says(tmp_path):
 
 def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     import shutil
-    import time
 
     import requests
 
     from .conftest import Server
+    from .processen import within
 
     map_ = tmp_path / "personas"
     map_.mkdir()
     server = Server("--watch", "--fixtures", str(map_), "--today", "2030-01-01")
-
-    def binnen_2_s(voorwaarde) -> bool:
-        einde = time.monotonic() + 2
-        while time.monotonic() < einde:
-            if voorwaarde():
-                return True
-            time.sleep(0.1)
-        return False
 
     def dossier(insz: str) -> requests.Response:
         return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
@@ -351,24 +343,25 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         bron = ingebouwde_map() / "98630499724-contract-lopend.yaml"
         tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
-        assert binnen_2_s(lambda: dossier("80651338304").status_code == 200)
+        assert within(2, lambda: dossier("80651338304").status_code == 200)
         (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
-        assert binnen_2_s(
-            lambda: dossier("80651338304").json()["personalia"]["achternamen"] == ["Nieuw"]
+        assert within(
+            2, lambda: dossier("80651338304").json()["personalia"]["achternamen"] == ["Nieuw"]
         )
         (map_ / "kapot.yaml").write_text("insz: '85052012330'\nscenario: x\n", encoding="utf-8")
-        assert binnen_2_s(
+        assert within(
+            2,
             lambda: (
                 (
                     requests.get(f"{server.url}/health", timeout=5).json()["watch"]["error"] or ""
                 ).find("kapot.yaml")
                 >= 0
-            )
+            ),
         )
         assert dossier("80651338304").status_code == 200  # the previous state stays
         (map_ / "kapot.yaml").unlink()
         (map_ / "nieuw.yaml").unlink()
-        assert binnen_2_s(lambda: dossier("80651338304").status_code == 404)
+        assert within(2, lambda: dossier("80651338304").status_code == 404)
         assert requests.get(f"{server.url}/health", timeout=5).json()["watch"]["error"] is None
         assert dossier("98630499724").status_code == 200  # the built-in ones are still there
         shutil.rmtree(map_)
@@ -382,11 +375,11 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     now serve checks the files first, refuses the SIGHUP in one line, and the workers that
     run go on as they are."""
     import signal
-    import time
 
     import requests
 
     from .conftest import Server
+    from .processen import within
 
     map_ = tmp_path / "personas"
     map_.mkdir()
@@ -401,14 +394,6 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
         antwoord = requests.get(f"{server.url}/api/v1/dossiers/80651338304", timeout=5)
         return antwoord.json()["personalia"]["achternamen"]
 
-    def binnen_15_s(voorwaarde) -> bool:
-        einde = time.monotonic() + 15
-        while time.monotonic() < einde:
-            if voorwaarde():
-                return True
-            time.sleep(0.1)
-        return False
-
     def geweigerd() -> int:
         return "".join(server._uitvoer).count("SIGHUP refused")
 
@@ -416,15 +401,15 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
         assert achternamen() == ["Daoud"]
         (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         server.proces.send_signal(signal.SIGHUP)
-        assert binnen_15_s(lambda: achternamen() == ["Nieuw"])
+        assert within(15, lambda: achternamen() == ["Nieuw"])
 
         (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
         server.proces.send_signal(signal.SIGHUP)
-        assert binnen_15_s(lambda: geweigerd() == 1)
+        assert within(15, lambda: geweigerd() == 1)
         (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         afnemers.write_text("afnemers: geen lijst\n")
         server.proces.send_signal(signal.SIGHUP)
-        assert binnen_15_s(lambda: geweigerd() == 2)
+        assert within(15, lambda: geweigerd() == 2)
         assert achternamen() == ["Nieuw"]
         assert server.proces.poll() is None
     finally:

@@ -12,7 +12,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from magda_kbi.adapters.server import Tls, tls_problem
 from . import certificaten
 from .cli_run import magda_kbi, magda_kbi_process
 from .conftest import Server
+from .processen import within
 from .soap import zeep_verzoek
 
 
@@ -187,15 +187,6 @@ def _der(certificaat: Path) -> bytes:
     return ssl.PEM_cert_to_DER_cert(certificaat.read_text())
 
 
-def _within_15_s(voorwaarde) -> bool:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if voorwaarde():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path):
     """A certificate is renewed without a stop: after a SIGHUP the new workers serve the new
     files. Files that no longer load made every new worker panic, and serve exit 1 after
@@ -214,11 +205,11 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
         shutil.copy(nieuw["server"].certificaat, cert)
         shutil.copy(nieuw["server"].sleutel, key)
         s.proces.send_signal(signal.SIGHUP)
-        assert _within_15_s(lambda: _served_certificate(s.poort) == _der(cert))
+        assert within(15, lambda: _served_certificate(s.poort) == _der(cert))
 
         cert.write_text("geen certificaat\n")
         s.proces.send_signal(signal.SIGHUP)
-        assert _within_15_s(lambda: "SIGHUP refused" in "".join(s._uitvoer))
+        assert within(15, lambda: "SIGHUP refused" in "".join(s._uitvoer))
         gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificaat), timeout=5)
         assert gezond.status_code == 200
         assert _served_certificate(s.poort) == _der(nieuw["server"].certificaat)
