@@ -14,7 +14,7 @@ import requests
 from magda_client import MagdaClient, MagdaTransportFout
 
 from .conftest import Server
-from .processen import kinderen, levend, vrije_poort
+from .processen import kinderen, levend, vrije_poort, within
 
 
 @pytest.fixture(scope="module")
@@ -401,3 +401,41 @@ def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypa
         assert gezond["pid"] == eigen.proces.pid != server.proces.pid
     finally:
         eigen.stop()
+
+
+def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():
+    """SIGHUP's default is the end of the process: one while serve imported and loaded (a
+    reload asked right after a start, a terminal closed) ended it without a word, its
+    temporary store left behind. Now it is noted and taken as a reload once the workers
+    run: the files are checked again and serve goes on."""
+    import tempfile
+
+    poort = vrije_poort()
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    begin = time.monotonic()
+    try:
+        while not catches(proces.pid, signal.SIGTERM):  # serve's first line ran
+            assert proces.poll() is None and time.monotonic() < begin + 20
+            time.sleep(0.002)
+        proces.send_signal(signal.SIGHUP)
+
+        def gezond() -> bool:
+            try:
+                return requests.get(f"http://127.0.0.1:{poort}/health", timeout=1).ok
+            except requests.RequestException:
+                return False
+
+        assert within(20, gezond), proces.poll()
+        proces.send_signal(signal.SIGTERM)
+        _, fout = proces.communicate(timeout=20)
+    finally:
+        if proces.poll() is None:
+            proces.kill()
+            proces.wait()
+    assert (proces.returncode, fout) == (0, "")
+    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{proces.pid}-*"))

@@ -346,10 +346,14 @@ def serve_granian(
             )
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
-            # granian's handlers are in place now: a stop noted before them is its stop
+            # granian's handlers are in place now: a stop noted before them is its stop, and
+            # a SIGHUP noted before them its reload (the files may have changed since serve
+            # checked them)
             if stopping.stop_asked():
                 self.signal_handler_interrupt()
             super()._spawn_workers(spawn_target, target_loader)
+            if stopping.reload_asked() and not self.interrupt_signal:
+                self.signal_handler_reload()
 
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     os.environ[OMGEVING_VINGERAFDRUK] = imported

@@ -1,4 +1,5 @@
-"""serve's start-up: a Ctrl+C or SIGTERM before the server runs is noted, not raised.
+"""serve's start-up: a Ctrl+C or SIGTERM before the server runs is noted, not raised (and
+a SIGHUP, which ended serve there, is noted and taken as a reload once the server runs).
 
 Raised as KeyboardInterrupt while serve imports and loads, a Ctrl+C was a traceback, or
 click's "Aborted!" (exit 1), or lost: a library's bare ``except:`` around an import took
@@ -14,18 +15,32 @@ from __future__ import annotations
 import signal
 
 _asked: list[int] = []
+_reload: list[int] = []
 
 
 def _note(signum: int, _frame) -> None:
     _asked.append(signum)
 
 
+def _note_reload(signum: int, _frame) -> None:
+    _reload.append(signum)
+
+
 def note_stops() -> None:
     """From now until the server installs its own: SIGINT and SIGTERM only note that a stop
-    was asked."""
+    was asked, SIGHUP (by default the end of the process) that a reload was."""
     signal.signal(signal.SIGINT, _note)
     signal.signal(signal.SIGTERM, _note)
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        signal.signal(signal.SIGHUP, _note_reload)
 
 
 def stop_asked() -> bool:
     return bool(_asked)
+
+
+def reload_asked() -> bool:
+    """Whether a SIGHUP was noted; once (the next look says no, until another)."""
+    asked = bool(_reload)
+    _reload.clear()
+    return asked
