@@ -15,6 +15,16 @@ def test_every_command_has_help(commando):
     assert proces.returncode == 0 and "Usage: magda-kbi" in proces.stdout
 
 
+def test_serves_help_says_what_its_signals_do():
+    """An operator looks in --help for how to reload; it said nothing of signals."""
+    tekst = " ".join(magda_kbi("serve", "--help").stdout.split())
+    assert "SIGTERM or Ctrl+C answers the requests in flight, then exits 0;" in tekst
+    assert (
+        "SIGHUP checks the persona, --consumers and --tls-* files again and restarts the workers"
+        " on them (a file that does not load is refused in one line, and the workers go on)"
+    ) in tekst
+
+
 def test_personas_json(catalogus):
     proces = magda_kbi("personas", "--json")
     assert proces.returncode == 0

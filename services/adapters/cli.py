@@ -208,6 +208,9 @@ def cli() -> None:
     short_help="start the emulator (granian)",
     help="Start the SOAP services, the generic MAGDA endpoint and /health with a production "
     "WSGI server.",
+    epilog="Signals: SIGTERM or Ctrl+C answers the requests in flight, then exits 0; SIGHUP "
+    "checks the persona, --consumers and --tls-* files again and restarts the workers on them "
+    "(a file that does not load is refused in one line, and the workers go on).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="port")
