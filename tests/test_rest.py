@@ -124,6 +124,21 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.json().get("field") == veld
 
 
+def test_an_insz_as_printed_is_told_its_eleven_digits(rest):
+    """Copied from a card or the console (98.63.04-997.24), it got the same 400 as a wrong
+    number; the path stays the eleven digits, and now the diagnose gives them."""
+    r = get(rest, "/api/v1/dossiers/98.63.04-997.24")
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (400, "40002", "insz")
+    assert r.json()["diagnose"] == (
+        "'98.63.04-997.24' is not a valid INSZ (11 digits, modulo 97): the path takes its 11"
+        " digits, 98630499724"
+    )
+    verkeerd = get(rest, "/api/v1/advies/98.63.04-997.25")  # printed, but no INSZ
+    assert verkeerd.json()["diagnose"] == (
+        "'98.63.04-997.25' is not a valid INSZ (11 digits, modulo 97)"
+    )
+
+
 def test_unknown_routes_and_methods(rest):
     assert requests.get(f"{rest.url}/api/v1/nope", timeout=5).status_code == 404
     r = requests.post(f"{rest.url}/api/v1/advies/98630499724", timeout=5)

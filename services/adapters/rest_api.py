@@ -17,7 +17,7 @@ from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.consumers import Operatie
-from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
@@ -181,12 +181,16 @@ def parameters(
 
 
 def _geldig_insz(insz: str) -> None:
-    """Refuses an INSZ that is not one (every route's check)."""
+    """Refuses an INSZ that is not one (every route's check); one written as printed
+    (98.63.04-997.24, as copied from a card or the console) is told its eleven digits."""
     if not modulo97_geldig(insz):
+        cijfers = unformatted(insz)
+        gedrukt = cijfers != insz and modulo97_geldig(cijfers)
+        hint = f": the path takes its 11 digits, {cijfers}" if gedrukt else ""
         raise ApiFout(
             400,
             ONGELDIG_INSZ,
-            f"{insz!r} is not a valid INSZ (11 digits, modulo 97)",
+            f"{insz!r} is not a valid INSZ (11 digits, modulo 97){hint}",
             "insz",
         )
 
