@@ -25,6 +25,23 @@ def test_serves_help_says_what_its_signals_do():
     ) in tekst
 
 
+def test_the_client_says_a_question_it_refused_itself_was_not_sent():
+    """An INSZ that is none never reaches MAGDA (the client library refuses it), but the
+    command said "MAGDA: - INSZ: ..." and exit 1, as if MAGDA had answered."""
+    proces = magda_kbi("client", "dossier", "98630499725", "--url", "http://127.0.0.1:1")
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr == (
+        "magda-kbi: not sent: INSZ: '98630499725' is geen geldig INSZ (11 cijfers, controle"
+        " modulo 97)\n"
+    )
+    als_json = magda_kbi(
+        "client", "advies", "98630499725", "--datum", "2024-01-01", "--url", "http://127.0.0.1:1",
+        "--json",
+    )  # fmt: skip
+    assert als_json.returncode == 2
+    assert json.loads(als_json.stdout)["fout"]["oorsprong"] == "CLIENT"
+
+
 def test_personas_json(catalogus):
     proces = magda_kbi("personas", "--json")
     assert proces.returncode == 0

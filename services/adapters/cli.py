@@ -1246,9 +1246,13 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
     try:
         resultaat = vraag(client)
     except MagdaFout as fout:
+        # the library refused the question itself (an INSZ that is none): MAGDA never saw it
+        lokaal = fout.oorsprong == "CLIENT"
         if as_json:
             velden = {k: getattr(fout, k) for k in ("code", "type", "oorsprong", "diagnose")}
             print(json.dumps({"fout": velden}, ensure_ascii=False))
+        elif lokaal:
+            raise Refused(f"not sent: {fout.diagnose}") from None
         else:
             print(f"MAGDA: {fout.code or '-'} {fout.diagnose}", file=sys.stderr)
             if fout.code == "13001":
@@ -1257,7 +1261,7 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
                     "and --hoedanigheid; 'magda-kbi consumers' lists the known consumers",
                     file=sys.stderr,
                 )
-        raise SystemExit(1) from None
+        raise SystemExit(2 if lokaal else 1) from None
     except MagdaTransportFout as fout:
         # the library names its parameters (verify=, cert=); here they are options
         melding = str(fout).replace("verify=", "--ca").replace("cert=", "--cert/--key")
