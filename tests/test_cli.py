@@ -132,7 +132,7 @@ def test_advies_uses_today_for_what_the_kbi_knows():
         # a million months reached past the year 9999: a 500 for some dossiers' advice
         (("serve", "--termijn-aanmelding", "1000000"), "0<=x<=120"),
         (("serve", "--termijn-contract", "-1"), "0<=x<=120"),
-        (("export", "verlaagde-premie", "99999"), "'JAAR': 99999 is not in the range"),
+        (("export", "verlaagde-premie", "99999"), "'YEAR': 99999 is not in the range"),
         (("client", "dossier", "98630499724", "--timeout", "0"), "'--timeout': 0.0 is not"),
     ],
 )

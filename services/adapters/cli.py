@@ -989,7 +989,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -
     help="INSZ of everyone under the obligation who does not satisfy it on 1 January of the "
     "year before the premium year (advice rule v1, Toepassing VERLAAGDE_PREMIE).",
 )
-@click.argument("jaar", type=YEAR)
+@click.argument("year", type=YEAR)
 @click.option(
     "--zorgkas",
     callback=_not_empty,
@@ -998,7 +998,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -
 @export_options("csv", "json", "xml")
 @rule_options
 def export_premie(
-    jaar: int,
+    year: int,
     zorgkas: str | None,
     formaat: str,
     out,
@@ -1014,14 +1014,14 @@ def export_premie(
         {"insz": insz}
         for insz in lists.verlaagde_premie(
             _bron(no_builtin, fixtures, store),
-            jaar,
+            year,
             today or real_today(),
             zorgkas=zorgkas,
             termijnen=Termijnen(termijn_aanmelding, termijn_contract),
             regelset=rules,
         )
     )
-    kop = {"premiejaar": jaar, "peildatum": f"{jaar - 1}-01-01", "zorgkas": zorgkas}
+    kop = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
     _schrijf_uit(out, formats.in_formaat(formaat, items, ["insz"], kop, "VerlaagdePremie"))
 
 
