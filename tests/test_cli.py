@@ -15,6 +15,14 @@ def test_every_command_has_help(commando):
     assert proces.returncode == 0 and "Usage: magda-kbi" in proces.stdout
 
 
+def test_argument_names_are_english():
+    """Machinery in English (the language rule): insz check's argument showed as NUMMER."""
+    assert (
+        "Usage: magda-kbi insz check [OPTIONS] NUMBER\n"
+        in magda_kbi("insz", "check", "--help").stdout
+    )
+
+
 def test_serves_help_says_what_its_signals_do():
     """An operator looks in --help for how to reload; it said nothing of signals."""
     tekst = " ".join(magda_kbi("serve", "--help").stdout.split())

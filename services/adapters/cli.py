@@ -790,7 +790,7 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 @insz.command(
     "check", help="Say whether a number is a MAGDA test number, and what is wrong if not."
 )
-@click.argument("nummer", callback=_insz_digits)
+@click.argument("nummer", metavar="NUMBER", callback=_insz_digits)
 def insz_check(nummer: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
     from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
