@@ -92,7 +92,7 @@ class Server:
                     return True
             except (requests.RequestException, ValueError):  # not up yet, or not an emulator
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)
         self.stop()
         raise RuntimeError("emulator did not start within 30 s")
 
