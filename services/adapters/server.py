@@ -358,6 +358,11 @@ def serve_granian(
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     os.environ[OMGEVING_VINGERAFDRUK] = imported
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
+    # What start-up built stays for serve's life: out of the collector's sight, the forked
+    # workers' collections do not touch (and so copy) its pages, and serve's exit does not
+    # walk it (measured: a stop 0.168 -> 0.064 s, median of 8; serve with 2 workers 119 ->
+    # 97 MB of PSS after 300 requests)
+    gc.freeze()
     Server(
         "magda_kbi.adapters.server:application",
         factory=True,
