@@ -36,7 +36,13 @@ from magda_kbi.domain.advies import (
 from magda_kbi.domain.clock import TODAY_RANGE, real_today, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.io import formats
-from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas, vingerafdruk
+from magda_kbi.io.personas import (
+    FixtureFout,
+    file_refusal,
+    ingebouwde_map,
+    laad_personas,
+    vingerafdruk,
+)
 from magda_kbi.io.population import MAX_POPULATION
 from magda_kbi.io.schemas import InputError
 
@@ -68,10 +74,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except InputError as fout:  # a consumers file
-            raise Refused(f"invalid consumers file: {fout.melding}") from None
-        except FixtureFout as fout:
-            raise Refused(f"invalid persona file {fout.melding}") from None
+        except (InputError, FixtureFout) as fout:  # a consumers or a persona file
+            raise Refused(file_refusal(fout)) from None
 
 
 def _insz_digits(ctx: click.Context, param: click.Parameter, waarde: str) -> str:

@@ -81,14 +81,17 @@ def pytest_configure(config: pytest.Config) -> None:
     mappen = config.getoption("--magda-fixtures", None)
     if mappen and not url:
         from magda_kbi.io.checked_files import CheckedFiles
-        from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+        from magda_kbi.io.personas import (
+            FixtureFout,
+            file_refusal,
+            ingebouwde_map,
+            laad_personas,
+        )
 
         try:  # as the emulator will load them (the checked-files record makes it once)
             laad_personas([ingebouwde_map(), *map(Path, mappen)], checked=CheckedFiles())
         except FixtureFout as fout:
-            raise pytest.UsageError(
-                f"--magda-fixtures: invalid persona file {fout.melding}"
-            ) from None
+            raise pytest.UsageError(f"--magda-fixtures: {file_refusal(fout)}") from None
 
 
 def _token(config: pytest.Config) -> str | None:
@@ -250,7 +253,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         yield emulator
         return
     from magda_kbi.adapters.app import Settings, make_emulator
-    from magda_kbi.io.personas import FixtureFout
+    from magda_kbi.io.personas import FixtureFout, file_refusal
 
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
@@ -261,7 +264,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     try:
         emulator = make_emulator(settings)
     except FixtureFout as fout:  # changed since pytest_configure checked it
-        pytest.fail(f"--magda-fixtures: invalid persona file {fout.melding}", pytrace=False)
+        pytest.fail(f"--magda-fixtures: {file_refusal(fout)}", pytrace=False)
     server = _Server(emulator)
     try:
         yield MagdaEmulator(server.url)

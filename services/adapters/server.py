@@ -42,7 +42,7 @@ from magda_kbi.adapters.app import (
     settings_to_json,
 )
 from magda_kbi.adapters.rest import PROCESS_KEY
-from magda_kbi.io.personas import FixtureFout, ingebouwde_map, vingerafdruk
+from magda_kbi.io.personas import FixtureFout, file_refusal, ingebouwde_map, vingerafdruk
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.store import StoreError
 
@@ -61,9 +61,7 @@ def application() -> Emulator:
         # serve imported and checked the persona files just before it forked this worker
         emulator = make_emulator(settings, imported=os.environ[OMGEVING_VINGERAFDRUK])
     except InputError as fout:  # one clear line, not a traceback, then this worker stops
-        logging.getLogger(__name__).error(
-            "worker not started: invalid consumers file: %s", fout.melding
-        )
+        logging.getLogger(__name__).error("worker not started: %s", file_refusal(fout))
         raise SystemExit(2) from None
     emulator.rest.config[PROCESS_KEY] = os.getppid()  # /health names serve, not this worker
     _scrub_environment()
@@ -279,10 +277,8 @@ def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # its note of each app built again
     try:
         make_emulator(dataclasses.replace(settings, store=None, watch=False))
-    except InputError as fout:
-        return f"invalid consumers file: {fout.melding}"
-    except FixtureFout as fout:
-        return f"invalid persona file {fout.melding}"
+    except (InputError, FixtureFout) as fout:
+        return file_refusal(fout)
     except (StoreError, sqlite3.Error) as fout:
         return f"the persona catalogue: {fout}"
     finally:

@@ -78,6 +78,14 @@ class FixtureFout(ValueError):
         return f"{self.bestand}: {waar}{self.reden}"
 
 
+def file_refusal(fout: FixtureFout | InputError) -> str:
+    """The one line for a persona or consumers file that does not load, as start-up, a
+    SIGHUP, a worker and the pytest plugin say it."""
+    if isinstance(fout, FixtureFout):
+        return f"invalid persona file {fout.melding}"
+    return f"invalid consumers file: {fout.melding}"
+
+
 def ingebouwde_map() -> Path:
     return Path(str(resources.files("magda_kbi.fixtures") / "personas"))
 
