@@ -5,7 +5,10 @@ the replies must not differ from spyne's in anything but the fresh Referte and t
 """
 
 import re
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +25,7 @@ from .soap import (
     wsgi_environ,
 )
 
+PROJECT = Path(__file__).resolve().parents[1]
 DIRECT = make_emulator(Settings(today=date(2030, 1, 1)))
 SPYNE = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
 VARIABEL = [
@@ -68,17 +72,38 @@ def test_errors_same_reply(body):
 
 
 @pytest.mark.parametrize(("pad", "versie"), [(PAD_DOSSIER, "01.00"), (PAD_DOSSIER_02, "02.00")])
-def test_the_direct_path_is_taken(pad, versie):
+def test_the_direct_path_is_taken(pad, versie, monkeypatch):
     """Guard against a silent fallback: the direct path must answer the common request."""
     aanroepen = []
-    dienst = DIRECT.per_pad[pad]
-    origineel = DIRECT.soap[dienst]
-    DIRECT.soap[dienst] = lambda *a: aanroepen.append(a) or origineel(*a)
-    try:
-        status, antwoord = roep(DIRECT, pad, dossier_verzoek("98630499724", versie))
-    finally:
-        DIRECT.soap[dienst] = origineel
+    origineel = DIRECT._spyne_app
+    monkeypatch.setattr(DIRECT, "_spyne_app", lambda d: aanroepen.append(d) or origineel(d))
+    status, antwoord = roep(DIRECT, pad, dossier_verzoek("98630499724", versie))
     assert aanroepen == [] and b"<KBIDossier>" in antwoord
+
+
+def test_spyne_is_imported_at_the_first_request_that_needs_it():
+    """A start no longer imports and builds spyne (a sixth of a serve's CPU); a request the
+    direct path leaves to spyne (a second part in the Body) still gets spyne's answer."""
+    script = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from magda_kbi.adapters.app import Settings, make_emulator\n"
+        "from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ\n"
+        "app = make_emulator(Settings(today=date(2030, 1, 1)))\n"
+        "def roep(body):\n"
+        "    status = []\n"
+        "    environ = wsgi_environ(PAD_DOSSIER, body)\n"
+        "    antwoord = b''.join(app(environ, lambda s, h, e=None: status.append(s)))\n"
+        "    return status[0], antwoord, 'spyne' in sys.modules\n"
+        "body = dossier_verzoek('98630499724')\n"
+        "print(roep(body)[::2])\n"
+        "status, antwoord, spyne = roep(body.replace(b'</soapenv:Body>', b'<x/></soapenv:Body>'))\n"
+        "print(status, spyne, b'<tns:GeefDossierKBIResponse><Repliek>' in antwoord)\n"
+    )
+    uit = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert uit.stdout.splitlines() == ["('200 OK', False)", "200 OK True True"], uit.stderr
 
 
 def test_a_template_is_filled_with_each_calls_values():
