@@ -2,6 +2,7 @@
 and the synthetic population they can run on."""
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import date
@@ -12,6 +13,7 @@ from lxml import etree
 
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import Resultaat, Toepassing, geef_advies
+from magda_kbi.domain.dossier import Woonplaats
 from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.personas import (
     FixtureFout,
@@ -230,6 +232,32 @@ def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     for woord in verboden:
         assert woord not in eerste.stdout, woord
     assert (b"k" * 32).decode() not in eerste.stdout + eerste.stderr
+
+
+def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region(catalogus):
+    """The region came from the NIS code's first digit: a person living in Brussels (21004,
+    as the MAGDA mock's Igor Charue) or in Walloon Brabant was counted in Flemish Brabant,
+    and an unknown code 99991 in Namur."""
+    persona = catalogus["98630499724"]
+    regio = {}
+    for nis in ("21004", "25072", "24062", "23088", "52011", "11002", "73083", "93014", "99991"):
+        gegevens = dataclasses.replace(
+            persona.gegevens,
+            woonplaatsen=(Woonplaats(begin=date(2020, 1, 1), nis=nis, naam="ergens"),),
+        )
+        (rij,) = lists.abb([dataclasses.replace(persona, gegevens=gegevens)], b"k" * 32, VANDAAG)
+        regio[nis] = rij["regio"]
+    assert regio == {
+        "21004": "Brussels Hoofdstedelijk Gewest",
+        "25072": "Waals-Brabant",
+        "24062": "Vlaams-Brabant",
+        "23088": "Vlaams-Brabant",
+        "52011": "Henegouwen",
+        "11002": "Antwerpen",
+        "73083": "Limburg",
+        "93014": "Namen",
+        "99991": None,
+    }
 
 
 def test_abb_export_refuses_a_short_or_missing_key(tmp_path):

@@ -20,16 +20,22 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.domain.protocols import gemeente_zicht
 
-PROVINCIES = {
-    "1": "Antwerpen",
-    "2": "Vlaams-Brabant",
-    "3": "West-Vlaanderen",
-    "4": "Oost-Vlaanderen",
-    "7": "Limburg",
-    "5": "Henegouwen",
-    "6": "Luik",
-    "8": "Luxemburg",
-    "9": "Namen",
+# The ABB export's region: the province of a NIS code's arrondissement (its first two
+# digits). The first digit alone took Brussels (21) and Walloon Brabant (25) for Flemish
+# Brabant; Brussels is no province, its region is named. A code of no arrondissement
+# (a persona may live in any five-digit code) has no region.
+REGIO_PER_ARRONDISSEMENT = {
+    **dict.fromkeys(("11", "12", "13"), "Antwerpen"),
+    "21": "Brussels Hoofdstedelijk Gewest",
+    **dict.fromkeys(("23", "24"), "Vlaams-Brabant"),
+    "25": "Waals-Brabant",
+    **dict.fromkeys(("31", "32", "33", "34", "35", "36", "37", "38"), "West-Vlaanderen"),
+    **dict.fromkeys(("41", "42", "43", "44", "45", "46"), "Oost-Vlaanderen"),
+    **dict.fromkeys(("51", "52", "53", "54", "55", "56", "57", "58"), "Henegouwen"),
+    **dict.fromkeys(("61", "62", "63", "64"), "Luik"),
+    **dict.fromkeys(("71", "72", "73"), "Limburg"),
+    **dict.fromkeys(("81", "82", "83", "84", "85"), "Luxemburg"),
+    **dict.fromkeys(("91", "92", "93"), "Namen"),
 }
 
 
@@ -196,7 +202,7 @@ def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[
                 else None
             ),
             "attest_behaald": bool(dossier.attesten),
-            "regio": PROVINCIES.get(woonplaats.nis[:1]) if woonplaats else None,
+            "regio": REGIO_PER_ARRONDISSEMENT.get(woonplaats.nis[:2]) if woonplaats else None,
             "nt2_niveau": nt2,
             "traject_types": " ".join(t.type for t in dossier.trajecten) or None,
         }
