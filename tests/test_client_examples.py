@@ -207,6 +207,11 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         (("--magda-today", "9999-12-31"), "--magda-today: '9999-12-31' is not a date from"),
         (("--magda-fixtures", "weg"), "--magda-fixtures: invalid persona file"),
         (("--magda-url", "http://127.0.0.1:9"), "--magda-url: the emulator at http://127"),
+        # xdist's workers each reset the one emulator in the middle of the others' tests
+        (
+            ("-p", "xdist.plugin", "-n", "2", "--magda-url", "http://127.0.0.1:9"),
+            "--magda-url with pytest-xdist's workers: they would reset that one emulator",
+        ),
     ],
 )
 def test_a_bad_plugin_option_says_which_and_why(tmp_path, optie, melding):

@@ -13,7 +13,8 @@ The emulator starts once per test session on a free port (``magda.url``); before
 test and after each one, personas, clock, faults and journal go back to their start
 values. Options:
 ``--magda-today YYYY-MM-DD``, ``--magda-fixtures DIR`` (repeatable), and
-``--magda-url URL`` to use an emulator you started yourself with ``serve --admin``.
+``--magda-url URL`` to use an emulator you started yourself with ``serve --admin`` (one
+pytest-xdist worker at most: each resets it). Under pytest-xdist each worker starts its own.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # an xdist worker: its controller checked
         return
     url = config.getoption("--magda-url", None)
+    if url and (config.getoption("numprocesses", None) or 0) > 1:
+        # Each xdist worker resets the one emulator after each of its tests, in the middle
+        # of the other workers' tests: their personas, faults and clock gone (seen: a fault
+        # set, another worker's test ended, the call answered without it)
+        raise pytest.UsageError(
+            "--magda-url with pytest-xdist's workers: they would reset that one emulator in"
+            " the middle of each other's tests. Run them one at a time (-n 0), or leave"
+            " --magda-url out: each worker then starts an emulator of its own"
+        )
     if url:
         reden = _emulator_fout(url, _token(config))
         if reden:
