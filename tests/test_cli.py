@@ -138,8 +138,8 @@ def test_advies_uses_today_for_what_the_kbi_knows():
         (("serve", "--max-bytes", "-5"), "'--max-bytes': -5 is not in the range x>=1"),
         (("serve", "--port", "0"), "'--port': 0 is not in the range 1<=x<=65535"),
         # a million months reached past the year 9999: a 500 for some dossiers' advice
-        (("serve", "--termijn-aanmelding", "1000000"), "0<=x<=120"),
-        (("serve", "--termijn-contract", "-1"), "0<=x<=120"),
+        (("serve", "--registration-deadline", "1000000"), "0<=x<=120"),
+        (("serve", "--contract-deadline", "-1"), "0<=x<=120"),
         (("export", "verlaagde-premie", "99999"), "'YEAR': 99999 is not in the range"),
         (("client", "dossier", "98630499724", "--timeout", "0"), "'--timeout': 0.0 is not"),
     ],
@@ -251,8 +251,27 @@ def test_the_premium_export_honours_the_terms():
     # 80651239522: NOK GEEN_AANMELDING for premium year 2023 with the 3-month term
     args = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
     assert "80651239522" in magda_kbi(*args).stdout
-    langer = ("--termijn-aanmelding", "36", "--termijn-contract", "36")  # both terms 3 years
+    langer = ("--registration-deadline", "36", "--contract-deadline", "36")  # both 3 years
     assert "80651239522" not in magda_kbi(*args, *langer).stdout
+
+
+def test_the_terms_have_english_names_and_still_take_their_dutch_ones():
+    """Machinery in English, as the rest of the command line: --termijn-aanmelding and
+    --termijn-contract are --registration-deadline and --contract-deadline; a script written
+    for the old names still works, and the help and the errors show the new ones."""
+    args = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
+    nieuw = magda_kbi(*args, "--registration-deadline", "36", "--contract-deadline", "36")
+    oud = magda_kbi(*args, "--termijn-aanmelding", "36", "--termijn-contract", "36")
+    assert nieuw.returncode == 0 and oud.stdout == nieuw.stdout
+    assert "80651239522" not in nieuw.stdout
+    for commando in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
+        hulp = magda_kbi(*commando, "--help").stdout
+        assert "--registration-deadline" in hulp and "--contract-deadline" in hulp
+        assert "termijn" not in hulp, commando
+    fout = magda_kbi("advies", "98630499724", "--datum", "2024-01-01", "--termijn-contract", "x")
+    assert fout.returncode == 2 and "Invalid value for '--contract-deadline'" in fout.stderr
+    fout = magda_kbi("personas", "--termijn-aanmelding", "4")
+    assert fout.returncode == 2 and "--registration-deadline only with --check" in fout.stderr
 
 
 def test_generate_into_a_folder_that_cannot_be_made_says_so(tmp_path):

@@ -93,6 +93,25 @@ class _EnvOption(click.Option):
         return _FromEnv(waarde) if waarde else waarde
 
 
+class _RenamedOption(click.Option):
+    """An option named in English whose earlier, Dutch name (the last of its names) is still
+    taken from scripts written for it, but no longer shown."""
+
+    def _shown(self, method: Callable, ctx: click.Context | None):
+        namen = self.opts
+        self.opts = namen[:-1]
+        try:
+            return method(ctx)
+        finally:
+            self.opts = namen
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        return self._shown(super().get_help_record, ctx)
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        return self._shown(super().get_error_hint, ctx)
+
+
 class _Parsed(click.ParamType):
     """A value ``read`` from text; the error names the environment variable it came from."""
 
@@ -180,18 +199,24 @@ rule_options = _options(
         f"Court's annulment); env {OMGEVING_REGELS}",
     ),
     click.option(
+        "--registration-deadline",
         "--termijn-aanmelding",
+        "termijn_aanmelding",
+        cls=_RenamedOption,
         type=TERM_MONTHS,
         default=Termijnen.aanmelding_maanden,
         metavar="MONTHS",
-        help="registration term in months (default 3)",
+        help="months from the Doelgroep's begin to the Aanmelding (registration; default 3)",
     ),
     click.option(
+        "--contract-deadline",
         "--termijn-contract",
+        "termijn_contract",
+        cls=_RenamedOption,
         type=TERM_MONTHS,
         default=Termijnen.contract_maanden,
         metavar="MONTHS",
-        help="contract term in months (default 6)",
+        help="months from the Aanmelding (else the Doelgroep's begin) to the Contract (default 6)",
     ),
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
@@ -641,9 +666,10 @@ def personas(
         raise click.UsageError("--check prints its own report: leave out --json and --markdown")
     ctx = click.get_current_context()
     gegeven = [
-        f"--{naam.replace('_', '-')}"
-        for naam in ("rules", "termijn_aanmelding", "termijn_contract")
-        if ctx.get_parameter_source(naam) is click.core.ParameterSource.COMMANDLINE
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in ("rules", "termijn_aanmelding", "termijn_contract")
+        and ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
     ]
     if gegeven and not check:  # a list does not apply the rules: they would be ignored
         raise click.UsageError(f"{', '.join(gegeven)} only with --check")
