@@ -2,7 +2,9 @@
 real request XSDs, replies checked against the real response XSDs (``../shared/reference``),
 both namespace variants, the protocols, the client and plain suds."""
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 import requests
@@ -23,6 +25,7 @@ from .soap import (
     dossier_verzoek,
     post,
     verzoek,
+    wsgi_environ,
 )
 
 VERSIES = ["01.00", "02.00"]
@@ -369,3 +372,29 @@ def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, 
         contract, Vraag("98630499724", "gemeente.kortenberg.be", "GEMEENTE"), datetime.now()
     )
     assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+
+
+def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
+    """A consumer that maps KlantProfiel or Gesprekken must know the emulator sends none: the
+    README names the parts of a KBIDossier (our XSD, both versions) that the personas'
+    replies hold and those that no reply holds."""
+    project = Path(__file__).resolve().parents[1]
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    alinea = readme.split("**What a dossier holds.**", 1)[1].split("\n\n", 1)[0]
+    gemodelleerd, nooit = alinea.split("are never sent:", 1)
+    nooit = nooit.split("(the first", 1)[0]
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    alle, gezien = set(), set()
+    for versie in VERSIES:
+        xsd = etree.parse(str(project / "wsdl" / "xsd" / f"KBI-{versie}.xsd"))
+        (dossiertype,) = xsd.getroot().iterfind(f"{xs}complexType[@name='DossierType']")
+        alle |= {e.get("name") for e in dossiertype.iter(f"{xs}element")}
+        for insz in app.runtime.personas:
+            omgeving = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
+            antwoord = b"".join(app(omgeving, lambda *_: None))
+            for dossier in etree.fromstring(antwoord).iter("KBIDossier"):
+                gezien |= {deel.tag for deel in dossier}
+    uitstel = {"UitstellenVanAanmelding", "UitstellenVanOndertekening"}  # "two kinds of"
+    assert set(re.findall(r"`(\w+)`", gemodelleerd)) | uitstel == gezien
+    assert set(re.findall(r"`(\w+)`", nooit)) == alle - gezien
