@@ -1,6 +1,9 @@
 """The ``magda-kbi`` command line, run as a user runs it."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -554,3 +557,22 @@ def test_an_admin_token_without_admin_is_said():
     s = Server("--admin-token", "een-token-van-16-tekens")
     uitvoer = s.stop()
     assert "magda-kbi: note: --admin-token has no effect without --admin" in uitvoer
+
+
+def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
+    """Whatever the console's encoding: with a cp1252 stdout (a redirect on Windows) the XML
+    said UTF-8 and held cp1252 bytes (Saïd's ï), a file no parser read, and Windows wrote
+    CSV's line ends twice."""
+    for formaat in ("xml", "csv", "json"):
+        args = ("export", "gemeente", "24055", "--today", "2030-01-01", "--format", formaat)
+        bestand = tmp_path / f"lijst.{formaat}"
+        assert magda_kbi(*args, "--out", str(bestand)).returncode == 0
+        proces = subprocess.run(
+            [sys.executable, "-m", "magda_kbi", *args],
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+        )
+        assert proces.returncode == 0, proces.stderr
+        assert proces.stdout == bestand.read_bytes()
+        assert "Saïd".encode() in proces.stdout

@@ -984,10 +984,18 @@ def _schrijf_uit(out: Path | None, delen) -> None:
     and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
     leaves no half list that looks like a whole one."""
     if out is None:
+        # The bytes --out writes, whatever the console's encoding: UTF-8 (which the XML
+        # declares and JSON must be; a Windows redirect was cp1252, an XML file no parser
+        # read) and the parts' own line ends (Windows wrote CSV's \r\n as \r\r\n)
+        binair = getattr(sys.stdout, "buffer", None)
         try:
-            for deel in delen:
-                sys.stdout.write(deel)
             sys.stdout.flush()
+            for deel in delen:
+                if binair is None:  # a text stream only (a caller's StringIO)
+                    sys.stdout.write(deel)
+                else:
+                    binair.write(deel.encode("utf-8"))
+            (binair or sys.stdout).flush()
         except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
