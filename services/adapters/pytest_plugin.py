@@ -262,9 +262,14 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
             pytest.fail(f"--magda-url: {_emulator_fout(url, token)}", pytrace=False)
         yield emulator
         return
+    from magda_kbi.adapters import compat
     from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.io.personas import FixtureFout, file_refusal
 
+    # spyne quietly imported here, in the tests' thread: the emulator would import it at its
+    # first request for spyne, in the server's thread, and the warnings filters it sets
+    # for that while are the whole process's (a test's own filters could be undone)
+    compat.import_spyne()
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
         today=date.fromisoformat(vandaag) if vandaag else None,
