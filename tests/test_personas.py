@@ -12,6 +12,8 @@ from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
 
+from .cli_run import magda_kbi
+
 MOCK_CSV = (
     Path(__file__).resolve().parents[2] / "shared/reference/magda-mock-geefpersoon-personas.csv"
 )
@@ -442,3 +444,43 @@ def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
     assert "73680599786" not in runtime.personas and "79611034583" not in runtime.personas
     runtime.reset()
     assert runtime.personas == nieuw
+
+
+LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits from text
+
+
+@pytest.mark.parametrize(
+    ("naam", "inhoud", "melding"),
+    [
+        (
+            "a.yaml",
+            'insz: "80651338304"\nscenario: een\nnaam: A B\nscenario: twee\n',
+            "not valid YAML: the key 'scenario' twice\n  in \"<unicode string>\", line 4,",
+        ),
+        (
+            "a.yaml",
+            'insz: "80651338304"\nscenario: x\nnaam: A B\ndossier:\n  personalia:\n'
+            f"    achternamen: [A]\n    geslacht: {LANG_GETAL}\n",
+            "not valid YAML: a number of more than 4300 digits",
+        ),
+        (
+            "populatie-00001.jsonl",
+            '{"insz": "80651338304", "scenario": "x", "naam": "A", "scenario": "y"}\n',
+            "populatie-00001.jsonl:1: not valid JSON: the key 'scenario' twice in one object",
+        ),
+        (
+            "populatie-00001.jsonl",
+            f'{{"insz": "80651338304", "scenario": "x", "naam": "A", "x": {LANG_GETAL}}}\n',
+            "populatie-00001.jsonl:1: not valid JSON: a number of more than 4300 digits",
+        ),
+    ],
+    ids=["yaml-key-twice", "yaml-long-number", "jsonl-key-twice", "jsonl-long-number"],
+)
+def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam, inhoud, melding):
+    """A key given twice kept its last value without a word (a second dossier block pasted
+    below the first replaced it); a number of 5,000 digits was a traceback (int()'s
+    ValueError) in every command and at serve's start."""
+    (tmp_path / naam).write_text(inhoud, encoding="utf-8")
+    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert proces.returncode == 2 and "Traceback" not in proces.stderr, proces.stderr
+    assert proces.stderr.startswith("magda-kbi: invalid persona file ") and melding in proces.stderr

@@ -307,6 +307,12 @@ REST_GEVALLEN = [
         b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
         b"insz: '80651338304'\nscenario: x\ndossier: {personalia: {achternamen: *d}}\n",
     ),
+    # Python reads no integer of more than 4,300 digits: it was a 500 and a traceback
+    (
+        "PUT",
+        "/admin/personas/80651338304",
+        b'{"insz": "80651338304", "scenario": "x", "naam": "A", "x": ' + b"9" * 5000 + b"}",
+    ),
     ("PUT", "/admin/clock", b'{"today": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
     ("POST", "/admin/faults", b'{"kind": "latency", "latency_ms": 1e999}'),
     ("POST", "/admin/faults", b"\xff\xfe\x00"),
@@ -504,3 +510,37 @@ def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
         assert b"<INSZ>98630499724</INSZ>" in antwoord.data
     zonder = client.post(PAD_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
     assert zonder.status_code == 500 and b"geen geldige XML" in zonder.data
+
+
+def test_a_key_given_twice_in_an_admin_body_is_refused_not_the_last_taken(magda):
+    """JSON and YAML took the last of two values of one key without a word."""
+    persona = '{"insz": "80651338304", "scenario": "een", "naam": "A B", "scenario": "twee"}'
+    r = requests.put(
+        f"{magda.url}/admin/personas/80651338304",
+        data=persona,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert (r.status_code, r.json()["diagnose"]) == (
+        422,
+        "not valid JSON: the key 'scenario' twice in one object",
+    )
+    r = requests.put(
+        f"{magda.url}/admin/personas/80651338304",
+        data='insz: "80651338304"\nscenario: een\nnaam: A B\nscenario: twee\n',
+        headers={"Content-Type": "application/yaml"},
+        timeout=5,
+    )
+    assert r.status_code == 422
+    assert r.json()["diagnose"].startswith("not valid YAML: the key 'scenario' twice")
+    r = requests.put(
+        f"{magda.url}/admin/clock",
+        data='{"today": "2024-06-01", "today": "2025-01-01"}',
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert (r.status_code, r.json()["diagnose"]) == (
+        422,
+        "expected a JSON object: not valid JSON: the key 'today' twice in one object",
+    )
+    assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["fixed"] is False

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from magda_kbi.adapters.rest_api import ApiFout, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import lees_yaml, persona_uit_data
+from magda_kbi.io.personas import lees_json, lees_yaml, persona_uit_data
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
@@ -31,8 +31,6 @@ MAX_ID = 2**63 - 1
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
-
-YAML_SOORTEN = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
 @admin.before_request
@@ -254,13 +252,7 @@ def _persona_data():
     if not tekst.strip():
         raise ApiFout(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
-        if request.mimetype in YAML_SOORTEN:
-            return lees_yaml(tekst)
-        return json.loads(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
-    except json.JSONDecodeError as fout:
-        raise ApiFout(422, "INVALID_PERSONA", f"not valid JSON: {fout}") from None
-    except RecursionError:
-        raise ApiFout(422, "INVALID_PERSONA", "nested too deeply") from None
+        return lees_json(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
     except InputError as fout:
         raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
@@ -273,11 +265,15 @@ def _bouw_persona(data):
 
 
 def _json_object() -> dict:
-    _body()
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        data = None
+    body = _body()
+    data, reden = None, ""
+    if request.is_json:  # JSON as JSON says it (get_json's rule)
+        try:
+            data = lees_json(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            reden = ": not UTF-8"
+        except InputError as fout:
+            reden = f": {fout.reden}"
     if not isinstance(data, dict):
-        raise ApiFout(422, "INVALID_BODY", "expected a JSON object")
+        raise ApiFout(422, "INVALID_BODY", f"expected a JSON object{reden}")
     return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
@@ -46,13 +47,32 @@ _ZONDER_DATUMS = {
 }
 
 
-class _Lezer(yaml.SafeLoader):
+class _EenmaalSleutels:
+    """A key given twice in one mapping is refused: YAML wants keys unique, and PyYAML kept
+    the last one without a word (a second ``scenario:``, or a second ``dossier:`` block
+    pasted below the first, silently replaced it). Merge keys (``<<``) are YAML's own."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            gezien = set()
+            for sleutel, _ in node.value:
+                if not isinstance(sleutel, yaml.ScalarNode) or sleutel.tag.endswith(":merge"):
+                    continue
+                if (sleutel.tag, sleutel.value) in gezien:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {sleutel.value!r} twice", sleutel.start_mark
+                    )
+                gezien.add((sleutel.tag, sleutel.value))
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Lezer(_EenmaalSleutels, yaml.SafeLoader):
     """YAML's safe loader (pure Python): its nesting ends in a RecursionError, never a crash."""
 
     yaml_implicit_resolvers = _ZONDER_DATUMS
 
 
-class _SnelleLezer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _SnelleLezer(_EenmaalSleutels, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml's parser where PyYAML has it (its wheels do): ten times faster (measured 3.1 ->
     0.3 ms per persona file). It recurses in C, and a flow nesting some 40,000 deep crashed
     the process (measured; 20,000 did not), so it only gets texts with at most
@@ -200,11 +220,7 @@ def _jsonl_regels(
         if not regel:
             continue
         try:
-            yield persona_uit_data(json.loads(regel), contract=contract), regel
-        except json.JSONDecodeError as fout:
-            raise FixtureFout(f"{pad}:{nummer}", "-", f"not valid JSON: {fout}") from None
-        except RecursionError:
-            raise FixtureFout(f"{pad}:{nummer}", "-", "nested too deeply") from None
+            yield persona_uit_data(lees_json(regel), contract=contract), regel
         except InputError as fout:
             raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
 
@@ -246,6 +262,39 @@ def lees_yaml(tekst: str) -> Any:
         raise InputError("-", f"not valid YAML: {exc}") from None
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
+    except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
+        raise InputError("-", f"not valid YAML: {_te_lang(exc)}") from None
+
+
+class _DubbeleSleutel(ValueError):
+    pass
+
+
+def _eenmaal(paren: list[tuple[str, Any]]) -> dict:
+    data = {}
+    for sleutel, waarde in paren:
+        if sleutel in data:  # json kept the last one without a word, as PyYAML did
+            raise _DubbeleSleutel(f"the key {sleutel!r} twice in one object")
+        data[sleutel] = waarde
+    return data
+
+
+def lees_json(tekst: str) -> Any:
+    """JSON as the admin API and the population files are read: a key twice in one object, a
+    number too long to read and too deep a nesting are an :class:`InputError`, as in YAML."""
+    try:
+        return json.loads(tekst, object_pairs_hook=_eenmaal)
+    except RecursionError:
+        raise InputError("-", "nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, a key twice, an integer too long
+        raise InputError("-", f"not valid JSON: {_te_lang(exc)}") from None
+
+
+def _te_lang(exc: ValueError) -> str:
+    """What went wrong, without Python's advice to raise its own limit."""
+    if "integer string conversion" in str(exc):
+        return f"a number of more than {sys.get_int_max_str_digits()} digits"
+    return str(exc)
 
 
 def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
