@@ -247,6 +247,17 @@ def test_console_assets_are_local(client):
             assert bron.startswith("/console/static/"), bron
 
 
+def test_a_console_address_without_a_page_gets_the_console_s_page(client):
+    """A browser at /console/personas/ (the INSZ taken off the address) got the REST face's
+    JSON; now the console's own page, with its menu and the address as text."""
+    for pad in ("/console/personas/", "/console/nothing", "/console/<b>x</b>"):
+        p = pagina(client, pad, status=404)
+        assert p.findtext(".//p[@id='error']") == f"There is no page {pad} in the console."
+        assert p.xpath("//nav//a[@href='/console/']"), "the menu"
+        assert not p.xpath("//main//b")
+    assert client.get("/nothing").json["code"] == "NOT_FOUND"  # outside it: JSON, as before
+
+
 def test_with_an_admin_token_the_journal_s_data_needs_it():
     """The console shows the journal the admin API guards: with a token, the same token."""
     client = Client(make_emulator(Settings(TODAY, admin=True, admin_token="geheim")))

@@ -7,7 +7,7 @@ import os
 from flask import Flask, jsonify, redirect, request
 
 from magda_kbi import __version__
-from magda_kbi.adapters.console import console
+from magda_kbi.adapters.console import console, error_page
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout
@@ -136,6 +136,9 @@ def rest_application(
                 code="ADMIN_OFF",
                 diagnose="the admin API is off: start the emulator with 'magda-kbi serve --admin'",
             ), 404
+        if request.path.startswith("/console/"):  # a browser's address: a page, not JSON
+            _fout.description = f"There is no page {request.path} in the console."
+            return error_page(_fout)
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}"), 404
 
     @app.errorhandler(405)

@@ -451,7 +451,9 @@ def _everywhere() -> dict:
 
 @console.errorhandler(400)
 @console.errorhandler(404)
-def _fout(fout):
+def error_page(fout):
+    """The console's own page for an error, with its menu (the app's 404 uses it too for a
+    console address that matches no view: a blueprint's handler never sees those)."""
     return render_template("console/error.html", error=fout), fout.code
 
 
