@@ -269,7 +269,7 @@ def _json_object() -> dict:
     data, reden = None, ""
     if request.is_json:  # JSON as JSON says it (get_json's rule)
         try:
-            data = lees_json(body.decode("utf-8"))
+            data = lees_json(body.decode("utf-8-sig"))  # a byte order mark, as get_json took
         except UnicodeDecodeError:
             reden = ": not UTF-8"
         except InputError as fout:

@@ -47,7 +47,7 @@ _ZONDER_DATUMS = {
 }
 
 
-class _EenmaalSleutels:
+class _UniqueKeys:
     """A key given twice in one mapping is refused: YAML wants keys unique, and PyYAML kept
     the last one without a word (a second ``scenario:``, or a second ``dossier:`` block
     pasted below the first, silently replaced it). Merge keys (``<<``) are YAML's own."""
@@ -66,13 +66,13 @@ class _EenmaalSleutels:
         return super().construct_mapping(node, deep=deep)
 
 
-class _Lezer(_EenmaalSleutels, yaml.SafeLoader):
+class _Lezer(_UniqueKeys, yaml.SafeLoader):
     """YAML's safe loader (pure Python): its nesting ends in a RecursionError, never a crash."""
 
     yaml_implicit_resolvers = _ZONDER_DATUMS
 
 
-class _SnelleLezer(_EenmaalSleutels, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _SnelleLezer(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml's parser where PyYAML has it (its wheels do): ten times faster (measured 3.1 ->
     0.3 ms per persona file). It recurses in C, and a flow nesting some 40,000 deep crashed
     the process (measured; 20,000 did not), so it only gets texts with at most
@@ -263,18 +263,14 @@ def lees_yaml(tekst: str) -> Any:
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
-        raise InputError("-", f"not valid YAML: {_te_lang(exc)}") from None
+        raise InputError("-", f"not valid YAML: {_without_pythons_advice(exc)}") from None
 
 
-class _DubbeleSleutel(ValueError):
-    pass
-
-
-def _eenmaal(paren: list[tuple[str, Any]]) -> dict:
+def _unique(paren: list[tuple[str, Any]]) -> dict:
     data = {}
     for sleutel, waarde in paren:
         if sleutel in data:  # json kept the last one without a word, as PyYAML did
-            raise _DubbeleSleutel(f"the key {sleutel!r} twice in one object")
+            raise ValueError(f"the key {sleutel!r} twice in one object")
         data[sleutel] = waarde
     return data
 
@@ -283,14 +279,14 @@ def lees_json(tekst: str) -> Any:
     """JSON as the admin API and the population files are read: a key twice in one object, a
     number too long to read and too deep a nesting are an :class:`InputError`, as in YAML."""
     try:
-        return json.loads(tekst, object_pairs_hook=_eenmaal)
+        return json.loads(tekst, object_pairs_hook=_unique)
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, a key twice, an integer too long
-        raise InputError("-", f"not valid JSON: {_te_lang(exc)}") from None
+        raise InputError("-", f"not valid JSON: {_without_pythons_advice(exc)}") from None
 
 
-def _te_lang(exc: ValueError) -> str:
+def _without_pythons_advice(exc: ValueError) -> str:
     """What went wrong, without Python's advice to raise its own limit."""
     if "integer string conversion" in str(exc):
         return f"a number of more than {sys.get_int_max_str_digits()} digits"
