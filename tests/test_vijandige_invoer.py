@@ -544,3 +544,14 @@ def test_a_key_given_twice_in_an_admin_body_is_refused_not_the_last_taken(magda)
         "expected a JSON object: not valid JSON: the key 'today' twice in one object",
     )
     assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["fixed"] is False
+
+
+def test_a_json_admin_body_may_start_with_a_byte_order_mark(magda):
+    """Windows tools write one; get_json took it, and so does the reader that replaced it."""
+    r = requests.put(
+        f"{magda.url}/admin/clock",
+        data=b'\xef\xbb\xbf{"today": "2024-06-01"}',
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert (r.status_code, r.json()) == (200, {"today": "2024-06-01", "fixed": True})
