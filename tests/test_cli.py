@@ -2,9 +2,12 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 import requests
 
@@ -576,3 +579,37 @@ def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
         assert proces.returncode == 0, proces.stderr
         assert proces.stdout == bestand.read_bytes()
         assert "Saïd".encode() in proces.stdout
+
+
+def test_the_readme_s_command_line_names_every_option():
+    """The README's synopsis had fallen behind (advies's --today, --fixtures and the
+    deadlines, the client's --timeout): each command's options are in its lines there, the
+    exports' in "Lists and exports"."""
+    from magda_kbi.adapters.cli import cli
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    synopsis = readme.split("## Command line", 1)[1].split("```", 2)[1]
+    lijsten = readme.split("## Lists and exports", 1)[1].split("\n## ", 1)[0]
+    regels = re.split(r"^(?=magda-kbi )", synopsis, flags=re.M)
+
+    def commands(groep: click.Group, pad: str):
+        for naam, commando in groep.commands.items():
+            if isinstance(commando, click.Group):
+                yield from commands(commando, f"{pad}{naam} ")
+            else:
+                yield f"{pad}{naam}", commando
+
+    ontbrekend = {}
+    for naam, commando in commands(cli, ""):
+        opties = [
+            p.opts[0]
+            for p in commando.params
+            if isinstance(p, click.Option) and not p.hidden and p.opts[0] != "-h"
+        ]
+        if naam.startswith("export "):
+            tekst = lijsten
+        else:
+            tekst = "".join(r for r in regels if re.match(rf"magda-kbi {naam}\b", r))
+            assert tekst, naam
+        ontbrekend[naam] = [o for o in opties if not re.search(rf"{o}\b", tekst)]
+    assert {naam: o for naam, o in ontbrekend.items() if o} == {}
