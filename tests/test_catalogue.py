@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -254,6 +255,36 @@ def test_generate_into_a_store_and_serve_it(tmp_path):
         server.stop()
     again = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
     assert again.returncode == 0 and len(Catalogue(SqliteStore(url))) > 300  # replaced, once
+
+
+def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_path):
+    """One seed makes the same first people whatever the count: 'generate --count 500' after
+    '--count 300' (seed 1, the default) was refused ('invalid persona file
+    generate:seed=1,count=500: ... already defined in generate:seed=1,count=300'), and a
+    population could only grow in another store."""
+    from .cli_run import magda_kbi
+
+    url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
+    assert magda_kbi("generate", "--count", "300", "--store", url).returncode == 0
+    with sqlite3.connect(tmp_path / "gedeeld.db") as db:  # as an earlier version named it
+        for tabel in ("catalogue", "catalogue_file"):
+            db.execute(f"UPDATE {tabel} SET path = 'generate:seed=1,count=300'")
+    for aantal in (500, 50):
+        proces = magda_kbi("generate", "--count", str(aantal), "--store", url)
+        assert proces.returncode == 0, proces.stderr
+        assert len(Catalogue(SqliteStore(url))) == aantal
+    # another seed whose people has one of this seed's numbers: said, and nothing changes
+    with sqlite3.connect(tmp_path / "gedeeld.db") as db:
+        for tabel in ("catalogue", "catalogue_file"):
+            db.execute(f"UPDATE {tabel} SET path = 'generate:seed=9'")
+    proces = magda_kbi("generate", "--count", "60", "--store", url)
+    assert proces.returncode == 2
+    assert re.search(
+        rf"\nmagda-kbi: --store {re.escape(url)}: [0-9]{{11}} is already defined in "
+        r"generate:seed=9; another --seed makes other people\n$",
+        proces.stderr,
+    ), proces.stderr
+    assert len(Catalogue(SqliteStore(url))) == 50
 
 
 def test_generated_files_are_recorded_as_checked(tmp_path):

@@ -855,7 +855,7 @@ def insz_check(nummer: str) -> None:
     "--store",
     metavar="URL",
     help="write into this store's persona catalogue (sqlite:///FILE or postgresql://...); "
-    "the same seed and count again replace them",
+    "the same seed again replaces the people it made, whatever the count",
 )
 @click.option("--per-file", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option("--force", is_flag=True, help="replace population files already in --out")
@@ -902,7 +902,13 @@ def generate(
                     winkel = open_store(store)
                 except (StoreError, OSError, sqlite3.Error) as fout:
                     raise Refused(f"--store: {fout}") from None
-                store_generated(winkel, f"seed={seed},count={count}", regels)
+                try:  # one seed, one population: its first N people whatever the count
+                    store_generated(winkel, f"seed={seed}", regels)
+                except FixtureFout as fout:  # another seed's population has this number
+                    raise Refused(
+                        f"--store {shown_url(store or '')}: {fout.reden}; another --seed makes"
+                        " other people"
+                    ) from None
         except (InputError, OSError) as fout:  # none of a broken run's output stays
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)

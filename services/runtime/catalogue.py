@@ -136,11 +136,12 @@ def _stempel() -> str:
 
 def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
     """Personas that come from no file (``generate --store``: INSZ and JSON), under
-    ``generate:<naam>``; the same name again replaces them."""
+    ``generate:<naam>``; the same name again replaces them, and so it does what an earlier
+    version stored under ``<naam>,count=N``."""
     pad = GENERATED + naam
     with store.write() as db:
-        db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
-        db.execute("DELETE FROM catalogue_file WHERE path = ?", (pad,))
+        for tabel in ("catalogue", "catalogue_file"):
+            db.execute(f"DELETE FROM {tabel} WHERE path = ? OR path LIKE ?", (pad, pad + ",%"))
         _voeg_toe(db, pad, personas)
         db.execute(
             "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
