@@ -423,8 +423,8 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
         " insz, naam, scenario, verwacht)\n"
     ) in uitvoer
     assert (
-        "SIGHUP refused, the workers go on as they are: invalid consumers file: field afnemers:"
-        " expected a mapping with a list 'afnemers'\n"
+        "SIGHUP refused, the workers go on as they are: invalid consumers file"
+        f" {afnemers.resolve()}: field afnemers: expected a mapping with a list 'afnemers'\n"
     ) in uitvoer
     assert "Traceback" not in uitvoer and "Overwriting" not in uitvoer
 

@@ -14,12 +14,30 @@ from magda_kbi.io.personas import lees_yaml
 from magda_kbi.io.schemas import InputError, build
 
 
+class ConsumersFileError(InputError):
+    """What is wrong with the consumers file ``pad`` (its line names it, as a persona
+    file's does: in a SIGHUP's refusal among the persona files, it said only 'consumers')."""
+
+    def __init__(self, pad: Path, fout: InputError) -> None:
+        super().__init__(fout.veld, fout.reden)
+        self.pad = pad
+
+
 def laad_afnemers(pad: Path) -> list[Afnemer]:
     """A YAML file ``afnemers: [{afzender, hoedanigheid, soort, naam, nis | zorgkas}]``."""
     try:
+        return _afnemers(pad)
+    except InputError as fout:
+        raise ConsumersFileError(pad, fout) from None
+
+
+def _afnemers(pad: Path) -> list[Afnemer]:
+    try:
         data = lees_yaml(pad.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as fout:
-        raise InputError("-", f"cannot read {pad}: {fout}") from None
+    except OSError as fout:
+        raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
+    except UnicodeDecodeError as fout:
+        raise InputError("-", f"not UTF-8 text: {fout}") from None
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
     afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")

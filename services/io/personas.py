@@ -103,7 +103,8 @@ def file_refusal(fout: FixtureFout | InputError) -> str:
     SIGHUP, a worker and the pytest plugin say it."""
     if isinstance(fout, FixtureFout):
         return f"invalid persona file {fout.melding}"
-    return f"invalid consumers file: {fout.melding}"
+    pad = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
+    return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.melding}"
 
 
 def ingebouwde_map() -> Path:
