@@ -613,3 +613,16 @@ def test_the_readme_s_command_line_names_every_option():
             assert tekst, naam
         ontbrekend[naam] = [o for o in opties if not re.search(rf"{o}\b", tekst)]
     assert {naam: o for naam, o in ontbrekend.items() if o} == {}
+
+
+def test_the_markdown_table_keeps_a_scenario_in_its_cell(tmp_path):
+    """A | or a line break in a user's scenario ended the row; markup in it was rendered."""
+    (tmp_path / "a.yaml").write_text(
+        'insz: "80651338304"\nscenario: "A | B <b>x</b>\\nsecond line"\nnaam: Ann Lee\n',
+        encoding="utf-8",
+    )
+    proces = magda_kbi("personas", "--markdown", "--fixtures", str(tmp_path))
+    (rij,) = [r for r in proces.stdout.splitlines() if "80651338304" in r]
+    assert rij == (
+        "| `80651338304` | Ann Lee (not in KBI) | A \\| B &lt;b&gt;x&lt;/b&gt;<br>second line |  |"
+    )

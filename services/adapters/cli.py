@@ -740,8 +740,15 @@ def persona_tabel(personas) -> str:
                 for v in p.verwacht
             )
         kbi = "" if p.dossier is not None else " (not in KBI)"
-        regels.append(f"| `{p.insz}` | {p.naam}{kbi} | {p.scenario} | {verwacht} |")
+        regels.append(f"| `{p.insz}` | {_cel(p.naam)}{kbi} | {_cel(p.scenario)} | {verwacht} |")
     return "\n".join(regels)
+
+
+def _cel(tekst: str) -> str:
+    """Text as one Markdown table cell: a | or a line break in a scenario ended the row, and
+    markup in it was rendered."""
+    tekst = tekst.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<br>".join(tekst.replace("|", "\\|").splitlines())
 
 
 @cli.command(
