@@ -455,7 +455,7 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
         (
             "a.yaml",
             'insz: "80651338304"\nscenario: een\nnaam: A B\nscenario: twee\n',
-            "not valid YAML: the key 'scenario' twice\n  in \"<unicode string>\", line 4,",
+            "not valid YAML: the key 'scenario' twice\n  at line 4, column 1\n",
         ),
         (
             "a.yaml",

@@ -260,7 +260,9 @@ def lees_yaml(tekst: str) -> Any:
             raise InputError(
                 "-", f"not valid YAML: a tab at {plek} (YAML indents with spaces)"
             ) from None
-        raise InputError("-", f"not valid YAML: {exc}") from None
+        # PyYAML names the text it read '<unicode string>': the line and column are enough
+        waarom = str(exc).replace('in "<unicode string>", ', "at ")
+        raise InputError("-", f"not valid YAML: {waarom}") from None
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
