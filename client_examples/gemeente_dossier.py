@@ -19,9 +19,23 @@ from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
 
 def samenvatting(dossier) -> str:
+    naam = f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})"
+    if dossier.beperkt:
+        # A municipality's protocol: name, INSZ, contract signed, attest obtained; what it
+        # hides is no fact ("doelgroep: none" and "0 infringements" would say so)
+        verborgen = "not disclosed to this consumer"
+        return "\n".join(
+            [
+                naam,
+                f"  doelgroep:          {verborgen}",
+                f"  contract signed:    {'yes' if dossier.contract_ondertekend else 'no'}",
+                f"  attest obtained:    {'yes' if dossier.attest_behaald else 'no'}",
+                f"  open infringements: {verborgen}",
+            ]
+        )
     d = dossier.doelgroep
     regels = [
-        f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})",
+        naam,
         "  doelgroep:          "
         + (
             f"{d.type} ({d.code}) since {d.begin}" + (" - exempt" if d.vrijgesteld else "")

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,33 @@ def test_gemeente_dossier(server):
     assert "open infringements: 1" in proces.stdout
     proces = draai("gemeente_dossier.py", "86630100380", "--url", server.url)
     assert proces.returncode == 1 and "30001" in proces.stdout
+
+
+def test_gemeente_dossier_under_a_municipality_s_protocol():
+    """As a municipality (the platform always applies its protocol) the summary said
+    'doelgroep: none' and 'open infringements: 0' of a person with an open infringement:
+    what the protocol hides, shown as facts."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+
+    server = _Server(make_emulator(Settings(today=date(2030, 1, 1), protocols=True)))
+    try:
+        proces = draai(
+            "gemeente_dossier.py",
+            "73680599786",
+            *("--url", server.url, "--afzender", "gemeente.kortenberg.be"),
+            *("--hoedanigheid", "GEMEENTE"),
+        )
+    finally:
+        server.stop()
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout.splitlines() == [
+        "Leonard Janssens (73680599786)",
+        "  doelgroep:          not disclosed to this consumer",
+        "  contract signed:    yes",
+        "  attest obtained:    no",
+        "  open infringements: not disclosed to this consumer",
+    ]
 
 
 def test_verlaagde_premie(server):
