@@ -626,3 +626,27 @@ def test_the_markdown_table_keeps_a_scenario_in_its_cell(tmp_path):
     assert rij == (
         "| `80651338304` | Ann Lee (not in KBI) | A \\| B &lt;b&gt;x&lt;/b&gt;<br>second line |  |"
     )
+
+
+def test_an_output_that_cannot_encode_a_name_gets_no_traceback():
+    """With an ASCII (or cp1252) standard output, Saïd's name was a UnicodeEncodeError and a
+    traceback. The listing escapes what it cannot write; JSON is written with \\u escapes,
+    still JSON (the exports write UTF-8 bytes, test above)."""
+
+    def draai(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "magda_kbi", *args],
+            capture_output=True,
+            text=True,
+            encoding="ascii",
+            timeout=60,
+            env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        )
+
+    lijst = draai("personas")
+    assert lijst.returncode == 0 and "Traceback" not in lijst.stderr, lijst.stderr
+    assert "98630499724  Sa\\xefd Daoud" in lijst.stdout
+    als_json = draai("personas", "--json")
+    assert als_json.returncode == 0, als_json.stderr
+    namen = {p["insz"]: p["naam"] for p in json.loads(als_json.stdout)}
+    assert namen["98630499724"] == "Saïd Daoud"

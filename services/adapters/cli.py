@@ -7,8 +7,10 @@ is no test number, MAGDA answering with an error), 2 refused input, 3 no answer 
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -52,11 +54,21 @@ OMGEVING_REGELS = "MAGDA_KBI_RULES"
 
 def main(argv: list[str] | None = None) -> int:
     """The console script (and ``python -m magda_kbi``): the exit code."""
+    if isinstance(sys.stdout, io.TextIOWrapper):  # the human lines: a name the output
+        sys.stdout.reconfigure(errors="backslashreplace")  # cannot encode is no traceback
     try:
         cli.main(args=argv, prog_name="magda-kbi")
     except SystemExit as einde:
         return einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
     return 0
+
+
+def _json(data, **opties) -> str:
+    """JSON for standard output: UTF-8 text where the output is UTF-8, else with \\u escapes,
+    valid JSON in any encoding (an ASCII or cp1252 output made a name such as Saïd's or a
+    Polish one a UnicodeEncodeError and a traceback)."""
+    codering = getattr(sys.stdout, "encoding", None) or "utf-8"  # a StringIO: text
+    return json.dumps(data, ensure_ascii=codecs.lookup(codering).name != "utf-8", **opties)
 
 
 class Refused(click.ClickException):
@@ -687,7 +699,7 @@ def personas(
             }
             for p in catalogus.values()
         ]
-        print(json.dumps(lijst, ensure_ascii=False, indent=2))
+        print(_json(lijst, indent=2))
     elif vorm == "markdown":
         print(persona_tabel(catalogus.values()))
     else:
@@ -789,7 +801,7 @@ def advies(
     if as_json:  # as the REST face gives it
         from magda_kbi.io.json_output import advies_json
 
-        print(json.dumps(advies_json(insz, antwoord), ensure_ascii=False))
+        print(_json(advies_json(insz, antwoord)))
         return
     regel = f"{insz} on {datum} ({toepassing}, peildatum {antwoord.peildatum}): "
     regel += antwoord.resultaat.value
@@ -1166,7 +1178,7 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
     # Hoedanigheid takes its place
     lijst = list(Afnemers([*DEMO, *(laad_afnemers(bestand) if bestand else [])]))
     if as_json:
-        print(json.dumps([a.as_json() for a in lijst], ensure_ascii=False, indent=2))
+        print(_json([a.as_json() for a in lijst], indent=2))
         return
     print(f"{'Afzender':<28} {'Hoedanigheid':<13} {'kind':<9} name")
     for a in lijst:
@@ -1301,7 +1313,7 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
         lokaal = fout.oorsprong == "CLIENT"
         if as_json:
             velden = {k: getattr(fout, k) for k in ("code", "type", "oorsprong", "diagnose")}
-            print(json.dumps({"fout": velden}, ensure_ascii=False))
+            print(_json({"fout": velden}))
         elif lokaal:
             raise Refused(f"not sent: {fout.diagnose}") from None
         else:
@@ -1318,11 +1330,7 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
         melding = str(fout).replace("verify=", "--ca").replace("cert=", "--cert/--key")
         print(f"magda-kbi: no answer: {melding}", file=sys.stderr)
         raise SystemExit(3) from None
-    print(
-        json.dumps(_as_json(resultaat), ensure_ascii=False, indent=2)
-        if as_json
-        else toon(resultaat)
-    )
+    print(_json(_as_json(resultaat), indent=2) if as_json else toon(resultaat))
 
 
 def _as_json(resultaat) -> dict:
