@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no answer for {insz}: {fout}", file=sys.stderr)
             return 3
         if advies.ok:
-            print(f"  {advies.insz}  OK   meets the inburgering obligation")
+            # OK is also the answer for someone not obliged, exempt or not in the KBI
+            print(f"  {advies.insz}  OK   the inburgering condition does not bar a reduced premium")
         else:
             print(f"  {advies.insz}  NOK  {advies.reden_code}: no reduced premium for {args.year}")
     return status

@@ -116,7 +116,7 @@ def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
     proces = draai("verlaagde_premie.py", "2023", "--file", str(leden), "--url", server.url)
     assert proces.stdout.splitlines()[1:] == [
         "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
-        "  73680599786  OK   meets the inburgering obligation",
+        "  73680599786  OK   the inburgering condition does not bar a reduced premium",
     ]
     assert proces.returncode == 0
 
