@@ -19,32 +19,22 @@ from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
 
 def samenvatting(dossier) -> str:
-    naam = f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})"
-    if dossier.beperkt:
-        # A municipality's protocol: name, INSZ, contract signed, attest obtained; what it
-        # hides is no fact ("doelgroep: none" and "0 infringements" would say so)
-        verborgen = "not disclosed to this consumer"
-        return "\n".join(
-            [
-                naam,
-                f"  doelgroep:          {verborgen}",
-                f"  contract signed:    {'yes' if dossier.contract_ondertekend else 'no'}",
-                f"  attest obtained:    {'yes' if dossier.attest_behaald else 'no'}",
-                f"  open infringements: {verborgen}",
-            ]
-        )
+    # A municipality's protocol shows name, INSZ, contract signed and attest obtained; what
+    # it hides is no fact ("doelgroep: none" and "0 infringements" would say so)
+    verborgen = "not disclosed to this consumer"
     d = dossier.doelgroep
+    if dossier.beperkt:
+        doelgroep = verborgen
+    elif d:
+        doelgroep = f"{d.type} ({d.code}) since {d.begin}" + (" - exempt" if d.vrijgesteld else "")
+    else:
+        doelgroep = "none"
     regels = [
-        naam,
-        "  doelgroep:          "
-        + (
-            f"{d.type} ({d.code}) since {d.begin}" + (" - exempt" if d.vrijgesteld else "")
-            if d
-            else "none"
-        ),
+        f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})",
+        f"  doelgroep:          {doelgroep}",
         f"  contract signed:    {'yes' if dossier.contract_ondertekend else 'no'}",
         f"  attest obtained:    {'yes' if dossier.attest_behaald else 'no'}",
-        f"  open infringements: {len(dossier.open_inbreuken)}",
+        f"  open infringements: {verborgen if dossier.beperkt else len(dossier.open_inbreuken)}",
     ]
     for inbreuk in dossier.open_inbreuken:
         regels.append(f"    - established on {inbreuk.datum_vaststelling} (type {inbreuk.type})")
