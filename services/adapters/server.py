@@ -274,7 +274,6 @@ def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
     catalogue meanwhile, as at start-up, and the workers find it up to date)."""
     if tls is not None and (probleem := tls_problem(tls)):
         return probleem
-    logging.getLogger("spyne").setLevel(logging.CRITICAL)  # its note of each app built again
     try:
         make_emulator(dataclasses.replace(settings, store=None, watch=False))
     except (InputError, FixtureFout) as fout:
