@@ -97,6 +97,31 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     assert een.findtext("Wooncode/MoetVoldoenAanInburgeringsBereidheid") == "true"
     assert twee.find("Wooncode/MoetVoldoenAanInburgeringsBereidheid") is None
     assert twee.findtext("Wooncode/VoldoetAanTaalBereidheid") == "false"
+    # 02.00's Wooncode: the language-knowledge requirement and its suspensions (the
+    # contract spells "opschorting" in lower case); none of it in 01.00
+    assert twee.findtext("Wooncode/VoldoetAanTaalkennisvereiste") == "true"
+    (opschorting,) = twee.iterfind("Wooncode/Opschortingen/opschorting")
+    assert [(e.tag, e.text) for e in opschorting] == [
+        ("RedenOpschorting", "Volgt de cursus Nederlands tweede taal A1"),
+        ("Van", "2022-09-05"),
+        ("Tot", "2023-01-27"),
+    ]
+    assert [e.tag for e in een.find("Wooncode")] == [
+        "MoetVoldoenAanInburgeringsBereidheid",
+        "VoldoetAanInburgeringBereidheid",
+        "MoetVoldoenAanTaalBereidheid",
+        "VoldoetAanTaalBereidheid",
+        "OpvolgingDoor",
+    ]
+    vrijgesteld = {
+        v: post(server.url + DOSSIER[v][1], dossier_verzoek("61622495639", v)).dossier
+        for v in VERSIES
+    }
+    vrijstelling = vrijgesteld["02.00"].find("Wooncode/Vrijstelling")
+    assert vrijstelling.findtext("DatumVrijstelling") == "2023-04-03"
+    reden = vrijstelling.find("RedenVrijstelling")
+    assert (reden.text, reden.attrib) == ("MEDISCH", {"Naam": "Medische reden"})
+    assert vrijgesteld["01.00"].find("Wooncode") is None  # 01.00 has no room for it
     assert een.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald") == "A1"
     assert twee.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald/Globaal") == "A1"
     attest = {

@@ -130,6 +130,13 @@ def test_the_dossier_is_as_known_on_today(server_2023):
     # a person whose obligation starts after today: not yet known with a Doelgroep
     later = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("06721400144")).dossier
     assert later.findtext("Doelgroep/Type") == "MINDERJARIG"
+    # 02.00's Wooncode: a suspension from 2022-09-05 is known, an exemption of 2023-04-03 not
+    twee = DOSSIER["02.00"][1]
+    said = post(server_2023.url + twee, dossier_verzoek("98630499724", "02.00")).dossier
+    assert said.findtext("Wooncode/Opschortingen/opschorting/Van") == "2022-09-05"
+    natala = post(server_2023.url + twee, dossier_verzoek("61622495639", "02.00")).dossier
+    assert natala.findtext("Doelgroep/Type") == "RECHT_PLICHT"
+    assert natala.find("Wooncode") is None
 
 
 def test_the_advice_knows_only_what_the_kbi_knows_today(server_2023):

@@ -202,12 +202,51 @@ class Talenkennis:
 
 
 @dataclass(frozen=True)
+class WooncodeOpschorting:
+    """A suspension (opschorting) under the Wooncode: its Van and Tot, and why."""
+
+    periode: Periode
+    reden_opschorting: str | None = None  # free text
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
+class WooncodeVrijstelling:
+    """An exemption (vrijstelling) under the Wooncode, from its date."""
+
+    datum_vrijstelling: date
+    reden_vrijstelling: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_vrijstelling
+
+
+@dataclass(frozen=True)
 class Wooncode:
+    """The Flemish housing code's conditions (social housing). 01.00 has the two "moet
+    voldoen" flags; 02.00 has the language-knowledge requirement, the suspensions and the
+    exemption instead."""
+
     moet_voldoen_aan_inburgeringsbereidheid: bool | None = None
     voldoet_aan_inburgeringsbereidheid: bool | None = None
     moet_voldoen_aan_taalbereidheid: bool | None = None
     voldoet_aan_taalbereidheid: bool | None = None
+    voldoet_aan_taalkennisvereiste: bool | None = None
     opvolging_door: str | None = None
+    opschortingen: tuple[WooncodeOpschorting, ...] = ()
+    vrijstelling: WooncodeVrijstelling | None = None
+
+    def op_datum(self, dag: date) -> Wooncode:
+        vrijstelling = self.vrijstelling
+        return replace(
+            self,
+            opschortingen=tuple(_gekend(self.opschortingen, dag)),
+            vrijstelling=vrijstelling if vrijstelling and vrijstelling.datum <= dag else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -238,6 +277,7 @@ class KbiDossier:
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
             inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
+            wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
         )
 
     @property

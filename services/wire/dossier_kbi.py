@@ -195,7 +195,21 @@ def bouw_kbi_dossier(
         if not v2:
             sub(element, "MoetVoldoenAanTaalBereidheid", _bool(w.moet_voldoen_aan_taalbereidheid))
         sub(element, "VoldoetAanTaalBereidheid", _bool(w.voldoet_aan_taalbereidheid))
+        if v2:
+            sub(element, "VoldoetAanTaalkennisvereiste", _bool(w.voldoet_aan_taalkennisvereiste))
         sub(element, "OpvolgingDoor", w.opvolging_door)
+        if v2 and w.opschortingen:
+            lijst = sub(element, "Opschortingen")
+            for opschorting in w.opschortingen:
+                o = sub(lijst, "opschorting")  # lower case in the contract
+                sub(o, "RedenOpschorting", opschorting.reden_opschorting)
+                sub(o, "Van", _datum(opschorting.periode.begin))
+                if opschorting.periode.einde is not None:
+                    sub(o, "Tot", _datum(opschorting.periode.einde))
+        if v2 and w.vrijstelling is not None:
+            vrijstelling = sub(element, "Vrijstelling")
+            _code(vrijstelling, "RedenVrijstelling", w.vrijstelling.reden_vrijstelling)
+            sub(vrijstelling, "DatumVrijstelling", _datum(w.vrijstelling.datum_vrijstelling))
     _zonder_lege(root)
     return root
 
