@@ -1,0 +1,241 @@
+"""Whatever a persona may hold, its reply fits the real contract.
+
+Persona files (and the admin API's personas) are checked at load time against our XSD of
+both versions, so that a value the real platform never sends stops there instead of reaching
+a consumer. That holds only where our XSD is as strict as the real one. For every text,
+date and number of a dossier that fills every field the model has, this finds the longest
+and shortest text and the edge dates the check accepts, and validates both versions'
+replies against the real response XSD (``../shared/reference``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import typing
+from datetime import datetime
+
+import pytest
+from lxml import etree
+
+from magda_kbi.domain import dossier as model
+from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.schemas import InputError
+from magda_kbi.wire.bericht import bouw_repliek, lees_context
+from magda_kbi.wire.dossier_kbi import NAAM, V01, V02, bouw_kbi_dossier
+
+from . import referentie
+
+CODE = {"code": "15", "naam": "Derden", "korte_naam": "Derden"}
+PERIODE = {"begin": "2022-04-04", "einde": "2024-04-04"}
+STATUS = {"code": "TO_STA_31", "begin": "2022-10-28"}
+
+# Every field of the dossier model, each with a value the check accepts (written out: the
+# test must not take its cases from the code it checks; a guard below keeps it complete).
+DOSSIER = {
+    "personalia": {
+        "achternamen": ["Daoud", "El Amrani"],
+        "voornamen": ["Saïd", "Karim"],
+        "geboortedatum": "1998-03-04",
+        "geslacht": 1,
+    },
+    "doelgroepen": [
+        {
+            "code": "JA",
+            "type": "PLICHT",
+            "subtype": "DOELGROEP",
+            "periode": PERIODE,
+            "reden_vrijstelling": CODE,
+            "reden_geen_doelgroep": CODE,
+        }
+    ],
+    "attesten": [
+        {
+            "datum_aanmaak": "2023-06-30",
+            "type": "AI023",
+            "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        }
+    ],
+    "contracten": [
+        {
+            "datum_registratie": "2022-06-20",
+            "type": "ICO13G",
+            "onderdeel_mo": True,
+            "onderdeel_nt2": True,
+            "onderdeel_lo": False,
+        }
+    ],
+    "uitstellen_van_ondertekening": [{"periode": PERIODE, "reden": CODE}],
+    "aanmelding": {"datum_aanmelding": "2022-05-02", "type": "HA", "reden": CODE},
+    "uitstellen_van_aanmelding": [{"periode": PERIODE, "reden": CODE}],
+    "trajecten": [
+        {
+            "type": "TT_IBVP",
+            "periode": PERIODE,
+            "status": {"code": "OP", "begin": "2022-05-02"},
+            "onderdelen": [{"type": "TO_OB_MO", "periode": PERIODE, "status": STATUS}],
+        }
+    ],
+    "inbreuken": [
+        {
+            "datum_vaststelling": "2023-02-01",
+            "type": "1",
+            "sanctionerende_overheid": "VDAB",
+            "rechtzetting": {"datum_ondertekening": "2023-05-15", "datum_aanmaak": "2023-05-01"},
+        }
+    ],
+    "talenkennis": {
+        "talen": [{"code": "ENG", "contacttaal": True, "kennisniveau": CODE}],
+        "nt2_hoogst_behaald": {"code": "A1", "naam": "Richtgraad A1", "korte_naam": "A1"},
+    },
+    "wooncode": {
+        "moet_voldoen_aan_inburgeringsbereidheid": True,
+        "voldoet_aan_inburgeringsbereidheid": True,
+        "moet_voldoen_aan_taalbereidheid": True,
+        "voldoet_aan_taalbereidheid": False,
+        "voldoet_aan_taalkennisvereiste": True,
+        "opvolging_door": "Agentschap Integratie en Inburgering",
+        "opschortingen": [{"periode": PERIODE, "reden_opschorting": "Volgt een cursus"}],
+        "vrijstelling": {"datum_vrijstelling": "2023-04-03", "reden_vrijstelling": CODE},
+    },
+}
+CONTACT = {"telefoon": "0470 00 00 01", "email": "said.daoud@voorbeeld.test"}  # 02.00's Personalia
+
+DATA = ["0001-01-01", "1899-12-31", "1900-01-01", "2099-12-31", "2100-01-01", "9999-12-31"]
+GETALLEN = [-1, 0, 3, 9, 10, 100]
+LANGSTE = 5000  # longer than any length the real contract allows
+
+
+def persona(dossier: dict, contact: dict) -> dict:
+    return {
+        "insz": "98630499724",
+        "scenario": "every field",
+        "dossier": dossier,
+        "gegevens": {"contact": contact},
+    }
+
+
+def test_the_dossier_fills_every_field_of_the_model():
+    def velden(klasse: type, gegeven: object, pad: str) -> list[str]:
+        ontbreekt = []
+        hints = typing.get_type_hints(klasse)
+        for veld in dataclasses.fields(klasse):
+            if veld.name == "insz":  # the top of the persona file, not the dossier
+                continue
+            if not isinstance(gegeven, dict) or veld.name not in gegeven:
+                ontbreekt.append(f"{pad}.{veld.name}")
+                continue
+            waarde = gegeven[veld.name]
+            for binnen in _klassen(hints[veld.name]):
+                for item in waarde if isinstance(waarde, list) else [waarde]:
+                    ontbreekt += velden(binnen, item, f"{pad}.{veld.name}")
+        return ontbreekt
+
+    assert velden(model.KbiDossier, DOSSIER, "dossier") == []
+    assert velden(model.Contactgegevens, CONTACT, "contact") == ["contact.adres"]  # no wire
+
+
+def _klassen(hint) -> list[type]:
+    """The model classes inside a field's type (``X | None``, ``tuple[X, ...]``)."""
+    if dataclasses.is_dataclass(hint):
+        return [hint]
+    return [k for arg in typing.get_args(hint) for k in _klassen(arg)]
+
+
+def bladeren(data, pad=()):
+    """The paths to every text, date and number in ``data``."""
+    if isinstance(data, dict):
+        for sleutel, waarde in data.items():
+            yield from bladeren(waarde, (*pad, sleutel))
+    elif isinstance(data, list):
+        for i, waarde in enumerate(data):
+            yield from bladeren(waarde, (*pad, i))
+    elif isinstance(data, str | int) and not isinstance(data, bool):
+        yield pad, data
+
+
+def met(data: dict, pad: tuple, waarde) -> dict:
+    kopie = json.loads(json.dumps(data))  # CODE and PERIODE are used in several places
+    plek = kopie
+    for stap in pad[:-1]:
+        plek = plek[stap]
+    plek[pad[-1]] = waarde
+    return kopie
+
+
+@pytest.fixture(scope="module")
+def echt(tmp_path_factory) -> dict[str, etree.XMLSchema]:
+    werkmap = str(tmp_path_factory.mktemp("echte-xsd"))
+    for versie in ("01.00", "02.00"):
+        referentie.vereist(versie)
+    return {v: referentie.echte_schema(werkmap, v) for v in ("01.00", "02.00")}
+
+
+def test_every_value_the_check_accepts_fits_the_real_contract(echt):
+    basis = {"dossier": DOSSIER, "contact": CONTACT}
+
+    def geladen(data: dict):
+        try:
+            return persona_uit_data(persona(data["dossier"], data["contact"]))
+        except InputError:
+            return None
+
+    def afwijkingen(data: dict, wat: str) -> list[str]:
+        """How the replies of an accepted persona break the real contract."""
+        p = geladen(data)
+        if p is None:
+            return []
+        uit = []
+        for contract in (V01, V02):
+            antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
+            dossier = bouw_kbi_dossier(p.dossier, contract.hoofdversie, p.gegevens.contact)
+            antwoord.append(
+                bouw_repliek(
+                    NAAM,
+                    contract.versie,
+                    lees_context(None),
+                    datetime(2000, 1, 1),
+                    antwoord=("r", dossier),
+                )
+            )
+            schema = echt[contract.hoofdversie]
+            if not schema.validate(antwoord):
+                uit.append(f"{wat} {contract.hoofdversie}: {schema.error_log.last_error.message}")
+        return uit
+
+    assert geladen(basis) is not None
+    gevonden = []
+    for pad, waarde in bladeren(basis):
+        naam = ".".join(map(str, pad))
+        if isinstance(waarde, int):
+            for getal in GETALLEN:
+                gevonden += afwijkingen(met(basis, pad, getal), f"{naam}={getal}")
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", waarde):
+            for dag in DATA:
+                gevonden += afwijkingen(met(basis, pad, dag), f"{naam}={dag}")
+        else:
+
+            def tekst(lengte: int, pad=pad, waarde=waarde) -> dict:
+                return met(basis, pad, (waarde * (lengte // len(waarde) + 1))[:lengte])
+
+            # the longest accepted text (the check's lengths are a bound: accepted up to it)
+            kort, lang = len(waarde), LANGSTE
+            if geladen(tekst(lang)) is None:
+                while lang - kort > 1:
+                    midden = (kort + lang) // 2
+                    kort, lang = (midden, lang) if geladen(tekst(midden)) else (kort, midden)
+                lang = kort
+            gevonden += afwijkingen(tekst(lang), f"{naam} of {lang} characters")
+            for lengte in (0, 1):
+                gevonden += afwijkingen(tekst(lengte), f"{naam} of {lengte} characters")
+    assert gevonden == []
+
+
+def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
+    """What a user sees for one of them (the real Achternaam holds 48 characters)."""
+    dossier = met(DOSSIER, ("personalia", "achternamen", 0), "A" * 49)
+    with pytest.raises(InputError) as fout:
+        persona_uit_data(persona(dossier, CONTACT))
+    assert fout.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
+    assert "maximum length of '48'" in fout.value.reden
