@@ -128,6 +128,17 @@ def test_a_valid_extra_file_loads(tmp_path):
             "dossier.doelgroepen",
             "list",
         ),
+        (  # a dossier whose names are empty: the dossier is there, its name is not
+            ("achternamen: [Nadzialek], voornamen: [Boris]", 'achternamen: [""]'),
+            "naam",
+            "required: the dossier's personalia give no name",
+        ),
+        (
+            ("achternamen: [Nadzialek], voornamen: [Boris]", 'achternamen: [" "], voornamen: [""]'),
+            "naam",
+            "required: the dossier's personalia give no name",
+        ),
+        (("scenario:", "naam: 5\nscenario:"), "naam", "must be a text"),
         (
             ("voornamen: [Boris]", 'voornamen: ["Bo\\x07ris"]'),  # YAML's escape: a bell
             "dossier.personalia.voornamen[0]",

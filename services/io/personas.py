@@ -340,9 +340,13 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     naam = velden.get("naam")
     if naam is None and dossier is not None:
         p = dossier.personalia
-        naam = " ".join((*p.voornamen[:1], *p.achternamen))
+        naam = " ".join(n for n in (*p.voornamen[:1], *p.achternamen) if n.strip())
+        if not naam:  # the real contract allows empty names; the catalogue needs a label
+            raise InputError("naam", "required: the dossier's personalia give no name")
     if not isinstance(naam, str) or not naam:
-        raise InputError("naam", "required when there is no dossier")
+        raise InputError(
+            "naam", "required when there is no dossier" if dossier is None else "must be a text"
+        )
     verwacht = tuple(
         _verwacht(item, f"verwacht[{i}]")
         for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
