@@ -40,6 +40,18 @@ DOSSIER = {
         "geboortedatum": "1998-03-04",
         "geslacht": 1,
     },
+    "klantprofiel": {
+        "werksituatie": "Werkzoekend",
+        "werkritme": "Voltijds",
+        "perspectieven": [CODE],
+        "totaal_aantal_jaren_scholing": 12,
+        "hoogst_behaald_diploma": "Secundair onderwijs",
+        "land_diploma": "Afghanistan",
+        "oefenkansen": "Praat Nederlands met de buren",
+        "omgevingsfactoren": "Twee jonge kinderen",
+        "motivaties": "Wil als elektricien werken",
+        "specifieke_klantengroep": "Anderstalige nieuwkomer",
+    },
     "doelgroepen": [
         {
             "code": "JA",

@@ -113,6 +113,21 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         "VoldoetAanTaalBereidheid",
         "OpvolgingDoor",
     ]
+    # 02.00's client profile, right after Personalia; 01.00 has no room for it
+    assert [(e.tag, e.text) for e in twee.find("KlantProfiel")] == [
+        ("Werksituatie", "Werkzoekend"),
+        ("Werkritme", "Voltijds"),
+        ("Perspectieven", None),
+        ("TotaalAantalJarenScholing", "12"),
+        ("HoogstBehaaldDiploma", "Secundair onderwijs"),
+        ("LandDiploma", "Afghanistan"),
+        ("Motivaties", "Wil als elektricien werken"),
+    ]
+    assert twee.find("Perspectieven/Perspectief") is None  # inside KlantProfiel only
+    perspectief = twee.find("KlantProfiel/Perspectieven/Perspectief")
+    assert (perspectief.text, perspectief.attrib) == ("WERK", {"Naam": "Werk"})
+    assert [e.tag for e in twee][:2] == ["Personalia", "KlantProfiel"]
+    assert een.find("KlantProfiel") is None
     vrijgesteld = {
         v: post(server.url + DOSSIER[v][1], dossier_verzoek("61622495639", v)).dossier
         for v in VERSIES

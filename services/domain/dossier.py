@@ -68,6 +68,24 @@ class Personalia:
 
 
 @dataclass(frozen=True)
+class KlantProfiel:
+    """02.00's client profile: work, schooling and the client's aims, in the contract's own
+    free-text fields (as the agency's counsellors write them). Not dated: the profile as it
+    stands."""
+
+    werksituatie: str | None = None
+    werkritme: str | None = None
+    perspectieven: tuple[Code, ...] = ()
+    totaal_aantal_jaren_scholing: int | None = None
+    hoogst_behaald_diploma: str | None = None
+    land_diploma: str | None = None
+    oefenkansen: str | None = None
+    omgevingsfactoren: str | None = None
+    motivaties: str | None = None
+    specifieke_klantengroep: str | None = None
+
+
+@dataclass(frozen=True)
 class Doelgroep:
     code: DoelgroepCode
     type: DoelgroepType
@@ -253,6 +271,7 @@ class Wooncode:
 class KbiDossier:
     insz: str
     personalia: Personalia
+    klantprofiel: KlantProfiel | None = None  # 02.00 only
     doelgroepen: tuple[Doelgroep, ...] = ()
     attesten: tuple[Attest, ...] = ()
     contracten: tuple[Contract, ...] = ()

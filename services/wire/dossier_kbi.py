@@ -18,6 +18,7 @@ from magda_kbi.domain.dossier import (
     Code,
     Contactgegevens,
     KbiDossier,
+    KlantProfiel,
     Periode,
     Status,
     Traject,
@@ -93,6 +94,8 @@ def bouw_kbi_dossier(
     v2 = versie == "02.00"
     root = etree.Element("KBIDossier")
     _personalia(root, dossier, contact=contact if v2 else None)
+    if v2 and dossier.klantprofiel is not None:
+        _klantprofiel(root, dossier.klantprofiel)
     doelgroep = dossier.huidige_doelgroep
     if doelgroep is not None:
         element = sub(root, "Doelgroep")
@@ -294,6 +297,24 @@ def _personalia(
             )
         if contact.email:
             sub(sub(element, "Emails"), "Email", contact.email, voorkeur="true")
+
+
+def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
+    element = sub(root, "KlantProfiel")
+    sub(element, "Werksituatie", profiel.werksituatie)
+    sub(element, "Werkritme", profiel.werkritme)
+    if profiel.perspectieven:
+        lijst = sub(element, "Perspectieven")
+        for perspectief in profiel.perspectieven:
+            _code(lijst, "Perspectief", perspectief)
+    jaren = profiel.totaal_aantal_jaren_scholing
+    sub(element, "TotaalAantalJarenScholing", None if jaren is None else str(jaren))
+    sub(element, "HoogstBehaaldDiploma", profiel.hoogst_behaald_diploma)
+    sub(element, "LandDiploma", profiel.land_diploma)
+    sub(element, "Oefenkansen", profiel.oefenkansen)
+    sub(element, "Omgevingsfactoren", profiel.omgevingsfactoren)
+    sub(element, "Motivaties", profiel.motivaties)
+    sub(element, "SpecifiekeKlantenGroep", profiel.specifieke_klantengroep)
 
 
 def _uitstellen(
