@@ -148,6 +148,41 @@ def test_02_00_renders_its_own_fields_and_codes(server):
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize(
+    ("veld", "waarde", "diagnose"),
+    [
+        ("Referte", "r" * 37, "37 tekens lang, langer dan het maximum van 36"),
+        ("Hoedanigheid", "h" * 25, "25 tekens lang, langer dan het maximum van 24"),
+        ("Identificatie", "i" * 121, "121 tekens lang, langer dan het maximum van 120"),
+    ],
+)
+def test_a_refusal_of_a_too_long_afzender_value_fits_the_real_contract(
+    server, werkmap, versie, veld, waarde, diagnose
+):
+    """The refusal's Ontvanger echoes the caller's Afzender: a value the contract does not
+    allow (why the request is refused) is left out, so that a client validating replies
+    reads the 40001 instead of failing on the reply itself."""
+    namespace, pad = DOSSIER[versie]
+    oud = {"Referte": "r-1", "Hoedanigheid": "1234", "Identificatie": "kbi.test.zorgkas.be"}
+    body = dossier_verzoek("98630499724", versie, referte="r-1").replace(
+        f"<{veld}>{oud[veld]}</{veld}>".encode(), f"<{veld}>{waarde}</{veld}>".encode(), 1
+    )
+    antwoord = post(server.url + pad, body)
+    assert [
+        (code, diag.split(": ")[-1][-len(diagnose) :])
+        for code, _, diag in antwoord.uitzonderingen()
+    ] == [("40001", diagnose)]
+    ontvanger = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
+    if veld == "Identificatie":  # Ontvanger needs one: left out whole
+        assert ontvanger is None
+    else:
+        assert ontvanger.find(veld) is None
+        assert ontvanger.findtext("Identificatie") == "kbi.test.zorgkas.be"
+    echt_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBIResponse")
+    assert echt_xsd.validate(antwoord.root), echt_xsd.error_log
+
+
+@pytest.mark.parametrize("versie", VERSIES)
 def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie):
     namespace, pad = DOSSIER[versie]
     body = verzoek(

@@ -134,12 +134,13 @@ def bouw_repliek(
     sub(afzender, "Naam", PLATFORM_NAAM)
     sub(afzender, "Referte", platform_referte or nieuwe_referte())
     caller = vraag.afzender
-    if caller.identificatie:  # Ontvanger needs an Identificatie; without one it is left out
+    # Ontvanger needs an Identificatie; without one (or one that does not fit) it is left out
+    if _past(caller.identificatie, IDENTIFICATIE_MAX):
         ontvanger = sub(bericht, "Ontvanger")
         sub(ontvanger, "Identificatie", caller.identificatie)
-        if caller.referte:
+        if _past(caller.referte, REFERTE_MAX):
             sub(ontvanger, "Referte", caller.referte)
-        if caller.hoedanigheid:
+        if _past(caller.hoedanigheid, HOEDANIGHEID_MAX):
             sub(ontvanger, "Hoedanigheid", caller.hoedanigheid)
     if antwoord is not None:
         referte, inhoud = antwoord
@@ -150,6 +151,16 @@ def bouw_repliek(
         _uitzonderingen(element, antwoord_uitzonderingen, tijdstip, tijd)
     _uitzonderingen(repliek, uitzonderingen, tijdstip, tijd)
     return repliek
+
+
+# What the contract lets an Ontvanger hold (generiek ApplicatieIdentificatieType,
+# ReferteType, NaamKortType). A refused request's Afzender may hold more, which is why it
+# was refused: such a value is not echoed, so that the refusal itself fits the contract.
+IDENTIFICATIE_MAX, REFERTE_MAX, HOEDANIGHEID_MAX = 120, 36, 24
+
+
+def _past(waarde: str | None, maximum: int) -> bool:
+    return waarde is not None and 0 < len(waarde) <= maximum
 
 
 def tijd_van(moment: datetime) -> str:
