@@ -305,7 +305,11 @@ def test_generate_says_which_of_out_and_store_to_give(tmp_path):
 
 
 def test_generate_does_not_overwrite_without_force(tmp_path):
-    assert magda_kbi("generate", "--count", "3", "--out", str(tmp_path)).returncode == 0
+    eerst = magda_kbi("generate", "--count", "3", "--out", str(tmp_path))
+    assert eerst.returncode == 0
+    # Not a terminal (a CI log): the progress bar's label alone, which must say what runs;
+    # it was the bare word "personas"
+    assert eerst.stderr == f"generating personas\n3 personas written to {tmp_path}\n"
     eerste = (tmp_path / "populatie-00001.jsonl").read_text()
     tweede = magda_kbi("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path))
     assert tweede.returncode == 2 and "--force replaces them" in tweede.stderr

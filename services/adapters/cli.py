@@ -905,7 +905,7 @@ def generate(
     with click.progressbar(
         genereer(count, seed, bezet=laad_personas([ingebouwde_map()], contract=False)),
         length=count,
-        label="personas",
+        label="generating personas",  # all that a log (no terminal) shows of the bar
         show_pos=True,
         file=sys.stderr,
     ) as balk:
