@@ -14,7 +14,6 @@ import dataclasses
 import json
 import re
 import typing
-from datetime import datetime
 
 import pytest
 from lxml import etree
@@ -22,8 +21,7 @@ from lxml import etree
 from magda_kbi.domain import dossier as model
 from magda_kbi.io.personas import persona_uit_data
 from magda_kbi.io.schemas import InputError
-from magda_kbi.wire.bericht import bouw_repliek, lees_context
-from magda_kbi.wire.dossier_kbi import NAAM, V01, V02, bouw_kbi_dossier
+from magda_kbi.wire.dossier_kbi import V01, V02, controle_antwoord
 
 from . import referentie
 
@@ -200,17 +198,7 @@ def test_every_value_the_check_accepts_fits_the_real_contract(echt):
             return []
         uit = []
         for contract in (V01, V02):
-            antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
-            dossier = bouw_kbi_dossier(p.dossier, contract.hoofdversie, p.gegevens.contact)
-            antwoord.append(
-                bouw_repliek(
-                    NAAM,
-                    contract.versie,
-                    lees_context(None),
-                    datetime(2000, 1, 1),
-                    antwoord=("r", dossier),
-                )
-            )
+            antwoord = controle_antwoord(contract, p.dossier, p.gegevens.contact)
             schema = echt[contract.hoofdversie]
             if not schema.validate(antwoord):
                 uit.append(f"{wat} {contract.hoofdversie}: {schema.error_log.last_error.message}")

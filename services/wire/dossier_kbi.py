@@ -234,6 +234,24 @@ def bouw_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
     return root
 
 
+def controle_antwoord(
+    contract: ServiceContract, dossier: KbiDossier, contact: Contactgegevens | None = None
+) -> etree._Element:
+    """A whole GeefDossierKBIResponse of ``contract`` holding the dossier, to validate."""
+    antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
+    kbi_dossier = bouw_kbi_dossier(dossier, contract.hoofdversie, contact)
+    antwoord.append(
+        bouw_repliek(
+            NAAM,
+            contract.versie,
+            lees_context(None),
+            datetime(2000, 1, 1),
+            antwoord=("controle", kbi_dossier),
+        )
+    )
+    return antwoord
+
+
 def contractfout(
     dossier: KbiDossier, contact: Contactgegevens | None = None
 ) -> tuple[str, str] | None:
@@ -245,18 +263,7 @@ def contractfout(
     consumer.
     """
     for contract in (V01, V02):
-        antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
-        kbi_dossier = bouw_kbi_dossier(dossier, contract.hoofdversie, contact)
-        antwoord.append(
-            bouw_repliek(
-                NAAM,
-                contract.versie,
-                lees_context(None),
-                datetime(2000, 1, 1),
-                antwoord=("controle", kbi_dossier),
-            )
-        )
-        fout = valideer(contract.xsd, antwoord)
+        fout = valideer(contract.xsd, controle_antwoord(contract, dossier, contact))
         if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
             return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", fout.message
