@@ -302,7 +302,31 @@ def test_duplicate_insz_across_folders(tmp_path):
     map_ = schrijf(tmp_path, "dubbel.yaml", tekst)
     with pytest.raises(FixtureFout) as info:
         laad_personas([ingebouwde_map(), map_])
-    assert info.value.veld == "insz" and "already defined" in info.value.reden
+    assert info.value.veld == "insz"
+    # a built-in persona's number: the message says the ways out
+    ingebouwd = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+    assert info.value.reden == (
+        f"98630499724 is already defined in {ingebouwd} (a built-in persona: give yours"
+        " another number, 'magda-kbi insz new' prints fresh ones; a running emulator with"
+        " --admin takes a changed built-in persona through PUT /admin/personas/98630499724)"
+    )
+
+
+def test_serve_names_the_ways_out_for_a_copy_of_a_built_in_persona(tmp_path):
+    """The catalogue's import (what serve does) says the same as the loader."""
+    from magda_kbi.runtime.catalogue import import_files
+    from magda_kbi.runtime.store import open_store
+
+    map_ = schrijf(tmp_path, "kopie.yaml", GOED.replace("80651338304", "98630499724"))
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    with pytest.raises(FixtureFout) as info:
+        import_files(store, [ingebouwde_map(), map_])
+    assert info.value.reden.startswith("98630499724 is already defined in ")
+    assert info.value.reden.endswith(
+        "(a built-in persona: give yours another number, "
+        "'magda-kbi insz new' prints fresh ones; a running emulator with --admin takes a"
+        " changed built-in persona through PUT /admin/personas/98630499724)"
+    )
 
 
 def test_serve_refuses_to_start_on_a_bad_file(tmp_path):

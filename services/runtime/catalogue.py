@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING
 from magda_kbi import __version__
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.checked_files import CheckedFiles, contract_hash
-from magda_kbi.io.personas import FixtureFout, bestand, persona_bestanden, persona_uit_data
+from magda_kbi.io.personas import (
+    FixtureFout,
+    al_gedefinieerd,
+    bestand,
+    persona_bestanden,
+    persona_uit_data,
+)
 
 if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
     from magda_kbi.runtime.store import Store
@@ -185,7 +191,7 @@ def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
     ).fetchone()
     if dubbel is not None:
         pad = rijen[0][1]
-        raise FixtureFout(pad, "insz", f"{dubbel[0]} is already defined in {dubbel[1]}")
+        raise FixtureFout(pad, "insz", al_gedefinieerd(dubbel[0], dubbel[1]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
 
 
