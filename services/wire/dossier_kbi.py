@@ -2,9 +2,9 @@
 
 Both versions ask the same question, ``Vraag/Inhoud/{MutatiesContext, INSZ}`` (no
 ``Criteria`` wrapper), and answer from the same domain dossier; 02.00 renders a few parts
-differently (new Personalia fields, another Wooncode, renamed codes). Each version is
-published in two namespaces: the WebService variant (own endpoint, one Vraag) and the
-Service variant (generic endpoint; its request allows several Vraag).
+differently (new Personalia fields, a client profile, another Wooncode, renamed codes).
+Each version is published in two namespaces: the WebService variant (own endpoint, one
+Vraag) and the Service variant (generic endpoint; its request allows several Vraag).
 """
 
 from __future__ import annotations
