@@ -37,6 +37,7 @@ DOSSIER = {
         "voornamen": ["Saïd", "Karim"],
         "geboortedatum": "1998-03-04",
         "geslacht": 1,
+        "uniek_nummer": "K0012345",
     },
     "klantprofiel": {
         "werksituatie": "Werkzoekend",

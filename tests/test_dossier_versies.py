@@ -94,6 +94,10 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     assert twee.findtext("Personalia/TelefoonNummers/TelefoonNummer") == "0470 00 00 01"
     assert twee.findtext("Personalia/Emails/Email") == "said.daoud@voorbeeld.test"
     assert een.find("Personalia/TelefoonNummers") is None and een.find("Personalia/Emails") is None
+    # 02.00's client number, between the INSZ and the name
+    assert [e.tag for e in twee.find("Personalia")][:3] == ["INSZ", "UniekNummer", "Naam"]
+    assert twee.findtext("Personalia/UniekNummer") == "K0012345"
+    assert een.find("Personalia/UniekNummer") is None
     assert een.findtext("Wooncode/MoetVoldoenAanInburgeringsBereidheid") == "true"
     assert twee.find("Wooncode/MoetVoldoenAanInburgeringsBereidheid") is None
     assert twee.findtext("Wooncode/VoldoetAanTaalBereidheid") == "false"

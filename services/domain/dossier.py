@@ -65,6 +65,7 @@ class Personalia:
     voornamen: tuple[str, ...] = ()
     geboortedatum: date | None = None
     geslacht: int | None = None  # 1 mannelijk, 2 vrouwelijk (MAGDA Geslacht2_0)
+    uniek_nummer: str | None = None  # 02.00 only: the KBI's client number, a letter and 7 digits
 
 
 @dataclass(frozen=True)

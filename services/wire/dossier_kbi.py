@@ -93,7 +93,7 @@ def bouw_kbi_dossier(
     e-mail addresses."""
     v2 = versie == "02.00"
     root = etree.Element("KBIDossier")
-    _personalia(root, dossier, contact=contact if v2 else None)
+    _personalia(root, dossier, v2, contact=contact if v2 else None)
     if v2 and dossier.klantprofiel is not None:
         _klantprofiel(root, dossier.klantprofiel)
     doelgroep = dossier.huidige_doelgroep
@@ -271,10 +271,17 @@ def contractfout(
 
 
 def _naam(
-    element: etree._Element, insz: str, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
+    element: etree._Element,
+    insz: str,
+    achternamen: tuple[str, ...],
+    voornamen: tuple[str, ...],
+    uniek_nummer: str | None = None,
 ) -> None:
-    """INSZ and Naam: the start of every Personalia, the municipality's view included."""
+    """INSZ and Naam: the start of every Personalia, the municipality's view included (02.00
+    has the UniekNummer between them)."""
     sub(element, "INSZ", insz)
+    if uniek_nummer is not None:  # the municipality's view has no _zonder_lege pass
+        sub(element, "UniekNummer", uniek_nummer)
     naam = sub(element, "Naam")
     lijst = sub(naam, "Achternamen")
     for achternaam in achternamen:
@@ -286,11 +293,11 @@ def _naam(
 
 
 def _personalia(
-    root: etree._Element, dossier: KbiDossier, contact: Contactgegevens | None = None
+    root: etree._Element, dossier: KbiDossier, v2: bool, contact: Contactgegevens | None = None
 ) -> None:
     p = dossier.personalia
     element = sub(root, "Personalia")
-    _naam(element, dossier.insz, p.achternamen, p.voornamen)
+    _naam(element, dossier.insz, p.achternamen, p.voornamen, p.uniek_nummer if v2 else None)
     if p.geboortedatum is not None:
         sub(element, "Geboortedatum", _datum(p.geboortedatum))
     if p.geslacht is not None:
