@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+import yaml
 
 from magda_client import (
     DossierNietGevonden,
@@ -115,6 +116,33 @@ def test_a_persona_read_back_can_be_put_again(magda):
     vorm = admin(magda, "GET", "/personas/98630499724").json()
     assert admin(magda, "PUT", "/personas/98630499724", json=vorm).status_code == 200
     assert admin(magda, "GET", "/personas/98630499724").json() == vorm
+
+
+def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
+    """Asked for YAML (Accept), a persona comes in the persona files' own language: edit
+    it and PUT it back as YAML; JSON stays what a client gets without asking."""
+    gelezen = admin(magda, "GET", "/personas/98630499724", headers={"Accept": "application/yaml"})
+    assert gelezen.status_code == 200
+    assert gelezen.headers["Content-Type"].startswith("application/yaml")
+    tekst = gelezen.content.decode("utf-8")
+    assert "insz: '98630499724'" in tekst  # quoted: a number would lose the INSZ's text
+    assert "Saïd" in tekst  # written as it is, not as an escape
+    assert yaml.safe_load(tekst) == admin(magda, "GET", "/personas/98630499724").json()
+    terug = admin(
+        magda,
+        "PUT",
+        "/personas/98630499724",
+        data=tekst.replace("Werkzoekend", "Werkend").encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert terug.status_code == 200, terug.text
+    profiel = admin(magda, "GET", "/personas/98630499724").json()["dossier"]["klantprofiel"]
+    assert profiel["werksituatie"] == "Werkend"
+    # JSON without an Accept, and for a client that prefers it
+    for accept in (None, "application/json", "application/json, application/yaml;q=0.5"):
+        kop = {"Accept": accept} if accept else {}
+        r = admin(magda, "GET", "/personas/98630499724", headers=kop)
+        assert r.headers["Content-Type"] == "application/json", accept
 
 
 def test_yaml_bodies_and_post(magda):

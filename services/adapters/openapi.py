@@ -545,8 +545,18 @@ PATHS_AND_INFO = {
         "/admin/personas/{insz}": {
             "parameters": [INSZ_PARAMETER],
             "get": _admin(
-                "one persona, in the shape of its file",
-                {"200": _antwoord("persona", _ref("Persona")), "404": FOUT},
+                "one persona, in the shape of its file; as YAML when the Accept header"
+                " prefers application/yaml",
+                {
+                    "200": {
+                        "description": "persona",
+                        "content": {
+                            "application/json": {"schema": _ref("Persona")},
+                            "application/yaml": {"schema": _ref("Persona")},
+                        },
+                    },
+                    "404": FOUT,
+                },
             ),
             "put": _admin(
                 "create or replace a persona",

@@ -15,6 +15,7 @@ import json
 import re
 from datetime import UTC, datetime
 
+import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.rest_api import ApiFout, current_runtime, parameters
@@ -31,6 +32,7 @@ MAX_ID = 2**63 - 1
 MAX_BODY = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH too (rest.py)
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
+YAML = "application/yaml"
 
 
 @admin.before_request
@@ -86,6 +88,10 @@ def persona(insz: str):
     gevonden = current_runtime().personas.get(insz)
     if gevonden is None:
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
+    if request.accept_mimetypes.best_match(("application/json", YAML)) == YAML:
+        # the persona files' language, to edit and PUT back as YAML
+        tekst = yaml.safe_dump(persona_json(gevonden), allow_unicode=True, sort_keys=False)
+        return Response(tekst, mimetype=YAML)
     return jsonify(persona_json(gevonden))
 
 
