@@ -64,6 +64,7 @@ DOSSIER = {
     "attesten": [
         {
             "datum_aanmaak": "2023-06-30",
+            "datum_ondertekening": "2023-07-03",
             "type": "AI023",
             "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
         }

@@ -149,6 +149,18 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     }
     assert attest["01.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023"
     assert attest["02.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023G"
+    for versie in VERSIES:  # made on 2023-06-30, signed on 2023-07-03 (both versions)
+        document = attest[versie].find("BehaaldeAttesten/Document")
+        assert [e.tag for e in document][-2:] == ["DatumAanmaak", "DatumOndertekening"]
+        assert document.findtext("DatumOndertekening") == "2023-07-03"
+
+
+def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(catalogus):
+    dossier = catalogus["79611034583"].dossier
+    (gemaakt,) = dossier.op_datum(date(2023, 7, 2)).attesten
+    assert (gemaakt.datum_aanmaak, gemaakt.datum_ondertekening) == (date(2023, 6, 30), None)
+    (getekend,) = dossier.op_datum(date(2023, 7, 3)).attesten
+    assert getekend.datum_ondertekening == date(2023, 7, 3)
 
 
 @pytest.mark.parametrize("versie", VERSIES)

@@ -107,10 +107,18 @@ class Attest:
     datum_aanmaak: date
     type: str | None = None  # AI023 | AEVC05
     id: str | None = None
+    datum_ondertekening: date | None = None  # signed, after it was made
 
     @property
     def datum(self) -> date:
         return self.datum_aanmaak
+
+    def op_datum(self, dag: date) -> Attest:
+        """Known from its making; its signature from the day it was signed."""
+        getekend = self.datum_ondertekening
+        return (
+            self if getekend is None or getekend <= dag else replace(self, datum_ondertekening=None)
+        )
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,7 @@ class KbiDossier:
         return replace(
             self,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
-            attesten=tuple(_gekend(self.attesten, dag)),
+            attesten=tuple(a.op_datum(dag) for a in _gekend(self.attesten, dag)),
             contracten=tuple(_gekend(self.contracten, dag)),
             uitstellen_van_ondertekening=tuple(_gekend(self.uitstellen_van_ondertekening, dag)),
             aanmelding=aanmelding,

@@ -118,6 +118,8 @@ def bouw_kbi_dossier(
             )
             sub(element, "Id", attest.id)
             sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
+            if attest.datum_ondertekening is not None:
+                sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
     if dossier.contracten:
         lijst = sub(root, "Contracten")
         for contract in dossier.contracten:
