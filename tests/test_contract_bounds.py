@@ -21,7 +21,7 @@ from lxml import etree
 from magda_kbi.domain import dossier as model
 from magda_kbi.io.personas import persona_uit_data
 from magda_kbi.io.schemas import InputError
-from magda_kbi.wire.dossier_kbi import V01, V02, controle_antwoord
+from magda_kbi.wire.dossier_kbi import V01, V02, control_reply
 
 from . import referentie
 
@@ -114,9 +114,9 @@ DOSSIER = {
 }
 CONTACT = {"telefoon": "0470 00 00 01", "email": "said.daoud@voorbeeld.test"}  # 02.00's Personalia
 
-DATA = ["0001-01-01", "1899-12-31", "1900-01-01", "2099-12-31", "2100-01-01", "9999-12-31"]
-GETALLEN = [-1, 0, 3, 9, 10, 100]
-LANGSTE = 5000  # longer than any length the real contract allows
+DATES = ["0001-01-01", "1899-12-31", "1900-01-01", "2099-12-31", "2100-01-01", "9999-12-31"]
+NUMBERS = [-1, 0, 3, 9, 10, 100]
+LONGEST = 5000  # longer than any length the real contract allows
 
 
 def persona(dossier: dict, contact: dict) -> dict:
@@ -129,115 +129,117 @@ def persona(dossier: dict, contact: dict) -> dict:
 
 
 def test_the_dossier_fills_every_field_of_the_model():
-    def velden(klasse: type, gegeven: object, pad: str) -> list[str]:
-        ontbreekt = []
-        hints = typing.get_type_hints(klasse)
-        for veld in dataclasses.fields(klasse):
-            if veld.name == "insz":  # the top of the persona file, not the dossier
+    def missing_fields(cls: type, given: object, path: str) -> list[str]:
+        missing = []
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name == "insz":  # the top of the persona file, not the dossier
                 continue
-            if not isinstance(gegeven, dict) or veld.name not in gegeven:
-                ontbreekt.append(f"{pad}.{veld.name}")
+            if not isinstance(given, dict) or field.name not in given:
+                missing.append(f"{path}.{field.name}")
                 continue
-            waarde = gegeven[veld.name]
-            for binnen in _klassen(hints[veld.name]):
-                for item in waarde if isinstance(waarde, list) else [waarde]:
-                    ontbreekt += velden(binnen, item, f"{pad}.{veld.name}")
-        return ontbreekt
+            value = given[field.name]
+            for inner in _model_classes(hints[field.name]):
+                for item in value if isinstance(value, list) else [value]:
+                    missing += missing_fields(inner, item, f"{path}.{field.name}")
+        return missing
 
-    assert velden(model.KbiDossier, DOSSIER, "dossier") == []
-    assert velden(model.Contactgegevens, CONTACT, "contact") == ["contact.adres"]  # no wire
+    assert missing_fields(model.KbiDossier, DOSSIER, "dossier") == []
+    assert missing_fields(model.Contactgegevens, CONTACT, "contact") == ["contact.adres"]  # no wire
 
 
-def _klassen(hint) -> list[type]:
+def _model_classes(hint) -> list[type]:
     """The model classes inside a field's type (``X | None``, ``tuple[X, ...]``)."""
     if dataclasses.is_dataclass(hint):
         return [hint]
-    return [k for arg in typing.get_args(hint) for k in _klassen(arg)]
+    return [k for arg in typing.get_args(hint) for k in _model_classes(arg)]
 
 
-def bladeren(data, pad=()):
+def leaves(data, path=()):
     """The paths to every text, date and number in ``data``."""
     if isinstance(data, dict):
-        for sleutel, waarde in data.items():
-            yield from bladeren(waarde, (*pad, sleutel))
+        for key, value in data.items():
+            yield from leaves(value, (*path, key))
     elif isinstance(data, list):
-        for i, waarde in enumerate(data):
-            yield from bladeren(waarde, (*pad, i))
+        for i, value in enumerate(data):
+            yield from leaves(value, (*path, i))
     elif isinstance(data, str | int) and not isinstance(data, bool):
-        yield pad, data
+        yield path, data
 
 
-def met(data: dict, pad: tuple, waarde) -> dict:
-    kopie = json.loads(json.dumps(data))  # CODE and PERIODE are used in several places
-    plek = kopie
-    for stap in pad[:-1]:
-        plek = plek[stap]
-    plek[pad[-1]] = waarde
-    return kopie
+def with_value(data: dict, path: tuple, value) -> dict:
+    copy = json.loads(json.dumps(data))  # CODE and PERIODE are used in several places
+    place = copy
+    for step in path[:-1]:
+        place = place[step]
+    place[path[-1]] = value
+    return copy
 
 
 @pytest.fixture(scope="module")
-def echt(tmp_path_factory) -> dict[str, etree.XMLSchema]:
-    werkmap = str(tmp_path_factory.mktemp("echte-xsd"))
-    for versie in ("01.00", "02.00"):
-        referentie.vereist(versie)
-    return {v: referentie.echte_schema(werkmap, v) for v in ("01.00", "02.00")}
+def real(tmp_path_factory) -> dict[str, etree.XMLSchema]:
+    folder = str(tmp_path_factory.mktemp("real-xsd"))
+    for version in ("01.00", "02.00"):
+        referentie.vereist(version)
+    return {v: referentie.echte_schema(folder, v) for v in ("01.00", "02.00")}
 
 
-def test_every_value_the_check_accepts_fits_the_real_contract(echt):
-    basis = {"dossier": DOSSIER, "contact": CONTACT}
+def test_every_value_the_check_accepts_fits_the_real_contract(real):
+    base = {"dossier": DOSSIER, "contact": CONTACT}
 
-    def geladen(data: dict):
+    def loaded(data: dict):
         try:
             return persona_uit_data(persona(data["dossier"], data["contact"]))
         except InputError:
             return None
 
-    def afwijkingen(data: dict, wat: str) -> list[str]:
+    def breaches(data: dict, what: str) -> list[str]:
         """How the replies of an accepted persona break the real contract."""
-        p = geladen(data)
+        p = loaded(data)
         if p is None:
             return []
-        uit = []
+        out = []
         for contract in (V01, V02):
-            antwoord = controle_antwoord(contract, p.dossier, p.gegevens.contact)
-            schema = echt[contract.hoofdversie]
-            if not schema.validate(antwoord):
-                uit.append(f"{wat} {contract.hoofdversie}: {schema.error_log.last_error.message}")
-        return uit
+            reply = control_reply(contract, p.dossier, p.gegevens.contact)
+            schema = real[contract.hoofdversie]
+            if not schema.validate(reply):
+                out.append(f"{what} {contract.hoofdversie}: {schema.error_log.last_error.message}")
+        return out
 
-    assert geladen(basis) is not None
-    gevonden = []
-    for pad, waarde in bladeren(basis):
-        naam = ".".join(map(str, pad))
-        if isinstance(waarde, int):
-            for getal in GETALLEN:
-                gevonden += afwijkingen(met(basis, pad, getal), f"{naam}={getal}")
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", waarde):
-            for dag in DATA:
-                gevonden += afwijkingen(met(basis, pad, dag), f"{naam}={dag}")
+    assert loaded(base) is not None
+    found = []
+    for path, value in leaves(base):
+        name = ".".join(map(str, path))
+        if isinstance(value, int):
+            for number in NUMBERS:
+                found += breaches(with_value(base, path, number), f"{name}={number}")
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            for day in DATES:
+                found += breaches(with_value(base, path, day), f"{name}={day}")
         else:
 
-            def tekst(lengte: int, pad=pad, waarde=waarde) -> dict:
-                return met(basis, pad, (waarde * (lengte // len(waarde) + 1))[:lengte])
+            def text(length: int, path=path, value=value) -> dict:
+                return with_value(base, path, (value * (length // len(value) + 1))[:length])
 
             # the longest accepted text (the check's lengths are a bound: accepted up to it)
-            kort, lang = len(waarde), LANGSTE
-            if geladen(tekst(lang)) is None:
-                while lang - kort > 1:
-                    midden = (kort + lang) // 2
-                    kort, lang = (midden, lang) if geladen(tekst(midden)) else (kort, midden)
-                lang = kort
-            gevonden += afwijkingen(tekst(lang), f"{naam} of {lang} characters")
-            for lengte in (0, 1):
-                gevonden += afwijkingen(tekst(lengte), f"{naam} of {lengte} characters")
-    assert gevonden == []
+            low, high = len(value), LONGEST
+            if loaded(text(high)) is None:
+                while high - low > 1:
+                    mid = (low + high) // 2
+                    low, high = (mid, high) if loaded(text(mid)) else (low, mid)
+                high = low
+            found += breaches(text(high), f"{name} of {high} characters")
+            for length in (0, 1):
+                found += breaches(text(length), f"{name} of {length} characters")
+    assert found == []
 
 
 def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
     """What a user sees for one of them (the real Achternaam holds 48 characters)."""
-    dossier = met(DOSSIER, ("personalia", "achternamen", 0), "A" * 49)
-    with pytest.raises(InputError) as fout:
+    dossier = with_value(DOSSIER, ("personalia", "achternamen", 0), "A" * 49)
+    with pytest.raises(InputError) as refused:
         persona_uit_data(persona(dossier, CONTACT))
-    assert fout.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
-    assert "maximum length of '48'" in fout.value.reden
+    assert (
+        refused.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
+    )
+    assert "maximum length of '48'" in refused.value.reden

@@ -123,23 +123,23 @@ def laad_personas(
         for persona, pad in _met_herkomst(map_, contract, checked):
             if persona.insz in catalogus:
                 raise FixtureFout(
-                    str(pad), "insz", al_gedefinieerd(persona.insz, herkomst[persona.insz])
+                    str(pad), "insz", already_defined(persona.insz, herkomst[persona.insz])
                 )
             catalogus[persona.insz] = persona
             herkomst[persona.insz] = pad
     return catalogus
 
 
-def al_gedefinieerd(insz: str, elders: str | Path) -> str:
+def already_defined(insz: str, elsewhere: str | Path) -> str:
     """Why a second persona with ``insz`` is refused; for a built-in one, the ways out."""
-    melding = f"{insz} is already defined in {elders}"
-    if Path(elders).parent == ingebouwde_map():
-        melding += (
+    message = f"{insz} is already defined in {elsewhere}"
+    if Path(elsewhere).parent == ingebouwde_map():
+        message += (
             " (a built-in persona: give yours another number, 'magda-kbi insz new' prints"
             " fresh ones; a running emulator with --admin takes a changed built-in persona"
             f" through PUT /admin/personas/{insz})"
         )
-    return melding
+    return message
 
 
 def vingerafdruk(mappen: Iterable[Path]) -> str:

@@ -28,7 +28,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.checked_files import CheckedFiles, contract_hash
 from magda_kbi.io.personas import (
     FixtureFout,
-    al_gedefinieerd,
+    already_defined,
     bestand,
     persona_bestanden,
     persona_uit_data,
@@ -191,7 +191,7 @@ def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
     ).fetchone()
     if dubbel is not None:
         pad = rijen[0][1]
-        raise FixtureFout(pad, "insz", al_gedefinieerd(dubbel[0], dubbel[1]))
+        raise FixtureFout(pad, "insz", already_defined(dubbel[0], dubbel[1]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
 
 

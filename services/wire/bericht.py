@@ -135,12 +135,12 @@ def bouw_repliek(
     sub(afzender, "Referte", platform_referte or nieuwe_referte())
     caller = vraag.afzender
     # Ontvanger needs an Identificatie; without one (or one that does not fit) it is left out
-    if _past(caller.identificatie, IDENTIFICATIE_MAX):
+    if _fits(caller.identificatie, IDENTIFICATIE_MAX):
         ontvanger = sub(bericht, "Ontvanger")
         sub(ontvanger, "Identificatie", caller.identificatie)
-        if _past(caller.referte, REFERTE_MAX):
+        if _fits(caller.referte, REFERTE_MAX):
             sub(ontvanger, "Referte", caller.referte)
-        if _past(caller.hoedanigheid, HOEDANIGHEID_MAX):
+        if _fits(caller.hoedanigheid, HOEDANIGHEID_MAX):
             sub(ontvanger, "Hoedanigheid", caller.hoedanigheid)
     if antwoord is not None:
         referte, inhoud = antwoord
@@ -159,7 +159,7 @@ def bouw_repliek(
 IDENTIFICATIE_MAX, REFERTE_MAX, HOEDANIGHEID_MAX = 120, 36, 24
 
 
-def _past(waarde: str | None, maximum: int) -> bool:
+def _fits(waarde: str | None, maximum: int) -> bool:
     return waarde is not None and 0 < len(waarde) <= maximum
 
 

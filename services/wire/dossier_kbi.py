@@ -236,7 +236,7 @@ def bouw_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
     return root
 
 
-def controle_antwoord(
+def control_reply(
     contract: ServiceContract, dossier: KbiDossier, contact: Contactgegevens | None = None
 ) -> etree._Element:
     """A whole GeefDossierKBIResponse of ``contract`` holding the dossier, to validate."""
@@ -265,7 +265,7 @@ def contractfout(
     consumer.
     """
     for contract in (V01, V02):
-        fout = valideer(contract.xsd, controle_antwoord(contract, dossier, contact))
+        fout = valideer(contract.xsd, control_reply(contract, dossier, contact))
         if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
             return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", fout.message
