@@ -99,7 +99,9 @@ DOSSIER = {
     ],
     "talenkennis": {
         "talen": [{"code": "ENG", "contacttaal": True, "kennisniveau": CODE}],
+        "latijns_schrift": CODE,
         "nt2_hoogst_behaald": {"code": "A1", "naam": "Richtgraad A1", "korte_naam": "A1"},
+        "nt2_recentst_behaald": {"code": "A2", "naam": "Richtgraad A2", "korte_naam": "A2"},
     },
     "wooncode": {
         "moet_voldoen_aan_inburgeringsbereidheid": True,

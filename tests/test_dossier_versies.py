@@ -143,6 +143,17 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     assert vrijgesteld["01.00"].find("Wooncode") is None  # 01.00 has no room for it
     assert een.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald") == "A1"
     assert twee.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald/Globaal") == "A1"
+    # the most recent level and the literacy in Latin script, as the real samples have them
+    assert een.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald") == "A1"
+    assert twee.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald/Globaal") == "A1"
+    for dossier in (een, twee):
+        assert [e.tag for e in dossier.find("Talenkennis")] == [
+            "Talen",
+            "Alfabetiseringsgraad",
+            "BehaaldNT2Niveau",
+        ]
+        schrift = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
+        assert schrift.text == "GEALFABETISEERD"
     attest = {
         v: post(server.url + DOSSIER[v][1], dossier_verzoek("79611034583", v)).dossier
         for v in VERSIES

@@ -225,7 +225,9 @@ class Taal:
 @dataclass(frozen=True)
 class Talenkennis:
     talen: tuple[Taal, ...] = ()
+    latijns_schrift: Code | None = None  # Alfabetiseringsgraad/LatijnsSchrift (literacy)
     nt2_hoogst_behaald: Code | None = None
+    nt2_recentst_behaald: Code | None = None
 
 
 @dataclass(frozen=True)

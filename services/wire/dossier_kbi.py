@@ -181,12 +181,17 @@ def bouw_kbi_dossier(
                 sub(t, "Code", taal.code)
                 sub(t, "ContactTaal", _bool(taal.contacttaal))
                 _code(t, "KennisNiveau", taal.kennisniveau)
-        if kennis.nt2_hoogst_behaald is not None:
-            niveau = sub(element, "BehaaldNT2Niveau")
-            if v2:  # 02.00: the level per skill; ours is the overall one
-                _code(sub(niveau, "HoogstBehaald"), "Globaal", kennis.nt2_hoogst_behaald)
+        if kennis.latijns_schrift is not None:
+            _code(sub(element, "Alfabetiseringsgraad"), "LatijnsSchrift", kennis.latijns_schrift)
+        niveau = sub(element, "BehaaldNT2Niveau")
+        for naam, code in (
+            ("HoogstBehaald", kennis.nt2_hoogst_behaald),
+            ("RecentstBehaald", kennis.nt2_recentst_behaald),
+        ):
+            if v2 and code is not None:  # 02.00: the level per skill; ours is the overall one
+                _code(sub(niveau, naam), "Globaal", code)
             else:
-                _code(niveau, "HoogstBehaald", kennis.nt2_hoogst_behaald)
+                _code(niveau, naam, code)
     if dossier.wooncode is not None:
         w = dossier.wooncode
         element = sub(root, "Wooncode")
