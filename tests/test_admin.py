@@ -138,6 +138,10 @@ def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
     assert terug.status_code == 200, terug.text
     profiel = admin(magda, "GET", "/personas/98630499724").json()["dossier"]["klantprofiel"]
     assert profiel["werksituatie"] == "Werkend"
+    # under the other names PUT takes YAML by as well
+    for accept in ("text/yaml", "application/x-yaml"):
+        r = admin(magda, "GET", "/personas/98630499724", headers={"Accept": accept})
+        assert r.headers["Content-Type"].startswith("application/yaml"), accept
     # JSON without an Accept, and for a client that prefers it
     for accept in (None, "application/json", "application/json, application/yaml;q=0.5"):
         kop = {"Accept": accept} if accept else {}
