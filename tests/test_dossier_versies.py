@@ -175,6 +175,25 @@ def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(catalogus):
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+def test_a_trajectory_part_s_status_is_known_from_its_date(magda, versie):
+    """Persona 98630499724's MO course ran from 2022-07-04 and was completed (TO_STA_31) on
+    2022-10-28: asked on 2022-08-01, the part is there without a status; that status was
+    sent from the day the part began, before it happened."""
+
+    def statussen(dag: str) -> dict[str, str | None]:
+        magda.today(dag)
+        antwoord = post(magda.url + DOSSIER[versie][1], dossier_verzoek("98630499724", versie))
+        assert antwoord.codes() == [], antwoord.body
+        return {
+            deel.findtext("Type"): deel.findtext("Status/Code")
+            for deel in antwoord.dossier.iterfind("Trajecten/Traject/TrajectOnderdelen/*")
+        }
+
+    assert statussen("2022-08-01") == {"TO_OB_MO": None}
+    assert statussen("2022-10-28") == {"TO_OB_MO": "TO_STA_31", "TO_A1": None}
+
+
+@pytest.mark.parametrize("versie", VERSIES)
 @pytest.mark.parametrize(
     ("veld", "waarde", "diagnose"),
     [

@@ -173,6 +173,9 @@ class TrajectOnderdeel:
     def datum(self) -> date:
         return self.periode.begin
 
+    def op_datum(self, dag: date) -> TrajectOnderdeel:
+        return replace(self, status=_status_op(self.status, dag))
+
 
 @dataclass(frozen=True)
 class Traject:
@@ -186,9 +189,15 @@ class Traject:
         return self.periode.begin
 
     def op_datum(self, dag: date) -> Traject:
-        status = self.status if self.status and self.status.begin <= dag else None
-        onderdelen = tuple(_gekend(self.onderdelen, dag))
-        return replace(self, status=status, onderdelen=onderdelen)
+        return replace(
+            self,
+            status=_status_op(self.status, dag),
+            onderdelen=tuple(o.op_datum(dag) for o in _gekend(self.onderdelen, dag)),
+        )
+
+
+def _status_op(status: Status | None, dag: date) -> Status | None:
+    return status if status and status.begin <= dag else None
 
 
 @dataclass(frozen=True)
