@@ -1,0 +1,128 @@
+"""A client built on our contract (wsimport, svcutil, a validating zeep) must also read what
+the real platform sends, once it is pointed there: every element the real XSD allows in a
+reply is allowed by ours (described, or loosely as ``generiek:OnbeschrevenType``), and the
+real sample replies validate against our XSD."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from magda_kbi.wire.xml import wsdl_map
+
+from . import referentie
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+ANY = "*"  # below an xs:any every path is allowed
+VERSIES = ["01.00", "02.00"]
+WEBSERVICE = "http://webservice.GeefDossierKBI-{v}.kbi-{v}.vip.vlaanderen.be"
+SERVICE = {
+    "01.00": "http://service.geefdossierkbidienst.inburgering.vip.vlaanderen.be",
+    "02.00": "http://service.geefdossierkbidienst-02_00.inburgering-02_00.vip.vlaanderen.be",
+}
+
+
+class Schemas:
+    """The global types and elements of a set of XSD files, and the element paths they allow."""
+
+    def __init__(self, bestanden: list[Path]) -> None:
+        self.types: dict[tuple[str | None, str], etree._Element] = {}
+        self.elements: dict[tuple[str | None, str], etree._Element] = {}
+        for bestand in bestanden:
+            root = etree.parse(str(bestand)).getroot()
+            ns = root.get("targetNamespace")
+            for kind in root:
+                if kind.tag in (XS + "complexType", XS + "simpleType"):
+                    self.types[(ns, kind.get("name"))] = kind
+                elif kind.tag == XS + "element":
+                    self.elements[(ns, kind.get("name"))] = kind
+
+    def paden(self, namespace: str, naam: str) -> set[str]:
+        uit: set[str] = set()
+        self._element(self.elements[(namespace, naam)], "", uit, 0)
+        return uit
+
+    @staticmethod
+    def _qname(node: etree._Element, waarde: str) -> tuple[str | None, str]:
+        prefix, _, lokaal = waarde.rpartition(":")
+        return node.nsmap.get(prefix or None), lokaal
+
+    def _element(self, element: etree._Element, boven: str, uit: set[str], diepte: int) -> None:
+        if element.get("ref"):
+            element = self.elements[self._qname(element, element.get("ref"))]
+        pad = f"{boven}/{element.get('name')}" if boven else element.get("name")
+        uit.add(pad)
+        type_ = element.find(XS + "complexType")
+        if type_ is None and element.get("type"):
+            type_ = self.types.get(self._qname(element, element.get("type")))
+        if type_ is not None and type_.tag == XS + "complexType" and diepte < 15:
+            self._inhoud(type_, pad, uit, diepte)
+
+    def _inhoud(self, type_: etree._Element, pad: str, uit: set[str], diepte: int) -> None:
+        for node in type_.iter(XS + "element", XS + "any", XS + "extension"):
+            if node.tag == XS + "any":
+                uit.add(f"{pad}/{ANY}")
+            elif node.tag == XS + "extension":
+                basis = self.types.get(self._qname(node, node.get("base")))
+                if basis is not None and basis.tag == XS + "complexType":
+                    self._inhoud(basis, pad, uit, diepte)
+            elif _eigen(node, type_):
+                self._element(node, pad, uit, diepte + 1)
+
+
+def _eigen(node: etree._Element, type_: etree._Element) -> bool:
+    """An element of ``type_`` itself, not of an anonymous type nested in it."""
+    ouder = node.getparent()
+    while ouder is not type_:
+        if ouder.tag in (XS + "complexType", XS + "element"):
+            return False
+        ouder = ouder.getparent()
+    return True
+
+
+def toegelaten(pad: str, paden: set[str]) -> bool:
+    delen = pad.split("/")
+    return pad in paden or any(
+        "/".join(delen[:i]) + "/" + ANY in paden for i in range(1, len(delen))
+    )
+
+
+def onze() -> Schemas:
+    return Schemas(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("variant", ["WebService", "Service"])
+def test_every_element_the_real_reply_may_hold_our_contract_allows(versie, variant):
+    referentie.vereist(versie)
+    echt = Schemas(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
+    namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
+    ons = onze().paden(namespace, "GeefDossierKBIResponse")
+    echte_paden = echt.paden(namespace, "GeefDossierKBIResponse")
+    assert len(echte_paden) > 400  # the walk reached the dossier's depths
+    assert sorted(p for p in echte_paden if not toegelaten(p, ons)) == []
+
+
+def test_the_walk_sees_a_missing_element():
+    """The check above can fail: a type without one of the real one's elements is caught."""
+    ons = onze()
+    traject = ons.types[("http://inburgering.be/types/V02", "TrajectType")]
+    weg = next(e for e in traject.iter(XS + "element") if e.get("name") == "Besluit")
+    weg.getparent().remove(weg)
+    namespace = WEBSERVICE.format(v="02.00")
+    pad = "GeefDossierKBIResponse/Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier/Trajecten/Traject"
+    assert not toegelaten(f"{pad}/Besluit", ons.paden(namespace, "GeefDossierKBIResponse"))
+    assert toegelaten(f"{pad}/Type", ons.paden(namespace, "GeefDossierKBIResponse"))
+
+
+def test_the_real_sample_replies_validate_against_our_contract():
+    referentie.vereist("01.00")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    schema = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
+    samples = sorted(referentie.SAMPLES.glob("*.xml"))
+    assert len(samples) == 21
+    for sample in samples:
+        antwoord = etree.parse(str(sample), parser)  # the samples are the SOAP Body's content
+        assert schema.validate(antwoord), (sample.name, str(schema.error_log.last_error))
