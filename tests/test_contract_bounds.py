@@ -116,7 +116,15 @@ DOSSIER = {
 }
 CONTACT = {"telefoon": "0470 00 00 01", "email": "said.daoud@voorbeeld.test"}  # 02.00's Personalia
 
-DATES = ["0001-01-01", "1899-12-31", "1900-01-01", "2099-12-31", "2100-01-01", "9999-12-31"]
+DATES = [
+    "0001-01-01",
+    "1899-12-31",
+    "1900-01-01",
+    "2099-12-31",
+    "2100-01-01",
+    "3000-01-01",
+    "9999-12-31",
+]
 NUMBERS = [-1, 0, 3, 9, 10, 100]
 LONGEST = 5000  # longer than any length the real contract allows
 

@@ -74,6 +74,9 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
         ([b"a b"], [b"2024-01-01", b"10:00"], False),  # whitespace: the long way
         ([b"a&amp;b"], [b"2024-01-01", b"10:00"], False),  # an entity: the long way
         ([b"a"], [b"2023-02-29", b"10:00"], False),  # xs:date: no such day
+        ([b"a"], [b"2999-12-31", b"10:00"], True),
+        ([b"a"], [b"9999-12-31", b"10:00"], True),
+        ([b"a"], [b"3000-01-01", b"10:00"], False),  # DatumType: the year's first digit 0-2, 9
         ([b"a"], [b"2024-1-01", b"10:00"], False),
         ([b"a"], [b"2024-01-01", b"10:0"], False),  # TijdType's pattern
         ([b"a"], [b"2024-01-01", b"10:00:00.00"], False),
@@ -202,6 +205,21 @@ def test_a_known_shape_gets_the_full_paths_reply(insz, gelezen_teller):
             assert b"<Referte>tweede-referte</Referte>" in verwacht
     if persona is None or not persona.fout:  # error personas never have a template
         assert gelezen_teller[0] == geleerd  # the second round: SNEL parsed none
+
+
+@pytest.mark.parametrize("dag", [b"2999-12-31", b"3000-01-01", b"8999-12-31", b"9999-12-31"])
+def test_a_known_shape_with_any_tijdstip_gets_the_full_paths_reply(dag):
+    """The real DatumType takes a year whose first digit is 0, 1, 2 or 9: a learnt shape
+    took every year, so a Tijdstip in 3000 the full path refuses was answered."""
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+    for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes
+        assert roep(app, pad, body) == roep(VOL, pad, body)
+    for pad, body in vragen("98630499724", "tweede"):
+        nieuw = met_tijdstip(body, dag, b"08:15:30")
+        assert roep(app, pad, nieuw) == roep(VOL, pad, nieuw), pad
+        assert (b"<Identificatie>40001</Identificatie>" in roep(VOL, pad, nieuw)) is (
+            dag in (b"3000-01-01", b"8999-12-31")
+        )
 
 
 def test_a_known_shape_about_another_person_gets_the_full_paths_reply(gelezen_teller):

@@ -5,11 +5,13 @@ from datetime import date, timedelta
 import pytest
 import requests
 import zeep
+from lxml import etree
 from werkzeug.test import Client
 
 from magda_client import MagdaClient
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Toepassing, geef_advies
+from magda_kbi.wire.xml import wsdl_map
 
 from .conftest import LAAT
 from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, antwoord, post
@@ -190,6 +192,21 @@ def test_which_zorgbudget(sessie, server):
         assert (advies.findtext("Resultaat"), advies.find("Reden")) == ("OK", None)
     client = MagdaClient(server.url, afzender="vsb.vlaanderen.be", hoedanigheid="VSB")
     assert client.geef_automatisch_advies("73680599786", "2024-01-01", "ZORGBUDGET_OUDEREN").ok
+
+
+@pytest.mark.parametrize(
+    ("datum", "toepassing", "peildatum"),
+    [("9000-06-01", "VERLAAGDE_PREMIE", "8999-01-01"), ("3000-01-01", "ZORGBUDGET", "3000-01-01")],
+)
+def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
+    sessie, server, datum, toepassing, peildatum
+):
+    """MAGDA's generiek DatumType takes a year of 0-2999 or 9000-9999 only; the advice's own
+    contract takes any (a Datum in 9000 asks for a Peildatum in 8999), and its reply fits it."""
+    advies = vraag(sessie, server, "98630499724", datum, toepassing)
+    assert advies.findtext("Peildatum") == peildatum
+    schema = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefAutomatischAdvies-01.00.xsd")))
+    assert schema.validate(advies.getparent().getparent().getparent().getparent().getparent())
 
 
 def test_the_rule_set_after_ruling_112_2023():

@@ -19,9 +19,10 @@ none of that again, provided each value it carries is valid for its type. That i
   equal bytes everywhere else, the same elements, attributes, namespaces and order.
 - In every request XSD of ours (all from ``Generiek.xsd``), ``Referte`` is ``ReferteType``
   (a string of 1 to 36 characters) and ``Tijdstip`` holds ``DatumType`` (``xs:date``,
-  ``YYYY-MM-DD``) and ``TijdType`` (``hh:mm[:ss[.mmm]]``). A value is accepted only when it
-  is of that type, and from a narrower alphabet than the type allows (no whitespace, no
-  entity), so that it reads back as written. ``INSZ`` is ``INSZType``, eleven digits
+  ``YYYY-MM-DD``, a year of 0-2999 or 9000-9999 as the real pattern) and ``TijdType``
+  (``hh:mm[:ss[.mmm]]``). A value is accepted only when it is of that type, and from a
+  narrower alphabet than the type allows (no whitespace, no entity), so that it reads back
+  as written. ``INSZ`` is ``INSZType``, eleven digits
   (``[0-9]{11}``, an ``xs:string``: no whitespace collapsed): exactly the values accepted.
   The modulo-97 check, done after validation on the long way, is done per call for a
   known shape too (:class:`~magda_kbi.adapters.app.Emulator`).
@@ -50,7 +51,7 @@ _WAARDEN = re.compile(
 # The values a hole may take (the narrowed XSD types above); a learnt shape's Pattern uses
 # the same
 _REFERTE_TYPE = rb"[A-Za-z0-9._:\-]{1,36}"
-_DATUM_TYPE = rb"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DATUM_TYPE = rb"[0-29][0-9]{3}-[0-9]{2}-[0-9]{2}"  # the real pattern: a year 0-2999, 9000-9999
 _TIJD_TYPE = rb"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{3})?)?"
 _INSZ_TYPE = rb"[0-9]{11}"
 _REFERTE, _DATUM, _TIJD, _INSZ = (
