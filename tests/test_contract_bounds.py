@@ -28,6 +28,7 @@ from . import referentie
 CODE = {"code": "15", "naam": "Derden", "korte_naam": "Derden"}
 PERIODE = {"begin": "2022-04-04", "einde": "2024-04-04"}
 STATUS = {"code": "TO_STA_31", "begin": "2022-10-28"}
+VESTIGING = {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"}
 
 # Every field of the dossier model, each with a value the check accepts (written out: the
 # test must not take its cases from the code it checks; a guard below keeps it complete).
@@ -38,6 +39,7 @@ DOSSIER = {
         "geboortedatum": "1998-03-04",
         "geslacht": 1,
         "uniek_nummer": "K0012345",
+        "aangemaakt_door": VESTIGING,
     },
     "klantprofiel": {
         "werksituatie": "Werkzoekend",
@@ -67,6 +69,7 @@ DOSSIER = {
             "datum_ondertekening": "2023-07-03",
             "type": "AI023",
             "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "aangemaakt_door": VESTIGING,
         }
     ],
     "contracten": [
@@ -76,17 +79,36 @@ DOSSIER = {
             "onderdeel_mo": True,
             "onderdeel_nt2": True,
             "onderdeel_lo": False,
+            "aangemaakt_door": VESTIGING,
         }
     ],
     "uitstellen_van_ondertekening": [{"periode": PERIODE, "reden": CODE}],
-    "aanmelding": {"datum_aanmelding": "2022-05-02", "type": "HA", "reden": CODE},
+    "aanmelding": {
+        "datum_aanmelding": "2022-05-02",
+        "type": "HA",
+        "reden": CODE,
+        "aanmeldingsplaats": VESTIGING,
+    },
     "uitstellen_van_aanmelding": [{"periode": PERIODE, "reden": CODE}],
     "trajecten": [
         {
             "type": "TT_IBVP",
             "periode": PERIODE,
             "status": {"code": "OP", "begin": "2022-05-02"},
-            "onderdelen": [{"type": "TO_OB_MO", "periode": PERIODE, "status": STATUS}],
+            "onderdelen": [
+                {
+                    "type": "TO_OB_MO",
+                    "periode": PERIODE,
+                    "status": STATUS,
+                    "besluit": {"code": "VO", "datum_toekenning": "2022-10-28", "reden": CODE},
+                }
+            ],
+            "beheerder": {
+                "periode": PERIODE,
+                "kbi_vestiging": VESTIGING,
+                "contactpersoon": {"achternamen": ["Peeters"], "voornamen": ["Els"]},
+            },
+            "besluit": {"code": "JA_IB", "datum_toekenning": "2024-04-04", "reden": CODE},
         }
     ],
     "inbreuken": [
@@ -94,7 +116,11 @@ DOSSIER = {
             "datum_vaststelling": "2023-02-01",
             "type": "1",
             "sanctionerende_overheid": "VDAB",
-            "rechtzetting": {"datum_ondertekening": "2023-05-15", "datum_aanmaak": "2023-05-01"},
+            "rechtzetting": {
+                "datum_ondertekening": "2023-05-15",
+                "datum_aanmaak": "2023-05-01",
+                "aangemaakt_door": VESTIGING,
+            },
         }
     ],
     "talenkennis": {

@@ -14,6 +14,7 @@ from suds.client import Client as SudsClient
 from magda_client import GeenMachtiging, MagdaClient
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.domain.dossier import KbiVestiging, Periode, Traject, TrajectBeheerder
 
 from . import referentie
 from .soap import (
@@ -162,7 +163,11 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     assert attest["02.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023G"
     for versie in VERSIES:  # made on 2023-06-30, signed on 2023-07-03 (both versions)
         document = attest[versie].find("BehaaldeAttesten/Document")
-        assert [e.tag for e in document][-2:] == ["DatumAanmaak", "DatumOndertekening"]
+        assert [e.tag for e in document][-3:] == [
+            "DatumAanmaak",
+            "DatumOndertekening",
+            "AangemaaktDoor",
+        ]
         assert document.findtext("DatumOndertekening") == "2023-07-03"
 
 
@@ -172,6 +177,93 @@ def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(catalogus):
     assert (gemaakt.datum_aanmaak, gemaakt.datum_ondertekening) == (date(2023, 6, 30), None)
     (getekend,) = dossier.op_datum(date(2023, 7, 3)).attesten
     assert getekend.datum_ondertekening == date(2023, 7, 3)
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
+    """As in every real sample: the office that made the Personalia, the contract and the
+    attest, where the person registered, and the trajectory's manager (office and
+    counsellor) and decisions, in the contract's order (persona 79611034583)."""
+    magda.today("2030-01-01")
+    antwoord = post(magda.url + DOSSIER[versie][1], dossier_verzoek("79611034583", versie))
+    dossier = antwoord.dossier
+    kantoor = ["2170083307", "B4C81AEAA10F49998B6435394525B0EF"]
+    for pad in (
+        "Personalia/AangemaaktDoor",
+        "Contracten/Contract/AangemaaktDoor",
+        "BehaaldeAttesten/Document/AangemaaktDoor",
+        "Trajecten/Traject/Beheerder/KBIVestiging",
+    ):
+        assert [(e.tag, e.text) for e in dossier.find(pad)] == list(
+            zip(["KboNummer", "KbiNummer"], kantoor, strict=True)
+        ), pad
+    assert [e.tag for e in dossier.find("Personalia")][-1] == "AangemaaktDoor"
+    assert [e.tag for e in dossier.find("Aanmelding")] == [
+        "Type",
+        "DatumAanmelding",
+        "AanmeldingsPlaats",
+    ]
+    assert dossier.findtext("Aanmelding/AanmeldingsPlaats/KbiNummer") == kantoor[1]
+    traject = dossier.find("Trajecten/Traject")
+    assert [e.tag for e in traject] == [
+        "Type",
+        "Periode",
+        "Beheerder",
+        "Status",
+        "Besluit",
+        "TrajectOnderdelen",
+    ]
+    assert [e.tag for e in traject.find("Beheerder")] == [
+        "Periode",
+        "KBIVestiging",
+        "ContactPersoon",
+    ]
+    assert traject.findtext("Beheerder/Periode/Begin") == "2022-02-20"
+    naam = traject.find("Beheerder/ContactPersoon/Naam")
+    assert (naam.findtext("Achternamen/Achternaam"), naam.findtext("Voornamen/Voornaam")) == (
+        "Claes",
+        "Youssef",
+    )
+    besluit = traject.find("Besluit")
+    assert [e.tag for e in besluit] == ["Code", "Reden", "DatumToekenning"]
+    assert (besluit.findtext("Code"), besluit.findtext("DatumToekenning")) == (
+        "JA_IB",
+        "2023-06-30",
+    )
+    assert besluit.find("Reden").attrib == {
+        "KorteNaam": "Alle stappen ok",
+        "Naam": "Heeft alle stappen doorlopen",
+    }
+    delen = traject.findall("TrajectOnderdelen/TrajectOnderdeel")
+    assert [(d.findtext("Besluit/Code"), d.findtext("Besluit/DatumToekenning")) for d in delen] == [
+        ("VO", "2022-07-01"),
+        ("VO", "2023-06-16"),
+    ]
+    assert [e.tag for e in delen[0]] == ["Type", "Periode", "Status", "Besluit"]
+    # a decision is known from the day it was granted
+    magda.today("2023-06-29")
+    dossier = post(magda.url + DOSSIER[versie][1], dossier_verzoek("79611034583", versie)).dossier
+    assert dossier.find("Trajecten/Traject/Besluit") is None
+    assert [d.findtext("Besluit/Code") for d in dossier.iterfind(".//TrajectOnderdeel")] == [
+        "VO",
+        "VO",
+    ]
+    magda.today("2023-06-15")
+    dossier = post(magda.url + DOSSIER[versie][1], dossier_verzoek("79611034583", versie)).dossier
+    assert [d.findtext("Besluit/Code") for d in dossier.iterfind(".//TrajectOnderdeel")] == [
+        "VO",
+        None,
+    ]
+
+
+def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
+    traject = Traject(
+        "TT_IBVP",
+        Periode(date(2022, 1, 3)),
+        beheerder=TrajectBeheerder(Periode(date(2022, 3, 1)), KbiVestiging(kbi_nummer="K1")),
+    )
+    assert traject.op_datum(date(2022, 2, 28)).beheerder is None
+    assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
 
 
 @pytest.mark.parametrize("versie", VERSIES)
@@ -503,7 +595,7 @@ def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
     readme = (project / "README.md").read_text(encoding="utf-8")
     alinea = readme.split("**What a dossier holds.**", 1)[1].split("\n\n", 1)[0]
     gemodelleerd, nooit = alinea.split("are never sent:", 1)
-    nooit = nooit.split("(the first", 1)[0]
+    nooit = nooit.split("Inside the parts that are sent", 1)[0]
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     xs = "{http://www.w3.org/2001/XMLSchema}"
     alle, gezien = set(), set()

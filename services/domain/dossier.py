@@ -60,12 +60,22 @@ class Code:
 
 
 @dataclass(frozen=True)
+class KbiVestiging:
+    """An office of the agency or of a partner (the contract's KbiVestigingType): who made a
+    record, where someone registered, who runs a trajectory."""
+
+    kbo_nummer: str | None = None  # the enterprise number, ten digits
+    kbi_nummer: str | None = None  # the KBI's own id of the office (a GUID's 32 hex digits)
+
+
+@dataclass(frozen=True)
 class Personalia:
     achternamen: tuple[str, ...]
     voornamen: tuple[str, ...] = ()
     geboortedatum: date | None = None
     geslacht: int | None = None  # 1 mannelijk, 2 vrouwelijk (MAGDA Geslacht2_0)
     uniek_nummer: str | None = None  # 02.00 only: the KBI's client number, a letter and 7 digits
+    aangemaakt_door: KbiVestiging | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class Attest:
     type: str | None = None  # AI023 | AEVC05
     id: str | None = None
     datum_ondertekening: date | None = None  # signed, after it was made
+    aangemaakt_door: KbiVestiging | None = None
 
     @property
     def datum(self) -> date:
@@ -128,6 +139,7 @@ class Contract:
     onderdeel_mo: bool = False
     onderdeel_nt2: bool = False
     onderdeel_lo: bool = False
+    aangemaakt_door: KbiVestiging | None = None
 
     @property
     def datum(self) -> date:
@@ -151,6 +163,7 @@ class Aanmelding:
     datum_aanmelding: date
     type: str | None = None  # EA | HA
     reden: Code | None = None
+    aanmeldingsplaats: KbiVestiging | None = None
 
     @property
     def datum(self) -> date:
@@ -164,17 +177,49 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Besluit:
+    """The decision on a trajectory (JA_IB, JA_EVC, NEE, NEE_ANALFA) or on one of its parts
+    (VO, NVO, NVT), known from the day it was granted."""
+
+    code: str
+    datum_toekenning: date
+    reden: Code | None = None
+
+
+@dataclass(frozen=True)
+class ContactPersoon:
+    """The agency's counsellor who follows a trajectory: the contract's ContactPersoon/Naam."""
+
+    achternamen: tuple[str, ...]
+    voornamen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrajectBeheerder:
+    """Who runs a trajectory, from the start of its Periode: an office and a counsellor."""
+
+    periode: Periode
+    kbi_vestiging: KbiVestiging | None = None
+    contactpersoon: ContactPersoon | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
 class TrajectOnderdeel:
     type: str
     periode: Periode
     status: Status | None = None
+    besluit: Besluit | None = None
 
     @property
     def datum(self) -> date:
         return self.periode.begin
 
     def op_datum(self, dag: date) -> TrajectOnderdeel:
-        return replace(self, status=_status_op(self.status, dag))
+        return replace(self, status=_status_op(self.status, dag), besluit=_besluit_op(self, dag))
 
 
 @dataclass(frozen=True)
@@ -183,16 +228,21 @@ class Traject:
     periode: Periode
     status: Status | None = None
     onderdelen: tuple[TrajectOnderdeel, ...] = ()
+    beheerder: TrajectBeheerder | None = None
+    besluit: Besluit | None = None
 
     @property
     def datum(self) -> date:
         return self.periode.begin
 
     def op_datum(self, dag: date) -> Traject:
+        beheerder = self.beheerder if self.beheerder and self.beheerder.datum <= dag else None
         return replace(
             self,
             status=_status_op(self.status, dag),
             onderdelen=tuple(o.op_datum(dag) for o in _gekend(self.onderdelen, dag)),
+            beheerder=beheerder,
+            besluit=_besluit_op(self, dag),
         )
 
 
@@ -200,10 +250,16 @@ def _status_op(status: Status | None, dag: date) -> Status | None:
     return status if status and status.begin <= dag else None
 
 
+def _besluit_op(deel: Traject | TrajectOnderdeel, dag: date) -> Besluit | None:
+    besluit = deel.besluit
+    return besluit if besluit and besluit.datum_toekenning <= dag else None
+
+
 @dataclass(frozen=True)
 class RechtzettingsFormulier:
     datum_ondertekening: date
     datum_aanmaak: date | None = None
+    aangemaakt_door: KbiVestiging | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,15 @@ from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.personas import persona_uit_data
 
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
+# The agency's office of each Flemish province, by the NIS code's first digit (invented: KBO
+# establishment-unit numbers with valid check digits, KBI ids as the real ones, 32 hex digits)
+KANTOREN = {
+    "1": {"kbo_nummer": "2135825380", "kbi_nummer": "A6A3A4506513470EA69E0D37F2A74DE4"},
+    "2": {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"},
+    "3": {"kbo_nummer": "2153381093", "kbi_nummer": "81E74EF5E8E24D948ED904759531985D"},
+    "4": {"kbo_nummer": "2090050981", "kbi_nummer": "6B0D549B6F03475A9600A35A099950D8"},
+    "7": {"kbo_nummer": "2029299485", "kbi_nummer": "6CAD4A268D114ECE9738F7D93D9C1724"},
+}
 NATIONALITEITEN = (
     "Marokko",
     "Turkije",
@@ -131,12 +140,14 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         "subtype": "DOELGROEP",
         "periode": {"begin": begin.isoformat()},
     }
+    kantoor = KANTOREN[nis[0]]  # where the person registered and is followed
     dossier: dict = {
         "personalia": {
             "achternamen": [achternaam],
             "voornamen": [voornaam],
             "geboortedatum": geboren.isoformat(),
             "geslacht": rnd.choice((1, 2)),
+            "aangemaakt_door": kantoor,
         },
         "doelgroepen": [plicht],
     }
@@ -167,7 +178,11 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         "uitstel-ondertekening",
         "contract-lopend",
     ):
-        dossier["aanmelding"] = {"datum_aanmelding": aanmelding.isoformat(), "type": "HA"}
+        dossier["aanmelding"] = {
+            "datum_aanmelding": aanmelding.isoformat(),
+            "type": "HA",
+            "aanmeldingsplaats": {"kbi_nummer": kantoor["kbi_nummer"]},
+        }
     contract = plus_maanden(aanmelding, 2)
     if scenario in ("attest", "inbreuk-open", "inbreuk-rechtgezet", "contract-lopend"):
         dossier["contracten"] = [
@@ -176,6 +191,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
                 "type": "ICO13G",
                 "onderdeel_mo": True,
                 "onderdeel_nt2": True,
+                "aangemaakt_door": kantoor,
             }
         ]
     if scenario == "attest":

@@ -18,6 +18,7 @@ from magda_kbi.domain.dossier import (
     Code,
     Contactgegevens,
     KbiDossier,
+    KbiVestiging,
     KlantProfiel,
     Periode,
     Status,
@@ -120,6 +121,7 @@ def bouw_kbi_dossier(
             sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
             if attest.datum_ondertekening is not None:
                 sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
+            _vestiging(element, "AangemaaktDoor", attest.aangemaakt_door)
     if dossier.contracten:
         lijst = sub(root, "Contracten")
         for contract in dossier.contracten:
@@ -130,6 +132,7 @@ def bouw_kbi_dossier(
                 "Type",
                 CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type,
             )
+            _vestiging(element, "AangemaaktDoor", contract.aangemaakt_door)
             sub(element, "OnderdeelMO", _bool(contract.onderdeel_mo))
             sub(element, "OnderdeelNT2", _bool(contract.onderdeel_nt2))
             sub(element, "OnderdeelLO", _bool(contract.onderdeel_lo))
@@ -143,6 +146,7 @@ def bouw_kbi_dossier(
         element = sub(root, "Aanmelding")
         sub(element, "Type", dossier.aanmelding.type)
         sub(element, "DatumAanmelding", _datum(dossier.aanmelding.datum_aanmelding))
+        _vestiging(element, "AanmeldingsPlaats", dossier.aanmelding.aanmeldingsplaats)
         _code(element, "Reden", dossier.aanmelding.reden)
     _uitstellen(
         root, "UitstellenVanAanmelding", "UitstelVanAanmelding", dossier.uitstellen_van_aanmelding
@@ -171,6 +175,7 @@ def bouw_kbi_dossier(
                     "DatumOndertekening",
                     _datum(inbreuk.rechtzetting.datum_ondertekening),
                 )
+                _vestiging(formulier, "AangemaaktDoor", inbreuk.rechtzetting.aangemaakt_door)
     if dossier.talenkennis is not None:
         kennis = dossier.talenkennis
         element = sub(root, "Talenkennis")
@@ -289,7 +294,13 @@ def _naam(
     sub(element, "INSZ", insz)
     if uniek_nummer is not None:  # the municipality's view has no _zonder_lege pass
         sub(element, "UniekNummer", uniek_nummer)
-    naam = sub(element, "Naam")
+    _naam_persoon(element, achternamen, voornamen)
+
+
+def _naam_persoon(
+    ouder: etree._Element, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
+) -> None:
+    naam = sub(ouder, "Naam")
     lijst = sub(naam, "Achternamen")
     for achternaam in achternamen:
         sub(lijst, "Achternaam", achternaam)
@@ -311,6 +322,7 @@ def _personalia(
         sub(
             sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht)
         )
+    _vestiging(element, "AangemaaktDoor", p.aangemaakt_door)
     if contact is not None:  # 02.00 only; the one number and address we know are preferred
         if contact.telefoon:
             sub(
@@ -351,12 +363,33 @@ def _uitstellen(
 
 
 def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderdeel):
-    """A Traject or TrajectOnderdeel: both start with Type, Periode and Status."""
+    """A Traject or TrajectOnderdeel: Type, Periode, (a Traject's Beheerder), Status and
+    Besluit."""
     element = sub(ouder, naam)
     sub(element, "Type", deel.type)
     _periode(element, "Periode", deel.periode)
+    beheerder = deel.beheerder if isinstance(deel, Traject) else None
+    if beheerder is not None:
+        b = sub(element, "Beheerder")
+        _periode(b, "Periode", beheerder.periode)
+        _vestiging(b, "KBIVestiging", beheerder.kbi_vestiging)
+        if beheerder.contactpersoon is not None:
+            persoon = beheerder.contactpersoon
+            _naam_persoon(sub(b, "ContactPersoon"), persoon.achternamen, persoon.voornamen)
     _status(element, deel.status)
+    if deel.besluit is not None:
+        besluit = sub(element, "Besluit")
+        sub(besluit, "Code", deel.besluit.code)
+        _code(besluit, "Reden", deel.besluit.reden)
+        sub(besluit, "DatumToekenning", _datum(deel.besluit.datum_toekenning))
     return element
+
+
+def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
+    if vestiging is not None:
+        element = sub(ouder, naam)
+        sub(element, "KboNummer", vestiging.kbo_nummer)
+        sub(element, "KbiNummer", vestiging.kbi_nummer)
 
 
 def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
