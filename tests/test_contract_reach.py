@@ -134,3 +134,27 @@ def test_the_real_sample_replies_validate_against_our_contract():
     for sample in samples:
         antwoord = etree.parse(str(sample), parser)  # the samples are the SOAP Body's content
         assert schema.validate(antwoord), (sample.name, str(schema.error_log.last_error))
+
+
+def opsommingen(bestanden: list[Path]) -> dict[str, set[str]]:
+    """Every named simple type with enumerations: its values."""
+    uit: dict[str, set[str]] = {}
+    for bestand in bestanden:
+        for type_ in etree.parse(str(bestand)).getroot().iter(XS + "simpleType"):
+            waarden = {e.get("value") for e in type_.iter(XS + "enumeration")}
+            if waarden and type_.get("name"):
+                uit.setdefault(type_.get("name"), set()).update(waarden)
+    return uit
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_every_code_list_of_ours_is_the_real_one(versie):
+    """A code ours lacks fails a client built on ours when the platform sends it (Bericht/Type
+    had VRAAG and ANTWOORD only); a code ours adds is one the platform never sends."""
+    referentie.vereist(versie)
+    echt = opsommingen(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
+    xsd = wsdl_map() / "xsd"
+    ons = opsommingen([*sorted(xsd.glob(f"*KBI-{versie}*.xsd")), xsd / "Generiek.xsd"])
+    gedeeld = ons.keys() & echt.keys()
+    assert len(gedeeld) > 15
+    assert {naam: ons[naam] ^ echt[naam] for naam in gedeeld if ons[naam] != echt[naam]} == {}

@@ -22,7 +22,9 @@ from .soap import (
     NS_DOSSIER,
     NS_DOSSIER_SERVICE,
     NS_SOAP,
+    PAD_ADVIES,
     PAD_GENERIEK,
+    advies_verzoek,
     dossier_verzoek,
     post,
     verzoek,
@@ -264,6 +266,22 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     )
     assert traject.op_datum(date(2022, 2, 28)).beheerder is None
     assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
+
+
+@pytest.mark.parametrize("soort", ["ANTWOORD", "DATAGRAM", "VOORLOPIG_ANTWOORD"])
+def test_a_message_that_is_no_vraag_is_refused_with_40001(server, soort):
+    """The contract's Bericht/Type lists the platform's seven kinds of message; a service
+    answers a VRAAG only."""
+    verzoeken = [
+        *((DOSSIER[v][1], dossier_verzoek("98630499724", v)) for v in VERSIES),
+        (PAD_ADVIES, advies_verzoek("98630499724", "2024-01-01")),
+    ]
+    for pad, body in verzoeken:
+        body = body.replace(b"<Type>VRAAG</Type>", f"<Type>{soort}</Type>".encode(), 1)
+        antwoord = post(server.url + pad, body)
+        assert antwoord.uitzonderingen() == [
+            ("40001", "FOUT", "Context/Bericht/Type: moet VRAAG zijn")
+        ], (pad, antwoord.body)
 
 
 @pytest.mark.parametrize("versie", VERSIES)
