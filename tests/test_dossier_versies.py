@@ -268,6 +268,42 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
 
 
+def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
+    """In the real samples every Inbreuk has its RechtzettingsFormulier, empty when not
+    remedied, and every Talenkennis its Alfabetiseringsgraad and BehaaldNT2Niveau, empty when
+    unknown: a consumer that takes the form's presence for a remedy is wrong there, and must
+    be wrong here too."""
+    referentie.vereist("01.00")
+    altijd = {
+        "Inbreuken/Inbreuk": ["RechtzettingsFormulier"],
+        "Talenkennis": ["Alfabetiseringsgraad", "BehaaldNT2Niveau"],
+    }
+    leeg: set[str] = set()
+    for sample in referentie.SAMPLES.glob("*.xml"):
+        for ouder, kinderen in altijd.items():
+            for element in etree.parse(str(sample)).iterfind(f".//KBIDossier/{ouder}"):
+                for kind in kinderen:
+                    gevonden = element.find(kind)
+                    assert gevonden is not None, (sample.name, ouder, kind)
+                    if len(gevonden) == 0:
+                        leeg.add(kind)
+    assert leeg == {"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"}
+    gezien = {kind: 0 for kinderen in altijd.values() for kind in kinderen}
+    for versie in VERSIES:
+        for insz, persona in catalogus.items():
+            if persona.dossier is None or persona.fout:
+                continue
+            dossier = post(server.url + DOSSIER[versie][1], dossier_verzoek(insz, versie)).dossier
+            for ouder, kinderen in altijd.items():
+                for element in dossier.iterfind(ouder):
+                    for kind in kinderen:
+                        assert element.find(kind) is not None, (insz, versie, ouder, kind)
+                        gezien[kind] += 1
+    assert min(gezien.values()) > 0
+    open_inbreuk = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("73680599786", "02.00"))
+    assert len(open_inbreuk.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
+
+
 @pytest.mark.parametrize("soort", ["ANTWOORD", "DATAGRAM", "VOORLOPIG_ANTWOORD"])
 def test_a_message_that_is_no_vraag_is_refused_with_40001(server, soort):
     """The contract's Bericht/Type lists the platform's seven kinds of message; a service

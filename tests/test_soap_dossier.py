@@ -123,7 +123,8 @@ def test_the_dossier_is_as_known_on_today(server_2023):
     antwoord = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79652599875"))
     dossier = antwoord.dossier
     assert dossier.findtext("Inbreuken/Inbreuk/DatumVaststelling") == "2023-02-01"
-    assert dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier") is None  # signed 2023-05-15
+    # signed 2023-05-15: not remedied yet, an empty form as the platform sends it
+    assert len(dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
     assert antwoord.root.findtext("Repliek/Context/Bericht/Tijdstip/Datum") == "2023-03-01"
     attest = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79611034583")).dossier
     assert attest.find("BehaaldeAttesten") is None  # obtained 2023-06-30

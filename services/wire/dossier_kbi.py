@@ -166,8 +166,8 @@ def bouw_kbi_dossier(
             sub(element, "Type", inbreuk.type)
             sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
             sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
+            formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
             if inbreuk.rechtzetting is not None:
-                formulier = sub(element, "RechtzettingsFormulier")
                 if inbreuk.rechtzetting.datum_aanmaak:
                     sub(formulier, "DatumAanmaak", _datum(inbreuk.rechtzetting.datum_aanmaak))
                 sub(
@@ -186,8 +186,7 @@ def bouw_kbi_dossier(
                 sub(t, "Code", taal.code)
                 sub(t, "ContactTaal", _bool(taal.contacttaal))
                 _code(t, "KennisNiveau", taal.kennisniveau)
-        if kennis.latijns_schrift is not None:
-            _code(sub(element, "Alfabetiseringsgraad"), "LatijnsSchrift", kennis.latijns_schrift)
+        _code(sub(element, "Alfabetiseringsgraad"), "LatijnsSchrift", kennis.latijns_schrift)
         niveau = sub(element, "BehaaldNT2Niveau")
         for naam, code in (
             ("HoogstBehaald", kennis.nt2_hoogst_behaald),
@@ -419,9 +418,16 @@ def _bool(waarde: bool | None) -> str | None:
     return None if waarde is None else ("true" if waarde else "false")
 
 
+# Sent empty rather than left out, as the platform does: in the real samples every Inbreuk
+# has a RechtzettingsFormulier, empty when not remedied (5 of 5), and every Talenkennis its
+# Alfabetiseringsgraad and BehaaldNT2Niveau, empty when unknown (4 and 3 of 7 empty).
+LEEG_GESTUURD = frozenset({"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"})
+
+
 def _zonder_lege(root: etree._Element) -> None:
-    """``sub`` with a None value makes an empty element: drop those (optional fields unset)."""
+    """``sub`` with a None value makes an empty element: drop those (optional fields unset),
+    but for the ones the platform sends empty."""
     for element in reversed(list(root.iter())):  # children before their parents
         leeg = len(element) == 0 and element.text is None and not element.attrib
-        if leeg and element is not root:
+        if leeg and element is not root and element.tag not in LEEG_GESTUURD:
             element.getparent().remove(element)
