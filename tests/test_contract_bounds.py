@@ -121,6 +121,17 @@ DOSSIER = {
                 "datum_aanmaak": "2023-05-01",
                 "aangemaakt_door": VESTIGING,
             },
+            "datum_ingebrekestelling_verzonden": "2023-02-06",
+            "motivering": "niet deelgenomen",
+            "activiteiten": [
+                {
+                    "type": "A_BRIEF",
+                    "datum_uitgevoerd": "2023-02-06",
+                    "id": "8a80a29e-5a7e-42f3-915a-93e1c68e0479",
+                    "commentaar": "Brief verstuurd",
+                }
+            ],
+            "communicaties": [{"datum_aanmaak": "2023-02-06", "type_document": CODE}],
         }
     ],
     "talenkennis": {

@@ -258,6 +258,45 @@ def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
     ]
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
+    """As the real samples' infringements: the formal notice's date, the motive and the
+    statement of facts (the agency's activities and documents), each known from its date
+    (persona 73680599786: established 2023-09-15, notice sent 2023-09-18)."""
+
+    def inbreuk(dag: str) -> etree._Element:
+        magda.today(dag)
+        body = dossier_verzoek("73680599786", versie)
+        return post(magda.url + DOSSIER[versie][1], body).dossier.find("Inbreuken/Inbreuk")
+
+    eerst = inbreuk("2023-09-16")
+    assert [e.tag for e in eerst] == [
+        "Type",
+        "SanctionerendeOverheid",
+        "DatumVaststelling",
+        "Motivering",
+        "FeitenRelaas",
+        "RechtzettingsFormulier",
+    ]
+    assert eerst.findtext("Motivering") == "niet deelgenomen"
+    assert [e.tag for e in eerst.find("FeitenRelaas")] == ["Communicaties"]
+    later = inbreuk("2023-09-18")
+    assert later.findtext("DatumIngebrekestellingVerzonden") == "2023-09-18"
+    assert [e.tag for e in later][3:5] == ["DatumIngebrekestellingVerzonden", "Motivering"]
+    (activiteit,) = later.iterfind("FeitenRelaas/Activiteiten/Activiteit")
+    assert [(e.tag, e.text) for e in activiteit] == [
+        ("ID", "9222d755-4312-446e-a4d8-d2714b2e59c3"),
+        ("Type", "A_BRIEF"),
+        ("DatumUitgevoerd", "2023-09-18"),
+    ]
+    documenten = later.findall("FeitenRelaas/Communicaties/Communicatie")
+    assert [(d.findtext("DatumAanmaak"), d.findtext("TypeDocument")) for d in documenten] == [
+        ("2023-09-15", "BRI109"),
+        ("2023-09-18", "BRI106"),
+    ]
+    assert documenten[1].find("TypeDocument").get("Naam") == "Ingebrekestelling INB10"
+
+
 def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     traject = Traject(
         "TT_IBVP",

@@ -263,11 +263,42 @@ class RechtzettingsFormulier:
 
 
 @dataclass(frozen=True)
+class InbreukActiviteit:
+    """A step the agency took about an infringement (a letter, a call, a home visit), part of
+    its statement of facts (FeitenRelaas)."""
+
+    type: str  # A_BRIEF, A_KC_TELEF, A_KC_HUISB, ...
+    datum_uitgevoerd: date
+    id: str | None = None  # a UUID
+    commentaar: str | None = None  # CommentaarFeitenRelaas
+
+    @property
+    def datum(self) -> date:
+        return self.datum_uitgevoerd
+
+
+@dataclass(frozen=True)
+class InbreukCommunicatie:
+    """A document made about an infringement (the establishment form, a formal notice)."""
+
+    datum_aanmaak: date
+    type_document: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_aanmaak
+
+
+@dataclass(frozen=True)
 class Inbreuk:
     datum_vaststelling: date
     type: str | None = None  # "1" .. "8"
     sanctionerende_overheid: str | None = None
     rechtzetting: RechtzettingsFormulier | None = None
+    datum_ingebrekestelling_verzonden: date | None = None  # the formal notice was sent
+    motivering: str | None = None  # why, in the agency's words
+    activiteiten: tuple[InbreukActiviteit, ...] = ()
+    communicaties: tuple[InbreukCommunicatie, ...] = ()
 
     @property
     def datum(self) -> date:
@@ -277,7 +308,16 @@ class Inbreuk:
         return self.rechtzetting is not None and self.rechtzetting.datum_ondertekening <= dag
 
     def op_datum(self, dag: date) -> Inbreuk:
-        return self if self.rechtgezet_op(dag) else replace(self, rechtzetting=None)
+        """Known from its establishment; the remedy, the notice, each activity and document
+        from their own dates."""
+        verzonden = self.datum_ingebrekestelling_verzonden
+        return replace(
+            self,
+            rechtzetting=self.rechtzetting if self.rechtgezet_op(dag) else None,
+            datum_ingebrekestelling_verzonden=verzonden if verzonden and verzonden <= dag else None,
+            activiteiten=tuple(_gekend(self.activiteiten, dag)),
+            communicaties=tuple(_gekend(self.communicaties, dag)),
+        )
 
 
 @dataclass(frozen=True)

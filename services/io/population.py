@@ -202,6 +202,8 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
             "datum_vaststelling": vastgesteld.isoformat(),
             "type": "5",
             "sanctionerende_overheid": "HH",
+            "datum_ingebrekestelling_verzonden": (vastgesteld + timedelta(days=3)).isoformat(),
+            "motivering": "niet deelgenomen",
         }
         if scenario == "inbreuk-rechtgezet":
             inbreuk["rechtzetting"] = {"datum_ondertekening": dag(vastgesteld, 200)}

@@ -166,6 +166,23 @@ def bouw_kbi_dossier(
             sub(element, "Type", inbreuk.type)
             sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
             sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
+            if inbreuk.datum_ingebrekestelling_verzonden is not None:
+                verzonden = inbreuk.datum_ingebrekestelling_verzonden
+                sub(element, "DatumIngebrekestellingVerzonden", _datum(verzonden))
+            sub(element, "Motivering", inbreuk.motivering)
+            feiten = sub(element, "FeitenRelaas")
+            lijst_a = sub(feiten, "Activiteiten")
+            for activiteit in inbreuk.activiteiten:
+                a = sub(lijst_a, "Activiteit")
+                sub(a, "ID", activiteit.id)
+                sub(a, "Type", activiteit.type)
+                sub(a, "DatumUitgevoerd", _datum(activiteit.datum_uitgevoerd))
+                sub(a, "CommentaarFeitenRelaas", activiteit.commentaar)
+            lijst_c = sub(feiten, "Communicaties")
+            for communicatie in inbreuk.communicaties:
+                c = sub(lijst_c, "Communicatie")
+                sub(c, "DatumAanmaak", _datum(communicatie.datum_aanmaak))
+                _code(c, "TypeDocument", communicatie.type_document)
             formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
             if inbreuk.rechtzetting is not None:
                 if inbreuk.rechtzetting.datum_aanmaak:
