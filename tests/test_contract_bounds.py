@@ -134,6 +134,14 @@ DOSSIER = {
             "communicaties": [{"datum_aanmaak": "2023-02-06", "type_document": CODE}],
         }
     ],
+    "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
+    "gesprekken": [
+        {
+            "datum": "2022-05-02",
+            "geregistreerd_bij": VESTIGING,
+            "toeleiding_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        }
+    ],
     "talenkennis": {
         "talen": [{"code": "ENG", "contacttaal": True, "kennisniveau": CODE}],
         "latijns_schrift": CODE,

@@ -297,6 +297,34 @@ def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
     assert documenten[1].find("TypeDocument").get("Naam") == "Ingebrekestelling INB10"
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
+    """Adviezen (HvN, Arbeidsmarkt) and Gesprekken, as the real samples have them, at their
+    places in the dossier; a conversation is known from its day (persona 98630499724)."""
+
+    def dossier(dag: str) -> etree._Element:
+        magda.today(dag)
+        body = dossier_verzoek("98630499724", versie)
+        return post(magda.url + DOSSIER[versie][1], body).dossier
+
+    nu = dossier("2030-01-01")
+    delen = [e.tag for e in nu]
+    assert delen.index("Trajecten") < delen.index("Adviezen") < delen.index("Talenkennis")
+    assert delen.index("Talenkennis") < delen.index("Gesprekken") < delen.index("Wooncode")
+    adviezen = nu.find("Adviezen")
+    assert [(e.tag, e.text) for e in adviezen] == [("HvN", "CVO_STD"), ("Arbeidsmarkt", "AR")]
+    assert adviezen.find("HvN").get("KorteNaam") == "CVO standaard"
+    gesprekken = nu.findall("Gesprekken/Gesprek")
+    assert [g.findtext("Datum") for g in gesprekken] == ["2022-05-02", "2023-02-06"]
+    assert [e.tag for e in gesprekken[0]] == ["Datum", "GeregistreerdBij"]
+    assert gesprekken[0].findtext("GeregistreerdBij/KbiNummer") == (
+        "F31A1E14793F4C57977729EE23AAC568"
+    )
+    assert [g.findtext("Datum") for g in dossier("2023-02-05").iterfind("Gesprekken/*")] == [
+        "2022-05-02"
+    ]
+
+
 def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     traject = Traject(
         "TT_IBVP",

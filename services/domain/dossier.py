@@ -384,6 +384,24 @@ class Wooncode:
 
 
 @dataclass(frozen=True)
+class Adviezen:
+    """The agency's advice on the next steps: which Dutch course (HvN, "hoe verder
+    Nederlands") and towards work (Arbeidsmarkt: AR, LA, ...). Not dated: as it stands."""
+
+    hvn: Code | None = None
+    arbeidsmarkt: str | None = None
+
+
+@dataclass(frozen=True)
+class Gesprek:
+    """A conversation with the client, on its day, registered by an office."""
+
+    datum: date
+    geregistreerd_bij: KbiVestiging | None = None
+    toeleiding_id: str | None = None  # a UUID: the referral it was about
+
+
+@dataclass(frozen=True)
 class KbiDossier:
     insz: str
     personalia: Personalia
@@ -395,8 +413,10 @@ class KbiDossier:
     aanmelding: Aanmelding | None = None
     uitstellen_van_aanmelding: tuple[Uitstel, ...] = ()
     trajecten: tuple[Traject, ...] = ()
+    adviezen: Adviezen | None = None
     inbreuken: tuple[Inbreuk, ...] = ()
     talenkennis: Talenkennis | None = None
+    gesprekken: tuple[Gesprek, ...] = ()
     wooncode: Wooncode | None = None
 
     def op_datum(self, dag: date) -> KbiDossier:
@@ -412,6 +432,7 @@ class KbiDossier:
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
             inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
+            gesprekken=tuple(_gekend(self.gesprekken, dag)),
             wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
         )
 

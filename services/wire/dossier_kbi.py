@@ -159,6 +159,10 @@ def bouw_kbi_dossier(
                 onderdelen = sub(element, "TrajectOnderdelen")
                 for onderdeel in traject.onderdelen:
                     _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
+    if dossier.adviezen is not None:
+        element = sub(root, "Adviezen")
+        _code(element, "HvN", dossier.adviezen.hvn)
+        sub(element, "Arbeidsmarkt", dossier.adviezen.arbeidsmarkt)
     if dossier.inbreuken:
         lijst = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
@@ -213,6 +217,13 @@ def bouw_kbi_dossier(
                 _code(sub(niveau, naam), "Globaal", code)
             else:
                 _code(niveau, naam, code)
+    if dossier.gesprekken:
+        lijst = sub(root, "Gesprekken")
+        for gesprek in dossier.gesprekken:
+            element = sub(lijst, "Gesprek")
+            sub(element, "Datum", _datum(gesprek.datum))
+            _vestiging(element, "GeregistreerdBij", gesprek.geregistreerd_bij)
+            sub(element, "ToeleidingID", gesprek.toeleiding_id)
     if dossier.wooncode is not None:
         w = dossier.wooncode
         element = sub(root, "Wooncode")
