@@ -276,6 +276,9 @@ def test_the_generated_population(populatie):
     assert len({p.insz for p in personas}) == 3000
     vlaams = {nis for nis, _ in GEMEENTEN}
     assert all(p.gegevens.woonplaatsen[0].nis in vlaams for p in personas)
+    # each dossier names its province's office (five provinces), one object per office
+    kantoren = [p.dossier.personalia.aangemaakt_door for p in personas if p.dossier]
+    assert len({id(k) for k in kantoren}) == 5
     regels = {
         geef_advies(p.dossier, dag).regel
         for p in personas

@@ -61,6 +61,8 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
             veld["serialization_exclude_if"] = _empty
     if cls is dossier.Code:
         return _code_schema(binnen)
+    if cls is dossier.KbiVestiging:
+        return _interned_schema(binnen)
     if "einde" in {f.name for f in dataclasses.fields(cls)}:
         return _periode_schema(binnen)
     return binnen
@@ -74,6 +76,21 @@ def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
         json_schema_input_schema=core_schema.union_schema([core_schema.str_schema(), binnen]),
         ref=binnen.pop("ref"),  # every use of the class, not just the first, gets the wrapper
     )
+
+
+# A handful of offices recur in every dossier (three times in a generated one): one object
+# each, not one per mention, keeps a population small (20,000 generated: 10-14 MB less).
+_INTERNED: dict[Any, Any] = {}
+_INTERNED_MAX = 10_000
+
+
+def _interned_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    def een(waarde):
+        if len(_INTERNED) >= _INTERNED_MAX:  # bounded: input cannot make it grow without end
+            _INTERNED.clear()
+        return _INTERNED.setdefault(waarde, waarde)
+
+    return core_schema.no_info_after_validator_function(een, binnen, ref=binnen.pop("ref"))
 
 
 def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
