@@ -516,7 +516,7 @@ def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
     proces = magda_kbi("personas", "--fixtures", str(tmp_path))
     assert proces.returncode == 0  # taken: serve --watch may fill it
     assert proces.stderr == f"magda-kbi: note: --fixtures {tmp_path} holds no persona files\n"
-    assert len(proces.stdout.splitlines()) == 22
+    assert len(proces.stdout.splitlines()) == 23
 
 
 def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces_it(tmp_path):

@@ -43,7 +43,7 @@ def test_root_redirects_a_browser_and_answers_json_to_a_program(client):
 
 def test_persona_list_searches_and_filters_on_today_s_advice(client):
     alle = pagina(client, "/console/")
-    assert len(alle.xpath("//tr[@data-insz]")) == 22  # every built-in persona, one page
+    assert len(alle.xpath("//tr[@data-insz]")) == 23  # every built-in persona, one page
     gevonden = pagina(client, "/console/?q=leonard+janssens")
     assert gevonden.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
     deel = pagina(client, "/console/?q=73680599")  # part of an INSZ
@@ -57,7 +57,7 @@ def test_persona_list_searches_and_filters_on_today_s_advice(client):
 
 def test_persona_list_pages_on_the_server(client):
     eerste = pagina(client, "/console/?page=1")
-    assert not eerste.xpath("//a[@rel='next']")  # 22 personas fit on one page of 50
+    assert not eerste.xpath("//a[@rel='next']")  # 23 personas fit on one page of 50
     leeg = pagina(client, "/console/?page=2")
     assert leeg.xpath("//a[@rel='prev']")
     assert not leeg.xpath("//tr[@data-insz]")

@@ -294,7 +294,7 @@ def test_serve_loads_a_generated_population(populatie):
 
     s = Server("--fixtures", str(populatie))
     try:
-        assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 22
+        assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 23
     finally:
         s.stop()
 
@@ -396,7 +396,7 @@ def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path)
     proces = magda_kbi("generate", "--count", "1400", "--seed", "3", "--out", str(tmp_path))
     assert proces.returncode == 0, proces.stderr
     personas = laad_personas([ingebouwde_map(), tmp_path], contract=False)  # no 'twice'
-    assert len(personas) == 22 + 1400
+    assert len(personas) == 23 + 1400
 
 
 def test_generate_refuses_more_people_than_it_has_numbers_for(tmp_path):
