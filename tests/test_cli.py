@@ -193,6 +193,8 @@ def test_readme_persona_table_matches_the_catalogue(catalogus):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
     assert tabel == persona_tabel(catalogus.values()), "run: magda-kbi personas --markdown"
+    # the introduction's count too (it said 22 when there were 23)
+    assert f"**{len(catalogus)} test personas**" in readme
 
 
 def test_serve_admin_prints_the_admin_url_and_its_store():
