@@ -371,6 +371,20 @@ def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
     assert len(open_inbreuk.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_of_two_wrong_values_the_diagnose_names_the_first(server, versie):
+    """A Hoedanigheid of 25 characters and an INSZ of 10 digits: the refusal is about the
+    Hoedanigheid (40001), the first in the message, not the INSZ (40002) after it."""
+    body = dossier_verzoek("9863049972", versie).replace(
+        b"<Hoedanigheid>1234</Hoedanigheid>", b"<Hoedanigheid>" + b"h" * 25 + b"</Hoedanigheid>"
+    )
+    ((code, _, diagnose),) = post(server.url + DOSSIER[versie][1], body).uitzonderingen()
+    assert (code, diagnose.split(":")[0]) == (
+        "40001",
+        "Verzoek/Context/Bericht/Afzender/Hoedanigheid",
+    )
+
+
 @pytest.mark.parametrize("soort", ["ANTWOORD", "DATAGRAM", "VOORLOPIG_ANTWOORD"])
 def test_a_message_that_is_no_vraag_is_refused_with_40001(server, soort):
     """The contract's Bericht/Type lists the platform's seven kinds of message; a service
