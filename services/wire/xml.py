@@ -58,7 +58,7 @@ def valideer(bestand: str, element: etree._Element) -> etree._LogEntry | None:
         if validator.validate(element):
             return None
         # libxml2 goes on after a wrong value and logs each: the first is the first in the
-        # document, where a validator that stops at one (the platform's) stops
+        # document, where a validator that stops at its first fault stops (JAXP's default)
         return validator.error_log[0]
 
 
