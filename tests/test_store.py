@@ -328,3 +328,32 @@ def test_a_store_url_is_shown_without_its_password(url, getoond):
 def test_a_refused_store_url_is_shown_without_its_password():
     melding = serve_weigert("mysql://u:geheim-wachtwoord@h/db")
     assert "geheim-wachtwoord" not in melding and "'mysql://u:***@h/db' is no store URL" in melding
+
+
+def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, caplog):
+    """The admin API checks a persona against the contract of its day; a store kept across
+    an upgrade may hold one the stricter contract refuses (a birth year in the 3000s, taken
+    before the real DatumType's pattern). Served as stored, nothing dropped, and said."""
+    import logging
+    import sqlite3
+
+    pad = tmp_path / "oud.db"
+    make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))  # the store's tables
+    oud = {
+        "insz": "80651338304",
+        "scenario": "taken by an older emulator",
+        "dossier": {"personalia": {"achternamen": ["Nadzialek"], "geboortedatum": "3000-05-13"}},
+    }
+    with contextlib.closing(sqlite3.connect(pad)) as db, db:
+        db.execute(
+            "INSERT INTO persona (insz, data) VALUES (?, ?)", ("80651338304", json.dumps(oud))
+        )
+        db.execute("UPDATE change SET n = n + 1")
+    with caplog.at_level(logging.WARNING, logger="magda_kbi.runtime.store"):
+        app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
+        body = dossier_verzoek("80651338304", "02.00")
+        antwoord = b"".join(app(wsgi_environ(PAD_DOSSIER_02, body), lambda *a: None))
+    assert b"<Geboortedatum>3000-05-13</Geboortedatum>" in antwoord
+    (melding,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
+    assert melding.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")
+    assert "Geboortedatum" in melding and "PUT /admin/personas/80651338304" in melding

@@ -45,6 +45,7 @@ from magda_kbi.io.personas import persona_uit_data
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, kies_uit
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
+from magda_kbi.wire.dossier_kbi import contractfout
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
 HEARTBEAT_INTERVAL = 0.5
@@ -822,9 +823,22 @@ class SharedRuntime(Runtime):
     def _persona(self, insz: str, tekst: str) -> Persona:
         sleutel = (insz, tekst)
         persona = self._gebouwd.get(sleutel)
-        if persona is None:  # checked when the admin API took it: no second XSD check
+        if persona is None:  # set_persona fills this for its own worker: no second check
             persona = persona_uit_data(json.loads(tekst), contract=False)
             self._gebouwd[sleutel] = persona
+            # The admin API checked it against the contract of its day: a store kept across
+            # an upgrade may hold what the contract now refuses. Served as stored (nothing
+            # dropped), said once per worker.
+            if persona.dossier is not None and (
+                afwijking := contractfout(persona.dossier, persona.gegevens.contact)
+            ):
+                log.warning(
+                    "stored persona %s does not fit the KBI contract (%s: %s); served as"
+                    " stored: PUT /admin/personas/%s a corrected one, or DELETE it",
+                    insz,
+                    *afwijking,
+                    insz,
+                )
         return persona
 
     def set_persona(self, persona: Persona) -> bool:
