@@ -197,7 +197,7 @@ def test_readme_persona_table_matches_the_catalogue(catalogus):
     assert f"**{len(catalogus)} test personas**" in readme
 
 
-def test_serve_admin_prints_the_admin_url_and_its_store():
+def test_serve_admin_prints_the_admin_url_and_its_store(catalogus):
     from .conftest import Server
 
     s = Server("--admin", "--journal-size", "10")
@@ -209,6 +209,20 @@ def test_serve_admin_prints_the_admin_url_and_its_store():
     assert f"{s.url}/admin/" in uitvoer
     assert "store: sqlite:///" in uitvoer and "(this run only)" in uitvoer
     assert f"{s.url}/console/" in uitvoer
+    assert f"{len(catalogus)} personas, today = " in uitvoer  # a fresh store holds no changes
+
+
+def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, catalogus):
+    """A kept store may hold the admin API's personas, which the banner's count (made before
+    the workers open the store) does not know: it says so, and where the full count is."""
+    from .conftest import Server
+
+    s = Server("--store", f"sqlite:///{tmp_path / 'kept.db'}")
+    uitvoer = s.stop()
+    assert (
+        f"{len(catalogus)} personas in files (the store may hold changes: /health counts them)"
+        in uitvoer
+    )
 
 
 def test_insz_new_and_check():

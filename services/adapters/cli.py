@@ -471,9 +471,12 @@ def serve(
             return
         # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
         basis = f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
+        # a kept store may add, change or remove personas (the admin API's): the parent does
+        # not open it, /health counts what the workers serve
+        bewaard = "" if tijdelijk else " in files (the store may hold changes: /health counts them)"
         print(
-            f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas, "
-            f"today = {today.isoformat() if today else 'the real date'}"
+            f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas"
+            f"{bewaard}, today = {today.isoformat() if today else 'the real date'}"
         )
         for dienst in emulator.diensten:
             if dienst.contract.pad:
