@@ -17,6 +17,7 @@ from lxml import etree
 from magda_kbi.domain.dossier import (
     Code,
     Contactgegevens,
+    Inbreuk,
     KbiDossier,
     KbiVestiging,
     KlantProfiel,
@@ -166,37 +167,7 @@ def bouw_kbi_dossier(
     if dossier.inbreuken:
         lijst = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
-            element = sub(lijst, "Inbreuk")
-            sub(element, "Type", inbreuk.type)
-            sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
-            sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
-            if inbreuk.datum_ingebrekestelling_verzonden is not None:
-                verzonden = inbreuk.datum_ingebrekestelling_verzonden
-                sub(element, "DatumIngebrekestellingVerzonden", _datum(verzonden))
-            sub(element, "Motivering", inbreuk.motivering)
-            feiten = sub(element, "FeitenRelaas")
-            lijst_a = sub(feiten, "Activiteiten")
-            for activiteit in inbreuk.activiteiten:
-                a = sub(lijst_a, "Activiteit")
-                sub(a, "ID", activiteit.id)
-                sub(a, "Type", activiteit.type)
-                sub(a, "DatumUitgevoerd", _datum(activiteit.datum_uitgevoerd))
-                sub(a, "CommentaarFeitenRelaas", activiteit.commentaar)
-            lijst_c = sub(feiten, "Communicaties")
-            for communicatie in inbreuk.communicaties:
-                c = sub(lijst_c, "Communicatie")
-                sub(c, "DatumAanmaak", _datum(communicatie.datum_aanmaak))
-                _code(c, "TypeDocument", communicatie.type_document)
-            formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
-            if inbreuk.rechtzetting is not None:
-                if inbreuk.rechtzetting.datum_aanmaak:
-                    sub(formulier, "DatumAanmaak", _datum(inbreuk.rechtzetting.datum_aanmaak))
-                sub(
-                    formulier,
-                    "DatumOndertekening",
-                    _datum(inbreuk.rechtzetting.datum_ondertekening),
-                )
-                _vestiging(formulier, "AangemaaktDoor", inbreuk.rechtzetting.aangemaakt_door)
+            _inbreuk(lijst, inbreuk)
     if dossier.talenkennis is not None:
         kennis = dossier.talenkennis
         element = sub(root, "Talenkennis")
@@ -410,6 +381,39 @@ def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderd
         _code(besluit, "Reden", deel.besluit.reden)
         sub(besluit, "DatumToekenning", _datum(deel.besluit.datum_toekenning))
     return element
+
+
+def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
+    """An Inbreuk: its establishment, notice and motive, the statement of facts and the
+    remedy form (empty when not remedied, as the platform sends it)."""
+    element = sub(lijst, "Inbreuk")
+    sub(element, "Type", inbreuk.type)
+    sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
+    sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
+    verzonden = inbreuk.datum_ingebrekestelling_verzonden
+    if verzonden is not None:
+        sub(element, "DatumIngebrekestellingVerzonden", _datum(verzonden))
+    sub(element, "Motivering", inbreuk.motivering)
+    feiten = sub(element, "FeitenRelaas")
+    lijst_a = sub(feiten, "Activiteiten")
+    for activiteit in inbreuk.activiteiten:
+        a = sub(lijst_a, "Activiteit")
+        sub(a, "ID", activiteit.id)
+        sub(a, "Type", activiteit.type)
+        sub(a, "DatumUitgevoerd", _datum(activiteit.datum_uitgevoerd))
+        sub(a, "CommentaarFeitenRelaas", activiteit.commentaar)
+    lijst_c = sub(feiten, "Communicaties")
+    for communicatie in inbreuk.communicaties:
+        c = sub(lijst_c, "Communicatie")
+        sub(c, "DatumAanmaak", _datum(communicatie.datum_aanmaak))
+        _code(c, "TypeDocument", communicatie.type_document)
+    formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
+    rechtzetting = inbreuk.rechtzetting
+    if rechtzetting is not None:
+        if rechtzetting.datum_aanmaak:
+            sub(formulier, "DatumAanmaak", _datum(rechtzetting.datum_aanmaak))
+        sub(formulier, "DatumOndertekening", _datum(rechtzetting.datum_ondertekening))
+        _vestiging(formulier, "AangemaaktDoor", rechtzetting.aangemaakt_door)
 
 
 def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
