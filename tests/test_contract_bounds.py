@@ -298,3 +298,23 @@ def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
         refused.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
     )
     assert "maximum length of '48'" in refused.value.reden
+
+
+def test_a_code_only_02_00_has_is_refused_saying_so():
+    """A trajectory part's decision GESLAAGD is in 02.00's list, not in 01.00's: refused (a
+    persona is answered in both versions), with why in words, not only the enumeration."""
+    dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "GESLAAGD")
+    with pytest.raises(InputError) as refused:
+        persona_uit_data(persona(dossier, CONTACT))
+    assert refused.value.veld == (
+        "dossier (01.00: KBIDossier/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel"
+        "/Besluit/Code)"
+    )
+    assert refused.value.reden.endswith(
+        "(02.00 takes it, 01.00 does not: a persona must fit both versions)"
+    )
+    # a value neither version takes gets no such hint
+    dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")
+    with pytest.raises(InputError) as refused:
+        persona_uit_data(persona(dossier, CONTACT))
+    assert "02.00 takes it" not in refused.value.reden
