@@ -135,6 +135,14 @@ DOSSIER = {
         }
     ],
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
+    "voorkeuren_klant": {
+        "datum_gewenste_start": "2022-05-02",
+        "reden_datum_gewenste_start": CODE,
+        "intensiteit": 2,
+        "postkantoncodes": ["3070"],
+        "lesmomenten": ["MAA_AVOND", "ZAT_OCHTEND"],
+        "lesmomenten_vanaf": "2022-05-02",
+    },
     "gesprekken": [
         {
             "datum": "2022-05-02",

@@ -325,6 +325,36 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
     ]
 
 
+def test_the_course_preferences_in_each_version_s_own_shape(server):
+    """VoorkeurenKlant as the real contracts have it: a moment of the week is one code in
+    01.00 (after it, the period it holds from) and a Weekdag with a Dagmoment in 02.00
+    (after the period); persona 98630499724."""
+    een, twee = (
+        post(server.url + DOSSIER[v][1], dossier_verzoek("98630499724", v)).dossier.find(
+            "VoorkeurenKlant"
+        )
+        for v in VERSIES
+    )
+    for voorkeuren in (een, twee):
+        assert voorkeuren.findtext("DatumGewensteStart") == "2022-05-02"
+        assert voorkeuren.findtext("Intensiteit") == "2"
+        assert [p.text for p in voorkeuren.iterfind("PostkantonCodes/*")] == ["3070", "3000"]
+    moment = een.find("VoorkeurLesMomenten/VoorkeurLesMoment")
+    assert [e.tag for e in moment] == [*["LesVoorkeurLesMoment"] * 3, "PeriodeGeldigheid"]
+    assert [c.text for c in moment.iterfind("LesVoorkeurLesMoment/Code")] == [
+        "MAA_AVOND",
+        "WOE_AVOND",
+        "ZAT_OCHTEND",
+    ]
+    assert moment.findtext("PeriodeGeldigheid/Begin") == "2022-05-02"
+    voorkeur = twee.find("LesVoorkeuren/LesVoorkeur")
+    assert [e.tag for e in voorkeur] == ["PeriodeGeldigheid", *["LesmomentVoorkeur"] * 3]
+    assert [
+        (m.findtext("Weekdag"), m.findtext("Dagmoment"))
+        for m in voorkeur.iterfind("LesmomentVoorkeur")
+    ] == [("MAA", "AVOND"), ("WOE", "AVOND"), ("ZAT", "OCHTEND")]
+
+
 def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     traject = Traject(
         "TT_IBVP",

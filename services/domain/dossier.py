@@ -393,6 +393,20 @@ class Adviezen:
 
 
 @dataclass(frozen=True)
+class VoorkeurenKlant:
+    """The client's course preferences: when to start and why then, how many times a week,
+    near which post codes, and at which moments of the week (MAA_OCHTEND .. ZON_AVOND),
+    valid from a day. Not dated: as they stand."""
+
+    datum_gewenste_start: date | None = None
+    reden_datum_gewenste_start: Code | None = None
+    intensiteit: int | None = None
+    postkantoncodes: tuple[str, ...] = ()
+    lesmomenten: tuple[str, ...] = ()
+    lesmomenten_vanaf: date | None = None
+
+
+@dataclass(frozen=True)
 class Gesprek:
     """A conversation with the client, on its day, registered by an office."""
 
@@ -416,6 +430,7 @@ class KbiDossier:
     adviezen: Adviezen | None = None
     inbreuken: tuple[Inbreuk, ...] = ()
     talenkennis: Talenkennis | None = None
+    voorkeuren_klant: VoorkeurenKlant | None = None
     gesprekken: tuple[Gesprek, ...] = ()
     wooncode: Wooncode | None = None
 

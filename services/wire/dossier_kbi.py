@@ -26,6 +26,7 @@ from magda_kbi.domain.dossier import (
     Traject,
     TrajectOnderdeel,
     Uitstel,
+    VoorkeurenKlant,
 )
 from magda_kbi.domain.protocols import GemeenteZicht
 from magda_kbi.wire.bericht import ServiceContract, bouw_repliek, lees_context
@@ -188,6 +189,8 @@ def bouw_kbi_dossier(
                 _code(sub(niveau, naam), "Globaal", code)
             else:
                 _code(niveau, naam, code)
+    if dossier.voorkeuren_klant is not None:
+        _voorkeuren(root, dossier.voorkeuren_klant, v2)
     if dossier.gesprekken:
         lijst = sub(root, "Gesprekken")
         for gesprek in dossier.gesprekken:
@@ -418,6 +421,43 @@ def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
             sub(formulier, "DatumAanmaak", _datum(rechtzetting.datum_aanmaak))
         sub(formulier, "DatumOndertekening", _datum(rechtzetting.datum_ondertekening))
         _vestiging(formulier, "AangemaaktDoor", rechtzetting.aangemaakt_door)
+
+
+def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> None:
+    """The course preferences. A moment of the week is one code in 01.00 (MAA_OCHTEND) and a
+    Weekdag with a Dagmoment in 02.00 (MAA, OCHTEND); 02.00's Beschikbaar is left out (the
+    meaning of its codes 0, 1 and 2 is not published)."""
+    element = sub(root, "VoorkeurenKlant")
+    if voorkeuren.datum_gewenste_start is not None:
+        sub(element, "DatumGewensteStart", _datum(voorkeuren.datum_gewenste_start))
+    _code(element, "RedenDatumGewensteStart", voorkeuren.reden_datum_gewenste_start)
+    intensiteit = voorkeuren.intensiteit
+    sub(element, "Intensiteit", None if intensiteit is None else str(intensiteit))
+    if voorkeuren.postkantoncodes:
+        lijst = sub(element, "PostkantonCodes")
+        for postcode in voorkeuren.postkantoncodes:
+            sub(lijst, "PostkantonCode", postcode)
+    if not voorkeuren.lesmomenten:
+        return
+    vanaf = voorkeuren.lesmomenten_vanaf
+    if v2:  # the period first, then the moments
+        voorkeur = sub(sub(element, "LesVoorkeuren"), "LesVoorkeur")
+        _geldig(voorkeur, vanaf)
+        for moment in voorkeuren.lesmomenten:
+            weekdag, _, dagmoment = moment.partition("_")
+            m = sub(voorkeur, "LesmomentVoorkeur")
+            sub(m, "Weekdag", weekdag)
+            sub(m, "Dagmoment", dagmoment)
+    else:  # the moments first, then the period
+        voorkeur = sub(sub(element, "VoorkeurLesMomenten"), "VoorkeurLesMoment")
+        for moment in voorkeuren.lesmomenten:
+            sub(sub(voorkeur, "LesVoorkeurLesMoment"), "Code", moment)
+        _geldig(voorkeur, vanaf)
+
+
+def _geldig(ouder: etree._Element, vanaf: date | None) -> None:
+    if vanaf is not None:
+        sub(sub(ouder, "PeriodeGeldigheid"), "Begin", _datum(vanaf))
 
 
 def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
