@@ -497,7 +497,7 @@ def _bool(waarde: bool | None) -> str | None:
 # Sent empty rather than left out, as the platform does: in the real samples every Inbreuk
 # has a RechtzettingsFormulier, empty when not remedied (5 of 5), and every Talenkennis its
 # Alfabetiseringsgraad and BehaaldNT2Niveau, empty when unknown (4 and 3 of 7 empty).
-LEEG_GESTUURD = frozenset({"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"})
+SENT_EMPTY = frozenset({"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"})
 
 
 def _zonder_lege(root: etree._Element) -> None:
@@ -505,5 +505,5 @@ def _zonder_lege(root: etree._Element) -> None:
     but for the ones the platform sends empty."""
     for element in reversed(list(root.iter())):  # children before their parents
         leeg = len(element) == 0 and element.text is None and not element.attrib
-        if leeg and element is not root and element.tag not in LEEG_GESTUURD:
+        if leeg and element is not root and element.tag not in SENT_EMPTY:
             element.getparent().remove(element)
