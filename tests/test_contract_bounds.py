@@ -134,6 +134,43 @@ DOSSIER = {
             "communicaties": [{"datum_aanmaak": "2023-02-06", "type_document": CODE}],
         }
     ],
+    "vormingsactiviteiten": {
+        "mo_cursussen": [
+            {
+                "id": "5d28bb04-5d74-427f-8b50-fd4ea8697b71",
+                "nummer": "MO-LEU-2022-031",
+                "datum_inschrijving": "2022-06-20",
+                "naam": "Maatschappelijke oriëntatie",
+                "taal": "ENG",
+                "lesplaats": "Leuven",
+                "periode": PERIODE,
+                "datum_uitschrijving": "2022-09-02",
+                "individueel": True,
+            }
+        ],
+        "nt2_cursussen": [
+            {
+                "id": "fc3ee1aa-ad51-41ce-8703-f4e03e64da68",
+                "datum_inschrijving": "2022-08-22",
+                "centrum": {"davinci_instellingsnummer": "126433", "naam": "CVO Leuven"},
+                "vestiging": CODE,
+                "opleiding": CODE,
+                "module": CODE,
+                "periode": PERIODE,
+                "datum_uitschrijving": "2023-03-10",
+                "status": "UITGESCHREVEN",
+                "besluit": "NT_DEELGENOMEN",
+            }
+        ],
+        "plo_cursussen": [
+            {
+                "id": "a892e204-b69b-4193-8ae4-ff333ca0364e",
+                "periode": PERIODE,
+                "naam": "Loopbaanoriëntatie",
+                "besluit": {"datum_toekenning": "2024-04-04", "voldaan": True, "reden": CODE},
+            }
+        ],
+    },
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
     "voorkeuren_klant": {
         "datum_gewenste_start": "2022-05-02",

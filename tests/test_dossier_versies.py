@@ -14,7 +14,20 @@ from suds.client import Client as SudsClient
 from magda_client import GeenMachtiging, MagdaClient
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
-from magda_kbi.domain.dossier import KbiVestiging, Periode, Traject, TrajectBeheerder
+from magda_kbi.domain.dossier import (
+    KbiDossier,
+    KbiVestiging,
+    MOCursus,
+    NT2Cursus,
+    Periode,
+    Personalia,
+    PLOCursus,
+    PLOCursusBesluit,
+    Traject,
+    TrajectBeheerder,
+    VormingsActiviteiten,
+)
+from magda_kbi.wire.dossier_kbi import bouw_kbi_dossier
 
 from . import referentie
 from .soap import (
@@ -325,6 +338,77 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
     ]
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
+    """VormingsActiviteiten as the real sample has them, between Trajecten and Adviezen
+    (persona 98630499724): a course from its enrolment, a withdrawal from its day (the
+    status reads INGESCHREVEN before it), a Dutch course's decision from the course's end."""
+
+    def dossier(dag: str) -> etree._Element:
+        magda.today(dag)
+        body = dossier_verzoek("98630499724", versie)
+        return post(magda.url + DOSSIER[versie][1], body).dossier
+
+    def activiteiten(dag: str) -> etree._Element | None:
+        return dossier(dag).find("VormingsActiviteiten")
+
+    delen = [e.tag for e in dossier("2030-01-01")]
+    assert delen.index("Trajecten") + 1 == delen.index("VormingsActiviteiten")
+    assert delen.index("VormingsActiviteiten") + 1 == delen.index("Adviezen")
+    nu = activiteiten("2030-01-01")
+    assert [e.tag for e in nu] == ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
+    (mo,) = nu.find("MOCursussen")
+    assert [(e.tag, e.text) for e in mo if len(e) == 0] == [
+        ("ID", "5d28bb04-5d74-427f-8b50-fd4ea8697b71"),
+        ("Nummer", "MO-LEU-2022-031"),
+        ("Naam", "Maatschappelijke oriëntatie"),
+        ("Taal", "ENG"),
+        ("LesPlaats", "Leuven"),
+        ("DatumInschrijving", "2022-06-20"),
+    ]
+    assert [e.text for e in mo.find("Periode")] == ["2022-07-04", "2022-10-28"]
+    a1, a2 = nu.find("NT2Cursussen")
+    assert [e.tag for e in a1] == [
+        "ID",
+        "Centrum",
+        "Vestiging",
+        "Opleiding",
+        "Module",
+        "Periode",
+        "DatumInschrijving",
+        "Status",
+        "Besluit",
+    ]
+    assert [(e.tag, e.text) for e in a1.find("Centrum")] == [
+        ("DavinciInstellingsNummer", "126433"),
+        ("Naam", "CVO Leuven"),
+    ]
+    assert a1.find("Module").get("Naam") == "NT2 - Breakthrough"
+    assert (a1.findtext("Status"), a1.findtext("Besluit")) == ("INGESCHREVEN", "GESLAAGD")
+    assert (a2.findtext("DatumUitschrijving"), a2.findtext("Status")) == (
+        "2023-03-10",
+        "UITGESCHREVEN",
+    )
+    assert a2.find("Besluit") is None
+    (plo,) = nu.find("PLOCursussen")
+    assert [(e.tag, e.text) for e in plo if len(e) == 0] == [
+        ("ID", "a892e204-b69b-4193-8ae4-ff333ca0364e"),
+        ("Naam", "Loopbaanoriëntatie"),
+    ]
+    assert [e.text for e in plo.find("Periode")] == ["2023-09-04"]
+
+    voor_het_einde = activiteiten("2023-01-26")
+    assert [c.findtext("ID")[:8] for c in voor_het_einde.iterfind("*/*")] == [
+        "5d28bb04",
+        "fc3ee1aa",
+    ]
+    assert voor_het_einde.find("NT2Cursussen/NT2Cursus/Besluit") is None
+    voor_de_uitschrijving = activiteiten("2023-03-09").find("NT2Cursussen")[1]
+    assert voor_de_uitschrijving.find("DatumUitschrijving") is None
+    assert voor_de_uitschrijving.findtext("Status") == "INGESCHREVEN"
+    assert activiteiten("2022-06-19") is None
+
+
 def test_the_course_preferences_in_each_version_s_own_shape(server):
     """VoorkeurenKlant as the real contracts have it: a moment of the week is one code in
     01.00 (after it, the period it holds from) and a Weekdag with a Dagmoment in 02.00
@@ -363,6 +447,43 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     )
     assert traject.op_datum(date(2022, 2, 28)).beheerder is None
     assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
+
+
+def test_an_individual_mo_course_and_a_plo_decision():
+    """An individual MO course goes in IndividueleMOCursussen, after the Dutch courses; a PLO
+    course's decision is known from the day it was granted; a Dutch course's decision
+    without an end to the course is known with the course."""
+    uuid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    dossier = KbiDossier(
+        "98630499724",
+        Personalia(("Daoud",)),
+        vormingsactiviteiten=VormingsActiviteiten(
+            mo_cursussen=(MOCursus(uuid, "MO-1", date(2022, 6, 20), individueel=True),),
+            nt2_cursussen=(NT2Cursus(uuid, date(2022, 8, 22), besluit="NT_DEELGENOMEN"),),
+            plo_cursussen=(
+                PLOCursus(
+                    uuid, Periode(date(2023, 9, 4)), besluit=PLOCursusBesluit(date(2024, 1, 12))
+                ),
+            ),
+        ),
+    )
+
+    def activiteiten(dag: date) -> etree._Element:
+        return bouw_kbi_dossier(dossier.op_datum(dag)).find("VormingsActiviteiten")
+
+    later = activiteiten(date(2024, 1, 12))
+    assert [e.tag for e in later] == ["NT2Cursussen", "IndividueleMOCursussen", "PLOCursussen"]
+    assert [e.tag for e in later.find("IndividueleMOCursussen/IndividueleMOCursus")] == [
+        "ID",
+        "Nummer",
+        "DatumInschrijving",
+    ]
+    assert later.findtext("NT2Cursussen/NT2Cursus/Besluit") == "NT_DEELGENOMEN"
+    assert [e.tag for e in later.find("PLOCursussen/PLOCursus/Besluit")] == ["DatumToekenning"]
+    assert activiteiten(date(2024, 1, 11)).find("PLOCursussen/PLOCursus/Besluit") is None
+    assert activiteiten(date(2022, 8, 22)).findtext("NT2Cursussen/NT2Cursus/Besluit") == (
+        "NT_DEELGENOMEN"
+    )
 
 
 def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):

@@ -256,6 +256,124 @@ def _besluit_op(deel: Traject | TrajectOnderdeel, dag: date) -> Besluit | None:
 
 
 @dataclass(frozen=True)
+class Centrum:
+    """The partner that gives a course (the contract's PartnerOrganisatieType): for a Dutch
+    course an adult-education centre, by its number in the Davinci register."""
+
+    davinci_instellingsnummer: str | None = None
+    naam: str | None = None
+
+
+@dataclass(frozen=True)
+class MOCursus:
+    """A course in social orientation (maatschappelijke oriëntatie), known from the day of
+    enrolment; the withdrawal from its own day. ``individueel``: one given to the client
+    alone (the contract's IndividueleMOCursussen)."""
+
+    id: str  # a UUID
+    nummer: str
+    datum_inschrijving: date
+    naam: str | None = None
+    taal: str | None = None
+    lesplaats: str | None = None
+    periode: Periode | None = None
+    datum_uitschrijving: date | None = None
+    individueel: bool = False
+
+    @property
+    def datum(self) -> date:
+        return self.datum_inschrijving
+
+    def op_datum(self, dag: date) -> MOCursus:
+        return self if _uitgeschreven(self, dag) else replace(self, datum_uitschrijving=None)
+
+
+@dataclass(frozen=True)
+class NT2Cursus:
+    """A course of Dutch as a second language, known from the day of enrolment. The contract
+    dates neither its Status nor its Besluit: the status is the one it has, but UITGESCHREVEN
+    reads INGESCHREVEN before the day of withdrawal (one withdraws from a course one was
+    enrolled in), and the decision (GESLAAGD, NT_GESLAAGD, NT_DEELGENOMEN) is known from the
+    end of the course's period (without an end: as the course is)."""
+
+    id: str  # a UUID
+    datum_inschrijving: date
+    centrum: Centrum | None = None
+    vestiging: Code | None = None
+    opleiding: Code | None = None
+    module: Code | None = None
+    periode: Periode | None = None
+    datum_uitschrijving: date | None = None
+    status: str | None = None  # TOEGEWEZEN, INGESCHREVEN, ..., UITGESCHREVEN
+    besluit: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_inschrijving
+
+    def op_datum(self, dag: date) -> NT2Cursus:
+        cursus = self
+        if not _uitgeschreven(self, dag):
+            status = "INGESCHREVEN" if self.status == "UITGESCHREVEN" else self.status
+            cursus = replace(cursus, datum_uitschrijving=None, status=status)
+        einde = self.periode.einde if self.periode else None
+        if self.besluit is not None and einde is not None and dag < einde:
+            cursus = replace(cursus, besluit=None)
+        return cursus
+
+
+def _uitgeschreven(cursus: MOCursus | NT2Cursus, dag: date) -> bool:
+    """No withdrawal, or one known on ``dag``."""
+    return cursus.datum_uitschrijving is None or cursus.datum_uitschrijving <= dag
+
+
+@dataclass(frozen=True)
+class PLOCursusBesluit:
+    """Whether a PLO course was completed (Voldaan), known from the day it was granted."""
+
+    datum_toekenning: date
+    voldaan: bool | None = None
+    reden: Code | None = None
+
+
+@dataclass(frozen=True)
+class PLOCursus:
+    """A course of the trajectory's PLO part, known from its begin; its decision from the
+    day it was granted."""
+
+    id: str  # a UUID
+    periode: Periode
+    naam: str | None = None
+    besluit: PLOCursusBesluit | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+    def op_datum(self, dag: date) -> PLOCursus:
+        besluit = self.besluit
+        if besluit is None or besluit.datum_toekenning <= dag:
+            return self
+        return replace(self, besluit=None)
+
+
+@dataclass(frozen=True)
+class VormingsActiviteiten:
+    """The courses the client was enrolled in: social orientation, Dutch, PLO."""
+
+    mo_cursussen: tuple[MOCursus, ...] = ()
+    nt2_cursussen: tuple[NT2Cursus, ...] = ()
+    plo_cursussen: tuple[PLOCursus, ...] = ()
+
+    def op_datum(self, dag: date) -> VormingsActiviteiten:
+        return VormingsActiviteiten(
+            tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
+            tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
+            tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
+        )
+
+
+@dataclass(frozen=True)
 class RechtzettingsFormulier:
     datum_ondertekening: date
     datum_aanmaak: date | None = None
@@ -427,6 +545,7 @@ class KbiDossier:
     aanmelding: Aanmelding | None = None
     uitstellen_van_aanmelding: tuple[Uitstel, ...] = ()
     trajecten: tuple[Traject, ...] = ()
+    vormingsactiviteiten: VormingsActiviteiten | None = None
     adviezen: Adviezen | None = None
     inbreuken: tuple[Inbreuk, ...] = ()
     talenkennis: Talenkennis | None = None
@@ -437,6 +556,7 @@ class KbiDossier:
     def op_datum(self, dag: date) -> KbiDossier:
         """The dossier as known on ``dag``: facts dated after it are left out."""
         aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= dag else None
+        activiteiten = self.vormingsactiviteiten
         return replace(
             self,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
@@ -446,6 +566,7 @@ class KbiDossier:
             aanmelding=aanmelding,
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
+            vormingsactiviteiten=activiteiten.op_datum(dag) if activiteiten else None,
             inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
             gesprekken=tuple(_gekend(self.gesprekken, dag)),
             wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,

@@ -21,12 +21,15 @@ from magda_kbi.domain.dossier import (
     KbiDossier,
     KbiVestiging,
     KlantProfiel,
+    MOCursus,
+    NT2Cursus,
     Periode,
     Status,
     Traject,
     TrajectOnderdeel,
     Uitstel,
     VoorkeurenKlant,
+    VormingsActiviteiten,
 )
 from magda_kbi.domain.protocols import GemeenteZicht
 from magda_kbi.wire.bericht import ServiceContract, bouw_repliek, lees_context
@@ -161,6 +164,8 @@ def bouw_kbi_dossier(
                 onderdelen = sub(element, "TrajectOnderdelen")
                 for onderdeel in traject.onderdelen:
                     _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
+    if dossier.vormingsactiviteiten is not None:
+        _vormingsactiviteiten(root, dossier.vormingsactiviteiten)
     if dossier.adviezen is not None:
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
@@ -388,6 +393,61 @@ def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderd
         _code(besluit, "Reden", deel.besluit.reden)
         sub(besluit, "DatumToekenning", _datum(deel.besluit.datum_toekenning))
     return element
+
+
+def _vormingsactiviteiten(root: etree._Element, activiteiten: VormingsActiviteiten) -> None:
+    """The courses, in the contract's order: MO, NT2, individual MO, PLO."""
+    element = sub(root, "VormingsActiviteiten")
+    mo = [c for c in activiteiten.mo_cursussen if not c.individueel]
+    individueel = [c for c in activiteiten.mo_cursussen if c.individueel]
+    _mo_cursussen(element, "MOCursussen", "MOCursus", mo)
+    lijst = sub(element, "NT2Cursussen")
+    for nt2 in activiteiten.nt2_cursussen:
+        c = sub(lijst, "NT2Cursus")
+        sub(c, "ID", nt2.id)
+        if nt2.centrum is not None:
+            centrum = sub(c, "Centrum")
+            sub(centrum, "DavinciInstellingsNummer", nt2.centrum.davinci_instellingsnummer)
+            sub(centrum, "Naam", nt2.centrum.naam)
+        _code(c, "Vestiging", nt2.vestiging)
+        _code(c, "Opleiding", nt2.opleiding)
+        _code(c, "Module", nt2.module)
+        _inschrijving(c, nt2)
+        sub(c, "Status", nt2.status)
+        sub(c, "Besluit", nt2.besluit)
+    _mo_cursussen(element, "IndividueleMOCursussen", "IndividueleMOCursus", individueel)
+    lijst = sub(element, "PLOCursussen")
+    for plo in activiteiten.plo_cursussen:
+        c = sub(lijst, "PLOCursus")
+        sub(c, "ID", plo.id)
+        sub(c, "Naam", plo.naam)
+        _periode(c, "Periode", plo.periode)
+        if plo.besluit is not None:
+            besluit = sub(c, "Besluit")
+            sub(besluit, "Voldaan", _bool(plo.besluit.voldaan))
+            _code(besluit, "Reden", plo.besluit.reden)
+            sub(besluit, "DatumToekenning", _datum(plo.besluit.datum_toekenning))
+
+
+def _mo_cursussen(ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus]) -> None:
+    element = sub(ouder, lijst)
+    for mo in cursussen:
+        c = sub(element, naam)
+        sub(c, "ID", mo.id)
+        sub(c, "Nummer", mo.nummer)
+        sub(c, "Naam", mo.naam)
+        sub(c, "Taal", mo.taal)
+        sub(c, "LesPlaats", mo.lesplaats)
+        _inschrijving(c, mo)
+
+
+def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus) -> None:
+    """A course's Periode, DatumInschrijving and DatumUitschrijving."""
+    if cursus.periode is not None:
+        _periode(ouder, "Periode", cursus.periode)
+    sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
+    if cursus.datum_uitschrijving is not None:
+        sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
 
 
 def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
