@@ -249,6 +249,7 @@ def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
         "KorteNaam": "Alle stappen ok",
         "Naam": "Heeft alle stappen doorlopen",
     }
+    assert not besluit.findtext("Reden")  # no code, as in the real sample 90722501478
     delen = traject.findall("TrajectOnderdelen/TrajectOnderdeel")
     assert [(d.findtext("Besluit/Code"), d.findtext("Besluit/DatumToekenning")) for d in delen] == [
         ("VO", "2022-07-01"),
@@ -484,6 +485,34 @@ def test_an_individual_mo_course_and_a_plo_decision():
     assert activiteiten(date(2022, 8, 22)).findtext("NT2Cursussen/NT2Cursus/Besluit") == (
         "NT_DEELGENOMEN"
     )
+
+
+def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server, catalogus):
+    """What the real sample replies hold, some built-in persona sends (01.00, the samples'
+    version): each element path of a KBIDossier and each attribute (a code's labels), so
+    a consumer's mapping of any of them is exercised here before it meets the platform."""
+    referentie.vereist("01.00")
+
+    def paden(dossier: etree._Element) -> set[str]:
+        uit = set()
+        for element in dossier.iter(etree.Element):  # not the samples' comments
+            pad = dossier.getroottree().getpath(element)
+            pad = re.sub(r"\[\d+\]", "", pad.split("/KBIDossier", 1)[1])
+            uit.add(pad)
+            uit.update(f"{pad}@{naam}" for naam in element.attrib)
+        return uit
+
+    echt: set[str] = set()
+    for sample in referentie.SAMPLES.glob("*.xml"):
+        for dossier in etree.parse(str(sample)).iter("KBIDossier"):
+            echt |= paden(dossier)
+    ons: set[str] = set()
+    for insz, persona in catalogus.items():
+        if persona.dossier is not None and not persona.fout:
+            antwoord = post(server.url + DOSSIER["01.00"][1], dossier_verzoek(insz, "01.00"))
+            ons |= paden(antwoord.dossier)
+    assert len(echt) > 100
+    assert sorted(echt - ons) == []
 
 
 def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
