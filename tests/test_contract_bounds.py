@@ -172,6 +172,18 @@ DOSSIER = {
         ],
     },
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
+    "toeleidingen_partner": [
+        {
+            "datum_ontvangen": "2022-04-20",
+            "externe_id": "30b93c08-cddb-41e2-8682-7eac81cb308d",
+            "van": {"davinci_instellingsnummer": "126433", "naam": "OCMW Kortenberg"},
+            "naar": VESTIGING,
+            "status": "VW",
+            "reden": "INB_OPV",
+            "reden_omschrijving": "Doorverwezen door het OCMW",
+        }
+    ],
+    "wachtlijst": [{"datum": "2023-08-21", "code": CODE, "module": CODE}],
     "voorkeuren_klant": {
         "datum_gewenste_start": "2022-05-02",
         "reden_datum_gewenste_start": CODE,

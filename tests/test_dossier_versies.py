@@ -450,6 +450,44 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_partner_s_referral_and_the_waiting_list(magda, versie):
+    """ToeleidingenPartner (before Inbreuken) and Wachtlijst (after Talenkennis), each known
+    from its day (persona 98630499724)."""
+
+    def dossier(dag: str) -> etree._Element:
+        magda.today(dag)
+        body = dossier_verzoek("98630499724", versie)
+        return post(magda.url + DOSSIER[versie][1], body).dossier
+
+    nu = dossier("2030-01-01")
+    delen = [e.tag for e in nu]
+    assert delen.index("Adviezen") + 1 == delen.index("ToeleidingenPartner")
+    assert delen.index("Talenkennis") + 1 == delen.index("Wachtlijst")
+    assert delen.index("Wachtlijst") + 1 == delen.index("VoorkeurenKlant")
+    (toeleiding,) = nu.find("ToeleidingenPartner")
+    assert [(e.tag, e.text) for e in toeleiding if len(e) == 0] == [
+        ("ExterneID", "30b93c08-cddb-41e2-8682-7eac81cb308d"),
+        ("DatumOntvangen", "2022-04-20"),
+        ("Status", "VW"),
+        ("Reden", "INB_OPV"),
+        ("RedenOmschrijving", "Nieuwkomer doorverwezen door het OCMW"),
+    ]
+    assert [(e.tag, e.text) for e in toeleiding.find("Van")] == [("Naam", "OCMW Kortenberg")]
+    assert toeleiding.findtext("Naar/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
+    assert [e.tag for e in toeleiding][1:3] == ["Van", "Naar"]
+    (aanmelding,) = nu.find("Wachtlijst")
+    assert [(e.tag, e.text) for e in aanmelding] == [
+        ("Code", "10113"),
+        ("Module", "10574"),
+        ("Datum", "2023-08-21"),
+    ]
+    assert aanmelding.find("Module").get("Naam") == "NT2 - Waystage"
+    eerder = [e.tag for e in dossier("2023-08-20")]
+    assert "ToeleidingenPartner" in eerder and "Wachtlijst" not in eerder
+    assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
+
+
 def test_an_individual_mo_course_and_a_plo_decision():
     """An individual MO course goes in IndividueleMOCursussen, after the Dutch courses; a PLO
     course's decision is known from the day it was granted; a Dutch course's decision

@@ -256,9 +256,9 @@ def _besluit_op(deel: Traject | TrajectOnderdeel, dag: date) -> Besluit | None:
 
 
 @dataclass(frozen=True)
-class Centrum:
-    """The partner that gives a course (the contract's PartnerOrganisatieType): for a Dutch
-    course an adult-education centre, by its number in the Davinci register."""
+class PartnerOrganisatie:
+    """A partner of the agency: the centre that gives a Dutch course (an adult-education
+    centre, by its number in the Davinci register), the one that refers a client."""
 
     davinci_instellingsnummer: str | None = None
     naam: str | None = None
@@ -298,7 +298,7 @@ class NT2Cursus:
 
     id: str  # a UUID
     datum_inschrijving: date
-    centrum: Centrum | None = None
+    centrum: PartnerOrganisatie | None = None
     vestiging: Code | None = None
     opleiding: Code | None = None
     module: Code | None = None
@@ -371,6 +371,33 @@ class VormingsActiviteiten:
             tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
             tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
         )
+
+
+@dataclass(frozen=True)
+class ToeleidingPartner:
+    """A referral of the client by a partner (Van) to an office of the agency (Naar), known
+    from the day it was received; its status (OP, VW, NU, GW) as it stands."""
+
+    datum_ontvangen: date
+    externe_id: str | None = None  # a UUID
+    van: PartnerOrganisatie | None = None
+    naar: KbiVestiging | None = None
+    status: str | None = None
+    reden: str | None = None  # INT_HVN, NIV_TEST, INB_OPV, DIPL_GEL
+    reden_omschrijving: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_ontvangen
+
+
+@dataclass(frozen=True)
+class WachtlijstAanmelding:
+    """A place on a waiting list for a course (Code) and module, from its day."""
+
+    datum: date
+    code: Code | None = None
+    module: Code | None = None
 
 
 @dataclass(frozen=True)
@@ -547,8 +574,10 @@ class KbiDossier:
     trajecten: tuple[Traject, ...] = ()
     vormingsactiviteiten: VormingsActiviteiten | None = None
     adviezen: Adviezen | None = None
+    toeleidingen_partner: tuple[ToeleidingPartner, ...] = ()
     inbreuken: tuple[Inbreuk, ...] = ()
     talenkennis: Talenkennis | None = None
+    wachtlijst: tuple[WachtlijstAanmelding, ...] = ()
     voorkeuren_klant: VoorkeurenKlant | None = None
     gesprekken: tuple[Gesprek, ...] = ()
     wooncode: Wooncode | None = None
@@ -567,7 +596,9 @@ class KbiDossier:
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
             vormingsactiviteiten=activiteiten.op_datum(dag) if activiteiten else None,
+            toeleidingen_partner=tuple(_gekend(self.toeleidingen_partner, dag)),
             inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
+            wachtlijst=tuple(_gekend(self.wachtlijst, dag)),
             gesprekken=tuple(_gekend(self.gesprekken, dag)),
             wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
         )

@@ -23,8 +23,10 @@ from magda_kbi.domain.dossier import (
     KlantProfiel,
     MOCursus,
     NT2Cursus,
+    PartnerOrganisatie,
     Periode,
     Status,
+    ToeleidingPartner,
     Traject,
     TrajectOnderdeel,
     Uitstel,
@@ -170,6 +172,10 @@ def bouw_kbi_dossier(
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
         sub(element, "Arbeidsmarkt", dossier.adviezen.arbeidsmarkt)
+    if dossier.toeleidingen_partner:
+        lijst = sub(root, "ToeleidingenPartner")
+        for toeleiding in dossier.toeleidingen_partner:
+            _toeleiding(lijst, toeleiding)
     if dossier.inbreuken:
         lijst = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
@@ -194,6 +200,13 @@ def bouw_kbi_dossier(
                 _code(sub(niveau, naam), "Globaal", code)
             else:
                 _code(niveau, naam, code)
+    if dossier.wachtlijst:
+        lijst = sub(root, "Wachtlijst")
+        for aanmelding in dossier.wachtlijst:
+            element = sub(lijst, "Aanmelding")
+            _code(element, "Code", aanmelding.code)
+            _code(element, "Module", aanmelding.module)
+            sub(element, "Datum", _datum(aanmelding.datum))
     if dossier.voorkeuren_klant is not None:
         _voorkeuren(root, dossier.voorkeuren_klant, v2)
     if dossier.gesprekken:
@@ -405,10 +418,7 @@ def _vormingsactiviteiten(root: etree._Element, activiteiten: VormingsActiviteit
     for nt2 in activiteiten.nt2_cursussen:
         c = sub(lijst, "NT2Cursus")
         sub(c, "ID", nt2.id)
-        if nt2.centrum is not None:
-            centrum = sub(c, "Centrum")
-            sub(centrum, "DavinciInstellingsNummer", nt2.centrum.davinci_instellingsnummer)
-            sub(centrum, "Naam", nt2.centrum.naam)
+        _partner(c, "Centrum", nt2.centrum)
         _code(c, "Vestiging", nt2.vestiging)
         _code(c, "Opleiding", nt2.opleiding)
         _code(c, "Module", nt2.module)
@@ -448,6 +458,17 @@ def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus) -> None:
     sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
     if cursus.datum_uitschrijving is not None:
         sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
+
+
+def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner) -> None:
+    element = sub(lijst, "ToeleidingPartner")
+    sub(element, "ExterneID", toeleiding.externe_id)
+    _partner(element, "Van", toeleiding.van)
+    _vestiging(element, "Naar", toeleiding.naar)
+    sub(element, "DatumOntvangen", _datum(toeleiding.datum_ontvangen))
+    sub(element, "Status", toeleiding.status)
+    sub(element, "Reden", toeleiding.reden)
+    sub(element, "RedenOmschrijving", toeleiding.reden_omschrijving)
 
 
 def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
@@ -518,6 +539,13 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
 def _geldig(ouder: etree._Element, vanaf: date | None) -> None:
     if vanaf is not None:
         sub(sub(ouder, "PeriodeGeldigheid"), "Begin", _datum(vanaf))
+
+
+def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | None) -> None:
+    if partner is not None:
+        element = sub(ouder, naam)
+        sub(element, "DavinciInstellingsNummer", partner.davinci_instellingsnummer)
+        sub(element, "Naam", partner.naam)
 
 
 def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
