@@ -205,6 +205,7 @@ DOSSIER = {
         "nt2_hoogst_behaald": {"code": "A1", "naam": "Richtgraad A1", "korte_naam": "A1"},
         "nt2_recentst_behaald": {"code": "A2", "naam": "Richtgraad A2", "korte_naam": "A2"},
     },
+    "wervingsbrief": {"datum_verzonden": "2022-04-11", "type": "BRW001"},
     "wooncode": {
         "moet_voldoen_aan_inburgeringsbereidheid": True,
         "voldoet_aan_inburgeringsbereidheid": True,

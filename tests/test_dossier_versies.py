@@ -488,6 +488,25 @@ def test_a_partner_s_referral_and_the_waiting_list(magda, versie):
     assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
 
 
+def test_the_recruitment_letter_in_02_00_only(magda):
+    """02.00's Werving, last in the dossier: the agency's letter and the day it was sent,
+    known from that day; 01.00 has no room for it (persona 98630499724)."""
+
+    def dossier(versie: str, dag: str) -> etree._Element:
+        magda.today(dag)
+        body = dossier_verzoek("98630499724", versie)
+        return post(magda.url + DOSSIER[versie][1], body).dossier
+
+    nu = dossier("02.00", "2030-01-01")
+    assert nu[-1].tag == "Werving"
+    assert [(e.tag, e.text) for e in nu.find("Werving/Wervingsbrief")] == [
+        ("Type", "BRW001"),
+        ("DatumVerzonden", "2022-04-11"),
+    ]
+    assert dossier("02.00", "2022-04-10").find("Werving") is None
+    assert dossier("01.00", "2030-01-01").find("Werving") is None
+
+
 def test_an_individual_mo_course_and_a_plo_decision():
     """An individual MO course goes in IndividueleMOCursussen, after the Dutch courses; a PLO
     course's decision is known from the day it was granted; a Dutch course's decision

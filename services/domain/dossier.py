@@ -529,6 +529,15 @@ class Wooncode:
 
 
 @dataclass(frozen=True)
+class Wervingsbrief:
+    """02.00's Werving: the agency's letter inviting a newcomer (BRW001 .. BRW013; BRW_SOC_HUUR
+    to a social tenant), known from the day it was sent."""
+
+    datum_verzonden: date
+    type: str | None = None
+
+
+@dataclass(frozen=True)
 class Adviezen:
     """The agency's advice on the next steps: which Dutch course (HvN, "hoe verder
     Nederlands") and towards work (Arbeidsmarkt: AR, LA, ...). Not dated: as it stands."""
@@ -581,11 +590,12 @@ class KbiDossier:
     voorkeuren_klant: VoorkeurenKlant | None = None
     gesprekken: tuple[Gesprek, ...] = ()
     wooncode: Wooncode | None = None
+    wervingsbrief: Wervingsbrief | None = None  # 02.00 only
 
     def op_datum(self, dag: date) -> KbiDossier:
         """The dossier as known on ``dag``: facts dated after it are left out."""
         aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= dag else None
-        activiteiten = self.vormingsactiviteiten
+        activiteiten, brief = self.vormingsactiviteiten, self.wervingsbrief
         return replace(
             self,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
@@ -601,6 +611,7 @@ class KbiDossier:
             wachtlijst=tuple(_gekend(self.wachtlijst, dag)),
             gesprekken=tuple(_gekend(self.gesprekken, dag)),
             wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
+            wervingsbrief=brief if brief and brief.datum_verzonden <= dag else None,
         )
 
     @property

@@ -244,6 +244,10 @@ def bouw_kbi_dossier(
             vrijstelling = sub(element, "Vrijstelling")
             _code(vrijstelling, "RedenVrijstelling", w.vrijstelling.reden_vrijstelling)
             sub(vrijstelling, "DatumVrijstelling", _datum(w.vrijstelling.datum_vrijstelling))
+    if v2 and dossier.wervingsbrief is not None:
+        brief = sub(sub(root, "Werving"), "Wervingsbrief")
+        sub(brief, "Type", dossier.wervingsbrief.type)
+        sub(brief, "DatumVerzonden", _datum(dossier.wervingsbrief.datum_verzonden))
     _zonder_lege(root)
     return root
 
