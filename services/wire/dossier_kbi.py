@@ -2,7 +2,8 @@
 
 Both versions ask the same question, ``Vraag/Inhoud/{MutatiesContext, INSZ}`` (no
 ``Criteria`` wrapper), and answer from the same domain dossier; 02.00 renders a few parts
-differently (new Personalia fields, a client profile, another Wooncode, renamed codes).
+differently (new Personalia fields, a client profile, another Wooncode, renamed codes, the
+recruitment letter).
 Each version is published in two namespaces: the WebService variant (own endpoint, one
 Vraag) and the Service variant (generic endpoint; its request allows several Vraag).
 """
