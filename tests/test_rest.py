@@ -151,6 +151,19 @@ def test_admin_is_off_unless_asked(server):
     assert requests.get(f"{server.url}/health", timeout=5).json()["admin"] is False
 
 
+def test_a_part_not_yet_known_is_left_out_as_on_the_wire(magda):
+    """Before the first course the JSON has no courses at all, as the SOAP reply has no
+    VormingsActiviteiten (not an empty object)."""
+    magda.today("2022-06-19")
+    dossier = get(magda, "/api/v1/dossiers/98630499724").json()
+    assert "vormingsactiviteiten" not in dossier
+    magda.today("2022-06-20")
+    dossier = get(magda, "/api/v1/dossiers/98630499724").json()
+    assert [c["nummer"] for c in dossier["vormingsactiviteiten"]["mo_cursussen"]] == [
+        "MO-LEU-2022-031"
+    ]
+
+
 def test_the_dossier_built_once_per_persona_and_day_stays_right():
     """The REST dossier's bytes are kept per (persona, day): the same bytes again, and a
     fresh build when the persona is replaced or the day changes."""

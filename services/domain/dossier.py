@@ -365,12 +365,14 @@ class VormingsActiviteiten:
     nt2_cursussen: tuple[NT2Cursus, ...] = ()
     plo_cursussen: tuple[PLOCursus, ...] = ()
 
-    def op_datum(self, dag: date) -> VormingsActiviteiten:
-        return VormingsActiviteiten(
+    def op_datum(self, dag: date) -> VormingsActiviteiten | None:
+        """As known on ``dag``; None before the first course (no empty part, as on the wire)."""
+        gekend = VormingsActiviteiten(
             tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
             tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
             tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
         )
+        return gekend if gekend != VormingsActiviteiten() else None
 
 
 @dataclass(frozen=True)
