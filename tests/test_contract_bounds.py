@@ -172,6 +172,22 @@ DOSSIER = {
         ],
     },
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
+    "toeleidingen_diplomagelijkschakeling": [
+        {
+            "start_datum": "2022-11-07",
+            "status": "GD",
+            "diploma_naam": "Diploma secundair onderwijs",
+            "onderwijsinstelling": "Lycée Esteqlal, Kabul",
+            "erkenningsinstantie": {"davinci_instellingsnummer": "1", "naam": "NARIC-Vlaanderen"},
+            "reden": CODE,
+            "type": CODE,
+            "datum_ingediend_bij_partner": "2022-11-21",
+            "datum_antwoord_partner": "2023-04-14",
+            "antwoord_partner_code": CODE,
+            "opdrachtgever": "Agentschap Integratie en Inburgering",
+            "dossiernummer_bij_partner": "NARIC-2022-018734",
+        }
+    ],
     "toeleidingen_partner": [
         {
             "datum_ontvangen": "2022-04-20",

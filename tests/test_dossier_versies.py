@@ -451,9 +451,9 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
 
 
 @pytest.mark.parametrize("versie", VERSIES)
-def test_a_partner_s_referral_and_the_waiting_list(magda, versie):
-    """ToeleidingenPartner (before Inbreuken) and Wachtlijst (after Talenkennis), each known
-    from its day (persona 98630499724)."""
+def test_the_referrals_and_the_waiting_list(magda, versie):
+    """ToeleidingenDiplomaGelijkschakeling and ToeleidingenPartner (after Adviezen) and
+    Wachtlijst (after Talenkennis), each known from its day (persona 98630499724)."""
 
     def dossier(dag: str) -> etree._Element:
         magda.today(dag)
@@ -462,7 +462,10 @@ def test_a_partner_s_referral_and_the_waiting_list(magda, versie):
 
     nu = dossier("2030-01-01")
     delen = [e.tag for e in nu]
-    assert delen.index("Adviezen") + 1 == delen.index("ToeleidingenPartner")
+    assert delen.index("Adviezen") + 1 == delen.index("ToeleidingenDiplomaGelijkschakeling")
+    assert delen.index("ToeleidingenDiplomaGelijkschakeling") + 1 == delen.index(
+        "ToeleidingenPartner"
+    )
     assert delen.index("Talenkennis") + 1 == delen.index("Wachtlijst")
     assert delen.index("Wachtlijst") + 1 == delen.index("VoorkeurenKlant")
     (toeleiding,) = nu.find("ToeleidingenPartner")
@@ -486,6 +489,27 @@ def test_a_partner_s_referral_and_the_waiting_list(magda, versie):
     eerder = [e.tag for e in dossier("2023-08-20")]
     assert "ToeleidingenPartner" in eerder and "Wachtlijst" not in eerder
     assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
+
+    (diploma,) = nu.find("ToeleidingenDiplomaGelijkschakeling")
+    assert [(e.tag, e.text) for e in diploma] == [
+        ("StartDatum", "2022-11-07"),
+        ("Status", "GD"),
+        ("DiplomaNaam", "Diploma secundair onderwijs"),
+        ("OnderwijsInstelling", "Lycée Esteqlal, Kabul"),
+        ("ErkenningsInstantie", None),
+        ("DatumIngediendBijPartner", "2022-11-21"),
+        ("DatumAntwoordPartner", "2023-04-14"),
+        ("DossiernummerBijPartner", "NARIC-2022-018734"),
+    ]
+    assert diploma.findtext("ErkenningsInstantie/Naam") == "NARIC-Vlaanderen"
+    # the partner's answer and the status it gives from the day of the answer
+    wachtend = dossier("2023-04-13").find("*/ToeleidingDiplomaGelijkschakeling")
+    assert [e.tag for e in wachtend][:2] == ["StartDatum", "DiplomaNaam"]
+    assert wachtend.find("DatumAntwoordPartner") is None
+    assert wachtend.findtext("DatumIngediendBijPartner") == "2022-11-21"
+    nieuw = dossier("2022-11-20").find("*/ToeleidingDiplomaGelijkschakeling")
+    assert nieuw.find("DatumIngediendBijPartner") is None
+    assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
 
 
 def test_the_recruitment_letter_in_02_00_only(magda):

@@ -376,6 +376,43 @@ class VormingsActiviteiten:
 
 
 @dataclass(frozen=True)
+class ToeleidingDiplomaGelijkschakeling:
+    """A referral to have a foreign diploma recognised (by a partner, the
+    ErkenningsInstantie), known from its start; the submission to the partner from its day;
+    the partner's answer, its code and the status (BZ, GD, AN) from the day of the answer
+    (without one: the status as it stands)."""
+
+    start_datum: date
+    status: str | None = None
+    diploma_naam: str | None = None
+    onderwijsinstelling: str | None = None
+    erkenningsinstantie: PartnerOrganisatie | None = None
+    reden: Code | None = None
+    type: Code | None = None
+    datum_ingediend_bij_partner: date | None = None
+    datum_antwoord_partner: date | None = None
+    antwoord_partner_code: Code | None = None
+    opdrachtgever: str | None = None
+    dossiernummer_bij_partner: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.start_datum
+
+    def op_datum(self, dag: date) -> ToeleidingDiplomaGelijkschakeling:
+        toeleiding = self
+        ingediend = self.datum_ingediend_bij_partner
+        if ingediend is not None and dag < ingediend:
+            toeleiding = replace(toeleiding, datum_ingediend_bij_partner=None)
+        antwoord = self.datum_antwoord_partner
+        if antwoord is not None and dag < antwoord:
+            toeleiding = replace(
+                toeleiding, datum_antwoord_partner=None, antwoord_partner_code=None, status=None
+            )
+        return toeleiding
+
+
+@dataclass(frozen=True)
 class ToeleidingPartner:
     """A referral of the client by a partner (Van) to an office of the agency (Naar), known
     from the day it was received; its status (OP, VW, NU, GW) as it stands."""
@@ -585,6 +622,7 @@ class KbiDossier:
     trajecten: tuple[Traject, ...] = ()
     vormingsactiviteiten: VormingsActiviteiten | None = None
     adviezen: Adviezen | None = None
+    toeleidingen_diplomagelijkschakeling: tuple[ToeleidingDiplomaGelijkschakeling, ...] = ()
     toeleidingen_partner: tuple[ToeleidingPartner, ...] = ()
     inbreuken: tuple[Inbreuk, ...] = ()
     talenkennis: Talenkennis | None = None
@@ -608,6 +646,9 @@ class KbiDossier:
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
             vormingsactiviteiten=activiteiten.op_datum(dag) if activiteiten else None,
+            toeleidingen_diplomagelijkschakeling=tuple(
+                t.op_datum(dag) for t in _gekend(self.toeleidingen_diplomagelijkschakeling, dag)
+            ),
             toeleidingen_partner=tuple(_gekend(self.toeleidingen_partner, dag)),
             inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
             wachtlijst=tuple(_gekend(self.wachtlijst, dag)),

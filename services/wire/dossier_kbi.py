@@ -27,6 +27,7 @@ from magda_kbi.domain.dossier import (
     PartnerOrganisatie,
     Periode,
     Status,
+    ToeleidingDiplomaGelijkschakeling,
     ToeleidingPartner,
     Traject,
     TrajectOnderdeel,
@@ -173,6 +174,10 @@ def bouw_kbi_dossier(
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
         sub(element, "Arbeidsmarkt", dossier.adviezen.arbeidsmarkt)
+    if dossier.toeleidingen_diplomagelijkschakeling:
+        lijst = sub(root, "ToeleidingenDiplomaGelijkschakeling")
+        for diploma in dossier.toeleidingen_diplomagelijkschakeling:
+            _diplomagelijkschakeling(lijst, diploma)
     if dossier.toeleidingen_partner:
         lijst = sub(root, "ToeleidingenPartner")
         for toeleiding in dossier.toeleidingen_partner:
@@ -463,6 +468,28 @@ def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus) -> None:
     sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
     if cursus.datum_uitschrijving is not None:
         sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
+
+
+def _diplomagelijkschakeling(
+    lijst: etree._Element, diploma: ToeleidingDiplomaGelijkschakeling
+) -> None:
+    element = sub(lijst, "ToeleidingDiplomaGelijkschakeling")
+    sub(element, "StartDatum", _datum(diploma.start_datum))
+    sub(element, "Status", diploma.status)
+    sub(element, "DiplomaNaam", diploma.diploma_naam)
+    sub(element, "OnderwijsInstelling", diploma.onderwijsinstelling)
+    _partner(element, "ErkenningsInstantie", diploma.erkenningsinstantie)
+    _code(element, "Reden", diploma.reden)
+    _code(element, "Type", diploma.type)
+    for naam, dag in (
+        ("DatumIngediendBijPartner", diploma.datum_ingediend_bij_partner),
+        ("DatumAntwoordPartner", diploma.datum_antwoord_partner),
+    ):
+        if dag is not None:
+            sub(element, naam, _datum(dag))
+    _code(element, "AntwoordPartnerCode", diploma.antwoord_partner_code)
+    sub(element, "Opdrachtgever", diploma.opdrachtgever)
+    sub(element, "DossiernummerBijPartner", diploma.dossiernummer_bij_partner)
 
 
 def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner) -> None:
