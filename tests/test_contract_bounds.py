@@ -222,6 +222,14 @@ DOSSIER = {
         "nt2_recentst_behaald": {"code": "A2", "naam": "Richtgraad A2", "korte_naam": "A2"},
     },
     "wervingsbrief": {"datum_verzonden": "2022-04-11", "type": "BRW001"},
+    "doorverwijzing": CODE,
+    "betalingen": [
+        {
+            "vrijstelling": True,
+            "vrijstellingsdocument": "Attest leefloon",
+            "vrijstellingsreden": "Leefloon",
+        }
+    ],
     "wooncode": {
         "moet_voldoen_aan_inburgeringsbereidheid": True,
         "voldoet_aan_inburgeringsbereidheid": True,

@@ -512,9 +512,10 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
 
 
-def test_the_recruitment_letter_in_02_00_only(magda):
-    """02.00's Werving, last in the dossier: the agency's letter and the day it was sent,
-    known from that day; 01.00 has no room for it (persona 98630499724)."""
+def test_02_00_s_last_parts_recruitment_onward_referral_and_fees(magda):
+    """02.00's Werving (the agency's letter, known from the day it was sent), Doorverwijzing
+    and Betalingen (as they stand), after the Wooncode; 01.00 has no room for them (persona
+    98630499724)."""
 
     def dossier(versie: str, dag: str) -> etree._Element:
         magda.today(dag)
@@ -522,13 +523,21 @@ def test_the_recruitment_letter_in_02_00_only(magda):
         return post(magda.url + DOSSIER[versie][1], body).dossier
 
     nu = dossier("02.00", "2030-01-01")
-    assert nu[-1].tag == "Werving"
+    assert [e.tag for e in nu][-4:] == ["Wooncode", "Werving", "Doorverwijzing", "Betalingen"]
     assert [(e.tag, e.text) for e in nu.find("Werving/Wervingsbrief")] == [
         ("Type", "BRW001"),
         ("DatumVerzonden", "2022-04-11"),
     ]
+    doorverwijzing = nu.find("Doorverwijzing")
+    assert (doorverwijzing.text, doorverwijzing.get("Naam")) == ("VDAB", "Doorverwezen naar VDAB")
+    assert [(e.tag, e.text) for e in nu.find("Betalingen/Betaling")] == [
+        ("Vrijstelling", "true"),
+        ("Vrijstellingsdocument", "Attest leefloon"),
+        ("Vrijstellingsreden", "Leefloon"),
+    ]
     assert dossier("02.00", "2022-04-10").find("Werving") is None
-    assert dossier("01.00", "2030-01-01").find("Werving") is None
+    een = [e.tag for e in dossier("01.00", "2030-01-01")]
+    assert {"Werving", "Doorverwijzing", "Betalingen"}.isdisjoint(een)
 
 
 def test_an_individual_mo_course_and_a_plo_decision():

@@ -577,6 +577,16 @@ class Wervingsbrief:
 
 
 @dataclass(frozen=True)
+class Betaling:
+    """02.00's Betaling: whether the client is exempt from the course fees, and the document
+    and ground for it (free text). Not dated: as it stands."""
+
+    vrijstelling: bool | None = None
+    vrijstellingsdocument: str | None = None
+    vrijstellingsreden: str | None = None
+
+
+@dataclass(frozen=True)
 class Adviezen:
     """The agency's advice on the next steps: which Dutch course (HvN, "hoe verder
     Nederlands") and towards work (Arbeidsmarkt: AR, LA, ...). Not dated: as it stands."""
@@ -631,6 +641,8 @@ class KbiDossier:
     gesprekken: tuple[Gesprek, ...] = ()
     wooncode: Wooncode | None = None
     wervingsbrief: Wervingsbrief | None = None  # 02.00 only
+    doorverwijzing: Code | None = None  # 02.00 only: where the client was referred on to
+    betalingen: tuple[Betaling, ...] = ()  # 02.00 only
 
     def op_datum(self, dag: date) -> KbiDossier:
         """The dossier as known on ``dag``: facts dated after it are left out."""

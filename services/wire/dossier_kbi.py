@@ -2,8 +2,8 @@
 
 Both versions ask the same question, ``Vraag/Inhoud/{MutatiesContext, INSZ}`` (no
 ``Criteria`` wrapper), and answer from the same domain dossier; 02.00 renders a few parts
-differently (new Personalia fields, a client profile, another Wooncode, renamed codes, the
-recruitment letter).
+differently (new Personalia fields, a client profile, another Wooncode, renamed codes, and
+its own last parts: the recruitment letter, the onward referral, the fee exemptions).
 Each version is published in two namespaces: the WebService variant (own endpoint, one
 Vraag) and the Service variant (generic endpoint; its request allows several Vraag).
 """
@@ -254,6 +254,15 @@ def bouw_kbi_dossier(
         brief = sub(sub(root, "Werving"), "Wervingsbrief")
         sub(brief, "Type", dossier.wervingsbrief.type)
         sub(brief, "DatumVerzonden", _datum(dossier.wervingsbrief.datum_verzonden))
+    if v2:
+        _code(root, "Doorverwijzing", dossier.doorverwijzing)
+    if v2 and dossier.betalingen:
+        lijst = sub(root, "Betalingen")
+        for betaling in dossier.betalingen:
+            element = sub(lijst, "Betaling")
+            sub(element, "Vrijstelling", _bool(betaling.vrijstelling))
+            sub(element, "Vrijstellingsdocument", betaling.vrijstellingsdocument)
+            sub(element, "Vrijstellingsreden", betaling.vrijstellingsreden)
     _zonder_lege(root)
     return root
 
