@@ -223,6 +223,14 @@ DOSSIER = {
     },
     "wervingsbrief": {"datum_verzonden": "2022-04-11", "type": "BRW001"},
     "doorverwijzing": CODE,
+    "identiteitsbewijzen": [
+        {
+            "geldigheid": PERIODE,
+            "categorie": "Verblijfsdocument",
+            "type": "Elektronische vreemdelingenkaart A",
+            "land": "België",
+        }
+    ],
     "betalingen": [
         {
             "vrijstelling": True,

@@ -512,10 +512,10 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
 
 
-def test_02_00_s_last_parts_recruitment_onward_referral_and_fees(magda):
-    """02.00's Werving (the agency's letter, known from the day it was sent), Doorverwijzing
-    and Betalingen (as they stand), after the Wooncode; 01.00 has no room for them (persona
-    98630499724)."""
+def test_02_00_s_last_parts_recruitment_referral_documents_and_fees(magda):
+    """02.00's Werving (the agency's letter, known from the day it was sent), Doorverwijzing,
+    Identiteitsbewijzen (each from the first day of its validity) and Betalingen (as they
+    stand), after the Wooncode; 01.00 has no room for them (persona 98630499724)."""
 
     def dossier(versie: str, dag: str) -> etree._Element:
         magda.today(dag)
@@ -523,7 +523,21 @@ def test_02_00_s_last_parts_recruitment_onward_referral_and_fees(magda):
         return post(magda.url + DOSSIER[versie][1], body).dossier
 
     nu = dossier("02.00", "2030-01-01")
-    assert [e.tag for e in nu][-4:] == ["Wooncode", "Werving", "Doorverwijzing", "Betalingen"]
+    assert [e.tag for e in nu][-5:] == [
+        "Wooncode",
+        "Werving",
+        "Doorverwijzing",
+        "Identiteitsbewijzen",
+        "Betalingen",
+    ]
+    (bewijs,) = nu.find("Identiteitsbewijzen")
+    assert [(e.tag, e.text) for e in bewijs if len(e) == 0] == [
+        ("Categorie", "Verblijfsdocument"),
+        ("Type", "Elektronische vreemdelingenkaart A"),
+    ]
+    assert bewijs.findtext("Plaats/Land") == "België"
+    assert [e.text for e in bewijs.find("Geldigheid")] == ["2022-03-28", "2027-03-27"]
+    assert dossier("02.00", "2022-03-27").find("Identiteitsbewijzen") is None
     assert [(e.tag, e.text) for e in nu.find("Werving/Wervingsbrief")] == [
         ("Type", "BRW001"),
         ("DatumVerzonden", "2022-04-11"),
@@ -537,7 +551,7 @@ def test_02_00_s_last_parts_recruitment_onward_referral_and_fees(magda):
     ]
     assert dossier("02.00", "2022-04-10").find("Werving") is None
     een = [e.tag for e in dossier("01.00", "2030-01-01")]
-    assert {"Werving", "Doorverwijzing", "Betalingen"}.isdisjoint(een)
+    assert {"Werving", "Doorverwijzing", "Identiteitsbewijzen", "Betalingen"}.isdisjoint(een)
 
 
 def test_an_individual_mo_course_and_a_plo_decision():

@@ -577,6 +577,21 @@ class Wervingsbrief:
 
 
 @dataclass(frozen=True)
+class Identiteitsbewijs:
+    """02.00's Identiteitsbewijs: an identity document (category and type in the agency's
+    words, the country that issued it), known from the first day of its validity."""
+
+    geldigheid: Periode  # Van and Tot
+    categorie: str | None = None
+    type: str | None = None
+    land: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.geldigheid.begin
+
+
+@dataclass(frozen=True)
 class Betaling:
     """02.00's Betaling: whether the client is exempt from the course fees, and the document
     and ground for it (free text). Not dated: as it stands."""
@@ -642,6 +657,7 @@ class KbiDossier:
     wooncode: Wooncode | None = None
     wervingsbrief: Wervingsbrief | None = None  # 02.00 only
     doorverwijzing: Code | None = None  # 02.00 only: where the client was referred on to
+    identiteitsbewijzen: tuple[Identiteitsbewijs, ...] = ()  # 02.00 only
     betalingen: tuple[Betaling, ...] = ()  # 02.00 only
 
     def op_datum(self, dag: date) -> KbiDossier:
@@ -667,6 +683,7 @@ class KbiDossier:
             gesprekken=tuple(_gekend(self.gesprekken, dag)),
             wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
             wervingsbrief=brief if brief and brief.datum_verzonden <= dag else None,
+            identiteitsbewijzen=tuple(_gekend(self.identiteitsbewijzen, dag)),
         )
 
     @property

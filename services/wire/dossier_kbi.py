@@ -3,7 +3,8 @@
 Both versions ask the same question, ``Vraag/Inhoud/{MutatiesContext, INSZ}`` (no
 ``Criteria`` wrapper), and answer from the same domain dossier; 02.00 renders a few parts
 differently (new Personalia fields, a client profile, another Wooncode, renamed codes, and
-its own last parts: the recruitment letter, the onward referral, the fee exemptions).
+its own last parts: the recruitment letter, the onward referral, the identity documents,
+the fee exemptions).
 Each version is published in two namespaces: the WebService variant (own endpoint, one
 Vraag) and the Service variant (generic endpoint; its request allows several Vraag).
 """
@@ -256,6 +257,17 @@ def bouw_kbi_dossier(
         sub(brief, "DatumVerzonden", _datum(dossier.wervingsbrief.datum_verzonden))
     if v2:
         _code(root, "Doorverwijzing", dossier.doorverwijzing)
+    if v2 and dossier.identiteitsbewijzen:
+        lijst = sub(root, "Identiteitsbewijzen")
+        for bewijs in dossier.identiteitsbewijzen:
+            element = sub(lijst, "Identiteitsbewijs")
+            sub(element, "Categorie", bewijs.categorie)
+            sub(element, "Type", bewijs.type)
+            sub(sub(element, "Plaats"), "Land", bewijs.land)
+            geldigheid = sub(element, "Geldigheid")
+            sub(geldigheid, "Van", _datum(bewijs.geldigheid.begin))
+            if bewijs.geldigheid.einde is not None:
+                sub(geldigheid, "Tot", _datum(bewijs.geldigheid.einde))
     if v2 and dossier.betalingen:
         lijst = sub(root, "Betalingen")
         for betaling in dossier.betalingen:
