@@ -603,8 +603,9 @@ class Betaling:
 
 @dataclass(frozen=True)
 class Adviezen:
-    """The agency's advice on the next steps: which Dutch course (HvN, "hoe verder
-    Nederlands") and towards work (Arbeidsmarkt: AR, LA, ...). Not dated: as it stands."""
+    """The advice on the next steps: which type of Dutch course (HvN: the Huis van het
+    Nederlands gives it; the real samples label it "Advies lestype") and towards work
+    (Arbeidsmarkt: AR, LA, ...). Not dated: as it stands."""
 
     hvn: Code | None = None
     arbeidsmarkt: str | None = None
