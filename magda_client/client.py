@@ -366,7 +366,7 @@ class MagdaClient:
                 "Bericht": {
                     "Type": "VRAAG",
                     "Tijdstip": {
-                        "Datum": nu.date(),
+                        "Datum": nu.date().isoformat(),  # DatumType is a string, as in MAGDA
                         "Tijd": nu.strftime("%H:%M:%S.") + f"{nu.microsecond // 1000:03d}",
                     },
                     "Afzender": {

@@ -158,3 +158,38 @@ def test_every_code_list_of_ours_is_the_real_one(versie):
     gedeeld = ons.keys() & echt.keys()
     assert len(gedeeld) > 15
     assert {naam: ons[naam] ^ echt[naam] for naam in gedeeld if ons[naam] != echt[naam]} == {}
+
+
+def grondtypes(bestanden: list[Path]) -> dict[tuple[str | None, str], str]:
+    """Every named simple type: the XML Schema type it restricts in the end (string, date)."""
+    basis: dict[tuple[str | None, str], tuple[str | None, str]] = {}
+    for bestand in bestanden:
+        root = etree.parse(str(bestand)).getroot()
+        for type_ in root.iter(XS + "simpleType"):
+            beperking = type_.find(XS + "restriction")
+            if type_.get("name") and beperking is not None:
+                prefix, _, lokaal = beperking.get("base").rpartition(":")
+                sleutel = (root.get("targetNamespace"), type_.get("name"))
+                basis[sleutel] = (type_.nsmap.get(prefix or None), lokaal)
+    uit = {}
+    for sleutel, doel in basis.items():
+        for _ in range(10):  # a chain of restrictions down to the XML Schema type
+            if doel not in basis:
+                break
+            doel = basis[doel]
+        uit[sleutel] = doel[1]
+    return uit
+
+
+def test_every_simple_type_of_ours_restricts_the_real_one_s_xml_schema_type():
+    """Code generated from our contract (wsimport, svcutil) must be the code generated from
+    the real one: a date the real contract writes as a pattern on a string is a string
+    there, and must not become a date type here (it was, for three DatumTypes)."""
+    echt: dict[tuple[str | None, str], str] = {}
+    for versie in VERSIES:
+        referentie.vereist(versie)
+        echt |= grondtypes(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
+    ons = grondtypes(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    gedeeld = ons.keys() & echt.keys()
+    assert len(gedeeld) > 80
+    assert {k: (ons[k], echt[k]) for k in gedeeld if ons[k] != echt[k]} == {}

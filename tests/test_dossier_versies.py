@@ -72,6 +72,22 @@ def operatie(body: bytes) -> etree._Element:
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+def test_a_tijdstip_the_real_request_xsd_takes_is_answered(server, werkmap, versie):
+    """The real contract's Tijdstip/Datum is a pattern on a string, not an xs:date: a request
+    dated 2024-02-30 is valid there, so it is answered here, the long way and then by its
+    learnt shape (the emulator refused it as no date, 40001)."""
+    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    for referte in ("eerste", "tweede"):
+        body = dossier_verzoek("98630499724", versie, referte=referte)
+        body = re.sub(rb"(<Tijdstip>\s*<Datum>)[^<]*", rb"\g<1>2024-02-30", body)
+        assert b"<Datum>2024-02-30</Datum>" in body
+        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+        antwoord = post(server.url + DOSSIER[versie][1], body)
+        assert antwoord.codes() == []
+        assert antwoord.dossier.findtext("Personalia/INSZ") == "98630499724"
+
+
+@pytest.mark.parametrize("versie", VERSIES)
 @pytest.mark.parametrize("variant", ["WebService", "Service"])
 def test_real_requests_get_replies_valid_against_the_real_xsd(
     server, catalogus, werkmap, versie, variant

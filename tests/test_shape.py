@@ -73,7 +73,10 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
         ([b""], [b"2024-01-01", b"10:00"], False),  # at least 1
         ([b"a b"], [b"2024-01-01", b"10:00"], False),  # whitespace: the long way
         ([b"a&amp;b"], [b"2024-01-01", b"10:00"], False),  # an entity: the long way
-        ([b"a"], [b"2023-02-29", b"10:00"], False),  # xs:date: no such day
+        ([b"a"], [b"2023-02-29", b"10:00"], True),  # no such day, yet the real pattern's
+        ([b"a"], [b"2024-19-39", b"10:00"], True),  # (a string, as the real DatumType)
+        ([b"a"], [b"2024-20-01", b"10:00"], False),  # the month's first digit 0-1
+        ([b"a"], [b"2024-01-40", b"10:00"], False),  # the day's 0-3
         ([b"a"], [b"2999-12-31", b"10:00"], True),
         ([b"a"], [b"9999-12-31", b"10:00"], True),
         ([b"a"], [b"3000-01-01", b"10:00"], False),  # DatumType: the year's first digit 0-2, 9
@@ -119,7 +122,11 @@ GELEERD = dossier_verzoek("98630499724", referte="eerste")
         (dossier_verzoek("98630499724", referte="a b"), None),
         (dossier_verzoek("9863049972", referte="eerste"), None),  # INSZType: eleven digits
         (dossier_verzoek(" 98630499724", referte="eerste"), None),
-        (met_tijdstip(GELEERD, b"2024-02-30", b"10:00"), None),  # no such day
+        (  # no such day, yet of the real DatumType's pattern (a string): taken
+            met_tijdstip(GELEERD, b"2024-02-30", b"10:00"),
+            ((b"eerste", b"eerste"), b"98630499724"),
+        ),
+        (met_tijdstip(GELEERD, b"2024-20-01", b"10:00"), None),  # not DatumType's pattern
         (met_tijdstip(GELEERD, b"2024-01-01", b"25:61"), None),  # not TijdType
         (met_tijdstip(GELEERD, b"2024-01-01", b"10:00:00.00"), None),
         (GELEERD.replace(b"<Tijdstip>", b"<Tijdstip> "), None),  # other bytes: another shape
@@ -292,7 +299,7 @@ def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
     roep(SNEL, PAD_DOSSIER, body)
     for slecht, code in (
         (dossier_verzoek("98630499724", referte="x" * 37), b"40001"),  # ReferteType: too long
-        (met_tijdstip(body, b"2024-02-30", b"10:00"), b"40001"),  # no such day
+        (met_tijdstip(body, b"2024-20-01", b"10:00"), b"40001"),  # not DatumType's pattern
         (met_tijdstip(body, b"2024-01-01", b"25:61"), b"40001"),  # not TijdType
         (dossier_verzoek("9863049972", referte="eerste"), b"40002"),  # INSZType: ten digits
         (dossier_verzoek(" 98630499724", referte="eerste"), b"40002"),

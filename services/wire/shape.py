@@ -18,9 +18,10 @@ none of that again, provided each value it carries is valid for its type. That i
 - The values are replaced by a NUL byte, which no XML document contains: equal shapes mean
   equal bytes everywhere else, the same elements, attributes, namespaces and order.
 - In every request XSD of ours (all from ``Generiek.xsd``), ``Referte`` is ``ReferteType``
-  (a string of 1 to 36 characters) and ``Tijdstip`` holds ``DatumType`` (``xs:date``,
-  ``YYYY-MM-DD``, a year of 0-2999 or 9000-9999 as the real pattern) and ``TijdType``
-  (``hh:mm[:ss[.mmm]]``). A value is accepted only when it is of that type, and from a
+  (a string of 1 to 36 characters) and ``Tijdstip`` holds ``DatumType`` (as the real one,
+  a pattern on a string: ``YYYY-MM-DD``, the year's first digit 0-2 or 9, the month's 0-1,
+  the day's 0-3; no calendar check) and ``TijdType`` (``hh:mm[:ss[.mmm]]``). A value is
+  accepted only when it is of that type, and from a
   narrower alphabet than the type allows (no whitespace, no entity), so that it reads back
   as written. ``INSZ`` is ``INSZType``, eleven digits
   (``[0-9]{11}``, an ``xs:string``: no whitespace collapsed): exactly the values accepted.
@@ -36,9 +37,7 @@ built, hashed and looked up and the values checked one by one.
 
 from __future__ import annotations
 
-import functools
 import re
-from datetime import date
 from typing import NamedTuple
 
 # <Referte>v</Referte>, <Tijdstip> with its Datum and Tijd, <INSZ>v</INSZ>; the "<" taken
@@ -51,7 +50,7 @@ _WAARDEN = re.compile(
 # The values a hole may take (the narrowed XSD types above); a learnt shape's Pattern uses
 # the same
 _REFERTE_TYPE = rb"[A-Za-z0-9._:\-]{1,36}"
-_DATUM_TYPE = rb"[0-29][0-9]{3}-[0-9]{2}-[0-9]{2}"  # the real pattern: a year 0-2999, 9000-9999
+_DATUM_TYPE = rb"[0-29][0-9]{3}-[01][0-9]-[0-3][0-9]"  # the real pattern (its "," the long way)
 _TIJD_TYPE = rb"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{3})?)?"
 _INSZ_TYPE = rb"[0-9]{11}"
 _REFERTE, _DATUM, _TIJD, _INSZ = (
@@ -122,18 +121,8 @@ def valid_values(gevonden: Shape) -> bool:
             return False
     tijdstip = gevonden.tijdstip
     for datum, tijd in zip(tijdstip[::2], tijdstip[1::2], strict=True):
-        if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd) and _dag(datum)):
+        if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd)):
             return False
-    return True
-
-
-@functools.lru_cache(maxsize=64)  # a consumer's Tijdstip changes its date once a day
-def _dag(datum: bytes) -> bool:
-    """xs:date: a day of the calendar (``datum`` is of the form YYYY-MM-DD)."""
-    try:
-        date.fromisoformat(datum.decode("ascii"))
-    except ValueError:
-        return False
     return True
 
 
@@ -144,8 +133,8 @@ class Pattern(NamedTuple):
     match: no key to build and hash."""
 
     regex: re.Pattern[bytes]
-    # The groups read, in one call: the Tijdstip's Datum (its Tijd is checked by the
-    # pattern), the Referte values in document order, the INSZ
+    # The groups read, in one call: the Referte values in document order, the INSZ (the
+    # Tijdstip's Datum and Tijd are checked by the pattern alone)
     groups: tuple[int, ...]
 
 
@@ -156,7 +145,8 @@ def pattern(body: bytes) -> Pattern | None:
         return None
     delen: list[bytes] = []
     refertes: list[int] = []
-    datum = insz = groep = einde = 0
+    tijdstip = False
+    insz = groep = einde = 0
     for gevonden in _WAARDEN.finditer(body):
         delen.append(re.escape(body[einde : gevonden.start()]))
         einde = gevonden.end()
@@ -171,17 +161,17 @@ def pattern(body: bytes) -> Pattern | None:
             insz = groep
             delen.append(b"<INSZ>(" + _INSZ_TYPE + b")</INSZ>")
         else:
-            if datum:
+            if tijdstip:
                 return None
-            datum, groep = groep + 1, groep + 2
+            tijdstip = True
             delen += (
-                b"<Tijdstip>", re.escape(gevonden.group(2)), b"<Datum>(", _DATUM_TYPE,
-                b")</Datum>", re.escape(gevonden.group(4)), b"<Tijd>(", _TIJD_TYPE, b")</Tijd>",
+                b"<Tijdstip>", re.escape(gevonden.group(2)), b"<Datum>", _DATUM_TYPE,
+                b"</Datum>", re.escape(gevonden.group(4)), b"<Tijd>", _TIJD_TYPE, b"</Tijd>",
             )  # fmt: skip
     delen.append(re.escape(body[einde:]))
-    if not (datum and insz):
+    if not (tijdstip and insz):
         return None
-    return Pattern(re.compile(b"".join(delen)), (datum, *refertes, insz))
+    return Pattern(re.compile(b"".join(delen)), (*refertes, insz))
 
 
 def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | None:
@@ -189,7 +179,5 @@ def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | 
     gevonden = patroon.regex.fullmatch(body)
     if gevonden is None:
         return None
-    waarden = gevonden.group(*patroon.groups)  # two groups or more: a tuple
-    if not _dag(waarden[0]):
-        return None
-    return waarden[1:-1], waarden[-1]
+    waarden = gevonden.group(*patroon.groups)  # two groups or more (a Referte, the INSZ): a tuple
+    return waarden[:-1], waarden[-1]
