@@ -87,7 +87,7 @@ def test_the_contract_is_read_once_at_start(tmp_path):
         )
         assert antwoord.status_code == 200 and b"<KBIDossier>" in antwoord.data
         gezond = client.get("/health").get_json()
-        assert gezond["checked_at_start"]["contract_files"] == 11  # 3 WSDL, 8 XSD
+        assert gezond["checked_at_start"]["contract_files"] == 12  # 3 WSDL, 9 XSD
         assert "GeefDossierKBI-02.00.xsd" in gezond["checked_at_start"]["schemas_compiled"]
     xml.schema.cache_clear()
 
