@@ -72,6 +72,25 @@ def operatie(body: bytes) -> etree._Element:
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+def test_context_annotaties_are_checked_as_the_real_request_xsd_checks_them(
+    server, werkmap, versie
+):
+    """A request's Context/Annotaties is a list of Annotatie (Naam, Waarde) in the real
+    contract: such a list is answered, anything else refused (40001), as the platform's XSD
+    refuses it (ours took any content there)."""
+    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    for annotaties, verwacht in (
+        (b"<Annotatie><Naam>bron</Naam><Waarde>test</Waarde></Annotatie>", []),
+        (b"<Iets>anders</Iets>", ["40001"]),
+    ):
+        body = dossier_verzoek("98630499724", versie).replace(
+            b"</Bericht>", b"</Bericht><Annotaties>" + annotaties + b"</Annotaties>"
+        )
+        assert vraag_xsd.validate(operatie(body)) is (verwacht == []), vraag_xsd.error_log
+        assert post(server.url + DOSSIER[versie][1], body).codes() == verwacht
+
+
+@pytest.mark.parametrize("versie", VERSIES)
 def test_a_tijdstip_the_real_request_xsd_takes_is_answered(server, werkmap, versie):
     """The real contract's Tijdstip/Datum is a pattern on a string, not an xs:date: a request
     dated 2024-02-30 is valid there, so it is answered here, the long way and then by its
