@@ -24,9 +24,13 @@ SERVICE = {
 }
 
 
+Gezien = tuple[tuple[str | None, str] | None, set[str], tuple[float, float]]
+
+
 class Schemas:
     """The global types and elements of a set of XSD files, the element paths they allow, and
-    along those paths each element's complex type (by namespace and name) and attributes."""
+    along those paths each element's complex type (by namespace and name), attributes and
+    how often it may occur."""
 
     def __init__(self, bestanden: list[Path]) -> None:
         self.types: dict[tuple[str | None, str], etree._Element] = {}
@@ -45,12 +49,11 @@ class Schemas:
         self._element(self.elements[(namespace, naam)], "", uit, 0)
         return uit
 
-    def types_en_attributen(
-        self, namespace: str, naam: str
-    ) -> dict[str, tuple[tuple[str | None, str] | None, set[str]]]:
-        """Per element path: its complex type's (namespace, name) (None: anonymous or simple)
-        and the names of the attributes it allows (``*`` for any)."""
-        self._gezien: dict[str, tuple[tuple[str | None, str] | None, set[str]]] = {}
+    def types_en_attributen(self, namespace: str, naam: str) -> dict[str, Gezien]:
+        """Per element path: its complex type's (namespace, name) (None: anonymous or simple),
+        the names of the attributes it allows (``*`` for any), and its least and most
+        occurrences in its parent (its sequence's or choice's counted in)."""
+        self._gezien: dict[str, Gezien] = {}
         self._element(self.elements[(namespace, naam)], "", set(), 0)
         return self._gezien
 
@@ -60,6 +63,7 @@ class Schemas:
         return node.nsmap.get(prefix or None), lokaal
 
     def _element(self, element: etree._Element, boven: str, uit: set[str], diepte: int) -> None:
+        keer = _keer(element)
         if element.get("ref"):
             element = self.elements[self._qname(element, element.get("ref"))]
         pad = f"{boven}/{element.get('name')}" if boven else element.get("name")
@@ -70,7 +74,7 @@ class Schemas:
             type_ = self.types.get(naam)
         if hasattr(self, "_gezien"):
             complex_ = type_ is not None and type_.tag == XS + "complexType"
-            self._gezien[pad] = (naam if complex_ else None, self._attributen(type_))
+            self._gezien[pad] = (naam if complex_ else None, self._attributen(type_), keer)
         if type_ is not None and type_.tag == XS + "complexType" and diepte < 15:
             self._inhoud(type_, pad, uit, diepte)
 
@@ -97,6 +101,23 @@ class Schemas:
                     self._inhoud(basis, pad, uit, diepte)
             elif _eigen(node, type_):
                 self._element(node, pad, uit, diepte + 1)
+
+
+def _keer(element: etree._Element) -> tuple[float, float]:
+    """How often ``element`` may occur in its parent: its own bounds times those of the
+    sequences and choices around it (an alternative of a choice may be absent)."""
+
+    def grens(node: etree._Element, naam: str) -> float:
+        waarde = node.get(naam, "1")
+        return float("inf") if waarde == "unbounded" else int(waarde)
+
+    minst, meest = grens(element, "minOccurs"), grens(element, "maxOccurs")
+    ouder = element.getparent()
+    while ouder is not None and ouder.tag in (XS + "sequence", XS + "choice", XS + "all"):
+        minst *= 0 if ouder.tag == XS + "choice" else grens(ouder, "minOccurs")
+        meest *= grens(ouder, "maxOccurs")
+        ouder = ouder.getparent()
+    return minst, meest
 
 
 def _eigen(node: etree._Element, type_: etree._Element) -> bool:
@@ -227,9 +248,10 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
     """Along every element path of a reply or request that both contracts describe: the same
     complex type, by namespace and name (code generated from ours then has the classes and
     packages code generated from the real one has: a Persoon name was ours in the KBI
-    namespace, the two kinds of postponement shared one type), and every attribute the real
+    namespace, the two kinds of postponement shared one type), every attribute the real
     one allows (a first name's GebruikelijkeVoornaam, a name's DatumBegin were refused by a
-    client built on ours). Paths ours passes over (OnbeschrevenType) take anything."""
+    client built on ours), and the same occurrences (an empty 02.00 Trajecten was refused by
+    a client built on ours). Paths ours passes over (OnbeschrevenType) take anything."""
     referentie.vereist(versie)
     echt = Schemas(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
     for namespace, bericht, minstens in (
@@ -255,3 +277,9 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
             if ANY not in ons[pad][1] and echte[pad][1] - ons[pad][1]
         }
         assert missend == {}
+        keren = {
+            pad.split("/Inhoud/")[-1]: (echte[pad][2], ons[pad][2])
+            for pad in gedeeld - losjes
+            if echte[pad][2] != ons[pad][2]
+        }
+        assert keren == {}
