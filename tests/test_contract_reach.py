@@ -184,6 +184,21 @@ def test_the_real_sample_replies_validate_against_our_contract():
         assert schema.validate(antwoord), (sample.name, str(schema.error_log.last_error))
 
 
+def test_a_uuid_the_real_contract_takes_ours_takes(tmp_path):
+    """The real UUIDType's class [aA-fF0-9] is wider than hex (A-f spans every capital and
+    small letter up to f): a real reply with an ID outside hex must not fail a client built
+    on ours (ours took hex only)."""
+    referentie.vereist("01.00")
+    echt = referentie.echte_schema(str(tmp_path), "01.00")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    ons = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
+    antwoord = etree.parse(str(referentie.SAMPLES / "90722600260.xml"), parser)
+    id_ = antwoord.find(".//NT2Cursus/ID")
+    id_.text = id_.text[:-1] + "G"
+    assert echt.validate(antwoord), str(echt.error_log.last_error)
+    assert ons.validate(antwoord), str(ons.error_log.last_error)
+
+
 def opsommingen(bestanden: list[Path]) -> dict[str, set[str]]:
     """Every named simple type with enumerations: its values."""
     uit: dict[str, set[str]] = {}
