@@ -172,6 +172,7 @@ DOSSIER = {
         ],
     },
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
+    "perspectieven": {"hvn": CODE, "ob": CODE},
     "toeleidingen_diplomagelijkschakeling": [
         {
             "start_datum": "2022-11-07",

@@ -355,8 +355,9 @@ def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
 
 @pytest.mark.parametrize("versie", VERSIES)
 def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
-    """Adviezen (HvN, Arbeidsmarkt) and Gesprekken, as the real samples have them, at their
-    places in the dossier; a conversation is known from its day (persona 98630499724)."""
+    """Adviezen (HvN, Arbeidsmarkt) and Gesprekken, as the real samples have them, and
+    Perspectieven (HvN, OB; no sample has them), at their places in the dossier; a
+    conversation is known from its day (persona 98630499724)."""
 
     dossier = partial(dossier_op, magda, versie=versie)
 
@@ -366,6 +367,11 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
     assert delen.index("Talenkennis") < delen.index("Gesprekken") < delen.index("Wooncode")
     adviezen = nu.find("Adviezen")
     assert [(e.tag, e.text) for e in adviezen] == [("HvN", "CVO_STD"), ("Arbeidsmarkt", "AR")]
+    assert delen.index("Adviezen") + 1 == delen.index("Perspectieven")
+    assert [(e.tag, e.text, e.get("Naam")) for e in nu.find("Perspectieven")] == [
+        ("HvN", "PROF", "Professioneel perspectief"),
+        ("OB", "WERK", "Werk"),
+    ]
     assert adviezen.find("HvN").get("KorteNaam") == "CVO standaard"
     gesprekken = nu.findall("Gesprekken/Gesprek")
     assert [g.findtext("Datum") for g in gesprekken] == ["2022-05-02", "2023-02-06"]
@@ -495,7 +501,7 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
 
     nu = dossier("2030-01-01")
     delen = [e.tag for e in nu]
-    assert delen.index("Adviezen") + 1 == delen.index("ToeleidingenDiplomaGelijkschakeling")
+    assert delen.index("Perspectieven") + 1 == delen.index("ToeleidingenDiplomaGelijkschakeling")
     assert delen.index("ToeleidingenDiplomaGelijkschakeling") + 1 == delen.index(
         "ToeleidingenPartner"
     )
@@ -1041,7 +1047,7 @@ def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
     project = Path(__file__).resolve().parents[1]
     readme = (project / "README.md").read_text(encoding="utf-8")
     alinea = readme.split("**What a dossier holds.**", 1)[1].split("\n\n", 1)[0]
-    gemodelleerd, nooit = alinea.split("are never sent:", 1)
+    gemodelleerd, nooit = alinea.split("never sent:", 1)
     nooit = nooit.split("Inside the parts that are sent", 1)[0]
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     xs = "{http://www.w3.org/2001/XMLSchema}"

@@ -612,6 +612,15 @@ class Adviezen:
 
 
 @dataclass(frozen=True)
+class Perspectieven:
+    """The client's perspective as two services see it: the Huis van het Nederlands (HvN)
+    and the reception office (OB, onthaalbureau). Not dated: as it stands."""
+
+    hvn: Code | None = None
+    ob: Code | None = None
+
+
+@dataclass(frozen=True)
 class VoorkeurenKlant:
     """The client's course preferences: when to start and why then, how many times a week,
     near which post codes, and at which moments of the week (MAA_OCHTEND .. ZON_AVOND),
@@ -648,6 +657,7 @@ class KbiDossier:
     trajecten: tuple[Traject, ...] = ()
     vormingsactiviteiten: VormingsActiviteiten | None = None
     adviezen: Adviezen | None = None
+    perspectieven: Perspectieven | None = None
     toeleidingen_diplomagelijkschakeling: tuple[ToeleidingDiplomaGelijkschakeling, ...] = ()
     toeleidingen_partner: tuple[ToeleidingPartner, ...] = ()
     inbreuken: tuple[Inbreuk, ...] = ()

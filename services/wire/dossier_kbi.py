@@ -175,6 +175,10 @@ def bouw_kbi_dossier(
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
         sub(element, "Arbeidsmarkt", dossier.adviezen.arbeidsmarkt)
+    if dossier.perspectieven is not None:
+        element = sub(root, "Perspectieven")
+        _code(element, "HvN", dossier.perspectieven.hvn)
+        _code(element, "OB", dossier.perspectieven.ob)
     if dossier.toeleidingen_diplomagelijkschakeling:
         lijst = sub(root, "ToeleidingenDiplomaGelijkschakeling")
         for diploma in dossier.toeleidingen_diplomagelijkschakeling:
