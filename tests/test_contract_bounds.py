@@ -171,6 +171,29 @@ DOSSIER = {
             }
         ],
     },
+    "afgelegde_testen": [
+        {
+            "id": "0c4e2a7d-3f1b-4d8e-9a65-2b7c1e9f4a30",
+            "nummer": "NT-2022-08812",
+            "datum": "2022-08-10",
+            "type": CODE,
+            "versie": "2022",
+            "taal": "NL",
+            "toeleiding_id": "30b93c08-cddb-41e2-8682-7eac81cb308d",
+            "resultaat": CODE,
+            "status": "AFGEROND",
+            "opdrachtgever": "Agentschap Integratie en Inburgering",
+            "naam_test": "Niveautest NT2",
+            "resultaat_type": CODE,
+            "score_behaald": "31",
+            "score_totaal": "50",
+            "conclusie_type": "Conclusie instapniveau",
+            "conclusie_resultaat": "A1",
+            "attest_type": "HvN-ATTESTNL",
+            "attest_naam": "HvN attest thuistaal Nederlands",
+            "attest_datum": "2022-08-24",
+        }
+    ],
     "adviezen": {"hvn": CODE, "arbeidsmarkt": "AR"},
     "perspectieven": {"hvn": CODE, "ob": CODE},
     "toeleidingen_diplomagelijkschakeling": [

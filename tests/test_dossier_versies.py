@@ -16,6 +16,7 @@ from magda_client import GeenMachtiging, MagdaClient
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.domain.dossier import (
+    AfgelegdeTest,
     KbiDossier,
     KbiVestiging,
     MOCursus,
@@ -386,8 +387,8 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
 
 @pytest.mark.parametrize("versie", VERSIES)
 def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
-    """VormingsActiviteiten as the real sample has them, between Trajecten and Adviezen
-    (persona 98630499724): a course from its enrolment, a withdrawal from its day (the
+    """VormingsActiviteiten as the real sample has them, after Trajecten (persona
+    98630499724): a course from its enrolment, a withdrawal from its day (the
     status reads INGESCHREVEN before it), a Dutch course's decision from the course's end."""
 
     dossier = partial(dossier_op, magda, versie=versie)
@@ -397,7 +398,7 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
 
     delen = [e.tag for e in dossier("2030-01-01")]
     assert delen.index("Trajecten") + 1 == delen.index("VormingsActiviteiten")
-    assert delen.index("VormingsActiviteiten") + 1 == delen.index("Adviezen")
+    assert delen.index("VormingsActiviteiten") + 1 == delen.index("AfgelegdeTesten")
     nu = activiteiten("2030-01-01")
     assert [e.tag for e in nu] == ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
     (mo,) = nu.find("MOCursussen")
@@ -586,6 +587,77 @@ def test_02_00_s_last_parts_recruitment_referral_documents_and_fees(magda):
     assert dossier_op(magda, "2022-04-10", "02.00").find("Werving") is None
     een = [e.tag for e in dossier_op(magda, "2030-01-01", "01.00")]
     assert {"Werving", "Doorverwijzing", "Identiteitsbewijzen", "Betalingen"}.isdisjoint(een)
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_test_taken_in_each_version_s_own_shape(magda, versie):
+    """AfgelegdeTesten, after VormingsActiviteiten: 01.00's result code; 02.00's status, result
+    with scores and conclusion; known from the test's day (persona 98630499724)."""
+    nu = dossier_op(magda, "2030-01-01", versie)
+    delen = [e.tag for e in nu]
+    assert delen.index("VormingsActiviteiten") + 1 == delen.index("AfgelegdeTesten")
+    (test,) = nu.find("AfgelegdeTesten")
+    if versie == "01.00":
+        assert [(e.tag, e.text) for e in test] == [
+            ("ID", "0c4e2a7d-3f1b-4d8e-9a65-2b7c1e9f4a30"),
+            ("Nummer", "NT-2022-08812"),
+            ("Type", "NIVEAUTEST"),
+            ("Datum", "2022-08-10"),
+            ("Versie", "2022"),
+            ("Taal", "NL"),
+            ("Resultaat", "A1"),
+        ]
+    else:
+        assert [e.tag for e in test] == [
+            "ID",
+            "Nummer",
+            "Opdrachtgever",
+            "Type",
+            "NaamTest",
+            "Datum",
+            "Versie",
+            "Taal",
+            "Status",
+            "Resultaat",
+            "Conclusie",
+        ]
+        assert test.findtext("Status") == "AFGEROND"
+        assert [(e.tag, e.text) for e in test.find("Resultaat")] == [
+            ("Type", "GLOBAAL"),
+            ("ScoreBehaald", "31"),
+            ("ScoreTotaal", "50"),
+        ]
+        assert [(e.tag, e.text) for e in test.find("Conclusie")] == [
+            ("Type", "Conclusie instapniveau"),
+            ("Resultaat", "A1"),
+        ]
+    assert dossier_op(magda, "2022-08-09", versie).find("AfgelegdeTesten") is None
+
+
+def test_a_test_s_attest_is_known_from_its_day():
+    uuid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    test = AfgelegdeTest(
+        uuid,
+        "T-1",
+        date(2024, 3, 1),
+        status="AFGEROND",
+        attest_type="ATT-CTE",
+        attest_naam="Attest test met civiel effect",
+        attest_datum=date(2024, 3, 20),
+    )
+    dossier = KbiDossier("98630499724", Personalia(("Daoud",)), afgelegde_testen=(test,))
+
+    def attest(dag: date) -> etree._Element | None:
+        return bouw_kbi_dossier(dossier.op_datum(dag), "02.00").find(
+            "AfgelegdeTesten/AfgelegdeTest/Attest"
+        )
+
+    assert attest(date(2024, 3, 19)) is None
+    assert [(e.tag, e.text) for e in attest(date(2024, 3, 20))] == [
+        ("Type", "ATT-CTE"),
+        ("Naam", "Attest test met civiel effect"),
+        ("Datum", "2024-03-20"),
+    ]
 
 
 def test_an_individual_mo_course_and_a_plo_decision():

@@ -376,6 +376,40 @@ class VormingsActiviteiten:
 
 
 @dataclass(frozen=True)
+class AfgelegdeTest:
+    """A test the client took (a Dutch level test, one with civil effect), known from its
+    day; its attest from the attest's day. The versions describe the outcome differently,
+    so each sends its own fields: 01.00 one result code (``resultaat``); 02.00 a status (which
+    it requires), the kind of result with its scores, a conclusion and an attest. A persona
+    is answered in both, so it gives both."""
+
+    id: str  # a UUID
+    nummer: str
+    datum: date
+    type: Code | None = None
+    versie: str | None = None
+    taal: str | None = None
+    toeleiding_id: str | None = None  # a UUID: the referral it came from
+    resultaat: Code | None = None  # 01.00
+    status: str | None = None  # 02.00 from here on
+    opdrachtgever: str | None = None
+    naam_test: str | None = None
+    resultaat_type: Code | None = None
+    score_behaald: str | None = None
+    score_totaal: str | None = None
+    conclusie_type: str | None = None  # Globaal resultaat, Conclusie behaald niveau, ...
+    conclusie_resultaat: str | None = None
+    attest_type: str | None = None  # ATT-ACE, ATT-CTE, HvN-ATTESTNL, ATT_TTOUDERS
+    attest_naam: str | None = None
+    attest_datum: date | None = None
+
+    def op_datum(self, dag: date) -> AfgelegdeTest:
+        if self.attest_datum is None or self.attest_datum <= dag:
+            return self
+        return replace(self, attest_type=None, attest_naam=None, attest_datum=None)
+
+
+@dataclass(frozen=True)
 class ToeleidingDiplomaGelijkschakeling:
     """A referral to have a foreign diploma recognised (by a partner, the
     ErkenningsInstantie), known from its start; the submission to the partner from its day;
@@ -656,6 +690,7 @@ class KbiDossier:
     uitstellen_van_aanmelding: tuple[Uitstel, ...] = ()
     trajecten: tuple[Traject, ...] = ()
     vormingsactiviteiten: VormingsActiviteiten | None = None
+    afgelegde_testen: tuple[AfgelegdeTest, ...] = ()
     adviezen: Adviezen | None = None
     perspectieven: Perspectieven | None = None
     toeleidingen_diplomagelijkschakeling: tuple[ToeleidingDiplomaGelijkschakeling, ...] = ()
@@ -685,6 +720,7 @@ class KbiDossier:
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
             trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
             vormingsactiviteiten=activiteiten.op_datum(dag) if activiteiten else None,
+            afgelegde_testen=tuple(t.op_datum(dag) for t in _gekend(self.afgelegde_testen, dag)),
             toeleidingen_diplomagelijkschakeling=tuple(
                 t.op_datum(dag) for t in _gekend(self.toeleidingen_diplomagelijkschakeling, dag)
             ),

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from lxml import etree
 
 from magda_kbi.domain.dossier import (
+    AfgelegdeTest,
     Code,
     Contactgegevens,
     Inbreuk,
@@ -171,6 +172,10 @@ def bouw_kbi_dossier(
                     _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
     if dossier.vormingsactiviteiten is not None:
         _vormingsactiviteiten(root, dossier.vormingsactiviteiten)
+    if dossier.afgelegde_testen:
+        lijst = sub(root, "AfgelegdeTesten")
+        for test in dossier.afgelegde_testen:
+            _afgelegde_test(lijst, test, v2)
     if dossier.adviezen is not None:
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
@@ -472,6 +477,40 @@ def _vormingsactiviteiten(root: etree._Element, activiteiten: VormingsActiviteit
             sub(besluit, "Voldaan", _bool(plo.besluit.voldaan))
             _code(besluit, "Reden", plo.besluit.reden)
             sub(besluit, "DatumToekenning", _datum(plo.besluit.datum_toekenning))
+
+
+def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> None:
+    """A test in each version's own shape: 01.00's result code; 02.00's status, result with
+    scores, conclusion and attest."""
+    element = sub(lijst, "AfgelegdeTest")
+    sub(element, "ID", test.id)
+    sub(element, "Nummer", test.nummer)
+    sub(element, "ToeleidingID", test.toeleiding_id)
+    if v2:
+        sub(element, "Opdrachtgever", test.opdrachtgever)
+    _code(element, "Type", test.type)
+    if v2:
+        sub(element, "NaamTest", test.naam_test)
+    sub(element, "Datum", _datum(test.datum))
+    sub(element, "Versie", test.versie)
+    sub(element, "Taal", test.taal)
+    if not v2:
+        _code(element, "Resultaat", test.resultaat)
+        return
+    sub(element, "Status", test.status)
+    if test.resultaat_type is not None or test.score_behaald or test.score_totaal:
+        resultaat = sub(element, "Resultaat")
+        _code(resultaat, "Type", test.resultaat_type)
+        sub(resultaat, "ScoreBehaald", test.score_behaald)
+        sub(resultaat, "ScoreTotaal", test.score_totaal)
+    conclusie = sub(element, "Conclusie")
+    sub(conclusie, "Type", test.conclusie_type)
+    sub(conclusie, "Resultaat", test.conclusie_resultaat)
+    attest = sub(element, "Attest")
+    sub(attest, "Type", test.attest_type)
+    sub(attest, "Naam", test.attest_naam)
+    if test.attest_datum is not None:
+        sub(attest, "Datum", _datum(test.attest_datum))
 
 
 def _mo_cursussen(ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus]) -> None:
