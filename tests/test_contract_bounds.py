@@ -427,6 +427,17 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     assert refused.value.reden.endswith(
         "(02.00 takes it, 01.00 does not: a persona must fit both versions)"
     )
+    # and the other way round: a test without 02.00's Status fits 01.00 only
+    dossier = with_value(DOSSIER, ("afgelegde_testen", 0, "status"), None)
+    with pytest.raises(InputError) as refused:
+        persona_uit_data(persona(dossier, CONTACT))
+    assert (
+        refused.value.veld == "dossier (02.00: KBIDossier/AfgelegdeTesten/AfgelegdeTest/Resultaat)"
+    )
+    assert "Expected is ( Status )" in refused.value.reden
+    assert refused.value.reden.endswith(
+        "(01.00 takes it, 02.00 does not: a persona must fit both versions)"
+    )
     # a value neither version takes gets no such hint
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")
     with pytest.raises(InputError) as refused:

@@ -338,7 +338,9 @@ def contractfout(
         if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
             reden = fout.message
-            if contract is V01 and valideer(V02.xsd, control_reply(V02, dossier, contact)) is None:
+            if contract is V02:  # 01.00 took it (a test without 02.00's Status, say)
+                reden += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
+            elif valideer(V02.xsd, control_reply(V02, dossier, contact)) is None:
                 # a 02.00 code (GESLAAGD, say): the persona is answered in both versions
                 reden += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
             return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", reden
