@@ -130,8 +130,7 @@ def bouw_kbi_dossier(
             )
             sub(element, "Id", attest.id)
             sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
-            if attest.datum_ondertekening is not None:
-                sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
+            sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
             _vestiging(element, "AangemaaktDoor", attest.aangemaakt_door)
     if dossier.contracten:
         lijst = sub(root, "Contracten")
@@ -254,8 +253,7 @@ def bouw_kbi_dossier(
                 o = sub(lijst, "opschorting")  # lower case in the contract
                 sub(o, "RedenOpschorting", opschorting.reden_opschorting)
                 sub(o, "Van", _datum(opschorting.periode.begin))
-                if opschorting.periode.einde is not None:
-                    sub(o, "Tot", _datum(opschorting.periode.einde))
+                sub(o, "Tot", _datum(opschorting.periode.einde))
         if v2 and w.vrijstelling is not None:
             vrijstelling = sub(element, "Vrijstelling")
             _code(vrijstelling, "RedenVrijstelling", w.vrijstelling.reden_vrijstelling)
@@ -275,8 +273,7 @@ def bouw_kbi_dossier(
             sub(sub(element, "Plaats"), "Land", bewijs.land)
             geldigheid = sub(element, "Geldigheid")
             sub(geldigheid, "Van", _datum(bewijs.geldigheid.begin))
-            if bewijs.geldigheid.einde is not None:
-                sub(geldigheid, "Tot", _datum(bewijs.geldigheid.einde))
+            sub(geldigheid, "Tot", _datum(bewijs.geldigheid.einde))
     if v2 and dossier.betalingen:
         lijst = sub(root, "Betalingen")
         for betaling in dossier.betalingen:
@@ -381,8 +378,7 @@ def _personalia(
     p = dossier.personalia
     element = sub(root, "Personalia")
     _naam(element, dossier.insz, p.achternamen, p.voornamen, p.uniek_nummer if v2 else None)
-    if p.geboortedatum is not None:
-        sub(element, "Geboortedatum", _datum(p.geboortedatum))
+    sub(element, "Geboortedatum", _datum(p.geboortedatum))
     if p.geslacht is not None:
         sub(
             sub(element, "Geslacht"), "Code", str(p.geslacht), Beschrijving=GESLACHT.get(p.geslacht)
@@ -511,8 +507,7 @@ def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> Non
     attest = sub(element, "Attest")
     sub(attest, "Type", test.attest_type)
     sub(attest, "Naam", test.attest_naam)
-    if test.attest_datum is not None:
-        sub(attest, "Datum", _datum(test.attest_datum))
+    sub(attest, "Datum", _datum(test.attest_datum))
 
 
 def _mo_cursussen(ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus]) -> None:
@@ -532,8 +527,7 @@ def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus) -> None:
     if cursus.periode is not None:
         _periode(ouder, "Periode", cursus.periode)
     sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
-    if cursus.datum_uitschrijving is not None:
-        sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
+    sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
 
 
 def _diplomagelijkschakeling(
@@ -547,12 +541,8 @@ def _diplomagelijkschakeling(
     _partner(element, "ErkenningsInstantie", diploma.erkenningsinstantie)
     _code(element, "Reden", diploma.reden)
     _code(element, "Type", diploma.type)
-    for naam, dag in (
-        ("DatumIngediendBijPartner", diploma.datum_ingediend_bij_partner),
-        ("DatumAntwoordPartner", diploma.datum_antwoord_partner),
-    ):
-        if dag is not None:
-            sub(element, naam, _datum(dag))
+    sub(element, "DatumIngediendBijPartner", _datum(diploma.datum_ingediend_bij_partner))
+    sub(element, "DatumAntwoordPartner", _datum(diploma.datum_antwoord_partner))
     _code(element, "AntwoordPartnerCode", diploma.antwoord_partner_code)
     sub(element, "Opdrachtgever", diploma.opdrachtgever)
     sub(element, "DossiernummerBijPartner", diploma.dossiernummer_bij_partner)
@@ -576,9 +566,11 @@ def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
     sub(element, "Type", inbreuk.type)
     sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
     sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
-    verzonden = inbreuk.datum_ingebrekestelling_verzonden
-    if verzonden is not None:
-        sub(element, "DatumIngebrekestellingVerzonden", _datum(verzonden))
+    sub(
+        element,
+        "DatumIngebrekestellingVerzonden",
+        _datum(inbreuk.datum_ingebrekestelling_verzonden),
+    )
     sub(element, "Motivering", inbreuk.motivering)
     feiten = sub(element, "FeitenRelaas")
     lijst_a = sub(feiten, "Activiteiten")
@@ -607,8 +599,7 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
     Weekdag with a Dagmoment in 02.00 (MAA, OCHTEND); 02.00's Beschikbaar is left out (the
     meaning of its codes 0, 1 and 2 is not published)."""
     element = sub(root, "VoorkeurenKlant")
-    if voorkeuren.datum_gewenste_start is not None:
-        sub(element, "DatumGewensteStart", _datum(voorkeuren.datum_gewenste_start))
+    sub(element, "DatumGewensteStart", _datum(voorkeuren.datum_gewenste_start))
     _code(element, "RedenDatumGewensteStart", voorkeuren.reden_datum_gewenste_start)
     intensiteit = voorkeuren.intensiteit
     sub(element, "Intensiteit", None if intensiteit is None else str(intensiteit))
@@ -656,8 +647,7 @@ def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None)
 def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
     element = sub(ouder, naam)
     sub(element, "Begin", _datum(periode.begin))
-    if periode.einde is not None:
-        sub(element, "Einde", _datum(periode.einde))
+    sub(element, "Einde", _datum(periode.einde))
 
 
 def _status(ouder: etree._Element, status: Status | None) -> None:
@@ -672,8 +662,9 @@ def _code(ouder: etree._Element, naam: str, code: Code | None) -> None:
         sub(ouder, naam, code.code, KorteNaam=code.korte_naam, Naam=code.naam)
 
 
-def _datum(dag: date) -> str:
-    return dag.isoformat()
+def _datum(dag: date | None) -> str | None:
+    """A date as the wire writes it; None (the element then left out) when there is none."""
+    return None if dag is None else dag.isoformat()
 
 
 def _bool(waarde: bool | None) -> str | None:
