@@ -21,9 +21,9 @@ none of that again, provided each value it carries is valid for its type. That i
   (a string of 1 to 36 characters) and ``Tijdstip`` holds ``DatumType`` (as the real one,
   a pattern on a string: ``YYYY-MM-DD``, the year's first digit 0-2 or 9, the month's 0-1,
   the day's 0-3; no calendar check) and ``TijdType`` (``hh:mm[:ss[.mmm]]``). A value is
-  accepted only when it is of that type, and from a
-  narrower alphabet than the type allows (no whitespace, no entity), so that it reads back
-  as written. ``INSZ`` is ``INSZType``, eleven digits
+  accepted only when it is of that type, and from a narrower alphabet than the type allows
+  (no whitespace, no entity, no "," where the real DatumType's first digit takes one), so
+  that it reads back as written. ``INSZ`` is ``INSZType``, eleven digits
   (``[0-9]{11}``, an ``xs:string``: no whitespace collapsed): exactly the values accepted.
   The modulo-97 check, done after validation on the long way, is done per call for a
   known shape too (:class:`~magda_kbi.adapters.app.Emulator`).
