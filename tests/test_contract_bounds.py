@@ -146,6 +146,15 @@ DOSSIER = {
                 "periode": PERIODE,
                 "datum_uitschrijving": "2022-09-02",
                 "individueel": True,
+                "lesmomenten": [
+                    {
+                        "datum": "2022-09-05",
+                        "aanvang_uur": "18:30",
+                        "eind_uur": "21:30",
+                        "aanwezigheidsduur": "03:00",
+                        "aanwezigheid": "AANWEZIG",
+                    }
+                ],
             }
         ],
         "nt2_cursussen": [
@@ -160,6 +169,15 @@ DOSSIER = {
                 "datum_uitschrijving": "2023-03-10",
                 "status": "UITGESCHREVEN",
                 "besluit": "NT_DEELGENOMEN",
+                "lesmomenten": [
+                    {
+                        "datum": "2022-09-05",
+                        "aanvang_uur": "18:30",
+                        "eind_uur": "21:30",
+                        "aanwezigheidsduur": "03:00",
+                        "aanwezigheid": "AANWEZIG",
+                    }
+                ],
             }
         ],
         "plo_cursussen": [

@@ -389,7 +389,8 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
 def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     """VormingsActiviteiten as the real sample has them, after Trajecten (persona
     98630499724): a course from its enrolment, a withdrawal from its day (the
-    status reads INGESCHREVEN before it), a Dutch course's decision from the course's end."""
+    status reads INGESCHREVEN before it), a Dutch course's decision from the course's end,
+    each lesson and its attendance from its day."""
 
     dossier = partial(dossier_op, magda, versie=versie)
 
@@ -434,6 +435,21 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         "UITGESCHREVEN",
     )
     assert a2.find("Besluit") is None
+    lessen = a2.findall("LesMomenten/LesMoment")
+    assert [(les.findtext("Datum"), les.findtext("Aanwezigheid")) for les in lessen] == [
+        ("2023-02-06", "AANWEZIG"),
+        ("2023-02-08", "AANWEZIG"),
+        ("2023-02-13", "VERANTW_AFWE"),
+        ("2023-02-15", "AFWEZIG"),
+    ]
+    verwacht = ["Datum", "AanvangUur", "EindUur", "Aanwezigheidsduur", "Aanwezigheid"]
+    if versie == "02.00":  # and the day of the week
+        verwacht.append("Lesdag")
+    assert [e.tag for e in lessen[1]] == verwacht
+    assert [e.text for e in lessen[1]][1:4] == ["18:30", "21:30", "02:15"]
+    if versie == "02.00":
+        assert [les.findtext("Lesdag") for les in lessen] == ["MA", "WO", "MA", "WO"]
+    assert [e.tag for e in a2][-3:] == ["DatumUitschrijving", "LesMomenten", "Status"]
     (plo,) = nu.find("PLOCursussen")
     assert [(e.tag, e.text) for e in plo if len(e) == 0] == [
         ("ID", "a892e204-b69b-4193-8ae4-ff333ca0364e"),
@@ -447,6 +463,8 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         "fc3ee1aa",
     ]
     assert voor_het_einde.find("NT2Cursussen/NT2Cursus/Besluit") is None
+    na_twee_lessen = activiteiten("2023-02-12").find("NT2Cursussen")[1]
+    assert len(na_twee_lessen.findall("LesMomenten/LesMoment")) == 2  # each from its day
     voor_de_uitschrijving = activiteiten("2023-03-09").find("NT2Cursussen")[1]
     assert voor_de_uitschrijving.find("DatumUitschrijving") is None
     assert voor_de_uitschrijving.findtext("Status") == "INGESCHREVEN"

@@ -287,6 +287,21 @@ def test_codes_are_checked_against_the_contract(tmp_path):
     assert "Contract/Type" in fout.veld and "ICO99X" in fout.reden
 
 
+def test_a_time_of_day_stays_text(tmp_path):
+    """YAML 1.1 reads 18:30 as a number in base 60 (1110): a lesson's hour written as the
+    contract writes it must arrive as 18:30, not be refused as "1110"."""
+    tekst = GOED + (
+        "  vormingsactiviteiten:\n"
+        "    nt2_cursussen:\n"
+        "      - id: fc3ee1aa-ad51-41ce-8703-f4e03e64da68\n"
+        "        datum_inschrijving: 2023-01-30\n"
+        "        lesmomenten: [{datum: 2023-02-06, aanvang_uur: 18:30, eind_uur: 21:30}]\n"
+    )
+    (persona,) = laad_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    (les,) = persona.dossier.vormingsactiviteiten.nt2_cursussen[0].lesmomenten
+    assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
+
+
 def test_invalid_yaml(tmp_path):
     fout = fout_voor(tmp_path, "insz: [unclosed\n")
     assert "YAML" in fout.reden

@@ -265,6 +265,24 @@ class PartnerOrganisatie:
 
 
 @dataclass(frozen=True)
+class LesMoment:
+    """One lesson of a course and whether the client was there (AANWEZIG, AFWEZIG,
+    VERANTW_AFWE: excused), known from its day. Hours as the contract writes them
+    (``18:30``)."""
+
+    datum: date
+    aanvang_uur: str | None = None
+    eind_uur: str | None = None
+    aanwezigheidsduur: str | None = None  # how long the client was there, hh:mm
+    aanwezigheid: str | None = None
+
+    @property
+    def lesdag(self) -> str:
+        """02.00's Lesdag: the day of the week (MA .. ZO)."""
+        return ("MA", "DI", "WO", "DO", "VR", "ZA", "ZO")[self.datum.weekday()]
+
+
+@dataclass(frozen=True)
 class MOCursus:
     """A course in social orientation (maatschappelijke oriëntatie), known from the day of
     enrolment; the withdrawal from its own day. ``individueel``: one given to the client
@@ -279,13 +297,15 @@ class MOCursus:
     periode: Periode | None = None
     datum_uitschrijving: date | None = None
     individueel: bool = False
+    lesmomenten: tuple[LesMoment, ...] = ()
 
     @property
     def datum(self) -> date:
         return self.datum_inschrijving
 
     def op_datum(self, dag: date) -> MOCursus:
-        return self if _uitgeschreven(self, dag) else replace(self, datum_uitschrijving=None)
+        cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
+        return cursus if _uitgeschreven(self, dag) else replace(cursus, datum_uitschrijving=None)
 
 
 @dataclass(frozen=True)
@@ -306,13 +326,14 @@ class NT2Cursus:
     datum_uitschrijving: date | None = None
     status: str | None = None  # TOEGEWEZEN, INGESCHREVEN, ..., UITGESCHREVEN
     besluit: str | None = None
+    lesmomenten: tuple[LesMoment, ...] = ()
 
     @property
     def datum(self) -> date:
         return self.datum_inschrijving
 
     def op_datum(self, dag: date) -> NT2Cursus:
-        cursus = self
+        cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
         if not _uitgeschreven(self, dag):
             status = "INGESCHREVEN" if self.status == "UITGESCHREVEN" else self.status
             cursus = replace(cursus, datum_uitschrijving=None, status=status)

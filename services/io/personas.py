@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,9 +41,23 @@ FOUTEN = (None, "99996", "SOAP_FAULT")
 MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd
 
 
-# Dates stay text: the builder checks them with their field path.
+# Dates stay text: the builder checks them with their field path. So does a time of day:
+# YAML 1.1 reads 18:30 as a number in base 60 (1110), which reached a lesson's hour as "1110".
+_GEEN_ZESTIGTALLIG = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _zonder_zestigtallig(tag: str, regex: re.Pattern) -> re.Pattern:
+    if tag not in _GEEN_ZESTIGTALLIG:
+        return regex
+    return re.compile("(?!.*:)" + regex.pattern, regex.flags)
+
+
 _ZONDER_DATUMS = {
-    teken: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    teken: [
+        (tag, _zonder_zestigtallig(tag, regex))
+        for tag, regex in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
     for teken, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

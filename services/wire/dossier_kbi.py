@@ -170,7 +170,7 @@ def bouw_kbi_dossier(
                 for onderdeel in traject.onderdelen:
                     _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
     if dossier.vormingsactiviteiten is not None:
-        _vormingsactiviteiten(root, dossier.vormingsactiviteiten)
+        _vormingsactiviteiten(root, dossier.vormingsactiviteiten, v2)
     if dossier.afgelegde_testen:
         lijst = sub(root, "AfgelegdeTesten")
         for test in dossier.afgelegde_testen:
@@ -446,12 +446,14 @@ def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderd
     return element
 
 
-def _vormingsactiviteiten(root: etree._Element, activiteiten: VormingsActiviteiten) -> None:
+def _vormingsactiviteiten(
+    root: etree._Element, activiteiten: VormingsActiviteiten, v2: bool
+) -> None:
     """The courses, in the contract's order: MO, NT2, individual MO, PLO."""
     element = sub(root, "VormingsActiviteiten")
     mo = [c for c in activiteiten.mo_cursussen if not c.individueel]
     individueel = [c for c in activiteiten.mo_cursussen if c.individueel]
-    _mo_cursussen(element, "MOCursussen", "MOCursus", mo)
+    _mo_cursussen(element, "MOCursussen", "MOCursus", mo, v2)
     lijst = sub(element, "NT2Cursussen")
     for nt2 in activiteiten.nt2_cursussen:
         c = sub(lijst, "NT2Cursus")
@@ -460,10 +462,10 @@ def _vormingsactiviteiten(root: etree._Element, activiteiten: VormingsActiviteit
         _code(c, "Vestiging", nt2.vestiging)
         _code(c, "Opleiding", nt2.opleiding)
         _code(c, "Module", nt2.module)
-        _inschrijving(c, nt2)
+        _inschrijving(c, nt2, v2)
         sub(c, "Status", nt2.status)
         sub(c, "Besluit", nt2.besluit)
-    _mo_cursussen(element, "IndividueleMOCursussen", "IndividueleMOCursus", individueel)
+    _mo_cursussen(element, "IndividueleMOCursussen", "IndividueleMOCursus", individueel, v2)
     lijst = sub(element, "PLOCursussen")
     for plo in activiteiten.plo_cursussen:
         c = sub(lijst, "PLOCursus")
@@ -510,7 +512,9 @@ def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> Non
     sub(attest, "Datum", _datum(test.attest_datum))
 
 
-def _mo_cursussen(ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus]) -> None:
+def _mo_cursussen(
+    ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus], v2: bool
+) -> None:
     element = sub(ouder, lijst)
     for mo in cursussen:
         c = sub(element, naam)
@@ -519,15 +523,26 @@ def _mo_cursussen(ouder: etree._Element, lijst: str, naam: str, cursussen: list[
         sub(c, "Naam", mo.naam)
         sub(c, "Taal", mo.taal)
         sub(c, "LesPlaats", mo.lesplaats)
-        _inschrijving(c, mo)
+        _inschrijving(c, mo, v2)
 
 
-def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus) -> None:
-    """A course's Periode, DatumInschrijving and DatumUitschrijving."""
+def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus, v2: bool) -> None:
+    """A course's Periode, DatumInschrijving, DatumUitschrijving and LesMomenten (02.00 adds
+    each lesson's day of the week)."""
     if cursus.periode is not None:
         _periode(ouder, "Periode", cursus.periode)
     sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
     sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
+    lijst = sub(ouder, "LesMomenten")
+    for les in cursus.lesmomenten:
+        moment = sub(lijst, "LesMoment")
+        sub(moment, "Datum", _datum(les.datum))
+        sub(moment, "AanvangUur", les.aanvang_uur)
+        sub(moment, "EindUur", les.eind_uur)
+        sub(moment, "Aanwezigheidsduur", les.aanwezigheidsduur)
+        sub(moment, "Aanwezigheid", les.aanwezigheid)
+        if v2:
+            sub(moment, "Lesdag", les.lesdag)
 
 
 def _diplomagelijkschakeling(
