@@ -29,6 +29,13 @@ CODE = {"code": "15", "naam": "Derden", "korte_naam": "Derden"}
 PERIODE = {"begin": "2022-04-04", "einde": "2024-04-04"}
 STATUS = {"code": "TO_STA_31", "begin": "2022-10-28"}
 VESTIGING = {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"}
+LESMOMENT = {
+    "datum": "2022-09-05",
+    "aanvang_uur": "18:30",
+    "eind_uur": "21:30",
+    "aanwezigheidsduur": "03:00",
+    "aanwezigheid": "AANWEZIG",
+}
 
 # Every field of the dossier model, each with a value the check accepts (written out: the
 # test must not take its cases from the code it checks; a guard below keeps it complete).
@@ -146,15 +153,7 @@ DOSSIER = {
                 "periode": PERIODE,
                 "datum_uitschrijving": "2022-09-02",
                 "individueel": True,
-                "lesmomenten": [
-                    {
-                        "datum": "2022-09-05",
-                        "aanvang_uur": "18:30",
-                        "eind_uur": "21:30",
-                        "aanwezigheidsduur": "03:00",
-                        "aanwezigheid": "AANWEZIG",
-                    }
-                ],
+                "lesmomenten": [LESMOMENT],
             }
         ],
         "nt2_cursussen": [
@@ -169,15 +168,7 @@ DOSSIER = {
                 "datum_uitschrijving": "2023-03-10",
                 "status": "UITGESCHREVEN",
                 "besluit": "NT_DEELGENOMEN",
-                "lesmomenten": [
-                    {
-                        "datum": "2022-09-05",
-                        "aanvang_uur": "18:30",
-                        "eind_uur": "21:30",
-                        "aanwezigheidsduur": "03:00",
-                        "aanwezigheid": "AANWEZIG",
-                    }
-                ],
+                "lesmomenten": [LESMOMENT],
             }
         ],
         "plo_cursussen": [
