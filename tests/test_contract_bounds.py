@@ -87,6 +87,17 @@ DOSSIER = {
             "onderdeel_nt2": True,
             "onderdeel_lo": False,
             "aangemaakt_door": VESTIGING,
+            "addenda": [
+                {
+                    "datum_registratie": "2023-08-28",
+                    "type": "AIC21G",
+                    "onderdeel_mo": True,
+                    "onderdeel_nt2": False,
+                    "onderdeel_lo": True,
+                    "aangemaakt_door": VESTIGING,
+                }
+            ],
+            "opschortingen": [{"periode": PERIODE, "reden": CODE}],
         }
     ],
     "uitstellen_van_ondertekening": [{"periode": PERIODE, "reden": CODE}],

@@ -570,6 +570,44 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_contract_s_addenda_and_suspensions_each_from_their_day(magda, versie):
+    """A Contract's Addenda and Opschortingen (after its OnderdeelLO, in that order): an
+    addendum known from its DatumRegistratie, a suspension from its Periode/Begin (persona
+    98630499724: suspended 2023-03-13 to 2023-08-31, an addendum registered 2023-08-28)."""
+
+    def contract(dag: str) -> etree._Element:
+        (element,) = dossier_op(magda, dag, versie=versie).find("Contracten")
+        return element
+
+    nu = contract("2030-01-01")
+    assert [e.tag for e in nu][-3:] == ["OnderdeelLO", "Addenda", "Opschortingen"]
+    (addendum,) = nu.find("Addenda")
+    assert addendum.tag == "Addendum"
+    assert [(e.tag, e.text) for e in addendum] == [
+        ("DatumRegistratie", "2023-08-28"),
+        ("Type", "AIC21G"),  # the same code in both versions
+        ("AangemaaktDoor", None),
+        ("OnderdeelMO", "true"),
+        ("OnderdeelNT2", "true"),
+        ("OnderdeelLO", "true"),
+    ]
+    assert addendum.findtext("AangemaaktDoor/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
+    (opschorting,) = nu.find("Opschortingen")
+    assert opschorting.tag == "Opschorting"
+    assert [(e.tag, e.text) for e in opschorting.iter() if len(e) == 0] == [
+        ("Begin", "2023-03-13"),
+        ("Einde", "2023-08-31"),
+        ("Reden", "MED"),
+    ]
+    assert opschorting.find("Reden").get("Naam") == "Medische redenen"
+
+    geschorst = contract("2023-08-27")
+    assert [e.tag for e in geschorst][-2:] == ["OnderdeelLO", "Opschortingen"]
+    assert contract("2023-03-13").find("Opschortingen/Opschorting/Periode/Begin") is not None
+    assert [e.tag for e in contract("2023-03-12")][-1] == "OnderdeelLO"
+
+
 def test_02_00_s_last_parts_recruitment_referral_documents_and_fees(magda):
     """02.00's Werving (the agency's letter, known from the day it was sent), Doorverwijzing,
     Identiteitsbewijzen (each from the first day of its validity) and Betalingen (as they

@@ -133,9 +133,11 @@ class Attest:
 
 
 @dataclass(frozen=True)
-class Contract:
+class Addendum:
+    """A change to a signed contract, registered on its day: which parts it now holds."""
+
     datum_registratie: date
-    type: str | None = None  # IC07G .. ICO13G
+    type: str | None = None  # AIC14G .. AIC21G (02.00 also AICF15GUB)
     onderdeel_mo: bool = False
     onderdeel_nt2: bool = False
     onderdeel_lo: bool = False
@@ -144,6 +146,44 @@ class Contract:
     @property
     def datum(self) -> date:
         return self.datum_registratie
+
+
+@dataclass(frozen=True)
+class Opschorting:
+    """A suspension of a contract: its period, known from its begin, and why."""
+
+    periode: Periode
+    reden: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.periode.begin
+
+
+@dataclass(frozen=True)
+class Contract:
+    datum_registratie: date
+    type: str | None = None  # IC07G .. ICO13G
+    onderdeel_mo: bool = False
+    onderdeel_nt2: bool = False
+    onderdeel_lo: bool = False
+    aangemaakt_door: KbiVestiging | None = None
+    addenda: tuple[Addendum, ...] = ()
+    opschortingen: tuple[Opschorting, ...] = ()
+
+    @property
+    def datum(self) -> date:
+        return self.datum_registratie
+
+    def op_datum(self, dag: date) -> Contract:
+        """Known from its registration; an addendum and a suspension from their own day."""
+        if not self.addenda and not self.opschortingen:
+            return self
+        return replace(
+            self,
+            addenda=tuple(_gekend(self.addenda, dag)),
+            opschortingen=tuple(_gekend(self.opschortingen, dag)),
+        )
 
 
 @dataclass(frozen=True)
@@ -735,7 +775,7 @@ class KbiDossier:
             self,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
             attesten=tuple(a.op_datum(dag) for a in _gekend(self.attesten, dag)),
-            contracten=tuple(_gekend(self.contracten, dag)),
+            contracten=tuple(c.op_datum(dag) for c in _gekend(self.contracten, dag)),
             uitstellen_van_ondertekening=tuple(_gekend(self.uitstellen_van_ondertekening, dag)),
             aanmelding=aanmelding,
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),

@@ -17,15 +17,18 @@ from datetime import date, datetime
 from lxml import etree
 
 from magda_kbi.domain.dossier import (
+    Addendum,
     AfgelegdeTest,
     Code,
     Contactgegevens,
+    Contract,
     Inbreuk,
     KbiDossier,
     KbiVestiging,
     KlantProfiel,
     MOCursus,
     NT2Cursus,
+    Opschorting,
     PartnerOrganisatie,
     Periode,
     Status,
@@ -135,17 +138,13 @@ def bouw_kbi_dossier(
     if dossier.contracten:
         lijst = sub(root, "Contracten")
         for contract in dossier.contracten:
-            element = sub(lijst, "Contract")
-            sub(element, "DatumRegistratie", _datum(contract.datum_registratie))
-            sub(
-                element,
-                "Type",
-                CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type,
-            )
-            _vestiging(element, "AangemaaktDoor", contract.aangemaakt_door)
-            sub(element, "OnderdeelMO", _bool(contract.onderdeel_mo))
-            sub(element, "OnderdeelNT2", _bool(contract.onderdeel_nt2))
-            sub(element, "OnderdeelLO", _bool(contract.onderdeel_lo))
+            type_ = CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type
+            element = _contractdeel(lijst, "Contract", contract, type_)
+            if contract.addenda:
+                addenda = sub(element, "Addenda")
+                for addendum in contract.addenda:
+                    _contractdeel(addenda, "Addendum", addendum, addendum.type)
+            _uitstellen(element, "Opschortingen", "Opschorting", contract.opschortingen)
     _uitstellen(
         root,
         "UitstellenVanOndertekening",
@@ -411,8 +410,26 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
     sub(element, "SpecifiekeKlantenGroep", profiel.specifieke_klantengroep)
 
 
+def _contractdeel(
+    ouder: etree._Element, naam: str, deel: Contract | Addendum, type_: str | None
+) -> etree._Element:
+    """A Contract or an Addendum: the same six elements (the contract's Type is written per
+    version by the caller)."""
+    element = sub(ouder, naam)
+    sub(element, "DatumRegistratie", _datum(deel.datum_registratie))
+    sub(element, "Type", type_)
+    _vestiging(element, "AangemaaktDoor", deel.aangemaakt_door)
+    sub(element, "OnderdeelMO", _bool(deel.onderdeel_mo))
+    sub(element, "OnderdeelNT2", _bool(deel.onderdeel_nt2))
+    sub(element, "OnderdeelLO", _bool(deel.onderdeel_lo))
+    return element
+
+
 def _uitstellen(
-    root: etree._Element, lijst: str, naam: str, uitstellen: tuple[Uitstel, ...]
+    root: etree._Element,
+    lijst: str,
+    naam: str,
+    uitstellen: tuple[Uitstel, ...] | tuple[Opschorting, ...],
 ) -> None:
     if not uitstellen:
         return
