@@ -180,6 +180,16 @@ DOSSIER = {
                 "status": "UITGESCHREVEN",
                 "besluit": "NT_DEELGENOMEN",
                 "lesmomenten": [LESMOMENT],
+                "geannuleerd": False,
+                "cursus_code": "NT2-LEU-2023-A2-07",
+                "aantal_lestijden_afstandsonderwijs": 4,
+                "naam": "Nederlands A2 avond",
+                "specifiek_aanbod": "Avondcursus",
+                "module_variant": CODE,
+                "plafond_overschreden": "Nee",
+                "tarief": "Vrijgesteld",
+                "totaal_te_betalen_cursusgeld": 120,
+                "totaal_te_betalen_boekengeld": 35,
             }
         ],
         "plo_cursussen": [
@@ -188,6 +198,14 @@ DOSSIER = {
                 "periode": PERIODE,
                 "naam": "Loopbaanoriëntatie",
                 "besluit": {"datum_toekenning": "2024-04-04", "voldaan": True, "reden": CODE},
+            }
+        ],
+        "nt2_testen": [
+            {
+                "datum_afgelegd": "2023-01-20",
+                "categorie": "Eindtest",
+                "niveau": "A1",
+                "resultaat": "Geslaagd",
             }
         ],
     },
@@ -457,6 +475,17 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     assert "Expected is ( Status )" in refused.value.reden
     assert refused.value.reden.endswith(
         "(01.00 takes it, 02.00 does not: a persona must fit both versions)"
+    )
+    # nor a value of an element only 02.00 has (01.00 does not take it: it has no such field)
+    dossier = with_value(DOSSIER, ("vormingsactiviteiten", "nt2_cursussen", 0, "tarief"), "")
+    with pytest.raises(InputError) as refused:
+        persona_uit_data(persona(dossier, CONTACT))
+    assert refused.value.veld == (
+        "dossier (02.00: KBIDossier/VormingsActiviteiten/NT2Cursussen/NT2Cursus/Tarief)"
+    )
+    assert refused.value.reden == (
+        "does not fit the KBI contract: Element 'Tarief': [facet 'minLength'] The value has a"
+        " length of '0'; this underruns the allowed minimum length of '1'."
     )
     # a value neither version takes gets no such hint
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")

@@ -401,7 +401,8 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     assert delen.index("Trajecten") + 1 == delen.index("VormingsActiviteiten")
     assert delen.index("VormingsActiviteiten") + 1 == delen.index("AfgelegdeTesten")
     nu = activiteiten("2030-01-01")
-    assert [e.tag for e in nu] == ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
+    verwacht = ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
+    assert [e.tag for e in nu] == verwacht + (["NT2Testen"] if versie == "02.00" else [])
     (mo,) = nu.find("MOCursussen")
     assert [(e.tag, e.text) for e in mo if len(e) == 0] == [
         ("ID", "5d28bb04-5d74-427f-8b50-fd4ea8697b71"),
@@ -449,7 +450,13 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     assert [e.text for e in lessen[1]][1:4] == ["18:30", "21:30", "02:15"]
     if versie == "02.00":
         assert [les.findtext("Lesdag") for les in lessen] == ["MA", "WO", "MA", "WO"]
-    assert [e.tag for e in a2][-3:] == ["DatumUitschrijving", "LesMomenten", "Status"]
+    a2_tags = [e.tag for e in a2]
+    assert a2_tags[a2_tags.index("DatumUitschrijving") :][:3] == [
+        "DatumUitschrijving",
+        "LesMomenten",
+        "Status",
+    ]
+    assert a2_tags[-1] == ("TotaalTeBetalenBoekenGeld" if versie == "02.00" else "Status")
     (plo,) = nu.find("PLOCursussen")
     assert [(e.tag, e.text) for e in plo if len(e) == 0] == [
         ("ID", "a892e204-b69b-4193-8ae4-ff333ca0364e"),
@@ -458,7 +465,7 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     assert [e.text for e in plo.find("Periode")] == ["2023-09-04"]
 
     voor_het_einde = activiteiten("2023-01-26")
-    assert [c.findtext("ID")[:8] for c in voor_het_einde.iterfind("*/*")] == [
+    assert [c.findtext("ID")[:8] for c in voor_het_einde.iterfind("*/*[ID]")] == [
         "5d28bb04",
         "fc3ee1aa",
     ]
@@ -469,6 +476,44 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     assert voor_de_uitschrijving.find("DatumUitschrijving") is None
     assert voor_de_uitschrijving.findtext("Status") == "INGESCHREVEN"
     assert activiteiten("2022-06-19") is None
+
+
+def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
+    """02.00's further details of an NT2Cursus (after its Besluit; as they stand) and its
+    NT2Testen (after PLOCursussen, each known from its DatumAfgelegd); 01.00 has neither
+    (persona 98630499724's A2 course and A1 final test)."""
+    dossier = partial(dossier_op, magda, versie="02.00")
+    nu = dossier("2030-01-01").find("VormingsActiviteiten")
+    a1, a2 = nu.find("NT2Cursussen")
+    assert [e.tag for e in a1][-2:] == ["Status", "Besluit"]  # no details given: none sent
+    details = [(e.tag, e.text) for e in a2]
+    assert details[details.index(("Status", "UITGESCHREVEN")) + 1 :] == [
+        ("Geannuleerd", "0"),
+        ("CursusCode", "NT2-LEU-2023-A2-07"),
+        ("AantalLestijdenAfstandsonderwijs", "4"),
+        ("Naam", "Nederlands A2 avond"),
+        ("SpecifiekAanbod", "Avondcursus, twee avonden per week, deels op afstand"),
+        ("ModuleVariant", "STD"),
+        ("PlafondOverschreden", "Nee"),
+        ("Tarief", "Vrijgesteld (leefloon)"),
+        ("TotaalTeBetalenCursusGeld", "0"),
+        ("TotaalTeBetalenBoekenGeld", "0"),
+    ]
+    assert a2.find("ModuleVariant").get("Naam") == "Standaard"
+    (test,) = nu.find("NT2Testen")
+    assert test.tag == "NT2Test"
+    assert [(e.tag, e.text) for e in test] == [
+        ("DatumAfgelegd", "2023-01-20"),
+        ("Categorie", "Eindtest"),
+        ("Niveau", "A1"),
+        ("Resultaat", "Geslaagd"),
+    ]
+    assert dossier("2023-01-20").find("VormingsActiviteiten/NT2Testen/NT2Test") is not None
+    assert dossier("2023-01-19").find("VormingsActiviteiten/NT2Testen") is None
+
+    in_01_00 = dossier_op(magda, "2030-01-01", versie="01.00").find("VormingsActiviteiten")
+    assert in_01_00.find("NT2Testen") is None
+    assert [e.tag for e in in_01_00.find("NT2Cursussen")[1]][-1] == "Status"
 
 
 def test_the_course_preferences_in_each_version_s_own_shape(server):

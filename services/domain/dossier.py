@@ -367,6 +367,17 @@ class NT2Cursus:
     status: str | None = None  # TOEGEWEZEN, INGESCHREVEN, ..., UITGESCHREVEN
     besluit: str | None = None
     lesmomenten: tuple[LesMoment, ...] = ()
+    # 02.00 only, not dated (as they stand): the course's own details and what it costs
+    geannuleerd: bool | None = None  # the wire's 1 or 0
+    cursus_code: str | None = None
+    aantal_lestijden_afstandsonderwijs: int | None = None  # one digit, as the contract has it
+    naam: str | None = None
+    specifiek_aanbod: str | None = None
+    module_variant: Code | None = None
+    plafond_overschreden: str | None = None
+    tarief: str | None = None
+    totaal_te_betalen_cursusgeld: int | None = None  # whole euros
+    totaal_te_betalen_boekengeld: int | None = None
 
     @property
     def datum(self) -> date:
@@ -419,19 +430,37 @@ class PLOCursus:
 
 
 @dataclass(frozen=True)
+class NT2Test:
+    """02.00's NT2Test: a Dutch test taken, known from the day it was taken (its category,
+    level and result as free text, as the contract has them)."""
+
+    datum_afgelegd: date
+    categorie: str | None = None
+    niveau: str | None = None
+    resultaat: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_afgelegd
+
+
+@dataclass(frozen=True)
 class VormingsActiviteiten:
-    """The courses the client was enrolled in: social orientation, Dutch, PLO."""
+    """The courses the client was enrolled in: social orientation, Dutch, PLO; in 02.00 also
+    the Dutch tests taken."""
 
     mo_cursussen: tuple[MOCursus, ...] = ()
     nt2_cursussen: tuple[NT2Cursus, ...] = ()
     plo_cursussen: tuple[PLOCursus, ...] = ()
+    nt2_testen: tuple[NT2Test, ...] = ()  # 02.00 only
 
     def op_datum(self, dag: date) -> VormingsActiviteiten | None:
         """As known on ``dag``; None before the first course (no empty part, as on the wire)."""
         gekend = VormingsActiviteiten(
-            tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
-            tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
-            tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
+            mo_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
+            nt2_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
+            plo_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
+            nt2_testen=tuple(_gekend(self.nt2_testen, dag)),
         )
         return gekend if gekend != VormingsActiviteiten() else None
 

@@ -333,13 +333,17 @@ def contractfout(
         fout = valideer(contract.xsd, control_reply(contract, dossier, contact))
         if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
+            pad = pad.split("/Inhoud/", 1)[-1]
             reden = fout.message
-            if contract is V02:  # 01.00 took it (a test without 02.00's Status, say)
-                reden += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
+            if contract is V02:
+                # 01.00 took it (a test without 02.00's Status, say), unless only 02.00 has
+                # the element (an NT2 course's Tarief, say)
+                if control_reply(V01, dossier, contact).find(f".//Inhoud/{pad}") is not None:
+                    reden += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
             elif valideer(V02.xsd, control_reply(V02, dossier, contact)) is None:
                 # a 02.00 code (GESLAAGD, say): the persona is answered in both versions
                 reden += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
-            return f"{contract.hoofdversie}: {pad.split('/Inhoud/', 1)[-1]}", reden
+            return f"{contract.hoofdversie}: {pad}", reden
     return None
 
 
@@ -400,8 +404,7 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
         lijst = sub(element, "Perspectieven")
         for perspectief in profiel.perspectieven:
             _code(lijst, "Perspectief", perspectief)
-    jaren = profiel.totaal_aantal_jaren_scholing
-    sub(element, "TotaalAantalJarenScholing", None if jaren is None else str(jaren))
+    sub(element, "TotaalAantalJarenScholing", _getal(profiel.totaal_aantal_jaren_scholing))
     sub(element, "HoogstBehaaldDiploma", profiel.hoogst_behaald_diploma)
     sub(element, "LandDiploma", profiel.land_diploma)
     sub(element, "Oefenkansen", profiel.oefenkansen)
@@ -482,6 +485,8 @@ def _vormingsactiviteiten(
         _inschrijving(c, nt2, v2)
         sub(c, "Status", nt2.status)
         sub(c, "Besluit", nt2.besluit)
+        if v2:
+            _nt2_details(c, nt2)
     _mo_cursussen(element, "IndividueleMOCursussen", "IndividueleMOCursus", individueel, v2)
     lijst = sub(element, "PLOCursussen")
     for plo in activiteiten.plo_cursussen:
@@ -494,6 +499,28 @@ def _vormingsactiviteiten(
             sub(besluit, "Voldaan", _bool(plo.besluit.voldaan))
             _code(besluit, "Reden", plo.besluit.reden)
             sub(besluit, "DatumToekenning", _datum(plo.besluit.datum_toekenning))
+    if v2 and activiteiten.nt2_testen:
+        lijst = sub(element, "NT2Testen")
+        for test in activiteiten.nt2_testen:
+            t = sub(lijst, "NT2Test")
+            sub(t, "DatumAfgelegd", _datum(test.datum_afgelegd))
+            sub(t, "Categorie", test.categorie)
+            sub(t, "Niveau", test.niveau)
+            sub(t, "Resultaat", test.resultaat)
+
+
+def _nt2_details(c: etree._Element, nt2: NT2Cursus) -> None:
+    """02.00's further details of a Dutch course, after its Besluit."""
+    sub(c, "Geannuleerd", None if nt2.geannuleerd is None else "1" if nt2.geannuleerd else "0")
+    sub(c, "CursusCode", nt2.cursus_code)
+    sub(c, "AantalLestijdenAfstandsonderwijs", _getal(nt2.aantal_lestijden_afstandsonderwijs))
+    sub(c, "Naam", nt2.naam)
+    sub(c, "SpecifiekAanbod", nt2.specifiek_aanbod)
+    _code(c, "ModuleVariant", nt2.module_variant)
+    sub(c, "PlafondOverschreden", nt2.plafond_overschreden)
+    sub(c, "Tarief", nt2.tarief)
+    sub(c, "TotaalTeBetalenCursusGeld", _getal(nt2.totaal_te_betalen_cursusgeld))
+    sub(c, "TotaalTeBetalenBoekenGeld", _getal(nt2.totaal_te_betalen_boekengeld))
 
 
 def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> None:
@@ -697,6 +724,10 @@ def _code(ouder: etree._Element, naam: str, code: Code | None) -> None:
 def _datum(dag: date | None) -> str | None:
     """A date as the wire writes it; None (the element then left out) when there is none."""
     return None if dag is None else dag.isoformat()
+
+
+def _getal(waarde: int | None) -> str | None:
+    return None if waarde is None else str(waarde)
 
 
 def _bool(waarde: bool | None) -> str | None:
