@@ -27,7 +27,13 @@ from . import referentie
 
 CODE = {"code": "15", "naam": "Derden", "korte_naam": "Derden"}
 PERIODE = {"begin": "2022-04-04", "einde": "2024-04-04"}
-STATUS = {"code": "TO_STA_31", "begin": "2022-10-28"}
+STATUS = {
+    "code": "TO_STA_31",
+    "begin": "2022-10-28",
+    "einde": "2023-10-28",
+    "onbepaald_tot": "2023-12-31",
+    "reden_gpa": CODE,
+}
 VESTIGING = {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"}
 LESMOMENT = {
     "datum": "2022-09-05",
@@ -112,7 +118,8 @@ DOSSIER = {
         {
             "type": "TT_IBVP",
             "periode": PERIODE,
-            "status": {"code": "OP", "begin": "2022-05-02"},
+            "status": {"code": "OP", "begin": "2022-05-02", "einde": "2024-04-04"},
+            "start_datum_vormingstraject": "2022-07-04",
             "onderdelen": [
                 {
                     "type": "TO_OB_MO",
@@ -124,7 +131,15 @@ DOSSIER = {
             "beheerder": {
                 "periode": PERIODE,
                 "kbi_vestiging": VESTIGING,
-                "contactpersoon": {"achternamen": ["Peeters"], "voornamen": ["Els"]},
+                "contactpersoon": {
+                    "achternamen": ["Peeters"],
+                    "voornamen": ["Els"],
+                    "email": "els.peeters@agentschap.test",
+                    "telefoon": "016 00 00 10",
+                    "gsm": "0470 00 00 10",
+                    "fax": "016 00 00 11",
+                },
+                "kbi_loket": "Onthaalbureau Leuven",
             },
             "besluit": {"code": "JA_IB", "datum_toekenning": "2024-04-04", "reden": CODE},
         }

@@ -560,6 +560,41 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
     ] == [("MAA", "AVOND"), ("WOE", "AVOND"), ("ZAT", "OCHTEND")]
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_trajectory_s_counsellor_desk_start_and_a_part_s_status_details(magda, versie):
+    """The counsellor's e-mail and phone numbers, 02.00's service desk (KBILoket) and
+    StartDatumVormingstraject (after TrajectOnderdelen, known from its day), and a part's
+    status with its end, DatumOnbepaaldTot and 02.00's RedenGPA (persona 98630499724)."""
+    (traject, nt2) = dossier_op(magda, "2030-01-01", versie).find("Trajecten")
+    beheerder = traject.find("Beheerder")
+    assert [(e.tag, e.text) for e in beheerder.find("ContactPersoon")][1:] == [
+        ("email", "els.peeters@agentschap.test"),
+        ("telefoon", "016 00 00 10"),
+        ("gsm", "0470 00 00 10"),
+        ("fax", "016 00 00 11"),
+    ]
+    loket = [(e.tag, e.text) for e in beheerder.iter("RoepNaam")]
+    assert loket == ([("RoepNaam", "Onthaalbureau Leuven")] if versie == "02.00" else [])
+    assert [e.tag for e in beheerder][-1] == ("KBILoket" if versie == "02.00" else "ContactPersoon")
+    start = [e.text for e in traject.iter("StartDatumVormingstraject")]
+    assert start == (["2022-07-04"] if versie == "02.00" else [])
+    if versie == "02.00":
+        assert [e.tag for e in traject][-2:] == ["TrajectOnderdelen", "StartDatumVormingstraject"]
+        vroeger = dossier_op(magda, "2022-07-03", versie).find("Trajecten/Traject")
+        assert vroeger.find("StartDatumVormingstraject") is None
+    a2 = traject.find("TrajectOnderdelen")[2]
+    assert a2.findtext("Type") == "TO_A2"
+    status = [(e.tag, e.text) for e in a2.find("Status").iter() if len(e) == 0]
+    assert status[:4] == [
+        ("Code", "TO_STA_02"),
+        ("Begin", "2023-02-06"),
+        ("Einde", "2023-03-10"),
+        ("DatumOnbepaaldTot", "2023-08-31"),
+    ]
+    assert status[4:] == ([("RedenGPA", "GEEN_AVOND")] if versie == "02.00" else [])
+    assert [e.tag for e in nt2.find("Status")] == ["Code", "Periode"]
+
+
 def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     traject = Traject(
         "TT_IBVP",
@@ -873,13 +908,7 @@ NEVER_SENT_BY_A_PERSONA = {
             f"/VormingsActiviteiten/NT2Cursussen/NT2Cursus/Centrum/{deel}"
             for deel in ("Adres", "ContactGegevens", "ExternID")
         ),
-        *(
-            f"/Trajecten/Traject/Beheerder/ContactPersoon/{deel}"
-            for deel in ("email", "fax", "gsm", "telefoon")
-        ),
         "/Trajecten/Traject/Status/Periode/Einde",
-        "/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Status/DatumOnbepaaldTot",
-        "/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Status/Periode/Einde",
         "/VoorkeurenKlant/Centra",
         "/VormingsActiviteiten/IndividueleMOCursussen/IndividueleMOCursus/DatumUitschrijving",
     ],
@@ -909,9 +938,6 @@ NEVER_SENT_BY_A_PERSONA = {
             )
         ),
         "/ToeleidingenPartner/ToeleidingPartner/Commentaar",
-        "/Trajecten/Traject/Beheerder/KBILoket",
-        "/Trajecten/Traject/StartDatumVormingstraject",
-        "/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Status/RedenGPA",
         *(
             f"/VoorkeurenKlant/{deel}"
             for deel in ("GeslotenAanbod", "InformatieVoorSchool", "Label")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 
 class DoelgroepCode(StrEnum):
@@ -212,8 +213,23 @@ class Aanmelding:
 
 @dataclass(frozen=True)
 class Status:
+    """A trajectory's status from its begin; its end, as it stands, with it."""
+
     code: str
     begin: date
+    einde: date | None = None
+
+
+_S = TypeVar("_S", bound=Status)
+
+
+@dataclass(frozen=True)
+class TrajectOnderdeelStatus(Status):
+    """A trajectory part's status: also its DatumOnbepaaldTot and 02.00's RedenGPA (their
+    meaning is not published), known with the status."""
+
+    onbepaald_tot: date | None = None
+    reden_gpa: Code | None = None  # 02.00 only
 
 
 @dataclass(frozen=True)
@@ -228,10 +244,15 @@ class Besluit:
 
 @dataclass(frozen=True)
 class ContactPersoon:
-    """The agency's counsellor who follows a trajectory: the contract's ContactPersoon/Naam."""
+    """The agency's counsellor who follows a trajectory: the contract's ContactPersoon, a
+    name and how to reach them."""
 
     achternamen: tuple[str, ...]
     voornamen: tuple[str, ...] = ()
+    email: str | None = None
+    telefoon: str | None = None
+    gsm: str | None = None
+    fax: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +262,7 @@ class TrajectBeheerder:
     periode: Periode
     kbi_vestiging: KbiVestiging | None = None
     contactpersoon: ContactPersoon | None = None
+    kbi_loket: str | None = None  # 02.00 only: the service desk's RoepNaam
 
     @property
     def datum(self) -> date:
@@ -251,7 +273,7 @@ class TrajectBeheerder:
 class TrajectOnderdeel:
     type: str
     periode: Periode
-    status: Status | None = None
+    status: TrajectOnderdeelStatus | None = None
     besluit: Besluit | None = None
 
     @property
@@ -270,6 +292,7 @@ class Traject:
     onderdelen: tuple[TrajectOnderdeel, ...] = ()
     beheerder: TrajectBeheerder | None = None
     besluit: Besluit | None = None
+    start_datum_vormingstraject: date | None = None  # 02.00 only, known from that day
 
     @property
     def datum(self) -> date:
@@ -277,16 +300,18 @@ class Traject:
 
     def op_datum(self, dag: date) -> Traject:
         beheerder = self.beheerder if self.beheerder and self.beheerder.datum <= dag else None
+        start = self.start_datum_vormingstraject
         return replace(
             self,
             status=_status_op(self.status, dag),
             onderdelen=tuple(o.op_datum(dag) for o in _gekend(self.onderdelen, dag)),
             beheerder=beheerder,
             besluit=_besluit_op(self, dag),
+            start_datum_vormingstraject=start if start and start <= dag else None,
         )
 
 
-def _status_op(status: Status | None, dag: date) -> Status | None:
+def _status_op(status: _S | None, dag: date) -> _S | None:
     return status if status and status.begin <= dag else None
 
 

@@ -36,6 +36,7 @@ from magda_kbi.domain.dossier import (
     ToeleidingPartner,
     Traject,
     TrajectOnderdeel,
+    TrajectOnderdeelStatus,
     Uitstel,
     VoorkeurenKlant,
     VormingsActiviteiten,
@@ -163,11 +164,14 @@ def bouw_kbi_dossier(
     if dossier.trajecten:
         lijst = sub(root, "Trajecten")
         for traject in dossier.trajecten:
-            element = _trajectdeel(lijst, "Traject", traject)
+            element = _trajectdeel(lijst, "Traject", traject, v2)
             if traject.onderdelen:
                 onderdelen = sub(element, "TrajectOnderdelen")
                 for onderdeel in traject.onderdelen:
-                    _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel)
+                    _trajectdeel(onderdelen, "TrajectOnderdeel", onderdeel, v2)
+            if v2:
+                start = traject.start_datum_vormingstraject
+                sub(element, "StartDatumVormingstraject", _datum(start))
     if dossier.vormingsactiviteiten is not None:
         _vormingsactiviteiten(root, dossier.vormingsactiviteiten, v2)
     if dossier.afgelegde_testen:
@@ -443,7 +447,9 @@ def _uitstellen(
         _code(u, "Reden", uitstel.reden)
 
 
-def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderdeel):
+def _trajectdeel(
+    ouder: etree._Element, naam: str, deel: Traject | TrajectOnderdeel, v2: bool
+) -> etree._Element:
     """A Traject or TrajectOnderdeel: Type, Periode, (a Traject's Beheerder), Status and
     Besluit."""
     element = sub(ouder, naam)
@@ -456,8 +462,13 @@ def _trajectdeel(ouder: etree._Element, naam: str, deel: Traject | TrajectOnderd
         _vestiging(b, "KBIVestiging", beheerder.kbi_vestiging)
         if beheerder.contactpersoon is not None:
             persoon = beheerder.contactpersoon
-            _naam_persoon(sub(b, "ContactPersoon"), persoon.achternamen, persoon.voornamen)
-    _status(element, deel.status)
+            contact = sub(b, "ContactPersoon")
+            _naam_persoon(contact, persoon.achternamen, persoon.voornamen)
+            for veld in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
+                sub(contact, veld, getattr(persoon, veld))
+        if v2 and beheerder.kbi_loket is not None:
+            sub(sub(b, "KBILoket"), "RoepNaam", beheerder.kbi_loket)
+    _status(element, deel.status, v2)
     if deel.besluit is not None:
         besluit = sub(element, "Besluit")
         sub(besluit, "Code", deel.besluit.code)
@@ -709,11 +720,15 @@ def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
     sub(element, "Einde", _datum(periode.einde))
 
 
-def _status(ouder: etree._Element, status: Status | None) -> None:
+def _status(ouder: etree._Element, status: Status | None, v2: bool) -> None:
     if status is not None:
         element = sub(ouder, "Status")
         sub(element, "Code", status.code)
-        _periode(element, "Periode", Periode(status.begin))
+        _periode(element, "Periode", Periode(status.begin, status.einde))
+        if isinstance(status, TrajectOnderdeelStatus):
+            sub(element, "DatumOnbepaaldTot", _datum(status.onbepaald_tot))
+            if v2:
+                _code(element, "RedenGPA", status.reden_gpa)
 
 
 def _code(ouder: etree._Element, naam: str, code: Code | None) -> None:
