@@ -65,6 +65,18 @@ DOSSIER = {
         "omgevingsfactoren": "Twee jonge kinderen",
         "motivaties": "Wil als elektricien werken",
         "specifieke_klantengroep": "Anderstalige nieuwkomer",
+        "ict_vaardigheden": [
+            {"naam": "E-mail", "niveau": "Zelfstandig", "datum_laatst_gewijzigd_op": "2022-05-02"}
+        ],
+        "ict_middelen": [
+            {
+                "naam": "Laptop",
+                "beschikbaar": True,
+                "oplossingsdatum": "2022-06-15",
+                "soort_oplossing": CODE,
+                "datum_laatst_gewijzigd_op": "2022-06-15",
+            }
+        ],
     },
     "doelgroepen": [
         {
@@ -263,6 +275,12 @@ DOSSIER = {
             "antwoord_partner_code": CODE,
             "opdrachtgever": "Agentschap Integratie en Inburgering",
             "dossiernummer_bij_partner": "NARIC-2022-018734",
+            "type_certificaat": "Diploma",
+            "module_naam": "Elektriciteit",
+            "niveau": "Secundair onderwijs",
+            "datum_behaald": "2016-06-30",
+            "vaardigheden": ["Huisinstallaties"],
+            "geregistreerd_in": {"werking": "Gelijkwaardigheid", "entiteit": "NARIC-Vlaanderen"},
         }
     ],
     "toeleidingen_partner": [
@@ -274,6 +292,7 @@ DOSSIER = {
             "status": "VW",
             "reden": "INB_OPV",
             "reden_omschrijving": "Doorverwezen door het OCMW",
+            "commentaar": "Tolk niet nodig",
         }
     ],
     "wachtlijst": [{"datum": "2023-08-21", "code": CODE, "module": CODE}],

@@ -186,6 +186,8 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         ("TotaalAantalJarenScholing", "12"),
         ("HoogstBehaaldDiploma", "Secundair onderwijs"),
         ("LandDiploma", "Afghanistan"),
+        ("ICTVaardigheden", None),
+        ("ICTMiddelen", None),
         ("Oefenkansen", "Praat Nederlands met zijn buren en op de voetbalclub"),
         ("Omgevingsfactoren", "Woont alleen, geen kinderen ten laste"),
         ("Motivaties", "Wil als elektricien werken"),
@@ -492,6 +494,31 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     assert activiteiten("2022-06-19") is None
 
 
+def test_02_00_s_digital_skills_and_means_each_from_the_day_last_changed(magda):
+    """KlantProfiel's ICTVaardigheden and ICTMiddelen (after LandDiploma), each known from
+    its DatumLaatstGewijzigdOp; a means says whether the client has it in its Naam's
+    Beschikbaar (persona 98630499724: a laptop lent by the OCMW on 2022-06-15)."""
+    profiel = dossier_op(magda, "2030-01-01", versie="02.00").find("KlantProfiel")
+    (vaardigheid,) = profiel.find("ICTVaardigheden")
+    assert [(e.tag, e.text) for e in vaardigheid] == [
+        ("Naam", "E-mail gebruiken"),
+        ("Niveau", "Zelfstandig"),
+        ("DatumLaatstGewijzigdOp", "2022-05-02"),
+    ]
+    (middel,) = profiel.find("ICTMiddelen")
+    assert [(e.tag, e.text, dict(e.attrib)) for e in middel] == [
+        ("Naam", "Laptop", {"Beschikbaar": "true"}),
+        ("OplossingsDatum", "2022-06-15", {}),
+        ("SoortOplossing", "LEEN", {"Naam": "Uitgeleend door het OCMW"}),
+        ("DatumLaatstGewijzigdOp", "2022-06-15", {}),
+    ]
+    eerder = dossier_op(magda, "2022-06-14", versie="02.00").find("KlantProfiel")
+    assert eerder.find("ICTVaardigheden") is not None and eerder.find("ICTMiddelen") is None
+    assert (
+        dossier_op(magda, "2022-05-01", versie="02.00").find("KlantProfiel/ICTVaardigheden") is None
+    )
+
+
 def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
     """02.00's further details of an NT2Cursus (after its Besluit; as they stand) and its
     NT2Testen (after PLOCursussen, each known from its DatumAfgelegd); 01.00 has neither
@@ -627,6 +654,7 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
         ("Status", "VW"),
         ("Reden", "INB_OPV"),
         ("RedenOmschrijving", "Nieuwkomer doorverwezen door het OCMW"),
+        *([("Commentaar", "Spreekt Engels, tolk niet nodig")] if versie == "02.00" else []),
     ]
     assert [(e.tag, e.text) for e in toeleiding.find("Van")] == [("Naam", "OCMW Kortenberg")]
     assert toeleiding.findtext("Naar/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
@@ -643,6 +671,14 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
 
     (diploma,) = nu.find("ToeleidingenDiplomaGelijkschakeling")
+    certificaat = [  # 02.00 only: the certificate itself, with the referral
+        ("TypeCertificaat", "Diploma"),
+        ("ModuleNaam", "Elektriciteit"),
+        ("Niveau", "Secundair onderwijs"),
+        ("DatumBehaald", "2016-06-30"),
+        ("Vaardigheden", None),
+        ("GeregistreerdIn", None),
+    ]
     assert [(e.tag, e.text) for e in diploma] == [
         ("StartDatum", "2022-11-07"),
         ("Status", "GD"),
@@ -656,7 +692,17 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
         ("AntwoordPartnerCode", "GELIJK"),
         ("Opdrachtgever", "Agentschap Integratie en Inburgering"),
         ("DossiernummerBijPartner", "NARIC-2022-018734"),
+        *(certificaat if versie == "02.00" else []),
     ]
+    if versie == "02.00":
+        assert [e.text for e in diploma.find("Vaardigheden")] == [
+            "Huisinstallaties",
+            "Schakelschema's lezen",
+        ]
+        assert [(e.tag, e.text) for e in diploma.find("GeregistreerdIn")] == [
+            ("Werking", "Gelijkwaardigheid diploma's"),
+            ("Entiteit", "NARIC-Vlaanderen"),
+        ]
     assert [diploma.find(e).get("Naam") for e in ("Reden", "Type", "AntwoordPartnerCode")] == [
         "Om als elektricien te werken",
         "Gelijkwaardigheid via NARIC",
@@ -918,26 +964,12 @@ NEVER_SENT_BY_A_PERSONA = {
     ],
     "02.00": [
         "/Identiteitsbewijzen/Identiteitsbewijs/Inburgeraar",
-        "/KlantProfiel/ICTMiddelen",
-        "/KlantProfiel/ICTVaardigheden",
         "/Talenkennis/BehaaldNT2Niveau/Instapniveau",
         *(
             f"/Talenkennis/BehaaldNT2Niveau/{niveau}/{deel}"
             for niveau in ("HoogstBehaald", "RecentstBehaald")
             for deel in ("Datum", "Mondeling", "Schriftelijk")
         ),
-        *(
-            f"/ToeleidingenDiplomaGelijkschakeling/ToeleidingDiplomaGelijkschakeling/{deel}"
-            for deel in (
-                "DatumBehaald",
-                "GeregistreerdIn",
-                "ModuleNaam",
-                "Niveau",
-                "TypeCertificaat",
-                "Vaardigheden",
-            )
-        ),
-        "/ToeleidingenPartner/ToeleidingPartner/Commentaar",
         *(
             f"/VoorkeurenKlant/{deel}"
             for deel in ("GeslotenAanbod", "InformatieVoorSchool", "Label")

@@ -80,10 +80,39 @@ class Personalia:
 
 
 @dataclass(frozen=True)
+class ICTVaardigheid:
+    """A digital skill and its level (free text), known from the day it was last changed."""
+
+    naam: str
+    datum_laatst_gewijzigd_op: date
+    niveau: str | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_laatst_gewijzigd_op
+
+
+@dataclass(frozen=True)
+class ICTMiddel:
+    """A digital means (a laptop, an internet connection): whether the client has it, and
+    how and when a lack was solved; known from the day it was last changed."""
+
+    naam: str
+    datum_laatst_gewijzigd_op: date
+    beschikbaar: bool | None = None
+    oplossingsdatum: date | None = None
+    soort_oplossing: Code | None = None
+
+    @property
+    def datum(self) -> date:
+        return self.datum_laatst_gewijzigd_op
+
+
+@dataclass(frozen=True)
 class KlantProfiel:
     """02.00's client profile: work, schooling and the client's aims, in the contract's own
     free-text fields (as the agency's counsellors write them). Not dated: the profile as it
-    stands."""
+    stands, but for its digital skills and means, each from the day it was last changed."""
 
     werksituatie: str | None = None
     werkritme: str | None = None
@@ -95,6 +124,17 @@ class KlantProfiel:
     omgevingsfactoren: str | None = None
     motivaties: str | None = None
     specifieke_klantengroep: str | None = None
+    ict_vaardigheden: tuple[ICTVaardigheid, ...] = ()
+    ict_middelen: tuple[ICTMiddel, ...] = ()
+
+    def op_datum(self, dag: date) -> KlantProfiel:
+        if not self.ict_vaardigheden and not self.ict_middelen:
+            return self
+        return replace(
+            self,
+            ict_vaardigheden=tuple(_gekend(self.ict_vaardigheden, dag)),
+            ict_middelen=tuple(_gekend(self.ict_middelen, dag)),
+        )
 
 
 @dataclass(frozen=True)
@@ -525,6 +565,14 @@ class AfgelegdeTest:
 
 
 @dataclass(frozen=True)
+class GeregistreerdIn:
+    """02.00: where a certificate is registered (a service and an entity, as free text)."""
+
+    werking: str | None = None
+    entiteit: str | None = None
+
+
+@dataclass(frozen=True)
 class ToeleidingDiplomaGelijkschakeling:
     """A referral to have a foreign diploma recognised (by a partner, the
     ErkenningsInstantie), known from its start; the submission to the partner from its day;
@@ -543,6 +591,13 @@ class ToeleidingDiplomaGelijkschakeling:
     antwoord_partner_code: Code | None = None
     opdrachtgever: str | None = None
     dossiernummer_bij_partner: str | None = None
+    # 02.00 only, with the referral: the certificate (a diploma's or a course's) itself
+    type_certificaat: str | None = None
+    module_naam: str | None = None
+    niveau: str | None = None
+    datum_behaald: date | None = None
+    vaardigheden: tuple[str, ...] = ()
+    geregistreerd_in: GeregistreerdIn | None = None
 
     @property
     def datum(self) -> date:
@@ -573,6 +628,7 @@ class ToeleidingPartner:
     status: str | None = None
     reden: str | None = None  # INT_HVN, NIV_TEST, INB_OPV, DIPL_GEL
     reden_omschrijving: str | None = None
+    commentaar: str | None = None  # 02.00 only
 
     @property
     def datum(self) -> date:
@@ -827,6 +883,7 @@ class KbiDossier:
         activiteiten, brief = self.vormingsactiviteiten, self.wervingsbrief
         return replace(
             self,
+            klantprofiel=self.klantprofiel.op_datum(dag) if self.klantprofiel else None,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
             attesten=tuple(a.op_datum(dag) for a in _gekend(self.attesten, dag)),
             contracten=tuple(c.op_datum(dag) for c in _gekend(self.contracten, dag)),

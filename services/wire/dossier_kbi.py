@@ -189,11 +189,11 @@ def bouw_kbi_dossier(
     if dossier.toeleidingen_diplomagelijkschakeling:
         lijst = sub(root, "ToeleidingenDiplomaGelijkschakeling")
         for diploma in dossier.toeleidingen_diplomagelijkschakeling:
-            _diplomagelijkschakeling(lijst, diploma)
+            _diplomagelijkschakeling(lijst, diploma, v2)
     if dossier.toeleidingen_partner:
         lijst = sub(root, "ToeleidingenPartner")
         for toeleiding in dossier.toeleidingen_partner:
-            _toeleiding(lijst, toeleiding)
+            _toeleiding(lijst, toeleiding, v2)
     if dossier.inbreuken:
         lijst = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
@@ -411,6 +411,21 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
     sub(element, "TotaalAantalJarenScholing", _getal(profiel.totaal_aantal_jaren_scholing))
     sub(element, "HoogstBehaaldDiploma", profiel.hoogst_behaald_diploma)
     sub(element, "LandDiploma", profiel.land_diploma)
+    if profiel.ict_vaardigheden:
+        lijst = sub(element, "ICTVaardigheden")
+        for vaardigheid in profiel.ict_vaardigheden:
+            v = sub(lijst, "ICTVaardigheid")
+            sub(v, "Naam", vaardigheid.naam)
+            sub(v, "Niveau", vaardigheid.niveau)
+            sub(v, "DatumLaatstGewijzigdOp", _datum(vaardigheid.datum_laatst_gewijzigd_op))
+    if profiel.ict_middelen:
+        lijst = sub(element, "ICTMiddelen")
+        for middel in profiel.ict_middelen:
+            m = sub(lijst, "ICTMiddel")
+            sub(m, "Naam", middel.naam, Beschikbaar=_bool(middel.beschikbaar))
+            sub(m, "OplossingsDatum", _datum(middel.oplossingsdatum))
+            _code(m, "SoortOplossing", middel.soort_oplossing)
+            sub(m, "DatumLaatstGewijzigdOp", _datum(middel.datum_laatst_gewijzigd_op))
     sub(element, "Oefenkansen", profiel.oefenkansen)
     sub(element, "Omgevingsfactoren", profiel.omgevingsfactoren)
     sub(element, "Motivaties", profiel.motivaties)
@@ -601,8 +616,9 @@ def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus, v2: bool)
 
 
 def _diplomagelijkschakeling(
-    lijst: etree._Element, diploma: ToeleidingDiplomaGelijkschakeling
+    lijst: etree._Element, diploma: ToeleidingDiplomaGelijkschakeling, v2: bool
 ) -> None:
+    """A referral to have a diploma recognised; 02.00 adds the certificate's own details."""
     element = sub(lijst, "ToeleidingDiplomaGelijkschakeling")
     sub(element, "StartDatum", _datum(diploma.start_datum))
     sub(element, "Status", diploma.status)
@@ -616,9 +632,23 @@ def _diplomagelijkschakeling(
     _code(element, "AntwoordPartnerCode", diploma.antwoord_partner_code)
     sub(element, "Opdrachtgever", diploma.opdrachtgever)
     sub(element, "DossiernummerBijPartner", diploma.dossiernummer_bij_partner)
+    if not v2:
+        return
+    sub(element, "TypeCertificaat", diploma.type_certificaat)
+    sub(element, "ModuleNaam", diploma.module_naam)
+    sub(element, "Niveau", diploma.niveau)
+    sub(element, "DatumBehaald", _datum(diploma.datum_behaald))
+    if diploma.vaardigheden:
+        lijst = sub(element, "Vaardigheden")
+        for vaardigheid in diploma.vaardigheden:
+            sub(lijst, "Vaardigheid", vaardigheid)
+    if diploma.geregistreerd_in is not None:
+        geregistreerd = sub(element, "GeregistreerdIn")
+        sub(geregistreerd, "Werking", diploma.geregistreerd_in.werking)
+        sub(geregistreerd, "Entiteit", diploma.geregistreerd_in.entiteit)
 
 
-def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner) -> None:
+def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner, v2: bool) -> None:
     element = sub(lijst, "ToeleidingPartner")
     sub(element, "ExterneID", toeleiding.externe_id)
     _partner(element, "Van", toeleiding.van)
@@ -627,6 +657,8 @@ def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner) -> None:
     sub(element, "Status", toeleiding.status)
     sub(element, "Reden", toeleiding.reden)
     sub(element, "RedenOmschrijving", toeleiding.reden_omschrijving)
+    if v2:
+        sub(element, "Commentaar", toeleiding.commentaar)
 
 
 def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
