@@ -520,7 +520,8 @@ class VormingsActiviteiten:
     nt2_testen: tuple[NT2Test, ...] = ()  # 02.00 only
 
     def op_datum(self, dag: date) -> VormingsActiviteiten | None:
-        """As known on ``dag``; None before the first course (no empty part, as on the wire)."""
+        """As known on ``dag``; None before the first course or test (no empty part, as on
+        the wire)."""
         gekend = VormingsActiviteiten(
             mo_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
             nt2_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
