@@ -34,6 +34,26 @@ STATUS = {
     "onbepaald_tot": "2023-12-31",
     "reden_gpa": CODE,
 }
+PARTNER_ADRES = {
+    "straat": "Voorbeeldstraat",
+    "straat_nis": "1234",
+    "huisnummer": "26",
+    "bus": "1",
+    "postcode": "3000",
+    "gemeente": "Leuven",
+    "gemeente_nis": "24062",
+    "land": "België",
+    "land_iso": "BEL",
+    "land_nis": "150",
+}
+PARTNER_CONTACT = {
+    "achternamen": ["Wouters"],
+    "voornamen": ["An"],
+    "email": "nt2@cvo-leuven.test",
+    "telefoon": "016 00 00 20",
+    "gsm": "0470 00 00 20",
+    "fax": "016 00 00 21",
+}
 VESTIGING = {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"}
 LESMOMENT = {
     "datum": "2022-09-05",
@@ -198,7 +218,13 @@ DOSSIER = {
             {
                 "id": "fc3ee1aa-ad51-41ce-8703-f4e03e64da68",
                 "datum_inschrijving": "2022-08-22",
-                "centrum": {"davinci_instellingsnummer": "126433", "naam": "CVO Leuven"},
+                "centrum": {
+                    "davinci_instellingsnummer": "126433",
+                    "naam": "CVO Leuven",
+                    "extern_id": "CVO-LEU-01",
+                    "adres": PARTNER_ADRES,
+                    "contactgegevens": PARTNER_CONTACT,
+                },
                 "vestiging": CODE,
                 "opleiding": CODE,
                 "module": CODE,
@@ -267,7 +293,13 @@ DOSSIER = {
             "status": "GD",
             "diploma_naam": "Diploma secundair onderwijs",
             "onderwijsinstelling": "Lycée Esteqlal, Kabul",
-            "erkenningsinstantie": {"davinci_instellingsnummer": "1", "naam": "NARIC-Vlaanderen"},
+            "erkenningsinstantie": {
+                "davinci_instellingsnummer": "1",
+                "naam": "NARIC-Vlaanderen",
+                "extern_id": "NARIC",
+                "adres": PARTNER_ADRES,
+                "contactgegevens": PARTNER_CONTACT,
+            },
             "reden": CODE,
             "type": CODE,
             "datum_ingediend_bij_partner": "2022-11-21",
@@ -287,7 +319,13 @@ DOSSIER = {
         {
             "datum_ontvangen": "2022-04-20",
             "externe_id": "30b93c08-cddb-41e2-8682-7eac81cb308d",
-            "van": {"davinci_instellingsnummer": "126433", "naam": "OCMW Kortenberg"},
+            "van": {
+                "davinci_instellingsnummer": "126433",
+                "naam": "OCMW Kortenberg",
+                "extern_id": "OCMW-KORTENBERG",
+                "adres": PARTNER_ADRES,
+                "contactgegevens": PARTNER_CONTACT,
+            },
             "naar": VESTIGING,
             "status": "VW",
             "reden": "INB_OPV",

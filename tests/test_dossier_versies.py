@@ -436,9 +436,40 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         "Besluit",
     ]
     assert [(e.tag, e.text) for e in a1.find("Centrum")] == [
+        ("ExternID", "CVO-LEU-01"),
         ("DavinciInstellingsNummer", "126433"),
         ("Naam", "CVO Leuven"),
+        ("Adres", None),
+        ("ContactGegevens", None),
     ]
+    # MAGDA's generic address, every part of it, and the contact with name and numbers
+    assert [(e.tag, e.text) for e in a1.find("Centrum/Adres").iter() if len(e) == 0] == [
+        ("NISCode", "1234"),
+        ("Naam", "Voorbeeldstraat"),
+        ("HuisNummer", "26"),
+        ("BusNummer", "1"),
+        ("NISCode", "24062"),
+        ("PostCode", "3000"),
+        ("Naam", "Leuven"),
+        ("ISOCode", "BEL"),
+        ("NISCode", "150"),
+        ("Naam", "België"),
+    ]
+    assert [e.tag for e in a1.find("Centrum/Adres")] == [
+        "Straat",
+        "HuisNummer",
+        "BusNummer",
+        "Gemeente",
+        "Land",
+    ]
+    assert [(e.tag, e.text) for e in a1.find("Centrum/ContactGegevens")] == [
+        ("Naam", None),
+        ("email", "nt2@cvo-leuven.test"),
+        ("telefoon", "016 00 00 20"),
+        ("gsm", "0470 00 00 20"),
+        ("fax", "016 00 00 21"),
+    ]
+    assert a1.findtext("Centrum/ContactGegevens/Naam/Achternamen/Achternaam") == "Wouters"
     assert a1.find("Module").get("Naam") == "NT2 - Breakthrough"
     assert (a1.findtext("Status"), a1.findtext("Besluit")) == ("INGESCHREVEN", "GESLAAGD")
     assert (a2.findtext("DatumUitschrijving"), a2.findtext("Status")) == (
@@ -656,7 +687,14 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
         ("RedenOmschrijving", "Nieuwkomer doorverwezen door het OCMW"),
         *([("Commentaar", "Spreekt Engels, tolk niet nodig")] if versie == "02.00" else []),
     ]
-    assert [(e.tag, e.text) for e in toeleiding.find("Van")] == [("Naam", "OCMW Kortenberg")]
+    assert [(e.tag, e.text) for e in toeleiding.find("Van")] == [
+        ("ExternID", "OCMW-KORTENBERG"),
+        ("Naam", "OCMW Kortenberg"),
+        ("Adres", None),
+        ("ContactGegevens", None),
+    ]
+    assert toeleiding.findtext("Van/Adres/BusNummer") == "A"
+    assert toeleiding.findtext("Van/ContactGegevens/gsm") == "0470 00 00 30"
     assert toeleiding.findtext("Naar/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
     assert [e.tag for e in toeleiding][1:3] == ["Van", "Naar"]
     (aanmelding,) = nu.find("Wachtlijst")
@@ -941,19 +979,10 @@ NEVER_SENT_BY_A_PERSONA = {
         "/Inbreuken/Inbreuk/RechtzettingsFormulier/DocumentID",
         "/Personalia/Geslacht/Omschrijving",
         "/Talenkennis/Alfabetiseringsgraad/AnderSchrift",
-        *(
-            f"{partner}/{deel}"
-            for partner in (
-                "/ToeleidingenDiplomaGelijkschakeling/ToeleidingDiplomaGelijkschakeling"
-                "/ErkenningsInstantie",
-                "/ToeleidingenPartner/ToeleidingPartner/Van",
-            )
-            for deel in ("Adres", "ContactGegevens", "DavinciInstellingsNummer", "ExternID")
-        ),
-        *(
-            f"/VormingsActiviteiten/NT2Cursussen/NT2Cursus/Centrum/{deel}"
-            for deel in ("Adres", "ContactGegevens", "ExternID")
-        ),
+        # a Davinci number is an adult-education centre's: not NARIC's, not an OCMW's
+        "/ToeleidingenDiplomaGelijkschakeling/ToeleidingDiplomaGelijkschakeling"
+        "/ErkenningsInstantie/DavinciInstellingsNummer",
+        "/ToeleidingenPartner/ToeleidingPartner/Van/DavinciInstellingsNummer",
         "/Trajecten/Traject/Status/Periode/Einde",
         "/VoorkeurenKlant/Centra",
         "/VormingsActiviteiten/IndividueleMOCursussen/IndividueleMOCursus/DatumUitschrijving",

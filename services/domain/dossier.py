@@ -284,8 +284,8 @@ class Besluit:
 
 @dataclass(frozen=True)
 class ContactPersoon:
-    """The agency's counsellor who follows a trajectory: the contract's ContactPersoon, a
-    name and how to reach them."""
+    """A contact person (the contract's ContactGegevens): the agency's counsellor who follows
+    a trajectory, or someone at a partner; a name and how to reach them."""
 
     achternamen: tuple[str, ...]
     voornamen: tuple[str, ...] = ()
@@ -361,12 +361,33 @@ def _besluit_op(deel: Traject | TrajectOnderdeel, dag: date) -> Besluit | None:
 
 
 @dataclass(frozen=True)
+class PartnerAdres:
+    """An address as MAGDA's generic AdresType writes it: the street and the municipality
+    each with its NIS code, the country with its ISO and NIS code."""
+
+    straat: str | None = None
+    straat_nis: str | None = None
+    huisnummer: str | None = None
+    bus: str | None = None
+    postcode: str | None = None
+    gemeente: str | None = None
+    gemeente_nis: str | None = None
+    land: str | None = None
+    land_iso: str | None = None
+    land_nis: str | None = None
+
+
+@dataclass(frozen=True)
 class PartnerOrganisatie:
     """A partner of the agency: the centre that gives a Dutch course (an adult-education
-    centre, by its number in the Davinci register), the one that refers a client."""
+    centre, by its number in the Davinci register), the one that refers a client; its own
+    id for the agency, its address and a contact person."""
 
     davinci_instellingsnummer: str | None = None
     naam: str | None = None
+    extern_id: str | None = None
+    adres: PartnerAdres | None = None
+    contactgegevens: ContactPersoon | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from magda_kbi.domain.dossier import (
     AfgelegdeTest,
     Code,
     Contactgegevens,
+    ContactPersoon,
     Contract,
     Inbreuk,
     KbiDossier,
@@ -476,11 +477,7 @@ def _trajectdeel(
         _periode(b, "Periode", beheerder.periode)
         _vestiging(b, "KBIVestiging", beheerder.kbi_vestiging)
         if beheerder.contactpersoon is not None:
-            persoon = beheerder.contactpersoon
-            contact = sub(b, "ContactPersoon")
-            _naam_persoon(contact, persoon.achternamen, persoon.voornamen)
-            for veld in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
-                sub(contact, veld, getattr(persoon, veld))
+            _contactgegevens(sub(b, "ContactPersoon"), beheerder.contactpersoon)
         if v2 and beheerder.kbi_loket is not None:
             sub(sub(b, "KBILoket"), "RoepNaam", beheerder.kbi_loket)
     _status(element, deel.status, v2)
@@ -735,8 +732,34 @@ def _geldig(ouder: etree._Element, vanaf: date | None) -> None:
 def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | None) -> None:
     if partner is not None:
         element = sub(ouder, naam)
+        sub(element, "ExternID", partner.extern_id)
         sub(element, "DavinciInstellingsNummer", partner.davinci_instellingsnummer)
         sub(element, "Naam", partner.naam)
+        if partner.adres is not None:  # the empty ones are pruned after (_zonder_lege)
+            adres = partner.adres
+            a = sub(element, "Adres")
+            straat = sub(a, "Straat")
+            sub(straat, "NISCode", adres.straat_nis)
+            sub(straat, "Naam", adres.straat)
+            sub(a, "HuisNummer", adres.huisnummer)
+            sub(a, "BusNummer", adres.bus)
+            gemeente = sub(a, "Gemeente")
+            sub(gemeente, "NISCode", adres.gemeente_nis)
+            sub(gemeente, "PostCode", adres.postcode)
+            sub(gemeente, "Naam", adres.gemeente)
+            land = sub(a, "Land")
+            sub(land, "ISOCode", adres.land_iso)
+            sub(land, "NISCode", adres.land_nis)
+            sub(land, "Naam", adres.land)
+        if partner.contactgegevens is not None:
+            _contactgegevens(sub(element, "ContactGegevens"), partner.contactgegevens)
+
+
+def _contactgegevens(element: etree._Element, persoon: ContactPersoon) -> None:
+    """The contract's ContactGegevens: a name, then e-mail and phone numbers."""
+    _naam_persoon(element, persoon.achternamen, persoon.voornamen)
+    for veld in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
+        sub(element, veld, getattr(persoon, veld))
 
 
 def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
