@@ -357,6 +357,22 @@ DOSSIER = {
         "latijns_schrift": CODE,
         "nt2_hoogst_behaald": {"code": "A1", "naam": "Richtgraad A1", "korte_naam": "A1"},
         "nt2_recentst_behaald": {"code": "A2", "naam": "Richtgraad A2", "korte_naam": "A2"},
+        "nt2_hoogst_behaald_delen": {
+            "datum": "2023-01-27",
+            "mondeling": CODE,
+            "schriftelijk": CODE,
+        },
+        "nt2_recentst_behaald_delen": {
+            "datum": "2023-06-16",
+            "mondeling": CODE,
+            "schriftelijk": CODE,
+        },
+        "nt2_instapniveau": {
+            "datum": "2022-08-10",
+            "globaal": CODE,
+            "mondeling": CODE,
+            "schriftelijk": CODE,
+        },
     },
     "wervingsbrief": {"datum_verzonden": "2022-04-11", "type": "BRW001"},
     "doorverwijzing": CODE,

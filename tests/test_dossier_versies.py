@@ -550,6 +550,38 @@ def test_02_00_s_digital_skills_and_means_each_from_the_day_last_changed(magda):
     )
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_an_nt2_level_with_its_day_is_known_from_it_with_02_00_s_parts(magda, versie):
+    """02.00's BehaaldNT2Niveau: each level's Datum, Globaal, Mondeling and Schriftelijk, and
+    the Instapniveau; a level with a day is known from it in both versions (persona
+    98630499724: A1 on 2023-01-27, the entry level from the level test on 2022-08-10)."""
+
+    def niveau(dag: str) -> etree._Element:
+        return dossier_op(magda, dag, versie).find("Talenkennis/BehaaldNT2Niveau")
+
+    nu = niveau("2030-01-01")
+    if versie == "01.00":
+        assert [(e.tag, e.text) for e in nu] == [("HoogstBehaald", "A1"), ("RecentstBehaald", "A1")]
+    else:
+        assert [e.tag for e in nu] == ["HoogstBehaald", "RecentstBehaald", "Instapniveau"]
+        for deel in nu[:2]:
+            assert [(e.tag, e.text) for e in deel] == [
+                ("Datum", "2023-01-27"),
+                ("Globaal", "A1"),
+                ("Mondeling", "A1"),
+                ("Schriftelijk", "A1"),
+            ]
+        assert [(e.tag, e.text, e.get("Naam")) for e in nu.find("Instapniveau")] == [
+            ("Datum", "2022-08-10", None),
+            ("Globaal", "A1", "Richtgraad A1"),
+            ("Mondeling", "A1", "Richtgraad A1"),
+            ("Schriftelijk", "A0", "Geen schriftelijke kennis"),
+        ]
+    ervoor = niveau("2023-01-26")  # sent empty when unknown, as the platform does
+    assert [e.tag for e in ervoor] == (["Instapniveau"] if versie == "02.00" else [])
+    assert len(niveau("2022-08-09")) == 0
+
+
 def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
     """02.00's further details of an NT2Cursus (after its Besluit; as they stand) and its
     NT2Testen (after PLOCursussen, each known from its DatumAfgelegd); 01.00 has neither
@@ -993,12 +1025,6 @@ NEVER_SENT_BY_A_PERSONA = {
     ],
     "02.00": [
         "/Identiteitsbewijzen/Identiteitsbewijs/Inburgeraar",
-        "/Talenkennis/BehaaldNT2Niveau/Instapniveau",
-        *(
-            f"/Talenkennis/BehaaldNT2Niveau/{niveau}/{deel}"
-            for niveau in ("HoogstBehaald", "RecentstBehaald")
-            for deel in ("Datum", "Mondeling", "Schriftelijk")
-        ),
         *(
             f"/VoorkeurenKlant/{deel}"
             for deel in ("GeslotenAanbod", "InformatieVoorSchool", "Label")

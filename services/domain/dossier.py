@@ -739,11 +739,46 @@ class Taal:
 
 
 @dataclass(frozen=True)
+class NT2NiveauDelen:
+    """02.00's parts of an NT2 level: the day it was obtained, the spoken and written level."""
+
+    datum: date | None = None
+    mondeling: Code | None = None
+    schriftelijk: Code | None = None
+
+
+@dataclass(frozen=True)
+class NT2Instapniveau(NT2NiveauDelen):
+    """02.00's entry level (as the level test found it): overall, spoken and written."""
+
+    globaal: Code | None = None
+
+
+@dataclass(frozen=True)
 class Talenkennis:
+    """Languages and Dutch. Not dated, but for an NT2 level with 02.00's day: known from that
+    day, in both versions (before it the level is left out, its code too)."""
+
     talen: tuple[Taal, ...] = ()
     latijns_schrift: Code | None = None  # Alfabetiseringsgraad/LatijnsSchrift (literacy)
-    nt2_hoogst_behaald: Code | None = None
+    nt2_hoogst_behaald: Code | None = None  # 01.00's HoogstBehaald, 02.00's Globaal
     nt2_recentst_behaald: Code | None = None
+    nt2_hoogst_behaald_delen: NT2NiveauDelen | None = None  # 02.00 only
+    nt2_recentst_behaald_delen: NT2NiveauDelen | None = None  # 02.00 only
+    nt2_instapniveau: NT2Instapniveau | None = None  # 02.00 only
+
+    def op_datum(self, dag: date) -> Talenkennis:
+        def later(delen: NT2NiveauDelen | None) -> bool:
+            return delen is not None and delen.datum is not None and delen.datum > dag
+
+        kennis = self
+        if later(self.nt2_hoogst_behaald_delen):
+            kennis = replace(kennis, nt2_hoogst_behaald=None, nt2_hoogst_behaald_delen=None)
+        if later(self.nt2_recentst_behaald_delen):
+            kennis = replace(kennis, nt2_recentst_behaald=None, nt2_recentst_behaald_delen=None)
+        if later(self.nt2_instapniveau):
+            kennis = replace(kennis, nt2_instapniveau=None)
+        return kennis
 
 
 @dataclass(frozen=True)
@@ -906,6 +941,7 @@ class KbiDossier:
         return replace(
             self,
             klantprofiel=self.klantprofiel.op_datum(dag) if self.klantprofiel else None,
+            talenkennis=self.talenkennis.op_datum(dag) if self.talenkennis else None,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
             attesten=tuple(a.op_datum(dag) for a in _gekend(self.attesten, dag)),
             contracten=tuple(c.op_datum(dag) for c in _gekend(self.contracten, dag)),

@@ -29,6 +29,7 @@ from magda_kbi.domain.dossier import (
     KlantProfiel,
     MOCursus,
     NT2Cursus,
+    NT2NiveauDelen,
     Opschorting,
     PartnerOrganisatie,
     Periode,
@@ -211,14 +212,17 @@ def bouw_kbi_dossier(
                 _code(t, "KennisNiveau", taal.kennisniveau)
         _code(sub(element, "Alfabetiseringsgraad"), "LatijnsSchrift", kennis.latijns_schrift)
         niveau = sub(element, "BehaaldNT2Niveau")
-        for naam, code in (
-            ("HoogstBehaald", kennis.nt2_hoogst_behaald),
-            ("RecentstBehaald", kennis.nt2_recentst_behaald),
+        for naam, code, delen in (
+            ("HoogstBehaald", kennis.nt2_hoogst_behaald, kennis.nt2_hoogst_behaald_delen),
+            ("RecentstBehaald", kennis.nt2_recentst_behaald, kennis.nt2_recentst_behaald_delen),
         ):
-            if v2 and code is not None:  # 02.00: the level per skill; ours is the overall one
-                _code(sub(niveau, naam), "Globaal", code)
-            else:
+            if not v2:
                 _code(niveau, naam, code)
+            elif code is not None or delen is not None:  # 02.00: overall and per skill
+                _nt2_niveau(sub(niveau, naam), code, delen)
+        if v2 and kennis.nt2_instapniveau is not None:
+            instap = kennis.nt2_instapniveau
+            _nt2_niveau(sub(niveau, "Instapniveau"), instap.globaal, instap)
     if dossier.wachtlijst:
         lijst = sub(root, "Wachtlijst")
         for aanmelding in dossier.wachtlijst:
@@ -530,6 +534,17 @@ def _vormingsactiviteiten(
             sub(t, "Categorie", test.categorie)
             sub(t, "Niveau", test.niveau)
             sub(t, "Resultaat", test.resultaat)
+
+
+def _nt2_niveau(
+    element: etree._Element, globaal: Code | None, delen: NT2NiveauDelen | None
+) -> None:
+    """02.00's NT2 level: its day, the overall level, the spoken and the written one."""
+    sub(element, "Datum", _datum(delen.datum if delen else None))
+    _code(element, "Globaal", globaal)
+    if delen is not None:
+        _code(element, "Mondeling", delen.mondeling)
+        _code(element, "Schriftelijk", delen.schriftelijk)
 
 
 def _nt2_details(c: etree._Element, nt2: NT2Cursus) -> None:
