@@ -185,6 +185,7 @@ DOSSIER = {
             "type": "1",
             "sanctionerende_overheid": "VDAB",
             "rechtzetting": {
+                "document_id": "67fd66ef-df32-49ec-9083-d6ec9388f144",
                 "datum_ondertekening": "2023-05-15",
                 "datum_aanmaak": "2023-05-01",
                 "aangemaakt_door": VESTIGING,
@@ -355,6 +356,7 @@ DOSSIER = {
     "talenkennis": {
         "talen": [{"code": "ENG", "contacttaal": True, "kennisniveau": CODE}],
         "latijns_schrift": CODE,
+        "ander_schrift": {"code": CODE, "taal": "PRS"},
         "nt2_hoogst_behaald": {"code": "A1", "naam": "Richtgraad A1", "korte_naam": "A1"},
         "nt2_recentst_behaald": {"code": "A2", "naam": "Richtgraad A2", "korte_naam": "A2"},
         "nt2_hoogst_behaald_delen": {

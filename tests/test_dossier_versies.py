@@ -220,6 +220,10 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         ]
         schrift = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
         assert schrift.text == "GEALFABETISEERD"
+        # and in another script: how far, in which language
+        ander = dossier.find("Talenkennis/Alfabetiseringsgraad/AnderSchrift")
+        assert [(e.tag, e.text) for e in ander] == [("Code", "GEALFABETISEERD"), ("Taal", "PRS")]
+        assert ander.find("Code").get("Naam") == "Gealfabetiseerd"
     attest = {
         v: post(server.url + DOSSIER[v][1], dossier_verzoek("79611034583", v)).dossier
         for v in VERSIES
@@ -1008,9 +1012,7 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
 # yet), or modelled but not sensible on any persona (a Davinci number of an OCMW).
 NEVER_SENT_BY_A_PERSONA = {
     "both": [
-        "/Inbreuken/Inbreuk/RechtzettingsFormulier/DocumentID",
         "/Personalia/Geslacht/Omschrijving",
-        "/Talenkennis/Alfabetiseringsgraad/AnderSchrift",
         # a Davinci number is an adult-education centre's: not NARIC's, not an OCMW's
         "/ToeleidingenDiplomaGelijkschakeling/ToeleidingDiplomaGelijkschakeling"
         "/ErkenningsInstantie/DavinciInstellingsNummer",

@@ -104,6 +104,15 @@ def test_dossier_content_follows_the_persona(server):
     assert dossier.findtext("Inbreuken/Inbreuk/RechtzettingsFormulier/DatumOndertekening") == (
         "2023-05-15"
     )
+    # the whole remedy form, in the contract's order: its document, days and maker
+    formulier = dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")
+    assert [(e.tag, e.text) for e in formulier] == [
+        ("DocumentID", "67fd66ef-df32-49ec-9083-d6ec9388f144"),
+        ("DatumAanmaak", "2023-04-20"),
+        ("DatumOndertekening", "2023-05-15"),
+        ("AangemaaktDoor", None),
+    ]
+    assert formulier.findtext("AangemaaktDoor/KboNummer") == "2090050981"
     dossier = post(server.url + PAD_DOSSIER, dossier_verzoek("59650153166")).dossier
     # the wire shows the Doelgroep in force: the later one, with its exemption
     assert dossier.findtext("Doelgroep/Periode/Begin") == "2024-05-01"

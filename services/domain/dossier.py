@@ -671,6 +671,7 @@ class RechtzettingsFormulier:
     datum_ondertekening: date
     datum_aanmaak: date | None = None
     aangemaakt_door: KbiVestiging | None = None
+    document_id: str | None = None  # a UUID
 
 
 @dataclass(frozen=True)
@@ -739,6 +740,14 @@ class Taal:
 
 
 @dataclass(frozen=True)
+class AnderSchrift:
+    """Literacy in a script other than the Latin one: how far, and in which language."""
+
+    code: Code | None = None
+    taal: str | None = None
+
+
+@dataclass(frozen=True)
 class NT2NiveauDelen:
     """02.00's parts of an NT2 level: the day it was obtained, the spoken and written level."""
 
@@ -761,6 +770,7 @@ class Talenkennis:
 
     talen: tuple[Taal, ...] = ()
     latijns_schrift: Code | None = None  # Alfabetiseringsgraad/LatijnsSchrift (literacy)
+    ander_schrift: AnderSchrift | None = None  # Alfabetiseringsgraad/AnderSchrift
     nt2_hoogst_behaald: Code | None = None  # 01.00's HoogstBehaald, 02.00's Globaal
     nt2_recentst_behaald: Code | None = None
     nt2_hoogst_behaald_delen: NT2NiveauDelen | None = None  # 02.00 only

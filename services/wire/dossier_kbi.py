@@ -210,7 +210,12 @@ def bouw_kbi_dossier(
                 sub(t, "Code", taal.code)
                 sub(t, "ContactTaal", _bool(taal.contacttaal))
                 _code(t, "KennisNiveau", taal.kennisniveau)
-        _code(sub(element, "Alfabetiseringsgraad"), "LatijnsSchrift", kennis.latijns_schrift)
+        graad = sub(element, "Alfabetiseringsgraad")
+        _code(graad, "LatijnsSchrift", kennis.latijns_schrift)
+        if kennis.ander_schrift is not None:
+            ander = sub(graad, "AnderSchrift")
+            _code(ander, "Code", kennis.ander_schrift.code)
+            sub(ander, "Taal", kennis.ander_schrift.taal)
         niveau = sub(element, "BehaaldNT2Niveau")
         for naam, code, delen in (
             ("HoogstBehaald", kennis.nt2_hoogst_behaald, kennis.nt2_hoogst_behaald_delen),
@@ -702,6 +707,7 @@ def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
     formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
     rechtzetting = inbreuk.rechtzetting
     if rechtzetting is not None:
+        sub(formulier, "DocumentID", rechtzetting.document_id)
         if rechtzetting.datum_aanmaak:
             sub(formulier, "DatumAanmaak", _datum(rechtzetting.datum_aanmaak))
         sub(formulier, "DatumOndertekening", _datum(rechtzetting.datum_ondertekening))
