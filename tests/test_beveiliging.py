@@ -4,13 +4,15 @@ and the server's lifecycle (a port in use, workers that outlive their serve)."""
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from magda_kbi.adapters.app import Settings, make_emulator
+from magda_kbi.adapters.app import Settings, make_emulator, settings_to_json
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .cli_run import magda_kbi_process
@@ -211,6 +213,37 @@ def test_workers_stop_within_a_second_when_serve_is_killed():
     assert levend(werkers) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/health", timeout=1)
+
+
+def test_a_worker_that_starts_after_serve_died_stops_at_once():
+    """A worker took its parent's pid when it started: one still starting when serve was
+    killed read the pid of the process that adopted it, watched that one, and served on
+    alone. Here the worker's parent is this test, not serve (pid 1, long gone for it)."""
+    from magda_kbi.adapters.server import (
+        OMGEVING_INSTELLINGEN,
+        OMGEVING_SERVE,
+        OMGEVING_VINGERAFDRUK,
+    )
+
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import time; from magda_kbi.adapters.server import application; application();"
+            " time.sleep(10)",
+        ],
+        env={
+            **os.environ,
+            OMGEVING_SERVE: "1",
+            OMGEVING_INSTELLINGEN: settings_to_json(Settings()),
+            OMGEVING_VINGERAFDRUK: "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert worker.returncode == 3, worker.stderr
+    assert "serve (pid 1) is gone: this worker stops" in worker.stderr
 
 
 def test_transfer_codings_other_than_chunked_are_refused(server, magda):

@@ -49,13 +49,16 @@ from magda_kbi.runtime.store import StoreError
 OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 # the persona files' fingerprint, taken before serve imported them into the catalogue
 OMGEVING_VINGERAFDRUK = "MAGDA_KBI_IMPORTED_FILES"
+# serve's pid: a worker reading its parent's pid itself could read it after serve's death
+OMGEVING_SERVE = "MAGDA_KBI_SERVE_PID"
 
 
 def application() -> Emulator:
     """The factory each worker calls."""
     _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
-    _stop_met_ouder(os.getppid())
+    serve = int(os.environ[OMGEVING_SERVE])
+    _stop_met_ouder(serve)
     settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
     try:
         # serve imported and checked the persona files just before it forked this worker
@@ -63,7 +66,7 @@ def application() -> Emulator:
     except InputError as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error("worker not started: %s", file_refusal(fout))
         raise SystemExit(2) from None
-    emulator.rest.config[PROCESS_KEY] = os.getppid()  # /health names serve, not this worker
+    emulator.rest.config[PROCESS_KEY] = serve  # /health names serve, not this worker
     _scrub_environment()
     # What start-up built (schemas, spyne, Flask, templates) lives as long as the worker: out
     # of the cyclic collector's sight, a full collection no longer walks it (measured: 64 ms
@@ -179,7 +182,8 @@ class GcPacer:
 def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
-    worker is then adopted by another process) the worker exits."""
+    worker is then adopted by another process) the worker exits; at once when it was adopted
+    before it came here (serve killed while the worker started)."""
 
     def wacht() -> None:
         while os.getppid() == ouder:
@@ -352,6 +356,7 @@ def serve_granian(
 
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     os.environ[OMGEVING_VINGERAFDRUK] = imported
+    os.environ[OMGEVING_SERVE] = str(os.getpid())
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     # What start-up built stays for serve's life: out of the collector's sight, the forked
     # workers' collections do not touch (and so copy) its pages, and serve's exit does not
