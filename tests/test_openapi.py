@@ -21,40 +21,21 @@ DOCUMENT = EMULATOR.rest.test_client().get("/api/v1/openapi.json").get_json()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 schema.app = EMULATOR.rest
 
-# The property-based runs load their schema from a fixture, when they run: schemathesis
-# builds every operation's cases (the boundary sweep's among them) as it makes the tests,
-# and at collection that was 3.5 s of CPU on every xdist worker, for tests one worker runs.
-#
 # PUT /admin/personas/{insz} and POST /admin/personas take a persona as JSON or YAML, read by
 # the same code once parsed: schemathesis's boundary sweep of that body (its coverage phase)
 # runs once, on PUT's JSON (3,134 cases, 4 s; with YAML as well it was 6,295 cases and
 # 13 s, the suite's longest test by far); both routes get random cases in both media types.
 # The YAML reader has its own tests (tests/test_admin.py, tests/test_vijandige_invoer.py).
+JSON_PERSONA = copy.deepcopy(DOCUMENT)
+del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
+    "application/yaml"
+]
+json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
+json_persona.app = EMULATOR.rest
+zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
+zonder_sweep.app = EMULATOR.rest
+zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
 PERSONA_BODY = {"method": ["PUT", "POST"], "path_regex": "^/admin/personas"}
-
-
-@pytest.fixture
-def whole_schema():
-    return schema
-
-
-@pytest.fixture
-def json_persona_schema():
-    document = copy.deepcopy(DOCUMENT)
-    del document["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
-        "application/yaml"
-    ]
-    json_persona = schemathesis.openapi.from_dict(document)
-    json_persona.app = EMULATOR.rest
-    return json_persona
-
-
-@pytest.fixture
-def schema_without_sweep():
-    zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
-    zonder_sweep.app = EMULATOR.rest
-    zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
-    return zonder_sweep
 
 
 def test_every_flask_route_is_in_the_openapi_document():
@@ -82,23 +63,19 @@ CHECKS = [
 ]
 
 
-@schemathesis.pytest.from_fixture("whole_schema").exclude(**PERSONA_BODY).parametrize()
+@schema.exclude(**PERSONA_BODY).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_conforms_to_its_schema(case):
     case.call_and_validate(checks=CHECKS)
 
 
-@(
-    schemathesis.pytest.from_fixture("json_persona_schema")
-    .include(method="PUT", path="/admin/personas/{insz}")
-    .parametrize()
-)
+@json_persona.include(method="PUT", path="/admin/personas/{insz}").parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_a_persona_in_json_conforms_to_the_schema_at_every_bound(case):
     case.call_and_validate(checks=CHECKS)
 
 
-@schemathesis.pytest.from_fixture("schema_without_sweep").include(**PERSONA_BODY).parametrize()
+@zonder_sweep.include(**PERSONA_BODY).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
     case.call_and_validate(checks=CHECKS)
