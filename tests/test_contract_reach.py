@@ -299,3 +299,63 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
             if echte[pad][2] != ons[pad][2]
         }
         assert keren == {}
+
+
+def facetten(bestanden: list[Path]) -> dict[tuple[str | None, str], set]:
+    """Every named simple type restricting another: its base and its facets but the code
+    lists (compared above); a minLength of 0 is no facet."""
+    uit: dict[tuple[str | None, str], set] = {}
+    for bestand in bestanden:
+        root = etree.parse(str(bestand)).getroot()
+        for type_ in root.iter(XS + "simpleType"):
+            beperking = type_.find(XS + "restriction")
+            if type_.get("name") is None or beperking is None:
+                continue
+            facetten = tuple(
+                sorted(
+                    (etree.QName(f).localname, f.get("value"))
+                    for f in beperking
+                    if isinstance(f.tag, str)
+                    and etree.QName(f).localname not in ("enumeration", "annotation")
+                    and (etree.QName(f).localname, f.get("value")) != ("minLength", "0")
+                )
+            )
+            sleutel = (root.get("targetNamespace"), type_.get("name"))
+            uit.setdefault(sleutel, set()).add((beperking.get("base").rpartition(":")[2], facetten))
+    return uit
+
+
+# Where our facets are not the real contract's, written out and why. A request type must
+# take what the real one takes (INSZType took 0-9 only, the real one eleven digits of any
+# script), unless refusing sooner is the point; a reply type must take what we send.
+FACETS_OF_OUR_OWN = {
+    # an empty Afzender is refused at once (40001), where the platform takes it and then
+    # refuses the unknown sender
+    "ApplicatieIdentificatieType",
+    # the same values, written otherwise: the real maxLength 20 beside the enumeration, the
+    # real min/maxLength 5-12 beside the pattern, the real pattern's brackets
+    "BerichtTypeType",
+    "TijdType",
+    "VersieType",
+    # the real one pattern written as four (the same calendar); the real one also takes a
+    # "," for a month's second digit ("0[1,3-9]") and any script's digit ("\d"), which no
+    # reply of the platform holds
+    "DatumType",
+    # the real pattern takes national-register and bis numbers, not MAGDA's test numbers
+    # (month digits 61-72 in 01.00), which every persona has
+    "InszType",
+}
+
+
+def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
+    """Lengths and patterns: the code lists and the XML Schema bases are compared above."""
+    echt: dict[tuple[str | None, str], set] = {}
+    for versie in VERSIES:
+        referentie.vereist(versie)
+        for sleutel, waarde in facetten(sorted(referentie.xsd_map(versie).rglob("*.xsd"))).items():
+            echt.setdefault(sleutel, set()).update(waarde)
+    ons = facetten(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    gedeeld = ons.keys() & echt.keys()
+    assert len(gedeeld) > 100
+    anders = {sleutel[1] for sleutel in gedeeld if ons[sleutel] != echt[sleutel]}
+    assert anders == FACETS_OF_OUR_OWN

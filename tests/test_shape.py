@@ -99,6 +99,8 @@ def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
         (b" 98630499724", False),  # an xs:string: the space stays and fails the pattern
         (b"9863049972a", False),
         (b"&#57;8630499724", False),  # a character reference: the long way
+        # INSZType takes any script's digits; the INSZ check on the long way refuses them
+        ("٩٨٦٣٠٤٩٩٧٢٤".encode(), False),
     ],
 )
 def test_only_an_insz_of_its_xsd_type_is_taken(insz, geldig):

@@ -193,6 +193,37 @@ def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, v
 
 
 @pytest.mark.parametrize(
+    ("insz", "diagnose"),
+    [
+        # The contract's INSZType takes any eleven Unicode digits (\p{N}{11}, length 11): the
+        # INSZ check after it says what is wrong, not a pattern the contract does not have
+        ("٩٨٦٣٠٤٩٩٧٢٤", "Inhoud/INSZ: ٩٨٦٣٠٤٩٩٧٢٤ is geen geldig INSZ (elf cijfers 0-9)"),
+        ("Ⅻ8630499724", "Inhoud/INSZ: Ⅻ8630499724 is geen geldig INSZ (elf cijfers 0-9)"),
+        (
+            "9863049972",
+            "Verzoek/Vragen/Vraag/Inhoud/INSZ: element 'INSZ': de waarde is 10 tekens lang,"
+            " verwacht: precies 11",
+        ),
+        (
+            "9863049972a",
+            "Verzoek/Vragen/Vraag/Inhoud/INSZ: element 'INSZ': de waarde '9863049972a'"
+            " voldoet niet aan het patroon '\\p{N}{11}'",
+        ),
+        ("98630499725", "Inhoud/INSZ: 98630499725 is geen geldig INSZ (controle modulo 97)"),
+    ],
+)
+def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
+    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+        assert controleer(server, pad, met_insz(insz)).uitzonderingen() == [
+            ("40002", "FOUT", diagnose)
+        ]
+    advies = controleer(server, PAD_ADVIES, advies_verzoek(insz, "2024-01-01"))
+    assert advies.uitzonderingen() == [
+        ("40002", "FOUT", diagnose.replace("Inhoud/INSZ", "Inhoud/Criteria/INSZ"))
+    ]
+
+
+@pytest.mark.parametrize(
     ("body", "diagnose"),
     [
         (

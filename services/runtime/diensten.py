@@ -23,7 +23,7 @@ from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.insz import is_elf_cijfers, modulo97_geldig
 from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
 from magda_kbi.runtime.catalogue import Overlay, StoreUnavailable
@@ -436,9 +436,9 @@ class Dienst:
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
         if not modulo97_geldig(insz):
             veld = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
-            return Uitzondering(
-                ONGELDIG_INSZ, f"{veld}: {insz} is geen geldig INSZ (controle modulo 97)"
-            )
+            # the contract's type takes eleven digits of any script (Arabic-Indic, Roman)
+            reden = "controle modulo 97" if is_elf_cijfers(insz) else "elf cijfers 0-9"
+            return Uitzondering(ONGELDIG_INSZ, f"{veld}: {insz} is geen geldig INSZ ({reden})")
         return None
 
 
@@ -619,6 +619,13 @@ _MELDINGEN = (
             r" exceeds the allowed maximum length of '(\d+)'\.$"
         ),
         "element '{0}': de waarde is {1} tekens lang, langer dan het maximum van {2}",
+    ),
+    (
+        re.compile(
+            r"Element '([^']+)': \[facet 'length'\] The value has a length of '(\d+)'; this"
+            r" differs from the allowed length of '(\d+)'\.$"
+        ),
+        "element '{0}': de waarde is {1} tekens lang, verwacht: precies {2}",
     ),
     (
         re.compile(

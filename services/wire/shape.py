@@ -23,10 +23,11 @@ none of that again, provided each value it carries is valid for its type. That i
   the day's 0-3; no calendar check) and ``TijdType`` (``hh:mm[:ss[.mmm]]``). A value is
   accepted only when it is of that type, and from a narrower alphabet than the type allows
   (no whitespace, no entity, no "," where the real DatumType's first digit takes one), so
-  that it reads back as written. ``INSZ`` is ``INSZType``, eleven digits
-  (``[0-9]{11}``, an ``xs:string``: no whitespace collapsed): exactly the values accepted.
-  The modulo-97 check, done after validation on the long way, is done per call for a
-  known shape too (:class:`~magda_kbi.adapters.app.Emulator`).
+  that it reads back as written. ``INSZ`` is ``INSZType``, eleven digits of any script
+  (``\\p{N}{11}``, an ``xs:string``: no whitespace collapsed); a hole takes 0-9 only (any
+  other goes the long way, where the INSZ check refuses it). The modulo-97 check, done
+  after validation on the long way, is done per call for a known shape too
+  (:class:`~magda_kbi.adapters.app.Emulator`).
 
 So a request whose shape is known, with valid values, is valid exactly as the request that
 taught the shape was. :class:`~magda_kbi.adapters.app.Emulator` keeps the shapes that
