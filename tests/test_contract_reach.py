@@ -58,6 +58,12 @@ class Schemas:
         self._element(self.elements[(namespace, naam)], "", set(), 0)
         return self._gezien
 
+    def standaarden(self, namespace: str, naam: str) -> dict[str, tuple[str | None, ...]]:
+        """Per element path: its default, fixed value and nillable (as written, or None)."""
+        self._standaarden: dict[str, tuple[str | None, ...]] = {}
+        self._element(self.elements[(namespace, naam)], "", set(), 0)
+        return self._standaarden
+
     @staticmethod
     def _qname(node: etree._Element, waarde: str) -> tuple[str | None, str]:
         prefix, _, lokaal = waarde.rpartition(":")
@@ -69,6 +75,8 @@ class Schemas:
             element = self.elements[self._qname(element, element.get("ref"))]
         pad = f"{boven}/{element.get('name')}" if boven else element.get("name")
         uit.add(pad)
+        if hasattr(self, "_standaarden"):
+            self._standaarden[pad] = tuple(element.get(a) for a in ("default", "fixed", "nillable"))
         type_ = element.find(XS + "complexType")
         naam = self._qname(element, element.get("type")) if element.get("type") else None
         if type_ is None and naam is not None:
@@ -196,6 +204,20 @@ def test_a_uuid_the_real_contract_takes_ours_takes(tmp_path):
     antwoord = etree.parse(str(referentie.SAMPLES / "90722600260.xml"), parser)
     id_ = antwoord.find(".//NT2Cursus/ID")
     id_.text = id_.text[:-1] + "G"
+    assert echt.validate(antwoord), str(echt.error_log.last_error)
+    assert ons.validate(antwoord), str(ons.error_log.last_error)
+
+
+def test_an_empty_boolean_with_a_default_the_real_contract_takes_ours_takes(tmp_path):
+    """<OnderdeelMO/> is false by the real contract's default; ours had no default and
+    refused the empty element."""
+    referentie.vereist("01.00")
+    echt = referentie.echte_schema(str(tmp_path), "01.00")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    ons = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
+    antwoord = etree.parse(str(referentie.SAMPLES / "90722600260.xml"), parser)
+    onderdeel = antwoord.find(".//Contract/OnderdeelMO")
+    onderdeel.text = None
     assert echt.validate(antwoord), str(echt.error_log.last_error)
     assert ons.validate(antwoord), str(ons.error_log.last_error)
 
@@ -359,3 +381,26 @@ def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
     assert len(gedeeld) > 100
     anders = {sleutel[1] for sleutel in gedeeld if ons[sleutel] != echt[sleutel]}
     assert anders == FACETS_OF_OUR_OWN
+
+
+@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("bericht", ["GeefDossierKBIResponse", "GeefDossierKBI"])
+def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie, bericht):
+    """A boolean's default="false" (a contract's OnderdeelMO, Voldaan, ContactTaal) makes an
+    empty element valid and false: ours had none, so a client validating against ours would
+    refuse a real reply with <OnderdeelMO/>, and generated code would lose the default."""
+    referentie.vereist(versie)
+    namespace = WEBSERVICE.format(v=versie)
+    echt = Schemas(sorted(referentie.xsd_map(versie).rglob("*.xsd"))).standaarden(
+        namespace, bericht
+    )
+    ons = onze().standaarden(namespace, bericht)
+
+    def gezet(waarden: tuple[str | None, ...]) -> tuple[str | None, ...]:
+        default, fixed, nillable = waarden
+        return default, fixed, None if nillable == "false" else nillable  # false: not written
+
+    gedeeld = ons.keys() & echt.keys()
+    assert len(gedeeld) > (30 if bericht == "GeefDossierKBI" else 400)
+    anders = {pad: (gezet(ons[pad]), gezet(echt[pad])) for pad in gedeeld}
+    assert {pad: paar for pad, paar in anders.items() if paar[0] != paar[1]} == {}
