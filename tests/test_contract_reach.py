@@ -404,3 +404,33 @@ def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie
     assert len(gedeeld) > (30 if bericht == "GeefDossierKBI" else 400)
     anders = {pad: (gezet(ons[pad]), gezet(echt[pad])) for pad in gedeeld}
     assert {pad: paar for pad, paar in anders.items() if paar[0] != paar[1]} == {}
+
+
+def attributen(bestanden: list[Path]) -> dict[tuple[str | None, str, str], tuple]:
+    """Every attribute of a named complex type: its type's name, use, default and fixed."""
+    uit = {}
+    for bestand in bestanden:
+        root = etree.parse(str(bestand)).getroot()
+        for type_ in root.iter(XS + "complexType"):
+            for attribuut in type_.iter(XS + "attribute") if type_.get("name") else ():
+                sleutel = (root.get("targetNamespace"), type_.get("name"), attribuut.get("name"))
+                uit[sleutel] = (
+                    (attribuut.get("type") or "").rpartition(":")[2],
+                    attribuut.get("use", "optional"),
+                    attribuut.get("default"),
+                    attribuut.get("fixed"),
+                )
+    return uit
+
+
+def test_every_attribute_of_ours_has_the_real_one_s_type_and_use():
+    """A telephone number's voorkeur is the real contract's TelefoonNummerVoorkeurType (the
+    strings "true" and "false"): ours said xs:boolean, so code generated from ours had a
+    boolean where the real contract's has an enumeration."""
+    echt = {}
+    for versie in VERSIES:
+        referentie.vereist(versie)
+        echt |= attributen(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
+    ons = attributen(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    assert len(ons.keys() & echt.keys()) == len(ons) > 15  # each of ours is a real one
+    assert {k: (ons[k], echt[k]) for k in ons if ons[k] != echt[k]} == {}
