@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
-from schemathesis.config import CoveragePhaseConfig
+from schemathesis.config import CoveragePhaseConfig, ExamplesPhaseConfig
 
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
@@ -35,6 +35,10 @@ json_persona.app = EMULATOR.rest
 zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
 zonder_sweep.app = EMULATOR.rest
 zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
+# Its examples phase built one case, PUT's JSON from the schema's defaults, which the sweep
+# above builds too; finding it walked the persona schema at collection, on every xdist
+# worker (1.2 s of CPU each)
+zonder_sweep.config.phases.examples = ExamplesPhaseConfig(enabled=False)
 PERSONA_BODY = {"method": ["PUT", "POST"], "path_regex": "^/admin/personas"}
 
 
