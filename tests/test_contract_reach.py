@@ -373,8 +373,9 @@ FACETS_OF_OUR_OWN = {
     # "," for a month's second digit ("0[1,3-9]") and any script's digit ("\d"), which no
     # reply of the platform holds
     "DatumType",
-    # the real pattern takes national-register and bis numbers, not MAGDA's test numbers
-    # (month digits 61-72 in 01.00), which every persona has
+    # a reply's INSZ: any eleven digits in both versions, where the real 01.00 pattern takes
+    # national-register and bis numbers only, not MAGDA's test numbers (month digits 61-72),
+    # which every persona has (the real 02.00 one takes those too, by a third pattern)
     "InszType",
 }
 
