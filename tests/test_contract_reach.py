@@ -1,8 +1,9 @@
 """A client built on our contract (wsimport, svcutil, a validating zeep) must also read what
 the real platform sends, once it is pointed there, and be the client built on the real one:
 every element and attribute the real XSD allows in a message is allowed by ours, with the
-same types (by namespace and name, down to their XML Schema base), occurrences and code
-lists, and the real sample replies validate against our XSD."""
+same types (by namespace and name, down to their XML Schema base), occurrences, code lists,
+defaults and facets (but for a written-out few), and the real sample replies validate
+against our XSD."""
 
 from __future__ import annotations
 
