@@ -1019,7 +1019,6 @@ NEVER_SENT_BY_A_PERSONA = {
         "/ToeleidingenPartner/ToeleidingPartner/Van/DavinciInstellingsNummer",
         "/Trajecten/Traject/Status/Periode/Einde",
         "/VoorkeurenKlant/Centra",
-        "/VormingsActiviteiten/IndividueleMOCursussen/IndividueleMOCursus/DatumUitschrijving",
     ],
     "01.00": [
         "/VoorkeurenKlant/VoorkeurLesMomenten/VoorkeurLesMoment/PeriodeGeldigheid/Einde",
