@@ -396,13 +396,14 @@ def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("variant", ["WebService", "Service"])
 @pytest.mark.parametrize("bericht", ["GeefDossierKBIResponse", "GeefDossierKBI"])
-def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie, bericht):
+def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie, variant, bericht):
     """A boolean's default="false" (a contract's OnderdeelMO, Voldaan, ContactTaal) makes an
     empty element valid and false: ours had none, so a client validating against ours would
     refuse a real reply with <OnderdeelMO/>, and generated code would lose the default."""
     referentie.vereist(versie)
-    namespace = WEBSERVICE.format(v=versie)
+    namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
     echt = Schemas(sorted(referentie.xsd_map(versie).rglob("*.xsd"))).standaarden(
         namespace, bericht
     )
@@ -449,14 +450,15 @@ def test_every_attribute_of_ours_has_the_real_one_s_type_and_use():
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("variant", ["WebService", "Service"])
 @pytest.mark.parametrize("bericht", ["GeefDossierKBIResponse", "GeefDossierKBI"])
-def test_every_element_of_simple_content_has_the_real_one_s_type(versie, bericht):
+def test_every_element_of_simple_content_has_the_real_one_s_type(versie, variant, bericht):
     """By namespace and name, as generated code names it: a Periode's Begin and Einde are
     the real Datum2_0Type (ours said DatumType, which refuses a real "9x" month or day), an
     Uitzondering's Identificatie, Oorsprong, Diagnose and Omstandigheid the real
     Uitzondering types (ours: types written inside them, or xs:string)."""
     referentie.vereist(versie)
-    namespace = WEBSERVICE.format(v=versie)
+    namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
     echt = Schemas(sorted(referentie.xsd_map(versie).rglob("*.xsd"))).simpele_types(
         namespace, bericht
     )
