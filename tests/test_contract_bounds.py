@@ -342,6 +342,15 @@ DOSSIER = {
         "datum_gewenste_start": "2022-05-02",
         "reden_datum_gewenste_start": CODE,
         "intensiteit": 2,
+        "centra": [
+            {
+                "davinci_instellingsnummer": "126433",
+                "naam": "CVO Leuven",
+                "extern_id": "CVO-LEU-01",
+                "adres": PARTNER_ADRES,
+                "contactgegevens": PARTNER_CONTACT,
+            }
+        ],
         "postkantoncodes": ["3070"],
         "lesmomenten": ["MAA_AVOND", "ZAT_OCHTEND"],
         "lesmomenten_vanaf": "2022-05-02",

@@ -1018,7 +1018,6 @@ NEVER_SENT_BY_A_PERSONA = {
         "/ErkenningsInstantie/DavinciInstellingsNummer",
         "/ToeleidingenPartner/ToeleidingPartner/Van/DavinciInstellingsNummer",
         "/Trajecten/Traject/Status/Periode/Einde",
-        "/VoorkeurenKlant/Centra",
     ],
     "01.00": [
         "/VoorkeurenKlant/VoorkeurLesMomenten/VoorkeurLesMoment/PeriodeGeldigheid/Einde",

@@ -895,12 +895,13 @@ class Perspectieven:
 @dataclass(frozen=True)
 class VoorkeurenKlant:
     """The client's course preferences: when to start and why then, how many times a week,
-    near which post codes, and at which moments of the week (MAA_OCHTEND .. ZON_AVOND),
-    valid from a day. Not dated: as they stand."""
+    at which centres, near which post codes, and at which moments of the week (MAA_OCHTEND
+    .. ZON_AVOND), valid from a day. Not dated: as they stand."""
 
     datum_gewenste_start: date | None = None
     reden_datum_gewenste_start: Code | None = None
     intensiteit: int | None = None
+    centra: tuple[PartnerOrganisatie, ...] = ()
     postkantoncodes: tuple[str, ...] = ()
     lesmomenten: tuple[str, ...] = ()
     lesmomenten_vanaf: date | None = None

@@ -723,6 +723,10 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
     _code(element, "RedenDatumGewensteStart", voorkeuren.reden_datum_gewenste_start)
     intensiteit = voorkeuren.intensiteit
     sub(element, "Intensiteit", None if intensiteit is None else str(intensiteit))
+    if voorkeuren.centra:
+        centra = sub(element, "Centra")
+        for centrum in voorkeuren.centra:
+            _partner(centra, "Centrum", centrum)
     if voorkeuren.postkantoncodes:
         lijst = sub(element, "PostkantonCodes")
         for postcode in voorkeuren.postkantoncodes:
