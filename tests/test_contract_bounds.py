@@ -354,6 +354,8 @@ DOSSIER = {
         "postkantoncodes": ["3070"],
         "lesmomenten": ["MAA_AVOND", "ZAT_OCHTEND"],
         "lesmomenten_vanaf": "2022-05-02",
+        "lesmomenten_tot": "2023-03-10",
+        "reden_beperking": CODE,
     },
     "gesprekken": [
         {

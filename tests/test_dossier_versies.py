@@ -626,8 +626,8 @@ def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
 
 def test_the_course_preferences_in_each_version_s_own_shape(server):
     """VoorkeurenKlant as the real contracts have it: a moment of the week is one code in
-    01.00 (after it, the period it holds from) and a Weekdag with a Dagmoment in 02.00
-    (after the period); persona 98630499724."""
+    01.00 (after it, the period it holds in and the restriction's reason) and a Weekdag
+    with a Dagmoment in 02.00 (after those); the preferred centre; persona 98630499724."""
     een, twee = (
         post(server.url + DOSSIER[v][1], dossier_verzoek("98630499724", v)).dossier.find(
             "VoorkeurenKlant"
@@ -638,16 +638,33 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
         assert voorkeuren.findtext("DatumGewensteStart") == "2022-05-02"
         assert voorkeuren.findtext("Intensiteit") == "2"
         assert [p.text for p in voorkeuren.iterfind("PostkantonCodes/*")] == ["3070", "3000"]
+        assert [c.findtext("ExternID") for c in voorkeuren.iterfind("Centra/Centrum")] == [
+            "CVO-LEU-01"
+        ]
     moment = een.find("VoorkeurLesMomenten/VoorkeurLesMoment")
-    assert [e.tag for e in moment] == [*["LesVoorkeurLesMoment"] * 3, "PeriodeGeldigheid"]
+    assert [e.tag for e in moment] == [
+        *["LesVoorkeurLesMoment"] * 3,
+        "PeriodeGeldigheid",
+        "RedenBeperking",
+    ]
     assert [c.text for c in moment.iterfind("LesVoorkeurLesMoment/Code")] == [
         "MAA_AVOND",
         "WOE_AVOND",
         "ZAT_OCHTEND",
     ]
-    assert moment.findtext("PeriodeGeldigheid/Begin") == "2022-05-02"
     voorkeur = twee.find("LesVoorkeuren/LesVoorkeur")
-    assert [e.tag for e in voorkeur] == ["PeriodeGeldigheid", *["LesmomentVoorkeur"] * 3]
+    for beide in (moment, voorkeur):
+        assert [(e.tag, e.text) for e in beide.find("PeriodeGeldigheid")] == [
+            ("Begin", "2022-05-02"),
+            ("Einde", "2023-03-10"),
+        ]
+        reden = beide.find("RedenBeperking")
+        assert (reden.text, dict(reden.attrib)) == (None, {"Naam": "Werkt overdag"})
+    assert [e.tag for e in voorkeur] == [
+        "PeriodeGeldigheid",
+        "RedenBeperking",
+        *["LesmomentVoorkeur"] * 3,
+    ]
     assert [
         (m.findtext("Weekdag"), m.findtext("Dagmoment"))
         for m in voorkeur.iterfind("LesmomentVoorkeur")
@@ -1019,10 +1036,7 @@ NEVER_SENT_BY_A_PERSONA = {
         "/ToeleidingenPartner/ToeleidingPartner/Van/DavinciInstellingsNummer",
         "/Trajecten/Traject/Status/Periode/Einde",
     ],
-    "01.00": [
-        "/VoorkeurenKlant/VoorkeurLesMomenten/VoorkeurLesMoment/PeriodeGeldigheid/Einde",
-        "/VoorkeurenKlant/VoorkeurLesMomenten/VoorkeurLesMoment/RedenBeperking",
-    ],
+    "01.00": [],
     "02.00": [
         "/Identiteitsbewijzen/Identiteitsbewijs/Inburgeraar",
         *(
@@ -1035,8 +1049,6 @@ NEVER_SENT_BY_A_PERSONA = {
                 "BerekendPraktischVoorkeurmoment",
                 "GeldtVoor",
                 "LesmomentVoorkeur/Beschikbaar",
-                "PeriodeGeldigheid/Einde",
-                "RedenBeperking",
                 "RedenVolledigeOnbeschikbaarheid",
             )
         ),

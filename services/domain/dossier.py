@@ -896,7 +896,8 @@ class Perspectieven:
 class VoorkeurenKlant:
     """The client's course preferences: when to start and why then, how many times a week,
     at which centres, near which post codes, and at which moments of the week (MAA_OCHTEND
-    .. ZON_AVOND), valid from a day. Not dated: as they stand."""
+    .. ZON_AVOND), valid from a day (and until one), with why they are so few. Not dated:
+    as they stand."""
 
     datum_gewenste_start: date | None = None
     reden_datum_gewenste_start: Code | None = None
@@ -905,6 +906,8 @@ class VoorkeurenKlant:
     postkantoncodes: tuple[str, ...] = ()
     lesmomenten: tuple[str, ...] = ()
     lesmomenten_vanaf: date | None = None
+    lesmomenten_tot: date | None = None
+    reden_beperking: Code | None = None  # why the moments are restricted (RedenBeperking)
 
 
 @dataclass(frozen=True)

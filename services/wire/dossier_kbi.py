@@ -733,25 +733,29 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
             sub(lijst, "PostkantonCode", postcode)
     if not voorkeuren.lesmomenten:
         return
-    vanaf = voorkeuren.lesmomenten_vanaf
-    if v2:  # the period first, then the moments
+    if v2:  # the period and the restriction's reason first, then the moments
         voorkeur = sub(sub(element, "LesVoorkeuren"), "LesVoorkeur")
-        _geldig(voorkeur, vanaf)
+        _geldig(voorkeur, voorkeuren)
         for moment in voorkeuren.lesmomenten:
             weekdag, _, dagmoment = moment.partition("_")
             m = sub(voorkeur, "LesmomentVoorkeur")
             sub(m, "Weekdag", weekdag)
             sub(m, "Dagmoment", dagmoment)
-    else:  # the moments first, then the period
+    else:  # the moments first, then the period and the restriction's reason
         voorkeur = sub(sub(element, "VoorkeurLesMomenten"), "VoorkeurLesMoment")
         for moment in voorkeuren.lesmomenten:
             sub(sub(voorkeur, "LesVoorkeurLesMoment"), "Code", moment)
-        _geldig(voorkeur, vanaf)
+        _geldig(voorkeur, voorkeuren)
 
 
-def _geldig(ouder: etree._Element, vanaf: date | None) -> None:
-    if vanaf is not None:
-        sub(sub(ouder, "PeriodeGeldigheid"), "Begin", _datum(vanaf))
+def _geldig(ouder: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
+    """The moments' PeriodeGeldigheid, then their RedenBeperking (in both versions)."""
+    vanaf, tot = voorkeuren.lesmomenten_vanaf, voorkeuren.lesmomenten_tot
+    if vanaf is not None or tot is not None:
+        periode = sub(ouder, "PeriodeGeldigheid")
+        sub(periode, "Begin", _datum(vanaf))
+        sub(periode, "Einde", _datum(tot))
+    _code(ouder, "RedenBeperking", voorkeuren.reden_beperking)
 
 
 def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | None) -> None:
