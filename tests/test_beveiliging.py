@@ -221,8 +221,8 @@ def test_a_worker_that_starts_after_serve_died_stops_at_once():
     alone. Here the worker's parent is this test, not serve (pid 1, long gone for it)."""
     from magda_kbi.adapters.server import (
         OMGEVING_INSTELLINGEN,
-        OMGEVING_SERVE,
         OMGEVING_VINGERAFDRUK,
+        SERVE_PID_ENV,
     )
 
     worker = subprocess.run(
@@ -234,7 +234,7 @@ def test_a_worker_that_starts_after_serve_died_stops_at_once():
         ],
         env={
             **os.environ,
-            OMGEVING_SERVE: "1",
+            SERVE_PID_ENV: "1",
             OMGEVING_INSTELLINGEN: settings_to_json(Settings()),
             OMGEVING_VINGERAFDRUK: "",
         },

@@ -50,14 +50,14 @@ OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
 # the persona files' fingerprint, taken before serve imported them into the catalogue
 OMGEVING_VINGERAFDRUK = "MAGDA_KBI_IMPORTED_FILES"
 # serve's pid: a worker reading its parent's pid itself could read it after serve's death
-OMGEVING_SERVE = "MAGDA_KBI_SERVE_PID"
+SERVE_PID_ENV = "MAGDA_KBI_SERVE_PID"
 
 
 def application() -> Emulator:
     """The factory each worker calls."""
     _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
-    serve = int(os.environ[OMGEVING_SERVE])
+    serve = int(os.environ[SERVE_PID_ENV])
     _stop_met_ouder(serve)
     settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
     try:
@@ -356,7 +356,7 @@ def serve_granian(
 
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     os.environ[OMGEVING_VINGERAFDRUK] = imported
-    os.environ[OMGEVING_SERVE] = str(os.getpid())
+    os.environ[SERVE_PID_ENV] = str(os.getpid())
     mappen = [ingebouwde_map(), *settings.extra_fixtures]
     # What start-up built stays for serve's life: out of the collector's sight, the forked
     # workers' collections do not touch (and so copy) its pages, and serve's exit does not

@@ -56,10 +56,10 @@ SCHEMA = [
 class _Db:
     """A psycopg connection that takes the ``?`` placeholders the shared SQL uses."""
 
-    def __init__(self, conn, verlies: int = 0) -> None:
+    def __init__(self, conn, losses: int = 0) -> None:
         self.conn = conn
         self.veranderd: int | None = None  # the change number this transaction made
-        self.verlies = verlies  # the store's count of lost servers when this was connected
+        self.losses = losses  # the store's count of lost servers when this was connected
 
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql.replace("?", "%s"), params)
@@ -103,7 +103,7 @@ class PostgresStore(Store):
         # How often the LISTEN connection was lost: a thread's connection made before the
         # last loss is made anew (unused during the loss, it looked alive, and failed once
         # the server was back)
-        self._verliezen = 0
+        self._losses = 0
         self.url = url
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
@@ -151,12 +151,12 @@ class PostgresStore(Store):
 
     def db(self) -> _Db:
         db = getattr(self._local, "db", None)
-        verliezen = self._verliezen
-        if db is None or db.conn.closed or db.conn.broken or db.verlies != verliezen:
+        losses = self._losses
+        if db is None or db.conn.closed or db.conn.broken or db.losses != losses:
             if db is not None:  # a lost server: connect again
                 with contextlib.suppress(self._psycopg.Error):
                     db.close()
-            db = _Db(self._verbind(), verliezen)
+            db = _Db(self._verbind(), losses)
             self._local.db = db
         return db
 
@@ -227,7 +227,7 @@ class PostgresStore(Store):
                     elif soort == "sync":
                         self._sync = max(self._sync, int(waarde))
             except (self._psycopg.Error, StoreError) as fout:
-                self._verliezen += 1
+                self._losses += 1
                 self._probleem = f"PostgreSQL cannot be reached: {str(fout).strip() or fout!r}"
                 klaar.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
