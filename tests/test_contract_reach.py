@@ -374,9 +374,7 @@ FACETS_OF_OUR_OWN = {
     # "," for a month's second digit ("0[1,3-9]") and any script's digit ("\d"), which no
     # reply of the platform holds
     "DatumType",
-    # a reply's INSZ: any eleven digits in both versions, where the real 01.00 pattern takes
-    # national-register and bis numbers only, not MAGDA's test numbers (month digits 61-72),
-    # which every persona has (the real 02.00 one takes those too, by a third pattern)
+    # 01.00's only: a reply's INSZ takes MAGDA's test numbers too (the test below)
     "InszType",
 }
 
@@ -393,6 +391,27 @@ def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
     assert len(gedeeld) > 100
     anders = {sleutel[1] for sleutel in gedeeld if ons[sleutel] != echt[sleutel]}
     assert anders == FACETS_OF_OUR_OWN
+
+
+def test_a_reply_s_insz_has_the_real_patterns_and_01_00_s_takes_test_numbers_as_02_00_s():
+    """Ours took any eleven digits, so a client validating against ours took an INSZ the
+    real contract refuses (month 13, sequence 000). 02.00's is the real one (national
+    register, bis and, by a third pattern, MAGDA's test numbers); the real 01.00 one refuses
+    test numbers, which every persona has: ours is the real one with 02.00's third pattern."""
+    for versie in VERSIES:
+        referentie.vereist(versie)
+    sleutel = {
+        versie: (f"http://inburgering.be/types/V{versie[:2]}", "InszType") for versie in VERSIES
+    }
+    echt = {
+        versie: facetten(sorted(referentie.xsd_map(versie).rglob("*.xsd")))[sleutel[versie]]
+        for versie in VERSIES
+    }
+    ons = facetten(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    ((_, echt_01),), ((_, echt_02),) = echt["01.00"], echt["02.00"]
+    assert len(echt_02) == len(echt_01) + 1 and set(echt_01) < set(echt_02)
+    assert ons[sleutel["02.00"]] == echt["02.00"]
+    assert ons[sleutel["01.00"]] == {("string", echt_02)}
 
 
 @pytest.mark.parametrize("versie", VERSIES)
