@@ -3,6 +3,7 @@ then two real servers with two workers each sharing one database (replicas)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -212,6 +213,44 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
         assert fouten == []
     finally:
         cluster.stop()
+
+
+def test_a_lost_network_is_noticed_in_seconds_on_every_connection(postgres):
+    """A network partition (a cable, a firewall: nothing answers, nothing resets) went
+    unnoticed on the LISTEN connection, idle while it waits, for the OS's two hours before a
+    keepalive probe: the replica missed every change and /health said ok; and a query on a
+    request's connection waited some fifteen minutes of retransmissions. Every connection
+    now probes after 10 s of silence and gives up on what goes unanswered for 30 s (the
+    kernel's settings on its socket, read back); what the URL says is kept."""
+    import socket
+
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    def probes(conn) -> tuple[int, ...]:
+        s = socket.socket(fileno=os.dup(conn.fileno()))
+        try:
+            return (
+                s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                *(
+                    s.getsockopt(socket.IPPROTO_TCP, optie)
+                    for optie in (
+                        socket.TCP_KEEPIDLE,
+                        socket.TCP_KEEPINTVL,
+                        socket.TCP_KEEPCNT,
+                        socket.TCP_USER_TIMEOUT,
+                    )
+                ),
+            )
+        finally:
+            s.close()
+
+    url = postgres.database()
+    store = PostgresStore(url)
+    assert probes(store.db().conn) == (1, 10, 5, 3, 30_000)
+    store.db().close()
+    eigen = PostgresStore(f"{url}?keepalives_idle=60&tcp_user_timeout=0")
+    assert probes(eigen.db().conn) == (1, 60, 5, 3, 0)
+    eigen.db().close()
 
 
 def test_postgresql_lost_while_running_and_back():

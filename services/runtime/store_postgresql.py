@@ -29,6 +29,20 @@ from magda_kbi.runtime.store import (
 )
 
 CHANNEL = "magda_kbi"
+# How long a connection waits on a network that no longer answers (a partition, not a
+# crash: nothing resets the connection). The OS's defaults are two hours of silence
+# before the first keepalive probe, so the LISTEN connection, idle while it waits, missed
+# every change unnoticed, and a query waited some fifteen minutes of retransmissions.
+# Probes after 10 s of silence, every 5 s; what goes unanswered for 30 s fails. A
+# parameter the URL sets is kept.
+NETWORK_DEFAULTS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
+}
 # SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
@@ -143,7 +157,12 @@ class PostgresStore(Store):
 
     def _verbind(self):
         try:
-            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            given = self._psycopg.conninfo.conninfo_to_dict(self.url)
+            return self._psycopg.connect(
+                self.url,
+                autocommit=True,
+                **{k: v for k, v in NETWORK_DEFAULTS.items() if k not in given},
+            )
         except self._psycopg.Error as fout:
             raise StoreError(
                 f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {fout}"
