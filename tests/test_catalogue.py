@@ -161,6 +161,32 @@ def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
     assert view["d"] == "D" and list(view.values()) == list(samen.values())
 
 
+def test_a_damaged_catalogue_in_the_cache_is_made_anew(tmp_path):
+    """The cache's catalogue is the emulator's own, made from the persona files: one SQLite
+    cannot read (a disk full mid-write, a copy cut short) stopped every serve of those
+    files with "file is not a database" until the user found the file and removed it."""
+    cache = tmp_path / "cache"
+    env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
+    Server(env=env).stop()
+    (bestand,) = cache.glob("catalogue-*.sqlite")
+    for deel in ("-wal", "-shm"):
+        Path(f"{bestand}{deel}").unlink(missing_ok=True)
+    bestand.write_bytes(b"cut short\n" * 100)
+    server = Server(env=env)
+    try:
+        assert requests.get(f"{server.url}/health", timeout=5).json()["personas"] == 23
+        dossier = requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=5)
+        assert dossier.status_code == 200
+    finally:
+        uit = server.stop()
+    assert (
+        f"magda-kbi: note: the persona catalogue {bestand} could not be read (file is not a"
+        " database): made anew from the persona files"
+    ) in uit
+    with sqlite3.connect(bestand) as db:
+        assert db.execute("SELECT COUNT(*) FROM catalogue").fetchone()[0] == 23
+
+
 def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -128,6 +128,22 @@ def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
     assert melding in serve_weigert(waarde)
 
 
+def test_a_store_file_sqlite_cannot_use_is_named_with_why(tmp_path):
+    """serve, export and generate said only "--store: file is not a database" or "--store:
+    unable to open database file": not which file (a store given in a config, a typo)."""
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database, some other program's file\n")
+    with pytest.raises(StoreError) as fout:
+        open_store(f"sqlite:///{other}")
+    assert str(fout.value) == f"cannot open the SQLite store {other}: file is not a database"
+    assert other.read_text() == "not a database, some other program's file\n"  # untouched
+    with pytest.raises(StoreError) as fout:
+        open_store("sqlite:////proc/magda-kbi.db")  # a folder no file can be made in
+    assert str(fout.value) == (
+        "cannot open the SQLite store /proc/magda-kbi.db: unable to open database file"
+    )
+
+
 def test_a_folder_as_the_store_file_is_said(tmp_path):
     """SQLite said only "unable to open database file" (serve shows this message as the
     others above)."""

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -47,6 +48,9 @@ from magda_kbi.io.personas import (
 )
 from magda_kbi.io.population import MAX_POPULATION
 from magda_kbi.io.schemas import InputError
+
+if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
+    from magda_kbi.adapters.app import Emulator, Settings
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
 OMGEVING_REGELS = "MAGDA_KBI_RULES"
@@ -382,7 +386,7 @@ def serve(
     # Until the server's own handlers, a Ctrl+C or SIGTERM is noted and serve stops where it
     # can, exit 0, as it does later (stopping.py; __main__.py notes them from its start).
     stopping.note_stops()
-    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.app import Settings
     from magda_kbi.adapters.server import Tls, serve_granian, tls_problem
 
     if stopping.stop_asked():
@@ -423,7 +427,7 @@ def serve(
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    tijdelijk, catalogus, in_gebruik, opgeruimd = None, store, None, []
+    tijdelijk, catalogus, in_gebruik, opgeruimd, cache = None, store, None, [], None
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
             _ruim_verweesde_stores()
@@ -463,7 +467,7 @@ def serve(
         begin = time.monotonic()
         afdruk = vingerafdruk([ingebouwde_map(), *fixtures])  # before: a change after is new
         try:
-            emulator = make_emulator(dataclasses.replace(settings, store=None))
+            emulator = _emulator_on_catalogue(settings, cache)
         except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
             raise Refused(f"the persona catalogue {shown_url(catalogus)}: {fout}") from None
         geladen = time.monotonic() - begin
@@ -552,6 +556,33 @@ def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> Path | None:
     return cache_folder() / naam
 
 
+def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
+    """The emulator, its personas imported into the catalogue. One in the cache that SQLite
+    cannot read (a disk full mid-write, a copy cut short) is the emulator's own, made from
+    the persona files: made anew, once, saying so (a --store is the user's: refused)."""
+    from magda_kbi.adapters.app import make_emulator
+    from magda_kbi.runtime.store import StoreDamaged
+
+    try:
+        return make_emulator(dataclasses.replace(settings, store=None))
+    except (StoreDamaged, sqlite3.DatabaseError) as fout:
+        if cache is None or isinstance(fout, sqlite3.OperationalError):  # locked, busy
+            raise
+        reden = fout.reason if isinstance(fout, StoreDamaged) else str(fout)
+        print(
+            f"magda-kbi: note: the persona catalogue {cache} could not be read ({reden}): "
+            "made anew from the persona files",
+            file=sys.stderr,
+        )
+        _remove_catalogue(cache)
+        return make_emulator(dataclasses.replace(settings, store=None))
+
+
+def _remove_catalogue(catalogus: Path) -> None:
+    for deel in ("", "-wal", "-shm", "-journal", ".change"):  # .change: store.py
+        Path(f"{catalogus}{deel}").unlink(missing_ok=True)
+
+
 # A catalogue is kept per set of --fixtures folders, and a million personas take ~700 MB:
 # one no serve has used for this long is removed when a serve starts.
 CATALOGUE_KEEP_DAYS = 30
@@ -597,8 +628,7 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
                     fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                for deel in ("", "-wal", "-shm", "-journal", ".change"):  # .change: store.py
-                    Path(f"{catalogus}{deel}").unlink(missing_ok=True)
+                _remove_catalogue(catalogus)
                 slot.unlink(missing_ok=True)
         except OSError as fout:  # another user's file, a race with another serve: kept
             print(f"  could not remove {catalogus.name}: {fout}", file=sys.stderr)

@@ -117,6 +117,14 @@ class StoreError(ValueError):
     """A store URL that cannot be used."""
 
 
+class StoreDamaged(StoreError):
+    """A store file SQLite cannot read as a database: damaged, or another program's."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot open the SQLite store {path}: {reason}")
+        self.path, self.reason = path, reason
+
+
 def shown_url(url: str) -> str:
     """A store URL as it may be printed (banner, errors, CI logs): a password in it, as
     PostgreSQL takes one (``USER:PASSWORD@`` or ``?password=``), becomes ``***``."""
@@ -280,8 +288,13 @@ class SqliteStore(Store):
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
         self.url = url
-        with self.write() as db:
-            self.bring_up_to_date(db, [o for o in SCHEMA.split(";") if o.strip()])
+        try:
+            with self.write() as db:
+                self.bring_up_to_date(db, [o for o in SCHEMA.split(";") if o.strip()])
+        except sqlite3.OperationalError as error:  # SQLite's own words name no file
+            raise StoreError(f"cannot open the SQLite store {self.path}: {error}") from None
+        except sqlite3.DatabaseError as error:
+            raise StoreDamaged(self.path, str(error)) from None
         # The change signal: the change number, also in 8 bytes of a file every process
         # maps. Reading it costs a fraction of a microsecond; a query for the same number
         # cost 5 to 25 microseconds a request (measured), 3-15% of one.
