@@ -144,6 +144,27 @@ def test_a_store_file_sqlite_cannot_use_is_named_with_why(tmp_path):
     )
 
 
+def test_a_new_store_file_opened_by_two_at_once_waits_for_the_other(tmp_path):
+    """Two serves starting at once on a new store file (a shared --store, the cache's
+    catalogue of the same files): one of them stopped with "database is locked", at once
+    (SQLite's change to WAL does not wait as its other locks do). Now it waits while
+    another connection writes the new file, then opens it."""
+    import sqlite3
+    import threading
+
+    pad = tmp_path / "store.db"
+    ander = sqlite3.connect(pad, isolation_level=None, check_same_thread=False)
+    ander.execute("BEGIN IMMEDIATE")
+    ander.execute("CREATE TABLE other (x)")  # in its rollback journal: the file is new
+    threading.Timer(0.5, lambda: ander.execute("COMMIT")).start()
+    begin = time.monotonic()
+    store = open_store(f"sqlite:///{pad}")
+    assert time.monotonic() - begin >= 0.4  # it waited for the other's write
+    with store.write() as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    ander.close()
+
+
 def test_a_folder_as_the_store_file_is_said(tmp_path):
     """SQLite said only "unable to open database file" (serve shows this message as the
     others above)."""

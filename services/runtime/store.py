@@ -271,6 +271,21 @@ class Store:
             self._local.db = None
 
 
+def _to_wal(db: sqlite3.Connection, timeout: float = 10) -> None:
+    """WAL mode, waiting as the connection's other locks do: on a new file that another
+    connection is writing (two serves starting at once on it) SQLite answers "database is
+    locked" at once, without its busy timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteStore(Store):
     """One store file; a connection per thread (sqlite3 connections are not shared)."""
 
@@ -323,7 +338,7 @@ class SqliteStore(Store):
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
             db.execute(f"PRAGMA page_size = {int(self.page_size)}")  # see JOURNAL_PAGE_SIZE
-            db.execute("PRAGMA journal_mode=WAL")
+            _to_wal(db)
             # Test state, not records: no fsync (a crash of the machine may lose or damage
             # the file; the default store lives for one run anyway).
             db.execute("PRAGMA synchronous=OFF")
