@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import logging
 import multiprocessing.connection
@@ -294,20 +295,36 @@ def _is_process(worker: object) -> bool:
     return isinstance(getattr(worker, "inner", None), multiprocessing.process.BaseProcess)
 
 
-def serve_granian(
-    settings: Settings,
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    tls: Tls | None,
-    imported: str,
-) -> None:
-    """``imported``: the persona files' fingerprint taken before ``serve`` imported them."""
+class _MainLoopEvent(threading.Event):
+    """What granian's main loop waits on, set by its signal handlers. The kernel may hand a
+    signal sent to serve to another thread (granian's worker watchers wait in waitpid, and a
+    second signal goes to one when the main thread has the first pending): Python then only
+    flags it for the main thread, which, in a wait without a timeout, never ran its handler,
+    and serve ignored a SIGTERM for good. Waiting in steps, it runs it within 0.2 s."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            return super().wait(timeout)
+        while not super().wait(0.2):
+            pass
+        return True
+
+
+@functools.cache
+def granian_server() -> type:
+    """serve's granian server class (granian imported when serve runs, not before): granian
+    2.x's, with the files checked before a SIGHUP's restart, a stop noted at start-up taken
+    over, and a main loop that never misses a stop."""
     from granian import Granian
-    from granian.constants import Interfaces
 
     class Server(Granian):  # type: ignore[misc, valid-type]
+        def __init__(
+            self, *args, settings: Settings, tls: Tls | None, folders: list[Path], **kwargs
+        ) -> None:
+            super().__init__(*args, **kwargs)
+            self.magda_settings, self.magda_tls, self.persona_folders = settings, tls, folders
+            self.main_loop_interrupt = _MainLoopEvent()
+
         # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
         # with the workers signalled again while it waits for them
         def _stop_workers(self) -> None:
@@ -332,17 +349,25 @@ def serve_granian(
             # A SIGHUP's new workers read the files again (personas, consumers, TLS: edited
             # or renewed without a stop); files that no longer load would stop each new
             # worker and then serve, so the workers that run are kept instead, as they are
-            afdruk = vingerafdruk(mappen)
-            probleem = reload_problem(settings, tls)
+            afdruk = vingerafdruk(self.persona_folders)
+            probleem = reload_problem(self.magda_settings, self.magda_tls)
+            if self.interrupt_signal:  # a stop during the checks: no restart, the loop stops
+                return
             if probleem is None:
                 os.environ[OMGEVING_VINGERAFDRUK] = afdruk
                 super()._reload(spawn_target, target_loader)
-                return
-            self.reload_signal = False
-            self.main_loop_interrupt.clear()
-            logging.getLogger(__name__).error(
-                "SIGHUP refused, the workers go on as they are: %s", probleem
-            )
+            else:
+                self.reload_signal = False
+                self.main_loop_interrupt.clear()
+                logging.getLogger(__name__).error(
+                    "SIGHUP refused, the workers go on as they are: %s", probleem
+                )
+            # Both cleared the event that wakes granian's loop: a SIGTERM or Ctrl+C that set
+            # it during the restart or the checks was lost, and serve never stopped. Looked
+            # at after the clear, a stop that came before is its stop again; one after sets
+            # the event itself.
+            if self.interrupt_signal:
+                self.main_loop_interrupt.set()
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop, and
@@ -354,17 +379,34 @@ def serve_granian(
             if stopping.reload_asked() and not self.interrupt_signal:
                 self.signal_handler_reload()
 
+    return Server
+
+
+def serve_granian(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    tls: Tls | None,
+    imported: str,
+) -> None:
+    """``imported``: the persona files' fingerprint taken before ``serve`` imported them."""
+    from granian.constants import Interfaces
+
     os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
     os.environ[OMGEVING_VINGERAFDRUK] = imported
     os.environ[SERVE_PID_ENV] = str(os.getpid())
-    mappen = [ingebouwde_map(), *settings.extra_fixtures]
     # What start-up built stays for serve's life: out of the collector's sight, the forked
     # workers' collections do not touch (and so copy) its pages, and serve's exit does not
     # walk it (measured: a stop 0.168 -> 0.064 s, median of 8; serve with 2 workers 119 ->
     # 97 MB of PSS after 300 requests)
     gc.freeze()
-    Server(
+    granian_server()(
         "magda_kbi.adapters.server:application",
+        settings=settings,
+        tls=tls,
+        folders=[ingebouwde_map(), *settings.extra_fixtures],
         factory=True,
         address=host,
         port=port,
