@@ -413,7 +413,7 @@ def test_a_signal_the_kernel_hands_to_another_thread_still_wakes_the_main_loop()
     script = """if True:
         import os, signal, threading, time
         from magda_kbi.adapters.server import _MainLoopEvent
-        event = _MainLoopEvent()
+        event = _MainLoopEvent(lambda: False)
         signal.signal(signal.SIGTERM, lambda *_: event.set())
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
@@ -431,12 +431,28 @@ def test_a_signal_the_kernel_hands_to_another_thread_still_wakes_the_main_loop()
     assert (uit.returncode, uit.stdout, uit.stderr) == (0, "woken\n", "")
 
 
+def test_a_stop_that_a_restart_s_clear_undid_still_ends_the_main_loop_s_wait():
+    """granian clears its loop's event before it restarts a dead worker (and a SIGHUP's
+    workers): a SIGTERM that set it just before was undone, and serve waited for ever."""
+    from magda_kbi.adapters.server import _MainLoopEvent
+
+    stops: list[int] = []
+    event = _MainLoopEvent(lambda: bool(stops))
+    event.set()  # a SIGTERM's handler: the stop flag, then the event
+    stops.append(signal.SIGTERM)
+    event.clear()  # the restart's clear
+    begin = time.monotonic()
+    assert event.wait(5) and time.monotonic() - begin < 1
+    assert not _MainLoopEvent(lambda: False).wait(0.3)  # nothing asked: a timeout is one
+
+
 @pytest.mark.parametrize("files", ["load", "no longer load"])
 def test_a_stop_during_a_sighup_s_checks_is_not_lost(monkeypatch, files):
     """serve checks the files before a SIGHUP's restart, then granian's restart (or our
     refusal) cleared the event that wakes its main loop: a SIGTERM in between was lost and
     serve never stopped (1 of 6 tries by hand, SIGTERM 10 ms after SIGHUP). Now a stop in
-    the checks is a stop: no restart, and the loop wakes to it."""
+    the checks is a stop: no restart, and the loop's wait ends (a clear no longer undoes a
+    stop)."""
     from granian.constants import Interfaces
 
     from magda_kbi.adapters import server as module
@@ -459,7 +475,8 @@ def test_a_stop_during_a_sighup_s_checks_is_not_lost(monkeypatch, files):
     monkeypatch.setattr(module, "reload_problem", checks)
     server.signal_handler_reload()  # the SIGHUP
     server._reload(None, None)  # as granian's loop calls it (no workers: none restarted)
-    assert server.interrupt_signal and server.main_loop_interrupt.is_set()
+    assert server.interrupt_signal
+    assert server.main_loop_interrupt.wait(1)  # what granian's loop waits on, then stops
 
 
 def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():

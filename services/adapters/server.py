@@ -296,18 +296,27 @@ def _is_process(worker: object) -> bool:
 
 
 class _MainLoopEvent(threading.Event):
-    """What granian's main loop waits on, set by its signal handlers. The kernel may hand a
-    signal sent to serve to another thread (granian's worker watchers wait in waitpid, and a
-    second signal goes to one when the main thread has the first pending): Python then only
-    flags it for the main thread, which, in a wait without a timeout, never ran its handler,
-    and serve ignored a SIGTERM for good. Waiting in steps, it runs it within 0.2 s."""
+    """What granian's main loop waits on: set by its signal handlers, and cleared by it
+    before a restart. It missed stops two ways: the kernel may hand a signal sent to serve to
+    another thread (granian's worker watchers wait in waitpid, and a second signal goes to
+    one when the main thread has the first pending), which Python only flags for the main
+    thread, and in a wait without a timeout that thread never ran the handler; and a clear
+    before a restart (a SIGHUP's, a dead worker's) undid a stop's set that came just before
+    it. So it waits in 0.2 s steps (a flagged handler runs between them) and a stop asked
+    (``stopped()``) ends the wait as a set would."""
+
+    def __init__(self, stopped: Callable[[], bool]) -> None:
+        super().__init__()
+        self.stopped = stopped
 
     def wait(self, timeout: float | None = None) -> bool:
-        if timeout is not None:
-            return super().wait(timeout)
-        while not super().wait(0.2):
-            pass
-        return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+            if super().wait(step) or self.stopped():
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
 
 @functools.cache
@@ -323,7 +332,7 @@ def granian_server() -> type:
         ) -> None:
             super().__init__(*args, **kwargs)
             self.magda_settings, self.magda_tls, self.persona_folders = settings, tls, folders
-            self.main_loop_interrupt = _MainLoopEvent()
+            self.main_loop_interrupt = _MainLoopEvent(lambda: self.interrupt_signal)
 
         # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
         # with the workers signalled again while it waits for them
@@ -362,12 +371,6 @@ def granian_server() -> type:
                 logging.getLogger(__name__).error(
                     "SIGHUP refused, the workers go on as they are: %s", probleem
                 )
-            # Both cleared the event that wakes granian's loop: a SIGTERM or Ctrl+C that set
-            # it during the restart or the checks was lost, and serve never stopped. Looked
-            # at after the clear, a stop that came before is its stop again; one after sets
-            # the event itself.
-            if self.interrupt_signal:
-                self.main_loop_interrupt.set()
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop, and
