@@ -182,7 +182,8 @@ CATALOGUE_PAGE_SIZE = 4096
 # replica, a worker forked after its store was made), where os.getpid() and the host name
 # are system calls (measured: 3% of a request's time under load).
 _PID = [os.getpid()]
-os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+if hasattr(os, "register_at_fork"):  # not on Windows, which starts its processes afresh
+    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
 class Store:
