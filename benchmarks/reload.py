@@ -1,5 +1,8 @@
 """A SIGHUP restart of serve's workers under load: how long until every worker is new, the
-slowest answer meanwhile, and the failed requests (there should be none).
+slowest answer meanwhile, and the failed requests: of a client that opens a connection per
+request (there should be none), and of one that keeps its connection (HTTP/1.1 keep-alive,
+as zeep and a requests session do: a request sent as its old worker closes the connection
+gets no answer).
 
     python benchmarks/reload.py [--workers 2] [--rounds 3]
 """
@@ -24,7 +27,7 @@ def children(pid: int) -> set[int]:
     return set(kinderen(pid))
 
 
-def one_round(workers: int) -> tuple[float, float, int, int]:
+def one_round(workers: int) -> tuple[float, float, int, int, int, int]:
     port = vrije_poort()
     serve = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
@@ -48,8 +51,27 @@ def one_round(workers: int) -> tuple[float, float, int, int]:
                     failed[0] += 1
                 latencies.append(time.perf_counter() - begin)
 
-        thread = threading.Thread(target=load)
-        thread.start()
+        kept = [0, 0]  # failed, requests
+
+        def load_kept() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            while not stop.is_set():
+                kept[1] += 1
+                try:
+                    connection.request("GET", "/api/v1/advies/73680599786")
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        kept[0] += 1
+                except OSError:  # closed under it: counted, and a new connection
+                    kept[0] += 1
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.close()
+
+        threads = [threading.Thread(target=load), threading.Thread(target=load_kept)]
+        for thread in threads:
+            thread.start()
         time.sleep(0.5)
         old = children(serve.pid)
         begin = time.monotonic()
@@ -59,8 +81,9 @@ def one_round(workers: int) -> tuple[float, float, int, int]:
         duration = time.monotonic() - begin
         time.sleep(0.5)
         stop.set()
-        thread.join()
-        return duration, max(latencies), failed[0], len(latencies)
+        for thread in threads:
+            thread.join()
+        return duration, max(latencies), failed[0], len(latencies), *kept
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
@@ -82,11 +105,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print("| round | workers | restart | slowest answer meanwhile | failed / requests |")
-    print("|---|---|---|---|---|")
+    print(
+        "| round | workers | restart | slowest answer meanwhile | failed / requests, new"
+        " connections | failed / requests, kept connection |"
+    )
+    print("|---|---|---|---|---|---|")
     for n in range(1, args.rounds + 1):
-        duration, slowest, failed, total = one_round(args.workers)
-        figures = f"{duration:.2f} s | {slowest * 1000:.0f} ms | {failed} / {total}"
+        duration, slowest, failed, total, failed_kept, total_kept = one_round(args.workers)
+        figures = (
+            f"{duration:.2f} s | {slowest * 1000:.0f} ms | {failed} / {total}"
+            f" | {failed_kept} / {total_kept}"
+        )
         print(f"| {n} | {args.workers} | {figures} |")
 
 
