@@ -42,9 +42,9 @@ def lees_repliek(
         envelope = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as fout:
         melding = (
-            f"unreadable reply (HTTP 200): {fout}"
+            f"unreadable reply (HTTP 200): {fout}; {_begin(body)}"
             if status == 200
-            else f"HTTP {status} without a readable SOAP reply: {fout}"
+            else f"HTTP {status} without a SOAP reply; {_begin(body)}"
         )
         raise MagdaTransportFout(melding, status=status) from None
     lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
@@ -54,7 +54,9 @@ def lees_repliek(
         raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
     repliek = operatie.find("Repliek")
     if repliek is None:
-        raise MagdaTransportFout(f"no MAGDA Repliek in the reply (HTTP {status})", status=status)
+        raise MagdaTransportFout(
+            f"no MAGDA Repliek in the reply (HTTP {status}); {_begin(body)}", status=status
+        )
     if status != 200:
         raise MagdaTransportFout(f"HTTP {status} with a MAGDA Repliek", status=status)
     antwoord = repliek.find("Antwoorden/Antwoord")
@@ -74,6 +76,15 @@ def lees_repliek(
     if element is None:
         raise MagdaTransportFout(f"a reply without Inhoud/{inhoud} and without a FOUT")
     return element, uitzonderingen
+
+
+def _begin(body: bytes, tekens: int = 200) -> str:
+    """How a reply that is no MAGDA reply begins (a gateway's error page, a maintenance
+    notice), whitespace folded: what it was says more than why a parser refused it."""
+    if not body:
+        return "an empty body"
+    begin = " ".join(body[: tekens * 4].decode("utf-8", "replace").split())[:tekens]
+    return f"it begins: {begin!r} ({len(body)} bytes)"
 
 
 def _controleer_referte(
