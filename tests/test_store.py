@@ -191,23 +191,37 @@ def serve_weigert(store: str) -> str:
 
 def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypatch):
     """serve removes its run's store at exit; one left by a serve killed with kill -9 is
-    removed by the next serve, one of a serve that still runs is not."""
+    removed by the next serve, one of a serve that still runs is not. Nor one whose serve
+    runs where its pid is not seen (another container sharing /tmp): it was removed from
+    under it, as its pid looked dead here. A serve holds a lock in its folder now."""
+    import fcntl
+
     klaar = subprocess.Popen([sys.executable, "-c", "pass"])
     klaar.wait()
     verweesd = tmp_path / f"magda-kbi-store-{klaar.pid}-old"
     levend = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
-    for map_ in (verweesd, levend):
+    elders = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
+    for map_ in (verweesd, levend, elders):
         map_.mkdir()
         (map_ / "state.db").write_bytes(b"")
+    (verweesd / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
+    slot = (elders / "serve.lock").open("a")
+    fcntl.flock(slot, fcntl.LOCK_EX)  # as that serve holds it
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    s = Server("--today", "2025-06-01")
     try:
-        assert not verweesd.exists()
-        assert levend.exists()
-        eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
-        assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
+        s = Server("--today", "2025-06-01")
+        try:
+            assert not verweesd.exists()
+            assert levend.exists() and elders.exists()
+            eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
+            assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
+            ander = (eigen[0] / "serve.lock").open("a")
+            with ander, pytest.raises(BlockingIOError):  # held while it runs
+                fcntl.flock(ander, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            s.stop()
     finally:
-        s.stop()
+        slot.close()
     assert not eigen[0].exists()
 
 

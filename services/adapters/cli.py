@@ -428,10 +428,12 @@ def serve(
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
     tijdelijk, catalogus, in_gebruik, opgeruimd, cache = None, store, None, [], None
+    run_lock = None
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
             _ruim_verweesde_stores()
             tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
+            run_lock = _run_lock(tijdelijk)
             store = f"sqlite:///{tijdelijk / 'state.db'}"
             cache = _catalogus_in_cache(fixtures)
             if cache is not None:
@@ -535,6 +537,8 @@ def serve(
     finally:
         if in_gebruik is not None:
             in_gebruik.close()
+        if run_lock is not None:
+            run_lock.close()
         if tijdelijk is not None:
             shutil.rmtree(tijdelijk, ignore_errors=True)
 
@@ -668,10 +672,26 @@ TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
 def _ruim_verweesde_stores() -> None:
     """A serve killed with kill -9 cannot remove its run's store folder: the next serve
     does, for every such folder whose serve no longer runs (a journal with bodies can
-    take megabytes)."""
+    take megabytes). A serve holds a lock in its folder (:func:`_run_lock`) while it or
+    its workers run: a pid says nothing of a serve in another container that shares /tmp
+    (its folder was removed from under it). A folder without a lock file is an older
+    serve's: its pid decides."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        fcntl = None
     for map_ in Path(tempfile.gettempdir()).glob(f"{TIJDELIJK_PREFIX}*-*"):
         pid = map_.name[len(TIJDELIJK_PREFIX) :].split("-", 1)[0]
         if not pid.isdigit() or not (map_ / "state.db").exists():
+            continue
+        slot = map_ / RUN_LOCK
+        if fcntl is not None and slot.exists():
+            try:
+                with slot.open("a") as bestand:
+                    fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    shutil.rmtree(map_, ignore_errors=True)
+            except OSError:  # held: its serve runs; or another user's folder
+                continue
             continue
         try:
             os.kill(int(pid), 0)
@@ -679,6 +699,22 @@ def _ruim_verweesde_stores() -> None:
             shutil.rmtree(map_, ignore_errors=True)
         except OSError:  # another user's process: it lives
             continue
+
+
+RUN_LOCK = "serve.lock"
+
+
+def _run_lock(folder: Path):
+    """Marks the run's store folder as in use: an exclusive lock on its lock file for as
+    long as the returned file is open in serve or a worker (they inherit it). None where
+    the platform has no ``fcntl``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return None
+    bestand = (folder / RUN_LOCK).open("a")
+    fcntl.flock(bestand, fcntl.LOCK_EX)
+    return bestand
 
 
 @cli.command(
