@@ -78,12 +78,12 @@ def lees_repliek(
     return element, uitzonderingen
 
 
-def _begin(body: bytes, tekens: int = 200) -> str:
+def _begin(body: bytes, chars: int = 200) -> str:
     """How a reply that is no MAGDA reply begins (a gateway's error page, a maintenance
     notice), whitespace folded: what it was says more than why a parser refused it."""
     if not body:
         return "an empty body"
-    begin = " ".join(body[: tekens * 4].decode("utf-8", "replace").split())[:tekens]
+    begin = " ".join(body[: chars * 4].decode("utf-8", "replace").split())[:chars]
     return f"it begins: {begin!r} ({len(body)} bytes)"
 
 

@@ -168,22 +168,22 @@ def test_a_damaged_catalogue_in_the_cache_is_made_anew(tmp_path):
     cache = tmp_path / "cache"
     env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
     Server(env=env).stop()
-    (bestand,) = cache.glob("catalogue-*.sqlite")
-    for deel in ("-wal", "-shm"):
-        Path(f"{bestand}{deel}").unlink(missing_ok=True)
-    bestand.write_bytes(b"cut short\n" * 100)
+    (catalogue,) = cache.glob("catalogue-*.sqlite")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{catalogue}{suffix}").unlink(missing_ok=True)
+    catalogue.write_bytes(b"cut short\n" * 100)
     server = Server(env=env)
     try:
         assert requests.get(f"{server.url}/health", timeout=5).json()["personas"] == 23
         dossier = requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=5)
         assert dossier.status_code == 200
     finally:
-        uit = server.stop()
+        output = server.stop()
     assert (
-        f"magda-kbi: note: the persona catalogue {bestand} could not be read (file is not a"
+        f"magda-kbi: note: the persona catalogue {catalogue} could not be read (file is not a"
         " database): made anew from the persona files"
-    ) in uit
-    with sqlite3.connect(bestand) as db:
+    ) in output
+    with sqlite3.connect(catalogue) as db:
         assert db.execute("SELECT COUNT(*) FROM catalogue").fetchone()[0] == 23
 
 

@@ -241,25 +241,25 @@ def test_a_reply_that_is_no_soap_says_how_it_begins(stub):
     a readable SOAP reply: Opening and ending tag mismatch: hr line 5 and body...": the
     parser's complaint, not what the reply was. Its beginning is said now, whitespace
     folded and cut at 200 characters."""
-    pagina = (
+    page = (
         b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
         b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
         b"</body>\r\n</html>\r\n" + b"<!-- padding -->" * 40
     )
-    stub.antwoord = (502, pagina)
-    with pytest.raises(MagdaTransportFout) as fout:
+    stub.antwoord = (502, page)
+    with pytest.raises(MagdaTransportFout) as error:
         maak_client(stub.url).geef_dossier_kbi("90722600260")
-    assert str(fout.value) == (
+    assert str(error.value) == (
         "HTTP 502 without a SOAP reply; it begins: '<html> <head><title>502 Bad Gateway"
         "</title></head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx"
         "</center> </body> </html> <!-- padding --><!-- padding --><!-- padding --><!-- padd'"
         " (790 bytes)"
     )
-    assert fout.value.status == 502
+    assert error.value.status == 502
     stub.antwoord = (503, b"<maintenance>back at 18:00</maintenance>")  # XML, no MAGDA reply
-    with pytest.raises(MagdaTransportFout) as fout:
+    with pytest.raises(MagdaTransportFout) as error:
         maak_client(stub.url).geef_dossier_kbi("90722600260")
-    assert str(fout.value) == (
+    assert str(error.value) == (
         "no MAGDA Repliek in the reply (HTTP 503); it begins: "
         "'<maintenance>back at 18:00</maintenance>' (40 bytes)"
     )

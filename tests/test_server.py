@@ -427,8 +427,8 @@ def test_a_signal_the_kernel_hands_to_another_thread_still_wakes_the_main_loop()
         print("woken")
     """
     # a threading.Event here waits for ever (and takes no SIGTERM): killed at the timeout
-    uit = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=10)
-    assert (uit.returncode, uit.stdout, uit.stderr) == (0, "woken\n", "")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=10)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "woken\n", "")
 
 
 def test_a_stop_that_a_restart_s_clear_undid_still_ends_the_main_loop_s_wait():

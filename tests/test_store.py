@@ -131,15 +131,15 @@ def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
 def test_a_store_file_sqlite_cannot_use_is_named_with_why(tmp_path):
     """serve, export and generate said only "--store: file is not a database" or "--store:
     unable to open database file": not which file (a store given in a config, a typo)."""
-    other = tmp_path / "notes.txt"
-    other.write_text("not a database, some other program's file\n")
-    with pytest.raises(StoreError) as fout:
-        open_store(f"sqlite:///{other}")
-    assert str(fout.value) == f"cannot open the SQLite store {other}: file is not a database"
-    assert other.read_text() == "not a database, some other program's file\n"  # untouched
-    with pytest.raises(StoreError) as fout:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, some other program's file\n")
+    with pytest.raises(StoreError) as refused:
+        open_store(f"sqlite:///{notes}")
+    assert str(refused.value) == f"cannot open the SQLite store {notes}: file is not a database"
+    assert notes.read_text() == "not a database, some other program's file\n"  # untouched
+    with pytest.raises(StoreError) as refused:
         open_store("sqlite:////proc/magda-kbi.db")  # a folder no file can be made in
-    assert str(fout.value) == (
+    assert str(refused.value) == (
         "cannot open the SQLite store /proc/magda-kbi.db: unable to open database file"
     )
 
@@ -152,17 +152,17 @@ def test_a_new_store_file_opened_by_two_at_once_waits_for_the_other(tmp_path):
     import sqlite3
     import threading
 
-    pad = tmp_path / "store.db"
-    ander = sqlite3.connect(pad, isolation_level=None, check_same_thread=False)
-    ander.execute("BEGIN IMMEDIATE")
-    ander.execute("CREATE TABLE other (x)")  # in its rollback journal: the file is new
-    threading.Timer(0.5, lambda: ander.execute("COMMIT")).start()
+    path = tmp_path / "store.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE other (x)")  # in its rollback journal: the file is new
+    threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
     begin = time.monotonic()
-    store = open_store(f"sqlite:///{pad}")
+    store = open_store(f"sqlite:///{path}")
     assert time.monotonic() - begin >= 0.4  # it waited for the other's write
     with store.write() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    ander.close()
+    other.close()
 
 
 def test_a_folder_as_the_store_file_is_said(tmp_path):
@@ -200,28 +200,28 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     klaar.wait()
     verweesd = tmp_path / f"magda-kbi-store-{klaar.pid}-old"
     levend = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
-    elders = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
-    for map_ in (verweesd, levend, elders):
+    elsewhere = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
+    for map_ in (verweesd, levend, elsewhere):
         map_.mkdir()
         (map_ / "state.db").write_bytes(b"")
     (verweesd / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
-    slot = (elders / "serve.lock").open("a")
-    fcntl.flock(slot, fcntl.LOCK_EX)  # as that serve holds it
+    held = (elsewhere / "serve.lock").open("a")
+    fcntl.flock(held, fcntl.LOCK_EX)  # as that serve holds it
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     try:
         s = Server("--today", "2025-06-01")
         try:
             assert not verweesd.exists()
-            assert levend.exists() and elders.exists()
+            assert levend.exists() and elsewhere.exists()
             eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
             assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
-            ander = (eigen[0] / "serve.lock").open("a")
-            with ander, pytest.raises(BlockingIOError):  # held while it runs
-                fcntl.flock(ander, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            other = (eigen[0] / "serve.lock").open("a")
+            with other, pytest.raises(BlockingIOError):  # held while it runs
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             s.stop()
     finally:
-        slot.close()
+        held.close()
     assert not eigen[0].exists()
 
 

@@ -569,12 +569,12 @@ def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
 
     try:
         return make_emulator(dataclasses.replace(settings, store=None))
-    except (StoreDamaged, sqlite3.DatabaseError) as fout:
-        if cache is None or isinstance(fout, sqlite3.OperationalError):  # locked, busy
+    except (StoreDamaged, sqlite3.DatabaseError) as error:
+        if cache is None or isinstance(error, sqlite3.OperationalError):  # locked, busy
             raise
-        reden = fout.reason if isinstance(fout, StoreDamaged) else str(fout)
+        reason = error.reason if isinstance(error, StoreDamaged) else str(error)
         print(
-            f"magda-kbi: note: the persona catalogue {cache} could not be read ({reden}): "
+            f"magda-kbi: note: the persona catalogue {cache} could not be read ({reason}): "
             "made anew from the persona files",
             file=sys.stderr,
         )
@@ -582,9 +582,9 @@ def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
         return make_emulator(dataclasses.replace(settings, store=None))
 
 
-def _remove_catalogue(catalogus: Path) -> None:
-    for deel in ("", "-wal", "-shm", "-journal", ".change"):  # .change: store.py
-        Path(f"{catalogus}{deel}").unlink(missing_ok=True)
+def _remove_catalogue(catalogue: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal", ".change"):  # .change: store.py
+        Path(f"{catalogue}{suffix}").unlink(missing_ok=True)
 
 
 # A catalogue is kept per set of --fixtures folders, and a million personas take ~700 MB:
@@ -684,11 +684,11 @@ def _ruim_verweesde_stores() -> None:
         pid = map_.name[len(TIJDELIJK_PREFIX) :].split("-", 1)[0]
         if not pid.isdigit() or not (map_ / "state.db").exists():
             continue
-        slot = map_ / RUN_LOCK
-        if fcntl is not None and slot.exists():
+        lock = map_ / RUN_LOCK
+        if fcntl is not None and lock.exists():
             try:
-                with slot.open("a") as bestand:
-                    fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                with lock.open("a") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     shutil.rmtree(map_, ignore_errors=True)
             except OSError:  # held: its serve runs; or another user's folder
                 continue
@@ -712,9 +712,9 @@ def _run_lock(folder: Path):
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         return None
-    bestand = (folder / RUN_LOCK).open("a")
-    fcntl.flock(bestand, fcntl.LOCK_EX)
-    return bestand
+    handle = (folder / RUN_LOCK).open("a")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
 
 
 @cli.command(
