@@ -92,6 +92,42 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0():
     assert s.proces.returncode == 0
 
 
+def test_a_stop_signal_repeated_while_a_slow_request_is_in_flight_finishes_it():
+    """serve signals a worker again every second until it is gone, and a supervisor may
+    too. granian's worker took a third stop signal by blocking its main thread with the GIL
+    held, so a request still in flight (a latency fault of a few seconds) never finished
+    and serve waited for ever (by hand: 3 extra signals hung it, 0 or 1 did not). The
+    worker now passes on two at most."""
+    s = Server("--admin")
+    requests.post(f"{s.url}/admin/faults", json={"kind": "latency", "latency_ms": 2000}, timeout=5)
+    (worker,) = kinderen(s.proces.pid)
+    outcome = {}
+
+    def call() -> None:
+        try:
+            outcome["dossier"] = client(s.url).geef_dossier_kbi("98630499724")
+        except Exception as error:  # noqa: BLE001 - reported below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the call waits in the worker
+        s.proces.send_signal(signal.SIGTERM)
+        for _ in range(4):  # as serve's and a supervisor's signals again
+            time.sleep(0.1)
+            os.kill(worker, signal.SIGTERM)
+        thread.join(timeout=10)
+        s.proces.wait(timeout=10)
+    finally:
+        if s.proces.poll() is None:
+            s.proces.kill()
+            os.kill(worker, signal.SIGKILL)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["dossier"].insz == "98630499724"
+    assert s.proces.returncode == 0
+
+
 @pytest.mark.parametrize("ctrl_c", [False, True], ids=["sigterm", "ctrl-c"])
 @pytest.mark.parametrize("na", [0, 0.3])
 def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):

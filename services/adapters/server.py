@@ -104,7 +104,11 @@ def _leave_sigint_to_serve() -> None:
     it starts serving. Ctrl+C sends SIGINT to serve and its workers at once: a worker that
     had stopped before serve asked counted as crashed, and serve exited 1 (once in CI, 1 in
     51 tries by hand). So SIGINT stays ignored in a serving worker too; serve stops it with
-    SIGTERM. Builds on granian 2.x's worker importing ``set_sync_signals`` from
+    SIGTERM. And its SIGTERM handler runs twice at most: serve sends SIGTERM again every
+    second until the worker is gone (:func:`signal_until_gone`, for one that came before
+    the worker served), and granian's worker took a third by blocking its main thread with
+    the GIL held, so that a request still in flight never finished and serve waited for
+    ever. Builds on granian 2.x's worker importing ``set_sync_signals`` from
     ``granian._signals`` when it starts (checked in granian 2.8.9)."""
     import granian._signals as granian_signals
 
@@ -113,6 +117,15 @@ def _leave_sigint_to_serve() -> None:
     def sigterm_only():
         event = install()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        granian_handler = signal.getsignal(signal.SIGTERM)
+        heard: list[int] = []
+
+        def twice_at_most(signum: int, frame: object) -> None:
+            if len(heard) < 2 and callable(granian_handler):
+                heard.append(signum)
+                granian_handler(signum, frame)
+
+        signal.signal(signal.SIGTERM, twice_at_most)
         return event
 
     granian_signals.set_sync_signals = sigterm_only
