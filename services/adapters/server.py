@@ -218,7 +218,8 @@ def signal_until_gone(
     notification that only a serving worker hears: one that came while the worker was
     between its application and serving was lost, and serve waited for that worker for ever
     (seen in about one of seven Ctrl+Cs a second after start). A second signal stops it;
-    one a serving worker already heard changes nothing. Never reaps: an ended process's
+    the worker passes on no more than two (a third blocked granian's worker, see
+    :func:`_leave_sigint_to_serve`). Never reaps: an ended process's
     sentinel is ready, and a pid is not reused before its process is reaped."""
     while not done.wait(interval):
         for proces in processes():
