@@ -352,10 +352,16 @@ DOSSIER = {
             }
         ],
         "postkantoncodes": ["3070"],
-        "lesmomenten": ["MAA_AVOND", "ZAT_OCHTEND"],
+        "lesmomenten": [{"moment": "ZAT_OCHTEND", "beschikbaar": "2"}],
         "lesmomenten_vanaf": "2022-05-02",
         "lesmomenten_tot": "2023-03-10",
         "reden_beperking": CODE,
+        "geldt_voor": ["NT2"],
+        "reden_volledige_onbeschikbaarheid": CODE,
+        "berekend_praktisch_voorkeurmoment": CODE,
+        "label": "Avondcursist",
+        "gesloten_aanbod": "Nee",
+        "informatie_voor_school": "Liefst les in Leuven",
     },
     "gesprekken": [
         {
@@ -395,6 +401,7 @@ DOSSIER = {
             "categorie": "Verblijfsdocument",
             "type": "Elektronische vreemdelingenkaart A",
             "land": "België",
+            "inburgeraar": "Daoud Saïd",
         }
     ],
     "betalingen": [

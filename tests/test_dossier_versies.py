@@ -29,7 +29,7 @@ from magda_kbi.domain.dossier import (
     TrajectBeheerder,
     VormingsActiviteiten,
 )
-from magda_kbi.wire.dossier_kbi import bouw_kbi_dossier
+from magda_kbi.wire.dossier_kbi import V02, bouw_kbi_dossier, control_reply
 
 from . import referentie
 from .soap import (
@@ -627,7 +627,8 @@ def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
 def test_the_course_preferences_in_each_version_s_own_shape(server):
     """VoorkeurenKlant as the real contracts have it: a moment of the week is one code in
     01.00 (after it, the period it holds in and the restriction's reason) and a Weekdag
-    with a Dagmoment in 02.00 (after those); the preferred centre; persona 98630499724."""
+    with a Dagmoment in 02.00 (after those, with what only 02.00 has); the preferred
+    centre; persona 98630499724."""
     een, twee = (
         post(server.url + DOSSIER[v][1], dossier_verzoek("98630499724", v)).dossier.find(
             "VoorkeurenKlant"
@@ -663,12 +664,70 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
     assert [e.tag for e in voorkeur] == [
         "PeriodeGeldigheid",
         "RedenBeperking",
+        "GeldtVoor",
         *["LesmomentVoorkeur"] * 3,
+        "BerekendPraktischVoorkeurmoment",
     ]
-    assert [
-        (m.findtext("Weekdag"), m.findtext("Dagmoment"))
-        for m in voorkeur.iterfind("LesmomentVoorkeur")
-    ] == [("MAA", "AVOND"), ("WOE", "AVOND"), ("ZAT", "OCHTEND")]
+    assert [[(e.tag, e.text) for e in m] for m in voorkeur.iterfind("LesmomentVoorkeur")] == [
+        [("Weekdag", "MAA"), ("Dagmoment", "AVOND")],
+        [("Weekdag", "WOE"), ("Dagmoment", "AVOND")],
+        [("Weekdag", "ZAT"), ("Dagmoment", "OCHTEND"), ("Beschikbaar", "2")],
+    ]
+    assert [(e.tag, e.text) for e in voorkeur.find("GeldtVoor")] == [("geldtVoor", "NT2")]
+    berekend = voorkeur.find("BerekendPraktischVoorkeurmoment")
+    assert (berekend.text, dict(berekend.attrib)) == ("AVOND", {"Naam": "Avond"})
+    assert [(e.tag, e.text) for e in twee][-3:] == [
+        ("Label", "Avondcursist"),
+        ("GeslotenAanbod", "Nee"),
+        ("InformatieVoorSchool", "Werkt overdag in de bouw; liefst les in Leuven"),
+    ]
+    assert [e.tag for e in een][-1] == "VoorkeurLesMomenten"  # 01.00 has none of them
+
+
+def test_no_moment_at_all_in_02_00_and_nothing_of_it_in_01_00(magda):
+    """02.00 says why a client can follow no course at all (RedenVolledigeOnbeschikbaarheid,
+    with the period it holds in and no moment); 01.00 has moments or nothing, so it sends no
+    VoorkeurenKlant (persona 60650549503, ill in 2023)."""
+    twee = dossier_op(magda, "2030-01-01", "02.00", insz="60650549503").find("VoorkeurenKlant")
+    assert [(e.tag, e.text, dict(e.attrib)) for e in twee.iter()] == [
+        ("VoorkeurenKlant", None, {}),
+        ("LesVoorkeuren", None, {}),
+        ("LesVoorkeur", None, {}),
+        ("PeriodeGeldigheid", None, {}),
+        ("Begin", "2023-05-15", {}),
+        ("Einde", "2023-12-31", {}),
+        ("RedenVolledigeOnbeschikbaarheid", "MEDISCH", {"Naam": "Medische redenen"}),
+    ]
+    een = dossier_op(magda, "2030-01-01", "01.00", insz="60650549503")
+    assert een.find("VoorkeurenKlant") is None
+
+
+def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap):
+    """02.00's geldtVoor is nillable: a persona's null is sent as an empty element with
+    xsi:nil="true", which the real 02.00 XSD takes (a consumer's parser must read it)."""
+    from magda_kbi.io.personas import persona_uit_data
+
+    data = {
+        "insz": "98630499724",
+        "scenario": "moments that hold for NT2 and for what is nil",
+        "dossier": {
+            "personalia": {"achternamen": ["Daoud"]},
+            "voorkeuren_klant": {
+                "geldt_voor": ["NT2", None],
+                "lesmomenten": ["MAA_AVOND", {"moment": "DIN_MIDDAG", "beschikbaar": 0}],
+            },
+        },
+    }
+    dossier = persona_uit_data(data).dossier
+    assert [m.beschikbaar for m in dossier.voorkeuren_klant.lesmomenten] == [None, "0"]
+    reply = control_reply(V02, dossier)
+    geldt_voor = next(reply.iter("GeldtVoor"))
+    xsi = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+    assert [(e.text, e.get(xsi)) for e in geldt_voor] == [("NT2", None), (None, "true")]
+    beschikbaar = [e.findtext("Beschikbaar") for e in reply.iter("LesmomentVoorkeur")]
+    assert beschikbaar == [None, "0"]
+    schema = referentie.echte_schema(werkmap, "02.00")
+    assert schema.validate(reply), schema.error_log
 
 
 @pytest.mark.parametrize("versie", VERSIES)
@@ -865,7 +924,9 @@ def test_02_00_s_last_parts_recruitment_referral_documents_and_fees(magda):
     assert [(e.tag, e.text) for e in bewijs if len(e) == 0] == [
         ("Categorie", "Verblijfsdocument"),
         ("Type", "Elektronische vreemdelingenkaart A"),
+        ("Inburgeraar", "Daoud Saïd"),
     ]
+    assert [e.tag for e in bewijs] == ["Categorie", "Type", "Plaats", "Inburgeraar", "Geldigheid"]
     assert bewijs.findtext("Plaats/Land") == "België"
     assert [e.text for e in bewijs.find("Geldigheid")] == ["2022-03-28", "2027-03-27"]
     assert dossier_op(magda, "2022-03-27", "02.00").find("Identiteitsbewijzen") is None
@@ -1037,22 +1098,7 @@ NEVER_SENT_BY_A_PERSONA = {
         "/Trajecten/Traject/Status/Periode/Einde",
     ],
     "01.00": [],
-    "02.00": [
-        "/Identiteitsbewijzen/Identiteitsbewijs/Inburgeraar",
-        *(
-            f"/VoorkeurenKlant/{deel}"
-            for deel in ("GeslotenAanbod", "InformatieVoorSchool", "Label")
-        ),
-        *(
-            f"/VoorkeurenKlant/LesVoorkeuren/LesVoorkeur/{deel}"
-            for deel in (
-                "BerekendPraktischVoorkeurmoment",
-                "GeldtVoor",
-                "LesmomentVoorkeur/Beschikbaar",
-                "RedenVolledigeOnbeschikbaarheid",
-            )
-        ),
-    ],
+    "02.00": [],
 }
 
 

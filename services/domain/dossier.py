@@ -857,6 +857,7 @@ class Identiteitsbewijs:
     categorie: str | None = None
     type: str | None = None
     land: str | None = None
+    inburgeraar: str | None = None  # free text; what the platform writes there is unpublished
 
     @property
     def datum(self) -> date:
@@ -893,21 +894,39 @@ class Perspectieven:
 
 
 @dataclass(frozen=True)
+class LesmomentVoorkeur:
+    """A moment of the week the client can follow a course at (01.00's code: MAA_OCHTEND ..
+    ZON_AVOND) and, 02.00 only, its Beschikbaar (0, 1 or 2: what each means is not
+    published). A bare code in a persona file is a moment without Beschikbaar."""
+
+    moment: str
+    beschikbaar: str | None = None
+
+
+@dataclass(frozen=True)
 class VoorkeurenKlant:
     """The client's course preferences: when to start and why then, how many times a week,
-    at which centres, near which post codes, and at which moments of the week (MAA_OCHTEND
-    .. ZON_AVOND), valid from a day (and until one), with why they are so few. Not dated:
-    as they stand."""
+    at which centres, near which post codes, and at which moments of the week, valid from a
+    day (and until one), with why they are so few. 02.00 adds to the moments what they hold
+    for (its geldtVoor: text, or nil), why there are none at all and a computed practical
+    moment (codes), and to the preferences a label, a closed offer and information for the
+    school (text). Not dated: as they stand."""
 
     datum_gewenste_start: date | None = None
     reden_datum_gewenste_start: Code | None = None
     intensiteit: int | None = None
     centra: tuple[PartnerOrganisatie, ...] = ()
     postkantoncodes: tuple[str, ...] = ()
-    lesmomenten: tuple[str, ...] = ()
+    lesmomenten: tuple[LesmomentVoorkeur, ...] = ()
     lesmomenten_vanaf: date | None = None
     lesmomenten_tot: date | None = None
     reden_beperking: Code | None = None  # why the moments are restricted (RedenBeperking)
+    geldt_voor: tuple[str | None, ...] = ()  # 02.00 only; None is sent as xsi:nil
+    reden_volledige_onbeschikbaarheid: Code | None = None  # 02.00 only
+    berekend_praktisch_voorkeurmoment: Code | None = None  # 02.00 only
+    label: str | None = None  # 02.00 only
+    gesloten_aanbod: str | None = None  # 02.00 only
+    informatie_voor_school: str | None = None  # 02.00 only
 
 
 @dataclass(frozen=True)

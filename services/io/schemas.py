@@ -63,6 +63,8 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
         return _code_schema(binnen)
     if cls is dossier.KbiVestiging:
         return _interned_schema(binnen)
+    if cls is dossier.LesmomentVoorkeur:
+        return _lesmoment_schema(binnen)
     if "einde" in {f.name for f in dataclasses.fields(cls)}:
         return _periode_schema(binnen)
     return binnen
@@ -75,6 +77,22 @@ def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
         binnen,
         json_schema_input_schema=core_schema.union_schema([core_schema.str_schema(), binnen]),
         ref=binnen.pop("ref"),  # every use of the class, not just the first, gets the wrapper
+    )
+
+
+def _lesmoment_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """A bare code (``MAA_AVOND``) is a moment without Beschikbaar, and is written back as
+    that code: the JSON of the moments stays the list of codes it was before Beschikbaar."""
+    beide = core_schema.union_schema([core_schema.str_schema(), binnen])
+    return core_schema.no_info_before_validator_function(
+        lambda data: {"moment": data} if isinstance(data, str) else data,
+        binnen,
+        json_schema_input_schema=beide,
+        serialization=core_schema.plain_serializer_function_ser_schema(
+            lambda waarde: waarde.moment if waarde.beschikbaar is None else waarde,
+            return_schema=beide,
+        ),
+        ref=binnen.pop("ref"),
     )
 
 

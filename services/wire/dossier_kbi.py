@@ -84,6 +84,7 @@ V02_SERVICE = ServiceContract(
 CONTRACTS = (V01, V01_SERVICE, V02, V02_SERVICE)
 
 GESLACHT = {1: "Mannelijk", 2: "Vrouwelijk"}
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Codes the persona files write in their 01.00 form and 02.00 spells otherwise.
 DOCUMENTTYPE_02 = {"AI023": "AI023G"}
 CONTRACTTYPE_02 = {"ICO13G": "IC013G"}  # letter O in 01.00, digit zero in 02.00
@@ -284,6 +285,7 @@ def bouw_kbi_dossier(
             sub(element, "Categorie", bewijs.categorie)
             sub(element, "Type", bewijs.type)
             sub(sub(element, "Plaats"), "Land", bewijs.land)
+            sub(element, "Inburgeraar", bewijs.inburgeraar)
             geldigheid = sub(element, "Geldigheid")
             sub(geldigheid, "Van", _datum(bewijs.geldigheid.begin))
             sub(geldigheid, "Tot", _datum(bewijs.geldigheid.einde))
@@ -716,8 +718,8 @@ def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
 
 def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> None:
     """The course preferences. A moment of the week is one code in 01.00 (MAA_OCHTEND) and a
-    Weekdag with a Dagmoment in 02.00 (MAA, OCHTEND); 02.00's Beschikbaar is left out (the
-    meaning of its codes 0, 1 and 2 is not published)."""
+    Weekdag with a Dagmoment (and its Beschikbaar) in 02.00 (MAA, OCHTEND); 01.00 has no
+    place for what 02.00 adds, nor for a period or a reason without moments."""
     element = sub(root, "VoorkeurenKlant")
     sub(element, "DatumGewensteStart", _datum(voorkeuren.datum_gewenste_start))
     _code(element, "RedenDatumGewensteStart", voorkeuren.reden_datum_gewenste_start)
@@ -731,21 +733,44 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         lijst = sub(element, "PostkantonCodes")
         for postcode in voorkeuren.postkantoncodes:
             sub(lijst, "PostkantonCode", postcode)
-    if not voorkeuren.lesmomenten:
-        return
-    if v2:  # the period and the restriction's reason first, then the moments
+    if v2:  # every part optional: what is unset is pruned after (_zonder_lege)
         voorkeur = sub(sub(element, "LesVoorkeuren"), "LesVoorkeur")
         _geldig(voorkeur, voorkeuren)
+        if voorkeuren.geldt_voor:
+            geldt_voor = sub(voorkeur, "GeldtVoor")
+            for waarde in voorkeuren.geldt_voor:
+                _tekst_of_nil(geldt_voor, "geldtVoor", waarde)
+        _code(
+            voorkeur,
+            "RedenVolledigeOnbeschikbaarheid",
+            voorkeuren.reden_volledige_onbeschikbaarheid,
+        )
         for moment in voorkeuren.lesmomenten:
-            weekdag, _, dagmoment = moment.partition("_")
+            weekdag, _, dagmoment = moment.moment.partition("_")
             m = sub(voorkeur, "LesmomentVoorkeur")
             sub(m, "Weekdag", weekdag)
             sub(m, "Dagmoment", dagmoment)
-    else:  # the moments first, then the period and the restriction's reason
+            sub(m, "Beschikbaar", moment.beschikbaar)
+        _code(
+            voorkeur,
+            "BerekendPraktischVoorkeurmoment",
+            voorkeuren.berekend_praktisch_voorkeurmoment,
+        )
+        sub(element, "Label", voorkeuren.label)
+        sub(element, "GeslotenAanbod", voorkeuren.gesloten_aanbod)
+        sub(element, "InformatieVoorSchool", voorkeuren.informatie_voor_school)
+    elif voorkeuren.lesmomenten:  # the moments first, then the period and the reason
         voorkeur = sub(sub(element, "VoorkeurLesMomenten"), "VoorkeurLesMoment")
         for moment in voorkeuren.lesmomenten:
-            sub(sub(voorkeur, "LesVoorkeurLesMoment"), "Code", moment)
+            sub(sub(voorkeur, "LesVoorkeurLesMoment"), "Code", moment.moment)
         _geldig(voorkeur, voorkeuren)
+
+
+def _tekst_of_nil(ouder: etree._Element, naam: str, waarde: str | None) -> None:
+    """An element of a nillable type: its text, or no text and xsi:nil="true" for None."""
+    element = sub(ouder, naam, waarde)
+    if waarde is None:
+        element.set(XSI_NIL, "true")
 
 
 def _geldig(ouder: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
