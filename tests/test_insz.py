@@ -77,3 +77,28 @@ def test_what_is_wrong_and_the_nearest_test_number():
     assert waarom_geen_testnummer("85052012330").startswith("the month digits are 05")
     assert dichtste_testnummer("85052012330") == "85652012362"
     assert dichtste_testnummer("abc") is None
+
+
+def test_more_numbers_than_a_birth_date_has_are_refused_at_once():
+    """A birth date has 998 test numbers (sequence 001-998), 499 of each sex: asking for more
+    searched a thousand draws per number before giving up (999 took 7 s, 5,000 over a minute);
+    now it says how many there are. All of them can be had."""
+    from datetime import date
+
+    from magda_kbi.domain.insz import nieuwe_testnummers
+
+    dag = date(1990, 5, 13)
+    with pytest.raises(ValueError) as refused:
+        nieuwe_testnummers(999, dag)
+    assert str(refused.value) == (
+        "a birth date has 998 test numbers: ask for at most 998, or leave out the birth date"
+    )
+    with pytest.raises(ValueError) as refused:
+        nieuwe_testnummers(500, dag, "F")
+    assert str(refused.value) == (
+        "a birth date has 499 test numbers of one sex: ask for at most 499,"
+        " or leave out the birth date"
+    )
+    assert len(set(nieuwe_testnummers(998, dag))) == 998
+    vrouwen = nieuwe_testnummers(499, dag, "F")
+    assert len(set(vrouwen)) == 499 and all(int(n[6:9]) % 2 == 0 for n in vrouwen)
