@@ -5,6 +5,8 @@ import csv
 import dataclasses
 import io
 import json
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -402,3 +404,22 @@ def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path)
 def test_generate_refuses_more_people_than_it_has_numbers_for(tmp_path):
     proces = magda_kbi("generate", "--count", "5000001", "--out", str(tmp_path))
     assert proces.returncode == 2 and "5000001 is not in the range 1<=x<=5000000" in proces.stderr
+
+
+@pytest.mark.parametrize("args", [["personas"], ["insz", "new", "--count", "20000"]], ids=" ".join)
+def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
+    """``magda-kbi personas | head`` in a ``set -o pipefail`` script: once the reader has
+    closed the pipe, the command stops writing and exits 0 with nothing on stderr, as
+    ``export`` does (``personas`` and ``insz new`` exited 1). Each output is far more than a
+    pipe holds, so the reader leaves while the command still writes."""
+    if args[0] == "personas":
+        args = [*args, "--fixtures", str(populatie)]
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proces.stdout.readline()
+    proces.stdout.close()  # as head does after its lines
+    fout = proces.stderr.read()
+    assert (proces.wait(timeout=60), fout) == (0, b"")

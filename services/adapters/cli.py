@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ from magda_kbi.io.schemas import InputError
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
     from magda_kbi.adapters.app import Emulator, Settings
+    from magda_kbi.domain.dossier import Persona
 
 OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
 OMGEVING_REGELS = "MAGDA_KBI_RULES"
@@ -757,7 +759,13 @@ def personas(
     catalogus = _catalogue(fixtures)
     if check:
         _check_expected(catalogus.values(), rules, Termijnen(termijn_aanmelding, termijn_contract))
-    elif vorm == "json":
+        return
+    with _until_the_reader_leaves():
+        _print_personas(catalogus, vorm)
+
+
+def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
+    if vorm == "json":
         lijst = [
             {
                 "insz": p.insz,
@@ -902,7 +910,8 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
         nummers = nieuwe_testnummers(count, birth_date, sex, bezet=bezet)
     except ValueError as fout:
         raise Refused(str(fout)) from None
-    print("\n".join(nummers))
+    with _until_the_reader_leaves():
+        print("\n".join(nummers))
 
 
 @insz.command(
@@ -1073,6 +1082,18 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
     return stroom([*([] if no_builtin else [ingebouwde_map()]), *fixtures], contract=False)
 
 
+@contextmanager
+def _until_the_reader_leaves():
+    """Output piped into ``head``: once the reader has what it wanted and closed the pipe,
+    the rest is dropped and the command ends as it would have, exit 0 (click would say
+    nothing and exit 1, failing a ``set -o pipefail`` script)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _schrijf_uit(out: Path | None, delen) -> None:
     """The parts to standard output, or to ``out`` whole or not at all: written beside it
     and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
@@ -1082,7 +1103,7 @@ def _schrijf_uit(out: Path | None, delen) -> None:
         # declares and JSON must be; a Windows redirect was cp1252, an XML file no parser
         # read) and the parts' own line ends (Windows wrote CSV's \r\n as \r\r\n)
         binair = getattr(sys.stdout, "buffer", None)
-        try:
+        with _until_the_reader_leaves():
             sys.stdout.flush()
             for deel in delen:
                 if binair is None:  # a text stream only (a caller's StringIO)
@@ -1090,8 +1111,6 @@ def _schrijf_uit(out: Path | None, delen) -> None:
                 else:
                     binair.write(deel.encode("utf-8"))
             (binair or sys.stdout).flush()
-        except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     half = out.with_name(f".{out.name}.part")
     try:
