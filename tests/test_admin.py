@@ -278,8 +278,13 @@ def test_clock(magda):
     assert len(antwoord.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
     assert requests.get(f"{magda.url}/health", timeout=5).json()["today"] == "2023-03-01"
     assert admin(magda, "PUT", "/clock", json={"today": None}).json()["fixed"] is False
-    for fout in ({"today": "morgen"}, {"vandaag": "2024-01-01"}, [1]):
+    for fout in ({"today": "morgen"}, {"vandaag": "2024-01-01"}, [1], {"today": "20230301"}):
         assert admin(magda, "PUT", "/clock", json=fout).status_code == 422
+    week = admin(magda, "PUT", "/clock", json={"today": "2023-W09-3"})  # was 2023-03-01
+    assert week.json()["diagnose"] == (
+        "'2023-W09-3' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
+    )
+    assert admin(magda, "GET", "/clock").json()["fixed"] is False
 
 
 # -- faults, as a zeep client sees them --------------------------------------------------

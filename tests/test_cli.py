@@ -460,6 +460,22 @@ def test_advies_json_is_the_rest_faces_json(server):
     assert rest.json() == verwacht
 
 
+def test_a_date_option_takes_yyyy_mm_dd_only():
+    """--datum, --birth-date and --today said YYYY-MM-DD and took 20240101 and the week date
+    2024-W01-1 too (date.fromisoformat, Python 3.11+)."""
+    for args, melding in [
+        (("advies", "73680599786", "--datum", "20240101"), "'20240101' is not a date (YYYY-MM-DD)"),
+        (
+            ("advies", "73680599786", "--datum", "2024-01-01", "--today", "2024-W01-1"),
+            "'2024-W01-1' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)",
+        ),
+        (("insz", "new", "--birth-date", "1990W011"), "'1990W011' is not a date (YYYY-MM-DD)"),
+    ]:
+        proces = magda_kbi(*args)
+        assert (proces.returncode, proces.stdout) == (2, ""), args
+        assert melding in proces.stderr
+
+
 def test_today_is_refused_outside_2000_to_2100():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--today", "9999-12-31")
     assert proces.returncode == 2

@@ -194,6 +194,10 @@ def test_try_says_what_it_cannot_send(client):
     assert "cannot be sent as XML" in fout.xpath("//p[@id='error']")[0].text_content()
     datum = pagina(client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=gisteren")
     assert "'gisteren' is not a date" in datum.xpath("//p[@id='error']")[0].text_content()
+    week = pagina(
+        client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=2024-W01-1"
+    )
+    assert "'2024-W01-1' is not a date" in week.xpath("//p[@id='error']")[0].text_content()
     pagina(client, "/console/try?service=Nothing", status=400)
 
 

@@ -181,6 +181,28 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
             "dossier.contracten[0].datum_registratie",
             "required field is missing",
         ),
+        # a date is a YAML date or YYYY-MM-DD: 0 was 1970-01-01 (seconds since 1970), as
+        # was any number; a date-time at midnight was its day
+        (
+            "  contracten:\n    - {datum_registratie: 0}\n",
+            "dossier.contracten[0].datum_registratie",
+            "0 is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "  contracten:\n    - {datum_registratie: '1704067200'}\n",
+            "dossier.contracten[0].datum_registratie",
+            "'1704067200' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "  trajecten:\n    - {type: X, periode: {begin: '2024-01-01T00:00:00'}}\n",
+            "dossier.trajecten[0].periode.begin",
+            "'2024-01-01T00:00:00' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "  aanmelding: {datum_aanmelding: 2023-02-01 00:00:00}\n",
+            "dossier.aanmelding.datum_aanmelding",
+            "'2023-02-01 00:00:00' is not a date (YYYY-MM-DD)",
+        ),
     ],
 )
 def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, reden):

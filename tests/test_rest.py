@@ -124,6 +124,17 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.json().get("field") == veld
 
 
+@pytest.mark.parametrize("datum", ["2024-W01-1", "2024W011", "20240101", "2024-01-01 "])
+def test_the_date_is_yyyy_mm_dd_and_nothing_else(rest, datum):
+    """Python's date.fromisoformat takes week dates (2024-W01-1 was answered as 2024-01-01),
+    which the OpenAPI's format date, the docs and MAGDA's xs:date do not."""
+    r = get(rest, "/api/v1/advies/98630499724", datum=datum)
+    assert (r.status_code, r.json()) == (
+        400,
+        {"code": "40003", "diagnose": f"{datum!r} is not a date (YYYY-MM-DD)", "field": "datum"},
+    )
+
+
 def test_an_insz_as_printed_is_told_its_eleven_digits(rest):
     """Copied from a card or the console (98.63.04-997.24), it got the same 400 as a wrong
     number; the path stays the eleven digits, and now the diagnose gives them."""

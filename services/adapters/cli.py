@@ -37,7 +37,7 @@ from magda_kbi.domain.advies import (
     Toepassing,
     geef_advies,
 )
-from magda_kbi.domain.clock import TODAY_RANGE, real_today, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.io import formats
 from magda_kbi.io.personas import (
@@ -146,7 +146,7 @@ class _Parsed(click.ParamType):
             self.fail(f"{bron}{value!r} is not {self.what}", param, ctx)
 
 
-DATUM = _Parsed("YYYY-MM-DD", date.fromisoformat, "a date (YYYY-MM-DD)")
+DATUM = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
 REGELSET = _Parsed(
     "|".join(r.value for r in Regelset),
     Regelset,

@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
-from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, iso_date, today_from_text
 from magda_kbi.runtime.wsgi_keys import SOCKET_KEY
 
 
@@ -197,7 +197,7 @@ class MagdaEmulator:
         from magda_kbi.domain.insz import nieuwe_testnummers
 
         if isinstance(birth_date, str):
-            birth_date = date.fromisoformat(birth_date)
+            birth_date = iso_date(birth_date)
         bezet = {p["insz"] for p in self._json(self.sessie.get(f"{self.url}/admin/personas"))}
         return nieuwe_testnummers(1, birth_date, sex, bezet=bezet)[0]
 
@@ -272,7 +272,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     compat.import_spyne()
     vandaag = request.config.getoption("--magda-today")
     settings = Settings(
-        today=date.fromisoformat(vandaag) if vandaag else None,
+        today=today_from_text(vandaag) if vandaag else None,
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
+from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
@@ -145,9 +146,7 @@ def advies(call: Call, insz: str):
     runtime = current_runtime()
     tekst = request.args.get("datum")
     try:
-        datum = date.fromisoformat(tekst) if tekst is not None else runtime.clock.today()
-        if tekst is not None and len(tekst) != 10:
-            raise ValueError
+        datum = iso_date(tekst) if tekst is not None else runtime.clock.today()
     except ValueError:
         raise ApiFout(
             400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"

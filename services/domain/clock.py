@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,9 +21,24 @@ FIRST_TODAY, LAST_TODAY = date(2000, 1, 1), date(2100, 12, 31)
 TODAY_RANGE = f"a date from {FIRST_TODAY} to {LAST_TODAY} (YYYY-MM-DD)"
 
 
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(tekst: str) -> date:
+    """A date written ``YYYY-MM-DD``, as every input says and the contract's xs:date has it;
+    ValueError otherwise. ``date.fromisoformat`` alone also takes ``20240101`` and the week
+    date ``2024-W01-1`` (Python 3.11+), which a consumer would then send to MAGDA in vain."""
+    if not _YYYY_MM_DD.fullmatch(tekst):
+        raise ValueError(f"{tekst!r} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(tekst)
+    except ValueError as fout:  # 2024-02-30: say which of its numbers is wrong
+        raise ValueError(f"{tekst!r} is not a date ({fout})") from None
+
+
 def today_from_text(tekst: str) -> date:
     """A fixed today from ``YYYY-MM-DD``; ValueError outside :data:`TODAY_RANGE`."""
-    dag = date.fromisoformat(tekst)
+    dag = iso_date(tekst)
     if not FIRST_TODAY <= dag <= LAST_TODAY:
         raise ValueError(f"{tekst!r} is not {TODAY_RANGE}")
     return dag

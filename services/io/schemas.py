@@ -57,6 +57,7 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
     binnen = handler(source)
     may_be_empty = {f.name for f in dataclasses.fields(cls) if f.default in (None, ())}
     for veld in binnen["schema"]["fields"]:
+        veld["schema"] = _written_dates(veld["schema"])
         if veld["name"] in may_be_empty:  # a required field stays required in the schema
             veld["serialization_exclude_if"] = _empty
     if cls is dossier.Code:
@@ -68,6 +69,35 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
     if "einde" in {f.name for f in dataclasses.fields(cls)}:
         return _periode_schema(binnen)
     return binnen
+
+
+def _written_dates(schema: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """A field's dates as the files write them: a YAML date or ``YYYY-MM-DD`` text. pydantic
+    also reads a number as seconds since 1970 (``begin: 0`` was 1970-01-01), text such as
+    ``2024-01-01T00:00:00`` and a datetime at midnight. In pydantic's own validators, not a
+    Python function: loading a persona stays as fast (one was 20% slower)."""
+    if schema["type"] == "date":
+        return _WRITTEN_DATE
+    if schema["type"] in ("default", "nullable"):
+        schema["schema"] = _written_dates(schema["schema"])
+    return schema
+
+
+_WRITTEN_DATE = core_schema.json_or_python_schema(
+    json_schema=core_schema.date_schema(),  # what the JSON Schema says: a string, format date
+    python_schema=core_schema.union_schema(
+        [
+            core_schema.date_schema(strict=True),  # a date, not a datetime
+            core_schema.chain_schema(
+                [
+                    core_schema.str_schema(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+                    core_schema.date_schema(),
+                ]
+            ),
+        ],
+        custom_error_type="date_type",  # one error, said as every date's
+    ),
+)
 
 
 def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:

@@ -24,7 +24,7 @@ from lxml import etree
 from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
-from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY
+from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY, iso_date
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
@@ -332,7 +332,7 @@ def try_request():
     fout, envelop = None, None
     if insz:  # an invalid INSZ is sent as typed: the service's own 40002 is the lesson
         try:
-            peil = date.fromisoformat(datum)
+            peil = iso_date(datum)
         except ValueError:
             fout, peil = f"{datum!r} is not a date (YYYY-MM-DD)", None
         if toepassing not in TOEPASSINGEN:
