@@ -577,6 +577,39 @@ def test_a_key_given_twice_in_an_admin_body_is_refused_not_the_last_taken(magda)
     assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["fixed"] is False
 
 
+def test_yaml_aliases_that_multiply_are_refused_not_expanded(magda):
+    """300 courses, each an alias of one with 300 lessons, each an alias of one: 2.7 KB of
+    YAML that were 90,000 lessons (3.6 s, 250 MB; 6 KB made 490,000: 21 s, 1.3 GB in the
+    worker, then in every worker from the store). Refused as the text is read; a persona's
+    anchors used a few times load as before (98630499724's offices and centre)."""
+    les = "&l {datum: 2023-02-06, aanvang_uur: '18:30'}"
+    lessen = f"&ls [{les}{', *l' * 299}]"
+    cursus = "&c {id: fc3ee1aa-ad51-41ce-8703-f4e03e64da68, datum_inschrijving: 2023-01-02"
+    cursus += f", lesmomenten: {lessen}}}"
+    tekst = (
+        'insz: "80651338304"\nscenario: aliases\ndossier:\n'
+        "  personalia: {achternamen: [A]}\n"
+        f"  vormingsactiviteiten:\n    nt2_cursussen: [{cursus}{', *c' * 299}]\n"
+    )
+    r = requests.put(
+        f"{magda.url}/admin/personas/80651338304",
+        data=tekst.encode(),
+        headers={"Content-Type": "application/yaml"},
+        timeout=10,
+    )
+    assert (r.status_code, r.json()["diagnose"]) == (
+        422,
+        f"its aliases (*name) make it more than {len(tekst) + 10_000:,} values, from"
+        f" {len(tekst):,} characters: a persona needs an anchor's values a few times, not"
+        " nested lists of them",
+    )
+    assert requests.get(f"{magda.url}/admin/personas/80651338304", timeout=5).status_code == 404
+    kortenberg = requests.get(f"{magda.url}/admin/personas/98630499724", timeout=5).json()
+    assert kortenberg["dossier"]["vormingsactiviteiten"]["nt2_cursussen"][0]["centrum"]["naam"] == (
+        "CVO Leuven"
+    )
+
+
 def test_a_json_admin_body_may_start_with_a_byte_order_mark(magda):
     """Windows tools write one; get_json took it, and so does the reader that replaced it."""
     r = requests.put(

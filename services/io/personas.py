@@ -276,7 +276,7 @@ def lees_yaml(tekst: str) -> Any:
     try:
         haakjes = tekst.count("[") + tekst.count("{")
         lezer = _SnelleLezer if haakjes <= FLOW_HAAKJES else _Lezer
-        return yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
+        data = yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
         teken = getattr(exc, "problem_mark", None)
         if teken is not None and tekst[teken.index : teken.index + 1] == "\t":
@@ -292,6 +292,39 @@ def lees_yaml(tekst: str) -> Any:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
         raise InputError("-", f"not valid YAML: {_without_pythons_advice(exc)}") from None
+    grens = len(tekst) + ALIAS_RUIMTE
+    if not _at_most(data, grens):
+        raise InputError(
+            "-",
+            f"its aliases (*name) make it more than {grens:,} values, from {len(tekst):,}"
+            " characters: a persona needs an anchor's values a few times, not nested lists of"
+            " them",
+        )
+    return data
+
+
+# An alias is the anchored value again, and aliases of lists of aliases multiply: 6 KB of
+# YAML made 490,000 Dutch lessons, 21 s and 1.3 GB in the worker that took it through the
+# admin API (and in every worker after, from the store); 13 KB would have made 2.3 million.
+# Without aliases a text of N characters holds fewer than N values (the fullest persona: 653
+# values in 16,253 characters); its anchors may add this many.
+ALIAS_RUIMTE = 10_000
+
+
+def _at_most(data: Any, grens: int) -> bool:
+    """Whether ``data`` has at most ``grens`` values, an alias's counted each time: stops
+    counting past ``grens``, so its cost is bounded too."""
+    stapel, aantal = [data], 0
+    while stapel:
+        waarde = stapel.pop()
+        aantal += 1
+        if aantal > grens:
+            return False
+        if isinstance(waarde, dict):
+            stapel.extend(waarde.values())
+        elif isinstance(waarde, list):
+            stapel.extend(waarde)
+    return True
 
 
 def _unique(paren: list[tuple[str, Any]]) -> dict:
