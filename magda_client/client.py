@@ -135,7 +135,8 @@ def _read_bounded(
             raise _too_large(address, response.status_code)
         return response.content
     lengte = response.headers.get("Content-Length", "")
-    if lengte.isdigit() and int(lengte) > MAX_ANTWOORD:
+    # isdigit alone takes other digits (a header's byte 0xB2 is '²'), which int() refuses
+    if lengte.isascii() and lengte.isdigit() and int(lengte) > MAX_ANTWOORD:
         raise _too_large(address, response.status_code)
     delen, gelezen = [], 0
     try:

@@ -520,6 +520,22 @@ def test_a_too_large_content_length_is_refused_before_the_body(rauw):
         client.geef_dossier_kbi("98630499724")
 
 
+def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error(rauw):
+    """A header's byte 0xB2 reads as '²', a digit to str.isdigit and not to int(): it was a
+    bare ValueError out of the client, past its MagdaError root."""
+
+    def vreemd(server, verbinding):
+        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
+        verbinding.close()
+
+    server = rauw(vreemd)
+    with pytest.raises(MagdaTransportFout) as info:
+        maak_client(server.url).geef_dossier_kbi("98630499724")
+    assert str(info.value) == (
+        "no MAGDA Repliek in the reply (HTTP 200); it begins: '<x/>' (4 bytes)"
+    )
+
+
 def test_a_reply_that_trickles_in_times_out(rauw):
     def druppel(server, verbinding):  # one byte every 0.1 s: never a 0.5 s silence
         server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")

@@ -734,10 +734,13 @@ class Emulator:
             f"Het verzoek is groter dan {self.max_bytes} bytes",
         )
         gemeld = environ.get("CONTENT_LENGTH") or ""
-        if gemeld and (not gemeld.isdigit() or int(gemeld) > self.max_bytes):
-            if gemeld.isdigit():
+        # isdigit alone takes other digits, which int() refuses: a header's byte 0xB2 ('²')
+        # was a ValueError out of the application under werkzeug's server (granian's refuses it)
+        getal = gemeld.isascii() and gemeld.isdigit()
+        if gemeld and (not getal or int(gemeld) > self.max_bytes):
+            if getal:
                 _discard(environ["wsgi.input"], int(gemeld))
-            return te_groot if gemeld.isdigit() else ("400 Bad Request", "Ongeldige Content-Length")
+            return te_groot if getal else ("400 Bad Request", "Ongeldige Content-Length")
         lengte = int(gemeld) if gemeld else self.max_bytes + 1  # chunked: read up to the cap
         if gemeld and environ.get("wsgi.input_terminated"):
             # The server ends the stream after the Content-Length (checked above) bytes: read
