@@ -684,7 +684,11 @@ def _ruim_verweesde_stores() -> None:
         fcntl = None
     for map_ in Path(tempfile.gettempdir()).glob(f"{TIJDELIJK_PREFIX}*-*"):
         pid = map_.name[len(TIJDELIJK_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or not (map_ / "state.db").exists():
+        # ASCII digits that fit a pid: /tmp is anyone's, and '²' (int() refuses it) or a
+        # 20-digit pid (os.kill: OverflowError) in a name stopped every serve's start
+        if not (pid.isascii() and pid.isdigit() and len(pid) <= 9):
+            continue
+        if not (map_ / "state.db").exists():
             continue
         lock = map_ / RUN_LOCK
         if fcntl is not None and lock.exists():
