@@ -209,10 +209,23 @@ def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
         (date(2022, 1, 31), 3, date(2022, 4, 30)),
         (date(2022, 11, 15), 3, date(2023, 2, 15)),
         (date(2022, 3, 1), 12, date(2023, 3, 1)),
+        (date(9999, 7, 1), 6, date(9999, 12, 31)),  # past the calendar: its last day
+        (date(9999, 12, 31), 120, date(9999, 12, 31)),
     ],
 )
 def test_plus_maanden(dag, maanden, verwacht):
     assert plus_maanden(dag, maanden) == verwacht
+
+
+def test_the_advice_is_given_for_terms_that_end_past_the_calendar():
+    """A Doelgroep begun in 9999-07 with its registration postponed to the calendar's end:
+    the contract term (6 months) ends past 9999-12-31, so no day is past it (rule 9); it
+    was a ValueError (year 10000) out of the pure function."""
+    d = dossier(
+        doelgroepen=(plicht(date(9999, 7, 1)),),
+        uitstellen_van_aanmelding=(Uitstel(Periode(date(9999, 7, 1), date(9999, 12, 31))),),
+    )
+    assert advies(d, date(9999, 12, 31)) == ("OK", None, 9)
 
 
 def test_ok_never_has_a_reason_and_nok_always_has_one(catalogus):

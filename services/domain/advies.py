@@ -127,9 +127,13 @@ def peildatum(datum: date, toepassing: Toepassing) -> date:
 
 
 def plus_maanden(dag: date, maanden: int) -> date:
-    """Calendar months later, clamped to the month's end (31 Aug + 6 = 28/29 Feb)."""
+    """Calendar months later, clamped to the month's end (31 Aug + 6 = 28/29 Feb); a term
+    that ends past the calendar's end (9999-12-31) ends with it: no day comes after it, so
+    the advice for any day is total (a Doelgroep begun in 9999-07 raised a ValueError)."""
     index = dag.month - 1 + maanden
     jaar, maand = dag.year + index // 12, index % 12 + 1
+    if jaar > date.max.year:
+        return date.max
     return date(jaar, maand, min(dag.day, calendar.monthrange(jaar, maand)[1]))
 
 
