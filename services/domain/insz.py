@@ -73,8 +73,9 @@ def nieuwe_testnummers(
                 f" ask for at most {op_een_dag}, or leave out the birth date"
             )
     rnd = rnd or random.Random()
-    uit: dict[str, None] = {}  # in order, and a look-up in constant time (a list's was 13 s
-    for _ in range(aantal * 1000):  # for 50,000); bounded: a date has 499 numbers per sex
+    # In order, and looked up in constant time: a list's look-up made 50,000 take 13 s.
+    uit: dict[str, None] = {}
+    for _ in range(aantal * 1000):  # bounded: a date has 499 numbers per sex
         if len(uit) == aantal:
             return list(uit)
         dag = geboren or date(1940, 1, 1) + timedelta(days=rnd.randrange(24_837))
