@@ -10,7 +10,7 @@ import pytest
 from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas, persona_bestanden
 
 from .cli_run import magda_kbi
 
@@ -322,6 +322,32 @@ def test_a_time_of_day_stays_text(tmp_path):
     (persona,) = laad_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
     (les,) = persona.dossier.vormingsactiviteiten.nt2_cursussen[0].lesmomenten
     assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
+
+
+@pytest.mark.parametrize("soort", ["pipe", "device", "folder", "broken-link"])
+def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_path, soort):
+    """A pipe named p.yaml waited for ever, a link to /dev/zero read until memory ran out,
+    a folder named d.yaml and a link to nothing were tracebacks (IsADirectoryError,
+    FileNotFoundError). The folder's files are looked at before any is read."""
+    import os
+
+    map_ = tmp_path / "extra"
+    map_.mkdir()
+    pad = map_ / "p.jsonl"
+    {
+        "pipe": lambda: os.mkfifo(pad),
+        "device": lambda: pad.symlink_to("/dev/zero"),
+        "folder": lambda: pad.mkdir(),
+        "broken-link": lambda: pad.symlink_to(tmp_path / "nowhere"),
+    }[soort]()
+    with pytest.raises(FixtureFout) as info:
+        persona_bestanden(map_)  # before: listed, then read
+    reden = (
+        "a link to nothing"
+        if soort == "broken-link"
+        else ("not a plain file (a folder, a pipe or a device)")
+    )
+    assert (info.value.bestand, info.value.veld, info.value.reden) == (str(pad), "-", reden)
 
 
 def test_invalid_yaml(tmp_path):

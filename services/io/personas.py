@@ -177,7 +177,14 @@ def persona_bestanden(map_: Path) -> list[Path]:
     if not map_.is_dir():
         reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
         raise FixtureFout(str(map_), "-", reden)
-    return [p for p in sorted(map_.iterdir()) if p.suffix in (".yaml", ".jsonl")]
+    bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in (".yaml", ".jsonl")]
+    for pad in bestanden:
+        # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
+        # memory ran out, a folder was a traceback (IsADirectoryError)
+        if not pad.is_file():
+            reden = "not a plain file (a folder, a pipe or a device)"
+            raise FixtureFout(str(pad), "-", reden if pad.exists() else "a link to nothing")
+    return bestanden
 
 
 def _met_herkomst(
