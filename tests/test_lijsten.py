@@ -271,6 +271,18 @@ def test_abb_export_refuses_a_short_or_missing_key(tmp_path):
     assert proces.returncode == 2 and "Traceback" not in proces.stderr
 
 
+def test_abb_export_refuses_dev_urandom_itself_as_the_key():
+    """The README and the refusal above say 'head -c 32 /dev/urandom': given /dev/urandom
+    itself, the key was read until memory ran out (and would differ every run)."""
+    proces = magda_kbi("export", "abb", "--key-file", "/dev/urandom")
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr == (
+        "magda-kbi: the key file holds more than 65,536 bytes: a key is a file of 32 or more"
+        " random bytes that stays the same (not /dev/urandom itself: write 'head -c 32"
+        " /dev/urandom > FILE' once)\n"
+    )
+
+
 def test_the_generated_population(populatie):
     personas = list(stroom([populatie], contract=False))  # laad_personas checks it below
     assert len(personas) == 3000

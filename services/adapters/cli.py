@@ -1229,6 +1229,9 @@ _municipality_list(
 )
 
 
+MAX_KEY_BYTES = 65_536  # a key longer than SHA-256's block (64 bytes) is hashed anyway
+
+
 @export.command(
     "abb",
     short_help="the pseudonymised ABB monitoring export (CSV)",
@@ -1244,9 +1247,16 @@ _municipality_list(
 @export_options("csv")
 def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, store) -> None:
     try:
-        sleutel = key_file.read_bytes()
+        with key_file.open("rb") as bestand:  # a bounded read: /dev/urandom has no end
+            sleutel = bestand.read(MAX_KEY_BYTES + 1)
     except OSError as fout:
         raise Refused(f"cannot read the key file: {fout.strerror}") from None
+    if len(sleutel) > MAX_KEY_BYTES:
+        raise Refused(
+            f"the key file holds more than {MAX_KEY_BYTES:,} bytes: a key is a file of 32 or"
+            " more random bytes that stays the same (not /dev/urandom itself: write"
+            " 'head -c 32 /dev/urandom > FILE' once)"
+        )
     if len(sleutel) < 32:
         raise Refused(
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
