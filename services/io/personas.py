@@ -239,7 +239,9 @@ def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[t
             tekst = inhoud.decode("utf-8")
         except UnicodeDecodeError as fout:
             raise FixtureFout(str(pad), "-", f"not UTF-8 text: {fout}") from None
-        yield from _jsonl_regels(pad, contract, tekst.splitlines())
+        # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
+        # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
+        yield from _jsonl_regels(pad, contract, tekst.split("\n"))
         return
     with pad.open(encoding="utf-8") as bestand:
         yield from _jsonl_regels(pad, contract, bestand)
