@@ -99,6 +99,12 @@ def test_an_empty_zorgkas_is_refused_not_an_empty_list():
         assert "Invalid value for '--zorgkas': is empty" in proces.stderr
     proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "ZK02")
     assert proces.returncode == 0 and proces.stdout.splitlines()[0] == "insz"
+    # the XML list names it: a character XML cannot hold was a traceback
+    proces = magda_kbi(
+        "export", "verlaagde-premie", "2023", "--zorgkas", "ZK\x01", "--format", "xml"
+    )
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert "Invalid value for '--zorgkas': U+0001 is a character XML cannot hold" in proces.stderr
 
 
 def test_premium_list_over_rest(magda):

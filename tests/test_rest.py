@@ -219,6 +219,13 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
             "zorgkas",
         ),
         ("/api/v1/lijsten/verlaagde-premie/2024", "zorgkas=", "zorgkas is empty", "zorgkas"),
+        # the XML list names the zorgkas: lxml refused it after the 200, a cut-off reply
+        (
+            "/api/v1/lijsten/verlaagde-premie/2024",
+            "zorgkas=ZK%01",
+            "zorgkas: U+0001 is a character XML cannot hold",
+            "zorgkas",
+        ),
     ],
 )
 def test_every_route_refuses_a_parameter_it_does_not_take_or_takes_once(

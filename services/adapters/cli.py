@@ -48,7 +48,7 @@ from magda_kbi.io.personas import (
     vingerafdruk,
 )
 from magda_kbi.io.population import MAX_POPULATION
-from magda_kbi.io.schemas import InputError
+from magda_kbi.io.schemas import InputError, text_xml_cannot_hold
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
     from magda_kbi.adapters.app import Emulator, Settings
@@ -1135,6 +1135,8 @@ def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -
     no one to list; the REST route refuses it too."""
     if waarde is not None and not waarde.strip():
         raise click.BadParameter("is empty", param=param)
+    if waarde is not None and (fout := text_xml_cannot_hold(waarde, param.name or "")):
+        raise click.BadParameter(fout.reden, param=param)  # the XML list names it: a traceback
     return waarde
 
 

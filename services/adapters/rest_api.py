@@ -22,6 +22,7 @@ from magda_kbi.domain.insz import modulo97_geldig, unformatted
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
+from magda_kbi.io.schemas import text_xml_cannot_hold
 from magda_kbi.runtime.catalogue import version
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
@@ -260,6 +261,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     zorgkas = request.args.get("zorgkas")
     if zorgkas == "":
         raise ApiFout(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
+    if zorgkas is not None and (fout := text_xml_cannot_hold(zorgkas, "zorgkas")):
+        # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"zorgkas: {fout.reden}", "zorgkas")
     beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
