@@ -235,6 +235,11 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         (("--magda-today", "9999-12-31"), "--magda-today: '9999-12-31' is not a date from"),
         (("--magda-fixtures", "weg"), "--magda-fixtures: invalid persona file"),
         (("--magda-url", "http://127.0.0.1:9"), "--magda-url: the emulator at http://127"),
+        (  # requests said "No connection adapters were found for 'localhost:8080/admin/..."
+            ("--magda-url", "localhost:8080"),
+            "--magda-url: 'localhost:8080' is no http:// or https:// address (say"
+            " http://localhost:8080)",
+        ),
         # xdist's workers each reset the one emulator in the middle of the others' tests
         (
             ("-p", "xdist.plugin", "-n", "2", "--magda-url", "http://127.0.0.1:9"),

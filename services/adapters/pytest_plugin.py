@@ -110,6 +110,8 @@ def _token(config: pytest.Config) -> str | None:
 
 def _emulator_fout(url: str, token: str | None) -> str | None:
     """Why the emulator at ``url`` cannot serve the tests (no answer, no admin API), or None."""
+    if not url.startswith(("http://", "https://")):  # requests: "No connection adapters..."
+        return f"{url!r} is no http:// or https:// address (say http://localhost:8080)"
     try:
         MagdaEmulator(url, token).journal()  # reads only: the session's reset changes it
     except requests.RequestException as fout:
