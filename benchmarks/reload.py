@@ -1,8 +1,9 @@
 """A SIGHUP restart of serve's workers under load: how long until every worker is new, the
 slowest answer meanwhile, and the failed requests: of a client that opens a connection per
-request (there should be none), and of one that keeps its connection (HTTP/1.1 keep-alive,
+request (there should be none), of one that keeps its connection (HTTP/1.1 keep-alive,
 as zeep and a requests session do: a request sent as its old worker closes the connection
-gets no answer).
+gets no answer), and of magda_client's MagdaClient, which keeps its connection too and
+sends such a request once more.
 
     python benchmarks/reload.py [--workers 2] [--rounds 3]
 """
@@ -27,7 +28,7 @@ def children(pid: int) -> set[int]:
     return set(kinderen(pid))
 
 
-def one_round(workers: int) -> tuple[float, float, int, int, int, int]:
+def one_round(workers: int) -> tuple[float, float, int, int, int, int, int, int]:
     port = vrije_poort()
     serve = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
@@ -69,7 +70,24 @@ def one_round(workers: int) -> tuple[float, float, int, int, int, int]:
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.close()
 
-        threads = [threading.Thread(target=load), threading.Thread(target=load_kept)]
+        client = [0, 0]  # failed, calls
+
+        def load_client() -> None:
+            from magda_client import MagdaClient, MagdaError
+
+            magda = MagdaClient(f"http://127.0.0.1:{port}", afzender="reload", hoedanigheid="1")
+            while not stop.is_set():
+                client[1] += 1
+                try:
+                    magda.geef_automatisch_advies("73680599786", "2024-01-01")
+                except MagdaError:
+                    client[0] += 1
+
+        threads = [
+            threading.Thread(target=load),
+            threading.Thread(target=load_kept),
+            threading.Thread(target=load_client),
+        ]
         for thread in threads:
             thread.start()
         time.sleep(0.5)
@@ -83,7 +101,7 @@ def one_round(workers: int) -> tuple[float, float, int, int, int, int]:
         stop.set()
         for thread in threads:
             thread.join()
-        return duration, max(latencies), failed[0], len(latencies), *kept
+        return duration, max(latencies), failed[0], len(latencies), *kept, *client
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
@@ -107,14 +125,16 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| round | workers | restart | slowest answer meanwhile | failed / requests, new"
-        " connections | failed / requests, kept connection |"
+        " connections | failed / requests, kept connection | failed / calls, MagdaClient |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for n in range(1, args.rounds + 1):
-        duration, slowest, failed, total, failed_kept, total_kept = one_round(args.workers)
+        duration, slowest, failed, total, failed_kept, total_kept, failed_client, total_client = (
+            one_round(args.workers)
+        )
         figures = (
             f"{duration:.2f} s | {slowest * 1000:.0f} ms | {failed} / {total}"
-            f" | {failed_kept} / {total_kept}"
+            f" | {failed_kept} / {total_kept} | {failed_client} / {total_client}"
         )
         print(f"| {n} | {args.workers} | {figures} |")
 

@@ -108,13 +108,26 @@ class _Transport(Transport):
     """
 
     def post(self, address, message, headers):
+        deadline = time.monotonic() + self.operation_timeout  # for both tries together
+        try:
+            return self._post(address, message, headers, deadline)
+        except requests.ConnectionError as fout:
+            if not _dropped_before_reply(fout) or time.monotonic() >= deadline:
+                raise
+            # A kept connection the server closed as the request went out (an idle timeout,
+            # a restart): nothing came back, so the same message goes once more on a new
+            # connection, as Java's HttpURLConnection resends a POST. These are questions
+            # (Geef...): asked twice, answered the same.
+            log.debug("POST %s: the connection closed before any reply; once more", address)
+            return self._post(address, message, headers, deadline)
+
+    def _post(self, address, message, headers, deadline: float):
         log.debug("POST %s", address)
-        deadline = time.monotonic() + self.operation_timeout
         with self.session.post(
             address,
             data=message,
             headers=headers,
-            timeout=self.operation_timeout,
+            timeout=max(deadline - time.monotonic(), 0.001),
             verify=self.session.verify,
             cert=self.session.cert,
             allow_redirects=False,
@@ -394,6 +407,22 @@ class MagdaClient:
                 status=response.status_code,
             )
         return lees_repliek(response.status_code, response.content, referte, inhoud)
+
+
+def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
+    """Whether the server closed the connection before any byte of a reply (requests wraps
+    urllib3's ProtocolError around it): not a refused connection, nor a timeout (the reply
+    is read later, in _read_bounded)."""
+    stapel: list[object] = [fout]
+    while stapel:
+        fout_ = stapel.pop()
+        # http.client's RemoteDisconnected is a ConnectionResetError; a pipe broken while
+        # the request was sent is the same closed connection
+        if isinstance(fout_, ConnectionResetError | BrokenPipeError):
+            return True
+        if isinstance(fout_, BaseException):
+            stapel.extend(fout_.args)
+    return False
 
 
 # What OpenSSL says when an https:// address answers in plain HTTP (3.0: the first;

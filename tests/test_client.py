@@ -536,6 +536,33 @@ def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error
     )
 
 
+def test_a_connection_closed_before_any_reply_is_tried_once_more(rauw):
+    """A kept connection the server closes as the request goes out (an idle timeout, a
+    restart: one call in three serve restarts under keep-alive, benchmarks/reload.py) gave
+    no answer; the same message goes once more on a new connection, and only once."""
+    verbindingen = []
+
+    def eerst_dicht(server, verbinding):
+        verbindingen.append(server.verzoek)
+        if len(verbindingen) == 2:
+            server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
+
+    server = rauw(eerst_dicht)
+    with pytest.raises(MagdaTransportFout) as info:  # the second try's reply, read
+        maak_client(server.url).geef_dossier_kbi("98630499724")
+    assert str(info.value) == (
+        "no MAGDA Repliek in the reply (HTTP 200); it begins: '<x/>' (4 bytes)"
+    )
+    assert len(verbindingen) == 2 and verbindingen[0] == verbindingen[1]  # the same message
+
+    verbindingen.clear()
+    altijd = rauw(lambda server, verbinding: verbindingen.append(server.verzoek))
+    with pytest.raises(MagdaTransportFout) as info:
+        maak_client(altijd.url).geef_dossier_kbi("98630499724")
+    assert "Remote end closed connection without response" in str(info.value)
+    assert len(verbindingen) == 2
+
+
 def test_a_reply_that_trickles_in_times_out(rauw):
     def druppel(server, verbinding):  # one byte every 0.1 s: never a 0.5 s silence
         server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
