@@ -413,15 +413,15 @@ def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
     """Whether the server closed the connection before any byte of a reply (requests wraps
     urllib3's ProtocolError around it): not a refused connection, nor a timeout (the reply
     is read later, in _read_bounded)."""
-    stapel: list[object] = [fout]
-    while stapel:
-        fout_ = stapel.pop()
+    pending: list[object] = [fout]
+    while pending:
+        error = pending.pop()
         # http.client's RemoteDisconnected is a ConnectionResetError; a pipe broken while
         # the request was sent is the same closed connection
-        if isinstance(fout_, ConnectionResetError | BrokenPipeError):
+        if isinstance(error, ConnectionResetError | BrokenPipeError):
             return True
-        if isinstance(fout_, BaseException):
-            stapel.extend(fout_.args)
+        if isinstance(error, BaseException):
+            pending.extend(error.args)
     return False
 
 

@@ -120,16 +120,16 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
 
     mappen = [ingebouwde_map(), extra]
     import_files(store, mappen)
-    voor = list(Catalogue(store).values())
+    before = list(Catalogue(store).values())
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
-    gelezen = catalogue.bestand
+    read = catalogue.bestand
 
-    def en_dan_gewijzigd(pad, **kw):
-        yield from gelezen(pad, **kw)
+    def then_changed(pad, **kw):
+        yield from read(pad, **kw)
         if pad.name == "b.jsonl":  # as an editor saves it again while serve imports
             schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Third"})
 
-    monkeypatch.setattr(catalogue, "bestand", en_dan_gewijzigd)
+    monkeypatch.setattr(catalogue, "bestand", then_changed)
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
     with pytest.raises(FixtureFout) as info:
         import_files(store, mappen, checked=checked)
@@ -137,24 +137,24 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
         str((extra / "b.jsonl").resolve()),
         "changed while it was being imported",
     )
-    assert list(Catalogue(store).values()) == voor
-    for naam in ("Ann Other", "Ann Third"):
-        inhoud = (json.dumps({**TWEE, "naam": naam}) + "\n").encode()
-        assert not checked.known(checked.key(inhoud))
+    assert list(Catalogue(store).values()) == before
+    for name in ("Ann Other", "Ann Third"):
+        content = (json.dumps({**TWEE, "naam": name}) + "\n").encode()
+        assert not checked.known(checked.key(content))
 
 
 def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp_path):
     """JSON takes U+2028 and U+0085 raw inside a string; the catalogue (serve's import) and
     a load with the checked-files cache split lines at them too (splitlines), and refused
     the file as not valid JSON, while the lists read it."""
-    map_ = tmp_path / "extra"
-    map_.mkdir()
-    regel = json.dumps({**TWEE, "naam": "Ann\u2028Test\u0085"}, ensure_ascii=False)
-    (map_ / "u.jsonl").write_text(regel + "\n", encoding="utf-8")
-    import_files(store, [map_])
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    line = json.dumps({**TWEE, "naam": "Ann\u2028Test\u0085"}, ensure_ascii=False)
+    (folder / "u.jsonl").write_text(line + "\n", encoding="utf-8")
+    import_files(store, [folder])
     assert Catalogue(store)["90651338320"].naam == "Ann\u2028Test\u0085"
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
-    assert laad_personas([map_], checked=checked)["90651338320"].naam == "Ann\u2028Test\u0085"
+    assert laad_personas([folder], checked=checked)["90651338320"].naam == "Ann\u2028Test\u0085"
 
 
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):

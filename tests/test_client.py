@@ -524,11 +524,11 @@ def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error
     """A header's byte 0xB2 reads as '²', a digit to str.isdigit and not to int(): it was a
     bare ValueError out of the client, past its MagdaError root."""
 
-    def vreemd(server, verbinding):
-        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
-        verbinding.close()
+    def odd_digit(server, connection):
+        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
+        connection.close()
 
-    server = rauw(vreemd)
+    server = rauw(odd_digit)
     with pytest.raises(MagdaTransportFout) as info:
         maak_client(server.url).geef_dossier_kbi("98630499724")
     assert str(info.value) == (
@@ -540,27 +540,27 @@ def test_a_connection_closed_before_any_reply_is_tried_once_more(rauw):
     """A kept connection the server closes as the request goes out (an idle timeout, a
     restart: one call in three serve restarts under keep-alive, benchmarks/reload.py) gave
     no answer; the same message goes once more on a new connection, and only once."""
-    verbindingen = []
+    requests_seen = []
 
-    def eerst_dicht(server, verbinding):
-        verbindingen.append(server.verzoek)
-        if len(verbindingen) == 2:
-            server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
+    def closed_first(server, connection):
+        requests_seen.append(server.verzoek)
+        if len(requests_seen) == 2:
+            server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
 
-    server = rauw(eerst_dicht)
+    server = rauw(closed_first)
     with pytest.raises(MagdaTransportFout) as info:  # the second try's reply, read
         maak_client(server.url).geef_dossier_kbi("98630499724")
     assert str(info.value) == (
         "no MAGDA Repliek in the reply (HTTP 200); it begins: '<x/>' (4 bytes)"
     )
-    assert len(verbindingen) == 2 and verbindingen[0] == verbindingen[1]  # the same message
+    assert len(requests_seen) == 2 and requests_seen[0] == requests_seen[1]  # the same message
 
-    verbindingen.clear()
-    altijd = rauw(lambda server, verbinding: verbindingen.append(server.verzoek))
+    requests_seen.clear()
+    always_closed = rauw(lambda server, connection: requests_seen.append(server.verzoek))
     with pytest.raises(MagdaTransportFout) as info:
-        maak_client(altijd.url).geef_dossier_kbi("98630499724")
+        maak_client(always_closed.url).geef_dossier_kbi("98630499724")
     assert "Remote end closed connection without response" in str(info.value)
-    assert len(verbindingen) == 2
+    assert len(requests_seen) == 2
 
 
 def test_a_reply_that_trickles_in_times_out(rauw):

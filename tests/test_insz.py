@@ -87,18 +87,18 @@ def test_more_numbers_than_a_birth_date_has_are_refused_at_once():
 
     from magda_kbi.domain.insz import nieuwe_testnummers
 
-    dag = date(1990, 5, 13)
+    day = date(1990, 5, 13)
     with pytest.raises(ValueError) as refused:
-        nieuwe_testnummers(999, dag)
+        nieuwe_testnummers(999, day)
     assert str(refused.value) == (
         "a birth date has 998 test numbers: ask for at most 998, or leave out the birth date"
     )
     with pytest.raises(ValueError) as refused:
-        nieuwe_testnummers(500, dag, "F")
+        nieuwe_testnummers(500, day, "F")
     assert str(refused.value) == (
         "a birth date has 499 test numbers of one sex: ask for at most 499,"
         " or leave out the birth date"
     )
-    assert len(set(nieuwe_testnummers(998, dag))) == 998
-    vrouwen = nieuwe_testnummers(499, dag, "F")
-    assert len(set(vrouwen)) == 499 and all(int(n[6:9]) % 2 == 0 for n in vrouwen)
+    assert len(set(nieuwe_testnummers(998, day))) == 998
+    women = nieuwe_testnummers(499, day, "F")
+    assert len(set(women)) == 499 and all(int(n[6:9]) % 2 == 0 for n in women)

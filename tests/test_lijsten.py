@@ -432,12 +432,12 @@ def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
     pipe holds, so the reader leaves while the command still writes."""
     if args[0] == "personas":
         args = [*args, "--fixtures", str(populatie)]
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proces.stdout.readline()
-    proces.stdout.close()  # as head does after its lines
-    fout = proces.stderr.read()
-    assert (proces.wait(timeout=60), fout) == (0, b"")
+    assert process.stdout.readline()
+    process.stdout.close()  # as head does after its lines
+    err = process.stderr.read()
+    assert (process.wait(timeout=60), err) == (0, b"")

@@ -324,30 +324,30 @@ def test_a_time_of_day_stays_text(tmp_path):
     assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
 
 
-@pytest.mark.parametrize("soort", ["pipe", "device", "folder", "broken-link"])
-def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_path, soort):
+@pytest.mark.parametrize("kind", ["pipe", "device", "folder", "broken-link"])
+def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_path, kind):
     """A pipe named p.yaml waited for ever, a link to /dev/zero read until memory ran out,
     a folder named d.yaml and a link to nothing were tracebacks (IsADirectoryError,
     FileNotFoundError). The folder's files are looked at before any is read."""
     import os
 
-    map_ = tmp_path / "extra"
-    map_.mkdir()
-    pad = map_ / "p.jsonl"
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    path = folder / "p.jsonl"
     {
-        "pipe": lambda: os.mkfifo(pad),
-        "device": lambda: pad.symlink_to("/dev/zero"),
-        "folder": lambda: pad.mkdir(),
-        "broken-link": lambda: pad.symlink_to(tmp_path / "nowhere"),
-    }[soort]()
+        "pipe": lambda: os.mkfifo(path),
+        "device": lambda: path.symlink_to("/dev/zero"),
+        "folder": lambda: path.mkdir(),
+        "broken-link": lambda: path.symlink_to(tmp_path / "nowhere"),
+    }[kind]()
     with pytest.raises(FixtureFout) as info:
-        persona_bestanden(map_)  # before: listed, then read
-    reden = (
+        persona_bestanden(folder)  # before: listed, then read
+    reason = (
         "a link to nothing"
-        if soort == "broken-link"
+        if kind == "broken-link"
         else ("not a plain file (a folder, a pipe or a device)")
     )
-    assert (info.value.bestand, info.value.veld, info.value.reden) == (str(pad), "-", reden)
+    assert (info.value.bestand, info.value.veld, info.value.reden) == (str(path), "-", reason)
 
 
 def test_invalid_yaml(tmp_path):

@@ -203,8 +203,8 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     elsewhere = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
     # names no serve makes, in a /tmp anyone writes: each stopped every serve's start with a
     # traceback (int('²'): ValueError; os.kill of a pid past C's long: OverflowError)
-    vreemd = [tmp_path / f"magda-kbi-store-{pid}-x" for pid in ("\u00b2", "9" * 20)]
-    for map_ in (verweesd, levend, elsewhere, *vreemd):
+    foreign = [tmp_path / f"magda-kbi-store-{pid}-x" for pid in ("\u00b2", "9" * 20)]
+    for map_ in (verweesd, levend, elsewhere, *foreign):
         map_.mkdir()
         (map_ / "state.db").write_bytes(b"")
     (verweesd / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
@@ -216,7 +216,7 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
         try:
             assert not verweesd.exists()
             assert levend.exists() and elsewhere.exists()
-            assert all(map_.exists() for map_ in vreemd)
+            assert all(map_.exists() for map_ in foreign)
             eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
             assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
             other = (eigen[0] / "serve.lock").open("a")

@@ -584,10 +584,10 @@ def test_a_content_length_of_other_digits_is_refused():
 
     from .soap import wsgi_environ
 
-    omgeving = wsgi_environ(PAD_DOSSIER, GOED)
-    omgeving["CONTENT_LENGTH"] = "\xb2"
+    environ = wsgi_environ(PAD_DOSSIER, GOED)
+    environ["CONTENT_LENGTH"] = "\xb2"
     status = []
-    body = b"".join(make_emulator(Settings())(omgeving, lambda s, h, *_: status.append(s)))
+    body = b"".join(make_emulator(Settings())(environ, lambda s, h, *_: status.append(s)))
     assert status == ["400 Bad Request"]
     assert b"<faultstring>Ongeldige Content-Length</faultstring>" in body
 
@@ -597,30 +597,30 @@ def test_yaml_aliases_that_multiply_are_refused_not_expanded(magda):
     YAML that were 90,000 lessons (3.6 s, 250 MB; 6 KB made 490,000: 21 s, 1.3 GB in the
     worker, then in every worker from the store). Refused as the text is read; a persona's
     anchors used a few times load as before (98630499724's offices and centre)."""
-    les = "&l {datum: 2023-02-06, aanvang_uur: '18:30'}"
-    lessen = f"&ls [{les}{', *l' * 299}]"
-    cursus = "&c {id: fc3ee1aa-ad51-41ce-8703-f4e03e64da68, datum_inschrijving: 2023-01-02"
-    cursus += f", lesmomenten: {lessen}}}"
-    tekst = (
+    lesson = "&l {datum: 2023-02-06, aanvang_uur: '18:30'}"
+    lessons = f"&ls [{lesson}{', *l' * 299}]"
+    course = "&c {id: fc3ee1aa-ad51-41ce-8703-f4e03e64da68, datum_inschrijving: 2023-01-02"
+    course += f", lesmomenten: {lessons}}}"
+    text = (
         'insz: "80651338304"\nscenario: aliases\ndossier:\n'
         "  personalia: {achternamen: [A]}\n"
-        f"  vormingsactiviteiten:\n    nt2_cursussen: [{cursus}{', *c' * 299}]\n"
+        f"  vormingsactiviteiten:\n    nt2_cursussen: [{course}{', *c' * 299}]\n"
     )
     r = requests.put(
         f"{magda.url}/admin/personas/80651338304",
-        data=tekst.encode(),
+        data=text.encode(),
         headers={"Content-Type": "application/yaml"},
         timeout=10,
     )
     assert (r.status_code, r.json()["diagnose"]) == (
         422,
-        f"its aliases (*name) make it more than {len(tekst) + 10_000:,} values, from"
-        f" {len(tekst):,} characters: a persona needs an anchor's values a few times, not"
+        f"its aliases (*name) make it more than {len(text) + 10_000:,} values, from"
+        f" {len(text):,} characters: a persona needs an anchor's values a few times, not"
         " nested lists of them",
     )
     assert requests.get(f"{magda.url}/admin/personas/80651338304", timeout=5).status_code == 404
-    kortenberg = requests.get(f"{magda.url}/admin/personas/98630499724", timeout=5).json()
-    assert kortenberg["dossier"]["vormingsactiviteiten"]["nt2_cursussen"][0]["centrum"]["naam"] == (
+    full = requests.get(f"{magda.url}/admin/personas/98630499724", timeout=5).json()
+    assert full["dossier"]["vormingsactiviteiten"]["nt2_cursussen"][0]["centrum"]["naam"] == (
         "CVO Leuven"
     )
 

@@ -1135,8 +1135,8 @@ def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -
     no one to list; the REST route refuses it too."""
     if waarde is not None and not waarde.strip():
         raise click.BadParameter("is empty", param=param)
-    if waarde is not None and (fout := text_xml_cannot_hold(waarde, param.name or "")):
-        raise click.BadParameter(fout.reden, param=param)  # the XML list names it: a traceback
+    if waarde is not None and (error := text_xml_cannot_hold(waarde, param.name or "")):
+        raise click.BadParameter(error.reden, param=param)  # the XML list names it: a traceback
     return waarde
 
 
@@ -1249,8 +1249,8 @@ MAX_KEY_BYTES = 65_536  # a key longer than SHA-256's block (64 bytes) is hashed
 @export_options("csv")
 def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, store) -> None:
     try:
-        with key_file.open("rb") as bestand:  # a bounded read: /dev/urandom has no end
-            sleutel = bestand.read(MAX_KEY_BYTES + 1)
+        with key_file.open("rb") as handle:  # a bounded read: /dev/urandom has no end
+            sleutel = handle.read(MAX_KEY_BYTES + 1)
     except OSError as fout:
         raise Refused(f"cannot read the key file: {fout.strerror}") from None
     if len(sleutel) > MAX_KEY_BYTES:

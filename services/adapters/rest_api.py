@@ -261,9 +261,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     zorgkas = request.args.get("zorgkas")
     if zorgkas == "":
         raise ApiFout(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
-    if zorgkas is not None and (fout := text_xml_cannot_hold(zorgkas, "zorgkas")):
+    if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"zorgkas: {fout.reden}", "zorgkas")
+        raise ApiFout(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reden}", "zorgkas")
     beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):

@@ -24,16 +24,16 @@ TODAY_RANGE = f"a date from {FIRST_TODAY} to {LAST_TODAY} (YYYY-MM-DD)"
 _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def iso_date(tekst: str) -> date:
+def iso_date(text: str) -> date:
     """A date written ``YYYY-MM-DD``, as every input says and the contract's xs:date has it;
     ValueError otherwise. ``date.fromisoformat`` alone also takes ``20240101`` and the week
     date ``2024-W01-1`` (Python 3.11+), which a consumer would then send to MAGDA in vain."""
-    if not _YYYY_MM_DD.fullmatch(tekst):
-        raise ValueError(f"{tekst!r} is not a date (YYYY-MM-DD)")
+    if not _YYYY_MM_DD.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(tekst)
-    except ValueError as fout:  # 2024-02-30: say which of its numbers is wrong
-        raise ValueError(f"{tekst!r} is not a date ({fout})") from None
+        return date.fromisoformat(text)
+    except ValueError as error:  # 2024-02-30: say which of its numbers is wrong
+        raise ValueError(f"{text!r} is not a date ({error})") from None
 
 
 def today_from_text(tekst: str) -> date:

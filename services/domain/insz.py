@@ -66,11 +66,11 @@ def nieuwe_testnummers(
     if geslacht not in (None, "M", "F"):
         raise ValueError("sex is M or F")
     if geboren is not None:  # sequence numbers 001-998: 499 odd (men), 499 even (women)
-        op_een_dag = 499 if geslacht else 998
-        if aantal > op_een_dag:  # asking for more would search for ever (1,000 times aantal)
+        per_day = 499 if geslacht else 998
+        if aantal > per_day:  # asking for more would search for ever (1,000 times aantal)
             raise ValueError(
-                f"a birth date has {op_een_dag} test numbers{' of one sex' if geslacht else ''}:"
-                f" ask for at most {op_een_dag}, or leave out the birth date"
+                f"a birth date has {per_day} test numbers{' of one sex' if geslacht else ''}:"
+                f" ask for at most {per_day}, or leave out the birth date"
             )
     rnd = rnd or random.Random()
     # In order, and looked up in constant time: a list's look-up made 50,000 take 13 s.

@@ -301,11 +301,11 @@ def lees_yaml(tekst: str) -> Any:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
         raise InputError("-", f"not valid YAML: {_without_pythons_advice(exc)}") from None
-    grens = len(tekst) + ALIAS_RUIMTE
-    if not _at_most(data, grens):
+    limit = len(tekst) + ALIAS_ALLOWANCE
+    if not _at_most(data, limit):
         raise InputError(
             "-",
-            f"its aliases (*name) make it more than {grens:,} values, from {len(tekst):,}"
+            f"its aliases (*name) make it more than {limit:,} values, from {len(tekst):,}"
             " characters: a persona needs an anchor's values a few times, not nested lists of"
             " them",
         )
@@ -317,22 +317,22 @@ def lees_yaml(tekst: str) -> Any:
 # admin API (and in every worker after, from the store); 13 KB would have made 2.3 million.
 # Without aliases a text of N characters holds fewer than N values (the fullest persona: 653
 # values in 16,253 characters); its anchors may add this many.
-ALIAS_RUIMTE = 10_000
+ALIAS_ALLOWANCE = 10_000
 
 
-def _at_most(data: Any, grens: int) -> bool:
-    """Whether ``data`` has at most ``grens`` values, an alias's counted each time: stops
-    counting past ``grens``, so its cost is bounded too."""
-    stapel, aantal = [data], 0
-    while stapel:
-        waarde = stapel.pop()
-        aantal += 1
-        if aantal > grens:
+def _at_most(data: Any, limit: int) -> bool:
+    """Whether ``data`` has at most ``limit`` values, an alias's counted each time: stops
+    counting past ``limit``, so its cost is bounded too."""
+    pending, count = [data], 0
+    while pending:
+        value = pending.pop()
+        count += 1
+        if count > limit:
             return False
-        if isinstance(waarde, dict):
-            stapel.extend(waarde.values())
-        elif isinstance(waarde, list):
-            stapel.extend(waarde)
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return True
 
 

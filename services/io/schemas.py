@@ -113,14 +113,14 @@ def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
 def _lesmoment_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A bare code (``MAA_AVOND``) is a moment without Beschikbaar, and is written back as
     that code: the JSON of the moments stays the list of codes it was before Beschikbaar."""
-    beide = core_schema.union_schema([core_schema.str_schema(), binnen])
+    either = core_schema.union_schema([core_schema.str_schema(), binnen])
     return core_schema.no_info_before_validator_function(
         lambda data: {"moment": data} if isinstance(data, str) else data,
         binnen,
-        json_schema_input_schema=beide,
+        json_schema_input_schema=either,
         serialization=core_schema.plain_serializer_function_ser_schema(
-            lambda waarde: waarde.moment if waarde.beschikbaar is None else waarde,
-            return_schema=beide,
+            lambda value: value.moment if value.beschikbaar is None else value,
+            return_schema=either,
         ),
         ref=binnen.pop("ref"),
     )

@@ -81,11 +81,11 @@ def import_files(
             if oud[3] != positie:
                 bijwerken.append((stat.st_mtime_ns, stat.st_size, oud[2], positie, str(pad)))
             continue
-        sha, sleutel = _hashes(pad)
+        sha, checked_key = _hashes(pad)
         if oud and oud[2] == sha:  # touched, not changed
             bijwerken.append((stat.st_mtime_ns, stat.st_size, sha, positie, str(pad)))
             continue
-        te_doen.append((positie, pad, sha, sleutel))
+        te_doen.append((positie, pad, sha, checked_key))
     weg = set(bekend) - {str(p) for p in bestanden}
     if not (te_doen or bijwerken or weg) and oude_stempel == stempel:
         return 0, len(bestanden)
@@ -103,18 +103,18 @@ def import_files(
                 "WHERE path = ?",
                 rij,
             )
-        for positie, pad, sha, sleutel in te_doen:
+        for positie, pad, sha, checked_key in te_doen:
             stat = pad.stat()
             # Read as it is imported, a line at a time (a file of 200,000 generated personas
             # read whole took 660 MB, four times its size), then hashed again: a file changed
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
-            controleer = checked is None or not checked.known(sleutel)
-            personas = bestand(pad, contract=controleer)
+            check = checked is None or not checked.known(checked_key)
+            personas = bestand(pad, contract=check)
             _voeg_toe(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
             if _hashes(pad)[0] != sha:
                 raise FixtureFout(str(pad), "-", "changed while it was being imported")
-            if controleer and checked is not None:  # what was hashed is what passed
-                checked.add(sleutel)
+            if check and checked is not None:  # what was hashed is what passed
+                checked.add(checked_key)
             db.execute(
                 "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -126,15 +126,15 @@ def import_files(
 
 def _hashes(pad: Path) -> tuple[str, str]:
     """The file's SHA-256 and its key in the cache of checked files, read once in blocks."""
-    eigen, sleutel = hashlib.sha256(), CheckedFiles.hasher()
+    own, checked_key = hashlib.sha256(), CheckedFiles.hasher()
     try:
         with pad.open("rb") as f:
-            while blok := f.read(1 << 20):
-                eigen.update(blok)
-                sleutel.update(blok)
+            while block := f.read(1 << 20):
+                own.update(block)
+                checked_key.update(block)
     except OSError as fout:
         raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
-    return eigen.hexdigest(), sleutel.hexdigest()
+    return own.hexdigest(), checked_key.hexdigest()
 
 
 def _stempel() -> str:

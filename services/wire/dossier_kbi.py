@@ -738,8 +738,8 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         _geldig(voorkeur, voorkeuren)
         if voorkeuren.geldt_voor:
             geldt_voor = sub(voorkeur, "GeldtVoor")
-            for waarde in voorkeuren.geldt_voor:
-                _tekst_of_nil(geldt_voor, "geldtVoor", waarde)
+            for value in voorkeuren.geldt_voor:
+                _text_or_nil(geldt_voor, "geldtVoor", value)
         _code(
             voorkeur,
             "RedenVolledigeOnbeschikbaarheid",
@@ -766,10 +766,10 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         _geldig(voorkeur, voorkeuren)
 
 
-def _tekst_of_nil(ouder: etree._Element, naam: str, waarde: str | None) -> None:
+def _text_or_nil(ouder: etree._Element, naam: str, value: str | None) -> None:
     """An element of a nillable type: its text, or no text and xsi:nil="true" for None."""
-    element = sub(ouder, naam, waarde)
-    if waarde is None:
+    element = sub(ouder, naam, value)
+    if value is None:
         element.set(XSI_NIL, "true")
 
 
