@@ -234,6 +234,36 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def text_xml_cannot_hold(value: Any, pad: str) -> InputError | None:
     """The first text in ``value`` (a dataclass, a tuple or list, text) with a character
     XML cannot hold (a control character, say), as an error under ``pad``."""
+    # one search over every text first: building each text's path took a third of a
+    # persona's load (0.15 of 0.44 ms); the paths are made only for a persona that fails
+    if _NOT_XML.search("\x20".join(_texts(value))) is None:
+        return None
+    return _first_unwritable(value, pad)
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in ``value``, in no particular order."""
+    found, todo = [], [value]
+    while todo:
+        part = todo.pop()
+        if isinstance(part, str):
+            found.append(part)
+        elif isinstance(part, tuple | list):
+            todo.extend(part)
+        elif names := _field_names(type(part)):
+            todo.extend(getattr(part, name) for name in names)
+    return found
+
+
+@cache
+def _field_names(tp: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None for any other type): dataclasses.fields is slow."""
+    if not dataclasses.is_dataclass(tp):
+        return None
+    return tuple(f.name for f in dataclasses.fields(tp))
+
+
+def _first_unwritable(value: Any, pad: str) -> InputError | None:
     if isinstance(value, str):
         char = _NOT_XML.search(value)
         if char is None:
@@ -246,7 +276,7 @@ def text_xml_cannot_hold(value: Any, pad: str) -> InputError | None:
     else:
         return None
     for step, part in parts:
-        if (error := text_xml_cannot_hold(part, pad + step)) is not None:
+        if (error := _first_unwritable(part, pad + step)) is not None:
             return error
     return None
 

@@ -87,7 +87,10 @@ def _tekst_xpath(pad: str) -> etree.XPath:
 def sub(
     ouder: etree._Element, naam: str, waarde: str | None = None, **attrs: str | None
 ) -> etree._Element:
-    element = etree.SubElement(ouder, naam, {k: v for k, v in attrs.items() if v is not None})
+    if attrs:
+        element = etree.SubElement(ouder, naam, {k: v for k, v in attrs.items() if v is not None})
+    else:  # most elements: 0.69 instead of 0.99 us each without the empty dict
+        element = etree.SubElement(ouder, naam)
     if waarde is not None:
         element.text = waarde
     return element
