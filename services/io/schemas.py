@@ -234,8 +234,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def text_xml_cannot_hold(value: Any, pad: str) -> InputError | None:
     """The first text in ``value`` (a dataclass, a tuple or list, text) with a character
     XML cannot hold (a control character, say), as an error under ``pad``."""
-    # one search over every text first: building each text's path took a third of a
-    # persona's load (0.15 of 0.44 ms); the paths are made only for a persona that fails
+    # one search over every text first: building each text's path cost 0.07 ms of a
+    # persona's 0.44 ms load; the paths are made only for a persona that fails
     if _NOT_XML.search("\x20".join(_texts(value))) is None:
         return None
     return _first_unwritable(value, pad)
