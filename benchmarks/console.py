@@ -49,6 +49,9 @@ def main() -> None:
         "list, search 'amina'": "/console/?q=amina",
         "list, NOK today": "/console/?result=NOK",
         "list, NOK today, page 20": "/console/?result=NOK&page=20",
+        "list, NOK today, page 21": "/console/?result=NOK&page=21",
+        "list, NOK, past the last": "/console/?result=NOK&page=999999",
+        "list, OK, past the last": "/console/?result=OK&page=999999",
         "persona with timeline": f"/console/personas/{een}",
     }
     print(f"{'page':<28} {'median ms':>10} {'worst ms':>10}")

@@ -13,6 +13,8 @@ from werkzeug.test import Client
 
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
+from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.population import genereer
 
 from .browser import XSS, XSS_INSZ, XSS_PERSONA
 from .soap import DOSSIER, dossier_verzoek
@@ -61,6 +63,65 @@ def test_persona_list_pages_on_the_server(client):
     leeg = pagina(client, "/console/?page=2")
     assert leeg.xpath("//a[@rel='prev']")
     assert not leeg.xpath("//tr[@data-insz]")
+
+
+def test_the_result_filter_pages_follow_the_day_and_the_personas():
+    """Filtered pages list exactly the personas with that advice today, in INSZ order, over
+    several pages asked in any order; after the clock or a persona changed, the new ones
+    (the console keeps what it scanned for a day and a persona set)."""
+    emulator = make_emulator(Settings(TODAY, admin=True))
+    runtime = emulator.runtime
+    extra = [persona_uit_data(d, contract=False) for d in genereer(300, 7, bezet=runtime.personas)]
+    runtime.reload({**runtime.basis_personas, **{p.insz: p for p in extra}})
+    client = Client(emulator)
+
+    def expected(result: str, day: date) -> list[str]:
+        return [
+            insz
+            for insz, persona in sorted(runtime.personas.items())
+            if geef_advies(
+                persona.dossier, day, Toepassing.ZORGBUDGET, Termijnen(), vandaag=day
+            ).resultaat.value
+            == result
+        ]
+
+    def listed(result: str, pages: list[int]) -> list[str]:
+        found: dict[int, list[str]] = {}
+        for page in pages:
+            p = pagina(client, f"/console/?result={result}&page={page}")
+            found[page] = p.xpath("//tr[@data-insz]/@data-insz")
+            assert set(p.xpath("//tr[@data-insz]//span/@data-resultaat")) <= {result}
+            assert bool(p.xpath("//a[@rel='next']")) == (page < max(pages)), (result, page)
+        return [insz for page in sorted(found) for insz in found[page]]
+
+    # 300 generated besides the 23 built-in: 2025-06-01 has 115 NOK (3 pages), 208 OK (5)
+    nok, ok = expected("NOK", TODAY), expected("OK", TODAY)
+    assert (len(nok), len(ok)) == (115, 208)
+    assert listed("NOK", [3, 1, 2]) == nok
+    assert listed("OK", [2, 5, 1, 4, 3]) == ok
+    assert pagina(client, "/console/?result=NOK&page=999").xpath("//tr[@data-insz]") == []
+
+    assert client.put("/admin/clock", json={"today": "2023-01-01"}).status_code == 200
+    nok = expected("NOK", date(2023, 1, 1))
+    assert len(nok) == 50  # one full page: no next page
+    assert listed("NOK", [1]) == nok
+    assert pagina(client, "/console/?result=NOK&page=2").xpath("//tr[@data-insz]") == []
+
+    # one NOK persona removed, one made NOK by an infringement: the lists follow at once
+    removed = client.delete(f"/admin/personas/{nok[0]}", content_type="application/json")
+    assert removed.status_code == 204
+    ok_now = expected("OK", date(2023, 1, 1))
+    flipped = runtime.personas[ok_now[0]]
+    body = client.get(f"/admin/personas/{flipped.insz}").json
+    body["dossier"]["doelgroepen"] = [
+        {"code": "JA", "type": "PLICHT", "periode": {"begin": "2020-01-02"}}
+    ]
+    body["dossier"]["inbreuken"] = [{"datum_vaststelling": "2022-03-15"}]
+    assert client.put(f"/admin/personas/{flipped.insz}", json=body).status_code == 200
+    nok = expected("NOK", date(2023, 1, 1))
+    assert flipped.insz in nok and ok_now[0] not in expected("OK", date(2023, 1, 1))
+    assert len(nok) == 50
+    assert listed("NOK", [1]) == nok
 
 
 def segmenten(pagina: html.HtmlElement) -> list[tuple]:
