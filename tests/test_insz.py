@@ -67,6 +67,10 @@ def test_what_is_wrong_and_the_nearest_test_number():
 
     assert waarom_geen_testnummer("98630499724") is None
     assert waarom_geen_testnummer("9863049972") == "'9863049972' is not 11 digits"
+    # anything else is repeated up to 24 characters, with its length
+    assert waarom_geen_testnummer("12" * 1000) == (
+        "'121212121212121212121212'... (2000 characters) is not 11 digits"
+    )
     # check digits: 97 - 856720123 % 97 = 76
     assert waarom_geen_testnummer("85672012345") == (
         "the check digits are 45; modulo 97 asks for 76 (born before 2000) or 08 (born from "

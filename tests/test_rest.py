@@ -150,6 +150,26 @@ def test_an_insz_as_printed_is_told_its_eleven_digits(rest):
     )
 
 
+def test_a_long_would_be_insz_is_repeated_cut_short():
+    """An INSZ of 100,000 characters made a refusal that repeated it whole, twice in the
+    admin API's: cut after 24 characters, with its length."""
+    client = Client(make_emulator(Settings(date(2025, 6, 1), admin=True)))
+    lang = "7" * 100_000
+    dossier = client.get(f"/api/v1/dossiers/{lang}")
+    assert (dossier.status_code, dossier.json["diagnose"]) == (
+        400,
+        "'777777777777777777777777'... (100000 characters) is not a valid INSZ (11 digits,"
+        " modulo 97)",
+    )
+    persona = client.post("/admin/personas", json={"insz": lang, "scenario": "-", "naam": "-"})
+    assert (persona.status_code, persona.json["diagnose"]) == (
+        422,
+        "777777777777777777777777... (100000 characters) is not a MAGDA test number (11"
+        " digits, modulo 97, month digits 61-72): '777777777777777777777777'... (100000"
+        " characters) is not 11 digits ('magda-kbi insz new' prints fresh ones)",
+    )
+
+
 def test_unknown_routes_and_methods(rest):
     assert requests.get(f"{rest.url}/api/v1/nope", timeout=5).status_code == 404
     r = requests.post(f"{rest.url}/api/v1/advies/98630499724", timeout=5)

@@ -38,7 +38,7 @@ from magda_kbi.domain.advies import (
     geef_advies,
 )
 from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
-from magda_kbi.domain.insz import modulo97_geldig, unformatted
+from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.io import formats
 from magda_kbi.io.personas import (
     FixtureFout,
@@ -869,7 +869,7 @@ def advies(
     termijn_contract: int,
 ) -> None:
     if not modulo97_geldig(insz):
-        raise Refused(f"{insz} is not a valid INSZ (11 digits, modulo 97)")
+        raise Refused(f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97)")
     persona = _catalogue(fixtures).get(insz)
     antwoord = geef_advies(
         persona.dossier if persona else None,
@@ -930,7 +930,7 @@ def insz_check(nummer: str) -> None:
     if reden is None:
         print(f"{nummer}: a valid MAGDA test number")
         return
-    print(f"{nummer}: not a MAGDA test number: {reden}")
+    print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reden}")
     dichtste = dichtste_testnummer(nummer)
     if dichtste:
         print(f"nearest test number: {dichtste}")

@@ -18,7 +18,7 @@ from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operatie
-from magda_kbi.domain.insz import modulo97_geldig, unformatted
+from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
@@ -190,7 +190,7 @@ def _geldig_insz(insz: str) -> None:
         raise ApiFout(
             400,
             ONGELDIG_INSZ,
-            f"{insz!r} is not a valid INSZ (11 digits, modulo 97){hint}",
+            f"{shown(insz)} is not a valid INSZ (11 digits, modulo 97){hint}",
             "insz",
         )
 

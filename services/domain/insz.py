@@ -18,6 +18,18 @@ def unformatted(insz: str) -> str:
     return "".join(gedrukt.groups()) if gedrukt else insz
 
 
+SHOWN = 24  # characters of a would-be INSZ a message repeats
+
+
+def shown(insz: str, *, quote: bool = True) -> str:
+    """A would-be INSZ as a message repeats it: quoted unless ``quote`` is False, and cut
+    after :data:`SHOWN` characters with its length said (an admin body's INSZ of a megabyte
+    made a refusal of two, echoed twice)."""
+    head = insz[:SHOWN]
+    text = repr(head) if quote else head
+    return text if len(insz) <= SHOWN else f"{text}... ({len(insz)} characters)"
+
+
 def is_elf_cijfers(insz: str) -> bool:
     """Exactly eleven ASCII digits (``str.isdigit`` would accept other scripts' digits)."""
     return _ELF_CIJFERS.fullmatch(insz) is not None
@@ -91,7 +103,7 @@ def nieuwe_testnummers(
 def waarom_geen_testnummer(insz: str) -> str | None:
     """What is wrong with ``insz`` as a MAGDA test number, in words; None when it is one."""
     if not is_elf_cijfers(insz):
-        return f"{insz!r} is not 11 digits"
+        return f"{shown(insz)} is not 11 digits"
     if not modulo97_geldig(insz):
         return (
             f"the check digits are {insz[9:]}; modulo 97 asks for "

@@ -29,7 +29,12 @@ from magda_kbi.domain.dossier import (
     Persoonsgegevens,
     VerwachtAdvies,
 )
-from magda_kbi.domain.insz import dichtste_testnummer, is_testnummer, waarom_geen_testnummer
+from magda_kbi.domain.insz import (
+    dichtste_testnummer,
+    is_testnummer,
+    shown,
+    waarom_geen_testnummer,
+)
 from magda_kbi.domain.municipalities import is_nis_code
 from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold
 
@@ -384,7 +389,8 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         dichtste = dichtste_testnummer(insz)
         raise InputError(
             "insz",
-            f"{insz} is not a MAGDA test number (11 digits, modulo 97, month digits 61-72): "
+            f"{shown(insz, quote=False)} is not a MAGDA test number (11 digits, modulo 97, "
+            "month digits 61-72): "
             f"{waarom_geen_testnummer(insz)}"
             + (f"; the nearest test number is {dichtste}" if dichtste else "")
             + " ('magda-kbi insz new' prints fresh ones)",
