@@ -410,6 +410,14 @@ def test_consumers_file(tmp_path):
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
 
 
+def test_a_device_as_the_consumers_file_is_refused_after_a_bounded_read():
+    """``--consumers /dev/zero`` read until memory ran out (5 GB in 5 s); a file past 1 MiB
+    is refused now, having read one byte more than that."""
+    proces = magda_kbi("consumers", "--consumers", "/dev/zero")
+    assert proces.returncode == 2
+    assert "larger than 1048576 bytes: a consumers file is small" in proces.stderr
+
+
 def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path):
     """Seed 3 drew 64642199768 (a built-in persona) as its 1,398th: the population was
     refused beside the built-ins ('already defined')."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magda_kbi.domain.consumers import Afnemer, Soort
 from magda_kbi.domain.municipalities import is_nis_code
-from magda_kbi.io.personas import lees_yaml
+from magda_kbi.io.personas import MAX_BESTAND, lees_yaml
 from magda_kbi.io.schemas import InputError, build
 
 
@@ -33,7 +33,13 @@ def laad_afnemers(pad: Path) -> list[Afnemer]:
 
 def _afnemers(pad: Path) -> list[Afnemer]:
     try:
-        data = lees_yaml(pad.read_text(encoding="utf-8"))
+        # at most one byte past the bound: a device given as the file (/dev/zero) was read
+        # until memory ran out; /dev/stdin and a pipe still work
+        with pad.open("rb") as bestand:
+            inhoud = bestand.read(MAX_BESTAND + 1)
+        if len(inhoud) > MAX_BESTAND:
+            raise InputError("-", f"larger than {MAX_BESTAND} bytes: a consumers file is small")
+        data = lees_yaml(inhoud.decode("utf-8"))
     except OSError as fout:
         raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
     except UnicodeDecodeError as fout:
