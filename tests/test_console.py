@@ -65,10 +65,14 @@ def test_persona_list_pages_on_the_server(client):
     assert not leeg.xpath("//tr[@data-insz]")
 
 
-def test_the_result_filter_pages_follow_the_day_and_the_personas():
+@pytest.mark.parametrize("step", [7, None], ids=["steps of 7", "default step"])
+def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypatch):
     """Filtered pages list exactly the personas with that advice today, in INSZ order, over
     several pages asked in any order; after the clock or a persona changed, the new ones
-    (the console keeps what it scanned for a day and a persona set)."""
+    (the console keeps what it scanned for a day and a persona set, scanning a step at a
+    time)."""
+    if step is not None:
+        monkeypatch.setattr("magda_kbi.adapters.console.SCAN_STEP", step)
     emulator = make_emulator(Settings(TODAY, admin=True))
     runtime = emulator.runtime
     extra = [persona_uit_data(d, contract=False) for d in genereer(300, 7, bezet=runtime.personas)]
