@@ -35,11 +35,11 @@ def _afnemers(pad: Path) -> list[Afnemer]:
     try:
         # at most one byte past the bound: a device given as the file (/dev/zero) was read
         # until memory ran out; /dev/stdin and a pipe still work
-        with pad.open("rb") as bestand:
-            inhoud = bestand.read(MAX_BESTAND + 1)
-        if len(inhoud) > MAX_BESTAND:
+        with pad.open("rb") as handle:
+            content = handle.read(MAX_BESTAND + 1)
+        if len(content) > MAX_BESTAND:
             raise InputError("-", f"larger than {MAX_BESTAND} bytes: a consumers file is small")
-        data = lees_yaml(inhoud.decode("utf-8"))
+        data = lees_yaml(content.decode("utf-8"))
     except OSError as fout:
         raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
     except UnicodeDecodeError as fout:

@@ -82,10 +82,10 @@ class _Index:
             inszs = self._inszs
         return _opgehaald(personas, itertools.islice(inszs, vanaf, None))
 
-    def met_resultaat(
-        self, runtime: Runtime, result: str, vanaf: int, aantal: int
+    def with_result(
+        self, runtime: Runtime, result: str, start: int, count: int
     ) -> tuple[list[Persona], bool]:
-        """The ``aantal`` personas from the ``vanaf``-th whose advice today is ``result``,
+        """The ``count`` personas from the ``start``-th whose advice today is ``result``,
         in INSZ order, and whether more follow."""
         personas = runtime.personas
         while True:
@@ -97,18 +97,18 @@ class _Index:
                 if key != self._scan_key:
                     self._scan_key, self._scanned, self._matching = key, 0, {}
                 found = self._matching.setdefault(result, array("I"))
-                if len(found) > vanaf + aantal or self._scanned == len(self._inszs):
-                    inszs = [self._inszs[i] for i in found[vanaf : vanaf + aantal]]
-                    meer = len(found) > vanaf + aantal
+                if len(found) > start + count or self._scanned == len(self._inszs):
+                    inszs = [self._inszs[i] for i in found[start : start + count]]
+                    more = len(found) > start + count
                     break
                 for insz in self._inszs[self._scanned : self._scanned + SCAN_STEP]:
                     persona = personas.get(insz)
                     if persona is not None:  # removed meanwhile: a new set, scanned anew next
                         advies = _today_advice(runtime, persona)
-                        gevonden = self._matching.setdefault(advies.resultaat.value, array("I"))
-                        gevonden.append(self._scanned)
+                        matches = self._matching.setdefault(advies.resultaat.value, array("I"))
+                        matches.append(self._scanned)
                     self._scanned += 1
-        return list(_opgehaald(personas, inszs)), meer
+        return list(_opgehaald(personas, inszs)), more
 
     def gevonden(self, personas: Mapping[str, Persona], zoek: str) -> Iterator[Persona]:
         with self._slot:
@@ -166,22 +166,22 @@ def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
 
 
 def _page(
-    runtime: Runtime, rows: Iterable[Persona], result: str, overslaan: int
+    runtime: Runtime, rows: Iterable[Persona], result: str, skip: int
 ) -> tuple[list[tuple[Persona, Advies]], bool]:
     """One page of ``rows`` with today's advice, those with another result left out, the
-    first ``overslaan`` skipped; and whether more follow."""
-    rijen: list[tuple[Persona, Advies]] = []
+    first ``skip`` skipped; and whether more follow."""
+    page_rows: list[tuple[Persona, Advies]] = []
     for persona in rows:
         advies = _today_advice(runtime, persona) if result else None
         if advies is not None and advies.resultaat.value != result:
             continue
-        if overslaan:  # no advice for these without a filter
-            overslaan -= 1
+        if skip:  # no advice for these without a filter
+            skip -= 1
             continue
-        if len(rijen) == PAGE_SIZE:
-            return rijen, True
-        rijen.append((persona, advies or _today_advice(runtime, persona)))
-    return rijen, False
+        if len(page_rows) == PAGE_SIZE:
+            return page_rows, True
+        page_rows.append((persona, advies or _today_advice(runtime, persona)))
+    return page_rows, False
 
 
 @console.get("/")
@@ -198,8 +198,8 @@ def personas():
     if zoek:
         rijen, meer = _page(runtime, _index.gevonden(runtime.personas, zoek), result, overslaan)
     elif result:
-        gekozen, meer = _index.met_resultaat(runtime, result, overslaan, PAGE_SIZE)
-        rijen = [(persona, _today_advice(runtime, persona)) for persona in gekozen]
+        chosen, meer = _index.with_result(runtime, result, overslaan, PAGE_SIZE)
+        rijen = [(persona, _today_advice(runtime, persona)) for persona in chosen]
     else:  # no filter: the page starts where it starts
         rijen, meer = _page(runtime, _index.rijen(runtime.personas, overslaan), "", 0)
     args = {k: v for k, v in (("q", q), ("result", result)) if v}
