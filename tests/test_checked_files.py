@@ -4,6 +4,7 @@ per content and contract; any change in either checks it again; no cache, no har
 from __future__ import annotations
 
 import shutil
+import tracemalloc
 
 import pytest
 
@@ -33,6 +34,22 @@ def map_(tmp_path):
     for naam in ("73680599786-inbreuk-open.yaml", "98630499724-contract-lopend.yaml"):
         shutil.copy(ingebouwde_map() / naam, doel / naam)
     return doel
+
+
+def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, map_):
+    """A persona folder's .yaml of 300 MB (sparse here) was read whole to hash it, then
+    refused for its size: now read to one byte past the 1 MiB bound."""
+    with (map_ / "99999999999-groot.yaml").open("wb") as groot:
+        groot.truncate(300 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(personas.FixtureFout) as refused:
+            laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.reden == "file larger than 1048576 bytes"
+    assert peak < 20 * 1024 * 1024, peak
 
 
 def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):

@@ -212,8 +212,10 @@ def bestand(
     sleutel, controleer = None, contract
     if contract and checked is not None:
         if inhoud is None:
-            try:  # read once: what is hashed is what is loaded
-                inhoud = pad.read_bytes()
+            try:  # read once: what is hashed is what is loaded; a .yaml to one byte past
+                # its bound, which the loader refuses (it was read whole first)
+                with pad.open("rb") as handle:
+                    inhoud = handle.read(MAX_BESTAND + 1 if pad.suffix == ".yaml" else -1)
             except OSError:
                 inhoud = None  # the loader below says what is wrong with the file
         if inhoud is not None:
