@@ -3,13 +3,14 @@ per content and contract; any change in either checks it again; no cache, no har
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tracemalloc
 
 import pytest
 
 from magda_kbi.io import personas
-from magda_kbi.io.checked_files import CheckedFiles
+from magda_kbi.io.checked_files import CheckedFiles, contract_hash
 from magda_kbi.io.personas import ingebouwde_map, laad_personas
 
 
@@ -50,6 +51,21 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
         tracemalloc.stop()
     assert refused.value.reden == "file larger than 1048576 bytes"
     assert peak < 20 * 1024 * 1024, peak
+
+
+def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
+    """The key is sha256 of the contract's hash and the content (keys already on disk stay
+    valid), without joining them first: that copied a whole population file (50 MB here)."""
+    inhoud = b"{}\n" * (25 * 1024 * 1024)
+    cache = CheckedFiles(tmp_path / "cache.sqlite")
+    tracemalloc.start()
+    try:
+        sleutel = cache.key(inhoud)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sleutel == hashlib.sha256(contract_hash() + inhoud).hexdigest()
+    assert peak < 1024 * 1024, peak
 
 
 def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):

@@ -51,7 +51,9 @@ class CheckedFiles:
     @staticmethod
     def hasher(inhoud: bytes = b""):
         """The key's hash so far: ``update`` it with more content, then ``hexdigest``."""
-        return hashlib.sha256(contract_hash() + inhoud)
+        hasher = hashlib.sha256(contract_hash())
+        hasher.update(inhoud)  # not contract_hash() + inhoud: a copy of a whole file
+        return hasher
 
     def _open(self) -> sqlite3.Connection | None:
         if self._db is None and not self._uit:
