@@ -64,10 +64,10 @@ class _Index:
 
     def __init__(self) -> None:
         self._slot = threading.Lock()
-        self._van: Mapping | None = None
+        self._of: Mapping | None = None
         self._inszs: list[str] = []
-        self._teksten: list[str] | None = None
-        self._versie = 0
+        self._texts: list[str] | None = None
+        self._version = 0
         # today's advice of the personas scanned so far, for the result filter: a day's
         # scan goes on where the last page left it (a deep page scanned every persona before
         # it, each time: past the last of 30,000 personas, 0.6 s in-process at every request)
@@ -75,12 +75,12 @@ class _Index:
         self._scanned = 0
         self._matching: dict[str, array] = {}  # result: positions in _inszs (4 bytes each)
 
-    def rijen(self, personas: Mapping[str, Persona], vanaf: int = 0) -> Iterator[Persona]:
-        """In INSZ order from the ``vanaf``-th: earlier ones are not even fetched."""
+    def rows(self, personas: Mapping[str, Persona], start: int = 0) -> Iterator[Persona]:
+        """In INSZ order from the ``start``-th: earlier ones are not even fetched."""
         with self._slot:
-            self._bij(personas)
+            self._catch_up(personas)
             inszs = self._inszs
-        return _opgehaald(personas, itertools.islice(inszs, vanaf, None))
+        return _fetched(personas, itertools.islice(inszs, start, None))
 
     def with_result(
         self, runtime: Runtime, result: str, start: int, count: int
@@ -92,7 +92,7 @@ class _Index:
             # a step at a time: another thread's page need not wait for a whole scan (0.55 s
             # for 30,000 personas in memory; more from a store, a query per persona)
             with self._slot:
-                self._bij(personas)
+                self._catch_up(personas)
                 key = (runtime.clock.today(), runtime.regelset, runtime.termijnen)
                 if key != self._scan_key:
                     self._scan_key, self._scanned, self._matching = key, 0, {}
@@ -108,45 +108,45 @@ class _Index:
                         matches = self._matching.setdefault(advies.resultaat.value, array("I"))
                         matches.append(self._scanned)
                     self._scanned += 1
-        return list(_opgehaald(personas, inszs)), more
+        return list(_fetched(personas, inszs)), more
 
-    def gevonden(self, personas: Mapping[str, Persona], zoek: str) -> Iterator[Persona]:
+    def searched(self, personas: Mapping[str, Persona], search: str) -> Iterator[Persona]:
         with self._slot:
-            self._bij(personas)
+            self._catch_up(personas)
             inszs = self._inszs
             if not in_store(personas):
-                if self._teksten is None:
-                    self._teksten = [_zoektekst(personas[insz]) for insz in inszs]
-                teksten = self._teksten
-                return (personas[i] for i, t in zip(inszs, teksten, strict=True) if zoek in t)
-        mogelijk = candidates(personas, zoek)
-        gekozen = (i for i in inszs if mogelijk is None or i in mogelijk)
-        return (p for p in _opgehaald(personas, gekozen) if zoek in _zoektekst(p))
+                if self._texts is None:
+                    self._texts = [_search_text(personas[insz]) for insz in inszs]
+                texts = self._texts
+                return (personas[i] for i, t in zip(inszs, texts, strict=True) if search in t)
+        possible = candidates(personas, search)
+        chosen = (i for i in inszs if possible is None or i in possible)
+        return (p for p in _fetched(personas, chosen) if search in _search_text(p))
 
-    def _bij(self, personas: Mapping[str, Persona]) -> None:
-        if self._van is not personas or self._versie != version(personas):
-            self._versie = version(personas)  # a catalogue imported again: the same mapping
+    def _catch_up(self, personas: Mapping[str, Persona]) -> None:
+        if self._of is not personas or self._version != version(personas):
+            self._version = version(personas)  # a catalogue imported again: the same mapping
             self._inszs = sorted_inszs(personas)
-            self._teksten = None
-            self._van = personas
+            self._texts = None
+            self._of = personas
             self._scan_key = None
 
 
-def _opgehaald(personas: Mapping[str, Persona], inszs: Iterable[str]) -> Iterator[Persona]:
+def _fetched(personas: Mapping[str, Persona], inszs: Iterable[str]) -> Iterator[Persona]:
     for insz in inszs:
         persona = personas.get(insz)
         if persona is not None:  # removed meanwhile
             yield persona
 
 
-def _zoektekst(persona: Persona) -> str:
-    return f"{persona.insz} {naam_van(persona)} {persona.scenario}".lower()
+def _search_text(persona: Persona) -> str:
+    return f"{persona.insz} {name_of(persona)} {persona.scenario}".lower()
 
 
 _index = _Index()
 
 
-def naam_van(persona: Persona) -> str:
+def name_of(persona: Persona) -> str:
     if persona.dossier is not None:
         p = persona.dossier.personalia
         return " ".join((*p.voornamen, *p.achternamen))
@@ -192,25 +192,25 @@ def personas():
     if result not in ("", *RESULTS):
         abort(400, description=f"result is OK, NOK or empty, not {result!r}")
     page = _number("page", 1, 1, 10**9)
-    zoek = q.lower()
-    overslaan = (page - 1) * PAGE_SIZE
+    search = q.lower()
+    skip = (page - 1) * PAGE_SIZE
     # Paged on the server: the advice is computed only for the personas this page needs.
-    if zoek:
-        rijen, meer = _page(runtime, _index.gevonden(runtime.personas, zoek), result, overslaan)
+    if search:
+        rows, more = _page(runtime, _index.searched(runtime.personas, search), result, skip)
     elif result:
-        chosen, meer = _index.with_result(runtime, result, overslaan, PAGE_SIZE)
-        rijen = [(persona, _today_advice(runtime, persona)) for persona in chosen]
+        chosen, more = _index.with_result(runtime, result, skip, PAGE_SIZE)
+        rows = [(persona, _today_advice(runtime, persona)) for persona in chosen]
     else:  # no filter: the page starts where it starts
-        rijen, meer = _page(runtime, _index.rijen(runtime.personas, overslaan), "", 0)
+        rows, more = _page(runtime, _index.rows(runtime.personas, skip), "", 0)
     args = {k: v for k, v in (("q", q), ("result", result)) if v}
     return render_template(
         "console/personas.html",
-        rows=[(p, naam_van(p), a) for p, a in rijen],
+        rows=[(p, name_of(p), a) for p, a in rows],
         q=q,
         result=result,
         page=page,
         previous=url_for(".personas", **args, page=page - 1) if page > 1 else None,
-        next=url_for(".personas", **args, page=page + 1) if meer else None,
+        next=url_for(".personas", **args, page=page + 1) if more else None,
         total=len(runtime.personas),
         today=runtime.clock.today(),
     )
@@ -230,7 +230,7 @@ def persona(insz: str):
     return render_template(
         "console/persona.html",
         persona=p,
-        name=naam_van(p),
+        name=name_of(p),
         dossier=p.dossier,
         timeline=timeline,
         drawing=_drawing(timeline),
