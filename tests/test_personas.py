@@ -114,6 +114,15 @@ def test_a_valid_extra_file_loads(tmp_path):
             "date",
         ),
         (("scenario:", "scenaro:"), "scenaro", "unknown field"),
+        # a required field misspelt is named as written, with the field meant (it was
+        # "dossier.doelgroepen[0].type: required field is missing")
+        (
+            ("type: PLICHT", "tpye: PLICHT"),
+            "dossier.doelgroepen[0].tpye",
+            "unknown field (allowed: code, periode, reden_geen_doelgroep, reden_vrijstelling,"
+            " subtype, type); did you mean 'type'?",
+        ),
+        (("scenario:", "scenaro:"), "scenaro", "; did you mean 'scenario'?"),
         (("geboortedatum", "geboorte"), "dossier.personalia.geboorte", "unknown field"),
         (
             ("- {code: JA, type: PLICHT, periode: {begin: 2023-01-02}}", "- 5"),
@@ -164,7 +173,7 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
         (
             "  aanmelding: {datum_aanmelding: 2023-02-01, reden: {code: X, kode: Y}}\n",
             "dossier.aanmelding.reden.kode",
-            "unknown field (allowed: code, korte_naam, naam)",
+            "unknown field (allowed: code, korte_naam, naam); did you mean 'code'?",
         ),
         (
             "  contracten:\n    - {datum_registratie: 2023-02-01, onderdeel_mo: misschien}\n",

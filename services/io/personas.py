@@ -36,7 +36,7 @@ from magda_kbi.domain.insz import (
     waarom_geen_testnummer,
 )
 from magda_kbi.domain.municipalities import is_nis_code
-from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold
+from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold, unknown_field
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
@@ -501,6 +501,5 @@ def _geen_onbekende(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -
     onbekend = sorted(set(map(str, velden)) - toegelaten)
     if onbekend:
         raise InputError(
-            f"{pad}.{onbekend[0]}" if pad else onbekend[0],
-            f"unknown field (allowed: {', '.join(sorted(toegelaten))})",
+            f"{pad}.{onbekend[0]}" if pad else onbekend[0], unknown_field(onbekend[0], toegelaten)
         )

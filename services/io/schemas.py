@@ -16,8 +16,10 @@ and the reason in words, as the persona, consumer and fault loaders have always 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import typing
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -187,14 +189,16 @@ def build(tp: Any, data: Any, pad: str = "") -> Any:
         raise input_error(fout, tp, pad) from None
 
 
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
+
+
 def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
     """pydantic's first error in our words: the field as a path and the reason."""
-    e = fout.errors(include_url=False)[0]
+    e = _first(fout.errors(include_url=False))
     loc, soort, waarde = e["loc"], e["type"], e.get("input")
     veld = _pad(pad, loc)
-    if soort in ("unexpected_keyword_argument", "extra_forbidden"):
-        toegelaten = ", ".join(_velden(tp, loc[:-1]))
-        return InputError(veld, f"unknown field (allowed: {toegelaten})")
+    if soort in _UNKNOWN:
+        return InputError(veld, unknown_field(str(loc[-1]), _velden(tp, loc[:-1])))
     if soort == "missing":
         return InputError(veld, "required field is missing")
     if waarde is None:
@@ -279,6 +283,26 @@ def _first_unwritable(value: Any, pad: str) -> InputError | None:
         if (error := _first_unwritable(part, pad + step)) is not None:
             return error
     return None
+
+
+def _first(errors: list[dict]) -> dict:
+    """The error to say: pydantic's first, but a field missing beside an unknown one in the
+    same mapping is that unknown one (a misspelt ``datum_vaststeling`` is both, and was
+    said as "datum_vaststelling: required field is missing", the typo unnamed)."""
+    first = errors[0]
+    if first["type"] != "missing":
+        return first
+    ouder = first["loc"][:-1]
+    return next((e for e in errors if e["type"] in _UNKNOWN and e["loc"][:-1] == ouder), first)
+
+
+def unknown_field(naam: str, toegelaten: Iterable[str]) -> str:
+    """The reason for an unknown field: the allowed ones, and the nearest when it looks like
+    a typo of one."""
+    toegelaten = sorted(toegelaten)
+    bedoeld = difflib.get_close_matches(naam, toegelaten, n=1)
+    hint = f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
+    return f"unknown field (allowed: {', '.join(toegelaten)}){hint}"
 
 
 def _pad(begin: str, loc: tuple) -> str:
