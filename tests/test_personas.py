@@ -108,6 +108,13 @@ def test_a_valid_extra_file_loads(tmp_path):
         (('"80651338304"', '"80651338305"'), "insz", "not a MAGDA test number"),
         (('"80651338304"', "80651338304"), "insz", "quoted"),
         (("type: PLICHT", "type: VERPLICHT"), "dossier.doelgroepen[0].type", "not one of"),
+        # a code in another case is told the code meant
+        (
+            ("type: PLICHT", "type: plicht"),
+            "dossier.doelgroepen[0].type",
+            "'plicht' is not one of 'PLICHT', 'RECHT', 'RECHT_PLICHT', 'MINDERJARIG',"
+            " 'NADER_TE_BEPALEN' or 'GEEN'; did you mean 'PLICHT'?",
+        ),
         (
             ("begin: 2023-01-02", "begin: 2023-02-30"),
             "dossier.doelgroepen[0].periode.begin",

@@ -210,7 +210,8 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
             return InputError(veld, reden)
         return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
     if soort == "enum":
-        return InputError(veld, f"{waarde!r} is not one of {e['ctx']['expected']}")
+        verwacht = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
+        return InputError(veld, f"{waarde!r} is not one of {verwacht}{_nearest(waarde, verwacht)}")
     reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
     return InputError(veld, reden.format(waarde=waarde, **e.get("ctx", {})))
 
@@ -294,6 +295,16 @@ def _first(errors: list[dict]) -> dict:
         return first
     ouder = first["loc"][:-1]
     return next((e for e in errors if e["type"] in _UNKNOWN and e["loc"][:-1] == ouder), first)
+
+
+def _nearest(waarde: Any, verwacht: str) -> str:
+    """ "; did you mean 'PLICHT'?" for a code written in another case or misspelt."""
+    codes = re.findall(r"'([^']*)'", verwacht)
+    if not isinstance(waarde, str) or not codes:
+        return ""
+    gelijk = [c for c in codes if c.casefold() == waarde.casefold()]
+    bedoeld = gelijk or difflib.get_close_matches(waarde.upper(), codes, n=1)
+    return f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
 
 
 def unknown_field(naam: str, toegelaten: Iterable[str]) -> str:
