@@ -226,6 +226,13 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
         ("/api/v1/dossiers/98630499724", "foo=1", "unknown parameter 'foo'", "foo"),
         ("/api/v1/consumers", "foo=1", "unknown parameter 'foo'", "foo"),
         ("/api/v1/municipalities", "x=1", "unknown parameter 'x'", "x"),
+        # a parameter misspelt, or in English, is told the one meant
+        (
+            "/api/v1/advies/98630499724",
+            "date=2024-01-01",
+            "unknown parameter 'date'; did you mean 'datum'?",
+            "date",
+        ),
         (
             "/api/v1/lijsten/gemeente/44021",
             "year=2024&year=2025",

@@ -6,6 +6,7 @@ bad input is a 400, an unknown dossier a 404, never a 500.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import asdict
@@ -174,7 +175,9 @@ def parameters(
     args = request.args if args is None else args
     unknown = sorted(set(args) - set(known))
     if unknown:
-        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r}", unknown[0])
+        bedoeld = difflib.get_close_matches(unknown[0], known, n=1)  # ?date= for ?datum=
+        hint = f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
+        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r}{hint}", unknown[0])
     for name in args:
         if len(args.getlist(name)) > 1:
             raise ApiFout(400, code, f"{what} {name!r} is given more than once", name)
