@@ -6,7 +6,6 @@ bad input is a 400, an unknown dossier a 404, never a 500.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import asdict
@@ -23,7 +22,7 @@ from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
-from magda_kbi.io.schemas import text_xml_cannot_hold
+from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
 from magda_kbi.runtime.catalogue import version
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
@@ -175,8 +174,7 @@ def parameters(
     args = request.args if args is None else args
     unknown = sorted(set(args) - set(known))
     if unknown:
-        bedoeld = difflib.get_close_matches(unknown[0], known, n=1)  # ?date= for ?datum=
-        hint = f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
+        hint = did_you_mean(unknown[0], known)  # ?date= for ?datum=
         raise ApiFout(400, code, f"unknown {what} {unknown[0]!r}{hint}", unknown[0])
     for name in args:
         if len(args.getlist(name)) > 1:

@@ -297,23 +297,26 @@ def _first(errors: list[dict]) -> dict:
     return next((e for e in errors if e["type"] in _UNKNOWN and e["loc"][:-1] == ouder), first)
 
 
-def _nearest(waarde: Any, verwacht: str) -> str:
-    """ "; did you mean 'PLICHT'?" for a code written in another case or misspelt."""
-    codes = re.findall(r"'([^']*)'", verwacht)
-    if not isinstance(waarde, str) or not codes:
-        return ""
-    gelijk = [c for c in codes if c.casefold() == waarde.casefold()]
-    bedoeld = gelijk or difflib.get_close_matches(waarde.upper(), codes, n=1)
+def did_you_mean(naam: str, keuzes: Iterable[str]) -> str:
+    """The hint "; did you mean 'datum'?" when one of ``keuzes`` is near ``naam`` (the same
+    but for case, else difflib's nearest); else nothing."""
+    keuzes = list(keuzes)
+    gelijk = [k for k in keuzes if k.casefold() == naam.casefold()]
+    bedoeld = gelijk or difflib.get_close_matches(naam, keuzes, n=1)
     return f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
+
+
+def _nearest(waarde: Any, verwacht: str) -> str:
+    """The code meant, from pydantic's list of them ("'PLICHT', 'RECHT' or 'GEEN'")."""
+    codes = re.findall(r"'([^']*)'", verwacht)
+    return did_you_mean(waarde.upper(), codes) if isinstance(waarde, str) else ""
 
 
 def unknown_field(naam: str, toegelaten: Iterable[str]) -> str:
     """The reason for an unknown field: the allowed ones, and the nearest when it looks like
     a typo of one."""
     toegelaten = sorted(toegelaten)
-    bedoeld = difflib.get_close_matches(naam, toegelaten, n=1)
-    hint = f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
-    return f"unknown field (allowed: {', '.join(toegelaten)}){hint}"
+    return f"unknown field (allowed: {', '.join(toegelaten)}){did_you_mean(naam, toegelaten)}"
 
 
 def _pad(begin: str, loc: tuple) -> str:
