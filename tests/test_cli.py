@@ -547,7 +547,9 @@ def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
     (tmp_path / "notities.txt").write_text("geen persona")
     proces = magda_kbi("personas", "--fixtures", str(tmp_path))
     assert proces.returncode == 0  # taken: serve --watch may fill it
-    assert proces.stderr == f"magda-kbi: note: --fixtures {tmp_path} holds no persona files\n"
+    assert proces.stderr == (
+        f"magda-kbi: note: --fixtures {tmp_path} holds no persona files (*.yaml, *.yml, *.jsonl)\n"
+    )
     assert len(proces.stdout.splitlines()) == 23
 
 

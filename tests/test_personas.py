@@ -10,7 +10,14 @@ import pytest
 from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas, persona_bestanden
+from magda_kbi.io.personas import (
+    FixtureFout,
+    ingebouwde_map,
+    laad_personas,
+    persona_bestanden,
+    stroom,
+    vingerafdruk,
+)
 
 from .cli_run import magda_kbi
 
@@ -99,6 +106,17 @@ def fout_voor(tmp_path, tekst) -> FixtureFout:
 def test_a_valid_extra_file_loads(tmp_path):
     catalogus = laad_personas([ingebouwde_map(), schrijf(tmp_path, "p.yaml", GOED)])
     assert "80651338304" in catalogus
+
+
+def test_a_yml_file_is_a_persona_file_too(tmp_path):
+    """YAML's other file ending: a persona in p.yml was passed over without a word (loaded
+    by nobody, watched by nobody, the folder said to hold no persona files)."""
+    map_ = schrijf(tmp_path, "p.yml", GOED)
+    voor = vingerafdruk([map_])
+    assert "80651338304" in laad_personas([map_])
+    assert "80651338304" in {p.insz for p in stroom([map_])}
+    (map_ / "p.yml").write_text(GOED.replace("Een geldige persona", "Veranderd"), "utf-8")
+    assert vingerafdruk([map_]) != voor  # serve --watch sees it change
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from
 from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.io import formats
 from magda_kbi.io.personas import (
+    PERSONA_SUFFIXES,
     FixtureFout,
     file_refusal,
     ingebouwde_map,
@@ -187,13 +188,15 @@ def _say_empty_folders(
     folder gave the built-in personas only, without a word."""
     for map_ in mappen:
         try:
-            leeg = map_.is_dir() and not any(
-                p.suffix in (".yaml", ".jsonl") for p in map_.iterdir()
-            )
+            leeg = map_.is_dir() and not any(p.suffix in PERSONA_SUFFIXES for p in map_.iterdir())
         except OSError:  # unreadable: the loader says so
             continue
         if leeg:
-            print(f"magda-kbi: note: --fixtures {map_} holds no persona files", file=sys.stderr)
+            print(
+                f"magda-kbi: note: --fixtures {map_} holds no persona files"
+                f" ({', '.join('*' + s for s in PERSONA_SUFFIXES)})",
+                file=sys.stderr,
+            )
     return mappen
 
 
@@ -203,7 +206,7 @@ fixtures_option = click.option(
     multiple=True,
     metavar="DIR",
     callback=_say_empty_folders,
-    help="an extra folder of persona files: *.yaml, or *.jsonl from generate (repeatable)",
+    help="an extra folder of persona files: *.yaml or *.yml, or *.jsonl from generate (repeatable)",
 )
 rule_options = _options(
     click.option(

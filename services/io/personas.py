@@ -44,6 +44,8 @@ from magda_kbi.wire.dossier_kbi import contractfout
 
 FOUTEN = (None, "99996", "SOAP_FAULT")
 MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd
+YAML_SUFFIXES = (".yaml", ".yml")  # one persona each (.yml was passed over without a word)
+PERSONA_SUFFIXES = (*YAML_SUFFIXES, ".jsonl")  # .jsonl: one a line, as generate writes them
 
 
 # Dates stay text: the builder checks them with their field path. So does a time of day:
@@ -168,7 +170,7 @@ def vingerafdruk(mappen: Iterable[Path]) -> str:
     uit = []
     for map_ in mappen:
         for pad in sorted(map_.glob("*")) if map_.is_dir() else ():
-            if pad.suffix in (".yaml", ".jsonl"):
+            if pad.suffix in PERSONA_SUFFIXES:
                 try:
                     stat = pad.stat()
                 except OSError:  # removed between the listing and the stat
@@ -182,7 +184,7 @@ def persona_bestanden(map_: Path) -> list[Path]:
     if not map_.is_dir():
         reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
         raise FixtureFout(str(map_), "-", reden)
-    bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in (".yaml", ".jsonl")]
+    bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
     for pad in bestanden:
         # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
         # memory ran out, a folder was a traceback (IsADirectoryError)
@@ -215,13 +217,14 @@ def bestand(
             try:  # read once: what is hashed is what is loaded; a .yaml to one byte past
                 # its bound, which the loader refuses (it was read whole first)
                 with pad.open("rb") as handle:
-                    inhoud = handle.read(MAX_BESTAND + 1 if pad.suffix == ".yaml" else -1)
+                    yaml_file = pad.suffix in YAML_SUFFIXES
+                    inhoud = handle.read(MAX_BESTAND + 1 if yaml_file else -1)
             except OSError:
                 inhoud = None  # the loader below says what is wrong with the file
         if inhoud is not None:
             sleutel = checked.key(inhoud)
             controleer = not checked.known(sleutel)
-    if pad.suffix == ".yaml":
+    if pad.suffix in YAML_SUFFIXES:
         yield _yaml_bestand(pad, controleer, inhoud)
     else:
         yield from _jsonl(pad, controleer, inhoud)
