@@ -124,6 +124,16 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.json().get("field") == veld
 
 
+def test_a_toepassing_in_another_case_is_told_the_one_meant():
+    client = Client(make_emulator(Settings(date(2025, 6, 1))))
+    antwoord = client.get("/api/v1/advies/98630499724?toepassing=zorgbudget")
+    assert (antwoord.status_code, antwoord.json["diagnose"]) == (
+        400,
+        "toepassing must be one of ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN, VERLAAGDE_PREMIE,"
+        " ZORGBUDGET_OUDEREN, BASISONDERSTEUNINGSBUDGET, ZORGBUDGET; did you mean 'ZORGBUDGET'?",
+    )
+
+
 @pytest.mark.parametrize("datum", ["2024-W01-1", "2024W011", "20240101", "2024-01-01 "])
 def test_the_date_is_yyyy_mm_dd_and_nothing_else(rest, datum):
     """Python's date.fromisoformat takes week dates (2024-W01-1 was answered as 2024-01-01),

@@ -152,13 +152,15 @@ def advies(call: Call, insz: str):
         raise ApiFout(
             400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"
         ) from None
+    gegeven = request.args.get("toepassing", Toepassing.ZORGBUDGET)
     try:
-        toepassing = Toepassing(request.args.get("toepassing", Toepassing.ZORGBUDGET))
+        toepassing = Toepassing(gegeven)
     except ValueError:
         raise ApiFout(
             400,
             ONGELDIG_VERZOEK,
-            f"toepassing must be one of {', '.join(TOEPASSINGEN)}",
+            f"toepassing must be one of {', '.join(TOEPASSINGEN)}"
+            + did_you_mean(gegeven.upper(), TOEPASSINGEN),
             "toepassing",
         ) from None
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
