@@ -245,6 +245,10 @@ def test_exports_check_their_arguments(tmp_path):
     assert "'magda-kbi municipalities' lists the known ones" in proces.stderr
     gemeenten = magda_kbi("municipalities").stdout.splitlines()
     assert "24055  Kortenberg" in gemeenten and "44021  Gent" in gemeenten
+    # a municipality given by its name is told its code
+    proces = magda_kbi("export", "participatie", "gent")
+    assert proces.returncode == 2
+    assert "residence; Gent's NIS code is 44021; 'magda-kbi municipalities'" in proces.stderr
 
 
 def test_municipality_lists_take_a_year():

@@ -124,6 +124,15 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.json().get("field") == veld
 
 
+def test_a_municipality_given_by_its_name_is_told_its_code():
+    client = Client(make_emulator(Settings(date(2025, 6, 1))))
+    antwoord = client.get("/api/v1/lijsten/gemeente/gent")
+    assert (antwoord.status_code, antwoord.json["diagnose"]) == (
+        400,
+        "'gent' is not a NIS code (5 digits); Gent's NIS code is 44021",
+    )
+
+
 def test_a_toepassing_in_another_case_is_told_the_one_meant():
     client = Client(make_emulator(Settings(date(2025, 6, 1))))
     antwoord = client.get("/api/v1/advies/98630499724?toepassing=zorgbudget")

@@ -39,6 +39,7 @@ from magda_kbi.domain.advies import (
 )
 from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
 from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
+from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
 from magda_kbi.io.personas import (
     PERSONA_SUFFIXES,
@@ -1207,7 +1208,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
         if not lists.nis_bekend(nis, _bron(no_builtin, fixtures, store)):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
-                "residence; 'magda-kbi municipalities' lists the known ones"
+                f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
             )
         kop = {
             "nis": nis,

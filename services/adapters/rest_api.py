@@ -19,6 +19,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
+from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
@@ -318,7 +319,9 @@ def _gemeentelijst(
     call: Call, nis: str, operatie: Operatie, maak, velden: list[str], wortel: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits)", "nis")
+        raise ApiFout(
+            400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits){nis_hint(nis)}", "nis"
+        )
     parameters("year")
     runtime = current_runtime()
     peildag = runtime.clock.today()
@@ -333,7 +336,8 @@ def _gemeentelijst(
         raise ApiFout(
             404,
             "UNKNOWN_MUNICIPALITY",
-            f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
+            f"unknown NIS code {nis}{nis_hint(nis)}: GET /api/v1/municipalities lists the known"
+            " ones",
             "nis",
             call,
         )

@@ -39,6 +39,14 @@ GEMEENTEN = (
 )
 
 
+def nis_hint(code: str) -> str:
+    """ "; Gent's NIS code is 44021" when ``code`` is the name of a municipality of the
+    register (any case), else nothing: a list asked for "Gent" says which code to give."""
+    gevraagd = code.strip().casefold()
+    gevonden = next(((nis, n) for nis, n in GEMEENTEN if n.casefold() == gevraagd), None)
+    return f"; {gevonden[1]}'s NIS code is {gevonden[0]}" if gevonden else ""
+
+
 def is_nis_code(code: str) -> bool:
     """Five ASCII digits, as every Belgian municipality's NIS code."""
     return len(code) == 5 and code.isascii() and code.isdigit()
