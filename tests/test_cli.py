@@ -238,6 +238,19 @@ def test_insz_new_and_check():
     assert "nearest test number: 85672012376" in fout.stdout
 
 
+def test_codes_on_the_command_line_take_any_case():
+    """A person types ``--toepassing verlaagde_premie`` or ``--sex f``: taken, as the code."""
+    advies = magda_kbi(
+        "advies", "73680599786", "--datum", "2024-01-01", "--toepassing", "verlaagde_premie"
+    )
+    assert advies.returncode == 0, advies.stderr
+    assert "(VERLAAGDE_PREMIE, peildatum 2023-01-01)" in advies.stdout
+    nummer = magda_kbi("insz", "new", "--sex", "f", "--birth-date", "1990-01-01").stdout.strip()
+    assert int(nummer[6:9]) % 2 == 0  # even: a woman's sequence number
+    lijst = magda_kbi("export", "verlaagde-premie", "2024", "--format", "JSON")
+    assert lijst.returncode == 0 and lijst.stdout.startswith('{"premiejaar": 2024')
+
+
 def test_exports_check_their_arguments(tmp_path):
     proces = magda_kbi("export", "gemeente", "99999")
     assert proces.returncode == 2 and proces.stdout == ""

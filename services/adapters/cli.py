@@ -855,7 +855,10 @@ def _cel(tekst: str) -> str:
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATUM, help="the date, YYYY-MM-DD")
 @click.option(
-    "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True
+    "--toepassing",
+    type=click.Choice(TOEPASSINGEN, case_sensitive=False),
+    default="ZORGBUDGET",
+    show_default=True,
 )
 @json_option
 @today_option
@@ -908,7 +911,11 @@ def insz() -> None:
 
 @insz.command("new", help="Print new MAGDA test numbers.")
 @click.option("--birth-date", type=DATUM, help="YYYY-MM-DD (default: random)")
-@click.option("--sex", type=click.Choice(["M", "F"]), help="M (odd sequence) or F (even)")
+@click.option(
+    "--sex",
+    type=click.Choice(["M", "F"], case_sensitive=False),
+    help="M (odd sequence) or F (even)",
+)
 @click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True)
 def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
     from magda_kbi.domain.insz import nieuwe_testnummers
@@ -1042,7 +1049,7 @@ def export_options(*formaten: str) -> Callable:
         click.option(
             "--format",
             "formaat",
-            type=click.Choice(formaten),
+            type=click.Choice(formaten, case_sensitive=False),
             default=formaten[0],
             show_default=True,
             help="output format",
@@ -1381,7 +1388,10 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATUM, help="YYYY-MM-DD")
 @click.option(
-    "--toepassing", type=click.Choice(TOEPASSINGEN), default="ZORGBUDGET", show_default=True
+    "--toepassing",
+    type=click.Choice(TOEPASSINGEN, case_sensitive=False),
+    default="ZORGBUDGET",
+    show_default=True,
 )
 @client_options
 def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
