@@ -237,6 +237,18 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
             "dossier.aanmelding.datum_aanmelding",
             "'2023-02-01 00:00:00' is not a date (YYYY-MM-DD)",
         ),
+        # an expected answer's misspelt reden was said to be missing ("NOK needs a reden")
+        (
+            "verwacht:\n  - {datum: 2024-09-01, resultaat: NOK, reden: GEEN_AANMELDNG}\n",
+            "verwacht[0].reden",
+            "'GEEN_AANMELDNG' is not a reden: one of INBREUK, GEEN_AANMELDING, GEEN_CONTRACT;"
+            " did you mean 'GEEN_AANMELDING'?",
+        ),
+        (
+            "verwacht:\n  - {datum: 2024-09-01, resultaat: nok, reden: GEEN_CONTRACT}\n",
+            "verwacht[0].resultaat",
+            "must be OK or NOK; did you mean 'NOK'?",
+        ),
     ],
 )
 def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, reden):

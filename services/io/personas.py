@@ -36,7 +36,13 @@ from magda_kbi.domain.insz import (
     waarom_geen_testnummer,
 )
 from magda_kbi.domain.municipalities import is_nis_code
-from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold, unknown_field
+from magda_kbi.io.schemas import (
+    InputError,
+    build,
+    did_you_mean,
+    text_xml_cannot_hold,
+    unknown_field,
+)
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
@@ -478,11 +484,19 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
     verwacht = build(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
-        raise InputError(f"{pad}.resultaat", "must be OK or NOK")
+        hint = did_you_mean(str(verwacht.resultaat).upper(), Resultaat.__members__)
+        raise InputError(f"{pad}.resultaat", f"must be OK or NOK{hint}")
     if verwacht.toepassing not in TOEPASSINGEN:
-        raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}")
+        hint = did_you_mean(str(verwacht.toepassing).upper(), TOEPASSINGEN)
+        raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}{hint}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
-        raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {', '.join(Reden)}")
+        redenen = ", ".join(Reden)
+        if verwacht.reden is None:
+            raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {redenen}")
+        hint = did_you_mean(str(verwacht.reden).upper(), Reden.__members__)
+        raise InputError(
+            f"{pad}.reden", f"{verwacht.reden!r} is not a reden: one of {redenen}{hint}"
+        )
     if verwacht.resultaat == "OK" and verwacht.reden is not None:
         raise InputError(f"{pad}.reden", "an OK advice has no reden")
     return verwacht
