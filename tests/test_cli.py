@@ -592,8 +592,11 @@ def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces
     assert [(a["soort"], a["naam"]) for a in kortenberg] == [("VSB", "Eigen")]
 
 
-@pytest.mark.parametrize("nis", ["1", "240620", "٢٤٠٦٢"])
-def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis):
+@pytest.mark.parametrize(
+    ("nis", "hint"),
+    [("1", ""), ("240620", ""), ("٢٤٠٦٢", ""), ("gent", "; Gent's NIS code is 44021")],
+)
+def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis, hint):
     """ "1" was taken: a municipality whose residents no persona could be."""
     bestand = tmp_path / "afnemers.yaml"
     bestand.write_text(
@@ -605,7 +608,7 @@ def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis):
     assert (proces.returncode, proces.stderr) == (
         2,
         f"magda-kbi: invalid consumers file {bestand}: field afnemers[0].nis: a GEMEENTE needs"
-        " its NIS code (5 digits)\n",
+        f" its NIS code (5 digits){hint}\n",
     )
 
 

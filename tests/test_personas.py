@@ -262,7 +262,7 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
         (
             '  woonplaatsen: [{nis: "Leuven", naam: Leuven, begin: 2023-01-02}]\n',
             "gegevens.woonplaatsen[0].nis",
-            "'Leuven' is not a NIS code (5 digits)",
+            "'Leuven' is not a NIS code (5 digits); Leuven's NIS code is 24062",
         ),
         (
             '  woonplaatsen: [{nis: "24062", naam: Leuven, begin: 2023-01-02},\n'

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from magda_kbi.domain.consumers import Afnemer, Soort
-from magda_kbi.domain.municipalities import is_nis_code
+from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.personas import MAX_BESTAND, lees_yaml
 from magda_kbi.io.schemas import InputError, build
 
@@ -53,7 +53,10 @@ def _afnemers(pad: Path) -> list[Afnemer]:
             if not getattr(a, verplicht):
                 raise InputError(f"afnemers[{i}].{verplicht}", "required text")
         if a.soort is Soort.GEMEENTE and not is_nis_code(a.nis or ""):
-            raise InputError(f"afnemers[{i}].nis", "a GEMEENTE needs its NIS code (5 digits)")
+            hint = nis_hint(a.nis or "")
+            raise InputError(
+                f"afnemers[{i}].nis", f"a GEMEENTE needs its NIS code (5 digits){hint}"
+            )
         if a.soort is Soort.ZORGKAS and not a.zorgkas:
             raise InputError(f"afnemers[{i}].zorgkas", "a ZORGKAS needs its identifier")
         eerder = gezien.setdefault((a.afzender, a.hoedanigheid), i)

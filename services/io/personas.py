@@ -35,7 +35,7 @@ from magda_kbi.domain.insz import (
     shown,
     waarom_geen_testnummer,
 )
-from magda_kbi.domain.municipalities import is_nis_code
+from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.schemas import (
     InputError,
     build,
@@ -468,7 +468,8 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
     for i, w in enumerate(gegevens.woonplaatsen):
         pad = f"gegevens.woonplaatsen[{i}]"
         if not is_nis_code(w.nis):
-            raise InputError(f"{pad}.nis", f"{w.nis!r} is not a NIS code (5 digits)")
+            hint = nis_hint(w.nis)  # "Gent" written for its code
+            raise InputError(f"{pad}.nis", f"{w.nis!r} is not a NIS code (5 digits){hint}")
         if w.begin in begonnen:
             raise InputError(
                 f"{pad}.begin",
