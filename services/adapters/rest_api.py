@@ -336,8 +336,7 @@ def _gemeentelijst(
         raise ApiFout(
             404,
             "UNKNOWN_MUNICIPALITY",
-            f"unknown NIS code {nis}{nis_hint(nis)}: GET /api/v1/municipalities lists the known"
-            " ones",
+            f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
             "nis",
             call,
         )
