@@ -435,8 +435,21 @@ def test_a_file_that_cannot_be_read_as_a_whole_is_named_without_a_field(tmp_path
     proces = magda_kbi("personas", "--fixtures", str(map_))
     assert proces.returncode == 2
     assert proces.stderr == (
-        f"magda-kbi: invalid persona file {map_ / 'latin.yaml'}: not UTF-8 text: 'utf-8' codec"
-        " can't decode byte 0xe9 in position 33: invalid continuation byte\n"
+        f"magda-kbi: invalid persona file {map_ / 'latin.yaml'}: not UTF-8 text: byte 0xE9 at"
+        " line 2 (save the file as UTF-8)\n"
+    )
+    # a population file read a line at a time (the exports, serve's import) was a traceback
+    (map_ / "latin.yaml").unlink()
+    (map_ / "latin.jsonl").write_bytes(
+        b'{"insz": "80651338304", "scenario": "ok", "naam": "x"}\n'
+        + '{"insz": "80651439361", "scenario": "café", "naam": "x"}\n'.encode("latin-1")
+    )
+    uit = tmp_path / "lijst.csv"
+    proces = magda_kbi("export", "gemeente", "24055", "--fixtures", str(map_), "--out", str(uit))
+    assert proces.returncode == 2 and not uit.exists()
+    assert proces.stderr == (
+        f"magda-kbi: invalid persona file {map_ / 'latin.jsonl'}: not UTF-8 text: byte 0xE9 at"
+        " line 2 (save the file as UTF-8)\n"
     )
     proces = magda_kbi("consumers", "--consumers", str(tmp_path / "weg.yaml"))
     assert proces.returncode == 2

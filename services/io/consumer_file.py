@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magda_kbi.domain.consumers import Afnemer, Soort
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
-from magda_kbi.io.personas import MAX_BESTAND, lees_yaml
+from magda_kbi.io.personas import MAX_BESTAND, lees_yaml, not_utf8
 from magda_kbi.io.schemas import InputError, build
 
 
@@ -43,7 +43,7 @@ def _afnemers(pad: Path) -> list[Afnemer]:
     except OSError as fout:
         raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
     except UnicodeDecodeError as fout:
-        raise InputError("-", f"not UTF-8 text: {fout}") from None
+        raise InputError("-", not_utf8(fout)) from None
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
     afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")

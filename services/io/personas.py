@@ -254,13 +254,32 @@ def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[t
         try:
             tekst = inhoud.decode("utf-8")
         except UnicodeDecodeError as fout:
-            raise FixtureFout(str(pad), "-", f"not UTF-8 text: {fout}") from None
+            raise FixtureFout(str(pad), "-", not_utf8(fout)) from None
         # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
         # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
         yield from _jsonl_regels(pad, contract, tekst.split("\n"))
         return
-    with pad.open(encoding="utf-8") as bestand:
-        yield from _jsonl_regels(pad, contract, bestand)
+    with pad.open("rb") as bestand:  # each line decoded here: a bad byte names its line
+        yield from _jsonl_regels(pad, contract, _utf8_lines(pad, bestand))
+
+
+def _utf8_lines(pad: Path, regels: Iterable[bytes]) -> Iterator[str]:
+    # Read as text, a byte that is no UTF-8 was a UnicodeDecodeError out of the loader: a
+    # traceback from serve's start and the exports
+    for nummer, regel in enumerate(regels, 1):
+        try:
+            yield regel.decode("utf-8")
+        except UnicodeDecodeError as fout:
+            raise FixtureFout(str(pad), "-", not_utf8(fout, nummer)) from None
+
+
+def not_utf8(fout: UnicodeDecodeError, line: int | None = None) -> str:
+    """What a file that is no UTF-8 text is told: the byte, its line (counted in the bytes
+    decoded unless given) and what to do."""
+    if line is None:
+        line = fout.object[: fout.start].count(b"\n") + 1
+    byte = fout.object[fout.start]
+    return f"not UTF-8 text: byte 0x{byte:02X} at line {line} (save the file as UTF-8)"
 
 
 def _jsonl_regels(
@@ -285,7 +304,7 @@ def _yaml_bestand(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Pers
                 inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
             )
         except UnicodeDecodeError as exc:
-            raise InputError("-", f"not UTF-8 text: {exc}") from None
+            raise InputError("-", not_utf8(exc)) from None
         data = lees_yaml(tekst)
         persona = persona_uit_data(data, contract=contract)
         try:
