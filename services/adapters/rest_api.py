@@ -153,15 +153,15 @@ def advies(call: Call, insz: str):
         raise ApiFout(
             400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"
         ) from None
-    gegeven = request.args.get("toepassing", Toepassing.ZORGBUDGET)
+    given = request.args.get("toepassing", Toepassing.ZORGBUDGET)
     try:
-        toepassing = Toepassing(gegeven)
+        toepassing = Toepassing(given)
     except ValueError:
         raise ApiFout(
             400,
             ONGELDIG_VERZOEK,
             f"toepassing must be one of {', '.join(TOEPASSINGEN)}"
-            + did_you_mean(gegeven.upper(), TOEPASSINGEN),
+            + did_you_mean(given.upper(), TOEPASSINGEN),
             "toepassing",
         ) from None
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)

@@ -42,9 +42,9 @@ GEMEENTEN = (
 def nis_hint(code: str) -> str:
     """ "; Gent's NIS code is 44021" when ``code`` is the name of a municipality of the
     register (any case), else nothing: a list asked for "Gent" says which code to give."""
-    gevraagd = code.strip().casefold()
-    gevonden = next(((nis, n) for nis, n in GEMEENTEN if n.casefold() == gevraagd), None)
-    return f"; {gevonden[1]}'s NIS code is {gevonden[0]}" if gevonden else ""
+    asked = code.strip().casefold()
+    found = next(((nis, naam) for nis, naam in GEMEENTEN if naam.casefold() == asked), None)
+    return f"; {found[1]}'s NIS code is {found[0]}" if found else ""
 
 
 def is_nis_code(code: str) -> bool:

@@ -263,22 +263,22 @@ def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[t
         yield from _jsonl_regels(pad, contract, _utf8_lines(pad, bestand))
 
 
-def _utf8_lines(pad: Path, regels: Iterable[bytes]) -> Iterator[str]:
+def _utf8_lines(pad: Path, lines: Iterable[bytes]) -> Iterator[str]:
     # Read as text, a byte that is no UTF-8 was a UnicodeDecodeError out of the loader: a
     # traceback from serve's start and the exports
-    for nummer, regel in enumerate(regels, 1):
+    for number, line in enumerate(lines, 1):
         try:
-            yield regel.decode("utf-8")
-        except UnicodeDecodeError as fout:
-            raise FixtureFout(str(pad), "-", not_utf8(fout, nummer)) from None
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FixtureFout(str(pad), "-", not_utf8(error, number)) from None
 
 
-def not_utf8(fout: UnicodeDecodeError, line: int | None = None) -> str:
+def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
     """What a file that is no UTF-8 text is told: the byte, its line (counted in the bytes
     decoded unless given) and what to do."""
     if line is None:
-        line = fout.object[: fout.start].count(b"\n") + 1
-    byte = fout.object[fout.start]
+        line = error.object[: error.start].count(b"\n") + 1
+    byte = error.object[error.start]
     return f"not UTF-8 text: byte 0x{byte:02X} at line {line} (save the file as UTF-8)"
 
 
@@ -510,12 +510,12 @@ def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
         hint = did_you_mean(str(verwacht.toepassing).upper(), TOEPASSINGEN)
         raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}{hint}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
-        redenen = ", ".join(Reden)
+        reasons = ", ".join(Reden)
         if verwacht.reden is None:
-            raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {redenen}")
+            raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {reasons}")
         hint = did_you_mean(str(verwacht.reden).upper(), Reden.__members__)
         raise InputError(
-            f"{pad}.reden", f"{verwacht.reden!r} is not a reden: one of {redenen}{hint}"
+            f"{pad}.reden", f"{verwacht.reden!r} is not a reden: one of {reasons}{hint}"
         )
     if verwacht.resultaat == "OK" and verwacht.reden is not None:
         raise InputError(f"{pad}.reden", "an OK advice has no reden")

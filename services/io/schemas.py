@@ -210,8 +210,8 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
             return InputError(veld, reden)
         return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
     if soort == "enum":
-        verwacht = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
-        return InputError(veld, f"{waarde!r} is not one of {verwacht}{_nearest(waarde, verwacht)}")
+        expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
+        return InputError(veld, f"{waarde!r} is not one of {expected}{_nearest(waarde, expected)}")
     reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
     return InputError(veld, reden.format(waarde=waarde, **e.get("ctx", {})))
 
@@ -293,30 +293,30 @@ def _first(errors: list[dict]) -> dict:
     first = errors[0]
     if first["type"] != "missing":
         return first
-    ouder = first["loc"][:-1]
-    return next((e for e in errors if e["type"] in _UNKNOWN and e["loc"][:-1] == ouder), first)
+    parent = first["loc"][:-1]
+    return next((e for e in errors if e["type"] in _UNKNOWN and e["loc"][:-1] == parent), first)
 
 
-def did_you_mean(naam: str, keuzes: Iterable[str]) -> str:
-    """The hint "; did you mean 'datum'?" when one of ``keuzes`` is near ``naam`` (the same
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """The hint "; did you mean 'datum'?" when one of ``choices`` is near ``name`` (the same
     but for case, else difflib's nearest); else nothing."""
-    keuzes = list(keuzes)
-    gelijk = [k for k in keuzes if k.casefold() == naam.casefold()]
-    bedoeld = gelijk or difflib.get_close_matches(naam, keuzes, n=1)
-    return f"; did you mean {bedoeld[0]!r}?" if bedoeld else ""
+    choices = list(choices)
+    same = [c for c in choices if c.casefold() == name.casefold()]
+    meant = same or difflib.get_close_matches(name, choices, n=1)
+    return f"; did you mean {meant[0]!r}?" if meant else ""
 
 
-def _nearest(waarde: Any, verwacht: str) -> str:
+def _nearest(value: Any, expected: str) -> str:
     """The code meant, from pydantic's list of them ("'PLICHT', 'RECHT' or 'GEEN'")."""
-    codes = re.findall(r"'([^']*)'", verwacht)
-    return did_you_mean(waarde.upper(), codes) if isinstance(waarde, str) else ""
+    codes = re.findall(r"'([^']*)'", expected)
+    return did_you_mean(value.upper(), codes) if isinstance(value, str) else ""
 
 
-def unknown_field(naam: str, toegelaten: Iterable[str]) -> str:
+def unknown_field(name: str, allowed: Iterable[str]) -> str:
     """The reason for an unknown field: the allowed ones, and the nearest when it looks like
     a typo of one."""
-    toegelaten = sorted(toegelaten)
-    return f"unknown field (allowed: {', '.join(toegelaten)}){did_you_mean(naam, toegelaten)}"
+    allowed = sorted(allowed)
+    return f"unknown field (allowed: {', '.join(allowed)}){did_you_mean(name, allowed)}"
 
 
 def _pad(begin: str, loc: tuple) -> str:
