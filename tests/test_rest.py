@@ -133,6 +133,18 @@ def test_a_municipality_given_by_its_name_is_told_its_code():
     )
 
 
+def test_a_lower_case_code_misspelt_is_told_the_one_meant():
+    """The codes of a fault kind are lower case: a typo was compared upper-cased, and
+    'soapfault' got no hint."""
+    client = Client(make_emulator(Settings(date(2025, 6, 1), admin=True)))
+    antwoord = client.post("/admin/faults", json={"kind": "soapfault"})
+    assert (antwoord.status_code, antwoord.json["diagnose"]) == (
+        422,
+        "'soapfault' is not one of 'latency', '99996', '99995', '99994', 'soap_fault',"
+        " 'http_500', 'http_503' or 'drop'; did you mean 'soap_fault'?",
+    )
+
+
 def test_a_toepassing_in_another_case_is_told_the_one_meant():
     client = Client(make_emulator(Settings(date(2025, 6, 1))))
     antwoord = client.get("/api/v1/advies/98630499724?toepassing=zorgbudget")

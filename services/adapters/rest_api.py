@@ -161,7 +161,7 @@ def advies(call: Call, insz: str):
             400,
             ONGELDIG_VERZOEK,
             f"toepassing must be one of {', '.join(TOEPASSINGEN)}"
-            + did_you_mean(given.upper(), TOEPASSINGEN),
+            + did_you_mean(given, TOEPASSINGEN),
             "toepassing",
         ) from None
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)

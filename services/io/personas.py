@@ -504,16 +504,16 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
     verwacht = build(VerwachtAdvies, data, pad)
     if verwacht.resultaat not in Resultaat.__members__:
-        hint = did_you_mean(str(verwacht.resultaat).upper(), Resultaat.__members__)
+        hint = did_you_mean(str(verwacht.resultaat), Resultaat.__members__)
         raise InputError(f"{pad}.resultaat", f"must be OK or NOK{hint}")
     if verwacht.toepassing not in TOEPASSINGEN:
-        hint = did_you_mean(str(verwacht.toepassing).upper(), TOEPASSINGEN)
+        hint = did_you_mean(str(verwacht.toepassing), TOEPASSINGEN)
         raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}{hint}")
     if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
         reasons = ", ".join(Reden)
         if verwacht.reden is None:
             raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {reasons}")
-        hint = did_you_mean(str(verwacht.reden).upper(), Reden.__members__)
+        hint = did_you_mean(str(verwacht.reden), Reden.__members__)
         raise InputError(
             f"{pad}.reden", f"{verwacht.reden!r} is not a reden: one of {reasons}{hint}"
         )

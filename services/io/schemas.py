@@ -298,18 +298,19 @@ def _first(errors: list[dict]) -> dict:
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """The hint "; did you mean 'datum'?" when one of ``choices`` is near ``name`` (the same
-    but for case, else difflib's nearest); else nothing."""
-    choices = list(choices)
-    same = [c for c in choices if c.casefold() == name.casefold()]
-    meant = same or difflib.get_close_matches(name, choices, n=1)
-    return f"; did you mean {meant[0]!r}?" if meant else ""
+    """The hint "; did you mean 'datum'?" when one of ``choices`` is near ``name``, case
+    aside (the same, else difflib's nearest); else nothing. Compared folded: codes are
+    upper case ('PLICHT') or lower case ('soap_fault'), and so are their typos."""
+    folded = {c.casefold(): c for c in choices}
+    key = name.casefold()
+    meant = [key] if key in folded else difflib.get_close_matches(key, list(folded), n=1)
+    return f"; did you mean {folded[meant[0]]!r}?" if meant else ""
 
 
 def _nearest(value: Any, expected: str) -> str:
     """The code meant, from pydantic's list of them ("'PLICHT', 'RECHT' or 'GEEN'")."""
     codes = re.findall(r"'([^']*)'", expected)
-    return did_you_mean(value.upper(), codes) if isinstance(value, str) else ""
+    return did_you_mean(value, codes) if isinstance(value, str) else ""
 
 
 def unknown_field(name: str, allowed: Iterable[str]) -> str:
