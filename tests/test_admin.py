@@ -500,9 +500,26 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, catalogus):
 @pytest.mark.parametrize(
     ("methode", "pad", "diagnose", "veld"),
     [
-        ("DELETE", "/journal?insz=98630499724", "unknown parameter 'insz'", "insz"),
-        ("GET", "/personas?page=2", "unknown parameter 'page'", "page"),
-        ("GET", "/faults?x=1", "unknown parameter 'x'", "x"),
+        (
+            "DELETE",
+            "/journal?insz=98630499724",
+            "unknown parameter 'insz' (this call takes no parameter)",
+            "insz",
+        ),
+        (
+            "GET",
+            "/personas?page=2",
+            "unknown parameter 'page' (this call takes no parameter)",
+            "page",
+        ),
+        ("GET", "/faults?x=1", "unknown parameter 'x' (this call takes no parameter)", "x"),
+        (
+            "GET",
+            "/journal?sinds=2024-01-01",
+            "unknown filter 'sinds' (allowed: afzender, insz, kind, operation, since); "
+            "did you mean 'since'?",
+            "sinds",
+        ),
         ("GET", "/journal?insz=1&insz=2", "filter 'insz' is given more than once", "insz"),
     ],
 )

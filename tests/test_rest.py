@@ -254,14 +254,42 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
 @pytest.mark.parametrize(
     ("pad", "query", "diagnose", "veld"),
     [
-        ("/api/v1/dossiers/98630499724", "foo=1", "unknown parameter 'foo'", "foo"),
-        ("/api/v1/consumers", "foo=1", "unknown parameter 'foo'", "foo"),
-        ("/api/v1/municipalities", "x=1", "unknown parameter 'x'", "x"),
+        (
+            "/api/v1/dossiers/98630499724",
+            "foo=1",
+            "unknown parameter 'foo' (this call takes no parameter)",
+            "foo",
+        ),
+        (
+            "/api/v1/consumers",
+            "foo=1",
+            "unknown parameter 'foo' (this call takes no parameter)",
+            "foo",
+        ),
+        (
+            "/api/v1/municipalities",
+            "x=1",
+            "unknown parameter 'x' (this call takes no parameter)",
+            "x",
+        ),
+        # the ones taken are said: 'jaar' is near no English name
+        (
+            "/api/v1/lijsten/verlaagde-premie/2024",
+            "jaar=2024",
+            "unknown parameter 'jaar' (allowed: zorgkas)",
+            "jaar",
+        ),
+        (
+            "/api/v1/lijsten/gemeente/44021",
+            "jaar=2024",
+            "unknown parameter 'jaar' (allowed: year)",
+            "jaar",
+        ),
         # a parameter misspelt, or in English, is told the one meant
         (
             "/api/v1/advies/98630499724",
             "date=2024-01-01",
-            "unknown parameter 'date'; did you mean 'datum'?",
+            "unknown parameter 'date' (allowed: datum, toepassing); did you mean 'datum'?",
             "date",
         ),
         (

@@ -177,8 +177,10 @@ def parameters(
     args = request.args if args is None else args
     unknown = sorted(set(args) - set(known))
     if unknown:
+        # the ones taken, as an unknown field is told: ?jaar= is near no 'year'
+        taken = f"allowed: {', '.join(sorted(known))}" if known else f"this call takes no {what}"
         hint = did_you_mean(unknown[0], known)  # ?date= for ?datum=
-        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r}{hint}", unknown[0])
+        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r} ({taken}){hint}", unknown[0])
     for name in args:
         if len(args.getlist(name)) > 1:
             raise ApiFout(400, code, f"{what} {name!r} is given more than once", name)

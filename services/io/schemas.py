@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import typing
 from collections.abc import Iterable
@@ -303,8 +304,13 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     upper case ('PLICHT') or lower case ('soap_fault'), and so are their typos."""
     folded = {c.casefold(): c for c in choices}
     key = name.casefold()
-    meant = [key] if key in folded else difflib.get_close_matches(key, list(folded), n=1)
-    return f"; did you mean {folded[meant[0]]!r}?" if meant else ""
+    near = [key] if key in folded else difflib.get_close_matches(key, list(folded), n=3)
+    if not near:
+        return ""
+    # of the near ones, the longest shared beginning (typos seldom touch the first letters):
+    # 'sinds' is nearer 'kind' than 'since' by difflib's ratio alone
+    meant = max(near, key=lambda c: len(os.path.commonprefix([c, key])))
+    return f"; did you mean {folded[meant]!r}?"
 
 
 def _nearest(value: Any, expected: str) -> str:
