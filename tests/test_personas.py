@@ -628,3 +628,21 @@ def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam,
     proces = magda_kbi("personas", "--fixtures", str(tmp_path))
     assert proces.returncode == 2 and "Traceback" not in proces.stderr, proces.stderr
     assert proces.stderr.startswith("magda-kbi: invalid persona file ") and melding in proces.stderr
+
+
+def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad saves UTF-8 with a byte order mark: its first line was "not valid JSON",
+    whether the file was read whole (serve) or a line at a time (the exports)."""
+    import json
+
+    from magda_kbi.io.checked_files import CheckedFiles
+
+    personas = laad_personas([ingebouwde_map()], contract=False)
+    regels = [json.dumps(persona_json(personas[insz])) for insz in ("98630499724", "73680599786")]
+    map_ = tmp_path / "populatie"
+    map_.mkdir()
+    (map_ / "p.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(regels).encode("utf-8"))
+    verwacht = ["98630499724", "73680599786"]
+    assert [p.insz for p in stroom([map_])] == verwacht
+    checked = CheckedFiles(tmp_path / "checked.sqlite")
+    assert list(laad_personas([map_], checked=checked)) == verwacht

@@ -252,7 +252,7 @@ def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona
 def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
     if inhoud is not None:
         try:
-            tekst = inhoud.decode("utf-8")
+            tekst = inhoud.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
         except UnicodeDecodeError as fout:
             raise FixtureFout(str(pad), "-", not_utf8(fout)) from None
         # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
@@ -267,8 +267,8 @@ def _utf8_lines(pad: Path, lines: Iterable[bytes]) -> Iterator[str]:
     # Read as text, a byte that is no UTF-8 was a UnicodeDecodeError out of the loader: a
     # traceback from serve's start and the exports
     for number, line in enumerate(lines, 1):
-        try:
-            yield line.decode("utf-8")
+        try:  # the first line may begin with a byte order mark, as Notepad saves UTF-8
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
             raise FixtureFout(str(pad), "-", not_utf8(error, number)) from None
 
