@@ -721,3 +721,24 @@ def test_an_output_that_cannot_encode_a_name_gets_no_traceback():
     assert als_json.returncode == 0, als_json.stderr
     namen = {p["insz"]: p["naam"] for p in json.loads(als_json.stdout)}
     assert namen["98630499724"] == "Saïd Daoud"
+
+
+def test_a_misspelt_setting_in_the_environment_is_noted():
+    """MAGDA_KBI_ADMIN_TOKN was read by nothing: serve's admin API was open without a word.
+    A name near no setting is someone else's and is left alone."""
+    proces = magda_kbi(
+        "insz",
+        "check",
+        "73680599786",
+        env={
+            "MAGDA_KBI_ADMIN_TOKN": "geheim",
+            "MAGDA_KBI_today": "2024-01-01",  # names are read as written
+            "MAGDA_KBI_URL": "http://localhost:8080",
+        },
+    )
+    assert proces.returncode == 0
+    assert proces.stdout == "73680599786: a valid MAGDA test number\n"
+    assert proces.stderr == (
+        "magda-kbi: note: MAGDA_KBI_ADMIN_TOKN is not read; did you mean MAGDA_KBI_ADMIN_TOKEN?\n"
+        "magda-kbi: note: MAGDA_KBI_today is not read; did you mean MAGDA_KBI_TODAY?\n"
+    )

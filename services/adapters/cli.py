@@ -41,6 +41,7 @@ from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from
 from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
+from magda_kbi.io.checked_files import CACHE_DIR_ENV
 from magda_kbi.io.personas import (
     PERSONA_SUFFIXES,
     FixtureFout,
@@ -50,7 +51,7 @@ from magda_kbi.io.personas import (
     vingerafdruk,
 )
 from magda_kbi.io.population import MAX_POPULATION
-from magda_kbi.io.schemas import InputError, text_xml_cannot_hold
+from magda_kbi.io.schemas import InputError, nearest, text_xml_cannot_hold
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
     from magda_kbi.adapters.app import Emulator, Settings
@@ -252,7 +253,28 @@ json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
 )
 @click.version_option(__version__, prog_name="magda-kbi", message="%(prog)s %(version)s")
 def cli() -> None:
-    pass
+    _misspelt_settings(os.environ)
+
+
+ENV_PREFIX = "MAGDA_KBI_"
+# what a user sets; the others of ENV_PREFIX are serve's to its workers, or the tests'
+ENV_SETTINGS = (OMGEVING_VANDAAG, OMGEVING_REGELS, TOKEN_ENV, CACHE_DIR_ENV)
+
+
+def _misspelt_settings(environ) -> None:
+    """Notes a variable that looks like a misspelt setting: MAGDA_KBI_ADMIN_TOKN was read
+    by nothing, and serve's admin API was open without a word. Names near no setting are
+    left alone (a user's own MAGDA_KBI_URL, say)."""
+    settings = [name.removeprefix(ENV_PREFIX) for name in ENV_SETTINGS]
+    for name in sorted(environ):
+        given = name.removeprefix(ENV_PREFIX)
+        if name.startswith(ENV_PREFIX) and given not in settings:
+            meant = nearest(given, settings)
+            if meant is not None:
+                click.echo(
+                    f"magda-kbi: note: {name} is not read; did you mean {ENV_PREFIX}{meant}?",
+                    err=True,
+                )
 
 
 @cli.command(

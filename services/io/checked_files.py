@@ -23,8 +23,11 @@ from magda_kbi.wire.xml import contract_bestanden
 log = logging.getLogger(__name__)
 
 
+CACHE_DIR_ENV = "MAGDA_KBI_CACHE_DIR"
+
+
 def cache_folder() -> Path:
-    eigen = os.environ.get("MAGDA_KBI_CACHE_DIR")
+    eigen = os.environ.get(CACHE_DIR_ENV)
     if eigen:
         return Path(eigen)
     basis = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

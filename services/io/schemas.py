@@ -302,15 +302,20 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """The hint "; did you mean 'datum'?" when one of ``choices`` is near ``name``, case
     aside (the same, else difflib's nearest); else nothing. Compared folded: codes are
     upper case ('PLICHT') or lower case ('soap_fault'), and so are their typos."""
+    meant = nearest(name, choices)
+    return f"; did you mean {meant!r}?" if meant is not None else ""
+
+
+def nearest(name: str, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` that ``name`` looks like a typo of, case aside; else None."""
     folded = {c.casefold(): c for c in choices}
     key = name.casefold()
     near = [key] if key in folded else difflib.get_close_matches(key, list(folded), n=3)
     if not near:
-        return ""
+        return None
     # of the near ones, the longest shared beginning (typos seldom touch the first letters):
     # 'sinds' is nearer 'kind' than 'since' by difflib's ratio alone
-    meant = max(near, key=lambda c: len(os.path.commonprefix([c, key])))
-    return f"; did you mean {folded[meant]!r}?"
+    return folded[max(near, key=lambda c: len(os.path.commonprefix([c, key])))]
 
 
 def _nearest(value: Any, expected: str) -> str:
