@@ -173,6 +173,18 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "required: the dossier's personalia give no name",
         ),
         (("scenario:", "naam: 5\nscenario:"), "naam", "must be a text"),
+        # the error code written as a number, or in lower case; a sex as a letter
+        (("scenario:", "fout: 99996\nscenario:"), "fout", "not 99996 (quote it: '99996')"),
+        (
+            ("scenario:", "fout: soap_fault\nscenario:"),
+            "fout",
+            "not 'soap_fault'; did you mean 'SOAP_FAULT'?",
+        ),
+        (
+            ("geboortedatum: 1980-05-13", "geboortedatum: 1980-05-13, geslacht: M"),
+            "dossier.personalia.geslacht",
+            "'M' is not an integer (the KBI's code: 1 a man, 2 a woman)",
+        ),
         (
             ("voornamen: [Boris]", 'voornamen: ["Bo\\x07ris"]'),  # YAML's escape: a bell
             "dossier.personalia.voornamen[0]",

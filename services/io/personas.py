@@ -430,7 +430,9 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
         raise InputError("scenario", "required: one line saying what the persona shows")
     fout = velden.get("fout")
     if fout not in FOUTEN:
-        raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}")
+        # YAML reads an unquoted 99996 as a number
+        hint = " (quote it: '99996')" if fout == 99996 else did_you_mean(str(fout), FOUTEN[1:])
+        raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}{hint}")
     dossier = None
     if velden.get("dossier") is not None:
         dossier_data = dict(_mapping(velden["dossier"], "dossier"))

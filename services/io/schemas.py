@@ -214,7 +214,12 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
         return InputError(veld, f"{waarde!r} is not one of {expected}{_nearest(waarde, expected)}")
     reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
-    return InputError(veld, reden.format(waarde=waarde, **e.get("ctx", {})))
+    reden = reden.format(waarde=waarde, **e.get("ctx", {}))
+    return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
+
+
+# a code written as people say it: "M" for the sex the KBI gives as 1
+_CODE_HINTS = {("geslacht", "int_parsing"): " (the KBI's code: 1 a man, 2 a woman)"}
 
 
 _REDENEN = (
