@@ -107,6 +107,57 @@ def test_an_empty_zorgkas_is_refused_not_an_empty_list():
     assert "Invalid value for '--zorgkas': U+0001 is a character XML cannot hold" in proces.stderr
 
 
+def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
+    """A misspelt zorgkas ('zk01') gave an empty list without a word, on the command line
+    and over REST; one that is a consumer's or somebody's membership is listed, if empty."""
+    proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "zk01")
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr == (
+        "magda-kbi: unknown zorgkas 'zk01': no consumer's and nobody's membership"
+        " (known: ZK01, ZK02); did you mean 'ZK01'?\n"
+    )
+    r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023?zorgkas=ZK7", timeout=5)
+    assert (r.status_code, r.json()) == (
+        404,
+        {
+            "code": "UNKNOWN_ZORGKAS",
+            "diagnose": "unknown zorgkas 'ZK7': no consumer's and nobody's membership"
+            " (known: ZK01, ZK02)",
+            "field": "zorgkas",
+        },
+    )
+    # a persona's membership makes a zorgkas known
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    (map_ / "lid.yaml").write_text(
+        'insz: "80651338304"\nscenario: lid van ZK7, niet in de KBI\nnaam: Boris\n'
+        "gegevens:\n  lidmaatschappen: [{zorgkas: ZK7, begin: 2020-01-01}]\n"
+    )
+    proces = magda_kbi(
+        "export", "verlaagde-premie", "2023", "--zorgkas", "ZK7", "--fixtures", str(map_)
+    )
+    assert (proces.returncode, proces.stdout, proces.stderr) == (0, "insz\r\n", "")
+    # and so does a consumer's zorgkas, with nobody in it
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+
+    consumers = tmp_path / "afnemers.yaml"
+    consumers.write_text(
+        "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
+        "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
+    )
+    server = _Server(make_emulator(Settings(today=VANDAAG, consumers=consumers)))
+    try:
+        pad = "/api/v1/lijsten/verlaagde-premie/2023"
+        r = requests.get(f"{server.url}{pad}?zorgkas=ZK09", timeout=5)
+        assert (r.status_code, r.json()["items"]) == (200, [])
+        r = requests.get(f"{server.url}{pad}?zorgkas=ZK9", timeout=5)
+        assert r.status_code == 404
+        assert r.json()["diagnose"].endswith("(known: ZK01, ZK02, ZK09); did you mean 'ZK09'?")
+    finally:
+        server.stop()
+
+
 def test_premium_list_over_rest(magda):
     magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)

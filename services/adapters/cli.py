@@ -38,6 +38,7 @@ from magda_kbi.domain.advies import (
     geef_advies,
 )
 from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
+from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
@@ -51,7 +52,7 @@ from magda_kbi.io.personas import (
     vingerafdruk,
 )
 from magda_kbi.io.population import MAX_POPULATION
-from magda_kbi.io.schemas import InputError, nearest, text_xml_cannot_hold
+from magda_kbi.io.schemas import InputError, did_you_mean, nearest, text_xml_cannot_hold
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
     from magda_kbi.adapters.app import Emulator, Settings
@@ -1200,6 +1201,14 @@ def export_premie(
     termijn_aanmelding,
     termijn_contract,
 ) -> None:
+    if zorgkas is not None:
+        consumers = [a.zorgkas for a in Afnemers() if a.zorgkas]  # the demo consumers
+        if not lists.zorgkas_known(zorgkas, _bron(no_builtin, fixtures, store), consumers):
+            known = lists.known_zorgkassen(_bron(no_builtin, fixtures, store), consumers)
+            raise Refused(
+                f"unknown zorgkas {zorgkas!r}: no consumer's and nobody's membership (known: "
+                f"{', '.join(known) or 'none'}){did_you_mean(zorgkas, known)}"
+            )
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(

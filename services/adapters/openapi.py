@@ -310,7 +310,7 @@ JAAR_PARAMETER = {
 
 
 def _lijst_operatie(
-    samenvatting: str, pad_parameter: dict, schema: dict, extra: list | None = None
+    samenvatting: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
 ) -> dict:
     return {
         "tags": ["read"],
@@ -327,7 +327,7 @@ def _lijst_operatie(
             },
             "400": FOUT,
             "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Error")),
-            "404": _antwoord("an unknown municipality (NIS code)", _ref("Error")),
+            "404": _antwoord(unknown, _ref("Error")),
         },
     }
 
@@ -479,6 +479,7 @@ PATHS_AND_INFO = {
                         "description": "only the members of this zorgkas",
                     }
                 ],
+                unknown="an unknown zorgkas (no consumer's, nobody's membership)",
             )
         },
         "/api/v1/lijsten/gemeente/{nis}": {
@@ -487,6 +488,7 @@ PATHS_AND_INFO = {
                 NIS_PARAMETER,
                 _ref("GemeenteList"),
                 [JAAR_PARAMETER],
+                unknown="an unknown municipality (NIS code)",
             )
         },
         "/api/v1/consumers": {
@@ -530,6 +532,7 @@ PATHS_AND_INFO = {
                 NIS_PARAMETER,
                 _ref("ParticipatieList"),
                 [JAAR_PARAMETER],
+                unknown="an unknown municipality (NIS code)",
             )
         },
         "/admin/personas": {

@@ -283,6 +283,19 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
             )
         zorgkas = beslissing.afnemer.zorgkas
     runtime = current_runtime()
+    consumers = [a.zorgkas for a in runtime.afnemers if a.zorgkas]
+    if zorgkas is not None and not lists.zorgkas_known(
+        zorgkas, runtime.personas.values(), consumers
+    ):
+        known = lists.known_zorgkassen(runtime.personas.values(), consumers)
+        raise ApiFout(
+            404,
+            "UNKNOWN_ZORGKAS",
+            f"unknown zorgkas {shown(zorgkas)}: no consumer's and nobody's membership (known: "
+            f"{', '.join(known) or 'none'}){did_you_mean(zorgkas, known)}",
+            "zorgkas",
+            call,
+        )
     insz = lists.verlaagde_premie(
         runtime.personas.values(),  # streamed: a catalogue in a store is read in batches
         premiejaar,

@@ -98,6 +98,22 @@ def nis_bekend(nis: str, personas: Iterable[Persona]) -> bool:
     return any(w.nis == nis for p in personas for w in p.gegevens.woonplaatsen)
 
 
+def zorgkas_known(zorgkas: str, personas: Iterable[Persona], consumers: Iterable[str]) -> bool:
+    """A consumer's zorgkas, or one somebody is or was a member of (read only when needed):
+    a misspelt one ('zk01') gave an empty list without a word."""
+    if zorgkas in set(consumers):
+        return True
+    return any(lid.zorgkas == zorgkas for p in personas for lid in p.gegevens.lidmaatschappen)
+
+
+def known_zorgkassen(personas: Iterable[Persona], consumers: Iterable[str]) -> list[str]:
+    """Every consumer's zorgkas and every one somebody is or was a member of, sorted."""
+    known = set(consumers)
+    for persona in personas:
+        known.update(lid.zorgkas for lid in persona.gegevens.lidmaatschappen)
+    return sorted(known)
+
+
 def gemeente(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[dict]:
     """Residents of the municipality (main residence on ``vandaag``) with a KBI dossier:
     the protocol's fields only."""
