@@ -444,7 +444,24 @@ def _transport_reason(naam: str, fout: requests.RequestException) -> str:
         )
     if _TLS_ANSWER in tekst:
         return f"{naam} answers with TLS at this address: use https://, not http://"
+    reason = _os_reason(fout)
+    if reason is not None and fout.request is not None:
+        # requests' text wraps it in urllib3's pool and retry reprs, ~300 characters
+        return f"{naam} not reachable at {fout.request.url}: {reason}"
     return f"{naam} not reachable: {tekst}"
+
+
+def _os_reason(fout: BaseException) -> str | None:
+    """The operating system's reason under requests' and urllib3's wrappers ('Connection
+    refused', 'Name or service not known'), if there is one."""
+    pending: list[object] = [fout]
+    while pending:
+        error = pending.pop()
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror
+        if isinstance(error, BaseException):
+            pending.extend((*error.args, error.__cause__, getattr(error, "reason", None)))
+    return None
 
 
 def _http_url(url: str, naam: str) -> str:
