@@ -304,6 +304,7 @@ class MagdaClient:
         self.dossier = DOSSIER_VERSIES[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
+        self.timeout = timeout
         _check_tls_files(cert, verify)
         self.session = session or requests.Session()
         self.session.cert = cert
@@ -396,7 +397,13 @@ class MagdaClient:
         try:
             response = operatie(Verzoek=verzoek)
         except requests.Timeout as fout:
-            raise MagdaTransportFout(f"timeout calling {dienst.naam}: {fout}") from None
+            # requests' text names urllib3's pool and what was left of the deadline
+            # ("read timeout=0.9999856"): said here as the client's own timeout
+            waited = "no connection" if isinstance(fout, requests.ConnectTimeout) else "no answer"
+            where = f" at {fout.request.url}" if fout.request is not None else ""
+            raise MagdaTransportFout(
+                f"timeout calling {dienst.naam}{where}: {waited} within {self.timeout:g} s"
+            ) from None
         except requests.RequestException as fout:
             raise MagdaTransportFout(_transport_reason(dienst.naam, fout)) from None
         if 300 <= response.status_code < 400:
