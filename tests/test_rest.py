@@ -338,3 +338,38 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
                 " (in ASCII)",
                 "field": "X-Magda-Afzender",
             }
+
+
+@pytest.mark.parametrize(
+    ("pad", "diagnose"),
+    [
+        (
+            "/api/v1/dossier/98630499724",
+            "unknown address /api/v1/dossier/98630499724; did you mean"
+            " /api/v1/dossiers/98630499724?",
+        ),
+        (
+            "/api/v1/lijst/gemeente/44021",
+            "unknown address /api/v1/lijst/gemeente/44021; did you mean"
+            " /api/v1/lijsten/gemeente/44021?",
+        ),
+        (  # a SOAP address in another case
+            "/GeefDossierKBIDienst-02.00/soap/Webservice",
+            "unknown address /GeefDossierKBIDienst-02.00/soap/Webservice; did you mean"
+            " /GeefDossierKBIDienst-02.00/soap/WebService?",
+        ),
+        ("/admin/persona", "unknown address /admin/persona; did you mean /admin/personas?"),
+        ("/healt", "unknown address /healt; did you mean /health?"),
+        # an address with an empty part fills no INSZ: no other route's is offered
+        ("/api/v1/dossiers/", "unknown address /api/v1/dossiers/"),
+        ("/nothing/here", "unknown address /nothing/here"),
+    ],
+)
+def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
+    """'unknown address' alone left a user to find the plural, the case, the version."""
+    client = Client(make_emulator(Settings(today=LAAT, admin=True)))
+    antwoord = client.get(pad)
+    assert (antwoord.status_code, antwoord.json) == (
+        404,
+        {"code": "NOT_FOUND", "diagnose": diagnose},
+    )

@@ -11,6 +11,7 @@ from magda_kbi.adapters.console import console, error_page
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout
+from magda_kbi.io.schemas import nearest
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
@@ -35,6 +36,27 @@ def routes_onder(prefix: str) -> list[dict]:
                         {"path": pad, "method": methode.upper(), "summary": operatie["summary"]}
                     )
     return uit
+
+
+def _routes(app: Flask) -> list[str]:
+    """The app's addresses, ``<insz>`` for a part that varies (not those of many parts)."""
+    return [r.rule for r in app.url_map.iter_rules() if "<path:" not in r.rule]
+
+
+def nearest_address(path: str, addresses: list[str]) -> str | None:
+    """The address a mistyped one meant, with the path's own values in its varying parts:
+    '/api/v1/dossier/X' -> '/api/v1/dossiers/X', '.../soap/Webservice' -> '.../WebService'."""
+    given = path.split("/")
+    filled = set()
+    for address in addresses:
+        parts = address.split("/")
+        if len(parts) != len(given):
+            continue
+        pairs = list(zip(parts, given, strict=True))
+        if all(g for p, g in pairs if p.startswith("<")):  # '/dossiers/' fills no INSZ
+            filled.add("/".join(g if p.startswith("<") else p for p, g in pairs))
+    filled.discard(path)  # its own shape: a 404 of the route itself, no typo
+    return nearest(path, sorted(filled))
 
 
 def rest_application(
@@ -139,7 +161,9 @@ def rest_application(
         if request.path.startswith("/console/"):  # a browser's address: a page, not JSON
             _fout.description = f"There is no page {request.path} in the console."
             return error_page(_fout)
-        return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}"), 404
+        meant = nearest_address(request.path, [*_routes(app), *soap_paden])
+        hint = f"; did you mean {meant}?" if meant else ""
+        return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
     def niet_toegelaten(_fout):
