@@ -308,6 +308,31 @@ def test_a_head_is_answered_as_the_get_without_its_body():
     assert client.head("/wsdl/xsd/nope.xsd").status_code == 404
 
 
+def test_an_unknown_contract_file_is_told_the_one_meant_or_the_files():
+    """It said "Unknown file", whether the .xsd/ folder or an 'l' was left out."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import make_emulator
+
+    client = Client(make_emulator())
+    antwoord = client.get("/wsdl/KBI-02.00.xsd")
+    assert (antwoord.status_code, antwoord.text) == (
+        404,
+        "unknown contract file 'KBI-02.00.xsd'; did you mean 'xsd/KBI-02.00.xsd'?",
+    )
+    assert client.get("/wsdl/GeefDossierKBI-02.00.wsd").text.endswith(
+        "did you mean 'GeefDossierKBI-02.00.wsdl'?"
+    )
+    assert client.get("/wsdl/").text == (
+        "unknown contract file ''; the files: GeefAutomatischAdvies-01.00.wsdl,"
+        " GeefDossierKBI-01.00.wsdl, GeefDossierKBI-02.00.wsdl,"
+        " xsd/GeefAutomatischAdvies-01.00.xsd, xsd/GeefDossierKBI-01.00-Service.xsd,"
+        " xsd/GeefDossierKBI-01.00.xsd, xsd/GeefDossierKBI-02.00-Service.xsd,"
+        " xsd/GeefDossierKBI-02.00.xsd, xsd/Generiek.xsd, xsd/KBI-01.00.xsd,"
+        " xsd/KBI-02.00.xsd, xsd/Persoon.xsd"
+    )
+
+
 def test_the_generic_address_says_it_takes_a_post_and_where_the_wsdls_are():
     """A GET ?wsdl there said 404 "unknown address" (the address is there, for a POST)."""
     from werkzeug.test import Client

@@ -53,6 +53,7 @@ from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
 from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import Catalogue, import_files
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
@@ -415,8 +416,12 @@ class Emulator:
         self, environ: dict, naam: str, start_response: StartResponse
     ) -> list[bytes]:
         inhoud = self.contract.get(naam)  # only our own files, from memory: no path is opened
-        if inhoud is None:
-            return _reply(start_response, "404 Not Found", "text/plain", b"Unknown file")
+        if inhoud is None:  # the one meant, else them all (a dozen)
+            hint = did_you_mean(naam, self.contract) or f"; the files: {', '.join(self.contract)}"
+            tekst = f"unknown contract file {naam!r}{hint}"
+            return _reply(
+                start_response, "404 Not Found", "text/plain; charset=utf-8", tekst.encode()
+            )
         if naam.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
             basis = basis_adres(environ, self.proxy_headers)
             inhoud = inhoud.replace(WSDL_ADRES.encode(), basis.encode())
