@@ -325,6 +325,25 @@ def test_a_console_address_without_a_page_gets_the_console_s_page(client):
         assert p.xpath("//nav//a[@href='/console/']"), "the menu"
         assert not p.xpath("//main//b")
     assert client.get("/nothing").json["code"] == "NOT_FOUND"  # outside it: JSON, as before
+    # a page's address mistyped is told the one meant
+    p = pagina(client, "/console/persona/98630499724", status=404)
+    assert p.findtext(".//p[@id='error']") == (
+        "There is no page /console/persona/98630499724 in the console; did you mean"
+        " /console/personas/98630499724?"
+    )
+
+
+def test_a_persona_s_address_with_its_insz_as_printed_leads_to_its_page(client):
+    """The console prints INSZs as 98.63.04-997.24, and a user pastes them so: a 404."""
+    antwoord = client.get("/console/personas/98.63.04-997.24?consumer=x")
+    assert antwoord.status_code == 302
+    assert antwoord.headers["Location"] == "/console/personas/98630499724?consumer=x"
+    p = pagina(client, "/console/personas/98.63.04-997.25", status=404)  # not a persona's
+    assert p.findtext(".//p[@id='error']") == "no persona with INSZ 98.63.04-997.25"
+    p = pagina(client, "/console/?result=nok", status=400)
+    assert p.findtext(".//p[@id='error']") == (
+        "result is OK, NOK or empty, not 'nok'; did you mean 'NOK'?"
+    )
 
 
 def test_with_an_admin_token_the_journal_s_data_needs_it():

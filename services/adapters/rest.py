@@ -44,19 +44,21 @@ def _routes(app: Flask) -> list[str]:
 
 
 def nearest_address(path: str, addresses: list[str]) -> str | None:
-    """The address a mistyped one meant, with the path's own values in its varying parts:
-    '/api/v1/dossier/X' -> '/api/v1/dossiers/X', '.../soap/Webservice' -> '.../WebService'."""
+    """The address a mistyped one meant: one of ``addresses`` (``<insz>`` for a varying
+    part, filled with the path's own value) that differs from it in one part, a near one
+    ('/api/v1/dossier/X' -> '/api/v1/dossiers/X', '.../soap/Webservice' -> '.../WebService').
+    Nothing for a path near none ('/console/nothing' is no typo of '/console/')."""
     given = path.split("/")
-    filled = set()
+    meant = []
     for address in addresses:
         parts = address.split("/")
         if len(parts) != len(given):
             continue
-        pairs = list(zip(parts, given, strict=True))
-        if all(g for p, g in pairs if p.startswith("<")):  # '/dossiers/' fills no INSZ
-            filled.add("/".join(g if p.startswith("<") else p for p, g in pairs))
-    filled.discard(path)  # its own shape: a 404 of the route itself, no typo
-    return nearest(path, sorted(filled))
+        filled = [g if p.startswith("<") and g else p for p, g in zip(parts, given, strict=True)]
+        differ = [i for i, (f, g) in enumerate(zip(filled, given, strict=True)) if f != g]
+        if len(differ) == 1 and nearest(given[differ[0]], [filled[differ[0]]]) is not None:
+            meant.append("/".join(filled))
+    return nearest(path, sorted(set(meant))) if meant else None
 
 
 def rest_application(
@@ -159,7 +161,9 @@ def rest_application(
                 diagnose="the admin API is off: start the emulator with 'magda-kbi serve --admin'",
             ), 404
         if request.path.startswith("/console/"):  # a browser's address: a page, not JSON
-            _fout.description = f"There is no page {request.path} in the console."
+            meant = nearest_address(request.path, _routes(app))
+            hint = f"; did you mean {meant}?" if meant else "."
+            _fout.description = f"There is no page {request.path} in the console{hint}"
             return error_page(_fout)
         meant = nearest_address(request.path, [*_routes(app), *soap_paden])
         hint = f"; did you mean {meant}?" if meant else ""

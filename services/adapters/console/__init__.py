@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from lxml import etree
 
 from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
@@ -28,7 +37,9 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY, iso_date
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
+from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import candidates, in_store, sorted_inszs, version
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
@@ -190,7 +201,8 @@ def personas():
     q = request.args.get("q", "").strip()
     result = request.args.get("result", "")
     if result not in ("", *RESULTS):
-        abort(400, description=f"result is OK, NOK or empty, not {result!r}")
+        hint = did_you_mean(result, RESULTS)
+        abort(400, description=f"result is OK, NOK or empty, not {shown(result)}{hint}")
     page = _number("page", 1, 1, 10**9)
     search = q.lower()
     skip = (page - 1) * PAGE_SIZE
@@ -221,7 +233,10 @@ def persona(insz: str):
     runtime = current_runtime()
     p = runtime.personas.get(insz)
     if p is None:
-        abort(404, description=f"no persona with INSZ {insz}")
+        digits = unformatted(insz)  # as printed on the eID and in this console: 98.63.04-997.24
+        if digits != insz and runtime.personas.get(digits) is not None:
+            return redirect(url_for(".persona", insz=digits, **request.args))
+        abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}")
     today = runtime.clock.today()
     timeline = build_timeline(p.dossier, today, runtime.termijnen, runtime.regelset)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
