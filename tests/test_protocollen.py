@@ -404,3 +404,22 @@ def test_a_rotated_or_removed_audit_log_is_written_anew_at_its_path(tmp_path):
     log.write(regel(4))
     assert endpoints(audit) == ["/api/v1/advies/00000000004"]
     assert log.problem is None
+
+
+def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
+    """'zorgkas' for 'ZORGKAS' was refused as a consumer without any protocol."""
+    from magda_kbi.domain.consumers import Afnemers, Operatie
+    from magda_kbi.domain.protocols import beslis
+
+    beslissing = beslis(Afnemers(), "zorgkas1.test.be", "zorgkas", Operatie.ADVIES)
+    assert (beslissing.toegelaten, beslissing.code) == (False, "13001")
+    assert beslissing.reden == (
+        "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
+        " Afzender 'zorgkas1.test.be' met Hoedanigheid 'zorgkas' heeft geen protocol voor de"
+        " KBI. Afzender 'zorgkas1.test.be' is gekend met Hoedanigheid 'ZORGKAS'. De afnemer is"
+        " Context/Bericht/Afzender/Identificatie met Hoedanigheid (REST: de headers"
+        " X-Magda-Afzender en X-Magda-Hoedanigheid); 'magda-kbi consumers' en GET"
+        " /api/v1/consumers tonen de gekende afnemers."
+    )
+    onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operatie.ADVIES)
+    assert "is gekend met" not in onbekend.reden

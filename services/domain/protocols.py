@@ -98,11 +98,19 @@ def beslis(
             f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven. {WIE_VRAAGT}",
         )
     if afnemer is None:
+        # the Afzender known with another Hoedanigheid ('zorgkas' for 'ZORGKAS'): said
+        anders = sorted(a.hoedanigheid for a in afnemers if a.afzender == afzender)
+        gekend = (
+            f" Afzender {afzender!r} is gekend met Hoedanigheid "
+            f"{' of '.join(repr(h) for h in anders)}."
+            if anders
+            else ""
+        )
         return _weiger(
             None,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
-            f"{hoedanigheid!r} heeft geen protocol voor de KBI. {WIE_VRAAGT}",
+            f"{hoedanigheid!r} heeft geen protocol voor de KBI.{gekend} {WIE_VRAAGT}",
         )
     if operatie not in afnemer.operaties:
         return _weiger(
