@@ -461,6 +461,24 @@ def test_consumers_file(tmp_path):
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
 
 
+def test_a_consumers_file_with_another_key_is_refused_naming_it(tmp_path):
+    """'afnemer:' (the list's key misspelt) was told only that a list 'afnemers' was
+    expected, and a key beside it was passed over without a word."""
+    bestand = tmp_path / "afnemers.yaml"
+    consumer = "  - {afzender: a.be, hoedanigheid: '1', soort: VSB, naam: B}\n"
+    bestand.write_text("afnemer:\n" + consumer)
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        f"magda-kbi: invalid consumers file {bestand}: field afnemer: unknown field"
+        " (allowed: afnemers); did you mean 'afnemers'?\n",
+    )
+    bestand.write_text("afnemers:\n" + consumer + "protocol: strikt\n")
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(": field protocol: unknown field (allowed: afnemers)\n")
+
+
 def test_a_device_as_the_consumers_file_is_refused_after_a_bounded_read():
     """``--consumers /dev/zero`` read until memory ran out (5 GB in 5 s); a file past 1 MiB
     is refused now, having read one byte more than that."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from magda_kbi.domain.consumers import Afnemer, Soort
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.personas import MAX_BESTAND, lees_yaml, not_utf8
-from magda_kbi.io.schemas import InputError, build
+from magda_kbi.io.schemas import InputError, build, unknown_field
 
 
 class ConsumersFileError(InputError):
@@ -44,6 +44,10 @@ def _afnemers(pad: Path) -> list[Afnemer]:
         raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
     except UnicodeDecodeError as fout:
         raise InputError("-", not_utf8(fout)) from None
+    # another key beside or instead of it ('afnemer') was passed over without a word
+    unknown = [k for k in data if k != "afnemers"] if isinstance(data, dict) else []
+    if unknown:
+        raise InputError(str(unknown[0]), unknown_field(str(unknown[0]), ["afnemers"]))
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
     afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
