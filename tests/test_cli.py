@@ -381,6 +381,11 @@ def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
         server.stop()
     volledig = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:9")
     assert volledig.returncode == 3  # nothing listens there: no answer at all
+    assert volledig.stderr == (
+        "magda-kbi: no answer: GeefDossierKBI not reachable at http://127.0.0.1:9"
+        "/GeefDossierKBIDienst-02.00/soap/WebService: Connection refused (is the emulator"
+        " running? 'magda-kbi serve' starts it; --url another)\n"
+    )
 
 
 def test_consumers_are_listed():

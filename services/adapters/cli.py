@@ -1477,6 +1477,8 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
     except MagdaTransportFout as fout:
         # the library names its parameters (verify=, cert=); here they are options
         melding = str(fout).replace("verify=", "--ca").replace("cert=", "--cert/--key")
+        if melding.endswith(": Connection refused"):  # most often: no emulator started yet
+            melding += " (is the emulator running? 'magda-kbi serve' starts it; --url another)"
         print(f"magda-kbi: no answer: {melding}", file=sys.stderr)
         raise SystemExit(3) from None
     print(_json(_as_json(resultaat), indent=2) if as_json else toon(resultaat))
