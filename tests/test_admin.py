@@ -535,5 +535,5 @@ def test_a_body_wrong_as_a_whole_names_no_field(magda):
     assert antwoord.status_code == 422
     assert antwoord.json() == {
         "code": "INVALID_PERSONA",
-        "diagnose": "expected a mapping (key: value)",
+        "diagnose": "expected a mapping (key: value) of one persona, not a list",
     }  # it said "field": "-", a placeholder that is no field

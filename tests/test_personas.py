@@ -611,7 +611,23 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
         (
             "a.yaml",
             'insz: "80651338304"\nscenario: een\nnaam: A B\nscenario: twee\n',
-            "not valid YAML: the key 'scenario' twice\n  at line 4, column 1\n",
+            "not valid YAML: the key 'scenario' twice at line 4, column 1\n",
+        ),
+        (  # PyYAML's four lines, in one
+            "a.yaml",
+            'insz: "80651338304"\nscenario: [een, twee\nnaam: A B\n',
+            "not valid YAML: did not find expected ',' or ']' at line 3, column 5 (while"
+            " parsing a flow sequence at line 2, column 11)\n",
+        ),
+        (  # two personas in one file
+            "a.yaml",
+            'insz: "80651338304"\nscenario: een\n---\ninsz: "80651439361"\nscenario: twee\n',
+            "not valid YAML: a second document ('---') at line 3: a file holds one document\n",
+        ),
+        (
+            "a.yaml",
+            '- {insz: "80651338304", scenario: een}\n- {insz: "80651439361", scenario: twee}\n',
+            "expected a mapping (key: value) of one persona, not a list\n",
         ),
         (
             "a.yaml",
@@ -630,7 +646,15 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
             "populatie-00001.jsonl:1: not valid JSON: a number of more than 4300 digits",
         ),
     ],
-    ids=["yaml-key-twice", "yaml-long-number", "jsonl-key-twice", "jsonl-long-number"],
+    ids=[
+        "yaml-key-twice",
+        "yaml-unclosed",
+        "yaml-two-documents",
+        "yaml-list",
+        "yaml-long-number",
+        "jsonl-key-twice",
+        "jsonl-long-number",
+    ],
 )
 def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam, inhoud, melding):
     """A key given twice kept its last value without a word (a second dossier block pasted
@@ -640,6 +664,7 @@ def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam,
     proces = magda_kbi("personas", "--fixtures", str(tmp_path))
     assert proces.returncode == 2 and "Traceback" not in proces.stderr, proces.stderr
     assert proces.stderr.startswith("magda-kbi: invalid persona file ") and melding in proces.stderr
+    assert proces.stderr.count("\n") == 1, proces.stderr
 
 
 def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):

@@ -329,9 +329,7 @@ def lees_yaml(tekst: str) -> Any:
             raise InputError(
                 "-", f"not valid YAML: a tab at {plek} (YAML indents with spaces)"
             ) from None
-        # PyYAML names the text it read '<unicode string>': the line and column are enough
-        waarom = str(exc).replace('in "<unicode string>", ', "at ")
-        raise InputError("-", f"not valid YAML: {waarom}") from None
+        raise InputError("-", f"not valid YAML: {_yaml_reason(exc)}") from None
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
@@ -345,6 +343,30 @@ def lees_yaml(tekst: str) -> Any:
             " them",
         )
     return data
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """PyYAML's error on one line (it writes four, and a refusal is one line): the problem
+    and where, then what it was reading and from where."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc)
+    if exc.problem == "but found another document" and exc.problem_mark is not None:
+        line = exc.problem_mark.line + 1
+        return f"a second document ('---') at line {line}: a file holds one document"
+    reason = exc.problem or exc.context or "unreadable"
+    if exc.problem_mark is not None:
+        reason += f" at {_where(exc.problem_mark)}"
+    if exc.problem and exc.context:
+        mark = exc.context_mark
+        elsewhere = mark is not None and (
+            exc.problem_mark is None or _where(mark) != _where(exc.problem_mark)
+        )
+        reason += f" ({exc.context} at {_where(mark)})" if elsewhere else f" ({exc.context})"
+    return reason
+
+
+def _where(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 # An alias is the anchored value again, and aliases of lists of aliases multiply: 6 KB of
@@ -408,6 +430,8 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     The checks are those of start-up: fields, types, dates, a MAGDA test number, expected
     answers, and the dossier against our KBI contract.
     """
+    if isinstance(data, list):  # several personas in one file or body
+        raise InputError("-", "expected a mapping (key: value) of one persona, not a list")
     velden = _mapping(data, "")
     _geen_onbekende(
         velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, ""
