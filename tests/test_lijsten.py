@@ -158,6 +158,27 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("accept", "soort"),
+    [
+        ("text/csv; header=present", "text/csv; charset=utf-8"),  # RFC 4180's parameter
+        ("text/csv; charset=ISO-8859-1", "text/csv; charset=utf-8"),  # UTF-8 is what there is
+        ("application/xml; charset=utf-8, text/csv;q=0.1", "application/xml; charset=utf-8"),
+        ("text/csv;q=0, application/xml", "application/xml; charset=utf-8"),
+        ("application/pdf", "application/json"),  # nothing offered: JSON, as without Accept
+    ],
+)
+def test_a_list_s_format_follows_accept_whatever_its_parameters(accept, soort):
+    """A media type with parameters matched none: 'text/csv; header=present' got JSON."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    client = Client(make_emulator(Settings(today=VANDAAG)))
+    antwoord = client.get("/api/v1/lijsten/gemeente/24055", headers={"Accept": accept})
+    assert (antwoord.status_code, antwoord.headers["Content-Type"]) == (200, soort)
+
+
 def test_premium_list_over_rest(magda):
     magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from werkzeug.datastructures import MIMEAccept
 
 from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
@@ -387,6 +388,9 @@ def municipalities():
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
     soorten = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
-    soort = request.accept_mimetypes.best_match(list(soorten), default="application/json")
+    # a media type's parameters set aside: werkzeug matched "text/csv; header=present" (RFC
+    # 4180's own) or "; charset=..." to no offer, and the list came as JSON
+    accept = MIMEAccept([(v.split(";")[0].strip(), q) for v, q in request.accept_mimetypes])
+    soort = accept.best_match(list(soorten), default="application/json")
     tekst = formats.in_formaat(soorten[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)
