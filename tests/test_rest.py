@@ -373,3 +373,18 @@ def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
         404,
         {"code": "NOT_FOUND", "diagnose": diagnose},
     )
+
+
+def test_accept_with_parameters_is_followed_by_the_index_and_the_admin_api():
+    """'application/json; charset=utf-8' at / was sent to the console; a persona asked as
+    'application/yaml; charset=utf-8' came as JSON."""
+    client = Client(make_emulator(Settings(today=LAAT, admin=True)))
+    index = client.get("/", headers={"Accept": "application/json; charset=utf-8"})
+    assert (index.status_code, index.json["name"]) == (200, "MAGDA KBI emulator")
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert client.get("/", headers={"Accept": browser}).status_code == 302
+    persona = client.get(
+        "/admin/personas/98630499724", headers={"Accept": "application/yaml; charset=utf-8"}
+    )
+    assert persona.headers["Content-Type"] == "application/yaml"
+    assert persona.text.startswith("insz: '98630499724'\n")

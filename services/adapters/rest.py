@@ -10,7 +10,7 @@ from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
-from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout
+from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout, best_type
 from magda_kbi.io.schemas import nearest
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
@@ -99,9 +99,7 @@ def rest_application(
     def index():
         """A browser goes to the console; a program that asks for JSON gets where
         everything is."""
-        if request.accept_mimetypes.best_match(["text/html", "application/json"]) != (
-            "application/json"
-        ):
+        if best_type(["text/html", "application/json"]) != "application/json":
             return redirect("/console/", 302)
         return jsonify(
             name="MAGDA KBI emulator",

@@ -19,7 +19,7 @@ import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.admin_guard import BODY_TYPES
-from magda_kbi.adapters.rest_api import ApiFout, current_runtime, parameters
+from magda_kbi.adapters.rest_api import ApiFout, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import lees_json, lees_yaml, persona_uit_data
@@ -90,7 +90,7 @@ def persona(insz: str):
     gevonden = current_runtime().personas.get(insz)
     if gevonden is None:
         raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
-    if request.accept_mimetypes.best_match(("application/json", *YAML_TYPES)) in YAML_TYPES:
+    if best_type(["application/json", *YAML_TYPES]) in YAML_TYPES:
         # the persona files' language, to edit and PUT back as YAML
         tekst = yaml.safe_dump(persona_json(gevonden), allow_unicode=True, sort_keys=False)
         return Response(tekst, mimetype=YAML)

@@ -386,11 +386,16 @@ def municipalities():
     return jsonify(vorige[2])
 
 
+def best_type(offers: list[str], default: str | None = None) -> str | None:
+    """The offer the request's Accept prefers, its media types' parameters set aside:
+    werkzeug matched "text/csv; header=present" (RFC 4180's own) or "; charset=..." to no
+    offer, and a list came as JSON."""
+    accept = MIMEAccept([(v.split(";")[0].strip(), q) for v, q in request.accept_mimetypes])
+    return accept.best_match(offers, default=default)
+
+
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
     soorten = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
-    # a media type's parameters set aside: werkzeug matched "text/csv; header=present" (RFC
-    # 4180's own) or "; charset=..." to no offer, and the list came as JSON
-    accept = MIMEAccept([(v.split(";")[0].strip(), q) for v, q in request.accept_mimetypes])
-    soort = accept.best_match(list(soorten), default="application/json")
+    soort = best_type(list(soorten), default="application/json")
     tekst = formats.in_formaat(soorten[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)
