@@ -318,6 +318,12 @@ def test_generate_into_a_folder_that_cannot_be_made_says_so(tmp_path):
     proces = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand" / "map"))
     assert proces.returncode == 2, proces.stderr  # it was a traceback (FileExistsError)
     assert "--out: cannot make the folder" in proces.stderr
+    # a file where the folder would be was said as "File exists"
+    proces = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand"))
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        f"magda-kbi: --out: cannot make the folder {tmp_path / 'bestand'}: a file is there\n",
+    )
 
 
 def test_insz_new_refuses_a_birth_year_an_insz_cannot_hold():
