@@ -539,3 +539,45 @@ def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
     process.stdout.close()  # as head does after its lines
     err = process.stderr.read()
     assert (process.wait(timeout=60), err) == (0, b"")
+
+
+def test_a_person_is_a_member_of_one_zorgkas_at_a_time():
+    """A move to another zorgkas written without the old membership's einde made the person
+    a member of both: on both premium lists, asked about by both. The later begin replaces
+    the earlier membership, as a later residence does; two that begin on one day are refused."""
+    from magda_kbi.domain.dossier import Lidmaatschap, Persoonsgegevens
+    from magda_kbi.io.schemas import InputError
+
+    gegevens = Persoonsgegevens(
+        lidmaatschappen=(
+            Lidmaatschap("ZK01", date(2020, 1, 1)),
+            Lidmaatschap("ZK02", date(2022, 1, 1)),
+            Lidmaatschap("ZK03", date(2023, 1, 1), date(2023, 6, 30)),
+        )
+    )
+    assert gegevens.lid_op("ZK01", date(2021, 12, 31))
+    assert not gegevens.lid_op("ZK01", date(2022, 1, 1))
+    assert gegevens.lid_op("ZK02", date(2022, 1, 1))
+    assert gegevens.lid_op("ZK03", date(2023, 6, 30))
+    assert not gegevens.lid_op("ZK02", date(2023, 6, 30))
+    assert gegevens.lid_op("ZK02", date(2023, 7, 1))  # the ended one gives way again
+    assert not gegevens.lid_op("ZK01", date(2019, 12, 31))
+
+    persona = {
+        "insz": "80651338304",
+        "scenario": "twee zorgkassen op één dag",
+        "naam": "Boris",
+        "gegevens": {
+            "lidmaatschappen": [
+                {"zorgkas": "ZK01", "begin": "2020-01-01"},
+                {"zorgkas": "ZK02", "begin": "2020-01-01"},
+            ]
+        },
+    }
+    with pytest.raises(InputError) as refused:
+        persona_uit_data(persona)
+    assert (refused.value.veld, refused.value.reden) == (
+        "gegevens.lidmaatschappen[1].begin",
+        "2020-01-01 is also the begin of lidmaatschappen[0]: one zorgkas at a time (a later"
+        " begin replaces an earlier membership)",
+    )

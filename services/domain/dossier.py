@@ -1118,7 +1118,12 @@ class Persoonsgegevens:
         return max(geldig, key=lambda w: w.begin, default=None)
 
     def lid_op(self, zorgkas: str, dag: date) -> bool:
-        return any(lid.zorgkas == zorgkas and lid.periode.dekt(dag) for lid in self.lidmaatschappen)
+        """Member of ``zorgkas`` on ``dag``: one zorgkas at a time, as one residence (the
+        latest membership that began and has not ended). A move to another zorgkas written
+        without the old one's einde made the person a member of both."""
+        geldig = [lid for lid in self.lidmaatschappen if lid.periode.dekt(dag)]
+        laatste = max(geldig, key=lambda lid: lid.begin, default=None)
+        return laatste is not None and laatste.zorgkas == zorgkas
 
 
 @dataclass(frozen=True)

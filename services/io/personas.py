@@ -522,9 +522,18 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
                 " residence at a time (a later begin replaces an earlier residence)",
             )
         begonnen[w.begin] = i
+    begonnen = {}
     for i, lid in enumerate(gegevens.lidmaatschappen):
+        pad = f"gegevens.lidmaatschappen[{i}]"
         if not lid.zorgkas.strip():
-            raise InputError(f"gegevens.lidmaatschappen[{i}].zorgkas", "is empty")
+            raise InputError(f"{pad}.zorgkas", "is empty")
+        if lid.begin in begonnen:
+            raise InputError(
+                f"{pad}.begin",
+                f"{lid.begin} is also the begin of lidmaatschappen[{begonnen[lid.begin]}]: one"
+                " zorgkas at a time (a later begin replaces an earlier membership)",
+            )
+        begonnen[lid.begin] = i
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
