@@ -21,7 +21,7 @@ from werkzeug.test import Client
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from magda_kbi.adapters.app import Settings, make_emulator  # noqa: E402
-from magda_kbi.io.personas import persona_uit_data  # noqa: E402
+from magda_kbi.io.personas import persona_from_data  # noqa: E402
 from magda_kbi.io.population import genereer  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     # The generated personas were checked when generated; no XSD check per persona here.
     extra = {}
     for data in genereer(args.count, 1, bezet=emulator.runtime.personas):
-        persona = persona_uit_data(data, contract=False)
+        persona = persona_from_data(data, contract=False)
         extra[persona.insz] = persona
     emulator.runtime.personas = {**emulator.runtime.personas, **extra}
     geladen = time.perf_counter() - begin

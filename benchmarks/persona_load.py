@@ -1,5 +1,5 @@
 """What loading one persona with its checks costs: the fields, then the dossier rendered in
-01.00 and 02.00 and validated against our XSDs (``persona_uit_data``, as start-up, the admin
+01.00 and 02.00 and validated against our XSDs (``persona_from_data``, as start-up, the admin
 API and a persona file's first import do it). In-process, from the parsed YAML.
 
     python benchmarks/persona_load.py [--rounds 20]
@@ -18,10 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from magda_kbi.io.personas import (  # noqa: E402
-    ingebouwde_map,
-    lees_yaml,
-    persona_bestanden,
-    persona_uit_data,
+    builtin_folder,
+    persona_files,
+    persona_from_data,
+    read_yaml,
 )
 from tests.test_contract_bounds import CONTACT, DOSSIER, persona  # noqa: E402
 
@@ -32,7 +32,7 @@ def best_ms(items: list, rounds: int) -> float:
         begin = time.perf_counter()
         for _ in range(rounds):
             for data in items:
-                persona_uit_data(data)
+                persona_from_data(data)
         best = min(best, (time.perf_counter() - begin) / rounds / len(items))
     return best * 1000
 
@@ -41,8 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    files = persona_bestanden(ingebouwde_map())
-    built_in = [lees_yaml(p.read_text(encoding="utf-8")) for p in files]
+    files = persona_files(builtin_folder())
+    built_in = [read_yaml(p.read_text(encoding="utf-8")) for p in files]
     sets = {
         f"built-in ({len(built_in)})": built_in,
         "every field (test_contract_bounds)": [persona(DOSSIER, CONTACT)],

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.personas import builtin_folder, load_personas
 
 from .processen import vrije_poort
 
@@ -139,7 +139,7 @@ def runtime_store() -> dict:
 
 @pytest.fixture(scope="session")
 def catalogus():
-    return laad_personas([ingebouwde_map()])
+    return load_personas([builtin_folder()])
 
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from magda_kbi.io import checked_files
-from magda_kbi.io.personas import FixtureFout, ingebouwde_map, laad_personas
+from magda_kbi.io.personas import FixtureError, builtin_folder, load_personas
 from magda_kbi.runtime.catalogue import Catalogue, Overlay, import_files, store_generated
 from magda_kbi.runtime.store import SqliteStore
 
@@ -51,11 +51,11 @@ def extra(tmp_path):
 
 
 def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
-    mappen = [ingebouwde_map(), extra]
-    ingebouwd = len(list(ingebouwde_map().glob("*.yaml")))
+    mappen = [builtin_folder(), extra]
+    ingebouwd = len(list(builtin_folder().glob("*.yaml")))
     assert import_files(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
     catalogus = Catalogue(store)
-    verwacht = laad_personas(mappen)
+    verwacht = load_personas(mappen)
     assert len(catalogus) == len(verwacht) == ingebouwd + 2
     assert list(catalogus) == list(verwacht)  # file order, then line order
     assert list(catalogus.values()) == list(verwacht.values())
@@ -67,7 +67,7 @@ def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
 
 
 def test_only_changed_files_are_imported_again(store, extra):
-    mappen = [ingebouwde_map(), extra]
+    mappen = [builtin_folder(), extra]
     import_files(store, mappen)
     alle = len(Catalogue(store))
     assert import_files(store, mappen) == (0, alle)  # nothing read: sizes and times agree
@@ -85,25 +85,25 @@ def test_only_changed_files_are_imported_again(store, extra):
 def test_a_folder_named_another_way_is_the_same_folder(store, extra, tmp_path, monkeypatch):
     """A relative path, or a link to the folder, reads the same files: nothing is imported
     again (at a million personas that would be a minute and a half)."""
-    import_files(store, [ingebouwde_map(), extra])
+    import_files(store, [builtin_folder(), extra])
     alle = len(Catalogue(store))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "link").symlink_to(extra, target_is_directory=True)
     for anders in (extra.relative_to(tmp_path), tmp_path / "link", tmp_path / "link" / "."):
-        assert import_files(store, [ingebouwde_map(), anders]) == (0, alle)
+        assert import_files(store, [builtin_folder(), anders]) == (0, alle)
 
 
 def test_a_bad_file_changes_nothing(store, extra):
-    mappen = [ingebouwde_map(), extra]
+    mappen = [builtin_folder(), extra]
     import_files(store, mappen)
     voor = list(Catalogue(store).values())
     (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
-    with pytest.raises(FixtureFout) as info:
+    with pytest.raises(FixtureError) as info:
         import_files(store, mappen)
     assert info.value.veld == "scenario"
     schrijf(extra, "c.jsonl", {**EEN, "scenario": "the same INSZ again"})
     (extra / "b.jsonl").unlink()
-    with pytest.raises(FixtureFout) as info:
+    with pytest.raises(FixtureError) as info:
         import_files(store, mappen)
     assert "80651338304 is already defined in" in info.value.reden
     assert info.value.reden.endswith("a.jsonl")
@@ -118,20 +118,20 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
     catalogue stays as it was, and neither content counts as checked against the contract."""
     from magda_kbi.runtime import catalogue
 
-    mappen = [ingebouwde_map(), extra]
+    mappen = [builtin_folder(), extra]
     import_files(store, mappen)
     before = list(Catalogue(store).values())
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
-    read = catalogue.bestand
+    read = catalogue.read_persona_file
 
     def then_changed(pad, **kw):
         yield from read(pad, **kw)
         if pad.name == "b.jsonl":  # as an editor saves it again while serve imports
             schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Third"})
 
-    monkeypatch.setattr(catalogue, "bestand", then_changed)
+    monkeypatch.setattr(catalogue, "read_persona_file", then_changed)
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
-    with pytest.raises(FixtureFout) as info:
+    with pytest.raises(FixtureError) as info:
         import_files(store, mappen, checked=checked)
     assert (info.value.bestand, info.value.reden) == (
         str((extra / "b.jsonl").resolve()),
@@ -154,11 +154,11 @@ def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp
     import_files(store, [folder])
     assert Catalogue(store)["90651338320"].naam == "Ann\u2028Test\u0085"
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
-    assert laad_personas([folder], checked=checked)["90651338320"].naam == "Ann\u2028Test\u0085"
+    assert load_personas([folder], checked=checked)["90651338320"].naam == "Ann\u2028Test\u0085"
 
 
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
-    mappen = [ingebouwde_map(), extra]
+    mappen = [builtin_folder(), extra]
     import_files(store, mappen)
     alle = len(Catalogue(store))
     monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
@@ -169,7 +169,7 @@ def test_a_new_contract_or_version_imports_everything_again(store, extra, monkey
 
 
 def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
-    import_files(store, [ingebouwde_map(), extra])
+    import_files(store, [builtin_folder(), extra])
     catalogus = Catalogue(store, grootte=3)
     for insz in list(catalogus)[:5]:
         assert catalogus.get(insz) is not None
@@ -180,13 +180,13 @@ def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
 
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
-    import_files(store, [ingebouwde_map()])
+    import_files(store, [builtin_folder()])
     store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
-    with pytest.raises(FixtureFout) as info:  # the file's 90651338320 is the generated one's
-        import_files(store, [ingebouwde_map(), extra])
+    with pytest.raises(FixtureError) as info:  # the file's 90651338320 is the generated one's
+        import_files(store, [builtin_folder(), extra])
     assert info.value.reden == "90651338320 is already defined in generate:seed-1"
     (extra / "b.jsonl").unlink()
-    import_files(store, [ingebouwde_map(), extra])
+    import_files(store, [builtin_folder(), extra])
     catalogus = Catalogue(store)
     assert catalogus["90651338320"].naam == "Ann Test" and "80651338304" in catalogus
     assert list(catalogus)[-1] == "90651338320"  # after the files
@@ -498,13 +498,13 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     from dataclasses import replace
 
     from magda_kbi.adapters.app import Settings, make_emulator
-    from magda_kbi.io.personas import vingerafdruk
+    from magda_kbi.io.personas import fingerprint
 
     extra = tmp_path / "extra"
     schrijf(extra, "een.jsonl", EEN)
     url = f"sqlite:///{tmp_path / 'catalogue.db'}"
     settings = Settings(None, [extra], catalogue=url)
-    afdruk = vingerafdruk([ingebouwde_map(), extra])
+    afdruk = fingerprint([builtin_folder(), extra])
     make_emulator(settings)  # serve's import and check
 
     def achternamen(emulator) -> list[str]:
@@ -521,6 +521,6 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     assert achternamen(kijker) == ["Anders"]
 
     (extra / "een.jsonl").write_text('{"insz": "80651338304", "onbekend": 1}\n', encoding="utf-8")
-    with pytest.raises(FixtureFout):
+    with pytest.raises(FixtureError):
         make_emulator(settings)  # what serve's check at a SIGHUP says (and refuses)
     assert achternamen(make_emulator(settings, imported=afdruk)) == ["Anders"]

@@ -11,7 +11,7 @@ import pytest
 
 from magda_kbi.io import personas
 from magda_kbi.io.checked_files import CheckedFiles, contract_hash
-from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.personas import builtin_folder, load_personas
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def map_(tmp_path):
     doel = tmp_path / "personas"
     doel.mkdir()
     for naam in ("73680599786-inbreuk-open.yaml", "98630499724-contract-lopend.yaml"):
-        shutil.copy(ingebouwde_map() / naam, doel / naam)
+        shutil.copy(builtin_folder() / naam, doel / naam)
     return doel
 
 
@@ -44,8 +44,8 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
         groot.truncate(300 * 1024 * 1024)
     tracemalloc.start()
     try:
-        with pytest.raises(personas.FixtureFout) as refused:
-            laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        with pytest.raises(personas.FixtureError) as refused:
+            load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -70,23 +70,23 @@ def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
 
 def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):
     cache = CheckedFiles(tmp_path / "cache.sqlite")
-    eerste = laad_personas([map_], checked=cache)
+    eerste = load_personas([map_], checked=cache)
     assert tel["n"] == 2
-    tweede = laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    tweede = load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     assert tel["n"] == 2  # nothing checked again
     assert tweede == eerste
     bestand = map_ / "73680599786-inbreuk-open.yaml"
     bestand.write_text(bestand.read_text() + "\n# changed\n")
-    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     assert tel["n"] == 3  # the changed file only
 
 
 def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
-    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     from magda_kbi.io import checked_files
 
     monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
-    laad_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     assert tel["n"] == 4
 
 
@@ -94,8 +94,8 @@ def test_a_file_that_fails_is_not_remembered(tmp_path, map_, tel):
     kapot = map_ / "kapot.yaml"
     kapot.write_text("insz: '80651126387'\nscenario: x\ndossier: [1]\n")
     cache = CheckedFiles(tmp_path / "cache.sqlite")
-    with pytest.raises(personas.FixtureFout):
-        laad_personas([map_], checked=cache)
+    with pytest.raises(personas.FixtureError):
+        load_personas([map_], checked=cache)
     assert not cache.known(cache.key(kapot.read_bytes()))
     for goed in map_.glob("[0-9]*.yaml"):  # the files before it passed: remembered
         assert cache.known(cache.key(goed.read_bytes()))
@@ -105,8 +105,8 @@ def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel):
     geen_map = tmp_path / "een-bestand"
     geen_map.write_text("")
     cache = CheckedFiles(geen_map / "cache.sqlite")  # its folder is a file
-    laad_personas([map_], checked=cache)
-    laad_personas([map_], checked=cache)
+    load_personas([map_], checked=cache)
+    load_personas([map_], checked=cache)
     assert tel["n"] == 4
 
 

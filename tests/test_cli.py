@@ -425,15 +425,15 @@ def test_the_rule_set_after_the_ruling_from_the_command_line():
 def test_a_tab_in_a_persona_file_is_named_as_a_tab(tmp_path):
     """PyYAML's "found character that cannot start any token" did not say it was a tab
     (an editor's indentation)."""
-    from magda_kbi.io.personas import FixtureFout, laad_personas
+    from magda_kbi.io.personas import FixtureError, load_personas
 
     map_ = tmp_path / "personas"
     map_.mkdir()
     (map_ / "tab.yaml").write_text(
         'insz: "80651338304"\nscenario: x\ndossier:\n\tpersonalia:\n\t\tachternamen: [A]\n'
     )
-    with pytest.raises(FixtureFout) as fout:
-        laad_personas([map_], contract=False)
+    with pytest.raises(FixtureError) as fout:
+        load_personas([map_], contract=False)
     assert fout.value.melding == (
         f"{map_ / 'tab.yaml'}: not valid YAML: a tab at line 4, column 1 (YAML indents with spaces)"
     )

@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from magda_kbi.domain import dossier as model
-from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.personas import persona_from_data
 from magda_kbi.io.schemas import InputError
 from magda_kbi.wire.dossier_kbi import V01, V02, control_reply
 from magda_kbi.wire.xml import wsdl_map
@@ -542,7 +542,7 @@ def test_every_value_the_check_accepts_fits_the_real_contract(real):
 
     def loaded(data: dict):
         try:
-            return persona_uit_data(persona(data["dossier"], data["contact"]))
+            return persona_from_data(persona(data["dossier"], data["contact"]))
         except InputError:
             return None
 
@@ -586,7 +586,7 @@ def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
     """What a user sees for one of them (the real Achternaam holds 48 characters)."""
     dossier = with_value(DOSSIER, ("personalia", "achternamen", 0), "A" * 49)
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona(dossier, CONTACT))
+        persona_from_data(persona(dossier, CONTACT))
     assert (
         refused.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
     )
@@ -598,7 +598,7 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     persona is answered in both versions), with why in words, not only the enumeration."""
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "GESLAAGD")
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona(dossier, CONTACT))
+        persona_from_data(persona(dossier, CONTACT))
     assert refused.value.veld == (
         "dossier (01.00: KBIDossier/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel"
         "/Besluit/Code)"
@@ -609,7 +609,7 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     # and the other way round: a test without 02.00's Status fits 01.00 only
     dossier = with_value(DOSSIER, ("afgelegde_testen", 0, "status"), None)
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona(dossier, CONTACT))
+        persona_from_data(persona(dossier, CONTACT))
     assert (
         refused.value.veld == "dossier (02.00: KBIDossier/AfgelegdeTesten/AfgelegdeTest/Resultaat)"
     )
@@ -620,7 +620,7 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     # nor a value of an element only 02.00 has (01.00 does not take it: it has no such field)
     dossier = with_value(DOSSIER, ("vormingsactiviteiten", "nt2_cursussen", 0, "tarief"), "")
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona(dossier, CONTACT))
+        persona_from_data(persona(dossier, CONTACT))
     assert refused.value.veld == (
         "dossier (02.00: KBIDossier/VormingsActiviteiten/NT2Cursussen/NT2Cursus/Tarief)"
     )
@@ -631,5 +631,5 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     # a value neither version takes gets no such hint
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona(dossier, CONTACT))
+        persona_from_data(persona(dossier, CONTACT))
     assert "02.00 takes it" not in refused.value.reden

@@ -10,7 +10,7 @@ from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
-from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.runtime.decision import Kind, Question, decide
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import FaultKind
@@ -28,7 +28,7 @@ GENT = ("stad.gent.be", "GEMEENTE")
 @pytest.fixture(scope="module")
 def runtime():
     return Runtime(
-        personas=laad_personas([ingebouwde_map()]),
+        personas=load_personas([builtin_folder()]),
         clock=Clock(date(2030, 1, 1)),
         afnemers=Afnemers(),
     )

@@ -116,7 +116,7 @@ def test_a_template_is_filled_with_each_calls_values():
 
 
 def test_templates_follow_runtime_changes():
-    from magda_kbi.io.personas import persona_uit_data
+    from magda_kbi.io.personas import persona_from_data
 
     app = make_emulator(Settings(today=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
@@ -125,5 +125,5 @@ def test_templates_follow_runtime_changes():
     assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
     oud = app.runtime.personas["79652599875"]
     data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
-    app.runtime.set_persona(persona_uit_data(data))
+    app.runtime.set_persona(persona_from_data(data))
     assert b"30001" in roep(app, PAD_DOSSIER, dossier_verzoek("79652599875"))[1]

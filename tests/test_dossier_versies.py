@@ -705,7 +705,7 @@ def test_no_moment_at_all_in_02_00_and_nothing_of_it_in_01_00(magda):
 def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap):
     """02.00's geldtVoor is nillable: a persona's null is sent as an empty element with
     xsi:nil="true", which the real 02.00 XSD takes (a consumer's parser must read it)."""
-    from magda_kbi.io.personas import persona_uit_data
+    from magda_kbi.io.personas import persona_from_data
 
     data = {
         "insz": "98630499724",
@@ -718,7 +718,7 @@ def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap)
             },
         },
     }
-    dossier = persona_uit_data(data).dossier
+    dossier = persona_from_data(data).dossier
     assert [m.beschikbaar for m in dossier.voorkeuren_klant.lesmomenten] == [None, "0"]
     reply = control_reply(V02, dossier)
     geldt_voor = next(reply.iter("GeldtVoor"))

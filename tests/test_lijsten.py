@@ -18,11 +18,11 @@ from magda_kbi.domain.advies import Resultaat, Toepassing, geef_advies
 from magda_kbi.domain.dossier import Woonplaats
 from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.personas import (
-    FixtureFout,
-    ingebouwde_map,
-    laad_personas,
-    persona_uit_data,
-    stroom,
+    FixtureError,
+    builtin_folder,
+    load_personas,
+    persona_from_data,
+    stream_personas,
 )
 from magda_kbi.io.population import GEMEENTEN, genereer
 
@@ -67,7 +67,7 @@ def test_the_premium_list_equals_the_advice_for_the_catalogue(catalogus, jaar):
 
 
 def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie):
-    personas = list(stroom([populatie], contract=False))
+    personas = list(stream_personas([populatie], contract=False))
     for jaar in (2023, 2025):
         verwacht = premielijst_volgens_advies(personas, jaar)
         assert verwacht  # the population reaches the NOK branches
@@ -297,7 +297,7 @@ def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     ander = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(derde.stdout))}
     assert not ander & {r["pseudoniem"] for r in rijen}  # another key: unlinkable
     # nothing that identifies a person, anywhere in the file
-    personas = [*catalogus.values(), *stroom([populatie], contract=False)]
+    personas = [*catalogus.values(), *stream_personas([populatie], contract=False)]
     verboden = set()
     for p in personas:
         verboden.add(p.insz)
@@ -362,7 +362,7 @@ def test_abb_export_refuses_dev_urandom_itself_as_the_key():
 
 
 def test_the_generated_population(populatie):
-    personas = list(stroom([populatie], contract=False))  # laad_personas checks it below
+    personas = list(stream_personas([populatie], contract=False))  # load_personas checks it below
     assert len(personas) == 3000
     assert all(is_testnummer(p.insz) for p in personas)
     assert len({p.insz for p in personas}) == 3000
@@ -378,7 +378,7 @@ def test_the_generated_population(populatie):
     }
     assert regels == set(range(1, 10))
     assert [d["insz"] for d in genereer(50, 42)] == [p.insz for p in personas[:50]]  # seeded
-    assert len(laad_personas([populatie])) == 3000  # as serve loads it: with the XSD check
+    assert len(load_personas([populatie])) == 3000  # as serve loads it: with the XSD check
 
 
 def test_serve_loads_a_generated_population(populatie):
@@ -412,7 +412,7 @@ def test_flow_data_is_checked_at_load_time(gegevens, veld):
     from magda_kbi.io.schemas import InputError
 
     with pytest.raises(InputError) as info:
-        persona_uit_data(
+        persona_from_data(
             {
                 "insz": "80651338304",
                 "scenario": "x",
@@ -428,8 +428,8 @@ def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
     (tmp_path / "p.jsonl").write_text(
         '{"insz": "80651338304", "scenario": "x", "naam": "x"}\n{kapot\n'
     )
-    with pytest.raises(FixtureFout) as info:
-        laad_personas([tmp_path])
+    with pytest.raises(FixtureError) as info:
+        load_personas([tmp_path])
     assert info.value.bestand.endswith("p.jsonl:2")
 
 
@@ -513,7 +513,7 @@ def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path)
     refused beside the built-ins ('already defined')."""
     proces = magda_kbi("generate", "--count", "1400", "--seed", "3", "--out", str(tmp_path))
     assert proces.returncode == 0, proces.stderr
-    personas = laad_personas([ingebouwde_map(), tmp_path], contract=False)  # no 'twice'
+    personas = load_personas([builtin_folder(), tmp_path], contract=False)  # no 'twice'
     assert len(personas) == 23 + 1400
 
 
@@ -575,7 +575,7 @@ def test_a_person_is_a_member_of_one_zorgkas_at_a_time():
         },
     }
     with pytest.raises(InputError) as refused:
-        persona_uit_data(persona)
+        persona_from_data(persona)
     assert (refused.value.veld, refused.value.reden) == (
         "gegevens.lidmaatschappen[1].begin",
         "2020-01-01 is also the begin of lidmaatschappen[0]: one zorgkas at a time (a later"

@@ -11,12 +11,12 @@ from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.domain.insz import is_testnummer
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import (
-    FixtureFout,
-    ingebouwde_map,
-    laad_personas,
-    persona_bestanden,
-    stroom,
-    vingerafdruk,
+    FixtureError,
+    builtin_folder,
+    fingerprint,
+    load_personas,
+    persona_files,
+    stream_personas,
 )
 
 from .cli_run import magda_kbi
@@ -95,16 +95,16 @@ def schrijf(tmp_path, naam, tekst):
     return map_
 
 
-def fout_voor(tmp_path, tekst) -> FixtureFout:
+def fout_voor(tmp_path, tekst) -> FixtureError:
     map_ = schrijf(tmp_path, "persona.yaml", tekst)
-    with pytest.raises(FixtureFout) as info:
-        laad_personas([map_])
+    with pytest.raises(FixtureError) as info:
+        load_personas([map_])
     assert info.value.bestand.endswith("persona.yaml")
     return info.value
 
 
 def test_a_valid_extra_file_loads(tmp_path):
-    catalogus = laad_personas([ingebouwde_map(), schrijf(tmp_path, "p.yaml", GOED)])
+    catalogus = load_personas([builtin_folder(), schrijf(tmp_path, "p.yaml", GOED)])
     assert "80651338304" in catalogus
 
 
@@ -112,11 +112,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
     """YAML's other file ending: a persona in p.yml was passed over without a word (loaded
     by nobody, watched by nobody, the folder said to hold no persona files)."""
     map_ = schrijf(tmp_path, "p.yml", GOED)
-    voor = vingerafdruk([map_])
-    assert "80651338304" in laad_personas([map_])
-    assert "80651338304" in {p.insz for p in stroom([map_])}
+    voor = fingerprint([map_])
+    assert "80651338304" in load_personas([map_])
+    assert "80651338304" in {p.insz for p in stream_personas([map_])}
     (map_ / "p.yml").write_text(GOED.replace("Een geldige persona", "Veranderd"), "utf-8")
-    assert vingerafdruk([map_]) != voor  # serve --watch sees it change
+    assert fingerprint([map_]) != voor  # serve --watch sees it change
 
 
 @pytest.mark.parametrize(
@@ -302,7 +302,7 @@ def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
         '                 {nis: "24055", naam: Kortenberg, begin: 2024-05-01}]\n'
     )
     map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + verhuisd)
-    assert len(laad_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
+    assert len(load_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
 
 
 def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
@@ -312,7 +312,7 @@ def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
         "  uitstellen_van_ondertekening:\n    - {periode: {begin: 2023-01-05}, reden: ZIEKTE}\n"
         "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
     )
-    persona = laad_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    persona = load_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
     assert persona.dossier.aanmelding.reden.code == "1"
     assert persona.dossier.uitstellen_van_aanmelding[0].reden.code == "ZIEKTE"
     assert persona.dossier.uitstellen_van_ondertekening[0].reden.code == "ZIEKTE"
@@ -325,7 +325,7 @@ def test_a_persona_as_json_has_the_shape_of_its_file(tmp_path):
         "  contracten:\n    - {datum_registratie: 2023-02-01, type: IC07G, onderdeel_mo: true}\n"
         "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
     )
-    persona = laad_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    persona = load_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
     assert persona_json(persona) == {
         "insz": "80651338304",
         "naam": "Boris Nadzialek",
@@ -377,7 +377,7 @@ def test_a_time_of_day_stays_text(tmp_path):
         "        datum_inschrijving: 2023-01-30\n"
         "        lesmomenten: [{datum: 2023-02-06, aanvang_uur: 18:30, eind_uur: 21:30}]\n"
     )
-    (persona,) = laad_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
     (les,) = persona.dossier.vormingsactiviteiten.nt2_cursussen[0].lesmomenten
     assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
 
@@ -398,8 +398,8 @@ def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_p
         "folder": lambda: path.mkdir(),
         "broken-link": lambda: path.symlink_to(tmp_path / "nowhere"),
     }[kind]()
-    with pytest.raises(FixtureFout) as info:
-        persona_bestanden(folder)  # before: listed, then read
+    with pytest.raises(FixtureError) as info:
+        persona_files(folder)  # before: listed, then read
     reason = (
         "a link to nothing"
         if kind == "broken-link"
@@ -421,11 +421,11 @@ def test_expected_answers_are_checked(tmp_path):
 def test_duplicate_insz_across_folders(tmp_path):
     tekst = GOED.replace("80651338304", "98630499724")
     map_ = schrijf(tmp_path, "dubbel.yaml", tekst)
-    with pytest.raises(FixtureFout) as info:
-        laad_personas([ingebouwde_map(), map_])
+    with pytest.raises(FixtureError) as info:
+        load_personas([builtin_folder(), map_])
     assert info.value.veld == "insz"
     # a built-in persona's number: the message says the ways out
-    ingebouwd = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+    ingebouwd = builtin_folder() / "98630499724-contract-lopend.yaml"
     assert info.value.reden == (
         f"98630499724 is already defined in {ingebouwd} (a built-in persona: give yours"
         " another number, 'magda-kbi insz new' prints fresh ones; a running emulator with"
@@ -440,8 +440,8 @@ def test_serve_names_the_ways_out_for_a_copy_of_a_built_in_persona(tmp_path):
 
     map_ = schrijf(tmp_path, "kopie.yaml", GOED.replace("80651338304", "98630499724"))
     store = open_store(f"sqlite:///{tmp_path}/s.db")
-    with pytest.raises(FixtureFout) as info:
-        import_files(store, [ingebouwde_map(), map_])
+    with pytest.raises(FixtureError) as info:
+        import_files(store, [builtin_folder(), map_])
     assert info.value.reden.startswith("98630499724 is already defined in ")
     assert info.value.reden.endswith(
         "(a built-in persona: give yours another number, "
@@ -476,7 +476,7 @@ def test_the_readme_example_persona_loads_and_answers_as_it_says(tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     voorbeeld = readme.split("## Your own personas", 1)[1].split("```yaml\n", 1)[1]
     voorbeeld = voorbeeld.split("```", 1)[0]
-    persona = laad_personas([schrijf(tmp_path, "voorbeeld.yaml", voorbeeld)])["80651338304"]
+    persona = load_personas([schrijf(tmp_path, "voorbeeld.yaml", voorbeeld)])["80651338304"]
     for v in persona.verwacht:
         advies = geef_advies(persona.dossier, v.datum, Toepassing(v.toepassing))
         assert (advies.resultaat.value, advies.reden) == (v.resultaat, v.reden)
@@ -498,7 +498,7 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
 
     try:
-        bron = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+        bron = builtin_folder() / "98630499724-contract-lopend.yaml"
         tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
         assert within(2, lambda: dossier("80651338304").status_code == 200)
@@ -541,7 +541,7 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
 
     map_ = tmp_path / "personas"
     map_.mkdir()
-    bron = ingebouwde_map() / "98630499724-contract-lopend.yaml"
+    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
     tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
     afnemers = tmp_path / "afnemers.yaml"
@@ -674,12 +674,12 @@ def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):
 
     from magda_kbi.io.checked_files import CheckedFiles
 
-    personas = laad_personas([ingebouwde_map()], contract=False)
+    personas = load_personas([builtin_folder()], contract=False)
     regels = [json.dumps(persona_json(personas[insz])) for insz in ("98630499724", "73680599786")]
     map_ = tmp_path / "populatie"
     map_.mkdir()
     (map_ / "p.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(regels).encode("utf-8"))
     verwacht = ["98630499724", "73680599786"]
-    assert [p.insz for p in stroom([map_])] == verwacht
+    assert [p.insz for p in stream_personas([map_])] == verwacht
     checked = CheckedFiles(tmp_path / "checked.sqlite")
-    assert list(laad_personas([map_], checked=checked)) == verwacht
+    assert list(load_personas([map_], checked=checked)) == verwacht

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from magda_kbi.adapters.app import Settings, make_emulator
-from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.personas import persona_from_data
 from magda_kbi.runtime.diensten import Dienst
 from magda_kbi.wire.shape import Shape, matched, pattern, probe, shape, valid_values
 
@@ -404,7 +404,7 @@ def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_sha
 
     for n in range(3):  # learnt, decided, answered from the decision kept
         assert b"Nieuwenhuis" not in beide(f"r{n}")
-    nieuw = persona_uit_data(
+    nieuw = persona_from_data(
         {
             "insz": insz,
             "scenario": "renamed at runtime",

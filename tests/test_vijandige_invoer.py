@@ -12,7 +12,7 @@ import pytest
 import requests
 from lxml import etree
 
-from magda_kbi.io.personas import ingebouwde_map
+from magda_kbi.io.personas import builtin_folder
 
 from .soap import (
     NS_ADVIES,
@@ -124,7 +124,7 @@ ADVIES_GEVALLEN = {
 
 def fixtures_hash() -> str:
     h = hashlib.sha256()
-    for pad in sorted(ingebouwde_map().glob("*.yaml")):
+    for pad in sorted(builtin_folder().glob("*.yaml")):
         h.update(pad.read_bytes())
     return h.hexdigest()
 
@@ -395,12 +395,12 @@ def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
 def test_deeply_nested_yaml_is_refused_not_a_crash(diepte):
     """libyaml's C parser crashed the process at some 40,000 levels of flow nesting; such a
     text goes to the pure-Python parser, whose RecursionError is a clear refusal."""
-    from magda_kbi.io.personas import lees_yaml
+    from magda_kbi.io.personas import read_yaml
     from magda_kbi.io.schemas import InputError
 
     for tekst in ("[" * diepte, "{a: " * diepte):
         with pytest.raises(InputError, match="nested too deeply"):
-            lees_yaml(tekst)
+            read_yaml(tekst)
 
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -52,7 +52,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import modulo97_geldig
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import laad_afnemers
-from magda_kbi.io.personas import ingebouwde_map, laad_personas
+from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import Catalogue, import_files
 from magda_kbi.runtime.diensten import (
@@ -791,7 +791,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     SIGHUP (or, with ``--watch``, the watcher's first look) instead of stopping a worker
     that replaces a good one."""
     settings = settings or Settings()
-    mappen = [ingebouwde_map(), *settings.extra_fixtures]
+    mappen = [builtin_folder(), *settings.extra_fixtures]
     winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
 
     def winkel(url: str, catalogue_only: bool = False) -> Store:
@@ -813,7 +813,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     else:
 
         def laad() -> Mapping[str, Persona]:
-            return laad_personas(mappen, checked=CheckedFiles())
+            return load_personas(mappen, checked=CheckedFiles())
 
     personas = catalogus if imported and settings.catalogue else laad()
     afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.consumers) if settings.consumers else [])])

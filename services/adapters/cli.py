@@ -45,11 +45,11 @@ from magda_kbi.io import formats
 from magda_kbi.io.checked_files import CACHE_DIR_ENV
 from magda_kbi.io.personas import (
     PERSONA_SUFFIXES,
-    FixtureFout,
+    FixtureError,
+    builtin_folder,
     file_refusal,
-    ingebouwde_map,
-    laad_personas,
-    vingerafdruk,
+    fingerprint,
+    load_personas,
 )
 from magda_kbi.io.population import MAX_POPULATION
 from magda_kbi.io.schemas import InputError, did_you_mean, nearest, text_xml_cannot_hold
@@ -96,7 +96,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (InputError, FixtureFout) as fout:  # a consumers or a persona file
+        except (InputError, FixtureError) as fout:  # a consumers or a persona file
             raise Refused(file_refusal(fout)) from None
 
 
@@ -496,7 +496,7 @@ def serve(
         # Import and check the personas before the server starts: a bad file stops start-up, and
         # the workers find the catalogue up to date. They open the stores themselves.
         begin = time.monotonic()
-        afdruk = vingerafdruk([ingebouwde_map(), *fixtures])  # before: a change after is new
+        afdruk = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
         try:
             emulator = _emulator_on_catalogue(settings, cache)
         except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
@@ -578,7 +578,7 @@ def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> Path | None:
     --fixtures do not import over each other). None when the cache folder is not writable."""
     from magda_kbi.io.checked_files import cache_folder
 
-    mappen = "\0".join(str(p.resolve()) for p in (ingebouwde_map(), *fixtures))
+    mappen = "\0".join(str(p.resolve()) for p in (builtin_folder(), *fixtures))
     naam = f"catalogue-{hashlib.sha256(mappen.encode()).hexdigest()[:16]}.sqlite"
     try:
         cache_folder().mkdir(parents=True, exist_ok=True)
@@ -844,7 +844,7 @@ def _catalogue(fixtures: tuple[Path, ...]) -> dict:
     check before (generate's files, a folder serve imported) is not checked again."""
     from magda_kbi.io.checked_files import CheckedFiles
 
-    return laad_personas([ingebouwde_map(), *fixtures], checked=CheckedFiles())
+    return load_personas([builtin_folder(), *fixtures], checked=CheckedFiles())
 
 
 def persona_tabel(personas) -> str:
@@ -943,7 +943,7 @@ def insz() -> None:
 def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
     from magda_kbi.domain.insz import nieuwe_testnummers
 
-    bezet = laad_personas([ingebouwde_map()], contract=False)  # never a built-in persona's
+    bezet = load_personas([builtin_folder()], contract=False)  # never a built-in persona's
     try:
         nummers = nieuwe_testnummers(count, birth_date, sex, bezet=bezet)
     except ValueError as fout:
@@ -1021,7 +1021,7 @@ def generate(
         for oud in bestaand:  # with --force: none of an earlier, larger population stays
             oud.unlink()
     with click.progressbar(
-        genereer(count, seed, bezet=laad_personas([ingebouwde_map()], contract=False)),
+        genereer(count, seed, bezet=load_personas([builtin_folder()], contract=False)),
         length=count,
         label="generating personas",  # all that a log (no terminal) shows of the bar
         show_pos=True,
@@ -1041,7 +1041,7 @@ def generate(
                     raise Refused(f"--store: {fout}") from None
                 try:  # one seed, one population: its first N people whatever the count
                     store_generated(winkel, f"seed={seed}", regels)
-                except FixtureFout as fout:  # another seed's population has this number
+                except FixtureError as fout:  # another seed's population has this number
                     raise Refused(
                         f"--store {shown_url(store or '')}: {fout.reden}; another --seed makes"
                         " other people"
@@ -1117,9 +1117,9 @@ def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None
                 "'generate --store URL' writes them)"
             )
         return catalogus.values()
-    from magda_kbi.io.personas import stroom
+    from magda_kbi.io.personas import stream_personas
 
-    return stroom([*([] if no_builtin else [ingebouwde_map()]), *fixtures], contract=False)
+    return stream_personas([*([] if no_builtin else [builtin_folder()]), *fixtures], contract=False)
 
 
 @contextmanager

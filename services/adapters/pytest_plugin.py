@@ -92,15 +92,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if mappen and not url:
         from magda_kbi.io.checked_files import CheckedFiles
         from magda_kbi.io.personas import (
-            FixtureFout,
+            FixtureError,
+            builtin_folder,
             file_refusal,
-            ingebouwde_map,
-            laad_personas,
+            load_personas,
         )
 
         try:  # as the emulator will load them (the checked-files record makes it once)
-            laad_personas([ingebouwde_map(), *map(Path, mappen)], checked=CheckedFiles())
-        except FixtureFout as fout:
+            load_personas([builtin_folder(), *map(Path, mappen)], checked=CheckedFiles())
+        except FixtureError as fout:
             raise pytest.UsageError(f"--magda-fixtures: {file_refusal(fout)}") from None
 
 
@@ -266,7 +266,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         return
     from magda_kbi.adapters import compat
     from magda_kbi.adapters.app import Settings, make_emulator
-    from magda_kbi.io.personas import FixtureFout, file_refusal
+    from magda_kbi.io.personas import FixtureError, file_refusal
 
     # spyne quietly imported here, in the tests' thread: the emulator would import it at its
     # first request for spyne, in the server's thread, and the warnings filters it sets
@@ -280,7 +280,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     )
     try:
         emulator = make_emulator(settings)
-    except FixtureFout as fout:  # changed since pytest_configure checked it
+    except FixtureError as fout:  # changed since pytest_configure checked it
         pytest.fail(f"--magda-fixtures: {file_refusal(fout)}", pytrace=False)
     server = _Server(emulator)
     try:

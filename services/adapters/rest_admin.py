@@ -22,7 +22,7 @@ from magda_kbi.adapters.admin_guard import BODY_TYPES
 from magda_kbi.adapters.rest_api import ApiFout, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import lees_json, lees_yaml, persona_uit_data
+from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
@@ -260,14 +260,14 @@ def _persona_data():
     if not tekst.strip():
         raise ApiFout(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
-        return lees_json(tekst) if request.mimetype == "application/json" else lees_yaml(tekst)
+        return read_json(tekst) if request.mimetype == "application/json" else read_yaml(tekst)
     except InputError as fout:
         raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _bouw_persona(data):
     try:
-        return persona_uit_data(data)
+        return persona_from_data(data)
     except InputError as fout:
         raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
@@ -277,7 +277,7 @@ def _json_object() -> dict:
     data, reden = None, ""
     if request.is_json:  # JSON as JSON says it (get_json's rule)
         try:
-            data = lees_json(body.decode("utf-8-sig"))  # a byte order mark, as get_json took
+            data = read_json(body.decode("utf-8-sig"))  # a byte order mark, as get_json took
         except UnicodeDecodeError:
             reden = ": not UTF-8"
         except InputError as fout:

@@ -43,7 +43,7 @@ from magda_kbi.adapters.app import (
     settings_to_json,
 )
 from magda_kbi.adapters.rest import PROCESS_KEY
-from magda_kbi.io.personas import FixtureFout, file_refusal, ingebouwde_map, vingerafdruk
+from magda_kbi.io.personas import FixtureError, builtin_folder, file_refusal, fingerprint
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.store import StoreError
 
@@ -295,7 +295,7 @@ def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
         return probleem
     try:
         make_emulator(dataclasses.replace(settings, store=None, watch=False))
-    except (InputError, FixtureFout) as fout:
+    except (InputError, FixtureError) as fout:
         return file_refusal(fout)
     except (StoreError, sqlite3.Error) as fout:
         return f"the persona catalogue: {fout}"
@@ -372,7 +372,7 @@ def granian_server() -> type:
             # A SIGHUP's new workers read the files again (personas, consumers, TLS: edited
             # or renewed without a stop); files that no longer load would stop each new
             # worker and then serve, so the workers that run are kept instead, as they are
-            afdruk = vingerafdruk(self.persona_folders)
+            afdruk = fingerprint(self.persona_folders)
             probleem = reload_problem(self.magda_settings, self.magda_tls)
             if self.interrupt_signal:  # a stop during the checks: no restart, the loop stops
                 return
@@ -423,7 +423,7 @@ def serve_granian(
         "magda_kbi.adapters.server:application",
         settings=settings,
         tls=tls,
-        folders=[ingebouwde_map(), *settings.extra_fixtures],
+        folders=[builtin_folder(), *settings.extra_fixtures],
         factory=True,
         address=host,
         port=port,

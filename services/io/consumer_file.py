@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magda_kbi.domain.consumers import Afnemer, Soort
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
-from magda_kbi.io.personas import MAX_BESTAND, lees_yaml, not_utf8
+from magda_kbi.io.personas import MAX_FILE_BYTES, not_utf8, read_yaml
 from magda_kbi.io.schemas import InputError, build, unknown_field
 
 
@@ -36,10 +36,10 @@ def _afnemers(pad: Path) -> list[Afnemer]:
         # at most one byte past the bound: a device given as the file (/dev/zero) was read
         # until memory ran out; /dev/stdin and a pipe still work
         with pad.open("rb") as handle:
-            content = handle.read(MAX_BESTAND + 1)
-        if len(content) > MAX_BESTAND:
-            raise InputError("-", f"larger than {MAX_BESTAND} bytes: a consumers file is small")
-        data = lees_yaml(content.decode("utf-8"))
+            content = handle.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            raise InputError("-", f"larger than {MAX_FILE_BYTES} bytes: a consumers file is small")
+        data = read_yaml(content.decode("utf-8"))
     except OSError as fout:
         raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
     except UnicodeDecodeError as fout:

@@ -1,6 +1,6 @@
 """Loads and validates the persona files (YAML, one person per file) into the domain.
 
-A bad file stops start-up with a :class:`FixtureFout` naming the file, the field
+A bad file stops start-up with a :class:`FixtureError` naming the file, the field
 (a path such as ``dossier.doelgroepen[0].periode.begin``) and the reason. The YAML
 keys are the domain dataclasses' field names, so the model is the schema
 (:mod:`magda_kbi.io.schemas` builds them).
@@ -48,26 +48,26 @@ if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.wire.dossier_kbi import contractfout
 
-FOUTEN = (None, "99996", "SOAP_FAULT")
-MAX_BESTAND = 1024 * 1024  # a persona file is small; refuse anything absurd
+FAULT_CODES = (None, "99996", "SOAP_FAULT")
+MAX_FILE_BYTES = 1024 * 1024  # a persona file is small; refuse anything absurd
 YAML_SUFFIXES = (".yaml", ".yml")  # one persona each (.yml was passed over without a word)
 PERSONA_SUFFIXES = (*YAML_SUFFIXES, ".jsonl")  # .jsonl: one a line, as generate writes them
 
 
 # Dates stay text: the builder checks them with their field path. So does a time of day:
 # YAML 1.1 reads 18:30 as a number in base 60 (1110), which reached a lesson's hour as "1110".
-_GEEN_ZESTIGTALLIG = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_NOT_SEXAGESIMAL = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
-def _zonder_zestigtallig(tag: str, regex: re.Pattern) -> re.Pattern:
-    if tag not in _GEEN_ZESTIGTALLIG:
+def _without_sexagesimal(tag: str, regex: re.Pattern) -> re.Pattern:
+    if tag not in _NOT_SEXAGESIMAL:
         return regex
     return re.compile("(?!.*:)" + regex.pattern, regex.flags)
 
 
-_ZONDER_DATUMS = {
+_WITHOUT_DATES = {
     teken: [
-        (tag, _zonder_zestigtallig(tag, regex))
+        (tag, _without_sexagesimal(tag, regex))
         for tag, regex in resolvers
         if tag != "tag:yaml.org,2002:timestamp"
     ]
@@ -94,25 +94,25 @@ class _UniqueKeys:
         return super().construct_mapping(node, deep=deep)
 
 
-class _Lezer(_UniqueKeys, yaml.SafeLoader):
+class _Loader(_UniqueKeys, yaml.SafeLoader):
     """YAML's safe loader (pure Python): its nesting ends in a RecursionError, never a crash."""
 
-    yaml_implicit_resolvers = _ZONDER_DATUMS
+    yaml_implicit_resolvers = _WITHOUT_DATES
 
 
-class _SnelleLezer(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _FastLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml's parser where PyYAML has it (its wheels do): ten times faster (measured 3.1 ->
     0.3 ms per persona file). It recurses in C, and a flow nesting some 40,000 deep crashed
     the process (measured; 20,000 did not), so it only gets texts with at most
-    FLOW_HAAKJES brackets: nesting can be no deeper than that."""
+    FLOW_BRACKETS brackets: nesting can be no deeper than that."""
 
-    yaml_implicit_resolvers = _ZONDER_DATUMS
-
-
-FLOW_HAAKJES = 1000  # a persona has a few dozen; a generated file of 1,000 takes the other
+    yaml_implicit_resolvers = _WITHOUT_DATES
 
 
-class FixtureFout(ValueError):
+FLOW_BRACKETS = 1000  # a persona has a few dozen; a generated file of 1,000 takes the other
+
+
+class FixtureError(ValueError):
     """``veld`` is the field's path, ``-`` for the file as a whole."""
 
     def __init__(self, bestand: str, veld: str, reden: str) -> None:
@@ -126,20 +126,20 @@ class FixtureFout(ValueError):
         return f"{self.bestand}: {waar}{self.reden}"
 
 
-def file_refusal(fout: FixtureFout | InputError) -> str:
+def file_refusal(fout: FixtureError | InputError) -> str:
     """The one line for a persona or consumers file that does not load, as start-up, a
     SIGHUP, a worker and the pytest plugin say it."""
-    if isinstance(fout, FixtureFout):
+    if isinstance(fout, FixtureError):
         return f"invalid persona file {fout.melding}"
     pad = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
     return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.melding}"
 
 
-def ingebouwde_map() -> Path:
+def builtin_folder() -> Path:
     return Path(str(resources.files("magda_kbi.fixtures") / "personas"))
 
 
-def laad_personas(
+def load_personas(
     mappen: Iterable[Path], *, contract: bool = True, checked: CheckedFiles | None = None
 ) -> dict[str, Persona]:
     """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
@@ -148,9 +148,9 @@ def laad_personas(
     catalogus: dict[str, Persona] = {}
     herkomst: dict[str, Path] = {}
     for map_ in mappen:
-        for persona, pad in _met_herkomst(map_, contract, checked):
+        for persona, pad in _with_origin(map_, contract, checked):
             if persona.insz in catalogus:
-                raise FixtureFout(
+                raise FixtureError(
                     str(pad), "insz", already_defined(persona.insz, herkomst[persona.insz])
                 )
             catalogus[persona.insz] = persona
@@ -161,7 +161,7 @@ def laad_personas(
 def already_defined(insz: str, elsewhere: str | Path) -> str:
     """Why a second persona with ``insz`` is refused; for a built-in one, the ways out."""
     message = f"{insz} is already defined in {elsewhere}"
-    if Path(elsewhere).parent == ingebouwde_map():
+    if Path(elsewhere).parent == builtin_folder():
         message += (
             " (a built-in persona: give yours another number, 'magda-kbi insz new' prints"
             " fresh ones; a running emulator with --admin takes a changed built-in persona"
@@ -170,7 +170,7 @@ def already_defined(insz: str, elsewhere: str | Path) -> str:
     return message
 
 
-def vingerafdruk(mappen: Iterable[Path]) -> str:
+def fingerprint(mappen: Iterable[Path]) -> str:
     """What changes when a persona file is added, changed or removed: a hash of each file's
     path, modification time and size (cheap enough to poll every second)."""
     uit = []
@@ -185,30 +185,30 @@ def vingerafdruk(mappen: Iterable[Path]) -> str:
     return hashlib.sha256(repr(uit).encode()).hexdigest()
 
 
-def persona_bestanden(map_: Path) -> list[Path]:
+def persona_files(map_: Path) -> list[Path]:
     """The persona files of a folder, in the order they are read."""
     if not map_.is_dir():
         reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
-        raise FixtureFout(str(map_), "-", reden)
+        raise FixtureError(str(map_), "-", reden)
     bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
     for pad in bestanden:
         # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
         # memory ran out, a folder was a traceback (IsADirectoryError)
         if not pad.is_file():
             reden = "not a plain file (a folder, a pipe or a device)"
-            raise FixtureFout(str(pad), "-", reden if pad.exists() else "a link to nothing")
+            raise FixtureError(str(pad), "-", reden if pad.exists() else "a link to nothing")
     return bestanden
 
 
-def _met_herkomst(
+def _with_origin(
     map_: Path, contract: bool = True, checked: CheckedFiles | None = None
 ) -> Iterator[tuple[Persona, Path]]:
-    for pad in persona_bestanden(map_):
-        for persona, _ in bestand(pad, contract=contract, checked=checked):
+    for pad in persona_files(map_):
+        for persona, _ in read_persona_file(pad, contract=contract, checked=checked):
             yield persona, pad
 
 
-def bestand(
+def read_persona_file(
     pad: Path,
     *,
     contract: bool = True,
@@ -224,29 +224,31 @@ def bestand(
                 # its bound, which the loader refuses (it was read whole first)
                 with pad.open("rb") as handle:
                     yaml_file = pad.suffix in YAML_SUFFIXES
-                    inhoud = handle.read(MAX_BESTAND + 1 if yaml_file else -1)
+                    inhoud = handle.read(MAX_FILE_BYTES + 1 if yaml_file else -1)
             except OSError:
                 inhoud = None  # the loader below says what is wrong with the file
         if inhoud is not None:
             sleutel = checked.key(inhoud)
             controleer = not checked.known(sleutel)
     if pad.suffix in YAML_SUFFIXES:
-        yield _yaml_bestand(pad, controleer, inhoud)
+        yield _yaml_file(pad, controleer, inhoud)
     else:
         yield from _jsonl(pad, controleer, inhoud)
     if controleer and sleutel is not None:  # the whole file passed: remember it
         checked.add(sleutel)
 
 
-def stroom(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
+def stream_personas(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
     """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
     per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
     there are. INSZs are not checked for duplicates here (that needs them all in memory);
     ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
     folder that is not there is refused here, before the first persona: a list must not be
     half written when it is."""
-    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_)]
-    return (persona for pad in bestanden for persona, _ in bestand(pad, contract=contract))
+    bestanden = [pad for map_ in mappen for pad in persona_files(map_)]
+    return (
+        persona for pad in bestanden for persona, _ in read_persona_file(pad, contract=contract)
+    )
 
 
 def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
@@ -254,13 +256,13 @@ def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[t
         try:
             tekst = inhoud.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
         except UnicodeDecodeError as fout:
-            raise FixtureFout(str(pad), "-", not_utf8(fout)) from None
+            raise FixtureError(str(pad), "-", not_utf8(fout)) from None
         # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
         # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
-        yield from _jsonl_regels(pad, contract, tekst.split("\n"))
+        yield from _jsonl_lines(pad, contract, tekst.split("\n"))
         return
     with pad.open("rb") as bestand:  # each line decoded here: a bad byte names its line
-        yield from _jsonl_regels(pad, contract, _utf8_lines(pad, bestand))
+        yield from _jsonl_lines(pad, contract, _utf8_lines(pad, bestand))
 
 
 def _utf8_lines(pad: Path, lines: Iterable[bytes]) -> Iterator[str]:
@@ -270,7 +272,7 @@ def _utf8_lines(pad: Path, lines: Iterable[bytes]) -> Iterator[str]:
         try:  # the first line may begin with a byte order mark, as Notepad saves UTF-8
             yield line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
-            raise FixtureFout(str(pad), "-", not_utf8(error, number)) from None
+            raise FixtureError(str(pad), "-", not_utf8(error, number)) from None
 
 
 def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
@@ -282,44 +284,42 @@ def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
     return f"not UTF-8 text: byte 0x{byte:02X} at line {line} (save the file as UTF-8)"
 
 
-def _jsonl_regels(
-    pad: Path, contract: bool, regels: Iterable[str]
-) -> Iterator[tuple[Persona, str]]:
+def _jsonl_lines(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[tuple[Persona, str]]:
     for nummer, regel in enumerate(regels, 1):
         regel = regel.strip()
         if not regel:
             continue
         try:
-            yield persona_uit_data(lees_json(regel), contract=contract), regel
+            yield persona_from_data(read_json(regel), contract=contract), regel
         except InputError as fout:
-            raise FixtureFout(f"{pad}:{nummer}", fout.veld, fout.reden) from None
+            raise FixtureError(f"{pad}:{nummer}", fout.veld, fout.reden) from None
 
 
-def _yaml_bestand(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
+def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
     try:
-        if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_BESTAND:
-            raise InputError("-", f"file larger than {MAX_BESTAND} bytes")
+        if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_FILE_BYTES:
+            raise InputError("-", f"file larger than {MAX_FILE_BYTES} bytes")
         try:
             tekst = (
                 inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
             )
         except UnicodeDecodeError as exc:
             raise InputError("-", not_utf8(exc)) from None
-        data = lees_yaml(tekst)
-        persona = persona_uit_data(data, contract=contract)
+        data = read_yaml(tekst)
+        persona = persona_from_data(data, contract=contract)
         try:
             return persona, json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError):  # YAML's !!binary, !!set: a catalogue keeps JSON
             raise InputError("-", "holds values JSON cannot carry (such as !!binary)") from None
     except InputError as fout:
-        raise FixtureFout(str(pad), fout.veld, fout.reden) from None
+        raise FixtureError(str(pad), fout.veld, fout.reden) from None
 
 
-def lees_yaml(tekst: str) -> Any:
+def read_yaml(tekst: str) -> Any:
     """YAML (or JSON, a subset) as the persona files are read; dates stay text."""
     try:
         haakjes = tekst.count("[") + tekst.count("{")
-        lezer = _SnelleLezer if haakjes <= FLOW_HAAKJES else _Lezer
+        lezer = _FastLoader if haakjes <= FLOW_BRACKETS else _Loader
         data = yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
         teken = getattr(exc, "problem_mark", None)
@@ -406,7 +406,7 @@ def _unique(paren: list[tuple[str, Any]]) -> dict:
 _JSON = json.JSONDecoder(object_pairs_hook=_unique)
 
 
-def lees_json(tekst: str) -> Any:
+def read_json(tekst: str) -> Any:
     """JSON as the admin API and the population files are read: a key twice in one object, a
     number too long to read and too deep a nesting are an :class:`InputError`, as in YAML."""
     try:
@@ -424,7 +424,7 @@ def _without_pythons_advice(exc: ValueError) -> str:
     return str(exc)
 
 
-def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
+def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     """Builds and checks one persona from its parsed YAML/JSON mapping.
 
     The checks are those of start-up: fields, types, dates, a MAGDA test number, expected
@@ -433,9 +433,7 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     if isinstance(data, list):  # several personas in one file or body
         raise InputError("-", "expected a mapping (key: value) of one persona, not a list")
     velden = _mapping(data, "")
-    _geen_onbekende(
-        velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, ""
-    )
+    _no_unknown(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, "")
     insz = velden.get("insz")
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
@@ -453,9 +451,9 @@ def persona_uit_data(data: Any, *, contract: bool = True) -> Persona:
     if not isinstance(scenario, str) or not scenario.strip():
         raise InputError("scenario", "required: one line saying what the persona shows")
     fout = velden.get("fout")
-    if fout not in FOUTEN:
+    if fout not in FAULT_CODES:
         # YAML reads an unquoted 99996 as a number
-        hint = " (quote it: '99996')" if fout == 99996 else did_you_mean(str(fout), FOUTEN[1:])
+        hint = " (quote it: '99996')" if fout == 99996 else did_you_mean(str(fout), FAULT_CODES[1:])
         raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}{hint}")
     dossier = None
     if velden.get("dossier") is not None:
@@ -569,7 +567,7 @@ def _lijst(data: Any, pad: str) -> list[Any]:
     return data
 
 
-def _geen_onbekende(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
+def _no_unknown(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
     onbekend = sorted(set(map(str, velden)) - toegelaten)
     if onbekend:
         raise InputError(

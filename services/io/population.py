@@ -19,7 +19,7 @@ from magda_kbi.domain.dossier import Interesse
 from magda_kbi.domain.insz import maak_testnummer
 from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.io.checked_files import CheckedFiles
-from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.personas import persona_from_data
 
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
 # The agency's office of each Flemish province, by the NIS code's first digit (invented: KBO
@@ -239,7 +239,7 @@ def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
     second XSD pass. A file changed afterwards has another content hash and is checked."""
     for n, data in enumerate(personas):
         if n < VOLLEDIG_NAGEKEKEN or n % STEEKPROEF == 0:
-            persona_uit_data(data, contract=True)
+            persona_from_data(data, contract=True)
         yield data["insz"], json.dumps(data, ensure_ascii=False)
 
 

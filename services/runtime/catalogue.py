@@ -27,11 +27,11 @@ from magda_kbi import __version__
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.checked_files import CheckedFiles, contract_hash
 from magda_kbi.io.personas import (
-    FixtureFout,
+    FixtureError,
     already_defined,
-    bestand,
-    persona_bestanden,
-    persona_uit_data,
+    persona_files,
+    persona_from_data,
+    read_persona_file,
 )
 
 if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
@@ -53,10 +53,10 @@ def import_files(
 ) -> tuple[int, int]:
     """Brings the catalogue in line with the folders' files; (files imported, files in
     all). One write transaction: a file that does not load (or an INSZ defined twice) raises
-    :class:`FixtureFout` and leaves the catalogue as it was."""
+    :class:`FixtureError` and leaves the catalogue as it was."""
     # A file is known by its real path: the same folder named another way (relative, through
     # a link) is not imported again.
-    bestanden = [pad for map_ in mappen for pad in persona_bestanden(map_.resolve())]
+    bestanden = [pad for map_ in mappen for pad in persona_files(map_.resolve())]
     stempel = _stempel()
     with store.read() as db:
         oude_stempel = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
@@ -75,7 +75,7 @@ def import_files(
         try:
             stat = pad.stat()
         except OSError as fout:
-            raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
+            raise FixtureError(str(pad), "-", f"cannot read: {fout.strerror}") from None
         oud = bekend.get(str(pad))
         if oud and oud[:2] == (stat.st_mtime_ns, stat.st_size):
             if oud[3] != positie:
@@ -109,10 +109,10 @@ def import_files(
             # read whole took 660 MB, four times its size), then hashed again: a file changed
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
             check = checked is None or not checked.known(checked_key)
-            personas = bestand(pad, contract=check)
+            personas = read_persona_file(pad, contract=check)
             _voeg_toe(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
             if _hashes(pad)[0] != sha:
-                raise FixtureFout(str(pad), "-", "changed while it was being imported")
+                raise FixtureError(str(pad), "-", "changed while it was being imported")
             if check and checked is not None:  # what was hashed is what passed
                 checked.add(checked_key)
             db.execute(
@@ -133,7 +133,7 @@ def _hashes(pad: Path) -> tuple[str, str]:
                 own.update(block)
                 checked_key.update(block)
     except OSError as fout:
-        raise FixtureFout(str(pad), "-", f"cannot read: {fout.strerror}") from None
+        raise FixtureError(str(pad), "-", f"cannot read: {fout.strerror}") from None
     return own.hexdigest(), checked_key.hexdigest()
 
 
@@ -169,12 +169,12 @@ def _nieuwe_versie(db, store: Store) -> None:
 
 def _voeg_toe(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
     """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
-    (from another file, or twice in this one) is a :class:`FixtureFout` naming both places."""
+    (from another file, or twice in this one) is a :class:`FixtureError` naming both places."""
     gezien: set[str] = set()
     rijen: list[tuple[str, str, int, str]] = []
     for n, (insz, tekst) in enumerate(personas):
         if insz in gezien:
-            raise FixtureFout(pad, "insz", f"{insz} is defined twice in this file")
+            raise FixtureError(pad, "insz", f"{insz} is defined twice in this file")
         gezien.add(insz)
         rijen.append((insz, pad, n, tekst))
         if len(rijen) >= BATCH:
@@ -194,7 +194,7 @@ def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
     ).fetchone()
     if dubbel is not None:
         pad = rijen[0][1]
-        raise FixtureFout(pad, "insz", already_defined(dubbel[0], dubbel[1]))
+        raise FixtureError(pad, "insz", already_defined(dubbel[0], dubbel[1]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
 
 
@@ -242,7 +242,7 @@ class Catalogue(_ViaGet):
         rij = self._een("SELECT data FROM catalogue WHERE insz = ?", (insz,))
         if rij is None:
             return default
-        persona = persona_uit_data(json.loads(rij[0]), contract=False)
+        persona = persona_from_data(json.loads(rij[0]), contract=False)
         with self._slot:
             self._lru[insz] = persona
             if len(self._lru) > self.grootte:
@@ -300,7 +300,7 @@ class Catalogue(_ViaGet):
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
-        return (persona_uit_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
+        return (persona_from_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
 
     def _rijen(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.io.personas import FixtureFout, laad_personas, vingerafdruk
+from magda_kbi.io.personas import FixtureError, fingerprint, load_personas
 from magda_kbi.runtime.diensten import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,9 @@ class FixtureWatcher:
     ) -> None:
         self.runtime, self.mappen, self.interval = runtime, mappen, interval
         # how the personas are read again: from the files, or imported into a catalogue
-        self.laad = laad or (lambda: laad_personas(mappen))
+        self.laad = laad or (lambda: load_personas(mappen))
         # seen: the files' fingerprint of the personas loaded, when it was taken before now
-        self.vingerafdruk = seen or vingerafdruk(mappen)
+        self.fingerprint = seen or fingerprint(mappen)
         self.laatst_geladen: datetime | None = None
         self.fout: str | None = None  # why the last change was not taken
         self._stop = threading.Event()
@@ -48,13 +48,13 @@ class FixtureWatcher:
 
     def kijk(self) -> bool:
         """One look; True when the personas were reloaded."""
-        nieuw = vingerafdruk(self.mappen)
-        if nieuw == self.vingerafdruk:
+        nieuw = fingerprint(self.mappen)
+        if nieuw == self.fingerprint:
             return False
-        self.vingerafdruk = nieuw
+        self.fingerprint = nieuw
         try:
             personas = self.laad()
-        except FixtureFout as fout:
+        except FixtureError as fout:
             self.fout = fout.melding
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False

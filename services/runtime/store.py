@@ -41,7 +41,7 @@ from magda_kbi import __version__
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import persona_uit_data
+from magda_kbi.io.personas import persona_from_data
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, kies_uit
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
@@ -853,7 +853,7 @@ class SharedRuntime(Runtime):
         sleutel = (insz, tekst)
         persona = self._gebouwd.get(sleutel)
         if persona is None:  # set_persona fills this for its own worker: no second check
-            persona = persona_uit_data(json.loads(tekst), contract=False)
+            persona = persona_from_data(json.loads(tekst), contract=False)
             self._gebouwd[sleutel] = persona
             # The admin API checked it against the contract of its day: a store kept across
             # an upgrade may hold what the contract now refuses. Served as stored (nothing
