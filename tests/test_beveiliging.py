@@ -220,9 +220,9 @@ def test_a_worker_that_starts_after_serve_died_stops_at_once():
     killed read the pid of the process that adopted it, watched that one, and served on
     alone. Here the worker's parent is this test, not serve (pid 1, long gone for it)."""
     from magda_kbi.adapters.server import (
-        OMGEVING_INSTELLINGEN,
-        OMGEVING_VINGERAFDRUK,
+        IMPORTED_FILES_ENV,
         SERVE_PID_ENV,
+        SETTINGS_ENV,
     )
 
     worker = subprocess.run(
@@ -235,8 +235,8 @@ def test_a_worker_that_starts_after_serve_died_stops_at_once():
         env={
             **os.environ,
             SERVE_PID_ENV: "1",
-            OMGEVING_INSTELLINGEN: settings_to_json(Settings()),
-            OMGEVING_VINGERAFDRUK: "",
+            SETTINGS_ENV: settings_to_json(Settings()),
+            IMPORTED_FILES_ENV: "",
         },
         capture_output=True,
         text=True,

@@ -58,8 +58,8 @@ if TYPE_CHECKING:  # the server's modules load when serve runs, not for every co
     from magda_kbi.adapters.app import Emulator, Settings
     from magda_kbi.domain.dossier import Persona
 
-OMGEVING_VANDAAG = "MAGDA_KBI_TODAY"
-OMGEVING_REGELS = "MAGDA_KBI_RULES"
+TODAY_ENV = "MAGDA_KBI_TODAY"
+RULES_ENV = "MAGDA_KBI_RULES"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,8 +179,8 @@ today_option = click.option(
     "--today",
     cls=_EnvOption,
     type=_Parsed("YYYY-MM-DD", today_from_text, TODAY_RANGE),
-    envvar=OMGEVING_VANDAAG,
-    help=f"fix the emulator's today, YYYY-MM-DD (env {OMGEVING_VANDAAG}); default: the real date",
+    envvar=TODAY_ENV,
+    help=f"fix the emulator's today, YYYY-MM-DD (env {TODAY_ENV}); default: the real date",
 )
 
 
@@ -216,11 +216,11 @@ rule_options = _options(
         "--rules",
         cls=_EnvOption,
         type=REGELSET,
-        envvar=OMGEVING_REGELS,
+        envvar=RULES_ENV,
         default=Regelset.PROTOCOL_V1.value,
         help=f"the rule set: {Regelset.PROTOCOL_V1.value} (default: what the protocols agreed) "
         f"or {Regelset.NA_ARREST_112_2023.value} (every advice OK, as after the Constitutional "
-        f"Court's annulment); env {OMGEVING_REGELS}",
+        f"Court's annulment); env {RULES_ENV}",
     ),
     click.option(
         "--registration-deadline",
@@ -259,7 +259,7 @@ def cli() -> None:
 
 ENV_PREFIX = "MAGDA_KBI_"
 # what a user sets; the others of ENV_PREFIX are serve's to its workers, or the tests'
-ENV_SETTINGS = (OMGEVING_VANDAAG, OMGEVING_REGELS, TOKEN_ENV, CACHE_DIR_ENV)
+ENV_SETTINGS = (TODAY_ENV, RULES_ENV, TOKEN_ENV, CACHE_DIR_ENV)
 
 
 def _misspelt_settings(environ) -> None:

@@ -6,7 +6,7 @@ it measured 1.6x gunicorn's throughput for this application on 2 cores (see
 benchmarks/README.md). SIGTERM finishes the requests in flight and exits 0.
 
 Each worker builds the application from the settings ``serve`` passes in the environment
-(:data:`OMGEVING_INSTELLINGEN`); ``serve`` has already imported and checked the personas
+(:data:`SETTINGS_ENV`); ``serve`` has already imported and checked the personas
 into the catalogue, so a bad file stops start-up before any worker starts. SIGHUP to
 ``serve`` does those checks again (persona, consumers and TLS files) and then restarts the
 workers (granian) on the files; files that no longer load are refused in one line, and the
@@ -47,9 +47,9 @@ from magda_kbi.io.personas import FixtureError, builtin_folder, file_refusal, fi
 from magda_kbi.io.schemas import InputError
 from magda_kbi.runtime.store import StoreError
 
-OMGEVING_INSTELLINGEN = "MAGDA_KBI_INSTELLINGEN"
+SETTINGS_ENV = "MAGDA_KBI_SETTINGS"
 # the persona files' fingerprint, taken before serve imported them into the catalogue
-OMGEVING_VINGERAFDRUK = "MAGDA_KBI_IMPORTED_FILES"
+IMPORTED_FILES_ENV = "MAGDA_KBI_IMPORTED_FILES"
 # serve's pid: a worker reading its parent's pid itself could read it after serve's death
 SERVE_PID_ENV = "MAGDA_KBI_SERVE_PID"
 
@@ -60,10 +60,10 @@ def application() -> Emulator:
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     serve = int(os.environ[SERVE_PID_ENV])
     _stop_met_ouder(serve)
-    settings = settings_from_json(os.environ[OMGEVING_INSTELLINGEN])
+    settings = settings_from_json(os.environ[SETTINGS_ENV])
     try:
         # serve imported and checked the persona files just before it forked this worker
-        emulator = make_emulator(settings, imported=os.environ[OMGEVING_VINGERAFDRUK])
+        emulator = make_emulator(settings, imported=os.environ[IMPORTED_FILES_ENV])
     except InputError as fout:  # one clear line, not a traceback, then this worker stops
         logging.getLogger(__name__).error("worker not started: %s", file_refusal(fout))
         raise SystemExit(2) from None
@@ -377,7 +377,7 @@ def granian_server() -> type:
             if self.interrupt_signal:  # a stop during the checks: no restart, the loop stops
                 return
             if probleem is None:
-                os.environ[OMGEVING_VINGERAFDRUK] = afdruk
+                os.environ[IMPORTED_FILES_ENV] = afdruk
                 super()._reload(spawn_target, target_loader)
             else:
                 self.reload_signal = False
@@ -411,8 +411,8 @@ def serve_granian(
     """``imported``: the persona files' fingerprint taken before ``serve`` imported them."""
     from granian.constants import Interfaces
 
-    os.environ[OMGEVING_INSTELLINGEN] = settings_to_json(settings)
-    os.environ[OMGEVING_VINGERAFDRUK] = imported
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    os.environ[IMPORTED_FILES_ENV] = imported
     os.environ[SERVE_PID_ENV] = str(os.getpid())
     # What start-up built stays for serve's life: out of the collector's sight, the forked
     # workers' collections do not touch (and so copy) its pages, and serve's exit does not
