@@ -526,6 +526,29 @@ def test_the_generic_endpoint_says_what_the_context_lacks(context, diagnose):
     )
 
 
+@pytest.mark.parametrize("direct", [True, False])
+def test_the_generic_endpoint_says_which_element_its_context_s_service_takes(direct):
+    """02.00's element with Versie 01.00.0000 (half an upgrade) got spyne's English
+    "Requested resource '{...}GeefDossierKBI' not found", where a service's own address
+    says what it expects."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    ns_02 = "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be"
+    body = verzoek("GeefDossierKBI", ns_02, dossier_inhoud("98630499724"), versie="01.00.0000")
+    client = Client(make_emulator(Settings(direct=direct)))
+    antwoord = client.post(PAD_GENERIEK, data=body, content_type="text/xml")
+    fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
+    assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
+    assert fault.findtext("faultstring") == (
+        "Context/Naam 'GeefDossierKBI' Versie '01.00.0000' is GeefDossierKBI 01.00.0000:"
+        " verwacht {http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be}"
+        "GeefDossierKBI of {http://service.geefdossierkbidienst.inburgering.vip.vlaanderen.be}"
+        f"GeefDossierKBI in de Body, niet {{{ns_02}}}GeefDossierKBI"
+    )
+
+
 def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
     """No XML declaration, ``charset=iso-8859-1`` and Latin-1 bytes: answered (spyne read
     the HTTP charset; the envelope's own reading must too)."""

@@ -542,12 +542,14 @@ class Hub:
     def dienst_voor(
         self, naam: str | None, versie: str | None, operatie_tag: str | None = None
     ) -> Dienst | None:
-        varianten = self.diensten.get((naam or "", versie or ""), [])
-        for dienst in varianten:
+        """The variant of Naam + Versie whose operation element is ``operatie_tag``."""
+        for dienst in self.varianten(naam, versie):
             if dienst.operatie_tag == operatie_tag:
                 return dienst
-        # Another operation element: the first variant answers why (Uitzondering 40004).
-        return varianten[0] if varianten else None
+        return None
+
+    def varianten(self, naam: str | None, versie: str | None) -> list[Dienst]:
+        return self.diensten.get((naam or "", versie or ""), [])
 
 
 def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
