@@ -264,6 +264,20 @@ def test_try_says_what_it_cannot_send(client):
     )
     assert "'2024-W01-1' is not a date" in week.xpath("//p[@id='error']")[0].text_content()
     pagina(client, "/console/try?service=Nothing", status=400)
+    # a code in another case is told the one meant
+    dienst = pagina(client, "/console/try?service=geefdossierkbi+02.00", status=400)
+    assert dienst.findtext(".//p[@id='error']") == (
+        "service is one of GeefDossierKBI 01.00, GeefDossierKBI 02.00, GeefAutomatischAdvies"
+        " 01.00; did you mean 'GeefDossierKBI 02.00'?"
+    )
+    toepassing = pagina(
+        client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&toepassing=zorgbudget"
+    )
+    assert (
+        toepassing.xpath("//p[@id='error']")[0]
+        .text_content()
+        .endswith("; did you mean 'ZORGBUDGET'?")
+    )
 
 
 def test_journal_keeps_bodies_and_serves_what_is_new(client):

@@ -381,7 +381,8 @@ def try_request():
     diensten = {_service_key(d): d for d in _services() if d.contract.pad}
     service = request.args.get("service", "GeefDossierKBI 02.00")
     if service not in diensten:
-        abort(400, description=f"service is one of {', '.join(diensten)}")
+        hint = did_you_mean(service, diensten)
+        abort(400, description=f"service is one of {', '.join(diensten)}{hint}")
     insz = request.args.get("insz", "").strip()
     datum = request.args.get("datum") or runtime.clock.today().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
@@ -395,7 +396,8 @@ def try_request():
         except ValueError:
             fout, peil = f"{datum!r} is not a date (YYYY-MM-DD)", None
         if toepassing not in TOEPASSINGEN:
-            fout = f"Toepassing is one of {', '.join(TOEPASSINGEN)}"
+            hint = did_you_mean(toepassing, TOEPASSINGEN)
+            fout = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
         if fout is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
