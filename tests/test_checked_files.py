@@ -18,13 +18,13 @@ from magda_kbi.io.personas import builtin_folder, load_personas
 def tel(monkeypatch):
     """How often the XSD check ran."""
     teller = {"n": 0}
-    echt = personas.contractfout
+    echt = personas.contract_error
 
     def geteld(*args, **kw):
         teller["n"] += 1
         return echt(*args, **kw)
 
-    monkeypatch.setattr(personas, "contractfout", geteld)
+    monkeypatch.setattr(personas, "contract_error", geteld)
     return teller
 
 

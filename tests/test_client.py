@@ -70,7 +70,7 @@ def test_every_persona_advice_equals_the_rule_table(client, catalogus):
         for dag in (date(2022, 6, 1), date(2023, 6, 1), date(2025, 6, 1)):
             for toepassing in Toepassing:
                 verwacht = geef_advies(
-                    persona.dossier.op_datum(LAAT) if persona.dossier else None, dag, toepassing
+                    persona.dossier.as_of(LAAT) if persona.dossier else None, dag, toepassing
                 )
                 advies = client.geef_automatisch_advies(persona.insz, dag, toepassing.value)
                 assert advies.resultaat == verwacht.resultaat.value

@@ -8,8 +8,8 @@ import requests
 import zeep
 from lxml import etree
 
-from magda_kbi.runtime.diensten import Runtime, alle_diensten
-from magda_kbi.wire.dossier_kbi import contractfout
+from magda_kbi.runtime.diensten import Runtime, all_services
+from magda_kbi.wire.dossier_kbi import contract_error
 
 from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
 
@@ -47,11 +47,11 @@ def test_zeep_builds_every_service_from_the_served_wsdl(server):
 def test_our_fixtures_validate_against_our_xsd(catalogus):
     for persona in catalogus.values():
         if persona.dossier is not None:
-            assert contractfout(persona.dossier) is None, persona.insz
+            assert contract_error(persona.dossier) is None, persona.insz
 
 
 def test_service_paths_follow_magda_layout():
-    paden = [d.contract.pad for d in alle_diensten(Runtime({})) if d.contract.pad]
+    paden = [d.contract.pad for d in all_services(Runtime({})) if d.contract.pad]
     assert paden == [PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES]
 
 
@@ -72,8 +72,8 @@ def test_the_contract_is_read_once_at_start(tmp_path):
     from magda_kbi.wire import xml
 
     kopie = tmp_path / "wsdl"
-    shutil.copytree(xml.wsdl_map(), kopie)
-    with mock.patch.object(xml, "wsdl_map", return_value=kopie):
+    shutil.copytree(xml.wsdl_folder(), kopie)
+    with mock.patch.object(xml, "wsdl_folder", return_value=kopie):
         xml.schema.cache_clear()
         emulator = make_emulator()
         shutil.rmtree(kopie)
@@ -96,14 +96,14 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
     """The compiled schema keeps its error log on itself: threads must not read another's."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from magda_kbi.wire.xml import valideer
+    from magda_kbi.wire.xml import xsd_error
 
     def fout(n: int) -> str:
         element = etree.fromstring(
             "<web:GeefDossierKBI xmlns:web='http://webservice.GeefDossierKBI-02.00.kbi-02.00"
             f".vip.vlaanderen.be'><Fout{n}/></web:GeefDossierKBI>"
         )
-        return valideer("GeefDossierKBI-02.00.xsd", element).message
+        return xsd_error("GeefDossierKBI-02.00.xsd", element).message
 
     with ThreadPoolExecutor(16) as pool:
         for n, melding in enumerate(pool.map(fout, range(2000))):
@@ -162,9 +162,9 @@ def test_the_root_and_the_api_and_admin_indexes(server):
 def test_the_platform_referte_is_a_random_uuid_version_4():
     import uuid
 
-    from magda_kbi.wire.bericht import nieuwe_referte
+    from magda_kbi.wire.bericht import new_referte
 
-    refertes = [nieuwe_referte() for _ in range(2000)]
+    refertes = [new_referte() for _ in range(2000)]
     assert len(set(refertes)) == 2000
     for referte in refertes:
         gelezen = uuid.UUID(referte)
@@ -182,14 +182,14 @@ def test_forked_workers_write_other_refertes():
 
     script = (
         "import os\n"
-        "from magda_kbi.wire.bericht import nieuwe_referte\n"
-        "nieuwe_referte()\n"
+        "from magda_kbi.wire.bericht import new_referte\n"
+        "new_referte()\n"
         "r, w = os.pipe()\n"
         "if os.fork() == 0:\n"
-        "    os.write(w, nieuwe_referte().encode())\n"
+        "    os.write(w, new_referte().encode())\n"
         "    os._exit(0)\n"
         "os.wait()\n"
-        "print(nieuwe_referte(), os.read(r, 36).decode())\n"
+        "print(new_referte(), os.read(r, 36).decode())\n"
     )
     uit = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     ouder, kind = uit.stdout.split()

@@ -22,7 +22,7 @@ from magda_kbi.domain import dossier as model
 from magda_kbi.io.personas import persona_from_data
 from magda_kbi.io.schemas import InputError
 from magda_kbi.wire.dossier_kbi import V01, V02, control_reply
-from magda_kbi.wire.xml import wsdl_map
+from magda_kbi.wire.xml import wsdl_folder
 
 from . import referentie
 
@@ -440,7 +440,7 @@ LONGEST = 5000  # longer than any length the real contract allows
 MARKS = sorted(
     {
         int(facet.get("value"))
-        for xsd in (wsdl_map() / "xsd").glob("*.xsd")
+        for xsd in (wsdl_folder() / "xsd").glob("*.xsd")
         for facet in etree.parse(str(xsd)).iter(f"{XS}maxLength", f"{XS}length")
     }
     | {LONGEST}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from magda_kbi.wire.xml import wsdl_map
+from magda_kbi.wire.xml import wsdl_folder
 
 from . import referentie
 
@@ -160,7 +160,7 @@ def toegelaten(pad: str, paden: set[str]) -> bool:
 
 
 def onze() -> Schemas:
-    return Schemas(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    return Schemas(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
 
 
 @pytest.mark.parametrize("versie", VERSIES)
@@ -198,7 +198,9 @@ def test_the_walk_sees_a_missing_element():
 def test_the_real_sample_replies_validate_against_our_contract():
     referentie.vereist("01.00")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    schema = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
+    schema = etree.XMLSchema(
+        etree.parse(str(wsdl_folder() / "xsd/GeefDossierKBI-01.00.xsd"), parser)
+    )
     samples = sorted(referentie.SAMPLES.glob("*.xml"))
     assert len(samples) == 21
     for sample in samples:
@@ -225,7 +227,7 @@ def test_a_real_reply_the_real_contract_takes_ours_takes(tmp_path, pad, tekst):
     referentie.vereist("01.00")
     echt = referentie.echte_schema(str(tmp_path), "01.00")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    ons = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
+    ons = etree.XMLSchema(etree.parse(str(wsdl_folder() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
     antwoord = etree.parse(str(referentie.SAMPLES / "90722600260.xml"), parser)
     element = antwoord.find(pad)
     element.text = tekst(element.text)
@@ -250,7 +252,7 @@ def test_every_code_list_of_ours_is_the_real_one(versie):
     had VRAAG and ANTWOORD only); a code ours adds is one the platform never sends."""
     referentie.vereist(versie)
     echt = opsommingen(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
-    xsd = wsdl_map() / "xsd"
+    xsd = wsdl_folder() / "xsd"
     ons = opsommingen([*sorted(xsd.glob(f"*KBI-{versie}*.xsd")), xsd / "Generiek.xsd"])
     gedeeld = ons.keys() & echt.keys()
     assert len(gedeeld) > 15
@@ -286,7 +288,7 @@ def test_every_simple_type_of_ours_restricts_the_real_one_s_xml_schema_type():
     for versie in VERSIES:
         referentie.vereist(versie)
         echt |= grondtypes(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
-    ons = grondtypes(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    ons = grondtypes(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     gedeeld = ons.keys() & echt.keys()
     assert len(gedeeld) > 80
     assert {k: (ons[k], echt[k]) for k in gedeeld if ons[k] != echt[k]} == {}
@@ -386,7 +388,7 @@ def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
         referentie.vereist(versie)
         for sleutel, waarde in facetten(sorted(referentie.xsd_map(versie).rglob("*.xsd"))).items():
             echt.setdefault(sleutel, set()).update(waarde)
-    ons = facetten(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    ons = facetten(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     gedeeld = ons.keys() & echt.keys()
     assert len(gedeeld) > 100
     anders = {sleutel[1] for sleutel in gedeeld if ons[sleutel] != echt[sleutel]}
@@ -407,7 +409,7 @@ def test_a_reply_s_insz_has_the_real_patterns_and_01_00_s_takes_test_numbers_as_
         versie: facetten(sorted(referentie.xsd_map(versie).rglob("*.xsd")))[sleutel[versie]]
         for versie in VERSIES
     }
-    ons = facetten(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    ons = facetten(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     ((_, echt_01),), ((_, echt_02),) = echt["01.00"], echt["02.00"]
     assert len(echt_02) == len(echt_01) + 1 and set(echt_01) < set(echt_02)
     assert ons[sleutel["02.00"]] == echt["02.00"]
@@ -463,7 +465,7 @@ def test_every_attribute_of_ours_has_the_real_one_s_type_and_use():
     for versie in VERSIES:
         referentie.vereist(versie)
         echt |= attributen(sorted(referentie.xsd_map(versie).rglob("*.xsd")))
-    ons = attributen(sorted((wsdl_map() / "xsd").glob("*.xsd")))
+    ons = attributen(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     assert len(ons.keys() & echt.keys()) == len(ons) > 15  # each of ours is a real one
     assert {k: (ons[k], echt[k]) for k in ons if ons[k] != echt[k]} == {}
 

@@ -29,7 +29,7 @@ from magda_kbi.domain.dossier import (
     TrajectBeheerder,
     VormingsActiviteiten,
 )
-from magda_kbi.wire.dossier_kbi import V02, bouw_kbi_dossier, control_reply
+from magda_kbi.wire.dossier_kbi import V02, build_kbi_dossier, control_reply
 
 from . import referentie
 from .soap import (
@@ -242,9 +242,9 @@ def test_02_00_renders_its_own_fields_and_codes(server):
 
 def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(catalogus):
     dossier = catalogus["79611034583"].dossier
-    (gemaakt,) = dossier.op_datum(date(2023, 7, 2)).attesten
+    (gemaakt,) = dossier.as_of(date(2023, 7, 2)).attesten
     assert (gemaakt.datum_aanmaak, gemaakt.datum_ondertekening) == (date(2023, 6, 30), None)
-    (getekend,) = dossier.op_datum(date(2023, 7, 3)).attesten
+    (getekend,) = dossier.as_of(date(2023, 7, 3)).attesten
     assert getekend.datum_ondertekening == date(2023, 7, 3)
 
 
@@ -771,8 +771,8 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
         Periode(date(2022, 1, 3)),
         beheerder=TrajectBeheerder(Periode(date(2022, 3, 1)), KbiVestiging(kbi_nummer="K1")),
     )
-    assert traject.op_datum(date(2022, 2, 28)).beheerder is None
-    assert traject.op_datum(date(2022, 3, 1)).beheerder == traject.beheerder
+    assert traject.as_of(date(2022, 2, 28)).beheerder is None
+    assert traject.as_of(date(2022, 3, 1)).beheerder == traject.beheerder
 
 
 @pytest.mark.parametrize("versie", VERSIES)
@@ -1007,7 +1007,7 @@ def test_a_test_s_attest_is_known_from_its_day():
     dossier = KbiDossier("98630499724", Personalia(("Daoud",)), afgelegde_testen=(test,))
 
     def attest(dag: date) -> etree._Element | None:
-        return bouw_kbi_dossier(dossier.op_datum(dag), "02.00").find(
+        return build_kbi_dossier(dossier.as_of(dag), "02.00").find(
             "AfgelegdeTesten/AfgelegdeTest/Attest"
         )
 
@@ -1039,7 +1039,7 @@ def test_an_individual_mo_course_and_a_plo_decision():
     )
 
     def activiteiten(dag: date) -> etree._Element:
-        return bouw_kbi_dossier(dossier.op_datum(dag)).find("VormingsActiviteiten")
+        return build_kbi_dossier(dossier.as_of(dag)).find("VormingsActiviteiten")
 
     later = activiteiten(date(2024, 1, 12))
     assert [e.tag for e in later] == ["NT2Cursussen", "IndividueleMOCursussen", "PLOCursussen"]
@@ -1509,11 +1509,11 @@ def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, 
     from datetime import datetime
 
     from magda_kbi.wire import dossier_kbi
-    from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
+    from magda_kbi.wire.verzoek import Vraag, build_verzoek
 
     vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
     contract = {"01.00": dossier_kbi.V01, "02.00": dossier_kbi.V02}[versie]
-    body = bouw_verzoek(
+    body = build_verzoek(
         contract, Vraag("98630499724", "gemeente.kortenberg.be", "GEMEENTE"), datetime.now()
     )
     assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log

@@ -36,15 +36,15 @@ def test_a_real_month_is_not_a_test_number():
 def test_new_test_numbers_follow_birth_date_and_sex():
     from datetime import date
 
-    from magda_kbi.domain.insz import nieuwe_testnummers
+    from magda_kbi.domain.insz import new_test_numbers
 
-    nummers = nieuwe_testnummers(20, date(1990, 5, 13), "F", bezet={"90651300000"})
+    nummers = new_test_numbers(20, date(1990, 5, 13), "F", bezet={"90651300000"})
     assert len(set(nummers)) == 20
     for nummer in nummers:
         assert is_testnummer(nummer)
         assert nummer[:6] == "906513"  # 1990, month 05 + 60, day 13
         assert int(nummer[6:9]) % 2 == 0  # even sequence: a woman
-    mannen = nieuwe_testnummers(5, date(2004, 1, 2), "M")
+    mannen = new_test_numbers(5, date(2004, 1, 2), "M")
     assert all(n[:6] == "046102" and int(n[6:9]) % 2 == 1 and is_testnummer(n) for n in mannen)
 
 
@@ -53,13 +53,13 @@ def test_a_birth_year_an_insz_cannot_hold_is_refused():
     someone born in 1900 (00610132473), 2999 as one born in 1999 or 2099."""
     from datetime import date
 
-    from magda_kbi.domain.insz import maak_testnummer
+    from magda_kbi.domain.insz import make_test_number
 
     for jaar in (1899, 1800, 2100, 2999):
         with pytest.raises(ValueError, match=f"from 1900 to 2099, not {jaar}"):
-            maak_testnummer(date(jaar, 1, 1), 1)
-    assert maak_testnummer(date(1900, 1, 1), 1)[:6] == "006101"
-    assert maak_testnummer(date(2099, 12, 31), 1)[:6] == "997231"
+            make_test_number(date(jaar, 1, 1), 1)
+    assert make_test_number(date(1900, 1, 1), 1)[:6] == "006101"
+    assert make_test_number(date(2099, 12, 31), 1)[:6] == "997231"
 
 
 def test_what_is_wrong_and_the_nearest_test_number():
@@ -89,20 +89,20 @@ def test_more_numbers_than_a_birth_date_has_are_refused_at_once():
     now it says how many there are. All of them can be had."""
     from datetime import date
 
-    from magda_kbi.domain.insz import nieuwe_testnummers
+    from magda_kbi.domain.insz import new_test_numbers
 
     day = date(1990, 5, 13)
     with pytest.raises(ValueError) as refused:
-        nieuwe_testnummers(999, day)
+        new_test_numbers(999, day)
     assert str(refused.value) == (
         "a birth date has 998 test numbers: ask for at most 998, or leave out the birth date"
     )
     with pytest.raises(ValueError) as refused:
-        nieuwe_testnummers(500, day, "F")
+        new_test_numbers(500, day, "F")
     assert str(refused.value) == (
         "a birth date has 499 test numbers of one sex: ask for at most 499,"
         " or leave out the birth date"
     )
-    assert len(set(nieuwe_testnummers(998, day))) == 998
-    women = nieuwe_testnummers(499, day, "F")
+    assert len(set(new_test_numbers(998, day))) == 998
+    women = new_test_numbers(499, day, "F")
     assert len(set(women)) == 499 and all(int(n[6:9]) % 2 == 0 for n in women)

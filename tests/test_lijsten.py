@@ -50,7 +50,7 @@ def premielijst_volgens_advies(personas, jaar, zorgkas=None):
         if p.dossier is not None
         and (zorgkas is None or p.gegevens.lid_op(zorgkas, date(jaar, 1, 1)))
         and geef_advies(
-            p.dossier.op_datum(VANDAAG), date(jaar, 1, 1), Toepassing.VERLAAGDE_PREMIE
+            p.dossier.as_of(VANDAAG), date(jaar, 1, 1), Toepassing.VERLAAGDE_PREMIE
         ).resultaat
         is Resultaat.NOK
     ]

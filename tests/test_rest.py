@@ -70,7 +70,7 @@ def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, catalogus):
             assert soap.codes() == ["30001"]
             continue
         assert r.status_code == 200
-        assert r.json() == dossier_json(persona.dossier.op_datum(LAAT))
+        assert r.json() == dossier_json(persona.dossier.as_of(LAAT))
         assert r.json()["insz"] == soap.dossier.findtext("Personalia/INSZ")
         assert len(r.json().get("contracten", [])) == len(
             soap.dossier.findall("Contracten/Contract")

@@ -11,7 +11,7 @@ from werkzeug.test import Client
 from magda_client import MagdaClient
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Toepassing, geef_advies
-from magda_kbi.wire.xml import wsdl_map
+from magda_kbi.wire.xml import wsdl_folder
 
 from .conftest import LAAT
 from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, antwoord, post
@@ -63,7 +63,7 @@ def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(catalo
             dagen.update({feit - timedelta(days=1), feit, feit + timedelta(days=1)})
         for dag in sorted(dagen):
             for toepassing in Toepassing:
-                verwacht = geef_advies(persona.dossier.op_datum(LAAT), dag, toepassing)
+                verwacht = geef_advies(persona.dossier.as_of(LAAT), dag, toepassing)
                 r = client.post(
                     PAD_ADVIES,
                     data=advies_verzoek(persona.insz, dag, toepassing.value),
@@ -205,7 +205,9 @@ def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
     contract takes any (a Datum in 9000 asks for a Peildatum in 8999), and its reply fits it."""
     advies = vraag(sessie, server, "98630499724", datum, toepassing)
     assert advies.findtext("Peildatum") == peildatum
-    schema = etree.XMLSchema(etree.parse(str(wsdl_map() / "xsd/GeefAutomatischAdvies-01.00.xsd")))
+    schema = etree.XMLSchema(
+        etree.parse(str(wsdl_folder() / "xsd/GeefAutomatischAdvies-01.00.xsd"))
+    )
     assert schema.validate(next(advies.iterancestors("{*}GeefAutomatischAdviesResponse")))
 
 

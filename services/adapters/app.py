@@ -61,7 +61,7 @@ from magda_kbi.runtime.diensten import (
     Hub,
     Runtime,
     ValidRequest,
-    alle_diensten,
+    all_services,
 )
 from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
 from magda_kbi.runtime.fixture_watch import FixtureWatcher
@@ -75,7 +75,7 @@ from magda_kbi.runtime.wsgi_keys import (
     INJECTED_LATENCY_KEY,
     SOCKET_KEY,
 )
-from magda_kbi.wire.bericht import lees_context
+from magda_kbi.wire.bericht import read_context
 from magda_kbi.wire.envelop import EnvelopeRefusal, read_envelope, soap_fault
 from magda_kbi.wire.shape import (
     PROBE_INSZ,
@@ -86,7 +86,7 @@ from magda_kbi.wire.shape import (
     shape,
     valid_values,
 )
-from magda_kbi.wire.xml import NS_SOAP11, contract_bestanden, schema, tekst, veilige_parser
+from magda_kbi.wire.xml import NS_SOAP11, read_contract_files, safe_parser, schema, tekst
 
 GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
 STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
@@ -210,9 +210,9 @@ class Emulator:
         self.max_bytes = max_bytes
         self.admin = admin
         self.direct = direct
-        self.diensten = alle_diensten(runtime)
+        self.diensten = all_services(runtime)
         # The contract is read and compiled here, once: nothing on disk is needed later.
-        self.contract = contract_bestanden()
+        self.contract = read_contract_files()
         for dienst in self.diensten:
             schema(dienst.xsd)
         self.hub = Hub(self.diensten)
@@ -586,7 +586,7 @@ class Emulator:
         ):
             return
         try:  # once per shape, not per call: the probe's parse is the proof
-            proef = etree.fromstring(probe(body), veilige_parser())
+            proef = etree.fromstring(probe(body), safe_parser())
         except etree.XMLSyntaxError:
             return
         elementen = list(proef.iter("Referte"))
@@ -693,7 +693,7 @@ class Emulator:
             environ[FAULT_KEY] = fault  # the service answers it, and notes the call
             return None
         if fault is not None:  # answered here, before any service: noted here
-            afzender = lees_context(verzoek).afzender
+            afzender = read_context(verzoek).afzender
             environ[CALL_KEY] = Call(
                 dienst.naam,
                 afzender.identificatie,
@@ -762,7 +762,7 @@ class Emulator:
 
     def _route(self, operatie: etree._Element) -> Dienst | str:
         """The service named by the request's Context, or why there is none."""
-        context = lees_context(operatie.find("Verzoek"))
+        context = read_context(operatie.find("Verzoek"))
         dienst = self.hub.dienst_voor(context.naam, context.versie, operatie.tag)
         varianten = self.hub.varianten(context.naam, context.versie)
         if dienst is None and varianten:  # 02.00's element with Versie 01.00: spyne's English

@@ -941,11 +941,11 @@ def insz() -> None:
 )
 @click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True)
 def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
-    from magda_kbi.domain.insz import nieuwe_testnummers
+    from magda_kbi.domain.insz import new_test_numbers
 
     bezet = load_personas([builtin_folder()], contract=False)  # never a built-in persona's
     try:
-        nummers = nieuwe_testnummers(count, birth_date, sex, bezet=bezet)
+        nummers = new_test_numbers(count, birth_date, sex, bezet=bezet)
     except ValueError as fout:
         raise Refused(str(fout)) from None
     with _until_the_reader_leaves():
@@ -1245,7 +1245,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
         vandaag = today or real_today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
-        if not lists.nis_bekend(nis, _bron(no_builtin, fixtures, store)):
+        if not lists.nis_known(nis, _bron(no_builtin, fixtures, store)):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
@@ -1343,7 +1343,7 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 @click.option("--no-builtin", is_flag=True, hidden=True)
 @click.option("--store", metavar="URL", help="the personas of this store's catalogue")
 def municipalities(fixtures: tuple[Path, ...], no_builtin: bool, store: str | None) -> None:
-    for nis, naam in sorted(lists.bekende_gemeenten(_bron(no_builtin, fixtures, store)).items()):
+    for nis, naam in sorted(lists.known_municipalities(_bron(no_builtin, fixtures, store)).items()):
         print(f"{nis}  {naam}")
 
 

@@ -196,12 +196,12 @@ class MagdaEmulator:
 
     def new_insz(self, birth_date: date | str | None = None, sex: str | None = None) -> str:
         """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``)."""
-        from magda_kbi.domain.insz import nieuwe_testnummers
+        from magda_kbi.domain.insz import new_test_numbers
 
         if isinstance(birth_date, str):
             birth_date = iso_date(birth_date)
         bezet = {p["insz"] for p in self._json(self.sessie.get(f"{self.url}/admin/personas"))}
-        return nieuwe_testnummers(1, birth_date, sex, bezet=bezet)[0]
+        return new_test_numbers(1, birth_date, sex, bezet=bezet)[0]
 
     @staticmethod
     def _json(antwoord: requests.Response):

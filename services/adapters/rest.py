@@ -10,7 +10,7 @@ from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
-from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiFout, api, api_fout, best_type
+from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiError, api, api_error, best_type
 from magda_kbi.io.schemas import nearest
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
@@ -80,14 +80,14 @@ def rest_application(
     app.extensions["magda_kbi.dossier_json"] = PersonaCache()  # rest_api.dossier
     app.json.sort_keys = False
     app.register_blueprint(api)
-    app.register_error_handler(ApiFout, api_fout)
+    app.register_error_handler(ApiError, api_error)
     winkel = getattr(runtime, "store", None)
 
     def onbereikbaar(oorzaak: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
         reden = (winkel.problem() if winkel is not None else None) or str(oorzaak).strip()
         diagnose = f"the store cannot be reached: {reden}"
-        return api_fout(ApiFout(503, "STORE_UNAVAILABLE", diagnose))
+        return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
     for fout in (StoreUnavailable, *_soorten(winkel.Error if winkel is not None else ())):
         app.register_error_handler(fout, onbereikbaar)

@@ -19,7 +19,7 @@ import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.admin_guard import BODY_TYPES
-from magda_kbi.adapters.rest_api import ApiFout, best_type, current_runtime, parameters
+from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
@@ -45,7 +45,7 @@ def _parameters() -> None:
         parameters(code="INVALID_PARAMETER")
     if request.endpoint in TAKE_NO_BODY and request.get_data(cache=True).strip() not in NO_BODY:
         # {"journal": false} to a reset reset the journal all the same, without a word
-        raise ApiFout(400, "INVALID_PARAMETER", "this call takes no body", "body")
+        raise ApiError(400, "INVALID_PARAMETER", "this call takes no body", "body")
 
 
 TAKE_NO_BODY = frozenset(
@@ -89,7 +89,7 @@ def personas():
 def persona(insz: str):
     gevonden = current_runtime().personas.get(insz)
     if gevonden is None:
-        raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
+        raise ApiError(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     if best_type(["application/json", *YAML_TYPES]) in YAML_TYPES:
         # the persona files' language, to edit and PUT back as YAML
         tekst = yaml.safe_dump(persona_json(gevonden), allow_unicode=True, sort_keys=False)
@@ -103,7 +103,7 @@ def set_persona(insz: str):
     if isinstance(data, dict):
         data.setdefault("insz", insz)
         if data["insz"] != insz:
-            raise ApiFout(
+            raise ApiError(
                 422,
                 "INVALID_PERSONA",
                 f"the INSZ in the body ({data['insz']}) differs from the path's",
@@ -115,10 +115,10 @@ def set_persona(insz: str):
 
 
 @admin.post("/personas")
-def maak_persona():
+def make_persona():
     nieuw = _bouw_persona(_persona_data())
     if nieuw.insz in current_runtime().personas:
-        raise ApiFout(
+        raise ApiError(
             409,
             "PERSONA_EXISTS",
             f"persona {nieuw.insz} exists already: PUT replaces it",
@@ -131,7 +131,7 @@ def maak_persona():
 @admin.delete("/personas/<insz>")
 def remove_persona(insz: str):
     if not current_runtime().remove_persona(insz):
-        raise ApiFout(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
+        raise ApiError(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
     return "", 204
 
 
@@ -155,12 +155,12 @@ def clock():
 def zet_klok():
     data = _json_object()
     if set(data) != {"today"}:
-        raise ApiFout(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
+        raise ApiError(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
     waarde = data["today"]
     try:
         vast = None if waarde is None else today_from_text(waarde)
     except (TypeError, ValueError):
-        raise ApiFout(422, "INVALID_CLOCK", f"{waarde!r} is not {TODAY_RANGE}", "today") from None
+        raise ApiError(422, "INVALID_CLOCK", f"{waarde!r} is not {TODAY_RANGE}", "today") from None
     current_runtime().clock.fixed = vast
     return clock()
 
@@ -178,7 +178,7 @@ def voeg_storing_toe():
     try:
         fault = current_runtime().faults.add(_json_object())
     except InputError as fout:
-        raise ApiFout(422, "INVALID_FAULT", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_FAULT", fout.reden, fout.veld) from None
     return jsonify(fault.as_json()), 201
 
 
@@ -191,7 +191,7 @@ def wis_storingen():
 @admin.delete(f"/faults/<int(max={MAX_ID}):fault_id>")
 def verwijder_storing(fault_id: int):
     if not current_runtime().faults.remove(fault_id):
-        raise ApiFout(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
+        raise ApiError(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
 
 
@@ -220,12 +220,12 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
             uitleg = f"{sinds!r} is not an ISO date-time"
             if re.search(r"\d \d\d:?\d\d$", sinds):  # a + not written %2B reads as a space
                 uitleg += " (write the + of a UTC offset as %2B in a URL)"
-            raise ApiFout(400, "INVALID_FILTER", uitleg, "since") from None
+            raise ApiError(400, "INVALID_FILTER", uitleg, "since") from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
     soort = args.get("kind", "call")
     if soort not in ("call", "admin", "all"):
-        raise ApiFout(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
+        raise ApiError(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
     return {
         "kind": None if soort == "all" else soort,
         "insz": args.get("insz") or None,
@@ -251,25 +251,25 @@ def _body() -> bytes:
     data = request.get_data(cache=True)
     request.environ[BODY_KEY] = data  # the journal keeps it (bounded) for the console
     if len(data) >= MAX_BODY:
-        raise ApiFout(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
+        raise ApiError(413, "TOO_LARGE", f"body larger than {MAX_BODY - 1} bytes")
     return data
 
 
 def _persona_data():
     tekst = _body().decode("utf-8", "replace")
     if not tekst.strip():
-        raise ApiFout(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
+        raise ApiError(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
         return read_json(tekst) if request.mimetype == "application/json" else read_yaml(tekst)
     except InputError as fout:
-        raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _bouw_persona(data):
     try:
         return persona_from_data(data)
     except InputError as fout:
-        raise ApiFout(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
 def _json_object() -> dict:
@@ -283,5 +283,5 @@ def _json_object() -> dict:
         except InputError as fout:
             reden = f": {fout.reden}"
     if not isinstance(data, dict):
-        raise ApiFout(422, "INVALID_BODY", f"expected a JSON object{reden}")
+        raise ApiError(422, "INVALID_BODY", f"expected a JSON object{reden}")
     return data

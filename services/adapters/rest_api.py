@@ -44,7 +44,7 @@ AFZENDER_HEADER = "X-Magda-Afzender"
 HOEDANIGHEID_HEADER = "X-Magda-Hoedanigheid"
 
 
-class ApiFout(Exception):
+class ApiError(Exception):
     """A refusal or bad input on the REST or admin API: ``{"code", "diagnose", "field"}``."""
 
     def __init__(
@@ -60,7 +60,7 @@ class ApiFout(Exception):
         self.call = call
 
 
-def api_fout(fout: ApiFout):
+def api_error(fout: ApiError):
     """The JSON error body of the REST and admin APIs (registered on the app in rest.py);
     a refusal of the read API notes its call for the journal (the admin's own is noted by
     the admin guard's layer)."""
@@ -82,10 +82,10 @@ def _een_identiteit():
     proxy in front that drops such headers, as nginx does by default.)"""
     for naam in (AFZENDER_HEADER, HOEDANIGHEID_HEADER):
         if "," in request.headers.get(naam, ""):
-            raise ApiFout(400, ONGELDIG_VERZOEK, f"header {naam} is given more than once", naam)
+            raise ApiError(400, ONGELDIG_VERZOEK, f"header {naam} is given more than once", naam)
     # as SOAP's XSD refuses an empty Identificatie; granian gives a non-ASCII value as empty
     if request.headers.get(AFZENDER_HEADER, "x").strip() == "":
-        raise ApiFout(
+        raise ApiError(
             400,
             ONGELDIG_VERZOEK,
             f"header {AFZENDER_HEADER} is empty: give the caller's Identificatie (in ASCII)",
@@ -101,7 +101,7 @@ def openapi():
 def _call_noted(operatie: str) -> Callable:
     """A view whose call the journal keeps, noted once: who asks (the headers) about whom
     (the path's INSZ), with what came of it: the view returns its answer and the call with
-    its result; a refusal (ApiFout) carries the call as far as the view knew it."""
+    its result; a refusal (ApiError) carries the call as far as the view knew it."""
 
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -109,8 +109,8 @@ def _call_noted(operatie: str) -> Callable:
             call = Call(operatie, *_afzender_headers(), args.get("insz"))
             try:
                 antwoord, request.environ[CALL_KEY] = view(call, **args)
-            except ApiFout as fout:
-                fout.call = fout.call or call  # noted by api_fout
+            except ApiError as fout:
+                fout.call = fout.call or call  # noted by api_error
                 raise
             return antwoord
 
@@ -129,13 +129,13 @@ def dossier(call: Call, insz: str):
     )
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
     if uitkomst.beperkt:
-        return jsonify(asdict(gemeente_zicht(persona.dossier.op_datum(vandaag)))), call
+        return jsonify(asdict(gemeente_zicht(persona.dossier.as_of(vandaag)))), call
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
     body = cache.find((insz, vandaag), persona)
     if body is None:
-        gekend = persona.dossier.op_datum(vandaag)  # as the KBI knows it today
+        gekend = persona.dossier.as_of(vandaag)  # as the KBI knows it today
         body = current_app.json.response(dossier_json(gekend)).get_data()
         cache.keep((insz, vandaag), persona, body)
     return current_app.response_class(body, mimetype=current_app.json.mimetype), call
@@ -151,14 +151,14 @@ def advies(call: Call, insz: str):
     try:
         datum = iso_date(tekst) if tekst is not None else runtime.clock.today()
     except ValueError:
-        raise ApiFout(
+        raise ApiError(
             400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"
         ) from None
     given = request.args.get("toepassing", Toepassing.ZORGBUDGET)
     try:
         toepassing = Toepassing(given)
     except ValueError:
-        raise ApiFout(
+        raise ApiError(
             400,
             ONGELDIG_VERZOEK,
             f"toepassing must be one of {', '.join(TOEPASSINGEN)}"
@@ -181,10 +181,10 @@ def parameters(
         # the ones taken, as an unknown field is told: ?jaar= is near no 'year'
         taken = f"allowed: {', '.join(sorted(known))}" if known else f"this call takes no {what}"
         hint = did_you_mean(unknown[0], known)  # ?date= for ?datum=
-        raise ApiFout(400, code, f"unknown {what} {unknown[0]!r} ({taken}){hint}", unknown[0])
+        raise ApiError(400, code, f"unknown {what} {unknown[0]!r} ({taken}){hint}", unknown[0])
     for name in args:
         if len(args.getlist(name)) > 1:
-            raise ApiFout(400, code, f"{what} {name!r} is given more than once", name)
+            raise ApiError(400, code, f"{what} {name!r} is given more than once", name)
 
 
 def _geldig_insz(insz: str) -> None:
@@ -194,7 +194,7 @@ def _geldig_insz(insz: str) -> None:
         cijfers = unformatted(insz)
         gedrukt = cijfers != insz and modulo97_geldig(cijfers)
         hint = f": the path takes its 11 digits, {cijfers}" if gedrukt else ""
-        raise ApiFout(
+        raise ApiError(
             400,
             ONGELDIG_INSZ,
             f"{shown(insz)} is not a valid INSZ (11 digits, modulo 97){hint}",
@@ -219,7 +219,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     if uitkomst.kind is Kind.ANSWER:
         return uitkomst, call
     if uitkomst.kind is Kind.SOAP_FAULT:
-        raise ApiFout(
+        raise ApiError(
             502,
             "PLATFORM_ERROR",
             f"the MAGDA platform failed (test persona {vraag.insz} always fails)",
@@ -231,7 +231,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
         diagnose = PLATFORM_UITZONDERINGEN[uitkomst.platform].diagnose
     else:
         diagnose = GEEN_GEGEVENS.diagnose
-    raise ApiFout(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
+    raise ApiError(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
 
 
 def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
@@ -243,7 +243,7 @@ def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | Non
     beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
     call = call._replace(extra={**call.extra, **beslissing.as_json()})
     if not beslissing.toegelaten:
-        raise ApiFout(403, beslissing.code, beslissing.reden, call=call)
+        raise ApiError(403, beslissing.code, beslissing.reden, call=call)
     return beslissing, call
 
 
@@ -262,19 +262,19 @@ def current_runtime() -> Runtime:
 @_call_noted(Operatie.LIJST_VERLAAGDE_PREMIE.value)
 def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
+        raise ApiError(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
     premiejaar = int(jaar)
     parameters("zorgkas")
     zorgkas = request.args.get("zorgkas")
     if zorgkas == "":
-        raise ApiFout(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
+        raise ApiError(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
-        raise ApiFout(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reden}", "zorgkas")
+        raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reden}", "zorgkas")
     beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
-            raise ApiFout(
+            raise ApiError(
                 403,
                 "40104",
                 f"{beslissing.afnemer.naam} gets the list of its own members only "
@@ -289,7 +289,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         zorgkas, runtime.personas.values(), consumers
     ):
         known = lists.known_zorgkassen(runtime.personas.values(), consumers)
-        raise ApiFout(
+        raise ApiError(
             404,
             "UNKNOWN_ZORGKAS",
             f"unknown zorgkas {shown(zorgkas)}: no consumer's and nobody's membership (known: "
@@ -335,7 +335,7 @@ def _gemeentelijst(
     call: Call, nis: str, operatie: Operatie, maak, velden: list[str], wortel: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
-        raise ApiFout(
+        raise ApiError(
             400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits){nis_hint(nis)}", "nis"
         )
     parameters("year")
@@ -344,12 +344,12 @@ def _gemeentelijst(
     jaar = request.args.get("year")
     if jaar is not None:
         if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-            raise ApiFout(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
+            raise ApiError(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
     _beslissing, call = _beslis(operatie, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
-    if not lists.nis_bekend(nis, personas.values()):
-        raise ApiFout(
+    if not lists.nis_known(nis, personas.values()):
+        raise ApiError(
             404,
             "UNKNOWN_MUNICIPALITY",
             f"unknown NIS code {nis}: GET /api/v1/municipalities lists the known ones",
@@ -380,7 +380,7 @@ def municipalities():
     sleutel = (id(personas), version(personas))
     vorige = current_app.extensions.get("magda_kbi.municipalities")
     if vorige is None or vorige[0] != sleutel or vorige[1] is not personas:
-        bekend = lists.bekende_gemeenten(personas.values())
+        bekend = lists.known_municipalities(personas.values())
         vorige = (sleutel, personas, [{"nis": n, "naam": m} for n, m in sorted(bekend.items())])
         current_app.extensions["magda_kbi.municipalities"] = vorige
     return jsonify(vorige[2])

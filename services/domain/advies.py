@@ -166,7 +166,7 @@ def geef_advies(
         return ok(2)
     # Only facts dated on or before P count, and only those known on vandaag: both filters
     # are by date, so one filter at the earlier day does both.
-    d = dossier.op_datum(min(p, vandaag) if vandaag is not None else p)
+    d = dossier.as_of(min(p, vandaag) if vandaag is not None else p)
     doelgroep = _verplichte_doelgroep(d, p)
     if doelgroep is None:
         return ok(3)

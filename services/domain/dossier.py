@@ -1,6 +1,6 @@
 """The KBI dossier: one person's integration file, as dated facts (pure domain, no XML).
 
-Every fact carries the date from which the Kruispuntbank knows it. ``op_datum``
+Every fact carries the date from which the Kruispuntbank knows it. ``as_of``
 gives the dossier as known on a day: facts dated later are left out, which is how
 the emulator answers "as known on today" and how the advice looks at a peildatum.
 """
@@ -127,7 +127,7 @@ class KlantProfiel:
     ict_vaardigheden: tuple[ICTVaardigheid, ...] = ()
     ict_middelen: tuple[ICTMiddel, ...] = ()
 
-    def op_datum(self, dag: date) -> KlantProfiel:
+    def as_of(self, dag: date) -> KlantProfiel:
         if not self.ict_vaardigheden and not self.ict_middelen:
             return self
         return replace(
@@ -165,7 +165,7 @@ class Attest:
     def datum(self) -> date:
         return self.datum_aanmaak
 
-    def op_datum(self, dag: date) -> Attest:
+    def as_of(self, dag: date) -> Attest:
         """Known from its making; its signature from the day it was signed."""
         getekend = self.datum_ondertekening
         return (
@@ -216,7 +216,7 @@ class Contract:
     def datum(self) -> date:
         return self.datum_registratie
 
-    def op_datum(self, dag: date) -> Contract:
+    def as_of(self, dag: date) -> Contract:
         """Known from its registration; an addendum and a suspension from their own day."""
         if not self.addenda and not self.opschortingen:
             return self
@@ -320,7 +320,7 @@ class TrajectOnderdeel:
     def datum(self) -> date:
         return self.periode.begin
 
-    def op_datum(self, dag: date) -> TrajectOnderdeel:
+    def as_of(self, dag: date) -> TrajectOnderdeel:
         return replace(self, status=_status_op(self.status, dag), besluit=_besluit_op(self, dag))
 
 
@@ -338,13 +338,13 @@ class Traject:
     def datum(self) -> date:
         return self.periode.begin
 
-    def op_datum(self, dag: date) -> Traject:
+    def as_of(self, dag: date) -> Traject:
         beheerder = self.beheerder if self.beheerder and self.beheerder.datum <= dag else None
         start = self.start_datum_vormingstraject
         return replace(
             self,
             status=_status_op(self.status, dag),
-            onderdelen=tuple(o.op_datum(dag) for o in _gekend(self.onderdelen, dag)),
+            onderdelen=tuple(o.as_of(dag) for o in _gekend(self.onderdelen, dag)),
             beheerder=beheerder,
             besluit=_besluit_op(self, dag),
             start_datum_vormingstraject=start if start and start <= dag else None,
@@ -429,7 +429,7 @@ class MOCursus:
     def datum(self) -> date:
         return self.datum_inschrijving
 
-    def op_datum(self, dag: date) -> MOCursus:
+    def as_of(self, dag: date) -> MOCursus:
         cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
         return cursus if _uitgeschreven(self, dag) else replace(cursus, datum_uitschrijving=None)
 
@@ -469,7 +469,7 @@ class NT2Cursus:
     def datum(self) -> date:
         return self.datum_inschrijving
 
-    def op_datum(self, dag: date) -> NT2Cursus:
+    def as_of(self, dag: date) -> NT2Cursus:
         cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
         if not _uitgeschreven(self, dag):
             status = "INGESCHREVEN" if self.status == "UITGESCHREVEN" else self.status
@@ -508,7 +508,7 @@ class PLOCursus:
     def datum(self) -> date:
         return self.periode.begin
 
-    def op_datum(self, dag: date) -> PLOCursus:
+    def as_of(self, dag: date) -> PLOCursus:
         besluit = self.besluit
         if besluit is None or besluit.datum_toekenning <= dag:
             return self
@@ -540,13 +540,13 @@ class VormingsActiviteiten:
     plo_cursussen: tuple[PLOCursus, ...] = ()
     nt2_testen: tuple[NT2Test, ...] = ()  # 02.00 only
 
-    def op_datum(self, dag: date) -> VormingsActiviteiten | None:
+    def as_of(self, dag: date) -> VormingsActiviteiten | None:
         """As known on ``dag``; None before the first course or test (no empty part, as on
         the wire)."""
         gekend = VormingsActiviteiten(
-            mo_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.mo_cursussen, dag)),
-            nt2_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.nt2_cursussen, dag)),
-            plo_cursussen=tuple(c.op_datum(dag) for c in _gekend(self.plo_cursussen, dag)),
+            mo_cursussen=tuple(c.as_of(dag) for c in _gekend(self.mo_cursussen, dag)),
+            nt2_cursussen=tuple(c.as_of(dag) for c in _gekend(self.nt2_cursussen, dag)),
+            plo_cursussen=tuple(c.as_of(dag) for c in _gekend(self.plo_cursussen, dag)),
             nt2_testen=tuple(_gekend(self.nt2_testen, dag)),
         )
         return gekend if gekend != VormingsActiviteiten() else None
@@ -580,7 +580,7 @@ class AfgelegdeTest:
     attest_naam: str | None = None
     attest_datum: date | None = None
 
-    def op_datum(self, dag: date) -> AfgelegdeTest:
+    def as_of(self, dag: date) -> AfgelegdeTest:
         if self.attest_datum is None or self.attest_datum <= dag:
             return self
         return replace(self, attest_type=None, attest_naam=None, attest_datum=None)
@@ -625,7 +625,7 @@ class ToeleidingDiplomaGelijkschakeling:
     def datum(self) -> date:
         return self.start_datum
 
-    def op_datum(self, dag: date) -> ToeleidingDiplomaGelijkschakeling:
+    def as_of(self, dag: date) -> ToeleidingDiplomaGelijkschakeling:
         toeleiding = self
         ingediend = self.datum_ingediend_bij_partner
         if ingediend is not None and dag < ingediend:
@@ -719,7 +719,7 @@ class Inbreuk:
     def rechtgezet_op(self, dag: date) -> bool:
         return self.rechtzetting is not None and self.rechtzetting.datum_ondertekening <= dag
 
-    def op_datum(self, dag: date) -> Inbreuk:
+    def as_of(self, dag: date) -> Inbreuk:
         """Known from its establishment; the remedy, the notice, each activity and document
         from their own dates."""
         verzonden = self.datum_ingebrekestelling_verzonden
@@ -777,7 +777,7 @@ class Talenkennis:
     nt2_recentst_behaald_delen: NT2NiveauDelen | None = None  # 02.00 only
     nt2_instapniveau: NT2Instapniveau | None = None  # 02.00 only
 
-    def op_datum(self, dag: date) -> Talenkennis:
+    def as_of(self, dag: date) -> Talenkennis:
         def later(delen: NT2NiveauDelen | None) -> bool:
             return delen is not None and delen.datum is not None and delen.datum > dag
 
@@ -830,7 +830,7 @@ class Wooncode:
     opschortingen: tuple[WooncodeOpschorting, ...] = ()
     vrijstelling: WooncodeVrijstelling | None = None
 
-    def op_datum(self, dag: date) -> Wooncode:
+    def as_of(self, dag: date) -> Wooncode:
         vrijstelling = self.vrijstelling
         return replace(
             self,
@@ -967,31 +967,31 @@ class KbiDossier:
     identiteitsbewijzen: tuple[Identiteitsbewijs, ...] = ()  # 02.00 only
     betalingen: tuple[Betaling, ...] = ()  # 02.00 only
 
-    def op_datum(self, dag: date) -> KbiDossier:
+    def as_of(self, dag: date) -> KbiDossier:
         """The dossier as known on ``dag``: facts dated after it are left out."""
         aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= dag else None
         activiteiten, brief = self.vormingsactiviteiten, self.wervingsbrief
         return replace(
             self,
-            klantprofiel=self.klantprofiel.op_datum(dag) if self.klantprofiel else None,
-            talenkennis=self.talenkennis.op_datum(dag) if self.talenkennis else None,
+            klantprofiel=self.klantprofiel.as_of(dag) if self.klantprofiel else None,
+            talenkennis=self.talenkennis.as_of(dag) if self.talenkennis else None,
             doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
-            attesten=tuple(a.op_datum(dag) for a in _gekend(self.attesten, dag)),
-            contracten=tuple(c.op_datum(dag) for c in _gekend(self.contracten, dag)),
+            attesten=tuple(a.as_of(dag) for a in _gekend(self.attesten, dag)),
+            contracten=tuple(c.as_of(dag) for c in _gekend(self.contracten, dag)),
             uitstellen_van_ondertekening=tuple(_gekend(self.uitstellen_van_ondertekening, dag)),
             aanmelding=aanmelding,
             uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
-            trajecten=tuple(t.op_datum(dag) for t in _gekend(self.trajecten, dag)),
-            vormingsactiviteiten=activiteiten.op_datum(dag) if activiteiten else None,
-            afgelegde_testen=tuple(t.op_datum(dag) for t in _gekend(self.afgelegde_testen, dag)),
+            trajecten=tuple(t.as_of(dag) for t in _gekend(self.trajecten, dag)),
+            vormingsactiviteiten=activiteiten.as_of(dag) if activiteiten else None,
+            afgelegde_testen=tuple(t.as_of(dag) for t in _gekend(self.afgelegde_testen, dag)),
             toeleidingen_diplomagelijkschakeling=tuple(
-                t.op_datum(dag) for t in _gekend(self.toeleidingen_diplomagelijkschakeling, dag)
+                t.as_of(dag) for t in _gekend(self.toeleidingen_diplomagelijkschakeling, dag)
             ),
             toeleidingen_partner=tuple(_gekend(self.toeleidingen_partner, dag)),
-            inbreuken=tuple(i.op_datum(dag) for i in _gekend(self.inbreuken, dag)),
+            inbreuken=tuple(i.as_of(dag) for i in _gekend(self.inbreuken, dag)),
             wachtlijst=tuple(_gekend(self.wachtlijst, dag)),
             gesprekken=tuple(_gekend(self.gesprekken, dag)),
-            wooncode=self.wooncode.op_datum(dag) if self.wooncode else None,
+            wooncode=self.wooncode.as_of(dag) if self.wooncode else None,
             wervingsbrief=brief if brief and brief.datum_verzonden <= dag else None,
             identiteitsbewijzen=tuple(_gekend(self.identiteitsbewijzen, dag)),
         )

@@ -55,7 +55,7 @@ def is_testnummer(insz: str) -> bool:
     return modulo97_geldig(insz) and 61 <= int(insz[2:4]) <= 72
 
 
-def maak_testnummer(geboren: date, volgnummer: int) -> str:
+def make_test_number(geboren: date, volgnummer: int) -> str:
     """A MAGDA test number: the birth date with the month + 60, a sequence number
     (odd for a man, even for a woman, as in the national register) and the check digits."""
     if not 1 <= volgnummer <= 998:
@@ -66,7 +66,7 @@ def maak_testnummer(geboren: date, volgnummer: int) -> str:
     return basis + _controlegetal(basis, geboren.year >= 2000)
 
 
-def nieuwe_testnummers(
+def new_test_numbers(
     aantal: int = 1,
     geboren: date | None = None,
     geslacht: str | None = None,
@@ -94,7 +94,7 @@ def nieuwe_testnummers(
         volgnummer = rnd.randrange(1, 999)
         if geslacht is not None and (volgnummer % 2 == 1) != (geslacht == "M"):
             volgnummer = volgnummer + 1 if volgnummer < 998 else volgnummer - 1
-        nummer = maak_testnummer(dag, volgnummer)
+        nummer = make_test_number(dag, volgnummer)
         if nummer not in bezet:
             uit[nummer] = None
     raise ValueError(f"no {aantal} free test numbers for that birth date and sex")

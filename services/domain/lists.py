@@ -82,7 +82,7 @@ def verlaagde_premie(
             yield persona.insz
 
 
-def bekende_gemeenten(personas: Iterable[Persona]) -> dict[str, str]:
+def known_municipalities(personas: Iterable[Persona]) -> dict[str, str]:
     """NIS code -> name: the register, and every municipality a persona ever lives in."""
     bekend = dict(GEMEENTEN)
     for persona in personas:
@@ -91,7 +91,7 @@ def bekende_gemeenten(personas: Iterable[Persona]) -> dict[str, str]:
     return bekend
 
 
-def nis_bekend(nis: str, personas: Iterable[Persona]) -> bool:
+def nis_known(nis: str, personas: Iterable[Persona]) -> bool:
     """A municipality of the register, or one somebody lives in (read only when needed)."""
     if nis in dict(GEMEENTEN):
         return True
@@ -121,7 +121,7 @@ def gemeente(personas: Iterable[Persona], nis: str, vandaag: date) -> Iterator[d
         woonplaats = persona.gegevens.woonplaats_op(vandaag)
         if persona.dossier is None or woonplaats is None or woonplaats.nis != nis:
             continue
-        zicht = gemeente_zicht(persona.dossier.op_datum(vandaag))
+        zicht = gemeente_zicht(persona.dossier.as_of(vandaag))
         yield {
             "insz": zicht.insz,
             "achternaam": " ".join(zicht.achternamen),
@@ -187,7 +187,7 @@ def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[
     for persona in personas:
         if persona.dossier is None:
             continue
-        dossier = persona.dossier.op_datum(vandaag)
+        dossier = persona.dossier.as_of(vandaag)
         doelgroep = dossier.huidige_doelgroep
         woonplaats = persona.gegevens.woonplaats_op(vandaag)
         geboren = dossier.personalia.geboortedatum

@@ -45,7 +45,7 @@ class GemeenteZicht:
 
 
 def gemeente_zicht(dossier: KbiDossier) -> GemeenteZicht:
-    """The municipality's view of a dossier as the KBI knows it (``op_datum`` first)."""
+    """The municipality's view of a dossier as the KBI knows it (``as_of`` first)."""
     return GemeenteZicht(
         dossier.insz,
         dossier.personalia.achternamen,

@@ -18,7 +18,7 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from magda_kbi.wire.xml import contract_bestanden
+from magda_kbi.wire.xml import read_contract_files
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def cache_folder() -> Path:
 @cache
 def contract_hash() -> bytes:
     h = hashlib.sha256()
-    for naam, inhoud in contract_bestanden().items():
+    for naam, inhoud in read_contract_files().items():
         h.update(naam.encode() + b"\0" + inhoud + b"\0")
     return h.digest()
 

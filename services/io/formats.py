@@ -17,11 +17,11 @@ def in_formaat(
     if formaat == "csv":
         return csv_rijen(items, velden)
     if formaat == "xml":
-        return xml_lijst(items, wortel, "Persoon", {k: v for k, v in kop.items() if v})
-    return json_lijst(items, kop, "items")
+        return xml_list(items, wortel, "Persoon", {k: v for k, v in kop.items() if v})
+    return json_list(items, kop, "items")
 
 
-def json_lijst(items: Iterable, kop: dict | None = None, sleutel: str = "items") -> Iterator[str]:
+def json_list(items: Iterable, kop: dict | None = None, sleutel: str = "items") -> Iterator[str]:
     """A JSON document written piece by piece: ``[...]``, or ``{**kop, sleutel: [...]}``."""
     if kop is not None:
         yield json.dumps(kop, ensure_ascii=False)[:-1] + f', "{sleutel}": ['
@@ -44,7 +44,7 @@ def csv_rijen(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xml_lijst(items: Iterable[dict], wortel: str, element: str, attributen: dict) -> Iterator[str]:
+def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict) -> Iterator[str]:
     yield "<?xml version='1.0' encoding='UTF-8'?>\n"
     kop = etree.tostring(
         etree.Element(wortel, {k: str(v) for k, v in attributen.items()}), encoding="unicode"

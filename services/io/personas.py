@@ -46,7 +46,7 @@ from magda_kbi.io.schemas import (
 
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
-from magda_kbi.wire.dossier_kbi import contractfout
+from magda_kbi.wire.dossier_kbi import contract_error
 
 FAULT_CODES = (None, "99996", "SOAP_FAULT")
 MAX_FILE_BYTES = 1024 * 1024  # a persona file is small; refuse anything absurd
@@ -488,7 +488,7 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         for waarde, pad in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
             if (unwritable := text_xml_cannot_hold(waarde, pad)) is not None:
                 raise unwritable
-        if afwijking := contractfout(dossier, gegevens.contact):
+        if afwijking := contract_error(dossier, gegevens.contact):
             pad, reden = afwijking
             raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
     return Persona(

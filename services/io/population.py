@@ -16,7 +16,7 @@ from pathlib import Path
 
 from magda_kbi.domain.advies import plus_maanden
 from magda_kbi.domain.dossier import Interesse
-from magda_kbi.domain.insz import maak_testnummer
+from magda_kbi.domain.insz import make_test_number
 from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.personas import persona_from_data
@@ -99,7 +99,7 @@ def genereer(aantal: int, zaad: int, bezet: Collection[str] = ()) -> Iterator[di
     for n in range(aantal):
         while True:
             geboren = date(1950, 1, 1) + timedelta(days=rnd.randrange(20_000))
-            insz = maak_testnummer(geboren, rnd.randrange(1, 998))
+            insz = make_test_number(geboren, rnd.randrange(1, 998))
             if insz not in gezien:
                 gezien.add(insz)
                 break

@@ -36,13 +36,13 @@ from magda_kbi.wire.bericht import (
     Context,
     ServiceContract,
     Uitzondering,
-    bouw_repliek,
-    lees_context,
-    nieuwe_referte,
+    build_repliek,
+    new_referte,
+    read_context,
     tijd_nu,
 )
-from magda_kbi.wire.envelop import antwoord_envelop, soap_fault
-from magda_kbi.wire.xml import tekst, valideer
+from magda_kbi.wire.envelop import reply_envelope, soap_fault
+from magda_kbi.wire.xml import tekst, xsd_error
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
@@ -227,7 +227,7 @@ class Dienst:
             log.exception("onverwachte fout bij %s", self.naam)
             melding = f"Interne fout in de emulator bij {self.naam}"
             return "500 Internal Server Error", soap_fault("Server", melding), Call(self.naam)
-        return "200 OK", antwoord_envelop(self.namespace, self.naam, repliek), call
+        return "200 OK", reply_envelope(self.namespace, self.naam, repliek), call
 
     def templated(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
         """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
@@ -336,7 +336,7 @@ class Dienst:
         """The reply with this call's time (now) and Refertes, and the call as the journal
         says."""
         antwoord = beslist.template.fill(
-            tijd_nu(), nieuwe_referte(), afzender_referte or "", vraag_referte
+            tijd_nu(), new_referte(), afzender_referte or "", vraag_referte
         )
         c = beslist.call
         call = Call(
@@ -355,7 +355,7 @@ class Dienst:
         )
         repliek = self._render(uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
         return reply_templates.Template.from_reply(
-            antwoord_envelop(self.namespace, self.naam, repliek),
+            reply_envelope(self.namespace, self.naam, repliek),
             uitkomst.result,
             uitkomst.extra,  # what decides it is in the key: the same each call
         )
@@ -381,7 +381,7 @@ class Dienst:
         """The Verzoek, its Context, the INSZ asked about, and what the journal says of the
         request (its result to come)."""
         verzoek = operatie.find("Verzoek")
-        context = lees_context(verzoek)
+        context = read_context(verzoek)
         insz = tekst(verzoek, self.contract.insz_pad)
         afzender = context.afzender
         call = Call(
@@ -409,14 +409,14 @@ class Dienst:
             kwargs.update(
                 tijd=reply_templates.TIJD, platform_referte=reply_templates.PLATFORM_REFERTE
             )
-        return bouw_repliek(self.naam, self.versie, context, self.runtime.clock.now(), **kwargs)
+        return build_repliek(self.naam, self.versie, context, self.runtime.clock.now(), **kwargs)
 
     def _check(self, operatie: etree._Element, context: Context, insz: str) -> Uitzondering | None:
         if operatie.tag != self.operatie_tag:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
             )
-        fout = valideer(self.xsd, operatie)
+        fout = xsd_error(self.xsd, operatie)
         if fout is not None:
             return _xsd_uitzondering(fout)
         vragen = operatie.find("Verzoek/Vragen")
@@ -479,12 +479,12 @@ class GeefDossierKBIDienst(Dienst):
         if element is None:
             versie = self.contract.hoofdversie
             if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
-                element = dossier_wire.bouw_kbi_dossier_gemeente(
-                    gemeente_zicht(persona.dossier.op_datum(vandaag))
+                element = dossier_wire.build_kbi_dossier_gemeente(
+                    gemeente_zicht(persona.dossier.as_of(vandaag))
                 )
             else:
-                element = dossier_wire.bouw_kbi_dossier(
-                    persona.dossier.op_datum(vandaag), versie, persona.gegevens.contact
+                element = dossier_wire.build_kbi_dossier(
+                    persona.dossier.as_of(vandaag), versie, persona.gegevens.contact
                 )
             self._dossiers.keep(sleutel, persona, element)
         return copy.deepcopy(element)
@@ -495,7 +495,7 @@ class GeefAutomatischAdviesDienst(Dienst):
         super().__init__(runtime, contract)
 
     def vraag(self, verzoek, context, insz):
-        gevraagd = advies_wire.lees_vraag(verzoek)
+        gevraagd = advies_wire.read_vraag(verzoek)
         afzender = context.afzender
         return Question(
             Operatie.ADVIES,
@@ -525,7 +525,7 @@ class GeefAutomatischAdviesDienst(Dienst):
         return self._repliek(
             context,
             sjabloon,
-            antwoord=(referte, advies_wire.bouw_advies(advies)),
+            antwoord=(referte, advies_wire.build_advies(advies)),
             antwoord_uitzonderingen=informatie,
         )
 
@@ -657,7 +657,7 @@ def _veld(xpath: str | None) -> str:
     return "/".join(delen[1:]) or delen[0]
 
 
-def alle_diensten(runtime: Runtime) -> list[Dienst]:
+def all_services(runtime: Runtime) -> list[Dienst]:
     """Every service the emulator offers: GeefDossierKBI 01.00 and 02.00, each in its
     WebService and Service namespace, and the advice."""
     return [

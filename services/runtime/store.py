@@ -45,7 +45,7 @@ from magda_kbi.io.personas import persona_from_data
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, kies_uit
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
-from magda_kbi.wire.dossier_kbi import contractfout
+from magda_kbi.wire.dossier_kbi import contract_error
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
 HEARTBEAT_INTERVAL = 0.5
@@ -859,7 +859,7 @@ class SharedRuntime(Runtime):
             # an upgrade may hold what the contract now refuses. Served as stored (nothing
             # dropped), said once per worker.
             if persona.dossier is not None and (
-                afwijking := contractfout(persona.dossier, persona.gegevens.contact)
+                afwijking := contract_error(persona.dossier, persona.gegevens.contact)
             ):
                 log.warning(
                     "stored persona %s does not fit the KBI contract (%s: %s); served as"

@@ -40,7 +40,7 @@ class AdviesVraag:
 _CRITERIA = etree.XPath("Vragen/Vraag/Inhoud/Criteria/*")
 
 
-def lees_vraag(verzoek: etree._Element) -> AdviesVraag:
+def read_vraag(verzoek: etree._Element) -> AdviesVraag:
     """The criteria of an XSD-valid Verzoek (so Datum is a date and Toepassing known)."""
     velden = {element.tag: (element.text or "").strip() for element in _CRITERIA(verzoek)}
     return AdviesVraag(
@@ -50,7 +50,7 @@ def lees_vraag(verzoek: etree._Element) -> AdviesVraag:
     )
 
 
-def bouw_advies(advies: Advies) -> etree._Element:
+def build_advies(advies: Advies) -> etree._Element:
     element = etree.Element("Advies")
     sub(element, "Peildatum", advies.peildatum.isoformat())
     sub(element, "Resultaat", advies.resultaat.value)

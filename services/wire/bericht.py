@@ -1,6 +1,6 @@
 """The MAGDA v2 message frame shared by every service: Verzoek in, Repliek out.
 
-``lees_context`` reads what a Verzoek says about its sender; ``bouw_repliek`` writes
+``read_context`` reads what a Verzoek says about its sender; ``build_repliek`` writes
 the reply frame (Context with the platform as Afzender and the caller echoed as
 Ontvanger, then Antwoorden/Antwoord or Uitzonderingen), in the shape of the real
 platform's samples.
@@ -71,7 +71,7 @@ class Uitzondering:
     oorsprong: str = "MAGDA"
 
 
-def lees_context(verzoek: etree._Element | None) -> Context:
+def read_context(verzoek: etree._Element | None) -> Context:
     """Whatever the Verzoek's Context holds; missing parts are None (validation says why).
 
     A walk over the children: this runs for every request, and it is several times faster
@@ -105,7 +105,7 @@ def _tekst(element: etree._Element) -> str | None:
     return (element.text or "").strip() or None
 
 
-def bouw_repliek(
+def build_repliek(
     naam: str,
     versie: str,
     vraag: Context,
@@ -132,7 +132,7 @@ def bouw_repliek(
     afzender = sub(bericht, "Afzender")
     sub(afzender, "Identificatie", PLATFORM_IDENTIFICATIE)
     sub(afzender, "Naam", PLATFORM_NAAM)
-    sub(afzender, "Referte", platform_referte or nieuwe_referte())
+    sub(afzender, "Referte", platform_referte or new_referte())
     caller = vraag.afzender
     # Ontvanger needs an Identificatie; without one (or one that does not fit) it is left out
     if _fits(caller.identificatie, IDENTIFICATIE_MAX):
@@ -193,7 +193,7 @@ _RANDOM_BITS = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _VERSION_AND_VARIANT = (0x4 << 76) | (0x2 << 62)
 
 
-def nieuwe_referte() -> str:
+def new_referte() -> str:
     """The platform's Referte of a reply: a random UUID (version 4, RFC 4122 variant), as
     ``str(uuid.uuid4())`` writes it (5.2 us; 2.3 us formatting the number and setting the
     variant digit in the text, 1.2 us with both set on the number and written by

@@ -44,8 +44,8 @@ from magda_kbi.domain.dossier import (
     VormingsActiviteiten,
 )
 from magda_kbi.domain.protocols import GemeenteZicht
-from magda_kbi.wire.bericht import ServiceContract, bouw_repliek, lees_context
-from magda_kbi.wire.xml import sub, tekst, valideer
+from magda_kbi.wire.bericht import ServiceContract, build_repliek, read_context
+from magda_kbi.wire.xml import sub, tekst, xsd_error
 
 NAAM = "GeefDossierKBI"
 INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"
@@ -96,7 +96,7 @@ class DossierVraag:
     mutaties_context: bool
 
 
-def lees_vraag(verzoek: etree._Element) -> DossierVraag:
+def read_vraag(verzoek: etree._Element) -> DossierVraag:
     """The question of an XSD-valid Verzoek (the first Vraag)."""
     inhoud = verzoek.find("Vragen/Vraag/Inhoud")
     # xs:boolean: true, false, 1 or 0; an empty element takes the schema default (true)
@@ -104,7 +104,7 @@ def lees_vraag(verzoek: etree._Element) -> DossierVraag:
     return DossierVraag(tekst(inhoud, "INSZ") or "", mutaties in ("true", "1"))
 
 
-def bouw_kbi_dossier(
+def build_kbi_dossier(
     dossier: KbiDossier, versie: str = "01.00", contact: Contactgegevens | None = None
 ) -> etree._Element:
     """The KBIDossier element of ``versie`` (``01.00`` or ``02.00``), children in the
@@ -300,7 +300,7 @@ def bouw_kbi_dossier(
     return root
 
 
-def bouw_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
+def build_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
     """What a municipality may see under its protocol: name, first name and INSZ, whether a
     contract was signed and whether an attest was obtained, and nothing else.
 
@@ -322,12 +322,12 @@ def control_reply(
 ) -> etree._Element:
     """A whole GeefDossierKBIResponse of ``contract`` holding the dossier, to validate."""
     antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
-    kbi_dossier = bouw_kbi_dossier(dossier, contract.hoofdversie, contact)
+    kbi_dossier = build_kbi_dossier(dossier, contract.hoofdversie, contact)
     antwoord.append(
-        bouw_repliek(
+        build_repliek(
             NAAM,
             contract.versie,
-            lees_context(None),
+            read_context(None),
             datetime(2000, 1, 1),
             antwoord=("controle", kbi_dossier),
         )
@@ -335,7 +335,7 @@ def control_reply(
     return antwoord
 
 
-def contractfout(
+def contract_error(
     dossier: KbiDossier, contact: Contactgegevens | None = None
 ) -> tuple[str, str] | None:
     """(path, reason) of the first way the rendered dossier breaks our XSD of 01.00 or
@@ -346,7 +346,7 @@ def contractfout(
     consumer.
     """
     for contract in (V01, V02):
-        fout = valideer(contract.xsd, control_reply(contract, dossier, contact))
+        fout = xsd_error(contract.xsd, control_reply(contract, dossier, contact))
         if fout is not None:
             pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
             pad = pad.split("/Inhoud/", 1)[-1]
@@ -356,7 +356,7 @@ def contractfout(
                 # the element (an NT2 course's Tarief, say)
                 if control_reply(V01, dossier, contact).find(f".//Inhoud/{pad}") is not None:
                     reden += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
-            elif valideer(V02.xsd, control_reply(V02, dossier, contact)) is None:
+            elif xsd_error(V02.xsd, control_reply(V02, dossier, contact)) is None:
                 # a 02.00 code (GESLAAGD, say): the persona is answered in both versions
                 reden += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
             return f"{contract.hoofdversie}: {pad}", reden

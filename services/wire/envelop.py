@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from magda_kbi.wire.xml import NS_SOAP11, veilige_parser
+from magda_kbi.wire.xml import NS_SOAP11, safe_parser
 
 PREFIX = "soap11env"  # spyne's prefix for the SOAP 1.1 envelope namespace
 NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -39,7 +39,7 @@ def read_envelope(
     ``charset``: the Content-Type's, for a body that is not UTF-8 and does not say what it
     is (``charset=iso-8859-1`` and Latin-1 bytes: spyne read those, and so does this)."""
     try:
-        envelope = etree.fromstring(body, veilige_parser())
+        envelope = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as fout:
         envelope = _in_charset(charset, body)
         if envelope is None:
@@ -63,7 +63,7 @@ def read_envelope(
     return envelope, operatie
 
 
-def antwoord_envelop(namespace: str, naam: str, repliek: etree._Element) -> bytes:
+def reply_envelope(namespace: str, naam: str, repliek: etree._Element) -> bytes:
     """``<soap11env:Envelope><soap11env:Body><tns:{naam}Response><Repliek>...``."""
     envelope = etree.Element(
         f"{{{NS_SOAP11}}}Envelope", nsmap={PREFIX: NS_SOAP11, "tns": namespace}
@@ -93,6 +93,6 @@ def _in_charset(charset: str | None, body: bytes) -> etree._Element | None:
     if not charset or charset.lower().replace("-", "") == "utf8":
         return None
     try:
-        return etree.fromstring(body, veilige_parser(charset))
+        return etree.fromstring(body, safe_parser(charset))
     except (LookupError, ValueError, etree.XMLSyntaxError):  # no such charset, or not XML
         return None

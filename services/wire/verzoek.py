@@ -28,7 +28,7 @@ class Vraag:
     toepassing: str | None = None  # GeefAutomatischAdvies only
 
 
-def bouw_verzoek(
+def build_verzoek(
     contract: ServiceContract, vraag: Vraag, tijdstip: datetime, referte: str | None = None
 ) -> bytes:
     """A SOAP 1.1 envelope with the Verzoek for ``contract`` (pretty-printed: people read it)."""

@@ -17,7 +17,7 @@ from lxml import etree
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
-def veilige_parser(encoding: str | None = None) -> etree.XMLParser:
+def safe_parser(encoding: str | None = None) -> etree.XMLParser:
     """``encoding``: read the bytes so, whatever the document says (an HTTP charset)."""
     return etree.XMLParser(
         encoding=encoding,
@@ -31,16 +31,16 @@ def veilige_parser(encoding: str | None = None) -> etree.XMLParser:
     )
 
 
-def wsdl_map() -> Path:
+def wsdl_folder() -> Path:
     return Path(str(resources.files("magda_kbi.wsdl")))
 
 
 @cache
 def schema(bestand: str) -> etree.XMLSchema:
     """An XSD of ours (e.g. ``GeefDossierKBI-02.00.xsd``), loaded once; imports resolve
-    locally. Validate through :func:`valideer`, which is safe across threads."""
-    pad = wsdl_map() / "xsd" / bestand
-    return etree.XMLSchema(etree.parse(str(pad), veilige_parser()))
+    locally. Validate through :func:`xsd_error`, which is safe across threads."""
+    pad = wsdl_folder() / "xsd" / bestand
+    return etree.XMLSchema(etree.parse(str(pad), safe_parser()))
 
 
 @cache
@@ -48,7 +48,7 @@ def _slot(bestand: str) -> threading.Lock:
     return threading.Lock()
 
 
-def valideer(bestand: str, element: etree._Element) -> etree._LogEntry | None:
+def xsd_error(bestand: str, element: etree._Element) -> etree._LogEntry | None:
     """The first reason ``element`` breaks the XSD ``bestand``, or None when it fits.
 
     An XMLSchema keeps its error log on itself: without the lock, two threads validating at
@@ -62,11 +62,11 @@ def valideer(bestand: str, element: etree._Element) -> etree._LogEntry | None:
         return validator.error_log[0]
 
 
-def contract_bestanden() -> dict[str, bytes]:
+def read_contract_files() -> dict[str, bytes]:
     """Every WSDL and XSD file of ours by its path below ``wsdl/``, read now: the server
     reads them once at start-up and serves them from memory (a package reinstalled under a
     running server cannot make it fail later)."""
-    map_ = wsdl_map()
+    map_ = wsdl_folder()
     paden = [*map_.glob("*.wsdl"), *map_.glob("xsd/*.xsd")]
     return {p.relative_to(map_).as_posix(): p.read_bytes() for p in sorted(paden)}
 

@@ -43,8 +43,8 @@ from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import candidates, in_store, sorted_inszs, version
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
-from magda_kbi.wire.verzoek import Vraag, bouw_verzoek
-from magda_kbi.wire.xml import veilige_parser
+from magda_kbi.wire.verzoek import Vraag, build_verzoek
+from magda_kbi.wire.xml import safe_parser
 
 console = Blueprint(
     "console",
@@ -286,7 +286,7 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
     for dienst in _dossier_services():
         vraag = Vraag(insz, afnemer.afzender, afnemer.hoedanigheid)
         status, antwoord = _ask(dienst, vraag)
-        root = etree.fromstring(antwoord, veilige_parser())
+        root = etree.fromstring(antwoord, safe_parser())
         code = root.findtext(".//Uitzondering/Identificatie")
         views.append(ConsumerView(dienst.contract.hoofdversie, status, code, _pretty(antwoord)))
     return views
@@ -295,8 +295,8 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
 def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
-    verzoek = bouw_verzoek(dienst.contract, vraag, current_runtime().clock.now())
-    operatie = etree.fromstring(verzoek, veilige_parser()).find(f".//{dienst.operatie_tag}")
+    verzoek = build_verzoek(dienst.contract, vraag, current_runtime().clock.now())
+    operatie = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operatie_tag}")
     status, antwoord, _call = dienst.respond(operatie)
     return status, antwoord
 
@@ -401,7 +401,7 @@ def try_request():
         if fout is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelop = bouw_verzoek(diensten[service].contract, vraag, runtime.clock.now())
+                envelop = build_verzoek(diensten[service].contract, vraag, runtime.clock.now())
             except ValueError as reden:  # a control character: XML cannot carry it
                 fout = f"cannot be sent as XML: {reden}"
     dienst = diensten[service]
