@@ -1096,7 +1096,7 @@ def export_options(*formaten: str) -> Callable:
     )
 
 
-def _bron(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None):
+def _source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None):
     """The personas one at a time: from the files, or streamed from a store's catalogue."""
     if store is not None:
         if fixtures or no_builtin:
@@ -1134,7 +1134,7 @@ def _until_the_reader_leaves():
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _schrijf_uit(out: Path | None, delen) -> None:
+def _write_out(out: Path | None, delen) -> None:
     """The parts to standard output, or to ``out`` whole or not at all: written beside it
     and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
     leaves no half list that looks like a whole one."""
@@ -1205,8 +1205,8 @@ def export_premie(
 ) -> None:
     if zorgkas is not None:
         consumers = [a.zorgkas for a in Afnemers() if a.zorgkas]  # the demo consumers
-        if not lists.zorgkas_known(zorgkas, _bron(no_builtin, fixtures, store), consumers):
-            known = lists.known_zorgkassen(_bron(no_builtin, fixtures, store), consumers)
+        if not lists.zorgkas_known(zorgkas, _source(no_builtin, fixtures, store), consumers):
+            known = lists.known_zorgkassen(_source(no_builtin, fixtures, store), consumers)
             raise Refused(
                 f"unknown zorgkas {zorgkas!r}: no consumer's and nobody's membership (known: "
                 f"{', '.join(known) or 'none'}){did_you_mean(zorgkas, known)}"
@@ -1214,7 +1214,7 @@ def export_premie(
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(
-            _bron(no_builtin, fixtures, store),
+            _source(no_builtin, fixtures, store),
             year,
             today or real_today(),
             zorgkas=zorgkas,
@@ -1223,7 +1223,7 @@ def export_premie(
         )
     )
     kop = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
-    _schrijf_uit(out, formats.in_formaat(formaat, items, ["insz"], kop, "VerlaagdePremie"))
+    _write_out(out, formats.in_formaat(formaat, items, ["insz"], kop, "VerlaagdePremie"))
 
 
 def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None:
@@ -1245,7 +1245,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
         vandaag = today or real_today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
-        if not lists.nis_known(nis, _bron(no_builtin, fixtures, store)):
+        if not lists.nis_known(nis, _source(no_builtin, fixtures, store)):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
@@ -1255,8 +1255,8 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
-        items = lijst(_bron(no_builtin, fixtures, store), nis, vandaag)
-        _schrijf_uit(out, formats.in_formaat(formaat, items, velden, kop, wortel))
+        items = lijst(_source(no_builtin, fixtures, store), nis, vandaag)
+        _write_out(out, formats.in_formaat(formaat, items, velden, kop, wortel))
 
 
 _municipality_list(
@@ -1307,8 +1307,8 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
         raise Refused(
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
         )
-    items = lists.abb(_bron(no_builtin, fixtures, store), sleutel, today or real_today())
-    _schrijf_uit(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
+    items = lists.abb(_source(no_builtin, fixtures, store), sleutel, today or real_today())
+    _write_out(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
 
 
 @cli.command(
@@ -1343,7 +1343,9 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 @click.option("--no-builtin", is_flag=True, hidden=True)
 @click.option("--store", metavar="URL", help="the personas of this store's catalogue")
 def municipalities(fixtures: tuple[Path, ...], no_builtin: bool, store: str | None) -> None:
-    for nis, naam in sorted(lists.known_municipalities(_bron(no_builtin, fixtures, store)).items()):
+    for nis, naam in sorted(
+        lists.known_municipalities(_source(no_builtin, fixtures, store)).items()
+    ):
         print(f"{nis}  {naam}")
 
 
@@ -1411,7 +1413,7 @@ client_options = _options(
 def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> None:
     _client_vraag(
         lambda c: c.geef_dossier_kbi(insz, mutaties_context=mutaties_context),
-        _toon_dossier,
+        _show_dossier,
         dossier_versie=versie,
         **opties,
     )
@@ -1429,7 +1431,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 @client_options
 def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
     _client_vraag(
-        lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _toon_advies, **opties
+        lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **opties
     )
 
 
@@ -1495,7 +1497,7 @@ def _as_json(resultaat) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
-def _toon_dossier(d) -> str:
+def _show_dossier(d) -> str:
     if d.beperkt:  # what the protocol hides is not shown as a fact
         verborgen = "not disclosed to this consumer"
         return "\n".join(
@@ -1532,7 +1534,7 @@ def _toon_dossier(d) -> str:
     return "\n".join(regels)
 
 
-def _toon_advies(a) -> str:
+def _show_advies(a) -> str:
     tekst = f"{a.insz} peildatum {a.peildatum}: {a.resultaat}"
     if not a.ok:
         tekst += f" - {a.reden_code}: {a.reden_omschrijving}"

@@ -43,14 +43,14 @@ def _lijst(schema: dict) -> dict:
     return {"type": "array", "items": schema}
 
 
-def _antwoord(beschrijving: str, schema: dict | None = None) -> dict:
+def _response(beschrijving: str, schema: dict | None = None) -> dict:
     antwoord: dict = {"description": beschrijving}
     if schema is not None:
         antwoord["content"] = {"application/json": {"schema": schema}}
     return antwoord
 
 
-FOUT = _antwoord("error", _ref("Error"))
+FOUT = _response("error", _ref("Error"))
 INSZ_PARAMETER = {
     "name": "insz",
     "in": "path",
@@ -309,7 +309,7 @@ JAAR_PARAMETER = {
 }
 
 
-def _lijst_operatie(
+def _list_operation(
     samenvatting: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
 ) -> dict:
     return {
@@ -326,8 +326,8 @@ def _lijst_operatie(
                 },
             },
             "400": FOUT,
-            "403": _antwoord("refused by the caller's protocol (--protocols)", _ref("Error")),
-            "404": _antwoord(unknown, _ref("Error")),
+            "403": _response("refused by the caller's protocol (--protocols)", _ref("Error")),
+            "404": _response(unknown, _ref("Error")),
         },
     }
 
@@ -336,7 +336,7 @@ LEZEN = ["read"]
 
 
 def _admin(beschrijving: str, antwoorden: dict, **extra) -> dict:
-    onbereikbaar = _antwoord(
+    onbereikbaar = _response(
         "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
     )
     return {
@@ -371,7 +371,7 @@ PATHS_AND_INFO = {
                 "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, console, "
                 "health (with Accept: application/json; a browser is sent to the console)",
                 "responses": {
-                    "200": _antwoord("the index", _ref("Index")),
+                    "200": _response("the index", _ref("Index")),
                     "302": {"description": "to /console/, when JSON is not asked for first"},
                 },
             }
@@ -380,24 +380,24 @@ PATHS_AND_INFO = {
             "get": {
                 "tags": LEZEN,
                 "summary": "the REST routes",
-                "responses": {"200": _antwoord("the routes", _ref("Routes"))},
+                "responses": {"200": _response("the routes", _ref("Routes"))},
             }
         },
         "/admin/": {
-            "get": _admin("the admin routes", {"200": _antwoord("the routes", _ref("Routes"))})
+            "get": _admin("the admin routes", {"200": _response("the routes", _ref("Routes"))})
         },
         "/health": {
             "get": {
                 "tags": LEZEN,
                 "summary": "liveness, version, persona count, today",
-                "responses": {"200": _antwoord("ok", _ref("Health"))},
+                "responses": {"200": _response("ok", _ref("Health"))},
             }
         },
         "/api/v1/openapi.json": {
             "get": {
                 "tags": LEZEN,
                 "summary": "this document",
-                "responses": {"200": _antwoord("OpenAPI 3.1", {"type": "object"})},
+                "responses": {"200": _response("OpenAPI 3.1", {"type": "object"})},
             }
         },
         "/api/v1/dossiers/{insz}": {
@@ -406,17 +406,17 @@ PATHS_AND_INFO = {
                 "summary": "the KBI dossier as known today",
                 "parameters": [INSZ_PARAMETER, *AFZENDER_HEADERS],
                 "responses": {
-                    "200": _antwoord(
+                    "200": _response(
                         "the dossier; under the municipality protocol only the protocol's fields",
                         {"oneOf": [_ref("Dossier"), _ref("DossierGemeente")]},
                     ),
-                    "403": _antwoord(
+                    "403": _response(
                         "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
                     "400": FOUT,
-                    "404": _antwoord("not in the KBI (code 30001)", _ref("Error")),
-                    "502": _antwoord("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _antwoord(
+                    "404": _response("not in the KBI (code 30001)", _ref("Error")),
+                    "502": _response("a persona that simulates a platform failure", _ref("Error")),
+                    "503": _response(
                         "99996: too many concurrent requests (persona)", _ref("Error")
                     ),
                 },
@@ -446,20 +446,20 @@ PATHS_AND_INFO = {
                     *AFZENDER_HEADERS,
                 ],
                 "responses": {
-                    "200": _antwoord("the advice", _ref("Advies")),
-                    "403": _antwoord(
+                    "200": _response("the advice", _ref("Advies")),
+                    "403": _response(
                         "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
                     "400": FOUT,
-                    "502": _antwoord("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _antwoord(
+                    "502": _response("a persona that simulates a platform failure", _ref("Error")),
+                    "503": _response(
                         "99996: too many concurrent requests (persona)", _ref("Error")
                     ),
                 },
             }
         },
         "/api/v1/lijsten/verlaagde-premie/{jaar}": {
-            "get": _lijst_operatie(
+            "get": _list_operation(
                 "the yearly reduced-premium list: everyone under the obligation who does not "
                 "satisfy it on 1 January of the year before",
                 {
@@ -483,7 +483,7 @@ PATHS_AND_INFO = {
             )
         },
         "/api/v1/lijsten/gemeente/{nis}": {
-            "get": _lijst_operatie(
+            "get": _list_operation(
                 "residents of a municipality with their inburgering status",
                 NIS_PARAMETER,
                 _ref("GemeenteList"),
@@ -496,7 +496,7 @@ PATHS_AND_INFO = {
                 "tags": LEZEN,
                 "summary": "the consumers the protocols know (Afzender + Hoedanigheid, kind)",
                 "responses": {
-                    "200": _antwoord(
+                    "200": _response(
                         "the consumer catalogue",
                         _lijst(
                             _object(
@@ -519,7 +519,7 @@ PATHS_AND_INFO = {
                 "summary": "the municipalities the lists know (the register, and every "
                 "municipality a persona lives in)",
                 "responses": {
-                    "200": _antwoord(
+                    "200": _response(
                         "NIS code and name",
                         _lijst(_object(["nis", "naam"], nis=TEKST, naam=TEKST)),
                     )
@@ -527,7 +527,7 @@ PATHS_AND_INFO = {
             }
         },
         "/api/v1/lijsten/participatie/{nis}": {
-            "get": _lijst_operatie(
+            "get": _list_operation(
                 "the participation-trajectory list of a municipality",
                 NIS_PARAMETER,
                 _ref("ParticipatieList"),
@@ -537,11 +537,11 @@ PATHS_AND_INFO = {
         },
         "/admin/personas": {
             "get": _admin(
-                "list the personas", {"200": _antwoord("personas", _lijst({"type": "object"}))}
+                "list the personas", {"200": _response("personas", _lijst({"type": "object"}))}
             ),
             "post": _admin(
                 "create a persona",
-                {"201": _antwoord("created", _ref("Persona")), "409": FOUT, "422": FOUT},
+                {"201": _response("created", _ref("Persona")), "409": FOUT, "422": FOUT},
                 requestBody=PERSONA_BODY,
             ),
         },
@@ -564,25 +564,25 @@ PATHS_AND_INFO = {
             "put": _admin(
                 "create or replace a persona",
                 {
-                    "200": _antwoord("replaced", _ref("Persona")),
-                    "201": _antwoord("created", _ref("Persona")),
+                    "200": _response("replaced", _ref("Persona")),
+                    "201": _response("created", _ref("Persona")),
                     "422": FOUT,
                 },
                 requestBody=PERSONA_BODY,
             ),
-            "delete": _admin("delete a persona", {"204": _antwoord("deleted"), "404": FOUT}),
+            "delete": _admin("delete a persona", {"204": _response("deleted"), "404": FOUT}),
         },
         "/admin/reset": {
             "post": _admin(
                 "personas back to the fixtures, clock to its start value, no faults, empty journal",
-                {"200": _antwoord("reset", {"type": "object"})},
+                {"200": _response("reset", {"type": "object"})},
             )
         },
         "/admin/clock": {
-            "get": _admin("today", {"200": _antwoord("clock", _ref("Clock"))}),
+            "get": _admin("today", {"200": _response("clock", _ref("Clock"))}),
             "put": _admin(
                 'fix today: {"today": "YYYY-MM-DD"}, or null for the real date',
-                {"200": _antwoord("clock", _ref("Clock")), "422": FOUT},
+                {"200": _response("clock", _ref("Clock")), "422": FOUT},
                 requestBody={
                     "required": True,
                     "content": {
@@ -599,33 +599,33 @@ PATHS_AND_INFO = {
             ),
         },
         "/admin/faults": {
-            "get": _admin("active faults", {"200": _antwoord("faults", _lijst(_ref("Fault")))}),
+            "get": _admin("active faults", {"200": _response("faults", _lijst(_ref("Fault")))}),
             "post": _admin(
                 "inject a fault",
-                {"201": _antwoord("fault", _ref("Fault")), "422": FOUT},
+                {"201": _response("fault", _ref("Fault")), "422": FOUT},
                 requestBody={
                     "required": True,
                     "content": {"application/json": {"schema": _ref("FaultRequest")}},
                 },
             ),
-            "delete": _admin("clear all faults", {"204": _antwoord("cleared")}),
+            "delete": _admin("clear all faults", {"204": _response("cleared")}),
         },
         "/admin/faults/{fault_id}": {
             "parameters": [
                 {"name": "fault_id", "in": "path", "required": True, "schema": {"type": "integer"}}
             ],
-            "delete": _admin("remove one fault", {"204": _antwoord("removed"), "404": FOUT}),
+            "delete": _admin("remove one fault", {"204": _response("removed"), "404": FOUT}),
         },
         "/admin/journal": {
             "get": _admin(
                 "recorded SOAP and REST calls, oldest first",
-                {"200": _antwoord("journal", _ref("Journal")), "400": FOUT},
+                {"200": _response("journal", _ref("Journal")), "400": FOUT},
                 parameters=[
                     {"name": n, "in": "query", "required": False, "schema": TEKST}
                     for n in ("insz", "afzender", "operation", "since")
                 ],
             ),
-            "delete": _admin("clear the journal", {"204": _antwoord("cleared")}),
+            "delete": _admin("clear the journal", {"204": _response("cleared")}),
         },
     },
 }

@@ -85,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
             " --magda-url out: each worker then starts an emulator of its own"
         )
     if url:
-        reden = _emulator_fout(url, _token(config))
+        reden = _emulator_error(url, _token(config))
         if reden:
             raise pytest.UsageError(f"--magda-url: {reden}")
     mappen = config.getoption("--magda-fixtures", None)
@@ -108,7 +108,7 @@ def _token(config: pytest.Config) -> str | None:
     return config.getoption("--magda-admin-token") or os.environ.get(TOKEN_ENV)
 
 
-def _emulator_fout(url: str, token: str | None) -> str | None:
+def _emulator_error(url: str, token: str | None) -> str | None:
     """Why the emulator at ``url`` cannot serve the tests (no answer, no admin API), or None."""
     if not url.startswith(("http://", "https://")):  # requests: "No connection adapters..."
         return f"{url!r} is no http:// or https:// address (say http://localhost:8080)"
@@ -176,19 +176,19 @@ class MagdaEmulator:
 
     # The first release's Dutch names: kept for one release, deprecated.
     def verwijder_persona(self, insz: str) -> None:
-        _verouderd("verwijder_persona", "remove_persona")
+        _deprecated("verwijder_persona", "remove_persona")
         self.remove_persona(insz)
 
     def vandaag(self, dag: date | str | None) -> None:
-        _verouderd("vandaag", "today")
+        _deprecated("vandaag", "today")
         self.today(dag)
 
     def storing(self, kind: str, **opties) -> dict:
-        _verouderd("storing", "fault")
+        _deprecated("storing", "fault")
         return self.fault(kind, **opties)
 
     def journaal(self, **filters: str) -> list[dict]:
-        _verouderd("journaal", "journal")
+        _deprecated("journaal", "journal")
         return self.journal(**filters)
 
     def reset(self) -> None:
@@ -213,7 +213,7 @@ class MagdaEmulator:
         return antwoord.json() if antwoord.content else None
 
 
-def _verouderd(oud: str, nieuw: str) -> None:
+def _deprecated(oud: str, nieuw: str) -> None:
     warnings.warn(
         f"magda.{oud}() is deprecated: use magda.{nieuw}()", DeprecationWarning, stacklevel=3
     )
@@ -261,7 +261,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         try:
             emulator.reset()
         except (requests.RequestException, AssertionError):  # gone since pytest_configure
-            pytest.fail(f"--magda-url: {_emulator_fout(url, token)}", pytrace=False)
+            pytest.fail(f"--magda-url: {_emulator_error(url, token)}", pytrace=False)
         yield emulator
         return
     from magda_kbi.adapters import compat

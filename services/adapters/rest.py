@@ -20,7 +20,7 @@ from magda_kbi.runtime.reply_templates import PersonaCache
 PROCESS_KEY = "MAGDA_KBI_PROCESS"
 
 
-def _soorten(fouten) -> tuple[type[Exception], ...]:
+def _kinds(fouten) -> tuple[type[Exception], ...]:
     """A store's ``Error``: one exception class or a tuple of them."""
     return tuple(fouten) if isinstance(fouten, tuple) else (fouten,)
 
@@ -89,7 +89,7 @@ def rest_application(
         diagnose = f"the store cannot be reached: {reden}"
         return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
-    for fout in (StoreUnavailable, *_soorten(winkel.Error if winkel is not None else ())):
+    for fout in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
         app.register_error_handler(fout, onbereikbaar)
     if admin_aan:
         app.register_blueprint(admin)

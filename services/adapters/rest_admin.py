@@ -109,14 +109,14 @@ def set_persona(insz: str):
                 f"the INSZ in the body ({data['insz']}) differs from the path's",
                 "insz",
             )
-    nieuw = _bouw_persona(data)
+    nieuw = _build_persona(data)
     vervangen = current_runtime().set_persona(nieuw)
     return jsonify(persona_json(nieuw)), 200 if vervangen else 201
 
 
 @admin.post("/personas")
 def make_persona():
-    nieuw = _bouw_persona(_persona_data())
+    nieuw = _build_persona(_persona_data())
     if nieuw.insz in current_runtime().personas:
         raise ApiError(
             409,
@@ -265,7 +265,7 @@ def _persona_data():
         raise ApiError(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
 
 
-def _bouw_persona(data):
+def _build_persona(data):
     try:
         return persona_from_data(data)
     except InputError as fout:

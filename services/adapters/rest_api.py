@@ -124,7 +124,7 @@ def _call_noted(operatie: str) -> Callable:
 def dossier(call: Call, insz: str):
     _geldig_insz(insz)
     parameters()
-    uitkomst, call = _beslis_vraag(
+    uitkomst, call = _decide_question(
         Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
     )
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
@@ -166,7 +166,7 @@ def advies(call: Call, insz: str):
             "toepassing",
         ) from None
     vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
-    beslist, call = _beslis_vraag(vraag, call)
+    beslist, call = _decide_question(vraag, call)
     return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
 
 
@@ -210,7 +210,7 @@ def _afzender_headers() -> tuple[str | None, str | None]:
 _HTTP_STATUS = {Kind.NOT_FOUND: 404, Kind.REFUSED: 403, Kind.PLATFORM: 503}
 
 
-def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
+def _decide_question(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     """The decision SOAP takes too (:func:`decide`) and the call with its result, in the
     same words as on SOAP; anything but an answer becomes the JSON error with the same code
     and reason as on SOAP."""
@@ -234,7 +234,7 @@ def _beslis_vraag(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     raise ApiError(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
 
 
-def _beslis(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
+def _decide(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
     """The lists' protocol decision (enforcement mode) for the caller named by the headers,
     and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = current_runtime()
@@ -271,7 +271,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
         raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reden}", "zorgkas")
-    beslissing, call = _beslis(Operatie.LIJST_VERLAAGDE_PREMIE, call)
+    beslissing, call = _decide(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
             raise ApiError(
@@ -313,7 +313,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
 @api.get("/lijsten/gemeente/<nis>")
 @_call_noted(Operatie.LIJST_GEMEENTE.value)
 def lijst_gemeente(call: Call, nis: str):
-    return _gemeentelijst(
+    return _municipality_list(
         call, nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
     )
 
@@ -321,7 +321,7 @@ def lijst_gemeente(call: Call, nis: str):
 @api.get("/lijsten/participatie/<nis>")
 @_call_noted(Operatie.LIJST_PARTICIPATIE.value)
 def lijst_participatie(call: Call, nis: str):
-    return _gemeentelijst(
+    return _municipality_list(
         call,
         nis,
         Operatie.LIJST_PARTICIPATIE,
@@ -331,7 +331,7 @@ def lijst_participatie(call: Call, nis: str):
     )
 
 
-def _gemeentelijst(
+def _municipality_list(
     call: Call, nis: str, operatie: Operatie, maak, velden: list[str], wortel: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
@@ -346,7 +346,7 @@ def _gemeentelijst(
         if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
             raise ApiError(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
-    _beslissing, call = _beslis(operatie, call, nis=nis)
+    _beslissing, call = _decide(operatie, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
     if not lists.nis_known(nis, personas.values()):
         raise ApiError(

@@ -59,7 +59,7 @@ def application() -> Emulator:
     _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     serve = int(os.environ[SERVE_PID_ENV])
-    _stop_met_ouder(serve)
+    _stop_with_parent(serve)
     settings = settings_from_json(os.environ[SETTINGS_ENV])
     try:
         # serve imported and checked the persona files just before it forked this worker
@@ -193,7 +193,7 @@ class GcPacer:
             self._in_flight -= 1
 
 
-def _stop_met_ouder(ouder: int, interval: float = 0.2) -> None:
+def _stop_with_parent(ouder: int, interval: float = 0.2) -> None:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
     worker is then adopted by another process) the worker exits; at once when it was adopted

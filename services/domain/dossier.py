@@ -132,8 +132,8 @@ class KlantProfiel:
             return self
         return replace(
             self,
-            ict_vaardigheden=tuple(_gekend(self.ict_vaardigheden, dag)),
-            ict_middelen=tuple(_gekend(self.ict_middelen, dag)),
+            ict_vaardigheden=tuple(_known(self.ict_vaardigheden, dag)),
+            ict_middelen=tuple(_known(self.ict_middelen, dag)),
         )
 
 
@@ -222,8 +222,8 @@ class Contract:
             return self
         return replace(
             self,
-            addenda=tuple(_gekend(self.addenda, dag)),
-            opschortingen=tuple(_gekend(self.opschortingen, dag)),
+            addenda=tuple(_known(self.addenda, dag)),
+            opschortingen=tuple(_known(self.opschortingen, dag)),
         )
 
 
@@ -344,7 +344,7 @@ class Traject:
         return replace(
             self,
             status=_status_op(self.status, dag),
-            onderdelen=tuple(o.as_of(dag) for o in _gekend(self.onderdelen, dag)),
+            onderdelen=tuple(o.as_of(dag) for o in _known(self.onderdelen, dag)),
             beheerder=beheerder,
             besluit=_besluit_op(self, dag),
             start_datum_vormingstraject=start if start and start <= dag else None,
@@ -430,7 +430,7 @@ class MOCursus:
         return self.datum_inschrijving
 
     def as_of(self, dag: date) -> MOCursus:
-        cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
+        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, dag)))
         return cursus if _uitgeschreven(self, dag) else replace(cursus, datum_uitschrijving=None)
 
 
@@ -470,7 +470,7 @@ class NT2Cursus:
         return self.datum_inschrijving
 
     def as_of(self, dag: date) -> NT2Cursus:
-        cursus = replace(self, lesmomenten=tuple(_gekend(self.lesmomenten, dag)))
+        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, dag)))
         if not _uitgeschreven(self, dag):
             status = "INGESCHREVEN" if self.status == "UITGESCHREVEN" else self.status
             cursus = replace(cursus, datum_uitschrijving=None, status=status)
@@ -544,10 +544,10 @@ class VormingsActiviteiten:
         """As known on ``dag``; None before the first course or test (no empty part, as on
         the wire)."""
         gekend = VormingsActiviteiten(
-            mo_cursussen=tuple(c.as_of(dag) for c in _gekend(self.mo_cursussen, dag)),
-            nt2_cursussen=tuple(c.as_of(dag) for c in _gekend(self.nt2_cursussen, dag)),
-            plo_cursussen=tuple(c.as_of(dag) for c in _gekend(self.plo_cursussen, dag)),
-            nt2_testen=tuple(_gekend(self.nt2_testen, dag)),
+            mo_cursussen=tuple(c.as_of(dag) for c in _known(self.mo_cursussen, dag)),
+            nt2_cursussen=tuple(c.as_of(dag) for c in _known(self.nt2_cursussen, dag)),
+            plo_cursussen=tuple(c.as_of(dag) for c in _known(self.plo_cursussen, dag)),
+            nt2_testen=tuple(_known(self.nt2_testen, dag)),
         )
         return gekend if gekend != VormingsActiviteiten() else None
 
@@ -727,8 +727,8 @@ class Inbreuk:
             self,
             rechtzetting=self.rechtzetting if self.rechtgezet_op(dag) else None,
             datum_ingebrekestelling_verzonden=verzonden if verzonden and verzonden <= dag else None,
-            activiteiten=tuple(_gekend(self.activiteiten, dag)),
-            communicaties=tuple(_gekend(self.communicaties, dag)),
+            activiteiten=tuple(_known(self.activiteiten, dag)),
+            communicaties=tuple(_known(self.communicaties, dag)),
         )
 
 
@@ -834,7 +834,7 @@ class Wooncode:
         vrijstelling = self.vrijstelling
         return replace(
             self,
-            opschortingen=tuple(_gekend(self.opschortingen, dag)),
+            opschortingen=tuple(_known(self.opschortingen, dag)),
             vrijstelling=vrijstelling if vrijstelling and vrijstelling.datum <= dag else None,
         )
 
@@ -975,25 +975,25 @@ class KbiDossier:
             self,
             klantprofiel=self.klantprofiel.as_of(dag) if self.klantprofiel else None,
             talenkennis=self.talenkennis.as_of(dag) if self.talenkennis else None,
-            doelgroepen=tuple(_gekend(self.doelgroepen, dag)),
-            attesten=tuple(a.as_of(dag) for a in _gekend(self.attesten, dag)),
-            contracten=tuple(c.as_of(dag) for c in _gekend(self.contracten, dag)),
-            uitstellen_van_ondertekening=tuple(_gekend(self.uitstellen_van_ondertekening, dag)),
+            doelgroepen=tuple(_known(self.doelgroepen, dag)),
+            attesten=tuple(a.as_of(dag) for a in _known(self.attesten, dag)),
+            contracten=tuple(c.as_of(dag) for c in _known(self.contracten, dag)),
+            uitstellen_van_ondertekening=tuple(_known(self.uitstellen_van_ondertekening, dag)),
             aanmelding=aanmelding,
-            uitstellen_van_aanmelding=tuple(_gekend(self.uitstellen_van_aanmelding, dag)),
-            trajecten=tuple(t.as_of(dag) for t in _gekend(self.trajecten, dag)),
+            uitstellen_van_aanmelding=tuple(_known(self.uitstellen_van_aanmelding, dag)),
+            trajecten=tuple(t.as_of(dag) for t in _known(self.trajecten, dag)),
             vormingsactiviteiten=activiteiten.as_of(dag) if activiteiten else None,
-            afgelegde_testen=tuple(t.as_of(dag) for t in _gekend(self.afgelegde_testen, dag)),
+            afgelegde_testen=tuple(t.as_of(dag) for t in _known(self.afgelegde_testen, dag)),
             toeleidingen_diplomagelijkschakeling=tuple(
-                t.as_of(dag) for t in _gekend(self.toeleidingen_diplomagelijkschakeling, dag)
+                t.as_of(dag) for t in _known(self.toeleidingen_diplomagelijkschakeling, dag)
             ),
-            toeleidingen_partner=tuple(_gekend(self.toeleidingen_partner, dag)),
-            inbreuken=tuple(i.as_of(dag) for i in _gekend(self.inbreuken, dag)),
-            wachtlijst=tuple(_gekend(self.wachtlijst, dag)),
-            gesprekken=tuple(_gekend(self.gesprekken, dag)),
+            toeleidingen_partner=tuple(_known(self.toeleidingen_partner, dag)),
+            inbreuken=tuple(i.as_of(dag) for i in _known(self.inbreuken, dag)),
+            wachtlijst=tuple(_known(self.wachtlijst, dag)),
+            gesprekken=tuple(_known(self.gesprekken, dag)),
             wooncode=self.wooncode.as_of(dag) if self.wooncode else None,
             wervingsbrief=brief if brief and brief.datum_verzonden <= dag else None,
-            identiteitsbewijzen=tuple(_gekend(self.identiteitsbewijzen, dag)),
+            identiteitsbewijzen=tuple(_known(self.identiteitsbewijzen, dag)),
         )
 
     @property
@@ -1149,5 +1149,5 @@ class VerwachtAdvies:
     toepassing: str = "ZORGBUDGET"
 
 
-def _gekend(feiten: Iterable, dag: date) -> Iterable:
+def _known(feiten: Iterable, dag: date) -> Iterable:
     return (f for f in feiten if f.datum <= dag)

@@ -100,14 +100,14 @@ def _segments(van: date, tot: date, toepassing: Toepassing, advies) -> tuple[Seg
     while dag < tot:
         dag += timedelta(days=1)
         volgend = advies(dag, toepassing)
-        if _sleutel(volgend) != _sleutel(huidig):
+        if _key(volgend) != _key(huidig):
             segmenten.append(Segment(naam, begin, dag - timedelta(days=1), huidig))
             begin, huidig = dag, volgend
     segmenten.append(Segment(naam, begin, tot, huidig))
     return tuple(segmenten)
 
 
-def _sleutel(advies: Advies) -> tuple:
+def _key(advies: Advies) -> tuple:
     return (advies.resultaat, advies.reden, advies.regel)
 
 

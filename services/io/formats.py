@@ -37,7 +37,7 @@ def csv_rijen(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
     schrijver = csv.DictWriter(buffer, fieldnames=velden, extrasaction="raise")
     schrijver.writeheader()
     for item in items:
-        schrijver.writerow({k: _csv_waarde(v) for k, v in item.items()})
+        schrijver.writerow({k: _csv_value(v) for k, v in item.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -55,12 +55,12 @@ def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict)
         for naam, waarde in item.items():
             if waarde is None:
                 continue
-            etree.SubElement(el, naam).text = _csv_waarde(waarde)
+            etree.SubElement(el, naam).text = _csv_value(waarde)
         yield "  " + etree.tostring(el, encoding="unicode") + "\n"
     yield f"</{wortel}>\n"
 
 
-def _csv_waarde(waarde) -> str:
+def _csv_value(waarde) -> str:
     if waarde is None:
         return ""
     if isinstance(waarde, bool):

@@ -199,7 +199,7 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
     loc, soort, waarde = e["loc"], e["type"], e.get("input")
     veld = _pad(pad, loc)
     if soort in _UNKNOWN:
-        return InputError(veld, unknown_field(str(loc[-1]), _velden(tp, loc[:-1])))
+        return InputError(veld, unknown_field(str(loc[-1]), _fields(tp, loc[:-1])))
     if soort == "missing":
         return InputError(veld, "required field is missing")
     if waarde is None:
@@ -346,7 +346,7 @@ def _pad(begin: str, loc: tuple) -> str:
     return pad or "-"
 
 
-def _velden(tp: Any, loc: tuple) -> list[str]:
+def _fields(tp: Any, loc: tuple) -> list[str]:
     """The field names of the dataclass at ``loc`` under ``tp`` (for "allowed: ...")."""
     for deel in loc:
         tp = _binnen(tp)

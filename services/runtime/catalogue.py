@@ -110,7 +110,7 @@ def import_files(
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
             check = checked is None or not checked.known(checked_key)
             personas = read_persona_file(pad, contract=check)
-            _voeg_toe(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
+            _add(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
             if _hashes(pad)[0] != sha:
                 raise FixtureError(str(pad), "-", "changed while it was being imported")
             if check and checked is not None:  # what was hashed is what passed
@@ -120,7 +120,7 @@ def import_files(
                 "VALUES (?, ?, ?, ?, ?)",
                 (str(pad), positie, stat.st_mtime_ns, stat.st_size, sha),
             )
-        _nieuwe_versie(db, store)
+        _new_version(db, store)
     return len(te_doen), len(bestanden)
 
 
@@ -151,23 +151,23 @@ def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]
     with store.write() as db:
         for tabel in ("catalogue", "catalogue_file"):
             db.execute(f"DELETE FROM {tabel} WHERE path = ? OR path LIKE ?", (pad, pad + ",%"))
-        _voeg_toe(db, pad, personas)
+        _add(db, pad, personas)
         db.execute(
             "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
             "VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1000000 FROM catalogue_file), "
             "0, 0, '')",
             (pad,),
         )
-        _nieuwe_versie(db, store)
+        _new_version(db, store)
 
 
-def _nieuwe_versie(db, store: Store) -> None:
+def _new_version(db, store: Store) -> None:
     """The catalogue changed: every worker drops the personas it cached from it."""
     db.execute("UPDATE catalogue_version SET n = n + 1")
     store.bump(db)
 
 
-def _voeg_toe(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
+def _add(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
     """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
     (from another file, or twice in this one) is a :class:`FixtureError` naming both places."""
     gezien: set[str] = set()
@@ -178,12 +178,12 @@ def _voeg_toe(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
         gezien.add(insz)
         rijen.append((insz, pad, n, tekst))
         if len(rijen) >= BATCH:
-            _schrijf(db, rijen)
+            _write(db, rijen)
             rijen = []
-    _schrijf(db, rijen)
+    _write(db, rijen)
 
 
-def _schrijf(db, rijen: list[tuple[str, str, int, str]]) -> None:
+def _write(db, rijen: list[tuple[str, str, int, str]]) -> None:
     if not rijen:
         return
     inszs = [r[0] for r in rijen]

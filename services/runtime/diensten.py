@@ -95,7 +95,7 @@ class Runtime:
         self._changes: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
 
-    def _toon(self) -> None:
+    def _show_personas(self) -> None:
         """The personas in force: the base with the changes on top (a new view)."""
         self.personas = (
             Overlay(self.basis_personas, self._changes) if self._changes else self.basis_personas
@@ -114,7 +114,7 @@ class Runtime:
         with self._slot:
             bestond = persona.insz in self.personas
             self._changes = {**self._changes, persona.insz: persona}
-            self._toon()
+            self._show_personas()
         return bestond
 
     def remove_persona(self, insz: str) -> bool:
@@ -122,7 +122,7 @@ class Runtime:
             if insz not in self.personas:
                 return False
             self._changes = {**self._changes, insz: None}
-            self._toon()
+            self._show_personas()
         return True
 
     def reload(self, basis: Mapping[str, Persona]) -> None:
@@ -130,13 +130,13 @@ class Runtime:
         changed since the last reset stays on top."""
         with self._slot:
             self.basis_personas = basis
-            self._toon()
+            self._show_personas()
 
     def reset(self) -> None:
         """Back to the start: the loaded personas, the start-up clock, no faults, no journal."""
         with self._slot:
             self._changes = {}
-            self._toon()
+            self._show_personas()
         self.clock.reset()
         self.faults.clear()
         self.journal.clear()
@@ -553,7 +553,7 @@ class Hub:
 
 
 def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
-    veld = _veld(fout.path)
+    veld = _field(fout.path)
     code = ONGELDIG_VERZOEK
     # 40002/40003 for a wrong value; an element in the wrong place is a wrong Verzoek (40001)
     structuur = "not expected" in fout.message or "Missing child" in fout.message
@@ -649,7 +649,7 @@ def _nederlands(melding: str) -> str:
     return f"ongeldig volgens het XSD (libxml2: {melding})"
 
 
-def _veld(xpath: str | None) -> str:
+def _field(xpath: str | None) -> str:
     """``/web:GeefDossierKBI/Verzoek/Vragen/Vraag[1]/...`` -> ``Verzoek/Vragen/Vraag/...``."""
     if not xpath:
         return "Verzoek"

@@ -491,7 +491,7 @@ _OUDE_NAMEN = {
 }
 
 
-def _storing_tekst(s: Fault) -> str:
+def _fault_text(s: Fault) -> str:
     data = s.as_json()
     del data["id"]
     return json.dumps(data)
@@ -512,7 +512,7 @@ class SharedFaults:
         fault = fault_from_json(data)  # the same checks, the same errors
         with self.store.write() as db:
             fault.id = db.execute(
-                "INSERT INTO fault (data) VALUES (?) RETURNING id", (_storing_tekst(fault),)
+                "INSERT INTO fault (data) VALUES (?) RETURNING id", (_fault_text(fault),)
             ).fetchone()[0]
             self.store.bump(db)
         self._aantal += 1
@@ -553,7 +553,7 @@ class SharedFaults:
                 if s.id not in blijft:
                     db.execute("DELETE FROM fault WHERE id = ?", (s.id,))
                 elif s.applied:
-                    db.execute("UPDATE fault SET data = ? WHERE id = ?", (_storing_tekst(s), s.id))
+                    db.execute("UPDATE fault SET data = ? WHERE id = ?", (_fault_text(s), s.id))
             if len(over) != len(lijst):
                 self.store.bump(db)  # a fault used up: the others must stop applying it
         self._aantal = len(over)
@@ -731,7 +731,7 @@ class SharedJournal:
             f"SELECT {KOLOMMEN} FROM journal WHERE " + " AND ".join(voorwaarden) + " ORDER BY id",
             waarden,
         )
-        regels = [_regel_uit(*rij) for rij in rijen]
+        regels = [_line_from(*rij) for rij in rijen]
         return [r for r in regels if since is None or r.time >= since]
 
     def entry(self, number: int) -> JournalEntry | None:
@@ -742,7 +742,7 @@ class SharedJournal:
             )
             .fetchone()
         )
-        return _regel_uit(*rij) if rij else None
+        return _line_from(*rij) if rij else None
 
     def clear(self) -> None:
         self.sync()
@@ -765,7 +765,7 @@ KOLOMMEN = (
 )
 
 
-def _regel_uit(
+def _line_from(
     number, tijd, endpoint, operation, afzender, hoedanigheid, insz, referte, result,
     status, latency_ms, extra, kind, request, reply,
 ) -> JournalEntry:  # fmt: skip
@@ -831,9 +831,9 @@ class SharedRuntime(Runtime):
 
     def _herlaad(self) -> None:
         with self._slot, self.store.read() as db:  # one consistent read of number and state
-            self._lees(db)
+            self._read(db)
 
-    def _lees(self, db) -> None:
+    def _read(self, db) -> None:
         self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
         self.clock.read(db)
         self.faults.read(db)
@@ -847,7 +847,7 @@ class SharedRuntime(Runtime):
             forget = getattr(self.basis_personas, "forget", None)
             if forget is not None:
                 forget()
-        self._toon()
+        self._show_personas()
 
     def _persona(self, insz: str, tekst: str) -> Persona:
         sleutel = (insz, tekst)

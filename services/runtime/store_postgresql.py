@@ -134,7 +134,7 @@ class PostgresStore(Store):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        self._lees_nummers(db)
+        self._read_numbers(db)
 
     def tables(self, db) -> set[str]:
         return {
@@ -209,7 +209,7 @@ class PostgresStore(Store):
         self._sync = max(self._sync, n)
         return n
 
-    def _lees_nummers(self, db: _Db) -> None:
+    def _read_numbers(self, db: _Db) -> None:
         self._change = max(self._change, db.execute("SELECT n FROM change").fetchone()[0])
         self._sync = max(self._sync, db.execute("SELECT n FROM sync").fetchone()[0])
 
@@ -231,7 +231,7 @@ class PostgresStore(Store):
             try:
                 conn = self._verbind()
                 conn.execute(f"LISTEN {CHANNEL}")
-                self._lees_nummers(_Db(conn))  # what changed before LISTEN took effect
+                self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
                 self._probleem = None
                 klaar.set()
                 for melding in conn.notifies():

@@ -375,10 +375,10 @@ def _naam(
     sub(element, "INSZ", insz)
     if uniek_nummer is not None:  # the municipality's view has no _zonder_lege pass
         sub(element, "UniekNummer", uniek_nummer)
-    _naam_persoon(element, achternamen, voornamen)
+    _person_name(element, achternamen, voornamen)
 
 
-def _naam_persoon(
+def _person_name(
     ouder: etree._Element, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
 ) -> None:
     naam = sub(ouder, "Naam")
@@ -811,7 +811,7 @@ def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | Non
 
 def _contactgegevens(element: etree._Element, persoon: ContactPersoon) -> None:
     """The contract's ContactGegevens: a name, then e-mail and phone numbers."""
-    _naam_persoon(element, persoon.achternamen, persoon.voornamen)
+    _person_name(element, persoon.achternamen, persoon.voornamen)
     for veld in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
         sub(element, veld, getattr(persoon, veld))
 

@@ -75,11 +75,11 @@ def tekst(element: etree._Element | None, pad: str) -> str | None:
     """The stripped text at a child path of unqualified elements, or None (missing or empty)."""
     if element is None:
         return None
-    return _tekst_xpath(pad)(element).strip() or None
+    return _text_xpath(pad)(element).strip() or None
 
 
 @cache
-def _tekst_xpath(pad: str) -> etree.XPath:
+def _text_xpath(pad: str) -> etree.XPath:
     # A compiled XPath is four times faster than ElementPath's find() on this hot path.
     return etree.XPath(f"string({pad})")
 
