@@ -76,7 +76,7 @@ from magda_kbi.runtime.wsgi_keys import (
     SOCKET_KEY,
 )
 from magda_kbi.wire.bericht import read_context
-from magda_kbi.wire.envelop import EnvelopeRefusal, read_envelope, soap_fault
+from magda_kbi.wire.envelope import EnvelopeRefusal, read_envelope, soap_fault
 from magda_kbi.wire.shape import (
     PROBE_INSZ,
     Pattern,

@@ -22,7 +22,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
 from magda_kbi.runtime.journal import Call  # noqa: E402
 from magda_kbi.runtime.wsgi_keys import CALL_KEY, FAULT_KEY  # noqa: E402
-from magda_kbi.wire.envelop import DTD  # noqa: E402
+from magda_kbi.wire.envelope import DTD  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from magda_kbi.wire.bericht import (
     read_context,
     tijd_nu,
 )
-from magda_kbi.wire.envelop import reply_envelope, soap_fault
+from magda_kbi.wire.envelope import reply_envelope, soap_fault
 from magda_kbi.wire.xml import tekst, xsd_error
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
