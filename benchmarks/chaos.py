@@ -27,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.processen import kinderen, levend, vrije_poort  # noqa: E402
+from tests.processes import kinderen, levend, vrije_poort  # noqa: E402
 from tests.soap import advies_verzoek, dossier_verzoek  # noqa: E402
 
 TOKEN = "chaos-token-not-secret"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.processen import kinderen, vrije_poort  # noqa: E402
+from tests.processes import kinderen, vrije_poort  # noqa: E402
 
 
 def children(pid: int) -> set[int]:

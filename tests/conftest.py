@@ -20,7 +20,7 @@ import requests
 
 from magda_kbi.io.personas import builtin_folder, load_personas
 
-from .processen import vrije_poort
+from .processes import vrije_poort
 
 # The cache of checked persona files goes to a folder of this run, not the user's
 # (servers started by the tests inherit it).

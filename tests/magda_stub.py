@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .referentie import SAMPLES
+from .reference import SAMPLES
 
 NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .processen import vrije_poort
+from .processes import vrije_poort
 
 INSTALL = "apt-get install postgresql (Debian); .ci/run does this itself"
 

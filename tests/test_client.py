@@ -23,7 +23,7 @@ from magda_client import (
 )
 from magda_kbi.domain.advies import Toepassing, geef_advies
 
-from . import referentie
+from . import reference
 from .conftest import LAAT
 from .magda_stub import MagdaStub
 
@@ -51,7 +51,7 @@ def client(server):
 
 @pytest.fixture
 def stub():
-    referentie.vereist()
+    reference.vereist()
     s = MagdaStub()
     yield s
     s.stop()
@@ -290,7 +290,7 @@ def test_warnings_are_exposed_not_raised(stub):
 def test_every_real_sample_reads_into_a_typed_result_or_error(stub):
     client = maak_client(stub.url, retries=0)
     gelezen = fouten = 0
-    for sample in sorted(referentie.SAMPLES.glob("*.xml")):
+    for sample in sorted(reference.SAMPLES.glob("*.xml")):
         insz = sample.stem if sample.stem.isdigit() else "80651439361"
         from lxml import etree
 
@@ -358,9 +358,9 @@ def test_service_addresses_can_be_overridden(server):
 
 
 def test_session_carries_client_certificate_and_verify(tmp_path):
-    from . import certificaten
+    from . import certificates
 
-    paren = certificaten.maak(tmp_path)  # the files are loaded when the client is made
+    paren = certificates.maak(tmp_path)  # the files are loaded when the client is made
     cert = (str(paren["client"].certificaat), str(paren["client"].sleutel))
     ca = str(paren["ca"].certificaat)
     client = maak_client("https://magda.example", cert=cert, verify=ca)

@@ -24,7 +24,7 @@ from magda_kbi.io.schemas import InputError
 from magda_kbi.wire.dossier_kbi import V01, V02, control_reply
 from magda_kbi.wire.xml import wsdl_folder
 
-from . import referentie
+from . import reference
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
@@ -533,8 +533,8 @@ def with_value(data: dict, path: tuple, value) -> dict:
 def real(tmp_path_factory) -> dict[str, etree.XMLSchema]:
     folder = str(tmp_path_factory.mktemp("real-xsd"))
     for version in ("01.00", "02.00"):
-        referentie.vereist(version)
-    return {v: referentie.echte_schema(folder, v) for v in ("01.00", "02.00")}
+        reference.vereist(version)
+    return {v: reference.echte_schema(folder, v) for v in ("01.00", "02.00")}
 
 
 def test_every_value_the_check_accepts_fits_the_real_contract(real):

@@ -25,7 +25,7 @@ schema.app = EMULATOR.rest
 # the same code once parsed: schemathesis's boundary sweep of that body (its coverage phase)
 # runs once, on PUT's JSON (3,134 cases, 4 s; with YAML as well it was 6,295 cases and
 # 13 s, the suite's longest test by far); both routes get random cases in both media types.
-# The YAML reader has its own tests (tests/test_admin.py, tests/test_vijandige_invoer.py).
+# The YAML reader has its own tests (tests/test_admin.py, tests/test_hostile_input.py).
 JSON_PERSONA = copy.deepcopy(DOCUMENT)
 del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
     "application/yaml"

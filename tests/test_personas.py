@@ -488,7 +488,7 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     import requests
 
     from .conftest import Server
-    from .processen import within
+    from .processes import within
 
     map_ = tmp_path / "personas"
     map_.mkdir()
@@ -537,7 +537,7 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     import requests
 
     from .conftest import Server
-    from .processen import within
+    from .processes import within
 
     map_ = tmp_path / "personas"
     map_.mkdir()

@@ -15,7 +15,7 @@ import requests
 from magda_client import MagdaClient, MagdaTransportFout
 
 from .conftest import Server
-from .processen import kinderen, levend, vrije_poort, within
+from .processes import kinderen, levend, vrije_poort, within
 
 
 @pytest.fixture(scope="module")
@@ -391,7 +391,7 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
     import socket
 
     from . import conftest
-    from .processen import vrije_poort
+    from .processes import vrije_poort
 
     with socket.socket() as bezet:
         bezet.bind(("127.0.0.1", 0))
@@ -411,7 +411,7 @@ def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypa
     """Another emulator answering /health on the port found free is not this server: it
     waits for its own (which refuses the port) and tries another."""
     from . import conftest
-    from .processen import vrije_poort
+    from .processes import vrije_poort
 
     poorten = iter([server.poort, vrije_poort()])
     monkeypatch.setattr(conftest, "vrije_poort", lambda: next(poorten))

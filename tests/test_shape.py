@@ -159,7 +159,7 @@ def test_only_a_shape_with_one_tijdstip_and_one_insz_has_a_pattern():
 
 SNEL = make_emulator(Settings(today=date(2030, 1, 1)))
 # The full way for every request: spyne, the parse, the XSD, the reply built (no shape, no
-# template; its envelope is byte for byte the direct path's, tests/test_direct_pad.py)
+# template; its envelope is byte for byte the direct path's, tests/test_direct_path.py)
 VOL = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
 ONVOORSPELBAAR = [
     (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),

@@ -9,7 +9,7 @@ from lxml import etree
 
 from magda_kbi.wire.xml import schema
 
-from . import referentie
+from . import reference
 from .conftest import Server
 from .soap import (
     DOSSIER,
@@ -54,8 +54,8 @@ def test_replies_validate_against_our_xsd(server, catalogus):
 
 
 def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path_factory):
-    referentie.vereist()
-    echt = referentie.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    reference.vereist()
+    echt = reference.echte_schema(str(tmp_path_factory.mktemp("xsd")))
     gevalideerd = 0
     for insz in [*catalogus, "80651439361"]:  # every persona, and one unknown number
         antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
@@ -67,9 +67,9 @@ def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path
 
 
 def test_the_relaxed_real_xsd_still_rejects_a_broken_reply(tmp_path_factory):
-    referentie.vereist()
-    echt = referentie.echte_schema(str(tmp_path_factory.mktemp("xsd")))
-    sample = etree.parse(str(referentie.SAMPLES / "90722600260.xml")).getroot()
+    reference.vereist()
+    echt = reference.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    sample = etree.parse(str(reference.SAMPLES / "90722600260.xml")).getroot()
     assert echt.validate(sample), echt.error_log
     sample.find(".//Doelgroep/Type").text = "ONBEKEND"
     assert not echt.validate(sample)

@@ -20,7 +20,7 @@ from magda_kbi.runtime.faults import FaultKind
 from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .conftest import Server
-from .processen import vrije_poort
+from .processes import vrije_poort
 from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 

@@ -92,7 +92,7 @@ def test_a_persona_put_on_one_replica_is_served_by_the_other(replicas):
 
 
 def test_an_unreachable_database_stops_start_up_with_one_line():
-    from .processen import vrije_poort
+    from .processes import vrije_poort
 
     pytest.importorskip("psycopg")
     melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x")
@@ -102,7 +102,7 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
 def test_a_password_in_the_store_url_is_never_printed(postgres):
     """serve's banner and its refusals printed the URL whole: the password went to the
     terminal and into CI logs."""
-    from .processen import vrije_poort
+    from .processes import vrije_poort
 
     store = postgres.database().replace("//magda@", "//magda:geheim-wachtwoord@")
     s = Server("--store", store)
@@ -172,7 +172,7 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
     from magda_kbi.runtime.store_postgresql import PostgresStore
 
     from .postgres import Cluster
-    from .processen import within
+    from .processes import within
 
     def schrijf() -> None:
         with store.write() as db:

@@ -24,16 +24,16 @@ from magda_client import MagdaClient
 from magda_client.fouten import MagdaTransportFout
 from magda_kbi.adapters.server import Tls, tls_problem
 
-from . import certificaten
+from . import certificates
 from .cli_run import magda_kbi, magda_kbi_process
 from .conftest import Server
-from .processen import within
+from .processes import within
 from .soap import zeep_verzoek
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> dict[str, certificaten.Paar]:
-    return certificaten.maak(tmp_path_factory.mktemp("tls"))
+def certs(tmp_path_factory) -> dict[str, certificates.Paar]:
+    return certificates.maak(tmp_path_factory.mktemp("tls"))
 
 
 def _tls_args(certs, client_ca: bool) -> list[str]:
@@ -193,7 +193,7 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
     their crash loop; now the SIGHUP is refused in one line and the workers go on."""
     (tmp_path / "oud").mkdir()
     (tmp_path / "nieuw").mkdir()
-    oud, nieuw = certificaten.maak(tmp_path / "oud"), certificaten.maak(tmp_path / "nieuw")
+    oud, nieuw = certificates.maak(tmp_path / "oud"), certificates.maak(tmp_path / "nieuw")
     cert, key = tmp_path / "server.crt", tmp_path / "server.key"
     shutil.copy(oud["server"].certificaat, cert)
     shutil.copy(oud["server"].sleutel, key)

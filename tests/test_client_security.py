@@ -8,19 +8,19 @@ from lxml import etree
 
 from magda_client import MagdaClient, MagdaTransportFout, Ondertekening
 
-from . import certificaten, referentie
+from . import certificates, reference
 from .magda_stub import MagdaStub
 from .soap import PAD_ADVIES
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    return certificaten.maak(tmp_path_factory.mktemp("certs"))
+    return certificates.maak(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture
 def tls_stub(certs):
-    referentie.vereist()
+    reference.vereist()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs["server"].certificaat, certs["server"].sleutel)
     context.load_verify_locations(certs["ca"].certificaat)
@@ -150,7 +150,7 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
     from zeep.exceptions import SignatureVerificationFailed
     from zeep.wsse.signature import verify_envelope
 
-    referentie.vereist()
+    reference.vereist()
     stub = MagdaStub()
     try:
         client = MagdaClient(

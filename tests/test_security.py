@@ -17,7 +17,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .cli_run import magda_kbi_process
 from .conftest import Server
-from .processen import kinderen, levend, vrije_poort
+from .processes import kinderen, levend, vrije_poort
 from .soap import dossier_verzoek
 
 TOKEN = "s3cret-token-for-the-tests"

@@ -12,7 +12,7 @@ from lxml import etree
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
-from . import referentie
+from . import reference
 from .soap import (
     NS_ADVIES,
     NS_DOSSIER,
@@ -127,8 +127,8 @@ def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit
     tekst = etree.tostring(kbi)
     for geheim in (b"2022-06-20", b"ICO13G", b"PLICHT", b"1998-03-04", b"Traject"):
         assert geheim not in tekst
-    if referentie.XSD_MAP.exists():
-        echt = referentie.echte_schema(str(tmp_path))
+    if reference.XSD_MAP.exists():
+        echt = reference.echte_schema(str(tmp_path))
         assert echt.validate(antwoord.root), echt.error_log
     assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
     assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi

@@ -31,7 +31,7 @@ from magda_kbi.domain.dossier import (
 )
 from magda_kbi.wire.dossier_kbi import V02, build_kbi_dossier, control_reply
 
-from . import referentie
+from . import reference
 from .soap import (
     DOSSIER,
     NS_DOSSIER,
@@ -64,8 +64,8 @@ def werkmap(tmp_path_factory) -> str:
 
 
 def echt(werkmap: str, versie: str, variant: str, bericht: str) -> etree.XMLSchema:
-    referentie.vereist(versie)
-    return referentie.echte_schema(werkmap, versie, referentie.ingang(versie, variant, bericht))
+    reference.vereist(versie)
+    return reference.echte_schema(werkmap, versie, reference.ingang(versie, variant, bericht))
 
 
 def operatie(body: bytes) -> etree._Element:
@@ -726,7 +726,7 @@ def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap)
     assert [(e.text, e.get(xsi)) for e in geldt_voor] == [("NT2", None), (None, "true")]
     beschikbaar = [e.findtext("Beschikbaar") for e in reply.iter("LesmomentVoorkeur")]
     assert beschikbaar == [None, "0"]
-    schema = referentie.echte_schema(werkmap, "02.00")
+    schema = reference.echte_schema(werkmap, "02.00")
     assert schema.validate(reply), schema.error_log
 
 
@@ -1060,7 +1060,7 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
     """What the real sample replies hold, some built-in persona sends (01.00, the samples'
     version): each element path of a KBIDossier and each attribute (a code's labels), so
     a consumer's mapping of any of them is exercised here before it meets the platform."""
-    referentie.vereist("01.00")
+    reference.vereist("01.00")
 
     def paden(dossier: etree._Element) -> set[str]:
         uit = set()
@@ -1072,7 +1072,7 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
         return uit
 
     echt: set[str] = set()
-    for sample in referentie.SAMPLES.glob("*.xml"):
+    for sample in reference.SAMPLES.glob("*.xml"):
         for dossier in etree.parse(str(sample)).iter("KBIDossier"):
             echt |= paden(dossier)
     ons: set[str] = set()
@@ -1137,13 +1137,13 @@ def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
     remedied, and every Talenkennis its Alfabetiseringsgraad and BehaaldNT2Niveau, empty when
     unknown: a consumer that takes the form's presence for a remedy is wrong there, and must
     be wrong here too."""
-    referentie.vereist("01.00")
+    reference.vereist("01.00")
     altijd = {
         "Inbreuken/Inbreuk": ["RechtzettingsFormulier"],
         "Talenkennis": ["Alfabetiseringsgraad", "BehaaldNT2Niveau"],
     }
     leeg: set[str] = set()
-    for sample in referentie.SAMPLES.glob("*.xml"):
+    for sample in reference.SAMPLES.glob("*.xml"):
         for ouder, kinderen in altijd.items():
             for element in etree.parse(str(sample)).iterfind(f".//KBIDossier/{ouder}"):
                 for kind in kinderen:
