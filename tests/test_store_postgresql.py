@@ -97,6 +97,8 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
     pytest.importorskip("psycopg")
     melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x")
     assert "cannot reach the PostgreSQL store" in melding
+    # libpq's hint ("Is the server running ...?") was a second line, with a tab
+    assert "\n" not in melding.strip() and "Is the server running" in melding, melding
 
 
 def test_a_password_in_the_store_url_is_never_printed(postgres):

@@ -164,8 +164,8 @@ class PostgresStore(Store):
                 **{k: v for k, v in NETWORK_DEFAULTS.items() if k not in given},
             )
         except self._psycopg.Error as fout:
-            raise StoreError(
-                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {fout}"
+            raise StoreError(  # libpq adds its hint on a line of its own: one line here
+                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {_one_line(fout)}"
             ) from None
 
     def db(self) -> _Db:
@@ -247,7 +247,7 @@ class PostgresStore(Store):
                         self._sync = max(self._sync, int(waarde))
             except (self._psycopg.Error, StoreError) as fout:
                 self._losses += 1
-                self._probleem = f"PostgreSQL cannot be reached: {str(fout).strip() or fout!r}"
+                self._probleem = f"PostgreSQL cannot be reached: {_one_line(fout) or fout!r}"
                 klaar.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
@@ -267,3 +267,8 @@ class PostgresStore(Store):
             if not wacht:
                 return
             time.sleep(0.002)
+
+
+def _one_line(fout: Exception) -> str:
+    """libpq's message with its lines (and tabs) folded into one."""
+    return " ".join(str(fout).split())
