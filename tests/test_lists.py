@@ -449,13 +449,16 @@ def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
 def test_an_export_refuses_a_missing_folder_before_it_writes(tmp_path):
     proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(tmp_path / "weg"))
     assert proces.returncode == 2
-    assert proces.stderr == f"magda-kbi: invalid persona file {tmp_path / 'weg'}: no such folder\n"
+    weg = tmp_path / "weg"
+    assert proces.stderr == f"magda-kbi: invalid persona folder {weg}: no such folder\n"
     assert proces.stdout == ""  # the built-in personas' part of the list was printed first
     bestand = tmp_path / "persona.yaml"  # a file where a folder is asked
     bestand.write_text("insz: '98630499724'\n")
     proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(bestand))
     assert proces.returncode == 2
-    assert proces.stderr.endswith(f"{bestand}: is a file, not a folder of persona files\n")
+    assert proces.stderr == (
+        f"magda-kbi: invalid persona folder {bestand}: is a file, not a folder of persona files\n"
+    )
 
 
 def test_an_export_to_a_folder_that_is_not_there_says_so(tmp_path):

@@ -115,9 +115,10 @@ FLOW_BRACKETS = 1000  # a persona has a few dozen; a generated file of 1,000 tak
 class FixtureError(ValueError):
     """``veld`` is the field's path, ``-`` for the file as a whole."""
 
-    def __init__(self, bestand: str, veld: str, reden: str) -> None:
+    def __init__(self, bestand: str, veld: str, reden: str, *, folder: bool = False) -> None:
         super().__init__(f"{bestand}: {veld}: {reden}")
         self.bestand, self.veld, self.reden = bestand, veld, reden
+        self.folder = folder  # a --fixtures folder that is none, not a file in it
 
     @property
     def melding(self) -> str:
@@ -130,7 +131,7 @@ def file_refusal(fout: FixtureError | InputError) -> str:
     """The one line for a persona or consumers file that does not load, as start-up, a
     SIGHUP, a worker and the pytest plugin say it."""
     if isinstance(fout, FixtureError):
-        return f"invalid persona file {fout.melding}"
+        return f"invalid persona {'folder' if fout.folder else 'file'} {fout.melding}"
     pad = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
     return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.melding}"
 
@@ -189,7 +190,7 @@ def persona_files(map_: Path) -> list[Path]:
     """The persona files of a folder, in the order they are read."""
     if not map_.is_dir():
         reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
-        raise FixtureError(str(map_), "-", reden)
+        raise FixtureError(str(map_), "-", reden, folder=True)
     bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
     for pad in bestanden:
         # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
