@@ -508,31 +508,31 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
     code, one that begins on the day another does (which is the main residence?) and a
     membership of no zorgkas were taken as written, and gave lists and protocol decisions
     nobody meant."""
-    begonnen: dict[date, int] = {}
     for i, w in enumerate(gegevens.woonplaatsen):
-        pad = f"gegevens.woonplaatsen[{i}]"
         if not is_nis_code(w.nis):
             hint = nis_hint(w.nis)  # "Gent" written for its code
-            raise InputError(f"{pad}.nis", f"{w.nis!r} is not a NIS code (5 digits){hint}")
-        if w.begin in begonnen:
             raise InputError(
-                f"{pad}.begin",
-                f"{w.begin} is also the begin of woonplaatsen[{begonnen[w.begin]}]: one main"
-                " residence at a time (a later begin replaces an earlier residence)",
+                f"gegevens.woonplaatsen[{i}].nis", f"{w.nis!r} is not a NIS code (5 digits){hint}"
             )
-        begonnen[w.begin] = i
-    begonnen = {}
     for i, lid in enumerate(gegevens.lidmaatschappen):
-        pad = f"gegevens.lidmaatschappen[{i}]"
         if not lid.zorgkas.strip():
-            raise InputError(f"{pad}.zorgkas", "is empty")
-        if lid.begin in begonnen:
+            raise InputError(f"gegevens.lidmaatschappen[{i}].zorgkas", "is empty")
+    _one_at_a_time(gegevens.woonplaatsen, "woonplaatsen", "main residence", "residence")
+    _one_at_a_time(gegevens.lidmaatschappen, "lidmaatschappen", "zorgkas", "membership")
+
+
+def _one_at_a_time(dated: Iterable[Any], name: str, one: str, item: str) -> None:
+    """Two that begin on one day: which one holds? (A later begin replaces an earlier one
+    without einde.)"""
+    begun: dict[date, int] = {}
+    for i, entry in enumerate(dated):
+        if entry.begin in begun:
             raise InputError(
-                f"{pad}.begin",
-                f"{lid.begin} is also the begin of lidmaatschappen[{begonnen[lid.begin]}]: one"
-                " zorgkas at a time (a later begin replaces an earlier membership)",
+                f"gegevens.{name}[{i}].begin",
+                f"{entry.begin} is also the begin of {name}[{begun[entry.begin]}]: one {one}"
+                f" at a time (a later begin replaces an earlier {item})",
             )
-        begonnen[lid.begin] = i
+        begun[entry.begin] = i
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
