@@ -537,3 +537,22 @@ def test_a_body_wrong_as_a_whole_names_no_field(magda):
         "code": "INVALID_PERSONA",
         "diagnose": "expected a mapping (key: value) of one persona, not a list",
     }  # it said "field": "-", a placeholder that is no field
+
+
+@pytest.mark.parametrize("methode", ["GET", "PUT", "DELETE"])
+def test_a_persona_path_with_its_insz_as_printed_is_told_its_digits(magda, methode):
+    """GET said there was no persona 98.63.04-997.24; a PUT of that persona's own body
+    said the body's INSZ (98630499724) differed from the path's."""
+    body = admin(magda, "GET", "/personas/98630499724").json()
+    extra = {"json": body} if methode == "PUT" else {}
+    antwoord = admin(magda, methode, "/personas/98.63.04-997.24", **extra)
+    assert (antwoord.status_code, antwoord.json()) == (
+        400,
+        {
+            "code": "INVALID_PARAMETER",
+            "diagnose": "'98.63.04-997.24' is written as printed: the path takes its 11 digits,"
+            " 98630499724",
+            "field": "insz",
+        },
+    )
+    assert admin(magda, "GET", "/personas/98630499724").json() == body  # nothing changed

@@ -51,6 +51,9 @@ def _response(beschrijving: str, schema: dict | None = None) -> dict:
 
 
 FOUT = _response("error", _ref("Error"))
+PRINTED_INSZ = _response(
+    "the INSZ written as printed (98.63.04-997.24): the path takes its 11 digits", _ref("Error")
+)
 INSZ_PARAMETER = {
     "name": "insz",
     "in": "path",
@@ -558,6 +561,7 @@ PATHS_AND_INFO = {
                             "application/yaml": {"schema": _ref("Persona")},
                         },
                     },
+                    "400": PRINTED_INSZ,
                     "404": FOUT,
                 },
             ),
@@ -566,11 +570,15 @@ PATHS_AND_INFO = {
                 {
                     "200": _response("replaced", _ref("Persona")),
                     "201": _response("created", _ref("Persona")),
+                    "400": PRINTED_INSZ,
                     "422": FOUT,
                 },
                 requestBody=PERSONA_BODY,
             ),
-            "delete": _admin("delete a persona", {"204": _response("deleted"), "404": FOUT}),
+            "delete": _admin(
+                "delete a persona",
+                {"204": _response("deleted"), "400": PRINTED_INSZ, "404": FOUT},
+            ),
         },
         "/admin/reset": {
             "post": _admin(

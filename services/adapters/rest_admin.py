@@ -21,6 +21,7 @@ from flask import Blueprint, Response, jsonify, request
 from magda_kbi.adapters.admin_guard import BODY_TYPES
 from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
+from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
 from magda_kbi.io.schemas import InputError
@@ -85,11 +86,31 @@ def personas():
     return Response(delen(), mimetype="application/json")
 
 
+def _path_insz(insz: str) -> str:
+    """A persona's path INSZ; one written as printed (98.63.04-997.24) is told its digits:
+    a GET said there was no such persona, a PUT that the body's INSZ differed."""
+    digits = unformatted(insz)
+    if digits != insz:
+        raise ApiError(
+            400,
+            "INVALID_PARAMETER",
+            f"{shown(insz)} is written as printed: the path takes its 11 digits, {digits}",
+            "insz",
+        )
+    return insz
+
+
+def _unknown_persona(insz: str) -> ApiError:
+    return ApiError(
+        404, "UNKNOWN_PERSONA", f"no persona with INSZ {shown(insz, quote=False)}", "insz"
+    )
+
+
 @admin.get("/personas/<insz>")
 def persona(insz: str):
-    gevonden = current_runtime().personas.get(insz)
+    gevonden = current_runtime().personas.get(_path_insz(insz))
     if gevonden is None:
-        raise ApiError(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
+        raise _unknown_persona(insz)
     if best_type(["application/json", *YAML_TYPES]) in YAML_TYPES:
         # the persona files' language, to edit and PUT back as YAML
         tekst = yaml.safe_dump(persona_json(gevonden), allow_unicode=True, sort_keys=False)
@@ -99,6 +120,7 @@ def persona(insz: str):
 
 @admin.put("/personas/<insz>")
 def set_persona(insz: str):
+    insz = _path_insz(insz)
     data = _persona_data()
     if isinstance(data, dict):
         data.setdefault("insz", insz)
@@ -130,8 +152,8 @@ def make_persona():
 
 @admin.delete("/personas/<insz>")
 def remove_persona(insz: str):
-    if not current_runtime().remove_persona(insz):
-        raise ApiError(404, "UNKNOWN_PERSONA", f"no persona with INSZ {insz}", "insz")
+    if not current_runtime().remove_persona(_path_insz(insz)):
+        raise _unknown_persona(insz)
     return "", 204
 
 
