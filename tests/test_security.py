@@ -167,6 +167,17 @@ def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
     assert "geheim" not in proces.stderr  # the token is never shown
 
 
+def test_an_empty_admin_token_is_refused_not_taken_as_none():
+    """'--admin-token "$TOKEN"' with TOKEN unset started the admin API without a token."""
+    args = ("serve", "--port", str(vrije_poort()), "--admin")
+    proces = magda_kbi_process(*args, "--admin-token", "")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(
+        "Error: Invalid value for '--admin-token': is empty: give the token, or leave the"
+        " option out\n"
+    )
+
+
 def test_a_port_in_use_is_refused():
     eerste = Server()
     try:

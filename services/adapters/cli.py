@@ -257,6 +257,7 @@ def cli() -> None:
     _misspelt_settings(os.environ)
 
 
+COMMANDLINE = click.core.ParameterSource.COMMANDLINE
 ENV_PREFIX = "MAGDA_KBI_"
 # what a user sets; the others of ENV_PREFIX are serve's to its workers, or the tests'
 ENV_SETTINGS = (TODAY_ENV, RULES_ENV, TOKEN_ENV, CACHE_DIR_ENV)
@@ -429,7 +430,12 @@ def serve(
             raise Refused(probleem)
     token = admin_token or None
     bron = click.get_current_context().get_parameter_source("admin_token")
-    if token and not admin and bron is click.core.ParameterSource.COMMANDLINE:
+    if admin_token is not None and not admin_token.strip() and bron is COMMANDLINE:
+        # "--admin-token $TOKEN" with TOKEN unset left the admin API without one, unsaid
+        raise click.BadParameter(
+            "is empty: give the token, or leave the option out", param_hint="'--admin-token'"
+        )
+    if token and not admin and bron is COMMANDLINE:
         # (from the environment it may be there for the pytest plugin: no note then)
         print("magda-kbi: note: --admin-token has no effect without --admin", file=sys.stderr)
     if admin and not is_loopback(host) and token is None:
@@ -783,7 +789,7 @@ def personas(
         param.opts[0]
         for param in ctx.command.params
         if param.name in ("rules", "termijn_aanmelding", "termijn_contract")
-        and ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+        and ctx.get_parameter_source(param.name) is COMMANDLINE
     ]
     if gegeven and not check:  # a list does not apply the rules: they would be ignored
         raise click.UsageError(f"{', '.join(gegeven)} only with --check")
