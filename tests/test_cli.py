@@ -753,3 +753,19 @@ def test_a_misspelt_setting_in_the_environment_is_noted():
         "magda-kbi: note: MAGDA_KBI_ADMIN_TOKN is not read; did you mean MAGDA_KBI_ADMIN_TOKEN?\n"
         "magda-kbi: note: MAGDA_KBI_today is not read; did you mean MAGDA_KBI_TODAY?\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "optie"),
+    [
+        (("personas", "--fixtures", ""), "--fixtures"),  # read the current folder's files
+        (("export", "gemeente", "44021", "--out", ""), "--out"),  # a traceback (with_name)
+        (("consumers", "--consumers", ""), "--consumers"),  # "/here: Is a directory"
+    ],
+)
+def test_an_empty_path_is_refused_not_taken_as_the_current_folder(args, optie):
+    proces = magda_kbi(*args)
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr.endswith(
+        f"Error: Invalid value for '{optie}': is empty (an unset variable?)\n"
+    )

@@ -156,7 +156,19 @@ REGELSET = _Parsed(
     Regelset,
     f"a rule set ({', '.join(r.value for r in Regelset)})",
 )
-PAD = click.Path(path_type=Path)
+
+
+class _Path(click.Path):
+    """A file or folder; an empty one ("$DIR" with DIR unset) was the current folder: its
+    persona files read, --out a traceback, --consumers "/tmp: Is a directory"."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty (an unset variable?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PAD = _Path(path_type=Path)
 ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
 YEAR = click.IntRange(2000, 2100)  # the lists' years; a date past 9999 cannot be computed
 # A term of months beyond ten years reaches past the year 9999 for some dossiers (a 500 for
