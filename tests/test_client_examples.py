@@ -234,6 +234,8 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         (("--magda-today", "2024-13-01"), "--magda-today: '2024-13-01' is not a date"),
         (("--magda-today", "9999-12-31"), "--magda-today: '9999-12-31' is not a date from"),
         (("--magda-fixtures", "weg"), "--magda-fixtures: invalid persona folder"),
+        # it read the current folder's YAML files (docker-compose.yaml, say) as personas
+        (("--magda-fixtures", ""), "--magda-fixtures: is empty (an unset variable?)"),
         (("--magda-url", "http://127.0.0.1:9"), "--magda-url: the emulator at http://127"),
         (  # requests said "No connection adapters were found for 'localhost:8080/admin/..."
             ("--magda-url", "localhost:8080"),

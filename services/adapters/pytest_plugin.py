@@ -89,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if reden:
             raise pytest.UsageError(f"--magda-url: {reden}")
     mappen = config.getoption("--magda-fixtures", None)
+    if any(not map_.strip() for map_ in mappen or ()):  # it read the current folder
+        raise pytest.UsageError("--magda-fixtures: is empty (an unset variable?)")
     if mappen and not url:
         from magda_kbi.io.checked_files import CheckedFiles
         from magda_kbi.io.personas import (
