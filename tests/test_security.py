@@ -167,14 +167,20 @@ def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
     assert "geheim" not in proces.stderr  # the token is never shown
 
 
-def test_an_empty_admin_token_is_refused_not_taken_as_none():
-    """'--admin-token "$TOKEN"' with TOKEN unset started the admin API without a token."""
+def test_an_empty_admin_token_or_public_host_is_refused_not_taken_as_none():
+    """'--admin-token "$TOKEN"' with TOKEN unset started the admin API without a token;
+    an empty --public-host was taken without a word."""
     args = ("serve", "--port", str(vrije_poort()), "--admin")
     proces = magda_kbi_process(*args, "--admin-token", "")
     assert proces.returncode == 2
     assert proces.stderr.endswith(
         "Error: Invalid value for '--admin-token': is empty: give the token, or leave the"
         " option out\n"
+    )
+    proces = magda_kbi_process(*args, "--public-host", "")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(
+        "Error: Invalid value for '--public-host': is empty (an unset variable?)\n"
     )
 
 

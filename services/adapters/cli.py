@@ -158,6 +158,13 @@ REGELSET = _Parsed(
 )
 
 
+def _no_empty(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> tuple:
+    """A repeatable option's values; an empty one ("$NAME" unset) was taken without a word."""
+    if any(not name.strip() for name in names):
+        raise click.BadParameter("is empty (an unset variable?)", param=param)
+    return names
+
+
 class _Path(click.Path):
     """A file or folder; an empty one ("$DIR" with DIR unset) was the current folder: its
     persona files read, --out a traceback, --consumers "/tmp: Is a directory"."""
@@ -345,6 +352,7 @@ def _misspelt_settings(environ) -> None:
     "--public-host",
     multiple=True,
     metavar="NAME",
+    callback=_no_empty,
     help="a Host name the admin API answers to besides the loopback names (repeatable)",
 )
 @click.option(
