@@ -42,7 +42,7 @@ def lees_repliek(
         envelope = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as fout:
         melding = (
-            f"unreadable reply (HTTP 200): {fout}; {_begin(body)}"
+            f"unreadable reply (HTTP 200): {fout.msg}; {_begin(body)}"
             if status == 200
             else f"HTTP {status} without a SOAP reply; {_begin(body)}"
         )

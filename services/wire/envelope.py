@@ -43,7 +43,8 @@ def read_envelope(
     except etree.XMLSyntaxError as fout:
         envelope = _in_charset(charset, body)
         if envelope is None:
-            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout}")
+            # lxml adds its placeholder for a file name: "(<string>, line 1)"
+            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout.msg}")
     if envelope.getroottree().docinfo.doctype:
         return DTD
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
