@@ -285,6 +285,15 @@ def test_clock(magda):
         "'2023-W09-3' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
     )
     assert admin(magda, "GET", "/clock").json()["fixed"] is False
+    # a key other than today is named, as an unknown field elsewhere
+    datum = admin(magda, "PUT", "/clock", json={"datum": "2024-01-01"}).json()
+    assert datum == {
+        "code": "INVALID_CLOCK",
+        "diagnose": "unknown field (allowed: today)",
+        "field": "datum",
+    }
+    hoofdletter = admin(magda, "PUT", "/clock", json={"Today": "2024-01-01"}).json()
+    assert hoofdletter["diagnose"] == "unknown field (allowed: today); did you mean 'today'?"
 
 
 # -- faults, as a zeep client sees them --------------------------------------------------

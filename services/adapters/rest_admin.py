@@ -24,7 +24,7 @@ from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
-from magda_kbi.io.schemas import InputError
+from magda_kbi.io.schemas import InputError, unknown_field
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 # Ids as the stores keep them, 64-bit (SQLite INTEGER, PostgreSQL bigint): a larger one in a
@@ -176,6 +176,9 @@ def clock():
 @admin.put("/clock")
 def zet_klok():
     data = _json_object()
+    other = sorted(set(data) - {"today"})
+    if other:  # {"datum": ...} was told only what was expected, not named
+        raise ApiError(422, "INVALID_CLOCK", unknown_field(other[0], ["today"]), other[0])
     if set(data) != {"today"}:
         raise ApiError(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
     waarde = data["today"]
