@@ -764,13 +764,13 @@ class Emulator:
         """The service named by the request's Context, or why there is none."""
         context = read_context(operatie.find("Verzoek"))
         dienst = self.hub.dienst_voor(context.naam, context.versie, operatie.tag)
-        varianten = self.hub.varianten(context.naam, context.versie)
-        if dienst is None and varianten:  # 02.00's element with Versie 01.00: spyne's English
+        variants = self.hub.variants(context.naam, context.versie)
+        if dienst is None and variants:  # 02.00's element with Versie 01.00: spyne's English
             # "Requested resource ... not found", as the service's own address says it
-            verwacht = " of ".join(v.operatie_tag for v in varianten)
+            expected = " of ".join(v.operatie_tag for v in variants)
             return (
                 f"Context/Naam {context.naam!r} Versie {context.versie!r} is"
-                f" {varianten[0].naam} {varianten[0].versie}: verwacht {verwacht} in de Body,"
+                f" {variants[0].naam} {variants[0].versie}: verwacht {expected} in de Body,"
                 f" niet {operatie.tag[:300]}"
             )
         if dienst is None:

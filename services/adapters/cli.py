@@ -1036,8 +1036,8 @@ def generate(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as fout:
             # mkdir says "File exists" of a file there: that it is no folder is the point
-            waarom = "a file is there" if out.is_file() else fout.strerror or fout
-            raise Refused(f"--out: cannot make the folder {out}: {waarom}") from None
+            reason = "a file is there" if out.is_file() else fout.strerror or fout
+            raise Refused(f"--out: cannot make the folder {out}: {reason}") from None
         bestaand = sorted(out.glob("populatie-*.jsonl"))
         if bestaand and not force:
             raise Refused(

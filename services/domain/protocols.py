@@ -99,18 +99,18 @@ def beslis(
         )
     if afnemer is None:
         # the Afzender known with another Hoedanigheid ('zorgkas' for 'ZORGKAS'): said
-        anders = sorted(a.hoedanigheid for a in afnemers if a.afzender == afzender)
-        gekend = (
+        others = sorted(a.hoedanigheid for a in afnemers if a.afzender == afzender)
+        known_as = (
             f" Afzender {afzender!r} is gekend met Hoedanigheid "
-            f"{' of '.join(repr(h) for h in anders)}."
-            if anders
+            f"{' of '.join(repr(h) for h in others)}."
+            if others
             else ""
         )
         return _weiger(
             None,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
-            f"{hoedanigheid!r} heeft geen protocol voor de KBI.{gekend} {WIE_VRAAGT}",
+            f"{hoedanigheid!r} heeft geen protocol voor de KBI.{known_as} {WIE_VRAAGT}",
         )
     if operatie not in afnemer.operaties:
         return _weiger(

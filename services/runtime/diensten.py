@@ -543,12 +543,12 @@ class Hub:
         self, naam: str | None, versie: str | None, operatie_tag: str | None = None
     ) -> Dienst | None:
         """The variant of Naam + Versie whose operation element is ``operatie_tag``."""
-        for dienst in self.varianten(naam, versie):
+        for dienst in self.variants(naam, versie):
             if dienst.operatie_tag == operatie_tag:
                 return dienst
         return None
 
-    def varianten(self, naam: str | None, versie: str | None) -> list[Dienst]:
+    def variants(self, naam: str | None, versie: str | None) -> list[Dienst]:
         return self.diensten.get((naam or "", versie or ""), [])
 
 
