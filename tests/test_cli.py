@@ -109,6 +109,37 @@ def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
     assert omgeving.returncode == 0
 
 
+def test_personas_check_with_fixtures_checks_those_personas_only(tmp_path):
+    """The built-in personas' answers are written for protocol-v1 and the default terms: a
+    user checking their own personas against the ruling got the built-ins' 21 differences
+    and exit 1 whatever they wrote."""
+    na_arrest = (
+        'insz: "80651338304"\n'
+        "scenario: never registered, OK after the ruling\n"
+        "dossier:\n"
+        "  personalia: {achternamen: [Nadzialek]}\n"
+        "  doelgroepen: [{code: JA, type: PLICHT, periode: {begin: 2023-01-02}}]\n"
+        "verwacht:\n"
+        "  - {datum: 2024-09-01, resultaat: OK}\n"
+    )
+    (tmp_path / "p.yaml").write_text(na_arrest, encoding="utf-8")
+    proces = magda_kbi(
+        "personas", "--check", "--fixtures", str(tmp_path), "--rules", "after-ruling-112-2023"
+    )
+    assert proces.returncode == 0, proces.stdout
+    assert proces.stdout == (
+        f"1 expected answer of the personas in {tmp_path} checked against"
+        " after-ruling-112-2023: 0 differ\n"
+    )
+    # a folder whose personas have none: said, not the built-ins' count
+    (tmp_path / "p.yaml").write_text(na_arrest.split("verwacht")[0], encoding="utf-8")
+    geen = magda_kbi("personas", "--check", "--fixtures", str(tmp_path))
+    assert geen.returncode == 0
+    assert geen.stdout.startswith("0 expected answers of the personas in ")
+    ingebouwd = magda_kbi("personas", "--check")
+    assert ingebouwd.stdout.startswith("66 expected answers of the built-in personas checked")
+
+
 def test_advies_locally():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
     assert proces.returncode == 0
