@@ -437,21 +437,25 @@ def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
 # that an http:// request gets back from a TLS port, as http.client shows it.
 _PLAIN_HTTP = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
 _TLS_ANSWER = "BadStatusLine('\\x15\\x03"
+_SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
 
 
 def _transport_reason(naam: str, fout: requests.RequestException) -> str:
     tekst = str(fout)
+    reason = _os_reason(fout)
     if isinstance(fout, requests.exceptions.SSLError):
+        # OpenSSL's words ('[SSL: WRONG_VERSION_NUMBER] wrong version number'), not requests'
+        # text around them: urllib3's pool and retry reprs and the C file's line
+        detail = _SSL_SOURCE_LINE.sub("", reason) if reason else tekst
         if any(teken in tekst for teken in _PLAIN_HTTP):
-            return f"{naam} does not speak TLS at this address (http://, not https://?): {tekst}"
+            return f"{naam} does not speak TLS at this address (http://, not https://?): {detail}"
         # reachable: the TLS handshake failed
         return (
             f"TLS with {naam} failed (check verify=, the CA bundle, and cert=, the client"
-            f" certificate): {tekst}"
+            f" certificate): {detail}"
         )
     if _TLS_ANSWER in tekst:
         return f"{naam} answers with TLS at this address: use https://, not http://"
-    reason = _os_reason(fout)
     if reason is not None and fout.request is not None:
         # requests' text wraps it in urllib3's pool and retry reprs, ~300 characters
         return f"{naam} not reachable at {fout.request.url}: {reason}"
@@ -528,13 +532,19 @@ def _check_tls_files(cert, verify) -> None:
 
 
 def _root_url(base_url: str) -> str:
-    basis = _http_url(base_url, "base_url").rstrip("/")
-    if basis.endswith("/soap/WebService"):  # MAGDA's layout puts each service under the root
+    delen = urllib.parse.urlsplit(_http_url(base_url, "base_url"))
+    if delen.path.rstrip("/").endswith("/soap/WebService"):  # each service is under the root
         raise ValueError(
             f"base_url is the platform's root, not a service's address ({base_url!r}): give"
             " the part before /<Dienst>-<versie>/soap/WebService, or this address in adressen"
         )
-    return basis
+    if delen.query or delen.fragment:
+        # the services' paths went after it, into the query: '...?x=1/GeefDossierKBI...'
+        raise ValueError(
+            f"base_url is the platform's root, without a query or fragment ({base_url!r}):"
+            " each service's path is added to it"
+        )
+    return base_url.rstrip("/")
 
 
 def modulo97_geldig(insz: str) -> bool:

@@ -666,6 +666,16 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
             {"base_url": "https://magda.example/GeefDossierKBIDienst-02.00/soap/WebService"},
             "base_url is the platform's root, not a service's address",
         ),
+        (  # the WSDL's address: the services' paths went into its query, and it worked
+            {"base_url": "http://127.0.0.1:8080/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"},
+            "base_url is the platform's root, not a service's address",
+        ),
+        (
+            {"base_url": "https://magda.example/?omgeving=test"},
+            "base_url is the platform's root, without a query or fragment"
+            " ('https://magda.example/?omgeving=test'): each service's path is added to it",
+        ),
+        ({"base_url": "https://magda.example#top"}, "without a query or fragment"),
         (
             {"adressen": {"GeefAutomatischAdvies": "magda.example/advies"}},
             "adressen['GeefAutomatischAdvies'] must be an http:// or https:// URL",

@@ -1,5 +1,6 @@
 """Real-platform readiness: client certificates (mTLS) and WS-Security X.509 signing."""
 
+import re
 import ssl
 from pathlib import Path
 
@@ -59,10 +60,13 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
     )
     # reachable: the TLS handshake failed, and the message says where to look
-    with pytest.raises(
-        MagdaTransportFout, match=r"^TLS with GeefDossierKBI failed \(check verify="
-    ):
+    with pytest.raises(MagdaTransportFout) as fout:
         client.geef_dossier_kbi("90722600260")
+    assert re.fullmatch(
+        r"TLS with GeefDossierKBI failed \(check verify=, the CA bundle, and cert=, the client"
+        r" certificate\): \[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: [^()]+",
+        str(fout.value),
+    ), str(fout.value)
 
 
 def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp_path):
