@@ -1495,6 +1495,8 @@ def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
         ):
             if melding.startswith(naam):
                 melding = optie + melding[len(naam) :]
+        # the library's way out that this command does not have (it takes one --url)
+        melding = melding.replace(", or this address in adressen", "")
         raise Refused(melding) from None
     try:
         resultaat = vraag(client)
