@@ -601,6 +601,25 @@ def test_serve_takes_a_host_name_such_as_localhost():
     assert s.proces.returncode == 0
 
 
+def test_serve_on_every_address_prints_urls_that_can_be_called():
+    """--host 0.0.0.0 printed http://0.0.0.0:PORT/..., an address to listen on: a client
+    cannot call it (on Windows and macOS it reaches nothing)."""
+    from .conftest import Server
+
+    s = Server("--host", "0.0.0.0")
+    try:
+        uitvoer = "".join(s._uitvoer)
+    finally:
+        s.stop()
+    adres = f"http://127.0.0.1:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService"
+    assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
+    assert "0.0.0.0:" not in uitvoer
+    assert (
+        "  listening on every address (0.0.0.0): from another machine, this one's name or"
+        " address instead of 127.0.0.1\n"
+    ) in uitvoer
+
+
 def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
     """The banner said http://::1:8080/..., which no client takes as a URL."""
     import socket

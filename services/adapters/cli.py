@@ -11,6 +11,7 @@ import codecs
 import dataclasses
 import hashlib
 import io
+import ipaddress
 import json
 import os
 import shutil
@@ -530,8 +531,11 @@ def serve(
         geladen = time.monotonic() - begin
         if stopping.stop_asked():
             return
+        # 0.0.0.0 and :: are where it listens, no address to call: the loopback's are
+        shown_host = _callable_host(host)
         # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
-        basis = f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
+        basis = f"{'https' if tls else 'http'}://"
+        basis += f"{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
         # a kept store may add, change or remove personas (the admin API's): the parent does
         # not open it, /health counts what the workers serve
         bewaard = "" if tijdelijk else " in files (the store may hold changes: /health counts them)"
@@ -547,6 +551,11 @@ def serve(
         print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
         print(f"  {'health':<28} {basis}/health")
         print(f"  {'console':<28} {basis}/console/")
+        if shown_host != host:
+            print(
+                f"  listening on every address ({host}): from another machine, this one's name"
+                " or address instead of " + shown_host
+            )
         if rules is Regelset.NA_ARREST_112_2023:
             print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
         else:
@@ -1470,6 +1479,18 @@ def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
     _client_vraag(
         lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **opties
     )
+
+
+def _callable_host(host: str) -> str:
+    """The loopback address of the family of an unspecified one (0.0.0.0, ::), which a
+    client cannot call (it reaches nothing on Windows and macOS); any other host as given."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name, such as localhost
+        return host
+    if not address.is_unspecified:
+        return host
+    return "127.0.0.1" if address.version == 4 else "::1"
 
 
 def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
