@@ -85,6 +85,19 @@ def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie
         assert proces.stdout.splitlines() == ["insz", *verwacht]
 
 
+@pytest.mark.parametrize(
+    "lijst",
+    [("verlaagde-premie", "2024"), ("gemeente", "24062"), ("participatie", "24062")],
+)
+def test_no_builtin_without_fixtures_is_refused_not_an_empty_list(lijst):
+    """It wrote the header of a list of nobody and exited 0."""
+    proces = magda_kbi("export", *lijst, "--no-builtin")
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr.endswith(
+        "Error: --no-builtin leaves no personas: give their folders, --fixtures DIR\n"
+    )
+
+
 def test_known_premium_years(catalogus):
     assert list(lists.verlaagde_premie(catalogus.values(), 2023, VANDAAG)) == ["80651239522"]
     assert "80651239522" not in lists.verlaagde_premie(catalogus.values(), 2024, VANDAAG)

@@ -1163,6 +1163,10 @@ def _source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = No
                 "'generate --store URL' writes them)"
             )
         return catalogus.values()
+    if no_builtin and not fixtures:  # the list of nobody, without a word
+        raise click.UsageError(
+            "--no-builtin leaves no personas: give their folders, --fixtures DIR"
+        )
     from magda_kbi.io.personas import stream_personas
 
     return stream_personas([*([] if no_builtin else [builtin_folder()]), *fixtures], contract=False)
