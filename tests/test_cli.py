@@ -372,6 +372,12 @@ def test_generate_says_which_of_out_and_store_to_give(tmp_path):
     assert beide.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
     assert "Error: give --out DIR or --store URL, not both\n" in beide.stderr
     assert list(tmp_path.iterdir()) == []
+    # what only a folder of files takes was passed over without a word
+    store = ("--store", f"sqlite:///{tmp_path}/s.db")
+    los = magda_kbi("generate", "--count", "1", *store, "--per-file", "3", "--force")
+    assert los.returncode == 2
+    assert "Error: --per-file and --force only with --out (a store holds no files)\n" in los.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_generate_does_not_overwrite_without_force(tmp_path):

@@ -814,13 +814,7 @@ def personas(
 ) -> None:
     if check and vorm:
         raise click.UsageError("--check prints its own report: leave out --json and --markdown")
-    ctx = click.get_current_context()
-    gegeven = [
-        param.opts[0]
-        for param in ctx.command.params
-        if param.name in ("rules", "termijn_aanmelding", "termijn_contract")
-        and ctx.get_parameter_source(param.name) is COMMANDLINE
-    ]
+    gegeven = _on_the_command_line("rules", "termijn_aanmelding", "termijn_contract")
     if gegeven and not check:  # a list does not apply the rules: they would be ignored
         raise click.UsageError(f"{', '.join(gegeven)} only with --check")
     catalogus = _catalogue(fixtures)
@@ -858,6 +852,17 @@ def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
     else:
         for p in catalogus.values():
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
+
+
+def _on_the_command_line(*names: str) -> list[str]:
+    """The options of these parameters given on the command line (not from the environment
+    or a default), for saying which ones do not go with the others."""
+    ctx = click.get_current_context()
+    return [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names and ctx.get_parameter_source(param.name) is COMMANDLINE
+    ]
 
 
 def _check_expected(personas, whose: str, rules: Regelset, termijnen: Termijnen) -> None:
@@ -1050,6 +1055,11 @@ def generate(
     if (out is None) == (store is None):
         raise click.UsageError(
             "give --out DIR or --store URL" + (", not both" if out is not None else "")
+        )
+    files_only = _on_the_command_line("per_file", "force")
+    if store is not None and files_only:  # they would be passed over without a word
+        raise click.UsageError(
+            f"{' and '.join(files_only)} only with --out (a store holds no files)"
         )
     if out is not None:
         try:
