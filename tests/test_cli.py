@@ -700,12 +700,13 @@ def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis, hint
     )
 
 
-def test_an_admin_token_without_admin_is_said():
+def test_admin_options_without_admin_are_said():
     from .conftest import Server
 
-    s = Server("--admin-token", "een-token-van-16-tekens")
+    s = Server("--admin-token", "een-token-van-16-tekens", "--public-host", "magda.test")
     uitvoer = s.stop()
     assert "magda-kbi: note: --admin-token has no effect without --admin" in uitvoer
+    assert "magda-kbi: note: --public-host has no effect without --admin" in uitvoer
 
 
 def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):

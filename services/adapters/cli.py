@@ -459,6 +459,8 @@ def serve(
     if token and not admin and bron is COMMANDLINE:
         # (from the environment it may be there for the pytest plugin: no note then)
         print("magda-kbi: note: --admin-token has no effect without --admin", file=sys.stderr)
+    if public_host and not admin:  # the names the admin API answers to
+        print("magda-kbi: note: --public-host has no effect without --admin", file=sys.stderr)
     if admin and not is_loopback(host) and token is None:
         raise Refused(
             f"--admin on {host} would let anyone who reaches this address change the "
