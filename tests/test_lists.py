@@ -192,6 +192,47 @@ def test_a_list_s_format_follows_accept_whatever_its_parameters(accept, soort):
     assert (antwoord.status_code, antwoord.headers["Content-Type"]) == (200, soort)
 
 
+@pytest.mark.parametrize(
+    ("pad", "field", "diagnose"),
+    [
+        (
+            "/api/v1/lijsten/gemeente/24055?format=csv",
+            "format",
+            "unknown parameter 'format' (allowed: year); the format follows the Accept header:"
+            " application/json (the default), text/csv or application/xml",
+        ),
+        (
+            "/api/v1/lijsten/verlaagde-premie/2024?formaat=xml",
+            "formaat",
+            "unknown parameter 'formaat' (allowed: zorgkas); the format follows the Accept"
+            " header: application/json (the default), text/csv or application/xml",
+        ),
+        (
+            "/api/v1/lijsten/participatie/24055.csv",
+            "nis",
+            "'24055.csv' is not a NIS code (5 digits); the format follows the Accept header:"
+            " application/json (the default), text/csv or application/xml",
+        ),
+        (
+            "/api/v1/lijsten/verlaagde-premie/2024.xml",
+            "jaar",
+            "'2024.xml' is not a premium year (2000-2100); the format follows the Accept"
+            " header: application/json (the default), text/csv or application/xml",
+        ),
+    ],
+)
+def test_a_list_asked_in_a_format_by_its_address_is_told_accept(pad, field, diagnose):
+    """The command line's --format is REST's Accept: ?format=csv or a .csv was refused
+    without a word of how to get CSV."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    antwoord = Client(make_emulator(Settings(today=VANDAAG))).get(pad)
+    assert antwoord.status_code == 400
+    assert antwoord.json == {"code": "40001", "diagnose": diagnose, "field": field}
+
+
 def test_premium_list_over_rest(magda):
     magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)

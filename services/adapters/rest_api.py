@@ -171,16 +171,23 @@ def advies(call: Call, insz: str):
 
 
 def parameters(
-    *known: str, code: str = ONGELDIG_VERZOEK, what: str = "parameter", args=None
+    *known: str,
+    code: str = ONGELDIG_VERZOEK,
+    what: str = "parameter",
+    args=None,
+    a_list: bool = False,
 ) -> None:
     """Refuses a query parameter the route does not take, or one given twice (400 ``code``;
-    ``what`` is what the route calls them; ``args`` the request's by default)."""
+    ``what`` is what the route calls them; ``args`` the request's by default; ``a_list``:
+    the route answers in the format Accept asks for)."""
     args = request.args if args is None else args
     unknown = sorted(set(args) - set(known))
     if unknown:
         # the ones taken, as an unknown field is told: ?jaar= is near no 'year'
         taken = f"allowed: {', '.join(sorted(known))}" if known else f"this call takes no {what}"
         hint = did_you_mean(unknown[0], known)  # ?date= for ?datum=
+        if a_list:
+            hint += _format_hint(unknown[0])
         raise ApiError(400, code, f"unknown {what} {unknown[0]!r} ({taken}){hint}", unknown[0])
     for name in args:
         if len(args.getlist(name)) > 1:
@@ -262,9 +269,10 @@ def current_runtime() -> Runtime:
 @_call_noted(Operatie.LIJST_VERLAAGDE_PREMIE.value)
 def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-        raise ApiError(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a premium year (2000-2100)", "jaar")
+        reden = f"{jaar!r} is not a premium year (2000-2100){_format_hint(jaar)}"
+        raise ApiError(400, ONGELDIG_VERZOEK, reden, "jaar")
     premiejaar = int(jaar)
-    parameters("zorgkas")
+    parameters("zorgkas", a_list=True)
     zorgkas = request.args.get("zorgkas")
     if zorgkas == "":
         raise ApiError(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
@@ -336,9 +344,12 @@ def _municipality_list(
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiError(
-            400, ONGELDIG_VERZOEK, f"{nis!r} is not a NIS code (5 digits){nis_hint(nis)}", "nis"
+            400,
+            ONGELDIG_VERZOEK,
+            f"{nis!r} is not a NIS code (5 digits){nis_hint(nis)}{_format_hint(nis)}",
+            "nis",
         )
-    parameters("year")
+    parameters("year", a_list=True)
     runtime = current_runtime()
     peildag = runtime.clock.today()
     jaar = request.args.get("year")
@@ -394,8 +405,24 @@ def best_type(offers: list[str], default: str | None = None) -> str | None:
     return accept.best_match(offers, default=default)
 
 
+LIST_TYPES = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
+
+
+def _format_hint(given: str) -> str:
+    """How a list comes as CSV or XML, for one who asked it by its address (?format=csv,
+    24055.csv), as the command line's --format has it: the list's own words said nothing."""
+    _, dot, suffix = given.rpartition(".")
+    if given.lower() in ("format", "formaat", "output", "accept") or (
+        dot and suffix.lower() in LIST_TYPES.values()
+    ):
+        return (
+            "; the format follows the Accept header: application/json (the default), text/csv"
+            " or application/xml"
+        )
+    return ""
+
+
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
-    soorten = {"application/json": "json", "text/csv": "csv", "application/xml": "xml"}
-    soort = best_type(list(soorten), default="application/json")
-    tekst = formats.in_formaat(soorten[soort], items, velden, kop, wortel)
+    soort = best_type(list(LIST_TYPES), default="application/json")
+    tekst = formats.in_formaat(LIST_TYPES[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)
