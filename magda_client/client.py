@@ -9,6 +9,7 @@ results or typed errors (:mod:`magda_client.fouten`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import re
@@ -285,8 +286,11 @@ class MagdaClient:
         session: requests.Session | None = None,
         dossier_versie: str = "02.00",
     ) -> None:
-        if retries < 0:
-            raise ValueError("retries must be >= 0")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries must be a whole number, 0 or more, not {retries!r}")
+        _seconds("timeout", timeout, more_than_0=True)
+        _seconds("backoff", backoff)
+        _seconds("max_backoff", max_backoff)
         if dossier_versie not in DOSSIER_VERSIES:
             raise ValueError(
                 f"dossier_versie must be one of {', '.join(DOSSIER_VERSIES)},"
@@ -299,8 +303,6 @@ class MagdaClient:
             )
         if not isinstance(hoedanigheid, str):
             raise ValueError(f"hoedanigheid must be text (e.g. '1234'), not {hoedanigheid!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be more than 0 seconds, not {timeout!r}")
         self.dossier = DOSSIER_VERSIES[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
@@ -529,6 +531,17 @@ def _check_tls_files(cert, verify) -> None:
         except OSError as fout:
             reden = fout.strerror if not isinstance(fout, ssl.SSLError) else fout
             raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reden}") from None
+
+
+def _seconds(naam: str, waarde: object, *, more_than_0: bool = False) -> None:
+    """Checked when the client is made: a string or None was a TypeError of a comparison,
+    an infinite timeout an OverflowError at the first call, a negative backoff taken."""
+    if isinstance(waarde, bool) or not isinstance(waarde, int | float) or not math.isfinite(waarde):
+        raise ValueError(f"{naam} must be a number of seconds, not {waarde!r}")
+    if more_than_0 and waarde <= 0:
+        raise ValueError(f"{naam} must be more than 0 seconds, not {waarde!r}")
+    if waarde < 0:
+        raise ValueError(f"{naam} must be 0 seconds or more, not {waarde!r}")
 
 
 def _root_url(base_url: str) -> str:

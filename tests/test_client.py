@@ -683,7 +683,15 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
         ({"afzender": ""}, "afzender must be your MAGDA Identificatie"),
         ({"afzender": None}, "afzender must be your MAGDA Identificatie"),
         ({"hoedanigheid": None}, "hoedanigheid must be text"),
-        ({"timeout": 0}, "timeout must be more than 0 seconds"),
+        ({"timeout": 0}, "timeout must be more than 0 seconds, not 0"),
+        # a TypeError of a comparison, an OverflowError at the first call, taken
+        ({"timeout": "5"}, "timeout must be a number of seconds, not '5'"),
+        ({"timeout": None}, "timeout must be a number of seconds, not None"),
+        ({"timeout": float("inf")}, "timeout must be a number of seconds, not inf"),
+        ({"backoff": -1}, "backoff must be 0 seconds or more, not -1"),
+        ({"max_backoff": "x"}, "max_backoff must be a number of seconds, not 'x'"),
+        ({"retries": "2"}, "retries must be a whole number, 0 or more, not '2'"),
+        ({"retries": -1}, "retries must be a whole number, 0 or more, not -1"),
     ],
 )
 def test_a_client_set_up_wrong_is_refused_when_made_not_at_its_first_call(kw, melding):
