@@ -181,6 +181,21 @@ def test_an_insz_as_printed_is_told_its_eleven_digits(rest):
     )
 
 
+def test_an_insz_with_a_digit_mistyped_is_told_its_check_digits(rest):
+    """It got the words of any other refusal: which check digits the ten others ask for
+    finds the typo (98630499724 is Saïd Daoud; 97 - 986304997 % 97 = 24)."""
+    r = get(rest, "/api/v1/advies/98630499725")
+    assert (r.status_code, r.json()) == (
+        400,
+        {
+            "code": "40002",
+            "diagnose": "'98630499725' is not a valid INSZ (11 digits, modulo 97): the check"
+            " digits are 25; modulo 97 asks for 24 (born before 2000) or 53 (born from 2000 on)",
+            "field": "insz",
+        },
+    )
+
+
 def test_a_long_would_be_insz_is_repeated_cut_short():
     """An INSZ of 100,000 characters made a refusal that repeated it whole, twice in the
     admin API's: cut after 24 characters, with its length."""

@@ -40,7 +40,13 @@ from magda_kbi.domain.advies import (
 )
 from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
 from magda_kbi.domain.consumers import Afnemers
-from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
+from magda_kbi.domain.insz import (
+    check_digits_reason,
+    is_elf_cijfers,
+    modulo97_geldig,
+    shown,
+    unformatted,
+)
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
 from magda_kbi.io.checked_files import CACHE_DIR_ENV
@@ -952,7 +958,10 @@ def advies(
     termijn_contract: int,
 ) -> None:
     if not modulo97_geldig(insz):
-        raise Refused(f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97)")
+        reden = f": {check_digits_reason(insz)}" if is_elf_cijfers(insz) else ""
+        raise Refused(
+            f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reden}"
+        )
     persona = _catalogue(fixtures).get(insz)
     antwoord = geef_advies(
         persona.dossier if persona else None,

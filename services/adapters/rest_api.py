@@ -19,7 +19,13 @@ from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operatie
-from magda_kbi.domain.insz import modulo97_geldig, shown, unformatted
+from magda_kbi.domain.insz import (
+    check_digits_reason,
+    is_elf_cijfers,
+    modulo97_geldig,
+    shown,
+    unformatted,
+)
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
 from magda_kbi.io import formats
@@ -199,8 +205,12 @@ def _geldig_insz(insz: str) -> None:
     (98.63.04-997.24, as copied from a card or the console) is told its eleven digits."""
     if not modulo97_geldig(insz):
         cijfers = unformatted(insz)
-        gedrukt = cijfers != insz and modulo97_geldig(cijfers)
-        hint = f": the path takes its 11 digits, {cijfers}" if gedrukt else ""
+        if cijfers != insz and modulo97_geldig(cijfers):
+            hint = f": the path takes its 11 digits, {cijfers}"
+        elif is_elf_cijfers(insz):  # a digit mistyped: which check digits it would need
+            hint = f": {check_digits_reason(insz)}"
+        else:
+            hint = ""
         raise ApiError(
             400,
             ONGELDIG_INSZ,

@@ -105,17 +105,22 @@ def waarom_geen_testnummer(insz: str) -> str | None:
     if not is_elf_cijfers(insz):
         return f"{shown(insz)} is not 11 digits"
     if not modulo97_geldig(insz):
-        return (
-            f"the check digits are {insz[9:]}; modulo 97 asks for "
-            f"{_controlegetal(insz[:9], False)} (born before 2000) or "
-            f"{_controlegetal(insz[:9], True)} (born from 2000 on)"
-        )
+        return check_digits_reason(insz)
     if not 61 <= int(insz[2:4]) <= 72:
         return (
             f"the month digits are {insz[2:4]}: a real person's number could look like this; "
             "a MAGDA test number has month digits 61-72 (the birth month + 60)"
         )
     return None
+
+
+def check_digits_reason(insz: str) -> str:
+    """Which check digits eleven digits would need (a digit mistyped, most often)."""
+    return (
+        f"the check digits are {insz[9:]}; modulo 97 asks for "
+        f"{_controlegetal(insz[:9], False)} (born before 2000) or "
+        f"{_controlegetal(insz[:9], True)} (born from 2000 on)"
+    )
 
 
 def dichtste_testnummer(insz: str) -> str | None:
