@@ -353,7 +353,19 @@ def test_a_persona_s_address_with_its_insz_as_printed_leads_to_its_page(client):
     assert antwoord.status_code == 302
     assert antwoord.headers["Location"] == "/console/personas/98630499724?consumer=x"
     p = pagina(client, "/console/personas/98.63.04-997.25", status=404)  # not a persona's
-    assert p.findtext(".//p[@id='error']") == "no persona with INSZ 98.63.04-997.25"
+    assert p.findtext(".//p[@id='error']") == (  # nor an INSZ: a digit mistyped
+        "no persona with INSZ 98.63.04-997.25, which is no INSZ: the check digits are 25;"
+        " modulo 97 asks for 24 (born before 2000) or 53 (born from 2000 on)"
+    )
+    p = pagina(client, "/console/personas/87670380543", status=404)  # an INSZ, no persona's
+    assert p.findtext(".//p[@id='error']") == "no persona with INSZ 87670380543"
+    # searched for: said under the empty list
+    p = pagina(client, "/console/?q=98630499725")
+    assert p.findtext(".//td[@id='none']") == (
+        "No persona matches. 98630499725 is no INSZ: the check digits are 25; modulo 97 asks"
+        " for 24 (born before 2000) or 53 (born from 2000 on)."
+    )
+    assert pagina(client, "/console/?q=zzz").findtext(".//td[@id='none']") == "No persona matches."
     p = pagina(client, "/console/?result=nok", status=400)
     assert p.findtext(".//p[@id='error']") == (
         "result is OK, NOK or empty, not 'nok'; did you mean 'NOK'?"

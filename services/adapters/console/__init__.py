@@ -37,7 +37,13 @@ from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advie
 from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY, iso_date
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.insz import shown, unformatted
+from magda_kbi.domain.insz import (
+    check_digits_reason,
+    is_elf_cijfers,
+    modulo97_geldig,
+    shown,
+    unformatted,
+)
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
 from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import candidates, in_store, sorted_inszs, version
@@ -219,6 +225,7 @@ def personas():
         "console/personas.html",
         rows=[(p, name_of(p), a) for p, a in rows],
         q=q,
+        no_insz=None if rows else _why_no_insz(q),
         result=result,
         page=page,
         previous=url_for(".personas", **args, page=page - 1) if page > 1 else None,
@@ -226,6 +233,15 @@ def personas():
         total=len(runtime.personas),
         today=runtime.clock.today(),
     )
+
+
+def _why_no_insz(text: str) -> str | None:
+    """For eleven digits (or an INSZ as printed) that are no INSZ, which check digits they
+    would need: a digit mistyped, most often. None for anything else."""
+    digits = unformatted(text)
+    if is_elf_cijfers(digits) and not modulo97_geldig(digits):
+        return f"no INSZ: {check_digits_reason(digits)}"
+    return None
 
 
 @console.get("/personas/<insz>")
@@ -236,7 +252,9 @@ def persona(insz: str):
         digits = unformatted(insz)  # as printed on the eID and in this console: 98.63.04-997.24
         if digits != insz and runtime.personas.get(digits) is not None:
             return redirect(url_for(".persona", insz=digits, **request.args))
-        abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}")
+        why = _why_no_insz(insz)
+        which = f", which is {why}" if why else ""
+        abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}{which}")
     today = runtime.clock.today()
     timeline = build_timeline(p.dossier, today, runtime.termijnen, runtime.regelset)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
