@@ -100,13 +100,13 @@ def test_a_bad_file_changes_nothing(store, extra):
     (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
     with pytest.raises(FixtureError) as info:
         import_files(store, mappen)
-    assert info.value.veld == "scenario"
+    assert info.value.field == "scenario"
     schrijf(extra, "c.jsonl", {**EEN, "scenario": "the same INSZ again"})
     (extra / "b.jsonl").unlink()
     with pytest.raises(FixtureError) as info:
         import_files(store, mappen)
-    assert "80651338304 is already defined in" in info.value.reden
-    assert info.value.reden.endswith("a.jsonl")
+    assert "80651338304 is already defined in" in info.value.reason
+    assert info.value.reason.endswith("a.jsonl")
     assert list(Catalogue(store).values()) == voor
 
 
@@ -133,7 +133,7 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
     with pytest.raises(FixtureError) as info:
         import_files(store, mappen, checked=checked)
-    assert (info.value.bestand, info.value.reden) == (
+    assert (info.value.file, info.value.reason) == (
         str((extra / "b.jsonl").resolve()),
         "changed while it was being imported",
     )
@@ -184,7 +184,7 @@ def test_generated_personas_stay_when_the_files_are_imported_again(store, extra)
     store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
     with pytest.raises(FixtureError) as info:  # the file's 90651338320 is the generated one's
         import_files(store, [builtin_folder(), extra])
-    assert info.value.reden == "90651338320 is already defined in generate:seed-1"
+    assert info.value.reason == "90651338320 is already defined in generate:seed-1"
     (extra / "b.jsonl").unlink()
     import_files(store, [builtin_folder(), extra])
     catalogus = Catalogue(store)

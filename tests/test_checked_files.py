@@ -49,7 +49,7 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert refused.value.reden == "file larger than 1048576 bytes"
+    assert refused.value.reason == "file larger than 1048576 bytes"
     assert peak < 20 * 1024 * 1024, peak
 
 

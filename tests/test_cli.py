@@ -471,7 +471,7 @@ def test_a_tab_in_a_persona_file_is_named_as_a_tab(tmp_path):
     )
     with pytest.raises(FixtureError) as fout:
         load_personas([map_], contract=False)
-    assert fout.value.melding == (
+    assert fout.value.message == (
         f"{map_ / 'tab.yaml'}: not valid YAML: a tab at line 4, column 1 (YAML indents with spaces)"
     )
 

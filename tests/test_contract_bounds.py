@@ -588,9 +588,9 @@ def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
     assert (
-        refused.value.veld == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
+        refused.value.field == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
     )
-    assert "maximum length of '48'" in refused.value.reden
+    assert "maximum length of '48'" in refused.value.reason
 
 
 def test_a_code_only_02_00_has_is_refused_saying_so():
@@ -599,11 +599,11 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "GESLAAGD")
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
-    assert refused.value.veld == (
+    assert refused.value.field == (
         "dossier (01.00: KBIDossier/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel"
         "/Besluit/Code)"
     )
-    assert refused.value.reden.endswith(
+    assert refused.value.reason.endswith(
         "(02.00 takes it, 01.00 does not: a persona must fit both versions)"
     )
     # and the other way round: a test without 02.00's Status fits 01.00 only
@@ -611,20 +611,20 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
     assert (
-        refused.value.veld == "dossier (02.00: KBIDossier/AfgelegdeTesten/AfgelegdeTest/Resultaat)"
+        refused.value.field == "dossier (02.00: KBIDossier/AfgelegdeTesten/AfgelegdeTest/Resultaat)"
     )
-    assert "Expected is ( Status )" in refused.value.reden
-    assert refused.value.reden.endswith(
+    assert "Expected is ( Status )" in refused.value.reason
+    assert refused.value.reason.endswith(
         "(01.00 takes it, 02.00 does not: a persona must fit both versions)"
     )
     # nor a value of an element only 02.00 has (01.00 does not take it: it has no such field)
     dossier = with_value(DOSSIER, ("vormingsactiviteiten", "nt2_cursussen", 0, "tarief"), "")
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
-    assert refused.value.veld == (
+    assert refused.value.field == (
         "dossier (02.00: KBIDossier/VormingsActiviteiten/NT2Cursussen/NT2Cursus/Tarief)"
     )
-    assert refused.value.reden == (
+    assert refused.value.reason == (
         "does not fit the KBI contract: Element 'Tarief': [facet 'minLength'] The value has a"
         " length of '0'; this underruns the allowed minimum length of '1'."
     )
@@ -632,4 +632,4 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
-    assert "02.00 takes it" not in refused.value.reden
+    assert "02.00 takes it" not in refused.value.reason

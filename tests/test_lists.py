@@ -475,7 +475,7 @@ def test_flow_data_is_checked_at_load_time(gegevens, veld):
                 "gegevens": gegevens,
             }
         )
-    assert info.value.veld == veld
+    assert info.value.field == veld
 
 
 def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
@@ -484,7 +484,7 @@ def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
     )
     with pytest.raises(FixtureError) as info:
         load_personas([tmp_path])
-    assert info.value.bestand.endswith("p.jsonl:2")
+    assert info.value.file.endswith("p.jsonl:2")
 
 
 def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
@@ -633,7 +633,7 @@ def test_a_person_is_a_member_of_one_zorgkas_at_a_time():
     }
     with pytest.raises(InputError) as refused:
         persona_from_data(persona)
-    assert (refused.value.veld, refused.value.reden) == (
+    assert (refused.value.field, refused.value.reason) == (
         "gegevens.lidmaatschappen[1].begin",
         "2020-01-01 is also the begin of lidmaatschappen[0]: one zorgkas at a time (a later"
         " begin replaces an earlier membership)",

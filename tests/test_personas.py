@@ -99,7 +99,7 @@ def fout_voor(tmp_path, tekst) -> FixtureError:
     map_ = schrijf(tmp_path, "persona.yaml", tekst)
     with pytest.raises(FixtureError) as info:
         load_personas([map_])
-    assert info.value.bestand.endswith("persona.yaml")
+    assert info.value.file.endswith("persona.yaml")
     return info.value
 
 
@@ -194,8 +194,8 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
 )
 def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_reden):
     fout = fout_voor(tmp_path, GOED.replace(*vervanging))
-    assert fout.veld == veld
-    assert in_reden in fout.reden
+    assert fout.field == veld
+    assert in_reden in fout.reason
 
 
 @pytest.mark.parametrize(
@@ -265,7 +265,7 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
 )
 def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, reden):
     fout = fout_voor(tmp_path, GOED + toevoeging)
-    assert (fout.veld, fout.reden) == (veld, reden)
+    assert (fout.field, fout.reason) == (veld, reden)
 
 
 @pytest.mark.parametrize(
@@ -295,7 +295,7 @@ def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
     """Each was taken as written: a persona in two municipalities at once, or listed by a
     zorgkas called ""."""
     fout = fout_voor(tmp_path, GOED + "gegevens:\n" + gegevens)
-    assert (fout.veld, fout.reden) == (veld, reden)
+    assert (fout.field, fout.reason) == (veld, reden)
     # a later residence without an end for the earlier one is the written shorthand: taken
     verhuisd = (
         '  woonplaatsen: [{nis: "24062", naam: Leuven, begin: 2023-01-02},\n'
@@ -358,13 +358,13 @@ def test_period_end_before_begin(tmp_path):
     fout = fout_voor(
         tmp_path, GOED.replace("{begin: 2023-01-02}", "{begin: 2023-01-02, einde: 2022-01-01}")
     )
-    assert fout.veld == "dossier.doelgroepen[0].periode.einde"
+    assert fout.field == "dossier.doelgroepen[0].periode.einde"
 
 
 def test_codes_are_checked_against_the_contract(tmp_path):
     tekst = GOED + "  contracten:\n    - {datum_registratie: 2023-02-01, type: ICO99X}\n"
     fout = fout_voor(tmp_path, tekst)
-    assert "Contract/Type" in fout.veld and "ICO99X" in fout.reden
+    assert "Contract/Type" in fout.field and "ICO99X" in fout.reason
 
 
 def test_a_time_of_day_stays_text(tmp_path):
@@ -405,17 +405,17 @@ def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_p
         if kind == "broken-link"
         else ("not a plain file (a folder, a pipe or a device)")
     )
-    assert (info.value.bestand, info.value.veld, info.value.reden) == (str(path), "-", reason)
+    assert (info.value.file, info.value.field, info.value.reason) == (str(path), "-", reason)
 
 
 def test_invalid_yaml(tmp_path):
     fout = fout_voor(tmp_path, "insz: [unclosed\n")
-    assert "YAML" in fout.reden
+    assert "YAML" in fout.reason
 
 
 def test_expected_answers_are_checked(tmp_path):
     fout = fout_voor(tmp_path, GOED + "verwacht:\n  - {datum: 2024-01-01, resultaat: NOK}\n")
-    assert fout.veld == "verwacht[0].reden"
+    assert fout.field == "verwacht[0].reden"
 
 
 def test_duplicate_insz_across_folders(tmp_path):
@@ -423,10 +423,10 @@ def test_duplicate_insz_across_folders(tmp_path):
     map_ = schrijf(tmp_path, "dubbel.yaml", tekst)
     with pytest.raises(FixtureError) as info:
         load_personas([builtin_folder(), map_])
-    assert info.value.veld == "insz"
+    assert info.value.field == "insz"
     # a built-in persona's number: the message says the ways out
     ingebouwd = builtin_folder() / "98630499724-contract-lopend.yaml"
-    assert info.value.reden == (
+    assert info.value.reason == (
         f"98630499724 is already defined in {ingebouwd} (a built-in persona: give yours"
         " another number, 'magda-kbi insz new' prints fresh ones; a running emulator with"
         " --admin takes a changed built-in persona through PUT /admin/personas/98630499724)"
@@ -442,8 +442,8 @@ def test_serve_names_the_ways_out_for_a_copy_of_a_built_in_persona(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(FixtureError) as info:
         import_files(store, [builtin_folder(), map_])
-    assert info.value.reden.startswith("98630499724 is already defined in ")
-    assert info.value.reden.endswith(
+    assert info.value.reason.startswith("98630499724 is already defined in ")
+    assert info.value.reason.endswith(
         "(a built-in persona: give yours another number, "
         "'magda-kbi insz new' prints fresh ones; a running emulator with --admin takes a"
         " changed built-in persona through PUT /admin/personas/98630499724)"

@@ -1110,7 +1110,7 @@ def generate(
                     store_generated(winkel, f"seed={seed}", regels)
                 except FixtureError as fout:  # another seed's population has this number
                     raise Refused(
-                        f"--store {shown_url(store or '')}: {fout.reden}; another --seed makes"
+                        f"--store {shown_url(store or '')}: {fout.reason}; another --seed makes"
                         " other people"
                     ) from None
         except (InputError, OSError) as fout:  # none of a broken run's output stays
@@ -1123,7 +1123,7 @@ def generate(
                     else f"--store {shown_url(store or '')}"
                 )
                 raise Refused(f"{waar}: {fout.strerror or fout}") from None
-            raise Refused(f"generated persona does not check: {fout.melding}") from None
+            raise Refused(f"generated persona does not check: {fout.message}") from None
     print(f"{count} personas written to {out or shown_url(store or '')}", file=sys.stderr)
 
 
@@ -1243,7 +1243,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -
     if waarde is not None and not waarde.strip():
         raise click.BadParameter("is empty", param=param)
     if waarde is not None and (error := text_xml_cannot_hold(waarde, param.name or "")):
-        raise click.BadParameter(error.reden, param=param)  # the XML list names it: a traceback
+        raise click.BadParameter(error.reason, param=param)  # the XML list names it: a traceback
     return waarde
 
 

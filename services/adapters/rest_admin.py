@@ -203,7 +203,7 @@ def voeg_storing_toe():
     try:
         fault = current_runtime().faults.add(_json_object())
     except InputError as fout:
-        raise ApiError(422, "INVALID_FAULT", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_FAULT", fout.reason, fout.field) from None
     return jsonify(fault.as_json()), 201
 
 
@@ -287,14 +287,14 @@ def _persona_data():
     try:
         return read_json(tekst) if request.mimetype == "application/json" else read_yaml(tekst)
     except InputError as fout:
-        raise ApiError(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_PERSONA", fout.reason, fout.field) from None
 
 
 def _build_persona(data):
     try:
         return persona_from_data(data)
     except InputError as fout:
-        raise ApiError(422, "INVALID_PERSONA", fout.reden, fout.veld) from None
+        raise ApiError(422, "INVALID_PERSONA", fout.reason, fout.field) from None
 
 
 def _json_object() -> dict:
@@ -306,7 +306,7 @@ def _json_object() -> dict:
         except UnicodeDecodeError:
             reden = ": not UTF-8"
         except InputError as fout:
-            reden = f": {fout.reden}"
+            reden = f": {fout.reason}"
     if not isinstance(data, dict):
         raise ApiError(422, "INVALID_BODY", f"expected a JSON object{reden}")
     return data

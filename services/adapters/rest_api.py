@@ -58,11 +58,11 @@ class ApiError(Exception):
         status: int,
         code: str,
         diagnose: str,
-        veld: str | None = None,
+        field: str | None = None,
         call: Call | None = None,  # the call as the view knew it; its result, if decided
     ) -> None:
         super().__init__(diagnose)
-        self.status, self.code, self.diagnose, self.veld = status, code, diagnose, veld
+        self.status, self.code, self.diagnose, self.field = status, code, diagnose, field
         self.call = call
 
 
@@ -74,8 +74,8 @@ def api_error(fout: ApiError):
         call = fout.call or Call()
         request.environ[CALL_KEY] = call if call.result else call.answered(f"ERROR {fout.code}")
     body = {"code": fout.code, "diagnose": fout.diagnose}
-    if fout.veld and fout.veld != "-":  # "-": the input as a whole, no one field
-        body["field"] = fout.veld
+    if fout.field and fout.field != "-":  # "-": the input as a whole, no one field
+        body["field"] = fout.field
     return jsonify(body), fout.status
 
 
@@ -288,7 +288,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         raise ApiError(400, ONGELDIG_VERZOEK, "zorgkas is empty", "zorgkas")
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
-        raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reden}", "zorgkas")
+        raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reason}", "zorgkas")
     beslissing, call = _decide(Operatie.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):

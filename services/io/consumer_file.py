@@ -19,7 +19,7 @@ class ConsumersFileError(InputError):
     file's does: in a SIGHUP's refusal among the persona files, it said only 'consumers')."""
 
     def __init__(self, pad: Path, fout: InputError) -> None:
-        super().__init__(fout.veld, fout.reden)
+        super().__init__(fout.field, fout.reason)
         self.pad = pad
 
 

@@ -113,27 +113,27 @@ FLOW_BRACKETS = 1000  # a persona has a few dozen; a generated file of 1,000 tak
 
 
 class FixtureError(ValueError):
-    """``veld`` is the field's path, ``-`` for the file as a whole."""
+    """``field`` is the field's path, ``-`` for the file as a whole."""
 
-    def __init__(self, bestand: str, veld: str, reden: str, *, folder: bool = False) -> None:
-        super().__init__(f"{bestand}: {veld}: {reden}")
-        self.bestand, self.veld, self.reden = bestand, veld, reden
+    def __init__(self, file: str, field: str, reason: str, *, folder: bool = False) -> None:
+        super().__init__(f"{file}: {field}: {reason}")
+        self.file, self.field, self.reason = file, field, reason
         self.folder = folder  # a --fixtures folder that is none, not a file in it
 
     @property
-    def melding(self) -> str:
+    def message(self) -> str:
         """For a person to read: ``FILE: field F: why``, or ``FILE: why`` for the whole file."""
-        waar = "" if self.veld == "-" else f"field {self.veld}: "
-        return f"{self.bestand}: {waar}{self.reden}"
+        waar = "" if self.field == "-" else f"field {self.field}: "
+        return f"{self.file}: {waar}{self.reason}"
 
 
 def file_refusal(fout: FixtureError | InputError) -> str:
     """The one line for a persona or consumers file that does not load, as start-up, a
     SIGHUP, a worker and the pytest plugin say it."""
     if isinstance(fout, FixtureError):
-        return f"invalid persona {'folder' if fout.folder else 'file'} {fout.melding}"
+        return f"invalid persona {'folder' if fout.folder else 'file'} {fout.message}"
     pad = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
-    return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.melding}"
+    return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.message}"
 
 
 def builtin_folder() -> Path:
@@ -293,7 +293,7 @@ def _jsonl_lines(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[t
         try:
             yield persona_from_data(read_json(regel), contract=contract), regel
         except InputError as fout:
-            raise FixtureError(f"{pad}:{nummer}", fout.veld, fout.reden) from None
+            raise FixtureError(f"{pad}:{nummer}", fout.field, fout.reason) from None
 
 
 def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
@@ -313,7 +313,7 @@ def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona
         except (TypeError, ValueError):  # YAML's !!binary, !!set: a catalogue keeps JSON
             raise InputError("-", "holds values JSON cannot carry (such as !!binary)") from None
     except InputError as fout:
-        raise FixtureError(str(pad), fout.veld, fout.reden) from None
+        raise FixtureError(str(pad), fout.field, fout.reason) from None
 
 
 def read_yaml(tekst: str) -> Any:

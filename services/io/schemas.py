@@ -37,16 +37,16 @@ SCHEMA_REF = "#/components/schemas/{model}"
 
 
 class InputError(ValueError):
-    """``veld`` is the field's path, ``-`` for the input as a whole."""
+    """``field`` is the field's path, ``-`` for the input as a whole."""
 
-    def __init__(self, veld: str, reden: str) -> None:
-        super().__init__(f"{veld}: {reden}")
-        self.veld, self.reden = veld, reden
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
 
     @property
-    def melding(self) -> str:
+    def message(self) -> str:
         """For a person to read: ``field F: why``, or just why for the whole input."""
-        return self.reden if self.veld == "-" else f"field {self.veld}: {self.reden}"
+        return self.reason if self.field == "-" else f"field {self.field}: {self.reason}"
 
 
 def _empty(value: Any) -> bool:

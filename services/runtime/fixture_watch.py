@@ -55,7 +55,7 @@ class FixtureWatcher:
         try:
             personas = self.laad()
         except FixtureError as fout:
-            self.fout = fout.melding
+            self.fout = fout.message
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False
         self.runtime.reload(personas)
