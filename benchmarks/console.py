@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from magda_kbi.adapters.app import Settings, make_emulator  # noqa: E402
 from magda_kbi.io.personas import persona_from_data  # noqa: E402
-from magda_kbi.io.population import genereer  # noqa: E402
+from magda_kbi.io.population import generate_population  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     emulator = make_emulator(Settings(date(2025, 6, 1)))
     # The generated personas were checked when generated; no XSD check per persona here.
     extra = {}
-    for data in genereer(args.count, 1, bezet=emulator.runtime.personas):
+    for data in generate_population(args.count, 1, bezet=emulator.runtime.personas):
         persona = persona_from_data(data, contract=False)
         extra[persona.insz] = persona
     emulator.runtime.personas = {**emulator.runtime.personas, **extra}

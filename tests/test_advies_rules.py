@@ -11,7 +11,7 @@ from magda_kbi.domain.advies import (
     Toepassing,
     geef_advies,
     peildatum,
-    plus_maanden,
+    plus_months,
 )
 from magda_kbi.domain.dossier import (
     Aanmelding,
@@ -214,7 +214,7 @@ def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
     ],
 )
 def test_plus_maanden(dag, maanden, verwacht):
-    assert plus_maanden(dag, maanden) == verwacht
+    assert plus_months(dag, maanden) == verwacht
 
 
 def test_the_advice_is_given_for_terms_that_end_past_the_calendar():

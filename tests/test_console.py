@@ -14,7 +14,7 @@ from werkzeug.test import Client
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
 from magda_kbi.io.personas import persona_from_data
-from magda_kbi.io.population import genereer
+from magda_kbi.io.population import generate_population
 
 from .browser import XSS, XSS_INSZ, XSS_PERSONA
 from .soap import DOSSIER, dossier_verzoek
@@ -75,7 +75,10 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
         monkeypatch.setattr("magda_kbi.adapters.console.SCAN_STEP", step)
     emulator = make_emulator(Settings(TODAY, admin=True))
     runtime = emulator.runtime
-    extra = [persona_from_data(d, contract=False) for d in genereer(300, 7, bezet=runtime.personas)]
+    extra = [
+        persona_from_data(d, contract=False)
+        for d in generate_population(300, 7, bezet=runtime.personas)
+    ]
     runtime.reload({**runtime.basis_personas, **{p.insz: p for p in extra}})
     client = Client(emulator)
 

@@ -16,7 +16,7 @@ from lxml import etree
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import Resultaat, Toepassing, geef_advies
 from magda_kbi.domain.dossier import Woonplaats
-from magda_kbi.domain.insz import is_testnummer
+from magda_kbi.domain.insz import is_test_number
 from magda_kbi.io.personas import (
     FixtureError,
     builtin_folder,
@@ -24,7 +24,7 @@ from magda_kbi.io.personas import (
     persona_from_data,
     stream_personas,
 )
-from magda_kbi.io.population import GEMEENTEN, genereer
+from magda_kbi.io.population import GEMEENTEN, generate_population
 
 from .cli_run import magda_kbi, magda_kbi_process
 
@@ -418,7 +418,7 @@ def test_abb_export_refuses_dev_urandom_itself_as_the_key():
 def test_the_generated_population(populatie):
     personas = list(stream_personas([populatie], contract=False))  # load_personas checks it below
     assert len(personas) == 3000
-    assert all(is_testnummer(p.insz) for p in personas)
+    assert all(is_test_number(p.insz) for p in personas)
     assert len({p.insz for p in personas}) == 3000
     vlaams = {nis for nis, _ in GEMEENTEN}
     assert all(p.gegevens.woonplaatsen[0].nis in vlaams for p in personas)
@@ -431,7 +431,8 @@ def test_the_generated_population(populatie):
         for dag in (date(2021, 6, 1), date(2023, 1, 1), date(2024, 6, 1), date(2026, 6, 1))
     }
     assert regels == set(range(1, 10))
-    assert [d["insz"] for d in genereer(50, 42)] == [p.insz for p in personas[:50]]  # seeded
+    seeded = [d["insz"] for d in generate_population(50, 42)]
+    assert seeded == [p.insz for p in personas[:50]]
     assert len(load_personas([populatie])) == 3000  # as serve loads it: with the XSD check
 
 
@@ -528,9 +529,9 @@ def test_consumers_file(tmp_path):
         "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
         "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
     )
-    from magda_kbi.io.consumer_file import laad_afnemers
+    from magda_kbi.io.consumer_file import load_consumers
 
-    (afnemer,) = laad_afnemers(bestand)
+    (afnemer,) = load_consumers(bestand)
     assert (afnemer.soort.value, afnemer.zorgkas) == ("ZORGKAS", "ZK09")
     bestand.write_text(
         "afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from magda_kbi.domain.advies import Toepassing, geef_advies
-from magda_kbi.domain.insz import is_testnummer
+from magda_kbi.domain.insz import is_test_number
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import (
     FixtureError,
@@ -37,7 +37,7 @@ dossier:
 
 def test_at_least_16_personas_with_test_numbers(catalogus):
     assert len(catalogus) >= 16
-    assert all(is_testnummer(insz) for insz in catalogus)
+    assert all(is_test_number(insz) for insz in catalogus)
 
 
 def test_the_catalogue_reaches_every_rule_2_to_9(catalogus):

@@ -49,9 +49,9 @@ from magda_kbi.domain.advies import Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.insz import modulo97_valid
 from magda_kbi.io.checked_files import CheckedFiles
-from magda_kbi.io.consumer_file import laad_afnemers
+from magda_kbi.io.consumer_file import load_consumers
 from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import Catalogue, import_files
@@ -660,7 +660,7 @@ class Emulator:
         try:
             if beslist is None or not dienst.still_holds(beslist, insz, vandaag):
                 if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
-                    if not modulo97_geldig(insz):
+                    if not modulo97_valid(insz):
                         return None
                     gelezen = dienst.for_insz(gelezen, insz)
                 beslist = dienst.decided(gelezen, vandaag)
@@ -825,7 +825,9 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             return load_personas(mappen, checked=CheckedFiles())
 
     personas = catalogus if imported and settings.catalogue else laad()
-    afnemers = Afnemers([*DEMO, *(laad_afnemers(settings.consumers) if settings.consumers else [])])
+    afnemers = Afnemers(
+        [*DEMO, *(load_consumers(settings.consumers) if settings.consumers else [])]
+    )
     if settings.store:
         from magda_kbi.runtime.store import SharedRuntime
 

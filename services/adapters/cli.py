@@ -42,8 +42,8 @@ from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from
 from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.insz import (
     check_digits_reason,
-    is_elf_cijfers,
-    modulo97_geldig,
+    is_eleven_digits,
+    modulo97_valid,
     shown,
     unformatted,
 )
@@ -495,11 +495,11 @@ def serve(
     run_lock = None
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
-            _ruim_verweesde_stores()
+            _remove_orphaned_stores()
             tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
             run_lock = _run_lock(tijdelijk)
             store = f"sqlite:///{tijdelijk / 'state.db'}"
-            cache = _catalogus_in_cache(fixtures)
+            cache = _cached_catalogue(fixtures)
             if cache is not None:
                 in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
                 opgeruimd = prune_catalogues(cache.parent, keep=cache)
@@ -615,7 +615,7 @@ def serve(
             shutil.rmtree(tijdelijk, ignore_errors=True)
 
 
-def _catalogus_in_cache(fixtures: tuple[Path, ...]) -> Path | None:
+def _cached_catalogue(fixtures: tuple[Path, ...]) -> Path | None:
     """The catalogue of these folders in the user's cache folder, kept between runs so that
     only changed files are imported again (one file per set of folders: serves with other
     --fixtures do not import over each other). None when the cache folder is not writable."""
@@ -741,7 +741,7 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
 TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
 
 
-def _ruim_verweesde_stores() -> None:
+def _remove_orphaned_stores() -> None:
     """A serve killed with kill -9 cannot remove its run's store folder: the next serve
     does, for every such folder whose serve no longer runs (a journal with bodies can
     take megabytes). A serve holds a lock in its folder (:func:`_run_lock`) while it or
@@ -957,8 +957,8 @@ def advies(
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
-    if not modulo97_geldig(insz):
-        reden = f": {check_digits_reason(insz)}" if is_elf_cijfers(insz) else ""
+    if not modulo97_valid(insz):
+        reden = f": {check_digits_reason(insz)}" if is_eleven_digits(insz) else ""
         raise Refused(
             f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reden}"
         )
@@ -1020,14 +1020,14 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 @click.argument("nummer", metavar="NUMBER", callback=_insz_digits)
 def insz_check(nummer: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
-    from magda_kbi.domain.insz import dichtste_testnummer, waarom_geen_testnummer
+    from magda_kbi.domain.insz import nearest_test_number, why_not_a_test_number
 
-    reden = waarom_geen_testnummer(nummer)
+    reden = why_not_a_test_number(nummer)
     if reden is None:
         print(f"{nummer}: a valid MAGDA test number")
         return
     print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reden}")
-    dichtste = dichtste_testnummer(nummer)
+    dichtste = nearest_test_number(nummer)
     if dichtste:
         print(f"nearest test number: {dichtste}")
     raise SystemExit(1)
@@ -1060,7 +1060,7 @@ def generate(
     count: int, seed: int, out: Path | None, store: str | None, per_file: int, force: bool
 ) -> None:
     from magda_kbi.io.checked_files import CheckedFiles
-    from magda_kbi.io.population import genereer, sample_checked, write_files
+    from magda_kbi.io.population import generate_population, sample_checked, write_files
     from magda_kbi.runtime.store import shown_url
 
     if (out is None) == (store is None):
@@ -1088,7 +1088,7 @@ def generate(
         for oud in bestaand:  # with --force: none of an earlier, larger population stays
             oud.unlink()
     with click.progressbar(
-        genereer(count, seed, bezet=load_personas([builtin_folder()], contract=False)),
+        generate_population(count, seed, bezet=load_personas([builtin_folder()], contract=False)),
         length=count,
         label="generating personas",  # all that a log (no terminal) shows of the bar
         show_pos=True,
@@ -1294,7 +1294,7 @@ def export_premie(
         )
     )
     kop = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
-    _write_out(out, formats.in_formaat(formaat, items, ["insz"], kop, "VerlaagdePremie"))
+    _write_out(out, formats.in_format(formaat, items, ["insz"], kop, "VerlaagdePremie"))
 
 
 def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None:
@@ -1327,7 +1327,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
             "peildatum": vandaag.isoformat(),
         }
         items = lijst(_source(no_builtin, fixtures, store), nis, vandaag)
-        _write_out(out, formats.in_formaat(formaat, items, velden, kop, wortel))
+        _write_out(out, formats.in_format(formaat, items, velden, kop, wortel))
 
 
 _municipality_list(
@@ -1379,7 +1379,7 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
         )
     items = lists.abb(_source(no_builtin, fixtures, store), sleutel, today or real_today())
-    _write_out(out, formats.csv_rijen(items, list(lists.ABB_VELDEN)))
+    _write_out(out, formats.csv_rows(items, list(lists.ABB_VELDEN)))
 
 
 @cli.command(
@@ -1391,11 +1391,11 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
 @json_option
 def consumers(bestand: Path | None, as_json: bool) -> None:
     from magda_kbi.domain.consumers import DEMO, Afnemers
-    from magda_kbi.io.consumer_file import laad_afnemers
+    from magda_kbi.io.consumer_file import load_consumers
 
     # as serve knows them: one of the file with a demo consumer's Afzender and
     # Hoedanigheid takes its place
-    lijst = list(Afnemers([*DEMO, *(laad_afnemers(bestand) if bestand else [])]))
+    lijst = list(Afnemers([*DEMO, *(load_consumers(bestand) if bestand else [])]))
     if as_json:
         print(_json([a.as_json() for a in lijst], indent=2))
         return

@@ -25,7 +25,7 @@ def _kinds(fouten) -> tuple[type[Exception], ...]:
     return tuple(fouten) if isinstance(fouten, tuple) else (fouten,)
 
 
-def routes_onder(prefix: str) -> list[dict]:
+def routes_under(prefix: str) -> list[dict]:
     """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
     uit = []
     for pad, operaties in PATHS_AND_INFO["paths"].items():
@@ -116,13 +116,13 @@ def rest_application(
 
     @app.get("/api/v1/")
     def api_index():
-        return jsonify(routes=routes_onder("/api/v1/"))
+        return jsonify(routes=routes_under("/api/v1/"))
 
     if admin_aan:
 
         @app.get("/admin/")
         def admin_index():
-            return jsonify(routes=routes_onder("/admin/"))
+            return jsonify(routes=routes_under("/admin/"))
 
     @app.get("/health")
     def health():

@@ -21,8 +21,8 @@ from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import (
     check_digits_reason,
-    is_elf_cijfers,
-    modulo97_geldig,
+    is_eleven_digits,
+    modulo97_valid,
     shown,
     unformatted,
 )
@@ -80,7 +80,7 @@ def api_error(fout: ApiError):
 
 
 @api.before_request
-def _een_identiteit():
+def _one_identity():
     """Who asks must be said once: a second X-Magda-Afzender (or -Hoedanigheid) could
     override what a proxy in front set. The server joins repeated headers with a comma,
     which no Afzender or Hoedanigheid contains, so a comma means "given more than once".
@@ -128,7 +128,7 @@ def _call_noted(operatie: str) -> Callable:
 @api.get("/dossiers/<insz>")
 @_call_noted("GeefDossierKBI")
 def dossier(call: Call, insz: str):
-    _geldig_insz(insz)
+    _valid_insz(insz)
     parameters()
     uitkomst, call = _decide_question(
         Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
@@ -150,7 +150,7 @@ def dossier(call: Call, insz: str):
 @api.get("/advies/<insz>")
 @_call_noted("GeefAutomatischAdvies")
 def advies(call: Call, insz: str):
-    _geldig_insz(insz)
+    _valid_insz(insz)
     parameters("datum", "toepassing")
     runtime = current_runtime()
     tekst = request.args.get("datum")
@@ -200,14 +200,14 @@ def parameters(
             raise ApiError(400, code, f"{what} {name!r} is given more than once", name)
 
 
-def _geldig_insz(insz: str) -> None:
+def _valid_insz(insz: str) -> None:
     """Refuses an INSZ that is not one (every route's check); one written as printed
     (98.63.04-997.24, as copied from a card or the console) is told its eleven digits."""
-    if not modulo97_geldig(insz):
+    if not modulo97_valid(insz):
         cijfers = unformatted(insz)
-        if cijfers != insz and modulo97_geldig(cijfers):
+        if cijfers != insz and modulo97_valid(cijfers):
             hint = f": the path takes its 11 digits, {cijfers}"
-        elif is_elf_cijfers(insz):  # a digit mistyped: which check digits it would need
+        elif is_eleven_digits(insz):  # a digit mistyped: which check digits it would need
             hint = f": {check_digits_reason(insz)}"
         else:
             hint = ""
@@ -434,5 +434,5 @@ def _format_hint(given: str) -> str:
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
     soort = best_type(list(LIST_TYPES), default="application/json")
-    tekst = formats.in_formaat(LIST_TYPES[soort], items, velden, kop, wortel)
+    tekst = formats.in_format(LIST_TYPES[soort], items, velden, kop, wortel)
     return Response(stream_with_context(tekst), mimetype=soort)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from magda_kbi.domain.consumers import Operatie
-from magda_kbi.domain.insz import modulo97_geldig
+from magda_kbi.domain.insz import modulo97_valid
 from magda_kbi.runtime.decision import Kind, Question, decide
 from magda_kbi.runtime.journal import Call
 from magda_kbi.runtime.wsgi_keys import CALL_KEY
@@ -29,7 +29,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
     afzender = environ.get("HTTP_X_MAGDA_AFZENDER")
     hoedanigheid = environ.get("HTTP_X_MAGDA_HOEDANIGHEID")
     if (
-        not modulo97_geldig(insz)
+        not modulo97_valid(insz)
         or "," in (afzender or "")
         or (afzender is not None and not afzender.strip())  # an empty one: refused there
         or "," in (hoedanigheid or "")

@@ -126,7 +126,7 @@ def peildatum(datum: date, toepassing: Toepassing) -> date:
     return datum
 
 
-def plus_maanden(dag: date, maanden: int) -> date:
+def plus_months(dag: date, maanden: int) -> date:
     """Calendar months later, clamped to the month's end (31 Aug + 6 = 28/29 Feb); a term
     that ends past the calendar's end (9999-12-31) ends with it: no day comes after it, so
     the advice for any day is total (a Doelgroep begun in 9999-07 raised a ValueError)."""
@@ -179,14 +179,14 @@ def geef_advies(
     begin = doelgroep.periode.begin
     if (
         d.aanmelding is None
-        and p > plus_maanden(begin, termijnen.aanmelding_maanden)
+        and p > plus_months(begin, termijnen.aanmelding_maanden)
         and not any(u.periode.dekt(p) for u in d.uitstellen_van_aanmelding)
     ):
         return nok(7, Reden.GEEN_AANMELDING)
     start_contracttermijn = d.aanmelding.datum_aanmelding if d.aanmelding else begin
     if (
         not d.contracten
-        and p > plus_maanden(start_contracttermijn, termijnen.contract_maanden)
+        and p > plus_months(start_contracttermijn, termijnen.contract_maanden)
         and not any(u.periode.dekt(p) for u in d.uitstellen_van_ondertekening)
     ):
         return nok(8, Reden.GEEN_CONTRACT)

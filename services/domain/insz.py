@@ -30,29 +30,29 @@ def shown(insz: str, *, quote: bool = True) -> str:
     return text if len(insz) <= SHOWN else f"{text}... ({len(insz)} characters)"
 
 
-def is_elf_cijfers(insz: str) -> bool:
+def is_eleven_digits(insz: str) -> bool:
     """Exactly eleven ASCII digits (``str.isdigit`` would accept other scripts' digits)."""
     return _ELF_CIJFERS.fullmatch(insz) is not None
 
 
-def modulo97_geldig(insz: str) -> bool:
+def modulo97_valid(insz: str) -> bool:
     """The check digits are 97 minus the first nine digits modulo 97.
 
     People born from 2000 on have a ``2`` prefixed to the nine digits before the
     calculation; a number is valid when either variant matches.
     """
-    if not is_elf_cijfers(insz):
+    if not is_eleven_digits(insz):
         return False
     basis, controle = int(insz[:9]), int(insz[9:])
     return controle in (97 - basis % 97, 97 - (2_000_000_000 + basis) % 97)
 
 
-def is_testnummer(insz: str) -> bool:
+def is_test_number(insz: str) -> bool:
     """A MAGDA TST-number: modulo-97 valid with month digits 61-72 (month + 60).
 
     No real person ever has such a number, so a persona can never address one.
     """
-    return modulo97_geldig(insz) and 61 <= int(insz[2:4]) <= 72
+    return modulo97_valid(insz) and 61 <= int(insz[2:4]) <= 72
 
 
 def make_test_number(geboren: date, volgnummer: int) -> str:
@@ -63,7 +63,7 @@ def make_test_number(geboren: date, volgnummer: int) -> str:
     if not 1900 <= geboren.year <= 2099:  # two year digits, and the check digits tell the century
         raise ValueError(f"an INSZ holds a birth year from 1900 to 2099, not {geboren.year}")
     basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
-    return basis + _controlegetal(basis, geboren.year >= 2000)
+    return basis + _check_digits(basis, geboren.year >= 2000)
 
 
 def new_test_numbers(
@@ -100,11 +100,11 @@ def new_test_numbers(
     raise ValueError(f"no {aantal} free test numbers for that birth date and sex")
 
 
-def waarom_geen_testnummer(insz: str) -> str | None:
+def why_not_a_test_number(insz: str) -> str | None:
     """What is wrong with ``insz`` as a MAGDA test number, in words; None when it is one."""
-    if not is_elf_cijfers(insz):
+    if not is_eleven_digits(insz):
         return f"{shown(insz)} is not 11 digits"
-    if not modulo97_geldig(insz):
+    if not modulo97_valid(insz):
         return check_digits_reason(insz)
     if not 61 <= int(insz[2:4]) <= 72:
         return (
@@ -118,15 +118,15 @@ def check_digits_reason(insz: str) -> str:
     """Which check digits eleven digits would need (a digit mistyped, most often)."""
     return (
         f"the check digits are {insz[9:]}; modulo 97 asks for "
-        f"{_controlegetal(insz[:9], False)} (born before 2000) or "
-        f"{_controlegetal(insz[:9], True)} (born from 2000 on)"
+        f"{_check_digits(insz[:9], False)} (born before 2000) or "
+        f"{_check_digits(insz[:9], True)} (born from 2000 on)"
     )
 
 
-def dichtste_testnummer(insz: str) -> str | None:
+def nearest_test_number(insz: str) -> str | None:
     """The test number closest to ``insz``: the same birth date and sequence with the month
     made a test month and the check digits put right; None when it is not 11 digits."""
-    if not is_elf_cijfers(insz):
+    if not is_eleven_digits(insz):
         return None
     maand = int(insz[2:4])
     if 1 <= maand <= 12:
@@ -134,10 +134,10 @@ def dichtste_testnummer(insz: str) -> str | None:
     elif not 61 <= maand <= 72:
         return None
     basis = f"{insz[:2]}{maand:02d}{insz[4:9]}"
-    geboren_na_2000 = modulo97_geldig(insz) and insz[9:] == _controlegetal(insz[:9], True)
-    return basis + _controlegetal(basis, geboren_na_2000)
+    geboren_na_2000 = modulo97_valid(insz) and insz[9:] == _check_digits(insz[:9], True)
+    return basis + _check_digits(basis, geboren_na_2000)
 
 
-def _controlegetal(negen: str, na_2000: bool) -> str:
+def _check_digits(negen: str, na_2000: bool) -> str:
     getal = int(negen) + (2_000_000_000 if na_2000 else 0)
     return f"{97 - getal % 97:02d}"

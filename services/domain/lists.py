@@ -176,7 +176,7 @@ ABB_VELDEN = (
 )
 
 
-def pseudoniem(sleutel: bytes, insz: str) -> str:
+def keyed_pseudonym(sleutel: bytes, insz: str) -> str:
     """HMAC-SHA256 of the INSZ with the key: the same key gives the same pseudonym, another
     key an unlinkable one; without the key it cannot be reversed or recomputed."""
     return hmac.new(sleutel, insz.encode("ascii"), hashlib.sha256).hexdigest()
@@ -197,8 +197,8 @@ def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[
         elif persona.gegevens.participatie:
             nt2 = persona.gegevens.participatie.nt2_niveau
         yield {
-            "pseudoniem": pseudoniem(sleutel, persona.insz),
-            "leeftijdscategorie": leeftijdscategorie(geboren, vandaag),
+            "pseudoniem": keyed_pseudonym(sleutel, persona.insz),
+            "leeftijdscategorie": age_category(geboren, vandaag),
             "geslacht": {1: "M", 2: "V"}.get(dossier.personalia.geslacht),
             "nationaliteit": persona.gegevens.nationaliteit,
             "doelgroep_type": doelgroep.type.value if doelgroep else None,
@@ -224,7 +224,7 @@ def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[
         }
 
 
-def leeftijdscategorie(geboren: date | None, vandaag: date) -> str | None:
+def age_category(geboren: date | None, vandaag: date) -> str | None:
     if geboren is None:
         return None
     leeftijd = (

@@ -92,7 +92,7 @@ def beslis(
     ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
     afnemer = afnemers.find(afzender, hoedanigheid)
     if afnemer is None and not (afzender and hoedanigheid):
-        return _weiger(
+        return _refused(
             None,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven. {WIE_VRAAGT}",
@@ -106,14 +106,14 @@ def beslis(
             if others
             else ""
         )
-        return _weiger(
+        return _refused(
             None,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
             f"{hoedanigheid!r} heeft geen protocol voor de KBI.{known_as} {WIE_VRAAGT}",
         )
     if operatie not in afnemer.operaties:
-        return _weiger(
+        return _refused(
             afnemer,
             GEEN_MACHTIGING,
             f"{GEEN_MACHTIGING_TEKST}: {operatie.value} valt buiten het protocol van "
@@ -126,7 +126,7 @@ def beslis(
         # be able to tell who belongs to the target group by comparing refusals.
         woonplaats = persona.gegevens.woonplaats_op(vandaag) if persona is not None else None
         if woonplaats is None or woonplaats.nis != afnemer.nis:
-            return _weiger(
+            return _refused(
                 afnemer,
                 BUITEN_GEMEENTE,
                 f"de persoon heeft op {vandaag} geen hoofdverblijfplaats in "
@@ -137,14 +137,14 @@ def beslis(
         if afnemer.soort is Soort.ZORGKAS and not (
             persona is not None and persona.gegevens.lid_op(afnemer.zorgkas, datum)
         ):
-            return _weiger(
+            return _refused(
                 afnemer,
                 GEEN_LID,
                 f"de persoon is op {datum} geen lid van {afnemer.naam} (zorgkas {afnemer.zorgkas})",
             )
         return Beslissing(True, afnemer, VELDEN_ADVIES)
     if operatie in (Operatie.LIJST_GEMEENTE, Operatie.LIJST_PARTICIPATIE) and nis != afnemer.nis:
-        return _weiger(
+        return _refused(
             afnemer,
             BUITEN_GEMEENTE,
             f"{afnemer.naam} krijgt enkel de lijst van NIS {afnemer.nis}, niet {nis}",
@@ -154,5 +154,5 @@ def beslis(
     return Beslissing(True, afnemer, VELDEN_ALLES if afnemer.soort is not Soort.VSB else "INSZ")
 
 
-def _weiger(afnemer: Afnemer | None, code: str, reden: str) -> Beslissing:
+def _refused(afnemer: Afnemer | None, code: str, reden: str) -> Beslissing:
     return Beslissing(False, afnemer, code=code, reden=reden)

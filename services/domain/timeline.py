@@ -15,7 +15,7 @@ from magda_kbi.domain.advies import (
     Termijnen,
     Toepassing,
     geef_advies,
-    plus_maanden,
+    plus_months,
 )
 from magda_kbi.domain.dossier import KbiDossier, Periode
 
@@ -77,7 +77,7 @@ def build_timeline(
     """From :data:`START` to 12 months after ``today``; advice as the services give it on
     ``today`` (facts dated later are not yet known to the KBI)."""
     termijnen = termijnen or Termijnen()
-    tot = plus_maanden(today, MONTHS_AFTER_TODAY)
+    tot = plus_months(today, MONTHS_AFTER_TODAY)
     van = min(START, today)
 
     def advies(dag: date, toepassing: Toepassing) -> Advies:

@@ -23,7 +23,7 @@ class ConsumersFileError(InputError):
         self.pad = pad
 
 
-def laad_afnemers(pad: Path) -> list[Afnemer]:
+def load_consumers(pad: Path) -> list[Afnemer]:
     """A YAML file ``afnemers: [{afzender, hoedanigheid, soort, naam, nis | zorgkas}]``."""
     try:
         return _afnemers(pad)

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator
 from lxml import etree
 
 
-def in_formaat(
+def in_format(
     formaat: str, items: Iterable[dict], velden: list[str], kop: dict, wortel: str
 ) -> Iterator[str]:
     """``formaat`` csv, xml or json: the list as text, piece by piece."""
     if formaat == "csv":
-        return csv_rijen(items, velden)
+        return csv_rows(items, velden)
     if formaat == "xml":
         return xml_list(items, wortel, "Persoon", {k: v for k, v in kop.items() if v})
     return json_list(items, kop, "items")
@@ -32,7 +32,7 @@ def json_list(items: Iterable, kop: dict | None = None, sleutel: str = "items") 
     yield "\n]}\n" if kop is not None else "\n]\n"
 
 
-def csv_rijen(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
+def csv_rows(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
     schrijver = csv.DictWriter(buffer, fieldnames=velden, extrasaction="raise")
     schrijver.writeheader()

@@ -30,10 +30,10 @@ from magda_kbi.domain.dossier import (
     VerwachtAdvies,
 )
 from magda_kbi.domain.insz import (
-    dichtste_testnummer,
-    is_testnummer,
+    is_test_number,
+    nearest_test_number,
     shown,
-    waarom_geen_testnummer,
+    why_not_a_test_number,
 )
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.schemas import (
@@ -438,13 +438,13 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     insz = velden.get("insz")
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
-    if not is_testnummer(insz):
-        dichtste = dichtste_testnummer(insz)
+    if not is_test_number(insz):
+        dichtste = nearest_test_number(insz)
         raise InputError(
             "insz",
             f"{shown(insz, quote=False)} is not a MAGDA test number (11 digits, modulo 97, "
             "month digits 61-72): "
-            f"{waarom_geen_testnummer(insz)}"
+            f"{why_not_a_test_number(insz)}"
             + (f"; the nearest test number is {dichtste}" if dichtste else "")
             + " ('magda-kbi insz new' prints fresh ones)",
         )

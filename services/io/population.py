@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-from magda_kbi.domain.advies import plus_maanden
+from magda_kbi.domain.advies import plus_months
 from magda_kbi.domain.dossier import Interesse
 from magda_kbi.domain.insz import make_test_number
 from magda_kbi.domain.municipalities import GEMEENTEN
@@ -89,7 +89,7 @@ SCENARIOS = (
 MAX_POPULATION = 5_000_000
 
 
-def genereer(aantal: int, zaad: int, bezet: Collection[str] = ()) -> Iterator[dict]:
+def generate_population(aantal: int, zaad: int, bezet: Collection[str] = ()) -> Iterator[dict]:
     """``aantal`` personas in the shape of the persona files (JSON-ready dicts), none with an
     INSZ in ``bezet`` (the built-in personas': a population is served beside them)."""
     if not 0 <= aantal <= MAX_POPULATION:
@@ -151,11 +151,11 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         },
         "doelgroepen": [plicht],
     }
-    aanmelding = plus_maanden(begin, 1)
+    aanmelding = plus_months(begin, 1)
     if scenario == "recht":
         plicht.update(type="RECHT", subtype="RECHTHEBBEND")
     elif scenario == "minderjarig":
-        achttien = plus_maanden(begin, 12 * rnd.randrange(1, 4))
+        achttien = plus_months(begin, 12 * rnd.randrange(1, 4))
         dossier["doelgroepen"] = [
             {
                 "code": "JA",
@@ -183,7 +183,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
             "type": "HA",
             "aanmeldingsplaats": {"kbi_nummer": kantoor["kbi_nummer"]},
         }
-    contract = plus_maanden(aanmelding, 2)
+    contract = plus_months(aanmelding, 2)
     if scenario in ("attest", "inbreuk-open", "inbreuk-rechtgezet", "contract-lopend"):
         dossier["contracten"] = [
             {
@@ -197,7 +197,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
     if scenario == "attest":
         dossier["attesten"] = [{"datum_aanmaak": dag(contract, 700), "type": "AI023"}]
     if scenario.startswith("inbreuk"):
-        vastgesteld = plus_maanden(contract, rnd.randrange(2, 12))
+        vastgesteld = plus_months(contract, rnd.randrange(2, 12))
         inbreuk: dict = {
             "datum_vaststelling": vastgesteld.isoformat(),
             "type": "5",
@@ -209,12 +209,12 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
             inbreuk["rechtzetting"] = {"datum_ondertekening": dag(vastgesteld, 200)}
         dossier["inbreuken"] = [inbreuk]
     if scenario == "uitstel-ondertekening":
-        uitstel_begin = plus_maanden(aanmelding, 5)
+        uitstel_begin = plus_months(aanmelding, 5)
         dossier["uitstellen_van_ondertekening"] = [
             {
                 "periode": {
                     "begin": uitstel_begin.isoformat(),
-                    "einde": plus_maanden(uitstel_begin, rnd.randrange(2, 10)).isoformat(),
+                    "einde": plus_months(uitstel_begin, rnd.randrange(2, 10)).isoformat(),
                 }
             }
         ]

@@ -157,7 +157,7 @@ def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
     )
 
 
-def _domein_klassen() -> list[type]:
+def _domain_classes() -> list[type]:
     return [
         k
         for k in vars(dossier).values()
@@ -165,7 +165,7 @@ def _domein_klassen() -> list[type]:
     ]
 
 
-for _klasse in _domein_klassen():
+for _klasse in _domain_classes():
     _klasse.__pydantic_config__ = INPUT_CONFIG  # type: ignore[attr-defined]
     _klasse.__get_pydantic_core_schema__ = classmethod(_domain_schema)  # type: ignore[attr-defined]
 Afnemer.__pydantic_config__ = INPUT_CONFIG  # type: ignore[attr-defined]
@@ -349,16 +349,16 @@ def _pad(begin: str, loc: tuple) -> str:
 def _fields(tp: Any, loc: tuple) -> list[str]:
     """The field names of the dataclass at ``loc`` under ``tp`` (for "allowed: ...")."""
     for deel in loc:
-        tp = _binnen(tp)
+        tp = _inner(tp)
         if isinstance(deel, str) and dataclasses.is_dataclass(tp):
             tp = typing.get_type_hints(tp)[deel]
-    tp = _binnen(tp)
+    tp = _inner(tp)
     if not dataclasses.is_dataclass(tp):
         return []
     return sorted(f.name for f in dataclasses.fields(tp) if f.init)
 
 
-def _binnen(tp: Any) -> Any:
+def _inner(tp: Any) -> Any:
     """``X`` of ``X | None``, ``tuple[X, ...]``, ``list[X]``."""
     while typing.get_origin(tp) in (typing.Union, tuple, list) or type(tp).__name__ == "UnionType":
         tp = next(a for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis)

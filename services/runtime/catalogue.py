@@ -57,7 +57,7 @@ def import_files(
     # A file is known by its real path: the same folder named another way (relative, through
     # a link) is not imported again.
     bestanden = [pad for map_ in mappen for pad in persona_files(map_.resolve())]
-    stempel = _stempel()
+    stempel = _import_stamp()
     with store.read() as db:
         oude_stempel = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
         bekend = {
@@ -137,7 +137,7 @@ def _hashes(pad: Path) -> tuple[str, str]:
     return own.hexdigest(), checked_key.hexdigest()
 
 
-def _stempel() -> str:
+def _import_stamp() -> str:
     """What a file's import depends on besides its content: the emulator's version and the
     contract its personas were checked against."""
     return f"{__version__}:{contract_hash().hex()[:16]}"

@@ -23,7 +23,7 @@ from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import Afnemers, Operatie
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.insz import is_elf_cijfers, modulo97_geldig
+from magda_kbi.domain.insz import is_eleven_digits, modulo97_valid
 from magda_kbi.domain.protocols import gemeente_zicht
 from magda_kbi.runtime import reply_templates
 from magda_kbi.runtime.catalogue import Overlay, StoreUnavailable
@@ -434,10 +434,10 @@ class Dienst:
             )
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
-        if not modulo97_geldig(insz):
+        if not modulo97_valid(insz):
             veld = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
             # the contract's type takes eleven digits of any script (Arabic-Indic, Roman)
-            reden = "controle modulo 97" if is_elf_cijfers(insz) else "elf cijfers 0-9"
+            reden = "controle modulo 97" if is_eleven_digits(insz) else "elf cijfers 0-9"
             return Uitzondering(ONGELDIG_INSZ, f"{veld}: {insz} is geen geldig INSZ ({reden})")
         return None
 
@@ -561,7 +561,7 @@ def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
         code = ONGELDIG_INSZ
     elif veld.endswith("Criteria/Datum") and not structuur:
         code = ONGELDIGE_DATUM
-    return Uitzondering(code, f"{veld}: {_nederlands(fout.message)}")
+    return Uitzondering(code, f"{veld}: {_in_dutch(fout.message)}")
 
 
 # libxml2's schema messages, in the Dutch of the platform's Diagnose texts.
@@ -639,7 +639,7 @@ _MELDINGEN = (
 )
 
 
-def _nederlands(melding: str) -> str:
+def _in_dutch(melding: str) -> str:
     """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
     melding = melding.strip()
     for patroon, tekst_nl in _MELDINGEN:

@@ -117,11 +117,11 @@ class Faults:
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
         """
         with self._slot:
-            wachten, fault, self._lijst = kies_uit(self._lijst, dienst, insz)
+            wachten, fault, self._lijst = pick_fault(self._lijst, dienst, insz)
         return wachten, fault
 
 
-def kies_uit(
+def pick_fault(
     lijst: list[Fault], dienst: str, insz: str | None
 ) -> tuple[float, FaultKind | None, list[Fault]]:
     """The faults' decision for one call, on a list the caller holds exclusively (a lock,

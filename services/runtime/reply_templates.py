@@ -44,7 +44,7 @@ class Template:
         formaat = "%s".join(s.replace("%", "%%") for s in stukken[0::2]).encode("utf-8")
         plaatsen = [OPEN.index(gat) for gat in stukken[1::2]]
         # one tuple built in C (itemgetter gives a bare value, not a tuple, for one place)
-        kies = operator.itemgetter(*plaatsen) if len(plaatsen) > 1 else _kies(plaatsen)
+        kies = operator.itemgetter(*plaatsen) if len(plaatsen) > 1 else _picker(plaatsen)
         return cls(formaat, kies, result, dict(extra or {}))
 
     def fill(self, tijd: str, platform_referte: str, afzender_referte: str, vraag_referte: str):
@@ -67,7 +67,7 @@ def _xml_text(value: str) -> bytes:
     return value.encode("utf-8")
 
 
-def _kies(plaatsen: list[int]) -> Callable[[tuple], tuple]:
+def _picker(plaatsen: list[int]) -> Callable[[tuple], tuple]:
     return lambda waarden: tuple(waarden[i] for i in plaatsen)
 
 

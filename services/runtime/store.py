@@ -43,7 +43,7 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data
 from magda_kbi.runtime.diensten import Runtime
-from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, kies_uit
+from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, pick_fault
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
 from magda_kbi.wire.dossier_kbi import contract_error
 
@@ -434,7 +434,7 @@ class SharedClock(Clock):
 # -- faults -------------------------------------------------------------------------------
 
 
-def _storing_uit(id_: int, tekst: str) -> Fault:
+def _fault_from_row(id_: int, tekst: str) -> Fault:
     data = json.loads(tekst)
     applied = data.pop("applied", 0)
     fault = Fault(**{**data, "kind": FaultKind(data["kind"])})
@@ -520,7 +520,7 @@ class SharedFaults:
 
     def all(self) -> list[Fault]:
         rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
-        return [_storing_uit(i, t) for i, t in rijen]
+        return [_fault_from_row(i, t) for i, t in rijen]
 
     def remove(self, id_: int) -> bool:
         with self.store.write() as db:
@@ -539,15 +539,15 @@ class SharedFaults:
         """As :meth:`Faults.kies`, in one write transaction over all workers. Without the
         store no fault applies (a count could not be used up on every replica)."""
         try:
-            return self._kies(dienst, insz)
+            return self._picker(dienst, insz)
         except self.store.Error as fout:
             log.warning("faults not applied, the store cannot be reached: %s", fout)
             return 0.0, None
 
-    def _kies(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+    def _picker(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
-            lijst = [_storing_uit(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
-            wachten, fault, over = kies_uit(lijst, dienst, insz)
+            lijst = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
+            wachten, fault, over = pick_fault(lijst, dienst, insz)
             blijft = {s.id for s in over}
             for s in lijst:
                 if s.id not in blijft:

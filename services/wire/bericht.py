@@ -84,11 +84,11 @@ def read_context(verzoek: etree._Element | None) -> Context:
             for deel in kind:
                 if deel.tag == "Afzender":
                     for veld in deel:
-                        waarden["Afzender/" + str(veld.tag)] = _tekst(veld)
+                        waarden["Afzender/" + str(veld.tag)] = _text(veld)
                 else:
-                    waarden[str(deel.tag)] = _tekst(deel)
+                    waarden[str(deel.tag)] = _text(deel)
         else:
-            waarden[str(kind.tag)] = _tekst(kind)
+            waarden[str(kind.tag)] = _text(kind)
     return Context(
         naam=waarden.get("Naam"),
         versie=waarden.get("Versie"),
@@ -101,7 +101,7 @@ def read_context(verzoek: etree._Element | None) -> Context:
     )
 
 
-def _tekst(element: etree._Element) -> str | None:
+def _text(element: etree._Element) -> str | None:
     return (element.text or "").strip() or None
 
 

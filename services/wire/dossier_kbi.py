@@ -296,7 +296,7 @@ def build_kbi_dossier(
             sub(element, "Vrijstelling", _bool(betaling.vrijstelling))
             sub(element, "Vrijstellingsdocument", betaling.vrijstellingsdocument)
             sub(element, "Vrijstellingsreden", betaling.vrijstellingsreden)
-    _zonder_lege(root)
+    _without_empty(root)
     return root
 
 
@@ -373,7 +373,7 @@ def _naam(
     """INSZ and Naam: the start of every Personalia, the municipality's view included (02.00
     has the UniekNummer between them)."""
     sub(element, "INSZ", insz)
-    if uniek_nummer is not None:  # the municipality's view has no _zonder_lege pass
+    if uniek_nummer is not None:  # the municipality's view has no _without_empty pass
         sub(element, "UniekNummer", uniek_nummer)
     _person_name(element, achternamen, voornamen)
 
@@ -420,7 +420,7 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
         lijst = sub(element, "Perspectieven")
         for perspectief in profiel.perspectieven:
             _code(lijst, "Perspectief", perspectief)
-    sub(element, "TotaalAantalJarenScholing", _getal(profiel.totaal_aantal_jaren_scholing))
+    sub(element, "TotaalAantalJarenScholing", _number_text(profiel.totaal_aantal_jaren_scholing))
     sub(element, "HoogstBehaaldDiploma", profiel.hoogst_behaald_diploma)
     sub(element, "LandDiploma", profiel.land_diploma)
     if profiel.ict_vaardigheden:
@@ -558,14 +558,14 @@ def _nt2_details(c: etree._Element, nt2: NT2Cursus) -> None:
     """02.00's further details of a Dutch course, after its Besluit."""
     sub(c, "Geannuleerd", None if nt2.geannuleerd is None else "1" if nt2.geannuleerd else "0")
     sub(c, "CursusCode", nt2.cursus_code)
-    sub(c, "AantalLestijdenAfstandsonderwijs", _getal(nt2.aantal_lestijden_afstandsonderwijs))
+    sub(c, "AantalLestijdenAfstandsonderwijs", _number_text(nt2.aantal_lestijden_afstandsonderwijs))
     sub(c, "Naam", nt2.naam)
     sub(c, "SpecifiekAanbod", nt2.specifiek_aanbod)
     _code(c, "ModuleVariant", nt2.module_variant)
     sub(c, "PlafondOverschreden", nt2.plafond_overschreden)
     sub(c, "Tarief", nt2.tarief)
-    sub(c, "TotaalTeBetalenCursusGeld", _getal(nt2.totaal_te_betalen_cursusgeld))
-    sub(c, "TotaalTeBetalenBoekenGeld", _getal(nt2.totaal_te_betalen_boekengeld))
+    sub(c, "TotaalTeBetalenCursusGeld", _number_text(nt2.totaal_te_betalen_cursusgeld))
+    sub(c, "TotaalTeBetalenBoekenGeld", _number_text(nt2.totaal_te_betalen_boekengeld))
 
 
 def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> None:
@@ -733,9 +733,9 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         lijst = sub(element, "PostkantonCodes")
         for postcode in voorkeuren.postkantoncodes:
             sub(lijst, "PostkantonCode", postcode)
-    if v2:  # every part optional: what is unset is pruned after (_zonder_lege)
+    if v2:  # every part optional: what is unset is pruned after (_without_empty)
         voorkeur = sub(sub(element, "LesVoorkeuren"), "LesVoorkeur")
-        _geldig(voorkeur, voorkeuren)
+        _periode_geldigheid(voorkeur, voorkeuren)
         if voorkeuren.geldt_voor:
             geldt_voor = sub(voorkeur, "GeldtVoor")
             for value in voorkeuren.geldt_voor:
@@ -763,7 +763,7 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         voorkeur = sub(sub(element, "VoorkeurLesMomenten"), "VoorkeurLesMoment")
         for moment in voorkeuren.lesmomenten:
             sub(sub(voorkeur, "LesVoorkeurLesMoment"), "Code", moment.moment)
-        _geldig(voorkeur, voorkeuren)
+        _periode_geldigheid(voorkeur, voorkeuren)
 
 
 def _text_or_nil(ouder: etree._Element, naam: str, value: str | None) -> None:
@@ -773,7 +773,7 @@ def _text_or_nil(ouder: etree._Element, naam: str, value: str | None) -> None:
         element.set(XSI_NIL, "true")
 
 
-def _geldig(ouder: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
+def _periode_geldigheid(ouder: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
     """The moments' PeriodeGeldigheid, then their RedenBeperking (in both versions)."""
     vanaf, tot = voorkeuren.lesmomenten_vanaf, voorkeuren.lesmomenten_tot
     if vanaf is not None or tot is not None:
@@ -789,7 +789,7 @@ def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | Non
         sub(element, "ExternID", partner.extern_id)
         sub(element, "DavinciInstellingsNummer", partner.davinci_instellingsnummer)
         sub(element, "Naam", partner.naam)
-        if partner.adres is not None:  # the empty ones are pruned after (_zonder_lege)
+        if partner.adres is not None:  # the empty ones are pruned after (_without_empty)
             adres = partner.adres
             a = sub(element, "Adres")
             straat = sub(a, "Straat")
@@ -850,7 +850,7 @@ def _datum(dag: date | None) -> str | None:
     return None if dag is None else dag.isoformat()
 
 
-def _getal(waarde: int | None) -> str | None:
+def _number_text(waarde: int | None) -> str | None:
     return None if waarde is None else str(waarde)
 
 
@@ -864,7 +864,7 @@ def _bool(waarde: bool | None) -> str | None:
 SENT_EMPTY = frozenset({"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"})
 
 
-def _zonder_lege(root: etree._Element) -> None:
+def _without_empty(root: etree._Element) -> None:
     """``sub`` with a None value makes an empty element: drop those (optional fields unset),
     but for the ones the platform sends empty."""
     for element in reversed(list(root.iter())):  # children before their parents

@@ -39,8 +39,8 @@ from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import (
     check_digits_reason,
-    is_elf_cijfers,
-    modulo97_geldig,
+    is_eleven_digits,
+    modulo97_valid,
     shown,
     unformatted,
 )
@@ -239,7 +239,7 @@ def _why_no_insz(text: str) -> str | None:
     """For eleven digits (or an INSZ as printed) that are no INSZ, which check digits they
     would need: a digit mistyped, most often. None for anything else."""
     digits = unformatted(text)
-    if is_elf_cijfers(digits) and not modulo97_geldig(digits):
+    if is_eleven_digits(digits) and not modulo97_valid(digits):
         return f"no INSZ: {check_digits_reason(digits)}"
     return None
 
