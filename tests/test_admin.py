@@ -448,6 +448,7 @@ def test_the_journal_records_who_asked_what(magda):
         " in a URL)"
     )
     assert admin(magda, "GET", "/journal?since=2024-01-01T10:00:00%2B01:00").status_code == 200
+    assert admin(magda, "GET", "/journal?operation=admin%20PUT").status_code == 200
 
 
 def test_the_journal_stays_within_its_bound(runtime_store):
@@ -530,6 +531,21 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, catalogus):
             "sinds",
         ),
         ("GET", "/journal?insz=1&insz=2", "filter 'insz' is given more than once", "insz"),
+        (  # a value no call has: an empty list, as if nobody had called
+            "GET",
+            "/journal?operation=geefdossierkbi",
+            "unknown operation 'geefdossierkbi' (known: GeefDossierKBI, GeefAutomatischAdvies,"
+            " lijst-verlaagde-premie, lijst-gemeente, lijst-participatie, admin METHOD);"
+            " did you mean 'GeefDossierKBI'?",
+            "operation",
+        ),
+        (
+            "GET",
+            "/journal?since=2024",
+            "'2024' is not an ISO date-time (2024-06-01, 2024-06-01T10:00:00 or"
+            " 2024-06-01T10:00:00%2B02:00)",
+            "since",
+        ),
     ],
 )
 def test_an_admin_route_refuses_parameters_it_does_not_take(magda, methode, pad, diagnose, veld):

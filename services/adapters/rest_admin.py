@@ -21,10 +21,11 @@ from flask import Blueprint, Response, jsonify, request
 from magda_kbi.adapters.admin_guard import BODY_TYPES
 from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
+from magda_kbi.domain.consumers import Operatie
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
-from magda_kbi.io.schemas import InputError, unknown_field
+from magda_kbi.io.schemas import InputError, did_you_mean, unknown_field
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 # Ids as the stores keep them, 64-bit (SQLite INTEGER, PostgreSQL bigint): a larger one in a
@@ -231,6 +232,7 @@ def journaal():
 
 
 JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
+OPERATIONS = tuple(o.value for o in Operatie)  # what the journal's calls are; admin's: "admin PUT"
 
 
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
@@ -245,17 +247,29 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
             uitleg = f"{sinds!r} is not an ISO date-time"
             if re.search(r"\d \d\d:?\d\d$", sinds):  # a + not written %2B reads as a space
                 uitleg += " (write the + of a UTC offset as %2B in a URL)"
+            else:
+                uitleg += " (2024-06-01, 2024-06-01T10:00:00 or 2024-06-01T10:00:00%2B02:00)"
             raise ApiError(400, "INVALID_FILTER", uitleg, "since") from None
         if sinds.tzinfo is None:
             sinds = sinds.replace(tzinfo=UTC)
     soort = args.get("kind", "call")
     if soort not in ("call", "admin", "all"):
         raise ApiError(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
+    operation = args.get("operation") or None
+    if operation is not None and operation not in OPERATIONS and not operation.startswith("admin "):
+        # a typo read as a filter that matched nothing: an empty list, as if nobody had called
+        raise ApiError(
+            400,
+            "INVALID_FILTER",
+            f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)}, admin METHOD)"
+            + did_you_mean(operation, OPERATIONS),
+            "operation",
+        )
     return {
         "kind": None if soort == "all" else soort,
         "insz": args.get("insz") or None,
         "afzender": args.get("afzender") or None,
-        "operation": args.get("operation") or None,
+        "operation": operation,
         "since": sinds,
     }
 
