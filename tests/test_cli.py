@@ -140,6 +140,20 @@ def test_personas_check_with_fixtures_checks_those_personas_only(tmp_path):
     assert ingebouwd.stdout.startswith("66 expected answers of the built-in personas checked")
 
 
+def test_a_command_named_by_a_part_of_its_name_is_told_the_whole():
+    """'export premie' got "No such command 'premie'." and no more: difflib's ratio over
+    'verlaagde-premie' is too low to suggest it."""
+    proces = magda_kbi("export", "premie", "2024")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(
+        "Error: No such command 'premie'. Did you mean 'verlaagde-premie'?\n"
+    )
+    assert magda_kbi("serv").stderr.endswith(  # click's own hint stays
+        "Error: No such command 'serv'. Did you mean 'serve'?\n"
+    )
+    assert magda_kbi("nothing").stderr.endswith("Error: No such command 'nothing'.\n")
+
+
 def test_advies_locally():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
     assert proces.returncode == 0

@@ -100,11 +100,25 @@ class Refused(click.ClickException):
 class _Group(click.Group):
     """A bad consumers or persona file is refused input, said in one line."""
 
+    group_class = type  # its subcommands' groups (export, insz, client) are of this class too
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (InputError, FixtureError) as fout:  # a consumers or a persona file
             raise Refused(file_refusal(fout)) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand as fout:
+            if not fout.possibilities:
+                # 'export premie': a part of one command's name, which difflib's ratio over
+                # the whole name ('verlaagde-premie') does not reach
+                typed = fout.command_name.casefold()
+                named = [n for n in self.commands if typed in n.split("-")]
+                fout.possibilities = named if len(named) == 1 else None
+            raise
 
 
 def _insz_digits(ctx: click.Context, param: click.Parameter, waarde: str) -> str:
