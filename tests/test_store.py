@@ -165,6 +165,19 @@ def test_a_new_store_file_opened_by_two_at_once_waits_for_the_other(tmp_path):
     other.close()
 
 
+def test_a_percent_encoded_store_path_is_told_it_is_read_as_written(tmp_path):
+    """A URL's %20 for a space: "no folder .../my%20dir" said no more, with the folder there
+    (the path is taken as written, so a '%' in a file name stays one)."""
+    (tmp_path / "my dir").mkdir()
+    with pytest.raises(StoreError) as fout:
+        open_store(f"sqlite:///{tmp_path}/my%20dir/state.db")
+    assert str(fout.value) == (
+        f"no folder {tmp_path}/my%20dir for the store 'sqlite:///{tmp_path}/my%20dir/state.db'"
+        f" (the path is read as written, not %-decoded: {tmp_path}/my dir is there)"
+    )
+    open_store(f"sqlite:///{tmp_path}/my dir/state.db").close()  # as written: taken
+
+
 def test_a_folder_as_the_store_file_is_said(tmp_path):
     """SQLite said only "unable to open database file" (serve shows this message as the
     others above)."""

@@ -30,6 +30,7 @@ import socket
 import sqlite3
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -294,7 +295,11 @@ class SqliteStore(Store):
         self.page_size = page_size  # taken by a new file only
         self.path = sqlite_path(url)
         if not self.path.parent.is_dir():
-            raise StoreError(f"no folder {self.path.parent} for the store {url!r}")
+            reason = f"no folder {self.path.parent} for the store {url!r}"
+            decoded = Path(urllib.parse.unquote(str(self.path.parent)))
+            if decoded != self.path.parent and decoded.is_dir():  # 'my%20dir' for 'my dir'
+                reason += f" (the path is read as written, not %-decoded: {decoded} is there)"
+            raise StoreError(reason)
         if self.path.is_dir():  # SQLite said only "unable to open database file"
             raise StoreError(
                 f"{self.path} is a folder: give a file in it (sqlite:///{self.path / 'store.db'})"
