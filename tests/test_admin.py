@@ -252,6 +252,11 @@ def test_new_insz_from_the_plugin_is_free_and_usable(magda):
     assert insz.startswith("906513") and int(insz[6:9]) % 2 == 1
     magda.persona({**NIEUW, "insz": insz})
     assert magda.new_insz() != insz
+    # in any case, as the command line takes it; a value that is none says which it was
+    assert int(magda.new_insz(sex="f")[6:9]) % 2 == 0
+    with pytest.raises(ValueError) as fout:
+        magda.new_insz(sex="V")
+    assert str(fout.value) == "sex is M or F, not 'V' (F for a woman: V is Dutch)"
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"- a\n- list\n", b"\x00\xff"])

@@ -202,6 +202,8 @@ class MagdaEmulator:
 
         if isinstance(birth_date, str):
             birth_date = iso_date(birth_date)
+        if isinstance(sex, str):  # in any case, as the command line's --sex
+            sex = sex.upper()
         bezet = {p["insz"] for p in self._json(self.sessie.get(f"{self.url}/admin/personas"))}
         return new_test_numbers(1, birth_date, sex, bezet=bezet)[0]
 

@@ -76,7 +76,8 @@ def new_test_numbers(
     """``aantal`` different test numbers, none of them in ``bezet``; a random birth date
     (1940-2007) unless ``geboren``, a random sex unless ``geslacht`` (``M`` or ``F``)."""
     if geslacht not in (None, "M", "F"):
-        raise ValueError("sex is M or F")
+        hint = " (F for a woman: V is Dutch)" if geslacht in ("V", "v") else ""
+        raise ValueError(f"sex is M or F, not {geslacht!r}{hint}")
     if geboren is not None:  # sequence numbers 001-998: 499 odd (men), 499 even (women)
         per_day = 499 if geslacht else 998
         if aantal > per_day:  # asking for more would search for ever (1,000 times aantal)
