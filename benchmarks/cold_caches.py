@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from magda_kbi.adapters.app import BODY_KEY, Settings, make_emulator  # noqa: E402
 from magda_kbi.runtime.decision import decide  # noqa: E402
-from magda_kbi.wire.bericht import new_referte, tijd_nu  # noqa: E402
+from magda_kbi.wire.bericht import new_referte, time_now  # noqa: E402
 from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ  # noqa: E402
 
 GROOTSTE = "98630499724"  # the largest dossier of the catalogue
@@ -83,7 +83,7 @@ def main() -> int:
         ),
         ("  decide", lambda e: decide(app.runtime, gelezen.vraag)),
         ("  clock.today", lambda e: app.runtime.clock.today()),
-        ("  the reply's time (tijd_nu)", lambda e: tijd_nu()),
+        ("  the reply's time (time_now)", lambda e: time_now()),
         ("  the platform Referte", lambda e: new_referte()),
         (
             "  from_template (decide, find, fill, Call)",

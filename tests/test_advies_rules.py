@@ -7,7 +7,7 @@ import pytest
 from magda_kbi.domain.advies import (
     Reden,
     Resultaat,
-    Termijnen,
+    Terms,
     Toepassing,
     geef_advies,
     peildatum,
@@ -184,7 +184,7 @@ def test_facts_after_p_do_not_count():
 
 def test_terms_are_configuration():
     d = dossier()
-    kort = Termijnen(aanmelding_maanden=1, contract_maanden=2)
+    kort = Terms(aanmelding_maanden=1, contract_maanden=2)
     assert advies(d, date(2022, 4, 2), termijnen=kort) == ("NOK", "GEEN_AANMELDING", 7)
     assert advies(d, date(2022, 4, 2)) == ("OK", None, 9)
 
@@ -244,7 +244,7 @@ def test_peildatum_is_total_for_the_earliest_dates():
 
 
 def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogus):
-    from magda_kbi.domain.advies import Regelset
+    from magda_kbi.domain.advies import RuleSet
 
     d = dossier(inbreuken=(Inbreuk(date(2023, 1, 1)),))
     dag = date(2023, 6, 1)
@@ -258,7 +258,5 @@ def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogu
     # after the ruling, nothing is NOK, whatever the budget
     for persona in catalogus.values():
         for toepassing in Toepassing:
-            uitkomst = advies(
-                persona.dossier, dag, toepassing, regelset=Regelset.NA_ARREST_112_2023
-            )
+            uitkomst = advies(persona.dossier, dag, toepassing, regelset=RuleSet.NA_ARREST_112_2023)
             assert uitkomst == ("OK", None, 0)

@@ -12,7 +12,7 @@ from lxml import etree, html
 from werkzeug.test import Client
 
 from magda_kbi.adapters.app import Settings, make_emulator
-from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
+from magda_kbi.domain.advies import Terms, Toepassing, geef_advies
 from magda_kbi.io.personas import persona_from_data
 from magda_kbi.io.population import generate_population
 
@@ -87,7 +87,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
             insz
             for insz, persona in sorted(runtime.personas.items())
             if geef_advies(
-                persona.dossier, day, Toepassing.ZORGBUDGET, Termijnen(), vandaag=day
+                persona.dossier, day, Toepassing.ZORGBUDGET, Terms(), vandaag=day
             ).resultaat.value
             == result
         ]
@@ -192,7 +192,7 @@ def test_every_band_holds_for_every_day_for_every_persona(client, catalogus):
             vorige_tot = einde
             while dag <= einde:
                 advies = geef_advies(
-                    persona.dossier, dag, Toepassing.ZORGBUDGET, Termijnen(), vandaag=TODAY
+                    persona.dossier, dag, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY
                 )
                 assert (advies.resultaat.value, advies.reden, str(advies.regel)) == (
                     resultaat,

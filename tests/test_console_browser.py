@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from magda_kbi.domain.advies import Termijnen, Toepassing, geef_advies
+from magda_kbi.domain.advies import Terms, Toepassing, geef_advies
 
 from .browser import (
     SCREENSHOTS,
@@ -96,7 +96,7 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
     for segment in segmenten:
         assert date.fromisoformat(segment["van"]) == dag  # contiguous from the range's start
         while dag <= date.fromisoformat(segment["tot"]):
-            advies = geef_advies(dossier, dag, Toepassing.ZORGBUDGET, Termijnen(), vandaag=TODAY)
+            advies = geef_advies(dossier, dag, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY)
             assert segment["resultaat"] == advies.resultaat.value, dag
             assert segment.get("reden") == (advies.reden.value if advies.reden else None), dag
             assert segment["regel"] == str(advies.regel), dag

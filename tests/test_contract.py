@@ -211,7 +211,7 @@ def test_now_s_time_of_day_is_written_as_from_a_datetime_across_seconds(monkeypa
     import time
     from datetime import datetime
 
-    from magda_kbi.wire.bericht import tijd_nu, tijd_van
+    from magda_kbi.wire.bericht import tijd_van, time_now
 
     begin = 1_780_000_000  # a whole second
     for ns in [
@@ -224,7 +224,7 @@ def test_now_s_time_of_day_is_written_as_from_a_datetime_across_seconds(monkeypa
     ]:
         monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
         moment = datetime.fromtimestamp(ns // 10**9, BRUSSEL)
-        assert tijd_nu() == tijd_van(moment.replace(microsecond=ns % 10**9 // 1000))
+        assert time_now() == tijd_van(moment.replace(microsecond=ns % 10**9 // 1000))
 
 
 def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
@@ -259,13 +259,13 @@ def test_the_real_date_and_time_of_day_are_the_platforms_in_brussels(monkeypatch
     from datetime import UTC, datetime
 
     from magda_kbi.domain.clock import Clock
-    from magda_kbi.wire.bericht import tijd_nu
+    from magda_kbi.wire.bericht import time_now
 
     moment = datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
     monkeypatch.setattr(time, "time", lambda: moment)
     monkeypatch.setattr(time, "time_ns", lambda: int(moment) * 10**9)
     assert Clock().today() == dag
-    assert tijd_nu() == tijd
+    assert time_now() == tijd
     assert Clock().now().date() == dag
 
 

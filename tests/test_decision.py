@@ -9,7 +9,7 @@ import requests
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.domain.clock import Clock
-from magda_kbi.domain.consumers import Afnemers, Operatie
+from magda_kbi.domain.consumers import Afnemers, Operation
 from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.runtime.decision import Kind, Question, decide
 from magda_kbi.runtime.diensten import Runtime
@@ -34,7 +34,7 @@ def runtime():
     )
 
 
-def vraag(insz, operatie=Operatie.DOSSIER, afnemer=GENT, **kw) -> Question:
+def vraag(insz, operatie=Operation.DOSSIER, afnemer=GENT, **kw) -> Question:
     return Question(operatie, insz, *afnemer, **kw)
 
 
@@ -51,10 +51,10 @@ def test_the_outcomes_of_the_plain_emulator(runtime):
         "UITZONDERING 99996",
     )
     assert decide(runtime, vraag(SOAP_FAULT)).result == "SOAP_FAULT"
-    advies = decide(runtime, vraag(INBREUK, Operatie.ADVIES, datum=date(2024, 6, 1)))
+    advies = decide(runtime, vraag(INBREUK, Operation.ADVIES, datum=date(2024, 6, 1)))
     assert (advies.kind, advies.result) == (Kind.ANSWER, "NOK INBREUK")
     # No dossier is an advice too (rule 2: OK), not a 30001.
-    onbekend = decide(runtime, vraag(ONBEKEND, Operatie.ADVIES))
+    onbekend = decide(runtime, vraag(ONBEKEND, Operation.ADVIES))
     assert (onbekend.kind, onbekend.result, onbekend.extra) == (
         Kind.ANSWER,
         "OK",

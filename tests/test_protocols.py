@@ -408,10 +408,10 @@ def test_a_rotated_or_removed_audit_log_is_written_anew_at_its_path(tmp_path):
 
 def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     """'zorgkas' for 'ZORGKAS' was refused as a consumer without any protocol."""
-    from magda_kbi.domain.consumers import Afnemers, Operatie
+    from magda_kbi.domain.consumers import Afnemers, Operation
     from magda_kbi.domain.protocols import beslis
 
-    beslissing = beslis(Afnemers(), "zorgkas1.test.be", "zorgkas", Operatie.ADVIES)
+    beslissing = beslis(Afnemers(), "zorgkas1.test.be", "zorgkas", Operation.ADVIES)
     assert (beslissing.toegelaten, beslissing.code) == (False, "13001")
     assert beslissing.reden == (
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
@@ -421,5 +421,5 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
         " X-Magda-Afzender en X-Magda-Hoedanigheid); 'magda-kbi consumers' en GET"
         " /api/v1/consumers tonen de gekende afnemers."
     )
-    onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operatie.ADVIES)
+    onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
     assert "is gekend met" not in onbekend.reden

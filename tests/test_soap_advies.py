@@ -214,10 +214,10 @@ def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
 def test_the_rule_set_after_ruling_112_2023():
     from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.pytest_plugin import _Server
-    from magda_kbi.domain.advies import Regelset
+    from magda_kbi.domain.advies import RuleSet
 
     server = _Server(
-        make_emulator(Settings(today=date(2030, 1, 1), regelset=Regelset.NA_ARREST_112_2023))
+        make_emulator(Settings(today=date(2030, 1, 1), regelset=RuleSet.NA_ARREST_112_2023))
     )
     try:
         antwoord = post(

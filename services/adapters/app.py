@@ -45,7 +45,7 @@ from magda_kbi.adapters.admin_guard import (
     unsupported_content_encoding,
 )
 from magda_kbi.adapters.rest import rest_application
-from magda_kbi.domain.advies import Regelset, Termijnen
+from magda_kbi.domain.advies import RuleSet, Terms
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
 from magda_kbi.domain.dossier import Persona
@@ -118,8 +118,8 @@ class Settings:
     today: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
-    termijnen: Termijnen = field(default_factory=Termijnen)
-    regelset: Regelset = Regelset.PROTOCOL_V1
+    termijnen: Terms = field(default_factory=Terms)
+    regelset: RuleSet = RuleSet.PROTOCOL_V1
     admin: bool = False
     journal_size: int = 1000
     direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
@@ -171,8 +171,8 @@ def settings_from_json(tekst: str) -> Settings:
         today=date.fromisoformat(data["today"]) if data["today"] else None,
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
         max_bytes=data["max_bytes"],
-        termijnen=Termijnen(*data["termijnen"]),
-        regelset=Regelset(data["regelset"]),
+        termijnen=Terms(*data["termijnen"]),
+        regelset=RuleSet(data["regelset"]),
         admin=data["admin"],
         journal_size=data["journal_size"],
         direct=data["direct"],

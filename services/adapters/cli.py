@@ -33,8 +33,8 @@ from magda_kbi.adapters.admin_guard import TOKEN_ENV, is_loopback
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import (
     TOEPASSINGEN,
-    Regelset,
-    Termijnen,
+    RuleSet,
+    Terms,
     Toepassing,
     geef_advies,
 )
@@ -173,9 +173,9 @@ class _Parsed(click.ParamType):
 
 DATUM = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
 REGELSET = _Parsed(
-    "|".join(r.value for r in Regelset),
-    Regelset,
-    f"a rule set ({', '.join(r.value for r in Regelset)})",
+    "|".join(r.value for r in RuleSet),
+    RuleSet,
+    f"a rule set ({', '.join(r.value for r in RuleSet)})",
 )
 
 
@@ -257,9 +257,9 @@ rule_options = _options(
         cls=_EnvOption,
         type=REGELSET,
         envvar=RULES_ENV,
-        default=Regelset.PROTOCOL_V1.value,
-        help=f"the rule set: {Regelset.PROTOCOL_V1.value} (default: what the protocols agreed) "
-        f"or {Regelset.NA_ARREST_112_2023.value} (every advice OK, as after the Constitutional "
+        default=RuleSet.PROTOCOL_V1.value,
+        help=f"the rule set: {RuleSet.PROTOCOL_V1.value} (default: what the protocols agreed) "
+        f"or {RuleSet.NA_ARREST_112_2023.value} (every advice OK, as after the Constitutional "
         f"Court's annulment); env {RULES_ENV}",
     ),
     click.option(
@@ -268,7 +268,7 @@ rule_options = _options(
         "termijn_aanmelding",
         cls=_RenamedOption,
         type=TERM_MONTHS,
-        default=Termijnen.aanmelding_maanden,
+        default=Terms.aanmelding_maanden,
         metavar="MONTHS",
         help="months from the Doelgroep's begin to the Aanmelding (registration; default 3)",
     ),
@@ -278,7 +278,7 @@ rule_options = _options(
         "termijn_contract",
         cls=_RenamedOption,
         type=TERM_MONTHS,
-        default=Termijnen.contract_maanden,
+        default=Terms.contract_maanden,
         metavar="MONTHS",
         help="months from the Aanmelding (else the Doelgroep's begin) to the Contract (default 6)",
     ),
@@ -450,7 +450,7 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
-    rules: Regelset,
+    rules: RuleSet,
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
@@ -528,7 +528,7 @@ def serve(
             today,
             list(fixtures),
             max_bytes,
-            Termijnen(termijn_aanmelding, termijn_contract),
+            Terms(termijn_aanmelding, termijn_contract),
             regelset=rules,
             admin=admin,
             journal_size=journal_size,
@@ -578,7 +578,7 @@ def serve(
                 f"  listening on every address ({host}): from another machine, this one's name"
                 " or address instead of " + shown_host
             )
-        if rules is Regelset.NA_ARREST_112_2023:
+        if rules is RuleSet.NA_ARREST_112_2023:
             print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
         else:
             print(
@@ -830,7 +830,7 @@ def personas(
     vorm: str | None,
     check: bool,
     fixtures: tuple[Path, ...],
-    rules: Regelset,
+    rules: RuleSet,
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
@@ -850,7 +850,7 @@ def personas(
             whose = f"of the personas in {', '.join(map(str, fixtures))}"
         else:
             checked, whose = list(catalogus.values()), "of the built-in personas"
-        _check_expected(checked, whose, rules, Termijnen(termijn_aanmelding, termijn_contract))
+        _check_expected(checked, whose, rules, Terms(termijn_aanmelding, termijn_contract))
         return
     with _until_the_reader_leaves():
         _print_personas(catalogus, vorm)
@@ -887,7 +887,7 @@ def _on_the_command_line(*names: str) -> list[str]:
     ]
 
 
-def _check_expected(personas, whose: str, rules: Regelset, termijnen: Termijnen) -> None:
+def _check_expected(personas, whose: str, rules: RuleSet, termijnen: Terms) -> None:
     """A persona file's ``verwacht`` against the rules: written by hand, it was checked for
     the built-in personas only (by our tests), so a user's mistaken one went unnoticed."""
     gezien = verschillen = 0
@@ -967,7 +967,7 @@ def advies(
     as_json: bool,
     today: date | None,
     fixtures: tuple[Path, ...],
-    rules: Regelset,
+    rules: RuleSet,
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
@@ -981,7 +981,7 @@ def advies(
         persona.dossier if persona else None,
         datum,
         Toepassing(toepassing),
-        Termijnen(termijn_aanmelding, termijn_contract),
+        Terms(termijn_aanmelding, termijn_contract),
         regelset=rules,
         vandaag=today or real_today(),
     )
@@ -1303,7 +1303,7 @@ def export_premie(
             year,
             today or real_today(),
             zorgkas=zorgkas,
-            termijnen=Termijnen(termijn_aanmelding, termijn_contract),
+            termijnen=Terms(termijn_aanmelding, termijn_contract),
             regelset=rules,
         )
     )

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, jsonify, request
 from magda_kbi.adapters.admin_guard import BODY_TYPES
 from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
 from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
-from magda_kbi.domain.consumers import Operatie
+from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
@@ -232,7 +232,7 @@ def journaal():
 
 
 JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
-OPERATIONS = tuple(o.value for o in Operatie)  # what the journal's calls are; admin's: "admin PUT"
+OPERATIONS = tuple(o.value for o in Operation)  # what the journal's calls are; admin's: "admin PUT"
 
 
 def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:

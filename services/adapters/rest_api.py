@@ -18,7 +18,7 @@ from magda_kbi.adapters import openapi as openapi_document
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.clock import iso_date
-from magda_kbi.domain.consumers import Operatie
+from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import (
     check_digits_reason,
     is_eleven_digits,
@@ -27,7 +27,7 @@ from magda_kbi.domain.insz import (
     unformatted,
 )
 from magda_kbi.domain.municipalities import nis_hint
-from magda_kbi.domain.protocols import Beslissing, beslis, gemeente_zicht
+from magda_kbi.domain.protocols import ProtocolDecision, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
 from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
@@ -131,7 +131,7 @@ def dossier(call: Call, insz: str):
     _valid_insz(insz)
     parameters()
     uitkomst, call = _decide_question(
-        Question(Operatie.DOSSIER, insz, call.afzender, call.hoedanigheid), call
+        Question(Operation.DOSSIER, insz, call.afzender, call.hoedanigheid), call
     )
     persona, vandaag = uitkomst.persona, uitkomst.vandaag
     if uitkomst.beperkt:
@@ -171,7 +171,7 @@ def advies(call: Call, insz: str):
             + did_you_mean(given, TOEPASSINGEN),
             "toepassing",
         ) from None
-    vraag = Question(Operatie.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
+    vraag = Question(Operation.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
     beslist, call = _decide_question(vraag, call)
     return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
 
@@ -251,7 +251,7 @@ def _decide_question(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     raise ApiError(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
 
 
-def _decide(operatie: Operatie, call: Call, **context) -> tuple[Beslissing | None, Call]:
+def _decide(operatie: Operation, call: Call, **context) -> tuple[ProtocolDecision | None, Call]:
     """The lists' protocol decision (enforcement mode) for the caller named by the headers,
     and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = current_runtime()
@@ -276,7 +276,7 @@ def current_runtime() -> Runtime:
 
 
 @api.get("/lijsten/verlaagde-premie/<jaar>")
-@_call_noted(Operatie.LIJST_VERLAAGDE_PREMIE.value)
+@_call_noted(Operation.LIJST_VERLAAGDE_PREMIE.value)
 def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
         reden = f"{jaar!r} is not a premium year (2000-2100){_format_hint(jaar)}"
@@ -289,7 +289,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
         raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reason}", "zorgkas")
-    beslissing, call = _decide(Operatie.LIJST_VERLAAGDE_PREMIE, call)
+    beslissing, call = _decide(Operation.LIJST_VERLAAGDE_PREMIE, call)
     if beslissing is not None and beslissing.afnemer.zorgkas:
         if zorgkas not in (None, beslissing.afnemer.zorgkas):
             raise ApiError(
@@ -329,20 +329,20 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
 
 
 @api.get("/lijsten/gemeente/<nis>")
-@_call_noted(Operatie.LIJST_GEMEENTE.value)
+@_call_noted(Operation.LIJST_GEMEENTE.value)
 def lijst_gemeente(call: Call, nis: str):
     return _municipality_list(
-        call, nis, Operatie.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
+        call, nis, Operation.LIJST_GEMEENTE, lists.gemeente, lists.GEMEENTE_VELDEN, "Inburgeraars"
     )
 
 
 @api.get("/lijsten/participatie/<nis>")
-@_call_noted(Operatie.LIJST_PARTICIPATIE.value)
+@_call_noted(Operation.LIJST_PARTICIPATIE.value)
 def lijst_participatie(call: Call, nis: str):
     return _municipality_list(
         call,
         nis,
-        Operatie.LIJST_PARTICIPATIE,
+        Operation.LIJST_PARTICIPATIE,
         lists.participatie,
         lists.PARTICIPATIE_VELDEN,
         "Participatietraject",
@@ -350,7 +350,7 @@ def lijst_participatie(call: Call, nis: str):
 
 
 def _municipality_list(
-    call: Call, nis: str, operatie: Operatie, maak, velden: list[str], wortel: str
+    call: Call, nis: str, operatie: Operation, maak, velden: list[str], wortel: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiError(

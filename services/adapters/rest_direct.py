@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from magda_kbi.domain.consumers import Operatie
+from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import modulo97_valid
 from magda_kbi.runtime.decision import Kind, Question, decide
 from magda_kbi.runtime.journal import Call
@@ -36,7 +36,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
         or environ.get("QUERY_STRING")
     ):
         return None  # the refusals are Flask's (40002, a header or parameter it does not take)
-    uitkomst = decide(runtime, Question(Operatie.DOSSIER, insz, afzender, hoedanigheid))
+    uitkomst = decide(runtime, Question(Operation.DOSSIER, insz, afzender, hoedanigheid))
     if uitkomst.kind is not Kind.ANSWER or uitkomst.beperkt:
         return None
     body = cache.find((insz, uitkomst.vandaag), uitkomst.persona)

@@ -19,7 +19,7 @@ from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # noqa: E402
 from spyne.protocol.soap import Soap11  # noqa: E402
 from spyne.server.wsgi import WsgiApplication  # noqa: E402
 
-from magda_kbi.runtime.diensten import Dienst, PlatformFout  # noqa: E402
+from magda_kbi.runtime.diensten import Dienst, PlatformError  # noqa: E402
 from magda_kbi.runtime.journal import Call  # noqa: E402
 from magda_kbi.runtime.wsgi_keys import CALL_KEY, FAULT_KEY  # noqa: E402
 from magda_kbi.wire.envelope import DTD  # noqa: E402
@@ -45,7 +45,7 @@ def soap_application(dienst: Dienst, max_bytes: int) -> WsgiApplication:
             environ = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
                 repliek, environ[CALL_KEY] = dienst.handle(operatie, environ.get(FAULT_KEY))
-            except PlatformFout as fout:
+            except PlatformError as fout:
                 environ[CALL_KEY] = fout.call
                 raise Fault("Server", str(fout)) from None
             except Exception:  # never a traceback on the wire

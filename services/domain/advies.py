@@ -1,7 +1,7 @@
 """The advice rule set, version 1 (``domain.md``): a pure function of (dossier, Datum, Toepassing).
 
 First matching rule wins. The 3- and 6-month terms are emulator defaults, not law:
-see :class:`Termijnen`. Two rules stand before the table: the inburgering condition applies
+see :class:`Terms`. Two rules stand before the table: the inburgering condition applies
 to one budget only (rule 10), and after the Constitutional Court's ruling 112/2023 it applies
 to none (rule 0, with the rule set ``after-ruling-112-2023``).
 """
@@ -40,7 +40,7 @@ TOEPASSINGEN = (*(t.value for t in Toepassing), "ZORGBUDGET")  # what a question
 ZONDER_VOORWAARDE = frozenset({Toepassing.ZORGBUDGET_OUDEREN, Toepassing.BASISONDERSTEUNINGSBUDGET})
 
 
-class Regelset(StrEnum):
+class RuleSet(StrEnum):
     """Which rules the emulator answers by."""
 
     # What the protocols agreed and what consumers test against: the default.
@@ -94,7 +94,7 @@ REGELS: dict[int, str] = {
 
 
 @dataclass(frozen=True)
-class Termijnen:
+class Terms:
     """Deadlines in calendar months (configurable; defaults from the published rule set)."""
 
     aanmelding_maanden: int = 3
@@ -141,9 +141,9 @@ def geef_advies(
     dossier: KbiDossier | None,
     datum: date,
     toepassing: Toepassing = Toepassing.ZORGBUDGET,
-    termijnen: Termijnen = Termijnen(),
+    termijnen: Terms = Terms(),
     vandaag: date | None = None,
-    regelset: Regelset = Regelset.PROTOCOL_V1,
+    regelset: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Advies:
     """``vandaag``: the KBI knows facts up to that day (None: all of them). Facts dated after
     it stay unknown even when the peildatum is later."""
@@ -156,7 +156,7 @@ def geef_advies(
     def nok(regel: int, reden: Reden) -> Advies:
         return Advies(p, Resultaat.NOK, regel, reden)
 
-    if regelset is Regelset.NA_ARREST_112_2023:
+    if regelset is RuleSet.NA_ARREST_112_2023:
         return ok(0)
     if toepassing in ZONDER_VOORWAARDE:
         return ok(10)

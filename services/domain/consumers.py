@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Soort(StrEnum):
+class ConsumerKind(StrEnum):
     GEMEENTE = "GEMEENTE"
     ZORGKAS = "ZORGKAS"
     VSB = "VSB"
@@ -21,7 +21,7 @@ class Soort(StrEnum):
     AGII = "AGII"
 
 
-class Operatie(StrEnum):
+class Operation(StrEnum):
     DOSSIER = "GeefDossierKBI"
     ADVIES = "GeefAutomatischAdvies"
     LIJST_VERLAAGDE_PREMIE = "lijst-verlaagde-premie"
@@ -30,14 +30,14 @@ class Operatie(StrEnum):
 
 
 # What each kind of consumer may call under its protocol (domain.md).
-PROTOCOL: dict[Soort, frozenset[Operatie]] = {
-    Soort.GEMEENTE: frozenset(
-        {Operatie.DOSSIER, Operatie.LIJST_GEMEENTE, Operatie.LIJST_PARTICIPATIE}
+PROTOCOL: dict[ConsumerKind, frozenset[Operation]] = {
+    ConsumerKind.GEMEENTE: frozenset(
+        {Operation.DOSSIER, Operation.LIJST_GEMEENTE, Operation.LIJST_PARTICIPATIE}
     ),
-    Soort.ZORGKAS: frozenset({Operatie.ADVIES, Operatie.LIJST_VERLAAGDE_PREMIE}),
-    Soort.VSB: frozenset({Operatie.ADVIES, Operatie.LIJST_VERLAAGDE_PREMIE}),
-    Soort.ABB: frozenset(),  # the pseudonymised export is a file, not a call
-    Soort.AGII: frozenset(Operatie),
+    ConsumerKind.ZORGKAS: frozenset({Operation.ADVIES, Operation.LIJST_VERLAAGDE_PREMIE}),
+    ConsumerKind.VSB: frozenset({Operation.ADVIES, Operation.LIJST_VERLAAGDE_PREMIE}),
+    ConsumerKind.ABB: frozenset(),  # the pseudonymised export is a file, not a call
+    ConsumerKind.AGII: frozenset(Operation),
 }
 
 
@@ -45,13 +45,13 @@ PROTOCOL: dict[Soort, frozenset[Operatie]] = {
 class Afnemer:
     afzender: str
     hoedanigheid: str
-    soort: Soort
+    soort: ConsumerKind
     naam: str
     nis: str | None = None  # GEMEENTE
     zorgkas: str | None = None  # ZORGKAS
 
     @property
-    def operaties(self) -> frozenset[Operatie]:
+    def operaties(self) -> frozenset[Operation]:
         return PROTOCOL[self.soort]
 
     def as_json(self) -> dict:
@@ -68,15 +68,22 @@ class Afnemer:
 # Built-in demo consumers (documented in the README); --consumers FILE adds more.
 DEMO = (
     Afnemer(
-        "gemeente.kortenberg.be", "GEMEENTE", Soort.GEMEENTE, "Gemeente Kortenberg", nis="24055"
+        "gemeente.kortenberg.be",
+        "GEMEENTE",
+        ConsumerKind.GEMEENTE,
+        "Gemeente Kortenberg",
+        nis="24055",
     ),
-    Afnemer("stad.gent.be", "GEMEENTE", Soort.GEMEENTE, "Stad Gent", nis="44021"),
-    Afnemer("zorgkas1.test.be", "ZORGKAS", Soort.ZORGKAS, "Demo-zorgkas 1", zorgkas="ZK01"),
-    Afnemer("zorgkas2.test.be", "ZORGKAS", Soort.ZORGKAS, "Demo-zorgkas 2", zorgkas="ZK02"),
-    Afnemer("vsb.vlaanderen.be", "VSB", Soort.VSB, "Vlaamse Sociale Bescherming"),
-    Afnemer("abb.vlaanderen.be", "ABB", Soort.ABB, "Agentschap Binnenlands Bestuur"),
+    Afnemer("stad.gent.be", "GEMEENTE", ConsumerKind.GEMEENTE, "Stad Gent", nis="44021"),
+    Afnemer("zorgkas1.test.be", "ZORGKAS", ConsumerKind.ZORGKAS, "Demo-zorgkas 1", zorgkas="ZK01"),
+    Afnemer("zorgkas2.test.be", "ZORGKAS", ConsumerKind.ZORGKAS, "Demo-zorgkas 2", zorgkas="ZK02"),
+    Afnemer("vsb.vlaanderen.be", "VSB", ConsumerKind.VSB, "Vlaamse Sociale Bescherming"),
+    Afnemer("abb.vlaanderen.be", "ABB", ConsumerKind.ABB, "Agentschap Binnenlands Bestuur"),
     Afnemer(
-        "integratie-inburgering.be", "AGII", Soort.AGII, "Agentschap Integratie en Inburgering"
+        "integratie-inburgering.be",
+        "AGII",
+        ConsumerKind.AGII,
+        "Agentschap Integratie en Inburgering",
     ),
 )
 

@@ -153,7 +153,7 @@ class Doelgroep:
 
 @dataclass(frozen=True)
 class Attest:
-    """A BehaaldeAttesten/Document of Soort ATTEST."""
+    """A BehaaldeAttesten/Document of ConsumerKind ATTEST."""
 
     datum_aanmaak: date
     type: str | None = None  # AI023 | AEVC05

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from magda_kbi.domain.advies import Regelset, Resultaat, Termijnen, Toepassing, geef_advies
+from magda_kbi.domain.advies import Resultaat, RuleSet, Terms, Toepassing, geef_advies
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.domain.protocols import gemeente_zicht
@@ -58,8 +58,8 @@ def verlaagde_premie(
     vandaag: date,
     *,
     zorgkas: str | None = None,
-    termijnen: Termijnen | None = None,
-    regelset: Regelset = Regelset.PROTOCOL_V1,
+    termijnen: Terms | None = None,
+    regelset: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Iterator[str]:
     """The INSZ of every person under the obligation who does not satisfy it on 1 January
     of the year before ``premiejaar``; with ``zorgkas``, only its members on 1 January of
@@ -74,7 +74,7 @@ def verlaagde_premie(
             persona.dossier,
             peildag,
             Toepassing.VERLAAGDE_PREMIE,
-            termijnen or Termijnen(),
+            termijnen or Terms(),
             vandaag=vandaag,
             regelset=regelset,
         )

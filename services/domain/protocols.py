@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from magda_kbi.domain.consumers import Afnemer, Afnemers, Operatie, Soort
+from magda_kbi.domain.consumers import Afnemer, Afnemers, ConsumerKind, Operation
 from magda_kbi.domain.dossier import KbiDossier, Persona
 
 GEEN_MACHTIGING = "13001"
@@ -33,7 +33,7 @@ VELDEN_ALLES = "volledig"
 
 
 @dataclass(frozen=True)
-class GemeenteZicht:
+class MunicipalityView:
     """What a municipality may see of a dossier under its protocol (VELDEN_GEMEENTE): the
     one view that SOAP, REST and the municipality list each render in their own form."""
 
@@ -44,9 +44,9 @@ class GemeenteZicht:
     attest_behaald: bool
 
 
-def gemeente_zicht(dossier: KbiDossier) -> GemeenteZicht:
+def gemeente_zicht(dossier: KbiDossier) -> MunicipalityView:
     """The municipality's view of a dossier as the KBI knows it (``as_of`` first)."""
-    return GemeenteZicht(
+    return MunicipalityView(
         dossier.insz,
         dossier.personalia.achternamen,
         dossier.personalia.voornamen,
@@ -56,7 +56,7 @@ def gemeente_zicht(dossier: KbiDossier) -> GemeenteZicht:
 
 
 @dataclass(frozen=True)
-class Beslissing:
+class ProtocolDecision:
     toegelaten: bool
     afnemer: Afnemer | None
     velden: str = ""  # what the answer may hold
@@ -81,13 +81,13 @@ def beslis(
     afnemers: Afnemers,
     afzender: str | None,
     hoedanigheid: str | None,
-    operatie: Operatie,
+    operatie: Operation,
     *,
     persona: Persona | None = None,
     vandaag: date | None = None,
     datum: date | None = None,
     nis: str | None = None,
-) -> Beslissing:
+) -> ProtocolDecision:
     """The decision for one call. ``vandaag`` places the residence of a person (dossier),
     ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
     afnemer = afnemers.find(afzender, hoedanigheid)
@@ -119,9 +119,9 @@ def beslis(
             f"{GEEN_MACHTIGING_TEKST}: {operatie.value} valt buiten het protocol van "
             f"{afnemer.naam} ({afnemer.soort.value})",
         )
-    if afnemer.soort is Soort.AGII:
-        return Beslissing(True, afnemer, VELDEN_ALLES)
-    if operatie is Operatie.DOSSIER:  # only GEMEENTE gets here
+    if afnemer.soort is ConsumerKind.AGII:
+        return ProtocolDecision(True, afnemer, VELDEN_ALLES)
+    if operatie is Operation.DOSSIER:  # only GEMEENTE gets here
         # Residence first, whether or not the KBI knows the person: a municipality must not
         # be able to tell who belongs to the target group by comparing refusals.
         woonplaats = persona.gegevens.woonplaats_op(vandaag) if persona is not None else None
@@ -132,9 +132,9 @@ def beslis(
                 f"de persoon heeft op {vandaag} geen hoofdverblijfplaats in "
                 f"{afnemer.naam} (NIS {afnemer.nis})",
             )
-        return Beslissing(True, afnemer, VELDEN_GEMEENTE)
-    if operatie is Operatie.ADVIES:
-        if afnemer.soort is Soort.ZORGKAS and not (
+        return ProtocolDecision(True, afnemer, VELDEN_GEMEENTE)
+    if operatie is Operation.ADVIES:
+        if afnemer.soort is ConsumerKind.ZORGKAS and not (
             persona is not None and persona.gegevens.lid_op(afnemer.zorgkas, datum)
         ):
             return _refused(
@@ -142,17 +142,19 @@ def beslis(
                 GEEN_LID,
                 f"de persoon is op {datum} geen lid van {afnemer.naam} (zorgkas {afnemer.zorgkas})",
             )
-        return Beslissing(True, afnemer, VELDEN_ADVIES)
-    if operatie in (Operatie.LIJST_GEMEENTE, Operatie.LIJST_PARTICIPATIE) and nis != afnemer.nis:
+        return ProtocolDecision(True, afnemer, VELDEN_ADVIES)
+    if operatie in (Operation.LIJST_GEMEENTE, Operation.LIJST_PARTICIPATIE) and nis != afnemer.nis:
         return _refused(
             afnemer,
             BUITEN_GEMEENTE,
             f"{afnemer.naam} krijgt enkel de lijst van NIS {afnemer.nis}, niet {nis}",
         )
-    if operatie is Operatie.LIJST_VERLAAGDE_PREMIE and afnemer.soort is Soort.ZORGKAS:
-        return Beslissing(True, afnemer, f"INSZ van de leden van {afnemer.zorgkas}")
-    return Beslissing(True, afnemer, VELDEN_ALLES if afnemer.soort is not Soort.VSB else "INSZ")
+    if operatie is Operation.LIJST_VERLAAGDE_PREMIE and afnemer.soort is ConsumerKind.ZORGKAS:
+        return ProtocolDecision(True, afnemer, f"INSZ van de leden van {afnemer.zorgkas}")
+    return ProtocolDecision(
+        True, afnemer, VELDEN_ALLES if afnemer.soort is not ConsumerKind.VSB else "INSZ"
+    )
 
 
-def _refused(afnemer: Afnemer | None, code: str, reden: str) -> Beslissing:
-    return Beslissing(False, afnemer, code=code, reden=reden)
+def _refused(afnemer: Afnemer | None, code: str, reden: str) -> ProtocolDecision:
+    return ProtocolDecision(False, afnemer, code=code, reden=reden)

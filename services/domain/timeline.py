@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 from magda_kbi.domain.advies import (
     Advies,
-    Regelset,
-    Termijnen,
+    RuleSet,
+    Terms,
     Toepassing,
     geef_advies,
     plus_months,
@@ -71,12 +71,12 @@ LANES = ("Doelgroep", "Aanmelding", "Contract", "Attest", "Inbreuk")
 def build_timeline(
     dossier: KbiDossier | None,
     today: date,
-    termijnen: Termijnen | None = None,
-    regelset: Regelset = Regelset.PROTOCOL_V1,
+    termijnen: Terms | None = None,
+    regelset: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Timeline:
     """From :data:`START` to 12 months after ``today``; advice as the services give it on
     ``today`` (facts dated later are not yet known to the KBI)."""
-    termijnen = termijnen or Termijnen()
+    termijnen = termijnen or Terms()
     tot = plus_months(today, MONTHS_AFTER_TODAY)
     van = min(START, today)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magda_kbi.domain.consumers import Afnemer, Soort
+from magda_kbi.domain.consumers import Afnemer, ConsumerKind
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.personas import MAX_FILE_BYTES, not_utf8, read_yaml
 from magda_kbi.io.schemas import InputError, build, unknown_field
@@ -56,12 +56,12 @@ def _afnemers(pad: Path) -> list[Afnemer]:
         for verplicht in ("afzender", "hoedanigheid", "naam"):
             if not getattr(a, verplicht):
                 raise InputError(f"afnemers[{i}].{verplicht}", "required text")
-        if a.soort is Soort.GEMEENTE and not is_nis_code(a.nis or ""):
+        if a.soort is ConsumerKind.GEMEENTE and not is_nis_code(a.nis or ""):
             hint = nis_hint(a.nis or "")
             raise InputError(
                 f"afnemers[{i}].nis", f"a GEMEENTE needs its NIS code (5 digits){hint}"
             )
-        if a.soort is Soort.ZORGKAS and not a.zorgkas:
+        if a.soort is ConsumerKind.ZORGKAS and not a.zorgkas:
             raise InputError(f"afnemers[{i}].zorgkas", "a ZORGKAS needs its identifier")
         eerder = gezien.setdefault((a.afzender, a.hoedanigheid), i)
         if eerder != i:  # which one would a call from it be?

@@ -16,10 +16,10 @@ from datetime import date
 from enum import StrEnum
 from functools import cached_property
 
-from magda_kbi.domain.advies import Advies, Regelset, Termijnen, Toepassing, geef_advies
-from magda_kbi.domain.consumers import Operatie
+from magda_kbi.domain.advies import Advies, RuleSet, Terms, Toepassing, geef_advies
+from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.protocols import Beslissing, beslis
+from magda_kbi.domain.protocols import ProtocolDecision, beslis
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.faults import FaultKind
 
@@ -39,7 +39,7 @@ class Kind(StrEnum):
 class Question:
     """What a call asks, as the domain sees it (read from SOAP or REST)."""
 
-    operatie: Operatie  # DOSSIER or ADVIES
+    operatie: Operation  # DOSSIER or ADVIES
     insz: str
     afzender: str | None
     hoedanigheid: str | None
@@ -59,9 +59,9 @@ class Outcome:
     question: Question
     persona: Persona | None
     vandaag: date
-    termijnen: Termijnen
-    regelset: Regelset
-    beslissing: Beslissing | None = None  # enforcement mode only
+    termijnen: Terms
+    regelset: RuleSet
+    beslissing: ProtocolDecision | None = None  # enforcement mode only
     platform: FaultKind | None = None  # which failure; for SOAP_FAULT set only when injected
     code: str | None = None  # NOT_FOUND, REFUSED and PLATFORM: the Uitzondering's code
 
@@ -87,7 +87,7 @@ class Outcome:
     def result(self) -> str:
         """The journal's ``result``: the same words for SOAP and REST."""
         if self.kind is Kind.ANSWER:
-            if self.question.operatie is Operatie.ADVIES:
+            if self.question.operatie is Operation.ADVIES:
                 return " ".join(filter(None, (self.advies.resultaat.value, self.advies.reden)))
             return "DOSSIER (protocol gemeente)" if self.beperkt else "DOSSIER"
         if self.kind is Kind.REFUSED:
@@ -100,7 +100,7 @@ class Outcome:
     def extra(self) -> dict:
         """What else the journal keeps: the protocol decision, the advice's deciding rule."""
         extra = self.beslissing.as_json() if self.beslissing is not None else {}
-        if self.kind is Kind.ANSWER and self.question.operatie is Operatie.ADVIES:
+        if self.kind is Kind.ANSWER and self.question.operatie is Operation.ADVIES:
             extra["rule"] = self.advies.uitleg
         return extra
 
@@ -122,7 +122,7 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
     if runtime.protocols:
         context = (
             {"vandaag": uitkomst.vandaag}
-            if question.operatie is Operatie.DOSSIER
+            if question.operatie is Operation.DOSSIER
             else {"datum": question.datum or uitkomst.vandaag}
         )
         uitkomst.beslissing = beslis(
@@ -143,6 +143,6 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
     platform = fault or (FaultKind(fout) if fout else None)
     if platform is not None:  # 99996, 99995 or 99994: the code is the kind's value
         uitkomst.kind, uitkomst.platform, uitkomst.code = Kind.PLATFORM, platform, platform.value
-    elif question.operatie is Operatie.DOSSIER and (persona is None or persona.dossier is None):
+    elif question.operatie is Operation.DOSSIER and (persona is None or persona.dossier is None):
         uitkomst.kind, uitkomst.code = Kind.NOT_FOUND, NOT_FOUND_CODE
     return uitkomst

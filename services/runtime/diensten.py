@@ -3,7 +3,7 @@
 A service takes the operation element of a request (``GeefDossierKBI`` with its
 ``Verzoek``) and returns a ``Repliek`` element. Everything that can go wrong with a
 MAGDA message is answered as MAGDA does, with an Uitzondering; only a persona that
-stands for a platform failure raises :class:`PlatformFout` (a SOAP Fault on the wire).
+stands for a platform failure raises :class:`PlatformError` (a SOAP Fault on the wire).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from magda_kbi.domain.advies import ARREST_112_2023, Regelset, Termijnen
+from magda_kbi.domain.advies import ARREST_112_2023, RuleSet, Terms
 from magda_kbi.domain.clock import Clock
-from magda_kbi.domain.consumers import Afnemers, Operatie
+from magda_kbi.domain.consumers import Afnemers, Operation
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import is_eleven_digits, modulo97_valid
 from magda_kbi.domain.protocols import gemeente_zicht
@@ -39,7 +39,7 @@ from magda_kbi.wire.bericht import (
     build_repliek,
     new_referte,
     read_context,
-    tijd_nu,
+    time_now,
 )
 from magda_kbi.wire.envelope import reply_envelope, soap_fault
 from magda_kbi.wire.xml import tekst, xsd_error
@@ -64,7 +64,7 @@ ONBEKENDE_DIENST = "40004"
 log = logging.getLogger(__name__)
 
 
-class PlatformFout(Exception):
+class PlatformError(Exception):
     """The platform itself fails: answered with a SOAP Fault, not a MAGDA reply."""
 
     def __init__(self, melding: str, call: Call) -> None:
@@ -82,8 +82,8 @@ class Runtime:
 
     personas: Mapping[str, Persona]
     clock: Clock = field(default_factory=Clock)
-    termijnen: Termijnen = field(default_factory=Termijnen)
-    regelset: Regelset = Regelset.PROTOCOL_V1
+    termijnen: Terms = field(default_factory=Terms)
+    regelset: RuleSet = RuleSet.PROTOCOL_V1
     faults: Faults = field(default_factory=Faults)
     journal: Journal = field(default_factory=Journal)
     afnemers: Afnemers = field(default_factory=Afnemers)
@@ -188,7 +188,7 @@ class Dienst:
         uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
         call = call.answered(uitkomst.result, uitkomst.extra)
         if uitkomst.kind is Kind.SOAP_FAULT:
-            raise PlatformFout(
+            raise PlatformError(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
                 + (
                     " (geïnjecteerde storing)"
@@ -221,7 +221,7 @@ class Dienst:
         the platform fails: never a traceback on the wire) and what the journal says."""
         try:
             repliek, call = self.handle(operatie, fault)
-        except PlatformFout as fout:
+        except PlatformError as fout:
             return "500 Internal Server Error", soap_fault("Server", str(fout)), fout.call
         except Exception:
             log.exception("onverwachte fout bij %s", self.naam)
@@ -336,7 +336,7 @@ class Dienst:
         """The reply with this call's time (now) and Refertes, and the call as the journal
         says."""
         antwoord = beslist.template.fill(
-            tijd_nu(), new_referte(), afzender_referte or "", vraag_referte
+            time_now(), new_referte(), afzender_referte or "", vraag_referte
         )
         c = beslist.call
         call = Call(
@@ -464,7 +464,7 @@ class GeefDossierKBIDienst(Dienst):
 
     def vraag(self, verzoek, context, insz):
         afzender = context.afzender
-        return Question(Operatie.DOSSIER, insz, afzender.identificatie, afzender.hoedanigheid)
+        return Question(Operation.DOSSIER, insz, afzender.identificatie, afzender.hoedanigheid)
 
     def render_answer(self, uitkomst, context, referte, sjabloon=False):
         dossier = self._kbi_dossier(uitkomst.persona, uitkomst.beperkt)
@@ -498,7 +498,7 @@ class GeefAutomatischAdviesDienst(Dienst):
         gevraagd = advies_wire.read_vraag(verzoek)
         afzender = context.afzender
         return Question(
-            Operatie.ADVIES,
+            Operation.ADVIES,
             insz,
             afzender.identificatie,
             afzender.hoedanigheid,

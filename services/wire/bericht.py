@@ -174,7 +174,7 @@ _written: tuple[int, str] = (-1, "")
 _MILLIS = tuple(f".{n:03d}" for n in range(1000))
 
 
-def tijd_nu() -> str:
+def time_now() -> str:
     """Now's time of day as MAGDA writes it, as ``tijd_van(Clock.now())`` does (the
     platform's time, milliseconds cut): every reply of a template needs it, and from a
     datetime it cost 1.2 us; with the part up to the second kept for that second, 0.55 us."""

@@ -43,7 +43,7 @@ from magda_kbi.domain.dossier import (
     VoorkeurenKlant,
     VormingsActiviteiten,
 )
-from magda_kbi.domain.protocols import GemeenteZicht
+from magda_kbi.domain.protocols import MunicipalityView
 from magda_kbi.wire.bericht import ServiceContract, build_repliek, read_context
 from magda_kbi.wire.xml import sub, tekst, xsd_error
 
@@ -300,7 +300,7 @@ def build_kbi_dossier(
     return root
 
 
-def build_kbi_dossier_gemeente(zicht: GemeenteZicht) -> etree._Element:
+def build_kbi_dossier_gemeente(zicht: MunicipalityView) -> etree._Element:
     """What a municipality may see under its protocol: name, first name and INSZ, whether a
     contract was signed and whether an attest was obtained, and nothing else.
 
