@@ -517,7 +517,7 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     kijker = make_emulator(replace(settings, watch=True), imported=afdruk)
     kijker.watcher.stop()
     assert achternamen(kijker) == ["Nadzialek"]
-    assert kijker.watcher.kijk() is True
+    assert kijker.watcher.check_for_changes() is True
     assert achternamen(kijker) == ["Anders"]
 
     (extra / "een.jsonl").write_text('{"insz": "80651338304", "onbekend": 1}\n', encoding="utf-8")

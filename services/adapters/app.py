@@ -467,13 +467,13 @@ class Emulator:
             if isinstance(gerouteerd, str):
                 return _refuse(environ, start_response, FAULT_STATUS, "Client", gerouteerd)
             dienst = gerouteerd
-        elif operatie.tag != dienst.operatie_tag:  # spyne: "Requested resource ... not found"
+        elif operatie.tag != dienst.operation_tag:  # spyne: "Requested resource ... not found"
             return _refuse(
                 environ,
                 start_response,
                 FAULT_STATUS,
                 "Client",
-                f"Dit adres is {dienst.naam} {dienst.versie}: verwacht {dienst.operatie_tag}"
+                f"Dit adres is {dienst.naam} {dienst.versie}: verwacht {dienst.operation_tag}"
                 f" in de Body, niet {operatie.tag[:300]}",
                 dienst,
             )
@@ -551,7 +551,7 @@ class Emulator:
         answers.
         """
         lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
-        if lichaam is None or len(lichaam) != 1 or lichaam[0].tag != dienst.operatie_tag:
+        if lichaam is None or len(lichaam) != 1 or lichaam[0].tag != dienst.operation_tag:
             return None
         if environ.get(FAULT_KEY) is None:
             try:
@@ -592,7 +592,7 @@ class Emulator:
         elementen = list(proef.iter("Referte"))
         rollen = tuple(str(e.getparent().tag) for e in elementen)
         inszs = list(proef.iter("INSZ"))
-        operatie = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operatie_tag}")
+        operatie = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operation_tag}")
         if (
             [e.text for e in elementen] != [f"p{n}" for n in range(len(gevonden.refertes))]
             or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
@@ -763,11 +763,11 @@ class Emulator:
     def _route(self, operatie: etree._Element) -> Dienst | str:
         """The service named by the request's Context, or why there is none."""
         context = read_context(operatie.find("Verzoek"))
-        dienst = self.hub.dienst_voor(context.naam, context.versie, operatie.tag)
+        dienst = self.hub.service_for(context.naam, context.versie, operatie.tag)
         variants = self.hub.variants(context.naam, context.versie)
         if dienst is None and variants:  # 02.00's element with Versie 01.00: spyne's English
             # "Requested resource ... not found", as the service's own address says it
-            expected = " of ".join(v.operatie_tag for v in variants)
+            expected = " of ".join(v.operation_tag for v in variants)
             return (
                 f"Context/Naam {context.naam!r} Versie {context.versie!r} is"
                 f" {variants[0].naam} {variants[0].versie}: verwacht {expected} in de Body,"

@@ -51,7 +51,7 @@ class Afnemer:
     zorgkas: str | None = None  # ZORGKAS
 
     @property
-    def operaties(self) -> frozenset[Operation]:
+    def operations(self) -> frozenset[Operation]:
         return PROTOCOL[self.soort]
 
     def as_json(self) -> dict:

@@ -112,7 +112,7 @@ def beslis(
             f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
             f"{hoedanigheid!r} heeft geen protocol voor de KBI.{known_as} {WIE_VRAAGT}",
         )
-    if operatie not in afnemer.operaties:
+    if operatie not in afnemer.operations:
         return _refused(
             afnemer,
             GEEN_MACHTIGING,

@@ -239,7 +239,7 @@ class Catalogue(_ViaGet):
             if persona is not None:
                 self._lru.move_to_end(insz)
                 return persona
-        rij = self._een("SELECT data FROM catalogue WHERE insz = ?", (insz,))
+        rij = self._one("SELECT data FROM catalogue WHERE insz = ?", (insz,))
         if rij is None:
             return default
         persona = persona_from_data(json.loads(rij[0]), contract=False)
@@ -249,12 +249,12 @@ class Catalogue(_ViaGet):
                 self._lru.popitem(last=False)
         return persona
 
-    def _een(self, sql: str, params: tuple | list = ()):
+    def _one(self, sql: str, params: tuple | list = ()):
         """One row (or None)."""
-        rijen = self._alle(sql, params, 1)
+        rijen = self._all(sql, params, 1)
         return rijen[0] if rijen else None
 
-    def _alle(self, sql: str, params: tuple | list = (), hoeveel: int | None = None) -> list:
+    def _all(self, sql: str, params: tuple | list = (), hoeveel: int | None = None) -> list:
         """The rows, or :class:`StoreUnavailable` when the store cannot be reached."""
         try:
             cursor = self.store.db().execute(sql, params)
@@ -268,19 +268,19 @@ class Catalogue(_ViaGet):
         with self._slot:
             if insz in self._lru:
                 return True
-        return self._een("SELECT 1 FROM catalogue WHERE insz = ?", (insz,)) is not None
+        return self._one("SELECT 1 FROM catalogue WHERE insz = ?", (insz,)) is not None
 
     def __len__(self) -> int:
         if self._aantal is None:
-            self._aantal = self._een("SELECT COUNT(*) FROM catalogue")[0]
+            self._aantal = self._one("SELECT COUNT(*) FROM catalogue")[0]
         return self._aantal
 
     def __iter__(self) -> Iterator[str]:
-        return (insz for insz, _ in self._rijen())
+        return (insz for insz, _ in self._rows())
 
     def sorted_inszs(self) -> list[str]:
         """Every INSZ in order (the primary key's index: no persona is built)."""
-        return [insz for (insz,) in self._alle("SELECT insz FROM catalogue ORDER BY insz")]
+        return [insz for (insz,) in self._all("SELECT insz FROM catalogue ORDER BY insz")]
 
     def candidates(self, tekst: str) -> set[str] | None:
         """A superset of the INSZs a search for ``tekst`` finds in INSZ, name and scenario:
@@ -296,13 +296,13 @@ class Catalogue(_ViaGet):
             "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in woorden
         ]
         sql = f"SELECT insz FROM catalogue WHERE {waar}"  # noqa: S608 - placeholders only
-        return {insz for (insz,) in self._alle(sql, patronen)}
+        return {insz for (insz,) in self._all(sql, patronen)}
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
-        return (persona_from_data(json.loads(tekst), contract=False) for _, tekst in self._rijen())
+        return (persona_from_data(json.loads(tekst), contract=False) for _, tekst in self._rows())
 
-    def _rijen(self) -> Iterator[tuple[str, str]]:
+    def _rows(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
         between batches, which PostgreSQL's driver would otherwise read whole)."""
         db = self.store.db()
@@ -344,12 +344,12 @@ class Overlay(_ViaGet):
 
     def __len__(self) -> int:
         if self._aantal is None:
-            erbij = sum(1 for k in self._erbij())
+            erbij = sum(1 for k in self._added())
             eraf = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
             self._aantal = len(self.basis) + erbij - eraf
         return self._aantal
 
-    def _erbij(self) -> list[str]:
+    def _added(self) -> list[str]:
         return [k for k, p in self.changes.items() if p is not None and k not in self.basis]
 
     def __iter__(self) -> Iterator[str]:
@@ -364,13 +364,13 @@ class Overlay(_ViaGet):
                     yield nieuw
             else:
                 yield persona
-        for insz in self._erbij():
+        for insz in self._added():
             yield self.changes[insz]  # type: ignore[misc]
 
     def sorted_inszs(self) -> list[str]:
         weg = {k for k, p in self.changes.items() if p is None}
         basis = sorted_inszs(self.basis)
-        return sorted({*(k for k in basis if k not in weg), *self._erbij()})
+        return sorted({*(k for k in basis if k not in weg), *self._added()})
 
     def candidates(self, tekst: str) -> set[str] | None:
         basis = candidates(self.basis, tekst)

@@ -172,7 +172,7 @@ class Dienst:
         self.contract = contract
         self.naam, self.versie = contract.naam, contract.versie
         self.namespace, self.xsd = contract.namespace, contract.xsd
-        self.operatie_tag = contract.operatie_tag
+        self.operation_tag = contract.operation_tag
         self.templates = reply_templates.PersonaCache()
 
     def handle(
@@ -412,7 +412,7 @@ class Dienst:
         return build_repliek(self.naam, self.versie, context, self.runtime.clock.now(), **kwargs)
 
     def _check(self, operatie: etree._Element, context: Context, insz: str) -> Uitzondering | None:
-        if operatie.tag != self.operatie_tag:
+        if operatie.tag != self.operation_tag:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
             )
@@ -539,12 +539,12 @@ class Hub:
         for dienst in diensten:
             self.diensten.setdefault((dienst.naam, dienst.versie), []).append(dienst)
 
-    def dienst_voor(
+    def service_for(
         self, naam: str | None, versie: str | None, operatie_tag: str | None = None
     ) -> Dienst | None:
-        """The variant of Naam + Versie whose operation element is ``operatie_tag``."""
+        """The variant of Naam + Versie whose operation element is ``operation_tag``."""
         for dienst in self.variants(naam, versie):
-            if dienst.operatie_tag == operatie_tag:
+            if dienst.operation_tag == operatie_tag:
                 return dienst
         return None
 

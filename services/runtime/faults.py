@@ -70,7 +70,7 @@ class Fault:
     def past(self, dienst: str, insz: str | None) -> bool:
         return (self.service in (None, dienst)) and (self.insz in (None, insz))
 
-    def latentie(self) -> float:
+    def delay(self) -> float:
         """Seconds to wait."""
         if self.latency_max_ms is None:
             return self.latency_ms / 1000
@@ -140,7 +140,7 @@ def pick_fault(
             s.count -= 1
         # Any kind waits its latency_ms first (a slow 99996, as a busy platform gives):
         # on a failure it was kept and shown, and never applied.
-        wachten += s.latentie()
+        wachten += s.delay()
         if s.kind is not FaultKind.LATENCY:
             fault = s.kind
     return wachten, fault, [s for s in lijst if s.count is None or s.count > 0]

@@ -40,13 +40,13 @@ class FixtureWatcher:
         self._stop = threading.Event()
 
     def start(self) -> FixtureWatcher:
-        threading.Thread(target=self._lus, name="magda-kbi-watch", daemon=True).start()
+        threading.Thread(target=self._loop, name="magda-kbi-watch", daemon=True).start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
 
-    def kijk(self) -> bool:
+    def check_for_changes(self) -> bool:
         """One look; True when the personas were reloaded."""
         nieuw = fingerprint(self.mappen)
         if nieuw == self.fingerprint:
@@ -72,10 +72,10 @@ class FixtureWatcher:
             "error": self.fout,
         }
 
-    def _lus(self) -> None:
+    def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.kijk()
+                self.check_for_changes()
             except Exception:  # the watcher must outlive any surprise on disk
                 log.exception("watching the persona files failed")
                 time.sleep(self.interval)

@@ -328,7 +328,7 @@ class SqliteStore(Store):
         finally:
             os.close(fd)
         with self.write() as db:
-            self._zend(db)
+            self._send(db)
             self._signaal[8:16] = (
                 db.execute("SELECT n FROM sync").fetchone()[0].to_bytes(8, "little")
             )
@@ -377,9 +377,9 @@ class SqliteStore(Store):
         commit, under the writer lock, so signals follow the commits' order; a reader that
         sees it early reloads and finds the old number, and looks again next request."""
         db.execute("UPDATE change SET n = n + 1")
-        self._zend(db)
+        self._send(db)
 
-    def _zend(self, db: sqlite3.Connection) -> None:
+    def _send(self, db: sqlite3.Connection) -> None:
         n = db.execute("SELECT n FROM change").fetchone()[0]
         self._signaal[:8] = n.to_bytes(8, "little")
 
@@ -601,9 +601,9 @@ class SharedJournal:
                     REPLICA_UPSERT,
                     (self.store.replica, time.time(), gevraagd, self.store.change_number()),
                 )
-            threading.Thread(target=self._schrijver, name="magda-kbi-journal", daemon=True).start()
+            threading.Thread(target=self._writer, name="magda-kbi-journal", daemon=True).start()
             if self._pid is None:
-                atexit.register(self._afmelden)
+                atexit.register(self._sign_off)
             self._pid = os.getpid()
 
     def write(self, regel: JournalEntry) -> None:
@@ -614,7 +614,7 @@ class SharedJournal:
         if self._pid != _PID[0]:
             self.start()
 
-    def _schrijver(self) -> None:
+    def _writer(self) -> None:
         bevestigd, hartslag = -1, 0.0
         while True:
             try:
@@ -684,7 +684,7 @@ class SharedJournal:
         while self._wachtrij and id(self._wachtrij[0]) in geschreven:
             self._wachtrij.popleft()
 
-    def _afmelden(self) -> None:
+    def _sign_off(self) -> None:
         try:
             self.flush()
             with self.store.write() as db:
@@ -830,11 +830,11 @@ class SharedRuntime(Runtime):
         store the worker answers from what it has, and reloads when the store is back."""
         if self.store.change_number() != self._gezien:
             try:
-                self._herlaad()
+                self._reload()
             except self.store.Error as fout:
                 log.warning("state not reloaded, the store cannot be reached: %s", fout)
 
-    def _herlaad(self) -> None:
+    def _reload(self) -> None:
         with self._slot, self.store.read() as db:  # one consistent read of number and state
             self._read(db)
 
@@ -897,7 +897,7 @@ class SharedRuntime(Runtime):
     def reload(self, basis: Mapping[str, Persona]) -> None:
         with self._slot:
             self.basis_personas = basis
-        self._herlaad()
+        self._reload()
 
     def reset(self) -> None:
         self.journal.sync()

@@ -155,7 +155,7 @@ class PostgresStore(Store):
             )
         }
 
-    def _verbind(self):
+    def _connect(self):
         try:
             given = self._psycopg.conninfo.conninfo_to_dict(self.url)
             return self._psycopg.connect(
@@ -175,7 +175,7 @@ class PostgresStore(Store):
             if db is not None:  # a lost server: connect again
                 with contextlib.suppress(self._psycopg.Error):
                     db.close()
-            db = _Db(self._verbind(), losses)
+            db = _Db(self._connect(), losses)
             self._local.db = db
         return db
 
@@ -221,15 +221,15 @@ class PostgresStore(Store):
                 return
             klaar = threading.Event()
             threading.Thread(
-                target=self._luister, args=(klaar,), name="magda-kbi-listen", daemon=True
+                target=self._listen, args=(klaar,), name="magda-kbi-listen", daemon=True
             ).start()
             klaar.wait(10)
             self._luisteraar = os.getpid()
 
-    def _luister(self, klaar: threading.Event) -> None:
+    def _listen(self, klaar: threading.Event) -> None:
         while True:
             try:
-                conn = self._verbind()
+                conn = self._connect()
                 conn.execute(f"LISTEN {CHANNEL}")
                 self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
                 self._probleem = None

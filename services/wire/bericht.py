@@ -37,7 +37,7 @@ class ServiceContract:
     wsdl: str | None = None
 
     @property
-    def operatie_tag(self) -> str:
+    def operation_tag(self) -> str:
         return f"{{{self.namespace}}}{self.naam}"
 
     @property

@@ -35,7 +35,7 @@ def build_verzoek(
     referte = referte or str(uuid.uuid4())
     envelope = etree.Element(f"{{{NS_SOAP11}}}Envelope", nsmap={"soapenv": NS_SOAP11})
     body = etree.SubElement(envelope, f"{{{NS_SOAP11}}}Body")
-    operatie = etree.SubElement(body, contract.operatie_tag, nsmap={"web": contract.namespace})
+    operatie = etree.SubElement(body, contract.operation_tag, nsmap={"web": contract.namespace})
     verzoek = sub(operatie, "Verzoek")
     context = sub(verzoek, "Context")
     sub(context, "Naam", contract.naam)

@@ -314,7 +314,7 @@ def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
     verzoek = build_verzoek(dienst.contract, vraag, current_runtime().clock.now())
-    operatie = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operatie_tag}")
+    operatie = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operation_tag}")
     status, antwoord, _call = dienst.respond(operatie)
     return status, antwoord
 
