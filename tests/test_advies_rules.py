@@ -184,8 +184,8 @@ def test_facts_after_p_do_not_count():
 
 def test_terms_are_configuration():
     d = dossier()
-    kort = Terms(aanmelding_maanden=1, contract_maanden=2)
-    assert advies(d, date(2022, 4, 2), termijnen=kort) == ("NOK", "GEEN_AANMELDING", 7)
+    kort = Terms(registration_months=1, contract_months=2)
+    assert advies(d, date(2022, 4, 2), terms=kort) == ("NOK", "GEEN_AANMELDING", 7)
     assert advies(d, date(2022, 4, 2)) == ("OK", None, 9)
 
 
@@ -258,5 +258,5 @@ def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogu
     # after the ruling, nothing is NOK, whatever the budget
     for persona in catalogus.values():
         for toepassing in Toepassing:
-            uitkomst = advies(persona.dossier, dag, toepassing, regelset=RuleSet.NA_ARREST_112_2023)
+            uitkomst = advies(persona.dossier, dag, toepassing, rule_set=RuleSet.NA_ARREST_112_2023)
             assert uitkomst == ("OK", None, 0)

@@ -217,7 +217,7 @@ def test_the_rule_set_after_ruling_112_2023():
     from magda_kbi.domain.advies import RuleSet
 
     server = _Server(
-        make_emulator(Settings(today=date(2030, 1, 1), regelset=RuleSet.NA_ARREST_112_2023))
+        make_emulator(Settings(today=date(2030, 1, 1), rule_set=RuleSet.NA_ARREST_112_2023))
     )
     try:
         antwoord = post(

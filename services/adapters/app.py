@@ -118,8 +118,8 @@ class Settings:
     today: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
     max_bytes: int = STANDAARD_MAX_BYTES
-    termijnen: Terms = field(default_factory=Terms)
-    regelset: RuleSet = RuleSet.PROTOCOL_V1
+    terms: Terms = field(default_factory=Terms)
+    rule_set: RuleSet = RuleSet.PROTOCOL_V1
     admin: bool = False
     journal_size: int = 1000
     direct: bool = True  # False: every SOAP request goes through spyne (slower; a reference)
@@ -145,11 +145,11 @@ def settings_to_json(settings: Settings) -> str:
             "today": settings.today.isoformat() if settings.today else None,
             "extra_fixtures": [str(p) for p in settings.extra_fixtures],
             "max_bytes": settings.max_bytes,
-            "termijnen": [
-                settings.termijnen.aanmelding_maanden,
-                settings.termijnen.contract_maanden,
+            "terms": [
+                settings.terms.registration_months,
+                settings.terms.contract_months,
             ],
-            "regelset": settings.regelset.value,
+            "rule_set": settings.rule_set.value,
             "admin": settings.admin,
             "journal_size": settings.journal_size,
             "direct": settings.direct,
@@ -171,8 +171,8 @@ def settings_from_json(tekst: str) -> Settings:
         today=date.fromisoformat(data["today"]) if data["today"] else None,
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
         max_bytes=data["max_bytes"],
-        termijnen=Terms(*data["termijnen"]),
-        regelset=RuleSet(data["regelset"]),
+        terms=Terms(*data["terms"]),
+        rule_set=RuleSet(data["rule_set"]),
         admin=data["admin"],
         journal_size=data["journal_size"],
         direct=data["direct"],
@@ -837,8 +837,8 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             vandaag=settings.today,
             journaal_grootte=settings.journal_size,
             audit=settings.audit_log,
-            termijnen=settings.termijnen,
-            regelset=settings.regelset,
+            terms=settings.terms,
+            rule_set=settings.rule_set,
             afnemers=afnemers,
             protocols=settings.protocols,
         )
@@ -846,8 +846,8 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
         runtime = Runtime(
             personas,
             Clock(settings.today),
-            settings.termijnen,
-            settings.regelset,
+            settings.terms,
+            settings.rule_set,
             journal=Journal(settings.journal_size, settings.audit_log),
             afnemers=afnemers,
             protocols=settings.protocols,

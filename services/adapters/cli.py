@@ -268,7 +268,7 @@ rule_options = _options(
         "termijn_aanmelding",
         cls=_RenamedOption,
         type=TERM_MONTHS,
-        default=Terms.aanmelding_maanden,
+        default=Terms.registration_months,
         metavar="MONTHS",
         help="months from the Doelgroep's begin to the Aanmelding (registration; default 3)",
     ),
@@ -278,7 +278,7 @@ rule_options = _options(
         "termijn_contract",
         cls=_RenamedOption,
         type=TERM_MONTHS,
-        default=Terms.contract_maanden,
+        default=Terms.contract_months,
         metavar="MONTHS",
         help="months from the Aanmelding (else the Doelgroep's begin) to the Contract (default 6)",
     ),
@@ -529,7 +529,7 @@ def serve(
             list(fixtures),
             max_bytes,
             Terms(termijn_aanmelding, termijn_contract),
-            regelset=rules,
+            rule_set=rules,
             admin=admin,
             journal_size=journal_size,
             protocols=protocols,
@@ -887,16 +887,14 @@ def _on_the_command_line(*names: str) -> list[str]:
     ]
 
 
-def _check_expected(personas, whose: str, rules: RuleSet, termijnen: Terms) -> None:
+def _check_expected(personas, whose: str, rules: RuleSet, terms: Terms) -> None:
     """A persona file's ``verwacht`` against the rules: written by hand, it was checked for
     the built-in personas only (by our tests), so a user's mistaken one went unnoticed."""
     gezien = verschillen = 0
     for p in personas:
         for v in p.verwacht:
             gezien += 1
-            antwoord = geef_advies(
-                p.dossier, v.datum, Toepassing(v.toepassing), termijnen, None, rules
-            )
+            antwoord = geef_advies(p.dossier, v.datum, Toepassing(v.toepassing), terms, None, rules)
             reden = antwoord.reden.value if antwoord.reden else None
             if (antwoord.resultaat.value, reden) != (v.resultaat, v.reden):
                 verschillen += 1
@@ -982,7 +980,7 @@ def advies(
         datum,
         Toepassing(toepassing),
         Terms(termijn_aanmelding, termijn_contract),
-        regelset=rules,
+        rule_set=rules,
         vandaag=today or real_today(),
     )
     if as_json:  # as the REST face gives it
@@ -1303,8 +1301,8 @@ def export_premie(
             year,
             today or real_today(),
             zorgkas=zorgkas,
-            termijnen=Terms(termijn_aanmelding, termijn_contract),
-            regelset=rules,
+            terms=Terms(termijn_aanmelding, termijn_contract),
+            rule_set=rules,
         )
     )
     kop = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}

@@ -147,7 +147,7 @@ def rest_application(
             today=runtime.clock.today().isoformat(),
             admin=admin_aan,
             protocols=runtime.protocols,
-            rules=runtime.regelset.value,
+            rules=runtime.rule_set.value,
             checked_at_start=gecontroleerd or {},
         )
 

@@ -320,8 +320,8 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         premiejaar,
         runtime.clock.today(),
         zorgkas=zorgkas,
-        termijnen=runtime.termijnen,
-        regelset=runtime.regelset,
+        terms=runtime.terms,
+        rule_set=runtime.rule_set,
     )
     kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
     lijst = _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")

@@ -97,8 +97,8 @@ REGELS: dict[int, str] = {
 class Terms:
     """Deadlines in calendar months (configurable; defaults from the published rule set)."""
 
-    aanmelding_maanden: int = 3
-    contract_maanden: int = 6
+    registration_months: int = 3
+    contract_months: int = 6
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,9 @@ def geef_advies(
     dossier: KbiDossier | None,
     datum: date,
     toepassing: Toepassing = Toepassing.ZORGBUDGET,
-    termijnen: Terms = Terms(),
+    terms: Terms = Terms(),
     vandaag: date | None = None,
-    regelset: RuleSet = RuleSet.PROTOCOL_V1,
+    rule_set: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Advies:
     """``vandaag``: the KBI knows facts up to that day (None: all of them). Facts dated after
     it stay unknown even when the peildatum is later."""
@@ -156,7 +156,7 @@ def geef_advies(
     def nok(regel: int, reden: Reden) -> Advies:
         return Advies(p, Resultaat.NOK, regel, reden)
 
-    if regelset is RuleSet.NA_ARREST_112_2023:
+    if rule_set is RuleSet.NA_ARREST_112_2023:
         return ok(0)
     if toepassing in ZONDER_VOORWAARDE:
         return ok(10)
@@ -179,14 +179,14 @@ def geef_advies(
     begin = doelgroep.periode.begin
     if (
         d.aanmelding is None
-        and p > plus_months(begin, termijnen.aanmelding_maanden)
+        and p > plus_months(begin, terms.registration_months)
         and not any(u.periode.dekt(p) for u in d.uitstellen_van_aanmelding)
     ):
         return nok(7, Reden.GEEN_AANMELDING)
     start_contracttermijn = d.aanmelding.datum_aanmelding if d.aanmelding else begin
     if (
         not d.contracten
-        and p > plus_months(start_contracttermijn, termijnen.contract_maanden)
+        and p > plus_months(start_contracttermijn, terms.contract_months)
         and not any(u.periode.dekt(p) for u in d.uitstellen_van_ondertekening)
     ):
         return nok(8, Reden.GEEN_CONTRACT)

@@ -58,8 +58,8 @@ def verlaagde_premie(
     vandaag: date,
     *,
     zorgkas: str | None = None,
-    termijnen: Terms | None = None,
-    regelset: RuleSet = RuleSet.PROTOCOL_V1,
+    terms: Terms | None = None,
+    rule_set: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Iterator[str]:
     """The INSZ of every person under the obligation who does not satisfy it on 1 January
     of the year before ``premiejaar``; with ``zorgkas``, only its members on 1 January of
@@ -74,9 +74,9 @@ def verlaagde_premie(
             persona.dossier,
             peildag,
             Toepassing.VERLAAGDE_PREMIE,
-            termijnen or Terms(),
+            terms or Terms(),
             vandaag=vandaag,
-            regelset=regelset,
+            rule_set=rule_set,
         )
         if advies.resultaat is Resultaat.NOK:
             yield persona.insz

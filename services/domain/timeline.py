@@ -71,17 +71,17 @@ LANES = ("Doelgroep", "Aanmelding", "Contract", "Attest", "Inbreuk")
 def build_timeline(
     dossier: KbiDossier | None,
     today: date,
-    termijnen: Terms | None = None,
-    regelset: RuleSet = RuleSet.PROTOCOL_V1,
+    terms: Terms | None = None,
+    rule_set: RuleSet = RuleSet.PROTOCOL_V1,
 ) -> Timeline:
     """From :data:`START` to 12 months after ``today``; advice as the services give it on
     ``today`` (facts dated later are not yet known to the KBI)."""
-    termijnen = termijnen or Terms()
+    terms = terms or Terms()
     tot = plus_months(today, MONTHS_AFTER_TODAY)
     van = min(START, today)
 
     def advies(dag: date, toepassing: Toepassing) -> Advies:
-        return geef_advies(dossier, dag, toepassing, termijnen, vandaag=today, regelset=regelset)
+        return geef_advies(dossier, dag, toepassing, terms, vandaag=today, rule_set=rule_set)
 
     # "ZORGBUDGET": the name the contract's Toepassing defaults to
     bands = _segments(van, tot, Toepassing.ZORGBUDGET, advies)

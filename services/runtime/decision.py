@@ -59,8 +59,8 @@ class Outcome:
     question: Question
     persona: Persona | None
     vandaag: date
-    termijnen: Terms
-    regelset: RuleSet
+    terms: Terms
+    rule_set: RuleSet
     beslissing: ProtocolDecision | None = None  # enforcement mode only
     platform: FaultKind | None = None  # which failure; for SOAP_FAULT set only when injected
     code: str | None = None  # NOT_FOUND, REFUSED and PLATFORM: the Uitzondering's code
@@ -78,9 +78,9 @@ class Outcome:
             self.persona.dossier if self.persona is not None else None,
             self.question.datum or self.vandaag,
             self.question.toepassing,
-            self.termijnen,
+            self.terms,
             vandaag=self.vandaag,
-            regelset=self.regelset,
+            rule_set=self.rule_set,
         )
 
     @property
@@ -113,7 +113,7 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
     except StoreUnavailable:  # the source cannot be asked
         persona, bron_weg = None, True
     uitkomst = Outcome(
-        Kind.ANSWER, question, persona, runtime.clock.today(), runtime.termijnen, runtime.regelset
+        Kind.ANSWER, question, persona, runtime.clock.today(), runtime.terms, runtime.rule_set
     )
     if bron_weg:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
         bron = FaultKind.FOUT_BIJ_DE_BRON

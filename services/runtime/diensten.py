@@ -82,8 +82,8 @@ class Runtime:
 
     personas: Mapping[str, Persona]
     clock: Clock = field(default_factory=Clock)
-    termijnen: Terms = field(default_factory=Terms)
-    regelset: RuleSet = RuleSet.PROTOCOL_V1
+    terms: Terms = field(default_factory=Terms)
+    rule_set: RuleSet = RuleSet.PROTOCOL_V1
     faults: Faults = field(default_factory=Faults)
     journal: Journal = field(default_factory=Journal)
     afnemers: Afnemers = field(default_factory=Afnemers)

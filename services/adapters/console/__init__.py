@@ -110,7 +110,7 @@ class _Index:
             # for 30,000 personas in memory; more from a store, a query per persona)
             with self._slot:
                 self._catch_up(personas)
-                key = (runtime.clock.today(), runtime.regelset, runtime.termijnen)
+                key = (runtime.clock.today(), runtime.rule_set, runtime.terms)
                 if key != self._scan_key:
                     self._scan_key, self._scanned, self._matching = key, 0, {}
                 found = self._matching.setdefault(result, array("I"))
@@ -176,9 +176,9 @@ def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
         persona.dossier,
         vandaag,
         Toepassing.ZORGBUDGET,
-        runtime.termijnen,
+        runtime.terms,
         vandaag=vandaag,
-        regelset=runtime.regelset,
+        rule_set=runtime.rule_set,
     )
 
 
@@ -256,7 +256,7 @@ def persona(insz: str):
         which = f", which is {why}" if why else ""
         abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}{which}")
     today = runtime.clock.today()
-    timeline = build_timeline(p.dossier, today, runtime.termijnen, runtime.regelset)
+    timeline = build_timeline(p.dossier, today, runtime.terms, runtime.rule_set)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
     gekozen = _consumer(runtime, request.args.get("consumer"))
     views = _consumer_views(gekozen, insz) if gekozen is not None else []
