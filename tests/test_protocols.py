@@ -423,3 +423,28 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     )
     onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
     assert "is gekend met" not in onbekend.reden
+
+
+def test_an_afzender_without_its_hoedanigheid_is_told_which_is_missing():
+    """An Afzender given alone (the REST header X-Magda-Afzender without -Hoedanigheid) was
+    told "geen afnemer opgegeven", as if nothing had been given."""
+    from magda_kbi.domain.consumers import Afnemers, Operation
+    from magda_kbi.domain.protocols import WIE_VRAAGT, beslis
+
+    zonder = beslis(Afnemers(), "gemeente.kortenberg.be", None, Operation.DOSSIER)
+    assert (zonder.toegelaten, zonder.code) == (False, "13001")
+    assert zonder.reden == (
+        "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
+        " Afzender 'gemeente.kortenberg.be' zonder Hoedanigheid. Afzender"
+        f" 'gemeente.kortenberg.be' is gekend met Hoedanigheid 'GEMEENTE'. {WIE_VRAAGT}"
+    )
+    alleen = beslis(Afnemers(), None, "GEMEENTE", Operation.DOSSIER)
+    assert alleen.reden == (
+        "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
+        f" Hoedanigheid 'GEMEENTE' zonder Afzender. {WIE_VRAAGT}"
+    )
+    niets = beslis(Afnemers(), None, None, Operation.DOSSIER)
+    assert niets.reden == (
+        "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
+        f" geen afnemer opgegeven. {WIE_VRAAGT}"
+    )

@@ -91,26 +91,27 @@ def beslis(
     """The decision for one call. ``vandaag`` places the residence of a person (dossier),
     ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
     afnemer = afnemers.find(afzender, hoedanigheid)
-    if afnemer is None and not (afzender and hoedanigheid):
-        return _refused(
-            None,
-            GEEN_MACHTIGING,
-            f"{GEEN_MACHTIGING_TEKST}: geen afnemer opgegeven. {WIE_VRAAGT}",
-        )
     if afnemer is None:
-        # the Afzender known with another Hoedanigheid ('zorgkas' for 'ZORGKAS'): said
-        others = sorted(a.hoedanigheid for a in afnemers if a.afzender == afzender)
+        # the one of the two that is missing, and the Afzender known with another
+        # Hoedanigheid ('zorgkas' for 'ZORGKAS'), or with one when it came without
+        others = sorted(a.hoedanigheid for a in afnemers if afzender and a.afzender == afzender)
         known_as = (
             f" Afzender {afzender!r} is gekend met Hoedanigheid "
             f"{' of '.join(repr(h) for h in others)}."
             if others
             else ""
         )
+        if afzender and hoedanigheid:
+            wat = f"Afzender {afzender!r} met Hoedanigheid {hoedanigheid!r} heeft geen protocol"
+            wat += " voor de KBI."
+        elif afzender:
+            wat = f"Afzender {afzender!r} zonder Hoedanigheid."
+        elif hoedanigheid:
+            wat = f"Hoedanigheid {hoedanigheid!r} zonder Afzender."
+        else:
+            wat = "geen afnemer opgegeven."
         return _refused(
-            None,
-            GEEN_MACHTIGING,
-            f"{GEEN_MACHTIGING_TEKST}: Afzender {afzender!r} met Hoedanigheid "
-            f"{hoedanigheid!r} heeft geen protocol voor de KBI.{known_as} {WIE_VRAAGT}",
+            None, GEEN_MACHTIGING, f"{GEEN_MACHTIGING_TEKST}: {wat}{known_as} {WIE_VRAAGT}"
         )
     if operatie not in afnemer.operations:
         return _refused(
