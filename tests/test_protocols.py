@@ -448,3 +448,31 @@ def test_an_afzender_without_its_hoedanigheid_is_told_which_is_missing():
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
         f" geen afnemer opgegeven. {WIE_VRAAGT}"
     )
+
+
+def test_a_zorgkas_asking_another_zorgkas_s_premium_list_is_refused_as_a_protocol_decision(kit):
+    """It was refused after the protocol had allowed the call, in English among the Dutch
+    refusals, and journaled as an ERROR with the decision 'allowed'."""
+    premielijst = "/api/v1/lijsten/verlaagde-premie/2023"
+    r = rest(kit, premielijst, ZK01, zorgkas="ZK02")
+    assert (r.status_code, r.json()) == (
+        403,
+        {
+            "code": "40104",
+            "diagnose": "Demo-zorgkas 1 krijgt enkel de lijst van zijn eigen leden (ZK01), niet"
+            " die van 'ZK02'",
+        },
+    )
+    (regel,) = kit.journal(operation="lijst-verlaagde-premie")
+    assert (regel["result"], regel["decision"], regel["code"]) == (
+        "REFUSED 40104",
+        "refused",
+        "40104",
+    )
+    assert rest(kit, premielijst, ZK01, zorgkas="ZK01").json()["zorgkas"] == "ZK01"
+    assert rest(kit, premielijst, ZK01).json()["zorgkas"] == "ZK01"  # its own, unasked
+    assert rest(kit, premielijst, VSB, zorgkas="ZK02").json()["zorgkas"] == "ZK02"
+    # a municipality's list refused: journaled as such too (README: a 403 is REFUSED <code>)
+    assert rest(kit, "/api/v1/lijsten/gemeente/24055", GENT).json()["code"] == "40103"
+    (regel,) = kit.journal(operation="lijst-gemeente")
+    assert regel["result"] == "REFUSED 40103"

@@ -259,7 +259,8 @@ def _decide(operatie: Operation, call: Call, **context) -> tuple[ProtocolDecisio
         return None, call
     beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
     call = call._replace(extra={**call.extra, **beslissing.as_json()})
-    if not beslissing.toegelaten:
+    if not beslissing.toegelaten:  # journaled as SOAP's refusals are (it said ERROR 40103)
+        call = call.answered(f"REFUSED {beslissing.code}")
         raise ApiError(403, beslissing.code, beslissing.reden, call=call)
     return beslissing, call
 
@@ -289,18 +290,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
         raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reason}", "zorgkas")
-    beslissing, call = _decide(Operation.LIJST_VERLAAGDE_PREMIE, call)
+    beslissing, call = _decide(Operation.LIJST_VERLAAGDE_PREMIE, call, zorgkas=zorgkas)
     if beslissing is not None and beslissing.afnemer.zorgkas:
-        if zorgkas not in (None, beslissing.afnemer.zorgkas):
-            raise ApiError(
-                403,
-                "40104",
-                f"{beslissing.afnemer.naam} gets the list of its own members only "
-                f"({beslissing.afnemer.zorgkas})",
-                "zorgkas",
-                call,
-            )
-        zorgkas = beslissing.afnemer.zorgkas
+        zorgkas = beslissing.afnemer.zorgkas  # a zorgkas's own members, asked or not
     runtime = current_runtime()
     consumers = [a.zorgkas for a in runtime.afnemers if a.zorgkas]
     if zorgkas is not None and not lists.zorgkas_known(

@@ -13,6 +13,7 @@ from datetime import date
 
 from magda_kbi.domain.consumers import Afnemer, Afnemers, ConsumerKind, Operation
 from magda_kbi.domain.dossier import KbiDossier, Persona
+from magda_kbi.domain.insz import shown
 
 GEEN_MACHTIGING = "13001"
 GEEN_MACHTIGING_TEKST = (
@@ -87,9 +88,11 @@ def beslis(
     vandaag: date | None = None,
     datum: date | None = None,
     nis: str | None = None,
+    zorgkas: str | None = None,
 ) -> ProtocolDecision:
     """The decision for one call. ``vandaag`` places the residence of a person (dossier),
-    ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list."""
+    ``datum`` the membership of a zorgkas member (advice), ``nis`` a municipality list,
+    ``zorgkas`` the members' premium list asked for (None: the caller's own)."""
     afnemer = afnemers.find(afzender, hoedanigheid)
     if afnemer is None:
         # the one of the two that is missing, and the Afzender known with another
@@ -151,6 +154,13 @@ def beslis(
             f"{afnemer.naam} krijgt enkel de lijst van NIS {afnemer.nis}, niet {nis}",
         )
     if operatie is Operation.LIJST_VERLAAGDE_PREMIE and afnemer.soort is ConsumerKind.ZORGKAS:
+        if zorgkas not in (None, afnemer.zorgkas):
+            return _refused(
+                afnemer,
+                GEEN_LID,
+                f"{afnemer.naam} krijgt enkel de lijst van zijn eigen leden ({afnemer.zorgkas}),"
+                f" niet die van {shown(zorgkas)}",
+            )
         return ProtocolDecision(True, afnemer, f"INSZ van de leden van {afnemer.zorgkas}")
     return ProtocolDecision(
         True, afnemer, VELDEN_ALLES if afnemer.soort is not ConsumerKind.VSB else "INSZ"
