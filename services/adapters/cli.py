@@ -752,6 +752,18 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
     return info[4][0], None
 
 
+def _callable_host(host: str) -> str:
+    """The loopback address of the family of an unspecified one (0.0.0.0, ::), which a
+    client cannot call (it reaches nothing on Windows and macOS); any other host as given."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name, such as localhost
+        return host
+    if not address.is_unspecified:
+        return host
+    return "127.0.0.1" if address.version == 4 else "::1"
+
+
 TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
 
 
@@ -1516,18 +1528,6 @@ def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
     _client_vraag(
         lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **opties
     )
-
-
-def _callable_host(host: str) -> str:
-    """The loopback address of the family of an unspecified one (0.0.0.0, ::), which a
-    client cannot call (it reaches nothing on Windows and macOS); any other host as given."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:  # a name, such as localhost
-        return host
-    if not address.is_unspecified:
-        return host
-    return "127.0.0.1" if address.version == 4 else "::1"
 
 
 def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
