@@ -245,6 +245,42 @@ def test_length_errors_are_said_in_dutch(server, body, diagnose):
     assert controleer(server, PAD_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
 
 
+@pytest.mark.parametrize(
+    ("body", "fout"),
+    [
+        (b"", "het is leeg, regel 1, kolom 1"),
+        (b'{"insz": 1}', "het begint niet met een element ('<'), regel 1, kolom 1"),
+        (b"<a>\n<b>", "het houdt op in element 'b' (geopend op regel 2), regel 2, kolom 4"),
+        (
+            b"<a><b></a>",
+            "de eindtag 'a' sluit element 'b' (geopend op regel 1) niet, regel 1, kolom 11",
+        ),
+        (b"<a/><b/>", "na het einde van het document staat nog inhoud, regel 1, kolom 5"),
+        (b"<a>R&D</a>", "een losse & (schrijf &amp;), regel 1, kolom 7"),
+        (b"<a>&eacute;</a>", "entiteit &eacute; is niet gedefinieerd, regel 1, kolom 12"),
+        (b"<a b=1/>", "een attribuutwaarde staat niet tussen aanhalingstekens, regel 1, kolom 6"),
+        (b"<a b='1' b='2'/>", "attribuut 'b' staat twee keer in één element, regel 1, kolom 15"),
+        (
+            b"<a>caf\xe9</a>",  # Latin-1 without saying so
+            "bytes die geen tekens zijn in de tekenset (UTF-8, tenzij de XML-declaratie of"
+            " Content-Type een andere noemt), regel 1, kolom 7",
+        ),
+        (
+            b"<web:a/>",
+            "namespaceprefix 'web' van element 'a' is niet gedeclareerd, regel 1, kolom 7",
+        ),
+        # one not translated: libxml2's words, marked as such
+        (b"<a>&#0;</a>", "xmlParseCharRef: invalid xmlChar value 0, regel 1, kolom 8 (libxml2)"),
+    ],
+)
+def test_a_request_that_is_no_xml_is_told_why_in_dutch(body, fout):
+    """The faultstring said it in Dutch and then libxml2's English: "Het verzoek is geen
+    geldige XML: Extra content at the end of the document, line 1, column 5"."""
+    from magda_kbi.wire.envelope import read_envelope
+
+    assert read_envelope(body) == ("Client", f"Het verzoek is geen geldige XML: {fout}")
+
+
 def test_datum_errors_name_the_field(server):
     antwoord = controleer(server, PAD_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
     assert antwoord.codes() == ["40003"]
@@ -437,8 +473,8 @@ GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
             b"<a>",
             (
                 "soap11env:Client",
-                "Het verzoek is geen geldige XML: Premature end of data in tag a line 1,"
-                " line 1, column 4",
+                "Het verzoek is geen geldige XML: het houdt op in element 'a' (geopend op regel"
+                " 1), regel 1, kolom 4",
             ),
         ),
     ],

@@ -157,8 +157,8 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
             "500 Internal Server Error",
             "GeefDossierKBI",
             "SOAP_FAULT Client",
-            "Het verzoek is geen geldige XML: Premature end of data in tag a line 1, line 1,"
-            " column 4",
+            "Het verzoek is geen geldige XML: het houdt op in element 'a' (geopend op regel 1),"
+            " regel 1, kolom 4",
         ),
         (
             "/api/Magda-02.00/soap/WebService",

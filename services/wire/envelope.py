@@ -7,6 +7,7 @@ sees the same envelope whichever way a request went.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from lxml import etree
@@ -43,8 +44,8 @@ def read_envelope(
     except etree.XMLSyntaxError as fout:
         envelope = _in_charset(charset, body)
         if envelope is None:
-            # lxml adds its placeholder for a file name: "(<string>, line 1)"
-            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {fout.msg}")
+            # fout.msg: without lxml's placeholder for a file name, "(<string>, line 1)"
+            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {_dutch(fout.msg)}")
     if envelope.getroottree().docinfo.doctype:
         return DTD
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
@@ -62,6 +63,59 @@ def read_envelope(
     if operatie is None:
         return NO_BODY
     return envelope, operatie
+
+
+# libxml2's words for the mistakes a hand-written or cut-off request makes, in Dutch as the
+# rest of the faultstring (it read "geen geldige XML: Extra content at the end of the
+# document"); another is kept as libxml2 says it, marked as such.
+_SYNTAX_ERRORS = tuple(
+    (re.compile(pattern), dutch)
+    for pattern, dutch in (
+        (r"Document is empty", "het is leeg"),
+        (r"Start tag expected, '<' not found", "het begint niet met een element ('<')"),
+        (
+            r"Premature end of data in tag (\S+) line (\d+)",
+            "het houdt op in element '{0}' (geopend op regel {1})",
+        ),
+        (
+            r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)",
+            "de eindtag '{2}' sluit element '{0}' (geopend op regel {1}) niet",
+        ),
+        (
+            r"Extra content at the end of the document",
+            "na het einde van het document staat nog inhoud",
+        ),
+        (r"xmlParseEntityRef: no name|EntityRef: expecting ';'", "een losse & (schrijf &amp;)"),
+        (r"Entity '([^']+)' not defined", "entiteit &{0}; is niet gedefinieerd"),
+        (r"AttValue: \" or ' expected", "een attribuutwaarde staat niet tussen aanhalingstekens"),
+        (r"Attribute (\S+) redefined", "attribuut '{0}' staat twee keer in één element"),
+        (
+            r"Invalid bytes in character encoding",
+            "bytes die geen tekens zijn in de tekenset (UTF-8, tenzij de XML-declaratie of"
+            " Content-Type een andere noemt)",
+        ),
+        (
+            r"Namespace prefix (\S+) on (\S+) is not defined",
+            "namespaceprefix '{0}' van element '{1}' is niet gedeclareerd",
+        ),
+        (
+            r"Couldn't find end of Start Tag (\S+) line (\d+)",
+            "de begintag van '{0}' (regel {1}) is niet afgesloten",
+        ),
+    )
+)
+_POSITION = re.compile(r"\s*, line (\d+), column (\d+)$")
+
+
+def _dutch(message: str) -> str:
+    """lxml's syntax error in Dutch, with its place: 'regel 1, kolom 4'."""
+    plaats = _POSITION.search(message)
+    kern = message[: plaats.start()] if plaats else message
+    waar = f", regel {plaats[1]}, kolom {plaats[2]}" if plaats else ""
+    for patroon, tekst in _SYNTAX_ERRORS:
+        if gevonden := patroon.fullmatch(kern.strip()):
+            return tekst.format(*gevonden.groups()) + waar
+    return f"{kern.strip()}{waar} (libxml2)"
 
 
 def reply_envelope(namespace: str, naam: str, repliek: etree._Element) -> bytes:
