@@ -185,6 +185,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "dossier.personalia.geslacht",
             "'M' is not an integer (the KBI's code: 1 a man, 2 a woman)",
         ),
+        (  # 2030 for 2003: a minor whatever the dossier says, so every advice OK (rule 3)
+            ("geboortedatum: 1980-05-13", "geboortedatum: 2030-05-13"),
+            "dossier.personalia.geboortedatum",
+            "2030-05-13 is after the dossier's first fact, on 2023-01-02: is the year right?",
+        ),
         (
             ("voornamen: [Boris]", 'voornamen: ["Bo\\x07ris"]'),  # YAML's escape: a bell
             "dossier.personalia.voornamen[0]",

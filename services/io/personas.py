@@ -465,6 +465,7 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
             )
         dossier_data["insz"] = insz
         dossier = build(KbiDossier, dossier_data, "dossier")
+        _born_before_the_facts(dossier)
     naam = velden.get("naam")
     if naam is None and dossier is not None:
         p = dossier.personalia
@@ -501,6 +502,18 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         verwacht=verwacht,
         gegevens=gegevens,
     )
+
+
+def _born_before_the_facts(dossier: KbiDossier) -> None:
+    """A birth date after the dossier's first fact is a typo (2030 for 2003): taken as
+    written, it made the person a minor, so every advice OK (rule 3)."""
+    geboren = dossier.personalia.geboortedatum
+    feiten = dossier.feitdata() if geboren is not None else []
+    if feiten and geboren > feiten[0]:
+        raise InputError(
+            "dossier.personalia.geboortedatum",
+            f"{geboren} is after the dossier's first fact, on {feiten[0]}: is the year right?",
+        )
 
 
 def _check_dated(gegevens: Persoonsgegevens) -> None:
