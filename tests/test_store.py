@@ -425,3 +425,46 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
     (melding,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
     assert melding.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")
     assert "Geboortedatum" in melding and "PUT /admin/personas/80651338304" in melding
+
+
+def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_path):
+    """Each worker writes its entries when someone reads the journal, in its own batch: the
+    ids followed the batches, so a call that came in first could be read last (a test of
+    two calls in a row taking journal()[-1] as the second got the first). Also within one
+    millisecond, as two calls on a kept local connection can be."""
+    from datetime import UTC, datetime, timedelta
+
+    from magda_kbi.runtime.journal import JournalEntry
+    from magda_kbi.runtime.store import SharedJournal
+
+    pad = f"sqlite:///{tmp_path}/state.db"
+    eerste, tweede = open_store(pad), open_store(pad)
+    a, b = SharedJournal(eerste), SharedJournal(tweede)
+    begin = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
+
+    def regel(n: int, na_us: int) -> JournalEntry:
+        return JournalEntry(
+            begin + timedelta(microseconds=na_us),
+            f"/call/{n}",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "OK",
+            200,
+            1.0,
+        )
+
+    try:
+        b.write(regel(2, 300))  # 0.3 ms after the first call, on the other worker,
+        b.flush()  # which writes first
+        a.write(regel(1, 0))
+        a.flush()
+        a.write(regel(3, 900))
+        a.flush()
+        assert [r.endpoint for r in a.read()] == ["/call/1", "/call/2", "/call/3"]
+        assert [r.number for r in a.read()] == [2, 1, 3]  # ids: the order of writing
+    finally:
+        eerste.close()
+        tweede.close()

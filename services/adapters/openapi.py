@@ -626,7 +626,7 @@ PATHS_AND_INFO = {
         },
         "/admin/journal": {
             "get": _admin(
-                "recorded SOAP and REST calls, oldest first",
+                "recorded SOAP and REST calls, in the order they came in",
                 {"200": _response("journal", _ref("Journal")), "400": FOUT},
                 parameters=[
                     {"name": n, "in": "query", "required": False, "schema": TEKST}

@@ -91,6 +91,11 @@ class JournalEntry:
         }
 
 
+def came_in(regel: JournalEntry) -> datetime:
+    """The order in which the journal is read: when each call came in."""
+    return regel.time
+
+
 class AuditLog:
     """The audit log: every entry as a JSON line (no bodies), appended one by one; the file
     is opened in the process that writes (after a server's fork), and again when it was
@@ -205,7 +210,7 @@ class Journal:
         ``after``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
             regels = list(self._regels)
-        return [
+        gevonden = [
             r
             for r in regels
             if r.number > after
@@ -215,6 +220,9 @@ class Journal:
             and (since is None or r.time >= since)
             and (kind is None or r.kind == kind)
         ]
+        # in the order the calls came in: each is written when it is answered, and a call
+        # answered on another thread may have come in before it
+        return sorted(gevonden, key=came_in)
 
     def entry(self, number: int) -> JournalEntry | None:
         """The entry with that id, while the journal still holds it."""

@@ -45,7 +45,7 @@ from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, pick_fault
-from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry
+from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry, came_in
 from magda_kbi.wire.dossier_kbi import contract_error
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
@@ -652,7 +652,7 @@ class SharedJournal:
                     r.insz,
                     r.afzender,
                     r.operation,
-                    r.time.isoformat(timespec="milliseconds"),
+                    r.time.isoformat(timespec="microseconds"),  # two calls in a millisecond
                     r.endpoint,
                     r.hoedanigheid,
                     r.referte,
@@ -737,7 +737,9 @@ class SharedJournal:
             waarden,
         )
         regels = [_line_from(*rij) for rij in rijen]
-        return [r for r in regels if since is None or r.time >= since]
+        # In the order the calls came in: each worker writes its entries in a batch of its
+        # own, so the ids follow the batches (a call could be read before an earlier one).
+        return sorted((r for r in regels if since is None or r.time >= since), key=came_in)
 
     def entry(self, number: int) -> JournalEntry | None:
         rij = (
