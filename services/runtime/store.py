@@ -544,12 +544,12 @@ class SharedFaults:
         """As :meth:`Faults.kies`, in one write transaction over all workers. Without the
         store no fault applies (a count could not be used up on every replica)."""
         try:
-            return self._picker(dienst, insz)
+            return self._pick(dienst, insz)
         except self.store.Error as fout:
             log.warning("faults not applied, the store cannot be reached: %s", fout)
             return 0.0, None
 
-    def _picker(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+    def _pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
             lijst = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
             wachten, fault, over = pick_fault(lijst, dienst, insz)
