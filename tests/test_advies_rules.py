@@ -213,7 +213,7 @@ def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
         (date(9999, 12, 31), 120, date(9999, 12, 31)),
     ],
 )
-def test_plus_maanden(dag, maanden, verwacht):
+def test_plus_months(dag, maanden, verwacht):
     assert plus_months(dag, maanden) == verwacht
 
 

@@ -540,11 +540,11 @@ class Hub:
             self.diensten.setdefault((dienst.naam, dienst.versie), []).append(dienst)
 
     def service_for(
-        self, naam: str | None, versie: str | None, operatie_tag: str | None = None
+        self, naam: str | None, versie: str | None, operation_tag: str | None = None
     ) -> Dienst | None:
         """The variant of Naam + Versie whose operation element is ``operation_tag``."""
         for dienst in self.variants(naam, versie):
-            if dienst.operation_tag == operatie_tag:
+            if dienst.operation_tag == operation_tag:
                 return dienst
         return None
 
