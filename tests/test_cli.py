@@ -718,6 +718,32 @@ def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis, hint
     )
 
 
+@pytest.mark.parametrize(
+    ("afnemer", "diagnose"),
+    [
+        (
+            'soort: ZORGKAS, naam: Z, zorgkas: ZK09, nis: "24055"',
+            "field afnemers[0].nis: only a GEMEENTE has a NIS code, not a ZORGKAS",
+        ),
+        (
+            'soort: GEMEENTE, naam: G, nis: "24055", zorgkas: ZK09',
+            "field afnemers[0].zorgkas: only a ZORGKAS has a zorgkas, not a GEMEENTE",
+        ),
+        ("soort: VSB, naam: V, zorgkas: ZK09", "field afnemers[0].zorgkas: only a ZORGKAS has"),
+    ],
+)
+def test_a_consumer_with_another_kind_s_field_is_refused(tmp_path, afnemer, diagnose):
+    """It was taken and passed over: a zorgkas listed with a NIS code still got its members'
+    list, whatever the NIS code meant to its author."""
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(
+        f'afnemers:\n  - {{afzender: a.be, hoedanigheid: "1", {afnemer}}}\n', encoding="utf-8"
+    )
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert proces.returncode == 2
+    assert proces.stderr.startswith(f"magda-kbi: invalid consumers file {bestand}: {diagnose}")
+
+
 def test_admin_options_without_admin_are_said():
     from .conftest import Server
 

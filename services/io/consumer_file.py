@@ -63,6 +63,16 @@ def _afnemers(pad: Path) -> list[Afnemer]:
             )
         if a.soort is ConsumerKind.ZORGKAS and not a.zorgkas:
             raise InputError(f"afnemers[{i}].zorgkas", "a ZORGKAS needs its identifier")
+        # what another kind's protocol reads was taken and passed over (a zorgkas "of" a
+        # municipality was listed with its NIS code, and still got every member's list)
+        if a.nis is not None and a.soort is not ConsumerKind.GEMEENTE:
+            raise InputError(
+                f"afnemers[{i}].nis", f"only a GEMEENTE has a NIS code, not a {a.soort.value}"
+            )
+        if a.zorgkas is not None and a.soort is not ConsumerKind.ZORGKAS:
+            raise InputError(
+                f"afnemers[{i}].zorgkas", f"only a ZORGKAS has a zorgkas, not a {a.soort.value}"
+            )
         eerder = gezien.setdefault((a.afzender, a.hoedanigheid), i)
         if eerder != i:  # which one would a call from it be?
             raise InputError(
