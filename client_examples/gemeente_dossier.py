@@ -7,7 +7,8 @@ GeefDossierKBI 02.00 (the platform's current version) by default, ``--versie 01.
 the earlier one.
 
 Exit code 0 with a summary, 1 when MAGDA answers with an error (e.g. 30001: not known
-in the KBI), 3 on a transport error.
+in the KBI), 2 when the question is not sent (an INSZ that is none), 3 on a transport
+error.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))
     except MagdaFout as fout:
+        if fout.oorsprong == "CLIENT":  # the library refused it: MAGDA never saw it
+            print(f"not sent: {fout.diagnose}", file=sys.stderr)
+            return 2
         print(f"MAGDA answered {fout.code or '-'}: {fout.diagnose}")
         return 1
     except MagdaTransportFout as fout:

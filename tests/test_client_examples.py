@@ -129,6 +129,12 @@ def test_gemeente_dossier(server):
     assert "open infringements: 1" in proces.stdout
     proces = draai("gemeente_dossier.py", "86630100380", "--url", server.url)
     assert proces.returncode == 1 and "30001" in proces.stdout
+    # a digit mistyped: refused by the library, never sent (it said "MAGDA answered")
+    proces = draai("gemeente_dossier.py", "98630499725", "--url", server.url)
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr == (
+        "not sent: INSZ: '98630499725' is geen geldig INSZ (11 cijfers, controle modulo 97)\n"
+    )
 
 
 def test_gemeente_dossier_under_a_municipality_s_protocol():
