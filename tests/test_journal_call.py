@@ -208,3 +208,30 @@ def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
                 {"reason": "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek"},
             )
         ]
+
+
+@pytest.mark.parametrize(
+    "pad", ["/api/v1/lijsten/gemeente/24055", "/api/v1/lijsten/verlaagde-premie/2023"]
+)
+def test_a_streamed_list_is_journaled_before_its_last_chunk_goes_out(app, pad):
+    """Journaled at close, after the server had sent the last byte: a client that read the
+    journal as soon as it had the list found no entry for it now and then (CI did)."""
+    status: list[str] = []
+    antwoord = app(get(pad), lambda s, h, e=None: status.append(s))
+    gelezen, genoteerd = [], []
+    try:
+        for chunk in antwoord:  # is the entry there when each chunk is taken?
+            gelezen.append(chunk)
+            genoteerd.append([r.endpoint for r in app.runtime.journal.read()] == [pad])
+    finally:
+        antwoord.close()  # as a server does: not a second entry
+    assert status == ["200 OK"] and b"".join(gelezen).startswith(b"{")
+    assert genoteerd[-1], "the last chunk went out before the entry was written"
+    assert [r.endpoint for r in app.runtime.journal.read()] == [pad]
+
+
+def test_a_streamed_list_the_client_leaves_is_journaled_once(app):
+    antwoord = app(get("/api/v1/lijsten/gemeente/24055"), lambda s, h, e=None: None)
+    next(iter(antwoord))
+    antwoord.close()  # the client went away after one chunk
+    assert [r.endpoint for r in app.runtime.journal.read()] == ["/api/v1/lijsten/gemeente/24055"]

@@ -358,7 +358,9 @@ class Emulator:
             return resultaat
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
             return Streamed(
-                resultaat, lambda: self._write_entry(environ, soort, tijd, begin, status[0])
+                resultaat,
+                lambda: self._write_entry(environ, soort, tijd, begin, status[0]),
+                before_last=True,
             )
         delen: list[bytes] = []
         try:
@@ -906,13 +908,36 @@ def _reply(
 
 
 class Streamed:
-    """A streamed response body that runs ``klaar`` once the server has sent (or dropped) it."""
+    """A streamed response body that runs ``klaar`` once the server has sent (or dropped)
+    it, at its close; with ``before_last``, before its last chunk goes out (or at close when
+    the server drops it): the journal's entry, which a client reading the journal as soon as
+    it had the list found missing now and then when it was written at close."""
 
-    def __init__(self, body: Iterable[bytes], klaar: Callable[[], None]) -> None:
-        self.body, self.klaar = body, klaar
+    def __init__(
+        self, body: Iterable[bytes], klaar: Callable[[], None], *, before_last: bool = False
+    ) -> None:
+        self.body, self._klaar, self.before_last = body, klaar, before_last
+        self._done = False
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self.body)
+        if not self.before_last:
+            return iter(self.body)
+        return self._held_back()
+
+    def _held_back(self) -> Iterator[bytes]:
+        chunks = iter(self.body)
+        held = next(chunks, None)  # one chunk held back: which one is the last?
+        for chunk in chunks:
+            yield held
+            held = chunk
+        self.klaar()
+        if held is not None:
+            yield held
+
+    def klaar(self) -> None:
+        if not self._done:
+            self._done = True
+            self._klaar()
 
     def close(self) -> None:
         try:
