@@ -541,7 +541,7 @@ class SharedFaults:
         self._aantal = 0
 
     def pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
-        """As :meth:`Faults.kies`, in one write transaction over all workers. Without the
+        """As :meth:`Faults.pick`, in one write transaction over all workers. Without the
         store no fault applies (a count could not be used up on every replica)."""
         try:
             return self._pick(dienst, insz)
