@@ -400,6 +400,27 @@ def test_faults_list_remove_clear_and_validation(magda):
         assert r.status_code == 422 and r.json()["field"] == veld, fout
 
 
+@pytest.mark.parametrize(
+    ("fout", "diagnose"),
+    [
+        (  # pydantic's words for a Literal, without the one meant ('kind' had both)
+            {"kind": "99996", "service": "geefdossierkbi"},
+            "'geefdossierkbi' is not one of 'GeefDossierKBI' or 'GeefAutomatischAdvies'; did you"
+            " mean 'GeefDossierKBI'?",
+        ),
+        (  # the pattern's regular expression was the explanation
+            {"kind": "99996", "insz": "73.68.05-997.86"},
+            "'73.68.05-997.86' is not an INSZ's 11 digits: 73680599786",
+        ),
+        ({"kind": "99996", "insz": "7368059978"}, "'7368059978' is not an INSZ's 11 digits"),
+    ],
+)
+def test_a_fault_s_service_or_insz_written_wrong_is_told_what_is_meant(magda, fout, diagnose):
+    r = admin(magda, "POST", "/faults", json=fout)
+    assert r.status_code == 422
+    assert r.json()["diagnose"] == diagnose
+
+
 # -- journal ----------------------------------------------------------------------------
 
 

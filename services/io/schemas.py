@@ -29,6 +29,7 @@ from pydantic_core import core_schema
 
 from magda_kbi.domain import dossier
 from magda_kbi.domain.consumers import Afnemer
+from magda_kbi.domain.insz import is_eleven_digits, shown, unformatted
 
 # Unknown fields are refused (a typo must not vanish silently); a number where text is
 # expected (postcode: 3070) is that text.
@@ -210,9 +211,14 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         if not rest:
             return InputError(veld, reden)
         return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
-    if soort == "enum":
+    if soort in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
         return InputError(veld, f"{waarde!r} is not one of {expected}{_nearest(waarde, expected)}")
+    if soort == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
+        # the regular expression was the explanation; an INSZ as printed is told its digits
+        cijfers = unformatted(waarde)
+        gedrukt = f": {cijfers}" if cijfers != waarde and is_eleven_digits(cijfers) else ""
+        return InputError(veld, f"{shown(waarde)} is not an INSZ's 11 digits{gedrukt}")
     reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
     reden = reden.format(waarde=waarde, **e.get("ctx", {}))
     return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
@@ -221,6 +227,8 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
 # a code written as people say it: "M" for the sex the KBI gives as 1
 _CODE_HINTS = {("geslacht", "int_parsing"): " (the KBI's code: 1 a man, 2 a woman)"}
 
+
+INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
 
 _REDENEN = (
     ("date", "{waarde!r} is not a date (YYYY-MM-DD)"),

@@ -16,7 +16,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from magda_kbi.io.schemas import build, dump
+from magda_kbi.io.schemas import INSZ_PATTERN, build, dump
 
 
 class FaultKind(StrEnum):
@@ -48,7 +48,7 @@ class Fault:
 
     kind: FaultKind
     service: Dienstnaam | None = None  # None: all
-    insz: Annotated[str, Field(pattern=r"^[0-9]{11}$", strict=True)] | None = None  # None: all
+    insz: Annotated[str, Field(pattern=INSZ_PATTERN, strict=True)] | None = None  # None: all
     latency_ms: Milliseconds = 0
     latency_max_ms: Milliseconds | None = None  # with latency_ms: a random latency between
     count: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None  # next N calls
