@@ -413,6 +413,10 @@ def test_faults_list_remove_clear_and_validation(magda):
             "'73.68.05-997.86' is not an INSZ's 11 digits: 73680599786",
         ),
         ({"kind": "99996", "insz": "7368059978"}, "'7368059978' is not an INSZ's 11 digits"),
+        # a bound in pydantic's words ("Input should be greater than or equal to 1")
+        ({"kind": "99996", "count": 0}, "0 is less than 1"),
+        ({"kind": "99996", "share": 1.5}, "1.5 is more than 1"),
+        ({"kind": "99996", "share": 0}, "0 is not more than 0"),
     ],
 )
 def test_a_fault_s_service_or_insz_written_wrong_is_told_what_is_meant(magda, fout, diagnose):

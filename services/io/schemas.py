@@ -220,7 +220,12 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         gedrukt = f": {cijfers}" if cijfers != waarde and is_eleven_digits(cijfers) else ""
         return InputError(veld, f"{shown(waarde)} is not an INSZ's 11 digits{gedrukt}")
     reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
-    reden = reden.format(waarde=waarde, **e.get("ctx", {}))
+    # a bound of 1 said as 1, not 1.0 (pydantic keeps a float field's bounds as floats)
+    ctx = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in e.get("ctx", {}).items()
+    }
+    reden = reden.format(waarde=waarde, **ctx)
     return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
 
 
@@ -231,6 +236,11 @@ _CODE_HINTS = {("geslacht", "int_parsing"): " (the KBI's code: 1 a man, 2 a woma
 INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
 
 _REDENEN = (
+    # a bound in our words, as the others (pydantic's: "Input should be greater than ...")
+    ("greater_than_equal", "{waarde!r} is less than {ge}"),
+    ("greater_than", "{waarde!r} is not more than {gt}"),
+    ("less_than_equal", "{waarde!r} is more than {le}"),
+    ("less_than", "{waarde!r} is not less than {lt}"),
     ("date", "{waarde!r} is not a date (YYYY-MM-DD)"),
     ("bool", "{waarde!r} is not true/false"),
     ("int", "{waarde!r} is not an integer"),
