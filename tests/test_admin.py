@@ -400,6 +400,24 @@ def test_faults_list_remove_clear_and_validation(magda):
         assert r.status_code == 422 and r.json()["field"] == veld, fout
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_s_missing_numbers_are_refused_as_no_json(magda, constant):
+    """Python's reader takes NaN and Infinity; JSON has neither (a share of NaN was refused
+    as 'nan is more than 1')."""
+    r = admin(
+        magda,
+        "POST",
+        "/faults",
+        data=f'{{"kind": "99996", "share": {constant}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "INVALID_BODY")
+    assert r.json()["diagnose"] == (
+        f"expected a JSON object: not valid JSON: {constant} is not a JSON number (RFC 8259 has"
+        " no NaN or Infinity)"
+    )
+
+
 @pytest.mark.parametrize(
     ("fout", "diagnose"),
     [

@@ -404,7 +404,13 @@ def _unique(paren: list[tuple[str, Any]]) -> dict:
 
 
 # made once: json.loads(text, object_pairs_hook=...) makes a decoder a call
-_JSON = json.JSONDecoder(object_pairs_hook=_unique)
+def _no_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's reader takes them, JSON has none (RFC 8259);
+    a share of NaN was refused as 'nan is more than 1'."""
+    raise ValueError(f"{name} is not a JSON number (RFC 8259 has no NaN or Infinity)")
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_no_constant)
 
 
 def read_json(tekst: str) -> Any:
