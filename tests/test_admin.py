@@ -435,6 +435,7 @@ def test_json_s_missing_numbers_are_refused_as_no_json(magda, constant):
         ({"kind": "99996", "count": 0}, "0 is less than 1"),
         ({"kind": "99996", "share": 1.5}, "1.5 is more than 1"),
         ({"kind": "99996", "share": 0}, "0 is not more than 0"),
+        ({"kind": "99996", "count": True}, "true is not an integer"),  # JSON's word: "True"
     ],
 )
 def test_a_fault_s_service_or_insz_written_wrong_is_told_what_is_meant(magda, fout, diagnose):

@@ -213,7 +213,10 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
     if soort in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
-        return InputError(veld, f"{waarde!r} is not one of {expected}{_nearest(waarde, expected)}")
+        geschreven = _AsWritten(waarde)
+        return InputError(
+            veld, f"{geschreven!r} is not one of {expected}{_nearest(waarde, expected)}"
+        )
     if soort == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
         # the regular expression was the explanation; an INSZ as printed is told its digits
         cijfers = unformatted(waarde)
@@ -225,12 +228,25 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         k: int(v) if isinstance(v, float) and v.is_integer() else v
         for k, v in e.get("ctx", {}).items()
     }
-    reden = reden.format(waarde=waarde, **ctx)
+    reden = reden.format(waarde=_AsWritten(waarde), **ctx)
     return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
 
 
 # a code written as people say it: "M" for the sex the KBI gives as 1
 _CODE_HINTS = {("geslacht", "int_parsing"): " (the KBI's code: 1 a man, 2 a woman)"}
+
+
+class _AsWritten:
+    """A value as a refusal repeats it: its repr, but true and false as JSON and YAML write
+    them (a count of true was told "True is not an integer")."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return repr(self.value)
 
 
 INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
