@@ -290,6 +290,14 @@ def test_clock(magda):
         "'2023-W09-3' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
     )
     assert admin(magda, "GET", "/clock").json()["fixed"] is False
+    # a day the month does not have is said; a value as the body wrote it (True was shown)
+    februari = admin(magda, "PUT", "/clock", json={"today": "2024-02-30"}).json()["diagnose"]
+    assert februari == (
+        "'2024-02-30' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD): day is out of"
+        " range for month"
+    )
+    waar = admin(magda, "PUT", "/clock", json={"today": True}).json()["diagnose"]
+    assert waar == "true is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
     # a key other than today is named, as an unknown field elsewhere
     datum = admin(magda, "PUT", "/clock", json={"datum": "2024-01-01"}).json()
     assert datum == {

@@ -25,7 +25,7 @@ from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
-from magda_kbi.io.schemas import InputError, did_you_mean, unknown_field
+from magda_kbi.io.schemas import InputError, as_written, did_you_mean, unknown_field
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 # Ids as the stores keep them, 64-bit (SQLite INTEGER, PostgreSQL bigint): a larger one in a
@@ -185,8 +185,12 @@ def zet_klok():
     waarde = data["today"]
     try:
         vast = None if waarde is None else today_from_text(waarde)
-    except (TypeError, ValueError):
-        raise ApiError(422, "INVALID_CLOCK", f"{waarde!r} is not {TODAY_RANGE}", "today") from None
+    except (TypeError, ValueError) as fout:
+        # as the body wrote it (true, not True), and which number of a date is wrong
+        reden = f"{as_written(waarde)} is not {TODAY_RANGE}"
+        if "out of range" in str(fout):  # 2024-02-30
+            reden += f": {str(fout).rpartition('(')[2].rstrip(')')}"
+        raise ApiError(422, "INVALID_CLOCK", reden, "today") from None
     current_runtime().clock.fixed = vast
     return clock()
 

@@ -213,9 +213,9 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
     if soort in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
-        geschreven = _AsWritten(waarde)
+        geschreven = as_written(waarde)
         return InputError(
-            veld, f"{geschreven!r} is not one of {expected}{_nearest(waarde, expected)}"
+            veld, f"{geschreven} is not one of {expected}{_nearest(waarde, expected)}"
         )
     if soort == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
         # the regular expression was the explanation; an INSZ as printed is told its digits
@@ -228,7 +228,7 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         k: int(v) if isinstance(v, float) and v.is_integer() else v
         for k, v in e.get("ctx", {}).items()
     }
-    reden = reden.format(waarde=_AsWritten(waarde), **ctx)
+    reden = reden.format(waarde=as_written(waarde), **ctx)
     return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
 
 
@@ -236,33 +236,28 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
 _CODE_HINTS = {("geslacht", "int_parsing"): " (the KBI's code: 1 a man, 2 a woman)"}
 
 
-class _AsWritten:
+def as_written(value: Any) -> str:
     """A value as a refusal repeats it: its repr, but true and false as JSON and YAML write
     them (a count of true was told "True is not an integer")."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        return repr(self.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
 
 _REDENEN = (
     # a bound in our words, as the others (pydantic's: "Input should be greater than ...")
-    ("greater_than_equal", "{waarde!r} is less than {ge}"),
-    ("greater_than", "{waarde!r} is not more than {gt}"),
-    ("less_than_equal", "{waarde!r} is more than {le}"),
-    ("less_than", "{waarde!r} is not less than {lt}"),
-    ("date", "{waarde!r} is not a date (YYYY-MM-DD)"),
-    ("bool", "{waarde!r} is not true/false"),
-    ("int", "{waarde!r} is not an integer"),
-    ("float", "{waarde!r} is not a number"),
-    ("string_pattern", "{waarde!r} does not have the form {pattern}"),
-    ("string", "{waarde!r} is not text"),
+    ("greater_than_equal", "{waarde} is less than {ge}"),
+    ("greater_than", "{waarde} is not more than {gt}"),
+    ("less_than_equal", "{waarde} is more than {le}"),
+    ("less_than", "{waarde} is not less than {lt}"),
+    ("date", "{waarde} is not a date (YYYY-MM-DD)"),
+    ("bool", "{waarde} is not true/false"),
+    ("int", "{waarde} is not an integer"),
+    ("float", "{waarde} is not a number"),
+    ("string_pattern", "{waarde} does not have the form {pattern}"),
+    ("string", "{waarde} is not text"),
     ("dataclass", "expected a mapping (key: value)"),
     ("dict", "expected a mapping (key: value)"),
     ("model", "expected a mapping (key: value)"),
