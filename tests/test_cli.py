@@ -572,6 +572,23 @@ def test_a_date_option_takes_yyyy_mm_dd_only():
         assert melding in proces.stderr
 
 
+def test_a_date_the_calendar_does_not_have_is_told_which_number_is_wrong():
+    """2024-02-30 was told "is not a date (YYYY-MM-DD)", which it has the form of."""
+    proces = magda_kbi("advies", "73680599786", "--datum", "2024-02-30")
+    assert proces.returncode == 2
+    assert proces.stderr.endswith(
+        "Invalid value for '--datum': '2024-02-30' is not a date (YYYY-MM-DD): day is out of"
+        " range for month\n"
+    )
+    proces = magda_kbi(  # not a leap year
+        "advies", "73680599786", "--datum", "2024-01-01", env={"MAGDA_KBI_TODAY": "2023-02-29"}
+    )
+    assert proces.stderr.endswith(
+        "MAGDA_KBI_TODAY='2023-02-29' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD):"
+        " day is out of range for month\n"
+    )
+
+
 def test_today_is_refused_outside_2000_to_2100():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--today", "9999-12-31")
     assert proces.returncode == 2

@@ -38,7 +38,13 @@ from magda_kbi.domain.advies import (
     Toepassing,
     geef_advies,
 )
-from magda_kbi.domain.clock import TODAY_RANGE, iso_date, real_today, today_from_text
+from magda_kbi.domain.clock import (
+    TODAY_RANGE,
+    NoSuchDay,
+    iso_date,
+    real_today,
+    today_from_text,
+)
 from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.insz import (
     check_digits_reason,
@@ -166,9 +172,10 @@ class _Parsed(click.ParamType):
             return value
         try:
             return self.read(value)
-        except ValueError:
+        except ValueError as fout:
             bron = f"{param.envvar}=" if isinstance(value, _FromEnv) else ""
-            self.fail(f"{bron}{value!r} is not {self.what}", param, ctx)
+            reden = f": {fout.reason}" if isinstance(fout, NoSuchDay) else ""  # 2024-02-30
+            self.fail(f"{bron}{value!r} is not {self.what}{reden}", param, ctx)
 
 
 DATUM = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.admin_guard import BODY_TYPES
 from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
-from magda_kbi.domain.clock import TODAY_RANGE, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, today_from_text
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
@@ -188,8 +188,8 @@ def zet_klok():
     except (TypeError, ValueError) as fout:
         # as the body wrote it (true, not True), and which number of a date is wrong
         reden = f"{as_written(waarde)} is not {TODAY_RANGE}"
-        if "out of range" in str(fout):  # 2024-02-30
-            reden += f": {str(fout).rpartition('(')[2].rstrip(')')}"
+        if isinstance(fout, NoSuchDay):  # 2024-02-30
+            reden += f": {fout.reason}"
         raise ApiError(422, "INVALID_CLOCK", reden, "today") from None
     current_runtime().clock.fixed = vast
     return clock()

@@ -24,6 +24,15 @@ TODAY_RANGE = f"a date from {FIRST_TODAY} to {LAST_TODAY} (YYYY-MM-DD)"
 _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+class NoSuchDay(ValueError):
+    """``YYYY-MM-DD`` that the calendar does not have (2024-02-30); ``reason`` says which of
+    its numbers is wrong, in Python's words ("day is out of range for month")."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"{text!r} is not a date ({reason})")
+        self.reason = reason
+
+
 def iso_date(text: str) -> date:
     """A date written ``YYYY-MM-DD``, as every input says and the contract's xs:date has it;
     ValueError otherwise. ``date.fromisoformat`` alone also takes ``20240101`` and the week
@@ -33,7 +42,7 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as error:  # 2024-02-30: say which of its numbers is wrong
-        raise ValueError(f"{text!r} is not a date ({error})") from None
+        raise NoSuchDay(text, str(error)) from None
 
 
 def today_from_text(tekst: str) -> date:
