@@ -155,6 +155,14 @@ def test_a_toepassing_in_another_case_is_told_the_one_meant():
     )
 
 
+def test_a_date_the_calendar_does_not_have_is_told_which_number_is_wrong(rest):
+    r = get(rest, "/api/v1/advies/98630499724", datum="2024-02-30")
+    assert (r.status_code, r.json()["diagnose"]) == (
+        400,
+        "'2024-02-30' is not a date (YYYY-MM-DD): day is out of range for month",
+    )
+
+
 @pytest.mark.parametrize("datum", ["2024-W01-1", "2024W011", "20240101", "2024-01-01 "])
 def test_the_date_is_yyyy_mm_dd_and_nothing_else(rest, datum):
     """Python's date.fromisoformat takes week dates (2024-W01-1 was answered as 2024-01-01),

@@ -156,10 +156,8 @@ def advies(call: Call, insz: str):
     tekst = request.args.get("datum")
     try:
         datum = iso_date(tekst) if tekst is not None else runtime.clock.today()
-    except ValueError:
-        raise ApiError(
-            400, ONGELDIGE_DATUM, f"{tekst!r} is not a date (YYYY-MM-DD)", "datum"
-        ) from None
+    except ValueError as fout:  # iso_date's words: also which number of 2024-02-30 is wrong
+        raise ApiError(400, ONGELDIGE_DATUM, str(fout), "datum") from None
     given = request.args.get("toepassing", Toepassing.ZORGBUDGET)
     try:
         toepassing = Toepassing(given)

@@ -29,7 +29,7 @@ class NoSuchDay(ValueError):
     its numbers is wrong, in Python's words ("day is out of range for month")."""
 
     def __init__(self, text: str, reason: str) -> None:
-        super().__init__(f"{text!r} is not a date ({reason})")
+        super().__init__(f"{text!r} is not a date (YYYY-MM-DD): {reason}")
         self.reason = reason
 
 

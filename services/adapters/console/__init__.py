@@ -411,8 +411,8 @@ def try_request():
     if insz:  # an invalid INSZ is sent as typed: the service's own 40002 is the lesson
         try:
             peil = iso_date(datum)
-        except ValueError:
-            fout, peil = f"{datum!r} is not a date (YYYY-MM-DD)", None
+        except ValueError as reden:  # iso_date's words: also which number is wrong
+            fout, peil = str(reden), None
         if toepassing not in TOEPASSINGEN:
             hint = did_you_mean(toepassing, TOEPASSINGEN)
             fout = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
