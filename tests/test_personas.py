@@ -185,6 +185,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "dossier.personalia.geslacht",
             "'M' is not an integer (the KBI's code: 1 a man, 2 a woman)",
         ),
+        (  # a day the calendar does not have: which of its numbers is wrong
+            ("periode: {begin: 2023-01-02}", "periode: {begin: 2023-02-29}"),
+            "dossier.doelgroepen[0].periode.begin",
+            "'2023-02-29' is not a date (YYYY-MM-DD): day is out of range for month",
+        ),
         (  # 2030 for 2003: a minor whatever the dossier says, so every advice OK (rule 3)
             ("geboortedatum: 1980-05-13", "geboortedatum: 2030-05-13"),
             "dossier.personalia.geboortedatum",

@@ -28,6 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import core_schema
 
 from magda_kbi.domain import dossier
+from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Afnemer
 from magda_kbi.domain.insz import is_eleven_digits, shown, unformatted
 
@@ -217,6 +218,11 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         return InputError(
             veld, f"{geschreven} is not one of {expected}{_nearest(waarde, expected)}"
         )
+    if soort == "date_type" and isinstance(waarde, str):
+        try:
+            iso_date(waarde)
+        except ValueError as fout:  # iso_date's words: also which number of 2023-02-29
+            return InputError(veld, str(fout))
     if soort == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
         # the regular expression was the explanation; an INSZ as printed is told its digits
         cijfers = unformatted(waarde)
