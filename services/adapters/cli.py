@@ -1398,7 +1398,7 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
         with key_file.open("rb") as handle:  # a bounded read: /dev/urandom has no end
             sleutel = handle.read(MAX_KEY_BYTES + 1)
     except OSError as fout:
-        raise Refused(f"cannot read the key file: {fout.strerror}") from None
+        raise Refused(f"cannot read the key file {key_file}: {fout.strerror}") from None
     if len(sleutel) > MAX_KEY_BYTES:
         raise Refused(
             f"the key file holds more than {MAX_KEY_BYTES:,} bytes: a key is a file of 32 or"
