@@ -35,7 +35,7 @@ def main() -> None:
     emulator = make_emulator(Settings(date(2025, 6, 1)))
     # The generated personas were checked when generated; no XSD check per persona here.
     extra = {}
-    for data in generate_population(args.count, 1, bezet=emulator.runtime.personas):
+    for data in generate_population(args.count, 1, taken=emulator.runtime.personas):
         persona = persona_from_data(data, contract=False)
         extra[persona.insz] = persona
     emulator.runtime.personas = {**emulator.runtime.personas, **extra}

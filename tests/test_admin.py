@@ -549,6 +549,8 @@ def test_the_dutch_plugin_names_still_work_but_are_deprecated(magda):
         magda.storing("99996", count=1)
     with pytest.deprecated_call(match="use magda.journal"):
         assert magda.journaal() == []
+    with pytest.deprecated_call(match="use magda.session"):
+        assert magda.sessie is magda.session
     assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["today"] == "2024-06-01"
 
 

@@ -381,13 +381,13 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
 
     from .cli_run import magda_kbi
 
-    echt = population.generate_population
+    real = population.generate_population
 
-    def kapot(aantal, zaad, bezet=()):
-        for n, data in enumerate(echt(aantal, zaad, bezet)):
+    def broken(count, seed, taken=()):
+        for n, data in enumerate(real(count, seed, taken)):
             yield {**data, "scenario": ""} if n == 150 else data
 
-    monkeypatch.setattr(population, "generate_population", kapot)
+    monkeypatch.setattr(population, "generate_population", broken)
     out = tmp_path / "populatie"
     proces = magda_kbi("generate", "--count", "200", "--per-file", "100", "--out", str(out))
     assert (

@@ -233,11 +233,11 @@ def test_serve_prints_where_it_listens(server):
 def test_readme_persona_table_matches_the_catalogue(catalogus):
     from pathlib import Path
 
-    from magda_kbi.adapters.cli import persona_tabel
+    from magda_kbi.adapters.cli import persona_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
-    assert tabel == persona_tabel(catalogus.values()), "run: magda-kbi personas --markdown"
+    assert tabel == persona_table(catalogus.values()), "run: magda-kbi personas --markdown"
     # the introduction's count too (it said 22 when there were 23)
     assert f"**{len(catalogus)} test personas**" in readme
 

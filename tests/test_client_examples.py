@@ -226,7 +226,7 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         (tmp_path / "test_eerste.py").write_text(
             "def test_first(magda):\n"
             "    assert magda.journal() == []\n"
-            "    assert magda.sessie.get(magda.url + '/admin/faults').json() == []\n"
+            "    assert magda.session.get(magda.url + '/admin/faults').json() == []\n"
         )
         proces = pytest_strikt("--magda-url", server.url, "test_eerste.py", cwd=tmp_path)
         assert proces.returncode == 0, proces.stdout + proces.stderr

@@ -77,7 +77,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
     runtime = emulator.runtime
     extra = [
         persona_from_data(d, contract=False)
-        for d in generate_population(300, 7, bezet=runtime.personas)
+        for d in generate_population(300, 7, taken=runtime.personas)
     ]
     runtime.reload({**runtime.basis_personas, **{p.insz: p for p in extra}})
     client = Client(emulator)

@@ -38,7 +38,7 @@ def test_new_test_numbers_follow_birth_date_and_sex():
 
     from magda_kbi.domain.insz import new_test_numbers
 
-    nummers = new_test_numbers(20, date(1990, 5, 13), "F", bezet={"90651300000"})
+    nummers = new_test_numbers(20, date(1990, 5, 13), "F", taken={"90651300000"})
     assert len(set(nummers)) == 20
     for nummer in nummers:
         assert is_test_number(nummer)

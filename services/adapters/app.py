@@ -88,9 +88,9 @@ from magda_kbi.wire.shape import (
 )
 from magda_kbi.wire.xml import NS_SOAP11, read_contract_files, safe_parser, schema, tekst
 
-GENERIEK_PAD = "/api/Magda-02.00/soap/WebService"
-STANDAARD_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
-WSDL_ADRES = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
+GENERIC_PATH = "/api/Magda-02.00/soap/WebService"
+DEFAULT_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
+WSDL_ADDRESS = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
 
 StartResponse = Callable[..., object]
 _NO_CALL = Call()  # a call nobody noted: a request refused before it was read
@@ -117,7 +117,7 @@ log = logging.getLogger(__name__)
 class Settings:
     today: date | None = None  # None: the real date
     extra_fixtures: list[Path] = field(default_factory=list)
-    max_bytes: int = STANDAARD_MAX_BYTES
+    max_bytes: int = DEFAULT_MAX_BYTES
     terms: Terms = field(default_factory=Terms)
     rule_set: RuleSet = RuleSet.PROTOCOL_V1
     admin: bool = False
@@ -195,7 +195,7 @@ class Emulator:
     def __init__(
         self,
         runtime: Runtime,
-        max_bytes: int = STANDAARD_MAX_BYTES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         *,
         admin: bool = False,
         direct: bool = True,
@@ -235,10 +235,10 @@ class Emulator:
         }
         self.rest = rest_application(
             runtime,
-            admin_aan=admin,
+            admin_on=admin,
             gecontroleerd=gecontroleerd,
             watcher=watcher,
-            soap_paden=tuple(self.per_pad),
+            soap_paths=tuple(self.per_pad),
             diensten=self.diensten,
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
@@ -270,7 +270,7 @@ class Emulator:
                 headers=[("Allow", "GET, HEAD, POST")],
             )
             return _body_for(methode, antwoord)
-        if pad == GENERIEK_PAD:
+        if pad == GENERIC_PATH:
             if methode == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
             # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
@@ -407,9 +407,9 @@ class Emulator:
         )
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
-        basis = basis_adres(environ, self.proxy_headers)
+        basis = base_address(environ, self.proxy_headers)
         tekst = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
-        tekst = tekst.replace(WSDL_ADRES, basis).replace(
+        tekst = tekst.replace(WSDL_ADDRESS, basis).replace(
             'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
         )
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
@@ -425,8 +425,8 @@ class Emulator:
                 start_response, "404 Not Found", "text/plain; charset=utf-8", tekst.encode()
             )
         if naam.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
-            basis = basis_adres(environ, self.proxy_headers)
-            inhoud = inhoud.replace(WSDL_ADRES.encode(), basis.encode())
+            basis = base_address(environ, self.proxy_headers)
+            inhoud = inhoud.replace(WSDL_ADDRESS.encode(), basis.encode())
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
 
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
@@ -874,7 +874,7 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 _PREFIX = re.compile(r"(/[A-Za-z0-9._~\-]+)*")
 
 
-def basis_adres(environ: dict, proxy_headers: bool = False) -> str:
+def base_address(environ: dict, proxy_headers: bool = False) -> str:
     """The base URL a client reached the emulator at: the Host header (checked), or behind a
     proxy with ``proxy_headers`` its X-Forwarded-Proto, -Host and -Prefix."""
     schema = environ.get("wsgi.url_scheme", "http")
@@ -999,15 +999,15 @@ def _fault_reply(
 
 MAX_SHAPES = 4096  # request shapes kept (each about the size of a request)
 RECENT_SHAPES = 4  # tried first, one pattern match each (wire/shape.py)
-WEGGOOIEN_MAX = 16 * 1024 * 1024
-WEGGOOIEN_SECONDEN = 2.0
+DISCARD_MAX_BYTES = 16 * 1024 * 1024
+DISCARD_SECONDS = 2.0
 
 
 def _discard(invoer, gemeld: int) -> None:
     """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
     a client that writes its whole body before it reads (Python's urllib) gets the 413
     instead of a broken pipe."""
-    over, einde = min(gemeld, WEGGOOIEN_MAX), time.monotonic() + WEGGOOIEN_SECONDEN
+    over, einde = min(gemeld, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
     with contextlib.suppress(Exception):  # a dropped client is no error of ours
         while over > 0 and time.monotonic() < einde:
             stuk = invoer.read(min(over, 64 * 1024))

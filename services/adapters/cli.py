@@ -178,8 +178,8 @@ class _Parsed(click.ParamType):
             self.fail(f"{bron}{value!r} is not {self.what}{reden}", param, ctx)
 
 
-DATUM = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
-REGELSET = _Parsed(
+DATE_TYPE = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
+RULE_SET_TYPE = _Parsed(
     "|".join(r.value for r in RuleSet),
     RuleSet,
     f"a rule set ({', '.join(r.value for r in RuleSet)})",
@@ -203,7 +203,7 @@ class _Path(click.Path):
         return super().convert(value, param, ctx)
 
 
-PAD = _Path(path_type=Path)
+PATH_TYPE = _Path(path_type=Path)
 ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
 YEAR = click.IntRange(2000, 2100)  # the lists' years; a date past 9999 cannot be computed
 # A term of months beyond ten years reaches past the year 9999 for some dossiers (a 500 for
@@ -214,12 +214,12 @@ TERM_MONTHS = click.IntRange(0, 120)
 def _options(*options: Callable) -> Callable:
     """Several click options as one decorator (shared by several commands)."""
 
-    def toepassen(functie: Callable) -> Callable:
+    def apply(function: Callable) -> Callable:
         for optie in reversed(options):
-            functie = optie(functie)
-        return functie
+            function = optie(function)
+        return function
 
-    return toepassen
+    return apply
 
 
 today_option = click.option(
@@ -252,7 +252,7 @@ def _say_empty_folders(
 
 fixtures_option = click.option(
     "--fixtures",
-    type=PAD,
+    type=PATH_TYPE,
     multiple=True,
     metavar="DIR",
     callback=_say_empty_folders,
@@ -262,7 +262,7 @@ rule_options = _options(
     click.option(
         "--rules",
         cls=_EnvOption,
-        type=REGELSET,
+        type=RULE_SET_TYPE,
         envvar=RULES_ENV,
         default=RuleSet.PROTOCOL_V1.value,
         help=f"the rule set: {RuleSet.PROTOCOL_V1.value} (default: what the protocols agreed) "
@@ -398,13 +398,13 @@ def _misspelt_settings(environ) -> None:
 )
 @click.option(
     "--consumers",
-    type=PAD,
+    type=PATH_TYPE,
     metavar="FILE",
     help="a YAML file of consumers (afnemers), besides the built-in demo ones",
 )
 @click.option(
     "--audit-log",
-    type=PAD,
+    type=PATH_TYPE,
     metavar="FILE",
     help="append every call and protocol decision as a JSON line to FILE",
 )
@@ -423,14 +423,14 @@ def _misspelt_settings(environ) -> None:
 )
 @click.option(
     "--tls-cert",
-    type=PAD,
+    type=PATH_TYPE,
     metavar="FILE",
     help="serve HTTPS with this PEM certificate (chain), as the platform does; with --tls-key",
 )
-@click.option("--tls-key", type=PAD, metavar="FILE", help="the PEM private key of --tls-cert")
+@click.option("--tls-key", type=PATH_TYPE, metavar="FILE", help="the PEM private key of --tls-cert")
 @click.option(
     "--tls-client-ca",
-    type=PAD,
+    type=PATH_TYPE,
     metavar="FILE",
     help="mutual TLS, as MAGDA asks of its consumers: only clients with a certificate signed "
     "by this PEM CA are served",
@@ -517,7 +517,7 @@ def serve(
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
             _remove_orphaned_stores()
-            tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TIJDELIJK_PREFIX}{os.getpid()}-"))
+            tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_STORE_PREFIX}{os.getpid()}-"))
             run_lock = _run_lock(tijdelijk)
             store = f"sqlite:///{tijdelijk / 'state.db'}"
             cache = _cached_catalogue(fixtures)
@@ -771,7 +771,7 @@ def _callable_host(host: str) -> str:
     return "127.0.0.1" if address.version == 4 else "::1"
 
 
-TIJDELIJK_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
+TEMPORARY_STORE_PREFIX = "magda-kbi-store-"  # then the pid of the serve that made it
 
 
 def _remove_orphaned_stores() -> None:
@@ -785,8 +785,8 @@ def _remove_orphaned_stores() -> None:
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         fcntl = None
-    for map_ in Path(tempfile.gettempdir()).glob(f"{TIJDELIJK_PREFIX}*-*"):
-        pid = map_.name[len(TIJDELIJK_PREFIX) :].split("-", 1)[0]
+    for map_ in Path(tempfile.gettempdir()).glob(f"{TEMPORARY_STORE_PREFIX}*-*"):
+        pid = map_.name[len(TEMPORARY_STORE_PREFIX) :].split("-", 1)[0]
         # ASCII digits that fit a pid: /tmp is anyone's, and '²' (int() refuses it) or a
         # 20-digit pid (os.kill: OverflowError) in a name stopped every serve's start
         if not (pid.isascii() and pid.isdigit() and len(pid) <= 9):
@@ -889,7 +889,7 @@ def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
         ]
         print(_json(lijst, indent=2))
     elif vorm == "markdown":
-        print(persona_tabel(catalogus.values()))
+        print(persona_table(catalogus.values()))
     else:
         for p in catalogus.values():
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
@@ -937,7 +937,7 @@ def _catalogue(fixtures: tuple[Path, ...]) -> dict:
     return load_personas([builtin_folder(), *fixtures], checked=CheckedFiles())
 
 
-def persona_tabel(personas) -> str:
+def persona_table(personas) -> str:
     """The persona table of the README: INSZ, name, scenario, expected answers on key dates."""
     regels = ["| INSZ | Name | Scenario | Expected advice (date: answer) |", "|---|---|---|---|"]
     for p in sorted(personas, key=lambda p: p.insz):
@@ -950,11 +950,11 @@ def persona_tabel(personas) -> str:
                 for v in p.verwacht
             )
         kbi = "" if p.dossier is not None else " (not in KBI)"
-        regels.append(f"| `{p.insz}` | {_cel(p.naam)}{kbi} | {_cel(p.scenario)} | {verwacht} |")
+        regels.append(f"| `{p.insz}` | {_cell(p.naam)}{kbi} | {_cell(p.scenario)} | {verwacht} |")
     return "\n".join(regels)
 
 
-def _cel(tekst: str) -> str:
+def _cell(tekst: str) -> str:
     """Text as one Markdown table cell: a | or a line break in a scenario ended the row, and
     markup in it was rendered."""
     tekst = tekst.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -966,7 +966,7 @@ def _cel(tekst: str) -> str:
     help="Apply the advice rule set to a persona.",
 )
 @click.argument("insz", callback=_insz_digits)
-@click.option("--datum", required=True, type=DATUM, help="the date, YYYY-MM-DD")
+@click.option("--datum", required=True, type=DATE_TYPE, help="the date, YYYY-MM-DD")
 @click.option(
     "--toepassing",
     type=click.Choice(TOEPASSINGEN, case_sensitive=False),
@@ -1026,7 +1026,7 @@ def insz() -> None:
 
 
 @insz.command("new", help="Print new MAGDA test numbers.")
-@click.option("--birth-date", type=DATUM, help="YYYY-MM-DD (default: random)")
+@click.option("--birth-date", type=DATE_TYPE, help="YYYY-MM-DD (default: random)")
 @click.option(
     "--sex",
     type=click.Choice(["M", "F"], case_sensitive=False),
@@ -1036,9 +1036,9 @@ def insz() -> None:
 def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
     from magda_kbi.domain.insz import new_test_numbers
 
-    bezet = load_personas([builtin_folder()], contract=False)  # never a built-in persona's
+    taken = load_personas([builtin_folder()], contract=False)  # never a built-in persona's
     try:
-        nummers = new_test_numbers(count, birth_date, sex, bezet=bezet)
+        nummers = new_test_numbers(count, birth_date, sex, taken=taken)
     except ValueError as fout:
         raise Refused(str(fout)) from None
     with _until_the_reader_leaves():
@@ -1078,7 +1078,7 @@ def insz_check(nummer: str) -> None:
     help=f"how many personas (at most {MAX_POPULATION:,})",
 )
 @click.option("--seed", type=int, default=1, help="the same seed, the same people")
-@click.option("--out", type=PAD, help="the folder to write to")
+@click.option("--out", type=PATH_TYPE, help="the folder to write to")
 @click.option(
     "--store",
     metavar="URL",
@@ -1119,7 +1119,7 @@ def generate(
         for oud in bestaand:  # with --force: none of an earlier, larger population stays
             oud.unlink()
     with click.progressbar(
-        generate_population(count, seed, bezet=load_personas([builtin_folder()], contract=False)),
+        generate_population(count, seed, taken=load_personas([builtin_folder()], contract=False)),
         length=count,
         label="generating personas",  # all that a log (no terminal) shows of the bar
         show_pos=True,
@@ -1177,7 +1177,7 @@ def export_options(*formaten: str) -> Callable:
             show_default=True,
             help="output format",
         ),
-        click.option("--out", type=PAD, help="write to this file (default: standard output)"),
+        click.option("--out", type=PATH_TYPE, help="write to this file (default: standard output)"),
         click.option(
             "--no-builtin",
             is_flag=True,
@@ -1388,7 +1388,7 @@ MAX_KEY_BYTES = 65_536  # a key longer than SHA-256's block (64 bytes) is hashed
 )
 @click.option(
     "--key-file",
-    type=PAD,
+    type=PATH_TYPE,
     required=True,
     help="the secret key (at least 32 bytes); it never leaves the file",
 )
@@ -1418,7 +1418,7 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
     help="The consumers the protocols know: the built-in demo ones and those of --consumers "
     "FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
 )
-@click.option("--consumers", "bestand", type=PAD, help="a YAML file of consumers")
+@click.option("--consumers", "bestand", type=PATH_TYPE, help="a YAML file of consumers")
 @json_option
 def consumers(bestand: Path | None, as_json: bool) -> None:
     from magda_kbi.domain.consumers import DEMO, Afnemers
@@ -1482,14 +1482,16 @@ client_options = _options(
     ),
     click.option(
         "--cert",
-        type=PAD,
+        type=PATH_TYPE,
         metavar="FILE",
         help="client certificate for mutual TLS (PEM; its key in it, or --key)",
     ),
-    click.option("--key", type=PAD, metavar="FILE", help="the client certificate's key (PEM)"),
+    click.option(
+        "--key", type=PATH_TYPE, metavar="FILE", help="the client certificate's key (PEM)"
+    ),
     click.option(
         "--ca",
-        type=PAD,
+        type=PATH_TYPE,
         metavar="FILE",
         help="CA bundle to check the server's certificate (default: the system's)",
     ),
@@ -1513,7 +1515,7 @@ client_options = _options(
 )
 @client_options
 def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> None:
-    _client_vraag(
+    _client_call(
         lambda c: c.geef_dossier_kbi(insz, mutaties_context=mutaties_context),
         _show_dossier,
         dossier_versie=versie,
@@ -1523,7 +1525,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 
 @client.command("advies", help="Automatisch advies for one INSZ and date.")
 @click.argument("insz", callback=_insz_digits)
-@click.option("--datum", required=True, type=DATUM, help="YYYY-MM-DD")
+@click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
 @click.option(
     "--toepassing",
     type=click.Choice(TOEPASSINGEN, case_sensitive=False),
@@ -1532,12 +1534,12 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 )
 @client_options
 def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
-    _client_vraag(
+    _client_call(
         lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **opties
     )
 
 
-def _client_vraag(vraag, toon, *, as_json: bool, **opties) -> None:
+def _client_call(vraag, toon, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 

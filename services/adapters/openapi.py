@@ -17,9 +17,9 @@ from magda_kbi.domain.dossier import KbiDossier, Persoonsgegevens
 from magda_kbi.io import schemas
 from magda_kbi.runtime.faults import Fault
 
-DATUM = {"type": "string", "format": "date"}
-TEKST = {"type": "string"}
-NULL_TEKST = {"type": ["string", "null"]}
+DATE = {"type": "string", "format": "date"}
+TEXT = {"type": "string"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
 BOOL = {"type": "boolean"}
 
 
@@ -50,7 +50,7 @@ def _response(beschrijving: str, schema: dict | None = None) -> dict:
     return antwoord
 
 
-FOUT = _response("error", _ref("Error"))
+ERROR_RESPONSE = _response("error", _ref("Error"))
 PRINTED_INSZ = _response(
     "the INSZ written as printed (98.63.04-997.24): the path takes its 11 digits", _ref("Error")
 )
@@ -67,24 +67,24 @@ AFZENDER_HEADERS = [
         "name": "X-Magda-Afzender",
         "in": "header",
         "required": False,
-        "schema": TEKST,
+        "schema": TEXT,
         "description": "the caller's Afzender/Identificatie, as in a MAGDA Context",
     },
     {
         "name": "X-Magda-Hoedanigheid",
         "in": "header",
         "required": False,
-        "schema": TEKST,
+        "schema": TEXT,
         "description": "the caller's Hoedanigheid",
     },
 ]
 
 SCHEMAS = {
-    "Error": _object(["code", "diagnose"], code=TEKST, diagnose=TEKST, field=TEKST),
+    "Error": _object(["code", "diagnose"], code=TEXT, diagnose=TEXT, field=TEXT),
     "Advies": _object(
         ["insz", "peildatum", "resultaat", "reden"],
-        insz=TEKST,
-        peildatum=DATUM,
+        insz=TEXT,
+        peildatum=DATE,
         resultaat={"enum": ["OK", "NOK"]},
         reden={
             "oneOf": [
@@ -92,45 +92,45 @@ SCHEMAS = {
                 _object(
                     ["code", "omschrijving"],
                     code={"enum": ["INBREUK", "GEEN_AANMELDING", "GEEN_CONTRACT"]},
-                    omschrijving=TEKST,
+                    omschrijving=TEXT,
                 ),
             ]
         },
         # with the rule set after-ruling-112-2023: the ruling, named
-        informatie=TEKST,
+        informatie=TEXT,
         # which rule of the table decided; left out when the protocols are enforced
         rule=_object(
             ["number", "text"],
             number={"type": "integer", "minimum": 0, "maximum": 99},
-            text=TEKST,
+            text=TEXT,
         ),
     ),
     "DossierGemeente": _object(
         ["insz", "achternamen", "voornamen", "contract_ondertekend", "attest_behaald"],
-        insz=TEKST,
-        achternamen=_lijst(TEKST),
-        voornamen=_lijst(TEKST),
+        insz=TEXT,
+        achternamen=_lijst(TEXT),
+        voornamen=_lijst(TEXT),
         contract_ondertekend=BOOL,
         attest_behaald=BOOL,
     ),
     "VerlaagdePremieList": _object(
         ["premiejaar", "peildatum", "zorgkas", "items"],
         premiejaar={"type": "integer"},
-        peildatum=DATUM,
+        peildatum=DATE,
         zorgkas={"type": ["string", "null"]},
-        items=_lijst(_object(["insz"], insz=TEKST)),
+        items=_lijst(_object(["insz"], insz=TEXT)),
     ),
     "GemeenteList": _object(
         ["nis", "peildatum", "items"],
-        nis=TEKST,
+        nis=TEXT,
         jaar={"type": "integer"},
-        peildatum=DATUM,
+        peildatum=DATE,
         items=_lijst(
             _object(
                 ["insz", "achternaam", "voornaam", "contract_ondertekend", "attest_behaald"],
-                insz=TEKST,
-                achternaam=TEKST,
-                voornaam=TEKST,
+                insz=TEXT,
+                achternaam=TEXT,
+                voornaam=TEXT,
                 contract_ondertekend=BOOL,
                 attest_behaald=BOOL,
             )
@@ -138,20 +138,20 @@ SCHEMAS = {
     ),
     "ParticipatieList": _object(
         ["nis", "peildatum", "items"],
-        nis=TEKST,
+        nis=TEXT,
         jaar={"type": "integer"},
-        peildatum=DATUM,
+        peildatum=DATE,
         items=_lijst(
             _object(
                 lists.PARTICIPATIE_VELDEN,
-                naam=TEKST,
+                naam=TEXT,
                 adres={"type": ["string", "null"]},
                 telefoon={"type": ["string", "null"]},
                 email={"type": ["string", "null"]},
                 contacttaal={"type": ["string", "null"]},
                 nt2_niveau={"type": ["string", "null"]},
                 mo_status={"type": ["string", "null"]},
-                interesses=_lijst(TEKST),
+                interesses=_lijst(TEXT),
             )
         ),
     ),
@@ -168,22 +168,20 @@ SCHEMAS = {
             "console",
             "health",
         ],
-        name=TEKST,
-        version=TEKST,
-        soap=_lijst(TEKST),
-        wsdl=_lijst(TEKST),
-        generic=TEKST,
-        rest=TEKST,
-        openapi=TEKST,
-        admin=NULL_TEKST,
-        console=TEKST,
-        health=TEKST,
+        name=TEXT,
+        version=TEXT,
+        soap=_lijst(TEXT),
+        wsdl=_lijst(TEXT),
+        generic=TEXT,
+        rest=TEXT,
+        openapi=TEXT,
+        admin=NULLABLE_TEXT,
+        console=TEXT,
+        health=TEXT,
     ),
     "Routes": _object(
         ["routes"],
-        routes=_lijst(
-            _object(["path", "method", "summary"], path=TEKST, method=TEKST, summary=TEKST)
-        ),
+        routes=_lijst(_object(["path", "method", "summary"], path=TEXT, method=TEXT, summary=TEXT)),
     ),
     "Health": _object(
         [
@@ -203,43 +201,43 @@ SCHEMAS = {
             "answer from what they have, changes answer 503. Or the audit log cannot be "
             "written: calls are answered, their lines wait until it can",
         },
-        reason=TEKST,
-        version=TEKST,
+        reason=TEXT,
+        version=TEXT,
         pid={
             "type": "integer",
             "description": "the emulator's process (serve's, whichever worker answers): "
             "which emulator answers on this port",
         },
         personas={"type": ["integer", "null"], "description": "null while the store is lost"},
-        today=DATUM,
+        today=DATE,
         admin=BOOL,
         protocols=BOOL,
         rules={"enum": ["protocol-v1", "after-ruling-112-2023"]},
         watch=_object(
             ["folders", "last_reload", "error"],
-            folders=_lijst(TEKST),
-            last_reload=NULL_TEKST,
-            error={**NULL_TEKST, "description": "why the last change was not taken"},
+            folders=_lijst(TEXT),
+            last_reload=NULLABLE_TEXT,
+            error={**NULLABLE_TEXT, "description": "why the last change was not taken"},
         ),
         checked_at_start=_object(
             ["contract_files", "schemas_compiled", "personas_loaded"],
             contract_files={"type": "integer"},
-            schemas_compiled=_lijst(TEKST),
+            schemas_compiled=_lijst(TEXT),
             personas_loaded={"type": "integer"},
         ),
     ),
     "Persona": {
         **_object(
             ["insz", "scenario"],
-            insz=TEKST,
-            naam=TEKST,
-            scenario=TEKST,
+            insz=TEXT,
+            naam=TEXT,
+            scenario=TEXT,
             fout={"enum": [None, "99996", "SOAP_FAULT"]},
             dossier={"oneOf": [{"type": "null"}, _ref("PersonaDossier")]},
             verwacht=_lijst(
                 _object(
                     ["datum", "resultaat"],
-                    datum=DATUM,
+                    datum=DATE,
                     resultaat={"enum": ["OK", "NOK"]},
                     reden={"enum": [None, "INBREUK", "GEEN_AANMELDING", "GEEN_CONTRACT"]},
                     toepassing={"enum": list(TOEPASSINGEN)},
@@ -249,7 +247,7 @@ SCHEMAS = {
         ),
         "description": "the shape of a persona YAML file (see fixtures/personas)",
     },
-    "Clock": _object(["today", "fixed"], today=DATUM, fixed=BOOL),
+    "Clock": _object(["today", "fixed"], today=DATE, fixed=BOOL),
     "Journal": _object(
         ["entries", "size", "capacity"],
         entries=_lijst(_ref("JournalEntry")),
@@ -277,37 +275,37 @@ SCHEMAS = {
         id={"type": "integer", "description": "1, 2, 3... in the order of writing"},
         time={"type": "string", "description": "UTC, ISO 8601 with milliseconds"},
         endpoint={"type": "string", "description": "the path called"},
-        operation=NULL_TEKST,
-        afzender=NULL_TEKST,
-        hoedanigheid=NULL_TEKST,
-        insz=NULL_TEKST,
-        referte=NULL_TEKST,
+        operation=NULLABLE_TEXT,
+        afzender=NULLABLE_TEXT,
+        hoedanigheid=NULLABLE_TEXT,
+        insz=NULLABLE_TEXT,
+        referte=NULLABLE_TEXT,
         result={
-            **NULL_TEKST,
+            **NULLABLE_TEXT,
             "description": "DOSSIER, OK, NOK <reden>, UITZONDERING <code>, REFUSED <code>, "
             "SOAP_FAULT, SOAP_FAULT <faultcode>, FAULT <kind>, ERROR <code>, LIST ...",
         },
         status={"type": "integer", "description": "the HTTP status"},
         latency_ms={"type": "number"},
-        rule={**TEKST, "description": "advice: the rule that decided, in words"},
+        rule={**TEXT, "description": "advice: the rule that decided, in words"},
         mutaties_context={"type": ["boolean", "string"]},
         injected_latency_ms={"type": "number"},
         consumer={"type": ["object", "null"]},
         decision={"enum": ["allowed", "refused"]},
-        code=NULL_TEKST,
-        reason=NULL_TEKST,
-        fields=NULL_TEKST,
+        code=NULLABLE_TEXT,
+        reason=NULLABLE_TEXT,
+        fields=NULLABLE_TEXT,
     ),
 }
 
 ADMIN = ["admin"]
-NIS_PARAMETER = {"name": "nis", "in": "path", "required": True, "schema": TEKST, "example": "24055"}
-JAAR_PARAMETER = {
+NIS_PARAMETER = {"name": "nis", "in": "path", "required": True, "schema": TEXT, "example": "24055"}
+YEAR_PARAMETER = {
     "name": "year",
     "in": "query",
     "required": False,
     "description": "the list for this year: residents on 1 January of it (default: today)",
-    "schema": TEKST,
+    "schema": TEXT,
     "example": "2024",
 }
 
@@ -324,11 +322,11 @@ def _list_operation(
                 "description": "the list",
                 "content": {
                     "application/json": {"schema": schema},
-                    "text/csv": {"schema": TEKST},
-                    "application/xml": {"schema": TEKST},
+                    "text/csv": {"schema": TEXT},
+                    "application/xml": {"schema": TEXT},
                 },
             },
-            "400": FOUT,
+            "400": ERROR_RESPONSE,
             "403": _response("refused by the caller's protocol (--protocols)", _ref("Error")),
             "404": _response(unknown, _ref("Error")),
         },
@@ -416,7 +414,7 @@ PATHS_AND_INFO = {
                     "403": _response(
                         "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
-                    "400": FOUT,
+                    "400": ERROR_RESPONSE,
                     "404": _response("not in the KBI (code 30001)", _ref("Error")),
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
                     "503": _response(
@@ -453,7 +451,7 @@ PATHS_AND_INFO = {
                     "403": _response(
                         "refused by the caller's protocol (--protocols)", _ref("Error")
                     ),
-                    "400": FOUT,
+                    "400": ERROR_RESPONSE,
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
                     "503": _response(
                         "99996: too many concurrent requests (persona)", _ref("Error")
@@ -469,7 +467,7 @@ PATHS_AND_INFO = {
                     "name": "jaar",
                     "in": "path",
                     "required": True,
-                    "schema": TEKST,
+                    "schema": TEXT,
                     "example": "2024",
                 },
                 _ref("VerlaagdePremieList"),
@@ -478,7 +476,7 @@ PATHS_AND_INFO = {
                         "name": "zorgkas",
                         "in": "query",
                         "required": False,
-                        "schema": TEKST,
+                        "schema": TEXT,
                         "description": "only the members of this zorgkas",
                     }
                 ],
@@ -490,7 +488,7 @@ PATHS_AND_INFO = {
                 "residents of a municipality with their inburgering status",
                 NIS_PARAMETER,
                 _ref("GemeenteList"),
-                [JAAR_PARAMETER],
+                [YEAR_PARAMETER],
                 unknown="an unknown municipality (NIS code)",
             )
         },
@@ -504,10 +502,10 @@ PATHS_AND_INFO = {
                         _lijst(
                             _object(
                                 ["afzender", "hoedanigheid", "soort", "naam", "nis", "zorgkas"],
-                                afzender=TEKST,
-                                hoedanigheid=TEKST,
+                                afzender=TEXT,
+                                hoedanigheid=TEXT,
                                 soort={"enum": ["GEMEENTE", "ZORGKAS", "VSB", "ABB", "AGII"]},
-                                naam=TEKST,
+                                naam=TEXT,
                                 nis={"type": ["string", "null"]},
                                 zorgkas={"type": ["string", "null"]},
                             )
@@ -524,7 +522,7 @@ PATHS_AND_INFO = {
                 "responses": {
                     "200": _response(
                         "NIS code and name",
-                        _lijst(_object(["nis", "naam"], nis=TEKST, naam=TEKST)),
+                        _lijst(_object(["nis", "naam"], nis=TEXT, naam=TEXT)),
                     )
                 },
             }
@@ -534,7 +532,7 @@ PATHS_AND_INFO = {
                 "the participation-trajectory list of a municipality",
                 NIS_PARAMETER,
                 _ref("ParticipatieList"),
-                [JAAR_PARAMETER],
+                [YEAR_PARAMETER],
                 unknown="an unknown municipality (NIS code)",
             )
         },
@@ -544,7 +542,11 @@ PATHS_AND_INFO = {
             ),
             "post": _admin(
                 "create a persona",
-                {"201": _response("created", _ref("Persona")), "409": FOUT, "422": FOUT},
+                {
+                    "201": _response("created", _ref("Persona")),
+                    "409": ERROR_RESPONSE,
+                    "422": ERROR_RESPONSE,
+                },
                 requestBody=PERSONA_BODY,
             ),
         },
@@ -562,7 +564,7 @@ PATHS_AND_INFO = {
                         },
                     },
                     "400": PRINTED_INSZ,
-                    "404": FOUT,
+                    "404": ERROR_RESPONSE,
                 },
             ),
             "put": _admin(
@@ -571,13 +573,13 @@ PATHS_AND_INFO = {
                     "200": _response("replaced", _ref("Persona")),
                     "201": _response("created", _ref("Persona")),
                     "400": PRINTED_INSZ,
-                    "422": FOUT,
+                    "422": ERROR_RESPONSE,
                 },
                 requestBody=PERSONA_BODY,
             ),
             "delete": _admin(
                 "delete a persona",
-                {"204": _response("deleted"), "400": PRINTED_INSZ, "404": FOUT},
+                {"204": _response("deleted"), "400": PRINTED_INSZ, "404": ERROR_RESPONSE},
             ),
         },
         "/admin/reset": {
@@ -590,7 +592,7 @@ PATHS_AND_INFO = {
             "get": _admin("today", {"200": _response("clock", _ref("Clock"))}),
             "put": _admin(
                 'fix today: {"today": "YYYY-MM-DD"}, or null for the real date',
-                {"200": _response("clock", _ref("Clock")), "422": FOUT},
+                {"200": _response("clock", _ref("Clock")), "422": ERROR_RESPONSE},
                 requestBody={
                     "required": True,
                     "content": {
@@ -610,7 +612,7 @@ PATHS_AND_INFO = {
             "get": _admin("active faults", {"200": _response("faults", _lijst(_ref("Fault")))}),
             "post": _admin(
                 "inject a fault",
-                {"201": _response("fault", _ref("Fault")), "422": FOUT},
+                {"201": _response("fault", _ref("Fault")), "422": ERROR_RESPONSE},
                 requestBody={
                     "required": True,
                     "content": {"application/json": {"schema": _ref("FaultRequest")}},
@@ -622,14 +624,16 @@ PATHS_AND_INFO = {
             "parameters": [
                 {"name": "fault_id", "in": "path", "required": True, "schema": {"type": "integer"}}
             ],
-            "delete": _admin("remove one fault", {"204": _response("removed"), "404": FOUT}),
+            "delete": _admin(
+                "remove one fault", {"204": _response("removed"), "404": ERROR_RESPONSE}
+            ),
         },
         "/admin/journal": {
             "get": _admin(
                 "recorded SOAP and REST calls, in the order they came in",
-                {"200": _response("journal", _ref("Journal")), "400": FOUT},
+                {"200": _response("journal", _ref("Journal")), "400": ERROR_RESPONSE},
                 parameters=[
-                    {"name": n, "in": "query", "required": False, "schema": TEKST}
+                    {"name": n, "in": "query", "required": False, "schema": TEXT}
                     for n in ("insz", "afzender", "operation", "since")
                 ],
             ),
@@ -669,10 +673,10 @@ OPERATION_IDS = {
     ("/admin/journal", "get"): "getJournal",
     ("/admin/journal", "delete"): "clearJournal",
 }
-for (_pad, _methode), _naam in OPERATION_IDS.items():
-    _operaties = PATHS_AND_INFO["paths"][_pad]  # a KeyError here: a name for no operation
-    _operaties[_methode] = {"operationId": _naam, **_operaties[_methode]}
-del _pad, _methode, _naam, _operaties
+for (_path, _method), _name in OPERATION_IDS.items():
+    _operations = PATHS_AND_INFO["paths"][_path]  # a KeyError here: a name for no operation
+    _operations[_method] = {"operationId": _name, **_operations[_method]}
+del _path, _method, _name, _operations
 
 
 @cache
@@ -697,7 +701,7 @@ def document() -> dict:
 
     # Generated from the domain's dataclasses, the same types that read a persona file and
     # a fault and write the JSON (io/schemas.py): the document cannot drift from the code.
-    vanuit_code = {
+    from_code = {
         **generated,
         "Dossier": refs[(KbiDossier, "serialization")],
         # A persona file's dossier: the INSZ is the persona's own.
@@ -707,9 +711,7 @@ def document() -> dict:
         "Fault": {**generated["Fault"], "required": list(generated["Fault"]["properties"])},
         "FaultRequest": zonder("Fault", "id", "applied"),
     }
-    return _for_generators(
-        {**PATHS_AND_INFO, "components": {"schemas": {**vanuit_code, **SCHEMAS}}}
-    )
+    return _for_generators({**PATHS_AND_INFO, "components": {"schemas": {**from_code, **SCHEMAS}}})
 
 
 def _for_generators(document: dict) -> dict:

@@ -131,70 +131,77 @@ class MagdaEmulator:
         self.dossier_url = f"{self.url}/GeefDossierKBIDienst-02.00/soap/WebService"
         self.dossier_url_01 = f"{self.url}/GeefDossierKBIDienst-01.00/soap/WebService"
         self.advies_url = f"{self.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
-        self.sessie = requests.Session()
+        self.session = requests.Session()
         # The admin API wants a JSON or YAML content type on whatever changes state (no
         # simple cross-origin request can send one), and the token when it has one.
-        self.sessie.headers["Content-Type"] = "application/json"
+        self.session.headers["Content-Type"] = "application/json"
         if token:
-            self.sessie.headers["Authorization"] = f"Bearer {token}"
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def persona(self, persona: dict | str, insz: str | None = None) -> dict:
         """Adds or replaces a persona: a dict in the fixture shape, or the YAML text."""
         if isinstance(persona, dict):
             insz = insz or persona.get("insz")
-            antwoord = self.sessie.put(
+            response = self.session.put(
                 f"{self.url}/admin/personas/{insz}", json=persona, timeout=10
             )
         else:
             if insz is None:
                 raise ValueError("with YAML text, give the insz as well")
-            antwoord = self.sessie.put(
+            response = self.session.put(
                 f"{self.url}/admin/personas/{insz}",
                 data=persona.encode(),
                 headers={"Content-Type": "application/yaml"},
                 timeout=10,
             )
-        return self._json(antwoord)
+        return self._json(response)
 
     def remove_persona(self, insz: str) -> None:
-        self._json(self.sessie.delete(f"{self.url}/admin/personas/{insz}", timeout=10))
+        self._json(self.session.delete(f"{self.url}/admin/personas/{insz}", timeout=10))
 
     def today(self, day: date | str | None) -> None:
         """Fixes the emulator's today (None: the real date)."""
-        waarde = day.isoformat() if isinstance(day, date) else day
-        self._json(self.sessie.put(f"{self.url}/admin/clock", json={"today": waarde}, timeout=10))
+        value = day.isoformat() if isinstance(day, date) else day
+        self._json(self.session.put(f"{self.url}/admin/clock", json={"today": value}, timeout=10))
 
     def fault(self, kind: str, **options) -> dict:
         """Injects a fault: kind latency|99996|99995|99994|soap_fault|http_500|http_503|drop,
         with service, insz, latency_ms, latency_max_ms, count, share as in the admin API."""
         return self._json(
-            self.sessie.post(f"{self.url}/admin/faults", json={"kind": kind, **options}, timeout=10)
+            self.session.post(
+                f"{self.url}/admin/faults", json={"kind": kind, **options}, timeout=10
+            )
         )
 
     def journal(self, **filters: str) -> list[dict]:
         """Recorded calls, oldest first; filters insz, afzender, operation, since."""
-        antwoord = self.sessie.get(f"{self.url}/admin/journal", params=filters, timeout=10)
-        return self._json(antwoord)["entries"]
+        response = self.session.get(f"{self.url}/admin/journal", params=filters, timeout=10)
+        return self._json(response)["entries"]
 
     # The first release's Dutch names: kept for one release, deprecated.
     def verwijder_persona(self, insz: str) -> None:
-        _deprecated("verwijder_persona", "remove_persona")
+        _deprecated("verwijder_persona()", "remove_persona()")
         self.remove_persona(insz)
 
-    def vandaag(self, dag: date | str | None) -> None:
-        _deprecated("vandaag", "today")
-        self.today(dag)
+    def vandaag(self, day: date | str | None) -> None:
+        _deprecated("vandaag()", "today()")
+        self.today(day)
 
-    def storing(self, kind: str, **opties) -> dict:
-        _deprecated("storing", "fault")
-        return self.fault(kind, **opties)
+    def storing(self, kind: str, **options) -> dict:
+        _deprecated("storing()", "fault()")
+        return self.fault(kind, **options)
 
     def journaal(self, **filters: str) -> list[dict]:
-        _deprecated("journaal", "journal")
+        _deprecated("journaal()", "journal()")
         return self.journal(**filters)
 
+    @property
+    def sessie(self) -> requests.Session:
+        _deprecated("sessie", "session")
+        return self.session
+
     def reset(self) -> None:
-        self._json(self.sessie.post(f"{self.url}/admin/reset", timeout=10))
+        self._json(self.session.post(f"{self.url}/admin/reset", timeout=10))
 
     def new_insz(self, birth_date: date | str | None = None, sex: str | None = None) -> str:
         """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``)."""
@@ -204,23 +211,21 @@ class MagdaEmulator:
             birth_date = iso_date(birth_date)
         if isinstance(sex, str):  # in any case, as the command line's --sex
             sex = sex.upper()
-        bezet = {p["insz"] for p in self._json(self.sessie.get(f"{self.url}/admin/personas"))}
-        return new_test_numbers(1, birth_date, sex, bezet=bezet)[0]
+        taken = {p["insz"] for p in self._json(self.session.get(f"{self.url}/admin/personas"))}
+        return new_test_numbers(1, birth_date, sex, taken=taken)[0]
 
     @staticmethod
-    def _json(antwoord: requests.Response):
-        if antwoord.status_code >= 400:
+    def _json(response: requests.Response):
+        if response.status_code >= 400:
             raise AssertionError(
-                f"MAGDA emulator admin API: {antwoord.request.method} {antwoord.url} -> "
-                f"{antwoord.status_code} {antwoord.text}"
+                f"MAGDA emulator admin API: {response.request.method} {response.url} -> "
+                f"{response.status_code} {response.text}"
             )
-        return antwoord.json() if antwoord.content else None
+        return response.json() if response.content else None
 
 
-def _deprecated(oud: str, nieuw: str) -> None:
-    warnings.warn(
-        f"magda.{oud}() is deprecated: use magda.{nieuw}()", DeprecationWarning, stacklevel=3
-    )
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"magda.{old} is deprecated: use magda.{new}", DeprecationWarning, stacklevel=3)
 
 
 class _Server:

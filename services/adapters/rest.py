@@ -64,10 +64,10 @@ def nearest_address(path: str, addresses: list[str]) -> str | None:
 def rest_application(
     runtime: Runtime,
     *,
-    admin_aan: bool = False,
+    admin_on: bool = False,
     gecontroleerd: dict | None = None,
     watcher=None,
-    soap_paden: tuple[str, ...] = (),
+    soap_paths: tuple[str, ...] = (),
     diensten: list[Dienst] | None = None,
 ) -> Flask:
     """``gecontroleerd``: what start-up loaded and checked, reported by /health;
@@ -75,7 +75,7 @@ def rest_application(
     app = Flask("magda_kbi")
     app.config[RUNTIME_KEY] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
-    app.config["MAGDA_ADMIN"] = admin_aan
+    app.config["MAGDA_ADMIN"] = admin_on
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["magda_kbi.dossier_json"] = PersonaCache()  # rest_api.dossier
     app.json.sort_keys = False
@@ -91,7 +91,7 @@ def rest_application(
 
     for fout in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
         app.register_error_handler(fout, onbereikbaar)
-    if admin_aan:
+    if admin_on:
         app.register_blueprint(admin)
     app.register_blueprint(console)
 
@@ -104,12 +104,12 @@ def rest_application(
         return jsonify(
             name="MAGDA KBI emulator",
             version=__version__,
-            soap=list(soap_paden),
-            wsdl=[f"{pad}?wsdl" for pad in soap_paden],
+            soap=list(soap_paths),
+            wsdl=[f"{pad}?wsdl" for pad in soap_paths],
             generic="/api/Magda-02.00/soap/WebService",
             rest="/api/v1/",
             openapi="/api/v1/openapi.json",
-            admin="/admin/" if admin_aan else None,
+            admin="/admin/" if admin_on else None,
             console="/console/",
             health="/health",
         )
@@ -118,7 +118,7 @@ def rest_application(
     def api_index():
         return jsonify(routes=routes_under("/api/v1/"))
 
-    if admin_aan:
+    if admin_on:
 
         @app.get("/admin/")
         def admin_index():
@@ -145,15 +145,15 @@ def rest_application(
             pid=app.config.get(PROCESS_KEY) or os.getpid(),
             personas=aantal,
             today=runtime.clock.today().isoformat(),
-            admin=admin_aan,
+            admin=admin_on,
             protocols=runtime.protocols,
             rules=runtime.rule_set.value,
             checked_at_start=gecontroleerd or {},
         )
 
     @app.errorhandler(404)
-    def niet_gevonden(_fout):
-        if request.path.startswith("/admin/") and not admin_aan:
+    def not_found(_fout):
+        if request.path.startswith("/admin/") and not admin_on:
             return jsonify(
                 code="ADMIN_OFF",
                 diagnose="the admin API is off: start the emulator with 'magda-kbi serve --admin'",
@@ -163,12 +163,12 @@ def rest_application(
             hint = f"; did you mean {meant}?" if meant else "."
             _fout.description = f"There is no page {request.path} in the console{hint}"
             return error_page(_fout)
-        meant = nearest_address(request.path, [*_routes(app), *soap_paden])
+        meant = nearest_address(request.path, [*_routes(app), *soap_paths])
         hint = f"; did you mean {meant}?" if meant else ""
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
-    def niet_toegelaten(_fout):
+    def method_not_allowed(_fout):
         return jsonify(
             code="METHOD_NOT_ALLOWED",
             diagnose=f"{request.method} is not allowed on {request.path}",
@@ -179,7 +179,7 @@ def rest_application(
         return jsonify(code="TOO_LARGE", diagnose=f"body larger than {MAX_BODY} bytes"), 413
 
     @app.errorhandler(500)
-    def interne_fout(_fout):  # never a traceback on the wire
+    def internal_error(_fout):  # never a traceback on the wire
         return jsonify(code="INTERNAL_ERROR", diagnose="internal error in the emulator"), 500
 
     return app

@@ -43,7 +43,7 @@ YAML_TYPES = sorted(BODY_TYPES - {"application/json"})  # the names PUT takes YA
 def _parameters() -> None:
     """A route takes no query parameter but the journal's filters: DELETE
     /admin/journal?insz=X cleared the whole journal, /admin/personas?page=2 listed all."""
-    if request.endpoint != "admin.journaal":
+    if request.endpoint != "admin.journal":
         parameters(code="INVALID_PARAMETER")
     if request.endpoint in TAKE_NO_BODY and request.get_data(cache=True).strip() not in NO_BODY:
         # {"journal": false} to a reset reset the journal all the same, without a word
@@ -54,9 +54,9 @@ TAKE_NO_BODY = frozenset(
     {
         "admin.reset",
         "admin.remove_persona",
-        "admin.wis_storingen",
-        "admin.verwijder_storing",
-        "admin.wis_journaal",
+        "admin.clear_faults",
+        "admin.remove_fault",
+        "admin.clear_journal",
     }
 )
 NO_BODY = (b"", b"{}", b"null")  # what a client that always sends JSON sends for nothing
@@ -175,7 +175,7 @@ def clock():
 
 
 @admin.put("/clock")
-def zet_klok():
+def set_clock():
     data = _json_object()
     other = sorted(set(data) - {"today"})
     if other:  # {"datum": ...} was told only what was expected, not named
@@ -204,7 +204,7 @@ def faults():
 
 
 @admin.post("/faults")
-def voeg_storing_toe():
+def add_fault():
     try:
         fault = current_runtime().faults.add(_json_object())
     except InputError as fout:
@@ -213,13 +213,13 @@ def voeg_storing_toe():
 
 
 @admin.delete("/faults")
-def wis_storingen():
+def clear_faults():
     current_runtime().faults.clear()
     return "", 204
 
 
 @admin.delete(f"/faults/<int(max={MAX_ID}):fault_id>")
-def verwijder_storing(fault_id: int):
+def remove_fault(fault_id: int):
     if not current_runtime().faults.remove(fault_id):
         raise ApiError(404, "UNKNOWN_FAULT", f"no fault with id {fault_id}", "fault_id")
     return "", 204
@@ -229,7 +229,7 @@ def verwijder_storing(fault_id: int):
 
 
 @admin.get("/journal")
-def journaal():
+def journal():
     j = current_runtime().journal
     regels = j.read(**journal_filters(request.args))
     return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
@@ -279,7 +279,7 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
 
 
 @admin.delete("/journal")
-def wis_journaal():
+def clear_journal():
     current_runtime().journal.clear()
     return "", 204
 

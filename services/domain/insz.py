@@ -67,38 +67,38 @@ def make_test_number(geboren: date, volgnummer: int) -> str:
 
 
 def new_test_numbers(
-    aantal: int = 1,
-    geboren: date | None = None,
-    geslacht: str | None = None,
+    count: int = 1,
+    birth_date: date | None = None,
+    sex: str | None = None,
     rnd: random.Random | None = None,
-    bezet: Collection[str] = (),
+    taken: Collection[str] = (),
 ) -> list[str]:
-    """``aantal`` different test numbers, none of them in ``bezet``; a random birth date
-    (1940-2007) unless ``geboren``, a random sex unless ``geslacht`` (``M`` or ``F``)."""
-    if geslacht not in (None, "M", "F"):
-        hint = " (F for a woman: V is Dutch)" if geslacht in ("V", "v") else ""
-        raise ValueError(f"sex is M or F, not {geslacht!r}{hint}")
-    if geboren is not None:  # sequence numbers 001-998: 499 odd (men), 499 even (women)
-        per_day = 499 if geslacht else 998
-        if aantal > per_day:  # asking for more would search for ever (1,000 times aantal)
+    """``count`` different test numbers, none of them in ``taken``; a random birth date
+    (1940-2007) unless ``birth_date``, a random sex unless ``sex`` (``M`` or ``F``)."""
+    if sex not in (None, "M", "F"):
+        hint = " (F for a woman: V is Dutch)" if sex in ("V", "v") else ""
+        raise ValueError(f"sex is M or F, not {sex!r}{hint}")
+    if birth_date is not None:  # sequence numbers 001-998: 499 odd (men), 499 even (women)
+        per_day = 499 if sex else 998
+        if count > per_day:  # asking for more would search for ever (1,000 times count)
             raise ValueError(
-                f"a birth date has {per_day} test numbers{' of one sex' if geslacht else ''}:"
+                f"a birth date has {per_day} test numbers{' of one sex' if sex else ''}:"
                 f" ask for at most {per_day}, or leave out the birth date"
             )
     rnd = rnd or random.Random()
     # In order, and looked up in constant time: a list's look-up made 50,000 take 13 s.
-    uit: dict[str, None] = {}
-    for _ in range(aantal * 1000):  # bounded: a date has 499 numbers per sex
-        if len(uit) == aantal:
-            return list(uit)
-        dag = geboren or date(1940, 1, 1) + timedelta(days=rnd.randrange(24_837))
-        volgnummer = rnd.randrange(1, 999)
-        if geslacht is not None and (volgnummer % 2 == 1) != (geslacht == "M"):
-            volgnummer = volgnummer + 1 if volgnummer < 998 else volgnummer - 1
-        nummer = make_test_number(dag, volgnummer)
-        if nummer not in bezet:
-            uit[nummer] = None
-    raise ValueError(f"no {aantal} free test numbers for that birth date and sex")
+    numbers: dict[str, None] = {}
+    for _ in range(count * 1000):  # bounded: a date has 499 numbers per sex
+        if len(numbers) == count:
+            return list(numbers)
+        day = birth_date or date(1940, 1, 1) + timedelta(days=rnd.randrange(24_837))
+        sequence = rnd.randrange(1, 999)
+        if sex is not None and (sequence % 2 == 1) != (sex == "M"):
+            sequence = sequence + 1 if sequence < 998 else sequence - 1
+        number = make_test_number(day, sequence)
+        if number not in taken:
+            numbers[number] = None
+    raise ValueError(f"no {count} free test numbers for that birth date and sex")
 
 
 def why_not_a_test_number(insz: str) -> str | None:

@@ -89,21 +89,21 @@ SCENARIOS = (
 MAX_POPULATION = 5_000_000
 
 
-def generate_population(aantal: int, zaad: int, bezet: Collection[str] = ()) -> Iterator[dict]:
-    """``aantal`` personas in the shape of the persona files (JSON-ready dicts), none with an
-    INSZ in ``bezet`` (the built-in personas': a population is served beside them)."""
-    if not 0 <= aantal <= MAX_POPULATION:
-        raise ValueError(f"a population holds 0 to {MAX_POPULATION} personas, not {aantal}")
-    rnd = random.Random(zaad)
-    gezien: set[str] = set(bezet)
-    for n in range(aantal):
+def generate_population(count: int, seed: int, taken: Collection[str] = ()) -> Iterator[dict]:
+    """``count`` personas in the shape of the persona files (JSON-ready dicts), none with an
+    INSZ in ``taken`` (the built-in personas': a population is served beside them)."""
+    if not 0 <= count <= MAX_POPULATION:
+        raise ValueError(f"a population holds 0 to {MAX_POPULATION} personas, not {count}")
+    rnd = random.Random(seed)
+    seen: set[str] = set(taken)
+    for n in range(count):
         while True:
-            geboren = date(1950, 1, 1) + timedelta(days=rnd.randrange(20_000))
-            insz = make_test_number(geboren, rnd.randrange(1, 998))
-            if insz not in gezien:
-                gezien.add(insz)
+            born = date(1950, 1, 1) + timedelta(days=rnd.randrange(20_000))
+            insz = make_test_number(born, rnd.randrange(1, 998))
+            if insz not in seen:
+                seen.add(insz)
                 break
-        yield _persona(rnd, insz, geboren, SCENARIOS[n % len(SCENARIOS)])
+        yield _persona(rnd, insz, born, SCENARIOS[n % len(SCENARIOS)])
 
 
 def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dict:
