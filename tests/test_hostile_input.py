@@ -443,6 +443,18 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
 
 
+def _operatie(verzoek: bytes) -> bytes:
+    """The operation element of a request, as written in it."""
+    body = etree.fromstring(verzoek).find(f"{{{NS_SOAP}}}Body/*")
+    return etree.tostring(body)
+
+
+# Two questions in one Body: the second was passed over without a word, the first answered.
+TWEE_OPERATIES = envelop(
+    (_operatie(GOED) + _operatie(advies_verzoek("98630499724", "2024-01-01"))).decode()
+)
+
+
 @pytest.mark.parametrize(
     ("body", "fault"),
     [
@@ -470,6 +482,14 @@ GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
         ),
         (b"<Verzoek/>", GEEN_BODY),
         (
+            TWEE_OPERATIES,
+            (
+                "soap11env:Client",
+                "De Body bevat 2 elementen (GeefDossierKBI, GeefAutomatischAdvies): één verzoek"
+                " per bericht",
+            ),
+        ),
+        (
             b"<a>",
             (
                 "soap11env:Client",
@@ -486,6 +506,7 @@ GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
         "comment-body",
         "header-only",
         "no-envelope",
+        "two-operations",
         "not-xml",
     ],
 )

@@ -33,7 +33,7 @@ DTD = EnvelopeRefusal("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in 
 def read_envelope(
     body: bytes, charset: str | None = None
 ) -> tuple[etree._Element, etree._Element] | EnvelopeRefusal:
-    """The request's Envelope and the first element in its Body, or why there is none.
+    """The request's Envelope and the one element in its Body, or why there is none.
 
     One reading for every endpoint, before any service: spyne's own (English) faults for
     these differed by endpoint, and an empty Body made spyne fail ("Interne fout").
@@ -59,10 +59,17 @@ def read_envelope(
         else:
             text += f", niet namespace {(name.namespace or '')[:200]!r}"
         return EnvelopeRefusal("VersionMismatch", text)
-    operatie = envelope.find(f"{{{NS_SOAP11}}}Body/*")
-    if operatie is None:
+    operations = envelope.findall(f"{{{NS_SOAP11}}}Body/*")
+    if not operations:
         return NO_BODY
-    return envelope, operatie
+    if len(operations) > 1:  # document/literal: one; the others were passed over unanswered
+        names = ", ".join(etree.QName(o).localname[:100] for o in operations[:3])
+        more = ", ..." if len(operations) > 3 else ""
+        return EnvelopeRefusal(
+            "Client",
+            f"De Body bevat {len(operations)} elementen ({names}{more}): één verzoek per bericht",
+        )
+    return envelope, operations[0]
 
 
 # libxml2's words for the mistakes a hand-written or cut-off request makes, in Dutch as the
