@@ -289,11 +289,20 @@ def test_datum_errors_name_the_field(server):
 def test_a_service_refuses_another_services_message(server):
     antwoord = controleer(server, PAD_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
     assert antwoord.status >= 400 and antwoord.fault
+    verwacht = "wordt hier niet aangeboden; verwacht GeefDossierKBI 01.00.0000"
     naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
-    antwoord = controleer(server, PAD_DOSSIER, naam_fout)
-    assert antwoord.codes() == ["40004"]
+    assert controleer(server, PAD_DOSSIER, naam_fout).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam 'GeefPersoon' Versie '01.00.0000' {verwacht}")
+    ]
     versie_fout = GOED.replace(b"01.00.0000", b"02.00.0000")
-    assert controleer(server, PAD_DOSSIER, versie_fout).codes() == ["40004"]
+    assert controleer(server, PAD_DOSSIER, versie_fout).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam 'GeefDossierKBI' Versie '02.00.0000' {verwacht}")
+    ]
+    # an empty Naam fits the XSD; it was said as "Context/Naam None"
+    leeg = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam></Naam>")
+    assert controleer(server, PAD_DOSSIER, leeg).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam '' Versie '01.00.0000' {verwacht}")
+    ]
 
 
 def test_generic_endpoint_with_unknown_service(server):

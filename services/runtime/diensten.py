@@ -429,8 +429,9 @@ class Dienst:
         if (context.naam, context.versie) != (self.naam, self.versie):
             return Uitzondering(
                 ONBEKENDE_DIENST,
-                f"Context/Naam {context.naam} versie {context.versie} wordt hier niet aangeboden;"
-                f" verwacht {self.naam} {self.versie}",
+                # as written, quoted as the generic endpoint says it: an empty Naam was "None"
+                f"Context/Naam {context.naam or ''!r} Versie {context.versie or ''!r} wordt hier"
+                f" niet aangeboden; verwacht {self.naam} {self.versie}",
             )
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
