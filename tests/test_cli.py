@@ -29,6 +29,18 @@ def test_argument_names_are_english():
     )
 
 
+def test_rule_sets_and_toepassingen_are_shown_as_they_are_written():
+    """click showed the rule sets upper-cased (PROTOCOL-V1|AFTER-RULING-112-2023), and
+    refused them so: "'PROTOCOL-V1' is not a rule set"; the Toepassingen, MAGDA's upper-case
+    codes, lower-cased."""
+    for commando in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
+        tekst = " ".join(magda_kbi(*commando, "--help").stdout.split())
+        assert "--rules protocol-v1|after-ruling-112-2023 the rule set:" in tekst, commando
+    for commando in (("advies",), ("client", "advies")):  # click 8.2 on: lower-cased
+        tekst = magda_kbi(*commando, "--help").stdout
+        assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in tekst, commando
+
+
 def test_serves_help_says_what_its_signals_do():
     """An operator looks in --help for how to reload; it said nothing of signals."""
     tekst = " ".join(magda_kbi("serve", "--help").stdout.split())

@@ -167,6 +167,9 @@ class _Parsed(click.ParamType):
     def __init__(self, name: str, read: Callable[[str], object], what: str) -> None:
         self.name, self.read, self.what = name, read, what
 
+    def get_metavar(self, param, ctx=None):  # ctx: click 8.2 on
+        return self.name  # as written: click upper-cased it, and the rule sets were refused so
+
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
             return value
@@ -257,6 +260,14 @@ fixtures_option = click.option(
     metavar="DIR",
     callback=_say_empty_folders,
     help="an extra folder of persona files: *.yaml or *.yml, or *.jsonl from generate (repeatable)",
+)
+# click 8.2 on shows a case-insensitive Choice's values lower-cased; the wire's are upper
+toepassing_option = click.option(
+    "--toepassing",
+    type=click.Choice(TOEPASSINGEN, case_sensitive=False),
+    metavar=f"[{'|'.join(TOEPASSINGEN)}]",
+    default="ZORGBUDGET",
+    show_default=True,
 )
 rule_options = _options(
     click.option(
@@ -967,12 +978,7 @@ def _cell(tekst: str) -> str:
 )
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATE_TYPE, help="the date, YYYY-MM-DD")
-@click.option(
-    "--toepassing",
-    type=click.Choice(TOEPASSINGEN, case_sensitive=False),
-    default="ZORGBUDGET",
-    show_default=True,
-)
+@toepassing_option
 @json_option
 @today_option
 @fixtures_option
@@ -1526,12 +1532,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 @client.command("advies", help="Automatisch advies for one INSZ and date.")
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
-@click.option(
-    "--toepassing",
-    type=click.Choice(TOEPASSINGEN, case_sensitive=False),
-    default="ZORGBUDGET",
-    show_default=True,
-)
+@toepassing_option
 @client_options
 def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
     _client_call(
