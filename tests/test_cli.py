@@ -39,6 +39,7 @@ def test_rule_sets_and_toepassingen_are_shown_as_they_are_written():
     for commando in (("advies",), ("client", "advies")):  # click 8.2 on: lower-cased
         tekst = magda_kbi(*commando, "--help").stdout
         assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in tekst, commando
+    assert "--sex [M|F]" in magda_kbi("insz", "new", "--help").stdout
 
 
 def test_serves_help_says_what_its_signals_do():

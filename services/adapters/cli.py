@@ -1036,9 +1036,16 @@ def insz() -> None:
 @click.option(
     "--sex",
     type=click.Choice(["M", "F"], case_sensitive=False),
-    help="M (odd sequence) or F (even)",
+    metavar="[M|F]",  # click 8.2 on shows [m|f]
+    help="M (odd sequence) or F (even), in any case",
 )
-@click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True)
+@click.option(
+    "--count",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="how many different numbers",
+)
 def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
     from magda_kbi.domain.insz import new_test_numbers
 
@@ -1084,14 +1091,20 @@ def insz_check(nummer: str) -> None:
     help=f"how many personas (at most {MAX_POPULATION:,})",
 )
 @click.option("--seed", type=int, default=1, help="the same seed, the same people")
-@click.option("--out", type=PATH_TYPE, help="the folder to write to")
+@click.option("--out", type=PATH_TYPE, metavar="DIR", help="the folder to write to")
 @click.option(
     "--store",
     metavar="URL",
     help="write into this store's persona catalogue (sqlite:///FILE or postgresql://...); "
     "the same seed again replaces the people it made, whatever the count",
 )
-@click.option("--per-file", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--per-file",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="personas per file in --out",
+)
 @click.option("--force", is_flag=True, help="replace population files already in --out")
 def generate(
     count: int, seed: int, out: Path | None, store: str | None, per_file: int, force: bool
@@ -1183,7 +1196,12 @@ def export_options(*formaten: str) -> Callable:
             show_default=True,
             help="output format",
         ),
-        click.option("--out", type=PATH_TYPE, help="write to this file (default: standard output)"),
+        click.option(
+            "--out",
+            type=PATH_TYPE,
+            metavar="FILE",
+            help="write to this file (default: standard output)",
+        ),
         click.option(
             "--no-builtin",
             is_flag=True,
@@ -1424,7 +1442,9 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
     help="The consumers the protocols know: the built-in demo ones and those of --consumers "
     "FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
 )
-@click.option("--consumers", "bestand", type=PATH_TYPE, help="a YAML file of consumers")
+@click.option(
+    "--consumers", "bestand", type=PATH_TYPE, metavar="FILE", help="a YAML file of consumers"
+)
 @json_option
 def consumers(bestand: Path | None, as_json: bool) -> None:
     from magda_kbi.domain.consumers import DEMO, Afnemers
