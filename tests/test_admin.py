@@ -490,6 +490,8 @@ def test_the_journal_records_who_asked_what(magda):
     )
     assert [r["insz"] for r in magda.journal(afzender="gemeente.be")] == ["73680599786"]
     assert len(magda.journal(insz="98630499724")) == 1
+    # as the console prints it: found nothing, the calls were made with its 11 digits
+    assert [r["insz"] for r in magda.journal(insz=" 73.68.05-997.86")] == ["73680599786"] * 2
     assert len(magda.journal(operation="GeefDossierKBI")) == 2
     later = datetime.now(UTC).isoformat()
     assert magda.journal(since=later) == []

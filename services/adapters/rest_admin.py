@@ -271,7 +271,8 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
         )
     return {
         "kind": None if soort == "all" else soort,
-        "insz": args.get("insz") or None,
+        # as printed (the console shows 73.68.05-997.86): the calls carry the 11 digits
+        "insz": unformatted(args["insz"]) if args.get("insz") else None,
         "afzender": args.get("afzender") or None,
         "operation": operation,
         "since": sinds,
