@@ -484,10 +484,23 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
     )
     assert fout.returncode == 2 and "--store reads the catalogue as it is" in fout.stderr
+    from magda_kbi.runtime.store import open_store
+
+    open_store(f"sqlite:///{tmp_path / 'leeg.db'}").close()  # a store, without personas
     leeg = magda_kbi(
-        "export", "verlaagde-premie", "2025", "--store", f"sqlite:///{tmp_path / 'x.db'}"
+        "export", "verlaagde-premie", "2025", "--store", f"sqlite:///{tmp_path / 'leeg.db'}"
     )
     assert leeg.returncode == 2 and leeg.stdout == "" and "holds no personas" in leeg.stderr
+    # a mistyped path: reading it made a database of 1 MB (and its .change file) there
+    for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
+        verkeerd = magda_kbi(*args, "--store", f"sqlite:///{tmp_path / 'exprot.db'}")
+        assert (verkeerd.returncode, verkeerd.stdout) == (2, "")
+        assert verkeerd.stderr == (
+            f"magda-kbi: --store: there is no store file {tmp_path / 'exprot.db'} ('serve"
+            " --store URL' imports the personas into a new one, 'generate --store URL' writes"
+            " them)\n"
+        )
+        assert not list(tmp_path.glob("exprot*"))
 
 
 def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_changes(tmp_path):

@@ -1226,9 +1226,17 @@ def _source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = No
                 "--store reads the catalogue as it is: no --fixtures, --no-builtin"
             )
         from magda_kbi.runtime.catalogue import Catalogue
-        from magda_kbi.runtime.store import StoreError, open_store, shown_url
+        from magda_kbi.runtime.store import StoreError, open_store, shown_url, sqlite_path
 
         try:
+            if not store.startswith(("postgresql:", "postgres:")):
+                # reading a mistyped path made a database there (1 MB and a .change file)
+                path = sqlite_path(store)
+                if not path.exists():
+                    raise Refused(
+                        f"--store: there is no store file {path} ('serve --store URL' imports"
+                        " the personas into a new one, 'generate --store URL' writes them)"
+                    )
             catalogus = Catalogue(open_store(store))
             leeg = len(catalogus) == 0
         except (StoreError, OSError, sqlite3.Error) as fout:
