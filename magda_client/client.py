@@ -333,6 +333,11 @@ class MagdaClient:
         """One person's dossier. ``mutaties_context``: True when the question follows a
         mutation notification (the contract's ``Inhoud/MutatiesContext``)."""
         insz = _controleer_insz(insz)
+        if not isinstance(mutaties_context, bool):  # zeep sent "false" and 0 as false, "ja" true
+            raise OngeldigVerzoek(
+                f"MutatiesContext: {mutaties_context!r} is geen boolean (True of False)",
+                oorsprong="CLIENT",
+            )
         inhoud = {"MutatiesContext": mutaties_context, "INSZ": insz}
         element, uitzonderingen = self._vraag(self.dossier, inhoud, "KBIDossier")
         return lees_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)

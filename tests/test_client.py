@@ -709,6 +709,15 @@ def test_a_date_that_is_no_date_is_named_as_given(client):
         client.geef_automatisch_advies("98630499724", 20240101)
 
 
+@pytest.mark.parametrize("waarde", ["false", "ja", 0, None])
+def test_mutaties_context_is_true_or_false(client, waarde):
+    """'false' and 0 were sent as false, 'ja' as true (zeep's reading of a boolean), None
+    raised zeep's own ValidationError (no MagdaError)."""
+    melding = f"MutatiesContext: {waarde!r} is geen boolean (True of False)"
+    with pytest.raises(OngeldigVerzoek, match=re.escape(melding)):
+        client.geef_dossier_kbi("98630499724", mutaties_context=waarde)
+
+
 def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
     """MAGDA's times are Belgian local time, without a zone on the wire; the client sent
     its machine's own, an hour or more off on a container or CI runner on UTC (here New
