@@ -581,12 +581,16 @@ PRINTED_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
 
 def _controleer_insz(insz: str) -> str:
     """The eleven digits MAGDA takes, from them or from the printed form."""
+    gegeven = insz
     insz = str(insz).strip()
     if gedrukt := PRINTED_INSZ.fullmatch(insz):
         insz = "".join(gedrukt.groups())
     if not modulo97_geldig(insz):
+        hint = ""
+        if isinstance(gegeven, int) and len(insz) < 11:  # born in 2000-2009: 06721400144
+            hint = f": als getal verliest het zijn eerste 0, geef het als tekst ('{insz:0>11}')"
         raise OngeldigVerzoek(
-            f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97)",
+            f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97){hint}",
             oorsprong="CLIENT",
         )
     return insz

@@ -709,6 +709,21 @@ def test_a_date_that_is_no_date_is_named_as_given(client):
         client.geef_automatisch_advies("98630499724", 20240101)
 
 
+def test_an_insz_given_as_a_number_is_told_of_its_lost_zero(client):
+    """06721400144 as a Python int is 6721400144: refused as any ten digits, no word why."""
+    melding = (
+        "INSZ: '6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97): als getal"
+        " verliest het zijn eerste 0, geef het als tekst ('06721400144')"
+    )
+    with pytest.raises(OngeldigVerzoek, match=re.escape(melding)):
+        client.geef_dossier_kbi(6721400144)
+    with pytest.raises(
+        OngeldigVerzoek,
+        match=re.escape("'6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97)") + "$",
+    ):
+        client.geef_dossier_kbi("6721400144")
+
+
 @pytest.mark.parametrize("waarde", ["false", "ja", 0, None])
 def test_mutaties_context_is_true_or_false(client, waarde):
     """'false' and 0 were sent as false, 'ja' as true (zeep's reading of a boolean), None
