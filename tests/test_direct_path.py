@@ -81,29 +81,38 @@ def test_the_direct_path_is_taken(pad, versie, monkeypatch):
     assert aanroepen == [] and b"<KBIDossier>" in antwoord
 
 
-def test_spyne_is_imported_at_the_first_request_that_needs_it():
-    """A start no longer imports and builds spyne (a sixth of a serve's CPU); a request the
-    direct path leaves to spyne (a second part in the Body) still gets spyne's answer."""
+def test_spyne_is_imported_only_by_the_reference_path():
+    """A start no longer imports and builds spyne (a sixth of a serve's CPU): the direct
+    path answers every request, a second operation in the Body too (once left to spyne,
+    now refused); the reference emulator (direct=False) imports it at its first request."""
     script = (
         "import sys\n"
         "from datetime import date\n"
         "from magda_kbi.adapters.app import Settings, make_emulator\n"
         "from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ\n"
-        "app = make_emulator(Settings(today=date(2030, 1, 1)))\n"
-        "def roep(body):\n"
+        "def roep(app, body):\n"
         "    status = []\n"
         "    environ = wsgi_environ(PAD_DOSSIER, body)\n"
         "    antwoord = b''.join(app(environ, lambda s, h, e=None: status.append(s)))\n"
-        "    return status[0], antwoord, 'spyne' in sys.modules\n"
+        "    return status[0], 'spyne' in sys.modules, antwoord\n"
         "body = dossier_verzoek('98630499724')\n"
-        "print(roep(body)[::2])\n"
-        "status, antwoord, spyne = roep(body.replace(b'</soapenv:Body>', b'<x/></soapenv:Body>'))\n"
+        "twee = body.replace(b'</soapenv:Body>', b'<x/></soapenv:Body>')\n"
+        "app = make_emulator(Settings(today=date(2030, 1, 1)))\n"
+        "print(roep(app, body)[:2])\n"
+        "status, spyne, antwoord = roep(app, twee)\n"
+        "print(status, spyne, b'<faultstring>De Body bevat 2 elementen' in antwoord)\n"
+        "ref = make_emulator(Settings(today=date(2030, 1, 1), direct=False))\n"
+        "status, spyne, antwoord = roep(ref, body)\n"
         "print(status, spyne, b'<tns:GeefDossierKBIResponse><Repliek>' in antwoord)\n"
     )
     uit = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60
     )
-    assert uit.stdout.splitlines() == ["('200 OK', False)", "200 OK True True"], uit.stderr
+    assert uit.stdout.splitlines() == [
+        "('200 OK', False)",
+        "500 Internal Server Error False True",
+        "200 OK True True",
+    ], uit.stderr
 
 
 def test_a_template_is_filled_with_each_calls_values():
