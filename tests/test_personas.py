@@ -534,7 +534,9 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         assert dossier("98630499724").status_code == 200  # the built-in ones are still there
         shutil.rmtree(map_)
     finally:
-        server.stop()
+        uitvoer = server.stop()
+    # by its one worker, once: serve itself watched too, importing and saying each change again
+    assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
 def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):

@@ -671,8 +671,11 @@ def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
     from magda_kbi.adapters.app import make_emulator
     from magda_kbi.runtime.store import StoreDamaged
 
+    # for the import and the banner: the workers watch (serve watched too, importing and
+    # logging each change once more)
+    settings = dataclasses.replace(settings, store=None, watch=False)
     try:
-        return make_emulator(dataclasses.replace(settings, store=None))
+        return make_emulator(settings)
     except (StoreDamaged, sqlite3.DatabaseError) as error:
         if cache is None or isinstance(error, sqlite3.OperationalError):  # locked, busy
             raise
@@ -683,7 +686,7 @@ def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
             file=sys.stderr,
         )
         _remove_catalogue(cache)
-        return make_emulator(dataclasses.replace(settings, store=None))
+        return make_emulator(settings)
 
 
 def _remove_catalogue(catalogue: Path) -> None:
