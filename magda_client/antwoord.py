@@ -40,39 +40,39 @@ def lees_repliek(
     """The Inhoud child named ``inhoud`` and the non-FOUT Uitzonderingen, or a typed error."""
     try:
         envelope = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as fout:
-        melding = (
-            f"unreadable reply (HTTP 200): {fout.msg}; {_begin(body)}"
+    except etree.XMLSyntaxError as error:
+        message = (
+            f"unreadable reply (HTTP 200): {error.msg}; {_begin(body)}"
             if status == 200
             else f"HTTP {status} without a SOAP reply; {_begin(body)}"
         )
-        raise MagdaTransportFout(melding, status=status) from None
+        raise MagdaTransportFout(message, status=status) from None
     lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
-    operatie = lichaam[0] if lichaam is not None and len(lichaam) else envelope
-    if operatie.tag == f"{{{NS_SOAP11}}}Fault":
-        fault = f"{tekst(operatie, 'faultcode')}: {tekst(operatie, 'faultstring')}"
+    operation = lichaam[0] if lichaam is not None and len(lichaam) else envelope
+    if operation.tag == f"{{{NS_SOAP11}}}Fault":
+        fault = f"{tekst(operation, 'faultcode')}: {tekst(operation, 'faultstring')}"
         raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
-    repliek = operatie.find("Repliek")
+    repliek = operation.find("Repliek")
     if repliek is None:
         raise MagdaTransportFout(
             f"no MAGDA Repliek in the reply (HTTP {status}); {_begin(body)}", status=status
         )
     if status != 200:
         raise MagdaTransportFout(f"HTTP {status} with a MAGDA Repliek", status=status)
-    antwoord = repliek.find("Antwoorden/Antwoord")
-    _controleer_referte(repliek, antwoord, referte)
+    response = repliek.find("Antwoorden/Antwoord")
+    _controleer_referte(repliek, response, referte)
     uitzonderingen = tuple(
         lees_uitzondering(u)
         for u in (
             *repliek.iterfind("Uitzonderingen/Uitzondering"),
-            *(antwoord.iterfind("Uitzonderingen/Uitzondering") if antwoord is not None else ()),
+            *(response.iterfind("Uitzonderingen/Uitzondering") if response is not None else ()),
         )
     )
     for u in uitzonderingen:
         if u.type == "FOUT":
             klasse = FOUTKLASSEN.get(u.code or "", MagdaFout)
             raise klasse(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
-    element = antwoord.find(f"Inhoud/{inhoud}") if antwoord is not None else None
+    element = response.find(f"Inhoud/{inhoud}") if response is not None else None
     if element is None:
         raise MagdaTransportFout(f"a reply without Inhoud/{inhoud} and without a FOUT")
     return element, uitzonderingen
@@ -95,8 +95,8 @@ def _controleer_referte(
         "Antwoord/Referte": tekst(antwoord, "Referte"),
         "Context/Bericht/Ontvanger/Referte": tekst(repliek, "Context/Bericht/Ontvanger/Referte"),
     }
-    for pad, waarde in echo.items():
-        if waarde is not None and waarde != referte:
+    for path, value in echo.items():
+        if value is not None and value != referte:
             raise MagdaTransportFout(
-                f"{pad} is {waarde!r}, expected {referte!r}: this reply answers another question"
+                f"{path} is {value!r}, expected {referte!r}: this reply answers another question"
             )

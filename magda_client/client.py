@@ -112,8 +112,8 @@ class _Transport(Transport):
         deadline = time.monotonic() + self.operation_timeout  # for both tries together
         try:
             return self._post(address, message, headers, deadline)
-        except requests.ConnectionError as fout:
-            if not _dropped_before_reply(fout) or time.monotonic() >= deadline:
+        except requests.ConnectionError as error:
+            if not _dropped_before_reply(error) or time.monotonic() >= deadline:
                 raise
             # A kept connection the server closed as the request went out (an idle timeout,
             # a restart): nothing came back, so the same message goes once more on a new
@@ -148,30 +148,30 @@ def _read_bounded(
         if len(response.content) > MAX_ANTWOORD:
             raise _too_large(address, response.status_code)
         return response.content
-    lengte = response.headers.get("Content-Length", "")
+    length = response.headers.get("Content-Length", "")
     # isdigit alone takes other digits (a header's byte 0xB2 is '²'), which int() refuses
-    if lengte.isascii() and lengte.isdigit() and int(lengte) > MAX_ANTWOORD:
+    if length.isascii() and length.isdigit() and int(length) > MAX_ANTWOORD:
         raise _too_large(address, response.status_code)
-    delen, gelezen = [], 0
+    parts, received = [], 0
     try:
         # read1: what has arrived, at most 64 KiB decompressed (iter_content would wait
         # for 64 KiB or the end)
-        while deel := response.raw.read1(64 * 1024, decode_content=True):
-            gelezen += len(deel)
-            if gelezen > MAX_ANTWOORD:
+        while part := response.raw.read1(64 * 1024, decode_content=True):
+            received += len(part)
+            if received > MAX_ANTWOORD:
                 raise _too_large(address, response.status_code)
             if time.monotonic() > deadline:
                 raise MagdaTransportFout(
                     f"timeout: the reply from {address} took longer than {timeout} s",
                     status=response.status_code,
                 )
-            delen.append(deel)
-    except (urllib3.exceptions.HTTPError, OSError) as fout:
+            parts.append(part)
+    except (urllib3.exceptions.HTTPError, OSError) as error:
         raise MagdaTransportFout(
-            f"the reply from {address} broke off after {gelezen} bytes: {fout}",
+            f"the reply from {address} broke off after {received} bytes: {error}",
             status=response.status_code,
         ) from None
-    return b"".join(delen)
+    return b"".join(parts)
 
 
 def _too_large(address: str, status: int) -> MagdaTransportFout:
@@ -195,32 +195,32 @@ class Ondertekening:
         try:
             import xmlsec
             from zeep.wsse.signature import Signature
-        except ImportError as fout:  # zeep imports xmlsec lazily
+        except ImportError as error:  # zeep imports xmlsec lazily
             raise RuntimeError(
                 "signing needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
-            ) from fout
+            ) from error
         # Loaded once here: zeep loads them at every call, where a bad key was an
         # xmlsec.Error (no MagdaError) and an encrypted one without its wachtwoord made
         # OpenSSL ask for a pass phrase on the terminal, at every call.
         try:
-            sleutel = Path(self.sleutel).read_bytes()
-            certificaat = Path(self.certificaat).read_bytes()
-        except OSError as fout:
-            raise ValueError(f"signing: cannot read {fout.filename!r}: {fout.strerror}") from None
-        if self.wachtwoord is None and b"ENCRYPTED" in sleutel:
+            key = Path(self.sleutel).read_bytes()
+            certificate = Path(self.certificaat).read_bytes()
+        except OSError as error:
+            raise ValueError(f"signing: cannot read {error.filename!r}: {error.strerror}") from None
+        if self.wachtwoord is None and b"ENCRYPTED" in key:
             raise ValueError(
                 f"signing: the key {str(self.sleutel)!r} is encrypted: give its wachtwoord"
             )
         try:
             pem = xmlsec.constants.KeyDataFormatPem
-            xmlsec.Key.from_memory(sleutel, pem, self.wachtwoord).load_cert_from_memory(
-                certificaat, pem
+            xmlsec.Key.from_memory(key, pem, self.wachtwoord).load_cert_from_memory(
+                certificate, pem
             )
-        except xmlsec.Error as fout:
+        except xmlsec.Error as error:
             raise ValueError(
                 f"signing: cannot use the key {str(self.sleutel)!r} with the certificate"
                 f" {str(self.certificaat)!r} (PEM files; the wachtwoord if the key has one):"
-                f" {fout}"
+                f" {error}"
             ) from None
         plugin = Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
         _check_pair(plugin, self)
@@ -240,19 +240,19 @@ def _check_pair(plugin, ondertekening: Ondertekening) -> None:
     envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Header")
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Body")
-    sleutel, certificaat = str(ondertekening.sleutel), str(ondertekening.certificaat)
+    key, certificate = str(ondertekening.sleutel), str(ondertekening.certificaat)
     try:
-        getekend, _ = plugin.apply(envelope, {})
-    except xmlsec.Error as fout:  # at every call, outside MagdaError
+        signed, _ = plugin.apply(envelope, {})
+    except xmlsec.Error as error:  # at every call, outside MagdaError
         raise ValueError(
-            f"signing: cannot sign with the key {sleutel!r} (zeep signs RSA-SHA1: an RSA key"
-            f" is needed): {fout}"
+            f"signing: cannot sign with the key {key!r} (zeep signs RSA-SHA1: an RSA key"
+            f" is needed): {error}"
         ) from None
     try:
-        verify_envelope(getekend, certificaat)
+        verify_envelope(signed, certificate)
     except SignatureVerificationFailed:
         raise ValueError(
-            f"signing: the key {sleutel!r} is not the key of the certificate {certificaat!r}:"
+            f"signing: the key {key!r} is not the key of the certificate {certificate!r}:"
             " every signature would be refused"
         ) from None
 
@@ -315,16 +315,16 @@ class MagdaClient:
         wsse = signing.plugin() if signing else None
         adressen = dict(adressen or {})
         self._services = {}
-        for dienst in (self.dossier, ADVIES):
-            wsdl = resources.files("magda_client.contract") / dienst.wsdl
+        for service in (self.dossier, ADVIES):
+            wsdl = resources.files("magda_client.contract") / service.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
-            if dienst.naam in adressen:
-                adres = _http_url(adressen.pop(dienst.naam), f"adressen[{dienst.naam!r}]")
+            if service.naam in adressen:
+                address = _http_url(adressen.pop(service.naam), f"adressen[{service.naam!r}]")
             else:
-                adres = f"{_root_url(base_url)}/{dienst.pad}"
-            binding = f"{{{dienst.namespace}}}{dienst.naam}Binding"
-            self._services[dienst.naam] = client.create_service(binding, adres)
+                address = f"{_root_url(base_url)}/{service.pad}"
+            binding = f"{{{service.namespace}}}{service.naam}Binding"
+            self._services[service.naam] = client.create_service(binding, address)
         if adressen:
             raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
         self._slaap = time.sleep
@@ -338,15 +338,15 @@ class MagdaClient:
                 f"MutatiesContext: {mutaties_context!r} is geen boolean (True of False)",
                 oorsprong="CLIENT",
             )
-        inhoud = {"MutatiesContext": mutaties_context, "INSZ": insz}
-        element, uitzonderingen = self._vraag(self.dossier, inhoud, "KBIDossier")
+        content = {"MutatiesContext": mutaties_context, "INSZ": insz}
+        element, uitzonderingen = self._vraag(self.dossier, content, "KBIDossier")
         return lees_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
     ) -> Advies:
         insz = _controleer_insz(insz)
-        gegeven = datum
+        given = datum
         if isinstance(datum, datetime):  # the day it falls on
             datum = datum.date()
         try:
@@ -355,7 +355,7 @@ class MagdaClient:
             datum = None
         if not isinstance(datum, date):
             raise OngeldigVerzoek(
-                f"Datum: {gegeven!r} is geen datum (JJJJ-MM-DD)", oorsprong="CLIENT"
+                f"Datum: {given!r} is geen datum (JJJJ-MM-DD)", oorsprong="CLIENT"
             )
         if toepassing not in TOEPASSINGEN:
             raise OngeldigVerzoek(
@@ -367,20 +367,20 @@ class MagdaClient:
 
     def _vraag(self, dienst: _Dienst, vraag: dict, inhoud: str):
         """``vraag`` is the Vraag's Inhoud; ``inhoud`` the element the answer holds."""
-        poging = 0
+        attempt = 0
         while True:
             try:
                 return self._eenmaal(dienst, vraag, inhoud)
             except TeVeelBevragingen:
-                if poging >= self.retries:
+                if attempt >= self.retries:
                     raise
-                plafond = min(self.max_backoff, self.backoff * 2**poging)
-                self._slaap(random.uniform(0, plafond))
-                poging += 1
+                ceiling = min(self.max_backoff, self.backoff * 2**attempt)
+                self._slaap(random.uniform(0, ceiling))
+                attempt += 1
 
     def _eenmaal(self, dienst: _Dienst, vraag: dict, inhoud: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
-        nu = datetime.now(PLATFORM_ZONE)
+        now = datetime.now(PLATFORM_ZONE)
         verzoek = {
             "Context": {
                 "Naam": dienst.naam,
@@ -388,8 +388,8 @@ class MagdaClient:
                 "Bericht": {
                     "Type": "VRAAG",
                     "Tijdstip": {
-                        "Datum": nu.date().isoformat(),  # DatumType is a string, as in MAGDA
-                        "Tijd": nu.strftime("%H:%M:%S.") + f"{nu.microsecond // 1000:03d}",
+                        "Datum": now.date().isoformat(),  # DatumType is a string, as in MAGDA
+                        "Tijd": now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}",
                     },
                     "Afzender": {
                         "Identificatie": self.afzender,
@@ -400,19 +400,19 @@ class MagdaClient:
             },
             "Vragen": {"Vraag": {"Referte": referte, "Inhoud": vraag}},
         }
-        operatie = getattr(self._services[dienst.naam], dienst.naam)
+        operation = getattr(self._services[dienst.naam], dienst.naam)
         try:
-            response = operatie(Verzoek=verzoek)
-        except requests.Timeout as fout:
+            response = operation(Verzoek=verzoek)
+        except requests.Timeout as error:
             # requests' text names urllib3's pool and what was left of the deadline
             # ("read timeout=0.9999856"): said here as the client's own timeout
-            waited = "no connection" if isinstance(fout, requests.ConnectTimeout) else "no answer"
-            where = f" at {fout.request.url}" if fout.request is not None else ""
+            waited = "no connection" if isinstance(error, requests.ConnectTimeout) else "no answer"
+            where = f" at {error.request.url}" if error.request is not None else ""
             raise MagdaTransportFout(
                 f"timeout calling {dienst.naam}{where}: {waited} within {self.timeout:g} s"
             ) from None
-        except requests.RequestException as fout:
-            raise MagdaTransportFout(_transport_reason(dienst.naam, fout)) from None
+        except requests.RequestException as error:
+            raise MagdaTransportFout(_transport_reason(dienst.naam, error)) from None
         if 300 <= response.status_code < 400:
             raise MagdaTransportFout(
                 f"HTTP {response.status_code}: {dienst.naam} redirects to {response.location};"
@@ -448,25 +448,25 @@ _SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
 
 
 def _transport_reason(naam: str, fout: requests.RequestException) -> str:
-    tekst = str(fout)
+    text = str(fout)
     reason = _os_reason(fout)
     if isinstance(fout, requests.exceptions.SSLError):
         # OpenSSL's words ('[SSL: WRONG_VERSION_NUMBER] wrong version number'), not requests'
         # text around them: urllib3's pool and retry reprs and the C file's line
-        detail = _SSL_SOURCE_LINE.sub("", reason) if reason else tekst
-        if any(teken in tekst for teken in _PLAIN_HTTP):
+        detail = _SSL_SOURCE_LINE.sub("", reason) if reason else text
+        if any(code in text for code in _PLAIN_HTTP):
             return f"{naam} does not speak TLS at this address (http://, not https://?): {detail}"
         # reachable: the TLS handshake failed
         return (
             f"TLS with {naam} failed (check verify=, the CA bundle, and cert=, the client"
             f" certificate): {detail}"
         )
-    if _TLS_ANSWER in tekst:
+    if _TLS_ANSWER in text:
         return f"{naam} answers with TLS at this address: use https://, not http://"
     if reason is not None and fout.request is not None:
         # requests' text wraps it in urllib3's pool and retry reprs, ~300 characters
         return f"{naam} not reachable at {fout.request.url}: {reason}"
-    return f"{naam} not reachable: {tekst}"
+    return f"{naam} not reachable: {text}"
 
 
 def _os_reason(fout: BaseException) -> str | None:
@@ -484,8 +484,8 @@ def _os_reason(fout: BaseException) -> str | None:
 
 def _http_url(url: str, naam: str) -> str:
     """Checked when the client is made: requests would only say so at the first call."""
-    delen = urllib.parse.urlsplit(url) if isinstance(url, str) else None
-    if delen is None or delen.scheme not in ("http", "https") or not delen.netloc:
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{naam} must be an http:// or https:// URL, not {url!r}")
     return url
 
@@ -504,27 +504,27 @@ def _check_tls_files(cert, verify) -> None:
     and a wrong one "not reachable: ... PEM lib"."""
     if cert is not None:
         if isinstance(cert, str | os.PathLike):
-            certificaat, sleutel = cert, None
+            certificate, key = cert, None
         elif isinstance(cert, tuple | list) and len(cert) == 2:
-            certificaat, sleutel = cert
+            certificate, key = cert
         else:
             raise ValueError(f"cert must be a PEM file or (CERT_FILE, KEY_FILE), not {cert!r}")
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
-                certificaat, sleutel, password=_no_password
+                certificate, key, password=_no_password
             )
         except _EncryptedKey:
             raise ValueError(
                 f"cert: the private key of {cert!r} is encrypted; requests can only use an"
                 " unencrypted key (openssl pkey -in KEY -out KEY.plain)"
             ) from None
-        except (OSError, TypeError) as fout:
-            reden = fout.strerror if isinstance(fout, OSError) and fout.strerror else fout
-            if isinstance(fout, ssl.SSLError) and fout.reason in (None, "PEM_LIB"):
-                reden = "no PEM certificate with its private key (a key in a file of its own:"
-                reden += " cert=(CERT_FILE, KEY_FILE))"
+        except (OSError, TypeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            if isinstance(error, ssl.SSLError) and error.reason in (None, "PEM_LIB"):
+                reason = "no PEM certificate with its private key (a key in a file of its own:"
+                reason += " cert=(CERT_FILE, KEY_FILE))"
             raise ValueError(
-                f"cert: cannot use {cert!r} as the client certificate: {reden}"
+                f"cert: cannot use {cert!r} as the client certificate: {reason}"
             ) from None
     if isinstance(verify, str | os.PathLike):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -533,9 +533,9 @@ def _check_tls_files(cert, verify) -> None:
                 context.load_verify_locations(capath=verify)
             else:
                 context.load_verify_locations(cafile=verify)
-        except OSError as fout:
-            reden = fout.strerror if not isinstance(fout, ssl.SSLError) else fout
-            raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reden}") from None
+        except OSError as error:
+            reason = error.strerror if not isinstance(error, ssl.SSLError) else error
+            raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reason}") from None
 
 
 def _seconds(naam: str, waarde: object, *, more_than_0: bool = False) -> None:
@@ -550,13 +550,13 @@ def _seconds(naam: str, waarde: object, *, more_than_0: bool = False) -> None:
 
 
 def _root_url(base_url: str) -> str:
-    delen = urllib.parse.urlsplit(_http_url(base_url, "base_url"))
-    if delen.path.rstrip("/").endswith("/soap/WebService"):  # each service is under the root
+    parts = urllib.parse.urlsplit(_http_url(base_url, "base_url"))
+    if parts.path.rstrip("/").endswith("/soap/WebService"):  # each service is under the root
         raise ValueError(
             f"base_url is the platform's root, not a service's address ({base_url!r}): give"
             " the part before /<Dienst>-<versie>/soap/WebService, or this address in adressen"
         )
-    if delen.query or delen.fragment:
+    if parts.query or parts.fragment:
         # the services' paths went after it, into the query: '...?x=1/GeefDossierKBI...'
         raise ValueError(
             f"base_url is the platform's root, without a query or fragment ({base_url!r}):"
@@ -571,8 +571,8 @@ def modulo97_geldig(insz: str) -> bool:
     imports nothing of the emulator."""
     if len(insz) != 11 or not (insz.isascii() and insz.isdigit()):
         return False
-    basis, controle = int(insz[:9]), int(insz[9:])
-    return controle in (97 - basis % 97, 97 - (2_000_000_000 + basis) % 97)
+    base, check = int(insz[:9]), int(insz[9:])
+    return check in (97 - base % 97, 97 - (2_000_000_000 + base) % 97)
 
 
 # The INSZ as printed on the eID and in the national register's letters: 73.68.05-997.86
@@ -581,13 +581,13 @@ PRINTED_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
 
 def _controleer_insz(insz: str) -> str:
     """The eleven digits MAGDA takes, from them or from the printed form."""
-    gegeven = insz
+    given = insz
     insz = str(insz).strip()
     if gedrukt := PRINTED_INSZ.fullmatch(insz):
         insz = "".join(gedrukt.groups())
     if not modulo97_geldig(insz):
         hint = ""
-        if isinstance(gegeven, int) and len(insz) < 11:  # born in 2000-2009: 06721400144
+        if isinstance(given, int) and len(insz) < 11:  # born in 2000-2009: 06721400144
             hint = f": als getal verliest het zijn eerste 0, geef het als tekst ('{insz:0>11}')"
         raise OngeldigVerzoek(
             f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97){hint}",

@@ -129,16 +129,16 @@ class Advies:
 def tekst(element: etree._Element | None, pad: str) -> str | None:
     if element is None:
         return None
-    waarde = element.findtext(pad)
-    if waarde is None:
+    value = element.findtext(pad)
+    if value is None:
         return None
-    return waarde.strip() or None
+    return value.strip() or None
 
 
 def datum(element: etree._Element | None, pad: str) -> date | None:
-    waarde = tekst(element, pad)
+    value = tekst(element, pad)
     try:
-        return date.fromisoformat(waarde) if waarde else None
+        return date.fromisoformat(value) if value else None
     except ValueError:
         return None  # e.g. a partly unknown birth date "1933-00-00"
 
@@ -246,10 +246,10 @@ def lees_advies(
     element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
 ) -> Advies:
     """An Advies element into an :class:`Advies`."""
-    resultaat = (tekst(element, "Resultaat") or "").upper()
+    result = (tekst(element, "Resultaat") or "").upper()
     return Advies(
         insz=insz,
-        resultaat=resultaat,
+        resultaat=result,
         peildatum=datum(element, "Peildatum"),
         reden_code=tekst(element, "Reden/Code"),
         reden_omschrijving=tekst(element, "Reden/Omschrijving"),
