@@ -54,10 +54,10 @@ class AdminGuard:
                 "start the emulator with --public-host NAME to add a name",
             )
         if self.token is not None:
-            gegeven = environ.get("HTTP_AUTHORIZATION", "")
-            schema, _, waarde = gegeven.partition(" ")
+            given = environ.get("HTTP_AUTHORIZATION", "")
+            schema, _, value = given.partition(" ")
             if schema.lower() != "bearer" or not hmac.compare_digest(
-                waarde.strip().encode(), self.token.encode()
+                value.strip().encode(), self.token.encode()
             ):
                 return Refusal(
                     "401 Unauthorized",
@@ -74,15 +74,15 @@ class AdminGuard:
                 f"a call from a page on {origin!r} may not use the admin API",
             )
         if environ.get("REQUEST_METHOD", "GET") in CHANGING:
-            codering = unsupported_content_encoding(environ)
-            if codering is not None:
+            encoding = unsupported_content_encoding(environ)
+            if encoding is not None:
                 return Refusal(
                     "415 Unsupported Media Type",
                     "CONTENT_ENCODING_UNSUPPORTED",
-                    f"Content-Encoding {codering!r} is not supported: send the body uncompressed",
+                    f"Content-Encoding {encoding!r} is not supported: send the body uncompressed",
                 )
-            soort = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-            if soort not in BODY_TYPES:
+            kind = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+            if kind not in BODY_TYPES:
                 return Refusal(
                     "415 Unsupported Media Type",
                     "CONTENT_TYPE_REQUIRED",
@@ -95,11 +95,11 @@ class AdminGuard:
 def unsupported_content_encoding(environ: dict) -> str | None:
     """The request's Content-Encoding when it is one the emulator does not decode (any but
     identity): no body is decompressed here, so none may pass for plain text."""
-    codering = environ.get("HTTP_CONTENT_ENCODING")
-    if codering is None:  # nearly every request: the SOAP hot path asks too
+    encoding = environ.get("HTTP_CONTENT_ENCODING")
+    if encoding is None:  # nearly every request: the SOAP hot path asks too
         return None
-    codering = codering.strip()
-    return None if codering.lower() in ("", "identity") else codering
+    encoding = encoding.strip()
+    return None if encoding.lower() in ("", "identity") else encoding
 
 
 def host_name(host: str) -> str:

@@ -213,8 +213,8 @@ class Emulator:
         self.diensten = all_services(runtime)
         # The contract is read and compiled here, once: nothing on disk is needed later.
         self.contract = read_contract_files()
-        for dienst in self.diensten:
-            schema(dienst.xsd)
+        for service in self.diensten:
+            schema(service.xsd)
         self.hub = Hub(self.diensten)
         # spyne's application per service, built at the first request that needs it
         # (see _spyne_app)
@@ -245,37 +245,37 @@ class Emulator:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         self.runtime.refresh()  # changes another worker made through the admin API
-        pad = environ.get("PATH_INFO", "")
+        path = environ.get("PATH_INFO", "")
         methode = environ.get("REQUEST_METHOD", "GET")
-        codering = environ.get("HTTP_TRANSFER_ENCODING")
-        if codering is not None and codering.strip().lower() != "chunked":
+        encoding = environ.get("HTTP_TRANSFER_ENCODING")
+        if encoding is not None and encoding.strip().lower() != "chunked":
             # gzip, deflate, several codings: none of them is read here, so none is accepted
-            body = f"Transfer-Encoding {codering!r} is not supported: send chunked or plain"
+            body = f"Transfer-Encoding {encoding!r} is not supported: send chunked or plain"
             return _reply(start_response, "501 Not Implemented", "text/plain", body.encode())
-        dienst = self.per_pad.get(pad)
-        if dienst is not None:
+        service = self.per_pad.get(path)
+        if service is not None:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
             vraag = environ.get("QUERY_STRING", "")
             if methode in LEZEN and vraag.split("=", 1)[0].lower() == "wsdl":
-                return _body_for(methode, self._wsdl(environ, start_response, dienst))
+                return _body_for(methode, self._wsdl(environ, start_response, service))
             if methode == "POST":
-                return self._journaled(environ, start_response, dienst, self._soap)
+                return self._journaled(environ, start_response, service, self._soap)
             # spyne's 405 said "POST ... with the Content-Type header properly set", in English
-            antwoord = _fault_reply(
+            response = _fault_reply(
                 start_response,
                 "405 Method Not Allowed",
                 "Client",
-                f"Dit adres neemt een {dienst.naam}-verzoek met POST; de WSDL met GET {pad}?wsdl",
+                f"Dit adres neemt een {service.naam}-verzoek met POST; de WSDL met GET {path}?wsdl",
                 headers=[("Allow", "GET, HEAD, POST")],
             )
-            return _body_for(methode, antwoord)
-        if pad == GENERIC_PATH:
+            return _body_for(methode, response)
+        if path == GENERIC_PATH:
             if methode == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
             # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
-            wsdls = ", ".join(f"{adres}?wsdl" for adres in self.per_pad)
-            antwoord = _fault_reply(
+            wsdls = ", ".join(f"{address}?wsdl" for address in self.per_pad)
+            response = _fault_reply(
                 start_response,
                 "405 Method Not Allowed",
                 "Client",
@@ -283,52 +283,52 @@ class Emulator:
                 f" Versie); het heeft geen WSDL, elke dienst heeft de zijne: {wsdls}",
                 headers=[("Allow", "POST")],
             )
-            return _body_for(methode, antwoord)
-        if pad.startswith("/wsdl/") and methode in LEZEN:
-            naam = pad[len("/wsdl/") :]
-            return _body_for(methode, self._contract_file(environ, naam, start_response))
-        if pad.startswith("/api/v1/") and pad not in ("/api/v1/", "/api/v1/openapi.json"):
+            return _body_for(methode, response)
+        if path.startswith("/wsdl/") and methode in LEZEN:
+            name = path[len("/wsdl/") :]
+            return _body_for(methode, self._contract_file(environ, name, start_response))
+        if path.startswith("/api/v1/") and path not in ("/api/v1/", "/api/v1/openapi.json"):
             return self._journaled(environ, start_response, None, self._rest)
-        if self.admin and (pad == "/admin" or pad.startswith("/admin/")):
+        if self.admin and (path == "/admin" or path.startswith("/admin/")):
             return self._admin(environ, start_response)
-        if pad.startswith("/console/journal/"):  # the journal's data: guarded as /admin/journal
+        if path.startswith("/console/journal/"):  # the journal's data: guarded as /admin/journal
             return self._admin(environ, start_response)
         return self.rest(environ, start_response)
 
     def _admin(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         """The admin API behind its guard; what changes the emulator goes to the journal (kind
         ``admin``) and the audit log, with the caller's address and never the token."""
-        weigering = self.guard.check(environ)
+        refusal = self.guard.check(environ)
         methode = environ.get("REQUEST_METHOD", "GET")
-        if weigering is None and methode not in CHANGING:
+        if refusal is None and methode not in CHANGING:
             return self.rest(environ, start_response)
-        adres = {"remote_addr": environ.get("REMOTE_ADDR")}
-        if weigering is not None:
+        address = {"remote_addr": environ.get("REMOTE_ADDR")}
+        if refusal is not None:
             environ[CALL_KEY] = Call(
                 f"admin {methode}",
-                result=f"REFUSED {weigering.code}",
-                extra={**adres, "reason": weigering.diagnose},
+                result=f"REFUSED {refusal.code}",
+                extra={**address, "reason": refusal.diagnose},
             )
 
             def weiger(environ, start, _dienst):
                 body = json.dumps(  # spaced as Flask writes the admin API's other errors
-                    {"code": weigering.code, "diagnose": weigering.diagnose}, separators=(",", ":")
+                    {"code": refusal.code, "diagnose": refusal.diagnose}, separators=(",", ":")
                 )
                 return _reply(
-                    start, weigering.status, "application/json", body.encode(), weigering.headers
+                    start, refusal.status, "application/json", body.encode(), refusal.headers
                 )
 
             return self._journaled(environ, start_response, None, weiger, "admin")
-        environ[CALL_KEY] = Call(f"admin {methode}", result="ADMIN", extra=adres)
+        environ[CALL_KEY] = Call(f"admin {methode}", result="ADMIN", extra=address)
         return self._journaled(environ, start_response, None, self._rest, "admin")
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
             rest_direct.PREFIX
         ):
-            antwoord = rest_direct.dossier(self.runtime, self.dossier_json, environ, start_response)
-            if antwoord is not None:
-                return antwoord
+            response = rest_direct.dossier(self.runtime, self.dossier_json, environ, start_response)
+            if response is not None:
+                return response
         return self.rest(environ, start_response)
 
     def _journaled(
@@ -348,28 +348,28 @@ class Emulator:
             status[0] = int(status_regel.split(" ", 1)[0])
             return start_response(status_regel, headers, exc_info)
 
-        tijd, begin = datetime.now(UTC), time.perf_counter()
-        resultaat = handler(environ, start, dienst)
-        if resultaat.__class__ is list:  # answered whole (every SOAP reply): nothing to run
-            self._write_entry(environ, soort, tijd, begin, status[0], b"".join(resultaat))
-            return resultaat
-        if isinstance(resultaat, BrokenOffReply):  # must reach the server unconsumed
-            self._write_entry(environ, soort, tijd, begin, status[0])
-            return resultaat
+        when, begin = datetime.now(UTC), time.perf_counter()
+        result = handler(environ, start, dienst)
+        if result.__class__ is list:  # answered whole (every SOAP reply): nothing to run
+            self._write_entry(environ, soort, when, begin, status[0], b"".join(result))
+            return result
+        if isinstance(result, BrokenOffReply):  # must reach the server unconsumed
+            self._write_entry(environ, soort, when, begin, status[0])
+            return result
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
             return Streamed(
-                resultaat,
-                lambda: self._write_entry(environ, soort, tijd, begin, status[0]),
+                result,
+                lambda: self._write_entry(environ, soort, when, begin, status[0]),
                 before_last=True,
             )
-        delen: list[bytes] = []
+        parts: list[bytes] = []
         try:
-            delen = list(resultaat)  # produced here, so the latency counts all the work
-            return delen
+            parts = list(result)  # produced here, so the latency counts all the work
+            return parts
         finally:
-            if hasattr(resultaat, "close"):
-                resultaat.close()
-            self._write_entry(environ, soort, tijd, begin, status[0], b"".join(delen))
+            if hasattr(result, "close"):
+                result.close()
+            self._write_entry(environ, soort, when, begin, status[0], b"".join(parts))
 
     def _write_entry(
         self,
@@ -383,9 +383,9 @@ class Emulator:
         """The journal entry, built once: the call as noted, and what this layer knows."""
         call: Call = environ.get(CALL_KEY) or _NO_CALL
         extra = {**call.extra}  # the entry's own (a store adds its replica to it)
-        vertraagd = environ.get(INJECTED_LATENCY_KEY)
-        if vertraagd is not None:
-            extra = {"injected_latency_ms": vertraagd, **extra}
+        delayed = environ.get(INJECTED_LATENCY_KEY)
+        if delayed is not None:
+            extra = {"injected_latency_ms": delayed, **extra}
         # By position, in the fields' order: with keywords the entry cost 2.0 us, so 0.7
         self.runtime.journal.write(
             JournalEntry(
@@ -407,84 +407,82 @@ class Emulator:
         )
 
     def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
-        basis = base_address(environ, self.proxy_headers)
-        tekst = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
-        tekst = tekst.replace(WSDL_ADDRESS, basis).replace(
-            'schemaLocation="xsd/', f'schemaLocation="{basis}/wsdl/xsd/'
+        base = base_address(environ, self.proxy_headers)
+        text = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
+        text = text.replace(WSDL_ADDRESS, base).replace(
+            'schemaLocation="xsd/', f'schemaLocation="{base}/wsdl/xsd/'
         )
-        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", tekst.encode())
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", text.encode())
 
     def _contract_file(
         self, environ: dict, naam: str, start_response: StartResponse
     ) -> list[bytes]:
-        inhoud = self.contract.get(naam)  # only our own files, from memory: no path is opened
-        if inhoud is None:  # the one meant, else them all (a dozen)
+        content = self.contract.get(naam)  # only our own files, from memory: no path is opened
+        if content is None:  # the one meant, else them all (a dozen)
             hint = did_you_mean(naam, self.contract) or f"; the files: {', '.join(self.contract)}"
-            tekst = f"unknown contract file {naam!r}{hint}"
+            text = f"unknown contract file {naam!r}{hint}"
             return _reply(
-                start_response, "404 Not Found", "text/plain; charset=utf-8", tekst.encode()
+                start_response, "404 Not Found", "text/plain; charset=utf-8", text.encode()
             )
         if naam.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
-            basis = base_address(environ, self.proxy_headers)
-            inhoud = inhoud.replace(WSDL_ADDRESS.encode(), basis.encode())
-        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", inhoud)
+            base = base_address(environ, self.proxy_headers)
+            content = content.replace(WSDL_ADDRESS.encode(), base.encode())
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", content)
 
     def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
         """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
         Versie; the service's spyne application gets the body from memory."""
         body = self._read_body(environ)  # read in any case: the connection stays usable
-        codering = unsupported_content_encoding(environ)
-        if codering is not None:  # a compressed body read as XML was "Start tag expected"
+        encoding = unsupported_content_encoding(environ)
+        if encoding is not None:  # a compressed body read as XML was "Start tag expected"
             return _refuse(
                 environ,
                 start_response,
                 "415 Unsupported Media Type",
                 "Client",
-                f"Content-Encoding {codering!r} wordt niet ondersteund: "
+                f"Content-Encoding {encoding!r} wordt niet ondersteund: "
                 "stuur het verzoek ongecomprimeerd",
                 dienst,
             )
         if isinstance(body, tuple):
-            status, tekst = body
-            return _refuse(environ, start_response, status, "Client", tekst, dienst)
+            status, text = body
+            return _refuse(environ, start_response, status, "Client", text, dienst)
         environ[BODY_KEY] = body
         # A request of a known shape (wire/shape.py) is answered from its template unparsed.
         # Unknown, it may teach its shape in _direct.
-        leren = self.direct and not self.runtime.faults.active
-        if leren and self.shapes:
-            herkend = self._recognise(environ, body)
-            if herkend is not None:
-                leren = False  # known: a refusal or an error persona goes the long way
-                antwoord = self._known_shape(environ, start_response, *herkend)
-                if antwoord is not None:
-                    return antwoord
-        gelezen = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
-        if isinstance(gelezen, EnvelopeRefusal):
-            return _refuse(
-                environ, start_response, FAULT_STATUS, gelezen.code, gelezen.text, dienst
-            )
-        _, operatie = gelezen
+        learn = self.direct and not self.runtime.faults.active
+        if learn and self.shapes:
+            recognised = self._recognise(environ, body)
+            if recognised is not None:
+                learn = False  # known: a refusal or an error persona goes the long way
+                response = self._known_shape(environ, start_response, *recognised)
+                if response is not None:
+                    return response
+        parsed = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
+        if isinstance(parsed, EnvelopeRefusal):
+            return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, dienst)
+        _, operation = parsed
         if dienst is None:
-            gerouteerd = self._route(operatie)
-            if isinstance(gerouteerd, str):
-                return _refuse(environ, start_response, FAULT_STATUS, "Client", gerouteerd)
-            dienst = gerouteerd
-        elif operatie.tag != dienst.operation_tag:  # spyne: "Requested resource ... not found"
+            routed = self._route(operation)
+            if isinstance(routed, str):
+                return _refuse(environ, start_response, FAULT_STATUS, "Client", routed)
+            dienst = routed
+        elif operation.tag != dienst.operation_tag:  # spyne: "Requested resource ... not found"
             return _refuse(
                 environ,
                 start_response,
                 FAULT_STATUS,
                 "Client",
                 f"Dit adres is {dienst.naam} {dienst.versie}: verwacht {dienst.operation_tag}"
-                f" in de Body, niet {operatie.tag[:300]}",
+                f" in de Body, niet {operation.tag[:300]}",
                 dienst,
             )
         if self.runtime.faults.active:
-            fault = self._apply_faults(environ, dienst, operatie)
+            fault = self._apply_faults(environ, dienst, operation)
             if fault is not None:
                 return self._http_fault(environ, start_response, fault)
         if self.direct:
-            return self._direct(environ, start_response, dienst, body, operatie, leren)
+            return self._direct(environ, start_response, dienst, body, operation, learn)
         return self._via_spyne(environ, start_response, dienst, body)
 
     def _via_spyne(self, environ: dict, start_response: StartResponse, dienst: Dienst, body: bytes):
@@ -493,13 +491,13 @@ class Emulator:
         if charset:
             try:
                 body.decode(charset)
-            except (LookupError, UnicodeDecodeError) as fout:
+            except (LookupError, UnicodeDecodeError) as error:
                 return _refuse(
                     environ,
                     start_response,
                     "400 Bad Request",
                     "Client",
-                    f"Het verzoek is niet te lezen als {charset}: {fout}",
+                    f"Het verzoek is niet te lezen als {charset}: {error}",
                     dienst,
                 )
         # spyne refuses a POST without a Content-Type (405, "properly set"); it takes any other,
@@ -550,20 +548,20 @@ class Emulator:
         """
         if environ.get(FAULT_KEY) is None:
             try:
-                gelezen = dienst.read_valid(operation)
-                templated = gelezen and dienst.from_template(
-                    gelezen, gelezen.afzender_referte, gelezen.vraag_referte
+                parsed = dienst.read_valid(operation)
+                templated = parsed and dienst.from_template(
+                    parsed, parsed.afzender_referte, parsed.vraag_referte
                 )
             except Exception:  # never a crash: the full path below answers or reports it
                 log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
                 templated = None
             if templated is not None:
-                antwoord, environ[CALL_KEY] = templated
+                response, environ[CALL_KEY] = templated
                 if leren:
-                    self._learn_shape(environ, dienst, body, gelezen)
-                return _reply(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
-        status, antwoord, environ[CALL_KEY] = dienst.respond(operation, environ.get(FAULT_KEY))
-        return _reply(start_response, status, "text/xml; charset=utf-8", antwoord)
+                    self._learn_shape(environ, dienst, body, parsed)
+                return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
+        status, response, environ[CALL_KEY] = dienst.respond(operation, environ.get(FAULT_KEY))
+        return _reply(start_response, status, "text/xml; charset=utf-8", response)
 
     def _learn_shape(
         self, environ: dict, dienst: Dienst, body: bytes, gelezen: ValidRequest
@@ -572,29 +570,29 @@ class Emulator:
         template, when its values are of the safe form of wire/shape.py and its holes are,
         parsed, exactly its Referte elements (Afzender's and Vraag's, once each) and the
         one INSZ element, the one its service reads."""
-        gevonden = shape(body)
+        found = shape(body)
         if (
-            gevonden is None
-            or len(gevonden.tijdstip) != 2
-            or len(gevonden.inszs) != 1
-            or not valid_values(gevonden)
+            found is None
+            or len(found.tijdstip) != 2
+            or len(found.inszs) != 1
+            or not valid_values(found)
         ):
             return
         try:  # once per shape, not per call: the probe's parse is the proof
             proef = etree.fromstring(probe(body), safe_parser())
         except etree.XMLSyntaxError:
             return
-        elementen = list(proef.iter("Referte"))
-        rollen = tuple(str(e.getparent().tag) for e in elementen)
+        elements = list(proef.iter("Referte"))
+        roles = tuple(str(e.getparent().tag) for e in elements)
         inszs = list(proef.iter("INSZ"))
-        operatie = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operation_tag}")
+        operation = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operation_tag}")
         if (
-            [e.text for e in elementen] != [f"p{n}" for n in range(len(gevonden.refertes))]
-            or sorted(rollen) not in (["Vraag"], ["Afzender", "Vraag"])
+            [e.text for e in elements] != [f"p{n}" for n in range(len(found.refertes))]
+            or sorted(roles) not in (["Vraag"], ["Afzender", "Vraag"])
             or len(inszs) != 1
             or inszs[0].text != PROBE_INSZ
-            or operatie is None
-            or operatie.find(f"Verzoek/{dienst.contract.insz_pad}") is not inszs[0]
+            or operation is None
+            or operation.find(f"Verzoek/{dienst.contract.insz_pad}") is not inszs[0]
         ):
             return
         patroon = pattern(body)
@@ -603,11 +601,11 @@ class Emulator:
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
             with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
                 self.shapes.popitem(last=False)  # constant time, as in PersonaCache
-        pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
-        afzender_at = rollen.index("Afzender") if "Afzender" in rollen else None
-        bekend = _Known(pad, soort, patroon, dienst, gelezen, afzender_at, rollen.index("Vraag"))
-        self.shapes[(pad, soort, gevonden.key)] = bekend
-        self._first(bekend)
+        path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
+        afzender_at = roles.index("Afzender") if "Afzender" in roles else None
+        known = _Known(path, kind, patroon, dienst, gelezen, afzender_at, roles.index("Vraag"))
+        self.shapes[(path, kind, found.key)] = known
+        self._first(known)
 
     def _recognise(
         self, environ: dict, body: bytes
@@ -615,20 +613,20 @@ class Emulator:
         """A request of a known shape with valid values: the shape, its Referte values and
         its INSZ. The last shapes answered from are tried first, each in one match; then
         the request's own shape is looked up."""
-        pad, soort = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
-        for bekend in self.recent:  # a copy is replaced, never changed: safe with threads
-            if bekend.path == pad and bekend.content_type == soort:
-                waarden = matched(bekend.pattern, body)
-                if waarden is not None:
-                    return bekend, *waarden
-        gevonden = shape(body)
-        if gevonden is None:
+        path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
+        for known in self.recent:  # a copy is replaced, never changed: safe with threads
+            if known.path == path and known.content_type == kind:
+                values = matched(known.pattern, body)
+                if values is not None:
+                    return known, *values
+        found = shape(body)
+        if found is None:
             return None
-        bekend = self.shapes.get((pad, soort, gevonden.key))
-        if bekend is None or not valid_values(gevonden):
+        known = self.shapes.get((path, kind, found.key))
+        if known is None or not valid_values(found):
             return None
-        self._first(bekend)
-        return bekend, gevonden.refertes, gevonden.inszs[0]  # one INSZ: it was learnt so
+        self._first(known)
+        return known, found.refertes, found.inszs[0]  # one INSZ: it was learnt so
 
     def _first(self, bekend: _Known) -> None:
         self.recent = [bekend, *(k for k in self.recent if k is not bekend)][:RECENT_SHAPES]
@@ -644,33 +642,33 @@ class Emulator:
         """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way (so
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        dienst, gelezen, afzender_at = bekend.dienst, bekend.request, bekend.afzender_at
+        service, parsed, afzender_at = bekend.dienst, bekend.request, bekend.afzender_at
         insz = insz_waarde.decode("ascii")
-        vandaag = self.runtime.clock.today()
+        today = self.runtime.clock.today()
         # The shape's last decision about this person, while it still holds, spares the
         # decision, the template's key and its lookup (a quarter of this path with cold
         # caches, as under load: benchmarks/README.md)
-        sleutel = (id(bekend), insz)
-        beslist = self.decisions.find(sleutel, bekend)
+        key = (id(bekend), insz)
+        beslist = self.decisions.find(key, bekend)
         try:
-            if beslist is None or not dienst.still_holds(beslist, insz, vandaag):
-                if insz != gelezen.vraag.insz:  # another person than the one it was learnt from
+            if beslist is None or not service.still_holds(beslist, insz, today):
+                if insz != parsed.vraag.insz:  # another person than the one it was learnt from
                     if not modulo97_valid(insz):
                         return None
-                    gelezen = dienst.for_insz(gelezen, insz)
-                beslist = dienst.decided(gelezen, vandaag)
+                    parsed = service.for_insz(parsed, insz)
+                beslist = service.decided(parsed, today)
                 if beslist is None:
                     return None
-                self.decisions.keep(sleutel, bekend, beslist)
-            antwoord, environ[CALL_KEY] = dienst.fill(
+                self.decisions.keep(key, bekend, beslist)
+            response, environ[CALL_KEY] = service.fill(
                 beslist,
                 None if afzender_at is None else refertes[afzender_at].decode("ascii"),
                 refertes[bekend.vraag_at].decode("ascii"),
             )
         except Exception:  # never a crash: the usual path answers or reports it
-            log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
+            log.exception("onverwachte fout in het sjabloon van %s", service.naam)
             return None
-        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", antwoord)
+        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
 
     def _apply_faults(
         self, environ: dict, dienst: Dienst, operatie: etree._Element
@@ -680,10 +678,10 @@ class Emulator:
         the service through the environ."""
         verzoek = operatie.find("Verzoek")
         insz = tekst(verzoek, dienst.contract.insz_pad)
-        wachten, fault = self.runtime.faults.pick(dienst.naam, insz)
-        if wachten:
-            environ[INJECTED_LATENCY_KEY] = round(wachten * 1000, 3)
-            time.sleep(wachten)
+        delay, fault = self.runtime.faults.pick(dienst.naam, insz)
+        if delay:
+            environ[INJECTED_LATENCY_KEY] = round(delay * 1000, 3)
+            time.sleep(delay)
         if fault in PLATFORM_UITZONDERINGEN or fault is FaultKind.SOAP_FAULT:
             environ[FAULT_KEY] = fault  # the service answers it, and notes the call
             return None
@@ -704,10 +702,10 @@ class Emulator:
 
     def _http_fault(self, environ: dict, start_response: StartResponse, fault: FaultKind):
         if fault is FaultKind.DROP:
-            verbinding = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
-            if verbinding is not None:
+            connection = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
+            if connection is not None:
                 with contextlib.suppress(OSError):
-                    verbinding.shutdown(socket.SHUT_RDWR)
+                    connection.shutdown(socket.SHUT_RDWR)
                 return _reply(start_response, "500 Internal Server Error", "text/plain", b"")
             # No socket in the environ (granian): announce a body and break off, so the
             # server aborts the connection; it logs the exception as an error.
@@ -733,22 +731,22 @@ class Emulator:
             "413 Request Entity Too Large",
             f"Het verzoek is groter dan {self.max_bytes} bytes",
         )
-        gemeld = environ.get("CONTENT_LENGTH") or ""
+        announced = environ.get("CONTENT_LENGTH") or ""
         # isdigit alone takes other digits, which int() refuses: a header's byte 0xB2 ('²')
         # was a ValueError out of the application under werkzeug's server (granian's refuses it)
-        getal = gemeld.isascii() and gemeld.isdigit()
-        if gemeld and (not getal or int(gemeld) > self.max_bytes):
-            if getal:
-                _discard(environ["wsgi.input"], int(gemeld))
-            return te_groot if getal else ("400 Bad Request", "Ongeldige Content-Length")
-        lengte = int(gemeld) if gemeld else self.max_bytes + 1  # chunked: read up to the cap
-        if gemeld and environ.get("wsgi.input_terminated"):
+        number = announced.isascii() and announced.isdigit()
+        if announced and (not number or int(announced) > self.max_bytes):
+            if number:
+                _discard(environ["wsgi.input"], int(announced))
+            return te_groot if number else ("400 Bad Request", "Ongeldige Content-Length")
+        length = int(announced) if announced else self.max_bytes + 1  # chunked: read up to the cap
+        if announced and environ.get("wsgi.input_terminated"):
             # The server ends the stream after the Content-Length (checked above) bytes: read
             # all of it at once (granian: 9 us a request less than read(n), on a bare app).
             # Without that flag (werkzeug's server) read() would wait for the connection to end.
             body = environ["wsgi.input"].read()
         else:
-            body = environ["wsgi.input"].read(lengte)
+            body = environ["wsgi.input"].read(length)
         if len(body) > self.max_bytes:
             return te_groot
         if not body or body.isspace():  # strip() would copy every body to find out
@@ -758,9 +756,9 @@ class Emulator:
     def _route(self, operatie: etree._Element) -> Dienst | str:
         """The service named by the request's Context, or why there is none."""
         context = read_context(operatie.find("Verzoek"))
-        dienst = self.hub.service_for(context.naam, context.versie, operatie.tag)
+        service = self.hub.service_for(context.naam, context.versie, operatie.tag)
         variants = self.hub.variants(context.naam, context.versie)
-        if dienst is None and variants:  # 02.00's element with Versie 01.00: spyne's English
+        if service is None and variants:  # 02.00's element with Versie 01.00: spyne's English
             # "Requested resource ... not found", as the service's own address says it
             expected = " of ".join(v.operation_tag for v in variants)
             return (
@@ -768,22 +766,22 @@ class Emulator:
                 f" {variants[0].naam} {variants[0].versie}: verwacht {expected} in de Body,"
                 f" niet {operatie.tag[:300]}"
             )
-        if dienst is None:
-            bekend = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
-            weg = [
-                veld for veld, w in (("Naam", context.naam), ("Versie", context.versie)) if not w
+        if service is None:
+            known = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
+            missing = [
+                field for field, w in (("Naam", context.naam), ("Versie", context.versie)) if not w
             ]
-            if weg:  # it said "Context/Naam None Versie None"
-                werkwoord = "ontbreken" if len(weg) == 2 else "ontbreekt"
+            if missing:  # it said "Context/Naam None Versie None"
+                verb = "ontbreken" if len(missing) == 2 else "ontbreekt"
                 return (
-                    f"Verzoek/Context/{' en '.join(weg)} {werkwoord}: dit adres kiest de dienst"
-                    f" op Context/Naam en Versie; aangeboden: {bekend}"
+                    f"Verzoek/Context/{' en '.join(missing)} {verb}: dit adres kiest de dienst"
+                    f" op Context/Naam en Versie; aangeboden: {known}"
                 )
             return (
                 f"Geen dienst voor Context/Naam {context.naam!r} Versie {context.versie!r}; "
-                f"aangeboden: {bekend}"
+                f"aangeboden: {known}"
             )
-        return dienst
+        return service
 
 
 def make_emulator(settings: Settings | None = None, *, imported: str | None = None) -> Emulator:
@@ -795,7 +793,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     SIGHUP (or, with ``--watch``, the watcher's first look) instead of stopping a worker
     that replaces a good one."""
     settings = settings or Settings()
-    mappen = [builtin_folder(), *settings.extra_fixtures]
+    folders = [builtin_folder(), *settings.extra_fixtures]
     winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
 
     def winkel(url: str, catalogue_only: bool = False) -> Store:
@@ -806,21 +804,21 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     laad: Callable[[], Mapping[str, Persona]]
     if settings.catalogue:
         # serve's own catalogue file (the cache folder's, or the run's) holds no journal
-        catalogus = Catalogue(winkel(settings.catalogue, settings.catalogue != settings.store))
+        catalogue = Catalogue(winkel(settings.catalogue, settings.catalogue != settings.store))
 
         def laad() -> Mapping[str, Persona]:
             # files whose exact content passed the XSD check before are not checked again;
             # unchanged files are not even read (serve imported them before its workers)
-            import_files(catalogus.store, mappen, checked=CheckedFiles())
-            catalogus.forget()
-            return catalogus
+            import_files(catalogue.store, folders, checked=CheckedFiles())
+            catalogue.forget()
+            return catalogue
     else:
 
         def laad() -> Mapping[str, Persona]:
-            return load_personas(mappen, checked=CheckedFiles())
+            return load_personas(folders, checked=CheckedFiles())
 
-    personas = catalogus if imported and settings.catalogue else laad()
-    afnemers = Afnemers(
+    personas = catalogue if imported and settings.catalogue else laad()
+    consumers = Afnemers(
         [*DEMO, *(load_consumers(settings.consumers) if settings.consumers else [])]
     )
     if settings.store:
@@ -834,7 +832,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             audit=settings.audit_log,
             terms=settings.terms,
             rule_set=settings.rule_set,
-            afnemers=afnemers,
+            afnemers=consumers,
             protocols=settings.protocols,
         )
     else:
@@ -844,11 +842,11 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             settings.terms,
             settings.rule_set,
             journal=Journal(settings.journal_size, settings.audit_log),
-            afnemers=afnemers,
+            afnemers=consumers,
             protocols=settings.protocols,
         )
     watcher = (
-        FixtureWatcher(runtime, mappen, laad, seen=imported).start() if settings.watch else None
+        FixtureWatcher(runtime, folders, laad, seen=imported).start() if settings.watch else None
     )
     return Emulator(
         runtime,
@@ -968,8 +966,8 @@ def _refuse(
 ) -> list[bytes]:
     """A Fault for a request no service reads, noted as such: the journal said nothing of
     it (``result`` null)."""
-    operatie = dienst.naam if dienst is not None else None
-    environ[CALL_KEY] = Call(operatie, result=f"SOAP_FAULT {code}", extra={"reason": tekst})
+    operation = dienst.naam if dienst is not None else None
+    environ[CALL_KEY] = Call(operation, result=f"SOAP_FAULT {code}", extra={"reason": tekst})
     return _fault_reply(start_response, status, code, tekst)
 
 
@@ -1000,18 +998,18 @@ def _discard(invoer, gemeld: int) -> None:
     """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
     a client that writes its whole body before it reads (Python's urllib) gets the 413
     instead of a broken pipe."""
-    over, einde = min(gemeld, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
+    over, end = min(gemeld, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
     with contextlib.suppress(Exception):  # a dropped client is no error of ours
-        while over > 0 and time.monotonic() < einde:
-            stuk = invoer.read(min(over, 64 * 1024))
-            if not stuk:
+        while over > 0 and time.monotonic() < end:
+            piece = invoer.read(min(over, 64 * 1024))
+            if not piece:
                 return
-            over -= len(stuk)
+            over -= len(piece)
 
 
 def _charset(content_type: str) -> str | None:
-    for deel in content_type.split(";")[1:]:
-        naam, _, waarde = deel.strip().partition("=")
-        if naam.strip().lower() == "charset":
-            return waarde.strip().strip('"') or None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
     return None

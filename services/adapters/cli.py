@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")  # cannot encode is no traceback
     try:
         cli.main(args=argv, prog_name="magda-kbi")
-    except SystemExit as einde:
-        return einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
+    except SystemExit as end:
+        return end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
     return 0
 
 
@@ -90,8 +90,8 @@ def _json(data, **opties) -> str:
     """JSON for standard output: UTF-8 text where the output is UTF-8, else with \\u escapes,
     valid JSON in any encoding (an ASCII or cp1252 output made a name such as Saïd's or a
     Polish one a UnicodeEncodeError and a traceback)."""
-    codering = getattr(sys.stdout, "encoding", None) or "utf-8"  # a StringIO: text
-    return json.dumps(data, ensure_ascii=codecs.lookup(codering).name != "utf-8", **opties)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"  # a StringIO: text
+    return json.dumps(data, ensure_ascii=codecs.lookup(encoding).name != "utf-8", **opties)
 
 
 class Refused(click.ClickException):
@@ -111,19 +111,19 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (InputError, FixtureError) as fout:  # a consumers or a persona file
-            raise Refused(file_refusal(fout)) from None
+        except (InputError, FixtureError) as error:  # a consumers or a persona file
+            raise Refused(file_refusal(error)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         try:
             return super().resolve_command(ctx, args)
-        except click.NoSuchCommand as fout:
-            if not fout.possibilities:
+        except click.NoSuchCommand as error:
+            if not error.possibilities:
                 # 'export premie': a part of one command's name, which difflib's ratio over
                 # the whole name ('verlaagde-premie') does not reach
-                typed = fout.command_name.casefold()
+                typed = error.command_name.casefold()
                 named = [n for n in self.commands if typed in n.split("-")]
-                fout.possibilities = named if len(named) == 1 else None
+                error.possibilities = named if len(named) == 1 else None
             raise
 
 
@@ -138,8 +138,8 @@ class _FromEnv(str):
 
 class _EnvOption(click.Option):
     def resolve_envvar_value(self, ctx: click.Context) -> str | None:
-        waarde = super().resolve_envvar_value(ctx)
-        return _FromEnv(waarde) if waarde else waarde
+        value = super().resolve_envvar_value(ctx)
+        return _FromEnv(value) if value else value
 
 
 class _RenamedOption(click.Option):
@@ -147,12 +147,12 @@ class _RenamedOption(click.Option):
     taken from scripts written for it, but no longer shown."""
 
     def _shown(self, method: Callable, ctx: click.Context | None):
-        namen = self.opts
-        self.opts = namen[:-1]
+        names = self.opts
+        self.opts = names[:-1]
         try:
             return method(ctx)
         finally:
-            self.opts = namen
+            self.opts = names
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         return self._shown(super().get_help_record, ctx)
@@ -175,10 +175,10 @@ class _Parsed(click.ParamType):
             return value
         try:
             return self.read(value)
-        except ValueError as fout:
-            bron = f"{param.envvar}=" if isinstance(value, _FromEnv) else ""
-            reden = f": {fout.reason}" if isinstance(fout, NoSuchDay) else ""  # 2024-02-30
-            self.fail(f"{bron}{value!r} is not {self.what}{reden}", param, ctx)
+        except ValueError as error:
+            source = f"{param.envvar}=" if isinstance(value, _FromEnv) else ""
+            reason = f": {error.reason}" if isinstance(error, NoSuchDay) else ""  # 2024-02-30
+            self.fail(f"{source}{value!r} is not {self.what}{reason}", param, ctx)
 
 
 DATE_TYPE = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
@@ -239,14 +239,16 @@ def _say_empty_folders(
 ) -> tuple[Path, ...]:
     """A folder without persona files is taken (--watch may fill it), but said: a mistyped
     folder gave the built-in personas only, without a word."""
-    for map_ in mappen:
+    for folder in mappen:
         try:
-            leeg = map_.is_dir() and not any(p.suffix in PERSONA_SUFFIXES for p in map_.iterdir())
+            empty = folder.is_dir() and not any(
+                p.suffix in PERSONA_SUFFIXES for p in folder.iterdir()
+            )
         except OSError:  # unreadable: the loader says so
             continue
-        if leeg:
+        if empty:
             print(
-                f"magda-kbi: note: --fixtures {map_} holds no persona files"
+                f"magda-kbi: note: --fixtures {folder} holds no persona files"
                 f" ({', '.join('*' + s for s in PERSONA_SUFFIXES)})",
                 file=sys.stderr,
             )
@@ -485,16 +487,16 @@ def serve(
         if not (tls_cert and tls_key):
             raise click.UsageError("HTTPS needs both --tls-cert and --tls-key")
         tls = Tls(tls_cert.resolve(), tls_key.resolve(), tls_client_ca and tls_client_ca.resolve())
-        if probleem := tls_problem(tls):
-            raise Refused(probleem)
+        if problem := tls_problem(tls):
+            raise Refused(problem)
     token = admin_token or None
-    bron = click.get_current_context().get_parameter_source("admin_token")
-    if admin_token is not None and not admin_token.strip() and bron is COMMANDLINE:
+    source = click.get_current_context().get_parameter_source("admin_token")
+    if admin_token is not None and not admin_token.strip() and source is COMMANDLINE:
         # "--admin-token $TOKEN" with TOKEN unset left the admin API without one, unsaid
         raise click.BadParameter(
             "is empty: give the token, or leave the option out", param_hint="'--admin-token'"
         )
-    if token and not admin and bron is COMMANDLINE:
+    if token and not admin and source is COMMANDLINE:
         # (from the environment it may be there for the pytest plugin: no note then)
         print("magda-kbi: note: --admin-token has no effect without --admin", file=sys.stderr)
     if public_host and not admin:  # the names the admin API answers to
@@ -514,34 +516,34 @@ def serve(
         try:  # opened once here: a path that cannot be written made every call a 500
             with audit_log.resolve().open("a", encoding="utf-8"):
                 pass
-        except OSError as fout:
+        except OSError as error:
             raise Refused(
-                f"--audit-log: cannot write {audit_log.resolve()}: {fout.strerror or fout}"
+                f"--audit-log: cannot write {audit_log.resolve()}: {error.strerror or error}"
             ) from None
-    adres, bezet = _listen_address(host, port)
+    address, bezet = _listen_address(host, port)
     if bezet:
         raise Refused(f"cannot listen on {host}:{port}: {bezet}")
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    tijdelijk, catalogus, in_gebruik, opgeruimd, cache = None, store, None, [], None
+    temporary, catalogue, in_gebruik, opgeruimd, cache = None, store, None, [], None
     run_lock = None
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
             _remove_orphaned_stores()
-            tijdelijk = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_STORE_PREFIX}{os.getpid()}-"))
-            run_lock = _run_lock(tijdelijk)
-            store = f"sqlite:///{tijdelijk / 'state.db'}"
+            temporary = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_STORE_PREFIX}{os.getpid()}-"))
+            run_lock = _run_lock(temporary)
+            store = f"sqlite:///{temporary / 'state.db'}"
             cache = _cached_catalogue(fixtures)
             if cache is not None:
                 in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
                 opgeruimd = prune_catalogues(cache.parent, keep=cache)
-            catalogus = f"sqlite:///{cache or tijdelijk / 'catalogue.db'}"
+            catalogue = f"sqlite:///{cache or temporary / 'catalogue.db'}"
         try:
             from magda_kbi.runtime.store import StoreError, open_store, shown_url
 
             open_store(store).close()  # a bad URL, folder or server stops start-up here
-        except (StoreError, OSError, sqlite3.Error) as fout:
-            raise Refused(f"--store: {fout}") from None
+        except (StoreError, OSError, sqlite3.Error) as error:
+            raise Refused(f"--store: {error}") from None
         settings = Settings(
             today,
             list(fixtures),
@@ -558,39 +560,39 @@ def serve(
             admin_token=token,
             public_hosts=list(public_host),
             store=store,
-            catalogue=catalogus,
+            catalogue=catalogue,
         )
         # Import and check the personas before the server starts: a bad file stops start-up, and
         # the workers find the catalogue up to date. They open the stores themselves.
         begin = time.monotonic()
-        afdruk = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
+        fingerprint_ = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
         try:
             emulator = _emulator_on_catalogue(settings, cache)
-        except (StoreError, sqlite3.Error) as fout:  # another serve importing the same files
-            raise Refused(f"the persona catalogue {shown_url(catalogus)}: {fout}") from None
-        geladen = time.monotonic() - begin
+        except (StoreError, sqlite3.Error) as error:  # another serve importing the same files
+            raise Refused(f"the persona catalogue {shown_url(catalogue)}: {error}") from None
+        loaded = time.monotonic() - begin
         if stopping.stop_asked():
             return
         # 0.0.0.0 and :: are where it listens, no address to call: the loopback's are
         shown_host = _callable_host(host)
         # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
-        basis = f"{'https' if tls else 'http'}://"
-        basis += f"{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
+        base = f"{'https' if tls else 'http'}://"
+        base += f"{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
         # a kept store may add, change or remove personas (the admin API's): the parent does
         # not open it, /health counts what the workers serve
-        bewaard = "" if tijdelijk else " in files (the store may hold changes: /health counts them)"
+        kept = "" if temporary else " in files (the store may hold changes: /health counts them)"
         print(
             f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas"
-            f"{bewaard}, today = {today.isoformat() if today else 'the real date'}"
+            f"{kept}, today = {today.isoformat() if today else 'the real date'}"
         )
-        for dienst in emulator.diensten:
-            if dienst.contract.pad:
-                naam = f"{dienst.naam} {dienst.contract.hoofdversie}"
-                print(f"  {naam:<28} {basis}{dienst.contract.pad}  (WSDL: ?wsdl)")
-        print(f"  {'generic (Naam+Versie)':<28} {basis}/api/Magda-02.00/soap/WebService")
-        print(f"  {'REST':<28} {basis}/api/v1/  (OpenAPI: {basis}/api/v1/openapi.json)")
-        print(f"  {'health':<28} {basis}/health")
-        print(f"  {'console':<28} {basis}/console/")
+        for service in emulator.diensten:
+            if service.contract.pad:
+                name = f"{service.naam} {service.contract.hoofdversie}"
+                print(f"  {name:<28} {base}{service.contract.pad}  (WSDL: ?wsdl)")
+        print(f"  {'generic (Naam+Versie)':<28} {base}/api/Magda-02.00/soap/WebService")
+        print(f"  {'REST':<28} {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)")
+        print(f"  {'health':<28} {base}/health")
+        print(f"  {'console':<28} {base}/console/")
         if shown_host != host:
             print(
                 f"  listening on every address ({host}): from another machine, this one's name"
@@ -603,8 +605,8 @@ def serve(
                 "  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)"
             )
         if protocols:
-            aantal = len(list(emulator.runtime.afnemers))
-            print(f"  protocols: ENFORCED ({aantal} known consumers; others are refused)")
+            count = len(list(emulator.runtime.afnemers))
+            print(f"  protocols: ENFORCED ({count} known consumers; others are refused)")
         else:
             print("  protocols: off (every caller may call everything; --protocols enforces them)")
         if audit_log:
@@ -612,7 +614,7 @@ def serve(
         if watch:
             print("  watching the persona folders for changes (--watch)")
         if admin:
-            print(f"  {'admin':<28} {basis}/admin/")
+            print(f"  {'admin':<28} {base}/admin/")
         if tls:
             print(
                 f"  TLS: certificate {tls.certificate}; "
@@ -622,29 +624,31 @@ def serve(
                     else "no client certificate asked (--tls-client-ca asks for one)"
                 )
             )
-        print(f"  store: {shown_url(store)}" + (" (this run only)" if tijdelijk else ""))
-        if catalogus != store:
+        print(f"  store: {shown_url(store)}" + (" (this run only)" if temporary else ""))
+        if catalogue != store:
             print(
-                f"  personas: {shown_url(catalogus)} (ready in {geladen:.1f} s; files imported"
+                f"  personas: {shown_url(catalogue)} (ready in {loaded:.1f} s; files imported"
                 " when changed)"
             )
         if opgeruimd:
-            namen = ", ".join(p.name for p in opgeruimd)
-            print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {namen}")
+            names = ", ".join(p.name for p in opgeruimd)
+            print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {names}")
         print(flush=True)
         if stopping.stop_asked():
             return
         # One thread per worker is the fastest. With --admin two: an injected latency holds its
         # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
         # throughput without admin, 5 threads 0.8-0.86x).
-        serve_granian(settings, adres, port, workers, threads or (2 if admin else 1), tls, afdruk)
+        serve_granian(
+            settings, address, port, workers, threads or (2 if admin else 1), tls, fingerprint_
+        )
     finally:
         if in_gebruik is not None:
             in_gebruik.close()
         if run_lock is not None:
             run_lock.close()
-        if tijdelijk is not None:
-            shutil.rmtree(tijdelijk, ignore_errors=True)
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def _cached_catalogue(fixtures: tuple[Path, ...]) -> Path | None:
@@ -653,15 +657,15 @@ def _cached_catalogue(fixtures: tuple[Path, ...]) -> Path | None:
     --fixtures do not import over each other). None when the cache folder is not writable."""
     from magda_kbi.io.checked_files import cache_folder
 
-    mappen = "\0".join(str(p.resolve()) for p in (builtin_folder(), *fixtures))
-    naam = f"catalogue-{hashlib.sha256(mappen.encode()).hexdigest()[:16]}.sqlite"
+    folders = "\0".join(str(p.resolve()) for p in (builtin_folder(), *fixtures))
+    name = f"catalogue-{hashlib.sha256(folders.encode()).hexdigest()[:16]}.sqlite"
     try:
         cache_folder().mkdir(parents=True, exist_ok=True)
         if not os.access(cache_folder(), os.W_OK):
             return None
     except OSError:
         return None
-    return cache_folder() / naam
+    return cache_folder() / name
 
 
 def _emulator_on_catalogue(settings: Settings, cache: Path | None) -> Emulator:
@@ -725,27 +729,27 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
     except ImportError:  # pragma: no cover
         return []
     grens = (now if now is not None else time.time()) - CATALOGUE_KEEP_DAYS * 86400
-    weg = []
-    for catalogus in sorted(folder.glob("catalogue-*.sqlite")):
-        if catalogus == keep:
+    removed = []
+    for catalogue in sorted(folder.glob("catalogue-*.sqlite")):
+        if catalogue == keep:
             continue
-        slot = Path(f"{catalogus}.lock")
+        slot = Path(f"{catalogue}.lock")
         try:
-            gebruikt = (slot if slot.exists() else catalogus).stat().st_mtime
-            if gebruikt > grens:
+            used = (slot if slot.exists() else catalogue).stat().st_mtime
+            if used > grens:
                 continue
             with slot.open("a") as bestand:
                 try:  # a serve that holds it, however long it has run, keeps it
                     fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                _remove_catalogue(catalogus)
+                _remove_catalogue(catalogue)
                 slot.unlink(missing_ok=True)
-        except OSError as fout:  # another user's file, a race with another serve: kept
-            print(f"  could not remove {catalogus.name}: {fout}", file=sys.stderr)
+        except OSError as error:  # another user's file, a race with another serve: kept
+            print(f"  could not remove {catalogue.name}: {error}", file=sys.stderr)
             continue
-        weg.append(catalogus)
-    return weg
+        removed.append(catalogue)
+    return removed
 
 
 def _listen_address(host: str, port: int) -> tuple[str, str | None]:
@@ -760,16 +764,18 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
     import socket
 
     try:
-        adressen = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        info = next((a for a in adressen if a[0] == socket.AF_INET), adressen[0])
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        info = next((a for a in addresses if a[0] == socket.AF_INET), addresses[0])
         with socket.socket(info[0], socket.SOCK_STREAM) as proef:
             proef.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             proef.bind(info[4])
-    except OSError as fout:
-        if fout.errno == errno.EADDRINUSE:
-            reden = f"{fout.strerror} (is another emulator still running? --port N takes another)"
-            return host, reden
-        return host, str(fout.strerror or fout)  # a name that does not resolve, a port not allowed
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            reason = f"{error.strerror} (is another emulator still running? --port N takes another)"
+            return host, reason
+        return host, str(
+            error.strerror or error
+        )  # a name that does not resolve, a port not allowed
     return info[4][0], None
 
 
@@ -799,27 +805,27 @@ def _remove_orphaned_stores() -> None:
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         fcntl = None
-    for map_ in Path(tempfile.gettempdir()).glob(f"{TEMPORARY_STORE_PREFIX}*-*"):
-        pid = map_.name[len(TEMPORARY_STORE_PREFIX) :].split("-", 1)[0]
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMPORARY_STORE_PREFIX}*-*"):
+        pid = folder.name[len(TEMPORARY_STORE_PREFIX) :].split("-", 1)[0]
         # ASCII digits that fit a pid: /tmp is anyone's, and '²' (int() refuses it) or a
         # 20-digit pid (os.kill: OverflowError) in a name stopped every serve's start
         if not (pid.isascii() and pid.isdigit() and len(pid) <= 9):
             continue
-        if not (map_ / "state.db").exists():
+        if not (folder / "state.db").exists():
             continue
-        lock = map_ / RUN_LOCK
+        lock = folder / RUN_LOCK
         if fcntl is not None and lock.exists():
             try:
                 with lock.open("a") as handle:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    shutil.rmtree(map_, ignore_errors=True)
+                    shutil.rmtree(folder, ignore_errors=True)
             except OSError:  # held: its serve runs; or another user's folder
                 continue
             continue
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            shutil.rmtree(map_, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
         except OSError:  # another user's process: it lives
             continue
 
@@ -869,29 +875,29 @@ def personas(
 ) -> None:
     if check and vorm:
         raise click.UsageError("--check prints its own report: leave out --json and --markdown")
-    gegeven = _on_the_command_line("rules", "termijn_aanmelding", "termijn_contract")
-    if gegeven and not check:  # a list does not apply the rules: they would be ignored
-        raise click.UsageError(f"{', '.join(gegeven)} only with --check")
-    catalogus = _catalogue(fixtures)
+    given = _on_the_command_line("rules", "termijn_aanmelding", "termijn_contract")
+    if given and not check:  # a list does not apply the rules: they would be ignored
+        raise click.UsageError(f"{', '.join(given)} only with --check")
+    catalogue = _catalogue(fixtures)
     if check:
         # With --fixtures, those folders' personas only: the built-ins' answers are written
         # for protocol-v1 and the default terms, so under other rules or terms they differ
         # whatever the user's say (our tests check them).
         if fixtures:
             builtin = load_personas([builtin_folder()], contract=False)
-            checked = [p for insz, p in catalogus.items() if insz not in builtin]
+            checked = [p for insz, p in catalogue.items() if insz not in builtin]
             whose = f"of the personas in {', '.join(map(str, fixtures))}"
         else:
-            checked, whose = list(catalogus.values()), "of the built-in personas"
+            checked, whose = list(catalogue.values()), "of the built-in personas"
         _check_expected(checked, whose, rules, Terms(termijn_aanmelding, termijn_contract))
         return
     with _until_the_reader_leaves():
-        _print_personas(catalogus, vorm)
+        _print_personas(catalogue, vorm)
 
 
 def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
     if vorm == "json":
-        lijst = [
+        items = [
             {
                 "insz": p.insz,
                 "naam": p.naam,
@@ -901,7 +907,7 @@ def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
             }
             for p in catalogus.values()
         ]
-        print(_json(lijst, indent=2))
+        print(_json(items, indent=2))
     elif vorm == "markdown":
         print(persona_table(catalogus.values()))
     else:
@@ -923,22 +929,22 @@ def _on_the_command_line(*names: str) -> list[str]:
 def _check_expected(personas, whose: str, rules: RuleSet, terms: Terms) -> None:
     """A persona file's ``verwacht`` against the rules: written by hand, it was checked for
     the built-in personas only (by our tests), so a user's mistaken one went unnoticed."""
-    gezien = verschillen = 0
+    seen = verschillen = 0
     for p in personas:
         for v in p.verwacht:
-            gezien += 1
-            antwoord = geef_advies(p.dossier, v.datum, Toepassing(v.toepassing), terms, None, rules)
-            reden = antwoord.reden.value if antwoord.reden else None
-            if (antwoord.resultaat.value, reden) != (v.resultaat, v.reden):
+            seen += 1
+            response = geef_advies(p.dossier, v.datum, Toepassing(v.toepassing), terms, None, rules)
+            reason = response.reden.value if response.reden else None
+            if (response.resultaat.value, reason) != (v.resultaat, v.reden):
                 verschillen += 1
-                verwacht = " ".join(filter(None, (v.resultaat, v.reden)))
-                gekregen = " ".join(filter(None, (antwoord.resultaat.value, reden)))
+                expected = " ".join(filter(None, (v.resultaat, v.reden)))
+                received = " ".join(filter(None, (response.resultaat.value, reason)))
                 print(
-                    f"{p.insz} on {v.datum} ({v.toepassing}): expected {verwacht}, "
-                    f"the rules give {gekregen} [{antwoord.uitleg}]"
+                    f"{p.insz} on {v.datum} ({v.toepassing}): expected {expected}, "
+                    f"the rules give {received} [{response.uitleg}]"
                 )
-    answers = "expected answer" if gezien == 1 else "expected answers"
-    print(f"{gezien} {answers} {whose} checked against {rules.value}: {verschillen} differ")
+    answers = "expected answer" if seen == 1 else "expected answers"
+    print(f"{seen} {answers} {whose} checked against {rules.value}: {verschillen} differ")
     if verschillen:
         raise SystemExit(1)
 
@@ -953,19 +959,19 @@ def _catalogue(fixtures: tuple[Path, ...]) -> dict:
 
 def persona_table(personas) -> str:
     """The persona table of the README: INSZ, name, scenario, expected answers on key dates."""
-    regels = ["| INSZ | Name | Scenario | Expected advice (date: answer) |", "|---|---|---|---|"]
+    lines = ["| INSZ | Name | Scenario | Expected advice (date: answer) |", "|---|---|---|---|"]
     for p in sorted(personas, key=lambda p: p.insz):
         if p.fout:
-            verwacht = f"always {'Uitzondering 99996' if p.fout == '99996' else 'a SOAP Fault'}"
+            expected = f"always {'Uitzondering 99996' if p.fout == '99996' else 'a SOAP Fault'}"
         else:
-            verwacht = "<br>".join(
+            expected = "<br>".join(
                 f"{v.datum}: {v.resultaat}{' ' + v.reden if v.reden else ''}"
                 + (" (premium)" if v.toepassing == "VERLAAGDE_PREMIE" else "")
                 for v in p.verwacht
             )
         kbi = "" if p.dossier is not None else " (not in KBI)"
-        regels.append(f"| `{p.insz}` | {_cell(p.naam)}{kbi} | {_cell(p.scenario)} | {verwacht} |")
-    return "\n".join(regels)
+        lines.append(f"| `{p.insz}` | {_cell(p.naam)}{kbi} | {_cell(p.scenario)} | {expected} |")
+    return "\n".join(lines)
 
 
 def _cell(tekst: str) -> str:
@@ -998,12 +1004,12 @@ def advies(
     termijn_contract: int,
 ) -> None:
     if not modulo97_valid(insz):
-        reden = f": {check_digits_reason(insz)}" if is_eleven_digits(insz) else ""
+        reason = f": {check_digits_reason(insz)}" if is_eleven_digits(insz) else ""
         raise Refused(
-            f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reden}"
+            f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reason}"
         )
     persona = _catalogue(fixtures).get(insz)
-    antwoord = geef_advies(
+    response = geef_advies(
         persona.dossier if persona else None,
         datum,
         Toepassing(toepassing),
@@ -1014,13 +1020,13 @@ def advies(
     if as_json:  # as the REST face gives it
         from magda_kbi.io.json_output import advies_json
 
-        print(_json(advies_json(insz, antwoord)))
+        print(_json(advies_json(insz, response)))
         return
-    regel = f"{insz} on {datum} ({toepassing}, peildatum {antwoord.peildatum}): "
-    regel += antwoord.resultaat.value
-    if antwoord.reden:
-        regel += f" - {antwoord.reden.value}: {antwoord.omschrijving}"
-    print(f"{regel}  [{antwoord.uitleg}]")
+    line = f"{insz} on {datum} ({toepassing}, peildatum {response.peildatum}): "
+    line += response.resultaat.value
+    if response.reden:
+        line += f" - {response.reden.value}: {response.omschrijving}"
+    print(f"{line}  [{response.uitleg}]")
     if persona is not None and persona.fout:
         print(f"note: through the server this persona always answers {persona.fout}")
 
@@ -1054,11 +1060,11 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 
     taken = load_personas([builtin_folder()], contract=False)  # never a built-in persona's
     try:
-        nummers = new_test_numbers(count, birth_date, sex, taken=taken)
-    except ValueError as fout:
-        raise Refused(str(fout)) from None
+        numbers = new_test_numbers(count, birth_date, sex, taken=taken)
+    except ValueError as error:
+        raise Refused(str(error)) from None
     with _until_the_reader_leaves():
-        print("\n".join(nummers))
+        print("\n".join(numbers))
 
 
 @insz.command(
@@ -1069,11 +1075,11 @@ def insz_check(nummer: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
     from magda_kbi.domain.insz import nearest_test_number, why_not_a_test_number
 
-    reden = why_not_a_test_number(nummer)
-    if reden is None:
+    reason = why_not_a_test_number(nummer)
+    if reason is None:
         print(f"{nummer}: a valid MAGDA test number")
         return
-    print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reden}")
+    print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reason}")
     dichtste = nearest_test_number(nummer)
     if dichtste:
         print(f"nearest test number: {dichtste}")
@@ -1128,55 +1134,55 @@ def generate(
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
-        except OSError as fout:
+        except OSError as error:
             # mkdir says "File exists" of a file there: that it is no folder is the point
-            reason = "a file is there" if out.is_file() else fout.strerror or fout
+            reason = "a file is there" if out.is_file() else error.strerror or error
             raise Refused(f"--out: cannot make the folder {out}: {reason}") from None
-        bestaand = sorted(out.glob("populatie-*.jsonl"))
-        if bestaand and not force:
+        existing = sorted(out.glob("populatie-*.jsonl"))
+        if existing and not force:
             raise Refused(
-                f"{out} already holds {len(bestaand)} population file(s) "
-                f"({bestaand[0].name}, ...); --force replaces them"
+                f"{out} already holds {len(existing)} population file(s) "
+                f"({existing[0].name}, ...); --force replaces them"
             )
-        for oud in bestaand:  # with --force: none of an earlier, larger population stays
-            oud.unlink()
+        for old in existing:  # with --force: none of an earlier, larger population stays
+            old.unlink()
     with click.progressbar(
         generate_population(count, seed, taken=load_personas([builtin_folder()], contract=False)),
         length=count,
         label="generating personas",  # all that a log (no terminal) shows of the bar
         show_pos=True,
         file=sys.stderr,
-    ) as balk:
-        regels = sample_checked(balk)
+    ) as bar:
+        lines = sample_checked(bar)
         try:
             if out is not None:
-                write_files(regels, out, per_file, CheckedFiles())
+                write_files(lines, out, per_file, CheckedFiles())
             else:
                 from magda_kbi.runtime.catalogue import store_generated
                 from magda_kbi.runtime.store import StoreError, open_store
 
                 try:
                     winkel = open_store(store)
-                except (StoreError, OSError, sqlite3.Error) as fout:
-                    raise Refused(f"--store: {fout}") from None
+                except (StoreError, OSError, sqlite3.Error) as error:
+                    raise Refused(f"--store: {error}") from None
                 try:  # one seed, one population: its first N people whatever the count
-                    store_generated(winkel, f"seed={seed}", regels)
-                except FixtureError as fout:  # another seed's population has this number
+                    store_generated(winkel, f"seed={seed}", lines)
+                except FixtureError as error:  # another seed's population has this number
                     raise Refused(
-                        f"--store {shown_url(store or '')}: {fout.reason}; another --seed makes"
+                        f"--store {shown_url(store or '')}: {error.reason}; another --seed makes"
                         " other people"
                     ) from None
-        except (InputError, OSError) as fout:  # none of a broken run's output stays
+        except (InputError, OSError) as error:  # none of a broken run's output stays
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
-            if isinstance(fout, OSError):  # a full disk, a folder not writable
+            if isinstance(error, OSError):  # a full disk, a folder not writable
                 waar = (
                     f"--out: cannot write to {out}"
                     if out is not None
                     else f"--store {shown_url(store or '')}"
                 )
-                raise Refused(f"{waar}: {fout.strerror or fout}") from None
-            raise Refused(f"generated persona does not check: {fout.message}") from None
+                raise Refused(f"{waar}: {error.strerror or error}") from None
+            raise Refused(f"generated persona does not check: {error.message}") from None
     print(f"{count} personas written to {out or shown_url(store or '')}", file=sys.stderr)
 
 
@@ -1240,16 +1246,16 @@ def _source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = No
                         f"--store: there is no store file {path} ('serve --store URL' imports"
                         " the personas into a new one, 'generate --store URL' writes them)"
                     )
-            catalogus = Catalogue(open_store(store))
-            leeg = len(catalogus) == 0
-        except (StoreError, OSError, sqlite3.Error) as fout:
-            raise Refused(f"--store: {fout}") from None
-        if leeg:  # a mistyped path would otherwise give an empty list without a word
+            catalogue = Catalogue(open_store(store))
+            empty = len(catalogue) == 0
+        except (StoreError, OSError, sqlite3.Error) as error:
+            raise Refused(f"--store: {error}") from None
+        if empty:  # a mistyped path would otherwise give an empty list without a word
             raise Refused(
                 f"--store: {shown_url(store)} holds no personas ('serve --store URL' imports them, "
                 "'generate --store URL' writes them)"
             )
-        return catalogus.values()
+        return catalogue.values()
     if no_builtin and not fixtures:  # the list of nobody, without a word
         raise click.UsageError(
             "--no-builtin leaves no personas: give their folders, --fixtures DIR"
@@ -1279,25 +1285,25 @@ def _write_out(out: Path | None, delen) -> None:
         # The bytes --out writes, whatever the console's encoding: UTF-8 (which the XML
         # declares and JSON must be; a Windows redirect was cp1252, an XML file no parser
         # read) and the parts' own line ends (Windows wrote CSV's \r\n as \r\r\n)
-        binair = getattr(sys.stdout, "buffer", None)
+        binary = getattr(sys.stdout, "buffer", None)
         with _until_the_reader_leaves():
             sys.stdout.flush()
-            for deel in delen:
-                if binair is None:  # a text stream only (a caller's StringIO)
-                    sys.stdout.write(deel)
+            for part in delen:
+                if binary is None:  # a text stream only (a caller's StringIO)
+                    sys.stdout.write(part)
                 else:
-                    binair.write(deel.encode("utf-8"))
-            (binair or sys.stdout).flush()
+                    binary.write(part.encode("utf-8"))
+            (binary or sys.stdout).flush()
         return
     half = out.with_name(f".{out.name}.part")
     try:
         with half.open("w", encoding="utf-8", newline="") as uit:
-            for deel in delen:
-                uit.write(deel)
+            for part in delen:
+                uit.write(part)
         half.replace(out)
-    except OSError as fout:
+    except OSError as error:
         half.unlink(missing_ok=True)
-        raise Refused(f"--out: cannot write {out}: {fout.strerror or fout}") from None
+        raise Refused(f"--out: cannot write {out}: {error.strerror or error}") from None
     except BaseException:
         half.unlink(missing_ok=True)
         raise
@@ -1359,8 +1365,8 @@ def export_premie(
             rule_set=rules,
         )
     )
-    kop = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
-    _write_out(out, formats.in_format(formaat, items, ["insz"], kop, "VerlaagdePremie"))
+    header = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
+    _write_out(out, formats.in_format(formaat, items, ["insz"], header, "VerlaagdePremie"))
 
 
 def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None:
@@ -1387,13 +1393,13 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
             )
-        kop = {
+        header = {
             "nis": nis,
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
         items = lijst(_source(no_builtin, fixtures, store), nis, vandaag)
-        _write_out(out, formats.in_format(formaat, items, velden, kop, wortel))
+        _write_out(out, formats.in_format(formaat, items, velden, header, wortel))
 
 
 _municipality_list(
@@ -1431,20 +1437,20 @@ MAX_KEY_BYTES = 65_536  # a key longer than SHA-256's block (64 bytes) is hashed
 def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, store) -> None:
     try:
         with key_file.open("rb") as handle:  # a bounded read: /dev/urandom has no end
-            sleutel = handle.read(MAX_KEY_BYTES + 1)
-    except OSError as fout:
-        raise Refused(f"cannot read the key file {key_file}: {fout.strerror}") from None
-    if len(sleutel) > MAX_KEY_BYTES:
+            key = handle.read(MAX_KEY_BYTES + 1)
+    except OSError as error:
+        raise Refused(f"cannot read the key file {key_file}: {error.strerror}") from None
+    if len(key) > MAX_KEY_BYTES:
         raise Refused(
             f"the key file holds more than {MAX_KEY_BYTES:,} bytes: a key is a file of 32 or"
             " more random bytes that stays the same (not /dev/urandom itself: write"
             " 'head -c 32 /dev/urandom > FILE' once)"
         )
-    if len(sleutel) < 32:
+    if len(key) < 32:
         raise Refused(
             "the key file must hold at least 32 bytes (e.g. from 'head -c 32 /dev/urandom')"
         )
-    items = lists.abb(_source(no_builtin, fixtures, store), sleutel, today or real_today())
+    items = lists.abb(_source(no_builtin, fixtures, store), key, today or real_today())
     _write_out(out, formats.csv_rows(items, list(lists.ABB_VELDEN)))
 
 
@@ -1463,12 +1469,12 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 
     # as serve knows them: one of the file with a demo consumer's Afzender and
     # Hoedanigheid takes its place
-    lijst = list(Afnemers([*DEMO, *(load_consumers(bestand) if bestand else [])]))
+    items = list(Afnemers([*DEMO, *(load_consumers(bestand) if bestand else [])]))
     if as_json:
-        print(_json([a.as_json() for a in lijst], indent=2))
+        print(_json([a.as_json() for a in items], indent=2))
         return
     print(f"{'Afzender':<28} {'Hoedanigheid':<13} {'kind':<9} name")
-    for a in lijst:
+    for a in items:
         detail = f" (NIS {a.nis})" if a.nis else f" (zorgkas {a.zorgkas})" if a.zorgkas else ""
         print(f"{a.afzender:<28} {a.hoedanigheid:<13} {a.soort.value:<9} {a.naam}{detail}")
 
@@ -1482,10 +1488,10 @@ def consumers(bestand: Path | None, as_json: bool) -> None:
 @click.option("--no-builtin", is_flag=True, hidden=True)
 @click.option("--store", metavar="URL", help="the personas of this store's catalogue")
 def municipalities(fixtures: tuple[Path, ...], no_builtin: bool, store: str | None) -> None:
-    for nis, naam in sorted(
+    for nis, name in sorted(
         lists.known_municipalities(_source(no_builtin, fixtures, store)).items()
     ):
-        print(f"{nis}  {naam}")
+        print(f"{nis}  {name}")
 
 
 @cli.group(
@@ -1575,7 +1581,7 @@ def _client_call(vraag, toon, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
-    url, cert, key, ca = (opties.pop(naam) for naam in ("url", "cert", "key", "ca"))
+    url, cert, key, ca = (opties.pop(name) for name in ("url", "cert", "key", "ca"))
     if key is not None and cert is None:
         raise click.UsageError("--key goes with --cert")
     if cert is not None:
@@ -1584,73 +1590,73 @@ def _client_call(vraag, toon, *, as_json: bool, **opties) -> None:
         opties["verify"] = str(ca)
     try:
         client = MagdaClient(url, **opties)
-    except ValueError as fout:  # a URL, Afzender or file the client cannot work with
-        melding = str(fout)
-        for naam, optie in (
+    except ValueError as error:  # a URL, Afzender or file the client cannot work with
+        message = str(error)
+        for name, optie in (
             ("base_url", "--url"),
             ("afzender", "--afzender"),
             ("cert", "--cert"),
             ("verify", "--ca"),
         ):
-            if melding.startswith(naam):
-                melding = optie + melding[len(naam) :]
+            if message.startswith(name):
+                message = optie + message[len(name) :]
         # the library's way out that this command does not have (it takes one --url)
-        melding = melding.replace(", or this address in adressen", "")
-        raise Refused(melding) from None
+        message = message.replace(", or this address in adressen", "")
+        raise Refused(message) from None
     try:
-        resultaat = vraag(client)
-    except MagdaFout as fout:
+        result = vraag(client)
+    except MagdaFout as error:
         # the library refused the question itself (an INSZ that is none): MAGDA never saw it
-        lokaal = fout.oorsprong == "CLIENT"
+        local = error.oorsprong == "CLIENT"
         if as_json:
-            velden = {k: getattr(fout, k) for k in ("code", "type", "oorsprong", "diagnose")}
-            print(_json({"fout": velden}))
-        elif lokaal:
-            raise Refused(f"not sent: {fout.diagnose}") from None
+            fields = {k: getattr(error, k) for k in ("code", "type", "oorsprong", "diagnose")}
+            print(_json({"fout": fields}))
+        elif local:
+            raise Refused(f"not sent: {error.diagnose}") from None
         else:
-            print(f"MAGDA: {fout.code or '-'} {fout.diagnose}", file=sys.stderr)
-            if fout.code == "13001":
+            print(f"MAGDA: {error.code or '-'} {error.diagnose}", file=sys.stderr)
+            if error.code == "13001":
                 print(
                     "magda-kbi: the emulator enforces protocols: say who asks with --afzender "
                     "and --hoedanigheid; 'magda-kbi consumers' lists the known consumers",
                     file=sys.stderr,
                 )
-        raise SystemExit(2 if lokaal else 1) from None
-    except MagdaTransportFout as fout:
+        raise SystemExit(2 if local else 1) from None
+    except MagdaTransportFout as error:
         # the library names its parameters (verify=, cert=); here they are options
-        melding = str(fout).replace("verify=", "--ca").replace("cert=", "--cert/--key")
-        if melding.endswith(": Connection refused"):  # most often: no emulator started yet
-            melding += " (is the emulator running? 'magda-kbi serve' starts it; --url another)"
-        print(f"magda-kbi: no answer: {melding}", file=sys.stderr)
+        message = str(error).replace("verify=", "--ca").replace("cert=", "--cert/--key")
+        if message.endswith(": Connection refused"):  # most often: no emulator started yet
+            message += " (is the emulator running? 'magda-kbi serve' starts it; --url another)"
+        print(f"magda-kbi: no answer: {message}", file=sys.stderr)
         raise SystemExit(3) from None
-    print(_json(_as_json(resultaat), indent=2) if as_json else toon(resultaat))
+    print(_json(_as_json(result), indent=2) if as_json else toon(result))
 
 
 def _as_json(resultaat) -> dict:
 
     data = {k: v for k, v in dataclasses.asdict(resultaat).items() if k != "element"}
-    for naam in ("contract_ondertekend", "attest_behaald", "ok"):
-        if hasattr(resultaat, naam):
-            data[naam] = getattr(resultaat, naam)
+    for name in ("contract_ondertekend", "attest_behaald", "ok"):
+        if hasattr(resultaat, name):
+            data[name] = getattr(resultaat, name)
     return json.loads(json.dumps(data, default=str))
 
 
 def _show_dossier(d) -> str:
     if d.beperkt:  # what the protocol hides is not shown as a fact
-        verborgen = "not disclosed to this consumer"
+        hidden = "not disclosed to this consumer"
         return "\n".join(
             [
-                f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), born: {verborgen}",
-                f"doelgroep:  {verborgen}",
-                f"registered: {verborgen}",
+                f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), born: {hidden}",
+                f"doelgroep:  {hidden}",
+                f"registered: {hidden}",
                 f"contract:   {'signed' if d.contract_ondertekend else 'not signed'}",
                 f"attest:     {'obtained' if d.attest_behaald else 'not obtained'}",
-                f"infringements: {verborgen}",
-                f"trajectories: {verborgen}",
+                f"infringements: {hidden}",
+                f"trajectories: {hidden}",
             ]
         )
     doelgroep = d.doelgroep
-    regels = [
+    lines = [
         f"{' '.join(d.voornamen)} {' '.join(d.achternamen)} ({d.insz}), "
         f"born {d.geboortedatum or '?'}",
         "doelgroep:  "
@@ -1668,15 +1674,15 @@ def _show_dossier(d) -> str:
         f"trajectories: {', '.join(t.type or '?' for t in d.trajecten) or '-'}",
     ]
     if d.telefoonnummers or d.emails:  # 02.00
-        regels.append(f"contact:    {', '.join((*(d.telefoonnummers or ()), *(d.emails or ())))}")
-    return "\n".join(regels)
+        lines.append(f"contact:    {', '.join((*(d.telefoonnummers or ()), *(d.emails or ())))}")
+    return "\n".join(lines)
 
 
 def _show_advies(a) -> str:
-    tekst = f"{a.insz} peildatum {a.peildatum}: {a.resultaat}"
+    text = f"{a.insz} peildatum {a.peildatum}: {a.resultaat}"
     if not a.ok:
-        tekst += f" - {a.reden_code}: {a.reden_omschrijving}"
-    return tekst
+        text += f" - {a.reden_code}: {a.reden_omschrijving}"
+    return text
 
 
 if __name__ == "__main__":

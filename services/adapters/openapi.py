@@ -44,10 +44,10 @@ def _lijst(schema: dict) -> dict:
 
 
 def _response(beschrijving: str, schema: dict | None = None) -> dict:
-    antwoord: dict = {"description": beschrijving}
+    response: dict = {"description": beschrijving}
     if schema is not None:
-        antwoord["content"] = {"application/json": {"schema": schema}}
-    return antwoord
+        response["content"] = {"application/json": {"schema": schema}}
+    return response
 
 
 ERROR_RESPONSE = _response("error", _ref("Error"))
@@ -723,8 +723,8 @@ def _for_generators(document: dict) -> dict:
     nested schema has none."""
     schemas = document["components"]["schemas"]
     alias = {
-        f"{SCHEMA_PREFIX}{naam}": schema["$ref"]
-        for naam, schema in schemas.items()
+        f"{SCHEMA_PREFIX}{name}": schema["$ref"]
+        for name, schema in schemas.items()
         if schema.keys() == {"$ref"}
     }
 
@@ -748,12 +748,12 @@ def _for_generators(document: dict) -> dict:
         **rewrite({k: v for k, v in document.items() if k != "components"}),
         "components": {
             "schemas": {
-                naam: {
+                name: {
                     **rewrite(schema, schema=True),
-                    "title": naam.removesuffix("-Output").replace("-Input", "Input"),
+                    "title": name.removesuffix("-Output").replace("-Input", "Input"),
                 }
-                for naam, schema in schemas.items()
-                if f"{SCHEMA_PREFIX}{naam}" not in alias
+                for name, schema in schemas.items()
+                if f"{SCHEMA_PREFIX}{name}" not in alias
             }
         },
     }

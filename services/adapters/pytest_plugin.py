@@ -66,12 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """A bad option stops the run with one line before any test (it was each test's error,
     with a traceback; under pytest-xdist, each worker's). Checked once, not per worker."""
-    vandaag = config.getoption("--magda-today", None)
-    if vandaag:
+    today = config.getoption("--magda-today", None)
+    if today:
         try:
-            today_from_text(vandaag)
+            today_from_text(today)
         except ValueError:
-            raise pytest.UsageError(f"--magda-today: {vandaag!r} is not {TODAY_RANGE}") from None
+            raise pytest.UsageError(f"--magda-today: {today!r} is not {TODAY_RANGE}") from None
     if hasattr(config, "workerinput"):  # an xdist worker: its controller checked
         return
     url = config.getoption("--magda-url", None)
@@ -85,13 +85,13 @@ def pytest_configure(config: pytest.Config) -> None:
             " --magda-url out: each worker then starts an emulator of its own"
         )
     if url:
-        reden = _emulator_error(url, _token(config))
-        if reden:
-            raise pytest.UsageError(f"--magda-url: {reden}")
-    mappen = config.getoption("--magda-fixtures", None)
-    if any(not map_.strip() for map_ in mappen or ()):  # it read the current folder
+        reason = _emulator_error(url, _token(config))
+        if reason:
+            raise pytest.UsageError(f"--magda-url: {reason}")
+    folders = config.getoption("--magda-fixtures", None)
+    if any(not folder.strip() for folder in folders or ()):  # it read the current folder
         raise pytest.UsageError("--magda-fixtures: is empty (an unset variable?)")
-    if mappen and not url:
+    if folders and not url:
         from magda_kbi.io.checked_files import CheckedFiles
         from magda_kbi.io.personas import (
             FixtureError,
@@ -101,9 +101,9 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
         try:  # as the emulator will load them (the checked-files record makes it once)
-            load_personas([builtin_folder(), *map(Path, mappen)], checked=CheckedFiles())
-        except FixtureError as fout:
-            raise pytest.UsageError(f"--magda-fixtures: {file_refusal(fout)}") from None
+            load_personas([builtin_folder(), *map(Path, folders)], checked=CheckedFiles())
+        except FixtureError as error:
+            raise pytest.UsageError(f"--magda-fixtures: {file_refusal(error)}") from None
 
 
 def _token(config: pytest.Config) -> str | None:
@@ -116,10 +116,10 @@ def _emulator_error(url: str, token: str | None) -> str | None:
         return f"{url!r} is no http:// or https:// address (say http://localhost:8080)"
     try:
         MagdaEmulator(url, token).journal()  # reads only: the session's reset changes it
-    except requests.RequestException as fout:
-        return f"the emulator at {url} does not answer: {fout}"
-    except AssertionError as fout:  # the admin API refused: off, or another token
-        return str(fout)
+    except requests.RequestException as error:
+        return f"the emulator at {url} does not answer: {error}"
+    except AssertionError as error:  # the admin API refused: off, or another token
+        return str(error)
     return None
 
 
@@ -281,16 +281,16 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
     # first request for spyne, in the server's thread, and the warnings filters it sets
     # for that while are the whole process's (a test's own filters could be undone)
     compat.import_spyne()
-    vandaag = request.config.getoption("--magda-today")
+    today = request.config.getoption("--magda-today")
     settings = Settings(
-        today=today_from_text(vandaag) if vandaag else None,
+        today=today_from_text(today) if today else None,
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
     )
     try:
         emulator = make_emulator(settings)
-    except FixtureError as fout:  # changed since pytest_configure checked it
-        pytest.fail(f"--magda-fixtures: {file_refusal(fout)}", pytrace=False)
+    except FixtureError as error:  # changed since pytest_configure checked it
+        pytest.fail(f"--magda-fixtures: {file_refusal(error)}", pytrace=False)
     server = _Server(emulator)
     try:
         yield MagdaEmulator(server.url)

@@ -27,15 +27,15 @@ def _kinds(fouten) -> tuple[type[Exception], ...]:
 
 def routes_under(prefix: str) -> list[dict]:
     """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
-    uit = []
-    for pad, operaties in PATHS_AND_INFO["paths"].items():
-        if pad.startswith(prefix) and pad != prefix:
-            for methode, operatie in operaties.items():
+    out = []
+    for path, operaties in PATHS_AND_INFO["paths"].items():
+        if path.startswith(prefix) and path != prefix:
+            for methode, operation in operaties.items():
                 if methode != "parameters":
-                    uit.append(
-                        {"path": pad, "method": methode.upper(), "summary": operatie["summary"]}
+                    out.append(
+                        {"path": path, "method": methode.upper(), "summary": operation["summary"]}
                     )
-    return uit
+    return out
 
 
 def _routes(app: Flask) -> list[str]:
@@ -85,12 +85,12 @@ def rest_application(
 
     def onbereikbaar(oorzaak: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
-        reden = (winkel.problem() if winkel is not None else None) or str(oorzaak).strip()
-        diagnose = f"the store cannot be reached: {reden}"
+        reason = (winkel.problem() if winkel is not None else None) or str(oorzaak).strip()
+        diagnose = f"the store cannot be reached: {reason}"
         return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
-    for fout in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
-        app.register_error_handler(fout, onbereikbaar)
+    for error in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
+        app.register_error_handler(error, onbereikbaar)
     if admin_on:
         app.register_blueprint(admin)
     app.register_blueprint(console)
@@ -105,7 +105,7 @@ def rest_application(
             name="MAGDA KBI emulator",
             version=__version__,
             soap=list(soap_paths),
-            wsdl=[f"{pad}?wsdl" for pad in soap_paths],
+            wsdl=[f"{path}?wsdl" for path in soap_paths],
             generic="/api/Magda-02.00/soap/WebService",
             rest="/api/v1/",
             openapi="/api/v1/openapi.json",
@@ -129,21 +129,21 @@ def rest_application(
         # Only what was checked: the process answers, and what start-up loaded and checked.
         extra = {"watch": watcher.as_json()} if watcher is not None else {}
         audit = runtime.journal.audit_log
-        probleem = (winkel.problem() if winkel is not None else None) or (
+        problem = (winkel.problem() if winkel is not None else None) or (
             audit.problem if audit is not None else None
         )
-        if probleem:  # answering from what the workers have; changes (or audit lines) wait
-            extra["reason"] = probleem
+        if problem:  # answering from what the workers have; changes (or audit lines) wait
+            extra["reason"] = problem
         try:
-            aantal: int | None = len(runtime.personas)
+            count: int | None = len(runtime.personas)
         except StoreUnavailable:
-            aantal = None
+            count = None
         return jsonify(
             **extra,
-            status="degraded" if probleem else "ok",
+            status="degraded" if problem else "ok",
             version=__version__,
             pid=app.config.get(PROCESS_KEY) or os.getpid(),
-            personas=aantal,
+            personas=count,
             today=runtime.clock.today().isoformat(),
             admin=admin_on,
             protocols=runtime.protocols,

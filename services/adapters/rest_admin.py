@@ -73,7 +73,7 @@ def personas():
     def delen():
         yield "["
         for n, p in enumerate(runtime.personas.values()):
-            rij = {
+            row = {
                 "insz": p.insz,
                 "naam": p.naam,
                 "scenario": p.scenario,
@@ -81,7 +81,7 @@ def personas():
                 "in_kbi": p.dossier is not None,
                 "source": "runtime" if runtime.changed(p.insz) else "fixture",
             }
-            yield ("," if n else "") + json.dumps(rij, ensure_ascii=False)
+            yield ("," if n else "") + json.dumps(row, ensure_ascii=False)
         yield "]"
 
     return Response(delen(), mimetype="application/json")
@@ -109,14 +109,14 @@ def _unknown_persona(insz: str) -> ApiError:
 
 @admin.get("/personas/<insz>")
 def persona(insz: str):
-    gevonden = current_runtime().personas.get(_path_insz(insz))
-    if gevonden is None:
+    found = current_runtime().personas.get(_path_insz(insz))
+    if found is None:
         raise _unknown_persona(insz)
     if best_type(["application/json", *YAML_TYPES]) in YAML_TYPES:
         # the persona files' language, to edit and PUT back as YAML
-        tekst = yaml.safe_dump(persona_json(gevonden), allow_unicode=True, sort_keys=False)
-        return Response(tekst, mimetype=YAML)
-    return jsonify(persona_json(gevonden))
+        text = yaml.safe_dump(persona_json(found), allow_unicode=True, sort_keys=False)
+        return Response(text, mimetype=YAML)
+    return jsonify(persona_json(found))
 
 
 @admin.put("/personas/<insz>")
@@ -132,23 +132,23 @@ def set_persona(insz: str):
                 f"the INSZ in the body ({data['insz']}) differs from the path's",
                 "insz",
             )
-    nieuw = _build_persona(data)
-    vervangen = current_runtime().set_persona(nieuw)
-    return jsonify(persona_json(nieuw)), 200 if vervangen else 201
+    new = _build_persona(data)
+    replaced = current_runtime().set_persona(new)
+    return jsonify(persona_json(new)), 200 if replaced else 201
 
 
 @admin.post("/personas")
 def make_persona():
-    nieuw = _build_persona(_persona_data())
-    if nieuw.insz in current_runtime().personas:
+    new = _build_persona(_persona_data())
+    if new.insz in current_runtime().personas:
         raise ApiError(
             409,
             "PERSONA_EXISTS",
-            f"persona {nieuw.insz} exists already: PUT replaces it",
+            f"persona {new.insz} exists already: PUT replaces it",
             "insz",
         )
-    current_runtime().set_persona(nieuw)
-    return jsonify(persona_json(nieuw)), 201
+    current_runtime().set_persona(new)
+    return jsonify(persona_json(new)), 201
 
 
 @admin.delete("/personas/<insz>")
@@ -182,16 +182,16 @@ def set_clock():
         raise ApiError(422, "INVALID_CLOCK", unknown_field(other[0], ["today"]), other[0])
     if set(data) != {"today"}:
         raise ApiError(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
-    waarde = data["today"]
+    value = data["today"]
     try:
-        vast = None if waarde is None else today_from_text(waarde)
-    except (TypeError, ValueError) as fout:
+        fixed = None if value is None else today_from_text(value)
+    except (TypeError, ValueError) as error:
         # as the body wrote it (true, not True), and which number of a date is wrong
-        reden = f"{as_written(waarde)} is not {TODAY_RANGE}"
-        if isinstance(fout, NoSuchDay):  # 2024-02-30
-            reden += f": {fout.reason}"
-        raise ApiError(422, "INVALID_CLOCK", reden, "today") from None
-    current_runtime().clock.fixed = vast
+        reason = f"{as_written(value)} is not {TODAY_RANGE}"
+        if isinstance(error, NoSuchDay):  # 2024-02-30
+            reason += f": {error.reason}"
+        raise ApiError(422, "INVALID_CLOCK", reason, "today") from None
+    current_runtime().clock.fixed = fixed
     return clock()
 
 
@@ -207,8 +207,8 @@ def faults():
 def add_fault():
     try:
         fault = current_runtime().faults.add(_json_object())
-    except InputError as fout:
-        raise ApiError(422, "INVALID_FAULT", fout.reason, fout.field) from None
+    except InputError as error:
+        raise ApiError(422, "INVALID_FAULT", error.reason, error.field) from None
     return jsonify(fault.as_json()), 201
 
 
@@ -231,8 +231,8 @@ def remove_fault(fault_id: int):
 @admin.get("/journal")
 def journal():
     j = current_runtime().journal
-    regels = j.read(**journal_filters(request.args))
-    return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
+    found = j.read(**journal_filters(request.args))
+    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.grootte)
 
 
 JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")
@@ -243,21 +243,21 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
     """The journal's filters from query parameters (the admin API's and the console's), as
     keyword arguments of ``Journal.read``; 400 for an unknown, repeated or malformed one."""
     parameters(*JOURNAL_FILTERS, *extra, code="INVALID_FILTER", what="filter", args=args)
-    sinds = args.get("since")
-    if sinds is not None:
+    since = args.get("since")
+    if since is not None:
         try:
-            sinds = datetime.fromisoformat(sinds)
+            since = datetime.fromisoformat(since)
         except ValueError:
-            uitleg = f"{sinds!r} is not an ISO date-time"
-            if re.search(r"\d \d\d:?\d\d$", sinds):  # a + not written %2B reads as a space
-                uitleg += " (write the + of a UTC offset as %2B in a URL)"
+            explanation = f"{since!r} is not an ISO date-time"
+            if re.search(r"\d \d\d:?\d\d$", since):  # a + not written %2B reads as a space
+                explanation += " (write the + of a UTC offset as %2B in a URL)"
             else:
-                uitleg += " (2024-06-01, 2024-06-01T10:00:00 or 2024-06-01T10:00:00%2B02:00)"
-            raise ApiError(400, "INVALID_FILTER", uitleg, "since") from None
-        if sinds.tzinfo is None:
-            sinds = sinds.replace(tzinfo=UTC)
-    soort = args.get("kind", "call")
-    if soort not in ("call", "admin", "all"):
+                explanation += " (2024-06-01, 2024-06-01T10:00:00 or 2024-06-01T10:00:00%2B02:00)"
+            raise ApiError(400, "INVALID_FILTER", explanation, "since") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    kind = args.get("kind", "call")
+    if kind not in ("call", "admin", "all"):
         raise ApiError(400, "INVALID_FILTER", "kind is call (default), admin or all", "kind")
     operation = args.get("operation") or None
     if operation is not None and operation not in OPERATIONS and not operation.startswith("admin "):
@@ -270,12 +270,12 @@ def journal_filters(args, extra: tuple[str, ...] = ()) -> dict:
             "operation",
         )
     return {
-        "kind": None if soort == "all" else soort,
+        "kind": None if kind == "all" else kind,
         # as printed (the console shows 73.68.05-997.86): the calls carry the 11 digits
         "insz": unformatted(args["insz"]) if args.get("insz") else None,
         "afzender": args.get("afzender") or None,
         "operation": operation,
-        "since": sinds,
+        "since": since,
     }
 
 
@@ -300,32 +300,32 @@ def _body() -> bytes:
 
 
 def _persona_data():
-    tekst = _body().decode("utf-8", "replace")
-    if not tekst.strip():
+    text = _body().decode("utf-8", "replace")
+    if not text.strip():
         raise ApiError(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:
-        return read_json(tekst) if request.mimetype == "application/json" else read_yaml(tekst)
-    except InputError as fout:
-        raise ApiError(422, "INVALID_PERSONA", fout.reason, fout.field) from None
+        return read_json(text) if request.mimetype == "application/json" else read_yaml(text)
+    except InputError as error:
+        raise ApiError(422, "INVALID_PERSONA", error.reason, error.field) from None
 
 
 def _build_persona(data):
     try:
         return persona_from_data(data)
-    except InputError as fout:
-        raise ApiError(422, "INVALID_PERSONA", fout.reason, fout.field) from None
+    except InputError as error:
+        raise ApiError(422, "INVALID_PERSONA", error.reason, error.field) from None
 
 
 def _json_object() -> dict:
     body = _body()
-    data, reden = None, ""
+    data, reason = None, ""
     if request.is_json:  # JSON as JSON says it (get_json's rule)
         try:
             data = read_json(body.decode("utf-8-sig"))  # a byte order mark, as get_json took
         except UnicodeDecodeError:
-            reden = ": not UTF-8"
-        except InputError as fout:
-            reden = f": {fout.reason}"
+            reason = ": not UTF-8"
+        except InputError as error:
+            reason = f": {error.reason}"
     if not isinstance(data, dict):
-        raise ApiError(422, "INVALID_BODY", f"expected a JSON object{reden}")
+        raise ApiError(422, "INVALID_BODY", f"expected a JSON object{reason}")
     return data

@@ -86,9 +86,9 @@ def _one_identity():
     which no Afzender or Hoedanigheid contains, so a comma means "given more than once".
     (A spelling with underscores, X_Magda_Afzender, the server does not tell apart: put a
     proxy in front that drops such headers, as nginx does by default.)"""
-    for naam in (AFZENDER_HEADER, HOEDANIGHEID_HEADER):
-        if "," in request.headers.get(naam, ""):
-            raise ApiError(400, ONGELDIG_VERZOEK, f"header {naam} is given more than once", naam)
+    for name in (AFZENDER_HEADER, HOEDANIGHEID_HEADER):
+        if "," in request.headers.get(name, ""):
+            raise ApiError(400, ONGELDIG_VERZOEK, f"header {name} is given more than once", name)
     # as SOAP's XSD refuses an empty Identificatie; granian gives a non-ASCII value as empty
     if request.headers.get(AFZENDER_HEADER, "x").strip() == "":
         raise ApiError(
@@ -114,11 +114,11 @@ def _call_noted(operatie: str) -> Callable:
         def run(**args):
             call = Call(operatie, *_afzender_headers(), args.get("insz"))
             try:
-                antwoord, request.environ[CALL_KEY] = view(call, **args)
-            except ApiError as fout:
-                fout.call = fout.call or call  # noted by api_error
+                response, request.environ[CALL_KEY] = view(call, **args)
+            except ApiError as error:
+                error.call = error.call or call  # noted by api_error
                 raise
-            return antwoord
+            return response
 
         return run
 
@@ -130,20 +130,20 @@ def _call_noted(operatie: str) -> Callable:
 def dossier(call: Call, insz: str):
     _valid_insz(insz)
     parameters()
-    uitkomst, call = _decide_question(
+    outcome, call = _decide_question(
         Question(Operation.DOSSIER, insz, call.afzender, call.hoedanigheid), call
     )
-    persona, vandaag = uitkomst.persona, uitkomst.vandaag
-    if uitkomst.beperkt:
-        return jsonify(asdict(gemeente_zicht(persona.dossier.as_of(vandaag)))), call
+    persona, today = outcome.persona, outcome.vandaag
+    if outcome.beperkt:
+        return jsonify(asdict(gemeente_zicht(persona.dossier.as_of(today)))), call
     # The same persona on the same day gives the same bytes: built once (the generic
     # dataclass walk was half of this route's time, measured), then served from the cache.
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
-    body = cache.find((insz, vandaag), persona)
+    body = cache.find((insz, today), persona)
     if body is None:
-        gekend = persona.dossier.as_of(vandaag)  # as the KBI knows it today
+        gekend = persona.dossier.as_of(today)  # as the KBI knows it today
         body = current_app.json.response(dossier_json(gekend)).get_data()
-        cache.keep((insz, vandaag), persona, body)
+        cache.keep((insz, today), persona, body)
     return current_app.response_class(body, mimetype=current_app.json.mimetype), call
 
 
@@ -153,11 +153,11 @@ def advies(call: Call, insz: str):
     _valid_insz(insz)
     parameters("datum", "toepassing")
     runtime = current_runtime()
-    tekst = request.args.get("datum")
+    text = request.args.get("datum")
     try:
-        datum = iso_date(tekst) if tekst is not None else runtime.clock.today()
-    except ValueError as fout:  # iso_date's words: also which number of 2024-02-30 is wrong
-        raise ApiError(400, ONGELDIGE_DATUM, str(fout), "datum") from None
+        datum = iso_date(text) if text is not None else runtime.clock.today()
+    except ValueError as error:  # iso_date's words: also which number of 2024-02-30 is wrong
+        raise ApiError(400, ONGELDIGE_DATUM, str(error), "datum") from None
     given = request.args.get("toepassing", Toepassing.ZORGBUDGET)
     try:
         toepassing = Toepassing(given)
@@ -229,24 +229,24 @@ def _decide_question(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     """The decision SOAP takes too (:func:`decide`) and the call with its result, in the
     same words as on SOAP; anything but an answer becomes the JSON error with the same code
     and reason as on SOAP."""
-    uitkomst = decide(current_runtime(), vraag)
-    call = call.answered(uitkomst.result, uitkomst.extra)
-    if uitkomst.kind is Kind.ANSWER:
-        return uitkomst, call
-    if uitkomst.kind is Kind.SOAP_FAULT:
+    outcome = decide(current_runtime(), vraag)
+    call = call.answered(outcome.result, outcome.extra)
+    if outcome.kind is Kind.ANSWER:
+        return outcome, call
+    if outcome.kind is Kind.SOAP_FAULT:
         raise ApiError(
             502,
             "PLATFORM_ERROR",
             f"the MAGDA platform failed (test persona {vraag.insz} always fails)",
             call=call,
         )
-    if uitkomst.kind is Kind.REFUSED:
-        diagnose = uitkomst.beslissing.reden
-    elif uitkomst.kind is Kind.PLATFORM:
-        diagnose = PLATFORM_UITZONDERINGEN[uitkomst.platform].diagnose
+    if outcome.kind is Kind.REFUSED:
+        diagnose = outcome.beslissing.reden
+    elif outcome.kind is Kind.PLATFORM:
+        diagnose = PLATFORM_UITZONDERINGEN[outcome.platform].diagnose
     else:
         diagnose = GEEN_GEGEVENS.diagnose
-    raise ApiError(_HTTP_STATUS[uitkomst.kind], uitkomst.code, diagnose, call=call)
+    raise ApiError(_HTTP_STATUS[outcome.kind], outcome.code, diagnose, call=call)
 
 
 def _decide(operatie: Operation, call: Call, **context) -> tuple[ProtocolDecision | None, Call]:
@@ -255,12 +255,12 @@ def _decide(operatie: Operation, call: Call, **context) -> tuple[ProtocolDecisio
     runtime = current_runtime()
     if not runtime.protocols:
         return None, call
-    beslissing = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
-    call = call._replace(extra={**call.extra, **beslissing.as_json()})
-    if not beslissing.toegelaten:  # journaled as SOAP's refusals are (it said ERROR 40103)
-        call = call.answered(f"REFUSED {beslissing.code}")
-        raise ApiError(403, beslissing.code, beslissing.reden, call=call)
-    return beslissing, call
+    decision = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
+    call = call._replace(extra={**call.extra, **decision.as_json()})
+    if not decision.toegelaten:  # journaled as SOAP's refusals are (it said ERROR 40103)
+        call = call.answered(f"REFUSED {decision.code}")
+        raise ApiError(403, decision.code, decision.reden, call=call)
+    return decision, call
 
 
 RUNTIME_KEY = "MAGDA_RUNTIME"  # where the Flask app keeps the runtime (rest.py puts it)
@@ -278,8 +278,8 @@ def current_runtime() -> Runtime:
 @_call_noted(Operation.LIJST_VERLAAGDE_PREMIE.value)
 def lijst_verlaagde_premie(call: Call, jaar: str):
     if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-        reden = f"{jaar!r} is not a premium year (2000-2100){_format_hint(jaar)}"
-        raise ApiError(400, ONGELDIG_VERZOEK, reden, "jaar")
+        reason = f"{jaar!r} is not a premium year (2000-2100){_format_hint(jaar)}"
+        raise ApiError(400, ONGELDIG_VERZOEK, reason, "jaar")
     premiejaar = int(jaar)
     parameters("zorgkas", a_list=True)
     zorgkas = request.args.get("zorgkas")
@@ -288,9 +288,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if zorgkas is not None and (error := text_xml_cannot_hold(zorgkas, "zorgkas")):
         # the XML list names it: lxml refused it after the 200 had gone, a cut-off reply
         raise ApiError(400, ONGELDIG_VERZOEK, f"zorgkas: {error.reason}", "zorgkas")
-    beslissing, call = _decide(Operation.LIJST_VERLAAGDE_PREMIE, call, zorgkas=zorgkas)
-    if beslissing is not None and beslissing.afnemer.zorgkas:
-        zorgkas = beslissing.afnemer.zorgkas  # a zorgkas's own members, asked or not
+    decision, call = _decide(Operation.LIJST_VERLAAGDE_PREMIE, call, zorgkas=zorgkas)
+    if decision is not None and decision.afnemer.zorgkas:
+        zorgkas = decision.afnemer.zorgkas  # a zorgkas's own members, asked or not
     runtime = current_runtime()
     consumers = [a.zorgkas for a in runtime.afnemers if a.zorgkas]
     if zorgkas is not None and not lists.zorgkas_known(
@@ -313,9 +313,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         terms=runtime.terms,
         rule_set=runtime.rule_set,
     )
-    kop = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
-    lijst = _lijst(({"insz": i} for i in insz), ["insz"], kop, "VerlaagdePremie", "Persoon")
-    return lijst, call.answered(f"LIST verlaagde premie {premiejaar}")
+    header = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
+    items = _lijst(({"insz": i} for i in insz), ["insz"], header, "VerlaagdePremie", "Persoon")
+    return items, call.answered(f"LIST verlaagde premie {premiejaar}")
 
 
 @api.get("/lijsten/gemeente/<nis>")
@@ -352,11 +352,11 @@ def _municipality_list(
     parameters("year", a_list=True)
     runtime = current_runtime()
     peildag = runtime.clock.today()
-    jaar = request.args.get("year")
-    if jaar is not None:
-        if not (jaar.isascii() and jaar.isdigit() and 2000 <= int(jaar) <= 2100):
-            raise ApiError(400, ONGELDIG_VERZOEK, f"{jaar!r} is not a year (2000-2100)", "year")
-        peildag = min(peildag, date(int(jaar), 1, 1))  # residents on 1 January of the year
+    year = request.args.get("year")
+    if year is not None:
+        if not (year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100):
+            raise ApiError(400, ONGELDIG_VERZOEK, f"{year!r} is not a year (2000-2100)", "year")
+        peildag = min(peildag, date(int(year), 1, 1))  # residents on 1 January of the year
     _beslissing, call = _decide(operatie, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
     if not lists.nis_known(nis, personas.values()):
@@ -368,10 +368,10 @@ def _municipality_list(
             call,
         )
     items = maak(personas.values(), nis, peildag)
-    kop = {"nis": nis, "peildatum": peildag.isoformat()}
-    if jaar is not None:
-        kop = {"nis": nis, "jaar": int(jaar), "peildatum": peildag.isoformat()}
-    lijst = _lijst(items, velden, kop, wortel, "Persoon")
+    header = {"nis": nis, "peildatum": peildag.isoformat()}
+    if year is not None:
+        header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}
+    lijst = _lijst(items, velden, header, wortel, "Persoon")
     return lijst, call.answered(f"LIST {operatie.value} {nis}")
 
 
@@ -388,13 +388,13 @@ def municipalities():
     per set of personas: over a catalogue of a million that reading takes a minute."""
     parameters()
     personas = current_runtime().personas
-    sleutel = (id(personas), version(personas))
-    vorige = current_app.extensions.get("magda_kbi.municipalities")
-    if vorige is None or vorige[0] != sleutel or vorige[1] is not personas:
-        bekend = lists.known_municipalities(personas.values())
-        vorige = (sleutel, personas, [{"nis": n, "naam": m} for n, m in sorted(bekend.items())])
-        current_app.extensions["magda_kbi.municipalities"] = vorige
-    return jsonify(vorige[2])
+    key = (id(personas), version(personas))
+    previous = current_app.extensions.get("magda_kbi.municipalities")
+    if previous is None or previous[0] != key or previous[1] is not personas:
+        known = lists.known_municipalities(personas.values())
+        previous = (key, personas, [{"nis": n, "naam": m} for n, m in sorted(known.items())])
+        current_app.extensions["magda_kbi.municipalities"] = previous
+    return jsonify(previous[2])
 
 
 def best_type(offers: list[str], default: str | None = None) -> str | None:
@@ -423,6 +423,6 @@ def _format_hint(given: str) -> str:
 
 
 def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
-    soort = best_type(list(LIST_TYPES), default="application/json")
-    tekst = formats.in_format(LIST_TYPES[soort], items, velden, kop, wortel)
-    return Response(stream_with_context(tekst), mimetype=soort)
+    kind = best_type(list(LIST_TYPES), default="application/json")
+    text = formats.in_format(LIST_TYPES[kind], items, velden, kop, wortel)
+    return Response(stream_with_context(text), mimetype=kind)

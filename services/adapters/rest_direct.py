@@ -36,15 +36,15 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
         or environ.get("QUERY_STRING")
     ):
         return None  # the refusals are Flask's (40002, a header or parameter it does not take)
-    uitkomst = decide(runtime, Question(Operation.DOSSIER, insz, afzender, hoedanigheid))
-    if uitkomst.kind is not Kind.ANSWER or uitkomst.beperkt:
+    outcome = decide(runtime, Question(Operation.DOSSIER, insz, afzender, hoedanigheid))
+    if outcome.kind is not Kind.ANSWER or outcome.beperkt:
         return None
-    body = cache.find((insz, uitkomst.vandaag), uitkomst.persona)
+    body = cache.find((insz, outcome.vandaag), outcome.persona)
     if body is None:
         return None
     # noted as rest_api's dossier view notes it
     environ[CALL_KEY] = Call(
-        "GeefDossierKBI", afzender, hoedanigheid, insz, None, uitkomst.result, uitkomst.extra
+        "GeefDossierKBI", afzender, hoedanigheid, insz, None, outcome.result, outcome.extra
     )
     start_response("200 OK", [("Content-Type", JSON), ("Content-Length", str(len(body)))])
     return [body]

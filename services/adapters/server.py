@@ -64,8 +64,8 @@ def application() -> Emulator:
     try:
         # serve imported and checked the persona files just before it forked this worker
         emulator = make_emulator(settings, imported=os.environ[IMPORTED_FILES_ENV])
-    except InputError as fout:  # one clear line, not a traceback, then this worker stops
-        logging.getLogger(__name__).error("worker not started: %s", file_refusal(fout))
+    except InputError as error:  # one clear line, not a traceback, then this worker stops
+        logging.getLogger(__name__).error("worker not started: %s", file_refusal(error))
         raise SystemExit(2) from None
     emulator.rest.config[PROCESS_KEY] = serve  # /health names serve, not this worker
     _scrub_environment()
@@ -139,9 +139,9 @@ def _scrub_environment() -> None:
     <token>`` in serve's environment let an admin call without a token through, and an
     Afzender appeared in calls that named none), and the admin token would be in every
     environ. The worker has read what it needs of them by now."""
-    for naam in list(os.environ):
-        if naam.startswith("HTTP_") or naam in ("CONTENT_TYPE", "CONTENT_LENGTH", TOKEN_ENV):
-            del os.environ[naam]
+    for name in list(os.environ):
+        if name.startswith("HTTP_") or name in ("CONTENT_TYPE", "CONTENT_LENGTH", TOKEN_ENV):
+            del os.environ[name]
 
 
 class GcPacer:
@@ -179,14 +179,14 @@ class GcPacer:
                 gc.freeze()
             self._in_flight += 1
         try:
-            antwoord = self.app(environ, start_response)
+            response = self.app(environ, start_response)
         except BaseException:
             self._done()
             raise
-        if antwoord.__class__ is list or isinstance(antwoord, BrokenOffReply):
+        if response.__class__ is list or isinstance(response, BrokenOffReply):
             self._done()  # answered whole, or broken off: nothing of it runs on
-            return antwoord
-        return Streamed(antwoord, self._done)
+            return response
+        return Streamed(response, self._done)
 
     def _done(self) -> None:
         with self._slot:
@@ -222,10 +222,10 @@ def signal_until_gone(
     :func:`_leave_sigint_to_serve`). Never reaps: an ended process's
     sentinel is ready, and a pid is not reused before its process is reaped."""
     while not done.wait(interval):
-        for proces in processes():
-            if not multiprocessing.connection.wait([proces.sentinel], 0):
+        for process in processes():
+            if not multiprocessing.connection.wait([process.sentinel], 0):
                 with contextlib.suppress(ProcessLookupError):  # ended since: nothing to do
-                    os.kill(proces.pid, signal.SIGTERM)
+                    os.kill(process.pid, signal.SIGTERM)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,8 +258,8 @@ def tls_problem(tls: Tls) -> str | None:
         try:
             if bestand is not None:
                 bestand.open("rb").close()
-        except OSError as fout:
-            return f"{optie}: cannot read {bestand}: {fout.strerror or fout}"
+        except OSError as error:
+            return f"{optie}: cannot read {bestand}: {error.strerror or error}"
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(tls.certificate, tls.key, password=_no_password)
@@ -268,21 +268,21 @@ def tls_problem(tls: Tls) -> str | None:
             f"--tls-key: {tls.key} is encrypted; give the key without its password"
             " (openssl pkey -in KEY -out KEY.plain)"
         )
-    except ssl.SSLError as fout:
-        if fout.reason == "KEY_VALUES_MISMATCH":
+    except ssl.SSLError as error:
+        if error.reason == "KEY_VALUES_MISMATCH":
             return f"--tls-key: {tls.key} is not the key of the certificate {tls.certificate}"
-        reden = "" if fout.reason in (None, "PEM_LIB") else f" ({fout.reason})"
+        reason = "" if error.reason in (None, "PEM_LIB") else f" ({error.reason})"
         return (
             f"--tls-cert {tls.certificate} and --tls-key {tls.key}: not a PEM certificate and"
-            f" its PEM private key{reden}"
+            f" its PEM private key{reason}"
         )
     if tls.client_ca is not None:
         try:
             context.load_verify_locations(cafile=tls.client_ca)
-        except ssl.SSLError as fout:
+        except ssl.SSLError as error:
             return (
                 f"--tls-client-ca: {tls.client_ca} holds no PEM CA certificate"
-                f" ({fout.reason or fout})"
+                f" ({error.reason or error})"
             )
     return None
 
@@ -291,14 +291,14 @@ def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
     """Why a SIGHUP's new workers would not start, in one line, or None: ``serve``'s checks
     at start-up, on the files as they are now (changed persona files are imported into the
     catalogue meanwhile, as at start-up, and the workers find it up to date)."""
-    if tls is not None and (probleem := tls_problem(tls)):
-        return probleem
+    if tls is not None and (problem := tls_problem(tls)):
+        return problem
     try:
         make_emulator(dataclasses.replace(settings, store=None, watch=False))
-    except (InputError, FixtureError) as fout:
-        return file_refusal(fout)
-    except (StoreError, sqlite3.Error) as fout:
-        return f"the persona catalogue: {fout}"
+    except (InputError, FixtureError) as error:
+        return file_refusal(error)
+    except (StoreError, sqlite3.Error) as error:
+        return f"the persona catalogue: {error}"
     finally:
         gc.collect()  # the check's stores closed before workers are forked
     return None
@@ -372,18 +372,18 @@ def granian_server() -> type:
             # A SIGHUP's new workers read the files again (personas, consumers, TLS: edited
             # or renewed without a stop); files that no longer load would stop each new
             # worker and then serve, so the workers that run are kept instead, as they are
-            afdruk = fingerprint(self.persona_folders)
-            probleem = reload_problem(self.magda_settings, self.magda_tls)
+            fingerprint_ = fingerprint(self.persona_folders)
+            problem = reload_problem(self.magda_settings, self.magda_tls)
             if self.interrupt_signal:  # a stop during the checks: no restart, the loop stops
                 return
-            if probleem is None:
-                os.environ[IMPORTED_FILES_ENV] = afdruk
+            if problem is None:
+                os.environ[IMPORTED_FILES_ENV] = fingerprint_
                 super()._reload(spawn_target, target_loader)
             else:
                 self.reload_signal = False
                 self.main_loop_interrupt.clear()
                 logging.getLogger(__name__).error(
-                    "SIGHUP refused, the workers go on as they are: %s", probleem
+                    "SIGHUP refused, the workers go on as they are: %s", problem
                 )
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
@@ -450,11 +450,11 @@ def _granian_tls(tls: Tls) -> dict:
 
     # TLS 1.2 as well as 1.3 (granian's default is 1.3 only): the platform takes 1.2, and so
     # do the Java and .NET stacks many consumers still run
-    opties = {
+    options = {
         "ssl_cert": tls.certificate,
         "ssl_key": tls.key,
         "ssl_protocol_min": SSLProtocols.tls12,
     }
     if tls.client_ca is not None:
-        opties |= {"ssl_ca": tls.client_ca, "ssl_client_verify": True}
-    return opties
+        options |= {"ssl_ca": tls.client_ca, "ssl_client_verify": True}
+    return options

@@ -39,15 +39,15 @@ def soap_application(dienst: Dienst, max_bytes: int) -> WsgiApplication:
             _out_message_name=f"{dienst.naam}Response",
         )
         def operatie(ctx, verzoek):  # noqa: N805 - spyne passes the method context first
-            operatie = ctx.in_body_doc
-            if operatie.getroottree().docinfo.doctype:
+            operation = ctx.in_body_doc
+            if operation.getroottree().docinfo.doctype:
                 raise Fault(*DTD)  # the dispatcher refuses it first; this is the last guard
             environ = ctx.transport.req_env  # the WSGI environ, with the dispatcher's keys
             try:
-                repliek, environ[CALL_KEY] = dienst.handle(operatie, environ.get(FAULT_KEY))
-            except PlatformError as fout:
-                environ[CALL_KEY] = fout.call
-                raise Fault("Server", str(fout)) from None
+                repliek, environ[CALL_KEY] = dienst.handle(operation, environ.get(FAULT_KEY))
+            except PlatformError as error:
+                environ[CALL_KEY] = error.call
+                raise Fault("Server", str(error)) from None
             except Exception:  # never a traceback on the wire
                 log.exception("onverwachte fout bij %s", dienst.naam)
                 environ[CALL_KEY] = Call(dienst.naam)

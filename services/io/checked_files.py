@@ -27,18 +27,18 @@ CACHE_DIR_ENV = "MAGDA_KBI_CACHE_DIR"
 
 
 def cache_folder() -> Path:
-    eigen = os.environ.get(CACHE_DIR_ENV)
-    if eigen:
-        return Path(eigen)
-    basis = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(basis) / "magda-kbi"
+    own = os.environ.get(CACHE_DIR_ENV)
+    if own:
+        return Path(own)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "magda-kbi"
 
 
 @cache
 def contract_hash() -> bytes:
     h = hashlib.sha256()
-    for naam, inhoud in read_contract_files().items():
-        h.update(naam.encode() + b"\0" + inhoud + b"\0")
+    for name, content in read_contract_files().items():
+        h.update(name.encode() + b"\0" + content + b"\0")
     return h.digest()
 
 
@@ -64,8 +64,8 @@ class CheckedFiles:
                 self.pad.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.pad, timeout=5, isolation_level=None)
                 self._db.execute("CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY)")
-            except (OSError, sqlite3.Error) as fout:
-                log.warning("no cache of checked persona files at %s: %s", self.pad, fout)
+            except (OSError, sqlite3.Error) as error:
+                log.warning("no cache of checked persona files at %s: %s", self.pad, error)
                 self._uit = True
         return self._db
 
@@ -86,5 +86,5 @@ class CheckedFiles:
             return
         try:
             db.execute("INSERT OR IGNORE INTO checked VALUES (?)", (sleutel,))
-        except sqlite3.Error as fout:  # read-only, full: the next start checks again
-            log.warning("cannot record a checked persona file in %s: %s", self.pad, fout)
+        except sqlite3.Error as error:  # read-only, full: the next start checks again
+            log.warning("cannot record a checked persona file in %s: %s", self.pad, error)

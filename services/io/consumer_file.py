@@ -27,8 +27,8 @@ def load_consumers(pad: Path) -> list[Afnemer]:
     """A YAML file ``afnemers: [{afzender, hoedanigheid, soort, naam, nis | zorgkas}]``."""
     try:
         return _afnemers(pad)
-    except InputError as fout:
-        raise ConsumersFileError(pad, fout) from None
+    except InputError as error:
+        raise ConsumersFileError(pad, error) from None
 
 
 def _afnemers(pad: Path) -> list[Afnemer]:
@@ -40,19 +40,19 @@ def _afnemers(pad: Path) -> list[Afnemer]:
         if len(content) > MAX_FILE_BYTES:
             raise InputError("-", f"larger than {MAX_FILE_BYTES} bytes: a consumers file is small")
         data = read_yaml(content.decode("utf-8"))
-    except OSError as fout:
-        raise InputError("-", f"cannot read it: {fout.strerror or fout}") from None
-    except UnicodeDecodeError as fout:
-        raise InputError("-", not_utf8(fout)) from None
+    except OSError as error:
+        raise InputError("-", f"cannot read it: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise InputError("-", not_utf8(error)) from None
     # another key beside or instead of it ('afnemer') was passed over without a word
     unknown = [k for k in data if k != "afnemers"] if isinstance(data, dict) else []
     if unknown:
         raise InputError(str(unknown[0]), unknown_field(str(unknown[0]), ["afnemers"]))
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
-    afnemers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
-    gezien: dict[tuple[str, str], int] = {}
-    for i, a in enumerate(afnemers):  # what one field's type cannot say
+    consumers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
+    seen: dict[tuple[str, str], int] = {}
+    for i, a in enumerate(consumers):  # what one field's type cannot say
         for verplicht in ("afzender", "hoedanigheid", "naam"):
             if not getattr(a, verplicht):
                 raise InputError(f"afnemers[{i}].{verplicht}", "required text")
@@ -73,10 +73,10 @@ def _afnemers(pad: Path) -> list[Afnemer]:
             raise InputError(
                 f"afnemers[{i}].zorgkas", f"only a ZORGKAS has a zorgkas, not a {a.soort.value}"
             )
-        eerder = gezien.setdefault((a.afzender, a.hoedanigheid), i)
+        eerder = seen.setdefault((a.afzender, a.hoedanigheid), i)
         if eerder != i:  # which one would a call from it be?
             raise InputError(
                 f"afnemers[{i}]",
                 f"{a.afzender} with Hoedanigheid {a.hoedanigheid} is afnemers[{eerder}] already",
             )
-    return list(afnemers)
+    return list(consumers)

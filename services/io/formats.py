@@ -34,10 +34,10 @@ def json_list(items: Iterable, kop: dict | None = None, sleutel: str = "items") 
 
 def csv_rows(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
-    schrijver = csv.DictWriter(buffer, fieldnames=velden, extrasaction="raise")
-    schrijver.writeheader()
+    writer = csv.DictWriter(buffer, fieldnames=velden, extrasaction="raise")
+    writer.writeheader()
     for item in items:
-        schrijver.writerow({k: _csv_value(v) for k, v in item.items()})
+        writer.writerow({k: _csv_value(v) for k, v in item.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -46,16 +46,16 @@ def csv_rows(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
 
 def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict) -> Iterator[str]:
     yield "<?xml version='1.0' encoding='UTF-8'?>\n"
-    kop = etree.tostring(
+    header = etree.tostring(
         etree.Element(wortel, {k: str(v) for k, v in attributen.items()}), encoding="unicode"
     )
-    yield kop[:-2] + ">\n"  # <Wortel a="b"/> -> <Wortel a="b">
+    yield header[:-2] + ">\n"  # <Wortel a="b"/> -> <Wortel a="b">
     for item in items:
         el = etree.Element(element)
-        for naam, waarde in item.items():
-            if waarde is None:
+        for name, value in item.items():
+            if value is None:
                 continue
-            etree.SubElement(el, naam).text = _csv_value(waarde)
+            etree.SubElement(el, name).text = _csv_value(value)
         yield "  " + etree.tostring(el, encoding="unicode") + "\n"
     yield f"</{wortel}>\n"
 

@@ -18,7 +18,7 @@ def dossier_json(dossier: KbiDossier) -> dict:
 def advies_json(insz: str, advies: Advies, *, rule: bool = True) -> dict:
     """An advice as the REST face and ``magda-kbi advies --json`` give it; ``rule=False``
     under a protocol, which allows OK/NOK and the reason only."""
-    uit: dict[str, Any] = {
+    out: dict[str, Any] = {
         "insz": insz,
         "peildatum": advies.peildatum.isoformat(),
         "resultaat": advies.resultaat.value,
@@ -29,15 +29,15 @@ def advies_json(insz: str, advies: Advies, *, rule: bool = True) -> dict:
         ),
     }
     if rule:
-        uit["rule"] = {"number": advies.regel, "text": REGELS[advies.regel]}
+        out["rule"] = {"number": advies.regel, "text": REGELS[advies.regel]}
     if advies.regel == 0:  # the rule set after the ruling: say which ruling
-        uit["informatie"] = ARREST_112_2023
-    return uit
+        out["informatie"] = ARREST_112_2023
+    return out
 
 
 def persona_json(persona: Persona) -> dict:
     """A persona in the shape of its YAML file (loadable again by the admin API)."""
-    uit: dict[str, Any] = {
+    out: dict[str, Any] = {
         "insz": persona.insz,
         "naam": persona.naam,
         "scenario": persona.scenario,
@@ -46,12 +46,12 @@ def persona_json(persona: Persona) -> dict:
     if persona.dossier is not None:
         dossier = dossier_json(persona.dossier)
         dossier.pop("insz", None)
-        uit["dossier"] = dossier
+        out["dossier"] = dossier
     else:
-        uit["dossier"] = None
+        out["dossier"] = None
     if persona.verwacht:
-        uit["verwacht"] = dump(tuple[VerwachtAdvies, ...], persona.verwacht)
+        out["verwacht"] = dump(tuple[VerwachtAdvies, ...], persona.verwacht)
     gegevens = dump(Persoonsgegevens, persona.gegevens)
     if gegevens:  # residences, memberships, contact, participation: needed by the protocols
-        uit["gegevens"] = gegevens
-    return uit
+        out["gegevens"] = gegevens
+    return out

@@ -82,15 +82,15 @@ class _UniqueKeys:
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
-            gezien = set()
-            for sleutel, _ in node.value:
-                if not isinstance(sleutel, yaml.ScalarNode) or sleutel.tag.endswith(":merge"):
+            seen = set()
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
                     continue
-                if (sleutel.tag, sleutel.value) in gezien:
+                if (key.tag, key.value) in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"the key {sleutel.value!r} twice", sleutel.start_mark
+                        None, None, f"the key {key.value!r} twice", key.start_mark
                     )
-                gezien.add((sleutel.tag, sleutel.value))
+                seen.add((key.tag, key.value))
         return super().construct_mapping(node, deep=deep)
 
 
@@ -132,8 +132,8 @@ def file_refusal(fout: FixtureError | InputError) -> str:
     SIGHUP, a worker and the pytest plugin say it."""
     if isinstance(fout, FixtureError):
         return f"invalid persona {'folder' if fout.folder else 'file'} {fout.message}"
-    pad = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
-    return f"invalid consumers file{f' {pad}' if pad else ''}: {fout.message}"
+    path = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
+    return f"invalid consumers file{f' {path}' if path else ''}: {fout.message}"
 
 
 def builtin_folder() -> Path:
@@ -146,17 +146,17 @@ def load_personas(
     """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
     appear only once. ``contract=False`` skips the XSD check (for files already checked);
     ``checked`` skips it for the files whose exact content passed it before."""
-    catalogus: dict[str, Persona] = {}
-    herkomst: dict[str, Path] = {}
-    for map_ in mappen:
-        for persona, pad in _with_origin(map_, contract, checked):
-            if persona.insz in catalogus:
+    catalogue: dict[str, Persona] = {}
+    origin: dict[str, Path] = {}
+    for folder in mappen:
+        for persona, path in _with_origin(folder, contract, checked):
+            if persona.insz in catalogue:
                 raise FixtureError(
-                    str(pad), "insz", already_defined(persona.insz, herkomst[persona.insz])
+                    str(path), "insz", already_defined(persona.insz, origin[persona.insz])
                 )
-            catalogus[persona.insz] = persona
-            herkomst[persona.insz] = pad
-    return catalogus
+            catalogue[persona.insz] = persona
+            origin[persona.insz] = path
+    return catalogue
 
 
 def already_defined(insz: str, elsewhere: str | Path) -> str:
@@ -174,39 +174,39 @@ def already_defined(insz: str, elsewhere: str | Path) -> str:
 def fingerprint(mappen: Iterable[Path]) -> str:
     """What changes when a persona file is added, changed or removed: a hash of each file's
     path, modification time and size (cheap enough to poll every second)."""
-    uit = []
-    for map_ in mappen:
-        for pad in sorted(map_.glob("*")) if map_.is_dir() else ():
-            if pad.suffix in PERSONA_SUFFIXES:
+    out = []
+    for folder in mappen:
+        for path in sorted(folder.glob("*")) if folder.is_dir() else ():
+            if path.suffix in PERSONA_SUFFIXES:
                 try:
-                    stat = pad.stat()
+                    stat = path.stat()
                 except OSError:  # removed between the listing and the stat
                     continue
-                uit.append((str(pad), stat.st_mtime_ns, stat.st_size))
-    return hashlib.sha256(repr(uit).encode()).hexdigest()
+                out.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return hashlib.sha256(repr(out).encode()).hexdigest()
 
 
 def persona_files(map_: Path) -> list[Path]:
     """The persona files of a folder, in the order they are read."""
     if not map_.is_dir():
-        reden = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
-        raise FixtureError(str(map_), "-", reden, folder=True)
-    bestanden = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
-    for pad in bestanden:
+        reason = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
+        raise FixtureError(str(map_), "-", reason, folder=True)
+    files = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
+    for path in files:
         # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
         # memory ran out, a folder was a traceback (IsADirectoryError)
-        if not pad.is_file():
-            reden = "not a plain file (a folder, a pipe or a device)"
-            raise FixtureError(str(pad), "-", reden if pad.exists() else "a link to nothing")
-    return bestanden
+        if not path.is_file():
+            reason = "not a plain file (a folder, a pipe or a device)"
+            raise FixtureError(str(path), "-", reason if path.exists() else "a link to nothing")
+    return files
 
 
 def _with_origin(
     map_: Path, contract: bool = True, checked: CheckedFiles | None = None
 ) -> Iterator[tuple[Persona, Path]]:
-    for pad in persona_files(map_):
-        for persona, _ in read_persona_file(pad, contract=contract, checked=checked):
-            yield persona, pad
+    for path in persona_files(map_):
+        for persona, _ in read_persona_file(path, contract=contract, checked=checked):
+            yield persona, path
 
 
 def read_persona_file(
@@ -218,7 +218,7 @@ def read_persona_file(
 ) -> Iterator[tuple[Persona, str]]:
     """The personas of one file, each with its data as JSON text (what a catalogue keeps).
     ``checked`` skips the XSD check when the file's exact content passed it before."""
-    sleutel, controleer = None, contract
+    key, controleer = None, contract
     if contract and checked is not None:
         if inhoud is None:
             try:  # read once: what is hashed is what is loaded; a .yaml to one byte past
@@ -229,14 +229,14 @@ def read_persona_file(
             except OSError:
                 inhoud = None  # the loader below says what is wrong with the file
         if inhoud is not None:
-            sleutel = checked.key(inhoud)
-            controleer = not checked.known(sleutel)
+            key = checked.key(inhoud)
+            controleer = not checked.known(key)
     if pad.suffix in YAML_SUFFIXES:
         yield _yaml_file(pad, controleer, inhoud)
     else:
         yield from _jsonl(pad, controleer, inhoud)
-    if controleer and sleutel is not None:  # the whole file passed: remember it
-        checked.add(sleutel)
+    if controleer and key is not None:  # the whole file passed: remember it
+        checked.add(key)
 
 
 def stream_personas(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
@@ -246,21 +246,19 @@ def stream_personas(mappen: Iterable[Path], *, contract: bool = True) -> Iterato
     ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
     folder that is not there is refused here, before the first persona: a list must not be
     half written when it is."""
-    bestanden = [pad for map_ in mappen for pad in persona_files(map_)]
-    return (
-        persona for pad in bestanden for persona, _ in read_persona_file(pad, contract=contract)
-    )
+    files = [path for folder in mappen for path in persona_files(folder)]
+    return (persona for path in files for persona, _ in read_persona_file(path, contract=contract))
 
 
 def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
     if inhoud is not None:
         try:
-            tekst = inhoud.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
-        except UnicodeDecodeError as fout:
-            raise FixtureError(str(pad), "-", not_utf8(fout)) from None
+            text = inhoud.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
+        except UnicodeDecodeError as error:
+            raise FixtureError(str(pad), "-", not_utf8(error)) from None
         # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
         # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
-        yield from _jsonl_lines(pad, contract, tekst.split("\n"))
+        yield from _jsonl_lines(pad, contract, text.split("\n"))
         return
     with pad.open("rb") as bestand:  # each line decoded here: a bad byte names its line
         yield from _jsonl_lines(pad, contract, _utf8_lines(pad, bestand))
@@ -286,14 +284,14 @@ def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
 
 
 def _jsonl_lines(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[tuple[Persona, str]]:
-    for nummer, regel in enumerate(regels, 1):
-        regel = regel.strip()
-        if not regel:
+    for number, line in enumerate(regels, 1):
+        line = line.strip()
+        if not line:
             continue
         try:
-            yield persona_from_data(read_json(regel), contract=contract), regel
-        except InputError as fout:
-            raise FixtureError(f"{pad}:{nummer}", fout.field, fout.reason) from None
+            yield persona_from_data(read_json(line), contract=contract), line
+        except InputError as error:
+            raise FixtureError(f"{pad}:{number}", error.field, error.reason) from None
 
 
 def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
@@ -301,34 +299,32 @@ def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona
         if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_FILE_BYTES:
             raise InputError("-", f"file larger than {MAX_FILE_BYTES} bytes")
         try:
-            tekst = (
-                inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
-            )
+            text = inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise InputError("-", not_utf8(exc)) from None
-        data = read_yaml(tekst)
+        data = read_yaml(text)
         persona = persona_from_data(data, contract=contract)
         try:
             return persona, json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError):  # YAML's !!binary, !!set: a catalogue keeps JSON
             raise InputError("-", "holds values JSON cannot carry (such as !!binary)") from None
-    except InputError as fout:
-        raise FixtureError(str(pad), fout.field, fout.reason) from None
+    except InputError as error:
+        raise FixtureError(str(pad), error.field, error.reason) from None
 
 
 def read_yaml(tekst: str) -> Any:
     """YAML (or JSON, a subset) as the persona files are read; dates stay text."""
     try:
-        haakjes = tekst.count("[") + tekst.count("{")
-        lezer = _FastLoader if haakjes <= FLOW_BRACKETS else _Loader
-        data = yaml.load(tekst, Loader=lezer)  # noqa: S506 - SafeLoader subclasses
+        brackets = tekst.count("[") + tekst.count("{")
+        reader = _FastLoader if brackets <= FLOW_BRACKETS else _Loader
+        data = yaml.load(tekst, Loader=reader)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
-        teken = getattr(exc, "problem_mark", None)
-        if teken is not None and tekst[teken.index : teken.index + 1] == "\t":
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None and tekst[mark.index : mark.index + 1] == "\t":
             # PyYAML says "found character that cannot start any token" of a tab
-            plek = f"line {teken.line + 1}, column {teken.column + 1}"
+            place = f"line {mark.line + 1}, column {mark.column + 1}"
             raise InputError(
-                "-", f"not valid YAML: a tab at {plek} (YAML indents with spaces)"
+                "-", f"not valid YAML: a tab at {place} (YAML indents with spaces)"
             ) from None
         raise InputError("-", f"not valid YAML: {_yaml_reason(exc)}") from None
     except RecursionError:
@@ -397,8 +393,8 @@ def _at_most(data: Any, limit: int) -> bool:
 def _unique(paren: list[tuple[str, Any]]) -> dict:
     data = dict(paren)  # json kept the last of two values without a word, as PyYAML did
     if len(data) < len(paren):  # the check costs 3 us a generated persona, a loop 9 us
-        sleutels = [sleutel for sleutel, _ in paren]
-        dubbel = next(s for s in sleutels if sleutels.count(s) > 1)
+        keys = [key for key, _ in paren]
+        dubbel = next(s for s in keys if keys.count(s) > 1)
         raise ValueError(f"the key {dubbel!r} twice in one object")
     return data
 
@@ -439,9 +435,9 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     """
     if isinstance(data, list):  # several personas in one file or body
         raise InputError("-", "expected a mapping (key: value) of one persona, not a list")
-    velden = _mapping(data, "")
-    _no_unknown(velden, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, "")
-    insz = velden.get("insz")
+    fields = _mapping(data, "")
+    _no_unknown(fields, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, "")
+    insz = fields.get("insz")
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_test_number(insz):
@@ -454,17 +450,19 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
             + (f"; the nearest test number is {dichtste}" if dichtste else "")
             + " ('magda-kbi insz new' prints fresh ones)",
         )
-    scenario = velden.get("scenario")
+    scenario = fields.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():
         raise InputError("scenario", "required: one line saying what the persona shows")
-    fout = velden.get("fout")
-    if fout not in FAULT_CODES:
+    error = fields.get("fout")
+    if error not in FAULT_CODES:
         # YAML reads an unquoted 99996 as a number
-        hint = " (quote it: '99996')" if fout == 99996 else did_you_mean(str(fout), FAULT_CODES[1:])
-        raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {fout!r}{hint}")
+        hint = (
+            " (quote it: '99996')" if error == 99996 else did_you_mean(str(error), FAULT_CODES[1:])
+        )
+        raise InputError("fout", f"must be empty, '99996' or 'SOAP_FAULT', not {error!r}{hint}")
     dossier = None
-    if velden.get("dossier") is not None:
-        dossier_data = dict(_mapping(velden["dossier"], "dossier"))
+    if fields.get("dossier") is not None:
+        dossier_data = dict(_mapping(fields["dossier"], "dossier"))
         if "insz" in dossier_data:
             raise InputError(
                 "dossier.insz", "the INSZ goes at the top of the file, not in the dossier"
@@ -472,40 +470,40 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         dossier_data["insz"] = insz
         dossier = build(KbiDossier, dossier_data, "dossier")
         _born_before_the_facts(dossier)
-    naam = velden.get("naam")
-    if naam is None and dossier is not None:
+    name = fields.get("naam")
+    if name is None and dossier is not None:
         p = dossier.personalia
-        naam = " ".join(n for n in (*p.voornamen[:1], *p.achternamen) if n.strip())
-        if not naam:  # the real contract allows empty names; the catalogue needs a label
+        name = " ".join(n for n in (*p.voornamen[:1], *p.achternamen) if n.strip())
+        if not name:  # the real contract allows empty names; the catalogue needs a label
             raise InputError("naam", "required: the dossier's personalia give no name")
-    if not isinstance(naam, str) or not naam:
+    if not isinstance(name, str) or not name:
         raise InputError(
             "naam", "required when there is no dossier" if dossier is None else "must be a text"
         )
-    verwacht = tuple(
+    expected = tuple(
         _verwacht(item, f"verwacht[{i}]")
-        for i, item in enumerate(_lijst(velden.get("verwacht") or [], "verwacht"))
+        for i, item in enumerate(_lijst(fields.get("verwacht") or [], "verwacht"))
     )
-    gegevens = build(Persoonsgegevens, velden.get("gegevens") or {}, "gegevens")
+    gegevens = build(Persoonsgegevens, fields.get("gegevens") or {}, "gegevens")
     _check_dated(gegevens)
     interesses = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interesses and len(interesses) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
     if contract and dossier is not None:
         # text the wire cannot carry first: it would stop the rendering, not fail the XSD
-        for waarde, pad in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
-            if (unwritable := text_xml_cannot_hold(waarde, pad)) is not None:
+        for value, path in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
+            if (unwritable := text_xml_cannot_hold(value, path)) is not None:
                 raise unwritable
         if afwijking := contract_error(dossier, gegevens.contact):
-            pad, reden = afwijking
-            raise InputError(f"dossier ({pad})", f"does not fit the KBI contract: {reden}")
+            path, reason = afwijking
+            raise InputError(f"dossier ({path})", f"does not fit the KBI contract: {reason}")
     return Persona(
         insz=insz,
         scenario=scenario.strip(),
         dossier=dossier,
-        fout=fout,
-        naam=naam,
-        verwacht=verwacht,
+        fout=error,
+        naam=name,
+        verwacht=expected,
         gegevens=gegevens,
     )
 
@@ -533,8 +531,8 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
             raise InputError(
                 f"gegevens.woonplaatsen[{i}].nis", f"{w.nis!r} is not a NIS code (5 digits){hint}"
             )
-    for i, lid in enumerate(gegevens.lidmaatschappen):
-        if not lid.zorgkas.strip():
+    for i, member in enumerate(gegevens.lidmaatschappen):
+        if not member.zorgkas.strip():
             raise InputError(f"gegevens.lidmaatschappen[{i}].zorgkas", "is empty")
     _one_at_a_time(gegevens.woonplaatsen, "woonplaatsen", "main residence", "residence")
     _one_at_a_time(gegevens.lidmaatschappen, "lidmaatschappen", "zorgkas", "membership")
@@ -555,24 +553,24 @@ def _one_at_a_time(dated: Iterable[Any], name: str, one: str, item: str) -> None
 
 
 def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
-    verwacht = build(VerwachtAdvies, data, pad)
-    if verwacht.resultaat not in Resultaat.__members__:
-        hint = did_you_mean(str(verwacht.resultaat), Resultaat.__members__)
+    expected = build(VerwachtAdvies, data, pad)
+    if expected.resultaat not in Resultaat.__members__:
+        hint = did_you_mean(str(expected.resultaat), Resultaat.__members__)
         raise InputError(f"{pad}.resultaat", f"must be OK or NOK{hint}")
-    if verwacht.toepassing not in TOEPASSINGEN:
-        hint = did_you_mean(str(verwacht.toepassing), TOEPASSINGEN)
-        raise InputError(f"{pad}.toepassing", f"unknown: {verwacht.toepassing}{hint}")
-    if verwacht.resultaat == "NOK" and verwacht.reden not in Reden.__members__:
+    if expected.toepassing not in TOEPASSINGEN:
+        hint = did_you_mean(str(expected.toepassing), TOEPASSINGEN)
+        raise InputError(f"{pad}.toepassing", f"unknown: {expected.toepassing}{hint}")
+    if expected.resultaat == "NOK" and expected.reden not in Reden.__members__:
         reasons = ", ".join(Reden)
-        if verwacht.reden is None:
+        if expected.reden is None:
             raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {reasons}")
-        hint = did_you_mean(str(verwacht.reden), Reden.__members__)
+        hint = did_you_mean(str(expected.reden), Reden.__members__)
         raise InputError(
-            f"{pad}.reden", f"{verwacht.reden!r} is not a reden: one of {reasons}{hint}"
+            f"{pad}.reden", f"{expected.reden!r} is not a reden: one of {reasons}{hint}"
         )
-    if verwacht.resultaat == "OK" and verwacht.reden is not None:
+    if expected.resultaat == "OK" and expected.reden is not None:
         raise InputError(f"{pad}.reden", "an OK advice has no reden")
-    return verwacht
+    return expected
 
 
 def _mapping(data: Any, pad: str) -> Mapping[str, Any]:
@@ -588,8 +586,8 @@ def _lijst(data: Any, pad: str) -> list[Any]:
 
 
 def _no_unknown(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
-    onbekend = sorted(set(map(str, velden)) - toegelaten)
-    if onbekend:
+    unknown = sorted(set(map(str, velden)) - toegelaten)
+    if unknown:
         raise InputError(
-            f"{pad}.{onbekend[0]}" if pad else onbekend[0], unknown_field(onbekend[0], toegelaten)
+            f"{pad}.{unknown[0]}" if pad else unknown[0], unknown_field(unknown[0], toegelaten)
         )

@@ -108,7 +108,7 @@ def generate_population(count: int, seed: int, taken: Collection[str] = ()) -> I
 
 def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dict:
     begin = date(2019, 1, 1) + timedelta(days=rnd.randrange(2_500))
-    nis, gemeente = rnd.choice(GEMEENTEN)
+    nis, municipality = rnd.choice(GEMEENTEN)
     voornaam, achternaam = rnd.choice(VOORNAMEN), rnd.choice(ACHTERNAMEN)
 
     def dag(na: date, tot_dagen: int) -> str:
@@ -116,7 +116,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
 
     gegevens: dict = {
         "nationaliteit": rnd.choice(NATIONALITEITEN),
-        "woonplaatsen": [{"nis": nis, "naam": gemeente, "begin": begin.isoformat()}],
+        "woonplaatsen": [{"nis": nis, "naam": municipality, "begin": begin.isoformat()}],
         "lidmaatschappen": [{"zorgkas": rnd.choice(ZORGKASSEN), "begin": "2018-01-01"}],
     }
     if rnd.random() < 0.3:
@@ -248,26 +248,26 @@ def write_files(
 ) -> int:
     """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_bestand`` personas each, each
     recorded in ``checked`` by its content; how many personas were written."""
-    bestand, sleutel, geschreven = None, None, 0
+    bestand, key, written = None, None, 0
 
     def sluit() -> None:
         if bestand is not None:
             bestand.close()
-            checked.add(sleutel.hexdigest())
+            checked.add(key.hexdigest())
 
     try:
-        for _, regel in regels:
-            if geschreven % per_bestand == 0:
+        for _, line in regels:
+            if written % per_bestand == 0:
                 sluit()
-                pad = out / f"populatie-{geschreven // per_bestand + 1:05d}.jsonl"
-                bestand, sleutel = pad.open("wb"), checked.hasher()
-            inhoud = (regel + "\n").encode("utf-8")
-            bestand.write(inhoud)
-            sleutel.update(inhoud)
-            geschreven += 1
+                path = out / f"populatie-{written // per_bestand + 1:05d}.jsonl"
+                bestand, key = path.open("wb"), checked.hasher()
+            content = (line + "\n").encode("utf-8")
+            bestand.write(content)
+            key.update(content)
+            written += 1
     except BaseException:
         if bestand is not None:
             bestand.close()  # half a file is not recorded as checked
         raise
     sluit()
-    return geschreven
+    return written

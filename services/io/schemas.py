@@ -61,10 +61,10 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
     and ``exclude_defaults`` cannot say that, a field's own exclusion can."""
     binnen = handler(source)
     may_be_empty = {f.name for f in dataclasses.fields(cls) if f.default in (None, ())}
-    for veld in binnen["schema"]["fields"]:
-        veld["schema"] = _written_dates(veld["schema"])
-        if veld["name"] in may_be_empty:  # a required field stays required in the schema
-            veld["serialization_exclude_if"] = _empty
+    for field in binnen["schema"]["fields"]:
+        field["schema"] = _written_dates(field["schema"])
+        if field["name"] in may_be_empty:  # a required field stays required in the schema
+            field["serialization_exclude_if"] = _empty
     if cls is dossier.Code:
         return _code_schema(binnen)
     if cls is dossier.KbiVestiging:
@@ -188,8 +188,8 @@ def build(tp: Any, data: Any, pad: str = "") -> Any:
     """``data`` as ``tp``, or :class:`InputError` for the first thing wrong, under ``pad``."""
     try:
         return adapter(tp).validate_python(data)
-    except ValidationError as fout:
-        raise input_error(fout, tp, pad) from None
+    except ValidationError as error:
+        raise input_error(error, tp, pad) from None
 
 
 _UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
@@ -198,44 +198,42 @@ _UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
 def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
     """pydantic's first error in our words: the field as a path and the reason."""
     e = _first(fout.errors(include_url=False))
-    loc, soort, waarde = e["loc"], e["type"], e.get("input")
-    veld = _pad(pad, loc)
-    if soort in _UNKNOWN:
-        return InputError(veld, unknown_field(str(loc[-1]), _fields(tp, loc[:-1])))
-    if soort == "missing":
-        return InputError(veld, "required field is missing")
-    if waarde is None:
-        return InputError(veld, "must not be empty")
-    if soort == "value_error":
-        reden = str(e["ctx"]["error"])
-        onder, _, rest = reden.partition(": ")
+    loc, kind, value = e["loc"], e["type"], e.get("input")
+    field = _pad(pad, loc)
+    if kind in _UNKNOWN:
+        return InputError(field, unknown_field(str(loc[-1]), _fields(tp, loc[:-1])))
+    if kind == "missing":
+        return InputError(field, "required field is missing")
+    if value is None:
+        return InputError(field, "must not be empty")
+    if kind == "value_error":
+        reason = str(e["ctx"]["error"])
+        onder, _, rest = reason.partition(": ")
         if not rest:
-            return InputError(veld, reden)
-        return InputError(onder if veld == "-" else f"{veld}.{onder}", rest)
-    if soort in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
+            return InputError(field, reason)
+        return InputError(onder if field == "-" else f"{field}.{onder}", rest)
+    if kind in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
-        geschreven = as_written(waarde)
-        return InputError(
-            veld, f"{geschreven} is not one of {expected}{_nearest(waarde, expected)}"
-        )
-    if soort == "date_type" and isinstance(waarde, str):
+        written = as_written(value)
+        return InputError(field, f"{written} is not one of {expected}{_nearest(value, expected)}")
+    if kind == "date_type" and isinstance(value, str):
         try:
-            iso_date(waarde)
+            iso_date(value)
         except ValueError as fout:  # iso_date's words: also which number of 2023-02-29
-            return InputError(veld, str(fout))
-    if soort == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
+            return InputError(field, str(fout))
+    if kind == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
         # the regular expression was the explanation; an INSZ as printed is told its digits
-        cijfers = unformatted(waarde)
-        gedrukt = f": {cijfers}" if cijfers != waarde and is_eleven_digits(cijfers) else ""
-        return InputError(veld, f"{shown(waarde)} is not an INSZ's 11 digits{gedrukt}")
-    reden = next((r for voor, r in _REDENEN if soort.startswith(voor)), e["msg"])
+        cijfers = unformatted(value)
+        gedrukt = f": {cijfers}" if cijfers != value and is_eleven_digits(cijfers) else ""
+        return InputError(field, f"{shown(value)} is not an INSZ's 11 digits{gedrukt}")
+    reason = next((r for voor, r in _REDENEN if kind.startswith(voor)), e["msg"])
     # a bound of 1 said as 1, not 1.0 (pydantic keeps a float field's bounds as floats)
     ctx = {
         k: int(v) if isinstance(v, float) and v.is_integer() else v
         for k, v in e.get("ctx", {}).items()
     }
-    reden = reden.format(waarde=as_written(waarde), **ctx)
-    return InputError(veld, reden + _CODE_HINTS.get((loc[-1], soort), ""))
+    reason = reason.format(waarde=as_written(value), **ctx)
+    return InputError(field, reason + _CODE_HINTS.get((loc[-1], kind), ""))
 
 
 # a code written as people say it: "M" for the sex the KBI gives as 1
@@ -372,21 +370,21 @@ def unknown_field(name: str, allowed: Iterable[str]) -> str:
 
 
 def _pad(begin: str, loc: tuple) -> str:
-    pad = begin
-    for deel in loc:
-        if isinstance(deel, int):
-            pad += f"[{deel}]"
-        elif not str(deel).startswith("function-"):  # a validator's step, not a field
-            pad = f"{pad}.{deel}" if pad else str(deel)
-    return pad or "-"
+    path = begin
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith("function-"):  # a validator's step, not a field
+            path = f"{path}.{part}" if path else str(part)
+    return path or "-"
 
 
 def _fields(tp: Any, loc: tuple) -> list[str]:
     """The field names of the dataclass at ``loc`` under ``tp`` (for "allowed: ...")."""
-    for deel in loc:
+    for part in loc:
         tp = _inner(tp)
-        if isinstance(deel, str) and dataclasses.is_dataclass(tp):
-            tp = typing.get_type_hints(tp)[deel]
+        if isinstance(part, str) and dataclasses.is_dataclass(tp):
+            tp = typing.get_type_hints(tp)[part]
     tp = _inner(tp)
     if not dataclasses.is_dataclass(tp):
         return []
@@ -407,4 +405,4 @@ def json_schemas(*types: tuple[Any, str]) -> tuple[dict, dict[str, dict]]:
     refs, defs = TypeAdapter.json_schemas(
         [((tp, modus), modus, adapter(tp)) for tp, modus in types], ref_template=SCHEMA_REF
     )
-    return {sleutel: ref for (sleutel, _), ref in refs.items()}, defs.get("$defs", {})
+    return {key: ref for (key, _), ref in refs.items()}, defs.get("$defs", {})

@@ -56,72 +56,72 @@ def import_files(
     :class:`FixtureError` and leaves the catalogue as it was."""
     # A file is known by its real path: the same folder named another way (relative, through
     # a link) is not imported again.
-    bestanden = [pad for map_ in mappen for pad in persona_files(map_.resolve())]
-    stempel = _import_stamp()
+    files = [path for folder in mappen for path in persona_files(folder.resolve())]
+    stamp = _import_stamp()
     with store.read() as db:
-        oude_stempel = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
-        bekend = {
-            pad: (mtime, grootte, sha, positie)
-            for pad, mtime, grootte, sha, positie in db.execute(
+        old_stamp = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
+        known = {
+            path: (mtime, size, sha, position)
+            for path, mtime, size, sha, position in db.execute(
                 "SELECT path, mtime_ns, size, sha256, position FROM catalogue_file "
                 "WHERE path NOT LIKE ?",
                 (GENERATED + "%",),
             )
-            if oude_stempel == stempel  # another contract or version: import everything again
+            if old_stamp == stamp  # another contract or version: import everything again
         }
-    te_doen: list[tuple[int, Path, str, str]] = []  # not the contents: a million personas
-    bijwerken: list[tuple[int, int, str, int, str]] = []
-    for positie, pad in enumerate(bestanden):
+    to_do: list[tuple[int, Path, str, str]] = []  # not the contents: a million personas
+    to_update: list[tuple[int, int, str, int, str]] = []
+    for position, path in enumerate(files):
         try:
-            stat = pad.stat()
-        except OSError as fout:
-            raise FixtureError(str(pad), "-", f"cannot read: {fout.strerror}") from None
-        oud = bekend.get(str(pad))
-        if oud and oud[:2] == (stat.st_mtime_ns, stat.st_size):
-            if oud[3] != positie:
-                bijwerken.append((stat.st_mtime_ns, stat.st_size, oud[2], positie, str(pad)))
+            stat = path.stat()
+        except OSError as error:
+            raise FixtureError(str(path), "-", f"cannot read: {error.strerror}") from None
+        old = known.get(str(path))
+        if old and old[:2] == (stat.st_mtime_ns, stat.st_size):
+            if old[3] != position:
+                to_update.append((stat.st_mtime_ns, stat.st_size, old[2], position, str(path)))
             continue
-        sha, checked_key = _hashes(pad)
-        if oud and oud[2] == sha:  # touched, not changed
-            bijwerken.append((stat.st_mtime_ns, stat.st_size, sha, positie, str(pad)))
+        sha, checked_key = _hashes(path)
+        if old and old[2] == sha:  # touched, not changed
+            to_update.append((stat.st_mtime_ns, stat.st_size, sha, position, str(path)))
             continue
-        te_doen.append((positie, pad, sha, checked_key))
-    weg = set(bekend) - {str(p) for p in bestanden}
-    if not (te_doen or bijwerken or weg) and oude_stempel == stempel:
-        return 0, len(bestanden)
+        to_do.append((position, path, sha, checked_key))
+    gone = set(known) - {str(p) for p in files}
+    if not (to_do or to_update or gone) and old_stamp == stamp:
+        return 0, len(files)
     with store.write() as db:
-        if oude_stempel != stempel:
+        if old_stamp != stamp:
             db.execute("DELETE FROM catalogue WHERE path NOT LIKE ?", (GENERATED + "%",))
             db.execute("DELETE FROM catalogue_file WHERE path NOT LIKE ?", (GENERATED + "%",))
-            db.execute("UPDATE catalogue_version SET stamp = ?", (stempel,))
-        for pad in weg | {str(p) for _, p, _, _ in te_doen}:
-            db.execute("DELETE FROM catalogue WHERE path = ?", (pad,))
-            db.execute("DELETE FROM catalogue_file WHERE path = ?", (pad,))
-        for rij in bijwerken:
+            db.execute("UPDATE catalogue_version SET stamp = ?", (stamp,))
+        for path in gone | {str(p) for _, p, _, _ in to_do}:
+            db.execute("DELETE FROM catalogue WHERE path = ?", (path,))
+            db.execute("DELETE FROM catalogue_file WHERE path = ?", (path,))
+        for row in to_update:
             db.execute(
                 "UPDATE catalogue_file SET mtime_ns = ?, size = ?, sha256 = ?, position = ? "
                 "WHERE path = ?",
-                rij,
+                row,
             )
-        for positie, pad, sha, checked_key in te_doen:
-            stat = pad.stat()
+        for position, path, sha, checked_key in to_do:
+            stat = path.stat()
             # Read as it is imported, a line at a time (a file of 200,000 generated personas
             # read whole took 660 MB, four times its size), then hashed again: a file changed
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
             check = checked is None or not checked.known(checked_key)
-            personas = read_persona_file(pad, contract=check)
-            _add(db, str(pad), ((p.insz, tekst) for p, tekst in personas))
-            if _hashes(pad)[0] != sha:
-                raise FixtureError(str(pad), "-", "changed while it was being imported")
+            personas = read_persona_file(path, contract=check)
+            _add(db, str(path), ((p.insz, text) for p, text in personas))
+            if _hashes(path)[0] != sha:
+                raise FixtureError(str(path), "-", "changed while it was being imported")
             if check and checked is not None:  # what was hashed is what passed
                 checked.add(checked_key)
             db.execute(
                 "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (str(pad), positie, stat.st_mtime_ns, stat.st_size, sha),
+                (str(path), position, stat.st_mtime_ns, stat.st_size, sha),
             )
         _new_version(db, store)
-    return len(te_doen), len(bestanden)
+    return len(to_do), len(files)
 
 
 def _hashes(pad: Path) -> tuple[str, str]:
@@ -132,8 +132,8 @@ def _hashes(pad: Path) -> tuple[str, str]:
             while block := f.read(1 << 20):
                 own.update(block)
                 checked_key.update(block)
-    except OSError as fout:
-        raise FixtureError(str(pad), "-", f"cannot read: {fout.strerror}") from None
+    except OSError as error:
+        raise FixtureError(str(pad), "-", f"cannot read: {error.strerror}") from None
     return own.hexdigest(), checked_key.hexdigest()
 
 
@@ -147,16 +147,16 @@ def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]
     """Personas that come from no file (``generate --store``: INSZ and JSON), under
     ``generate:<naam>``; the same name again replaces them, and so it does what an earlier
     version stored under ``<naam>,count=N``."""
-    pad = GENERATED + naam
+    path = GENERATED + naam
     with store.write() as db:
         for tabel in ("catalogue", "catalogue_file"):
-            db.execute(f"DELETE FROM {tabel} WHERE path = ? OR path LIKE ?", (pad, pad + ",%"))
-        _add(db, pad, personas)
+            db.execute(f"DELETE FROM {tabel} WHERE path = ? OR path LIKE ?", (path, path + ",%"))
+        _add(db, path, personas)
         db.execute(
             "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
             "VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1000000 FROM catalogue_file), "
             "0, 0, '')",
-            (pad,),
+            (path,),
         )
         _new_version(db, store)
 
@@ -170,17 +170,17 @@ def _new_version(db, store: Store) -> None:
 def _add(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
     """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
     (from another file, or twice in this one) is a :class:`FixtureError` naming both places."""
-    gezien: set[str] = set()
-    rijen: list[tuple[str, str, int, str]] = []
-    for n, (insz, tekst) in enumerate(personas):
-        if insz in gezien:
+    seen: set[str] = set()
+    rows: list[tuple[str, str, int, str]] = []
+    for n, (insz, text) in enumerate(personas):
+        if insz in seen:
             raise FixtureError(pad, "insz", f"{insz} is defined twice in this file")
-        gezien.add(insz)
-        rijen.append((insz, pad, n, tekst))
-        if len(rijen) >= BATCH:
-            _write(db, rijen)
-            rijen = []
-    _write(db, rijen)
+        seen.add(insz)
+        rows.append((insz, pad, n, text))
+        if len(rows) >= BATCH:
+            _write(db, rows)
+            rows = []
+    _write(db, rows)
 
 
 def _write(db, rijen: list[tuple[str, str, int, str]]) -> None:
@@ -193,8 +193,8 @@ def _write(db, rijen: list[tuple[str, str, int, str]]) -> None:
         inszs,
     ).fetchone()
     if dubbel is not None:
-        pad = rijen[0][1]
-        raise FixtureError(pad, "insz", already_defined(dubbel[0], dubbel[1]))
+        path = rijen[0][1]
+        raise FixtureError(path, "insz", already_defined(dubbel[0], dubbel[1]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
 
 
@@ -239,10 +239,10 @@ class Catalogue(_ViaGet):
             if persona is not None:
                 self._lru.move_to_end(insz)
                 return persona
-        rij = self._one("SELECT data FROM catalogue WHERE insz = ?", (insz,))
-        if rij is None:
+        row = self._one("SELECT data FROM catalogue WHERE insz = ?", (insz,))
+        if row is None:
             return default
-        persona = persona_from_data(json.loads(rij[0]), contract=False)
+        persona = persona_from_data(json.loads(row[0]), contract=False)
         with self._slot:
             self._lru[insz] = persona
             if len(self._lru) > self.grootte:
@@ -251,16 +251,16 @@ class Catalogue(_ViaGet):
 
     def _one(self, sql: str, params: tuple | list = ()):
         """One row (or None)."""
-        rijen = self._all(sql, params, 1)
-        return rijen[0] if rijen else None
+        rows = self._all(sql, params, 1)
+        return rows[0] if rows else None
 
     def _all(self, sql: str, params: tuple | list = (), hoeveel: int | None = None) -> list:
         """The rows, or :class:`StoreUnavailable` when the store cannot be reached."""
         try:
             cursor = self.store.db().execute(sql, params)
             return cursor.fetchmany(hoeveel) if hoeveel else cursor.fetchall()
-        except self.store.Error as fout:
-            raise StoreUnavailable(str(fout).strip() or type(fout).__name__) from None
+        except self.store.Error as error:
+            raise StoreUnavailable(str(error).strip() or type(error).__name__) from None
 
     def __contains__(self, insz: object) -> bool:
         if not isinstance(insz, str):
@@ -287,39 +287,39 @@ class Catalogue(_ViaGet):
         those whose stored JSON holds each of its words (any case). Only plain ASCII words
         are asked of the store (JSON may escape others, SQLite lowers ASCII only); None when
         no word is: then every persona is a candidate."""
-        woorden = [w for w in tekst.lower().split() if w.isascii() and w.isprintable()]
-        woorden = [w for w in woorden if '"' not in w and "\\" not in w]
-        if not woorden:
+        words = [w for w in tekst.lower().split() if w.isascii() and w.isprintable()]
+        words = [w for w in words if '"' not in w and "\\" not in w]
+        if not words:
             return None
-        waar = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in woorden)
+        waar = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in words)
         patronen = [
-            "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in woorden
+            "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in words
         ]
         sql = f"SELECT insz FROM catalogue WHERE {waar}"  # noqa: S608 - placeholders only
         return {insz for (insz,) in self._all(sql, patronen)}
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
-        return (persona_from_data(json.loads(tekst), contract=False) for _, tekst in self._rows())
+        return (persona_from_data(json.loads(text), contract=False) for _, text in self._rows())
 
     def _rows(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
         between batches, which PostgreSQL's driver would otherwise read whole)."""
         db = self.store.db()
-        paden = [r[0] for r in db.execute("SELECT path FROM catalogue_file ORDER BY position")]
-        for pad in paden:
+        paths = [r[0] for r in db.execute("SELECT path FROM catalogue_file ORDER BY position")]
+        for path in paths:
             vanaf = -1
             while True:
-                rijen = db.execute(
+                rows = db.execute(
                     "SELECT n, insz, data FROM catalogue WHERE path = ? AND n > ? "
                     "ORDER BY n LIMIT ?",
-                    (pad, vanaf, BATCH),
+                    (path, vanaf, BATCH),
                 ).fetchall()
-                for _, insz, tekst in rijen:
-                    yield insz, tekst
-                if len(rijen) < BATCH:
+                for _, insz, text in rows:
+                    yield insz, text
+                if len(rows) < BATCH:
                     break
-                vanaf = rijen[-1][0]
+                vanaf = rows[-1][0]
 
 
 class Overlay(_ViaGet):
@@ -359,22 +359,22 @@ class Overlay(_ViaGet):
         """As ``{**basis, **changes}`` would order them: replaced in place, added last."""
         for persona in self.basis.values():
             if persona.insz in self.changes:
-                nieuw = self.changes[persona.insz]
-                if nieuw is not None:
-                    yield nieuw
+                new = self.changes[persona.insz]
+                if new is not None:
+                    yield new
             else:
                 yield persona
         for insz in self._added():
             yield self.changes[insz]  # type: ignore[misc]
 
     def sorted_inszs(self) -> list[str]:
-        weg = {k for k, p in self.changes.items() if p is None}
-        basis = sorted_inszs(self.basis)
-        return sorted({*(k for k in basis if k not in weg), *self._added()})
+        removed = {k for k, p in self.changes.items() if p is None}
+        base = sorted_inszs(self.basis)
+        return sorted({*(k for k in base if k not in removed), *self._added()})
 
     def candidates(self, tekst: str) -> set[str] | None:
-        basis = candidates(self.basis, tekst)
-        return None if basis is None else basis | set(self.changes)
+        base = candidates(self.basis, tekst)
+        return None if base is None else base | set(self.changes)
 
 
 def version(personas: Mapping[str, Persona]) -> int:
@@ -389,12 +389,12 @@ def in_store(personas: Mapping[str, Persona]) -> bool:
 
 def sorted_inszs(personas: Mapping[str, Persona]) -> list[str]:
     """The INSZs in order, without building every persona of a catalogue."""
-    eigen = getattr(personas, "sorted_inszs", None)
-    return eigen() if eigen is not None else sorted(personas)
+    own = getattr(personas, "sorted_inszs", None)
+    return own() if own is not None else sorted(personas)
 
 
 def candidates(personas: Mapping[str, Persona], tekst: str) -> set[str] | None:
     """A superset of the INSZs a text search can find (a catalogue asks its store), or None:
     every persona is a candidate."""
-    eigen = getattr(personas, "candidates", None)
-    return eigen(tekst) if eigen is not None else None
+    own = getattr(personas, "candidates", None)
+    return own(tekst) if own is not None else None

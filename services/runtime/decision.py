@@ -112,20 +112,20 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
         persona, bron_weg = runtime.personas.get(question.insz), False
     except StoreUnavailable:  # the source cannot be asked
         persona, bron_weg = None, True
-    uitkomst = Outcome(
+    outcome = Outcome(
         Kind.ANSWER, question, persona, runtime.clock.today(), runtime.terms, runtime.rule_set
     )
     if bron_weg:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
-        bron = FaultKind.FOUT_BIJ_DE_BRON
-        uitkomst.kind, uitkomst.platform, uitkomst.code = Kind.PLATFORM, bron, bron.value
-        return uitkomst
+        source = FaultKind.FOUT_BIJ_DE_BRON
+        outcome.kind, outcome.platform, outcome.code = Kind.PLATFORM, source, source.value
+        return outcome
     if runtime.protocols:
         context = (
-            {"vandaag": uitkomst.vandaag}
+            {"vandaag": outcome.vandaag}
             if question.operatie is Operation.DOSSIER
-            else {"datum": question.datum or uitkomst.vandaag}
+            else {"datum": question.datum or outcome.vandaag}
         )
-        uitkomst.beslissing = beslis(
+        outcome.beslissing = beslis(
             runtime.afnemers,
             question.afzender,
             question.hoedanigheid,
@@ -133,16 +133,16 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
             persona=persona,
             **context,
         )
-        if not uitkomst.beslissing.toegelaten:
-            uitkomst.kind, uitkomst.code = Kind.REFUSED, uitkomst.beslissing.code
-            return uitkomst
-    fout = persona.fout if persona is not None else None
-    if fault is FaultKind.SOAP_FAULT or fout == PERSONA_SOAP_FAULT:
-        uitkomst.kind, uitkomst.platform = Kind.SOAP_FAULT, fault
-        return uitkomst
-    platform = fault or (FaultKind(fout) if fout else None)
+        if not outcome.beslissing.toegelaten:
+            outcome.kind, outcome.code = Kind.REFUSED, outcome.beslissing.code
+            return outcome
+    error = persona.fout if persona is not None else None
+    if fault is FaultKind.SOAP_FAULT or error == PERSONA_SOAP_FAULT:
+        outcome.kind, outcome.platform = Kind.SOAP_FAULT, fault
+        return outcome
+    platform = fault or (FaultKind(error) if error else None)
     if platform is not None:  # 99996, 99995 or 99994: the code is the kind's value
-        uitkomst.kind, uitkomst.platform, uitkomst.code = Kind.PLATFORM, platform, platform.value
+        outcome.kind, outcome.platform, outcome.code = Kind.PLATFORM, platform, platform.value
     elif question.operatie is Operation.DOSSIER and (persona is None or persona.dossier is None):
-        uitkomst.kind, uitkomst.code = Kind.NOT_FOUND, NOT_FOUND_CODE
-    return uitkomst
+        outcome.kind, outcome.code = Kind.NOT_FOUND, NOT_FOUND_CODE
+    return outcome

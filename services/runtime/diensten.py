@@ -181,24 +181,24 @@ class Dienst:
         """The Repliek for a request and what the journal says of the call; ``fault`` is an
         injected 99996 or SOAP Fault."""
         verzoek, context, insz, call = self._read(operatie)
-        fout = self._check(operatie, context, insz or "")
-        if fout is not None:
-            call = call.answered(f"UITZONDERING {fout.identificatie}")
-            return self._repliek(context, uitzonderingen=(fout,)), call
-        uitkomst = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
-        call = call.answered(uitkomst.result, uitkomst.extra)
-        if uitkomst.kind is Kind.SOAP_FAULT:
+        error = self._check(operatie, context, insz or "")
+        if error is not None:
+            call = call.answered(f"UITZONDERING {error.identificatie}")
+            return self._repliek(context, uitzonderingen=(error,)), call
+        outcome = decide(self.runtime, self.vraag(verzoek, context, insz or ""), fault)
+        call = call.answered(outcome.result, outcome.extra)
+        if outcome.kind is Kind.SOAP_FAULT:
             raise PlatformError(
                 f"MAGDA-platform: interne fout bij het verwerken van {self.naam}"
                 + (
                     " (geïnjecteerde storing)"
-                    if uitkomst.platform is FaultKind.SOAP_FAULT
+                    if outcome.platform is FaultKind.SOAP_FAULT
                     else f" (testpersona {insz} geeft altijd een SOAP Fault)"
                 ),
                 call,
             )
         referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
-        return self._render(uitkomst, context, referte), call
+        return self._render(outcome, context, referte), call
 
     def _render(
         self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
@@ -221,22 +221,22 @@ class Dienst:
         the platform fails: never a traceback on the wire) and what the journal says."""
         try:
             repliek, call = self.handle(operatie, fault)
-        except PlatformError as fout:
-            return "500 Internal Server Error", soap_fault("Server", str(fout)), fout.call
+        except PlatformError as error:
+            return "500 Internal Server Error", soap_fault("Server", str(error)), error.call
         except Exception:
             log.exception("onverwachte fout bij %s", self.naam)
-            melding = f"Interne fout in de emulator bij {self.naam}"
-            return "500 Internal Server Error", soap_fault("Server", melding), Call(self.naam)
+            message = f"Interne fout in de emulator bij {self.naam}"
+            return "500 Internal Server Error", soap_fault("Server", message), Call(self.naam)
         return "200 OK", reply_envelope(self.namespace, self.naam, repliek), call
 
     def templated(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
         """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
         this call must take :meth:`handle`: invalid requests, error personas and refusals
         always do, so a template only ever holds an ordinary answer."""
-        gelezen = self.read_valid(operatie)
-        if gelezen is None:
+        parsed = self.read_valid(operatie)
+        if parsed is None:
             return None
-        return self.from_template(gelezen, gelezen.afzender_referte, gelezen.vraag_referte)
+        return self.from_template(parsed, parsed.afzender_referte, parsed.vraag_referte)
 
     def read_valid(self, operatie: etree._Element) -> ValidRequest | None:
         """A request read, validated against the XSD and checked; None when it is not valid
@@ -278,12 +278,12 @@ class Dienst:
     def decided(self, gelezen: ValidRequest, vandaag: date) -> Decided | None:
         """The decision about a valid request as far as its reply's template: None for
         anything but an answer or a 30001."""
-        uitkomst = decide(self.runtime, gelezen.vraag)
-        if uitkomst.kind is not Kind.ANSWER and uitkomst.kind is not Kind.NOT_FOUND:
+        outcome = decide(self.runtime, gelezen.vraag)
+        if outcome.kind is not Kind.ANSWER and outcome.kind is not Kind.NOT_FOUND:
             return None
         context = gelezen.context
         afzender = context.afzender
-        vraag, persona = gelezen.vraag, uitkomst.persona
+        vraag, persona = gelezen.vraag, outcome.persona
         caller_and_day = (
             afzender.identificatie,
             afzender.hoedanigheid,
@@ -291,31 +291,31 @@ class Dienst:
             vandaag,
         )
         # The persona's own key first: found, nothing of the answer needs computing
-        sleutel = (self.criteria(vraag), uitkomst.kind, id(persona), uitkomst.beslissing)
-        sleutel += caller_and_day
-        sjabloon = self.templates.find(sleutel, persona)
-        if sjabloon is None:
-            gedeeld = self.shared_key(vraag, uitkomst)
+        key = (self.criteria(vraag), outcome.kind, id(persona), outcome.beslissing)
+        key += caller_and_day
+        template = self.templates.find(key, persona)
+        if template is None:
+            gedeeld = self.shared_key(vraag, outcome)
             if gedeeld is not None:
                 gedeeld = ("shared", gedeeld, *caller_and_day)
-                sjabloon = self.templates.find(gedeeld, None)
-            if sjabloon is None:
-                sjabloon = self._template(uitkomst, context)
+                template = self.templates.find(gedeeld, None)
+            if template is None:
+                template = self._template(outcome, context)
                 if gedeeld is not None:
-                    self.templates.keep(gedeeld, None, sjabloon)
-            self.templates.keep(sleutel, persona, sjabloon)
-        gevraagd = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
-        extra = {**gevraagd.extra, **sjabloon.extra} if gevraagd.extra else sjabloon.extra
+                    self.templates.keep(gedeeld, None, template)
+            self.templates.keep(key, persona, template)
+        asked = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
+        extra = {**asked.extra, **template.extra} if asked.extra else template.extra
         call = Call(
-            gevraagd.operation,
-            gevraagd.afzender,
-            gevraagd.hoedanigheid,
-            gevraagd.insz,
+            asked.operation,
+            asked.afzender,
+            asked.hoedanigheid,
+            asked.insz,
             None,
-            sjabloon.result,
+            template.result,
             extra,
         )
-        return Decided(persona, uitkomst.vandaag, sjabloon, call)
+        return Decided(persona, outcome.vandaag, template, call)
 
     def still_holds(self, beslist: Decided, insz: str, today: date) -> bool:
         """Whether a decision about ``insz`` is still the one :func:`decide` would take: the
@@ -335,14 +335,14 @@ class Dienst:
     ) -> tuple[bytes, Call]:
         """The reply with this call's time (now) and Refertes, and the call as the journal
         says."""
-        antwoord = beslist.template.fill(
+        response = beslist.template.fill(
             time_now(), new_referte(), afzender_referte or "", vraag_referte
         )
         c = beslist.call
         call = Call(
             c.operation, c.afzender, c.hoedanigheid, c.insz, afzender_referte, c.result, c.extra
         )
-        return antwoord, call
+        return response, call
 
     def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Template:
         """The reply's template: rendered with placeholders where each call's values go."""
@@ -416,14 +416,14 @@ class Dienst:
             return Uitzondering(
                 ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
             )
-        fout = xsd_error(self.xsd, operatie)
-        if fout is not None:
-            return _xsd_uitzondering(fout)
-        vragen = operatie.find("Verzoek/Vragen")
-        if len(vragen) > 1:  # the Service variant's request allows it, its reply does not
+        error = xsd_error(self.xsd, operatie)
+        if error is not None:
+            return _xsd_uitzondering(error)
+        questions = operatie.find("Verzoek/Vragen")
+        if len(questions) > 1:  # the Service variant's request allows it, its reply does not
             return Uitzondering(
                 ONGELDIG_VERZOEK,
-                f"Verzoek/Vragen: {len(vragen)} vragen; {self.naam} beantwoordt één Vraag per"
+                f"Verzoek/Vragen: {len(questions)} vragen; {self.naam} beantwoordt één Vraag per"
                 " Verzoek (het antwoord heeft plaats voor één Antwoord)",
             )
         if (context.naam, context.versie) != (self.naam, self.versie):
@@ -436,10 +436,10 @@ class Dienst:
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
         if not modulo97_valid(insz):
-            veld = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
+            field = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
             # the contract's type takes eleven digits of any script (Arabic-Indic, Roman)
-            reden = "controle modulo 97" if is_eleven_digits(insz) else "elf cijfers 0-9"
-            return Uitzondering(ONGELDIG_INSZ, f"{veld}: {insz} is geen geldig INSZ ({reden})")
+            reason = "controle modulo 97" if is_eleven_digits(insz) else "elf cijfers 0-9"
+            return Uitzondering(ONGELDIG_INSZ, f"{field}: {insz} is geen geldig INSZ ({reason})")
         return None
 
 
@@ -456,12 +456,12 @@ class GeefDossierKBIDienst(Dienst):
         self._dossiers = reply_templates.PersonaCache()  # (INSZ, today, reduced) -> KBIDossier
 
     def question_extra(self, verzoek):
-        gevonden = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()
-        if not gevonden:
+        found = _MUTATIES_CONTEXT(verzoek) if verzoek is not None else ()
+        if not found:
             return NOTHING
         # xs:boolean; empty takes the schema default (true); anything else is kept as sent
-        waarde = (gevonden[0].text or "").strip()
-        return {"mutaties_context": _BOOLEAN.get(waarde, waarde)}
+        value = (found[0].text or "").strip()
+        return {"mutaties_context": _BOOLEAN.get(value, value)}
 
     def vraag(self, verzoek, context, insz):
         afzender = context.afzender
@@ -474,20 +474,20 @@ class GeefDossierKBIDienst(Dienst):
     def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
         (a copy of the element tree is much cheaper than building it again)."""
-        vandaag = self.runtime.clock.today()
-        sleutel = (persona.insz, vandaag, beperkt)
-        element = self._dossiers.find(sleutel, persona)
+        today = self.runtime.clock.today()
+        key = (persona.insz, today, beperkt)
+        element = self._dossiers.find(key, persona)
         if element is None:
-            versie = self.contract.hoofdversie
+            version = self.contract.hoofdversie
             if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
                 element = dossier_wire.build_kbi_dossier_gemeente(
-                    gemeente_zicht(persona.dossier.as_of(vandaag))
+                    gemeente_zicht(persona.dossier.as_of(today))
                 )
             else:
                 element = dossier_wire.build_kbi_dossier(
-                    persona.dossier.as_of(vandaag), versie, persona.gegevens.contact
+                    persona.dossier.as_of(today), version, persona.gegevens.contact
                 )
-            self._dossiers.keep(sleutel, persona, element)
+            self._dossiers.keep(key, persona, element)
         return copy.deepcopy(element)
 
 
@@ -496,15 +496,15 @@ class GeefAutomatischAdviesDienst(Dienst):
         super().__init__(runtime, contract)
 
     def vraag(self, verzoek, context, insz):
-        gevraagd = advies_wire.read_vraag(verzoek)
+        asked = advies_wire.read_vraag(verzoek)
         afzender = context.afzender
         return Question(
             Operation.ADVIES,
             insz,
             afzender.identificatie,
             afzender.hoedanigheid,
-            gevraagd.datum,
-            gevraagd.toepassing,
+            asked.datum,
+            asked.toepassing,
         )
 
     def criteria(self, vraag):
@@ -537,16 +537,16 @@ class Hub:
 
     def __init__(self, diensten: list[Dienst]) -> None:
         self.diensten: dict[tuple[str, str], list[Dienst]] = {}
-        for dienst in diensten:
-            self.diensten.setdefault((dienst.naam, dienst.versie), []).append(dienst)
+        for service in diensten:
+            self.diensten.setdefault((service.naam, service.versie), []).append(service)
 
     def service_for(
         self, naam: str | None, versie: str | None, operation_tag: str | None = None
     ) -> Dienst | None:
         """The variant of Naam + Versie whose operation element is ``operation_tag``."""
-        for dienst in self.variants(naam, versie):
-            if dienst.operation_tag == operation_tag:
-                return dienst
+        for service in self.variants(naam, versie):
+            if service.operation_tag == operation_tag:
+                return service
         return None
 
     def variants(self, naam: str | None, versie: str | None) -> list[Dienst]:
@@ -554,15 +554,15 @@ class Hub:
 
 
 def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
-    veld = _field(fout.path)
+    field = _field(fout.path)
     code = ONGELDIG_VERZOEK
     # 40002/40003 for a wrong value; an element in the wrong place is a wrong Verzoek (40001)
     structuur = "not expected" in fout.message or "Missing child" in fout.message
-    if veld.endswith("/INSZ") and not structuur:
+    if field.endswith("/INSZ") and not structuur:
         code = ONGELDIG_INSZ
-    elif veld.endswith("Criteria/Datum") and not structuur:
+    elif field.endswith("Criteria/Datum") and not structuur:
         code = ONGELDIGE_DATUM
-    return Uitzondering(code, f"{veld}: {_in_dutch(fout.message)}")
+    return Uitzondering(code, f"{field}: {_in_dutch(fout.message)}")
 
 
 # libxml2's schema messages, in the Dutch of the platform's Diagnose texts.
@@ -644,9 +644,9 @@ def _in_dutch(melding: str) -> str:
     """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
     melding = melding.strip()
     for patroon, tekst_nl in _MELDINGEN:
-        gevonden = patroon.match(melding)
-        if gevonden:
-            return tekst_nl.format(*gevonden.groups())
+        found = patroon.match(melding)
+        if found:
+            return tekst_nl.format(*found.groups())
     return f"ongeldig volgens het XSD (libxml2: {melding})"
 
 
@@ -654,8 +654,8 @@ def _field(xpath: str | None) -> str:
     """``/web:GeefDossierKBI/Verzoek/Vragen/Vraag[1]/...`` -> ``Verzoek/Vragen/Vraag/...``."""
     if not xpath:
         return "Verzoek"
-    delen = [d.split("[", 1)[0] for d in xpath.strip("/").split("/")]
-    return "/".join(delen[1:]) or delen[0]
+    parts = [d.split("[", 1)[0] for d in xpath.strip("/").split("/")]
+    return "/".join(parts[1:]) or parts[0]
 
 
 def all_services(runtime: Runtime) -> list[Dienst]:

@@ -117,8 +117,8 @@ class Faults:
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
         """
         with self._slot:
-            wachten, fault, self._lijst = pick_fault(self._lijst, dienst, insz)
-        return wachten, fault
+            delay, fault, self._lijst = pick_fault(self._lijst, dienst, insz)
+        return delay, fault
 
 
 def pick_fault(
@@ -127,7 +127,7 @@ def pick_fault(
     """The faults' decision for one call, on a list the caller holds exclusively (a lock,
     or a store's write transaction): the latency, the failure (or None), and the faults
     that remain, their counts used up (``applied`` and ``count`` change in place)."""
-    wachten, fault = 0.0, None
+    delay, fault = 0.0, None
     for s in lijst:
         if not s.past(dienst, insz):
             continue
@@ -140,10 +140,10 @@ def pick_fault(
             s.count -= 1
         # Any kind waits its latency_ms first (a slow 99996, as a busy platform gives):
         # on a failure it was kept and shown, and never applied.
-        wachten += s.delay()
+        delay += s.delay()
         if s.kind is not FaultKind.LATENCY:
             fault = s.kind
-    return wachten, fault, [s for s in lijst if s.count is None or s.count > 0]
+    return delay, fault, [s for s in lijst if s.count is None or s.count > 0]
 
 
 def fault_from_json(data: object) -> Fault:

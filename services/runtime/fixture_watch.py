@@ -48,14 +48,14 @@ class FixtureWatcher:
 
     def check_for_changes(self) -> bool:
         """One look; True when the personas were reloaded."""
-        nieuw = fingerprint(self.mappen)
-        if nieuw == self.fingerprint:
+        new = fingerprint(self.mappen)
+        if new == self.fingerprint:
             return False
-        self.fingerprint = nieuw
+        self.fingerprint = new
         try:
             personas = self.laad()
-        except FixtureError as fout:
-            self.fout = fout.message
+        except FixtureError as error:
+            self.fout = error.message
             log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
             return False
         self.runtime.reload(personas)

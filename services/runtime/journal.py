@@ -134,15 +134,15 @@ class AuditLog:
                 self._write_all(self._fd, self._rest)
                 while self._waiting:
                     self._write_all(self._fd, self._waiting.popleft())
-            except OSError as fout:
+            except OSError as error:
                 if self._fd is not None:  # opened again at the next entry
                     with contextlib.suppress(OSError):
                         os.close(self._fd)
                     self._fd = None
-                reden = f"audit log {self.pad}: cannot write: {fout.strerror or fout}"
-                if reden != self.problem:
-                    log.error("%s (the entries wait in memory)", reden)
-                self.problem = reden
+                reason = f"audit log {self.pad}: cannot write: {error.strerror or error}"
+                if reason != self.problem:
+                    log.error("%s (the entries wait in memory)", reason)
+                self.problem = reason
                 return
             if self._lost:
                 log.error(
@@ -209,10 +209,10 @@ class Journal:
         """The entries that match; ``kind`` ``call`` (default), ``admin`` or None (all);
         ``after``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
-            regels = list(self._regels)
-        gevonden = [
+            lines = list(self._regels)
+        found = [
             r
-            for r in regels
+            for r in lines
             if r.number > after
             and (insz is None or r.insz == insz)
             and (afzender is None or r.afzender == afzender)
@@ -222,7 +222,7 @@ class Journal:
         ]
         # in the order the calls came in: each is written when it is answered, and a call
         # answered on another thread may have come in before it
-        return sorted(gevonden, key=came_in)
+        return sorted(found, key=came_in)
 
     def entry(self, number: int) -> JournalEntry | None:
         """The entry with that id, while the journal still holds it."""

@@ -41,22 +41,22 @@ class Template:
     @classmethod
     def from_reply(cls, antwoord: bytes, result: str | None, extra: dict | None = None) -> Template:
         stukken = _OPEN.split(antwoord.decode("utf-8"))
-        formaat = "%s".join(s.replace("%", "%%") for s in stukken[0::2]).encode("utf-8")
+        fmt = "%s".join(s.replace("%", "%%") for s in stukken[0::2]).encode("utf-8")
         plaatsen = [OPEN.index(gat) for gat in stukken[1::2]]
         # one tuple built in C (itemgetter gives a bare value, not a tuple, for one place)
         kies = operator.itemgetter(*plaatsen) if len(plaatsen) > 1 else _picker(plaatsen)
-        return cls(formaat, kies, result, dict(extra or {}))
+        return cls(fmt, kies, result, dict(extra or {}))
 
     def fill(self, tijd: str, platform_referte: str, afzender_referte: str, vraag_referte: str):
         """The reply with this call's values (the two generated ones need no escaping): one
         format in C, 0.5 us against 2.5 for joining the pieces in a loop."""
-        waarden = (
+        values = (
             tijd.encode("ascii"),
             platform_referte.encode("ascii"),
             _xml_text(afzender_referte),
             _xml_text(vraag_referte),
         )
-        return self.formaat % self.kies(waarden)
+        return self.formaat % self.kies(values)
 
 
 def _xml_text(value: str) -> bytes:
@@ -84,10 +84,10 @@ class PersonaCache:
         self._cache: OrderedDict[Hashable, tuple[object, object]] = OrderedDict()
 
     def find(self, sleutel: Hashable, persona: object):
-        gevonden = self._cache.get(sleutel)
-        if gevonden is None or gevonden[0] is not persona:
+        found = self._cache.get(sleutel)
+        if found is None or found[0] is not persona:
             return None
-        return gevonden[1]
+        return found[1]
 
     def keep(self, sleutel: Hashable, persona: object, waarde: object) -> None:
         if len(self._cache) >= self.grootte:

@@ -130,22 +130,22 @@ def shown_url(url: str) -> str:
     """A store URL as it may be printed (banner, errors, CI logs): a password in it, as
     PostgreSQL takes one (``USER:PASSWORD@`` or ``?password=``), becomes ``***``."""
     try:
-        deel = urlsplit(url)
+        part = urlsplit(url)
     except ValueError:  # not even a URL: nothing to find in it
         return url
-    nieuw = deel
-    if deel.password is not None:
-        gebruiker, _, host = deel.netloc.rpartition("@")
-        nieuw = nieuw._replace(netloc=f"{gebruiker.split(':', 1)[0]}:***@{host}")
-    if "password=" in deel.query.lower():
-        velden = (veld.partition("=") for veld in deel.query.split("&"))
-        nieuw = nieuw._replace(
+    new = part
+    if part.password is not None:
+        user, _, host = part.netloc.rpartition("@")
+        new = new._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}")
+    if "password=" in part.query.lower():
+        fields = (field.partition("=") for field in part.query.split("&"))
+        new = new._replace(
             query="&".join(
-                f"{naam}=***" if naam.lower() == "password" else naam + gelijk + waarde
-                for naam, gelijk, waarde in velden
+                f"{name}=***" if name.lower() == "password" else name + equals + value
+                for name, equals, value in fields
             )
         )
-    return url if nieuw is deel else urlunsplit(nieuw)
+    return url if new is part else urlunsplit(new)
 
 
 def sqlite_path(url: str) -> Path:
@@ -217,20 +217,20 @@ class Store:
         """In the transaction that opens the store: a new store gets ``schema`` and today's
         version; an older one its migrations, one version at a time, then ``schema`` (the
         tables added since); a newer one is refused (:class:`StoreError`)."""
-        tabellen = self.tables(db)
-        if "store_version" in tabellen:
-            rij = db.execute("SELECT n FROM store_version").fetchone()
-            versie = rij[0] if rij else 1
+        tables = self.tables(db)
+        if "store_version" in tables:
+            row = db.execute("SELECT n FROM store_version").fetchone()
+            version = row[0] if row else 1
         else:
-            versie = 1 if "change" in tabellen else SCHEMA_VERSION  # ours, unversioned: 1
-        if versie > SCHEMA_VERSION:
+            version = 1 if "change" in tables else SCHEMA_VERSION  # ours, unversioned: 1
+        if version > SCHEMA_VERSION:
             raise StoreError(
-                f"the store {shown_url(self.url)!r} has its tables in version {versie}; this "
+                f"the store {shown_url(self.url)!r} has its tables in version {version}; this "
                 f"emulator ({__version__}) knows versions up to {SCHEMA_VERSION}: use the newer "
                 "magda-kbi that wrote it, or another store"
             )
-        for stap in range(versie, SCHEMA_VERSION):
-            MIGRATIONS[stap](self, db)
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](self, db)
         for opdracht in schema:
             db.execute(opdracht)
         db.execute(
@@ -429,11 +429,11 @@ class SharedClock(Clock):
         self._fixed = self.basis
 
     def read(self, db) -> None:
-        veranderd, vandaag = db.execute("SELECT changed, today FROM clock").fetchone()
-        if not veranderd:
+        changed, today = db.execute("SELECT changed, today FROM clock").fetchone()
+        if not changed:
             self._fixed = self.basis
         else:
-            self._fixed = date.fromisoformat(vandaag) if vandaag else None
+            self._fixed = date.fromisoformat(today) if today else None
 
 
 # -- faults -------------------------------------------------------------------------------
@@ -450,36 +450,36 @@ def _fault_from_row(id_: int, tekst: str) -> Fault:
 def _to_version_2(store: Store, db) -> None:
     """1 -> 2: the replica table's change_ack where it lacks it; the journal's first form
     (the entry as one JSON text) in columns; fault rows in English."""
-    tabellen = store.tables(db)
-    if "replica" in tabellen and "change_ack" not in store.columns(db, "replica"):
+    tables = store.tables(db)
+    if "replica" in tables and "change_ack" not in store.columns(db, "replica"):
         db.execute("ALTER TABLE replica ADD COLUMN change_ack BIGINT NOT NULL DEFAULT 0")
-    if "journal" in tabellen and "endpoint" not in store.columns(db, "journal"):
+    if "journal" in tables and "endpoint" not in store.columns(db, "journal"):
         _journal_into_columns(db)  # (only SQLite stores ever had it)
-    if "fault" in tabellen:
-        for id_, tekst in db.execute("SELECT id, data FROM fault").fetchall():
-            data = json.loads(tekst)
+    if "fault" in tables:
+        for id_, text in db.execute("SELECT id, data FROM fault").fetchall():
+            data = json.loads(text)
             if "soort" in data:  # written before the fields had English names
                 engels = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
                 db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(engels), id_))
 
 
 def _journal_into_columns(db) -> None:
-    rijen = db.execute(
+    rows = db.execute(
         "SELECT id, kind, insz, afzender, operation, time, entry, request, reply FROM journal"
     ).fetchall()
     db.execute("DROP TABLE journal")
     db.execute(_JOURNAL_TABLE)
-    kolommen = ("endpoint", "hoedanigheid", "referte", "result", "status", "latency_ms")
-    eigen = {"kind", "insz", "afzender", "operation", "time", *kolommen}
-    for id_, kind, insz, afzender, operatie, tijd, tekst, verzoek, antwoord in rijen:
-        entry = json.loads(tekst)
-        extra = {k: v for k, v in entry.items() if k not in eigen}
+    columns = ("endpoint", "hoedanigheid", "referte", "result", "status", "latency_ms")
+    own = {"kind", "insz", "afzender", "operation", "time", *columns}
+    for id_, kind, insz, afzender, operation, when, text, verzoek, response in rows:
+        entry = json.loads(text)
+        extra = {k: v for k, v in entry.items() if k not in own}
         db.execute(
             "INSERT INTO journal (id, kind, insz, afzender, operation, time, endpoint, "
             "hoedanigheid, referte, result, status, latency_ms, extra, request, reply) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (id_, kind, insz, afzender, operatie, tijd, *(entry.get(k) for k in kolommen),
-             json.dumps(extra, ensure_ascii=False), verzoek, antwoord),
+            (id_, kind, insz, afzender, operation, when, *(entry.get(k) for k in columns),
+             json.dumps(extra, ensure_ascii=False), verzoek, response),
         )  # fmt: skip
 
 
@@ -524,15 +524,15 @@ class SharedFaults:
         return fault
 
     def all(self) -> list[Fault]:
-        rijen = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
-        return [_fault_from_row(i, t) for i, t in rijen]
+        rows = self.store.db().execute("SELECT id, data FROM fault ORDER BY id").fetchall()
+        return [_fault_from_row(i, t) for i, t in rows]
 
     def remove(self, id_: int) -> bool:
         with self.store.write() as db:
-            weg = db.execute("DELETE FROM fault WHERE id = ?", (id_,)).rowcount
-            if weg:
+            removed = db.execute("DELETE FROM fault WHERE id = ?", (id_,)).rowcount
+            if removed:
                 self.store.bump(db)
-        return bool(weg)
+        return bool(removed)
 
     def clear(self) -> None:
         with self.store.write() as db:
@@ -545,24 +545,24 @@ class SharedFaults:
         store no fault applies (a count could not be used up on every replica)."""
         try:
             return self._pick(dienst, insz)
-        except self.store.Error as fout:
-            log.warning("faults not applied, the store cannot be reached: %s", fout)
+        except self.store.Error as error:
+            log.warning("faults not applied, the store cannot be reached: %s", error)
             return 0.0, None
 
     def _pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
-            lijst = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
-            wachten, fault, over = pick_fault(lijst, dienst, insz)
+            items = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
+            delay, fault, over = pick_fault(items, dienst, insz)
             blijft = {s.id for s in over}
-            for s in lijst:
+            for s in items:
                 if s.id not in blijft:
                     db.execute("DELETE FROM fault WHERE id = ?", (s.id,))
                 elif s.applied:
                     db.execute("UPDATE fault SET data = ? WHERE id = ?", (_fault_text(s), s.id))
-            if len(over) != len(lijst):
+            if len(over) != len(items):
                 self.store.bump(db)  # a fault used up: the others must stop applying it
         self._aantal = len(over)
-        return wachten, fault
+        return delay, fault
 
     def read(self, db) -> None:
         self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
@@ -596,10 +596,10 @@ class SharedJournal:
             if self._pid == os.getpid():
                 return
             with self.store.write() as db:
-                gevraagd = db.execute("SELECT n FROM sync").fetchone()[0]
+                asked = db.execute("SELECT n FROM sync").fetchone()[0]
                 db.execute(
                     REPLICA_UPSERT,
-                    (self.store.replica, time.time(), gevraagd, self.store.change_number()),
+                    (self.store.replica, time.time(), asked, self.store.change_number()),
                 )
             threading.Thread(target=self._writer, name="magda-kbi-journal", daemon=True).start()
             if self._pid is None:
@@ -615,20 +615,20 @@ class SharedJournal:
             self.start()
 
     def _writer(self) -> None:
-        bevestigd, hartslag = -1, 0.0
+        confirmed, heartbeat = -1, 0.0
         while True:
             try:
-                gevraagd = self.store.sync_number()
-                if gevraagd != bevestigd:  # someone reads the journal: write what is queued
+                asked = self.store.sync_number()
+                if asked != confirmed:  # someone reads the journal: write what is queued
                     self.flush()
-                nu = time.time()
-                if gevraagd != bevestigd or nu - hartslag > HEARTBEAT_INTERVAL:
+                now = time.time()
+                if asked != confirmed or now - heartbeat > HEARTBEAT_INTERVAL:
                     with self.store.write() as db:
                         db.execute(
                             REPLICA_UPSERT,
-                            (self.store.replica, nu, gevraagd, self.store.change_number()),
+                            (self.store.replica, now, asked, self.store.change_number()),
                         )
-                    bevestigd, hartslag = gevraagd, nu
+                    confirmed, heartbeat = asked, now
             except self.store.Error:  # busy beyond the timeout, disk full: try again
                 pass
             time.sleep(FLUSH_INTERVAL)
@@ -643,10 +643,10 @@ class SharedJournal:
 
     def _flush(self) -> None:
         # Taken from the queue only once written: if the store is lost, they wait for it.
-        weg = list(self._wachtrij)
-        rijen = []
-        for r in weg:
-            rijen.append(
+        taken = list(self._wachtrij)
+        rows = []
+        for r in taken:
+            rows.append(
                 (
                     r.kind,
                     r.insz,
@@ -664,24 +664,24 @@ class SharedJournal:
                     r.reply[:BODY_MAX],
                 )
             )
-        if not rijen:
+        if not rows:
             return
         with self.store.write() as db:
             db.executemany(
                 "INSERT INTO journal (kind, insz, afzender, operation, time, endpoint, "
                 "hoedanigheid, referte, result, status, latency_ms, extra, request, reply) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rijen,
+                rows,
             )
-            self._sinds_bound += len(rijen)
+            self._sinds_bound += len(rows)
             if self._sinds_bound > max(self.grootte // 10, 50):
                 db.execute(
                     "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
                     (self.grootte,),
                 )
                 self._sinds_bound = 0
-        geschreven = {id(r) for r in weg}
-        while self._wachtrij and id(self._wachtrij[0]) in geschreven:
+        written = {id(r) for r in taken}
+        while self._wachtrij and id(self._wachtrij[0]) in written:
             self._wachtrij.popleft()
 
     def _sign_off(self) -> None:
@@ -694,20 +694,20 @@ class SharedJournal:
 
     def sync(self) -> None:
         """Until every live worker wrote what it queued before this call (bounded)."""
-        doel = self.store.ask_sync()
+        target = self.store.ask_sync()
         self.flush()
-        einde = time.monotonic() + SYNC_TIMEOUT
-        while time.monotonic() < einde:
-            levend = time.time() - DEAD_AFTER
-            wacht = (
+        end = time.monotonic() + SYNC_TIMEOUT
+        while time.monotonic() < end:
+            alive = time.time() - DEAD_AFTER
+            waiting = (
                 self.store.db()
                 .execute(
                     "SELECT COUNT(*) FROM replica WHERE heartbeat > ? AND ack < ? AND id != ?",
-                    (levend, doel, self.store.replica),
+                    (alive, target, self.store.replica),
                 )
                 .fetchone()[0]
             )
-            if not wacht:
+            if not waiting:
                 return
             time.sleep(0.002)
 
@@ -722,34 +722,34 @@ class SharedJournal:
         after: int = 0,
     ) -> list[JournalEntry]:
         self.sync()
-        voorwaarden, waarden = ["id > ?", BINNEN], [after, self.grootte]
-        for kolom, waarde in (
+        voorwaarden, values = ["id > ?", BINNEN], [after, self.grootte]
+        for column, value in (
             ("insz", insz),
             ("afzender", afzender),
             ("operation", operation),
             ("kind", kind),
         ):
-            if waarde is not None:
-                voorwaarden.append(f"{kolom} = ?")
-                waarden.append(waarde)
-        rijen = self.store.db().execute(
+            if value is not None:
+                voorwaarden.append(f"{column} = ?")
+                values.append(value)
+        rows = self.store.db().execute(
             f"SELECT {KOLOMMEN} FROM journal WHERE " + " AND ".join(voorwaarden) + " ORDER BY id",
-            waarden,
+            values,
         )
-        regels = [_line_from(*rij) for rij in rijen]
+        lines = [_line_from(*row) for row in rows]
         # In the order the calls came in: each worker writes its entries in a batch of its
         # own, so the ids follow the batches (a call could be read before an earlier one).
-        return sorted((r for r in regels if since is None or r.time >= since), key=came_in)
+        return sorted((r for r in lines if since is None or r.time >= since), key=came_in)
 
     def entry(self, number: int) -> JournalEntry | None:
-        rij = (
+        row = (
             self.store.db()
             .execute(
                 f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (number, self.grootte)
             )
             .fetchone()
         )
-        return _line_from(*rij) if rij else None
+        return _line_from(*row) if row else None
 
     def clear(self) -> None:
         self.sync()
@@ -833,8 +833,8 @@ class SharedRuntime(Runtime):
         if self.store.change_number() != self._gezien:
             try:
                 self._reload()
-            except self.store.Error as fout:
-                log.warning("state not reloaded, the store cannot be reached: %s", fout)
+            except self.store.Error as error:
+                log.warning("state not reloaded, the store cannot be reached: %s", error)
 
     def _reload(self) -> None:
         with self._slot, self.store.read() as db:  # one consistent read of number and state
@@ -844,24 +844,24 @@ class SharedRuntime(Runtime):
         self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
         self.clock.read(db)
         self.faults.read(db)
-        wijzigingen: dict[str, Persona | None] = {}
-        for insz, tekst in db.execute("SELECT insz, data FROM persona"):
-            wijzigingen[insz] = self._persona(insz, tekst) if tekst is not None else None
-        self._changes = wijzigingen
-        versie = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
-        if versie != self._catalogus_versie:  # the files were imported again
-            self._catalogus_versie = versie
+        changes: dict[str, Persona | None] = {}
+        for insz, text in db.execute("SELECT insz, data FROM persona"):
+            changes[insz] = self._persona(insz, text) if text is not None else None
+        self._changes = changes
+        version = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
+        if version != self._catalogus_versie:  # the files were imported again
+            self._catalogus_versie = version
             forget = getattr(self.basis_personas, "forget", None)
             if forget is not None:
                 forget()
         self._show_personas()
 
     def _persona(self, insz: str, tekst: str) -> Persona:
-        sleutel = (insz, tekst)
-        persona = self._gebouwd.get(sleutel)
+        key = (insz, tekst)
+        persona = self._gebouwd.get(key)
         if persona is None:  # set_persona fills this for its own worker: no second check
             persona = persona_from_data(json.loads(tekst), contract=False)
-            self._gebouwd[sleutel] = persona
+            self._gebouwd[key] = persona
             # The admin API checked it against the contract of its day: a store kept across
             # an upgrade may hold what the contract now refuses. Served as stored (nothing
             # dropped), said once per worker.
@@ -879,10 +879,10 @@ class SharedRuntime(Runtime):
 
     def set_persona(self, persona: Persona) -> bool:
         bestond = persona.insz in self.personas
-        tekst = json.dumps(persona_json(persona), ensure_ascii=False)
-        self._gebouwd[(persona.insz, tekst)] = persona
+        text = json.dumps(persona_json(persona), ensure_ascii=False)
+        self._gebouwd[(persona.insz, text)] = persona
         with self.store.write() as db:
-            db.execute(PERSONA_UPSERT, (persona.insz, tekst))
+            db.execute(PERSONA_UPSERT, (persona.insz, text))
             self.store.bump(db)
         self.refresh()
         return bestond

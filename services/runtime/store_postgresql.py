@@ -163,9 +163,9 @@ class PostgresStore(Store):
                 autocommit=True,
                 **{k: v for k, v in NETWORK_DEFAULTS.items() if k not in given},
             )
-        except self._psycopg.Error as fout:
+        except self._psycopg.Error as error:
             raise StoreError(  # libpq adds its hint on a line of its own: one line here
-                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {_one_line(fout)}"
+                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {_one_line(error)}"
             ) from None
 
     def db(self) -> _Db:
@@ -219,11 +219,11 @@ class PostgresStore(Store):
         with self._start_slot:
             if self._luisteraar == os.getpid():
                 return
-            klaar = threading.Event()
+            done = threading.Event()
             threading.Thread(
-                target=self._listen, args=(klaar,), name="magda-kbi-listen", daemon=True
+                target=self._listen, args=(done,), name="magda-kbi-listen", daemon=True
             ).start()
-            klaar.wait(10)
+            done.wait(10)
             self._luisteraar = os.getpid()
 
     def _listen(self, klaar: threading.Event) -> None:
@@ -234,28 +234,28 @@ class PostgresStore(Store):
                 self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
                 self._probleem = None
                 klaar.set()
-                for melding in conn.notifies():
-                    soort, _, waarde = melding.payload.partition(":")
-                    if soort == "change":
-                        self._change = max(self._change, int(waarde))
+                for message in conn.notifies():
+                    kind, _, value = message.payload.partition(":")
+                    if kind == "change":
+                        self._change = max(self._change, int(value))
                         # on this thread's other connection: the LISTEN one is busy
                         self.db().execute(
                             "UPDATE replica SET change_ack = GREATEST(change_ack, ?) WHERE id = ?",
-                            (int(waarde), self.replica),
+                            (int(value), self.replica),
                         )
-                    elif soort == "sync":
-                        self._sync = max(self._sync, int(waarde))
-            except (self._psycopg.Error, StoreError) as fout:
+                    elif kind == "sync":
+                        self._sync = max(self._sync, int(value))
+            except (self._psycopg.Error, StoreError) as error:
                 self._losses += 1
-                self._probleem = f"PostgreSQL cannot be reached: {_one_line(fout) or fout!r}"
+                self._probleem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
                 klaar.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
     def wait_for_replicas(self, n: int) -> None:
         """Until every live worker (heartbeat within 2 s) acknowledged change ``n``."""
-        einde = time.monotonic() + SYNC_TIMEOUT
-        while time.monotonic() < einde:
-            wacht = (
+        end = time.monotonic() + SYNC_TIMEOUT
+        while time.monotonic() < end:
+            waiting = (
                 self.db()
                 .execute(
                     "SELECT COUNT(*) FROM replica WHERE heartbeat > ? AND change_ack < ? "
@@ -264,7 +264,7 @@ class PostgresStore(Store):
                 )
                 .fetchone()[0]
             )
-            if not wacht:
+            if not waiting:
                 return
             time.sleep(0.002)
 

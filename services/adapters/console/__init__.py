@@ -171,13 +171,13 @@ def name_of(persona: Persona) -> str:
 
 
 def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
-    vandaag = runtime.clock.today()
+    today = runtime.clock.today()
     return geef_advies(
         persona.dossier,
-        vandaag,
+        today,
         Toepassing.ZORGBUDGET,
         runtime.terms,
-        vandaag=vandaag,
+        vandaag=today,
         rule_set=runtime.rule_set,
     )
 
@@ -258,8 +258,8 @@ def persona(insz: str):
     today = runtime.clock.today()
     timeline = build_timeline(p.dossier, today, runtime.terms, runtime.rule_set)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
-    gekozen = _consumer(runtime, request.args.get("consumer"))
-    views = _consumer_views(gekozen, insz) if gekozen is not None else []
+    chosen = _consumer(runtime, request.args.get("consumer"))
+    views = _consumer_views(chosen, insz) if chosen is not None else []
     return render_template(
         "console/persona.html",
         persona=p,
@@ -268,7 +268,7 @@ def persona(insz: str):
         timeline=timeline,
         drawing=_drawing(timeline),
         consumers=consumers,
-        chosen=gekozen,
+        chosen=chosen,
         consumer_key=_consumer_key,
         views=views,
         protocols=runtime.protocols,
@@ -284,10 +284,10 @@ def _consumer(runtime: Runtime, sleutel: str | None) -> Afnemer | None:
     if not sleutel:
         return None
     afzender, _, hoedanigheid = sleutel.partition("|")
-    afnemer = runtime.afnemers.find(afzender, hoedanigheid)
-    if afnemer is None:
+    consumer = runtime.afnemers.find(afzender, hoedanigheid)
+    if consumer is None:
         abort(400, description=f"unknown consumer {sleutel!r}")
-    return afnemer
+    return consumer
 
 
 @dataclass(frozen=True)
@@ -301,12 +301,12 @@ class ConsumerView:
 def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
     """What the SOAP service answers this consumer for GeefDossierKBI, in both versions."""
     views = []
-    for dienst in _dossier_services():
+    for service in _dossier_services():
         vraag = Vraag(insz, afnemer.afzender, afnemer.hoedanigheid)
-        status, antwoord = _ask(dienst, vraag)
-        root = etree.fromstring(antwoord, safe_parser())
+        status, response = _ask(service, vraag)
+        root = etree.fromstring(response, safe_parser())
         code = root.findtext(".//Uitzondering/Identificatie")
-        views.append(ConsumerView(dienst.contract.hoofdversie, status, code, _pretty(antwoord)))
+        views.append(ConsumerView(service.contract.hoofdversie, status, code, _pretty(response)))
     return views
 
 
@@ -314,9 +314,9 @@ def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
     verzoek = build_verzoek(dienst.contract, vraag, current_runtime().clock.now())
-    operatie = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operation_tag}")
-    status, antwoord, _call = dienst.respond(operatie)
-    return status, antwoord
+    operation = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operation_tag}")
+    status, response, _call = dienst.respond(operation)
+    return status, response
 
 
 def _pretty(xml: bytes) -> str:
@@ -347,24 +347,24 @@ def _drawing(t: Timeline) -> dict:
 
     lane_y = {lane: 20 + n * LANE_HEIGHT for n, lane in enumerate(LANES)}
     marks = []
-    for feit in t.facts:
-        if feit.is_period:
-            einde = feit.einde or t.tot
-            if einde < t.van or feit.datum > t.tot:
+    for fact in t.facts:
+        if fact.is_period:
+            end = fact.einde or t.tot
+            if end < t.van or fact.datum > t.tot:
                 continue
-            marks.append(Mark(x(feit.datum), breedte(max(feit.datum, t.van), einde), feit))
+            marks.append(Mark(x(fact.datum), breedte(max(fact.datum, t.van), end), fact))
         else:
-            marks.append(Mark(x(feit.datum), 0, feit))
+            marks.append(Mark(x(fact.datum), 0, fact))
     band_y = 20 + len(LANES) * LANE_HEIGHT + 10
     premium_y = band_y + LANE_HEIGHT + 24
     ticks = []
-    jaar = t.van.year
-    while date(jaar, 1, 1) <= t.tot:
-        for maand in (1, 7):
-            dag = date(jaar, maand, 1)
+    year = t.van.year
+    while date(year, 1, 1) <= t.tot:
+        for month in (1, 7):
+            dag = date(year, month, 1)
             if t.van <= dag <= t.tot:
                 ticks.append((x(dag), dag))
-        jaar += 1
+        year += 1
     return {
         "width": LEFT + WIDTH + 10,
         "height": premium_y + LANE_HEIGHT + 10,
@@ -396,36 +396,36 @@ def try_request():
     """A request form; the envelope is built here and sent by the browser to the real
     endpoint, so the call takes the whole HTTP path and lands in the journal."""
     runtime = current_runtime()
-    diensten = {_service_key(d): d for d in _services() if d.contract.pad}
+    services = {_service_key(d): d for d in _services() if d.contract.pad}
     service = request.args.get("service", "GeefDossierKBI 02.00")
-    if service not in diensten:
-        hint = did_you_mean(service, diensten)
-        abort(400, description=f"service is one of {', '.join(diensten)}{hint}")
+    if service not in services:
+        hint = did_you_mean(service, services)
+        abort(400, description=f"service is one of {', '.join(services)}{hint}")
     insz = request.args.get("insz", "").strip()
     datum = request.args.get("datum") or runtime.clock.today().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
-    eerste = next(iter(runtime.afnemers), None)
-    afzender = request.args.get("afzender", eerste.afzender if eerste else "")
-    hoedanigheid = request.args.get("hoedanigheid", eerste.hoedanigheid if eerste else "")
-    fout, envelop = None, None
+    first = next(iter(runtime.afnemers), None)
+    afzender = request.args.get("afzender", first.afzender if first else "")
+    hoedanigheid = request.args.get("hoedanigheid", first.hoedanigheid if first else "")
+    error, envelop = None, None
     if insz:  # an invalid INSZ is sent as typed: the service's own 40002 is the lesson
         try:
             peil = iso_date(datum)
-        except ValueError as reden:  # iso_date's words: also which number is wrong
-            fout, peil = str(reden), None
+        except ValueError as reason:  # iso_date's words: also which number is wrong
+            error, peil = str(reason), None
         if toepassing not in TOEPASSINGEN:
             hint = did_you_mean(toepassing, TOEPASSINGEN)
-            fout = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
-        if fout is None:
+            error = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
+        if error is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelop = build_verzoek(diensten[service].contract, vraag, runtime.clock.now())
-            except ValueError as reden:  # a control character: XML cannot carry it
-                fout = f"cannot be sent as XML: {reden}"
-    dienst = diensten[service]
+                envelop = build_verzoek(services[service].contract, vraag, runtime.clock.now())
+            except ValueError as reason:  # a control character: XML cannot carry it
+                error = f"cannot be sent as XML: {reason}"
+    dienst = services[service]
     return render_template(
         "console/try.html",
-        services=list(diensten),
+        services=list(services),
         service=service,
         insz=insz,
         datum=datum,
@@ -434,7 +434,7 @@ def try_request():
         afzender=afzender,
         hoedanigheid=hoedanigheid,
         consumers=list(runtime.afnemers),
-        error=fout,
+        error=error,
         envelope=envelop.decode("utf-8") if envelop else None,
         endpoint=dienst.contract.pad,
         base=request.host_url.rstrip("/"),
@@ -462,34 +462,34 @@ def journal_entries():
     """The entries after id ``after`` that match the filters (what the live view polls)."""
     na = _number("after", 0, 0, MAX_ID)
     j = current_runtime().journal
-    regels = j.read(**journal_filters(request.args, extra=("after",)), after=na)
-    return jsonify(entries=[r.as_json() for r in regels], size=len(j), capacity=j.grootte)
+    found = j.read(**journal_filters(request.args, extra=("after",)), after=na)
+    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.grootte)
 
 
 @console.get(f"/journal/<int(max={MAX_ID}):nummer>")
 def journal_entry(nummer: int):
-    regel = current_runtime().journal.entry(nummer)
-    if regel is None:
+    entry = current_runtime().journal.entry(nummer)
+    if entry is None:
         abort(404, description=f"entry {nummer} is no longer in the journal (or never was)")
     return render_template(
         "console/entry.html",
-        entry=regel,
-        data=regel.as_json(),
-        request_body=_body_text(regel.request),
-        reply_body=_body_text(regel.reply),
+        entry=entry,
+        data=entry.as_json(),
+        request_body=_body_text(entry.request),
+        reply_body=_body_text(entry.reply),
     )
 
 
 def _number(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within bounds, or a 400 saying which."""
-    tekst = request.args.get(name)
+    text = request.args.get(name)
     try:
-        waarde = default if tekst is None else int(tekst)
+        value = default if text is None else int(text)
     except ValueError:
-        waarde = None
-    if waarde is None or not low <= waarde <= high:
+        value = None
+    if value is None or not low <= value <= high:
         abort(400, description=f"{name} is a whole number from {low} to {high}")
-    return waarde
+    return value
 
 
 def _body_text(body: bytes) -> str:
