@@ -88,11 +88,11 @@ def _begin(body: bytes, chars: int = 200) -> str:
 
 
 def _controleer_referte(
-    repliek: etree._Element, antwoord: etree._Element | None, referte: str
+    repliek: etree._Element, response: etree._Element | None, referte: str
 ) -> None:
     """The platform echoes our Referte: an answer to another question must not be used."""
     echo = {
-        "Antwoord/Referte": tekst(antwoord, "Referte"),
+        "Antwoord/Referte": tekst(response, "Referte"),
         "Context/Bericht/Ontvanger/Referte": tekst(repliek, "Context/Bericht/Ontvanger/Referte"),
     }
     for path, value in echo.items():

@@ -365,12 +365,12 @@ class MagdaClient:
         element, uitzonderingen = self._vraag(ADVIES, {"Criteria": criteria}, "Advies")
         return lees_advies(element, insz, uitzonderingen)
 
-    def _vraag(self, dienst: _Dienst, vraag: dict, inhoud: str):
-        """``vraag`` is the Vraag's Inhoud; ``inhoud`` the element the answer holds."""
+    def _vraag(self, service: _Dienst, vraag: dict, content: str):
+        """``vraag`` is the Vraag's Inhoud; ``content`` the element the answer holds."""
         attempt = 0
         while True:
             try:
-                return self._eenmaal(dienst, vraag, inhoud)
+                return self._eenmaal(service, vraag, content)
             except TeVeelBevragingen:
                 if attempt >= self.retries:
                     raise
@@ -378,13 +378,13 @@ class MagdaClient:
                 self._slaap(random.uniform(0, ceiling))
                 attempt += 1
 
-    def _eenmaal(self, dienst: _Dienst, vraag: dict, inhoud: str):
+    def _eenmaal(self, service: _Dienst, vraag: dict, content: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
         now = datetime.now(PLATFORM_ZONE)
         verzoek = {
             "Context": {
-                "Naam": dienst.naam,
-                "Versie": dienst.versie,
+                "Naam": service.naam,
+                "Versie": service.versie,
                 "Bericht": {
                     "Type": "VRAAG",
                     "Tijdstip": {
@@ -400,7 +400,7 @@ class MagdaClient:
             },
             "Vragen": {"Vraag": {"Referte": referte, "Inhoud": vraag}},
         }
-        operation = getattr(self._services[dienst.naam], dienst.naam)
+        operation = getattr(self._services[service.naam], service.naam)
         try:
             response = operation(Verzoek=verzoek)
         except requests.Timeout as error:
@@ -409,18 +409,18 @@ class MagdaClient:
             waited = "no connection" if isinstance(error, requests.ConnectTimeout) else "no answer"
             where = f" at {error.request.url}" if error.request is not None else ""
             raise MagdaTransportFout(
-                f"timeout calling {dienst.naam}{where}: {waited} within {self.timeout:g} s"
+                f"timeout calling {service.naam}{where}: {waited} within {self.timeout:g} s"
             ) from None
         except requests.RequestException as error:
-            raise MagdaTransportFout(_transport_reason(dienst.naam, error)) from None
+            raise MagdaTransportFout(_transport_reason(service.naam, error)) from None
         if 300 <= response.status_code < 400:
             raise MagdaTransportFout(
-                f"HTTP {response.status_code}: {dienst.naam} redirects to {response.location};"
+                f"HTTP {response.status_code}: {service.naam} redirects to {response.location};"
                 " not followed (a MAGDA request is not resent elsewhere unasked): if that is"
                 " the service, use that address",
                 status=response.status_code,
             )
-        return lees_repliek(response.status_code, response.content, referte, inhoud)
+        return lees_repliek(response.status_code, response.content, referte, content)
 
 
 def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
@@ -447,26 +447,26 @@ _TLS_ANSWER = "BadStatusLine('\\x15\\x03"
 _SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
 
 
-def _transport_reason(naam: str, fout: requests.RequestException) -> str:
-    text = str(fout)
-    reason = _os_reason(fout)
-    if isinstance(fout, requests.exceptions.SSLError):
+def _transport_reason(name: str, error: requests.RequestException) -> str:
+    text = str(error)
+    reason = _os_reason(error)
+    if isinstance(error, requests.exceptions.SSLError):
         # OpenSSL's words ('[SSL: WRONG_VERSION_NUMBER] wrong version number'), not requests'
         # text around them: urllib3's pool and retry reprs and the C file's line
         detail = _SSL_SOURCE_LINE.sub("", reason) if reason else text
         if any(code in text for code in _PLAIN_HTTP):
-            return f"{naam} does not speak TLS at this address (http://, not https://?): {detail}"
+            return f"{name} does not speak TLS at this address (http://, not https://?): {detail}"
         # reachable: the TLS handshake failed
         return (
-            f"TLS with {naam} failed (check verify=, the CA bundle, and cert=, the client"
+            f"TLS with {name} failed (check verify=, the CA bundle, and cert=, the client"
             f" certificate): {detail}"
         )
     if _TLS_ANSWER in text:
-        return f"{naam} answers with TLS at this address: use https://, not http://"
-    if reason is not None and fout.request is not None:
+        return f"{name} answers with TLS at this address: use https://, not http://"
+    if reason is not None and error.request is not None:
         # requests' text wraps it in urllib3's pool and retry reprs, ~300 characters
-        return f"{naam} not reachable at {fout.request.url}: {reason}"
-    return f"{naam} not reachable: {text}"
+        return f"{name} not reachable at {error.request.url}: {reason}"
+    return f"{name} not reachable: {text}"
 
 
 def _os_reason(fout: BaseException) -> str | None:
@@ -482,11 +482,11 @@ def _os_reason(fout: BaseException) -> str | None:
     return None
 
 
-def _http_url(url: str, naam: str) -> str:
+def _http_url(url: str, name: str) -> str:
     """Checked when the client is made: requests would only say so at the first call."""
     parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{naam} must be an http:// or https:// URL, not {url!r}")
+        raise ValueError(f"{name} must be an http:// or https:// URL, not {url!r}")
     return url
 
 
@@ -538,15 +538,15 @@ def _check_tls_files(cert, verify) -> None:
             raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reason}") from None
 
 
-def _seconds(naam: str, waarde: object, *, more_than_0: bool = False) -> None:
+def _seconds(name: str, value: object, *, more_than_0: bool = False) -> None:
     """Checked when the client is made: a string or None was a TypeError of a comparison,
     an infinite timeout an OverflowError at the first call, a negative backoff taken."""
-    if isinstance(waarde, bool) or not isinstance(waarde, int | float) or not math.isfinite(waarde):
-        raise ValueError(f"{naam} must be a number of seconds, not {waarde!r}")
-    if more_than_0 and waarde <= 0:
-        raise ValueError(f"{naam} must be more than 0 seconds, not {waarde!r}")
-    if waarde < 0:
-        raise ValueError(f"{naam} must be 0 seconds or more, not {waarde!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}")
+    if more_than_0 and value <= 0:
+        raise ValueError(f"{name} must be more than 0 seconds, not {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 seconds or more, not {value!r}")
 
 
 def _root_url(base_url: str) -> str:

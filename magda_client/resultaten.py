@@ -143,8 +143,8 @@ def datum(element: etree._Element | None, pad: str) -> date | None:
         return None  # e.g. a partly unknown birth date "1933-00-00"
 
 
-def _bool(element: etree._Element, pad: str) -> bool:
-    return (tekst(element, pad) or "").lower() in ("true", "1")
+def _bool(element: etree._Element, path: str) -> bool:
+    return (tekst(element, path) or "").lower() in ("true", "1")
 
 
 def lees_uitzondering(element: etree._Element) -> Uitzondering:
@@ -235,11 +235,11 @@ def lees_dossier(
     )
 
 
-def _lijst(ouder: etree._Element | None, lijst: str, naam: str) -> tuple[str, ...] | None:
-    """The texts of ``lijst/naam``; None when ``lijst`` itself is absent."""
-    if ouder is None or ouder.find(lijst) is None:
+def _lijst(parent: etree._Element | None, list_path: str, item: str) -> tuple[str, ...] | None:
+    """The texts of ``list_path/item``; None when ``list_path`` itself is absent."""
+    if parent is None or parent.find(list_path) is None:
         return None
-    return _teksten(ouder, f"{lijst}/{naam}")
+    return _teksten(parent, f"{list_path}/{item}")
 
 
 def lees_advies(
@@ -258,5 +258,5 @@ def lees_advies(
     )
 
 
-def _teksten(element: etree._Element, pad: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in (e.text for e in element.iterfind(pad)) if t and t.strip())
+def _teksten(element: etree._Element, path: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in (e.text for e in element.iterfind(path)) if t and t.strip())
