@@ -335,31 +335,31 @@ class Emulator:
         self,
         environ: dict,
         start_response: StartResponse,
-        dienst,
+        service,
         handler,
-        soort: str = "call",
+        kind: str = "call",
     ):
-        """Runs a SOAP or REST call (``soort`` "call") or an admin action ("admin") and writes
+        """Runs a SOAP or REST call (``kind`` "call") or an admin action ("admin") and writes
         its journal entry: what the layer that answered noted of it (journal.Call, in the
         environ), with the time, status, latency and bodies."""
         status = [0]
 
-        def start(status_regel: str, headers: list, exc_info=None):
-            status[0] = int(status_regel.split(" ", 1)[0])
-            return start_response(status_regel, headers, exc_info)
+        def start(status_line: str, headers: list, exc_info=None):
+            status[0] = int(status_line.split(" ", 1)[0])
+            return start_response(status_line, headers, exc_info)
 
         when, begin = datetime.now(UTC), time.perf_counter()
-        result = handler(environ, start, dienst)
+        result = handler(environ, start, service)
         if result.__class__ is list:  # answered whole (every SOAP reply): nothing to run
-            self._write_entry(environ, soort, when, begin, status[0], b"".join(result))
+            self._write_entry(environ, kind, when, begin, status[0], b"".join(result))
             return result
         if isinstance(result, BrokenOffReply):  # must reach the server unconsumed
-            self._write_entry(environ, soort, when, begin, status[0])
+            self._write_entry(environ, kind, when, begin, status[0])
             return result
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
             return Streamed(
                 result,
-                lambda: self._write_entry(environ, soort, when, begin, status[0]),
+                lambda: self._write_entry(environ, kind, when, begin, status[0]),
                 before_last=True,
             )
         parts: list[bytes] = []
@@ -369,16 +369,16 @@ class Emulator:
         finally:
             if hasattr(result, "close"):
                 result.close()
-            self._write_entry(environ, soort, when, begin, status[0], b"".join(parts))
+            self._write_entry(environ, kind, when, begin, status[0], b"".join(parts))
 
     def _write_entry(
         self,
         environ: dict,
-        soort: str,
-        tijd: datetime,
+        kind: str,
+        when: datetime,
         begin: float,
         status: int,
-        antwoord: bytes = b"",
+        response: bytes = b"",
     ) -> None:
         """The journal entry, built once: the call as noted, and what this layer knows."""
         call: Call = environ.get(CALL_KEY) or _NO_CALL
@@ -389,7 +389,7 @@ class Emulator:
         # By position, in the fields' order: with keywords the entry cost 2.0 us, so 0.7
         self.runtime.journal.write(
             JournalEntry(
-                tijd,
+                when,
                 environ.get("PATH_INFO", ""),
                 call.operation,
                 call.afzender,
@@ -400,36 +400,36 @@ class Emulator:
                 call.status if call.status is not None else status,
                 (time.perf_counter() - begin) * 1000,  # latency_ms
                 extra,
-                soort,  # kind
+                kind,  # kind
                 environ.get(BODY_KEY, b"")[:BODY_MAX],  # request
-                antwoord[:BODY_MAX],  # reply
+                response[:BODY_MAX],  # reply
             )
         )
 
-    def _wsdl(self, environ: dict, start_response: StartResponse, dienst: Dienst) -> list[bytes]:
+    def _wsdl(self, environ: dict, start_response: StartResponse, service: Dienst) -> list[bytes]:
         base = base_address(environ, self.proxy_headers)
-        text = self.contract[str(dienst.contract.wsdl)].decode("utf-8")
+        text = self.contract[str(service.contract.wsdl)].decode("utf-8")
         text = text.replace(WSDL_ADDRESS, base).replace(
             'schemaLocation="xsd/', f'schemaLocation="{base}/wsdl/xsd/'
         )
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", text.encode())
 
     def _contract_file(
-        self, environ: dict, naam: str, start_response: StartResponse
+        self, environ: dict, name: str, start_response: StartResponse
     ) -> list[bytes]:
-        content = self.contract.get(naam)  # only our own files, from memory: no path is opened
+        content = self.contract.get(name)  # only our own files, from memory: no path is opened
         if content is None:  # the one meant, else them all (a dozen)
-            hint = did_you_mean(naam, self.contract) or f"; the files: {', '.join(self.contract)}"
-            text = f"unknown contract file {naam!r}{hint}"
+            hint = did_you_mean(name, self.contract) or f"; the files: {', '.join(self.contract)}"
+            text = f"unknown contract file {name!r}{hint}"
             return _reply(
                 start_response, "404 Not Found", "text/plain; charset=utf-8", text.encode()
             )
-        if naam.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
+        if name.endswith(".wsdl"):  # its address, as ?wsdl's: it said localhost:8080
             base = base_address(environ, self.proxy_headers)
             content = content.replace(WSDL_ADDRESS.encode(), base.encode())
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", content)
 
-    def _soap(self, environ: dict, start_response: StartResponse, dienst: Dienst | None):
+    def _soap(self, environ: dict, start_response: StartResponse, service: Dienst | None):
         """Reads the (bounded) body once; the generic endpoint then routes on Context/Naam +
         Versie; the service's spyne application gets the body from memory."""
         body = self._read_body(environ)  # read in any case: the connection stays usable
@@ -442,11 +442,11 @@ class Emulator:
                 "Client",
                 f"Content-Encoding {encoding!r} wordt niet ondersteund: "
                 "stuur het verzoek ongecomprimeerd",
-                dienst,
+                service,
             )
         if isinstance(body, tuple):
             status, text = body
-            return _refuse(environ, start_response, status, "Client", text, dienst)
+            return _refuse(environ, start_response, status, "Client", text, service)
         environ[BODY_KEY] = body
         # A request of a known shape (wire/shape.py) is answered from its template unparsed.
         # Unknown, it may teach its shape in _direct.
@@ -460,32 +460,34 @@ class Emulator:
                     return response
         parsed = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
         if isinstance(parsed, EnvelopeRefusal):
-            return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, dienst)
+            return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, service)
         _, operation = parsed
-        if dienst is None:
+        if service is None:
             routed = self._route(operation)
             if isinstance(routed, str):
                 return _refuse(environ, start_response, FAULT_STATUS, "Client", routed)
-            dienst = routed
-        elif operation.tag != dienst.operation_tag:  # spyne: "Requested resource ... not found"
+            service = routed
+        elif operation.tag != service.operation_tag:  # spyne: "Requested resource ... not found"
             return _refuse(
                 environ,
                 start_response,
                 FAULT_STATUS,
                 "Client",
-                f"Dit adres is {dienst.naam} {dienst.versie}: verwacht {dienst.operation_tag}"
+                f"Dit adres is {service.naam} {service.versie}: verwacht {service.operation_tag}"
                 f" in de Body, niet {operation.tag[:300]}",
-                dienst,
+                service,
             )
         if self.runtime.faults.active:
-            fault = self._apply_faults(environ, dienst, operation)
+            fault = self._apply_faults(environ, service, operation)
             if fault is not None:
                 return self._http_fault(environ, start_response, fault)
         if self.direct:
-            return self._direct(environ, start_response, dienst, body, operation, learn)
-        return self._via_spyne(environ, start_response, dienst, body)
+            return self._direct(environ, start_response, service, body, operation, learn)
+        return self._via_spyne(environ, start_response, service, body)
 
-    def _via_spyne(self, environ: dict, start_response: StartResponse, dienst: Dienst, body: bytes):
+    def _via_spyne(
+        self, environ: dict, start_response: StartResponse, service: Dienst, body: bytes
+    ):
         # spyne decodes the body with the Content-Type's charset and lets a failure escape.
         charset = _charset(environ.get("CONTENT_TYPE", ""))
         if charset:
@@ -498,7 +500,7 @@ class Emulator:
                     "400 Bad Request",
                     "Client",
                     f"Het verzoek is niet te lezen als {charset}: {error}",
-                    dienst,
+                    service,
                 )
         # spyne refuses a POST without a Content-Type (405, "properly set"); it takes any other,
         # as the direct path does, so this one too: the body decides
@@ -506,41 +508,41 @@ class Emulator:
         # The body again, from memory; in this environ, where spyne's service notes the call
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         try:
-            return list(self._spyne_app(dienst)(environ, start_response))
+            return list(self._spyne_app(service)(environ, start_response))
         except Exception:  # a last guard: whatever spyne lets escape is not a crash
-            log.exception("spyne liet een fout door bij %s", dienst.naam)
+            log.exception("spyne liet een fout door bij %s", service.naam)
             return _fault_reply(
                 start_response,
                 "500 Internal Server Error",
                 "Server",
-                f"Interne fout in de emulator bij {dienst.naam}",
+                f"Interne fout in de emulator bij {service.naam}",
                 sys.exc_info(),
             )
 
-    def _spyne_app(self, dienst: Dienst) -> Callable:
-        """spyne's WSGI application for ``dienst``, imported and built on first use: the
+    def _spyne_app(self, service: Dienst) -> Callable:
+        """spyne's WSGI application for ``service``, imported and built on first use: the
         direct path answers every request (a ``direct=False`` emulator, the reference,
         alone needs spyne), and its import was a sixth of every start (measured: 92 of 550
         CPU-ms a ``serve``)."""
-        app = self._spyne_apps.get(dienst)
+        app = self._spyne_apps.get(service)
         if app is None:
             with self._spyne_lock:  # --admin's threads: one build per service
-                app = self._spyne_apps.get(dienst)
+                app = self._spyne_apps.get(service)
                 if app is None:
                     from magda_kbi.adapters.soap import soap_application
 
-                    app = soap_application(dienst, self.max_bytes)
-                    self._spyne_apps[dienst] = app
+                    app = soap_application(service, self.max_bytes)
+                    self._spyne_apps[service] = app
         return app
 
     def _direct(
         self,
         environ: dict,
         start_response: StartResponse,
-        dienst: Dienst,
+        service: Dienst,
         body: bytes,
         operation: etree._Element,  # the Body's one element, this service's (read_envelope)
-        leren: bool = False,  # keep the request's shape (wire/shape.py) if it has one
+        learn: bool = False,  # keep the request's shape (wire/shape.py) if it has one
     ):
         """The hot path: the request answered on lxml directly, in the envelope spyne writes.
 
@@ -548,23 +550,23 @@ class Emulator:
         """
         if environ.get(FAULT_KEY) is None:
             try:
-                parsed = dienst.read_valid(operation)
-                templated = parsed and dienst.from_template(
+                parsed = service.read_valid(operation)
+                templated = parsed and service.from_template(
                     parsed, parsed.afzender_referte, parsed.vraag_referte
                 )
             except Exception:  # never a crash: the full path below answers or reports it
-                log.exception("onverwachte fout in het sjabloon van %s", dienst.naam)
+                log.exception("onverwachte fout in het sjabloon van %s", service.naam)
                 templated = None
             if templated is not None:
                 response, environ[CALL_KEY] = templated
-                if leren:
-                    self._learn_shape(environ, dienst, body, parsed)
+                if learn:
+                    self._learn_shape(environ, service, body, parsed)
                 return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
-        status, response, environ[CALL_KEY] = dienst.respond(operation, environ.get(FAULT_KEY))
+        status, response, environ[CALL_KEY] = service.respond(operation, environ.get(FAULT_KEY))
         return _reply(start_response, status, "text/xml; charset=utf-8", response)
 
     def _learn_shape(
-        self, environ: dict, dienst: Dienst, body: bytes, gelezen: ValidRequest
+        self, environ: dict, service: Dienst, body: bytes, parsed: ValidRequest
     ) -> None:
         """Keeps the shape of a request that was parsed, validated and answered from a
         template, when its values are of the safe form of wire/shape.py and its holes are,
@@ -585,14 +587,14 @@ class Emulator:
         elements = list(proef.iter("Referte"))
         roles = tuple(str(e.getparent().tag) for e in elements)
         inszs = list(proef.iter("INSZ"))
-        operation = proef.find(f"{{{NS_SOAP11}}}Body/{dienst.operation_tag}")
+        operation = proef.find(f"{{{NS_SOAP11}}}Body/{service.operation_tag}")
         if (
             [e.text for e in elements] != [f"p{n}" for n in range(len(found.refertes))]
             or sorted(roles) not in (["Vraag"], ["Afzender", "Vraag"])
             or len(inszs) != 1
             or inszs[0].text != PROBE_INSZ
             or operation is None
-            or operation.find(f"Verzoek/{dienst.contract.insz_pad}") is not inszs[0]
+            or operation.find(f"Verzoek/{service.contract.insz_pad}") is not inszs[0]
         ):
             return
         patroon = pattern(body)
@@ -603,7 +605,7 @@ class Emulator:
                 self.shapes.popitem(last=False)  # constant time, as in PersonaCache
         path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
         afzender_at = roles.index("Afzender") if "Afzender" in roles else None
-        known = _Known(path, kind, patroon, dienst, gelezen, afzender_at, roles.index("Vraag"))
+        known = _Known(path, kind, patroon, service, parsed, afzender_at, roles.index("Vraag"))
         self.shapes[(path, kind, found.key)] = known
         self._first(known)
 
@@ -628,28 +630,28 @@ class Emulator:
         self._first(known)
         return known, found.refertes, found.inszs[0]  # one INSZ: it was learnt so
 
-    def _first(self, bekend: _Known) -> None:
-        self.recent = [bekend, *(k for k in self.recent if k is not bekend)][:RECENT_SHAPES]
+    def _first(self, known: _Known) -> None:
+        self.recent = [known, *(k for k in self.recent if k is not known)][:RECENT_SHAPES]
 
     def _known_shape(
         self,
         environ: dict,
         start_response: StartResponse,
-        bekend: _Known,
+        known: _Known,
         refertes: Sequence[bytes],
         insz_waarde: bytes,
     ):
         """A request of a known shape with valid values (wire/shape.py): answered from the
         template without parsing or validating it again; None sends it the usual way (so
         does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        service, parsed, afzender_at = bekend.dienst, bekend.request, bekend.afzender_at
+        service, parsed, afzender_at = known.dienst, known.request, known.afzender_at
         insz = insz_waarde.decode("ascii")
         today = self.runtime.clock.today()
         # The shape's last decision about this person, while it still holds, spares the
         # decision, the template's key and its lookup (a quarter of this path with cold
         # caches, as under load: benchmarks/README.md)
-        key = (id(bekend), insz)
-        beslist = self.decisions.find(key, bekend)
+        key = (id(known), insz)
+        beslist = self.decisions.find(key, known)
         try:
             if beslist is None or not service.still_holds(beslist, insz, today):
                 if insz != parsed.vraag.insz:  # another person than the one it was learnt from
@@ -659,11 +661,11 @@ class Emulator:
                 beslist = service.decided(parsed, today)
                 if beslist is None:
                     return None
-                self.decisions.keep(key, bekend, beslist)
+                self.decisions.keep(key, known, beslist)
             response, environ[CALL_KEY] = service.fill(
                 beslist,
                 None if afzender_at is None else refertes[afzender_at].decode("ascii"),
-                refertes[bekend.vraag_at].decode("ascii"),
+                refertes[known.vraag_at].decode("ascii"),
             )
         except Exception:  # never a crash: the usual path answers or reports it
             log.exception("onverwachte fout in het sjabloon van %s", service.naam)
@@ -671,14 +673,14 @@ class Emulator:
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
 
     def _apply_faults(
-        self, environ: dict, dienst: Dienst, operatie: etree._Element
+        self, environ: dict, service: Dienst, operation: etree._Element
     ) -> FaultKind | None:
         """Applies the injected faults for this call: waits, and returns an HTTP-level fault
         to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
         the service through the environ."""
-        verzoek = operatie.find("Verzoek")
-        insz = tekst(verzoek, dienst.contract.insz_pad)
-        delay, fault = self.runtime.faults.pick(dienst.naam, insz)
+        verzoek = operation.find("Verzoek")
+        insz = tekst(verzoek, service.contract.insz_pad)
+        delay, fault = self.runtime.faults.pick(service.naam, insz)
         if delay:
             environ[INJECTED_LATENCY_KEY] = round(delay * 1000, 3)
             time.sleep(delay)
@@ -688,7 +690,7 @@ class Emulator:
         if fault is not None:  # answered here, before any service: noted here
             afzender = read_context(verzoek).afzender
             environ[CALL_KEY] = Call(
-                dienst.naam,
+                service.naam,
                 afzender.identificatie,
                 afzender.hoedanigheid,
                 insz,
@@ -753,10 +755,10 @@ class Emulator:
             return ("400 Bad Request", "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope")
         return body
 
-    def _route(self, operatie: etree._Element) -> Dienst | str:
+    def _route(self, operation: etree._Element) -> Dienst | str:
         """The service named by the request's Context, or why there is none."""
-        context = read_context(operatie.find("Verzoek"))
-        service = self.hub.service_for(context.naam, context.versie, operatie.tag)
+        context = read_context(operation.find("Verzoek"))
+        service = self.hub.service_for(context.naam, context.versie, operation.tag)
         variants = self.hub.variants(context.naam, context.versie)
         if service is None and variants:  # 02.00's element with Versie 01.00: spyne's English
             # "Requested resource ... not found", as the service's own address says it
@@ -764,7 +766,7 @@ class Emulator:
             return (
                 f"Context/Naam {context.naam!r} Versie {context.versie!r} is"
                 f" {variants[0].naam} {variants[0].versie}: verwacht {expected} in de Body,"
-                f" niet {operatie.tag[:300]}"
+                f" niet {operation.tag[:300]}"
             )
         if service is None:
             known = ", ".join(f"{n} {v}" for n, v in self.hub.diensten)
@@ -887,14 +889,14 @@ def base_address(environ: dict, proxy_headers: bool = False) -> str:
 LEZEN = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
 
 
-def _body_for(methode: str, antwoord: list[bytes]) -> list[bytes]:
-    return [] if methode == "HEAD" else antwoord
+def _body_for(methode: str, response: list[bytes]) -> list[bytes]:
+    return [] if methode == "HEAD" else response
 
 
 def _reply(
-    start_response: StartResponse, status: str, soort: str, body: bytes, extra: list = ()
+    start_response: StartResponse, status: str, kind: str, body: bytes, extra: list = ()
 ) -> list[bytes]:
-    start_response(status, [("Content-Type", soort), ("Content-Length", str(len(body))), *extra])
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body))), *extra])
     return [body]
 
 
@@ -961,25 +963,25 @@ def _refuse(
     start_response: StartResponse,
     status: str,
     code: str,
-    tekst: str,
-    dienst: Dienst | None = None,
+    text: str,
+    service: Dienst | None = None,
 ) -> list[bytes]:
     """A Fault for a request no service reads, noted as such: the journal said nothing of
     it (``result`` null)."""
-    operation = dienst.naam if dienst is not None else None
-    environ[CALL_KEY] = Call(operation, result=f"SOAP_FAULT {code}", extra={"reason": tekst})
-    return _fault_reply(start_response, status, code, tekst)
+    operation = service.naam if service is not None else None
+    environ[CALL_KEY] = Call(operation, result=f"SOAP_FAULT {code}", extra={"reason": text})
+    return _fault_reply(start_response, status, code, text)
 
 
 def _fault_reply(
     start_response: StartResponse,
     status: str,
     code: str,
-    tekst: str,
+    text: str,
     exc_info=None,
     headers: Sequence[tuple[str, str]] = (),
 ) -> list[bytes]:
-    body = soap_fault(code, tekst)
+    body = soap_fault(code, text)
     start_response(
         status,
         [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), *headers],
@@ -994,11 +996,11 @@ DISCARD_MAX_BYTES = 16 * 1024 * 1024
 DISCARD_SECONDS = 2.0
 
 
-def _discard(invoer, gemeld: int) -> None:
+def _discard(invoer, announced: int) -> None:
     """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
     a client that writes its whole body before it reads (Python's urllib) gets the 413
     instead of a broken pipe."""
-    over, end = min(gemeld, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
+    over, end = min(announced, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
     with contextlib.suppress(Exception):  # a dropped client is no error of ours
         while over > 0 and time.monotonic() < end:
             piece = invoer.read(min(over, 64 * 1024))

@@ -127,9 +127,9 @@ class _Group(click.Group):
             raise
 
 
-def _insz_digits(ctx: click.Context, param: click.Parameter, waarde: str) -> str:
+def _insz_digits(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """An INSZ argument as digits: the printed form (73.68.05-997.86) is taken too."""
-    return unformatted(waarde)
+    return unformatted(value)
 
 
 class _FromEnv(str):
@@ -235,11 +235,11 @@ today_option = click.option(
 
 
 def _say_empty_folders(
-    ctx: click.Context, param: click.Parameter, mappen: tuple[Path, ...]
+    ctx: click.Context, param: click.Parameter, folders: tuple[Path, ...]
 ) -> tuple[Path, ...]:
     """A folder without persona files is taken (--watch may fill it), but said: a mistyped
     folder gave the built-in personas only, without a word."""
-    for folder in mappen:
+    for folder in folders:
         try:
             empty = folder.is_dir() and not any(
                 p.suffix in PERSONA_SUFFIXES for p in folder.iterdir()
@@ -252,7 +252,7 @@ def _say_empty_folders(
                 f" ({', '.join('*' + s for s in PERSONA_SUFFIXES)})",
                 file=sys.stderr,
             )
-    return mappen
+    return folders
 
 
 fixtures_option = click.option(
@@ -703,7 +703,7 @@ def _remove_catalogue(catalogue: Path) -> None:
 CATALOGUE_KEEP_DAYS = 30
 
 
-def _in_use(catalogus: Path):
+def _in_use(catalogue: Path):
     """Marks a catalogue as served now: a shared lock on its ``.lock`` file for as long as
     the returned file is open (every serve of these folders holds one), and the lock file's
     time as the last use. None where the platform has no ``fcntl`` (nothing is pruned)."""
@@ -711,7 +711,7 @@ def _in_use(catalogus: Path):
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         return None
-    slot = Path(f"{catalogus}.lock")
+    slot = Path(f"{catalogue}.lock")
     try:
         bestand = slot.open("a")
         fcntl.flock(bestand, fcntl.LOCK_SH)
@@ -895,7 +895,7 @@ def personas(
         _print_personas(catalogue, vorm)
 
 
-def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
+def _print_personas(catalogue: dict[str, Persona], vorm: str | None) -> None:
     if vorm == "json":
         items = [
             {
@@ -905,13 +905,13 @@ def _print_personas(catalogus: dict[str, Persona], vorm: str | None) -> None:
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
             }
-            for p in catalogus.values()
+            for p in catalogue.values()
         ]
         print(_json(items, indent=2))
     elif vorm == "markdown":
-        print(persona_table(catalogus.values()))
+        print(persona_table(catalogue.values()))
     else:
-        for p in catalogus.values():
+        for p in catalogue.values():
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
 
 
@@ -974,11 +974,11 @@ def persona_table(personas) -> str:
     return "\n".join(lines)
 
 
-def _cell(tekst: str) -> str:
+def _cell(text: str) -> str:
     """Text as one Markdown table cell: a | or a line break in a scenario ended the row, and
     markup in it was rendered."""
-    tekst = tekst.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "<br>".join(tekst.replace("|", "\\|").splitlines())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<br>".join(text.replace("|", "\\|").splitlines())
 
 
 @cli.command(
@@ -1277,7 +1277,7 @@ def _until_the_reader_leaves():
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _write_out(out: Path | None, delen) -> None:
+def _write_out(out: Path | None, parts) -> None:
     """The parts to standard output, or to ``out`` whole or not at all: written beside it
     and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
     leaves no half list that looks like a whole one."""
@@ -1288,7 +1288,7 @@ def _write_out(out: Path | None, delen) -> None:
         binary = getattr(sys.stdout, "buffer", None)
         with _until_the_reader_leaves():
             sys.stdout.flush()
-            for part in delen:
+            for part in parts:
                 if binary is None:  # a text stream only (a caller's StringIO)
                     sys.stdout.write(part)
                 else:
@@ -1298,7 +1298,7 @@ def _write_out(out: Path | None, delen) -> None:
     half = out.with_name(f".{out.name}.part")
     try:
         with half.open("w", encoding="utf-8", newline="") as uit:
-            for part in delen:
+            for part in parts:
                 uit.write(part)
         half.replace(out)
     except OSError as error:
@@ -1309,14 +1309,14 @@ def _write_out(out: Path | None, delen) -> None:
         raise
 
 
-def _not_empty(ctx: click.Context, param: click.Parameter, waarde: str | None) -> str | None:
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An empty value gave an empty list (nobody is a member of ""), as if the zorgkas had
     no one to list; the REST route refuses it too."""
-    if waarde is not None and not waarde.strip():
+    if value is not None and not value.strip():
         raise click.BadParameter("is empty", param=param)
-    if waarde is not None and (error := text_xml_cannot_hold(waarde, param.name or "")):
+    if value is not None and (error := text_xml_cannot_hold(value, param.name or "")):
         raise click.BadParameter(error.reason, param=param)  # the XML list names it: a traceback
-    return waarde
+    return value
 
 
 @export.command(
@@ -1369,11 +1369,12 @@ def export_premie(
     _write_out(out, formats.in_format(formaat, items, ["insz"], header, "VerlaagdePremie"))
 
 
-def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None:
+def _municipality_list(name: str, help_text: str, lijst, fields, root: str) -> None:
     @export.command(
-        naam,
-        short_help=hulp,
-        help=f"{hulp[0].upper()}{hulp[1:]}. 'magda-kbi municipalities' lists the known NIS codes.",
+        name,
+        short_help=help_text,
+        help=f"{help_text[0].upper()}{help_text[1:]}. 'magda-kbi municipalities' lists the known"
+        " NIS codes.",
     )
     @click.argument("nis")
     @click.option(
@@ -1399,7 +1400,7 @@ def _municipality_list(naam: str, hulp: str, lijst, velden, wortel: str) -> None
             "peildatum": vandaag.isoformat(),
         }
         items = lijst(_source(no_builtin, fixtures, store), nis, vandaag)
-        _write_out(out, formats.in_format(formaat, items, velden, header, wortel))
+        _write_out(out, formats.in_format(formaat, items, fields, header, root))
 
 
 _municipality_list(
@@ -1577,7 +1578,7 @@ def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
     )
 
 
-def _client_call(vraag, toon, *, as_json: bool, **opties) -> None:
+def _client_call(vraag, show, *, as_json: bool, **opties) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
@@ -1629,15 +1630,15 @@ def _client_call(vraag, toon, *, as_json: bool, **opties) -> None:
             message += " (is the emulator running? 'magda-kbi serve' starts it; --url another)"
         print(f"magda-kbi: no answer: {message}", file=sys.stderr)
         raise SystemExit(3) from None
-    print(_json(_as_json(result), indent=2) if as_json else toon(result))
+    print(_json(_as_json(result), indent=2) if as_json else show(result))
 
 
-def _as_json(resultaat) -> dict:
+def _as_json(result) -> dict:
 
-    data = {k: v for k, v in dataclasses.asdict(resultaat).items() if k != "element"}
+    data = {k: v for k, v in dataclasses.asdict(result).items() if k != "element"}
     for name in ("contract_ondertekend", "attest_behaald", "ok"):
-        if hasattr(resultaat, name):
-            data[name] = getattr(resultaat, name)
+        if hasattr(result, name):
+            data[name] = getattr(result, name)
     return json.loads(json.dumps(data, default=str))
 
 

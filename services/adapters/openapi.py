@@ -35,8 +35,8 @@ def _object(verplicht: list[str], **eigenschappen) -> dict:
 SCHEMA_PREFIX = "#/components/schemas/"
 
 
-def _ref(naam: str) -> dict:
-    return {"$ref": f"{SCHEMA_PREFIX}{naam}"}
+def _ref(name: str) -> dict:
+    return {"$ref": f"{SCHEMA_PREFIX}{name}"}
 
 
 def _lijst(schema: dict) -> dict:
@@ -311,11 +311,11 @@ YEAR_PARAMETER = {
 
 
 def _list_operation(
-    samenvatting: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
+    summary: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
 ) -> dict:
     return {
         "tags": ["read"],
-        "summary": samenvatting + " (JSON, or CSV / XML by Accept; streamed)",
+        "summary": summary + " (JSON, or CSV / XML by Accept; streamed)",
         "parameters": [pad_parameter, *(extra or []), *AFZENDER_HEADERS],
         "responses": {
             "200": {
@@ -336,14 +336,14 @@ def _list_operation(
 LEZEN = ["read"]
 
 
-def _admin(beschrijving: str, antwoorden: dict, **extra) -> dict:
+def _admin(beschrijving: str, responses: dict, **extra) -> dict:
     onbereikbaar = _response(
         "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
     )
     return {
         "tags": ADMIN,
         "summary": beschrijving,
-        "responses": {**antwoorden, "503": onbereikbaar},
+        "responses": {**responses, "503": onbereikbaar},
         **extra,
     }
 
@@ -690,9 +690,9 @@ def document() -> dict:
         (Fault, "serialization"),
     )
 
-    def zonder(naam: str, *velden: str) -> dict:
+    def zonder(name: str, *velden: str) -> dict:
         """A generated schema without the fields a caller does not give."""
-        schema = generated[naam]
+        schema = generated[name]
         return {
             **schema,
             "properties": {k: v for k, v in schema["properties"].items() if k not in velden},

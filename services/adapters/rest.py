@@ -20,9 +20,9 @@ from magda_kbi.runtime.reply_templates import PersonaCache
 PROCESS_KEY = "MAGDA_KBI_PROCESS"
 
 
-def _kinds(fouten) -> tuple[type[Exception], ...]:
+def _kinds(errors) -> tuple[type[Exception], ...]:
     """A store's ``Error``: one exception class or a tuple of them."""
-    return tuple(fouten) if isinstance(fouten, tuple) else (fouten,)
+    return tuple(errors) if isinstance(errors, tuple) else (errors,)
 
 
 def routes_under(prefix: str) -> list[dict]:
@@ -83,9 +83,9 @@ def rest_application(
     app.register_error_handler(ApiError, api_error)
     winkel = getattr(runtime, "store", None)
 
-    def onbereikbaar(oorzaak: Exception):
+    def onbereikbaar(cause: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
-        reason = (winkel.problem() if winkel is not None else None) or str(oorzaak).strip()
+        reason = (winkel.problem() if winkel is not None else None) or str(cause).strip()
         diagnose = f"the store cannot be reached: {reason}"
         return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 

@@ -104,7 +104,7 @@ def openapi():
     return jsonify(openapi_document.document())
 
 
-def _call_noted(operatie: str) -> Callable:
+def _call_noted(operation: str) -> Callable:
     """A view whose call the journal keeps, noted once: who asks (the headers) about whom
     (the path's INSZ), with what came of it: the view returns its answer and the call with
     its result; a refusal (ApiError) carries the call as far as the view knew it."""
@@ -112,7 +112,7 @@ def _call_noted(operatie: str) -> Callable:
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def run(**args):
-            call = Call(operatie, *_afzender_headers(), args.get("insz"))
+            call = Call(operation, *_afzender_headers(), args.get("insz"))
             try:
                 response, request.environ[CALL_KEY] = view(call, **args)
             except ApiError as error:
@@ -249,13 +249,13 @@ def _decide_question(vraag: Question, call: Call) -> tuple[Outcome, Call]:
     raise ApiError(_HTTP_STATUS[outcome.kind], outcome.code, diagnose, call=call)
 
 
-def _decide(operatie: Operation, call: Call, **context) -> tuple[ProtocolDecision | None, Call]:
+def _decide(operation: Operation, call: Call, **context) -> tuple[ProtocolDecision | None, Call]:
     """The lists' protocol decision (enforcement mode) for the caller named by the headers,
     and the call with it; a refusal is a 403 with the same code and reason as on SOAP."""
     runtime = current_runtime()
     if not runtime.protocols:
         return None, call
-    decision = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operatie, **context)
+    decision = beslis(runtime.afnemers, call.afzender, call.hoedanigheid, operation, **context)
     call = call._replace(extra={**call.extra, **decision.as_json()})
     if not decision.toegelaten:  # journaled as SOAP's refusals are (it said ERROR 40103)
         call = call.answered(f"REFUSED {decision.code}")
@@ -340,7 +340,7 @@ def lijst_participatie(call: Call, nis: str):
 
 
 def _municipality_list(
-    call: Call, nis: str, operatie: Operation, maak, velden: list[str], wortel: str
+    call: Call, nis: str, operation: Operation, maak, fields: list[str], root: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiError(
@@ -357,7 +357,7 @@ def _municipality_list(
         if not (year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100):
             raise ApiError(400, ONGELDIG_VERZOEK, f"{year!r} is not a year (2000-2100)", "year")
         peildag = min(peildag, date(int(year), 1, 1))  # residents on 1 January of the year
-    _beslissing, call = _decide(operatie, call, nis=nis)
+    _beslissing, call = _decide(operation, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
     if not lists.nis_known(nis, personas.values()):
         raise ApiError(
@@ -371,8 +371,8 @@ def _municipality_list(
     header = {"nis": nis, "peildatum": peildag.isoformat()}
     if year is not None:
         header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}
-    lijst = _lijst(items, velden, header, wortel, "Persoon")
-    return lijst, call.answered(f"LIST {operatie.value} {nis}")
+    lijst = _lijst(items, fields, header, root, "Persoon")
+    return lijst, call.answered(f"LIST {operation.value} {nis}")
 
 
 @api.get("/consumers")
@@ -422,7 +422,7 @@ def _format_hint(given: str) -> str:
     return ""
 
 
-def _lijst(items, velden: list[str], kop: dict, wortel: str, element: str) -> Response:
+def _lijst(items, fields: list[str], header: dict, root: str, element: str) -> Response:
     kind = best_type(list(LIST_TYPES), default="application/json")
-    text = formats.in_format(LIST_TYPES[kind], items, velden, kop, wortel)
+    text = formats.in_format(LIST_TYPES[kind], items, fields, header, root)
     return Response(stream_with_context(text), mimetype=kind)

@@ -31,11 +31,11 @@ def load_consumers(pad: Path) -> list[Afnemer]:
         raise ConsumersFileError(pad, error) from None
 
 
-def _afnemers(pad: Path) -> list[Afnemer]:
+def _afnemers(path: Path) -> list[Afnemer]:
     try:
         # at most one byte past the bound: a device given as the file (/dev/zero) was read
         # until memory ran out; /dev/stdin and a pipe still work
-        with pad.open("rb") as handle:
+        with path.open("rb") as handle:
             content = handle.read(MAX_FILE_BYTES + 1)
         if len(content) > MAX_FILE_BYTES:
             raise InputError("-", f"larger than {MAX_FILE_BYTES} bytes: a consumers file is small")

@@ -60,11 +60,11 @@ def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict)
     yield f"</{wortel}>\n"
 
 
-def _csv_value(waarde) -> str:
-    if waarde is None:
+def _csv_value(value) -> str:
+    if value is None:
         return ""
-    if isinstance(waarde, bool):
-        return "true" if waarde else "false"
-    if isinstance(waarde, list):
-        return "; ".join(map(str, waarde))
-    return str(waarde)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return str(value)

@@ -202,9 +202,9 @@ def persona_files(map_: Path) -> list[Path]:
 
 
 def _with_origin(
-    map_: Path, contract: bool = True, checked: CheckedFiles | None = None
+    folder: Path, contract: bool = True, checked: CheckedFiles | None = None
 ) -> Iterator[tuple[Persona, Path]]:
-    for path in persona_files(map_):
+    for path in persona_files(folder):
         for persona, _ in read_persona_file(path, contract=contract, checked=checked):
             yield persona, path
 
@@ -250,28 +250,30 @@ def stream_personas(mappen: Iterable[Path], *, contract: bool = True) -> Iterato
     return (persona for path in files for persona, _ in read_persona_file(path, contract=contract))
 
 
-def _jsonl(pad: Path, contract: bool, inhoud: bytes | None = None) -> Iterator[tuple[Persona, str]]:
-    if inhoud is not None:
+def _jsonl(
+    path: Path, contract: bool, content: bytes | None = None
+) -> Iterator[tuple[Persona, str]]:
+    if content is not None:
         try:
-            text = inhoud.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
+            text = content.decode("utf-8-sig")  # a byte order mark, as Notepad saves UTF-8
         except UnicodeDecodeError as error:
-            raise FixtureError(str(pad), "-", not_utf8(error)) from None
+            raise FixtureError(str(path), "-", not_utf8(error)) from None
         # Lines end at \n, as a file's do: splitlines() also ends them at characters JSON
         # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
-        yield from _jsonl_lines(pad, contract, text.split("\n"))
+        yield from _jsonl_lines(path, contract, text.split("\n"))
         return
-    with pad.open("rb") as bestand:  # each line decoded here: a bad byte names its line
-        yield from _jsonl_lines(pad, contract, _utf8_lines(pad, bestand))
+    with path.open("rb") as bestand:  # each line decoded here: a bad byte names its line
+        yield from _jsonl_lines(path, contract, _utf8_lines(path, bestand))
 
 
-def _utf8_lines(pad: Path, lines: Iterable[bytes]) -> Iterator[str]:
+def _utf8_lines(path: Path, lines: Iterable[bytes]) -> Iterator[str]:
     # Read as text, a byte that is no UTF-8 was a UnicodeDecodeError out of the loader: a
     # traceback from serve's start and the exports
     for number, line in enumerate(lines, 1):
         try:  # the first line may begin with a byte order mark, as Notepad saves UTF-8
             yield line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
-            raise FixtureError(str(pad), "-", not_utf8(error, number)) from None
+            raise FixtureError(str(path), "-", not_utf8(error, number)) from None
 
 
 def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
@@ -283,23 +285,25 @@ def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
     return f"not UTF-8 text: byte 0x{byte:02X} at line {line} (save the file as UTF-8)"
 
 
-def _jsonl_lines(pad: Path, contract: bool, regels: Iterable[str]) -> Iterator[tuple[Persona, str]]:
-    for number, line in enumerate(regels, 1):
+def _jsonl_lines(path: Path, contract: bool, lines: Iterable[str]) -> Iterator[tuple[Persona, str]]:
+    for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
             continue
         try:
             yield persona_from_data(read_json(line), contract=contract), line
         except InputError as error:
-            raise FixtureError(f"{pad}:{number}", error.field, error.reason) from None
+            raise FixtureError(f"{path}:{number}", error.field, error.reason) from None
 
 
-def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona, str]:
+def _yaml_file(path: Path, contract: bool, content: bytes | None) -> tuple[Persona, str]:
     try:
-        if (len(inhoud) if inhoud is not None else pad.stat().st_size) > MAX_FILE_BYTES:
+        if (len(content) if content is not None else path.stat().st_size) > MAX_FILE_BYTES:
             raise InputError("-", f"file larger than {MAX_FILE_BYTES} bytes")
         try:
-            text = inhoud.decode("utf-8") if inhoud is not None else pad.read_text(encoding="utf-8")
+            text = (
+                content.decode("utf-8") if content is not None else path.read_text(encoding="utf-8")
+            )
         except UnicodeDecodeError as exc:
             raise InputError("-", not_utf8(exc)) from None
         data = read_yaml(text)
@@ -309,7 +313,7 @@ def _yaml_file(pad: Path, contract: bool, inhoud: bytes | None) -> tuple[Persona
         except (TypeError, ValueError):  # YAML's !!binary, !!set: a catalogue keeps JSON
             raise InputError("-", "holds values JSON cannot carry (such as !!binary)") from None
     except InputError as error:
-        raise FixtureError(str(pad), error.field, error.reason) from None
+        raise FixtureError(str(path), error.field, error.reason) from None
 
 
 def read_yaml(tekst: str) -> Any:
@@ -552,42 +556,42 @@ def _one_at_a_time(dated: Iterable[Any], name: str, one: str, item: str) -> None
         begun[entry.begin] = i
 
 
-def _verwacht(data: Any, pad: str) -> VerwachtAdvies:
-    expected = build(VerwachtAdvies, data, pad)
+def _verwacht(data: Any, path: str) -> VerwachtAdvies:
+    expected = build(VerwachtAdvies, data, path)
     if expected.resultaat not in Resultaat.__members__:
         hint = did_you_mean(str(expected.resultaat), Resultaat.__members__)
-        raise InputError(f"{pad}.resultaat", f"must be OK or NOK{hint}")
+        raise InputError(f"{path}.resultaat", f"must be OK or NOK{hint}")
     if expected.toepassing not in TOEPASSINGEN:
         hint = did_you_mean(str(expected.toepassing), TOEPASSINGEN)
-        raise InputError(f"{pad}.toepassing", f"unknown: {expected.toepassing}{hint}")
+        raise InputError(f"{path}.toepassing", f"unknown: {expected.toepassing}{hint}")
     if expected.resultaat == "NOK" and expected.reden not in Reden.__members__:
         reasons = ", ".join(Reden)
         if expected.reden is None:
-            raise InputError(f"{pad}.reden", f"NOK needs a reden, one of {reasons}")
+            raise InputError(f"{path}.reden", f"NOK needs a reden, one of {reasons}")
         hint = did_you_mean(str(expected.reden), Reden.__members__)
         raise InputError(
-            f"{pad}.reden", f"{expected.reden!r} is not a reden: one of {reasons}{hint}"
+            f"{path}.reden", f"{expected.reden!r} is not a reden: one of {reasons}{hint}"
         )
     if expected.resultaat == "OK" and expected.reden is not None:
-        raise InputError(f"{pad}.reden", "an OK advice has no reden")
+        raise InputError(f"{path}.reden", "an OK advice has no reden")
     return expected
 
 
-def _mapping(data: Any, pad: str) -> Mapping[str, Any]:
+def _mapping(data: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise InputError(pad or "-", "expected a mapping (key: value)")
+        raise InputError(path or "-", "expected a mapping (key: value)")
     return data
 
 
-def _lijst(data: Any, pad: str) -> list[Any]:
+def _lijst(data: Any, path: str) -> list[Any]:
     if not isinstance(data, list):
-        raise InputError(pad, "expected a list")
+        raise InputError(path, "expected a list")
     return data
 
 
-def _no_unknown(velden: Mapping[str, Any], toegelaten: set[str], pad: str) -> None:
-    unknown = sorted(set(map(str, velden)) - toegelaten)
+def _no_unknown(fields: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    unknown = sorted(set(map(str, fields)) - allowed)
     if unknown:
         raise InputError(
-            f"{pad}.{unknown[0]}" if pad else unknown[0], unknown_field(unknown[0], toegelaten)
+            f"{path}.{unknown[0]}" if path else unknown[0], unknown_field(unknown[0], allowed)
         )

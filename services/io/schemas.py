@@ -138,10 +138,10 @@ _INTERNED_MAX = 10_000
 
 
 def _interned_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
-    def een(waarde):
+    def een(value):
         if len(_INTERNED) >= _INTERNED_MAX:  # bounded: input cannot make it grow without end
             _INTERNED.clear()
-        return _INTERNED.setdefault(waarde, waarde)
+        return _INTERNED.setdefault(value, value)
 
     return core_schema.no_info_after_validator_function(een, binnen, ref=binnen.pop("ref"))
 
@@ -149,10 +149,10 @@ def _interned_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
 def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A period (or a residence, a membership) does not end before it begins."""
 
-    def begint_voor_einde(waarde):
-        if waarde.einde is not None and waarde.einde < waarde.begin:
+    def begint_voor_einde(value):
+        if value.einde is not None and value.einde < value.begin:
             raise ValueError("einde: is before the begin of the period")
-        return waarde
+        return value
 
     return core_schema.no_info_after_validator_function(
         begint_voor_einde, binnen, ref=binnen.pop("ref")
@@ -307,12 +307,12 @@ def _field_names(tp: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(tp))
 
 
-def _first_unwritable(value: Any, pad: str) -> InputError | None:
+def _first_unwritable(value: Any, path: str) -> InputError | None:
     if isinstance(value, str):
         char = _NOT_XML.search(value)
         if char is None:
             return None
-        return InputError(pad, f"U+{ord(char.group()):04X} is a character XML cannot hold")
+        return InputError(path, f"U+{ord(char.group()):04X} is a character XML cannot hold")
     if dataclasses.is_dataclass(value):
         parts = ((f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
     elif isinstance(value, tuple | list):
@@ -320,7 +320,7 @@ def _first_unwritable(value: Any, pad: str) -> InputError | None:
     else:
         return None
     for step, part in parts:
-        if (error := _first_unwritable(part, pad + step)) is not None:
+        if (error := _first_unwritable(part, path + step)) is not None:
             return error
     return None
 

@@ -124,16 +124,16 @@ def import_files(
     return len(to_do), len(files)
 
 
-def _hashes(pad: Path) -> tuple[str, str]:
+def _hashes(path: Path) -> tuple[str, str]:
     """The file's SHA-256 and its key in the cache of checked files, read once in blocks."""
     own, checked_key = hashlib.sha256(), CheckedFiles.hasher()
     try:
-        with pad.open("rb") as f:
+        with path.open("rb") as f:
             while block := f.read(1 << 20):
                 own.update(block)
                 checked_key.update(block)
     except OSError as error:
-        raise FixtureError(str(pad), "-", f"cannot read: {error.strerror}") from None
+        raise FixtureError(str(path), "-", f"cannot read: {error.strerror}") from None
     return own.hexdigest(), checked_key.hexdigest()
 
 
@@ -167,35 +167,35 @@ def _new_version(db, store: Store) -> None:
     store.bump(db)
 
 
-def _add(db, pad: str, personas: Iterable[tuple[str, str]]) -> None:
+def _add(db, path: str, personas: Iterable[tuple[str, str]]) -> None:
     """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
     (from another file, or twice in this one) is a :class:`FixtureError` naming both places."""
     seen: set[str] = set()
     rows: list[tuple[str, str, int, str]] = []
     for n, (insz, text) in enumerate(personas):
         if insz in seen:
-            raise FixtureError(pad, "insz", f"{insz} is defined twice in this file")
+            raise FixtureError(path, "insz", f"{insz} is defined twice in this file")
         seen.add(insz)
-        rows.append((insz, pad, n, text))
+        rows.append((insz, path, n, text))
         if len(rows) >= BATCH:
             _write(db, rows)
             rows = []
     _write(db, rows)
 
 
-def _write(db, rijen: list[tuple[str, str, int, str]]) -> None:
-    if not rijen:
+def _write(db, rows: list[tuple[str, str, int, str]]) -> None:
+    if not rows:
         return
-    inszs = [r[0] for r in rijen]
+    inszs = [r[0] for r in rows]
     plaatsen = ",".join("?" * len(inszs))
     dubbel = db.execute(
         f"SELECT insz, path FROM catalogue WHERE insz IN ({plaatsen}) LIMIT 1",  # noqa: S608
         inszs,
     ).fetchone()
     if dubbel is not None:
-        path = rijen[0][1]
+        path = rows[0][1]
         raise FixtureError(path, "insz", already_defined(dubbel[0], dubbel[1]))
-    db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rijen)
+    db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rows)
 
 
 class _ViaGet(Mapping[str, Persona]):

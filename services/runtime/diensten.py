@@ -201,15 +201,15 @@ class Dienst:
         return self._render(outcome, context, referte), call
 
     def _render(
-        self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
+        self, outcome: Outcome, context: Context, referte: str, sjabloon: bool = False
     ) -> etree._Element:
         """The Repliek for a decided call: the answer, or the Uitzondering that says why not."""
-        if uitkomst.kind is Kind.ANSWER:
-            return self.render_answer(uitkomst, context, referte, sjabloon)
-        if uitkomst.kind is Kind.REFUSED:
-            uitzondering = Uitzondering(uitkomst.code, uitkomst.beslissing.reden)
-        elif uitkomst.kind is Kind.PLATFORM:
-            uitzondering = PLATFORM_UITZONDERINGEN[uitkomst.platform]
+        if outcome.kind is Kind.ANSWER:
+            return self.render_answer(outcome, context, referte, sjabloon)
+        if outcome.kind is Kind.REFUSED:
+            uitzondering = Uitzondering(outcome.code, outcome.beslissing.reden)
+        elif outcome.kind is Kind.PLATFORM:
+            uitzondering = PLATFORM_UITZONDERINGEN[outcome.platform]
         else:
             uitzondering = GEEN_GEGEVENS
         return self._repliek(context, sjabloon, uitzonderingen=(uitzondering,))
@@ -344,7 +344,7 @@ class Dienst:
         )
         return response, call
 
-    def _template(self, uitkomst: Outcome, context: Context) -> reply_templates.Template:
+    def _template(self, outcome: Outcome, context: Context) -> reply_templates.Template:
         """The reply's template: rendered with placeholders where each call's values go."""
         afzender = context.afzender
         open_context = replace(
@@ -353,11 +353,11 @@ class Dienst:
                 afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
             ),
         )
-        repliek = self._render(uitkomst, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
+        repliek = self._render(outcome, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
         return reply_templates.Template.from_reply(
             reply_envelope(self.namespace, self.naam, repliek),
-            uitkomst.result,
-            uitkomst.extra,  # what decides it is in the key: the same each call
+            outcome.result,
+            outcome.extra,  # what decides it is in the key: the same each call
         )
 
     def vraag(self, verzoek: etree._Element, context: Context, insz: str) -> Question:
@@ -377,10 +377,10 @@ class Dienst:
             return uitkomst.kind, uitkomst.beslissing
         return None
 
-    def _read(self, operatie: etree._Element):
+    def _read(self, operation: etree._Element):
         """The Verzoek, its Context, the INSZ asked about, and what the journal says of the
         request (its result to come)."""
-        verzoek = operatie.find("Verzoek")
+        verzoek = operation.find("Verzoek")
         context = read_context(verzoek)
         insz = tekst(verzoek, self.contract.insz_pad)
         afzender = context.afzender
@@ -404,22 +404,22 @@ class Dienst:
         """The Repliek with this service's Antwoord (an ANSWER outcome)."""
         raise NotImplementedError
 
-    def _repliek(self, context: Context, sjabloon: bool = False, **kwargs) -> etree._Element:
-        if sjabloon:  # placeholders where a template gets the values of each call
+    def _repliek(self, context: Context, template: bool = False, **kwargs) -> etree._Element:
+        if template:  # placeholders where a template gets the values of each call
             kwargs.update(
                 tijd=reply_templates.TIJD, platform_referte=reply_templates.PLATFORM_REFERTE
             )
         return build_repliek(self.naam, self.versie, context, self.runtime.clock.now(), **kwargs)
 
-    def _check(self, operatie: etree._Element, context: Context, insz: str) -> Uitzondering | None:
-        if operatie.tag != self.operation_tag:
+    def _check(self, operation: etree._Element, context: Context, insz: str) -> Uitzondering | None:
+        if operation.tag != self.operation_tag:
             return Uitzondering(
-                ONBEKENDE_DIENST, f"Bericht {operatie.tag} hoort niet bij dienst {self.naam}"
+                ONBEKENDE_DIENST, f"Bericht {operation.tag} hoort niet bij dienst {self.naam}"
             )
-        error = xsd_error(self.xsd, operatie)
+        error = xsd_error(self.xsd, operation)
         if error is not None:
             return _xsd_uitzondering(error)
-        questions = operatie.find("Verzoek/Vragen")
+        questions = operation.find("Verzoek/Vragen")
         if len(questions) > 1:  # the Service variant's request allows it, its reply does not
             return Uitzondering(
                 ONGELDIG_VERZOEK,
@@ -553,16 +553,16 @@ class Hub:
         return self.diensten.get((naam or "", versie or ""), [])
 
 
-def _xsd_uitzondering(fout: etree._LogEntry) -> Uitzondering:
-    field = _field(fout.path)
+def _xsd_uitzondering(error: etree._LogEntry) -> Uitzondering:
+    field = _field(error.path)
     code = ONGELDIG_VERZOEK
     # 40002/40003 for a wrong value; an element in the wrong place is a wrong Verzoek (40001)
-    structuur = "not expected" in fout.message or "Missing child" in fout.message
+    structuur = "not expected" in error.message or "Missing child" in error.message
     if field.endswith("/INSZ") and not structuur:
         code = ONGELDIG_INSZ
     elif field.endswith("Criteria/Datum") and not structuur:
         code = ONGELDIGE_DATUM
-    return Uitzondering(code, f"{field}: {_in_dutch(fout.message)}")
+    return Uitzondering(code, f"{field}: {_in_dutch(error.message)}")
 
 
 # libxml2's schema messages, in the Dutch of the platform's Diagnose texts.
@@ -640,14 +640,14 @@ _MELDINGEN = (
 )
 
 
-def _in_dutch(melding: str) -> str:
+def _in_dutch(message: str) -> str:
     """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
-    melding = melding.strip()
+    message = message.strip()
     for patroon, tekst_nl in _MELDINGEN:
-        found = patroon.match(melding)
+        found = patroon.match(message)
         if found:
             return tekst_nl.format(*found.groups())
-    return f"ongeldig volgens het XSD (libxml2: {melding})"
+    return f"ongeldig volgens het XSD (libxml2: {message})"
 
 
 def _field(xpath: str | None) -> str:

@@ -439,8 +439,8 @@ class SharedClock(Clock):
 # -- faults -------------------------------------------------------------------------------
 
 
-def _fault_from_row(id_: int, tekst: str) -> Fault:
-    data = json.loads(tekst)
+def _fault_from_row(id_: int, text: str) -> Fault:
+    data = json.loads(text)
     applied = data.pop("applied", 0)
     fault = Fault(**{**data, "kind": FaultKind(data["kind"])})
     fault.id, fault.applied = id_, applied
@@ -549,10 +549,10 @@ class SharedFaults:
             log.warning("faults not applied, the store cannot be reached: %s", error)
             return 0.0, None
 
-    def _pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
+    def _pick(self, service: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
             items = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
-            delay, fault, over = pick_fault(items, dienst, insz)
+            delay, fault, over = pick_fault(items, service, insz)
             blijft = {s.id for s in over}
             for s in items:
                 if s.id not in blijft:
@@ -773,11 +773,11 @@ KOLOMMEN = (
 
 
 def _line_from(
-    number, tijd, endpoint, operation, afzender, hoedanigheid, insz, referte, result,
+    number, when, endpoint, operation, afzender, hoedanigheid, insz, referte, result,
     status, latency_ms, extra, kind, request, reply,
 ) -> JournalEntry:  # fmt: skip
     return JournalEntry(
-        time=datetime.fromisoformat(tijd),
+        time=datetime.fromisoformat(when),
         endpoint=endpoint,
         operation=operation,
         afzender=afzender,
@@ -856,11 +856,11 @@ class SharedRuntime(Runtime):
                 forget()
         self._show_personas()
 
-    def _persona(self, insz: str, tekst: str) -> Persona:
-        key = (insz, tekst)
+    def _persona(self, insz: str, text: str) -> Persona:
+        key = (insz, text)
         persona = self._gebouwd.get(key)
         if persona is None:  # set_persona fills this for its own worker: no second check
-            persona = persona_from_data(json.loads(tekst), contract=False)
+            persona = persona_from_data(json.loads(text), contract=False)
             self._gebouwd[key] = persona
             # The admin API checked it against the contract of its day: a store kept across
             # an upgrade may hold what the contract now refuses. Served as stored (nothing

@@ -226,14 +226,14 @@ class PostgresStore(Store):
             done.wait(10)
             self._luisteraar = os.getpid()
 
-    def _listen(self, klaar: threading.Event) -> None:
+    def _listen(self, done: threading.Event) -> None:
         while True:
             try:
                 conn = self._connect()
                 conn.execute(f"LISTEN {CHANNEL}")
                 self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
                 self._probleem = None
-                klaar.set()
+                done.set()
                 for message in conn.notifies():
                     kind, _, value = message.payload.partition(":")
                     if kind == "change":
@@ -248,7 +248,7 @@ class PostgresStore(Store):
             except (self._psycopg.Error, StoreError) as error:
                 self._losses += 1
                 self._probleem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
-                klaar.set()
+                done.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
     def wait_for_replicas(self, n: int) -> None:
@@ -269,6 +269,6 @@ class PostgresStore(Store):
             time.sleep(0.002)
 
 
-def _one_line(fout: Exception) -> str:
+def _one_line(error: Exception) -> str:
     """libpq's message with its lines (and tabs) folded into one."""
-    return " ".join(str(fout).split())
+    return " ".join(str(error).split())

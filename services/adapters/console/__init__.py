@@ -276,17 +276,17 @@ def persona(insz: str):
     )
 
 
-def _consumer_key(afnemer: Afnemer) -> str:
-    return f"{afnemer.afzender}|{afnemer.hoedanigheid}"
+def _consumer_key(consumer: Afnemer) -> str:
+    return f"{consumer.afzender}|{consumer.hoedanigheid}"
 
 
-def _consumer(runtime: Runtime, sleutel: str | None) -> Afnemer | None:
-    if not sleutel:
+def _consumer(runtime: Runtime, key: str | None) -> Afnemer | None:
+    if not key:
         return None
-    afzender, _, hoedanigheid = sleutel.partition("|")
+    afzender, _, hoedanigheid = key.partition("|")
     consumer = runtime.afnemers.find(afzender, hoedanigheid)
     if consumer is None:
-        abort(400, description=f"unknown consumer {sleutel!r}")
+        abort(400, description=f"unknown consumer {key!r}")
     return consumer
 
 
@@ -298,11 +298,11 @@ class ConsumerView:
     xml: str
 
 
-def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
+def _consumer_views(consumer: Afnemer, insz: str) -> list[ConsumerView]:
     """What the SOAP service answers this consumer for GeefDossierKBI, in both versions."""
     views = []
     for service in _dossier_services():
-        vraag = Vraag(insz, afnemer.afzender, afnemer.hoedanigheid)
+        vraag = Vraag(insz, consumer.afzender, consumer.hoedanigheid)
         status, response = _ask(service, vraag)
         root = etree.fromstring(response, safe_parser())
         code = root.findtext(".//Uitzondering/Identificatie")
@@ -310,12 +310,12 @@ def _consumer_views(afnemer: Afnemer, insz: str) -> list[ConsumerView]:
     return views
 
 
-def _ask(dienst: Dienst, vraag: Vraag) -> tuple[str, bytes]:
+def _ask(service: Dienst, vraag: Vraag) -> tuple[str, bytes]:
     """The service's own answer to a request built as a consumer builds it (not journaled:
     a preview is not a call)."""
-    verzoek = build_verzoek(dienst.contract, vraag, current_runtime().clock.now())
-    operation = etree.fromstring(verzoek, safe_parser()).find(f".//{dienst.operation_tag}")
-    status, response, _call = dienst.respond(operation)
+    verzoek = build_verzoek(service.contract, vraag, current_runtime().clock.now())
+    operation = etree.fromstring(verzoek, safe_parser()).find(f".//{service.operation_tag}")
+    status, response, _call = service.respond(operation)
     return status, response
 
 
@@ -338,9 +338,9 @@ def _drawing(t: Timeline) -> dict:
     """Positions in SVG units for the template: lanes, then the ZORGBUDGET band, then one
     cell per premium year; a tick per month boundary of January and July."""
 
-    def x(dag: date) -> float:
-        dag = min(max(dag, t.van), t.tot)
-        return round(LEFT + (dag - t.van).days / t.days * WIDTH, 2)
+    def x(day: date) -> float:
+        day = min(max(day, t.van), t.tot)
+        return round(LEFT + (day - t.van).days / t.days * WIDTH, 2)
 
     def breedte(van: date, tot: date) -> float:  # tot inclusive
         return round(max(x(tot) - x(van) + WIDTH / t.days, 1.0), 2)
@@ -441,8 +441,8 @@ def try_request():
     )
 
 
-def _service_key(dienst: Dienst) -> str:
-    return f"{dienst.naam} {dienst.contract.hoofdversie}"
+def _service_key(service: Dienst) -> str:
+    return f"{service.naam} {service.contract.hoofdversie}"
 
 
 # -- journal ----------------------------------------------------------------------------
