@@ -12,7 +12,7 @@ from .fouten import (
     OngeldigVerzoek,
     TeVeelBevragingen,
 )
-from .resultaten import Uitzondering, lees_uitzondering, tekst
+from .resultaten import Uitzondering, read_uitzondering, text_of
 
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_ANTWOORD = 16 * 1024 * 1024  # the transport reads no more (client.py)
@@ -34,7 +34,7 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
 
 
-def lees_repliek(
+def read_repliek(
     status: int, body: bytes, referte: str, inhoud: str
 ) -> tuple[etree._Element | None, tuple[Uitzondering, ...]]:
     """The Inhoud child named ``inhoud`` and the non-FOUT Uitzonderingen, or a typed error."""
@@ -50,7 +50,7 @@ def lees_repliek(
     lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
     operation = lichaam[0] if lichaam is not None and len(lichaam) else envelope
     if operation.tag == f"{{{NS_SOAP11}}}Fault":
-        fault = f"{tekst(operation, 'faultcode')}: {tekst(operation, 'faultstring')}"
+        fault = f"{text_of(operation, 'faultcode')}: {text_of(operation, 'faultstring')}"
         raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
     repliek = operation.find("Repliek")
     if repliek is None:
@@ -60,9 +60,9 @@ def lees_repliek(
     if status != 200:
         raise MagdaTransportFout(f"HTTP {status} with a MAGDA Repliek", status=status)
     response = repliek.find("Antwoorden/Antwoord")
-    _controleer_referte(repliek, response, referte)
+    _check_referte(repliek, response, referte)
     uitzonderingen = tuple(
-        lees_uitzondering(u)
+        read_uitzondering(u)
         for u in (
             *repliek.iterfind("Uitzonderingen/Uitzondering"),
             *(response.iterfind("Uitzonderingen/Uitzondering") if response is not None else ()),
@@ -87,13 +87,11 @@ def _begin(body: bytes, chars: int = 200) -> str:
     return f"it begins: {begin!r} ({len(body)} bytes)"
 
 
-def _controleer_referte(
-    repliek: etree._Element, response: etree._Element | None, referte: str
-) -> None:
+def _check_referte(repliek: etree._Element, response: etree._Element | None, referte: str) -> None:
     """The platform echoes our Referte: an answer to another question must not be used."""
     echo = {
-        "Antwoord/Referte": tekst(response, "Referte"),
-        "Context/Bericht/Ontvanger/Referte": tekst(repliek, "Context/Bericht/Ontvanger/Referte"),
+        "Antwoord/Referte": text_of(response, "Referte"),
+        "Context/Bericht/Ontvanger/Referte": text_of(repliek, "Context/Bericht/Ontvanger/Referte"),
     }
     for path, value in echo.items():
         if value is not None and value != referte:

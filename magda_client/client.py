@@ -30,9 +30,9 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
-from .antwoord import MAX_ANTWOORD, lees_repliek
+from .antwoord import MAX_ANTWOORD, read_repliek
 from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
-from .resultaten import Advies, KbiDossier, lees_advies, lees_dossier
+from .resultaten import Advies, KbiDossier, read_advies, read_dossier
 
 # ZORGBUDGET is the zorgbudget voor zwaar zorgbehoevenden, the one budget with the
 # inburgering condition (its longer name says so); the other two never carry it.
@@ -327,25 +327,25 @@ class MagdaClient:
             self._services[service.naam] = client.create_service(binding, address)
         if adressen:
             raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
-        self._slaap = time.sleep
+        self._sleep = time.sleep
 
     def geef_dossier_kbi(self, insz: str, *, mutaties_context: bool = False) -> KbiDossier:
         """One person's dossier. ``mutaties_context``: True when the question follows a
         mutation notification (the contract's ``Inhoud/MutatiesContext``)."""
-        insz = _controleer_insz(insz)
+        insz = _check_insz(insz)
         if not isinstance(mutaties_context, bool):  # zeep sent "false" and 0 as false, "ja" true
             raise OngeldigVerzoek(
                 f"MutatiesContext: {mutaties_context!r} is geen boolean (True of False)",
                 oorsprong="CLIENT",
             )
         content = {"MutatiesContext": mutaties_context, "INSZ": insz}
-        element, uitzonderingen = self._vraag(self.dossier, content, "KBIDossier")
-        return lees_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
+        element, uitzonderingen = self._ask(self.dossier, content, "KBIDossier")
+        return read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
     ) -> Advies:
-        insz = _controleer_insz(insz)
+        insz = _check_insz(insz)
         given = datum
         if isinstance(datum, datetime):  # the day it falls on
             datum = datum.date()
@@ -362,23 +362,23 @@ class MagdaClient:
                 f"Toepassing: {toepassing!r} is niet één van {TOEPASSINGEN}", oorsprong="CLIENT"
             )
         criteria = {"INSZ": insz, "Datum": datum, "Toepassing": toepassing}
-        element, uitzonderingen = self._vraag(ADVIES, {"Criteria": criteria}, "Advies")
-        return lees_advies(element, insz, uitzonderingen)
+        element, uitzonderingen = self._ask(ADVIES, {"Criteria": criteria}, "Advies")
+        return read_advies(element, insz, uitzonderingen)
 
-    def _vraag(self, service: _Dienst, vraag: dict, content: str):
+    def _ask(self, service: _Dienst, vraag: dict, content: str):
         """``vraag`` is the Vraag's Inhoud; ``content`` the element the answer holds."""
         attempt = 0
         while True:
             try:
-                return self._eenmaal(service, vraag, content)
+                return self._once(service, vraag, content)
             except TeVeelBevragingen:
                 if attempt >= self.retries:
                     raise
                 ceiling = min(self.max_backoff, self.backoff * 2**attempt)
-                self._slaap(random.uniform(0, ceiling))
+                self._sleep(random.uniform(0, ceiling))
                 attempt += 1
 
-    def _eenmaal(self, service: _Dienst, vraag: dict, content: str):
+    def _once(self, service: _Dienst, vraag: dict, content: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
         now = datetime.now(PLATFORM_ZONE)
         verzoek = {
@@ -420,7 +420,7 @@ class MagdaClient:
                 " the service, use that address",
                 status=response.status_code,
             )
-        return lees_repliek(response.status_code, response.content, referte, content)
+        return read_repliek(response.status_code, response.content, referte, content)
 
 
 def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
@@ -579,7 +579,7 @@ def modulo97_geldig(insz: str) -> bool:
 PRINTED_INSZ = re.compile(r"(\d\d)\.(\d\d)\.(\d\d)-(\d\d\d)\.(\d\d)")
 
 
-def _controleer_insz(insz: str) -> str:
+def _check_insz(insz: str) -> str:
     """The eleven digits MAGDA takes, from them or from the printed form."""
     given = insz
     insz = str(insz).strip()

@@ -126,7 +126,7 @@ class Advies:
         return self.resultaat == "OK"
 
 
-def tekst(element: etree._Element | None, pad: str) -> str | None:
+def text_of(element: etree._Element | None, pad: str) -> str | None:
     if element is None:
         return None
     value = element.findtext(pad)
@@ -136,7 +136,7 @@ def tekst(element: etree._Element | None, pad: str) -> str | None:
 
 
 def datum(element: etree._Element | None, pad: str) -> date | None:
-    value = tekst(element, pad)
+    value = text_of(element, pad)
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
@@ -144,19 +144,19 @@ def datum(element: etree._Element | None, pad: str) -> date | None:
 
 
 def _bool(element: etree._Element, path: str) -> bool:
-    return (tekst(element, path) or "").lower() in ("true", "1")
+    return (text_of(element, path) or "").lower() in ("true", "1")
 
 
-def lees_uitzondering(element: etree._Element) -> Uitzondering:
+def read_uitzondering(element: etree._Element) -> Uitzondering:
     return Uitzondering(
-        code=tekst(element, "Identificatie"),
-        oorsprong=tekst(element, "Oorsprong"),
-        type=(tekst(element, "Type") or "").upper() or None,
-        diagnose=tekst(element, "Diagnose"),
+        code=text_of(element, "Identificatie"),
+        oorsprong=text_of(element, "Oorsprong"),
+        type=(text_of(element, "Type") or "").upper() or None,
+        diagnose=text_of(element, "Diagnose"),
     )
 
 
-def lees_dossier(
+def read_dossier(
     element: etree._Element,
     insz: str,
     uitzonderingen: tuple[Uitzondering, ...] = (),
@@ -167,26 +167,26 @@ def lees_dossier(
     doelgroep = element.find("Doelgroep")
     personalia = element.find("Personalia")
     return KbiDossier(
-        insz=tekst(element, "Personalia/INSZ") or insz,
-        voornamen=_teksten(element, "Personalia/Naam/Voornamen/Voornaam"),
-        achternamen=_teksten(element, "Personalia/Naam/Achternamen/Achternaam"),
+        insz=text_of(element, "Personalia/INSZ") or insz,
+        voornamen=_texts(element, "Personalia/Naam/Voornamen/Voornaam"),
+        achternamen=_texts(element, "Personalia/Naam/Achternamen/Achternaam"),
         geboortedatum=datum(element, "Personalia/Geboortedatum"),
         doelgroep=None
         if doelgroep is None
         else Doelgroep(
-            code=tekst(doelgroep, "Code"),
-            type=tekst(doelgroep, "Type"),
-            subtype=tekst(doelgroep, "SubType"),
+            code=text_of(doelgroep, "Code"),
+            type=text_of(doelgroep, "Type"),
+            subtype=text_of(doelgroep, "SubType"),
             begin=datum(doelgroep, "Periode/Begin"),
             einde=datum(doelgroep, "Periode/Einde"),
             vrijgesteld=doelgroep.find("RedenVrijstellingVanDeVerplichting") is not None,
-            reden_vrijstelling=tekst(doelgroep, "RedenVrijstellingVanDeVerplichting"),
+            reden_vrijstelling=text_of(doelgroep, "RedenVrijstellingVanDeVerplichting"),
         ),
         datum_aanmelding=datum(element, "Aanmelding/DatumAanmelding"),
         contracten=tuple(
             Contract(
                 datum_registratie=datum(c, "DatumRegistratie"),
-                type=tekst(c, "Type"),
+                type=text_of(c, "Type"),
                 onderdeel_mo=_bool(c, "OnderdeelMO"),
                 onderdeel_nt2=_bool(c, "OnderdeelNT2"),
                 onderdeel_lo=_bool(c, "OnderdeelLO"),
@@ -194,31 +194,31 @@ def lees_dossier(
             for c in element.iterfind("Contracten/Contract")
         ),
         attesten=tuple(
-            Attest(datum_aanmaak=datum(d, "DatumAanmaak"), type=tekst(d, "Type"))
+            Attest(datum_aanmaak=datum(d, "DatumAanmaak"), type=text_of(d, "Type"))
             for d in element.iterfind("BehaaldeAttesten/Document")
-            if (tekst(d, "Soort") or "ATTEST") == "ATTEST"
+            if (text_of(d, "Soort") or "ATTEST") == "ATTEST"
         ),
         inbreuken=tuple(
             Inbreuk(
                 datum_vaststelling=datum(i, "DatumVaststelling"),
-                type=tekst(i, "Type"),
-                sanctionerende_overheid=tekst(i, "SanctionerendeOverheid"),
+                type=text_of(i, "Type"),
+                sanctionerende_overheid=text_of(i, "SanctionerendeOverheid"),
                 datum_rechtzetting=datum(i, "RechtzettingsFormulier/DatumOndertekening"),
             )
             for i in element.iterfind("Inbreuken/Inbreuk")
         ),
         trajecten=tuple(
             Traject(
-                type=tekst(t, "Type"),
+                type=text_of(t, "Type"),
                 begin=datum(t, "Periode/Begin"),
                 einde=datum(t, "Periode/Einde"),
-                status=tekst(t, "Status/Code"),
+                status=text_of(t, "Status/Code"),
                 onderdelen=tuple(
                     TrajectOnderdeel(
-                        type=tekst(o, "Type"),
+                        type=text_of(o, "Type"),
                         begin=datum(o, "Periode/Begin"),
                         einde=datum(o, "Periode/Einde"),
-                        status=tekst(o, "Status/Code"),
+                        status=text_of(o, "Status/Code"),
                     )
                     for o in t.iterfind("TrajectOnderdelen/TrajectOnderdeel")
                 ),
@@ -228,35 +228,35 @@ def lees_dossier(
         uitzonderingen=uitzonderingen,
         element=element,
         versie=versie,
-        telefoonnummers=_lijst(personalia, "TelefoonNummers", "TelefoonNummer"),
-        emails=_lijst(personalia, "Emails", "Email"),
+        telefoonnummers=_list_texts(personalia, "TelefoonNummers", "TelefoonNummer"),
+        emails=_list_texts(personalia, "Emails", "Email"),
         # every full dossier has a Doelgroep and a birth date (all real samples do)
-        beperkt=doelgroep is None and tekst(element, "Personalia/Geboortedatum") is None,
+        beperkt=doelgroep is None and text_of(element, "Personalia/Geboortedatum") is None,
     )
 
 
-def _lijst(parent: etree._Element | None, list_path: str, item: str) -> tuple[str, ...] | None:
+def _list_texts(parent: etree._Element | None, list_path: str, item: str) -> tuple[str, ...] | None:
     """The texts of ``list_path/item``; None when ``list_path`` itself is absent."""
     if parent is None or parent.find(list_path) is None:
         return None
-    return _teksten(parent, f"{list_path}/{item}")
+    return _texts(parent, f"{list_path}/{item}")
 
 
-def lees_advies(
+def read_advies(
     element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
 ) -> Advies:
     """An Advies element into an :class:`Advies`."""
-    result = (tekst(element, "Resultaat") or "").upper()
+    result = (text_of(element, "Resultaat") or "").upper()
     return Advies(
         insz=insz,
         resultaat=result,
         peildatum=datum(element, "Peildatum"),
-        reden_code=tekst(element, "Reden/Code"),
-        reden_omschrijving=tekst(element, "Reden/Omschrijving"),
+        reden_code=text_of(element, "Reden/Code"),
+        reden_omschrijving=text_of(element, "Reden/Omschrijving"),
         uitzonderingen=uitzonderingen,
         element=element,
     )
 
 
-def _teksten(element: etree._Element, path: str) -> tuple[str, ...]:
+def _texts(element: etree._Element, path: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in (e.text for e in element.iterfind(path)) if t and t.strip())

@@ -130,7 +130,7 @@ def test_no_retries_when_asked(server):
 def test_backoff_is_exponential_bounded_and_jittered(server):
     client = maak_client(server.url, retries=5, backoff=0.1, max_backoff=0.3)
     wachttijden = []
-    client._slaap = wachttijden.append
+    client._sleep = wachttijden.append
     with pytest.raises(TeVeelBevragingen):
         client.geef_dossier_kbi("90651105718")
     plafonds = [0.1, 0.2, 0.3, 0.3, 0.3]
