@@ -220,7 +220,7 @@ class Emulator:
         # (see _spyne_app)
         self._spyne_apps: dict[Dienst, Callable] = {}
         self._spyne_lock = threading.Lock()
-        self.per_pad = {d.contract.pad: d for d in self.diensten if d.contract.pad}
+        self.per_path = {d.contract.pad: d for d in self.diensten if d.contract.pad}
         # Shapes of requests answered from a template (wire/shape.py), by (path,
         # Content-Type, shape); the few last answered from are tried first, as patterns.
         self.shapes: OrderedDict[tuple, _Known] = OrderedDict()
@@ -238,7 +238,7 @@ class Emulator:
             admin_on=admin,
             gecontroleerd=gecontroleerd,
             watcher=watcher,
-            soap_paths=tuple(self.per_pad),
+            soap_paths=tuple(self.per_path),
             diensten=self.diensten,
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
@@ -252,7 +252,7 @@ class Emulator:
             # gzip, deflate, several codings: none of them is read here, so none is accepted
             body = f"Transfer-Encoding {encoding!r} is not supported: send chunked or plain"
             return _reply(start_response, "501 Not Implemented", "text/plain", body.encode())
-        service = self.per_pad.get(path)
+        service = self.per_path.get(path)
         if service is not None:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
@@ -274,7 +274,7 @@ class Emulator:
             if methode == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
             # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
-            wsdls = ", ".join(f"{address}?wsdl" for address in self.per_pad)
+            wsdls = ", ".join(f"{address}?wsdl" for address in self.per_path)
             response = _fault_reply(
                 start_response,
                 "405 Method Not Allowed",
@@ -796,19 +796,19 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     that replaces a good one."""
     settings = settings or Settings()
     folders = [builtin_folder(), *settings.extra_fixtures]
-    winkels: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
+    stores: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
 
-    def winkel(url: str, catalogue_only: bool = False) -> Store:
-        if url not in winkels:
-            winkels[url] = open_store(url, catalogue_only=catalogue_only)
-        return winkels[url]
+    def store_at(url: str, catalogue_only: bool = False) -> Store:
+        if url not in stores:
+            stores[url] = open_store(url, catalogue_only=catalogue_only)
+        return stores[url]
 
-    laad: Callable[[], Mapping[str, Persona]]
+    load: Callable[[], Mapping[str, Persona]]
     if settings.catalogue:
         # serve's own catalogue file (the cache folder's, or the run's) holds no journal
-        catalogue = Catalogue(winkel(settings.catalogue, settings.catalogue != settings.store))
+        catalogue = Catalogue(store_at(settings.catalogue, settings.catalogue != settings.store))
 
-        def laad() -> Mapping[str, Persona]:
+        def load() -> Mapping[str, Persona]:
             # files whose exact content passed the XSD check before are not checked again;
             # unchanged files are not even read (serve imported them before its workers)
             import_files(catalogue.store, folders, checked=CheckedFiles())
@@ -816,10 +816,10 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             return catalogue
     else:
 
-        def laad() -> Mapping[str, Persona]:
+        def load() -> Mapping[str, Persona]:
             return load_personas(folders, checked=CheckedFiles())
 
-    personas = catalogue if imported and settings.catalogue else laad()
+    personas = catalogue if imported and settings.catalogue else load()
     consumers = Afnemers(
         [*DEMO, *(load_consumers(settings.consumers) if settings.consumers else [])]
     )
@@ -828,7 +828,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
 
         runtime: Runtime = SharedRuntime(
             personas,
-            winkel(settings.store),
+            store_at(settings.store),
             vandaag=settings.today,
             journaal_grootte=settings.journal_size,
             audit=settings.audit_log,
@@ -848,7 +848,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             protocols=settings.protocols,
         )
     watcher = (
-        FixtureWatcher(runtime, folders, laad, seen=imported).start() if settings.watch else None
+        FixtureWatcher(runtime, folders, load, seen=imported).start() if settings.watch else None
     )
     return Emulator(
         runtime,

@@ -39,7 +39,7 @@ def _ref(name: str) -> dict:
     return {"$ref": f"{SCHEMA_PREFIX}{name}"}
 
 
-def _lijst(schema: dict) -> dict:
+def _array(schema: dict) -> dict:
     return {"type": "array", "items": schema}
 
 
@@ -108,8 +108,8 @@ SCHEMAS = {
     "DossierGemeente": _object(
         ["insz", "achternamen", "voornamen", "contract_ondertekend", "attest_behaald"],
         insz=TEXT,
-        achternamen=_lijst(TEXT),
-        voornamen=_lijst(TEXT),
+        achternamen=_array(TEXT),
+        voornamen=_array(TEXT),
         contract_ondertekend=BOOL,
         attest_behaald=BOOL,
     ),
@@ -118,14 +118,14 @@ SCHEMAS = {
         premiejaar={"type": "integer"},
         peildatum=DATE,
         zorgkas={"type": ["string", "null"]},
-        items=_lijst(_object(["insz"], insz=TEXT)),
+        items=_array(_object(["insz"], insz=TEXT)),
     ),
     "GemeenteList": _object(
         ["nis", "peildatum", "items"],
         nis=TEXT,
         jaar={"type": "integer"},
         peildatum=DATE,
-        items=_lijst(
+        items=_array(
             _object(
                 ["insz", "achternaam", "voornaam", "contract_ondertekend", "attest_behaald"],
                 insz=TEXT,
@@ -141,7 +141,7 @@ SCHEMAS = {
         nis=TEXT,
         jaar={"type": "integer"},
         peildatum=DATE,
-        items=_lijst(
+        items=_array(
             _object(
                 lists.PARTICIPATIE_VELDEN,
                 naam=TEXT,
@@ -151,7 +151,7 @@ SCHEMAS = {
                 contacttaal={"type": ["string", "null"]},
                 nt2_niveau={"type": ["string", "null"]},
                 mo_status={"type": ["string", "null"]},
-                interesses=_lijst(TEXT),
+                interesses=_array(TEXT),
             )
         ),
     ),
@@ -170,8 +170,8 @@ SCHEMAS = {
         ],
         name=TEXT,
         version=TEXT,
-        soap=_lijst(TEXT),
-        wsdl=_lijst(TEXT),
+        soap=_array(TEXT),
+        wsdl=_array(TEXT),
         generic=TEXT,
         rest=TEXT,
         openapi=TEXT,
@@ -181,7 +181,7 @@ SCHEMAS = {
     ),
     "Routes": _object(
         ["routes"],
-        routes=_lijst(_object(["path", "method", "summary"], path=TEXT, method=TEXT, summary=TEXT)),
+        routes=_array(_object(["path", "method", "summary"], path=TEXT, method=TEXT, summary=TEXT)),
     ),
     "Health": _object(
         [
@@ -215,14 +215,14 @@ SCHEMAS = {
         rules={"enum": ["protocol-v1", "after-ruling-112-2023"]},
         watch=_object(
             ["folders", "last_reload", "error"],
-            folders=_lijst(TEXT),
+            folders=_array(TEXT),
             last_reload=NULLABLE_TEXT,
             error={**NULLABLE_TEXT, "description": "why the last change was not taken"},
         ),
         checked_at_start=_object(
             ["contract_files", "schemas_compiled", "personas_loaded"],
             contract_files={"type": "integer"},
-            schemas_compiled=_lijst(TEXT),
+            schemas_compiled=_array(TEXT),
             personas_loaded={"type": "integer"},
         ),
     ),
@@ -234,7 +234,7 @@ SCHEMAS = {
             scenario=TEXT,
             fout={"enum": [None, "99996", "SOAP_FAULT"]},
             dossier={"oneOf": [{"type": "null"}, _ref("PersonaDossier")]},
-            verwacht=_lijst(
+            verwacht=_array(
                 _object(
                     ["datum", "resultaat"],
                     datum=DATE,
@@ -250,7 +250,7 @@ SCHEMAS = {
     "Clock": _object(["today", "fixed"], today=DATE, fixed=BOOL),
     "Journal": _object(
         ["entries", "size", "capacity"],
-        entries=_lijst(_ref("JournalEntry")),
+        entries=_array(_ref("JournalEntry")),
         size={
             "type": "integer",
             "description": "entries the journal holds now, calls and admin calls, filtered or not",
@@ -499,7 +499,7 @@ PATHS_AND_INFO = {
                 "responses": {
                     "200": _response(
                         "the consumer catalogue",
-                        _lijst(
+                        _array(
                             _object(
                                 ["afzender", "hoedanigheid", "soort", "naam", "nis", "zorgkas"],
                                 afzender=TEXT,
@@ -522,7 +522,7 @@ PATHS_AND_INFO = {
                 "responses": {
                     "200": _response(
                         "NIS code and name",
-                        _lijst(_object(["nis", "naam"], nis=TEXT, naam=TEXT)),
+                        _array(_object(["nis", "naam"], nis=TEXT, naam=TEXT)),
                     )
                 },
             }
@@ -538,7 +538,7 @@ PATHS_AND_INFO = {
         },
         "/admin/personas": {
             "get": _admin(
-                "list the personas", {"200": _response("personas", _lijst({"type": "object"}))}
+                "list the personas", {"200": _response("personas", _array({"type": "object"}))}
             ),
             "post": _admin(
                 "create a persona",
@@ -609,7 +609,7 @@ PATHS_AND_INFO = {
             ),
         },
         "/admin/faults": {
-            "get": _admin("active faults", {"200": _response("faults", _lijst(_ref("Fault")))}),
+            "get": _admin("active faults", {"200": _response("faults", _array(_ref("Fault")))}),
             "post": _admin(
                 "inject a fault",
                 {"201": _response("fault", _ref("Fault")), "422": ERROR_RESPONSE},
@@ -690,7 +690,7 @@ def document() -> dict:
         (Fault, "serialization"),
     )
 
-    def zonder(name: str, *velden: str) -> dict:
+    def schema_without(name: str, *velden: str) -> dict:
         """A generated schema without the fields a caller does not give."""
         schema = generated[name]
         return {
@@ -705,11 +705,11 @@ def document() -> dict:
         **generated,
         "Dossier": refs[(KbiDossier, "serialization")],
         # A persona file's dossier: the INSZ is the persona's own.
-        "PersonaDossier": zonder("KbiDossier-Input", "insz"),
+        "PersonaDossier": schema_without("KbiDossier-Input", "insz"),
         "PersonData": refs[(Persoonsgegevens, "validation")],
         # written with every field
         "Fault": {**generated["Fault"], "required": list(generated["Fault"]["properties"])},
-        "FaultRequest": zonder("Fault", "id", "applied"),
+        "FaultRequest": schema_without("Fault", "id", "applied"),
     }
     return _for_generators({**PATHS_AND_INFO, "components": {"schemas": {**from_code, **SCHEMAS}}})
 

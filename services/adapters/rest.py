@@ -83,14 +83,14 @@ def rest_application(
     app.register_error_handler(ApiError, api_error)
     winkel = getattr(runtime, "store", None)
 
-    def onbereikbaar(cause: Exception):
+    def unreachable(cause: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
         reason = (winkel.problem() if winkel is not None else None) or str(cause).strip()
         diagnose = f"the store cannot be reached: {reason}"
         return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
     for error in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
-        app.register_error_handler(error, onbereikbaar)
+        app.register_error_handler(error, unreachable)
     if admin_on:
         app.register_blueprint(admin)
     app.register_blueprint(console)
@@ -175,7 +175,7 @@ def rest_application(
         ), 405
 
     @app.errorhandler(413)
-    def te_groot(_fout):
+    def too_large(_fout):
         return jsonify(code="TOO_LARGE", diagnose=f"body larger than {MAX_BODY} bytes"), 413
 
     @app.errorhandler(500)

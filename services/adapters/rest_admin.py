@@ -232,7 +232,7 @@ def remove_fault(fault_id: int):
 def journal():
     j = current_runtime().journal
     found = j.read(**journal_filters(request.args))
-    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.grootte)
+    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.capacity)
 
 
 JOURNAL_FILTERS = ("insz", "afzender", "operation", "since", "kind")

@@ -314,7 +314,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         rule_set=runtime.rule_set,
     )
     header = {"premiejaar": premiejaar, "peildatum": f"{premiejaar - 1}-01-01", "zorgkas": zorgkas}
-    items = _lijst(({"insz": i} for i in insz), ["insz"], header, "VerlaagdePremie", "Persoon")
+    items = _list_response(
+        ({"insz": i} for i in insz), ["insz"], header, "VerlaagdePremie", "Persoon"
+    )
     return items, call.answered(f"LIST verlaagde premie {premiejaar}")
 
 
@@ -371,7 +373,7 @@ def _municipality_list(
     header = {"nis": nis, "peildatum": peildag.isoformat()}
     if year is not None:
         header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}
-    lijst = _lijst(items, fields, header, root, "Persoon")
+    lijst = _list_response(items, fields, header, root, "Persoon")
     return lijst, call.answered(f"LIST {operation.value} {nis}")
 
 
@@ -422,7 +424,7 @@ def _format_hint(given: str) -> str:
     return ""
 
 
-def _lijst(items, fields: list[str], header: dict, root: str, element: str) -> Response:
+def _list_response(items, fields: list[str], header: dict, root: str, element: str) -> Response:
     kind = best_type(list(LIST_TYPES), default="application/json")
     text = formats.in_format(LIST_TYPES[kind], items, fields, header, root)
     return Response(stream_with_context(text), mimetype=kind)

@@ -44,9 +44,9 @@ def contract_hash() -> bytes:
 
 class CheckedFiles:
     def __init__(self, pad: Path | None = None) -> None:
-        self.pad = pad or cache_folder() / "checked-files.sqlite"
+        self.path = pad or cache_folder() / "checked-files.sqlite"
         self._db: sqlite3.Connection | None = None
-        self._uit = False  # could not be opened: behave as an empty cache
+        self._off = False  # could not be opened: behave as an empty cache
 
     def key(self, inhoud: bytes) -> str:
         return self.hasher(inhoud).hexdigest()
@@ -59,14 +59,14 @@ class CheckedFiles:
         return hasher
 
     def _open(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._uit:
+        if self._db is None and not self._off:
             try:
-                self.pad.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.pad, timeout=5, isolation_level=None)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
                 self._db.execute("CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY)")
             except (OSError, sqlite3.Error) as error:
-                log.warning("no cache of checked persona files at %s: %s", self.pad, error)
-                self._uit = True
+                log.warning("no cache of checked persona files at %s: %s", self.path, error)
+                self._off = True
         return self._db
 
     def known(self, sleutel: str) -> bool:
@@ -87,4 +87,4 @@ class CheckedFiles:
         try:
             db.execute("INSERT OR IGNORE INTO checked VALUES (?)", (sleutel,))
         except sqlite3.Error as error:  # read-only, full: the next start checks again
-            log.warning("cannot record a checked persona file in %s: %s", self.pad, error)
+            log.warning("cannot record a checked persona file in %s: %s", self.path, error)

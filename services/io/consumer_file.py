@@ -20,7 +20,7 @@ class ConsumersFileError(InputError):
 
     def __init__(self, pad: Path, fout: InputError) -> None:
         super().__init__(fout.field, fout.reason)
-        self.pad = pad
+        self.path = pad
 
 
 def load_consumers(pad: Path) -> list[Afnemer]:

@@ -132,7 +132,7 @@ def file_refusal(fout: FixtureError | InputError) -> str:
     SIGHUP, a worker and the pytest plugin say it."""
     if isinstance(fout, FixtureError):
         return f"invalid persona {'folder' if fout.folder else 'file'} {fout.message}"
-    path = getattr(fout, "pad", None)  # a ConsumersFileError (io/consumer_file.py) knows it
+    path = getattr(fout, "path", None)  # a ConsumersFileError (io/consumer_file.py) knows it
     return f"invalid consumers file{f' {path}' if path else ''}: {fout.message}"
 
 
@@ -485,8 +485,8 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
             "naam", "required when there is no dossier" if dossier is None else "must be a text"
         )
     expected = tuple(
-        _verwacht(item, f"verwacht[{i}]")
-        for i, item in enumerate(_lijst(fields.get("verwacht") or [], "verwacht"))
+        _expected_advice(item, f"verwacht[{i}]")
+        for i, item in enumerate(_list(fields.get("verwacht") or [], "verwacht"))
     )
     gegevens = build(Persoonsgegevens, fields.get("gegevens") or {}, "gegevens")
     _check_dated(gegevens)
@@ -556,7 +556,7 @@ def _one_at_a_time(dated: Iterable[Any], name: str, one: str, item: str) -> None
         begun[entry.begin] = i
 
 
-def _verwacht(data: Any, path: str) -> VerwachtAdvies:
+def _expected_advice(data: Any, path: str) -> VerwachtAdvies:
     expected = build(VerwachtAdvies, data, path)
     if expected.resultaat not in Resultaat.__members__:
         hint = did_you_mean(str(expected.resultaat), Resultaat.__members__)
@@ -583,7 +583,7 @@ def _mapping(data: Any, path: str) -> Mapping[str, Any]:
     return data
 
 
-def _lijst(data: Any, path: str) -> list[Any]:
+def _list(data: Any, path: str) -> list[Any]:
     if not isinstance(data, list):
         raise InputError(path, "expected a list")
     return data

@@ -138,24 +138,24 @@ _INTERNED_MAX = 10_000
 
 
 def _interned_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
-    def een(value):
+    def one(value):
         if len(_INTERNED) >= _INTERNED_MAX:  # bounded: input cannot make it grow without end
             _INTERNED.clear()
         return _INTERNED.setdefault(value, value)
 
-    return core_schema.no_info_after_validator_function(een, binnen, ref=binnen.pop("ref"))
+    return core_schema.no_info_after_validator_function(one, binnen, ref=binnen.pop("ref"))
 
 
 def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A period (or a residence, a membership) does not end before it begins."""
 
-    def begint_voor_einde(value):
+    def begins_before_end(value):
         if value.einde is not None and value.einde < value.begin:
             raise ValueError("einde: is before the begin of the period")
         return value
 
     return core_schema.no_info_after_validator_function(
-        begint_voor_einde, binnen, ref=binnen.pop("ref")
+        begins_before_end, binnen, ref=binnen.pop("ref")
     )
 
 

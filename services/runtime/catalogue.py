@@ -220,17 +220,17 @@ class Catalogue(_ViaGet):
     # 10,000: a worker's RSS stays under 150 MB with the LRU full (about 3 KB a persona;
     # measured 152 MB with 20,000 after 100,000 random INSZs of a million)
     def __init__(self, store: Store, grootte: int = 10_000) -> None:
-        self.store, self.grootte = store, grootte
+        self.store, self.capacity = store, grootte
         self._lru: OrderedDict[str, Persona] = OrderedDict()
         self._slot = threading.Lock()
-        self._aantal: int | None = None
+        self._count: int | None = None
         self.version = 0  # one more at every change (for what others derived from it)
 
     def forget(self) -> None:
         """The catalogue changed (an import): what was cached may be old."""
         with self._slot:
             self._lru.clear()
-            self._aantal = None  # (the next count is read while the store answers)
+            self._count = None  # (the next count is read while the store answers)
             self.version += 1
 
     def get(self, insz: str, default=None):  # type: ignore[override]
@@ -245,7 +245,7 @@ class Catalogue(_ViaGet):
         persona = persona_from_data(json.loads(row[0]), contract=False)
         with self._slot:
             self._lru[insz] = persona
-            if len(self._lru) > self.grootte:
+            if len(self._lru) > self.capacity:
                 self._lru.popitem(last=False)
         return persona
 
@@ -271,9 +271,9 @@ class Catalogue(_ViaGet):
         return self._one("SELECT 1 FROM catalogue WHERE insz = ?", (insz,)) is not None
 
     def __len__(self) -> int:
-        if self._aantal is None:
-            self._aantal = self._one("SELECT COUNT(*) FROM catalogue")[0]
-        return self._aantal
+        if self._count is None:
+            self._count = self._one("SELECT COUNT(*) FROM catalogue")[0]
+        return self._count
 
     def __iter__(self) -> Iterator[str]:
         return (insz for insz, _ in self._rows())
@@ -329,7 +329,7 @@ class Overlay(_ViaGet):
 
     def __init__(self, basis: Mapping[str, Persona], changes: Mapping[str, Persona | None]):
         self.basis, self.changes = basis, dict(changes)
-        self._aantal: int | None = None
+        self._count: int | None = None
 
     def get(self, insz: str, default=None):  # type: ignore[override]
         if insz in self.changes:
@@ -343,11 +343,11 @@ class Overlay(_ViaGet):
         return insz in self.basis
 
     def __len__(self) -> int:
-        if self._aantal is None:
+        if self._count is None:
             erbij = sum(1 for k in self._added())
             eraf = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
-            self._aantal = len(self.basis) + erbij - eraf
-        return self._aantal
+            self._count = len(self.basis) + erbij - eraf
+        return self._count
 
     def _added(self) -> list[str]:
         return [k for k, p in self.changes.items() if p is not None and k not in self.basis]

@@ -82,34 +82,34 @@ class Fault:
 
 class Faults:
     def __init__(self) -> None:
-        self._lijst: list[Fault] = []
+        self._faults: list[Fault] = []
         self._slot = threading.Lock()
         self._volgende = 1
 
     @property
     def active(self) -> bool:
-        return bool(self._lijst)
+        return bool(self._faults)
 
     def add(self, data: object) -> Fault:
         fault = fault_from_json(data)
         with self._slot:
             fault.id, self._volgende = self._volgende, self._volgende + 1
-            self._lijst.append(fault)
+            self._faults.append(fault)
         return fault
 
     def all(self) -> list[Fault]:
         with self._slot:
-            return list(self._lijst)
+            return list(self._faults)
 
     def remove(self, id_: int) -> bool:
         with self._slot:
-            voor = len(self._lijst)
-            self._lijst = [s for s in self._lijst if s.id != id_]
-            return len(self._lijst) < voor
+            voor = len(self._faults)
+            self._faults = [s for s in self._faults if s.id != id_]
+            return len(self._faults) < voor
 
     def clear(self) -> None:
         with self._slot:
-            self._lijst = []
+            self._faults = []
 
     def pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         """For one call: the latency to add and the failure to produce (or None).
@@ -117,7 +117,7 @@ class Faults:
         Counts are used up here, so a fault "for the next 2 calls" hits exactly two.
         """
         with self._slot:
-            delay, fault, self._lijst = pick_fault(self._lijst, dienst, insz)
+            delay, fault, self._faults = pick_fault(self._faults, dienst, insz)
         return delay, fault
 
 

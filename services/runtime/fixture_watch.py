@@ -30,13 +30,13 @@ class FixtureWatcher:
         interval: float = 0.5,
         seen: str | None = None,
     ) -> None:
-        self.runtime, self.mappen, self.interval = runtime, mappen, interval
+        self.runtime, self.folders, self.interval = runtime, mappen, interval
         # how the personas are read again: from the files, or imported into a catalogue
-        self.laad = laad or (lambda: load_personas(mappen))
+        self.load = laad or (lambda: load_personas(mappen))
         # seen: the files' fingerprint of the personas loaded, when it was taken before now
         self.fingerprint = seen or fingerprint(mappen)
-        self.laatst_geladen: datetime | None = None
-        self.fout: str | None = None  # why the last change was not taken
+        self.last_loaded: datetime | None = None
+        self.error: str | None = None  # why the last change was not taken
         self._stop = threading.Event()
 
     def start(self) -> FixtureWatcher:
@@ -48,28 +48,28 @@ class FixtureWatcher:
 
     def check_for_changes(self) -> bool:
         """One look; True when the personas were reloaded."""
-        new = fingerprint(self.mappen)
+        new = fingerprint(self.folders)
         if new == self.fingerprint:
             return False
         self.fingerprint = new
         try:
-            personas = self.laad()
+            personas = self.load()
         except FixtureError as error:
-            self.fout = error.message
-            log.error("persona files not reloaded, the previous ones stay: %s", self.fout)
+            self.error = error.message
+            log.error("persona files not reloaded, the previous ones stay: %s", self.error)
             return False
         self.runtime.reload(personas)
-        self.laatst_geladen, self.fout = datetime.now(UTC), None
+        self.last_loaded, self.error = datetime.now(UTC), None
         log.warning("persona files reloaded: %d personas", len(personas))
         return True
 
     def as_json(self) -> dict:
         return {
-            "folders": [str(m) for m in self.mappen],
-            "last_reload": self.laatst_geladen.isoformat(timespec="seconds")
-            if self.laatst_geladen
+            "folders": [str(m) for m in self.folders],
+            "last_reload": self.last_loaded.isoformat(timespec="seconds")
+            if self.last_loaded
             else None,
-            "error": self.fout,
+            "error": self.error,
         }
 
     def _loop(self) -> None:

@@ -111,7 +111,7 @@ class AuditLog:
     WAITING = 100_000
 
     def __init__(self, pad: Path) -> None:
-        self.pad = pad
+        self.path = pad
         self.problem: str | None = None
         self._fd: int | None = None
         self._waiting: deque[bytes] = deque()
@@ -130,7 +130,7 @@ class AuditLog:
                     os.close(self._fd)
                     self._fd = None
                 if self._fd is None:
-                    self._fd = os.open(self.pad, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+                    self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
                 self._write_all(self._fd, self._rest)
                 while self._waiting:
                     self._write_all(self._fd, self._waiting.popleft())
@@ -139,7 +139,7 @@ class AuditLog:
                     with contextlib.suppress(OSError):
                         os.close(self._fd)
                     self._fd = None
-                reason = f"audit log {self.pad}: cannot write: {error.strerror or error}"
+                reason = f"audit log {self.path}: cannot write: {error.strerror or error}"
                 if reason != self.problem:
                     log.error("%s (the entries wait in memory)", reason)
                 self.problem = reason
@@ -147,7 +147,7 @@ class AuditLog:
             if self._lost:
                 log.error(
                     "audit log %s: %d entries lost while it could not be written",
-                    self.pad,
+                    self.path,
                     self._lost,
                 )
                 self._lost = 0
@@ -158,7 +158,7 @@ class AuditLog:
         may compress and remove it) or removed. The next lines go to a new file there, as
         with the standard library's WatchedFileHandler, not after the rotated ones."""
         try:
-            op_pad = os.stat(self.pad)
+            op_pad = os.stat(self.path)
         except FileNotFoundError:
             return True
         open_ = os.fstat(fd)
@@ -179,20 +179,20 @@ class Journal:
     def __init__(self, grootte: int = 1000, audit: Path | None = None) -> None:
         if grootte < 1:
             raise ValueError("the journal size must be at least 1")
-        self.grootte = grootte
+        self.capacity = grootte
         self.audit = audit
-        self._regels: deque[JournalEntry] = deque(maxlen=grootte)
+        self._entries: deque[JournalEntry] = deque(maxlen=grootte)
         self._slot = threading.Lock()
         self.audit_log = AuditLog(audit) if audit is not None else None
-        self._laatste = 0
+        self._last = 0
 
     def write(self, regel: JournalEntry) -> None:
         with self._slot:
-            self._laatste += 1
+            self._last += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
             # otherwise immutable once written
-            regel.number = self._laatste
-            self._regels.append(regel)
+            regel.number = self._last
+            self._entries.append(regel)
             if self.audit_log is not None:  # under the lock: the file keeps the journal's order
                 self.audit_log.write(regel)
 
@@ -209,7 +209,7 @@ class Journal:
         """The entries that match; ``kind`` ``call`` (default), ``admin`` or None (all);
         ``after``: only those with a higher id (a live view asks for what is new)."""
         with self._slot:
-            lines = list(self._regels)
+            lines = list(self._entries)
         found = [
             r
             for r in lines
@@ -227,11 +227,11 @@ class Journal:
     def entry(self, number: int) -> JournalEntry | None:
         """The entry with that id, while the journal still holds it."""
         with self._slot:
-            return next((r for r in self._regels if r.number == number), None)
+            return next((r for r in self._entries if r.number == number), None)
 
     def clear(self) -> None:
         with self._slot:
-            self._regels.clear()
+            self._entries.clear()
 
     def __len__(self) -> int:
-        return len(self._regels)
+        return len(self._entries)

@@ -77,7 +77,7 @@ class PersonaCache:
     object) never gets an old result."""
 
     def __init__(self, grootte: int = 4096) -> None:
-        self.grootte = grootte
+        self.capacity = grootte
         # Ordered, to drop the oldest in constant time: a plain dict's first key is found
         # by scanning past the ones deleted before it, 7.8 us a keep once full (random
         # INSZs: every call), against 2 us here
@@ -90,7 +90,7 @@ class PersonaCache:
         return found[1]
 
     def keep(self, sleutel: Hashable, persona: object, waarde: object) -> None:
-        if len(self._cache) >= self.grootte:
+        if len(self._cache) >= self.capacity:
             # bounded: the oldest goes (building again is correct, only slower). Dropping one
             # at a time, not all: clearing 4,096 templates at once held a request 15 ms.
             with contextlib.suppress(KeyError):  # emptied by another thread meanwhile

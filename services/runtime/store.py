@@ -507,11 +507,11 @@ class SharedFaults:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._aantal = 0  # how many faults the store held at the last refresh
+        self._count = 0  # how many faults the store held at the last refresh
 
     @property
     def active(self) -> bool:
-        return self._aantal > 0
+        return self._count > 0
 
     def add(self, data: object) -> Fault:
         fault = fault_from_json(data)  # the same checks, the same errors
@@ -520,7 +520,7 @@ class SharedFaults:
                 "INSERT INTO fault (data) VALUES (?) RETURNING id", (_fault_text(fault),)
             ).fetchone()[0]
             self.store.bump(db)
-        self._aantal += 1
+        self._count += 1
         return fault
 
     def all(self) -> list[Fault]:
@@ -538,7 +538,7 @@ class SharedFaults:
         with self.store.write() as db:
             db.execute("DELETE FROM fault")
             self.store.bump(db)
-        self._aantal = 0
+        self._count = 0
 
     def pick(self, dienst: str, insz: str | None) -> tuple[float, FaultKind | None]:
         """As :meth:`Faults.pick`, in one write transaction over all workers. Without the
@@ -561,11 +561,11 @@ class SharedFaults:
                     db.execute("UPDATE fault SET data = ? WHERE id = ?", (_fault_text(s), s.id))
             if len(over) != len(items):
                 self.store.bump(db)  # a fault used up: the others must stop applying it
-        self._aantal = len(over)
+        self._count = len(over)
         return delay, fault
 
     def read(self, db) -> None:
-        self._aantal = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
+        self._count = db.execute("SELECT COUNT(*) FROM fault").fetchone()[0]
 
 
 # -- journal ------------------------------------------------------------------------------
@@ -578,14 +578,14 @@ class SharedJournal:
     def __init__(self, store: Store, grootte: int = 1000, audit: Path | None = None):
         if grootte < 1:
             raise ValueError("the journal size must be at least 1")
-        self.store, self.grootte, self.audit = store, grootte, audit
+        self.store, self.capacity, self.audit = store, grootte, audit
         # Entries wait here until someone reads the journal (then every worker writes its
         # own): the store costs nothing per call. Writing each call cost 20-30% of the
         # throughput at 8 and 32 connections (measured), most of it the bodies.
-        self._wachtrij: deque[JournalEntry] = deque(maxlen=grootte)
+        self._queue: deque[JournalEntry] = deque(maxlen=grootte)
         self.audit_log = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
-        self._sinds_bound = 0  # entries written since the bound was last applied
+        self._since_bound = 0  # entries written since the bound was last applied
         self._start_slot = threading.Lock()
         self._flush_slot = threading.Lock()
 
@@ -610,7 +610,7 @@ class SharedJournal:
         regel.extra["replica"] = self.store.replica
         if self.audit_log is not None:
             self.audit_log.write(regel)
-        self._wachtrij.append(regel)
+        self._queue.append(regel)
         if self._pid != _PID[0]:
             self.start()
 
@@ -643,7 +643,7 @@ class SharedJournal:
 
     def _flush(self) -> None:
         # Taken from the queue only once written: if the store is lost, they wait for it.
-        taken = list(self._wachtrij)
+        taken = list(self._queue)
         rows = []
         for r in taken:
             rows.append(
@@ -673,16 +673,16 @@ class SharedJournal:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            self._sinds_bound += len(rows)
-            if self._sinds_bound > max(self.grootte // 10, 50):
+            self._since_bound += len(rows)
+            if self._since_bound > max(self.capacity // 10, 50):
                 db.execute(
                     "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
-                    (self.grootte,),
+                    (self.capacity,),
                 )
-                self._sinds_bound = 0
+                self._since_bound = 0
         written = {id(r) for r in taken}
-        while self._wachtrij and id(self._wachtrij[0]) in written:
-            self._wachtrij.popleft()
+        while self._queue and id(self._queue[0]) in written:
+            self._queue.popleft()
 
     def _sign_off(self) -> None:
         try:
@@ -722,7 +722,7 @@ class SharedJournal:
         after: int = 0,
     ) -> list[JournalEntry]:
         self.sync()
-        voorwaarden, values = ["id > ?", BINNEN], [after, self.grootte]
+        voorwaarden, values = ["id > ?", BINNEN], [after, self.capacity]
         for column, value in (
             ("insz", insz),
             ("afzender", afzender),
@@ -745,7 +745,7 @@ class SharedJournal:
         row = (
             self.store.db()
             .execute(
-                f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (number, self.grootte)
+                f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (number, self.capacity)
             )
             .fetchone()
         )
@@ -759,7 +759,7 @@ class SharedJournal:
     def __len__(self) -> int:
         return (
             self.store.db()
-            .execute(f"SELECT COUNT(*) FROM journal WHERE {BINNEN}", (self.grootte,))
+            .execute(f"SELECT COUNT(*) FROM journal WHERE {BINNEN}", (self.capacity,))
             .fetchone()[0]
         )
 
@@ -821,7 +821,7 @@ class SharedRuntime(Runtime):
         )
         self.store = store
         self._gezien = -1
-        self._gebouwd: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
+        self._built: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
         self._catalogus_versie = -1
         self.store.start()
         self.refresh()
@@ -858,10 +858,10 @@ class SharedRuntime(Runtime):
 
     def _persona(self, insz: str, text: str) -> Persona:
         key = (insz, text)
-        persona = self._gebouwd.get(key)
+        persona = self._built.get(key)
         if persona is None:  # set_persona fills this for its own worker: no second check
             persona = persona_from_data(json.loads(text), contract=False)
-            self._gebouwd[key] = persona
+            self._built[key] = persona
             # The admin API checked it against the contract of its day: a store kept across
             # an upgrade may hold what the contract now refuses. Served as stored (nothing
             # dropped), said once per worker.
@@ -880,7 +880,7 @@ class SharedRuntime(Runtime):
     def set_persona(self, persona: Persona) -> bool:
         bestond = persona.insz in self.personas
         text = json.dumps(persona_json(persona), ensure_ascii=False)
-        self._gebouwd[(persona.insz, text)] = persona
+        self._built[(persona.insz, text)] = persona
         with self.store.write() as db:
             db.execute(PERSONA_UPSERT, (persona.insz, text))
             self.store.bump(db)

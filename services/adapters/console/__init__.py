@@ -463,7 +463,7 @@ def journal_entries():
     na = _number("after", 0, 0, MAX_ID)
     j = current_runtime().journal
     found = j.read(**journal_filters(request.args, extra=("after",)), after=na)
-    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.grootte)
+    return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.capacity)
 
 
 @console.get(f"/journal/<int(max={MAX_ID}):nummer>")
