@@ -400,7 +400,7 @@ class Emulator:
                 call.status if call.status is not None else status,
                 (time.perf_counter() - begin) * 1000,  # latency_ms
                 extra,
-                kind,  # kind
+                kind,
                 environ.get(BODY_KEY, b"")[:BODY_MAX],  # request
                 response[:BODY_MAX],  # reply
             )
