@@ -565,7 +565,7 @@ def serve(
         # Import and check the personas before the server starts: a bad file stops start-up, and
         # the workers find the catalogue up to date. They open the stores themselves.
         begin = time.monotonic()
-        fingerprint_ = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
+        files_before = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
         try:
             emulator = _emulator_on_catalogue(settings, cache)
         except (StoreError, sqlite3.Error) as error:  # another serve importing the same files
@@ -640,7 +640,7 @@ def serve(
         # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
         # throughput without admin, 5 threads 0.8-0.86x).
         serve_granian(
-            settings, address, port, workers, threads or (2 if admin else 1), tls, fingerprint_
+            settings, address, port, workers, threads or (2 if admin else 1), tls, files_before
         )
     finally:
         if in_gebruik is not None:
@@ -773,9 +773,8 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
         if error.errno == errno.EADDRINUSE:
             reason = f"{error.strerror} (is another emulator still running? --port N takes another)"
             return host, reason
-        return host, str(
-            error.strerror or error
-        )  # a name that does not resolve, a port not allowed
+        # a name that does not resolve, a port not allowed
+        return host, str(error.strerror or error)
     return info[4][0], None
 
 
