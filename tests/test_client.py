@@ -384,6 +384,31 @@ def test_errors_share_a_base():
     assert not issubclass(MagdaTransportFout, MagdaFout)
 
 
+def test_cli_client_shows_the_uitzonderingen_of_an_answer():
+    """Under the ruling's rule set the advice is OK with an INFORMATIE Uitzondering naming
+    the ruling; 'magda-kbi client advies' printed the OK alone (--json had it)."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+    from magda_kbi.domain.advies import RuleSet
+
+    from .cli_run import magda_kbi
+
+    server = _Server(make_emulator(Settings(rule_set=RuleSet.NA_ARREST_112_2023)))
+    try:
+        proces = magda_kbi(
+            "client", "advies", "73680599786", "--datum", "2024-01-01", "--url", server.url
+        )
+    finally:
+        server.stop()
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout.splitlines() == [
+        "73680599786 peildatum 2024-01-01: OK",
+        "INFORMATIE 40201: Grondwettelijk Hof, arrest nr. 112/2023 van 20 juli 2023 (BS 10"
+        " november 2023): de inburgeringsvoorwaarde voor het zorgbudget en de verlaagde premie"
+        " is vernietigd",
+    ]
+
+
 def test_cli_client(server):
     proces = subprocess.run(
         [

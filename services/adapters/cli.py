@@ -1653,6 +1653,7 @@ def _show_dossier(d) -> str:
                 f"attest:     {'obtained' if d.attest_behaald else 'not obtained'}",
                 f"infringements: {hidden}",
                 f"trajectories: {hidden}",
+                *_notes(d),
             ]
         )
     doelgroep = d.doelgroep
@@ -1675,14 +1676,20 @@ def _show_dossier(d) -> str:
     ]
     if d.telefoonnummers or d.emails:  # 02.00
         lines.append(f"contact:    {', '.join((*(d.telefoonnummers or ()), *(d.emails or ())))}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_notes(d)])
 
 
 def _show_advies(a) -> str:
     text = f"{a.insz} peildatum {a.peildatum}: {a.resultaat}"
     if not a.ok:
         text += f" - {a.reden_code}: {a.reden_omschrijving}"
-    return text
+    return "\n".join([text, *_notes(a)])
+
+
+def _notes(answer) -> list[str]:
+    """The WAARSCHUWING and INFORMATIE Uitzonderingen beside an answer: an OK under the
+    ruling's rule set printed without the INFORMATIE that says why."""
+    return [f"{u.type} {u.code}: {u.diagnose}" for u in answer.uitzonderingen]
 
 
 if __name__ == "__main__":
