@@ -66,6 +66,35 @@ def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
         catalogus["85673003360"]
 
 
+def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
+    store, extra, tmp_path, monkeypatch
+):
+    """serve --watch: every worker sees a changed file and imports it. Each looked at the
+    catalogue before its write transaction, so the last of them read and imported the file
+    once more (a large population file once per worker), and both said they reloaded."""
+    from magda_kbi.runtime import catalogue
+
+    mappen = [builtin_folder(), extra]
+    import_files(store, mappen)
+    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
+    gelezen = []
+    echt = catalogue.read_persona_file
+    monkeypatch.setattr(
+        catalogue, "read_persona_file", lambda pad, **kw: gelezen.append(pad) or echt(pad, **kw)
+    )
+    andere = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
+    schrijven = store.write
+
+    def eerst_de_andere():  # the other worker's transaction comes first
+        assert import_files(andere, mappen) == (1, len(Catalogue(andere)))
+        return schrijven()
+
+    monkeypatch.setattr(store, "write", eerst_de_andere)
+    assert import_files(store, mappen) == (0, len(Catalogue(store)))
+    assert gelezen == [extra / "b.jsonl"]  # read by the other worker alone
+    assert Catalogue(store)["90651338320"].naam == "Ann Other"
+
+
 def test_only_changed_files_are_imported_again(store, extra):
     mappen = [builtin_folder(), extra]
     import_files(store, mappen)

@@ -539,6 +539,31 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
+def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
+    """Each worker watches; each imported a changed file and each said so: two lines for
+    one change (and three while serve watched too)."""
+    import time
+
+    import requests
+
+    from .conftest import Server
+    from .processes import within
+
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    server = Server("--watch", "--workers", "2", "--fixtures", str(map_))
+    try:
+        bron = builtin_folder() / "98630499724-contract-lopend.yaml"
+        tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+        url = f"{server.url}/api/v1/dossiers/80651338304"
+        assert within(3, lambda: requests.get(url, timeout=5).status_code == 200)
+        time.sleep(2)  # four looks (every 0.5 s) for the other worker
+    finally:
+        uitvoer = server.stop()
+    assert uitvoer.count("persona files reloaded: 24 personas") == 1, uitvoer
+
+
 def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     """Without --watch a SIGHUP restarts the workers on the files as they are. A persona or
     consumers file made bad then stopped every new worker, and serve with them (exit 1);

@@ -803,23 +803,23 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             stores[url] = open_store(url, catalogue_only=catalogue_only)
         return stores[url]
 
-    load: Callable[[], Mapping[str, Persona]]
+    load: Callable[[], tuple[Mapping[str, Persona], bool]]  # and: changed by this process
     if settings.catalogue:
         # serve's own catalogue file (the cache folder's, or the run's) holds no journal
         catalogue = Catalogue(store_at(settings.catalogue, settings.catalogue != settings.store))
 
-        def load() -> Mapping[str, Persona]:
+        def load() -> tuple[Mapping[str, Persona], bool]:
             # files whose exact content passed the XSD check before are not checked again;
             # unchanged files are not even read (serve imported them before its workers)
-            import_files(catalogue.store, folders, checked=CheckedFiles())
+            changed, _ = import_files(catalogue.store, folders, checked=CheckedFiles())
             catalogue.forget()
-            return catalogue
+            return catalogue, changed > 0
     else:
 
-        def load() -> Mapping[str, Persona]:
-            return load_personas(folders, checked=CheckedFiles())
+        def load() -> tuple[Mapping[str, Persona], bool]:
+            return load_personas(folders, checked=CheckedFiles()), True
 
-    personas = catalogue if imported and settings.catalogue else load()
+    personas = catalogue if imported and settings.catalogue else load()[0]
     consumers = Afnemers(
         [*DEMO, *(load_consumers(settings.consumers) if settings.consumers else [])]
     )

@@ -51,9 +51,9 @@ GENERATED = "generate:"  # the path of rows that come from no file
 def import_files(
     store: Store, mappen: Iterable[Path], *, checked: CheckedFiles | None = None
 ) -> tuple[int, int]:
-    """Brings the catalogue in line with the folders' files; (files imported, files in
-    all). One write transaction: a file that does not load (or an INSZ defined twice) raises
-    :class:`FixtureError` and leaves the catalogue as it was."""
+    """Brings the catalogue in line with the folders' files; (files imported or removed by
+    this call, files in all). One write transaction: a file that does not load (or an INSZ
+    defined twice) raises :class:`FixtureError` and leaves the catalogue as it was."""
     # A file is known by its real path: the same folder named another way (relative, through
     # a link) is not imported again.
     files = [path for folder in mappen for path in persona_files(folder.resolve())]
@@ -90,10 +90,22 @@ def import_files(
     if not (to_do or to_update or gone) and old_stamp == stamp:
         return 0, len(files)
     with store.write() as db:
-        if old_stamp != stamp:
+        current = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
+        if old_stamp != stamp and current != stamp:
             db.execute("DELETE FROM catalogue WHERE path NOT LIKE ?", (GENERATED + "%",))
             db.execute("DELETE FROM catalogue_file WHERE path NOT LIKE ?", (GENERATED + "%",))
             db.execute("UPDATE catalogue_version SET stamp = ?", (stamp,))
+        elif current == stamp:
+            # Another worker may have brought the catalogue in line since the look above
+            # (serve --watch: each sees the change): what it imported is not read again.
+            now = dict(
+                db.execute(
+                    "SELECT path, sha256 FROM catalogue_file WHERE path NOT LIKE ?",
+                    (GENERATED + "%",),
+                ).fetchall()
+            )
+            to_do = [item for item in to_do if now.get(str(item[1])) != item[2]]
+            gone &= now.keys()
         for path in gone | {str(p) for _, p, _, _ in to_do}:
             db.execute("DELETE FROM catalogue WHERE path = ?", (path,))
             db.execute("DELETE FROM catalogue_file WHERE path = ?", (path,))
@@ -121,7 +133,7 @@ def import_files(
                 (str(path), position, stat.st_mtime_ns, stat.st_size, sha),
             )
         _new_version(db, store)
-    return len(to_do), len(files)
+    return len(to_do) + len(gone), len(files)
 
 
 def _hashes(path: Path) -> tuple[str, str]:

@@ -2,7 +2,9 @@
 
 A thread in each worker polls the folders' file list (path, modification time, size) every
 half second; on a change it loads every file again, checked as at start-up. A file that does
-not load is reported (log and ``/health``) and the previous personas stay in force.
+not load is reported (log and ``/health``) and the previous personas stay in force. Under
+``serve`` the workers share one catalogue: the worker that imports a change says so, the
+others take it without a word.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ class FixtureWatcher:
         self,
         runtime: Runtime,
         mappen: list[Path],
-        laad: Callable[[], Mapping[str, Persona]] | None = None,
+        laad: Callable[[], tuple[Mapping[str, Persona], bool]] | None = None,
         interval: float = 0.5,
         seen: str | None = None,
     ) -> None:
         self.runtime, self.folders, self.interval = runtime, mappen, interval
-        # how the personas are read again: from the files, or imported into a catalogue
-        self.load = laad or (lambda: load_personas(mappen))
+        # how the personas are read again: from the files, or imported into a catalogue;
+        # and whether this process changed them (another worker may have imported them)
+        self.load = laad or (lambda: (load_personas(mappen), True))
         # seen: the files' fingerprint of the personas loaded, when it was taken before now
         self.fingerprint = seen or fingerprint(mappen)
         self.last_loaded: datetime | None = None
@@ -53,14 +56,17 @@ class FixtureWatcher:
             return False
         self.fingerprint = new
         try:
-            personas = self.load()
+            personas, changed_here = self.load()
         except FixtureError as error:
             self.error = error.message
             log.error("persona files not reloaded, the previous ones stay: %s", self.error)
             return False
         self.runtime.reload(personas)
         self.last_loaded, self.error = datetime.now(UTC), None
-        log.warning("persona files reloaded: %d personas", len(personas))
+        # said once: each worker looks, one imports (the others find the catalogue in line)
+        (log.warning if changed_here else log.debug)(
+            "persona files reloaded: %d personas", len(personas)
+        )
         return True
 
     def as_json(self) -> dict:
