@@ -216,7 +216,7 @@ class Emulator:
         for service in self.diensten:
             schema(service.xsd)
         self.hub = Hub(self.diensten)
-        # spyne's application per service, built at the first request that needs it
+        # spyne's application per service, built at the reference emulator's first request
         # (see _spyne_app)
         self._spyne_apps: dict[Dienst, Callable] = {}
         self._spyne_lock = threading.Lock()
