@@ -383,13 +383,32 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
         ),
         ("/admin/persona", "unknown address /admin/persona; did you mean /admin/personas?"),
         ("/healt", "unknown address /healt; did you mean /health?"),
-        # an address with an empty part fills no INSZ: no other route's is offered
-        ("/api/v1/dossiers/", "unknown address /api/v1/dossiers/"),
+        # an address without its last part is told which part it needs
+        (
+            "/api/v1/dossiers/",
+            "unknown address /api/v1/dossiers/; it needs the insz: /api/v1/dossiers/{insz}",
+        ),
+        (
+            "/api/v1/advies",
+            "unknown address /api/v1/advies; it needs the insz: /api/v1/advies/{insz}",
+        ),
+        (
+            "/api/v1/lijsten/gemeente/",
+            "unknown address /api/v1/lijsten/gemeente/; it needs the nis:"
+            " /api/v1/lijsten/gemeente/{nis}",
+        ),
+        (
+            "/admin/personas/",
+            "unknown address /admin/personas/; it needs the insz: /admin/personas/{insz}",
+        ),
+        # only a route that takes the method: /admin/faults/<fault_id> takes a DELETE only
+        ("/admin/faults/", "unknown address /admin/faults/"),
         ("/nothing/here", "unknown address /nothing/here"),
     ],
 )
 def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
-    """'unknown address' alone left a user to find the plural, the case, the version."""
+    """'unknown address' alone left a user to find the plural, the case, the version, and
+    (for '/api/v1/dossiers/') the part it lacks."""
     client = Client(make_emulator(Settings(today=LAAT, admin=True)))
     antwoord = client.get(pad)
     assert (antwoord.status_code, antwoord.json) == (

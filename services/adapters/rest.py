@@ -61,6 +61,18 @@ def nearest_address(path: str, addresses: list[str]) -> str | None:
     return nearest(path, sorted(set(meant))) if meant else None
 
 
+def missing_part(path: str, method: str, app: Flask) -> str | None:
+    """The hint for an address that lacks only the varying last part of a route taking
+    ``method``: '/api/v1/dossiers/' needs the insz (/api/v1/dossiers/{insz}). Else None."""
+    asked = path.rstrip("/") + "/"
+    for rule in app.url_map.iter_rules():
+        head, _, last = rule.rule.rpartition("/")
+        if method in (rule.methods or ()) and last.startswith("<") and head + "/" == asked:
+            name = last.strip("<>").rpartition(":")[2]
+            return f"; it needs the {name}: {head}/{{{name}}}"
+    return None
+
+
 def rest_application(
     runtime: Runtime,
     *,
@@ -165,6 +177,7 @@ def rest_application(
             return error_page(_fout)
         meant = nearest_address(request.path, [*_routes(app), *soap_paths])
         hint = f"; did you mean {meant}?" if meant else ""
+        hint = hint or missing_part(request.path, request.method, app) or ""
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
