@@ -532,6 +532,34 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         assert not list(tmp_path.glob("exprot*"))
 
 
+def test_export_from_another_application_s_database_is_refused_and_leaves_it_as_it_was(
+    tmp_path, monkeypatch
+):
+    """--store given the database of something else (a path mixed up): reading it added the
+    store's tables to that file (and made a .change file beside it), then said it held no
+    personas."""
+    import sqlite3
+
+    from .cli_run import magda_kbi
+
+    ander = tmp_path / "crm.db"
+    with sqlite3.connect(ander) as db:
+        db.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
+    db.close()
+    voor = ander.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
+        for url in (f"sqlite:///{ander}", "sqlite:///crm.db"):  # absolute, relative
+            uit = magda_kbi(*args, "--store", url)
+            assert (uit.returncode, uit.stdout) == (2, "")
+            assert uit.stderr == (
+                f"magda-kbi: --store: {url} holds no emulator store ('serve --store URL'"
+                " imports the personas into a new one, 'generate --store URL' writes them)\n"
+            )
+    assert ander.read_bytes() == voor
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
+
+
 def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_changes(tmp_path):
     """serve imports and checks the files, then starts its workers (at start-up and at each
     SIGHUP). A file changed in between stopped a worker when it was bad (and serve with

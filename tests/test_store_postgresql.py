@@ -312,6 +312,31 @@ def test_postgresql_lost_while_running_and_back():
         cluster.stop()
 
 
+def test_export_from_a_database_without_a_store_is_refused_and_creates_nothing(postgres):
+    """A read: --store given a database that holds no emulator store got the store's tables
+    created in it before it was said to hold no personas."""
+    import psycopg
+
+    from .cli_run import magda_kbi
+
+    url = postgres.database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
+    for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
+        uit = magda_kbi(*args, "--store", url)
+        assert (uit.returncode, uit.stdout) == (2, "")
+        assert uit.stderr.startswith("magda-kbi: --store: postgresql://")
+        assert uit.stderr.endswith(
+            " holds no emulator store ('serve --store URL' imports the personas into a new one,"
+            " 'generate --store URL' writes them)\n"
+        )
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchall()
+    assert tables == [("klant",)]
+
+
 def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refused(postgres):
     import json
 

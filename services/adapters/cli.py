@@ -1234,19 +1234,18 @@ def _source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = No
                 "--store reads the catalogue as it is: no --fixtures, --no-builtin"
             )
         from magda_kbi.runtime.catalogue import Catalogue
-        from magda_kbi.runtime.store import StoreError, open_store, shown_url, sqlite_path
+        from magda_kbi.runtime.store import NoStore, StoreError, open_store, shown_url
 
         try:
-            if not store.startswith(("postgresql:", "postgres:")):
-                # reading a mistyped path made a database there (1 MB and a .change file)
-                path = sqlite_path(store)
-                if not path.exists():
-                    raise Refused(
-                        f"--store: there is no store file {path} ('serve --store URL' imports"
-                        " the personas into a new one, 'generate --store URL' writes them)"
-                    )
-            catalogue = Catalogue(open_store(store))
+            # a read: a mistyped path made a database there (1 MB and a .change file), and
+            # another program's database got the store's tables
+            catalogue = Catalogue(open_store(store, existing=True))
             empty = len(catalogue) == 0
+        except NoStore as error:
+            raise Refused(
+                f"--store: {error} ('serve --store URL' imports the personas into a new one,"
+                " 'generate --store URL' writes them)"
+            ) from None
         except (StoreError, OSError, sqlite3.Error) as error:
             raise Refused(f"--store: {error}") from None
         if empty:  # a mistyped path would otherwise give an empty list without a word

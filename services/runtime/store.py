@@ -118,6 +118,16 @@ class StoreError(ValueError):
     """A store URL that cannot be used."""
 
 
+class NoStore(StoreError):
+    """``open_store(url, existing=True)``: the URL names no store of ours (no such file, or
+    a database without its tables). Nothing was made there."""
+
+
+def holds_a_store(tables: set[str]) -> bool:
+    """A database whose tables are a store's: versioned, or as the first ones were."""
+    return bool(tables & {"store_version", "change"})
+
+
 class StoreDamaged(StoreError):
     """A store file SQLite cannot read as a database: damaged, or another program's."""
 
@@ -159,15 +169,17 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///") :])
 
 
-def open_store(url: str, *, catalogue_only: bool = False) -> Store:
+def open_store(url: str, *, catalogue_only: bool = False, existing: bool = False) -> Store:
     """The store a URL names: ``sqlite:///FILE`` or ``postgresql://...``. ``catalogue_only``:
     a store that holds only the persona catalogue (no journal): a new SQLite file then
-    takes small pages."""
+    takes small pages. ``existing``: to read one that is there (:class:`NoStore` if not),
+    never to make one (nor its tables in another program's database)."""
     if url.startswith(("postgresql://", "postgres://")):
         from magda_kbi.runtime.store_postgresql import PostgresStore
 
-        return PostgresStore(url)
-    return SqliteStore(url, CATALOGUE_PAGE_SIZE if catalogue_only else JOURNAL_PAGE_SIZE)
+        return PostgresStore(url, existing=existing)
+    page_size = CATALOGUE_PAGE_SIZE if catalogue_only else JOURNAL_PAGE_SIZE
+    return SqliteStore(url, page_size, existing=existing)
 
 
 # A new SQLite file's page size. Large pages for a store with a journal: a journal row with
@@ -213,11 +225,14 @@ class Store:
     def columns(self, db, table: str) -> set[str]:  # pragma: no cover
         raise NotImplementedError
 
-    def bring_up_to_date(self, db, schema: list[str]) -> None:
+    def bring_up_to_date(self, db, schema: list[str], *, existing: bool = False) -> None:
         """In the transaction that opens the store: a new store gets ``schema`` and today's
         version; an older one its migrations, one version at a time, then ``schema`` (the
-        tables added since); a newer one is refused (:class:`StoreError`)."""
+        tables added since); a newer one is refused (:class:`StoreError`). ``existing``: a
+        database without a store's tables is refused (:class:`NoStore`), not made one."""
         tables = self.tables(db)
+        if existing and not holds_a_store(tables):
+            raise NoStore(f"{shown_url(self.url)} holds no emulator store")
         if "store_version" in tables:
             row = db.execute("SELECT n FROM store_version").fetchone()
             version = row[0] if row else 1
@@ -288,10 +303,33 @@ def _to_wal(db: sqlite3.Connection, timeout: float = 10) -> None:
             time.sleep(0.01)
 
 
+def _sqlite_tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _check_existing(path: Path, url: str) -> None:
+    """A store file must be there and hold a store, looked at read-only: a store's own
+    connection makes a missing file, and turns another program's database to WAL mode."""
+    if not path.is_file():
+        raise NoStore(f"there is no store file {path}")
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = _sqlite_tables(db)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreDamaged(path, str(error)) from None
+    if not holds_a_store(tables):
+        raise NoStore(f"{url} holds no emulator store")
+
+
 class SqliteStore(Store):
     """One store file; a connection per thread (sqlite3 connections are not shared)."""
 
-    def __init__(self, url: str, page_size: int = JOURNAL_PAGE_SIZE) -> None:
+    def __init__(
+        self, url: str, page_size: int = JOURNAL_PAGE_SIZE, *, existing: bool = False
+    ) -> None:
         self.page_size = page_size  # taken by a new file only
         self.path = sqlite_path(url)
         if not self.path.parent.is_dir():
@@ -304,6 +342,8 @@ class SqliteStore(Store):
             raise StoreError(
                 f"{self.path} is a folder: give a file in it (sqlite:///{self.path / 'store.db'})"
             )
+        if existing:
+            _check_existing(self.path, url)
         # host and process, and which store object: two emulators in one process (tests)
         # are two replicas too
         self._tag = uuid.uuid4().hex[:4]
@@ -334,7 +374,7 @@ class SqliteStore(Store):
             )
 
     def tables(self, db) -> set[str]:
-        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return _sqlite_tables(db)
 
     def columns(self, db, table: str) -> set[str]:
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}

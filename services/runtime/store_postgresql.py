@@ -103,7 +103,7 @@ class _Write:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, existing: bool = False) -> None:
         try:
             import psycopg
         except ImportError:
@@ -129,7 +129,7 @@ class PostgresStore(Store):
         db.execute("BEGIN")
         try:
             db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
-            self.bring_up_to_date(db, SCHEMA)
+            self.bring_up_to_date(db, SCHEMA, existing=existing)
         except BaseException:
             db.execute("ROLLBACK")
             raise
