@@ -362,6 +362,17 @@ def test_a_persona_s_address_with_its_insz_as_printed_leads_to_its_page(client):
     )
     p = pagina(client, "/console/personas/87670380543", status=404)  # an INSZ, no persona's
     assert p.findtext(".//p[@id='error']") == "no persona with INSZ 87670380543"
+    # a digit left out or one too many: said so, not left to count
+    for pad, count in (
+        ("/console/personas/9863049972", 10),
+        ("/console/personas/98.63.04-997.244", 12),
+    ):
+        p = pagina(client, pad, status=404)
+        assert p.findtext(".//p[@id='error']").endswith(
+            f", which is no INSZ: {count} digits, where an INSZ has 11"
+        )
+    p = pagina(client, "/console/personas/Daoud", status=404)  # a name: no count of digits
+    assert p.findtext(".//p[@id='error']") == "no persona with INSZ Daoud"
     # searched for: said under the empty list
     p = pagina(client, "/console/?q=98630499725")
     assert p.findtext(".//td[@id='none']") == (

@@ -253,6 +253,10 @@ def persona(insz: str):
         if digits != insz and runtime.personas.get(digits) is not None:
             return redirect(url_for(".persona", insz=digits, **request.args))
         why = _why_no_insz(insz)
+        counted = insz.replace(".", "").replace("-", "")  # as printed, a digit more or less
+        if why is None and counted.isascii() and counted.isdigit() and len(counted) != 11:
+            # an address holds the whole INSZ (a search may hold a part of one)
+            why = f"no INSZ: {len(counted)} digits, where an INSZ has 11"
         which = f", which is {why}" if why else ""
         abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}{which}")
     today = runtime.clock.today()
