@@ -232,6 +232,20 @@ def test_bad_input_is_a_clear_error():
         assert "Traceback" not in proces.stderr
 
 
+def test_a_date_given_as_a_second_argument_is_told_it_is_the_datum_option():
+    """'advies INSZ 2024-01-01' said only "Missing option '--datum'", as if no date was
+    given; a date after an option is that option's value, and gets no such hint."""
+    for command in (("advies",), ("client", "advies")):
+        for date_text in ("2024-01-01", "1.1.2024"):
+            proces = magda_kbi(*command, "98630499724", date_text)
+            assert proces.returncode == 2 and proces.stdout == ""
+            assert proces.stderr.endswith(f"Error: the date is an option: --datum {date_text}\n"), (
+                proces.stderr
+            )
+    proces = magda_kbi("advies", "98630499724", "--today", "2024-01-01")
+    assert proces.stderr.endswith("Error: Missing option '--datum'.\n"), proces.stderr
+
+
 def test_serve_prints_where_it_listens(server):
     from .conftest import Server
 

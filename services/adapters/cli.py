@@ -14,6 +14,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -124,6 +125,27 @@ class _Group(click.Group):
                 typed = error.command_name.casefold()
                 named = [n for n in self.commands if typed in n.split("-")]
                 error.possibilities = named if len(named) == 1 else None
+            raise
+
+
+_DATE_LIKE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}")
+
+
+class _DatumCommand(click.Command):
+    """A command with a required --datum: one given as a second argument ('advies INSZ
+    2024-01-01') is told it is an option, where click said only that --datum is missing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser takes the list apart
+        try:
+            return super().parse_args(ctx, args)
+        except click.MissingParameter as error:
+            if error.param is not None and error.param.name == "datum":
+                for before, token in zip(given, given[1:], strict=False):
+                    if _DATE_LIKE.fullmatch(token) and not before.startswith("-"):
+                        raise click.UsageError(
+                            f"the date is an option: --datum {token}", ctx
+                        ) from None
             raise
 
 
@@ -981,6 +1003,7 @@ def _cell(text: str) -> str:
 
 
 @cli.command(
+    cls=_DatumCommand,
     short_help="compute an advice locally (no server)",
     help="Apply the advice rule set to a persona.",
 )
@@ -1565,7 +1588,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
     )
 
 
-@client.command("advies", help="Automatisch advies for one INSZ and date.")
+@client.command("advies", cls=_DatumCommand, help="Automatisch advies for one INSZ and date.")
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
 @toepassing_option
