@@ -583,8 +583,8 @@ def _check_insz(insz: str) -> str:
     """The eleven digits MAGDA takes, from them or from the printed form."""
     given = insz
     insz = str(insz).strip()
-    if gedrukt := PRINTED_INSZ.fullmatch(insz):
-        insz = "".join(gedrukt.groups())
+    if printed := PRINTED_INSZ.fullmatch(insz):
+        insz = "".join(printed.groups())
     if not modulo97_geldig(insz):
         hint = ""
         if isinstance(given, int) and len(insz) < 11:  # born in 2000-2009: 06721400144

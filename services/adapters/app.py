@@ -228,7 +228,7 @@ class Emulator:
         # Per known shape and INSZ the last decision (Dienst.decided), kept with its shape:
         # a shape dropped and another made in its place (the same id) finds none of it
         self.decisions = PersonaCache()
-        gecontroleerd = {
+        checked = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
             "personas_loaded": len(runtime.personas),
@@ -236,7 +236,7 @@ class Emulator:
         self.rest = rest_application(
             runtime,
             admin_on=admin,
-            gecontroleerd=gecontroleerd,
+            gecontroleerd=checked,
             watcher=watcher,
             soap_paths=tuple(self.per_path),
             diensten=self.diensten,
@@ -246,7 +246,7 @@ class Emulator:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         self.runtime.refresh()  # changes another worker made through the admin API
         path = environ.get("PATH_INFO", "")
-        methode = environ.get("REQUEST_METHOD", "GET")
+        method = environ.get("REQUEST_METHOD", "GET")
         encoding = environ.get("HTTP_TRANSFER_ENCODING")
         if encoding is not None and encoding.strip().lower() != "chunked":
             # gzip, deflate, several codings: none of them is read here, so none is accepted
@@ -257,9 +257,9 @@ class Emulator:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
             vraag = environ.get("QUERY_STRING", "")
-            if methode in LEZEN and vraag.split("=", 1)[0].lower() == "wsdl":
-                return _body_for(methode, self._wsdl(environ, start_response, service))
-            if methode == "POST":
+            if method in LEZEN and vraag.split("=", 1)[0].lower() == "wsdl":
+                return _body_for(method, self._wsdl(environ, start_response, service))
+            if method == "POST":
                 return self._journaled(environ, start_response, service, self._soap)
             # spyne's 405 said "POST ... with the Content-Type header properly set", in English
             response = _fault_reply(
@@ -269,9 +269,9 @@ class Emulator:
                 f"Dit adres neemt een {service.naam}-verzoek met POST; de WSDL met GET {path}?wsdl",
                 headers=[("Allow", "GET, HEAD, POST")],
             )
-            return _body_for(methode, response)
+            return _body_for(method, response)
         if path == GENERIC_PATH:
-            if methode == "POST":
+            if method == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
             # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
             wsdls = ", ".join(f"{address}?wsdl" for address in self.per_path)
@@ -283,10 +283,10 @@ class Emulator:
                 f" Versie); het heeft geen WSDL, elke dienst heeft de zijne: {wsdls}",
                 headers=[("Allow", "POST")],
             )
-            return _body_for(methode, response)
-        if path.startswith("/wsdl/") and methode in LEZEN:
+            return _body_for(method, response)
+        if path.startswith("/wsdl/") and method in LEZEN:
             name = path[len("/wsdl/") :]
-            return _body_for(methode, self._contract_file(environ, name, start_response))
+            return _body_for(method, self._contract_file(environ, name, start_response))
         if path.startswith("/api/v1/") and path not in ("/api/v1/", "/api/v1/openapi.json"):
             return self._journaled(environ, start_response, None, self._rest)
         if self.admin and (path == "/admin" or path.startswith("/admin/")):
@@ -299,13 +299,13 @@ class Emulator:
         """The admin API behind its guard; what changes the emulator goes to the journal (kind
         ``admin``) and the audit log, with the caller's address and never the token."""
         refusal = self.guard.check(environ)
-        methode = environ.get("REQUEST_METHOD", "GET")
-        if refusal is None and methode not in CHANGING:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if refusal is None and method not in CHANGING:
             return self.rest(environ, start_response)
         address = {"remote_addr": environ.get("REMOTE_ADDR")}
         if refusal is not None:
             environ[CALL_KEY] = Call(
-                f"admin {methode}",
+                f"admin {method}",
                 result=f"REFUSED {refusal.code}",
                 extra={**address, "reason": refusal.diagnose},
             )
@@ -319,7 +319,7 @@ class Emulator:
                 )
 
             return self._journaled(environ, start_response, None, weiger, "admin")
-        environ[CALL_KEY] = Call(f"admin {methode}", result="ADMIN", extra=address)
+        environ[CALL_KEY] = Call(f"admin {method}", result="ADMIN", extra=address)
         return self._journaled(environ, start_response, None, self._rest, "admin")
 
     def _rest(self, environ: dict, start_response: StartResponse, _dienst: None):
@@ -581,13 +581,13 @@ class Emulator:
         ):
             return
         try:  # once per shape, not per call: the probe's parse is the proof
-            proef = etree.fromstring(probe(body), safe_parser())
+            probed = etree.fromstring(probe(body), safe_parser())
         except etree.XMLSyntaxError:
             return
-        elements = list(proef.iter("Referte"))
+        elements = list(probed.iter("Referte"))
         roles = tuple(str(e.getparent().tag) for e in elements)
-        inszs = list(proef.iter("INSZ"))
-        operation = proef.find(f"{{{NS_SOAP11}}}Body/{service.operation_tag}")
+        inszs = list(probed.iter("INSZ"))
+        operation = probed.find(f"{{{NS_SOAP11}}}Body/{service.operation_tag}")
         if (
             [e.text for e in elements] != [f"p{n}" for n in range(len(found.refertes))]
             or sorted(roles) not in (["Vraag"], ["Afzender", "Vraag"])
@@ -651,19 +651,19 @@ class Emulator:
         # decision, the template's key and its lookup (a quarter of this path with cold
         # caches, as under load: benchmarks/README.md)
         key = (id(known), insz)
-        beslist = self.decisions.find(key, known)
+        decided = self.decisions.find(key, known)
         try:
-            if beslist is None or not service.still_holds(beslist, insz, today):
+            if decided is None or not service.still_holds(decided, insz, today):
                 if insz != parsed.vraag.insz:  # another person than the one it was learnt from
                     if not modulo97_valid(insz):
                         return None
                     parsed = service.for_insz(parsed, insz)
-                beslist = service.decided(parsed, today)
-                if beslist is None:
+                decided = service.decided(parsed, today)
+                if decided is None:
                     return None
-                self.decisions.keep(key, known, beslist)
+                self.decisions.keep(key, known, decided)
             response, environ[CALL_KEY] = service.fill(
-                beslist,
+                decided,
                 None if afzender_at is None else refertes[afzender_at].decode("ascii"),
                 refertes[known.vraag_at].decode("ascii"),
             )
@@ -729,7 +729,7 @@ class Emulator:
         )
 
     def _read_body(self, environ: dict) -> bytes | tuple[str, str]:
-        te_groot = (
+        too_large = (
             "413 Request Entity Too Large",
             f"Het verzoek is groter dan {self.max_bytes} bytes",
         )
@@ -740,7 +740,7 @@ class Emulator:
         if announced and (not number or int(announced) > self.max_bytes):
             if number:
                 _discard(environ["wsgi.input"], int(announced))
-            return te_groot if number else ("400 Bad Request", "Ongeldige Content-Length")
+            return too_large if number else ("400 Bad Request", "Ongeldige Content-Length")
         length = int(announced) if announced else self.max_bytes + 1  # chunked: read up to the cap
         if announced and environ.get("wsgi.input_terminated"):
             # The server ends the stream after the Content-Length (checked above) bytes: read
@@ -750,7 +750,7 @@ class Emulator:
         else:
             body = environ["wsgi.input"].read(length)
         if len(body) > self.max_bytes:
-            return te_groot
+            return too_large
         if not body or body.isspace():  # strip() would copy every body to find out
             return ("400 Bad Request", "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope")
         return body

@@ -240,8 +240,8 @@ def _options(*options: Callable) -> Callable:
     """Several click options as one decorator (shared by several commands)."""
 
     def apply(function: Callable) -> Callable:
-        for optie in reversed(options):
-            function = optie(function)
+        for option in reversed(options):
+            function = option(function)
         return function
 
     return apply
@@ -542,12 +542,12 @@ def serve(
             raise Refused(
                 f"--audit-log: cannot write {audit_log.resolve()}: {error.strerror or error}"
             ) from None
-    address, bezet = _listen_address(host, port)
-    if bezet:
-        raise Refused(f"cannot listen on {host}:{port}: {bezet}")
+    address, busy = _listen_address(host, port)
+    if busy:
+        raise Refused(f"cannot listen on {host}:{port}: {busy}")
     if token:
         os.environ[TOKEN_ENV] = token  # for the workers; never in the settings or the log
-    temporary, catalogue, in_gebruik, opgeruimd, cache = None, store, None, [], None
+    temporary, catalogue, in_use, cleaned, cache = None, store, None, [], None
     run_lock = None
     try:
         if store is None:  # state for this run only, as before: a fresh store it removes at exit
@@ -557,8 +557,8 @@ def serve(
             store = f"sqlite:///{temporary / 'state.db'}"
             cache = _cached_catalogue(fixtures)
             if cache is not None:
-                in_gebruik = _in_use(cache)  # held while this serve runs: never pruned meanwhile
-                opgeruimd = prune_catalogues(cache.parent, keep=cache)
+                in_use = _in_use(cache)  # held while this serve runs: never pruned meanwhile
+                cleaned = prune_catalogues(cache.parent, keep=cache)
             catalogue = f"sqlite:///{cache or temporary / 'catalogue.db'}"
         try:
             from magda_kbi.runtime.store import StoreError, open_store, shown_url
@@ -652,8 +652,8 @@ def serve(
                 f"  personas: {shown_url(catalogue)} (ready in {loaded:.1f} s; files imported"
                 " when changed)"
             )
-        if opgeruimd:
-            names = ", ".join(p.name for p in opgeruimd)
+        if cleaned:
+            names = ", ".join(p.name for p in cleaned)
             print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {names}")
         print(flush=True)
         if stopping.stop_asked():
@@ -665,8 +665,8 @@ def serve(
             settings, address, port, workers, threads or (2 if admin else 1), tls, files_before
         )
     finally:
-        if in_gebruik is not None:
-            in_gebruik.close()
+        if in_use is not None:
+            in_use.close()
         if run_lock is not None:
             run_lock.close()
         if temporary is not None:
@@ -735,12 +735,12 @@ def _in_use(catalogue: Path):
         return None
     slot = Path(f"{catalogue}.lock")
     try:
-        bestand = slot.open("a")
-        fcntl.flock(bestand, fcntl.LOCK_SH)
+        file = slot.open("a")
+        fcntl.flock(file, fcntl.LOCK_SH)
         os.utime(slot)
     except OSError:
         return None
-    return bestand
+    return file
 
 
 def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list[Path]:
@@ -750,7 +750,7 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
         import fcntl
     except ImportError:  # pragma: no cover
         return []
-    grens = (now if now is not None else time.time()) - CATALOGUE_KEEP_DAYS * 86400
+    bound = (now if now is not None else time.time()) - CATALOGUE_KEEP_DAYS * 86400
     removed = []
     for catalogue in sorted(folder.glob("catalogue-*.sqlite")):
         if catalogue == keep:
@@ -758,11 +758,11 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
         slot = Path(f"{catalogue}.lock")
         try:
             used = (slot if slot.exists() else catalogue).stat().st_mtime
-            if used > grens:
+            if used > bound:
                 continue
-            with slot.open("a") as bestand:
+            with slot.open("a") as file:
                 try:  # a serve that holds it, however long it has run, keeps it
-                    fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
                 _remove_catalogue(catalogue)
@@ -788,9 +788,9 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         info = next((a for a in addresses if a[0] == socket.AF_INET), addresses[0])
-        with socket.socket(info[0], socket.SOCK_STREAM) as proef:
-            proef.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            proef.bind(info[4])
+        with socket.socket(info[0], socket.SOCK_STREAM) as probe_socket:
+            probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe_socket.bind(info[4])
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             reason = f"{error.strerror} (is another emulator still running? --port N takes another)"
@@ -950,14 +950,14 @@ def _on_the_command_line(*names: str) -> list[str]:
 def _check_expected(personas, whose: str, rules: RuleSet, terms: Terms) -> None:
     """A persona file's ``verwacht`` against the rules: written by hand, it was checked for
     the built-in personas only (by our tests), so a user's mistaken one went unnoticed."""
-    seen = verschillen = 0
+    seen = differences = 0
     for p in personas:
         for v in p.verwacht:
             seen += 1
             response = geef_advies(p.dossier, v.datum, Toepassing(v.toepassing), terms, None, rules)
             reason = response.reden.value if response.reden else None
             if (response.resultaat.value, reason) != (v.resultaat, v.reden):
-                verschillen += 1
+                differences += 1
                 expected = " ".join(filter(None, (v.resultaat, v.reden)))
                 received = " ".join(filter(None, (response.resultaat.value, reason)))
                 print(
@@ -965,8 +965,8 @@ def _check_expected(personas, whose: str, rules: RuleSet, terms: Terms) -> None:
                     f"the rules give {received} [{response.uitleg}]"
                 )
     answers = "expected answer" if seen == 1 else "expected answers"
-    print(f"{seen} {answers} {whose} checked against {rules.value}: {verschillen} differ")
-    if verschillen:
+    print(f"{seen} {answers} {whose} checked against {rules.value}: {differences} differ")
+    if differences:
         raise SystemExit(1)
 
 
@@ -1102,9 +1102,9 @@ def insz_check(nummer: str) -> None:
         print(f"{nummer}: a valid MAGDA test number")
         return
     print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reason}")
-    dichtste = nearest_test_number(nummer)
-    if dichtste:
-        print(f"nearest test number: {dichtste}")
+    closest = nearest_test_number(nummer)
+    if closest:
+        print(f"nearest test number: {closest}")
     raise SystemExit(1)
 
 
@@ -1198,12 +1198,12 @@ def generate(
             for half in out.glob("populatie-*.jsonl") if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
             if isinstance(error, OSError):  # a full disk, a folder not writable
-                waar = (
+                where = (
                     f"--out: cannot write to {out}"
                     if out is not None
                     else f"--store {shown_url(store or '')}"
                 )
-                raise Refused(f"{waar}: {error.strerror or error}") from None
+                raise Refused(f"{where}: {error.strerror or error}") from None
             raise Refused(f"generated persona does not check: {error.message}") from None
     print(f"{count} personas written to {out or shown_url(store or '')}", file=sys.stderr)
 
@@ -1614,14 +1614,14 @@ def _client_call(vraag, show, *, as_json: bool, **opties) -> None:
         client = MagdaClient(url, **opties)
     except ValueError as error:  # a URL, Afzender or file the client cannot work with
         message = str(error)
-        for name, optie in (
+        for name, option in (
             ("base_url", "--url"),
             ("afzender", "--afzender"),
             ("cert", "--cert"),
             ("verify", "--ca"),
         ):
             if message.startswith(name):
-                message = optie + message[len(name) :]
+                message = option + message[len(name) :]
         # the library's way out that this command does not have (it takes one --url)
         message = message.replace(", or this address in adressen", "")
         raise Refused(message) from None

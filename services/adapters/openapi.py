@@ -337,13 +337,13 @@ LEZEN = ["read"]
 
 
 def _admin(beschrijving: str, responses: dict, **extra) -> dict:
-    onbereikbaar = _response(
+    unreachable = _response(
         "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
     )
     return {
         "tags": ADMIN,
         "summary": beschrijving,
-        "responses": {**responses, "503": onbereikbaar},
+        "responses": {**responses, "503": unreachable},
         **extra,
     }
 

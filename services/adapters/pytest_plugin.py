@@ -35,27 +35,27 @@ from magda_kbi.runtime.wsgi_keys import SOCKET_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    groep = parser.getgroup("magda-kbi", "MAGDA KBI emulator")
-    groep.addoption(
+    group = parser.getgroup("magda-kbi", "MAGDA KBI emulator")
+    group.addoption(
         "--magda-today",
         default=None,
         metavar="YYYY-MM-DD",
         help="the emulator's fixed today (default: the real date)",
     )
-    groep.addoption(
+    group.addoption(
         "--magda-fixtures",
         action="append",
         default=[],
         metavar="DIR",
         help="an extra folder of persona YAML files (repeatable)",
     )
-    groep.addoption(
+    group.addoption(
         "--magda-url",
         default=None,
         metavar="URL",
         help="use a running emulator (started with --admin) instead of one in-process",
     )
-    groep.addoption(
+    group.addoption(
         "--magda-admin-token",
         default=None,
         metavar="TOKEN",

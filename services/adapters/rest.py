@@ -28,12 +28,12 @@ def _kinds(errors) -> tuple[type[Exception], ...]:
 def routes_under(prefix: str) -> list[dict]:
     """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
     out = []
-    for path, operaties in PATHS_AND_INFO["paths"].items():
+    for path, operations in PATHS_AND_INFO["paths"].items():
         if path.startswith(prefix) and path != prefix:
-            for methode, operation in operaties.items():
-                if methode != "parameters":
+            for method, operation in operations.items():
+                if method != "parameters":
                     out.append(
-                        {"path": path, "method": methode.upper(), "summary": operation["summary"]}
+                        {"path": path, "method": method.upper(), "summary": operation["summary"]}
                     )
     return out
 
@@ -93,15 +93,15 @@ def rest_application(
     app.json.sort_keys = False
     app.register_blueprint(api)
     app.register_error_handler(ApiError, api_error)
-    winkel = getattr(runtime, "store", None)
+    store = getattr(runtime, "store", None)
 
     def unreachable(cause: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
-        reason = (winkel.problem() if winkel is not None else None) or str(cause).strip()
+        reason = (store.problem() if store is not None else None) or str(cause).strip()
         diagnose = f"the store cannot be reached: {reason}"
         return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
-    for error in (StoreUnavailable, *_kinds(winkel.Error if winkel is not None else ())):
+    for error in (StoreUnavailable, *_kinds(store.Error if store is not None else ())):
         app.register_error_handler(error, unreachable)
     if admin_on:
         app.register_blueprint(admin)
@@ -141,7 +141,7 @@ def rest_application(
         # Only what was checked: the process answers, and what start-up loaded and checked.
         extra = {"watch": watcher.as_json()} if watcher is not None else {}
         audit = runtime.journal.audit_log
-        problem = (winkel.problem() if winkel is not None else None) or (
+        problem = (store.problem() if store is not None else None) or (
             audit.problem if audit is not None else None
         )
         if problem:  # answering from what the workers have; changes (or audit lines) wait

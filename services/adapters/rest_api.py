@@ -141,8 +141,8 @@ def dossier(call: Call, insz: str):
     cache: PersonaCache = current_app.extensions["magda_kbi.dossier_json"]
     body = cache.find((insz, today), persona)
     if body is None:
-        gekend = persona.dossier.as_of(today)  # as the KBI knows it today
-        body = current_app.json.response(dossier_json(gekend)).get_data()
+        known = persona.dossier.as_of(today)  # as the KBI knows it today
+        body = current_app.json.response(dossier_json(known)).get_data()
         cache.keep((insz, today), persona, body)
     return current_app.response_class(body, mimetype=current_app.json.mimetype), call
 
@@ -170,8 +170,8 @@ def advies(call: Call, insz: str):
             "toepassing",
         ) from None
     vraag = Question(Operation.ADVIES, insz, call.afzender, call.hoedanigheid, datum, toepassing)
-    beslist, call = _decide_question(vraag, call)
-    return jsonify(advies_json(insz, beslist.advies, rule=not runtime.protocols)), call
+    decided, call = _decide_question(vraag, call)
+    return jsonify(advies_json(insz, decided.advies, rule=not runtime.protocols)), call
 
 
 def parameters(
@@ -202,9 +202,9 @@ def _valid_insz(insz: str) -> None:
     """Refuses an INSZ that is not one (every route's check); one written as printed
     (98.63.04-997.24, as copied from a card or the console) is told its eleven digits."""
     if not modulo97_valid(insz):
-        cijfers = unformatted(insz)
-        if cijfers != insz and modulo97_valid(cijfers):
-            hint = f": the path takes its 11 digits, {cijfers}"
+        digits = unformatted(insz)
+        if digits != insz and modulo97_valid(digits):
+            hint = f": the path takes its 11 digits, {digits}"
         elif is_eleven_digits(insz):  # a digit mistyped: which check digits it would need
             hint = f": {check_digits_reason(insz)}"
         else:

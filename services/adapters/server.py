@@ -250,16 +250,16 @@ def tls_problem(tls: Tls) -> str | None:
     """Why ``serve`` cannot serve HTTPS with these files, in one line, or None. Checked with
     OpenSSL before any worker starts: granian reads the files in each worker, where a bad
     one ended serve after a crash loop of its workers instead of saying which file."""
-    for optie, bestand in (
+    for option, file in (
         ("--tls-cert", tls.certificate),
         ("--tls-key", tls.key),
         ("--tls-client-ca", tls.client_ca),
     ):
         try:
-            if bestand is not None:
-                bestand.open("rb").close()
+            if file is not None:
+                file.open("rb").close()
         except OSError as error:
-            return f"{optie}: cannot read {bestand}: {error.strerror or error}"
+            return f"{option}: cannot read {file}: {error.strerror or error}"
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(tls.certificate, tls.key, password=_no_password)

@@ -73,10 +73,10 @@ def _afnemers(path: Path) -> list[Afnemer]:
             raise InputError(
                 f"afnemers[{i}].zorgkas", f"only a ZORGKAS has a zorgkas, not a {a.soort.value}"
             )
-        eerder = seen.setdefault((a.afzender, a.hoedanigheid), i)
-        if eerder != i:  # which one would a call from it be?
+        earlier = seen.setdefault((a.afzender, a.hoedanigheid), i)
+        if earlier != i:  # which one would a call from it be?
             raise InputError(
                 f"afnemers[{i}]",
-                f"{a.afzender} with Hoedanigheid {a.hoedanigheid} is afnemers[{eerder}] already",
+                f"{a.afzender} with Hoedanigheid {a.hoedanigheid} is afnemers[{earlier}] already",
             )
     return list(consumers)

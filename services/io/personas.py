@@ -123,8 +123,8 @@ class FixtureError(ValueError):
     @property
     def message(self) -> str:
         """For a person to read: ``FILE: field F: why``, or ``FILE: why`` for the whole file."""
-        waar = "" if self.field == "-" else f"field {self.field}: "
-        return f"{self.file}: {waar}{self.reason}"
+        where = "" if self.field == "-" else f"field {self.field}: "
+        return f"{self.file}: {where}{self.reason}"
 
 
 def file_refusal(fout: FixtureError | InputError) -> str:
@@ -218,7 +218,7 @@ def read_persona_file(
 ) -> Iterator[tuple[Persona, str]]:
     """The personas of one file, each with its data as JSON text (what a catalogue keeps).
     ``checked`` skips the XSD check when the file's exact content passed it before."""
-    key, controleer = None, contract
+    key, check = None, contract
     if contract and checked is not None:
         if inhoud is None:
             try:  # read once: what is hashed is what is loaded; a .yaml to one byte past
@@ -230,12 +230,12 @@ def read_persona_file(
                 inhoud = None  # the loader below says what is wrong with the file
         if inhoud is not None:
             key = checked.key(inhoud)
-            controleer = not checked.known(key)
+            check = not checked.known(key)
     if pad.suffix in YAML_SUFFIXES:
-        yield _yaml_file(pad, controleer, inhoud)
+        yield _yaml_file(pad, check, inhoud)
     else:
-        yield from _jsonl(pad, controleer, inhoud)
-    if controleer and key is not None:  # the whole file passed: remember it
+        yield from _jsonl(pad, check, inhoud)
+    if check and key is not None:  # the whole file passed: remember it
         checked.add(key)
 
 
@@ -262,8 +262,8 @@ def _jsonl(
         # takes raw inside a string (U+2028, U+0085, \x1c ...), which broke such a line
         yield from _jsonl_lines(path, contract, text.split("\n"))
         return
-    with path.open("rb") as bestand:  # each line decoded here: a bad byte names its line
-        yield from _jsonl_lines(path, contract, _utf8_lines(path, bestand))
+    with path.open("rb") as file:  # each line decoded here: a bad byte names its line
+        yield from _jsonl_lines(path, contract, _utf8_lines(path, file))
 
 
 def _utf8_lines(path: Path, lines: Iterable[bytes]) -> Iterator[str]:
@@ -398,8 +398,8 @@ def _unique(paren: list[tuple[str, Any]]) -> dict:
     data = dict(paren)  # json kept the last of two values without a word, as PyYAML did
     if len(data) < len(paren):  # the check costs 3 us a generated persona, a loop 9 us
         keys = [key for key, _ in paren]
-        dubbel = next(s for s in keys if keys.count(s) > 1)
-        raise ValueError(f"the key {dubbel!r} twice in one object")
+        twice = next(s for s in keys if keys.count(s) > 1)
+        raise ValueError(f"the key {twice!r} twice in one object")
     return data
 
 
@@ -445,13 +445,13 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_test_number(insz):
-        dichtste = nearest_test_number(insz)
+        closest = nearest_test_number(insz)
         raise InputError(
             "insz",
             f"{shown(insz, quote=False)} is not a MAGDA test number (11 digits, modulo 97, "
             "month digits 61-72): "
             f"{why_not_a_test_number(insz)}"
-            + (f"; the nearest test number is {dichtste}" if dichtste else "")
+            + (f"; the nearest test number is {closest}" if closest else "")
             + " ('magda-kbi insz new' prints fresh ones)",
         )
     scenario = fields.get("scenario")
@@ -490,16 +490,16 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     )
     gegevens = build(Persoonsgegevens, fields.get("gegevens") or {}, "gegevens")
     _check_dated(gegevens)
-    interesses = gegevens.participatie.interesses if gegevens.participatie else ()
-    if Interesse.GEEN in interesses and len(interesses) > 1:
+    interests = gegevens.participatie.interesses if gegevens.participatie else ()
+    if Interesse.GEEN in interests and len(interests) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
     if contract and dossier is not None:
         # text the wire cannot carry first: it would stop the rendering, not fail the XSD
         for value, path in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
             if (unwritable := text_xml_cannot_hold(value, path)) is not None:
                 raise unwritable
-        if afwijking := contract_error(dossier, gegevens.contact):
-            path, reason = afwijking
+        if deviation := contract_error(dossier, gegevens.contact):
+            path, reason = deviation
             raise InputError(f"dossier ({path})", f"does not fit the KBI contract: {reason}")
     return Persona(
         insz=insz,
@@ -515,12 +515,12 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
 def _born_before_the_facts(dossier: KbiDossier) -> None:
     """A birth date after the dossier's first fact is a typo (2030 for 2003): taken as
     written, it made the person a minor, so every advice OK (rule 3)."""
-    geboren = dossier.personalia.geboortedatum
-    feiten = dossier.feitdata() if geboren is not None else []
-    if feiten and geboren > feiten[0]:
+    born = dossier.personalia.geboortedatum
+    feiten = dossier.feitdata() if born is not None else []
+    if feiten and born > feiten[0]:
         raise InputError(
             "dossier.personalia.geboortedatum",
-            f"{geboren} is after the dossier's first fact, on {feiten[0]}: is the year right?",
+            f"{born} is after the dossier's first fact, on {feiten[0]}: is the year right?",
         )
 
 

@@ -140,14 +140,14 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         "subtype": "DOELGROEP",
         "periode": {"begin": begin.isoformat()},
     }
-    kantoor = KANTOREN[nis[0]]  # where the person registered and is followed
+    office = KANTOREN[nis[0]]  # where the person registered and is followed
     dossier: dict = {
         "personalia": {
             "achternamen": [achternaam],
             "voornamen": [voornaam],
             "geboortedatum": geboren.isoformat(),
             "geslacht": rnd.choice((1, 2)),
-            "aangemaakt_door": kantoor,
+            "aangemaakt_door": office,
         },
         "doelgroepen": [plicht],
     }
@@ -155,7 +155,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
     if scenario == "recht":
         plicht.update(type="RECHT", subtype="RECHTHEBBEND")
     elif scenario == "minderjarig":
-        achttien = plus_months(begin, 12 * rnd.randrange(1, 4))
+        adult_from = plus_months(begin, 12 * rnd.randrange(1, 4))
         dossier["doelgroepen"] = [
             {
                 "code": "JA",
@@ -163,10 +163,10 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
                 "subtype": "MINDERJARIG",
                 "periode": {
                     "begin": begin.isoformat(),
-                    "einde": (achttien - timedelta(days=1)).isoformat(),
+                    "einde": (adult_from - timedelta(days=1)).isoformat(),
                 },
             },
-            {**plicht, "periode": {"begin": achttien.isoformat()}},
+            {**plicht, "periode": {"begin": adult_from.isoformat()}},
         ]
     elif scenario == "vrijgesteld":
         plicht["reden_vrijstelling"] = {"code": "VRIJ_ZIEKTE", "naam": "Ernstige ziekte"}
@@ -181,7 +181,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         dossier["aanmelding"] = {
             "datum_aanmelding": aanmelding.isoformat(),
             "type": "HA",
-            "aanmeldingsplaats": {"kbi_nummer": kantoor["kbi_nummer"]},
+            "aanmeldingsplaats": {"kbi_nummer": office["kbi_nummer"]},
         }
     contract = plus_months(aanmelding, 2)
     if scenario in ("attest", "inbreuk-open", "inbreuk-rechtgezet", "contract-lopend"):
@@ -191,7 +191,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
                 "type": "ICO13G",
                 "onderdeel_mo": True,
                 "onderdeel_nt2": True,
-                "aangemaakt_door": kantoor,
+                "aangemaakt_door": office,
             }
         ]
     if scenario == "attest":
@@ -248,11 +248,11 @@ def write_files(
 ) -> int:
     """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_bestand`` personas each, each
     recorded in ``checked`` by its content; how many personas were written."""
-    bestand, key, written = None, None, 0
+    file, key, written = None, None, 0
 
     def sluit() -> None:
-        if bestand is not None:
-            bestand.close()
+        if file is not None:
+            file.close()
             checked.add(key.hexdigest())
 
     try:
@@ -260,14 +260,14 @@ def write_files(
             if written % per_bestand == 0:
                 sluit()
                 path = out / f"populatie-{written // per_bestand + 1:05d}.jsonl"
-                bestand, key = path.open("wb"), checked.hasher()
+                file, key = path.open("wb"), checked.hasher()
             content = (line + "\n").encode("utf-8")
-            bestand.write(content)
+            file.write(content)
             key.update(content)
             written += 1
     except BaseException:
-        if bestand is not None:
-            bestand.close()  # half a file is not recorded as checked
+        if file is not None:
+            file.close()  # half a file is not recorded as checked
         raise
     sluit()
     return written

@@ -59,21 +59,21 @@ def _domain_schema(cls, source, handler) -> core_schema.CoreSchema:
     """A domain class as input and as JSON output. Output leaves unset fields and empty
     lists out (the persona files' shape) but keeps ``False``: pydantic's ``exclude_none``
     and ``exclude_defaults`` cannot say that, a field's own exclusion can."""
-    binnen = handler(source)
+    inner = handler(source)
     may_be_empty = {f.name for f in dataclasses.fields(cls) if f.default in (None, ())}
-    for field in binnen["schema"]["fields"]:
+    for field in inner["schema"]["fields"]:
         field["schema"] = _written_dates(field["schema"])
         if field["name"] in may_be_empty:  # a required field stays required in the schema
             field["serialization_exclude_if"] = _empty
     if cls is dossier.Code:
-        return _code_schema(binnen)
+        return _code_schema(inner)
     if cls is dossier.KbiVestiging:
-        return _interned_schema(binnen)
+        return _interned_schema(inner)
     if cls is dossier.LesmomentVoorkeur:
-        return _lesmoment_schema(binnen)
+        return _lesmoment_schema(inner)
     if "einde" in {f.name for f in dataclasses.fields(cls)}:
-        return _periode_schema(binnen)
-    return binnen
+        return _periode_schema(inner)
+    return inner
 
 
 def _written_dates(schema: core_schema.CoreSchema) -> core_schema.CoreSchema:
@@ -208,10 +208,10 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         return InputError(field, "must not be empty")
     if kind == "value_error":
         reason = str(e["ctx"]["error"])
-        onder, _, rest = reason.partition(": ")
+        below, _, rest = reason.partition(": ")
         if not rest:
             return InputError(field, reason)
-        return InputError(onder if field == "-" else f"{field}.{onder}", rest)
+        return InputError(below if field == "-" else f"{field}.{below}", rest)
     if kind in ("enum", "literal_error"):  # a Literal's was pydantic's "Input should be"
         expected = e["ctx"]["expected"]  # 'PLICHT', 'RECHT' or 'GEEN'
         written = as_written(value)
@@ -223,10 +223,10 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
             return InputError(field, str(fout))
     if kind == "string_pattern_mismatch" and e["ctx"]["pattern"] == INSZ_PATTERN:
         # the regular expression was the explanation; an INSZ as printed is told its digits
-        cijfers = unformatted(value)
-        gedrukt = f": {cijfers}" if cijfers != value and is_eleven_digits(cijfers) else ""
-        return InputError(field, f"{shown(value)} is not an INSZ's 11 digits{gedrukt}")
-    reason = next((r for voor, r in _REDENEN if kind.startswith(voor)), e["msg"])
+        digits = unformatted(value)
+        printed = f": {digits}" if digits != value and is_eleven_digits(digits) else ""
+        return InputError(field, f"{shown(value)} is not an INSZ's 11 digits{printed}")
+    reason = next((r for before, r in _REDENEN if kind.startswith(before)), e["msg"])
     # a bound of 1 said as 1, not 1.0 (pydantic keeps a float field's bounds as floats)
     ctx = {
         k: int(v) if isinstance(v, float) and v.is_integer() else v
@@ -403,6 +403,6 @@ def json_schemas(*types: tuple[Any, str]) -> tuple[dict, dict[str, dict]]:
     is read, "serialization" for what is written) a reference, and every schema they use
     by name (a type read and written differently gets ``-Input`` and ``-Output``)."""
     refs, defs = TypeAdapter.json_schemas(
-        [((tp, modus), modus, adapter(tp)) for tp, modus in types], ref_template=SCHEMA_REF
+        [((tp, mode), mode, adapter(tp)) for tp, mode in types], ref_template=SCHEMA_REF
     )
     return {key: ref for (key, _), ref in refs.items()}, defs.get("$defs", {})

@@ -161,8 +161,8 @@ def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]
     version stored under ``<naam>,count=N``."""
     path = GENERATED + naam
     with store.write() as db:
-        for tabel in ("catalogue", "catalogue_file"):
-            db.execute(f"DELETE FROM {tabel} WHERE path = ? OR path LIKE ?", (path, path + ",%"))
+        for table in ("catalogue", "catalogue_file"):
+            db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ?", (path, path + ",%"))
         _add(db, path, personas)
         db.execute(
             "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
@@ -199,14 +199,14 @@ def _write(db, rows: list[tuple[str, str, int, str]]) -> None:
     if not rows:
         return
     inszs = [r[0] for r in rows]
-    plaatsen = ",".join("?" * len(inszs))
-    dubbel = db.execute(
-        f"SELECT insz, path FROM catalogue WHERE insz IN ({plaatsen}) LIMIT 1",  # noqa: S608
+    places = ",".join("?" * len(inszs))
+    twice = db.execute(
+        f"SELECT insz, path FROM catalogue WHERE insz IN ({places}) LIMIT 1",  # noqa: S608
         inszs,
     ).fetchone()
-    if dubbel is not None:
+    if twice is not None:
         path = rows[0][1]
-        raise FixtureError(path, "insz", already_defined(dubbel[0], dubbel[1]))
+        raise FixtureError(path, "insz", already_defined(twice[0], twice[1]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rows)
 
 
@@ -303,12 +303,12 @@ class Catalogue(_ViaGet):
         words = [w for w in words if '"' not in w and "\\" not in w]
         if not words:
             return None
-        waar = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in words)
-        patronen = [
+        where = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in words)
+        patterns = [
             "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in words
         ]
-        sql = f"SELECT insz FROM catalogue WHERE {waar}"  # noqa: S608 - placeholders only
-        return {insz for (insz,) in self._all(sql, patronen)}
+        sql = f"SELECT insz FROM catalogue WHERE {where}"  # noqa: S608 - placeholders only
+        return {insz for (insz,) in self._all(sql, patterns)}
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
@@ -320,18 +320,18 @@ class Catalogue(_ViaGet):
         db = self.store.db()
         paths = [r[0] for r in db.execute("SELECT path FROM catalogue_file ORDER BY position")]
         for path in paths:
-            vanaf = -1
+            start = -1
             while True:
                 rows = db.execute(
                     "SELECT n, insz, data FROM catalogue WHERE path = ? AND n > ? "
                     "ORDER BY n LIMIT ?",
-                    (path, vanaf, BATCH),
+                    (path, start, BATCH),
                 ).fetchall()
                 for _, insz, text in rows:
                     yield insz, text
                 if len(rows) < BATCH:
                     break
-                vanaf = rows[-1][0]
+                start = rows[-1][0]
 
 
 class Overlay(_ViaGet):
@@ -356,9 +356,9 @@ class Overlay(_ViaGet):
 
     def __len__(self) -> int:
         if self._count is None:
-            erbij = sum(1 for k in self._added())
-            eraf = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
-            self._count = len(self.basis) + erbij - eraf
+            added = sum(1 for k in self._added())
+            removed = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
+            self._count = len(self.basis) + added - removed
         return self._count
 
     def _added(self) -> list[str]:

@@ -109,13 +109,13 @@ def decide(runtime, question: Question, fault: FaultKind | None = None) -> Outco
     """The steps in MAGDA's order. ``runtime`` is the services' :class:`Runtime`;
     ``fault`` an injected platform failure for this call."""
     try:
-        persona, bron_weg = runtime.personas.get(question.insz), False
+        persona, source_gone = runtime.personas.get(question.insz), False
     except StoreUnavailable:  # the source cannot be asked
-        persona, bron_weg = None, True
+        persona, source_gone = None, True
     outcome = Outcome(
         Kind.ANSWER, question, persona, runtime.clock.today(), runtime.terms, runtime.rule_set
     )
-    if bron_weg:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
+    if source_gone:  # MAGDA's "Onverwachte fout bij de bron", before anything that needs the person
         source = FaultKind.FOUT_BIJ_DE_BRON
         outcome.kind, outcome.platform, outcome.code = Kind.PLATFORM, source, source.value
         return outcome

@@ -112,10 +112,10 @@ class Runtime:
     def set_persona(self, persona: Persona) -> bool:
         """Adds or replaces a persona; True when it replaced one."""
         with self._slot:
-            bestond = persona.insz in self.personas
+            existed = persona.insz in self.personas
             self._changes = {**self._changes, persona.insz: persona}
             self._show_personas()
-        return bestond
+        return existed
 
     def remove_persona(self, insz: str) -> bool:
         with self._slot:
@@ -270,10 +270,10 @@ class Dienst:
         """The reply to a valid request from its template (built on the first call), with
         this call's time and Refertes, and what the journal says of the call; None for
         anything but an answer or a 30001."""
-        beslist = self.decided(gelezen, self.runtime.clock.today())
-        if beslist is None:
+        decided = self.decided(gelezen, self.runtime.clock.today())
+        if decided is None:
             return None
-        return self.fill(beslist, afzender_referte, vraag_referte)
+        return self.fill(decided, afzender_referte, vraag_referte)
 
     def decided(self, gelezen: ValidRequest, vandaag: date) -> Decided | None:
         """The decision about a valid request as far as its reply's template: None for
@@ -295,14 +295,14 @@ class Dienst:
         key += caller_and_day
         template = self.templates.find(key, persona)
         if template is None:
-            gedeeld = self.shared_key(vraag, outcome)
-            if gedeeld is not None:
-                gedeeld = ("shared", gedeeld, *caller_and_day)
-                template = self.templates.find(gedeeld, None)
+            shared = self.shared_key(vraag, outcome)
+            if shared is not None:
+                shared = ("shared", shared, *caller_and_day)
+                template = self.templates.find(shared, None)
             if template is None:
                 template = self._template(outcome, context)
-                if gedeeld is not None:
-                    self.templates.keep(gedeeld, None, template)
+                if shared is not None:
+                    self.templates.keep(shared, None, template)
             self.templates.keep(key, persona, template)
         asked = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
         extra = {**asked.extra, **template.extra} if asked.extra else template.extra
@@ -557,10 +557,10 @@ def _xsd_uitzondering(error: etree._LogEntry) -> Uitzondering:
     field = _field(error.path)
     code = ONGELDIG_VERZOEK
     # 40002/40003 for a wrong value; an element in the wrong place is a wrong Verzoek (40001)
-    structuur = "not expected" in error.message or "Missing child" in error.message
-    if field.endswith("/INSZ") and not structuur:
+    structure = "not expected" in error.message or "Missing child" in error.message
+    if field.endswith("/INSZ") and not structure:
         code = ONGELDIG_INSZ
-    elif field.endswith("Criteria/Datum") and not structuur:
+    elif field.endswith("Criteria/Datum") and not structure:
         code = ONGELDIGE_DATUM
     return Uitzondering(code, f"{field}: {_in_dutch(error.message)}")
 
@@ -643,10 +643,10 @@ _MELDINGEN = (
 def _in_dutch(message: str) -> str:
     """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
     message = message.strip()
-    for patroon, tekst_nl in _MELDINGEN:
-        found = patroon.match(message)
+    for pattern, text_nl in _MELDINGEN:
+        found = pattern.match(message)
         if found:
-            return tekst_nl.format(*found.groups())
+            return text_nl.format(*found.groups())
     return f"ongeldig volgens het XSD (libxml2: {message})"
 
 

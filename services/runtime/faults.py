@@ -103,9 +103,9 @@ class Faults:
 
     def remove(self, id_: int) -> bool:
         with self._slot:
-            voor = len(self._faults)
+            before = len(self._faults)
             self._faults = [s for s in self._faults if s.id != id_]
-            return len(self._faults) < voor
+            return len(self._faults) < before
 
     def clear(self) -> None:
         with self._slot:

@@ -158,11 +158,11 @@ class AuditLog:
         may compress and remove it) or removed. The next lines go to a new file there, as
         with the standard library's WatchedFileHandler, not after the rotated ones."""
         try:
-            op_pad = os.stat(self.path)
+            on_path = os.stat(self.path)
         except FileNotFoundError:
             return True
         open_ = os.fstat(fd)
-        return (op_pad.st_dev, op_pad.st_ino) != (open_.st_dev, open_.st_ino)
+        return (on_path.st_dev, on_path.st_ino) != (open_.st_dev, open_.st_ino)
 
     def _write_all(self, fd: int, data: bytes) -> None:
         """Writes ``data`` whole, or raises with what the disk did not take of it in

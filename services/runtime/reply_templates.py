@@ -40,12 +40,12 @@ class Template:
 
     @classmethod
     def from_reply(cls, antwoord: bytes, result: str | None, extra: dict | None = None) -> Template:
-        stukken = _OPEN.split(antwoord.decode("utf-8"))
-        fmt = "%s".join(s.replace("%", "%%") for s in stukken[0::2]).encode("utf-8")
-        plaatsen = [OPEN.index(gat) for gat in stukken[1::2]]
+        pieces = _OPEN.split(antwoord.decode("utf-8"))
+        fmt = "%s".join(s.replace("%", "%%") for s in pieces[0::2]).encode("utf-8")
+        places = [OPEN.index(gap) for gap in pieces[1::2]]
         # one tuple built in C (itemgetter gives a bare value, not a tuple, for one place)
-        kies = operator.itemgetter(*plaatsen) if len(plaatsen) > 1 else _picker(plaatsen)
-        return cls(fmt, kies, result, dict(extra or {}))
+        pick = operator.itemgetter(*places) if len(places) > 1 else _picker(places)
+        return cls(fmt, pick, result, dict(extra or {}))
 
     def fill(self, tijd: str, platform_referte: str, afzender_referte: str, vraag_referte: str):
         """The reply with this call's values (the two generated ones need no escaping): one

@@ -246,8 +246,8 @@ class Store:
             )
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](self, db)
-        for opdracht in schema:
-            db.execute(opdracht)
+        for statement in schema:
+            db.execute(statement)
         db.execute(
             "INSERT INTO store_version (id, n) VALUES (1, ?) "
             "ON CONFLICT (id) DO UPDATE SET n = excluded.n",
@@ -359,8 +359,8 @@ class SqliteStore(Store):
         # The change signal: the change number, also in 8 bytes of a file every process
         # maps. Reading it costs a fraction of a microsecond; a query for the same number
         # cost 5 to 25 microseconds a request (measured), 3-15% of one.
-        signaal = self.path.with_name(self.path.name + ".change")
-        fd = os.open(signaal, os.O_RDWR | os.O_CREAT, 0o600)
+        signal_file = self.path.with_name(self.path.name + ".change")
+        fd = os.open(signal_file, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if os.fstat(fd).st_size < 16:
                 os.ftruncate(fd, 16)
@@ -499,8 +499,8 @@ def _to_version_2(store: Store, db) -> None:
         for id_, text in db.execute("SELECT id, data FROM fault").fetchall():
             data = json.loads(text)
             if "soort" in data:  # written before the fields had English names
-                engels = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
-                db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(engels), id_))
+                english = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
+                db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(english), id_))
 
 
 def _journal_into_columns(db) -> None:
@@ -762,7 +762,7 @@ class SharedJournal:
         after: int = 0,
     ) -> list[JournalEntry]:
         self.sync()
-        voorwaarden, values = ["id > ?", BINNEN], [after, self.capacity]
+        conditions, values = ["id > ?", BINNEN], [after, self.capacity]
         for column, value in (
             ("insz", insz),
             ("afzender", afzender),
@@ -770,10 +770,10 @@ class SharedJournal:
             ("kind", kind),
         ):
             if value is not None:
-                voorwaarden.append(f"{column} = ?")
+                conditions.append(f"{column} = ?")
                 values.append(value)
         rows = self.store.db().execute(
-            f"SELECT {KOLOMMEN} FROM journal WHERE " + " AND ".join(voorwaarden) + " ORDER BY id",
+            f"SELECT {KOLOMMEN} FROM journal WHERE " + " AND ".join(conditions) + " ORDER BY id",
             values,
         )
         lines = [_line_from(*row) for row in rows]
@@ -906,26 +906,26 @@ class SharedRuntime(Runtime):
             # an upgrade may hold what the contract now refuses. Served as stored (nothing
             # dropped), said once per worker.
             if persona.dossier is not None and (
-                afwijking := contract_error(persona.dossier, persona.gegevens.contact)
+                deviation := contract_error(persona.dossier, persona.gegevens.contact)
             ):
                 log.warning(
                     "stored persona %s does not fit the KBI contract (%s: %s); served as"
                     " stored: PUT /admin/personas/%s a corrected one, or DELETE it",
                     insz,
-                    *afwijking,
+                    *deviation,
                     insz,
                 )
         return persona
 
     def set_persona(self, persona: Persona) -> bool:
-        bestond = persona.insz in self.personas
+        existed = persona.insz in self.personas
         text = json.dumps(persona_json(persona), ensure_ascii=False)
         self._built[(persona.insz, text)] = persona
         with self.store.write() as db:
             db.execute(PERSONA_UPSERT, (persona.insz, text))
             self.store.bump(db)
         self.refresh()
-        return bestond
+        return existed
 
     def remove_persona(self, insz: str) -> bool:
         if insz not in self.personas:

@@ -411,7 +411,7 @@ def try_request():
     first = next(iter(runtime.afnemers), None)
     afzender = request.args.get("afzender", first.afzender if first else "")
     hoedanigheid = request.args.get("hoedanigheid", first.hoedanigheid if first else "")
-    error, envelop = None, None
+    error, envelope = None, None
     if insz:  # an invalid INSZ is sent as typed: the service's own 40002 is the lesson
         try:
             peil = iso_date(datum)
@@ -423,7 +423,7 @@ def try_request():
         if error is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelop = build_verzoek(services[service].contract, vraag, runtime.clock.now())
+                envelope = build_verzoek(services[service].contract, vraag, runtime.clock.now())
             except ValueError as reason:  # a control character: XML cannot carry it
                 error = f"cannot be sent as XML: {reason}"
     dienst = services[service]
@@ -439,7 +439,7 @@ def try_request():
         hoedanigheid=hoedanigheid,
         consumers=list(runtime.afnemers),
         error=error,
-        envelope=envelop.decode("utf-8") if envelop else None,
+        envelope=envelope.decode("utf-8") if envelope else None,
         endpoint=dienst.contract.pad,
         base=request.host_url.rstrip("/"),
     )
@@ -464,9 +464,9 @@ def journal():
 @console.get("/journal/entries")
 def journal_entries():
     """The entries after id ``after`` that match the filters (what the live view polls)."""
-    na = _number("after", 0, 0, MAX_ID)
+    after = _number("after", 0, 0, MAX_ID)
     j = current_runtime().journal
-    found = j.read(**journal_filters(request.args, extra=("after",)), after=na)
+    found = j.read(**journal_filters(request.args, extra=("after",)), after=after)
     return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.capacity)
 
 
