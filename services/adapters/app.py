@@ -257,7 +257,7 @@ class Emulator:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
             vraag = environ.get("QUERY_STRING", "")
-            if method in LEZEN and vraag.split("=", 1)[0].lower() == "wsdl":
+            if method in READ_METHODS and vraag.split("=", 1)[0].lower() == "wsdl":
                 return _body_for(method, self._wsdl(environ, start_response, service))
             if method == "POST":
                 return self._journaled(environ, start_response, service, self._soap)
@@ -284,7 +284,7 @@ class Emulator:
                 headers=[("Allow", "POST")],
             )
             return _body_for(method, response)
-        if path.startswith("/wsdl/") and method in LEZEN:
+        if path.startswith("/wsdl/") and method in READ_METHODS:
             name = path[len("/wsdl/") :]
             return _body_for(method, self._contract_file(environ, name, start_response))
         if path.startswith("/api/v1/") and path not in ("/api/v1/", "/api/v1/openapi.json"):
@@ -886,7 +886,7 @@ def base_address(environ: dict, proxy_headers: bool = False) -> str:
     return f"{schema}://{host}{prefix}"
 
 
-LEZEN = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
+READ_METHODS = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
 
 
 def _body_for(methode: str, response: list[bytes]) -> list[bytes]:

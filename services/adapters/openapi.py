@@ -333,7 +333,7 @@ def _list_operation(
     }
 
 
-LEZEN = ["read"]
+READ_TAGS = ["read"]
 
 
 def _admin(beschrijving: str, responses: dict, **extra) -> dict:
@@ -368,7 +368,7 @@ PATHS_AND_INFO = {
     "paths": {
         "/": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, console, "
                 "health (with Accept: application/json; a browser is sent to the console)",
                 "responses": {
@@ -379,7 +379,7 @@ PATHS_AND_INFO = {
         },
         "/api/v1/": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "the REST routes",
                 "responses": {"200": _response("the routes", _ref("Routes"))},
             }
@@ -389,21 +389,21 @@ PATHS_AND_INFO = {
         },
         "/health": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "liveness, version, persona count, today",
                 "responses": {"200": _response("ok", _ref("Health"))},
             }
         },
         "/api/v1/openapi.json": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "this document",
                 "responses": {"200": _response("OpenAPI 3.1", {"type": "object"})},
             }
         },
         "/api/v1/dossiers/{insz}": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "the KBI dossier as known today",
                 "parameters": [INSZ_PARAMETER, *AFZENDER_HEADERS],
                 "responses": {
@@ -425,7 +425,7 @@ PATHS_AND_INFO = {
         },
         "/api/v1/advies/{insz}": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "Automatisch advies: OK or NOK and, only when NOK, the reason",
                 "parameters": [
                     INSZ_PARAMETER,
@@ -494,7 +494,7 @@ PATHS_AND_INFO = {
         },
         "/api/v1/consumers": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "the consumers the protocols know (Afzender + Hoedanigheid, kind)",
                 "responses": {
                     "200": _response(
@@ -516,7 +516,7 @@ PATHS_AND_INFO = {
         },
         "/api/v1/municipalities": {
             "get": {
-                "tags": LEZEN,
+                "tags": READ_TAGS,
                 "summary": "the municipalities the lists know (the register, and every "
                 "municipality a persona lives in)",
                 "responses": {

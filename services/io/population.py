@@ -24,14 +24,14 @@ from magda_kbi.io.personas import persona_from_data
 ZORGKASSEN = ("ZK01", "ZK02", "ZK03", "ZK04", "ZK05")
 # The agency's office of each Flemish province, by the NIS code's first digit (invented: KBO
 # establishment-unit numbers with valid check digits, KBI ids as the real ones, 32 hex digits)
-KANTOREN = {
+OFFICES = {
     "1": {"kbo_nummer": "2135825380", "kbi_nummer": "A6A3A4506513470EA69E0D37F2A74DE4"},
     "2": {"kbo_nummer": "2150042117", "kbi_nummer": "F31A1E14793F4C57977729EE23AAC568"},
     "3": {"kbo_nummer": "2153381093", "kbi_nummer": "81E74EF5E8E24D948ED904759531985D"},
     "4": {"kbo_nummer": "2090050981", "kbi_nummer": "6B0D549B6F03475A9600A35A099950D8"},
     "7": {"kbo_nummer": "2029299485", "kbi_nummer": "6CAD4A268D114ECE9738F7D93D9C1724"},
 }
-NATIONALITEITEN = (
+NATIONALITIES = (
     "Marokko",
     "Turkije",
     "Syrië",
@@ -115,7 +115,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         return (na + timedelta(days=rnd.randrange(1, tot_dagen))).isoformat()
 
     gegevens: dict = {
-        "nationaliteit": rnd.choice(NATIONALITEITEN),
+        "nationaliteit": rnd.choice(NATIONALITIES),
         "woonplaatsen": [{"nis": nis, "naam": municipality, "begin": begin.isoformat()}],
         "lidmaatschappen": [{"zorgkas": rnd.choice(ZORGKASSEN), "begin": "2018-01-01"}],
     }
@@ -140,7 +140,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         "subtype": "DOELGROEP",
         "periode": {"begin": begin.isoformat()},
     }
-    office = KANTOREN[nis[0]]  # where the person registered and is followed
+    office = OFFICES[nis[0]]  # where the person registered and is followed
     dossier: dict = {
         "personalia": {
             "achternamen": [achternaam],
@@ -224,8 +224,8 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
 
 # The first personas and then every 100th are checked in full, as serve checks a persona
 # file (the domain's checks and the KBI XSD); the test suite checks whole populations.
-VOLLEDIG_NAGEKEKEN = 1000
-STEEKPROEF = 100
+CHECKED_IN_FULL = 1000
+SAMPLE_EVERY = 100
 
 
 def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
@@ -238,7 +238,7 @@ def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
     (:class:`~magda_kbi.io.checked_files.CheckedFiles`) and ``serve`` imports them without a
     second XSD pass. A file changed afterwards has another content hash and is checked."""
     for n, data in enumerate(personas):
-        if n < VOLLEDIG_NAGEKEKEN or n % STEEKPROEF == 0:
+        if n < CHECKED_IN_FULL or n % SAMPLE_EVERY == 0:
             persona_from_data(data, contract=True)
         yield data["insz"], json.dumps(data, ensure_ascii=False)
 

@@ -226,7 +226,7 @@ def input_error(fout: ValidationError, tp: Any, pad: str = "") -> InputError:
         digits = unformatted(value)
         printed = f": {digits}" if digits != value and is_eleven_digits(digits) else ""
         return InputError(field, f"{shown(value)} is not an INSZ's 11 digits{printed}")
-    reason = next((r for before, r in _REDENEN if kind.startswith(before)), e["msg"])
+    reason = next((r for before, r in _REASONS if kind.startswith(before)), e["msg"])
     # a bound of 1 said as 1, not 1.0 (pydantic keeps a float field's bounds as floats)
     ctx = {
         k: int(v) if isinstance(v, float) and v.is_integer() else v
@@ -250,7 +250,7 @@ def as_written(value: Any) -> str:
 
 INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
 
-_REDENEN = (
+_REASONS = (
     # a bound in our words, as the others (pydantic's: "Input should be greater than ...")
     ("greater_than_equal", "{waarde} is less than {ge}"),
     ("greater_than", "{waarde} is not more than {gt}"),

@@ -566,7 +566,7 @@ def _xsd_uitzondering(error: etree._LogEntry) -> Uitzondering:
 
 
 # libxml2's schema messages, in the Dutch of the platform's Diagnose texts.
-_MELDINGEN = (
+_MESSAGES = (
     (
         re.compile(r"Element '([^']+)': This element is not expected\. Expected is \( (.+) \)\.$"),
         "element '{0}' wordt hier niet verwacht; verwacht: {1}",
@@ -643,7 +643,7 @@ _MELDINGEN = (
 def _in_dutch(message: str) -> str:
     """libxml2's message in Dutch; one we do not know is kept as it is, marked as such."""
     message = message.strip()
-    for pattern, text_nl in _MELDINGEN:
+    for pattern, text_nl in _MESSAGES:
         found = pattern.match(message)
         if found:
             return text_nl.format(*found.groups())

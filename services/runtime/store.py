@@ -499,7 +499,7 @@ def _to_version_2(store: Store, db) -> None:
         for id_, text in db.execute("SELECT id, data FROM fault").fetchall():
             data = json.loads(text)
             if "soort" in data:  # written before the fields had English names
-                english = {_OUDE_NAMEN.get(k, k): v for k, v in data.items()}
+                english = {_OLD_NAMES.get(k, k): v for k, v in data.items()}
                 db.execute("UPDATE fault SET data = ? WHERE id = ?", (json.dumps(english), id_))
 
 
@@ -525,7 +525,7 @@ def _journal_into_columns(db) -> None:
 
 MIGRATIONS = {1: _to_version_2}  # version n -> n + 1
 
-_OUDE_NAMEN = {
+_OLD_NAMES = {
     "soort": "kind",
     "dienst": "service",
     "latentie_ms": "latency_ms",
@@ -762,7 +762,7 @@ class SharedJournal:
         after: int = 0,
     ) -> list[JournalEntry]:
         self.sync()
-        conditions, values = ["id > ?", BINNEN], [after, self.capacity]
+        conditions, values = ["id > ?", WITHIN_BOUND], [after, self.capacity]
         for column, value in (
             ("insz", insz),
             ("afzender", afzender),
@@ -773,7 +773,7 @@ class SharedJournal:
                 conditions.append(f"{column} = ?")
                 values.append(value)
         rows = self.store.db().execute(
-            f"SELECT {KOLOMMEN} FROM journal WHERE " + " AND ".join(conditions) + " ORDER BY id",
+            f"SELECT {COLUMNS} FROM journal WHERE " + " AND ".join(conditions) + " ORDER BY id",
             values,
         )
         lines = [_line_from(*row) for row in rows]
@@ -785,7 +785,8 @@ class SharedJournal:
         row = (
             self.store.db()
             .execute(
-                f"SELECT {KOLOMMEN} FROM journal WHERE id = ? AND {BINNEN}", (number, self.capacity)
+                f"SELECT {COLUMNS} FROM journal WHERE id = ? AND {WITHIN_BOUND}",
+                (number, self.capacity),
             )
             .fetchone()
         )
@@ -799,14 +800,14 @@ class SharedJournal:
     def __len__(self) -> int:
         return (
             self.store.db()
-            .execute(f"SELECT COUNT(*) FROM journal WHERE {BINNEN}", (self.capacity,))
+            .execute(f"SELECT COUNT(*) FROM journal WHERE {WITHIN_BOUND}", (self.capacity,))
             .fetchone()[0]
         )
 
 
 # The journal's bound: the rows past it are deleted in steps, and never read.
-BINNEN = "id > (SELECT MAX(id) FROM journal) - ?"
-KOLOMMEN = (
+WITHIN_BOUND = "id > (SELECT MAX(id) FROM journal) - ?"
+COLUMNS = (
     "id, time, endpoint, operation, afzender, hoedanigheid, insz, referte, result, status, "
     "latency_ms, extra, kind, request, reply"
 )
