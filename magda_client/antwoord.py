@@ -70,8 +70,8 @@ def read_repliek(
     )
     for u in uitzonderingen:
         if u.type == "FOUT":
-            klasse = FOUTKLASSEN.get(u.code or "", MagdaFout)
-            raise klasse(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
+            error_class = FOUTKLASSEN.get(u.code or "", MagdaFout)
+            raise error_class(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
     element = response.find(f"Inhoud/{inhoud}") if response is not None else None
     if element is None:
         raise MagdaTransportFout(f"a reply without Inhoud/{inhoud} and without a FOUT")

@@ -889,8 +889,8 @@ def base_address(environ: dict, proxy_headers: bool = False) -> str:
 READ_METHODS = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
 
 
-def _body_for(methode: str, response: list[bytes]) -> list[bytes]:
-    return [] if methode == "HEAD" else response
+def _body_for(method: str, response: list[bytes]) -> list[bytes]:
+    return [] if method == "HEAD" else response
 
 
 def _reply(
@@ -996,14 +996,14 @@ DISCARD_MAX_BYTES = 16 * 1024 * 1024
 DISCARD_SECONDS = 2.0
 
 
-def _discard(invoer, announced: int) -> None:
+def _discard(given_input, announced: int) -> None:
     """Reads and drops what a too large body sent, up to 16 MiB and about two seconds, so that
     a client that writes its whole body before it reads (Python's urllib) gets the 413
     instead of a broken pipe."""
     over, end = min(announced, DISCARD_MAX_BYTES), time.monotonic() + DISCARD_SECONDS
     with contextlib.suppress(Exception):  # a dropped client is no error of ours
         while over > 0 and time.monotonic() < end:
-            piece = invoer.read(min(over, 64 * 1024))
+            piece = given_input.read(min(over, 64 * 1024))
             if not piece:
                 return
             over -= len(piece)

@@ -916,8 +916,8 @@ def personas(
         _print_personas(catalogue, vorm)
 
 
-def _print_personas(catalogue: dict[str, Persona], vorm: str | None) -> None:
-    if vorm == "json":
+def _print_personas(catalogue: dict[str, Persona], form: str | None) -> None:
+    if form == "json":
         items = [
             {
                 "insz": p.insz,
@@ -929,7 +929,7 @@ def _print_personas(catalogue: dict[str, Persona], vorm: str | None) -> None:
             for p in catalogue.values()
         ]
         print(_json(items, indent=2))
-    elif vorm == "markdown":
+    elif form == "markdown":
         print(persona_table(catalogue.values()))
     else:
         for p in catalogue.values():

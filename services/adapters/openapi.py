@@ -43,8 +43,8 @@ def _array(schema: dict) -> dict:
     return {"type": "array", "items": schema}
 
 
-def _response(beschrijving: str, schema: dict | None = None) -> dict:
-    response: dict = {"description": beschrijving}
+def _response(description: str, schema: dict | None = None) -> dict:
+    response: dict = {"description": description}
     if schema is not None:
         response["content"] = {"application/json": {"schema": schema}}
     return response
@@ -336,13 +336,13 @@ def _list_operation(
 READ_TAGS = ["read"]
 
 
-def _admin(beschrijving: str, responses: dict, **extra) -> dict:
+def _admin(description: str, responses: dict, **extra) -> dict:
     unreachable = _response(
         "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
     )
     return {
         "tags": ADMIN,
-        "summary": beschrijving,
+        "summary": description,
         "responses": {**responses, "503": unreachable},
         **extra,
     }

@@ -342,7 +342,7 @@ def lijst_participatie(call: Call, nis: str):
 
 
 def _municipality_list(
-    call: Call, nis: str, operation: Operation, maak, fields: list[str], root: str
+    call: Call, nis: str, operation: Operation, make, fields: list[str], root: str
 ) -> tuple[Response, Call]:
     if not (nis.isascii() and nis.isdigit() and len(nis) == 5):
         raise ApiError(
@@ -369,7 +369,7 @@ def _municipality_list(
             "nis",
             call,
         )
-    items = maak(personas.values(), nis, peildag)
+    items = make(personas.values(), nis, peildag)
     header = {"nis": nis, "peildatum": peildag.isoformat()}
     if year is not None:
         header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}

@@ -193,16 +193,16 @@ class GcPacer:
             self._in_flight -= 1
 
 
-def _stop_with_parent(ouder: int, interval: float = 0.2) -> None:
+def _stop_with_parent(parent: int, interval: float = 0.2) -> None:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
     worker is then adopted by another process) the worker exits; at once when it was adopted
     before it came here (serve killed while the worker started)."""
 
     def wacht() -> None:
-        while os.getppid() == ouder:
+        while os.getppid() == parent:
             time.sleep(interval)
-        logging.getLogger(__name__).error("serve (pid %d) is gone: this worker stops", ouder)
+        logging.getLogger(__name__).error("serve (pid %d) is gone: this worker stops", parent)
         os._exit(3)
 
     threading.Thread(target=wacht, name="magda-kbi-parent-watch", daemon=True).start()

@@ -394,10 +394,10 @@ def _at_most(data: Any, limit: int) -> bool:
     return True
 
 
-def _unique(paren: list[tuple[str, Any]]) -> dict:
-    data = dict(paren)  # json kept the last of two values without a word, as PyYAML did
-    if len(data) < len(paren):  # the check costs 3 us a generated persona, a loop 9 us
-        keys = [key for key, _ in paren]
+def _unique(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)  # json kept the last of two values without a word, as PyYAML did
+    if len(data) < len(pairs):  # the check costs 3 us a generated persona, a loop 9 us
+        keys = [key for key, _ in pairs]
         twice = next(s for s in keys if keys.count(s) > 1)
         raise ValueError(f"the key {twice!r} twice in one object")
     return data

@@ -106,13 +106,13 @@ def generate_population(count: int, seed: int, taken: Collection[str] = ()) -> I
         yield _persona(rnd, insz, born, SCENARIOS[n % len(SCENARIOS)])
 
 
-def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dict:
+def _persona(rnd: random.Random, insz: str, born: date, scenario: str) -> dict:
     begin = date(2019, 1, 1) + timedelta(days=rnd.randrange(2_500))
     nis, municipality = rnd.choice(GEMEENTEN)
     voornaam, achternaam = rnd.choice(VOORNAMEN), rnd.choice(ACHTERNAMEN)
 
-    def dag(na: date, tot_dagen: int) -> str:
-        return (na + timedelta(days=rnd.randrange(1, tot_dagen))).isoformat()
+    def dag(after: date, days_until: int) -> str:
+        return (after + timedelta(days=rnd.randrange(1, days_until))).isoformat()
 
     gegevens: dict = {
         "nationaliteit": rnd.choice(NATIONALITIES),
@@ -145,7 +145,7 @@ def _persona(rnd: random.Random, insz: str, geboren: date, scenario: str) -> dic
         "personalia": {
             "achternamen": [achternaam],
             "voornamen": [voornaam],
-            "geboortedatum": geboren.isoformat(),
+            "geboortedatum": born.isoformat(),
             "geslacht": rnd.choice((1, 2)),
             "aangemaakt_door": office,
         },

@@ -105,29 +105,29 @@ _WRITTEN_DATE = core_schema.json_or_python_schema(
 )
 
 
-def _code_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+def _code_schema(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A bare code (``reden: HA``) is a Code without labels."""
     return core_schema.no_info_before_validator_function(
         lambda data: {"code": str(data)} if isinstance(data, str | int) else data,
-        binnen,
-        json_schema_input_schema=core_schema.union_schema([core_schema.str_schema(), binnen]),
-        ref=binnen.pop("ref"),  # every use of the class, not just the first, gets the wrapper
+        inner,
+        json_schema_input_schema=core_schema.union_schema([core_schema.str_schema(), inner]),
+        ref=inner.pop("ref"),  # every use of the class, not just the first, gets the wrapper
     )
 
 
-def _lesmoment_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+def _lesmoment_schema(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A bare code (``MAA_AVOND``) is a moment without Beschikbaar, and is written back as
     that code: the JSON of the moments stays the list of codes it was before Beschikbaar."""
-    either = core_schema.union_schema([core_schema.str_schema(), binnen])
+    either = core_schema.union_schema([core_schema.str_schema(), inner])
     return core_schema.no_info_before_validator_function(
         lambda data: {"moment": data} if isinstance(data, str) else data,
-        binnen,
+        inner,
         json_schema_input_schema=either,
         serialization=core_schema.plain_serializer_function_ser_schema(
             lambda value: value.moment if value.beschikbaar is None else value,
             return_schema=either,
         ),
-        ref=binnen.pop("ref"),
+        ref=inner.pop("ref"),
     )
 
 
@@ -137,16 +137,16 @@ _INTERNED: dict[Any, Any] = {}
 _INTERNED_MAX = 10_000
 
 
-def _interned_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+def _interned_schema(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
     def one(value):
         if len(_INTERNED) >= _INTERNED_MAX:  # bounded: input cannot make it grow without end
             _INTERNED.clear()
         return _INTERNED.setdefault(value, value)
 
-    return core_schema.no_info_after_validator_function(one, binnen, ref=binnen.pop("ref"))
+    return core_schema.no_info_after_validator_function(one, inner, ref=inner.pop("ref"))
 
 
-def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
+def _periode_schema(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A period (or a residence, a membership) does not end before it begins."""
 
     def begins_before_end(value):
@@ -155,7 +155,7 @@ def _periode_schema(binnen: core_schema.CoreSchema) -> core_schema.CoreSchema:
         return value
 
     return core_schema.no_info_after_validator_function(
-        begins_before_end, binnen, ref=binnen.pop("ref")
+        begins_before_end, inner, ref=inner.pop("ref")
     )
 
 

@@ -266,11 +266,11 @@ class Catalogue(_ViaGet):
         rows = self._all(sql, params, 1)
         return rows[0] if rows else None
 
-    def _all(self, sql: str, params: tuple | list = (), hoeveel: int | None = None) -> list:
+    def _all(self, sql: str, params: tuple | list = (), how_many: int | None = None) -> list:
         """The rows, or :class:`StoreUnavailable` when the store cannot be reached."""
         try:
             cursor = self.store.db().execute(sql, params)
-            return cursor.fetchmany(hoeveel) if hoeveel else cursor.fetchall()
+            return cursor.fetchmany(how_many) if how_many else cursor.fetchall()
         except self.store.Error as error:
             raise StoreUnavailable(str(error).strip() or type(error).__name__) from None
 

@@ -471,15 +471,15 @@ class GeefDossierKBIDienst(Dienst):
         dossier = self._kbi_dossier(uitkomst.persona, uitkomst.beperkt)
         return self._repliek(context, sjabloon, antwoord=(referte, dossier))
 
-    def _kbi_dossier(self, persona: Persona, beperkt: bool = False) -> etree._Element:
+    def _kbi_dossier(self, persona: Persona, limited: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
         (a copy of the element tree is much cheaper than building it again)."""
         today = self.runtime.clock.today()
-        key = (persona.insz, today, beperkt)
+        key = (persona.insz, today, limited)
         element = self._dossiers.find(key, persona)
         if element is None:
             version = self.contract.hoofdversie
-            if beperkt:  # never the 02.00 contact fields: not in a municipality's protocol
+            if limited:  # never the 02.00 contact fields: not in a municipality's protocol
                 element = dossier_wire.build_kbi_dossier_gemeente(
                     gemeente_zicht(persona.dossier.as_of(today))
                 )

@@ -67,8 +67,8 @@ def _xml_text(value: str) -> bytes:
     return value.encode("utf-8")
 
 
-def _picker(plaatsen: list[int]) -> Callable[[tuple], tuple]:
-    return lambda waarden: tuple(waarden[i] for i in plaatsen)
+def _picker(places: list[int]) -> Callable[[tuple], tuple]:
+    return lambda waarden: tuple(waarden[i] for i in places)
 
 
 class PersonaCache:

@@ -346,8 +346,8 @@ def _drawing(t: Timeline) -> dict:
         day = min(max(day, t.van), t.tot)
         return round(LEFT + (day - t.van).days / t.days * WIDTH, 2)
 
-    def breedte(van: date, tot: date) -> float:  # tot inclusive
-        return round(max(x(tot) - x(van) + WIDTH / t.days, 1.0), 2)
+    def width_of(start: date, until: date) -> float:  # until inclusive
+        return round(max(x(until) - x(start) + WIDTH / t.days, 1.0), 2)
 
     lane_y = {lane: 20 + n * LANE_HEIGHT for n, lane in enumerate(LANES)}
     marks = []
@@ -356,7 +356,7 @@ def _drawing(t: Timeline) -> dict:
             end = fact.einde or t.tot
             if end < t.van or fact.datum > t.tot:
                 continue
-            marks.append(Mark(x(fact.datum), breedte(max(fact.datum, t.van), end), fact))
+            marks.append(Mark(x(fact.datum), width_of(max(fact.datum, t.van), end), fact))
         else:
             marks.append(Mark(x(fact.datum), 0, fact))
     band_y = 20 + len(LANES) * LANE_HEIGHT + 10
@@ -375,12 +375,12 @@ def _drawing(t: Timeline) -> dict:
         "lane_y": lane_y,
         "marks": marks,
         "band_y": band_y,
-        "band": [(x(s.van), breedte(s.van, s.tot), s) for s in t.bands],
+        "band": [(x(s.van), width_of(s.van, s.tot), s) for s in t.bands],
         "premium_y": premium_y,
         "premium": [
             (
                 x(max(date(c.jaar, 1, 1), t.van)),
-                breedte(max(date(c.jaar, 1, 1), t.van), min(date(c.jaar, 12, 31), t.tot)),
+                width_of(max(date(c.jaar, 1, 1), t.van), min(date(c.jaar, 12, 31), t.tot)),
                 c,
             )
             for c in t.premium_years
