@@ -199,7 +199,7 @@ def test_a_new_contract_or_version_imports_everything_again(store, extra, monkey
 
 def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
     import_files(store, [builtin_folder(), extra])
-    catalogus = Catalogue(store, grootte=3)
+    catalogus = Catalogue(store, capacity=3)
     for insz in list(catalogus)[:5]:
         assert catalogus.get(insz) is not None
     assert len(catalogus._lru) == 3

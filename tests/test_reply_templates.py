@@ -54,7 +54,7 @@ def test_a_reply_with_one_place_or_none():
 def test_a_persona_cache_drops_its_oldest_entry_first_and_checks_the_persona():
     from magda_kbi.runtime.reply_templates import PersonaCache
 
-    cache = PersonaCache(grootte=3)
+    cache = PersonaCache(capacity=3)
     eerste, tweede = object(), object()
     for n in range(3):
         cache.keep(n, eerste, f"waarde {n}")

@@ -236,7 +236,7 @@ class Emulator:
         self.rest = rest_application(
             runtime,
             admin_on=admin,
-            gecontroleerd=checked,
+            checked=checked,
             watcher=watcher,
             soap_paths=tuple(self.per_path),
             diensten=self.diensten,
@@ -829,8 +829,8 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
         runtime: Runtime = SharedRuntime(
             personas,
             store_at(settings.store),
-            vandaag=settings.today,
-            journaal_grootte=settings.journal_size,
+            today=settings.today,
+            journal_size=settings.journal_size,
             audit=settings.audit_log,
             terms=settings.terms,
             rule_set=settings.rule_set,
@@ -901,15 +901,15 @@ def _reply(
 
 
 class Streamed:
-    """A streamed response body that runs ``klaar`` once the server has sent (or dropped)
+    """A streamed response body that runs ``on_done`` once the server has sent (or dropped)
     it, at its close; with ``before_last``, before its last chunk goes out (or at close when
     the server drops it): the journal's entry, which a client reading the journal as soon as
     it had the list found missing now and then when it was written at close."""
 
     def __init__(
-        self, body: Iterable[bytes], klaar: Callable[[], None], *, before_last: bool = False
+        self, body: Iterable[bytes], on_done: Callable[[], None], *, before_last: bool = False
     ) -> None:
-        self.body, self._klaar, self.before_last = body, klaar, before_last
+        self.body, self._on_done, self.before_last = body, on_done, before_last
         self._done = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -923,21 +923,21 @@ class Streamed:
         for chunk in chunks:
             yield held
             held = chunk
-        self.klaar()
+        self.finish()
         if held is not None:
             yield held
 
-    def klaar(self) -> None:
+    def finish(self) -> None:
         if not self._done:
             self._done = True
-            self._klaar()
+            self._on_done()
 
     def close(self) -> None:
         try:
             if hasattr(self.body, "close"):
                 self.body.close()
         finally:
-            self.klaar()
+            self.finish()
 
 
 class BrokenOffReply:

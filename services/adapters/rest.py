@@ -77,12 +77,12 @@ def rest_application(
     runtime: Runtime,
     *,
     admin_on: bool = False,
-    gecontroleerd: dict | None = None,
+    checked: dict | None = None,
     watcher=None,
     soap_paths: tuple[str, ...] = (),
     diensten: list[Dienst] | None = None,
 ) -> Flask:
-    """``gecontroleerd``: what start-up loaded and checked, reported by /health;
+    """``checked``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
     app.config[RUNTIME_KEY] = runtime
@@ -160,7 +160,7 @@ def rest_application(
             admin=admin_on,
             protocols=runtime.protocols,
             rules=runtime.rule_set.value,
-            checked_at_start=gecontroleerd or {},
+            checked_at_start=checked or {},
         )
 
     @app.errorhandler(404)

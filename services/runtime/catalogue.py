@@ -231,8 +231,8 @@ class Catalogue(_ViaGet):
 
     # 10,000: a worker's RSS stays under 150 MB with the LRU full (about 3 KB a persona;
     # measured 152 MB with 20,000 after 100,000 random INSZs of a million)
-    def __init__(self, store: Store, grootte: int = 10_000) -> None:
-        self.store, self.capacity = store, grootte
+    def __init__(self, store: Store, capacity: int = 10_000) -> None:
+        self.store, self.capacity = store, capacity
         self._lru: OrderedDict[str, Persona] = OrderedDict()
         self._slot = threading.Lock()
         self._count: int | None = None

@@ -84,7 +84,7 @@ class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._slot = threading.Lock()
-        self._volgende = 1
+        self._next_id = 1
 
     @property
     def active(self) -> bool:
@@ -93,7 +93,7 @@ class Faults:
     def add(self, data: object) -> Fault:
         fault = fault_from_json(data)
         with self._slot:
-            fault.id, self._volgende = self._volgende, self._volgende + 1
+            fault.id, self._next_id = self._next_id, self._next_id + 1
             self._faults.append(fault)
         return fault
 

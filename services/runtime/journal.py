@@ -176,12 +176,12 @@ class Journal:
     """``audit`` names a file that gets every entry too, as a JSON line (append-only,
     flushed per entry), so the decisions outlive the process."""
 
-    def __init__(self, grootte: int = 1000, audit: Path | None = None) -> None:
-        if grootte < 1:
+    def __init__(self, capacity: int = 1000, audit: Path | None = None) -> None:
+        if capacity < 1:
             raise ValueError("the journal size must be at least 1")
-        self.capacity = grootte
+        self.capacity = capacity
         self.audit = audit
-        self._entries: deque[JournalEntry] = deque(maxlen=grootte)
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._slot = threading.Lock()
         self.audit_log = AuditLog(audit) if audit is not None else None
         self._last = 0

@@ -76,8 +76,8 @@ class PersonaCache:
     Each entry keeps the persona it came from, so a persona replaced at runtime (another
     object) never gets an old result."""
 
-    def __init__(self, grootte: int = 4096) -> None:
-        self.capacity = grootte
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
         # Ordered, to drop the oldest in constant time: a plain dict's first key is found
         # by scanning past the ones deleted before it, 7.8 us a keep once full (random
         # INSZs: every call), against 2 us here

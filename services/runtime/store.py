@@ -364,12 +364,12 @@ class SqliteStore(Store):
         try:
             if os.fstat(fd).st_size < 16:
                 os.ftruncate(fd, 16)
-            self._signaal = mmap.mmap(fd, 16)  # the change number, then the sync number
+            self._signal_map = mmap.mmap(fd, 16)  # the change number, then the sync number
         finally:
             os.close(fd)
         with self.write() as db:
             self._send(db)
-            self._signaal[8:16] = (
+            self._signal_map[8:16] = (
                 db.execute("SELECT n FROM sync").fetchone()[0].to_bytes(8, "little")
             )
 
@@ -398,18 +398,18 @@ class SqliteStore(Store):
 
     def change_number(self) -> int:
         """The change signal (see above); the store's own number when reloading."""
-        return int.from_bytes(self._signaal[:8], "little")
+        return int.from_bytes(self._signal_map[:8], "little")
 
     def sync_number(self) -> int:
         """What the journal's writer threads look at every 10 ms (no query)."""
-        return int.from_bytes(self._signaal[8:16], "little")
+        return int.from_bytes(self._signal_map[8:16], "little")
 
     def ask_sync(self) -> int:
         """Raises the sync number: every worker writes its journal entries and acknowledges."""
         with self.write() as db:
             db.execute("UPDATE sync SET n = n + 1")
             n = db.execute("SELECT n FROM sync").fetchone()[0]
-            self._signaal[8:16] = n.to_bytes(8, "little")
+            self._signal_map[8:16] = n.to_bytes(8, "little")
         return n
 
     def bump(self, db: sqlite3.Connection) -> None:
@@ -421,7 +421,7 @@ class SqliteStore(Store):
 
     def _send(self, db: sqlite3.Connection) -> None:
         n = db.execute("SELECT n FROM change").fetchone()[0]
-        self._signaal[:8] = n.to_bytes(8, "little")
+        self._signal_map[:8] = n.to_bytes(8, "little")
 
 
 class _Transaction:
@@ -432,8 +432,8 @@ class _Transaction:
         self.db.execute(self.begin)
         return self.db
 
-    def __exit__(self, soort, *_) -> None:
-        self.db.execute("COMMIT" if soort is None else "ROLLBACK")
+    def __exit__(self, exc_type, *_) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 # -- clock --------------------------------------------------------------------------------
@@ -615,14 +615,14 @@ class SharedJournal:
     """The same interface as :class:`magda_kbi.runtime.journal.Journal`; entries carry the id of
     the worker that wrote them (``replica``)."""
 
-    def __init__(self, store: Store, grootte: int = 1000, audit: Path | None = None):
-        if grootte < 1:
+    def __init__(self, store: Store, capacity: int = 1000, audit: Path | None = None):
+        if capacity < 1:
             raise ValueError("the journal size must be at least 1")
-        self.store, self.capacity, self.audit = store, grootte, audit
+        self.store, self.capacity, self.audit = store, capacity, audit
         # Entries wait here until someone reads the journal (then every worker writes its
         # own): the store costs nothing per call. Writing each call cost 20-30% of the
         # throughput at 8 and 32 connections (measured), most of it the bodies.
-        self._queue: deque[JournalEntry] = deque(maxlen=grootte)
+        self._queue: deque[JournalEntry] = deque(maxlen=capacity)
         self.audit_log = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
         self._since_bound = 0  # entries written since the bound was last applied
@@ -848,22 +848,22 @@ class SharedRuntime(Runtime):
         personas: dict[str, Persona],
         store: Store,
         *,
-        vandaag: date | None = None,
-        journaal_grootte: int = 1000,
+        today: date | None = None,
+        journal_size: int = 1000,
         audit: Path | None = None,
         **kwargs,
     ) -> None:
         super().__init__(
             personas,
-            clock=SharedClock(store, vandaag),
+            clock=SharedClock(store, today),
             faults=SharedFaults(store),
-            journal=SharedJournal(store, journaal_grootte, audit),
+            journal=SharedJournal(store, journal_size, audit),
             **kwargs,
         )
         self.store = store
-        self._gezien = -1
+        self._seen_change = -1
         self._built: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
-        self._catalogus_versie = -1
+        self._catalogue_version = -1
         self.store.start()
         self.refresh()
         self.journal.start()
@@ -871,7 +871,7 @@ class SharedRuntime(Runtime):
     def refresh(self) -> None:
         """Per request: one read of the change number; a reload when it moved. Without the
         store the worker answers from what it has, and reloads when the store is back."""
-        if self.store.change_number() != self._gezien:
+        if self.store.change_number() != self._seen_change:
             try:
                 self._reload()
             except self.store.Error as error:
@@ -882,7 +882,7 @@ class SharedRuntime(Runtime):
             self._read(db)
 
     def _read(self, db) -> None:
-        self._gezien = db.execute("SELECT n FROM change").fetchone()[0]
+        self._seen_change = db.execute("SELECT n FROM change").fetchone()[0]
         self.clock.read(db)
         self.faults.read(db)
         changes: dict[str, Persona | None] = {}
@@ -890,8 +890,8 @@ class SharedRuntime(Runtime):
             changes[insz] = self._persona(insz, text) if text is not None else None
         self._changes = changes
         version = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
-        if version != self._catalogus_versie:  # the files were imported again
-            self._catalogus_versie = version
+        if version != self._catalogue_version:  # the files were imported again
+            self._catalogue_version = version
             forget = getattr(self.basis_personas, "forget", None)
             if forget is not None:
                 forget()

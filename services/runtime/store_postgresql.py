@@ -72,7 +72,7 @@ class _Db:
 
     def __init__(self, conn, losses: int = 0) -> None:
         self.conn = conn
-        self.veranderd: int | None = None  # the change number this transaction made
+        self.changed_to: int | None = None  # the change number this transaction made
         self.losses = losses  # the store's count of lost servers when this was connected
 
     def execute(self, sql: str, params=()):
@@ -93,13 +93,13 @@ class _Write:
     def __enter__(self) -> _Db:
         self.db.execute("BEGIN")
         self.db.execute("SELECT n FROM change WHERE id = 1 FOR UPDATE")  # one writer at a time
-        self.db.veranderd = None
+        self.db.changed_to = None
         return self.db
 
-    def __exit__(self, soort, *_) -> None:
-        self.db.execute("COMMIT" if soort is None else "ROLLBACK")
-        if soort is None and self.db.veranderd is not None:
-            self.store.wait_for_replicas(self.db.veranderd)
+    def __exit__(self, exc_type, *_) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None and self.db.changed_to is not None:
+            self.store.wait_for_replicas(self.db.changed_to)
 
 
 class PostgresStore(Store):
@@ -113,7 +113,7 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         # what a lost server raises: the driver's errors, and ours when reconnecting fails
         self.Error = (psycopg.Error, StoreError)  # type: ignore[assignment]
-        self._probleem: str | None = None  # why the LISTEN connection is down, or None
+        self._problem: str | None = None  # why the LISTEN connection is down, or None
         # How often the LISTEN connection was lost: a thread's connection made before the
         # last loss is made anew (unused during the loss, it looked alive, and failed once
         # the server was back)
@@ -123,7 +123,7 @@ class PostgresStore(Store):
         self._local = threading.local()
         self._change = 0
         self._sync = 0
-        self._luisteraar: int | None = None  # the process whose LISTEN thread runs
+        self._listener_pid: int | None = None  # the process whose LISTEN thread runs
         self._start_slot = threading.Lock()
         db = self.db()
         db.execute("BEGIN")
@@ -180,7 +180,7 @@ class PostgresStore(Store):
         return db
 
     def problem(self) -> str | None:
-        return self._probleem
+        return self._problem
 
     def write(self) -> _Write:
         return _Write(self, self.db())
@@ -199,7 +199,7 @@ class PostgresStore(Store):
     def bump(self, db: _Db) -> None:
         n = db.execute("UPDATE change SET n = n + 1 RETURNING n").fetchone()[0]
         db.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"change:{n}"))  # sent at commit
-        db.veranderd = n
+        db.changed_to = n
         self._change = max(self._change, n)
 
     def ask_sync(self) -> int:
@@ -217,14 +217,14 @@ class PostgresStore(Store):
 
     def start(self) -> None:
         with self._start_slot:
-            if self._luisteraar == os.getpid():
+            if self._listener_pid == os.getpid():
                 return
             done = threading.Event()
             threading.Thread(
                 target=self._listen, args=(done,), name="magda-kbi-listen", daemon=True
             ).start()
             done.wait(10)
-            self._luisteraar = os.getpid()
+            self._listener_pid = os.getpid()
 
     def _listen(self, done: threading.Event) -> None:
         while True:
@@ -232,7 +232,7 @@ class PostgresStore(Store):
                 conn = self._connect()
                 conn.execute(f"LISTEN {CHANNEL}")
                 self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
-                self._probleem = None
+                self._problem = None
                 done.set()
                 for message in conn.notifies():
                     kind, _, value = message.payload.partition(":")
@@ -247,7 +247,7 @@ class PostgresStore(Store):
                         self._sync = max(self._sync, int(value))
             except (self._psycopg.Error, StoreError) as error:
                 self._losses += 1
-                self._probleem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
+                self._problem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
                 done.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
