@@ -32,41 +32,41 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
     lua = lua_script(werk, "dossier", dossier_verzoek(GROOTSTE, referte="benchmark"))
-    servers, processen = {}, []
+    servers, processes = {}, []
     try:
-        for naam, extra in (("serve", []), ("serve --admin", ["--admin"])):
-            poort = vrije_poort()
+        for name, extra in (("serve", []), ("serve --admin", ["--admin"])):
+            port = vrije_poort()
             commando = [
                 sys.executable,
                 "-m",
                 "magda_kbi",
                 "serve",
                 "--port",
-                str(poort),
+                str(port),
             ]
-            processen.append(start([*commando, "--workers", "2", "--today", "2030-01-01", *extra]))
-            servers[naam] = f"http://127.0.0.1:{poort}"
-            wacht_op(servers[naam] + "/health")
+            processes.append(start([*commando, "--workers", "2", "--today", "2030-01-01", *extra]))
+            servers[name] = f"http://127.0.0.1:{port}"
+            wacht_op(servers[name] + "/health")
         for url in servers.values():
             wrk(url + PAD_DOSSIER, 8, 5, lua)  # warm-up
         print(f"{'connections':>11} {'server':<15} {'requests/s':>11} {'p99':>9}")
         for verbindingen in (int(v) for v in args.connections.split(",")):
             beste = {}
             for _ in range(args.runs):
-                for naam, url in servers.items():
+                for name, url in servers.items():
                     uitslag = wrk(url + PAD_DOSSIER, verbindingen, args.duration, lua)
                     if uitslag["fouten"]:
-                        raise SystemExit(f"{naam}: {uitslag['fouten']} non-2xx answers")
-                    if uitslag["rps"] > beste.get(naam, {"rps": 0})["rps"]:
-                        beste[naam] = uitslag
-            for naam, uitslag in beste.items():
-                print(f"{verbindingen:>11} {naam:<15} {uitslag['rps']:>11,.0f} {uitslag['p99']:>9}")
+                        raise SystemExit(f"{name}: {uitslag['fouten']} non-2xx answers")
+                    if uitslag["rps"] > beste.get(name, {"rps": 0})["rps"]:
+                        beste[name] = uitslag
+            for name, uitslag in beste.items():
+                print(f"{verbindingen:>11} {name:<15} {uitslag['rps']:>11,.0f} {uitslag['p99']:>9}")
             verhouding = beste["serve --admin"]["rps"] / beste["serve"]["rps"]
             print(f"{verbindingen:>11} {'admin / plain':<15} {verhouding:>11.2f}x")
     finally:
-        for proces in processen:
-            proces.terminate()
-            proces.wait(timeout=20)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -49,10 +49,10 @@ def vrije_poort() -> int:
 def start(
     populatie: Path, env: dict, workers: int, admin: bool = False
 ) -> tuple[subprocess.Popen, str, float]:
-    poort = vrije_poort()
+    port = vrije_poort()
     begin = time.perf_counter()
-    proces = subprocess.Popen(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
         + ["--workers", str(workers), "--fixtures", str(populatie)]
         + (["--admin"] if admin else []),
         env=env,
@@ -60,13 +60,13 @@ def start(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{poort}"
+    url = f"http://127.0.0.1:{port}"
     while True:
-        if proces.poll() is not None:
-            raise SystemExit(f"serve stopped: {proces.stdout.read()}")
+        if process.poll() is not None:
+            raise SystemExit(f"serve stopped: {process.stdout.read()}")
         try:
             if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return proces, url, time.perf_counter() - begin
+                return process, url, time.perf_counter() - begin
         except requests.ConnectionError:
             time.sleep(0.05)
 
@@ -80,37 +80,37 @@ def stop(proces: subprocess.Popen) -> None:
 
 
 def rss_mb(pid: int) -> float:
-    for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if regel.startswith("VmRSS:"):
-            return int(regel.split()[1]) / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
     return 0.0
 
 
 def workers_van(pid: int) -> list[int]:
     kinderen = []
     for taak in Path(f"/proc/{pid}/task").iterdir():
-        tekst = (taak / "children").read_text().split()
-        kinderen.extend(int(k) for k in tekst)
+        text = (taak / "children").read_text().split()
+        kinderen.extend(int(k) for k in text)
     return kinderen
 
 
 def inszs(populatie: Path, aantal: int) -> list[str]:
-    gevonden = []
-    patroon = re.compile(r'"insz": "(\d{11})"')
-    for bestand in sorted(populatie.glob("*.jsonl")):
-        with bestand.open(encoding="utf-8") as f:
-            gevonden.extend(patroon.search(regel).group(1) for regel in f)
-    return random.Random(1).sample(gevonden, min(aantal, len(gevonden)))
+    found = []
+    pattern = re.compile(r'"insz": "(\d{11})"')
+    for file in sorted(populatie.glob("*.jsonl")):
+        with file.open(encoding="utf-8") as f:
+            found.extend(pattern.search(line).group(1) for line in f)
+    return random.Random(1).sample(found, min(aantal, len(found)))
 
 
 def lua(map_: Path, nummers: list[str]) -> Path:
-    voor, na = advies_verzoek(PLAATS, "2025-06-01").decode().split(PLAATS)
+    before, after = advies_verzoek(PLAATS, "2025-06-01").decode().split(PLAATS)
     script = map_ / "advies.lua"
-    tabel = ",".join(f'"{n}"' for n in nummers)
+    table = ",".join(f'"{n}"' for n in nummers)
     script.write_text(
-        f"local inszs = {{{tabel}}}\n"
-        f"local voor = [==[{voor}]==]\n"
-        f"local na = [==[{na}]==]\n"
+        f"local inszs = {{{table}}}\n"
+        f"local voor = [==[{before}]==]\n"
+        f"local na = [==[{after}]==]\n"
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "text/xml; charset=utf-8"\n'
         "math.randomseed(7)\n"
@@ -142,11 +142,11 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    basis = CACHE / f"catalogue-{args.count}"
-    populatie, kbi = basis / "populatie", basis / "kbi-cache"
+    base = CACHE / f"catalogue-{args.count}"
+    populatie, kbi = base / "populatie", base / "kbi-cache"
     env = {**os.environ, "MAGDA_KBI_CACHE_DIR": str(kbi)}
-    if not (basis / ".klaar").exists():
-        shutil.rmtree(basis, ignore_errors=True)
+    if not (base / ".klaar").exists():
+        shutil.rmtree(base, ignore_errors=True)
         begin = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "magda_kbi", "generate", "--count", str(args.count)]
@@ -156,29 +156,29 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         print(f"generate {args.count:,}: {time.perf_counter() - begin:.1f} s")
-        (basis / ".klaar").touch()
+        (base / ".klaar").touch()
     print(f"{args.count:,} personas, serve --workers {args.workers}" + " --admin" * args.admin)
     if not args.keep:
-        for oud in kbi.glob("catalogue-*"):
-            oud.unlink()  # the first start imports everything
-        proces, url, duur = start(populatie, env, args.workers)
-        print(f"first start (import into the catalogue) until /health: {duur:.1f} s")
-        stop(proces)
-    proces, url, duur = start(populatie, env, args.workers, args.admin)
+        for old in kbi.glob("catalogue-*"):
+            old.unlink()  # the first start imports everything
+        process, url, duration = start(populatie, env, args.workers)
+        print(f"first start (import into the catalogue) until /health: {duration:.1f} s")
+        stop(process)
+    process, url, duration = start(populatie, env, args.workers, args.admin)
     try:
-        print(f"a later start until /health: {duur:.1f} s")
-        workers = workers_van(proces.pid)
+        print(f"a later start until /health: {duration:.1f} s")
+        workers = workers_van(process.pid)
         print("worker RSS after start: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
         with tempfile.TemporaryDirectory() as werk:
             script = lua(Path(werk), inszs(populatie, 100_000))
-            adres = f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
-            wrk(adres, script, 8, 5)
+            address = f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+            wrk(address, script, 8, 5)
             for _ in range(args.runs):
-                uitkomst = wrk(adres, script, args.connections, args.duration)
-                print(f"advice, random INSZ, {args.connections} connections: {uitkomst}")
+                outcome = wrk(address, script, args.connections, args.duration)
+                print(f"advice, random INSZ, {args.connections} connections: {outcome}")
         print("worker RSS after the load: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
     finally:
-        stop(proces)
+        stop(process)
     return 0
 
 

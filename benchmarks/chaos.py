@@ -36,7 +36,7 @@ SOAP = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 def start(poort: int, audit: Path) -> subprocess.Popen:
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -61,7 +61,7 @@ def start(poort: int, audit: Path) -> subprocess.Popen:
     for _ in range(300):
         try:
             if requests.get(f"http://127.0.0.1:{poort}/health", timeout=1).ok:
-                return proces
+                return process
         except requests.ConnectionError:
             time.sleep(0.1)
     raise SystemExit("serve did not start")
@@ -69,8 +69,8 @@ def start(poort: int, audit: Path) -> subprocess.Popen:
 
 def verslag(teller: Counter, seconden: float) -> str:
     oproepen = sum(teller[k] for k in ("dossier", "advies", "rest", "admin"))
-    fouten = {k: v for k, v in teller.items() if k.startswith("error") or k == "not ok"}
-    return f"{oproepen} calls in {seconden:.0f} s ({oproepen / seconden:,.0f}/s), failures {fouten}"
+    errors = {k: v for k, v in teller.items() if k.startswith("error") or k == "not ok"}
+    return f"{oproepen} calls in {seconden:.0f} s ({oproepen / seconden:,.0f}/s), failures {errors}"
 
 
 def belast(url: str, einde: float, teller: Counter, slot: threading.Lock, beheer: bool):
@@ -80,9 +80,9 @@ def belast(url: str, einde: float, teller: Counter, slot: threading.Lock, beheer
     n = 0
     while time.monotonic() < einde:
         n += 1
-        soort = "admin" if beheer else ("dossier", "advies", "rest")[n % 3]
+        kind = "admin" if beheer else ("dossier", "advies", "rest")[n % 3]
         try:
-            if soort == "dossier":
+            if kind == "dossier":
                 r = sessie.post(
                     f"{url}/GeefDossierKBIDienst-02.00/soap/WebService",
                     data=dossier_verzoek("98630499724", "02.00"),
@@ -90,7 +90,7 @@ def belast(url: str, einde: float, teller: Counter, slot: threading.Lock, beheer
                     timeout=5,
                 )
                 goed = r.status_code == 200 and b"<KBIDossier>" in r.content
-            elif soort == "advies":
+            elif kind == "advies":
                 r = sessie.post(
                     f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService",
                     data=advies_verzoek("80651126387", "2023-04-17"),
@@ -98,7 +98,7 @@ def belast(url: str, einde: float, teller: Counter, slot: threading.Lock, beheer
                     timeout=5,
                 )
                 goed = r.status_code == 200 and b"<Code>GEEN_AANMELDING</Code>" in r.content
-            elif soort == "rest":
+            elif kind == "rest":
                 r = sessie.get(f"{url}/api/v1/dossiers/98630499724", timeout=5)
                 goed = r.status_code == 200
             else:  # the clock to 2023-03-01 and back: the advice must follow at once
@@ -119,27 +119,27 @@ def belast(url: str, einde: float, teller: Counter, slot: threading.Lock, beheer
                     with slot:
                         teller["stale answer"] += 1
                 time.sleep(0.05)  # the admin thread paces itself
-        except requests.RequestException as fout:
+        except requests.RequestException as error:
             goed = False
             with slot:
-                teller[f"error {type(fout).__name__}"] += 1
+                teller[f"error {type(error).__name__}"] += 1
         with slot:
-            teller[soort] += 1
+            teller[kind] += 1
             teller["ok" if goed else "not ok"] += 1
 
 
 def fase(url: str, seconden: float, verbindingen: int) -> Counter:
-    teller, slot = Counter(), threading.Lock()
-    einde = time.monotonic() + seconden
+    counter, slot = Counter(), threading.Lock()
+    end = time.monotonic() + seconden
     draden = [
-        threading.Thread(target=belast, args=(url, einde, teller, slot, n == 0))
+        threading.Thread(target=belast, args=(url, end, counter, slot, n == 0))
         for n in range(verbindingen + 1)  # one more: the admin changes
     ]
     for d in draden:
         d.start()
     for d in draden:
         d.join(seconden + 30)
-    return teller
+    return counter
 
 
 def main() -> int:
@@ -149,14 +149,14 @@ def main() -> int:
     args = parser.parse_args()
     werk = Path(tempfile.mkdtemp(prefix="magda-chaos-"))
     audit = werk / "audit.jsonl"
-    poort = vrije_poort()
-    url = f"http://127.0.0.1:{poort}"
+    port = vrije_poort()
+    url = f"http://127.0.0.1:{port}"
     helft = args.minutes * 60 / 2
 
-    serve = start(poort, audit)
+    serve = start(port, audit)
     werkers = kinderen(serve.pid)
-    eerste = fase(url, helft, args.connections)
-    print(f"phase 1: {verslag(eerste, helft)}")
+    first = fase(url, helft, args.connections)
+    print(f"phase 1: {verslag(first, helft)}")
 
     os.kill(serve.pid, signal.SIGKILL)  # no SIGTERM: serve gets no chance to clean up
     serve.wait()
@@ -170,7 +170,7 @@ def main() -> int:
 
     regels_voor = len(audit.read_text().splitlines())
     t = time.monotonic()
-    serve = start(poort, audit)
+    serve = start(port, audit)
     print(f"restart on the same port: up in {time.monotonic() - t:.2f} s")
     gezond = requests.get(f"{url}/health", timeout=5).json()
     print(f"after the restart /health says today {gezond['today']} (expected 2030-01-01)")
@@ -182,18 +182,18 @@ def main() -> int:
     ).json()["entries"]
     serve.send_signal(signal.SIGTERM)
     serve.wait(30)
-    regels = [json.loads(r) for r in audit.read_text().splitlines()]
-    tweede_run = regels[regels_voor:]
-    print(f"audit log: {len(regels)} lines ({regels_voor} before the kill), every line JSON")
+    lines = [json.loads(r) for r in audit.read_text().splitlines()]
+    tweede_run = lines[regels_voor:]
+    print(f"audit log: {len(lines)} lines ({regels_voor} before the kill), every line JSON")
     print(
         f"second run: journal {len(journal)} entries, audit log {len(tweede_run)} lines, "
         f"equal: {len(journal) == len(tweede_run)}"
     )
     print(
-        f"admin actions audited: {sum(r['kind'] == 'admin' for r in regels)}; "
+        f"admin actions audited: {sum(r['kind'] == 'admin' for r in lines)}; "
         f"token in the audit log: {TOKEN in audit.read_text()}"
     )
-    print(f"stale answers: {eerste['stale answer'] + tweede['stale answer']}")
+    print(f"stale answers: {first['stale answer'] + tweede['stale answer']}")
     return 0
 
 

@@ -36,29 +36,29 @@ def vrije_poort() -> int:
 
 
 def start_emulator() -> tuple[subprocess.Popen, str]:
-    poort = vrije_poort()
-    proces = subprocess.Popen(
+    port = vrije_poort()
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "magda_kbi",
             "serve",
             "--port",
-            str(poort),
+            str(port),
             "--today",
             "2030-01-01",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{poort}"
+    url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
             requests.get(f"{url}/health", timeout=1)
-            return proces, url
+            return process, url
         except requests.ConnectionError:
             time.sleep(0.1)
-    proces.kill()
+    process.kill()
     raise SystemExit("the emulator did not start")
 
 
@@ -84,10 +84,10 @@ class IngeblikteSessie:
 
     def post(self, url, data=None, **kwargs):
         referte = data.split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
-        antwoord = requests.Response()
-        antwoord.status_code = 200
-        antwoord._content = self.sjabloon.replace(b"@REFERTE@", referte)
-        return antwoord
+        response = requests.Response()
+        response.status_code = 200
+        response._content = self.sjabloon.replace(b"@REFERTE@", referte)
+        return response
 
 
 def main() -> int:
@@ -97,13 +97,13 @@ def main() -> int:
     parser.add_argument("--constructions", type=int, default=20)
     args = parser.parse_args()
 
-    proces, url = (None, args.url) if args.url else start_emulator()
+    process, url = (None, args.url) if args.url else start_emulator()
     try:
 
         def nieuwe_client() -> MagdaClient:
             return MagdaClient(url, afzender="benchmark.be", hoedanigheid="1")
 
-        eerste = tijden(1, nieuwe_client)
+        first = tijden(1, nieuwe_client)
         bouw = tijden(args.constructions, nieuwe_client)
         client = nieuwe_client()
 
@@ -118,10 +118,10 @@ def main() -> int:
         echte_post = client.session.post
 
         def opnemen(*a, **kw):
-            antwoord = echte_post(*a, **kw)
+            response = echte_post(*a, **kw)
             referte = kw["data"].split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
-            vastgelegd.append(antwoord.content.replace(referte, b"@REFERTE@"))
-            return antwoord
+            vastgelegd.append(response.content.replace(referte, b"@REFERTE@"))
+            return response
 
         client.session.post = opnemen
         vraag()
@@ -129,12 +129,12 @@ def main() -> int:
         tijden(50, vraag)
         zonder_netwerk = tijden(args.calls, vraag)
     finally:
-        if proces is not None:
-            proces.terminate()
-            proces.wait(timeout=15)
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=15)
 
     print(
-        f"client construction: first {eerste[0] * 1000:.1f} ms, then "
+        f"client construction: first {first[0] * 1000:.1f} ms, then "
         f"median of {args.constructions} {statistics.median(bouw) * 1000:.1f} ms"
     )
     print(f"advice call over loopback ({args.calls} calls): {samenvatting(over_http)}")

@@ -64,7 +64,7 @@ def main() -> int:
     known_env[BODY_KEY] = body
     known = app._recognise(known_env, body)
     assert known is not None, "the request's shape was not learnt"
-    dienst, gelezen = known[0].dienst, known[0].request
+    service, parsed = known[0].dienst, known[0].request
 
     def canned(environ: dict) -> list[bytes]:
         environ["wsgi.input"].read()
@@ -81,13 +81,13 @@ def main() -> int:
             "answer from the template (_known_shape)",
             lambda e: app._known_shape(e, start_response, *known),
         ),
-        ("  decide", lambda e: decide(app.runtime, gelezen.vraag)),
+        ("  decide", lambda e: decide(app.runtime, parsed.vraag)),
         ("  clock.today", lambda e: app.runtime.clock.today()),
         ("  the reply's time (time_now)", lambda e: time_now()),
         ("  the platform Referte", lambda e: new_referte()),
         (
             "  from_template (decide, find, fill, Call)",
-            lambda e: dienst.from_template(gelezen, "a", "b"),
+            lambda e: service.from_template(parsed, "a", "b"),
         ),
         (
             "write the journal entry",
@@ -96,18 +96,18 @@ def main() -> int:
             ),
         ),
     ]
-    uitslag: dict[str, list[tuple[float, float]]] = {naam: [] for naam, _ in steps}
+    uitslag: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in steps}
     for _ in range(args.rounds):
-        for naam, step in steps:
+        for name, step in steps:
             warm = median_us(step, body, 2000, cold=False)
             koud = median_us(step, body, 300, cold=True)
-            uitslag[naam].append((warm, koud))
+            uitslag[name].append((warm, koud))
     print(f"| step | warm, µs (median; best of {args.rounds}) | cold, µs | cold / warm |")
     print("|---|---|---|---|")
-    for naam, metingen in uitslag.items():
+    for name, metingen in uitslag.items():
         warm = min(w for w, _ in metingen)
         koud = min(k for _, k in metingen)
-        print(f"| {naam} | {warm:.1f} | {koud:.1f} | {koud / warm:.0f}x |")
+        print(f"| {name} | {warm:.1f} | {koud:.1f} | {koud / warm:.0f}x |")
     return 0
 
 

@@ -39,8 +39,8 @@ def main() -> None:
         persona = persona_from_data(data, contract=False)
         extra[persona.insz] = persona
     emulator.runtime.personas = {**emulator.runtime.personas, **extra}
-    geladen = time.perf_counter() - begin
-    print(f"{len(emulator.runtime.personas)} personas loaded in {geladen:.1f} s")
+    loaded = time.perf_counter() - begin
+    print(f"{len(emulator.runtime.personas)} personas loaded in {loaded:.1f} s")
     client = Client(emulator)
     een = next(iter(extra))
     paginas = {
@@ -55,14 +55,14 @@ def main() -> None:
         "persona with timeline": f"/console/personas/{een}",
     }
     print(f"{'page':<28} {'median ms':>10} {'worst ms':>10}")
-    for naam, url in paginas.items():
+    for name, url in paginas.items():
         tijden = []
         for _ in range(args.repeat):
             t = time.perf_counter()
-            antwoord = client.get(url)
+            response = client.get(url)
             tijden.append((time.perf_counter() - t) * 1000)
-            assert antwoord.status_code == 200, (url, antwoord.status_code)
-        print(f"{naam:<28} {statistics.median(tijden):>10.1f} {max(tijden):>10.1f}")
+            assert response.status_code == 200, (url, response.status_code)
+        print(f"{name:<28} {statistics.median(tijden):>10.1f} {max(tijden):>10.1f}")
 
 
 if __name__ == "__main__":

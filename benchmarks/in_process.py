@@ -73,12 +73,12 @@ def main() -> int:
         ),
         ("GeefAutomatischAdvies", PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
     ]
-    waar = "SQLite store" if store else "memory"
-    print(f"| call | median per request | p99 | ({args.calls} calls, in-process, {waar}) |")
+    where = "SQLite store" if store else "memory"
+    print(f"| call | median per request | p99 | ({args.calls} calls, in-process, {where}) |")
     print("|---|---|---|---|")
-    for naam, pad, body in gevallen:
-        mediaan, p99 = meet(app, pad, body, args.calls)
-        print(f"| {naam} | {mediaan:.1f} µs | {p99:.1f} µs | |")
+    for name, path, body in gevallen:
+        mediaan, p99 = meet(app, path, body, args.calls)
+        print(f"| {name} | {mediaan:.1f} µs | {p99:.1f} µs | |")
     return 0
 
 

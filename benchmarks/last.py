@@ -59,8 +59,8 @@ def vrije_poort() -> int:
 
 
 def wacht_op(url: str, methode: str = "GET", seconden: float = 60) -> None:
-    einde = time.monotonic() + seconden
-    while time.monotonic() < einde:
+    end = time.monotonic() + seconden
+    while time.monotonic() < end:
         try:
             requests.request(methode, url, timeout=1)
             return
@@ -87,7 +87,7 @@ def wiremock_jar(opgegeven: str | None) -> Path:
 
 
 def wrk(url: str, verbindingen: int, duur: int, lua: Path) -> dict:
-    uit = subprocess.run(
+    out = subprocess.run(
         ["wrk", "-t1", f"-c{verbindingen}", f"-d{duur}s", "--latency", "-s", str(lua), url],
         capture_output=True,
         text=True,
@@ -95,16 +95,16 @@ def wrk(url: str, verbindingen: int, duur: int, lua: Path) -> dict:
     ).stdout
 
     def getal(patroon: str) -> str:
-        gevonden = re.search(patroon, uit)
-        return gevonden.group(1) if gevonden else "?"
+        found = re.search(patroon, out)
+        return found.group(1) if found else "?"
 
-    fouten = re.search(r"Non-2xx or 3xx responses: (\d+)", uit)
-    socketfouten = re.search(r"Socket errors: (.*)", uit)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socketfouten = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(getal(r"Requests/sec:\s+([\d.]+)")),
         "p50": getal(r"\n\s+50%\s+(\S+)"),
         "p99": getal(r"\n\s+99%\s+(\S+)"),
-        "fouten": (int(fouten.group(1)) if fouten else 0),
+        "fouten": (int(errors.group(1)) if errors else 0),
         "socket": socketfouten.group(1) if socketfouten else "",
     }
 
@@ -128,7 +128,7 @@ def print_verhoudingen(doelen, beste, verbindingen) -> None:
     """The ratios issue 15 sets its goals in, within this one run."""
     index = {(server.split(" ")[0], oproep): i for i, (server, oproep, _, _) in enumerate(doelen)}
     ons = index[("emulator", "GeefDossierKBI")]
-    paren = [
+    pairs = [
         ("01.00 / WireMock", ons, index.get(("WireMock", "GeefDossierKBI"))),
         (
             "02.00 / WireMock",
@@ -141,13 +141,13 @@ def print_verhoudingen(doelen, beste, verbindingen) -> None:
     ]
     print("\n| ratio | " + " | ".join(f"{c} conn." for c in verbindingen) + " |")
     print("|---|" + "---|" * len(verbindingen))
-    for naam, teller, noemer in paren:
+    for name, counter, noemer in pairs:
         if noemer is None:
             continue
         cellen = [
-            f"{beste[(teller, c)]['rps'] / beste[(noemer, c)]['rps']:.2f}x" for c in verbindingen
+            f"{beste[(counter, c)]['rps'] / beste[(noemer, c)]['rps']:.2f}x" for c in verbindingen
         ]
-        print(f"| {naam} | " + " | ".join(cellen) + " |")
+        print(f"| {name} | " + " | ".join(cellen) + " |")
 
 
 def main() -> int:
@@ -164,11 +164,11 @@ def main() -> int:
     verbindingen = [int(v) for v in args.connections.split(",")]
 
     werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
-    processen: list[subprocess.Popen] = []
+    processes: list[subprocess.Popen] = []
     try:
-        poort = vrije_poort()
-        ons = f"http://127.0.0.1:{poort}"
-        processen.append(
+        port = vrije_poort()
+        ons = f"http://127.0.0.1:{port}"
+        processes.append(
             start(
                 [
                     sys.executable,
@@ -176,7 +176,7 @@ def main() -> int:
                     "magda_kbi",
                     "serve",
                     "--port",
-                    str(poort),
+                    str(port),
                     "--today",
                     "2030-01-01",
                 ]
@@ -185,13 +185,13 @@ def main() -> int:
         wacht_op(f"{ons}/health")
         dossier_body = dossier_verzoek(GROOTSTE, referte="benchmark")
         advies_body = advies_verzoek("73680599786", "2024-01-01", referte="benchmark")
-        antwoord = requests.post(
+        response = requests.post(
             ons + PAD_DOSSIER, data=dossier_body, headers={"Content-Type": "text/xml"}, timeout=5
         ).content
-        (werk / "antwoord.xml").write_bytes(antwoord)
+        (werk / "antwoord.xml").write_bytes(response)
 
         canned_poort = vrije_poort()
-        processen.append(
+        processes.append(
             start(
                 [
                     sys.executable,
@@ -235,13 +235,13 @@ def main() -> int:
                         },
                         "response": {
                             "status": 200,
-                            "body": antwoord.decode("utf-8"),
+                            "body": response.decode("utf-8"),
                             "headers": {"Content-Type": "text/xml; charset=utf-8"},
                         },
                     }
                 )
             )
-            processen.append(
+            processes.append(
                 start(
                     [
                         "java",
@@ -277,7 +277,7 @@ def main() -> int:
         ]
 
         print(
-            f"reply: {len(antwoord)} bytes; warm-up {args.warmup} s per server; {args.duration} s "
+            f"reply: {len(response)} bytes; warm-up {args.warmup} s per server; {args.duration} s "
             f"per run, best of {args.rounds} alternating rounds; wrk 1 thread; "
             f"{os.cpu_count()} cores\n",
             flush=True,
@@ -297,20 +297,20 @@ def main() -> int:
         for i, (server, oproep, _, _) in enumerate(doelen):
             for c in verbindingen:
                 r = beste[(i, c)]
-                fouten = r["fouten"] + (1 if r["socket"] else 0)
+                errors = r["fouten"] + (1 if r["socket"] else 0)
                 print(
                     f"| {server} | {oproep} | {c} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
-                    f"{fouten if fouten else 0}{' ' + r['socket'] if r['socket'] else ''} |"
+                    f"{errors if errors else 0}{' ' + r['socket'] if r['socket'] else ''} |"
                 )
         print_verhoudingen(doelen, beste, verbindingen)
     finally:
-        for proces in processen:
-            proces.terminate()
-        for proces in processen:
+        for process in processes:
+            process.terminate()
+        for process in processes:
             try:
-                proces.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proces.kill()
+                process.kill()
         shutil.rmtree(werk, ignore_errors=True)
     return 0
 

@@ -33,12 +33,12 @@ def export(args: list[str]) -> tuple[float, float, str]:
     """Runs ``magda-kbi`` with these arguments in a child: wall seconds, the child's own peak
     RSS in MB, and how many INSZ it wrote."""
     start = time.perf_counter()
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", MEET, *args], capture_output=True, text=True, check=True
     )
-    duur = time.perf_counter() - start
-    piek = int(proces.stderr.strip().splitlines()[-1]) / 1024
-    return duur, piek, f"{len(proces.stdout.splitlines()) - 1} INSZ"
+    duration = time.perf_counter() - start
+    piek = int(process.stderr.strip().splitlines()[-1]) / 1024
+    return duration, piek, f"{len(process.stdout.splitlines()) - 1} INSZ"
 
 
 def main() -> int:
@@ -48,10 +48,10 @@ def main() -> int:
     args = parser.parse_args()
     print("| personas | generate | export verlaagde-premie | peak RSS of the export | result |")
     print("|---|---|---|---|---|")
-    for grootte in (int(g) for g in args.sizes.split(",")):
-        map_ = CACHE / f"populatie-{grootte}"
+    for size in (int(g) for g in args.sizes.split(",")):
+        folder = CACHE / f"populatie-{size}"
         genereren = "(cached)"
-        if not (map_ / ".klaar").exists():
+        if not (folder / ".klaar").exists():
             start = time.perf_counter()
             subprocess.run(
                 [
@@ -60,31 +60,31 @@ def main() -> int:
                     "magda_kbi",
                     "generate",
                     "--count",
-                    str(grootte),
+                    str(size),
                     "--seed",
                     "1",
                     "--out",
-                    str(map_),
+                    str(folder),
                 ],
                 check=True,
                 stderr=subprocess.DEVNULL,
             )
-            (map_ / ".klaar").touch()
+            (folder / ".klaar").touch()
             genereren = f"{time.perf_counter() - start:.1f} s"
-        duur, piek, resultaat = export(
+        duration, piek, result = export(
             [
                 "export",
                 "verlaagde-premie",
                 str(args.year),
                 "--fixtures",
-                str(map_),
+                str(folder),
                 "--no-builtin",
                 "--today",
                 "2030-01-01",
             ]
         )
         print(
-            f"| {grootte:,} | {genereren} | {duur:.1f} s | {piek:.0f} MB | {resultaat} |",
+            f"| {size:,} | {genereren} | {duration:.1f} s | {piek:.0f} MB | {result} |",
             flush=True,
         )
     return 0

@@ -62,25 +62,25 @@ def processen(wortel: int) -> list[int]:
     kinderen: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            velden = stat.read_text().rsplit(")", 1)[1].split()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        kinderen.setdefault(int(velden[1]), []).append(int(stat.parent.name))
-    gevonden, te_doen = [], [wortel]
-    while te_doen:
-        pid = te_doen.pop()
-        gevonden.append(pid)
-        te_doen.extend(kinderen.get(pid, []))
-    return gevonden
+        kinderen.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, to_do = [], [wortel]
+    while to_do:
+        pid = to_do.pop()
+        found.append(pid)
+        to_do.extend(kinderen.get(pid, []))
+    return found
 
 
 def rss_mb(wortel: int) -> float:
     totaal = 0
     for pid in processen(wortel):
         try:
-            for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if regel.startswith("VmRSS:"):
-                    totaal += int(regel.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    totaal += int(line.split()[1])
         except OSError:
             pass
     return totaal / 1024
@@ -107,10 +107,10 @@ def main() -> int:
             "advies": werk / "advies.xml",
         }
     )
-    poort = vrije_poort()
-    url = f"http://127.0.0.1:{poort}"
+    port = vrije_poort()
+    url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -128,17 +128,17 @@ def main() -> int:
         )
         print("| minute | requests/s | errors | RSS MB |")
         print("|---|---|---|---|")
-        einde = time.monotonic() + args.minutes * 60
+        end = time.monotonic() + args.minutes * 60
         begin = time.monotonic()
         fouten_totaal, metingen = 0, []
-        while time.monotonic() < einde:
-            duur = max(1, min(args.interval, int(einde - time.monotonic())))
-            uit = subprocess.run(
+        while time.monotonic() < end:
+            duration = max(1, min(args.interval, int(end - time.monotonic())))
+            out = subprocess.run(
                 [
                     "wrk",
                     "-t1",
                     f"-c{args.connections}",
-                    f"-d{duur}s",
+                    f"-d{duration}s",
                     "-s",
                     str(werk / "mix.lua"),
                     url,
@@ -147,21 +147,21 @@ def main() -> int:
                 text=True,
                 check=True,
             ).stdout
-            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", uit).group(1))
-            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", uit)
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             socket_fouten = re.search(
                 r"Socket errors: connect (\d+), read (\d+), write (\d+), "
                 r"timeout (\d+)",
-                uit,
+                out,
             )
-            fouten = (int(non2xx.group(1)) if non2xx else 0) + (
+            errors = (int(non2xx.group(1)) if non2xx else 0) + (
                 sum(map(int, socket_fouten.groups())) if socket_fouten else 0
             )
-            fouten_totaal += fouten
+            fouten_totaal += errors
             rss = rss_mb(server.pid)
             metingen.append(rps)
             minuut = (time.monotonic() - begin) / 60
-            print(f"| {minuut:.1f} | {rps:,.0f} | {fouten} | {rss:.1f} |", flush=True)
+            print(f"| {minuut:.1f} | {rps:,.0f} | {errors} | {rss:.1f} |", flush=True)
         rss_einde = rss_mb(server.pid)
         print(
             f"\nerrors: {fouten_totaal}; throughput first/last interval: {metingen[0]:,.0f} / "

@@ -22,24 +22,24 @@ from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 def samenvatting(dossier) -> str:
     # A municipality's protocol shows name, INSZ, contract signed and attest obtained; what
     # it hides is no fact ("doelgroep: none" and "0 infringements" would say so)
-    verborgen = "not disclosed to this consumer"
+    hidden = "not disclosed to this consumer"
     d = dossier.doelgroep
     if dossier.beperkt:
-        doelgroep = verborgen
+        doelgroep = hidden
     elif d:
         doelgroep = f"{d.type} ({d.code}) since {d.begin}" + (" - exempt" if d.vrijgesteld else "")
     else:
         doelgroep = "none"
-    regels = [
+    lines = [
         f"{' '.join(dossier.voornamen)} {' '.join(dossier.achternamen)} ({dossier.insz})",
         f"  doelgroep:          {doelgroep}",
         f"  contract signed:    {'yes' if dossier.contract_ondertekend else 'no'}",
         f"  attest obtained:    {'yes' if dossier.attest_behaald else 'no'}",
-        f"  open infringements: {verborgen if dossier.beperkt else len(dossier.open_inbreuken)}",
+        f"  open infringements: {hidden if dossier.beperkt else len(dossier.open_inbreuken)}",
     ]
     for inbreuk in dossier.open_inbreuken:
-        regels.append(f"    - established on {inbreuk.datum_vaststelling} (type {inbreuk.type})")
-    return "\n".join(regels)
+        lines.append(f"    - established on {inbreuk.datum_vaststelling} (type {inbreuk.type})")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,18 +63,18 @@ def main(argv: list[str] | None = None) -> int:
             cert=(args.cert, args.key) if args.key else args.cert,
             verify=args.ca,
         )
-    except ValueError as fout:  # a --url, --afzender or TLS file the client cannot use
-        parser.error(str(fout))
+    except ValueError as error:  # a --url, --afzender or TLS file the client cannot use
+        parser.error(str(error))
     try:
         print(samenvatting(client.geef_dossier_kbi(args.insz)))
-    except MagdaFout as fout:
-        if fout.oorsprong == "CLIENT":  # the library refused it: MAGDA never saw it
-            print(f"not sent: {fout.diagnose}", file=sys.stderr)
+    except MagdaFout as error:
+        if error.oorsprong == "CLIENT":  # the library refused it: MAGDA never saw it
+            print(f"not sent: {error.diagnose}", file=sys.stderr)
             return 2
-        print(f"MAGDA answered {fout.code or '-'}: {fout.diagnose}")
+        print(f"MAGDA answered {error.code or '-'}: {error.diagnose}")
         return 1
-    except MagdaTransportFout as fout:
-        print(f"no answer: {fout}", file=sys.stderr)
+    except MagdaTransportFout as error:
+        print(f"no answer: {error}", file=sys.stderr)
         return 3
     return 0
 

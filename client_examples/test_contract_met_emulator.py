@@ -40,8 +40,8 @@ def test_an_open_infringement_refuses_the_zorgbudget(magda):
     magda.today("2024-06-01")
     assert controleer_zorgbudget(magda.url, "80651338304", "2024-01-01") == "toekennen"
     assert controleer_zorgbudget(magda.url, "80651338304", "2024-04-01") == "weigeren (INBREUK)"
-    gevraagd = magda.journal(insz="80651338304")
-    assert [r["afzender"] for r in gevraagd] == [ZORGKAS, ZORGKAS]
+    asked = magda.journal(insz="80651338304")
+    assert [r["afzender"] for r in asked] == [ZORGKAS, ZORGKAS]
 
 
 def test_the_zorgkas_survives_a_busy_platform(magda):

@@ -23,12 +23,12 @@ from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
 def premiejaar(tekst: str) -> int:
     try:
-        jaar = int(tekst)
+        year = int(tekst)
     except ValueError:
-        jaar = None
-    if jaar is None or not 2000 <= jaar <= 2100:
+        year = None
+    if year is None or not 2000 <= year <= 2100:
         raise argparse.ArgumentTypeError(f"{tekst} is not a year from 2000 to 2100")
-    return jaar
+    return year
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,16 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ca", default=True, help="the CA of the server's certificate, PEM")
     args = parser.parse_args(argv)
 
-    leden = list(args.insz)
+    members = list(args.insz)
     if args.file:
         try:  # utf-8-sig: a file saved by Windows tools may start with a byte order mark
-            with open(args.file, encoding="utf-8-sig") as bestand:
-                leden += [regel.strip() for regel in bestand if regel.strip()]
-        except OSError as fout:
-            parser.error(f"cannot read {args.file}: {fout.strerror}")
+            with open(args.file, encoding="utf-8-sig") as file:
+                members += [line.strip() for line in file if line.strip()]
+        except OSError as error:
+            parser.error(f"cannot read {args.file}: {error.strerror}")
         except UnicodeDecodeError:
             parser.error(f"{args.file} is not UTF-8 text")
-    if not leden:
+    if not members:
         parser.error("give at least one INSZ or --file")
 
     try:
@@ -64,19 +64,19 @@ def main(argv: list[str] | None = None) -> int:
             cert=(args.cert, args.key) if args.key else args.cert,
             verify=args.ca,
         )
-    except ValueError as fout:  # a --url, --afzender or TLS file the client cannot use
-        parser.error(str(fout))
+    except ValueError as error:  # a --url, --afzender or TLS file the client cannot use
+        parser.error(str(error))
     status = 0
     print(f"premium year {args.year} (peildatum {args.year - 1}-01-01)")
-    for insz in leden:
+    for insz in members:
         try:
             advies = client.geef_automatisch_advies(insz, date(args.year, 1, 1), "VERLAAGDE_PREMIE")
-        except MagdaFout as fout:
-            print(f"  {insz}  FOUT {fout.code or '-'}: {fout.diagnose}")
+        except MagdaFout as error:
+            print(f"  {insz}  FOUT {error.code or '-'}: {error.diagnose}")
             status = max(status, 1)
             continue
-        except MagdaTransportFout as fout:
-            print(f"no answer for {insz}: {fout}", file=sys.stderr)
+        except MagdaTransportFout as error:
+            print(f"no answer for {insz}: {error}", file=sys.stderr)
             return 3
         if advies.ok:
             # OK is also the answer for someone not obliged, exempt or not in the KBI

@@ -45,35 +45,36 @@ def main(argv: list[str] | None = None) -> int:
             cert=(args.cert, args.key) if args.key else args.cert,
             verify=args.ca,
         )
-    except ValueError as fout:  # a --url, --afzender or TLS file the client cannot use
-        parser.error(str(fout))
+    except ValueError as error:  # a --url, --afzender or TLS file the client cannot use
+        parser.error(str(error))
     status = 0
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark. errors="replace": its
         # plain "CSV" is Windows-1252, which was refused for a name in a column never read.
-        bron = (
+        source = (
             nullcontext(sys.stdin)
             if args.csv == "-"
             else open(args.csv, newline="", encoding="utf-8-sig", errors="replace")  # noqa: SIM115
         )
-    except OSError as fout:
-        parser.error(f"cannot read {args.csv}: {fout.strerror}")
-    with bron as invoer:
+    except OSError as error:
+        parser.error(f"cannot read {args.csv}: {error.strerror}")
+    with source as rows_in:
         try:
-            kop = invoer.readline()
+            header = rows_in.readline()
             # a Belgian Excel separates with semicolons
-            lezer = csv.DictReader(
-                chain([kop], invoer), delimiter=";" if kop.count(";") > kop.count(",") else ","
+            reader = csv.DictReader(
+                chain([header], rows_in),
+                delimiter=";" if header.count(";") > header.count(",") else ",",
             )
-            if not {"insz", "datum"} <= set(lezer.fieldnames or ()):
+            if not {"insz", "datum"} <= set(reader.fieldnames or ()):
                 parser.error("the CSV needs a header with the columns insz,datum")
             print(f"{'INSZ':<12} {'datum':<10}  advies")
-            for rij in lezer:
-                status = max(status, vraag(client, rij.get("insz"), rij.get("datum")))
+            for row in reader:
+                status = max(status, vraag(client, row.get("insz"), row.get("datum")))
         except UnicodeDecodeError:  # only standard input (a file replaces what it cannot read)
             parser.error("standard input is not text in this terminal's encoding")
-        except MagdaTransportFout as fout:
-            print(f"no answer: {fout}", file=sys.stderr)
+        except MagdaTransportFout as error:
+            print(f"no answer: {error}", file=sys.stderr)
             return 3
     return status
 
@@ -81,15 +82,15 @@ def main(argv: list[str] | None = None) -> int:
 def vraag(client: MagdaClient, insz: str | None, datum: str | None) -> int:
     """Prints one member's advice; 1 when MAGDA refused the question."""
     insz, datum = (insz or "").strip(), (datum or "").strip()
-    if dag := re.fullmatch(r"(\d\d)/(\d\d)/(\d{4})", datum):  # 01/01/2024
-        datum = f"{dag[3]}-{dag[2]}-{dag[1]}"
+    if day := re.fullmatch(r"(\d\d)/(\d\d)/(\d{4})", datum):  # 01/01/2024
+        datum = f"{day[3]}-{day[2]}-{day[1]}"
     try:
         advies = client.geef_automatisch_advies(insz, datum, "ZORGBUDGET")
-    except MagdaFout as fout:
-        print(f"{insz:<12} {datum:<10}  FOUT {fout.code or '-'}: {fout.diagnose}")
+    except MagdaFout as error:
+        print(f"{insz:<12} {datum:<10}  FOUT {error.code or '-'}: {error.diagnose}")
         return 1
-    reden = f"  {advies.reden_code}: {advies.reden_omschrijving}" if not advies.ok else ""
-    print(f"{advies.insz:<12} {datum:<10}  {advies.resultaat}{reden}")
+    reason = f"  {advies.reden_code}: {advies.reden_omschrijving}" if not advies.ok else ""
+    print(f"{advies.insz:<12} {datum:<10}  {advies.resultaat}{reason}")
     return 0
 
 
