@@ -316,7 +316,7 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
         gezien.append(gc.get_freeze_count())
         return [b""]
 
-    pacer = GcPacer(app, elke=3)
+    pacer = GcPacer(app, every=3)
     gc.unfreeze()
     try:
         for _ in range(7):
@@ -356,7 +356,7 @@ def test_the_gc_pacer_never_freezes_while_another_request_is_in_flight():
             return iter([b"a", b"b"])
         return [b""]
 
-    pacer = GcPacer(app, elke=1)
+    pacer = GcPacer(app, every=1)
     gc.unfreeze()
     try:
         traag = threading.Thread(target=pacer, args=({"wacht": True}, None))

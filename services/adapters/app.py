@@ -165,8 +165,8 @@ def settings_to_json(settings: Settings) -> str:
     )
 
 
-def settings_from_json(tekst: str) -> Settings:
-    data = json.loads(tekst)
+def settings_from_json(text: str) -> Settings:
+    data = json.loads(text)
     return Settings(
         today=date.fromisoformat(data["today"]) if data["today"] else None,
         extra_fixtures=[Path(p) for p in data["extra_fixtures"]],

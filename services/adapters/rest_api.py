@@ -66,17 +66,17 @@ class ApiError(Exception):
         self.call = call
 
 
-def api_error(fout: ApiError):
+def api_error(error: ApiError):
     """The JSON error body of the REST and admin APIs (registered on the app in rest.py);
     a refusal of the read API notes its call for the journal (the admin's own is noted by
     the admin guard's layer)."""
     if request.blueprint == api.name:
-        call = fout.call or Call()
-        request.environ[CALL_KEY] = call if call.result else call.answered(f"ERROR {fout.code}")
-    body = {"code": fout.code, "diagnose": fout.diagnose}
-    if fout.field and fout.field != "-":  # "-": the input as a whole, no one field
-        body["field"] = fout.field
-    return jsonify(body), fout.status
+        call = error.call or Call()
+        request.environ[CALL_KEY] = call if call.result else call.answered(f"ERROR {error.code}")
+    body = {"code": error.code, "diagnose": error.diagnose}
+    if error.field and error.field != "-":  # "-": the input as a whole, no one field
+        body["field"] = error.field
+    return jsonify(body), error.status
 
 
 @api.before_request

@@ -162,8 +162,8 @@ class GcPacer:
     cyclic garbage would be kept for ever. With several threads that are never all idle
     the collector runs as Python's own, unpaced."""
 
-    def __init__(self, app: Emulator, elke: int = 25) -> None:
-        self.app, self.elke, self._n = app, elke, 0
+    def __init__(self, app: Emulator, every: int = 25) -> None:
+        self.app, self.every, self._n = app, every, 0
         self._in_flight = 0  # requests in flight
         self._slot = threading.Lock()
 
@@ -173,7 +173,7 @@ class GcPacer:
     def __call__(self, environ: dict, start_response):
         with self._slot:
             self._n += 1
-            if self._n >= self.elke and not self._in_flight:
+            if self._n >= self.every and not self._in_flight:
                 self._n = 0
                 gc.collect()
                 gc.freeze()

@@ -43,13 +43,13 @@ def contract_hash() -> bytes:
 
 
 class CheckedFiles:
-    def __init__(self, pad: Path | None = None) -> None:
-        self.path = pad or cache_folder() / "checked-files.sqlite"
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or cache_folder() / "checked-files.sqlite"
         self._db: sqlite3.Connection | None = None
         self._off = False  # could not be opened: behave as an empty cache
 
-    def key(self, inhoud: bytes) -> str:
-        return self.hasher(inhoud).hexdigest()
+    def key(self, content: bytes) -> str:
+        return self.hasher(content).hexdigest()
 
     @staticmethod
     def hasher(inhoud: bytes = b""):
@@ -69,22 +69,20 @@ class CheckedFiles:
                 self._off = True
         return self._db
 
-    def known(self, sleutel: str) -> bool:
+    def known(self, key: str) -> bool:
         db = self._open()
         if db is None:
             return False
         try:
-            return (
-                db.execute("SELECT 1 FROM checked WHERE key = ?", (sleutel,)).fetchone() is not None
-            )
+            return db.execute("SELECT 1 FROM checked WHERE key = ?", (key,)).fetchone() is not None
         except sqlite3.Error:
             return False
 
-    def add(self, sleutel: str) -> None:
+    def add(self, key: str) -> None:
         db = self._open()
         if db is None:
             return
         try:
-            db.execute("INSERT OR IGNORE INTO checked VALUES (?)", (sleutel,))
+            db.execute("INSERT OR IGNORE INTO checked VALUES (?)", (key,))
         except sqlite3.Error as error:  # read-only, full: the next start checks again
             log.warning("cannot record a checked persona file in %s: %s", self.path, error)

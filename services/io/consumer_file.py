@@ -18,17 +18,17 @@ class ConsumersFileError(InputError):
     """What is wrong with the consumers file ``pad`` (its line names it, as a persona
     file's does: in a SIGHUP's refusal among the persona files, it said only 'consumers')."""
 
-    def __init__(self, pad: Path, fout: InputError) -> None:
-        super().__init__(fout.field, fout.reason)
-        self.path = pad
+    def __init__(self, path: Path, error: InputError) -> None:
+        super().__init__(error.field, error.reason)
+        self.path = path
 
 
-def load_consumers(pad: Path) -> list[Afnemer]:
+def load_consumers(path: Path) -> list[Afnemer]:
     """A YAML file ``afnemers: [{afzender, hoedanigheid, soort, naam, nis | zorgkas}]``."""
     try:
-        return _afnemers(pad)
+        return _afnemers(path)
     except InputError as error:
-        raise ConsumersFileError(pad, error) from None
+        raise ConsumersFileError(path, error) from None
 
 
 def _afnemers(path: Path) -> list[Afnemer]:

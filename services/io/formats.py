@@ -11,30 +11,30 @@ from lxml import etree
 
 
 def in_format(
-    formaat: str, items: Iterable[dict], velden: list[str], kop: dict, wortel: str
+    fmt: str, items: Iterable[dict], fields: list[str], header: dict, root: str
 ) -> Iterator[str]:
-    """``formaat`` csv, xml or json: the list as text, piece by piece."""
-    if formaat == "csv":
-        return csv_rows(items, velden)
-    if formaat == "xml":
-        return xml_list(items, wortel, "Persoon", {k: v for k, v in kop.items() if v})
-    return json_list(items, kop, "items")
+    """``fmt`` csv, xml or json: the list as text, piece by piece."""
+    if fmt == "csv":
+        return csv_rows(items, fields)
+    if fmt == "xml":
+        return xml_list(items, root, "Persoon", {k: v for k, v in header.items() if v})
+    return json_list(items, header, "items")
 
 
-def json_list(items: Iterable, kop: dict | None = None, sleutel: str = "items") -> Iterator[str]:
+def json_list(items: Iterable, header: dict | None = None, key: str = "items") -> Iterator[str]:
     """A JSON document written piece by piece: ``[...]``, or ``{**kop, sleutel: [...]}``."""
-    if kop is not None:
-        yield json.dumps(kop, ensure_ascii=False)[:-1] + f', "{sleutel}": ['
+    if header is not None:
+        yield json.dumps(header, ensure_ascii=False)[:-1] + f', "{key}": ['
     else:
         yield "["
     for i, item in enumerate(items):
         yield ("," if i else "") + "\n" + json.dumps(item, ensure_ascii=False)
-    yield "\n]}\n" if kop is not None else "\n]\n"
+    yield "\n]}\n" if header is not None else "\n]\n"
 
 
-def csv_rows(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
+def csv_rows(items: Iterable[dict], fields: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=velden, extrasaction="raise")
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="raise")
     writer.writeheader()
     for item in items:
         writer.writerow({k: _csv_value(v) for k, v in item.items()})
@@ -44,10 +44,10 @@ def csv_rows(items: Iterable[dict], velden: list[str]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict) -> Iterator[str]:
+def xml_list(items: Iterable[dict], root: str, element: str, attributes: dict) -> Iterator[str]:
     yield "<?xml version='1.0' encoding='UTF-8'?>\n"
     header = etree.tostring(
-        etree.Element(wortel, {k: str(v) for k, v in attributen.items()}), encoding="unicode"
+        etree.Element(root, {k: str(v) for k, v in attributes.items()}), encoding="unicode"
     )
     yield header[:-2] + ">\n"  # <Wortel a="b"/> -> <Wortel a="b">
     for item in items:
@@ -57,7 +57,7 @@ def xml_list(items: Iterable[dict], wortel: str, element: str, attributen: dict)
                 continue
             etree.SubElement(el, name).text = _csv_value(value)
         yield "  " + etree.tostring(el, encoding="unicode") + "\n"
-    yield f"</{wortel}>\n"
+    yield f"</{root}>\n"
 
 
 def _csv_value(value) -> str:

@@ -127,13 +127,13 @@ class FixtureError(ValueError):
         return f"{self.file}: {where}{self.reason}"
 
 
-def file_refusal(fout: FixtureError | InputError) -> str:
+def file_refusal(error: FixtureError | InputError) -> str:
     """The one line for a persona or consumers file that does not load, as start-up, a
     SIGHUP, a worker and the pytest plugin say it."""
-    if isinstance(fout, FixtureError):
-        return f"invalid persona {'folder' if fout.folder else 'file'} {fout.message}"
-    path = getattr(fout, "path", None)  # a ConsumersFileError (io/consumer_file.py) knows it
-    return f"invalid consumers file{f' {path}' if path else ''}: {fout.message}"
+    if isinstance(error, FixtureError):
+        return f"invalid persona {'folder' if error.folder else 'file'} {error.message}"
+    path = getattr(error, "path", None)  # a ConsumersFileError (io/consumer_file.py) knows it
+    return f"invalid consumers file{f' {path}' if path else ''}: {error.message}"
 
 
 def builtin_folder() -> Path:
@@ -141,14 +141,14 @@ def builtin_folder() -> Path:
 
 
 def load_personas(
-    mappen: Iterable[Path], *, contract: bool = True, checked: CheckedFiles | None = None
+    folders: Iterable[Path], *, contract: bool = True, checked: CheckedFiles | None = None
 ) -> dict[str, Persona]:
     """All personas of the folders (``*.yaml`` and ``*.jsonl``), in order; an INSZ may
     appear only once. ``contract=False`` skips the XSD check (for files already checked);
     ``checked`` skips it for the files whose exact content passed it before."""
     catalogue: dict[str, Persona] = {}
     origin: dict[str, Path] = {}
-    for folder in mappen:
+    for folder in folders:
         for persona, path in _with_origin(folder, contract, checked):
             if persona.insz in catalogue:
                 raise FixtureError(
@@ -171,11 +171,11 @@ def already_defined(insz: str, elsewhere: str | Path) -> str:
     return message
 
 
-def fingerprint(mappen: Iterable[Path]) -> str:
+def fingerprint(folders: Iterable[Path]) -> str:
     """What changes when a persona file is added, changed or removed: a hash of each file's
     path, modification time and size (cheap enough to poll every second)."""
     out = []
-    for folder in mappen:
+    for folder in folders:
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
             if path.suffix in PERSONA_SUFFIXES:
                 try:
@@ -186,12 +186,12 @@ def fingerprint(mappen: Iterable[Path]) -> str:
     return hashlib.sha256(repr(out).encode()).hexdigest()
 
 
-def persona_files(map_: Path) -> list[Path]:
+def persona_files(folder: Path) -> list[Path]:
     """The persona files of a folder, in the order they are read."""
-    if not map_.is_dir():
-        reason = "is a file, not a folder of persona files" if map_.exists() else "no such folder"
-        raise FixtureError(str(map_), "-", reason, folder=True)
-    files = [p for p in sorted(map_.iterdir()) if p.suffix in PERSONA_SUFFIXES]
+    if not folder.is_dir():
+        reason = "is a file, not a folder of persona files" if folder.exists() else "no such folder"
+        raise FixtureError(str(folder), "-", reason, folder=True)
+    files = [p for p in sorted(folder.iterdir()) if p.suffix in PERSONA_SUFFIXES]
     for path in files:
         # Read whole or line by line: a pipe waited for ever, a link to /dev/zero read until
         # memory ran out, a folder was a traceback (IsADirectoryError)
@@ -210,43 +210,43 @@ def _with_origin(
 
 
 def read_persona_file(
-    pad: Path,
+    path: Path,
     *,
     contract: bool = True,
     checked: CheckedFiles | None = None,
-    inhoud: bytes | None = None,
+    content: bytes | None = None,
 ) -> Iterator[tuple[Persona, str]]:
     """The personas of one file, each with its data as JSON text (what a catalogue keeps).
     ``checked`` skips the XSD check when the file's exact content passed it before."""
     key, check = None, contract
     if contract and checked is not None:
-        if inhoud is None:
+        if content is None:
             try:  # read once: what is hashed is what is loaded; a .yaml to one byte past
                 # its bound, which the loader refuses (it was read whole first)
-                with pad.open("rb") as handle:
-                    yaml_file = pad.suffix in YAML_SUFFIXES
-                    inhoud = handle.read(MAX_FILE_BYTES + 1 if yaml_file else -1)
+                with path.open("rb") as handle:
+                    yaml_file = path.suffix in YAML_SUFFIXES
+                    content = handle.read(MAX_FILE_BYTES + 1 if yaml_file else -1)
             except OSError:
-                inhoud = None  # the loader below says what is wrong with the file
-        if inhoud is not None:
-            key = checked.key(inhoud)
+                content = None  # the loader below says what is wrong with the file
+        if content is not None:
+            key = checked.key(content)
             check = not checked.known(key)
-    if pad.suffix in YAML_SUFFIXES:
-        yield _yaml_file(pad, check, inhoud)
+    if path.suffix in YAML_SUFFIXES:
+        yield _yaml_file(path, check, content)
     else:
-        yield from _jsonl(pad, check, inhoud)
+        yield from _jsonl(path, check, content)
     if check and key is not None:  # the whole file passed: remember it
         checked.add(key)
 
 
-def stream_personas(mappen: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
+def stream_personas(folders: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
     """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
     per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
     there are. INSZs are not checked for duplicates here (that needs them all in memory);
     ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
     folder that is not there is refused here, before the first persona: a list must not be
     half written when it is."""
-    files = [path for folder in mappen for path in persona_files(folder)]
+    files = [path for folder in folders for path in persona_files(folder)]
     return (persona for path in files for persona, _ in read_persona_file(path, contract=contract))
 
 
@@ -316,15 +316,15 @@ def _yaml_file(path: Path, contract: bool, content: bytes | None) -> tuple[Perso
         raise FixtureError(str(path), error.field, error.reason) from None
 
 
-def read_yaml(tekst: str) -> Any:
+def read_yaml(text: str) -> Any:
     """YAML (or JSON, a subset) as the persona files are read; dates stay text."""
     try:
-        brackets = tekst.count("[") + tekst.count("{")
+        brackets = text.count("[") + text.count("{")
         reader = _FastLoader if brackets <= FLOW_BRACKETS else _Loader
-        data = yaml.load(tekst, Loader=reader)  # noqa: S506 - SafeLoader subclasses
+        data = yaml.load(text, Loader=reader)  # noqa: S506 - SafeLoader subclasses
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        if mark is not None and tekst[mark.index : mark.index + 1] == "\t":
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
             # PyYAML says "found character that cannot start any token" of a tab
             place = f"line {mark.line + 1}, column {mark.column + 1}"
             raise InputError(
@@ -335,11 +335,11 @@ def read_yaml(tekst: str) -> Any:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # an integer too long for Python to read (int(), 4,300 digits)
         raise InputError("-", f"not valid YAML: {_without_pythons_advice(exc)}") from None
-    limit = len(tekst) + ALIAS_ALLOWANCE
+    limit = len(text) + ALIAS_ALLOWANCE
     if not _at_most(data, limit):
         raise InputError(
             "-",
-            f"its aliases (*name) make it more than {limit:,} values, from {len(tekst):,}"
+            f"its aliases (*name) make it more than {limit:,} values, from {len(text):,}"
             " characters: a persona needs an anchor's values a few times, not nested lists of"
             " them",
         )
@@ -413,11 +413,11 @@ def _no_constant(name: str) -> Any:
 _JSON = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_no_constant)
 
 
-def read_json(tekst: str) -> Any:
+def read_json(text: str) -> Any:
     """JSON as the admin API and the population files are read: a key twice in one object, a
     number too long to read and too deep a nesting are an :class:`InputError`, as in YAML."""
     try:
-        return _JSON.decode(tekst)
+        return _JSON.decode(text)
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, a key twice, an integer too long

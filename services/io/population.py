@@ -244,9 +244,9 @@ def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
 
 
 def write_files(
-    regels: Iterable[tuple[str, str]], out: Path, per_bestand: int, checked: CheckedFiles
+    lines: Iterable[tuple[str, str]], out: Path, per_file: int, checked: CheckedFiles
 ) -> int:
-    """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_bestand`` personas each, each
+    """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_file`` personas each, each
     recorded in ``checked`` by its content; how many personas were written."""
     file, key, written = None, None, 0
 
@@ -256,10 +256,10 @@ def write_files(
             checked.add(key.hexdigest())
 
     try:
-        for _, line in regels:
-            if written % per_bestand == 0:
+        for _, line in lines:
+            if written % per_file == 0:
                 sluit()
-                path = out / f"populatie-{written // per_bestand + 1:05d}.jsonl"
+                path = out / f"populatie-{written // per_file + 1:05d}.jsonl"
                 file, key = path.open("wb"), checked.hasher()
             content = (line + "\n").encode("utf-8")
             file.write(content)

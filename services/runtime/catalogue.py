@@ -49,14 +49,14 @@ GENERATED = "generate:"  # the path of rows that come from no file
 
 
 def import_files(
-    store: Store, mappen: Iterable[Path], *, checked: CheckedFiles | None = None
+    store: Store, folders: Iterable[Path], *, checked: CheckedFiles | None = None
 ) -> tuple[int, int]:
     """Brings the catalogue in line with the folders' files; (files imported or removed by
     this call, files in all). One write transaction: a file that does not load (or an INSZ
     defined twice) raises :class:`FixtureError` and leaves the catalogue as it was."""
     # A file is known by its real path: the same folder named another way (relative, through
     # a link) is not imported again.
-    files = [path for folder in mappen for path in persona_files(folder.resolve())]
+    files = [path for folder in folders for path in persona_files(folder.resolve())]
     stamp = _import_stamp()
     with store.read() as db:
         old_stamp = db.execute("SELECT stamp FROM catalogue_version").fetchone()[0]
@@ -294,12 +294,12 @@ class Catalogue(_ViaGet):
         """Every INSZ in order (the primary key's index: no persona is built)."""
         return [insz for (insz,) in self._all("SELECT insz FROM catalogue ORDER BY insz")]
 
-    def candidates(self, tekst: str) -> set[str] | None:
-        """A superset of the INSZs a search for ``tekst`` finds in INSZ, name and scenario:
+    def candidates(self, text: str) -> set[str] | None:
+        """A superset of the INSZs a search for ``text`` finds in INSZ, name and scenario:
         those whose stored JSON holds each of its words (any case). Only plain ASCII words
         are asked of the store (JSON may escape others, SQLite lowers ASCII only); None when
         no word is: then every persona is a candidate."""
-        words = [w for w in tekst.lower().split() if w.isascii() and w.isprintable()]
+        words = [w for w in text.lower().split() if w.isascii() and w.isprintable()]
         words = [w for w in words if '"' not in w and "\\" not in w]
         if not words:
             return None
@@ -339,8 +339,8 @@ class Overlay(_ViaGet):
     (an INSZ mapped to None was removed). A new one is made for every change, never
     changed in place, so a request in flight keeps one consistent view."""
 
-    def __init__(self, basis: Mapping[str, Persona], changes: Mapping[str, Persona | None]):
-        self.basis, self.changes = basis, dict(changes)
+    def __init__(self, base: Mapping[str, Persona], changes: Mapping[str, Persona | None]):
+        self.basis, self.changes = base, dict(changes)
         self._count: int | None = None
 
     def get(self, insz: str, default=None):  # type: ignore[override]
@@ -384,8 +384,8 @@ class Overlay(_ViaGet):
         base = sorted_inszs(self.basis)
         return sorted({*(k for k in base if k not in removed), *self._added()})
 
-    def candidates(self, tekst: str) -> set[str] | None:
-        base = candidates(self.basis, tekst)
+    def candidates(self, text: str) -> set[str] | None:
+        base = candidates(self.basis, text)
         return None if base is None else base | set(self.changes)
 
 
@@ -405,8 +405,8 @@ def sorted_inszs(personas: Mapping[str, Persona]) -> list[str]:
     return own() if own is not None else sorted(personas)
 
 
-def candidates(personas: Mapping[str, Persona], tekst: str) -> set[str] | None:
+def candidates(personas: Mapping[str, Persona], text: str) -> set[str] | None:
     """A superset of the INSZs a text search can find (a catalogue asks its store), or None:
     every persona is a candidate."""
     own = getattr(personas, "candidates", None)
-    return own(tekst) if own is not None else None
+    return own(text) if own is not None else None

@@ -67,8 +67,8 @@ log = logging.getLogger(__name__)
 class PlatformError(Exception):
     """The platform itself fails: answered with a SOAP Fault, not a MAGDA reply."""
 
-    def __init__(self, melding: str, call: Call) -> None:
-        super().__init__(melding)
+    def __init__(self, message: str, call: Call) -> None:
+        super().__init__(message)
         self.call = call  # what the journal says of the call
 
 
@@ -125,11 +125,11 @@ class Runtime:
             self._show_personas()
         return True
 
-    def reload(self, basis: Mapping[str, Persona]) -> None:
+    def reload(self, base: Mapping[str, Persona]) -> None:
         """The persona files changed: their personas become the base, and what the admin API
         changed since the last reset stays on top."""
         with self._slot:
-            self.basis_personas = basis
+            self.basis_personas = base
             self._show_personas()
 
     def reset(self) -> None:
@@ -253,42 +253,42 @@ class Dienst:
             tekst(verzoek, "Vragen/Vraag/Referte") or "",
         )
 
-    def for_insz(self, gelezen: ValidRequest, insz: str) -> ValidRequest:
+    def for_insz(self, parsed: ValidRequest, insz: str) -> ValidRequest:
         """The same valid request about another person (a known shape with another INSZ,
         which passed the modulo-97 check)."""
         return ValidRequest(
-            gelezen.vraag.for_insz(insz),
-            gelezen.context,
-            gelezen.call._replace(insz=insz),
-            gelezen.afzender_referte,
-            gelezen.vraag_referte,
+            parsed.vraag.for_insz(insz),
+            parsed.context,
+            parsed.call._replace(insz=insz),
+            parsed.afzender_referte,
+            parsed.vraag_referte,
         )
 
     def from_template(
-        self, gelezen: ValidRequest, afzender_referte: str | None, vraag_referte: str
+        self, parsed: ValidRequest, afzender_referte: str | None, vraag_referte: str
     ) -> tuple[bytes, Call] | None:
         """The reply to a valid request from its template (built on the first call), with
         this call's time and Refertes, and what the journal says of the call; None for
         anything but an answer or a 30001."""
-        decided = self.decided(gelezen, self.runtime.clock.today())
+        decided = self.decided(parsed, self.runtime.clock.today())
         if decided is None:
             return None
         return self.fill(decided, afzender_referte, vraag_referte)
 
-    def decided(self, gelezen: ValidRequest, vandaag: date) -> Decided | None:
+    def decided(self, parsed: ValidRequest, today: date) -> Decided | None:
         """The decision about a valid request as far as its reply's template: None for
         anything but an answer or a 30001."""
-        outcome = decide(self.runtime, gelezen.vraag)
+        outcome = decide(self.runtime, parsed.vraag)
         if outcome.kind is not Kind.ANSWER and outcome.kind is not Kind.NOT_FOUND:
             return None
-        context = gelezen.context
+        context = parsed.context
         afzender = context.afzender
-        vraag, persona = gelezen.vraag, outcome.persona
+        vraag, persona = parsed.vraag, outcome.persona
         caller_and_day = (
             afzender.identificatie,
             afzender.hoedanigheid,
             afzender.referte is not None,
-            vandaag,
+            today,
         )
         # The persona's own key first: found, nothing of the answer needs computing
         key = (self.criteria(vraag), outcome.kind, id(persona), outcome.beslissing)
@@ -304,7 +304,7 @@ class Dienst:
                 if shared is not None:
                     self.templates.keep(shared, None, template)
             self.templates.keep(key, persona, template)
-        asked = gelezen.call  # built whole (a NamedTuple's _replace costs twice as much)
+        asked = parsed.call  # built whole (a NamedTuple's _replace costs twice as much)
         extra = {**asked.extra, **template.extra} if asked.extra else template.extra
         call = Call(
             asked.operation,
@@ -317,15 +317,15 @@ class Dienst:
         )
         return Decided(persona, outcome.vandaag, template, call)
 
-    def still_holds(self, beslist: Decided, insz: str, today: date) -> bool:
+    def still_holds(self, decided: Decided, insz: str, today: date) -> bool:
         """Whether a decision about ``insz`` is still the one :func:`decide` would take: the
         same persona (by identity: a change at runtime is another object) on the same day.
         Everything else it depends on (the rule set, the terms, the consumers) is fixed at
         start-up, and a request with a fault active never comes here."""
-        if beslist.today != today:
+        if decided.today != today:
             return False
         try:
-            return self.runtime.personas.get(insz) is beslist.persona
+            return self.runtime.personas.get(insz) is decided.persona
         except StoreUnavailable:  # the usual path says so
             return False
 
@@ -370,11 +370,11 @@ class Dienst:
         at runtime never gets an old one)."""
         return (vraag.insz,)
 
-    def shared_key(self, vraag: Question, uitkomst: Outcome) -> Hashable | None:
+    def shared_key(self, vraag: Question, outcome: Outcome) -> Hashable | None:
         """What decides a reply that does not name the person (besides the caller and the
         day): one template then serves everybody. A 30001 names no one."""
-        if uitkomst.kind is Kind.NOT_FOUND:
-            return uitkomst.kind, uitkomst.beslissing
+        if outcome.kind is Kind.NOT_FOUND:
+            return outcome.kind, outcome.beslissing
         return None
 
     def _read(self, operation: etree._Element):
@@ -399,7 +399,7 @@ class Dienst:
         return NOTHING
 
     def render_answer(
-        self, uitkomst: Outcome, context: Context, referte: str, sjabloon: bool = False
+        self, outcome: Outcome, context: Context, referte: str, template: bool = False
     ) -> etree._Element:
         """The Repliek with this service's Antwoord (an ANSWER outcome)."""
         raise NotImplementedError
@@ -467,9 +467,9 @@ class GeefDossierKBIDienst(Dienst):
         afzender = context.afzender
         return Question(Operation.DOSSIER, insz, afzender.identificatie, afzender.hoedanigheid)
 
-    def render_answer(self, uitkomst, context, referte, sjabloon=False):
-        dossier = self._kbi_dossier(uitkomst.persona, uitkomst.beperkt)
-        return self._repliek(context, sjabloon, antwoord=(referte, dossier))
+    def render_answer(self, outcome, context, referte, template=False):
+        dossier = self._kbi_dossier(outcome.persona, outcome.beperkt)
+        return self._repliek(context, template, antwoord=(referte, dossier))
 
     def _kbi_dossier(self, persona: Persona, limited: bool = False) -> etree._Element:
         """The rendered dossier as known today; built once per persona and day, then copied
@@ -510,22 +510,22 @@ class GeefAutomatischAdviesDienst(Dienst):
     def criteria(self, vraag):
         return vraag.insz, vraag.datum, vraag.toepassing
 
-    def shared_key(self, vraag, uitkomst):
-        if uitkomst.kind is not Kind.ANSWER:
-            return super().shared_key(vraag, uitkomst)
+    def shared_key(self, vraag, outcome):
+        if outcome.kind is not Kind.ANSWER:
+            return super().shared_key(vraag, outcome)
         # The reply holds the advice, never who it is about (the protocol's data
         # minimisation): one template per advice and decision serves every person, and a
         # population's new INSZs cost no new reply. The journal's result and extras are the
         # advice's and the decision's, both in the key.
-        return vraag.datum, vraag.toepassing, uitkomst.advies, uitkomst.beslissing
+        return vraag.datum, vraag.toepassing, outcome.advies, outcome.beslissing
 
-    def render_answer(self, uitkomst, context, referte, sjabloon=False):
-        advies = uitkomst.advies
+    def render_answer(self, outcome, context, referte, template=False):
+        advies = outcome.advies
         # An OK has no Reden: the ruling is named in an INFORMATIE Uitzondering beside it.
         informatie = (ARREST,) if advies.regel == 0 else ()
         return self._repliek(
             context,
-            sjabloon,
+            template,
             antwoord=(referte, advies_wire.build_advies(advies)),
             antwoord_uitzonderingen=informatie,
         )
@@ -535,9 +535,9 @@ class Hub:
     """Routes a request to its service on Context/Naam + Versie, as MAGDA's generic endpoint,
     and to the variant whose namespace the operation element is in (WebService or Service)."""
 
-    def __init__(self, diensten: list[Dienst]) -> None:
+    def __init__(self, services: list[Dienst]) -> None:
         self.diensten: dict[tuple[str, str], list[Dienst]] = {}
-        for service in diensten:
+        for service in services:
             self.diensten.setdefault((service.naam, service.versie), []).append(service)
 
     def service_for(

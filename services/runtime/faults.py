@@ -122,13 +122,13 @@ class Faults:
 
 
 def pick_fault(
-    lijst: list[Fault], dienst: str, insz: str | None
+    items: list[Fault], dienst: str, insz: str | None
 ) -> tuple[float, FaultKind | None, list[Fault]]:
     """The faults' decision for one call, on a list the caller holds exclusively (a lock,
     or a store's write transaction): the latency, the failure (or None), and the faults
     that remain, their counts used up (``applied`` and ``count`` change in place)."""
     delay, fault = 0.0, None
-    for s in lijst:
+    for s in items:
         if not s.past(dienst, insz):
             continue
         if s.kind is not FaultKind.LATENCY and fault is not None:
@@ -143,7 +143,7 @@ def pick_fault(
         delay += s.delay()
         if s.kind is not FaultKind.LATENCY:
             fault = s.kind
-    return delay, fault, [s for s in lijst if s.count is None or s.count > 0]
+    return delay, fault, [s for s in items if s.count is None or s.count > 0]
 
 
 def fault_from_json(data: object) -> Fault:

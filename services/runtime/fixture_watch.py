@@ -27,17 +27,17 @@ class FixtureWatcher:
     def __init__(
         self,
         runtime: Runtime,
-        mappen: list[Path],
-        laad: Callable[[], tuple[Mapping[str, Persona], bool]] | None = None,
+        folders: list[Path],
+        loader: Callable[[], tuple[Mapping[str, Persona], bool]] | None = None,
         interval: float = 0.5,
         seen: str | None = None,
     ) -> None:
-        self.runtime, self.folders, self.interval = runtime, mappen, interval
+        self.runtime, self.folders, self.interval = runtime, folders, interval
         # how the personas are read again: from the files, or imported into a catalogue;
         # and whether this process changed them (another worker may have imported them)
-        self.load = laad or (lambda: (load_personas(mappen), True))
+        self.load = loader or (lambda: (load_personas(folders), True))
         # seen: the files' fingerprint of the personas loaded, when it was taken before now
-        self.fingerprint = seen or fingerprint(mappen)
+        self.fingerprint = seen or fingerprint(folders)
         self.last_loaded: datetime | None = None
         self.error: str | None = None  # why the last change was not taken
         self._stop = threading.Event()

@@ -91,9 +91,9 @@ class JournalEntry:
         }
 
 
-def came_in(regel: JournalEntry) -> datetime:
+def came_in(entry: JournalEntry) -> datetime:
     """The order in which the journal is read: when each call came in."""
-    return regel.time
+    return entry.time
 
 
 class AuditLog:
@@ -110,8 +110,8 @@ class AuditLog:
 
     WAITING = 100_000
 
-    def __init__(self, pad: Path) -> None:
-        self.path = pad
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.problem: str | None = None
         self._fd: int | None = None
         self._waiting: deque[bytes] = deque()
@@ -119,12 +119,12 @@ class AuditLog:
         self._lost = 0
         self._slot = threading.Lock()
 
-    def write(self, regel: JournalEntry) -> None:
+    def write(self, entry: JournalEntry) -> None:
         with self._slot:
             if len(self._waiting) == self.WAITING:
                 self._waiting.popleft()
                 self._lost += 1
-            self._waiting.append((json.dumps(regel.as_json(), ensure_ascii=False) + "\n").encode())
+            self._waiting.append((json.dumps(entry.as_json(), ensure_ascii=False) + "\n").encode())
             try:
                 if self._fd is not None and self._moved(self._fd):
                     os.close(self._fd)
@@ -186,15 +186,15 @@ class Journal:
         self.audit_log = AuditLog(audit) if audit is not None else None
         self._last = 0
 
-    def write(self, regel: JournalEntry) -> None:
+    def write(self, entry: JournalEntry) -> None:
         with self._slot:
             self._last += 1
             # numbered under the lock, so ids follow the journal's order; the entry is
             # otherwise immutable once written
-            regel.number = self._last
-            self._entries.append(regel)
+            entry.number = self._last
+            self._entries.append(entry)
             if self.audit_log is not None:  # under the lock: the file keeps the journal's order
-                self.audit_log.write(regel)
+                self.audit_log.write(entry)
 
     def read(
         self,

@@ -83,16 +83,16 @@ class PersonaCache:
         # INSZs: every call), against 2 us here
         self._cache: OrderedDict[Hashable, tuple[object, object]] = OrderedDict()
 
-    def find(self, sleutel: Hashable, persona: object):
-        found = self._cache.get(sleutel)
+    def find(self, key: Hashable, persona: object):
+        found = self._cache.get(key)
         if found is None or found[0] is not persona:
             return None
         return found[1]
 
-    def keep(self, sleutel: Hashable, persona: object, waarde: object) -> None:
+    def keep(self, key: Hashable, persona: object, value: object) -> None:
         if len(self._cache) >= self.capacity:
             # bounded: the oldest goes (building again is correct, only slower). Dropping one
             # at a time, not all: clearing 4,096 templates at once held a request 15 ms.
             with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
                 self._cache.popitem(last=False)
-        self._cache[sleutel] = (persona, waarde)
+        self._cache[key] = (persona, value)

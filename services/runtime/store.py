@@ -443,10 +443,10 @@ class SharedClock(Clock):
     """The clock as the admin API set it in the store; the start-up value (``--today``)
     while nobody changed it. Read from the worker's copy, refreshed on a change."""
 
-    def __init__(self, store: Store, basis: date | None) -> None:
+    def __init__(self, store: Store, base: date | None) -> None:
         self.store = store
-        self.basis = basis
-        self._fixed = basis
+        self.basis = base
+        self._fixed = base
 
     @property
     def fixed(self) -> date | None:  # type: ignore[override]
@@ -646,11 +646,11 @@ class SharedJournal:
                 atexit.register(self._sign_off)
             self._pid = os.getpid()
 
-    def write(self, regel: JournalEntry) -> None:
-        regel.extra["replica"] = self.store.replica
+    def write(self, entry: JournalEntry) -> None:
+        entry.extra["replica"] = self.store.replica
         if self.audit_log is not None:
-            self.audit_log.write(regel)
-        self._queue.append(regel)
+            self.audit_log.write(entry)
+        self._queue.append(entry)
         if self._pid != _PID[0]:
             self.start()
 
@@ -937,9 +937,9 @@ class SharedRuntime(Runtime):
         self.refresh()
         return True
 
-    def reload(self, basis: Mapping[str, Persona]) -> None:
+    def reload(self, base: Mapping[str, Persona]) -> None:
         with self._slot:
-            self.basis_personas = basis
+            self.basis_personas = base
         self._reload()
 
     def reset(self) -> None:

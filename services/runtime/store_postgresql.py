@@ -78,9 +78,9 @@ class _Db:
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql.replace("?", "%s"), params)
 
-    def executemany(self, sql: str, rijen) -> None:
+    def executemany(self, sql: str, rows) -> None:
         with self.conn.cursor() as cursor:
-            cursor.executemany(sql.replace("?", "%s"), rijen)
+            cursor.executemany(sql.replace("?", "%s"), rows)
 
     def close(self) -> None:
         self.conn.close()
