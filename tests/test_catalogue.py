@@ -457,7 +457,7 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
     for adres in ("/console/", "/console/?page=2", "/console/?page=5"):
         assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
     # a page fetches its own rows (and one more, to know there is a next page), no others
-    assert len(emulator.runtime.basis_personas._lru) <= 3 * 51
+    assert len(emulator.runtime.base_personas._lru) <= 3 * 51
     for adres in (
         "/console/?result=NOK&page=2",
         "/console/?q=leonard+janssens",

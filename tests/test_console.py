@@ -79,7 +79,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
         persona_from_data(d, contract=False)
         for d in generate_population(300, 7, taken=runtime.personas)
     ]
-    runtime.reload({**runtime.basis_personas, **{p.insz: p for p in extra}})
+    runtime.reload({**runtime.base_personas, **{p.insz: p for p in extra}})
     client = Client(emulator)
 
     def expected(result: str, day: date) -> list[str]:

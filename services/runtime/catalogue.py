@@ -340,36 +340,36 @@ class Overlay(_ViaGet):
     changed in place, so a request in flight keeps one consistent view."""
 
     def __init__(self, base: Mapping[str, Persona], changes: Mapping[str, Persona | None]):
-        self.basis, self.changes = base, dict(changes)
+        self.base, self.changes = base, dict(changes)
         self._count: int | None = None
 
     def get(self, insz: str, default=None):  # type: ignore[override]
         if insz in self.changes:
             persona = self.changes[insz]
             return default if persona is None else persona
-        return self.basis.get(insz, default)
+        return self.base.get(insz, default)
 
     def __contains__(self, insz: object) -> bool:
         if insz in self.changes:
             return self.changes[insz] is not None  # type: ignore[index]
-        return insz in self.basis
+        return insz in self.base
 
     def __len__(self) -> int:
         if self._count is None:
             added = sum(1 for k in self._added())
-            removed = sum(1 for k, p in self.changes.items() if p is None and k in self.basis)
-            self._count = len(self.basis) + added - removed
+            removed = sum(1 for k, p in self.changes.items() if p is None and k in self.base)
+            self._count = len(self.base) + added - removed
         return self._count
 
     def _added(self) -> list[str]:
-        return [k for k, p in self.changes.items() if p is not None and k not in self.basis]
+        return [k for k, p in self.changes.items() if p is not None and k not in self.base]
 
     def __iter__(self) -> Iterator[str]:
         return (p.insz for p in self.values())
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
-        """As ``{**basis, **changes}`` would order them: replaced in place, added last."""
-        for persona in self.basis.values():
+        """As ``{**base, **changes}`` would order them: replaced in place, added last."""
+        for persona in self.base.values():
             if persona.insz in self.changes:
                 new = self.changes[persona.insz]
                 if new is not None:
@@ -381,22 +381,22 @@ class Overlay(_ViaGet):
 
     def sorted_inszs(self) -> list[str]:
         removed = {k for k, p in self.changes.items() if p is None}
-        base = sorted_inszs(self.basis)
+        base = sorted_inszs(self.base)
         return sorted({*(k for k in base if k not in removed), *self._added()})
 
     def candidates(self, text: str) -> set[str] | None:
-        base = candidates(self.basis, text)
+        base = candidates(self.base, text)
         return None if base is None else base | set(self.changes)
 
 
 def version(personas: Mapping[str, Persona]) -> int:
     """Changes when a catalogue under these personas changed (the mapping stays the same)."""
-    return getattr(getattr(personas, "basis", personas), "version", 0)
+    return getattr(getattr(personas, "base", personas), "version", 0)
 
 
 def in_store(personas: Mapping[str, Persona]) -> bool:
     """Whether these personas live in a store (never to be loaded whole)."""
-    return isinstance(getattr(personas, "basis", personas), Catalogue)
+    return isinstance(getattr(personas, "base", personas), Catalogue)
 
 
 def sorted_inszs(personas: Mapping[str, Persona]) -> list[str]:

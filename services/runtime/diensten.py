@@ -91,14 +91,14 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # the files' personas (a dict, or a store's catalogue), never changed in place
-        self.basis_personas: Mapping[str, Persona] = self.personas
+        self.base_personas: Mapping[str, Persona] = self.personas
         self._changes: dict[str, Persona | None] = {}  # admin changes (None: removed)
         self._slot = threading.Lock()
 
     def _show_personas(self) -> None:
         """The personas in force: the base with the changes on top (a new view)."""
         self.personas = (
-            Overlay(self.basis_personas, self._changes) if self._changes else self.basis_personas
+            Overlay(self.base_personas, self._changes) if self._changes else self.base_personas
         )
 
     def changed(self, insz: str) -> bool:
@@ -129,7 +129,7 @@ class Runtime:
         """The persona files changed: their personas become the base, and what the admin API
         changed since the last reset stays on top."""
         with self._slot:
-            self.basis_personas = base
+            self.base_personas = base
             self._show_personas()
 
     def reset(self) -> None:

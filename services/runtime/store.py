@@ -445,7 +445,7 @@ class SharedClock(Clock):
 
     def __init__(self, store: Store, base: date | None) -> None:
         self.store = store
-        self.basis = base
+        self.base_day = base
         self._fixed = base
 
     @property
@@ -466,12 +466,12 @@ class SharedClock(Clock):
         with self.store.write() as db:
             db.execute("UPDATE clock SET changed = 0, today = NULL")
             self.store.bump(db)
-        self._fixed = self.basis
+        self._fixed = self.base_day
 
     def read(self, db) -> None:
         changed, today = db.execute("SELECT changed, today FROM clock").fetchone()
         if not changed:
-            self._fixed = self.basis
+            self._fixed = self.base_day
         else:
             self._fixed = date.fromisoformat(today) if today else None
 
@@ -892,7 +892,7 @@ class SharedRuntime(Runtime):
         version = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
         if version != self._catalogue_version:  # the files were imported again
             self._catalogue_version = version
-            forget = getattr(self.basis_personas, "forget", None)
+            forget = getattr(self.base_personas, "forget", None)
             if forget is not None:
                 forget()
         self._show_personas()
@@ -939,7 +939,7 @@ class SharedRuntime(Runtime):
 
     def reload(self, base: Mapping[str, Persona]) -> None:
         with self._slot:
-            self.basis_personas = base
+            self.base_personas = base
         self._reload()
 
     def reset(self) -> None:
