@@ -45,12 +45,12 @@ def iso_date(text: str) -> date:
         raise NoSuchDay(text, str(error)) from None
 
 
-def today_from_text(tekst: str) -> date:
+def today_from_text(text: str) -> date:
     """A fixed today from ``YYYY-MM-DD``; ValueError outside :data:`TODAY_RANGE`."""
-    dag = iso_date(tekst)
-    if not FIRST_TODAY <= dag <= LAST_TODAY:
-        raise ValueError(f"{tekst!r} is not {TODAY_RANGE}")
-    return dag
+    day = iso_date(text)
+    if not FIRST_TODAY <= day <= LAST_TODAY:
+        raise ValueError(f"{text!r} is not {TODAY_RANGE}")
+    return day
 
 
 # The real date as last looked up, and for which second: (seconds since the epoch, date)
@@ -75,10 +75,10 @@ class Clock:
     def __post_init__(self) -> None:
         if self.fixed is not None and not FIRST_TODAY <= self.fixed <= LAST_TODAY:
             raise ValueError(f"{self.fixed.isoformat()!r} is not {TODAY_RANGE}")
-        self.basis = self.fixed  # what reset() returns to
+        self.base_day = self.fixed  # what reset() returns to
 
     def reset(self) -> None:
-        self.fixed = self.basis
+        self.fixed = self.base_day
 
     def today(self) -> date:
         return self.fixed or real_today()
