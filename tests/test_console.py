@@ -295,6 +295,11 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
     assert client.get(f"/console/journal/entries?after={nummer}").json["entries"] == []
     assert client.get("/console/journal/entries?insz=0&after=0").json["entries"] == []
     p = pagina(client, f"/console/journal/{nummer}")
+    # the page names its call: "Call " alone since the entry's number was renamed
+    assert (p.findtext(".//title"), p.findtext(".//h1")) == (
+        f"Call {nummer} · console",
+        f"Call {nummer}",
+    )
     assert "<INSZ>73680599786</INSZ>" in p.xpath("//pre[@id='request-body']")[0].text_content()
     assert "Janssens" in p.xpath("//pre[@id='reply-body']")[0].text_content()
     pagina(client, "/console/journal/999", status=404)

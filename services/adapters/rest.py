@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, jsonify, redirect, request
+from jinja2 import StrictUndefined
 
 from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
@@ -85,6 +86,9 @@ def rest_application(
     """``checked``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view."""
     app = Flask("magda_kbi")
+    # A console page that names a field its data lacks fails (and its test with it), not
+    # renders it empty: the journal entry page said "Call " after a field was renamed.
+    app.jinja_env.undefined = StrictUndefined
     app.config[RUNTIME_KEY] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_on
