@@ -87,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _json(data, **opties) -> str:
+def _json(data, **options) -> str:
     """JSON for standard output: UTF-8 text where the output is UTF-8, else with \\u escapes,
     valid JSON in any encoding (an ASCII or cp1252 output made a name such as Saïd's or a
     Polish one a UnicodeEncodeError and a traceback)."""
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"  # a StringIO: text
-    return json.dumps(data, ensure_ascii=codecs.lookup(encoding).name != "utf-8", **opties)
+    return json.dumps(data, ensure_ascii=codecs.lookup(encoding).name != "utf-8", **options)
 
 
 class Refused(click.ClickException):
@@ -870,10 +870,10 @@ def _run_lock(folder: Path):
 @cli.command(
     short_help="list the test personas", help="The persona catalogue: INSZ, name, scenario."
 )
-@click.option("--json", "vorm", flag_value="json", help="print a JSON list")
+@click.option("--json", "form", flag_value="json", help="print a JSON list")
 @click.option(
     "--markdown",
-    "vorm",
+    "form",
     flag_value="markdown",
     help="print the README's persona table (with expected answers)",
 )
@@ -887,14 +887,14 @@ def _run_lock(folder: Path):
 @fixtures_option
 @rule_options
 def personas(
-    vorm: str | None,
+    form: str | None,
     check: bool,
     fixtures: tuple[Path, ...],
     rules: RuleSet,
     termijn_aanmelding: int,
     termijn_contract: int,
 ) -> None:
-    if check and vorm:
+    if check and form:
         raise click.UsageError("--check prints its own report: leave out --json and --markdown")
     given = _on_the_command_line("rules", "termijn_aanmelding", "termijn_contract")
     if given and not check:  # a list does not apply the rules: they would be ignored
@@ -913,7 +913,7 @@ def personas(
         _check_expected(checked, whose, rules, Terms(termijn_aanmelding, termijn_contract))
         return
     with _until_the_reader_leaves():
-        _print_personas(catalogue, vorm)
+        _print_personas(catalogue, form)
 
 
 def _print_personas(catalogue: dict[str, Persona], form: str | None) -> None:
@@ -1092,17 +1092,17 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 @insz.command(
     "check", help="Say whether a number is a MAGDA test number, and what is wrong if not."
 )
-@click.argument("nummer", metavar="NUMBER", callback=_insz_digits)
-def insz_check(nummer: str) -> None:
+@click.argument("number", metavar="NUMBER", callback=_insz_digits)
+def insz_check(number: str) -> None:
     """Exit 0 for a MAGDA test number, 1 otherwise (with what is wrong and a suggestion)."""
     from magda_kbi.domain.insz import nearest_test_number, why_not_a_test_number
 
-    reason = why_not_a_test_number(nummer)
+    reason = why_not_a_test_number(number)
     if reason is None:
-        print(f"{nummer}: a valid MAGDA test number")
+        print(f"{number}: a valid MAGDA test number")
         return
-    print(f"{shown(nummer, quote=False)}: not a MAGDA test number: {reason}")
-    closest = nearest_test_number(nummer)
+    print(f"{shown(number, quote=False)}: not a MAGDA test number: {reason}")
+    closest = nearest_test_number(number)
     if closest:
         print(f"nearest test number: {closest}")
     raise SystemExit(1)
@@ -1184,11 +1184,11 @@ def generate(
                 from magda_kbi.runtime.store import StoreError, open_store
 
                 try:
-                    winkel = open_store(store)
+                    target_store = open_store(store)
                 except (StoreError, OSError, sqlite3.Error) as error:
                     raise Refused(f"--store: {error}") from None
                 try:  # one seed, one population: its first N people whatever the count
-                    store_generated(winkel, f"seed={seed}", lines)
+                    store_generated(target_store, f"seed={seed}", lines)
                 except FixtureError as error:  # another seed's population has this number
                     raise Refused(
                         f"--store {shown_url(store or '')}: {error.reason}; another --seed makes"
@@ -1217,13 +1217,13 @@ def export() -> None:
     pass
 
 
-def export_options(*formaten: str) -> Callable:
+def export_options(*offered: str) -> Callable:
     return _options(
         click.option(
             "--format",
-            "formaat",
-            type=click.Choice(formaten, case_sensitive=False),
-            default=formaten[0],
+            "fmt",
+            type=click.Choice(offered, case_sensitive=False),
+            default=offered[0],
             show_default=True,
             help="output format",
         ),
@@ -1318,9 +1318,9 @@ def _write_out(out: Path | None, parts) -> None:
         return
     half = out.with_name(f".{out.name}.part")
     try:
-        with half.open("w", encoding="utf-8", newline="") as uit:
+        with half.open("w", encoding="utf-8", newline="") as stream:
             for part in parts:
-                uit.write(part)
+                stream.write(part)
         half.replace(out)
     except OSError as error:
         half.unlink(missing_ok=True)
@@ -1357,7 +1357,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) ->
 def export_premie(
     year: int,
     zorgkas: str | None,
-    formaat: str,
+    fmt: str,
     out,
     no_builtin,
     today,
@@ -1387,10 +1387,10 @@ def export_premie(
         )
     )
     header = {"premiejaar": year, "peildatum": f"{year - 1}-01-01", "zorgkas": zorgkas}
-    _write_out(out, formats.in_format(formaat, items, ["insz"], header, "VerlaagdePremie"))
+    _write_out(out, formats.in_format(fmt, items, ["insz"], header, "VerlaagdePremie"))
 
 
-def _municipality_list(name: str, help_text: str, lijst, fields, root: str) -> None:
+def _municipality_list(name: str, help_text: str, make_list, fields, root: str) -> None:
     @export.command(
         name,
         short_help=help_text,
@@ -1405,7 +1405,7 @@ def _municipality_list(name: str, help_text: str, lijst, fields, root: str) -> N
     )
     @export_options("csv", "json", "xml")
     def command(
-        nis: str, year: int | None, formaat: str, out, no_builtin, today, fixtures, store
+        nis: str, year: int | None, fmt: str, out, no_builtin, today, fixtures, store
     ) -> None:
         vandaag = today or real_today()
         if year is not None:
@@ -1420,8 +1420,8 @@ def _municipality_list(name: str, help_text: str, lijst, fields, root: str) -> N
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
-        items = lijst(_source(no_builtin, fixtures, store), nis, vandaag)
-        _write_out(out, formats.in_format(formaat, items, fields, header, root))
+        items = make_list(_source(no_builtin, fixtures, store), nis, vandaag)
+        _write_out(out, formats.in_format(fmt, items, fields, header, root))
 
 
 _municipality_list(
@@ -1456,7 +1456,7 @@ MAX_KEY_BYTES = 65_536  # a key longer than SHA-256's block (64 bytes) is hashed
     help="the secret key (at least 32 bytes); it never leaves the file",
 )
 @export_options("csv")
-def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, store) -> None:
+def export_abb(key_file: Path, fmt: str, out, no_builtin, today, fixtures, store) -> None:
     try:
         with key_file.open("rb") as handle:  # a bounded read: /dev/urandom has no end
             key = handle.read(MAX_KEY_BYTES + 1)
@@ -1482,16 +1482,16 @@ def export_abb(key_file: Path, formaat: str, out, no_builtin, today, fixtures, s
     "FILE. A caller is its Afzender/Identificatie with its Hoedanigheid.",
 )
 @click.option(
-    "--consumers", "bestand", type=PATH_TYPE, metavar="FILE", help="a YAML file of consumers"
+    "--consumers", "consumers_file", type=PATH_TYPE, metavar="FILE", help="a YAML file of consumers"
 )
 @json_option
-def consumers(bestand: Path | None, as_json: bool) -> None:
+def consumers(consumers_file: Path | None, as_json: bool) -> None:
     from magda_kbi.domain.consumers import DEMO, Afnemers
     from magda_kbi.io.consumer_file import load_consumers
 
     # as serve knows them: one of the file with a demo consumer's Afzender and
     # Hoedanigheid takes its place
-    items = list(Afnemers([*DEMO, *(load_consumers(bestand) if bestand else [])]))
+    items = list(Afnemers([*DEMO, *(load_consumers(consumers_file) if consumers_file else [])]))
     if as_json:
         print(_json([a.as_json() for a in items], indent=2))
         return
@@ -1579,12 +1579,12 @@ client_options = _options(
     help="send MutatiesContext true (the question follows a mutation notification)",
 )
 @client_options
-def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> None:
+def client_dossier(insz: str, versie: str, mutaties_context: bool, **options) -> None:
     _client_call(
         lambda c: c.geef_dossier_kbi(insz, mutaties_context=mutaties_context),
         _show_dossier,
         dossier_versie=versie,
-        **opties,
+        **options,
     )
 
 
@@ -1593,25 +1593,25 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **opties) -> 
 @click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
 @toepassing_option
 @client_options
-def client_advies(insz: str, datum: date, toepassing: str, **opties) -> None:
+def client_advies(insz: str, datum: date, toepassing: str, **options) -> None:
     _client_call(
-        lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **opties
+        lambda c: c.geef_automatisch_advies(insz, datum, toepassing), _show_advies, **options
     )
 
 
-def _client_call(vraag, show, *, as_json: bool, **opties) -> None:
+def _client_call(vraag, show, *, as_json: bool, **options) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
     from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
-    url, cert, key, ca = (opties.pop(name) for name in ("url", "cert", "key", "ca"))
+    url, cert, key, ca = (options.pop(name) for name in ("url", "cert", "key", "ca"))
     if key is not None and cert is None:
         raise click.UsageError("--key goes with --cert")
     if cert is not None:
-        opties["cert"] = (str(cert), str(key)) if key is not None else str(cert)
+        options["cert"] = (str(cert), str(key)) if key is not None else str(cert)
     if ca is not None:
-        opties["verify"] = str(ca)
+        options["verify"] = str(ca)
     try:
-        client = MagdaClient(url, **opties)
+        client = MagdaClient(url, **options)
     except ValueError as error:  # a URL, Afzender or file the client cannot work with
         message = str(error)
         for name, option in (

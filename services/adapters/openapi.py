@@ -23,11 +23,11 @@ NULLABLE_TEXT = {"type": ["string", "null"]}
 BOOL = {"type": "boolean"}
 
 
-def _object(verplicht: list[str], **eigenschappen) -> dict:
+def _object(required: list[str], **properties) -> dict:
     return {
         "type": "object",
-        "required": verplicht,
-        "properties": eigenschappen,
+        "required": required,
+        "properties": properties,
         "additionalProperties": False,
     }
 
@@ -690,13 +690,13 @@ def document() -> dict:
         (Fault, "serialization"),
     )
 
-    def schema_without(name: str, *velden: str) -> dict:
+    def schema_without(name: str, *fields: str) -> dict:
         """A generated schema without the fields a caller does not give."""
         schema = generated[name]
         return {
             **schema,
-            "properties": {k: v for k, v in schema["properties"].items() if k not in velden},
-            "required": [k for k in schema.get("required", []) if k not in velden],
+            "properties": {k: v for k, v in schema["properties"].items() if k not in fields},
+            "required": [k for k in schema.get("required", []) if k not in fields],
         }
 
     # Generated from the domain's dataclasses, the same types that read a persona file and

@@ -373,8 +373,8 @@ def _municipality_list(
     header = {"nis": nis, "peildatum": peildag.isoformat()}
     if year is not None:
         header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}
-    lijst = _list_response(items, fields, header, root, "Persoon")
-    return lijst, call.answered(f"LIST {operation.value} {nis}")
+    listed = _list_response(items, fields, header, root, "Persoon")
+    return listed, call.answered(f"LIST {operation.value} {nis}")
 
 
 @api.get("/consumers")

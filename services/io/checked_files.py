@@ -52,10 +52,10 @@ class CheckedFiles:
         return self.hasher(content).hexdigest()
 
     @staticmethod
-    def hasher(inhoud: bytes = b""):
+    def hasher(content: bytes = b""):
         """The key's hash so far: ``update`` it with more content, then ``hexdigest``."""
         hasher = hashlib.sha256(contract_hash())
-        hasher.update(inhoud)  # not contract_hash() + inhoud: a copy of a whole file
+        hasher.update(content)  # not contract_hash() + content: a copy of a whole file
         return hasher
 
     def _open(self) -> sqlite3.Connection | None:

@@ -66,12 +66,12 @@ def _without_sexagesimal(tag: str, regex: re.Pattern) -> re.Pattern:
 
 
 _WITHOUT_DATES = {
-    teken: [
+    first_char: [
         (tag, _without_sexagesimal(tag, regex))
         for tag, regex in resolvers
         if tag != "tag:yaml.org,2002:timestamp"
     ]
-    for teken, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first_char, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 

@@ -33,8 +33,8 @@ OPEN = (TIJD, PLATFORM_REFERTE, AFZENDER_REFERTE, VRAAG_REFERTE)
 
 @dataclass(frozen=True)
 class Template:
-    formaat: bytes  # the reply, each open place a %s (and each % of the reply doubled)
-    kies: Callable[[tuple], tuple]  # a fill's values, in the order of the places
+    fmt: bytes  # the reply, each open place a %s (and each % of the reply doubled)
+    pick: Callable[[tuple], tuple]  # a fill's values, in the order of the places
     result: str | None  # the journal's result summary of this reply
     extra: dict = field(default_factory=dict)  # and what else the answer put in the journal
 
@@ -56,7 +56,7 @@ class Template:
             _xml_text(afzender_referte),
             _xml_text(vraag_referte),
         )
-        return self.formaat % self.kies(values)
+        return self.fmt % self.pick(values)
 
 
 def _xml_text(value: str) -> bytes:
@@ -68,7 +68,7 @@ def _xml_text(value: str) -> bytes:
 
 
 def _picker(places: list[int]) -> Callable[[tuple], tuple]:
-    return lambda waarden: tuple(waarden[i] for i in places)
+    return lambda values: tuple(values[i] for i in places)
 
 
 class PersonaCache:

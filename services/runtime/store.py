@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGE
 INSERT OR IGNORE INTO sync VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL,
     ack INTEGER NOT NULL, change_ack INTEGER NOT NULL DEFAULT 0);
-""" + "".join(f"{opdracht};\n" for opdracht in (*CATALOGUE_SCHEMA, VERSION_TABLE))
+""" + "".join(f"{statement};\n" for statement in (*CATALOGUE_SCHEMA, VERSION_TABLE))
 # Both dialects (SQLite 3.35+, PostgreSQL): upserts with ON CONFLICT, ids with RETURNING.
 PERSONA_UPSERT = (
     "INSERT INTO persona (insz, data) VALUES (?, ?) ON CONFLICT (insz) "
@@ -453,14 +453,14 @@ class SharedClock(Clock):
         return self._fixed
 
     @fixed.setter
-    def fixed(self, waarde: date | None) -> None:
+    def fixed(self, value: date | None) -> None:
         with self.store.write() as db:
             db.execute(
                 "UPDATE clock SET changed = 1, today = ?",
-                (waarde.isoformat() if waarde else None,),
+                (value.isoformat() if value else None,),
             )
             self.store.bump(db)
-        self._fixed = waarde
+        self._fixed = value
 
     def reset(self) -> None:
         with self.store.write() as db:

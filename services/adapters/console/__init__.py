@@ -365,9 +365,9 @@ def _drawing(t: Timeline) -> dict:
     year = t.van.year
     while date(year, 1, 1) <= t.tot:
         for month in (1, 7):
-            dag = date(year, month, 1)
-            if t.van <= dag <= t.tot:
-                ticks.append((x(dag), dag))
+            day = date(year, month, 1)
+            if t.van <= day <= t.tot:
+                ticks.append((x(day), day))
         year += 1
     return {
         "width": LEFT + WIDTH + 10,
@@ -470,11 +470,11 @@ def journal_entries():
     return jsonify(entries=[r.as_json() for r in found], size=len(j), capacity=j.capacity)
 
 
-@console.get(f"/journal/<int(max={MAX_ID}):nummer>")
-def journal_entry(nummer: int):
-    entry = current_runtime().journal.entry(nummer)
+@console.get(f"/journal/<int(max={MAX_ID}):number>")
+def journal_entry(number: int):
+    entry = current_runtime().journal.entry(number)
     if entry is None:
-        abort(404, description=f"entry {nummer} is no longer in the journal (or never was)")
+        abort(404, description=f"entry {number} is no longer in the journal (or never was)")
     return render_template(
         "console/entry.html",
         entry=entry,
@@ -534,10 +534,10 @@ def _everywhere() -> dict:
 
 @console.errorhandler(400)
 @console.errorhandler(404)
-def error_page(fout):
+def error_page(error):
     """The console's own page for an error, with its menu (the app's 404 uses it too for a
     console address that matches no view: a blueprint's handler never sees those)."""
-    return render_template("console/error.html", error=fout), fout.code
+    return render_template("console/error.html", error=error), error.code
 
 
 def _services() -> list[Dienst]:
