@@ -81,6 +81,28 @@ def test_the_direct_path_is_taken(pad, versie, monkeypatch):
     assert aanroepen == [] and b"<KBIDossier>" in antwoord
 
 
+def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
+    monkeypatch, caplog
+):
+    """The log is the operator's (English, as the command line); the wire stays MAGDA's."""
+    app = make_emulator(Settings(today=date(2030, 1, 1)))
+    (dienst,) = [d for d in app.diensten if d.contract.pad == PAD_DOSSIER_02]
+
+    def kapot(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dienst, "decided", kapot)  # the template's path
+    monkeypatch.setattr(dienst, "handle", kapot)  # the full build
+    with caplog.at_level("ERROR"):
+        status, antwoord = roep(app, PAD_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+    assert status.startswith("500")
+    assert b"<faultstring>Interne fout in de emulator bij GeefDossierKBI</faultstring>" in antwoord
+    assert [r.getMessage() for r in caplog.records] == [
+        "unexpected error in the reply template of GeefDossierKBI",
+        "unexpected error answering GeefDossierKBI",
+    ]
+
+
 def test_spyne_is_imported_only_by_the_reference_path():
     """A start no longer imports and builds spyne (a sixth of a serve's CPU): the direct
     path answers every request, a second operation in the Body too (once left to spyne,

@@ -510,7 +510,7 @@ class Emulator:
         try:
             return list(self._spyne_app(service)(environ, start_response))
         except Exception:  # a last guard: whatever spyne lets escape is not a crash
-            log.exception("spyne liet een fout door bij %s", service.naam)
+            log.exception("spyne let an error through answering %s", service.naam)
             return _fault_reply(
                 start_response,
                 "500 Internal Server Error",
@@ -555,7 +555,7 @@ class Emulator:
                     parsed, parsed.afzender_referte, parsed.vraag_referte
                 )
             except Exception:  # never a crash: the full path below answers or reports it
-                log.exception("onverwachte fout in het sjabloon van %s", service.naam)
+                log.exception("unexpected error in the reply template of %s", service.naam)
                 templated = None
             if templated is not None:
                 response, environ[CALL_KEY] = templated
@@ -668,7 +668,7 @@ class Emulator:
                 refertes[known.vraag_at].decode("ascii"),
             )
         except Exception:  # never a crash: the usual path answers or reports it
-            log.exception("onverwachte fout in het sjabloon van %s", service.naam)
+            log.exception("unexpected error in the reply template of %s", service.naam)
             return None
         return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
 

@@ -49,7 +49,7 @@ def soap_application(dienst: Dienst, max_bytes: int) -> WsgiApplication:
                 environ[CALL_KEY] = error.call
                 raise Fault("Server", str(error)) from None
             except Exception:  # never a traceback on the wire
-                log.exception("onverwachte fout bij %s", dienst.naam)
+                log.exception("unexpected error answering %s", dienst.naam)
                 environ[CALL_KEY] = Call(dienst.naam)
                 raise Fault("Server", f"Interne fout in de emulator bij {dienst.naam}") from None
             return repliek

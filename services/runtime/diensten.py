@@ -201,18 +201,18 @@ class Dienst:
         return self._render(outcome, context, referte), call
 
     def _render(
-        self, outcome: Outcome, context: Context, referte: str, sjabloon: bool = False
+        self, outcome: Outcome, context: Context, referte: str, template: bool = False
     ) -> etree._Element:
         """The Repliek for a decided call: the answer, or the Uitzondering that says why not."""
         if outcome.kind is Kind.ANSWER:
-            return self.render_answer(outcome, context, referte, sjabloon)
+            return self.render_answer(outcome, context, referte, template)
         if outcome.kind is Kind.REFUSED:
             uitzondering = Uitzondering(outcome.code, outcome.beslissing.reden)
         elif outcome.kind is Kind.PLATFORM:
             uitzondering = PLATFORM_UITZONDERINGEN[outcome.platform]
         else:
             uitzondering = GEEN_GEGEVENS
-        return self._repliek(context, sjabloon, uitzonderingen=(uitzondering,))
+        return self._repliek(context, template, uitzonderingen=(uitzondering,))
 
     def respond(
         self, operatie: etree._Element, fault: FaultKind | None = None
@@ -224,7 +224,7 @@ class Dienst:
         except PlatformError as error:
             return "500 Internal Server Error", soap_fault("Server", str(error)), error.call
         except Exception:
-            log.exception("onverwachte fout bij %s", self.naam)
+            log.exception("unexpected error answering %s", self.naam)
             message = f"Interne fout in de emulator bij {self.naam}"
             return "500 Internal Server Error", soap_fault("Server", message), Call(self.naam)
         return "200 OK", reply_envelope(self.namespace, self.naam, repliek), call
@@ -353,7 +353,7 @@ class Dienst:
                 afzender, referte=reply_templates.AFZENDER_REFERTE if afzender.referte else None
             ),
         )
-        repliek = self._render(outcome, open_context, reply_templates.VRAAG_REFERTE, sjabloon=True)
+        repliek = self._render(outcome, open_context, reply_templates.VRAAG_REFERTE, template=True)
         return reply_templates.Template.from_reply(
             reply_envelope(self.namespace, self.naam, repliek),
             outcome.result,
