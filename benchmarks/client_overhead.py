@@ -79,14 +79,14 @@ def samenvatting(gemeten: list[float]) -> str:
 class IngeblikteSessie:
     """Stands in for the HTTP round trip: the server's reply, with the Referte echoed."""
 
-    def __init__(self, sjabloon: bytes) -> None:
-        self.sjabloon = sjabloon
+    def __init__(self, template: bytes) -> None:
+        self.template = template
 
     def post(self, url, data=None, **kwargs):
         referte = data.split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
         response = requests.Response()
         response.status_code = 200
-        response._content = self.sjabloon.replace(b"@REFERTE@", referte)
+        response._content = self.template.replace(b"@REFERTE@", referte)
         return response
 
 

@@ -151,7 +151,7 @@ class GcPacer:
     request shapes: some 100,000 objects after a few thousand random INSZs) made each full
     collection walk all of it: 120 ms, and the p99 of the advice for random INSZs 138-216 ms
     at 8 connections (125-207 ms with ``--admin``'s two threads, before they were paced
-    too). Every ``elke`` requests, at the start of one while no other is in flight, it
+    too). Every ``every`` requests, at the start of one while no other is in flight, it
     collects what is garbage and freezes the rest: each object is walked about once. A
     pause grows with what the requests since the last one left (measured over random INSZs
     of a million personas: 2.6 ms every 300 requests, 0.28 ms every 50, 0.07 ms every 20):

@@ -331,14 +331,14 @@ class Dienst:
 
     @staticmethod
     def fill(
-        beslist: Decided, afzender_referte: str | None, vraag_referte: str
+        decided: Decided, afzender_referte: str | None, vraag_referte: str
     ) -> tuple[bytes, Call]:
         """The reply with this call's time (now) and Refertes, and the call as the journal
         says."""
-        response = beslist.template.fill(
+        response = decided.template.fill(
             time_now(), new_referte(), afzender_referte or "", vraag_referte
         )
-        c = beslist.call
+        c = decided.call
         call = Call(
             c.operation, c.afzender, c.hoedanigheid, c.insz, afzender_referte, c.result, c.extra
         )
