@@ -257,6 +257,61 @@ def test_try_builds_a_request_the_service_accepts(client):
     assert repliek.findtext(".//Ontvanger/Identificatie") == "zorgkas1.test.be"
 
 
+def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
+    """Its Afzender by default was the first known consumer, a municipality: under
+    --protocols refused the advice (13001) and any person living elsewhere (40103)."""
+    client = Client(make_emulator(Settings(TODAY, protocols=True)))
+
+    def asked(query: str) -> tuple[str, str, list[str]]:
+        p = pagina(client, f"/console/try?{query}")
+        envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+        antwoord = client.post(
+            p.xpath("//code[@id='endpoint']")[0].text,
+            data=envelop,
+            headers={"Content-Type": "text/xml"},
+        )
+        codes = etree.fromstring(antwoord.data).xpath("//Uitzondering/Identificatie/text()")
+        return (
+            p.get_element_by_id("afzender").value,
+            p.get_element_by_id("hoedanigheid").value,
+            codes,
+        )
+
+    # 71680299836 lives nowhere and is no zorgkas's member: only AGII, and VSB, are answered
+    assert asked("service=GeefDossierKBI+02.00&insz=71680299836") == (
+        "integratie-inburgering.be",
+        "AGII",
+        [],
+    )
+    assert asked("service=GeefAutomatischAdvies+01.00&insz=71680299836") == (
+        "vsb.vlaanderen.be",
+        "VSB",
+        [],
+    )
+    # Leonard lives in Kortenberg and is a member of ZK01 (his persona file)
+    assert asked(f"service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}")[:2] == (
+        "gemeente.kortenberg.be",
+        "GEMEENTE",
+    )
+    assert asked(f"service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}")[:2] == (
+        "zorgkas1.test.be",
+        "ZORGKAS",
+    )
+    for insz in sorted(client.application.runtime.personas):
+        for service in (
+            "GeefDossierKBI+01.00",
+            "GeefDossierKBI+02.00",
+            "GeefAutomatischAdvies+01.00",
+        ):
+            *_, codes = asked(f"service={service}&insz={insz}")
+            assert not {"13001", "40103", "40104"} & set(codes), (insz, service, codes)
+    # what is given is sent as given: the refusal is then the lesson
+    assert asked(
+        "service=GeefAutomatischAdvies+01.00&insz=71680299836&afzender=stad.gent.be"
+        "&hoedanigheid=GEMEENTE"
+    )[2] == ["13001"]
+
+
 def test_try_says_what_it_cannot_send(client):
     fout = pagina(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
     assert "cannot be sent as XML" in fout.xpath("//p[@id='error']")[0].text_content()

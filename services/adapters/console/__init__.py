@@ -35,7 +35,7 @@ from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
 from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY, iso_date
-from magda_kbi.domain.consumers import Afnemer
+from magda_kbi.domain.consumers import Afnemer, Operation
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import (
     check_digits_reason,
@@ -44,9 +44,16 @@ from magda_kbi.domain.insz import (
     shown,
     unformatted,
 )
+from magda_kbi.domain.protocols import beslis
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
 from magda_kbi.io.schemas import did_you_mean
-from magda_kbi.runtime.catalogue import candidates, in_store, sorted_inszs, version
+from magda_kbi.runtime.catalogue import (
+    StoreUnavailable,
+    candidates,
+    in_store,
+    sorted_inszs,
+    version,
+)
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.faults import DIENSTEN, FaultKind
 from magda_kbi.wire.verzoek import Vraag, build_verzoek
@@ -408,25 +415,25 @@ def try_request():
     insz = request.args.get("insz", "").strip()
     datum = request.args.get("datum") or runtime.clock.today().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
-    first = next(iter(runtime.afnemers), None)
+    try:
+        peil, error = iso_date(datum), None
+    except ValueError as reason:  # iso_date's words: also which number is wrong
+        peil, error = None, str(reason)
+    dienst = services[service]
+    first = _answered_as(runtime, dienst, insz, peil)
     afzender = request.args.get("afzender", first.afzender if first else "")
     hoedanigheid = request.args.get("hoedanigheid", first.hoedanigheid if first else "")
-    error, envelope = None, None
+    envelope = None
     if insz:  # an invalid INSZ is sent as typed: the service's own 40002 is the lesson
-        try:
-            peil = iso_date(datum)
-        except ValueError as reason:  # iso_date's words: also which number is wrong
-            error, peil = str(reason), None
         if toepassing not in TOEPASSINGEN:
             hint = did_you_mean(toepassing, TOEPASSINGEN)
             error = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
         if error is None:
             vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
             try:
-                envelope = build_verzoek(services[service].contract, vraag, runtime.clock.now())
+                envelope = build_verzoek(dienst.contract, vraag, runtime.clock.now())
             except ValueError as reason:  # a control character: XML cannot carry it
                 error = f"cannot be sent as XML: {reason}"
-    dienst = services[service]
     return render_template(
         "console/try.html",
         services=list(services),
@@ -438,11 +445,37 @@ def try_request():
         afzender=afzender,
         hoedanigheid=hoedanigheid,
         consumers=list(runtime.afnemers),
-        error=error,
+        error=error if insz else None,  # an empty form is filled in first
         envelope=envelope.decode("utf-8") if envelope else None,
         endpoint=dienst.contract.pad,
         base=request.host_url.rstrip("/"),
     )
+
+
+def _answered_as(runtime: Runtime, dienst: Dienst, insz: str, peil: date | None) -> Afnemer | None:
+    """The consumer a request is built for unless one is given: the first known one whose
+    protocol answers it, else the first (under --protocols the first of all, a
+    municipality, is refused the advice and everyone living elsewhere)."""
+    afnemers = list(runtime.afnemers)
+    try:
+        persona = runtime.personas.get(insz) if is_eleven_digits(insz) else None
+    except StoreUnavailable:  # the request is still built; sending it will say so
+        persona = None
+    operatie = Operation(dienst.naam)
+    today = runtime.clock.today()
+    for afnemer in afnemers:
+        beslissing = beslis(
+            runtime.afnemers,
+            afnemer.afzender,
+            afnemer.hoedanigheid,
+            operatie,
+            persona=persona,
+            vandaag=today,
+            datum=peil or today,
+        )
+        if beslissing.toegelaten:
+            return afnemer
+    return afnemers[0] if afnemers else None
 
 
 def _service_key(service: Dienst) -> str:
