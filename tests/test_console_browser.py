@@ -139,6 +139,16 @@ def test_try_a_request_and_see_nok_inbreuk(browser, console_server):
         "GeefAutomatischAdvies 01.00"
     )
     browser.find_element(By.ID, "insz").send_keys(INBREUK_OPEN)
+    # a known Afzender typed (or picked from its list) takes its Hoedanigheid along
+    afzender = browser.find_element(By.ID, "afzender")
+    afzender.clear()
+    afzender.send_keys("stad.gent.be")
+    browser.find_element(By.ID, "insz").click()  # leaving the field is its change
+    assert browser.find_element(By.ID, "hoedanigheid").get_attribute("value") == "GEMEENTE"
+    afzender.clear()
+    afzender.send_keys("zorgkas1.test.be")
+    browser.find_element(By.ID, "insz").click()
+    assert browser.find_element(By.ID, "hoedanigheid").get_attribute("value") == "ZORGKAS"
     datum = browser.find_element(By.ID, "datum")
     datum.clear()
     datum.send_keys("2025-01-01")

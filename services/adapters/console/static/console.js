@@ -67,6 +67,15 @@ const magdaConsole = (() => {
     return "'" + text.replace(/'/g, "'\\''") + "'";
   }
 
+  // A known Afzender picked takes its Hoedanigheid along: the two are one consumer, and a
+  // Hoedanigheid left from another is refused under --protocols.
+  function tryForm() {
+    $("afzender").addEventListener("change", () => {
+      const known = Array.from($("afzenders").options).find((o) => o.value === $("afzender").value);
+      if (known) $("hoedanigheid").value = known.dataset.hoedanigheid;
+    });
+  }
+
   function tryRequest() {
     const envelope = $("envelope");
     const curl = $("curl");
@@ -260,5 +269,5 @@ const magdaConsole = (() => {
     svg.addEventListener("mouseleave", () => { out.textContent = initial; });
   }
 
-  return { tryRequest, journal, faults, clock, hover, pretty, summary };
+  return { tryForm, tryRequest, journal, faults, clock, hover, pretty, summary };
 })();
