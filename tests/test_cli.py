@@ -167,6 +167,27 @@ def test_a_command_named_by_a_part_of_its_name_is_told_the_whole():
     assert magda_kbi("nothing").stderr.endswith("Error: No such command 'nothing'.\n")
 
 
+def test_a_command_of_a_group_named_alone_is_told_its_group():
+    """'magda-kbi dossier X' said only "No such command 'dossier'", and 'gemeente' was told
+    difflib's 'generate': the commands are 'client dossier' and 'export gemeente'."""
+    told = {
+        ("dossier", "98630499724"): "client dossier",
+        ("abb",): "export abb",
+        ("gemeente", "44021"): "export gemeente",
+        ("participatie", "44021"): "export participatie",
+        ("premie", "2024"): "export verlaagde-premie",
+        ("check", "98630499724"): "insz check",
+    }
+    for args, meant in told.items():
+        proces = magda_kbi(*args)
+        assert proces.returncode == 2
+        assert proces.stderr.endswith(
+            f"Error: No such command '{args[0]}'. Did you mean '{meant}'?\n"
+        ), args
+    # click's own hint for a typo stays
+    assert magda_kbi("advies2").stderr.endswith("Did you mean 'advies'?\n")
+
+
 def test_advies_locally():
     proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
     assert proces.returncode == 0

@@ -119,11 +119,23 @@ class _Group(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.NoSuchCommand as error:
-            if not error.possibilities:
+            typed = error.command_name.casefold()
+            # a command of one of the groups: 'magda-kbi dossier' is 'client dossier'
+            nested = [
+                (name, n)
+                for name, group in self.commands.items()
+                if isinstance(group, click.Group)
+                for n in group.commands
+                if typed in n.split("-")
+            ]
+            whole = [f"{name} {n}" for name, n in nested if n == typed]
+            if len(whole) == 1:  # before difflib's guess: 'gemeente' is no 'generate'
+                error.possibilities = whole
+            elif not error.possibilities:
                 # 'export premie': a part of one command's name, which difflib's ratio over
                 # the whole name ('verlaagde-premie') does not reach
-                typed = error.command_name.casefold()
                 named = [n for n in self.commands if typed in n.split("-")]
+                named = named or [f"{name} {n}" for name, n in nested]
                 error.possibilities = named if len(named) == 1 else None
             raise
 
