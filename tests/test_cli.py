@@ -837,6 +837,24 @@ def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
         assert "Saïd".encode() in proces.stdout
 
 
+def test_every_command_lists_the_same_way():
+    """'insz --help' and 'client --help' listed sentences ("Print new MAGDA test
+    numbers.") where every other list gives a phrase in lower case, without a full stop."""
+    from magda_kbi.adapters.cli import cli
+
+    listed = {}
+    for group in (cli, *(c for c in cli.commands.values() if isinstance(c, click.Group))):
+        for name, command in group.commands.items():
+            listed[f"{group.name} {name}"] = command.get_short_help_str(limit=200)
+    assert [f"{k}: {v}" for k, v in listed.items() if v.endswith(".")] == []
+    # a MAGDA name (GeefDossierKBI, Automatisch advies) is the only capital start
+    capitals = {k: v for k, v in listed.items() if v[:1].isupper()}
+    assert capitals == {
+        "client advies": "Automatisch advies for one INSZ and date",
+        "client dossier": "GeefDossierKBI for one INSZ",
+    }
+
+
 def test_the_readme_s_command_line_names_every_option():
     """The README's synopsis had fallen behind (advies's --today, --fixtures and the
     deadlines, the client's --timeout): each command's options are in its lines there, the

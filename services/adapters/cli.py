@@ -1074,7 +1074,9 @@ def insz() -> None:
     pass
 
 
-@insz.command("new", help="Print new MAGDA test numbers.")
+@insz.command(
+    "new", short_help="print new MAGDA test numbers", help="Print new MAGDA test numbers."
+)
 @click.option("--birth-date", type=DATE_TYPE, help="YYYY-MM-DD (default: random)")
 @click.option(
     "--sex",
@@ -1102,7 +1104,9 @@ def insz_new(birth_date: date | None, sex: str | None, count: int) -> None:
 
 
 @insz.command(
-    "check", help="Say whether a number is a MAGDA test number, and what is wrong if not."
+    "check",
+    short_help="say whether a number is a MAGDA test number, and what is wrong if not",
+    help="Say whether a number is a MAGDA test number, and what is wrong if not.",
 )
 @click.argument("number", metavar="NUMBER", callback=_insz_digits)
 def insz_check(number: str) -> None:
@@ -1576,7 +1580,9 @@ client_options = _options(
 )
 
 
-@client.command("dossier", help="GeefDossierKBI for one INSZ.")
+@client.command(
+    "dossier", short_help="GeefDossierKBI for one INSZ", help="GeefDossierKBI for one INSZ."
+)
 @click.argument("insz", callback=_insz_digits)
 @click.option(
     "--versie",
@@ -1600,7 +1606,12 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **options) ->
     )
 
 
-@client.command("advies", cls=_DatumCommand, help="Automatisch advies for one INSZ and date.")
+@client.command(
+    "advies",
+    cls=_DatumCommand,
+    short_help="Automatisch advies for one INSZ and date",
+    help="Automatisch advies for one INSZ and date.",
+)
 @click.argument("insz", callback=_insz_digits)
 @click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
 @toepassing_option
