@@ -208,7 +208,7 @@ def test_every_band_holds_for_every_day_for_every_persona(client, catalogus):
 def test_consumer_view_is_the_soap_service_s_answer(client):
     sleutel = "gemeente.kortenberg.be|GEMEENTE"
     p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={sleutel}")
-    views = p.xpath("//section[@data-versie]")
+    views = p.xpath("//section[@data-dienst='GeefDossierKBI']")
     assert [v.get("data-versie") for v in views] == ["01.00", "02.00"]
     for view in views:
         zonder_wit = etree.XMLParser(remove_blank_text=True)  # the console pretty-prints
@@ -234,11 +234,32 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
 def test_consumer_view_under_protocols_shows_the_refusal():
     client = Client(make_emulator(Settings(TODAY, protocols=True)))
     p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
-    assert [v.get("data-code") for v in p.xpath("//section[@data-versie]")] == [
+    assert [v.get("data-code") for v in p.xpath("//section[@data-dienst='GeefDossierKBI']")] == [
         "13001",
         "13001",
     ]
     pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=nobody|X", status=400)
+
+
+def test_consumer_view_shows_the_advice_a_zorgkas_gets():
+    """A zorgkas's question is the advice, not the dossier: the view showed only the
+    dossier's refusal. Leonard is a member of ZK01 with an open infringement (his file)."""
+    client = Client(make_emulator(Settings(TODAY, protocols=True)))
+
+    def advice(consumer: str) -> tuple[str | None, str | None, str | None]:
+        p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={consumer}")
+        (view,) = p.xpath("//section[@data-dienst='GeefAutomatischAdvies']")
+        reply = etree.fromstring(view.xpath(".//pre")[0].text_content().encode())
+        assert reply.findtext(".//Criteria/Datum") in (None, TODAY.isoformat())
+        return (
+            view.get("data-code"),
+            reply.findtext(".//Advies/Resultaat"),
+            reply.findtext(".//Advies/Peildatum"),
+        )
+
+    assert advice("zorgkas1.test.be|ZORGKAS") == (None, "NOK", "2025-06-01")
+    assert advice("zorgkas2.test.be|ZORGKAS") == ("40104", None, None)  # not its member
+    assert advice("gemeente.kortenberg.be|GEMEENTE") == ("13001", None, None)
 
 
 def test_try_builds_a_request_the_service_accepts(client):

@@ -270,7 +270,7 @@ def persona(insz: str):
     timeline = build_timeline(p.dossier, today, runtime.terms, runtime.rule_set)
     consumers = sorted(runtime.afnemers, key=lambda a: (a.soort.value, a.naam))
     chosen = _consumer(runtime, request.args.get("consumer"))
-    views = _consumer_views(chosen, insz) if chosen is not None else []
+    views = _consumer_views(chosen, insz, today) if chosen is not None else []
     return render_template(
         "console/persona.html",
         persona=p,
@@ -303,21 +303,26 @@ def _consumer(runtime: Runtime, key: str | None) -> Afnemer | None:
 
 @dataclass(frozen=True)
 class ConsumerView:
+    service: str
     version: str
     status: str
     code: str | None  # the Uitzondering's code (a refusal or an error), or None
     xml: str
 
 
-def _consumer_views(consumer: Afnemer, insz: str) -> list[ConsumerView]:
-    """What the SOAP service answers this consumer for GeefDossierKBI, in both versions."""
+def _consumer_views(consumer: Afnemer, insz: str, today: date) -> list[ConsumerView]:
+    """What the SOAP services answer this consumer: GeefDossierKBI in both versions, and
+    the advice for today's ZORGBUDGET (a zorgkas's question: the dossier it is refused)."""
     views = []
-    for service in _dossier_services():
-        vraag = Vraag(insz, consumer.afzender, consumer.hoedanigheid)
+    for service in _services():
+        if not service.contract.pad:  # the generic endpoint: the same services again
+            continue
+        vraag = Vraag(insz, consumer.afzender, consumer.hoedanigheid, today, "ZORGBUDGET")
         status, response = _ask(service, vraag)
         root = etree.fromstring(response, safe_parser())
         code = root.findtext(".//Uitzondering/Identificatie")
-        views.append(ConsumerView(service.contract.hoofdversie, status, code, _pretty(response)))
+        version = service.contract.hoofdversie
+        views.append(ConsumerView(service.naam, version, status, code, _pretty(response)))
     return views
 
 
@@ -575,7 +580,3 @@ def error_page(error):
 
 def _services() -> list[Dienst]:
     return current_app.config["MAGDA_DIENSTEN"]
-
-
-def _dossier_services() -> list[Dienst]:
-    return [d for d in _services() if d.naam == "GeefDossierKBI" and d.contract.pad]
