@@ -174,6 +174,28 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     from selenium.webdriver.support.ui import Select
 
     browser.get(f"{console_server.url}/console/faults")
+    wacht(browser, lambda d: d.find_elements(By.ID, "no-faults"))  # said, not a bare header
+    # a random latency, for another person: its delay is in the list; removed again
+    Select(browser.find_element(By.ID, "fault-kind")).select_by_visible_text("latency")
+    browser.find_element(By.ID, "fault-insz").send_keys("79611034583")
+    browser.find_element(By.ID, "fault-latency").send_keys("200")
+    browser.find_element(By.ID, "fault-latency-max").send_keys("800")
+    browser.find_element(By.ID, "fault-add").click()
+    wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='latency']"))
+    cells = browser.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='latency'] td")
+    assert [c.text for c in cells[1:8]] == [
+        "latency",
+        "any",
+        "79611034583",
+        "no limit",
+        "all",
+        "200–800 ms",
+        "0",
+    ]
+    browser.find_element(By.CSS_SELECTOR, "#faults tr[data-kind='latency'] button").click()
+    wacht(browser, lambda d: d.find_elements(By.ID, "no-faults"))
+    for field in ("fault-insz", "fault-latency", "fault-latency-max"):
+        browser.find_element(By.ID, field).clear()
     Select(browser.find_element(By.ID, "fault-kind")).select_by_visible_text("99996")
     browser.find_element(By.ID, "fault-count").send_keys("1")
     browser.find_element(By.ID, "fault-add").click()

@@ -199,10 +199,19 @@ const magdaConsole = (() => {
       try {
         const list = await admin("GET", "/admin/faults");
         body.replaceChildren();
+        if (!list.length) {
+          const row = document.createElement("tr");
+          row.id = "no-faults";
+          cell(row, "none: every call is answered as its persona says").colSpan = 9;
+          body.appendChild(row);
+        }
         for (const f of list) {
           const row = document.createElement("tr");
           row.dataset.kind = f.kind;
-          for (const v of [f.id, f.kind, f.service || "any", f.insz || "any", f.count ?? "no limit", f.share ?? "all", f.applied]) cell(row, v);
+          // a latency fault without its delay in the list said nothing of what it does
+          const latency = f.latency_max_ms != null ? `${f.latency_ms}–${f.latency_max_ms} ms`
+            : f.latency_ms ? `${f.latency_ms} ms` : "none";
+          for (const v of [f.id, f.kind, f.service || "any", f.insz || "any", f.count ?? "no limit", f.share ?? "all", latency, f.applied]) cell(row, v);
           const remove = document.createElement("button");
           remove.textContent = "remove";
           remove.addEventListener("click", async () => {
@@ -222,6 +231,7 @@ const magdaConsole = (() => {
       if ($("fault-count").value) fault.count = Number($("fault-count").value);
       if ($("fault-share").value) fault.share = Number($("fault-share").value);
       if ($("fault-latency").value) fault.latency_ms = Number($("fault-latency").value);
+      if ($("fault-latency-max").value) fault.latency_max_ms = Number($("fault-latency-max").value);
       try {
         const made = await admin("POST", "/admin/faults", fault);
         $("message").textContent = `fault ${made.id} added`;
