@@ -175,3 +175,33 @@ def test_client_generators_get_one_model_per_component():
             {"$ref": "#/components/schemas/DossierGemeente"},
         ]
     }
+
+
+def test_every_query_parameter_a_route_takes_is_in_the_document():
+    """GET /admin/journal takes ``kind`` (call, admin or all), which the document left out:
+    a client generated from it could not ask for admin calls. What each route answers an
+    unknown parameter with names the ones it takes; the document must name the same."""
+    rest = make_emulator(Settings(today=date(2030, 1, 1), admin=True)).rest.test_client()
+    values = {"insz": "73680599786", "jaar": "2024", "nis": "24055", "fault_id": "1"}
+    checked = {}
+    for pad, operaties in DOCUMENT["paths"].items():
+        for methode, operatie in operaties.items():
+            if methode not in ("get", "delete"):  # no body: the parameter is the only fault
+                continue
+            url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pad)
+            antwoord = rest.open(f"{url}?zzz=1", method=methode.upper())
+            if antwoord.status_code != 400:  # /health, the indexes: anything is taken
+                continue
+            diagnose = antwoord.get_json()["diagnose"]
+            takes = re.search(r"\(allowed: ([^)]*)\)", diagnose)
+            assert takes or "takes no parameter" in diagnose, (pad, diagnose)
+            described = {
+                p["name"]
+                for p in (*operaties.get("parameters", ()), *operatie.get("parameters", ()))
+                if p["in"] == "query"
+            }
+            checked[(pad, methode)] = described
+            assert described == (set(takes.group(1).split(", ")) if takes else set()), pad
+    assert checked[("/admin/journal", "get")] == {"insz", "afzender", "operation", "since", "kind"}
+    assert checked[("/api/v1/advies/{insz}", "get")] == {"datum", "toepassing"}
+    assert len(checked) >= 15, sorted(checked)

@@ -310,6 +310,33 @@ YEAR_PARAMETER = {
 }
 
 
+def _optional_query(name: str, description: str, schema: dict = TEXT) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+JOURNAL_PARAMETERS = [
+    _optional_query("insz", "the person asked about (also as printed, 73.68.05-997.86)"),
+    _optional_query("afzender", "who asked: Context/Bericht/Afzender/Identificatie"),
+    _optional_query(
+        "operation",
+        "GeefDossierKBI, GeefAutomatischAdvies, lijst-verlaagde-premie, lijst-gemeente,"
+        " lijst-participatie, or 'admin METHOD'",
+    ),
+    _optional_query("since", "calls from this ISO date or date-time on (UTC without an offset)"),
+    _optional_query(
+        "kind",
+        "the SOAP and REST calls (the default), the admin API's calls, or both",
+        {"enum": ["call", "admin", "all"], "default": "call"},
+    ),
+]
+
+
 def _list_operation(
     summary: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
 ) -> dict:
@@ -632,10 +659,7 @@ PATHS_AND_INFO = {
             "get": _admin(
                 "recorded SOAP and REST calls, in the order they came in",
                 {"200": _response("journal", _ref("Journal")), "400": ERROR_RESPONSE},
-                parameters=[
-                    {"name": n, "in": "query", "required": False, "schema": TEXT}
-                    for n in ("insz", "afzender", "operation", "since")
-                ],
+                parameters=JOURNAL_PARAMETERS,
             ),
             "delete": _admin("clear the journal", {"204": _response("cleared")}),
         },
