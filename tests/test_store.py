@@ -468,3 +468,33 @@ def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_pat
     finally:
         eerste.close()
         tweede.close()
+
+
+def test_a_worker_idle_for_a_while_still_gives_its_entries_to_a_read(tmp_path, monkeypatch):
+    """A worker that has seen no call and no read for IDLE_AFTER looks at the sync number
+    less often (an idle serve woke each worker 100 times a second): a read still waits for
+    it and gets what it queued, whether it is idle or in use again."""
+    from datetime import UTC, datetime
+
+    from magda_kbi.runtime import store as store_module
+    from magda_kbi.runtime.journal import JournalEntry
+    from magda_kbi.runtime.store import SharedJournal
+
+    monkeypatch.setattr(store_module, "IDLE_AFTER", 0.05)  # idle after 50 ms, not a second
+    pad = f"sqlite:///{tmp_path}/state.db"
+    reader_store, idle_store = open_store(pad), open_store(pad)
+    reader, idle = SharedJournal(reader_store), SharedJournal(idle_store)
+
+    def call(path: str) -> JournalEntry:
+        return JournalEntry(datetime.now(UTC), path, None, None, None, None, None, "OK", 200, 1.0)
+
+    try:
+        idle.write(call("/before-idle"))
+        time.sleep(0.3)  # its writer is idle now: IDLE_INTERVAL between looks
+        assert [r.endpoint for r in reader.read()] == ["/before-idle"]
+        time.sleep(0.3)
+        idle.write(call("/after-idle"))
+        assert [r.endpoint for r in reader.read()] == ["/before-idle", "/after-idle"]
+    finally:
+        reader_store.close()
+        idle_store.close()

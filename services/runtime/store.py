@@ -48,7 +48,12 @@ from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, pick_fau
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry, came_in
 from magda_kbi.wire.dossier_kbi import contract_error
 
-FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number
+FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number while in use
+# ... and once it has seen no call and no journal read for IDLE_AFTER seconds: an idle serve
+# woke each worker 100 times a second, 1% of a core each (benchmarks/idle.py); a read then
+# waits up to IDLE_INTERVAL for such a worker
+IDLE_INTERVAL = 0.05
+IDLE_AFTER = 1.0
 HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
 SYNC_TIMEOUT = 3.0
@@ -626,6 +631,7 @@ class SharedJournal:
         self.audit_log = AuditLog(audit) if audit is not None else None
         self._pid: int | None = None  # the process whose writer thread runs
         self._since_bound = 0  # entries written since the bound was last applied
+        self._calls = 0  # entries queued in this process, ever: the writer's sign of use
         self._start_slot = threading.Lock()
         self._flush_slot = threading.Lock()
 
@@ -651,16 +657,21 @@ class SharedJournal:
         if self.audit_log is not None:
             self.audit_log.write(entry)
         self._queue.append(entry)
+        self._calls += 1
         if self._pid != _PID[0]:
             self.start()
 
     def _writer(self) -> None:
         confirmed, heartbeat = -1, 0.0
+        calls, used = self._calls, time.monotonic()
         while True:
+            if calls != self._calls:
+                calls, used = self._calls, time.monotonic()
             try:
                 asked = self.store.sync_number()
                 if asked != confirmed:  # someone reads the journal: write what is queued
                     self.flush()
+                    used = time.monotonic()
                 now = time.time()
                 if asked != confirmed or now - heartbeat > HEARTBEAT_INTERVAL:
                     with self.store.write() as db:
@@ -671,7 +682,8 @@ class SharedJournal:
                     confirmed, heartbeat = asked, now
             except self.store.Error:  # busy beyond the timeout, disk full: try again
                 pass
-            time.sleep(FLUSH_INTERVAL)
+            idle = time.monotonic() - used > IDLE_AFTER
+            time.sleep(IDLE_INTERVAL if idle else FLUSH_INTERVAL)
 
     def flush(self) -> None:
         """Writes what this worker queued, in one transaction, and keeps the bound (in
