@@ -199,13 +199,13 @@ def _stop_with_parent(parent: int, interval: float = 0.2) -> None:
     worker is then adopted by another process) the worker exits; at once when it was adopted
     before it came here (serve killed while the worker started)."""
 
-    def wacht() -> None:
+    def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)
         logging.getLogger(__name__).error("serve (pid %d) is gone: this worker stops", parent)
         os._exit(3)
 
-    threading.Thread(target=wacht, name="magda-kbi-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="magda-kbi-parent-watch", daemon=True).start()
 
 
 def signal_until_gone(
