@@ -423,6 +423,9 @@ def test_the_generated_population(populatie):
     assert len(personas) == 3000
     assert all(is_test_number(p.insz) for p in personas)
     assert len({p.insz for p in personas}) == 3000
+    kinds = "niet-in-kbi recht minderjarig vrijgesteld attest inbreuk-open inbreuk-rechtgezet"
+    kinds += " nooit-aangemeld geen-contract uitstel-ondertekening contract-lopend"
+    assert {p.scenario for p in personas} == {f"generated: {k}" for k in kinds.split()}
     vlaams = {nis for nis, _ in GEMEENTEN}
     assert all(p.gegevens.woonplaatsen[0].nis in vlaams for p in personas)
     # each dossier names its province's office (five provinces), one object per office

@@ -129,7 +129,9 @@ def _persona(rnd: random.Random, insz: str, born: date, scenario: str) -> dict:
             ),
         }
         gegevens["contact"] = {"email": f"{insz}@voorbeeld.test"}
-    persona = {"insz": insz, "scenario": f"gegenereerd: {scenario}", "gegevens": gegevens}
+    # the scenario is read in English where people see it (the console, 'personas'); its
+    # kind keeps the persona files' Dutch name
+    persona = {"insz": insz, "scenario": f"generated: {scenario}", "gegevens": gegevens}
     if scenario == "niet-in-kbi":
         persona["naam"] = f"{voornaam} {achternaam}"
         persona["dossier"] = None
