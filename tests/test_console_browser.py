@@ -202,6 +202,9 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     wacht(browser, lambda d: "added" in d.find_element(By.ID, "message").text)
     wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']"))
 
+    browser.get(f"{console_server.url}/console/journal?afzender=nobody.test")
+    wacht(browser, lambda d: d.find_elements(By.ID, "no-entries"))  # said, not a bare header
+    assert browser.find_element(By.ID, "no-entries").text == "no call matches these filters yet"
     browser.get(f"{console_server.url}/console/journal")
     wacht(browser, lambda d: "entries kept" in d.find_element(By.ID, "journal-size").text)
     antwoord = requests.post(
@@ -213,6 +216,7 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     assert b"<Identificatie>99996</Identificatie>" in antwoord.content
     rij = "#journal tr[data-result='UITZONDERING 99996']"
     wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, rij), seconden=6)  # no reload
+    assert browser.find_elements(By.ID, "no-entries") == []
     browser.find_element(By.CSS_SELECTOR, f"{rij} a").click()
     wacht(browser, lambda d: d.find_elements(By.ID, "reply-body"))
     assert "99996" in browser.find_element(By.ID, "reply-body").text

@@ -161,6 +161,17 @@ const magdaConsole = (() => {
             body.insertBefore(row, body.firstChild);
             last = Math.max(last, e.id);
           }
+          const empty = $("no-entries");
+          if (body.querySelector("tr[data-id]")) {
+            if (empty) empty.remove();
+          } else if (!empty) {  // a bare header said nothing: none yet, or none of these
+            const row = document.createElement("tr");
+            row.id = "no-entries";
+            const filtered = ["insz", "afzender", "operation"].some((k) => params.get(k));
+            cell(row, filtered ? "no call matches these filters yet"
+              : "none yet: calls appear here as they come in").colSpan = 9;
+            body.appendChild(row);
+          }
         }
       } catch (error) {
         $("journal-size").textContent = `the emulator does not answer (${error})`;
