@@ -174,7 +174,8 @@ class MagdaEmulator:
         )
 
     def journal(self, **filters: str) -> list[dict]:
-        """Recorded calls, oldest first; filters insz, afzender, operation, since."""
+        """Recorded calls, oldest first; filters insz, afzender, operation, since, and kind
+        (call, the default; admin; all), as GET /admin/journal takes them."""
         response = self.session.get(f"{self.url}/admin/journal", params=filters, timeout=10)
         return self._json(response)["entries"]
 
