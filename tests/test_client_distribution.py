@@ -42,6 +42,9 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         meta = wiel.read(next(n for n in namen if n.endswith("METADATA"))).decode()
     assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in namen), namen
     assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in namen
+    # PEP 561: mypy and pyright read the client's type hints in a consumer's project (without
+    # the marker mypy said "missing library stubs or py.typed marker" and typed it Any)
+    assert "magda_client/py.typed" in namen
     # exactly the client's files: nothing an earlier build left in magda_client/build
     verwacht = {
         f"magda_client/{naam}"
