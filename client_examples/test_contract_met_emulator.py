@@ -16,8 +16,8 @@ ZORGKAS = "mijn.zorgkas.be"
 
 def controleer_zorgbudget(url: str, insz: str, datum: str) -> str:
     """The code under test: a zorgkas deciding on a zorgbudget file."""
-    client = MagdaClient(url, afzender=ZORGKAS, hoedanigheid="1234", backoff=0)
-    advies = client.geef_automatisch_advies(insz, datum)
+    with MagdaClient(url, afzender=ZORGKAS, hoedanigheid="1234", backoff=0) as client:
+        advies = client.geef_automatisch_advies(insz, datum)
     return "toekennen" if advies.ok else f"weigeren ({advies.reden_code})"
 
 

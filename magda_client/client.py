@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Self
 from zoneinfo import ZoneInfo
 
 import requests
@@ -308,6 +309,7 @@ class MagdaClient:
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.timeout = timeout
         _check_tls_files(cert, verify)
+        self._own_session = session is None  # a session given is the giver's to close
         self.session = session or requests.Session()
         self.session.cert = cert
         self.session.verify = verify
@@ -328,6 +330,17 @@ class MagdaClient:
         if adressen:
             raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
         self._sleep = time.sleep
+
+    def close(self) -> None:
+        """Closes the connections this client opened (not those of a ``session`` given)."""
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def geef_dossier_kbi(self, insz: str, *, mutaties_context: bool = False) -> KbiDossier:
         """One person's dossier. ``mutaties_context``: True when the question follows a

@@ -792,3 +792,20 @@ def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
     )
     brussel = datetime.now(ZoneInfo("Europe/Brussels")).replace(tzinfo=None)
     assert abs(gestuurd - brussel) < timedelta(minutes=1)
+
+
+def test_the_client_closes_its_connections_and_leaves_a_given_session_open(server):
+    """A client kept its connection to MAGDA open until it was garbage collected: it had no
+    close() and no with-block. It closes the session it made; a session given stays the
+    giver's to close."""
+    with maak_client(server.url) as client:
+        client.geef_automatisch_advies("73680599786", "2024-01-01")
+        pools = client.session.get_adapter(server.url).poolmanager.pools
+        assert len(pools) == 1  # the kept connection's pool
+    assert len(pools) == 0
+    given = requests.Session()
+    client = maak_client(server.url, session=given)
+    client.geef_automatisch_advies("73680599786", "2024-01-01")
+    client.close()
+    assert len(given.get_adapter(server.url).poolmanager.pools) == 1
+    given.close()
