@@ -18,7 +18,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -32,7 +32,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from .antwoord import MAX_ANTWOORD, read_repliek
-from .fouten import MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
+from .fouten import MagdaError, MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
 from .resultaten import Advies, KbiDossier, read_advies, read_dossier
 
 # ZORGBUDGET is the zorgbudget voor zwaar zorgbehoevenden, the one budget with the
@@ -352,8 +352,9 @@ class MagdaClient:
                 oorsprong="CLIENT",
             )
         content = {"MutatiesContext": mutaties_context, "INSZ": insz}
-        element, uitzonderingen = self._ask(self.dossier, content, "KBIDossier")
-        return read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
+        element, uitzonderingen, referte = self._ask(self.dossier, content, "KBIDossier")
+        dossier = read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
+        return replace(dossier, referte=referte)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
@@ -375,8 +376,8 @@ class MagdaClient:
                 f"Toepassing: {toepassing!r} is niet één van {TOEPASSINGEN}", oorsprong="CLIENT"
             )
         criteria = {"INSZ": insz, "Datum": datum, "Toepassing": toepassing}
-        element, uitzonderingen = self._ask(ADVIES, {"Criteria": criteria}, "Advies")
-        return read_advies(element, insz, uitzonderingen)
+        element, uitzonderingen, referte = self._ask(ADVIES, {"Criteria": criteria}, "Advies")
+        return replace(read_advies(element, insz, uitzonderingen), referte=referte)
 
     def _ask(self, service: _Dienst, vraag: dict, content: str):
         """``vraag`` is the Vraag's Inhoud; ``content`` the element the answer holds."""
@@ -393,6 +394,14 @@ class MagdaClient:
 
     def _once(self, service: _Dienst, vraag: dict, content: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
+        try:
+            element, uitzonderingen = self._send(service, vraag, content, referte)
+        except MagdaError as error:
+            error.referte = referte  # the call that failed: MAGDA's helpdesk finds it by it
+            raise
+        return element, uitzonderingen, referte
+
+    def _send(self, service: _Dienst, vraag: dict, content: str, referte: str):
         now = datetime.now(PLATFORM_ZONE)
         verzoek = {
             "Context": {

@@ -6,6 +6,10 @@ from __future__ import annotations
 class MagdaError(Exception):
     """The root of every error of this client: catch this one to catch them all."""
 
+    # The Referte of the call that failed (MAGDA's helpdesk finds the call by it); None for
+    # what the client refused before sending.
+    referte: str | None = None
+
 
 class MagdaFout(MagdaError):
     """MAGDA answered with an Uitzondering of Type FOUT."""

@@ -97,6 +97,7 @@ class KbiDossier:
     # A protocol's reduced view (a municipality's: name, INSZ, contract signed, attest
     # obtained): the other fields are not disclosed to this consumer, not absent.
     beperkt: bool = False
+    referte: str | None = None  # the call's Referte: MAGDA's helpdesk finds the call by it
 
     @property
     def contract_ondertekend(self) -> bool:
@@ -120,6 +121,7 @@ class Advies:
     reden_omschrijving: str | None
     uitzonderingen: tuple[Uitzondering, ...] = ()
     element: etree._Element | None = field(default=None, compare=False, repr=False)
+    referte: str | None = None  # the call's Referte: MAGDA's helpdesk finds the call by it
 
     @property
     def ok(self) -> bool:

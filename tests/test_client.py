@@ -1,5 +1,6 @@
 """magda_client against the live emulator, the real-format samples and a misbehaving platform."""
 
+import json
 import re
 import socket
 import subprocess
@@ -809,3 +810,37 @@ def test_the_client_closes_its_connections_and_leaves_a_given_session_open(serve
     client.close()
     assert len(given.get_adapter(server.url).poolmanager.pools) == 1
     given.close()
+
+
+def test_results_and_errors_carry_the_referte_the_call_sent(magda):
+    """The Referte is what MAGDA's helpdesk (and the emulator's journal) finds a call by; the
+    results and errors did not give it, so a zorgkas could not log which call decided."""
+    client = maak_client(magda.url)
+    advies = client.geef_automatisch_advies("73680599786", "2024-01-01")
+    dossier = client.geef_dossier_kbi("73680599786")
+    with pytest.raises(DossierNietGevonden) as niet_gevonden:
+        client.geef_dossier_kbi("86630100380")  # not in the KBI
+    magda.fault("99996", count=1)
+    with pytest.raises(TeVeelBevragingen) as druk:
+        maak_client(magda.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
+    journaal = [e["referte"] for e in magda.journal()]
+    assert [advies.referte, dossier.referte, niet_gevonden.value.referte, druk.value.referte] == (
+        journaal
+    )
+    assert len(set(journaal)) == 4
+    with pytest.raises(OngeldigVerzoek) as geweigerd:  # refused before sending: no Referte
+        client.geef_automatisch_advies("12345678901", "2024-01-01")
+    assert geweigerd.value.referte is None
+
+
+def test_cli_client_names_the_referte_of_a_call_that_failed(magda):
+    from .cli_run import magda_kbi
+
+    proces = magda_kbi("client", "dossier", "86630100380", "--url", magda.url)
+    assert proces.returncode == 1
+    referte = magda.journal()[-1]["referte"]
+    assert proces.stderr == (
+        f"MAGDA: 30001 Geen gegevens gevonden voor de vraag (Referte {referte})\n"
+    )
+    als_json = magda_kbi("client", "dossier", "86630100380", "--url", magda.url, "--json")
+    assert json.loads(als_json.stdout)["fout"]["referte"] == magda.journal()[-1]["referte"]

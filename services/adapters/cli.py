@@ -1654,12 +1654,13 @@ def _client_call(vraag, show, *, as_json: bool, **options) -> None:
         # the library refused the question itself (an INSZ that is none): MAGDA never saw it
         local = error.oorsprong == "CLIENT"
         if as_json:
-            fields = {k: getattr(error, k) for k in ("code", "type", "oorsprong", "diagnose")}
-            print(_json({"fout": fields}))
+            names = ("code", "type", "oorsprong", "diagnose", "referte")
+            print(_json({"fout": {k: getattr(error, k) for k in names}}))
         elif local:
             raise Refused(f"not sent: {error.diagnose}") from None
-        else:
-            print(f"MAGDA: {error.code or '-'} {error.diagnose}", file=sys.stderr)
+        else:  # the Referte: what MAGDA's helpdesk (and the emulator's journal) finds it by
+            said = f"MAGDA: {error.code or '-'} {error.diagnose} (Referte {error.referte})"
+            print(said, file=sys.stderr)
             if error.code == "13001":
                 print(
                     "magda-kbi: the emulator enforces protocols: say who asks with --afzender "
