@@ -18,7 +18,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -353,8 +353,7 @@ class MagdaClient:
             )
         content = {"MutatiesContext": mutaties_context, "INSZ": insz}
         element, uitzonderingen, referte = self._ask(self.dossier, content, "KBIDossier")
-        dossier = read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie)
-        return replace(dossier, referte=referte)
+        return read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie, referte)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
@@ -377,7 +376,7 @@ class MagdaClient:
             )
         criteria = {"INSZ": insz, "Datum": datum, "Toepassing": toepassing}
         element, uitzonderingen, referte = self._ask(ADVIES, {"Criteria": criteria}, "Advies")
-        return replace(read_advies(element, insz, uitzonderingen), referte=referte)
+        return read_advies(element, insz, uitzonderingen, referte)
 
     def _ask(self, service: _Dienst, vraag: dict, content: str):
         """``vraag`` is the Vraag's Inhoud; ``content`` the element the answer holds."""

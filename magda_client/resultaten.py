@@ -163,6 +163,7 @@ def read_dossier(
     insz: str,
     uitzonderingen: tuple[Uitzondering, ...] = (),
     versie: str | None = None,
+    referte: str | None = None,
 ) -> KbiDossier:
     """A KBIDossier element of 01.00 or 02.00 into a :class:`KbiDossier`. Codes are kept as
     the platform sent them (02.00 spells some otherwise: ``IC013G`` for ``ICO13G``)."""
@@ -234,6 +235,7 @@ def read_dossier(
         emails=_list_texts(personalia, "Emails", "Email"),
         # every full dossier has a Doelgroep and a birth date (all real samples do)
         beperkt=doelgroep is None and text_of(element, "Personalia/Geboortedatum") is None,
+        referte=referte,
     )
 
 
@@ -245,7 +247,10 @@ def _list_texts(parent: etree._Element | None, list_path: str, item: str) -> tup
 
 
 def read_advies(
-    element: etree._Element, insz: str, uitzonderingen: tuple[Uitzondering, ...] = ()
+    element: etree._Element,
+    insz: str,
+    uitzonderingen: tuple[Uitzondering, ...] = (),
+    referte: str | None = None,
 ) -> Advies:
     """An Advies element into an :class:`Advies`."""
     result = (text_of(element, "Resultaat") or "").upper()
@@ -257,6 +262,7 @@ def read_advies(
         reden_omschrijving=text_of(element, "Reden/Omschrijving"),
         uitzonderingen=uitzonderingen,
         element=element,
+        referte=referte,
     )
 
 
