@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("year", type=premiejaar, help="the premium year, e.g. 2024")
     parser.add_argument("insz", nargs="*", help="members' INSZ")
-    parser.add_argument("--file", help="a file with one INSZ per line (UTF-8)")
+    parser.add_argument(
+        "--file",
+        help="a file with one INSZ per line (UTF-8), such as the list 'magda-kbi export"
+        " verlaagde-premie' writes (its header line 'insz' is skipped)",
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="MAGDA base URL")
     parser.add_argument("--afzender", default="zorgkas.voorbeeld.be")
     parser.add_argument("--hoedanigheid", default="1234")
@@ -48,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.file:
         try:  # utf-8-sig: a file saved by Windows tools may start with a byte order mark
             with open(args.file, encoding="utf-8-sig") as file:
-                members += [line.strip() for line in file if line.strip()]
+                lines = [line.strip() for line in file if line.strip()]
+            # a CSV list's header (the emulator's export writes one) is no member
+            members += lines[1:] if lines[:1] and lines[0].strip('"').lower() == "insz" else lines
         except OSError as error:
             parser.error(f"cannot read {args.file}: {error.strerror}")
         except UnicodeDecodeError:

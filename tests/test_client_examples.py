@@ -121,6 +121,26 @@ def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
     assert proces.returncode == 0
 
 
+def test_verlaagde_premie_reads_the_list_the_emulator_exports(server, tmp_path):
+    """The yearly list as 'magda-kbi export verlaagde-premie' writes it (CSV, a header
+    'insz') as the members file: its header was asked as an INSZ, "FOUT -: INSZ: 'insz' is
+    geen geldig INSZ", and the run ended with exit 1."""
+    from .cli_run import magda_kbi
+    from .conftest import LAAT
+
+    lijst = tmp_path / "verlaagde-premie-2023.csv"
+    export = magda_kbi(
+        "export", "verlaagde-premie", "2023", "--today", LAAT.isoformat(), "--out", str(lijst)
+    )
+    assert export.returncode == 0, export.stderr
+    assert lijst.read_text(encoding="utf-8").splitlines() == ["insz", "80651239522"]
+    proces = draai("verlaagde_premie.py", "2023", "--file", str(lijst), "--url", server.url)
+    assert proces.stdout.splitlines()[1:] == [
+        "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
+    ]
+    assert proces.returncode == 0
+
+
 def test_gemeente_dossier(server):
     proces = draai("gemeente_dossier.py", "73680599786", "--url", server.url)
     assert proces.returncode == 0
