@@ -8,8 +8,8 @@ VERLAAGDE_PREMIE answers NOK (with the reason) for those who do not.
     python client_examples/verlaagde_premie.py 2024 80651239522 73680599786 --url ...
     python client_examples/verlaagde_premie.py 2024 --file leden.txt
 
-Exit code 0 when every member was answered, 1 when MAGDA refused a question, 3 on a
-transport error.
+Exit code 0 when every member was answered, 1 when MAGDA refused a question (a refusal of
+the caller itself, 13001, stops the run: every member would get it), 3 on a transport error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import argparse
 import sys
 from datetime import date
 
-from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+from magda_client import GeenMachtiging, MagdaClient, MagdaFout, MagdaTransportFout
 
 
 def premiejaar(tekst: str) -> int:
@@ -77,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     for insz in members:
         try:
             advies = client.geef_automatisch_advies(insz, date(args.year, 1, 1), "VERLAAGDE_PREMIE")
+        except GeenMachtiging as error:  # about the caller: every member would be refused
+            print(
+                f"stopped: MAGDA refuses every question of Afzender {args.afzender!r} with"
+                f" Hoedanigheid {args.hoedanigheid!r} ({error.code}): check --afzender and"
+                f" --hoedanigheid\n{error.diagnose}",
+                file=sys.stderr,
+            )
+            return 1
         except MagdaFout as error:
             print(f"  {insz}  FOUT {error.code or '-'}: {error.diagnose}")
             status = max(status, 1)

@@ -3,8 +3,9 @@
 
 Reads a CSV with the columns ``insz`` and ``datum`` (the date the right to the
 zorgbudget opens) and prints OK/NOK with the reason per member. Exit code 0 when every
-row was answered, 1 when MAGDA refused a question, 2 when the file cannot be read, 3 on a
-transport error (no answer).
+row was answered, 1 when MAGDA refused a question (a refusal of the caller itself, 13001,
+stops the run: every row would get it), 2 when the file cannot be read, 3 on a transport
+error (no answer).
 
 The file may be as a spreadsheet saves it: UTF-8 with or without a BOM, or the Windows
 code page Excel's plain "CSV" uses (only insz and datum are read, and they are ASCII; a
@@ -23,7 +24,7 @@ import sys
 from contextlib import nullcontext
 from itertools import chain
 
-from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+from magda_client import GeenMachtiging, MagdaClient, MagdaFout, MagdaTransportFout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +77,20 @@ def main(argv: list[str] | None = None) -> int:
         except MagdaTransportFout as error:
             print(f"no answer: {error}", file=sys.stderr)
             return 3
+        except GeenMachtiging as error:
+            return refused(client, error)
     return status
+
+
+def refused(client: MagdaClient, error: GeenMachtiging) -> int:
+    """13001 holds for every question of this caller: said once, and no more are sent."""
+    print(
+        f"stopped: MAGDA refuses every question of Afzender {client.afzender!r} with"
+        f" Hoedanigheid {client.hoedanigheid!r} ({error.code}): check --afzender and"
+        f" --hoedanigheid\n{error.diagnose}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def vraag(client: MagdaClient, insz: str | None, datum: str | None) -> int:
@@ -86,6 +100,8 @@ def vraag(client: MagdaClient, insz: str | None, datum: str | None) -> int:
         datum = f"{day[3]}-{day[2]}-{day[1]}"
     try:
         advies = client.geef_automatisch_advies(insz, datum, "ZORGBUDGET")
+    except GeenMachtiging:
+        raise  # about the caller, not this row: every row would be refused alike
     except MagdaFout as error:
         print(f"{insz:<12} {datum:<10}  FOUT {error.code or '-'}: {error.diagnose}")
         return 1

@@ -345,3 +345,29 @@ def test_an_emulator_without_its_admin_api_is_said_once_not_per_test(server, tmp
     assert proces.returncode == 4  # pytest's usage error, before any test
     assert uitvoer.count("the admin API is off: start the emulator with") == 1, uitvoer
     assert "AssertionError" not in uitvoer and "Traceback" not in uitvoer
+
+
+def test_the_zorgkas_scripts_stop_at_a_refusal_of_the_caller(tmp_path):
+    """13001 (no machtiging for this Afzender and Hoedanigheid) holds for every row: the
+    scripts asked MAGDA once per row of the file all the same, each refused alike."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+
+    server = _Server(make_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True)))
+    bestand = tmp_path / "dossiers.csv"
+    bestand.write_text("insz,datum\n73680599786,2024-01-01\n79611034583,2024-01-01\n")
+    try:
+        zorgbudget = draai("zorgkas_zorgbudget.py", str(bestand), "--url", server.url)
+        premie = draai(
+            "verlaagde_premie.py", "2024", "73680599786", "79611034583", "--url", server.url
+        )
+        gevraagd = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
+    finally:
+        server.stop()
+    for proces in (zorgbudget, premie):
+        assert proces.returncode == 1
+        assert proces.stderr.startswith(
+            "stopped: MAGDA refuses every question of Afzender 'zorgkas.voorbeeld.be' with"
+            " Hoedanigheid '1234' (13001): check --afzender and --hoedanigheid\n"
+        ), proces.stderr
+    assert [e["insz"] for e in gevraagd] == ["73680599786", "73680599786"]  # once each
