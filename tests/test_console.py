@@ -540,3 +540,16 @@ def test_today_at_the_end_of_its_range_shows_every_page(client):
 def test_the_clock_page_offers_the_days_the_clock_takes(client):
     veld = pagina(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
     assert (veld.get("min"), veld.get("max")) == ("2000-01-01", "2100-12-31")
+
+
+def test_the_journal_offers_the_operations_its_filter_takes(client):
+    """The operation filter is typed; a typo is refused. The page offers what it takes."""
+    p = pagina(client, "/console/journal")
+    offered = p.xpath("//datalist[@id='operations']/option/@value")
+    assert {"GeefDossierKBI", "GeefAutomatischAdvies", "lijst-gemeente", "admin PUT"} <= set(
+        offered
+    )
+    for operation in offered:
+        antwoord = client.get("/console/journal/entries", query_string={"operation": operation})
+        assert antwoord.status_code == 200, (operation, antwoord.text)
+    assert p.xpath("//input[@name='operation']/@list") == ["operations"]

@@ -31,7 +31,7 @@ from flask import (
 )
 from lxml import etree
 
-from magda_kbi.adapters.rest_admin import MAX_ID, journal_filters
+from magda_kbi.adapters.rest_admin import MAX_ID, OPERATIONS, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
 from magda_kbi.domain.clock import FIRST_TODAY, LAST_TODAY, iso_date
@@ -496,6 +496,8 @@ def journal():
         "console/journal.html",
         filters={k: request.args.get(k, "") for k in ("insz", "afzender", "operation")},
         kind=request.args.get("kind", "call"),
+        # what the operation filter takes, offered as typed (a typo matched nothing)
+        operations=[*OPERATIONS, *(f"admin {m}" for m in ("GET", "PUT", "POST", "DELETE"))],
     )
 
 
