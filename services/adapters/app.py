@@ -310,7 +310,7 @@ class Emulator:
                 extra={**address, "reason": refusal.diagnose},
             )
 
-            def weiger(environ, start, _dienst):
+            def refused_reply(environ, start, _dienst):
                 body = json.dumps(  # spaced as Flask writes the admin API's other errors
                     {"code": refusal.code, "diagnose": refusal.diagnose}, separators=(",", ":")
                 )
@@ -318,7 +318,7 @@ class Emulator:
                     start, refusal.status, "application/json", body.encode(), refusal.headers
                 )
 
-            return self._journaled(environ, start_response, None, weiger, "admin")
+            return self._journaled(environ, start_response, None, refused_reply, "admin")
         environ[CALL_KEY] = Call(f"admin {method}", result="ADMIN", extra=address)
         return self._journaled(environ, start_response, None, self._rest, "admin")
 
