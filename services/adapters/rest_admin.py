@@ -70,7 +70,7 @@ def personas():
     """Every persona, streamed: a catalogue of a million is never held whole."""
     runtime = current_runtime()
 
-    def delen():
+    def parts():
         yield "["
         for n, p in enumerate(runtime.personas.values()):
             row = {
@@ -84,7 +84,7 @@ def personas():
             yield ("," if n else "") + json.dumps(row, ensure_ascii=False)
         yield "]"
 
-    return Response(delen(), mimetype="application/json")
+    return Response(parts(), mimetype="application/json")
 
 
 def _path_insz(insz: str) -> str:

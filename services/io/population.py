@@ -111,7 +111,7 @@ def _persona(rnd: random.Random, insz: str, born: date, scenario: str) -> dict:
     nis, municipality = rnd.choice(GEMEENTEN)
     voornaam, achternaam = rnd.choice(VOORNAMEN), rnd.choice(ACHTERNAMEN)
 
-    def dag(after: date, days_until: int) -> str:
+    def day_after(after: date, days_until: int) -> str:
         return (after + timedelta(days=rnd.randrange(1, days_until))).isoformat()
 
     gegevens: dict = {
@@ -197,7 +197,7 @@ def _persona(rnd: random.Random, insz: str, born: date, scenario: str) -> dict:
             }
         ]
     if scenario == "attest":
-        dossier["attesten"] = [{"datum_aanmaak": dag(contract, 700), "type": "AI023"}]
+        dossier["attesten"] = [{"datum_aanmaak": day_after(contract, 700), "type": "AI023"}]
     if scenario.startswith("inbreuk"):
         vastgesteld = plus_months(contract, rnd.randrange(2, 12))
         inbreuk: dict = {
@@ -208,7 +208,7 @@ def _persona(rnd: random.Random, insz: str, born: date, scenario: str) -> dict:
             "motivering": "niet deelgenomen",
         }
         if scenario == "inbreuk-rechtgezet":
-            inbreuk["rechtzetting"] = {"datum_ondertekening": dag(vastgesteld, 200)}
+            inbreuk["rechtzetting"] = {"datum_ondertekening": day_after(vastgesteld, 200)}
         dossier["inbreuken"] = [inbreuk]
     if scenario == "uitstel-ondertekening":
         uitstel_begin = plus_months(aanmelding, 5)
@@ -252,7 +252,7 @@ def write_files(
     recorded in ``checked`` by its content; how many personas were written."""
     file, key, written = None, None, 0
 
-    def sluit() -> None:
+    def close_file() -> None:
         if file is not None:
             file.close()
             checked.add(key.hexdigest())
@@ -260,7 +260,7 @@ def write_files(
     try:
         for _, line in lines:
             if written % per_file == 0:
-                sluit()
+                close_file()
                 path = out / f"populatie-{written // per_file + 1:05d}.jsonl"
                 file, key = path.open("wb"), checked.hasher()
             content = (line + "\n").encode("utf-8")
@@ -271,5 +271,5 @@ def write_files(
         if file is not None:
             file.close()  # half a file is not recorded as checked
         raise
-    sluit()
+    close_file()
     return written

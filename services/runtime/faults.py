@@ -67,7 +67,7 @@ class Fault:
         if self.kind is FaultKind.LATENCY and not (self.latency_ms or self.latency_max_ms):
             raise ValueError("latency_ms: a latency fault needs latency_ms > 0")
 
-    def past(self, dienst: str, insz: str | None) -> bool:
+    def matches(self, dienst: str, insz: str | None) -> bool:
         return (self.service in (None, dienst)) and (self.insz in (None, insz))
 
     def delay(self) -> float:
@@ -129,7 +129,7 @@ def pick_fault(
     that remain, their counts used up (``applied`` and ``count`` change in place)."""
     delay, fault = 0.0, None
     for s in items:
-        if not s.past(dienst, insz):
+        if not s.matches(dienst, insz):
             continue
         if s.kind is not FaultKind.LATENCY and fault is not None:
             continue
