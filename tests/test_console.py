@@ -553,3 +553,20 @@ def test_the_journal_offers_the_operations_its_filter_takes(client):
         antwoord = client.get("/console/journal/entries", query_string={"operation": operation})
         assert antwoord.status_code == 200, (operation, antwoord.text)
     assert p.xpath("//input[@name='operation']/@list") == ["operations"]
+
+
+def test_try_sends_the_mutaties_context_chosen(client):
+    """It always sent MutatiesContext true (the XSD's default): a question that does not
+    follow a mutation notification could not be tried, nor its journal entry seen."""
+
+    def sent(query: str) -> str | None:
+        p = pagina(client, f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}{query}")
+        envelop = etree.fromstring(p.xpath("//textarea[@id='envelope']")[0].text_content().encode())
+        return envelop.findtext(".//Inhoud/MutatiesContext")
+
+    assert sent("") == "true"
+    assert sent("&mutaties_context=false") == "false"
+    assert sent("&mutaties_context=true") == "true"
+    p = pagina(client, "/console/try?service=GeefDossierKBI+02.00&mutaties_context=false")
+    assert p.xpath("//select[@id='mutaties_context']/option[@selected]/text()") == ["false"]
+    pagina(client, f"/console/try?insz={INBREUK_OPEN}&mutaties_context=maybe", status=400)

@@ -26,6 +26,7 @@ class Vraag:
     hoedanigheid: str
     datum: date | None = None  # GeefAutomatischAdvies only
     toepassing: str | None = None  # GeefAutomatischAdvies only
+    mutaties_context: bool = True  # GeefDossierKBI only; the XSD's default
 
 
 def build_verzoek(
@@ -59,6 +60,6 @@ def build_verzoek(
         if vraag.toepassing:
             sub(criteria, "Toepassing", vraag.toepassing)
     else:
-        sub(inhoud, "MutatiesContext", "true")
+        sub(inhoud, "MutatiesContext", "true" if vraag.mutaties_context else "false")
         sub(inhoud, "INSZ", vraag.insz)
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -420,6 +420,9 @@ def try_request():
     insz = request.args.get("insz", "").strip()
     datum = request.args.get("datum") or runtime.clock.today().isoformat()
     toepassing = request.args.get("toepassing", "ZORGBUDGET")
+    mutaties_context = request.args.get("mutaties_context", "true")
+    if mutaties_context not in ("true", "false"):
+        abort(400, description="mutaties_context is true (the XSD's default) or false")
     try:
         peil, error = iso_date(datum), None
     except ValueError as reason:  # iso_date's words: also which number is wrong
@@ -434,7 +437,9 @@ def try_request():
             hint = did_you_mean(toepassing, TOEPASSINGEN)
             error = f"Toepassing is one of {', '.join(TOEPASSINGEN)}{hint}"
         if error is None:
-            vraag = Vraag(insz, afzender, hoedanigheid, peil, toepassing)
+            vraag = Vraag(
+                insz, afzender, hoedanigheid, peil, toepassing, mutaties_context == "true"
+            )
             try:
                 envelope = build_verzoek(dienst.contract, vraag, runtime.clock.now())
             except ValueError as reason:  # a control character: XML cannot carry it
@@ -447,6 +452,7 @@ def try_request():
         datum=datum,
         toepassing=toepassing,
         toepassingen=TOEPASSINGEN,
+        mutaties_context=mutaties_context,
         afzender=afzender,
         hoedanigheid=hoedanigheid,
         consumers=list(runtime.afnemers),
