@@ -1513,10 +1513,13 @@ def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, 
 
     vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
     contract = {"01.00": dossier_kbi.V01, "02.00": dossier_kbi.V02}[versie]
-    body = build_verzoek(
-        contract, Vraag("98630499724", "gemeente.kortenberg.be", "GEMEENTE"), datetime.now()
-    )
-    assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+    for mutaties_context in (True, False):  # the console offers both
+        vraag = Vraag(
+            "98630499724", "gemeente.kortenberg.be", "GEMEENTE", mutaties_context=mutaties_context
+        )
+        body = build_verzoek(contract, vraag, datetime.now())
+        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+        assert operatie(body).findtext(".//MutatiesContext") == str(mutaties_context).lower()
 
 
 def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
