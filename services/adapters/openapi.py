@@ -13,6 +13,7 @@ from functools import cache
 from magda_kbi import __version__
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN
+from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.dossier import KbiDossier, Persoonsgegevens
 from magda_kbi.io import schemas
 from magda_kbi.runtime.faults import Fault
@@ -323,11 +324,7 @@ def _optional_query(name: str, description: str, schema: dict = TEXT) -> dict:
 JOURNAL_PARAMETERS = [
     _optional_query("insz", "the person asked about (also as printed, 73.68.05-997.86)"),
     _optional_query("afzender", "who asked: Context/Bericht/Afzender/Identificatie"),
-    _optional_query(
-        "operation",
-        "GeefDossierKBI, GeefAutomatischAdvies, lijst-verlaagde-premie, lijst-gemeente,"
-        " lijst-participatie, or 'admin METHOD'",
-    ),
+    _optional_query("operation", f"{', '.join(o.value for o in Operation)}, or 'admin METHOD'"),
     _optional_query("since", "calls from this ISO date or date-time on (UTC without an offset)"),
     _optional_query(
         "kind",

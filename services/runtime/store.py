@@ -50,7 +50,7 @@ from magda_kbi.wire.dossier_kbi import contract_error
 
 FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number while in use
 # ... and once it has seen no call and no journal read for IDLE_AFTER seconds: an idle serve
-# woke each worker 100 times a second, 1% of a core each (benchmarks/idle.py); a read then
+# woke each worker 100 times a second, 0.85% of a core each (benchmarks/idle.py); a read then
 # waits up to IDLE_INTERVAL for such a worker
 IDLE_INTERVAL = 0.05
 IDLE_AFTER = 1.0
