@@ -1,5 +1,6 @@
 """The admin API and the contract-testing kit, through HTTP and the pytest plugin's ``magda``."""
 
+import socket
 import time
 from datetime import UTC, datetime
 
@@ -257,6 +258,31 @@ def test_new_insz_from_the_plugin_is_free_and_usable(magda):
     with pytest.raises(ValueError) as fout:
         magda.new_insz(sex="V")
     assert str(fout.value) == "sex is M or F, not 'V' (F for a woman: V is Dutch)"
+
+
+def test_every_admin_call_of_the_plugin_gives_up_on_an_emulator_that_never_answers():
+    # A hung emulator (stopped in a debugger, say) fails the test after the timeout; an
+    # admin call without one waited for ever, and CI with it.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel accepts the connections; nothing ever answers
+        emulator = MagdaEmulator(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        emulator.timeout = 0.2
+        calls = {
+            "persona": lambda: emulator.persona(NIEUW),
+            "persona (YAML)": lambda: emulator.persona(YAML, "80651439361"),
+            "remove_persona": lambda: emulator.remove_persona("80651338304"),
+            "today": lambda: emulator.today("2024-01-01"),
+            "fault": lambda: emulator.fault("99996"),
+            "journal": lambda: emulator.journal(),
+            "reset": lambda: emulator.reset(),
+            "new_insz": lambda: emulator.new_insz(),
+        }
+        for name, call in calls.items():
+            start = time.monotonic()
+            with pytest.raises(requests.Timeout):
+                call()
+            assert time.monotonic() - start < 5, name
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"- a\n- list\n", b"\x00\xff"])

@@ -126,6 +126,8 @@ def _emulator_error(url: str, token: str | None) -> str | None:
 class MagdaEmulator:
     """The running emulator and a small helper around its admin API."""
 
+    timeout: float = 10  # seconds per admin call: a hung emulator fails the test, not CI
+
     def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.dossier_url = f"{self.url}/GeefDossierKBIDienst-02.00/soap/WebService"
@@ -143,7 +145,7 @@ class MagdaEmulator:
         if isinstance(persona, dict):
             insz = insz or persona.get("insz")
             response = self.session.put(
-                f"{self.url}/admin/personas/{insz}", json=persona, timeout=10
+                f"{self.url}/admin/personas/{insz}", json=persona, timeout=self.timeout
             )
         else:
             if insz is None:
@@ -152,31 +154,35 @@ class MagdaEmulator:
                 f"{self.url}/admin/personas/{insz}",
                 data=persona.encode(),
                 headers={"Content-Type": "application/yaml"},
-                timeout=10,
+                timeout=self.timeout,
             )
         return self._json(response)
 
     def remove_persona(self, insz: str) -> None:
-        self._json(self.session.delete(f"{self.url}/admin/personas/{insz}", timeout=10))
+        self._json(self.session.delete(f"{self.url}/admin/personas/{insz}", timeout=self.timeout))
 
     def today(self, day: date | str | None) -> None:
         """Fixes the emulator's today (None: the real date)."""
         value = day.isoformat() if isinstance(day, date) else day
-        self._json(self.session.put(f"{self.url}/admin/clock", json={"today": value}, timeout=10))
+        self._json(
+            self.session.put(f"{self.url}/admin/clock", json={"today": value}, timeout=self.timeout)
+        )
 
     def fault(self, kind: str, **options) -> dict:
         """Injects a fault: kind latency|99996|99995|99994|soap_fault|http_500|http_503|drop,
         with service, insz, latency_ms, latency_max_ms, count, share as in the admin API."""
         return self._json(
             self.session.post(
-                f"{self.url}/admin/faults", json={"kind": kind, **options}, timeout=10
+                f"{self.url}/admin/faults", json={"kind": kind, **options}, timeout=self.timeout
             )
         )
 
     def journal(self, **filters: str) -> list[dict]:
         """Recorded calls, oldest first; filters insz, afzender, operation, since, and kind
         (call, the default; admin; all), as GET /admin/journal takes them."""
-        response = self.session.get(f"{self.url}/admin/journal", params=filters, timeout=10)
+        response = self.session.get(
+            f"{self.url}/admin/journal", params=filters, timeout=self.timeout
+        )
         return self._json(response)["entries"]
 
     # The first release's Dutch names: kept for one release, deprecated.
@@ -202,7 +208,7 @@ class MagdaEmulator:
         return self.session
 
     def reset(self) -> None:
-        self._json(self.session.post(f"{self.url}/admin/reset", timeout=10))
+        self._json(self.session.post(f"{self.url}/admin/reset", timeout=self.timeout))
 
     def new_insz(self, birth_date: date | str | None = None, sex: str | None = None) -> str:
         """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``)."""
@@ -212,7 +218,12 @@ class MagdaEmulator:
             birth_date = iso_date(birth_date)
         if isinstance(sex, str):  # in any case, as the command line's --sex
             sex = sex.upper()
-        taken = {p["insz"] for p in self._json(self.session.get(f"{self.url}/admin/personas"))}
+        taken = {
+            p["insz"]
+            for p in self._json(
+                self.session.get(f"{self.url}/admin/personas", timeout=self.timeout)
+            )
+        }
         return new_test_numbers(1, birth_date, sex, taken=taken)[0]
 
     @staticmethod
