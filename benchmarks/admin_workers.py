@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from last import GROOTSTE, lua_script, start, vrije_poort, wacht_op, wrk
+from load import LARGEST, free_port, lua_script, start, wait_for, wrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.soap import PAD_DOSSIER, dossier_verzoek  # noqa: E402
@@ -30,13 +30,13 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
-    lua = lua_script(werk, "dossier", dossier_verzoek(GROOTSTE, referte="benchmark"))
+    work = Path(tempfile.mkdtemp(prefix="magda-bench-"))
+    lua = lua_script(work, "dossier", dossier_verzoek(LARGEST, referte="benchmark"))
     servers, processes = {}, []
     try:
         for name, extra in (("serve", []), ("serve --admin", ["--admin"])):
-            port = vrije_poort()
-            commando = [
+            port = free_port()
+            command = [
                 sys.executable,
                 "-m",
                 "magda_kbi",
@@ -44,25 +44,25 @@ def main() -> None:
                 "--port",
                 str(port),
             ]
-            processes.append(start([*commando, "--workers", "2", "--today", "2030-01-01", *extra]))
+            processes.append(start([*command, "--workers", "2", "--today", "2030-01-01", *extra]))
             servers[name] = f"http://127.0.0.1:{port}"
-            wacht_op(servers[name] + "/health")
+            wait_for(servers[name] + "/health")
         for url in servers.values():
             wrk(url + PAD_DOSSIER, 8, 5, lua)  # warm-up
         print(f"{'connections':>11} {'server':<15} {'requests/s':>11} {'p99':>9}")
-        for verbindingen in (int(v) for v in args.connections.split(",")):
-            beste = {}
+        for connections in (int(v) for v in args.connections.split(",")):
+            best = {}
             for _ in range(args.runs):
                 for name, url in servers.items():
-                    uitslag = wrk(url + PAD_DOSSIER, verbindingen, args.duration, lua)
-                    if uitslag["fouten"]:
-                        raise SystemExit(f"{name}: {uitslag['fouten']} non-2xx answers")
-                    if uitslag["rps"] > beste.get(name, {"rps": 0})["rps"]:
-                        beste[name] = uitslag
-            for name, uitslag in beste.items():
-                print(f"{verbindingen:>11} {name:<15} {uitslag['rps']:>11,.0f} {uitslag['p99']:>9}")
-            verhouding = beste["serve --admin"]["rps"] / beste["serve"]["rps"]
-            print(f"{verbindingen:>11} {'admin / plain':<15} {verhouding:>11.2f}x")
+                    result = wrk(url + PAD_DOSSIER, connections, args.duration, lua)
+                    if result["errors"]:
+                        raise SystemExit(f"{name}: {result['errors']} non-2xx answers")
+                    if result["rps"] > best.get(name, {"rps": 0})["rps"]:
+                        best[name] = result
+            for name, result in best.items():
+                print(f"{connections:>11} {name:<15} {result['rps']:>11,.0f} {result['p99']:>9}")
+            ratio = best["serve --admin"]["rps"] / best["serve"]["rps"]
+            print(f"{connections:>11} {'admin / plain':<15} {ratio:>11.2f}x")
     finally:
         for process in processes:
             process.terminate()

@@ -32,28 +32,28 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import last  # noqa: E402 - the wrk runner of benchmarks/last.py
+import load  # noqa: E402 - the wrk runner of benchmarks/load.py
 
 from tests.soap import advies_verzoek  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-PLAATS = "99999999999"  # stands for the INSZ in the request body
+PLACEHOLDER = "99999999999"  # stands for the INSZ in the request body
 
 
-def vrije_poort() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def start(
-    populatie: Path, env: dict, workers: int, admin: bool = False
+    population: Path, env: dict, workers: int, admin: bool = False
 ) -> tuple[subprocess.Popen, str, float]:
-    port = vrije_poort()
+    port = free_port()
     begin = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
-        + ["--workers", str(workers), "--fixtures", str(populatie)]
+        + ["--workers", str(workers), "--fixtures", str(population)]
         + (["--admin"] if admin else []),
         env=env,
         stdout=subprocess.PIPE,
@@ -71,12 +71,12 @@ def start(
             time.sleep(0.05)
 
 
-def stop(proces: subprocess.Popen) -> None:
-    proces.send_signal(signal.SIGTERM)
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
     try:
-        proces.wait(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        proces.kill()
+        process.kill()
 
 
 def rss_mb(pid: int) -> float:
@@ -86,27 +86,27 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def workers_van(pid: int) -> list[int]:
-    kinderen = []
-    for taak in Path(f"/proc/{pid}/task").iterdir():
-        text = (taak / "children").read_text().split()
-        kinderen.extend(int(k) for k in text)
-    return kinderen
+def workers_of(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children.extend(int(k) for k in text)
+    return children
 
 
-def inszs(populatie: Path, aantal: int) -> list[str]:
+def inszs(population: Path, count: int) -> list[str]:
     found = []
     pattern = re.compile(r'"insz": "(\d{11})"')
-    for file in sorted(populatie.glob("*.jsonl")):
+    for file in sorted(population.glob("*.jsonl")):
         with file.open(encoding="utf-8") as f:
             found.extend(pattern.search(line).group(1) for line in f)
-    return random.Random(1).sample(found, min(aantal, len(found)))
+    return random.Random(1).sample(found, min(count, len(found)))
 
 
-def lua(map_: Path, nummers: list[str]) -> Path:
-    before, after = advies_verzoek(PLAATS, "2025-06-01").decode().split(PLAATS)
-    script = map_ / "advies.lua"
-    table = ",".join(f'"{n}"' for n in nummers)
+def lua(folder: Path, numbers: list[str]) -> Path:
+    before, after = advies_verzoek(PLACEHOLDER, "2025-06-01").decode().split(PLACEHOLDER)
+    script = folder / "advies.lua"
+    table = ",".join(f'"{n}"' for n in numbers)
     script.write_text(
         f"local inszs = {{{table}}}\n"
         f"local voor = [==[{before}]==]\n"
@@ -121,9 +121,9 @@ def lua(map_: Path, nummers: list[str]) -> Path:
     return script
 
 
-def wrk(url: str, script: Path, verbindingen: int, duur: int) -> str:
-    r = last.wrk(url, verbindingen, duur, script)
-    return f"{r['rps']:,.0f} requests/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['fouten']}"
+def wrk(url: str, script: Path, connections: int, duration: int) -> str:
+    r = load.wrk(url, connections, duration, script)
+    return f"{r['rps']:,.0f} requests/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['errors']}"
 
 
 def main() -> int:
@@ -143,14 +143,14 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     base = CACHE / f"catalogue-{args.count}"
-    populatie, kbi = base / "populatie", base / "kbi-cache"
+    population, kbi = base / "population", base / "kbi-cache"
     env = {**os.environ, "MAGDA_KBI_CACHE_DIR": str(kbi)}
     if not (base / ".klaar").exists():
         shutil.rmtree(base, ignore_errors=True)
         begin = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "magda_kbi", "generate", "--count", str(args.count)]
-            + ["--out", str(populatie)],
+            + ["--out", str(population)],
             env=env,
             check=True,
             stderr=subprocess.DEVNULL,
@@ -161,16 +161,16 @@ def main() -> int:
     if not args.keep:
         for old in kbi.glob("catalogue-*"):
             old.unlink()  # the first start imports everything
-        process, url, duration = start(populatie, env, args.workers)
+        process, url, duration = start(population, env, args.workers)
         print(f"first start (import into the catalogue) until /health: {duration:.1f} s")
         stop(process)
-    process, url, duration = start(populatie, env, args.workers, args.admin)
+    process, url, duration = start(population, env, args.workers, args.admin)
     try:
         print(f"a later start until /health: {duration:.1f} s")
-        workers = workers_van(process.pid)
+        workers = workers_of(process.pid)
         print("worker RSS after start: " + ", ".join(f"{rss_mb(w):.0f} MB" for w in workers))
-        with tempfile.TemporaryDirectory() as werk:
-            script = lua(Path(werk), inszs(populatie, 100_000))
+        with tempfile.TemporaryDirectory() as work:
+            script = lua(Path(work), inszs(population, 100_000))
             address = f"{url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
             wrk(address, script, 8, 5)
             for _ in range(args.runs):

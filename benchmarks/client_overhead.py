@@ -26,17 +26,17 @@ import requests
 
 from magda_client import MagdaClient
 
-ADVIES_PAD = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+ADVIES_PATH = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
 
 
-def vrije_poort() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def start_emulator() -> tuple[subprocess.Popen, str]:
-    port = vrije_poort()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -62,21 +62,21 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the emulator did not start")
 
 
-def tijden(n: int, functie: Callable[[], object]) -> list[float]:
-    gemeten = []
+def times(n: int, function: Callable[[], object]) -> list[float]:
+    measured = []
     for _ in range(n):
         start = time.perf_counter()
-        functie()
-        gemeten.append(time.perf_counter() - start)
-    return gemeten
+        function()
+        measured.append(time.perf_counter() - start)
+    return measured
 
 
-def samenvatting(gemeten: list[float]) -> str:
-    p99 = statistics.quantiles(gemeten, n=100)[98] if len(gemeten) >= 2 else gemeten[0]
-    return f"median {statistics.median(gemeten) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms"
+def summary(measured: list[float]) -> str:
+    p99 = statistics.quantiles(measured, n=100)[98] if len(measured) >= 2 else measured[0]
+    return f"median {statistics.median(measured) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms"
 
 
-class IngeblikteSessie:
+class CannedSession:
     """Stands in for the HTTP round trip: the server's reply, with the Referte echoed."""
 
     def __init__(self, template: bytes) -> None:
@@ -100,34 +100,34 @@ def main() -> int:
     process, url = (None, args.url) if args.url else start_emulator()
     try:
 
-        def nieuwe_client() -> MagdaClient:
+        def new_client() -> MagdaClient:
             return MagdaClient(url, afzender="benchmark.be", hoedanigheid="1")
 
-        first = tijden(1, nieuwe_client)
-        bouw = tijden(args.constructions, nieuwe_client)
-        client = nieuwe_client()
+        first = times(1, new_client)
+        construction = times(args.constructions, new_client)
+        client = new_client()
 
-        def vraag() -> None:
+        def ask() -> None:
             client.geef_automatisch_advies("73680599786", "2024-01-01")
 
-        tijden(50, vraag)  # warm up: connection pool, caches
-        over_http = tijden(args.calls, vraag)
+        times(50, ask)  # warm up: connection pool, caches
+        over_http = times(args.calls, ask)
 
         # One real reply, with its Referte made a placeholder, for the canned round trip.
-        vastgelegd: list[bytes] = []
-        echte_post = client.session.post
+        recorded: list[bytes] = []
+        real_post = client.session.post
 
-        def opnemen(*a, **kw):
-            response = echte_post(*a, **kw)
+        def record(*a, **kw):
+            response = real_post(*a, **kw)
             referte = kw["data"].split(b"<Referte>", 1)[1].split(b"</Referte>", 1)[0]
-            vastgelegd.append(response.content.replace(referte, b"@REFERTE@"))
+            recorded.append(response.content.replace(referte, b"@REFERTE@"))
             return response
 
-        client.session.post = opnemen
-        vraag()
-        client.session.post = IngeblikteSessie(vastgelegd[0]).post
-        tijden(50, vraag)
-        zonder_netwerk = tijden(args.calls, vraag)
+        client.session.post = record
+        ask()
+        client.session.post = CannedSession(recorded[0]).post
+        times(50, ask)
+        without_network = times(args.calls, ask)
     finally:
         if process is not None:
             process.terminate()
@@ -135,12 +135,12 @@ def main() -> int:
 
     print(
         f"client construction: first {first[0] * 1000:.1f} ms, then "
-        f"median of {args.constructions} {statistics.median(bouw) * 1000:.1f} ms"
+        f"median of {args.constructions} {statistics.median(construction) * 1000:.1f} ms"
     )
-    print(f"advice call over loopback ({args.calls} calls): {samenvatting(over_http)}")
+    print(f"advice call over loopback ({args.calls} calls): {summary(over_http)}")
     print(
         f"client-side overhead per call ({args.calls} calls, no network): "
-        f"{samenvatting(zonder_netwerk)}"
+        f"{summary(without_network)}"
     )
     return 0
 

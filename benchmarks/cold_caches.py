@@ -27,21 +27,21 @@ from magda_kbi.runtime.decision import decide  # noqa: E402
 from magda_kbi.wire.bericht import new_referte, time_now  # noqa: E402
 from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ  # noqa: E402
 
-GROOTSTE = "98630499724"  # the largest dossier of the catalogue
+LARGEST = "98630499724"  # the largest dossier of the catalogue
 THRASH = bytearray(32 * 1024 * 1024)
 ONES = b"\x01" * (len(THRASH) // 64)
 
 
 def median_us(step: Callable[[dict], object], body: bytes, calls: int, cold: bool) -> float:
-    tijden = []
+    times = []
     for _ in range(calls):
         if cold:
             THRASH[::64] = ONES  # one write per cache line
         environ = wsgi_environ(PAD_DOSSIER, body)
         begin = time.thread_time_ns()
         step(environ)
-        tijden.append((time.thread_time_ns() - begin) / 1000)
-    return statistics.median(tijden)
+        times.append((time.thread_time_ns() - begin) / 1000)
+    return statistics.median(times)
 
 
 def main() -> int:
@@ -50,7 +50,7 @@ def main() -> int:
     args = parser.parse_args()
     store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-kbi-cold-')}/store.db"
     app = make_emulator(Settings(today=date(2030, 1, 1), store=store))
-    body = dossier_verzoek(GROOTSTE, referte="benchmark")
+    body = dossier_verzoek(LARGEST, referte="benchmark")
 
     def start_response(status, headers, exc_info=None):
         assert status.startswith("200"), status
@@ -96,18 +96,18 @@ def main() -> int:
             ),
         ),
     ]
-    uitslag: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in steps}
+    result: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in steps}
     for _ in range(args.rounds):
         for name, step in steps:
             warm = median_us(step, body, 2000, cold=False)
-            koud = median_us(step, body, 300, cold=True)
-            uitslag[name].append((warm, koud))
+            cold = median_us(step, body, 300, cold=True)
+            result[name].append((warm, cold))
     print(f"| step | warm, µs (median; best of {args.rounds}) | cold, µs | cold / warm |")
     print("|---|---|---|---|")
-    for name, metingen in uitslag.items():
-        warm = min(w for w, _ in metingen)
-        koud = min(k for _, k in metingen)
-        print(f"| {name} | {warm:.1f} | {koud:.1f} | {koud / warm:.0f}x |")
+    for name, measurements in result.items():
+        warm = min(w for w, _ in measurements)
+        cold = min(k for _, k in measurements)
+        print(f"| {name} | {warm:.1f} | {cold:.1f} | {cold / warm:.0f}x |")
     return 0
 
 

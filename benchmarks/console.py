@@ -42,8 +42,8 @@ def main() -> None:
     loaded = time.perf_counter() - begin
     print(f"{len(emulator.runtime.personas)} personas loaded in {loaded:.1f} s")
     client = Client(emulator)
-    een = next(iter(extra))
-    paginas = {
+    one_persona = next(iter(extra))
+    pages = {
         "list, first page": "/console/",
         "list, page 1000": "/console/?page=1000",
         "list, search 'amina'": "/console/?q=amina",
@@ -52,17 +52,17 @@ def main() -> None:
         "list, NOK today, page 21": "/console/?result=NOK&page=21",
         "list, NOK, past the last": "/console/?result=NOK&page=999999",
         "list, OK, past the last": "/console/?result=OK&page=999999",
-        "persona with timeline": f"/console/personas/{een}",
+        "persona with timeline": f"/console/personas/{one_persona}",
     }
     print(f"{'page':<28} {'median ms':>10} {'worst ms':>10}")
-    for name, url in paginas.items():
-        tijden = []
+    for name, url in pages.items():
+        times = []
         for _ in range(args.repeat):
             t = time.perf_counter()
             response = client.get(url)
-            tijden.append((time.perf_counter() - t) * 1000)
+            times.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200, (url, response.status_code)
-        print(f"{name:<28} {statistics.median(tijden):>10.1f} {max(tijden):>10.1f}")
+        print(f"{name:<28} {statistics.median(times):>10.1f} {max(times):>10.1f}")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import requests
-from last import start, vrije_poort, wacht_op
+from load import free_port, start, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.processes import kinderen  # noqa: E402
+from tests.processes import children  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -39,16 +39,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--reads", type=int, default=20, help="journal reads of each kind")
     args = parser.parse_args()
-    port = vrije_poort()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "magda_kbi", "serve", "--admin", "--port", str(port)]
     serve = start([*command, "--workers", str(args.workers)])
     try:
-        wacht_op(f"{url}/health")
+        wait_for(f"{url}/health")
         for _ in range(4 * args.workers):  # every worker has answered (and journaled) a call
             requests.get(f"{url}/api/v1/consumers", timeout=5)
         time.sleep(2)
-        workers = kinderen(serve.pid)
+        workers = children(serve.pid)
         before = {w: cpu_seconds(w) for w in workers}
         time.sleep(args.seconds)
         for w in workers:

@@ -31,25 +31,25 @@ from tests.soap import (  # noqa: E402
     wsgi_environ,
 )
 
-GROOTSTE = "98630499724"  # the largest dossier of the catalogue
+LARGEST = "98630499724"  # the largest dossier of the catalogue
 
 
-def meet(app, pad: str, body: bytes, aantal: int) -> tuple[float, float]:
+def measure(app, path: str, body: bytes, count: int) -> tuple[float, float]:
     """(median, p99) in microseconds per request, after a warm-up."""
 
     def start_response(status, headers, exc_info=None):
         assert status.startswith("200"), status
 
     for _ in range(200):
-        b"".join(app(wsgi_environ(pad, body), start_response))
-    tijden = []
-    for _ in range(aantal):
-        e = wsgi_environ(pad, body)
+        b"".join(app(wsgi_environ(path, body), start_response))
+    times = []
+    for _ in range(count):
+        e = wsgi_environ(path, body)
         begin = time.perf_counter()
         b"".join(app(e, start_response))
-        tijden.append((time.perf_counter() - begin) * 1e6)
-    tijden.sort()
-    return statistics.median(tijden), tijden[int(len(tijden) * 0.99)]
+        times.append((time.perf_counter() - begin) * 1e6)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99)]
 
 
 def main() -> int:
@@ -63,22 +63,22 @@ def main() -> int:
     if args.store:
         store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-bench-')}/state.db"
     app = make_emulator(Settings(today=date(2030, 1, 1), store=store))
-    gevallen = [
-        ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(GROOTSTE, "01.00", referte="b")),
-        ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(GROOTSTE, "02.00", referte="b")),
+    cases = [
+        ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(LARGEST, "01.00", referte="b")),
+        ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(LARGEST, "02.00", referte="b")),
         (
             "GeefDossierKBI 02.00 (Service ns, generic)",
             PAD_GENERIEK,
-            dossier_verzoek(GROOTSTE, "02.00", namespace=NS_DOSSIER_SERVICE["02.00"]),
+            dossier_verzoek(LARGEST, "02.00", namespace=NS_DOSSIER_SERVICE["02.00"]),
         ),
         ("GeefAutomatischAdvies", PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
     ]
     where = "SQLite store" if store else "memory"
     print(f"| call | median per request | p99 | ({args.calls} calls, in-process, {where}) |")
     print("|---|---|---|---|")
-    for name, path, body in gevallen:
-        mediaan, p99 = meet(app, path, body, args.calls)
-        print(f"| {name} | {mediaan:.1f} µs | {p99:.1f} µs | |")
+    for name, path, body in cases:
+        median, p99 = measure(app, path, body, args.calls)
+        print(f"| {name} | {median:.1f} µs | {p99:.1f} µs | |")
     return 0
 
 

@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.processes import kinderen, vrije_poort  # noqa: E402
+from tests.processes import children, free_port  # noqa: E402
 
 
-def children(pid: int) -> set[int]:
-    return set(kinderen(pid))
+def worker_pids(pid: int) -> set[int]:
+    return set(children(pid))
 
 
 def one_round(workers: int) -> tuple[float, float, int, int, int, int, int, int]:
-    port = vrije_poort()
+    port = free_port()
     serve = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)]
         + ["--workers", str(workers)],
@@ -37,7 +37,7 @@ def one_round(workers: int) -> tuple[float, float, int, int, int, int, int, int]
     )
     try:
         deadline = time.monotonic() + 30
-        while len(children(serve.pid)) < workers or not answers(port):
+        while len(worker_pids(serve.pid)) < workers or not answers(port):
             if serve.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"serve did not start (exit {serve.poll()})")
             time.sleep(0.05)
@@ -91,10 +91,10 @@ def one_round(workers: int) -> tuple[float, float, int, int, int, int, int, int]
         for thread in threads:
             thread.start()
         time.sleep(0.5)
-        old = children(serve.pid)
+        old = worker_pids(serve.pid)
         begin = time.monotonic()
         serve.send_signal(signal.SIGHUP)
-        while children(serve.pid) & old or len(children(serve.pid)) < workers:
+        while worker_pids(serve.pid) & old or len(worker_pids(serve.pid)) < workers:
             time.sleep(0.01)
         duration = time.monotonic() - begin
         time.sleep(0.5)

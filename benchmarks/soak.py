@@ -29,8 +29,8 @@ from tests.soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek 
 LUA = """
 local paden = {"%(dossier_pad)s", "%(advies_pad)s", "/api/v1/dossiers/98630499724"}
 local bodies = {}
-local verzoeken = {}
-local teller = 0
+local requests = {}
+local counter = 0
 
 init = function(args)
   for i, bestand in ipairs({"%(dossier)s", "%(advies)s"}) do
@@ -39,51 +39,51 @@ init = function(args)
     f:close()
   end
   local kop = {["Content-Type"] = "text/xml; charset=utf-8"}
-  verzoeken[1] = wrk.format("POST", paden[1], kop, bodies[1])
-  verzoeken[2] = wrk.format("POST", paden[2], kop, bodies[2])
-  verzoeken[3] = wrk.format("GET", paden[3])
+  requests[1] = wrk.format("POST", paden[1], kop, bodies[1])
+  requests[2] = wrk.format("POST", paden[2], kop, bodies[2])
+  requests[3] = wrk.format("GET", paden[3])
 end
 
 request = function()
-  teller = teller + 1
-  return verzoeken[(teller %% 3) + 1]
+  counter = counter + 1
+  return requests[(counter %% 3) + 1]
 end
 """
 
 
-def vrije_poort() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def processen(wortel: int) -> list[int]:
+def processes(root: int) -> list[int]:
     """The process and all its descendants (the server's workers)."""
-    kinderen: dict[int, list[int]] = {}
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        kinderen.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, to_do = [], [wortel]
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, to_do = [], [root]
     while to_do:
         pid = to_do.pop()
         found.append(pid)
-        to_do.extend(kinderen.get(pid, []))
+        to_do.extend(children.get(pid, []))
     return found
 
 
-def rss_mb(wortel: int) -> float:
-    totaal = 0
-    for pid in processen(wortel):
+def rss_mb(root: int) -> float:
+    total = 0
+    for pid in processes(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    totaal += int(line.split()[1])
+                    total += int(line.split()[1])
         except OSError:
             pass
-    return totaal / 1024
+    return total / 1024
 
 
 def main() -> int:
@@ -95,19 +95,19 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
-    werk = Path(tempfile.mkdtemp(prefix="magda-soak-"))
-    (werk / "dossier.xml").write_bytes(dossier_verzoek("98630499724", referte="soak"))
-    (werk / "advies.xml").write_bytes(advies_verzoek("73680599786", "2024-01-01", referte="soak"))
-    (werk / "mix.lua").write_text(
+    work = Path(tempfile.mkdtemp(prefix="magda-soak-"))
+    (work / "dossier.xml").write_bytes(dossier_verzoek("98630499724", referte="soak"))
+    (work / "advies.xml").write_bytes(advies_verzoek("73680599786", "2024-01-01", referte="soak"))
+    (work / "mix.lua").write_text(
         LUA
         % {
             "dossier_pad": PAD_DOSSIER,
             "advies_pad": PAD_ADVIES,
-            "dossier": werk / "dossier.xml",
-            "advies": werk / "advies.xml",
+            "dossier": work / "dossier.xml",
+            "advies": work / "advies.xml",
         }
     )
-    port = vrije_poort()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)],
@@ -130,7 +130,7 @@ def main() -> int:
         print("|---|---|---|---|")
         end = time.monotonic() + args.minutes * 60
         begin = time.monotonic()
-        fouten_totaal, metingen = 0, []
+        errors_total, measurements = 0, []
         while time.monotonic() < end:
             duration = max(1, min(args.interval, int(end - time.monotonic())))
             out = subprocess.run(
@@ -140,7 +140,7 @@ def main() -> int:
                     f"-c{args.connections}",
                     f"-d{duration}s",
                     "-s",
-                    str(werk / "mix.lua"),
+                    str(work / "mix.lua"),
                     url,
                 ],
                 capture_output=True,
@@ -149,28 +149,28 @@ def main() -> int:
             ).stdout
             rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
             non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            socket_fouten = re.search(
+            socket_errors = re.search(
                 r"Socket errors: connect (\d+), read (\d+), write (\d+), "
                 r"timeout (\d+)",
                 out,
             )
             errors = (int(non2xx.group(1)) if non2xx else 0) + (
-                sum(map(int, socket_fouten.groups())) if socket_fouten else 0
+                sum(map(int, socket_errors.groups())) if socket_errors else 0
             )
-            fouten_totaal += errors
+            errors_total += errors
             rss = rss_mb(server.pid)
-            metingen.append(rps)
-            minuut = (time.monotonic() - begin) / 60
-            print(f"| {minuut:.1f} | {rps:,.0f} | {errors} | {rss:.1f} |", flush=True)
-        rss_einde = rss_mb(server.pid)
+            measurements.append(rps)
+            minute = (time.monotonic() - begin) / 60
+            print(f"| {minute:.1f} | {rps:,.0f} | {errors} | {rss:.1f} |", flush=True)
+        rss_end = rss_mb(server.pid)
         print(
-            f"\nerrors: {fouten_totaal}; throughput first/last interval: {metingen[0]:,.0f} / "
-            f"{metingen[-1]:,.0f} req/s; RSS start/end: {rss_start:.1f} / {rss_einde:.1f} MB"
+            f"\nerrors: {errors_total}; throughput first/last interval: {measurements[0]:,.0f} / "
+            f"{measurements[-1]:,.0f} req/s; RSS start/end: {rss_start:.1f} / {rss_end:.1f} MB"
         )
     finally:
         server.terminate()
         server.wait(timeout=15)
-        shutil.rmtree(werk, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

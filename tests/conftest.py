@@ -20,7 +20,7 @@ import requests
 
 from magda_kbi.io.personas import builtin_folder, load_personas
 
-from .processes import vrije_poort
+from .processes import free_port
 
 # The cache of checked persona files goes to a folder of this run, not the user's
 # (servers started by the tests inherit it).
@@ -63,7 +63,7 @@ class Server:
         raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
 
     def _start(self, args, commando, cwd, env) -> bool:
-        self.poort = self._port or vrije_poort()
+        self.poort = self._port or free_port()
         self.url = f"{'https' if self.tls else 'http'}://{self._address}:{self.poort}"
         commando = commando or (sys.executable, "-m", "magda_kbi")
         self.proces = subprocess.Popen(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .processes import vrije_poort
+from .processes import free_port
 
 INSTALL = "apt-get install postgresql (Debian); .ci/run does this itself"
 
@@ -40,7 +40,7 @@ class Cluster:
         if os.geteuid() == 0:  # PostgreSQL will not run as root: as its own user
             shutil.chown(self.map, "postgres")
             self.als = ["runuser", "-u", "postgres", "--"]
-        self.poort = vrije_poort()
+        self.poort = free_port()
         data = self.map / "data"
         self._run(initdb, "-D", str(data), "-U", "magda", "--auth=trust", "-E", "UTF8", "--no-sync")
         self.resume()

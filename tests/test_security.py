@@ -17,7 +17,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .cli_run import magda_kbi_process
 from .conftest import Server
-from .processes import kinderen, levend, vrije_poort
+from .processes import alive, children, free_port
 from .soap import dossier_verzoek
 
 TOKEN = "s3cret-token-for-the-tests"
@@ -153,15 +153,13 @@ def test_the_plugin_passes_the_token(beveiligd):
 
 
 def test_admin_on_a_public_address_needs_a_token():
-    proces = magda_kbi_process(
-        "serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin"
-    )
+    proces = magda_kbi_process("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--admin")
     assert proces.returncode == 2
     assert "--admin-token" in proces.stderr and "127.0.0.1" in proces.stderr
 
 
 def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
-    args = ("serve", "--host", "0.0.0.0", "--port", str(vrije_poort()), "--admin")
+    args = ("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--admin")
     proces = magda_kbi_process(*args, "--admin-token", "geheim")
     assert proces.returncode == 2 and "at least 16 characters" in proces.stderr
     assert "geheim" not in proces.stderr  # the token is never shown
@@ -170,7 +168,7 @@ def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
 def test_an_empty_admin_token_or_public_host_is_refused_not_taken_as_none():
     """'--admin-token "$TOKEN"' with TOKEN unset started the admin API without a token;
     an empty --public-host was taken without a word."""
-    args = ("serve", "--port", str(vrije_poort()), "--admin")
+    args = ("serve", "--port", str(free_port()), "--admin")
     proces = magda_kbi_process(*args, "--admin-token", "")
     assert proces.returncode == 2
     assert proces.stderr.endswith(
@@ -212,7 +210,7 @@ def test_a_stopped_serve_s_port_is_taken_again_at_once():
 
 
 def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
-    proces = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(vrije_poort()))
+    proces = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(free_port()))
     assert proces.returncode == 2 and "cannot listen on 256.1.1.1" in proces.stderr
     assert "another emulator" not in proces.stderr  # no port is taken: no such hint
 
@@ -220,14 +218,14 @@ def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
 def test_workers_stop_within_a_second_when_serve_is_killed():
     server = Server("--workers", "2")
-    werkers = kinderen(server.proces.pid)
+    werkers = children(server.proces.pid)
     assert werkers, "no worker processes found"
     os.kill(server.proces.pid, signal.SIGKILL)
     server.proces.wait(timeout=5)
     einde = time.monotonic() + 1.5
-    while time.monotonic() < einde and levend(werkers):
+    while time.monotonic() < einde and alive(werkers):
         time.sleep(0.05)
-    assert levend(werkers) == []
+    assert alive(werkers) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/health", timeout=1)
 

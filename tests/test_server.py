@@ -15,7 +15,7 @@ import requests
 from magda_client import MagdaClient, MagdaTransportFout
 
 from .conftest import Server
-from .processes import kinderen, levend, vrije_poort, within
+from .processes import alive, children, free_port, within
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(again):
     or 1 did not). The worker now passes on two at most."""
     s = Server("--admin")
     requests.post(f"{s.url}/admin/faults", json={"kind": "latency", "latency_ms": 2000}, timeout=5)
-    (worker,) = kinderen(s.proces.pid)
+    (worker,) = children(s.proces.pid)
     outcome = {}
     # made here: reading the WSDL (slow on a loaded machine) let the call start after the
     # stop below (once in CI: connection refused)
@@ -119,7 +119,7 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):
     """A worker forked by granian has serve's own signal handlers until it serves: a SIGTERM
     while it loads the application was swallowed, and serve then waited for it for ever;
     Ctrl+C (SIGINT to serve and its workers) hung most times in the first seconds."""
-    poort = vrije_poort()
+    poort = free_port()
     proces = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
         stdout=subprocess.DEVNULL,
@@ -128,23 +128,23 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c):
     )
     try:
         einde = time.monotonic() + 30
-        while not kinderen(proces.pid):  # the first worker is forked: it now loads the app
+        while not children(proces.pid):  # the first worker is forked: it now loads the app
             assert proces.poll() is None and time.monotonic() < einde, "no worker started"
             time.sleep(0.005)
         time.sleep(na)  # at several points of the workers' start-up (each takes ~0.5 s)
-        werkers = kinderen(proces.pid)
+        werkers = children(proces.pid)
         if ctrl_c:
             os.killpg(proces.pid, signal.SIGINT)
         else:
             proces.send_signal(signal.SIGTERM)
         assert proces.wait(timeout=20) == 0
         einde = time.monotonic() + 5
-        while levend(werkers) and time.monotonic() < einde:
+        while alive(werkers) and time.monotonic() < einde:
             time.sleep(0.05)
-        assert levend(werkers) == []
+        assert alive(werkers) == []
     finally:
         if proces.poll() is None:
-            for pid in kinderen(proces.pid):
+            for pid in children(proces.pid):
                 os.kill(pid, signal.SIGKILL)
             proces.kill()
             proces.wait()
@@ -167,7 +167,7 @@ def test_stopped_before_it_serves_serve_exits_0_quietly(na, sein):
     import tempfile
 
     proces = subprocess.Popen(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())],
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,18 +246,18 @@ def test_a_worker_that_dies_is_replaced():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := kinderen(s.proces.pid)) < 2 and time.monotonic() < einde:
+        while len(werkers := children(s.proces.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
         assert len(werkers) == 2
         os.kill(werkers[0], signal.SIGKILL)
         einde = time.monotonic() + 20
         while time.monotonic() < einde:
-            nu = kinderen(s.proces.pid)
+            nu = children(s.proces.pid)
             if len(nu) == 2 and werkers[0] not in nu:
                 break
             time.sleep(0.1)
         assert s.proces.poll() is None, "serve stopped when one worker died"
-        nu = kinderen(s.proces.pid)
+        nu = children(s.proces.pid)
         assert werkers[1] in nu and werkers[0] not in nu and len(nu) == 2
         for _ in range(20):  # both workers answer (each request goes to either)
             assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
@@ -274,13 +274,13 @@ def test_a_worker_that_ends_on_the_stop_before_serve_marked_it_is_no_failure():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := kinderen(s.proces.pid)) < 2 and time.monotonic() < einde:
+        while len(werkers := children(s.proces.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
         os.kill(s.proces.pid, signal.SIGSTOP)
         os.kill(s.proces.pid, signal.SIGTERM)
         os.kill(werkers[0], signal.SIGTERM)
         einde = time.monotonic() + 20
-        while werkers[0] in levend(werkers) and time.monotonic() < einde:
+        while werkers[0] in alive(werkers) and time.monotonic() < einde:
             time.sleep(0.01)  # a zombie (its parent held) counts as gone
         os.kill(s.proces.pid, signal.SIGCONT)
         assert s.proces.wait(timeout=30) == 0
@@ -294,10 +294,10 @@ def test_a_serving_worker_leaves_ctrl_c_to_serve():
     exited 1 (once in CI, 1 in 51 tries by hand). Sent to the worker alone, it now stays."""
     s = Server()
     try:
-        (werker,) = kinderen(s.proces.pid)
+        (werker,) = children(s.proces.pid)
         os.kill(werker, signal.SIGINT)
         time.sleep(1.5)  # a worker that stops on it is gone well within this
-        assert kinderen(s.proces.pid) == [werker]
+        assert children(s.proces.pid) == [werker]
         assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     finally:
         s.stop()
@@ -391,14 +391,14 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
     import socket
 
     from . import conftest
-    from .processes import vrije_poort
+    from .processes import free_port
 
     with socket.socket() as bezet:
         bezet.bind(("127.0.0.1", 0))
         bezet.listen()
         genomen = bezet.getsockname()[1]
-        poorten = iter([genomen, vrije_poort()])
-        monkeypatch.setattr(conftest, "vrije_poort", lambda: next(poorten))
+        poorten = iter([genomen, free_port()])
+        monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
         server = conftest.Server()
         try:
             assert server.poort != genomen
@@ -411,10 +411,10 @@ def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypa
     """Another emulator answering /health on the port found free is not this server: it
     waits for its own (which refuses the port) and tries another."""
     from . import conftest
-    from .processes import vrije_poort
+    from .processes import free_port
 
-    poorten = iter([server.poort, vrije_poort()])
-    monkeypatch.setattr(conftest, "vrije_poort", lambda: next(poorten))
+    poorten = iter([server.poort, free_port()])
+    monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
     eigen = conftest.Server()
     try:
         assert eigen.poort != server.poort
@@ -507,7 +507,7 @@ def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():
     run: the files are checked again and serve goes on."""
     import tempfile
 
-    poort = vrije_poort()
+    poort = free_port()
     proces = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort), "--workers", "1"],
         stdout=subprocess.DEVNULL,

@@ -20,7 +20,7 @@ from magda_kbi.runtime.faults import FaultKind
 from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .conftest import Server
-from .processes import vrije_poort
+from .processes import free_port
 from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
@@ -191,7 +191,7 @@ def test_a_folder_as_the_store_file_is_said(tmp_path):
 def serve_weigert(store: str) -> str:
     """``serve --store STORE`` refuses to start: exit 2 and no traceback; what it said."""
     uit = subprocess.run(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(vrije_poort())]
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())]
         + ["--store", store],
         capture_output=True,
         text=True,
@@ -212,12 +212,12 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     klaar = subprocess.Popen([sys.executable, "-c", "pass"])
     klaar.wait()
     verweesd = tmp_path / f"magda-kbi-store-{klaar.pid}-old"
-    levend = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
+    alive = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
     elsewhere = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
     # names no serve makes, in a /tmp anyone writes: each stopped every serve's start with a
     # traceback (int('²'): ValueError; os.kill of a pid past C's long: OverflowError)
     foreign = [tmp_path / f"magda-kbi-store-{pid}-x" for pid in ("\u00b2", "9" * 20)]
-    for map_ in (verweesd, levend, elsewhere, *foreign):
+    for map_ in (verweesd, alive, elsewhere, *foreign):
         map_.mkdir()
         (map_ / "state.db").write_bytes(b"")
     (verweesd / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
@@ -228,7 +228,7 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
         s = Server("--today", "2025-06-01")
         try:
             assert not verweesd.exists()
-            assert levend.exists() and elsewhere.exists()
+            assert alive.exists() and elsewhere.exists()
             assert all(map_.exists() for map_ in foreign)
             eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
             assert len(eigen) == 1 and (eigen[0] / "state.db").exists()

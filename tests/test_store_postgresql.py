@@ -92,10 +92,10 @@ def test_a_persona_put_on_one_replica_is_served_by_the_other(replicas):
 
 
 def test_an_unreachable_database_stops_start_up_with_one_line():
-    from .processes import vrije_poort
+    from .processes import free_port
 
     pytest.importorskip("psycopg")
-    melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{vrije_poort()}/x")
+    melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{free_port()}/x")
     assert "cannot reach the PostgreSQL store" in melding
     # libpq's hint ("Is the server running ...?") was a second line, with a tab
     assert "\n" not in melding.strip() and "Is the server running" in melding, melding
@@ -104,14 +104,14 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
 def test_a_password_in_the_store_url_is_never_printed(postgres):
     """serve's banner and its refusals printed the URL whole: the password went to the
     terminal and into CI logs."""
-    from .processes import vrije_poort
+    from .processes import free_port
 
     store = postgres.database().replace("//magda@", "//magda:geheim-wachtwoord@")
     s = Server("--store", store)
     uitvoer = s.stop()
     assert "geheim-wachtwoord" not in uitvoer
     assert f"store: postgresql://magda:***@127.0.0.1:{postgres.poort}/" in uitvoer
-    melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{vrije_poort()}/x")
+    melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{free_port()}/x")
     assert "geheim-wachtwoord" not in melding
     assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in melding
 

@@ -5,8 +5,8 @@ For each size (default 10k, 100k, 1M) it generates a population once (cached in
 ``benchmarks/.cache/``), then runs ``magda-kbi export verlaagde-premie`` over it in a
 child process and prints the wall time and the child's peak RSS. Prints; asserts nothing.
 
-    python benchmarks/lijsten.py
-    python benchmarks/lijsten.py --sizes 10000,100000
+    python benchmarks/lists.py
+    python benchmarks/lists.py --sizes 10000,100000
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
-MEET = (
+MEASURE = (
     "import resource, sys\n"
     "from magda_kbi.adapters.cli import main\n"
     "code = main(sys.argv[1:])\n"
@@ -34,11 +34,11 @@ def export(args: list[str]) -> tuple[float, float, str]:
     RSS in MB, and how many INSZ it wrote."""
     start = time.perf_counter()
     process = subprocess.run(
-        [sys.executable, "-c", MEET, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, check=True
     )
     duration = time.perf_counter() - start
-    piek = int(process.stderr.strip().splitlines()[-1]) / 1024
-    return duration, piek, f"{len(process.stdout.splitlines()) - 1} INSZ"
+    peak = int(process.stderr.strip().splitlines()[-1]) / 1024
+    return duration, peak, f"{len(process.stdout.splitlines()) - 1} INSZ"
 
 
 def main() -> int:
@@ -49,8 +49,8 @@ def main() -> int:
     print("| personas | generate | export verlaagde-premie | peak RSS of the export | result |")
     print("|---|---|---|---|---|")
     for size in (int(g) for g in args.sizes.split(",")):
-        folder = CACHE / f"populatie-{size}"
-        genereren = "(cached)"
+        folder = CACHE / f"population-{size}"
+        generated = "(cached)"
         if not (folder / ".klaar").exists():
             start = time.perf_counter()
             subprocess.run(
@@ -70,8 +70,8 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
             )
             (folder / ".klaar").touch()
-            genereren = f"{time.perf_counter() - start:.1f} s"
-        duration, piek, result = export(
+            generated = f"{time.perf_counter() - start:.1f} s"
+        duration, peak, result = export(
             [
                 "export",
                 "verlaagde-premie",
@@ -84,7 +84,7 @@ def main() -> int:
             ]
         )
         print(
-            f"| {size:,} | {genereren} | {duration:.1f} s | {piek:.0f} MB | {result} |",
+            f"| {size:,} | {generated} | {duration:.1f} s | {peak:.0f} MB | {result} |",
             flush=True,
         )
     return 0

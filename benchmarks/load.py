@@ -17,8 +17,8 @@ The protocol (issue 15): each server first gets a warm-up (10 s; the JVM needs i
 then the runs alternate between the servers, round after round, and each figure is the best
 of its rounds: on a shared machine the ratios within one run are what counts.
 
-    python benchmarks/last.py                          # warm-up 10 s, 5 s runs, best of 3
-    python benchmarks/last.py --duration 2 --rounds 1 --warmup 2 --no-wiremock   # quick
+    python benchmarks/load.py                          # warm-up 10 s, 5 s runs, best of 3
+    python benchmarks/load.py --duration 2 --rounds 1 --warmup 2 --no-wiremock   # quick
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from pathlib import Path
 
 import requests
 
-HIER = Path(__file__).resolve().parent
-sys.path.insert(0, str(HIER.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 from tests.soap import (  # noqa: E402
     PAD_ADVIES,
     PAD_DOSSIER,
@@ -47,107 +47,107 @@ from tests.soap import (  # noqa: E402
     dossier_verzoek,
 )
 
-GROOTSTE = "98630499724"  # the persona with the largest dossier
-WIREMOCK_VERSIE = "3.13.2"
-CACHE = HIER / ".cache"
+LARGEST = "98630499724"  # the persona with the largest dossier
+WIREMOCK_VERSION = "3.13.2"
+CACHE = HERE / ".cache"
 
 
-def vrije_poort() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wacht_op(url: str, methode: str = "GET", seconden: float = 60) -> None:
-    end = time.monotonic() + seconden
+def wait_for(url: str, method: str = "GET", seconds: float = 60) -> None:
+    end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
-            requests.request(methode, url, timeout=1)
+            requests.request(method, url, timeout=1)
             return
         except requests.RequestException:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not come up")
 
 
-def start(commando: list[str], **kw) -> subprocess.Popen:
-    return subprocess.Popen(commando, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+def start(command: list[str], **kw) -> subprocess.Popen:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
 
 
-def wiremock_jar(opgegeven: str | None) -> Path:
-    if opgegeven:
-        return Path(opgegeven)
-    jar = CACHE / f"node_modules/wiremock/build/wiremock-standalone-{WIREMOCK_VERSIE}.jar"
+def wiremock_jar(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    jar = CACHE / f"node_modules/wiremock/build/wiremock-standalone-{WIREMOCK_VERSION}.jar"
     if not jar.exists():
-        print(f"installing wiremock@{WIREMOCK_VERSIE} from the npm registry into {CACHE}")
+        print(f"installing wiremock@{WIREMOCK_VERSION} from the npm registry into {CACHE}")
         subprocess.run(
-            ["npm", "install", "--silent", "--prefix", str(CACHE), f"wiremock@{WIREMOCK_VERSIE}"],
+            ["npm", "install", "--silent", "--prefix", str(CACHE), f"wiremock@{WIREMOCK_VERSION}"],
             check=True,
         )
     return jar
 
 
-def wrk(url: str, verbindingen: int, duur: int, lua: Path) -> dict:
+def wrk(url: str, connections: int, duration: int, lua: Path) -> dict:
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{verbindingen}", f"-d{duur}s", "--latency", "-s", str(lua), url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
 
-    def getal(patroon: str) -> str:
-        found = re.search(patroon, out)
+    def getal(pattern: str) -> str:
+        found = re.search(pattern, out)
         return found.group(1) if found else "?"
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socketfouten = re.search(r"Socket errors: (.*)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(getal(r"Requests/sec:\s+([\d.]+)")),
         "p50": getal(r"\n\s+50%\s+(\S+)"),
         "p99": getal(r"\n\s+99%\s+(\S+)"),
-        "fouten": (int(errors.group(1)) if errors else 0),
-        "socket": socketfouten.group(1) if socketfouten else "",
+        "errors": (int(errors.group(1)) if errors else 0),
+        "socket": socket_errors.group(1) if socket_errors else "",
     }
 
 
-def lua_script(map_: Path, naam: str, body: bytes | None) -> Path:
-    script = map_ / f"{naam}.lua"
+def lua_script(folder: Path, name: str, body: bytes | None) -> Path:
+    script = folder / f"{name}.lua"
     if body is None:
         script.write_text('wrk.method = "GET"\n')
         return script
-    (map_ / f"{naam}.xml").write_bytes(body)
+    (folder / f"{name}.xml").write_bytes(body)
     script.write_text(
         'wrk.method = "POST"\n'
-        f'local f = io.open("{map_ / (naam + ".xml")}", "rb")\n'
+        f'local f = io.open("{folder / (name + ".xml")}", "rb")\n'
         "wrk.body = f:read('*all')\nf:close()\n"
         'wrk.headers["Content-Type"] = "text/xml; charset=utf-8"\n'
     )
     return script
 
 
-def print_verhoudingen(doelen, beste, verbindingen) -> None:
+def print_ratios(targets, best, connections) -> None:
     """The ratios issue 15 sets its goals in, within this one run."""
-    index = {(server.split(" ")[0], oproep): i for i, (server, oproep, _, _) in enumerate(doelen)}
-    ons = index[("emulator", "GeefDossierKBI")]
+    index = {(server.split(" ")[0], call): i for i, (server, call, _, _) in enumerate(targets)}
+    ours = index[("emulator", "GeefDossierKBI")]
     pairs = [
-        ("01.00 / WireMock", ons, index.get(("WireMock", "GeefDossierKBI"))),
+        ("01.00 / WireMock", ours, index.get(("WireMock", "GeefDossierKBI"))),
         (
             "02.00 / WireMock",
             index[("emulator", "GeefDossierKBI 02.00")],
             index.get(("WireMock", "GeefDossierKBI")),
         ),
-        ("01.00 / canned bytes", ons, index[("canned", "GeefDossierKBI")]),
-        ("advice / 01.00", index[("emulator", "GeefAutomatischAdvies")], ons),
-        ("REST dossier / 01.00", index[("emulator", "REST dossier")], ons),
+        ("01.00 / canned bytes", ours, index[("canned", "GeefDossierKBI")]),
+        ("advice / 01.00", index[("emulator", "GeefAutomatischAdvies")], ours),
+        ("REST dossier / 01.00", index[("emulator", "REST dossier")], ours),
     ]
-    print("\n| ratio | " + " | ".join(f"{c} conn." for c in verbindingen) + " |")
-    print("|---|" + "---|" * len(verbindingen))
-    for name, counter, noemer in pairs:
-        if noemer is None:
+    print("\n| ratio | " + " | ".join(f"{c} conn." for c in connections) + " |")
+    print("|---|" + "---|" * len(connections))
+    for name, counter, denominator in pairs:
+        if denominator is None:
             continue
-        cellen = [
-            f"{beste[(counter, c)]['rps'] / beste[(noemer, c)]['rps']:.2f}x" for c in verbindingen
+        cells = [
+            f"{best[(counter, c)]['rps'] / best[(denominator, c)]['rps']:.2f}x" for c in connections
         ]
-        print(f"| {name} | " + " | ".join(cellen) + " |")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 def main() -> int:
@@ -161,13 +161,13 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    verbindingen = [int(v) for v in args.connections.split(",")]
+    connections = [int(v) for v in args.connections.split(",")]
 
-    werk = Path(tempfile.mkdtemp(prefix="magda-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="magda-bench-"))
     processes: list[subprocess.Popen] = []
     try:
-        port = vrije_poort()
-        ons = f"http://127.0.0.1:{port}"
+        port = free_port()
+        ours = f"http://127.0.0.1:{port}"
         processes.append(
             start(
                 [
@@ -182,15 +182,15 @@ def main() -> int:
                 ]
             )
         )
-        wacht_op(f"{ons}/health")
-        dossier_body = dossier_verzoek(GROOTSTE, referte="benchmark")
+        wait_for(f"{ours}/health")
+        dossier_body = dossier_verzoek(LARGEST, referte="benchmark")
         advies_body = advies_verzoek("73680599786", "2024-01-01", referte="benchmark")
         response = requests.post(
-            ons + PAD_DOSSIER, data=dossier_body, headers={"Content-Type": "text/xml"}, timeout=5
+            ours + PAD_DOSSIER, data=dossier_body, headers={"Content-Type": "text/xml"}, timeout=5
         ).content
-        (werk / "antwoord.xml").write_bytes(response)
+        (work / "reply.xml").write_bytes(response)
 
-        canned_poort = vrije_poort()
+        canned_port = free_port()
         processes.append(
             start(
                 [
@@ -204,34 +204,34 @@ def main() -> int:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(canned_poort),
+                    str(canned_port),
                     "--log-level",
                     "warning",
                     "--working-dir",
-                    str(HIER),
+                    str(HERE),
                     "canned:app",
                 ],
-                env={**os.environ, "CANNED_ANTWOORD": str(werk / "antwoord.xml")},
+                env={**os.environ, "CANNED_REPLY": str(work / "reply.xml")},
             )
         )
-        canned = f"http://127.0.0.1:{canned_poort}"
-        wacht_op(canned + PAD_DOSSIER, "POST")
+        canned = f"http://127.0.0.1:{canned_port}"
+        wait_for(canned + PAD_DOSSIER, "POST")
 
-        doelen = [
-            ("emulator", "GeefDossierKBI", ons + PAD_DOSSIER, dossier_body),
+        targets = [
+            ("emulator", "GeefDossierKBI", ours + PAD_DOSSIER, dossier_body),
             ("canned bytes", "GeefDossierKBI", canned + PAD_DOSSIER, dossier_body),
         ]
         if not args.no_wiremock:
             jar = wiremock_jar(args.wiremock_jar)
-            wm_poort = vrije_poort()
-            (werk / "wm/mappings").mkdir(parents=True)
-            (werk / "wm/mappings/dossier.json").write_text(
+            wm_port = free_port()
+            (work / "wm/mappings").mkdir(parents=True)
+            (work / "wm/mappings/dossier.json").write_text(
                 json.dumps(
                     {
                         "request": {
                             "method": "POST",
                             "urlPath": PAD_DOSSIER,
-                            "bodyPatterns": [{"matchesXPath": f"//INSZ[text()='{GROOTSTE}']"}],
+                            "bodyPatterns": [{"matchesXPath": f"//INSZ[text()='{LARGEST}']"}],
                         },
                         "response": {
                             "status": 200,
@@ -248,9 +248,9 @@ def main() -> int:
                         "-jar",
                         str(jar),
                         "--port",
-                        str(wm_poort),
+                        str(wm_port),
                         "--root-dir",
-                        str(werk / "wm"),
+                        str(work / "wm"),
                         "--disable-request-logging",
                         "--no-request-journal",
                         "--container-threads",
@@ -258,22 +258,22 @@ def main() -> int:
                     ]
                 )
             )
-            wiremock = f"http://127.0.0.1:{wm_poort}"
-            wacht_op(f"{wiremock}/__admin/mappings")
-            doelen.insert(
+            wiremock = f"http://127.0.0.1:{wm_port}"
+            wait_for(f"{wiremock}/__admin/mappings")
+            targets.insert(
                 1,
                 (
-                    "WireMock " + WIREMOCK_VERSIE,
+                    "WireMock " + WIREMOCK_VERSION,
                     "GeefDossierKBI",
                     wiremock + PAD_DOSSIER,
                     dossier_body,
                 ),
             )
-        dossier_02 = dossier_verzoek(GROOTSTE, "02.00", referte="benchmark")
-        doelen += [
-            ("emulator", "GeefDossierKBI 02.00", ons + PAD_DOSSIER_02, dossier_02),
-            ("emulator", "GeefAutomatischAdvies", ons + PAD_ADVIES, advies_body),
-            ("emulator", "REST dossier", f"{ons}/api/v1/dossiers/{GROOTSTE}", None),
+        dossier_02 = dossier_verzoek(LARGEST, "02.00", referte="benchmark")
+        targets += [
+            ("emulator", "GeefDossierKBI 02.00", ours + PAD_DOSSIER_02, dossier_02),
+            ("emulator", "GeefAutomatischAdvies", ours + PAD_ADVIES, advies_body),
+            ("emulator", "REST dossier", f"{ours}/api/v1/dossiers/{LARGEST}", None),
         ]
 
         print(
@@ -282,27 +282,27 @@ def main() -> int:
             f"{os.cpu_count()} cores\n",
             flush=True,
         )
-        scripts = [lua_script(werk, f"doel{i}", body) for i, (*_, body) in enumerate(doelen)]
-        for (_, _, url, _), lua in zip(doelen, scripts, strict=True):
+        scripts = [lua_script(work, f"doel{i}", body) for i, (*_, body) in enumerate(targets)]
+        for (_, _, url, _), lua in zip(targets, scripts, strict=True):
             wrk(url, 8, args.warmup, lua)
-        beste: dict[tuple[int, int], dict] = {}
+        best: dict[tuple[int, int], dict] = {}
         for _ in range(args.rounds):
-            for c in verbindingen:
-                for i, ((_, _, url, _), lua) in enumerate(zip(doelen, scripts, strict=True)):
+            for c in connections:
+                for i, ((_, _, url, _), lua) in enumerate(zip(targets, scripts, strict=True)):
                     r = wrk(url, c, args.duration, lua)
-                    if (i, c) not in beste or r["rps"] > beste[(i, c)]["rps"]:
-                        beste[(i, c)] = r
+                    if (i, c) not in best or r["rps"] > best[(i, c)]["rps"]:
+                        best[(i, c)] = r
         print("| server | call | connections | requests/s | p50 | p99 | errors |")
         print("|---|---|---|---|---|---|---|")
-        for i, (server, oproep, _, _) in enumerate(doelen):
-            for c in verbindingen:
-                r = beste[(i, c)]
-                errors = r["fouten"] + (1 if r["socket"] else 0)
+        for i, (server, call, _, _) in enumerate(targets):
+            for c in connections:
+                r = best[(i, c)]
+                errors = r["errors"] + (1 if r["socket"] else 0)
                 print(
-                    f"| {server} | {oproep} | {c} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
+                    f"| {server} | {call} | {c} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
                     f"{errors if errors else 0}{' ' + r['socket'] if r['socket'] else ''} |"
                 )
-        print_verhoudingen(doelen, beste, verbindingen)
+        print_ratios(targets, best, connections)
     finally:
         for process in processes:
             process.terminate()
@@ -311,7 +311,7 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        shutil.rmtree(werk, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
