@@ -16,7 +16,7 @@ import pytest
 
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.runtime.journal import Call
-from magda_kbi.runtime.wsgi_keys import CALL_KEY
+from magda_kbi.runtime.wsgi_keys import CALL_KEY, SOCKET_KEY
 
 from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 
@@ -235,3 +235,24 @@ def test_a_streamed_list_the_client_leaves_is_journaled_once(app):
     next(iter(antwoord))
     antwoord.close()  # the client went away after one chunk
     assert [r.endpoint for r in app.runtime.journal.read()] == ["/api/v1/lijsten/gemeente/24055"]
+
+
+def test_a_dropped_call_is_journaled_before_its_connection_is_cut(app):
+    """Cut first, then journaled: a client that read the journal as soon as it saw the cut
+    found the call missing now and then (the suite's plugin test did, under load)."""
+
+    class Connection:
+        journaled_when_cut: list[str] | None = None
+
+        def shutdown(self, how) -> None:
+            self.journaled_when_cut = [r.result for r in app.runtime.journal.read()]
+
+    call(app, post_json("/admin/faults", {"kind": "drop", "count": 1}))
+    connection = Connection()
+    environ = wsgi_environ(PAD_DOSSIER_02, dossier_verzoek("98630499724", versie="02.00"))
+    environ[SOCKET_KEY] = connection  # as the in-process server of the plugin gives it
+    antwoord = app(environ, lambda s, h, e=None: None)
+    assert connection.journaled_when_cut is None  # cut when the server takes the body
+    assert b"".join(antwoord) == b""
+    assert connection.journaled_when_cut == ["FAULT drop"]
+    assert [r.result for r in app.runtime.journal.read()] == ["FAULT drop"]

@@ -353,7 +353,7 @@ class Emulator:
         if result.__class__ is list:  # answered whole (every SOAP reply): nothing to run
             self._write_entry(environ, kind, when, begin, status[0], b"".join(result))
             return result
-        if isinstance(result, BrokenOffReply):  # must reach the server unconsumed
+        if isinstance(result, BrokenOffReply | CutConnection):  # must reach the server as is
             self._write_entry(environ, kind, when, begin, status[0])
             return result
         if environ.get("PATH_INFO", "").startswith("/api/v1/lijsten/"):  # streamed: at the end
@@ -706,9 +706,8 @@ class Emulator:
         if fault is FaultKind.DROP:
             connection = environ.get("gunicorn.socket") or environ.get(SOCKET_KEY)
             if connection is not None:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-                return _reply(start_response, "500 Internal Server Error", "text/plain", b"")
+                start_response("500 Internal Server Error", [("Content-Length", "0")])
+                return CutConnection(connection)
             # No socket in the environ (granian): announce a body and break off, so the
             # server aborts the connection; it logs the exception as an error.
             start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "1024")])
@@ -953,6 +952,20 @@ class BrokenOffReply:
 
 
 DROP_AFTER_SECONDS = 0.05
+
+
+class CutConnection:
+    """A response body that shuts the connection down when the server reads it: after the
+    journal entry is written. Cut before it, a client that read the journal as soon as it
+    saw the cut now and then found the call missing."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+
+    def __iter__(self) -> Iterator[bytes]:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        return iter(())
 
 
 FAULT_STATUS = "500 Internal Server Error"  # every SOAP 1.1 Fault's, the client's own too
