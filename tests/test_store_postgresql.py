@@ -292,6 +292,10 @@ def test_postgresql_lost_while_running_and_back():
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
             )
             assert klok.status_code == 503 and klok.json()["code"] == "STORE_UNAVAILABLE"
+            assert klok.headers["Retry-After"] == "1"
+            lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
+            assert lijst.status_code == 503 and lijst.json()["code"] == "STORE_UNAVAILABLE"
+            assert lijst.headers["Retry-After"] == "1"
             cluster.resume()
             for _ in range(50):
                 if requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok":

@@ -334,6 +334,20 @@ JOURNAL_PARAMETERS = [
 ]
 
 
+STORE_UNAVAILABLE = {
+    **_response(
+        "STORE_UNAVAILABLE: the store cannot be reached (serve --store postgresql://...)",
+        _ref("Error"),
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "seconds: 1 (the next request makes its connection anew)",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
 def _list_operation(
     summary: str, pad_parameter: dict, schema: dict, extra: list | None = None, *, unknown: str
 ) -> dict:
@@ -353,6 +367,7 @@ def _list_operation(
             "400": ERROR_RESPONSE,
             "403": _response("refused by the caller's protocol (--protocols)", _ref("Error")),
             "404": _response(unknown, _ref("Error")),
+            "503": STORE_UNAVAILABLE,
         },
     }
 
@@ -361,13 +376,10 @@ READ_TAGS = ["read"]
 
 
 def _admin(description: str, responses: dict, **extra) -> dict:
-    unreachable = _response(
-        "the store cannot be reached (serve --store postgresql://...)", _ref("Error")
-    )
     return {
         "tags": ADMIN,
         "summary": description,
-        "responses": {**responses, "503": unreachable},
+        "responses": {**responses, "503": STORE_UNAVAILABLE},
         **extra,
     }
 

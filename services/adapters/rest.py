@@ -103,7 +103,11 @@ def rest_application(
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
         reason = (store.problem() if store is not None else None) or str(cause).strip()
         diagnose = f"the store cannot be reached: {reason}"
-        return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
+        body, status = api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
+        # as the injected 503 fault: a client that honours it (urllib3's Retry) tries again
+        # in a second, when the next request makes its connection anew
+        body.headers["Retry-After"] = "1"
+        return body, status
 
     for error in (StoreUnavailable, *_kinds(store.Error if store is not None else ())):
         app.register_error_handler(error, unreachable)

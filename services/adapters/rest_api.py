@@ -7,6 +7,7 @@ bad input is a 400, an unknown dossier a 404, never a 500.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
@@ -426,5 +427,12 @@ def _format_hint(given: str) -> str:
 
 def _list_response(items, fields: list[str], header: dict, root: str, element: str) -> Response:
     kind = best_type(list(LIST_TYPES), default="application/json")
+    items = iter(items)
+    # The first item is read here, before the 200: a store that cannot be reached is then a
+    # 503 STORE_UNAVAILABLE, where it was a 200 cut off after its first bytes. (Lost later,
+    # in the middle of the list, it still cuts the reply: its status has gone out.)
+    first = next(items, None)
+    if first is not None:
+        items = itertools.chain((first,), items)
     text = formats.in_format(LIST_TYPES[kind], items, fields, header, root)
     return Response(stream_with_context(text), mimetype=kind)
