@@ -21,6 +21,9 @@ from .test_store import JSON, OUDE_STORING, dossier, serve_weigert
 # one on each xdist worker.
 pytestmark = pytest.mark.xdist_group("postgresql")
 
+# what Chromium sends for a page it navigates to
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
 
 @pytest.fixture
 def runtime_store(postgres) -> dict:
@@ -296,6 +299,18 @@ def test_postgresql_lost_while_running_and_back():
             lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
             assert lijst.status_code == 503 and lijst.json()["code"] == "STORE_UNAVAILABLE"
             assert lijst.headers["Retry-After"] == "1"
+            # streamed too: it was a 200 cut off after its "[" (requests: ChunkedEncodingError)
+            alle = requests.get(f"{server.url}/admin/personas", timeout=20)
+            assert alle.status_code == 503 and alle.json()["code"] == "STORE_UNAVAILABLE"
+            # a browser on the console gets the console's page; its script's fetch, JSON
+            pagina = requests.get(
+                f"{server.url}/console/", headers={"Accept": BROWSER_ACCEPT}, timeout=20
+            )
+            assert pagina.status_code == 503 and pagina.headers["Retry-After"] == "1"
+            assert pagina.headers["Content-Type"].startswith("text/html")
+            assert '<p id="error">the store cannot be reached: PostgreSQL' in pagina.text
+            fetched = requests.get(f"{server.url}/console/", timeout=20)
+            assert fetched.status_code == 503 and fetched.json()["code"] == "STORE_UNAVAILABLE"
             cluster.resume()
             for _ in range(50):
                 if requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, jsonify, make_response, redirect, request
 from jinja2 import StrictUndefined
+from werkzeug.exceptions import ServiceUnavailable
 
 from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
@@ -103,11 +104,15 @@ def rest_application(
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
         reason = (store.problem() if store is not None else None) or str(cause).strip()
         diagnose = f"the store cannot be reached: {reason}"
-        body, status = api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
+        browser = best_type(["application/json", "text/html"]) == "text/html"
+        if request.blueprint == console.name and browser:  # the console's page, not JSON
+            response = make_response(error_page(ServiceUnavailable(diagnose)))
+        else:
+            response = make_response(api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose)))
         # as the injected 503 fault: a client that honours it (urllib3's Retry) tries again
         # in a second, when the next request makes its connection anew
-        body.headers["Retry-After"] = "1"
-        return body, status
+        response.headers["Retry-After"] = "1"
+        return response
 
     for error in (StoreUnavailable, *_kinds(store.Error if store is not None else ())):
         app.register_error_handler(error, unreachable)

@@ -19,7 +19,13 @@ import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from magda_kbi.adapters.admin_guard import BODY_TYPES
-from magda_kbi.adapters.rest_api import ApiError, best_type, current_runtime, parameters
+from magda_kbi.adapters.rest_api import (
+    ApiError,
+    best_type,
+    current_runtime,
+    first_read,
+    parameters,
+)
 from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, today_from_text
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import shown, unformatted
@@ -69,10 +75,11 @@ NO_BODY = (b"", b"{}", b"null")  # what a client that always sends JSON sends fo
 def personas():
     """Every persona, streamed: a catalogue of a million is never held whole."""
     runtime = current_runtime()
+    every = first_read(runtime.personas.values())
 
     def parts():
         yield "["
-        for n, p in enumerate(runtime.personas.values()):
+        for n, p in enumerate(every):
             row = {
                 "insz": p.insz,
                 "naam": p.naam,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import date
 
@@ -425,14 +425,20 @@ def _format_hint(given: str) -> str:
     return ""
 
 
+def first_read(items: Iterable) -> Iterator:
+    """``items`` with the first one read now, in the view, before the 200 goes out: a store
+    that cannot be reached is then a 503 STORE_UNAVAILABLE, where it was a 200 cut off after
+    its first bytes. (Lost in the middle of a stream, it still cuts the reply: its status
+    has gone out.)"""
+    items = iter(items)
+    first = next(items, _NONE)
+    return items if first is _NONE else itertools.chain((first,), items)
+
+
+_NONE = object()
+
+
 def _list_response(items, fields: list[str], header: dict, root: str, element: str) -> Response:
     kind = best_type(list(LIST_TYPES), default="application/json")
-    items = iter(items)
-    # The first item is read here, before the 200: a store that cannot be reached is then a
-    # 503 STORE_UNAVAILABLE, where it was a 200 cut off after its first bytes. (Lost later,
-    # in the middle of the list, it still cuts the reply: its status has gone out.)
-    first = next(items, None)
-    if first is not None:
-        items = itertools.chain((first,), items)
-    text = formats.in_format(LIST_TYPES[kind], items, fields, header, root)
+    text = formats.in_format(LIST_TYPES[kind], first_read(items), fields, header, root)
     return Response(stream_with_context(text), mimetype=kind)
