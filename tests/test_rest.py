@@ -122,6 +122,7 @@ def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status,
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json()["code"] == code and r.json()["diagnose"]
     assert r.json().get("field") == veld
+    assert r.headers.get("Retry-After") == ("1" if status == 503 else None)
 
 
 def test_a_municipality_given_by_its_name_is_told_its_code():

@@ -334,18 +334,17 @@ JOURNAL_PARAMETERS = [
 ]
 
 
-STORE_UNAVAILABLE = {
-    **_response(
-        "STORE_UNAVAILABLE: the store cannot be reached (serve --store postgresql://...)",
-        _ref("Error"),
-    ),
-    "headers": {
-        "Retry-After": {
-            "description": "seconds: 1 (the next request makes its connection anew)",
-            "schema": {"type": "integer"},
-        }
-    },
-}
+def _unavailable(description: str) -> dict:
+    """A 503: every one says when to try again."""
+    return {
+        **_response(description, _ref("Error")),
+        "headers": {"Retry-After": {"description": "seconds: 1", "schema": {"type": "integer"}}},
+    }
+
+
+STORE_UNAVAILABLE = _unavailable(
+    "STORE_UNAVAILABLE: the store cannot be reached (serve --store postgresql://...)"
+)
 
 
 def _list_operation(
@@ -453,8 +452,9 @@ PATHS_AND_INFO = {
                     "400": ERROR_RESPONSE,
                     "404": _response("not in the KBI (code 30001)", _ref("Error")),
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _response(
-                        "99996: too many concurrent requests (persona)", _ref("Error")
+                    "503": _unavailable(
+                        "99996: the platform is busy (a persona that simulates it); 99994: "
+                        "its source failed (a persona not cached while the store is lost)"
                     ),
                 },
             }
@@ -489,8 +489,9 @@ PATHS_AND_INFO = {
                     ),
                     "400": ERROR_RESPONSE,
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _response(
-                        "99996: too many concurrent requests (persona)", _ref("Error")
+                    "503": _unavailable(
+                        "99996: the platform is busy (a persona that simulates it); 99994: "
+                        "its source failed (a persona not cached while the store is lost)"
                     ),
                 },
             }

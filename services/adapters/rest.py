@@ -107,12 +107,9 @@ def rest_application(
         browser = best_type(["application/json", "text/html"]) == "text/html"
         if request.blueprint == console.name and browser:  # the console's page, not JSON
             response = make_response(error_page(ServiceUnavailable(diagnose)))
-        else:
-            response = make_response(api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose)))
-        # as the injected 503 fault: a client that honours it (urllib3's Retry) tries again
-        # in a second, when the next request makes its connection anew
-        response.headers["Retry-After"] = "1"
-        return response
+            response.headers["Retry-After"] = "1"  # as every 503 of the APIs
+            return response
+        return api_error(ApiError(503, "STORE_UNAVAILABLE", diagnose))
 
     for error in (StoreUnavailable, *_kinds(store.Error if store is not None else ())):
         app.register_error_handler(error, unreachable)

@@ -77,7 +77,10 @@ def api_error(error: ApiError):
     body = {"code": error.code, "diagnose": error.diagnose}
     if error.field and error.field != "-":  # "-": the input as a whole, no one field
         body["field"] = error.field
-    return jsonify(body), error.status
+    response = jsonify(body)
+    if error.status == 503:  # busy, or the store lost: a client that honours it (urllib3's
+        response.headers["Retry-After"] = "1"  # Retry) tries again in a second
+    return response, error.status
 
 
 @api.before_request
