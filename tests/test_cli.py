@@ -448,13 +448,25 @@ def test_generate_does_not_overwrite_without_force(tmp_path):
     # Not a terminal (a CI log): the progress bar's label alone, which must say what runs;
     # it was the bare word "personas"
     assert eerst.stderr == f"generating personas\n3 personas written to {tmp_path}\n"
-    eerste = (tmp_path / "populatie-00001.jsonl").read_text()
+    eerste = (tmp_path / "population-00001.jsonl").read_text()
     tweede = magda_kbi("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path))
     assert tweede.returncode == 2 and "--force replaces them" in tweede.stderr
-    assert (tmp_path / "populatie-00001.jsonl").read_text() == eerste
+    assert (tmp_path / "population-00001.jsonl").read_text() == eerste
     args = ("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path), "--force")
     assert magda_kbi(*args).returncode == 0
-    assert len((tmp_path / "populatie-00001.jsonl").read_text().splitlines()) == 2
+    assert len((tmp_path / "population-00001.jsonl").read_text().splitlines()) == 2
+
+
+def test_generate_replaces_the_files_it_wrote_under_their_earlier_name_only_with_force(tmp_path):
+    # until 2026-11-30 they were populatie-*.jsonl: a --force that left them kept an earlier
+    # population beside the new one, and serve --fixtures read both
+    (tmp_path / "populatie-00001.jsonl").write_text("{}\n")
+    args = ("generate", "--count", "2", "--out", str(tmp_path))
+    los = magda_kbi(*args)
+    assert los.returncode == 2
+    assert f"{tmp_path} already holds 1 population file(s) (populatie-00001.jsonl" in los.stderr
+    assert magda_kbi(*args, "--force").returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["population-00001.jsonl"]
 
 
 def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():

@@ -673,14 +673,14 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
             "not valid YAML: a number of more than 4300 digits",
         ),
         (
-            "populatie-00001.jsonl",
+            "population-00001.jsonl",
             '{"insz": "80651338304", "scenario": "x", "naam": "A", "scenario": "y"}\n',
-            "populatie-00001.jsonl:1: not valid JSON: the key 'scenario' twice in one object",
+            "population-00001.jsonl:1: not valid JSON: the key 'scenario' twice in one object",
         ),
         (
-            "populatie-00001.jsonl",
+            "population-00001.jsonl",
             f'{{"insz": "80651338304", "scenario": "x", "naam": "A", "x": {LANG_GETAL}}}\n',
-            "populatie-00001.jsonl:1: not valid JSON: a number of more than 4300 digits",
+            "population-00001.jsonl:1: not valid JSON: a number of more than 4300 digits",
         ),
     ],
     ids=[

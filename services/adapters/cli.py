@@ -1157,7 +1157,12 @@ def generate(
     count: int, seed: int, out: Path | None, store: str | None, per_file: int, force: bool
 ) -> None:
     from magda_kbi.io.checked_files import CheckedFiles
-    from magda_kbi.io.population import generate_population, sample_checked, write_files
+    from magda_kbi.io.population import (
+        generate_population,
+        population_files,
+        sample_checked,
+        write_files,
+    )
     from magda_kbi.runtime.store import shown_url
 
     if (out is None) == (store is None):
@@ -1176,7 +1181,7 @@ def generate(
             # mkdir says "File exists" of a file there: that it is no folder is the point
             reason = "a file is there" if out.is_file() else error.strerror or error
             raise Refused(f"--out: cannot make the folder {out}: {reason}") from None
-        existing = sorted(out.glob("populatie-*.jsonl"))
+        existing = population_files(out)
         if existing and not force:
             raise Refused(
                 f"{out} already holds {len(existing)} population file(s) "
@@ -1211,7 +1216,7 @@ def generate(
                         " other people"
                     ) from None
         except (InputError, OSError) as error:  # none of a broken run's output stays
-            for half in out.glob("populatie-*.jsonl") if out is not None else ():
+            for half in population_files(out) if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
             if isinstance(error, OSError):  # a full disk, a folder not writable
                 where = (

@@ -245,10 +245,16 @@ def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
         yield data["insz"], json.dumps(data, ensure_ascii=False)
 
 
+def population_files(folder: Path) -> list[Path]:
+    """The files :func:`write_files` made in ``folder``, and those it made before 2026-11-30,
+    when they were ``populatie-*.jsonl``: ``generate --force`` replaces those too."""
+    return sorted([*folder.glob("population-*.jsonl"), *folder.glob("populatie-*.jsonl")])
+
+
 def write_files(
     lines: Iterable[tuple[str, str]], out: Path, per_file: int, checked: CheckedFiles
 ) -> int:
-    """JSON Lines files ``populatie-00001.jsonl``, ... of ``per_file`` personas each, each
+    """JSON Lines files ``population-00001.jsonl``, ... of ``per_file`` personas each, each
     recorded in ``checked`` by its content; how many personas were written."""
     file, key, written = None, None, 0
 
@@ -261,7 +267,7 @@ def write_files(
         for _, line in lines:
             if written % per_file == 0:
                 close_file()
-                path = out / f"populatie-{written // per_file + 1:05d}.jsonl"
+                path = out / f"population-{written // per_file + 1:05d}.jsonl"
                 file, key = path.open("wb"), checked.hasher()
             content = (line + "\n").encode("utf-8")
             file.write(content)
