@@ -296,6 +296,7 @@ def test_postgresql_lost_while_running_and_back():
             )
             assert klok.status_code == 503 and klok.json()["code"] == "STORE_UNAVAILABLE"
             assert klok.headers["Retry-After"] == "1"
+            assert klok.json()["diagnose"].startswith("PostgreSQL cannot be reached: ")
             lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
             assert lijst.status_code == 503 and lijst.json()["code"] == "STORE_UNAVAILABLE"
             assert lijst.headers["Retry-After"] == "1"
@@ -308,7 +309,7 @@ def test_postgresql_lost_while_running_and_back():
             )
             assert pagina.status_code == 503 and pagina.headers["Retry-After"] == "1"
             assert pagina.headers["Content-Type"].startswith("text/html")
-            assert '<p id="error">the store cannot be reached: PostgreSQL' in pagina.text
+            assert '<p id="error">PostgreSQL cannot be reached: ' in pagina.text
             fetched = requests.get(f"{server.url}/console/", timeout=20)
             assert fetched.status_code == 503 and fetched.json()["code"] == "STORE_UNAVAILABLE"
             cluster.resume()

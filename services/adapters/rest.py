@@ -102,8 +102,10 @@ def rest_application(
 
     def unreachable(cause: Exception):
         """The store is lost (PostgreSQL): changes and what needs it wait; say so."""
-        reason = (store.problem() if store is not None else None) or str(cause).strip()
-        diagnose = f"the store cannot be reached: {reason}"
+        # the store's own word says what cannot be reached ("PostgreSQL cannot be reached:
+        # ..."); said again after "the store cannot be reached:" it read twice
+        problem = store.problem() if store is not None else None
+        diagnose = problem or f"the store cannot be reached: {str(cause).strip()}"
         browser = best_type(["application/json", "text/html"]) == "text/html"
         if request.blueprint == console.name and browser:  # the console's page, not JSON
             response = make_response(error_page(ServiceUnavailable(diagnose)))
