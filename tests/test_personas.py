@@ -298,8 +298,24 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
             "gegevens.lidmaatschappen[0].zorgkas",
             "is empty",
         ),
+        (  # the lists name 24062 Leuven: the person was listed where nobody meant
+            '  woonplaatsen: [{nis: "24062", naam: Gent, begin: 2023-01-02}]\n',
+            "gegevens.woonplaatsen[0].naam",
+            "'Gent' is not the municipality of NIS code 24062 (Leuven); Gent's NIS code is 44021",
+        ),
+        (
+            '  woonplaatsen: [{nis: "24062", naam: Heverlee, begin: 2023-01-02}]\n',
+            "gegevens.woonplaatsen[0].naam",
+            "'Heverlee' is not the municipality of NIS code 24062 (Leuven)",
+        ),
     ],
-    ids=["nis-no-code", "two-residences-one-day", "zorgkas-empty"],
+    ids=[
+        "nis-no-code",
+        "two-residences-one-day",
+        "zorgkas-empty",
+        "name-of-another-code",
+        "name-not-the-codes",
+    ],
 )
 def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
     """Each was taken as written: a persona in two municipalities at once, or listed by a
@@ -312,6 +328,14 @@ def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
         '                 {nis: "24055", naam: Kortenberg, begin: 2024-05-01}]\n'
     )
     map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + verhuisd)
+    assert len(load_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
+    # the register's name in another case or with a space for its hyphen, and a code the
+    # register does not hold with any name: taken
+    anders = (
+        '  woonplaatsen: [{nis: "31043", naam: knokke heist, begin: 2023-01-02},\n'
+        '                 {nis: "52011", naam: Charleroi, begin: 2024-05-01}]\n'
+    )
+    map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + anders)
     assert len(load_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
 
 

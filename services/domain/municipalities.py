@@ -47,6 +47,21 @@ def nis_hint(code: str) -> str:
     return f"; {found[1]}'s NIS code is {found[0]}" if found else ""
 
 
+def name_in_register(nis: str) -> str | None:
+    """The name the register gives the municipality of ``nis``, or None (not in it)."""
+    return next((naam for code, naam in GEMEENTEN if code == nis), None)
+
+
+def same_name(a: str, b: str) -> bool:
+    """The same municipality's name, written with other case, spaces or hyphens
+    ("Knokke Heist" for Knokke-Heist)."""
+    return _letters(a) == _letters(b)
+
+
+def _letters(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
 def is_nis_code(code: str) -> bool:
     """Five ASCII digits, as every Belgian municipality's NIS code."""
     return len(code) == 5 and code.isascii() and code.isdigit()

@@ -35,7 +35,7 @@ from magda_kbi.domain.insz import (
     shown,
     why_not_a_test_number,
 )
-from magda_kbi.domain.municipalities import is_nis_code, nis_hint
+from magda_kbi.domain.municipalities import is_nis_code, name_in_register, nis_hint, same_name
 from magda_kbi.io.schemas import (
     InputError,
     build,
@@ -534,6 +534,15 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
             hint = nis_hint(w.nis)  # "Gent" written for its code
             raise InputError(
                 f"gegevens.woonplaatsen[{i}].nis", f"{w.nis!r} is not a NIS code (5 digits){hint}"
+            )
+        known = name_in_register(w.nis)
+        if known is not None and not same_name(w.naam, known):
+            # the lists and the municipalities' route name it by the register: a code or a
+            # name mistyped gave a residence nobody meant, without a word
+            raise InputError(
+                f"gegevens.woonplaatsen[{i}].naam",
+                f"{w.naam!r} is not the municipality of NIS code {w.nis} ({known})"
+                f"{nis_hint(w.naam)}",
             )
     for i, member in enumerate(gegevens.lidmaatschappen):
         if not member.zorgkas.strip():
