@@ -19,7 +19,7 @@ import sys
 from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
 
 
-def samenvatting(dossier) -> str:
+def summary(dossier) -> str:
     # A municipality's protocol shows name, INSZ, contract signed and attest obtained; what
     # it hides is no fact ("doelgroep: none" and "0 infringements" would say so)
     hidden = "not disclosed to this consumer"
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a --url, --afzender or TLS file the client cannot use
         parser.error(str(error))
     try:
-        print(samenvatting(client.geef_dossier_kbi(args.insz)))
+        print(summary(client.geef_dossier_kbi(args.insz)))
     except MagdaFout as error:
         if error.oorsprong == "CLIENT":  # the library refused it: MAGDA never saw it
             print(f"not sent: {error.diagnose}", file=sys.stderr)

@@ -21,13 +21,13 @@ from datetime import date
 from magda_client import GeenMachtiging, MagdaClient, MagdaFout, MagdaTransportFout
 
 
-def premiejaar(tekst: str) -> int:
+def premiejaar(text: str) -> int:
     try:
-        year = int(tekst)
+        year = int(text)
     except ValueError:
         year = None
     if year is None or not 2000 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"{tekst} is not a year from 2000 to 2100")
+        raise argparse.ArgumentTypeError(f"{text} is not a year from 2000 to 2100")
     return year
 
 

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("the CSV needs a header with the columns insz,datum")
             print(f"{'INSZ':<12} {'datum':<10}  advies")
             for row in reader:
-                status = max(status, vraag(client, row.get("insz"), row.get("datum")))
+                status = max(status, ask(client, row.get("insz"), row.get("datum")))
         except UnicodeDecodeError:  # only standard input (a file replaces what it cannot read)
             parser.error("standard input is not text in this terminal's encoding")
         except MagdaTransportFout as error:
@@ -93,7 +93,7 @@ def refused(client: MagdaClient, error: GeenMachtiging) -> int:
     return 1
 
 
-def vraag(client: MagdaClient, insz: str | None, datum: str | None) -> int:
+def ask(client: MagdaClient, insz: str | None, datum: str | None) -> int:
     """Prints one member's advice; 1 when MAGDA refused the question."""
     insz, datum = (insz or "").strip(), (datum or "").strip()
     if day := re.fullmatch(r"(\d\d)/(\d\d)/(\d{4})", datum):  # 01/01/2024

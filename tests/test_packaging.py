@@ -85,7 +85,7 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
 
 def test_the_pytest_plugin_works_with_only_the_package_installed(geinstalleerd, tmp_path):
     python, _ = geinstalleerd
-    voorbeeld = PROJECT / "client_examples/test_contract_met_emulator.py"
+    voorbeeld = PROJECT / "client_examples/test_contract_with_emulator.py"
     (tmp_path / voorbeeld.name).write_text(voorbeeld.read_text(encoding="utf-8"))
     proces = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", voorbeeld.name],

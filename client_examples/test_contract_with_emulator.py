@@ -14,7 +14,7 @@ from magda_client import MagdaClient, MagdaTransportFout
 ZORGKAS = "mijn.zorgkas.be"
 
 
-def controleer_zorgbudget(url: str, insz: str, datum: str) -> str:
+def check_zorgbudget(url: str, insz: str, datum: str) -> str:
     """The code under test: a zorgkas deciding on a zorgbudget file."""
     with MagdaClient(url, afzender=ZORGKAS, hoedanigheid="1234", backoff=0) as client:
         advies = client.geef_automatisch_advies(insz, datum)
@@ -38,19 +38,19 @@ def test_an_open_infringement_refuses_the_zorgbudget(magda):
         }
     )
     magda.today("2024-06-01")
-    assert controleer_zorgbudget(magda.url, "80651338304", "2024-01-01") == "toekennen"
-    assert controleer_zorgbudget(magda.url, "80651338304", "2024-04-01") == "weigeren (INBREUK)"
+    assert check_zorgbudget(magda.url, "80651338304", "2024-01-01") == "toekennen"
+    assert check_zorgbudget(magda.url, "80651338304", "2024-04-01") == "weigeren (INBREUK)"
     asked = magda.journal(insz="80651338304")
     assert [r["afzender"] for r in asked] == [ZORGKAS, ZORGKAS]
 
 
 def test_the_zorgkas_survives_a_busy_platform(magda):
     magda.fault("99996", count=2)
-    assert controleer_zorgbudget(magda.url, "98630499724", "2024-01-01") == "toekennen"
+    assert check_zorgbudget(magda.url, "98630499724", "2024-01-01") == "toekennen"
     assert len(magda.journal()) == 3  # two refusals, then the answer
 
 
 def test_an_unavailable_platform_is_reported(magda):
     magda.fault("http_503")
     with pytest.raises(MagdaTransportFout):
-        controleer_zorgbudget(magda.url, "98630499724", "2024-01-01")
+        check_zorgbudget(magda.url, "98630499724", "2024-01-01")
