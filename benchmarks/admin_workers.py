@@ -19,7 +19,7 @@ from pathlib import Path
 from load import LARGEST, free_port, lua_script, start, wait_for, wrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.soap import PAD_DOSSIER, dossier_verzoek  # noqa: E402
+from tests.soap import PATH_DOSSIER, dossier_verzoek  # noqa: E402
 
 
 def main() -> None:
@@ -48,13 +48,13 @@ def main() -> None:
             servers[name] = f"http://127.0.0.1:{port}"
             wait_for(servers[name] + "/health")
         for url in servers.values():
-            wrk(url + PAD_DOSSIER, 8, 5, lua)  # warm-up
+            wrk(url + PATH_DOSSIER, 8, 5, lua)  # warm-up
         print(f"{'connections':>11} {'server':<15} {'requests/s':>11} {'p99':>9}")
         for connections in (int(v) for v in args.connections.split(",")):
             best = {}
             for _ in range(args.runs):
                 for name, url in servers.items():
-                    result = wrk(url + PAD_DOSSIER, connections, args.duration, lua)
+                    result = wrk(url + PATH_DOSSIER, connections, args.duration, lua)
                     if result["errors"]:
                         raise SystemExit(f"{name}: {result['errors']} non-2xx answers")
                     if result["rps"] > best.get(name, {"rps": 0})["rps"]:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from magda_kbi.adapters.app import BODY_KEY, Settings, make_emulator  # noqa: E402
 from magda_kbi.runtime.decision import decide  # noqa: E402
 from magda_kbi.wire.bericht import new_referte, time_now  # noqa: E402
-from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ  # noqa: E402
+from tests.soap import PATH_DOSSIER, dossier_verzoek, wsgi_environ  # noqa: E402
 
 LARGEST = "98630499724"  # the largest dossier of the catalogue
 THRASH = bytearray(32 * 1024 * 1024)
@@ -37,7 +37,7 @@ def median_us(step: Callable[[dict], object], body: bytes, calls: int, cold: boo
     for _ in range(calls):
         if cold:
             THRASH[::64] = ONES  # one write per cache line
-        environ = wsgi_environ(PAD_DOSSIER, body)
+        environ = wsgi_environ(PATH_DOSSIER, body)
         begin = time.thread_time_ns()
         step(environ)
         times.append((time.thread_time_ns() - begin) / 1000)
@@ -59,8 +59,8 @@ def main() -> int:
         return b"".join(app(environ, start_response))
 
     for _ in range(300):  # the shape learnt, the template built, everything warm
-        request(wsgi_environ(PAD_DOSSIER, body))
-    known_env = wsgi_environ(PAD_DOSSIER, body)
+        request(wsgi_environ(PATH_DOSSIER, body))
+    known_env = wsgi_environ(PATH_DOSSIER, body)
     known_env[BODY_KEY] = body
     known = app._recognise(known_env, body)
     assert known is not None, "the request's shape was not learnt"

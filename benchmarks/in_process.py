@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from magda_kbi.adapters.app import Settings, make_emulator  # noqa: E402
 from tests.soap import (  # noqa: E402
     NS_DOSSIER_SERVICE,
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_DOSSIER_02,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_DOSSIER_02,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
     wsgi_environ,
@@ -64,14 +64,14 @@ def main() -> int:
         store = f"sqlite:///{tempfile.mkdtemp(prefix='magda-bench-')}/state.db"
     app = make_emulator(Settings(today=date(2030, 1, 1), store=store))
     cases = [
-        ("GeefDossierKBI 01.00", PAD_DOSSIER, dossier_verzoek(LARGEST, "01.00", referte="b")),
-        ("GeefDossierKBI 02.00", PAD_DOSSIER_02, dossier_verzoek(LARGEST, "02.00", referte="b")),
+        ("GeefDossierKBI 01.00", PATH_DOSSIER, dossier_verzoek(LARGEST, "01.00", referte="b")),
+        ("GeefDossierKBI 02.00", PATH_DOSSIER_02, dossier_verzoek(LARGEST, "02.00", referte="b")),
         (
             "GeefDossierKBI 02.00 (Service ns, generic)",
-            PAD_GENERIEK,
+            PATH_GENERIC,
             dossier_verzoek(LARGEST, "02.00", namespace=NS_DOSSIER_SERVICE["02.00"]),
         ),
-        ("GeefAutomatischAdvies", PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
+        ("GeefAutomatischAdvies", PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01")),
     ]
     where = "SQLite store" if store else "memory"
     print(f"| call | median per request | p99 | ({args.calls} calls, in-process, {where}) |")

@@ -40,9 +40,9 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from tests.soap import (  # noqa: E402
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_DOSSIER_02,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_DOSSIER_02,
     advies_verzoek,
     dossier_verzoek,
 )
@@ -186,7 +186,7 @@ def main() -> int:
         dossier_body = dossier_verzoek(LARGEST, referte="benchmark")
         advies_body = advies_verzoek("73680599786", "2024-01-01", referte="benchmark")
         response = requests.post(
-            ours + PAD_DOSSIER, data=dossier_body, headers={"Content-Type": "text/xml"}, timeout=5
+            ours + PATH_DOSSIER, data=dossier_body, headers={"Content-Type": "text/xml"}, timeout=5
         ).content
         (work / "reply.xml").write_bytes(response)
 
@@ -215,11 +215,11 @@ def main() -> int:
             )
         )
         canned = f"http://127.0.0.1:{canned_port}"
-        wait_for(canned + PAD_DOSSIER, "POST")
+        wait_for(canned + PATH_DOSSIER, "POST")
 
         targets = [
-            ("emulator", "GeefDossierKBI", ours + PAD_DOSSIER, dossier_body),
-            ("canned bytes", "GeefDossierKBI", canned + PAD_DOSSIER, dossier_body),
+            ("emulator", "GeefDossierKBI", ours + PATH_DOSSIER, dossier_body),
+            ("canned bytes", "GeefDossierKBI", canned + PATH_DOSSIER, dossier_body),
         ]
         if not args.no_wiremock:
             jar = wiremock_jar(args.wiremock_jar)
@@ -230,7 +230,7 @@ def main() -> int:
                     {
                         "request": {
                             "method": "POST",
-                            "urlPath": PAD_DOSSIER,
+                            "urlPath": PATH_DOSSIER,
                             "bodyPatterns": [{"matchesXPath": f"//INSZ[text()='{LARGEST}']"}],
                         },
                         "response": {
@@ -265,14 +265,14 @@ def main() -> int:
                 (
                     "WireMock " + WIREMOCK_VERSION,
                     "GeefDossierKBI",
-                    wiremock + PAD_DOSSIER,
+                    wiremock + PATH_DOSSIER,
                     dossier_body,
                 ),
             )
         dossier_02 = dossier_verzoek(LARGEST, "02.00", referte="benchmark")
         targets += [
-            ("emulator", "GeefDossierKBI 02.00", ours + PAD_DOSSIER_02, dossier_02),
-            ("emulator", "GeefAutomatischAdvies", ours + PAD_ADVIES, advies_body),
+            ("emulator", "GeefDossierKBI 02.00", ours + PATH_DOSSIER_02, dossier_02),
+            ("emulator", "GeefAutomatischAdvies", ours + PATH_ADVIES, advies_body),
             ("emulator", "REST dossier", f"{ours}/api/v1/dossiers/{LARGEST}", None),
         ]
 

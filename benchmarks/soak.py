@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek  # noqa: E402
+from tests.soap import PATH_ADVIES, PATH_DOSSIER, advies_verzoek, dossier_verzoek  # noqa: E402
 
 LUA = """
 local paden = {"%(dossier_pad)s", "%(advies_pad)s", "/api/v1/dossiers/98630499724"}
@@ -101,8 +101,8 @@ def main() -> int:
     (work / "mix.lua").write_text(
         LUA
         % {
-            "dossier_pad": PAD_DOSSIER,
-            "advies_pad": PAD_ADVIES,
+            "dossier_pad": PATH_DOSSIER,
+            "advies_pad": PATH_ADVIES,
             "dossier": work / "dossier.xml",
             "advies": work / "advies.xml",
         }

@@ -46,7 +46,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 
 # A "today" after every fact of every persona: the whole catalogue is known.
-LAAT = date(2030, 1, 1)
+LATE = date(2030, 1, 1)
 
 
 class Server:
@@ -125,7 +125,7 @@ class Server:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """The emulator with today fixed after all persona facts."""
-    s = Server("--today", LAAT.isoformat())
+    s = Server("--today", LATE.isoformat())
     yield s
     s.stop()
 

@@ -19,13 +19,13 @@ NS_DOSSIER_SERVICE = {
     "02.00": "http://service.geefdossierkbidienst-02_00.inburgering-02_00.vip.vlaanderen.be",
 }
 NS_ADVIES = "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be"
-PAD_DOSSIER = "/GeefDossierKBIDienst-01.00/soap/WebService"
-PAD_DOSSIER_02 = "/GeefDossierKBIDienst-02.00/soap/WebService"
-PAD_ADVIES = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
-PAD_GENERIEK = "/api/Magda-02.00/soap/WebService"
+PATH_DOSSIER = "/GeefDossierKBIDienst-01.00/soap/WebService"
+PATH_DOSSIER_02 = "/GeefDossierKBIDienst-02.00/soap/WebService"
+PATH_ADVIES = "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+PATH_GENERIC = "/api/Magda-02.00/soap/WebService"
 DOSSIER = {  # version: (namespace, dedicated endpoint)
-    "01.00": (NS_DOSSIER, PAD_DOSSIER),
-    "02.00": (NS_DOSSIER_02, PAD_DOSSIER_02),
+    "01.00": (NS_DOSSIER, PATH_DOSSIER),
+    "02.00": (NS_DOSSIER_02, PATH_DOSSIER_02),
 }
 
 AFZENDER = "kbi.test.zorgkas.be"

@@ -17,7 +17,7 @@ from magda_client import (
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
-from .soap import PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek, post
+from .soap import PATH_DOSSIER, PATH_DOSSIER_02, dossier_verzoek, post
 
 NIEUW = {
     "insz": "80651338304",
@@ -304,7 +304,7 @@ def test_clock(magda):
     assert admin(magda, "GET", "/clock").json()["fixed"] is False
     r = admin(magda, "PUT", "/clock", json={"today": "2023-03-01"})
     assert r.json() == {"today": "2023-03-01", "fixed": True}
-    antwoord = post(magda.url + PAD_DOSSIER, dossier_verzoek("79652599875"))
+    antwoord = post(magda.url + PATH_DOSSIER, dossier_verzoek("79652599875"))
     assert antwoord.root.findtext("Repliek/Context/Bericht/Tijdstip/Datum") == "2023-03-01"
     assert len(antwoord.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
     assert requests.get(f"{magda.url}/health", timeout=5).json()["today"] == "2023-03-01"
@@ -541,7 +541,7 @@ def test_the_journal_stays_within_its_bound(runtime_store):
     try:
         kit = MagdaEmulator(server.url)
         for _ in range(12):
-            post(server.url + PAD_DOSSIER, dossier_verzoek("98630499724"))
+            post(server.url + PATH_DOSSIER, dossier_verzoek("98630499724"))
         r = requests.get(f"{server.url}/admin/journal", timeout=5).json()
         assert (len(r["entries"]), r["size"], r["capacity"]) == (5, 5, 5)
         kit.reset()
@@ -566,7 +566,7 @@ def test_magdas_other_platform_codes_as_faults(magda):
         [("99994", "FOUT", "Onverwachte fout bij de bron")],
         [],
     ):
-        antwoord = post(magda.url + PAD_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+        antwoord = post(magda.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
         assert antwoord.uitzonderingen() == verwacht
 
 

@@ -25,7 +25,7 @@ from magda_client import (
 from magda_kbi.domain.advies import Toepassing, geef_advies
 
 from . import reference
-from .conftest import LAAT
+from .conftest import LATE
 from .magda_stub import MagdaStub
 
 
@@ -52,7 +52,7 @@ def client(server):
 
 @pytest.fixture
 def stub():
-    reference.vereist()
+    reference.require()
     s = MagdaStub()
     yield s
     s.stop()
@@ -71,7 +71,7 @@ def test_every_persona_advice_equals_the_rule_table(client, catalogus):
         for dag in (date(2022, 6, 1), date(2023, 6, 1), date(2025, 6, 1)):
             for toepassing in Toepassing:
                 verwacht = geef_advies(
-                    persona.dossier.as_of(LAAT) if persona.dossier else None, dag, toepassing
+                    persona.dossier.as_of(LATE) if persona.dossier else None, dag, toepassing
                 )
                 advies = client.geef_automatisch_advies(persona.insz, dag, toepassing.value)
                 assert advies.resultaat == verwacht.resultaat.value

@@ -52,13 +52,13 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         if naam != "pyproject.toml"
     }
     assert {n for n in namen if n.startswith("magda_client/")} == verwacht
-    vereist = {
+    require = {
         re.split(r"[ ;<>=!~\[]", regel.split(":", 1)[1].strip())[0].lower()
         for regel in meta.splitlines()
         if regel.startswith("Requires-Dist:") and "extra ==" not in regel
     }
     # urllib3: requests's own; tzdata: on Windows only (the platform's zone)
-    assert vereist == {"zeep", "lxml", "requests", "urllib3", "tzdata"}
+    assert require == {"zeep", "lxml", "requests", "urllib3", "tzdata"}
 
 
 def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:

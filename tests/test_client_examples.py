@@ -126,11 +126,11 @@ def test_verlaagde_premie_reads_the_list_the_emulator_exports(server, tmp_path):
     'insz') as the members file: its header was asked as an INSZ, "FOUT -: INSZ: 'insz' is
     geen geldig INSZ", and the run ended with exit 1."""
     from .cli_run import magda_kbi
-    from .conftest import LAAT
+    from .conftest import LATE
 
     lijst = tmp_path / "verlaagde-premie-2023.csv"
     export = magda_kbi(
-        "export", "verlaagde-premie", "2023", "--today", LAAT.isoformat(), "--out", str(lijst)
+        "export", "verlaagde-premie", "2023", "--today", LATE.isoformat(), "--out", str(lijst)
     )
     assert export.returncode == 0, export.stderr
     assert lijst.read_text(encoding="utf-8").splitlines() == ["insz", "80651239522"]

@@ -11,7 +11,7 @@ from magda_client import MagdaClient, MagdaTransportFout, Ondertekening
 
 from . import certificates, reference
 from .magda_stub import MagdaStub
-from .soap import PAD_ADVIES
+from .soap import PATH_ADVIES
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def certs(tmp_path_factory):
 
 @pytest.fixture
 def tls_stub(certs):
-    reference.vereist()
+    reference.require()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs["server"].certificaat, certs["server"].sleutel)
     context.load_verify_locations(certs["ca"].certificaat)
@@ -154,7 +154,7 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
     from zeep.exceptions import SignatureVerificationFailed
     from zeep.wsse.signature import verify_envelope
 
-    reference.vereist()
+    reference.require()
     stub = MagdaStub()
     try:
         client = MagdaClient(
@@ -253,4 +253,4 @@ def test_the_emulator_accepts_signed_requests(ondertekening, server):
     client = MagdaClient(server.url, afzender="zorgkas.be", hoedanigheid="1", signing=ondertekening)
     advies = client.geef_automatisch_advies("73680599786", "2024-01-01")
     assert advies.reden_code == "INBREUK"
-    assert PAD_ADVIES  # the same endpoint as unsigned calls
+    assert PATH_ADVIES  # the same endpoint as unsigned calls

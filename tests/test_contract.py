@@ -11,13 +11,13 @@ from lxml import etree
 from magda_kbi.runtime.diensten import Runtime, all_services
 from magda_kbi.wire.dossier_kbi import contract_error
 
-from .soap import PAD_ADVIES, PAD_DOSSIER, PAD_DOSSIER_02, dossier_verzoek
+from .soap import PATH_ADVIES, PATH_DOSSIER, PATH_DOSSIER_02, dossier_verzoek
 
 BRUSSEL = ZoneInfo("Europe/Brussels")  # MAGDA's clock, written out (not taken from the code)
 
 
 def test_wsdl_points_at_the_server(server):
-    for pad in (PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES):
+    for pad in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
         r = requests.get(f"{server.url}{pad}?wsdl", timeout=5)
         assert r.status_code == 200
         wsdl = etree.fromstring(r.content)
@@ -36,9 +36,9 @@ def test_xsd_files_are_served_and_nothing_else(server):
 
 def test_zeep_builds_every_service_from_the_served_wsdl(server):
     for pad, operatie in (
-        (PAD_DOSSIER, "GeefDossierKBI"),
-        (PAD_DOSSIER_02, "GeefDossierKBI"),
-        (PAD_ADVIES, "GeefAutomatischAdvies"),
+        (PATH_DOSSIER, "GeefDossierKBI"),
+        (PATH_DOSSIER_02, "GeefDossierKBI"),
+        (PATH_ADVIES, "GeefAutomatischAdvies"),
     ):
         client = zeep.Client(f"{server.url}{pad}?wsdl")
         assert operatie in client.service._binding._operations
@@ -52,7 +52,7 @@ def test_our_fixtures_validate_against_our_xsd(catalogus):
 
 def test_service_paths_follow_magda_layout():
     paden = [d.contract.pad for d in all_services(Runtime({})) if d.contract.pad]
-    assert paden == [PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES]
+    assert paden == [PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES]
 
 
 def test_health(server):
@@ -278,7 +278,7 @@ def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (PAD_DOSSIER, PAD_DOSSIER_02, PAD_ADVIES):
+    for pad in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
         contract = client.get(f"{pad}?wsdl").data
         assert b"GeefDossierKBI-" in contract or b"GeefAutomatischAdvies-" in contract
         for vraag in ("wsdl=1", "WSDL=", "Wsdl=GeefDossierKBI.wsdl", "wsdl=&x=1"):
@@ -296,7 +296,7 @@ def test_a_head_is_answered_as_the_get_without_its_body():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (f"{PAD_DOSSIER_02}?wsdl", f"{PAD_ADVIES}?WSDL", "/wsdl/xsd/KBI-02.00.xsd"):
+    for pad in (f"{PATH_DOSSIER_02}?wsdl", f"{PATH_ADVIES}?WSDL", "/wsdl/xsd/KBI-02.00.xsd"):
         get, head = client.get(pad), client.head(pad)
         assert (head.status_code, get.status_code) == (200, 200), pad
         assert (
@@ -350,7 +350,7 @@ def test_the_generic_address_says_it_takes_a_post_and_where_the_wsdls_are():
         assert fault.findtext("faultstring") == (
             "Dit adres neemt een MAGDA-bericht met POST (de dienst volgens Context/Naam en"
             " Versie); het heeft geen WSDL, elke dienst heeft de zijne:"
-            f" {PAD_DOSSIER}?wsdl, {PAD_DOSSIER_02}?wsdl, {PAD_ADVIES}?wsdl"
+            f" {PATH_DOSSIER}?wsdl, {PATH_DOSSIER_02}?wsdl, {PATH_ADVIES}?wsdl"
         )
 
 
@@ -363,7 +363,7 @@ def test_a_service_address_says_in_dutch_it_takes_a_post():
 
     client = Client(make_emulator())
     for methode in ("GET", "DELETE"):
-        antwoord = client.open(PAD_ADVIES, method=methode)
+        antwoord = client.open(PATH_ADVIES, method=methode)
         assert antwoord.status_code == 405 and antwoord.headers["Allow"] == "GET, HEAD, POST"
         fault = etree.fromstring(antwoord.data).find(
             "{http://schemas.xmlsoap.org/soap/envelope/}Body/"
@@ -371,7 +371,7 @@ def test_a_service_address_says_in_dutch_it_takes_a_post():
         )
         assert fault.findtext("faultstring") == (
             f"Dit adres neemt een GeefAutomatischAdvies-verzoek met POST; de WSDL met GET"
-            f" {PAD_ADVIES}?wsdl"
+            f" {PATH_ADVIES}?wsdl"
         )
 
 
@@ -384,9 +384,9 @@ def test_a_wsdl_file_under_wsdl_points_at_the_server_it_came_from():
 
     client = Client(make_emulator())
     for bestand, pad in (
-        ("GeefDossierKBI-02.00.wsdl", PAD_DOSSIER_02),
-        ("GeefDossierKBI-01.00.wsdl", PAD_DOSSIER),
-        ("GeefAutomatischAdvies-01.00.wsdl", PAD_ADVIES),
+        ("GeefDossierKBI-02.00.wsdl", PATH_DOSSIER_02),
+        ("GeefDossierKBI-01.00.wsdl", PATH_DOSSIER),
+        ("GeefAutomatischAdvies-01.00.wsdl", PATH_ADVIES),
     ):
         wsdl = etree.fromstring(
             client.get(f"/wsdl/{bestand}", headers={"Host": "emu.test:9000"}).data

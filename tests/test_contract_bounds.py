@@ -533,8 +533,8 @@ def with_value(data: dict, path: tuple, value) -> dict:
 def real(tmp_path_factory) -> dict[str, etree.XMLSchema]:
     folder = str(tmp_path_factory.mktemp("real-xsd"))
     for version in ("01.00", "02.00"):
-        reference.vereist(version)
-    return {v: reference.echte_schema(folder, v) for v in ("01.00", "02.00")}
+        reference.require(version)
+    return {v: reference.real_schema(folder, v) for v in ("01.00", "02.00")}
 
 
 def test_every_value_the_check_accepts_fits_the_real_contract(real):

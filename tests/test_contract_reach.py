@@ -174,8 +174,8 @@ def test_every_element_the_real_message_may_hold_our_contract_allows(
     """The reply: a client built on ours reads the real platform's. The request: what a
     client built on the real contract sends, ours takes (it is then checked as the platform
     checks it)."""
-    reference.vereist(versie)
-    echt = Schemas(sorted(reference.xsd_map(versie).rglob("*.xsd")))
+    reference.require(versie)
+    echt = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
     ons = onze().paden(namespace, bericht)
     echte_paden = echt.paden(namespace, bericht)
@@ -196,7 +196,7 @@ def test_the_walk_sees_a_missing_element():
 
 
 def test_the_real_sample_replies_validate_against_our_contract():
-    reference.vereist("01.00")
+    reference.require("01.00")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     schema = etree.XMLSchema(
         etree.parse(str(wsdl_folder() / "xsd/GeefDossierKBI-01.00.xsd"), parser)
@@ -224,8 +224,8 @@ def test_the_real_sample_replies_validate_against_our_contract():
 )
 def test_a_real_reply_the_real_contract_takes_ours_takes(tmp_path, pad, tekst):
     """A client built on ours must not fail on a reply the real contract allows."""
-    reference.vereist("01.00")
-    echt = reference.echte_schema(str(tmp_path), "01.00")
+    reference.require("01.00")
+    echt = reference.real_schema(str(tmp_path), "01.00")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     ons = etree.XMLSchema(etree.parse(str(wsdl_folder() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
     antwoord = etree.parse(str(reference.SAMPLES / "90722600260.xml"), parser)
@@ -250,8 +250,8 @@ def opsommingen(bestanden: list[Path]) -> dict[str, set[str]]:
 def test_every_code_list_of_ours_is_the_real_one(versie):
     """A code ours lacks fails a client built on ours when the platform sends it (Bericht/Type
     had VRAAG and ANTWOORD only); a code ours adds is one the platform never sends."""
-    reference.vereist(versie)
-    echt = opsommingen(sorted(reference.xsd_map(versie).rglob("*.xsd")))
+    reference.require(versie)
+    echt = opsommingen(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     xsd = wsdl_folder() / "xsd"
     ons = opsommingen([*sorted(xsd.glob(f"*KBI-{versie}*.xsd")), xsd / "Generiek.xsd"])
     gedeeld = ons.keys() & echt.keys()
@@ -286,8 +286,8 @@ def test_every_simple_type_of_ours_restricts_the_real_one_s_xml_schema_type():
     there, and must not become a date type here (it was, for three DatumTypes)."""
     echt: dict[tuple[str | None, str], str] = {}
     for versie in VERSIES:
-        reference.vereist(versie)
-        echt |= grondtypes(sorted(reference.xsd_map(versie).rglob("*.xsd")))
+        reference.require(versie)
+        echt |= grondtypes(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     ons = grondtypes(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     gedeeld = ons.keys() & echt.keys()
     assert len(gedeeld) > 80
@@ -303,8 +303,8 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
     one allows (a first name's GebruikelijkeVoornaam, a name's DatumBegin were refused by a
     client built on ours), and the same occurrences (an empty 02.00 Trajecten was refused by
     a client built on ours). Every path is described: none is passed over as "any"."""
-    reference.vereist(versie)
-    echt = Schemas(sorted(reference.xsd_map(versie).rglob("*.xsd")))
+    reference.require(versie)
+    echt = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     for namespace, bericht, minstens in (
         (WEBSERVICE.format(v=versie), "GeefDossierKBIResponse", 300),
         (SERVICE[versie], "GeefDossierKBIResponse", 300),
@@ -385,8 +385,10 @@ def test_every_facet_of_ours_is_the_real_one_s_but_the_listed():
     """Lengths and patterns: the code lists and the XML Schema bases are compared above."""
     echt: dict[tuple[str | None, str], set] = {}
     for versie in VERSIES:
-        reference.vereist(versie)
-        for sleutel, waarde in facetten(sorted(reference.xsd_map(versie).rglob("*.xsd"))).items():
+        reference.require(versie)
+        for sleutel, waarde in facetten(
+            sorted(reference.xsd_folder(versie).rglob("*.xsd"))
+        ).items():
             echt.setdefault(sleutel, set()).update(waarde)
     ons = facetten(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     gedeeld = ons.keys() & echt.keys()
@@ -401,12 +403,12 @@ def test_a_reply_s_insz_has_the_real_patterns_and_01_00_s_takes_test_numbers_as_
     register, bis and, by a third pattern, MAGDA's test numbers); the real 01.00 one refuses
     test numbers, which every persona has: ours is the real one with 02.00's third pattern."""
     for versie in VERSIES:
-        reference.vereist(versie)
+        reference.require(versie)
     sleutel = {
         versie: (f"http://inburgering.be/types/V{versie[:2]}", "InszType") for versie in VERSIES
     }
     echt = {
-        versie: facetten(sorted(reference.xsd_map(versie).rglob("*.xsd")))[sleutel[versie]]
+        versie: facetten(sorted(reference.xsd_folder(versie).rglob("*.xsd")))[sleutel[versie]]
         for versie in VERSIES
     }
     ons = facetten(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
@@ -423,9 +425,11 @@ def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie
     """A boolean's default="false" (a contract's OnderdeelMO, Voldaan, ContactTaal) makes an
     empty element valid and false: ours had none, so a client validating against ours would
     refuse a real reply with <OnderdeelMO/>, and generated code would lose the default."""
-    reference.vereist(versie)
+    reference.require(versie)
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
-    echt = Schemas(sorted(reference.xsd_map(versie).rglob("*.xsd"))).standaarden(namespace, bericht)
+    echt = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).standaarden(
+        namespace, bericht
+    )
     ons = onze().standaarden(namespace, bericht)
 
     def gezet(waarden: tuple[str | None, ...]) -> tuple[str | None, ...]:
@@ -461,8 +465,8 @@ def test_every_attribute_of_ours_has_the_real_one_s_type_and_use():
     boolean where the real contract's has an enumeration."""
     echt = {}
     for versie in VERSIES:
-        reference.vereist(versie)
-        echt |= attributen(sorted(reference.xsd_map(versie).rglob("*.xsd")))
+        reference.require(versie)
+        echt |= attributen(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     ons = attributen(sorted((wsdl_folder() / "xsd").glob("*.xsd")))
     assert len(ons.keys() & echt.keys()) == len(ons) > 15  # each of ours is a real one
     assert {k: (ons[k], echt[k]) for k in ons if ons[k] != echt[k]} == {}
@@ -476,9 +480,9 @@ def test_every_element_of_simple_content_has_the_real_one_s_type(versie, variant
     the real Datum2_0Type (ours said DatumType, which refuses a real "9x" month or day), an
     Uitzondering's Identificatie, Oorsprong, Diagnose and Omstandigheid the real
     Uitzondering types (ours: types written inside them, or xs:string)."""
-    reference.vereist(versie)
+    reference.require(versie)
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
-    echt = Schemas(sorted(reference.xsd_map(versie).rglob("*.xsd"))).simpele_types(
+    echt = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).simpele_types(
         namespace, bericht
     )
     ons = onze().simpele_types(namespace, bericht)

@@ -15,7 +15,7 @@ from magda_kbi.runtime.decision import Kind, Question, decide
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import FaultKind
 
-from .soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, dossier_verzoek, post
+from .soap import PATH_ADVIES, PATH_DOSSIER, advies_verzoek, dossier_verzoek, post
 
 INBREUK = "73680599786"  # NOK INBREUK since 2023-09-15
 DAOUD = "98630499724"  # a dossier; resident of Kortenberg
@@ -101,16 +101,16 @@ def kit():
 )
 def test_soap_and_rest_journal_the_same_dossier_result(kit, insz, resultaat):
     kit.reset()
-    post(kit.url + PAD_DOSSIER, dossier_verzoek(insz))
+    post(kit.url + PATH_DOSSIER, dossier_verzoek(insz))
     requests.get(f"{kit.url}/api/v1/dossiers/{insz}", timeout=5)
     soap, rest = kit.journal()
-    assert (soap["endpoint"], rest["endpoint"]) == (PAD_DOSSIER, f"/api/v1/dossiers/{insz}")
+    assert (soap["endpoint"], rest["endpoint"]) == (PATH_DOSSIER, f"/api/v1/dossiers/{insz}")
     assert (soap["result"], rest["result"]) == (resultaat, resultaat)
 
 
 def test_soap_and_rest_journal_the_same_advice(kit):
     kit.reset()
-    post(kit.url + PAD_ADVIES, advies_verzoek(INBREUK, "2024-06-01", "ZORGBUDGET"))
+    post(kit.url + PATH_ADVIES, advies_verzoek(INBREUK, "2024-06-01", "ZORGBUDGET"))
     requests.get(f"{kit.url}/api/v1/advies/{INBREUK}?datum=2024-06-01", timeout=5)
     soap, rest = kit.journal()
     assert (soap["result"], rest["result"]) == ("NOK INBREUK", "NOK INBREUK")

@@ -16,10 +16,10 @@ from magda_kbi.adapters.app import Settings, make_emulator
 
 from .soap import (
     NS_DOSSIER_SERVICE,
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_DOSSIER_02,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_DOSSIER_02,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
     wsgi_environ,
@@ -48,12 +48,12 @@ def gelijk(pad: str, body: bytes) -> None:
 
 @pytest.mark.parametrize("insz", sorted(DIRECT.runtime.personas) + ["80651439361"])
 def test_every_persona_same_reply(insz):
-    gelijk(PAD_DOSSIER, dossier_verzoek(insz, referte="vast"))
-    gelijk(PAD_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
+    gelijk(PATH_DOSSIER, dossier_verzoek(insz, referte="vast"))
+    gelijk(PATH_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
     for versie, namespace in NS_DOSSIER_SERVICE.items():
-        gelijk(PAD_GENERIEK, dossier_verzoek(insz, versie, namespace=namespace, referte="vast"))
-    gelijk(PAD_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
-    gelijk(PAD_GENERIEK, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
+        gelijk(PATH_GENERIC, dossier_verzoek(insz, versie, namespace=namespace, referte="vast"))
+    gelijk(PATH_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
+    gelijk(PATH_GENERIC, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
 
 
 @pytest.mark.parametrize(
@@ -67,11 +67,11 @@ def test_every_persona_same_reply(insz):
     ],
 )
 def test_errors_same_reply(body):
-    pad = PAD_ADVIES if b"GeefAutomatischAdvies" in body else PAD_DOSSIER
+    pad = PATH_ADVIES if b"GeefAutomatischAdvies" in body else PATH_DOSSIER
     gelijk(pad, body)
 
 
-@pytest.mark.parametrize(("pad", "versie"), [(PAD_DOSSIER, "01.00"), (PAD_DOSSIER_02, "02.00")])
+@pytest.mark.parametrize(("pad", "versie"), [(PATH_DOSSIER, "01.00"), (PATH_DOSSIER_02, "02.00")])
 def test_the_direct_path_is_taken(pad, versie, monkeypatch):
     """Guard against a silent fallback: the direct path must answer the common request."""
     aanroepen = []
@@ -86,7 +86,7 @@ def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
 ):
     """The log is the operator's (English, as the command line); the wire stays MAGDA's."""
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    (dienst,) = [d for d in app.diensten if d.contract.pad == PAD_DOSSIER_02]
+    (dienst,) = [d for d in app.diensten if d.contract.pad == PATH_DOSSIER_02]
 
     def kapot(*_args, **_kwargs):
         raise RuntimeError("boom")
@@ -94,7 +94,7 @@ def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
     monkeypatch.setattr(dienst, "decided", kapot)  # the template's path
     monkeypatch.setattr(dienst, "handle", kapot)  # the full build
     with caplog.at_level("ERROR"):
-        status, antwoord = roep(app, PAD_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+        status, antwoord = roep(app, PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
     assert status.startswith("500")
     assert b"<faultstring>Interne fout in de emulator bij GeefDossierKBI</faultstring>" in antwoord
     assert [r.getMessage() for r in caplog.records] == [
@@ -111,10 +111,10 @@ def test_spyne_is_imported_only_by_the_reference_path():
         "import sys\n"
         "from datetime import date\n"
         "from magda_kbi.adapters.app import Settings, make_emulator\n"
-        "from tests.soap import PAD_DOSSIER, dossier_verzoek, wsgi_environ\n"
+        "from tests.soap import PATH_DOSSIER, dossier_verzoek, wsgi_environ\n"
         "def roep(app, body):\n"
         "    status = []\n"
-        "    environ = wsgi_environ(PAD_DOSSIER, body)\n"
+        "    environ = wsgi_environ(PATH_DOSSIER, body)\n"
         "    antwoord = b''.join(app(environ, lambda s, h, e=None: status.append(s)))\n"
         "    return status[0], 'spyne' in sys.modules, antwoord\n"
         "body = dossier_verzoek('98630499724')\n"
@@ -140,9 +140,9 @@ def test_spyne_is_imported_only_by_the_reference_path():
 def test_a_template_is_filled_with_each_calls_values():
     """The second same question comes from the template: still exactly spyne's reply."""
     for referte in ("eerste", "tweede", "a&amp;b&lt;c&gt;d", "x" * 36):  # as XML text
-        gelijk(PAD_DOSSIER, dossier_verzoek("98630499724", referte=referte))
-        gelijk(PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=referte))
-    status, antwoord = roep(DIRECT, PAD_DOSSIER, dossier_verzoek("98630499724", referte="a&amp;b"))
+        gelijk(PATH_DOSSIER, dossier_verzoek("98630499724", referte=referte))
+        gelijk(PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=referte))
+    status, antwoord = roep(DIRECT, PATH_DOSSIER, dossier_verzoek("98630499724", referte="a&amp;b"))
     assert b"<Referte>a&amp;b</Referte>" in antwoord and b"magda-kbi-" not in antwoord
 
 
@@ -151,10 +151,10 @@ def test_templates_follow_runtime_changes():
 
     app = make_emulator(Settings(today=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
-    assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, vraag)[1]
+    assert b"<Code>INBREUK</Code>" in roep(app, PATH_ADVIES, vraag)[1]
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, vraag)[1]
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, vraag)[1]
     oud = app.runtime.personas["79652599875"]
     data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
     app.runtime.set_persona(persona_from_data(data))
-    assert b"30001" in roep(app, PAD_DOSSIER, dossier_verzoek("79652599875"))[1]
+    assert b"30001" in roep(app, PATH_DOSSIER, dossier_verzoek("79652599875"))[1]

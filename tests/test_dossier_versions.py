@@ -37,8 +37,8 @@ from .soap import (
     NS_DOSSIER,
     NS_DOSSIER_SERVICE,
     NS_SOAP,
-    PAD_ADVIES,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
     post,
@@ -64,8 +64,8 @@ def werkmap(tmp_path_factory) -> str:
 
 
 def echt(werkmap: str, versie: str, variant: str, bericht: str) -> etree.XMLSchema:
-    reference.vereist(versie)
-    return reference.echte_schema(werkmap, versie, reference.ingang(versie, variant, bericht))
+    reference.require(versie)
+    return reference.real_schema(werkmap, versie, reference.entry_point(versie, variant, bericht))
 
 
 def operatie(body: bytes) -> etree._Element:
@@ -115,9 +115,9 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
     vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
     antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
     if variant == "Service":  # the generic endpoint only
-        namespace, paden = NS_DOSSIER_SERVICE[versie], [PAD_GENERIEK]
+        namespace, paden = NS_DOSSIER_SERVICE[versie], [PATH_GENERIC]
     else:
-        namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PAD_GENERIEK]
+        namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
     beantwoord = 0
     for insz in [*catalogus, ONBEKEND]:
         persona = catalogus.get(insz)
@@ -726,7 +726,7 @@ def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap)
     assert [(e.text, e.get(xsi)) for e in geldt_voor] == [("NT2", None), (None, "true")]
     beschikbaar = [e.findtext("Beschikbaar") for e in reply.iter("LesmomentVoorkeur")]
     assert beschikbaar == [None, "0"]
-    schema = reference.echte_schema(werkmap, "02.00")
+    schema = reference.real_schema(werkmap, "02.00")
     assert schema.validate(reply), schema.error_log
 
 
@@ -1060,7 +1060,7 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
     """What the real sample replies hold, some built-in persona sends (01.00, the samples'
     version): each element path of a KBIDossier and each attribute (a code's labels), so
     a consumer's mapping of any of them is exercised here before it meets the platform."""
-    reference.vereist("01.00")
+    reference.require("01.00")
 
     def paden(dossier: etree._Element) -> set[str]:
         uit = set()
@@ -1137,7 +1137,7 @@ def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
     remedied, and every Talenkennis its Alfabetiseringsgraad and BehaaldNT2Niveau, empty when
     unknown: a consumer that takes the form's presence for a remedy is wrong there, and must
     be wrong here too."""
-    reference.vereist("01.00")
+    reference.require("01.00")
     altijd = {
         "Inbreuken/Inbreuk": ["RechtzettingsFormulier"],
         "Talenkennis": ["Alfabetiseringsgraad", "BehaaldNT2Niveau"],
@@ -1188,7 +1188,7 @@ def test_a_message_that_is_no_vraag_is_refused_with_40001(server, soort):
     answers a VRAAG only."""
     verzoeken = [
         *((DOSSIER[v][1], dossier_verzoek("98630499724", v)) for v in VERSIES),
-        (PAD_ADVIES, advies_verzoek("98630499724", "2024-01-01")),
+        (PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01")),
     ]
     for pad, body in verzoeken:
         body = body.replace(b"<Type>VRAAG</Type>", f"<Type>{soort}</Type>".encode(), 1)
@@ -1261,7 +1261,7 @@ def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie)
         "<Criteria><INSZ>98630499724</INSZ></Criteria>",
         versie=f"{versie}.0000",
     )
-    for url in (server.url + pad, server.url + PAD_GENERIEK):
+    for url in (server.url + pad, server.url + PATH_GENERIC):
         antwoord = post(url, body)
         assert antwoord.status == 200
         assert antwoord.uitzonderingen() == [
@@ -1304,12 +1304,12 @@ def test_mutatiescontext_is_in_the_journal(magda):
 def test_the_service_variant_answers_in_its_namespace_and_one_question_only(server, versie):
     namespace = NS_DOSSIER_SERVICE[versie]
     body = dossier_verzoek("98630499724", versie, namespace=namespace)
-    antwoord = post(server.url + PAD_GENERIEK, body)
+    antwoord = post(server.url + PATH_GENERIC, body)
     assert antwoord.root.tag == f"{{{namespace}}}GeefDossierKBIResponse"
     assert antwoord.dossier is not None
     vraag = b"<Vraag>" + body.split(b"<Vraag>")[1].split(b"</Vragen>")[0]
     twee = body.replace(b"</Vragen>", vraag + b"</Vragen>")
-    ((code, _, diagnose),) = post(server.url + PAD_GENERIEK, twee).uitzonderingen()
+    ((code, _, diagnose),) = post(server.url + PATH_GENERIC, twee).uitzonderingen()
     assert code == "40001"
     assert diagnose.startswith("Verzoek/Vragen: 2 vragen; GeefDossierKBI beantwoordt één Vraag")
     # the Service namespace is not served at the WebService variant's own endpoint
@@ -1388,7 +1388,7 @@ def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocollen, vers
         ("zorgkas1.test.be", "ZORGKAS"),
         ("iemand.be", "1234"),
     ):
-        for pad in (DOSSIER[versie][1], PAD_GENERIEK):
+        for pad in (DOSSIER[versie][1], PATH_GENERIC):
             body = als(afnemer, dossier_verzoek("98630499724", versie))
             ((code, _, diagnose),) = post(protocollen.url + pad, body).uitzonderingen()
             assert code == "13001"
@@ -1497,7 +1497,7 @@ def test_plain_suds_calls_every_service(server):
 
 def test_generic_endpoint_names_what_it_offers(server):
     body = dossier_verzoek("98630499724").replace(b"01.00.0000", b"03.00.0000")
-    antwoord = post(server.url + PAD_GENERIEK, body)
+    antwoord = post(server.url + PATH_GENERIC, body)
     assert antwoord.status >= 400
     assert "GeefDossierKBI 02.00.0000" in antwoord.fault
 

@@ -24,9 +24,9 @@ from magda_kbi.wire.shape import matched, pattern, shape, valid_values
 
 from .soap import (
     NS_SOAP,
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
 )
@@ -123,7 +123,7 @@ def andere_waarden(draw) -> bytes:
 @INSTELLING
 @given(
     body=st.one_of(gemuteerd(), andere_waarden(), st.binary(max_size=300)),
-    pad=st.sampled_from([PAD_DOSSIER, PAD_ADVIES, PAD_GENERIEK]),
+    pad=st.sampled_from([PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC]),
     emulator=st.sampled_from(EMULATORS),
 )
 def test_soap_never_crashes(body, pad, emulator):

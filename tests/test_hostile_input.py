@@ -18,9 +18,9 @@ from .soap import (
     NS_ADVIES,
     NS_DOSSIER,
     NS_SOAP,
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_inhoud,
     dossier_verzoek,
@@ -152,12 +152,12 @@ def controleer(server, pad: str, body: bytes, content_type="text/xml; charset=ut
         assert 400 <= antwoord.status < 600
         if antwoord.root is not None:
             assert antwoord.fault, tekst
-    goed = post(server.url + PAD_DOSSIER, GOED)
+    goed = post(server.url + PATH_DOSSIER, GOED)
     assert goed.dossier is not None and goed.dossier.findtext("Personalia/INSZ") == "98630499724"
     return antwoord
 
 
-@pytest.mark.parametrize("pad", [PAD_DOSSIER, PAD_ADVIES, PAD_GENERIEK])
+@pytest.mark.parametrize("pad", [PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC])
 @pytest.mark.parametrize("naam", sorted(GEVALLEN))
 def test_hostile_input_on_every_endpoint(server, pad, naam):
     controleer(server, pad, GEVALLEN[naam])
@@ -165,7 +165,7 @@ def test_hostile_input_on_every_endpoint(server, pad, naam):
 
 @pytest.mark.parametrize("naam", sorted(ADVIES_GEVALLEN))
 def test_bad_advice_criteria(server, naam):
-    for pad in (PAD_ADVIES, PAD_GENERIEK):
+    for pad in (PATH_ADVIES, PATH_GENERIC):
         antwoord = controleer(server, pad, ADVIES_GEVALLEN[naam])
         assert antwoord.status == 200
         (code, _, diagnose), *_ = antwoord.uitzonderingen()
@@ -185,7 +185,7 @@ def test_bad_advice_criteria(server, naam):
     ],
 )
 def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, veld):
-    antwoord = controleer(server, PAD_DOSSIER, GEVALLEN[naam])
+    antwoord = controleer(server, PATH_DOSSIER, GEVALLEN[naam])
     assert antwoord.status == 200
     (gekregen, _, diagnose), *_ = antwoord.uitzonderingen()
     assert gekregen == code
@@ -213,11 +213,11 @@ def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, v
     ],
 )
 def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
-    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+    for pad in (PATH_DOSSIER, PATH_GENERIC):
         assert controleer(server, pad, met_insz(insz)).uitzonderingen() == [
             ("40002", "FOUT", diagnose)
         ]
-    advies = controleer(server, PAD_ADVIES, advies_verzoek(insz, "2024-01-01"))
+    advies = controleer(server, PATH_ADVIES, advies_verzoek(insz, "2024-01-01"))
     assert advies.uitzonderingen() == [
         ("40002", "FOUT", diagnose.replace("Inhoud/INSZ", "Inhoud/Criteria/INSZ"))
     ]
@@ -242,7 +242,7 @@ def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
 def test_length_errors_are_said_in_dutch(server, body, diagnose):
     """The XSD's length limits (Referte 1-36, NaamKortType at most 24): libxml2's English
     was passed on, marked as untranslated."""
-    assert controleer(server, PAD_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
+    assert controleer(server, PATH_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
 
 
 @pytest.mark.parametrize(
@@ -282,54 +282,54 @@ def test_a_request_that_is_no_xml_is_told_why_in_dutch(body, fout):
 
 
 def test_datum_errors_name_the_field(server):
-    antwoord = controleer(server, PAD_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
+    antwoord = controleer(server, PATH_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
     assert antwoord.codes() == ["40003"]
 
 
 def test_a_service_refuses_another_services_message(server):
-    antwoord = controleer(server, PAD_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
+    antwoord = controleer(server, PATH_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
     assert antwoord.status >= 400 and antwoord.fault
     verwacht = "wordt hier niet aangeboden; verwacht GeefDossierKBI 01.00.0000"
     naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
-    assert controleer(server, PAD_DOSSIER, naam_fout).uitzonderingen() == [
+    assert controleer(server, PATH_DOSSIER, naam_fout).uitzonderingen() == [
         ("40004", "FOUT", f"Context/Naam 'GeefPersoon' Versie '01.00.0000' {verwacht}")
     ]
     versie_fout = GOED.replace(b"01.00.0000", b"02.00.0000")
-    assert controleer(server, PAD_DOSSIER, versie_fout).uitzonderingen() == [
+    assert controleer(server, PATH_DOSSIER, versie_fout).uitzonderingen() == [
         ("40004", "FOUT", f"Context/Naam 'GeefDossierKBI' Versie '02.00.0000' {verwacht}")
     ]
     # an empty Naam fits the XSD; it was said as "Context/Naam None"
     leeg = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam></Naam>")
-    assert controleer(server, PAD_DOSSIER, leeg).uitzonderingen() == [
+    assert controleer(server, PATH_DOSSIER, leeg).uitzonderingen() == [
         ("40004", "FOUT", f"Context/Naam '' Versie '01.00.0000' {verwacht}")
     ]
 
 
 def test_generic_endpoint_with_unknown_service(server):
     naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
-    antwoord = controleer(server, PAD_GENERIEK, naam_fout)
+    antwoord = controleer(server, PATH_GENERIC, naam_fout)
     assert antwoord.status == 500 and "GeefPersoon" in antwoord.fault
 
 
 def test_entities_are_never_expanded(server):
-    antwoord = controleer(server, PAD_DOSSIER, GEVALLEN["xxe"])
+    antwoord = controleer(server, PATH_DOSSIER, GEVALLEN["xxe"])
     assert "DTD" in (antwoord.fault or "") or antwoord.codes()
 
 
 def test_a_body_over_the_limit_is_refused(server):
     groot = GOED.replace(b"<Vragen>", b"<!--" + b"x" * (10 * 1024 * 1024) + b"--><Vragen>")
-    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+    for pad in (PATH_DOSSIER, PATH_GENERIC):
         antwoord = controleer(server, pad, groot)
         assert antwoord.status in (413, 500)
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/soap+xml"])
 def test_content_type_lies(server, content_type):
-    controleer(server, PAD_DOSSIER, GOED.replace(b"98630499724", b"98630499725"), content_type)
+    controleer(server, PATH_DOSSIER, GOED.replace(b"98630499724", b"98630499725"), content_type)
 
 
 def test_get_without_wsdl(server):
-    r = requests.get(server.url + PAD_DOSSIER, timeout=5)
+    r = requests.get(server.url + PATH_DOSSIER, timeout=5)
     assert 400 <= r.status_code < 500
     assert "Traceback" not in r.text
 
@@ -337,7 +337,7 @@ def test_get_without_wsdl(server):
 @pytest.mark.parametrize("methode", ["PUT", "DELETE", "OPTIONS"])
 def test_another_verb_gets_a_405_that_says_what_is_allowed(server, methode):
     """HTTP asks a 405 to carry Allow; spyne's had none."""
-    r = requests.request(methode, server.url + PAD_DOSSIER, timeout=5)
+    r = requests.request(methode, server.url + PATH_DOSSIER, timeout=5)
     assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, POST"
 
 
@@ -351,7 +351,7 @@ def test_another_verb_gets_a_405_that_says_what_is_allowed(server, methode):
     ids=["not-utf-8", "unknown-charset", "broken-utf-16"],  # stable names: pytest-xdist
 )
 def test_bodies_that_do_not_decode(server, body, content_type):
-    antwoord = controleer(server, PAD_DOSSIER, body, content_type)
+    antwoord = controleer(server, PATH_DOSSIER, body, content_type)
     assert antwoord.status in (400, 500) and antwoord.fault
 
 
@@ -359,7 +359,7 @@ def test_a_wrong_charset_on_a_valid_body_is_read_as_xml(server):
     """The XML itself says its encoding; a nonsense HTTP charset does not spoil it."""
     antwoord = controleer(
         server,
-        PAD_DOSSIER,
+        PATH_DOSSIER,
         GOED.replace(b"98630499724", b"98630499725"),
         "text/xml; charset=bogus-charset",
     )
@@ -425,7 +425,7 @@ def test_hostile_rest_and_admin_input(magda, methode, pad, body):
 @pytest.mark.parametrize("datum", ["0001-01-01", "0001-12-31", "9999-12-31"])
 @pytest.mark.parametrize("toepassing", ["ZORGBUDGET", "VERLAAGDE_PREMIE"])
 def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
-    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("98630499724", datum, toepassing))
+    antwoord = post(server.url + PATH_ADVIES, advies_verzoek("98630499724", datum, toepassing))
     assert antwoord.status == 200 and antwoord.advies is not None, antwoord.body
     r = requests.get(
         f"{magda.url}/api/v1/advies/98630499724",
@@ -528,7 +528,7 @@ def test_no_soap_1_1_request_gets_one_fault_on_every_endpoint(body, fault):
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (PAD_DOSSIER, PAD_ADVIES, PAD_GENERIEK):
+    for pad in (PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC):
         antwoord = client.post(pad, data=body, content_type="text/xml; charset=utf-8")
         assert antwoord.status_code == 500, pad
         gelezen = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
@@ -541,7 +541,7 @@ def test_a_service_s_address_names_the_operation_it_takes():
     from magda_kbi.adapters.app import make_emulator
 
     antwoord = Client(make_emulator()).post(
-        PAD_DOSSIER, data=advies_verzoek("98630499724", "2024-01-01"), content_type="text/xml"
+        PATH_DOSSIER, data=advies_verzoek("98630499724", "2024-01-01"), content_type="text/xml"
     )
     fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
     assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
@@ -559,7 +559,7 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
 
     from .soap import wsgi_environ
 
-    environ = wsgi_environ(PAD_DOSSIER, GOED)
+    environ = wsgi_environ(PATH_DOSSIER, GOED)
     del environ["CONTENT_TYPE"]
     status = []
     emulator = make_emulator(Settings(direct=direct))
@@ -583,7 +583,7 @@ def test_the_generic_endpoint_says_what_the_context_lacks(context, diagnose):
     from magda_kbi.adapters.app import make_emulator
 
     body = verzoek("GeefDossierKBI", NS_DOSSIER, dossier_inhoud("98630499724"), context=context)
-    antwoord = Client(make_emulator()).post(PAD_GENERIEK, data=body, content_type="text/xml")
+    antwoord = Client(make_emulator()).post(PATH_GENERIC, data=body, content_type="text/xml")
     fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
     assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
     assert fault.findtext("faultstring") == (
@@ -604,7 +604,7 @@ def test_the_generic_endpoint_says_which_element_its_context_s_service_takes(dir
     ns_02 = "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be"
     body = verzoek("GeefDossierKBI", ns_02, dossier_inhoud("98630499724"), versie="01.00.0000")
     client = Client(make_emulator(Settings(direct=direct)))
-    antwoord = client.post(PAD_GENERIEK, data=body, content_type="text/xml")
+    antwoord = client.post(PATH_GENERIC, data=body, content_type="text/xml")
     fault = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
     assert antwoord.status_code == 500 and fault.findtext("faultcode") == "soap11env:Client"
     assert fault.findtext("faultstring") == (
@@ -624,11 +624,11 @@ def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
 
     body = GOED.replace(b"</Hoedanigheid>", "</Hoedanigheid><!-- café -->".encode("latin-1"))
     client = Client(make_emulator())
-    for pad in (PAD_DOSSIER, PAD_GENERIEK):
+    for pad in (PATH_DOSSIER, PATH_GENERIC):
         antwoord = client.post(pad, data=body, content_type="text/xml; charset=iso-8859-1")
         assert antwoord.status_code == 200, antwoord.data
         assert b"<INSZ>98630499724</INSZ>" in antwoord.data
-    zonder = client.post(PAD_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
+    zonder = client.post(PATH_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
     assert zonder.status_code == 500 and b"geen geldige XML" in zonder.data
 
 
@@ -673,7 +673,7 @@ def test_a_content_length_of_other_digits_is_refused():
 
     from .soap import wsgi_environ
 
-    environ = wsgi_environ(PAD_DOSSIER, GOED)
+    environ = wsgi_environ(PATH_DOSSIER, GOED)
     environ["CONTENT_LENGTH"] = "\xb2"
     status = []
     body = b"".join(make_emulator(Settings())(environ, lambda s, h, *_: status.append(s)))

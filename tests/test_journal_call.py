@@ -18,7 +18,7 @@ from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.runtime.journal import Call
 from magda_kbi.runtime.wsgi_keys import CALL_KEY, SOCKET_KEY
 
-from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
+from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 
 
 class Watched(dict):
@@ -71,15 +71,15 @@ def laatste(app) -> dict:
 def test_soap_calls_are_noted_once_on_every_path(app):
     geldig = dossier_verzoek("98630499724", versie="02.00")
     for _ in range(2):  # the template path, then the known shape
-        status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, geldig))
+        status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, geldig))
         assert status == "200 OK"
         assert [(c.insz, c.result) for c in environ.notes] == [("98630499724", "DOSSIER")]
     ongeldig = dossier_verzoek("98630499725", versie="02.00")  # fails modulo 97
-    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, ongeldig))
+    status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, ongeldig))
     assert [c.result for c in environ.notes] == ["UITZONDERING 40002"]
     assert laatste(app)["result"] == "UITZONDERING 40002"
     advies = advies_verzoek("98630499724", "2024-01-01")
-    status, environ = call(app, wsgi_environ(PAD_ADVIES, advies))
+    status, environ = call(app, wsgi_environ(PATH_ADVIES, advies))
     assert len(environ.notes) == 1
     assert laatste(app)["rule"] == environ.notes[0].extra["rule"]
 
@@ -87,7 +87,7 @@ def test_soap_calls_are_noted_once_on_every_path(app):
 def test_spyne_notes_the_call_once_in_the_servers_environ():
     spyne = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
     body = dossier_verzoek("98630499724", versie="02.00")
-    status, environ = call(spyne, wsgi_environ(PAD_DOSSIER_02, body))
+    status, environ = call(spyne, wsgi_environ(PATH_DOSSIER_02, body))
     assert status == "200 OK"
     assert [(c.operation, c.result) for c in environ.notes] == [("GeefDossierKBI", "DOSSIER")]
     assert laatste(spyne)["result"] == "DOSSIER"
@@ -98,11 +98,11 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
     assert status.startswith("201") and len(environ.notes) == 1  # the admin guard's note
     assert laatste(app)["kind"] == "admin"
     body = dossier_verzoek("98630499724", versie="02.00")
-    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
+    status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, body))
     assert status.startswith("503")
     assert [(c.insz, c.result) for c in environ.notes] == [("98630499724", "FAULT http_503")]
     call(app, post_json("/admin/faults", {"kind": "latency", "latency_ms": 1}))
-    status, environ = call(app, wsgi_environ(PAD_DOSSIER_02, body))
+    status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, body))
     # the service notes the call; the HTTP layer adds the latency it injected
     assert [c.result for c in environ.notes] == ["DOSSIER"]
     assert "injected_latency_ms" not in environ.notes[0].extra
@@ -142,7 +142,7 @@ def test_a_call_is_immutable():
 
 def test_a_body_read_once_is_what_the_journal_keeps(app):
     body = dossier_verzoek("98630499724", versie="02.00")
-    environ = wsgi_environ(PAD_DOSSIER_02, body)
+    environ = wsgi_environ(PATH_DOSSIER_02, body)
     environ["wsgi.input"] = io.BytesIO(body)
     call(app, environ)
     assert app.runtime.journal.read()[-1].request == body
@@ -152,7 +152,7 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     ("pad", "body", "status", "operatie", "resultaat", "reden"),
     [
         (
-            PAD_DOSSIER_02,
+            PATH_DOSSIER_02,
             b"<a>",
             "500 Internal Server Error",
             "GeefDossierKBI",
@@ -173,7 +173,7 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
             ": SOAP 1.2 wordt niet ondersteund",
         ),
         (
-            PAD_ADVIES,
+            PATH_ADVIES,
             b" ",
             "400 Bad Request",
             "GeefAutomatischAdvies",
@@ -199,7 +199,7 @@ def test_a_request_no_service_reads_is_noted_with_its_fault(
 def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
     """It went to spyne, whose service refused it: the same Fault, but journaled as null."""
     body = b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">' + dossier_verzoek("98630499724")
-    for pad in (PAD_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
+    for pad in (PATH_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
         gekregen, environ = call(app, wsgi_environ(pad, body))
         assert gekregen == "500 Internal Server Error"
         assert [(c.result, c.extra) for c in environ.notes] == [
@@ -249,7 +249,7 @@ def test_a_dropped_call_is_journaled_before_its_connection_is_cut(app):
 
     call(app, post_json("/admin/faults", {"kind": "drop", "count": 1}))
     connection = Connection()
-    environ = wsgi_environ(PAD_DOSSIER_02, dossier_verzoek("98630499724", versie="02.00"))
+    environ = wsgi_environ(PATH_DOSSIER_02, dossier_verzoek("98630499724", versie="02.00"))
     environ[SOCKET_KEY] = connection  # as the in-process server of the plugin gives it
     antwoord = app(environ, lambda s, h, e=None: None)
     assert connection.journaled_when_cut is None  # cut when the server takes the body

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from .conftest import Server, source_files
-from .soap import PAD_ADVIES, advies_verzoek, post
+from .soap import PATH_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
 # The wheel is built once, on one pytest-xdist worker.
@@ -68,9 +68,9 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
         "--today", "2024-06-01", commando=(str(python.parent / "magda-kbi"),), cwd=elders
     )
     try:
-        antwoord = post(server.url + PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01"))
+        antwoord = post(server.url + PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01"))
         assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
-        wsdl = requests.get(f"{server.url}{PAD_ADVIES}?wsdl", timeout=5)
+        wsdl = requests.get(f"{server.url}{PATH_ADVIES}?wsdl", timeout=5)
         assert wsdl.status_code == 200 and b"GeefAutomatischAdvies" in wsdl.content
         xsd = requests.get(f"{server.url}/wsdl/xsd/GeefAutomatischAdvies-01.00.xsd", timeout=5)
         assert xsd.status_code == 200

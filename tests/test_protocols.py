@@ -16,8 +16,8 @@ from . import reference
 from .soap import (
     NS_ADVIES,
     NS_DOSSIER,
-    PAD_ADVIES,
-    PAD_DOSSIER,
+    PATH_ADVIES,
+    PATH_DOSSIER,
     dossier_inhoud,
     post,
     verzoek,
@@ -70,7 +70,7 @@ def dossier(kit, afnemer, insz):
         dossier_inhoud(insz),
         context=context(afnemer).format(naam="GeefDossierKBI"),
     )
-    return post(kit.url + PAD_DOSSIER, body)
+    return post(kit.url + PATH_DOSSIER, body)
 
 
 def advies(kit, afnemer, insz, datum="2024-06-01", toepassing="ZORGBUDGET"):
@@ -81,7 +81,7 @@ def advies(kit, afnemer, insz, datum="2024-06-01", toepassing="ZORGBUDGET"):
         f"<Toepassing>{toepassing}</Toepassing></Criteria>",
         context=context(afnemer).format(naam="GeefAutomatischAdvies"),
     )
-    return post(kit.url + PAD_ADVIES, body)
+    return post(kit.url + PATH_ADVIES, body)
 
 
 def rest(kit, pad, afnemer, **params):
@@ -127,8 +127,8 @@ def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit
     tekst = etree.tostring(kbi)
     for geheim in (b"2022-06-20", b"ICO13G", b"PLICHT", b"1998-03-04", b"Traject"):
         assert geheim not in tekst
-    if reference.XSD_MAP.exists():
-        echt = reference.echte_schema(str(tmp_path))
+    if reference.XSD_FOLDER.exists():
+        echt = reference.real_schema(str(tmp_path))
         assert echt.validate(antwoord.root), echt.error_log
     assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
     assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi
@@ -240,7 +240,7 @@ def test_without_protocols_everyone_gets_everything(magda):
         dossier_inhoud("98630499724"),
         context=context(ONBEKEND).format(naam="GeefDossierKBI"),
     )
-    assert post(magda.url + PAD_DOSSIER, body).dossier.find("Trajecten") is not None
+    assert post(magda.url + PATH_DOSSIER, body).dossier.find("Trajecten") is not None
 
 
 def test_under_a_protocol_the_rest_advice_holds_no_rule(kit):

@@ -10,13 +10,13 @@ from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.io.json_output import dossier_json
 
-from .conftest import LAAT
-from .soap import PAD_ADVIES, PAD_DOSSIER, advies_verzoek, antwoord, dossier_verzoek, post
+from .conftest import LATE
+from .soap import PATH_ADVIES, PATH_DOSSIER, advies_verzoek, antwoord, dossier_verzoek, post
 
 
 @pytest.fixture
 def rest(magda):
-    magda.today(LAAT)
+    magda.today(LATE)
     return magda
 
 
@@ -27,7 +27,7 @@ def get(magda, pad: str, **params):
 def test_rest_and_soap_give_the_same_advice_for_every_persona(catalogus):
     # About 1,300 calls of each face: in-process (werkzeug's test client), as the HTTP
     # server in front is not what this compares.
-    client = Client(make_emulator(Settings(today=LAAT)))
+    client = Client(make_emulator(Settings(today=LATE)))
     dagen = [
         date(2021, 12, 31),
         date(2022, 6, 1),
@@ -46,7 +46,7 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(catalogus):
                 )
                 assert r.status_code == 200, r.text
                 s = client.post(
-                    PAD_ADVIES,
+                    PATH_ADVIES,
                     data=advies_verzoek(persona.insz, dag, toepassing.value),
                     content_type="text/xml; charset=utf-8",
                 )
@@ -64,13 +64,13 @@ def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, catalogus):
         if persona.fout:
             continue
         r = get(rest, f"/api/v1/dossiers/{persona.insz}")
-        soap = post(rest.url + PAD_DOSSIER, dossier_verzoek(persona.insz))
+        soap = post(rest.url + PATH_DOSSIER, dossier_verzoek(persona.insz))
         if persona.dossier is None:
             assert r.status_code == 404 and r.json()["code"] == "30001"
             assert soap.codes() == ["30001"]
             continue
         assert r.status_code == 200
-        assert r.json() == dossier_json(persona.dossier.as_of(LAAT))
+        assert r.json() == dossier_json(persona.dossier.as_of(LATE))
         assert r.json()["insz"] == soap.dossier.findtext("Personalia/INSZ")
         assert len(r.json().get("contracten", [])) == len(
             soap.dossier.findall("Contracten/Contract")
@@ -410,7 +410,7 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
 def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
     """'unknown address' alone left a user to find the plural, the case, the version, and
     (for '/api/v1/dossiers/') the part it lacks."""
-    client = Client(make_emulator(Settings(today=LAAT, admin=True)))
+    client = Client(make_emulator(Settings(today=LATE, admin=True)))
     antwoord = client.get(pad)
     assert (antwoord.status_code, antwoord.json) == (
         404,
@@ -421,7 +421,7 @@ def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
 def test_accept_with_parameters_is_followed_by_the_index_and_the_admin_api():
     """'application/json; charset=utf-8' at / was sent to the console; a persona asked as
     'application/yaml; charset=utf-8' came as JSON."""
-    client = Client(make_emulator(Settings(today=LAAT, admin=True)))
+    client = Client(make_emulator(Settings(today=LATE, admin=True)))
     index = client.get("/", headers={"Accept": "application/json; charset=utf-8"})
     assert (index.status_code, index.json["name"]) == (200, "MAGDA KBI emulator")
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

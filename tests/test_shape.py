@@ -14,10 +14,10 @@ from magda_kbi.wire.shape import Shape, matched, pattern, probe, shape, valid_va
 
 from .soap import (
     NS_DOSSIER_SERVICE,
-    PAD_ADVIES,
-    PAD_DOSSIER,
-    PAD_DOSSIER_02,
-    PAD_GENERIEK,
+    PATH_ADVIES,
+    PATH_DOSSIER,
+    PATH_DOSSIER_02,
+    PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
     wsgi_environ,
@@ -190,13 +190,13 @@ def gelezen_teller(monkeypatch):
 
 def vragen(insz: str, referte: str) -> list[tuple[str, bytes]]:
     return [
-        (PAD_DOSSIER, dossier_verzoek(insz, referte=referte)),
-        (PAD_DOSSIER_02, dossier_verzoek(insz, "02.00", referte=referte)),
+        (PATH_DOSSIER, dossier_verzoek(insz, referte=referte)),
+        (PATH_DOSSIER_02, dossier_verzoek(insz, "02.00", referte=referte)),
         *(
-            (PAD_GENERIEK, dossier_verzoek(insz, v, namespace=ns, referte=referte))
+            (PATH_GENERIC, dossier_verzoek(insz, v, namespace=ns, referte=referte))
             for v, ns in NS_DOSSIER_SERVICE.items()
         ),
-        (PAD_ADVIES, advies_verzoek(insz, "2024-01-01", referte=referte)),
+        (PATH_ADVIES, advies_verzoek(insz, "2024-01-01", referte=referte)),
     ]
 
 
@@ -260,15 +260,15 @@ def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed
         )
 
     for n in range(10):
-        assert roep(app, PAD_DOSSIER, body(n, "eerste")) == roep(
-            VOL, PAD_DOSSIER, body(n, "eerste")
+        assert roep(app, PATH_DOSSIER, body(n, "eerste")) == roep(
+            VOL, PATH_DOSSIER, body(n, "eerste")
         )
     assert len(app.shapes) == 10
     geleerd = gelezen_teller[0]
     for ronde in range(3):
         for n in (*range(10), 9, 9, 0):
             nieuw = body(n, f"r{ronde}-{n}")
-            assert roep(app, PAD_DOSSIER, nieuw) == roep(VOL, PAD_DOSSIER, nieuw)
+            assert roep(app, PATH_DOSSIER, nieuw) == roep(VOL, PATH_DOSSIER, nieuw)
     assert gelezen_teller[0] == geleerd  # none parsed again
     assert len(app.shapes) == 10
 
@@ -292,13 +292,13 @@ def test_an_insz_element_the_shape_cannot_see_is_never_a_hole():
     for insz in ("98630499724", "73680599786"):
         body = advies_verzoek(insz, "2024-01-01").replace(b"<INSZ>", b"<INSZ >")
         assert shape(body).inszs == []
-        assert roep(app, PAD_ADVIES, body) == roep(VOL, PAD_ADVIES, body)
+        assert roep(app, PATH_ADVIES, body) == roep(VOL, PATH_ADVIES, body)
     assert not app.shapes
 
 
 def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
     body = dossier_verzoek("98630499724", referte="eerste")
-    roep(SNEL, PAD_DOSSIER, body)
+    roep(SNEL, PATH_DOSSIER, body)
     for slecht, code in (
         (dossier_verzoek("98630499724", referte="x" * 37), b"40001"),  # ReferteType: too long
         (met_tijdstip(body, b"2024-20-01", b"10:00"), b"40001"),  # not DatumType's pattern
@@ -306,8 +306,8 @@ def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
         (dossier_verzoek("9863049972", referte="eerste"), b"40002"),  # INSZType: ten digits
         (dossier_verzoek(" 98630499724", referte="eerste"), b"40002"),
     ):
-        antwoord = roep(SNEL, PAD_DOSSIER, slecht)
-        assert antwoord == roep(VOL, PAD_DOSSIER, slecht)
+        antwoord = roep(SNEL, PATH_DOSSIER, slecht)
+        assert antwoord == roep(VOL, PATH_DOSSIER, slecht)
         assert b"<Identificatie>" + code + b"</Identificatie>" in antwoord
 
 
@@ -316,19 +316,19 @@ def test_runtime_changes_hold_for_a_known_shape():
     eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
     tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
     for _ in range(3):  # learnt, decided, answered from the decision kept
-        assert b"<Code>INBREUK</Code>" in roep(app, PAD_ADVIES, eerste)
+        assert b"<Code>INBREUK</Code>" in roep(app, PATH_ADVIES, eerste)
     assert app.shapes
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, tweede)
     app.runtime.faults.add({"kind": "99996", "count": 1})
-    assert b"<Identificatie>99996</Identificatie>" in roep(app, PAD_ADVIES, tweede)
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PAD_ADVIES, tweede)
+    assert b"<Identificatie>99996</Identificatie>" in roep(app, PATH_ADVIES, tweede)
+    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, tweede)
 
 
 def test_the_journal_has_each_calls_values():
     app = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
-    roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
-    roep(app, PAD_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
+    roep(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
+    roep(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
     eerste, tweede = (r.as_json() for r in app.runtime.journal.read())
     assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
     for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
@@ -383,9 +383,9 @@ def test_the_same_question_again_takes_the_persona_s_template_without_the_advice
     monkeypatch.setattr(decision, "geef_advies", tel)
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for n in range(3):
-        roep(app, PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
+        roep(app, PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
     assert len(berekend) == 1
-    roep(app, PAD_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
+    roep(app, PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
     assert len(berekend) == 2  # another person: the advice is computed, the reply shared
 
 
@@ -398,8 +398,8 @@ def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_sha
 
     def beide(referte: str) -> bytes:
         body = dossier_verzoek(insz, referte=referte)
-        antwoord = roep(snel, PAD_DOSSIER, body)
-        assert antwoord == roep(vol, PAD_DOSSIER, body)
+        antwoord = roep(snel, PATH_DOSSIER, body)
+        assert antwoord == roep(vol, PATH_DOSSIER, body)
         return antwoord
 
     for n in range(3):  # learnt, decided, answered from the decision kept
@@ -432,7 +432,7 @@ def test_the_same_person_in_a_known_shape_again_is_not_decided_again(monkeypatch
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for insz in ("98630499724", "73680599786"):  # learnt (one shape), then each decided once
         for n in range(2):
-            roep(app, PAD_DOSSIER, dossier_verzoek(insz, referte=f"r{n}"))
+            roep(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"r{n}"))
     besluiten = []
     origineel = diensten.decide
 
@@ -443,11 +443,11 @@ def test_the_same_person_in_a_known_shape_again_is_not_decided_again(monkeypatch
     monkeypatch.setattr(diensten, "decide", tel)
     for n in range(3):
         for insz in ("98630499724", "73680599786"):
-            antwoord = roep(app, PAD_DOSSIER, dossier_verzoek(insz, referte=f"opnieuw-{n}"))
+            antwoord = roep(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"opnieuw-{n}"))
             assert b"<Referte>opnieuw-%d</Referte>" % n in antwoord
             assert b"<INSZ>" + insz.encode() + b"</INSZ>" in antwoord
     assert besluiten == []
-    roep(app, PAD_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
+    roep(app, PATH_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
     assert besluiten == ["85610100147"]
 
 
@@ -464,8 +464,8 @@ def test_the_afzender_s_and_the_vraag_s_referte_each_go_to_their_place():
 
     for n in range(4):  # learnt, decided, then answered from the decision kept
         verzoek = body(f"afzender-{n}", f"vraag-{n}")
-        antwoord = roep(app, PAD_DOSSIER, verzoek)
-        assert antwoord == roep(VOL, PAD_DOSSIER, verzoek)
+        antwoord = roep(app, PATH_DOSSIER, verzoek)
+        assert antwoord == roep(VOL, PATH_DOSSIER, verzoek)
         assert b"<Referte>vraag-%d</Referte>" % n in antwoord
         assert b"<Referte>afzender-%d</Referte>" % n in antwoord
     assert app.shapes
@@ -483,5 +483,5 @@ def test_the_known_shapes_are_bounded_and_the_oldest_goes_first(monkeypatch):
         )
 
     for n in range(5):
-        roep(app, PAD_DOSSIER, body(n))
+        roep(app, PATH_DOSSIER, body(n))
     assert [k.request.call.hoedanigheid for k in app.shapes.values()] == ["1002", "1003", "1004"]

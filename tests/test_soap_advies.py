@@ -13,8 +13,8 @@ from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.wire.xml import wsdl_folder
 
-from .conftest import LAAT
-from .soap import NS_SOAP, PAD_ADVIES, PAD_GENERIEK, advies_verzoek, antwoord, post
+from .conftest import LATE
+from .soap import NS_SOAP, PATH_ADVIES, PATH_GENERIC, advies_verzoek, antwoord, post
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def sessie():
         yield s
 
 
-def vraag(sessie, server, insz, datum, toepassing=None, pad=PAD_ADVIES):
+def vraag(sessie, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
     r = sessie.post(
         server.url + pad,
         data=advies_verzoek(insz, datum, toepassing),
@@ -54,7 +54,7 @@ def test_every_persona_gives_its_expected_answers(sessie, server, catalogus):
 def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(catalogus):
     # About 1,000 calls: in-process (werkzeug's test client); the rest of this file calls
     # the real server.
-    client = Client(make_emulator(Settings(today=LAAT)))
+    client = Client(make_emulator(Settings(today=LATE)))
     for persona in catalogus.values():
         if persona.fout or persona.dossier is None:
             continue
@@ -63,9 +63,9 @@ def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(catalo
             dagen.update({feit - timedelta(days=1), feit, feit + timedelta(days=1)})
         for dag in sorted(dagen):
             for toepassing in Toepassing:
-                verwacht = geef_advies(persona.dossier.as_of(LAAT), dag, toepassing)
+                verwacht = geef_advies(persona.dossier.as_of(LATE), dag, toepassing)
                 r = client.post(
-                    PAD_ADVIES,
+                    PATH_ADVIES,
                     data=advies_verzoek(persona.insz, dag, toepassing.value),
                     content_type="text/xml",
                 )
@@ -104,7 +104,7 @@ def test_unknown_insz_is_ok_rule_2(sessie, server):
 
 def test_reply_frame_echoes_the_caller(server):
     antwoord = post(
-        server.url + PAD_ADVIES,
+        server.url + PATH_ADVIES,
         advies_verzoek("73680599786", "2024-01-01", referte="mijn-referte-42"),
     )
     repliek = antwoord.root.find("Repliek")
@@ -116,27 +116,27 @@ def test_reply_frame_echoes_the_caller(server):
     assert repliek.findtext("Context/Bericht/Ontvanger/Referte") == "mijn-referte-42"
     assert repliek.findtext("Context/Bericht/Ontvanger/Hoedanigheid") == "1234"
     assert repliek.findtext("Antwoorden/Antwoord/Referte") == "mijn-referte-42"
-    assert repliek.findtext("Context/Bericht/Tijdstip/Datum") == LAAT.isoformat()
+    assert repliek.findtext("Context/Bericht/Tijdstip/Datum") == LATE.isoformat()
 
 
 def test_the_generic_endpoint_routes_on_context(sessie, server):
-    advies = vraag(sessie, server, "73680599786", "2024-01-01", pad=PAD_GENERIEK)
+    advies = vraag(sessie, server, "73680599786", "2024-01-01", pad=PATH_GENERIC)
     assert advies.findtext("Reden/Code") == "INBREUK"
 
 
 def test_error_personas(server):
-    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("90651105718", "2024-01-01"))
+    antwoord = post(server.url + PATH_ADVIES, advies_verzoek("90651105718", "2024-01-01"))
     assert antwoord.status == 200
     assert antwoord.uitzonderingen() == [("99996", "FOUT", "Te veel gelijktijdige bevragingen")]
     assert antwoord.root.find("Repliek/Uitzonderingen") is not None  # Repliek level
-    antwoord = post(server.url + PAD_ADVIES, advies_verzoek("90651205785", "2024-01-01"))
+    antwoord = post(server.url + PATH_ADVIES, advies_verzoek("90651205785", "2024-01-01"))
     assert antwoord.status == 500
     assert "SOAP Fault" in antwoord.fault
 
 
 @pytest.fixture(scope="module")
 def zeep_advies(server):
-    return zeep.Client(f"{server.url}{PAD_ADVIES}?wsdl")
+    return zeep.Client(f"{server.url}{PATH_ADVIES}?wsdl")
 
 
 def zeep_context(naam):
@@ -221,7 +221,7 @@ def test_the_rule_set_after_ruling_112_2023():
     )
     try:
         antwoord = post(
-            server.url + PAD_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte="r")
+            server.url + PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte="r")
         )
         assert antwoord.advies.findtext("Resultaat") == "OK"
         assert antwoord.uitzonderingen() == [

@@ -14,8 +14,8 @@ from .conftest import Server
 from .soap import (
     DOSSIER,
     NS_DOSSIER,
-    PAD_DOSSIER,
-    PAD_GENERIEK,
+    PATH_DOSSIER,
+    PATH_GENERIC,
     dossier_verzoek,
     post,
     zeep_verzoek,
@@ -32,7 +32,7 @@ def test_every_persona_in_the_kbi_gets_its_dossier(server, catalogus):
     for persona in catalogus.values():
         if persona.fout or persona.dossier is None:
             continue
-        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(persona.insz, referte="r-1"))
+        antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(persona.insz, referte="r-1"))
         assert antwoord.status == 200
         assert antwoord.codes() == []
         dossier = antwoord.dossier
@@ -46,7 +46,7 @@ def test_every_persona_in_the_kbi_gets_its_dossier(server, catalogus):
 
 def test_replies_validate_against_our_xsd(server, catalogus):
     for insz in catalogus:
-        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
         ons = schema("GeefDossierKBI-01.00.xsd")
@@ -54,11 +54,11 @@ def test_replies_validate_against_our_xsd(server, catalogus):
 
 
 def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path_factory):
-    reference.vereist()
-    echt = reference.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    reference.require()
+    echt = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
     gevalideerd = 0
     for insz in [*catalogus, "80651439361"]:  # every persona, and one unknown number
-        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
         assert echt.validate(response_element(antwoord)), (insz, echt.error_log)
@@ -67,8 +67,8 @@ def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path
 
 
 def test_the_relaxed_real_xsd_still_rejects_a_broken_reply(tmp_path_factory):
-    reference.vereist()
-    echt = reference.echte_schema(str(tmp_path_factory.mktemp("xsd")))
+    reference.require()
+    echt = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
     sample = etree.parse(str(reference.SAMPLES / "90722600260.xml")).getroot()
     assert echt.validate(sample), echt.error_log
     sample.find(".//Doelgroep/Type").text = "ONBEKEND"
@@ -77,7 +77,7 @@ def test_the_relaxed_real_xsd_still_rejects_a_broken_reply(tmp_path_factory):
 
 def test_not_in_kbi_is_30001_at_repliek_level(server):
     for insz in ("86630100380", "80651439361"):
-        antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek(insz))
+        antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         assert antwoord.uitzonderingen() == [
             ("30001", "FOUT", "Geen gegevens gevonden voor de vraag")
         ]
@@ -86,19 +86,19 @@ def test_not_in_kbi_is_30001_at_repliek_level(server):
 
 
 def test_error_personas(server):
-    antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek("90651105718"))
+    antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek("90651105718"))
     assert antwoord.codes() == ["99996"]
-    antwoord = post(server.url + PAD_DOSSIER, dossier_verzoek("90651205785"))
+    antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek("90651205785"))
     assert antwoord.status == 500 and antwoord.fault
 
 
 def test_the_generic_endpoint_serves_the_dossier(server):
-    antwoord = post(server.url + PAD_GENERIEK, dossier_verzoek("98630499724"))
+    antwoord = post(server.url + PATH_GENERIC, dossier_verzoek("98630499724"))
     assert antwoord.dossier.findtext("Personalia/INSZ") == "98630499724"
 
 
 def test_dossier_content_follows_the_persona(server):
-    dossier = post(server.url + PAD_DOSSIER, dossier_verzoek("79652599875")).dossier
+    dossier = post(server.url + PATH_DOSSIER, dossier_verzoek("79652599875")).dossier
     assert dossier.findtext("Doelgroep/Type") == "PLICHT"
     assert dossier.findtext("Inbreuken/Inbreuk/DatumVaststelling") == "2023-02-01"
     assert dossier.findtext("Inbreuken/Inbreuk/RechtzettingsFormulier/DatumOndertekening") == (
@@ -113,7 +113,7 @@ def test_dossier_content_follows_the_persona(server):
         ("AangemaaktDoor", None),
     ]
     assert formulier.findtext("AangemaaktDoor/KboNummer") == "2090050981"
-    dossier = post(server.url + PAD_DOSSIER, dossier_verzoek("59650153166")).dossier
+    dossier = post(server.url + PATH_DOSSIER, dossier_verzoek("59650153166")).dossier
     # the wire shows the Doelgroep in force: the later one, with its exemption
     assert dossier.findtext("Doelgroep/Periode/Begin") == "2024-05-01"
     assert dossier.find("Doelgroep/RedenVrijstellingVanDeVerplichting").get("Naam") == (
@@ -129,16 +129,16 @@ def server_2023():
 
 
 def test_the_dossier_is_as_known_on_today(server_2023):
-    antwoord = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79652599875"))
+    antwoord = post(server_2023.url + PATH_DOSSIER, dossier_verzoek("79652599875"))
     dossier = antwoord.dossier
     assert dossier.findtext("Inbreuken/Inbreuk/DatumVaststelling") == "2023-02-01"
     # signed 2023-05-15: not remedied yet, an empty form as the platform sends it
     assert len(dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
     assert antwoord.root.findtext("Repliek/Context/Bericht/Tijdstip/Datum") == "2023-03-01"
-    attest = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("79611034583")).dossier
+    attest = post(server_2023.url + PATH_DOSSIER, dossier_verzoek("79611034583")).dossier
     assert attest.find("BehaaldeAttesten") is None  # obtained 2023-06-30
     # a person whose obligation starts after today: not yet known with a Doelgroep
-    later = post(server_2023.url + PAD_DOSSIER, dossier_verzoek("06721400144")).dossier
+    later = post(server_2023.url + PATH_DOSSIER, dossier_verzoek("06721400144")).dossier
     assert later.findtext("Doelgroep/Type") == "MINDERJARIG"
     # 02.00's Wooncode: a suspension from 2022-09-05 is known, an exemption of 2023-04-03 not
     twee = DOSSIER["02.00"][1]
@@ -150,10 +150,10 @@ def test_the_dossier_is_as_known_on_today(server_2023):
 
 
 def test_the_advice_knows_only_what_the_kbi_knows_today(server_2023):
-    from .soap import PAD_ADVIES, advies_verzoek
+    from .soap import PATH_ADVIES, advies_verzoek
 
     # remedied on 2023-05-15, but on "today" 2023-03-01 the form is not known yet
-    antwoord = post(server_2023.url + PAD_ADVIES, advies_verzoek("79652599875", "2023-06-01"))
+    antwoord = post(server_2023.url + PATH_ADVIES, advies_verzoek("79652599875", "2023-06-01"))
     assert antwoord.advies.findtext("Reden/Code") == "INBREUK"
 
 

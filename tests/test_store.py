@@ -21,7 +21,7 @@ from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .conftest import Server
 from .processes import free_port
-from .soap import PAD_ADVIES, PAD_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
+from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
 
@@ -42,7 +42,7 @@ def magda_server(tmp_path_factory):
 
 def dossier(url: str, insz: str = "73680599786") -> bytes:
     antwoord = requests.post(
-        url + PAD_DOSSIER_02,
+        url + PATH_DOSSIER_02,
         data=dossier_verzoek(insz, "02.00"),
         headers={"Content-Type": "text/xml; charset=utf-8"},
         timeout=10,
@@ -308,7 +308,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     assert (regel.request, regel.reply) == (b"<verzoek/>", b"<antwoord/>")
     # and it works as a store of today: a call is journaled beside the old entry
     body = advies_verzoek("98630499724", "2024-01-01")
-    b"".join(app(wsgi_environ(PAD_ADVIES, body), lambda *a: None))
+    b"".join(app(wsgi_environ(PATH_ADVIES, body), lambda *a: None))
     assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
     SqliteStore(f"sqlite:///{pad}")  # opened again: nothing more to do
     assert versie_van(pad) == 2
@@ -420,7 +420,7 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
     with caplog.at_level(logging.WARNING, logger="magda_kbi.runtime.store"):
         app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
         body = dossier_verzoek("80651338304", "02.00")
-        antwoord = b"".join(app(wsgi_environ(PAD_DOSSIER_02, body), lambda *a: None))
+        antwoord = b"".join(app(wsgi_environ(PATH_DOSSIER_02, body), lambda *a: None))
     assert b"<Geboortedatum>3000-05-13</Geboortedatum>" in antwoord
     (melding,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
     assert melding.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")

@@ -263,11 +263,11 @@ def test_postgresql_lost_while_running_and_back():
     not cached: 99994), /health says degraded and why, admin calls answer 503; when it is
     back, everything works again and nothing journaled before or during the loss is lost."""
     from .postgres import Cluster
-    from .soap import PAD_ADVIES, advies_verzoek
+    from .soap import PATH_ADVIES, advies_verzoek
 
     def advies(insz: str) -> requests.Response:
         return requests.post(
-            server.url + PAD_ADVIES,
+            server.url + PATH_ADVIES,
             data=advies_verzoek(insz, "2024-01-01"),
             headers={"Content-Type": "text/xml"},
             timeout=10,
