@@ -14,16 +14,16 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class Paar:
-    certificaat: Path
-    sleutel: Path
+class Pair:
+    certificate: Path
+    key: Path
 
 
-def _naam(cn: str) -> x509.Name:
+def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _schrijf(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Paar:
+def _write(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Pair:
     c, k = map_ / f"{naam}.crt", map_ / f"{naam}.key"
     c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     k.write_bytes(
@@ -33,16 +33,16 @@ def _schrijf(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Paar:
             serialization.NoEncryption(),
         )
     )
-    return Paar(c, k)
+    return Pair(c, k)
 
 
-def maak(map_: Path) -> dict[str, Paar]:
+def make(map_: Path) -> dict[str, Pair]:
     nu = datetime.datetime.now(datetime.UTC)
     ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_naam("test-ca"))
-        .issuer_name(_naam("test-ca"))
+        .subject_name(_name("test-ca"))
+        .issuer_name(_name("test-ca"))
         .public_key(ca_sleutel.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(nu - datetime.timedelta(days=1))
@@ -67,12 +67,12 @@ def maak(map_: Path) -> dict[str, Paar]:
         )
         .sign(ca_sleutel, hashes.SHA256())
     )
-    paren = {"ca": _schrijf(map_, "ca", ca, ca_sleutel)}
+    paren = {"ca": _write(map_, "ca", ca, ca_sleutel)}
     for naam, extra in (("server", True), ("client", False)):
         sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         bouwer = (
             x509.CertificateBuilder()
-            .subject_name(_naam(f"test-{naam}"))
+            .subject_name(_name(f"test-{naam}"))
             .issuer_name(ca.subject)
             .public_key(sleutel.public_key())
             .serial_number(x509.random_serial_number())
@@ -93,5 +93,5 @@ def maak(map_: Path) -> dict[str, Paar]:
                 x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                 critical=False,
             )
-        paren[naam] = _schrijf(map_, naam, bouwer.sign(ca_sleutel, hashes.SHA256()), sleutel)
+        paren[naam] = _write(map_, naam, bouwer.sign(ca_sleutel, hashes.SHA256()), sleutel)
     return paren

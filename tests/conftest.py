@@ -53,7 +53,7 @@ class Server:
     def __init__(
         self,
         *args: str,
-        commando: tuple[str, ...] | None = None,
+        command: tuple[str, ...] | None = None,
         cwd=None,
         env=None,
         tls: dict | None = None,
@@ -68,16 +68,16 @@ class Server:
         # A port found free can be taken before serve binds it (an outgoing connection's
         # source port, another test's server): serve then refuses it, and a new one is tried.
         for _ in range(3):
-            if self._start(args, commando, cwd, env):
+            if self._start(args, command, cwd, env):
                 return
         raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
 
-    def _start(self, args, commando, cwd, env) -> bool:
-        self.poort = self._port or free_port()
-        self.url = f"{'https' if self.tls else 'http'}://{self._address}:{self.poort}"
-        commando = commando or (sys.executable, "-m", "magda_kbi")
-        self.proces = subprocess.Popen(
-            [*commando, "serve", "--port", str(self.poort), "--workers", "1", *args],
+    def _start(self, args, command, cwd, env) -> bool:
+        self.port = self._port or free_port()
+        self.url = f"{'https' if self.tls else 'http'}://{self._address}:{self.port}"
+        command = command or (sys.executable, "-m", "magda_kbi")
+        self.process = subprocess.Popen(
+            [*command, "serve", "--port", str(self.port), "--workers", "1", *args],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -91,14 +91,14 @@ class Server:
         self._lezer.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if self.proces.poll() is not None:
+            if self.process.poll() is not None:
                 self._lezer.join(timeout=5)
                 if "cannot listen on" in "".join(self._uitvoer):
                     return False
                 raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
             try:  # this server's health: another emulator may answer on a port taken meanwhile
                 gezond = requests.get(f"{self.url}/health", timeout=1, **self.tls)
-                if gezond.status_code == 200 and gezond.json().get("pid") == self.proces.pid:
+                if gezond.status_code == 200 and gezond.json().get("pid") == self.process.pid:
                     return True
             except (requests.RequestException, ValueError):  # not up yet, or not an emulator
                 pass
@@ -107,17 +107,17 @@ class Server:
         raise RuntimeError("emulator did not start within 30 s")
 
     def _lees(self) -> None:
-        for regel in self.proces.stdout:
+        for regel in self.process.stdout:
             self._uitvoer.append(regel)
 
     def stop(self) -> str:
         """Stops the server; its whole output."""
-        self.proces.terminate()
+        self.process.terminate()
         try:
-            self.proces.wait(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.proces.kill()
-            self.proces.wait()
+            self.process.kill()
+            self.process.wait()
         self._lezer.join(timeout=5)
         return "".join(self._uitvoer)
 

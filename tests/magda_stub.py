@@ -24,8 +24,8 @@ class MagdaStub:
     def __init__(self, samples: Path = SAMPLES, tls: ssl.SSLContext | None = None) -> None:
         self.samples = samples
         self.verzoeken: list[bytes] = []
-        self.te_veel = 0
-        self.waarschuwing = False
+        self.too_many = 0
+        self.warning = False
         self.referte: str | None = None
         self.antwoord: tuple[int, bytes] | None = None
         stub = self
@@ -67,8 +67,8 @@ class MagdaStub:
         vraag_referte = verzoek.findtext("Vragen/Vraag/Referte")
         afzender_referte = verzoek.findtext("Context/Bericht/Afzender/Referte")
         bestand = self.samples / f"{insz}.xml"
-        if self.te_veel > 0:
-            self.te_veel -= 1
+        if self.too_many > 0:
+            self.too_many -= 1
             bestand = self.samples / "91610100176.xml"
         elif not bestand.exists():
             bestand = self.samples / "notfound.xml"
@@ -77,7 +77,7 @@ class MagdaStub:
             referte.text = self.referte or vraag_referte
         for referte in antwoord.iterfind("Repliek/Context/Bericht/Ontvanger/Referte"):
             referte.text = self.referte or afzender_referte
-        if self.waarschuwing:
+        if self.warning:
             antwoord_el = antwoord.find("Repliek/Antwoorden/Antwoord")
             lijst = etree.SubElement(antwoord_el, "Uitzonderingen")
             u = etree.SubElement(lijst, "Uitzondering")

@@ -35,29 +35,31 @@ class Cluster:
             import psycopg  # noqa: F401
         except ImportError:
             pytest.skip("psycopg is not installed: pip install -e '.[test]'")
-        self.map = Path(tempfile.mkdtemp(prefix="magda-kbi-pg-"))
-        self.als: list[str] = []
+        self.folder = Path(tempfile.mkdtemp(prefix="magda-kbi-pg-"))
+        self.as_user: list[str] = []
         if os.geteuid() == 0:  # PostgreSQL will not run as root: as its own user
-            shutil.chown(self.map, "postgres")
-            self.als = ["runuser", "-u", "postgres", "--"]
-        self.poort = free_port()
-        data = self.map / "data"
+            shutil.chown(self.folder, "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        data = self.folder / "data"
         self._run(initdb, "-D", str(data), "-U", "magda", "--auth=trust", "-E", "UTF8", "--no-sync")
         self.resume()
-        self.url = f"postgresql://magda@127.0.0.1:{self.poort}/postgres"
+        self.url = f"postgresql://magda@127.0.0.1:{self.port}/postgres"
 
     def resume(self) -> None:
         """Starts the server (again, after :meth:`pause`), on the same port and data."""
-        opties = f"-k {self.map} -h 127.0.0.1 -p {self.poort} -c fsync=off -c max_connections=200"
-        data = str(self.map / "data")
-        self._run(self.pg_ctl, "-D", data, "-o", opties, "-l", str(self.map / "log"), "-w", "start")
+        opties = f"-k {self.folder} -h 127.0.0.1 -p {self.port} -c fsync=off -c max_connections=200"
+        data = str(self.folder / "data")
+        self._run(
+            self.pg_ctl, "-D", data, "-o", opties, "-l", str(self.folder / "log"), "-w", "start"
+        )
 
     def pause(self) -> None:
         """Stops the server as a crash would (its data stays): the store is lost."""
-        self._run(self.pg_ctl, "-D", str(self.map / "data"), "-m", "immediate", "-w", "stop")
+        self._run(self.pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
 
-    def _run(self, *commando: str) -> None:
-        subprocess.run([*self.als, *commando], check=True, capture_output=True, timeout=120)
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
 
     def database(self) -> str:
         """A fresh, empty database: its URL."""
@@ -66,12 +68,20 @@ class Cluster:
         naam = f"t_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {naam}")
-        return f"postgresql://magda@127.0.0.1:{self.poort}/{naam}"
+        return f"postgresql://magda@127.0.0.1:{self.port}/{naam}"
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.als, self.pg_ctl, "-D", str(self.map / "data"), "-m", "immediate", "stop"],
+            [
+                *self.as_user,
+                self.pg_ctl,
+                "-D",
+                str(self.folder / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             timeout=60,
         )
-        shutil.rmtree(self.map, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -14,10 +14,10 @@ import requests
 from .cli_run import magda_kbi, magda_kbi_process
 
 
-@pytest.mark.parametrize("commando", [(), ("serve",), ("personas",), ("advies",)])
-def test_every_command_has_help(commando):
+@pytest.mark.parametrize("command", [(), ("serve",), ("personas",), ("advies",)])
+def test_every_command_has_help(command):
     # the bare command as its own process: python -m magda_kbi works as the console script
-    proces = magda_kbi(*commando, "--help") if commando else magda_kbi_process("--help")
+    proces = magda_kbi(*command, "--help") if command else magda_kbi_process("--help")
     assert proces.returncode == 0 and "Usage: magda-kbi" in proces.stdout
 
 
@@ -33,12 +33,12 @@ def test_rule_sets_and_toepassingen_are_shown_as_they_are_written():
     """click showed the rule sets upper-cased (PROTOCOL-V1|AFTER-RULING-112-2023), and
     refused them so: "'PROTOCOL-V1' is not a rule set"; the Toepassingen, MAGDA's upper-case
     codes, lower-cased."""
-    for commando in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
-        tekst = " ".join(magda_kbi(*commando, "--help").stdout.split())
-        assert "--rules protocol-v1|after-ruling-112-2023 the rule set:" in tekst, commando
-    for commando in (("advies",), ("client", "advies")):  # click 8.2 on: lower-cased
-        tekst = magda_kbi(*commando, "--help").stdout
-        assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in tekst, commando
+    for command in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
+        tekst = " ".join(magda_kbi(*command, "--help").stdout.split())
+        assert "--rules protocol-v1|after-ruling-112-2023 the rule set:" in tekst, command
+    for command in (("advies",), ("client", "advies")):  # click 8.2 on: lower-cased
+        tekst = magda_kbi(*command, "--help").stdout
+        assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in tekst, command
     assert "--sex [M|F]" in magda_kbi("insz", "new", "--help").stdout
 
 
@@ -275,7 +275,7 @@ def test_serve_prints_where_it_listens(server):
     assert f"{s.url}/GeefDossierKBIDienst-01.00/soap/WebService" in uitvoer
     assert f"{s.url}/api/Magda-02.00/soap/WebService" in uitvoer
     assert "today = 2024-01-01" in uitvoer
-    assert s.proces.returncode == 0  # SIGTERM: a graceful stop
+    assert s.process.returncode == 0  # SIGTERM: a graceful stop
 
 
 def test_readme_persona_table_matches_the_catalogue(catalogus):
@@ -396,10 +396,10 @@ def test_the_terms_have_english_names_and_still_take_their_dutch_ones():
     oud = magda_kbi(*args, "--termijn-aanmelding", "36", "--termijn-contract", "36")
     assert nieuw.returncode == 0 and oud.stdout == nieuw.stdout
     assert "80651239522" not in nieuw.stdout
-    for commando in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
-        hulp = magda_kbi(*commando, "--help").stdout
+    for command in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
+        hulp = magda_kbi(*command, "--help").stdout
         assert "--registration-deadline" in hulp and "--contract-deadline" in hulp
-        assert "termijn" not in hulp, commando
+        assert "termijn" not in hulp, command
     fout = magda_kbi("advies", "98630499724", "--datum", "2024-01-01", "--termijn-contract", "x")
     assert fout.returncode == 2 and "Invalid value for '--contract-deadline'" in fout.stderr
     fout = magda_kbi("personas", "--termijn-aanmelding", "4")
@@ -694,12 +694,12 @@ def test_serve_takes_a_host_name_such_as_localhost():
 
     s = Server("--host", "localhost")
     try:
-        antwoord = requests.get(f"http://localhost:{s.poort}/health", timeout=10)
+        antwoord = requests.get(f"http://localhost:{s.port}/health", timeout=10)
         assert antwoord.json()["status"] == "ok"
     finally:
         uitvoer = s.stop()
-    assert f"http://localhost:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService" in uitvoer
-    assert s.proces.returncode == 0
+    assert f"http://localhost:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService" in uitvoer
+    assert s.process.returncode == 0
 
 
 def test_serve_on_every_address_prints_urls_that_can_be_called():
@@ -712,7 +712,7 @@ def test_serve_on_every_address_prints_urls_that_can_be_called():
         uitvoer = "".join(s._uitvoer)
     finally:
         s.stop()
-    adres = f"http://127.0.0.1:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService"
+    adres = f"http://127.0.0.1:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
     assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
     assert "0.0.0.0:" not in uitvoer
     assert (
@@ -735,7 +735,7 @@ def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
     s = Server("--host", "::1", address="[::1]")
     try:
         uitvoer = "".join(s._uitvoer)
-        adres = f"http://[::1]:{s.poort}/GeefDossierKBIDienst-02.00/soap/WebService"
+        adres = f"http://[::1]:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
         assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
         wsdl = requests.get(f"{adres}?wsdl", timeout=10)
         assert f'location="{adres}"' in wsdl.text
@@ -879,17 +879,17 @@ def test_the_readme_s_command_line_names_every_option():
     regels = re.split(r"^(?=magda-kbi )", synopsis, flags=re.M)
 
     def commands(groep: click.Group, pad: str):
-        for naam, commando in groep.commands.items():
-            if isinstance(commando, click.Group):
-                yield from commands(commando, f"{pad}{naam} ")
+        for naam, command in groep.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{pad}{naam} ")
             else:
-                yield f"{pad}{naam}", commando
+                yield f"{pad}{naam}", command
 
     ontbrekend = {}
-    for naam, commando in commands(cli, ""):
+    for naam, command in commands(cli, ""):
         opties = [
             p.opts[0]
-            for p in commando.params
+            for p in command.params
             if isinstance(p, click.Option) and not p.hidden and p.opts[0] != "-h"
         ]
         if naam.startswith("export "):

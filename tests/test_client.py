@@ -140,7 +140,7 @@ def test_backoff_is_exponential_bounded_and_jittered(server):
 
 
 def test_99996_then_success(stub):
-    stub.te_veel = 2
+    stub.too_many = 2
     client = maak_client(stub.url, retries=3)
     dossier = client.geef_dossier_kbi("90722600260")
     assert dossier.insz == "90722600260"
@@ -284,7 +284,7 @@ def test_an_answer_to_another_question_is_refused(stub):
 
 
 def test_warnings_are_exposed_not_raised(stub):
-    stub.waarschuwing = True
+    stub.warning = True
     dossier = maak_client(stub.url).geef_dossier_kbi("90722600260")
     assert [(u.code, u.type) for u in dossier.uitzonderingen] == [("30101", "WAARSCHUWING")]
 
@@ -362,9 +362,9 @@ def test_service_addresses_can_be_overridden(server):
 def test_session_carries_client_certificate_and_verify(tmp_path):
     from . import certificates
 
-    paren = certificates.maak(tmp_path)  # the files are loaded when the client is made
-    cert = (str(paren["client"].certificaat), str(paren["client"].sleutel))
-    ca = str(paren["ca"].certificaat)
+    paren = certificates.make(tmp_path)  # the files are loaded when the client is made
+    cert = (str(paren["client"].certificate), str(paren["client"].key))
+    ca = str(paren["ca"].certificate)
     client = maak_client("https://magda.example", cert=cert, verify=ca)
     assert client.session.cert == cert
     assert client.session.verify == ca
@@ -519,11 +519,11 @@ class RauweServer:
 def rauw():
     servers = []
 
-    def maak(antwoord) -> RauweServer:
+    def make(antwoord) -> RauweServer:
         servers.append(RauweServer(antwoord))
         return servers[-1]
 
-    yield maak
+    yield make
     for s in servers:
         s.luisteraar.close()
 

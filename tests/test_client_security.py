@@ -16,15 +16,15 @@ from .soap import PATH_ADVIES
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    return certificates.maak(tmp_path_factory.mktemp("certs"))
+    return certificates.make(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture
 def tls_stub(certs):
     reference.require()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certs["server"].certificaat, certs["server"].sleutel)
-    context.load_verify_locations(certs["ca"].certificaat)
+    context.load_cert_chain(certs["server"].certificate, certs["server"].key)
+    context.load_verify_locations(certs["ca"].certificate)
     context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: the platform wants our certificate
     stub = MagdaStub(tls=context)
     yield stub
@@ -38,15 +38,15 @@ def test_mtls_with_a_client_certificate(tls_stub, certs, monkeypatch):
         tls_stub.url,
         afzender="zorgkas.be",
         hoedanigheid="1",
-        cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
-        verify=str(certs["ca"].certificaat),
+        cert=(str(certs["client"].certificate), str(certs["client"].key)),
+        verify=str(certs["ca"].certificate),
     )
     assert client.geef_dossier_kbi("90722600260").insz == "90722600260"
 
 
 def test_mtls_without_a_client_certificate_fails_clearly(tls_stub, certs):
     client = MagdaClient(
-        tls_stub.url, afzender="zorgkas.be", hoedanigheid="1", verify=str(certs["ca"].certificaat)
+        tls_stub.url, afzender="zorgkas.be", hoedanigheid="1", verify=str(certs["ca"].certificate)
     )
     with pytest.raises(MagdaTransportFout):
         client.geef_dossier_kbi("90722600260")
@@ -57,7 +57,7 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         tls_stub.url,
         afzender="zorgkas.be",
         hoedanigheid="1",
-        cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
+        cert=(str(certs["client"].certificate), str(certs["client"].key)),
     )
     # reachable: the TLS handshake failed, and the message says where to look
     with pytest.raises(MagdaTransportFout) as fout:
@@ -72,8 +72,8 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
 def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp_path):
     from .cli_run import magda_kbi
 
-    crt, key = str(certs["client"].certificaat), str(certs["client"].sleutel)
-    ca = str(certs["ca"].certificaat)
+    crt, key = str(certs["client"].certificate), str(certs["client"].key)
+    ca = str(certs["ca"].certificate)
     tls = ("--url", tls_stub.url, "--json")
     proces = magda_kbi(
         "client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key, "--ca", ca
@@ -116,8 +116,8 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
     """requests loads them at the first call: a missing file was a bare OSError (outside
     MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
     client_paar = certs["client"]
-    versleuteld = versleutel(client_paar.sleutel, tmp_path / "versleuteld.key")
-    crt, key = str(client_paar.certificaat), str(client_paar.sleutel)
+    versleuteld = versleutel(client_paar.key, tmp_path / "versleuteld.key")
+    crt, key = str(client_paar.certificate), str(client_paar.key)
     ontbreekt = str(tmp_path / "ontbreekt.pem")
     for kw, melding in (
         ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
@@ -147,7 +147,7 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
 @pytest.fixture
 def ondertekening(certs):
     pytest.importorskip("xmlsec", reason="signing needs the 'signing' extra (xmlsec)")
-    return Ondertekening(certs["client"].sleutel, certs["client"].certificaat)
+    return Ondertekening(certs["client"].key, certs["client"].certificate)
 
 
 def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
@@ -165,11 +165,11 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
     finally:
         stub.stop()
     assert verzoek.find(".//{http://www.w3.org/2000/09/xmldsig#}Signature") is not None
-    verify_envelope(verzoek, str(certs["client"].certificaat))  # the local verifier
+    verify_envelope(verzoek, str(certs["client"].certificate))  # the local verifier
     # and it is a real check: a changed INSZ breaks the signature
     verzoek.find(".//INSZ").text = "90722600161"
     with pytest.raises(SignatureVerificationFailed):
-        verify_envelope(verzoek, str(certs["client"].certificaat))
+        verify_envelope(verzoek, str(certs["client"].certificate))
 
 
 def ec_paar(map_):
@@ -210,7 +210,7 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
 ):
     """zeep loads them at every call: a bad key was an xmlsec.Error (outside MagdaError), an
     encrypted one without its wachtwoord had OpenSSL ask for a pass phrase on the terminal."""
-    sleutel, crt = certs["client"].sleutel, certs["client"].certificaat
+    sleutel, crt = certs["client"].key, certs["client"].certificate
     versleuteld = versleutel(sleutel, tmp_path / "versleuteld.key")
     ontbreekt = tmp_path / "ontbreekt.key"
     for ondertekening_, melding in (
@@ -222,9 +222,9 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
         ),
         (Ondertekening(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
         (  # signed every request without a word; the platform refused them
-            Ondertekening(sleutel, certs["server"].certificaat),
+            Ondertekening(sleutel, certs["server"].certificate),
             f"signing: the key {str(sleutel)!r} is not the key of the certificate"
-            f" {str(certs['server'].certificaat)!r}: every signature would be refused",
+            f" {str(certs['server'].certificate)!r}: every signature would be refused",
         ),
         (  # zeep signs RSA-SHA1: an xmlsec.Error at every call
             Ondertekening(*ec_paar(tmp_path)),

@@ -65,7 +65,7 @@ def test_installed_cli_lists_personas_from_another_folder(geinstalleerd):
 def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
     python, elders = geinstalleerd
     server = Server(
-        "--today", "2024-06-01", commando=(str(python.parent / "magda-kbi"),), cwd=elders
+        "--today", "2024-06-01", command=(str(python.parent / "magda-kbi"),), cwd=elders
     )
     try:
         antwoord = post(server.url + PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01"))

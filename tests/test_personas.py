@@ -619,21 +619,21 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     try:
         assert achternamen() == ["Daoud"]
         (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
-        server.proces.send_signal(signal.SIGHUP)
+        server.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: achternamen() == ["Nieuw"])
 
         (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
-        server.proces.send_signal(signal.SIGHUP)
+        server.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: geweigerd() == 1)
         (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         afnemers.write_text("afnemers: geen lijst\n")
-        server.proces.send_signal(signal.SIGHUP)
+        server.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: geweigerd() == 2)
         assert achternamen() == ["Nieuw"]
-        assert server.proces.poll() is None
+        assert server.process.poll() is None
     finally:
         uitvoer = server.stop()
-    assert server.proces.returncode == 0, uitvoer
+    assert server.process.returncode == 0, uitvoer
     assert (
         "SIGHUP refused, the workers go on as they are: invalid persona file "
         f"{map_ / 'nieuw.yaml'}: field onbekend: unknown field (allowed: dossier, fout, gegevens,"

@@ -185,9 +185,9 @@ def test_an_empty_admin_token_or_public_host_is_refused_not_taken_as_none():
 def test_a_port_in_use_is_refused():
     eerste = Server()
     try:
-        tweede = magda_kbi_process("serve", "--port", str(eerste.poort))
+        tweede = magda_kbi_process("serve", "--port", str(eerste.port))
         assert tweede.returncode == 2
-        assert f"cannot listen on 127.0.0.1:{eerste.poort}" in tweede.stderr
+        assert f"cannot listen on 127.0.0.1:{eerste.port}" in tweede.stderr
         assert "Address already in use" in tweede.stderr and "--port N" in tweede.stderr
     finally:
         eerste.stop()
@@ -202,9 +202,9 @@ def test_a_stopped_serve_s_port_is_taken_again_at_once():
     sessie = requests.Session()
     assert sessie.get(f"{eerste.url}/health", timeout=5).status_code == 200
     eerste.stop()  # the server closes the kept connection first
-    tweede = Server(port=eerste.poort)
+    tweede = Server(port=eerste.port)
     try:
-        assert sessie.get(f"{tweede.url}/health", timeout=5).json()["pid"] == tweede.proces.pid
+        assert sessie.get(f"{tweede.url}/health", timeout=5).json()["pid"] == tweede.process.pid
     finally:
         tweede.stop()
 
@@ -218,10 +218,10 @@ def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
 def test_workers_stop_within_a_second_when_serve_is_killed():
     server = Server("--workers", "2")
-    werkers = children(server.proces.pid)
+    werkers = children(server.process.pid)
     assert werkers, "no worker processes found"
-    os.kill(server.proces.pid, signal.SIGKILL)
-    server.proces.wait(timeout=5)
+    os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=5)
     einde = time.monotonic() + 1.5
     while time.monotonic() < einde and alive(werkers):
         time.sleep(0.05)

@@ -81,7 +81,7 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(again):
     or 1 did not). The worker now passes on two at most."""
     s = Server("--admin")
     requests.post(f"{s.url}/admin/faults", json={"kind": "latency", "latency_ms": 2000}, timeout=5)
-    (worker,) = children(s.proces.pid)
+    (worker,) = children(s.process.pid)
     outcome = {}
     # made here: reading the WSDL (slow on a loaded machine) let the call start after the
     # stop below (once in CI: connection refused)
@@ -97,20 +97,20 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(again):
     thread.start()
     try:
         time.sleep(0.5)  # the call waits in the worker
-        s.proces.send_signal(signal.SIGTERM)
+        s.process.send_signal(signal.SIGTERM)
         for _ in range(again):  # as serve's and a supervisor's signals again
             time.sleep(0.1)
             os.kill(worker, signal.SIGTERM)
         thread.join(timeout=10)
-        s.proces.wait(timeout=10)
+        s.process.wait(timeout=10)
     finally:
-        if s.proces.poll() is None:
-            s.proces.kill()
+        if s.process.poll() is None:
+            s.process.kill()
             with contextlib.suppress(ProcessLookupError):  # gone already: the assertions say
                 os.kill(worker, signal.SIGKILL)
     assert "error" not in outcome, outcome.get("error")
     assert outcome["dossier"].insz == "98630499724"
-    assert s.proces.returncode == 0
+    assert s.process.returncode == 0
 
 
 @pytest.mark.parametrize("ctrl_c", [False, True], ids=["sigterm", "ctrl-c"])
@@ -197,12 +197,12 @@ def test_sigterm_during_a_sighup_restart_exits_0():
     a worker started after the SIGTERM must stop as asked, not count as crashed."""
     s = Server("--workers", "2")
     try:
-        s.proces.send_signal(signal.SIGHUP)
+        s.process.send_signal(signal.SIGHUP)
         time.sleep(0.5)
-        s.proces.send_signal(signal.SIGTERM)
-        assert s.proces.wait(timeout=30) == 0
+        s.process.send_signal(signal.SIGTERM)
+        assert s.process.wait(timeout=30) == 0
     finally:
-        if s.proces.poll() is None:
+        if s.process.poll() is None:
             s.stop()
 
 
@@ -246,18 +246,18 @@ def test_a_worker_that_dies_is_replaced():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := children(s.proces.pid)) < 2 and time.monotonic() < einde:
+        while len(werkers := children(s.process.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
         assert len(werkers) == 2
         os.kill(werkers[0], signal.SIGKILL)
         einde = time.monotonic() + 20
         while time.monotonic() < einde:
-            nu = children(s.proces.pid)
+            nu = children(s.process.pid)
             if len(nu) == 2 and werkers[0] not in nu:
                 break
             time.sleep(0.1)
-        assert s.proces.poll() is None, "serve stopped when one worker died"
-        nu = children(s.proces.pid)
+        assert s.process.poll() is None, "serve stopped when one worker died"
+        nu = children(s.process.pid)
         assert werkers[1] in nu and werkers[0] not in nu and len(nu) == 2
         for _ in range(20):  # both workers answer (each request goes to either)
             assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
@@ -274,16 +274,16 @@ def test_a_worker_that_ends_on_the_stop_before_serve_marked_it_is_no_failure():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := children(s.proces.pid)) < 2 and time.monotonic() < einde:
+        while len(werkers := children(s.process.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
-        os.kill(s.proces.pid, signal.SIGSTOP)
-        os.kill(s.proces.pid, signal.SIGTERM)
+        os.kill(s.process.pid, signal.SIGSTOP)
+        os.kill(s.process.pid, signal.SIGTERM)
         os.kill(werkers[0], signal.SIGTERM)
         einde = time.monotonic() + 20
         while werkers[0] in alive(werkers) and time.monotonic() < einde:
             time.sleep(0.01)  # a zombie (its parent held) counts as gone
-        os.kill(s.proces.pid, signal.SIGCONT)
-        assert s.proces.wait(timeout=30) == 0
+        os.kill(s.process.pid, signal.SIGCONT)
+        assert s.process.wait(timeout=30) == 0
     finally:
         s.stop()
 
@@ -294,14 +294,14 @@ def test_a_serving_worker_leaves_ctrl_c_to_serve():
     exited 1 (once in CI, 1 in 51 tries by hand). Sent to the worker alone, it now stays."""
     s = Server()
     try:
-        (werker,) = children(s.proces.pid)
+        (werker,) = children(s.process.pid)
         os.kill(werker, signal.SIGINT)
         time.sleep(1.5)  # a worker that stops on it is gone well within this
-        assert children(s.proces.pid) == [werker]
+        assert children(s.process.pid) == [werker]
         assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     finally:
         s.stop()
-    assert s.proces.returncode == 0
+    assert s.process.returncode == 0
 
 
 def test_the_gc_pacer_collects_and_freezes_between_requests():
@@ -401,7 +401,7 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
         monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
         server = conftest.Server()
         try:
-            assert server.poort != genomen
+            assert server.port != genomen
             assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
         finally:
             server.stop()
@@ -413,13 +413,13 @@ def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypa
     from . import conftest
     from .processes import free_port
 
-    poorten = iter([server.poort, free_port()])
+    poorten = iter([server.port, free_port()])
     monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
     eigen = conftest.Server()
     try:
-        assert eigen.poort != server.poort
+        assert eigen.port != server.port
         gezond = requests.get(f"{eigen.url}/health", timeout=5).json()
-        assert gezond["pid"] == eigen.proces.pid != server.proces.pid
+        assert gezond["pid"] == eigen.process.pid != server.process.pid
     finally:
         eigen.stop()
 

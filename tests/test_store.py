@@ -230,7 +230,7 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
             assert not verweesd.exists()
             assert alive.exists() and elsewhere.exists()
             assert all(map_.exists() for map_ in foreign)
-            eigen = list(tmp_path.glob(f"magda-kbi-store-{s.proces.pid}-*"))
+            eigen = list(tmp_path.glob(f"magda-kbi-store-{s.process.pid}-*"))
             assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
             other = (eigen[0] / "serve.lock").open("a")
             with other, pytest.raises(BlockingIOError):  # held while it runs

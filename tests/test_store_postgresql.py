@@ -113,7 +113,7 @@ def test_a_password_in_the_store_url_is_never_printed(postgres):
     s = Server("--store", store)
     uitvoer = s.stop()
     assert "geheim-wachtwoord" not in uitvoer
-    assert f"store: postgresql://magda:***@127.0.0.1:{postgres.poort}/" in uitvoer
+    assert f"store: postgresql://magda:***@127.0.0.1:{postgres.port}/" in uitvoer
     melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{free_port()}/x")
     assert "geheim-wachtwoord" not in melding
     assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in melding
@@ -127,8 +127,8 @@ def test_a_dead_replica_stops_counting(postgres):
     b = Server("--admin", "--store", store, "--today", "2025-06-01")
     try:
         dossier(b.url)
-        b.proces.kill()
-        b.proces.wait(timeout=10)
+        b.process.kill()
+        b.process.wait(timeout=10)
         antwoord = requests.put(
             f"{a.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=15
         )

@@ -32,29 +32,29 @@ from .soap import zeep_verzoek
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> dict[str, certificates.Paar]:
-    return certificates.maak(tmp_path_factory.mktemp("tls"))
+def certs(tmp_path_factory) -> dict[str, certificates.Pair]:
+    return certificates.make(tmp_path_factory.mktemp("tls"))
 
 
 def _tls_args(certs, client_ca: bool) -> list[str]:
     args = [
         "--tls-cert",
-        str(certs["server"].certificaat),
+        str(certs["server"].certificate),
         "--tls-key",
-        str(certs["server"].sleutel),
+        str(certs["server"].key),
     ]
-    return [*args, "--tls-client-ca", str(certs["ca"].certificaat)] if client_ca else args
+    return [*args, "--tls-client-ca", str(certs["ca"].certificate)] if client_ca else args
 
 
 @pytest.fixture(scope="module")
 def mutual(certs):
     """serve asking every client for a certificate signed by the test CA, as MAGDA does."""
-    klant = (str(certs["client"].certificaat), str(certs["client"].sleutel))
+    klant = (str(certs["client"].certificate), str(certs["client"].key))
     s = Server(
         *_tls_args(certs, client_ca=True),
         "--today",
         "2030-01-01",
-        tls={"verify": str(certs["ca"].certificaat), "cert": klant},
+        tls={"verify": str(certs["ca"].certificate), "cert": klant},
     )
     yield s
     s.stop()
@@ -67,8 +67,8 @@ def _client(url: str, **tls) -> MagdaClient:
 def test_the_client_calls_the_emulator_over_mutual_tls_as_it_calls_the_platform(mutual, certs):
     klant = _client(
         mutual.url,
-        cert=(str(certs["client"].certificaat), str(certs["client"].sleutel)),
-        verify=str(certs["ca"].certificaat),
+        cert=(str(certs["client"].certificate), str(certs["client"].key)),
+        verify=str(certs["ca"].certificate),
     )
     dossier = klant.geef_dossier_kbi("98630499724")
     assert dossier.insz == "98630499724"
@@ -88,8 +88,8 @@ def test_the_client_examples_reach_a_mutual_tls_emulator(mutual, certs, script, 
     """The examples are consumer scripts for the emulator and the platform alike: towards
     MAGDA they need a client certificate, which they could not be given."""
     tls = [
-        "--cert", str(certs["client"].certificaat), "--key", str(certs["client"].sleutel),
-        "--ca", str(certs["ca"].certificaat),
+        "--cert", str(certs["client"].certificate), "--key", str(certs["client"].key),
+        "--ca", str(certs["ca"].certificate),
     ]  # fmt: skip
     voorbeeld = Path(__file__).resolve().parents[1] / "client_examples" / script
     proces = subprocess.run(
@@ -105,13 +105,13 @@ def test_the_client_examples_reach_a_mutual_tls_emulator(mutual, certs, script, 
 
 def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
     with pytest.raises(MagdaTransportFout, match="TLS with GeefDossierKBI failed"):
-        _client(mutual.url, verify=str(certs["ca"].certificaat)).geef_dossier_kbi("98630499724")
+        _client(mutual.url, verify=str(certs["ca"].certificate)).geef_dossier_kbi("98630499724")
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(f"{mutual.url}/health", verify=str(certs["ca"].certificaat), timeout=5)
+        requests.get(f"{mutual.url}/health", verify=str(certs["ca"].certificate), timeout=5)
 
 
 def test_the_command_line_client_names_its_own_options_when_tls_fails(mutual, certs):
-    ca = str(certs["ca"].certificaat)
+    ca = str(certs["ca"].certificate)
     proces = magda_kbi("client", "dossier", "98630499724", "--url", mutual.url, "--ca", ca)
     assert proces.returncode == 3
     assert proces.stderr.startswith(
@@ -125,11 +125,11 @@ def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutua
     # REQUESTS_CA_BUNDLE in the environment (set on this machine) would override the
     # Session's verify (psf/requests#3829); magda_client passes it per request itself
     sessie.trust_env = False
-    sessie.verify = str(certs["ca"].certificaat)
-    sessie.cert = (str(certs["client"].certificaat), str(certs["client"].sleutel))
+    sessie.verify = str(certs["ca"].certificate)
+    sessie.cert = (str(certs["client"].certificate), str(certs["client"].key))
     adres = f"{mutual.url}/GeefDossierKBIDienst-02.00/soap/WebService"
     wsdl = sessie.get(f"{adres}?wsdl", timeout=5).text
-    assert f'location="https://127.0.0.1:{mutual.poort}/GeefDossierKBIDienst-02.00/' in wsdl
+    assert f'location="https://127.0.0.1:{mutual.port}/GeefDossierKBIDienst-02.00/' in wsdl
     client = zeep.Client(f"{adres}?wsdl", transport=Transport(session=sessie))
     with client.settings(raw_response=True):
         antwoord = client.service.GeefDossierKBI(
@@ -143,10 +143,10 @@ def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutua
 def test_tls_1_2_and_1_3_clients_are_served(mutual, certs, versie):
     # TLS 1.2 as well: the platform takes it, and so do the Java and .NET stacks of many
     # consumers (granian alone would take 1.3 only)
-    context = ssl.create_default_context(cafile=str(certs["ca"].certificaat))
-    context.load_cert_chain(str(certs["client"].certificaat), str(certs["client"].sleutel))
+    context = ssl.create_default_context(cafile=str(certs["ca"].certificate))
+    context.load_cert_chain(str(certs["client"].certificate), str(certs["client"].key))
     context.minimum_version = context.maximum_version = versie
-    verbinding = http.client.HTTPSConnection("127.0.0.1", mutual.poort, context=context, timeout=5)
+    verbinding = http.client.HTTPSConnection("127.0.0.1", mutual.port, context=context, timeout=5)
     try:
         verbinding.request("GET", "/health")
         assert verbinding.getresponse().status == 200
@@ -158,9 +158,9 @@ def test_tls_1_2_and_1_3_clients_are_served(mutual, certs, versie):
 
 
 def test_tls_without_client_certificates(certs):
-    s = Server(*_tls_args(certs, client_ca=False), tls={"verify": str(certs["ca"].certificaat)})
+    s = Server(*_tls_args(certs, client_ca=False), tls={"verify": str(certs["ca"].certificate)})
     try:
-        dossier = _client(s.url, verify=str(certs["ca"].certificaat)).geef_dossier_kbi(
+        dossier = _client(s.url, verify=str(certs["ca"].certificate)).geef_dossier_kbi(
             "98630499724"
         )
         assert dossier.insz == "98630499724"
@@ -168,7 +168,7 @@ def test_tls_without_client_certificates(certs):
             _client(s.url).geef_dossier_kbi("98630499724")  # the system's CAs do not know it
     finally:
         uitvoer = s.stop()
-    assert f"health                       https://127.0.0.1:{s.poort}/health" in uitvoer
+    assert f"health                       https://127.0.0.1:{s.port}/health" in uitvoer
     assert "no client certificate asked (--tls-client-ca asks for one)" in uitvoer
 
 
@@ -193,30 +193,30 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
     their crash loop; now the SIGHUP is refused in one line and the workers go on."""
     (tmp_path / "oud").mkdir()
     (tmp_path / "nieuw").mkdir()
-    oud, nieuw = certificates.maak(tmp_path / "oud"), certificates.maak(tmp_path / "nieuw")
+    oud, nieuw = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
     cert, key = tmp_path / "server.crt", tmp_path / "server.key"
-    shutil.copy(oud["server"].certificaat, cert)
-    shutil.copy(oud["server"].sleutel, key)
+    shutil.copy(oud["server"].certificate, cert)
+    shutil.copy(oud["server"].key, key)
     s = Server(
-        "--tls-cert", str(cert), "--tls-key", str(key), tls={"verify": str(oud["ca"].certificaat)}
+        "--tls-cert", str(cert), "--tls-key", str(key), tls={"verify": str(oud["ca"].certificate)}
     )
     try:
-        assert _served_certificate(s.poort) == _der(oud["server"].certificaat)
-        shutil.copy(nieuw["server"].certificaat, cert)
-        shutil.copy(nieuw["server"].sleutel, key)
-        s.proces.send_signal(signal.SIGHUP)
-        assert within(15, lambda: _served_certificate(s.poort) == _der(cert))
+        assert _served_certificate(s.port) == _der(oud["server"].certificate)
+        shutil.copy(nieuw["server"].certificate, cert)
+        shutil.copy(nieuw["server"].key, key)
+        s.process.send_signal(signal.SIGHUP)
+        assert within(15, lambda: _served_certificate(s.port) == _der(cert))
 
         cert.write_text("geen certificaat\n")
-        s.proces.send_signal(signal.SIGHUP)
+        s.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: "SIGHUP refused" in "".join(s._uitvoer))
-        gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificaat), timeout=5)
+        gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificate), timeout=5)
         assert gezond.status_code == 200
-        assert _served_certificate(s.poort) == _der(nieuw["server"].certificaat)
-        assert s.proces.poll() is None
+        assert _served_certificate(s.port) == _der(nieuw["server"].certificate)
+        assert s.process.poll() is None
     finally:
         uitvoer = s.stop()
-    assert s.proces.returncode == 0, uitvoer
+    assert s.process.returncode == 0, uitvoer
     assert (
         "SIGHUP refused, the workers go on as they are: --tls-cert "
         f"{cert} and --tls-key {key}: not a PEM certificate and its PEM private key\n"
@@ -242,9 +242,9 @@ def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
 
 def _tls(certs, **anders: Path) -> Tls:
     return Tls(
-        anders.get("certificate", certs["server"].certificaat),
-        anders.get("key", certs["server"].sleutel),
-        anders.get("client_ca", certs["ca"].certificaat),
+        anders.get("certificate", certs["server"].certificate),
+        anders.get("key", certs["server"].key),
+        anders.get("client_ca", certs["ca"].certificate),
     )
 
 
@@ -256,7 +256,7 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
     versleuteld = tmp_path / "versleuteld.key"
     from cryptography.hazmat.primitives import serialization
 
-    sleutel = serialization.load_pem_private_key(certs["server"].sleutel.read_bytes(), None)
+    sleutel = serialization.load_pem_private_key(certs["server"].key.read_bytes(), None)
     versleuteld.write_bytes(
         sleutel.private_bytes(
             serialization.Encoding.PEM,
@@ -272,11 +272,11 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
             certs, certificate=ontbreekt
         ),
         f"--tls-key: cannot read {tmp_path}: Is a directory": _tls(certs, key=tmp_path),
-        f"--tls-key: {certs['client'].sleutel} is not the key of the certificate "
-        f"{certs['server'].certificaat}": _tls(certs, key=certs["client"].sleutel),
+        f"--tls-key: {certs['client'].key} is not the key of the certificate "
+        f"{certs['server'].certificate}": _tls(certs, key=certs["client"].key),
         f"--tls-key: {versleuteld} is encrypted; give the key without its password "
         "(openssl pkey -in KEY -out KEY.plain)": _tls(certs, key=versleuteld),
-        f"--tls-cert {tekst} and --tls-key {certs['server'].sleutel}: not a PEM certificate "
+        f"--tls-cert {tekst} and --tls-key {certs['server'].key}: not a PEM certificate "
         "and its PEM private key": _tls(certs, certificate=tekst),
         f"--tls-client-ca: {tekst} holds no PEM CA certificate (NO_CERTIFICATE_OR_CRL_FOUND)": (
             _tls(certs, client_ca=tekst)
@@ -292,14 +292,14 @@ def test_serve_refuses_bad_tls_in_one_line(certs):
         "--port",
         "1",
         "--tls-cert",
-        str(certs["server"].certificaat),
+        str(certs["server"].certificate),
         "--tls-key",
-        str(certs["client"].sleutel),
+        str(certs["client"].key),
     )
     assert proces.returncode == 2
     assert proces.stderr == (
-        f"magda-kbi: --tls-key: {certs['client'].sleutel} is not the key of the certificate "
-        f"{certs['server'].certificaat}\n"
+        f"magda-kbi: --tls-key: {certs['client'].key} is not the key of the certificate "
+        f"{certs['server'].certificate}\n"
     )
     proces = magda_kbi_process("serve", "--port", "1", "--tls-cert", "x.crt")
     assert proces.returncode == 2
@@ -325,7 +325,7 @@ def test_the_readmes_throw_away_certificates_serve_mutual_tls(tmp_path):
     klant = (str(tmp_path / "client.crt"), str(tmp_path / "client.key"))
     s = Server(*serve.split()[2:], cwd=tmp_path, tls={"verify": verify, "cert": klant})
     try:
-        url = f"https://localhost:{s.poort}"
+        url = f"https://localhost:{s.port}"
         dossier = _client(url, cert=klant, verify=verify).geef_dossier_kbi("98630499724")
         assert dossier.insz == "98630499724"
     finally:
