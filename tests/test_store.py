@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from magda_kbi.runtime.faults import FaultKind
 from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
+from .cli_run import magda_kbi
 from .conftest import Server
 from .processes import free_port
 from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
@@ -152,10 +154,14 @@ def test_a_new_store_file_opened_by_two_at_once_waits_for_the_other(tmp_path):
     import sqlite3
     import threading
 
+    from magda_kbi.runtime.store import SCHEMA, SCHEMA_VERSION
+
     path = tmp_path / "store.db"
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("CREATE TABLE other (x)")  # in its rollback journal: the file is new
+    other.execute("BEGIN IMMEDIATE")  # the other serve makes the store: the file is new
+    for statement in (s for s in SCHEMA.split(";") if s.strip()):
+        other.execute(statement)
+    other.execute("INSERT INTO store_version (id, n) VALUES (1, ?)", (SCHEMA_VERSION,))
     threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
     begin = time.monotonic()
     store = open_store(f"sqlite:///{path}")
@@ -200,6 +206,32 @@ def serve_weigert(store: str) -> str:
     assert uit.returncode == 2
     assert "Traceback" not in uit.stderr
     return uit.stderr
+
+
+def test_another_program_s_database_is_refused_and_left_as_it_was(tmp_path):
+    """A SQLite file that holds another program's tables got the emulator's tables made in
+    it (and was turned to WAL mode), by serve and generate alike."""
+    foreign = tmp_path / "app.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
+        db.execute("INSERT INTO klant VALUES (1, 'Janssens')")
+    db.close()
+    before = foreign.read_bytes()
+    said = (
+        f"sqlite:///{foreign} holds other tables (klant) and no emulator store: give a new "
+        "SQLite file, or a database (a PostgreSQL schema) of its own"
+    )
+    assert said in serve_weigert(f"sqlite:///{foreign}")
+    generated = magda_kbi("generate", "--count", "2", "--store", f"sqlite:///{foreign}")
+    assert generated.returncode == 2 and said in generated.stderr
+    with pytest.raises(StoreError) as refused:
+        open_store(f"sqlite:///{foreign}")
+    assert str(refused.value) == said
+    assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]  # no -wal, no .change
+    # an empty file is a new store's, as a missing one is
+    (tmp_path / "empty.db").write_bytes(b"")
+    open_store(f"sqlite:///{tmp_path / 'empty.db'}")
 
 
 def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypatch):

@@ -350,6 +350,14 @@ def test_export_from_a_database_without_a_store_is_refused_and_creates_nothing(p
             " holds no emulator store ('serve --store URL' imports the personas into a new one,"
             " 'generate --store URL' writes them)\n"
         )
+    # nor do serve and generate make a store beside another program's tables (they did)
+    said = (
+        "holds other tables (klant) and no emulator store: give a new SQLite file, or a "
+        "database (a PostgreSQL schema) of its own"
+    )
+    assert said in serve_weigert(url)
+    uit = magda_kbi("generate", "--count", "2", "--store", url)
+    assert uit.returncode == 2 and said in uit.stderr
     with psycopg.connect(url, autocommit=True) as conn:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"

@@ -238,6 +238,8 @@ class Store:
         tables = self.tables(db)
         if existing and not holds_a_store(tables):
             raise NoStore(f"{shown_url(self.url)} holds no emulator store")
+        if tables and not holds_a_store(tables):  # another program's: its tables stay its own
+            raise _foreign(shown_url(self.url), tables)
         if "store_version" in tables:
             row = db.execute("SELECT n FROM store_version").fetchone()
             version = row[0] if row else 1
@@ -312,11 +314,24 @@ def _sqlite_tables(db: sqlite3.Connection) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def _check_existing(path: Path, url: str) -> None:
-    """A store file must be there and hold a store, looked at read-only: a store's own
-    connection makes a missing file, and turns another program's database to WAL mode."""
-    if not path.is_file():
-        raise NoStore(f"there is no store file {path}")
+def _foreign(url: str, tables: set[str]) -> StoreError:
+    """A database of another program: the emulator makes no tables of its own beside its."""
+    shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+    return StoreError(
+        f"{url} holds other tables ({shown}) and no emulator store: give a new SQLite file, "
+        "or a database (a PostgreSQL schema) of its own"
+    )
+
+
+def _look_first(path: Path, url: str, existing: bool) -> None:
+    """A store file looked at read-only, before a store's own connection opens it: that one
+    makes a missing file, and turns another program's database to WAL mode. ``existing``:
+    it must be there and hold a store; else it is new, empty or a store, not another
+    program's database."""
+    if not path.is_file() or (not existing and path.stat().st_size == 0):
+        if existing:
+            raise NoStore(f"there is no store file {path}")
+        return
     try:
         db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
         try:
@@ -325,8 +340,10 @@ def _check_existing(path: Path, url: str) -> None:
             db.close()
     except sqlite3.DatabaseError as error:
         raise StoreDamaged(path, str(error)) from None
-    if not holds_a_store(tables):
+    if existing and not holds_a_store(tables):
         raise NoStore(f"{url} holds no emulator store")
+    if tables and not holds_a_store(tables):
+        raise _foreign(url, tables)
 
 
 class SqliteStore(Store):
@@ -347,8 +364,7 @@ class SqliteStore(Store):
             raise StoreError(
                 f"{self.path} is a folder: give a file in it (sqlite:///{self.path / 'store.db'})"
             )
-        if existing:
-            _check_existing(self.path, url)
+        _look_first(self.path, url, existing)
         # host and process, and which store object: two emulators in one process (tests)
         # are two replicas too
         self._tag = uuid.uuid4().hex[:4]
