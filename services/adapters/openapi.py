@@ -345,6 +345,10 @@ def _unavailable(description: str) -> dict:
 STORE_UNAVAILABLE = _unavailable(
     "STORE_UNAVAILABLE: the store cannot be reached (serve --store postgresql://...)"
 )
+PLATFORM_UNAVAILABLE = _unavailable(
+    "99996: the platform is busy (a persona that simulates it); 99994: its source failed (a "
+    "persona not cached while the store is lost)"
+)
 
 
 def _list_operation(
@@ -452,10 +456,7 @@ PATHS_AND_INFO = {
                     "400": ERROR_RESPONSE,
                     "404": _response("not in the KBI (code 30001)", _ref("Error")),
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _unavailable(
-                        "99996: the platform is busy (a persona that simulates it); 99994: "
-                        "its source failed (a persona not cached while the store is lost)"
-                    ),
+                    "503": PLATFORM_UNAVAILABLE,
                 },
             }
         },
@@ -489,10 +490,7 @@ PATHS_AND_INFO = {
                     ),
                     "400": ERROR_RESPONSE,
                     "502": _response("a persona that simulates a platform failure", _ref("Error")),
-                    "503": _unavailable(
-                        "99996: the platform is busy (a persona that simulates it); 99994: "
-                        "its source failed (a persona not cached while the store is lost)"
-                    ),
+                    "503": PLATFORM_UNAVAILABLE,
                 },
             }
         },
