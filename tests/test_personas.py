@@ -565,7 +565,7 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
 
 def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     """Each worker watches; each imported a changed file and each said so: two lines for
-    one change (and three while serve watched too)."""
+    one change (and three while serve watched too). And each said a refusal."""
     import time
 
     import requests
@@ -583,9 +583,14 @@ def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
         url = f"{server.url}/api/v1/dossiers/80651338304"
         assert within(3, lambda: requests.get(url, timeout=5).status_code == 200)
         time.sleep(2)  # four looks (every 0.5 s) for the other worker
+        # a file made bad: each worker finds it and each said so (one line per worker)
+        (map_ / "nieuw.yaml").write_text(tekst + "a: [\n", encoding="utf-8")
+        time.sleep(2)
+        assert requests.get(url, timeout=5).status_code == 200  # the previous ones stay
     finally:
         uitvoer = server.stop()
     assert uitvoer.count("persona files reloaded: 24 personas") == 1, uitvoer
+    assert uitvoer.count("persona files not reloaded, the previous ones stay") == 1, uitvoer
 
 
 def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):

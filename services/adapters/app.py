@@ -54,7 +54,7 @@ from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import load_consumers
 from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.io.schemas import did_you_mean
-from magda_kbi.runtime.catalogue import Catalogue, import_files
+from magda_kbi.runtime.catalogue import Catalogue, first_to_say, import_files
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -846,9 +846,10 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
             afnemers=consumers,
             protocols=settings.protocols,
         )
-    watcher = (
-        FixtureWatcher(runtime, folders, load, seen=imported).start() if settings.watch else None
-    )
+    watcher = None
+    if settings.watch:
+        say = (lambda what: first_to_say(catalogue.store, what)) if settings.catalogue else None
+        watcher = FixtureWatcher(runtime, folders, load, seen=imported, first_to_say=say).start()
     return Emulator(
         runtime,
         settings.max_bytes,

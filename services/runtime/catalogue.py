@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -46,6 +47,25 @@ class StoreUnavailable(RuntimeError):
 
 
 GENERATED = "generate:"  # the path of rows that come from no file
+
+
+def first_to_say(store: Store, what: str) -> bool:
+    """Whether this worker is the first to say ``what`` (a refusal of the files as they are
+    now): every worker watches them and finds the same fault; one says it. A day later it
+    may be said again; a store that cannot be asked lets it be said."""
+    now = time.time()
+    errors = store.Error if isinstance(store.Error, tuple) else (store.Error,)
+    try:
+        with store.write() as db:  # no change number: nobody reloads for it
+            db.execute("DELETE FROM catalogue_refused WHERE at < ?", (now - 86400,))
+            first = db.execute(
+                "INSERT INTO catalogue_refused (what, at) VALUES (?, ?) ON CONFLICT DO NOTHING "
+                "RETURNING what",
+                (what, now),
+            ).fetchone()
+    except (*errors, OSError):
+        return True
+    return first is not None
 
 
 def import_files(

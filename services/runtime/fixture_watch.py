@@ -4,7 +4,7 @@ A thread in each worker polls the folders' file list (path, modification time, s
 half second; on a change it loads every file again, checked as at start-up. A file that does
 not load is reported (log and ``/health``) and the previous personas stay in force. Under
 ``serve`` the workers share one catalogue: the worker that imports a change says so, the
-others take it without a word.
+others take it without a word; a refusal is said by the first worker that finds it.
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ class FixtureWatcher:
         loader: Callable[[], tuple[Mapping[str, Persona], bool]] | None = None,
         interval: float = 0.5,
         seen: str | None = None,
+        first_to_say: Callable[[str], bool] | None = None,
     ) -> None:
         self.runtime, self.folders, self.interval = runtime, folders, interval
+        # whether this process says a refusal: under serve every worker finds it, one says it
+        self.first_to_say = first_to_say or (lambda what: True)
         # how the personas are read again: from the files, or imported into a catalogue;
         # and whether this process changed them (another worker may have imported them)
         self.load = loader or (lambda: (load_personas(folders), True))
@@ -59,7 +62,9 @@ class FixtureWatcher:
             personas, changed_here = self.load()
         except FixtureError as error:
             self.error = error.message
-            log.error("persona files not reloaded, the previous ones stay: %s", self.error)
+            (log.error if self.first_to_say(f"{new} {error.message}") else log.debug)(
+                "persona files not reloaded, the previous ones stay: %s", self.error
+            )
             return False
         self.runtime.reload(personas)
         self.last_loaded, self.error = datetime.now(UTC), None

@@ -81,6 +81,9 @@ CATALOGUE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS catalogue_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
     "n BIGINT NOT NULL, stamp TEXT NOT NULL)",
     "INSERT INTO catalogue_version VALUES (1, 0, '') ON CONFLICT DO NOTHING",
+    # the refusals of changed files that a worker said (serve --watch: said once, not by each)
+    "CREATE TABLE IF NOT EXISTS catalogue_refused (what TEXT PRIMARY KEY, "
+    "at DOUBLE PRECISION NOT NULL)",
 ]
 _JOURNAL_TABLE = (
     "CREATE TABLE IF NOT EXISTS journal ("
