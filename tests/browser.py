@@ -43,7 +43,7 @@ def start_chromium(profile: Path):
     options.binary_location = browser
     # Headless as root in a closed network: no sandbox, no GPU, and no background
     # connections to Google's hosts (refused here, and slow to fail).
-    for vlag in (
+    for flag in (
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
@@ -56,14 +56,14 @@ def start_chromium(profile: Path):
         "--window-size=1400,1000",
         f"--user-data-dir={profile}",
     ):
-        options.add_argument(vlag)
+        options.add_argument(flag)
     return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 
 
-def screenshot(driver, pad: Path) -> Path:
+def screenshot(driver, path: Path) -> Path:
     """A PNG of the current page (the full height of the document)."""
-    pad.parent.mkdir(parents=True, exist_ok=True)
-    hoogte = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1400, max(1000, min(int(hoogte) + 40, 4000)))
-    driver.save_screenshot(str(pad))
-    return pad
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, max(1000, min(int(height) + 40, 4000)))
+    driver.save_screenshot(str(path))
+    return path

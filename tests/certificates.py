@@ -23,11 +23,11 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _write(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Pair:
-    c, k = map_ / f"{naam}.crt", map_ / f"{naam}.key"
+def _write(folder: Path, name: str, cert: x509.Certificate, key_) -> Pair:
+    c, k = folder / f"{name}.crt", folder / f"{name}.key"
     c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     k.write_bytes(
-        sleutel.private_bytes(
+        key_.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
@@ -36,20 +36,20 @@ def _write(map_: Path, naam: str, cert: x509.Certificate, sleutel) -> Pair:
     return Pair(c, k)
 
 
-def make(map_: Path) -> dict[str, Pair]:
-    nu = datetime.datetime.now(datetime.UTC)
-    ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def make(folder: Path) -> dict[str, Pair]:
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = (
         x509.CertificateBuilder()
         .subject_name(_name("test-ca"))
         .issuer_name(_name("test-ca"))
-        .public_key(ca_sleutel.public_key())
+        .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(nu - datetime.timedelta(days=1))
-        .not_valid_after(nu + datetime.timedelta(days=2))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_sleutel.public_key()), critical=False
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
         )
         .add_extension(
             x509.KeyUsage(
@@ -65,33 +65,33 @@ def make(map_: Path) -> dict[str, Pair]:
             ),
             critical=True,
         )
-        .sign(ca_sleutel, hashes.SHA256())
+        .sign(ca_key, hashes.SHA256())
     )
-    paren = {"ca": _write(map_, "ca", ca, ca_sleutel)}
-    for naam, extra in (("server", True), ("client", False)):
-        sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        bouwer = (
+    pairs = {"ca": _write(folder, "ca", ca, ca_key)}
+    for name, extra in (("server", True), ("client", False)):
+        key_ = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(f"test-{naam}"))
+            .subject_name(_name(f"test-{name}"))
             .issuer_name(ca.subject)
-            .public_key(sleutel.public_key())
+            .public_key(key_.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(nu - datetime.timedelta(days=1))
-            .not_valid_after(nu + datetime.timedelta(days=2))
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
             # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required
             .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(sleutel.public_key()), critical=False
+                x509.SubjectKeyIdentifier.from_public_key(key_.public_key()), critical=False
             )
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_sleutel.public_key()),
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                 critical=False,
             )
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
         if extra:
-            bouwer = bouwer.add_extension(
+            builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                 critical=False,
             )
-        paren[naam] = _write(map_, naam, bouwer.sign(ca_sleutel, hashes.SHA256()), sleutel)
-    return paren
+        pairs[name] = _write(folder, name, builder.sign(ca_key, hashes.SHA256()), key_)
+    return pairs

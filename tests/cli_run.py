@@ -21,27 +21,27 @@ from magda_kbi.adapters.cli import main
 def magda_kbi(*args: str, env: dict | None = None, **_) -> subprocess.CompletedProcess:
     # serve starts a server: that is run as a process (--help aside, which only prints)
     assert args[:1] != ("serve",) or "--help" in args, "run serve with magda_kbi_process"
-    uit, fout = io.StringIO(), io.StringIO()
-    with _runtime(env or {}), contextlib.redirect_stdout(uit), contextlib.redirect_stderr(fout):
+    result, error = io.StringIO(), io.StringIO()
+    with _runtime(env or {}), contextlib.redirect_stdout(result), contextlib.redirect_stderr(error):
         try:
             code = main(list(args))
-        except SystemExit as einde:  # usage errors, --help and the exit codes
-            code = einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
-    return subprocess.CompletedProcess(args, code or 0, uit.getvalue(), fout.getvalue())
+        except SystemExit as end:  # usage errors, --help and the exit codes
+            code = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
+    return subprocess.CompletedProcess(args, code or 0, result.getvalue(), error.getvalue())
 
 
 @contextlib.contextmanager
 def _runtime(env: dict):
-    vorige = {naam: os.environ.get(naam) for naam in env}
+    previous = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
         yield
     finally:
-        for naam, waarde in vorige.items():
-            if waarde is None:
-                os.environ.pop(naam, None)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
             else:
-                os.environ[naam] = waarde
+                os.environ[name] = value
 
 
 def magda_kbi_process(*args: str, env: dict | None = None, timeout: float = 60):

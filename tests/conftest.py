@@ -70,7 +70,7 @@ class Server:
         for _ in range(3):
             if self._start(args, command, cwd, env):
                 return
-        raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
+        raise RuntimeError(f"emulator stopped: {''.join(self._output)}")
 
     def _start(self, args, command, cwd, env) -> bool:
         self.port = self._port or free_port()
@@ -86,19 +86,19 @@ class Server:
         )
         # Read the output as it comes: a server that logs much (a traceback per call) would
         # otherwise block on a full pipe and look like a hang instead of an error.
-        self._uitvoer: list[str] = []
-        self._lezer = threading.Thread(target=self._lees, daemon=True)
-        self._lezer.start()
+        self._output: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self._lezer.join(timeout=5)
-                if "cannot listen on" in "".join(self._uitvoer):
+                self._reader.join(timeout=5)
+                if "cannot listen on" in "".join(self._output):
                     return False
-                raise RuntimeError(f"emulator stopped: {''.join(self._uitvoer)}")
+                raise RuntimeError(f"emulator stopped: {''.join(self._output)}")
             try:  # this server's health: another emulator may answer on a port taken meanwhile
-                gezond = requests.get(f"{self.url}/health", timeout=1, **self.tls)
-                if gezond.status_code == 200 and gezond.json().get("pid") == self.process.pid:
+                healthy = requests.get(f"{self.url}/health", timeout=1, **self.tls)
+                if healthy.status_code == 200 and healthy.json().get("pid") == self.process.pid:
                     return True
             except (requests.RequestException, ValueError):  # not up yet, or not an emulator
                 pass
@@ -106,9 +106,9 @@ class Server:
         self.stop()
         raise RuntimeError("emulator did not start within 30 s")
 
-    def _lees(self) -> None:
-        for regel in self.process.stdout:
-            self._uitvoer.append(regel)
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._output.append(line)
 
     def stop(self) -> str:
         """Stops the server; its whole output."""
@@ -118,8 +118,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._lezer.join(timeout=5)
-        return "".join(self._uitvoer)
+        self._reader.join(timeout=5)
+        return "".join(self._output)
 
 
 @pytest.fixture(scope="session")
@@ -148,87 +148,88 @@ def runtime_store() -> dict:
 
 
 @pytest.fixture(scope="session")
-def catalogus():
+def builtin_personas():
     return load_personas([builtin_folder()])
 
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def bouw_wiel(bron: Path, doel: Path, patroon: str) -> Path:
-    """The wheel of the project at ``bron``, built as pip builds it, into ``doel``: from a
+def build_wheel(source: Path, target: Path, pattern: str) -> Path:
+    """The wheel of the project at ``source``, built as pip builds it, into ``target``: from a
     copy of what a fresh clone holds. Built in the checkout itself, it took along whatever
     an earlier build had left in the checkout's ``build/`` (setuptools never clears it):
     seen: 54 files of a layout removed long before."""
-    kopie = clean_copy(bron, doel / "bron")
-    bouw = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(doel), str(kopie)],
+    copy_ = clean_copy(source, target / "source")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(target), str(copy_)],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    if bouw.returncode != 0:  # say why: a bare CalledProcessError hid pip's own words
-        pytest.fail(f"pip wheel {bron} failed ({bouw.returncode}):\n{bouw.stdout}{bouw.stderr}")
-    (wiel,) = doel.glob(patroon)
-    return wiel
+    if build.returncode != 0:  # say why: a bare CalledProcessError hid pip's own words
+        why = f"{build.stdout}{build.stderr}"
+        pytest.fail(f"pip wheel {source} failed ({build.returncode}):\n{why}")
+    (wheel_,) = target.glob(pattern)
+    return wheel_
 
 
-def source_files(bron: Path) -> list[str]:
-    """The files of ``bron`` that git would commit (tracked or new, not ignored), relative
+def source_files(source: Path) -> list[str]:
+    """The files of ``source`` that git would commit (tracked or new, not ignored), relative
     to it; outside a git checkout, all but build output and caches."""
     try:
-        namen = subprocess.run(
-            ["git", "-C", str(bron), "ls-files", "-z", "-co", "--exclude-standard"],
+        names = subprocess.run(
+            ["git", "-C", str(source), "ls-files", "-z", "-co", "--exclude-standard"],
             check=True,
             capture_output=True,
             text=True,
         ).stdout.split("\0")
     except (OSError, subprocess.CalledProcessError):
-        namen = [
-            str(p.relative_to(bron))
-            for p in bron.rglob("*")
+        names = [
+            str(p.relative_to(source))
+            for p in source.rglob("*")
             if not any(
                 d in ("build", "dist", "__pycache__") or d.startswith(".") or d.endswith("-info")
-                for d in p.relative_to(bron).parts
+                for d in p.relative_to(source).parts
             )
         ]
-    return [n for n in namen if n and (bron / n).is_file()]  # a file deleted since is not
+    return [n for n in names if n and (source / n).is_file()]  # a file deleted since is not
 
 
-def clean_copy(bron: Path, doel: Path) -> Path:
-    """A copy of what a fresh clone of ``bron`` would hold."""
-    for naam in source_files(bron):
-        (doel / naam).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(bron / naam, doel / naam)
-    return doel
+def clean_copy(source: Path, target: Path) -> Path:
+    """A copy of what a fresh clone of ``source`` would hold."""
+    for name in source_files(source):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / name, target / name)
+    return target
 
 
 @pytest.fixture(scope="session")
 def server_wheel(tmp_path_factory) -> Path:
     """The wheel of this checkout, built as pip builds it (an isolated build environment
     with setuptools from the package index)."""
-    return bouw_wiel(PROJECT, tmp_path_factory.mktemp("dist"), "magda_kbi_emulator-*.whl")
+    return build_wheel(PROJECT, tmp_path_factory.mktemp("dist"), "magda_kbi_emulator-*.whl")
 
 
 @pytest.fixture(scope="session")
-def geinstalleerd(tmp_path_factory, server_wheel):
+def installed(tmp_path_factory, server_wheel):
     """The wheel of this checkout installed into a fresh virtualenv: the venv borrows the
     installed dependencies, and the package itself comes only from the wheel."""
-    werk = tmp_path_factory.mktemp("installatie")
+    work = tmp_path_factory.mktemp("installatie")
     wheel = server_wheel
-    venv.EnvBuilder(with_pip=False).create(werk / "venv")
-    python = werk / "venv/bin/python"
+    venv.EnvBuilder(with_pip=False).create(work / "venv")
+    python = work / "venv/bin/python"
     # The dependencies are those of the running interpreter: its site-packages go on the
     # new venv's path (a plain path line does not run that folder's .pth files, so the
     # editable install of this checkout stays invisible there).
-    eigen = subprocess.run(
+    own = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    buiten = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(eigen) / "_afhankelijkheden.pth").write_text("\n".join(sorted(buiten)) + "\n")
+    outside = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(own) / "_afhankelijkheden.pth").write_text("\n".join(sorted(outside)) + "\n")
     subprocess.run(
         [
             sys.executable,
@@ -246,6 +247,6 @@ def geinstalleerd(tmp_path_factory, server_wheel):
         capture_output=True,
         timeout=300,
     )
-    elders = werk / "elders"
-    elders.mkdir()
-    return python, elders
+    elsewhere = work / "elders"
+    elsewhere.mkdir()
+    return python, elsewhere

@@ -2,7 +2,7 @@
 
 It answers as MAGDA would: the sample for the asked INSZ (``notfound.xml`` otherwise) in
 a SOAP 1.1 envelope, with the question's Refertes echoed. Switches make it misbehave:
-``te_veel`` answers 99996 that many times first, ``waarschuwing`` adds a WAARSCHUWING,
+``too_many`` answers 99996 that many times first, ``warning`` adds a WAARSCHUWING,
 ``referte`` overrides the echoed Referte, ``antwoord`` replaces the whole reply.
 """
 
@@ -34,7 +34,7 @@ class MagdaStub:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 stub.verzoeken.append(body)
-                status, antwoord = stub.beantwoord(body)
+                status, antwoord = stub.answer(body)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(antwoord)))
@@ -59,35 +59,35 @@ class MagdaStub:
         self.server.shutdown()
         self.server.server_close()
 
-    def beantwoord(self, body: bytes) -> tuple[int, bytes]:
+    def answer(self, body: bytes) -> tuple[int, bytes]:
         if self.antwoord is not None:
             return self.antwoord
         verzoek = etree.fromstring(body).find(f"{{{NS_SOAP}}}Body/*/Verzoek")
         insz = verzoek.findtext("Vragen/Vraag/Inhoud/INSZ")
         vraag_referte = verzoek.findtext("Vragen/Vraag/Referte")
         afzender_referte = verzoek.findtext("Context/Bericht/Afzender/Referte")
-        bestand = self.samples / f"{insz}.xml"
+        file = self.samples / f"{insz}.xml"
         if self.too_many > 0:
             self.too_many -= 1
-            bestand = self.samples / "91610100176.xml"
-        elif not bestand.exists():
-            bestand = self.samples / "notfound.xml"
-        antwoord = etree.parse(str(bestand)).getroot()
+            file = self.samples / "91610100176.xml"
+        elif not file.exists():
+            file = self.samples / "notfound.xml"
+        antwoord = etree.parse(str(file)).getroot()
         for referte in antwoord.iterfind("Repliek/Antwoorden/Antwoord/Referte"):
             referte.text = self.referte or vraag_referte
         for referte in antwoord.iterfind("Repliek/Context/Bericht/Ontvanger/Referte"):
             referte.text = self.referte or afzender_referte
         if self.warning:
             antwoord_el = antwoord.find("Repliek/Antwoorden/Antwoord")
-            lijst = etree.SubElement(antwoord_el, "Uitzonderingen")
-            u = etree.SubElement(lijst, "Uitzondering")
-            for naam, waarde in (
+            items = etree.SubElement(antwoord_el, "Uitzonderingen")
+            u = etree.SubElement(items, "Uitzondering")
+            for name, value in (
                 ("Identificatie", "30101"),
                 ("Oorsprong", "KBI"),
                 ("Type", " WAARSCHUWING "),
                 ("Diagnose", "Gegevens mogelijk onvolledig"),
             ):
-                etree.SubElement(u, naam).text = waarde
+                etree.SubElement(u, name).text = value
         envelope = etree.Element(f"{{{NS_SOAP}}}Envelope", nsmap={"soapenv": NS_SOAP})
         etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(antwoord)
         return 200, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")

@@ -18,12 +18,12 @@ from .processes import free_port
 INSTALL = "apt-get install postgresql (Debian); .ci/run does this itself"
 
 
-def _bin(naam: str) -> str | None:
-    gevonden = shutil.which(naam)
-    if gevonden:
-        return gevonden
-    kandidaten = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{naam}"))
-    return kandidaten[-1] if kandidaten else None
+def _bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
 
 
 class Cluster:
@@ -48,10 +48,12 @@ class Cluster:
 
     def resume(self) -> None:
         """Starts the server (again, after :meth:`pause`), on the same port and data."""
-        opties = f"-k {self.folder} -h 127.0.0.1 -p {self.port} -c fsync=off -c max_connections=200"
+        options = (
+            f"-k {self.folder} -h 127.0.0.1 -p {self.port} -c fsync=off -c max_connections=200"
+        )
         data = str(self.folder / "data")
         self._run(
-            self.pg_ctl, "-D", data, "-o", opties, "-l", str(self.folder / "log"), "-w", "start"
+            self.pg_ctl, "-D", data, "-o", options, "-l", str(self.folder / "log"), "-w", "start"
         )
 
     def pause(self) -> None:
@@ -65,10 +67,10 @@ class Cluster:
         """A fresh, empty database: its URL."""
         import psycopg
 
-        naam = f"t_{uuid.uuid4().hex[:10]}"
+        name = f"t_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {naam}")
-        return f"postgresql://magda@127.0.0.1:{self.port}/{naam}"
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://magda@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         subprocess.run(

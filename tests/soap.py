@@ -33,7 +33,7 @@ HOEDANIGHEID = "1234"
 
 
 def verzoek(
-    naam: str,
+    name: str,
     namespace: str,
     inhoud: str,
     *,
@@ -46,7 +46,7 @@ def verzoek(
     referte = referte or str(uuid.uuid4())
     if context is None:
         context = (
-            f"<Context><Naam>{naam}</Naam><Versie>{versie}</Versie><Bericht>"
+            f"<Context><Naam>{name}</Naam><Versie>{versie}</Versie><Bericht>"
             "<Type>VRAAG</Type><Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd>"
             f"</Tijdstip><Afzender><Identificatie>{AFZENDER}</Identificatie>"
             f"<Referte>{referte}</Referte><Hoedanigheid>{HOEDANIGHEID}</Hoedanigheid>"
@@ -54,9 +54,9 @@ def verzoek(
         )
     return (
         f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>'
-        f'<web:{naam} xmlns:web="{namespace}"><Verzoek>{context}<Vragen><Vraag>'
+        f'<web:{name} xmlns:web="{namespace}"><Verzoek>{context}<Vragen><Vraag>'
         f"<Referte>{referte}</Referte><Inhoud>{inhoud}</Inhoud>"
-        f"</Vraag></Vragen></Verzoek></web:{naam}></soapenv:Body></soapenv:Envelope>"
+        f"</Vraag></Vragen></Verzoek></web:{name}></soapenv:Body></soapenv:Envelope>"
     ).encode()
 
 
@@ -111,11 +111,11 @@ def zeep_verzoek(versie: str, insz: str, referte: str, mutaties_context: bool = 
     }
 
 
-def wsgi_environ(pad: str, body: bytes) -> dict:
+def wsgi_environ(path: str, body: bytes) -> dict:
     """A SOAP POST as a WSGI server hands it to the application (for in-process calls)."""
     return {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": pad,
+        "PATH_INFO": path,
         "QUERY_STRING": "",
         "CONTENT_TYPE": "text/xml; charset=utf-8",
         "CONTENT_LENGTH": str(len(body)),

@@ -582,8 +582,8 @@ def test_the_dutch_plugin_names_still_work_but_are_deprecated(magda):
     assert requests.get(f"{magda.url}/admin/clock", timeout=5).json()["today"] == "2024-06-01"
 
 
-def test_get_then_put_of_every_persona_changes_nothing(magda, catalogus):
-    for insz, persona in catalogus.items():
+def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
+    for insz, persona in builtin_personas.items():
         gelezen = admin(magda, "GET", f"/personas/{insz}")
         assert gelezen.status_code == 200
         terug = admin(magda, "PUT", f"/personas/{insz}", json=gelezen.json())

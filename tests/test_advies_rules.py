@@ -228,9 +228,9 @@ def test_the_advice_is_given_for_terms_that_end_past_the_calendar():
     assert advies(d, date(9999, 12, 31)) == ("OK", None, 9)
 
 
-def test_ok_never_has_a_reason_and_nok_always_has_one(catalogus):
+def test_ok_never_has_a_reason_and_nok_always_has_one(builtin_personas):
     dagen = [date(2021, 6, 1)] + [date(j, m, 1) for j in range(2022, 2027) for m in (1, 4, 7, 10)]
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         for dag in dagen:
             for toepassing in Toepassing:
                 a = geef_advies(persona.dossier, dag, toepassing)
@@ -243,7 +243,7 @@ def test_peildatum_is_total_for_the_earliest_dates():
     assert advies(None, date(1, 6, 1), Toepassing.VERLAAGDE_PREMIE) == ("OK", None, 1)
 
 
-def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogus):
+def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(builtin_personas):
     from magda_kbi.domain.advies import RuleSet
 
     d = dossier(inbreuken=(Inbreuk(date(2023, 1, 1)),))
@@ -253,10 +253,10 @@ def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(catalogu
     assert Toepassing("ZORGBUDGET") is Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN
     for budget in (Toepassing.ZORGBUDGET_OUDEREN, Toepassing.BASISONDERSTEUNINGSBUDGET):
         assert advies(d, dag, budget) == ("OK", None, 10)
-        for persona in catalogus.values():
+        for persona in builtin_personas.values():
             assert advies(persona.dossier, dag, budget) == ("OK", None, 10)
     # after the ruling, nothing is NOK, whatever the budget
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         for toepassing in Toepassing:
             uitkomst = advies(persona.dossier, dag, toepassing, rule_set=RuleSet.NA_ARREST_112_2023)
             assert uitkomst == ("OK", None, 0)

@@ -54,16 +54,16 @@ def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
     mappen = [builtin_folder(), extra]
     ingebouwd = len(list(builtin_folder().glob("*.yaml")))
     assert import_files(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
-    catalogus = Catalogue(store)
+    builtin_personas = Catalogue(store)
     verwacht = load_personas(mappen)
-    assert len(catalogus) == len(verwacht) == ingebouwd + 2
-    assert list(catalogus) == list(verwacht)  # file order, then line order
-    assert list(catalogus.values()) == list(verwacht.values())
-    assert catalogus["80651338304"] == verwacht["80651338304"]
-    assert catalogus.get("80651338304").dossier.personalia.achternamen == ("Nadzialek",)
-    assert catalogus.get("85673003360") is None and "85673003360" not in catalogus
+    assert len(builtin_personas) == len(verwacht) == ingebouwd + 2
+    assert list(builtin_personas) == list(verwacht)  # file order, then line order
+    assert list(builtin_personas.values()) == list(verwacht.values())
+    assert builtin_personas["80651338304"] == verwacht["80651338304"]
+    assert builtin_personas.get("80651338304").dossier.personalia.achternamen == ("Nadzialek",)
+    assert builtin_personas.get("85673003360") is None and "85673003360" not in builtin_personas
     with pytest.raises(KeyError):
-        catalogus["85673003360"]
+        builtin_personas["85673003360"]
 
 
 def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
@@ -104,8 +104,8 @@ def test_only_changed_files_are_imported_again(store, extra):
     assert import_files(store, mappen) == (0, alle)
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
     assert import_files(store, mappen) == (1, alle)
-    catalogus = Catalogue(store)
-    assert catalogus["90651338320"].naam == "Ann Other"
+    builtin_personas = Catalogue(store)
+    assert builtin_personas["90651338320"].naam == "Ann Other"
     (extra / "b.jsonl").unlink()  # a removed file takes its personas along
     import_files(store, mappen)
     assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == alle - 1
@@ -199,13 +199,13 @@ def test_a_new_contract_or_version_imports_everything_again(store, extra, monkey
 
 def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
     import_files(store, [builtin_folder(), extra])
-    catalogus = Catalogue(store, capacity=3)
-    for insz in list(catalogus)[:5]:
-        assert catalogus.get(insz) is not None
-    assert len(catalogus._lru) == 3
-    catalogus.forget()
-    assert sum(1 for _ in catalogus.values()) == len(catalogus)
-    assert len(catalogus._lru) == 0
+    builtin_personas = Catalogue(store, capacity=3)
+    for insz in list(builtin_personas)[:5]:
+        assert builtin_personas.get(insz) is not None
+    assert len(builtin_personas._lru) == 3
+    builtin_personas.forget()
+    assert sum(1 for _ in builtin_personas.values()) == len(builtin_personas)
+    assert len(builtin_personas._lru) == 0
 
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
@@ -216,9 +216,9 @@ def test_generated_personas_stay_when_the_files_are_imported_again(store, extra)
     assert info.value.reason == "90651338320 is already defined in generate:seed-1"
     (extra / "b.jsonl").unlink()
     import_files(store, [builtin_folder(), extra])
-    catalogus = Catalogue(store)
-    assert catalogus["90651338320"].naam == "Ann Test" and "80651338304" in catalogus
-    assert list(catalogus)[-1] == "90651338320"  # after the files
+    builtin_personas = Catalogue(store)
+    assert builtin_personas["90651338320"].naam == "Ann Test" and "80651338304" in builtin_personas
+    assert list(builtin_personas)[-1] == "90651338320"  # after the files
 
 
 def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
@@ -314,7 +314,7 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
     nu = time.time()
     oud, gisteren = nu - 31 * 86400, nu - 86400
 
-    def catalogus(naam: str, gebruikt: float) -> Path:
+    def builtin_personas(naam: str, gebruikt: float) -> Path:
         pad = tmp_path / f"catalogue-{naam}.sqlite"
         pad.write_bytes(b"x")
         for deel in ("-wal", ".change"):
@@ -322,12 +322,12 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
         os.utime(pad, (gebruikt, gebruikt))
         return pad
 
-    eigen, vergeten = catalogus("eigen", oud), catalogus("vergeten", oud)
-    recent = catalogus("recent", gisteren)
-    vastgehouden = catalogus("vastgehouden", oud)
+    eigen, vergeten = builtin_personas("eigen", oud), builtin_personas("vergeten", oud)
+    recent = builtin_personas("recent", gisteren)
+    vastgehouden = builtin_personas("vastgehouden", oud)
     houder = _in_use(vastgehouden)  # a serve of other folders, running for weeks
     os.utime(f"{vastgehouden}.lock", (oud, oud))
-    laatst_gebruikt = catalogus("laatst-gebruikt", oud)  # its last serve started yesterday
+    laatst_gebruikt = builtin_personas("laatst-gebruikt", oud)  # its last serve started yesterday
     Path(f"{laatst_gebruikt}.lock").write_bytes(b"")
     os.utime(f"{laatst_gebruikt}.lock", (gisteren, gisteren))
     try:
@@ -345,9 +345,9 @@ def test_generate_into_a_store_and_serve_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
     proces = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
     assert proces.returncode == 0, proces.stderr
-    catalogus = Catalogue(SqliteStore(url))
-    assert len(catalogus) == 300
-    insz = next(p.insz for p in catalogus.values() if p.dossier is not None)
+    builtin_personas = Catalogue(SqliteStore(url))
+    assert len(builtin_personas) == 300
+    insz = next(p.insz for p in builtin_personas.values() if p.dossier is not None)
     server = Server("--store", url)
     try:  # the built-in personas imported beside the generated ones, both served
         assert requests.get(f"{server.url}/health", timeout=5).json()["personas"] > 300

@@ -69,11 +69,11 @@ def test_the_client_says_a_question_it_refused_itself_was_not_sent():
     assert json.loads(als_json.stdout)["fout"]["oorsprong"] == "CLIENT"
 
 
-def test_personas_json(catalogus):
+def test_personas_json(builtin_personas):
     proces = magda_kbi("personas", "--json")
     assert proces.returncode == 0
     lijst = json.loads(proces.stdout)
-    assert {p["insz"] for p in lijst} == set(catalogus)
+    assert {p["insz"] for p in lijst} == set(builtin_personas)
     for p in lijst:
         assert {"insz", "naam", "scenario", "fout"} <= set(p)
         assert p["fout"] in (None, "99996", "SOAP_FAULT")
@@ -278,19 +278,19 @@ def test_serve_prints_where_it_listens(server):
     assert s.process.returncode == 0  # SIGTERM: a graceful stop
 
 
-def test_readme_persona_table_matches_the_catalogue(catalogus):
+def test_readme_persona_table_matches_the_catalogue(builtin_personas):
     from pathlib import Path
 
     from magda_kbi.adapters.cli import persona_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
-    assert tabel == persona_table(catalogus.values()), "run: magda-kbi personas --markdown"
+    assert tabel == persona_table(builtin_personas.values()), "run: magda-kbi personas --markdown"
     # the introduction's count too (it said 22 when there were 23)
-    assert f"**{len(catalogus)} test personas**" in readme
+    assert f"**{len(builtin_personas)} test personas**" in readme
 
 
-def test_serve_admin_prints_the_admin_url_and_its_store(catalogus):
+def test_serve_admin_prints_the_admin_url_and_its_store(builtin_personas):
     from .conftest import Server
 
     s = Server("--admin", "--journal-size", "10")
@@ -302,10 +302,11 @@ def test_serve_admin_prints_the_admin_url_and_its_store(catalogus):
     assert f"{s.url}/admin/" in uitvoer
     assert "store: sqlite:///" in uitvoer and "(this run only)" in uitvoer
     assert f"{s.url}/console/" in uitvoer
-    assert f"{len(catalogus)} personas, today = " in uitvoer  # a fresh store holds no changes
+    # a fresh store holds no changes
+    assert f"{len(builtin_personas)} personas, today = " in uitvoer
 
 
-def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, catalogus):
+def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, builtin_personas):
     """A kept store may hold the admin API's personas, which the banner's count (made before
     the workers open the store) does not know: it says so, and where the full count is."""
     from .conftest import Server
@@ -313,8 +314,8 @@ def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, catalo
     s = Server("--store", f"sqlite:///{tmp_path / 'kept.db'}")
     uitvoer = s.stop()
     assert (
-        f"{len(catalogus)} personas in files (the store may hold changes: /health counts them)"
-        in uitvoer
+        f"{len(builtin_personas)} personas in files (the store may hold changes: /health counts"
+        " them)" in uitvoer
     )
 
 
@@ -709,7 +710,7 @@ def test_serve_on_every_address_prints_urls_that_can_be_called():
 
     s = Server("--host", "0.0.0.0")
     try:
-        uitvoer = "".join(s._uitvoer)
+        uitvoer = "".join(s._output)
     finally:
         s.stop()
     adres = f"http://127.0.0.1:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
@@ -734,7 +735,7 @@ def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
         pytest.skip(f"no IPv6 loopback on this machine: {fout}")
     s = Server("--host", "::1", address="[::1]")
     try:
-        uitvoer = "".join(s._uitvoer)
+        uitvoer = "".join(s._output)
         adres = f"http://[::1]:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
         assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
         wsdl = requests.get(f"{adres}?wsdl", timeout=10)

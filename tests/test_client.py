@@ -58,8 +58,8 @@ def stub():
     s.stop()
 
 
-def test_every_persona_advice_equals_the_rule_table(client, catalogus):
-    for persona in catalogus.values():
+def test_every_persona_advice_equals_the_rule_table(client, builtin_personas):
+    for persona in builtin_personas.values():
         if persona.fout:
             continue
         for v in persona.verwacht:
@@ -78,8 +78,8 @@ def test_every_persona_advice_equals_the_rule_table(client, catalogus):
                 assert advies.peildatum == verwacht.peildatum
 
 
-def test_every_persona_dossier_as_typed_result(client, catalogus):
-    for persona in catalogus.values():
+def test_every_persona_dossier_as_typed_result(client, builtin_personas):
+    for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         d = persona.dossier
@@ -651,7 +651,7 @@ def test_a_compressed_reply_counts_unpacked(rauw, stub):
         maak_client(rauw(ingepakt).url).geef_dossier_kbi("98630499724")
 
     def normaal(server, verbinding):  # a real reply, packed, reads as it does unpacked
-        body = gzip.compress(stub.beantwoord(server.verzoek)[1])
+        body = gzip.compress(stub.answer(server.verzoek)[1])
         server.stuur(
             verbinding,
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bouw_wiel, source_files
+from .conftest import build_wheel, source_files
 
 PROJECT = Path(__file__).resolve().parents[1]
 # The client's wheel is built once, on one pytest-xdist worker (the server's may be built
@@ -31,7 +31,7 @@ def test_the_clients_contract_files_are_the_emulators():
 
 @pytest.fixture(scope="module")
 def client_wiel(tmp_path_factory) -> Path:
-    return bouw_wiel(
+    return build_wheel(
         PROJECT / "magda_client", tmp_path_factory.mktemp("wiel"), "magda_kbi_client-*.whl"
     )
 

@@ -179,9 +179,9 @@ def test_timeline_of_an_open_infringement_written_out(client):
     assert "an infringement that was not remedied" in titel[0].text_content()
 
 
-def test_every_band_holds_for_every_day_for_every_persona(client, catalogus):
+def test_every_band_holds_for_every_day_for_every_persona(client, builtin_personas):
     """The bands are geef_advies itself: each day of the range, each persona."""
-    for insz, persona in catalogus.items():
+    for insz, persona in builtin_personas.items():
         p = pagina(client, f"/console/personas/{insz}")
         dagen = 0
         vorige_tot = None

@@ -73,7 +73,7 @@ def by():
 
 
 def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
-    browser, console_server, catalogus
+    browser, console_server, builtin_personas
 ):
     By = by()
     browser.get(f"{console_server.url}/")  # redirected to the console
@@ -91,7 +91,7 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
         "return Array.from(document.querySelectorAll('[data-toepassing=ZORGBUDGET]'))"
         ".map(e => Object.assign({}, e.dataset));"
     )
-    dossier = catalogus[INBREUK_OPEN].dossier
+    dossier = builtin_personas[INBREUK_OPEN].dossier
     dag = date(2021, 12, 1)
     for segment in segmenten:
         assert date.fromisoformat(segment["van"]) == dag  # contiguous from the range's start

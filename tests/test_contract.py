@@ -44,8 +44,8 @@ def test_zeep_builds_every_service_from_the_served_wsdl(server):
         assert operatie in client.service._binding._operations
 
 
-def test_our_fixtures_validate_against_our_xsd(catalogus):
-    for persona in catalogus.values():
+def test_our_fixtures_validate_against_our_xsd(builtin_personas):
+    for persona in builtin_personas.values():
         if persona.dossier is not None:
             assert contract_error(persona.dossier) is None, persona.insz
 

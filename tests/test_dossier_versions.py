@@ -110,7 +110,7 @@ def test_a_tijdstip_the_real_request_xsd_takes_is_answered(server, werkmap, vers
 @pytest.mark.parametrize("versie", VERSIES)
 @pytest.mark.parametrize("variant", ["WebService", "Service"])
 def test_real_requests_get_replies_valid_against_the_real_xsd(
-    server, catalogus, werkmap, versie, variant
+    server, builtin_personas, werkmap, versie, variant
 ):
     vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
     antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
@@ -119,8 +119,8 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
     else:
         namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
     beantwoord = 0
-    for insz in [*catalogus, ONBEKEND]:
-        persona = catalogus.get(insz)
+    for insz in [*builtin_personas, ONBEKEND]:
+        persona = builtin_personas.get(insz)
         if persona is not None and persona.fout == "SOAP_FAULT":
             continue
         body = dossier_verzoek(insz, versie, namespace=namespace, referte=f"r-{insz}")
@@ -240,8 +240,8 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         assert document.findtext("DatumOndertekening") == "2023-07-03"
 
 
-def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(catalogus):
-    dossier = catalogus["79611034583"].dossier
+def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(builtin_personas):
+    dossier = builtin_personas["79611034583"].dossier
     (gemaakt,) = dossier.as_of(date(2023, 7, 2)).attesten
     assert (gemaakt.datum_aanmaak, gemaakt.datum_ondertekening) == (date(2023, 6, 30), None)
     (getekend,) = dossier.as_of(date(2023, 7, 3)).attesten
@@ -1056,7 +1056,7 @@ def test_an_individual_mo_course_and_a_plo_decision():
     )
 
 
-def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server, catalogus):
+def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server, builtin_personas):
     """What the real sample replies hold, some built-in persona sends (01.00, the samples'
     version): each element path of a KBIDossier and each attribute (a code's labels), so
     a consumer's mapping of any of them is exercised here before it meets the platform."""
@@ -1076,7 +1076,7 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
         for dossier in etree.parse(str(sample)).iter("KBIDossier"):
             echt |= paden(dossier)
     ons: set[str] = set()
-    for insz, persona in catalogus.items():
+    for insz, persona in builtin_personas.items():
         if persona.dossier is not None and not persona.fout:
             antwoord = post(server.url + DOSSIER["01.00"][1], dossier_verzoek(insz, "01.00"))
             ons |= paden(antwoord.dossier)
@@ -1132,7 +1132,7 @@ def test_every_element_of_the_contract_s_dossier_is_sent_by_a_persona_but_the_li
     )
 
 
-def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
+def test_the_parts_the_platform_sends_empty_are_sent_empty(server, builtin_personas):
     """In the real samples every Inbreuk has its RechtzettingsFormulier, empty when not
     remedied, and every Talenkennis its Alfabetiseringsgraad and BehaaldNT2Niveau, empty when
     unknown: a consumer that takes the form's presence for a remedy is wrong there, and must
@@ -1154,7 +1154,7 @@ def test_the_parts_the_platform_sends_empty_are_sent_empty(server, catalogus):
     assert leeg == {"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"}
     gezien = {kind: 0 for kinderen in altijd.values() for kind in kinderen}
     for versie in VERSIES:
-        for insz, persona in catalogus.items():
+        for insz, persona in builtin_personas.items():
             if persona.dossier is None or persona.fout:
                 continue
             dossier = post(server.url + DOSSIER[versie][1], dossier_verzoek(insz, versie)).dossier
@@ -1357,10 +1357,10 @@ def paden(element: etree._Element, voor: str = ""):
 
 
 @pytest.mark.parametrize("versie", VERSIES)
-def test_a_municipality_gets_only_its_protocols_fields(protocollen, catalogus, versie):
+def test_a_municipality_gets_only_its_protocols_fields(protocollen, builtin_personas, versie):
     kortenberg = ("gemeente.kortenberg.be", "GEMEENTE")
     gezien = 0
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         body = als(kortenberg, dossier_verzoek(persona.insz, versie))

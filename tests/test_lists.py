@@ -57,13 +57,13 @@ def premielijst_volgens_advies(personas, jaar, zorgkas=None):
 
 
 @pytest.mark.parametrize("jaar", [2022, 2023, 2024, 2025, 2026])
-def test_the_premium_list_equals_the_advice_for_the_catalogue(catalogus, jaar):
-    lijst = list(lists.verlaagde_premie(catalogus.values(), jaar, VANDAAG))
-    assert lijst == premielijst_volgens_advies(catalogus.values(), jaar)
+def test_the_premium_list_equals_the_advice_for_the_catalogue(builtin_personas, jaar):
+    lijst = list(lists.verlaagde_premie(builtin_personas.values(), jaar, VANDAAG))
+    assert lijst == premielijst_volgens_advies(builtin_personas.values(), jaar)
     for zorgkas in ("ZK01", "ZK02"):
-        assert list(lists.verlaagde_premie(catalogus.values(), jaar, VANDAAG, zorgkas=zorgkas)) == (
-            premielijst_volgens_advies(catalogus.values(), jaar, zorgkas)
-        )
+        assert list(
+            lists.verlaagde_premie(builtin_personas.values(), jaar, VANDAAG, zorgkas=zorgkas)
+        ) == (premielijst_volgens_advies(builtin_personas.values(), jaar, zorgkas))
 
 
 def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie):
@@ -98,9 +98,9 @@ def test_no_builtin_without_fixtures_is_refused_not_an_empty_list(lijst):
     )
 
 
-def test_known_premium_years(catalogus):
-    assert list(lists.verlaagde_premie(catalogus.values(), 2023, VANDAAG)) == ["80651239522"]
-    assert "80651239522" not in lists.verlaagde_premie(catalogus.values(), 2024, VANDAAG)
+def test_known_premium_years(builtin_personas):
+    assert list(lists.verlaagde_premie(builtin_personas.values(), 2023, VANDAAG)) == ["80651239522"]
+    assert "80651239522" not in lists.verlaagde_premie(builtin_personas.values(), 2024, VANDAAG)
 
 
 def test_an_empty_zorgkas_is_refused_not_an_empty_list():
@@ -266,13 +266,13 @@ def test_premium_list_over_rest(magda):
         )
 
 
-def test_municipality_lists(magda, catalogus):
+def test_municipality_lists(magda, builtin_personas):
     magda.today(VANDAAG)
     r = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/24055", timeout=5)
     items = r.json()["items"]
     verwacht = sorted(
         p.insz
-        for p in catalogus.values()
+        for p in builtin_personas.values()
         if p.dossier is not None
         and p.gegevens.woonplaats_op(VANDAAG)
         and p.gegevens.woonplaats_op(VANDAAG).nis == "24055"
@@ -336,7 +336,7 @@ def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(
     assert {"nis": "99991", "naam": "Elders"} in gemeenten
 
 
-def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
+def test_abb_export_is_pseudonymised(tmp_path, builtin_personas, populatie):
     sleutel, andere = tmp_path / "sleutel", tmp_path / "andere"
     sleutel.write_bytes(b"k" * 32)
     andere.write_bytes(b"x" * 40)
@@ -351,7 +351,7 @@ def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     ander = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(derde.stdout))}
     assert not ander & {r["pseudoniem"] for r in rijen}  # another key: unlinkable
     # nothing that identifies a person, anywhere in the file
-    personas = [*catalogus.values(), *stream_personas([populatie], contract=False)]
+    personas = [*builtin_personas.values(), *stream_personas([populatie], contract=False)]
     verboden = set()
     for p in personas:
         verboden.add(p.insz)
@@ -368,11 +368,11 @@ def test_abb_export_is_pseudonymised(tmp_path, catalogus, populatie):
     assert (b"k" * 32).decode() not in eerste.stdout + eerste.stderr
 
 
-def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region(catalogus):
+def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region(builtin_personas):
     """The region came from the NIS code's first digit: a person living in Brussels (21004,
     as the MAGDA mock's Igor Charue) or in Walloon Brabant was counted in Flemish Brabant,
     and an unknown code 99991 in Namur."""
-    persona = catalogus["98630499724"]
+    persona = builtin_personas["98630499724"]
     regio = {}
     for nis in ("21004", "25072", "24062", "23088", "52011", "11002", "73083", "93014", "99991"):
         gegevens = dataclasses.replace(

@@ -40,8 +40,8 @@ def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
     assert verwacht - inhoud == set(), "in the checkout, not in the wheel"
 
 
-def test_the_installed_package_is_the_wheel(geinstalleerd):
-    python, elders = geinstalleerd
+def test_the_installed_package_is_the_wheel(installed):
+    python, elders = installed
     pad = subprocess.run(
         [str(python), "-c", "import magda_kbi; print(magda_kbi.__file__)"],
         capture_output=True,
@@ -52,8 +52,8 @@ def test_the_installed_package_is_the_wheel(geinstalleerd):
     assert str(python.parents[1]) in pad
 
 
-def test_installed_cli_lists_personas_from_another_folder(geinstalleerd):
-    python, elders = geinstalleerd
+def test_installed_cli_lists_personas_from_another_folder(installed):
+    python, elders = installed
     magda_kbi = python.parent / "magda-kbi"
     proces = subprocess.run(
         [str(magda_kbi), "personas"], capture_output=True, text=True, cwd=elders, timeout=60
@@ -62,8 +62,8 @@ def test_installed_cli_lists_personas_from_another_folder(geinstalleerd):
     assert len(proces.stdout.splitlines()) >= 16
 
 
-def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
-    python, elders = geinstalleerd
+def test_installed_server_serves_personas_and_wsdl(installed):
+    python, elders = installed
     server = Server(
         "--today", "2024-06-01", command=(str(python.parent / "magda-kbi"),), cwd=elders
     )
@@ -83,8 +83,8 @@ def test_installed_server_serves_personas_and_wsdl(geinstalleerd):
         server.stop()
 
 
-def test_the_pytest_plugin_works_with_only_the_package_installed(geinstalleerd, tmp_path):
-    python, _ = geinstalleerd
+def test_the_pytest_plugin_works_with_only_the_package_installed(installed, tmp_path):
+    python, _ = installed
     voorbeeld = PROJECT / "client_examples/test_contract_with_emulator.py"
     (tmp_path / voorbeeld.name).write_text(voorbeeld.read_text(encoding="utf-8"))
     proces = subprocess.run(

@@ -35,50 +35,52 @@ dossier:
 """
 
 
-def test_at_least_16_personas_with_test_numbers(catalogus):
-    assert len(catalogus) >= 16
-    assert all(is_test_number(insz) for insz in catalogus)
+def test_at_least_16_personas_with_test_numbers(builtin_personas):
+    assert len(builtin_personas) >= 16
+    assert all(is_test_number(insz) for insz in builtin_personas)
 
 
-def test_the_catalogue_reaches_every_rule_2_to_9(catalogus):
+def test_the_catalogue_reaches_every_rule_2_to_9(builtin_personas):
     bereikt = set()
     dagen = [
         date(2022, 1, 1) + (date(2022, 1, 2) - date(2022, 1, 1)) * n for n in range(0, 1900, 7)
     ]
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         for dag in dagen:
             bereikt.add(geef_advies(persona.dossier, dag).regel)
     assert set(range(2, 10)) <= bereikt
 
 
-def test_required_scenarios_are_there(catalogus):
-    fouten = {p.fout for p in catalogus.values()}
+def test_required_scenarios_are_there(builtin_personas):
+    fouten = {p.fout for p in builtin_personas.values()}
     assert {"99996", "SOAP_FAULT"} <= fouten
-    assert any(p.dossier is None for p in catalogus.values())
+    assert any(p.dossier is None for p in builtin_personas.values())
 
 
-def test_a_persona_nok_for_premium_year_2023_and_ok_for_2024(catalogus):
+def test_a_persona_nok_for_premium_year_2023_and_ok_for_2024(builtin_personas):
     def premie(p, jaar):
         return geef_advies(p.dossier, date(jaar, 3, 1), Toepassing.VERLAAGDE_PREMIE).resultaat.value
 
-    assert any(premie(p, 2023) == "NOK" and premie(p, 2024) == "OK" for p in catalogus.values())
+    assert any(
+        premie(p, 2023) == "NOK" and premie(p, 2024) == "OK" for p in builtin_personas.values()
+    )
 
 
-def test_answers_change_over_time(catalogus):
+def test_answers_change_over_time(builtin_personas):
     """OK -> NOK -> OK for the remedied infringement and the postponed signing."""
     for insz in ("79652599875", "90651006540"):
-        uitkomsten = [v.resultaat for v in catalogus[insz].verwacht]
+        uitkomsten = [v.resultaat for v in builtin_personas[insz].verwacht]
         assert "NOK" in uitkomsten
         assert uitkomsten[0] == "OK" and uitkomsten[-1] == "OK"
 
 
-def test_identities_match_the_magda_mock(catalogus):
+def test_identities_match_the_magda_mock(builtin_personas):
     if not MOCK_CSV.exists():
         pytest.skip(f"{MOCK_CSV} is absent (a clone without ../shared)")
     import csv
 
     mock = {r["insz"]: r for r in csv.DictReader(MOCK_CSV.open(encoding="utf-8"))}
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         rij = mock.get(persona.insz)
         assert rij is not None, f"{persona.insz} is not a MAGDA mock persona"
         if persona.dossier is not None:
@@ -104,8 +106,8 @@ def fout_voor(tmp_path, tekst) -> FixtureError:
 
 
 def test_a_valid_extra_file_loads(tmp_path):
-    catalogus = load_personas([builtin_folder(), schrijf(tmp_path, "p.yaml", GOED)])
-    assert "80651338304" in catalogus
+    builtin_personas = load_personas([builtin_folder(), schrijf(tmp_path, "p.yaml", GOED)])
+    assert "80651338304" in builtin_personas
 
 
 def test_a_yml_file_is_a_persona_file_too(tmp_path):
@@ -619,7 +621,7 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
         return antwoord.json()["personalia"]["achternamen"]
 
     def geweigerd() -> int:
-        return "".join(server._uitvoer).count("SIGHUP refused")
+        return "".join(server._output).count("SIGHUP refused")
 
     try:
         assert achternamen() == ["Daoud"]
@@ -651,16 +653,16 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     assert "Traceback" not in uitvoer and "Overwriting" not in uitvoer
 
 
-def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(catalogus):
+def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(builtin_personas):
     from dataclasses import replace
 
     from magda_kbi.runtime.diensten import Runtime
 
-    runtime = Runtime(dict(catalogus))
-    eigen = replace(catalogus["98630499724"], scenario="changed through the admin API")
+    runtime = Runtime(dict(builtin_personas))
+    eigen = replace(builtin_personas["98630499724"], scenario="changed through the admin API")
     runtime.set_persona(eigen)
     runtime.remove_persona("73680599786")
-    nieuw = {k: v for k, v in catalogus.items() if k != "79611034583"}  # a file was removed
+    nieuw = {k: v for k, v in builtin_personas.items() if k != "79611034583"}  # a file was removed
     runtime.reload(nieuw)
     assert runtime.personas["98630499724"] is eigen
     assert "73680599786" not in runtime.personas and "79611034583" not in runtime.personas

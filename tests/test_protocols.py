@@ -262,14 +262,14 @@ def test_a_persona_put_back_as_read_keeps_its_residence(kit):
 
 
 @pytest.mark.parametrize("gemeente", [KORTENBERG, GENT])
-def test_no_existence_leak_for_a_municipality(kit, catalogus, gemeente):
+def test_no_existence_leak_for_a_municipality(kit, builtin_personas, gemeente):
     """A non-resident gets the same refusal whether or not the KBI knows the person: the
     residence is decided before the dossier is looked up (SOAP and REST alike)."""
     nis = {KORTENBERG: "24055", GENT: "44021"}[gemeente]
     vandaag = date(2030, 1, 1)
     weigeringen = set()
-    for insz in [*catalogus, "80651439361"]:  # every persona, and a number nobody has
-        persona = catalogus.get(insz)
+    for insz in [*builtin_personas, "80651439361"]:  # every persona, and a number nobody has
+        persona = builtin_personas.get(insz)
         if persona is not None and persona.fout:
             continue
         woonplaats = persona.gegevens.woonplaats_op(vandaag) if persona else None
@@ -289,9 +289,9 @@ def test_no_existence_leak_for_a_municipality(kit, catalogus, gemeente):
     assert len(weigeringen) == 1
 
 
-def test_no_existence_leak_for_a_zorgkas(kit, catalogus):
-    for insz in [*catalogus, "80651439361"]:
-        persona = catalogus.get(insz)
+def test_no_existence_leak_for_a_zorgkas(kit, builtin_personas):
+    for insz in [*builtin_personas, "80651439361"]:
+        persona = builtin_personas.get(insz)
         if persona is not None and persona.fout:
             continue
         lid = persona is not None and persona.gegevens.lid_op("ZK02", date(2024, 6, 1))
@@ -299,13 +299,13 @@ def test_no_existence_leak_for_a_zorgkas(kit, catalogus):
         assert codes == ([] if lid else ["40104"]), insz
 
 
-def test_the_catalogue_has_dossiers_without_a_residence_today(catalogus):
+def test_the_catalogue_has_dossiers_without_a_residence_today(builtin_personas):
     """Personas that are in the KBI and live nowhere today: never registered, moved away,
     moving in only later."""
     vandaag = date(2030, 1, 1)
     zonder = {
         p.insz
-        for p in catalogus.values()
+        for p in builtin_personas.values()
         if p.dossier is not None and p.gegevens.woonplaats_op(vandaag) is None
     }
     assert {"70621199792", "71622899887", "71680299836"} <= zonder

@@ -24,7 +24,7 @@ def get(magda, pad: str, **params):
     return requests.get(f"{magda.url}{pad}", params=params, timeout=10)
 
 
-def test_rest_and_soap_give_the_same_advice_for_every_persona(catalogus):
+def test_rest_and_soap_give_the_same_advice_for_every_persona(builtin_personas):
     # About 1,300 calls of each face: in-process (werkzeug's test client), as the HTTP
     # server in front is not what this compares.
     client = Client(make_emulator(Settings(today=LATE)))
@@ -35,7 +35,7 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(catalogus):
         date(2024, 1, 1),
         date(2025, 6, 1),
     ]
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         if persona.fout:
             continue
         for dag in dagen + [v.datum for v in persona.verwacht]:
@@ -59,8 +59,8 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(catalogus):
                 assert r.json["resultaat"] == verwacht.resultaat.value
 
 
-def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, catalogus):
-    for persona in catalogus.values():
+def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, builtin_personas):
+    for persona in builtin_personas.values():
         if persona.fout:
             continue
         r = get(rest, f"/api/v1/dossiers/{persona.insz}")

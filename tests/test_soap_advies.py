@@ -40,9 +40,9 @@ def vraag(sessie, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
     return advies
 
 
-def test_every_persona_gives_its_expected_answers(sessie, server, catalogus):
+def test_every_persona_gives_its_expected_answers(sessie, server, builtin_personas):
     gecontroleerd = 0
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         for v in persona.verwacht:
             advies = vraag(sessie, server, persona.insz, v.datum, v.toepassing)
             gekregen = (advies.findtext("Resultaat"), advies.findtext("Reden/Code"))
@@ -51,11 +51,11 @@ def test_every_persona_gives_its_expected_answers(sessie, server, catalogus):
     assert gecontroleerd >= 50
 
 
-def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(catalogus):
+def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(builtin_personas):
     # About 1,000 calls: in-process (werkzeug's test client); the rest of this file calls
     # the real server.
     client = Client(make_emulator(Settings(today=LATE)))
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         dagen = {date(2021, 12, 31), date(2022, 1, 1)}
@@ -155,8 +155,8 @@ def zeep_context(naam):
     }
 
 
-def test_zeep_with_the_served_wsdl(zeep_advies, catalogus):
-    for persona in catalogus.values():
+def test_zeep_with_the_served_wsdl(zeep_advies, builtin_personas):
+    for persona in builtin_personas.values():
         if persona.fout:
             continue
         for v in persona.verwacht:

@@ -28,8 +28,8 @@ def response_element(antwoord) -> etree._Element:
     return antwoord.root
 
 
-def test_every_persona_in_the_kbi_gets_its_dossier(server, catalogus):
-    for persona in catalogus.values():
+def test_every_persona_in_the_kbi_gets_its_dossier(server, builtin_personas):
+    for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(persona.insz, referte="r-1"))
@@ -44,8 +44,8 @@ def test_every_persona_in_the_kbi_gets_its_dossier(server, catalogus):
         assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == "r-1"
 
 
-def test_replies_validate_against_our_xsd(server, catalogus):
-    for insz in catalogus:
+def test_replies_validate_against_our_xsd(server, builtin_personas):
+    for insz in builtin_personas:
         antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
@@ -53,11 +53,11 @@ def test_replies_validate_against_our_xsd(server, catalogus):
         assert ons.validate(response_element(antwoord)), (insz, ons.error_log)
 
 
-def test_replies_validate_against_the_real_magda_xsd(server, catalogus, tmp_path_factory):
+def test_replies_validate_against_the_real_magda_xsd(server, builtin_personas, tmp_path_factory):
     reference.require()
     echt = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
     gevalideerd = 0
-    for insz in [*catalogus, "80651439361"]:  # every persona, and one unknown number
+    for insz in [*builtin_personas, "80651439361"]:  # every persona, and one unknown number
         antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
@@ -158,9 +158,9 @@ def test_the_advice_knows_only_what_the_kbi_knows_today(server_2023):
 
 
 @pytest.mark.parametrize("versie", ["01.00", "02.00"])
-def test_zeep_reads_every_dossier_with_the_served_wsdl(server, catalogus, versie):
+def test_zeep_reads_every_dossier_with_the_served_wsdl(server, builtin_personas, versie):
     client = zeep.Client(f"{server.url}{DOSSIER[versie][1]}?wsdl")
-    for persona in catalogus.values():
+    for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         repliek = client.service.GeefDossierKBI(

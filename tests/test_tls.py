@@ -209,7 +209,7 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
 
         cert.write_text("geen certificaat\n")
         s.process.send_signal(signal.SIGHUP)
-        assert within(15, lambda: "SIGHUP refused" in "".join(s._uitvoer))
+        assert within(15, lambda: "SIGHUP refused" in "".join(s._output))
         gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificate), timeout=5)
         assert gezond.status_code == 200
         assert _served_certificate(s.port) == _der(nieuw["server"].certificate)
