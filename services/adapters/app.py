@@ -86,7 +86,7 @@ from magda_kbi.wire.shape import (
     shape,
     valid_values,
 )
-from magda_kbi.wire.xml import NS_SOAP11, read_contract_files, safe_parser, schema, tekst
+from magda_kbi.wire.xml import NS_SOAP11, read_contract_files, safe_parser, schema, text_at
 
 GENERIC_PATH = "/api/Magda-02.00/soap/WebService"
 DEFAULT_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
@@ -597,15 +597,15 @@ class Emulator:
             or operation.find(f"Verzoek/{service.contract.insz_pad}") is not inszs[0]
         ):
             return
-        patroon = pattern(body)
-        if patroon is None:
+        shape_regex = pattern(body)
+        if shape_regex is None:
             return
         if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
             with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
                 self.shapes.popitem(last=False)  # constant time, as in PersonaCache
         path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
         afzender_at = roles.index("Afzender") if "Afzender" in roles else None
-        known = _Known(path, kind, patroon, service, parsed, afzender_at, roles.index("Vraag"))
+        known = _Known(path, kind, shape_regex, service, parsed, afzender_at, roles.index("Vraag"))
         self.shapes[(path, kind, found.key)] = known
         self._first(known)
 
@@ -679,7 +679,7 @@ class Emulator:
         to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
         the service through the environ."""
         verzoek = operation.find("Verzoek")
-        insz = tekst(verzoek, service.contract.insz_pad)
+        insz = text_at(verzoek, service.contract.insz_pad)
         delay, fault = self.runtime.faults.pick(service.naam, insz)
         if delay:
             environ[INJECTED_LATENCY_KEY] = round(delay * 1000, 3)

@@ -30,8 +30,8 @@ class Toepassing(StrEnum):
     BASISONDERSTEUNINGSBUDGET = "BASISONDERSTEUNINGSBUDGET"
 
     @classmethod
-    def _missing_(cls, waarde: object) -> Toepassing | None:
-        return cls.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN if waarde == "ZORGBUDGET" else None
+    def _missing_(cls, value: object) -> Toepassing | None:
+        return cls.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN if value == "ZORGBUDGET" else None
 
 
 # The first name, kept as an alias so that nothing breaks: the same member.

@@ -42,7 +42,7 @@ from magda_kbi.wire.bericht import (
     time_now,
 )
 from magda_kbi.wire.envelope import reply_envelope, soap_fault
-from magda_kbi.wire.xml import tekst, xsd_error
+from magda_kbi.wire.xml import text_at, xsd_error
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
@@ -197,7 +197,7 @@ class Dienst:
                 ),
                 call,
             )
-        referte = tekst(verzoek, "Vragen/Vraag/Referte") or ""
+        referte = text_at(verzoek, "Vragen/Vraag/Referte") or ""
         return self._render(outcome, context, referte), call
 
     def _render(
@@ -250,7 +250,7 @@ class Dienst:
             context,
             call,
             context.afzender.referte,
-            tekst(verzoek, "Vragen/Vraag/Referte") or "",
+            text_at(verzoek, "Vragen/Vraag/Referte") or "",
         )
 
     def for_insz(self, parsed: ValidRequest, insz: str) -> ValidRequest:
@@ -382,7 +382,7 @@ class Dienst:
         request (its result to come)."""
         verzoek = operation.find("Verzoek")
         context = read_context(verzoek)
-        insz = tekst(verzoek, self.contract.insz_pad)
+        insz = text_at(verzoek, self.contract.insz_pad)
         afzender = context.afzender
         call = Call(
             self.naam,

@@ -42,11 +42,11 @@ _CRITERIA = etree.XPath("Vragen/Vraag/Inhoud/Criteria/*")
 
 def read_vraag(verzoek: etree._Element) -> AdviesVraag:
     """The criteria of an XSD-valid Verzoek (so Datum is a date and Toepassing known)."""
-    velden = {element.tag: (element.text or "").strip() for element in _CRITERIA(verzoek)}
+    fields = {element.tag: (element.text or "").strip() for element in _CRITERIA(verzoek)}
     return AdviesVraag(
-        insz=velden.get("INSZ") or "",
-        datum=date.fromisoformat(velden.get("Datum") or ""),
-        toepassing=Toepassing(velden.get("Toepassing") or Toepassing.ZORGBUDGET),
+        insz=fields.get("INSZ") or "",
+        datum=date.fromisoformat(fields.get("Datum") or ""),
+        toepassing=Toepassing(fields.get("Toepassing") or Toepassing.ZORGBUDGET),
     )
 
 

@@ -77,26 +77,26 @@ def read_context(verzoek: etree._Element | None) -> Context:
     A walk over the children: this runs for every request, and it is several times faster
     than a path lookup per field.
     """
-    waarden: dict[str, str | None] = {}
+    values: dict[str, str | None] = {}
     context = verzoek.find("Context") if verzoek is not None else None
     for kind in context if context is not None else ():
         if kind.tag == "Bericht":
-            for deel in kind:
-                if deel.tag == "Afzender":
-                    for veld in deel:
-                        waarden["Afzender/" + str(veld.tag)] = _text(veld)
+            for part in kind:
+                if part.tag == "Afzender":
+                    for field in part:
+                        values["Afzender/" + str(field.tag)] = _text(field)
                 else:
-                    waarden[str(deel.tag)] = _text(deel)
+                    values[str(part.tag)] = _text(part)
         else:
-            waarden[str(kind.tag)] = _text(kind)
+            values[str(kind.tag)] = _text(kind)
     return Context(
-        naam=waarden.get("Naam"),
-        versie=waarden.get("Versie"),
-        bericht_type=waarden.get("Type"),
+        naam=values.get("Naam"),
+        versie=values.get("Versie"),
+        bericht_type=values.get("Type"),
         afzender=Afzender(
-            identificatie=waarden.get("Afzender/Identificatie"),
-            referte=waarden.get("Afzender/Referte"),
-            hoedanigheid=waarden.get("Afzender/Hoedanigheid"),
+            identificatie=values.get("Afzender/Identificatie"),
+            referte=values.get("Afzender/Referte"),
+            hoedanigheid=values.get("Afzender/Hoedanigheid"),
         ),
     )
 
@@ -159,8 +159,8 @@ def build_repliek(
 IDENTIFICATIE_MAX, REFERTE_MAX, HOEDANIGHEID_MAX = 120, 36, 24
 
 
-def _fits(waarde: str | None, maximum: int) -> bool:
-    return waarde is not None and 0 < len(waarde) <= maximum
+def _fits(value: str | None, maximum: int) -> bool:
+    return value is not None and 0 < len(value) <= maximum
 
 
 def tijd_van(moment: datetime) -> str:
@@ -204,20 +204,20 @@ def new_referte() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _tijdstip(ouder: etree._Element, moment: datetime, tijd: str) -> None:
-    tijdstip = sub(ouder, "Tijdstip")
+def _tijdstip(parent: etree._Element, moment: datetime, tijd: str) -> None:
+    tijdstip = sub(parent, "Tijdstip")
     sub(tijdstip, "Datum", moment.date().isoformat())
     sub(tijdstip, "Tijd", tijd)
 
 
 def _uitzonderingen(
-    ouder: etree._Element, uitzonderingen: tuple[Uitzondering, ...], moment: datetime, tijd: str
+    parent: etree._Element, uitzonderingen: tuple[Uitzondering, ...], moment: datetime, tijd: str
 ) -> None:
     if not uitzonderingen:
         return
-    lijst = sub(ouder, "Uitzonderingen")
+    container = sub(parent, "Uitzonderingen")
     for u in uitzonderingen:
-        element = sub(lijst, "Uitzondering")
+        element = sub(container, "Uitzondering")
         sub(element, "Identificatie", u.identificatie)
         sub(element, "Oorsprong", u.oorsprong)
         sub(element, "Type", u.type)

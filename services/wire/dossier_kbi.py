@@ -45,7 +45,7 @@ from magda_kbi.domain.dossier import (
 )
 from magda_kbi.domain.protocols import MunicipalityView
 from magda_kbi.wire.bericht import ServiceContract, build_repliek, read_context
-from magda_kbi.wire.xml import sub, tekst, xsd_error
+from magda_kbi.wire.xml import sub, text_at, xsd_error
 
 NAAM = "GeefDossierKBI"
 INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"
@@ -100,8 +100,8 @@ def read_vraag(verzoek: etree._Element) -> DossierVraag:
     """The question of an XSD-valid Verzoek (the first Vraag)."""
     inhoud = verzoek.find("Vragen/Vraag/Inhoud")
     # xs:boolean: true, false, 1 or 0; an empty element takes the schema default (true)
-    mutaties = tekst(inhoud, "MutatiesContext") or "true"
-    return DossierVraag(tekst(inhoud, "INSZ") or "", mutaties in ("true", "1"))
+    mutaties = text_at(inhoud, "MutatiesContext") or "true"
+    return DossierVraag(text_at(inhoud, "INSZ") or "", mutaties in ("true", "1"))
 
 
 def build_kbi_dossier(
@@ -126,9 +126,9 @@ def build_kbi_dossier(
         _code(element, "RedenGeenDoelgroep", doelgroep.reden_geen_doelgroep)
         _code(element, "RedenVrijstellingVanDeVerplichting", doelgroep.reden_vrijstelling)
     if dossier.attesten:
-        lijst = sub(root, "BehaaldeAttesten")
+        container = sub(root, "BehaaldeAttesten")
         for attest in dossier.attesten:
-            element = sub(lijst, "Document")
+            element = sub(container, "Document")
             sub(element, "Soort", "ATTEST")
             sub(
                 element,
@@ -140,10 +140,10 @@ def build_kbi_dossier(
             sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
             _vestiging(element, "AangemaaktDoor", attest.aangemaakt_door)
     if dossier.contracten:
-        lijst = sub(root, "Contracten")
+        container = sub(root, "Contracten")
         for contract in dossier.contracten:
             type_ = CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type
-            element = _contractdeel(lijst, "Contract", contract, type_)
+            element = _contractdeel(container, "Contract", contract, type_)
             if contract.addenda:
                 addenda = sub(element, "Addenda")
                 for addendum in contract.addenda:
@@ -165,9 +165,9 @@ def build_kbi_dossier(
         root, "UitstellenVanAanmelding", "UitstelVanAanmelding", dossier.uitstellen_van_aanmelding
     )
     if dossier.trajecten:
-        lijst = sub(root, "Trajecten")
+        container = sub(root, "Trajecten")
         for traject in dossier.trajecten:
-            element = _trajectdeel(lijst, "Traject", traject, v2)
+            element = _trajectdeel(container, "Traject", traject, v2)
             if traject.onderdelen:
                 onderdelen = sub(element, "TrajectOnderdelen")
                 for onderdeel in traject.onderdelen:
@@ -178,9 +178,9 @@ def build_kbi_dossier(
     if dossier.vormingsactiviteiten is not None:
         _vormingsactiviteiten(root, dossier.vormingsactiviteiten, v2)
     if dossier.afgelegde_testen:
-        lijst = sub(root, "AfgelegdeTesten")
+        container = sub(root, "AfgelegdeTesten")
         for test in dossier.afgelegde_testen:
-            _afgelegde_test(lijst, test, v2)
+            _afgelegde_test(container, test, v2)
     if dossier.adviezen is not None:
         element = sub(root, "Adviezen")
         _code(element, "HvN", dossier.adviezen.hvn)
@@ -190,17 +190,17 @@ def build_kbi_dossier(
         _code(element, "HvN", dossier.perspectieven.hvn)
         _code(element, "OB", dossier.perspectieven.ob)
     if dossier.toeleidingen_diplomagelijkschakeling:
-        lijst = sub(root, "ToeleidingenDiplomaGelijkschakeling")
+        container = sub(root, "ToeleidingenDiplomaGelijkschakeling")
         for diploma in dossier.toeleidingen_diplomagelijkschakeling:
-            _diplomagelijkschakeling(lijst, diploma, v2)
+            _diplomagelijkschakeling(container, diploma, v2)
     if dossier.toeleidingen_partner:
-        lijst = sub(root, "ToeleidingenPartner")
+        container = sub(root, "ToeleidingenPartner")
         for toeleiding in dossier.toeleidingen_partner:
-            _toeleiding(lijst, toeleiding, v2)
+            _toeleiding(container, toeleiding, v2)
     if dossier.inbreuken:
-        lijst = sub(root, "Inbreuken")
+        container = sub(root, "Inbreuken")
         for inbreuk in dossier.inbreuken:
-            _inbreuk(lijst, inbreuk)
+            _inbreuk(container, inbreuk)
     if dossier.talenkennis is not None:
         kennis = dossier.talenkennis
         element = sub(root, "Talenkennis")
@@ -218,30 +218,30 @@ def build_kbi_dossier(
             _code(ander, "Code", kennis.ander_schrift.code)
             sub(ander, "Taal", kennis.ander_schrift.taal)
         niveau = sub(element, "BehaaldNT2Niveau")
-        for naam, code, delen in (
+        for naam, code, parts in (
             ("HoogstBehaald", kennis.nt2_hoogst_behaald, kennis.nt2_hoogst_behaald_delen),
             ("RecentstBehaald", kennis.nt2_recentst_behaald, kennis.nt2_recentst_behaald_delen),
         ):
             if not v2:
                 _code(niveau, naam, code)
-            elif code is not None or delen is not None:  # 02.00: overall and per skill
-                _nt2_niveau(sub(niveau, naam), code, delen)
+            elif code is not None or parts is not None:  # 02.00: overall and per skill
+                _nt2_niveau(sub(niveau, naam), code, parts)
         if v2 and kennis.nt2_instapniveau is not None:
             instap = kennis.nt2_instapniveau
             _nt2_niveau(sub(niveau, "Instapniveau"), instap.globaal, instap)
     if dossier.wachtlijst:
-        lijst = sub(root, "Wachtlijst")
+        container = sub(root, "Wachtlijst")
         for aanmelding in dossier.wachtlijst:
-            element = sub(lijst, "Aanmelding")
+            element = sub(container, "Aanmelding")
             _code(element, "Code", aanmelding.code)
             _code(element, "Module", aanmelding.module)
             sub(element, "Datum", _datum(aanmelding.datum))
     if dossier.voorkeuren_klant is not None:
         _voorkeuren(root, dossier.voorkeuren_klant, v2)
     if dossier.gesprekken:
-        lijst = sub(root, "Gesprekken")
+        container = sub(root, "Gesprekken")
         for gesprek in dossier.gesprekken:
-            element = sub(lijst, "Gesprek")
+            element = sub(container, "Gesprek")
             sub(element, "Datum", _datum(gesprek.datum))
             _vestiging(element, "GeregistreerdBij", gesprek.geregistreerd_bij)
             sub(element, "ToeleidingID", gesprek.toeleiding_id)
@@ -262,9 +262,9 @@ def build_kbi_dossier(
             sub(element, "VoldoetAanTaalkennisvereiste", _bool(w.voldoet_aan_taalkennisvereiste))
         sub(element, "OpvolgingDoor", w.opvolging_door)
         if v2 and w.opschortingen:
-            lijst = sub(element, "Opschortingen")
+            container = sub(element, "Opschortingen")
             for opschorting in w.opschortingen:
-                o = sub(lijst, "opschorting")  # lower case in the contract
+                o = sub(container, "opschorting")  # lower case in the contract
                 sub(o, "RedenOpschorting", opschorting.reden_opschorting)
                 sub(o, "Van", _datum(opschorting.periode.begin))
                 sub(o, "Tot", _datum(opschorting.periode.einde))
@@ -279,9 +279,9 @@ def build_kbi_dossier(
     if v2:
         _code(root, "Doorverwijzing", dossier.doorverwijzing)
     if v2 and dossier.identiteitsbewijzen:
-        lijst = sub(root, "Identiteitsbewijzen")
+        container = sub(root, "Identiteitsbewijzen")
         for bewijs in dossier.identiteitsbewijzen:
-            element = sub(lijst, "Identiteitsbewijs")
+            element = sub(container, "Identiteitsbewijs")
             sub(element, "Categorie", bewijs.categorie)
             sub(element, "Type", bewijs.type)
             sub(sub(element, "Plaats"), "Land", bewijs.land)
@@ -290,9 +290,9 @@ def build_kbi_dossier(
             sub(geldigheid, "Van", _datum(bewijs.geldigheid.begin))
             sub(geldigheid, "Tot", _datum(bewijs.geldigheid.einde))
     if v2 and dossier.betalingen:
-        lijst = sub(root, "Betalingen")
+        container = sub(root, "Betalingen")
         for betaling in dossier.betalingen:
-            element = sub(lijst, "Betaling")
+            element = sub(container, "Betaling")
             sub(element, "Vrijstelling", _bool(betaling.vrijstelling))
             sub(element, "Vrijstellingsdocument", betaling.vrijstellingsdocument)
             sub(element, "Vrijstellingsreden", betaling.vrijstellingsreden)
@@ -300,7 +300,7 @@ def build_kbi_dossier(
     return root
 
 
-def build_kbi_dossier_gemeente(zicht: MunicipalityView) -> etree._Element:
+def build_kbi_dossier_gemeente(view: MunicipalityView) -> etree._Element:
     """What a municipality may see under its protocol: name, first name and INSZ, whether a
     contract was signed and whether an attest was obtained, and nothing else.
 
@@ -309,10 +309,10 @@ def build_kbi_dossier_gemeente(zicht: MunicipalityView) -> etree._Element:
     The same in 01.00 and 02.00: 02.00's contact fields are never part of it.
     """
     root = etree.Element("KBIDossier")
-    _naam(sub(root, "Personalia"), zicht.insz, zicht.achternamen, zicht.voornamen)
-    if zicht.attest_behaald:
+    _naam(sub(root, "Personalia"), view.insz, view.achternamen, view.voornamen)
+    if view.attest_behaald:
         sub(sub(sub(root, "BehaaldeAttesten"), "Document"), "Soort", "ATTEST")
-    if zicht.contract_ondertekend:
+    if view.contract_ondertekend:
         sub(sub(root, "Contracten"), "Contract")
     return root
 
@@ -348,7 +348,7 @@ def contract_error(
     for contract in (V01, V02):
         fout = xsd_error(contract.xsd, control_reply(contract, dossier, contact))
         if fout is not None:
-            pad = "/".join(deel.split("[", 1)[0] for deel in (fout.path or "").split("/"))
+            pad = "/".join(part.split("[", 1)[0] for part in (fout.path or "").split("/"))
             pad = pad.split("/Inhoud/", 1)[-1]
             reden = fout.message
             if contract is V02:
@@ -379,16 +379,16 @@ def _naam(
 
 
 def _person_name(
-    ouder: etree._Element, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
+    parent: etree._Element, achternamen: tuple[str, ...], voornamen: tuple[str, ...]
 ) -> None:
-    naam = sub(ouder, "Naam")
-    lijst = sub(naam, "Achternamen")
+    naam = sub(parent, "Naam")
+    container = sub(naam, "Achternamen")
     for achternaam in achternamen:
-        sub(lijst, "Achternaam", achternaam)
+        sub(container, "Achternaam", achternaam)
     if voornamen:
-        lijst = sub(naam, "Voornamen")
+        container = sub(naam, "Voornamen")
         for voornaam in voornamen:
-            sub(lijst, "Voornaam", voornaam)
+            sub(container, "Voornaam", voornaam)
 
 
 def _personalia(
@@ -417,23 +417,23 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
     sub(element, "Werksituatie", profiel.werksituatie)
     sub(element, "Werkritme", profiel.werkritme)
     if profiel.perspectieven:
-        lijst = sub(element, "Perspectieven")
+        container = sub(element, "Perspectieven")
         for perspectief in profiel.perspectieven:
-            _code(lijst, "Perspectief", perspectief)
+            _code(container, "Perspectief", perspectief)
     sub(element, "TotaalAantalJarenScholing", _number_text(profiel.totaal_aantal_jaren_scholing))
     sub(element, "HoogstBehaaldDiploma", profiel.hoogst_behaald_diploma)
     sub(element, "LandDiploma", profiel.land_diploma)
     if profiel.ict_vaardigheden:
-        lijst = sub(element, "ICTVaardigheden")
+        container = sub(element, "ICTVaardigheden")
         for vaardigheid in profiel.ict_vaardigheden:
-            v = sub(lijst, "ICTVaardigheid")
+            v = sub(container, "ICTVaardigheid")
             sub(v, "Naam", vaardigheid.naam)
             sub(v, "Niveau", vaardigheid.niveau)
             sub(v, "DatumLaatstGewijzigdOp", _datum(vaardigheid.datum_laatst_gewijzigd_op))
     if profiel.ict_middelen:
-        lijst = sub(element, "ICTMiddelen")
+        container = sub(element, "ICTMiddelen")
         for middel in profiel.ict_middelen:
-            m = sub(lijst, "ICTMiddel")
+            m = sub(container, "ICTMiddel")
             sub(m, "Naam", middel.naam, Beschikbaar=_bool(middel.beschikbaar))
             sub(m, "OplossingsDatum", _datum(middel.oplossingsdatum))
             _code(m, "SoortOplossing", middel.soort_oplossing)
@@ -445,29 +445,29 @@ def _klantprofiel(root: etree._Element, profiel: KlantProfiel) -> None:
 
 
 def _contractdeel(
-    ouder: etree._Element, naam: str, deel: Contract | Addendum, type_: str | None
+    parent: etree._Element, naam: str, part: Contract | Addendum, type_: str | None
 ) -> etree._Element:
     """A Contract or an Addendum: the same six elements (the contract's Type is written per
     version by the caller)."""
-    element = sub(ouder, naam)
-    sub(element, "DatumRegistratie", _datum(deel.datum_registratie))
+    element = sub(parent, naam)
+    sub(element, "DatumRegistratie", _datum(part.datum_registratie))
     sub(element, "Type", type_)
-    _vestiging(element, "AangemaaktDoor", deel.aangemaakt_door)
-    sub(element, "OnderdeelMO", _bool(deel.onderdeel_mo))
-    sub(element, "OnderdeelNT2", _bool(deel.onderdeel_nt2))
-    sub(element, "OnderdeelLO", _bool(deel.onderdeel_lo))
+    _vestiging(element, "AangemaaktDoor", part.aangemaakt_door)
+    sub(element, "OnderdeelMO", _bool(part.onderdeel_mo))
+    sub(element, "OnderdeelNT2", _bool(part.onderdeel_nt2))
+    sub(element, "OnderdeelLO", _bool(part.onderdeel_lo))
     return element
 
 
 def _uitstellen(
     root: etree._Element,
-    lijst: str,
+    container: str,
     naam: str,
     uitstellen: tuple[Uitstel, ...] | tuple[Opschorting, ...],
 ) -> None:
     if not uitstellen:
         return
-    element = sub(root, lijst)
+    element = sub(root, container)
     for uitstel in uitstellen:
         u = sub(element, naam)
         _periode(u, "Periode", uitstel.periode)
@@ -475,14 +475,14 @@ def _uitstellen(
 
 
 def _trajectdeel(
-    ouder: etree._Element, naam: str, deel: Traject | TrajectOnderdeel, v2: bool
+    parent: etree._Element, naam: str, part: Traject | TrajectOnderdeel, v2: bool
 ) -> etree._Element:
     """A Traject or TrajectOnderdeel: Type, Periode, (a Traject's Beheerder), Status and
     Besluit."""
-    element = sub(ouder, naam)
-    sub(element, "Type", deel.type)
-    _periode(element, "Periode", deel.periode)
-    beheerder = deel.beheerder if isinstance(deel, Traject) else None
+    element = sub(parent, naam)
+    sub(element, "Type", part.type)
+    _periode(element, "Periode", part.periode)
+    beheerder = part.beheerder if isinstance(part, Traject) else None
     if beheerder is not None:
         b = sub(element, "Beheerder")
         _periode(b, "Periode", beheerder.periode)
@@ -491,12 +491,12 @@ def _trajectdeel(
             _contactgegevens(sub(b, "ContactPersoon"), beheerder.contactpersoon)
         if v2 and beheerder.kbi_loket is not None:
             sub(sub(b, "KBILoket"), "RoepNaam", beheerder.kbi_loket)
-    _status(element, deel.status, v2)
-    if deel.besluit is not None:
+    _status(element, part.status, v2)
+    if part.besluit is not None:
         besluit = sub(element, "Besluit")
-        sub(besluit, "Code", deel.besluit.code)
-        _code(besluit, "Reden", deel.besluit.reden)
-        sub(besluit, "DatumToekenning", _datum(deel.besluit.datum_toekenning))
+        sub(besluit, "Code", part.besluit.code)
+        _code(besluit, "Reden", part.besluit.reden)
+        sub(besluit, "DatumToekenning", _datum(part.besluit.datum_toekenning))
     return element
 
 
@@ -508,9 +508,9 @@ def _vormingsactiviteiten(
     mo = [c for c in activiteiten.mo_cursussen if not c.individueel]
     individueel = [c for c in activiteiten.mo_cursussen if c.individueel]
     _mo_cursussen(element, "MOCursussen", "MOCursus", mo, v2)
-    lijst = sub(element, "NT2Cursussen")
+    container = sub(element, "NT2Cursussen")
     for nt2 in activiteiten.nt2_cursussen:
-        c = sub(lijst, "NT2Cursus")
+        c = sub(container, "NT2Cursus")
         sub(c, "ID", nt2.id)
         _partner(c, "Centrum", nt2.centrum)
         _code(c, "Vestiging", nt2.vestiging)
@@ -522,9 +522,9 @@ def _vormingsactiviteiten(
         if v2:
             _nt2_details(c, nt2)
     _mo_cursussen(element, "IndividueleMOCursussen", "IndividueleMOCursus", individueel, v2)
-    lijst = sub(element, "PLOCursussen")
+    container = sub(element, "PLOCursussen")
     for plo in activiteiten.plo_cursussen:
-        c = sub(lijst, "PLOCursus")
+        c = sub(container, "PLOCursus")
         sub(c, "ID", plo.id)
         sub(c, "Naam", plo.naam)
         _periode(c, "Periode", plo.periode)
@@ -534,9 +534,9 @@ def _vormingsactiviteiten(
             _code(besluit, "Reden", plo.besluit.reden)
             sub(besluit, "DatumToekenning", _datum(plo.besluit.datum_toekenning))
     if v2 and activiteiten.nt2_testen:
-        lijst = sub(element, "NT2Testen")
+        container = sub(element, "NT2Testen")
         for test in activiteiten.nt2_testen:
-            t = sub(lijst, "NT2Test")
+            t = sub(container, "NT2Test")
             sub(t, "DatumAfgelegd", _datum(test.datum_afgelegd))
             sub(t, "Categorie", test.categorie)
             sub(t, "Niveau", test.niveau)
@@ -544,14 +544,14 @@ def _vormingsactiviteiten(
 
 
 def _nt2_niveau(
-    element: etree._Element, globaal: Code | None, delen: NT2NiveauDelen | None
+    element: etree._Element, globaal: Code | None, parts: NT2NiveauDelen | None
 ) -> None:
     """02.00's NT2 level: its day, the overall level, the spoken and the written one."""
-    sub(element, "Datum", _datum(delen.datum if delen else None))
+    sub(element, "Datum", _datum(parts.datum if parts else None))
     _code(element, "Globaal", globaal)
-    if delen is not None:
-        _code(element, "Mondeling", delen.mondeling)
-        _code(element, "Schriftelijk", delen.schriftelijk)
+    if parts is not None:
+        _code(element, "Mondeling", parts.mondeling)
+        _code(element, "Schriftelijk", parts.schriftelijk)
 
 
 def _nt2_details(c: etree._Element, nt2: NT2Cursus) -> None:
@@ -568,10 +568,10 @@ def _nt2_details(c: etree._Element, nt2: NT2Cursus) -> None:
     sub(c, "TotaalTeBetalenBoekenGeld", _number_text(nt2.totaal_te_betalen_boekengeld))
 
 
-def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> None:
+def _afgelegde_test(container: etree._Element, test: AfgelegdeTest, v2: bool) -> None:
     """A test in each version's own shape: 01.00's result code; 02.00's status, result with
     scores, conclusion and attest."""
-    element = sub(lijst, "AfgelegdeTest")
+    element = sub(container, "AfgelegdeTest")
     sub(element, "ID", test.id)
     sub(element, "Nummer", test.nummer)
     sub(element, "ToeleidingID", test.toeleiding_id)
@@ -602,9 +602,9 @@ def _afgelegde_test(lijst: etree._Element, test: AfgelegdeTest, v2: bool) -> Non
 
 
 def _mo_cursussen(
-    ouder: etree._Element, lijst: str, naam: str, cursussen: list[MOCursus], v2: bool
+    parent: etree._Element, container: str, naam: str, cursussen: list[MOCursus], v2: bool
 ) -> None:
-    element = sub(ouder, lijst)
+    element = sub(parent, container)
     for mo in cursussen:
         c = sub(element, naam)
         sub(c, "ID", mo.id)
@@ -615,16 +615,16 @@ def _mo_cursussen(
         _inschrijving(c, mo, v2)
 
 
-def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus, v2: bool) -> None:
+def _inschrijving(parent: etree._Element, cursus: MOCursus | NT2Cursus, v2: bool) -> None:
     """A course's Periode, DatumInschrijving, DatumUitschrijving and LesMomenten (02.00 adds
     each lesson's day of the week)."""
     if cursus.periode is not None:
-        _periode(ouder, "Periode", cursus.periode)
-    sub(ouder, "DatumInschrijving", _datum(cursus.datum_inschrijving))
-    sub(ouder, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
-    lijst = sub(ouder, "LesMomenten")
+        _periode(parent, "Periode", cursus.periode)
+    sub(parent, "DatumInschrijving", _datum(cursus.datum_inschrijving))
+    sub(parent, "DatumUitschrijving", _datum(cursus.datum_uitschrijving))
+    container = sub(parent, "LesMomenten")
     for les in cursus.lesmomenten:
-        moment = sub(lijst, "LesMoment")
+        moment = sub(container, "LesMoment")
         sub(moment, "Datum", _datum(les.datum))
         sub(moment, "AanvangUur", les.aanvang_uur)
         sub(moment, "EindUur", les.eind_uur)
@@ -635,10 +635,10 @@ def _inschrijving(ouder: etree._Element, cursus: MOCursus | NT2Cursus, v2: bool)
 
 
 def _diplomagelijkschakeling(
-    lijst: etree._Element, diploma: ToeleidingDiplomaGelijkschakeling, v2: bool
+    container: etree._Element, diploma: ToeleidingDiplomaGelijkschakeling, v2: bool
 ) -> None:
     """A referral to have a diploma recognised; 02.00 adds the certificate's own details."""
-    element = sub(lijst, "ToeleidingDiplomaGelijkschakeling")
+    element = sub(container, "ToeleidingDiplomaGelijkschakeling")
     sub(element, "StartDatum", _datum(diploma.start_datum))
     sub(element, "Status", diploma.status)
     sub(element, "DiplomaNaam", diploma.diploma_naam)
@@ -658,17 +658,17 @@ def _diplomagelijkschakeling(
     sub(element, "Niveau", diploma.niveau)
     sub(element, "DatumBehaald", _datum(diploma.datum_behaald))
     if diploma.vaardigheden:
-        lijst = sub(element, "Vaardigheden")
+        container = sub(element, "Vaardigheden")
         for vaardigheid in diploma.vaardigheden:
-            sub(lijst, "Vaardigheid", vaardigheid)
+            sub(container, "Vaardigheid", vaardigheid)
     if diploma.geregistreerd_in is not None:
         geregistreerd = sub(element, "GeregistreerdIn")
         sub(geregistreerd, "Werking", diploma.geregistreerd_in.werking)
         sub(geregistreerd, "Entiteit", diploma.geregistreerd_in.entiteit)
 
 
-def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner, v2: bool) -> None:
-    element = sub(lijst, "ToeleidingPartner")
+def _toeleiding(container: etree._Element, toeleiding: ToeleidingPartner, v2: bool) -> None:
+    element = sub(container, "ToeleidingPartner")
     sub(element, "ExterneID", toeleiding.externe_id)
     _partner(element, "Van", toeleiding.van)
     _vestiging(element, "Naar", toeleiding.naar)
@@ -680,10 +680,10 @@ def _toeleiding(lijst: etree._Element, toeleiding: ToeleidingPartner, v2: bool) 
         sub(element, "Commentaar", toeleiding.commentaar)
 
 
-def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
+def _inbreuk(container: etree._Element, inbreuk: Inbreuk) -> None:
     """An Inbreuk: its establishment, notice and motive, the statement of facts and the
     remedy form (empty when not remedied, as the platform sends it)."""
-    element = sub(lijst, "Inbreuk")
+    element = sub(container, "Inbreuk")
     sub(element, "Type", inbreuk.type)
     sub(element, "SanctionerendeOverheid", inbreuk.sanctionerende_overheid)
     sub(element, "DatumVaststelling", _datum(inbreuk.datum_vaststelling))
@@ -694,16 +694,16 @@ def _inbreuk(lijst: etree._Element, inbreuk: Inbreuk) -> None:
     )
     sub(element, "Motivering", inbreuk.motivering)
     feiten = sub(element, "FeitenRelaas")
-    lijst_a = sub(feiten, "Activiteiten")
+    container_a = sub(feiten, "Activiteiten")
     for activiteit in inbreuk.activiteiten:
-        a = sub(lijst_a, "Activiteit")
+        a = sub(container_a, "Activiteit")
         sub(a, "ID", activiteit.id)
         sub(a, "Type", activiteit.type)
         sub(a, "DatumUitgevoerd", _datum(activiteit.datum_uitgevoerd))
         sub(a, "CommentaarFeitenRelaas", activiteit.commentaar)
-    lijst_c = sub(feiten, "Communicaties")
+    container_c = sub(feiten, "Communicaties")
     for communicatie in inbreuk.communicaties:
-        c = sub(lijst_c, "Communicatie")
+        c = sub(container_c, "Communicatie")
         sub(c, "DatumAanmaak", _datum(communicatie.datum_aanmaak))
         _code(c, "TypeDocument", communicatie.type_document)
     formulier = sub(element, "RechtzettingsFormulier")  # empty: not remedied
@@ -730,9 +730,9 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         for centrum in voorkeuren.centra:
             _partner(centra, "Centrum", centrum)
     if voorkeuren.postkantoncodes:
-        lijst = sub(element, "PostkantonCodes")
+        container = sub(element, "PostkantonCodes")
         for postcode in voorkeuren.postkantoncodes:
-            sub(lijst, "PostkantonCode", postcode)
+            sub(container, "PostkantonCode", postcode)
     if v2:  # every part optional: what is unset is pruned after (_without_empty)
         voorkeur = sub(sub(element, "LesVoorkeuren"), "LesVoorkeur")
         _periode_geldigheid(voorkeur, voorkeuren)
@@ -766,26 +766,26 @@ def _voorkeuren(root: etree._Element, voorkeuren: VoorkeurenKlant, v2: bool) -> 
         _periode_geldigheid(voorkeur, voorkeuren)
 
 
-def _text_or_nil(ouder: etree._Element, naam: str, value: str | None) -> None:
+def _text_or_nil(parent: etree._Element, naam: str, value: str | None) -> None:
     """An element of a nillable type: its text, or no text and xsi:nil="true" for None."""
-    element = sub(ouder, naam, value)
+    element = sub(parent, naam, value)
     if value is None:
         element.set(XSI_NIL, "true")
 
 
-def _periode_geldigheid(ouder: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
+def _periode_geldigheid(parent: etree._Element, voorkeuren: VoorkeurenKlant) -> None:
     """The moments' PeriodeGeldigheid, then their RedenBeperking (in both versions)."""
     vanaf, tot = voorkeuren.lesmomenten_vanaf, voorkeuren.lesmomenten_tot
     if vanaf is not None or tot is not None:
-        periode = sub(ouder, "PeriodeGeldigheid")
+        periode = sub(parent, "PeriodeGeldigheid")
         sub(periode, "Begin", _datum(vanaf))
         sub(periode, "Einde", _datum(tot))
-    _code(ouder, "RedenBeperking", voorkeuren.reden_beperking)
+    _code(parent, "RedenBeperking", voorkeuren.reden_beperking)
 
 
-def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | None) -> None:
+def _partner(parent: etree._Element, naam: str, partner: PartnerOrganisatie | None) -> None:
     if partner is not None:
-        element = sub(ouder, naam)
+        element = sub(parent, naam)
         sub(element, "ExternID", partner.extern_id)
         sub(element, "DavinciInstellingsNummer", partner.davinci_instellingsnummer)
         sub(element, "Naam", partner.naam)
@@ -812,26 +812,26 @@ def _partner(ouder: etree._Element, naam: str, partner: PartnerOrganisatie | Non
 def _contactgegevens(element: etree._Element, persoon: ContactPersoon) -> None:
     """The contract's ContactGegevens: a name, then e-mail and phone numbers."""
     _person_name(element, persoon.achternamen, persoon.voornamen)
-    for veld in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
-        sub(element, veld, getattr(persoon, veld))
+    for field in ("email", "telefoon", "gsm", "fax"):  # lower case in the contract
+        sub(element, field, getattr(persoon, field))
 
 
-def _vestiging(ouder: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
+def _vestiging(parent: etree._Element, naam: str, vestiging: KbiVestiging | None) -> None:
     if vestiging is not None:
-        element = sub(ouder, naam)
+        element = sub(parent, naam)
         sub(element, "KboNummer", vestiging.kbo_nummer)
         sub(element, "KbiNummer", vestiging.kbi_nummer)
 
 
-def _periode(ouder: etree._Element, naam: str, periode: Periode) -> None:
-    element = sub(ouder, naam)
+def _periode(parent: etree._Element, naam: str, periode: Periode) -> None:
+    element = sub(parent, naam)
     sub(element, "Begin", _datum(periode.begin))
     sub(element, "Einde", _datum(periode.einde))
 
 
-def _status(ouder: etree._Element, status: Status | None, v2: bool) -> None:
+def _status(parent: etree._Element, status: Status | None, v2: bool) -> None:
     if status is not None:
-        element = sub(ouder, "Status")
+        element = sub(parent, "Status")
         sub(element, "Code", status.code)
         _periode(element, "Periode", Periode(status.begin, status.einde))
         if isinstance(status, TrajectOnderdeelStatus):
@@ -840,9 +840,9 @@ def _status(ouder: etree._Element, status: Status | None, v2: bool) -> None:
                 _code(element, "RedenGPA", status.reden_gpa)
 
 
-def _code(ouder: etree._Element, naam: str, code: Code | None) -> None:
+def _code(parent: etree._Element, naam: str, code: Code | None) -> None:
     if code is not None:
-        sub(ouder, naam, code.code, KorteNaam=code.korte_naam, Naam=code.naam)
+        sub(parent, naam, code.code, KorteNaam=code.korte_naam, Naam=code.naam)
 
 
 def _datum(dag: date | None) -> str | None:
@@ -850,12 +850,12 @@ def _datum(dag: date | None) -> str | None:
     return None if dag is None else dag.isoformat()
 
 
-def _number_text(waarde: int | None) -> str | None:
-    return None if waarde is None else str(waarde)
+def _number_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
-def _bool(waarde: bool | None) -> str | None:
-    return None if waarde is None else ("true" if waarde else "false")
+def _bool(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
 
 
 # Sent empty rather than left out, as the platform does: in the real samples every Inbreuk
@@ -868,6 +868,6 @@ def _without_empty(root: etree._Element) -> None:
     """``sub`` with a None value makes an empty element: drop those (optional fields unset),
     but for the ones the platform sends empty."""
     for element in reversed(list(root.iter())):  # children before their parents
-        leeg = len(element) == 0 and element.text is None and not element.attrib
-        if leeg and element is not root and element.tag not in SENT_EMPTY:
+        empty = len(element) == 0 and element.text is None and not element.attrib
+        if empty and element is not root and element.tag not in SENT_EMPTY:
             element.getparent().remove(element)

@@ -116,13 +116,13 @@ _POSITION = re.compile(r"\s*, line (\d+), column (\d+)$")
 
 def _dutch(message: str) -> str:
     """lxml's syntax error in Dutch, with its place: 'regel 1, kolom 4'."""
-    plaats = _POSITION.search(message)
-    kern = message[: plaats.start()] if plaats else message
-    waar = f", regel {plaats[1]}, kolom {plaats[2]}" if plaats else ""
-    for patroon, tekst in _SYNTAX_ERRORS:
-        if gevonden := patroon.fullmatch(kern.strip()):
-            return tekst.format(*gevonden.groups()) + waar
-    return f"{kern.strip()}{waar} (libxml2)"
+    place = _POSITION.search(message)
+    core = message[: place.start()] if place else message
+    where_ = f", regel {place[1]}, kolom {place[2]}" if place else ""
+    for pattern, template in _SYNTAX_ERRORS:
+        if match := pattern.fullmatch(core.strip()):
+            return template.format(*match.groups()) + where_
+    return f"{core.strip()}{where_} (libxml2)"
 
 
 def reply_envelope(namespace: str, naam: str, repliek: etree._Element) -> bytes:

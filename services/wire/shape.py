@@ -76,20 +76,20 @@ def shape(body: bytes) -> Shape | None:
     tijdstip: list[bytes] = []
     inszs: list[bytes] = []
 
-    def eruit(gevonden: re.Match) -> bytes:
-        if gevonden.group(1) is not None:
-            refertes.append(gevonden.group(1))
+    def hole(match: re.Match) -> bytes:
+        if match.group(1) is not None:
+            refertes.append(match.group(1))
             return b"<Referte>" + HOLE + b"</Referte>"
-        if gevonden.group(6) is not None:
-            inszs.append(gevonden.group(6))
+        if match.group(6) is not None:
+            inszs.append(match.group(6))
             return b"<INSZ>" + HOLE + b"</INSZ>"
-        tijdstip.extend((gevonden.group(3), gevonden.group(5)))
+        tijdstip.extend((match.group(3), match.group(5)))
         return (
-            b"<Tijdstip>" + gevonden.group(2) + b"<Datum>" + HOLE + b"</Datum>"
-            + gevonden.group(4) + b"<Tijd>" + HOLE + b"</Tijd>"
+            b"<Tijdstip>" + match.group(2) + b"<Datum>" + HOLE + b"</Datum>"
+            + match.group(4) + b"<Tijd>" + HOLE + b"</Tijd>"
         )  # fmt: skip
 
-    return Shape(_WAARDEN.sub(eruit, body), refertes, tijdstip, inszs)
+    return Shape(_WAARDEN.sub(hole, body), refertes, tijdstip, inszs)
 
 
 PROBE_INSZ = "00000000000"  # fails the modulo-97 check: never the INSZ of a learnt request
@@ -100,27 +100,27 @@ def probe(body: bytes) -> bytes:
     :data:`PROBE_INSZ`. Parsed, it shows which elements the holes are, whatever the bytes
     around them (a namespace in scope, an element written ``<INSZ >``): the proof that a
     shape's holes are the elements the emulator reads."""
-    teller = iter(range(1 << 30))
+    counter = iter(range(1 << 30))
 
-    def proef(gevonden: re.Match) -> bytes:
-        if gevonden.group(1) is not None:
-            return b"<Referte>p%d</Referte>" % next(teller)
-        if gevonden.group(6) is not None:
+    def mark(match: re.Match) -> bytes:
+        if match.group(1) is not None:
+            return b"<Referte>p%d</Referte>" % next(counter)
+        if match.group(6) is not None:
             return b"<INSZ>" + PROBE_INSZ.encode("ascii") + b"</INSZ>"
-        return gevonden.group(0)
+        return match.group(0)
 
-    return _WAARDEN.sub(proef, body)
+    return _WAARDEN.sub(mark, body)
 
 
-def valid_values(gevonden: Shape) -> bool:
+def valid_values(match: Shape) -> bool:
     """Every value of the type its element has in our request XSDs (see the module)."""
-    for referte in gevonden.refertes:  # loops, not all(...): this runs on every call
+    for referte in match.refertes:  # loops, not all(...): this runs on every call
         if _REFERTE.fullmatch(referte) is None:
             return False
-    for insz in gevonden.inszs:
+    for insz in match.inszs:
         if _INSZ.fullmatch(insz) is None:
             return False
-    tijdstip = gevonden.tijdstip
+    tijdstip = match.tijdstip
     for datum, tijd in zip(tijdstip[::2], tijdstip[1::2], strict=True):
         if not (_DATUM.fullmatch(datum) and _TIJD.fullmatch(tijd)):
             return False
@@ -144,41 +144,41 @@ def pattern(body: bytes) -> Pattern | None:
     Tijdstip and one INSZ (the only shapes the emulator keeps)."""
     if shape(body) is None:
         return None
-    delen: list[bytes] = []
+    parts: list[bytes] = []
     refertes: list[int] = []
     tijdstip = False
-    insz = groep = einde = 0
-    for gevonden in _WAARDEN.finditer(body):
-        delen.append(re.escape(body[einde : gevonden.start()]))
-        einde = gevonden.end()
-        if gevonden.group(1) is not None:
-            groep += 1
-            refertes.append(groep)
-            delen.append(b"<Referte>(" + _REFERTE_TYPE + b")</Referte>")
-        elif gevonden.group(6) is not None:
+    insz = group = einde = 0
+    for match in _WAARDEN.finditer(body):
+        parts.append(re.escape(body[einde : match.start()]))
+        einde = match.end()
+        if match.group(1) is not None:
+            group += 1
+            refertes.append(group)
+            parts.append(b"<Referte>(" + _REFERTE_TYPE + b")</Referte>")
+        elif match.group(6) is not None:
             if insz:
                 return None
-            groep += 1
-            insz = groep
-            delen.append(b"<INSZ>(" + _INSZ_TYPE + b")</INSZ>")
+            group += 1
+            insz = group
+            parts.append(b"<INSZ>(" + _INSZ_TYPE + b")</INSZ>")
         else:
             if tijdstip:
                 return None
             tijdstip = True
-            delen += (
-                b"<Tijdstip>", re.escape(gevonden.group(2)), b"<Datum>", _DATUM_TYPE,
-                b"</Datum>", re.escape(gevonden.group(4)), b"<Tijd>", _TIJD_TYPE, b"</Tijd>",
+            parts += (
+                b"<Tijdstip>", re.escape(match.group(2)), b"<Datum>", _DATUM_TYPE,
+                b"</Datum>", re.escape(match.group(4)), b"<Tijd>", _TIJD_TYPE, b"</Tijd>",
             )  # fmt: skip
-    delen.append(re.escape(body[einde:]))
+    parts.append(re.escape(body[einde:]))
     if not (tijdstip and insz):
         return None
-    return Pattern(re.compile(b"".join(delen)), (*refertes, insz))
+    return Pattern(re.compile(b"".join(parts)), (*refertes, insz))
 
 
-def matched(patroon: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | None:
+def matched(pattern: Pattern, body: bytes) -> tuple[tuple[bytes, ...], bytes] | None:
     """The Referte values and the INSZ of a body of this pattern with valid values, or None."""
-    gevonden = patroon.regex.fullmatch(body)
-    if gevonden is None:
+    match = pattern.regex.fullmatch(body)
+    if match is None:
         return None
-    waarden = gevonden.group(*patroon.groups)  # two groups or more (a Referte, the INSZ): a tuple
-    return waarden[:-1], waarden[-1]
+    values = match.group(*pattern.groups)  # two groups or more (a Referte, the INSZ): a tuple
+    return values[:-1], values[-1]

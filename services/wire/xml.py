@@ -36,25 +36,25 @@ def wsdl_folder() -> Path:
 
 
 @cache
-def schema(bestand: str) -> etree.XMLSchema:
+def schema(file_name: str) -> etree.XMLSchema:
     """An XSD of ours (e.g. ``GeefDossierKBI-02.00.xsd``), loaded once; imports resolve
     locally. Validate through :func:`xsd_error`, which is safe across threads."""
-    pad = wsdl_folder() / "xsd" / bestand
-    return etree.XMLSchema(etree.parse(str(pad), safe_parser()))
+    path = wsdl_folder() / "xsd" / file_name
+    return etree.XMLSchema(etree.parse(str(path), safe_parser()))
 
 
 @cache
-def _slot(bestand: str) -> threading.Lock:
+def _slot(file_name: str) -> threading.Lock:
     return threading.Lock()
 
 
-def xsd_error(bestand: str, element: etree._Element) -> etree._LogEntry | None:
+def xsd_error(file_name: str, element: etree._Element) -> etree._LogEntry | None:
     """The first reason ``element`` breaks the XSD ``bestand``, or None when it fits.
 
     An XMLSchema keeps its error log on itself: without the lock, two threads validating at
     once could each read the other's error (``serve --admin`` runs threads)."""
-    validator = schema(bestand)
-    with _slot(bestand):
+    validator = schema(file_name)
+    with _slot(file_name):
         if validator.validate(element):
             return None
         # libxml2 goes on after a wrong value and logs each: the first is the first in the
@@ -66,31 +66,31 @@ def read_contract_files() -> dict[str, bytes]:
     """Every WSDL and XSD file of ours by its path below ``wsdl/``, read now: the server
     reads them once at start-up and serves them from memory (a package reinstalled under a
     running server cannot make it fail later)."""
-    map_ = wsdl_folder()
-    paden = [*map_.glob("*.wsdl"), *map_.glob("xsd/*.xsd")]
-    return {p.relative_to(map_).as_posix(): p.read_bytes() for p in sorted(paden)}
+    folder = wsdl_folder()
+    paths = [*folder.glob("*.wsdl"), *folder.glob("xsd/*.xsd")]
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(paths)}
 
 
-def tekst(element: etree._Element | None, pad: str) -> str | None:
+def text_at(element: etree._Element | None, path: str) -> str | None:
     """The stripped text at a child path of unqualified elements, or None (missing or empty)."""
     if element is None:
         return None
-    return _text_xpath(pad)(element).strip() or None
+    return _text_xpath(path)(element).strip() or None
 
 
 @cache
-def _text_xpath(pad: str) -> etree.XPath:
+def _text_xpath(path: str) -> etree.XPath:
     # A compiled XPath is four times faster than ElementPath's find() on this hot path.
-    return etree.XPath(f"string({pad})")
+    return etree.XPath(f"string({path})")
 
 
 def sub(
-    ouder: etree._Element, naam: str, waarde: str | None = None, **attrs: str | None
+    parent: etree._Element, naam: str, value: str | None = None, **attrs: str | None
 ) -> etree._Element:
     if attrs:
-        element = etree.SubElement(ouder, naam, {k: v for k, v in attrs.items() if v is not None})
+        element = etree.SubElement(parent, naam, {k: v for k, v in attrs.items() if v is not None})
     else:  # most elements: 0.69 instead of 0.99 us each without the empty dict
-        element = etree.SubElement(ouder, naam)
-    if waarde is not None:
-        element.text = waarde
+        element = etree.SubElement(parent, naam)
+    if value is not None:
+        element.text = value
     return element
