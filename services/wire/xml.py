@@ -49,7 +49,7 @@ def _slot(file_name: str) -> threading.Lock:
 
 
 def xsd_error(file_name: str, element: etree._Element) -> etree._LogEntry | None:
-    """The first reason ``element`` breaks the XSD ``bestand``, or None when it fits.
+    """The first reason ``element`` breaks the XSD ``file_name``, or None when it fits.
 
     An XMLSchema keeps its error log on itself: without the lock, two threads validating at
     once could each read the other's error (``serve --admin`` runs threads)."""
