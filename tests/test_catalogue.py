@@ -190,11 +190,34 @@ def test_a_new_contract_or_version_imports_everything_again(store, extra, monkey
     mappen = [builtin_folder(), extra]
     import_files(store, mappen)
     alle = len(Catalogue(store))
-    monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
+    monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
     from magda_kbi.runtime import catalogue
 
-    monkeypatch.setattr(catalogue, "contract_hash", lambda: b"another contract")
+    monkeypatch.setattr(catalogue, "checks_hash", lambda: b"another contract")
     assert import_files(store, mappen) == (alle, alle)
+
+
+def test_a_change_in_the_checking_code_imports_everything_again(
+    store, extra, tmp_path, monkeypatch
+):
+    """A development checkout pulled with a new check, its version unchanged: the files
+    imported under the old check are imported (and so checked) again."""
+    mappen = [builtin_folder(), extra]
+    code = tmp_path / "io" / "checks.py"
+    code.parent.mkdir()
+    code.write_text("LIMIT = 48\n")
+    monkeypatch.setattr(checked_files, "checking_sources", lambda: [code])
+    checked_files.checks_hash.cache_clear()
+    try:
+        import_files(store, mappen)
+        alle = len(Catalogue(store))
+        checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
+        assert import_files(store, mappen) == (0, alle)
+        code.write_text("LIMIT = 47\n")
+        checked_files.checks_hash.cache_clear()  # the next start, with the new check
+        assert import_files(store, mappen) == (alle, alle)
+    finally:
+        checked_files.checks_hash.cache_clear()
 
 
 def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):

@@ -1,5 +1,6 @@
 """The cache of persona files that passed the KBI contract check: a file is checked once
-per content and contract; any change in either checks it again; no cache, no harm."""
+per content, contract and checking code; any change in one checks it again; no cache, no
+harm."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import tracemalloc
 import pytest
 
 from magda_kbi.io import personas
-from magda_kbi.io.checked_files import CheckedFiles, contract_hash
+from magda_kbi.io.checked_files import CheckedFiles, checks_hash
 from magda_kbi.io.personas import builtin_folder, load_personas
 
 
@@ -54,8 +55,8 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
 
 
 def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
-    """The key is sha256 of the contract's hash and the content (keys already on disk stay
-    valid), without joining them first: that copied a whole population file (50 MB here)."""
+    """The key is sha256 of the checks' hash and the content, without joining them first:
+    that copied a whole population file (50 MB here)."""
     inhoud = b"{}\n" * (25 * 1024 * 1024)
     cache = CheckedFiles(tmp_path / "cache.sqlite")
     tracemalloc.start()
@@ -64,7 +65,7 @@ def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert sleutel == hashlib.sha256(contract_hash() + inhoud).hexdigest()
+    assert sleutel == hashlib.sha256(checks_hash() + inhoud).hexdigest()
     assert peak < 1024 * 1024, peak
 
 
@@ -85,9 +86,50 @@ def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
     load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     from magda_kbi.io import checked_files
 
-    monkeypatch.setattr(checked_files, "contract_hash", lambda: b"another contract")
+    monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
     load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
     assert tel["n"] == 4
+
+
+def test_the_checks_are_the_domain_wire_and_io_code():
+    from magda_kbi.io import checked_files
+
+    sources = {f"{p.parent.name}/{p.name}" for p in checked_files.checking_sources()}
+    # where a persona's checks live: the domain's rules (a residence's name and code), the
+    # reply the XSD check validates, the readers of the persona files
+    assert {
+        "domain/municipalities.py",
+        "domain/insz.py",
+        "wire/dossier_kbi.py",
+        "wire/xml.py",
+        "io/personas.py",
+        "io/schemas.py",
+    } <= sources
+    assert not {s for s in sources if s.startswith(("adapters/", "runtime/"))}
+
+
+def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeypatch):
+    """A checkout pulled with a new check, the version unchanged: every file is checked
+    again (the contract files alone let what passed the old check through)."""
+    from magda_kbi.io import checked_files
+
+    code = tmp_path / "domain" / "checks.py"
+    code.parent.mkdir()
+    code.write_text("LIMIT = 48\n")
+    monkeypatch.setattr(checked_files, "checking_sources", lambda: [code])
+    checked_files.checks_hash.cache_clear()
+    try:
+        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        assert tel["n"] == 2
+        checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
+        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        assert tel["n"] == 2
+        code.write_text("LIMIT = 47\n")
+        checked_files.checks_hash.cache_clear()  # the next start, with the new check
+        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        assert tel["n"] == 4
+    finally:
+        checked_files.checks_hash.cache_clear()
 
 
 def test_a_file_that_fails_is_not_remembered(tmp_path, map_, tel):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from magda_kbi import __version__
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.io.checked_files import CheckedFiles, contract_hash
+from magda_kbi.io.checked_files import CheckedFiles, checks_hash
 from magda_kbi.io.personas import (
     FixtureError,
     already_defined,
@@ -87,7 +87,7 @@ def import_files(
                 "WHERE path NOT LIKE ?",
                 (GENERATED + "%",),
             )
-            if old_stamp == stamp  # another contract or version: import everything again
+            if old_stamp == stamp  # another contract, check or version: import all again
         }
     to_do: list[tuple[int, Path, str, str]] = []  # not the contents: a million personas
     to_update: list[tuple[int, int, str, int, str]] = []
@@ -170,9 +170,9 @@ def _hashes(path: Path) -> tuple[str, str]:
 
 
 def _import_stamp() -> str:
-    """What a file's import depends on besides its content: the emulator's version and the
-    contract its personas were checked against."""
-    return f"{__version__}:{contract_hash().hex()[:16]}"
+    """What a file's import depends on besides its content: the emulator's version, the
+    contract its personas were checked against and the code that checked them."""
+    return f"{__version__}:{checks_hash().hex()[:16]}"
 
 
 def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
