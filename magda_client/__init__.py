@@ -9,8 +9,8 @@ Write your integration once, test it against the emulator, point it at the real 
     print(advies.resultaat, advies.reden_code)
 """
 
-from .client import MagdaClient, Ondertekening
-from .fouten import (
+from .client import MagdaClient, Ondertekening, Signing
+from .errors import (
     DossierNietGevonden,
     GeenMachtiging,
     MagdaError,
@@ -19,7 +19,7 @@ from .fouten import (
     OngeldigVerzoek,
     TeVeelBevragingen,
 )
-from .resultaten import (
+from .results import (
     Advies,
     Attest,
     Contract,
@@ -46,6 +46,7 @@ __all__ = [
     "MagdaTransportFout",
     "Ondertekening",
     "OngeldigVerzoek",
+    "Signing",
     "TeVeelBevragingen",
     "Traject",
     "TrajectOnderdeel",

@@ -3,7 +3,7 @@
 zeep builds and sends the request from our WSDL (shipped as package data, parsed once per
 client) through a ``requests`` session that carries timeouts, client certificates and,
 optionally, a WS-Security signature. The reply is read with lxml, leniently, into typed
-results or typed errors (:mod:`magda_client.fouten`).
+results or typed errors (:mod:`magda_client.errors`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import ssl
 import time
 import urllib.parse
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,9 +32,9 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
-from .antwoord import MAX_ANTWOORD, read_repliek
-from .fouten import MagdaError, MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
-from .resultaten import Advies, KbiDossier, read_advies, read_dossier
+from .errors import MagdaError, MagdaTransportFout, OngeldigVerzoek, TeVeelBevragingen
+from .reply import MAX_REPLY_BYTES, read_repliek
+from .results import Advies, KbiDossier, read_advies, read_dossier
 
 # ZORGBUDGET is the zorgbudget voor zwaar zorgbehoevenden, the one budget with the
 # inburgering condition (its longer name says so); the other two never carry it.
@@ -51,27 +52,27 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Dienst:
-    naam: str
-    versie: str  # Context/Versie
-    pad: str
+class _Service:
+    name: str  # Context/Naam
+    version: str  # Context/Versie
+    path: str
     namespace: str
     wsdl: str
 
     @property
-    def hoofdversie(self) -> str:
-        return self.versie[:5]
+    def major_version(self) -> str:
+        return self.version[:5]
 
 
-DOSSIER_VERSIES = {
-    "01.00": _Dienst(
+DOSSIER_VERSIONS = {
+    "01.00": _Service(
         "GeefDossierKBI",
         "01.00.0000",
         "GeefDossierKBIDienst-01.00/soap/WebService",
         "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
         "GeefDossierKBI-01.00.wsdl",
     ),
-    "02.00": _Dienst(
+    "02.00": _Service(
         "GeefDossierKBI",
         "02.00.0000",
         "GeefDossierKBIDienst-02.00/soap/WebService",
@@ -79,7 +80,7 @@ DOSSIER_VERSIES = {
         "GeefDossierKBI-02.00.wsdl",
     ),
 }
-ADVIES = _Dienst(
+ADVIES = _Service(
     "GeefAutomatischAdvies",
     "01.00.0000",
     "GeefAutomatischAdviesDienst-01.00/soap/WebService",
@@ -142,16 +143,16 @@ class _Transport(Transport):
 def _read_bounded(
     response: requests.Response, address: str, deadline: float, timeout: float
 ) -> bytes:
-    """The body, at most MAX_ANTWOORD bytes (decompressed) and in ``timeout`` seconds from
+    """The body, at most MAX_REPLY_BYTES bytes (decompressed) and in ``timeout`` seconds from
     the request: requests' own timeout is per read, so a reply that trickles in, or one
     without end, would otherwise be waited for and held in memory for ever."""
     if response._content is not False:  # already read: by a response hook of the session
-        if len(response.content) > MAX_ANTWOORD:
+        if len(response.content) > MAX_REPLY_BYTES:
             raise _too_large(address, response.status_code)
         return response.content
     length = response.headers.get("Content-Length", "")
     # isdigit alone takes other digits (a header's byte 0xB2 is '²'), which int() refuses
-    if length.isascii() and length.isdigit() and int(length) > MAX_ANTWOORD:
+    if length.isascii() and length.isdigit() and int(length) > MAX_REPLY_BYTES:
         raise _too_large(address, response.status_code)
     parts, received = [], 0
     try:
@@ -159,7 +160,7 @@ def _read_bounded(
         # for 64 KiB or the end)
         while part := response.raw.read1(64 * 1024, decode_content=True):
             received += len(part)
-            if received > MAX_ANTWOORD:
+            if received > MAX_REPLY_BYTES:
                 raise _too_large(address, response.status_code)
             if time.monotonic() > deadline:
                 raise MagdaTransportFout(
@@ -177,20 +178,20 @@ def _read_bounded(
 
 def _too_large(address: str, status: int) -> MagdaTransportFout:
     return MagdaTransportFout(
-        f"the reply from {address} is larger than {MAX_ANTWOORD} bytes", status=status
+        f"the reply from {address} is larger than {MAX_REPLY_BYTES} bytes", status=status
     )
 
 
 @dataclass(frozen=True)
-class Ondertekening:
+class Signing:
     """WS-Security X.509 signing of every request (needs the ``signing`` extra: xmlsec).
 
-    ``sleutel`` and ``certificaat`` are PEM files; ``wachtwoord`` unlocks the key.
+    ``key`` and ``certificate`` are PEM files; ``password`` unlocks the key.
     """
 
-    sleutel: Path | str
-    certificaat: Path | str
-    wachtwoord: str | None = None
+    key: Path | str
+    certificate: Path | str
+    password: str | None = None
 
     def plugin(self):
         try:
@@ -201,37 +202,49 @@ class Ondertekening:
                 "signing needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
             ) from error
         # Loaded once here: zeep loads them at every call, where a bad key was an
-        # xmlsec.Error (no MagdaError) and an encrypted one without its wachtwoord made
+        # xmlsec.Error (no MagdaError) and an encrypted one without its password made
         # OpenSSL ask for a pass phrase on the terminal, at every call.
         try:
-            key = Path(self.sleutel).read_bytes()
-            certificate = Path(self.certificaat).read_bytes()
+            key = Path(self.key).read_bytes()
+            certificate = Path(self.certificate).read_bytes()
         except OSError as error:
             raise ValueError(f"signing: cannot read {error.filename!r}: {error.strerror}") from None
-        if self.wachtwoord is None and b"ENCRYPTED" in key:
-            raise ValueError(
-                f"signing: the key {str(self.sleutel)!r} is encrypted: give its wachtwoord"
-            )
+        if self.password is None and b"ENCRYPTED" in key:
+            raise ValueError(f"signing: the key {str(self.key)!r} is encrypted: give its password")
         try:
             pem = xmlsec.constants.KeyDataFormatPem
-            xmlsec.Key.from_memory(key, pem, self.wachtwoord).load_cert_from_memory(
-                certificate, pem
-            )
+            xmlsec.Key.from_memory(key, pem, self.password).load_cert_from_memory(certificate, pem)
         except xmlsec.Error as error:
             raise ValueError(
-                f"signing: cannot use the key {str(self.sleutel)!r} with the certificate"
-                f" {str(self.certificaat)!r} (PEM files; the wachtwoord if the key has one):"
+                f"signing: cannot use the key {str(self.key)!r} with the certificate"
+                f" {str(self.certificate)!r} (PEM files; the password if the key has one):"
                 f" {error}"
             ) from None
-        plugin = Signature(str(self.sleutel), str(self.certificaat), self.wachtwoord)
+        plugin = Signature(str(self.key), str(self.certificate), self.password)
         _check_pair(plugin, self)
         return plugin
+
+
+class Ondertekening(Signing):
+    """Deprecated, kept for one release: :class:`Signing` (``key``, ``certificate``,
+    ``password``), the first release's Dutch name and fields."""
+
+    def __init__(
+        self, sleutel: Path | str, certificaat: Path | str, wachtwoord: str | None = None
+    ) -> None:
+        warnings.warn(
+            "magda_client.Ondertekening(sleutel, certificaat, wachtwoord) is deprecated:"
+            " use magda_client.Signing(key, certificate, password)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(sleutel, certificaat, wachtwoord)
 
 
 NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
-def _check_pair(plugin, ondertekening: Ondertekening) -> None:
+def _check_pair(plugin, signing: Signing) -> None:
     """Signs an empty envelope and checks it with the certificate (about 5 ms, once): a key
     that does not belong to its certificate signed every request without a word, and only
     the platform's refusal said something was wrong."""
@@ -241,7 +254,7 @@ def _check_pair(plugin, ondertekening: Ondertekening) -> None:
     envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Header")
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Body")
-    key, certificate = str(ondertekening.sleutel), str(ondertekening.certificaat)
+    key, certificate = str(signing.key), str(signing.certificate)
     try:
         signed, _ = plugin.apply(envelope, {})
     except xmlsec.Error as error:  # at every call, outside MagdaError
@@ -263,7 +276,7 @@ class MagdaClient:
 
     ``dossier_versie`` is the GeefDossierKBI version asked: ``"02.00"`` (the platform's
     current version, the default) or ``"01.00"``. The service paths follow MAGDA's layout
-    (``{base_url}/GeefDossierKBIDienst-02.00/soap/WebService``); ``adressen`` overrides them
+    (``{base_url}/GeefDossierKBIDienst-02.00/soap/WebService``); ``addresses`` overrides them
     per service (keys ``"GeefDossierKBI"`` and ``"GeefAutomatischAdvies"``, full URLs).
     A ``99996`` or ``99995`` answer is retried ``retries`` times with exponential backoff
     (``backoff`` seconds, doubled per try, capped at ``max_backoff``) and full jitter
@@ -279,22 +292,32 @@ class MagdaClient:
         timeout: float = 10.0,
         cert: str | tuple[str, str] | None = None,
         verify: bool | str = True,
-        signing: Ondertekening | None = None,
+        signing: Signing | None = None,
         retries: int = 3,
         backoff: float = 0.2,
         max_backoff: float = 5.0,
-        adressen: Mapping[str, str] | None = None,
+        addresses: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
         dossier_versie: str = "02.00",
+        adressen: Mapping[str, str] | None = None,  # deprecated: addresses
     ) -> None:
+        if adressen is not None:  # the first release's name, kept for one release
+            warnings.warn(
+                "MagdaClient(adressen=...) is deprecated: use addresses=",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if addresses is not None:
+                raise ValueError("give addresses only (adressen is its deprecated name)")
+            addresses = adressen
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a whole number, 0 or more, not {retries!r}")
         _seconds("timeout", timeout, more_than_0=True)
         _seconds("backoff", backoff)
         _seconds("max_backoff", max_backoff)
-        if dossier_versie not in DOSSIER_VERSIES:
+        if dossier_versie not in DOSSIER_VERSIONS:
             raise ValueError(
-                f"dossier_versie must be one of {', '.join(DOSSIER_VERSIES)},"
+                f"dossier_versie must be one of {', '.join(DOSSIER_VERSIONS)},"
                 f" not {dossier_versie!r}"
             )
         if not isinstance(afzender, str) or not afzender.strip():
@@ -304,7 +327,7 @@ class MagdaClient:
             )
         if not isinstance(hoedanigheid, str):
             raise ValueError(f"hoedanigheid must be text (e.g. '1234'), not {hoedanigheid!r}")
-        self.dossier = DOSSIER_VERSIES[dossier_versie]
+        self.dossier = DOSSIER_VERSIONS[dossier_versie]
         self.afzender, self.hoedanigheid = afzender, hoedanigheid
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.timeout = timeout
@@ -315,20 +338,20 @@ class MagdaClient:
         self.session.verify = verify
         transport = _Transport(session=self.session, timeout=timeout, operation_timeout=timeout)
         wsse = signing.plugin() if signing else None
-        adressen = dict(adressen or {})
+        addresses = dict(addresses or {})
         self._services = {}
         for service in (self.dossier, ADVIES):
             wsdl = resources.files("magda_client.contract") / service.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
-            if service.naam in adressen:
-                address = _http_url(adressen.pop(service.naam), f"adressen[{service.naam!r}]")
+            if service.name in addresses:
+                address = _http_url(addresses.pop(service.name), f"addresses[{service.name!r}]")
             else:
-                address = f"{_root_url(base_url)}/{service.pad}"
-            binding = f"{{{service.namespace}}}{service.naam}Binding"
-            self._services[service.naam] = client.create_service(binding, address)
-        if adressen:
-            raise ValueError(f"unknown services in adressen: {', '.join(adressen)}")
+                address = f"{_root_url(base_url)}/{service.path}"
+            binding = f"{{{service.namespace}}}{service.name}Binding"
+            self._services[service.name] = client.create_service(binding, address)
+        if addresses:
+            raise ValueError(f"unknown services in addresses: {', '.join(addresses)}")
         self._sleep = time.sleep
 
     def close(self) -> None:
@@ -353,7 +376,7 @@ class MagdaClient:
             )
         content = {"MutatiesContext": mutaties_context, "INSZ": insz}
         element, uitzonderingen, referte = self._ask(self.dossier, content, "KBIDossier")
-        return read_dossier(element, insz, uitzonderingen, self.dossier.hoofdversie, referte)
+        return read_dossier(element, insz, uitzonderingen, self.dossier.major_version, referte)
 
     def geef_automatisch_advies(
         self, insz: str, datum: date | str, toepassing: str = "ZORGBUDGET"
@@ -378,7 +401,7 @@ class MagdaClient:
         element, uitzonderingen, referte = self._ask(ADVIES, {"Criteria": criteria}, "Advies")
         return read_advies(element, insz, uitzonderingen, referte)
 
-    def _ask(self, service: _Dienst, vraag: dict, content: str):
+    def _ask(self, service: _Service, vraag: dict, content: str):
         """``vraag`` is the Vraag's Inhoud; ``content`` the element the answer holds."""
         attempt = 0
         while True:
@@ -391,7 +414,7 @@ class MagdaClient:
                 self._sleep(random.uniform(0, ceiling))
                 attempt += 1
 
-    def _once(self, service: _Dienst, vraag: dict, content: str):
+    def _once(self, service: _Service, vraag: dict, content: str):
         referte = str(uuid.uuid4())  # fresh per call: MAGDA echoes it
         try:
             element, uitzonderingen = self._send(service, vraag, content, referte)
@@ -400,12 +423,12 @@ class MagdaClient:
             raise
         return element, uitzonderingen, referte
 
-    def _send(self, service: _Dienst, vraag: dict, content: str, referte: str):
+    def _send(self, service: _Service, vraag: dict, content: str, referte: str):
         now = datetime.now(PLATFORM_ZONE)
         verzoek = {
             "Context": {
-                "Naam": service.naam,
-                "Versie": service.versie,
+                "Naam": service.name,
+                "Versie": service.version,
                 "Bericht": {
                     "Type": "VRAAG",
                     "Tijdstip": {
@@ -421,7 +444,7 @@ class MagdaClient:
             },
             "Vragen": {"Vraag": {"Referte": referte, "Inhoud": vraag}},
         }
-        operation = getattr(self._services[service.naam], service.naam)
+        operation = getattr(self._services[service.name], service.name)
         try:
             response = operation(Verzoek=verzoek)
         except requests.Timeout as error:
@@ -430,13 +453,13 @@ class MagdaClient:
             waited = "no connection" if isinstance(error, requests.ConnectTimeout) else "no answer"
             where = f" at {error.request.url}" if error.request is not None else ""
             raise MagdaTransportFout(
-                f"timeout calling {service.naam}{where}: {waited} within {self.timeout:g} s"
+                f"timeout calling {service.name}{where}: {waited} within {self.timeout:g} s"
             ) from None
         except requests.RequestException as error:
-            raise MagdaTransportFout(_transport_reason(service.naam, error)) from None
+            raise MagdaTransportFout(_transport_reason(service.name, error)) from None
         if 300 <= response.status_code < 400:
             raise MagdaTransportFout(
-                f"HTTP {response.status_code}: {service.naam} redirects to {response.location};"
+                f"HTTP {response.status_code}: {service.name} redirects to {response.location};"
                 " not followed (a MAGDA request is not resent elsewhere unasked): if that is"
                 " the service, use that address",
                 status=response.status_code,
@@ -444,11 +467,11 @@ class MagdaClient:
         return read_repliek(response.status_code, response.content, referte, content)
 
 
-def _dropped_before_reply(fout: requests.ConnectionError) -> bool:
+def _dropped_before_reply(raised: requests.ConnectionError) -> bool:
     """Whether the server closed the connection before any byte of a reply (requests wraps
     urllib3's ProtocolError around it): not a refused connection, nor a timeout (the reply
     is read later, in _read_bounded)."""
-    pending: list[object] = [fout]
+    pending: list[object] = [raised]
     while pending:
         error = pending.pop()
         # http.client's RemoteDisconnected is a ConnectionResetError; a pipe broken while
@@ -490,10 +513,10 @@ def _transport_reason(name: str, error: requests.RequestException) -> str:
     return f"{name} not reachable: {text}"
 
 
-def _os_reason(fout: BaseException) -> str | None:
+def _os_reason(raised: BaseException) -> str | None:
     """The operating system's reason under requests' and urllib3's wrappers ('Connection
     refused', 'Name or service not known'), if there is one."""
-    pending: list[object] = [fout]
+    pending: list[object] = [raised]
     while pending:
         error = pending.pop()
         if isinstance(error, OSError) and error.strerror:
@@ -575,7 +598,7 @@ def _root_url(base_url: str) -> str:
     if parts.path.rstrip("/").endswith("/soap/WebService"):  # each service is under the root
         raise ValueError(
             f"base_url is the platform's root, not a service's address ({base_url!r}): give"
-            " the part before /<Dienst>-<versie>/soap/WebService, or this address in adressen"
+            " the part before /<Dienst>-<versie>/soap/WebService, or this address in addresses"
         )
     if parts.query or parts.fragment:
         # the services' paths went after it, into the query: '...?x=1/GeefDossierKBI...'
@@ -586,7 +609,7 @@ def _root_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def modulo97_geldig(insz: str) -> bool:
+def modulo97_valid(insz: str) -> bool:
     """Eleven ASCII digits whose last two are 97 minus the first nine modulo 97 (with a
     ``2`` in front of the nine for people born from 2000 on). The client's own check: it
     imports nothing of the emulator."""
@@ -606,7 +629,7 @@ def _check_insz(insz: str) -> str:
     insz = str(insz).strip()
     if printed := PRINTED_INSZ.fullmatch(insz):
         insz = "".join(printed.groups())
-    if not modulo97_geldig(insz):
+    if not modulo97_valid(insz):
         hint = ""
         if isinstance(given, int) and len(insz) < 11:  # born in 2000-2009: 06721400144
             hint = f": als getal verliest het zijn eerste 0, geef het als tekst ('{insz:0>11}')"

@@ -676,7 +676,7 @@ def test_the_client_command_says_which_option_the_client_cannot_use():
         2,
         "magda-kbi: --url must be an http:// or https:// URL, not '127.0.0.1:8080'\n",
     )
-    # the library's "or this address in adressen": the command has no such option
+    # the library's "or this address in addresses": the command has no such option
     dienst = "http://127.0.0.1:8080/GeefDossierKBIDienst-02.00/soap/WebService"
     proces = magda_kbi("client", "dossier", "98630499724", "--url", dienst)
     assert (proces.returncode, proces.stderr) == (

@@ -1,5 +1,6 @@
 """magda_client against the live emulator, the real-format samples and a misbehaving platform."""
 
+import importlib
 import json
 import re
 import socket
@@ -12,6 +13,7 @@ from datetime import date
 import pytest
 import requests
 
+import magda_client
 from magda_client import (
     Advies,
     DossierNietGevonden,
@@ -175,7 +177,7 @@ def test_input_is_validated_before_sending(client, insz, datum, toepassing):
 def test_a_service_at_the_wrong_address_is_a_transport_error(server):
     client = maak_client(
         server.url,
-        adressen={
+        addresses={
             "GeefDossierKBI": f"{server.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
         },
     )
@@ -350,13 +352,34 @@ def test_the_client_sends_a_fresh_referte_and_the_context(stub):
 def test_service_addresses_can_be_overridden(server):
     client = maak_client(
         "http://127.0.0.1:1",
-        adressen={
+        addresses={
             "GeefAutomatischAdvies": f"{server.url}/api/Magda-02.00/soap/WebService",
         },
     )
     assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
     with pytest.raises(ValueError, match="unknown services"):
-        maak_client(server.url, adressen={"GeefPersoon": "http://x"})
+        maak_client(server.url, addresses={"GeefPersoon": "http://x"})
+
+
+def test_the_first_release_s_dutch_names_still_work_and_say_their_new_names(server):
+    """adressen, Ondertekening and the modules fouten and resultaten: kept for one release,
+    each with a DeprecationWarning that names what replaces it."""
+    advies_url = f"{server.url}/api/Magda-02.00/soap/WebService"
+    with pytest.warns(DeprecationWarning, match="use addresses="):
+        client = maak_client("http://127.0.0.1:1", adressen={"GeefAutomatischAdvies": advies_url})
+    assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
+    with pytest.raises(ValueError, match="give addresses only"), pytest.warns(DeprecationWarning):
+        maak_client(server.url, adressen={}, addresses={})
+    with pytest.warns(DeprecationWarning, match=r"use magda_client\.Signing\(key, certificate"):
+        old = magda_client.Ondertekening("sign.key", "sign.crt", "geheim")
+    assert (old.key, old.certificate, old.password) == ("sign.key", "sign.crt", "geheim")
+    assert isinstance(old, magda_client.Signing)
+    for module in ("fouten", "resultaten"):
+        sys.modules.pop(f"magda_client.{module}", None)  # the warning comes at import
+        with pytest.warns(DeprecationWarning, match=f"magda_client.{module} is deprecated"):
+            old_module = importlib.import_module(f"magda_client.{module}")
+    assert old_module.KbiDossier is magda_client.KbiDossier
+    assert importlib.import_module("magda_client.fouten").MagdaFout is MagdaFout
 
 
 def test_session_carries_client_certificate_and_verify(tmp_path):
@@ -703,8 +726,8 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
         ),
         ({"base_url": "https://magda.example#top"}, "without a query or fragment"),
         (
-            {"adressen": {"GeefAutomatischAdvies": "magda.example/advies"}},
-            "adressen['GeefAutomatischAdvies'] must be an http:// or https:// URL",
+            {"addresses": {"GeefAutomatischAdvies": "magda.example/advies"}},
+            "addresses['GeefAutomatischAdvies'] must be an http:// or https:// URL",
         ),
         ({"afzender": ""}, "afzender must be your MAGDA Identificatie"),
         ({"afzender": None}, "afzender must be your MAGDA Identificatie"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from magda_client import MagdaClient, MagdaTransportFout, Ondertekening
+from magda_client import MagdaClient, MagdaTransportFout, Signing
 
 from . import certificates, reference
 from .magda_stub import MagdaStub
@@ -147,7 +147,7 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
 @pytest.fixture
 def ondertekening(certs):
     pytest.importorskip("xmlsec", reason="signing needs the 'signing' extra (xmlsec)")
-    return Ondertekening(certs["client"].key, certs["client"].certificate)
+    return Signing(certs["client"].key, certs["client"].certificate)
 
 
 def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
@@ -209,25 +209,25 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
     ondertekening, certs, tmp_path
 ):
     """zeep loads them at every call: a bad key was an xmlsec.Error (outside MagdaError), an
-    encrypted one without its wachtwoord had OpenSSL ask for a pass phrase on the terminal."""
+    encrypted one without its password had OpenSSL ask for a pass phrase on the terminal."""
     sleutel, crt = certs["client"].key, certs["client"].certificate
     versleuteld = versleutel(sleutel, tmp_path / "versleuteld.key")
     ontbreekt = tmp_path / "ontbreekt.key"
     for ondertekening_, melding in (
-        (Ondertekening(ontbreekt, crt), f"signing: cannot read {str(ontbreekt)!r}: No such file"),
-        (Ondertekening(versleuteld, crt), f"signing: the key {str(versleuteld)!r} is encrypted"),
+        (Signing(ontbreekt, crt), f"signing: cannot read {str(ontbreekt)!r}: No such file"),
+        (Signing(versleuteld, crt), f"signing: the key {str(versleuteld)!r} is encrypted"),
         (
-            Ondertekening(versleuteld, crt, "fout"),
+            Signing(versleuteld, crt, "fout"),
             f"signing: cannot use the key {str(versleuteld)!r} with the certificate {str(crt)!r}",
         ),
-        (Ondertekening(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
+        (Signing(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
         (  # signed every request without a word; the platform refused them
-            Ondertekening(sleutel, certs["server"].certificate),
+            Signing(sleutel, certs["server"].certificate),
             f"signing: the key {str(sleutel)!r} is not the key of the certificate"
             f" {str(certs['server'].certificate)!r}: every signature would be refused",
         ),
         (  # zeep signs RSA-SHA1: an xmlsec.Error at every call
-            Ondertekening(*ec_paar(tmp_path)),
+            Signing(*ec_paar(tmp_path)),
             f"signing: cannot sign with the key {str(tmp_path / 'ec.key')!r} (zeep signs"
             " RSA-SHA1: an RSA key is needed)",
         ),
@@ -240,12 +240,12 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
                 signing=ondertekening_,
             )
         assert str(fout.value).startswith(melding), str(fout.value)
-    # with its wachtwoord the encrypted key signs
+    # with its password the encrypted key signs
     MagdaClient(
         "https://127.0.0.1:1",
         afzender="zorgkas.be",
         hoedanigheid="1",
-        signing=Ondertekening(versleuteld, crt, "geheim"),
+        signing=Signing(versleuteld, crt, "geheim"),
     )
 
 

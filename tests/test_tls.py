@@ -20,8 +20,7 @@ import requests
 import zeep
 from zeep.transports import Transport
 
-from magda_client import MagdaClient
-from magda_client.fouten import MagdaTransportFout
+from magda_client import MagdaClient, MagdaTransportFout
 from magda_kbi.adapters.server import Tls, tls_problem
 
 from . import certificates

@@ -1651,7 +1651,7 @@ def _client_call(vraag, show, *, as_json: bool, **options) -> None:
             if message.startswith(name):
                 message = option + message[len(name) :]
         # the library's way out that this command does not have (it takes one --url)
-        message = message.replace(", or this address in adressen", "")
+        message = message.replace(", or this address in addresses", "")
         raise Refused(message) from None
     try:
         result = vraag(client)

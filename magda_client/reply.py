@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .fouten import (
+from .errors import (
     DossierNietGevonden,
     GeenMachtiging,
     MagdaFout,
@@ -12,12 +12,12 @@ from .fouten import (
     OngeldigVerzoek,
     TeVeelBevragingen,
 )
-from .resultaten import Uitzondering, read_uitzondering, text_of
+from .results import Uitzondering, read_uitzondering, text_of
 
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-MAX_ANTWOORD = 16 * 1024 * 1024  # the transport reads no more (client.py)
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # the transport reads no more (client.py)
 
-FOUTKLASSEN: dict[str, type[MagdaFout]] = {
+ERROR_CLASSES: dict[str, type[MagdaFout]] = {
     "30001": DossierNietGevonden,
     "99996": TeVeelBevragingen,
     "99995": TeVeelBevragingen,
@@ -47,8 +47,8 @@ def read_repliek(
             else f"HTTP {status} without a SOAP reply; {_begin(body)}"
         )
         raise MagdaTransportFout(message, status=status) from None
-    lichaam = envelope.find(f"{{{NS_SOAP11}}}Body")
-    operation = lichaam[0] if lichaam is not None and len(lichaam) else envelope
+    soap_body = envelope.find(f"{{{NS_SOAP11}}}Body")
+    operation = soap_body[0] if soap_body is not None and len(soap_body) else envelope
     if operation.tag == f"{{{NS_SOAP11}}}Fault":
         fault = f"{text_of(operation, 'faultcode')}: {text_of(operation, 'faultstring')}"
         raise MagdaTransportFout(f"SOAP Fault (HTTP {status}): {fault}", status=status, fault=fault)
@@ -70,7 +70,7 @@ def read_repliek(
     )
     for u in uitzonderingen:
         if u.type == "FOUT":
-            error_class = FOUTKLASSEN.get(u.code or "", MagdaFout)
+            error_class = ERROR_CLASSES.get(u.code or "", MagdaFout)
             raise error_class(u.diagnose or "", code=u.code, oorsprong=u.oorsprong, type=u.type)
     element = response.find(f"Inhoud/{inhoud}") if response is not None else None
     if element is None:
