@@ -51,7 +51,7 @@ def test_our_fixtures_validate_against_our_xsd(builtin_personas):
 
 
 def test_service_paths_follow_magda_layout():
-    paden = [d.contract.pad for d in all_services(Runtime({})) if d.contract.pad]
+    paden = [d.contract.path for d in all_services(Runtime({})) if d.contract.path]
     assert paden == [PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES]
 
 

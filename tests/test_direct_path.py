@@ -86,7 +86,7 @@ def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
 ):
     """The log is the operator's (English, as the command line); the wire stays MAGDA's."""
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    (dienst,) = [d for d in app.diensten if d.contract.pad == PATH_DOSSIER_02]
+    (dienst,) = [d for d in app.diensten if d.contract.path == PATH_DOSSIER_02]
 
     def kapot(*_args, **_kwargs):
         raise RuntimeError("boom")

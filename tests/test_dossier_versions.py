@@ -1449,7 +1449,7 @@ def test_client_requests_are_valid_against_the_real_request_xsd(server, werkmap,
 
 
 def test_the_client_asks_02_00_by_default_and_refuses_unknown_versions(server):
-    assert MagdaClient(server.url, afzender="a", hoedanigheid="1").dossier.versie == "02.00.0000"
+    assert MagdaClient(server.url, afzender="a", hoedanigheid="1").dossier.version == "02.00.0000"
     with pytest.raises(ValueError, match="dossier_versie"):
         MagdaClient(server.url, afzender="a", hoedanigheid="1", dossier_versie="03.00")
 

@@ -220,7 +220,7 @@ class Emulator:
         # (see _spyne_app)
         self._spyne_apps: dict[Dienst, Callable] = {}
         self._spyne_lock = threading.Lock()
-        self.per_path = {d.contract.pad: d for d in self.diensten if d.contract.pad}
+        self.per_path = {d.contract.path: d for d in self.diensten if d.contract.path}
         # Shapes of requests answered from a template (wire/shape.py), by (path,
         # Content-Type, shape); the few last answered from are tried first, as patterns.
         self.shapes: OrderedDict[tuple, _Known] = OrderedDict()
@@ -594,7 +594,7 @@ class Emulator:
             or len(inszs) != 1
             or inszs[0].text != PROBE_INSZ
             or operation is None
-            or operation.find(f"Verzoek/{service.contract.insz_pad}") is not inszs[0]
+            or operation.find(f"Verzoek/{service.contract.insz_path}") is not inszs[0]
         ):
             return
         shape_regex = pattern(body)
@@ -679,7 +679,7 @@ class Emulator:
         to produce here; a MAGDA Uitzondering (99996, 99995, 99994) or a SOAP Fault goes to
         the service through the environ."""
         verzoek = operation.find("Verzoek")
-        insz = text_at(verzoek, service.contract.insz_pad)
+        insz = text_at(verzoek, service.contract.insz_path)
         delay, fault = self.runtime.faults.pick(service.naam, insz)
         if delay:
             environ[INJECTED_LATENCY_KEY] = round(delay * 1000, 3)

@@ -620,9 +620,9 @@ def serve(
             f"{kept}, today = {today.isoformat() if today else 'the real date'}"
         )
         for service in emulator.diensten:
-            if service.contract.pad:
-                name = f"{service.naam} {service.contract.hoofdversie}"
-                print(f"  {name:<28} {base}{service.contract.pad}  (WSDL: ?wsdl)")
+            if service.contract.path:
+                name = f"{service.naam} {service.contract.major_version}"
+                print(f"  {name:<28} {base}{service.contract.path}  (WSDL: ?wsdl)")
         print(f"  {'generic (Naam+Versie)':<28} {base}/api/Magda-02.00/soap/WebService")
         print(f"  {'REST':<28} {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)")
         print(f"  {'health':<28} {base}/health")

@@ -382,7 +382,7 @@ class Dienst:
         request (its result to come)."""
         verzoek = operation.find("Verzoek")
         context = read_context(verzoek)
-        insz = text_at(verzoek, self.contract.insz_pad)
+        insz = text_at(verzoek, self.contract.insz_path)
         afzender = context.afzender
         call = Call(
             self.naam,
@@ -436,7 +436,7 @@ class Dienst:
         if context.bericht_type != "VRAAG":
             return Uitzondering(ONGELDIG_VERZOEK, "Context/Bericht/Type: moet VRAAG zijn")
         if not modulo97_valid(insz):
-            field = self.contract.insz_pad.removeprefix("Vragen/Vraag/")
+            field = self.contract.insz_path.removeprefix("Vragen/Vraag/")
             # the contract's type takes eleven digits of any script (Arabic-Indic, Roman)
             reason = "controle modulo 97" if is_eleven_digits(insz) else "elf cijfers 0-9"
             return Uitzondering(ONGELDIG_INSZ, f"{field}: {insz} is geen geldig INSZ ({reason})")
@@ -478,7 +478,7 @@ class GeefDossierKBIDienst(Dienst):
         key = (persona.insz, today, limited)
         element = self._dossiers.find(key, persona)
         if element is None:
-            version = self.contract.hoofdversie
+            version = self.contract.major_version
             if limited:  # never the 02.00 contact fields: not in a municipality's protocol
                 element = dossier_wire.build_kbi_dossier_gemeente(
                     gemeente_zicht(persona.dossier.as_of(today))

@@ -23,7 +23,7 @@ CONTRACT = ServiceContract(
     "http://webservice.GeefAutomatischAdvies-01.00.kbi-01.00.vip.vlaanderen.be",
     "GeefAutomatischAdvies-01.00.xsd",
     "Vragen/Vraag/Inhoud/Criteria/INSZ",
-    pad="/GeefAutomatischAdviesDienst-01.00/soap/WebService",
+    path="/GeefAutomatischAdviesDienst-01.00/soap/WebService",
     wsdl="GeefAutomatischAdvies-01.00.wsdl",
 )
 

@@ -25,15 +25,15 @@ PLATFORM_NAAM = "MagdaGateway"
 @dataclass(frozen=True)
 class ServiceContract:
     """One way a MAGDA service is asked: Context/Naam + Versie, the operation element's
-    namespace and our XSD for it; ``pad`` and ``wsdl`` for a service with its own endpoint
+    namespace and our XSD for it; ``path`` and ``wsdl`` for a service with its own endpoint
     (the Service-namespace variants are reached through the generic endpoint only)."""
 
     naam: str
     versie: str
     namespace: str
     xsd: str
-    insz_pad: str  # where the question's INSZ is, below Verzoek
-    pad: str | None = None
+    insz_path: str  # where the question's INSZ is, below Verzoek
+    path: str | None = None
     wsdl: str | None = None
 
     @property
@@ -41,7 +41,7 @@ class ServiceContract:
         return f"{{{self.namespace}}}{self.naam}"
 
     @property
-    def hoofdversie(self) -> str:
+    def major_version(self) -> str:
         """``01.00`` for ``01.00.0000``: what decides the rendering."""
         return self.versie[:5]
 

@@ -48,14 +48,14 @@ from magda_kbi.wire.bericht import ServiceContract, build_repliek, read_context
 from magda_kbi.wire.xml import sub, text_at, xsd_error
 
 NAAM = "GeefDossierKBI"
-INSZ_PAD = "Vragen/Vraag/Inhoud/INSZ"
+INSZ_PATH = "Vragen/Vraag/Inhoud/INSZ"
 V01 = ServiceContract(
     NAAM,
     "01.00.0000",
     "http://webservice.GeefDossierKBI-01.00.kbi-01.00.vip.vlaanderen.be",
     "GeefDossierKBI-01.00.xsd",
-    INSZ_PAD,
-    pad="/GeefDossierKBIDienst-01.00/soap/WebService",
+    INSZ_PATH,
+    path="/GeefDossierKBIDienst-01.00/soap/WebService",
     wsdl="GeefDossierKBI-01.00.wsdl",
 )
 V01_SERVICE = ServiceContract(
@@ -63,15 +63,15 @@ V01_SERVICE = ServiceContract(
     "01.00.0000",
     "http://service.geefdossierkbidienst.inburgering.vip.vlaanderen.be",
     "GeefDossierKBI-01.00-Service.xsd",
-    INSZ_PAD,
+    INSZ_PATH,
 )
 V02 = ServiceContract(
     NAAM,
     "02.00.0000",
     "http://webservice.GeefDossierKBI-02.00.kbi-02.00.vip.vlaanderen.be",
     "GeefDossierKBI-02.00.xsd",
-    INSZ_PAD,
-    pad="/GeefDossierKBIDienst-02.00/soap/WebService",
+    INSZ_PATH,
+    path="/GeefDossierKBIDienst-02.00/soap/WebService",
     wsdl="GeefDossierKBI-02.00.wsdl",
 )
 V02_SERVICE = ServiceContract(
@@ -79,7 +79,7 @@ V02_SERVICE = ServiceContract(
     "02.00.0000",
     "http://service.geefdossierkbidienst-02_00.inburgering-02_00.vip.vlaanderen.be",
     "GeefDossierKBI-02.00-Service.xsd",
-    INSZ_PAD,
+    INSZ_PATH,
 )
 CONTRACTS = (V01, V01_SERVICE, V02, V02_SERVICE)
 
@@ -322,7 +322,7 @@ def control_reply(
 ) -> etree._Element:
     """A whole GeefDossierKBIResponse of ``contract`` holding the dossier, to validate."""
     antwoord = etree.Element(f"{{{contract.namespace}}}{NAAM}Response")
-    kbi_dossier = build_kbi_dossier(dossier, contract.hoofdversie, contact)
+    kbi_dossier = build_kbi_dossier(dossier, contract.major_version, contact)
     antwoord.append(
         build_repliek(
             NAAM,
@@ -346,20 +346,20 @@ def contract_error(
     consumer.
     """
     for contract in (V01, V02):
-        fout = xsd_error(contract.xsd, control_reply(contract, dossier, contact))
-        if fout is not None:
-            pad = "/".join(part.split("[", 1)[0] for part in (fout.path or "").split("/"))
-            pad = pad.split("/Inhoud/", 1)[-1]
-            reden = fout.message
+        problem = xsd_error(contract.xsd, control_reply(contract, dossier, contact))
+        if problem is not None:
+            path = "/".join(part.split("[", 1)[0] for part in (problem.path or "").split("/"))
+            path = path.split("/Inhoud/", 1)[-1]
+            reason = problem.message
             if contract is V02:
                 # 01.00 took it (a test without 02.00's Status, say), unless only 02.00 has
                 # the element (an NT2 course's Tarief, say)
-                if control_reply(V01, dossier, contact).find(f".//Inhoud/{pad}") is not None:
-                    reden += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
+                if control_reply(V01, dossier, contact).find(f".//Inhoud/{path}") is not None:
+                    reason += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
             elif xsd_error(V02.xsd, control_reply(V02, dossier, contact)) is None:
                 # a 02.00 code (GESLAAGD, say): the persona is answered in both versions
-                reden += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
-            return f"{contract.hoofdversie}: {pad}", reden
+                reason += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
+            return f"{contract.major_version}: {path}", reason
     return None
 
 

@@ -315,13 +315,13 @@ def _consumer_views(consumer: Afnemer, insz: str, today: date) -> list[ConsumerV
     the advice for today's ZORGBUDGET (a zorgkas's question: the dossier it is refused)."""
     views = []
     for service in _services():
-        if not service.contract.pad:  # the generic endpoint: the same services again
+        if not service.contract.path:  # the generic endpoint: the same services again
             continue
         vraag = Vraag(insz, consumer.afzender, consumer.hoedanigheid, today, "ZORGBUDGET")
         status, response = _ask(service, vraag)
         root = etree.fromstring(response, safe_parser())
         code = root.findtext(".//Uitzondering/Identificatie")
-        version = service.contract.hoofdversie
+        version = service.contract.major_version
         views.append(ConsumerView(service.naam, version, status, code, _pretty(response)))
     return views
 
@@ -412,7 +412,7 @@ def try_request():
     """A request form; the envelope is built here and sent by the browser to the real
     endpoint, so the call takes the whole HTTP path and lands in the journal."""
     runtime = current_runtime()
-    services = {_service_key(d): d for d in _services() if d.contract.pad}
+    services = {_service_key(d): d for d in _services() if d.contract.path}
     service = request.args.get("service", "GeefDossierKBI 02.00")
     if service not in services:
         hint = did_you_mean(service, services)
@@ -458,7 +458,7 @@ def try_request():
         consumers=list(runtime.afnemers),
         error=error if insz else None,  # an empty form is filled in first
         envelope=envelope.decode("utf-8") if envelope else None,
-        endpoint=dienst.contract.pad,
+        endpoint=dienst.contract.path,
         base=request.host_url.rstrip("/"),
     )
 
@@ -490,7 +490,7 @@ def _answered_as(runtime: Runtime, dienst: Dienst, insz: str, peil: date | None)
 
 
 def _service_key(service: Dienst) -> str:
-    return f"{service.naam} {service.contract.hoofdversie}"
+    return f"{service.naam} {service.contract.major_version}"
 
 
 # -- journal ----------------------------------------------------------------------------
