@@ -176,13 +176,13 @@ ABB_VELDEN = (
 )
 
 
-def keyed_pseudonym(sleutel: bytes, insz: str) -> str:
+def keyed_pseudonym(key: bytes, insz: str) -> str:
     """HMAC-SHA256 of the INSZ with the key: the same key gives the same pseudonym, another
     key an unlinkable one; without the key it cannot be reversed or recomputed."""
-    return hmac.new(sleutel, insz.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.new(key, insz.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[dict]:
+def abb(personas: Iterable[Persona], key: bytes, vandaag: date) -> Iterator[dict]:
     """The ABB monitoring export: no INSZ, name, birth date or address, only categories."""
     for persona in personas:
         if persona.dossier is None:
@@ -197,7 +197,7 @@ def abb(personas: Iterable[Persona], sleutel: bytes, vandaag: date) -> Iterator[
         elif persona.gegevens.participatie:
             nt2 = persona.gegevens.participatie.nt2_niveau
         yield {
-            "pseudoniem": keyed_pseudonym(sleutel, persona.insz),
+            "pseudoniem": keyed_pseudonym(key, persona.insz),
             "leeftijdscategorie": age_category(geboren, vandaag),
             "geslacht": {1: "M", 2: "V"}.get(dossier.personalia.geslacht),
             "nationaliteit": persona.gegevens.nationaliteit,

@@ -15,7 +15,7 @@ from magda_kbi.io.schemas import InputError, build, unknown_field
 
 
 class ConsumersFileError(InputError):
-    """What is wrong with the consumers file ``pad`` (its line names it, as a persona
+    """What is wrong with the consumers file ``path`` (its line names it, as a persona
     file's does: in a SIGHUP's refusal among the persona files, it said only 'consumers')."""
 
     def __init__(self, path: Path, error: InputError) -> None:

@@ -22,7 +22,7 @@ def in_format(
 
 
 def json_list(items: Iterable, header: dict | None = None, key: str = "items") -> Iterator[str]:
-    """A JSON document written piece by piece: ``[...]``, or ``{**kop, sleutel: [...]}``."""
+    """A JSON document written piece by piece: ``[...]``, or ``{**header, key: [...]}``."""
     if header is not None:
         yield json.dumps(header, ensure_ascii=False)[:-1] + f', "{key}": ['
     else:

@@ -41,11 +41,13 @@ def read_envelope(
     is (``charset=iso-8859-1`` and Latin-1 bytes: spyne read those, and so does this)."""
     try:
         envelope = etree.fromstring(body, safe_parser())
-    except etree.XMLSyntaxError as fout:
+    except etree.XMLSyntaxError as error:
         envelope = _in_charset(charset, body)
         if envelope is None:
-            # fout.msg: without lxml's placeholder for a file name, "(<string>, line 1)"
-            return EnvelopeRefusal("Client", f"Het verzoek is geen geldige XML: {_dutch(fout.msg)}")
+            # error.msg: without lxml's placeholder for a file name, "(<string>, line 1)"
+            return EnvelopeRefusal(
+                "Client", f"Het verzoek is geen geldige XML: {_dutch(error.msg)}"
+            )
     if envelope.getroottree().docinfo.doctype:
         return DTD
     if envelope.tag != f"{{{NS_SOAP11}}}Envelope":
