@@ -10,12 +10,12 @@ import pytest
 import requests
 
 PROJECT = Path(__file__).resolve().parents[1]
-VOORBEELDEN = PROJECT / "client_examples"
+EXAMPLES = PROJECT / "client_examples"
 
 
 def draai(script: str, *args: str, invoer: str | None = None):
     return subprocess.run(
-        [sys.executable, str(VOORBEELDEN / script), *args],
+        [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,7 +6,7 @@ with a 5xx other than a SOAP Fault (SOAP 1.1 sends Faults with HTTP 500); REST n
 
 The suite runs a short form. Longer, by hand:
 
-    MAGDA_FUZZ_VOORBEELDEN=20000 pytest tests/test_fuzz.py
+    MAGDA_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py
 """
 
 import io
@@ -31,9 +31,9 @@ from .soap import (
     dossier_verzoek,
 )
 
-VOORBEELDEN = int(os.environ.get("MAGDA_FUZZ_VOORBEELDEN", "150"))
-INSTELLING = settings(
-    max_examples=VOORBEELDEN, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+EXAMPLES = int(os.environ.get("MAGDA_FUZZ_EXAMPLES", "150"))
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 EMULATORS = [make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False)]
 GELDIG = [
@@ -120,7 +120,7 @@ def andere_waarden(draw) -> bytes:
         return advies_verzoek("x", "y")
 
 
-@INSTELLING
+@SETTINGS
 @given(
     body=st.one_of(gemuteerd(), andere_waarden(), st.binary(max_size=300)),
     pad=st.sampled_from([PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC]),
@@ -131,7 +131,7 @@ def test_soap_never_crashes(body, pad, emulator):
     controleer_soap(status, antwoord)
 
 
-@INSTELLING
+@SETTINGS
 @given(
     segment=st.text(max_size=40),
     datum=st.text(max_size=20),
@@ -161,7 +161,7 @@ VAN_HET_TYPE = {  # values of each hole's type, and some just outside it
 WAARDEN_RE = re.compile(rb"<(Referte|Datum|Tijd|INSZ)>([^<]*)")
 
 
-@INSTELLING
+@SETTINGS
 @given(st.sampled_from(GELDIG), st.data())
 def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(geleerd, data):
     body = geleerd
