@@ -199,7 +199,8 @@ class Signing:
             from zeep.wsse.signature import Signature
         except ImportError as error:  # zeep imports xmlsec lazily
             raise RuntimeError(
-                "signing needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
+                "signing needs xmlsec: pip install 'magda-kbi-client[signing]' (or the"
+                " emulator's 'magda-kbi-emulator[signing]', which has the client inside)"
             ) from error
         # Loaded once here: zeep loads them at every call, where a bad key was an
         # xmlsec.Error (no MagdaError) and an encrypted one without its password made

@@ -2,6 +2,7 @@
 
 import re
 import ssl
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,6 +247,22 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
         afzender="zorgkas.be",
         hoedanigheid="1",
         signing=Signing(versleuteld, crt, "geheim"),
+    )
+
+
+def test_signing_without_xmlsec_says_which_extra_installs_it(certs, monkeypatch):
+    """It named the emulator's extra only: a zorgkas application installs the client alone
+    (magda-kbi-client), whose extra is named alike."""
+    monkeypatch.setitem(sys.modules, "xmlsec", None)  # as if not installed: ImportError
+    with pytest.raises(RuntimeError) as refused:
+        MagdaClient(
+            "https://127.0.0.1:1",
+            afzender="zorgkas.be",
+            hoedanigheid="1",
+            signing=Signing(certs["client"].key, certs["client"].certificate),
+        )
+    assert str(refused.value).startswith(
+        "signing needs xmlsec: pip install 'magda-kbi-client[signing]'"
     )
 
 
