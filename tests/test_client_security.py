@@ -2,6 +2,7 @@
 
 import re
 import ssl
+import subprocess
 import sys
 from pathlib import Path
 
@@ -271,3 +272,32 @@ def test_the_emulator_accepts_signed_requests(ondertekening, server):
     advies = client.geef_automatisch_advies("73680599786", "2024-01-01")
     assert advies.reden_code == "INBREUK"
     assert PATH_ADVIES  # the same endpoint as unsigned calls
+
+
+def test_the_readme_s_real_platform_example_signs_with_its_files(certs, server, tmp_path):
+    """The README's set-up towards MAGDA (client certificate, CA, signing), run as written
+    with throw-away files of those names, against the emulator: every file is loaded when
+    the client is made, and the signed call is answered."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("**Towards the real platform.**", 1)[1].split("```python\n", 1)[1]
+    example = example.split("```", 1)[0]
+    files = {
+        "client.crt": certs["client"].certificate,
+        "client.key": certs["client"].key,
+        "magda-ca.pem": certs["ca"].certificate,
+        "sign.crt": certs["client"].certificate,
+        "sign.key": certs["client"].key,
+    }
+    for name, source in files.items():
+        (tmp_path / name).write_bytes(source.read_bytes())
+    script = f"url = {server.url!r}\n{example}\n"
+    script += "print(client.geef_automatisch_advies('73680599786', '2024-01-01').reden_code)\n"
+    proces = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout == "INBREUK\n"
