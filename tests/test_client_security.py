@@ -1,5 +1,6 @@
 """Real-platform readiness: client certificates (mTLS) and WS-Security X.509 signing."""
 
+import copy
 import re
 import ssl
 import subprocess
@@ -12,8 +13,10 @@ from lxml import etree
 from magda_client import MagdaClient, MagdaTransportFout, Signing
 
 from . import certificates, reference
+from .conftest import Server
 from .magda_stub import MagdaStub
-from .soap import PATH_ADVIES
+from .processes import free_port
+from .soap import NS_SOAP, PATH_ADVIES, PATH_GENERIC, advies_verzoek, post
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +304,111 @@ def test_the_readme_s_real_platform_example_signs_with_its_files(certs, server, 
     )
     assert proces.returncode == 0, proces.stderr
     assert proces.stdout == "INBREUK\n"
+
+
+# -- serve --verify-signatures: the emulator checks the WS-Security signature ----------
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU_ID = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+@pytest.fixture(scope="module")
+def checking():
+    """An emulator that checks signatures, over HTTP."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.pytest_plugin import _Server
+
+    emulator = make_emulator(Settings(verify_signatures=True))
+    server = _Server(emulator)
+    yield server.url, emulator
+    server.stop()
+
+
+def signed(signing: Signing, body: bytes) -> etree._Element:
+    """A request as zeep's signature plugin signs it (the Body, by its wsu:Id)."""
+    envelope, _ = signing.plugin().apply(etree.fromstring(body), {})
+    return envelope
+
+
+def faultcode(answer) -> tuple[str, str]:
+    """The Fault's code as a (namespace, name) pair, its prefix resolved, and its text."""
+    code = answer.root.findtext("faultcode")
+    prefix, name = code.split(":")
+    return answer.root.nsmap[prefix], name
+
+
+def test_a_signed_call_is_answered_and_an_unsigned_one_refused(checking, ondertekening):
+    url, _ = checking
+    client = MagdaClient(url, afzender="zorgkas.be", hoedanigheid="1", signing=ondertekening)
+    assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
+    assert client.geef_dossier_kbi("98630499724").doelgroep.type == "PLICHT"
+    unsigned = MagdaClient(url, afzender="zorgkas.be", hoedanigheid="1")
+    with pytest.raises(MagdaTransportFout) as refused:
+        unsigned.geef_automatisch_advies("73680599786", "2024-01-01")
+    assert refused.value.status == 500
+    assert refused.value.fault == (
+        "wsse:InvalidSecurity: Het verzoek is niet ondertekend: verwacht een wsse:Security met"
+        " een ds:Signature in de Header"
+    )
+
+
+def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertekening):
+    url, emulator = checking
+    body = advies_verzoek("73680599786", "2024-01-01")
+    for path in (PATH_ADVIES, PATH_GENERIC):  # the generic endpoint checks it too
+        answer = post(url + path, etree.tostring(signed(ondertekening, body)))
+        assert (answer.status, answer.codes()) == (200, [])
+
+    changed = signed(ondertekening, body)  # another person's advice, after signing
+    changed.find(".//Criteria/INSZ").text = "98630499724"
+    unsigned_body = signed(ondertekening, body)  # the Body's wsu:Id gone: not signed
+    del unsigned_body.find(f"{{{NS_SOAP}}}Body").attrib[WSU_ID]
+    wrapped = signed(ondertekening, body)  # the signed Body kept in the Header, another sent
+    real_body = wrapped.find(f"{{{NS_SOAP}}}Body")
+    wrapped.find(f"{{{NS_SOAP}}}Header").append(copy.deepcopy(real_body))
+    real_body.find(".//Criteria/INSZ").text = "98630499724"
+    no_certificate = signed(ondertekening, body)
+    for data in no_certificate.iter(f"{{{DS}}}X509Data"):
+        data.getparent().remove(data)
+    cases = [
+        (changed, "FailedCheck", "De handtekening klopt niet: het bericht is na het"),
+        (unsigned_body, "FailedCheck", "De handtekening dekt de Body niet"),
+        (wrapped, "FailedCheck", "ds:Reference URI '#id-"),
+        (no_certificate, "InvalidSecurityToken", "Geen X.509-certificaat bij de handtekening"),
+    ]
+    for envelope, code, text in cases:
+        answer = post(url + PATH_ADVIES, etree.tostring(envelope))
+        assert answer.status == 500
+        assert faultcode(answer) == (WSSE, code)
+        assert answer.fault.startswith(text), answer.fault
+    refused = emulator.runtime.journal.read()[-1]  # journaled as a refused call
+    assert (refused.operation, refused.result) == (
+        "GeefAutomatischAdvies",
+        "SOAP_FAULT InvalidSecurityToken",
+    )
+
+
+def test_serve_verify_signatures_says_so_and_refuses_an_unsigned_call():
+    server = Server("--verify-signatures")
+    try:
+        answer = post(server.url + PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01"))
+    finally:
+        output = server.stop()
+    assert "  signatures: checked" in output
+    assert answer.status == 500 and answer.fault.startswith("Het verzoek is niet ondertekend")
+
+
+def test_serve_verify_signatures_without_xmlsec_says_how_to_get_it():
+    script = (
+        "import sys; sys.modules['xmlsec'] = None\n"  # as if not installed
+        "from magda_kbi.adapters.cli import main\n"
+        f"sys.exit(main(['serve', '--verify-signatures', '--port', '{free_port()}']))\n"
+    )
+    proces = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert proces.returncode == 2
+    assert proces.stderr.strip().endswith(
+        "--verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
+    ), proces.stderr

@@ -45,6 +45,7 @@ from magda_kbi.adapters.admin_guard import (
     unsupported_content_encoding,
 )
 from magda_kbi.adapters.rest import rest_application
+from magda_kbi.adapters.signatures import NS_WSSE, signature_refusal
 from magda_kbi.domain.advies import RuleSet, Terms
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
@@ -136,6 +137,8 @@ class Settings:
     # the store that holds the persona catalogue (runtime/catalogue.py); None: the personas
     # are read from the files into this process's memory
     catalogue: str | None = None
+    # every SOAP request must carry a WS-Security signature that holds (adapters/signatures)
+    verify_signatures: bool = False
 
 
 def settings_to_json(settings: Settings) -> str:
@@ -161,6 +164,7 @@ def settings_to_json(settings: Settings) -> str:
             "proxy_headers": settings.proxy_headers,
             "store": settings.store,
             "catalogue": settings.catalogue,
+            "verify_signatures": settings.verify_signatures,
         }
     )
 
@@ -184,6 +188,7 @@ def settings_from_json(text: str) -> Settings:
         proxy_headers=data["proxy_headers"],
         store=data["store"],
         catalogue=data["catalogue"],
+        verify_signatures=data["verify_signatures"],
         # the token travels to the workers in its own variable, never in the settings
         admin_token=os.environ.get(TOKEN_ENV) or None,
     )
@@ -202,8 +207,10 @@ class Emulator:
         watcher: FixtureWatcher | None = None,
         guard: AdminGuard | None = None,
         proxy_headers: bool = False,
+        verify_signatures: bool = False,
     ) -> None:
         self.runtime = runtime
+        self.verify_signatures = verify_signatures
         self.proxy_headers = proxy_headers
         self.guard = guard or AdminGuard()
         self.watcher = watcher
@@ -450,7 +457,8 @@ class Emulator:
         environ[BODY_KEY] = body
         # A request of a known shape (wire/shape.py) is answered from its template unparsed.
         # Unknown, it may teach its shape in _direct.
-        learn = self.direct and not self.runtime.faults.active
+        # (a signed request is read whole: its signature is checked before anything else)
+        learn = self.direct and not self.runtime.faults.active and not self.verify_signatures
         if learn and self.shapes:
             recognised = self._recognise(environ, body)
             if recognised is not None:
@@ -461,7 +469,10 @@ class Emulator:
         parsed = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
         if isinstance(parsed, EnvelopeRefusal):
             return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, service)
-        _, operation = parsed
+        envelope, operation = parsed
+        if self.verify_signatures and (refusal := signature_refusal(envelope)):
+            code, text = refusal
+            return _refuse(environ, start_response, FAULT_STATUS, code, text, service, NS_WSSE)
         if service is None:
             routed = self._route(operation)
             if isinstance(routed, str):
@@ -858,6 +869,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
         watcher=watcher,
         guard=AdminGuard(settings.admin_token, frozenset(settings.public_hosts)),
         proxy_headers=settings.proxy_headers,
+        verify_signatures=settings.verify_signatures,
     )
 
 
@@ -979,12 +991,13 @@ def _refuse(
     code: str,
     text: str,
     service: Dienst | None = None,
+    code_namespace: str | None = None,
 ) -> list[bytes]:
     """A Fault for a request no service reads, noted as such: the journal said nothing of
     it (``result`` null)."""
     operation = service.naam if service is not None else None
     environ[CALL_KEY] = Call(operation, result=f"SOAP_FAULT {code}", extra={"reason": text})
-    return _fault_reply(start_response, status, code, text)
+    return _fault_reply(start_response, status, code, text, code_namespace=code_namespace)
 
 
 def _fault_reply(
@@ -994,8 +1007,9 @@ def _fault_reply(
     text: str,
     exc_info=None,
     headers: Sequence[tuple[str, str]] = (),
+    code_namespace: str | None = None,
 ) -> list[bytes]:
-    body = soap_fault(code, text)
+    body = soap_fault(code, text, code_namespace)
     start_response(
         status,
         [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), *headers],

@@ -469,6 +469,12 @@ def _misspelt_settings(environ) -> None:
     "personas stay)",
 )
 @click.option(
+    "--verify-signatures",
+    is_flag=True,
+    help="every SOAP request must carry a WS-Security X.509 signature of its Body that "
+    "verifies with the certificate it carries (needs xmlsec: the 'signing' extra)",
+)
+@click.option(
     "--tls-cert",
     type=PATH_TYPE,
     metavar="FILE",
@@ -504,6 +510,7 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
+    verify_signatures: bool,
     rules: RuleSet,
     termijn_aanmelding: int,
     termijn_contract: int,
@@ -516,6 +523,11 @@ def serve(
 
     if stopping.stop_asked():
         return
+    if verify_signatures:
+        from magda_kbi.adapters.signatures import xmlsec_missing
+
+        if missing := xmlsec_missing():
+            raise Refused(missing)
     tls = None
     if tls_cert or tls_key or tls_client_ca:
         if not (tls_cert and tls_key):
@@ -595,6 +607,7 @@ def serve(
             public_hosts=list(public_host),
             store=store,
             catalogue=catalogue,
+            verify_signatures=verify_signatures,
         )
         # Import and check the personas before the server starts: a bad file stops start-up, and
         # the workers find the catalogue up to date. They open the stores themselves.
@@ -643,6 +656,8 @@ def serve(
             print(f"  protocols: ENFORCED ({count} known consumers; others are refused)")
         else:
             print("  protocols: off (every caller may call everything; --protocols enforces them)")
+        if verify_signatures:
+            print("  signatures: checked (a SOAP request without a signature that holds: Fault)")
         if audit_log:
             print(f"  audit log: {audit_log.resolve()}")
         if watch:

@@ -139,14 +139,18 @@ def reply_envelope(namespace: str, naam: str, repliek: etree._Element) -> bytes:
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
-def soap_fault(faultcode: str, faultstring: str) -> bytes:
+def soap_fault(faultcode: str, faultstring: str, code_namespace: str | None = None) -> bytes:
     """``faultcode`` is ``Client`` (the request is wrong), ``Server`` (the platform failed)
-    or ``VersionMismatch`` (no SOAP 1.1 Envelope)."""
-    envelope = etree.Element(f"{{{NS_SOAP11}}}Envelope", nsmap={PREFIX: NS_SOAP11})
+    or ``VersionMismatch`` (no SOAP 1.1 Envelope); or one of ``code_namespace``, bound to
+    the prefix ``wsse`` (WS-Security's codes, such as ``FailedCheck``)."""
+    nsmap = {PREFIX: NS_SOAP11, **({"wsse": code_namespace} if code_namespace else {})}
+    envelope = etree.Element(f"{{{NS_SOAP11}}}Envelope", nsmap=nsmap)
     fault = etree.SubElement(
         etree.SubElement(envelope, f"{{{NS_SOAP11}}}Body"), f"{{{NS_SOAP11}}}Fault"
     )
-    etree.SubElement(fault, "faultcode").text = f"{PREFIX}:{faultcode}"
+    etree.SubElement(
+        fault, "faultcode"
+    ).text = f"{'wsse' if code_namespace else PREFIX}:{faultcode}"
     etree.SubElement(fault, "faultstring").text = faultstring
     etree.SubElement(fault, "faultactor").text = ""
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
