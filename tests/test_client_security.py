@@ -309,7 +309,8 @@ def test_the_readme_s_real_platform_example_signs_with_its_files(certs, server, 
 # -- serve --verify-signatures: the emulator checks the WS-Security signature ----------
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU_ID = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+WSU_ID = f"{{{WSU}}}Id"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
@@ -412,3 +413,50 @@ def test_serve_verify_signatures_without_xmlsec_says_how_to_get_it():
     assert proces.stderr.strip().endswith(
         "--verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
     ), proces.stderr
+
+
+def test_a_signature_with_an_xpath_transform_is_refused(checking, certs):
+    """A stranger's message may ask xmlsec for XPath or XSLT work per reference: only the
+    canonicalisation, enveloped-signature and digest transforms are taken. The signature
+    itself holds (checked below without that limit)."""
+    import xmlsec
+
+    url, _ = checking
+    envelope = etree.fromstring(advies_verzoek("73680599786", "2024-01-01"))
+    body = envelope.find(f"{{{NS_SOAP}}}Body")
+    body.set(WSU_ID, "id-body")
+    header = envelope.find(f"{{{NS_SOAP}}}Header")
+    if header is None:
+        header = etree.Element(f"{{{NS_SOAP}}}Header")
+        envelope.insert(0, header)
+    signature = xmlsec.template.create(
+        envelope, xmlsec.constants.TransformExclC14N, xmlsec.constants.TransformRsaSha256
+    )
+    etree.SubElement(header, f"{{{WSSE}}}Security").append(signature)
+    reference = xmlsec.template.add_reference(
+        signature, xmlsec.constants.TransformSha256, uri="#id-body"
+    )
+    xpath = xmlsec.template.add_transform(reference, xmlsec.constants.TransformXPath)
+    etree.SubElement(xpath, f"{{{DS}}}XPath").text = "true()"
+    xmlsec.template.add_transform(reference, xmlsec.constants.TransformExclC14N)
+    data = xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+    xmlsec.template.x509_data_add_certificate(data)
+    context = xmlsec.SignatureContext()
+    context.key = xmlsec.Key.from_file(str(certs["client"].key), xmlsec.constants.KeyDataFormatPem)
+    context.key.load_cert_from_file(
+        str(certs["client"].certificate), xmlsec.constants.KeyDataFormatPem
+    )
+    context.register_id(body, "Id", WSU)
+    context.sign(signature)
+    message = etree.tostring(envelope)
+
+    check = xmlsec.SignatureContext()  # without the emulator's limit: it holds
+    check.key = xmlsec.Key.from_file(
+        str(certs["client"].certificate), xmlsec.constants.KeyDataFormatCertPem
+    )
+    again = etree.fromstring(message)
+    check.register_id(again.find(f"{{{NS_SOAP}}}Body"), "Id", WSU)
+    check.verify(again.find(f".//{{{DS}}}Signature"))
+
+    answer = post(url + PATH_ADVIES, message)
+    assert answer.status == 500 and faultcode(answer) == (WSSE, "FailedCheck")
