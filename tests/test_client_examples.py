@@ -232,6 +232,27 @@ def test_the_readme_plugin_example_runs(tmp_path):
     assert proces.returncode == 0, proces.stdout + proces.stderr
 
 
+def test_the_plugin_s_emulator_checks_signatures_when_asked(tmp_path):
+    """--magda-verify-signatures: a consumer's CI tries its signing against the plugin's
+    emulator, as against serve --verify-signatures; with --magda-url it is refused (that
+    emulator checks them or not as it was started)."""
+    (tmp_path / "test_signing.py").write_text(
+        "import pytest\n"
+        "from magda_client import MagdaClient, MagdaTransportFout\n\n"
+        "def test_an_unsigned_call_is_refused(magda):\n"
+        "    client = MagdaClient(magda.url, afzender='zorgkas.be', hoedanigheid='1')\n"
+        "    with pytest.raises(MagdaTransportFout, match='wsse:InvalidSecurity'):\n"
+        "        client.geef_automatisch_advies('73680599786', '2024-01-01')\n"
+    )
+    proces = pytest_strikt("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
+    assert proces.returncode == 0, proces.stdout + proces.stderr
+    proces = pytest_strikt(
+        "--magda-verify-signatures", "--magda-url", "http://127.0.0.1:1", cwd=tmp_path
+    )
+    assert proces.returncode == 4  # a usage error, before any test
+    assert "--magda-verify-signatures with --magda-url: start that emulator with" in (proces.stderr)
+
+
 def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
     """With --magda-url, what an earlier run left there must not reach the first test."""
     from magda_kbi.adapters.app import Settings, make_emulator

@@ -56,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="use a running emulator (started with --admin) instead of one in-process",
     )
     group.addoption(
+        "--magda-verify-signatures",
+        action="store_true",
+        help="the emulator checks every SOAP request's WS-Security signature, as "
+        "serve --verify-signatures (needs xmlsec)",
+    )
+    group.addoption(
         "--magda-admin-token",
         default=None,
         metavar="TOKEN",
@@ -84,6 +90,18 @@ def pytest_configure(config: pytest.Config) -> None:
             " the middle of each other's tests. Run them one at a time (-n 0), or leave"
             " --magda-url out: each worker then starts an emulator of its own"
         )
+    if config.getoption("--magda-verify-signatures", False):
+        if url:  # that emulator checks them or not as it was started
+            raise pytest.UsageError(
+                "--magda-verify-signatures with --magda-url: start that emulator with"
+                " serve --verify-signatures instead"
+            )
+        from magda_kbi.adapters.signatures import xmlsec_missing
+
+        if missing := xmlsec_missing():
+            raise pytest.UsageError(
+                missing.replace("--verify-signatures", "--magda-verify-signatures")
+            )
     if url:
         reason = _emulator_error(url, _token(config))
         if reason:
@@ -298,6 +316,7 @@ def magda_server(request: pytest.FixtureRequest) -> Iterator[MagdaEmulator]:
         today=today_from_text(today) if today else None,
         extra_fixtures=[Path(p) for p in request.config.getoption("--magda-fixtures")],
         admin=True,
+        verify_signatures=request.config.getoption("--magda-verify-signatures"),
     )
     try:
         emulator = make_emulator(settings)
