@@ -250,7 +250,14 @@ def test_the_plugin_s_emulator_checks_signatures_when_asked(tmp_path):
         "--magda-verify-signatures", "--magda-url", "http://127.0.0.1:1", cwd=tmp_path
     )
     assert proces.returncode == 4  # a usage error, before any test
-    assert "--magda-verify-signatures with --magda-url: start that emulator with" in (proces.stderr)
+    assert "--magda-verify-signatures with --magda-url: start that emulator" in proces.stderr
+    (tmp_path / "conftest.py").write_text("import sys\nsys.modules['xmlsec'] = None\n")
+    proces = pytest_strikt("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
+    assert proces.returncode == 4
+    assert (
+        "--magda-verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
+        in proces.stderr
+    )
 
 
 def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
