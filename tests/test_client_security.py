@@ -354,7 +354,7 @@ def test_a_signed_call_is_answered_and_an_unsigned_one_refused(checking, onderte
     )
 
 
-def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertekening):
+def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertekening, certs):
     url, emulator = checking
     body = advies_verzoek("73680599786", "2024-01-01")
     for path in (PATH_ADVIES, PATH_GENERIC):  # the generic endpoint checks it too
@@ -372,8 +372,13 @@ def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertek
     no_certificate = signed(ondertekening, body)
     for data in no_certificate.iter(f"{{{DS}}}X509Data"):
         data.getparent().remove(data)
+    from zeep.wsse.signature import Signature  # zeep alone signs with any pair
+
+    other_key = Signature(str(certs["client"].key), str(certs["server"].certificate))
+    another_key, _ = other_key.apply(etree.fromstring(body), {})
     cases = [
         (changed, "FailedCheck", "De handtekening klopt niet: het bericht is na het"),
+        (another_key, "FailedCheck", "De handtekening klopt niet: het bericht is na het"),
         (unsigned_body, "FailedCheck", "De handtekening dekt de Body niet"),
         (wrapped, "FailedCheck", "ds:Reference URI '#id-"),
         (no_certificate, "InvalidSecurityToken", "Geen X.509-certificaat bij de handtekening"),
