@@ -148,9 +148,8 @@ def soap_fault(faultcode: str, faultstring: str, code_namespace: str | None = No
     fault = etree.SubElement(
         etree.SubElement(envelope, f"{{{NS_SOAP11}}}Body"), f"{{{NS_SOAP11}}}Fault"
     )
-    etree.SubElement(
-        fault, "faultcode"
-    ).text = f"{'wsse' if code_namespace else PREFIX}:{faultcode}"
+    prefix = "wsse" if code_namespace else PREFIX
+    etree.SubElement(fault, "faultcode").text = f"{prefix}:{faultcode}"
     etree.SubElement(fault, "faultstring").text = faultstring
     etree.SubElement(fault, "faultactor").text = ""
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
