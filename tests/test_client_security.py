@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
 from magda_client import MagdaClient, MagdaTransportFout, Signing
@@ -339,8 +340,11 @@ def faultcode(answer) -> tuple[str, str]:
     return answer.root.nsmap[prefix], name
 
 
-def test_a_signed_call_is_answered_and_an_unsigned_one_refused(checking, ondertekening):
+def test_a_signed_call_is_answered_and_an_unsigned_one_refused(checking, ondertekening, server):
     url, _ = checking
+    # /health says which way it is (a CI set-up can check its emulator)
+    assert requests.get(f"{url}/health", timeout=5).json()["verify_signatures"] is True
+    assert requests.get(f"{server.url}/health", timeout=5).json()["verify_signatures"] is False
     client = MagdaClient(url, afzender="zorgkas.be", hoedanigheid="1", signing=ondertekening)
     assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
     assert client.geef_dossier_kbi("98630499724").doelgroep.type == "PLICHT"

@@ -247,6 +247,7 @@ class Emulator:
             watcher=watcher,
             soap_paths=tuple(self.per_path),
             diensten=self.diensten,
+            verify_signatures=verify_signatures,
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 

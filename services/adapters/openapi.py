@@ -193,6 +193,7 @@ SCHEMAS = {
             "today",
             "admin",
             "protocols",
+            "verify_signatures",
             "rules",
             "checked_at_start",
         ],
@@ -213,6 +214,11 @@ SCHEMAS = {
         today=DATE,
         admin=BOOL,
         protocols=BOOL,
+        verify_signatures={
+            **BOOL,
+            "description": "every SOAP request must carry a WS-Security signature that holds"
+            " (serve --verify-signatures)",
+        },
         rules={"enum": ["protocol-v1", "after-ruling-112-2023"]},
         watch=_object(
             ["folders", "last_reload", "error"],

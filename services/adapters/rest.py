@@ -83,9 +83,11 @@ def rest_application(
     watcher=None,
     soap_paths: tuple[str, ...] = (),
     diensten: list[Dienst] | None = None,
+    verify_signatures: bool = False,
 ) -> Flask:
     """``checked``: what start-up loaded and checked, reported by /health;
-    ``diensten``: the SOAP services, which the console asks for a consumer's view."""
+    ``diensten``: the SOAP services, which the console asks for a consumer's view;
+    ``verify_signatures``: whether SOAP requests must be signed (/health says so)."""
     app = Flask("magda_kbi")
     # A console page that names a field its data lacks fails (and its test with it), not
     # renders it empty: the journal entry page said "Call " after a field was renamed.
@@ -171,6 +173,7 @@ def rest_application(
             today=runtime.clock.today().isoformat(),
             admin=admin_on,
             protocols=runtime.protocols,
+            verify_signatures=verify_signatures,
             rules=runtime.rule_set.value,
             checked_at_start=checked or {},
         )
