@@ -278,6 +278,24 @@ def test_try_builds_a_request_the_service_accepts(client):
     assert repliek.findtext(".//Ontvanger/Identificatie") == "zorgkas1.test.be"
 
 
+def test_try_says_its_requests_are_refused_where_signatures_are_checked(client):
+    """Under --verify-signatures the console's requests (unsigned) get a Fault: the page
+    says so before one is sent, and only there."""
+    query = f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}"
+    assert not pagina(client, query).xpath("//*[@id='unsigned']")
+    checking = Client(make_emulator(Settings(TODAY, verify_signatures=True)))
+    p = pagina(checking, query)
+    (note,) = p.xpath("//*[@id='unsigned']")
+    assert "wsse:InvalidSecurity" in note.text_content()
+    envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+    antwoord = checking.post(
+        p.xpath("//code[@id='endpoint']")[0].text,
+        data=envelop,
+        headers={"Content-Type": "text/xml"},
+    )
+    assert etree.fromstring(antwoord.data).findtext(".//faultcode") == "wsse:InvalidSecurity"
+
+
 def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
     """Its Afzender by default was the first known consumer, a municipality: under
     --protocols refused the advice (13001) and any person living elsewhere (40103)."""

@@ -95,6 +95,7 @@ def rest_application(
     app.config[RUNTIME_KEY] = runtime
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_on
+    app.config["MAGDA_VERIFY_SIGNATURES"] = verify_signatures
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["magda_kbi.dossier_json"] = PersonaCache()  # rest_api.dossier
     app.json.sort_keys = False

@@ -460,6 +460,7 @@ def try_request():
         envelope=envelope.decode("utf-8") if envelope else None,
         endpoint=dienst.contract.path,
         base=request.host_url.rstrip("/"),
+        unsigned_refused=current_app.config.get("MAGDA_VERIFY_SIGNATURES", False),
     )
 
 
