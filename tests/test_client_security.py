@@ -469,3 +469,29 @@ def test_a_signature_with_an_xpath_transform_is_refused(checking, certs):
 
     answer = post(url + PATH_ADVIES, message)
     assert answer.status == 500 and faultcode(answer) == (WSSE, "FailedCheck")
+
+
+def test_the_cli_client_signs_with_sign_key_and_sign_cert(checking, certs, tmp_path):
+    from .cli_run import magda_kbi
+
+    url, _ = checking
+    ask = ("client", "advies", "73680599786", "--datum", "2024-01-01", "--url", url)
+    pair = ("--sign-key", str(certs["client"].key), "--sign-cert", str(certs["client"].certificate))
+    answered = magda_kbi(*ask, *pair)
+    assert answered.returncode == 0, answered.stderr
+    assert "INBREUK" in answered.stdout
+    unsigned = magda_kbi(*ask)
+    assert unsigned.returncode == 3
+    assert "wsse:InvalidSecurity: Het verzoek is niet ondertekend" in unsigned.stderr
+    half = magda_kbi(*ask, "--sign-key", str(certs["client"].key))
+    assert half.returncode == 2
+    assert "signing needs both --sign-key and --sign-cert" in half.stderr
+    # an encrypted key: its password from the environment, not the command line
+    encrypted = versleutel(certs["client"].key, tmp_path / "encrypted.key")
+    secret = ("--sign-key", str(encrypted), "--sign-cert", str(certs["client"].certificate))
+    refused = magda_kbi(*ask, *secret)
+    assert refused.returncode == 2
+    assert f"--sign-key/--sign-cert: the key {str(encrypted)!r} is encrypted" in refused.stderr
+    answered = magda_kbi(*ask, *secret, env={"MAGDA_KBI_SIGN_PASSWORD": "geheim"})
+    assert answered.returncode == 0 and "INBREUK" in answered.stdout, answered.stderr
+    assert "not read" not in answered.stderr  # a setting the command knows

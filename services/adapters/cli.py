@@ -354,7 +354,8 @@ def cli() -> None:
 COMMANDLINE = click.core.ParameterSource.COMMANDLINE
 ENV_PREFIX = "MAGDA_KBI_"
 # what a user sets; the others of ENV_PREFIX are serve's to its workers, or the tests'
-ENV_SETTINGS = (TODAY_ENV, RULES_ENV, TOKEN_ENV, CACHE_DIR_ENV)
+SIGN_PASSWORD_ENV = "MAGDA_KBI_SIGN_PASSWORD"  # client --sign-password: kept off the command line
+ENV_SETTINGS = (TODAY_ENV, RULES_ENV, TOKEN_ENV, CACHE_DIR_ENV, SIGN_PASSWORD_ENV)
 
 
 def _misspelt_settings(environ) -> None:
@@ -1596,6 +1597,21 @@ client_options = _options(
         metavar="FILE",
         help="CA bundle to check the server's certificate (default: the system's)",
     ),
+    click.option(
+        "--sign-key",
+        type=PATH_TYPE,
+        metavar="FILE",
+        help="sign each request (WS-Security X.509) with this PEM key; with --sign-cert",
+    ),
+    click.option(
+        "--sign-cert", type=PATH_TYPE, metavar="FILE", help="the PEM certificate of --sign-key"
+    ),
+    click.option(
+        "--sign-password",
+        envvar=SIGN_PASSWORD_ENV,
+        metavar="TEXT",
+        help="the password of an encrypted --sign-key (or MAGDA_KBI_SIGN_PASSWORD)",
+    ),
     json_option,
 )
 
@@ -1644,17 +1660,26 @@ def client_advies(insz: str, datum: date, toepassing: str, **options) -> None:
 
 def _client_call(vraag, show, *, as_json: bool, **options) -> None:
     """Exit codes: 0 answered, 1 MAGDA answered with an error, 3 no usable answer."""
-    from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+    from magda_client import MagdaClient, MagdaFout, MagdaTransportFout, Signing
 
     url, cert, key, ca = (options.pop(name) for name in ("url", "cert", "key", "ca"))
+    sign_key, sign_cert, password = (
+        options.pop(name) for name in ("sign_key", "sign_cert", "sign_password")
+    )
     if key is not None and cert is None:
         raise click.UsageError("--key goes with --cert")
+    if (sign_key is None) != (sign_cert is None):
+        raise click.UsageError("signing needs both --sign-key and --sign-cert")
+    if sign_key is not None:
+        options["signing"] = Signing(str(sign_key), str(sign_cert), password or None)
     if cert is not None:
         options["cert"] = (str(cert), str(key)) if key is not None else str(cert)
     if ca is not None:
         options["verify"] = str(ca)
     try:
         client = MagdaClient(url, **options)
+    except RuntimeError as error:  # signing without xmlsec
+        raise Refused(str(error)) from None
     except ValueError as error:  # a URL, Afzender or file the client cannot work with
         message = str(error)
         for name, option in (
@@ -1662,6 +1687,7 @@ def _client_call(vraag, show, *, as_json: bool, **options) -> None:
             ("afzender", "--afzender"),
             ("cert", "--cert"),
             ("verify", "--ca"),
+            ("signing", "--sign-key/--sign-cert"),
         ):
             if message.startswith(name):
                 message = option + message[len(name) :]
