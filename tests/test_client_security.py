@@ -495,3 +495,44 @@ def test_the_cli_client_signs_with_sign_key_and_sign_cert(checking, certs, tmp_p
     answered = magda_kbi(*ask, *secret, env={"MAGDA_KBI_SIGN_PASSWORD": "geheim"})
     assert answered.returncode == 0 and "INBREUK" in answered.stdout, answered.stderr
     assert "not read" not in answered.stderr  # a setting the command knows
+
+
+def test_an_expired_timestamp_is_refused_and_a_fresh_one_taken(checking, ondertekening):
+    """A Timestamp is not asked for; an expired one is refused (real time, not the
+    emulator's clock), and one changed after signing breaks the signature."""
+    from datetime import UTC, datetime, timedelta
+
+    url, _ = checking
+    now = datetime.now(UTC)
+
+    def stamped(expires: str) -> etree._Element:
+        envelope = etree.fromstring(advies_verzoek("73680599786", "2024-01-01"))
+        header = envelope.find(f"{{{NS_SOAP}}}Header")
+        if header is None:
+            header = etree.Element(f"{{{NS_SOAP}}}Header")
+            envelope.insert(0, header)
+        timestamp = etree.SubElement(
+            etree.SubElement(header, f"{{{WSSE}}}Security"), f"{{{WSU}}}Timestamp"
+        )
+        timestamp.set(WSU_ID, "TS-1")
+        etree.SubElement(timestamp, f"{{{WSU}}}Created").text = f"{now:%Y-%m-%dT%H:%M:%SZ}"
+        etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = expires
+        return signed(ondertekening, etree.tostring(envelope))
+
+    def later(minutes: int) -> str:
+        return f"{now + timedelta(minutes=minutes):%Y-%m-%dT%H:%M:%SZ}"
+
+    fresh = post(url + PATH_ADVIES, etree.tostring(stamped(later(5))))
+    assert (fresh.status, fresh.codes()) == (200, [])
+    expired = post(url + PATH_ADVIES, etree.tostring(stamped(later(-1))))
+    assert expired.status == 500 and faultcode(expired) == (WSSE, "MessageExpired")
+    assert expired.fault.startswith(
+        f"Het bericht is verlopen: wsu:Timestamp/wsu:Expires {later(-1)}"
+    )
+    garbled = post(url + PATH_ADVIES, etree.tostring(stamped("gisteren")))
+    assert faultcode(garbled) == (WSSE, "InvalidSecurity")
+    assert garbled.fault == "wsu:Timestamp/wsu:Expires 'gisteren' is geen xs:dateTime"
+    extended = stamped(later(-1))  # made to look fresh after signing: the signature breaks
+    extended.find(f".//{{{WSU}}}Expires").text = later(60)
+    answer = post(url + PATH_ADVIES, etree.tostring(extended))
+    assert faultcode(answer) == (WSSE, "FailedCheck")

@@ -471,7 +471,7 @@ class Emulator:
         if isinstance(parsed, EnvelopeRefusal):
             return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, service)
         envelope, operation = parsed
-        if self.verify_signatures and (refusal := signature_refusal(envelope)):
+        if self.verify_signatures and (refusal := signature_refusal(envelope, datetime.now(UTC))):
             code, text = refusal
             return _refuse(environ, start_response, FAULT_STATUS, code, text, service, NS_WSSE)
         if service is None:

@@ -3,8 +3,9 @@
 A consumer that signs its requests (as ``magda_client.Signing`` does, or a Java or .NET
 stack) learns here whether its signatures hold, before it has a connection to the platform:
 the Body must be signed, the signature must verify with the X.509 certificate the request
-carries, and nothing may have changed after signing. Whose certificate it is, is not
-checked (the platform knows its consumers' certificates; the emulator does not).
+carries, nothing may have changed after signing, and a Timestamp, if there is one, must
+not have expired. Whose certificate it is, is not checked (the platform knows its
+consumers' certificates; the emulator does not).
 
 The platform's exact Fault for a bad signature is not public: these are WS-Security 1.1's
 own fault codes (SOAP Message Security, section 12), as standard stacks send them.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from lxml import etree
@@ -43,7 +45,7 @@ _TRANSFORMS = (
 
 class SignatureRefusal(NamedTuple):
     """A WS-Security fault code (``InvalidSecurity``, ``InvalidSecurityToken``,
-    ``FailedCheck``) and the faultstring."""
+    ``FailedCheck``, ``MessageExpired``) and the faultstring."""
 
     code: str
     text: str
@@ -58,8 +60,9 @@ def xmlsec_missing() -> str | None:
     return None
 
 
-def signature_refusal(envelope: etree._Element) -> SignatureRefusal | None:
-    """Why the request's signature does not hold, or None when it does."""
+def signature_refusal(envelope: etree._Element, now: datetime) -> SignatureRefusal | None:
+    """Why the request's signature does not hold, or None when it does; ``now``, in UTC,
+    for a ``wsu:Timestamp``'s ``Expires``."""
     import xmlsec
 
     header = envelope.find(f"{{{NS_SOAP11}}}Header")
@@ -116,6 +119,29 @@ def signature_refusal(envelope: etree._Element) -> SignatureRefusal | None:
             "FailedCheck",
             "De handtekening klopt niet: het bericht is na het ondertekenen gewijzigd, of"
             " ondertekend met een andere sleutel dan die van het certificaat",
+        )
+    return _expired(security, now)
+
+
+def _expired(security: etree._Element, now: datetime) -> SignatureRefusal | None:
+    """A Timestamp is not asked for; one that has expired is refused, as WS-Security
+    processors do (a consumer whose clock is behind, or a message sent again later)."""
+    expires = security.findtext(f"{{{NS_WSU}}}Timestamp/{{{NS_WSU}}}Expires")
+    if expires is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(expires.strip())
+    except ValueError:
+        return SignatureRefusal(
+            "InvalidSecurity", f"wsu:Timestamp/wsu:Expires {expires[:40]!r} is geen xs:dateTime"
+        )
+    if moment.tzinfo is None:  # WS-Security writes UTC, with its Z
+        moment = moment.replace(tzinfo=UTC)
+    if moment < now:
+        return SignatureRefusal(
+            "MessageExpired",
+            f"Het bericht is verlopen: wsu:Timestamp/wsu:Expires {expires.strip()} ligt voor"
+            f" {now.astimezone(UTC).isoformat(timespec='seconds')}",
         )
     return None
 
