@@ -14,9 +14,10 @@ error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from magda_client import MagdaClient, MagdaFout, MagdaTransportFout
+from magda_client import MagdaClient, MagdaFout, MagdaTransportFout, Signing
 
 
 def summary(dossier) -> str:
@@ -51,9 +52,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cert", help="client certificate, PEM (MAGDA's mutual TLS)")
     parser.add_argument("--key", help="its private key, PEM, when not in --cert")
     parser.add_argument("--ca", default=True, help="the CA of the server's certificate, PEM")
+    parser.add_argument(
+        "--sign-key", help="sign each request (WS-Security X.509) with this PEM key"
+    )
+    parser.add_argument(
+        "--sign-cert",
+        help="the PEM certificate of --sign-key (an encrypted key's password: the"
+        " environment variable MAGDA_KBI_SIGN_PASSWORD)",
+    )
     parser.add_argument("--versie", choices=["02.00", "01.00"], default="02.00")
     args = parser.parse_args(argv)
 
+    if (args.sign_key is None) != (args.sign_cert is None):
+        parser.error("signing needs both --sign-key and --sign-cert")
+    signing = None
+    if args.sign_key:  # the password from the environment: a command line is seen by all
+        password = os.environ.get("MAGDA_KBI_SIGN_PASSWORD") or None
+        signing = Signing(args.sign_key, args.sign_cert, password)
     try:
         client = MagdaClient(
             args.url,
@@ -62,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
             dossier_versie=args.versie,
             cert=(args.cert, args.key) if args.key else args.cert,
             verify=args.ca,
+            signing=signing,
         )
-    except ValueError as error:  # a --url, --afzender or TLS file the client cannot use
+    # a --url, --afzender, TLS or signing file the client cannot use; RuntimeError: signing
+    # without xmlsec
+    except (ValueError, RuntimeError) as error:
         parser.error(str(error))
     try:
         print(summary(client.geef_dossier_kbi(args.insz)))

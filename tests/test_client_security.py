@@ -553,3 +553,63 @@ def test_a_signature_with_more_references_than_a_request_needs_is_not_checked(
     answer = post(url + PATH_ADVIES, etree.tostring(envelope))
     assert answer.status == 500 and faultcode(answer) == (WSSE, "InvalidSecurity")
     assert answer.fault == "ds:SignedInfo heeft 33 ds:Reference: meer dan 32 wordt niet nagekeken"
+
+
+def example(script: str):
+    """A client example's module, imported from its file (client_examples is no package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "client_examples" / script
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("gemeente_dossier.py", ["98630499724"], "(98630499724)\n  doelgroep:"),
+        ("zorgkas_zorgbudget.py", ["-"], "73680599786  2024-01-01  NOK"),
+        ("verlaagde_premie.py", ["2024", "59650153166"], "59650153166  NOK"),
+    ],
+)
+def test_the_client_examples_sign_with_sign_key_and_sign_cert(
+    checking, ondertekening, certs, tmp_path, monkeypatch, capsys, script, args, expected
+):
+    """Towards the platform the examples must sign as they must show a client certificate:
+    they took --cert/--key only, so a consumer could not run them there as they are."""
+    import io
+
+    main = example(script).main
+    url, _ = checking
+    key, crt = str(certs["client"].key), str(certs["client"].certificate)
+
+    def run(*options: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO("insz,datum\n73680599786,2024-01-01\n"))
+        try:
+            code = main([*args, "--url", url, *options])
+        except SystemExit as stopped:  # argparse's usage errors
+            code = stopped.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = run("--sign-key", key, "--sign-cert", crt)
+    assert (code, err) == (0, "") and expected in out
+    code, out, err = run()  # unsigned: the emulator's Fault, no answer
+    assert code == 3 and "wsse:InvalidSecurity: Het verzoek is niet ondertekend" in err
+    code, _, err = run("--sign-key", key)
+    assert code == 2 and err.endswith("error: signing needs both --sign-key and --sign-cert\n")
+    # an encrypted key: its password from the environment, never the command line
+    encrypted = str(versleutel(certs["client"].key, tmp_path / "encrypted.key"))
+    code, _, err = run("--sign-key", encrypted, "--sign-cert", crt)
+    assert code == 2 and f"error: signing: the key {encrypted!r} is encrypted: give its" in err
+    monkeypatch.setenv("MAGDA_KBI_SIGN_PASSWORD", "geheim")
+    code, out, err = run("--sign-key", encrypted, "--sign-cert", crt)
+    assert (code, err) == (0, "") and expected in out
+    # without xmlsec: which extra installs it, in one line, no traceback
+    monkeypatch.setitem(sys.modules, "xmlsec", None)
+    code, _, err = run("--sign-key", key, "--sign-cert", crt)
+    assert (
+        code == 2 and "error: signing needs xmlsec: pip install 'magda-kbi-client[signing]'" in err
+    )
