@@ -505,7 +505,7 @@ def test_an_expired_timestamp_is_refused_and_a_fresh_one_taken(checking, onderte
     url, _ = checking
     now = datetime.now(UTC)
 
-    def stamped(expires: str) -> etree._Element:
+    def stamped(expires: str, created: str | None = None) -> etree._Element:
         envelope = etree.fromstring(advies_verzoek("73680599786", "2024-01-01"))
         header = envelope.find(f"{{{NS_SOAP}}}Header")
         if header is None:
@@ -515,7 +515,7 @@ def test_an_expired_timestamp_is_refused_and_a_fresh_one_taken(checking, onderte
             etree.SubElement(header, f"{{{WSSE}}}Security"), f"{{{WSU}}}Timestamp"
         )
         timestamp.set(WSU_ID, "TS-1")
-        etree.SubElement(timestamp, f"{{{WSU}}}Created").text = f"{now:%Y-%m-%dT%H:%M:%SZ}"
+        etree.SubElement(timestamp, f"{{{WSU}}}Created").text = created or later(0)
         etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = expires
         return signed(ondertekening, etree.tostring(envelope))
 
@@ -536,6 +536,18 @@ def test_an_expired_timestamp_is_refused_and_a_fresh_one_taken(checking, onderte
     extended.find(f".//{{{WSU}}}Expires").text = later(60)
     answer = post(url + PATH_ADVIES, etree.tostring(extended))
     assert faultcode(answer) == (WSSE, "FailedCheck")
+    # created in the future: a clock a few minutes ahead is taken, local time written with
+    # UTC's Z (an hour ahead in Belgium in winter) is not
+    ahead = post(url + PATH_ADVIES, etree.tostring(stamped(later(65), created=later(4))))
+    assert (ahead.status, ahead.codes()) == (200, [])
+    local = post(url + PATH_ADVIES, etree.tostring(stamped(later(65), created=later(60))))
+    assert local.status == 500 and faultcode(local) == (WSSE, "MessageExpired")
+    assert local.fault.startswith(
+        f"Het bericht is nog niet geldig: wsu:Timestamp/wsu:Created {later(60)} ligt meer dan"
+        " 5 minuten na "
+    )
+    garbled = post(url + PATH_ADVIES, etree.tostring(stamped(later(5), created="vandaag")))
+    assert garbled.fault == "wsu:Timestamp/wsu:Created 'vandaag' is geen xs:dateTime"
 
 
 def test_a_signature_with_more_references_than_a_request_needs_is_not_checked(

@@ -4,8 +4,8 @@ A consumer that signs its requests (as ``magda_client.Signing`` does, or a Java 
 stack) learns here whether its signatures hold, before it has a connection to the platform:
 the Body must be signed, the signature must verify with the X.509 certificate the request
 carries, nothing may have changed after signing, and a Timestamp, if there is one, must
-not have expired. Whose certificate it is, is not checked (the platform knows its
-consumers' certificates; the emulator does not).
+not have expired nor be created in the future. Whose certificate it is, is not checked (the
+platform knows its consumers' certificates; the emulator does not).
 
 The platform's exact Fault for a bad signature is not public: these are WS-Security 1.1's
 own fault codes (SOAP Message Security, section 12), as standard stacks send them.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from lxml import etree
@@ -27,6 +27,9 @@ NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-se
 NS_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
 WSU_ID = f"{{{NS_WSU}}}Id"
+# How far a Timestamp's Created may lie ahead of the emulator's clock: .NET's default
+# (WSS4J allows 60 s); a consumer's clock a few minutes off is no error of its message
+CLOCK_SKEW = timedelta(minutes=5)
 # A signed request references a few elements (Body, Timestamp, a WS-Addressing header or
 # so); xmlsec's check grows faster than their number (2,001 references to the Body of an
 # advice request: 6.8 s, 5,001: 42 s), which a request of --max-bytes could otherwise ask.
@@ -138,23 +141,38 @@ def signature_refusal(envelope: etree._Element, now: datetime) -> SignatureRefus
 
 def _expired(security: etree._Element, now: datetime) -> SignatureRefusal | None:
     """A Timestamp is not asked for; one that has expired is refused, as WS-Security
-    processors do (a consumer whose clock is behind, or a message sent again later)."""
-    expires = security.findtext(f"{{{NS_WSU}}}Timestamp/{{{NS_WSU}}}Expires")
-    if expires is None:
+    processors do (a consumer whose clock is behind, or a message sent again later), and so
+    is one created later than now and the skew clocks are allowed (a clock ahead, or local
+    time written with UTC's Z: an hour or two ahead in Belgium)."""
+    timestamp = security.find(f"{{{NS_WSU}}}Timestamp")
+    if timestamp is None:
         return None
-    try:
-        moment = datetime.fromisoformat(expires.strip())
-    except ValueError:
-        return SignatureRefusal(
-            "InvalidSecurity", f"wsu:Timestamp/wsu:Expires {expires[:40]!r} is geen xs:dateTime"
-        )
-    if moment.tzinfo is None:  # WS-Security writes UTC, with its Z
-        moment = moment.replace(tzinfo=UTC)
-    if moment < now:
+    moments = {}
+    for name in ("Created", "Expires"):
+        text = timestamp.findtext(f"{{{NS_WSU}}}{name}")
+        if text is None:
+            continue
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return SignatureRefusal(
+                "InvalidSecurity", f"wsu:Timestamp/wsu:{name} {text[:40]!r} is geen xs:dateTime"
+            )
+        # WS-Security writes UTC, with its Z
+        moments[name] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC), text.strip())
+    at = now.astimezone(UTC).isoformat(timespec="seconds")
+    if "Expires" in moments and moments["Expires"][0] < now:
         return SignatureRefusal(
             "MessageExpired",
-            f"Het bericht is verlopen: wsu:Timestamp/wsu:Expires {expires.strip()} ligt voor"
-            f" {now.astimezone(UTC).isoformat(timespec='seconds')}",
+            f"Het bericht is verlopen: wsu:Timestamp/wsu:Expires {moments['Expires'][1]} ligt"
+            f" voor {at}",
+        )
+    if "Created" in moments and moments["Created"][0] > now + CLOCK_SKEW:
+        return SignatureRefusal(
+            "MessageExpired",
+            f"Het bericht is nog niet geldig: wsu:Timestamp/wsu:Created"
+            f" {moments['Created'][1]} ligt meer dan {CLOCK_SKEW.seconds // 60} minuten na"
+            f" {at}",
         )
     return None
 
