@@ -974,3 +974,25 @@ def test_an_empty_path_is_refused_not_taken_as_the_current_folder(args, optie):
     assert proces.stderr.endswith(
         f"Error: Invalid value for '{optie}': is empty (an unset variable?)\n"
     )
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation gone, spaces hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("document", ["README.md", "ARCHITECTURE.md"])
+def test_every_link_in_the_docs_leads_somewhere_and_the_contents_name_every_section(document):
+    project = Path(__file__).resolve().parents[1]
+    text = (project / document).read_text(encoding="utf-8")
+    headings = re.findall(r"^#{1,4} (.+)$", text, flags=re.M)
+    anchors = {_slug(h) for h in headings}
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if target.startswith("#"):
+            assert target[1:] in anchors, f"{document}: no heading for the link {target}"
+        elif "://" not in target:
+            assert (project / target.split("#", 1)[0]).exists(), f"{document}: no {target}"
+    if document == "README.md":
+        contents = re.search(r"^Contents: (.+?)\n\n", text, flags=re.M | re.S).group(1)
+        sections = {_slug(h) for h in re.findall(r"^## (.+)$", text, flags=re.M)}
+        assert set(re.findall(r"\]\(#([^)]+)\)", contents)) == sections
