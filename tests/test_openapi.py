@@ -18,49 +18,27 @@ from magda_kbi.adapters.openapi import PATHS_AND_INFO
 
 EMULATOR = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
 DOCUMENT = EMULATOR.rest.test_client().get("/api/v1/openapi.json").get_json()
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+schema.app = EMULATOR.rest
 
-
-def _schema(document: dict, sweep: bool = True):
-    loaded = schemathesis.openapi.from_dict(document)
-    loaded.app = EMULATOR.rest
-    if not sweep:
-        loaded.config.phases.coverage = CoveragePhaseConfig(enabled=False)
-        loaded.config.phases.examples = ExamplesPhaseConfig(enabled=False)
-    return loaded
-
-
-# The schemas are loaded when a test runs (schemathesis's lazy fixtures), not at collection:
-# building the cases at collection took 4.6 s of CPU on every xdist worker. Each operation
-# is then a subtest of its test: a failure reads "SUBFAILED ...[GET /api/v1/...]".
-@pytest.fixture(scope="module")
-def api_schema():
-    return _schema(DOCUMENT)
-
-
-@pytest.fixture(scope="module")
-def json_persona_schema():
-    # PUT /admin/personas/{insz} and POST /admin/personas take a persona as JSON or YAML,
-    # read by the same code once parsed: schemathesis's boundary sweep of that body (its
-    # coverage phase) runs once, on PUT's JSON (3,134 cases, 4 s; with YAML as well it was
-    # 6,295 cases and 13 s); both routes get random cases in both media types. The YAML
-    # reader has its own tests (tests/test_admin.py, tests/test_hostile_input.py).
-    document = copy.deepcopy(DOCUMENT)
-    del document["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
-        "application/yaml"
-    ]
-    return _schema(document)
-
-
-@pytest.fixture(scope="module")
-def schema_without_sweep():
-    # its examples phase built one case, PUT's JSON from the schema's defaults, which the
-    # sweep above builds too
-    return _schema(DOCUMENT, sweep=False)
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-json_persona = schemathesis.pytest.from_fixture("json_persona_schema")
-zonder_sweep = schemathesis.pytest.from_fixture("schema_without_sweep")
+# PUT /admin/personas/{insz} and POST /admin/personas take a persona as JSON or YAML, read by
+# the same code once parsed: schemathesis's boundary sweep of that body (its coverage phase)
+# runs once, on PUT's JSON (3,134 cases, 4 s; with YAML as well it was 6,295 cases and
+# 13 s, the suite's longest test by far); both routes get random cases in both media types.
+# The YAML reader has its own tests (tests/test_admin.py, tests/test_hostile_input.py).
+JSON_PERSONA = copy.deepcopy(DOCUMENT)
+del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
+    "application/yaml"
+]
+json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
+json_persona.app = EMULATOR.rest
+zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
+zonder_sweep.app = EMULATOR.rest
+zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
+# Its examples phase built one case, PUT's JSON from the schema's defaults, which the sweep
+# above builds too; finding it walked the persona schema at collection, on every xdist
+# worker (1.2 s of CPU each)
+zonder_sweep.config.phases.examples = ExamplesPhaseConfig(enabled=False)
 PERSONA_BODY = {"method": ["PUT", "POST"], "path_regex": "^/admin/personas"}
 
 
@@ -119,10 +97,10 @@ def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
         ("/health", {}),
     ],
 )
-def test_known_answers_match_the_schema(api_schema, pad, params):
+def test_known_answers_match_the_schema(pad, params):
     operatie = next(
         op
-        for op in api_schema.get_all_operations()
+        for op in schema.get_all_operations()
         if op.ok().path == pad.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == pad
     ).ok()
     case = operatie.Case(
