@@ -996,3 +996,57 @@ def test_every_link_in_the_docs_leads_somewhere_and_the_contents_name_every_sect
         contents = re.search(r"^Contents: (.+?)\n\n", text, flags=re.M | re.S).group(1)
         sections = {_slug(h) for h in re.findall(r"^## (.+)$", text, flags=re.M)}
         assert set(re.findall(r"\]\(#([^)]+)\)", contents)) == sections
+
+
+def test_an_insz_where_a_command_goes_is_told_the_commands_that_take_one():
+    told = {
+        ("insz", "98630499724"): "Did you mean 'check 98630499724'?",
+        ("client", "73.68.05-997.86"): "(Did you mean one of: 'advies 73.68.05-997.86',"
+        " 'dossier 73.68.05-997.86'?)",
+        ("98630499724",): "(Did you mean one of: 'advies 98630499724', 'client advies"
+        " 98630499724', 'client dossier 98630499724', 'insz check 98630499724'?)",
+    }
+    for args, hint in told.items():
+        proces = magda_kbi(*args)
+        assert proces.returncode == 2
+        assert proces.stderr.endswith(f"Error: No such command '{args[-1]}'. {hint}\n"), args
+
+
+def test_the_oldest_click_the_package_takes_gives_the_same_usage_errors(tmp_path):
+    """cli.py caught click.NoSuchCommand, which came with click 8.4 while the package takes
+    click from 8.1: on 8.1-8.3 every unknown command was an AttributeError's traceback."""
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    oldest = re.search(r'"click>=(\d+\.\d+)"', pyproject).group(1)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path),
+         f"click=={oldest}.*"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    cases = [["serv"], ["dossier", "1"], ["export", "premie"], ["insz", "98630499724"]]
+    script = (
+        "import contextlib, io, json, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import click\n"
+        "from magda_kbi.adapters.cli import main\n"
+        "said = []\n"
+        f"for args in {cases!r}:\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        try:\n"
+        "            code = main(args)\n"
+        "        except SystemExit as end:\n"
+        "            code = end.code\n"
+        "    said.append([code, err.getvalue().splitlines()[-1]])\n"
+        "print(json.dumps([click.__file__, said]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    where, said = json.loads(run.stdout)
+    assert where.startswith(str(tmp_path))  # that click, not the installed one
+    assert said == [
+        [2, "Error: No such command 'serv'. Did you mean 'serve'?"],
+        [2, "Error: No such command 'dossier'. Did you mean 'client dossier'?"],
+        [2, "Error: No such command 'premie'. Did you mean 'verlaagde-premie'?"],
+        [2, "Error: No such command '98630499724'. Did you mean 'check 98630499724'?"],
+    ]

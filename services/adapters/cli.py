@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import difflib
 import hashlib
 import io
 import ipaddress
@@ -116,28 +117,53 @@ class _Group(click.Group):
             raise Refused(file_refusal(error)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        try:
-            return super().resolve_command(ctx, args)
-        except click.NoSuchCommand as error:
-            typed = error.command_name.casefold()
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            # said here, not left to click: before 8.4 click said "No such command" and no
+            # more (its NoSuchCommand and hints came with 8.4; one of 8.1-8.3 is often there)
+            raise click.UsageError(self._no_such_command(name), ctx)
+        return super().resolve_command(ctx, args)
+
+    def _no_such_command(self, name: str) -> str:
+        typed = name.casefold()
+        if sum(c.isdigit() for c in name) >= 6 and re.fullmatch(r"[\d.\- ]+", name):
+            # an INSZ where a command goes ('magda-kbi insz 98630499724'): what takes one
+            hints = [f"{command} {name}" for command in self._taking_an_insz()]
+        else:
             # a command of one of the groups: 'magda-kbi dossier' is 'client dossier'
             nested = [
-                (name, n)
-                for name, group in self.commands.items()
+                (group_name, n)
+                for group_name, group in self.commands.items()
                 if isinstance(group, click.Group)
                 for n in group.commands
                 if typed in n.split("-")
             ]
-            whole = [f"{name} {n}" for name, n in nested if n == typed]
-            if len(whole) == 1:  # before difflib's guess: 'gemeente' is no 'generate'
-                error.possibilities = whole
-            elif not error.possibilities:
+            hints = [f"{g} {n}" for g, n in nested if n == typed]
+            if len(hints) != 1:  # before difflib's guess: 'gemeente' is no 'generate'
+                hints = difflib.get_close_matches(name, self.commands)  # a typo: 'serv'
+            if not hints:
                 # 'export premie': a part of one command's name, which difflib's ratio over
                 # the whole name ('verlaagde-premie') does not reach
                 named = [n for n in self.commands if typed in n.split("-")]
-                named = named or [f"{name} {n}" for name, n in nested]
-                error.possibilities = named if len(named) == 1 else None
-            raise
+                named = named or [f"{g} {n}" for g, n in nested]
+                hints = named if len(named) == 1 else []
+        message = f"No such command {name!r}."
+        if len(hints) == 1:
+            return f"{message} Did you mean {hints[0]!r}?"
+        if hints:
+            return f"{message} (Did you mean one of: {', '.join(map(repr, sorted(hints)))}?)"
+        return message
+
+    def _taking_an_insz(self) -> list[str]:
+        """The commands below this group whose argument is an INSZ, by their path."""
+        found = []
+        for name, command in self.commands.items():
+            if isinstance(command, _Group):
+                found += [f"{name} {below}" for below in command._taking_an_insz()]
+            elif any(getattr(p, "callback", None) is _insz_digits for p in command.params):
+                found.append(name)
+        return found
 
 
 _DATE_LIKE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}")
