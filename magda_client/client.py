@@ -202,6 +202,13 @@ class Signing:
                 "signing needs xmlsec: pip install 'magda-kbi-client[signing]' (or the"
                 " emulator's 'magda-kbi-emulator[signing]', which has the client inside)"
             ) from error
+        except Exception as error:  # xmlsec's InternalError: its libxml2 is not lxml's
+            reason = error.args[-1] if error.args and isinstance(error.args[-1], str) else error
+            raise RuntimeError(
+                f"signing cannot use xmlsec: {reason} (lxml here is built with libxml2"
+                f" {'.'.join(map(str, etree.LIBXML_VERSION))}, xmlsec must be built with the"
+                " same: pip install -U lxml xmlsec)"
+            ) from None
         # Loaded once here: zeep loads them at every call, where a bad key was an
         # xmlsec.Error (no MagdaError) and an encrypted one without its password made
         # OpenSSL ask for a pass phrase on the terminal, at every call.

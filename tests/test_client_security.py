@@ -625,3 +625,52 @@ def test_the_client_examples_sign_with_sign_key_and_sign_cert(
     assert (
         code == 2 and "error: signing needs xmlsec: pip install 'magda-kbi-client[signing]'" in err
     )
+
+
+# xmlsec as it loads beside an lxml built with another libxml2 (lxml 5.0 with xmlsec 1.3.17):
+# its import raises its own InternalError, no ImportError
+OTHER_LIBXML2 = """
+import sys
+
+class InternalError(Exception):
+    pass
+
+class OtherLibxml2:
+    def find_spec(self, name, path, target=None):
+        if name == "xmlsec":
+            raise InternalError(-1, "lxml & xmlsec libxml2 library version mismatch")
+
+sys.modules.pop("xmlsec", None)
+sys.meta_path.insert(0, OtherLibxml2())
+"""
+
+
+def test_an_xmlsec_built_with_another_libxml2_is_said_in_one_line(certs):
+    """Seen with lxml 5.0 (the oldest the package takes) and xmlsec 1.3.17: serve
+    --verify-signatures, the plugin's option and the client's Signing ended in xmlsec's
+    InternalError's traceback; pip install -U lxml xmlsec mended it."""
+    from lxml import etree
+
+    libxml2 = ".".join(map(str, etree.LIBXML_VERSION))
+    said = (
+        "cannot use xmlsec: lxml & xmlsec libxml2 library version mismatch (lxml here is built"
+        f" with libxml2 {libxml2}, xmlsec must be built with the same: pip install -U lxml"
+        " xmlsec)"
+    )
+    key, crt = str(certs["client"].key), str(certs["client"].certificate)
+    script = OTHER_LIBXML2 + (
+        "from magda_client import MagdaClient, Signing\n"
+        "try:\n"
+        "    MagdaClient('https://127.0.0.1:1', afzender='zorgkas.be', hoedanigheid='1',\n"
+        f"                signing=Signing({key!r}, {crt!r}))\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+        "from magda_kbi.adapters.cli import main\n"
+        f"sys.exit(main(['serve', '--verify-signatures', '--port', '{free_port()}']))\n"
+    )
+    proces = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert proces.stdout == f"signing {said}\n"
+    assert proces.returncode == 2
+    assert proces.stderr == f"magda-kbi: --verify-signatures {said}\n"

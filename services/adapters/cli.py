@@ -551,10 +551,10 @@ def serve(
     if stopping.stop_asked():
         return
     if verify_signatures:
-        from magda_kbi.adapters.signatures import xmlsec_missing
+        from magda_kbi.adapters.signatures import xmlsec_unavailable
 
-        if missing := xmlsec_missing():
-            raise Refused(missing)
+        if unavailable := xmlsec_unavailable():
+            raise Refused(unavailable)
     tls = None
     if tls_cert or tls_key or tls_client_ca:
         if not (tls_cert and tls_key):

@@ -96,11 +96,11 @@ def pytest_configure(config: pytest.Config) -> None:
                 "--magda-verify-signatures with --magda-url: start that emulator with"
                 " serve --verify-signatures instead"
             )
-        from magda_kbi.adapters.signatures import xmlsec_missing
+        from magda_kbi.adapters.signatures import xmlsec_unavailable
 
-        if missing := xmlsec_missing():
+        if unavailable := xmlsec_unavailable():
             raise pytest.UsageError(
-                missing.replace("--verify-signatures", "--magda-verify-signatures")
+                unavailable.replace("--verify-signatures", "--magda-verify-signatures")
             )
     if url:
         reason = _emulator_error(url, _token(config))

@@ -58,12 +58,21 @@ class SignatureRefusal(NamedTuple):
     text: str
 
 
-def xmlsec_missing() -> str | None:
+def xmlsec_unavailable() -> str | None:
     """Why signatures cannot be checked here, or None: said when ``serve`` starts."""
     try:
         import xmlsec  # noqa: F401
     except ImportError:
         return "--verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
+    except Exception as error:  # noqa: BLE001 - xmlsec's own InternalError, said in one line
+        # xmlsec refuses to load beside an lxml built with another libxml2 (lxml 5.0 with
+        # xmlsec 1.3.17, say): a traceback from serve and the pytest plugin before
+        reason = error.args[-1] if error.args and isinstance(error.args[-1], str) else error
+        return (
+            f"--verify-signatures cannot use xmlsec: {reason} (lxml here is built with libxml2"
+            f" {'.'.join(map(str, etree.LIBXML_VERSION))}, xmlsec must be built with the same:"
+            " pip install -U lxml xmlsec)"
+        )
     return None
 
 
