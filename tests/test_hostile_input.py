@@ -281,6 +281,18 @@ def test_a_request_that_is_no_xml_is_told_why_in_dutch(body, fout):
     assert read_envelope(body) == ("Client", f"Het verzoek is geen geldige XML: {fout}")
 
 
+def test_libxml2_s_older_words_are_said_in_dutch_too():
+    """libxml2 before 2.13 (the lxml 5.0 the package takes) names bytes that are no UTF-8 in
+    other words: they stood in the faultstring in English, marked (libxml2)."""
+    from magda_kbi.wire.envelope import _dutch
+
+    older = "Input is not proper UTF-8, indicate encoding !\nBytes: 0xE9 0x3C 0x2F 0x61"
+    assert _dutch(f"{older}, line 1, column 7") == (
+        "bytes die geen tekens zijn in de tekenset (UTF-8, tenzij de XML-declaratie of"
+        " Content-Type een andere noemt), regel 1, kolom 7"
+    )
+
+
 def test_datum_errors_name_the_field(server):
     antwoord = controleer(server, PATH_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
     assert antwoord.codes() == ["40003"]

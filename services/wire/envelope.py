@@ -99,7 +99,9 @@ _SYNTAX_ERRORS = tuple(
         (r"AttValue: \" or ' expected", "een attribuutwaarde staat niet tussen aanhalingstekens"),
         (r"Attribute (\S+) redefined", "attribuut '{0}' staat twee keer in één element"),
         (
-            r"Invalid bytes in character encoding",
+            # the second: libxml2 before 2.13 (lxml 5.0, the oldest the package takes)
+            r"Invalid bytes in character encoding"
+            r"|Input is not proper UTF-8, indicate encoding !\s*Bytes:[ 0-9A-Fx]*",
             "bytes die geen tekens zijn in de tekenset (UTF-8, tenzij de XML-declaratie of"
             " Content-Type een andere noemt)",
         ),
