@@ -1050,3 +1050,16 @@ def test_the_oldest_click_the_package_takes_gives_the_same_usage_errors(tmp_path
         [2, "Error: No such command 'premie'. Did you mean 'verlaagde-premie'?"],
         [2, "Error: No such command '98630499724'. Did you mean 'check 98630499724'?"],
     ]
+
+
+def test_help_and_version_written_as_commands_are_told_the_options():
+    """'magda-kbi version' was told difflib's 'personas'."""
+    for args, hint in {
+        ("help",): " Did you mean '--help'?",
+        ("version",): " Did you mean '--version'?",
+        ("export", "help"): " Did you mean '--help'?",
+        ("export", "version"): "",  # the version is the whole command's option
+    }.items():
+        proces = magda_kbi(*args)
+        assert proces.returncode == 2
+        assert proces.stderr.endswith(f"Error: No such command '{args[-1]}'.{hint}\n"), args

@@ -122,12 +122,15 @@ class _Group(click.Group):
         if unknown and not ctx.resilient_parsing:
             # said here, not left to click: before 8.4 click said "No such command" and no
             # more (its NoSuchCommand and hints came with 8.4; one of 8.1-8.3 is often there)
-            raise click.UsageError(self._no_such_command(name), ctx)
+            raise click.UsageError(self._no_such_command(ctx, name), ctx)
         return super().resolve_command(ctx, args)
 
-    def _no_such_command(self, name: str) -> str:
+    def _no_such_command(self, ctx: click.Context, name: str) -> str:
         typed = name.casefold()
-        if sum(c.isdigit() for c in name) >= 6 and re.fullmatch(r"[\d.\- ]+", name):
+        options = {o for p in self.get_params(ctx) for o in p.opts}
+        if f"--{typed}" in options:  # 'magda-kbi help', 'magda-kbi version'
+            hints = [f"--{typed}"]
+        elif sum(c.isdigit() for c in name) >= 6 and re.fullmatch(r"[\d.\- ]+", name):
             # an INSZ where a command goes ('magda-kbi insz 98630499724'): what takes one
             hints = [f"{command} {name}" for command in self._taking_an_insz()]
         else:
