@@ -145,10 +145,10 @@ def signature_refusal(envelope: etree._Element, now: datetime) -> SignatureRefus
             "De handtekening klopt niet: het bericht is na het ondertekenen gewijzigd, of"
             " ondertekend met een andere sleutel dan die van het certificaat",
         )
-    return _expired(security, now)
+    return _timestamp_refusal(security, now)
 
 
-def _expired(security: etree._Element, now: datetime) -> SignatureRefusal | None:
+def _timestamp_refusal(security: etree._Element, now: datetime) -> SignatureRefusal | None:
     """A Timestamp is not asked for; one that has expired is refused, as WS-Security
     processors do (a consumer whose clock is behind, or a message sent again later), and so
     is one created later than now and the skew clocks are allowed (a clock ahead, or local
