@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             verify=args.ca,
             signing=signing,
         )
-    # a --url, --afzender, TLS or signing file the client cannot use; RuntimeError: signing
-    # without xmlsec
+    # a --url, --afzender, TLS or signing file the client cannot use; RuntimeError: no
+    # usable xmlsec to sign with
     except (ValueError, RuntimeError) as error:
         parser.error(str(error))
     try:

@@ -1040,7 +1040,7 @@ def test_the_oldest_click_the_package_takes_gives_the_same_usage_errors(tmp_path
         "    said.append([code, err.getvalue().splitlines()[-1]])\n"
         "print(json.dumps([click.__file__, said]))\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     where, said = json.loads(run.stdout)
     assert where.startswith(str(tmp_path))  # that click, not the installed one
