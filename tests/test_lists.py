@@ -505,6 +505,9 @@ def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
     proces = magda_kbi("export", *args)
     assert proces.returncode == 2 and "p.jsonl:2" in proces.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["extra"]  # no list, no part of one
+    uit.write_text("last year's list\n")  # one already there stays as it was
+    assert magda_kbi("export", *args).returncode == 2
+    assert uit.read_text() == "last year's list\n"
 
 
 def test_an_export_refuses_a_missing_folder_before_it_writes(tmp_path):

@@ -1297,7 +1297,7 @@ def export_options(*offered: str) -> Callable:
             "--out",
             type=PATH_TYPE,
             metavar="FILE",
-            help="write to this file (default: standard output)",
+            help="write to this file, replaced once the list is whole (default: standard output)",
         ),
         click.option(
             "--no-builtin",
