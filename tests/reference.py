@@ -41,14 +41,16 @@ def real_schema(werkmap: str, versie: str = "01.00", entry: str | None = None) -
     relaxed; ``entry`` is the entry point (default: the WebService response)."""
     doel = Path(werkmap) / f"magda-xsd-{versie}"
     if not doel.exists():
-        shutil.copytree(xsd_folder(versie), doel)
+        # copied without the reference's modes: a read-only checkout of ../shared made a
+        # read-only copy, which only root could then relax (a CI user: PermissionError)
+        shutil.copytree(xsd_folder(versie), doel, copy_function=shutil.copyfile)
+        for map_ in (doel, *(d for d in doel.rglob("*") if d.is_dir())):
+            map_.chmod(0o755)
         simple = doel / f"KBI-{versie}/KBISimple.xsd"
         tekst = simple.read_text(encoding="utf-8")
         start = tekst.index('<xs:simpleType name="InszType">')
         restrictie = tekst.index('<xs:restriction base="xs:string">', start)
         invoeg = restrictie + len('<xs:restriction base="xs:string">')
         simple.write_text(tekst[:invoeg] + INSZ_TEST_PATTERN + tekst[invoeg:], encoding="utf-8")
-        for pad in doel.rglob("*.xsd"):
-            pad.chmod(0o644)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return etree.XMLSchema(etree.parse(str(doel / (entry or entry_point(versie))), parser))

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from .cli_run import magda_kbi, magda_kbi_process
+from .processes import free_port
 
 
 @pytest.mark.parametrize("command", [(), ("serve",), ("personas",), ("advies",)])
@@ -244,7 +245,9 @@ def test_bad_input_is_a_clear_error():
     proces = magda_kbi("advies", "98630499724", "--datum", "gisteren")
     assert proces.returncode == 2 and "not a date" in proces.stderr
     # a bad MAGDA_KBI_TODAY is reported by what uses it, not by --help
-    proces = magda_kbi_process("serve", "--port", "1", env={"MAGDA_KBI_TODAY": "morgen"})
+    proces = magda_kbi_process(
+        "serve", "--port", str(free_port()), env={"MAGDA_KBI_TODAY": "morgen"}
+    )
     assert proces.returncode == 2
     assert "MAGDA_KBI_TODAY='morgen' is not a date from 2000-01-01 to 2100-12-31" in proces.stderr
     for args in (("--help",), ("serve", "--help"), ("personas",)):
@@ -665,7 +668,9 @@ def test_today_is_refused_outside_2000_to_2100():
 def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar):
     """It started, then answered every call with a 500 and a traceback."""
     pad = tmp_path / waar
-    proces = magda_kbi_process("serve", "--port", "1", "--audit-log", str(pad), timeout=30)
+    proces = magda_kbi_process(
+        "serve", "--port", str(free_port()), "--audit-log", str(pad), timeout=30
+    )
     assert proces.returncode == 2
     assert proces.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
 

@@ -27,6 +27,7 @@ from magda_kbi.io.personas import (
 from magda_kbi.io.population import GEMEENTEN, generate_population
 
 from .cli_run import magda_kbi, magda_kbi_process
+from .processes import free_port
 
 VANDAAG = date(2030, 1, 1)
 
@@ -545,7 +546,7 @@ def test_consumers_file(tmp_path):
     bestand.write_text(
         "afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n"
     )
-    proces = magda_kbi_process("serve", "--port", "1", "--consumers", str(bestand))
+    proces = magda_kbi_process("serve", "--port", str(free_port()), "--consumers", str(bestand))
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
 
 

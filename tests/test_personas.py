@@ -20,6 +20,7 @@ from magda_kbi.io.personas import (
 )
 
 from .cli_run import magda_kbi
+from .processes import free_port
 
 MOCK_CSV = (
     Path(__file__).resolve().parents[2] / "shared/reference/magda-mock-geefpersoon-personas.csv"
@@ -495,7 +496,7 @@ def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
             "magda_kbi",
             "serve",
             "--port",
-            "1",
+            str(free_port()),
             "--fixtures",
             str(map_),
         ],

@@ -26,7 +26,7 @@ from magda_kbi.adapters.server import Tls, tls_problem
 from . import certificates
 from .cli_run import magda_kbi, magda_kbi_process
 from .conftest import Server
-from .processes import within
+from .processes import free_port, within
 from .soap import zeep_verzoek
 
 
@@ -300,7 +300,7 @@ def test_serve_refuses_bad_tls_in_one_line(certs):
         f"magda-kbi: --tls-key: {certs['client'].key} is not the key of the certificate "
         f"{certs['server'].certificate}\n"
     )
-    proces = magda_kbi_process("serve", "--port", "1", "--tls-cert", "x.crt")
+    proces = magda_kbi_process("serve", "--port", str(free_port()), "--tls-cert", "x.crt")
     assert proces.returncode == 2
     assert proces.stderr.endswith("Error: HTTPS needs both --tls-cert and --tls-key\n")
 
