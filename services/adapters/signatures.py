@@ -78,7 +78,7 @@ def xmlsec_unavailable() -> str | None:
 
 def signature_refusal(envelope: etree._Element, now: datetime) -> SignatureRefusal | None:
     """Why the request's signature does not hold, or None when it does; ``now``, in UTC,
-    for a ``wsu:Timestamp``'s ``Expires``."""
+    for a ``wsu:Timestamp``'s ``Created`` and ``Expires``."""
     import xmlsec
 
     header = envelope.find(f"{{{NS_SOAP11}}}Header")
