@@ -332,7 +332,7 @@ def _free(slot: Path) -> bool:
 
 
 def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
-    from magda_kbi.adapters.cli import _in_use, prune_catalogues
+    from magda_kbi.adapters.cli.serve import _in_use, prune_catalogues
 
     nu = time.time()
     oud, gisteren = nu - 31 * 86400, nu - 86400

@@ -1018,8 +1018,9 @@ def test_an_insz_where_a_command_goes_is_told_the_commands_that_take_one():
 
 
 def test_the_oldest_click_the_package_takes_gives_the_same_usage_errors(tmp_path):
-    """cli.py caught click.NoSuchCommand, which came with click 8.4 while the package takes
-    click from 8.1: on 8.1-8.3 every unknown command was an AttributeError's traceback."""
+    """The command line caught click.NoSuchCommand, which came with click 8.4 while the
+    package takes click from 8.1: on 8.1-8.3 every unknown command was an AttributeError's
+    traceback."""
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     oldest = re.search(r'"click>=(\d+\.\d+)"', pyproject).group(1)
     installed = subprocess.run(

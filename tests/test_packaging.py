@@ -35,7 +35,7 @@ def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
     }
     with zipfile.ZipFile(server_wheel) as wiel:
         inhoud = {n for n in wiel.namelist() if ".dist-info/" not in n}
-    assert "magda_kbi/adapters/cli.py" in verwacht
+    assert "magda_kbi/adapters/cli/serve.py" in verwacht
     assert inhoud - verwacht == set(), "in the wheel, not in the checkout"
     assert verwacht - inhoud == set(), "in the checkout, not in the wheel"
 
