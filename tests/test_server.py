@@ -540,3 +540,49 @@ def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():
             proces.wait()
     assert (proces.returncode, fout) == (0, "")
     assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{proces.pid}-*"))
+
+
+def test_every_setting_but_the_admin_token_reaches_the_workers(monkeypatch):
+    """serve hands its settings to the workers as JSON: a setting left out of it would be
+    the default in every worker, without a word. The token travels in its own variable."""
+    import dataclasses
+    from datetime import date
+
+    from magda_kbi.adapters.admin_guard import TOKEN_ENV
+    from magda_kbi.adapters.app import Settings, settings_from_json, settings_to_json
+    from magda_kbi.domain.advies import RuleSet, Terms
+
+    given = Settings(
+        today=date(2024, 2, 29),
+        extra_fixtures=[Path("/personas één"), Path("relative/folder")],
+        max_bytes=5000,
+        terms=Terms(4, 7),
+        rule_set=RuleSet.NA_ARREST_112_2023,
+        admin=True,
+        journal_size=3,
+        direct=False,
+        protocols=True,
+        consumers=Path("/etc/consumers.yaml"),
+        audit_log=Path("/var/log/audit.jsonl"),
+        admin_token="a-token-of-twenty-chars",
+        public_hosts=["emulator.test", "other.test"],
+        watch=True,
+        proxy_headers=True,
+        store="sqlite:///state.db",
+        catalogue="postgresql://magda@localhost:5432/kbi",
+        verify_signatures=True,
+    )
+    default = Settings()
+    unset = [
+        f.name
+        for f in dataclasses.fields(Settings)
+        if getattr(given, f.name) == getattr(default, f.name)
+    ]
+    assert unset == [], "give every setting a value other than its default here"
+
+    text = settings_to_json(given)
+    assert "a-token-of-twenty-chars" not in text
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert settings_from_json(text) == dataclasses.replace(given, admin_token=None)
+    monkeypatch.setenv(TOKEN_ENV, "the-workers-own-token")
+    assert settings_from_json(text).admin_token == "the-workers-own-token"

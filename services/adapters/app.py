@@ -19,6 +19,7 @@ validated (``wire/shape.py``) goes to its template unparsed, and ``GET
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -32,10 +33,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
 from lxml import etree
+from pydantic import TypeAdapter
 
 from magda_kbi.adapters import rest_direct
 from magda_kbi.adapters.admin_guard import (
@@ -141,57 +144,21 @@ class Settings:
     verify_signatures: bool = False
 
 
+@cache
+def _settings_json() -> TypeAdapter[Settings]:
+    return TypeAdapter(Settings)
+
+
 def settings_to_json(settings: Settings) -> str:
-    """The settings as JSON: how ``serve`` hands them to its worker processes."""
-    return json.dumps(
-        {
-            "today": settings.today.isoformat() if settings.today else None,
-            "extra_fixtures": [str(p) for p in settings.extra_fixtures],
-            "max_bytes": settings.max_bytes,
-            "terms": [
-                settings.terms.registration_months,
-                settings.terms.contract_months,
-            ],
-            "rule_set": settings.rule_set.value,
-            "admin": settings.admin,
-            "journal_size": settings.journal_size,
-            "direct": settings.direct,
-            "protocols": settings.protocols,
-            "consumers": str(settings.consumers) if settings.consumers else None,
-            "audit_log": str(settings.audit_log) if settings.audit_log else None,
-            "watch": settings.watch,
-            "public_hosts": settings.public_hosts,
-            "proxy_headers": settings.proxy_headers,
-            "store": settings.store,
-            "catalogue": settings.catalogue,
-            "verify_signatures": settings.verify_signatures,
-        }
-    )
+    """The settings as JSON: how ``serve`` hands them to its worker processes (every field,
+    so that none is the default in the workers without a word; but the admin token)."""
+    return _settings_json().dump_json(settings, exclude={"admin_token"}).decode()
 
 
 def settings_from_json(text: str) -> Settings:
-    data = json.loads(text)
-    return Settings(
-        today=date.fromisoformat(data["today"]) if data["today"] else None,
-        extra_fixtures=[Path(p) for p in data["extra_fixtures"]],
-        max_bytes=data["max_bytes"],
-        terms=Terms(*data["terms"]),
-        rule_set=RuleSet(data["rule_set"]),
-        admin=data["admin"],
-        journal_size=data["journal_size"],
-        direct=data["direct"],
-        protocols=data["protocols"],
-        consumers=Path(data["consumers"]) if data["consumers"] else None,
-        audit_log=Path(data["audit_log"]) if data["audit_log"] else None,
-        watch=data["watch"],
-        public_hosts=data["public_hosts"],
-        proxy_headers=data["proxy_headers"],
-        store=data["store"],
-        catalogue=data["catalogue"],
-        verify_signatures=data["verify_signatures"],
-        # the token travels to the workers in its own variable, never in the settings
-        admin_token=os.environ.get(TOKEN_ENV) or None,
-    )
+    settings = _settings_json().validate_json(text)
+    # the token travels to the workers in its own variable, never in the settings
+    return dataclasses.replace(settings, admin_token=os.environ.get(TOKEN_ENV) or None)
 
 
 class Emulator:
