@@ -62,7 +62,7 @@ def main() -> int:
         request(wsgi_environ(PATH_DOSSIER, body))
     known_env = wsgi_environ(PATH_DOSSIER, body)
     known_env[BODY_KEY] = body
-    known = app._recognise(known_env, body)
+    known = app.shapes.recognise(known_env, body)
     assert known is not None, "the request's shape was not learnt"
     service, parsed = known[0].dienst, known[0].request
 
@@ -76,10 +76,13 @@ def main() -> int:
         ("a canned reply (for scale)", canned),
         ("runtime.refresh (the store's change number)", lambda e: app.runtime.refresh()),
         ("read the body", app._read_body),
-        ("recognise the shape (one pattern match)", lambda e: app._recognise(known_env, body)),
         (
-            "answer from the template (_known_shape)",
-            lambda e: app._known_shape(e, start_response, *known),
+            "recognise the shape (one pattern match)",
+            lambda e: app.shapes.recognise(known_env, body),
+        ),
+        (
+            "answer from the template (KnownShapes.answer)",
+            lambda e: app.shapes.answer(e, *known),
         ),
         ("  decide", lambda e: decide(app.runtime, parsed.vraag)),
         ("  clock.today", lambda e: app.runtime.clock.today()),

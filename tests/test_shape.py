@@ -472,9 +472,9 @@ def test_the_afzender_s_and_the_vraag_s_referte_each_go_to_their_place():
 
 
 def test_the_known_shapes_are_bounded_and_the_oldest_goes_first(monkeypatch):
-    from magda_kbi.adapters import app as app_module
+    from magda_kbi.adapters import known_shapes
 
-    monkeypatch.setattr(app_module, "MAX_SHAPES", 3)
+    monkeypatch.setattr(known_shapes, "MAX_SHAPES", 3)
     app = make_emulator(Settings(today=date(2030, 1, 1)))
 
     def body(n: int) -> bytes:  # each Hoedanigheid another shape
@@ -484,4 +484,4 @@ def test_the_known_shapes_are_bounded_and_the_oldest_goes_first(monkeypatch):
 
     for n in range(5):
         roep(app, PATH_DOSSIER, body(n))
-    assert [k.request.call.hoedanigheid for k in app.shapes.values()] == ["1002", "1003", "1004"]
+    assert [k.request.call.hoedanigheid for k in app.shapes] == ["1002", "1003", "1004"]

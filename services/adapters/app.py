@@ -12,7 +12,7 @@
 SOAP and REST calls are written to the journal; injected faults are applied here, before
 a request reaches its service (so they cost nothing while none is set). Two short cuts,
 each tested byte for byte against the long way: a SOAP request of a shape already
-validated (``wire/shape.py``) goes to its template unparsed, and ``GET
+validated (``wire/shape.py``, ``known_shapes.py``) goes to its template unparsed, and ``GET
 /api/v1/dossiers/{insz}`` whose JSON is built is answered without Flask (``rest_direct``).
 """
 
@@ -29,13 +29,11 @@ import socket
 import sys
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 from lxml import etree
 from pydantic import TypeAdapter
@@ -47,13 +45,13 @@ from magda_kbi.adapters.admin_guard import (
     AdminGuard,
     unsupported_content_encoding,
 )
+from magda_kbi.adapters.known_shapes import KnownShapes
 from magda_kbi.adapters.rest import rest_application
 from magda_kbi.adapters.signatures import NS_WSSE, signature_refusal
 from magda_kbi.domain.advies import RuleSet, Terms
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.consumers import DEMO, Afnemers
 from magda_kbi.domain.dossier import Persona
-from magda_kbi.domain.insz import modulo97_valid
 from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import load_consumers
 from magda_kbi.io.personas import builtin_folder, load_personas
@@ -64,13 +62,11 @@ from magda_kbi.runtime.diensten import (
     Dienst,
     Hub,
     Runtime,
-    ValidRequest,
     all_services,
 )
 from magda_kbi.runtime.faults import ConnectionDropped, FaultKind
 from magda_kbi.runtime.fixture_watch import FixtureWatcher
 from magda_kbi.runtime.journal import BODY_MAX, NOTHING, Call, Journal, JournalEntry
-from magda_kbi.runtime.reply_templates import PersonaCache
 from magda_kbi.runtime.store import Store, open_store
 from magda_kbi.runtime.wsgi_keys import (
     BODY_KEY,
@@ -81,16 +77,7 @@ from magda_kbi.runtime.wsgi_keys import (
 )
 from magda_kbi.wire.bericht import read_context
 from magda_kbi.wire.envelope import EnvelopeRefusal, read_envelope, soap_fault
-from magda_kbi.wire.shape import (
-    PROBE_INSZ,
-    Pattern,
-    matched,
-    pattern,
-    probe,
-    shape,
-    valid_values,
-)
-from magda_kbi.wire.xml import NS_SOAP11, read_contract_files, safe_parser, schema, text_at
+from magda_kbi.wire.xml import read_contract_files, schema, text_at
 
 GENERIC_PATH = "/api/Magda-02.00/soap/WebService"
 DEFAULT_MAX_BYTES = 1024 * 1024  # a MAGDA request is about 1 KB
@@ -98,20 +85,6 @@ WSDL_ADDRESS = "http://localhost:8080"  # the placeholder host in wsdl/*.wsdl
 
 StartResponse = Callable[..., object]
 _NO_CALL = Call()  # a call nobody noted: a request refused before it was read
-
-
-class _Known(NamedTuple):
-    """A request shape answered from a template (wire/shape.py), as the emulator keeps it."""
-
-    path: str | None
-    content_type: str | None
-    pattern: Pattern
-    dienst: Dienst
-    request: ValidRequest  # the request it was learnt from, as read
-    # Which of the request's Refertes (in document order) is the Afzender's (if it has
-    # one) and which the Vraag's: indexes, not a dict of roles built per request
-    afzender_at: int | None
-    vraag_at: int
 
 
 log = logging.getLogger(__name__)
@@ -195,13 +168,7 @@ class Emulator:
         self._spyne_apps: dict[Dienst, Callable] = {}
         self._spyne_lock = threading.Lock()
         self.per_path = {d.contract.path: d for d in self.diensten if d.contract.path}
-        # Shapes of requests answered from a template (wire/shape.py), by (path,
-        # Content-Type, shape); the few last answered from are tried first, as patterns.
-        self.shapes: OrderedDict[tuple, _Known] = OrderedDict()
-        self.recent: list[_Known] = []
-        # Per known shape and INSZ the last decision (Dienst.decided), kept with its shape:
-        # a shape dropped and another made in its place (the same id) finds none of it
-        self.decisions = PersonaCache()
+        self.shapes = KnownShapes(runtime)  # requests answered from a template unparsed
         checked = {
             "contract_files": len(self.contract),
             "schemas_compiled": sorted({d.xsd for d in self.diensten}),
@@ -428,12 +395,12 @@ class Emulator:
         # (a signed request is read whole: its signature is checked before anything else)
         learn = self.direct and not self.runtime.faults.active and not self.verify_signatures
         if learn and self.shapes:
-            recognised = self._recognise(environ, body)
+            recognised = self.shapes.recognise(environ, body)
             if recognised is not None:
                 learn = False  # known: a refusal or an error persona goes the long way
-                response = self._known_shape(environ, start_response, *recognised)
+                response = self.shapes.answer(environ, *recognised)
                 if response is not None:
-                    return response
+                    return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
         parsed = read_envelope(body, _charset(environ.get("CONTENT_TYPE", "")))
         if isinstance(parsed, EnvelopeRefusal):
             return _refuse(environ, start_response, FAULT_STATUS, parsed.code, parsed.text, service)
@@ -539,117 +506,10 @@ class Emulator:
             if templated is not None:
                 response, environ[CALL_KEY] = templated
                 if learn:
-                    self._learn_shape(environ, service, body, parsed)
+                    self.shapes.learn(environ, service, body, parsed)
                 return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
         status, response, environ[CALL_KEY] = service.respond(operation, environ.get(FAULT_KEY))
         return _reply(start_response, status, "text/xml; charset=utf-8", response)
-
-    def _learn_shape(
-        self, environ: dict, service: Dienst, body: bytes, parsed: ValidRequest
-    ) -> None:
-        """Keeps the shape of a request that was parsed, validated and answered from a
-        template, when its values are of the safe form of wire/shape.py and its holes are,
-        parsed, exactly its Referte elements (Afzender's and Vraag's, once each) and the
-        one INSZ element, the one its service reads."""
-        found = shape(body)
-        if (
-            found is None
-            or len(found.tijdstip) != 2
-            or len(found.inszs) != 1
-            or not valid_values(found)
-        ):
-            return
-        try:  # once per shape, not per call: the probe's parse is the proof
-            probed = etree.fromstring(probe(body), safe_parser())
-        except etree.XMLSyntaxError:
-            return
-        elements = list(probed.iter("Referte"))
-        roles = tuple(str(e.getparent().tag) for e in elements)
-        inszs = list(probed.iter("INSZ"))
-        operation = probed.find(f"{{{NS_SOAP11}}}Body/{service.operation_tag}")
-        if (
-            [e.text for e in elements] != [f"p{n}" for n in range(len(found.refertes))]
-            or sorted(roles) not in (["Vraag"], ["Afzender", "Vraag"])
-            or len(inszs) != 1
-            or inszs[0].text != PROBE_INSZ
-            or operation is None
-            or operation.find(f"Verzoek/{service.contract.insz_path}") is not inszs[0]
-        ):
-            return
-        shape_regex = pattern(body)
-        if shape_regex is None:
-            return
-        if len(self.shapes) >= MAX_SHAPES:  # a bound: the oldest goes (all at once: 20 ms)
-            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
-                self.shapes.popitem(last=False)  # constant time, as in PersonaCache
-        path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
-        afzender_at = roles.index("Afzender") if "Afzender" in roles else None
-        known = _Known(path, kind, shape_regex, service, parsed, afzender_at, roles.index("Vraag"))
-        self.shapes[(path, kind, found.key)] = known
-        self._first(known)
-
-    def _recognise(
-        self, environ: dict, body: bytes
-    ) -> tuple[_Known, Sequence[bytes], bytes] | None:
-        """A request of a known shape with valid values: the shape, its Referte values and
-        its INSZ. The last shapes answered from are tried first, each in one match; then
-        the request's own shape is looked up."""
-        path, kind = environ.get("PATH_INFO"), environ.get("CONTENT_TYPE")
-        for known in self.recent:  # a copy is replaced, never changed: safe with threads
-            if known.path == path and known.content_type == kind:
-                values = matched(known.pattern, body)
-                if values is not None:
-                    return known, *values
-        found = shape(body)
-        if found is None:
-            return None
-        known = self.shapes.get((path, kind, found.key))
-        if known is None or not valid_values(found):
-            return None
-        self._first(known)
-        return known, found.refertes, found.inszs[0]  # one INSZ: it was learnt so
-
-    def _first(self, known: _Known) -> None:
-        self.recent = [known, *(k for k in self.recent if k is not known)][:RECENT_SHAPES]
-
-    def _known_shape(
-        self,
-        environ: dict,
-        start_response: StartResponse,
-        known: _Known,
-        refertes: Sequence[bytes],
-        insz_waarde: bytes,
-    ):
-        """A request of a known shape with valid values (wire/shape.py): answered from the
-        template without parsing or validating it again; None sends it the usual way (so
-        does an INSZ that fails the modulo-97 check: the usual way says why)."""
-        service, parsed, afzender_at = known.dienst, known.request, known.afzender_at
-        insz = insz_waarde.decode("ascii")
-        today = self.runtime.clock.today()
-        # The shape's last decision about this person, while it still holds, spares the
-        # decision, the template's key and its lookup (a quarter of this path with cold
-        # caches, as under load: benchmarks/README.md)
-        key = (id(known), insz)
-        decided = self.decisions.find(key, known)
-        try:
-            if decided is None or not service.still_holds(decided, insz, today):
-                if insz != parsed.vraag.insz:  # another person than the one it was learnt from
-                    if not modulo97_valid(insz):
-                        return None
-                    parsed = service.for_insz(parsed, insz)
-                decided = service.decided(parsed, today)
-                if decided is None:
-                    return None
-                self.decisions.keep(key, known, decided)
-            response, environ[CALL_KEY] = service.fill(
-                decided,
-                None if afzender_at is None else refertes[afzender_at].decode("ascii"),
-                refertes[known.vraag_at].decode("ascii"),
-            )
-        except Exception:  # never a crash: the usual path answers or reports it
-            log.exception("unexpected error in the reply template of %s", service.naam)
-            return None
-        return _reply(start_response, "200 OK", "text/xml; charset=utf-8", response)
 
     def _apply_faults(
         self, environ: dict, service: Dienst, operation: etree._Element
@@ -986,8 +846,6 @@ def _fault_reply(
     return [body]
 
 
-MAX_SHAPES = 4096  # request shapes kept (each about the size of a request)
-RECENT_SHAPES = 4  # tried first, one pattern match each (wire/shape.py)
 DISCARD_MAX_BYTES = 16 * 1024 * 1024
 DISCARD_SECONDS = 2.0
 
