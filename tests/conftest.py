@@ -93,6 +93,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self._reader.join(timeout=5)
+                self.process.stdout.close()
                 if "cannot listen on" in "".join(self._output):
                     return False
                 raise RuntimeError(f"emulator stopped: {''.join(self._output)}")
@@ -119,6 +120,7 @@ class Server:
             self.process.kill()
             self.process.wait()
         self._reader.join(timeout=5)
+        self.process.stdout.close()  # else an unclosed pipe per server (ResourceWarning)
         return "".join(self._output)
 
 

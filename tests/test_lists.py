@@ -605,7 +605,8 @@ def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
     )
     assert process.stdout.readline()
     process.stdout.close()  # as head does after its lines
-    err = process.stderr.read()
+    with process.stderr:
+        err = process.stderr.read()
     assert (process.wait(timeout=60), err) == (0, b"")
 
 

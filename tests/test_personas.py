@@ -80,7 +80,8 @@ def test_identities_match_the_magda_mock(builtin_personas):
         pytest.skip(f"{MOCK_CSV} is absent (a clone without ../shared)")
     import csv
 
-    mock = {r["insz"]: r for r in csv.DictReader(MOCK_CSV.open(encoding="utf-8"))}
+    with MOCK_CSV.open(encoding="utf-8", newline="") as rows:
+        mock = {r["insz"]: r for r in csv.DictReader(rows)}
     for persona in builtin_personas.values():
         rij = mock.get(persona.insz)
         assert rij is not None, f"{persona.insz} is not a MAGDA mock persona"
