@@ -1069,3 +1069,75 @@ def test_help_and_version_written_as_commands_are_told_the_options():
         proces = magda_kbi(*args)
         assert proces.returncode == 2
         assert proces.stderr.endswith(f"Error: No such command '{args[-1]}'.{hint}\n"), args
+
+
+def test_serve_s_banner_says_every_setting_that_changes_answers_or_where_state_is():
+    """The lines serve prints before it serves, for the settings a user must not miss (an
+    enforced protocol, another rule set, a signature check); written out, not taken from
+    the code."""
+    import dataclasses
+    from datetime import date
+
+    from magda_kbi import __version__
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.cli.serve import _banner
+    from magda_kbi.adapters.server import Tls
+    from magda_kbi.domain.advies import RuleSet
+
+    settings = Settings(
+        today=date(2030, 1, 1),
+        rule_set=RuleSet.NA_ARREST_112_2023,
+        admin=True,
+        protocols=True,
+        audit_log=Path("/var/log/audit.jsonl"),
+        watch=True,
+        verify_signatures=True,
+        store="sqlite:////tmp/state.db",
+        catalogue="sqlite:////tmp/catalogue.db",
+    )
+    # (its personas in memory, no watcher thread: the banner only reads them)
+    emulator = make_emulator(dataclasses.replace(settings, store=None, catalogue=None, watch=False))
+    count = len(emulator.runtime.personas)
+    tls = Tls(Path("/etc/emu/cert.pem"), Path("/etc/emu/key.pem"), Path("/etc/emu/ca.pem"))
+    lines = _banner(emulator, settings, "0.0.0.0", 8443, tls, run_only=False, loaded=1.5)
+    base = "https://127.0.0.1:8443"
+    assert lines[0] == (
+        f"MAGDA KBI emulator {__version__}: {count} personas in files (the store may hold"
+        " changes: /health counts them), today = 2030-01-01"
+    )
+    assert lines[1:] == [
+        f"  GeefDossierKBI 01.00         {base}/GeefDossierKBIDienst-01.00/soap/WebService"
+        "  (WSDL: ?wsdl)",
+        f"  GeefDossierKBI 02.00         {base}/GeefDossierKBIDienst-02.00/soap/WebService"
+        "  (WSDL: ?wsdl)",
+        f"  GeefAutomatischAdvies 01.00  {base}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+        "  (WSDL: ?wsdl)",
+        f"  generic (Naam+Versie)        {base}/api/Magda-02.00/soap/WebService",
+        f"  REST                         {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  health                       {base}/health",
+        f"  console                      {base}/console/",
+        "  listening on every address (0.0.0.0): from another machine, this one's name or"
+        " address instead of 127.0.0.1",
+        "  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)",
+        "  protocols: ENFORCED (7 known consumers; others are refused)",
+        "  signatures: checked (a SOAP request without a signature that holds: Fault)",
+        "  audit log: /var/log/audit.jsonl",
+        "  watching the persona folders for changes (--watch)",
+        f"  admin                        {base}/admin/",
+        "  TLS: certificate /etc/emu/cert.pem; clients need a certificate signed by"
+        " /etc/emu/ca.pem",
+        "  store: sqlite:////tmp/state.db",
+        "  personas: sqlite:////tmp/catalogue.db (ready in 1.5 s; files imported when changed)",
+    ]
+    plain = Settings(store="sqlite:////tmp/run/state.db", catalogue="sqlite:////tmp/run/state.db")
+    lines = _banner(emulator, plain, "::1", 8080, None, run_only=True, loaded=0.0)
+    assert lines[0].endswith(f": {count} personas, today = the real date")
+    assert (
+        lines[4]
+        == "  generic (Naam+Versie)        http://[::1]:8080/api/Magda-02.00/soap/WebService"
+    )
+    assert lines[8:] == [
+        "  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)",
+        "  protocols: off (every caller may call everything; --protocols enforces them)",
+        "  store: sqlite:////tmp/run/state.db (this run only)",
+    ]

@@ -35,6 +35,7 @@ from magda_kbi.io.personas import builtin_folder, fingerprint
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
     from magda_kbi.adapters.app import Emulator, Settings
+    from magda_kbi.adapters.server import Tls
 
 
 ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
@@ -287,68 +288,15 @@ def serve(
         loaded = time.monotonic() - begin
         if stopping.stop_asked():
             return
-        # 0.0.0.0 and :: are where it listens, no address to call: the loopback's are
-        shown_host = _callable_host(host)
-        # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
-        base = f"{'https' if tls else 'http'}://"
-        base += f"{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
-        # a kept store may add, change or remove personas (the admin API's): the parent does
-        # not open it, /health counts what the workers serve
-        kept = "" if temporary else " in files (the store may hold changes: /health counts them)"
-        print(
-            f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas"
-            f"{kept}, today = {today.isoformat() if today else 'the real date'}"
+        banner = _banner(
+            emulator, settings, host, port, tls, run_only=temporary is not None, loaded=loaded
         )
-        for service in emulator.diensten:
-            if service.contract.path:
-                name = f"{service.naam} {service.contract.major_version}"
-                print(f"  {name:<28} {base}{service.contract.path}  (WSDL: ?wsdl)")
-        print(f"  {'generic (Naam+Versie)':<28} {base}/api/Magda-02.00/soap/WebService")
-        print(f"  {'REST':<28} {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)")
-        print(f"  {'health':<28} {base}/health")
-        print(f"  {'console':<28} {base}/console/")
-        if shown_host != host:
-            print(
-                f"  listening on every address ({host}): from another machine, this one's name"
-                " or address instead of " + shown_host
-            )
-        if rules is RuleSet.NA_ARREST_112_2023:
-            print("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
-        else:
-            print(
-                "  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)"
-            )
-        if protocols:
-            count = len(list(emulator.runtime.afnemers))
-            print(f"  protocols: ENFORCED ({count} known consumers; others are refused)")
-        else:
-            print("  protocols: off (every caller may call everything; --protocols enforces them)")
-        if verify_signatures:
-            print("  signatures: checked (a SOAP request without a signature that holds: Fault)")
-        if audit_log:
-            print(f"  audit log: {audit_log.resolve()}")
-        if watch:
-            print("  watching the persona folders for changes (--watch)")
-        if admin:
-            print(f"  {'admin':<28} {base}/admin/")
-        if tls:
-            print(
-                f"  TLS: certificate {tls.certificate}; "
-                + (
-                    f"clients need a certificate signed by {tls.client_ca}"
-                    if tls.client_ca
-                    else "no client certificate asked (--tls-client-ca asks for one)"
-                )
-            )
-        print(f"  store: {shown_url(store)}" + (" (this run only)" if temporary else ""))
-        if catalogue != store:
-            print(
-                f"  personas: {shown_url(catalogue)} (ready in {loaded:.1f} s; files imported"
-                " when changed)"
-            )
         if cleaned:
             names = ", ".join(p.name for p in cleaned)
-            print(f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {names}")
+            banner.append(
+                f"  removed catalogues not served for {CATALOGUE_KEEP_DAYS} days: {names}"
+            )
+        print("\n".join(banner))
         print(flush=True)
         if stopping.stop_asked():
             return
@@ -365,6 +313,88 @@ def serve(
             run_lock.close()
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _banner(
+    emulator: Emulator,
+    settings: Settings,
+    host: str,
+    port: int,
+    tls: Tls | None,
+    *,
+    run_only: bool,
+    loaded: float,
+) -> list[str]:
+    """What serve prints before it serves: where to call it, the settings that change its
+    answers, where its state is."""
+    from magda_kbi.runtime.store import shown_url
+
+    # 0.0.0.0 and :: are where it listens, no address to call: the loopback's are
+    shown_host = _callable_host(host)
+    # an IPv6 address stands in brackets in a URL (RFC 3986): http://::1:8080/ is none
+    base = f"{'https' if tls else 'http'}://"
+    base += f"{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
+    # a kept store may add, change or remove personas (the admin API's): the parent does
+    # not open it, /health counts what the workers serve
+    kept = "" if run_only else " in files (the store may hold changes: /health counts them)"
+    today = settings.today.isoformat() if settings.today else "the real date"
+    lines = [
+        f"MAGDA KBI emulator {__version__}: {len(emulator.runtime.personas)} personas"
+        f"{kept}, today = {today}"
+    ]
+    for service in emulator.diensten:
+        if service.contract.path:
+            name = f"{service.naam} {service.contract.major_version}"
+            lines.append(f"  {name:<28} {base}{service.contract.path}  (WSDL: ?wsdl)")
+    lines += [
+        f"  {'generic (Naam+Versie)':<28} {base}/api/Magda-02.00/soap/WebService",
+        f"  {'REST':<28} {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  {'health':<28} {base}/health",
+        f"  {'console':<28} {base}/console/",
+    ]
+    if shown_host != host:
+        lines.append(
+            f"  listening on every address ({host}): from another machine, this one's name"
+            " or address instead of " + shown_host
+        )
+    if settings.rule_set is RuleSet.NA_ARREST_112_2023:
+        lines.append("  rules: after-ruling-112-2023 (every advice OK: the condition was annulled)")
+    else:
+        lines.append(
+            "  rules: protocol-v1 (--rules after-ruling-112-2023 answers as after the ruling)"
+        )
+    if settings.protocols:
+        count = len(list(emulator.runtime.afnemers))
+        lines.append(f"  protocols: ENFORCED ({count} known consumers; others are refused)")
+    else:
+        lines.append(
+            "  protocols: off (every caller may call everything; --protocols enforces them)"
+        )
+    if settings.verify_signatures:
+        lines.append("  signatures: checked (a SOAP request without a signature that holds: Fault)")
+    if settings.audit_log:
+        lines.append(f"  audit log: {settings.audit_log}")
+    if settings.watch:
+        lines.append("  watching the persona folders for changes (--watch)")
+    if settings.admin:
+        lines.append(f"  {'admin':<28} {base}/admin/")
+    if tls:
+        lines.append(
+            f"  TLS: certificate {tls.certificate}; "
+            + (
+                f"clients need a certificate signed by {tls.client_ca}"
+                if tls.client_ca
+                else "no client certificate asked (--tls-client-ca asks for one)"
+            )
+        )
+    store, catalogue = settings.store or "", settings.catalogue or ""
+    lines.append(f"  store: {shown_url(store)}" + (" (this run only)" if run_only else ""))
+    if catalogue != store:
+        lines.append(
+            f"  personas: {shown_url(catalogue)} (ready in {loaded:.1f} s; files imported"
+            " when changed)"
+        )
+    return lines
 
 
 def _cached_catalogue(fixtures: tuple[Path, ...]) -> Path | None:
