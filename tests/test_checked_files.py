@@ -171,3 +171,34 @@ def test_the_personas_command_checks_a_folder_once(tmp_path, tel):
     assert eerste >= 1  # this file (and the built-ins, the first time)
     assert magda_kbi("personas", "--fixtures", str(eigen), env=omgeving).returncode == 0
     assert tel["n"] == eerste  # known as checked: no second XSD pass
+
+
+def test_every_connection_to_the_record_is_closed_after_its_load(tmp_path, monkeypatch):
+    """The emulator, the plugin's fixture check, the personas listing and generate each
+    open the record to load persona files, and left the connection to the garbage
+    collector: on Python 3.13 that is a ResourceWarning, and a consumer's suite with every
+    warning an error failed at its end though every test passed."""
+    import sqlite3
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    from .cli_run import magda_kbi
+
+    monkeypatch.setenv("MAGDA_KBI_CACHE_DIR", str(tmp_path / "cache"))
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def noted(*args, **kwargs):
+        connection = connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", noted)
+    make_emulator(Settings())
+    assert magda_kbi("personas").returncode == 0
+    out = tmp_path / "population"
+    assert magda_kbi("generate", "--count", "3", "--out", str(out)).returncode == 0
+    assert len(opened) >= 3  # the record's, each time: the emulator holds no other database
+    for connection in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+            connection.execute("SELECT 1")

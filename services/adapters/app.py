@@ -649,13 +649,15 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
         def load() -> tuple[Mapping[str, Persona], bool]:
             # files whose exact content passed the XSD check before are not checked again;
             # unchanged files are not even read (serve imported them before its workers)
-            changed, _ = import_files(catalogue.store, folders, checked=CheckedFiles())
+            with CheckedFiles() as checked:
+                changed, _ = import_files(catalogue.store, folders, checked=checked)
             catalogue.forget()
             return catalogue, changed > 0
     else:
 
         def load() -> tuple[Mapping[str, Persona], bool]:
-            return load_personas(folders, checked=CheckedFiles()), True
+            with CheckedFiles() as checked:
+                return load_personas(folders, checked=checked), True
 
     personas = catalogue if imported and settings.catalogue else load()[0]
     consumers = Afnemers(

@@ -119,7 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
         try:  # as the emulator will load them (the checked-files record makes it once)
-            load_personas([builtin_folder(), *map(Path, folders)], checked=CheckedFiles())
+            with CheckedFiles() as checked:
+                load_personas([builtin_folder(), *map(Path, folders)], checked=checked)
         except FixtureError as error:
             raise pytest.UsageError(f"--magda-fixtures: {file_refusal(error)}") from None
 

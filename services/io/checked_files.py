@@ -65,6 +65,19 @@ class CheckedFiles:
         self._db: sqlite3.Connection | None = None
         self._off = False  # could not be opened: behave as an empty cache
 
+    def __enter__(self) -> CheckedFiles:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the record (opened at the first look; a later look opens it again): left
+        to the garbage collector, Python 3.13 warns of it, an error where warnings are."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
     def key(self, content: bytes) -> str:
         return self.hasher(content).hexdigest()
 

@@ -373,7 +373,8 @@ def load_catalogue(fixtures: tuple[Path, ...]) -> dict:
     check before (generate's files, a folder serve imported) is not checked again."""
     from magda_kbi.io.checked_files import CheckedFiles
 
-    return load_personas([builtin_folder(), *fixtures], checked=CheckedFiles())
+    with CheckedFiles() as checked:
+        return load_personas([builtin_folder(), *fixtures], checked=checked)
 
 
 def on_the_command_line(*names: str) -> list[str]:

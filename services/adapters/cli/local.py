@@ -221,7 +221,8 @@ def generate(
         lines = sample_checked(bar)
         try:
             if out is not None:
-                write_files(lines, out, per_file, CheckedFiles())
+                with CheckedFiles() as checked:
+                    write_files(lines, out, per_file, checked)
             else:
                 from magda_kbi.runtime.catalogue import store_generated
                 from magda_kbi.runtime.store import StoreError, open_store
