@@ -174,10 +174,10 @@ def test_the_personas_command_checks_a_folder_once(tmp_path, tel):
 
 
 def test_every_connection_to_the_record_is_closed_after_its_load(tmp_path, monkeypatch):
-    """The emulator, the plugin's fixture check, the personas listing and generate each
-    open the record to load persona files, and left the connection to the garbage
-    collector: on Python 3.13 that is a ResourceWarning, and a consumer's suite with every
-    warning an error failed at its end though every test passed."""
+    """The emulator, the personas listing and generate each open the record to load
+    persona files, and left the connection to the garbage collector: on Python 3.13 that is
+    a ResourceWarning, and a consumer's suite with every warning an error failed at its end
+    though every test passed (tests/test_client_examples.py runs such suites)."""
     import sqlite3
 
     from magda_kbi.adapters.app import Settings, make_emulator

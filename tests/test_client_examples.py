@@ -318,11 +318,11 @@ def test_the_example_contract_tests_run_with_every_warning_an_error():
 def pytest_strikt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """A user's pytest run in a subprocess, with every warning an error, as strict projects
     run (on Python 3.13 an unclosed sqlite3 connection of ours failed such a run after its
-    last test had passed). A user's
-    project has our plugin, not our pytest settings nor this machine's other plugins: our
-    ``-n auto`` started two xdist workers for three tests, and autoloading every installed
-    plugin (schemathesis, hypothesis, ...) took 3 s a run. So: our plugin only, by its
-    entry point's name (the wheel test loads it by autoload in a clean venv)."""
+    last test had passed). A user's project has our plugin, not our pytest settings nor
+    this machine's other plugins: our ``-n auto`` started two xdist workers for three tests,
+    and autoloading every installed plugin (schemathesis, hypothesis, ...) took 3 s a run.
+    So: our plugin only, by its entry point's name (the wheel test loads it by autoload in a
+    clean venv)."""
     return subprocess.run(
         [
             sys.executable,
