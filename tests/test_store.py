@@ -530,3 +530,61 @@ def test_a_worker_idle_for_a_while_still_gives_its_entries_to_a_read(tmp_path, m
     finally:
         reader_store.close()
         idle_store.close()
+
+
+def _open_files(path) -> int:
+    """How many of this process's file descriptors have ``path`` open (Linux's /proc)."""
+    fds = "/proc/self/fd"
+    found = 0
+    for fd in os.listdir(fds):
+        with contextlib.suppress(OSError):
+            found += os.readlink(f"{fds}/{fd}") == str(path)
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_stopped_emulator_leaves_its_store_file_closed_and_no_thread(tmp_path):
+    """The plugin's server stopped: every connection its emulator made to the store file is
+    closed, in whichever thread it was made, and its journal writer thread ended (they
+    stayed open, and the thread kept writing its heartbeat, until the process ended)."""
+    import threading
+
+    path = tmp_path / "state.db"
+    before = set(threading.enumerate())
+    server = _Server(make_emulator(Settings(admin=True, store=f"sqlite:///{path}")))
+    try:
+        for day in ("2024-01-01", "2024-01-02"):  # each request on a thread of its own
+            answer = requests.put(
+                f"{server.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
+            )
+            assert answer.status_code == 200
+        assert requests.get(f"{server.url}/admin/journal", timeout=10).status_code == 200
+        assert _open_files(path) >= 2  # the writer thread's and this thread's at least
+    finally:
+        server.stop()
+    assert _open_files(path) == 0
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not [name for name in left if name.startswith("magda-kbi")]
+
+
+def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):
+    """A server that starts a thread per request made a connection per request, left to the
+    garbage collector when its thread ended; the store closes them itself."""
+    import threading
+
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    made = []
+    thread = threading.Thread(target=lambda: made.append(store.db()))
+    thread.start()
+    thread.join()
+    try:
+        made[0].execute("SELECT 1")  # still open: the thread ended a moment ago
+        other = threading.Thread(target=store.db)  # the next thread's connection
+        other.start()
+        other.join()
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            made[0].execute("SELECT 1")
+    finally:
+        store.close()
+    with pytest.raises(StoreError, match="is closed"):
+        store.db()

@@ -152,7 +152,11 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
 
     store = postgres.database()
     assert magda_kbi("generate", "--count", "200", "--seed", "3", "--store", store).returncode == 0
-    gegenereerd = next(p.insz for p in Catalogue(PostgresStore(store)).values() if p.dossier)
+    reader = PostgresStore(store)
+    try:
+        gegenereerd = next(p.insz for p in Catalogue(reader).values() if p.dossier)
+    finally:
+        reader.close()
     extra = tmp_path / "extra"
     schrijf(extra, "a.jsonl", EEN)
     a = Server("--store", store, "--fixtures", str(extra))
@@ -162,7 +166,11 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
             for insz in (gegenereerd, EEN["insz"]):
                 r = requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=10)
                 assert r.status_code == 200 and r.json()["insz"] == insz
-        assert len(Catalogue(PostgresStore(store))) > 200
+        reader = PostgresStore(store)
+        try:
+            assert len(Catalogue(reader)) > 200
+        finally:
+            reader.close()
     finally:
         a.stop()
         b.stop()
@@ -396,3 +404,75 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         PostgresStore(url)
     with psycopg.connect(url, autocommit=True) as conn:  # refused, and left as it was
         assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3
+
+
+def test_a_stopped_emulator_leaves_no_connection_and_no_thread(postgres):
+    """The plugin's server stopped: every connection its emulator made is closed (the LISTEN
+    one, the journal writer's, each request thread's) and its threads ended; they stayed
+    until the process ended, each a server process on PostgreSQL's side."""
+    import threading
+
+    import psycopg
+
+    store = postgres.database()
+    before = set(threading.enumerate())
+    server = _Server(make_emulator(Settings(admin=True, store=store)))
+    with psycopg.connect(store, autocommit=True) as watcher:
+
+        def others() -> int:
+            return watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+
+        try:
+            for day in ("2024-01-01", "2024-01-02"):  # each request on a thread of its own
+                answer = requests.put(
+                    f"{server.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
+                )
+                assert answer.status_code == 200
+            assert requests.get(f"{server.url}/admin/journal", timeout=10).status_code == 200
+            assert others() >= 2  # LISTEN and the journal writer's at least
+        finally:
+            server.stop()
+        end = time.monotonic() + 5  # a backend leaves pg_stat_activity once it has exited
+        while others() and time.monotonic() < end:
+            time.sleep(0.02)
+        assert others() == 0
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not [name for name in left if name.startswith("magda-kbi")]
+
+
+FORKED = """
+import os, sys, threading
+from magda_kbi.runtime.store_postgresql import PostgresStore
+
+store = PostgresStore(sys.argv[1])
+store.db().execute("SELECT 1")  # the parent's connection, made before the fork
+pid = os.fork()
+if pid == 0:  # a worker forked after its store was made: its own connections, then closed
+    thread = threading.Thread(target=lambda: store.db().execute("SELECT 1"))
+    thread.start()
+    thread.join()
+    threading.Thread(target=store.db).start()  # ended threads' connections are closed here
+    store.close()
+    os._exit(0)
+os.waitpid(pid, 0)
+print(store.db().execute("SELECT 42").fetchone()[0])
+store.close()
+"""
+
+
+def test_a_forked_child_closing_its_store_leaves_the_parent_s_connection_open(postgres):
+    """A connection made before a fork is the parent's: closing it in the child (with its
+    store, or as an ended thread's) would end it on the server for the parent too."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED, postgres.database()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "42\n", "")

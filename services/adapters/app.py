@@ -148,8 +148,10 @@ class Emulator:
         guard: AdminGuard | None = None,
         proxy_headers: bool = False,
         verify_signatures: bool = False,
+        stores: Iterable[Store] = (),
     ) -> None:
         self.runtime = runtime
+        self._stores = tuple(stores)  # closed with it (the catalogue's, the runtime's)
         self.verify_signatures = verify_signatures
         self.proxy_headers = proxy_headers
         self.guard = guard or AdminGuard()
@@ -184,6 +186,15 @@ class Emulator:
             verify_signatures=verify_signatures,
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
+
+    def close(self) -> None:
+        """Its threads ended, its files and stores closed (a program or test that builds
+        several in one process); not called afterwards."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.runtime.close()
+        for store in self._stores:
+            store.close()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         self.runtime.refresh()  # changes another worker made through the admin API
@@ -700,6 +711,7 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
         guard=AdminGuard(settings.admin_token, frozenset(settings.public_hosts)),
         proxy_headers=settings.proxy_headers,
         verify_signatures=settings.verify_signatures,
+        stores=stores.values(),
     )
 
 

@@ -277,6 +277,7 @@ class _Server:
             def log_error(self, *args, **kwargs):
                 pass
 
+        self.wsgi = wsgi
         self.server = make_server("127.0.0.1", 0, wsgi, threaded=True, request_handler=Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         # shutdown() waits for the loop's next poll: 0.05 s instead of the default 0.5 s
@@ -289,6 +290,9 @@ class _Server:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        close = getattr(self.wsgi, "close", None)
+        if close is not None:  # the emulator's threads, files and stores
+            close()
 
 
 @pytest.fixture(scope="session")

@@ -153,6 +153,14 @@ class AuditLog:
                 self._lost = 0
             self.problem = None
 
+    def close(self) -> None:
+        """The file closed; a later entry opens it again (its lines are not lost)."""
+        with self._slot:
+            if self._fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+                self._fd = None
+
     def _moved(self, fd: int) -> bool:
         """The open file is no longer the one at the path: rotated (logrotate renames it, and
         may compress and remove it) or removed. The next lines go to a new file there, as
@@ -195,6 +203,10 @@ class Journal:
             self._entries.append(entry)
             if self.audit_log is not None:  # under the lock: the file keeps the journal's order
                 self.audit_log.write(entry)
+
+    def close(self) -> None:
+        if self.audit_log is not None:
+            self.audit_log.close()
 
     def read(
         self,

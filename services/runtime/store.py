@@ -22,6 +22,7 @@ the journal it reads. A worker that stops heart-beating for 2 s no longer counts
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import mmap
@@ -36,6 +37,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from magda_kbi import __version__
@@ -54,6 +56,8 @@ FLUSH_INTERVAL = 0.01  # seconds between a worker's looks at the sync number whi
 # waits up to IDLE_INTERVAL for such a worker
 IDLE_INTERVAL = 0.05
 IDLE_AFTER = 1.0
+# how long a journal's close() waits for its writer thread (at most one flush under way)
+WRITER_STOP_WAIT = 5.0
 HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
 SYNC_TIMEOUT = 3.0
@@ -290,12 +294,48 @@ class Store:
     def bump(self, db) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    # Every connection made, with its process and thread: a thread's connection is its own,
+    # and was left to the garbage collector when the thread ended (a connection per request
+    # under a server that starts a thread per request) and at close(), which closed its own.
+    # One made before a fork is the parent's: a child never closes it (PostgreSQL's would
+    # end for the parent too; SQLite's last close tidies the write-ahead log).
+    _made: list[tuple[int, threading.Thread, Any]]
+    _made_slot: threading.Lock
+    closed = False
+
+    def _remember(self, db) -> None:
+        """A new connection of this thread's; the connections of threads that ended are
+        closed (the ones made from now on are checked only against the live threads)."""
+        with self._made_slot:
+            ours = [m for m in self._made if m[0] == _PID[0]]  # a forked child forgets
+            ended = [m for m in ours if not m[1].is_alive()]
+            self._made = [m for m in ours if m[1].is_alive()]
+            self._made.append((_PID[0], threading.current_thread(), db))
+        for _, _, old in ended:
+            _close_quietly(old, self.Error)
+
+    def _forget(self, db) -> None:
+        with self._made_slot:
+            self._made = [m for m in self._made if m[2] is not db]
+
+    def _closed_error(self) -> StoreError:
+        return StoreError(f"the store {shown_url(self.url)} is closed")
+
     def close(self) -> None:
-        """Closes this thread's connection (the store object is not used afterwards)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Closes every connection it made, in any thread (the store is not used afterwards:
+        a use raises :class:`StoreError`)."""
+        self.closed = True
+        with self._made_slot:
+            made, self._made = self._made, []
+        for pid, _, db in made:
+            if pid == _PID[0]:
+                _close_quietly(db, self.Error)
+
+
+def _close_quietly(db, errors) -> None:
+    """A connection closed whatever state it is in (a lost server's is broken already)."""
+    with contextlib.suppress(errors):
+        db.close()
 
 
 def _to_wal(db: sqlite3.Connection, timeout: float = 10) -> None:
@@ -372,14 +412,18 @@ class SqliteStore(Store):
         # are two replicas too
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
+        self._made, self._made_slot = [], threading.Lock()
         self.url = url
         try:
             with self.write() as db:
                 self.bring_up_to_date(db, [o for o in SCHEMA.split(";") if o.strip()])
-        except sqlite3.OperationalError as error:  # SQLite's own words name no file
-            raise StoreError(f"cannot open the SQLite store {self.path}: {error}") from None
-        except sqlite3.DatabaseError as error:
-            raise StoreDamaged(self.path, str(error)) from None
+        except BaseException as error:
+            Store.close(self)  # refused: nothing of it stays open (no signal map yet)
+            if isinstance(error, sqlite3.OperationalError):  # SQLite's words name no file
+                raise StoreError(f"cannot open the SQLite store {self.path}: {error}") from None
+            if isinstance(error, sqlite3.DatabaseError):
+                raise StoreDamaged(self.path, str(error)) from None
+            raise
         # The change signal: the change number, also in 8 bytes of a file every process
         # maps. Reading it costs a fraction of a microsecond; a query for the same number
         # cost 5 to 25 microseconds a request (measured), 3-15% of one.
@@ -404,9 +448,15 @@ class SqliteStore(Store):
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
     def db(self) -> sqlite3.Connection:
+        if self.closed:
+            raise self._closed_error()
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            # used in its own thread only; closed by another once that one ended (close())
+            db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10, check_same_thread=False
+            )
+            self._remember(db)
             db.execute(f"PRAGMA page_size = {int(self.page_size)}")  # see JOURNAL_PAGE_SIZE
             _to_wal(db)
             # Test state, not records: no fsync (a crash of the machine may lose or damage
@@ -442,6 +492,10 @@ class SqliteStore(Store):
         sees it early reloads and finds the old number, and looks again next request."""
         db.execute("UPDATE change SET n = n + 1")
         self._send(db)
+
+    def close(self) -> None:
+        super().close()
+        self._signal_map.close()
 
     def _send(self, db: sqlite3.Connection) -> None:
         n = db.execute("SELECT n FROM change").fetchone()[0]
@@ -653,6 +707,8 @@ class SharedJournal:
         self._calls = 0  # entries queued in this process, ever: the writer's sign of use
         self._start_slot = threading.Lock()
         self._flush_slot = threading.Lock()
+        self._writer_thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def start(self) -> None:
         """Registers this worker (so a reader waits for it from now on) and starts its
@@ -666,7 +722,10 @@ class SharedJournal:
                     REPLICA_UPSERT,
                     (self.store.replica, time.time(), asked, self.store.change_number()),
                 )
-            threading.Thread(target=self._writer, name="magda-kbi-journal", daemon=True).start()
+            self._writer_thread = threading.Thread(
+                target=self._writer, name="magda-kbi-journal", daemon=True
+            )
+            self._writer_thread.start()
             if self._pid is None:
                 atexit.register(self._sign_off)
             self._pid = os.getpid()
@@ -683,7 +742,7 @@ class SharedJournal:
     def _writer(self) -> None:
         confirmed, heartbeat = -1, 0.0
         calls, used = self._calls, time.monotonic()
-        while True:
+        while not self.store.closed:  # a store closed under it ends it too (tests do that)
             if calls != self._calls:
                 calls, used = self._calls, time.monotonic()
             try:
@@ -701,8 +760,13 @@ class SharedJournal:
                     confirmed, heartbeat = asked, now
             except self.store.Error:  # busy beyond the timeout, disk full: try again
                 pass
+            except (StoreError, ValueError):  # closed in between (its signal map: ValueError)
+                if not self.store.closed:
+                    raise
+                return
             idle = time.monotonic() - used > IDLE_AFTER
-            time.sleep(IDLE_INTERVAL if idle else FLUSH_INTERVAL)
+            if self._stop.wait(IDLE_INTERVAL if idle else FLUSH_INTERVAL):
+                return
 
     def flush(self) -> None:
         """Writes what this worker queued, in one transaction, and keeps the bound (in
@@ -755,7 +819,20 @@ class SharedJournal:
         while self._queue and id(self._queue[0]) in written:
             self._queue.popleft()
 
+    def close(self) -> None:
+        """This worker's last entries written and its replica row gone (readers stop
+        waiting for it); its writer thread ended. Before the store is closed."""
+        self._stop.set()
+        writer = self._writer_thread
+        if writer is not None and writer.is_alive():
+            writer.join(WRITER_STOP_WAIT)
+        self._sign_off()
+        if self.audit_log is not None:
+            self.audit_log.close()
+
     def _sign_off(self) -> None:
+        if self.store.closed:  # closed before (the atexit call after close())
+            return
         try:
             self.flush()
             with self.store.write() as db:
@@ -972,6 +1049,11 @@ class SharedRuntime(Runtime):
         with self._slot:
             self.base_personas = base
         self._reload()
+
+    def close(self) -> None:
+        """The journal signed off, then the store closed (its connections, its threads)."""
+        self.journal.close()
+        self.store.close()
 
     def reset(self) -> None:
         self.journal.sync()

@@ -29,6 +29,8 @@ from magda_kbi.runtime.store import (
 )
 
 CHANNEL = "magda_kbi"
+# how long close() waits for the LISTEN thread to see its stop (it answers in milliseconds)
+LISTEN_STOP_WAIT = 2.0
 # How long a connection waits on a network that no longer answers (a partition, not a
 # crash: nothing resets the connection). The OS's defaults are two hours of silence
 # before the first keepalive probe, so the LISTEN connection, idle while it waits, missed
@@ -121,6 +123,8 @@ class PostgresStore(Store):
         self.url = url
         self._tag = uuid.uuid4().hex[:4]
         self._local = threading.local()
+        self._made, self._made_slot = [], threading.Lock()
+        self._listener: threading.Thread | None = None
         self._change = 0
         self._sync = 0
         self._listener_pid: int | None = None  # the process whose LISTEN thread runs
@@ -132,6 +136,7 @@ class PostgresStore(Store):
             self.bring_up_to_date(db, SCHEMA, existing=existing)
         except BaseException:
             db.execute("ROLLBACK")
+            self.close()  # refused: nothing of it stays open
             raise
         db.execute("COMMIT")
         self._read_numbers(db)
@@ -169,15 +174,30 @@ class PostgresStore(Store):
             ) from None
 
     def db(self) -> _Db:
+        if self.closed:
+            raise self._closed_error()
         db = getattr(self._local, "db", None)
         losses = self._losses
         if db is None or db.conn.closed or db.conn.broken or db.losses != losses:
             if db is not None:  # a lost server: connect again
+                self._forget(db)
                 with contextlib.suppress(self._psycopg.Error):
                     db.close()
             db = _Db(self._connect(), losses)
+            self._remember(db)
             self._local.db = db
         return db
+
+    def close(self) -> None:
+        """Also ends this process's LISTEN thread: told on its own channel (it waits for a
+        notification), or it sees the store closed when it tries to connect again."""
+        listener = self._listener
+        if listener is not None and listener.is_alive() and not self.closed:
+            with contextlib.suppress(self._psycopg.Error, StoreError):
+                self.db().execute("SELECT pg_notify(?, ?)", (CHANNEL, f"stop:{self.replica}"))
+        super().close()
+        if listener is not None:
+            listener.join(LISTEN_STOP_WAIT)
 
     def problem(self) -> str | None:
         return self._problem
@@ -220,36 +240,47 @@ class PostgresStore(Store):
             if self._listener_pid == os.getpid():
                 return
             done = threading.Event()
-            threading.Thread(
+            self._listener = threading.Thread(
                 target=self._listen, args=(done,), name="magda-kbi-listen", daemon=True
-            ).start()
+            )
+            self._listener.start()
             done.wait(10)
             self._listener_pid = os.getpid()
 
     def _listen(self, done: threading.Event) -> None:
-        while True:
+        while not self.closed:
             try:
                 conn = self._connect()
-                conn.execute(f"LISTEN {CHANNEL}")
-                self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
-                self._problem = None
-                done.set()
-                for message in conn.notifies():
-                    kind, _, value = message.payload.partition(":")
-                    if kind == "change":
-                        self._change = max(self._change, int(value))
-                        # on this thread's other connection: the LISTEN one is busy
-                        self.db().execute(
-                            "UPDATE replica SET change_ack = GREATEST(change_ack, ?) WHERE id = ?",
-                            (int(value), self.replica),
-                        )
-                    elif kind == "sync":
-                        self._sync = max(self._sync, int(value))
+                with conn:  # closed when this thread leaves it, for whatever reason
+                    self._listen_on(conn, done)
+                return  # told to stop
             except (self._psycopg.Error, StoreError) as error:
+                if self.closed:
+                    return
                 self._losses += 1
                 self._problem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
                 done.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
+
+    def _listen_on(self, conn, done: threading.Event) -> None:
+        """Until told to stop on the channel (returns) or the connection fails (raises)."""
+        conn.execute(f"LISTEN {CHANNEL}")
+        self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
+        self._problem = None
+        done.set()
+        for message in conn.notifies():
+            kind, _, value = message.payload.partition(":")
+            if kind == "change":
+                self._change = max(self._change, int(value))
+                # on this thread's other connection: the LISTEN one is busy
+                self.db().execute(
+                    "UPDATE replica SET change_ack = GREATEST(change_ack, ?) WHERE id = ?",
+                    (int(value), self.replica),
+                )
+            elif kind == "sync":
+                self._sync = max(self._sync, int(value))
+            elif kind == "stop" and value == self.replica:  # close(): this store's own
+                return
 
     def wait_for_replicas(self, n: int) -> None:
         """Until every live worker (heartbeat within 2 s) acknowledged change ``n``."""

@@ -238,6 +238,8 @@ def generate(
                         f"--store {shown_url(store or '')}: {error.reason}; another --seed makes"
                         " other people"
                     ) from None
+                finally:
+                    target_store.close()
         except (InputError, OSError) as error:  # none of a broken run's output stays
             for half in population_files(out) if out is not None else ():
                 half.unlink()  # (the store's write transaction rolled back itself)
