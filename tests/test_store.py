@@ -169,6 +169,7 @@ def test_a_new_store_file_opened_by_two_at_once_waits_for_the_other(tmp_path):
     with store.write() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     other.close()
+    store.close()
 
 
 def test_a_percent_encoded_store_path_is_told_it_is_read_as_written(tmp_path):
@@ -231,7 +232,7 @@ def test_another_program_s_database_is_refused_and_left_as_it_was(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]  # no -wal, no .change
     # an empty file is a new store's, as a missing one is
     (tmp_path / "empty.db").write_bytes(b"")
-    open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    open_store(f"sqlite:///{tmp_path / 'empty.db'}").close()
 
 
 def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypatch):
@@ -306,7 +307,7 @@ def versie_van(pad) -> int:
 
 
 def test_a_new_store_records_the_version_of_its_tables(tmp_path):
-    SqliteStore(f"sqlite:///{tmp_path / 'nieuw.db'}")
+    SqliteStore(f"sqlite:///{tmp_path / 'nieuw.db'}").close()
     assert versie_van(tmp_path / "nieuw.db") == 2
 
 
@@ -342,7 +343,8 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     body = advies_verzoek("98630499724", "2024-01-01")
     b"".join(app(wsgi_environ(PATH_ADVIES, body), lambda *a: None))
     assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
-    SqliteStore(f"sqlite:///{pad}")  # opened again: nothing more to do
+    app.close()
+    SqliteStore(f"sqlite:///{pad}").close()  # opened again: nothing more to do
     assert versie_van(pad) == 2
 
 
@@ -350,7 +352,7 @@ def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
     import sqlite3
 
     pad = tmp_path / "nieuwer.db"
-    SqliteStore(f"sqlite:///{pad}")
+    SqliteStore(f"sqlite:///{pad}").close()
     with contextlib.closing(sqlite3.connect(pad)) as db:
         db.execute("UPDATE store_version SET n = 3")
         db.commit()
@@ -399,7 +401,7 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
     open_store(f"sqlite:///{tmp_path / 'staat.db'}").close()
     open_store(f"sqlite:///{tmp_path / 'catalogus.db'}", catalogue_only=True).close()
     for naam, grootte in (("staat.db", 65536), ("catalogus.db", 4096)):
-        with sqlite3.connect(tmp_path / naam) as db:
+        with contextlib.closing(sqlite3.connect(tmp_path / naam)) as db:
             assert db.execute("PRAGMA page_size").fetchone()[0] == grootte
 
 
@@ -438,7 +440,7 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
     import sqlite3
 
     pad = tmp_path / "oud.db"
-    make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))  # the store's tables
+    make_emulator(Settings(admin=True, store=f"sqlite:///{pad}")).close()  # the store's tables
     oud = {
         "insz": "80651338304",
         "scenario": "taken by an older emulator",
@@ -453,6 +455,7 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
         app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
         body = dossier_verzoek("80651338304", "02.00")
         antwoord = b"".join(app(wsgi_environ(PATH_DOSSIER_02, body), lambda *a: None))
+    app.close()
     assert b"<Geboortedatum>3000-05-13</Geboortedatum>" in antwoord
     (melding,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
     assert melding.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")

@@ -194,7 +194,7 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
     cluster = Cluster()  # its own: this test stops it
     try:
         store = PostgresStore(cluster.database())
-        store.start()  # its LISTEN thread outlives the test, refused every 0.5 s: harmless
+        store.start()  # its LISTEN thread: closed with the store at the end
         # a thread whose connection is made now, then kept (as granian's threads keep theirs)
         werk = threading.Event()
         klaar = threading.Event()
@@ -224,6 +224,7 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
         assert klaar.wait(30)
         wachter.join(timeout=30)
         assert fouten == []
+        store.close()
     finally:
         cluster.stop()
 
@@ -260,10 +261,10 @@ def test_a_lost_network_is_noticed_in_seconds_on_every_connection(postgres):
     url = postgres.database()
     store = PostgresStore(url)
     assert probes(store.db().conn) == (1, 10, 5, 3, 30_000)
-    store.db().close()
+    store.close()
     eigen = PostgresStore(f"{url}?keepalives_idle=60&tcp_user_timeout=0")
     assert probes(eigen.db().conn) == (1, 60, 5, 3, 0)
-    eigen.db().close()
+    eigen.close()
 
 
 def test_postgresql_lost_while_running_and_back():
@@ -391,6 +392,7 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
     app = make_emulator(Settings(admin=True, store=url))
     (fault,) = app.runtime.faults.all()
+    app.close()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
         "GeefDossierKBI",
