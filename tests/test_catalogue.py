@@ -4,6 +4,7 @@ keeping it between runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -299,6 +300,11 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert requests.get(f"{eerste.url}/health", timeout=5).json()["personas"] > 20
         (bestand,) = cache.glob("catalogue-*.sqlite")
         assert not _free(Path(f"{bestand}.lock"))  # held while it serves
+        # serve only supervises: its own connection (the import, the banner) is closed
+        # before its workers are forked, who open their own (it was held all along)
+        assert [f for f in _open_in(eerste.process.pid) if f.startswith(str(bestand))] == [
+            f"{bestand}.lock"
+        ]
     finally:
         uit = eerste.stop()
     assert "personas: sqlite:///" in uit and str(cache) in uit
@@ -317,6 +323,16 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
     finally:
         tweede.stop()
+
+
+def _open_in(pid: int) -> list[str]:
+    """The files a process has open (Linux's /proc)."""
+    fds = f"/proc/{pid}/fd"
+    found = []
+    for fd in os.listdir(fds):
+        with contextlib.suppress(OSError):  # closed meanwhile
+            found.append(os.readlink(f"{fds}/{fd}"))
+    return found
 
 
 def _free(slot: Path) -> bool:

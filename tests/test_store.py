@@ -591,3 +591,18 @@ def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):
         store.close()
     with pytest.raises(StoreError, match="is closed"):
         store.db()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_an_emulator_refused_while_it_is_built_leaves_no_store_open(tmp_path):
+    """A bad consumers file found after the catalogue was opened (serve's check at a SIGHUP
+    builds one): the catalogue is closed with the refusal, not left to the collector."""
+    from magda_kbi.io.schemas import InputError
+
+    catalogue = tmp_path / "catalogue.db"
+    consumers = tmp_path / "afnemers.yaml"
+    consumers.write_text("afnemers: [{afzender: x}]\n")
+    with pytest.raises(InputError):
+        make_emulator(Settings(catalogue=f"sqlite:///{catalogue}", consumers=consumers))
+    assert catalogue.exists()  # it was opened
+    assert _open_files(catalogue) == 0

@@ -643,9 +643,17 @@ def make_emulator(settings: Settings | None = None, *, imported: str | None = No
     at each SIGHUP). The catalogue is read as it is: a file changed since waits for the next
     SIGHUP (or, with ``--watch``, the watcher's first look) instead of stopping a worker
     that replaces a good one."""
-    settings = settings or Settings()
-    folders = [builtin_folder(), *settings.extra_fixtures]
     stores: dict[str, Store] = {}  # one Store per URL: state and catalogue may share one
+    try:
+        return _built(settings or Settings(), imported, stores)
+    except BaseException:  # refused (a bad file, a store): what it opened is closed
+        for store in stores.values():
+            store.close()
+        raise
+
+
+def _built(settings: Settings, imported: str | None, stores: dict[str, Store]) -> Emulator:
+    folders = [builtin_folder(), *settings.extra_fixtures]
 
     def store_at(url: str, catalogue_only: bool = False) -> Store:
         if url not in stores:

@@ -293,14 +293,12 @@ def reload_problem(settings: Settings, tls: Tls | None) -> str | None:
     catalogue meanwhile, as at start-up, and the workers find it up to date)."""
     if tls is not None and (problem := tls_problem(tls)):
         return problem
-    try:
-        make_emulator(dataclasses.replace(settings, store=None, watch=False))
+    try:  # its stores closed before the workers are forked, refused or not
+        make_emulator(dataclasses.replace(settings, store=None, watch=False)).close()
     except (InputError, FixtureError) as error:
         return file_refusal(error)
     except (StoreError, sqlite3.Error) as error:
         return f"the persona catalogue: {error}"
-    finally:
-        gc.collect()  # the check's stores closed before workers are forked
     return None
 
 

@@ -291,6 +291,7 @@ def serve(
         banner = _banner(
             emulator, settings, host, port, tls, run_only=temporary is not None, loaded=loaded
         )
+        emulator.close()  # the workers open their own: none of its connections is forked
         if cleaned:
             names = ", ".join(p.name for p in cleaned)
             banner.append(
