@@ -312,7 +312,7 @@ class Store:
             self._made = [m for m in ours if m[1].is_alive()]
             self._made.append((_PID[0], threading.current_thread(), db))
         for _, _, old in ended:
-            _close_quietly(old, self.Error)
+            close_quietly(old, self.Error)
 
     def _forget(self, db) -> None:
         with self._made_slot:
@@ -329,10 +329,10 @@ class Store:
             made, self._made = self._made, []
         for pid, _, db in made:
             if pid == _PID[0]:
-                _close_quietly(db, self.Error)
+                close_quietly(db, self.Error)
 
 
-def _close_quietly(db, errors) -> None:
+def close_quietly(db, errors) -> None:
     """A connection closed whatever state it is in (a lost server's is broken already)."""
     with contextlib.suppress(errors):
         db.close()

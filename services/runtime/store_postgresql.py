@@ -25,6 +25,7 @@ from magda_kbi.runtime.store import (
     VERSION_TABLE,
     Store,
     StoreError,
+    close_quietly,
     shown_url,
 )
 
@@ -251,8 +252,10 @@ class PostgresStore(Store):
         while not self.closed:
             try:
                 conn = self._connect()
-                with conn:  # closed when this thread leaves it, for whatever reason
+                try:
                     self._listen_on(conn, done)
+                finally:  # closed however it ends (not psycopg's "with": no rollback to log)
+                    close_quietly(conn, self._psycopg.Error)
                 return  # told to stop
             except (self._psycopg.Error, StoreError) as error:
                 if self.closed:
