@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -12,6 +14,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def open_files(pid: int | str = "self") -> list[str]:
+    """What a process (this one by default) has open: the paths its descriptors point to."""
+    fds = f"/proc/{pid}/fd"
+    found = []
+    for fd in os.listdir(fds):
+        with contextlib.suppress(OSError):  # closed meanwhile
+            found.append(os.readlink(f"{fds}/{fd}"))
+    return found
 
 
 def _state(pid: int) -> tuple[str, int] | None:

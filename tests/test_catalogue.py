@@ -4,7 +4,6 @@ keeping it between runs."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from magda_kbi.runtime.catalogue import Catalogue, Overlay, import_files, store_
 from magda_kbi.runtime.store import SqliteStore
 
 from .conftest import Server
+from .processes import open_files
 
 EEN = {
     "insz": "80651338304",
@@ -40,7 +40,9 @@ def schrijf(map_, naam: str, *personas: dict) -> None:
 
 @pytest.fixture
 def store(tmp_path):
-    return SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    store = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    yield store
+    store.close()
 
 
 @pytest.fixture
@@ -302,7 +304,7 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert not _free(Path(f"{bestand}.lock"))  # held while it serves
         # serve only supervises: its own connection (the import, the banner) is closed
         # before its workers are forked, who open their own (it was held all along)
-        assert [f for f in _open_in(eerste.process.pid) if f.startswith(str(bestand))] == [
+        assert [f for f in open_files(eerste.process.pid) if f.startswith(str(bestand))] == [
             f"{bestand}.lock"
         ]
     finally:
@@ -323,16 +325,6 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
     finally:
         tweede.stop()
-
-
-def _open_in(pid: int) -> list[str]:
-    """The files a process has open (Linux's /proc)."""
-    fds = f"/proc/{pid}/fd"
-    found = []
-    for fd in os.listdir(fds):
-        with contextlib.suppress(OSError):  # closed meanwhile
-            found.append(os.readlink(f"{fds}/{fd}"))
-    return found
 
 
 def _free(slot: Path) -> bool:
@@ -548,6 +540,8 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         uit_store = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
         assert uit_store.returncode == 0, uit_store.stderr
         assert uit_store.stdout == uit_bestanden.stdout and len(uit_store.stdout) > 20, args
+        # the store closed when the command ended (run in-process here: it stayed open)
+        assert str(tmp_path / "export.db") not in open_files(), args
     fout = magda_kbi(
         "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
     )

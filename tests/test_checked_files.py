@@ -5,6 +5,7 @@ harm."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tracemalloc
 
@@ -13,6 +14,8 @@ import pytest
 from magda_kbi.io import personas
 from magda_kbi.io.checked_files import CheckedFiles, checks_hash
 from magda_kbi.io.personas import builtin_folder, load_personas
+
+from .processes import open_files
 
 
 @pytest.fixture
@@ -202,3 +205,14 @@ def test_every_connection_to_the_record_is_closed_after_its_load(tmp_path, monke
     for connection in opened:
         with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
             connection.execute("SELECT 1")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_record_that_is_no_database_is_passed_over_and_left_closed(tmp_path):
+    """A record file damaged into something else: opened, refused by SQLite, then used as
+    no record (everything is checked); the file was kept open as long as the record."""
+    kapot = tmp_path / "cache.sqlite"
+    kapot.write_bytes(b"not a database at all, " * 100)
+    with CheckedFiles(kapot) as cache:
+        assert not cache.known(cache.key(b"x"))
+        assert str(kapot) not in open_files()

@@ -22,7 +22,7 @@ from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .cli_run import magda_kbi
 from .conftest import Server
-from .processes import free_port
+from .processes import free_port, open_files
 from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
@@ -536,13 +536,8 @@ def test_a_worker_idle_for_a_while_still_gives_its_entries_to_a_read(tmp_path, m
 
 
 def _open_files(path) -> int:
-    """How many of this process's file descriptors have ``path`` open (Linux's /proc)."""
-    fds = "/proc/self/fd"
-    found = 0
-    for fd in os.listdir(fds):
-        with contextlib.suppress(OSError):
-            found += os.readlink(f"{fds}/{fd}") == str(path)
-    return found
+    """How many of this process's descriptors have ``path`` open."""
+    return open_files().count(str(path))
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")

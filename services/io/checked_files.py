@@ -97,6 +97,7 @@ class CheckedFiles:
             except (OSError, sqlite3.Error) as error:
                 log.warning("no cache of checked persona files at %s: %s", self.path, error)
                 self._off = True
+                self.close()  # opened, then refused (not a database): not used
         return self._db
 
     def known(self, key: str) -> bool:

@@ -332,7 +332,10 @@ def persona_source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | No
         try:
             # a read: a mistyped path made a database there (1 MB and a .change file), and
             # another program's database got the store's tables
-            catalogue = Catalogue(open_store(store, existing=True))
+            opened = open_store(store, existing=True)
+            # read while the command runs (the personas stream from it), closed when it ends
+            click.get_current_context().call_on_close(opened.close)
+            catalogue = Catalogue(opened)
             empty = len(catalogue) == 0
         except NoStore as error:
             raise Refused(
