@@ -22,7 +22,7 @@ from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .cli_run import magda_kbi
 from .conftest import Server
-from .processes import free_port, open_files
+from .processes import alive, children, free_port, open_files, within
 from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
@@ -601,3 +601,37 @@ def test_an_emulator_refused_while_it_is_built_leaves_no_store_open(tmp_path):
         make_emulator(Settings(catalogue=f"sqlite:///{catalogue}", consumers=consumers))
     assert catalogue.exists()  # it was opened
     assert _open_files(catalogue) == 0
+
+
+def test_calls_answered_before_a_sighup_or_a_stop_reach_the_store(tmp_path):
+    """A worker keeps its journal entries until someone reads the journal. One replaced by a
+    SIGHUP, or stopped with serve, wrote them nowhere: the calls since the last read were
+    gone from the store, kept across runs (only an audit log had them). A worker writes what
+    it holds as it stops."""
+    import signal
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    server = Server("--admin", "--workers", "2", "--store", url)
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            assert requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=10).ok
+
+    try:
+        calls(4)
+        workers = children(server.process.pid)
+        server.process.send_signal(signal.SIGHUP)
+        # not read before the old workers are gone: a read makes every worker write its own
+        assert within(30, lambda: not alive(workers))
+        journal = requests.get(f"{server.url}/admin/journal", timeout=10).json()["entries"]
+        assert len(journal) == 4
+        calls(3)
+    finally:
+        server.stop()
+    store = open_store(url, existing=True)
+    try:
+        with store.read() as db:
+            rows = db.execute("SELECT COUNT(*) FROM journal WHERE kind = 'call'").fetchone()[0]
+    finally:
+        store.close()
+    assert rows == 7

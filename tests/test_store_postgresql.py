@@ -478,3 +478,36 @@ def test_a_forked_child_closing_its_store_leaves_the_parent_s_connection_open(po
         timeout=60,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "42\n", "")
+
+
+def test_a_worker_stopped_while_postgresql_is_lost_says_what_it_could_not_write(caplog):
+    """A worker writes its journal entries as it stops; with the server lost it does not wait
+    for it (on a partition each connection attempt waits up to 10 s) and says how many
+    entries are not written."""
+    import logging
+    from datetime import UTC, datetime
+
+    from magda_kbi.runtime.journal import JournalEntry
+    from magda_kbi.runtime.store import SharedJournal
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    from .postgres import Cluster
+    from .processes import within
+
+    cluster = Cluster()  # its own: this test stops it
+    try:
+        store = PostgresStore(cluster.database())
+        store.start()
+        journal = SharedJournal(store)
+        journal.write(
+            JournalEntry(datetime.now(UTC), "/call", None, None, None, None, None, "OK", 200, 1.0)
+        )
+        cluster.pause()
+        assert within(10, lambda: store.problem() is not None)
+        with caplog.at_level(logging.WARNING, logger="magda_kbi.runtime.store"):
+            journal.close()
+        said = [r.getMessage() for r in caplog.records if r.name == "magda_kbi.runtime.store"]
+        assert said == [f"journal entries not written: 1 ({store.problem()})"]
+        store.close()
+    finally:
+        cluster.stop()

@@ -22,6 +22,7 @@ import gc
 import logging
 import multiprocessing.connection
 import multiprocessing.process
+import multiprocessing.util
 import os
 import signal
 import sqlite3
@@ -68,6 +69,11 @@ def application() -> Emulator:
         logging.getLogger(__name__).error("worker not started: %s", file_refusal(error))
         raise SystemExit(2) from None
     emulator.rest.config[PROCESS_KEY] = serve  # /health names serve, not this worker
+    # Its journal entries written, its replica signed off as it stops (a SIGHUP's restart,
+    # serve's stop): granian's worker is a multiprocessing child, which ends with os._exit
+    # after these finalizers, never running atexit. The entries since the last journal read
+    # were lost from the store.
+    multiprocessing.util.Finalize(None, emulator.close, exitpriority=10)
     _scrub_environment()
     # What start-up built (schemas, spyne, Flask, templates) lives as long as the worker: out
     # of the cyclic collector's sight, a full collection no longer walks it (measured: 64 ms

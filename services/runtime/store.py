@@ -826,7 +826,12 @@ class SharedJournal:
         writer = self._writer_thread
         if writer is not None and writer.is_alive():
             writer.join(WRITER_STOP_WAIT)
-        self._sign_off()
+        if self.store.problem() is None:
+            self._sign_off()
+        elif self._queue:  # a lost PostgreSQL server: a stop does not wait for it
+            log.warning(
+                "journal entries not written: %d (%s)", len(self._queue), self.store.problem()
+            )
         if self.audit_log is not None:
             self.audit_log.close()
 
