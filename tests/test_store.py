@@ -551,18 +551,29 @@ def test_a_stopped_emulator_leaves_its_store_file_closed_and_no_thread(tmp_path)
     before = set(threading.enumerate())
     server = _Server(make_emulator(Settings(admin=True, store=f"sqlite:///{path}")))
     try:
-        for day in ("2024-01-01", "2024-01-02"):  # each request on a thread of its own
-            answer = requests.put(
-                f"{server.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
-            )
-            assert answer.status_code == 200
-        assert requests.get(f"{server.url}/admin/journal", timeout=10).status_code == 200
+        calls_on_threads_of_their_own(server.url)
         assert _open_files(path) >= 2  # the writer thread's and this thread's at least
     finally:
         server.stop()
     assert _open_files(path) == 0
-    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
-    assert not [name for name in left if name.startswith("magda-kbi")]
+    assert threads_left(before) == []
+
+
+def calls_on_threads_of_their_own(url: str) -> None:
+    """Admin calls that write to the store and read it, each on a thread of its own (the
+    plugin's server starts one per request)."""
+    for day in ("2024-01-01", "2024-01-02"):
+        answer = requests.put(f"{url}/admin/clock", json={"today": day}, headers=JSON, timeout=10)
+        assert answer.status_code == 200
+    assert requests.get(f"{url}/admin/journal", timeout=10).status_code == 200
+
+
+def threads_left(before: set) -> list[str]:
+    """The emulator's threads started since ``before`` that still run."""
+    import threading
+
+    started = set(threading.enumerate()) - before
+    return [t.name for t in started if t.is_alive() and t.name.startswith("magda-kbi")]
 
 
 def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):

@@ -15,7 +15,14 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 from .conftest import Server
 from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
 from .test_admin import NIEUW
-from .test_store import JSON, OUDE_STORING, dossier, serve_weigert
+from .test_store import (
+    JSON,
+    OUDE_STORING,
+    calls_on_threads_of_their_own,
+    dossier,
+    serve_weigert,
+    threads_left,
+)
 
 # On one worker: one cluster (session fixture) and one set of servers for the module, not
 # one on each xdist worker.
@@ -428,12 +435,7 @@ def test_a_stopped_emulator_leaves_no_connection_and_no_thread(postgres):
             ).fetchone()[0]
 
         try:
-            for day in ("2024-01-01", "2024-01-02"):  # each request on a thread of its own
-                answer = requests.put(
-                    f"{server.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
-                )
-                assert answer.status_code == 200
-            assert requests.get(f"{server.url}/admin/journal", timeout=10).status_code == 200
+            calls_on_threads_of_their_own(server.url)
             assert others() >= 2  # LISTEN and the journal writer's at least
         finally:
             server.stop()
@@ -441,8 +443,7 @@ def test_a_stopped_emulator_leaves_no_connection_and_no_thread(postgres):
         while others() and time.monotonic() < end:
             time.sleep(0.02)
         assert others() == 0
-    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
-    assert not [name for name in left if name.startswith("magda-kbi")]
+    assert threads_left(before) == []
 
 
 FORKED = """
