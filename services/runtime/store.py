@@ -294,11 +294,11 @@ class Store:
     def bump(self, db) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    # Every connection made, with its process and thread: a thread's connection is its own,
-    # and was left to the garbage collector when the thread ended (a connection per request
-    # under a server that starts a thread per request) and at close(), which closed its own.
-    # One made before a fork is the parent's: a child never closes it (PostgreSQL's would
-    # end for the parent too; SQLite's last close tidies the write-ahead log).
+    # Every connection made, with its process and thread. A thread's connection is its own:
+    # it was left to the garbage collector when the thread ended (a connection per request
+    # under a server that starts a thread per request), and close() closed the calling
+    # thread's only. One made before a fork is the parent's: a child never closes it
+    # (PostgreSQL's would end for the parent too; SQLite's last close tidies the WAL).
     _made: list[tuple[int, threading.Thread, Any]]
     _made_slot: threading.Lock
     closed = False
