@@ -4,6 +4,7 @@ keeping it between runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -96,6 +97,7 @@ def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
     assert import_files(store, mappen) == (0, len(Catalogue(store)))
     assert gelezen == [extra / "b.jsonl"]  # read by the other worker alone
     assert Catalogue(store)["90651338320"].naam == "Ann Other"
+    andere.close()
 
 
 def test_only_changed_files_are_imported_again(store, extra):
@@ -173,6 +175,7 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
     for name in ("Ann Other", "Ann Third"):
         content = (json.dumps({**TWEE, "naam": name}) + "\n").encode()
         assert not checked.known(checked.key(content))
+    checked.close()
 
 
 def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp_path):
@@ -187,6 +190,7 @@ def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp
     assert Catalogue(store)["90651338320"].naam == "Ann\u2028Test\u0085"
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
     assert load_personas([folder], checked=checked)["90651338320"].naam == "Ann\u2028Test\u0085"
+    checked.close()
 
 
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
@@ -285,7 +289,7 @@ def test_a_damaged_catalogue_in_the_cache_is_made_anew(tmp_path):
         f"magda-kbi: note: the persona catalogue {catalogue} could not be read (file is not a"
         " database): made anew from the persona files"
     ) in output
-    with sqlite3.connect(catalogue) as db:
+    with contextlib.closing(sqlite3.connect(catalogue)) as db, db:
         assert db.execute("SELECT COUNT(*) FROM catalogue").fetchone()[0] == 23
 
 
@@ -312,7 +316,10 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
     assert "personas: sqlite:///" in uit and str(cache) in uit
     assert f"removed catalogues not served for 30 days: {vergeten.name}" in uit
     assert _free(Path(f"{bestand}.lock"))
-    with sqlite3.connect(bestand) as db:  # a catalogue alone: small pages (store.py)
+    with (
+        contextlib.closing(sqlite3.connect(bestand)) as db,
+        db,
+    ):  # a catalogue alone: small pages (store.py)
         assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
     schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Changed"})
     time.sleep(0.01)
@@ -322,9 +329,18 @@ def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
         assert dossier.json()["personalia"]["achternamen"] == ["Nadzialek"]
         # the changed file was imported again (and only its persona is new)
         assert list(cache.glob("catalogue-*.sqlite")) == [bestand]
-        assert Catalogue(SqliteStore(f"sqlite:///{bestand}"))["90651338320"].naam == "Ann Changed"
+        assert stored(f"sqlite:///{bestand}")["90651338320"].naam == "Ann Changed"
     finally:
         tweede.stop()
+
+
+def stored(url: str) -> dict:
+    """The personas in the store at ``url``, read whole; the store closed again."""
+    store = SqliteStore(url)
+    try:
+        return dict(Catalogue(store).items())
+    finally:
+        store.close()
 
 
 def _free(slot: Path) -> bool:
@@ -376,7 +392,7 @@ def test_generate_into_a_store_and_serve_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
     proces = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
     assert proces.returncode == 0, proces.stderr
-    builtin_personas = Catalogue(SqliteStore(url))
+    builtin_personas = stored(url)
     assert len(builtin_personas) == 300
     insz = next(p.insz for p in builtin_personas.values() if p.dossier is not None)
     server = Server("--store", url)
@@ -387,7 +403,7 @@ def test_generate_into_a_store_and_serve_it(tmp_path):
     finally:
         server.stop()
     again = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
-    assert again.returncode == 0 and len(Catalogue(SqliteStore(url))) > 300  # replaced, once
+    assert again.returncode == 0 and len(stored(url)) > 300  # replaced, once
 
 
 def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_path):
@@ -399,15 +415,18 @@ def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_
 
     url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
     assert magda_kbi("generate", "--count", "300", "--store", url).returncode == 0
-    with sqlite3.connect(tmp_path / "gedeeld.db") as db:  # as an earlier version named it
+    with (
+        contextlib.closing(sqlite3.connect(tmp_path / "gedeeld.db")) as db,
+        db,
+    ):  # as an earlier version named it
         for tabel in ("catalogue", "catalogue_file"):
             db.execute(f"UPDATE {tabel} SET path = 'generate:seed=1,count=300'")
     for aantal in (500, 50):
         proces = magda_kbi("generate", "--count", str(aantal), "--store", url)
         assert proces.returncode == 0, proces.stderr
-        assert len(Catalogue(SqliteStore(url))) == aantal
+        assert len(stored(url)) == aantal
     # another seed whose people has one of this seed's numbers: said, and nothing changes
-    with sqlite3.connect(tmp_path / "gedeeld.db") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "gedeeld.db")) as db, db:
         for tabel in ("catalogue", "catalogue_file"):
             db.execute(f"UPDATE {tabel} SET path = 'generate:seed=9'")
     proces = magda_kbi("generate", "--count", "60", "--store", url)
@@ -417,7 +436,7 @@ def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_
         r"generate:seed=9; another --seed makes other people\n$",
         proces.stderr,
     ), proces.stderr
-    assert len(Catalogue(SqliteStore(url))) == 50
+    assert len(stored(url)) == 50
 
 
 def test_generated_files_are_recorded_as_checked(tmp_path):
@@ -432,8 +451,8 @@ def test_generated_files_are_recorded_as_checked(tmp_path):
     )
     bestanden = sorted(out.glob("*.jsonl"))
     assert len(bestanden) == 3
-    checked = CheckedFiles()
-    assert all(checked.known(checked.key(b.read_bytes())) for b in bestanden)
+    with CheckedFiles() as checked:
+        assert all(checked.known(checked.key(b.read_bytes())) for b in bestanden)
 
 
 def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
@@ -457,7 +476,7 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
     assert list(out.glob("*.jsonl")) == []
     url = f"sqlite:///{tmp_path / 's.db'}"
     assert magda_kbi("generate", "--count", "200", "--store", url).returncode == 2
-    assert len(Catalogue(SqliteStore(url))) == 0
+    assert len(stored(url)) == 0
 
 
 def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
@@ -516,7 +535,7 @@ def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, 
     assert lijst["85673003360"]["source"] == "runtime"
     assert lijst["80651338304"]["source"] == "fixture"  # from the catalogue
     assert "90651338320" not in lijst
-    assert len(lijst) == len(Catalogue(SqliteStore(url)))  # one added, one removed
+    assert len(lijst) == len(stored(url))  # one added, one removed
 
 
 def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
@@ -608,7 +627,7 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     url = f"sqlite:///{tmp_path / 'catalogue.db'}"
     settings = Settings(None, [extra], catalogue=url)
     afdruk = fingerprint([builtin_folder(), extra])
-    make_emulator(settings)  # serve's import and check
+    make_emulator(settings).close()  # serve's import and check
 
     def achternamen(emulator) -> list[str]:
         return list(emulator.runtime.personas["80651338304"].dossier.personalia.achternamen)

@@ -41,7 +41,22 @@ def map_(tmp_path):
     return doel
 
 
-def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, map_):
+@pytest.fixture
+def record(tmp_path):
+    """Records of checked files (by default ``cache.sqlite`` in the test's folder), each
+    closed after the test (left open, Python 3.13 warns of each)."""
+    made: list[CheckedFiles] = []
+
+    def make(path=None) -> CheckedFiles:
+        made.append(CheckedFiles(path or tmp_path / "cache.sqlite"))
+        return made[-1]
+
+    yield make
+    for checked in made:
+        checked.close()
+
+
+def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(map_, record):
     """A persona folder's .yaml of 300 MB (sparse here) was read whole to hash it, then
     refused for its size: now read to one byte past the 1 MiB bound."""
     with (map_ / "99999999999-groot.yaml").open("wb") as groot:
@@ -49,7 +64,7 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
     tracemalloc.start()
     try:
         with pytest.raises(personas.FixtureError) as refused:
-            load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+            load_personas([map_], checked=record())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -57,11 +72,11 @@ def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(tmp_path, 
     assert peak < 20 * 1024 * 1024, peak
 
 
-def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
+def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(record):
     """The key is sha256 of the checks' hash and the content, without joining them first:
     that copied a whole population file (50 MB here)."""
     inhoud = b"{}\n" * (25 * 1024 * 1024)
-    cache = CheckedFiles(tmp_path / "cache.sqlite")
+    cache = record()
     tracemalloc.start()
     try:
         sleutel = cache.key(inhoud)
@@ -72,25 +87,25 @@ def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(tmp_path):
     assert peak < 1024 * 1024, peak
 
 
-def test_a_file_is_checked_once_per_content(tmp_path, map_, tel):
-    cache = CheckedFiles(tmp_path / "cache.sqlite")
+def test_a_file_is_checked_once_per_content(map_, tel, record):
+    cache = record()
     eerste = load_personas([map_], checked=cache)
     assert tel["n"] == 2
-    tweede = load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    tweede = load_personas([map_], checked=record())
     assert tel["n"] == 2  # nothing checked again
     assert tweede == eerste
     bestand = map_ / "73680599786-inbreuk-open.yaml"
     bestand.write_text(bestand.read_text() + "\n# changed\n")
-    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    load_personas([map_], checked=record())
     assert tel["n"] == 3  # the changed file only
 
 
-def test_another_contract_checks_again(tmp_path, map_, tel, monkeypatch):
-    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+def test_another_contract_checks_again(map_, tel, monkeypatch, record):
+    load_personas([map_], checked=record())
     from magda_kbi.io import checked_files
 
     monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
-    load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+    load_personas([map_], checked=record())
     assert tel["n"] == 4
 
 
@@ -111,7 +126,7 @@ def test_the_checks_are_the_domain_wire_and_io_code():
     assert not {s for s in sources if s.startswith(("adapters/", "runtime/"))}
 
 
-def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeypatch):
+def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeypatch, record):
     """A checkout pulled with a new check, the version unchanged: every file is checked
     again (the contract files alone let what passed the old check through)."""
     from magda_kbi.io import checked_files
@@ -122,23 +137,23 @@ def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeyp
     monkeypatch.setattr(checked_files, "checking_sources", lambda: [code])
     checked_files.checks_hash.cache_clear()
     try:
-        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        load_personas([map_], checked=record())
         assert tel["n"] == 2
         checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
-        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        load_personas([map_], checked=record())
         assert tel["n"] == 2
         code.write_text("LIMIT = 47\n")
         checked_files.checks_hash.cache_clear()  # the next start, with the new check
-        load_personas([map_], checked=CheckedFiles(tmp_path / "cache.sqlite"))
+        load_personas([map_], checked=record())
         assert tel["n"] == 4
     finally:
         checked_files.checks_hash.cache_clear()
 
 
-def test_a_file_that_fails_is_not_remembered(tmp_path, map_, tel):
+def test_a_file_that_fails_is_not_remembered(map_, tel, record):
     kapot = map_ / "kapot.yaml"
     kapot.write_text("insz: '80651126387'\nscenario: x\ndossier: [1]\n")
-    cache = CheckedFiles(tmp_path / "cache.sqlite")
+    cache = record()
     with pytest.raises(personas.FixtureError):
         load_personas([map_], checked=cache)
     assert not cache.known(cache.key(kapot.read_bytes()))
@@ -146,10 +161,10 @@ def test_a_file_that_fails_is_not_remembered(tmp_path, map_, tel):
         assert cache.known(cache.key(goed.read_bytes()))
 
 
-def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel):
+def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel, record):
     geen_map = tmp_path / "een-bestand"
     geen_map.write_text("")
-    cache = CheckedFiles(geen_map / "cache.sqlite")  # its folder is a file
+    cache = record(geen_map / "cache.sqlite")  # its folder is a file
     load_personas([map_], checked=cache)
     load_personas([map_], checked=cache)
     assert tel["n"] == 4
