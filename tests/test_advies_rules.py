@@ -182,6 +182,81 @@ def test_facts_after_p_do_not_count():
     assert advies(d, date(2022, 12, 1)) == ("NOK", "GEEN_AANMELDING", 7)
 
 
+def test_facts_the_kbi_learns_after_vandaag_do_not_count():
+    """A later Datum with an earlier vandaag: only what the KBI knows on vandaag decides,
+    whichever fact it is (each case below is decided the other way once it is known)."""
+    later, vandaag = date(2024, 6, 1), date(2023, 3, 1)
+    known_then = dict(aanmelding=Aanmelding(date(2022, 3, 5)), contracten=(Contract(BEGIN),))
+    remedy_after_vandaag = RechtzettingsFormulier(date(2023, 4, 3))
+    cases = [
+        # registered after vandaag: not registered in time
+        (dict(aanmelding=Aanmelding(date(2023, 5, 1))), ("NOK", "GEEN_AANMELDING", 7)),
+        # a postponement of registration begun after vandaag covers nothing yet
+        (
+            dict(uitstellen_van_aanmelding=(Uitstel(Periode(date(2023, 4, 1))),)),
+            ("NOK", "GEEN_AANMELDING", 7),
+        ),
+        # a contract registered after vandaag: none in time
+        (
+            dict(aanmelding=Aanmelding(date(2022, 3, 5)), contracten=(Contract(later),)),
+            ("NOK", "GEEN_CONTRACT", 8),
+        ),
+        # a postponement of signing begun after vandaag covers nothing yet
+        (
+            dict(
+                aanmelding=Aanmelding(date(2022, 3, 5)),
+                uitstellen_van_ondertekening=(Uitstel(Periode(date(2023, 4, 1))),),
+            ),
+            ("NOK", "GEEN_CONTRACT", 8),
+        ),
+        # an infringement remedied after vandaag is open still
+        (
+            dict(
+                **known_then,
+                inbreuken=(Inbreuk(date(2023, 1, 2), rechtzetting=remedy_after_vandaag),),
+            ),
+            ("NOK", "INBREUK", 6),
+        ),
+        # an infringement established after vandaag is not known
+        (dict(**known_then, inbreuken=(Inbreuk(date(2023, 4, 3)),)), ("OK", None, 9)),
+        # an attest made after vandaag is not known
+        (
+            dict(inbreuken=(Inbreuk(date(2023, 1, 2)),), attesten=(Attest(date(2023, 4, 3)),)),
+            ("NOK", "INBREUK", 6),
+        ),
+        # an obligation begun after vandaag is not known
+        (dict(doelgroepen=(plicht(date(2023, 4, 1)),)), ("OK", None, 3)),
+    ]
+    for facts, expected in cases:
+        assert advies(dossier(**facts), later, vandaag=vandaag) == expected, facts
+        assert advies(dossier(**facts), later) != expected, facts  # known: decided otherwise
+
+
+def test_the_advice_sees_the_dossier_as_the_kbi_knew_it(builtin_personas):
+    """The rules read a dossier in place, up to the day the KBI knew it; the advice is the
+    one for the dossier as it was known that day (``as_of``, what the wire shows), for every
+    persona, on and around each of its dates, known on and around each of them."""
+    from magda_kbi.io.personas import persona_from_data
+    from magda_kbi.io.population import generate_population
+
+    personas = [*builtin_personas.values()]
+    personas += [persona_from_data(data) for data in generate_population(150, seed=7)]
+    dossiers = [p.dossier for p in personas if p.dossier is not None]
+    one = date.resolution
+    checked = 0
+    for d in dossiers:
+        dagen = sorted({dag + step for dag in d.feitdata() for step in (-one, 0 * one, one)})
+        for vandaag in [None, *dagen]:
+            for dag in dagen:
+                for toepassing in (Toepassing.ZORGBUDGET, Toepassing.VERLAAGDE_PREMIE):
+                    p = peildatum(dag, toepassing)
+                    known = d.as_of(min(p, vandaag) if vandaag else p)
+                    in_place = geef_advies(d, dag, toepassing, vandaag=vandaag)
+                    assert in_place == geef_advies(known, dag, toepassing), (d.insz, dag, vandaag)
+                    checked += 1
+    assert checked > 20_000
+
+
 def test_terms_are_configuration():
     d = dossier()
     kort = Terms(registration_months=1, contract_months=2)
