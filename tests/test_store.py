@@ -623,26 +623,49 @@ def test_calls_answered_before_a_sighup_or_a_stop_reach_the_store(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'state.db'}"
     server = Server("--admin", "--workers", "2", "--store", url)
-
-    def calls(n: int) -> None:
-        for _ in range(n):
-            assert requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=10).ok
-
     try:
-        calls(4)
+        advice_calls(server, 4)
         workers = children(server.process.pid)
         server.process.send_signal(signal.SIGHUP)
         # not read before the old workers are gone: a read makes every worker write its own
         assert within(30, lambda: not alive(workers))
         journal = requests.get(f"{server.url}/admin/journal", timeout=10).json()["entries"]
         assert len(journal) == 4
-        calls(3)
+        advice_calls(server, 3)
     finally:
         server.stop()
+    assert journaled_calls(url) == 7
+
+
+def test_calls_answered_before_serve_was_killed_reach_the_store(tmp_path):
+    """A worker whose serve is killed (kill -9) stops on its own, by ``os._exit``: the calls
+    it answered since the last journal read were lost from a store kept across runs. It
+    writes them before it goes."""
+    import signal
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    server = Server("--workers", "2", "--store", url)
+    try:
+        advice_calls(server, 5)
+        workers = children(server.process.pid)
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=5)
+        assert within(5, lambda: not alive(workers))
+    finally:
+        server.stop()
+    assert journaled_calls(url) == 5
+
+
+def advice_calls(server: Server, n: int) -> None:
+    for _ in range(n):
+        assert requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=10).ok
+
+
+def journaled_calls(url: str) -> int:
+    """The calls the store's journal holds."""
     store = open_store(url, existing=True)
     try:
         with store.read() as db:
-            rows = db.execute("SELECT COUNT(*) FROM journal WHERE kind = 'call'").fetchone()[0]
+            return db.execute("SELECT COUNT(*) FROM journal WHERE kind = 'call'").fetchone()[0]
     finally:
         store.close()
-    assert rows == 7

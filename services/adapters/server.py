@@ -60,7 +60,7 @@ def application() -> Emulator:
     _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     serve = int(os.environ[SERVE_PID_ENV])
-    _stop_with_parent(serve)
+    before_going = _stop_with_parent(serve)
     settings = settings_from_json(os.environ[SETTINGS_ENV])
     try:
         # serve imported and checked the persona files just before it forked this worker
@@ -74,6 +74,7 @@ def application() -> Emulator:
     # after these finalizers, never running atexit. The entries since the last journal read
     # were lost from the store.
     multiprocessing.util.Finalize(None, emulator.close, exitpriority=10)
+    before_going.append(emulator.close)  # and when serve was killed
     _scrub_environment()
     # What start-up built (schemas, spyne, Flask, templates) lives as long as the worker: out
     # of the cyclic collector's sight, a full collection no longer walks it (measured: 64 ms
@@ -199,19 +200,29 @@ class GcPacer:
             self._in_flight -= 1
 
 
-def _stop_with_parent(parent: int, interval: float = 0.2) -> None:
+def _stop_with_parent(parent: int, interval: float = 0.2) -> list[Callable[[], None]]:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
     worker is then adopted by another process) the worker exits; at once when it was adopted
-    before it came here (serve killed while the worker started)."""
+    before it came here (serve killed while the worker started). What the returned list
+    holds is done first (the emulator's close: the journal entries it holds written to the
+    store, which a store kept across runs lost when the worker went by ``os._exit``)."""
+    before_going: list[Callable[[], None]] = []
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)
-        logging.getLogger(__name__).error("serve (pid %d) is gone: this worker stops", parent)
+        log = logging.getLogger(__name__)
+        log.error("serve (pid %d) is gone: this worker stops", parent)
+        for step in before_going:
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - it stops all the same, and says why
+                log.error("while this worker stopped: %s", error)
         os._exit(3)
 
     threading.Thread(target=watch, name="magda-kbi-parent-watch", daemon=True).start()
+    return before_going
 
 
 def signal_until_gone(
