@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from magda_client import MagdaClient, MagdaTransportFout
+from magda_kbi.adapters.app import Settings
 
 from .conftest import Server
 from .processes import alive, children, free_port, within
@@ -129,6 +130,7 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path)
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,  # its own process group, as a terminal's foreground job
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang's stacks: see stuck()
         )
     try:
         einde = time.monotonic() + 30
@@ -141,7 +143,10 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path)
             os.killpg(proces.pid, signal.SIGINT)
         else:
             proces.send_signal(signal.SIGTERM)
-        assert proces.wait(timeout=20) == 0, said.read_text()
+        try:
+            assert proces.wait(timeout=20) == 0, said.read_text()
+        except subprocess.TimeoutExpired:
+            pytest.fail(stuck(proces.pid, said))
         einde = time.monotonic() + 5
         while alive(werkers) and time.monotonic() < einde:
             time.sleep(0.05)
@@ -152,6 +157,54 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path)
                 os.kill(pid, signal.SIGKILL)
             proces.kill()
             proces.wait()
+
+
+@pytest.mark.parametrize("handler", ["signal_handler_interrupt", "signal_handler_reload"])
+def test_serve_s_signal_handlers_take_no_lock(handler):
+    """A handler runs in the main thread, between any two steps of what it interrupted, and
+    a second signal's handler inside the first: one that takes a lock waits for ever when
+    that lock is held already (by the code or handler it interrupted, or by a thread of
+    serve that a forked worker does not have). granian's set an Event: a worker forked just
+    before Ctrl+C, which has serve's handlers until it loads the application, hung in them
+    (about 1 in 150 Ctrl+Cs at once, stacks of nested handlers waiting for the Event's
+    lock), and serve waited for that worker. The handlers only note what was asked; the
+    main loop's wait sees it."""
+    from granian.constants import Interfaces
+
+    from magda_kbi.adapters.server import granian_server
+
+    server = granian_server()(
+        "magda_kbi.adapters.server:application",
+        settings=Settings(),
+        tls=None,
+        folders=[],
+        factory=True,
+        interface=Interfaces.WSGI,
+    )
+    with server.main_loop_interrupt._cond:  # held, as by what the signal interrupted
+        run = threading.Thread(
+            target=getattr(server, handler), args=(signal.SIGINT, None), daemon=True
+        )
+        run.start()
+        run.join(timeout=5)
+        assert not run.is_alive(), "the handler waits for the main loop's lock"
+    assert server.main_loop_interrupt.wait(timeout=5)  # the main loop sees what was asked
+    if handler == "signal_handler_interrupt":
+        assert (server.interrupt_signal, server.reload_signal) == (True, False)
+    else:
+        assert (server.interrupt_signal, server.reload_signal) == (False, True)
+
+
+def stuck(pid: int, said: Path) -> str:
+    """Where a serve that did not stop, and its workers, wait: each process's threads'
+    stacks, written by faulthandler on SIGABRT (``PYTHONFAULTHANDLER``), and what serve said
+    before."""
+    workers = children(pid)
+    for process in [pid, *workers]:  # one after the other: they write to one file
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process, signal.SIGABRT)
+        within(3, lambda process=process: not alive([process]))
+    return f"serve (pid {pid}) and its workers {workers} did not stop:\n{said.read_text()}"
 
 
 def catches(pid: int, sein: int) -> bool:

@@ -325,24 +325,25 @@ def _is_process(worker: object) -> bool:
 
 
 class _MainLoopEvent(threading.Event):
-    """What granian's main loop waits on: set by its signal handlers, and cleared by it
-    before a restart. It missed stops two ways: the kernel may hand a signal sent to serve to
-    another thread (granian's worker watchers wait in waitpid, and a second signal goes to
-    one when the main thread has the first pending), which Python only flags for the main
-    thread, and in a wait without a timeout that thread never ran the handler; and a clear
-    before a restart (a SIGHUP's, a dead worker's) undid a stop's set that came just before
-    it. So it waits in 0.2 s steps (a flagged handler runs between them) and a stop asked
-    (``stopped()``) ends the wait as a set would."""
+    """What granian's main loop waits on: set by granian when a worker ended, and cleared by
+    it before a restart. Set by granian's signal handlers too, it missed stops two ways: the
+    kernel may hand a signal sent to serve to another thread (granian's worker watchers wait
+    in waitpid, and a second signal goes to one when the main thread has the first pending),
+    which Python only flags for the main thread, and in a wait without a timeout that thread
+    never ran the handler; and a clear before a restart (a SIGHUP's, a dead worker's) undid
+    a stop's set that came just before it. So it waits in 0.2 s steps (a flagged handler
+    runs between them), and a stop or a reload asked (``asked()``, the flags the handlers
+    set, which no longer set this) ends the wait as a set would."""
 
-    def __init__(self, stopped: Callable[[], bool]) -> None:
+    def __init__(self, asked: Callable[[], bool]) -> None:
         super().__init__()
-        self.stopped = stopped
+        self.asked = asked
 
     def wait(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             step = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-            if super().wait(step) or self.stopped():
+            if super().wait(step) or self.asked():
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -361,7 +362,23 @@ def granian_server() -> type:
         ) -> None:
             super().__init__(*args, **kwargs)
             self.magda_settings, self.magda_tls, self.persona_folders = settings, tls, folders
-            self.main_loop_interrupt = _MainLoopEvent(lambda: self.interrupt_signal)
+            self.main_loop_interrupt = _MainLoopEvent(
+                lambda: self.interrupt_signal or self.reload_signal
+            )
+
+        # granian's handlers set main_loop_interrupt, an Event, and so take its lock: a
+        # handler that finds it held (by the code or handler it interrupted in the main
+        # thread, or held when a worker was forked) waits for ever, and each later signal
+        # nests another waiting handler. Seen in a worker forked just before Ctrl+C (it has
+        # serve's handlers until it loads the application; serve sends it SIGTERM every
+        # second): its main thread stuck in nested handlers, serve waiting for it (about 1 in
+        # 150 Ctrl+Cs at once). A flag takes no lock; the main loop's wait looks at the flags
+        # every 0.2 s (_MainLoopEvent).
+        def signal_handler_interrupt(self, *args, **kwargs) -> None:
+            self.interrupt_signal = True
+
+        def signal_handler_reload(self, *args, **kwargs) -> None:
+            self.reload_signal = True
 
         # granian 2.x's own stop (its _stop_workers, wrks and each worker's inner process),
         # with the workers signalled again while it waits for them
