@@ -180,7 +180,7 @@ def rest_application(
         )
 
     @app.errorhandler(404)
-    def not_found(_fout):
+    def not_found(error):
         if request.path.startswith("/admin/") and not admin_on:
             return jsonify(
                 code="ADMIN_OFF",
@@ -189,26 +189,26 @@ def rest_application(
         if request.path.startswith("/console/"):  # a browser's address: a page, not JSON
             meant = nearest_address(request.path, _routes(app))
             hint = f"; did you mean {meant}?" if meant else "."
-            _fout.description = f"There is no page {request.path} in the console{hint}"
-            return error_page(_fout)
+            error.description = f"There is no page {request.path} in the console{hint}"
+            return error_page(error)
         meant = nearest_address(request.path, [*_routes(app), *soap_paths])
         hint = f"; did you mean {meant}?" if meant else ""
         hint = hint or missing_part(request.path, request.method, app) or ""
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
-    def method_not_allowed(_fout):
+    def method_not_allowed(_error):
         return jsonify(
             code="METHOD_NOT_ALLOWED",
             diagnose=f"{request.method} is not allowed on {request.path}",
         ), 405
 
     @app.errorhandler(413)
-    def too_large(_fout):
+    def too_large(_error):
         return jsonify(code="TOO_LARGE", diagnose=f"body larger than {MAX_BODY} bytes"), 413
 
     @app.errorhandler(500)
-    def internal_error(_fout):  # never a traceback on the wire
+    def internal_error(_error):  # never a traceback on the wire
         return jsonify(code="INTERNAL_ERROR", diagnose="internal error in the emulator"), 500
 
     return app

@@ -174,8 +174,8 @@ class GcPacer:
         self._in_flight = 0  # requests in flight
         self._slot = threading.Lock()
 
-    def __getattr__(self, naam: str):
-        return getattr(self.app, naam)
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
 
     def __call__(self, environ: dict, start_response):
         with self._slot:

@@ -671,9 +671,9 @@ class SharedFaults:
         with self.store.write() as db:
             items = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
             delay, fault, over = pick_fault(items, service, insz)
-            blijft = {s.id for s in over}
+            kept = {s.id for s in over}
             for s in items:
-                if s.id not in blijft:
+                if s.id not in kept:
                     db.execute("DELETE FROM fault WHERE id = ?", (s.id,))
                 elif s.applied:
                     db.execute("UPDATE fault SET data = ? WHERE id = ?", (_fault_text(s), s.id))
