@@ -16,13 +16,17 @@ def main() -> int:
 
         stopping.note_stops()
     try:
-        from magda_kbi.adapters.cli import main as command
-    except KeyboardInterrupt:  # another command: as click says it a moment later
-        print("\nAborted!", file=sys.stderr)
-        return 1
-    if serve and stopping.stop_asked():
-        return 0
-    return command()
+        try:
+            from magda_kbi.adapters.cli import main as command
+        except KeyboardInterrupt:  # another command: as click says it a moment later
+            print("\nAborted!", file=sys.stderr)
+            return 1
+        if serve and stopping.stop_asked():
+            return 0
+        return command()
+    finally:
+        if serve:
+            stopping.ignore_stops()
 
 
 if __name__ == "__main__":

@@ -159,6 +159,35 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path)
             proces.wait()
 
 
+def test_ctrl_c_pressed_again_and_again_serve_exits_0(tmp_path):
+    """Ctrl+C after Ctrl+C from the moment a worker starts until serve is gone: Python's exit
+    puts back the default action of a signal that had a handler of Python's, and one more
+    Ctrl+C there ended serve by SIGINT (-2) instead of its exit 0."""
+    said = tmp_path / "serve.log"
+    with said.open("w") as log:
+        proces = subprocess.Popen(
+            [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang's stacks: see stuck()
+        )
+    try:
+        assert within(30, lambda: children(proces.pid)), "no worker started"
+        einde = time.monotonic() + 20
+        while proces.poll() is None and time.monotonic() < einde:
+            with contextlib.suppress(ProcessLookupError):  # gone meanwhile
+                os.killpg(proces.pid, signal.SIGINT)
+            time.sleep(0.001)
+        if proces.poll() is None:
+            pytest.fail(stuck(proces.pid, said))
+        assert proces.returncode == 0, said.read_text()
+    finally:
+        if proces.poll() is None:
+            os.killpg(proces.pid, signal.SIGKILL)
+            proces.wait()
+
+
 @pytest.mark.parametrize("handler", ["signal_handler_interrupt", "signal_handler_reload"])
 def test_serve_s_signal_handlers_take_no_lock(handler):
     """A handler runs in the main thread, between any two steps of what it interrupted, and

@@ -7,7 +7,8 @@ it, and serve went on to serve (2 of 15 tries at 0.2 s). A SIGTERM killed serve 
 and left its temporary store. Noted, it is looked at where serve can stop cleanly
 (:func:`stop_asked`), and serve exits 0 as it does once it serves; one noted after the last
 look, while granian sets up, is passed to granian's own stop when its handlers are in place
-(``server.py``). Only ``signal`` here: ``__main__`` imports this before the heavy modules.
+(``server.py``). As serve ends, every later one is ignored (:func:`ignore_stops`). Only
+``signal`` here: ``__main__`` imports this before the heavy modules.
 """
 
 from __future__ import annotations
@@ -44,3 +45,14 @@ def reload_asked() -> bool:
     asked = bool(_reload)
     _reload.clear()
     return asked
+
+
+def ignore_stops() -> None:
+    """serve ends: a stop or a reload asked from now on changes nothing. Python's exit puts
+    back the default action of each signal that had a handler of Python's, and one more
+    Ctrl+C (pressed twice, or thrice) or SIGTERM there ended serve by that signal (exit 130
+    in a shell, -2 to a supervisor) instead of its exit 0 (1 in 30 tries of three Ctrl+Cs
+    0.2 s apart)."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # no SIGHUP on Windows
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
