@@ -224,6 +224,50 @@ def test_serve_s_signal_handlers_take_no_lock(handler):
         assert (server.interrupt_signal, server.reload_signal) == (False, True)
 
 
+@pytest.mark.parametrize("stop", ["group", "worker killed"])
+def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_none(stop):
+    """A stop sent to serve and its workers at once (systemd's default, kill -TERM -PGID)
+    ended workers before serve marked them as stopped by it: granian said "Unexpected exit
+    from worker-N" at every such stop, and on standard output, which is the banner's (with
+    that output closed, each line was a "--- Logging error ---" traceback). A worker that
+    did die is said, on standard error."""
+    port = free_port()
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+    def serving() -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        assert within(30, serving), proces.poll()
+        if stop == "worker killed":
+            os.kill(children(proces.pid)[0], signal.SIGKILL)
+            assert within(10, lambda: len(children(proces.pid)) == 2)  # replaced
+            assert serving()
+            proces.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proces.pid, signal.SIGTERM)
+        out, err = proces.communicate(timeout=20)
+    finally:
+        if proces.poll() is None:
+            os.killpg(proces.pid, signal.SIGKILL)
+            proces.wait()
+    assert proces.returncode == 0
+    assert "[ERROR]" not in out and out.startswith("MAGDA KBI emulator")
+    if stop == "worker killed":
+        assert err.startswith("[ERROR] Unexpected exit from worker-"), err
+    else:
+        assert err == ""
+
+
 def stuck(pid: int, said: Path) -> str:
     """Where a serve that did not stop, and its workers, wait: each process's threads'
     stacks, written by faulthandler on SIGABRT (``PYTHONFAULTHANDLER``), and what serve said
