@@ -20,7 +20,7 @@ import requests
 
 from magda_kbi.io.personas import builtin_folder, load_personas
 
-from .processes import free_port
+from .processes import abort_with_stacks, free_port
 
 # The cache of checked persona files goes to a folder of this run, not the user's
 # (servers started by the tests inherit it).
@@ -82,7 +82,8 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            # PYTHONFAULTHANDLER: a hang's stacks (stop())
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1", **(env or {})},
         )
         # Read the output as it comes: a server that logs much (a traceback per call) would
         # otherwise block on a full pipe and look like a hang instead of an error.
@@ -112,15 +113,21 @@ class Server:
             self._output.append(line)
 
     def stop(self) -> str:
-        """Stops the server; its whole output."""
+        """Stops the server; its whole output. One that does not stop within 15 s fails the
+        test, with the stacks of serve and its workers (before, it was killed unseen)."""
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
+            hung = False
         except subprocess.TimeoutExpired:
+            hung = True
+            abort_with_stacks(self.process.pid)
             self.process.kill()
             self.process.wait()
         self._reader.join(timeout=5)
         self.process.stdout.close()  # else an unclosed pipe per server (ResourceWarning)
+        if hung:
+            raise AssertionError(f"serve did not stop within 15 s:\n{''.join(self._output)}")
         return "".join(self._output)
 
 

@@ -58,3 +58,15 @@ def within(seconds: float, condition: Callable[[], object]) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def abort_with_stacks(pid: int) -> None:
+    """SIGABRT to ``pid`` and then to each of its children, one after the other (they may
+    write to one file): started with ``PYTHONFAULTHANDLER=1``, each writes the stacks of
+    its threads to its standard error. For a server that hangs: where it waits."""
+    import signal
+
+    for process in [pid, *children(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process, signal.SIGABRT)
+        within(3, lambda process=process: not alive([process]))

@@ -16,7 +16,7 @@ from magda_client import MagdaClient, MagdaTransportFout
 from magda_kbi.adapters.app import Settings
 
 from .conftest import Server
-from .processes import alive, children, free_port, within
+from .processes import abort_with_stacks, alive, children, free_port, within
 
 
 @pytest.fixture(scope="module")
@@ -269,14 +269,10 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
 
 
 def stuck(pid: int, said: Path) -> str:
-    """Where a serve that did not stop, and its workers, wait: each process's threads'
-    stacks, written by faulthandler on SIGABRT (``PYTHONFAULTHANDLER``), and what serve said
-    before."""
+    """Where a serve that did not stop, and its workers, wait (``abort_with_stacks``), and
+    what serve said before."""
     workers = children(pid)
-    for process in [pid, *workers]:  # one after the other: they write to one file
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process, signal.SIGABRT)
-        within(3, lambda process=process: not alive([process]))
+    abort_with_stacks(pid)
     return f"serve (pid {pid}) and its workers {workers} did not stop:\n{said.read_text()}"
 
 
