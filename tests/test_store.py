@@ -641,19 +641,24 @@ def test_calls_answered_before_serve_was_killed_reach_the_store(tmp_path):
     """A worker whose serve is killed (kill -9) stops on its own, by ``os._exit``: the calls
     it answered since the last journal read were lost from a store kept across runs. It
     writes them before it goes."""
+    assert calls_kept_when_serve_is_killed(f"sqlite:///{tmp_path / 'state.db'}", 5) == 5
+
+
+def calls_kept_when_serve_is_killed(url: str, n: int) -> int:
+    """``n`` calls to a serve with the store ``url``, serve killed, its workers gone: the
+    calls the store's journal holds."""
     import signal
 
-    url = f"sqlite:///{tmp_path / 'state.db'}"
     server = Server("--workers", "2", "--store", url)
     try:
-        advice_calls(server, 5)
+        advice_calls(server, n)
         workers = children(server.process.pid)
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=5)
         assert within(5, lambda: not alive(workers))
     finally:
         server.stop()
-    assert journaled_calls(url) == 5
+    return journaled_calls(url)
 
 
 def advice_calls(server: Server, n: int) -> None:

@@ -18,6 +18,7 @@ from .test_admin import NIEUW
 from .test_store import (
     JSON,
     OUDE_STORING,
+    calls_kept_when_serve_is_killed,
     calls_on_threads_of_their_own,
     dossier,
     serve_weigert,
@@ -124,6 +125,11 @@ def test_a_password_in_the_store_url_is_never_printed(postgres):
     melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{free_port()}/x")
     assert "geheim-wachtwoord" not in melding
     assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in melding
+
+
+def test_calls_answered_before_serve_was_killed_reach_postgresql(postgres):
+    """As with SQLite (test_store): a worker whose serve was killed writes its entries."""
+    assert calls_kept_when_serve_is_killed(postgres.database(), 5) == 5
 
 
 def test_a_dead_replica_stops_counting(postgres):
