@@ -198,18 +198,7 @@ def test_serve_s_signal_handlers_take_no_lock(handler):
     (about 1 in 150 Ctrl+Cs at once, stacks of nested handlers waiting for the Event's
     lock), and serve waited for that worker. The handlers only note what was asked; the
     main loop's wait sees it."""
-    from granian.constants import Interfaces
-
-    from magda_kbi.adapters.server import granian_server
-
-    server = granian_server()(
-        "magda_kbi.adapters.server:application",
-        settings=Settings(),
-        tls=None,
-        folders=[],
-        factory=True,
-        interface=Interfaces.WSGI,
-    )
+    server = granian_server_not_started()
     with server.main_loop_interrupt._cond:  # held, as by what the signal interrupted
         run = threading.Thread(
             target=getattr(server, handler), args=(signal.SIGINT, None), daemon=True
@@ -239,19 +228,12 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
         text=True,
         start_new_session=True,
     )
-
-    def serving() -> bool:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok
-        except requests.RequestException:
-            return False
-
     try:
-        assert within(30, serving), proces.poll()
+        assert within(30, lambda: serving(port)), proces.poll()
         if stop == "worker killed":
             os.kill(children(proces.pid)[0], signal.SIGKILL)
             assert within(10, lambda: len(children(proces.pid)) == 2)  # replaced
-            assert serving()
+            assert serving(port)
             proces.send_signal(signal.SIGTERM)
         else:
             os.killpg(proces.pid, signal.SIGTERM)
@@ -266,6 +248,31 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
         assert err.startswith("[ERROR] Unexpected exit from worker-"), err
     else:
         assert err == ""
+
+
+def granian_server_not_started():
+    """serve's granian server, made as serve makes it (one worker), not serving."""
+    from granian.constants import Interfaces
+
+    from magda_kbi.adapters.server import granian_server
+
+    return granian_server()(
+        "magda_kbi.adapters.server:application",
+        settings=Settings(),
+        tls=None,
+        folders=[],
+        factory=True,
+        interface=Interfaces.WSGI,
+        workers=1,
+    )
+
+
+def serving(port: int) -> bool:
+    """Whether an emulator answers /health on ``port``."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok
+    except requests.RequestException:
+        return False
 
 
 def stuck(pid: int, said: Path) -> str:
@@ -600,20 +607,9 @@ def test_a_stop_during_a_sighup_s_checks_is_not_lost(monkeypatch, files):
     serve never stopped (1 of 6 tries by hand, SIGTERM 10 ms after SIGHUP). Now a stop in
     the checks is a stop: no restart, and the loop's wait ends (a clear no longer undoes a
     stop)."""
-    from granian.constants import Interfaces
-
     from magda_kbi.adapters import server as module
-    from magda_kbi.adapters.app import Settings
 
-    server = module.granian_server()(
-        "magda_kbi.adapters.server:application",
-        settings=Settings(),
-        tls=None,
-        folders=[],
-        factory=True,
-        interface=Interfaces.WSGI,
-        workers=1,
-    )
+    server = granian_server_not_started()
 
     def checks(settings, tls):
         server.signal_handler_interrupt()  # what SIGTERM's handler does, in the middle
@@ -646,14 +642,7 @@ def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():
             assert proces.poll() is None and time.monotonic() < begin + 20
             time.sleep(0.002)
         proces.send_signal(signal.SIGHUP)
-
-        def gezond() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{poort}/health", timeout=1).ok
-            except requests.RequestException:
-                return False
-
-        assert within(20, gezond), proces.poll()
+        assert within(20, lambda: serving(poort)), proces.poll()
         proces.send_signal(signal.SIGTERM)
         _, fout = proces.communicate(timeout=20)
     finally:

@@ -326,14 +326,13 @@ def _is_process(worker: object) -> bool:
 
 class _MainLoopEvent(threading.Event):
     """What granian's main loop waits on: set by granian when a worker ended, and cleared by
-    it before a restart. Set by granian's signal handlers too, it missed stops two ways: the
-    kernel may hand a signal sent to serve to another thread (granian's worker watchers wait
-    in waitpid, and a second signal goes to one when the main thread has the first pending),
-    which Python only flags for the main thread, and in a wait without a timeout that thread
-    never ran the handler; and a clear before a restart (a SIGHUP's, a dead worker's) undid
-    a stop's set that came just before it. So it waits in short steps (a flagged handler
-    runs between them), and a stop or a reload asked (``asked()``, the flags the handlers
-    set, which no longer set this) ends the wait as a set would."""
+    it before a restart. serve's signal handlers only set flags (``Server``): the wait looks
+    at them (``asked()``) every ``STEP``, and a stop or a reload asked ends it as a set
+    would. (Set by the handlers, it also missed stops two ways: the kernel may hand a signal
+    sent to serve to another thread, granian's worker watchers waiting in waitpid, which
+    Python only flags for the main thread, and in a wait without a timeout that thread never
+    ran the handler; and a clear before a restart, a SIGHUP's or a dead worker's, undid a
+    stop's set that came just before it.)"""
 
     # how soon a stop or reload asked is seen; measured: serve idle 0.2% of a core, a SIGTERM's
     # stop 0.07 s (0.2 s steps: 0.05% and 0.22 s)
