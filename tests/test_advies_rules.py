@@ -245,14 +245,14 @@ def test_the_advice_sees_the_dossier_as_the_kbi_knew_it(builtin_personas):
     one = date.resolution
     checked = 0
     for d in dossiers:
-        dagen = sorted({dag + step for dag in d.feitdata() for step in (-one, 0 * one, one)})
-        for vandaag in [None, *dagen]:
-            for dag in dagen:
+        days = sorted({day + step for day in d.feitdata() for step in (-one, 0 * one, one)})
+        for vandaag in [None, *days]:
+            for day in days:
                 for toepassing in (Toepassing.ZORGBUDGET, Toepassing.VERLAAGDE_PREMIE):
-                    p = peildatum(dag, toepassing)
+                    p = peildatum(day, toepassing)
                     known = d.as_of(min(p, vandaag) if vandaag else p)
-                    in_place = geef_advies(d, dag, toepassing, vandaag=vandaag)
-                    assert in_place == geef_advies(known, dag, toepassing), (d.insz, dag, vandaag)
+                    in_place = geef_advies(d, day, toepassing, vandaag=vandaag)
+                    assert in_place == geef_advies(known, day, toepassing), (d.insz, day, vandaag)
                     checked += 1
     assert checked > 20_000
 

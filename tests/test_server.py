@@ -165,7 +165,7 @@ def test_ctrl_c_pressed_again_and_again_serve_exits_0(tmp_path):
     Ctrl+C there ended serve by SIGINT (-2) instead of its exit 0."""
     said = tmp_path / "serve.log"
     with said.open("w") as log:
-        proces = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -173,19 +173,19 @@ def test_ctrl_c_pressed_again_and_again_serve_exits_0(tmp_path):
             env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang's stacks: see stuck()
         )
     try:
-        assert within(30, lambda: children(proces.pid)), "no worker started"
-        einde = time.monotonic() + 20
-        while proces.poll() is None and time.monotonic() < einde:
+        assert within(30, lambda: children(process.pid)), "no worker started"
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
             with contextlib.suppress(ProcessLookupError):  # gone meanwhile
-                os.killpg(proces.pid, signal.SIGINT)
+                os.killpg(process.pid, signal.SIGINT)
             time.sleep(0.001)
-        if proces.poll() is None:
-            pytest.fail(stuck(proces.pid, said))
-        assert proces.returncode == 0, said.read_text()
+        if process.poll() is None:
+            pytest.fail(stuck(process.pid, said))
+        assert process.returncode == 0, said.read_text()
     finally:
-        if proces.poll() is None:
-            os.killpg(proces.pid, signal.SIGKILL)
-            proces.wait()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.mark.parametrize("handler", ["signal_handler_interrupt", "signal_handler_reload"])
@@ -221,7 +221,7 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
     that output closed, each line was a "--- Logging error ---" traceback). A worker that
     did die is said, on standard error."""
     port = free_port()
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -229,20 +229,20 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
         start_new_session=True,
     )
     try:
-        assert within(30, lambda: serving(port)), proces.poll()
+        assert within(30, lambda: serving(port)), process.poll()
         if stop == "worker killed":
-            os.kill(children(proces.pid)[0], signal.SIGKILL)
-            assert within(10, lambda: len(children(proces.pid)) == 2)  # replaced
+            os.kill(children(process.pid)[0], signal.SIGKILL)
+            assert within(10, lambda: len(children(process.pid)) == 2)  # replaced
             assert serving(port)
-            proces.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
         else:
-            os.killpg(proces.pid, signal.SIGTERM)
-        out, err = proces.communicate(timeout=20)
+            os.killpg(process.pid, signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
     finally:
-        if proces.poll() is None:
-            os.killpg(proces.pid, signal.SIGKILL)
-            proces.wait()
-    assert proces.returncode == 0
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0
     assert "[ERROR]" not in out and out.startswith("MAGDA KBI emulator")
     if stop == "worker killed":
         assert err.startswith("[ERROR] Unexpected exit from worker-"), err
