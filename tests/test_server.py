@@ -195,7 +195,7 @@ def test_serve_s_signal_handlers_take_no_lock(handler):
     that lock is held already (by the code or handler it interrupted, or by a thread of
     serve that a forked worker does not have). granian's set an Event: a worker forked just
     before Ctrl+C, which has serve's handlers until it loads the application, hung in them
-    (about 1 in 150 Ctrl+Cs at once, stacks of nested handlers waiting for the Event's
+    (3 of some 185 Ctrl+Cs at once, stacks of nested handlers waiting for the Event's
     lock), and serve waited for that worker. The handlers only note what was asked; the
     main loop's wait sees it."""
     server = granian_server_not_started()

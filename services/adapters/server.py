@@ -382,8 +382,8 @@ def granian_server() -> type:
         # thread, or held when a worker was forked) waits for ever, and each later signal
         # nests another waiting handler. Seen in a worker forked just before Ctrl+C (it has
         # serve's handlers until it loads the application; serve sends it SIGTERM every
-        # second): its main thread stuck in nested handlers, serve waiting for it (about 1 in
-        # 150 Ctrl+Cs at once). A flag takes no lock; the main loop's wait looks at the flags
+        # second): its main thread stuck in nested handlers, serve waiting for it (3 of some
+        # 185 Ctrl+Cs at once). A flag takes no lock; the main loop's wait looks at the flags
         # every 0.05 s (_MainLoopEvent.STEP).
         def signal_handler_interrupt(self, *args, **kwargs) -> None:
             self.interrupt_signal = True
