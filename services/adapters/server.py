@@ -374,8 +374,15 @@ def granian_server() -> type:
         def _no_exit_error_at_a_stop(self, record: logging.LogRecord) -> bool:
             # A stop sent to serve and its workers at once (systemd's default, kill -TERM
             # -PGID) ended workers before serve marked them as stopped by it: granian said
-            # "Unexpected exit from worker-N" at every such stop, an error line for nothing
-            return not (self.interrupt_signal and record.getMessage().startswith("Unexpected exit"))
+            # "Unexpected exit from worker-N" at every such stop, an error line for nothing.
+            # Left out once a stop was asked, for a worker that ended well (exit 0) only: one
+            # that crashed meanwhile is still said.
+            said = record.getMessage()
+            if not (self.interrupt_signal and said.startswith("Unexpected exit from worker-")):
+                return True
+            number = said.rpartition("-")[2]
+            ended = [w for w in self.wrks if str(w.idx + 1) == number and _is_process(w)]
+            return not (ended and all(w.inner.exitcode == 0 for w in ended))
 
         # granian's handlers set main_loop_interrupt, an Event, and so take its lock: a
         # handler that finds it held (by the code or handler it interrupted in the main
