@@ -369,16 +369,19 @@ def granian_server() -> type:
             self.main_loop_interrupt = _MainLoopEvent(
                 lambda: self.interrupt_signal or self.reload_signal
             )
-            logging.getLogger("_granian").addFilter(self._no_exit_error_at_a_stop)
+            logging.getLogger("_granian").addFilter(
+                self._no_exit_error_for_a_worker_that_ended_well
+            )
 
-        def _no_exit_error_at_a_stop(self, record: logging.LogRecord) -> bool:
+        def _no_exit_error_for_a_worker_that_ended_well(self, record: logging.LogRecord) -> bool:
             # A stop sent to serve and its workers at once (systemd's default, kill -TERM
             # -PGID) ended workers before serve marked them as stopped by it: granian said
             # "Unexpected exit from worker-N" at every such stop, an error line for nothing.
-            # Left out once a stop was asked, for a worker that ended well (exit 0) only: one
-            # that crashed meanwhile is still said.
+            # A worker that ended well (exit 0: a stop reached it) is no error, whoever sent
+            # the stop (serve's own flag may be set a moment after granian looks); one that
+            # crashed or was killed is still said. Either is replaced unless serve stops.
             said = record.getMessage()
-            if not (self.interrupt_signal and said.startswith("Unexpected exit from worker-")):
+            if not said.startswith("Unexpected exit from worker-"):
                 return True
             number = said.rpartition("-")[2]
             ended = [w for w in self.wrks if str(w.idx + 1) == number and _is_process(w)]
