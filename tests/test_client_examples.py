@@ -1,6 +1,7 @@
 """The runnable consumer scripts in client_examples/, smoke-tested against a live emulator."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -211,6 +212,25 @@ def test_client_benchmark_runs(server):
     )
     assert proces.returncode == 0, proces.stderr
     assert "client construction" in proces.stdout and "no network" in proces.stdout
+
+
+def test_the_suite_benchmark_runs():
+    """benchmarks/suite.py on one small test module, in one process: each test's CPU and the
+    processes by kind (the suite's own pytest run, one process, among them)."""
+    run = subprocess.run(
+        [sys.executable, str(PROJECT / "benchmarks/suite.py"), "-n", "0", "tests/test_insz.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("pytest: 17 passed in ")
+    assert re.fullmatch(r"\s+1 +\d+\.\d +\d+\.\d%  pytest \(.*\)", lines[3]), lines
+    assert any(
+        re.match(r"17 tests, \d+\.\d CPU s in the processes that ran them", n) for n in lines
+    )
+    assert sum("s  tests/test_insz.py::test_" in n for n in lines) == 15  # --slowest's default
 
 
 def test_the_readme_client_example_runs(server):
