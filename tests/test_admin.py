@@ -230,6 +230,10 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
             "dossier.inbreuken[0].sanctionerende_overheid",
             "U+FFFF",
         ),
+        # a part that is no mapping at all (found by schemathesis's sweep once its personas
+        # got past the INSZ: each was a 500)
+        ({**NIEUW, "gegevens": 5}, "gegevens", "expected a mapping (key: value)"),
+        ({**NIEUW, "verwacht": ["OK"]}, "verwacht[0]", "expected a mapping (key: value)"),
     ],
 )
 def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):

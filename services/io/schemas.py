@@ -234,7 +234,8 @@ def input_error(invalid: ValidationError, tp: Any, prefix: str = "") -> InputErr
         for k, v in e.get("ctx", {}).items()
     }
     reason = reason.format(waarde=as_written(value), **ctx)
-    return InputError(field, reason + _CODE_HINTS.get((loc[-1], kind), ""))
+    # loc is empty where the whole value is wrong (a verwacht item that is 5, not a mapping)
+    return InputError(field, reason + _CODE_HINTS.get((loc[-1] if loc else None, kind), ""))
 
 
 # a code written as people say it: "M" for the sex the KBI gives as 1
