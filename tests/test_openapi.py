@@ -30,8 +30,19 @@ JSON_PERSONA = copy.deepcopy(DOCUMENT)
 del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["content"][
     "application/yaml"
 ]
-json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
-json_persona.app = EMULATOR.rest
+
+
+@pytest.fixture(scope="module")
+def json_persona_schema():
+    # Loaded when the test runs, not at collection: schemathesis builds a sweep's cases as it
+    # collects the test, and every xdist worker collects every test (4.6 s of CPU each, the
+    # most of any test module's collection)
+    schema_ = schemathesis.openapi.from_dict(JSON_PERSONA)
+    schema_.app = EMULATOR.rest
+    return schema_
+
+
+json_persona = schemathesis.pytest.from_fixture("json_persona_schema")
 zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
 zonder_sweep.app = EMULATOR.rest
 zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
