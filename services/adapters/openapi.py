@@ -236,9 +236,18 @@ SCHEMAS = {
     "Persona": {
         **_object(
             ["insz", "scenario"],
-            insz=TEXT,
-            naam=TEXT,
-            scenario=TEXT,
+            # what the checks take (io/personas.py), so that a generated persona can pass
+            insz={
+                "type": "string",
+                "pattern": "^[0-9]{11}$",
+                "description": "a MAGDA test number: 11 digits, modulo 97, month digits 61-72",
+            },
+            naam={"type": "string", "minLength": 1, "description": "required without a dossier"},
+            scenario={
+                "type": "string",
+                "pattern": "\\S",
+                "description": "one line saying what the persona shows (not only spaces)",
+            },
             fout={"enum": [None, "99996", "SOAP_FAULT"]},
             dossier={"oneOf": [{"type": "null"}, _ref("PersonaDossier")]},
             verwacht=_array(
