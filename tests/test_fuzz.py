@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from magda_kbi.adapters.app import Settings, make_emulator
+from magda_kbi.domain.advies import TOEPASSINGEN
 from magda_kbi.wire.shape import matched, pattern, shape, valid_values
 
 from .soap import (
@@ -131,17 +132,24 @@ def test_soap_never_crashes(body, pad, emulator):
     controleer_soap(status, antwoord)
 
 
+# The platform's failures a REST client gets for the error personas (and only for them)
+PLATFORM_FAILURES = {"90651105718": 503, "90651205785": 502}  # 99996, a SOAP Fault
+
+
 @SETTINGS
 @given(
-    segment=st.text(max_size=40),
-    datum=st.text(max_size=20),
-    toepassing=st.text(max_size=20),
+    # a person's INSZ and a real date as well: arbitrary text alone was refused at the path
+    # or the date and never reached the decision and the advice
+    segment=st.text(max_size=40) | st.sampled_from(sorted(EMULATORS[0].runtime.personas)),
+    datum=st.text(max_size=20) | st.dates().map(date.isoformat),
+    toepassing=st.text(max_size=20) | st.sampled_from(sorted(TOEPASSINGEN)),
     route=st.sampled_from(["/api/v1/advies/", "/api/v1/dossiers/"]),
 )
 def test_rest_never_5xx(segment, datum, toepassing, route):
-    query = f"datum={quote(datum)}&toepassing={quote(toepassing)}"
+    query = f"datum={quote(datum)}&toepassing={quote(toepassing)}" if "advies" in route else ""
     status, antwoord = roep(EMULATORS[0], "GET", route + quote(segment, safe=""), query=query)
-    assert status < 500, antwoord
+    event(f"HTTP {status}")
+    assert status < 500 or status == PLATFORM_FAILURES.get(segment), antwoord
     assert b"Traceback" not in antwoord
 
 
