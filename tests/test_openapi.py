@@ -175,6 +175,34 @@ def test_every_persona_s_dossier_advice_and_admin_record_match_the_schema(builti
     assert statuses == {200, 404, 502, 503}  # 30001, the SOAP Fault and 99996 among them
 
 
+def test_every_example_of_a_parameter_fits_its_schema_and_is_answered():
+    """A route called with the document's examples (and nothing else) answers 200; each
+    example fits its parameter's schema (a client generator checks one against the other)."""
+    from jsonschema import Draft202012Validator
+
+    called = []
+    for path, operations in DOCUMENT["paths"].items():
+        shared = operations.get("parameters", [])
+        for method, operation in operations.items():
+            if method != "get":
+                continue
+            parameters = [*shared, *operation.get("parameters", [])]
+            examples = {p["name"]: p for p in parameters if "example" in p}
+            for parameter in examples.values():
+                Draft202012Validator(parameter["schema"]).validate(parameter["example"])
+            if not examples or any(p["required"] and p["name"] not in examples for p in parameters):
+                continue
+            url = path.format(**{n: p["example"] for n, p in examples.items() if p["in"] == "path"})
+            query = {n: p["example"] for n, p in examples.items() if p["in"] == "query"}
+            # read whole and closed: a list is streamed inside its request's context
+            with EMULATOR.rest.test_client().get(url, query_string=query) as response:
+                assert response.status_code == 200, (url, query, response.get_data(as_text=True))
+            called.append(url)
+    assert "/api/v1/lijsten/verlaagde-premie/2024" in called
+    assert "/api/v1/lijsten/gemeente/24055" in called
+    assert "/api/v1/dossiers/73680599786" in called
+
+
 def test_every_operation_has_its_own_operation_id():
     """Generated clients name their methods after it; there was none."""
     namen = {

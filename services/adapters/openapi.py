@@ -60,7 +60,7 @@ INSZ_PARAMETER = {
     "in": "path",
     "required": True,
     "description": "INSZ: 11 digits, modulo-97 valid",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": "^[0-9]{11}$"},
     "example": "73680599786",
 }
 AFZENDER_HEADERS = [
@@ -315,14 +315,23 @@ SCHEMAS = {
 }
 
 ADMIN = ["admin"]
-NIS_PARAMETER = {"name": "nis", "in": "path", "required": True, "schema": TEXT, "example": "24055"}
+# What the routes take, so that a client generator and a generated request know it too
+YEAR = {"type": "integer", "minimum": 2000, "maximum": 2100}
+NIS_PARAMETER = {
+    "name": "nis",
+    "in": "path",
+    "required": True,
+    "description": "the municipality's NIS code: 5 digits",
+    "schema": {"type": "string", "pattern": "^[0-9]{5}$"},
+    "example": "24055",
+}
 YEAR_PARAMETER = {
     "name": "year",
     "in": "query",
     "required": False,
     "description": "the list for this year: residents on 1 January of it (default: today)",
-    "schema": TEXT,
-    "example": "2024",
+    "schema": YEAR,
+    "example": 2024,
 }
 
 
@@ -517,8 +526,9 @@ PATHS_AND_INFO = {
                     "name": "jaar",
                     "in": "path",
                     "required": True,
-                    "schema": TEXT,
-                    "example": "2024",
+                    "description": "the premium year",
+                    "schema": YEAR,
+                    "example": 2024,
                 },
                 _ref("VerlaagdePremieList"),
                 [
