@@ -203,6 +203,36 @@ def test_every_example_of_a_parameter_fits_its_schema_and_is_answered():
     assert "/api/v1/dossiers/73680599786" in called
 
 
+def test_every_request_body_says_the_fields_it_takes_and_no_other():
+    """Each route refuses a field it does not take (422); its body's schema says so, and
+    which fields it needs: the clock's said neither (a generated client sent {})."""
+    bodies = {  # a body each route takes, written out
+        ("/admin/personas", "post"): {"insz": "52680162936", "scenario": "s", "naam": "N"},
+        ("/admin/personas/{insz}", "put"): {"insz": "52680162936", "scenario": "s", "naam": "N"},
+        ("/admin/clock", "put"): {"today": None},
+        ("/admin/faults", "post"): {"kind": "99996"},
+    }
+    found = {}
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters" or "requestBody" not in operation:
+                continue
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            if "$ref" in body:
+                body = DOCUMENT["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+            found[(path, method)] = body
+            assert body.get("additionalProperties") is False, (path, method)
+            assert body.get("required"), (path, method)
+    assert found.keys() == bodies.keys()
+    client = EMULATOR.rest.test_client()
+    for (path, method), body in bodies.items():
+        url = path.format(insz="52680162936")
+        refused = client.open(url, method=method.upper(), json={**body, "extra": 1})
+        assert refused.status_code == 422 and refused.json["field"] == "extra", (url, refused.json)
+        missing = client.open(url, method=method.upper(), json={})
+        assert missing.status_code == 422, (url, missing.json)
+
+
 def test_every_operation_has_its_own_operation_id():
     """Generated clients name their methods after it; there was none."""
     namen = {

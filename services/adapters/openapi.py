@@ -657,12 +657,14 @@ PATHS_AND_INFO = {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "today": {"type": ["string", "null"], "format": "date"}
+                            "schema": _object(
+                                ["today"],  # and nothing else: the route refuses any other
+                                today={
+                                    "type": ["string", "null"],
+                                    "format": "date",
+                                    "description": "2000-01-01 to 2100-12-31; null: the real date",
                                 },
-                            }
+                            )
                         }
                     },
                 },
