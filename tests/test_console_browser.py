@@ -1,6 +1,7 @@
 """The console in a real headless Chromium against the real server (``serve --admin``):
 search and open a persona, read its bands, try a request, watch a fault arrive in the live
-journal, an XSS persona. A failing test leaves a screenshot in ``.pytest-screenshots/``."""
+journal, an XSS persona, a frame on another site. A failing test leaves a screenshot in
+``.pytest-screenshots/``."""
 
 from __future__ import annotations
 
@@ -236,6 +237,27 @@ def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
         assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
         assert XSS in browser.find_element(By.TAG_NAME, "main").text
     assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"
+
+
+def test_another_site_cannot_show_the_console_in_a_frame(browser, console_server, tmp_path):
+    """A page of another origin (a file here) that frames the console gets the browser's
+    error page in the frame, not the console (clickjacking: a click there reached it)."""
+    page = tmp_path / "elsewhere.html"
+    page.write_text(f'<iframe id="f" src="{console_server.url}/console/" width="900"></iframe>')
+    browser.get(page.as_uri())
+    browser.switch_to.frame("f")
+    try:  # the frame has left about:blank: the console, or the browser's error page
+        where = wacht(
+            browser,
+            lambda d: d.execute_script(
+                "return document.readyState === 'complete' && location.href !== 'about:blank'"
+                " && location.href"
+            ),
+        )
+        shown = browser.find_elements(by().ID, "q")
+    finally:
+        browser.switch_to.default_content()
+    assert not where.startswith(console_server.url) and shown == [], where
 
 
 def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, request):

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     jsonify,
@@ -66,6 +67,17 @@ console = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
+
+
+@console.after_request
+def _never_in_a_frame(response: Response) -> Response:
+    """Another site could show the console in a frame, under a page of its own, and have a
+    visitor's click change the emulator (clickjacking): browsers refuse to frame it."""
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["X-Frame-Options"] = "DENY"  # for browsers without frame-ancestors
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
 
 PAGE_SIZE = 50
 SCAN_STEP = 500  # personas whose advice the result filter computes per hold of its lock
