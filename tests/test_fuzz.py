@@ -3,22 +3,31 @@
 Properties, for any bytes sent to a SOAP endpoint and any path and query on the REST
 routes: the emulator answers (no exception escapes), never with a traceback, and never
 with a 5xx other than a SOAP Fault (SOAP 1.1 sends Faults with HTTP 500); REST never 5xx.
+And for any change to a real reply, bytes or structure, the client answers or raises one of
+its own errors (a MagdaError), nothing else.
 
 The suite runs a short form. Longer, by hand:
 
     MAGDA_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py
 """
 
+import contextlib
+import copy
 import io
 import os
 import re
 from datetime import date
-from urllib.parse import quote
+from functools import cache
+from urllib.parse import quote, urlsplit
 
+import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from requests.adapters import BaseAdapter
+from urllib3.response import HTTPResponse
 
+from magda_client import DossierNietGevonden, MagdaClient, MagdaError
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import TOEPASSINGEN
 from magda_kbi.wire.shape import matched, pattern, shape, valid_values
@@ -92,9 +101,10 @@ def controleer_soap(status: int, antwoord: bytes) -> None:
 
 
 @st.composite
-def gemuteerd(draw) -> bytes:
-    """A valid request with random byte edits: replace, insert, delete, cut."""
-    body = bytearray(draw(st.sampled_from(GELDIG)))
+def gemuteerd(draw, bodies=GELDIG) -> bytes:
+    """A valid request (or one of ``bodies``) with random byte edits: replace, insert,
+    delete, cut."""
+    body = bytearray(draw(st.sampled_from(bodies)))
     for _ in range(draw(st.integers(1, 8))):
         plek = draw(st.integers(0, len(body) - 1))
         soort = draw(st.sampled_from(["vervang", "voeg-in", "wis", "knip"]))
@@ -217,3 +227,113 @@ def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(geleerd, dat
     assert (waarden is not None) is zelfde
     if zelfde:
         assert waarden == (tuple(gevonden.refertes), gevonden.inszs[0])
+
+
+# -- the client, reading any reply ------------------------------------------------------
+
+
+class Replies(BaseAdapter):
+    """The client's transport: the emulator answers in-process, or, once ``reply`` is set,
+    that reply comes back, with the Referte it echoed (``referte``) made the request's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reply: tuple[int, bytes, bytes] | None = None  # status, body, its referte
+        self.seen: list[tuple[str, bytes]] = []
+
+    def send(self, request, **kwargs):
+        sent = request.body if isinstance(request.body, bytes) else request.body.encode()
+        path = urlsplit(request.url).path
+        if self.reply is None:
+            status, body = roep(EMULATORS[0], "POST", path, sent)
+            self.seen.append((path, body))
+        else:
+            status, body, referte = self.reply
+            body = body.replace(referte, re.search(rb"<Referte>([^<]+)<", sent).group(1))
+        response = requests.Response()
+        response.status_code, response.url, response.request = status, request.url, request
+        response.headers["Content-Type"] = "text/xml; charset=utf-8"
+        response.raw = HTTPResponse(body=io.BytesIO(body), preload_content=False, status=status)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@cache
+def clients() -> tuple[Replies, dict[str, MagdaClient], list[tuple[str, bytes, bytes]]]:
+    """The transport, a client per GeefDossierKBI version, and real replies to mutate: of
+    both versions for a full dossier, a minor's and 30001, and an OK and a NOK advice."""
+    transport = Replies()
+    session = requests.Session()
+    session.mount("http://", transport)
+    versions = {
+        v: MagdaClient(
+            "http://emulator",
+            afzender="a",
+            hoedanigheid="1",
+            session=session,
+            retries=0,
+            dossier_versie=v,
+        )
+        for v in ("01.00", "02.00")
+    }
+    for client in versions.values():
+        for insz in ("98630499724", "06721400144", "86630100380"):
+            with contextlib.suppress(DossierNietGevonden):
+                client.geef_dossier_kbi(insz)
+    for insz in ("98630499724", "73680599786"):
+        versions["02.00"].geef_automatisch_advies(insz, "2024-01-01")
+    ours = re.compile(rb"<Ontvanger>.*?<Referte>([^<]+)<", re.S)  # the consumer's, echoed
+    replies = [(path, body, ours.search(body).group(1)) for path, body in transport.seen]
+    return transport, versions, replies
+
+
+@st.composite
+def other_structure(draw, body: bytes) -> bytes:
+    """A reply with a value changed (most often), or elements removed, emptied, doubled or
+    renamed."""
+    root = etree.fromstring(body)
+    for _ in range(draw(st.integers(1, 3))):
+        elements = list(root.iter())[1:]
+        change = draw(
+            st.sampled_from(["text", "text", "text", "remove", "empty", "double", "rename"])
+        )
+        if change == "text":  # a value: a date, a code, a number... given another text
+            element = draw(st.sampled_from([e for e in elements if len(e) == 0] or elements))
+            texts = ["", " ", "x", "NOK", "2024-13-45", "-1", "99999999999", "true", "é"]
+            element.text = draw(st.sampled_from(texts))
+            continue
+        element = draw(st.sampled_from(elements))
+        parent = element.getparent()
+        if change == "remove":
+            parent.remove(element)
+        elif change == "empty":
+            element[:] = []
+            element.text = None
+        elif change == "double":
+            parent.insert(parent.index(element), copy.deepcopy(element))
+        else:
+            element.tag = draw(st.sampled_from(["X", "Code", "Datum", "Referte", "INSZ"]))
+        if len(root) == 0:
+            break
+    return etree.tostring(root)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_the_client_raises_only_its_own_errors_whatever_the_reply(data):
+    """A reply with its bytes or its structure changed, with HTTP 200 or 500: the client
+    answers, or raises a MagdaError (README: one root for every error it raises)."""
+    transport, versions, replies = clients()
+    path, body, referte = data.draw(st.sampled_from(replies))
+    changed = data.draw(gemuteerd([body]) | other_structure(body))
+    transport.reply = (data.draw(st.sampled_from([200, 200, 500])), changed, referte)
+    try:
+        if "Advies" in path:
+            answer = versions["02.00"].geef_automatisch_advies("73680599786", "2024-01-01")
+        else:
+            answer = versions[path.split("-")[1][:5]].geef_dossier_kbi("98630499724")
+        event(f"answered ({type(answer).__name__})")
+    except MagdaError as error:
+        event(type(error).__name__)
