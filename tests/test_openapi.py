@@ -31,18 +31,12 @@ del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["conte
     "application/yaml"
 ]
 
-
-@pytest.fixture(scope="module")
-def json_persona_schema():
-    # Loaded when the test runs, not at collection: schemathesis builds a sweep's cases as it
-    # collects the test, and every xdist worker collects every test (4.6 s of CPU each, the
-    # most of any test module's collection)
-    schema_ = schemathesis.openapi.from_dict(JSON_PERSONA)
-    schema_.app = EMULATOR.rest
-    return schema_
-
-
-json_persona = schemathesis.pytest.from_fixture("json_persona_schema")
+# schemathesis builds the sweep's cases as it collects the test, on every xdist worker (4.6
+# s of CPU each). A schema loaded when the test runs (schemathesis.pytest.from_fixture)
+# saved that, but schemathesis 4.32.5's lazy schemas fail on pytest 9.2 (they read
+# Function._nodeid, which 9.2 no longer has).
+json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
+json_persona.app = EMULATOR.rest
 zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
 zonder_sweep.app = EMULATOR.rest
 zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
@@ -175,11 +169,18 @@ def test_every_persona_s_dossier_advice_and_admin_record_match_the_schema(builti
     assert statuses == {200, 404, 502, 503}  # 30001, the SOAP Fault and 99996 among them
 
 
+def fits(value, schema: dict) -> bool:
+    """The parameter schemas the document gives examples for: a string with its pattern, an
+    integer within its bounds (any other fails the test, to be added here)."""
+    if schema["type"] == "integer":
+        return type(value) is int and schema["minimum"] <= value <= schema["maximum"]
+    assert schema["type"] == "string" and schema.keys() <= {"type", "pattern"}, schema
+    return isinstance(value, str) and re.search(schema.get("pattern", ""), value) is not None
+
+
 def test_every_example_of_a_parameter_fits_its_schema_and_is_answered():
     """A route called with the document's examples (and nothing else) answers 200; each
     example fits its parameter's schema (a client generator checks one against the other)."""
-    from jsonschema import Draft202012Validator
-
     called = []
     for path, operations in DOCUMENT["paths"].items():
         shared = operations.get("parameters", [])
@@ -189,7 +190,7 @@ def test_every_example_of_a_parameter_fits_its_schema_and_is_answered():
             parameters = [*shared, *operation.get("parameters", [])]
             examples = {p["name"]: p for p in parameters if "example" in p}
             for parameter in examples.values():
-                Draft202012Validator(parameter["schema"]).validate(parameter["example"])
+                assert fits(parameter["example"], parameter["schema"]), parameter
             if not examples or any(p["required"] and p["name"] not in examples for p in parameters):
                 continue
             url = path.format(**{n: p["example"] for n, p in examples.items() if p["in"] == "path"})
