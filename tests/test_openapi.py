@@ -206,7 +206,7 @@ def test_every_example_of_a_parameter_fits_its_schema_and_is_answered():
 
 def test_every_request_body_says_the_fields_it_takes_and_no_other():
     """Each route refuses a field it does not take (422); its body's schema says so, and
-    which fields it needs: the clock's said neither (a generated client sent {})."""
+    which fields it needs: the clock's said neither (a generated client could send {})."""
     bodies = {  # a body each route takes, written out
         ("/admin/personas", "post"): {"insz": "52680162936", "scenario": "s", "naam": "N"},
         ("/admin/personas/{insz}", "put"): {"insz": "52680162936", "scenario": "s", "naam": "N"},
