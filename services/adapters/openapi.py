@@ -55,14 +55,27 @@ ERROR_RESPONSE = _response("error", _ref("Error"))
 PRINTED_INSZ = _response(
     "the INSZ written as printed (98.63.04-997.24): the path takes its 11 digits", _ref("Error")
 )
-INSZ_PARAMETER = {
-    "name": "insz",
-    "in": "path",
-    "required": True,
-    "description": "INSZ: 11 digits, modulo-97 valid",
-    "schema": {"type": "string", "pattern": "^[0-9]{11}$"},
-    "example": "73680599786",
-}
+
+
+def _path_parameter(name: str, description: str, schema: dict, example: str | int) -> dict:
+    # the schema says the form the route takes: a client generator and a generated request
+    # know it too
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+        "example": example,
+    }
+
+
+INSZ_PARAMETER = _path_parameter(
+    "insz",
+    "INSZ: 11 digits, modulo-97 valid",
+    {"type": "string", "pattern": "^[0-9]{11}$"},
+    "73680599786",
+)
 AFZENDER_HEADERS = [
     {
         "name": "X-Magda-Afzender",
@@ -315,16 +328,13 @@ SCHEMAS = {
 }
 
 ADMIN = ["admin"]
-# What the routes take, so that a client generator and a generated request know it too
 YEAR = {"type": "integer", "minimum": 2000, "maximum": 2100}
-NIS_PARAMETER = {
-    "name": "nis",
-    "in": "path",
-    "required": True,
-    "description": "the municipality's NIS code: 5 digits",
-    "schema": {"type": "string", "pattern": "^[0-9]{5}$"},
-    "example": "24055",
-}
+NIS_PARAMETER = _path_parameter(
+    "nis",
+    "the municipality's NIS code: 5 digits",
+    {"type": "string", "pattern": "^[0-9]{5}$"},
+    "24055",
+)
 YEAR_PARAMETER = {
     "name": "year",
     "in": "query",
@@ -522,14 +532,7 @@ PATHS_AND_INFO = {
             "get": _list_operation(
                 "the yearly reduced-premium list: everyone under the obligation who does not "
                 "satisfy it on 1 January of the year before",
-                {
-                    "name": "jaar",
-                    "in": "path",
-                    "required": True,
-                    "description": "the premium year",
-                    "schema": YEAR,
-                    "example": 2024,
-                },
+                _path_parameter("jaar", "the premium year", YEAR, 2024),
                 _ref("VerlaagdePremieList"),
                 [
                     {
