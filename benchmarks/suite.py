@@ -5,7 +5,8 @@ Runs ``python -m pytest`` (the README's test command; extra arguments are passed
 ``sitecustomize`` on ``PYTHONPATH`` that makes every Python process the suite starts note
 its own CPU time, and its waited-for children's, as it exits. Then prints the CPU seconds
 of each kind (the tests' own processes, ``serve`` with its workers, other commands, pip),
-what is left for processes that are not Python (PostgreSQL, Chromium, git), and the tests
+what is left for processes that noted nothing (PostgreSQL, Chromium, git; and Python killed
+by a signal or started without the suite's environment, as some tests do), and the tests
 that took the most CPU in the process that ran them (wall time under ``-n`` mostly says
 which tests ran beside which). On a machine with C cores a suite that keeps them busy takes
 at least its CPU seconds / C of wall time: that bound is printed too. Figures, no asserts.
@@ -130,7 +131,9 @@ def main() -> None:
     print(f"{'processes':>9} {'CPU s':>7} {'share':>6}  kind")
     rows = sorted(by_kind.items(), key=lambda item: -item[1][1])
     rest = max(0, total - python)
-    rows.append(("not noted: PostgreSQL, Chromium, git; Python without our env", [None, rest]))
+    rows.append(
+        ("not noted: PostgreSQL, Chromium, git; Python killed or without our env", [None, rest])
+    )
     for name, (count, spent) in rows:
         shown = "" if count is None else count
         print(f"{shown:>9} {spent:7.1f} {100 * spent / total if total else 0:5.1f}%  {name}")
