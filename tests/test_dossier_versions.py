@@ -4,11 +4,13 @@ both namespace variants, the protocols, the client and plain suds."""
 
 import re
 from datetime import date
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from suds.client import Client as SudsClient
 
@@ -40,11 +42,13 @@ from .soap import (
     PATH_ADVIES,
     PATH_GENERIC,
     advies_verzoek,
+    antwoord,
     dossier_verzoek,
     post,
     verzoek,
     wsgi_environ,
 )
+from .xsd_instances import Instances, texts
 
 VERSIES = ["01.00", "02.00"]
 ONBEKEND = "80651439361"  # a valid test number that is no persona
@@ -145,6 +149,70 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
                 assert antwoord.dossier.findtext("Personalia/INSZ") == insz
                 beantwoord += 1
     assert beantwoord >= 16 * len(paden)
+
+
+# The emulators a request drawn from the real XSD goes to: the direct path and spyne's.
+BOTH_PATHS = [make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False)]
+DRAWN_FOR = ["98630499724", "73680599786", "70650846952"]  # personas with a dossier
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
+    """Every optional element (Ontvanger, Annotaties, Afzender's Naam, Gebruiker, ...) and
+    every value the real request XSD takes, not only what our own requests hold: the
+    dossier, by the direct path and by spyne, with the referte echoed, valid against the
+    real response XSD. Two refusals of our own are left out, as test_contract_reach lists
+    them: an empty Afzender or Ontvanger Identificatie (40001 at once) and more than one
+    Vraag (the reply has room for one Antwoord)."""
+    versie = data.draw(st.sampled_from(VERSIES), label="versie")
+    variant = data.draw(st.sampled_from(["WebService", "Service"]), label="variant")
+    insz = data.draw(st.sampled_from(DRAWN_FOR), label="insz")
+    vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
+    antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
+    namespace = NS_DOSSIER_SERVICE[versie] if variant == "Service" else DOSSIER[versie][0]
+    pad = PATH_GENERIC if variant == "Service" else DOSSIER[versie][1]
+    vast = {
+        "Verzoek/Context/Naam": "GeefDossierKBI",
+        "Verzoek/Context/Versie": f"{versie}.0000",
+        "Verzoek/Context/Bericht/Type": "VRAAG",
+        "Verzoek/Context/Bericht/Afzender/Identificatie": texts(1, 40).filter(str.strip),
+        "Verzoek/Vragen/Vraag/Inhoud/INSZ": insz,
+    }
+    instances = xsd_instances(versie)
+    vraag = instances.draw(
+        data.draw, namespace, "GeefDossierKBI", vast, {"Verzoek/Vragen/Vraag": 1}
+    )
+    assume(vraag_xsd.validate(vraag))
+    ontvanger = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
+    assume(ontvanger is None or ontvanger.strip())
+    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
+    body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
+    for emulator in BOTH_PATHS:
+        antwoord = antwoord_van(emulator, pad, body)
+        assert antwoord.status == 200, antwoord.body
+        assert antwoord.codes() == [], antwoord.body
+        assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
+        assert antwoord.dossier.findtext("Personalia/INSZ") == insz
+        bericht = antwoord.root.find("Repliek/Context/Bericht")
+        assert bericht.findtext("Ontvanger/Referte") == vraag.findtext(
+            "Verzoek/Context/Bericht/Afzender/Referte"
+        )
+        assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == vraag.findtext(
+            "Verzoek/Vragen/Vraag/Referte"
+        )
+
+
+@cache
+def xsd_instances(versie: str) -> Instances:
+    return Instances(reference.xsd_folder(versie))
+
+
+def antwoord_van(emulator, pad: str, body: bytes):
+    status: list[str] = []
+    reply = b"".join(emulator(wsgi_environ(pad, body), lambda s, h, e=None: status.append(s)))
+    return antwoord(int(status[0].split()[0]), reply)
 
 
 def test_02_00_renders_its_own_fields_and_codes(server):
