@@ -168,6 +168,13 @@ def post(
     return antwoord(response.status_code, response.content)
 
 
+def in_process(app, path: str, body: bytes) -> Antwoord:
+    """A SOAP POST to a WSGI application in this process, and its reply."""
+    status: list[str] = []
+    reply = b"".join(app(wsgi_environ(path, body), lambda s, h, e=None: status.append(s)))
+    return antwoord(int(status[0].split()[0]), reply)
+
+
 def antwoord(status: int, body: bytes) -> Antwoord:
     """A reply as the tests read it, whichever way it came (HTTP or in-process)."""
     root = None

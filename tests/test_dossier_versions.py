@@ -42,8 +42,8 @@ from .soap import (
     PATH_ADVIES,
     PATH_GENERIC,
     advies_verzoek,
-    antwoord,
     dossier_verzoek,
+    in_process,
     post,
     verzoek,
     wsgi_environ,
@@ -190,7 +190,7 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
     body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
     for emulator in BOTH_PATHS:
-        antwoord = antwoord_van(emulator, pad, body)
+        antwoord = in_process(emulator, pad, body)
         assert antwoord.status == 200, antwoord.body
         assert antwoord.codes() == [], antwoord.body
         assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
@@ -204,15 +204,30 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
         )
 
 
+@pytest.mark.parametrize("versie", VERSIES)
+def test_a_referte_is_echoed_as_sent_and_a_comment_splits_no_value(werkmap, versie):
+    """A ReferteType is an xs:string: " " and " r-1 " are Refertes, echoed as sent (stripped,
+    " " became an empty Antwoord/Referte, which the real reply XSD refuses, and no
+    Ontvanger/Referte). A comment inside a value is no part of it: the Identificatie
+    "kbi.test<!-- -->.zorgkas.be" is kbi.test.zorgkas.be (before: "kbi.test")."""
+    antwoord_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBIResponse")
+    body = dossier_verzoek("98630499724", versie, referte="REFERTE")
+    body = body.replace(b"<Referte>REFERTE</Referte>", b"<Referte> r-1 </Referte>", 1)
+    body = body.replace(b"<Referte>REFERTE</Referte>", b"<Referte> </Referte>", 1)
+    body = body.replace(b"kbi.test.zorgkas.be", b"kbi.test<!-- -->.zorgkas.be")
+    for emulator in BOTH_PATHS:
+        antwoord = in_process(emulator, DOSSIER[versie][1], body)
+        assert antwoord.codes() == [], antwoord.body
+        assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
+        ontvanger = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
+        assert ontvanger.findtext("Referte") == " r-1 "
+        assert ontvanger.findtext("Identificatie") == "kbi.test.zorgkas.be"
+        assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == " "
+
+
 @cache
 def xsd_instances(versie: str) -> Instances:
     return Instances(reference.xsd_folder(versie))
-
-
-def antwoord_van(emulator, pad: str, body: bytes):
-    status: list[str] = []
-    reply = b"".join(emulator(wsgi_environ(pad, body), lambda s, h, e=None: status.append(s)))
-    return antwoord(int(status[0].split()[0]), reply)
 
 
 def test_02_00_renders_its_own_fields_and_codes(server):

@@ -42,7 +42,7 @@ from magda_kbi.wire.bericht import (
     time_now,
 )
 from magda_kbi.wire.envelope import reply_envelope, soap_fault
-from magda_kbi.wire.xml import text_at, xsd_error
+from magda_kbi.wire.xml import referte_at, text_at, xsd_error
 
 # Stable Uitzondering codes. 30001, 99994, 99995 and 99996 are the real platform's (with
 # its texts); the 4xxxx codes are the emulator's own where MAGDA has none (README).
@@ -201,7 +201,7 @@ class Dienst:
                 ),
                 call,
             )
-        referte = text_at(verzoek, "Vragen/Vraag/Referte") or ""
+        referte = referte_at(verzoek, "Vragen/Vraag/Referte")
         return self._render(outcome, context, referte), call
 
     def _render(
@@ -254,7 +254,7 @@ class Dienst:
             context,
             call,
             context.afzender.referte,
-            text_at(verzoek, "Vragen/Vraag/Referte") or "",
+            referte_at(verzoek, "Vragen/Vraag/Referte"),
         )
 
     def for_insz(self, parsed: ValidRequest, insz: str) -> ValidRequest:

@@ -84,7 +84,9 @@ def read_context(verzoek: etree._Element | None) -> Context:
             for part in kind:
                 if part.tag == "Afzender":
                     for field in part:
-                        values["Afzender/" + str(field.tag)] = _text(field)
+                        values["Afzender/" + str(field.tag)] = (
+                            (_exact(field) or None) if field.tag == "Referte" else _text(field)
+                        )
                 else:
                     values[str(part.tag)] = _text(part)
         else:
@@ -102,7 +104,12 @@ def read_context(verzoek: etree._Element | None) -> Context:
 
 
 def _text(element: etree._Element) -> str | None:
-    return (element.text or "").strip() or None
+    return _exact(element).strip() or None
+
+
+def _exact(element: etree._Element) -> str:
+    # the element's whole text: .text stops at a comment ("ab<!---->cd" read "ab")
+    return "".join(element.itertext())
 
 
 def build_repliek(

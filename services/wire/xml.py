@@ -78,6 +78,13 @@ def text_at(element: etree._Element | None, path: str) -> str | None:
     return _text_xpath(path)(element).strip() or None
 
 
+def referte_at(element: etree._Element, path: str) -> str:
+    """A Referte at a child path as it was sent, or "" (missing). Not stripped: a
+    ReferteType is an xs:string, whose whitespace is its own, and the reply echoes it for
+    the consumer to match ("  " stripped to "" broke the reply's minLength 1)."""
+    return _text_xpath(path)(element)
+
+
 @cache
 def _text_xpath(path: str) -> etree.XPath:
     # A compiled XPath is four times faster than ElementPath's find() on this hot path.
