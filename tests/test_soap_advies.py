@@ -1,10 +1,13 @@
 """Automatisch advies over SOAP, called like a consumer: raw XML over HTTP, and zeep."""
 
 from datetime import date, timedelta
+from functools import cache
 
 import pytest
 import requests
 import zeep
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from werkzeug.test import Client
 
@@ -14,7 +17,17 @@ from magda_kbi.domain.advies import Toepassing, geef_advies
 from magda_kbi.wire.xml import wsdl_folder
 
 from .conftest import LATE
-from .soap import NS_SOAP, PATH_ADVIES, PATH_GENERIC, advies_verzoek, antwoord, post
+from .soap import (
+    NS_ADVIES,
+    NS_SOAP,
+    PATH_ADVIES,
+    PATH_GENERIC,
+    advies_verzoek,
+    antwoord,
+    in_process,
+    post,
+)
+from .xsd_instances import Instances, texts
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +222,54 @@ def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
         etree.parse(str(wsdl_folder() / "xsd/GeefAutomatischAdvies-01.00.xsd"))
     )
     assert schema.validate(next(advies.iterancestors("{*}GeefAutomatischAdviesResponse")))
+
+
+# The emulators a request drawn from the XSD goes to: the direct path and spyne's.
+BOTH_PATHS = [make_emulator(Settings(today=LATE, direct=d)) for d in (True, False)]
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data):
+    """Every optional part of the frame (Ontvanger, Annotaties, Afzender's Naam, ...), a
+    Toepassing left out or given, any date: the same advice as the plain request with the
+    same INSZ, Datum and Toepassing, by the direct path and by spyne. Left out as in
+    test_dossier_versions: an empty Ontvanger Identificatie, more than one Vraag."""
+    insz = data.draw(st.sampled_from(["73680599786", "98630499724", "80651239522"]))
+    vast = {
+        "Verzoek/Context/Naam": "GeefAutomatischAdvies",
+        "Verzoek/Context/Versie": "01.00.0000",
+        "Verzoek/Context/Bericht/Type": "VRAAG",
+        "Verzoek/Context/Bericht/Afzender/Identificatie": texts(1, 40).filter(str.strip),
+        "Verzoek/Vragen/Vraag/Inhoud/Criteria/INSZ": insz,
+    }
+    vraag = advice_instances().draw(
+        data.draw, NS_ADVIES, "GeefAutomatischAdvies", vast, {"Verzoek/Vragen/Vraag": 1}
+    )
+    assume(advice_xsd().validate(vraag))
+    ontvanger = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
+    assume(ontvanger is None or ontvanger.strip())
+    criteria = vraag.find("Verzoek/Vragen/Vraag/Inhoud/Criteria")
+    toepassing = (criteria.findtext("Toepassing") or "").strip() or "ZORGBUDGET"
+    gewoon = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
+    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
+    body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
+    for emulator in BOTH_PATHS:
+        verwacht = in_process(emulator, PATH_ADVIES, gewoon)
+        gekregen = in_process(emulator, PATH_ADVIES, body)
+        assert (gekregen.status, gekregen.codes()) == (200, []), gekregen.body
+        assert etree.tostring(gekregen.advies) == etree.tostring(verwacht.advies)
+
+
+@cache
+def advice_instances() -> Instances:
+    return Instances(wsdl_folder() / "xsd")
+
+
+@cache
+def advice_xsd() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(wsdl_folder() / "xsd/GeefAutomatischAdvies-01.00.xsd")))
 
 
 def test_the_rule_set_after_ruling_112_2023():

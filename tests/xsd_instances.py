@@ -18,8 +18,9 @@ XS_NS = "http://www.w3.org/2001/XMLSchema"
 XS = f"{{{XS_NS}}}"
 # texts lxml can hold: no control characters, no surrogates
 TEXT = st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cc", "Cs"))
-BOOLEANS = st.sampled_from(["true", "false", "1", "0", " true ", "\n0\n"])  # collapsed
+BOOLEANS = st.sampled_from(["true", "false", "1", "0", " true ", "\n0\n"])  # as dates
 DATES = st.dates(date(1900, 1, 1), date(2100, 12, 31))
+COLLAPSED = st.sampled_from(["{}", "{}", " {}", "\n {}\t"])  # xs:date's whitespace collapses
 # each repetition up to this many beyond its least (an unbounded one too)
 MORE = 2
 
@@ -127,7 +128,7 @@ class Instances:
             if part.tag in (XS + "sequence", XS + "choice", XS + "all"):
                 self._group(part, element, path)
             elif part.tag in (XS + "complexContent", XS + "simpleContent"):
-                (derived,) = (n for n in part if n.tag != XS + "annotation")
+                (derived,) = part.iterchildren(XS + "restriction", XS + "extension")
                 base = self._qname(derived, derived.get("base"))
                 if part.tag == XS + "simpleContent" and derived.tag == XS + "restriction":
                     element.text = self._simple(derived)
@@ -146,7 +147,7 @@ class Instances:
 
     def _group(self, group, element, path: str) -> None:
         for _ in range(self._times(group)):
-            parts = [n for n in group if n.tag != XS + "annotation"]
+            parts = [n for n in group if isinstance(n.tag, str) and n.tag != XS + "annotation"]
             if group.tag == XS + "choice":
                 parts = [parts[self._draw(_integers(0, len(parts) - 1))]]
             for part in parts:
@@ -165,14 +166,16 @@ class Instances:
         if restriction is None:  # a list or a union: text, which validation then sorts
             return self._draw(texts(0, 8))
         facets: dict[str, list[str]] = {}
-        for facet in restriction:
+        for facet in restriction.iterchildren(etree.Element):  # not its comments
             facets.setdefault(etree.QName(facet).localname, []).append(facet.get("value"))
         if "enumeration" in facets:
             return self._draw(_one_of(tuple(facets["enumeration"])))
+        base = self._qname(restriction, restriction.get("base"))
+        if base in ((XS_NS, "date"), (XS_NS, "boolean")):  # a pattern's digits are no date
+            return self._builtin(base[1], facets)
         matching = _matching(facets["pattern"][0]) if "pattern" in facets else None
         if matching is not None:
             return self._draw(matching)
-        base = self._qname(restriction, restriction.get("base"))
         if base[0] == XS_NS:
             return self._builtin(base[1], facets)
         return self._simple(self.types[base])
@@ -181,7 +184,7 @@ class Instances:
         if name == "boolean":
             return self._draw(BOOLEANS)
         if name == "date":
-            return self._draw(DATES).isoformat()
+            return self._draw(COLLAPSED).format(self._draw(DATES).isoformat())
         if name in ("int", "integer", "long", "short", "positiveInteger", "nonNegativeInteger"):
             return str(self._draw(_integers(1, 99999)))
         least = int((facets.get("minLength") or facets.get("length") or ["0"])[0])
