@@ -21,7 +21,7 @@ from functools import cache
 from urllib.parse import quote, urlsplit
 
 import requests
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from requests.adapters import BaseAdapter
@@ -32,6 +32,7 @@ from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.domain.advies import TOEPASSINGEN
 from magda_kbi.wire.shape import matched, pattern, shape, valid_values
 
+from . import reference
 from .soap import (
     DOSSIER,
     NS_SOAP,
@@ -41,6 +42,7 @@ from .soap import (
     advies_verzoek,
     dossier_verzoek,
 )
+from .xsd_instances import Instances
 
 EXAMPLES = int(os.environ.get("MAGDA_FUZZ_EXAMPLES", "150"))
 SETTINGS = settings(
@@ -337,3 +339,52 @@ def test_the_client_raises_only_its_own_errors_whatever_the_reply(data):
         event(f"answered ({type(answer).__name__})")
     except MagdaError as error:
         event(type(error).__name__)
+
+
+@cache
+def real_replies(versie: str, werkmap: str) -> tuple[Instances, etree.XMLSchema]:
+    reference.require(versie)
+    schema = reference.real_schema(werkmap, versie)  # the WebService GeefDossierKBIResponse
+    return Instances(reference.xsd_folder(versie), more=1), schema
+
+
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_client_reads_any_reply_the_real_response_xsd_takes(tmp_path_factory, data):
+    """Pointed at the real platform, the client gets replies the emulator never sends: every
+    optional element, repetition and value the real response XSD takes (a DatumType of
+    "0000-00-00", codes, names of any script). It answers with each contract, infringement,
+    trajectory and name the reply holds: nothing raised, nothing lost."""
+    transport, versions, _ = clients()
+    versie = data.draw(st.sampled_from(["01.00", "02.00"]), label="versie")
+    instances, schema = real_replies(versie, str(tmp_path_factory.getbasetemp()))
+    dossier_pad = "Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier"
+    vast = {
+        "Repliek/Context/Naam": "GeefDossierKBI",
+        "Repliek/Context/Versie": f"{versie}.0000",
+        "Repliek/Context/Bericht/Type": "ANTWOORD",
+        "Repliek/Context/Bericht/Ontvanger/Referte": "REFERTE-X",
+        "Repliek/Antwoorden/Antwoord/Referte": "REFERTE-X",
+        f"{dossier_pad}/Personalia/INSZ": "98630499724",
+    }
+    geen = {"Repliek/Uitzonderingen": 0, "Repliek/Antwoorden/Antwoord/Uitzonderingen": 0}
+    repliek = instances.draw(data.draw, DOSSIER[versie][0], "GeefDossierKBIResponse", vast, geen)
+    assume(schema.validate(repliek))
+    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(repliek)
+    transport.reply = (200, etree.tostring(envelope), b"REFERTE-X")
+    dossier = versions[versie].geef_dossier_kbi("98630499724")
+    kbi = repliek.find(dossier_pad)
+    assert dossier.insz == "98630499724"
+    assert dossier.versie == versie
+    for gelezen, pad in [
+        (dossier.contracten, "Contracten/Contract"),
+        (dossier.inbreuken, "Inbreuken/Inbreuk"),
+        (dossier.trajecten, "Trajecten/Traject"),
+    ]:
+        assert len(gelezen) == len(kbi.findall(pad)), pad
+    for gelezen, pad in [
+        (dossier.voornamen, "Personalia/Naam/Voornamen/Voornaam"),
+        (dossier.achternamen, "Personalia/Naam/Achternamen/Achternaam"),
+    ]:
+        assert gelezen == tuple(t.strip() for t in kbi.xpath(f"{pad}/text()") if t.strip()), pad

@@ -21,8 +21,6 @@ TEXT = st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categorie
 BOOLEANS = st.sampled_from(["true", "false", "1", "0", " true ", "\n0\n"])  # as dates
 DATES = st.dates(date(1900, 1, 1), date(2100, 12, 31))
 COLLAPSED = st.sampled_from(["{}", "{}", " {}", "\n {}\t"])  # xs:date's whitespace collapses
-# each repetition up to this many beyond its least (an unbounded one too)
-MORE = 2
 
 
 def _xml_text(text: str) -> bool:
@@ -63,7 +61,10 @@ def _integers(least: int, most: int) -> st.SearchStrategy[int]:
 class Instances:
     """The global elements and types of the XSD files below ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, more: int = 2) -> None:
+        """``more``: each repetition up to this many beyond its least (an unbounded one too;
+        a reply's deep nesting multiplies it)."""
+        self.more = more
         self.types: dict[tuple[str | None, str], etree._Element] = {}
         self.elements: dict[tuple[str | None, str], etree._Element] = {}
         for path in sorted(folder.rglob("*.xsd")):
@@ -141,9 +142,10 @@ class Instances:
     def _times(self, node, path: str = "", needed: bool = False) -> int:
         least = int(node.get("minOccurs", "1"))
         most = node.get("maxOccurs", "1")
-        most = least + MORE if most == "unbounded" else min(int(most), least + MORE)
+        most = least + self.more if most == "unbounded" else min(int(most), least + self.more)
         most = min(most, self._most.get(path, most))
-        return self._draw(_integers(max(least, int(needed and most > 0)), most))
+        least = max(least, int(needed and most > 0))
+        return least if least >= most else self._draw(_integers(least, most))
 
     def _group(self, group, element, path: str) -> None:
         for _ in range(self._times(group)):
