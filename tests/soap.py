@@ -6,6 +6,7 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import requests
 from lxml import etree
@@ -166,6 +167,16 @@ def post(
         url, data=body, headers={"Content-Type": content_type}, timeout=timeout
     )
     return antwoord(response.status_code, response.content)
+
+
+@cache
+def both_paths() -> tuple:
+    """Two emulators with today after every persona fact, for calls in this process: the
+    direct path's and spyne's. Built when first asked (at import, every xdist worker built
+    them while collecting); shared: the tests that take them change no state."""
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    return tuple(make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False))
 
 
 def in_process(app, path: str, body: bytes) -> Antwoord:

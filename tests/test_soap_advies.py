@@ -24,6 +24,7 @@ from .soap import (
     PATH_GENERIC,
     advies_verzoek,
     antwoord,
+    both_paths,
     in_process,
     post,
 )
@@ -224,10 +225,6 @@ def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
     assert schema.validate(next(advies.iterancestors("{*}GeefAutomatischAdviesResponse")))
 
 
-# The emulators a request drawn from the XSD goes to: the direct path and spyne's.
-BOTH_PATHS = [make_emulator(Settings(today=LATE, direct=d)) for d in (True, False)]
-
-
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data):
@@ -255,7 +252,7 @@ def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data
     envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
     etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
     body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
-    for emulator in BOTH_PATHS:
+    for emulator in both_paths():
         verwacht = in_process(emulator, PATH_ADVIES, gewoon)
         gekregen = in_process(emulator, PATH_ADVIES, body)
         assert (gekregen.status, gekregen.codes()) == (200, []), gekregen.body
