@@ -15,6 +15,7 @@ from lxml import etree
 from magda_kbi.wire.xml import wsdl_folder
 
 from . import reference
+from .xsd_instances import XsdSet
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 ANY = "*"  # below an xs:any every path is allowed
@@ -29,22 +30,10 @@ SERVICE = {
 Gezien = tuple[tuple[str | None, str] | None, set[str], tuple[float, float]]
 
 
-class Schemas:
+class Schemas(XsdSet):
     """The global types and elements of a set of XSD files, the element paths they allow, and
     along those paths each element's complex type (by namespace and name), attributes and
     how often it may occur."""
-
-    def __init__(self, bestanden: list[Path]) -> None:
-        self.types: dict[tuple[str | None, str], etree._Element] = {}
-        self.elements: dict[tuple[str | None, str], etree._Element] = {}
-        for bestand in bestanden:
-            root = etree.parse(str(bestand)).getroot()
-            ns = root.get("targetNamespace")
-            for kind in root:
-                if kind.tag in (XS + "complexType", XS + "simpleType"):
-                    self.types[(ns, kind.get("name"))] = kind
-                elif kind.tag == XS + "element":
-                    self.elements[(ns, kind.get("name"))] = kind
 
     def paden(self, namespace: str, naam: str) -> set[str]:
         uit: set[str] = set()
@@ -71,11 +60,6 @@ class Schemas:
         self._simpel: dict[str, tuple[str | None, str]] = {}
         self._element(self.elements[(namespace, naam)], "", set(), 0)
         return self._simpel
-
-    @staticmethod
-    def _qname(node: etree._Element, waarde: str) -> tuple[str | None, str]:
-        prefix, _, lokaal = waarde.rpartition(":")
-        return node.nsmap.get(prefix or None), lokaal
 
     def _element(self, element: etree._Element, boven: str, uit: set[str], diepte: int) -> None:
         keer = _keer(element)

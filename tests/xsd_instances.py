@@ -58,16 +58,13 @@ def _integers(least: int, most: int) -> st.SearchStrategy[int]:
     return st.integers(least, most)
 
 
-class Instances:
-    """The global elements and types of the XSD files below ``folder``."""
+class XsdSet:
+    """The global types and elements of a set of XSD files, by (namespace, name)."""
 
-    def __init__(self, folder: Path, more: int = 2) -> None:
-        """``more``: each repetition up to this many beyond its least (an unbounded one too;
-        a reply's deep nesting multiplies it)."""
-        self.more = more
+    def __init__(self, paths: list[Path]) -> None:
         self.types: dict[tuple[str | None, str], etree._Element] = {}
         self.elements: dict[tuple[str | None, str], etree._Element] = {}
-        for path in sorted(folder.rglob("*.xsd")):
+        for path in paths:
             root = etree.parse(str(path)).getroot()
             namespace = root.get("targetNamespace")
             for node in root:
@@ -75,6 +72,22 @@ class Instances:
                     self.types[(namespace, node.get("name"))] = node
                 elif node.tag == XS + "element":
                     self.elements[(namespace, node.get("name"))] = node
+
+    @staticmethod
+    def _qname(node: etree._Element, value: str) -> tuple[str | None, str]:
+        """A QName written in ``node`` (``xs:string``) as (namespace, local name)."""
+        prefix, _, local = value.rpartition(":")
+        return node.nsmap.get(prefix or None), local
+
+
+class Instances(XsdSet):
+    """Instances of the global elements of the XSD files below ``folder``."""
+
+    def __init__(self, folder: Path, more: int = 2) -> None:
+        """``more``: each repetition up to this many beyond its least (an unbounded one too;
+        a reply's deep nesting multiplies it)."""
+        super().__init__(sorted(folder.rglob("*.xsd")))
+        self.more = more
 
     def draw(
         self,
@@ -89,11 +102,6 @@ class Instances:
         such element present; ``most``: by path, how often an element may occur at most."""
         self._draw, self._fixed, self._most = draw, fixed, most or {}
         return self._element(self.elements[(namespace, name)], None, "", namespace)
-
-    @staticmethod
-    def _qname(node: etree._Element, value: str) -> tuple[str | None, str]:
-        prefix, _, local = value.rpartition(":")
-        return node.nsmap.get(prefix or None), local
 
     def _element(self, node, parent, path: str, namespace: str | None = None) -> etree._Element:
         if node.get("ref"):  # a global element: in its own namespace
