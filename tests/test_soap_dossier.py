@@ -1,16 +1,18 @@
 """GeefDossierKBI over SOAP: every persona, against our XSD and the real MAGDA XSD."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 import zeep
 from lxml import etree
 
+from magda_kbi.adapters.app import Settings, make_emulator
+from magda_kbi.adapters.pytest_plugin import _Server
 from magda_kbi.wire.xml import schema
 
 from . import reference
-from .conftest import Server
 from .soap import (
     DOSSIER,
     NS_DOSSIER,
@@ -123,7 +125,9 @@ def test_dossier_content_follows_the_persona(server):
 
 @pytest.fixture(scope="module")
 def server_2023():
-    s = Server("--today", "2023-03-01")
+    """In this process: what these tests ask is the dossier on a day, not serve's --today
+    (test_cli asks that)."""
+    s = _Server(make_emulator(Settings(today=date(2023, 3, 1))))
     yield s
     s.stop()
 
