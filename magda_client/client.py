@@ -226,7 +226,7 @@ class Signing:
             raise ValueError(
                 f"signing: cannot use the key {str(self.key)!r} with the certificate"
                 f" {str(self.certificate)!r} (PEM files; the password if the key has one):"
-                f" {error}"
+                f" {_xmlsec_reason(error)}"
             ) from None
         plugin = Signature(str(self.key), str(self.certificate), self.password)
         _check_pair(plugin, self)
@@ -268,7 +268,7 @@ def _check_pair(plugin, signing: Signing) -> None:
     except xmlsec.Error as error:  # at every call, outside MagdaError
         raise ValueError(
             f"signing: cannot sign with the key {key!r} (zeep signs RSA-SHA1: an RSA key"
-            f" is needed): {error}"
+            f" is needed): {_xmlsec_reason(error)}"
         ) from None
     try:
         verify_envelope(signed, certificate)
@@ -535,11 +535,25 @@ def _os_reason(raised: BaseException) -> str | None:
 
 
 def _http_url(url: str, name: str) -> str:
-    """Checked when the client is made: requests would only say so at the first call."""
-    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    """Checked when the client is made: requests would only say so at the first call (a port
+    of letters or above 65535 was "no answer ... Failed to parse", as if the platform were
+    down; an unclosed "[" a bare "Invalid IPv6 URL" that named no setting)."""
+    why = ""
+    try:
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        _ = parts and parts.port  # urlsplit reads the port only when asked
+    except ValueError as error:
+        parts, why = None, f" ({error})"
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{name} must be an http:// or https:// URL, not {url!r}")
+        raise ValueError(f"{name} must be an http:// or https:// URL, not {url!r}{why}")
     return url
+
+
+def _xmlsec_reason(error: Exception) -> str:
+    """xmlsec's words: its errors are (code, words), printed as a tuple ("(1, 'cannot load
+    key')")."""
+    words = [str(a) for a in error.args if not isinstance(a, int)]
+    return "; ".join(words) or str(error)
 
 
 class _EncryptedKey(Exception):

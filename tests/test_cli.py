@@ -692,6 +692,13 @@ def test_the_client_command_says_which_option_the_client_cannot_use():
     proces = magda_kbi("client", "advies", "98630499724", "--datum", "2024-01-01", "--afzender", "")
     assert proces.returncode == 2
     assert proces.stderr.startswith("magda-kbi: --afzender must be your MAGDA Identificatie")
+    # a port of letters: not sent (2), where it was "no answer ... Failed to parse" (3)
+    proces = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:abc")
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        "magda-kbi: --url must be an http:// or https:// URL, not 'http://127.0.0.1:abc'"
+        " (Port could not be cast to integer value as 'abc')\n",
+    )
 
 
 def test_serve_takes_a_host_name_such_as_localhost():

@@ -712,6 +712,17 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
         ({"base_url": ""}, "base_url must be an http:// or https:// URL"),
         ({"base_url": "ftp://magda.example"}, "base_url must be an http:// or https:// URL"),
         (
+            {"base_url": "http://127.0.0.1:abc"},
+            "base_url must be an http:// or https:// URL, not 'http://127.0.0.1:abc'"
+            " (Port could not be cast to integer value as 'abc')",
+        ),
+        ({"base_url": "https://magda.example:65536"}, "(Port out of range 0-65535)"),
+        (
+            {"base_url": "http://[::1:8080"},
+            "base_url must be an http:// or https:// URL, not 'http://[::1:8080'"
+            " (Invalid IPv6 URL)",
+        ),
+        (
             {"base_url": "https://magda.example/GeefDossierKBIDienst-02.00/soap/WebService"},
             "base_url is the platform's root, not a service's address",
         ),
