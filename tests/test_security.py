@@ -182,6 +182,30 @@ def test_an_empty_admin_token_or_public_host_is_refused_not_taken_as_none():
     )
 
 
+@pytest.mark.parametrize(
+    ("public_host", "said"),
+    [
+        ("http://magda.test", "'http://magda.test' is a URL: give its host name, magda.test"),
+        (
+            "magda.test:8080",
+            "'magda.test:8080' has a port or brackets: give the name alone, magda.test",
+        ),
+        ("[::1]", "'[::1]' has a port or brackets: give the name alone, ::1"),
+        ("magda.test/admin", "'magda.test/admin' is no host name (no path, no spaces)"),
+        (" magda.test", "' magda.test' is no host name (no path, no spaces)"),
+    ],
+)
+def test_a_public_host_that_no_host_header_names_is_refused(public_host, said):
+    """The admin API compares the Host header's name, without its port: these were taken,
+    and every admin call through that name got a 421."""
+    args = ("serve", "--port", str(free_port()), "--admin", "--public-host", public_host)
+    proces = magda_kbi_process(*args)
+    assert (proces.returncode, proces.stderr.splitlines()[-1]) == (
+        2,
+        f"Error: Invalid value for '--public-host': {said}",
+    )
+
+
 def test_a_port_in_use_is_refused():
     eerste = Server()
     try:
