@@ -41,6 +41,25 @@ if TYPE_CHECKING:  # the server's modules load when serve runs, not for every co
 ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
 
 
+def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> tuple:
+    """Names as the Host header carries them, which the admin API compares without the
+    port: a URL (http://magda.test), a port (magda.test:8080) or a path never matched, and
+    every admin call got a 421."""
+    from urllib.parse import urlsplit
+
+    for name in no_empty(ctx, param, names):
+        if "://" in name:
+            said = f"is a URL: give its host name, {urlsplit(name).hostname or '...'}"
+        elif "/" in name or any(c.isspace() for c in name):
+            said = "is no host name (no path, no spaces)"
+        elif host_name(name) != name.strip().lower():
+            said = f"has a port or brackets: give the name alone, {host_name(name)}"
+        else:
+            continue
+        raise click.BadParameter(f"{name!r} {said}", ctx=ctx, param=param)
+    return names
+
+
 @click.command(
     short_help="start the emulator (granian)",
     help="Start the SOAP services, the generic MAGDA endpoint and /health with a production "
@@ -95,7 +114,7 @@ ADMIN_TOKEN_MIN = 16  # characters, for an admin API reachable from the network
     "--public-host",
     multiple=True,
     metavar="NAME",
-    callback=lambda ctx, param, names: _host_names(ctx, param, no_empty(ctx, param, names)),
+    callback=_host_names,
     help="a Host name the admin API answers to besides the loopback names (repeatable)",
 )
 @click.option(
@@ -497,25 +516,6 @@ def prune_catalogues(folder: Path, keep: Path, now: float | None = None) -> list
             continue
         removed.append(catalogue)
     return removed
-
-
-def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> tuple:
-    """Names as the Host header carries them, which the admin API compares without the
-    port: a URL (http://magda.test), a port (magda.test:8080) or a path never matched, and
-    every admin call got a 421."""
-    from urllib.parse import urlsplit
-
-    for name in names:
-        if "://" in name:
-            said = f"is a URL: give its host name, {urlsplit(name).hostname or '...'}"
-        elif "/" in name or any(c.isspace() for c in name):
-            said = "is no host name (no path, no spaces)"
-        elif host_name(name) != name.strip().lower():
-            said = f"has a port or brackets: give the name alone, {host_name(name)}"
-        else:
-            continue
-        raise click.BadParameter(f"{name!r} {said}", ctx=ctx, param=param)
-    return names
 
 
 def _listen_address(host: str, port: int) -> tuple[str, str | None]:
