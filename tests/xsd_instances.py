@@ -18,9 +18,10 @@ XS_NS = "http://www.w3.org/2001/XMLSchema"
 XS = f"{{{XS_NS}}}"
 # texts lxml can hold: no control characters, no surrogates
 TEXT = st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cc", "Cs"))
-BOOLEANS = st.sampled_from(["true", "false", "1", "0", " true ", "\n0\n"])  # as dates
+# xs:boolean and xs:date collapse whitespace: " true " is true
+BOOLEANS = st.sampled_from(["true", "false", "1", "0", " true ", "\n0\n"])
 DATES = st.dates(date(1900, 1, 1), date(2100, 12, 31))
-COLLAPSED = st.sampled_from(["{}", "{}", " {}", "\n {}\t"])  # xs:date's whitespace collapses
+COLLAPSED = st.sampled_from(["{}", "{}", " {}", "\n {}\t"])
 
 
 def _xml_text(text: str) -> bool:
@@ -45,6 +46,7 @@ def _matching(pattern: str) -> st.SearchStrategy[str] | None:
 
 @cache
 def texts(least: int, most: int) -> st.SearchStrategy[str]:
+    """Texts an element can hold, of ``least`` to ``most`` characters."""
     return st.text(TEXT, min_size=least, max_size=most)
 
 
