@@ -233,8 +233,9 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
         if stop == "worker killed":
             os.kill(children(process.pid)[0], signal.SIGKILL)
             assert within(10, lambda: len(children(process.pid)) == 2)  # replaced
-            # within 10 s, not one call of 1 s: under the suite benchmark's load that one
-            # call failed once, just after the replacement was forked (cause not found)
+            # within 10 s, not one call: with the cores busy, the call just after the
+            # replacement is forked failed at once in 2 of 62 tries (one seen: a connection
+            # reset), the next 10 ms later answered. Why granian resets it is not found.
             assert within(10, lambda: serving(port))
             process.send_signal(signal.SIGTERM)
         else:
