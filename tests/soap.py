@@ -179,6 +179,13 @@ def both_paths() -> tuple:
     return tuple(make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False))
 
 
+def in_envelope(element: etree._Element) -> bytes:
+    """A SOAP 1.1 envelope with ``element`` (moved there) as its Body's child."""
+    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
+    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(element)
+    return etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
+
+
 def in_process(app, path: str, body: bytes) -> Antwoord:
     """A SOAP POST to a WSGI application in this process, and its reply."""
     status: list[str] = []

@@ -44,6 +44,7 @@ from .soap import (
     advies_verzoek,
     both_paths,
     dossier_verzoek,
+    in_envelope,
     in_process,
     post,
     verzoek,
@@ -185,9 +186,7 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
     assume(vraag_xsd.validate(vraag))
     ontvanger = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
     assume(ontvanger is None or ontvanger.strip())
-    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
-    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
-    body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
+    body = in_envelope(vraag)
     for emulator in both_paths():
         antwoord = in_process(emulator, pad, body)
         assert antwoord.status == 200, antwoord.body

@@ -41,6 +41,7 @@ from .soap import (
     PATH_GENERIC,
     advies_verzoek,
     dossier_verzoek,
+    in_envelope,
 )
 from .xsd_instances import Instances
 
@@ -370,9 +371,7 @@ def test_the_client_reads_any_reply_the_real_response_xsd_takes(tmp_path_factory
     geen = {"Repliek/Uitzonderingen": 0, "Repliek/Antwoorden/Antwoord/Uitzonderingen": 0}
     repliek = instances.draw(data.draw, DOSSIER[versie][0], "GeefDossierKBIResponse", vast, geen)
     assume(schema.validate(repliek))
-    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
-    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(repliek)
-    transport.reply = (200, etree.tostring(envelope), b"REFERTE-X")
+    transport.reply = (200, in_envelope(repliek), b"REFERTE-X")
     dossier = versions[versie].geef_dossier_kbi("98630499724")
     kbi = repliek.find(dossier_pad)
     assert dossier.insz == "98630499724"

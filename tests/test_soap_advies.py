@@ -25,6 +25,7 @@ from .soap import (
     advies_verzoek,
     antwoord,
     both_paths,
+    in_envelope,
     in_process,
     post,
 )
@@ -249,9 +250,7 @@ def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data
     criteria = vraag.find("Verzoek/Vragen/Vraag/Inhoud/Criteria")
     toepassing = (criteria.findtext("Toepassing") or "").strip() or "ZORGBUDGET"
     gewoon = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
-    envelope = etree.Element(f"{{{NS_SOAP}}}Envelope")
-    etree.SubElement(envelope, f"{{{NS_SOAP}}}Body").append(vraag)
-    body = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True)
+    body = in_envelope(vraag)
     for emulator in both_paths():
         verwacht = in_process(emulator, PATH_ADVIES, gewoon)
         gekregen = in_process(emulator, PATH_ADVIES, body)
