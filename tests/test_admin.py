@@ -332,11 +332,46 @@ def test_clock(magda):
     datum = admin(magda, "PUT", "/clock", json={"datum": "2024-01-01"}).json()
     assert datum == {
         "code": "INVALID_CLOCK",
-        "diagnose": "unknown field (allowed: today)",
+        "diagnose": "unknown field (allowed: fixed, today)",
         "field": "datum",
     }
     hoofdletter = admin(magda, "PUT", "/clock", json={"Today": "2024-01-01"}).json()
-    assert hoofdletter["diagnose"] == "unknown field (allowed: today); did you mean 'today'?"
+    assert hoofdletter["diagnose"] == (
+        "unknown field (allowed: fixed, today); did you mean 'today'?"
+    )
+
+
+def test_the_clock_a_get_returned_is_taken_back_by_put(magda):
+    """A script that saves the clock (GET) and restores it after its test (PUT of that
+    body): "fixed" was refused as an unknown field, so the clock stayed as the test left it."""
+    real = admin(magda, "GET", "/clock").json()
+    assert real["fixed"] is False
+    admin(magda, "PUT", "/clock", json={"today": "2023-03-01"})
+    back = admin(magda, "PUT", "/clock", json=real)
+    assert back.status_code == 200 and back.json() == real
+    fixed = {"today": "2024-06-01", "fixed": True}
+    assert admin(magda, "PUT", "/clock", json=fixed).json() == fixed
+    assert admin(magda, "GET", "/clock").json() == fixed
+    assert admin(magda, "PUT", "/clock", json={"today": None, "fixed": False}).json() == real
+    # what cannot be: said, and the clock left as it was
+    admin(magda, "PUT", "/clock", json=fixed)
+    for body, field, diagnose in [
+        ({"today": None, "fixed": True}, "fixed", 'a fixed clock needs a "today" (YYYY-MM-DD)'),
+        ({"today": "2024-06-01", "fixed": "yes"}, "fixed", "'yes' is not true or false"),
+        ({"today": "2024-06-01", "fixed": 1}, "fixed", "1 is not true or false"),
+        (
+            {"today": "2000-01-01", "fixed": False},
+            "today",
+            f'a clock that is not fixed is at the real date ({real["today"]}): "today" is'
+            " that or null",
+        ),
+    ]:
+        r = admin(magda, "PUT", "/clock", json=body)
+        assert (r.status_code, r.json()) == (
+            422,
+            {"code": "INVALID_CLOCK", "diagnose": diagnose, "field": field},
+        ), body
+    assert admin(magda, "GET", "/clock").json() == fixed
 
 
 # -- faults, as a zeep client sees them --------------------------------------------------

@@ -661,11 +661,16 @@ PATHS_AND_INFO = {
                     "content": {
                         "application/json": {
                             "schema": _object(
-                                ["today"],  # and nothing else: the route refuses any other
+                                ["today"],  # and fixed: the route refuses any other
                                 today={
                                     "type": ["string", "null"],
                                     "format": "date",
                                     "description": "2000-01-01 to 2100-12-31; null: the real date",
+                                },
+                                fixed={
+                                    "type": "boolean",
+                                    "description": "optional, as GET gives it: true needs a"
+                                    " today; false, today null or the real date",
                                 },
                             )
                         }

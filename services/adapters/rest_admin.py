@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import yaml
 from flask import Blueprint, Response, jsonify, request
@@ -26,7 +26,7 @@ from magda_kbi.adapters.rest_api import (
     first_read,
     parameters,
 )
-from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, real_today, today_from_text
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import shown, unformatted
 from magda_kbi.io.json_output import persona_json
@@ -184,10 +184,10 @@ def clock():
 @admin.put("/clock")
 def set_clock():
     data = _json_object()
-    other = sorted(set(data) - {"today"})
+    other = sorted(set(data) - {"today", "fixed"})
     if other:  # {"datum": ...} was told only what was expected, not named
-        raise ApiError(422, "INVALID_CLOCK", unknown_field(other[0], ["today"]), other[0])
-    if set(data) != {"today"}:
+        raise ApiError(422, "INVALID_CLOCK", unknown_field(other[0], ["fixed", "today"]), other[0])
+    if "today" not in data:
         raise ApiError(422, "INVALID_CLOCK", 'expected {"today": "YYYY-MM-DD"} or null', "today")
     value = data["today"]
     try:
@@ -198,8 +198,31 @@ def set_clock():
         if isinstance(error, NoSuchDay):  # 2024-02-30
             reason += f": {error.reason}"
         raise ApiError(422, "INVALID_CLOCK", reason, "today") from None
+    if "fixed" in data:
+        fixed = _as_fixed(data["fixed"], fixed)
     current_runtime().clock.fixed = fixed
     return clock()
+
+
+def _as_fixed(said: object, day: date | None) -> date | None:
+    """The clock a body with "fixed" asks for: what GET returned is taken back as it is (it
+    was refused at "fixed", so a script could not restore the clock it had read)."""
+    if not isinstance(said, bool):
+        raise ApiError(422, "INVALID_CLOCK", f"{as_written(said)} is not true or false", "fixed")
+    if said and day is None:
+        raise ApiError(422, "INVALID_CLOCK", 'a fixed clock needs a "today" (YYYY-MM-DD)', "fixed")
+    if said:
+        return day
+    real = real_today()
+    if day not in (None, real):  # the GET of a clock that follows the real date says it
+        raise ApiError(
+            422,
+            "INVALID_CLOCK",
+            f'a clock that is not fixed is at the real date ({real.isoformat()}): "today" is'
+            f" that or null",
+            "today",
+        )
+    return None
 
 
 # -- faults -----------------------------------------------------------------------------
