@@ -234,6 +234,12 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         # got past the INSZ: each was a 500)
         ({**NIEUW, "gegevens": 5}, "gegevens", "expected a mapping (key: value)"),
         ({**NIEUW, "verwacht": ["OK"]}, "verwacht[0]", "expected a mapping (key: value)"),
+        # a false, 0 or "" is a wrong value, not "none": they were taken as empty (only a
+        # missing or null part is, as YAML writes a key left bare)
+        ({**NIEUW, "verwacht": False}, "verwacht", "expected a list"),
+        ({**NIEUW, "verwacht": ""}, "verwacht", "expected a list"),
+        ({**NIEUW, "gegevens": 0}, "gegevens", "expected a mapping (key: value)"),
+        ({**NIEUW, "gegevens": []}, "gegevens", "expected a mapping (key: value)"),
     ],
 )
 def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):

@@ -486,9 +486,9 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         )
     expected = tuple(
         _expected_advice(item, f"verwacht[{i}]")
-        for i, item in enumerate(_list(fields.get("verwacht") or [], "verwacht"))
+        for i, item in enumerate(_list(_or_empty(fields, "verwacht", []), "verwacht"))
     )
-    gegevens = build(Persoonsgegevens, fields.get("gegevens") or {}, "gegevens")
+    gegevens = build(Persoonsgegevens, _or_empty(fields, "gegevens", {}), "gegevens")
     _check_dated(gegevens)
     interests = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interests and len(interests) > 1:
@@ -590,6 +590,13 @@ def _mapping(data: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise InputError(path or "-", "expected a mapping (key: value)")
     return data
+
+
+def _or_empty(fields: Mapping[str, Any], key: str, empty: Any) -> Any:
+    """A field's value, ``empty`` when it is left out or null (YAML's bare ``verwacht:``).
+    Not ``or``: a false, 0 or "" is a wrong value to refuse, not an empty one to take."""
+    value = fields.get(key)
+    return empty if value is None else value
 
 
 def _list(data: Any, path: str) -> list[Any]:
