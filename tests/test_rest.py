@@ -402,14 +402,40 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
             "/admin/personas/",
             "unknown address /admin/personas/; it needs the insz: /admin/personas/{insz}",
         ),
+        # an address with a part after it: a "/" at the end, a date as a part, a word more
+        (
+            "/api/v1/dossiers/98630499724/",
+            "unknown address /api/v1/dossiers/98630499724/; did you mean"
+            " /api/v1/dossiers/98630499724? (no / at the end)",
+        ),
+        ("/health/", "unknown address /health/; did you mean /health? (no / at the end)"),
+        (
+            "/GeefDossierKBIDienst-02.00/soap/WebService/",
+            "unknown address /GeefDossierKBIDienst-02.00/soap/WebService/; did you mean"
+            " /GeefDossierKBIDienst-02.00/soap/WebService? (no / at the end)",
+        ),
+        (
+            "/api/v1/advies/73680599786/2024-01-01",
+            "unknown address /api/v1/advies/73680599786/2024-01-01; the date is a parameter:"
+            " /api/v1/advies/73680599786?datum=2024-01-01",
+        ),
+        (
+            "/api/v1/dossiers/73680599786/advies",
+            "unknown address /api/v1/dossiers/73680599786/advies; did you mean"
+            " /api/v1/dossiers/73680599786? ('advies' is a part too many)",
+        ),
         # only a route that takes the method: /admin/faults/<fault_id> takes a DELETE only
-        ("/admin/faults/", "unknown address /admin/faults/"),
+        (
+            "/admin/faults/",
+            "unknown address /admin/faults/; did you mean /admin/faults? (no / at the end)",
+        ),
+        ("/admin/faults/1/", "unknown address /admin/faults/1/"),
         ("/nothing/here", "unknown address /nothing/here"),
     ],
 )
 def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
-    """'unknown address' alone left a user to find the plural, the case, the version, and
-    (for '/api/v1/dossiers/') the part it lacks."""
+    """'unknown address' alone left a user to find the plural, the case, the version,
+    (for '/api/v1/dossiers/') the part it lacks, and the "/" or part it has too many."""
     client = Client(make_emulator(Settings(today=LATE, admin=True)))
     antwoord = client.get(pad)
     assert (antwoord.status_code, antwoord.json) == (

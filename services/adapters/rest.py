@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 
 from flask import Flask, jsonify, make_response, redirect, request
 from jinja2 import StrictUndefined
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable
 
 from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
@@ -17,6 +18,8 @@ from magda_kbi.io.schemas import nearest
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # The process /health names: serve's when a worker answers (set by adapters/server.py).
 PROCESS_KEY = "MAGDA_KBI_PROCESS"
@@ -73,6 +76,36 @@ def missing_part(path: str, method: str, app: Flask) -> str | None:
             name = last.strip("<>").rpartition(":")[2]
             return f"; it needs the {name}: {head}/{{{name}}}"
     return None
+
+
+def part_too_many(path: str, method: str, app: Flask, soap_paths=()) -> str | None:
+    """The hint for an address that is a route with a part after it: a "/" at the end
+    ('/api/v1/dossiers/X/'), or a date written as a part ('/api/v1/advies/X/2024-01-01',
+    which is ?datum=). Else None: also for an address that is a route of another method
+    ('/admin/faults/1' is for a DELETE, not /admin/faults with a part too many)."""
+    urls = app.url_map.bind("localhost")
+
+    def route(address: str, method: str | None = method) -> str | None:
+        """The route's endpoint, None when none is there (for ``method``; None: any)."""
+        if address in soap_paths:
+            return "soap"
+        try:
+            endpoint, _ = urls.match(address, method=method)
+        except MethodNotAllowed:
+            return None if method else "another method's"
+        except HTTPException:
+            return None
+        return endpoint
+
+    trimmed = path.rstrip("/")
+    if trimmed != path and trimmed and route(trimmed):
+        return f"; did you mean {trimmed}? (no / at the end)"
+    head, _, last = trimmed.rpartition("/")
+    if not (head and last) or route(trimmed, None) or (endpoint := route(head)) is None:
+        return None
+    if endpoint.endswith(".advies") and ISO_DAY.fullmatch(last):
+        return f"; the date is a parameter: {head}?datum={last}"
+    return f"; did you mean {head}? ('{last}' is a part too many)"
 
 
 def rest_application(
@@ -193,7 +226,12 @@ def rest_application(
             return error_page(error)
         meant = nearest_address(request.path, [*_routes(app), *soap_paths])
         hint = f"; did you mean {meant}?" if meant else ""
-        hint = hint or missing_part(request.path, request.method, app) or ""
+        hint = (
+            hint
+            or missing_part(request.path, request.method, app)
+            or part_too_many(request.path, request.method, app, soap_paths)
+            or ""
+        )
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
