@@ -507,6 +507,15 @@ def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
         "/GeefDossierKBIDienst-02.00/soap/WebService: Connection refused (is the emulator"
         " running? 'magda-kbi serve' starts it; --url another)\n"
     )
+    # --json: standard output holds what came back; with nothing back, it stays empty
+    als_json = magda_kbi(
+        "client", "dossier", "98630499724", "--url", "http://127.0.0.1:9", "--json"
+    )  # fmt: skip
+    assert (als_json.returncode, als_json.stdout, als_json.stderr) == (
+        3,
+        "",
+        volledig.stderr,
+    )
 
 
 def test_consumers_are_listed():
