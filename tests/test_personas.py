@@ -189,6 +189,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "dossier.personalia.geslacht",
             "'M' is not an integer (the KBI's code: 1 a man, 2 a woman)",
         ),
+        (  # YAML's yes and true are no number: pydantic read them as 1, a man
+            ("geboortedatum: 1980-05-13", "geboortedatum: 1980-05-13, geslacht: yes"),
+            "dossier.personalia.geslacht",
+            "true is not an integer (the KBI's code: 1 a man, 2 a woman)",
+        ),
         (  # a day the calendar does not have: which of its numbers is wrong
             ("periode: {begin: 2023-01-02}", "periode: {begin: 2023-02-29}"),
             "dossier.doelgroepen[0].periode.begin",

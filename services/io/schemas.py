@@ -80,12 +80,32 @@ def _written_dates(schema: core_schema.CoreSchema) -> core_schema.CoreSchema:
     """A field's dates as the files write them: a YAML date or ``YYYY-MM-DD`` text. pydantic
     also reads a number as seconds since 1970 (``begin: 0`` was 1970-01-01), text such as
     ``2024-01-01T00:00:00`` and a datetime at midnight. In pydantic's own validators, not a
-    Python function: loading a persona stays as fast (one was 20% slower)."""
+    Python function: loading a persona stays as fast (one was 20% slower). And its whole
+    numbers without true and false, which pydantic reads as 1 and 0 (``geslacht: true``
+    was a man)."""
     if schema["type"] == "date":
         return _WRITTEN_DATE
+    if schema["type"] == "int" and not schema.get("strict"):
+        return _whole_number(schema)
     if schema["type"] in ("default", "nullable"):
         schema["schema"] = _written_dates(schema["schema"])
     return schema
+
+
+def _whole_number(lax: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """An int as pydantic reads it (2, "2", 2.0), but for a bool: no strict int, float or
+    text is one."""
+    return core_schema.json_or_python_schema(
+        json_schema=lax,
+        python_schema=core_schema.union_schema(
+            [
+                {**lax, "strict": True},  # its bounds kept, were there any
+                core_schema.chain_schema([core_schema.str_schema(strict=True), lax]),
+                core_schema.chain_schema([core_schema.float_schema(strict=True), lax]),
+            ],
+            custom_error_type="int_parsing",  # one error, said as every number's
+        ),
+    )
 
 
 _WRITTEN_DATE = core_schema.json_or_python_schema(
