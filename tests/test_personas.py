@@ -189,8 +189,8 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "dossier.personalia.geslacht",
             "'M' is not an integer (the KBI's code: 1 a man, 2 a woman)",
         ),
-        (  # YAML's yes and true are no number: pydantic read them as 1, a man
-            ("geboortedatum: 1980-05-13", "geboortedatum: 1980-05-13, geslacht: yes"),
+        (  # YAML's true is no number: pydantic read it as 1, a man
+            ("geboortedatum: 1980-05-13", "geboortedatum: 1980-05-13, geslacht: true"),
             "dossier.personalia.geslacht",
             "true is not an integer (the KBI's code: 1 a man, 2 a woman)",
         ),
@@ -423,6 +423,44 @@ def test_a_time_of_day_stays_text(tmp_path):
     (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
     (les,) = persona.dossier.vormingsactiviteiten.nt2_cursussen[0].lesmomenten
     assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
+
+
+def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_path):
+    """YAML 1.1 reads an unquoted 0470123456 as an octal number (a phone number arrived as
+    "81831726"), +32470123456 as a number without its +, 1.50 as 1.5 and NO (Norway) as
+    false: a text field got another text, or refused the written one. A number or yes/no
+    field reads the same values as before."""
+    tekst = GOED.replace(
+        "geboortedatum: 1980-05-13}", "geboortedatum: 1980-05-13, geslacht: 02}"
+    ) + (
+        "  contracten:\n"
+        "    - {datum_registratie: 2023-02-01, onderdeel_mo: yes, onderdeel_nt2: on,"
+        " onderdeel_lo: false}\n"
+        "gegevens:\n"
+        "  contact:\n"
+        "    telefoon: 0470123456\n"
+        "    email: a@b.be\n"
+        "    adres: {straat: NO, huisnummer: 1.50, bus: 0x1F, postcode: 3000, gemeente: Leuven}\n"
+    )
+    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    adres = persona.gegevens.contact.adres
+    assert (persona.gegevens.contact.telefoon, adres.straat, adres.huisnummer, adres.bus) == (
+        "0470123456",
+        "NO",
+        "1.50",
+        "0x1F",
+    )
+    assert adres.postcode == "3000"  # a plain number: its text
+    (contract,) = persona.dossier.contracten
+    assert (contract.onderdeel_mo, contract.onderdeel_nt2, contract.onderdeel_lo) == (
+        True,
+        True,
+        False,
+    )
+    assert persona.dossier.personalia.geslacht == 2
+    plus = tekst.replace("telefoon: 0470123456", "telefoon: +32470123456")
+    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", plus)]).values()
+    assert persona.gegevens.contact.telefoon == "+32470123456"
 
 
 @pytest.mark.parametrize("kind", ["pipe", "device", "folder", "broken-link"])

@@ -54,22 +54,25 @@ YAML_SUFFIXES = (".yaml", ".yml")  # one persona each (.yml was passed over with
 PERSONA_SUFFIXES = (*YAML_SUFFIXES, ".jsonl")  # .jsonl: one a line, as generate writes them
 
 
-# Dates stay text: the builder checks them with their field path. So does a time of day:
-# YAML 1.1 reads 18:30 as a number in base 60 (1110), which reached a lesson's hour as "1110".
-_NOT_SEXAGESIMAL = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# A scalar stays the text written unless YAML 1.1 and the writer surely agree. Dates stay
+# text: the builder checks them with their field path. So do a time of day (18:30 was the
+# base-60 number 1110, a lesson's hour "1110"), a phone number (0470123456 was the octal
+# 81831726, +32470123456 lost its +), a decimal (1.50 was "1.5") and yes, no, on, off (NO,
+# Norway, was false). Numbers are whole and written as JSON writes them, booleans true or
+# false (YAML 1.2); a number or yes/no field reads the rest as before ("0470" is 470, "2.0"
+# 2, "yes" true).
+_AS_WRITTEN = {
+    "tag:yaml.org,2002:int": re.compile(r"^-?(?:0|[1-9][0-9]*)$"),
+    "tag:yaml.org,2002:bool": re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    "tag:yaml.org,2002:float": None,
+    "tag:yaml.org,2002:timestamp": None,
+}
 
-
-def _without_sexagesimal(tag: str, regex: re.Pattern) -> re.Pattern:
-    if tag not in _NOT_SEXAGESIMAL:
-        return regex
-    return re.compile("(?!.*:)" + regex.pattern, regex.flags)
-
-
-_WITHOUT_DATES = {
+_RESOLVERS = {
     first_char: [
-        (tag, _without_sexagesimal(tag, regex))
+        (tag, _AS_WRITTEN.get(tag, regex))
         for tag, regex in resolvers
-        if tag != "tag:yaml.org,2002:timestamp"
+        if _AS_WRITTEN.get(tag, regex) is not None
     ]
     for first_char, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -97,7 +100,7 @@ class _UniqueKeys:
 class _Loader(_UniqueKeys, yaml.SafeLoader):
     """YAML's safe loader (pure Python): its nesting ends in a RecursionError, never a crash."""
 
-    yaml_implicit_resolvers = _WITHOUT_DATES
+    yaml_implicit_resolvers = _RESOLVERS
 
 
 class _FastLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -106,7 +109,7 @@ class _FastLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     the process (measured; 20,000 did not), so it only gets texts with at most
     FLOW_BRACKETS brackets: nesting can be no deeper than that."""
 
-    yaml_implicit_resolvers = _WITHOUT_DATES
+    yaml_implicit_resolvers = _RESOLVERS
 
 
 FLOW_BRACKETS = 1000  # a persona has a few dozen; a generated file of 1,000 takes the other
