@@ -655,6 +655,8 @@ def _check_insz(insz: str) -> str:
         hint = ""
         if isinstance(given, int) and len(insz) < 11:  # born in 2000-2009: 06721400144
             hint = f": als getal verliest het zijn eerste 0, geef het als tekst ('{insz:0>11}')"
+        elif len(insz) == 10 and modulo97_valid(f"0{insz}"):  # a spreadsheet's column
+            hint = f": een rekenblad laat een eerste 0 vallen; bedoelt u '0{insz}'?"
         raise OngeldigVerzoek(
             f"INSZ: {insz!r} is geen geldig INSZ (11 cijfers, controle modulo 97){hint}",
             oorsprong="CLIENT",

@@ -770,18 +770,30 @@ def test_a_date_that_is_no_date_is_named_as_given(client):
 
 
 def test_an_insz_given_as_a_number_is_told_of_its_lost_zero(client):
-    """06721400144 as a Python int is 6721400144: refused as any ten digits, no word why."""
+    """06721400144 as a Python int is 6721400144, as a spreadsheet's cell "6721400144":
+    refused as any ten digits, no word why."""
     melding = (
         "INSZ: '6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97): als getal"
         " verliest het zijn eerste 0, geef het als tekst ('06721400144')"
     )
     with pytest.raises(OngeldigVerzoek, match=re.escape(melding)):
         client.geef_dossier_kbi(6721400144)
+    # as text, ten digits are what a spreadsheet makes of it (a CSV saved by Excel): told,
+    # where a 0 in front makes a valid INSZ; never sent as a guess
     with pytest.raises(
         OngeldigVerzoek,
-        match=re.escape("'6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97)") + "$",
+        match=re.escape(
+            "'6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97): een rekenblad"
+            " laat een eerste 0 vallen; bedoelt u '06721400144'?"
+        )
+        + "$",
     ):
         client.geef_dossier_kbi("6721400144")
+    with pytest.raises(
+        OngeldigVerzoek,
+        match=re.escape("'6721400145' is geen geldig INSZ (11 cijfers, controle modulo 97)") + "$",
+    ):
+        client.geef_dossier_kbi("6721400145")
 
 
 @pytest.mark.parametrize("waarde", ["false", "ja", 0, None])
