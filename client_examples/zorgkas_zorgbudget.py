@@ -129,4 +129,7 @@ def ask(client: MagdaClient, insz: str | None, datum: str | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # piped into head, which has what it wanted: the rest is dropped
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -47,6 +47,24 @@ def test_zorgkas_zorgbudget(server, tmp_path):
     assert proces.returncode == 1  # MAGDA refused one question
 
 
+def test_zorgkas_output_piped_into_head_ends_quietly(server):
+    """``zorgkas_zorgbudget.py leden.csv | head``: once head has its lines and leaves, the
+    script ended in a BrokenPipeError traceback on the next row."""
+    rijen = "".join("73680599786,2024-01-01\n" for _ in range(2000))
+    proces = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "zorgkas_zorgbudget.py"), "-", "--url", server.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proces.stdin.write(f"insz,datum\n{rijen}".encode())
+    proces.stdin.close()
+    assert proces.stdout.readline().startswith(b"INSZ")
+    proces.stdout.close()  # as head does after its lines
+    assert proces.wait(timeout=60) == 0
+    assert proces.stderr.read() == b""
+
+
 def test_zorgkas_exits_non_zero_on_transport_errors(tmp_path):
     proces = draai(
         "zorgkas_zorgbudget.py",
