@@ -233,15 +233,6 @@ class Dienst:
             return "500 Internal Server Error", soap_fault("Server", message), Call(self.naam)
         return "200 OK", reply_envelope(self.namespace, self.naam, repliek), call
 
-    def templated(self, operatie: etree._Element) -> tuple[bytes, Call] | None:
-        """The whole reply envelope from a template (:mod:`.reply_templates`), or None when
-        this call must take :meth:`handle`: invalid requests, error personas and refusals
-        always do, so a template only ever holds an ordinary answer."""
-        parsed = self.read_valid(operatie)
-        if parsed is None:
-            return None
-        return self.from_template(parsed, parsed.afzender_referte, parsed.vraag_referte)
-
     def read_valid(self, operatie: etree._Element) -> ValidRequest | None:
         """A request read, validated against the XSD and checked; None when it is not valid
         (:meth:`handle` then says why)."""

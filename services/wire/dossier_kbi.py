@@ -11,7 +11,6 @@ Vraag) and the Service variant (generic endpoint; its request allows several Vra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
@@ -45,7 +44,7 @@ from magda_kbi.domain.dossier import (
 )
 from magda_kbi.domain.protocols import MunicipalityView
 from magda_kbi.wire.bericht import ServiceContract, build_repliek, read_context
-from magda_kbi.wire.xml import sub, text_at, xsd_error
+from magda_kbi.wire.xml import sub, xsd_error
 
 NAAM = "GeefDossierKBI"
 INSZ_PATH = "Vragen/Vraag/Inhoud/INSZ"
@@ -88,20 +87,6 @@ XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Codes the persona files write in their 01.00 form and 02.00 spells otherwise.
 DOCUMENTTYPE_02 = {"AI023": "AI023G"}
 CONTRACTTYPE_02 = {"ICO13G": "IC013G"}  # letter O in 01.00, digit zero in 02.00
-
-
-@dataclass(frozen=True)
-class DossierVraag:
-    insz: str
-    mutaties_context: bool
-
-
-def read_vraag(verzoek: etree._Element) -> DossierVraag:
-    """The question of an XSD-valid Verzoek (the first Vraag)."""
-    inhoud = verzoek.find("Vragen/Vraag/Inhoud")
-    # xs:boolean: true, false, 1 or 0; an empty element takes the schema default (true)
-    mutaties = text_at(inhoud, "MutatiesContext") or "true"
-    return DossierVraag(text_at(inhoud, "INSZ") or "", mutaties in ("true", "1"))
 
 
 def build_kbi_dossier(
