@@ -428,6 +428,31 @@ def test_99996_without_retries_and_for_a_share_of_calls(magda):
     assert admin(magda, "GET", "/faults").json()[0]["applied"] == 1
 
 
+def test_a_share_of_the_calls_fails_and_a_count_counts_only_those(magda):
+    """``share`` below 1 was never run (only 1.0, every call): half of 200 calls fail, give
+    or take chance; with a count, the count runs down by the calls that failed."""
+    magda.fault("99996", share=0.5, insz="98630499724")
+    c = client(magda, retries=0)
+
+    def failed(calls: int) -> int:
+        n = 0
+        for _ in range(calls):
+            try:
+                c.geef_dossier_kbi("98630499724")
+            except TeVeelBevragingen:
+                n += 1
+        return n
+
+    n = failed(200)
+    assert 50 <= n <= 150  # 100 expected, 7 of chance's spread: outside once in 10^11 runs
+    assert admin(magda, "GET", "/faults").json()[0]["applied"] == n
+    assert [r["result"] for r in magda.journal()].count("UITZONDERING 99996") == n
+    admin(magda, "DELETE", "/faults")
+    magda.fault("99996", share=0.5, count=3)
+    assert failed(200) == 3  # three 99996, a few calls apart, then none
+    assert admin(magda, "GET", "/faults").json() == []
+
+
 def test_faults_are_scoped_to_an_insz(magda):
     magda.fault("soap_fault", insz="73680599786")
     with pytest.raises(MagdaTransportFout, match="SOAP Fault"):
