@@ -592,6 +592,10 @@ def test_the_journal_records_who_asked_what(magda):
     later = datetime.now(UTC).isoformat()
     assert magda.journal(since=later) == []
     assert len(magda.journal(since=regels[1]["time"])) == 3
+    # without an offset, a time is UTC's, as the journal writes its times; a date its midnight
+    assert regels[1]["time"].endswith("+00:00")
+    assert len(magda.journal(since=regels[1]["time"].removesuffix("+00:00"))) == 3
+    assert len(magda.journal(since=regels[0]["time"][:10])) == 4
     assert admin(magda, "DELETE", "/journal").status_code == 204
     assert magda.journal() == []
     assert admin(magda, "GET", "/journal", params={"since": "gisteren"}).status_code == 400
