@@ -203,6 +203,28 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
 
 
 @pytest.mark.parametrize("versie", VERSIES)
+def test_several_questions_the_service_variant_takes_are_refused_in_a_valid_reply(werkmap, versie):
+    """The Service variant's request XSD takes several Vraag, its reply room for one
+    Antwoord: refused with 40001 saying so, in a reply the real response XSD takes, by both
+    paths (the drawn requests above ask one Vraag; nothing ran this refusal)."""
+    vraag_xsd = echt(werkmap, versie, "Service", "GeefDossierKBI")
+    antwoord_xsd = echt(werkmap, versie, "Service", "GeefDossierKBIResponse")
+    body = dossier_verzoek("98630499724", versie, namespace=NS_DOSSIER_SERVICE[versie])
+    een = body[body.index(b"<Vraag>") : body.index(b"</Vraag>") + len(b"</Vraag>")]
+    body = body.replace(een, een + een.replace(b"98630499724", b"73680599786"))
+    assert vraag_xsd.validate(operatie(body))
+    for emulator in both_paths():
+        antwoord = in_process(emulator, PATH_GENERIC, body)
+        assert (antwoord.status, antwoord.codes()) == (200, ["40001"]), antwoord.body
+        assert antwoord.root.findtext("Repliek/Uitzonderingen/Uitzondering/Diagnose") == (
+            "Verzoek/Vragen: 2 vragen; GeefDossierKBI beantwoordt één Vraag per Verzoek (het"
+            " antwoord heeft plaats voor één Antwoord)"
+        )
+        assert antwoord.root.find("Repliek/Antwoorden") is None
+        assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
+
+
+@pytest.mark.parametrize("versie", VERSIES)
 def test_a_referte_is_echoed_as_sent_and_a_comment_splits_no_value(werkmap, versie):
     """A ReferteType is an xs:string: " " and " r-1 " are Refertes, echoed as sent (stripped,
     " " became an empty Antwoord/Referte, which the real reply XSD refuses, and no
