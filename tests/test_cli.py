@@ -843,6 +843,39 @@ def test_a_consumer_with_another_kind_s_field_is_refused(tmp_path, afnemer, diag
     assert proces.stderr.startswith(f"magda-kbi: invalid consumers file {bestand}: {diagnose}")
 
 
+@pytest.mark.parametrize(
+    ("afnemer", "diagnose"),
+    [
+        (
+            "afzender: ' a.be ', hoedanigheid: '1', soort: VSB, naam: V",
+            "field afnemers[0].afzender: ' a.be ' has spaces around it: a call's Afzender is read"
+            " without them, so none would be this consumer's",
+        ),
+        (
+            "afzender: a.be, hoedanigheid: '1 ', soort: VSB, naam: V",
+            "field afnemers[0].hoedanigheid: '1 ' has spaces around it: a call's Hoedanigheid is"
+            " read without them, so none would be this consumer's",
+        ),
+        (
+            "afzender: a.be, hoedanigheid: '1', soort: ZORGKAS, naam: Z, zorgkas: ' ZK09'",
+            "field afnemers[0].zorgkas: ' ZK09' has spaces around it: a persona's membership"
+            " names it without them, so none would be this consumer's",
+        ),
+        ("afzender: '  ', hoedanigheid: '1', soort: VSB, naam: V", "field afnemers[0].afzender:"),
+        ("afzender: a.be, hoedanigheid: '1', soort: VSB, naam: ' '", "field afnemers[0].naam:"),
+    ],
+)
+def test_a_consumer_no_call_could_be_is_refused(tmp_path, afnemer, diagnose):
+    """An Afzender or Hoedanigheid with spaces around it (or of spaces only) was taken and
+    listed, and no call matched it: a call's are read without them, so every call of that
+    consumer got 13001 "heeft geen protocol" while the list showed it."""
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(f"afnemers:\n  - {{{afnemer}}}\n", encoding="utf-8")
+    proces = magda_kbi("consumers", "--consumers", str(bestand))
+    assert proces.returncode == 2
+    assert proces.stderr.startswith(f"magda-kbi: invalid consumers file {bestand}: {diagnose}")
+
+
 def test_admin_options_without_admin_are_said():
     from .conftest import Server
 

@@ -307,6 +307,11 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
             "gegevens.lidmaatschappen[0].zorgkas",
             "is empty",
         ),
+        (  # no consumer and no list's ?zorgkas= named it so: a member of nobody's
+            '  lidmaatschappen: [{zorgkas: "ZK09 ", begin: 2020-01-01}]\n',
+            "gegevens.lidmaatschappen[0].zorgkas",
+            "'ZK09 ' has spaces around it: consumers and lists name a zorgkas without them",
+        ),
         (  # the lists name 24062 Leuven: the person was listed where nobody meant
             '  woonplaatsen: [{nis: "24062", naam: Gent, begin: 2023-01-02}]\n',
             "gegevens.woonplaatsen[0].naam",
@@ -322,6 +327,7 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
         "nis-no-code",
         "two-residences-one-day",
         "zorgkas-empty",
+        "zorgkas-spaces",
         "name-of-another-code",
         "name-not-the-codes",
     ],

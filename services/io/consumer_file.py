@@ -54,8 +54,20 @@ def _afnemers(path: Path) -> list[Afnemer]:
     seen: dict[tuple[str, str], int] = {}
     for i, a in enumerate(consumers):  # what one field's type cannot say
         for verplicht in ("afzender", "hoedanigheid", "naam"):
-            if not getattr(a, verplicht):
+            if not getattr(a, verplicht).strip():
                 raise InputError(f"afnemers[{i}].{verplicht}", "required text")
+        for compared, whose in (
+            ("afzender", "a call's Afzender is read"),  # stripped
+            ("hoedanigheid", "a call's Hoedanigheid is read"),
+            ("zorgkas", "a persona's membership names it"),
+        ):
+            value = getattr(a, compared)
+            if value is not None and value != value.strip():  # ' a.be ' matched no call
+                raise InputError(
+                    f"afnemers[{i}].{compared}",
+                    f"{value!r} has spaces around it: {whose} without them, so none would"
+                    " be this consumer's",
+                )
         if a.soort is ConsumerKind.GEMEENTE and not is_nis_code(a.nis or ""):
             hint = nis_hint(a.nis or "")
             raise InputError(

@@ -550,6 +550,12 @@ def _check_dated(gegevens: Persoonsgegevens) -> None:
     for i, member in enumerate(gegevens.lidmaatschappen):
         if not member.zorgkas.strip():
             raise InputError(f"gegevens.lidmaatschappen[{i}].zorgkas", "is empty")
+        if member.zorgkas != member.zorgkas.strip():  # matched no consumer, no list's zorgkas
+            raise InputError(
+                f"gegevens.lidmaatschappen[{i}].zorgkas",
+                f"{member.zorgkas!r} has spaces around it: consumers and lists name a zorgkas"
+                " without them",
+            )
     _one_at_a_time(gegevens.woonplaatsen, "woonplaatsen", "main residence", "residence")
     _one_at_a_time(gegevens.lidmaatschappen, "lidmaatschappen", "zorgkas", "membership")
 
