@@ -469,6 +469,38 @@ def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_pa
     assert persona.gegevens.contact.telefoon == "+32470123456"
 
 
+@pytest.mark.parametrize(
+    ("regels", "veld", "reden"),
+    [
+        # a naam given, of another type, was told it is required
+        ("naam: !!binary aGVsbG8=\n", "naam", "must be a text"),
+        ("naam: 5\n", "naam", "must be a text"),
+        ("", "naam", "required when there is no dossier"),
+        # YAML's own types that JSON has not: the catalogue keeps a persona as JSON
+        ("naam: x\ngegevens: {contact: {telefoon: !!binary aGVsbG8=}}\n", "-", "!!binary"),
+    ],
+)
+def test_a_persona_without_a_dossier_names_what_is_wrong(tmp_path, regels, veld, reden):
+    fout = fout_voor(tmp_path, f'insz: "80651338304"\nscenario: No dossier\n{regels}')
+    assert fout.field == veld
+    assert reden in fout.reason
+
+
+def test_yaml_merge_keys_give_a_mapping_its_anchor_s_fields(tmp_path):
+    """``<<: *anchor`` is YAML's own, not a key given twice (the check of keys passes it)."""
+    tekst = GOED + (
+        "  contracten:\n"
+        "    - &eerste {datum_registratie: 2023-02-01, onderdeel_mo: true}\n"
+        "    - <<: *eerste\n"
+        "      datum_registratie: 2023-03-01\n"
+    )
+    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    assert [(str(c.datum_registratie), c.onderdeel_mo) for c in persona.dossier.contracten] == [
+        ("2023-02-01", True),
+        ("2023-03-01", True),
+    ]
+
+
 @pytest.mark.parametrize("kind", ["pipe", "device", "folder", "broken-link"])
 def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_path, kind):
     """A pipe named p.yaml waited for ever, a link to /dev/zero read until memory ran out,

@@ -484,8 +484,10 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         if not name:  # the real contract allows empty names; the catalogue needs a label
             raise InputError("naam", "required: the dossier's personalia give no name")
     if not isinstance(name, str) or not name:
+        # one given of another type (naam: !!binary ...) was told it is required
+        missing = dossier is None and name in (None, "")
         raise InputError(
-            "naam", "required when there is no dossier" if dossier is None else "must be a text"
+            "naam", "required when there is no dossier" if missing else "must be a text"
         )
     expected = tuple(
         _expected_advice(item, f"verwacht[{i}]")
