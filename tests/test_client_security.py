@@ -378,6 +378,14 @@ def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertek
     no_certificate = signed(ondertekening, body)
     for data in no_certificate.iter(f"{{{DS}}}X509Data"):
         data.getparent().remove(data)
+    # a KeyInfo gone, its certificate no base64, or base64 of no certificate
+    # (read again first: in the tree zeep signed, lxml does not find the KeyInfo xmlsec made)
+    no_key_info = etree.fromstring(etree.tostring(signed(ondertekening, body)))
+    (key_info,) = no_key_info.iter(f"{{{DS}}}KeyInfo")
+    key_info.getparent().remove(key_info)
+    not_base64, not_x509 = signed(ondertekening, body), signed(ondertekening, body)
+    next(not_base64.iter(f"{{{DS}}}X509Certificate")).text = "@@@"
+    next(not_x509.iter(f"{{{DS}}}X509Certificate")).text = "aGVsbG8="
     from zeep.wsse.signature import Signature  # zeep alone signs with any pair
 
     other_key = Signature(str(certs["client"].key), str(certs["server"].certificate))
@@ -388,6 +396,9 @@ def test_a_signature_that_does_not_hold_is_refused_saying_why(checking, ondertek
         (unsigned_body, "FailedCheck", "De handtekening dekt de Body niet"),
         (wrapped, "FailedCheck", "ds:Reference URI '#id-"),
         (no_certificate, "InvalidSecurityToken", "Geen X.509-certificaat bij de handtekening"),
+        (no_key_info, "InvalidSecurityToken", "Geen X.509-certificaat bij de handtekening"),
+        (not_base64, "InvalidSecurityToken", "Geen X.509-certificaat bij de handtekening"),
+        (not_x509, "InvalidSecurityToken", "Het certificaat bij de handtekening is geen X.509"),
     ]
     for envelope, code, text in cases:
         answer = post(url + PATH_ADVIES, etree.tostring(envelope))
