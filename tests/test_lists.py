@@ -590,6 +590,37 @@ def test_generate_refuses_more_people_than_it_has_numbers_for(tmp_path):
     assert proces.returncode == 2 and "5000001 is not in the range 1<=x<=5000000" in proces.stderr
 
 
+def test_a_person_defined_twice_is_refused_by_the_exports_as_by_serve(tmp_path):
+    """serve and 'personas' refuse a second persona with an INSZ; the exports, which read one
+    persona at a time, listed it twice (a built-in persona's number in your own file, a
+    generated file merged by hand)."""
+    eigen = tmp_path / "eigen"
+    eigen.mkdir()
+    builtin = builtin_folder() / "73680599786-inbreuk-open.yaml"
+    (eigen / "kopie.yaml").write_text(builtin.read_text(encoding="utf-8"), encoding="utf-8")
+    proces = magda_kbi("export", "verlaagde-premie", "2025", "--fixtures", str(eigen))
+    assert proces.returncode == 2
+    assert proces.stderr.startswith(
+        f"magda-kbi: invalid persona file {eigen / 'kopie.yaml'}: field insz: 73680599786 is"
+        f" already defined in {builtin} (a built-in persona: give yours another number,"
+    )
+    # within one generated file: one line twice
+    populatie = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "3", "--out", str(populatie)).returncode == 0
+    (bestand,) = populatie.glob("*.jsonl")
+    regels = bestand.read_text(encoding="utf-8").splitlines()
+    bestand.write_text("\n".join([*regels, regels[0]]) + "\n", encoding="utf-8")
+    insz = json.loads(regels[0])["insz"]
+    proces = magda_kbi(
+        "export", "gemeente", "24062", "--no-builtin", "--fixtures", str(populatie)
+    )  # fmt: skip
+    assert proces.returncode == 2
+    assert proces.stderr == (
+        f"magda-kbi: invalid persona file {bestand}: field insz: {insz} is already defined in"
+        f" {bestand}\n"
+    )
+
+
 @pytest.mark.parametrize("args", [["personas"], ["insz", "new", "--count", "20000"]], ids=" ".join)
 def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
     """``magda-kbi personas | head`` in a ``set -o pipefail`` script: once the reader has

@@ -8,9 +8,11 @@ keys are the domain dataclasses' field names, so the model is the schema
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import sqlite3
 import sys
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -245,12 +247,34 @@ def read_persona_file(
 def stream_personas(folders: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
     """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
     per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
-    there are. INSZs are not checked for duplicates here (that needs them all in memory);
+    there are; an INSZ a second time is refused, as :func:`load_personas` refuses it.
     ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
     folder that is not there is refused here, before the first persona: a list must not be
     half written when it is."""
     files = [path for folder in folders for path in persona_files(folder)]
-    return (persona for path in files for persona, _ in read_persona_file(path, contract=contract))
+    return _once_each(
+        files, ((path, p) for path in files for p, _ in read_persona_file(path, contract=contract))
+    )
+
+
+def _once_each(files: list[Path], personas: Iterable[tuple[Path, Persona]]) -> Iterator[Persona]:
+    """The personas, each INSZ once: a person defined twice (a file merged by hand, a built-in
+    persona's number in your own) was in a list twice. The INSZs seen go to a temporary
+    SQLite file, whose cache is bounded: a million in a set took 70 MB more."""
+    numbers = {path: n for n, path in enumerate(files)}
+    with contextlib.closing(sqlite3.connect("")) as seen:  # "": a temporary file
+        seen.execute("CREATE TABLE seen (insz INTEGER PRIMARY KEY, file INTEGER)")
+        for path, persona in personas:
+            try:  # in one transaction, never committed: the file goes when it closes
+                seen.execute("INSERT INTO seen VALUES (?, ?)", (int(persona.insz), numbers[path]))
+            except sqlite3.IntegrityError:
+                (first,) = seen.execute(
+                    "SELECT file FROM seen WHERE insz = ?", (int(persona.insz),)
+                ).fetchone()
+                raise FixtureError(
+                    str(path), "insz", already_defined(persona.insz, files[first])
+                ) from None
+            yield persona
 
 
 def _jsonl(
