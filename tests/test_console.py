@@ -55,6 +55,14 @@ def test_persona_list_searches_and_filters_on_today_s_advice(client):
     assert resultaten and set(resultaten) == {"NOK"}
     assert INBREUK_OPEN in nok.xpath("//tr[@data-insz]/@data-insz")
     pagina(client, "/console/?result=MAYBE", status=400)
+    # a search and a filter at once: the search's rows with that advice (never run before)
+    janssens = pagina(client, "/console/?q=janssens").xpath("//tr[@data-insz]")
+    assert len(janssens) == 10
+    for result, expected in (("NOK", [INBREUK_OPEN]), ("OK", None)):
+        rows = pagina(client, f"/console/?q=janssens&result={result}").xpath("//tr[@data-insz]")
+        got = [r.get("data-insz") for r in rows]
+        rest = [r.get("data-insz") for r in janssens if r.get("data-insz") != INBREUK_OPEN]
+        assert got == (expected or rest)
 
 
 def test_persona_list_pages_on_the_server(client):
