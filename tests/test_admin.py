@@ -631,6 +631,19 @@ def test_the_helper_reports_admin_errors(magda):
         magda.remove_persona("80651338304")
 
 
+def test_faults_apply_in_the_order_they_were_added(magda):
+    """Of two failures for one call, the one added first. The store read its faults without
+    an order, and PostgreSQL gives a row changed since (a count used up) after the others:
+    the second call got 99994 (a test of the platform codes failed now and then)."""
+    magda.fault("99995", count=2)
+    magda.fault("99994", count=1)
+    codes = [
+        post(magda.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00")).codes()
+        for _ in range(4)
+    ]
+    assert codes == [["99995"], ["99995"], ["99994"], []]
+
+
 def test_magdas_other_platform_codes_as_faults(magda):
     """99995 and 99994 as the platform sends them, beside 99996."""
     magda.fault("99995", count=1)

@@ -669,7 +669,10 @@ class SharedFaults:
 
     def _pick(self, service: str, insz: str | None) -> tuple[float, FaultKind | None]:
         with self.store.write() as db:
-            items = [_fault_from_row(i, t) for i, t in db.execute("SELECT id, data FROM fault")]
+            # in the order they were added, as in memory: without ORDER BY, PostgreSQL gave
+            # a row updated since (a count used up) after the others
+            rows = db.execute("SELECT id, data FROM fault ORDER BY id")
+            items = [_fault_from_row(i, t) for i, t in rows]
             delay, fault, over = pick_fault(items, service, insz)
             kept = {s.id for s in over}
             for s in items:
