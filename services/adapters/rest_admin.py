@@ -219,7 +219,7 @@ def _as_fixed(said: object, day: date | None) -> date | None:
             422,
             "INVALID_CLOCK",
             f'a clock that is not fixed is at the real date ({real.isoformat()}): "today" is'
-            f" that or null",
+            " that or null",
             "today",
         )
     return None
