@@ -423,6 +423,14 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     )
     onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
     assert "is gekend met" not in onbekend.reden
+    # an Afzender in other capitals: compared as written, and told the one known
+    hoofdletters = beslis(Afnemers(), "Zorgkas1.test.be", "ZORGKAS", Operation.ADVIES)
+    assert (hoofdletters.toegelaten, hoofdletters.code) == (False, "13001")
+    assert (
+        " Afzender 'Zorgkas1.test.be' met Hoedanigheid 'ZORGKAS' heeft geen protocol voor de"
+        " KBI. Gekend is Afzender 'zorgkas1.test.be' (hoofdletters tellen). De afnemer is"
+    ) in hoofdletters.reden
+    assert "Gekend is" not in onbekend.reden
 
 
 def test_an_afzender_without_its_hoedanigheid_is_told_which_is_missing():

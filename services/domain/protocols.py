@@ -104,6 +104,15 @@ def beslis(
             if others
             else ""
         )
+        # or in other capitals ('Zorgkas1.test.be'): compared as written, as MAGDA does
+        cased = sorted(
+            {a.afzender for a in afnemers if afzender and a.afzender.lower() == afzender.lower()}
+            - {afzender}
+        )
+        if cased and not others:
+            known_as = (
+                f" Gekend is Afzender {' of '.join(repr(a) for a in cased)} (hoofdletters tellen)."
+            )
         if afzender and hoedanigheid:
             wat = f"Afzender {afzender!r} met Hoedanigheid {hoedanigheid!r} heeft geen protocol"
             wat += " voor de KBI."
