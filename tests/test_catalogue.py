@@ -142,6 +142,14 @@ def test_a_bad_file_changes_nothing(store, extra):
     assert "80651338304 is already defined in" in info.value.reason
     assert info.value.reason.endswith("a.jsonl")
     assert list(Catalogue(store).values()) == voor
+    # of several persons defined again, the first in the file's order is named (the
+    # store gave any one of them: the lowest INSZ in SQLite, any in PostgreSQL)
+    ingebouwd = {"insz": "98630499724", "scenario": "a built-in's number", "naam": "X"}
+    schrijf(extra, "c.jsonl", ingebouwd, {**EEN, "scenario": "again"})
+    with pytest.raises(FixtureError) as info:
+        import_files(store, mappen)
+    assert info.value.reason.startswith("98630499724 is already defined in")
+    assert "-contract-lopend.yaml (a built-in persona" in info.value.reason
 
 
 def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_checked(

@@ -220,13 +220,12 @@ def _write(db, rows: list[tuple[str, str, int, str]]) -> None:
         return
     inszs = [r[0] for r in rows]
     places = ",".join("?" * len(inszs))
-    twice = db.execute(
-        f"SELECT insz, path FROM catalogue WHERE insz IN ({places}) LIMIT 1",  # noqa: S608
-        inszs,
-    ).fetchone()
-    if twice is not None:
-        path = rows[0][1]
-        raise FixtureError(path, "insz", already_defined(twice[0], twice[1]))
+    known = dict(
+        db.execute(f"SELECT insz, path FROM catalogue WHERE insz IN ({places})", inszs)  # noqa: S608
+    )
+    if known:  # the first in the file's order (PostgreSQL gave any one of them)
+        insz = next(i for i in inszs if i in known)
+        raise FixtureError(rows[0][1], "insz", already_defined(insz, known[insz]))
     db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rows)
 
 
