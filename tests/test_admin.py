@@ -240,6 +240,12 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         ({**NIEUW, "verwacht": ""}, "verwacht", "expected a list"),
         ({**NIEUW, "gegevens": 0}, "gegevens", "expected a mapping (key: value)"),
         ({**NIEUW, "gegevens": []}, "gegevens", "expected a mapping (key: value)"),
+        # the path's INSZ as printed in the body: told so, not that the two differ
+        (
+            {**NIEUW, "insz": "80.65.13-383.04"},
+            "insz",
+            "'80.65.13-383.04' is written as printed: its 11 digits, 80651338304",
+        ),
     ],
 )
 def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):

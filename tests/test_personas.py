@@ -177,6 +177,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "required: the dossier's personalia give no name",
         ),
         (("scenario:", "naam: 5\nscenario:"), "naam", "must be a text"),
+        (  # as printed on the eID: "is not 11 digits" hid that it is a test number
+            ('insz: "80651338304"', 'insz: "80.65.13-383.04"'),
+            "insz",
+            "'80.65.13-383.04' is written as printed: its 11 digits, 80651338304",
+        ),
         # the error code written as a number, or in lower case; a sex as a letter
         (("scenario:", "fout: 99996\nscenario:"), "fout", "not 99996 (quote it: '99996')"),
         (

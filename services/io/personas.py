@@ -35,6 +35,7 @@ from magda_kbi.domain.insz import (
     is_test_number,
     nearest_test_number,
     shown,
+    unformatted,
     why_not_a_test_number,
 )
 from magda_kbi.domain.municipalities import is_nis_code, name_in_register, nis_hint, same_name
@@ -471,6 +472,11 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     insz = fields.get("insz")
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
+    if insz != unformatted(insz) and is_test_number(unformatted(insz)):
+        # as the path of PUT /admin/personas says it: "is not 11 digits" hid that it is one
+        raise InputError(
+            "insz", f"{shown(insz)} is written as printed: its 11 digits, {unformatted(insz)}"
+        )
     if not is_test_number(insz):
         closest = nearest_test_number(insz)
         raise InputError(
