@@ -140,10 +140,12 @@ def test_a_hostile_host_header_cannot_break_the_wsdl():
         {"Host": 'evil"><x y="'},
         {"X-Forwarded-Host": "a b"},
         {"X-Forwarded-Prefix": '/"x'},
+        {"X-Forwarded-Proto": "javascript"},  # no scheme but http and https: the request's
     ):
         wsdl = client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl", headers=kop).data
         etree.fromstring(wsdl)  # still well-formed XML
-        assert b"evil" not in wsdl and b'"x' not in wsdl
+        assert b"evil" not in wsdl and b'"x' not in wsdl and b"javascript" not in wsdl
+        assert b'location="http://' in wsdl
 
 
 def test_the_root_and_the_api_and_admin_indexes(server):
