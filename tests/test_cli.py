@@ -206,6 +206,12 @@ def test_advies_locally():
     antwoord = json.loads(proces.stdout)
     assert antwoord["peildatum"] == "2022-01-01"
     assert (antwoord["resultaat"], antwoord["reden"]["code"]) == ("NOK", "GEEN_AANMELDING")
+    # an error persona: the rule's answer, and what the server answers it instead
+    proces = magda_kbi("advies", "90651105718", "--datum", "2024-01-01")
+    assert (
+        proces.stdout.splitlines()[-1]
+        == "note: through the server this persona always answers 99996"
+    )
 
 
 def test_advies_uses_today_for_what_the_kbi_knows():
