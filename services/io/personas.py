@@ -472,12 +472,13 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     insz = fields.get("insz")
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
-    if insz != unformatted(insz) and is_test_number(unformatted(insz)):
-        # as the path of PUT /admin/personas says it: "is not 11 digits" hid that it is one
-        raise InputError(
-            "insz", f"{shown(insz)} is written as printed: its 11 digits, {unformatted(insz)}"
-        )
     if not is_test_number(insz):
+        digits = unformatted(insz)
+        if digits != insz and is_test_number(digits):
+            # as the path of PUT /admin/personas says it: "is not 11 digits" hid that it is one
+            raise InputError(
+                "insz", f"{shown(insz)} is written as printed: its 11 digits, {digits}"
+            )
         closest = nearest_test_number(insz)
         raise InputError(
             "insz",
