@@ -248,7 +248,7 @@ def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
     import_files(store, [builtin_folder()])
-    store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE))])
+    store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE), TWEE)])
     with pytest.raises(FixtureError) as info:  # the file's 90651338320 is the generated one's
         import_files(store, [builtin_folder(), extra])
     assert info.value.reason == "90651338320 is already defined in generate:seed-1"
@@ -654,3 +654,137 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     with pytest.raises(FixtureError):
         make_emulator(settings)  # what serve's check at a SIGHUP says (and refuses)
     assert achternamen(make_emulator(settings, imported=afdruk)) == ["Anders"]
+
+
+# Names as people write them: accents, a dotted capital I, and one typed in decomposed form
+# (e + combining diaeresis, as macOS writes file names); a date and "oriëntatie" in a scenario.
+GEACCENTUEERD = [
+    {"insz": "69611997144", "scenario": "not in the KBI", "naam": "Émile Çelik"},
+    {"insz": "53671440578", "scenario": "not in the KBI", "naam": "Zoe\u0308 Verhaegen"},
+    {"insz": "98652505064", "scenario": "not in the KBI", "naam": "İlkay Öztürk"},
+    {"insz": "46670184179", "scenario": "moved on 2024-11-07, oriëntatie", "naam": "Ann Peeters"},
+]
+# each search and the INSZs it finds, case and accents aside, an INSZ also as printed
+GEZOCHT = {
+    "emile": ["69611997144"],
+    "ÉMILE ÇELIK": ["69611997144"],
+    "celik": ["69611997144"],
+    "zoë": ["53671440578"],
+    "ZOE": ["53671440578"],
+    "ilkay oztürk": ["98652505064"],
+    "francois": ["88612809777"],
+    "ÖZTURK": ["98652505064"],
+    "orientatie": ["46670184179"],
+    "2024-11-07": ["46670184179"],
+    "46.67.01-841.79": ["46670184179"],
+    "01-841": ["46670184179"],
+    "peeters ann": [],
+    "ø": [],
+    "ocmw/cpas": ["88612809777"],
+}
+# as PHP's json_encode writes a line (and the file above, json.dumps): every letter past
+# ASCII as \u, and / as \/
+PHP = r'{"insz":"88612809777","scenario":"referred by the OCMW\/CPAS","naam":"Fran\u00e7ois"}'
+
+
+def searches_ignore_case_and_accents(tmp_path: Path, store_url: str | None) -> None:
+    """The console's search over GEACCENTUEERD, in memory or in the store at ``store_url``
+    (which narrows the candidates in SQL first): each finds what GEZOCHT says."""
+    from datetime import date
+
+    from lxml import html
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    folder = tmp_path / "geaccentueerd"
+    schrijf(folder, "a.jsonl", *GEACCENTUEERD)
+    with (folder / "a.jsonl").open("a", encoding="utf-8") as file:
+        file.write(PHP + "\n")
+    where = {"catalogue": store_url, "store": store_url} if store_url else {}
+    client = Client(make_emulator(Settings(date(2025, 6, 1), [folder], **where)))
+    found = {}
+    for search in GEZOCHT:
+        answer = client.get("/console/", query_string={"q": search})
+        assert answer.status_code == 200
+        found[search] = html.fromstring(answer.data).xpath("//tr[@data-insz]/@data-insz")
+    assert found == GEZOCHT
+
+
+def test_a_search_ignores_case_and_accents_in_memory(tmp_path):
+    searches_ignore_case_and_accents(tmp_path, None)
+
+
+def test_a_search_ignores_case_and_accents_in_a_sqlite_store(tmp_path):
+    searches_ignore_case_and_accents(tmp_path, f"sqlite:///{tmp_path / 'search.db'}")
+
+
+# A catalogue as version 2 of the store kept it (no search text), and what version 3 makes of
+# its rows: the INSZ, also as printed, the name and the scenario, folded (written out)
+CATALOGUE_2 = (
+    "CREATE TABLE catalogue (insz TEXT PRIMARY KEY, path TEXT NOT NULL, n INTEGER NOT NULL, "
+    "data TEXT NOT NULL)"
+)
+ZOEKTEKST_3 = {
+    "90651338320": "90651338320 90.65.13-383.20 ann test not in the kbi",
+    "69611997144": "69611997144 69.61.19-971.44 emile celik not in the kbi",
+    "80651338304": "80651338304 80.65.13-383.04 boris nadzialek a persona of an extra file",
+}
+
+
+def a_version_2_catalogue_gets_its_search_texts(connect, store_of) -> None:
+    """``connect()``: a DB-API connection to a store made anew, which becomes one of version 2
+    with three personas in its catalogue; ``store_of()`` opens it as the emulator does."""
+    db = connect()
+    try:
+        db.execute("DROP TABLE catalogue")
+        db.execute(CATALOGUE_2)
+        for n, persona in enumerate((TWEE, GEACCENTUEERD[0], EEN)):
+            db.execute(
+                "INSERT INTO catalogue (insz, path, n, data) VALUES (?, 'oud.jsonl', ?, ?)",
+                (persona["insz"], n, json.dumps(persona)),
+            )
+        db.execute("UPDATE store_version SET n = 2")
+        db.commit()
+    finally:
+        db.close()
+    store = store_of()
+    try:
+        rows = store.db().execute("SELECT insz, search FROM catalogue").fetchall()
+        assert dict(rows) == ZOEKTEKST_3
+        assert Catalogue(store).candidates("ÉMILE") == {"69611997144"}
+    finally:
+        store.close()
+
+
+def test_a_version_2_catalogue_in_sqlite_gets_its_search_texts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    SqliteStore(url).close()
+    a_version_2_catalogue_gets_its_search_texts(
+        lambda: sqlite3.connect(tmp_path / "v2.db"), lambda: SqliteStore(url)
+    )
+
+
+def test_the_search_text_from_data_is_the_persona_s(tmp_path):
+    """A catalogue makes a persona's search text from its data (a million in a migration,
+    without making the personas); the console from the persona: the two must agree."""
+    from magda_kbi.domain.search import persona_search_text
+    from magda_kbi.io.personas import data_search_text, persona_from_data, read_json, read_yaml
+    from magda_kbi.io.population import generate_population
+
+    from .cli_run import magda_kbi
+
+    populatie = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "300", "--out", str(populatie)).returncode == 0
+    lines = [line for f in populatie.glob("*.jsonl") for line in f.read_text().split("\n")]
+    data = [
+        *(read_json(line) for line in lines if line.strip()),
+        *(read_yaml(f.read_text(encoding="utf-8")) for f in builtin_folder().glob("*.yaml")),
+        *GEACCENTUEERD,
+        {**EEN, "scenario": "  spaces around  "},
+        {**TWEE, "dossier": None},
+    ]
+    data += [json.loads(json.dumps(p)) for p in generate_population(50, seed=9)]
+    assert len(data) == 300 + 23 + 4 + 2 + 50
+    for item in data:
+        assert data_search_text(item) == persona_search_text(persona_from_data(item)), item

@@ -308,7 +308,7 @@ def versie_van(pad) -> int:
 
 def test_a_new_store_records_the_version_of_its_tables(tmp_path):
     SqliteStore(f"sqlite:///{tmp_path / 'nieuw.db'}").close()
-    assert versie_van(tmp_path / "nieuw.db") == 2
+    assert versie_van(tmp_path / "nieuw.db") == 3
 
 
 def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
@@ -327,7 +327,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
         )
         db.commit()
     app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
-    assert versie_van(pad) == 2
+    assert versie_van(pad) == 3
     (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
@@ -345,7 +345,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
     app.close()
     SqliteStore(f"sqlite:///{pad}").close()  # opened again: nothing more to do
-    assert versie_van(pad) == 2
+    assert versie_van(pad) == 3
 
 
 def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
@@ -354,13 +354,13 @@ def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
     pad = tmp_path / "nieuwer.db"
     SqliteStore(f"sqlite:///{pad}").close()
     with contextlib.closing(sqlite3.connect(pad)) as db:
-        db.execute("UPDATE store_version SET n = 3")
+        db.execute("UPDATE store_version SET n = 4")
         db.commit()
-    with pytest.raises(StoreError, match="has its tables in version 3; this emulator"):
+    with pytest.raises(StoreError, match="has its tables in version 4; this emulator"):
         SqliteStore(f"sqlite:///{pad}")
     melding = serve_weigert(f"sqlite:///{pad}")
-    assert "knows versions up to 2: use the newer magda-kbi that wrote it" in melding
-    assert versie_van(pad) == 3  # left as it was
+    assert "knows versions up to 3: use the newer magda-kbi that wrote it" in melding
+    assert versie_van(pad) == 4  # left as it was
 
 
 def test_a_forked_child_is_its_own_replica(tmp_path):

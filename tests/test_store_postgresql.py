@@ -399,7 +399,7 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
     url = postgres.database()
     PostgresStore(url).close()
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 2
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3
         # as the first PostgreSQL stores were: no version recorded, fault rows in Dutch
         conn.execute("DROP TABLE store_version")
         conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
@@ -413,12 +413,12 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         1,
     )
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 2
-        conn.execute("UPDATE store_version SET n = 3")
-    with pytest.raises(StoreError, match="has its tables in version 3; this emulator"):
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3
+        conn.execute("UPDATE store_version SET n = 4")
+    with pytest.raises(StoreError, match="has its tables in version 4; this emulator"):
         PostgresStore(url)
     with psycopg.connect(url, autocommit=True) as conn:  # refused, and left as it was
-        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3
+        assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 4
 
 
 def test_a_stopped_emulator_leaves_no_connection_and_no_thread(postgres):
@@ -520,3 +520,33 @@ def test_a_worker_stopped_while_postgresql_is_lost_says_what_it_could_not_write(
         store.close()
     finally:
         cluster.stop()
+
+
+def test_a_search_ignores_case_and_accents_in_a_postgresql_store(postgres, tmp_path):
+    """The store narrows a search in SQL (normalize, regexp_replace, lower): its candidates
+    must hold every persona the search then finds."""
+    from .test_catalogue import searches_ignore_case_and_accents
+
+    searches_ignore_case_and_accents(tmp_path, postgres.database())
+
+
+def test_a_version_2_catalogue_in_postgresql_gets_its_search_texts(postgres):
+    import psycopg
+
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    from .test_catalogue import a_version_2_catalogue_gets_its_search_texts
+
+    class Qmark:  # the helper's SQL has SQLite's ? placeholders
+        def __init__(self):
+            self.conn = psycopg.connect(url)
+
+        def execute(self, sql, params=()):
+            return self.conn.execute(sql.replace("?", "%s"), params)
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+    url = postgres.database()
+    PostgresStore(url).close()
+    a_version_2_catalogue_gets_its_search_texts(Qmark, lambda: PostgresStore(url))

@@ -18,6 +18,11 @@ def unformatted(insz: str) -> str:
     return "".join(gedrukt.groups()) if gedrukt else insz
 
 
+def as_printed(insz: str) -> str:
+    """Eleven digits as printed: 73.68.05-997.86."""
+    return f"{insz[:2]}.{insz[2:4]}.{insz[4:6]}-{insz[6:9]}.{insz[9:]}"
+
+
 SHOWN = 24  # characters of a would-be INSZ a message repeats
 
 

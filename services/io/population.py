@@ -230,9 +230,9 @@ CHECKED_IN_FULL = 1000
 SAMPLE_EVERY = 100
 
 
-def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
-    """The generator's personas as (INSZ, JSON line), a sample checked in full on the way: a
-    generator that went wrong stops with the field and the reason, never writes on.
+def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str, dict]]:
+    """The generator's personas as (INSZ, JSON line, data), a sample checked in full on the
+    way: a generator that went wrong stops with the field and the reason, never writes on.
 
     Checking every persona against the XSD would cost 0.5 ms each (over eight minutes for a
     million); what the generator writes is checked by the tests over whole populations and
@@ -242,7 +242,7 @@ def sample_checked(personas: Iterable[dict]) -> Iterator[tuple[str, str]]:
     for n, data in enumerate(personas):
         if n < CHECKED_IN_FULL or n % SAMPLE_EVERY == 0:
             persona_from_data(data, contract=True)
-        yield data["insz"], json.dumps(data, ensure_ascii=False)
+        yield data["insz"], json.dumps(data, ensure_ascii=False), data
 
 
 def population_files(folder: Path) -> list[Path]:
@@ -252,7 +252,7 @@ def population_files(folder: Path) -> list[Path]:
 
 
 def write_files(
-    lines: Iterable[tuple[str, str]], out: Path, per_file: int, checked: CheckedFiles
+    lines: Iterable[tuple[str, str, dict]], out: Path, per_file: int, checked: CheckedFiles
 ) -> int:
     """JSON Lines files ``population-00001.jsonl``, ... of ``per_file`` personas each, each
     recorded in ``checked`` by its content; how many personas were written."""
@@ -264,7 +264,7 @@ def write_files(
             checked.add(key.hexdigest())
 
     try:
-        for _, line in lines:
+        for _, line, _ in lines:
             if written % per_file == 0:
                 close_file()
                 path = out / f"population-{written // per_file + 1:05d}.jsonl"

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING
 
 from magda_kbi import __version__
 from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.search import folded, persona_search_text
 from magda_kbi.io.checked_files import CheckedFiles, checks_hash
 from magda_kbi.io.personas import (
     FixtureError,
     already_defined,
+    data_search_text,
     persona_files,
     persona_from_data,
     read_persona_file,
@@ -142,7 +144,7 @@ def import_files(
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
             check = checked is None or not checked.known(checked_key)
             personas = read_persona_file(path, contract=check)
-            _add(db, str(path), ((p.insz, text) for p, text in personas))
+            _add(db, str(path), ((p.insz, text, persona_search_text(p)) for p, text in personas))
             if _hashes(path)[0] != sha:
                 raise FixtureError(str(path), "-", "changed while it was being imported")
             if check and checked is not None:  # what was hashed is what passed
@@ -175,15 +177,15 @@ def _import_stamp() -> str:
     return f"{__version__}:{checks_hash().hex()[:16]}"
 
 
-def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str]]) -> None:
-    """Personas that come from no file (``generate --store``: INSZ and JSON), under
+def store_generated(store: Store, naam: str, personas: Iterable[tuple[str, str, dict]]) -> None:
+    """Personas that come from no file (``generate --store``: INSZ, JSON, data), under
     ``generate:<naam>``; the same name again replaces them, and so it does what an earlier
     version stored under ``<naam>,count=N``."""
     path = GENERATED + naam
     with store.write() as db:
         for table in ("catalogue", "catalogue_file"):
             db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ?", (path, path + ",%"))
-        _add(db, path, personas)
+        _add(db, path, ((insz, text, data_search_text(data)) for insz, text, data in personas))
         db.execute(
             "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
             "VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1000000 FROM catalogue_file), "
@@ -199,23 +201,24 @@ def _new_version(db, store: Store) -> None:
     store.bump(db)
 
 
-def _add(db, path: str, personas: Iterable[tuple[str, str]]) -> None:
-    """Inserts one file's personas (INSZ, JSON) in batches; an INSZ already in the catalogue
-    (from another file, or twice in this one) is a :class:`FixtureError` naming both places."""
+def _add(db, path: str, personas: Iterable[tuple[str, str, str]]) -> None:
+    """Inserts one file's personas (INSZ, JSON, search text) in batches; an INSZ already in
+    the catalogue (from another file, or twice in this one) is a :class:`FixtureError`
+    naming both places."""
     seen: set[str] = set()
-    rows: list[tuple[str, str, int, str]] = []
-    for n, (insz, text) in enumerate(personas):
+    rows: list[tuple[str, str, int, str, str]] = []
+    for n, (insz, text, search) in enumerate(personas):
         if insz in seen:
             raise FixtureError(path, "insz", f"{insz} is defined twice in this file")
         seen.add(insz)
-        rows.append((insz, path, n, text))
+        rows.append((insz, path, n, text, search))
         if len(rows) >= BATCH:
             _write(db, rows)
             rows = []
     _write(db, rows)
 
 
-def _write(db, rows: list[tuple[str, str, int, str]]) -> None:
+def _write(db, rows: list[tuple[str, str, int, str, str]]) -> None:
     if not rows:
         return
     inszs = [r[0] for r in rows]
@@ -226,7 +229,9 @@ def _write(db, rows: list[tuple[str, str, int, str]]) -> None:
     if known:  # the first in the file's order (PostgreSQL gave any one of them)
         insz = next(i for i in inszs if i in known)
         raise FixtureError(rows[0][1], "insz", already_defined(insz, known[insz]))
-    db.executemany("INSERT INTO catalogue (insz, path, n, data) VALUES (?, ?, ?, ?)", rows)
+    db.executemany(
+        "INSERT INTO catalogue (insz, path, n, data, search) VALUES (?, ?, ?, ?, ?)", rows
+    )
 
 
 class _ViaGet(Mapping[str, Persona]):
@@ -315,14 +320,12 @@ class Catalogue(_ViaGet):
 
     def candidates(self, text: str) -> set[str] | None:
         """A superset of the INSZs a search for ``text`` finds in INSZ, name and scenario:
-        those whose stored JSON holds each of its words (any case). Only plain ASCII words
-        are asked of the store (JSON may escape others, SQLite lowers ASCII only); None when
-        no word is: then every persona is a candidate."""
-        words = [w for w in text.lower().split() if w.isascii() and w.isprintable()]
-        words = [w for w in words if '"' not in w and "\\" not in w]
+        those whose search text (``domain.search``, kept beside the JSON) holds each of its
+        words; None for a search of no word: then every persona is a candidate."""
+        words = folded(text).split()
         if not words:
             return None
-        where = " AND ".join("lower(data) LIKE ? ESCAPE '!'" for _ in words)
+        where = " AND ".join("search LIKE ? ESCAPE '!'" for _ in words)
         patterns = [
             "%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in words
         ]

@@ -44,7 +44,7 @@ from magda_kbi import __version__
 from magda_kbi.domain.clock import Clock
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import persona_from_data
+from magda_kbi.io.personas import data_search_text, persona_from_data
 from magda_kbi.runtime.diensten import Runtime
 from magda_kbi.runtime.faults import Fault, FaultKind, fault_from_json, pick_fault
 from magda_kbi.runtime.journal import BODY_MAX, AuditLog, JournalEntry, came_in
@@ -68,11 +68,15 @@ SYNC_TIMEOUT = 3.0
 #      PostgreSQL), the journal may keep each entry as one JSON text (the very first SQLite
 #      stores), fault rows may have Dutch field names (soort, aantal, ...)
 #   2: the version recorded; the journal in columns; every fault row in English
-SCHEMA_VERSION = 2
+#   3: the catalogue keeps each persona's search text (domain/search.py) beside its JSON
+SCHEMA_VERSION = 3
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
     "n INTEGER NOT NULL)"
 )
+# What the console's search looks in, folded as the search is (domain/search.py): the store
+# narrows a search with LIKE on it, the same in both dialects (no case or accent left to them)
+SEARCH_COLUMN = "search TEXT NOT NULL DEFAULT ''"
 # The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
 # what it was when imported; both dialects read these statements as they are.
 CATALOGUE_SCHEMA = [
@@ -80,7 +84,7 @@ CATALOGUE_SCHEMA = [
     "position BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, size BIGINT NOT NULL, "
     "sha256 TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS catalogue (insz TEXT PRIMARY KEY, path TEXT NOT NULL, "
-    "n INTEGER NOT NULL, data TEXT NOT NULL)",
+    f"n INTEGER NOT NULL, data TEXT NOT NULL, {SEARCH_COLUMN})",
     "CREATE INDEX IF NOT EXISTS catalogue_order ON catalogue (path, n)",
     "CREATE TABLE IF NOT EXISTS catalogue_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
     "n BIGINT NOT NULL, stamp TEXT NOT NULL)",
@@ -601,7 +605,27 @@ def _journal_into_columns(db) -> None:
         )  # fmt: skip
 
 
-MIGRATIONS = {1: _to_version_2}  # version n -> n + 1
+def _to_version_3(store: Store, db) -> None:
+    """2 -> 3: the catalogue's search text, made from each persona's JSON (the personas
+    ``generate --store`` made have no file to be imported from again)."""
+    if "catalogue" not in store.tables(db) or "search" in store.columns(db, "catalogue"):
+        return
+    db.execute(f"ALTER TABLE catalogue ADD COLUMN {SEARCH_COLUMN}")
+    last = ""
+    while True:  # a batch at a time, in INSZ order: a million personas never held at once
+        rows = db.execute(
+            "SELECT insz, data FROM catalogue WHERE insz > ? ORDER BY insz LIMIT 2000", (last,)
+        ).fetchall()
+        if not rows:
+            return
+        db.executemany(
+            "UPDATE catalogue SET search = ? WHERE insz = ?",
+            [(data_search_text(json.loads(data)), insz) for insz, data in rows],
+        )
+        last = rows[-1][0]
+
+
+MIGRATIONS = {1: _to_version_2, 2: _to_version_3}  # version n -> n + 1
 
 _OLD_NAMES = {
     "soort": "kind",

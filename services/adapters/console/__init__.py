@@ -46,6 +46,7 @@ from magda_kbi.domain.insz import (
     unformatted,
 )
 from magda_kbi.domain.protocols import beslis
+from magda_kbi.domain.search import folded, name_of, persona_search_text
 from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
 from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import (
@@ -152,12 +153,12 @@ class _Index:
             inszs = self._inszs
             if not in_store(personas):
                 if self._texts is None:
-                    self._texts = [_search_text(personas[insz]) for insz in inszs]
+                    self._texts = [persona_search_text(personas[insz]) for insz in inszs]
                 texts = self._texts
                 return (personas[i] for i, t in zip(inszs, texts, strict=True) if search in t)
         possible = candidates(personas, search)
         chosen = (i for i in inszs if possible is None or i in possible)
-        return (p for p in _fetched(personas, chosen) if search in _search_text(p))
+        return (p for p in _fetched(personas, chosen) if search in persona_search_text(p))
 
     def _catch_up(self, personas: Mapping[str, Persona]) -> None:
         if self._of is not personas or self._version != version(personas):
@@ -175,18 +176,7 @@ def _fetched(personas: Mapping[str, Persona], inszs: Iterable[str]) -> Iterator[
             yield persona
 
 
-def _search_text(persona: Persona) -> str:
-    return f"{persona.insz} {name_of(persona)} {persona.scenario}".lower()
-
-
 _index = _Index()
-
-
-def name_of(persona: Persona) -> str:
-    if persona.dossier is not None:
-        p = persona.dossier.personalia
-        return " ".join((*p.voornamen, *p.achternamen))
-    return persona.naam
 
 
 def _today_advice(runtime: Runtime, persona: Persona) -> Advies:
@@ -229,7 +219,7 @@ def personas():
         hint = did_you_mean(result, RESULTS)
         abort(400, description=f"result is OK, NOK or empty, not {shown(result)}{hint}")
     page = _number("page", 1, 1, 10**9)
-    search = q.lower()
+    search = folded(q)
     skip = (page - 1) * PAGE_SIZE
     # Paged on the server: the advice is computed only for the personas this page needs.
     if search:

@@ -1,0 +1,42 @@
+"""How a person is found by a search (the console's): by INSZ, also as printed, by name and
+by scenario, case and accents aside. The same text in memory and in a store's catalogue,
+where it is kept beside each persona so that the store can narrow a search in SQL."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from magda_kbi.domain.dossier import Persona
+from magda_kbi.domain.insz import as_printed
+
+# A search ignores case and accents ("said" finds Saïd, "emile" Émile): each letter without
+# the combining marks Unicode's canonical decomposition gives it (NFD), in lower case.
+# Letters that decompose into no base and mark (ø, ł, æ, ß) stay as they are. The ranges are
+# the combining diacritical marks and their extended, supplement, symbol and half-mark blocks.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def folded(text: str) -> str:
+    """``text`` as a search compares it (see above)."""
+    if text.isascii():
+        return text.lower()
+    return _MARKS.sub("", unicodedata.normalize("NFD", text)).lower()
+
+
+def name_of(persona: Persona) -> str:
+    """First names, then surnames, from the dossier; the persona's naam without one."""
+    if persona.dossier is not None:
+        p = persona.dossier.personalia
+        return " ".join((*p.voornamen, *p.achternamen))
+    return persona.naam
+
+
+def search_text(insz: str, name: str, scenario: str) -> str:
+    """What a search looks in, folded: the INSZ also as a letter or an eID card prints it
+    (73.68.05-997.86), the name and the scenario."""
+    return folded(f"{insz} {as_printed(insz)} {name} {scenario}")
+
+
+def persona_search_text(persona: Persona) -> str:
+    return search_text(persona.insz, name_of(persona), persona.scenario)
