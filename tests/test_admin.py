@@ -744,6 +744,19 @@ def test_a_body_wrong_as_a_whole_names_no_field(magda):
     }  # it said "field": "-", a placeholder that is no field
 
 
+def test_a_persona_path_that_lost_its_first_0_is_told_the_insz(magda):
+    antwoord = admin(magda, "GET", "/personas/6721400144")
+    assert (antwoord.status_code, antwoord.json()) == (
+        404,
+        {
+            "code": "UNKNOWN_PERSONA",
+            "diagnose": "no persona with INSZ 6721400144; a spreadsheet drops a number's first"
+            " 0: did you mean 06721400144?",
+            "field": "insz",
+        },
+    )
+
+
 @pytest.mark.parametrize("methode", ["GET", "PUT", "DELETE"])
 def test_a_persona_path_with_its_insz_as_printed_is_told_its_digits(magda, methode):
     """GET said there was no persona 98.63.04-997.24; a PUT of that persona's own body

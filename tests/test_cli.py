@@ -1196,3 +1196,20 @@ def test_serve_s_banner_says_every_setting_that_changes_answers_or_where_state_i
         "  protocols: off (every caller may call everything; --protocols enforces them)",
         "  store: sqlite:////tmp/run/state.db (this run only)",
     ]
+
+
+def test_ten_digits_that_lost_their_first_0_are_told_the_insz():
+    """An INSZ from a spreadsheet column of numbers: 06721400144 became 6721400144."""
+    check = magda_kbi("insz", "check", "6721400144")
+    assert (check.returncode, check.stdout) == (
+        1,
+        "6721400144: not a MAGDA test number: '6721400144' is not 11 digits; a spreadsheet"
+        " drops a number's first 0: did you mean 06721400144?\n"
+        "nearest test number: 06721400144\n",
+    )
+    advies = magda_kbi("advies", "6721400144", "--datum", "2024-01-01")
+    assert advies.returncode == 2
+    assert advies.stderr == (
+        "magda-kbi: 6721400144 is not a valid INSZ (11 digits, modulo 97); a spreadsheet drops"
+        " a number's first 0: did you mean 06721400144?\n"
+    )

@@ -478,6 +478,11 @@ def test_a_persona_s_address_with_its_insz_as_printed_leads_to_its_page(client):
         assert p.findtext(".//p[@id='error']").endswith(
             f", which is no INSZ: {count} digits, where an INSZ has 11"
         )
+    p = pagina(client, "/console/personas/6721400144", status=404)  # a spreadsheet's number
+    assert p.findtext(".//p[@id='error']") == (
+        "no persona with INSZ 6721400144, which is no INSZ: 10 digits, where an INSZ has 11; a"
+        " spreadsheet drops a number's first 0: did you mean 06721400144?"
+    )
     p = pagina(client, "/console/personas/Daoud", status=404)  # a name: no count of digits
     assert p.findtext(".//p[@id='error']") == "no persona with INSZ Daoud"
     # searched for: said under the empty list

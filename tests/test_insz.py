@@ -106,3 +106,19 @@ def test_more_numbers_than_a_birth_date_has_are_refused_at_once():
     assert len(set(new_test_numbers(998, day))) == 998
     women = new_test_numbers(499, day, "F")
     assert len(set(women)) == 499 and all(int(n[6:9]) % 2 == 0 for n in women)
+
+
+def test_ten_digits_that_lost_their_first_0_are_told_the_insz():
+    """A spreadsheet reads 06721400144 (born 2006) as the number 6721400144."""
+    from magda_kbi.domain.insz import nearest_test_number, why_not_a_test_number, with_first_zero
+
+    assert with_first_zero("6721400144") == "06721400144"
+    assert with_first_zero("7368059978") is None  # 07368059978 fails modulo 97
+    assert with_first_zero("67214001") is None
+    assert why_not_a_test_number("6721400144") == (
+        "'6721400144' is not 11 digits; a spreadsheet drops a number's first 0: did you mean"
+        " 06721400144?"
+    )
+    assert why_not_a_test_number("7368059978") == "'7368059978' is not 11 digits"
+    assert nearest_test_number("6721400144") == "06721400144"
+    assert nearest_test_number("7368059978") is None

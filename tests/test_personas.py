@@ -182,6 +182,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
             "insz",
             "'80.65.13-383.04' is written as printed: its 11 digits, 80651338304",
         ),
+        (  # from a spreadsheet's column of numbers, which drops the first 0
+            ('insz: "80651338304"', 'insz: "6721400144"'),
+            "insz",
+            "'6721400144' has lost its first 0: its 11 digits, 06721400144",
+        ),
         # the error code written as a number, or in lower case; a sex as a letter
         (("scenario:", "fout: 99996\nscenario:"), "fout", "not 99996 (quote it: '99996')"),
         (

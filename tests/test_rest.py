@@ -205,6 +205,22 @@ def test_an_insz_with_a_digit_mistyped_is_told_its_check_digits(rest):
     )
 
 
+def test_ten_digits_that_lost_their_first_0_are_told_the_insz(rest):
+    """A spreadsheet reads 06721400144 (born 2006) as the number 6721400144."""
+    r = get(rest, "/api/v1/dossiers/6721400144")
+    assert (r.status_code, r.json()) == (
+        400,
+        {
+            "code": "40002",
+            "diagnose": "'6721400144' is not a valid INSZ (11 digits, modulo 97); a spreadsheet"
+            " drops a number's first 0: did you mean 06721400144?",
+            "field": "insz",
+        },
+    )
+    r = get(rest, "/api/v1/dossiers/7368059978")  # 07368059978 is no INSZ either: no hint
+    assert r.json()["diagnose"] == "'7368059978' is not a valid INSZ (11 digits, modulo 97)"
+
+
 def test_a_long_would_be_insz_is_repeated_cut_short():
     """An INSZ of 100,000 characters made a refusal that repeated it whole, twice in the
     admin API's: cut after 24 characters, with its length."""

@@ -28,7 +28,7 @@ from magda_kbi.adapters.rest_api import (
 )
 from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, real_today, today_from_text
 from magda_kbi.domain.consumers import Operation
-from magda_kbi.domain.insz import shown, unformatted
+from magda_kbi.domain.insz import first_zero_hint, shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
 from magda_kbi.io.schemas import InputError, as_written, did_you_mean, unknown_field
@@ -110,7 +110,10 @@ def _path_insz(insz: str) -> str:
 
 def _unknown_persona(insz: str) -> ApiError:
     return ApiError(
-        404, "UNKNOWN_PERSONA", f"no persona with INSZ {shown(insz, quote=False)}", "insz"
+        404,
+        "UNKNOWN_PERSONA",
+        f"no persona with INSZ {shown(insz, quote=False)}{first_zero_hint(insz)}",
+        "insz",
     )
 
 

@@ -22,6 +22,7 @@ from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import (
     check_digits_reason,
+    first_zero_hint,
     is_eleven_digits,
     modulo97_valid,
     shown,
@@ -212,7 +213,7 @@ def _valid_insz(insz: str) -> None:
         elif is_eleven_digits(insz):  # a digit mistyped: which check digits it would need
             hint = f": {check_digits_reason(insz)}"
         else:
-            hint = ""
+            hint = first_zero_hint(insz)
         raise ApiError(
             400,
             ONGELDIG_INSZ,

@@ -106,10 +106,24 @@ def new_test_numbers(
     raise ValueError(f"no {count} free test numbers for that birth date and sex")
 
 
+def with_first_zero(insz: str) -> str | None:
+    """Ten digits with the 0 put back that a spreadsheet drops from the front of a number
+    (the INSZs of people born from 2000 to 2009 begin with 0), when that makes an INSZ
+    that passes modulo 97; else None."""
+    restored = "0" + insz
+    return restored if is_eleven_digits(restored) and modulo97_valid(restored) else None
+
+
+def first_zero_hint(insz: str) -> str:
+    """What a refusal of ``insz`` adds when :func:`with_first_zero` finds its INSZ; else ""."""
+    restored = with_first_zero(insz)
+    return f"; a spreadsheet drops a number's first 0: did you mean {restored}?" if restored else ""
+
+
 def why_not_a_test_number(insz: str) -> str | None:
     """What is wrong with ``insz`` as a MAGDA test number, in words; None when it is one."""
     if not is_eleven_digits(insz):
-        return f"{shown(insz)} is not 11 digits"
+        return f"{shown(insz)} is not 11 digits{first_zero_hint(insz)}"
     if not modulo97_valid(insz):
         return check_digits_reason(insz)
     if not 61 <= int(insz[2:4]) <= 72:
@@ -131,9 +145,11 @@ def check_digits_reason(insz: str) -> str:
 
 def nearest_test_number(insz: str) -> str | None:
     """The test number closest to ``insz``: the same birth date and sequence with the month
-    made a test month and the check digits put right; None when it is not 11 digits."""
+    made a test month and the check digits put right; None when it is not 11 digits (or
+    ten that lost their first 0: :func:`with_first_zero`)."""
     if not is_eleven_digits(insz):
-        return None
+        restored = with_first_zero(insz)
+        return nearest_test_number(restored) if restored else None
     maand = int(insz[2:4])
     if 1 <= maand <= 12:
         maand += 60

@@ -37,6 +37,7 @@ from magda_kbi.domain.insz import (
     shown,
     unformatted,
     why_not_a_test_number,
+    with_first_zero,
 )
 from magda_kbi.domain.municipalities import is_nis_code, name_in_register, nis_hint, same_name
 from magda_kbi.domain.search import search_text
@@ -493,6 +494,11 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
             # as the path of PUT /admin/personas says it: "is not 11 digits" hid that it is one
             raise InputError(
                 "insz", f"{shown(insz)} is written as printed: its 11 digits, {digits}"
+            )
+        restored = with_first_zero(insz)
+        if restored is not None and is_test_number(restored):
+            raise InputError(  # a number from a spreadsheet
+                "insz", f"{shown(insz)} has lost its first 0: its 11 digits, {restored}"
             )
         closest = nearest_test_number(insz)
         raise InputError(

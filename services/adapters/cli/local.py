@@ -29,7 +29,13 @@ from magda_kbi.adapters.cli.common import (
 )
 from magda_kbi.domain.advies import RuleSet, Terms, Toepassing, geef_advies
 from magda_kbi.domain.clock import real_today
-from magda_kbi.domain.insz import check_digits_reason, is_eleven_digits, modulo97_valid, shown
+from magda_kbi.domain.insz import (
+    check_digits_reason,
+    first_zero_hint,
+    is_eleven_digits,
+    modulo97_valid,
+    shown,
+)
 from magda_kbi.io.personas import FixtureError, builtin_folder, load_personas
 from magda_kbi.io.population import MAX_POPULATION
 from magda_kbi.io.schemas import InputError
@@ -60,6 +66,7 @@ def advies(
 ) -> None:
     if not modulo97_valid(insz):
         reason = f": {check_digits_reason(insz)}" if is_eleven_digits(insz) else ""
+        reason = reason or first_zero_hint(insz)
         raise Refused(
             f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reason}"
         )

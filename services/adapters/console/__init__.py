@@ -40,6 +40,7 @@ from magda_kbi.domain.consumers import Afnemer, Operation
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import (
     check_digits_reason,
+    first_zero_hint,
     is_eleven_digits,
     modulo97_valid,
     shown,
@@ -266,6 +267,7 @@ def persona(insz: str):
         if why is None and counted.isascii() and counted.isdigit() and len(counted) != 11:
             # an address holds the whole INSZ (a search may hold a part of one)
             why = f"no INSZ: {len(counted)} digits, where an INSZ has 11"
+            why += first_zero_hint(counted)
         which = f", which is {why}" if why else ""
         abort(404, description=f"no persona with INSZ {shown(insz, quote=False)}{which}")
     today = runtime.clock.today()
