@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
     from magda_kbi.runtime.store import Store
 
 BATCH = 2000  # rows per insert and per read while streaming
+ASKED_WORDS = 8  # of a search, the longest asked of the store (the rest checked in Python)
 
 
 class StoreUnavailable(RuntimeError):
@@ -321,8 +322,10 @@ class Catalogue(_ViaGet):
     def candidates(self, text: str) -> set[str] | None:
         """A superset of the INSZs a search for ``text`` finds in INSZ, name and scenario:
         those whose search text (``domain.search``, kept beside the JSON) holds each of its
-        words; None for a search of no word: then every persona is a candidate."""
-        words = folded(text).split()
+        words; None for a search of no word: then every persona is a candidate. Only its
+        longest words are asked (a superset still, and SQLite takes no more than 1,000 terms:
+        a search of a thousand words was a 503, "the store cannot be reached")."""
+        words = sorted(set(folded(text).split()), key=len, reverse=True)[:ASKED_WORDS]
         if not words:
             return None
         where = " AND ".join("search LIKE ? ESCAPE '!'" for _ in words)
