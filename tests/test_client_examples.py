@@ -242,11 +242,21 @@ def test_the_suite_benchmark_runs():
         timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    # as many as pytest collects there (a number written here went stale with each new test)
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "--collect-only", "tests/test_insz.py"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=120,
+    ).stdout
+    count = sum(line.startswith("tests/test_insz.py::") for line in collected.splitlines())
+    assert count > 10, collected
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("pytest: 17 passed in ")
+    assert lines[0].startswith(f"pytest: {count} passed in ")
     assert re.fullmatch(r"\s+1 +\d+\.\d +\d+\.\d%  pytest \(.*\)", lines[3]), lines
     assert any(
-        re.match(r"17 tests, \d+\.\d CPU s in the processes that ran them", n) for n in lines
+        re.match(rf"{count} tests, \d+\.\d CPU s in the processes that ran them", n) for n in lines
     )
     assert sum("s  tests/test_insz.py::test_" in n for n in lines) == 15  # --slowest's default
 
