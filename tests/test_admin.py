@@ -744,6 +744,20 @@ def test_a_body_wrong_as_a_whole_names_no_field(magda):
     }  # it said "field": "-", a placeholder that is no field
 
 
+def test_personas_added_are_listed_in_the_order_they_were_first_added(magda):
+    """Replaced, or removed and added again, one keeps its place, with or without a store
+    (PostgreSQL listed a replaced one last: the changes were read without an order)."""
+    added = ["98652505064", "46670184179", "69611997144"]
+    for insz in [*added, "98652505064"]:
+        persona = {"insz": insz, "scenario": "added at runtime", "naam": "Ann Peeters"}
+        assert admin(magda, "PUT", f"/personas/{insz}", json=persona).status_code in (200, 201)
+    assert admin(magda, "DELETE", "/personas/46670184179").status_code == 204
+    persona = {"insz": "46670184179", "scenario": "added again", "naam": "Ann Peeters"}
+    assert admin(magda, "PUT", "/personas/46670184179", json=persona).status_code == 201
+    listed = [p["insz"] for p in admin(magda, "GET", "/personas").json()]
+    assert listed[-3:] == added
+
+
 def test_a_persona_path_that_lost_its_first_0_is_told_the_insz(magda):
     antwoord = admin(magda, "GET", "/personas/6721400144")
     assert (antwoord.status_code, antwoord.json()) == (

@@ -736,13 +736,19 @@ ZOEKTEKST_3 = {
 }
 
 
-def a_version_2_catalogue_gets_its_search_texts(connect, store_of) -> None:
+def a_version_2_store_is_brought_up_to_date(connect, store_of) -> None:
     """``connect()``: a DB-API connection to a store made anew, which becomes one of version 2
-    with three personas in its catalogue; ``store_of()`` opens it as the emulator does."""
+    with three personas in its catalogue and two admin changes; ``store_of()`` opens it as
+    the emulator does. The changes keep the order they were read in (the order they were
+    added, here)."""
     db = connect()
     try:
         db.execute("DROP TABLE catalogue")
         db.execute(CATALOGUE_2)
+        db.execute("DROP TABLE persona")
+        db.execute("CREATE TABLE persona (insz TEXT PRIMARY KEY, data TEXT)")
+        for insz in ("98652505064", "46670184179"):
+            db.execute("INSERT INTO persona (insz, data) VALUES (?, NULL)", (insz,))
         for n, persona in enumerate((TWEE, GEACCENTUEERD[0], EEN)):
             db.execute(
                 "INSERT INTO catalogue (insz, path, n, data) VALUES (?, 'oud.jsonl', ?, ?)",
@@ -756,15 +762,17 @@ def a_version_2_catalogue_gets_its_search_texts(connect, store_of) -> None:
     try:
         rows = store.db().execute("SELECT insz, search FROM catalogue").fetchall()
         assert dict(rows) == ZOEKTEKST_3
+        changes = store.db().execute("SELECT insz, added FROM persona ORDER BY added").fetchall()
+        assert [tuple(row) for row in changes] == [("98652505064", 1), ("46670184179", 2)]
         assert Catalogue(store).candidates("ÉMILE") == {"69611997144"}
     finally:
         store.close()
 
 
-def test_a_version_2_catalogue_in_sqlite_gets_its_search_texts(tmp_path):
+def test_a_version_2_sqlite_store_is_brought_up_to_date(tmp_path):
     url = f"sqlite:///{tmp_path / 'v2.db'}"
     SqliteStore(url).close()
-    a_version_2_catalogue_gets_its_search_texts(
+    a_version_2_store_is_brought_up_to_date(
         lambda: sqlite3.connect(tmp_path / "v2.db"), lambda: SqliteStore(url)
     )
 

@@ -530,12 +530,12 @@ def test_a_search_ignores_case_and_accents_in_a_postgresql_store(postgres, tmp_p
     searches_ignore_case_and_accents(tmp_path, postgres.database())
 
 
-def test_a_version_2_catalogue_in_postgresql_gets_its_search_texts(postgres):
+def test_a_version_2_postgresql_store_is_brought_up_to_date(postgres):
     import psycopg
 
     from magda_kbi.runtime.store_postgresql import PostgresStore
 
-    from .test_catalogue import a_version_2_catalogue_gets_its_search_texts
+    from .test_catalogue import a_version_2_store_is_brought_up_to_date
 
     class Qmark:  # the helper's SQL has SQLite's ? placeholders
         def __init__(self):
@@ -549,4 +549,4 @@ def test_a_version_2_catalogue_in_postgresql_gets_its_search_texts(postgres):
 
     url = postgres.database()
     PostgresStore(url).close()
-    a_version_2_catalogue_gets_its_search_texts(Qmark, lambda: PostgresStore(url))
+    a_version_2_store_is_brought_up_to_date(Qmark, lambda: PostgresStore(url))

@@ -68,14 +68,17 @@ SYNC_TIMEOUT = 3.0
 #      PostgreSQL), the journal may keep each entry as one JSON text (the very first SQLite
 #      stores), fault rows may have Dutch field names (soort, aantal, ...)
 #   2: the version recorded; the journal in columns; every fault row in English
-#   3: the catalogue keeps each persona's search text (domain/search.py) beside its JSON
+#   3: the catalogue keeps each persona's search text (domain/search.py) beside its JSON;
+#      the admin API's persona changes keep the order they were first made in (added)
 SCHEMA_VERSION = 3
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
     "n INTEGER NOT NULL)"
 )
 # What the console's search looks in, folded as the search is (domain/search.py): the store
-# narrows a search with LIKE on it, the same in both dialects (no case or accent left to them)
+# narrows a search with LIKE on it, the same in both dialects (no case or accent left to them).
+# Files are imported again when that code changes, generated personas are not: a change to
+# what a search text holds needs a version that makes them anew, as _to_version_3 does.
 SEARCH_COLUMN = "search TEXT NOT NULL DEFAULT ''"
 # The persona catalogue (runtime/catalogue.py): the files' personas as JSON, and per file
 # what it was when imported; both dialects read these statements as they are.
@@ -105,7 +108,7 @@ INSERT OR IGNORE INTO change VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS clock (
     id INTEGER PRIMARY KEY CHECK (id = 1), changed INTEGER NOT NULL, today TEXT);
 INSERT OR IGNORE INTO clock VALUES (1, 0, NULL);
-CREATE TABLE IF NOT EXISTS persona (insz TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS persona (insz TEXT PRIMARY KEY, data TEXT, added BIGINT);
 CREATE TABLE IF NOT EXISTS fault (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 {_JOURNAL_TABLE};
 CREATE TABLE IF NOT EXISTS sync (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
@@ -114,8 +117,12 @@ CREATE TABLE IF NOT EXISTS replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL
     ack INTEGER NOT NULL, change_ack INTEGER NOT NULL DEFAULT 0);
 """ + "".join(f"{statement};\n" for statement in (*CATALOGUE_SCHEMA, VERSION_TABLE))
 # Both dialects (SQLite 3.35+, PostgreSQL): upserts with ON CONFLICT, ids with RETURNING.
+# A persona change keeps its place (added) when it is made again: the admin list gives the
+# personas added in the order they were first added, as an emulator without a store does
+# (PostgreSQL, read without an order, gave a replaced one last).
 PERSONA_UPSERT = (
-    "INSERT INTO persona (insz, data) VALUES (?, ?) ON CONFLICT (insz) "
+    "INSERT INTO persona (insz, data, added) "
+    "VALUES (?, ?, (SELECT COALESCE(MAX(added), 0) + 1 FROM persona)) ON CONFLICT (insz) "
     "DO UPDATE SET data = excluded.data"
 )
 # A worker's heartbeat: also the change number it has seen (its LISTEN thread acknowledges
@@ -606,9 +613,18 @@ def _journal_into_columns(db) -> None:
 
 
 def _to_version_3(store: Store, db) -> None:
-    """2 -> 3: the catalogue's search text, made from each persona's JSON (the personas
-    ``generate --store`` made have no file to be imported from again)."""
-    if "catalogue" not in store.tables(db) or "search" in store.columns(db, "catalogue"):
+    """2 -> 3: the persona changes' order, as they were read until now; the catalogue's
+    search text, made from each persona's JSON (the personas ``generate --store`` made have
+    no file to be imported from again)."""
+    tables = store.tables(db)
+    if "persona" in tables and "added" not in store.columns(db, "persona"):
+        db.execute("ALTER TABLE persona ADD COLUMN added BIGINT")
+        # the statement version 2 read them with, so the same order (SQLite's table order:
+        # "SELECT insz" alone reads its primary key's index, in INSZ order)
+        rows = db.execute("SELECT insz, data FROM persona").fetchall()
+        inszs = [insz for insz, _ in rows]
+        db.executemany("UPDATE persona SET added = ? WHERE insz = ?", list(enumerate(inszs, 1)))
+    if "catalogue" not in tables or "search" in store.columns(db, "catalogue"):
         return
     db.execute(f"ALTER TABLE catalogue ADD COLUMN {SEARCH_COLUMN}")
     last = ""
@@ -1026,7 +1042,7 @@ class SharedRuntime(Runtime):
         self.clock.read(db)
         self.faults.read(db)
         changes: dict[str, Persona | None] = {}
-        for insz, text in db.execute("SELECT insz, data FROM persona"):
+        for insz, text in db.execute("SELECT insz, data FROM persona ORDER BY added, insz"):
             changes[insz] = self._persona(insz, text) if text is not None else None
         self._changes = changes
         version = db.execute("SELECT n FROM catalogue_version").fetchone()[0]

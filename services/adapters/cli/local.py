@@ -65,8 +65,8 @@ def advies(
     termijn_contract: int,
 ) -> None:
     if not modulo97_valid(insz):
-        reason = f": {check_digits_reason(insz)}" if is_eleven_digits(insz) else ""
-        reason = reason or first_zero_hint(insz)
+        eleven = is_eleven_digits(insz)
+        reason = f": {check_digits_reason(insz)}" if eleven else first_zero_hint(insz)
         raise Refused(
             f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reason}"
         )
