@@ -758,6 +758,27 @@ def test_personas_added_are_listed_in_the_order_they_were_first_added(magda):
     assert listed[-3:] == added
 
 
+def test_a_nul_in_a_path_or_a_search_is_no_503(magda):
+    """PostgreSQL refuses a NUL in a text: one REST call with %00 in its path made the
+    journal unreadable for good (503; the calls after it piled up in the worker), a persona
+    path or a console search with one was a 503 "the store cannot be reached"."""
+    assert admin(magda, "DELETE", "/journal").status_code == 204
+    assert requests.get(f"{magda.url}/api/v1/dossiers/%00", timeout=10).status_code == 400
+    journal = admin(magda, "GET", "/journal")
+    assert journal.status_code == 200, journal.text
+    # as it came in, or (in a store) with U+FFFD for the NUL, which a text there cannot hold
+    assert [(e["endpoint"], e["status"]) for e in journal.json()["entries"]] in (
+        [("/api/v1/dossiers/\x00", 400)],
+        [("/api/v1/dossiers/\ufffd", 400)],
+    )
+    asked = admin(magda, "GET", "/journal", params={"insz": "\x00"})
+    assert (asked.status_code, len(asked.json()["entries"])) == (200, 1)
+    assert admin(magda, "GET", "/personas/%00").status_code == 404
+    searched = requests.get(f"{magda.url}/console/", params={"q": "sa\x00id"}, timeout=10)
+    assert searched.status_code == 200
+    assert admin(magda, "GET", "/journal").status_code == 200  # and still readable
+
+
 def test_a_persona_path_that_lost_its_first_0_is_told_the_insz(magda):
     antwoord = admin(magda, "GET", "/personas/6721400144")
     assert (antwoord.status_code, antwoord.json()) == (

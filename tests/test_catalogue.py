@@ -663,6 +663,8 @@ GEACCENTUEERD = [
     {"insz": "53671440578", "scenario": "not in the KBI", "naam": "Zoe\u0308 Verhaegen"},
     {"insz": "98652505064", "scenario": "not in the KBI", "naam": "İlkay Öztürk"},
     {"insz": "46670184179", "scenario": "moved on 2024-11-07, oriëntatie", "naam": "Ann Peeters"},
+    # control characters, a NUL among them, which a PostgreSQL text cannot hold: spaces
+    {"insz": "80680188775", "scenario": "pasted\x00with\tcontrols", "naam": "Lotte Claes"},
 ]
 # each search and the INSZs it finds, case and accents aside, an INSZ also as printed
 GEZOCHT = {
@@ -681,6 +683,8 @@ GEZOCHT = {
     "peeters ann": [],
     "ø": [],
     "ocmw/cpas": ["88612809777"],
+    "pasted with controls": ["80680188775"],
+    "pasted\x00with": ["80680188775"],
     # a thousand words: SQLite takes no more than 1,000 terms in an expression (it was a 503,
     # "the store cannot be reached"), PostgreSQL no more than 65,535 parameters
     " ".join(["ann"] * 500 + [f"w{n}" for n in range(1000)]): [],
@@ -797,6 +801,6 @@ def test_the_search_text_from_data_is_the_persona_s(tmp_path):
         {**TWEE, "dossier": None},
     ]
     data += [json.loads(json.dumps(p)) for p in generate_population(50, seed=9)]
-    assert len(data) == 300 + 23 + 4 + 2 + 50
+    assert len(data) == 300 + 23 + 5 + 2 + 50
     for item in data:
         assert data_search_text(item) == persona_search_text(persona_from_data(item)), item

@@ -276,6 +276,8 @@ class Catalogue(_ViaGet):
             if persona is not None:
                 self._lru.move_to_end(insz)
                 return persona
+        if "\x00" in insz:  # no INSZ holds one, and PostgreSQL refuses it in a query (a 503)
+            return default
         row = self._one("SELECT data FROM catalogue WHERE insz = ?", (insz,))
         if row is None:
             return default
@@ -305,6 +307,8 @@ class Catalogue(_ViaGet):
         with self._slot:
             if insz in self._lru:
                 return True
+        if "\x00" in insz:  # as in get
+            return False
         return self._one("SELECT 1 FROM catalogue WHERE insz = ?", (insz,)) is not None
 
     def __len__(self) -> int:

@@ -568,6 +568,15 @@ class SharedClock(Clock):
 # -- faults -------------------------------------------------------------------------------
 
 
+def storable(text: str | None) -> str | None:
+    """A request's text as a store's text column can hold it: PostgreSQL refuses a NUL
+    character, which a path (``/api/v1/dossiers/%00``) or a header can carry. One in a
+    journal entry failed its batch, and every batch after it, for good: the journal could
+    no longer be read (503) and the calls piled up in the worker. Written as U+FFFD, the
+    character that stands for one that cannot be shown; a filter asks for it so too."""
+    return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
+
+
 def _fault_from_row(id_: int, text: str) -> Fault:
     data = json.loads(text)
     applied = data.pop("applied", 0)
@@ -827,13 +836,13 @@ class SharedJournal:
             rows.append(
                 (
                     r.kind,
-                    r.insz,
-                    r.afzender,
+                    storable(r.insz),
+                    storable(r.afzender),
                     r.operation,
                     r.time.isoformat(timespec="microseconds"),  # two calls in a millisecond
-                    r.endpoint,
-                    r.hoedanigheid,
-                    r.referte,
+                    storable(r.endpoint),
+                    storable(r.hoedanigheid),
+                    storable(r.referte),
                     r.result,
                     r.status,
                     r.latency_ms,
@@ -927,7 +936,7 @@ class SharedJournal:
         ):
             if value is not None:
                 conditions.append(f"{column} = ?")
-                values.append(value)
+                values.append(storable(value))
         rows = self.store.db().execute(
             f"SELECT {COLUMNS} FROM journal WHERE " + " AND ".join(conditions) + " ORDER BY id",
             values,
