@@ -779,6 +779,15 @@ def test_a_nul_in_a_path_or_a_search_is_no_503(magda):
     assert admin(magda, "GET", "/journal").status_code == 200  # and still readable
 
 
+def test_the_journal_shows_a_path_as_it_was_written(magda):
+    """WSGI gives a path's bytes as latin-1: /api/v1/dossiërs showed as dossiÃ«rs."""
+    assert admin(magda, "DELETE", "/journal").status_code == 204
+    assert requests.get(f"{magda.url}/api/v1/dossi%C3%ABrs/1", timeout=10).status_code == 404
+    assert requests.get(f"{magda.url}/api/v1/dossiers/%C3%AF", timeout=10).status_code == 400
+    entries = admin(magda, "GET", "/journal").json()["entries"]
+    assert [e["endpoint"] for e in entries] == ["/api/v1/dossiërs/1", "/api/v1/dossiers/ï"]
+
+
 def test_a_persona_path_that_lost_its_first_0_is_told_the_insz(magda):
     antwoord = admin(magda, "GET", "/personas/6721400144")
     assert (antwoord.status_code, antwoord.json()) == (

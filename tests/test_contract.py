@@ -325,6 +325,10 @@ def test_an_unknown_contract_file_is_told_the_one_meant_or_the_files():
     assert client.get("/wsdl/GeefDossierKBI-02.00.wsd").text.endswith(
         "did you mean 'GeefDossierKBI-02.00.wsdl'?"
     )
+    # a name in UTF-8 as written (WSGI's latin-1 showed 'Ã©' for 'é')
+    assert client.get("/wsdl/xsd/Persoon-%C3%A9.xsd").text.startswith(
+        "unknown contract file 'xsd/Persoon-é.xsd'; did you mean 'xsd/Persoon.xsd'?"
+    )
     assert client.get("/wsdl/").text == (
         "unknown contract file ''; the files: GeefAutomatischAdvies-01.00.wsdl,"
         " GeefDossierKBI-01.00.wsdl, GeefDossierKBI-02.00.wsdl,"

@@ -343,7 +343,7 @@ class Emulator:
         self.runtime.journal.write(
             JournalEntry(
                 when,
-                environ.get("PATH_INFO", ""),
+                path if (path := environ.get("PATH_INFO", "")).isascii() else as_written(path),
                 call.operation,
                 call.afzender,
                 call.hoedanigheid,
@@ -373,7 +373,7 @@ class Emulator:
         content = self.contract.get(name)  # only our own files, from memory: no path is opened
         if content is None:  # the one meant, else them all (a dozen)
             hint = did_you_mean(name, self.contract) or f"; the files: {', '.join(self.contract)}"
-            text = f"unknown contract file {name!r}{hint}"
+            text = f"unknown contract file {as_written(name)!r}{hint}"
             return _reply(
                 start_response, "404 Not Found", "text/plain; charset=utf-8", text.encode()
             )
@@ -749,6 +749,17 @@ def base_address(environ: dict, proxy_headers: bool = False) -> str:
 
 
 READ_METHODS = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
+
+
+def as_written(path: str) -> str:
+    """A PATH_INFO as the client wrote it: WSGI gives a path's bytes as latin-1 (PEP 3333),
+    so one in UTF-8 (/api/v1/dossi%C3%ABrs) showed as dossiÃ«rs in the journal."""
+    if path.isascii():
+        return path
+    try:
+        return path.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # not WSGI's latin-1 (a test client's own): as it is
+        return path
 
 
 def _body_for(method: str, response: list[bytes]) -> list[bytes]:
