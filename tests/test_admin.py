@@ -779,6 +779,23 @@ def test_a_nul_in_a_path_or_a_search_is_no_503(magda):
     assert admin(magda, "GET", "/journal").status_code == 200  # and still readable
 
 
+def test_half_a_character_in_a_persona_is_a_422_not_a_500(magda):
+    """JSON's \ud800 alone: a store could not write the persona (500), the console without
+    one could not show the list it was in (500)."""
+    body = '{"insz": "98652505064", "scenario": "pasted \\ud800", "naam": "Ann Peeters"}'
+    antwoord = admin(magda, "PUT", "/personas/98652505064", data=body.encode())
+    assert (antwoord.status_code, antwoord.json()) == (
+        422,
+        {
+            "code": "INVALID_PERSONA",
+            "diagnose": "U+D800 is half a character (a UTF-16 surrogate: an escape such as"
+            " \\ud83d without its other half): write the character itself",
+            "field": "scenario",
+        },
+    )
+    assert requests.get(f"{magda.url}/console/", timeout=10).status_code == 200
+
+
 def test_the_journal_shows_a_path_as_it_was_written(magda):
     """WSGI gives a path's bytes as latin-1: /api/v1/dossiërs showed as dossiÃ«rs."""
     assert admin(magda, "DELETE", "/journal").status_code == 204

@@ -844,3 +844,28 @@ def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):
     assert [p.insz for p in stream_personas([map_])] == verwacht
     checked = CheckedFiles(tmp_path / "checked.sqlite")
     assert list(load_personas([map_], checked=checked)) == verwacht
+
+
+def test_half_a_character_in_a_json_persona_is_refused_where_it_is(tmp_path):
+    """JSON's \\ud800 without its other half makes a text no file, store or reply can hold:
+    serve's import of the catalogue ended in a traceback (its search text), the admin API
+    with a store in a 500. A pair (an emoji written as two escapes) is one character."""
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(
+        '{"insz": "98652505064", "scenario": "an emoji: \\ud83d\\ude00", "naam": "Ann"}\n'
+        '{"insz": "46670184179", "scenario": "pasted", "dossier": {"personalia":'
+        ' {"achternamen": ["Peeters\\udc80"], "voornamen": ["Ann"]}}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FixtureError) as refused:
+        load_personas([folder])
+    assert str(refused.value) == (
+        f"{folder / 'a.jsonl'}:2: dossier.personalia.achternamen[0]: U+DC80 is half a"
+        " character (a UTF-16 surrogate: an escape such as \\ud83d without its other half):"
+        " write the character itself"
+    )
+    (folder / "a.jsonl").write_text(
+        '{"insz": "98652505064", "scenario": "an emoji: \\ud83d\\ude00", "naam": "Ann"}\n'
+    )
+    assert load_personas([folder])["98652505064"].scenario == "an emoji: 😀"

@@ -14,13 +14,14 @@ from magda_kbi.domain.insz import as_printed
 # the combining marks Unicode's canonical decomposition gives it (NFD), in lower case.
 # Letters that decompose into no base and mark (ø, ł, æ, ß) stay as they are. The ranges are
 # the combining diacritical marks and their extended, supplement, symbol and half-mark blocks.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def folded(text: str) -> str:
     """``text`` as a search compares it (see above); control characters are spaces (a
-    scenario may hold one, and a store's text column cannot hold a NUL)."""
+    scenario may hold one, and a store's text column cannot hold a NUL), and so is half a
+    character (a surrogate: a persona refuses one, a store written before may hold one)."""
     if text.isascii() and text.isprintable():
         return text.lower()
     text = _CONTROLS.sub(" ", text)

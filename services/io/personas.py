@@ -373,7 +373,38 @@ def read_yaml(text: str) -> Any:
             " characters: a persona needs an anchor's values a few times, not nested lists of"
             " them",
         )
+    _whole_characters(data, text)
     return data
+
+
+# A text decoded from UTF-8 holds no UTF-16 surrogate; only a JSON escape makes one (\ud800
+# alone; a pair, \ud83d\ude00, is one character; our YAML reader refuses them). No store,
+# file or reply can hold one: a persona with one was a traceback at serve's import (its
+# search text), a 500 from the admin API with a store, and from the console without one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _whole_characters(data: Any, text: str) -> None:
+    """Refuses a text that holds half a character (a surrogate), naming where it is."""
+    if _SURROGATE_ESCAPE.search(text) is None:  # the usual case: one search of the text
+        return
+    pending: list[tuple[Any, str]] = [(data, "-")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            pending.extend((v, k if where == "-" else f"{where}.{k}") for k, v in value.items())
+            pending.extend((k, where) for k in value if isinstance(k, str))
+        elif isinstance(value, list):
+            pending.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, str) and (half := _SURROGATE.search(value)) is not None:
+            raise InputError(
+                where,
+                f"U+{ord(half.group()):04X} is half a character (a UTF-16 surrogate: an"
+                " escape such as \\ud83d without its other half): write the character itself",
+            )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
@@ -447,11 +478,13 @@ def read_json(text: str) -> Any:
     """JSON as the admin API and the population files are read: a key twice in one object, a
     number too long to read and too deep a nesting are an :class:`InputError`, as in YAML."""
     try:
-        return _JSON.decode(text)
+        data = _JSON.decode(text)
     except RecursionError:
         raise InputError("-", "nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, a key twice, an integer too long
         raise InputError("-", f"not valid JSON: {_without_pythons_advice(exc)}") from None
+    _whole_characters(data, text)
+    return data
 
 
 def _without_pythons_advice(exc: ValueError) -> str:
