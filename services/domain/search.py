@@ -11,11 +11,16 @@ from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import as_printed
 
 # A search ignores case and accents ("said" finds Saïd, "emile" Émile): each letter without
-# the combining marks Unicode's canonical decomposition gives it (NFD), in lower case.
-# Letters that decompose into no base and mark (ø, ł, æ, ß) stay as they are. The ranges are
-# the combining diacritical marks and their extended, supplement, symbol and half-mark blocks.
+# the combining marks Unicode's canonical decomposition gives it (NFD), in lower case. The
+# ranges are the combining diacritical marks and their extended, supplement, symbol and
+# half-mark blocks. Latin letters that decompose into no base and mark are written as a
+# keyboard without them writes them ("yilmaz" finds Yılmaz, "sorensen" Sørensen).
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_PLAIN = str.maketrans(
+    {"ı": "i", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "ŀ": "l"}
+    | {"æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"}
+)
 
 
 def folded(text: str) -> str:
@@ -25,7 +30,7 @@ def folded(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text.lower()
     text = _CONTROLS.sub(" ", text)
-    return _MARKS.sub("", unicodedata.normalize("NFD", text)).lower()
+    return _MARKS.sub("", unicodedata.normalize("NFD", text)).lower().translate(_PLAIN)
 
 
 def name_of(persona: Persona) -> str:
