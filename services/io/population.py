@@ -59,7 +59,7 @@ VOORNAMEN = (
 )
 ACHTERNAMEN = (
     "El Amrani",
-    "Yilmaz",
+    "Yılmaz",  # dotless ı, as written in Turkish: names past ASCII reach consumers too
     "Kovalenko",
     "Haidari",
     "Tesfaye",
