@@ -630,9 +630,9 @@ def _to_version_3(store: Store, db) -> None:
         db.execute("ALTER TABLE persona ADD COLUMN added BIGINT")
         # the statement version 2 read them with, so the same order (SQLite's table order:
         # "SELECT insz" alone reads its primary key's index, in INSZ order)
-        rows = db.execute("SELECT insz, data FROM persona").fetchall()
-        inszs = [insz for insz, _ in rows]
-        db.executemany("UPDATE persona SET added = ? WHERE insz = ?", list(enumerate(inszs, 1)))
+        changes = db.execute("SELECT insz, data FROM persona").fetchall()
+        numbered = [(n, insz) for n, (insz, _) in enumerate(changes, 1)]
+        db.executemany("UPDATE persona SET added = ? WHERE insz = ?", numbered)
     if "catalogue" not in tables or "search" in store.columns(db, "catalogue"):
         return
     db.execute(f"ALTER TABLE catalogue ADD COLUMN {SEARCH_COLUMN}")
