@@ -780,7 +780,7 @@ def test_a_nul_in_a_path_or_a_search_is_no_503(magda):
 
 
 def test_half_a_character_in_a_persona_is_a_422_not_a_500(magda):
-    """JSON's \ud800 alone: a store could not write the persona (500), the console without
+    """JSON's \\ud800 alone: a store could not write the persona (500), the console without
     one could not show the list it was in (500)."""
     body = '{"insz": "98652505064", "scenario": "pasted \\ud800", "naam": "Ann Peeters"}'
     antwoord = admin(magda, "PUT", "/personas/98652505064", data=body.encode())

@@ -15,8 +15,8 @@ from magda_kbi.domain.insz import as_printed
 # ranges are the combining diacritical marks and their extended, supplement, symbol and
 # half-mark blocks. Latin letters that decompose into no base and mark are written as a
 # keyboard without them writes them ("yilmaz" finds Yılmaz, "sorensen" Sørensen).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _PLAIN = str.maketrans(
     {"ı": "i", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "ŀ": "l"}
     | {"æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"}

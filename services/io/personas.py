@@ -404,7 +404,7 @@ def _whole_characters(data: Any, text: str) -> None:
             )
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
