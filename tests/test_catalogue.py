@@ -688,7 +688,6 @@ GEZOCHT = {
     "ılmaz": ["90632187847"],
     "ocmw/cpas": ["88612809777"],
     "pasted with controls": ["80680188775"],
-    "pasted\x00with": ["80680188775"],
     # a thousand words: SQLite takes no more than 1,000 terms in an expression (it was a 503,
     # "the store cannot be reached"), PostgreSQL no more than 65,535 parameters
     " ".join(["ann"] * 500 + [f"w{n}" for n in range(1000)]): [],
