@@ -523,7 +523,7 @@ def test_a_worker_stopped_while_postgresql_is_lost_says_what_it_could_not_write(
 
 
 def test_a_search_ignores_case_and_accents_in_a_postgresql_store(postgres, tmp_path):
-    """The store narrows a search in SQL (normalize, regexp_replace, lower): its candidates
+    """The store narrows a search in SQL (LIKE on the search text it keeps): its candidates
     must hold every persona the search then finds."""
     from .test_catalogue import searches_ignore_case_and_accents
 
