@@ -528,6 +528,59 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
     assert len(rijen(opgeslagen, "/console/?page=2")) == 50
 
 
+def console_rows(client, query: dict) -> list[str]:
+    from lxml import html
+
+    answer = client.get("/console/", query_string=query)
+    assert answer.status_code == 200
+    return html.fromstring(answer.data).xpath("//tr[@data-insz]/@data-insz")
+
+
+def test_a_later_page_of_a_search_in_a_store_fetches_only_its_own_personas(tmp_path):
+    """Page 3 of a search over a catalogue in a store builds the 50 personas it shows (and
+    the next one, to know that a page follows), not the 100 of the pages before it: deep in
+    a common word's results, a page built every persona before it."""
+    from datetime import date
+
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    from .cli_run import magda_kbi
+
+    populatie = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "180", "--out", str(populatie)).returncode == 0
+    in_memory = Client(make_emulator(Settings(date(2025, 6, 1), [populatie])))
+    url = f"sqlite:///{tmp_path / 'pages.db'}"
+    emulator = make_emulator(Settings(date(2025, 6, 1), [populatie], catalogue=url, store=url))
+    query = {"q": "generated", "page": "3"}  # each generated persona's scenario says it
+    rows = console_rows(Client(emulator), query)
+    assert len(rows) == 50 and rows == console_rows(in_memory, query)
+    assert len(emulator.runtime.base_personas._lru) == 51
+
+
+def test_a_search_in_a_store_sees_the_admin_api_s_changes(tmp_path, extra):
+    """Over a catalogue in a store, a persona the admin API added is found, one it replaced
+    is found by what it says now, one it removed is not found."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    url = f"sqlite:///{tmp_path / 'changes.db'}"
+    client = Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
+    assert console_rows(client, {"q": "extra file"}) == ["80651338304"]
+    assert console_rows(client, {"q": "ann test"}) == ["90651338320"]
+    nieuw = {**EEN, "insz": "85673003360", "scenario": "an extra file's neighbour"}
+    assert client.put("/admin/personas/85673003360", json=nieuw).status_code == 201
+    anders = {**EEN, "scenario": "replaced through the admin API"}
+    assert client.put("/admin/personas/80651338304", json=anders).status_code == 200
+    kop = {"Content-Type": "application/json"}  # as every call that changes something
+    assert client.delete("/admin/personas/90651338320", headers=kop).status_code == 204
+    assert console_rows(client, {"q": "extra file"}) == ["85673003360"]
+    assert console_rows(client, {"q": "admin api"}) == ["80651338304"]
+    assert console_rows(client, {"q": "ann test"}) == []
+
+
 def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, extra):
     from werkzeug.test import Client
 
@@ -667,6 +720,8 @@ GEACCENTUEERD = [
     {"insz": "90632187847", "scenario": "not in the KBI", "naam": "Ayşe Yılmaz-Sørensen"},
     # control characters, a NUL among them, which a PostgreSQL text cannot hold: spaces
     {"insz": "80680188775", "scenario": "pasted\x00with\tcontrols", "naam": "Lotte Claes"},
+    # a scenario longer than a search SQLite takes as a LIKE pattern (50,000 bytes)
+    {"insz": "77670712307", "scenario": "long: " + "s" * 12_000, "naam": "Jan Wouters"},
 ]
 # each search and the INSZs it finds, case and accents aside, an INSZ also as printed
 GEZOCHT = {
@@ -688,8 +743,12 @@ GEZOCHT = {
     "ılmaz": ["90632187847"],
     "ocmw/cpas": ["88612809777"],
     "pasted with controls": ["80680188775"],
-    # a thousand words: SQLite takes no more than 1,000 terms in an expression (it was a 503,
-    # "the store cannot be reached"), PostgreSQL no more than 65,535 parameters
+    "s" * 10_001: ["77670712307"],
+    # over SQLite's bound for a LIKE pattern: a search of it was a 503, "the store cannot
+    # be reached"
+    "x" * 60_000: [],
+    # a thousand words: asked of the store word by word, they were a 503 in SQLite (no more
+    # than 1,000 terms in an expression); PostgreSQL takes no more than 65,535 parameters
     " ".join(["ann"] * 500 + [f"w{n}" for n in range(1000)]): [],
     "peeters " * 999 + "ann": [],
 }
@@ -700,7 +759,7 @@ PHP = r'{"insz":"88612809777","scenario":"referred by the OCMW\/CPAS","naam":"Fr
 
 def searches_ignore_case_and_accents(tmp_path: Path, store_url: str | None) -> None:
     """The console's search over GEACCENTUEERD, in memory or in the store at ``store_url``
-    (which narrows the candidates in SQL first): each finds what GEZOCHT says."""
+    (which finds them in SQL, in the search text it keeps): each finds what GEZOCHT says."""
     from datetime import date
 
     from lxml import html
@@ -771,7 +830,7 @@ def a_version_2_store_is_brought_up_to_date(connect, store_of) -> None:
         assert dict(rows) == ZOEKTEKST_3
         changes = store.db().execute("SELECT insz, added FROM persona ORDER BY added").fetchall()
         assert [tuple(row) for row in changes] == [("98652505064", 1), ("46670184179", 2)]
-        assert Catalogue(store).candidates("ÉMILE") == {"69611997144"}
+        assert Catalogue(store).matching("emile") == {"69611997144"}
     finally:
         store.close()
 
@@ -804,6 +863,6 @@ def test_the_search_text_from_data_is_the_persona_s(tmp_path):
         {**TWEE, "dossier": None},
     ]
     data += [json.loads(json.dumps(p)) for p in generate_population(50, seed=9)]
-    assert len(data) == 300 + 23 + 6 + 2 + 50
+    assert len(data) == 300 + 23 + 7 + 2 + 50
     for item in data:
         assert data_search_text(item) == persona_search_text(persona_from_data(item)), item

