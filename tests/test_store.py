@@ -102,6 +102,34 @@ def test_a_persona_put_through_one_worker_is_served_by_all(twee_workers):
         assert b"<Identificatie>30001</Identificatie>" in dossier(url, NIEUW["insz"])
 
 
+def a_change_an_older_replica_made_is_listed_last(url: str) -> None:
+    """``url``: a new store. An emulator of store version 2 still running beside a newer one
+    (replicas upgraded one by one) writes a persona change without its place (``added``):
+    it is the latest change, listed last, in SQLite as in PostgreSQL (SQLite listed it
+    first: its ORDER BY puts NULL first, PostgreSQL's last)."""
+    from werkzeug.test import Client
+
+    emulator = make_emulator(Settings(admin=True, store=url))
+    try:
+        client = Client(emulator)
+        for insz in ("69611997144", "98652505064", "46670184179"):
+            persona = {"insz": insz, "scenario": "added at runtime", "naam": "Ann Peeters"}
+            answer = client.put(f"/admin/personas/{insz}", json=persona, headers=JSON)
+            assert answer.status_code == 201
+        store = emulator.runtime.store
+        with store.write() as db:  # the row version 2's upsert leaves: no added
+            db.execute("UPDATE persona SET added = NULL WHERE insz = '69611997144'")
+            store.bump(db)
+        listed = [p["insz"] for p in client.get("/admin/personas").get_json()]
+        assert listed[-3:] == ["98652505064", "46670184179", "69611997144"]
+    finally:
+        emulator.close()
+
+
+def test_a_change_an_older_replica_made_is_listed_last(tmp_path):
+    a_change_an_older_replica_made_is_listed_last(f"sqlite:///{tmp_path / 'v2-beside.db'}")
+
+
 def test_two_servers_share_one_store(tmp_path):
     store = f"sqlite:///{tmp_path / 'gedeeld.db'}"
     a = Server("--admin", "--store", store, "--today", "2025-06-01")

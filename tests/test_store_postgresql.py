@@ -18,6 +18,7 @@ from .test_admin import NIEUW
 from .test_store import (
     JSON,
     OUDE_STORING,
+    a_change_an_older_replica_made_is_listed_last,
     calls_kept_when_serve_is_killed,
     calls_on_threads_of_their_own,
     dossier,
@@ -550,3 +551,7 @@ def test_a_version_2_postgresql_store_is_brought_up_to_date(postgres):
     url = postgres.database()
     PostgresStore(url).close()
     a_version_2_store_is_brought_up_to_date(Qmark, lambda: PostgresStore(url))
+
+
+def test_a_change_an_older_replica_made_is_listed_last_in_postgresql(postgres):
+    a_change_an_older_replica_made_is_listed_last(postgres.database())

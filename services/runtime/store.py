@@ -76,7 +76,7 @@ VERSION_TABLE = (
     "n INTEGER NOT NULL)"
 )
 # What the console's search looks in, folded as the search is (domain/search.py): the store
-# narrows a search with LIKE on it, the same in both dialects (no case or accent left to them).
+# finds a search in it (Store.holds; no case or accent left to the dialects).
 # Files are imported again when that code changes, generated personas are not: a change to
 # what a search text holds needs a version that makes them anew, as _to_version_3 does.
 SEARCH_COLUMN = "search TEXT NOT NULL DEFAULT ''"
@@ -1067,7 +1067,10 @@ class SharedRuntime(Runtime):
         self.clock.read(db)
         self.faults.read(db)
         changes: dict[str, Persona | None] = {}
-        for insz, text in db.execute("SELECT insz, data FROM persona ORDER BY added, insz"):
+        # a change without its place (added) is an older replica's (store version 2, still
+        # running beside this one): the latest, so last, as PostgreSQL put it (SQLite: first)
+        rows = db.execute("SELECT insz, data FROM persona ORDER BY added IS NULL, added, insz")
+        for insz, text in rows:
             changes[insz] = self._persona(insz, text) if text is not None else None
         self._changes = changes
         version = db.execute("SELECT n FROM catalogue_version").fetchone()[0]
