@@ -536,10 +536,13 @@ def console_rows(client, query: dict) -> list[str]:
     return html.fromstring(answer.data).xpath("//tr[@data-insz]/@data-insz")
 
 
-def test_a_later_page_of_a_search_in_a_store_fetches_only_its_own_personas(tmp_path):
+def test_a_later_page_over_a_store_keeps_only_its_own_personas(tmp_path):
     """Page 3 of a search over a catalogue in a store builds the 50 personas it shows (and
     the next one, to know that a page follows), not the 100 of the pages before it: deep in
-    a common word's results, a page built every persona before it."""
+    a common word's results, a page built every persona before it. The result filter
+    computes the advice of every persona it passes, and keeps none of them in the cache
+    that serves the calls: it filled that cache with what it scanned (10,000 personas), a
+    query per persona."""
     from datetime import date
 
     from werkzeug.test import Client
@@ -558,10 +561,18 @@ def test_a_later_page_of_a_search_in_a_store_fetches_only_its_own_personas(tmp_p
     assert len(rows) == 50 and rows == console_rows(in_memory, query)
     assert len(emulator.runtime.base_personas._lru) == 51
 
+    emulator.runtime.base_personas.forget()  # the cache emptied
+    assert console_rows(Client(emulator), {"result": "NOK", "page": "99"}) == []
+    assert len(emulator.runtime.base_personas._lru) == 0
+    for page in ("1", "2"):
+        query = {"result": "NOK", "page": page}
+        assert console_rows(Client(emulator), query) == console_rows(in_memory, query)
+
 
 def test_a_search_in_a_store_sees_the_admin_api_s_changes(tmp_path, extra):
     """Over a catalogue in a store, a persona the admin API added is found, one it replaced
-    is found by what it says now, one it removed is not found."""
+    is found by what it says now, one it removed is not found; by the search and by the
+    result filter."""
     from werkzeug.test import Client
 
     from magda_kbi.adapters.app import Settings, make_emulator
@@ -579,6 +590,10 @@ def test_a_search_in_a_store_sees_the_admin_api_s_changes(tmp_path, extra):
     assert console_rows(client, {"q": "extra file"}) == ["85673003360"]
     assert console_rows(client, {"q": "admin api"}) == ["80651338304"]
     assert console_rows(client, {"q": "ann test"}) == []
+    # the result filter as well: an open obligation without a registration is NOK
+    nok = console_rows(client, {"result": "NOK"})
+    assert {"85673003360", "80651338304"} <= set(nok)
+    assert "90651338320" not in nok + console_rows(client, {"result": "OK"})
 
 
 def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, extra):

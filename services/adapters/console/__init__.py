@@ -52,6 +52,7 @@ from magda_kbi.domain.timeline import LANES, Timeline, build_timeline
 from magda_kbi.io.schemas import did_you_mean
 from magda_kbi.runtime.catalogue import (
     StoreUnavailable,
+    fetched_many,
     in_store,
     matching,
     sorted_inszs,
@@ -128,7 +129,7 @@ class _Index:
         personas = runtime.personas
         while True:
             # a step at a time: another thread's page need not wait for a whole scan (0.55 s
-            # for 30,000 personas in memory; more from a store, a query per persona)
+            # for 30,000 personas in memory; more from a store, a query per step)
             with self._slot:
                 self._catch_up(personas)
                 key = (runtime.clock.today(), runtime.rule_set, runtime.terms)
@@ -139,8 +140,10 @@ class _Index:
                     inszs = [self._inszs[i] for i in found[start : start + count]]
                     more = len(found) > start + count
                     break
-                for insz in self._inszs[self._scanned : self._scanned + SCAN_STEP]:
-                    persona = personas.get(insz)
+                step = self._inszs[self._scanned : self._scanned + SCAN_STEP]
+                fetched = fetched_many(personas, step)
+                for insz in step:
+                    persona = fetched.get(insz)
                     if persona is not None:  # removed meanwhile: a new set, scanned anew next
                         advies = _today_advice(runtime, persona)
                         matches = self._matching.setdefault(advies.resultaat.value, array("I"))
