@@ -6,9 +6,9 @@ with a 5xx other than a SOAP Fault (SOAP 1.1 sends Faults with HTTP 500); REST n
 And for any change to a real reply, bytes or structure, the client answers or raises one of
 its own errors (a MagdaError), nothing else.
 
-The suite runs a short form. Longer, by hand:
+The suite runs a short form. Longer, by hand (without the suite's 10 minutes a test):
 
-    MAGDA_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py
+    MAGDA_FUZZ_EXAMPLES=20000 pytest -o faulthandler_timeout=0 tests/test_fuzz.py
 """
 
 import contextlib

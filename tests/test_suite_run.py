@@ -1,0 +1,47 @@
+"""The suite's own settings (pyproject.toml): a test that crashes its worker or hangs ends
+the run, naming the test, where xdist 3.8 under ``--dist loadgroup`` waited for ever."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+TESTS = """\
+import os
+import signal
+import time
+
+
+def test_passes():
+    pass
+
+
+def test_crashes():
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def test_hangs():
+    time.sleep(300)
+"""
+
+
+def test_a_crashed_worker_and_a_hung_test_end_the_run_and_are_named(tmp_path):
+    (tmp_path / "test_native.py").write_text(TESTS)
+    # the suite's own bound on a test's time, shortened here to 3 s
+    options = ["-p", "no:cacheprovider", "-n", "2", "-o", "faulthandler_timeout=3"]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(PROJECT / "pyproject.toml"), *options]
+        + ["--rootdir", str(tmp_path), "test_native.py"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output
+    assert "crashed while running 'test_native.py::test_crashes'" in output
+    assert "crashed while running 'test_native.py::test_hangs'" in output
+    assert "Fatal Python error: Segmentation fault" in output  # the crash's stacks
+    assert "Timeout (0:00:03)!" in output  # the hung test's stacks
+    assert "2 failed, 1 passed" in output
