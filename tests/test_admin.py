@@ -230,6 +230,37 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
             "dossier.inbreuken[0].sanctionerende_overheid",
             "U+FFFF",
         ),
+        # text the municipality lists' XML names (participatie: naam, contact, contacttaal):
+        # it was taken, and the list stopped after its 200 with lxml's ValueError
+        (
+            {**NIEUW, "gegevens": {"participatie": {"contacttaal": "Russisch\x01"}}},
+            "gegevens.participatie.contacttaal",
+            "U+0001 is a character XML cannot hold",
+        ),
+        (  # without a dossier, the contact was not looked at
+            {
+                "insz": "80651338304",
+                "scenario": "Only in the lists",
+                "naam": "Boris Nadzialek",
+                "gegevens": {"contact": {"telefoon": "\x1b[31m"}},
+            },
+            "gegevens.contact.telefoon",
+            "U+001B",
+        ),
+        (
+            {"insz": "80651338304", "scenario": "Only in the lists", "naam": "Bo\x08ris"},
+            "naam",
+            "U+0008",
+        ),
+        ({**NIEUW, "scenario": "Registered\x00"}, "scenario", "U+0000"),
+        (
+            {
+                **NIEUW,
+                "gegevens": {"lidmaatschappen": [{"zorgkas": "\x02", "begin": "2024-01-01"}]},
+            },
+            "gegevens.lidmaatschappen[0].zorgkas",
+            "U+0002",
+        ),
         # a part that is no mapping at all (found by schemathesis's sweep once its personas
         # got past the INSZ: each was a 500)
         ({**NIEUW, "gegevens": 5}, "gegevens", "expected a mapping (key: value)"),

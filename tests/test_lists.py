@@ -550,6 +550,22 @@ def test_consumers_file(tmp_path):
     assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
 
 
+def test_a_consumer_with_text_xml_cannot_hold_is_refused(tmp_path):
+    """A ZORGKAS's zorgkas heads its premium list in XML: one with a control character was
+    taken, and its list stopped after the 200 with lxml's ValueError."""
+    from magda_kbi.io.consumer_file import ConsumersFileError, load_consumers
+
+    bestand = tmp_path / "afnemers.yaml"
+    bestand.write_text(
+        "afnemers:\n  - {afzender: zk9.test.be, hoedanigheid: ZORGKAS, soort: ZORGKAS,"
+        ' naam: Zorgkas 9, zorgkas: "ZK\\x0209"}\n'
+    )
+    with pytest.raises(ConsumersFileError) as refused:
+        load_consumers(bestand)
+    assert (refused.value.path, refused.value.field) == (bestand, "afnemers[0].zorgkas")
+    assert refused.value.reason == "U+0002 is a character XML cannot hold"
+
+
 def test_a_consumers_file_with_another_key_is_refused_naming_it(tmp_path):
     """'afnemer:' (the list's key misspelt) was told only that a list 'afnemers' was
     expected, and a key beside it was passed over without a word."""

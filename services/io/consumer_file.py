@@ -11,7 +11,7 @@ from pathlib import Path
 from magda_kbi.domain.consumers import Afnemer, ConsumerKind
 from magda_kbi.domain.municipalities import is_nis_code, nis_hint
 from magda_kbi.io.personas import MAX_FILE_BYTES, not_utf8, read_yaml
-from magda_kbi.io.schemas import InputError, build, unknown_field
+from magda_kbi.io.schemas import InputError, build, text_xml_cannot_hold, unknown_field
 
 
 class ConsumersFileError(InputError):
@@ -51,6 +51,9 @@ def _afnemers(path: Path) -> list[Afnemer]:
     if not isinstance(data, dict) or not isinstance(data.get("afnemers"), list):
         raise InputError("afnemers", "expected a mapping with a list 'afnemers'")
     consumers = build(tuple[Afnemer, ...], data["afnemers"], "afnemers")
+    # a ZORGKAS's zorgkas heads its premium list in XML: lxml refused it after the 200
+    if (unwritable := text_xml_cannot_hold(consumers, "afnemers")) is not None:
+        raise unwritable
     seen: dict[tuple[str, str], int] = {}
     for i, a in enumerate(consumers):  # what one field's type cannot say
         for verplicht in ("afzender", "hoedanigheid", "naam"):

@@ -583,12 +583,15 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     interests = gegevens.participatie.interesses if gegevens.participatie else ()
     if Interesse.GEEN in interests and len(interests) > 1:
         raise InputError("gegevens.participatie.interesses", "'geen' goes alone")
-    if contract and dossier is not None:
-        # text the wire cannot carry first: it would stop the rendering, not fail the XSD
-        for value, path in ((dossier, "dossier"), (gegevens.contact, "gegevens.contact")):
+    if contract:
+        # text XML cannot carry first: it would stop the rendering, not fail the XSD (the
+        # SOAP reply; the lists' XML after their 200: participatie names the persona by its
+        # naam, with its contact and participatie); no dossier checked that of gegevens
+        texts = (dossier, "dossier"), (gegevens, "gegevens"), (name, "naam"), (scenario, "scenario")
+        for value, path in texts:
             if (unwritable := text_xml_cannot_hold(value, path)) is not None:
                 raise unwritable
-        if deviation := contract_error(dossier, gegevens.contact):
+        if dossier is not None and (deviation := contract_error(dossier, gegevens.contact)):
             path, reason = deviation
             raise InputError(f"dossier ({path})", f"does not fit the KBI contract: {reason}")
     return Persona(
