@@ -26,6 +26,48 @@ def _bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+PREFIX = "magda-kbi-pg-"
+
+
+def stop_orphans() -> list[Path]:
+    """Stops and removes the clusters whose test process is gone: one killed (a hung test's
+    faulthandler exit, a Ctrl-C, a CI job cancelled) never ran its teardown, and its server
+    ran on. A folder without its owner yet is one being made: left alone."""
+    stopped = []
+    for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        try:
+            owner = int((folder / "owner").read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        _stop(folder)
+        stopped.append(folder)
+    return stopped
+
+
+def _as_postgres() -> list[str]:
+    """PostgreSQL will not run as root: as its own user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _stop(folder: Path) -> None:
+    """Stops the cluster in ``folder`` as a crash would and removes it."""
+    command = [*_as_postgres(), _bin("pg_ctl") or "pg_ctl", "-D", str(folder / "data")]
+    subprocess.run([*command, "-m", "immediate", "stop"], capture_output=True, timeout=60)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class Cluster:
     def __init__(self) -> None:
         initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
@@ -35,11 +77,12 @@ class Cluster:
             import psycopg  # noqa: F401
         except ImportError:
             pytest.skip("psycopg is not installed: pip install -e '.[test]'")
-        self.folder = Path(tempfile.mkdtemp(prefix="magda-kbi-pg-"))
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # PostgreSQL will not run as root: as its own user
+        stop_orphans()
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+        (self.folder / "owner").write_text(str(os.getpid()))
+        self.as_user = _as_postgres()
+        if self.as_user:
             shutil.chown(self.folder, "postgres")
-            self.as_user = ["runuser", "-u", "postgres", "--"]
         self.port = free_port()
         data = self.folder / "data"
         self._run(initdb, "-D", str(data), "-U", "magda", "--auth=trust", "-E", "UTF8", "--no-sync")
@@ -73,17 +116,4 @@ class Cluster:
         return f"postgresql://magda@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        subprocess.run(
-            [
-                *self.as_user,
-                self.pg_ctl,
-                "-D",
-                str(self.folder / "data"),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _stop(self.folder)

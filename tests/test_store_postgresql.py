@@ -555,3 +555,34 @@ def test_a_version_2_postgresql_store_is_brought_up_to_date(postgres):
 
 def test_a_change_an_older_replica_made_is_listed_last_in_postgresql(postgres):
     a_change_an_older_replica_made_is_listed_last(postgres.database())
+
+
+def test_a_cluster_whose_test_process_died_is_stopped_by_the_next_session(postgres):
+    """A test process killed (a hung test's faulthandler exit, a cancelled CI job) never
+    stopped its session's cluster: the server ran on until someone found it."""
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from .postgres import Cluster, stop_orphans
+
+    orphan = Cluster()
+    try:
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()  # a process that has ended
+        (orphan.folder / "owner").write_text(gone)
+        psycopg.connect(orphan.url).close()  # running
+        assert orphan.folder in stop_orphans()
+        assert not orphan.folder.exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(orphan.url, connect_timeout=5)
+        # this session's, whose process lives, runs on
+        assert postgres.folder.exists()
+        psycopg.connect(postgres.url).close()
+    finally:
+        orphan.stop()
