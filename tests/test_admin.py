@@ -252,7 +252,6 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
             "naam",
             "U+0008",
         ),
-        ({**NIEUW, "scenario": "Registered\x00"}, "scenario", "U+0000"),
         (
             {
                 **NIEUW,

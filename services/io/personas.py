@@ -586,9 +586,9 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     if contract:
         # text XML cannot carry first: it would stop the rendering, not fail the XSD (the
         # SOAP reply; the lists' XML after their 200: participatie names the persona by its
-        # naam, with its contact and participatie); no dossier checked that of gegevens
-        texts = (dossier, "dossier"), (gegevens, "gegevens"), (name, "naam"), (scenario, "scenario")
-        for value, path in texts:
+        # naam, with its contact and participatie). The scenario goes into no XML: pasted
+        # text with control characters is taken there (the search reads them as spaces).
+        for value, path in ((dossier, "dossier"), (gegevens, "gegevens"), (name, "naam")):
             if (unwritable := text_xml_cannot_hold(value, path)) is not None:
                 raise unwritable
         if dossier is not None and (deviation := contract_error(dossier, gegevens.contact)):
