@@ -658,6 +658,46 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
+def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
+    """The stores were closed under the watcher's reload: it failed ("the store is closed")
+    or, a connection closed under a query in another thread, crashed the process."""
+    import threading
+    import time
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    emulator = make_emulator(
+        Settings(date(2030, 1, 1), [folder], watch=True, store=store, catalogue=store)
+    )
+    watcher = emulator.watcher
+    assert watcher is not None
+    started, outcome = threading.Event(), []
+    load = watcher.load
+
+    def slow_load():
+        started.set()
+        time.sleep(0.5)  # the emulator is closed meanwhile
+        try:
+            outcome.append(load())
+        except Exception as error:
+            outcome.append(error)
+            raise
+        return outcome[-1]
+
+    watcher.load = slow_load
+    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
+    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (folder / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    assert started.wait(5)
+    emulator.close()
+    assert outcome, "close() returned before the reload ended"
+    assert not isinstance(outcome[0], Exception), outcome[0]
+    assert watcher.error is None and watcher.last_loaded is not None  # taken, not refused
+
+
 def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     """Each worker watches; each imported a changed file and each said so: two lines for
     one change (and three while serve watched too). And each said a refusal."""

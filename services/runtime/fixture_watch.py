@@ -22,6 +22,8 @@ from magda_kbi.runtime.diensten import Runtime
 
 log = logging.getLogger(__name__)
 
+STOP_WAIT = 30.0  # seconds a stop waits for a reload in progress
+
 
 class FixtureWatcher:
     def __init__(
@@ -44,13 +46,20 @@ class FixtureWatcher:
         self.last_loaded: datetime | None = None
         self.error: str | None = None  # why the last change was not taken
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> FixtureWatcher:
-        threading.Thread(target=self._loop, name="magda-kbi-watch", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="magda-kbi-watch", daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Ends the thread, after the reload it may be in (bounded): the stores are closed
+        next, and a reload writes to the catalogue's. Closed under it, the reload failed,
+        or crashed the process (a connection closed under another thread's query)."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(STOP_WAIT)
 
     def check_for_changes(self) -> bool:
         """One look; True when the personas were reloaded."""
