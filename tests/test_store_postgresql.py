@@ -586,3 +586,28 @@ def test_a_cluster_whose_test_process_died_is_stopped_by_the_next_session(postgr
         psycopg.connect(postgres.url).close()
     finally:
         orphan.stop()
+
+
+def test_a_closed_store_s_listener_ends_before_its_connections_are_closed(postgres, monkeypatch):
+    """The LISTEN thread acknowledges each change on a connection of its own; close()
+    closed that connection while the thread still ran, under an acknowledgement in
+    progress now and then (a query cut off inside libpq)."""
+    from magda_kbi.runtime.store import Store
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    store = PostgresStore(postgres.database())
+    store.start()
+    listener = store._listener
+    assert listener is not None and listener.is_alive()
+    with store.write() as db:
+        store.bump(db)  # a change for the listener to acknowledge
+    alive_at_close = []
+    close_connections = Store.close
+
+    def recording(self) -> None:
+        alive_at_close.append(listener.is_alive())
+        close_connections(self)
+
+    monkeypatch.setattr(Store, "close", recording)
+    store.close()
+    assert alive_at_close == [False]

@@ -190,15 +190,18 @@ class PostgresStore(Store):
         return db
 
     def close(self) -> None:
-        """Also ends this process's LISTEN thread: told on its own channel (it waits for a
-        notification), or it sees the store closed when it tries to connect again."""
+        """Also ends this process's LISTEN thread, before its connections are closed (one
+        closed under its acknowledgement of a change was a query cut off in libpq): told
+        on its own channel (it waits for a notification), or it sees the store closed when
+        it tries to connect again."""
         listener = self._listener
         if listener is not None and listener.is_alive() and not self.closed:
             with contextlib.suppress(self._psycopg.Error, StoreError):
                 self.db().execute("SELECT pg_notify(?, ?)", (CHANNEL, f"stop:{self.replica}"))
-        super().close()
-        if listener is not None:
+        self.closed = True  # a listener reconnecting stops
+        if listener is not None and listener is not threading.current_thread():
             listener.join(LISTEN_STOP_WAIT)
+        super().close()
 
     def problem(self) -> str | None:
         return self._problem
