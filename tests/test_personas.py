@@ -698,6 +698,46 @@ def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
     assert watcher.error is None and watcher.last_loaded is not None  # taken, not refused
 
 
+def test_a_worker_whose_serve_is_gone_does_not_wait_for_a_reload(tmp_path):
+    """serve killed: its workers go within a second (issue 11). What a worker does first
+    is not the emulator's close(), which waits for the watcher's reload in progress."""
+    import threading
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.adapters.server import before_exit
+
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    emulator = make_emulator(
+        Settings(date(2030, 1, 1), [folder], watch=True, store=store, catalogue=store)
+    )
+    watcher = emulator.watcher
+    assert watcher is not None
+    started, release = threading.Event(), threading.Event()
+    load = watcher.load
+
+    def held_load():
+        started.set()
+        release.wait(30)
+        return load()
+
+    watcher.load = held_load
+    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
+    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (folder / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    assert started.wait(5)
+    going = threading.Thread(target=before_exit, args=(emulator,))
+    going.start()
+    going.join(5)
+    try:
+        assert not going.is_alive(), "it waited for the reload"
+    finally:
+        release.set()
+        going.join()
+        emulator.close()
+
+
 def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     """Each worker watches; each imported a changed file and each said so: two lines for
     one change (and three while serve watched too). And each said a refusal."""

@@ -74,7 +74,7 @@ def application() -> Emulator:
     # after these finalizers, never running atexit. The entries since the last journal read
     # were lost from the store.
     multiprocessing.util.Finalize(None, emulator.close, exitpriority=10)
-    before_going.append(emulator.close)  # and when serve was killed
+    before_going.append(lambda: before_exit(emulator))  # and when serve was killed
     _scrub_environment()
     # What start-up built (schemas, spyne, Flask, templates) lives as long as the worker: out
     # of the cyclic collector's sight, a full collection no longer walks it (measured: 64 ms
@@ -200,12 +200,21 @@ class GcPacer:
             self._in_flight -= 1
 
 
+def before_exit(emulator: Emulator) -> None:
+    """What a worker whose serve is gone does before ``os._exit``, while granian's threads
+    may still run requests: the journal entries it holds written to the store. Not the
+    emulator's close(): that waits for a ``--watch`` reload in progress (up to 30 s, where
+    the worker must go within a second of serve) and closes the stores' connections under
+    the requests still running; the exit closes them."""
+    emulator.runtime.close()
+
+
 def _stop_with_parent(parent: int, interval: float = 0.2) -> list[Callable[[], None]]:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
     worker is then adopted by another process) the worker exits; at once when it was adopted
     before it came here (serve killed while the worker started). What the returned list
-    holds is done first (the emulator's close: the journal entries it holds written to the
+    holds is done first (:func:`before_exit`: the journal entries it holds written to the
     store, which a store kept across runs lost when the worker went by ``os._exit``)."""
     before_going: list[Callable[[], None]] = []
 
