@@ -501,7 +501,8 @@ _SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
 
 def _transport_reason(name: str, error: requests.RequestException) -> str:
     text = str(error)
-    reason = _os_reason(error)
+    os_error = _os_error(error)
+    reason = os_error.strerror if os_error is not None else None
     if isinstance(error, requests.exceptions.SSLError):
         # OpenSSL's words ('[SSL: WRONG_VERSION_NUMBER] wrong version number'), not requests'
         # text around them: urllib3's pool and retry reprs and the C file's line
@@ -517,18 +518,23 @@ def _transport_reason(name: str, error: requests.RequestException) -> str:
         return f"{name} answers with TLS at this address: use https://, not http://"
     if reason is not None and error.request is not None:
         # requests' text wraps it in urllib3's pool and retry reprs, ~300 characters
-        return f"{name} not reachable at {error.request.url}: {reason}"
+        url = error.request.url
+        if isinstance(os_error, ConnectionResetError) and url.startswith("http://"):
+            # a TLS port sends its alert and closes, the rest of the call unread: the kernel
+            # then resets the connection, and the alert is lost with it now and then
+            reason += " (a TLS port answers a plain http:// call so now and then: use https://)"
+        return f"{name} not reachable at {url}: {reason}"
     return f"{name} not reachable: {text}"
 
 
-def _os_reason(raised: BaseException) -> str | None:
-    """The operating system's reason under requests' and urllib3's wrappers ('Connection
-    refused', 'Name or service not known'), if there is one."""
+def _os_error(raised: BaseException) -> OSError | None:
+    """The operating system's error under requests' and urllib3's wrappers (its strerror:
+    'Connection refused', 'Name or service not known'), if there is one."""
     pending: list[object] = [raised]
     while pending:
         error = pending.pop()
         if isinstance(error, OSError) and error.strerror:
-            return error.strerror
+            return error
         if isinstance(error, BaseException):
             pending.extend((*error.args, error.__cause__, getattr(error, "reason", None)))
     return None

@@ -216,6 +216,40 @@ def test_connection_refused():
     )
 
 
+def test_a_reset_of_a_plain_http_call_says_it_may_be_a_tls_port():
+    """A TLS port answers a plain http:// call with an alert and closes, the rest of the
+    call unread; the kernel then resets the connection, and the alert (which the client
+    names: "use https://") is lost with it now and then: the reset said nothing of TLS."""
+    import contextlib
+    import struct
+
+    with socket.socket() as luisteraar:  # reads each call's first bytes, then resets
+        luisteraar.bind(("127.0.0.1", 0))
+        luisteraar.listen()
+        poort = luisteraar.getsockname()[1]
+
+        def reset() -> None:
+            with contextlib.suppress(OSError):  # the listener closed: the test is over
+                while True:  # the client's transport tries again after a reset
+                    verbinding, _ = luisteraar.accept()
+                    verbinding.settimeout(0.2)
+                    with contextlib.suppress(TimeoutError):
+                        while verbinding.recv(65536):  # the whole call: the client reads
+                            pass
+                    linger = struct.pack("ii", 1, 0)  # closed at once: a reset
+                    verbinding.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    verbinding.close()
+
+        threading.Thread(target=reset, daemon=True).start()
+        with pytest.raises(MagdaTransportFout) as info:
+            maak_client(f"http://127.0.0.1:{poort}").geef_dossier_kbi("98630499724")
+    assert str(info.value) == (
+        f"GeefDossierKBI not reachable at http://127.0.0.1:{poort}"
+        "/GeefDossierKBIDienst-02.00/soap/WebService: Connection reset by peer (a TLS port"
+        " answers a plain http:// call so now and then: use https://)"
+    )
+
+
 def test_timeout():
     with socket.socket() as luisteraar:  # accepts, never answers
         luisteraar.bind(("127.0.0.1", 0))

@@ -224,10 +224,16 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
 
 
 def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
+    plain = mutual.url.replace("https://", "http://")
     with pytest.raises(MagdaTransportFout) as fout:
-        _client(mutual.url.replace("https://", "http://")).geef_dossier_kbi("98630499724")
-    assert str(fout.value) == (
-        "GeefDossierKBI answers with TLS at this address: use https://, not http://"
+        _client(plain).geef_dossier_kbi("98630499724")
+    # the TLS alert read, or lost with the reset the kernel sends for the unread rest of
+    # the call (seen once: Python 3.12, the full suite)
+    assert str(fout.value) in (
+        "GeefDossierKBI answers with TLS at this address: use https://, not http://",
+        f"GeefDossierKBI not reachable at {plain}/GeefDossierKBIDienst-02.00/soap/WebService:"
+        " Connection reset by peer (a TLS port answers a plain http:// call so now and then:"
+        " use https://)",
     )
     with pytest.raises(MagdaTransportFout) as fout:
         _client(server.url.replace("http://", "https://")).geef_dossier_kbi("98630499724")
