@@ -522,7 +522,7 @@ def _transport_reason(name: str, error: requests.RequestException) -> str:
         if isinstance(os_error, ConnectionResetError) and url.startswith("http://"):
             # a TLS port sends its alert and closes, the rest of the call unread: the kernel
             # then resets the connection, and the alert is lost with it now and then
-            reason += " (a TLS port answers a plain http:// call so now and then: use https://)"
+            reason += " (if the port speaks TLS, use https://: it resets a plain call now and then)"
         return f"{name} not reachable at {url}: {reason}"
     return f"{name} not reachable: {text}"
 

@@ -245,8 +245,8 @@ def test_a_reset_of_a_plain_http_call_says_it_may_be_a_tls_port():
             maak_client(f"http://127.0.0.1:{poort}").geef_dossier_kbi("98630499724")
     assert str(info.value) == (
         f"GeefDossierKBI not reachable at http://127.0.0.1:{poort}"
-        "/GeefDossierKBIDienst-02.00/soap/WebService: Connection reset by peer (a TLS port"
-        " answers a plain http:// call so now and then: use https://)"
+        "/GeefDossierKBIDienst-02.00/soap/WebService: Connection reset by peer (if the port"
+        " speaks TLS, use https://: it resets a plain call now and then)"
     )
 
 

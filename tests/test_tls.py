@@ -232,8 +232,8 @@ def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
     assert str(fout.value) in (
         "GeefDossierKBI answers with TLS at this address: use https://, not http://",
         f"GeefDossierKBI not reachable at {plain}/GeefDossierKBIDienst-02.00/soap/WebService:"
-        " Connection reset by peer (a TLS port answers a plain http:// call so now and then:"
-        " use https://)",
+        " Connection reset by peer (if the port speaks TLS, use https://: it resets a plain"
+        " call now and then)",
     )
     with pytest.raises(MagdaTransportFout) as fout:
         _client(server.url.replace("http://", "https://")).geef_dossier_kbi("98630499724")
