@@ -658,11 +658,11 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
-def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
-    """The stores were closed under the watcher's reload: it failed ("the store is closed")
-    or, a connection closed under a query in another thread, crashed the process."""
+def an_emulator_in_a_reload(tmp_path, hold):
+    """An emulator watching a folder (catalogue and state in SQLite) whose watcher is in the
+    reload of a persona file just added: ``hold()`` runs first in it. The reload's outcome
+    (the personas read, or the error) goes to the list returned."""
     import threading
-    import time
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
@@ -677,9 +677,9 @@ def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
     started, outcome = threading.Event(), []
     load = watcher.load
 
-    def slow_load():
+    def held_load():
         started.set()
-        time.sleep(0.5)  # the emulator is closed meanwhile
+        hold()
         try:
             outcome.append(load())
         except Exception as error:
@@ -687,14 +687,24 @@ def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
             raise
         return outcome[-1]
 
-    watcher.load = slow_load
+    watcher.load = held_load
     bron = builtin_folder() / "98630499724-contract-lopend.yaml"
     tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (folder / "nieuw.yaml").write_text(tekst, encoding="utf-8")
     assert started.wait(5)
-    emulator.close()
+    return emulator, outcome
+
+
+def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
+    """The stores were closed under the watcher's reload: it failed ("the store is closed")
+    or, a connection closed under a query in another thread, crashed the process."""
+    import time
+
+    emulator, outcome = an_emulator_in_a_reload(tmp_path, lambda: time.sleep(0.5))
+    emulator.close()  # while the reload waits
     assert outcome, "close() returned before the reload ended"
     assert not isinstance(outcome[0], Exception), outcome[0]
+    watcher = emulator.watcher
     assert watcher.error is None and watcher.last_loaded is not None  # taken, not refused
 
 
@@ -703,30 +713,10 @@ def test_a_worker_whose_serve_is_gone_does_not_wait_for_a_reload(tmp_path):
     is not the emulator's close(), which waits for the watcher's reload in progress."""
     import threading
 
-    from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.server import before_exit
 
-    folder = tmp_path / "personas"
-    folder.mkdir()
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    emulator = make_emulator(
-        Settings(date(2030, 1, 1), [folder], watch=True, store=store, catalogue=store)
-    )
-    watcher = emulator.watcher
-    assert watcher is not None
-    started, release = threading.Event(), threading.Event()
-    load = watcher.load
-
-    def held_load():
-        started.set()
-        release.wait(30)
-        return load()
-
-    watcher.load = held_load
-    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-    (folder / "nieuw.yaml").write_text(tekst, encoding="utf-8")
-    assert started.wait(5)
+    release = threading.Event()
+    emulator, _ = an_emulator_in_a_reload(tmp_path, lambda: release.wait(30))
     going = threading.Thread(target=before_exit, args=(emulator,))
     going.start()
     going.join(5)
