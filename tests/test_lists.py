@@ -533,6 +533,39 @@ def test_an_export_to_a_folder_that_is_not_there_says_so(tmp_path):
     assert f"--out: cannot write {uit}" in proces.stderr
 
 
+def test_an_xml_export_of_a_stored_persona_xml_cannot_hold_says_so_in_a_line(tmp_path):
+    """A store's catalogue kept from before text XML cannot hold was refused at input: its
+    XML export was lxml's ValueError and a traceback after half a list."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert magda_kbi("generate", "--count", "40", "--store", url).returncode == 0
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        rows = db.execute("SELECT insz, data FROM catalogue ORDER BY insz").fetchall()
+        persona = next(
+            p
+            for p in (json.loads(data) for _, data in rows)
+            if p["gegevens"].get("participatie") and p["gegevens"].get("woonplaatsen")
+        )
+        persona["naam"] = "Amina Test"
+        persona["gegevens"]["participatie"]["contacttaal"] = "Russisch\x01"
+        db.execute(
+            "UPDATE catalogue SET data = ? WHERE insz = ?", (json.dumps(persona), persona["insz"])
+        )
+    db.close()
+    nis = persona["gegevens"]["woonplaatsen"][-1]["nis"]
+    lijst = tmp_path / "lijst.xml"
+    proces = magda_kbi(
+        "export", "participatie", nis, "--format", "xml", "--store", url, "--out", str(lijst)
+    )
+    assert (proces.returncode, proces.stdout) == (2, "")
+    assert proces.stderr == (
+        "magda-kbi: Persoon 'Amina Test': contacttaal: U+0001 is a character XML cannot hold:"
+        " replace the persona (a store kept it from before such text was refused)\n"
+    )
+    assert not lijst.exists() and list(tmp_path.glob(".lijst*")) == []  # no half list
+
+
 def test_consumers_file(tmp_path):
     bestand = tmp_path / "afnemers.yaml"
     bestand.write_text(

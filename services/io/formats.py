@@ -9,6 +9,14 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
+from magda_kbi.io.schemas import text_xml_cannot_hold
+
+
+class Unwritable(ValueError):
+    """An item of an XML list with text XML cannot hold: a persona a store kept from before
+    such text was refused at input (it is checked there now). Said with the item's first
+    value (its INSZ, or its name), not as lxml's ValueError and a traceback."""
+
 
 def in_format(
     fmt: str, items: Iterable[dict], fields: list[str], header: dict, root: str
@@ -55,7 +63,16 @@ def xml_list(items: Iterable[dict], root: str, element: str, attributes: dict) -
         for name, value in item.items():
             if value is None:
                 continue
-            etree.SubElement(el, name).text = _csv_value(value)
+            text = _csv_value(value)
+            try:
+                etree.SubElement(el, name).text = text
+            except ValueError:
+                who = next(iter(item.values()), None)
+                reason = text_xml_cannot_hold(text, name)
+                raise Unwritable(
+                    f"{element} {who!r}: {reason or name}: replace the persona (a store kept"
+                    " it from before such text was refused)"
+                ) from None
         yield "  " + etree.tostring(el, encoding="unicode") + "\n"
     yield f"</{root}>\n"
 

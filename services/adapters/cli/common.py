@@ -22,6 +22,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN, RuleSet, Terms
 from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, iso_date, today_from_text
 from magda_kbi.domain.insz import unformatted
 from magda_kbi.io.checked_files import CACHE_DIR_ENV
+from magda_kbi.io.formats import Unwritable
 from magda_kbi.io.personas import (
     PERSONA_SUFFIXES,
     FixtureError,
@@ -66,6 +67,8 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (InputError, FixtureError) as error:  # a consumers or a persona file
             raise Refused(file_refusal(error)) from None
+        except Unwritable as error:  # an export's XML, what a store kept (--out: no file)
+            raise Refused(str(error)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
