@@ -658,6 +658,30 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
+def test_a_reload_after_a_refused_one_clears_the_refusal_before_the_personas_change(tmp_path):
+    """/health's watch error went away only after the new personas were in force: a client
+    that saw them (a removed file's persona gone) read the old refusal now and then."""
+    from magda_kbi.runtime.fixture_watch import FixtureWatcher
+
+    class Runtime:
+        def __init__(self) -> None:
+            self.error_seen: list[str | None] = []
+
+        def reload(self, personas) -> None:
+            self.error_seen.append(watcher.error)
+
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    runtime = Runtime()
+    watcher = FixtureWatcher(runtime, [folder])  # type: ignore[arg-type]
+    (folder / "kapot.yaml").write_text("insz: '85052012330'\nscenario: x\n", encoding="utf-8")
+    assert watcher.check_for_changes() is False
+    assert watcher.error is not None and "kapot.yaml" in watcher.error
+    (folder / "kapot.yaml").unlink()
+    assert watcher.check_for_changes() is True
+    assert runtime.error_seen == [None]
+
+
 def an_emulator_in_a_reload(tmp_path, hold):
     """An emulator watching a folder (catalogue and state in SQLite) whose watcher is in the
     reload of a persona file just added: ``hold()`` runs first in it. The reload's outcome

@@ -75,8 +75,10 @@ class FixtureWatcher:
                 "persona files not reloaded, the previous ones stay: %s", self.error
             )
             return False
-        self.runtime.reload(personas)
+        # the refusal gone before the personas change: a request that sees the new ones saw
+        # the old refusal in /health now and then (the test of --watch, once on 3.13)
         self.last_loaded, self.error = datetime.now(UTC), None
+        self.runtime.reload(personas)
         # said once: each worker looks, one imports (the others find the catalogue in line)
         (log.warning if changed_here else log.debug)(
             "persona files reloaded: %d personas", len(personas)
