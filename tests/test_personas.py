@@ -720,8 +720,8 @@ def an_emulator_in_a_reload(tmp_path, hold):
 
 
 def test_closing_the_emulator_waits_for_the_reload_in_progress(tmp_path):
-    """The stores were closed under the watcher's reload: it failed ("the store is closed")
-    or, a connection closed under a query in another thread, crashed the process."""
+    """The stores were closed under the watcher's reload: it failed ("the store is closed"),
+    or could meet its connection closed in the middle of a query."""
     import time
 
     emulator, outcome = an_emulator_in_a_reload(tmp_path, lambda: time.sleep(0.5))

@@ -590,8 +590,8 @@ def test_a_cluster_whose_test_process_died_is_stopped_by_the_next_session(postgr
 
 def test_a_closed_store_s_listener_ends_before_its_connections_are_closed(postgres, monkeypatch):
     """The LISTEN thread acknowledges each change on a connection of its own; close()
-    closed that connection while the thread still ran, under an acknowledgement in
-    progress now and then (a query cut off inside libpq)."""
+    closed that connection while the thread still ran: under an acknowledgement in
+    progress, if one was."""
     from magda_kbi.runtime.store import Store
     from magda_kbi.runtime.store_postgresql import PostgresStore
 

@@ -190,8 +190,8 @@ class PostgresStore(Store):
         return db
 
     def close(self) -> None:
-        """Also ends this process's LISTEN thread, before its connections are closed (one
-        closed under its acknowledgement of a change was a query cut off in libpq): told
+        """Also ends this process's LISTEN thread, before its connections are closed (they
+        were closed first, so one could go under its acknowledgement of a change): told
         on its own channel (it waits for a notification), or it sees the store closed when
         it tries to connect again."""
         listener = self._listener
