@@ -604,6 +604,122 @@ def threads_left(before: set) -> list[str]:
     return [t.name for t in started if t.is_alive() and t.name.startswith("magda-kbi")]
 
 
+def a_write_under_way_when_the_store_closes_is_committed(url: str) -> None:
+    """A transaction on another thread's connection is under way when the store closes (a
+    journal write at a worker's stop, an admin call on the plugin's server): the close
+    waits for it. It closed the connection under it, and its next statement failed
+    (sqlite3's "Cannot operate on a closed database"): what it wrote was lost."""
+    import threading
+
+    store = open_store(url)
+    begun, failed = threading.Event(), []
+
+    def write() -> None:
+        try:
+            with store.write() as db:
+                db.execute("INSERT INTO fault (data) VALUES ('first')")
+                begun.set()
+                time.sleep(0.3)  # the close comes now
+                db.execute("INSERT INTO fault (data) VALUES ('second')")
+        except Exception as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert begun.wait(10)
+    store.close()
+    thread.join()
+    assert failed == []
+    again = open_store(url)
+    try:
+        with again.read() as db:
+            rows = db.execute("SELECT data FROM fault ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["first", "second"]
+    finally:
+        again.close()
+
+
+def threads_using_a_closed_store_are_told_it_is_closed(url: str) -> None:
+    """Threads reading and writing when the store closes then get the store's "closed",
+    never the driver's error about a connection closed under them (nor a crash: a plain
+    sqlite3 connection closed under another thread's INSERTs crashed Python)."""
+    import threading
+
+    store = open_store(url)
+    ended: list[BaseException] = []
+
+    def busy() -> None:
+        try:
+            while True:
+                with store.write() as db:
+                    db.execute("INSERT INTO fault (data) VALUES ('x')")
+                with store.read() as db:
+                    db.execute("SELECT COUNT(*) FROM fault").fetchone()
+                store.db().execute("SELECT data FROM fault ORDER BY id DESC LIMIT 5").fetchall()
+        except BaseException as error:
+            ended.append(error)
+
+    threads = [threading.Thread(target=busy) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    store.close()
+    for thread in threads:
+        thread.join(10)
+    said = [f"{type(e).__name__}: {e}" for e in ended]
+    assert len(said) == 4 and all(
+        isinstance(e, StoreError) and str(e).endswith(" is closed") for e in ended
+    ), said
+
+
+def test_a_write_under_way_when_the_store_closes_is_committed(tmp_path):
+    a_write_under_way_when_the_store_closes_is_committed(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def test_threads_using_a_closed_store_are_told_it_is_closed(tmp_path):
+    threads_using_a_closed_store_are_told_it_is_closed(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def test_a_close_waits_for_a_long_use_a_bounded_time_and_says_so(tmp_path, monkeypatch, caplog):
+    """A transaction that outlasts the wait (an export read in one, say) keeps its
+    connection open until it ends by itself; the close returns and says so."""
+    import threading
+
+    from magda_kbi.runtime import store as store_module
+
+    monkeypatch.setattr(store_module, "CLOSE_WAIT", 0.2)
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    begun, release, failed = threading.Event(), threading.Event(), []
+
+    def long_read() -> None:
+        try:
+            with store.read() as db:
+                begun.set()
+                release.wait(10)
+                db.execute("SELECT COUNT(*) FROM fault").fetchone()
+        except Exception as error:
+            failed.append(error)
+        try:
+            store.db().execute("SELECT 1")
+        except StoreError as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=long_read, name="long-read")
+    thread.start()
+    assert begun.wait(10)
+    started = time.monotonic()
+    store.close()
+    took = time.monotonic() - started
+    release.set()
+    thread.join(10)
+    assert 0.15 < took < 2
+    assert [str(e).rsplit(" ", 2)[-2:] for e in failed] == [["is", "closed"]]
+    assert (
+        "thread long-read was still using its connection after 0.2 s, left open until the"
+        " process ends" in caplog.text
+    )
+
+
 def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):
     """A server that starts a thread per request made a connection per request, left to the
     garbage collector when its thread ended; the store closes them itself."""
@@ -620,6 +736,8 @@ def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):
         other.start()
         other.join()
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            made[0].conn.execute("SELECT 1")  # SQLite's own connection
+        with pytest.raises(StoreError, match="is closed"):
             made[0].execute("SELECT 1")
     finally:
         store.close()

@@ -19,11 +19,13 @@ from .test_store import (
     JSON,
     OUDE_STORING,
     a_change_an_older_replica_made_is_listed_last,
+    a_write_under_way_when_the_store_closes_is_committed,
     calls_kept_when_serve_is_killed,
     calls_on_threads_of_their_own,
     dossier,
     serve_weigert,
     threads_left,
+    threads_using_a_closed_store_are_told_it_is_closed,
 )
 
 # On one worker: one cluster (session fixture) and one set of servers for the module, not
@@ -611,3 +613,11 @@ def test_a_closed_store_s_listener_ends_before_its_connections_are_closed(postgr
     monkeypatch.setattr(Store, "close", recording)
     store.close()
     assert alive_at_close == [False]
+
+
+def test_a_write_under_way_when_the_store_closes_is_committed(postgres):
+    a_write_under_way_when_the_store_closes_is_committed(postgres.database())
+
+
+def test_threads_using_a_closed_store_are_told_it_is_closed(postgres):
+    threads_using_a_closed_store_are_told_it_is_closed(postgres.database())

@@ -56,8 +56,8 @@ class FixtureWatcher:
     def stop(self) -> None:
         """Ends the thread, after the reload it may be in (bounded): the stores are closed
         next, and a reload writes to the catalogue's. Closed under it, the reload failed
-        ("the store ... is closed"), or met its connection closed in the middle of a query
-        (a plain sqlite3 connection closed so under writes crashed Python in a test)."""
+        ("the store ... is closed") at its next transaction (the one under way is waited
+        for: store.Connection)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(STOP_WAIT)

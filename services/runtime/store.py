@@ -58,6 +58,9 @@ IDLE_INTERVAL = 0.05
 IDLE_AFTER = 1.0
 # how long a journal's close() waits for its writer thread (at most one flush under way)
 WRITER_STOP_WAIT = 5.0
+# how long a store's close() waits for the statements and transactions under way on other
+# threads' connections (all of them together); one still in use then is left to the exit
+CLOSE_WAIT = 5.0
 HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
 SYNC_TIMEOUT = 3.0
@@ -346,13 +349,25 @@ class Store:
 
     def close(self) -> None:
         """Closes every connection it made, in any thread (the store is not used afterwards:
-        a use raises :class:`StoreError`)."""
+        a use raises :class:`StoreError`). Another thread's statement or transaction under
+        way ends first (CLOSE_WAIT at most, for all of them)."""
         self.closed = True
         with self._made_slot:
             made, self._made = self._made, []
-        for pid, _, db in made:
-            if pid == _PID[0]:
-                close_quietly(db, self.Error)
+        deadline = time.monotonic() + CLOSE_WAIT
+        me = threading.current_thread()
+        for pid, thread, db in made:
+            if pid != _PID[0]:
+                continue
+            wait = None if thread is me else max(0.0, deadline - time.monotonic())
+            if not db.close(wait):
+                log.warning(
+                    "the store %s: thread %s was still using its connection after %g s,"
+                    " left open until the process ends",
+                    shown_url(self.url),
+                    thread.name,
+                    CLOSE_WAIT,
+                )
 
 
 def close_quietly(db, errors) -> None:
@@ -361,7 +376,83 @@ def close_quietly(db, errors) -> None:
         db.close()
 
 
-def _to_wal(db: sqlite3.Connection, timeout: float = 10) -> None:
+class Rows(list):
+    """A statement's rows, read whole while its connection was in use, and its rowcount."""
+
+    rowcount = -1
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self) -> list:
+        return self
+
+    def fetchmany(self, size: int) -> list:
+        return self[:size]
+
+
+class Connection:
+    """A thread's connection to a store, which another thread may close (Store.close(), a
+    serve worker's stop). Each statement, with the reading of its rows, is a use, and so is
+    a transaction as a whole; a close from another thread waits for the uses under way.
+    Closed under them, SQLite's connection crashed Python (SIGSEGV in a COMMIT: four
+    threads writing while the store closed, tests/test_store.py), libpq's failed with
+    "connection pointer is NULL", and a transaction cut so lost what it wrote."""
+
+    def __init__(self, conn, store: Store) -> None:
+        self.conn = conn
+        self._store = store
+        self._users = 0
+        self._shut = False
+        self._turn = threading.Condition(threading.Lock())
+
+    def sql(self, sql: str) -> str:
+        return sql
+
+    def enter(self) -> None:
+        with self._turn:
+            # once closing, no new use; a transaction under way goes on to its end
+            if self._shut and not self._users:
+                raise self._store._closed_error()
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._turn:
+            self._users -= 1
+            if self._shut and not self._users:  # a close waits for it
+                self._turn.notify_all()
+
+    def execute(self, sql: str, params=()) -> Rows:
+        self.enter()
+        try:
+            cursor = self.conn.execute(self.sql(sql), params)
+            rows = Rows(cursor.fetchall() if cursor.description else ())
+            rows.rowcount = cursor.rowcount
+            return rows
+        finally:
+            self.leave()
+
+    def executemany(self, sql: str, rows) -> None:
+        self.enter()
+        try:
+            self.conn.executemany(self.sql(sql), rows)
+        finally:
+            self.leave()
+
+    def close(self, wait: float | None = None) -> bool:
+        """Closed at once (``wait`` None: by its own thread, or one that ended), or once no
+        use is under way, waiting ``wait`` seconds at most: False when it was still in use
+        (then it stays open, and any further use raises the store's "closed")."""
+        with self._turn:
+            self._shut = True
+            if wait is not None and not self._turn.wait_for(lambda: not self._users, wait):
+                return False
+            with contextlib.suppress(self._store.Error):
+                self.conn.close()
+        return True
+
+
+def _to_wal(db: Connection, timeout: float = 10) -> None:
     """WAL mode, waiting as the connection's other locks do: on a new file that another
     connection is writing (two serves starting at once on it) SQLite answers "database is
     locked" at once, without its busy timeout."""
@@ -376,7 +467,7 @@ def _to_wal(db: sqlite3.Connection, timeout: float = 10) -> None:
             time.sleep(0.01)
 
 
-def _sqlite_tables(db: sqlite3.Connection) -> set[str]:
+def _sqlite_tables(db: sqlite3.Connection | Connection) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
@@ -475,14 +566,17 @@ class SqliteStore(Store):
     def columns(self, db, table: str) -> set[str]:
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Connection:
         if self.closed:
             raise self._closed_error()
         db = getattr(self._local, "db", None)
         if db is None:
             # used in its own thread only; closed by another once that one ended (close())
-            db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=10, check_same_thread=False
+            db = Connection(
+                sqlite3.connect(
+                    self.path, isolation_level=None, timeout=10, check_same_thread=False
+                ),
+                self,
             )
             self._remember(db)
             db.execute(f"PRAGMA page_size = {int(self.page_size)}")  # see JOURNAL_PAGE_SIZE
@@ -514,7 +608,7 @@ class SqliteStore(Store):
             self._signal_map[8:16] = n.to_bytes(8, "little")
         return n
 
-    def bump(self, db: sqlite3.Connection) -> None:
+    def bump(self, db: Connection) -> None:
         """Inside a write transaction: one more change. The signal is written before the
         commit, under the writer lock, so signals follow the commits' order; a reader that
         sees it early reloads and finds the old number, and looks again next request."""
@@ -525,21 +619,31 @@ class SqliteStore(Store):
         super().close()
         self._signal_map.close()
 
-    def _send(self, db: sqlite3.Connection) -> None:
+    def _send(self, db: Connection) -> None:
         n = db.execute("SELECT n FROM change").fetchone()[0]
         self._signal_map[:8] = n.to_bytes(8, "little")
 
 
 class _Transaction:
-    def __init__(self, db, begin: str = "BEGIN IMMEDIATE") -> None:
+    """One use of the connection from BEGIN to COMMIT (see Connection)."""
+
+    def __init__(self, db: Connection, begin: str = "BEGIN IMMEDIATE") -> None:
         self.db, self.begin = db, begin
 
     def __enter__(self):
-        self.db.execute(self.begin)
+        self.db.enter()
+        try:
+            self.db.execute(self.begin)
+        except BaseException:
+            self.db.leave()
+            raise
         return self.db
 
     def __exit__(self, exc_type, *_) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.db.leave()
 
 
 # -- clock --------------------------------------------------------------------------------

@@ -23,8 +23,10 @@ from magda_kbi.runtime.store import (
     DEAD_AFTER,
     SYNC_TIMEOUT,
     VERSION_TABLE,
+    Connection,
     Store,
     StoreError,
+    _Transaction,
     close_quietly,
     shown_url,
 )
@@ -70,37 +72,47 @@ SCHEMA = [
 ]
 
 
-class _Db:
+class _Db(Connection):
     """A psycopg connection that takes the ``?`` placeholders the shared SQL uses."""
 
-    def __init__(self, conn, losses: int = 0) -> None:
-        self.conn = conn
+    def __init__(self, conn, store: PostgresStore, losses: int = 0) -> None:
+        super().__init__(conn, store)
         self.changed_to: int | None = None  # the change number this transaction made
         self.losses = losses  # the store's count of lost servers when this was connected
 
-    def execute(self, sql: str, params=()):
-        return self.conn.execute(sql.replace("?", "%s"), params)
+    def sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")
 
     def executemany(self, sql: str, rows) -> None:
-        with self.conn.cursor() as cursor:
-            cursor.executemany(sql.replace("?", "%s"), rows)
+        self.enter()
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql(sql), rows)
+        finally:
+            self.leave()
 
-    def close(self) -> None:
-        self.conn.close()
 
+class _Write(_Transaction):
+    """A write transaction; once committed, until the other replicas saw its change (not
+    as a use of the connection: a close need not wait for them)."""
 
-class _Write:
     def __init__(self, store: PostgresStore, db: _Db) -> None:
-        self.store, self.db = store, db
+        super().__init__(db, "BEGIN")
+        self.store = store
 
     def __enter__(self) -> _Db:
-        self.db.execute("BEGIN")
-        self.db.execute("SELECT n FROM change WHERE id = 1 FOR UPDATE")  # one writer at a time
-        self.db.changed_to = None
-        return self.db
+        db = super().__enter__()
+        try:
+            db.execute("SELECT n FROM change WHERE id = 1 FOR UPDATE")  # one writer at a time
+        except BaseException as error:
+            with contextlib.suppress(self.store.Error):  # a lost server: its error is said
+                _Transaction.__exit__(self, type(error))
+            raise
+        db.changed_to = None
+        return db
 
     def __exit__(self, exc_type, *_) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        super().__exit__(exc_type)
         if exc_type is None and self.db.changed_to is not None:
             self.store.wait_for_replicas(self.db.changed_to)
 
@@ -182,9 +194,8 @@ class PostgresStore(Store):
         if db is None or db.conn.closed or db.conn.broken or db.losses != losses:
             if db is not None:  # a lost server: connect again
                 self._forget(db)
-                with contextlib.suppress(self._psycopg.Error):
-                    db.close()
-            db = _Db(self._connect(), losses)
+                db.close()
+            db = _Db(self._connect(), self, losses)
             self._remember(db)
             self._local.db = db
         return db
@@ -210,8 +221,6 @@ class PostgresStore(Store):
         return _Write(self, self.db())
 
     def read(self):
-        from magda_kbi.runtime.store import _Transaction
-
         return _Transaction(self.db(), "BEGIN ISOLATION LEVEL REPEATABLE READ")
 
     def change_number(self) -> int:
@@ -271,7 +280,7 @@ class PostgresStore(Store):
     def _listen_on(self, conn, done: threading.Event) -> None:
         """Until told to stop on the channel (returns) or the connection fails (raises)."""
         conn.execute(f"LISTEN {CHANNEL}")
-        self._read_numbers(_Db(conn))  # what changed before LISTEN took effect
+        self._read_numbers(_Db(conn, self))  # what changed before LISTEN took effect
         self._problem = None
         done.set()
         for message in conn.notifies():
