@@ -720,6 +720,48 @@ def test_a_close_waits_for_a_long_use_a_bounded_time_and_says_so(tmp_path, monke
     )
 
 
+def test_a_request_to_a_stopped_emulator_gets_a_503(tmp_path):
+    """A server that stops after the emulator (the plugin's, with a request still coming)
+    called into its closed stores: "mmap closed or invalid" out of the application, a 500
+    and a traceback in the log."""
+    from werkzeug.test import Client
+
+    emulator = make_emulator(Settings(admin=True, store=f"sqlite:///{tmp_path / 'state.db'}"))
+    client = Client(emulator)
+    emulator.close()
+    for method, path, body in (
+        ("GET", "/health", None),
+        ("GET", "/api/v1/dossiers/98630499724", None),
+        ("POST", PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00")),
+    ):
+        answer = client.open(path, method=method, data=body, content_type="text/xml")
+        assert (answer.status_code, answer.headers["Retry-After"], answer.data) == (
+            503,
+            "1",
+            b"the emulator has stopped\n",
+        )
+
+
+def test_a_request_under_way_as_the_store_closes_is_answered_or_gets_a_503(tmp_path, caplog):
+    """The store closed after the request began: what the worker holds still answers, a
+    change that needs the store is a 503 that says why (it was a ValueError out of the
+    application: the store's change signal read from its closed map)."""
+    from werkzeug.test import Client
+
+    emulator = make_emulator(Settings(admin=True, store=f"sqlite:///{tmp_path / 'state.db'}"))
+    try:
+        client = Client(emulator)
+        emulator.runtime.store.close()
+        assert client.get("/api/v1/dossiers/98630499724").status_code == 200
+        answer = client.put("/admin/clock", json={"today": "2024-01-01"})
+        assert answer.status_code == 503
+        assert answer.json["code"] == "STORE_UNAVAILABLE"
+        assert answer.json["diagnose"].endswith("/state.db is closed")
+        assert "state not reloaded, the store cannot be reached:" in caplog.text
+    finally:
+        emulator.close()
+
+
 def test_a_thread_s_connection_is_closed_once_the_thread_ended(tmp_path):
     """A server that starts a thread per request made a connection per request, left to the
     garbage collector when its thread ended; the store closes them itself."""

@@ -187,9 +187,13 @@ class Emulator:
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 
+    stopped = False
+
     def close(self) -> None:
         """Its threads ended, its files and stores closed (a program or test that builds
-        several in one process); not called afterwards."""
+        several in one process); a request that still comes (a server that stops after it,
+        as the plugin's) gets a 503."""
+        self.stopped = True
         if self.watcher is not None:
             self.watcher.stop()
         self.runtime.close()
@@ -197,6 +201,10 @@ class Emulator:
             store.close()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if self.stopped:  # its stores are closed: a request read them and failed (500)
+            body = b"the emulator has stopped\n"
+            retry = [("Retry-After", "1")]  # a SIGHUP's new workers may answer by then
+            return _reply(start_response, "503 Service Unavailable", "text/plain", body, retry)
         self.runtime.refresh()  # changes another worker made through the admin API
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")

@@ -506,6 +506,10 @@ def _look_first(path: Path, url: str, existing: bool) -> None:
 class SqliteStore(Store):
     """One store file; a connection per thread (sqlite3 connections are not shared)."""
 
+    # what a store that cannot be used raises: SQLite's errors, and "closed" (a request
+    # still under way as a worker or the plugin's server stops: a 503, not a 500)
+    Error = (sqlite3.Error, StoreError)  # type: ignore[assignment]
+
     def __init__(
         self, url: str, page_size: int = JOURNAL_PAGE_SIZE, *, existing: bool = False
     ) -> None:
@@ -594,11 +598,17 @@ class SqliteStore(Store):
 
     def change_number(self) -> int:
         """The change signal (see above); the store's own number when reloading."""
-        return int.from_bytes(self._signal_map[:8], "little")
+        try:
+            return int.from_bytes(self._signal_map[:8], "little")
+        except ValueError:  # the map is closed with the store
+            raise self._closed_error() from None
 
     def sync_number(self) -> int:
         """What the journal's writer threads look at every 10 ms (no query)."""
-        return int.from_bytes(self._signal_map[8:16], "little")
+        try:
+            return int.from_bytes(self._signal_map[8:16], "little")
+        except ValueError:
+            raise self._closed_error() from None
 
     def ask_sync(self) -> int:
         """Raises the sync number: every worker writes its journal entries and acknowledges."""
@@ -931,12 +941,8 @@ class SharedJournal:
                             (self.store.replica, now, asked, self.store.change_number()),
                         )
                     confirmed, heartbeat = asked, now
-            except self.store.Error:  # busy beyond the timeout, disk full: try again
-                pass
-            except (StoreError, ValueError):  # closed in between (its signal map: ValueError)
-                if not self.store.closed:
-                    raise
-                return
+            except self.store.Error:  # busy beyond the timeout, disk full: try again (closed
+                pass  # in between: the loop ends)
             idle = time.monotonic() - used > IDLE_AFTER
             if self._stop.wait(IDLE_INTERVAL if idle else FLUSH_INTERVAL):
                 return
@@ -1157,11 +1163,11 @@ class SharedRuntime(Runtime):
     def refresh(self) -> None:
         """Per request: one read of the change number; a reload when it moved. Without the
         store the worker answers from what it has, and reloads when the store is back."""
-        if self.store.change_number() != self._seen_change:
-            try:
+        try:
+            if self.store.change_number() != self._seen_change:
                 self._reload()
-            except self.store.Error as error:
-                log.warning("state not reloaded, the store cannot be reached: %s", error)
+        except self.store.Error as error:
+            log.warning("state not reloaded, the store cannot be reached: %s", error)
 
     def _reload(self) -> None:
         with self._slot, self.store.read() as db:  # one consistent read of number and state
