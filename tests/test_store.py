@@ -756,7 +756,9 @@ def test_a_request_under_way_as_the_store_closes_is_answered_or_gets_a_503(tmp_p
         answer = client.put("/admin/clock", json={"today": "2024-01-01"})
         assert answer.status_code == 503
         assert answer.json["code"] == "STORE_UNAVAILABLE"
-        assert answer.json["diagnose"].endswith("/state.db is closed")
+        assert answer.json["diagnose"] == (
+            f"the emulator is stopping: the store sqlite:///{tmp_path / 'state.db'} is closed"
+        )
         assert "state not reloaded, the store cannot be reached:" in caplog.text
     finally:
         emulator.close()

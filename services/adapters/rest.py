@@ -18,6 +18,7 @@ from magda_kbi.io.schemas import nearest
 from magda_kbi.runtime.catalogue import StoreUnavailable
 from magda_kbi.runtime.diensten import Dienst, Runtime
 from magda_kbi.runtime.reply_templates import PersonaCache
+from magda_kbi.runtime.store import StoreClosed
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -142,6 +143,8 @@ def rest_application(
         # ..."); said again after "the store cannot be reached:" it read twice
         problem = store.problem() if store is not None else None
         diagnose = problem or f"the store cannot be reached: {str(cause).strip()}"
+        if isinstance(cause, StoreClosed):
+            diagnose = f"the emulator is stopping: {cause}"
         browser = best_type(["application/json", "text/html"]) == "text/html"
         if request.blueprint == console.name and browser:  # the console's page, not JSON
             response = make_response(error_page(ServiceUnavailable(diagnose)))

@@ -144,6 +144,10 @@ class StoreError(ValueError):
     """A store URL that cannot be used."""
 
 
+class StoreClosed(StoreError):
+    """The store was closed (its emulator stops) while something still used it."""
+
+
 class NoStore(StoreError):
     """``open_store(url, existing=True)``: the URL names no store of ours (no such file, or
     a database without its tables). Nothing was made there."""
@@ -345,7 +349,7 @@ class Store:
             self._made = [m for m in self._made if m[2] is not db]
 
     def _closed_error(self) -> StoreError:
-        return StoreError(f"the store {shown_url(self.url)} is closed")
+        return StoreClosed(f"the store {shown_url(self.url)} is closed")
 
     def close(self) -> None:
         """Closes every connection it made, in any thread (the store is not used afterwards:
