@@ -682,18 +682,19 @@ def test_threads_using_a_closed_store_are_told_it_is_closed(tmp_path):
 
 def test_a_close_waits_for_a_long_use_a_bounded_time_and_says_so(tmp_path, monkeypatch, caplog):
     """A transaction that outlasts the wait (an export read in one, say) keeps its
-    connection open until it ends by itself; the close returns and says so."""
+    connection open until it ends, and closes it then; the close returns and says so."""
     import threading
 
     from magda_kbi.runtime import store as store_module
 
     monkeypatch.setattr(store_module, "CLOSE_WAIT", 0.2)
     store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
-    begun, release, failed = threading.Event(), threading.Event(), []
+    begun, release, failed, used = threading.Event(), threading.Event(), [], []
 
     def long_read() -> None:
         try:
             with store.read() as db:
+                used.append(db)
                 begun.set()
                 release.wait(10)
                 db.execute("SELECT COUNT(*) FROM fault").fetchone()
@@ -714,9 +715,11 @@ def test_a_close_waits_for_a_long_use_a_bounded_time_and_says_so(tmp_path, monke
     thread.join(10)
     assert 0.15 < took < 2
     assert [str(e).rsplit(" ", 2)[-2:] for e in failed] == [["is", "closed"]]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        used[0].conn.execute("SELECT 1")  # closed as its transaction ended
     assert (
-        "thread long-read was still using its connection after 0.2 s, left open until the"
-        " process ends" in caplog.text
+        "thread long-read was still using its connection after 0.2 s: it is closed as that"
+        " use ends" in caplog.text
     )
 
 

@@ -59,7 +59,7 @@ IDLE_AFTER = 1.0
 # how long a journal's close() waits for its writer thread (at most one flush under way)
 WRITER_STOP_WAIT = 5.0
 # how long a store's close() waits for the statements and transactions under way on other
-# threads' connections (all of them together); one still in use then is left to the exit
+# threads' connections (all of them together); one still in use then closes as it ends
 CLOSE_WAIT = 5.0
 HEARTBEAT_INTERVAL = 0.5
 DEAD_AFTER = 2.0  # a worker silent this long no longer holds up a journal read
@@ -366,8 +366,8 @@ class Store:
             wait = None if thread is me else max(0.0, deadline - time.monotonic())
             if not db.close(wait):
                 log.warning(
-                    "the store %s: thread %s was still using its connection after %g s,"
-                    " left open until the process ends",
+                    "the store %s: thread %s was still using its connection after %g s:"
+                    " it is closed as that use ends",
                     shown_url(self.url),
                     thread.name,
                     CLOSE_WAIT,
@@ -408,6 +408,7 @@ class Connection:
         self._store = store
         self._users = 0
         self._shut = False
+        self._left = False  # the close stopped waiting: the last use closes it
         self._turn = threading.Condition(threading.Lock())
 
     def sql(self, sql: str) -> str:
@@ -423,8 +424,10 @@ class Connection:
     def leave(self) -> None:
         with self._turn:
             self._users -= 1
-            if self._shut and not self._users:  # a close waits for it
+            if self._shut and not self._users:  # a close waits for it, or left it to us
                 self._turn.notify_all()
+                if self._left:
+                    self._close()
 
     def execute(self, sql: str, params=()) -> Rows:
         self.enter()
@@ -446,14 +449,18 @@ class Connection:
     def close(self, wait: float | None = None) -> bool:
         """Closed at once (``wait`` None: by its own thread, or one that ended), or once no
         use is under way, waiting ``wait`` seconds at most: False when it was still in use
-        (then it stays open, and any further use raises the store's "closed")."""
+        (then the use under way closes it as it ends; a new one raises "closed")."""
         with self._turn:
             self._shut = True
             if wait is not None and not self._turn.wait_for(lambda: not self._users, wait):
+                self._left = True
                 return False
-            with contextlib.suppress(self._store.Error):
-                self.conn.close()
+            self._close()
         return True
+
+    def _close(self) -> None:
+        with contextlib.suppress(self._store.Error):
+            self.conn.close()
 
 
 def _to_wal(db: Connection, timeout: float = 10) -> None:
