@@ -1177,6 +1177,8 @@ class SharedRuntime(Runtime):
         try:
             if self.store.change_number() != self._seen_change:
                 self._reload()
+        except StoreClosed:  # a request under way as the emulator stops: nothing to say
+            pass
         except self.store.Error as error:
             log.warning("state not reloaded, the store cannot be reached: %s", error)
 
