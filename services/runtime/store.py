@@ -952,8 +952,8 @@ class SharedJournal:
                             (self.store.replica, now, asked, self.store.change_number()),
                         )
                     confirmed, heartbeat = asked, now
-            except self.store.Error:  # busy beyond the timeout, disk full: try again (closed
-                pass  # in between: the loop ends)
+            except self.store.Error:
+                pass  # busy beyond the timeout, disk full: again; closed meanwhile: it ends
             idle = time.monotonic() - used > IDLE_AFTER
             if self._stop.wait(IDLE_INTERVAL if idle else FLUSH_INTERVAL):
                 return

@@ -93,8 +93,8 @@ class _Db(Connection):
 
 
 class _Write(_Transaction):
-    """A write transaction; once committed, until the other replicas saw its change (not
-    as a use of the connection: a close need not wait for them)."""
+    """A write transaction that, once committed, waits until the other replicas saw its
+    change (outside its use of the connection: a close need not wait for the replicas)."""
 
     def __init__(self, store: PostgresStore, db: _Db) -> None:
         super().__init__(db, "BEGIN")
