@@ -342,7 +342,7 @@ class Store:
             self._made = [m for m in ours if m[1].is_alive()]
             self._made.append((_PID[0], threading.current_thread(), db))
         for _, _, old in ended:
-            close_quietly(old, self.Error)
+            old.close()  # a Connection: quiet whatever state it is in
 
     def _forget(self, db) -> None:
         with self._made_slot:
