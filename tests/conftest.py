@@ -112,6 +112,10 @@ class Server:
         for line in self.process.stdout:
             self._output.append(line)
 
+    def output(self) -> str:
+        """What the server has written so far (standard output and error)."""
+        return "".join(self._output)
+
     def stop(self) -> str:
         """Stops the server; its whole output. One that does not stop within 15 s fails the
         test, with the stacks of serve and its workers (before, it was killed unseen)."""

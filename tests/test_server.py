@@ -47,6 +47,13 @@ def test_a_dropped_connection_under_the_production_server(admin_server):
     journal = requests.get(f"{admin_server.url}/admin/journal", timeout=5).json()["entries"]
     assert journal[0]["result"] == "FAULT drop"
     assert (journal[0]["status"], journal[0]["connection"]) == (0, "dropped")
+    # the drops asked for are said, one line each, not as the emulator failing (granian
+    # logged each as an error with its traceback)
+    said = [line for line in admin_server.output().splitlines() if "dropped" in line]
+    assert (
+        said == ["[WARNING] injected fault: the connection is dropped (a fault of kind drop)"] * 21
+    )
+    assert "Traceback" not in admin_server.output()
 
 
 def test_a_latency_fault_does_not_block_other_requests(admin_server):

@@ -823,14 +823,14 @@ class Streamed:
 
 class BrokenOffReply:
     """A response body that breaks off: the headers and one byte go out, then the server
-    gets an exception and aborts the connection (it logs that as an error)."""
+    gets an exception and aborts the connection (``serve`` says so in one warning line)."""
 
     def __iter__(self) -> Iterator[bytes]:
         yield b"<"
         # granian writes the chunk from its own threads: raised at once, the abort came
         # before the headers in about one call in six (the client saw no response at all)
         time.sleep(DROP_AFTER_SECONDS)
-        raise ConnectionDropped("injected fault: the connection is dropped")
+        raise ConnectionDropped(ConnectionDropped.SAID)
 
 
 DROP_AFTER_SECONDS = 0.05

@@ -37,6 +37,8 @@ DIENSTEN = get_args(Dienstnaam)
 class ConnectionDropped(ConnectionAbortedError):
     """Raised into the server on purpose to cut a connection (fault kind ``drop``)."""
 
+    SAID = "injected fault: the connection is dropped"
+
 
 Milliseconds = Annotated[int, Field(ge=0, le=60_000, strict=True)]
 
