@@ -1,6 +1,7 @@
 """magda_client as its own distribution (magda-kbi-client): built alone, installed in a fresh
 virtualenv without the server stack, it calls the emulator."""
 
+import os
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from .conftest import build_wheel, source_files
 
@@ -57,8 +59,18 @@ def test_the_client_wheel_holds_the_client_only(client_wiel):
         for regel in meta.splitlines()
         if regel.startswith("Requires-Dist:") and "extra ==" not in regel
     }
-    # urllib3: requests's own; tzdata: on Windows only (the platform's zone)
+    # urllib3: requests's own; tzdata: the platform's zone where the system has no database
     assert require == {"zeep", "lxml", "requests", "urllib3", "tzdata"}
+
+
+def _required(wheel: Path) -> list[str]:
+    """The distributions ``wheel`` requires here (no extras; markers evaluated)."""
+    with zipfile.ZipFile(wheel) as wiel:
+        meta = wiel.read(next(n for n in wiel.namelist() if n.endswith("METADATA"))).decode()
+    eisen = [
+        Requirement(r.split(":", 1)[1]) for r in meta.splitlines() if r.startswith("Requires-Dist:")
+    ]
+    return [e.name for e in eisen if e.marker is None or e.marker.evaluate({"extra": ""})]
 
 
 def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
@@ -91,11 +103,12 @@ def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
             check=True,
         ).stdout.strip()
     )
-    # The client's dependencies, and only those, borrowed from this interpreter (no network).
+    # The client's dependencies, as its wheel declares them, and only those, borrowed from
+    # this interpreter (no network).
     deps = tmp_path / "deps"
     deps.mkdir()
     hier = Path(sysconfig.get_paths()["purelib"])
-    for naam in _afhankelijkheden("zeep", set()) | _afhankelijkheden("requests", set()):
+    for naam in set().union(*(_afhankelijkheden(n, set()) for n in _required(client_wiel))):
         dist = metadata.distribution(naam)
         for bestand in dist.files or []:
             top = bestand.parts[0]
@@ -136,8 +149,17 @@ try:
 except MagdaError as fout:
     print(type(fout).__name__, fout.code)
 """
+    # and on a machine without a time zone database (Ubuntu's container images, distroless):
+    # the client reads the platform's zone (Europe/Brussels) at import, which stopped it
+    geen_zones = tmp_path / "no-zoneinfo"
+    geen_zones.mkdir()
     proces = subprocess.run(
-        [str(python), "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        [str(python), "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={**os.environ, "PYTHONTZPATH": str(geen_zones)},
     )
     assert proces.returncode == 0, proces.stderr
     assert proces.stdout.splitlines() == [

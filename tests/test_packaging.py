@@ -62,10 +62,23 @@ def test_installed_cli_lists_personas_from_another_folder(installed):
     assert len(proces.stdout.splitlines()) >= 16
 
 
-def test_installed_server_serves_personas_and_wsdl(installed):
+def test_the_wheel_needs_tzdata_wherever_it_is_installed(server_wheel):
+    """The platform's zone is read at import: on a machine without a zone database (many
+    container images, not only Windows) every command stopped with ZoneInfoNotFoundError."""
+    with zipfile.ZipFile(server_wheel) as wiel:
+        meta = wiel.read(next(n for n in wiel.namelist() if n.endswith("METADATA"))).decode()
+    assert "Requires-Dist: tzdata>=2024.1" in meta.splitlines()
+
+
+def test_installed_server_serves_personas_and_wsdl(installed, tmp_path):
     python, elders = installed
+    (tmp_path / "no-zoneinfo").mkdir()  # and where the system has no time zone database
     server = Server(
-        "--today", "2024-06-01", command=(str(python.parent / "magda-kbi"),), cwd=elders
+        "--today",
+        "2024-06-01",
+        command=(str(python.parent / "magda-kbi"),),
+        cwd=elders,
+        env={"PYTHONTZPATH": str(tmp_path / "no-zoneinfo")},
     )
     try:
         antwoord = post(server.url + PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01"))
