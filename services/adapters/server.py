@@ -532,7 +532,7 @@ def _an_injected_drop_in_one_line(record: logging.LogRecord) -> bool:
     error with the traceback in its message ("Application callable raised an exception"):
     in a contract test's server output that read as the emulator failing. What was asked
     for is said in one warning line instead; any other exception keeps its traceback."""
-    said = record.getMessage()
+    said = record.getMessage().rstrip()
     if said.startswith("Application callable raised") and said.endswith(ConnectionDropped.SAID):
         record.msg, record.args = f"{ConnectionDropped.SAID} (a fault of kind drop)", ()
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
