@@ -1213,3 +1213,27 @@ def test_ten_digits_that_lost_their_first_0_are_told_the_insz():
         "magda-kbi: 6721400144 is not a valid INSZ (11 digits, modulo 97); a spreadsheet drops"
         " a number's first 0: did you mean 06721400144?\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("[::1]", "'[::1]' has a port or brackets: give the name alone, ::1"),
+        (
+            "127.0.0.1:8080",
+            "'127.0.0.1:8080' has a port or brackets: give the name alone, 127.0.0.1",
+        ),
+        ("http://0.0.0.0", "'http://0.0.0.0' is a URL: give its host name, 0.0.0.0"),
+        ("", "is empty (an unset variable?)"),
+    ],
+)
+def test_a_host_written_as_a_url_writes_it_is_refused_with_the_address_alone(host, said):
+    """These went to the socket as they were: "cannot listen on [::1]:8080: Name or service
+    not known", which did not say that ::1 itself is fine. Parsed only: no server starts."""
+    from magda_kbi.adapters.cli.serve import serve
+
+    with pytest.raises(click.BadParameter) as refused:
+        serve.make_context("serve", ["--host", host])
+    assert refused.value.format_message() == f"Invalid value for '--host': {said}"
+    for fine in ("::1", "0.0.0.0", "localhost", "LOCALHOST", "magda.test"):
+        assert serve.make_context("serve", ["--host", fine]).params["host"] == fine

@@ -45,19 +45,27 @@ def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ..
     """Names as the Host header carries them, which the admin API compares without the
     port: a URL (http://magda.test), a port (magda.test:8080) or a path never matched, and
     every admin call got a 421."""
+    for name in no_empty(ctx, param, names):
+        _host_alone(ctx, param, name)
+    return names
+
+
+def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
+    """A host name or address as such: written as in a URL (``[::1]``, ``127.0.0.1:8080``,
+    ``http://...``) ``--host`` said only "cannot listen on ...: Name or service not known"."""
     from urllib.parse import urlsplit
 
-    for name in no_empty(ctx, param, names):
-        if "://" in name:
-            said = f"is a URL: give its host name, {urlsplit(name).hostname or '...'}"
-        elif "/" in name or any(c.isspace() for c in name):
-            said = "is no host name (no path, no spaces)"
-        elif host_name(name) != name.strip().lower():
-            said = f"has a port or brackets: give the name alone, {host_name(name)}"
-        else:
-            continue
-        raise click.BadParameter(f"{name!r} {said}", ctx=ctx, param=param)
-    return names
+    if not name.strip():
+        said = "is empty (an unset variable?)"
+    elif "://" in name:
+        said = f"is a URL: give its host name, {urlsplit(name).hostname or '...'}"
+    elif "/" in name or any(c.isspace() for c in name):
+        said = "is no host name (no path, no spaces)"
+    elif host_name(name) != name.strip().lower():
+        said = f"has a port or brackets: give the name alone, {host_name(name)}"
+    else:
+        return name
+    raise click.BadParameter(f"{name!r} {said}" if name.strip() else said, ctx=ctx, param=param)
 
 
 @click.command(
@@ -68,7 +76,13 @@ def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ..
     "checks the persona, --consumers and --tls-* files again and restarts the workers on them "
     "(a file that does not load is refused in one line, and the workers go on).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=_host_alone,
+    help="address or host name to listen on (::1, not [::1]; the port is --port)",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="port")
 @today_option
 @fixtures_option
