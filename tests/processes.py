@@ -70,3 +70,49 @@ def abort_with_stacks(pid: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(process, signal.SIGABRT)
         within(3, lambda process=process: not alive([process]))
+
+
+def a_uid_no_one_has() -> int:
+    """A user id with no entry in the user database, as a container's own uid."""
+    import pwd
+
+    uid = 20000
+    while True:
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+        uid += 1
+
+
+def as_another_user(uid: int, job: Callable[[], object], env: dict | None = None) -> str:
+    """Runs ``job`` in a forked child under ``uid`` (needs root: its permissions are the
+    kernel's, as that user's); its traceback, or "" when it went well. The child imports
+    nothing new (the Python under /root is not that user's to read): what ``job`` needs is
+    imported before."""
+    import traceback
+    import warnings
+
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # fork beside xdist's threads: the child only runs job
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        said = ""
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.environ.clear()
+            os.environ.update(env or {})
+            job()
+        except BaseException:  # noqa: BLE001 - whatever it was, told to the parent
+            said = traceback.format_exc() or "failed"
+        os.write(write, said.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as told:
+        said = told.read().decode()
+    os.waitpid(pid, 0)
+    return said

@@ -5,6 +5,7 @@ harm."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 import tracemalloc
@@ -12,10 +13,10 @@ import tracemalloc
 import pytest
 
 from magda_kbi.io import personas
-from magda_kbi.io.checked_files import CheckedFiles, checks_hash
+from magda_kbi.io.checked_files import CheckedFiles, cache_folder, checks_hash
 from magda_kbi.io.personas import builtin_folder, load_personas
 
-from .processes import open_files
+from .processes import a_uid_no_one_has, as_another_user, open_files
 
 
 @pytest.fixture
@@ -231,3 +232,24 @@ def test_a_record_that_is_no_database_is_passed_over_and_left_closed(tmp_path):
     with CheckedFiles(kapot) as cache:
         assert not cache.known(cache.key(b"x"))
         assert str(kapot) not in open_files()
+
+
+def test_with_no_home_folder_there_is_no_cache_and_no_traceback():
+    """No HOME and no entry in the user database (a container run under a uid of its own):
+    Path.home() raised RuntimeError and every command stopped with it. Now there is no
+    cache, as where the cache folder cannot be written: every file is checked."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: only root can become a user with no entry in the user database")
+    serve_module = importlib.import_module("magda_kbi.adapters.cli.serve")
+    key = CheckedFiles.hasher(b"a persona file").hexdigest()  # the checks' hash made now
+
+    def job() -> None:
+        with pytest.raises(OSError, match=r"home directory\. \(set HOME or MAGDA_KBI_CACHE_DIR\)"):
+            cache_folder()
+        with CheckedFiles() as cache:
+            cache.add(key)
+            assert not cache.known(key)
+        assert serve_module._cached_catalogue(()) is None  # serve's catalogue: its run's store
+
+    said = as_another_user(a_uid_no_one_has(), job)
+    assert not said, said

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,7 +23,15 @@ from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .cli_run import magda_kbi
 from .conftest import Server
-from .processes import alive, children, free_port, open_files, within
+from .processes import (
+    a_uid_no_one_has,
+    alive,
+    as_another_user,
+    children,
+    free_port,
+    open_files,
+    within,
+)
 from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
@@ -301,6 +310,43 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     finally:
         held.close()
     assert not eigen[0].exists()
+
+
+def test_another_user_s_store_folder_is_left_alone(monkeypatch):
+    """/tmp is everyone's: a store folder of another user's serve (root's, a colleague's)
+    that this user may not look into stopped every serve of this user at its start, with a
+    traceback (PermissionError, looking for the folder's state.db)."""
+    import fcntl  # noqa: F401 - imported now: the other user cannot read this Python's files
+    import importlib
+    import shutil
+    import tempfile
+
+    serve_module = importlib.import_module("magda_kbi.adapters.cli.serve")
+    base = Path(tempfile.mkdtemp(prefix="magda-kbi-test-"))  # not below pytest's 0700 folder
+    try:
+        base.chmod(0o755)
+        theirs = base / "magda-kbi-store-1-x"  # pid 1: looks alive, if it were looked at
+        theirs.mkdir(mode=0o700)
+        (theirs / "state.db").write_bytes(b"")
+
+        def prune() -> None:
+            tempfile.tempdir = str(base)
+            serve_module._remove_orphaned_stores()
+
+        if os.geteuid() == 0:  # root may look anywhere: the job runs as a user who may not
+            said = as_another_user(a_uid_no_one_has(), prune)
+        else:  # a folder of one's own that one may not look into either
+            theirs.chmod(0)
+            monkeypatch.setattr(tempfile, "tempdir", str(base))
+            try:
+                said = ""
+                serve_module._remove_orphaned_stores()
+            finally:
+                theirs.chmod(0o700)
+        assert not said, said
+        assert (theirs / "state.db").exists()
+    finally:
+        shutil.rmtree(base)
 
 
 # The first stores' tables (before the store had a version): the journal entry as one JSON

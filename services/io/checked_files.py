@@ -28,10 +28,18 @@ CACHE_DIR_ENV = "MAGDA_KBI_CACHE_DIR"
 
 
 def cache_folder() -> Path:
+    """The user's cache folder; OSError where none can be named, which every caller takes as
+    no cache: no HOME and no entry in the user database (a container run under a uid of its
+    own) stopped every command with Path.home()'s RuntimeError."""
     own = os.environ.get(CACHE_DIR_ENV)
     if own:
         return Path(own)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError as error:  # "Could not determine home directory."
+            raise OSError(f"{error} (set HOME or {CACHE_DIR_ENV})") from None
     return Path(base) / "magda-kbi"
 
 
@@ -61,7 +69,7 @@ def checks_hash() -> bytes:
 
 class CheckedFiles:
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or cache_folder() / "checked-files.sqlite"
+        self.path: Path | None = path  # None: in the cache folder, named when first opened
         self._db: sqlite3.Connection | None = None
         self._off = False  # could not be opened: behave as an empty cache
 
@@ -91,11 +99,13 @@ class CheckedFiles:
     def _open(self) -> sqlite3.Connection | None:
         if self._db is None and not self._off:
             try:
+                self.path = self.path or cache_folder() / "checked-files.sqlite"
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
                 self._db.execute("CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY)")
             except (OSError, sqlite3.Error) as error:
-                log.warning("no cache of checked persona files at %s: %s", self.path, error)
+                where = f" at {self.path}" if self.path else ""
+                log.warning("no cache of checked persona files%s: %s", where, error)
                 self._off = True
                 self.close()  # opened, then refused (not a database): not used
         return self._db

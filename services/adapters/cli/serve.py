@@ -590,10 +590,14 @@ def _remove_orphaned_stores() -> None:
         # 20-digit pid (os.kill: OverflowError) in a name stopped every serve's start
         if not (pid.isascii() and pid.isdigit() and len(pid) <= 9):
             continue
-        if not (folder / "state.db").exists():
-            continue
         lock = folder / RUN_LOCK
-        if fcntl is not None and lock.exists():
+        try:
+            if not (folder / "state.db").exists():
+                continue
+            locked = fcntl is not None and lock.exists()
+        except OSError:  # another user's folder, not to be looked into (nor removed)
+            continue
+        if locked:
             try:
                 with lock.open("a") as handle:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
