@@ -8,6 +8,7 @@ results or typed errors (:mod:`magda_client.errors`).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import os
@@ -98,9 +99,35 @@ class _Http:
     location: str | None
 
 
+def no_proxy_for_this_machine(url: str, session: requests.Session) -> dict | None:
+    """Per-request ``proxies`` that keep an address on this machine (127.0.0.1, ::1,
+    localhost: the emulator) from a proxy elsewhere, or None to leave the choice to
+    requests. A corporate HTTP_PROXY sent every call to the emulator to the proxy, which
+    cannot reach this machine's loopback (NO_PROXY=localhost does not cover 127.0.0.1):
+    every call failed there. A proxy on this machine (a debugging proxy) is still used, and
+    so are the proxies a session names itself."""
+    if session.proxies or not session.trust_env or not _on_this_machine(url):
+        return None
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    if not proxy or _on_this_machine(proxy if "://" in proxy else f"http://{proxy}"):
+        return None
+    return {"http": None, "https": None, "all": None}  # None: no proxy, whatever the environment
+
+
+def _on_this_machine(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class _Transport(Transport):
     """zeep's transport, reading the reply within bounds and passing the session's
-    ``verify`` and ``cert`` on every request.
+    ``verify`` and ``cert`` on every request (and for the emulator on this machine, no
+    proxy from the environment: :func:`no_proxy_for_this_machine`).
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override a
     Session's ``verify`` (psf/requests#3829, open): on such a machine the CA given for
@@ -133,6 +160,7 @@ class _Transport(Transport):
             timeout=max(deadline - time.monotonic(), 0.001),
             verify=self.session.verify,
             cert=self.session.cert,
+            proxies=no_proxy_for_this_machine(address, self.session),
             allow_redirects=False,
             stream=True,
         ) as response:

@@ -26,6 +26,14 @@ from .processes import abort_with_stacks, free_port
 # (servers started by the tests inherit it).
 os.environ.setdefault("MAGDA_KBI_CACHE_DIR", tempfile.mkdtemp(prefix="magda-kbi-cache-"))
 
+# Every server the suite calls is on this machine: never through a proxy the environment
+# names (a corporate one cannot reach it; every call failed with a ProxyError). The tests
+# of the client's own choice clear this where they set a proxy.
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(
+        filter(None, [os.environ.get(_name), "localhost", "127.0.0.1", "127.0.0.0/8", "::1"])
+    )
+
 # The suite starts about a hundred Python processes (its xdist workers, servers, CLI runs,
 # consumers' pytest runs). Where PYTHONDONTWRITEBYTECODE is set (this machine sets it),
 # each of them compiled the package and its test modules again: about 45 of the suite's

@@ -924,3 +924,84 @@ def test_cli_client_names_the_referte_of_a_call_that_failed(magda):
     )
     als_json = magda_kbi("client", "dossier", "86630100380", "--url", magda.url, "--json")
     assert json.loads(als_json.stdout)["fout"]["referte"] == magda.journal()[-1]["referte"]
+
+
+PROXY_ELSEWHERE = "http://proxy.invalid:3128"  # a corporate proxy: it cannot reach 127.0.0.1
+
+
+def test_the_emulator_on_this_machine_is_called_directly_past_a_proxy_elsewhere(
+    server, monkeypatch
+):
+    """A corporate HTTP_PROXY sent every call to the emulator on 127.0.0.1 to the proxy,
+    which cannot reach this machine's loopback: each failed ("Unable to connect to proxy")."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, PROXY_ELSEWHERE)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    advies = maak_client(server.url).geef_automatisch_advies("73680599786", "2024-01-01")
+    assert advies.reden_code == "INBREUK"
+
+
+def test_a_proxy_on_this_machine_is_still_used_for_the_emulator(server, monkeypatch):
+    """A debugging proxy (mitmproxy, say) on this machine reaches the emulator: the calls go
+    through it, as the environment asks."""
+    seen: list[bytes] = []
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+
+        def answer() -> None:
+            connection, _ = proxy.accept()
+            with connection:
+                seen.append(connection.recv(65536).split(b"\r\n", 1)[0])
+                connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with pytest.raises(MagdaTransportFout):
+            maak_client(server.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
+        thread.join(timeout=10)
+    # the absolute form of the request line: it was asked of a proxy
+    assert seen == [
+        f"POST {server.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService HTTP/1.1".encode()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "proxy", "direct"),
+    [
+        ("http://127.0.0.1:8080", PROXY_ELSEWHERE, True),
+        ("https://[::1]:8443/x", PROXY_ELSEWHERE, True),
+        ("http://localhost:8080", PROXY_ELSEWHERE, True),
+        ("http://emulator.localhost:8080", PROXY_ELSEWHERE, True),
+        ("http://127.0.0.2:8080", "10.0.0.1:3128", True),  # a proxy written without scheme
+        ("https://magda.vlaanderen.be", PROXY_ELSEWHERE, False),  # the platform: as asked
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8888", False),  # a proxy here reaches it
+        ("http://127.0.0.1:8080", "http://localhost:8888", False),
+        ("http://127.0.0.1:8080", None, False),  # no proxy: nothing to keep it from
+    ],
+)
+def test_which_calls_are_kept_from_the_environment_s_proxy(url, proxy, direct, monkeypatch):
+    from magda_client.client import no_proxy_for_this_machine
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    expected = {"http": None, "https": None, "all": None} if direct else None
+    assert no_proxy_for_this_machine(url, requests.Session()) == expected
+    # a session that names its proxies, or takes nothing from the environment, is as it says
+    named = requests.Session()
+    named.proxies = {"http": "http://10.0.0.1:3128"}
+    assert no_proxy_for_this_machine(url, named) is None
+    untrusting = requests.Session()
+    untrusting.trust_env = False
+    assert no_proxy_for_this_machine(url, untrusting) is None
+    # and NO_PROXY, as requests reads it
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,::1,localhost,.localhost,127.0.0.2")
+    assert no_proxy_for_this_machine(url, requests.Session()) is None
