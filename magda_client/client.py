@@ -8,6 +8,7 @@ results or typed errors (:mod:`magda_client.errors`).
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import logging
 import math
@@ -22,7 +23,6 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Self
 from zoneinfo import ZoneInfo
@@ -112,6 +112,17 @@ def no_proxy_for_this_machine(url: str, session: requests.Session) -> dict | Non
     if not proxy or _on_this_machine(proxy if "://" in proxy else f"http://{proxy}"):
         return None
     return {"http": None, "https": None, "all": None}  # None: no proxy, whatever the environment
+
+
+def _contract_folder() -> Path:
+    """The WSDL and XSD shipped with the client, from the import spec of their package:
+    importlib.resources gave no folder where the package was loaded through an import hook
+    without a resource reader (pytest 6 loads every package of a plugin's distribution
+    through its assertion rewriting: the client found no WSDL under the emulator's plugin)."""
+    spec = importlib.util.find_spec("magda_client.contract")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("no folder magda_client/contract: reinstall magda-kbi-client")
+    return Path(spec.submodule_search_locations[0])
 
 
 def _on_this_machine(url: str) -> bool:
@@ -377,7 +388,7 @@ class MagdaClient:
         addresses = dict(addresses or {})
         self._services = {}
         for service in (self.dossier, ADVIES):
-            wsdl = resources.files("magda_client.contract") / service.wsdl
+            wsdl = _contract_folder() / service.wsdl
             client = zeep.Client(str(wsdl), transport=transport, wsse=wsse)
             client.settings.raw_response = True  # the reply is read leniently by us
             if service.name in addresses:

@@ -1,6 +1,7 @@
 """A non-editable ``pip install .`` works from any folder: WSDL, XSD and personas ship inside."""
 
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -109,3 +110,53 @@ def test_the_pytest_plugin_works_with_only_the_package_installed(installed, tmp_
     )
     assert proces.returncode == 0, proces.stdout + proces.stderr
     assert "3 passed" in proces.stdout
+
+
+# An import hook whose loader has no resource reader, as pytest 6's assertion rewriting,
+# which loads a plugin's whole package (ours: the pytest plugin) through itself.
+HOOKED = """
+import importlib.abc, sys
+
+class Loader(importlib.abc.Loader):
+    def __init__(self, inner):
+        self.inner = inner
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        self.inner.exec_module(module)
+
+class Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] not in ("magda_kbi", "magda_client"):
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    spec.loader = Loader(spec.loader)
+                    return spec
+        return None
+
+sys.meta_path.insert(0, Hook())
+from magda_kbi.io.personas import builtin_folder, load_personas
+from magda_kbi.wire.xml import wsdl_folder
+print(len(load_personas([builtin_folder()])), sorted(p.name for p in wsdl_folder().glob("*.wsdl")))
+from magda_client import MagdaClient
+MagdaClient("http://127.0.0.1:9", afzender="a.test", hoedanigheid="1")  # reads its WSDL
+print("client made")
+"""
+
+
+def test_the_contract_and_personas_are_found_through_an_import_hook():
+    """Under pytest 6 the plugin's emulator found no personas ("invalid persona folder
+    <...CompatibilityFiles.OrphanPath object ...>: no such folder"), nor contract files, nor
+    the client its WSDL: importlib.resources gave no folder for a package loaded through
+    such a hook."""
+    proces = subprocess.run(
+        [sys.executable, "-c", HOOKED], capture_output=True, text=True, cwd=PROJECT, timeout=60
+    )
+    assert proces.returncode == 0, proces.stderr
+    assert proces.stdout == (
+        "23 ['GeefAutomatischAdvies-01.00.wsdl', 'GeefDossierKBI-01.00.wsdl',"
+        " 'GeefDossierKBI-02.00.wsdl']\nclient made\n"
+    )

@@ -17,7 +17,6 @@ import sys
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from magda_kbi.io.schemas import (
 if typing.TYPE_CHECKING:
     from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.wire.dossier_kbi import contract_error
+from magda_kbi.wire.xml import package_folder
 
 FAULT_CODES = (None, "99996", "SOAP_FAULT")
 MAX_FILE_BYTES = 1024 * 1024  # a persona file is small; refuse anything absurd
@@ -145,7 +145,7 @@ def file_refusal(error: FixtureError | InputError) -> str:
 
 
 def builtin_folder() -> Path:
-    return Path(str(resources.files("magda_kbi.fixtures") / "personas"))
+    return package_folder("magda_kbi.fixtures") / "personas"
 
 
 def load_personas(
