@@ -1,5 +1,6 @@
 """The admin API and the contract-testing kit, through HTTP and the pytest plugin's ``magda``."""
 
+import json
 import socket
 import time
 from datetime import UTC, datetime
@@ -865,3 +866,30 @@ def test_a_persona_path_with_its_insz_as_printed_is_told_its_digits(magda, metho
         },
     )
     assert admin(magda, "GET", "/personas/98630499724").json() == body  # nothing changed
+
+
+def test_a_persona_body_that_is_no_utf_8_is_refused_not_garbled(magda):
+    """Decoded with "replace", a persona sent in Latin-1 (a Windows editor's) was taken and
+    kept with U+FFFD for each letter outside ASCII ("Saïd" as "Sa\ufffdd"), also in its
+    dossier's replies. A byte order mark before UTF-8 is taken, as in the persona files."""
+    persona = admin(magda, "GET", "/personas/98630499724").json()
+    before = persona["dossier"]["personalia"]["voornamen"]
+    assert before == ["Saïd"]
+    latin_1 = json.dumps(persona, ensure_ascii=False).encode("latin-1")
+    r = admin(magda, "PUT", "/personas/98630499724", data=latin_1)
+    assert (r.status_code, r.json()) == (
+        422,
+        {
+            "code": "INVALID_PERSONA",
+            "diagnose": "not UTF-8 text: byte 0xEF at line 1 (send the persona as UTF-8)",
+        },
+    )
+    assert admin(magda, "GET", "/personas/98630499724").json() == persona
+    for kind, body in (
+        ("application/json", json.dumps(persona, ensure_ascii=False)),
+        ("application/yaml", yaml.safe_dump(persona, allow_unicode=True)),
+    ):
+        bom = b"\xef\xbb\xbf" + body.encode()
+        r = admin(magda, "PUT", "/personas/98630499724", data=bom, headers={"Content-Type": kind})
+        assert r.status_code == 200, r.text
+        assert r.json()["dossier"]["personalia"]["voornamen"] == ["Saïd"]

@@ -30,7 +30,7 @@ from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, real_today, today_fro
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.insz import first_zero_hint, shown, unformatted
 from magda_kbi.io.json_output import persona_json
-from magda_kbi.io.personas import persona_from_data, read_json, read_yaml
+from magda_kbi.io.personas import not_utf8, persona_from_data, read_json, read_yaml
 from magda_kbi.io.schemas import InputError, as_written, did_you_mean, unknown_field
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
@@ -335,7 +335,12 @@ def _body() -> bytes:
 
 
 def _persona_data():
-    text = _body().decode("utf-8", "replace")
+    try:  # a byte order mark, as the persona files and get_json take it
+        text = _body().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        # decoded with "replace" before: a Latin-1 body was taken, "Saïd" kept as "Sa\ufffdd"
+        advice = "send the persona as UTF-8"
+        raise ApiError(422, "INVALID_PERSONA", not_utf8(error, advice=advice)) from None
     if not text.strip():
         raise ApiError(422, "INVALID_PERSONA", "empty body: expected a persona (YAML or JSON)")
     try:

@@ -306,13 +306,15 @@ def _utf8_lines(path: Path, lines: Iterable[bytes]) -> Iterator[str]:
             raise FixtureError(str(path), "-", not_utf8(error, number)) from None
 
 
-def not_utf8(error: UnicodeDecodeError, line: int | None = None) -> str:
-    """What a file that is no UTF-8 text is told: the byte, its line (counted in the bytes
-    decoded unless given) and what to do."""
+def not_utf8(
+    error: UnicodeDecodeError, line: int | None = None, advice: str = "save the file as UTF-8"
+) -> str:
+    """What a file (or body) that is no UTF-8 text is told: the byte, its line (counted in
+    the bytes decoded unless given) and what to do."""
     if line is None:
         line = error.object[: error.start].count(b"\n") + 1
     byte = error.object[error.start]
-    return f"not UTF-8 text: byte 0x{byte:02X} at line {line} (save the file as UTF-8)"
+    return f"not UTF-8 text: byte 0x{byte:02X} at line {line} ({advice})"
 
 
 def _jsonl_lines(path: Path, contract: bool, lines: Iterable[str]) -> Iterator[tuple[Persona, str]]:
