@@ -336,7 +336,11 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
 @pytest.mark.parametrize(
     ("optie", "melding"),
     [
-        (("--magda-today", "2024-13-01"), "--magda-today: '2024-13-01' is not a date"),
+        (  # which of its numbers is wrong, as serve --today says
+            ("--magda-today", "2024-13-01"),
+            "--magda-today: '2024-13-01' is not a date from 2000-01-01 to 2100-12-31"
+            " (YYYY-MM-DD): month must be in 1..12",
+        ),
         (("--magda-today", "9999-12-31"), "--magda-today: '9999-12-31' is not a date from"),
         (("--magda-fixtures", "weg"), "--magda-fixtures: invalid persona folder"),
         # it read the current folder's YAML files (docker-compose.yaml, say) as personas

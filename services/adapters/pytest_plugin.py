@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from magda_kbi.adapters.admin_guard import TOKEN_ENV
-from magda_kbi.domain.clock import TODAY_RANGE, iso_date, today_from_text
+from magda_kbi.domain.clock import TODAY_RANGE, NoSuchDay, iso_date, today_from_text
 from magda_kbi.runtime.wsgi_keys import SOCKET_KEY
 
 
@@ -76,8 +76,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if today:
         try:
             today_from_text(today)
-        except ValueError:
-            raise pytest.UsageError(f"--magda-today: {today!r} is not {TODAY_RANGE}") from None
+        except ValueError as error:  # 2024-02-30: which number is wrong, as serve --today says
+            reason = f": {error.reason}" if isinstance(error, NoSuchDay) else ""
+            raise pytest.UsageError(
+                f"--magda-today: {today!r} is not {TODAY_RANGE}{reason}"
+            ) from None
     if hasattr(config, "workerinput"):  # an xdist worker: its controller checked
         return
     url = config.getoption("--magda-url", None)
