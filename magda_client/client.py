@@ -108,7 +108,7 @@ def no_proxy_for_this_machine(url: str, session: requests.Session) -> dict | Non
     so are the proxies a session names itself."""
     if session.proxies or not session.trust_env or not _on_this_machine(url):
         return None
-    if not any(n.lower() in _PROXY_VARIABLES for n in os.environ):  # the usual case: 2 us
+    if not any(n.lower() in _PROXY_VARIABLES for n in os.environ):  # the usual case
         return None  # (requests' own look at the environment below took 170 us a call)
     proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
     if not proxy or _on_this_machine(proxy if "://" in proxy else f"http://{proxy}"):
