@@ -881,3 +881,26 @@ def test_the_search_text_from_data_is_the_persona_s(tmp_path):
     assert len(data) == 300 + 23 + 7 + 2 + 50
     for item in data:
         assert data_search_text(item) == persona_search_text(persona_from_data(item)), item
+
+
+def test_a_file_whose_name_is_no_utf_8_is_imported_and_said(store, tmp_path):
+    """A file from an old Windows share keeps its Latin-1 name (b'persona-\\xe9.yaml'). serve
+    stopped with a traceback importing it ("surrogates not allowed": the store takes no
+    such text), and its watcher likewise when it refused one and wrote so to the store."""
+    import yaml
+
+    from magda_kbi.runtime.catalogue import first_to_say
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    name = os.fsdecode(b"persona-\xe9.yaml")  # as Python lists it: with a surrogate
+    (folder / name).write_text(yaml.safe_dump(EEN), encoding="utf-8")
+    assert import_files(store, [folder]) == (1, 1)
+    assert Catalogue(store)["80651338304"].scenario == "a persona of an extra file"
+    # refused, it is said with the byte written out, and the watcher's record takes that
+    (folder / name).write_text("insz: '123'\n", encoding="utf-8")
+    with pytest.raises(FixtureError) as refused:
+        import_files(store, [folder])
+    assert refused.value.file == f"{folder}/persona-\\xe9.yaml"
+    assert first_to_say(store, refused.value.message)
+    assert Catalogue(store)["80651338304"].scenario == "a persona of an extra file"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -120,10 +121,25 @@ class _FastLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 FLOW_BRACKETS = 1000  # a persona has a few dozen; a generated file of 1,000 takes the other
 
 
+def path_text(path: Path | str) -> str:
+    """A path as text that every store, log and JSON takes: as it is, but a name that is no
+    UTF-8 (a file from an old Windows share: b'persona-\\xe9.yaml') has those bytes written
+    as \\xe9. As Python's str it held a surrogate, which neither store takes: serve stopped
+    with "surrogates not allowed" importing such a file, and its watcher saying it refused
+    one. The catalogue keeps it as the file's key and name, never to open it again."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
 class FixtureError(ValueError):
     """``field`` is the field's path, ``-`` for the file as a whole."""
 
     def __init__(self, file: str, field: str, reason: str, *, folder: bool = False) -> None:
+        file = path_text(file)  # said, and written to the store by the watcher
         super().__init__(f"{file}: {field}: {reason}")
         self.file, self.field, self.reason = file, field, reason
         self.folder = folder  # a --fixtures folder that is none, not a file in it

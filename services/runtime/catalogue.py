@@ -32,6 +32,7 @@ from magda_kbi.io.personas import (
     FixtureError,
     already_defined,
     data_search_text,
+    path_text,
     persona_files,
     persona_from_data,
     read_persona_file,
@@ -99,17 +100,19 @@ def import_files(
             stat = path.stat()
         except OSError as error:
             raise FixtureError(str(path), "-", f"cannot read: {error.strerror}") from None
-        old = known.get(str(path))
+        old = known.get(path_text(path))
         if old and old[:2] == (stat.st_mtime_ns, stat.st_size):
             if old[3] != position:
-                to_update.append((stat.st_mtime_ns, stat.st_size, old[2], position, str(path)))
+                to_update.append(
+                    (stat.st_mtime_ns, stat.st_size, old[2], position, path_text(path))
+                )
             continue
         sha, checked_key = _hashes(path)
         if old and old[2] == sha:  # touched, not changed
-            to_update.append((stat.st_mtime_ns, stat.st_size, sha, position, str(path)))
+            to_update.append((stat.st_mtime_ns, stat.st_size, sha, position, path_text(path)))
             continue
         to_do.append((position, path, sha, checked_key))
-    gone = set(known) - {str(p) for p in files}
+    gone = set(known) - {path_text(p) for p in files}
     if not (to_do or to_update or gone) and old_stamp == stamp:
         return 0, len(files)
     with store.write() as db:
@@ -127,9 +130,9 @@ def import_files(
                     (GENERATED + "%",),
                 ).fetchall()
             )
-            to_do = [item for item in to_do if now.get(str(item[1])) != item[2]]
+            to_do = [item for item in to_do if now.get(path_text(item[1])) != item[2]]
             gone &= now.keys()
-        for path in gone | {str(p) for _, p, _, _ in to_do}:
+        for path in gone | {path_text(p) for _, p, _, _ in to_do}:
             db.execute("DELETE FROM catalogue WHERE path = ?", (path,))
             db.execute("DELETE FROM catalogue_file WHERE path = ?", (path,))
         for row in to_update:
@@ -145,7 +148,8 @@ def import_files(
             # meanwhile leaves the catalogue as it was (this transaction is not committed).
             check = checked is None or not checked.known(checked_key)
             personas = read_persona_file(path, contract=check)
-            _add(db, str(path), ((p.insz, text, persona_search_text(p)) for p, text in personas))
+            rows = ((p.insz, text, persona_search_text(p)) for p, text in personas)
+            _add(db, path_text(path), rows)
             if _hashes(path)[0] != sha:
                 raise FixtureError(str(path), "-", "changed while it was being imported")
             if check and checked is not None:  # what was hashed is what passed
@@ -153,7 +157,7 @@ def import_files(
             db.execute(
                 "INSERT INTO catalogue_file (path, position, mtime_ns, size, sha256) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (str(path), position, stat.st_mtime_ns, stat.st_size, sha),
+                (path_text(path), position, stat.st_mtime_ns, stat.st_size, sha),
             )
         _new_version(db, store)
     return len(to_do) + len(gone), len(files)
