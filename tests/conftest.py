@@ -28,7 +28,7 @@ os.environ.setdefault("MAGDA_KBI_CACHE_DIR", tempfile.mkdtemp(prefix="magda-kbi-
 
 # Every server the suite calls is on this machine: never through a proxy the environment
 # names (a corporate one cannot reach it; every call failed with a ProxyError). The tests
-# of the client's own choice clear this where they set a proxy.
+# of how the client and the plugin choose a proxy set their own NO_PROXY.
 for _name in ("NO_PROXY", "no_proxy"):
     os.environ[_name] = ",".join(
         filter(None, [os.environ.get(_name), "localhost", "127.0.0.1", "127.0.0.0/8", "::1"])
