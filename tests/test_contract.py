@@ -149,11 +149,11 @@ def test_a_hostile_host_header_cannot_break_the_wsdl():
 
 
 def test_the_root_and_the_api_and_admin_indexes(server):
-    naar_console = requests.get(f"{server.url}/", timeout=5, allow_redirects=False)
-    assert naar_console.status_code == 302  # a browser (or */*) goes to the console
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    naar_console = requests.get(f"{server.url}/", headers=browser, timeout=5, allow_redirects=False)
+    assert naar_console.status_code == 302  # a browser goes to the console
     assert naar_console.headers["Location"] == "/console/"
-    json_ = {"Accept": "application/json"}
-    index = requests.get(f"{server.url}/", headers=json_, timeout=5).json()
+    index = requests.get(f"{server.url}/", timeout=5).json()  # requests: */*
     assert "/GeefDossierKBIDienst-02.00/soap/WebService" in index["soap"]
     assert index["rest"] == "/api/v1/" and index["admin"] is None
     routes = requests.get(f"{server.url}/api/v1/", timeout=5).json()["routes"]

@@ -460,6 +460,24 @@ def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
     )
 
 
+def test_the_index_is_json_for_a_program_that_names_no_type():
+    """curl, requests, httpx and clients generated from the OpenAPI document send
+    'Accept: */*' or none: they were sent to the console's HTML (302) where the document
+    promises the index as JSON. Only an Accept that prefers HTML (a browser) goes there."""
+    client = Client(make_emulator(Settings(today=LATE)))
+    for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/json, */*;q=0.5"}):
+        index = client.get("/", headers=accept)
+        assert (index.status_code, index.json["openapi"]) == (200, "/api/v1/openapi.json")
+    for accept in (
+        "text/html",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # Firefox
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+        "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",  # Chromium
+    ):
+        browser = client.get("/", headers={"Accept": accept})
+        assert (browser.status_code, browser.headers["Location"]) == (302, "/console/")
+
+
 def test_accept_with_parameters_is_followed_by_the_index_and_the_admin_api():
     """'application/json; charset=utf-8' at / was sent to the console; a persona asked as
     'application/yaml; charset=utf-8' came as JSON."""

@@ -443,10 +443,11 @@ PATHS_AND_INFO = {
             "get": {
                 "tags": READ_TAGS,
                 "summary": "where everything is: SOAP endpoints, WSDLs, REST, admin, console, "
-                "health (with Accept: application/json; a browser is sent to the console)",
+                "health (JSON, unless the Accept header prefers HTML: a browser is sent to "
+                "the console)",
                 "responses": {
                     "200": _response("the index", _ref("Index")),
-                    "302": {"description": "to /console/, when JSON is not asked for first"},
+                    "302": {"description": "to /console/, when the Accept header prefers HTML"},
                 },
             }
         },

@@ -160,9 +160,10 @@ def rest_application(
 
     @app.get("/")
     def index():
-        """A browser goes to the console; a program that asks for JSON gets where
-        everything is."""
-        if best_type(["text/html", "application/json"]) != "application/json":
+        """A browser goes to the console; a program gets where everything is: one that
+        asks for JSON, and one that names no type (curl, requests, a generated client:
+        '*/*' or no Accept). Only an Accept that prefers HTML is a browser's."""
+        if best_type(["application/json", "text/html"], "application/json") == "text/html":
             return redirect("/console/", 302)
         return jsonify(
             name="MAGDA KBI emulator",
