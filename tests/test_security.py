@@ -89,6 +89,28 @@ def test_no_simple_cross_origin_request_changes_anything(beveiligd):
     assert eigen.status_code == 200
 
 
+def test_a_delete_needs_no_content_type_and_a_foreign_origin_is_still_refused(beveiligd):
+    """From a page on another site a DELETE is never a simple request: the browser asks
+    first (a preflight), and the emulator never says yes. The Content-Type a POST must say
+    (no form can say JSON) was asked of it too: curl -X DELETE and the clients generated
+    from the OpenAPI document send none, and were refused 415."""
+    server, _ = beveiligd
+    for headers in ({"Content-Type": None}, {"Content-Type": "text/plain"}):
+        roep(server, "POST", "/admin/faults", json={"kind": "99996"})
+        r = roep(server, "DELETE", "/admin/faults", headers=headers)
+        assert r.status_code == 204, r.text
+        assert roep(server, "GET", "/admin/faults").json() == []
+    foreign = {"Content-Type": None, "Origin": "http://evil.example"}
+    r = roep(server, "DELETE", "/admin/journal", headers=foreign)
+    assert r.status_code == 403 and r.json()["code"] == "FOREIGN_ORIGIN"
+    preflight = requests.options(
+        server.url + "/admin/journal",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "DELETE"},
+        timeout=5,
+    )
+    assert not [h for h in preflight.headers if h.lower().startswith("access-control-allow")]
+
+
 def test_admin_actions_are_journaled_and_audited_without_the_token(beveiligd):
     server, audit = beveiligd
     roep(server, "DELETE", "/admin/journal")

@@ -7,8 +7,10 @@ it is guarded at the WSGI layer, before Flask:
   page on another name that resolves to this machine (DNS rebinding) gets nothing;
 - with a token (``--admin-token`` or ``MAGDA_KBI_ADMIN_TOKEN``), ``Authorization: Bearer``
   must carry it (401 otherwise; compared in constant time);
-- a call that changes state must say ``Content-Type`` JSON or YAML (415 otherwise), which no
-  simple cross-origin request can, and a foreign ``Origin`` is refused (403);
+- a POST, PUT or PATCH must say ``Content-Type`` JSON or YAML (415 otherwise), which no
+  simple cross-origin request can; a DELETE needs none (from a page elsewhere it is never a
+  simple request: the browser asks first, and is never told yes); a foreign ``Origin`` is
+  refused (403);
 - a body with a ``Content-Encoding`` (gzip, ...) is refused (415): none is decompressed.
 """
 
@@ -24,6 +26,11 @@ BODY_TYPES = frozenset(
     {"application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 )
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The changing methods that must say a JSON or YAML Content-Type: a POST is what a form or a
+# simple fetch() from another site sends, and neither can say one; a PUT or PATCH carries a
+# body whose type must be said anyway. A DELETE carries none, and from another site needs
+# the browser's preflight first, which the emulator never answers yes.
+TYPED_CHANGING = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True)
@@ -82,12 +89,12 @@ class AdminGuard:
                     f"Content-Encoding {encoding!r} is not supported: send the body uncompressed",
                 )
             kind = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-            if kind not in BODY_TYPES:
+            if kind not in BODY_TYPES and environ.get("REQUEST_METHOD") in TYPED_CHANGING:
                 return Refusal(
                     "415 Unsupported Media Type",
                     "CONTENT_TYPE_REQUIRED",
-                    "a call that changes the emulator must say Content-Type application/json "
-                    "or application/yaml (also without a body)",
+                    "a POST, PUT or PATCH to the admin API must say Content-Type "
+                    "application/json or application/yaml (also without a body)",
                 )
         return None
 

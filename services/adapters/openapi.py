@@ -16,6 +16,7 @@ from magda_kbi.domain.advies import TOEPASSINGEN
 from magda_kbi.domain.consumers import Operation
 from magda_kbi.domain.dossier import KbiDossier, Persoonsgegevens
 from magda_kbi.io import schemas
+from magda_kbi.io.personas import FAULT_CODES
 from magda_kbi.runtime.faults import Fault
 
 DATE = {"type": "string", "format": "date"}
@@ -412,13 +413,42 @@ def _list_operation(
 READ_TAGS = ["read"]
 
 
+# The admin guard's refusals (admin_guard.py), before any route: every admin operation may
+# get them, and one with a body the 415 of a Content-Type that is not JSON or YAML.
+GUARD_REFUSALS = {
+    "401": _response("ADMIN_TOKEN_REQUIRED: serve has a token, the call not", _ref("Error")),
+    "403": _response("FOREIGN_ORIGIN: a call from a page on another host", _ref("Error")),
+    "421": _response(
+        "HOST_NOT_ALLOWED: a Host that is no loopback or --public-host name", _ref("Error")
+    ),
+}
+TYPE_REFUSAL = _response(
+    "CONTENT_TYPE_REQUIRED or CONTENT_ENCODING_UNSUPPORTED: not JSON or YAML, or compressed",
+    _ref("Error"),
+)
+
+
 def _admin(description: str, responses: dict, **extra) -> dict:
+    refusals = {**GUARD_REFUSALS, **({"415": TYPE_REFUSAL} if "requestBody" in extra else {})}
     return {
         "tags": ADMIN,
         "summary": description,
-        "responses": {**responses, "503": STORE_UNAVAILABLE},
+        "responses": {**responses, **refusals, "503": STORE_UNAVAILABLE},
         **extra,
     }
+
+
+# One persona in GET /admin/personas (rest_admin.personas): a generated client typed it
+# as an object with no fields.
+PERSONA_SUMMARY = _object(
+    ["insz", "naam", "scenario", "fout", "in_kbi", "source"],
+    insz=TEXT,
+    naam=TEXT,
+    scenario=TEXT,
+    fout={"enum": list(FAULT_CODES), "description": "what every call gets"},
+    in_kbi={**BOOL, "description": "false: GeefDossierKBI answers 30001"},
+    source={"enum": ["fixture", "runtime"], "description": "runtime: changed by the admin API"},
+)
 
 
 PERSONA_BODY = {
@@ -602,7 +632,8 @@ PATHS_AND_INFO = {
         },
         "/admin/personas": {
             "get": _admin(
-                "list the personas", {"200": _response("personas", _array({"type": "object"}))}
+                "list the personas",
+                {"200": _response("personas", _array(PERSONA_SUMMARY))},
             ),
             "post": _admin(
                 "create a persona",
@@ -649,7 +680,22 @@ PATHS_AND_INFO = {
         "/admin/reset": {
             "post": _admin(
                 "personas back to the fixtures, clock to its start value, no faults, empty journal",
-                {"200": _response("reset", {"type": "object"})},
+                {"200": _response("reset", {"type": "object"}), "400": ERROR_RESPONSE},
+                # {}, as JSON: the reset takes nothing, but a POST must say Content-Type
+                # JSON (no form on another site can), so a generated client must send one
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "maxProperties": 0,
+                                "additionalProperties": False,
+                                "description": "{}: the reset takes nothing",
+                            }
+                        }
+                    },
+                },
             )
         },
         "/admin/clock": {
