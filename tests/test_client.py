@@ -1005,3 +1005,38 @@ def test_which_calls_are_kept_from_the_environment_s_proxy(url, proxy, direct, m
     # and NO_PROXY, as requests reads it
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,::1,localhost,.localhost,127.0.0.2")
     assert no_proxy_for_this_machine(url, requests.Session()) is None
+
+
+def test_one_client_shared_by_threads_answers_each_its_own_question(server):
+    """A zorgkas checks its members with a pool of threads over one client: each answer is
+    its own question's (the Referte each reply echoes is checked too), none crossed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = maak_client(server.url)
+    expected = {  # written out from the personas' scenarios
+        ("advies", "73680599786", "2024-01-01"): ("NOK", "INBREUK"),
+        ("advies", "98630499724", "2024-01-01"): ("OK", None),
+        ("advies", "06721400144", "2025-03-15"): ("NOK", "GEEN_AANMELDING"),
+        ("advies", "06721400144", "2025-05-02"): ("OK", None),
+        ("advies", "70650846952", "2024-01-01"): ("NOK", "GEEN_CONTRACT"),
+        ("dossier", "98630499724", None): ("98630499724", ("Daoud",)),
+        ("dossier", "73680599786", None): ("73680599786", ("Janssens",)),
+        ("dossier", "86630100380", None): "DossierNietGevonden",
+    }
+    questions = [*expected] * 40
+
+    def ask(question):
+        kind, insz, datum = question
+        try:
+            if kind == "advies":
+                answer = client.geef_automatisch_advies(insz, datum)
+                return question, (answer.resultaat, answer.reden_code)
+            dossier = client.geef_dossier_kbi(insz)
+            return question, (dossier.insz, dossier.achternamen)
+        except DossierNietGevonden:
+            return question, "DossierNietGevonden"
+
+    with client, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, questions))
+    assert len(answers) == 320
+    assert [(q, a) for q, a in answers if a != expected[q]] == []
