@@ -162,13 +162,19 @@ def test_a_file_that_fails_is_not_remembered(map_, tel, record):
         assert cache.known(cache.key(goed.read_bytes()))
 
 
-def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel, record):
+def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel, record, caplog):
     geen_map = tmp_path / "een-bestand"
     geen_map.write_text("")
     cache = record(geen_map / "cache.sqlite")  # its folder is a file
     load_personas([map_], checked=cache)
     load_personas([map_], checked=cache)
     assert tel["n"] == 4
+    # what it costs and the way out (a container's HOME=/nonexistent said only the error)
+    assert caplog.messages == [
+        f"no cache of checked persona files at {geen_map / 'cache.sqlite'}: [Errno 17] File"
+        f" exists: '{geen_map}' (every persona file is checked again at each start; set"
+        " MAGDA_KBI_CACHE_DIR to a folder you can write)"
+    ]
 
 
 def test_the_personas_command_checks_a_folder_once(tmp_path, tel):

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 
 CACHE_DIR_ENV = "MAGDA_KBI_CACHE_DIR"
+NO_CACHE_HINT = (
+    f" (every persona file is checked again at each start; set {CACHE_DIR_ENV} to a folder"
+    " you can write)"
+)
 
 
 def cache_folder() -> Path:
@@ -105,7 +109,10 @@ class CheckedFiles:
                 self._db.execute("CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY)")
             except (OSError, sqlite3.Error) as error:
                 where = f" at {self.path}" if self.path else ""
-                log.warning("no cache of checked persona files%s: %s", where, error)
+                # what it costs and the way out (a HOME that cannot be written: a
+                # container's /nonexistent), unless the error says it already
+                hint = "" if CACHE_DIR_ENV in str(error) else NO_CACHE_HINT
+                log.warning("no cache of checked persona files%s: %s%s", where, error, hint)
                 self._off = True
                 self.close()  # opened, then refused (not a database): not used
         return self._db
