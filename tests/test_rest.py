@@ -245,6 +245,11 @@ def test_unknown_routes_and_methods(rest):
     assert requests.get(f"{rest.url}/api/v1/nope", timeout=5).status_code == 404
     r = requests.post(f"{rest.url}/api/v1/advies/98630499724", timeout=5)
     assert r.status_code == 405 and r.json()["code"] == "METHOD_NOT_ALLOWED"
+    # HTTP asks a 405 to carry Allow (the SOAP addresses' had it, the REST routes' not)
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert r.json()["diagnose"] == (
+        "POST is not allowed on /api/v1/advies/98630499724 (allowed: GET, HEAD, OPTIONS)"
+    )
 
 
 def test_admin_is_off_unless_asked(server):

@@ -239,11 +239,17 @@ def rest_application(
         return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
 
     @app.errorhandler(405)
-    def method_not_allowed(_error):
-        return jsonify(
+    def method_not_allowed(error):
+        # HTTP asks a 405 to say what is allowed (Allow); the diagnose says it too
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        response = jsonify(
             code="METHOD_NOT_ALLOWED",
-            diagnose=f"{request.method} is not allowed on {request.path}",
-        ), 405
+            diagnose=f"{request.method} is not allowed on {request.path}"
+            + (f" (allowed: {allowed})" if allowed else ""),
+        )
+        if allowed:
+            response.headers["Allow"] = allowed
+        return response, 405
 
     @app.errorhandler(413)
     def too_large(_error):
