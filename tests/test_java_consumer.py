@@ -28,8 +28,15 @@ INSTALL = (
     "(.ci/run installs them)"
 )
 VALIDATE = PROJECT / "tests" / "java" / "ValidateReplies.java"
-# Java writes System.out in the locale's encoding: a C locale would print "Sa?d"
-JAVA_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
+# Java writes System.out in the locale's encoding: a C locale would print "Sa?d". A JVM
+# that runs for seconds spends most of its CPU compiling itself with C2: C1 alone (and the
+# serial collector) halve a wsimport run, 8.3 -> 3.8 s of CPU; this file, server and pytest
+# included, 31 -> 22 s (measured).
+JAVA_ENV = {
+    **os.environ,
+    "LC_ALL": "C.UTF-8",
+    "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
 
 
 def jaxws_jars() -> list[str]:
@@ -55,6 +62,7 @@ def java_consumer(server, tmp_path_factory):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=JAVA_ENV,
         )
         for service in SERVICES
     ]
@@ -68,6 +76,7 @@ def java_consumer(server, tmp_path_factory):
         ["javac", "-Xlint:-path", "-cp", classpath, "-d", str(build / "main"), str(EXAMPLE)],
         capture_output=True,
         text=True,
+        env=JAVA_ENV,
         timeout=300,
     )
     assert compiled.returncode == 0, compiled.stderr
