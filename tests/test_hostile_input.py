@@ -315,6 +315,16 @@ def test_a_service_refuses_another_services_message(server):
     assert controleer(server, PATH_DOSSIER, leeg).uitzonderingen() == [
         ("40004", "FOUT", f"Context/Naam '' Versie '01.00.0000' {verwacht}")
     ]
+    # the version as people say it, '01.00': the XSD's pattern, and what this service is
+    kort = GOED.replace(b"<Versie>01.00.0000</Versie>", b"<Versie>01.00</Versie>")
+    assert controleer(server, PATH_DOSSIER, kort).uitzonderingen() == [
+        (
+            "40001",
+            "FOUT",
+            "Verzoek/Context/Versie: element 'Versie': de waarde '01.00' voldoet niet aan het"
+            " patroon '[0-9]{2}\\.[0-9]{2}\\.[0-9]{4}'; verwacht GeefDossierKBI 01.00.0000",
+        )
+    ]
 
 
 def test_generic_endpoint_with_unknown_service(server):

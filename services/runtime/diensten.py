@@ -413,7 +413,12 @@ class Dienst:
             )
         error = xsd_error(self.xsd, operation)
         if error is not None:
-            return _xsd_uitzondering(error)
+            refusal = _xsd_uitzondering(error)
+            if refusal.diagnose.startswith("Verzoek/Context/Versie:"):  # '01.00' as said
+                return replace(
+                    refusal, diagnose=f"{refusal.diagnose}; verwacht {self.naam} {self.versie}"
+                )
+            return refusal
         questions = operation.find("Verzoek/Vragen")
         if len(questions) > 1:  # the Service variant's request allows it, its reply does not
             return Uitzondering(
