@@ -2,8 +2,9 @@
 // emulator's own WSDLs, schema validation on both ways (a request or reply the XSDs refuse
 // raises). Against MAGDA the code stays; the URL, TLS and signing are the platform's.
 //
-// Build and run: the README's "Java consumers" (wsimport for each of the three WSDLs, javac
-// with the JAX-WS jars, then: java KbiConsumer BASE_URL DATUM INSZ [INSZ ...]).
+// Build and run: the README's "Java consumers" (wsimport for each WSDL, javac with the
+// JAX-WS jars, then: java KbiConsumer BASE_URL DATUM INSZ [INSZ ...]). GeefDossierKBI 01.00
+// is the same code with the classes of its own WSDL's package (kbi_01).
 //
 // One line per person and service; exit 0 when every question was answered, 1 when one
 // got an Uitzondering or a SOAP Fault, or was not sent.
@@ -58,13 +59,9 @@ public class KbiConsumer {
         var dossier02 = new be.vlaanderen.vip._00.kbi_02._00.geefdossierkbi_02.webservice.GeefDossierKBIDienst(
                 new URL(base + "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"))
             .getGeefDossierKBIPort(new SchemaValidationFeature());
-        var dossier01 = new be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.GeefDossierKBIDienst(
-                new URL(base + "/GeefDossierKBIDienst-01.00/soap/WebService?wsdl"))
-            .getGeefDossierKBIPort(new SchemaValidationFeature());
         for (String nummer : insz) {
             ask(nummer + " advies ZORGBUDGET " + datum, () -> advies(advies, nummer, datum));
             ask(nummer + " GeefDossierKBI 02.00", () -> dossier02(dossier02, nummer));
-            ask(nummer + " GeefDossierKBI 01.00", () -> dossier01(dossier01, nummer));
         }
     }
 
@@ -162,36 +159,6 @@ public class KbiConsumer {
         vragen.setVraag(vraag);
         var verzoek = new be.vlaanderen.vip._00.kbi_02._00.geefdossierkbi_02.webservice.VerzoekType();
         verzoek.setContext(context("GeefDossierKBI", "02.00.0000", referte));
-        verzoek.setVragen(vragen);
-        var repliek = port.geefDossierKBI(verzoek);
-        var antwoord = repliek.getAntwoorden() == null ? null : repliek.getAntwoorden().getAntwoord();
-        String uitzondering = uitzondering(repliek.getUitzonderingen(),
-            antwoord == null ? null : antwoord.getUitzonderingen());
-        if (uitzondering != null) {
-            return uitzondering;
-        }
-        var dossier = antwoord.getInhoud().getKBIDossier();
-        var doelgroep = dossier.getDoelgroep();
-        var contracten = dossier.getContracten();
-        return summary(dossier.getPersonalia().getNaam(), dossier.getPersonalia().getGeboortedatum(),
-            doelgroep == null ? null : doelgroep.getType().value(),
-            contracten == null ? 0 : contracten.getContract().size());
-    }
-
-    /** The same question in 01.00's classes (its reply lacks 02.00's newer fields). */
-    static String dossier01(be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.GeefDossierKBIPortType port,
-            String insz) throws Exception {
-        String referte = UUID.randomUUID().toString();
-        var inhoud = new be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.VraagInhoudType();
-        inhoud.setINSZ(insz);
-        inhoud.setMutatiesContext(true);
-        var vraag = new be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.VraagType();
-        vraag.setReferte(referte);
-        vraag.setInhoud(inhoud);
-        var vragen = new be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.VragenType();
-        vragen.setVraag(vraag);
-        var verzoek = new be.vlaanderen.vip._00.kbi_01._00.geefdossierkbi_01.webservice.VerzoekType();
-        verzoek.setContext(context("GeefDossierKBI", "01.00.0000", referte));
         verzoek.setVragen(vragen);
         var repliek = port.geefDossierKBI(verzoek);
         var antwoord = repliek.getAntwoorden() == null ? null : repliek.getAntwoorden().getAntwoord();
