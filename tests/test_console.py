@@ -601,3 +601,52 @@ def test_try_sends_the_mutaties_context_chosen(client):
     p = pagina(client, "/console/try?service=GeefDossierKBI+02.00&mutaties_context=false")
     assert p.xpath("//select[@id='mutaties_context']/option[@selected]/text()") == ["false"]
     pagina(client, f"/console/try?insz={INBREUK_OPEN}&mutaties_context=maybe", status=400)
+
+
+def test_behind_a_proxy_under_a_path_every_address_the_console_gives_has_the_prefix():
+    """A shared test environment serves the emulator under a path (https://gw/emu/ to
+    serve's /) and says so in X-Forwarded-Prefix: the WSDLs followed it (--proxy-headers),
+    the console did not: its links, its redirects, the try page's endpoint and the admin
+    calls of its scripts went to https://gw/console/..., outside the emulator."""
+    client = Client(make_emulator(Settings(TODAY, admin=True, proxy_headers=True)))
+    proxy = {
+        "X-Forwarded-Prefix": "/emu",
+        "X-Forwarded-Host": "gw.example",
+        "X-Forwarded-Proto": "https",
+    }
+    root = client.get("/", headers={**proxy, "Accept": "text/html"})
+    assert (root.status_code, root.headers["Location"]) == (302, "/emu/console/")
+    pages = [
+        "/console/",
+        f"/console/personas/{INBREUK_OPEN}",
+        f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}&datum=2024-01-01",
+        "/console/journal",
+        "/console/faults",
+        "/console/clock",
+    ]
+    for page in pages:
+        answer = client.get(page, headers=proxy)
+        assert answer.status_code == 200, (page, answer.status_code)
+        doc = html.fromstring(answer.data)
+        addresses = [
+            value
+            for element in doc.iter()
+            for name in ("href", "src", "action", "data-endpoint")
+            if (value := element.get(name)) is not None and not value.startswith("#")
+        ]
+        assert addresses and all(a.startswith("/emu/") for a in addresses), (page, addresses)
+        assert doc.find("body").get("data-root") == "/emu"  # the scripts' admin calls
+    tried = html.fromstring(client.get(pages[2], headers=proxy).data).get_element_by_id("curl")
+    assert tried.get("data-base") + tried.get("data-endpoint") == (
+        "https://gw.example/emu/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+    )
+    # a prefix that is no path is not taken (an open redirect, '//elsewhere.example')
+    elsewhere = client.get(
+        "/", headers={"X-Forwarded-Prefix": "//elsewhere.example", "Accept": "text/html"}
+    )
+    assert elsewhere.headers["Location"] == "/console/"
+    # without --proxy-headers the headers are not read
+    direct = Client(make_emulator(Settings(TODAY, admin=True)))
+    assert direct.get("/", headers={**proxy, "Accept": "text/html"}).headers["Location"] == (
+        "/console/"
+    )

@@ -288,3 +288,83 @@ def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, re
         if request.session.testsfailed > gefaald:
             screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
         s.stop()
+
+
+class PrefixProxy:
+    """A reverse proxy that serves ``upstream`` under /emu/ of its own address and says so
+    in X-Forwarded-Prefix, as a shared test environment's does; ``paths`` the paths asked."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        self.paths: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def forward(self) -> None:
+                proxy.paths.append(self.path)
+                if not self.path.startswith("/emu/"):
+                    self.send_error(404, "outside /emu/")
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "content-length", "connection")
+                }
+                headers["X-Forwarded-Prefix"] = "/emu"
+                headers["X-Forwarded-Host"] = self.headers["Host"]
+                answer = requests.request(
+                    self.command,
+                    upstream + self.path[len("/emu") :],
+                    data=self.rfile.read(length) if length else None,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=10,
+                )
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = forward
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_console_works_behind_a_proxy_that_serves_it_under_a_path(chromium):
+    """Links, redirects and the admin calls of the console's scripts go through the proxy's
+    path (they went to /console/... and /admin/... at the proxy's root, outside it)."""
+    By = by()
+    server = Server("--admin", "--proxy-headers", "--today", TODAY.isoformat())
+    proxy = PrefixProxy(server.url)
+    try:
+        made = requests.post(
+            f"{server.url}/admin/faults", json={"kind": "99996", "count": 5}, timeout=5
+        )
+        assert made.status_code == 201, made.text
+        chromium.get(f"{proxy.url}/emu/")  # the root sends a browser to the console
+        assert chromium.current_url == f"{proxy.url}/emu/console/"
+        chromium.find_element(By.LINK_TEXT, "Faults").click()
+        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']"))
+        chromium.find_element(By.CSS_SELECTOR, "#faults tr[data-kind='99996'] button").click()
+        wacht(chromium, lambda d: d.find_elements(By.ID, "no-faults"))
+        assert requests.get(f"{server.url}/admin/faults", timeout=5).json() == []
+        outside = [p for p in proxy.paths if not p.startswith("/emu/") and p != "/favicon.ico"]
+        assert outside == [] and "/emu/admin/faults" in proxy.paths
+    finally:
+        proxy.stop()
+        server.stop()

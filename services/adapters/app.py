@@ -24,7 +24,6 @@ import io
 import json
 import logging
 import os
-import re
 import socket
 import sys
 import threading
@@ -45,6 +44,7 @@ from magda_kbi.adapters.admin_guard import (
     AdminGuard,
     unsupported_content_encoding,
 )
+from magda_kbi.adapters.forwarded import base_address
 from magda_kbi.adapters.known_shapes import KnownShapes
 from magda_kbi.adapters.rest import rest_application
 from magda_kbi.adapters.signatures import NS_WSSE, signature_refusal
@@ -184,6 +184,7 @@ class Emulator:
             soap_paths=tuple(self.per_path),
             diensten=self.diensten,
             verify_signatures=verify_signatures,
+            proxy_headers=proxy_headers,
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 
@@ -729,31 +730,6 @@ def _built(settings: Settings, imported: str | None, stores: dict[str, Store]) -
         verify_signatures=settings.verify_signatures,
         stores=stores.values(),
     )
-
-
-# What may stand in an address the emulator writes into a WSDL (a Host header or a proxy's
-# X-Forwarded-* are outside input: nothing that could break out of an XML attribute).
-_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-_PREFIX = re.compile(r"(/[A-Za-z0-9._~\-]+)*")
-
-
-def base_address(environ: dict, proxy_headers: bool = False) -> str:
-    """The base URL a client reached the emulator at: the Host header (checked), or behind a
-    proxy with ``proxy_headers`` its X-Forwarded-Proto, -Host and -Prefix."""
-    schema = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("HTTP_HOST", "")
-    prefix = ""
-    if proxy_headers:
-        schema = environ.get("HTTP_X_FORWARDED_PROTO", schema).split(",")[0].strip()
-        host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
-        prefix = environ.get("HTTP_X_FORWARDED_PREFIX", "").split(",")[0].strip().rstrip("/")
-    if schema not in ("http", "https"):
-        schema = environ.get("wsgi.url_scheme", "http")
-    if not _HOST.fullmatch(host):
-        host = f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-    if not _PREFIX.fullmatch(prefix):
-        prefix = ""
-    return f"{schema}://{host}{prefix}"
 
 
 READ_METHODS = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavaila
 
 from magda_kbi import __version__
 from magda_kbi.adapters.console import console, error_page
+from magda_kbi.adapters.forwarded import mounted_at_forwarded_prefix
 from magda_kbi.adapters.openapi import PATHS_AND_INFO
 from magda_kbi.adapters.rest_admin import MAX_BODY, admin
 from magda_kbi.adapters.rest_api import RUNTIME_KEY, ApiError, api, api_error, best_type
@@ -118,11 +119,16 @@ def rest_application(
     soap_paths: tuple[str, ...] = (),
     diensten: list[Dienst] | None = None,
     verify_signatures: bool = False,
+    proxy_headers: bool = False,
 ) -> Flask:
     """``checked``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view;
-    ``verify_signatures``: whether SOAP requests must be signed (/health says so)."""
+    ``verify_signatures``: whether SOAP requests must be signed (/health says so);
+    ``proxy_headers``: behind a proxy that says where it serves the emulator, its links and
+    redirects follow (forwarded.py)."""
     app = Flask("magda_kbi")
+    if proxy_headers:
+        app.wsgi_app = mounted_at_forwarded_prefix(app.wsgi_app)  # type: ignore[method-assign]
     # A console page that names a field its data lacks fails (and its test with it), not
     # renders it empty: the journal entry page said "Call " after a field was renamed.
     app.jinja_env.undefined = StrictUndefined
@@ -130,6 +136,7 @@ def rest_application(
     app.config["MAGDA_DIENSTEN"] = diensten or []
     app.config["MAGDA_ADMIN"] = admin_on
     app.config["MAGDA_VERIFY_SIGNATURES"] = verify_signatures
+    app.config["MAGDA_PROXY_HEADERS"] = proxy_headers
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["magda_kbi.dossier_json"] = PersonaCache()  # rest_api.dossier
     app.json.sort_keys = False
@@ -164,7 +171,7 @@ def rest_application(
         asks for JSON, and one that names no type (curl, requests, a generated client:
         '*/*' or no Accept). Only an Accept that prefers HTML is a browser's."""
         if best_type(["application/json", "text/html"], "application/json") == "text/html":
-            return redirect("/console/", 302)
+            return redirect(f"{request.script_root}/console/", 302)
         return jsonify(
             name="MAGDA KBI emulator",
             version=__version__,

@@ -32,6 +32,7 @@ from flask import (
 )
 from lxml import etree
 
+from magda_kbi.adapters.forwarded import origin
 from magda_kbi.adapters.rest_admin import MAX_ID, OPERATIONS, journal_filters
 from magda_kbi.adapters.rest_api import current_runtime
 from magda_kbi.domain.advies import TOEPASSINGEN, Advies, Toepassing, geef_advies
@@ -469,8 +470,8 @@ def try_request():
         consumers=list(runtime.afnemers),
         error=error if insz else None,  # an empty form is filled in first
         envelope=envelope.decode("utf-8") if envelope else None,
-        endpoint=dienst.contract.path,
-        base=request.host_url.rstrip("/"),
+        endpoint=request.script_root + dienst.contract.path,  # what the page's script asks
+        base=origin(request.environ, current_app.config.get("MAGDA_PROXY_HEADERS", False)),
         unsigned_refused=current_app.config.get("MAGDA_VERIFY_SIGNATURES", False),
     )
 

@@ -3,6 +3,8 @@
 "use strict";
 const magdaConsole = (() => {
   const $ = (id) => document.getElementById(id);
+  // where the emulator is served: "" or, behind a proxy under a path, that path ("/emu")
+  const ROOT = document.body.dataset.root || "";
 
   function cell(row, text) {
     const td = document.createElement("td");
@@ -190,7 +192,7 @@ const magdaConsole = (() => {
 
   async function admin(method, path, body) {
     const headers = { "Content-Type": "application/json", ...authorization() };
-    const response = await fetch(path, {
+    const response = await fetch(ROOT + path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
