@@ -616,6 +616,13 @@ def test_behind_a_proxy_under_a_path_every_address_the_console_gives_has_the_pre
     }
     root = client.get("/", headers={**proxy, "Accept": "text/html"})
     assert (root.status_code, root.headers["Location"]) == (302, "/emu/console/")
+    index = client.get("/", headers=proxy).json  # a program: where everything is, there
+    assert index["wsdl"][0] == "/emu/GeefDossierKBIDienst-01.00/soap/WebService?wsdl"
+    assert (index["console"], index["admin"], index["health"]) == (
+        "/emu/console/",
+        "/emu/admin/",
+        "/emu/health",
+    )
     pages = [
         "/console/",
         f"/console/personas/{INBREUK_OPEN}",

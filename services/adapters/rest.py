@@ -170,19 +170,20 @@ def rest_application(
         """A browser goes to the console; a program gets where everything is: one that
         asks for JSON, and one that names no type (curl, requests, a generated client:
         '*/*' or no Accept). Only an Accept that prefers HTML is a browser's."""
+        root = request.script_root  # behind a proxy under a path: that path (forwarded.py)
         if best_type(["application/json", "text/html"], "application/json") == "text/html":
-            return redirect(f"{request.script_root}/console/", 302)
+            return redirect(f"{root}/console/", 302)
         return jsonify(
             name="MAGDA KBI emulator",
             version=__version__,
-            soap=list(soap_paths),
-            wsdl=[f"{path}?wsdl" for path in soap_paths],
-            generic="/api/Magda-02.00/soap/WebService",
-            rest="/api/v1/",
-            openapi="/api/v1/openapi.json",
-            admin="/admin/" if admin_on else None,
-            console="/console/",
-            health="/health",
+            soap=[root + path for path in soap_paths],
+            wsdl=[f"{root}{path}?wsdl" for path in soap_paths],
+            generic=f"{root}/api/Magda-02.00/soap/WebService",
+            rest=f"{root}/api/v1/",
+            openapi=f"{root}/api/v1/openapi.json",
+            admin=f"{root}/admin/" if admin_on else None,
+            console=f"{root}/console/",
+            health=f"{root}/health",
         )
 
     @app.get("/api/v1/")
