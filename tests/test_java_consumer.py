@@ -24,6 +24,10 @@ INSTALL = (
     "(.ci/run installs them)"
 )
 VALIDATE = PROJECT / "tests" / "java" / "ValidateReplies.java"
+# On one worker: the consumer is built once for the module (two wsimports and javac), not
+# on each xdist worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group("java")
+
 # Java writes System.out in the locale's encoding: a C locale would print "Sa?d". A JVM
 # that runs for seconds spends most of its CPU compiling itself with C2: C1 alone (and the
 # serial collector) halve a wsimport run, 8.3 -> 3.8 s of CPU; this file, server and pytest
