@@ -2,9 +2,9 @@
 // emulator's own WSDLs, schema validation on both ways (a request or reply the XSDs refuse
 // raises). Against MAGDA the code stays; the URL, TLS and signing are the platform's.
 //
-// Build and run: the README's "Java consumers" (wsimport for each WSDL, javac with the
-// JAX-WS jars, then: java KbiConsumer BASE_URL DATUM INSZ [INSZ ...]). GeefDossierKBI 01.00
-// is the same code with the classes of its own WSDL's package (kbi_01).
+// Build and run: the README's "Consumers in Java and other languages" (wsimport for each
+// WSDL, javac with the JAX-WS jars, then: java KbiConsumer BASE_URL DATUM INSZ [INSZ ...]).
+// GeefDossierKBI 01.00 is the same code with the classes of its own WSDL's package (kbi_01).
 //
 // One line per person and service; exit 0 when every question was answered, 1 when one
 // got an Uitzondering or a SOAP Fault, or was not sent.
