@@ -20,6 +20,7 @@ import be.vlaanderen.vip.persoon_02_00.NaamPersoonType;
 import com.sun.xml.ws.developer.SchemaValidationFeature;
 import java.net.URL;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.UUID;
 import javax.xml.datatype.DatatypeFactory;
@@ -100,10 +101,11 @@ public class KbiConsumer {
     /** The Context every MAGDA question carries: service, version, who asks and when. */
     static ContextType context(String naam, String versie, String referte) {
         TijdstipType tijdstip = new TijdstipType();
-        LocalDateTime now = LocalDateTime.now();
+        // the platform's time, whatever this machine's zone (as magda_client sends it)
+        LocalDateTime now = LocalDateTime.now(ZoneId.of("Europe/Brussels"));
         tijdstip.setDatum(now.format(DateTimeFormatter.ISO_LOCAL_DATE));
         tijdstip.setTijd(now.format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")));
-        AfzenderAdresType afzender = new AfzenderAdresType();
+        AfzenderAdresType afzender = new AfzenderAdresType();  // who asks: yours on the platform
         afzender.setIdentificatie("mijn.zorgkas.be");
         afzender.setReferte(referte);
         afzender.setHoedanigheid("1234");
