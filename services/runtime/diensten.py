@@ -414,7 +414,7 @@ class Dienst:
         error = xsd_error(self.xsd, operation)
         if error is not None:
             refusal = _xsd_uitzondering(error)
-            if refusal.diagnose.startswith("Verzoek/Context/Versie:"):  # '01.00' as said
+            if _field(error.path) == "Verzoek/Context/Versie":  # '01.00', as people say it
                 return replace(
                     refusal, diagnose=f"{refusal.diagnose}; verwacht {self.naam} {self.versie}"
                 )
