@@ -80,7 +80,8 @@ class AdminGuard:
                 "FOREIGN_ORIGIN",
                 f"a call from a page on {origin!r} may not use the admin API",
             )
-        if environ.get("REQUEST_METHOD", "GET") in CHANGING:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method in CHANGING:
             encoding = unsupported_content_encoding(environ)
             if encoding is not None:
                 return Refusal(
@@ -89,7 +90,7 @@ class AdminGuard:
                     f"Content-Encoding {encoding!r} is not supported: send the body uncompressed",
                 )
             kind = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-            if kind not in BODY_TYPES and environ.get("REQUEST_METHOD") in TYPED_CHANGING:
+            if kind not in BODY_TYPES and method in TYPED_CHANGING:
                 return Refusal(
                     "415 Unsupported Media Type",
                     "CONTENT_TYPE_REQUIRED",
