@@ -12,6 +12,7 @@ import click
 
 from magda_kbi.adapters.cli.common import (
     DATE_TYPE,
+    DATUM_HELP,
     PATH_TYPE,
     SIGN_PASSWORD_ENV,
     DatumCommand,
@@ -122,7 +123,7 @@ def client_dossier(insz: str, versie: str, mutaties_context: bool, **options) ->
     help="Automatisch advies for one INSZ and date.",
 )
 @click.argument("insz", callback=insz_digits)
-@click.option("--datum", required=True, type=DATE_TYPE, help="YYYY-MM-DD")
+@click.option("--datum", required=True, type=DATE_TYPE, help=DATUM_HELP)
 @toepassing_option
 @client_options
 def client_advies(insz: str, datum: date, toepassing: str, **options) -> None:

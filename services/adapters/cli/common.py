@@ -199,6 +199,11 @@ class _Parsed(click.ParamType):
 
 
 DATE_TYPE = _Parsed("YYYY-MM-DD", iso_date, "a date (YYYY-MM-DD)")
+# advies and client advies: what the Criteria's Datum means (the peildatum follows from it)
+DATUM_HELP = (
+    "the Criteria's Datum: the day the right opens (the peildatum), or for VERLAAGDE_PREMIE"
+    " a day of the premium year (peildatum: 1 January of the year before)"
+)
 RULE_SET_TYPE = _Parsed(
     "|".join(r.value for r in RuleSet),
     RuleSet,

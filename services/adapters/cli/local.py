@@ -12,6 +12,7 @@ import click
 
 from magda_kbi.adapters.cli.common import (
     DATE_TYPE,
+    DATUM_HELP,
     PATH_TYPE,
     DatumCommand,
     Group,
@@ -47,7 +48,7 @@ from magda_kbi.io.schemas import InputError
     help="Apply the advice rule set to a persona.",
 )
 @click.argument("insz", callback=insz_digits)
-@click.option("--datum", required=True, type=DATE_TYPE, help="the date, YYYY-MM-DD")
+@click.option("--datum", required=True, type=DATE_TYPE, help=DATUM_HELP)
 @toepassing_option
 @json_option
 @today_option
@@ -106,7 +107,9 @@ def insz() -> None:
 @insz.command(
     "new", short_help="print new MAGDA test numbers", help="Print new MAGDA test numbers."
 )
-@click.option("--birth-date", type=DATE_TYPE, help="YYYY-MM-DD (default: random)")
+@click.option(
+    "--birth-date", type=DATE_TYPE, help="the birth date the number holds (default: random)"
+)
 @click.option(
     "--sex",
     type=click.Choice(["M", "F"], case_sensitive=False),
