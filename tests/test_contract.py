@@ -11,6 +11,7 @@ from lxml import etree
 from magda_kbi.runtime.diensten import Runtime, all_services
 from magda_kbi.wire.dossier_kbi import contract_error
 
+from .conftest import LATE
 from .soap import PATH_ADVIES, PATH_DOSSIER, PATH_DOSSIER_02, dossier_verzoek
 
 BRUSSEL = ZoneInfo("Europe/Brussels")  # MAGDA's clock, written out (not taken from the code)
@@ -128,6 +129,76 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
     assert b'schemaLocation="https://magda.test.intern/emulator/wsdl/xsd/' in wsdl
     zonder = Client(make_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
     assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in zonder
+
+
+def test_behind_a_proxy_under_a_path_every_address_a_program_is_told_has_the_prefix():
+    """Under https://gw.example/emulator/ (X-Forwarded-Prefix) the WSDLs and the console
+    followed the prefix, but the OpenAPI document (no servers: paths from the host's root),
+    the route lists, the hints of a 404 or a 405 and the SOAP 405s sent a client to
+    https://gw.example/api/v1/..., outside the emulator."""
+    from urllib.parse import urljoin
+
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    proxy = {"X-Forwarded-Host": "gw.example", "X-Forwarded-Prefix": "/emulator"}
+    client = Client(make_emulator(Settings(LATE, admin=True, proxy_headers=True)))
+    document_url = "https://gw.example/emulator/api/v1/openapi.json"
+    document = client.get("/api/v1/openapi.json", headers=proxy).json
+    server = urljoin(document_url, document["servers"][0]["url"])  # as OpenAPI resolves it
+    assert server + "/api/v1/advies/{insz}" == "https://gw.example/emulator/api/v1/advies/{insz}"
+    assert "/api/v1/advies/{insz}" in document["paths"]
+    for index, one in (("/api/v1/", "/emulator/api/v1/dossiers/{insz}"), ("/admin/", None)):
+        paths = [r["path"] for r in client.get(index, headers=proxy).json["routes"]]
+        assert paths and all(p.startswith(f"/emulator{index}") for p in paths), paths
+        assert one is None or one in paths
+    hints = {
+        "/api/v1/dossier/73680599786": "unknown address /emulator/api/v1/dossier/73680599786;"
+        " did you mean /emulator/api/v1/dossiers/73680599786?",
+        "/api/v1/dossiers/": "unknown address /emulator/api/v1/dossiers/; it needs the insz:"
+        " /emulator/api/v1/dossiers/{insz}",
+        "/api/v1/dossiers/73680599786/": "unknown address /emulator/api/v1/dossiers/73680599786/;"
+        " did you mean /emulator/api/v1/dossiers/73680599786? (no / at the end)",
+        "/api/v1/advies/73680599786/2024-01-01": "unknown address"
+        " /emulator/api/v1/advies/73680599786/2024-01-01; the date is a parameter:"
+        " /emulator/api/v1/advies/73680599786?datum=2024-01-01",
+        "/GeefDossierKBIDienst-02.00/soap/Webservice": "unknown address"
+        " /emulator/GeefDossierKBIDienst-02.00/soap/Webservice; did you mean"
+        " /emulator/GeefDossierKBIDienst-02.00/soap/WebService?",
+    }
+    for path, diagnose in hints.items():
+        answer = client.get(path, headers=proxy)
+        assert (answer.status_code, answer.json["diagnose"]) == (404, diagnose)
+    refused = client.post("/api/v1/openapi.json", headers=proxy)
+    assert refused.json["diagnose"] == (
+        "POST is not allowed on /emulator/api/v1/openapi.json (allowed: GET, HEAD, OPTIONS)"
+    )
+    console = client.get("/console/jurnal", headers=proxy).get_data(as_text=True)
+    assert (
+        "no page /emulator/console/jurnal in the console; did you mean /emulator/console/journal?"
+        in console
+    )
+    faultstring = "{*}Body/{*}Fault/faultstring"
+    get = etree.fromstring(
+        client.get("/GeefDossierKBIDienst-02.00/soap/WebService", headers=proxy).data
+    )
+    assert get.findtext(faultstring).endswith(
+        "de WSDL met GET /emulator/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
+    )
+    generic = etree.fromstring(client.get("/api/Magda-02.00/soap/WebService", headers=proxy).data)
+    wsdls = generic.findtext(faultstring).split(": ", 1)[1].split(", ")
+    assert "/emulator/GeefAutomatischAdviesDienst-01.00/soap/WebService?wsdl" in wsdls
+    assert len(wsdls) == 3 and all(w.startswith("/emulator/") for w in wsdls), wsdls
+    # without the prefix (or without --proxy-headers) the document names no server: its
+    # paths are from the host's root, as they are
+    for emulator, headers in ((client, {}), (Client(make_emulator(Settings(LATE))), proxy)):
+        assert "servers" not in emulator.get("/api/v1/openapi.json", headers=headers).json
+        diagnose = emulator.get("/api/v1/dossiers/", headers=headers).json["diagnose"]
+        assert (
+            diagnose
+            == "unknown address /api/v1/dossiers/; it needs the insz: /api/v1/dossiers/{insz}"
+        )
 
 
 def test_a_hostile_host_header_cannot_break_the_wsdl():

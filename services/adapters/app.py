@@ -44,7 +44,7 @@ from magda_kbi.adapters.admin_guard import (
     AdminGuard,
     unsupported_content_encoding,
 )
-from magda_kbi.adapters.forwarded import base_address
+from magda_kbi.adapters.forwarded import base_address, path_prefix
 from magda_kbi.adapters.known_shapes import KnownShapes
 from magda_kbi.adapters.rest import rest_application
 from magda_kbi.adapters.signatures import NS_WSSE, signature_refusal
@@ -224,11 +224,13 @@ class Emulator:
             if method == "POST":
                 return self._journaled(environ, start_response, service, self._soap)
             # spyne's 405 said "POST ... with the Content-Type header properly set", in English
+            root = path_prefix(environ, self.proxy_headers)
             response = _fault_reply(
                 start_response,
                 "405 Method Not Allowed",
                 "Client",
-                f"Dit adres neemt een {service.naam}-verzoek met POST; de WSDL met GET {path}?wsdl",
+                f"Dit adres neemt een {service.naam}-verzoek met POST; de WSDL met GET"
+                f" {root}{path}?wsdl",
                 headers=[("Allow", "GET, HEAD, POST")],
             )
             return _body_for(method, response)
@@ -236,7 +238,8 @@ class Emulator:
             if method == "POST":
                 return self._journaled(environ, start_response, None, self._soap)
             # it said 404 "unknown address" to a GET ?wsdl: the address is there, for a POST
-            wsdls = ", ".join(f"{address}?wsdl" for address in self.per_path)
+            root = path_prefix(environ, self.proxy_headers)
+            wsdls = ", ".join(f"{root}{address}?wsdl" for address in self.per_path)
             response = _fault_reply(
                 start_response,
                 "405 Method Not Allowed",

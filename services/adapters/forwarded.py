@@ -35,11 +35,16 @@ def origin(environ: dict, proxy_headers: bool = False) -> str:
     return f"{schema}://{host}"
 
 
+def path_prefix(environ: dict, proxy_headers: bool = False) -> str:
+    """The path the emulator is served under: behind a proxy with ``proxy_headers`` its
+    X-Forwarded-Prefix, else ''."""
+    return forwarded_prefix(environ) if proxy_headers else ""
+
+
 def base_address(environ: dict, proxy_headers: bool = False) -> str:
     """The base URL a client reached the emulator at: :func:`origin`, and behind a proxy
     with ``proxy_headers`` its X-Forwarded-Prefix."""
-    prefix = forwarded_prefix(environ) if proxy_headers else ""
-    return origin(environ, proxy_headers) + prefix
+    return origin(environ, proxy_headers) + path_prefix(environ, proxy_headers)
 
 
 def mounted_at_forwarded_prefix(app: Callable) -> Callable:

@@ -32,15 +32,20 @@ def _kinds(errors) -> tuple[type[Exception], ...]:
     return tuple(errors) if isinstance(errors, tuple) else (errors,)
 
 
-def routes_under(prefix: str) -> list[dict]:
-    """The routes the OpenAPI document describes below ``prefix``: path, methods, summary."""
+def routes_under(prefix: str, root: str = "") -> list[dict]:
+    """The routes the OpenAPI document describes below ``prefix``: path (below ``root``, a
+    proxy's path), methods, summary."""
     out = []
     for path, operations in PATHS_AND_INFO["paths"].items():
         if path.startswith(prefix) and path != prefix:
             for method, operation in operations.items():
                 if method != "parameters":
                     out.append(
-                        {"path": path, "method": method.upper(), "summary": operation["summary"]}
+                        {
+                            "path": root + path,
+                            "method": method.upper(),
+                            "summary": operation["summary"],
+                        }
                     )
     return out
 
@@ -68,23 +73,25 @@ def nearest_address(path: str, addresses: list[str]) -> str | None:
     return nearest(path, sorted(set(meant))) if meant else None
 
 
-def missing_part(path: str, method: str, app: Flask) -> str | None:
+def missing_part(path: str, method: str, app: Flask, root: str = "") -> str | None:
     """The hint for an address that lacks only the varying last part of a route taking
-    ``method``: '/api/v1/dossiers/' needs the insz (/api/v1/dossiers/{insz}). Else None."""
+    ``method``: '/api/v1/dossiers/' needs the insz (/api/v1/dossiers/{insz}). Else None.
+    ``root``: the path a proxy serves the emulator under, before the address in the hint."""
     asked = path.rstrip("/") + "/"
     for rule in app.url_map.iter_rules():
         head, _, last = rule.rule.rpartition("/")
         if method in (rule.methods or ()) and last.startswith("<") and head + "/" == asked:
             name = last.strip("<>").rpartition(":")[2]
-            return f"; it needs the {name}: {head}/{{{name}}}"
+            return f"; it needs the {name}: {root}{head}/{{{name}}}"
     return None
 
 
-def part_too_many(path: str, method: str, app: Flask, soap_paths=()) -> str | None:
+def part_too_many(path: str, method: str, app: Flask, soap_paths=(), root: str = "") -> str | None:
     """The hint for an address that is a route with a part after it: a "/" at the end
     ('/api/v1/dossiers/X/'), or a date written as a part ('/api/v1/advies/X/2024-01-01',
     which is ?datum=). Else None: also for an address that is a route of another method
-    ('/admin/faults/1' is for a DELETE, not /admin/faults with a part too many)."""
+    ('/admin/faults/1' is for a DELETE, not /admin/faults with a part too many). ``root``
+    as for :func:`missing_part`."""
     urls = app.url_map.bind("localhost")
 
     def route(address: str, method: str | None = method) -> str | None:
@@ -101,13 +108,13 @@ def part_too_many(path: str, method: str, app: Flask, soap_paths=()) -> str | No
 
     trimmed = path.rstrip("/")
     if trimmed != path and trimmed and route(trimmed):
-        return f"; did you mean {trimmed}? (no / at the end)"
+        return f"; did you mean {root}{trimmed}? (no / at the end)"
     head, _, last = trimmed.rpartition("/")
     if not (head and last) or route(trimmed, None) or (endpoint := route(head)) is None:
         return None
     if endpoint.endswith(".advies") and ISO_DAY.fullmatch(last):
-        return f"; the date is a parameter: {head}?datum={last}"
-    return f"; did you mean {head}? ('{last}' is a part too many)"
+        return f"; the date is a parameter: {root}{head}?datum={last}"
+    return f"; did you mean {root}{head}? ('{last}' is a part too many)"
 
 
 def rest_application(
@@ -188,13 +195,13 @@ def rest_application(
 
     @app.get("/api/v1/")
     def api_index():
-        return jsonify(routes=routes_under("/api/v1/"))
+        return jsonify(routes=routes_under("/api/v1/", request.script_root))
 
     if admin_on:
 
         @app.get("/admin/")
         def admin_index():
-            return jsonify(routes=routes_under("/admin/"))
+            return jsonify(routes=routes_under("/admin/", request.script_root))
 
     @app.get("/health")
     def health():
@@ -231,20 +238,23 @@ def rest_application(
                 code="ADMIN_OFF",
                 diagnose="the admin API is off: start the emulator with 'magda-kbi serve --admin'",
             ), 404
+        # behind a proxy under a path, the addresses a client can use carry it
+        root = request.script_root
         if request.path.startswith("/console/"):  # a browser's address: a page, not JSON
             meant = nearest_address(request.path, _routes(app))
-            hint = f"; did you mean {meant}?" if meant else "."
-            error.description = f"There is no page {request.path} in the console{hint}"
+            hint = f"; did you mean {root}{meant}?" if meant else "."
+            error.description = f"There is no page {root}{request.path} in the console{hint}"
             return error_page(error)
         meant = nearest_address(request.path, [*_routes(app), *soap_paths])
-        hint = f"; did you mean {meant}?" if meant else ""
+        hint = f"; did you mean {root}{meant}?" if meant else ""
         hint = (
             hint
-            or missing_part(request.path, request.method, app)
-            or part_too_many(request.path, request.method, app, soap_paths)
+            or missing_part(request.path, request.method, app, root)
+            or part_too_many(request.path, request.method, app, soap_paths, root)
             or ""
         )
-        return jsonify(code="NOT_FOUND", diagnose=f"unknown address {request.path}{hint}"), 404
+        diagnose = f"unknown address {root}{request.path}{hint}"
+        return jsonify(code="NOT_FOUND", diagnose=diagnose), 404
 
     @app.errorhandler(405)
     def method_not_allowed(error):
@@ -252,7 +262,7 @@ def rest_application(
         allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
         response = jsonify(
             code="METHOD_NOT_ALLOWED",
-            diagnose=f"{request.method} is not allowed on {request.path}"
+            diagnose=f"{request.method} is not allowed on {request.script_root}{request.path}"
             + (f" (allowed: {allowed})" if allowed else ""),
         )
         if allowed:

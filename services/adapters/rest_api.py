@@ -106,7 +106,10 @@ def _one_identity():
 
 @api.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document.document())
+    document = openapi_document.document()
+    if request.script_root:  # behind a proxy under a path: the paths are below it
+        document = {**document, "servers": [{"url": request.script_root}]}
+    return jsonify(document)
 
 
 def _call_noted(operation: str) -> Callable:
