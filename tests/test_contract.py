@@ -354,7 +354,7 @@ def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
     for pad in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
         contract = client.get(f"{pad}?wsdl").data
         assert b"GeefDossierKBI-" in contract or b"GeefAutomatischAdvies-" in contract
-        for vraag in ("wsdl=1", "WSDL=", "Wsdl=GeefDossierKBI.wsdl", "wsdl=&x=1"):
+        for vraag in ("wsdl=1", "WSDL=", "Wsdl=GeefDossierKBI.wsdl", "wsdl=&x=1", "wsdl&x=1"):
             antwoord = client.get(f"{pad}?{vraag}")
             assert antwoord.status_code == 200, vraag
             assert antwoord.data == contract, vraag
