@@ -657,3 +657,49 @@ def test_behind_a_proxy_under_a_path_every_address_the_console_gives_has_the_pre
     assert direct.get("/", headers={**proxy, "Accept": "text/html"}).headers["Location"] == (
         "/console/"
     )
+
+
+def _accessible_name(page: html.HtmlElement, control: html.HtmlElement) -> str:
+    """The name a screen reader gives a form control, as HTML-AAM computes it in the ways the
+    console uses: aria-labelledby, aria-label, a label around it or for its id. A placeholder
+    is no name (it goes once the field is filled)."""
+    if control.get("aria-labelledby"):
+        return " ".join(
+            page.get_element_by_id(i).text_content() for i in control.get("aria-labelledby").split()
+        ).strip()
+    if control.get("aria-label"):
+        return control.get("aria-label").strip()
+    labels = [a for a in control.iterancestors("label")]
+    if control.get("id"):
+        labels += page.xpath("//label[@for=$id]", id=control.get("id"))
+    return " ".join(label.text_content() for label in labels).strip()
+
+
+def test_every_control_and_column_of_every_console_page_has_a_name(client):
+    """A screen reader read the try page's request, the journal's kind filter and the clock's
+    date as a nameless field, and the faults table's last column as an empty header (axe
+    4.14 in Chromium: 'Form elements must have labels'); the journal's text filters had
+    only placeholders."""
+    pages = [
+        "/console/",
+        f"/console/personas/{INBREUK_OPEN}",
+        f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}&datum=2024-01-01",
+        f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}",
+        "/console/journal",
+        "/console/faults",
+        "/console/clock",
+    ]
+    for url in pages:
+        page = pagina(client, url)
+        controls = page.xpath(
+            "//select | //textarea"
+            " | //input[not(@type='hidden' or @type='submit' or @type='button')]"
+        )
+        assert controls or url == "/console/", url
+        nameless = [
+            etree.tostring(c, encoding="unicode")[:80]
+            for c in controls
+            if not _accessible_name(page, c)
+        ]
+        assert nameless == [], url
+        assert all(th.text_content().strip() for th in page.iter("th")), url
