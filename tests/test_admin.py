@@ -174,6 +174,8 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
     ("body", "veld", "in_diagnose"),
     [
         ({**NIEUW, "insz": "80051338304"}, "insz", "differs from the path"),
+        # the path's INSZ unquoted: the body's was said to differ from the path's
+        ({**NIEUW, "insz": 80651338304}, "insz", "80651338304 is a number: an INSZ is text"),
         ({**NIEUW, "scenario": ""}, "scenario", "required"),
         ({**NIEUW, "fout": "42"}, "fout", "99996"),
         (

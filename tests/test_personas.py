@@ -128,7 +128,10 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
     [
         (('"80651338304"', '"80051338304"'), "insz", "not a MAGDA test number"),
         (('"80651338304"', '"80651338305"'), "insz", "not a MAGDA test number"),
-        (('"80651338304"', "80651338304"), "insz", "quoted"),
+        # unquoted, YAML reads a number: it was "required, as a quoted string", as if missing
+        (('"80651338304"', "80651338304"), "insz", "80651338304 is a number: an INSZ is text"),
+        (('"80651338304"', "6721400144"), "insz", "lost its first 0 (quote it: '06721400144')"),
+        (('insz: "80651338304"', ""), "insz", 'required, as a quoted string (e.g. "98630499724")'),
         (("type: PLICHT", "type: VERPLICHT"), "dossier.doelgroepen[0].type", "not one of"),
         # a code in another case is told the code meant
         (

@@ -135,9 +135,9 @@ def set_persona(insz: str):
     data = _persona_data()
     if isinstance(data, dict):
         data.setdefault("insz", insz)
-        if data["insz"] != insz and not (  # the same, as printed: the persona's check says so
-            isinstance(data["insz"], str) and unformatted(data["insz"]) == insz
-        ):
+        # the same as printed, unquoted (a number) or without its first 0: the persona's check
+        # says what is wrong
+        if data["insz"] != insz and unformatted(str(data["insz"])).zfill(11) != insz:
             raise ApiError(
                 422,
                 "INVALID_PERSONA",

@@ -537,6 +537,14 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     fields = _mapping(data, "")
     _no_unknown(fields, {"insz", "scenario", "naam", "fout", "dossier", "verwacht", "gegevens"}, "")
     insz = fields.get("insz")
+    if isinstance(insz, int) and not isinstance(insz, bool):  # written without quotes
+        restored = with_first_zero(str(insz))
+        raise InputError(
+            "insz",
+            f"{insz} is a number: an INSZ is text (quote it: '{insz}')"
+            if restored is None
+            else f"{insz} is a number, which lost its first 0 (quote it: '{restored}')",
+        )
     if not isinstance(insz, str):
         raise InputError("insz", 'required, as a quoted string (e.g. "98630499724")')
     if not is_test_number(insz):
