@@ -239,6 +239,30 @@ def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
     assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"
 
 
+def test_on_a_phone_s_width_no_page_is_wider_than_the_screen(browser, console_server):
+    """At 390 px the persona list, the journal and the faults table and a persona's
+    consumer choice were wider than the screen (594, 657, 628 and 499 px): the whole page
+    scrolled sideways and cut its text. A wide table now scrolls in its own box."""
+    pages = [
+        "/console/",
+        f"/console/personas/{INBREUK_OPEN}",
+        f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}",
+        "/console/journal",
+        "/console/faults",
+        "/console/clock",
+    ]
+    browser.set_window_size(390, 900)
+    try:
+        for pad in pages:
+            browser.get(console_server.url + pad)
+            widths = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert widths[0] <= widths[1], (pad, widths)
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
 def test_another_site_cannot_show_the_console_in_a_frame(browser, console_server, tmp_path):
     """A page of another origin (a file here) that frames the console gets the browser's
     error page in the frame, not the console (clickjacking: a click there reached it)."""
