@@ -1237,3 +1237,24 @@ def test_a_host_written_as_a_url_writes_it_is_refused_with_the_address_alone(hos
     assert refused.value.format_message() == f"Invalid value for '--host': {said}"
     for fine in ("::1", "0.0.0.0", "localhost", "LOCALHOST", "magda.test"):
         assert serve.make_context("serve", ["--host", fine]).params["host"] == fine
+
+
+def test_a_port_below_1024_refused_to_a_user_says_why_and_what_to_take(monkeypatch):
+    """Not root, serve --port 80 said only "cannot listen on 127.0.0.1:80: Permission
+    denied". The socket's refusal is the kernel's (EACCES), played here: the suite runs as
+    root, whom the kernel lets bind any port."""
+    import errno
+    import socket
+
+    from magda_kbi.adapters.cli.serve import _listen_address
+
+    def refuse(self, address):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    assert _listen_address("127.0.0.1", 80) == (
+        "127.0.0.1",
+        "Permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE: --port 8080,"
+        " with a proxy in front for port 80 or 443)",
+    )
+    assert _listen_address("127.0.0.1", 8081) == ("127.0.0.1", "Permission denied")

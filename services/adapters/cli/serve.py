@@ -553,6 +553,11 @@ def _listen_address(host: str, port: int) -> tuple[str, str | None]:
         if error.errno == errno.EADDRINUSE:
             reason = f"{error.strerror} (is another emulator still running? --port N takes another)"
             return host, reason
+        if error.errno == errno.EACCES and 0 < port < 1024:
+            return host, (
+                f"{error.strerror} (a port below 1024 needs root or CAP_NET_BIND_SERVICE:"
+                " --port 8080, with a proxy in front for port 80 or 443)"
+            )
         # a name that does not resolve, a port not allowed
         return host, str(error.strerror or error)
     return info[4][0], None
