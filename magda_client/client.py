@@ -614,6 +614,23 @@ def _no_password() -> str:
     raise _EncryptedKey  # asked only for an encrypted key (else OpenSSL prompts on the tty)
 
 
+def _der_hint(path) -> str | None:
+    """What to do with a certificate file in DER (binary, its first byte an ASN.1 SEQUENCE)
+    where requests takes PEM: a PKCS#12 bundle (.p12, .pfx), as certificates for the platform
+    are often handed out, or a DER certificate (.cer, .der). None for any other file."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(1) != b"\x30":
+                return None
+    except (OSError, TypeError):
+        return None
+    return (
+        "a binary (DER) file, not PEM: a PKCS#12 bundle (.p12, .pfx) becomes one PEM file with"
+        " 'openssl pkcs12 -in FILE -out client.pem -nodes', a DER certificate (.cer, .der) with"
+        " 'openssl x509 -inform der -in FILE -out client.crt'"
+    )
+
+
 def _check_tls_files(cert, verify) -> None:
     """The client certificate and CA bundle loaded once when the client is made: requests
     loads them at the first call, where a missing file was a bare OSError (no MagdaError)
@@ -637,8 +654,10 @@ def _check_tls_files(cert, verify) -> None:
         except (OSError, TypeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             if isinstance(error, ssl.SSLError) and error.reason in (None, "PEM_LIB"):
-                reason = "no PEM certificate with its private key (a key in a file of its own:"
-                reason += " cert=(CERT_FILE, KEY_FILE))"
+                reason = _der_hint(certificate) or (
+                    "no PEM certificate with its private key (a key in a file of its own:"
+                    " cert=(CERT_FILE, KEY_FILE))"
+                )
             raise ValueError(
                 f"cert: cannot use {cert!r} as the client certificate: {reason}"
             ) from None

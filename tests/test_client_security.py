@@ -121,10 +121,23 @@ def versleutel(sleutel: Path, naar: Path) -> Path:
 def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_made(certs, tmp_path):
     """requests loads them at the first call: a missing file was a bare OSError (outside
     MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     client_paar = certs["client"]
     versleuteld = versleutel(client_paar.key, tmp_path / "versleuteld.key")
     crt, key = str(client_paar.certificate), str(client_paar.key)
     ontbreekt = str(tmp_path / "ontbreekt.pem")
+    p12, der = tmp_path / "client.p12", tmp_path / "client.cer"
+    geladen = x509.load_pem_x509_certificate(client_paar.certificate.read_bytes())
+    sleutel = serialization.load_pem_private_key(client_paar.key.read_bytes(), None)
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"zorgkas", sleutel, geladen, None, serialization.BestAvailableEncryption(b"geheim")
+        )
+    )
+    der.write_bytes(geladen.public_bytes(serialization.Encoding.DER))
     for kw, melding in (
         ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
         (
@@ -133,6 +146,19 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
             " private key (a key in a file of its own: cert=(CERT_FILE, KEY_FILE))",
         ),
         ({"cert": (crt, str(versleuteld))}, "cert: the private key of ("),
+        # a PKCS#12 bundle or a DER certificate: it said "no PEM certificate with its key"
+        (
+            {"cert": str(p12)},
+            f"cert: cannot use {str(p12)!r} as the client certificate: a binary (DER) file, not"
+            " PEM: a PKCS#12 bundle (.p12, .pfx) becomes one PEM file with 'openssl pkcs12 -in"
+            " FILE -out client.pem -nodes', a DER certificate (.cer, .der) with 'openssl x509"
+            " -inform der -in FILE -out client.crt'",
+        ),
+        (
+            {"cert": (str(der), key)},
+            f"cert: cannot use ({str(der)!r}, {key!r}) as the client"
+            " certificate: a binary (DER) file, not PEM",
+        ),
         ({"cert": (crt,)}, "cert must be a PEM file or (CERT_FILE, KEY_FILE), not ("),
         ({"verify": ontbreekt}, f"verify: cannot use {ontbreekt!r} as the CA bundle: No such"),
         ({"verify": key}, f"verify: cannot use {key!r} as the CA bundle: [X509: NO_CERTIFICATE"),
