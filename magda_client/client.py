@@ -267,10 +267,11 @@ class Signing:
             pem = xmlsec.constants.KeyDataFormatPem
             xmlsec.Key.from_memory(key, pem, self.password).load_cert_from_memory(certificate, pem)
         except xmlsec.Error as error:
+            reason = _der_hint(self.key) or _der_hint(self.certificate)
             raise ValueError(
                 f"signing: cannot use the key {str(self.key)!r} with the certificate"
                 f" {str(self.certificate)!r} (PEM files; the password if the key has one):"
-                f" {_xmlsec_reason(error)}"
+                f" {reason or _xmlsec_reason(error)}"
             ) from None
         plugin = Signature(str(self.key), str(self.certificate), self.password)
         _check_pair(plugin, self)

@@ -118,26 +118,33 @@ def versleutel(sleutel: Path, naar: Path) -> Path:
     return naar
 
 
-def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_made(certs, tmp_path):
-    """requests loads them at the first call: a missing file was a bare OSError (outside
-    MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
+def binary_files(pair, folder: Path) -> tuple[Path, Path]:
+    """The pair as a PKCS#12 bundle (password "geheim"), as certificates are often handed
+    out, and its certificate in DER: neither is PEM."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
+    certificate = x509.load_pem_x509_certificate(pair.certificate.read_bytes())
+    key = serialization.load_pem_private_key(pair.key.read_bytes(), None)
+    p12, der = folder / "client.p12", folder / "client.cer"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"zorgkas", key, certificate, None, serialization.BestAvailableEncryption(b"geheim")
+        )
+    )
+    der.write_bytes(certificate.public_bytes(serialization.Encoding.DER))
+    return p12, der
+
+
+def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_made(certs, tmp_path):
+    """requests loads them at the first call: a missing file was a bare OSError (outside
+    MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
     client_paar = certs["client"]
     versleuteld = versleutel(client_paar.key, tmp_path / "versleuteld.key")
     crt, key = str(client_paar.certificate), str(client_paar.key)
     ontbreekt = str(tmp_path / "ontbreekt.pem")
-    p12, der = tmp_path / "client.p12", tmp_path / "client.cer"
-    geladen = x509.load_pem_x509_certificate(client_paar.certificate.read_bytes())
-    sleutel = serialization.load_pem_private_key(client_paar.key.read_bytes(), None)
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"zorgkas", sleutel, geladen, None, serialization.BestAvailableEncryption(b"geheim")
-        )
-    )
-    der.write_bytes(geladen.public_bytes(serialization.Encoding.DER))
+    p12, der = binary_files(client_paar, tmp_path)
     for kw, melding in (
         ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
         (
@@ -245,7 +252,20 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
     sleutel, crt = certs["client"].key, certs["client"].certificate
     versleuteld = versleutel(sleutel, tmp_path / "versleuteld.key")
     ontbreekt = tmp_path / "ontbreekt.key"
+    p12, der = binary_files(certs["client"], tmp_path)
     for ondertekening_, melding in (
+        # a PKCS#12 bundle: it said xmlsec's "cannot load key"
+        (
+            Signing(p12, p12, "geheim"),
+            f"signing: cannot use the key {str(p12)!r} with the certificate {str(p12)!r} (PEM"
+            " files; the password if the key has one): a binary (DER) file, not PEM: a PKCS#12"
+            " bundle (.p12, .pfx) becomes one PEM file with 'openssl pkcs12",
+        ),
+        (
+            Signing(sleutel, der),
+            f"signing: cannot use the key {str(sleutel)!r} with the certificate {str(der)!r} (PEM"
+            " files; the password if the key has one): a binary (DER) file, not PEM",
+        ),
         (Signing(ontbreekt, crt), f"signing: cannot read {str(ontbreekt)!r}: No such file"),
         (Signing(versleuteld, crt), f"signing: the key {str(versleuteld)!r} is encrypted"),
         (
