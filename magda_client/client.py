@@ -615,10 +615,11 @@ def _no_password() -> str:
     raise _EncryptedKey  # asked only for an encrypted key (else OpenSSL prompts on the tty)
 
 
-def _der_hint(path) -> str | None:
+def _der_hint(path, pem: str = "client.crt") -> str | None:
     """What to do with a certificate file in DER (binary, its first byte an ASN.1 SEQUENCE)
     where requests takes PEM: a PKCS#12 bundle (.p12, .pfx), as certificates for the platform
-    are often handed out, or a DER certificate (.cer, .der). None for any other file."""
+    are often handed out, or a DER certificate (.cer, .der), made into ``pem``. None for any
+    other file."""
     try:
         with open(path, "rb") as file:
             if file.read(1) != b"\x30":
@@ -628,7 +629,7 @@ def _der_hint(path) -> str | None:
     return (
         "a binary (DER) file, not PEM: a PKCS#12 bundle (.p12, .pfx) becomes one PEM file with"
         " 'openssl pkcs12 -in FILE -out client.pem -nodes', a DER certificate (.cer, .der) with"
-        " 'openssl x509 -inform der -in FILE -out client.crt'"
+        f" 'openssl x509 -inform der -in FILE -out {pem}'"
     )
 
 
@@ -671,6 +672,8 @@ def _check_tls_files(cert, verify) -> None:
                 context.load_verify_locations(cafile=verify)
         except OSError as error:
             reason = error.strerror if not isinstance(error, ssl.SSLError) else error
+            if isinstance(error, ssl.SSLError):
+                reason = _der_hint(verify, "ca.pem") or reason
             raise ValueError(f"verify: cannot use {verify!r} as the CA bundle: {reason}") from None
 
 

@@ -169,6 +169,13 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
         ({"cert": (crt,)}, "cert must be a PEM file or (CERT_FILE, KEY_FILE), not ("),
         ({"verify": ontbreekt}, f"verify: cannot use {ontbreekt!r} as the CA bundle: No such"),
         ({"verify": key}, f"verify: cannot use {key!r} as the CA bundle: [X509: NO_CERTIFICATE"),
+        (
+            {"verify": str(der)},
+            f"verify: cannot use {str(der)!r} as the CA bundle: a binary (DER) file, not PEM:"
+            " a PKCS#12 bundle (.p12, .pfx) becomes one PEM file with 'openssl pkcs12 -in FILE"
+            " -out client.pem -nodes', a DER certificate (.cer, .der) with 'openssl x509 -inform"
+            " der -in FILE -out ca.pem'",
+        ),
     ):
         with pytest.raises(ValueError) as fout:
             MagdaClient("https://127.0.0.1:1", afzender="zorgkas.be", hoedanigheid="1", **kw)
