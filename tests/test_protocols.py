@@ -406,6 +406,29 @@ def test_a_rotated_or_removed_audit_log_is_written_anew_at_its_path(tmp_path):
     assert log.problem is None
 
 
+def test_serve_shows_the_calls_as_they_come_with_its_audit_log_on_standard_output():
+    """What the README tells a developer who wants to watch the calls in the terminal:
+    --audit-log /dev/stdout, a JSON line per call, from every worker, as it is answered."""
+    from .conftest import Server
+    from .processes import within
+
+    server = Server("--audit-log", "/dev/stdout", "--workers", "2")
+    try:
+        for _ in range(4):  # both workers, most likely
+            answer = requests.get(f"{server.url}/api/v1/advies/73680599786?datum=2024-01-01")
+            assert answer.status_code == 200
+
+        def lines() -> list[dict]:
+            return [json.loads(r) for r in server.output().splitlines() if r.startswith("{")]
+
+        assert within(10, lambda: len(lines()) == 4), server.output()
+        assert {(r["endpoint"], r["insz"], r["result"]) for r in lines()} == {
+            ("/api/v1/advies/73680599786", "73680599786", "NOK INBREUK")
+        }
+    finally:
+        server.stop()
+
+
 def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     """'zorgkas' for 'ZORGKAS' was refused as a consumer without any protocol."""
     from magda_kbi.domain.consumers import Afnemers, Operation

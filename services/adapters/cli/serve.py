@@ -260,12 +260,15 @@ def serve(
             "print(secrets.token_urlsafe(24))')"
         )
     if audit_log:
+        # absolute, its links not followed: /dev/stdout resolved to a pipe's
+        # '/proc/N/fd/pipe:[...]', which is no path (serve's output piped, as in a container)
+        audit_log = Path(os.path.abspath(audit_log))
         try:  # opened once here: a path that cannot be written made every call a 500
-            with audit_log.resolve().open("a", encoding="utf-8"):
+            with audit_log.open("a", encoding="utf-8"):
                 pass
         except OSError as error:
             raise Refused(
-                f"--audit-log: cannot write {audit_log.resolve()}: {error.strerror or error}"
+                f"--audit-log: cannot write {audit_log}: {error.strerror or error}"
             ) from None
     address, busy = _listen_address(host, port)
     if busy:
@@ -301,7 +304,7 @@ def serve(
             journal_size=journal_size,
             protocols=protocols,
             consumers=consumers.resolve() if consumers else None,
-            audit_log=audit_log.resolve() if audit_log else None,
+            audit_log=audit_log,
             watch=watch,
             proxy_headers=proxy_headers,
             admin_token=token,
