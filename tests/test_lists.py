@@ -511,6 +511,33 @@ def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
     assert uit.read_text() == "last year's list\n"
 
 
+def test_an_export_to_a_link_or_a_pipe_writes_into_it_and_leaves_it_in_place(tmp_path):
+    """--out was renamed over its path: run as root (a container, CI), '--out /dev/null'
+    made /dev/null a plain file and '--out /dev/stdout' a file named so; a link became a
+    file beside its target, which kept last year's list. A FIFO stands in for a device
+    here (replacing /dev/null is what the test must not do)."""
+    import os
+    import stat
+    import threading
+
+    doel = tmp_path / "doel.csv"
+    doel.write_text("last year's list\n")
+    link = tmp_path / "lijst.csv"
+    link.symlink_to(doel)
+    assert magda_kbi("export", "verlaagde-premie", "2024", "--out", str(link)).returncode == 0
+    assert link.is_symlink() and doel.read_text().startswith("insz\n")
+    fifo = tmp_path / "pijp"
+    os.mkfifo(fifo)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_text()), daemon=True)
+    reader.start()
+    assert magda_kbi("export", "verlaagde-premie", "2024", "--out", str(fifo)).returncode == 0
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert read == [doel.read_text()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doel.csv", "lijst.csv", "pijp"]
+
+
 def test_an_export_refuses_a_missing_folder_before_it_writes(tmp_path):
     proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(tmp_path / "weg"))
     assert proces.returncode == 2

@@ -3,6 +3,7 @@ personas, written whole or not at all."""
 
 from __future__ import annotations
 
+import stat
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -55,7 +56,8 @@ def export_options(*offered: str) -> Callable:
             "--out",
             type=PATH_TYPE,
             metavar="FILE",
-            help="write to this file, replaced once the list is whole (default: standard output)",
+            help="write to this file, replaced once the list is whole (a link, device or pipe"
+            " is written into; default: standard output)",
         ),
         click.option(
             "--no-builtin",
@@ -76,7 +78,8 @@ def export_options(*offered: str) -> Callable:
 def _write_out(out: Path | None, parts) -> None:
     """The parts to standard output, or to ``out`` whole or not at all: written beside it
     and renamed at the end, so a run that fails half-way (a bad persona file, a full disk)
-    leaves no half list that looks like a whole one."""
+    leaves no half list that looks like a whole one. A link, a device or a pipe is written
+    into as the list comes (:func:`_written_in_place`)."""
     if out is None:
         # The bytes --out writes, whatever the console's encoding: UTF-8 (which the XML
         # declares and JSON must be; a Windows redirect was cp1252, an XML file no parser
@@ -91,6 +94,14 @@ def _write_out(out: Path | None, parts) -> None:
                     binary.write(part.encode("utf-8"))
             (binary or sys.stdout).flush()
         return
+    if _written_in_place(out):
+        try:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                for part in parts:
+                    stream.write(part)
+        except OSError as error:
+            raise Refused(f"--out: cannot write {out}: {error.strerror or error}") from None
+        return
     half = out.with_name(f".{out.name}.part")
     try:
         with half.open("w", encoding="utf-8", newline="") as stream:
@@ -103,6 +114,16 @@ def _write_out(out: Path | None, parts) -> None:
     except BaseException:
         half.unlink(missing_ok=True)
         raise
+
+
+def _written_in_place(out: Path) -> bool:
+    """A link, a device or a pipe (/dev/stdout, /dev/null, a FIFO) is written into, never
+    replaced by the renamed file: as root, that made /dev/null a plain file; a link became
+    a file beside its target, which did not change."""
+    try:
+        return out.is_symlink() or not stat.S_ISREG(out.stat().st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
