@@ -232,6 +232,19 @@ def test_a_folder_as_the_store_file_is_said(tmp_path):
     )
 
 
+def test_a_device_or_a_pipe_as_the_store_file_is_refused_and_nothing_made_beside_it(tmp_path):
+    """sqlite:////dev/null said "disk I/O error", and run as root it had made
+    /dev/null-journal first. A FIFO stands in for the device."""
+    import os
+
+    fifo = tmp_path / "pijp"
+    os.mkfifo(fifo)
+    with pytest.raises(StoreError) as fout:
+        open_store(f"sqlite:///{fifo}")
+    assert str(fout.value) == f"{fifo} is no file (a device or a pipe): give a file"
+    assert [p.name for p in tmp_path.iterdir()] == ["pijp"]
+
+
 def serve_weigert(store: str) -> str:
     """``serve --store STORE`` refuses to start: exit 2 and no traceback; what it said."""
     uit = subprocess.run(

@@ -536,6 +536,10 @@ class SqliteStore(Store):
             raise StoreError(
                 f"{self.path} is a folder: give a file in it (sqlite:///{self.path / 'store.db'})"
             )
+        if self.path.exists() and not self.path.is_file():
+            # /dev/null: SQLite said "disk I/O error" after making /dev/null-journal, its
+            # change signal file /dev/null.change beside it
+            raise StoreError(f"{self.path} is no file (a device or a pipe): give a file")
         _look_first(self.path, url, existing)
         # host and process, and which store object: two emulators in one process (tests)
         # are two replicas too
