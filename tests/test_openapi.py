@@ -34,7 +34,8 @@ del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["conte
 # schemathesis builds the sweep's cases as it collects the test, on every xdist worker (4.6
 # s of CPU each). A schema loaded when the test runs (schemathesis.pytest.from_fixture)
 # saved that, but schemathesis 4.32.5's lazy schemas fail on pytest 9.2 (they read
-# Function._nodeid, which 9.2 no longer has).
+# Function._nodeid, which 9.2 no longer has), and under 9.2 the tests below share two ids
+# (xdist ran 2 of 26): pyproject.toml keeps pytest below 9.2.
 json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
 json_persona.app = EMULATOR.rest
 zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
