@@ -18,8 +18,6 @@ from magda_kbi.adapters.openapi import PATHS_AND_INFO
 
 EMULATOR = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
 DOCUMENT = EMULATOR.rest.test_client().get("/api/v1/openapi.json").get_json()
-schema = schemathesis.openapi.from_dict(DOCUMENT)
-schema.app = EMULATOR.rest
 
 # PUT /admin/personas/{insz} and POST /admin/personas take a persona as JSON or YAML, read by
 # the same code once parsed: schemathesis's boundary sweep of that body (its coverage phase)
@@ -31,20 +29,45 @@ del JSON_PERSONA["paths"]["/admin/personas/{insz}"]["put"]["requestBody"]["conte
     "application/yaml"
 ]
 
-# schemathesis builds the sweep's cases as it collects the test, on every xdist worker (4.6
-# s of CPU each). A schema loaded when the test runs (schemathesis.pytest.from_fixture)
-# saved that, but schemathesis 4.32.5's lazy schemas fail on pytest 9.2 (they read
-# Function._nodeid, which 9.2 no longer has), and under 9.2 the tests below share two ids
-# (xdist ran 2 of 26): pyproject.toml keeps pytest below 9.2.
-json_persona = schemathesis.openapi.from_dict(JSON_PERSONA)
-json_persona.app = EMULATOR.rest
-zonder_sweep = schemathesis.openapi.from_dict(DOCUMENT)
-zonder_sweep.app = EMULATOR.rest
-zonder_sweep.config.phases.coverage = CoveragePhaseConfig(enabled=False)
-# Its examples phase built one case, PUT's JSON from the schema's defaults, which the sweep
-# above builds too; finding it walked the persona schema at collection, on every xdist
-# worker (1.2 s of CPU each)
-zonder_sweep.config.phases.examples = ExamplesPhaseConfig(enabled=False)
+
+def _schema(document: dict, sweep: bool = True):
+    loaded = schemathesis.openapi.from_dict(document)
+    loaded.app = EMULATOR.rest
+    if not sweep:
+        loaded.config.phases.coverage = CoveragePhaseConfig(enabled=False)
+        # its examples phase built one case, PUT's JSON from the schema's defaults, which
+        # the sweep builds too
+        loaded.config.phases.examples = ExamplesPhaseConfig(enabled=False)
+    return loaded
+
+
+API = _schema(DOCUMENT)
+
+
+# The three runs below take their schema when they run (schemathesis's lazy schemas), not
+# at collection: building their cases at collection took 5 to 7 s of CPU on every xdist
+# worker, whether it ran them or not. Each API operation is a subtest of its test (a
+# failure reads "SUBFAILED ...[GET /api/v1/...]"). Lazy schemas read pytest's
+# Function._nodeid, which 9.2 removed; under 9.2 schemathesis's eager tests shared two ids
+# as well (xdist ran 2 of 26): pyproject.toml keeps pytest below 9.2.
+@pytest.fixture(scope="module")
+def api_schema():
+    return API
+
+
+@pytest.fixture(scope="module")
+def json_persona_schema():
+    return _schema(JSON_PERSONA)
+
+
+@pytest.fixture(scope="module")
+def schema_without_sweep():
+    return _schema(DOCUMENT, sweep=False)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+json_persona = schemathesis.pytest.from_fixture("json_persona_schema")
+zonder_sweep = schemathesis.pytest.from_fixture("schema_without_sweep")
 PERSONA_BODY = {"method": ["PUT", "POST"], "path_regex": "^/admin/personas"}
 
 
@@ -136,7 +159,7 @@ def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
 def test_known_answers_match_the_schema(pad, params):
     operatie = next(
         op
-        for op in schema.get_all_operations()
+        for op in API.get_all_operations()
         if op.ok().path == pad.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == pad
     ).ok()
     case = operatie.Case(
@@ -158,7 +181,7 @@ def test_every_persona_s_dossier_advice_and_admin_record_match_the_schema(builti
     document: the property-based runs above reach a person only by the examples (a
     generated INSZ fails modulo 97), the known answers above name two."""
     operations = {
-        (op.ok().path, op.ok().method.upper()): op.ok() for op in schema.get_all_operations()
+        (op.ok().path, op.ok().method.upper()): op.ok() for op in API.get_all_operations()
     }
     asked = [
         ("/api/v1/dossiers/{insz}", None),
