@@ -415,7 +415,9 @@ def test_serve_shows_the_calls_as_they_come_with_its_audit_log_on_standard_outpu
     server = Server("--audit-log", "/dev/stdout", "--workers", "2")
     try:
         for _ in range(4):  # both workers, most likely
-            answer = requests.get(f"{server.url}/api/v1/advies/73680599786?datum=2024-01-01")
+            answer = requests.get(
+                f"{server.url}/api/v1/advies/73680599786?datum=2024-01-01", timeout=5
+            )
             assert answer.status_code == 200
 
         def lines() -> list[dict]:
