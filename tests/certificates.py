@@ -95,3 +95,49 @@ def make(folder: Path) -> dict[str, Pair]:
             )
         pairs[name] = _write(folder, name, builder.sign(ca_key, hashes.SHA256()), key_)
     return pairs
+
+
+def encrypted_key(key: Path, to: Path) -> Path:
+    """The key encrypted with the password "geheim"."""
+    loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+    to.write_bytes(
+        loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"geheim"),
+        )
+    )
+    return to
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A pair as certificates are often handed out, none of them PEM: a PKCS#12 bundle
+    (password "geheim"), the certificate in DER and the key in DER."""
+
+    p12: Path
+    certificate: Path
+    key: Path
+
+
+def binary_files(pair: Pair, folder: Path) -> Binary:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    certificate = x509.load_pem_x509_certificate(pair.certificate.read_bytes())
+    key = serialization.load_pem_private_key(pair.key.read_bytes(), None)
+    stem = pair.certificate.stem
+    made = Binary(folder / f"{stem}.p12", folder / f"{stem}.cer", folder / f"{stem}.der.key")
+    made.p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            stem.encode(), key, certificate, None, serialization.BestAvailableEncryption(b"geheim")
+        )
+    )
+    made.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.DER))
+    made.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return made

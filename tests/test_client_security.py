@@ -103,48 +103,15 @@ def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp
     assert magda_kbi("client", "dossier", "90722600260", *tls, "--key", key).returncode == 2
 
 
-def versleutel(sleutel: Path, naar: Path) -> Path:
-    """The key encrypted with the password "geheim"."""
-    from cryptography.hazmat.primitives import serialization
-
-    geladen = serialization.load_pem_private_key(sleutel.read_bytes(), None)
-    naar.write_bytes(
-        geladen.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"geheim"),
-        )
-    )
-    return naar
-
-
-def binary_files(pair, folder: Path) -> tuple[Path, Path]:
-    """The pair as a PKCS#12 bundle (password "geheim"), as certificates are often handed
-    out, and its certificate in DER: neither is PEM."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    certificate = x509.load_pem_x509_certificate(pair.certificate.read_bytes())
-    key = serialization.load_pem_private_key(pair.key.read_bytes(), None)
-    p12, der = folder / "client.p12", folder / "client.cer"
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"zorgkas", key, certificate, None, serialization.BestAvailableEncryption(b"geheim")
-        )
-    )
-    der.write_bytes(certificate.public_bytes(serialization.Encoding.DER))
-    return p12, der
-
-
 def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_made(certs, tmp_path):
     """requests loads them at the first call: a missing file was a bare OSError (outside
     MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
     client_paar = certs["client"]
-    versleuteld = versleutel(client_paar.key, tmp_path / "versleuteld.key")
+    versleuteld = certificates.encrypted_key(client_paar.key, tmp_path / "versleuteld.key")
     crt, key = str(client_paar.certificate), str(client_paar.key)
     ontbreekt = str(tmp_path / "ontbreekt.pem")
-    p12, der = binary_files(client_paar, tmp_path)
+    binary = certificates.binary_files(client_paar, tmp_path)
+    p12, der = binary.p12, binary.certificate
     for kw, melding in (
         ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
         (
@@ -257,9 +224,10 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
     """zeep loads them at every call: a bad key was an xmlsec.Error (outside MagdaError), an
     encrypted one without its password had OpenSSL ask for a pass phrase on the terminal."""
     sleutel, crt = certs["client"].key, certs["client"].certificate
-    versleuteld = versleutel(sleutel, tmp_path / "versleuteld.key")
+    versleuteld = certificates.encrypted_key(sleutel, tmp_path / "versleuteld.key")
     ontbreekt = tmp_path / "ontbreekt.key"
-    p12, der = binary_files(certs["client"], tmp_path)
+    binary = certificates.binary_files(certs["client"], tmp_path)
+    p12, der = binary.p12, binary.certificate
     for ondertekening_, melding in (
         # a PKCS#12 bundle: it said xmlsec's "cannot load key"
         (
@@ -553,7 +521,7 @@ def test_the_cli_client_signs_with_sign_key_and_sign_cert(checking, certs, tmp_p
     assert half.returncode == 2
     assert "signing needs both --sign-key and --sign-cert" in half.stderr
     # an encrypted key: its password from the environment, not the command line
-    encrypted = versleutel(certs["client"].key, tmp_path / "encrypted.key")
+    encrypted = certificates.encrypted_key(certs["client"].key, tmp_path / "encrypted.key")
     secret = ("--sign-key", str(encrypted), "--sign-cert", str(certs["client"].certificate))
     refused = magda_kbi(*ask, *secret)
     assert refused.returncode == 2
@@ -679,7 +647,7 @@ def test_the_client_examples_sign_with_sign_key_and_sign_cert(
     code, _, err = run("--sign-key", key)
     assert code == 2 and err.endswith("error: signing needs both --sign-key and --sign-cert\n")
     # an encrypted key: its password from the environment, never the command line
-    encrypted = str(versleutel(certs["client"].key, tmp_path / "encrypted.key"))
+    encrypted = str(certificates.encrypted_key(certs["client"].key, tmp_path / "encrypted.key"))
     code, _, err = run("--sign-key", encrypted, "--sign-cert", crt)
     assert code == 2 and f"error: signing: the key {encrypted!r} is encrypted: give its" in err
     monkeypatch.setenv("MAGDA_KBI_SIGN_PASSWORD", "geheim")

@@ -258,17 +258,9 @@ def test_good_tls_files_are_taken(certs):
 
 
 def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
-    versleuteld = tmp_path / "versleuteld.key"
-    from cryptography.hazmat.primitives import serialization
-
-    sleutel = serialization.load_pem_private_key(certs["server"].key.read_bytes(), None)
-    versleuteld.write_bytes(
-        sleutel.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"geheim"),
-        )
-    )
+    versleuteld = certificates.encrypted_key(certs["server"].key, tmp_path / "versleuteld.key")
+    binary = certificates.binary_files(certs["server"], tmp_path)
+    ca_der = certificates.binary_files(certs["ca"], tmp_path).certificate
     tekst = tmp_path / "tekst.pem"
     tekst.write_text("geen certificaat\n")
     ontbreekt = tmp_path / "ontbreekt.crt"
@@ -285,6 +277,27 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
         "and its PEM private key": _tls(certs, certificate=tekst),
         f"--tls-client-ca: {tekst} holds no PEM CA certificate (NO_CERTIFICATE_OR_CRL_FOUND)": (
             _tls(certs, client_ca=tekst)
+        ),
+        # certificates as they are often handed out: OpenSSL said "PEM lib" of each
+        f"--tls-cert: {binary.p12} is a binary (DER) file, not PEM: a PKCS#12 bundle (.p12,"
+        " .pfx) gives its certificate with 'openssl pkcs12 -in FILE -nokeys -out server.crt' and"
+        " its key with 'openssl pkcs12 -in FILE -nocerts -nodes -out server.key'; a DER"
+        " certificate (.cer, .der) becomes PEM with 'openssl x509 -inform der -in FILE -out"
+        " server.crt'": _tls(certs, certificate=binary.p12, key=binary.p12),
+        f"--tls-cert: {binary.certificate} is a binary (DER) file, not PEM: a PKCS#12 bundle"
+        " (.p12, .pfx) gives its certificate with 'openssl pkcs12 -in FILE -nokeys -out"
+        " server.crt' and its key with 'openssl pkcs12 -in FILE -nocerts -nodes -out"
+        " server.key'; a DER certificate (.cer, .der) becomes PEM with 'openssl x509 -inform der"
+        " -in FILE -out server.crt'": _tls(certs, certificate=binary.certificate),
+        f"--tls-key: {binary.key} is a binary (DER) file, not PEM: a PKCS#12 bundle (.p12,"
+        " .pfx) gives its certificate with 'openssl pkcs12 -in FILE -nokeys -out server.crt' and"
+        " its key with 'openssl pkcs12 -in FILE -nocerts -nodes -out server.key'; a DER key"
+        " becomes PEM with 'openssl pkey -inform der -in FILE -out server.key'": _tls(
+            certs, key=binary.key
+        ),
+        f"--tls-client-ca: {ca_der} is a binary (DER) file, not PEM: a DER certificate (.cer,"
+        " .der) becomes PEM with 'openssl x509 -inform der -in FILE -out ca.pem'": _tls(
+            certs, client_ca=ca_der
         ),
     }
     for melding, tls in gevallen.items():

@@ -273,6 +273,36 @@ def _no_password() -> str:
     raise _EncryptedKey  # asked only for an encrypted key (else OpenSSL prompts on the tty)
 
 
+# What makes PEM of a binary file, for each option: certificates for the platform are often
+# handed out as a PKCS#12 bundle (.p12, .pfx), or a certificate as DER (.cer, .der); OpenSSL
+# said only "PEM lib" of either.
+_FROM_PKCS12 = (
+    "a PKCS#12 bundle (.p12, .pfx) gives its certificate with 'openssl pkcs12 -in FILE"
+    " -nokeys -out server.crt' and its key with 'openssl pkcs12 -in FILE -nocerts -nodes"
+    " -out server.key'"
+)
+_MAKE_PEM = {
+    "--tls-cert": f"{_FROM_PKCS12}; a DER certificate (.cer, .der) becomes PEM with"
+    " 'openssl x509 -inform der -in FILE -out server.crt'",
+    "--tls-key": f"{_FROM_PKCS12}; a DER key becomes PEM with"
+    " 'openssl pkey -inform der -in FILE -out server.key'",
+    "--tls-client-ca": "a DER certificate (.cer, .der) becomes PEM with"
+    " 'openssl x509 -inform der -in FILE -out ca.pem'",
+}
+
+
+def _der_hint(option: str, file: Path) -> str | None:
+    """``option``'s file said to be binary (DER: its first byte an ASN.1 SEQUENCE, where PEM
+    is text), with the openssl command that makes PEM of it; None for any other file."""
+    try:
+        with file.open("rb") as opened:
+            if opened.read(1) != b"\x30":
+                return None
+    except OSError:  # gone since tls_problem opened it: OpenSSL's words then
+        return None
+    return f"{option}: {file} is a binary (DER) file, not PEM: {_MAKE_PEM[option]}"
+
+
 def tls_problem(tls: Tls) -> str | None:
     """Why ``serve`` cannot serve HTTPS with these files, in one line, or None. Checked with
     OpenSSL before any worker starts: granian reads the files in each worker, where a bad
@@ -298,6 +328,8 @@ def tls_problem(tls: Tls) -> str | None:
     except ssl.SSLError as error:
         if error.reason == "KEY_VALUES_MISMATCH":
             return f"--tls-key: {tls.key} is not the key of the certificate {tls.certificate}"
+        if hint := _der_hint("--tls-cert", tls.certificate) or _der_hint("--tls-key", tls.key):
+            return hint
         reason = "" if error.reason in (None, "PEM_LIB") else f" ({error.reason})"
         return (
             f"--tls-cert {tls.certificate} and --tls-key {tls.key}: not a PEM certificate and"
@@ -307,6 +339,8 @@ def tls_problem(tls: Tls) -> str | None:
         try:
             context.load_verify_locations(cafile=tls.client_ca)
         except ssl.SSLError as error:
+            if hint := _der_hint("--tls-client-ca", tls.client_ca):
+                return hint
             return (
                 f"--tls-client-ca: {tls.client_ca} holds no PEM CA certificate"
                 f" ({error.reason or error})"
