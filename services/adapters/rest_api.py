@@ -20,6 +20,7 @@ from magda_kbi.domain import lists
 from magda_kbi.domain.advies import TOEPASSINGEN, Toepassing
 from magda_kbi.domain.clock import iso_date
 from magda_kbi.domain.consumers import Operation
+from magda_kbi.domain.dossier import Persona
 from magda_kbi.domain.insz import (
     check_digits_reason,
     first_zero_hint,
@@ -33,7 +34,7 @@ from magda_kbi.domain.protocols import ProtocolDecision, beslis, gemeente_zicht
 from magda_kbi.io import formats
 from magda_kbi.io.json_output import advies_json, dossier_json
 from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
-from magda_kbi.runtime.catalogue import version
+from magda_kbi.runtime.catalogue import mentioning, version
 from magda_kbi.runtime.decision import Kind, Outcome, Question, decide
 from magda_kbi.runtime.diensten import (
     GEEN_GEGEVENS,
@@ -300,11 +301,16 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     if decision is not None and decision.afnemer.zorgkas:
         zorgkas = decision.afnemer.zorgkas  # a zorgkas's own members, asked or not
     runtime = current_runtime()
+    personas = runtime.personas  # this view for every pass; each streams (a catalogue)
     consumers = [a.zorgkas for a in runtime.afnemers if a.zorgkas]
-    if zorgkas is not None and not lists.zorgkas_known(
-        zorgkas, runtime.personas.values(), consumers
-    ):
-        known = lists.known_zorgkassen(runtime.personas.values(), consumers)
+
+    def candidates() -> Iterable[Persona]:
+        """Everyone; with a zorgkas those whose data names it (its members are among them,
+        and only those are built)."""
+        return personas.values() if zorgkas is None else mentioning(personas, zorgkas)
+
+    if zorgkas is not None and not lists.zorgkas_known(zorgkas, candidates(), consumers):
+        known = lists.known_zorgkassen(personas.values(), consumers)
         raise ApiError(
             404,
             "UNKNOWN_ZORGKAS",
@@ -314,7 +320,7 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
             call,
         )
     insz = lists.verlaagde_premie(
-        runtime.personas.values(),  # streamed: a catalogue in a store is read in batches
+        candidates(),
         premiejaar,
         runtime.clock.today(),
         zorgkas=zorgkas,
@@ -369,7 +375,9 @@ def _municipality_list(
         peildag = min(peildag, date(int(year), 1, 1))  # residents on 1 January of the year
     _beslissing, call = _decide(operation, call, nis=nis)
     personas = runtime.personas  # this view for both passes; each streams (a catalogue)
-    if not lists.nis_known(nis, personas.values()):
+    # a municipality's residents are among those whose data names its NIS code: only those
+    # are built
+    if not lists.nis_known(nis, mentioning(personas, nis)):
         raise ApiError(
             404,
             "UNKNOWN_MUNICIPALITY",
@@ -377,7 +385,7 @@ def _municipality_list(
             "nis",
             call,
         )
-    items = make(personas.values(), nis, peildag)
+    items = make(mentioning(personas, nis), nis, peildag)
     header = {"nis": nis, "peildatum": peildag.isoformat()}
     if year is not None:
         header = {"nis": nis, "jaar": int(year), "peildatum": peildag.isoformat()}

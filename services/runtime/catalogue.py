@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -355,6 +355,18 @@ class Catalogue(_ViaGet):
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
         return (persona_from_data(json.loads(text), contract=False) for _, text in self._rows())
 
+    def mentioning(self, text: str, also: Container[str] = frozenset()) -> Iterator[Persona]:
+        """As :meth:`values`, but only the personas whose stored JSON holds ``text`` or a
+        backslash (JSON spells a character another way only with one), and those of
+        ``also``: at least every persona whose data holds ``text`` (a NIS code, a zorgkas).
+        The rest are not built: a municipality's list over 200,000 personas took 11 s, nearly
+        all of it building every persona to read its residence."""
+        return (
+            persona_from_data(json.loads(data), contract=False)
+            for insz, data in self._rows()
+            if text in data or "\\" in data or insz in also
+        )
+
     def _rows(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
         between batches, which PostgreSQL's driver would otherwise read whole)."""
@@ -409,8 +421,18 @@ class Overlay(_ViaGet):
         return (p.insz for p in self.values())
 
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
+        return self._over(self.base.values())
+
+    def mentioning(self, text: str) -> Iterator[Persona]:
+        """As the base narrows (see :meth:`Catalogue.mentioning`), every changed persona kept:
+        a replaced one, whose own data may hold ``text`` now, stays at its place."""
+        if isinstance(self.base, Catalogue):
+            return self._over(self.base.mentioning(text, also=self.changes.keys()))
+        return self.values()
+
+    def _over(self, base: Iterable[Persona]) -> Iterator[Persona]:
         """As ``{**base, **changes}`` would order them: replaced in place, added last."""
-        for persona in self.base.values():
+        for persona in base:
             if persona.insz in self.changes:
                 new = self.changes[persona.insz]
                 if new is not None:
@@ -438,6 +460,13 @@ class Overlay(_ViaGet):
             i for i, p in self.changes.items() if p is not None and text in persona_search_text(p)
         )
         return base.union(changed)
+
+
+def mentioning(personas: Mapping[str, Persona], text: str) -> Iterable[Persona]:
+    """At least every persona whose data holds ``text``, in the order of ``values()``: a
+    catalogue (under its changes or not) builds no other; any other mapping gives them all."""
+    own = getattr(personas, "mentioning", None)
+    return own(text) if own is not None else personas.values()
 
 
 def version(personas: Mapping[str, Persona]) -> int:

@@ -327,8 +327,15 @@ rule_options = combined(
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
 
 
-def persona_source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | None = None):
-    """The personas one at a time: from the files, or streamed from a store's catalogue."""
+def persona_source(
+    no_builtin: bool,
+    fixtures: tuple[Path, ...],
+    store: str | None = None,
+    mentioning: str | None = None,
+):
+    """The personas one at a time: from the files, or streamed from a store's catalogue;
+    from a catalogue with ``mentioning``, only those whose data may name it (a NIS code, a
+    zorgkas: see Catalogue.mentioning). The files' are all read: each is checked."""
     if store is not None:
         if fixtures or no_builtin:
             raise click.UsageError(
@@ -357,7 +364,7 @@ def persona_source(no_builtin: bool, fixtures: tuple[Path, ...], store: str | No
                 f"--store: {shown_url(store)} holds no personas ('serve --store URL' imports them, "
                 "'generate --store URL' writes them)"
             )
-        return catalogue.values()
+        return catalogue.values() if mentioning is None else catalogue.mentioning(mentioning)
     if no_builtin and not fixtures:  # the list of nobody, without a word
         raise click.UsageError(
             "--no-builtin leaves no personas: give their folders, --fixtures DIR"

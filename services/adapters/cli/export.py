@@ -165,7 +165,8 @@ def export_premie(
 ) -> None:
     if zorgkas is not None:
         consumers = [a.zorgkas for a in Afnemers() if a.zorgkas]  # the demo consumers
-        if not lists.zorgkas_known(zorgkas, persona_source(no_builtin, fixtures, store), consumers):
+        members = persona_source(no_builtin, fixtures, store, mentioning=zorgkas)
+        if not lists.zorgkas_known(zorgkas, members, consumers):
             known = lists.known_zorgkassen(persona_source(no_builtin, fixtures, store), consumers)
             raise Refused(
                 f"unknown zorgkas {zorgkas!r}: no consumer's and nobody's membership (known: "
@@ -174,7 +175,7 @@ def export_premie(
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(
-            persona_source(no_builtin, fixtures, store),
+            persona_source(no_builtin, fixtures, store, mentioning=zorgkas),
             year,
             today or real_today(),
             zorgkas=zorgkas,
@@ -206,7 +207,7 @@ def _municipality_list(name: str, help_text: str, make_list, fields, root: str) 
         vandaag = today or real_today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
-        if not lists.nis_known(nis, persona_source(no_builtin, fixtures, store)):
+        if not lists.nis_known(nis, persona_source(no_builtin, fixtures, store, mentioning=nis)):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
@@ -216,7 +217,7 @@ def _municipality_list(name: str, help_text: str, make_list, fields, root: str) 
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
-        items = make_list(persona_source(no_builtin, fixtures, store), nis, vandaag)
+        items = make_list(persona_source(no_builtin, fixtures, store, mentioning=nis), nis, vandaag)
         _write_out(out, formats.in_format(fmt, items, fields, header, root))
 
 
