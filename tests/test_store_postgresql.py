@@ -533,6 +533,16 @@ def test_a_search_ignores_case_and_accents_in_a_postgresql_store(postgres, tmp_p
     searches_ignore_case_and_accents(tmp_path, postgres.database())
 
 
+def test_a_list_over_a_postgresql_catalogue_builds_only_whom_it_names(
+    postgres, tmp_path, monkeypatch
+):
+    """As in SQLite: the rows are read from PostgreSQL, only those that name the NIS code or
+    the zorgkas are built."""
+    from .test_catalogue import lists_build_only_whom_they_name
+
+    lists_build_only_whom_they_name(tmp_path, postgres.database(), monkeypatch)
+
+
 def test_a_version_2_postgresql_store_is_brought_up_to_date(postgres):
     import psycopg
 

@@ -359,7 +359,7 @@ class Catalogue(_ViaGet):
         """As :meth:`values`, but only the personas whose stored JSON holds ``text`` or a
         backslash (JSON spells a character another way only with one), and those of
         ``also``: at least every persona whose data holds ``text`` (a NIS code, a zorgkas).
-        The rest are not built: a municipality's list over 200,000 personas took 11 s, nearly
+        The rest are not built: a municipality's list over 200,000 personas took 15 s, nearly
         all of it building every persona to read its residence."""
         return (
             persona_from_data(json.loads(data), contract=False)
