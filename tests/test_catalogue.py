@@ -932,15 +932,18 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     ``url`` build only the personas whose stored data names the NIS code or the zorgkas (a
     list over 200,000 took 15 s building them all), yet miss nobody: not one whose file
     spells the code with JSON escapes, nor one the admin API moved in (at its place in the
-    list)."""
+    list). The municipalities beyond the register likewise: only those who live outside it
+    are built, their code written as a string, a number or with escapes."""
     from datetime import date
 
     from werkzeug.test import Client
 
     import magda_kbi.runtime.catalogue as catalogue
     from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.domain.municipalities import GEMEENTEN
 
     gent, ontsnapt, antwerpen, later = "85630170932", "85630141634", "85630121541", "80651338304"
+    brussel, schaarbeek, elsene = "87650556515", "87650527118", "87650598778"
     map_ = tmp_path / "inwoners"
     map_.mkdir()
     escaped = json.dumps(_inwoner(ontsnapt, "44021", "Gent", "ZK07"))
@@ -952,6 +955,14 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
                 escaped,
                 json.dumps(_inwoner(antwerpen, "11002", "Antwerpen", "ZK08")),
                 json.dumps(EEN),  # 80651338304: nowhere, no zorgkas
+                json.dumps(_inwoner(brussel, "21004", "Brussel", "ZK08")),
+                json.dumps(_inwoner(schaarbeek, "21015", "Schaarbeek", "ZK08")).replace(
+                    '"21015"',
+                    "21015",  # a number, as JSON writes one
+                ),
+                json.dumps(_inwoner(elsene, "21009", "Elsene", "ZK08")).replace(
+                    '"21009"', '"\\u0032\\u0031009"'
+                ),
             ]
         )
         + "\n",
@@ -978,14 +989,38 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     assert antwerpen not in built and later not in built and {gent, ontsnapt} <= set(built)
     assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [gent, ontsnapt]
     assert antwerpen not in built and later not in built
-    assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK08") == [antwerpen]
+    assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK08") == [
+        antwerpen,
+        brussel,
+        schaarbeek,
+        elsene,
+    ]
     assert gent not in built and later not in built
+
+    def beyond_the_register() -> dict[str, str]:
+        built.clear()
+        answer = client.get("/api/v1/municipalities")
+        assert answer.status_code == 200
+        register = dict(GEMEENTEN)
+        return {m["nis"]: m["naam"] for m in answer.get_json() if m["nis"] not in register}
+
+    assert beyond_the_register() == {
+        "21004": "Brussel",
+        "21009": "Elsene",
+        "21015": "Schaarbeek",
+        "52011": "Charleroi",  # a built-in persona's
+    }
+    assert {brussel, schaarbeek, elsene} <= set(built)
+    assert not {gent, antwerpen, later} & set(built)
     # moved in through the admin API: listed at its place, the one that moved out not
     for insz, nis, naam in ((antwerpen, "44021", "Gent"), (gent, "11002", "Antwerpen")):
         verhuisd = _inwoner(insz, nis, naam, "ZK07")
         assert client.put(f"/admin/personas/{insz}", json=verhuisd).status_code == 200
     assert listed("/api/v1/lijsten/gemeente/44021") == [ontsnapt, antwerpen]
     assert listed("/api/v1/lijsten/gemeente/11002") == [gent]
+    verhuisd = _inwoner(later, "23098", "Drogenbos", "ZK06")  # out of the register, now
+    assert client.put(f"/admin/personas/{later}", json=verhuisd).status_code == 200
+    assert beyond_the_register()["23098"] == "Drogenbos"
     assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [
         gent,
         ontsnapt,

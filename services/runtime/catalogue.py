@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -355,16 +356,18 @@ class Catalogue(_ViaGet):
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
         return (persona_from_data(json.loads(text), contract=False) for _, text in self._rows())
 
-    def mentioning(self, text: str, also: Container[str] = frozenset()) -> Iterator[Persona]:
-        """As :meth:`values`, but only the personas whose stored JSON holds ``text`` or a
-        backslash (JSON spells a character another way only with one), and those of
-        ``also``: at least every persona whose data holds ``text`` (a NIS code, a zorgkas).
-        The rest are not built: a municipality's list over 200,000 personas took 15 s, nearly
-        all of it building every persona to read its residence."""
+    def where_data(
+        self, keep: Callable[[str], bool], also: Container[str] = frozenset()
+    ) -> Iterator[Persona]:
+        """As :meth:`values`, but only the personas whose stored JSON ``keep`` takes (a row
+        test such as :func:`naming`) or holds a backslash (JSON spells a character another
+        way only with one, which a test on the text could miss), and those of ``also``. The
+        rest are not built: a municipality's list over 200,000 personas took 15 s, nearly all
+        of it building every persona to read its residence."""
         return (
             persona_from_data(json.loads(data), contract=False)
             for insz, data in self._rows()
-            if text in data or "\\" in data or insz in also
+            if "\\" in data or insz in also or keep(data)
         )
 
     def _rows(self) -> Iterator[tuple[str, str]]:
@@ -423,11 +426,11 @@ class Overlay(_ViaGet):
     def values(self) -> Iterator[Persona]:  # type: ignore[override]
         return self._over(self.base.values())
 
-    def mentioning(self, text: str) -> Iterator[Persona]:
-        """As the base narrows (see :meth:`Catalogue.mentioning`), every changed persona kept:
-        a replaced one, whose own data may hold ``text`` now, stays at its place."""
+    def where_data(self, keep: Callable[[str], bool]) -> Iterator[Persona]:
+        """As the base narrows (see :meth:`Catalogue.where_data`), every changed persona
+        kept: a replaced one, which ``keep`` might take now, stays at its place."""
         if isinstance(self.base, Catalogue):
-            return self._over(self.base.mentioning(text, also=self.changes.keys()))
+            return self._over(self.base.where_data(keep, also=self.changes.keys()))
         return self.values()
 
     def _over(self, base: Iterable[Persona]) -> Iterator[Persona]:
@@ -462,11 +465,29 @@ class Overlay(_ViaGet):
         return base.union(changed)
 
 
-def mentioning(personas: Mapping[str, Persona], text: str) -> Iterable[Persona]:
-    """At least every persona whose data holds ``text``, in the order of ``values()``: a
-    catalogue (under its changes or not) builds no other; any other mapping gives them all."""
-    own = getattr(personas, "mentioning", None)
-    return own(text) if own is not None else personas.values()
+def where_data(personas: Mapping[str, Persona], keep: Callable[[str], bool]) -> Iterable[Persona]:
+    """At least every persona whose data as JSON ``keep`` takes, in the order of
+    ``values()``: a catalogue (under its changes or not) builds almost no other (see
+    :meth:`Catalogue.where_data`); any other mapping gives them all."""
+    own = getattr(personas, "where_data", None)
+    return own(keep) if own is not None else personas.values()
+
+
+def naming(text: str) -> Callable[[str], bool]:
+    """A row test for :func:`where_data`: the JSON holds ``text`` (a NIS code, a zorgkas), as
+    the data of whoever lives there or belongs to it does."""
+    return lambda data: text in data
+
+
+# A residence's NIS code as JSON writes it, a string or a number (a persona's data has the
+# key "nis" nowhere else; were it elsewhere, that row would only be built in vain)
+_NIS = re.compile(r'"nis"\s*:\s*"?([0-9]{5})')
+
+
+def naming_a_municipality_outside(known: Container[str]) -> Callable[[str], bool]:
+    """A row test for :func:`where_data`: the JSON names a residence's NIS code that is not
+    in ``known`` (the register: only such a persona can add a municipality to it)."""
+    return lambda data: any(nis not in known for nis in _NIS.findall(data))
 
 
 def version(personas: Mapping[str, Persona]) -> int:

@@ -21,7 +21,9 @@ from magda_kbi.adapters.cli.common import (
 )
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import RuleSet, Terms, Toepassing, geef_advies
+from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.io.personas import builtin_folder, load_personas
+from magda_kbi.runtime.catalogue import naming_a_municipality_outside
 
 if TYPE_CHECKING:  # for a type hint only
     from magda_kbi.domain.dossier import Persona
@@ -177,7 +179,9 @@ def consumers(consumers_file: Path | None, as_json: bool) -> None:
 @click.option("--no-builtin", is_flag=True, hidden=True)
 @click.option("--store", metavar="URL", help="the personas of this store's catalogue")
 def municipalities(fixtures: tuple[Path, ...], no_builtin: bool, store: str | None) -> None:
+    # from a catalogue, only those who live outside the register are built (see where_data)
+    outside = naming_a_municipality_outside(dict(GEMEENTEN))
     for nis, name in sorted(
-        lists.known_municipalities(persona_source(no_builtin, fixtures, store)).items()
+        lists.known_municipalities(persona_source(no_builtin, fixtures, store, outside)).items()
     ):
         print(f"{nis}  {name}")

@@ -331,11 +331,11 @@ def persona_source(
     no_builtin: bool,
     fixtures: tuple[Path, ...],
     store: str | None = None,
-    mentioning: str | None = None,
+    keep: Callable[[str], bool] | None = None,
 ):
     """The personas one at a time: from the files, or streamed from a store's catalogue;
-    from a catalogue with ``mentioning``, only those whose data may name it (a NIS code, a
-    zorgkas: see Catalogue.mentioning). The files' are all read: each is checked."""
+    from a catalogue with ``keep``, almost only those whose data as JSON it takes (see
+    Catalogue.where_data). The files' are all read: each is checked."""
     if store is not None:
         if fixtures or no_builtin:
             raise click.UsageError(
@@ -364,7 +364,7 @@ def persona_source(
                 f"--store: {shown_url(store)} holds no personas ('serve --store URL' imports them, "
                 "'generate --store URL' writes them)"
             )
-        return catalogue.values() if mentioning is None else catalogue.mentioning(mentioning)
+        return catalogue.values() if keep is None else catalogue.where_data(keep)
     if no_builtin and not fixtures:  # the list of nobody, without a word
         raise click.UsageError(
             "--no-builtin leaves no personas: give their folders, --fixtures DIR"

@@ -30,6 +30,7 @@ from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
 from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
+from magda_kbi.runtime.catalogue import naming
 
 
 @click.group(
@@ -163,10 +164,13 @@ def export_premie(
     termijn_aanmelding,
     termijn_contract,
 ) -> None:
+    # with a zorgkas, from a catalogue only those whose data names it are built
+    members = naming(zorgkas) if zorgkas is not None else None
     if zorgkas is not None:
         consumers = [a.zorgkas for a in Afnemers() if a.zorgkas]  # the demo consumers
-        members = persona_source(no_builtin, fixtures, store, mentioning=zorgkas)
-        if not lists.zorgkas_known(zorgkas, members, consumers):
+        if not lists.zorgkas_known(
+            zorgkas, persona_source(no_builtin, fixtures, store, members), consumers
+        ):
             known = lists.known_zorgkassen(persona_source(no_builtin, fixtures, store), consumers)
             raise Refused(
                 f"unknown zorgkas {zorgkas!r}: no consumer's and nobody's membership (known: "
@@ -175,7 +179,7 @@ def export_premie(
     items = (
         {"insz": insz}
         for insz in lists.verlaagde_premie(
-            persona_source(no_builtin, fixtures, store, mentioning=zorgkas),
+            persona_source(no_builtin, fixtures, store, members),
             year,
             today or real_today(),
             zorgkas=zorgkas,
@@ -207,7 +211,7 @@ def _municipality_list(name: str, help_text: str, make_list, fields, root: str) 
         vandaag = today or real_today()
         if year is not None:
             vandaag = min(vandaag, date(year, 1, 1))  # the KBI knows nothing of later
-        if not lists.nis_known(nis, persona_source(no_builtin, fixtures, store, mentioning=nis)):
+        if not lists.nis_known(nis, persona_source(no_builtin, fixtures, store, keep=naming(nis))):
             raise Refused(
                 f"unknown NIS code {nis!r}: no municipality of the register and nobody's "
                 f"residence{nis_hint(nis)}; 'magda-kbi municipalities' lists the known ones"
@@ -217,7 +221,9 @@ def _municipality_list(name: str, help_text: str, make_list, fields, root: str) 
             **({"jaar": year} if year is not None else {}),
             "peildatum": vandaag.isoformat(),
         }
-        items = make_list(persona_source(no_builtin, fixtures, store, mentioning=nis), nis, vandaag)
+        items = make_list(
+            persona_source(no_builtin, fixtures, store, keep=naming(nis)), nis, vandaag
+        )
         _write_out(out, formats.in_format(fmt, items, fields, header, root))
 
 
