@@ -410,7 +410,7 @@ def municipalities():
     """The municipalities the lists know: the register and everyone's residences. Read once
     per set of personas; from a catalogue only the personas that live outside the register
     are built (over 200,000 generated personas, who all live in it, building them all took
-    11 s)."""
+    13 s)."""
     parameters()
     personas = current_runtime().personas
     key = (id(personas), version(personas))
