@@ -86,6 +86,34 @@ def test_personas_table():
     assert "98630499724  Saïd Daoud" in proces.stdout
 
 
+def test_personas_are_listed_as_they_are_read(tmp_path):
+    """One at a time (200,000 generated personas held at once took 979 MB): the list goes
+    out as the files are read, and a bad file after the first ones ends it there, exit 2,
+    as an export to standard output does. The JSON is json.dumps(list, indent=2)'s."""
+    (tmp_path / "a.yaml").write_text(
+        'insz: "80651338304"\nscenario: not in the KBI\nnaam: Ann Test\n', encoding="utf-8"
+    )
+    als_json = magda_kbi("personas", "--json", "--fixtures", str(tmp_path))
+    assert als_json.returncode == 0, als_json.stderr
+    lijst = json.loads(als_json.stdout)
+    assert lijst[-1] == {
+        "insz": "80651338304",
+        "naam": "Ann Test",
+        "scenario": "not in the KBI",
+        "fout": None,
+        "in_kbi": False,
+    }
+    assert als_json.stdout == json.dumps(lijst, indent=2, ensure_ascii=False) + "\n"
+    (tmp_path / "b.yaml").write_text("insz: [\n", encoding="utf-8")
+    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert proces.returncode == 2
+    assert "98630499724  Saïd Daoud" in proces.stdout  # the built-in ones come first
+    assert proces.stdout.endswith("80651338304  Ann Test               not in the KBI\n")
+    assert proces.stderr.startswith(
+        f"magda-kbi: invalid persona file {tmp_path / 'b.yaml'}: not valid YAML"
+    )
+
+
 def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
     """A persona file's verwacht was checked for the built-in personas only, by our tests."""
     fout = (

@@ -263,17 +263,23 @@ def read_persona_file(
         checked.add(key)
 
 
-def stream_personas(folders: Iterable[Path], *, contract: bool = True) -> Iterator[Persona]:
+def stream_personas(
+    folders: Iterable[Path], *, contract: bool = True, checked: CheckedFiles | None = None
+) -> Iterator[Persona]:
     """The personas of the folders one at a time (``*.yaml``: one per file; ``*.jsonl``: one
     per line, as ``magda-kbi generate`` writes them), so memory stays flat however many
     there are; an INSZ a second time is refused, as :func:`load_personas` refuses it.
-    ``contract=False`` skips the check against the KBI XSD, which lists do not need. A
-    folder that is not there is refused here, before the first persona: a list must not be
-    half written when it is."""
+    ``contract=False`` skips the check against the KBI XSD, which lists do not need;
+    ``checked`` skips it for the files whose exact content passed it before. A folder that
+    is not there is refused here, before the first persona: a list must not be half written
+    when it is."""
     files = [path for folder in folders for path in persona_files(folder)]
-    return _once_each(
-        files, ((path, p) for path in files for p, _ in read_persona_file(path, contract=contract))
+    personas = (
+        (path, p)
+        for path in files
+        for p, _ in read_persona_file(path, contract=contract, checked=checked)
     )
+    return _once_each(files, personas)
 
 
 def _once_each(files: list[Path], personas: Iterable[tuple[Path, Persona]]) -> Iterator[Persona]:

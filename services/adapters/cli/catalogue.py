@@ -13,9 +13,9 @@ from magda_kbi.adapters.cli.common import (
     fixtures_option,
     json_option,
     json_text,
-    load_catalogue,
     on_the_command_line,
     persona_source,
+    persona_stream,
     rule_options,
     until_the_reader_leaves,
 )
@@ -25,7 +25,9 @@ from magda_kbi.domain.municipalities import GEMEENTEN
 from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.runtime.catalogue import naming_a_municipality_outside
 
-if TYPE_CHECKING:  # for a type hint only
+if TYPE_CHECKING:  # for type hints only
+    from collections.abc import Iterable
+
     from magda_kbi.domain.dossier import Persona
 
 
@@ -61,40 +63,44 @@ def personas(
     given = on_the_command_line("rules", "termijn_aanmelding", "termijn_contract")
     if given and not check:  # a list does not apply the rules: they would be ignored
         raise click.UsageError(f"{', '.join(given)} only with --check")
-    catalogue = load_catalogue(fixtures)
-    if check:
-        # With --fixtures, those folders' personas only: the built-ins' answers are written
-        # for protocol-v1 and the default terms, so under other rules or terms they differ
-        # whatever the user's say (our tests check them).
-        if fixtures:
-            builtin = load_personas([builtin_folder()], contract=False)
-            checked = [p for insz, p in catalogue.items() if insz not in builtin]
-            whose = f"of the personas in {', '.join(map(str, fixtures))}"
-        else:
-            checked, whose = list(catalogue.values()), "of the built-in personas"
-        _check_expected(checked, whose, rules, Terms(termijn_aanmelding, termijn_contract))
-        return
-    with until_the_reader_leaves():
-        _print_personas(catalogue, form)
+    with persona_stream(fixtures) as catalogue:
+        if check:
+            # With --fixtures, those folders' personas only: the built-ins' answers are
+            # written for protocol-v1 and the default terms, so under other rules or terms
+            # they differ whatever the user's say (our tests check them).
+            if fixtures:
+                builtin = load_personas([builtin_folder()], contract=False)
+                checked: Iterable[Persona] = (p for p in catalogue if p.insz not in builtin)
+                whose = f"of the personas in {', '.join(map(str, fixtures))}"
+            else:
+                checked, whose = catalogue, "of the built-in personas"
+            _check_expected(checked, whose, rules, Terms(termijn_aanmelding, termijn_contract))
+            return
+        with until_the_reader_leaves():
+            _print_personas(catalogue, form)
 
 
-def _print_personas(catalogue: dict[str, Persona], form: str | None) -> None:
+def _print_personas(catalogue: Iterable[Persona], form: str | None) -> None:
+    """As they are read (a persona file found bad ends the list there, exit 2, as an export
+    to standard output does); the Markdown table, sorted, once all are read."""
     if form == "json":
-        items = [
-            {
+        # json.dumps(the whole list, indent=2), written an item at a time
+        before = "["
+        for p in catalogue:
+            item = {
                 "insz": p.insz,
                 "naam": p.naam,
                 "scenario": p.scenario,
                 "fout": p.fout,
                 "in_kbi": p.dossier is not None,
             }
-            for p in catalogue.values()
-        ]
-        print(json_text(items, indent=2))
+            print(before, "\n  ", json_text(item, indent=2).replace("\n", "\n  "), sep="", end="")
+            before = ","
+        print("[]" if before == "[" else "\n]")
     elif form == "markdown":
-        print(persona_table(catalogue.values()))
+        print(persona_table(catalogue))
     else:
-        for p in catalogue.values():
+        for p in catalogue:
             print(f"{p.insz}  {p.naam:<22} {p.scenario}")
 
 

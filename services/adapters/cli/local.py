@@ -21,8 +21,8 @@ from magda_kbi.adapters.cli.common import (
     insz_digits,
     json_option,
     json_text,
-    load_catalogue,
     on_the_command_line,
+    persona_stream,
     rule_options,
     today_option,
     toepassing_option,
@@ -71,7 +71,11 @@ def advies(
         raise Refused(
             f"{shown(insz, quote=False)} is not a valid INSZ (11 digits, modulo 97){reason}"
         )
-    persona = load_catalogue(fixtures).get(insz)
+    persona = None
+    with persona_stream(fixtures) as personas:
+        for read in personas:  # every one: the files are checked as serve checks them
+            if read.insz == insz:
+                persona = read
     response = geef_advies(
         persona.dossier if persona else None,
         datum,
