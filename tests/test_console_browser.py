@@ -392,3 +392,41 @@ def test_the_console_works_behind_a_proxy_that_serves_it_under_a_path(chromium):
     finally:
         proxy.stop()
         server.stop()
+
+
+def test_a_page_on_an_allowed_origin_reads_the_rest_api(browser, console_server, tmp_path):
+    """A zorgkas's front-end on its dev server (another origin) asks the REST API with the
+    identity headers (so the browser asks first: the preflight), with serve --cors-origin
+    for its origin: it reads the advice. The same page against an emulator without the
+    option is refused by the browser, as before."""
+    import functools
+    import http.server
+    import threading
+
+    from .processes import free_port
+
+    (tmp_path / "app.html").write_text(
+        "<!doctype html><title>zorgkas</title><p id='out'>waiting</p><script>\n"
+        "const emulator = new URLSearchParams(location.search).get('emulator');\n"
+        "fetch(emulator + '/api/v1/advies/" + INBREUK_OPEN + "?datum=2025-01-01', {headers:"
+        " {'X-Magda-Afzender': 'zorgkas1.test.be', 'X-Magda-Hoedanigheid': 'ZORGKAS'}})\n"
+        "  .then((r) => r.json())\n"
+        "  .then((a) => { out.textContent = a.resultaat + ' ' + a.reden.code; },\n"
+        "        () => { out.textContent = 'refused'; });\n"
+        "</script>",
+        encoding="utf-8",
+    )
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    pages = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    allowed = Server("--today", TODAY.isoformat(), "--cors-origin", f"http://127.0.0.1:{port}")
+    try:
+        for emulator, shown in ((allowed, "NOK INBREUK"), (console_server, "refused")):
+            browser.get(f"http://127.0.0.1:{port}/app.html?emulator={emulator.url}")
+            wacht(browser, lambda d: d.find_element(by().ID, "out").text != "waiting")
+            assert browser.find_element(by().ID, "out").text == shown, emulator.url
+    finally:
+        allowed.stop()
+        pages.shutdown()
+        pages.server_close()

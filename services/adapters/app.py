@@ -107,6 +107,9 @@ class Settings:
     public_hosts: list[str] = field(default_factory=list)  # Host names besides loopback
     watch: bool = False  # pick up persona files added, changed or removed while running
     proxy_headers: bool = False  # WSDL addresses follow X-Forwarded-Proto/Host/Prefix
+    # origins whose browser pages may read the REST API (/api/v1/; "*": any), for a web
+    # front-end served from elsewhere (its dev server)
+    cors_origins: list[str] = field(default_factory=list)
     # sqlite:///FILE or postgresql://...: runtime state shared by workers (store.py); None:
     # in this process's memory (the pytest plugin, tests)
     store: str | None = None
@@ -149,6 +152,7 @@ class Emulator:
         proxy_headers: bool = False,
         verify_signatures: bool = False,
         stores: Iterable[Store] = (),
+        cors_origins: Iterable[str] = (),
     ) -> None:
         self.runtime = runtime
         self._stores = tuple(stores)  # closed with it (the catalogue's, the runtime's)
@@ -185,6 +189,7 @@ class Emulator:
             diensten=self.diensten,
             verify_signatures=verify_signatures,
             proxy_headers=proxy_headers,
+            cors_origins=frozenset(cors_origins),
         )
         self.dossier_json = self.rest.extensions["magda_kbi.dossier_json"]  # rest_direct.py
 
@@ -733,6 +738,7 @@ def _built(settings: Settings, imported: str | None, stores: dict[str, Store]) -
         proxy_headers=settings.proxy_headers,
         verify_signatures=settings.verify_signatures,
         stores=stores.values(),
+        cors_origins=settings.cors_origins,
     )
 
 

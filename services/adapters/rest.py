@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
-from flask import Flask, jsonify, make_response, redirect, request
+from flask import Flask, Response, jsonify, make_response, redirect, request
 from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable
 
@@ -117,6 +118,35 @@ def part_too_many(path: str, method: str, app: Flask, soap_paths=(), root: str =
     return f"; did you mean {root}{head}? ('{last}' is a part too many)"
 
 
+# What a page on another origin may send the REST API: its GETs, with the identity headers
+# the protocols read (a header outside CORS's safelisted ones makes the browser ask first)
+CORS_METHODS = "GET, HEAD"
+CORS_HEADERS = "X-Magda-Afzender, X-Magda-Hoedanigheid"
+
+
+def _readable_from(origins: frozenset[str]) -> Callable[[Response], Response]:
+    """Cross-origin reading of the REST API (CORS) for ``origins``: every answer under
+    /api/v1/ (its errors too, whose Diagnose the page should show) says whether the
+    request's Origin may read it, and the browser's preflight gets the methods and headers.
+    The admin API and the console never: the admin guard refuses a foreign Origin."""
+
+    def add_headers(response: Response) -> Response:
+        if not request.path.startswith("/api/v1/"):
+            return response
+        response.vary.add("Origin")  # the answer differs by Origin: no cache may mix them
+        origin = request.headers.get("Origin")
+        if origin is None or ("*" not in origins and origin not in origins):
+            return response
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    return add_headers
+
+
 def rest_application(
     runtime: Runtime,
     *,
@@ -127,12 +157,14 @@ def rest_application(
     diensten: list[Dienst] | None = None,
     verify_signatures: bool = False,
     proxy_headers: bool = False,
+    cors_origins: frozenset[str] = frozenset(),
 ) -> Flask:
     """``checked``: what start-up loaded and checked, reported by /health;
     ``diensten``: the SOAP services, which the console asks for a consumer's view;
     ``verify_signatures``: whether SOAP requests must be signed (/health says so);
     ``proxy_headers``: behind a proxy that says where it serves the emulator, its links and
-    redirects follow (forwarded.py)."""
+    redirects follow (forwarded.py); ``cors_origins``: the origins whose pages may read
+    the REST API ("*": any)."""
     app = Flask("magda_kbi")
     if proxy_headers:
         app.wsgi_app = mounted_at_forwarded_prefix(app.wsgi_app)  # type: ignore[method-assign]
@@ -149,6 +181,8 @@ def rest_application(
     app.json.sort_keys = False
     app.register_blueprint(api)
     app.register_error_handler(ApiError, api_error)
+    if cors_origins:
+        app.after_request(_readable_from(cors_origins))
     store = getattr(runtime, "store", None)
 
     def unreachable(cause: Exception):

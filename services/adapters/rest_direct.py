@@ -34,6 +34,7 @@ def dossier(runtime, cache, environ: dict, start_response: Callable) -> Iterable
         or (afzender is not None and not afzender.strip())  # an empty one: refused there
         or "," in (hoedanigheid or "")
         or environ.get("QUERY_STRING")
+        or "HTTP_ORIGIN" in environ  # a browser's page: Flask says whether it may read it
     ):
         return None  # the refusals are Flask's (40002, a header or parameter it does not take)
     outcome = decide(runtime, Question(Operation.DOSSIER, insz, afzender, hoedanigheid))

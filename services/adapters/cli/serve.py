@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -48,6 +49,22 @@ def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ..
     for name in no_empty(ctx, param, names):
         _host_alone(ctx, param, name)
     return names
+
+
+_ORIGIN = re.compile(r"https?://[^/?#\s]+")
+
+
+def _origins(ctx: click.Context, param: click.Parameter, origins: tuple[str, ...]) -> tuple:
+    """Origins as a browser's Origin header says them: one with a path or a slash at the
+    end (http://localhost:3000/, as copied from the address bar) never matched, and the
+    page was refused without a word."""
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise click.BadParameter(
+                f"{origin!r} is no origin: scheme://host[:port] without a path or a slash at"
+                " the end (http://localhost:3000), as a browser's Origin header says it, or *"
+            )
+    return origins
 
 
 def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
@@ -163,6 +180,14 @@ def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
     "X-Forwarded-Host and X-Forwarded-Prefix",
 )
 @click.option(
+    "--cors-origin",
+    multiple=True,
+    metavar="ORIGIN",
+    callback=_origins,
+    help="a web page on this origin (http://localhost:3000, as a browser's Origin header "
+    "says it; * for any) may read the REST API /api/v1/ (repeatable)",
+)
+@click.option(
     "--watch",
     is_flag=True,
     help="pick up persona files added, changed or removed in the --fixtures folders while "
@@ -207,6 +232,7 @@ def serve(
     consumers: Path | None,
     audit_log: Path | None,
     proxy_headers: bool,
+    cors_origin: tuple[str, ...],
     watch: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -307,6 +333,7 @@ def serve(
             audit_log=audit_log,
             watch=watch,
             proxy_headers=proxy_headers,
+            cors_origins=list(cors_origin),
             admin_token=token,
             public_hosts=list(public_host),
             store=store,
@@ -411,6 +438,8 @@ def _banner(
         lines.append("  signatures: checked (a SOAP request without a signature that holds: Fault)")
     if settings.audit_log:
         lines.append(f"  audit log: {settings.audit_log}")
+    if settings.cors_origins:
+        lines.append(f"  REST readable by web pages of: {', '.join(settings.cors_origins)}")
     if settings.watch:
         lines.append("  watching the persona folders for changes (--watch)")
     if settings.admin:
