@@ -721,6 +721,7 @@ def test_every_setting_but_the_admin_token_reaches_the_workers(monkeypatch):
         public_hosts=["emulator.test", "other.test"],
         watch=True,
         proxy_headers=True,
+        cors_origins=["http://localhost:3000", "*"],
         store="sqlite:///state.db",
         catalogue="postgresql://magda@localhost:5432/kbi",
         verify_signatures=True,
