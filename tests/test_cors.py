@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import requests
 from werkzeug.test import Client
 
 from magda_kbi.adapters.app import Settings, make_emulator
 
 from .cli_run import magda_kbi_process
+from .conftest import Server
 
 APP = "http://localhost:3000"
 
@@ -93,3 +95,19 @@ def test_an_origin_as_no_browser_sends_it_is_refused(origin):
         "[:port] without a path or a slash at the end (http://localhost:3000), as a browser's"
         " Origin header says it, or *\n"
     )
+
+
+def test_an_origin_in_capitals_is_taken_as_the_browser_writes_it():
+    """A browser sends its Origin in lower case: HTTP://LocalHost:3000 was refused as no
+    origin (and, taken as written, would never have matched)."""
+    server = Server("--cors-origin", "HTTP://LocalHost:3000")
+    try:
+        answer = requests.get(
+            f"{server.url}/api/v1/dossiers/98630499724",
+            headers={"Origin": APP},
+            timeout=5,
+        )
+        assert answer.headers["Access-Control-Allow-Origin"] == APP
+    finally:
+        output = server.stop()
+    assert "  REST readable by web pages of: http://localhost:3000\n" in output

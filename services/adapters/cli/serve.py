@@ -51,20 +51,20 @@ def _host_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ..
     return names
 
 
-_ORIGIN = re.compile(r"https?://[^/?#\s]+")
+_ORIGIN = re.compile(r"https?://[^/?#\s]+", re.IGNORECASE)
 
 
 def _origins(ctx: click.Context, param: click.Parameter, origins: tuple[str, ...]) -> tuple:
     """Origins as a browser's Origin header says them: one with a path or a slash at the
     end (http://localhost:3000/, as copied from the address bar) never matched, and the
-    page was refused without a word."""
+    page was refused without a word; in lower case, as the browser writes them."""
     for origin in origins:
         if origin != "*" and not _ORIGIN.fullmatch(origin):
             raise click.BadParameter(
                 f"{origin!r} is no origin: scheme://host[:port] without a path or a slash at"
                 " the end (http://localhost:3000), as a browser's Origin header says it, or *"
             )
-    return origins
+    return tuple(origin.lower() for origin in origins)
 
 
 def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
