@@ -638,6 +638,17 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         assert uit_store.stdout == uit_bestanden.stdout and len(uit_store.stdout) > 20, args
         # the store closed when the command ended (run in-process here: it stayed open)
         assert str(tmp_path / "export.db") not in open_files(), args
+    # a zorgkas nobody knows: the known ones named alike (from the store, the first member
+    # of each built: all were, to read their memberships)
+    args = ("export", "verlaagde-premie", "2025", "--zorgkas", "ZK6", "--today", "2030-01-01")
+    uit_bestanden = magda_kbi(*args, "--no-builtin", "--fixtures", str(populatie))
+    uit_store = magda_kbi(*args, "--store", url)
+    assert (uit_store.returncode, uit_store.stdout) == (2, "")
+    assert uit_store.stderr == uit_bestanden.stderr
+    assert uit_store.stderr == (
+        "magda-kbi: unknown zorgkas 'ZK6': no consumer's and nobody's membership (known: ZK01,"
+        " ZK02, ZK03, ZK04, ZK05)\n"
+    )
     fout = magda_kbi(
         "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
     )
@@ -997,6 +1008,18 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     ]
     assert gent not in built and later not in built
 
+    def unknown_zorgkas() -> str:
+        built.clear()
+        answer = client.get("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK99")
+        assert answer.status_code == 404
+        return answer.get_json()["diagnose"]
+
+    # the known zorgkassen named: of the others, the first member of each built (ZK01 and
+    # ZK02 are the demo consumers'), a row with an escape too
+    assert unknown_zorgkas().endswith("(known: ZK01, ZK02, ZK07, ZK08)")
+    assert {gent, antwerpen, ontsnapt, elsene} <= set(built)
+    assert not {brussel, schaarbeek, later} & set(built)
+
     def beyond_the_register() -> dict[str, str]:
         built.clear()
         answer = client.get("/api/v1/municipalities")
@@ -1021,6 +1044,7 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     verhuisd = _inwoner(later, "23098", "Drogenbos", "ZK06")  # out of the register, now
     assert client.put(f"/admin/personas/{later}", json=verhuisd).status_code == 200
     assert beyond_the_register()["23098"] == "Drogenbos"
+    assert unknown_zorgkas().endswith("(known: ZK01, ZK02, ZK06, ZK07, ZK08)")
     assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [
         gent,
         ontsnapt,

@@ -37,6 +37,7 @@ from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
 from magda_kbi.runtime.catalogue import (
     naming,
     naming_a_municipality_outside,
+    naming_a_zorgkas_outside,
     version,
     where_data,
 )
@@ -315,7 +316,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
         return personas.values() if zorgkas is None else where_data(personas, naming(zorgkas))
 
     if zorgkas is not None and not lists.zorgkas_known(zorgkas, candidates(), consumers):
-        known = lists.known_zorgkassen(personas.values(), consumers)
+        # of a catalogue only the first member of each zorgkas is built (see where_data)
+        members = where_data(personas, naming_a_zorgkas_outside(consumers))
+        known = lists.known_zorgkassen(members, consumers)
         raise ApiError(
             404,
             "UNKNOWN_ZORGKAS",

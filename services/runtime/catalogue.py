@@ -490,6 +490,25 @@ def naming_a_municipality_outside(known: Container[str]) -> Callable[[str], bool
     return lambda data: any(nis not in known for nis in _NIS.findall(data))
 
 
+# A membership's zorgkas as JSON writes it (the key is nowhere else in a persona's data, and
+# a quote within the code is escaped: that row is built whatever its test says)
+_ZORGKAS = re.compile(r'"zorgkas"\s*:\s*"([^"]*)"')
+
+
+def naming_a_zorgkas_outside(known: Iterable[str]) -> Callable[[str], bool]:
+    """A row test for :func:`where_data`: the JSON names a zorgkas that is neither in
+    ``known`` nor in a row the test took before (only such a persona can add one to the
+    zorgkassen a list names: after the first member of each, no other is built)."""
+    seen = set(known)
+
+    def new_zorgkas(data: str) -> bool:
+        new = set(_ZORGKAS.findall(data)) - seen
+        seen.update(new)
+        return bool(new)
+
+    return new_zorgkas
+
+
 def version(personas: Mapping[str, Persona]) -> int:
     """Changes when a catalogue under these personas changed (the mapping stays the same)."""
     return getattr(getattr(personas, "base", personas), "version", 0)

@@ -30,7 +30,7 @@ from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
 from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
-from magda_kbi.runtime.catalogue import naming
+from magda_kbi.runtime.catalogue import naming, naming_a_zorgkas_outside
 
 
 @click.group(
@@ -171,7 +171,10 @@ def export_premie(
         if not lists.zorgkas_known(
             zorgkas, persona_source(no_builtin, fixtures, store, members), consumers
         ):
-            known = lists.known_zorgkassen(persona_source(no_builtin, fixtures, store), consumers)
+            first_members = naming_a_zorgkas_outside(consumers)  # the others are not built
+            known = lists.known_zorgkassen(
+                persona_source(no_builtin, fixtures, store, first_members), consumers
+            )
             raise Refused(
                 f"unknown zorgkas {zorgkas!r}: no consumer's and nobody's membership (known: "
                 f"{', '.join(known) or 'none'}){did_you_mean(zorgkas, known)}"
