@@ -718,6 +718,27 @@ def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar
     assert proces.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
 
 
+def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
+    """serve reads --consumers in every worker and again at a SIGHUP: /dev/stdin from a pipe
+    was refused as '/proc/N/fd/pipe:[...]: cannot read it: No such file or directory'."""
+    afnemers = tmp_path / "afnemers.yaml"
+    afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
+    for pad in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"):
+        proces = subprocess.run(
+            [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())]
+            + ["--consumers", pad],
+            input=afnemers.read_text(),  # a pipe
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert (proces.returncode, proces.stdout) == (2, "")
+        assert proces.stderr == (
+            f"magda-kbi: --consumers {pad}: serve reads the file in every worker and again at a"
+            " SIGHUP, which its input or a pipe cannot give: write it to a file\n"
+        )
+
+
 def test_the_client_command_says_which_option_the_client_cannot_use():
     proces = magda_kbi("client", "dossier", "98630499724", "--url", "127.0.0.1:8080")
     assert (proces.returncode, proces.stderr) == (

@@ -5,6 +5,7 @@ credentials; and a client that mixes up http:// and https:// is told so."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import shutil
 import signal
@@ -221,6 +222,77 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
         f"{cert} and --tls-key {key}: not a PEM certificate and its PEM private key\n"
     ) in uitvoer
     assert "panicked" not in uitvoer
+
+
+def _volume(folder: Path, files: dict[str, bytes], version: str) -> None:
+    """``folder`` as kubelet writes a Secret's or ConfigMap's volume: each file a link through
+    ``..data`` to a folder of this version; an update writes a new one, swaps the link at
+    once and removes the old folder."""
+    new = folder / f"..{version}"
+    new.mkdir(parents=True)
+    for name, content in files.items():
+        (new / name).write_bytes(content)
+        if not (folder / name).is_symlink():
+            (folder / name).symlink_to(Path("..data") / name)
+    old = os.readlink(folder / "..data") if (folder / "..data").is_symlink() else None
+    (folder / "..data_tmp").symlink_to(new.name)
+    os.replace(folder / "..data_tmp", folder / "..data")
+    if old is not None:
+        shutil.rmtree(folder / old)
+
+
+def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(tmp_path):
+    """A certificate renewed in a Kubernetes Secret and consumers changed in a ConfigMap, then
+    a SIGHUP: serve had kept the paths their links led to at its start, in a folder the update
+    removed, and refused the SIGHUP (cannot read consumers.yaml), the old certificate
+    served on."""
+    (tmp_path / "oud").mkdir()
+    (tmp_path / "nieuw").mkdir()
+    oud, nieuw = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
+    secret, configmap = tmp_path / "secret", tmp_path / "configmap"
+
+    def update(certs: dict[str, certificates.Pair], afzender: str, version: str) -> None:
+        pair = certs["server"]
+        tls = {"tls.crt": pair.certificate.read_bytes(), "tls.key": pair.key.read_bytes()}
+        _volume(secret, tls, version)
+        consumers = (
+            f'afnemers:\n  - {{afzender: {afzender}, hoedanigheid: "1", soort: VSB, naam: A}}\n'
+        )
+        _volume(configmap, {"consumers.yaml": consumers.encode()}, version)
+
+    update(oud, "oud.be", "2026_12_01")
+    s = Server(
+        "--tls-cert",
+        str(secret / "tls.crt"),
+        "--tls-key",
+        str(secret / "tls.key"),
+        "--consumers",
+        str(configmap / "consumers.yaml"),
+        tls={"verify": str(oud["ca"].certificate)},
+    )
+
+    def consumers(ca: certificates.Pair) -> list[str]:
+        answer = requests.get(f"{s.url}/api/v1/consumers", verify=str(ca.certificate), timeout=5)
+        return [c["afzender"] for c in answer.json()]
+
+    try:
+        assert _served_certificate(s.port) == _der(oud["server"].certificate)
+        assert "oud.be" in consumers(oud["ca"])
+        update(nieuw, "nieuw.be", "2026_12_02")
+        s.process.send_signal(signal.SIGHUP)
+
+        def renewed() -> bool:
+            try:
+                served = _served_certificate(s.port) == _der(nieuw["server"].certificate)
+                return served and consumers(nieuw["ca"])[-1] == "nieuw.be"
+            except OSError:  # an old worker answers until it has stopped (TLS: verify failed)
+                return False
+
+        assert within(15, renewed)
+    finally:
+        uitvoer = s.stop()
+    assert s.process.returncode == 0, uitvoer
+    assert "SIGHUP refused" not in uitvoer
 
 
 def test_the_client_says_http_against_https_and_the_reverse(mutual, server):

@@ -475,6 +475,8 @@ def granian_server() -> type:
                 return
             if problem is None:
                 os.environ[IMPORTED_FILES_ENV] = fingerprint_
+                if self.magda_tls is not None:
+                    self._tls_files_as_they_are_now(self.magda_tls)
                 super()._reload(spawn_target, target_loader)
             else:
                 self.reload_signal = False
@@ -482,6 +484,21 @@ def granian_server() -> type:
                 logging.getLogger(__name__).error(
                     "SIGHUP refused, the workers go on as they are: %s", problem
                 )
+
+        def _tls_files_as_they_are_now(self, tls: Tls) -> None:
+            # granian follows the files' links once, at its start: a Kubernetes Secret's
+            # files link through '..data' to a folder each update replaces, and after one
+            # every new worker panicked on the removed folder's files (serve exited)
+            options = _granian_tls(tls)
+            self.build_ssl_context(
+                options["ssl_cert"],
+                options["ssl_key"],
+                None,
+                options["ssl_protocol_min"],
+                options.get("ssl_ca"),
+                [],
+                options.get("ssl_client_verify", False),
+            )
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop, and

@@ -259,7 +259,9 @@ def serve(
     if tls_cert or tls_key or tls_client_ca:
         if not (tls_cert and tls_key):
             raise click.UsageError("HTTPS needs both --tls-cert and --tls-key")
-        tls = Tls(tls_cert.resolve(), tls_key.resolve(), tls_client_ca and tls_client_ca.resolve())
+        tls = Tls(
+            _absolute(tls_cert), _absolute(tls_key), tls_client_ca and _absolute(tls_client_ca)
+        )
         if problem := tls_problem(tls):
             raise Refused(problem)
     token = admin_token or None
@@ -286,9 +288,7 @@ def serve(
             "print(secrets.token_urlsafe(24))')"
         )
     if audit_log:
-        # absolute, its links not followed: /dev/stdout resolved to a pipe's
-        # '/proc/N/fd/pipe:[...]', which is no path (serve's output piped, as in a container)
-        audit_log = Path(os.path.abspath(audit_log))
+        audit_log = _absolute(audit_log)
         try:  # opened once here: a path that cannot be written made every call a 500
             with audit_log.open("a", encoding="utf-8"):
                 pass
@@ -296,6 +296,14 @@ def serve(
             raise Refused(
                 f"--audit-log: cannot write {audit_log}: {error.strerror or error}"
             ) from None
+    if consumers:
+        consumers = _absolute(consumers)
+        if consumers.is_relative_to("/proc") or str(consumers).startswith(("/dev/std", "/dev/fd/")):
+            # /dev/stdin was the pipe's '/proc/N/fd/pipe:[...]': "cannot read it"
+            raise Refused(
+                f"--consumers {consumers}: serve reads the file in every worker and again at a "
+                "SIGHUP, which its input or a pipe cannot give: write it to a file"
+            )
     address, busy = _listen_address(host, port)
     if busy:
         raise Refused(f"cannot listen on {host}:{port}: {busy}")
@@ -329,7 +337,7 @@ def serve(
             admin=admin,
             journal_size=journal_size,
             protocols=protocols,
-            consumers=consumers.resolve() if consumers else None,
+            consumers=consumers,
             audit_log=audit_log,
             watch=watch,
             proxy_headers=proxy_headers,
@@ -461,6 +469,15 @@ def _banner(
             " when changed)"
         )
     return lines
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute, its links not followed: serve reads the file again at a SIGHUP, and it must
+    be what the path names then. Resolved at the start, a Kubernetes Secret's or ConfigMap's
+    file (a link through ``..data`` to a folder each update replaces) named the removed
+    folder after an update: the SIGHUP was refused. And /dev/stdout resolved to a pipe's
+    '/proc/N/fd/pipe:[...]', which is no path (serve's output piped, as in a container)."""
+    return Path(os.path.abspath(path))
 
 
 def _cached_catalogue(fixtures: tuple[Path, ...]) -> Path | None:
