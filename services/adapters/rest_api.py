@@ -38,6 +38,7 @@ from magda_kbi.runtime.catalogue import (
     naming,
     naming_a_municipality_outside,
     naming_a_zorgkas_outside,
+    naming_zorgkas,
     version,
     where_data,
 )
@@ -313,7 +314,9 @@ def lijst_verlaagde_premie(call: Call, jaar: str):
     def candidates() -> Iterable[Persona]:
         """Everyone; with a zorgkas those whose data names it (its members are among them,
         and only those are built)."""
-        return personas.values() if zorgkas is None else where_data(personas, naming(zorgkas))
+        if zorgkas is None:
+            return personas.values()
+        return where_data(personas, naming_zorgkas(zorgkas))
 
     if zorgkas is not None and not lists.zorgkas_known(zorgkas, candidates(), consumers):
         # of a catalogue only the first member of each zorgkas is built (see where_data)

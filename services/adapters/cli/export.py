@@ -30,7 +30,7 @@ from magda_kbi.domain.consumers import Afnemers
 from magda_kbi.domain.municipalities import nis_hint
 from magda_kbi.io import formats
 from magda_kbi.io.schemas import did_you_mean, text_xml_cannot_hold
-from magda_kbi.runtime.catalogue import naming, naming_a_zorgkas_outside
+from magda_kbi.runtime.catalogue import naming, naming_a_zorgkas_outside, naming_zorgkas
 
 
 @click.group(
@@ -165,7 +165,7 @@ def export_premie(
     termijn_contract,
 ) -> None:
     # with a zorgkas, from a catalogue only those whose data names it are built
-    members = naming(zorgkas) if zorgkas is not None else None
+    members = naming_zorgkas(zorgkas) if zorgkas is not None else None
     if zorgkas is not None:
         consumers = [a.zorgkas for a in Afnemers() if a.zorgkas]  # the demo consumers
         if not lists.zorgkas_known(
