@@ -17,6 +17,7 @@ from magda_client import (
 )
 from magda_kbi.adapters.app import Settings, make_emulator
 from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
+from magda_kbi.domain.insz import modulo97_valid
 
 from .soap import PATH_DOSSIER, PATH_DOSSIER_02, dossier_verzoek, post
 
@@ -307,6 +308,43 @@ def test_new_insz_from_the_plugin_is_free_and_usable(magda):
     with pytest.raises(ValueError) as fout:
         magda.new_insz(sex="V")
     assert str(fout.value) == "sex is M or F, not 'V' (F for a woman: V is Dutch)"
+
+
+def test_new_insz_asks_for_the_numbers_it_draws_not_for_every_persona(magda, monkeypatch):
+    """It fetched the list of every persona: 25 s per call from an emulator of 200,000
+    generated ones. Now it asks for each number it draws, and draws again for a taken one;
+    an admin API that is off is said, as before."""
+    import magda_kbi.domain.insz as insz_module
+
+    draws = iter(["98630499724"])  # a built-in persona's, drawn first
+    draw = insz_module.new_test_numbers
+
+    def drawn(count, birth_date=None, sex=None, rnd=None, taken=()):
+        first = next(draws, None)
+        if first is not None and first not in taken:
+            return [first]
+        return draw(count, birth_date, sex, rnd, taken)
+
+    monkeypatch.setattr(insz_module, "new_test_numbers", drawn)
+    asked: list[tuple[str, str, int]] = []
+
+    def note(response, *args, **kwargs):
+        asked.append((response.request.method, response.request.path_url, response.status_code))
+
+    monkeypatch.setitem(magda.session.hooks, "response", [note])
+    insz = magda.new_insz()
+    assert insz != "98630499724" and modulo97_valid(insz) and 61 <= int(insz[2:4]) <= 72
+    assert asked == [
+        ("GET", "/admin/personas/98630499724", 200),
+        ("GET", f"/admin/personas/{insz}", 404),
+    ]
+    server = _Server(make_emulator(Settings(admin=False)))
+    try:
+        with pytest.raises(AssertionError) as off:
+            MagdaEmulator(server.url).new_insz()
+    finally:
+        server.stop()
+    assert "404" in str(off.value) and "the admin API is off" in str(off.value)
 
 
 def test_every_admin_call_of_the_plugin_gives_up_on_an_emulator_that_never_answers():
