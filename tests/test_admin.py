@@ -311,7 +311,7 @@ def test_new_insz_from_the_plugin_is_free_and_usable(magda):
 
 
 def test_new_insz_asks_for_the_numbers_it_draws_not_for_every_persona(magda, monkeypatch):
-    """It fetched the list of every persona: 25 s per call from an emulator of 200,000
+    """It fetched the list of every persona: over 90 s per call from an emulator of 200,000
     generated ones. Now it asks for each number it draws, and draws again for a taken one;
     an admin API that is off is said, as before."""
     import magda_kbi.domain.insz as insz_module

@@ -250,7 +250,7 @@ class MagdaEmulator:
         """A MAGDA test number no persona of the emulator has yet (``sex`` ``M`` or ``F``).
 
         Each number drawn is looked up alone, until one is nobody's: the list of every
-        persona took 25 s per call from an emulator of 200,000 generated ones."""
+        persona took over 90 s per call from an emulator of 200,000 generated ones."""
         from magda_kbi.domain.insz import new_test_numbers
 
         if isinstance(birth_date, str):
