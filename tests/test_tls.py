@@ -295,6 +295,30 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
     assert "SIGHUP refused" not in uitvoer
 
 
+def test_tls_files_gone_bad_between_the_check_and_the_restart_refuse_the_sighup(certs, tmp_path):
+    """A SIGHUP's check took the files; changed again before granian read them (a moment), the
+    restart would have failed in serve's main loop. The files granian took stay in force."""
+    from magda_kbi.adapters.app import Settings
+    from magda_kbi.adapters.server import _granian_tls, granian_server
+
+    pair = certs["server"]
+    tls = Tls(pair.certificate, pair.key, None)
+    server = granian_server()(
+        "magda_kbi.adapters.server:application",
+        settings=Settings(),
+        tls=tls,
+        folders=[],
+        **_granian_tls(tls),  # as serve starts it
+    )
+    taken = server.ssl_ctx
+    assert server._tls_files_as_they_are_now(tls) is None and server.ssl_ctx == taken
+    broken = tmp_path / "server.crt"
+    broken.write_text("geen certificaat\n")
+    said = server._tls_files_as_they_are_now(Tls(broken, pair.key, None))
+    assert said is not None and said.startswith(f"--tls-cert {broken} and --tls-key {pair.key}: ")
+    assert server.ssl_ctx == taken
+
+
 def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
     plain = mutual.url.replace("https://", "http://")
     with pytest.raises(MagdaTransportFout) as fout:

@@ -473,10 +473,10 @@ def granian_server() -> type:
             problem = reload_problem(self.magda_settings, self.magda_tls)
             if self.interrupt_signal:  # a stop during the checks: no restart, the loop stops
                 return
+            if problem is None and self.magda_tls is not None:
+                problem = self._tls_files_as_they_are_now(self.magda_tls)
             if problem is None:
                 os.environ[IMPORTED_FILES_ENV] = fingerprint_
-                if self.magda_tls is not None:
-                    self._tls_files_as_they_are_now(self.magda_tls)
                 super()._reload(spawn_target, target_loader)
             else:
                 self.reload_signal = False
@@ -485,20 +485,24 @@ def granian_server() -> type:
                     "SIGHUP refused, the workers go on as they are: %s", problem
                 )
 
-        def _tls_files_as_they_are_now(self, tls: Tls) -> None:
+        def _tls_files_as_they_are_now(self, tls: Tls) -> str | None:
             # granian follows the files' links once, at its start: a Kubernetes Secret's
             # files link through '..data' to a folder each update replaces, and after one
             # every new worker panicked on the removed folder's files (serve exited)
             options = _granian_tls(tls)
-            self.build_ssl_context(
-                options["ssl_cert"],
-                options["ssl_key"],
-                None,
-                options["ssl_protocol_min"],
-                options.get("ssl_ca"),
-                [],
-                options.get("ssl_client_verify", False),
-            )
+            try:
+                self.build_ssl_context(
+                    options["ssl_cert"],
+                    options["ssl_key"],
+                    None,
+                    options["ssl_protocol_min"],
+                    options.get("ssl_ca"),
+                    [],
+                    options.get("ssl_client_verify", False),
+                )
+            except (OSError, ssl.SSLError) as error:  # changed again since they were checked
+                return f"--tls-cert {tls.certificate} and --tls-key {tls.key}: {error}"
+            return None
 
         def _spawn_workers(self, spawn_target, target_loader) -> None:
             # granian's handlers are in place now: a stop noted before them is its stop, and
