@@ -5,6 +5,7 @@ keeping it between runs."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -930,6 +931,42 @@ def _inwoner(insz: str, nis: str, naam: str, zorgkas: str) -> dict:
             "lidmaatschappen": [{"zorgkas": zorgkas, "begin": "2023-01-02"}],
         },
     }
+
+
+def test_a_zorgkas_s_list_and_404_from_a_catalogue_are_the_files_whatever_its_spelling(
+    tmp_path,
+):
+    """The row tests read a zorgkas from the stored JSON: codes with a quote, a backslash,
+    an accent (written as it is and as an escape), a space, markup, and queries that are a
+    part of a code ('ZK0', 'K01') list and refuse as the files do, the 404's known ones too."""
+    from datetime import date
+    from urllib.parse import quote
+
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.domain.insz import make_test_number
+
+    codes = ["ZK07", 'ZK"7', "ZKé", "ZK\\9", "zk07", "ZK 7", "Ω", "ZK</x>", "ZK'7"]
+    folder = tmp_path / "zorgkassen"
+    folder.mkdir()
+    lines = []
+    for n, code in enumerate(codes * 2):
+        insz = make_test_number(date(1990, 1, 1 + n), 1)
+        persona = _inwoner(insz, "44021", "Gent", code)
+        lines.append(json.dumps(persona, ensure_ascii=n % 2 == 0))
+    (folder / "p.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = Settings(date(2025, 6, 1), [folder])
+    files = Client(make_emulator(settings))
+    url = f"sqlite:///{tmp_path / 'catalogue.db'}"
+    catalogue = Client(make_emulator(dataclasses.replace(settings, catalogue=url)))
+    for zorgkas in [*codes, "ZK0", "K07", "ZK", '"', "é", "ZK99"]:
+        path = f"/api/v1/lijsten/verlaagde-premie/2025?zorgkas={quote(zorgkas)}"
+        from_files = files.get(path)
+        expected = (from_files.status_code, from_files.get_data())
+        from_catalogue = catalogue.get(path)
+        assert (from_catalogue.status_code, from_catalogue.get_data()) == expected, zorgkas
+        assert expected[0] == (200 if zorgkas in codes else 404), zorgkas
 
 
 def test_a_list_over_a_catalogue_builds_only_the_personas_that_name_its_nis_or_zorgkas(
