@@ -238,8 +238,14 @@ def test_serve_s_log_lines_are_on_standard_error_and_a_stop_of_the_group_has_non
     try:
         assert within(30, lambda: serving(port)), process.poll()
         if stop == "worker killed":
-            os.kill(children(process.pid)[0], signal.SIGKILL)
-            assert within(10, lambda: len(children(process.pid)) == 2)  # replaced
+            killed = children(process.pid)[0]
+            os.kill(killed, signal.SIGKILL)
+            # replaced: counted with the killed one gone, which may still run a moment after
+            # the signal (counted then, the SIGTERM came before granian saw the death, and it
+            # said nothing: seen once, in a run of the suite with the other cores busy)
+            assert within(
+                10, lambda: killed not in children(process.pid) and len(children(process.pid)) == 2
+            )
             # within 10 s, not one call: with the cores busy, the call just after the
             # replacement is forked failed at once in 2 of 62 tries (one seen: a connection
             # reset), the next 10 ms later answered. Why granian resets it is not found.
