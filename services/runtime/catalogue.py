@@ -474,8 +474,8 @@ def where_data(personas: Mapping[str, Persona], keep: Callable[[str], bool]) -> 
 
 
 def naming(text: str) -> Callable[[str], bool]:
-    """A row test for :func:`where_data`: the JSON holds ``text`` (a NIS code, a zorgkas), as
-    the data of whoever lives there or belongs to it does."""
+    """A row test for :func:`where_data`: the JSON holds ``text`` (a NIS code: five digits,
+    as the data of whoever lives there holds it; a zorgkas is :func:`naming_zorgkas`'s)."""
     return lambda data: text in data
 
 
