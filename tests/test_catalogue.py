@@ -17,7 +17,12 @@ import pytest
 import requests
 
 from magda_kbi.io import checked_files
-from magda_kbi.io.personas import FixtureError, builtin_folder, load_personas
+from magda_kbi.io.personas import (
+    FixtureError,
+    builtin_folder,
+    load_personas,
+    persona_from_data,
+)
 from magda_kbi.runtime.catalogue import Catalogue, Overlay, import_files, store_generated
 from magda_kbi.runtime.store import SqliteStore
 
@@ -1088,3 +1093,78 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
         ontsnapt,
         antwerpen,
     ]
+
+
+def test_the_admin_list_read_from_a_catalogue_s_json_is_the_personas_list(
+    tmp_path, extra, monkeypatch
+):
+    """``GET /admin/personas`` over a catalogue summarises each stored JSON without building
+    its persona (21 s for 200,000 personas, 6 s now): the same list as the personas built
+    from the same files give, with the admin API's changes in their places."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+    from magda_kbi.runtime import catalogue
+
+    built: list[str] = []
+
+    def noted(data, **kwargs):
+        built.append(data["insz"])
+        return persona_from_data(data, **kwargs)
+
+    monkeypatch.setattr(catalogue, "persona_from_data", noted)
+
+    doelgroep = EEN["dossier"]["doelgroepen"]
+    schrijf(
+        extra,
+        "c.jsonl",
+        # a naam beside a dossier is the name; of the first names only the first (blank) one
+        {**EEN, "insz": "46621772469", "naam": "Given Name"},
+        {
+            "insz": "56630940371",
+            "scenario": "  padded, in error  ",
+            "fout": "99996",
+            "dossier": {
+                "personalia": {"voornamen": [" ", "Jan"], "achternamen": ["de", "Smet"]},
+                "doelgroepen": doelgroep,
+            },
+        },
+    )
+    (extra / "d.yaml").write_text(
+        "insz: '81650962104'\nscenario: from YAML\nfout: SOAP_FAULT\nnaam: Élise Ünal\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'list.db'}"
+    clients = [
+        Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url))),
+        Client(make_emulator(Settings(None, [extra], admin=True))),  # built, in memory
+    ]
+    kop = {"Content-Type": "application/json"}
+    lists = []
+    for client in clients:
+        anders = {**TWEE, "scenario": "replaced", "naam": "Ann Anders"}
+        assert client.put("/admin/personas/90651338320", json=anders).status_code == 200
+        assert client.delete("/admin/personas/80651338304", headers=kop).status_code == 204
+        nieuw = {**TWEE, "insz": "45680496743", "scenario": "added"}
+        assert client.put("/admin/personas/45680496743", json=nieuw).status_code == 201
+        built.clear()
+        lists.append(client.get("/admin/personas").get_json())
+        if not lists[1:]:  # the catalogue's list
+            assert built == []
+    assert "80651338304" in stored(url)  # the catalogue holds what the list leaves out
+    assert lists[0] == lists[1]
+    builtin = load_personas([builtin_folder()])
+    assert [row["insz"] for row in lists[0][: len(builtin)]] == list(builtin)
+    own = lists[0][len(builtin) :]
+    assert own == [
+        {"insz": "90651338320", "naam": "Ann Anders", "scenario": "replaced", "fout": None,
+         "in_kbi": False, "source": "runtime"},
+        {"insz": "46621772469", "naam": "Given Name", "scenario": "a persona of an extra file",
+         "fout": None, "in_kbi": True, "source": "fixture"},
+        {"insz": "56630940371", "naam": "de Smet", "scenario": "padded, in error",
+         "fout": "99996", "in_kbi": True, "source": "fixture"},
+        {"insz": "81650962104", "naam": "Élise Ünal", "scenario": "from YAML",
+         "fout": "SOAP_FAULT", "in_kbi": False, "source": "fixture"},
+        {"insz": "45680496743", "naam": "Ann Test", "scenario": "added", "fout": None,
+         "in_kbi": False, "source": "runtime"},
+    ]  # fmt: skip

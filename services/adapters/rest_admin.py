@@ -32,6 +32,7 @@ from magda_kbi.domain.insz import first_zero_hint, shown, unformatted
 from magda_kbi.io.json_output import persona_json
 from magda_kbi.io.personas import not_utf8, persona_from_data, read_json, read_yaml
 from magda_kbi.io.schemas import InputError, as_written, did_you_mean, unknown_field
+from magda_kbi.runtime.catalogue import summaries
 from magda_kbi.runtime.wsgi_keys import BODY_KEY
 
 # Ids as the stores keep them, 64-bit (SQLite INTEGER, PostgreSQL bigint): a larger one in a
@@ -75,19 +76,12 @@ NO_BODY = (b"", b"{}", b"null")  # what a client that always sends JSON sends fo
 def personas():
     """Every persona, streamed: a catalogue of a million is never held whole."""
     runtime = current_runtime()
-    every = first_read(runtime.personas.values())
+    every = first_read(summaries(runtime.personas))
 
     def parts():
         yield "["
-        for n, p in enumerate(every):
-            row = {
-                "insz": p.insz,
-                "naam": p.naam,
-                "scenario": p.scenario,
-                "fout": p.fout,
-                "in_kbi": p.dossier is not None,
-                "source": "runtime" if runtime.changed(p.insz) else "fixture",
-            }
+        for n, row in enumerate(every):
+            row["source"] = "runtime" if runtime.changed(row["insz"]) else "fixture"
             yield ("," if n else "") + json.dumps(row, ensure_ascii=False)
         yield "]"
 

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import sys
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -532,6 +532,41 @@ def data_search_text(data: dict) -> str:
     return search_text(data["insz"], name, data["scenario"].strip())
 
 
+def dossier_name(voornamen: Sequence[str], achternamen: Sequence[str]) -> str:
+    """A persona's ``naam`` when its file gives none: the dossier's first first name and
+    its last names."""
+    return " ".join(n for n in (*voornamen[:1], *achternamen) if n.strip())
+
+
+def summary(persona: Persona) -> dict[str, Any]:
+    """A persona as the admin API lists it."""
+    return {
+        "insz": persona.insz,
+        "naam": persona.naam,
+        "scenario": persona.scenario,
+        "fout": persona.fout,
+        "in_kbi": persona.dossier is not None,
+    }
+
+
+def data_summary(data: dict) -> dict[str, Any]:
+    """:func:`summary` of the persona ``data`` makes (data that passed
+    :func:`persona_from_data`), without making it: building each of 200,000 personas to
+    list them took 21 s, reading their JSON 4 s."""
+    dossier = data.get("dossier")
+    name = data.get("naam")
+    if name is None and dossier is not None:
+        personalia = dossier.get("personalia") or {}
+        name = dossier_name(personalia.get("voornamen") or (), personalia.get("achternamen") or ())
+    return {
+        "insz": data["insz"],
+        "naam": name,
+        "scenario": data["scenario"].strip(),
+        "fout": data.get("fout"),
+        "in_kbi": dossier is not None,
+    }
+
+
 def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
     """Builds and checks one persona from its parsed YAML/JSON mapping.
 
@@ -596,8 +631,7 @@ def persona_from_data(data: Any, *, contract: bool = True) -> Persona:
         _born_before_the_facts(dossier)
     name = fields.get("naam")
     if name is None and dossier is not None:
-        p = dossier.personalia
-        name = " ".join(n for n in (*p.voornamen[:1], *p.achternamen) if n.strip())
+        name = dossier_name(dossier.personalia.voornamen, dossier.personalia.achternamen)
         if not name:  # the real contract allows empty names; the catalogue needs a label
             raise InputError("naam", "required: the dossier's personalia give no name")
     if not isinstance(name, str) or not name:

@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from magda_kbi import __version__
 from magda_kbi.domain.dossier import Persona
@@ -33,10 +33,12 @@ from magda_kbi.io.personas import (
     FixtureError,
     already_defined,
     data_search_text,
+    data_summary,
     path_text,
     persona_files,
     persona_from_data,
     read_persona_file,
+    summary,
 )
 
 if TYPE_CHECKING:  # the store builds on the runtime, which uses the views below
@@ -356,6 +358,11 @@ class Catalogue(_ViaGet):
         """Every persona, in file order, built as it is read (not kept: memory stays flat)."""
         return (persona_from_data(json.loads(text), contract=False) for _, text in self._rows())
 
+    def summaries(self) -> Iterator[dict[str, Any]]:
+        """Every persona as the admin API lists it (``io.personas.data_summary``), in file
+        order, from the stored JSON: none is built."""
+        return (data_summary(json.loads(text)) for _, text in self._rows())
+
     def where_data(
         self, keep: Callable[[str], bool], also: Container[str] = frozenset()
     ) -> Iterator[Persona]:
@@ -445,6 +452,17 @@ class Overlay(_ViaGet):
         for insz in self._added():
             yield self.changes[insz]  # type: ignore[misc]
 
+    def summaries(self) -> Iterator[dict[str, Any]]:
+        """As :meth:`Catalogue.summaries`, in the order of :meth:`values`: a changed persona
+        summarised as it is now."""
+        for row in summaries(self.base):
+            if row["insz"] not in self.changes:
+                yield row
+            elif (new := self.changes[row["insz"]]) is not None:
+                yield summary(new)
+        for insz in self._added():
+            yield summary(self.changes[insz])  # type: ignore[arg-type]
+
     def sorted_inszs(self) -> list[str]:
         removed = {k for k, p in self.changes.items() if p is None}
         base = sorted_inszs(self.base)
@@ -471,6 +489,13 @@ def where_data(personas: Mapping[str, Persona], keep: Callable[[str], bool]) -> 
     :meth:`Catalogue.where_data`); any other mapping gives them all."""
     own = getattr(personas, "where_data", None)
     return own(keep) if own is not None else personas.values()
+
+
+def summaries(personas: Mapping[str, Persona]) -> Iterator[dict[str, Any]]:
+    """Every persona as the admin API lists it, in the order of ``values()``; from a
+    catalogue's stored JSON, not built (see :meth:`Catalogue.summaries`)."""
+    own = getattr(personas, "summaries", None)
+    return own() if own is not None else (summary(p) for p in personas.values())
 
 
 def naming(text: str) -> Callable[[str], bool]:

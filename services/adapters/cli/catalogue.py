@@ -22,7 +22,7 @@ from magda_kbi.adapters.cli.common import (
 from magda_kbi.domain import lists
 from magda_kbi.domain.advies import RuleSet, Terms, Toepassing, geef_advies
 from magda_kbi.domain.municipalities import GEMEENTEN
-from magda_kbi.io.personas import builtin_folder, load_personas
+from magda_kbi.io.personas import builtin_folder, load_personas, summary
 from magda_kbi.runtime.catalogue import naming_a_municipality_outside
 
 if TYPE_CHECKING:  # for type hints only
@@ -87,14 +87,8 @@ def _print_personas(catalogue: Iterable[Persona], form: str | None) -> None:
         # json.dumps(the whole list, indent=2), written an item at a time
         before = "["
         for p in catalogue:
-            item = {
-                "insz": p.insz,
-                "naam": p.naam,
-                "scenario": p.scenario,
-                "fout": p.fout,
-                "in_kbi": p.dossier is not None,
-            }
-            print(before, "\n  ", json_text(item, indent=2).replace("\n", "\n  "), sep="", end="")
+            item = json_text(summary(p), indent=2)
+            print(before, "\n  ", item.replace("\n", "\n  "), sep="", end="")
             before = ","
         print("[]" if before == "[" else "\n]")
     elif form == "markdown":
