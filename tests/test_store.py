@@ -362,6 +362,48 @@ def test_another_user_s_store_folder_is_left_alone(monkeypatch):
         shutil.rmtree(base)
 
 
+def test_a_store_this_user_cannot_write_is_refused_saying_why():
+    """SQLite writes beside a store even to read it (its -wal and -shm files): a store on a
+    read-only file system, or another user's, was refused as "unable to open database file"
+    or "attempt to write a readonly database", taken for a damaged one; an export, which
+    only reads, among them. Now it says which folder is not writable and what to do."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="magda-kbi-test-"))  # not below pytest's 0700 folder
+    try:
+        base.chmod(0o755)
+        url = f"sqlite:///{base / 'theirs.db'}"
+        SqliteStore(url).close()
+        before = (base / "theirs.db").read_bytes()
+
+        def open_it() -> None:
+            SqliteStore(url, existing=True)
+
+        if os.geteuid() == 0:  # root may write anywhere: the job runs as a user who may not
+            said = as_another_user(a_uid_no_one_has(), open_it)
+        else:  # a folder and file of one's own that one may not write either
+            base.chmod(0o555)
+            (base / "theirs.db").chmod(0o444)
+            try:
+                with pytest.raises(StoreError) as refused:
+                    open_it()
+                error = refused.value
+                said = f"{type(error).__module__}.{type(error).__name__}: {error}"
+            finally:
+                base.chmod(0o755)
+                (base / "theirs.db").chmod(0o644)
+        assert f"magda_kbi.runtime.store.StoreError: cannot open the SQLite store {base}" in said
+        assert (
+            f"{base} is not writable here (a read-only file system, or another user's), and "
+            "a store is written even to be read (SQLite's -wal and -shm files beside it): "
+            "copy the file, with its -wal file if there is one, into a folder of yours"
+        ) in said
+        assert (base / "theirs.db").read_bytes() == before
+    finally:
+        shutil.rmtree(base)
+
+
 # The first stores' tables (before the store had a version): the journal entry as one JSON
 # text, no change_ack, and fault rows written while the fields had Dutch names.
 VERSIE_1 = """

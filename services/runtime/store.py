@@ -507,11 +507,29 @@ def _look_first(path: Path, url: str, existing: bool) -> None:
         finally:
             db.close()
     except sqlite3.DatabaseError as error:
-        raise StoreDamaged(path, str(error)) from None
+        raise _not_writable(path, error) or StoreDamaged(path, str(error)) from None
     if existing and not holds_a_store(tables):
         raise NoStore(f"{url} holds no emulator store")
     if tables and not holds_a_store(tables):
         raise _foreign(url, tables)
+
+
+def _not_writable(path: Path, error: sqlite3.DatabaseError) -> StoreError | None:
+    """What SQLite's "unable to open database file" or "attempt to write a readonly
+    database" meant, when the store file or its folder is read-only or another user's: it
+    writes beside a store even to read it (its -wal and -shm files, and the change signal),
+    so an export from such a store, which only reads, failed as well, without a word why."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    for place in (path.parent, path):
+        if place.exists() and not os.access(place, os.W_OK):
+            return StoreError(
+                f"cannot open the SQLite store {path}: {error}: {place} is not writable here "
+                "(a read-only file system, or another user's), and a store is written even "
+                "to be read (SQLite's -wal and -shm files beside it): copy the file, with "
+                "its -wal file if there is one, into a folder of yours"
+            )
+    return None
 
 
 class SqliteStore(Store):
@@ -553,7 +571,9 @@ class SqliteStore(Store):
         except BaseException as error:
             Store.close(self)  # refused: nothing of it stays open (no signal map yet)
             if isinstance(error, sqlite3.OperationalError):  # SQLite's words name no file
-                raise StoreError(f"cannot open the SQLite store {self.path}: {error}") from None
+                raise _not_writable(self.path, error) or StoreError(
+                    f"cannot open the SQLite store {self.path}: {error}"
+                ) from None
             if isinstance(error, sqlite3.DatabaseError):
                 raise StoreDamaged(self.path, str(error)) from None
             raise
