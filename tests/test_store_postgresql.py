@@ -390,6 +390,50 @@ def test_export_from_a_database_without_a_store_is_refused_and_creates_nothing(p
     assert tables == [("klant",)]
 
 
+def test_an_export_reads_with_a_role_that_may_only_read(postgres):
+    """An export only reads, yet it ran the store's CREATE TABLE IF NOT EXISTS statements:
+    with a role granted SELECT alone (the least an export needs) it stopped with a
+    traceback (InsufficientPrivilege), and so did serve and generate. Now the export
+    reads a store of this version; the others say what the role lacks, in one line."""
+    import uuid
+
+    import psycopg
+
+    from .cli_run import magda_kbi
+
+    url = postgres.database()
+    assert magda_kbi("generate", "--count", "60", "--seed", "3", "--store", url).returncode == 0
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT CONNECT ON DATABASE {url.rsplit('/', 1)[1]} TO {role}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    reader = url.replace("magda@", f"{role}@")
+    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01")
+    as_owner, as_reader = magda_kbi(*export, "--store", url), magda_kbi(*export, "--store", reader)
+    assert as_reader.returncode == 0, as_reader.stderr
+    assert as_reader.stdout == as_owner.stdout and len(as_owner.stdout.splitlines()) > 2
+    refused = f"magda-kbi: --store: the PostgreSQL store '{reader}' refused this role: "
+    said = (
+        "permission denied for schema public: serve and generate write the store: give a "
+        "role that may create and change tables in its schema (an export reads with SELECT "
+        "alone)\n"
+    )
+    assert serve_weigert(reader).endswith(refused + said)
+    uit = magda_kbi("generate", "--count", "2", "--store", reader)
+    assert uit.returncode == 2 and uit.stderr.endswith(refused + said)
+    with psycopg.connect(url, autocommit=True) as conn:  # a store of an older version
+        conn.execute("UPDATE store_version SET n = 2")
+    uit = magda_kbi(*export, "--store", reader)
+    assert uit.returncode == 2 and uit.stderr.startswith(refused)
+    assert uit.stderr.endswith(
+        ": an export reads a store with SELECT alone, but this one's tables are of an older "
+        "version: bring them up to date once (serve --store URL) with a role that may change "
+        "them\n"
+    )
+
+
 def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refused(postgres):
     import json
 

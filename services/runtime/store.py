@@ -288,6 +288,10 @@ class Store:
                 f"emulator ({__version__}) knows versions up to {SCHEMA_VERSION}: use the newer "
                 "magda-kbi that wrote it, or another store"
             )
+        if existing and version == SCHEMA_VERSION:
+            # only read (an export): its tables are there, and a role that may only read
+            # them (PostgreSQL's SELECT) can; CREATE ... IF NOT EXISTS needed more
+            return
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](self, db)
         for statement in schema:

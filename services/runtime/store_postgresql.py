@@ -117,6 +117,23 @@ class _Write(_Transaction):
             self.store.wait_for_replicas(self.db.changed_to)
 
 
+def _not_permitted(url: str, error: Exception, existing: bool) -> str:
+    """What a role that may not change the store's tables is told."""
+    # the server's words without the statement it quotes
+    reason = getattr(getattr(error, "diag", None), "message_primary", None) or _one_line(error)
+    said = f"the PostgreSQL store {shown_url(url)!r} refused this role: {reason}: "
+    if existing:
+        return said + (
+            "an export reads a store with SELECT alone, but this one's tables are of an "
+            "older version: bring them up to date once (serve --store URL) with a role that "
+            "may change them"
+        )
+    return said + (
+        "serve and generate write the store: give a role that may create and change tables "
+        "in its schema (an export reads with SELECT alone)"
+    )
+
+
 class PostgresStore(Store):
     def __init__(self, url: str, *, existing: bool = False) -> None:
         try:
@@ -147,9 +164,11 @@ class PostgresStore(Store):
         try:
             db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
             self.bring_up_to_date(db, SCHEMA, existing=existing)
-        except BaseException:
+        except BaseException as error:
             db.execute("ROLLBACK")
             self.close()  # refused: nothing of it stays open
+            if isinstance(error, psycopg.errors.InsufficientPrivilege):  # was a traceback
+                raise StoreError(_not_permitted(url, error, existing)) from None
             raise
         db.execute("COMMIT")
         self._read_numbers(db)
