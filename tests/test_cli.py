@@ -959,6 +959,37 @@ def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
         assert "Saïd".encode() in proces.stdout
 
 
+def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
+    """On a read-only file system --out was a traceback: removing the half-written file,
+    which was never made, failed too (EROFS) and hid the refusal. The export runs in a
+    mount namespace of its own, where its folder is mounted read-only."""
+    import shutil
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("needs unshare (util-linux) for a read-only mount")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mount = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"'
+    flags = ["--mount"] if os.geteuid() == 0 else ["--mount", "--map-root-user"]
+    out = folder / "lijst.csv"
+    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--out", str(out))
+    proces = subprocess.run(
+        [unshare, *flags, "sh", "-c", mount, "sh", str(folder), sys.executable, "-m"]
+        + ["magda_kbi", *export],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proces.stderr.startswith(("mount:", "unshare:")):
+        pytest.skip(f"no read-only mount here: {proces.stderr.strip()}")
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        f"magda-kbi: --out: cannot write {out}: Read-only file system\n",
+    )
+    assert list(folder.iterdir()) == []
+
+
 def test_every_command_lists_the_same_way():
     """'insz --help' and 'client --help' listed sentences ("Print new MAGDA test
     numbers.") where every other list gives a phrase in lower case, without a full stop."""

@@ -3,6 +3,7 @@ personas, written whole or not at all."""
 
 from __future__ import annotations
 
+import contextlib
 import stat
 import sys
 from collections.abc import Callable
@@ -110,11 +111,18 @@ def _write_out(out: Path | None, parts) -> None:
                 stream.write(part)
         half.replace(out)
     except OSError as error:
-        half.unlink(missing_ok=True)
+        _remove(half)
         raise Refused(f"--out: cannot write {out}: {error.strerror or error}") from None
     except BaseException:
-        half.unlink(missing_ok=True)
+        _remove(half)
         raise
+
+
+def _remove(half: Path) -> None:
+    """The half-written file gone, if it can be: on a read-only file system even one never
+    made cannot be unlinked (EROFS), and that error, a traceback, hid why --out failed."""
+    with contextlib.suppress(OSError):
+        half.unlink(missing_ok=True)
 
 
 def _written_in_place(out: Path) -> bool:
