@@ -366,7 +366,8 @@ def test_a_store_this_user_cannot_write_is_refused_saying_why():
     """SQLite writes beside a store even to read it (its -wal and -shm files): a store on a
     read-only file system, or another user's, was refused as "unable to open database file"
     or "attempt to write a readonly database", taken for a damaged one; an export, which
-    only reads, among them. Now it says which folder is not writable and what to do."""
+    only reads, among them; and a new one there as "unable to open database file". Now it
+    says which folder is not writable and what to do."""
     import shutil
     import tempfile
 
@@ -377,22 +378,22 @@ def test_a_store_this_user_cannot_write_is_refused_saying_why():
         SqliteStore(url).close()
         before = (base / "theirs.db").read_bytes()
 
-        def open_it() -> None:
-            SqliteStore(url, existing=True)
-
-        if os.geteuid() == 0:  # root may write anywhere: the job runs as a user who may not
-            said = as_another_user(a_uid_no_one_has(), open_it)
-        else:  # a folder and file of one's own that one may not write either
-            base.chmod(0o555)
+        def said_to(job) -> str:
+            """What ``job`` raised, run by a user who may not write in ``base``."""
+            if os.geteuid() == 0:  # root may write anywhere: run as a user who may not
+                return as_another_user(a_uid_no_one_has(), job)
+            base.chmod(0o555)  # a folder and file of one's own that one may not write
             (base / "theirs.db").chmod(0o444)
             try:
                 with pytest.raises(StoreError) as refused:
-                    open_it()
-                error = refused.value
-                said = f"{type(error).__module__}.{type(error).__name__}: {error}"
+                    job()
             finally:
                 base.chmod(0o755)
                 (base / "theirs.db").chmod(0o644)
+            error = refused.value
+            return f"{type(error).__module__}.{type(error).__name__}: {error}"
+
+        said = said_to(lambda: SqliteStore(url, existing=True))  # an export's
         assert f"magda_kbi.runtime.store.StoreError: cannot open the SQLite store {base}" in said
         assert (
             f"{base} is not writable here (a read-only file system, or another user's), and "
@@ -400,6 +401,12 @@ def test_a_store_this_user_cannot_write_is_refused_saying_why():
             "copy the file, with its -wal file if there is one, into a folder of yours"
         ) in said
         assert (base / "theirs.db").read_bytes() == before
+        said = said_to(lambda: SqliteStore(f"sqlite:///{base / 'new.db'}"))  # serve's, generate's
+        assert (
+            f"magda_kbi.runtime.store.StoreError: cannot make the SQLite store {base / 'new.db'}"
+            f": {base} is not writable here (a read-only file system, or another user's)\n"
+        ) in said + "\n"
+        assert sorted(p.name for p in base.iterdir()) == ["theirs.db", "theirs.db.change"]
     finally:
         shutil.rmtree(base)
 

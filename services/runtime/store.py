@@ -527,11 +527,13 @@ def _not_writable(path: Path, error: sqlite3.DatabaseError) -> StoreError | None
         return None
     for place in (path.parent, path):
         if place.exists() and not os.access(place, os.W_OK):
+            why = f"{place} is not writable here (a read-only file system, or another user's)"
+            if not path.exists():  # serve or generate making it
+                return StoreError(f"cannot make the SQLite store {path}: {why}")
             return StoreError(
-                f"cannot open the SQLite store {path}: {error}: {place} is not writable here "
-                "(a read-only file system, or another user's), and a store is written even "
-                "to be read (SQLite's -wal and -shm files beside it): copy the file, with "
-                "its -wal file if there is one, into a folder of yours"
+                f"cannot open the SQLite store {path}: {error}: {why}, and a store is "
+                "written even to be read (SQLite's -wal and -shm files beside it): copy the "
+                "file, with its -wal file if there is one, into a folder of yours"
             )
     return None
 
