@@ -240,6 +240,17 @@ def test_a_record_that_is_no_database_is_passed_over_and_left_closed(tmp_path):
         assert str(kapot) not in open_files()
 
 
+def test_a_relative_xdg_cache_home_is_ignored_as_the_xdg_spec_asks(monkeypatch, tmp_path):
+    """XDG_CACHE_HOME=cache (relative) made a cache below whatever folder a command ran in;
+    the XDG Base Directory spec has such a value ignored: HOME's .cache is taken."""
+    monkeypatch.delenv("MAGDA_KBI_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    assert cache_folder() == tmp_path / "home" / ".cache" / "magda-kbi"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_folder() == tmp_path / "xdg" / "magda-kbi"
+
+
 def test_with_no_home_folder_there_is_no_cache_and_no_traceback():
     """No HOME and no entry in the user database (a container run under a uid of its own):
     Path.home() raised RuntimeError and every command stopped with it. Now there is no

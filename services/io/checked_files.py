@@ -39,7 +39,8 @@ def cache_folder() -> Path:
     if own:
         return Path(own)
     base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
+    if not base or not os.path.isabs(base):  # a relative one is no cache (the XDG spec):
+        # taken, it made a cache below each folder a command was run in
         try:
             base = str(Path.home() / ".cache")
         except RuntimeError as error:  # "Could not determine home directory."
