@@ -434,6 +434,63 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
     )
 
 
+def test_a_database_in_sql_ascii_holds_any_name_and_one_in_latin1_is_refused(postgres):
+    """initdb in the C locale makes SQL_ASCII databases: psycopg read their text as bytes,
+    and the second store opened on one (serve opens two) took its tables for another
+    program's and stopped with a traceback. LATIN1 cannot hold every name: refused at once,
+    saying what the store needs, instead of a failed write for the first Łukasz."""
+    import uuid
+
+    import psycopg
+
+    from magda_kbi.runtime.store import StoreError
+    from magda_kbi.runtime.store_postgresql import PostgresStore
+
+    from .cli_run import magda_kbi
+
+    def database(encoding: str) -> str:
+        name = f"e_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(postgres.url, autocommit=True) as conn:
+            conn.execute(
+                f"CREATE DATABASE {name} ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' "
+                "TEMPLATE template0"
+            )
+        return postgres.url.rsplit("/", 1)[0] + "/" + name
+
+    url = database("SQL_ASCII")
+    assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
+    export = magda_kbi("export", "gemeente", "24062", "--today", "2030-01-01", "--store", url)
+    assert export.returncode == 0, export.stderr
+    persona = {"insz": "80651338304", "scenario": "Łukasz 😀", "naam": "Łukasz Żółć"}
+    app = make_emulator(Settings(admin=True, store=url, catalogue=url))
+    try:
+        client = app.rest.test_client()
+        assert client.put("/admin/personas/80651338304", json=persona).status_code == 201
+    finally:
+        app.close()
+    app = make_emulator(Settings(admin=True, store=url, catalogue=url))  # opened again
+    try:
+        found = app.rest.test_client().get("/admin/personas/80651338304").get_json()
+        assert {k: found[k] for k in persona} == persona
+    finally:
+        app.close()
+
+    url = database("LATIN1")
+    said = (
+        f"the PostgreSQL database of '{url}' is in LATIN1, which cannot hold every name a "
+        "persona may have (Łukasz, Nguyễn): the store needs UTF8 (CREATE DATABASE name "
+        "ENCODING 'UTF8' TEMPLATE template0)"
+    )
+    with pytest.raises(StoreError) as refused:
+        PostgresStore(url)
+    assert str(refused.value) == said
+    assert said in serve_weigert(url)
+    with psycopg.connect(url, autocommit=True) as conn:  # nothing made there
+        assert conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone() == (0,)
+
+
 def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refused(postgres):
     import json
 

@@ -48,6 +48,9 @@ NETWORK_DEFAULTS = {
     "keepalives_count": 3,
     "tcp_user_timeout": 30_000,  # milliseconds
 }
+# UTF8 holds any text; SQL_ASCII keeps the UTF-8 bytes it is given as they are (no check,
+# no conversion), which is all the store asks of it. Any other encoding refuses some names.
+USABLE_ENCODINGS = ("UTF8", "SQL_ASCII")
 # SQLite's schema in PostgreSQL's words: identity ids, bytea bodies, double precision.
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS change (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
@@ -160,6 +163,14 @@ class PostgresStore(Store):
         self._listener_pid: int | None = None  # the process whose LISTEN thread runs
         self._start_slot = threading.Lock()
         db = self.db()
+        encoding = db.execute("SHOW server_encoding").fetchone()[0]
+        if encoding not in USABLE_ENCODINGS:
+            self.close()
+            raise StoreError(
+                f"the PostgreSQL database of {shown_url(url)!r} is in {encoding}, which cannot "
+                "hold every name a persona may have (Łukasz, Nguyễn): the store needs UTF8 "
+                "(CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0)"
+            )
         db.execute("BEGIN")
         try:
             db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
@@ -199,6 +210,10 @@ class PostgresStore(Store):
                 self.url,
                 autocommit=True,
                 **{k: v for k, v in NETWORK_DEFAULTS.items() if k not in given},
+                # text as UTF-8 whatever the database's encoding: in SQL_ASCII (initdb's in
+                # the C locale) psycopg gave bytes, and a second serve took the store's
+                # tables for another program's (a traceback)
+                client_encoding="utf8",
             )
         except self._psycopg.Error as error:
             raise StoreError(  # libpq adds its hint on a line of its own: one line here
