@@ -491,6 +491,36 @@ def test_a_database_in_sql_ascii_holds_any_name_and_one_in_latin1_is_refused(pos
         ).fetchone() == (0,)
 
 
+def test_a_store_in_a_schema_of_its_own_and_one_that_does_not_exist(postgres):
+    """The tables go in the search_path's schema (libpq's options=-csearch_path=...); one
+    naming no schema that exists stopped serve and generate with a traceback
+    (InvalidSchemaName). Now it is refused in one line."""
+    import psycopg
+
+    from .cli_run import magda_kbi
+
+    base = postgres.database()
+    url = base + "?options=-csearch_path%3Demu"
+    said = (
+        f"the PostgreSQL store '{url}' has no schema for its tables: the search_path (emu) "
+        "names none that exists (CREATE SCHEMA name, or another search_path)\n"
+    )
+    assert serve_weigert(url).endswith(said)
+    uit = magda_kbi("generate", "--count", "2", "--store", url)
+    assert uit.returncode == 2 and uit.stderr.endswith(said)
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA emu")
+    assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
+    export = magda_kbi("export", "gemeente", "24062", "--today", "2030-01-01", "--store", url)
+    assert export.returncode == 0, export.stderr
+    with psycopg.connect(base, autocommit=True) as conn:
+        schemas = conn.execute(
+            "SELECT DISTINCT table_schema FROM information_schema.tables "
+            "WHERE table_name = 'catalogue'"
+        ).fetchall()
+    assert schemas == [("emu",)]
+
+
 def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refused(postgres):
     import json
 

@@ -120,11 +120,33 @@ class _Write(_Transaction):
             self.store.wait_for_replicas(self.db.changed_to)
 
 
+def _unusable(db, url: str) -> str | None:
+    """Why this database cannot hold a store, before anything is made in it; or None."""
+    encoding = db.execute("SHOW server_encoding").fetchone()[0]
+    if encoding not in USABLE_ENCODINGS:
+        return (
+            f"the PostgreSQL database of {shown_url(url)!r} is in {encoding}, which cannot "
+            "hold every name a persona may have (Łukasz, Nguyễn): the store needs UTF8 "
+            "(CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0)"
+        )
+    if db.execute("SELECT current_schema()").fetchone()[0] is None:  # was a traceback
+        search_path = db.execute("SHOW search_path").fetchone()[0]
+        return (
+            f"the PostgreSQL store {shown_url(url)!r} has no schema for its tables: the "
+            f"search_path ({search_path}) names none that exists (CREATE SCHEMA name, or "
+            "another search_path)"
+        )
+    return None
+
+
+def _said(error: Exception) -> str:
+    """The server's words, without the statement it quotes."""
+    return getattr(getattr(error, "diag", None), "message_primary", None) or _one_line(error)
+
+
 def _not_permitted(url: str, error: Exception, existing: bool) -> str:
     """What a role that may not change the store's tables is told."""
-    # the server's words without the statement it quotes
-    reason = getattr(getattr(error, "diag", None), "message_primary", None) or _one_line(error)
-    said = f"the PostgreSQL store {shown_url(url)!r} refused this role: {reason}: "
+    said = f"the PostgreSQL store {shown_url(url)!r} refused this role: {_said(error)}: "
     if existing:
         return said + (
             "an export reads a store with SELECT alone, but this one's tables are of an "
@@ -163,14 +185,9 @@ class PostgresStore(Store):
         self._listener_pid: int | None = None  # the process whose LISTEN thread runs
         self._start_slot = threading.Lock()
         db = self.db()
-        encoding = db.execute("SHOW server_encoding").fetchone()[0]
-        if encoding not in USABLE_ENCODINGS:
+        if unusable := _unusable(db, url):
             self.close()
-            raise StoreError(
-                f"the PostgreSQL database of {shown_url(url)!r} is in {encoding}, which cannot "
-                "hold every name a persona may have (Łukasz, Nguyễn): the store needs UTF8 "
-                "(CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0)"
-            )
+            raise StoreError(unusable)
         db.execute("BEGIN")
         try:
             db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
@@ -180,6 +197,10 @@ class PostgresStore(Store):
             self.close()  # refused: nothing of it stays open
             if isinstance(error, psycopg.errors.InsufficientPrivilege):  # was a traceback
                 raise StoreError(_not_permitted(url, error, existing)) from None
+            if isinstance(error, psycopg.Error):  # whatever else the server refused: one line
+                raise StoreError(
+                    f"the PostgreSQL store {shown_url(url)!r} refused it: {_said(error)}"
+                ) from None
             raise
         db.execute("COMMIT")
         self._read_numbers(db)
