@@ -149,9 +149,9 @@ def _not_permitted(url: str, error: Exception, existing: bool) -> str:
     said = f"the PostgreSQL store {shown_url(url)!r} refused this role: {_said(error)}: "
     if existing:
         return said + (
-            "an export reads a store with SELECT alone, but this one's tables are of an "
-            "older version: bring them up to date once (serve --store URL) with a role that "
-            "may change them"
+            "an export needs SELECT on the store's tables (GRANT SELECT ON ALL TABLES IN "
+            "SCHEMA ...) and a store of this emulator's version (an older one is brought up to "
+            "date once by serve --store URL, with a role that may change its tables)"
         )
     return said + (
         "serve and generate write the store: give a role that may create and change tables "
@@ -206,11 +206,14 @@ class PostgresStore(Store):
         self._read_numbers(db)
 
     def tables(self, db) -> set[str]:
+        # pg_class, not information_schema.tables, which lists only the tables the role has
+        # a privilege on: a role not granted SELECT was told there was no store
         return {
             r[0]
             for r in db.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema()"
+                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
             )
         }
 
