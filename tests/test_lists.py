@@ -193,6 +193,36 @@ def test_a_list_s_format_follows_accept_whatever_its_parameters(accept, soort):
     assert (antwoord.status_code, antwoord.headers["Content-Type"]) == (200, soort)
 
 
+def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
+    """A name put through the admin API reached a municipality's CSV as it was: a cell
+    starting with '=' (or + - @) runs as a formula where the list is opened in a spreadsheet
+    (CSV injection). CSV gets it behind an apostrophe; JSON keeps it as it is."""
+    from werkzeug.test import Client
+
+    from magda_kbi.adapters.app import Settings, make_emulator
+
+    client = Client(make_emulator(Settings(today=VANDAAG, admin=True)))
+    persona = client.get("/admin/personas/06721400144").json
+    persona["dossier"]["personalia"]["achternamen"] = ['=HYPERLINK("http://x.test";"a")']
+    persona["dossier"]["personalia"]["voornamen"] = ["@SUM(1)", "-1+2"]
+    persona["gegevens"]["woonplaatsen"] = [
+        {"nis": "11002", "naam": "Antwerpen", "begin": "2021-09-01"}
+    ]
+    assert client.put("/admin/personas/06721400144", json=persona).status_code == 200
+
+    pad = "/api/v1/lijsten/gemeente/11002"
+    tekst = client.get(pad, headers={"Accept": "text/csv"}).get_data(as_text=True)
+    rijen = [r for r in csv.reader(io.StringIO(tekst)) if r[0] == "06721400144"]
+    assert rijen == [
+        ["06721400144", '\'=HYPERLINK("http://x.test";"a")', "'@SUM(1) -1+2", "true", "false"]
+    ]
+    items = [i for i in client.get(pad).json["items"] if i["insz"] == "06721400144"]
+    assert (items[0]["achternaam"], items[0]["voornaam"]) == (
+        '=HYPERLINK("http://x.test";"a")',
+        "@SUM(1) -1+2",
+    )
+
+
 @pytest.mark.parametrize(
     ("pad", "field", "diagnose"),
     [

@@ -45,7 +45,7 @@ def csv_rows(items: Iterable[dict], fields: list[str]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="raise")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: _csv_value(v) for k, v in item.items()})
+        writer.writerow({k: _csv_cell(v) for k, v in item.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -75,6 +75,18 @@ def xml_list(items: Iterable[dict], root: str, element: str, attributes: dict) -
                 ) from None
         yield "  " + etree.tostring(el, encoding="unicode") + "\n"
     yield f"</{root}>\n"
+
+
+# A cell that starts like a formula is one when a spreadsheet opens the file (OWASP's "CSV
+# injection"): a municipality's list holds names, and the admin API takes any name. Such a
+# cell gets a leading apostrophe, which a spreadsheet shows as text; JSON and XML keep it
+# as it is.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value) -> str:
+    text = _csv_value(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _csv_value(value) -> str:
