@@ -225,44 +225,51 @@ def generate(
             )
         for old in existing:  # with --force: none of an earlier, larger population stays
             old.unlink()
-    with click.progressbar(
-        generate_population(count, seed, taken=load_personas([builtin_folder()], contract=False)),
-        length=count,
-        label="generating personas",  # all that a log (no terminal) shows of the bar
-        show_pos=True,
-        file=sys.stderr,
-    ) as bar:
-        lines = sample_checked(bar)
-        try:
-            if out is not None:
-                with CheckedFiles() as checked:
-                    write_files(lines, out, per_file, checked)
-            else:
-                from magda_kbi.runtime.catalogue import store_generated
-                from magda_kbi.runtime.store import StoreError, open_store
+    target_store = None
+    if store is not None:  # refused before the bar starts, not after "generating personas"
+        from magda_kbi.runtime.store import StoreError, open_store
 
-                try:
-                    target_store = open_store(store)
-                except (StoreError, OSError, sqlite3.Error) as error:
-                    raise Refused(f"--store: {error}") from None
-                try:  # one seed, one population: its first N people whatever the count
-                    store_generated(target_store, f"seed={seed}", lines)
-                except FixtureError as error:  # another seed's population has this number
-                    raise Refused(
-                        f"--store {shown_url(store or '')}: {error.reason}; another --seed makes"
-                        " other people"
-                    ) from None
-                finally:
-                    target_store.close()
-        except (InputError, OSError) as error:  # none of a broken run's output stays
-            for half in population_files(out) if out is not None else ():
-                half.unlink()  # (the store's write transaction rolled back itself)
-            if isinstance(error, OSError):  # a full disk, a folder not writable
-                where = (
-                    f"--out: cannot write to {out}"
-                    if out is not None
-                    else f"--store {shown_url(store or '')}"
-                )
-                raise Refused(f"{where}: {error.strerror or error}") from None
-            raise Refused(f"generated persona does not check: {error.message}") from None
+        try:
+            target_store = open_store(store)
+        except (StoreError, OSError, sqlite3.Error) as error:
+            raise Refused(f"--store: {error}") from None
+    try:
+        with click.progressbar(
+            generate_population(
+                count, seed, taken=load_personas([builtin_folder()], contract=False)
+            ),
+            length=count,
+            label="generating personas",  # all that a log (no terminal) shows of the bar
+            show_pos=True,
+            file=sys.stderr,
+        ) as bar:
+            lines = sample_checked(bar)
+            try:
+                if target_store is None:
+                    with CheckedFiles() as checked:
+                        write_files(lines, out, per_file, checked)
+                else:
+                    from magda_kbi.runtime.catalogue import store_generated
+
+                    try:  # one seed, one population: its first N people whatever the count
+                        store_generated(target_store, f"seed={seed}", lines)
+                    except FixtureError as error:  # another seed's population has it
+                        raise Refused(
+                            f"--store {shown_url(store or '')}: {error.reason}; another --seed"
+                            " makes other people"
+                        ) from None
+            except (InputError, OSError) as error:  # none of a broken run's output stays
+                for half in population_files(out) if out is not None else ():
+                    half.unlink()  # (the store's write transaction rolled back itself)
+                if isinstance(error, OSError):  # a full disk, a folder not writable
+                    where = (
+                        f"--out: cannot write to {out}"
+                        if out is not None
+                        else f"--store {shown_url(store or '')}"
+                    )
+                    raise Refused(f"{where}: {error.strerror or error}") from None
+                raise Refused(f"generated persona does not check: {error.message}") from None
+    finally:
+        if target_store is not None:
+            target_store.close()
     print(f"{count} personas written to {out or shown_url(store or '')}", file=sys.stderr)
