@@ -448,6 +448,26 @@ def test_a_new_store_records_the_version_of_its_tables(tmp_path):
     assert versie_van(tmp_path / "nieuw.db") == 3
 
 
+def test_a_table_or_index_missing_from_a_store_of_this_version_is_made(tmp_path):
+    """A store of this version that has every table and index is opened without making any
+    (a PostgreSQL role that may not create them serves it); one that lacks some (a table
+    added to the schema since it was made) gets them."""
+    import sqlite3
+
+    pad = tmp_path / "s.db"
+    SqliteStore(f"sqlite:///{pad}").close()
+    with contextlib.closing(sqlite3.connect(pad)) as db, db:
+        db.execute("DROP INDEX catalogue_order")
+        db.execute("DROP TABLE catalogue_refused")
+    SqliteStore(f"sqlite:///{pad}").close()
+    with contextlib.closing(sqlite3.connect(pad)) as db:
+        made = db.execute(
+            "SELECT type, name FROM sqlite_master WHERE name IN "
+            "('catalogue_order', 'catalogue_refused') ORDER BY name"
+        ).fetchall()
+    assert made == [("index", "catalogue_order"), ("table", "catalogue_refused")]
+
+
 def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     """A store kept across an upgrade: its rows read as the emulator of today writes them."""
     import sqlite3

@@ -416,9 +416,8 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
     assert as_reader.stdout == as_owner.stdout and len(as_owner.stdout.splitlines()) > 2
     refused = f"magda-kbi: --store: the PostgreSQL store '{reader}' refused this role: "
     said = (
-        "permission denied for schema public: serve and generate write the store: give a "
-        "role that may create and change tables in its schema (an export reads with SELECT "
-        "alone)\n"
+        "it may not change the tables catalogue, catalogue_file, catalogue_refused, ...: "
+        f"{WRITERS}\n"
     )
     assert serve_weigert(reader).endswith(refused + said)
     uit = magda_kbi("generate", "--count", "2", "--store", reader)
@@ -441,6 +440,60 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
         conn.execute("UPDATE store_version SET n = 2")
     uit = magda_kbi(*export, "--store", reader)
     assert uit.returncode == 2 and uit.stderr.startswith(refused) and uit.stderr.endswith(needs)
+
+
+WRITERS = (
+    "serve and generate write the store: give the role that made it, or one granted SELECT, "
+    "INSERT, UPDATE and DELETE on its tables (GRANT ... ON ALL TABLES IN SCHEMA ...); a new "
+    "store, or one of an older version, needs a role that may create tables in its schema "
+    "(an export reads with SELECT alone)"
+)
+
+
+def test_serve_and_generate_with_a_role_that_may_change_a_store_another_role_made(postgres):
+    """A store made by one role and served by another granted SELECT, INSERT, UPDATE and
+    DELETE on its tables (a DBA's application role): serve and generate were refused,
+    "permission denied for schema public" (or "must be owner of table catalogue" where the
+    role may create tables: the schema's CREATE ... IF NOT EXISTS ran at every start).
+    Now a store of this version that has every table is opened without making any; a role
+    lacking a privilege on one of them is refused at start, naming it."""
+    import uuid
+
+    import psycopg
+
+    from .cli_run import magda_kbi
+
+    url = postgres.database()
+    assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
+    role = f"writer_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT CONNECT ON DATABASE {url.rsplit('/', 1)[1]} TO {role}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {role}")  # no CREATE
+        conn.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        )
+    writer = url.replace("magda@", f"{role}@")
+    generated = magda_kbi("generate", "--count", "20", "--seed", "4", "--store", writer)
+    assert generated.returncode == 0, generated.stderr
+    server = Server("--admin", "--store", writer, "--today", "2030-01-01")
+    try:
+        assert b"<Antwoord>" in dossier(server.url)
+        put = requests.put(
+            f"{server.url}/admin/clock", json={"today": "2031-05-06"}, headers=JSON, timeout=10
+        )
+        assert put.status_code == 200, put.text
+        assert requests.delete(f"{server.url}/admin/journal", timeout=10).status_code == 204
+    finally:
+        server.stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT today FROM clock").fetchone() == ("2031-05-06",)
+        assert conn.execute("SELECT count(*) FROM catalogue").fetchone()[0] > 40
+        conn.execute(f"REVOKE DELETE ON journal FROM {role}")
+    assert serve_weigert(writer).endswith(
+        f"magda-kbi: --store: the PostgreSQL store '{writer}' refused this role: it may not "
+        f"change the table journal: {WRITERS}\n"
+    )
 
 
 def test_a_database_in_sql_ascii_holds_any_name_and_one_in_latin1_is_refused(postgres):

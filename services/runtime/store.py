@@ -27,6 +27,7 @@ import json
 import logging
 import mmap
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -153,6 +154,13 @@ class NoStore(StoreError):
     a database without its tables). Nothing was made there."""
 
 
+# what a schema's statements make, by kind
+_MADE = {
+    kind: re.compile(rf"CREATE {kind} IF NOT EXISTS (\w+)", re.IGNORECASE)
+    for kind in ("TABLE", "INDEX")
+}
+
+
 def holds_a_store(tables: set[str]) -> bool:
     """A database whose tables are a store's: versioned, or as the first ones were."""
     return bool(tables & {"store_version", "change"})
@@ -264,6 +272,13 @@ class Store:
     def tables(self, db) -> set[str]:  # pragma: no cover - each store has its own
         raise NotImplementedError
 
+    def indexes(self, db) -> set[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def may_write(self, db, tables: set[str]) -> None:
+        """Refuses (:class:`StoreError`) a role that may not change these tables of a store
+        it did not make (PostgreSQL); a SQLite file has no roles."""
+
     def columns(self, db, table: str) -> set[str]:  # pragma: no cover
         raise NotImplementedError
 
@@ -291,6 +306,17 @@ class Store:
         if existing and version == SCHEMA_VERSION:
             # only read (an export): its tables are there, and a role that may only read
             # them (PostgreSQL's SELECT) can; CREATE ... IF NOT EXISTS needed more
+            return
+        made = {kind: set(_MADE[kind].findall(";".join(schema))) for kind in _MADE}
+        if (
+            version == SCHEMA_VERSION
+            and made["TABLE"] <= tables
+            and made["INDEX"] <= self.indexes(db)
+        ):
+            # nothing to make: a role that may change the rows but not make tables (serve
+            # beside a store another role made) opens it. A table or index added to the
+            # schema is still made in the stores of this version that lack it.
+            self.may_write(db, made["TABLE"])
             return
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](self, db)
@@ -607,6 +633,9 @@ class SqliteStore(Store):
 
     def tables(self, db) -> set[str]:
         return _sqlite_tables(db)
+
+    def indexes(self, db) -> set[str]:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     def columns(self, db, table: str) -> set[str]:
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}

@@ -153,10 +153,15 @@ def _not_permitted(url: str, error: Exception, existing: bool) -> str:
             "SCHEMA ...) and a store of this emulator's version (an older one is brought up to "
             "date once by serve --store URL, with a role that may change its tables)"
         )
-    return said + (
-        "serve and generate write the store: give a role that may create and change tables "
-        "in its schema (an export reads with SELECT alone)"
-    )
+    return said + WRITERS
+
+
+WRITERS = (
+    "serve and generate write the store: give the role that made it, or one granted "
+    "SELECT, INSERT, UPDATE and DELETE on its tables (GRANT ... ON ALL TABLES IN SCHEMA ...); "
+    "a new store, or one of an older version, needs a role that may create tables in its "
+    "schema (an export reads with SELECT alone)"
+)
 
 
 class PostgresStore(Store):
@@ -216,6 +221,37 @@ class PostgresStore(Store):
                 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
             )
         }
+
+    def indexes(self, db) -> set[str]:
+        return {
+            r[0]
+            for r in db.execute(
+                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                "AND c.relkind IN ('i', 'I')"
+            )
+        }
+
+    def may_write(self, db, tables: set[str]) -> None:
+        # has_table_privilege with a list asks for any one of them: each is asked alone
+        lacking = sorted(
+            r[0]
+            for r in db.execute(
+                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                "AND c.relname = ANY(?) AND NOT (has_table_privilege(c.oid, 'SELECT') "
+                "AND has_table_privilege(c.oid, 'INSERT') "
+                "AND has_table_privilege(c.oid, 'UPDATE') "
+                "AND has_table_privilege(c.oid, 'DELETE'))",
+                (sorted(tables),),
+            )
+        )
+        if lacking:
+            shown = ", ".join(lacking[:3]) + (", ..." if len(lacking) > 3 else "")
+            raise StoreError(
+                f"the PostgreSQL store {shown_url(self.url)!r} refused this role: it may not "
+                f"change the table{'s' if len(lacking) > 1 else ''} {shown}: {WRITERS}"
+            )
 
     def columns(self, db, table: str) -> set[str]:
         return {
