@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -241,11 +242,14 @@ def _volume(folder: Path, files: dict[str, bytes], version: str) -> None:
         shutil.rmtree(folder / old)
 
 
-def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(tmp_path):
+@pytest.mark.parametrize("how", ["sighup", "--watch"])
+def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(tmp_path, how):
     """A certificate renewed in a Kubernetes Secret and consumers changed in a ConfigMap, then
     a SIGHUP: serve had kept the paths their links led to at its start, in a folder the update
     removed, and refused the SIGHUP (cannot read consumers.yaml), the old certificate
-    served on."""
+    served on. With --watch no SIGHUP is needed: serve --watch watched the persona folders
+    only, and served the old certificate and consumers until a SIGHUP. A file made bad then
+    is refused once, not at every look."""
     (tmp_path / "oud").mkdir()
     (tmp_path / "nieuw").mkdir()
     oud, nieuw = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
@@ -268,6 +272,7 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
         str(secret / "tls.key"),
         "--consumers",
         str(configmap / "consumers.yaml"),
+        *(["--watch"] if how == "--watch" else []),
         tls={"verify": str(oud["ca"].certificate)},
     )
 
@@ -279,7 +284,8 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
         assert _served_certificate(s.port) == _der(oud["server"].certificate)
         assert "oud.be" in consumers(oud["ca"])
         update(nieuw, "nieuw.be", "2026_12_02")
-        s.process.send_signal(signal.SIGHUP)
+        if how == "sighup":
+            s.process.send_signal(signal.SIGHUP)
 
         def renewed() -> bool:
             try:
@@ -289,10 +295,20 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
                 return False
 
         assert within(15, renewed)
+        if how == "--watch":
+            _volume(configmap, {"consumers.yaml": b"afnemers: geen lijst\n"}, "2026_12_03")
+            assert within(15, lambda: "SIGHUP refused" in "".join(s._output))
+            time.sleep(2)  # four more looks at the files
+            assert consumers(nieuw["ca"])[-1] == "nieuw.be"
     finally:
         uitvoer = s.stop()
     assert s.process.returncode == 0, uitvoer
-    assert "SIGHUP refused" not in uitvoer
+    refused = (
+        "SIGHUP refused, the workers go on as they are: invalid consumers file "
+        f"{configmap / 'consumers.yaml'}: field afnemers: expected a mapping with a list "
+        "'afnemers'\n"
+    )
+    assert uitvoer.count("SIGHUP refused") == uitvoer.count(refused) == (how == "--watch")
 
 
 def test_tls_files_gone_bad_between_the_check_and_the_restart_refuse_the_sighup(certs, tmp_path):

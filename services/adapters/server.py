@@ -517,6 +517,50 @@ def granian_server() -> type:
     return Server
 
 
+def watched_files(settings: Settings, tls: Tls | None) -> list[Path]:
+    """What ``serve --watch`` watches itself: the --consumers and --tls-* files (the workers
+    watch the persona folders)."""
+    if not settings.watch:
+        return []
+    found = [settings.consumers, *((tls.certificate, tls.key, tls.client_ca) if tls else ())]
+    return [path for path in found if path is not None]
+
+
+def file_state(files: list[Path]) -> list[tuple[int, int, int] | None]:
+    """Each file's modification time, size and inode (its link followed: a Kubernetes
+    volume swaps a link), None for one that cannot be read now."""
+    state: list[tuple[int, int, int] | None] = []
+    for path in files:
+        try:
+            found = path.stat()
+        except OSError:
+            state.append(None)
+        else:
+            state.append((found.st_mtime_ns, found.st_size, found.st_ino))
+    return state
+
+
+def sighup_on_change(files: list[Path], taken: list, interval: float = 0.5) -> None:
+    """``serve --watch``: a change to ``files`` (``taken``: their state when serve read
+    them) is a SIGHUP to serve itself, so it is checked and taken, or refused with the
+    workers going on, as ``kill -HUP`` is. A worker cannot take them alone: granian sets TLS
+    at a worker's start, and a consumers file counts for every worker at once. The signal
+    waits until the files are unchanged for one interval: a renewal writes the certificate,
+    then its key, and the certificate with the old key was refused."""
+
+    def watch() -> None:
+        seen = last = taken
+        while True:
+            time.sleep(interval)
+            now = file_state(files)
+            if now != seen and now == last:
+                seen = now
+                os.kill(os.getpid(), signal.SIGHUP)
+            last = now
+
+    threading.Thread(target=watch, name="magda-kbi-watch-files", daemon=True).start()
+
+
 def serve_granian(
     settings: Settings,
     host: str,
@@ -525,9 +569,15 @@ def serve_granian(
     threads: int,
     tls: Tls | None,
     imported: str,
+    watched: list | None = None,
 ) -> None:
-    """``imported``: the persona files' fingerprint taken before ``serve`` imported them."""
+    """``imported``: the persona files' fingerprint taken before ``serve`` imported them;
+    ``watched``: the state of :func:`watched_files` taken before serve read them."""
     from granian.constants import Interfaces
+
+    files = watched_files(settings, tls)
+    if files and hasattr(signal, "SIGHUP"):  # none on Windows
+        sighup_on_change(files, watched if watched is not None else file_state(files))
 
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
     os.environ[IMPORTED_FILES_ENV] = imported

@@ -192,7 +192,8 @@ def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
     is_flag=True,
     help="pick up persona files added, changed or removed in the --fixtures folders while "
     "running (within a second; a file that does not load is reported and the previous "
-    "personas stay)",
+    "personas stay); a changed --consumers or --tls-* file restarts the workers on it, as "
+    "a SIGHUP does",
 )
 @click.option(
     "--verify-signatures",
@@ -246,7 +247,13 @@ def serve(
     # can, exit 0, as it does later (stopping.py; __main__.py notes them from its start).
     stopping.note_stops()
     from magda_kbi.adapters.app import Settings
-    from magda_kbi.adapters.server import Tls, serve_granian, tls_problem
+    from magda_kbi.adapters.server import (
+        Tls,
+        file_state,
+        serve_granian,
+        tls_problem,
+        watched_files,
+    )
 
     if stopping.stop_asked():
         return
@@ -352,6 +359,7 @@ def serve(
         # the workers find the catalogue up to date. They open the stores themselves.
         begin = time.monotonic()
         files_before = fingerprint([builtin_folder(), *fixtures])  # before: a change after is new
+        watched = file_state(watched_files(settings, tls))
         try:
             emulator = _emulator_on_catalogue(settings, cache)
         except (StoreError, sqlite3.Error) as error:  # another serve importing the same files
@@ -376,7 +384,14 @@ def serve(
         # thread, and other calls must go on meanwhile (measured: 2 threads 0.93-1.08x of the
         # throughput without admin, 5 threads 0.8-0.86x).
         serve_granian(
-            settings, address, port, workers, threads or (2 if admin else 1), tls, files_before
+            settings,
+            address,
+            port,
+            workers,
+            threads or (2 if admin else 1),
+            tls,
+            files_before,
+            watched,
         )
     finally:
         if in_use is not None:
