@@ -164,6 +164,18 @@ WRITERS = (
 )
 
 
+def _relations(db, where: str, parameters: tuple = ()) -> set[str]:
+    """The names of the relations in the store's schema that ``where`` takes."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            f"ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND {where}",
+            parameters,
+        )
+    }
+
+
 class PostgresStore(Store):
     def __init__(self, url: str, *, existing: bool = False) -> None:
         try:
@@ -213,33 +225,17 @@ class PostgresStore(Store):
     def tables(self, db) -> set[str]:
         # pg_class, not information_schema.tables, which lists only the tables the role has
         # a privilege on: a role not granted SELECT was told there was no store
-        return {
-            r[0]
-            for r in db.execute(
-                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-            )
-        }
+        return _relations(db, "c.relkind IN ('r', 'p', 'v', 'm', 'f')")
 
     def indexes(self, db) -> set[str]:
-        return {
-            r[0]
-            for r in db.execute(
-                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-                "AND c.relkind IN ('i', 'I')"
-            )
-        }
+        return _relations(db, "c.relkind IN ('i', 'I')")
 
     def may_write(self, db, tables: set[str]) -> None:
         # has_table_privilege with a list asks for any one of them: each is asked alone
         lacking = sorted(
-            r[0]
-            for r in db.execute(
-                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-                "AND c.relname = ANY(?) AND NOT (has_table_privilege(c.oid, 'SELECT') "
+            _relations(
+                db,
+                "c.relname = ANY(?) AND NOT (has_table_privilege(c.oid, 'SELECT') "
                 "AND has_table_privilege(c.oid, 'INSERT') "
                 "AND has_table_privilege(c.oid, 'UPDATE') "
                 "AND has_table_privilege(c.oid, 'DELETE'))",
