@@ -285,7 +285,9 @@ class Store:
     def bring_up_to_date(self, db, schema: list[str], *, existing: bool = False) -> None:
         """In the transaction that opens the store: a new store gets ``schema`` and today's
         version; an older one its migrations, one version at a time, then ``schema`` (the
-        tables added since); a newer one is refused (:class:`StoreError`). ``existing``: a
+        tables added since); one of this version only what it lacks of ``schema``, nothing
+        when it has every table and index (its role need only change rows:
+        :meth:`may_write`); a newer one is refused (:class:`StoreError`). ``existing``: a
         database without a store's tables is refused (:class:`NoStore`), not made one."""
         tables = self.tables(db)
         if existing and not holds_a_store(tables):
