@@ -843,6 +843,54 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     assert "Traceback" not in uitvoer and "Overwriting" not in uitvoer
 
 
+def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_later(tmp_path):
+    """serve --watch takes a changed consumers file as a SIGHUP does. Changed while a persona
+    file was bad, the SIGHUP is refused; once the persona file is mended (the workers' own
+    watch takes it), the SIGHUP is sent again and the consumers change is taken, not lost."""
+    import requests
+
+    from .conftest import Server
+    from .processes import within
+
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
+    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    afnemers = tmp_path / "afnemers.yaml"
+
+    def consumers_file(afzender: str) -> None:
+        afnemers.write_text(
+            f'afnemers:\n  - {{afzender: {afzender}, hoedanigheid: "1", soort: VSB, naam: A}}\n'
+        )
+
+    consumers_file("oud.be")
+    server = Server("--fixtures", str(map_), "--consumers", str(afnemers), "--watch")
+
+    def afzenders() -> list[str]:
+        antwoord = requests.get(f"{server.url}/api/v1/consumers", timeout=5)
+        return [c["afzender"] for c in antwoord.json()]
+
+    def said(what: str) -> int:
+        return "".join(server._output).count(what)
+
+    try:
+        assert "oud.be" in afzenders()
+        (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
+        assert within(15, lambda: said("persona files not reloaded") == 1)
+        consumers_file("nieuw.be")
+        assert within(15, lambda: said("SIGHUP refused") == 1)
+        assert "nieuw.be" not in afzenders()
+        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+        assert within(15, lambda: "nieuw.be" in afzenders() and "oud.be" not in afzenders())
+        assert server.process.poll() is None
+    finally:
+        uitvoer = server.stop()
+    assert server.process.returncode == 0, uitvoer
+    assert uitvoer.count("SIGHUP refused") == 1, uitvoer
+    assert "Traceback" not in uitvoer
+
+
 def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(builtin_personas):
     from dataclasses import replace
 

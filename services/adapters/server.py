@@ -406,10 +406,17 @@ def granian_server() -> type:
 
     class Server(Granian):  # type: ignore[misc, valid-type]
         def __init__(
-            self, *args, settings: Settings, tls: Tls | None, folders: list[Path], **kwargs
+            self,
+            *args,
+            settings: Settings,
+            tls: Tls | None,
+            folders: list[Path],
+            watch: FileWatch | None = None,
+            **kwargs,
         ) -> None:
             super().__init__(*args, **kwargs)
             self.magda_settings, self.magda_tls, self.persona_folders = settings, tls, folders
+            self.magda_watch = watch
             self.main_loop_interrupt = _MainLoopEvent(
                 lambda: self.interrupt_signal or self.reload_signal
             )
@@ -481,6 +488,8 @@ def granian_server() -> type:
             else:
                 self.reload_signal = False
                 self.main_loop_interrupt.clear()
+                if self.magda_watch is not None:  # tried again once the persona files change
+                    self.magda_watch.refused_with = fingerprint_
                 logging.getLogger(__name__).error(
                     "SIGHUP refused, the workers go on as they are: %s", problem
                 )
@@ -540,25 +549,37 @@ def file_state(files: list[Path]) -> list[tuple[int, int, int] | None]:
     return state
 
 
-def sighup_on_change(files: list[Path], taken: list, interval: float = 0.5) -> None:
-    """``serve --watch``: a change to ``files`` (``taken``: their state when serve read
-    them) is a SIGHUP to serve itself, so it is checked and taken, or refused with the
-    workers going on, as ``kill -HUP`` is. A worker cannot take them alone: granian sets TLS
-    at a worker's start, and a consumers file counts for every worker at once. The signal
-    waits until the files are unchanged for one interval: a renewal writes the certificate,
-    then its key, and the certificate with the old key was refused."""
+class FileWatch:
+    """``serve --watch`` in serve itself: a change to the --consumers and --tls-* files is a
+    SIGHUP to serve, so it is checked and taken, or refused with the workers going on, as
+    ``kill -HUP`` is. A worker cannot take them alone: granian sets TLS at a worker's start,
+    and a consumers file counts for every worker at once. The signal waits until the files
+    are unchanged for one look: a renewal writes the certificate, then its key, and the
+    certificate with the old key was refused. A refused SIGHUP (a persona file bad at that
+    moment, say) is sent again once the persona files change: the change it was for is
+    not lost when the workers' own watch takes the mended persona file."""
 
-    def watch() -> None:
-        seen = last = taken
+    def __init__(
+        self, files: list[Path], taken: list, folders: list[Path], interval: float = 0.5
+    ) -> None:
+        self.files, self.seen, self.folders, self.interval = files, taken, folders, interval
+        self.refused_with: str | None = None  # the persona files' fingerprint at a refusal
+
+    def start(self) -> FileWatch:
+        threading.Thread(target=self._loop, name="magda-kbi-watch-files", daemon=True).start()
+        return self
+
+    def _loop(self) -> None:
+        last = self.seen
         while True:
-            time.sleep(interval)
-            now = file_state(files)
-            if now != seen and now == last:
-                seen = now
+            time.sleep(self.interval)
+            now = file_state(self.files)
+            refused_with = self.refused_with
+            again = refused_with is not None and fingerprint(self.folders) != refused_with
+            if (now != self.seen and now == last) or again:
+                self.seen, self.refused_with = now, None
                 os.kill(os.getpid(), signal.SIGHUP)
             last = now
-
-    threading.Thread(target=watch, name="magda-kbi-watch-files", daemon=True).start()
 
 
 def serve_granian(
@@ -575,9 +596,11 @@ def serve_granian(
     ``watched``: the state of :func:`watched_files` taken before serve read them."""
     from granian.constants import Interfaces
 
-    files = watched_files(settings, tls)
+    folders = [builtin_folder(), *settings.extra_fixtures]
+    files, watch = watched_files(settings, tls), None
     if files and hasattr(signal, "SIGHUP"):  # none on Windows
-        sighup_on_change(files, watched if watched is not None else file_state(files))
+        taken = watched if watched is not None else file_state(files)
+        watch = FileWatch(files, taken, folders).start()
 
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
     os.environ[IMPORTED_FILES_ENV] = imported
@@ -591,7 +614,8 @@ def serve_granian(
         "magda_kbi.adapters.server:application",
         settings=settings,
         tls=tls,
-        folders=[builtin_folder(), *settings.extra_fixtures],
+        folders=folders,
+        watch=watch,
         factory=True,
         address=host,
         port=port,
