@@ -57,6 +57,8 @@ def start_chromium(profile: Path):
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    # the page's console messages, for driver.get_log("browser"): a CSP refusal is one
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 
 

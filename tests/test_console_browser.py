@@ -239,6 +239,38 @@ def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
     assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"
 
 
+def test_an_injected_script_does_not_run_and_the_console_needs_none(browser, console_server):
+    """The console's pages ran inline scripts, and its CSP allowed any: markup that got into
+    a page past the templates' escaping would have run. Now every page starts from its own
+    script file, and a script put into a page (as an XSS would) is refused by the browser."""
+    By = by()
+    browser.get_log("browser")  # what earlier tests left
+    pages = [
+        "/console/",
+        f"/console/personas/{INBREUK_OPEN}",
+        "/console/try?service=GeefAutomatischAdvies-01.00&insz=73680599786",
+        "/console/journal",
+        "/console/faults",
+        "/console/clock",
+    ]
+    for page in pages:
+        browser.get(console_server.url + page)
+        wacht(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+        browser.execute_script(
+            "const s = document.createElement('script');"
+            "s.textContent = 'window.injected = true';"
+            "document.body.appendChild(s);"
+        )
+        assert browser.execute_script("return window.injected === undefined"), page
+    said = [entry["message"] for entry in browser.get_log("browser")]
+    refused = [m for m in said if "Content Security Policy" in m]
+    assert len(refused) == len(pages), said  # the injected ones, and only they
+    assert all("inline script" in m for m in refused), refused
+    # each page's own script started it: the clock page shows the day it read
+    browser.get(f"{console_server.url}/console/clock")
+    wacht(browser, lambda d: d.find_element(By.ID, "today").text == TODAY.isoformat())
+
+
 def test_on_a_phone_s_width_no_page_is_wider_than_the_screen(browser, console_server):
     """At 390 px the persona list, the journal and the faults table and a persona's
     consumer choice were wider than the screen (594, 657, 628 and 499 px): the whole page

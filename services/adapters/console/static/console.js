@@ -294,3 +294,20 @@ const magdaConsole = (() => {
 
   return { tryForm, tryRequest, journal, faults, clock, hover, pretty, summary };
 })();
+
+// Each page's start, named by its body's data-start: the console's Content-Security-Policy
+// runs scripts from its own files only, no inline one (an injected one would not run).
+(() => {
+  const page = document.body.dataset;
+  const starts = {
+    journal: () => magdaConsole.journal(page.entries, page.journal),
+    try: () => {
+      magdaConsole.tryForm();
+      if ("send" in page) magdaConsole.tryRequest();
+    },
+    persona: () => magdaConsole.hover("timeline", "hover"),
+    faults: () => magdaConsole.faults(),
+    clock: () => magdaConsole.clock(),
+  };
+  if (Object.hasOwn(starts, page.start || "")) starts[page.start]();
+})();
