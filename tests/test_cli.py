@@ -959,35 +959,88 @@ def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
         assert "Saïd".encode() in proces.stdout
 
 
-def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
-    """On a read-only file system --out was a traceback: removing the half-written file,
-    which was never made, failed too (EROFS) and hid the refusal. The export runs in a
-    mount namespace of its own, where its folder is mounted read-only."""
+def on_a_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """``magda-kbi ARGS`` in a mount namespace of its own, where ``folder`` is mounted
+    read-only; a skip where no such mount can be made."""
     import shutil
 
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.skip("needs unshare (util-linux) for a read-only mount")
-    folder = tmp_path / "read-only"
-    folder.mkdir()
     mount = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"'
     flags = ["--mount"] if os.geteuid() == 0 else ["--mount", "--map-root-user"]
-    out = folder / "lijst.csv"
-    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--out", str(out))
     proces = subprocess.run(
         [unshare, *flags, "sh", "-c", mount, "sh", str(folder), sys.executable, "-m"]
-        + ["magda_kbi", *export],
+        + ["magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
     if proces.stderr.startswith(("mount:", "unshare:")):
         pytest.skip(f"no read-only mount here: {proces.stderr.strip()}")
+    return proces
+
+
+def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
+    """On a read-only file system --out was a traceback: removing the half-written file,
+    which was never made, failed too (EROFS) and hid the refusal. The export runs in a
+    mount namespace of its own, where its folder is mounted read-only."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    out = folder / "lijst.csv"
+    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--out", str(out))
+    proces = on_a_read_only_mount(folder, *export)
     assert (proces.returncode, proces.stderr) == (
         2,
         f"magda-kbi: --out: cannot write {out}: Read-only file system\n",
     )
     assert list(folder.iterdir()) == []
+
+
+def test_an_export_reads_a_store_on_a_read_only_file_system(tmp_path):
+    """A store on a read-only file system (a volume mounted read-only) was refused to an
+    export, which only reads: SQLite could not make its -wal and -shm beside it. Now it is
+    read as it stands, and gives what it gives where it can be written."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'store.db'}"
+    assert magda_kbi("generate", "--count", "200", "--seed", "3", "--store", url).returncode == 0
+    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--format", "json")
+    export = (*export, "--store", url)
+    writable = magda_kbi(*export)
+    assert writable.returncode == 0 and len(writable.stdout.splitlines()) > 3, writable.stderr
+    before = sorted(p.name for p in folder.iterdir())
+    proces = on_a_read_only_mount(folder, *export)
+    assert (proces.returncode, proces.stderr) == (0, ""), proces.stderr
+    assert proces.stdout == writable.stdout
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_store_lost_while_an_export_reads_it_is_said_in_one_line(tmp_path, monkeypatch):
+    """A store that can no longer be read half-way through an export (PostgreSQL lost, or
+    a store read as it stood that a serve opened meanwhile) ended the export with a
+    traceback. Now it is one line, exit 2, and --out makes no file."""
+    from magda_kbi.runtime import catalogue
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert magda_kbi("generate", "--count", "50", "--seed", "3", "--store", url).returncode == 0
+    values = catalogue.Catalogue.values
+
+    def lost_after_five(self):
+        for n, persona in enumerate(values(self)):
+            if n == 5:
+                raise catalogue.StoreUnavailable("PostgreSQL cannot be reached: gone")
+            yield persona
+
+    monkeypatch.setattr(catalogue.Catalogue, "values", lost_after_five)
+    out = tmp_path / "lijst.csv"
+    export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--store", url)
+    proces = magda_kbi(*export, "--out", str(out))
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        "magda-kbi: --store: PostgreSQL cannot be reached: gone\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if "lijst" in p.name) == []
 
 
 def test_every_command_lists_the_same_way():

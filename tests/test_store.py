@@ -363,53 +363,120 @@ def test_another_user_s_store_folder_is_left_alone(monkeypatch):
         shutil.rmtree(base)
 
 
-def test_a_store_this_user_cannot_write_is_refused_saying_why():
-    """SQLite writes beside a store even to read it (its -wal and -shm files): a store on a
-    read-only file system, or another user's, was refused as "unable to open database file"
-    or "attempt to write a readonly database", taken for a damaged one; an export, which
-    only reads, among them; and a new one there as "unable to open database file". Now it
-    says which folder is not writable and what to do."""
+def test_an_export_reads_a_store_this_user_cannot_write_and_serve_is_told_why():
+    """SQLite writes beside a store even to read it (its -wal and -shm): a store on a
+    read-only file system, or in the folder of another user's serve, was refused to an
+    export too (since 478a685 saying so, and to copy the file: unsafe while serve writes it).
+    Now an export reads it where it is: one in use (a serve holding it, its -wal and -shm
+    there) read-only, its reads consistent while serve writes; one that no process has open
+    as it stands. serve and generate, which write, are told which folder is not writable;
+    so is an export of a store of an older version (it would have to bring it up to date),
+    and a new store there cannot be made."""
     import shutil
     import tempfile
+
+    from magda_kbi.runtime.catalogue import Catalogue
 
     base = Path(tempfile.mkdtemp(prefix="magda-kbi-test-"))  # not below pytest's 0700 folder
     try:
         base.chmod(0o755)
         url = f"sqlite:///{base / 'theirs.db'}"
-        SqliteStore(url).close()
-        before = (base / "theirs.db").read_bytes()
+        assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
+        (base / "theirs.db").chmod(0o644)
 
-        def said_to(job) -> str:
-            """What ``job`` raised, run by a user who may not write in ``base``."""
-            if os.geteuid() == 0:  # root may write anywhere: run as a user who may not
+        def by_a_user_who_may_not_write(job) -> str:
+            """What ``job`` raised ("" if nothing), run by a user who may not write in
+            ``base``: as root, another user (as_another_user imports nothing new: ``job``
+            runs once as root first); else this user, ``base`` made read-only."""
+            if os.geteuid() == 0:
                 return as_another_user(a_uid_no_one_has(), job)
-            base.chmod(0o555)  # a folder and file of one's own that one may not write
+            base.chmod(0o555)
             (base / "theirs.db").chmod(0o444)
             try:
-                with pytest.raises(StoreError) as refused:
-                    job()
+                job()
+            except Exception as error:  # noqa: BLE001 - said as the traceback's last line
+                return f"{type(error).__module__}.{type(error).__name__}: {error}"
             finally:
                 base.chmod(0o755)
                 (base / "theirs.db").chmod(0o644)
-            error = refused.value
-            return f"{type(error).__module__}.{type(error).__name__}: {error}"
+            return ""
 
-        said = said_to(lambda: SqliteStore(url, existing=True))  # an export's
-        assert f"magda_kbi.runtime.store.StoreError: cannot open the SQLite store {base}" in said
-        assert (
-            f"{base} is not writable here (a read-only file system, or another user's), and "
-            "a store is written even to be read (SQLite's -wal and -shm files beside it): "
-            "copy the file, with its -wal file if there is one, into a folder of yours"
-        ) in said
+        def export(count: int):
+            def job() -> None:
+                store = open_store(url, existing=True)
+                try:
+                    assert len(list(Catalogue(store).values())) == count
+                finally:
+                    store.close()
+
+            return job
+
+        export(20)()
+        before = (base / "theirs.db").read_bytes()
+        assert by_a_user_who_may_not_write(export(20)) == ""  # no process has it open
         assert (base / "theirs.db").read_bytes() == before
-        said = said_to(lambda: SqliteStore(f"sqlite:///{base / 'new.db'}"))  # serve's, generate's
+        assert sorted(p.name for p in base.iterdir()) == ["theirs.db", "theirs.db.change"]
+
+        said = by_a_user_who_may_not_write(lambda: SqliteStore(url))  # serve's, generate's
+        assert (
+            f"magda_kbi.runtime.store.StoreError: cannot open the SQLite store {base / 'theirs.db'}"
+            f": attempt to write a readonly database: {base} is not writable here (a read-only"
+            " file system, or another user's); serve and generate write it, an export reads it"
+            " only as it is (of this version, its -shm beside its -wal): copy the file, with"
+            " its -wal file if there is one, into a folder of yours\n"
+        ) in said + "\n"
+        said = by_a_user_who_may_not_write(lambda: SqliteStore(f"sqlite:///{base / 'new.db'}"))
         assert (
             f"magda_kbi.runtime.store.StoreError: cannot make the SQLite store {base / 'new.db'}"
             f": {base} is not writable here (a read-only file system, or another user's)\n"
         ) in said + "\n"
-        assert sorted(p.name for p in base.iterdir()) == ["theirs.db", "theirs.db.change"]
+
+        serving = SqliteStore(url)  # a serve holding it: its -wal and -shm beside it
+        try:
+            more = magda_kbi("generate", "--count", "5", "--seed", "4", "--store", url)
+            assert more.returncode == 0, more.stderr
+            assert (base / "theirs.db-wal").exists()
+            assert by_a_user_who_may_not_write(export(25)) == ""
+            with serving.write() as db:  # a store of an older version
+                db.execute("UPDATE store_version SET n = 2")
+            said = by_a_user_who_may_not_write(export(25))
+            assert f"cannot open the SQLite store {base / 'theirs.db'}" in said
+            assert "serve and generate write it, an export reads it only as it is" in said
+        finally:
+            serving.close()
     finally:
         shutil.rmtree(base)
+
+
+def test_a_store_read_as_it_stood_that_a_serve_opens_meanwhile_is_said_not_misread(
+    tmp_path, monkeypatch
+):
+    """A store that no process had open is read as it stands (SQLite's immutable read) by
+    an export that may not write it; a serve that starts on it during the export may write
+    the file under that read. The export's next read says so instead of reading on."""
+    from magda_kbi.runtime import store as store_module
+    from magda_kbi.runtime.catalogue import Catalogue, StoreUnavailable
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
+    # this user may not write there (tests/test_store.py and test_cli.py make that for real)
+    monkeypatch.setattr(store_module, "writable_here", lambda path: False)
+    reading = open_store(url, existing=True)
+    try:
+        catalogue = Catalogue(reading)
+        assert len(list(catalogue.values())) == 20
+        serving = SqliteStore(url)  # a serve starts on it
+        try:
+            with pytest.raises(StoreUnavailable) as said:
+                list(catalogue.values())
+            assert str(said.value) == (
+                f"the SQLite store {tmp_path / 's.db'} was opened by another process while it"
+                " was read as it stood: run this again (it then reads it as one in use)"
+            )
+        finally:
+            serving.close()
+    finally:
+        reading.close()
 
 
 # The first stores' tables (before the store had a version): the journal entry as one JSON

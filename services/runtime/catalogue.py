@@ -380,16 +380,15 @@ class Catalogue(_ViaGet):
     def _rows(self) -> Iterator[tuple[str, str]]:
         """(INSZ, JSON) in file order, a batch per query (keyset paging: no cursor held open
         between batches, which PostgreSQL's driver would otherwise read whole)."""
-        db = self.store.db()
-        paths = [r[0] for r in db.execute("SELECT path FROM catalogue_file ORDER BY position")]
+        paths = [r[0] for r in self._all("SELECT path FROM catalogue_file ORDER BY position")]
         for path in paths:
             start = -1
             while True:
-                rows = db.execute(
+                rows = self._all(
                     "SELECT n, insz, data FROM catalogue WHERE path = ? AND n > ? "
                     "ORDER BY n LIMIT ?",
                     (path, start, BATCH),
-                ).fetchall()
+                )
                 for _, insz, text in rows:
                     yield insz, text
                 if len(rows) < BATCH:

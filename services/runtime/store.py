@@ -533,7 +533,7 @@ def _look_first(path: Path, url: str, existing: bool) -> None:
             raise NoStore(f"there is no store file {path}")
         return
     try:
-        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        db = sqlite3.connect(_reading_uri(path), uri=True)
         try:
             tables = _sqlite_tables(db)
         finally:
@@ -546,11 +546,32 @@ def _look_first(path: Path, url: str, existing: bool) -> None:
         raise _foreign(url, tables)
 
 
+def writable_here(path: Path) -> bool:
+    """Whether this user may write the store file and beside it (SQLite's -wal and -shm)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _reading_uri(path: Path) -> str:
+    """How a store file is opened to be read. Where this user may not write (a read-only
+    file system, the folder of another user's serve): a store in use, its -wal beside it,
+    with mode=ro, whose reads hold while serve writes (SQLite reads the -shm it may not
+    write); one that no process has open (no -wal: all of it is in the file, and SQLite
+    opens a WAL store read-only only beside its -wal) as immutable, as it stands."""
+    uri = path.resolve().as_uri()
+    if writable_here(path) or _wal(path).exists():
+        return uri + "?mode=ro"
+    return uri + "?immutable=1"
+
+
 def _not_writable(path: Path, error: sqlite3.DatabaseError) -> StoreError | None:
     """What SQLite's "unable to open database file" or "attempt to write a readonly
-    database" meant, when the store file or its folder is read-only or another user's: it
-    writes beside a store even to read it (its -wal and -shm files, and the change signal),
-    so an export from such a store, which only reads, failed as well, without a word why."""
+    database" meant, when the store file or its folder is read-only or another user's:
+    serve and generate write it; an export could not read it as it is (an older version's
+    tables, or a -wal without its -shm)."""
     if not isinstance(error, sqlite3.OperationalError):
         return None
     for place in (path.parent, path):
@@ -559,9 +580,10 @@ def _not_writable(path: Path, error: sqlite3.DatabaseError) -> StoreError | None
             if not path.exists():  # serve or generate making it
                 return StoreError(f"cannot make the SQLite store {path}: {why}")
             return StoreError(
-                f"cannot open the SQLite store {path}: {error}: {why}, and a store is "
-                "written even to be read (SQLite's -wal and -shm files beside it): copy the "
-                "file, with its -wal file if there is one, into a folder of yours"
+                f"cannot open the SQLite store {path}: {error}: {why}; serve and generate "
+                "write it, an export reads it only as it is (of this version, its -shm beside "
+                "its -wal): copy the file, with its -wal file if there is one, into a folder "
+                "of yours"
             )
     return None
 
@@ -599,9 +621,14 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._made, self._made_slot = [], threading.Lock()
         self.url = url
+        # An export's store that this user may not write is read where it is, as it is
+        # (_reading_uri): it was refused, and the advice to copy a store in use was unsafe
+        read_only = existing and not writable_here(self.path)
+        self._reading = _reading_uri(self.path) if read_only else None
         try:
-            with self.write() as db:
-                self.bring_up_to_date(db, [o for o in SCHEMA.split(";") if o.strip()])
+            schema = [o for o in SCHEMA.split(";") if o.strip()]
+            with self.read() if read_only else self.write() as db:
+                self.bring_up_to_date(db, schema, existing=existing)
         except BaseException as error:
             Store.close(self)  # refused: nothing of it stays open (no signal map yet)
             if isinstance(error, sqlite3.OperationalError):  # SQLite's words name no file
@@ -611,6 +638,9 @@ class SqliteStore(Store):
             if isinstance(error, sqlite3.DatabaseError):
                 raise StoreDamaged(self.path, str(error)) from None
             raise
+        if read_only:  # no change signal: nothing here writes, and none is written
+            self._signal_map = mmap.mmap(-1, 16)
+            return
         # The change signal: the change number, also in 8 bytes of a file every process
         # maps. Reading it costs a fraction of a microsecond; a query for the same number
         # cost 5 to 25 microseconds a request (measured), 3-15% of one.
@@ -645,16 +675,31 @@ class SqliteStore(Store):
     def db(self) -> Connection:
         if self.closed:
             raise self._closed_error()
+        if self._reading and self._reading.endswith("immutable=1") and _wal(self.path).exists():
+            # Read as it stood, the store is now open elsewhere (a serve started on it):
+            # its writes may reach the file at a checkpoint, under this read
+            raise StoreError(
+                f"the SQLite store {self.path} was opened by another process while it was "
+                "read as it stood: run this again (it then reads it as one in use)"
+            )
         db = getattr(self._local, "db", None)
         if db is None:
             # used in its own thread only; closed by another once that one ended (close())
+            target = self._reading or self.path
             db = Connection(
                 sqlite3.connect(
-                    self.path, isolation_level=None, timeout=10, check_same_thread=False
+                    target,
+                    isolation_level=None,
+                    timeout=10,
+                    check_same_thread=False,
+                    uri=self._reading is not None,
                 ),
                 self,
             )
             self._remember(db)
+            if self._reading is not None:
+                self._local.db = db
+                return db
             db.execute(f"PRAGMA page_size = {int(self.page_size)}")  # see JOURNAL_PAGE_SIZE
             _to_wal(db)
             # Test state, not records: no fsync (a crash of the machine may lose or damage

@@ -32,6 +32,7 @@ from magda_kbi.io.personas import (
     stream_personas,
 )
 from magda_kbi.io.schemas import InputError
+from magda_kbi.runtime.catalogue import StoreUnavailable
 
 TODAY_ENV = "MAGDA_KBI_TODAY"
 RULES_ENV = "MAGDA_KBI_RULES"
@@ -70,6 +71,8 @@ class Group(click.Group):
             raise Refused(file_refusal(error)) from None
         except Unwritable as error:  # an export's XML, what a store kept (--out: no file)
             raise Refused(str(error)) from None
+        except StoreUnavailable as error:  # lost while an export read it: was a traceback
+            raise Refused(f"--store: {error}") from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
