@@ -445,8 +445,8 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
 WRITERS = (
     "serve and generate write the store: give the role that made it, or one granted SELECT, "
     "INSERT, UPDATE and DELETE on its tables (GRANT ... ON ALL TABLES IN SCHEMA ...); a new "
-    "store, or one of an older version, needs a role that may create tables in its schema "
-    "(an export reads with SELECT alone)"
+    "store needs a role that may create tables in its schema, one of an older version the "
+    "role that owns its tables (an export reads with SELECT alone)"
 )
 
 

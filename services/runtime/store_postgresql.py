@@ -159,8 +159,8 @@ def _not_permitted(url: str, error: Exception, existing: bool) -> str:
 WRITERS = (
     "serve and generate write the store: give the role that made it, or one granted "
     "SELECT, INSERT, UPDATE and DELETE on its tables (GRANT ... ON ALL TABLES IN SCHEMA ...); "
-    "a new store, or one of an older version, needs a role that may create tables in its "
-    "schema (an export reads with SELECT alone)"
+    "a new store needs a role that may create tables in its schema, one of an older version "
+    "the role that owns its tables (an export reads with SELECT alone)"
 )
 
 
