@@ -785,6 +785,17 @@ def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay") == 1, uitvoer
 
 
+def a_persona_folder(tmp_path: Path) -> tuple[Path, str]:
+    """A folder with one persona file, nieuw.yaml (the fullest built-in one as 80651338304),
+    and its text."""
+    map_ = tmp_path / "personas"
+    map_.mkdir()
+    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
+    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    return map_, tekst
+
+
 def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     """Without --watch a SIGHUP restarts the workers on the files as they are. A persona or
     consumers file made bad then stopped every new worker, and serve with them (exit 1);
@@ -797,11 +808,7 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     from .conftest import Server
     from .processes import within
 
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    map_, tekst = a_persona_folder(tmp_path)
     afnemers = tmp_path / "afnemers.yaml"
     afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
     server = Server("--fixtures", str(map_), "--consumers", str(afnemers), "--workers", "2")
@@ -852,11 +859,7 @@ def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_
     from .conftest import Server
     from .processes import within
 
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    map_, tekst = a_persona_folder(tmp_path)
     afnemers = tmp_path / "afnemers.yaml"
 
     def consumers_file(afzender: str) -> None:
