@@ -436,7 +436,7 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
     needs = (
         ": an export needs SELECT on the store's tables (GRANT SELECT ON ALL TABLES IN SCHEMA "
         "...) and a store of this emulator's version (an older one is brought up to date once "
-        "by serve --store URL, with a role that may change its tables)\n"
+        "by serve --store URL, with the role that owns its tables)\n"
     )
     with psycopg.connect(url, autocommit=True) as conn:  # a role not granted SELECT
         conn.execute(f"CREATE ROLE {role}_x LOGIN")

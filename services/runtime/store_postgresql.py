@@ -151,7 +151,7 @@ def _not_permitted(url: str, error: Exception, existing: bool) -> str:
         return said + (
             "an export needs SELECT on the store's tables (GRANT SELECT ON ALL TABLES IN "
             "SCHEMA ...) and a store of this emulator's version (an older one is brought up to "
-            "date once by serve --store URL, with a role that may change its tables)"
+            "date once by serve --store URL, with the role that owns its tables)"
         )
     return said + WRITERS
 
