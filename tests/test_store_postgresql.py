@@ -321,7 +321,10 @@ def test_postgresql_lost_while_running_and_back():
             )
             assert klok.status_code == 503 and klok.json()["code"] == "STORE_UNAVAILABLE"
             assert klok.headers["Retry-After"] == "1"
-            assert klok.json()["diagnose"].startswith("PostgreSQL cannot be reached: ")
+            # the libpq's words as they are: they were a Python repr (quotes, backslashes)
+            lost = klok.json()["diagnose"]
+            assert lost.startswith("PostgreSQL cannot be reached: "), lost
+            assert lost[len("PostgreSQL cannot be reached: ")] != "'" and "\\" not in lost, lost
             lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
             assert lijst.status_code == 503 and lijst.json()["code"] == "STORE_UNAVAILABLE"
             assert lijst.headers["Retry-After"] == "1"

@@ -363,7 +363,9 @@ class PostgresStore(Store):
                 if self.closed:
                     return
                 self._losses += 1
-                self._problem = f"PostgreSQL cannot be reached: {_one_line(error) or error!r}"
+                # (not "{_one_line(error) or error!r}": !r took the whole expression, and the
+                # reason was a repr, quotes and backslashes)
+                self._problem = f"PostgreSQL cannot be reached: {_one_line(error) or repr(error)}"
                 done.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
