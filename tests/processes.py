@@ -116,3 +116,30 @@ def as_another_user(uid: int, job: Callable[[], object], env: dict | None = None
         said = told.read().decode()
     os.waitpid(pid, 0)
     return said
+
+
+def in_a_mount_of_its_own(mount: str, folder: Path) -> list[str]:
+    """The start of a command that runs in a mount namespace of its own, after ``mount``
+    (a shell command; ``$1`` is ``folder``) made its mount there; a skip where unshare is
+    missing. The rest of the command follows: ``[*in_a_mount_of_its_own(...), program,
+    ...]``; it runs in the same process (exec). Outside, the mount is not seen, but its
+    files are, as ``/proc/PID/root/FOLDER/...``. A mount that fails ends the command with
+    "mount: ..." or "unshare: ..." on standard error: :func:`no_mount_here` says so."""
+    import shutil
+
+    import pytest
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("needs unshare (util-linux) for a mount of its own")
+    flags = ["--mount"] if os.geteuid() == 0 else ["--mount", "--map-root-user"]
+    return [unshare, *flags, "sh", "-c", f'{mount} && shift && exec "$@"', "sh", str(folder)]
+
+
+def no_mount_here(stderr: str) -> None:
+    """A skip when a command of :func:`in_a_mount_of_its_own` could not make its mount."""
+    import pytest
+
+    for line in stderr.splitlines():
+        if line.startswith(("mount:", "unshare:")):
+            pytest.skip(f"no mount of its own here: {line.strip()}")

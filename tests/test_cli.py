@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from .cli_run import magda_kbi, magda_kbi_process
-from .processes import free_port
+from .processes import free_port, in_a_mount_of_its_own, no_mount_here
 
 
 @pytest.mark.parametrize("command", [(), ("serve",), ("personas",), ("advies",)])
@@ -962,22 +962,14 @@ def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
 def on_a_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """``magda-kbi ARGS`` in a mount namespace of its own, where ``folder`` is mounted
     read-only; a skip where no such mount can be made."""
-    import shutil
-
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("needs unshare (util-linux) for a read-only mount")
-    mount = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"'
-    flags = ["--mount"] if os.geteuid() == 0 else ["--mount", "--map-root-user"]
+    read_only = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1"'
     proces = subprocess.run(
-        [unshare, *flags, "sh", "-c", mount, "sh", str(folder), sys.executable, "-m"]
-        + ["magda_kbi", *args],
+        [*in_a_mount_of_its_own(read_only, folder), sys.executable, "-m", "magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    if proces.stderr.startswith(("mount:", "unshare:")):
-        pytest.skip(f"no read-only mount here: {proces.stderr.strip()}")
+    no_mount_here(proces.stderr)
     return proces
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -29,10 +30,19 @@ from .processes import (
     as_another_user,
     children,
     free_port,
+    in_a_mount_of_its_own,
+    no_mount_here,
     open_files,
     within,
 )
-from .soap import PATH_ADVIES, PATH_DOSSIER_02, advies_verzoek, dossier_verzoek, wsgi_environ
+from .soap import (
+    PATH_ADVIES,
+    PATH_DOSSIER_02,
+    advies_verzoek,
+    dossier_verzoek,
+    post,
+    wsgi_environ,
+)
 from .test_admin import *  # noqa: F403 - the same behaviour, state in the store
 
 
@@ -1049,6 +1059,68 @@ def calls_kept_when_serve_is_killed(url: str, n: int) -> int:
     finally:
         server.stop()
     return journaled_calls(url)
+
+
+def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(tmp_path):
+    """A SQLite store on a full disk: the calls were answered and their journal entries
+    waited (as they should), but the log said nothing, ``/health`` said ok and an admin
+    change's 503 said the store "cannot be reached". serve runs in a mount namespace of
+    its own on a tmpfs of 8 MB, which the test fills through /proc/PID/root."""
+    import errno
+
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=8m tmpfs "$1"', folder)
+    serve_there = (*tmpfs, sys.executable, "-m", "magda_kbi")
+    url = f"sqlite:///{folder / 'state.db'}"
+    try:
+        server = Server("--admin", "--store", url, "--today", "2025-06-01", command=serve_there)
+    except RuntimeError as stopped:
+        no_mount_here(str(stopped).removeprefix("emulator stopped: "))
+        raise
+    full = "the store cannot be written: database or disk is full"
+    try:
+        seen_from_here = Path(f"/proc/{server.process.pid}/root{folder}")
+        filler = os.open(seen_from_here / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            with pytest.raises(OSError) as no_room:
+                while True:
+                    os.write(filler, bytes(1 << 16))
+            assert no_room.value.errno == errno.ENOSPC
+        finally:
+            os.close(filler)
+        assert list(folder.iterdir()) == []  # the tmpfs is serve's own
+
+        for _ in range(40):  # 13 KB of reply each: more than any room the WAL has left
+            answer = post(server.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+            assert (answer.status, answer.codes()) == (200, [])
+        for path, method in (("/admin/journal", "GET"), ("/admin/clock", "PUT")):
+            refused = requests.request(
+                method, server.url + path, json={"today": "2025-07-01"}, timeout=10
+            )
+            assert (refused.status_code, refused.json()) == (
+                503,
+                {"code": "STORE_UNAVAILABLE", "diagnose": full},
+            )
+        health = requests.get(f"{server.url}/health", timeout=10).json()
+        assert (health["status"], health["reason"]) == ("degraded", full)
+
+        (seen_from_here / "filler").unlink()
+        assert within(10, lambda: requests.get(f"{server.url}/health").json()["status"] == "ok")
+        journal = requests.get(f"{server.url}/admin/journal", timeout=10)
+        assert journal.status_code == 200
+        assert [e["operation"] for e in journal.json()["entries"]] == ["GeefDossierKBI"] * 40
+    finally:
+        output = server.stop()
+    said = [line for line in output.splitlines() if line.startswith("the store ")]
+    worker = re.search(r"\(worker (\d+)\)", said[0] if said else "")
+    assert worker, output
+    assert said == [
+        f"the store {url} cannot be written (worker {worker[1]}): database or disk is full; "
+        "the calls are answered, their journal entries wait in memory, admin changes are "
+        "refused",
+        f"the store {url} can be written again (worker {worker[1]})",
+    ], output
 
 
 def advice_calls(server: Server, n: int) -> None:

@@ -237,6 +237,11 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which starts its processe
     os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
+def one_line(error: BaseException) -> str:
+    """An error's message with its lines (and tabs) folded into one (libpq's has several)."""
+    return " ".join(str(error).split())
+
+
 def like_escaped(text: str) -> str:
     """``text`` as a LIKE pattern with ``ESCAPE '!'`` that matches it alone."""
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
@@ -247,8 +252,13 @@ class Store:
     written with ``?`` placeholders, upserts and RETURNING, which both dialects read."""
 
     Error: type[Exception] = sqlite3.Error
+    # A write that fails with one of these (a full disk, an I/O error, a lock held past the
+    # timeout, a lost server) says the store cannot take writes now, until one does
+    Unwritable: type[Exception] = sqlite3.OperationalError
     _tag: str
     _replica: tuple[int, str] = (-1, "")  # (for which process, the id)
+    unwritten: str | None = None  # why this worker's last write failed, until one succeeds
+    serving = False  # a worker's store (SharedRuntime): its write problems are logged
 
     @property
     def replica(self) -> str:
@@ -331,8 +341,36 @@ class Store:
         )
 
     def problem(self) -> str | None:
-        """Why the store cannot be reached now (``/health`` says ``degraded``), or None."""
-        return None
+        """Why the store cannot be reached or written now (``/health`` says ``degraded``),
+        or None."""
+        return self.unwritten
+
+    def write_failed(self, error: BaseException | None) -> None:
+        """A write transaction failed: with an error that says the store takes no writes,
+        that is its problem until a write succeeds, said once in the log. On a full disk
+        the calls were answered, their journal entries waited and admin changes answered
+        503, while the log said nothing and ``/health`` said ok."""
+        if not isinstance(error, self.Unwritable):
+            return
+        reason = f"the store cannot be written: {one_line(error)}"
+        if reason != self.unwritten and self.serving:  # a command says its own refusal
+            log.warning(
+                "the store %s cannot be written (worker %d): %s; the calls are answered, "
+                "their journal entries wait in memory, admin changes are refused",
+                shown_url(self.url),
+                _PID[0],
+                one_line(error),
+            )
+        self.unwritten = reason
+
+    def written(self) -> None:
+        """A write that needed room (not a heartbeat, which rewrites one row) succeeded."""
+        if self.unwritten is not None:
+            self.unwritten = None
+            if self.serving:
+                log.warning(
+                    "the store %s can be written again (worker %d)", shown_url(self.url), _PID[0]
+                )
 
     def read(self):
         """``with store.read() as db:`` one consistent read."""
@@ -341,7 +379,7 @@ class Store:
     def db(self):  # pragma: no cover - each store has its own
         raise NotImplementedError
 
-    def write(self):  # pragma: no cover
+    def write(self, *, heartbeat: bool = False):  # pragma: no cover
         raise NotImplementedError
 
     def change_number(self) -> int:  # pragma: no cover
@@ -708,10 +746,10 @@ class SqliteStore(Store):
             self._local.db = db
         return db
 
-    def write(self) -> _Transaction:
+    def write(self, *, heartbeat: bool = False) -> _Transaction:
         """``with store.write() as db:`` one write transaction (BEGIN IMMEDIATE: the writer
         lock at once, so a read-modify-write cannot interleave with another worker's)."""
-        return _Transaction(self.db())
+        return _Transaction(self.db(), store=self, proves=not heartbeat)
 
     def change_number(self) -> int:
         """The change signal (see above); the store's own number when reloading."""
@@ -752,25 +790,45 @@ class SqliteStore(Store):
 
 
 class _Transaction:
-    """One use of the connection from BEGIN to COMMIT (see Connection)."""
+    """One use of the connection from BEGIN to COMMIT (see Connection). A write's tells its
+    ``store`` how it ended (Store.write_failed, Store.written); a heartbeat's success
+    proves nothing (``proves``): it rewrites one row, in room the file already has."""
 
-    def __init__(self, db: Connection, begin: str = "BEGIN IMMEDIATE") -> None:
-        self.db, self.begin = db, begin
+    def __init__(
+        self,
+        db: Connection,
+        begin: str = "BEGIN IMMEDIATE",
+        store: Store | None = None,
+        proves: bool = True,
+    ) -> None:
+        self.db, self.begin, self.store, self.proves = db, begin, store, proves
 
     def __enter__(self):
         self.db.enter()
         try:
             self.db.execute(self.begin)
-        except BaseException:
+        except BaseException as error:
             self.db.leave()
+            self._failed(error)
             raise
         return self.db
 
-    def __exit__(self, exc_type, *_) -> None:
+    def __exit__(self, exc_type, error=None, _=None) -> None:
         try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except BaseException as failed:
+            self._failed(error or failed)
+            raise
         finally:
             self.db.leave()
+        if exc_type is not None:
+            self._failed(error)
+        elif self.store is not None and self.proves:
+            self.store.written()
+
+    def _failed(self, error: BaseException | None) -> None:
+        if self.store is not None:
+            self.store.write_failed(error)
 
 
 # -- clock --------------------------------------------------------------------------------
@@ -1052,12 +1110,15 @@ class SharedJournal:
                     used = time.monotonic()
                 now = time.time()
                 if asked != confirmed or now - heartbeat > HEARTBEAT_INTERVAL:
-                    with self.store.write() as db:
+                    heartbeat = now  # tried: a store that fails is tried again at this pace
+                    if self.store.unwritten is not None:
+                        self.flush()  # what waits says whether the store takes writes again
+                    with self.store.write(heartbeat=True) as db:
                         db.execute(
                             REPLICA_UPSERT,
                             (self.store.replica, now, asked, self.store.change_number()),
                         )
-                    confirmed, heartbeat = asked, now
+                    confirmed = asked
             except self.store.Error:
                 pass  # busy beyond the timeout, disk full: again; closed meanwhile: it ends
             idle = time.monotonic() - used > IDLE_AFTER
@@ -1270,6 +1331,7 @@ class SharedRuntime(Runtime):
             **kwargs,
         )
         self.store = store
+        store.serving = True
         self._seen_change = -1
         self._built: dict[tuple[str, str], Persona] = {}  # (insz, JSON): parsed once
         self._catalogue_version = -1

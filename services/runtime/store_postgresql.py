@@ -28,6 +28,7 @@ from magda_kbi.runtime.store import (
     StoreError,
     _Transaction,
     close_quietly,
+    one_line,
     shown_url,
 )
 
@@ -99,25 +100,25 @@ class _Write(_Transaction):
     """A write transaction that, once committed, waits until the other replicas saw its
     change (outside its use of the connection: a close need not wait for the replicas)."""
 
-    def __init__(self, store: PostgresStore, db: _Db) -> None:
-        super().__init__(db, "BEGIN")
-        self.store = store
+    def __init__(self, store: PostgresStore, db: _Db, proves: bool = True) -> None:
+        super().__init__(db, "BEGIN", store, proves)
+        self.pg = store
 
     def __enter__(self) -> _Db:
         db = super().__enter__()
         try:
             db.execute("SELECT n FROM change WHERE id = 1 FOR UPDATE")  # one writer at a time
         except BaseException as error:
-            with contextlib.suppress(self.store.Error):  # a lost server: its error is said
-                _Transaction.__exit__(self, type(error))
+            with contextlib.suppress(self.pg.Error):  # a lost server: its error is said
+                _Transaction.__exit__(self, type(error), error)
             raise
         db.changed_to = None
         return db
 
-    def __exit__(self, exc_type, *_) -> None:
-        super().__exit__(exc_type)
+    def __exit__(self, exc_type, error=None, _=None) -> None:
+        super().__exit__(exc_type, error)
         if exc_type is None and self.db.changed_to is not None:
-            self.store.wait_for_replicas(self.db.changed_to)
+            self.pg.wait_for_replicas(self.db.changed_to)
 
 
 def _unusable(db, url: str) -> str | None:
@@ -141,7 +142,7 @@ def _unusable(db, url: str) -> str | None:
 
 def _said(error: Exception) -> str:
     """The server's words, without the statement it quotes."""
-    return getattr(getattr(error, "diag", None), "message_primary", None) or _one_line(error)
+    return getattr(getattr(error, "diag", None), "message_primary", None) or one_line(error)
 
 
 def _not_permitted(url: str, error: Exception, existing: bool) -> str:
@@ -187,6 +188,7 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         # what a lost server raises: the driver's errors, and ours when reconnecting fails
         self.Error = (psycopg.Error, StoreError)  # type: ignore[assignment]
+        self.Unwritable = psycopg.OperationalError  # DiskFull, a lost connection
         self._problem: str | None = None  # why the LISTEN connection is down, or None
         # How often the LISTEN connection was lost: a thread's connection made before the
         # last loss is made anew (unused during the loss, it looked alive, and failed once
@@ -273,7 +275,7 @@ class PostgresStore(Store):
             )
         except self._psycopg.Error as error:
             raise StoreError(  # libpq adds its hint on a line of its own: one line here
-                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {_one_line(error)}"
+                f"cannot reach the PostgreSQL store {shown_url(self.url)!r}: {one_line(error)}"
             ) from None
 
     def db(self) -> _Db:
@@ -305,10 +307,10 @@ class PostgresStore(Store):
         super().close()
 
     def problem(self) -> str | None:
-        return self._problem
+        return self._problem or self.unwritten
 
-    def write(self) -> _Write:
-        return _Write(self, self.db())
+    def write(self, *, heartbeat: bool = False) -> _Write:
+        return _Write(self, self.db(), proves=not heartbeat)
 
     def read(self):
         return _Transaction(self.db(), "BEGIN ISOLATION LEVEL REPEATABLE READ")
@@ -363,9 +365,9 @@ class PostgresStore(Store):
                 if self.closed:
                     return
                 self._losses += 1
-                # (not "{_one_line(error) or error!r}": !r took the whole expression, and the
+                # (not "{one_line(error) or error!r}": !r took the whole expression, and the
                 # reason was a repr, quotes and backslashes)
-                self._problem = f"PostgreSQL cannot be reached: {_one_line(error) or repr(error)}"
+                self._problem = f"PostgreSQL cannot be reached: {one_line(error) or repr(error)}"
                 done.set()
                 time.sleep(0.5)  # the server restarted or the network broke: again
 
@@ -405,8 +407,3 @@ class PostgresStore(Store):
             if not waiting:
                 return
             time.sleep(0.002)
-
-
-def _one_line(error: Exception) -> str:
-    """libpq's message with its lines (and tabs) folded into one."""
-    return " ".join(str(error).split())
