@@ -5,9 +5,11 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 import requests
@@ -745,6 +747,42 @@ def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
     with process.stderr:
         err = process.stderr.read()
     assert (process.wait(timeout=60), err) == (0, b"")
+
+
+@pytest.mark.parametrize(
+    ("args", "buffered"),
+    [
+        (["export", "verlaagde-premie", "2025", "--today", "2030-01-01"], False),
+        (["export", "verlaagde-premie", "2025", "--today", "2030-01-01"], True),
+        (["advies", "73680599786", "--datum", "2024-01-01"], True),
+        (["personas", "--json"], False),
+        (["--help"], False),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else ("buffered" if v else "unbuffered"),
+)
+def test_output_to_a_full_disk_is_refused_in_one_line(args, buffered):
+    """``magda-kbi export ... > file`` on a full disk was a traceback (exit 1), as was any
+    command's output there: one line now, exit 2, as ``--out`` says it. /dev/full is such a
+    disk. Python buffered (the failure comes at the last flush) or not (at the first write)."""
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full (Linux has it) to write to")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with full.open("wb") as output:
+        process = subprocess.run(
+            [sys.executable, "-m", "magda_kbi", *args],
+            stdout=output,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert (process.returncode, process.stderr) == (
+        2,
+        "magda-kbi: standard output: cannot write: No space left on device\n",
+    )
 
 
 def test_a_person_is_a_member_of_one_zorgkas_at_a_time():

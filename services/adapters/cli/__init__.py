@@ -10,6 +10,7 @@ is no test number, MAGDA answering with an error), 2 refused input, 3 no answer 
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
@@ -19,7 +20,13 @@ import click
 from magda_kbi import __version__
 from magda_kbi.adapters.cli.catalogue import consumers, municipalities, persona_table, personas
 from magda_kbi.adapters.cli.client import client
-from magda_kbi.adapters.cli.common import ENV_PREFIX, ENV_SETTINGS, Group
+from magda_kbi.adapters.cli.common import (
+    ENV_PREFIX,
+    ENV_SETTINGS,
+    Group,
+    Refused,
+    output_to_nowhere,
+)
 from magda_kbi.adapters.cli.export import export
 from magda_kbi.adapters.cli.local import advies, generate, insz
 from magda_kbi.adapters.cli.serve import prune_catalogues, serve
@@ -27,16 +34,45 @@ from magda_kbi.io.schemas import nearest
 
 __all__ = ["cli", "main", "persona_table", "prune_catalogues"]
 
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # a full disk, a quota, a file's limit
+
 
 def main(argv: list[str] | None = None) -> int:
     """The console script (and ``python -m magda_kbi``): the exit code."""
     if isinstance(sys.stdout, io.TextIOWrapper):  # the human lines: a name the output
         sys.stdout.reconfigure(errors="backslashreplace")  # cannot encode is no traceback
+    failed: OSError | None = None
     try:
         cli.main(args=argv, prog_name="magda-kbi")
     except SystemExit as end:
-        return end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
-    return 0
+        code = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
+    except OSError as error:
+        # standard output that takes no more (``> file`` on a full disk) was a traceback.
+        # The commands write their files themselves (--out), and say why they cannot; a
+        # file they read has its name in the error: this is the output's.
+        if error.filename is not None or error.errno not in NO_ROOM:
+            raise
+        output_to_nowhere()
+        failed = error
+    else:
+        code = 0
+    if (failed := failed or _failing_output()) is not None:
+        Refused(f"standard output: cannot write: {failed.strerror or failed}").show()
+        return Refused.exit_code
+    return code
+
+
+def _failing_output() -> OSError | None:
+    """Why standard output cannot be written (what its buffer holds then goes nowhere), or
+    None: written, or its reader gone (``| head``: no error, as click has it)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        output_to_nowhere()
+    except OSError as error:
+        output_to_nowhere()
+        return error
+    return None
 
 
 @click.group(

@@ -387,7 +387,13 @@ def until_the_reader_leaves():
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        output_to_nowhere()
+
+
+def output_to_nowhere() -> None:
+    """What standard output's buffer still holds goes nowhere (its reader gone, its disk
+    full): else the interpreter's last flush failed again ("Exception ignored", exit 120)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @contextmanager
