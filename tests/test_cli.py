@@ -973,6 +973,31 @@ def on_a_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProces
     return proces
 
 
+def test_serve_without_a_store_on_a_full_temporary_folder_says_where_its_store_was(tmp_path):
+    """Without --store, serve makes its run's store in the temporary folder; that folder
+    full was refused as "--store: cannot open ...", an option the user never gave. serve
+    runs in a mount namespace of its own, TMPDIR a tmpfs of 16 KB."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=16k tmpfs "$1"', folder)
+    proces = subprocess.run(
+        [*tmpfs, sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TMPDIR": str(folder)},
+    )
+    no_mount_here(proces.stderr)
+    made = re.escape(str(folder / "magda-kbi-store-"))
+    assert proces.returncode == 2, proces.stderr
+    assert re.fullmatch(
+        r"magda-kbi: the run's store in the temporary folder \(TMPDIR, or --store URL to have "
+        rf"it elsewhere\): cannot open the SQLite store {made}[^/]+/state\.db: database or "
+        r"disk is full\n",
+        proces.stderr,
+    ), proces.stderr
+
+
 def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
     """On a read-only file system --out was a traceback: removing the half-written file,
     which was never made, failed too (EROFS) and hid the refusal. The export runs in a

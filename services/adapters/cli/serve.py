@@ -334,7 +334,13 @@ def serve(
 
             open_store(store).close()  # a bad URL, folder or server stops start-up here
         except (StoreError, OSError, sqlite3.Error) as error:
-            raise Refused(f"--store: {error}") from None
+            if temporary is None:
+                raise Refused(f"--store: {error}") from None
+            # no --store was given: it was this run's own, in the temporary folder
+            raise Refused(
+                f"the run's store in the temporary folder (TMPDIR, or --store URL to have it "
+                f"elsewhere): {error}"
+            ) from None
         settings = Settings(
             today,
             list(fixtures),
