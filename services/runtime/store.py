@@ -790,9 +790,9 @@ class SqliteStore(Store):
 
 
 class _Transaction:
-    """One use of the connection from BEGIN to COMMIT (see Connection). A write's tells its
-    ``store`` how it ended (Store.write_failed, Store.written); a heartbeat's success
-    proves nothing (``proves``): it rewrites one row, in room the file already has."""
+    """One use of the connection from BEGIN to COMMIT (see Connection). A write transaction
+    tells its ``store`` how it ended (Store.write_failed, Store.written); a heartbeat's
+    success proves nothing (``proves``): it rewrites one row, in room the file already has."""
 
     def __init__(
         self,
