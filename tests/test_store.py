@@ -1061,13 +1061,16 @@ def calls_kept_when_serve_is_killed(url: str, n: int) -> int:
     return journaled_calls(url)
 
 
-def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(tmp_path):
+@pytest.mark.parametrize("room_at_stop", [False, True], ids=["full at stop", "room at stop"])
+def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(
+    tmp_path, room_at_stop
+):
     """A SQLite store on a full disk: the calls were answered and their journal entries
     waited (as they should), but the log said nothing, ``/health`` said ok and an admin
     change's 503 said the store "cannot be reached". serve runs in a mount namespace of
-    its own on a tmpfs of 8 MB, which the test fills through /proc/PID/root."""
-    import errno
-
+    its own on a tmpfs of 8 MB, which the test fills through /proc/PID/root. A worker that
+    stops while it cannot write says how many entries it could not (it said nothing); one
+    whose disk has room again as it stops writes them, though no write succeeded since."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
     tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=8m tmpfs "$1"', folder)
@@ -1081,14 +1084,7 @@ def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(t
     full = "the store cannot be written: database or disk is full"
     try:
         seen_from_here = Path(f"/proc/{server.process.pid}/root{folder}")
-        filler = os.open(seen_from_here / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            with pytest.raises(OSError) as no_room:
-                while True:
-                    os.write(filler, bytes(1 << 16))
-            assert no_room.value.errno == errno.ENOSPC
-        finally:
-            os.close(filler)
+        fill(seen_from_here / "filler")
         assert list(folder.iterdir()) == []  # the tmpfs is serve's own
 
         for _ in range(40):  # 13 KB of reply each: more than any room the WAL has left
@@ -1110,17 +1106,41 @@ def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(t
         journal = requests.get(f"{server.url}/admin/journal", timeout=10)
         assert journal.status_code == 200
         assert [e["operation"] for e in journal.json()["entries"]] == ["GeefDossierKBI"] * 40
+
+        fill(seen_from_here / "filler")  # full again, and stopped so: what waits is counted
+        for _ in range(3):
+            answer = post(server.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+            assert (answer.status, answer.codes()) == (200, [])
+        assert within(10, lambda: requests.get(f"{server.url}/health").json().get("reason"))
+        if room_at_stop:
+            (seen_from_here / "filler").unlink()
     finally:
         output = server.stop()
-    said = [line for line in output.splitlines() if line.startswith("the store ")]
+    said = [line for line in output.splitlines() if line.startswith(("the store ", "journal "))]
     worker = re.search(r"\(worker (\d+)\)", said[0] if said else "")
     assert worker, output
-    assert said == [
+    cannot = (
         f"the store {url} cannot be written (worker {worker[1]}): database or disk is full; "
         "the calls are answered, their journal entries wait in memory, admin changes are "
-        "refused",
-        f"the store {url} can be written again (worker {worker[1]})",
-    ], output
+        "refused"
+    )
+    again = f"the store {url} can be written again (worker {worker[1]})"
+    last = again if room_at_stop else f"journal entries not written: 3 ({full})"
+    assert said == [cannot, again, cannot, last], output
+
+
+def fill(path: Path) -> None:
+    """``path`` written until its file system has no room left."""
+    import errno
+
+    filler = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        with pytest.raises(OSError) as no_room:
+            while True:
+                os.write(filler, bytes(1 << 16))
+        assert no_room.value.errno == errno.ENOSPC
+    finally:
+        os.close(filler)
 
 
 def advice_calls(server: Server, n: int) -> None:

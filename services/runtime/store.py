@@ -1183,9 +1183,12 @@ class SharedJournal:
         writer = self._writer_thread
         if writer is not None and writer.is_alive():
             writer.join(WRITER_STOP_WAIT)
-        if self.store.problem() is None:
+        problem = self.store.problem()
+        if problem is None or problem == self.store.unwritten:
+            # a write failed before (a full disk): tried, it may take them now, or fails at
+            # once; a lost PostgreSQL server is not waited for
             self._sign_off()
-        elif self._queue:  # a lost PostgreSQL server: a stop does not wait for it
+        if self._queue and self.store.problem() is not None:
             log.warning(
                 "journal entries not written: %d (%s)", len(self._queue), self.store.problem()
             )
