@@ -1129,6 +1129,32 @@ def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(
     assert said == [cannot, again, cannot, last], output
 
 
+def test_a_write_on_a_full_disk_fails_with_its_own_error_not_the_rollback_s(tmp_path):
+    """SQLite ends a transaction itself when the disk is full; the ROLLBACK after the error
+    then failed too, and its "cannot rollback - no transaction is active" was raised in the
+    error's place: a SIGHUP refused on a full disk said only that. The file is made full
+    here by SQLite's own bound on its pages (max_page_count)."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        db = store.db()
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages + 1}")
+        with pytest.raises(sqlite3.OperationalError) as full, store.write() as write:
+            for n in range(10):
+                write.execute(
+                    "INSERT INTO journal (kind, time, request, reply) VALUES ('call', ?, ?, '')",
+                    (str(n), "x" * 200_000),
+                )
+        assert str(full.value) == "database or disk is full"
+        assert store.unwritten == "the store cannot be written: database or disk is full"
+        db.execute(f"PRAGMA max_page_count = {pages + 1000}")
+        with store.write() as write:  # the connection goes on: no transaction left open
+            write.execute("UPDATE clock SET changed = 0")
+        assert store.unwritten is None
+    finally:
+        store.close()
+
+
 def fill(path: Path) -> None:
     """``path`` written until its file system has no room left."""
     import errno

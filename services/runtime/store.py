@@ -815,9 +815,12 @@ class _Transaction:
 
     def __exit__(self, exc_type, error=None, _=None) -> None:
         try:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            if exc_type is None:
+                self.db.execute("COMMIT")
+            else:
+                self._roll_back()
         except BaseException as failed:
-            self._failed(error or failed)
+            self._failed(failed)
             raise
         finally:
             self.db.leave()
@@ -825,6 +828,13 @@ class _Transaction:
             self._failed(error)
         elif self.store is not None and self.proves:
             self.store.written()
+
+    def _roll_back(self) -> None:
+        """After an error, which says why: a ROLLBACK that fails too is not raised in its
+        place. On a full disk SQLite ends the transaction itself, and "cannot rollback - no
+        transaction is active" was all a refused SIGHUP said."""
+        with contextlib.suppress(Exception):
+            self.db.execute("ROLLBACK")
 
     def _failed(self, error: BaseException | None) -> None:
         if self.store is not None:
