@@ -20,7 +20,7 @@ import requests
 
 from magda_kbi.io.personas import builtin_folder, load_personas
 
-from .processes import abort_with_stacks, free_port
+from .processes import abort_with_stacks, free_port, in_a_mount_of_its_own, no_mount_here
 
 # The cache of checked persona files goes to a folder of this run, not the user's
 # (servers started by the tests inherit it).
@@ -141,6 +141,19 @@ class Server:
         if hung:
             raise AssertionError(f"serve did not stop within 15 s:\n{''.join(self._output)}")
         return "".join(self._output)
+
+
+def serve_on_a_tmpfs(folder: Path, *args: str, size: str = "8m", env=None) -> Server:
+    """serve in a mount namespace of its own, where ``folder`` is a tmpfs of ``size`` (a
+    disk that :func:`tests.processes.fill` fills, through ``/proc/PID/root``, as seen by
+    serve: ``Path(f"/proc/{server.process.pid}/root{folder}")``); a skip where no such
+    mount can be made."""
+    tmpfs = in_a_mount_of_its_own(f'mount -t tmpfs -o size={size} tmpfs "$1"', folder)
+    try:
+        return Server(*args, command=(*tmpfs, sys.executable, "-m", "magda_kbi"), env=env)
+    except RuntimeError as stopped:
+        no_mount_here(str(stopped).removeprefix("emulator stopped: "))
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -143,3 +143,19 @@ def no_mount_here(stderr: str) -> None:
     for line in stderr.splitlines():
         if line.startswith(("mount:", "unshare:")):
             pytest.skip(f"no mount of its own here: {line.strip()}")
+
+
+def fill(path: Path) -> None:
+    """``path`` written until its file system has no room left."""
+    import errno
+
+    import pytest
+
+    filler = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        with pytest.raises(OSError) as no_room:
+            while True:
+                os.write(filler, bytes(1 << 16))
+        assert no_room.value.errno == errno.ENOSPC
+    finally:
+        os.close(filler)

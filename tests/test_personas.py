@@ -661,6 +661,47 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
 
 
+def test_under_watch_files_the_catalogue_cannot_take_are_imported_once_it_can(tmp_path):
+    """serve --watch with its persona catalogue (the cache folder) on a full disk: the
+    import of a new file failed, the change was taken as seen and never tried again once the
+    disk had room, /health said nothing and the log had a traceback. Now: said once, tried
+    again (every 5 s) and taken. The cache folder is a tmpfs of serve's own, filled."""
+    import requests
+
+    from .conftest import serve_on_a_tmpfs
+    from .processes import fill, within
+
+    cache, folder, more = tmp_path / "cache", tmp_path / "personas", tmp_path / "more"
+    cache.mkdir()
+    folder.mkdir()
+    made = magda_kbi("generate", "--count", "300", "--seed", "7", "--out", str(more))
+    assert made.returncode == 0, made.stderr
+    env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
+    server = serve_on_a_tmpfs(cache, "--watch", "--fixtures", str(folder), env=env)
+
+    def watch() -> dict:
+        health = requests.get(f"{server.url}/health", timeout=10).json()
+        return {"personas": health["personas"], "error": health["watch"]["error"]}
+
+    try:
+        assert watch() == {"personas": 23, "error": None}
+        fill(Path(f"/proc/{server.process.pid}/root{cache}") / "filler")
+        for population in more.iterdir():
+            population.rename(folder / population.name)
+        cannot = "the persona catalogue cannot take them now: database or disk is full"
+        assert within(10, lambda: watch()["error"] == cannot), watch()
+        assert watch() == {"personas": 23, "error": cannot}
+        (Path(f"/proc/{server.process.pid}/root{cache}") / "filler").unlink()
+        assert within(15, lambda: watch() == {"personas": 323, "error": None}), watch()
+    finally:
+        output = server.stop()
+    said = [line for line in output.splitlines() if line.startswith("persona files ")]
+    assert said == [
+        f"persona files not reloaded, the previous ones stay: {cannot}",
+        "persona files reloaded: 323 personas",
+    ], output
+
+
 def test_a_reload_after_a_refused_one_clears_the_refusal_before_the_personas_change(tmp_path):
     """/health's watch error went away only after the new personas were in force: a client
     that saw them (a removed file's persona gone) read the old refusal now and then."""

@@ -23,15 +23,14 @@ from magda_kbi.runtime.faults import FaultKind
 from magda_kbi.runtime.store import SqliteStore, StoreError, open_store
 
 from .cli_run import magda_kbi
-from .conftest import Server
+from .conftest import Server, serve_on_a_tmpfs
 from .processes import (
     a_uid_no_one_has,
     alive,
     as_another_user,
     children,
+    fill,
     free_port,
-    in_a_mount_of_its_own,
-    no_mount_here,
     open_files,
     within,
 )
@@ -1073,14 +1072,8 @@ def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(
     whose disk has room again as it stops writes them, though no write succeeded since."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
-    tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=8m tmpfs "$1"', folder)
-    serve_there = (*tmpfs, sys.executable, "-m", "magda_kbi")
     url = f"sqlite:///{folder / 'state.db'}"
-    try:
-        server = Server("--admin", "--store", url, "--today", "2025-06-01", command=serve_there)
-    except RuntimeError as stopped:
-        no_mount_here(str(stopped).removeprefix("emulator stopped: "))
-        raise
+    server = serve_on_a_tmpfs(folder, "--admin", "--store", url, "--today", "2025-06-01")
     full = "the store cannot be written: database or disk is full"
     try:
         seen_from_here = Path(f"/proc/{server.process.pid}/root{folder}")
@@ -1153,20 +1146,6 @@ def test_a_write_on_a_full_disk_fails_with_its_own_error_not_the_rollback_s(tmp_
         assert store.unwritten is None
     finally:
         store.close()
-
-
-def fill(path: Path) -> None:
-    """``path`` written until its file system has no room left."""
-    import errno
-
-    filler = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        with pytest.raises(OSError) as no_room:
-            while True:
-                os.write(filler, bytes(1 << 16))
-        assert no_room.value.errno == errno.ENOSPC
-    finally:
-        os.close(filler)
 
 
 def advice_calls(server: Server, n: int) -> None:

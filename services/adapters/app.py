@@ -56,7 +56,7 @@ from magda_kbi.io.checked_files import CheckedFiles
 from magda_kbi.io.consumer_file import load_consumers
 from magda_kbi.io.personas import builtin_folder, load_personas
 from magda_kbi.io.schemas import did_you_mean
-from magda_kbi.runtime.catalogue import Catalogue, first_to_say, import_files
+from magda_kbi.runtime.catalogue import Catalogue, first_to_say, import_files, store_errors
 from magda_kbi.runtime.diensten import (
     PLATFORM_UITZONDERINGEN,
     Dienst,
@@ -727,7 +727,10 @@ def _built(settings: Settings, imported: str | None, stores: dict[str, Store]) -
     watcher = None
     if settings.watch:
         say = (lambda what: first_to_say(catalogue.store, what)) if settings.catalogue else None
-        watcher = FixtureWatcher(runtime, folders, load, seen=imported, first_to_say=say).start()
+        errors = store_errors(catalogue.store) if settings.catalogue else ()
+        watcher = FixtureWatcher(
+            runtime, folders, load, seen=imported, first_to_say=say, store_errors=errors
+        ).start()
     return Emulator(
         runtime,
         settings.max_bytes,

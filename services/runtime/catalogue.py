@@ -61,7 +61,6 @@ def first_to_say(store: Store, what: str) -> bool:
     now): every worker watches them and finds the same fault; one says it. A day later it
     may be said again; a store that cannot be asked lets it be said."""
     now = time.time()
-    errors = store.Error if isinstance(store.Error, tuple) else (store.Error,)
     try:
         with store.write() as db:  # no change number: nobody reloads for it
             db.execute("DELETE FROM catalogue_refused WHERE at < ?", (now - 86400,))
@@ -70,9 +69,15 @@ def first_to_say(store: Store, what: str) -> bool:
                 "RETURNING what",
                 (what, now),
             ).fetchone()
-    except (*errors, OSError):
+    except (*store_errors(store), OSError):
         return True
     return first is not None
+
+
+def store_errors(store: Store) -> tuple[type[BaseException], ...]:
+    """What ``store`` raises when it cannot be reached or written (a full disk, a lost
+    server), as a tuple for ``except``."""
+    return (*(store.Error if isinstance(store.Error, tuple) else (store.Error,)), StoreUnavailable)
 
 
 def import_files(

@@ -23,6 +23,9 @@ from magda_kbi.runtime.diensten import Runtime
 log = logging.getLogger(__name__)
 
 STOP_WAIT = 30.0  # seconds a stop waits for a reload in progress
+# seconds before files the catalogue could not take (a full disk) are imported again: each
+# try reads and checks them anew
+RETRY_AFTER = 5.0
 
 
 class FixtureWatcher:
@@ -34,6 +37,7 @@ class FixtureWatcher:
         interval: float = 0.5,
         seen: str | None = None,
         first_to_say: Callable[[str], bool] | None = None,
+        store_errors: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.runtime, self.folders, self.interval = runtime, folders, interval
         # whether this process says a refusal: under serve every worker finds it, one says it
@@ -45,6 +49,10 @@ class FixtureWatcher:
         self.fingerprint = seen or fingerprint(folders)
         self.last_loaded: datetime | None = None
         self.error: str | None = None  # why the last change was not taken
+        # what the loader's catalogue raises when it cannot take the files now (a full
+        # disk): they are fine, and tried again
+        self.store_errors = store_errors
+        self._retry: tuple[str, float] | None = None  # (fingerprint, when) of such a try
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,15 +75,28 @@ class FixtureWatcher:
         new = fingerprint(self.folders)
         if new == self.fingerprint:
             return False
-        self.fingerprint = new
+        if self._retry is not None and self._retry[0] == new and time.monotonic() < self._retry[1]:
+            return False
         try:
             personas, changed_here = self.load()
         except FixtureError as error:
+            self.fingerprint, self._retry = new, None  # the same files: the same refusal
             self.error = error.message
             (log.error if self.first_to_say(f"{new} {error.message}") else log.debug)(
                 "persona files not reloaded, the previous ones stay: %s", self.error
             )
             return False
+        except self.store_errors as error:
+            # The files are fine; the catalogue cannot take them now. Taken as seen, the
+            # change was lost for good (the disk had room again, the files stayed unread),
+            # and the failure was a traceback. Tried again, said once.
+            self._retry = (new, time.monotonic() + RETRY_AFTER)
+            reason = f"the persona catalogue cannot take them now: {' '.join(str(error).split())}"
+            if reason != self.error:
+                log.error("persona files not reloaded, the previous ones stay: %s", reason)
+            self.error = reason
+            return False
+        self.fingerprint, self._retry = new, None
         # the refusal gone before the personas change: a request that sees the new ones saw
         # the old refusal in /health now and then (the test of --watch, once on 3.13)
         self.last_loaded, self.error = datetime.now(UTC), None
