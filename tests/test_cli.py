@@ -463,6 +463,38 @@ def test_insz_new_refuses_a_birth_year_an_insz_cannot_hold():
     assert proces.stdout == ""
 
 
+@pytest.mark.parametrize("target", ["--out", "--store"])
+def test_generate_on_a_disk_that_fills_says_so_and_leaves_nothing(tmp_path, target):
+    """A disk that fills as generate writes: --store was a traceback (sqlite3's "database
+    or disk is full"), and --out left the folder it had made, empty. The disk is a tmpfs of
+    2 MB in a mount namespace of the command's own; what is left there is listed before it
+    goes."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=2m tmpfs "$1"', folder)
+    where = {"--out": str(folder / "population"), "--store": f"sqlite:///{folder / 's.db'}"}
+    generate = ("generate", "--count", "5000", "--seed", "1", target, where[target])
+    then_list = '"$@"; code=$?; echo left: $(ls -A "$FOLDER") >&2; exit $code'
+    proces = subprocess.run(
+        [*tmpfs, "sh", "-c", then_list, "sh", sys.executable, "-m", "magda_kbi", *generate],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FOLDER": str(folder)},
+    )
+    no_mount_here(proces.stderr)
+    said = {
+        "--out": f"--out: cannot write to {where['--out']}: No space left on device",
+        "--store": f"--store {where['--store']}: database or disk is full",
+    }
+    # (the store's file stays: a store, empty of the people it could not take)
+    left = {"--out": "left:", "--store": "left: s.db s.db-shm s.db-wal s.db.change"}
+    assert (proces.returncode, proces.stderr) == (
+        2,
+        f"generating personas\nmagda-kbi: {said[target]}\n{left[target]}\n",
+    )
+
+
 def test_generate_says_which_of_out_and_store_to_give(tmp_path):
     geen = magda_kbi("generate", "--count", "1")
     assert geen.returncode == 2 and "Error: give --out DIR or --store URL\n" in geen.stderr

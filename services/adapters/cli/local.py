@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 from datetime import date
@@ -210,6 +211,7 @@ def generate(
         raise click.UsageError(
             f"{' and '.join(files_only)} only with --out (a store holds no files)"
         )
+    made_out = out is not None and not out.exists()  # removed again if a failure leaves it empty
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -225,14 +227,16 @@ def generate(
             )
         for old in existing:  # with --force: none of an earlier, larger population stays
             old.unlink()
-    target_store = None
+    target_store, failures = None, (InputError, OSError)
     if store is not None:  # refused before the bar starts, not after "generating personas"
+        from magda_kbi.runtime.catalogue import store_errors
         from magda_kbi.runtime.store import StoreError, open_store
 
         try:
             target_store = open_store(store)
         except (StoreError, OSError, sqlite3.Error) as error:
             raise Refused(f"--store: {error}") from None
+        failures = (*failures, *store_errors(target_store))  # a full disk half-way
     try:
         with click.progressbar(
             generate_population(
@@ -258,17 +262,22 @@ def generate(
                             f"--store {shown_url(store or '')}: {error.reason}; another --seed"
                             " makes other people"
                         ) from None
-            except (InputError, OSError) as error:  # none of a broken run's output stays
+            except failures as error:  # none of a broken run's output stays
                 for half in population_files(out) if out is not None else ():
                     half.unlink()  # (the store's write transaction rolled back itself)
-                if isinstance(error, OSError):  # a full disk, a folder not writable
-                    where = (
-                        f"--out: cannot write to {out}"
-                        if out is not None
-                        else f"--store {shown_url(store or '')}"
-                    )
-                    raise Refused(f"{where}: {error.strerror or error}") from None
-                raise Refused(f"generated persona does not check: {error.message}") from None
+                if made_out and out is not None:
+                    with contextlib.suppress(OSError):  # only if empty: nothing else goes
+                        out.rmdir()
+                if isinstance(error, InputError):
+                    raise Refused(f"generated persona does not check: {error.message}") from None
+                # a full disk, a folder not writable (a traceback from a store's disk)
+                where = (
+                    f"--out: cannot write to {out}"
+                    if out is not None
+                    else f"--store {shown_url(store or '')}"
+                )
+                reason = error.strerror if isinstance(error, OSError) else None
+                raise Refused(f"{where}: {reason or ' '.join(str(error).split())}") from None
     finally:
         if target_store is not None:
             target_store.close()
