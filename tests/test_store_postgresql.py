@@ -283,6 +283,59 @@ def test_a_lost_network_is_noticed_in_seconds_on_every_connection(postgres):
     eigen.close()
 
 
+def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_takes_writes():
+    """A PostgreSQL server that takes no writes (a standby after a failover, a full disk):
+    the admin call's 503 said "the store cannot be reached", /health said ok and the log
+    nothing. Made read-only here for every session (ALTER SYSTEM, reloaded), on a cluster
+    of the test's own."""
+    import re
+
+    import psycopg
+
+    from .postgres import Cluster
+    from .processes import within
+
+    def read_only(on: bool) -> None:
+        with psycopg.connect(cluster.url, autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM SET default_transaction_read_only = {on}")
+            conn.execute("SELECT pg_reload_conf()")
+
+    def health() -> dict:
+        return requests.get(f"{server.url}/health", timeout=10).json()
+
+    reason = "cannot execute SELECT FOR UPDATE in a read-only transaction"  # (a write's first)
+    cluster = Cluster()
+    try:
+        url = cluster.database()
+        server = Server("--admin", "--store", url, "--today", "2025-06-01")
+        clock = f"{server.url}/admin/clock"
+        try:
+            read_only(True)
+            assert within(10, lambda: health()["status"] == "degraded"), health()  # heartbeats
+            assert health()["reason"] == f"the store cannot be written: {reason}"
+            answer = requests.put(clock, json={"today": "2025-07-01"}, headers=JSON, timeout=20)
+            assert (answer.status_code, answer.json()) == (
+                503,
+                {"code": "STORE_UNAVAILABLE", "diagnose": f"the store cannot be written: {reason}"},
+            )
+            read_only(False)
+            answer = requests.put(clock, json={"today": "2025-07-01"}, headers=JSON, timeout=20)
+            assert answer.status_code == 200, answer.text
+            assert health()["status"] == "ok"
+        finally:
+            output = server.stop()
+    finally:
+        cluster.stop()
+    said = [line for line in output.splitlines() if line.startswith("the store ")]
+    worker = re.search(r"\(worker (\d+)\)", said[0] if said else "")
+    assert worker, output
+    assert said == [
+        f"the store {url} cannot be written (worker {worker[1]}): {reason}; the calls are "
+        "answered, their journal entries wait in memory, admin changes are refused",
+        f"the store {url} can be written again (worker {worker[1]})",
+    ], output
+
+
 def test_postgresql_lost_while_running_and_back():
     """The server stops while serve runs: SOAP answers from what the workers have (a persona
     not cached: 99994), /health says degraded and why, admin calls answer 503; when it is

@@ -253,8 +253,8 @@ class Store:
 
     Error: type[Exception] = sqlite3.Error
     # A write that fails with one of these (a full disk, an I/O error, a lock held past the
-    # timeout, a lost server) says the store cannot take writes now, until one does
-    Unwritable: type[Exception] = sqlite3.OperationalError
+    # timeout) says the store cannot take writes now, until one does
+    Unwritable: type[Exception] | tuple[type[Exception], ...] = sqlite3.OperationalError
     _tag: str
     _replica: tuple[int, str] = (-1, "")  # (for which process, the id)
     unwritten: str | None = None  # why this worker's last write failed, until one succeeds

@@ -188,7 +188,18 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         # what a lost server raises: the driver's errors, and ours when reconnecting fails
         self.Error = (psycopg.Error, StoreError)  # type: ignore[assignment]
-        self.Unwritable = psycopg.OperationalError  # DiskFull, a lost connection
+        # what says the server takes no writes now: its disk full, its resources spent, or
+        # read-only (a standby after a failover). A lost connection is the LISTEN thread's
+        # problem (and a heartbeat proves a server back, not a disk with room again).
+        errors = psycopg.errors
+        self.Unwritable = (  # type: ignore[assignment]
+            errors.DiskFull,
+            errors.InsufficientResources,
+            errors.OutOfMemory,
+            errors.ConfigurationLimitExceeded,
+            errors.IoError,
+            errors.ReadOnlySqlTransaction,
+        )
         self._problem: str | None = None  # why the LISTEN connection is down, or None
         # How often the LISTEN connection was lost: a thread's connection made before the
         # last loss is made anew (unused during the loss, it looked alive, and failed once
