@@ -292,8 +292,9 @@ def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_ta
 
     import psycopg
 
+    from .cli_run import magda_kbi, magda_kbi_process
     from .postgres import Cluster
-    from .processes import within
+    from .processes import free_port, within
 
     def read_only(on: bool) -> None:
         with psycopg.connect(cluster.url, autocommit=True) as conn:
@@ -318,6 +319,16 @@ def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_ta
                 503,
                 {"code": "STORE_UNAVAILABLE", "diagnose": f"the store cannot be written: {reason}"},
             )
+            # another serve on it is refused at start (its workers failed, a traceback each)
+            refused = magda_kbi_process("serve", "--port", str(free_port()), "--store", url)
+            assert (refused.returncode, refused.stderr) == (
+                2,
+                f"magda-kbi: --store: the PostgreSQL server of {url!r} takes no writes "
+                "(read-only: a standby, or default_transaction_read_only): serve and generate "
+                "need one that does, the primary\n",
+            )
+            exported = magda_kbi("export", "verlaagde-premie", "2025", "--store", url)
+            assert exported.returncode == 0, exported.stderr  # an export only reads
             read_only(False)
             answer = requests.put(clock, json={"today": "2025-07-01"}, headers=JSON, timeout=20)
             assert answer.status_code == 200, answer.text

@@ -121,8 +121,17 @@ class _Write(_Transaction):
             self.pg.wait_for_replicas(self.db.changed_to)
 
 
-def _unusable(db, url: str) -> str | None:
-    """Why this database cannot hold a store, before anything is made in it; or None."""
+def _unusable(db, url: str, writes: bool = True) -> str | None:
+    """Why this database cannot hold a store, before anything is made in it; or None.
+    ``writes``: the store is to be written (serve, generate), not only read (an export)."""
+    if writes and db.execute("SHOW transaction_read_only").fetchone()[0] == "on":
+        # a standby (a failover's old primary) or default_transaction_read_only: serve's
+        # workers failed at their first write, a traceback each, and serve after them
+        return (
+            f"the PostgreSQL server of {shown_url(url)!r} takes no writes (read-only: a "
+            "standby, or default_transaction_read_only): serve and generate need one that "
+            "does, the primary"
+        )
     encoding = db.execute("SHOW server_encoding").fetchone()[0]
     if encoding not in USABLE_ENCODINGS:
         return (
@@ -215,7 +224,7 @@ class PostgresStore(Store):
         self._listener_pid: int | None = None  # the process whose LISTEN thread runs
         self._start_slot = threading.Lock()
         db = self.db()
-        if unusable := _unusable(db, url):
+        if unusable := _unusable(db, url, writes=not existing):
             self.close()
             raise StoreError(unusable)
         db.execute("BEGIN")
