@@ -19,6 +19,7 @@ from pathlib import Path
 from magda_kbi.domain.dossier import Persona
 from magda_kbi.io.personas import FixtureError, fingerprint, load_personas
 from magda_kbi.runtime.diensten import Runtime
+from magda_kbi.runtime.store import one_line
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class FixtureWatcher:
             # change was lost for good (the disk had room again, the files stayed unread),
             # and the failure was a traceback. Tried again, said once.
             self._retry = (new, time.monotonic() + RETRY_AFTER)
-            reason = f"the persona catalogue cannot take them now: {' '.join(str(error).split())}"
+            reason = f"the persona catalogue cannot take them now: {one_line(error)}"
             if reason != self.error:
                 log.error("persona files not reloaded, the previous ones stay: %s", reason)
             self.error = reason

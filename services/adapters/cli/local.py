@@ -200,7 +200,7 @@ def generate(
         sample_checked,
         write_files,
     )
-    from magda_kbi.runtime.store import shown_url
+    from magda_kbi.runtime.store import one_line, shown_url
 
     if (out is None) == (store is None):
         raise click.UsageError(
@@ -277,7 +277,7 @@ def generate(
                     else f"--store {shown_url(store or '')}"
                 )
                 reason = error.strerror if isinstance(error, OSError) else None
-                raise Refused(f"{where}: {reason or ' '.join(str(error).split())}") from None
+                raise Refused(f"{where}: {reason or one_line(error)}") from None
     finally:
         if target_store is not None:
             target_store.close()
