@@ -1122,6 +1122,37 @@ def test_a_full_disk_is_said_in_the_log_and_health_and_the_calls_wait_for_room(
     assert said == [cannot, again, cannot, last], output
 
 
+def test_a_sighup_on_a_full_disk_starts_workers_that_serve(tmp_path):
+    """The new workers of a SIGHUP on a full disk failed as they registered in the store (a
+    traceback each), and serve, every worker failing alike, stopped: a renewed certificate
+    or a changed consumers file under --watch stopped the emulator. They serve now, and
+    register once the disk has room."""
+    import signal
+
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'state.db'}"
+    server = serve_on_a_tmpfs(folder, "--admin", "--store", url, "--today", "2025-06-01")
+    try:
+        filler = Path(f"/proc/{server.process.pid}/root{folder}") / "filler"
+        fill(filler)
+        old = children(server.process.pid)
+        server.process.send_signal(signal.SIGHUP)
+        assert within(30, lambda: not alive(old)), server.output()
+        assert server.process.poll() is None, server.output()
+        answer = post(server.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+        assert (answer.status, answer.codes()) == (200, [])
+        health = requests.get(f"{server.url}/health", timeout=10).json()
+        assert health["status"] == "degraded", health  # the new worker's own registration
+        filler.unlink()
+        assert within(10, lambda: requests.get(f"{server.url}/health").json()["status"] == "ok")
+        journal = requests.get(f"{server.url}/admin/journal", timeout=10).json()["entries"]
+        assert [entry["operation"] for entry in journal] == ["GeefDossierKBI"]
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output, output
+
+
 def test_a_write_on_a_full_disk_fails_with_its_own_error_not_the_rollback_s(tmp_path):
     """SQLite ends a transaction itself when the disk is full; the ROLLBACK after the error
     then failed too, and its "cannot rollback - no transaction is active" was raised in the

@@ -1084,12 +1084,18 @@ class SharedJournal:
         with self._start_slot:
             if self._pid == os.getpid():
                 return
-            with self.store.write() as db:
-                asked = db.execute("SELECT n FROM sync").fetchone()[0]
-                db.execute(
-                    REPLICA_UPSERT,
-                    (self.store.replica, time.time(), asked, self.store.change_number()),
-                )
+            try:
+                with self.store.write() as db:
+                    asked = db.execute("SELECT n FROM sync").fetchone()[0]
+                    db.execute(
+                        REPLICA_UPSERT,
+                        (self.store.replica, time.time(), asked, self.store.change_number()),
+                    )
+            except self.store.Unwritable:
+                # (said by the store) A worker that starts on a full disk (a SIGHUP's, one
+                # replacing a dead one) serves, and its heartbeats register it once they
+                # can: its failure stopped serve, every worker being refused alike.
+                pass
             self._writer_thread = threading.Thread(
                 target=self._writer, name="magda-kbi-journal", daemon=True
             )
