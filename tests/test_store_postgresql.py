@@ -289,12 +289,13 @@ def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_ta
     nothing. Made read-only here for every session (ALTER SYSTEM, reloaded), on a cluster
     of the test's own."""
     import re
+    import signal
 
     import psycopg
 
     from .cli_run import magda_kbi, magda_kbi_process
     from .postgres import Cluster
-    from .processes import free_port, within
+    from .processes import alive, children, free_port, within
 
     def read_only(on: bool) -> None:
         with psycopg.connect(cluster.url, autocommit=True) as conn:
@@ -329,6 +330,13 @@ def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_ta
             )
             exported = magda_kbi("export", "verlaagde-premie", "2025", "--store", url)
             assert exported.returncode == 0, exported.stderr  # an export only reads
+            # the running serve's new workers (a SIGHUP's) serve from it, as the old ones did
+            old = children(server.process.pid)
+            server.process.send_signal(signal.SIGHUP)
+            assert within(30, lambda: not alive(old)), server.output()
+            answer = requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=10)
+            assert answer.status_code == 200 and server.process.poll() is None, server.output()
+            assert within(10, lambda: health()["status"] == "degraded"), health()
             read_only(False)
             answer = requests.put(clock, json={"today": "2025-07-01"}, headers=JSON, timeout=20)
             assert answer.status_code == 200, answer.text
@@ -338,12 +346,14 @@ def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_ta
     finally:
         cluster.stop()
     said = [line for line in output.splitlines() if line.startswith("the store ")]
-    worker = re.search(r"\(worker (\d+)\)", said[0] if said else "")
-    assert worker, output
+    workers = re.findall(r"\(worker (\d+)\)", "\n".join(said))
+    assert len(workers) == 3, output  # the first worker's, then its SIGHUP successor's
     assert said == [
-        f"the store {url} cannot be written (worker {worker[1]}): {reason}; the calls are "
+        f"the store {url} cannot be written (worker {workers[0]}): {reason}; the calls are "
         "answered, their journal entries wait in memory, admin changes are refused",
-        f"the store {url} can be written again (worker {worker[1]})",
+        f"the store {url} cannot be written (worker {workers[1]}): {reason}; the calls are "
+        "answered, their journal entries wait in memory, admin changes are refused",
+        f"the store {url} can be written again (worker {workers[1]})",
     ], output
 
 

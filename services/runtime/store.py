@@ -207,15 +207,23 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///") :])
 
 
-def open_store(url: str, *, catalogue_only: bool = False, existing: bool = False) -> Store:
+def open_store(
+    url: str,
+    *,
+    catalogue_only: bool = False,
+    existing: bool = False,
+    refuse_read_only: bool = False,
+) -> Store:
     """The store a URL names: ``sqlite:///FILE`` or ``postgresql://...``. ``catalogue_only``:
     a store that holds only the persona catalogue (no journal): a new SQLite file then
     takes small pages. ``existing``: to read one that is there (:class:`NoStore` if not),
-    never to make one (nor its tables in another program's database)."""
+    never to make one (nor its tables in another program's database). ``refuse_read_only``:
+    a PostgreSQL server that takes no writes is refused (at serve's or generate's start; a
+    worker started later serves from it, degraded, as its running workers do)."""
     if url.startswith(("postgresql://", "postgres://")):
         from magda_kbi.runtime.store_postgresql import PostgresStore
 
-        return PostgresStore(url, existing=existing)
+        return PostgresStore(url, existing=existing, refuse_read_only=refuse_read_only)
     page_size = CATALOGUE_PAGE_SIZE if catalogue_only else JOURNAL_PAGE_SIZE
     return SqliteStore(url, page_size, existing=existing)
 

@@ -121,9 +121,9 @@ class _Write(_Transaction):
             self.pg.wait_for_replicas(self.db.changed_to)
 
 
-def _unusable(db, url: str, writes: bool = True) -> str | None:
+def _unusable(db, url: str, writes: bool = False) -> str | None:
     """Why this database cannot hold a store, before anything is made in it; or None.
-    ``writes``: the store is to be written (serve, generate), not only read (an export)."""
+    ``writes``: a server that takes no writes is refused too (serve's, generate's start)."""
     if writes and db.execute("SHOW transaction_read_only").fetchone()[0] == "on":
         # a standby (a failover's old primary) or default_transaction_read_only: serve's
         # workers failed at their first write, a traceback each, and serve after them
@@ -187,7 +187,7 @@ def _relations(db, where: str, parameters: tuple = ()) -> set[str]:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, *, existing: bool = False) -> None:
+    def __init__(self, url: str, *, existing: bool = False, refuse_read_only: bool = False) -> None:
         try:
             import psycopg
         except ImportError:
@@ -224,7 +224,7 @@ class PostgresStore(Store):
         self._listener_pid: int | None = None  # the process whose LISTEN thread runs
         self._start_slot = threading.Lock()
         db = self.db()
-        if unusable := _unusable(db, url, writes=not existing):
+        if unusable := _unusable(db, url, writes=refuse_read_only):
             self.close()
             raise StoreError(unusable)
         db.execute("BEGIN")

@@ -233,7 +233,7 @@ def generate(
         from magda_kbi.runtime.store import StoreError, open_store
 
         try:
-            target_store = open_store(store)
+            target_store = open_store(store, refuse_read_only=True)
         except (StoreError, OSError, sqlite3.Error) as error:
             raise Refused(f"--store: {error}") from None
         failures = (*failures, *store_errors(target_store))  # a full disk half-way

@@ -332,7 +332,8 @@ def serve(
         try:
             from magda_kbi.runtime.store import StoreError, open_store, shown_url
 
-            open_store(store).close()  # a bad URL, folder or server stops start-up here
+            # a bad URL, folder or server stops start-up here; so does a read-only one
+            open_store(store, refuse_read_only=True).close()
         except (StoreError, OSError, sqlite3.Error) as error:
             if temporary is None:
                 raise Refused(f"--store: {error}") from None
