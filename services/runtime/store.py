@@ -828,6 +828,7 @@ class _Transaction:
             else:
                 self._roll_back()
         except BaseException as failed:
+            self._roll_back()  # SQLite's advice after a COMMIT that failed (a full disk)
             self._failed(failed)
             raise
         finally:
@@ -839,8 +840,9 @@ class _Transaction:
 
     def _roll_back(self) -> None:
         """After an error, which says why: a ROLLBACK that fails too is not raised in its
-        place. On a full disk SQLite ends the transaction itself, and "cannot rollback - no
-        transaction is active" was all a refused SIGHUP said."""
+        place. On a full disk SQLite may end the transaction itself, and "cannot rollback -
+        no transaction is active" was all a refused SIGHUP said; or not, and the next BEGIN
+        on the connection would fail."""
         with contextlib.suppress(Exception):
             self.db.execute("ROLLBACK")
 
