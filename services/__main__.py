@@ -10,6 +10,7 @@ import sys
 
 
 def main() -> int:
+    _closed_outputs_to_nowhere()
     serve = sys.argv[1:2] == ["serve"]
     if serve:
         from magda_kbi.adapters import stopping
@@ -27,6 +28,22 @@ def main() -> int:
     finally:
         if serve:
             stopping.ignore_stops()
+
+
+def _closed_outputs_to_nowhere() -> None:
+    """Started with standard output or error closed (``>&-``, as a daemon may be), Python
+    has None for them: a list written there was an AttributeError, and the next file
+    opened (a store's database) took descriptor 1 or 2, where anything else that writes to
+    it (granian, a C library) would write into that file. /dev/null takes their place."""
+    import os
+
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            opened = os.open(os.devnull, os.O_WRONLY)
+            if opened != fd:  # (the lowest free descriptor: this one, when it was closed)
+                os.dup2(opened, fd)
+                os.close(opened)
+            setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
 
 
 if __name__ == "__main__":

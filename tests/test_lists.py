@@ -785,6 +785,48 @@ def test_output_to_a_full_disk_is_refused_in_one_line(args, buffered):
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "closed", "code"),
+    [
+        (["advies", "73680599786", "--datum", "2024-01-01"], ">&-", 0),
+        (["export", "verlaagde-premie", "2025", "--today", "2030-01-01"], ">&-", 0),
+        (["personas", "--json"], ">&-", 0),
+        (["--version"], ">&-", 0),
+        (["advies", "1", "--datum", "x"], "2>&-", 2),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
+)
+def test_a_command_without_standard_output_or_error_ends_as_it_would(args, closed, code):
+    """Started with standard output or error closed (``>&-``, as a daemon may be), a
+    command ends as it would have: Python has None for them then, and a list written there
+    (export, personas) was an AttributeError, exit 1."""
+    process = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}', "sh", sys.executable, "-m", "magda_kbi", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (process.returncode, process.stdout + process.stderr) == (code, "")
+
+
+def test_serve_started_without_standard_output_keeps_descriptor_1_for_nothing():
+    """With standard output closed, the next file serve opened took descriptor 1, where
+    whatever writes to standard output (granian, a C library) wrote into that file: a
+    store's database, say. /dev/null takes it, in serve and in its workers."""
+    from .conftest import Server
+    from .processes import children
+
+    closed = ("sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "magda_kbi")
+    server = Server(command=closed)
+    try:
+        processes = [server.process.pid, *children(server.process.pid)]
+        assert len(processes) == 2  # serve and its one worker
+        assert [os.readlink(f"/proc/{pid}/fd/1") for pid in processes] == ["/dev/null"] * 2
+        assert requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok"
+    finally:
+        server.stop()
+
+
 def test_a_person_is_a_member_of_one_zorgkas_at_a_time():
     """A move to another zorgkas written without the old membership's einde made the person
     a member of both: on both premium lists, asked about by both. The later begin replaces
