@@ -245,6 +245,10 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which starts its processe
     os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
+# a store's problem changed by one thread at a time, so that each change is said once
+_SAYING = threading.Lock()
+
+
 def one_line(error: BaseException) -> str:
     """An error's message with its lines (and tabs) folded into one (libpq's has several)."""
     return " ".join(str(error).split())
@@ -361,7 +365,9 @@ class Store:
         if not isinstance(error, self.Unwritable):
             return
         reason = f"the store cannot be written: {one_line(error)}"
-        if reason != self.unwritten and self.serving:  # a command says its own refusal
+        with _SAYING:  # two threads failing at once (the writer's, a request's): said once
+            said, self.unwritten = self.unwritten, reason
+        if reason != said and self.serving:  # a command says its own refusal
             log.warning(
                 "the store %s cannot be written (worker %d): %s; the calls are answered, "
                 "their journal entries wait in memory, admin changes are refused",
@@ -369,16 +375,17 @@ class Store:
                 _PID[0],
                 one_line(error),
             )
-        self.unwritten = reason
 
     def written(self) -> None:
         """A write that needed room (not a heartbeat, which rewrites one row) succeeded."""
-        if self.unwritten is not None:
-            self.unwritten = None
-            if self.serving:
-                log.warning(
-                    "the store %s can be written again (worker %d)", shown_url(self.url), _PID[0]
-                )
+        if self.unwritten is None:
+            return
+        with _SAYING:
+            said, self.unwritten = self.unwritten, None
+        if said is not None and self.serving:
+            log.warning(
+                "the store %s can be written again (worker %d)", shown_url(self.url), _PID[0]
+            )
 
     def read(self):
         """``with store.read() as db:`` one consistent read."""
