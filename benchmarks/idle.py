@@ -5,9 +5,10 @@ Starts ``serve --admin --workers N`` (its state in the store, serve's default), 
 calls, then measures over ``--seconds`` of nothing: the CPU time of each worker (from
 /proc, Linux). Then the time of ``GET /admin/journal``: right after a call, and after the
 workers were idle for 2 s (a worker that has seen nothing for a second looks less often).
-Figures, no asserts.
+With ``--watch-files N``, serve runs ``--watch`` over a folder of N persona files
+(``generate --per-file 1``): each worker looks at them twice a second. Figures, no asserts.
 
-    python benchmarks/idle.py [--workers 2] [--seconds 30] [--reads 20]
+    python benchmarks/idle.py [--workers 2] [--seconds 30] [--reads 20] [--watch-files N]
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,11 +41,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--reads", type=int, default=20, help="journal reads of each kind")
+    parser.add_argument(
+        "--watch-files", type=int, default=0, help="serve --watch over N persona files"
+    )
     args = parser.parse_args()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "magda_kbi", "serve", "--admin", "--port", str(port)]
-    serve = start([*command, "--workers", str(args.workers)])
+    magda_kbi = [sys.executable, "-m", "magda_kbi"]
+    command = [*magda_kbi, "serve", "--admin", "--port", str(port), "--workers", str(args.workers)]
+    folder = tempfile.TemporaryDirectory(prefix="magda-kbi-idle-")
+    if args.watch_files:
+        generate = ["generate", "--count", str(args.watch_files), "--per-file", "1"]
+        subprocess.run([*magda_kbi, *generate, "--out", folder.name], check=True)
+        command += ["--fixtures", folder.name, "--watch"]
+    serve = start(command)
     try:
         wait_for(f"{url}/health")
         for _ in range(4 * args.workers):  # every worker has answered (and journaled) a call
@@ -78,6 +90,7 @@ def main() -> None:
     finally:
         serve.terminate()
         serve.wait(timeout=30)
+        folder.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The persona catalogue: what it covers, and how a bad persona file is refused."""
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -121,6 +122,31 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
     assert "80651338304" in {p.insz for p in stream_personas([map_])}
     (map_ / "p.yml").write_text(GOED.replace("Een geldige persona", "Veranderd"), "utf-8")
     assert fingerprint([map_]) != voor  # serve --watch sees it change
+
+
+def test_the_watch_fingerprint_changes_with_a_persona_file_and_only_then(tmp_path):
+    """What serve --watch compares twice a second: a persona file added, grown, touched,
+    renamed or removed changes it; another file, or a folder not (yet) there, does not."""
+    folder, missing = tmp_path / "personas", tmp_path / "not-yet"
+    folder.mkdir()
+    looks = [fingerprint([folder, missing])]
+
+    def look(change) -> bool:
+        change()
+        looks.append(fingerprint([folder, missing]))
+        return looks[-1] != looks[-2]
+
+    persona = folder / "a.yaml"
+    assert look(lambda: persona.write_text("x", "utf-8"))
+    assert look(lambda: persona.write_text("xy", "utf-8"))
+    assert look(lambda: os.utime(persona, ns=(0, 10**18)))
+    assert look(lambda: persona.rename(folder / "b.yaml"))
+    assert look(lambda: (folder / "c.jsonl").write_text("", "utf-8"))
+    assert not look(lambda: (folder / "README.md").write_text("notes", "utf-8"))
+    assert not look(lambda: (folder / "b.yaml.bak").write_text("old", "utf-8"))
+    assert not look(lambda: None)
+    assert look(lambda: (folder / "b.yaml").unlink())
+    assert look(lambda: (missing.mkdir(), (missing / "d.yml").write_text("", "utf-8")))
 
 
 @pytest.mark.parametrize(
