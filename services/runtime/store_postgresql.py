@@ -232,10 +232,19 @@ class PostgresStore(Store):
             db.execute("SELECT pg_advisory_xact_lock(4242)")  # two workers creating at once
             self.bring_up_to_date(db, SCHEMA, existing=existing)
         except BaseException as error:
-            db.execute("ROLLBACK")
+            # a session the server ended (a failover, pg_terminate_backend) fails its
+            # ROLLBACK too: "the connection is closed" was raised, a traceback, in place of why
+            with contextlib.suppress(psycopg.Error):
+                db.execute("ROLLBACK")
+            lost = bool(db.conn.closed)
             self.close()  # refused: nothing of it stays open
             if isinstance(error, psycopg.errors.InsufficientPrivilege):  # was a traceback
                 raise StoreError(_not_permitted(url, error, existing)) from None
+            if isinstance(error, psycopg.OperationalError) and lost:
+                raise StoreError(
+                    f"the PostgreSQL store {shown_url(url)!r} ended the session while it was"
+                    f" opened: {_said(error)}"
+                ) from None
             if isinstance(error, psycopg.Error):  # whatever else the server refused: one line
                 raise StoreError(
                     f"the PostgreSQL store {shown_url(url)!r} refused it: {_said(error)}"
