@@ -143,12 +143,17 @@ class Server:
         return "".join(self._output)
 
 
-def serve_on_a_tmpfs(folder: Path, *args: str, size: str = "8m", env=None) -> Server:
+def serve_on_a_tmpfs(
+    folder: Path, *args: str, size: str = "8m", env=None, full: bool = False
+) -> Server:
     """serve in a mount namespace of its own, where ``folder`` is a tmpfs of ``size`` (a
     disk that :func:`tests.processes.fill` fills, through ``/proc/PID/root``, as seen by
-    serve: ``Path(f"/proc/{server.process.pid}/root{folder}")``); a skip where no such
-    mount can be made."""
-    tmpfs = in_a_mount_of_its_own(f'mount -t tmpfs -o size={size} tmpfs "$1"', folder)
+    serve: ``Path(f"/proc/{server.process.pid}/root{folder}")``), or that is ``full`` when
+    serve starts; a skip where no such mount can be made."""
+    mount = f'mount -t tmpfs -o size={size} tmpfs "$1"'
+    if full:  # cat ends at "No space left on device"
+        mount += ' && { cat /dev/zero > "$1/filler" 2>/dev/null; true; }'
+    tmpfs = in_a_mount_of_its_own(mount, folder)
     try:
         return Server(*args, command=(*tmpfs, sys.executable, "-m", "magda_kbi"), env=env)
     except RuntimeError as stopped:

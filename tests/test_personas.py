@@ -728,6 +728,36 @@ def test_under_watch_files_the_catalogue_cannot_take_are_imported_once_it_can(tm
     ], output
 
 
+def test_a_cache_folder_on_a_full_disk_is_passed_over_with_a_note(tmp_path):
+    """The persona catalogue in the cache folder (~/.cache by default) on a full disk: serve
+    was refused ("the persona catalogue ...: database or disk is full"), though the cache
+    only saves time. Now it says so in a note and imports into the run's own store."""
+    import requests
+
+    from .conftest import serve_on_a_tmpfs
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
+    server = serve_on_a_tmpfs(cache, "--today", "2025-06-01", env=env, size="1m", full=True)
+    try:
+        health = requests.get(f"{server.url}/health", timeout=10).json()
+        dossier = requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=10)
+    finally:
+        output = server.stop()
+    assert (health["status"], health["personas"], dossier.status_code) == ("ok", 23, 200)
+    notes = [line for line in output.splitlines() if "persona catalogue" in line]
+    assert len(notes) == 1, output
+    assert notes[0].startswith(f"magda-kbi: note: the persona catalogue {cache}/catalogue-")
+    assert notes[0].endswith(
+        ".sqlite: database or disk is full): this run imports the personas into its own store"
+        " (MAGDA_KBI_CACHE_DIR names another cache folder)"
+    ), notes
+    personas = [line for line in output.splitlines() if line.startswith("  personas: ")]
+    assert len(personas) == 1 and personas[0].startswith("  personas: sqlite:////"), output
+    assert "/magda-kbi-store-" in personas[0] and "/catalogue.db (ready in " in personas[0]
+
+
 def test_a_reload_after_a_refused_one_clears_the_refusal_before_the_personas_change(tmp_path):
     """/health's watch error went away only after the new personas were in force: a client
     that saw them (a removed file's persona gone) read the old refusal now and then."""

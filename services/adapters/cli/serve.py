@@ -32,6 +32,7 @@ from magda_kbi.adapters.cli.common import (
     today_option,
 )
 from magda_kbi.domain.advies import RuleSet, Terms
+from magda_kbi.io.checked_files import CACHE_DIR_ENV
 from magda_kbi.io.personas import builtin_folder, fingerprint
 
 if TYPE_CHECKING:  # the server's modules load when serve runs, not for every command
@@ -330,7 +331,7 @@ def serve(
                 cleaned = prune_catalogues(cache.parent, keep=cache)
             catalogue = f"sqlite:///{cache or temporary / 'catalogue.db'}"
         try:
-            from magda_kbi.runtime.store import StoreError, open_store, shown_url
+            from magda_kbi.runtime.store import StoreError, one_line, open_store, shown_url
 
             # a bad URL, folder or server stops start-up here; so does a read-only one
             open_store(store, refuse_read_only=True).close()
@@ -369,8 +370,23 @@ def serve(
         watched = file_state(watched_files(settings, tls))
         try:
             emulator = _emulator_on_catalogue(settings, cache)
-        except (StoreError, sqlite3.Error) as error:  # another serve importing the same files
-            raise Refused(f"the persona catalogue {shown_url(catalogue)}: {error}") from None
+        except (StoreError, sqlite3.Error) as error:
+            if cache is None or temporary is None:  # a --store's, or the run's own
+                raise Refused(f"the persona catalogue {shown_url(catalogue)}: {error}") from None
+            # The cache is a saving, never a reason not to serve: its disk full, or another
+            # serve importing the same files for longer than SQLite waits, refused the start
+            print(
+                f"magda-kbi: note: the persona catalogue {cache} cannot be used now"
+                f" ({one_line(error)}): this run imports the personas into its own store"
+                f" ({CACHE_DIR_ENV} names another cache folder)",
+                file=sys.stderr,
+            )
+            catalogue = f"sqlite:///{temporary / 'catalogue.db'}"
+            settings = dataclasses.replace(settings, catalogue=catalogue)
+            try:
+                emulator = _emulator_on_catalogue(settings, None)
+            except (StoreError, sqlite3.Error) as again:
+                raise Refused(f"the persona catalogue {shown_url(catalogue)}: {again}") from None
         loaded = time.monotonic() - begin
         if stopping.stop_asked():
             return
