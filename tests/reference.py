@@ -36,21 +36,21 @@ def require(versie: str = "01.00") -> None:
 
 
 @cache
-def real_schema(werkmap: str, versie: str = "01.00", entry: str | None = None) -> etree.XMLSchema:
+def real_schema(workdir: str, versie: str = "01.00", entry: str | None = None) -> etree.XMLSchema:
     """The reference XSD set of ``versie``, copied to a scratch folder with the INSZ pattern
     relaxed; ``entry`` is the entry point (default: the WebService response)."""
-    doel = Path(werkmap) / f"magda-xsd-{versie}"
-    if not doel.exists():
+    target = Path(workdir) / f"magda-xsd-{versie}"
+    if not target.exists():
         # copied without the reference's modes: a read-only checkout of ../shared made a
         # read-only copy, which only root could then relax (a CI user: PermissionError)
-        shutil.copytree(xsd_folder(versie), doel, copy_function=shutil.copyfile)
-        for map_ in (doel, *(d for d in doel.rglob("*") if d.is_dir())):
-            map_.chmod(0o755)
-        simple = doel / f"KBI-{versie}/KBISimple.xsd"
-        tekst = simple.read_text(encoding="utf-8")
-        start = tekst.index('<xs:simpleType name="InszType">')
-        restrictie = tekst.index('<xs:restriction base="xs:string">', start)
-        invoeg = restrictie + len('<xs:restriction base="xs:string">')
-        simple.write_text(tekst[:invoeg] + INSZ_TEST_PATTERN + tekst[invoeg:], encoding="utf-8")
+        shutil.copytree(xsd_folder(versie), target, copy_function=shutil.copyfile)
+        for folder in (target, *(d for d in target.rglob("*") if d.is_dir())):
+            folder.chmod(0o755)
+        simple = target / f"KBI-{versie}/KBISimple.xsd"
+        text = simple.read_text(encoding="utf-8")
+        start = text.index('<xs:simpleType name="InszType">')
+        restrictie = text.index('<xs:restriction base="xs:string">', start)
+        insertion = restrictie + len('<xs:restriction base="xs:string">')
+        simple.write_text(text[:insertion] + INSZ_TEST_PATTERN + text[insertion:], encoding="utf-8")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(doel / (entry or entry_point(versie))), parser))
+    return etree.XMLSchema(etree.parse(str(target / (entry or entry_point(versie))), parser))

@@ -21,7 +21,7 @@ from magda_kbi.domain.insz import modulo97_valid
 
 from .soap import PATH_DOSSIER, PATH_DOSSIER_02, dossier_verzoek, post
 
-NIEUW = {
+NEW = {
     "insz": "80651338304",
     "scenario": "Registered at runtime, no contract",
     "dossier": {
@@ -51,15 +51,15 @@ def client(magda, **kw) -> MagdaClient:
     return MagdaClient(magda.url, afzender="zorgkas.test.be", hoedanigheid="4321", **kw)
 
 
-def admin(magda, methode: str, pad: str, **kw) -> requests.Response:
+def admin(magda, method: str, pad: str, **kw) -> requests.Response:
     # what changes the emulator says a JSON or YAML content type, even without a body
     kw.setdefault("headers", {"Content-Type": "application/json"})
-    return requests.request(methode, f"{magda.url}/admin{pad}", timeout=10, **kw)
+    return requests.request(method, f"{magda.url}/admin{pad}", timeout=10, **kw)
 
 
 def test_a_call_that_takes_no_body_refuses_one(magda):
     """A reset given {"journal": false} reset the journal all the same, without a word."""
-    for methode, pad in (
+    for method, pad in (
         ("POST", "/reset"),
         ("DELETE", "/journal"),
         ("DELETE", "/faults"),
@@ -67,13 +67,13 @@ def test_a_call_that_takes_no_body_refuses_one(magda):
         ("DELETE", "/personas/98630499724"),
     ):
         pad = pad.format(id=magda.fault("latency", latency_ms=1)["id"])
-        r = admin(magda, methode, pad, data='{"journal": false}')
+        r = admin(magda, method, pad, data='{"journal": false}')
         assert (r.status_code, r.json()) == (
             400,
             {"code": "INVALID_PARAMETER", "diagnose": "this call takes no body", "field": "body"},
         ), pad
         assert len(admin(magda, "GET", "/faults").json()) == 1  # nothing done
-        assert admin(magda, methode, pad, data="{}").status_code in (200, 204)  # JSON's nothing
+        assert admin(magda, method, pad, data="{}").status_code in (200, 204)  # JSON's nothing
         admin(magda, "DELETE", "/faults")
         magda.reset()
 
@@ -85,7 +85,7 @@ def test_a_persona_added_at_runtime_is_served_by_soap_and_rest_and_gone_after_re
     magda.today("2024-01-01")
     with pytest.raises(DossierNietGevonden):
         client(magda).geef_dossier_kbi("80651338304")
-    magda.persona(NIEUW)
+    magda.persona(NEW)
     dossier = client(magda).geef_dossier_kbi("80651338304")
     assert dossier.datum_aanmelding.isoformat() == "2023-02-01"
     advies = client(magda).geef_automatisch_advies("80651338304", "2024-01-01")
@@ -99,46 +99,46 @@ def test_a_persona_added_at_runtime_is_served_by_soap_and_rest_and_gone_after_re
 
 
 def test_create_replace_read_delete(magda):
-    r = admin(magda, "PUT", "/personas/80651338304", json=NIEUW)
+    r = admin(magda, "PUT", "/personas/80651338304", json=NEW)
     assert r.status_code == 201 and r.json()["insz"] == "80651338304"
-    r = admin(magda, "PUT", "/personas/80651338304", json={**NIEUW, "scenario": "replaced"})
+    r = admin(magda, "PUT", "/personas/80651338304", json={**NEW, "scenario": "replaced"})
     assert r.status_code == 200
     r = admin(magda, "GET", "/personas/80651338304")
     assert r.json()["scenario"] == "replaced"
     assert r.json()["dossier"]["aanmelding"] == {"datum_aanmelding": "2023-02-01"}
-    lijst = {p["insz"]: p for p in admin(magda, "GET", "/personas").json()}
-    assert lijst["80651338304"]["source"] == "runtime"
-    assert lijst["98630499724"]["source"] == "fixture"
-    assert admin(magda, "POST", "/personas", json=NIEUW).status_code == 409
+    listing = {p["insz"]: p for p in admin(magda, "GET", "/personas").json()}
+    assert listing["80651338304"]["source"] == "runtime"
+    assert listing["98630499724"]["source"] == "fixture"
+    assert admin(magda, "POST", "/personas", json=NEW).status_code == 409
     assert admin(magda, "DELETE", "/personas/80651338304").status_code == 204
     assert admin(magda, "DELETE", "/personas/80651338304").status_code == 404
     assert admin(magda, "GET", "/personas/80651338304").status_code == 404
 
 
 def test_a_persona_read_back_can_be_put_again(magda):
-    vorm = admin(magda, "GET", "/personas/98630499724").json()
-    assert admin(magda, "PUT", "/personas/98630499724", json=vorm).status_code == 200
-    assert admin(magda, "GET", "/personas/98630499724").json() == vorm
+    shape_ = admin(magda, "GET", "/personas/98630499724").json()
+    assert admin(magda, "PUT", "/personas/98630499724", json=shape_).status_code == 200
+    assert admin(magda, "GET", "/personas/98630499724").json() == shape_
 
 
 def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
     """Asked for YAML (Accept), a persona comes in the persona files' own language: edit
     it and PUT it back as YAML; JSON stays what a client gets without asking."""
-    gelezen = admin(magda, "GET", "/personas/98630499724", headers={"Accept": "application/yaml"})
-    assert gelezen.status_code == 200
-    assert gelezen.headers["Content-Type"].startswith("application/yaml")
-    tekst = gelezen.content.decode("utf-8")
-    assert "insz: '98630499724'" in tekst  # quoted: a number would lose the INSZ's text
-    assert "Saïd" in tekst  # written as it is, not as an escape
-    assert yaml.safe_load(tekst) == admin(magda, "GET", "/personas/98630499724").json()
-    terug = admin(
+    read_back = admin(magda, "GET", "/personas/98630499724", headers={"Accept": "application/yaml"})
+    assert read_back.status_code == 200
+    assert read_back.headers["Content-Type"].startswith("application/yaml")
+    text = read_back.content.decode("utf-8")
+    assert "insz: '98630499724'" in text  # quoted: a number would lose the INSZ's text
+    assert "Saïd" in text  # written as it is, not as an escape
+    assert yaml.safe_load(text) == admin(magda, "GET", "/personas/98630499724").json()
+    back_ = admin(
         magda,
         "PUT",
         "/personas/98630499724",
-        data=tekst.replace("Werkzoekend", "Werkend").encode(),
+        data=text.replace("Werkzoekend", "Werkend").encode(),
         headers={"Content-Type": "application/yaml"},
     )
-    assert terug.status_code == 200, terug.text
+    assert back_.status_code == 200, back_.text
     profiel = admin(magda, "GET", "/personas/98630499724").json()["dossier"]["klantprofiel"]
     assert profiel["werksituatie"] == "Werkend"
     # under the other names PUT takes YAML by as well
@@ -147,8 +147,8 @@ def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
         assert r.headers["Content-Type"].startswith("application/yaml"), accept
     # JSON without an Accept, and for a client that prefers it
     for accept in (None, "application/json", "application/json, application/yaml;q=0.5"):
-        kop = {"Accept": accept} if accept else {}
-        r = admin(magda, "GET", "/personas/98630499724", headers=kop)
+        header = {"Accept": accept} if accept else {}
+        r = admin(magda, "GET", "/personas/98630499724", headers=header)
         assert r.headers["Content-Type"] == "application/json", accept
 
 
@@ -172,18 +172,18 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
 
 
 @pytest.mark.parametrize(
-    ("body", "veld", "in_diagnose"),
+    ("body", "field", "in_diagnose"),
     [
-        ({**NIEUW, "insz": "80051338304"}, "insz", "differs from the path"),
+        ({**NEW, "insz": "80051338304"}, "insz", "differs from the path"),
         # the path's INSZ unquoted: the body's was said to differ from the path's
-        ({**NIEUW, "insz": 80651338304}, "insz", "80651338304 is a number: an INSZ is text"),
-        ({**NIEUW, "scenario": ""}, "scenario", "required"),
-        ({**NIEUW, "fout": "42"}, "fout", "99996"),
+        ({**NEW, "insz": 80651338304}, "insz", "80651338304 is a number: an INSZ is text"),
+        ({**NEW, "scenario": ""}, "scenario", "required"),
+        ({**NEW, "fout": "42"}, "fout", "99996"),
         (
             {
-                **NIEUW,
+                **NEW,
                 "dossier": {
-                    **NIEUW["dossier"],
+                    **NEW["dossier"],
                     "doelgroepen": [
                         {"code": "JA", "type": "VERPLICHT", "periode": {"begin": "2023-01-02"}}
                     ],
@@ -194,38 +194,38 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         ),
         (
             {
-                **NIEUW,
+                **NEW,
                 "dossier": {
-                    **NIEUW["dossier"],
+                    **NEW["dossier"],
                     "contracten": [{"datum_registratie": "2023-01-40"}],
                 },
             },
             "dossier.contracten[0].datum_registratie",
             "date",
         ),
-        ({**NIEUW, "extra": 1}, "extra", "unknown field"),
+        ({**NEW, "extra": 1}, "extra", "unknown field"),
         # text XML cannot hold (found by schemathesis: it was a 500)
         (
             {
-                **NIEUW,
+                **NEW,
                 "dossier": {
-                    **NIEUW["dossier"],
-                    "personalia": {**NIEUW["dossier"]["personalia"], "achternamen": ["\x1f"]},
+                    **NEW["dossier"],
+                    "personalia": {**NEW["dossier"]["personalia"], "achternamen": ["\x1f"]},
                 },
             },
             "dossier.personalia.achternamen[0]",
             "U+001F is a character XML cannot hold",
         ),
         (
-            {**NIEUW, "gegevens": {"contact": {"email": "a\x00b@test.be"}}},
+            {**NEW, "gegevens": {"contact": {"email": "a\x00b@test.be"}}},
             "gegevens.contact.email",
             "U+0000",
         ),
         (
             {
-                **NIEUW,
+                **NEW,
                 "dossier": {
-                    **NIEUW["dossier"],
+                    **NEW["dossier"],
                     "inbreuken": [
                         {"datum_vaststelling": "2023-06-01", "sanctionerende_overheid": "\uffff"}
                     ],
@@ -237,7 +237,7 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         # text the municipality lists' XML names (participatie: naam, contact, contacttaal):
         # it was taken, and the list stopped after its 200 with lxml's ValueError
         (
-            {**NIEUW, "gegevens": {"participatie": {"contacttaal": "Russisch\x01"}}},
+            {**NEW, "gegevens": {"participatie": {"contacttaal": "Russisch\x01"}}},
             "gegevens.participatie.contacttaal",
             "U+0001 is a character XML cannot hold",
         ),
@@ -258,7 +258,7 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         ),
         (
             {
-                **NIEUW,
+                **NEW,
                 "gegevens": {"lidmaatschappen": [{"zorgkas": "\x02", "begin": "2024-01-01"}]},
             },
             "gegevens.lidmaatschappen[0].zorgkas",
@@ -266,32 +266,32 @@ def test_a_fixture_persona_can_be_deleted_and_comes_back_on_reset(magda):
         ),
         # a part that is no mapping at all (found by schemathesis's sweep once its personas
         # got past the INSZ: each was a 500)
-        ({**NIEUW, "gegevens": 5}, "gegevens", "expected a mapping (key: value)"),
-        ({**NIEUW, "verwacht": ["OK"]}, "verwacht[0]", "expected a mapping (key: value)"),
+        ({**NEW, "gegevens": 5}, "gegevens", "expected a mapping (key: value)"),
+        ({**NEW, "verwacht": ["OK"]}, "verwacht[0]", "expected a mapping (key: value)"),
         # a false, 0 or "" is a wrong value, not "none": they were taken as empty (only a
         # missing or null part is, as YAML writes a key left bare)
-        ({**NIEUW, "verwacht": False}, "verwacht", "expected a list"),
-        ({**NIEUW, "verwacht": ""}, "verwacht", "expected a list"),
-        ({**NIEUW, "gegevens": 0}, "gegevens", "expected a mapping (key: value)"),
-        ({**NIEUW, "gegevens": []}, "gegevens", "expected a mapping (key: value)"),
+        ({**NEW, "verwacht": False}, "verwacht", "expected a list"),
+        ({**NEW, "verwacht": ""}, "verwacht", "expected a list"),
+        ({**NEW, "gegevens": 0}, "gegevens", "expected a mapping (key: value)"),
+        ({**NEW, "gegevens": []}, "gegevens", "expected a mapping (key: value)"),
         # the path's INSZ as printed in the body: told so, not that the two differ
         (
-            {**NIEUW, "insz": "80.65.13-383.04"},
+            {**NEW, "insz": "80.65.13-383.04"},
             "insz",
             "'80.65.13-383.04' is written as printed: its 11 digits, 80651338304",
         ),
     ],
 )
-def test_invalid_personas_are_422_with_field_and_reason(magda, body, veld, in_diagnose):
+def test_invalid_personas_are_422_with_field_and_reason(magda, body, field, in_diagnose):
     r = admin(magda, "PUT", "/personas/80651338304", json=body)
     assert r.status_code == 422
     assert r.json()["code"] == "INVALID_PERSONA"
-    assert r.json()["field"] == veld and in_diagnose in r.json()["diagnose"]
+    assert r.json()["field"] == field and in_diagnose in r.json()["diagnose"]
     assert admin(magda, "GET", "/personas/80651338304").status_code == 404  # nothing changed
 
 
 def test_a_non_test_number_is_refused(magda):
-    body = {**NIEUW, "insz": "85073003328"}  # modulo-97 valid, but a real month
+    body = {**NEW, "insz": "85073003328"}  # modulo-97 valid, but a real month
     r = admin(magda, "PUT", "/personas/85073003328", json=body)
     assert r.status_code == 422 and "test number" in r.json()["diagnose"]
     # month 07 + 60 = 67, the same day and sequence; 97 - 856730033 % 97 = 60
@@ -301,13 +301,13 @@ def test_a_non_test_number_is_refused(magda):
 def test_new_insz_from_the_plugin_is_free_and_usable(magda):
     insz = magda.new_insz("1990-05-13", "M")
     assert insz.startswith("906513") and int(insz[6:9]) % 2 == 1
-    magda.persona({**NIEUW, "insz": insz})
+    magda.persona({**NEW, "insz": insz})
     assert magda.new_insz() != insz
     # in any case, as the command line takes it; a value that is none says which it was
     assert int(magda.new_insz(sex="f")[6:9]) % 2 == 0
-    with pytest.raises(ValueError) as fout:
+    with pytest.raises(ValueError) as error:
         magda.new_insz(sex="V")
-    assert str(fout.value) == "sex is M or F, not 'V' (F for a woman: V is Dutch)"
+    assert str(error.value) == "sex is M or F, not 'V' (F for a woman: V is Dutch)"
 
 
 def test_new_insz_asks_for_the_numbers_it_draws_not_for_every_persona(magda, monkeypatch):
@@ -356,7 +356,7 @@ def test_every_admin_call_of_the_plugin_gives_up_on_an_emulator_that_never_answe
         emulator = MagdaEmulator(f"http://127.0.0.1:{silent.getsockname()[1]}")
         emulator.timeout = 0.2
         calls = {
-            "persona": lambda: emulator.persona(NIEUW),
+            "persona": lambda: emulator.persona(NEW),
             "persona (YAML)": lambda: emulator.persona(YAML, "80651439361"),
             "remove_persona": lambda: emulator.remove_persona("80651338304"),
             "today": lambda: emulator.today("2024-01-01"),
@@ -396,8 +396,8 @@ def test_clock(magda):
     assert len(antwoord.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
     assert requests.get(f"{magda.url}/health", timeout=5).json()["today"] == "2023-03-01"
     assert admin(magda, "PUT", "/clock", json={"today": None}).json()["fixed"] is False
-    for fout in ({"today": "morgen"}, {"vandaag": "2024-01-01"}, [1], {"today": "20230301"}):
-        assert admin(magda, "PUT", "/clock", json=fout).status_code == 422
+    for error in ({"today": "morgen"}, {"vandaag": "2024-01-01"}, [1], {"today": "20230301"}):
+        assert admin(magda, "PUT", "/clock", json=error).status_code == 422
     week = admin(magda, "PUT", "/clock", json={"today": "2023-W09-3"})  # was 2023-03-01
     assert week.json()["diagnose"] == (
         "'2023-W09-3' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
@@ -418,10 +418,8 @@ def test_clock(magda):
         "diagnose": "unknown field (allowed: fixed, today)",
         "field": "datum",
     }
-    hoofdletter = admin(magda, "PUT", "/clock", json={"Today": "2024-01-01"}).json()
-    assert hoofdletter["diagnose"] == (
-        "unknown field (allowed: fixed, today); did you mean 'today'?"
-    )
+    capital = admin(magda, "PUT", "/clock", json={"Today": "2024-01-01"}).json()
+    assert capital["diagnose"] == ("unknown field (allowed: fixed, today); did you mean 'today'?")
 
 
 def test_the_clock_a_get_returned_is_taken_back_by_put(magda):
@@ -561,14 +559,14 @@ def test_dropped_connection(magda):
 
 
 def test_faults_list_remove_clear_and_validation(magda):
-    eerste = magda.fault("latency", latency_ms=1)
+    first = magda.fault("latency", latency_ms=1)
     magda.fault("http_503", service="GeefDossierKBI")
     assert [s["kind"] for s in admin(magda, "GET", "/faults").json()] == ["latency", "http_503"]
-    assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 204
-    assert admin(magda, "DELETE", f"/faults/{eerste['id']}").status_code == 404
+    assert admin(magda, "DELETE", f"/faults/{first['id']}").status_code == 204
+    assert admin(magda, "DELETE", f"/faults/{first['id']}").status_code == 404
     assert admin(magda, "DELETE", "/faults").status_code == 204
     assert admin(magda, "GET", "/faults").json() == []
-    for fout, veld in [
+    for error, field in [
         ({"kind": "boom"}, "kind"),
         ({"kind": "latency"}, "latency_ms"),
         ({"kind": "99996", "share": 2}, "share"),
@@ -577,8 +575,8 @@ def test_faults_list_remove_clear_and_validation(magda):
         ({"kind": "99996", "count": 0}, "count"),
         ({"kind": "99996", "bogus": 1}, "bogus"),
     ]:
-        r = admin(magda, "POST", "/faults", json=fout)
-        assert r.status_code == 422 and r.json()["field"] == veld, fout
+        r = admin(magda, "POST", "/faults", json=error)
+        assert r.status_code == 422 and r.json()["field"] == field, error
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
@@ -600,7 +598,7 @@ def test_json_s_missing_numbers_are_refused_as_no_json(magda, constant):
 
 
 @pytest.mark.parametrize(
-    ("fout", "diagnose"),
+    ("error", "diagnose"),
     [
         (  # pydantic's words for a Literal, without the one meant ('kind' had both)
             {"kind": "99996", "service": "geefdossierkbi"},
@@ -619,8 +617,8 @@ def test_json_s_missing_numbers_are_refused_as_no_json(magda, constant):
         ({"kind": "99996", "count": True}, "true is not an integer"),  # JSON's word: "True"
     ],
 )
-def test_a_fault_s_service_or_insz_written_wrong_is_told_what_is_meant(magda, fout, diagnose):
-    r = admin(magda, "POST", "/faults", json=fout)
+def test_a_fault_s_service_or_insz_written_wrong_is_told_what_is_meant(magda, error, diagnose):
+    r = admin(magda, "POST", "/faults", json=error)
     assert r.status_code == 422
     assert r.json()["diagnose"] == diagnose
 
@@ -646,15 +644,15 @@ def test_the_journal_records_who_asked_what(magda):
         "GeefDossierKBI",
         "GeefAutomatischAdvies",
     ]
-    eerste = regels[0]
-    assert (eerste["afzender"], eerste["hoedanigheid"], eerste["insz"]) == (
+    first = regels[0]
+    assert (first["afzender"], first["hoedanigheid"], first["insz"]) == (
         "zorgkas.test.be",
         "4321",
         "73680599786",
     )
-    assert eerste["result"] == "NOK INBREUK" and eerste["status"] == 200
-    assert eerste["referte"] and eerste["latency_ms"] > 0
-    assert eerste["endpoint"] == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+    assert first["result"] == "NOK INBREUK" and first["status"] == 200
+    assert first["referte"] and first["latency_ms"] > 0
+    assert first["endpoint"] == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
     assert regels[2]["result"] == "UITZONDERING 30001"
     assert (regels[3]["afzender"], regels[3]["hoedanigheid"], regels[3]["endpoint"]) == (
         "gemeente.be",
@@ -725,13 +723,13 @@ def test_magdas_other_platform_codes_as_faults(magda):
     """99995 and 99994 as the platform sends them, beside 99996."""
     magda.fault("99995", count=1)
     magda.fault("99994", count=1, service="GeefDossierKBI")
-    for verwacht in (
+    for expected in (
         [("99995", "FOUT", "Te veel gelijktijdige bevragingen")],
         [("99994", "FOUT", "Onverwachte fout bij de bron")],
         [],
     ):
         antwoord = post(magda.url + PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
-        assert antwoord.uitzonderingen() == verwacht
+        assert antwoord.uitzonderingen() == expected
 
 
 def test_the_dutch_plugin_names_still_work_but_are_deprecated(magda):
@@ -748,18 +746,18 @@ def test_the_dutch_plugin_names_still_work_but_are_deprecated(magda):
 
 def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
     for insz, persona in builtin_personas.items():
-        gelezen = admin(magda, "GET", f"/personas/{insz}")
-        assert gelezen.status_code == 200
-        terug = admin(magda, "PUT", f"/personas/{insz}", json=gelezen.json())
-        assert terug.status_code == 200, terug.text
-        assert terug.json() == gelezen.json()
-        assert admin(magda, "GET", f"/personas/{insz}").json() == gelezen.json()
+        read_back = admin(magda, "GET", f"/personas/{insz}")
+        assert read_back.status_code == 200
+        back_ = admin(magda, "PUT", f"/personas/{insz}", json=read_back.json())
+        assert back_.status_code == 200, back_.text
+        assert back_.json() == read_back.json()
+        assert admin(magda, "GET", f"/personas/{insz}").json() == read_back.json()
         if persona.gegevens.woonplaatsen:
-            assert gelezen.json()["gegevens"]["woonplaatsen"], insz
+            assert read_back.json()["gegevens"]["woonplaatsen"], insz
 
 
 @pytest.mark.parametrize(
-    ("methode", "pad", "diagnose", "veld"),
+    ("method", "pad", "diagnose", "field"),
     [
         (
             "DELETE",
@@ -799,11 +797,11 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
         ),
     ],
 )
-def test_an_admin_route_refuses_parameters_it_does_not_take(magda, methode, pad, diagnose, veld):
+def test_an_admin_route_refuses_parameters_it_does_not_take(magda, method, pad, diagnose, field):
     """DELETE /admin/journal?insz=X cleared the whole journal, not that person's calls."""
-    antwoord = admin(magda, methode, pad)
+    antwoord = admin(magda, method, pad)
     assert antwoord.status_code == 400
-    assert antwoord.json()["diagnose"] == diagnose and antwoord.json()["field"] == veld
+    assert antwoord.json()["diagnose"] == diagnose and antwoord.json()["field"] == field
 
 
 def test_a_body_wrong_as_a_whole_names_no_field(magda):
@@ -889,13 +887,13 @@ def test_a_persona_path_that_lost_its_first_0_is_told_the_insz(magda):
     )
 
 
-@pytest.mark.parametrize("methode", ["GET", "PUT", "DELETE"])
-def test_a_persona_path_with_its_insz_as_printed_is_told_its_digits(magda, methode):
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_persona_path_with_its_insz_as_printed_is_told_its_digits(magda, method):
     """GET said there was no persona 98.63.04-997.24; a PUT of that persona's own body
     said the body's INSZ (98630499724) differed from the path's."""
     body = admin(magda, "GET", "/personas/98630499724").json()
-    extra = {"json": body} if methode == "PUT" else {}
-    antwoord = admin(magda, methode, "/personas/98.63.04-997.24", **extra)
+    extra = {"json": body} if method == "PUT" else {}
+    antwoord = admin(magda, method, "/personas/98.63.04-997.24", **extra)
     assert (antwoord.status_code, antwoord.json()) == (
         400,
         {

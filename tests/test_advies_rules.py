@@ -41,8 +41,8 @@ def plicht(begin=BEGIN, einde=None, type=DoelgroepType.PLICHT, code=DoelgroepCod
     return Doelgroep(code=code, type=type, periode=Periode(begin, einde), **kw)
 
 
-def advies(d, dag, toepassing=Toepassing.ZORGBUDGET, **kw):
-    a = geef_advies(d, dag, toepassing, **kw)
+def advies(d, day, toepassing=Toepassing.ZORGBUDGET, **kw):
+    a = geef_advies(d, day, toepassing, **kw)
     return a.resultaat.value, (a.reden.value if a.reden else None), a.regel
 
 
@@ -259,8 +259,8 @@ def test_the_advice_sees_the_dossier_as_the_kbi_knew_it(builtin_personas):
 
 def test_terms_are_configuration():
     d = dossier()
-    kort = Terms(registration_months=1, contract_months=2)
-    assert advies(d, date(2022, 4, 2), terms=kort) == ("NOK", "GEEN_AANMELDING", 7)
+    short = Terms(registration_months=1, contract_months=2)
+    assert advies(d, date(2022, 4, 2), terms=short) == ("NOK", "GEEN_AANMELDING", 7)
     assert advies(d, date(2022, 4, 2)) == ("OK", None, 9)
 
 
@@ -277,7 +277,7 @@ def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
 
 
 @pytest.mark.parametrize(
-    ("dag", "maanden", "verwacht"),
+    ("day", "months", "expected"),
     [
         (date(2022, 8, 31), 6, date(2023, 2, 28)),
         (date(2023, 8, 31), 6, date(2024, 2, 29)),
@@ -288,8 +288,8 @@ def test_verlaagde_premie_looks_at_1_january_of_the_previous_year():
         (date(9999, 12, 31), 120, date(9999, 12, 31)),
     ],
 )
-def test_plus_months(dag, maanden, verwacht):
-    assert plus_months(dag, maanden) == verwacht
+def test_plus_months(day, months, expected):
+    assert plus_months(day, months) == expected
 
 
 def test_the_advice_is_given_for_terms_that_end_past_the_calendar():
@@ -304,11 +304,11 @@ def test_the_advice_is_given_for_terms_that_end_past_the_calendar():
 
 
 def test_ok_never_has_a_reason_and_nok_always_has_one(builtin_personas):
-    dagen = [date(2021, 6, 1)] + [date(j, m, 1) for j in range(2022, 2027) for m in (1, 4, 7, 10)]
+    days = [date(2021, 6, 1)] + [date(j, m, 1) for j in range(2022, 2027) for m in (1, 4, 7, 10)]
     for persona in builtin_personas.values():
-        for dag in dagen:
+        for day in days:
             for toepassing in Toepassing:
-                a = geef_advies(persona.dossier, dag, toepassing)
+                a = geef_advies(persona.dossier, day, toepassing)
                 assert (a.resultaat is Resultaat.NOK) == (a.reden is not None)
                 assert a.omschrijving is None or a.reden in Reden
 
@@ -322,16 +322,16 @@ def test_the_condition_applies_to_the_zwaar_zorgbehoevenden_budget_only(builtin_
     from magda_kbi.domain.advies import RuleSet
 
     d = dossier(inbreuken=(Inbreuk(date(2023, 1, 1)),))
-    dag = date(2023, 6, 1)
-    assert advies(d, dag, Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN) == ("NOK", "INBREUK", 6)
-    assert advies(d, dag, "ZORGBUDGET") == ("NOK", "INBREUK", 6)  # the first name: an alias
+    day = date(2023, 6, 1)
+    assert advies(d, day, Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN) == ("NOK", "INBREUK", 6)
+    assert advies(d, day, "ZORGBUDGET") == ("NOK", "INBREUK", 6)  # the first name: an alias
     assert Toepassing("ZORGBUDGET") is Toepassing.ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN
     for budget in (Toepassing.ZORGBUDGET_OUDEREN, Toepassing.BASISONDERSTEUNINGSBUDGET):
-        assert advies(d, dag, budget) == ("OK", None, 10)
+        assert advies(d, day, budget) == ("OK", None, 10)
         for persona in builtin_personas.values():
-            assert advies(persona.dossier, dag, budget) == ("OK", None, 10)
+            assert advies(persona.dossier, day, budget) == ("OK", None, 10)
     # after the ruling, nothing is NOK, whatever the budget
     for persona in builtin_personas.values():
         for toepassing in Toepassing:
-            uitkomst = advies(persona.dossier, dag, toepassing, rule_set=RuleSet.NA_ARREST_112_2023)
-            assert uitkomst == ("OK", None, 0)
+            outcome = advies(persona.dossier, day, toepassing, rule_set=RuleSet.NA_ARREST_112_2023)
+            assert outcome == ("OK", None, 0)

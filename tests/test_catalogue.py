@@ -29,7 +29,7 @@ from magda_kbi.runtime.store import SqliteStore
 from .conftest import Server
 from .processes import open_files
 
-EEN = {
+ONE = {
     "insz": "80651338304",
     "scenario": "a persona of an extra file",
     "dossier": {
@@ -37,12 +37,12 @@ EEN = {
         "doelgroepen": [{"code": "JA", "type": "PLICHT", "periode": {"begin": "2023-01-02"}}],
     },
 }
-TWEE = {"insz": "90651338320", "scenario": "not in the KBI", "naam": "Ann Test"}
+TWO = {"insz": "90651338320", "scenario": "not in the KBI", "naam": "Ann Test"}
 
 
-def schrijf(map_, naam: str, *personas: dict) -> None:
-    map_.mkdir(exist_ok=True)
-    (map_ / naam).write_text("".join(json.dumps(p) + "\n" for p in personas), encoding="utf-8")
+def write_file(folder, naam: str, *personas: dict) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / naam).write_text("".join(json.dumps(p) + "\n" for p in personas), encoding="utf-8")
 
 
 @pytest.fixture
@@ -54,22 +54,22 @@ def store(tmp_path):
 
 @pytest.fixture
 def extra(tmp_path):
-    map_ = tmp_path / "extra"
-    schrijf(map_, "a.jsonl", EEN)
-    schrijf(map_, "b.jsonl", TWEE)
-    return map_
+    folder = tmp_path / "extra"
+    write_file(folder, "a.jsonl", ONE)
+    write_file(folder, "b.jsonl", TWO)
+    return folder
 
 
 def test_the_catalogue_holds_what_the_files_hold_in_their_order(store, extra):
-    mappen = [builtin_folder(), extra]
-    ingebouwd = len(list(builtin_folder().glob("*.yaml")))
-    assert import_files(store, mappen) == (ingebouwd + 2, ingebouwd + 2)
+    folders = [builtin_folder(), extra]
+    builtin = len(list(builtin_folder().glob("*.yaml")))
+    assert import_files(store, folders) == (builtin + 2, builtin + 2)
     builtin_personas = Catalogue(store)
-    verwacht = load_personas(mappen)
-    assert len(builtin_personas) == len(verwacht) == ingebouwd + 2
-    assert list(builtin_personas) == list(verwacht)  # file order, then line order
-    assert list(builtin_personas.values()) == list(verwacht.values())
-    assert builtin_personas["80651338304"] == verwacht["80651338304"]
+    expected = load_personas(folders)
+    assert len(builtin_personas) == len(expected) == builtin + 2
+    assert list(builtin_personas) == list(expected)  # file order, then line order
+    assert list(builtin_personas.values()) == list(expected.values())
+    assert builtin_personas["80651338304"] == expected["80651338304"]
     assert builtin_personas.get("80651338304").dossier.personalia.achternamen == ("Nadzialek",)
     assert builtin_personas.get("85673003360") is None and "85673003360" not in builtin_personas
     with pytest.raises(KeyError):
@@ -84,41 +84,41 @@ def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
     once more (a large population file once per worker), and both said they reloaded."""
     from magda_kbi.runtime import catalogue
 
-    mappen = [builtin_folder(), extra]
-    import_files(store, mappen)
-    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
-    gelezen = []
-    echt = catalogue.read_persona_file
+    folders = [builtin_folder(), extra]
+    import_files(store, folders)
+    write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Other"})
+    read_back = []
+    real = catalogue.read_persona_file
     monkeypatch.setattr(
-        catalogue, "read_persona_file", lambda pad, **kw: gelezen.append(pad) or echt(pad, **kw)
+        catalogue, "read_persona_file", lambda pad, **kw: read_back.append(pad) or real(pad, **kw)
     )
-    andere = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
-    schrijven = store.write
+    others_ = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
+    writing = store.write
 
-    def eerst_de_andere():  # the other worker's transaction comes first
-        assert import_files(andere, mappen) == (1, len(Catalogue(andere)))
-        return schrijven()
+    def the_other_first():  # the other worker's transaction comes first
+        assert import_files(others_, folders) == (1, len(Catalogue(others_)))
+        return writing()
 
-    monkeypatch.setattr(store, "write", eerst_de_andere)
-    assert import_files(store, mappen) == (0, len(Catalogue(store)))
-    assert gelezen == [extra / "b.jsonl"]  # read by the other worker alone
+    monkeypatch.setattr(store, "write", the_other_first)
+    assert import_files(store, folders) == (0, len(Catalogue(store)))
+    assert read_back == [extra / "b.jsonl"]  # read by the other worker alone
     assert Catalogue(store)["90651338320"].naam == "Ann Other"
-    andere.close()
+    others_.close()
 
 
 def test_only_changed_files_are_imported_again(store, extra):
-    mappen = [builtin_folder(), extra]
-    import_files(store, mappen)
+    folders = [builtin_folder(), extra]
+    import_files(store, folders)
     alle = len(Catalogue(store))
-    assert import_files(store, mappen) == (0, alle)  # nothing read: sizes and times agree
+    assert import_files(store, folders) == (0, alle)  # nothing read: sizes and times agree
     os.utime(extra / "a.jsonl")  # touched, the same bytes
-    assert import_files(store, mappen) == (0, alle)
-    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
-    assert import_files(store, mappen) == (1, alle)
+    assert import_files(store, folders) == (0, alle)
+    write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Other"})
+    assert import_files(store, folders) == (1, alle)
     builtin_personas = Catalogue(store)
     assert builtin_personas["90651338320"].naam == "Ann Other"
     (extra / "b.jsonl").unlink()  # a removed file takes its personas along
-    import_files(store, mappen)
+    import_files(store, folders)
     assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == alle - 1
 
 
@@ -129,31 +129,31 @@ def test_a_folder_named_another_way_is_the_same_folder(store, extra, tmp_path, m
     alle = len(Catalogue(store))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "link").symlink_to(extra, target_is_directory=True)
-    for anders in (extra.relative_to(tmp_path), tmp_path / "link", tmp_path / "link" / "."):
-        assert import_files(store, [builtin_folder(), anders]) == (0, alle)
+    for other in (extra.relative_to(tmp_path), tmp_path / "link", tmp_path / "link" / "."):
+        assert import_files(store, [builtin_folder(), other]) == (0, alle)
 
 
 def test_a_bad_file_changes_nothing(store, extra):
-    mappen = [builtin_folder(), extra]
-    import_files(store, mappen)
-    voor = list(Catalogue(store).values())
+    folders = [builtin_folder(), extra]
+    import_files(store, folders)
+    before_ = list(Catalogue(store).values())
     (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
     with pytest.raises(FixtureError) as info:
-        import_files(store, mappen)
+        import_files(store, folders)
     assert info.value.field == "scenario"
-    schrijf(extra, "c.jsonl", {**EEN, "scenario": "the same INSZ again"})
+    write_file(extra, "c.jsonl", {**ONE, "scenario": "the same INSZ again"})
     (extra / "b.jsonl").unlink()
     with pytest.raises(FixtureError) as info:
-        import_files(store, mappen)
+        import_files(store, folders)
     assert "80651338304 is already defined in" in info.value.reason
     assert info.value.reason.endswith("a.jsonl")
-    assert list(Catalogue(store).values()) == voor
+    assert list(Catalogue(store).values()) == before_
     # of several persons defined again, the first in the file's order is named (the
     # store gave any one of them: the lowest INSZ in SQLite, any in PostgreSQL)
-    ingebouwd = {"insz": "98630499724", "scenario": "a built-in's number", "naam": "X"}
-    schrijf(extra, "c.jsonl", ingebouwd, {**EEN, "scenario": "again"})
+    builtin = {"insz": "98630499724", "scenario": "a built-in's number", "naam": "X"}
+    write_file(extra, "c.jsonl", builtin, {**ONE, "scenario": "again"})
     with pytest.raises(FixtureError) as info:
-        import_files(store, mappen)
+        import_files(store, folders)
     assert info.value.reason.startswith("98630499724 is already defined in")
     assert "-contract-lopend.yaml (a built-in persona" in info.value.reason
 
@@ -166,28 +166,28 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
     catalogue stays as it was, and neither content counts as checked against the contract."""
     from magda_kbi.runtime import catalogue
 
-    mappen = [builtin_folder(), extra]
-    import_files(store, mappen)
+    folders = [builtin_folder(), extra]
+    import_files(store, folders)
     before = list(Catalogue(store).values())
-    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Other"})
+    write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Other"})
     read = catalogue.read_persona_file
 
     def then_changed(pad, **kw):
         yield from read(pad, **kw)
         if pad.name == "b.jsonl":  # as an editor saves it again while serve imports
-            schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Third"})
+            write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Third"})
 
     monkeypatch.setattr(catalogue, "read_persona_file", then_changed)
     checked = checked_files.CheckedFiles(tmp_path / "checked.sqlite")
     with pytest.raises(FixtureError) as info:
-        import_files(store, mappen, checked=checked)
+        import_files(store, folders, checked=checked)
     assert (info.value.file, info.value.reason) == (
         str((extra / "b.jsonl").resolve()),
         "changed while it was being imported",
     )
     assert list(Catalogue(store).values()) == before
     for name in ("Ann Other", "Ann Third"):
-        content = (json.dumps({**TWEE, "naam": name}) + "\n").encode()
+        content = (json.dumps({**TWO, "naam": name}) + "\n").encode()
         assert not checked.known(checked.key(content))
     checked.close()
 
@@ -198,7 +198,7 @@ def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp
     the file as not valid JSON, while the lists read it."""
     folder = tmp_path / "extra"
     folder.mkdir()
-    line = json.dumps({**TWEE, "naam": "Ann\u2028Test\u0085"}, ensure_ascii=False)
+    line = json.dumps({**TWO, "naam": "Ann\u2028Test\u0085"}, ensure_ascii=False)
     (folder / "u.jsonl").write_text(line + "\n", encoding="utf-8")
     import_files(store, [folder])
     assert Catalogue(store)["90651338320"].naam == "Ann\u2028Test\u0085"
@@ -208,14 +208,14 @@ def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp
 
 
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
-    mappen = [builtin_folder(), extra]
-    import_files(store, mappen)
+    folders = [builtin_folder(), extra]
+    import_files(store, folders)
     alle = len(Catalogue(store))
     monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
     from magda_kbi.runtime import catalogue
 
     monkeypatch.setattr(catalogue, "checks_hash", lambda: b"another contract")
-    assert import_files(store, mappen) == (alle, alle)
+    assert import_files(store, folders) == (alle, alle)
 
 
 def test_a_change_in_the_checking_code_imports_everything_again(
@@ -223,20 +223,20 @@ def test_a_change_in_the_checking_code_imports_everything_again(
 ):
     """A development checkout pulled with a new check, its version unchanged: the files
     imported under the old check are imported (and so checked) again."""
-    mappen = [builtin_folder(), extra]
+    folders = [builtin_folder(), extra]
     code = tmp_path / "io" / "checks.py"
     code.parent.mkdir()
     code.write_text("LIMIT = 48\n")
     monkeypatch.setattr(checked_files, "checking_sources", lambda: [code])
     checked_files.checks_hash.cache_clear()
     try:
-        import_files(store, mappen)
+        import_files(store, folders)
         alle = len(Catalogue(store))
         checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
-        assert import_files(store, mappen) == (0, alle)
+        assert import_files(store, folders) == (0, alle)
         code.write_text("LIMIT = 47\n")
         checked_files.checks_hash.cache_clear()  # the next start, with the new check
-        assert import_files(store, mappen) == (alle, alle)
+        assert import_files(store, folders) == (alle, alle)
     finally:
         checked_files.checks_hash.cache_clear()
 
@@ -254,7 +254,7 @@ def test_the_lru_is_bounded_and_streaming_keeps_nothing(store, extra):
 
 def test_generated_personas_stay_when_the_files_are_imported_again(store, extra):
     import_files(store, [builtin_folder()])
-    store_generated(store, "seed-1", [(TWEE["insz"], json.dumps(TWEE), TWEE)])
+    store_generated(store, "seed-1", [(TWO["insz"], json.dumps(TWO), TWO)])
     with pytest.raises(FixtureError) as info:  # the file's 90651338320 is the generated one's
         import_files(store, [builtin_folder(), extra])
     assert info.value.reason == "90651338320 is already defined in generate:seed-1"
@@ -266,19 +266,19 @@ def test_generated_personas_stay_when_the_files_are_imported_again(store, extra)
 
 
 def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
-    basis = {"a": "A", "b": "B", "c": "C"}
+    base = {"a": "A", "b": "B", "c": "C"}
 
     class P(str):
         insz = property(lambda self: self.lower())
 
-    basis = {k: P(v) for k, v in basis.items()}
-    wijzigingen = {"b": None, "c": P("C"), "d": P("D")}
-    samen = {**basis, **{k: v for k, v in wijzigingen.items() if v is not None}}
-    del samen["b"]
-    view = Overlay(basis, wijzigingen)
-    assert list(view) == list(samen) == ["a", "c", "d"]
+    base = {k: P(v) for k, v in base.items()}
+    changes_ = {"b": None, "c": P("C"), "d": P("D")}
+    together = {**base, **{k: v for k, v in changes_.items() if v is not None}}
+    del together["b"]
+    view = Overlay(base, changes_)
+    assert list(view) == list(together) == ["a", "c", "d"]
     assert len(view) == 3 and "b" not in view and view.get("b") is None
-    assert view["d"] == "D" and list(view.values()) == list(samen.values())
+    assert view["d"] == "D" and list(view.values()) == list(together.values())
 
 
 def test_a_damaged_catalogue_in_the_cache_is_made_anew(tmp_path):
@@ -310,42 +310,42 @@ def test_a_damaged_catalogue_in_the_cache_is_made_anew(tmp_path):
 def test_serve_keeps_the_catalogue_between_runs(tmp_path, extra):
     cache = tmp_path / "cache"
     cache.mkdir()
-    vergeten = cache / "catalogue-0123456789abcdef.sqlite"  # other folders, served long ago
-    vergeten.write_bytes(b"")
-    lang_geleden = time.time() - 31 * 86400
-    os.utime(vergeten, (lang_geleden, lang_geleden))
+    forgotten = cache / "catalogue-0123456789abcdef.sqlite"  # other folders, served long ago
+    forgotten.write_bytes(b"")
+    long_ago = time.time() - 31 * 86400
+    os.utime(forgotten, (long_ago, long_ago))
     env = {"MAGDA_KBI_CACHE_DIR": str(cache)}
-    eerste = Server("--fixtures", str(extra), env=env)
+    first = Server("--fixtures", str(extra), env=env)
     try:
-        assert requests.get(f"{eerste.url}/health", timeout=5).json()["personas"] > 20
-        (bestand,) = cache.glob("catalogue-*.sqlite")
-        assert not _free(Path(f"{bestand}.lock"))  # held while it serves
+        assert requests.get(f"{first.url}/health", timeout=5).json()["personas"] > 20
+        (file,) = cache.glob("catalogue-*.sqlite")
+        assert not _free(Path(f"{file}.lock"))  # held while it serves
         # serve only supervises: its own connection (the import, the banner) is closed
         # before its workers are forked, who open their own (it was held all along)
-        assert [f for f in open_files(eerste.process.pid) if f.startswith(str(bestand))] == [
-            f"{bestand}.lock"
+        assert [f for f in open_files(first.process.pid) if f.startswith(str(file))] == [
+            f"{file}.lock"
         ]
     finally:
-        uit = eerste.stop()
-    assert "personas: sqlite:///" in uit and str(cache) in uit
-    assert f"removed catalogues not served for 30 days: {vergeten.name}" in uit
-    assert _free(Path(f"{bestand}.lock"))
+        result = first.stop()
+    assert "personas: sqlite:///" in result and str(cache) in result
+    assert f"removed catalogues not served for 30 days: {forgotten.name}" in result
+    assert _free(Path(f"{file}.lock"))
     with (
-        contextlib.closing(sqlite3.connect(bestand)) as db,
+        contextlib.closing(sqlite3.connect(file)) as db,
         db,
     ):  # a catalogue alone: small pages (store.py)
         assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
-    schrijf(extra, "b.jsonl", {**TWEE, "naam": "Ann Changed"})
+    write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Changed"})
     time.sleep(0.01)
-    tweede = Server("--fixtures", str(extra), env=env)
+    second = Server("--fixtures", str(extra), env=env)
     try:
-        dossier = requests.get(f"{tweede.url}/api/v1/dossiers/80651338304", timeout=5)
+        dossier = requests.get(f"{second.url}/api/v1/dossiers/80651338304", timeout=5)
         assert dossier.json()["personalia"]["achternamen"] == ["Nadzialek"]
         # the changed file was imported again (and only its persona is new)
-        assert list(cache.glob("catalogue-*.sqlite")) == [bestand]
-        assert stored(f"sqlite:///{bestand}")["90651338320"].naam == "Ann Changed"
+        assert list(cache.glob("catalogue-*.sqlite")) == [file]
+        assert stored(f"sqlite:///{file}")["90651338320"].naam == "Ann Changed"
     finally:
-        tweede.stop()
+        second.stop()
 
 
 def stored(url: str) -> dict:
@@ -361,9 +361,9 @@ def _free(slot: Path) -> bool:
     """Nobody holds the lock (a serve holds its catalogue's while it runs)."""
     import fcntl
 
-    with slot.open("a") as bestand:
+    with slot.open("a") as file:
         try:
-            fcntl.flock(bestand, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
@@ -372,40 +372,40 @@ def _free(slot: Path) -> bool:
 def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
     from magda_kbi.adapters.cli.serve import _in_use, prune_catalogues
 
-    nu = time.time()
-    oud, gisteren = nu - 31 * 86400, nu - 86400
+    now = time.time()
+    old, yesterday = now - 31 * 86400, now - 86400
 
-    def builtin_personas(naam: str, gebruikt: float) -> Path:
+    def builtin_personas(naam: str, used_: float) -> Path:
         pad = tmp_path / f"catalogue-{naam}.sqlite"
         pad.write_bytes(b"x")
-        for deel in ("-wal", ".change"):
-            Path(f"{pad}{deel}").write_bytes(b"x")
-        os.utime(pad, (gebruikt, gebruikt))
+        for part in ("-wal", ".change"):
+            Path(f"{pad}{part}").write_bytes(b"x")
+        os.utime(pad, (used_, used_))
         return pad
 
-    eigen, vergeten = builtin_personas("eigen", oud), builtin_personas("vergeten", oud)
-    recent = builtin_personas("recent", gisteren)
-    vastgehouden = builtin_personas("vastgehouden", oud)
-    houder = _in_use(vastgehouden)  # a serve of other folders, running for weeks
-    os.utime(f"{vastgehouden}.lock", (oud, oud))
-    laatst_gebruikt = builtin_personas("laatst-gebruikt", oud)  # its last serve started yesterday
-    Path(f"{laatst_gebruikt}.lock").write_bytes(b"")
-    os.utime(f"{laatst_gebruikt}.lock", (gisteren, gisteren))
+    own, forgotten = builtin_personas("eigen", old), builtin_personas("vergeten", old)
+    recent = builtin_personas("recent", yesterday)
+    held_ = builtin_personas("vastgehouden", old)
+    holder_ = _in_use(held_)  # a serve of other folders, running for weeks
+    os.utime(f"{held_}.lock", (old, old))
+    last_used = builtin_personas("laatst-gebruikt", old)  # its last serve started yesterday
+    Path(f"{last_used}.lock").write_bytes(b"")
+    os.utime(f"{last_used}.lock", (yesterday, yesterday))
     try:
-        assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vergeten]
+        assert prune_catalogues(tmp_path, keep=own, now=now) == [forgotten]
     finally:
-        houder.close()
+        holder_.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("catalogue-vergeten")] == []
-    assert all(p.exists() for p in (eigen, recent, vastgehouden, laatst_gebruikt))
-    assert prune_catalogues(tmp_path, keep=eigen, now=nu) == [vastgehouden]  # let go now
+    assert all(p.exists() for p in (own, recent, held_, last_used))
+    assert prune_catalogues(tmp_path, keep=own, now=now) == [held_]  # let go now
 
 
 def test_generate_into_a_store_and_serve_it(tmp_path):
     from .cli_run import magda_kbi
 
     url = f"sqlite:///{tmp_path / 'gedeeld.db'}"
-    proces = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
-    assert proces.returncode == 0, proces.stderr
+    process = magda_kbi("generate", "--count", "300", "--seed", "7", "--store", url)
+    assert process.returncode == 0, process.stderr
     builtin_personas = stored(url)
     assert len(builtin_personas) == 300
     insz = next(p.insz for p in builtin_personas.values() if p.dossier is not None)
@@ -433,23 +433,23 @@ def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_
         contextlib.closing(sqlite3.connect(tmp_path / "gedeeld.db")) as db,
         db,
     ):  # as an earlier version named it
-        for tabel in ("catalogue", "catalogue_file"):
-            db.execute(f"UPDATE {tabel} SET path = 'generate:seed=1,count=300'")
+        for table in ("catalogue", "catalogue_file"):
+            db.execute(f"UPDATE {table} SET path = 'generate:seed=1,count=300'")
     for aantal in (500, 50):
-        proces = magda_kbi("generate", "--count", str(aantal), "--store", url)
-        assert proces.returncode == 0, proces.stderr
+        process = magda_kbi("generate", "--count", str(aantal), "--store", url)
+        assert process.returncode == 0, process.stderr
         assert len(stored(url)) == aantal
     # another seed whose people has one of this seed's numbers: said, and nothing changes
     with contextlib.closing(sqlite3.connect(tmp_path / "gedeeld.db")) as db, db:
-        for tabel in ("catalogue", "catalogue_file"):
-            db.execute(f"UPDATE {tabel} SET path = 'generate:seed=9'")
-    proces = magda_kbi("generate", "--count", "60", "--store", url)
-    assert proces.returncode == 2
+        for table in ("catalogue", "catalogue_file"):
+            db.execute(f"UPDATE {table} SET path = 'generate:seed=9'")
+    process = magda_kbi("generate", "--count", "60", "--store", url)
+    assert process.returncode == 2
     assert re.search(
         rf"\nmagda-kbi: --store {re.escape(url)}: [0-9]{{11}} is already defined in "
         r"generate:seed=9; another --seed makes other people\n$",
-        proces.stderr,
-    ), proces.stderr
+        process.stderr,
+    ), process.stderr
     assert len(stored(url)) == 50
 
 
@@ -463,10 +463,10 @@ def test_generated_files_are_recorded_as_checked(tmp_path):
         magda_kbi("generate", "--count", "250", "--per-file", "100", "--out", str(out)).returncode
         == 0
     )
-    bestanden = sorted(out.glob("*.jsonl"))
-    assert len(bestanden) == 3
+    files = sorted(out.glob("*.jsonl"))
+    assert len(files) == 3
     with CheckedFiles() as checked:
-        assert all(checked.known(checked.key(b.read_bytes())) for b in bestanden)
+        assert all(checked.known(checked.key(b.read_bytes())) for b in files)
 
 
 def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
@@ -482,10 +482,10 @@ def test_a_generator_gone_wrong_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(population, "generate_population", broken)
     out = tmp_path / "populatie"
-    proces = magda_kbi("generate", "--count", "200", "--per-file", "100", "--out", str(out))
+    process = magda_kbi("generate", "--count", "200", "--per-file", "100", "--out", str(out))
     assert (
-        proces.returncode == 2
-        and "generated persona does not check: field scenario" in proces.stderr
+        process.returncode == 2
+        and "generated persona does not check: field scenario" in process.stderr
     )
     assert list(out.glob("*.jsonl")) == []
     url = f"sqlite:///{tmp_path / 's.db'}"
@@ -505,24 +505,24 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
 
     from .cli_run import magda_kbi
 
-    populatie = tmp_path / "populatie"
-    assert magda_kbi("generate", "--count", "180", "--out", str(populatie)).returncode == 0
+    population = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "180", "--out", str(population)).returncode == 0
     vandaag = date(2025, 6, 1)
-    geheugen = Client(make_emulator(Settings(vandaag, [populatie])))
+    memory = Client(make_emulator(Settings(vandaag, [population])))
     url = f"sqlite:///{tmp_path / 'console.db'}"
-    emulator = make_emulator(Settings(vandaag, [populatie], catalogue=url, store=url))
-    opgeslagen = Client(emulator)
+    emulator = make_emulator(Settings(vandaag, [population], catalogue=url, store=url))
+    saved = Client(emulator)
 
-    def rijen(client, adres):
-        antwoord = client.get(adres)
+    def rows(client, address):
+        antwoord = client.get(address)
         assert antwoord.status_code == 200
         return html.fromstring(antwoord.data).xpath("//tr[@data-insz]/@data-insz")
 
-    for adres in ("/console/", "/console/?page=2", "/console/?page=5"):
-        assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
+    for address in ("/console/", "/console/?page=2", "/console/?page=5"):
+        assert rows(saved, address) == rows(memory, address), address
     # a page fetches its own rows (and one more, to know there is a next page), no others
     assert len(emulator.runtime.base_personas._lru) <= 3 * 51
-    for adres in (
+    for address in (
         "/console/?result=NOK&page=2",
         "/console/?q=leonard+janssens",
         "/console/?q=73680599",
@@ -530,8 +530,8 @@ def test_the_console_pages_and_searches_a_catalogue_as_it_does_memory(tmp_path):
         "/console/?q=a%25_b",  # LIKE's wildcards are text here
         "/console/?q=sa%C3%AFd",  # not ASCII: not asked of the store, still found
     ):
-        assert rijen(opgeslagen, adres) == rijen(geheugen, adres), adres
-    assert len(rijen(opgeslagen, "/console/?page=2")) == 50
+        assert rows(saved, address) == rows(memory, address), address
+    assert len(rows(saved, "/console/?page=2")) == 50
 
 
 def console_rows(client, query: dict) -> list[str]:
@@ -557,11 +557,11 @@ def test_a_later_page_over_a_store_keeps_only_its_own_personas(tmp_path):
 
     from .cli_run import magda_kbi
 
-    populatie = tmp_path / "populatie"
-    assert magda_kbi("generate", "--count", "180", "--out", str(populatie)).returncode == 0
-    in_memory = Client(make_emulator(Settings(date(2025, 6, 1), [populatie])))
+    population = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "180", "--out", str(population)).returncode == 0
+    in_memory = Client(make_emulator(Settings(date(2025, 6, 1), [population])))
     url = f"sqlite:///{tmp_path / 'pages.db'}"
-    emulator = make_emulator(Settings(date(2025, 6, 1), [populatie], catalogue=url, store=url))
+    emulator = make_emulator(Settings(date(2025, 6, 1), [population], catalogue=url, store=url))
     query = {"q": "generated", "page": "3"}  # each generated persona's scenario says it
     rows = console_rows(Client(emulator), query)
     assert len(rows) == 50 and rows == console_rows(in_memory, query)
@@ -587,12 +587,12 @@ def test_a_search_in_a_store_sees_the_admin_api_s_changes(tmp_path, extra):
     client = Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
     assert console_rows(client, {"q": "extra file"}) == ["80651338304"]
     assert console_rows(client, {"q": "ann test"}) == ["90651338320"]
-    nieuw = {**EEN, "insz": "85673003360", "scenario": "an extra file's neighbour"}
-    assert client.put("/admin/personas/85673003360", json=nieuw).status_code == 201
-    anders = {**EEN, "scenario": "replaced through the admin API"}
-    assert client.put("/admin/personas/80651338304", json=anders).status_code == 200
-    kop = {"Content-Type": "application/json"}  # as every call that changes something
-    assert client.delete("/admin/personas/90651338320", headers=kop).status_code == 204
+    new = {**ONE, "insz": "85673003360", "scenario": "an extra file's neighbour"}
+    assert client.put("/admin/personas/85673003360", json=new).status_code == 201
+    other = {**ONE, "scenario": "replaced through the admin API"}
+    assert client.put("/admin/personas/80651338304", json=other).status_code == 200
+    header = {"Content-Type": "application/json"}  # as every call that changes something
+    assert client.delete("/admin/personas/90651338320", headers=header).status_code == 204
     assert console_rows(client, {"q": "extra file"}) == ["85673003360"]
     assert console_rows(client, {"q": "admin api"}) == ["80651338304"]
     assert console_rows(client, {"q": "ann test"}) == []
@@ -609,23 +609,23 @@ def test_the_admin_list_over_a_catalogue_streams_and_names_the_source(tmp_path, 
 
     url = f"sqlite:///{tmp_path / 'admin.db'}"
     client = Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url)))
-    nieuw = {**EEN, "insz": "85673003360", "scenario": "put through the admin API"}
-    kop = {"Content-Type": "application/json"}
-    assert client.put("/admin/personas/85673003360", json=nieuw, headers=kop).status_code == 201
-    assert client.delete("/admin/personas/90651338320", headers=kop).status_code == 204
-    lijst = {p["insz"]: p for p in client.get("/admin/personas").get_json()}
-    assert lijst["85673003360"]["source"] == "runtime"
-    assert lijst["80651338304"]["source"] == "fixture"  # from the catalogue
-    assert "90651338320" not in lijst
-    assert len(lijst) == len(stored(url))  # one added, one removed
+    new = {**ONE, "insz": "85673003360", "scenario": "put through the admin API"}
+    header = {"Content-Type": "application/json"}
+    assert client.put("/admin/personas/85673003360", json=new, headers=header).status_code == 201
+    assert client.delete("/admin/personas/90651338320", headers=header).status_code == 204
+    listing = {p["insz"]: p for p in client.get("/admin/personas").get_json()}
+    assert listing["85673003360"]["source"] == "runtime"
+    assert listing["80651338304"]["source"] == "fixture"  # from the catalogue
+    assert "90651338320" not in listing
+    assert len(listing) == len(stored(url))  # one added, one removed
 
 
 def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
     from .cli_run import magda_kbi
 
-    populatie = tmp_path / "populatie"
+    population = tmp_path / "populatie"
     assert (
-        magda_kbi("generate", "--count", "400", "--seed", "5", "--out", str(populatie)).returncode
+        magda_kbi("generate", "--count", "400", "--seed", "5", "--out", str(population)).returncode
         == 0
     )
     url = f"sqlite:///{tmp_path / 'export.db'}"
@@ -636,41 +636,41 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         ("export", "gemeente", "24062", "--format", "json"),
         ("export", "participatie", "24062"),
     ):
-        uit_bestanden = magda_kbi(
-            *args, "--today", "2030-01-01", "--no-builtin", "--fixtures", str(populatie)
+        from_files_ = magda_kbi(
+            *args, "--today", "2030-01-01", "--no-builtin", "--fixtures", str(population)
         )
-        uit_store = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
-        assert uit_store.returncode == 0, uit_store.stderr
-        assert uit_store.stdout == uit_bestanden.stdout and len(uit_store.stdout) > 20, args
+        from_store_ = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
+        assert from_store_.returncode == 0, from_store_.stderr
+        assert from_store_.stdout == from_files_.stdout and len(from_store_.stdout) > 20, args
         # the store closed when the command ended (run in-process here: it stayed open)
         assert str(tmp_path / "export.db") not in open_files(), args
     # a zorgkas nobody knows: the known ones named alike (from the store, the first member
     # of each built: all were, to read their memberships)
     args = ("export", "verlaagde-premie", "2025", "--zorgkas", "ZK6", "--today", "2030-01-01")
-    uit_bestanden = magda_kbi(*args, "--no-builtin", "--fixtures", str(populatie))
-    uit_store = magda_kbi(*args, "--store", url)
-    assert (uit_store.returncode, uit_store.stdout) == (2, "")
-    assert uit_store.stderr == uit_bestanden.stderr
-    assert uit_store.stderr == (
+    from_files_ = magda_kbi(*args, "--no-builtin", "--fixtures", str(population))
+    from_store_ = magda_kbi(*args, "--store", url)
+    assert (from_store_.returncode, from_store_.stdout) == (2, "")
+    assert from_store_.stderr == from_files_.stderr
+    assert from_store_.stderr == (
         "magda-kbi: unknown zorgkas 'ZK6': no consumer's and nobody's membership (known: ZK01,"
         " ZK02, ZK03, ZK04, ZK05)\n"
     )
-    fout = magda_kbi(
-        "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(populatie)
+    error = magda_kbi(
+        "export", "verlaagde-premie", "2025", "--store", url, "--fixtures", str(population)
     )
-    assert fout.returncode == 2 and "--store reads the catalogue as it is" in fout.stderr
+    assert error.returncode == 2 and "--store reads the catalogue as it is" in error.stderr
     from magda_kbi.runtime.store import open_store
 
     open_store(f"sqlite:///{tmp_path / 'leeg.db'}").close()  # a store, without personas
-    leeg = magda_kbi(
+    empty = magda_kbi(
         "export", "verlaagde-premie", "2025", "--store", f"sqlite:///{tmp_path / 'leeg.db'}"
     )
-    assert leeg.returncode == 2 and leeg.stdout == "" and "holds no personas" in leeg.stderr
+    assert empty.returncode == 2 and empty.stdout == "" and "holds no personas" in empty.stderr
     # a mistyped path: reading it made a database of 1 MB (and its .change file) there
     for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
-        verkeerd = magda_kbi(*args, "--store", f"sqlite:///{tmp_path / 'exprot.db'}")
-        assert (verkeerd.returncode, verkeerd.stdout) == (2, "")
-        assert verkeerd.stderr == (
+        wrong = magda_kbi(*args, "--store", f"sqlite:///{tmp_path / 'exprot.db'}")
+        assert (wrong.returncode, wrong.stdout) == (2, "")
+        assert wrong.stderr == (
             f"magda-kbi: --store: there is no store file {tmp_path / 'exprot.db'} ('serve"
             " --store URL' imports the personas into a new one, 'generate --store URL' writes"
             " them)\n"
@@ -688,21 +688,21 @@ def test_export_from_another_application_s_database_is_refused_and_leaves_it_as_
 
     from .cli_run import magda_kbi
 
-    ander = tmp_path / "crm.db"
-    with sqlite3.connect(ander) as db:
+    another = tmp_path / "crm.db"
+    with sqlite3.connect(another) as db:
         db.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
     db.close()
-    voor = ander.read_bytes()
+    before_ = another.read_bytes()
     monkeypatch.chdir(tmp_path)
     for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
-        for url in (f"sqlite:///{ander}", "sqlite:///crm.db"):  # absolute, relative
-            uit = magda_kbi(*args, "--store", url)
-            assert (uit.returncode, uit.stdout) == (2, "")
-            assert uit.stderr == (
+        for url in (f"sqlite:///{another}", "sqlite:///crm.db"):  # absolute, relative
+            result = magda_kbi(*args, "--store", url)
+            assert (result.returncode, result.stdout) == (2, "")
+            assert result.stderr == (
                 f"magda-kbi: --store: {url} holds no emulator store ('serve --store URL'"
                 " imports the personas into a new one, 'generate --store URL' writes them)\n"
             )
-    assert ander.read_bytes() == voor
+    assert another.read_bytes() == before_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
 
 
@@ -717,34 +717,34 @@ def test_a_worker_reads_the_catalogue_serve_imported_and_a_watcher_takes_later_c
     from magda_kbi.io.personas import fingerprint
 
     extra = tmp_path / "extra"
-    schrijf(extra, "een.jsonl", EEN)
+    write_file(extra, "een.jsonl", ONE)
     url = f"sqlite:///{tmp_path / 'catalogue.db'}"
     settings = Settings(None, [extra], catalogue=url)
-    afdruk = fingerprint([builtin_folder(), extra])
+    snapshot = fingerprint([builtin_folder(), extra])
     make_emulator(settings).close()  # serve's import and check
 
     def achternamen(emulator) -> list[str]:
         return list(emulator.runtime.personas["80651338304"].dossier.personalia.achternamen)
 
-    anders = {**EEN, "dossier": {**EEN["dossier"], "personalia": {"achternamen": ["Anders"]}}}
-    schrijf(extra, "een.jsonl", anders)
-    worker = make_emulator(settings, imported=afdruk)
+    other = {**ONE, "dossier": {**ONE["dossier"], "personalia": {"achternamen": ["Anders"]}}}
+    write_file(extra, "een.jsonl", other)
+    worker = make_emulator(settings, imported=snapshot)
     assert achternamen(worker) == ["Nadzialek"]  # as serve imported it, until a SIGHUP
-    kijker = make_emulator(replace(settings, watch=True), imported=afdruk)
-    kijker.watcher.stop()
-    assert achternamen(kijker) == ["Nadzialek"]
-    assert kijker.watcher.check_for_changes() is True
-    assert achternamen(kijker) == ["Anders"]
+    viewer = make_emulator(replace(settings, watch=True), imported=snapshot)
+    viewer.watcher.stop()
+    assert achternamen(viewer) == ["Nadzialek"]
+    assert viewer.watcher.check_for_changes() is True
+    assert achternamen(viewer) == ["Anders"]
 
     (extra / "een.jsonl").write_text('{"insz": "80651338304", "onbekend": 1}\n', encoding="utf-8")
     with pytest.raises(FixtureError):
         make_emulator(settings)  # what serve's check at a SIGHUP says (and refuses)
-    assert achternamen(make_emulator(settings, imported=afdruk)) == ["Anders"]
+    assert achternamen(make_emulator(settings, imported=snapshot)) == ["Anders"]
 
 
 # Names as people write them: accents, a dotted capital I, and one typed in decomposed form
 # (e + combining diaeresis, as macOS writes file names); a date and "oriëntatie" in a scenario.
-GEACCENTUEERD = [
+ACCENTED = [
     {"insz": "69611997144", "scenario": "not in the KBI", "naam": "Émile Çelik"},
     {"insz": "53671440578", "scenario": "not in the KBI", "naam": "Zoe\u0308 Verhaegen"},
     {"insz": "98652505064", "scenario": "not in the KBI", "naam": "İlkay Öztürk"},
@@ -757,7 +757,7 @@ GEACCENTUEERD = [
     {"insz": "77670712307", "scenario": "long: " + "s" * 12_000, "naam": "Jan Wouters"},
 ]
 # each search and the INSZs it finds, case and accents aside, an INSZ also as printed
-GEZOCHT = {
+SEARCHED = {
     "emile": ["69611997144"],
     "ÉMILE ÇELIK": ["69611997144"],
     "celik": ["69611997144"],
@@ -801,17 +801,17 @@ def searches_ignore_case_and_accents(tmp_path: Path, store_url: str | None) -> N
     from magda_kbi.adapters.app import Settings, make_emulator
 
     folder = tmp_path / "geaccentueerd"
-    schrijf(folder, "a.jsonl", *GEACCENTUEERD)
+    write_file(folder, "a.jsonl", *ACCENTED)
     with (folder / "a.jsonl").open("a", encoding="utf-8") as file:
         file.write(PHP + "\n")
     where = {"catalogue": store_url, "store": store_url} if store_url else {}
     client = Client(make_emulator(Settings(date(2025, 6, 1), [folder], **where)))
     found = {}
-    for search in GEZOCHT:
+    for search in SEARCHED:
         answer = client.get("/console/", query_string={"q": search})
         assert answer.status_code == 200
         found[search] = html.fromstring(answer.data).xpath("//tr[@data-insz]/@data-insz")
-    assert found == GEZOCHT
+    assert found == SEARCHED
 
 
 def test_a_search_ignores_case_and_accents_in_memory(tmp_path):
@@ -828,7 +828,7 @@ CATALOGUE_2 = (
     "CREATE TABLE catalogue (insz TEXT PRIMARY KEY, path TEXT NOT NULL, n INTEGER NOT NULL, "
     "data TEXT NOT NULL)"
 )
-ZOEKTEKST_3 = {
+SEARCH_TEXT_3 = {
     "90651338320": "90651338320 90.65.13-383.20 ann test not in the kbi",
     "69611997144": "69611997144 69.61.19-971.44 emile celik not in the kbi",
     "80651338304": "80651338304 80.65.13-383.04 boris nadzialek a persona of an extra file",
@@ -848,7 +848,7 @@ def a_version_2_store_is_brought_up_to_date(connect, store_of) -> None:
         db.execute("CREATE TABLE persona (insz TEXT PRIMARY KEY, data TEXT)")
         for insz in ("98652505064", "46670184179"):
             db.execute("INSERT INTO persona (insz, data) VALUES (?, NULL)", (insz,))
-        for n, persona in enumerate((TWEE, GEACCENTUEERD[0], EEN)):
+        for n, persona in enumerate((TWO, ACCENTED[0], ONE)):
             db.execute(
                 "INSERT INTO catalogue (insz, path, n, data) VALUES (?, 'oud.jsonl', ?, ?)",
                 (persona["insz"], n, json.dumps(persona)),
@@ -860,7 +860,7 @@ def a_version_2_store_is_brought_up_to_date(connect, store_of) -> None:
     store = store_of()
     try:
         rows = store.db().execute("SELECT insz, search FROM catalogue").fetchall()
-        assert dict(rows) == ZOEKTEKST_3
+        assert dict(rows) == SEARCH_TEXT_3
         changes = store.db().execute("SELECT insz, added FROM persona ORDER BY added").fetchall()
         assert [tuple(row) for row in changes] == [("98652505064", 1), ("46670184179", 2)]
         assert Catalogue(store).matching("emile") == {"69611997144"}
@@ -885,15 +885,15 @@ def test_the_search_text_from_data_is_the_persona_s(tmp_path):
 
     from .cli_run import magda_kbi
 
-    populatie = tmp_path / "populatie"
-    assert magda_kbi("generate", "--count", "300", "--out", str(populatie)).returncode == 0
-    lines = [line for f in populatie.glob("*.jsonl") for line in f.read_text().split("\n")]
+    population = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "300", "--out", str(population)).returncode == 0
+    lines = [line for f in population.glob("*.jsonl") for line in f.read_text().split("\n")]
     data = [
         *(read_json(line) for line in lines if line.strip()),
         *(read_yaml(f.read_text(encoding="utf-8")) for f in builtin_folder().glob("*.yaml")),
-        *GEACCENTUEERD,
-        {**EEN, "scenario": "  spaces around  "},
-        {**TWEE, "dossier": None},
+        *ACCENTED,
+        {**ONE, "scenario": "  spaces around  "},
+        {**TWO, "dossier": None},
     ]
     data += [json.loads(json.dumps(p)) for p in generate_population(50, seed=9)]
     assert len(data) == 300 + 23 + 7 + 2 + 50
@@ -912,7 +912,7 @@ def test_a_file_whose_name_is_no_utf_8_is_imported_and_said(store, tmp_path):
     folder = tmp_path / "share"
     folder.mkdir()
     name = os.fsdecode(b"persona-\xe9.yaml")  # as Python lists it: with a surrogate
-    (folder / name).write_text(yaml.safe_dump(EEN), encoding="utf-8")
+    (folder / name).write_text(yaml.safe_dump(ONE), encoding="utf-8")
     assert import_files(store, [folder]) == (1, 1)
     assert Catalogue(store)["80651338304"].scenario == "a persona of an extra file"
     # refused, it is said with the byte written out, and the watcher's record takes that
@@ -924,11 +924,11 @@ def test_a_file_whose_name_is_no_utf_8_is_imported_and_said(store, tmp_path):
     assert Catalogue(store)["80651338304"].scenario == "a persona of an extra file"
 
 
-def _inwoner(insz: str, nis: str, naam: str, zorgkas: str) -> dict:
+def _resident(insz: str, nis: str, naam: str, zorgkas: str) -> dict:
     """EEN's open obligation (NOK from 2023-04-03: no registration), living in ``nis`` and a
     member of ``zorgkas`` from the obligation's start."""
     return {
-        **EEN,
+        **ONE,
         "insz": insz,
         "scenario": f"lives in {naam}",
         "gegevens": {
@@ -958,7 +958,7 @@ def test_a_zorgkas_s_list_and_404_from_a_catalogue_are_the_files_whatever_its_sp
     lines = []
     for n, code in enumerate(codes * 2):
         insz = make_test_number(date(1990, 1, 1 + n), 1)
-        persona = _inwoner(insz, "44021", "Gent", code)
+        persona = _resident(insz, "44021", "Gent", code)
         lines.append(json.dumps(persona, ensure_ascii=n % 2 == 0))
     (folder / "p.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = Settings(date(2025, 6, 1), [folder])
@@ -995,25 +995,25 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.domain.municipalities import GEMEENTEN
 
-    gent, ontsnapt, antwerpen, later = "85630170932", "85630141634", "85630121541", "80651338304"
+    gent, escaped_, antwerpen, later = "85630170932", "85630141634", "85630121541", "80651338304"
     brussel, schaarbeek, elsene = "87650556515", "87650527118", "87650598778"
-    map_ = tmp_path / "inwoners"
-    map_.mkdir()
-    escaped = json.dumps(_inwoner(ontsnapt, "44021", "Gent", "ZK07"))
+    folder = tmp_path / "inwoners"
+    folder.mkdir()
+    escaped = json.dumps(_resident(escaped_, "44021", "Gent", "ZK07"))
     escaped = escaped.replace('"44021"', '"\\u0034\\u0034021"').replace('"ZK07"', '"ZK\\u00307"')
-    (map_ / "a.jsonl").write_text(
+    (folder / "a.jsonl").write_text(
         "\n".join(
             [
-                json.dumps(_inwoner(gent, "44021", "Gent", "ZK07")),
+                json.dumps(_resident(gent, "44021", "Gent", "ZK07")),
                 escaped,
-                json.dumps(_inwoner(antwerpen, "11002", "Antwerpen", "ZK08")),
-                json.dumps(EEN),  # 80651338304: nowhere, no zorgkas
-                json.dumps(_inwoner(brussel, "21004", "Brussel", "ZK08")),
-                json.dumps(_inwoner(schaarbeek, "21015", "Schaarbeek", "ZK08")).replace(
+                json.dumps(_resident(antwerpen, "11002", "Antwerpen", "ZK08")),
+                json.dumps(ONE),  # 80651338304: nowhere, no zorgkas
+                json.dumps(_resident(brussel, "21004", "Brussel", "ZK08")),
+                json.dumps(_resident(schaarbeek, "21015", "Schaarbeek", "ZK08")).replace(
                     '"21015"',
                     "21015",  # a number, as JSON writes one
                 ),
-                json.dumps(_inwoner(elsene, "21009", "Elsene", "ZK08")).replace(
+                json.dumps(_resident(elsene, "21009", "Elsene", "ZK08")).replace(
                     '"21009"', '"\\u0032\\u0031009"'
                 ),
             ]
@@ -1021,7 +1021,7 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
         + "\n",
         encoding="utf-8",
     )
-    settings = Settings(date(2025, 6, 1), [map_], admin=True, catalogue=url, store=url)
+    settings = Settings(date(2025, 6, 1), [folder], admin=True, catalogue=url, store=url)
     client = Client(make_emulator(settings))
     built: list[str] = []
     build = catalogue.persona_from_data
@@ -1038,9 +1038,9 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return [row["insz"] for row in answer.get_json()["items"]]
 
-    assert listed("/api/v1/lijsten/gemeente/44021") == [gent, ontsnapt]
-    assert antwerpen not in built and later not in built and {gent, ontsnapt} <= set(built)
-    assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [gent, ontsnapt]
+    assert listed("/api/v1/lijsten/gemeente/44021") == [gent, escaped_]
+    assert antwerpen not in built and later not in built and {gent, escaped_} <= set(built)
+    assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [gent, escaped_]
     assert antwerpen not in built and later not in built
     assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK08") == [
         antwerpen,
@@ -1060,7 +1060,7 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     # ZK02 are the demo consumers'), a row with an escape too; none for holding 'ZK0' (in
     # 'ZK07'): every row did
     assert "(known: ZK01, ZK02, ZK07, ZK08)" in unknown_zorgkas("ZK0")
-    assert {gent, antwerpen, ontsnapt, elsene} <= set(built)
+    assert {gent, antwerpen, escaped_, elsene} <= set(built)
     assert not {brussel, schaarbeek, later} & set(built)
 
     def beyond_the_register() -> dict[str, str]:
@@ -1080,17 +1080,17 @@ def lists_build_only_whom_they_name(tmp_path: Path, url: str, monkeypatch) -> No
     assert not {gent, antwerpen, later} & set(built)
     # moved in through the admin API: listed at its place, the one that moved out not
     for insz, nis, naam in ((antwerpen, "44021", "Gent"), (gent, "11002", "Antwerpen")):
-        verhuisd = _inwoner(insz, nis, naam, "ZK07")
-        assert client.put(f"/admin/personas/{insz}", json=verhuisd).status_code == 200
-    assert listed("/api/v1/lijsten/gemeente/44021") == [ontsnapt, antwerpen]
+        moved = _resident(insz, nis, naam, "ZK07")
+        assert client.put(f"/admin/personas/{insz}", json=moved).status_code == 200
+    assert listed("/api/v1/lijsten/gemeente/44021") == [escaped_, antwerpen]
     assert listed("/api/v1/lijsten/gemeente/11002") == [gent]
-    verhuisd = _inwoner(later, "23098", "Drogenbos", "ZK06")  # out of the register, now
-    assert client.put(f"/admin/personas/{later}", json=verhuisd).status_code == 200
+    moved = _resident(later, "23098", "Drogenbos", "ZK06")  # out of the register, now
+    assert client.put(f"/admin/personas/{later}", json=moved).status_code == 200
     assert beyond_the_register()["23098"] == "Drogenbos"
     assert unknown_zorgkas("ZK99").endswith("(known: ZK01, ZK02, ZK06, ZK07, ZK08)")
     assert listed("/api/v1/lijsten/verlaagde-premie/2025?zorgkas=ZK07") == [
         gent,
-        ontsnapt,
+        escaped_,
         antwerpen,
     ]
 
@@ -1114,12 +1114,12 @@ def test_the_admin_list_read_from_a_catalogue_s_json_is_the_personas_list(
 
     monkeypatch.setattr(catalogue, "persona_from_data", noted)
 
-    doelgroep = EEN["dossier"]["doelgroepen"]
-    schrijf(
+    doelgroep = ONE["dossier"]["doelgroepen"]
+    write_file(
         extra,
         "c.jsonl",
         # a naam beside a dossier is the name; of the first names only the first (blank) one
-        {**EEN, "insz": "46621772469", "naam": "Given Name"},
+        {**ONE, "insz": "46621772469", "naam": "Given Name"},
         {
             "insz": "56630940371",
             "scenario": "  padded, in error  ",
@@ -1139,14 +1139,14 @@ def test_the_admin_list_read_from_a_catalogue_s_json_is_the_personas_list(
         Client(make_emulator(Settings(None, [extra], admin=True, catalogue=url, store=url))),
         Client(make_emulator(Settings(None, [extra], admin=True))),  # built, in memory
     ]
-    kop = {"Content-Type": "application/json"}
+    header = {"Content-Type": "application/json"}
     lists = []
     for client in clients:
-        anders = {**TWEE, "scenario": "replaced", "naam": "Ann Anders"}
-        assert client.put("/admin/personas/90651338320", json=anders).status_code == 200
-        assert client.delete("/admin/personas/80651338304", headers=kop).status_code == 204
-        nieuw = {**TWEE, "insz": "45680496743", "scenario": "added"}
-        assert client.put("/admin/personas/45680496743", json=nieuw).status_code == 201
+        other = {**TWO, "scenario": "replaced", "naam": "Ann Anders"}
+        assert client.put("/admin/personas/90651338320", json=other).status_code == 200
+        assert client.delete("/admin/personas/80651338304", headers=header).status_code == 204
+        new = {**TWO, "insz": "45680496743", "scenario": "added"}
+        assert client.put("/admin/personas/45680496743", json=new).status_code == 201
         built.clear()
         lists.append(client.get("/admin/personas").get_json())
         if not lists[1:]:  # the catalogue's list

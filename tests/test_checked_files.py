@@ -20,26 +20,26 @@ from .processes import a_uid_no_one_has, as_another_user, open_files
 
 
 @pytest.fixture
-def tel(monkeypatch):
+def count(monkeypatch):
     """How often the XSD check ran."""
-    teller = {"n": 0}
-    echt = personas.contract_error
+    counter = {"n": 0}
+    real = personas.contract_error
 
-    def geteld(*args, **kw):
-        teller["n"] += 1
-        return echt(*args, **kw)
+    def counted(*args, **kw):
+        counter["n"] += 1
+        return real(*args, **kw)
 
-    monkeypatch.setattr(personas, "contract_error", geteld)
-    return teller
+    monkeypatch.setattr(personas, "contract_error", counted)
+    return counter
 
 
 @pytest.fixture
-def map_(tmp_path):
-    doel = tmp_path / "personas"
-    doel.mkdir()
+def folder(tmp_path):
+    target = tmp_path / "personas"
+    target.mkdir()
     for naam in ("73680599786-inbreuk-open.yaml", "98630499724-contract-lopend.yaml"):
-        shutil.copy(builtin_folder() / naam, doel / naam)
-    return doel
+        shutil.copy(builtin_folder() / naam, target / naam)
+    return target
 
 
 @pytest.fixture
@@ -57,15 +57,15 @@ def record(tmp_path):
         checked.close()
 
 
-def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(map_, record):
+def test_a_yaml_file_past_the_bound_is_refused_without_reading_it_all(folder, record):
     """A persona folder's .yaml of 300 MB (sparse here) was read whole to hash it, then
     refused for its size: now read to one byte past the 1 MiB bound."""
-    with (map_ / "99999999999-groot.yaml").open("wb") as groot:
-        groot.truncate(300 * 1024 * 1024)
+    with (folder / "99999999999-groot.yaml").open("wb") as large:
+        large.truncate(300 * 1024 * 1024)
     tracemalloc.start()
     try:
         with pytest.raises(personas.FixtureError) as refused:
-            load_personas([map_], checked=record())
+            load_personas([folder], checked=record())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -80,34 +80,34 @@ def test_a_file_s_key_is_hashed_without_a_copy_of_the_file(record):
     cache = record()
     tracemalloc.start()
     try:
-        sleutel = cache.key(inhoud)
+        key = cache.key(inhoud)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert sleutel == hashlib.sha256(checks_hash() + inhoud).hexdigest()
+    assert key == hashlib.sha256(checks_hash() + inhoud).hexdigest()
     assert peak < 1024 * 1024, peak
 
 
-def test_a_file_is_checked_once_per_content(map_, tel, record):
+def test_a_file_is_checked_once_per_content(folder, count, record):
     cache = record()
-    eerste = load_personas([map_], checked=cache)
-    assert tel["n"] == 2
-    tweede = load_personas([map_], checked=record())
-    assert tel["n"] == 2  # nothing checked again
-    assert tweede == eerste
-    bestand = map_ / "73680599786-inbreuk-open.yaml"
-    bestand.write_text(bestand.read_text() + "\n# changed\n")
-    load_personas([map_], checked=record())
-    assert tel["n"] == 3  # the changed file only
+    first = load_personas([folder], checked=cache)
+    assert count["n"] == 2
+    second = load_personas([folder], checked=record())
+    assert count["n"] == 2  # nothing checked again
+    assert second == first
+    file = folder / "73680599786-inbreuk-open.yaml"
+    file.write_text(file.read_text() + "\n# changed\n")
+    load_personas([folder], checked=record())
+    assert count["n"] == 3  # the changed file only
 
 
-def test_another_contract_checks_again(map_, tel, monkeypatch, record):
-    load_personas([map_], checked=record())
+def test_another_contract_checks_again(folder, count, monkeypatch, record):
+    load_personas([folder], checked=record())
     from magda_kbi.io import checked_files
 
     monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
-    load_personas([map_], checked=record())
-    assert tel["n"] == 4
+    load_personas([folder], checked=record())
+    assert count["n"] == 4
 
 
 def test_the_checks_are_the_domain_wire_and_io_code():
@@ -127,7 +127,7 @@ def test_the_checks_are_the_domain_wire_and_io_code():
     assert not {s for s in sources if s.startswith(("adapters/", "runtime/"))}
 
 
-def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeypatch, record):
+def test_a_change_in_the_checking_code_checks_again(tmp_path, folder, count, monkeypatch, record):
     """A checkout pulled with a new check, the version unchanged: every file is checked
     again (the contract files alone let what passed the old check through)."""
     from magda_kbi.io import checked_files
@@ -138,64 +138,64 @@ def test_a_change_in_the_checking_code_checks_again(tmp_path, map_, tel, monkeyp
     monkeypatch.setattr(checked_files, "checking_sources", lambda: [code])
     checked_files.checks_hash.cache_clear()
     try:
-        load_personas([map_], checked=record())
-        assert tel["n"] == 2
+        load_personas([folder], checked=record())
+        assert count["n"] == 2
         checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
-        load_personas([map_], checked=record())
-        assert tel["n"] == 2
+        load_personas([folder], checked=record())
+        assert count["n"] == 2
         code.write_text("LIMIT = 47\n")
         checked_files.checks_hash.cache_clear()  # the next start, with the new check
-        load_personas([map_], checked=record())
-        assert tel["n"] == 4
+        load_personas([folder], checked=record())
+        assert count["n"] == 4
     finally:
         checked_files.checks_hash.cache_clear()
 
 
-def test_a_file_that_fails_is_not_remembered(map_, tel, record):
-    kapot = map_ / "kapot.yaml"
-    kapot.write_text("insz: '80651126387'\nscenario: x\ndossier: [1]\n")
+def test_a_file_that_fails_is_not_remembered(folder, count, record):
+    broken_file = folder / "kapot.yaml"
+    broken_file.write_text("insz: '80651126387'\nscenario: x\ndossier: [1]\n")
     cache = record()
     with pytest.raises(personas.FixtureError):
-        load_personas([map_], checked=cache)
-    assert not cache.known(cache.key(kapot.read_bytes()))
-    for goed in map_.glob("[0-9]*.yaml"):  # the files before it passed: remembered
-        assert cache.known(cache.key(goed.read_bytes()))
+        load_personas([folder], checked=cache)
+    assert not cache.known(cache.key(broken_file.read_bytes()))
+    for good in folder.glob("[0-9]*.yaml"):  # the files before it passed: remembered
+        assert cache.known(cache.key(good.read_bytes()))
 
 
-def test_without_a_usable_cache_everything_is_checked(tmp_path, map_, tel, record, caplog):
-    geen_map = tmp_path / "een-bestand"
-    geen_map.write_text("")
-    cache = record(geen_map / "cache.sqlite")  # its folder is a file
-    load_personas([map_], checked=cache)
-    load_personas([map_], checked=cache)
-    assert tel["n"] == 4
+def test_without_a_usable_cache_everything_is_checked(tmp_path, folder, count, record, caplog):
+    no_folder = tmp_path / "een-bestand"
+    no_folder.write_text("")
+    cache = record(no_folder / "cache.sqlite")  # its folder is a file
+    load_personas([folder], checked=cache)
+    load_personas([folder], checked=cache)
+    assert count["n"] == 4
     # what it costs and the way out (a container's HOME=/nonexistent said only the error)
     assert caplog.messages == [
-        f"no cache of checked persona files at {geen_map / 'cache.sqlite'}: [Errno 17] File"
-        f" exists: '{geen_map}' (every persona file is checked again at each start; set"
+        f"no cache of checked persona files at {no_folder / 'cache.sqlite'}: [Errno 17] File"
+        f" exists: '{no_folder}' (every persona file is checked again at each start; set"
         " MAGDA_KBI_CACHE_DIR to a folder you can write)"
     ]
 
 
-def test_the_personas_command_checks_a_folder_once(tmp_path, tel):
+def test_the_personas_command_checks_a_folder_once(tmp_path, count):
     """It checked every persona against the XSD on every run: 75 s for a generated
     population of 100,000 whose files generate had recorded as checked (15 s now)."""
     from .cli_run import magda_kbi
 
-    eigen = tmp_path / "eigen"
-    eigen.mkdir()
-    (eigen / "80651338304.yaml").write_text(
+    own = tmp_path / "eigen"
+    own.mkdir()
+    (own / "80651338304.yaml").write_text(
         'insz: "80651338304"\nscenario: Registered\ndossier:\n'
         "  personalia: {achternamen: [Nadzialek], voornamen: [Boris]}\n",
         encoding="utf-8",
     )
-    omgeving = {"MAGDA_KBI_CACHE_DIR": str(tmp_path / "cache")}
-    proces = magda_kbi("personas", "--fixtures", str(eigen), env=omgeving)
-    assert proces.returncode == 0 and "80651338304  Boris Nadzialek" in proces.stdout
-    eerste = tel["n"]
-    assert eerste >= 1  # this file (and the built-ins, the first time)
-    assert magda_kbi("personas", "--fixtures", str(eigen), env=omgeving).returncode == 0
-    assert tel["n"] == eerste  # known as checked: no second XSD pass
+    environment = {"MAGDA_KBI_CACHE_DIR": str(tmp_path / "cache")}
+    process = magda_kbi("personas", "--fixtures", str(own), env=environment)
+    assert process.returncode == 0 and "80651338304  Boris Nadzialek" in process.stdout
+    first = count["n"]
+    assert first >= 1  # this file (and the built-ins, the first time)
+    assert magda_kbi("personas", "--fixtures", str(own), env=environment).returncode == 0
+    assert count["n"] == first  # known as checked: no second XSD pass
 
 
 def test_every_connection_to_the_record_is_closed_after_its_load(tmp_path, monkeypatch):
@@ -233,11 +233,11 @@ def test_every_connection_to_the_record_is_closed_after_its_load(tmp_path, monke
 def test_a_record_that_is_no_database_is_passed_over_and_left_closed(tmp_path):
     """A record file damaged into something else: opened, refused by SQLite, then used as
     no record (everything is checked); the file was kept open as long as the record."""
-    kapot = tmp_path / "cache.sqlite"
-    kapot.write_bytes(b"not a database at all, " * 100)
-    with CheckedFiles(kapot) as cache:
+    broken_file = tmp_path / "cache.sqlite"
+    broken_file.write_bytes(b"not a database at all, " * 100)
+    with CheckedFiles(broken_file) as cache:
         assert not cache.known(cache.key(b"x"))
-        assert str(kapot) not in open_files()
+        assert str(broken_file) not in open_files()
 
 
 def test_a_relative_xdg_cache_home_is_ignored_as_the_xdg_spec_asks(monkeypatch, tmp_path):

@@ -18,8 +18,8 @@ from .processes import free_port, in_a_mount_of_its_own, no_mount_here
 @pytest.mark.parametrize("command", [(), ("serve",), ("personas",), ("advies",)])
 def test_every_command_has_help(command):
     # the bare command as its own process: python -m magda_kbi works as the console script
-    proces = magda_kbi(*command, "--help") if command else magda_kbi_process("--help")
-    assert proces.returncode == 0 and "Usage: magda-kbi" in proces.stdout
+    process = magda_kbi(*command, "--help") if command else magda_kbi_process("--help")
+    assert process.returncode == 0 and "Usage: magda-kbi" in process.stdout
 
 
 def test_argument_names_are_english():
@@ -35,30 +35,30 @@ def test_rule_sets_and_toepassingen_are_shown_as_they_are_written():
     refused them so: "'PROTOCOL-V1' is not a rule set"; the Toepassingen, MAGDA's upper-case
     codes, lower-cased."""
     for command in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
-        tekst = " ".join(magda_kbi(*command, "--help").stdout.split())
-        assert "--rules protocol-v1|after-ruling-112-2023 the rule set:" in tekst, command
+        text = " ".join(magda_kbi(*command, "--help").stdout.split())
+        assert "--rules protocol-v1|after-ruling-112-2023 the rule set:" in text, command
     for command in (("advies",), ("client", "advies")):  # click 8.2 on: lower-cased
-        tekst = magda_kbi(*command, "--help").stdout
-        assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in tekst, command
+        text = magda_kbi(*command, "--help").stdout
+        assert "--toepassing [ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN|VERLAAGDE_PREMIE|" in text, command
     assert "--sex [M|F]" in magda_kbi("insz", "new", "--help").stdout
 
 
 def test_serves_help_says_what_its_signals_do():
     """An operator looks in --help for how to reload; it said nothing of signals."""
-    tekst = " ".join(magda_kbi("serve", "--help").stdout.split())
-    assert "SIGTERM or Ctrl+C answers the requests in flight, then exits 0;" in tekst
+    text = " ".join(magda_kbi("serve", "--help").stdout.split())
+    assert "SIGTERM or Ctrl+C answers the requests in flight, then exits 0;" in text
     assert (
         "SIGHUP checks the persona, --consumers and --tls-* files again and restarts the workers"
         " on them (a file that does not load is refused in one line, and the workers go on)"
-    ) in tekst
+    ) in text
 
 
 def test_the_client_says_a_question_it_refused_itself_was_not_sent():
     """An INSZ that is none never reaches MAGDA (the client library refuses it), but the
     command said "MAGDA: - INSZ: ..." and exit 1, as if MAGDA had answered."""
-    proces = magda_kbi("client", "dossier", "98630499725", "--url", "http://127.0.0.1:1")
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr == (
+    process = magda_kbi("client", "dossier", "98630499725", "--url", "http://127.0.0.1:1")
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (
         "magda-kbi: not sent: INSZ: '98630499725' is geen geldig INSZ (11 cijfers, controle"
         " modulo 97)\n"
     )
@@ -71,19 +71,19 @@ def test_the_client_says_a_question_it_refused_itself_was_not_sent():
 
 
 def test_personas_json(builtin_personas):
-    proces = magda_kbi("personas", "--json")
-    assert proces.returncode == 0
-    lijst = json.loads(proces.stdout)
-    assert {p["insz"] for p in lijst} == set(builtin_personas)
-    for p in lijst:
+    process = magda_kbi("personas", "--json")
+    assert process.returncode == 0
+    listing = json.loads(process.stdout)
+    assert {p["insz"] for p in listing} == set(builtin_personas)
+    for p in listing:
         assert {"insz", "naam", "scenario", "fout"} <= set(p)
         assert p["fout"] in (None, "99996", "SOAP_FAULT")
-    assert sorted(p["fout"] for p in lijst if p["fout"]) == ["99996", "SOAP_FAULT"]
+    assert sorted(p["fout"] for p in listing if p["fout"]) == ["99996", "SOAP_FAULT"]
 
 
 def test_personas_table():
-    proces = magda_kbi("personas")
-    assert "98630499724  Saïd Daoud" in proces.stdout
+    process = magda_kbi("personas")
+    assert "98630499724  Saïd Daoud" in process.stdout
 
 
 def test_personas_are_listed_as_they_are_read(tmp_path):
@@ -95,28 +95,28 @@ def test_personas_are_listed_as_they_are_read(tmp_path):
     )
     als_json = magda_kbi("personas", "--json", "--fixtures", str(tmp_path))
     assert als_json.returncode == 0, als_json.stderr
-    lijst = json.loads(als_json.stdout)
-    assert lijst[-1] == {
+    listing = json.loads(als_json.stdout)
+    assert listing[-1] == {
         "insz": "80651338304",
         "naam": "Ann Test",
         "scenario": "not in the KBI",
         "fout": None,
         "in_kbi": False,
     }
-    assert als_json.stdout == json.dumps(lijst, indent=2, ensure_ascii=False) + "\n"
+    assert als_json.stdout == json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
     (tmp_path / "b.yaml").write_text("insz: [\n", encoding="utf-8")
-    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
-    assert proces.returncode == 2
-    assert "98630499724  Saïd Daoud" in proces.stdout  # the built-in ones come first
-    assert proces.stdout.endswith("80651338304  Ann Test               not in the KBI\n")
-    assert proces.stderr.startswith(
+    process = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert process.returncode == 2
+    assert "98630499724  Saïd Daoud" in process.stdout  # the built-in ones come first
+    assert process.stdout.endswith("80651338304  Ann Test               not in the KBI\n")
+    assert process.stderr.startswith(
         f"magda-kbi: invalid persona file {tmp_path / 'b.yaml'}: not valid YAML"
     )
 
 
 def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
     """A persona file's verwacht was checked for the built-in personas only, by our tests."""
-    fout = (
+    error = (
         'insz: "80651338304"\n'
         "scenario: registered, no contract\n"
         "dossier:\n"
@@ -129,26 +129,26 @@ def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
         "  - {datum: 2024-09-01, resultaat: NOK, reden: GEEN_CONTRACT}\n"
         "  - {datum: 2024-03-01, resultaat: NOK, reden: GEEN_CONTRACT}\n"  # within the 6 months
     )
-    (tmp_path / "p.yaml").write_text(fout, encoding="utf-8")
-    proces = magda_kbi("personas", "--check", "--fixtures", str(tmp_path))
-    assert proces.returncode == 1, proces.stderr
-    assert proces.stdout.splitlines()[0] == (
+    (tmp_path / "p.yaml").write_text(error, encoding="utf-8")
+    process = magda_kbi("personas", "--check", "--fixtures", str(tmp_path))
+    assert process.returncode == 1, process.stderr
+    assert process.stdout.splitlines()[0] == (
         "80651338304 on 2024-03-01 (ZORGBUDGET): expected NOK GEEN_CONTRACT, the rules give OK"
         " [rule 9: trajectory running]"  # domain.md: within the contract term, rule 9
     )
-    assert proces.stdout.splitlines()[-1].endswith("against protocol-v1: 1 differ")
-    alleen_ingebouwd = magda_kbi("personas", "--check")
-    assert alleen_ingebouwd.returncode == 0
-    assert alleen_ingebouwd.stdout.endswith("against protocol-v1: 0 differ\n")
+    assert process.stdout.splitlines()[-1].endswith("against protocol-v1: 1 differ")
+    builtin_only = magda_kbi("personas", "--check")
+    assert builtin_only.returncode == 0
+    assert builtin_only.stdout.endswith("against protocol-v1: 0 differ\n")
     # after the ruling every advice is OK: a NOK expected differs
-    na = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
-    assert na.returncode == 1 and "the rules give OK [rule 0:" in na.stdout
+    after_ = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
+    assert after_.returncode == 1 and "the rules give OK [rule 0:" in after_.stdout
     assert magda_kbi("personas", "--check", "--json").returncode == 2
     # the rules without --check would be ignored: said (from the environment they are not)
-    zonder = magda_kbi("personas", "--rules", "after-ruling-112-2023")
-    assert zonder.returncode == 2 and "--rules only with --check" in zonder.stderr
-    omgeving = magda_kbi("personas", env={"MAGDA_KBI_RULES": "after-ruling-112-2023"})
-    assert omgeving.returncode == 0
+    without = magda_kbi("personas", "--rules", "after-ruling-112-2023")
+    assert without.returncode == 2 and "--rules only with --check" in without.stderr
+    environment = magda_kbi("personas", env={"MAGDA_KBI_RULES": "after-ruling-112-2023"})
+    assert environment.returncode == 0
 
 
 def test_personas_check_with_fixtures_checks_those_personas_only(tmp_path):
@@ -165,11 +165,11 @@ def test_personas_check_with_fixtures_checks_those_personas_only(tmp_path):
         "  - {datum: 2024-09-01, resultaat: OK}\n"
     )
     (tmp_path / "p.yaml").write_text(na_arrest, encoding="utf-8")
-    proces = magda_kbi(
+    process = magda_kbi(
         "personas", "--check", "--fixtures", str(tmp_path), "--rules", "after-ruling-112-2023"
     )
-    assert proces.returncode == 0, proces.stdout
-    assert proces.stdout == (
+    assert process.returncode == 0, process.stdout
+    assert process.stdout == (
         f"1 expected answer of the personas in {tmp_path} checked against"
         " after-ruling-112-2023: 0 differ\n"
     )
@@ -178,16 +178,16 @@ def test_personas_check_with_fixtures_checks_those_personas_only(tmp_path):
     geen = magda_kbi("personas", "--check", "--fixtures", str(tmp_path))
     assert geen.returncode == 0
     assert geen.stdout.startswith("0 expected answers of the personas in ")
-    ingebouwd = magda_kbi("personas", "--check")
-    assert ingebouwd.stdout.startswith("66 expected answers of the built-in personas checked")
+    builtin = magda_kbi("personas", "--check")
+    assert builtin.stdout.startswith("66 expected answers of the built-in personas checked")
 
 
 def test_a_command_named_by_a_part_of_its_name_is_told_the_whole():
     """'export premie' got "No such command 'premie'." and no more: difflib's ratio over
     'verlaagde-premie' is too low to suggest it."""
-    proces = magda_kbi("export", "premie", "2024")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = magda_kbi("export", "premie", "2024")
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         "Error: No such command 'premie'. Did you mean 'verlaagde-premie'?\n"
     )
     assert magda_kbi("serv").stderr.endswith(  # click's own hint stays
@@ -208,9 +208,9 @@ def test_a_command_of_a_group_named_alone_is_told_its_group():
         ("check", "98630499724"): "insz check",
     }
     for args, meant in told.items():
-        proces = magda_kbi(*args)
-        assert proces.returncode == 2
-        assert proces.stderr.endswith(
+        process = magda_kbi(*args)
+        assert process.returncode == 2
+        assert process.stderr.endswith(
             f"Error: No such command '{args[0]}'. Did you mean '{meant}'?\n"
         ), args
     # click's own hint for a typo stays
@@ -218,11 +218,11 @@ def test_a_command_of_a_group_named_alone_is_told_its_group():
 
 
 def test_advies_locally():
-    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
-    assert proces.returncode == 0
-    assert "NOK - INBREUK" in proces.stdout
-    assert "[rule 6: an infringement that was not remedied]" in proces.stdout
-    proces = magda_kbi(
+    process = magda_kbi("advies", "73680599786", "--datum", "2024-01-01")
+    assert process.returncode == 0
+    assert "NOK - INBREUK" in process.stdout
+    assert "[rule 6: an infringement that was not remedied]" in process.stdout
+    process = magda_kbi(
         "advies",
         "80651239522",
         "--datum",
@@ -231,13 +231,13 @@ def test_advies_locally():
         "VERLAAGDE_PREMIE",
         "--json",
     )
-    antwoord = json.loads(proces.stdout)
+    antwoord = json.loads(process.stdout)
     assert antwoord["peildatum"] == "2022-01-01"
     assert (antwoord["resultaat"], antwoord["reden"]["code"]) == ("NOK", "GEEN_AANMELDING")
     # an error persona: the rule's answer, and what the server answers it instead
-    proces = magda_kbi("advies", "90651105718", "--datum", "2024-01-01")
+    process = magda_kbi("advies", "90651105718", "--datum", "2024-01-01")
     assert (
-        proces.stdout.splitlines()[-1]
+        process.stdout.splitlines()[-1]
         == "note: through the server this persona always answers 99996"
     )
 
@@ -246,12 +246,12 @@ def test_advies_uses_today_for_what_the_kbi_knows():
     # remedied on 2023-05-15: unknown when today is 2023-03-01
     args = ("advies", "79652599875", "--datum", "2023-06-01", "--json")
     assert json.loads(magda_kbi(*args).stdout)["resultaat"] == "OK"
-    vroeg = magda_kbi(*args, env={"MAGDA_KBI_TODAY": "2023-03-01"})
-    assert json.loads(vroeg.stdout)["reden"]["code"] == "INBREUK"
+    early = magda_kbi(*args, env={"MAGDA_KBI_TODAY": "2023-03-01"})
+    assert json.loads(early.stdout)["reden"]["code"] == "INBREUK"
 
 
 @pytest.mark.parametrize(
-    ("args", "melding"),
+    ("args", "message"),
     [
         (("serve", "--workers", "0"), "'--workers': 0 is not in the range x>=1"),
         (("serve", "--threads", "0"), "'--threads': 0 is not in the range x>=1"),
@@ -264,30 +264,30 @@ def test_advies_uses_today_for_what_the_kbi_knows():
         (("client", "dossier", "98630499724", "--timeout", "0"), "'--timeout': 0.0 is not"),
     ],
 )
-def test_numbers_out_of_range_are_refused(args, melding):
+def test_numbers_out_of_range_are_refused(args, message):
     """Each was accepted: serve started with no worker or no thread and never answered, a
     year or a timeout out of range ended in a traceback."""
     # serve as a process: one that starts fails by the timeout instead of hanging the test
     serve = args[0] == "serve"
-    proces = magda_kbi_process(*args, timeout=20) if serve else magda_kbi(*args)
-    assert proces.returncode == 2 and melding in proces.stderr, proces.stderr
+    process = magda_kbi_process(*args, timeout=20) if serve else magda_kbi(*args)
+    assert process.returncode == 2 and message in process.stderr, process.stderr
 
 
 def test_bad_input_is_a_clear_error():
-    proces = magda_kbi("advies", "98630499725", "--datum", "2024-01-01")
-    assert proces.returncode == 2 and "not a valid INSZ" in proces.stderr
-    proces = magda_kbi("advies", "98630499724", "--datum", "gisteren")
-    assert proces.returncode == 2 and "not a date" in proces.stderr
+    process = magda_kbi("advies", "98630499725", "--datum", "2024-01-01")
+    assert process.returncode == 2 and "not a valid INSZ" in process.stderr
+    process = magda_kbi("advies", "98630499724", "--datum", "gisteren")
+    assert process.returncode == 2 and "not a date" in process.stderr
     # a bad MAGDA_KBI_TODAY is reported by what uses it, not by --help
-    proces = magda_kbi_process(
+    process = magda_kbi_process(
         "serve", "--port", str(free_port()), env={"MAGDA_KBI_TODAY": "morgen"}
     )
-    assert proces.returncode == 2
-    assert "MAGDA_KBI_TODAY='morgen' is not a date from 2000-01-01 to 2100-12-31" in proces.stderr
+    assert process.returncode == 2
+    assert "MAGDA_KBI_TODAY='morgen' is not a date from 2000-01-01 to 2100-12-31" in process.stderr
     for args in (("--help",), ("serve", "--help"), ("personas",)):
         assert magda_kbi(*args, env={"MAGDA_KBI_TODAY": "morgen"}).returncode == 0, args
-    for proces in (magda_kbi("advies", "98630499725", "--datum", "x"), magda_kbi("nope")):
-        assert "Traceback" not in proces.stderr
+    for process in (magda_kbi("advies", "98630499725", "--datum", "x"), magda_kbi("nope")):
+        assert "Traceback" not in process.stderr
 
 
 def test_a_date_given_as_a_second_argument_is_told_it_is_the_datum_option():
@@ -295,23 +295,23 @@ def test_a_date_given_as_a_second_argument_is_told_it_is_the_datum_option():
     given; a date after an option is that option's value, and gets no such hint."""
     for command in (("advies",), ("client", "advies")):
         for date_text in ("2024-01-01", "1.1.2024"):
-            proces = magda_kbi(*command, "98630499724", date_text)
-            assert proces.returncode == 2 and proces.stdout == ""
-            assert proces.stderr.endswith(f"Error: the date is an option: --datum {date_text}\n"), (
-                proces.stderr
-            )
-    proces = magda_kbi("advies", "98630499724", "--today", "2024-01-01")
-    assert proces.stderr.endswith("Error: Missing option '--datum'.\n"), proces.stderr
+            process = magda_kbi(*command, "98630499724", date_text)
+            assert process.returncode == 2 and process.stdout == ""
+            assert process.stderr.endswith(
+                f"Error: the date is an option: --datum {date_text}\n"
+            ), process.stderr
+    process = magda_kbi("advies", "98630499724", "--today", "2024-01-01")
+    assert process.stderr.endswith("Error: Missing option '--datum'.\n"), process.stderr
 
 
 def test_serve_prints_where_it_listens(server):
     from .conftest import Server
 
     s = Server("--today", "2024-01-01")
-    uitvoer = s.stop()
-    assert f"{s.url}/GeefDossierKBIDienst-01.00/soap/WebService" in uitvoer
-    assert f"{s.url}/api/Magda-02.00/soap/WebService" in uitvoer
-    assert "today = 2024-01-01" in uitvoer
+    output = s.stop()
+    assert f"{s.url}/GeefDossierKBIDienst-01.00/soap/WebService" in output
+    assert f"{s.url}/api/Magda-02.00/soap/WebService" in output
+    assert "today = 2024-01-01" in output
     assert s.process.returncode == 0  # SIGTERM: a graceful stop
 
 
@@ -321,8 +321,8 @@ def test_readme_persona_table_matches_the_catalogue(builtin_personas):
     from magda_kbi.adapters.cli import persona_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    tabel = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
-    assert tabel == persona_table(builtin_personas.values()), "run: magda-kbi personas --markdown"
+    table = readme.split("<!-- personas:start -->\n", 1)[1].split("\n<!-- personas:end -->")[0]
+    assert table == persona_table(builtin_personas.values()), "run: magda-kbi personas --markdown"
     # the introduction's count too (it said 22 when there were 23)
     assert f"**{len(builtin_personas)} test personas**" in readme
 
@@ -335,12 +335,12 @@ def test_serve_admin_prints_the_admin_url_and_its_store(builtin_personas):
         assert requests.get(f"{s.url}/admin/journal", timeout=5).json()["capacity"] == 10
         assert requests.get(f"{s.url}/health", timeout=5).json()["admin"] is True
     finally:
-        uitvoer = s.stop()
-    assert f"{s.url}/admin/" in uitvoer
-    assert "store: sqlite:///" in uitvoer and "(this run only)" in uitvoer
-    assert f"{s.url}/console/" in uitvoer
+        output = s.stop()
+    assert f"{s.url}/admin/" in output
+    assert "store: sqlite:///" in output and "(this run only)" in output
+    assert f"{s.url}/console/" in output
     # a fresh store holds no changes
-    assert f"{len(builtin_personas)} personas, today = " in uitvoer
+    assert f"{len(builtin_personas)} personas, today = " in output
 
 
 def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, builtin_personas):
@@ -349,24 +349,24 @@ def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, builti
     from .conftest import Server
 
     s = Server("--store", f"sqlite:///{tmp_path / 'kept.db'}")
-    uitvoer = s.stop()
+    output = s.stop()
     assert (
         f"{len(builtin_personas)} personas in files (the store may hold changes: /health counts"
-        " them)" in uitvoer
+        " them)" in output
     )
 
 
 def test_insz_new_and_check():
-    proces = magda_kbi("insz", "new", "--birth-date", "1990-05-13", "--sex", "F", "--count", "3")
-    nummers = proces.stdout.split()
-    assert proces.returncode == 0 and len(set(nummers)) == 3
-    assert all(n.startswith("906513") and int(n[6:9]) % 2 == 0 for n in nummers)
-    goed = magda_kbi("insz", "check", nummers[0])
-    assert goed.returncode == 0 and "a valid MAGDA test number" in goed.stdout
-    fout = magda_kbi("insz", "check", "85672012345")
-    assert fout.returncode == 1
-    assert "the check digits are 45" in fout.stdout
-    assert "nearest test number: 85672012376" in fout.stdout
+    process = magda_kbi("insz", "new", "--birth-date", "1990-05-13", "--sex", "F", "--count", "3")
+    numbers_ = process.stdout.split()
+    assert process.returncode == 0 and len(set(numbers_)) == 3
+    assert all(n.startswith("906513") and int(n[6:9]) % 2 == 0 for n in numbers_)
+    good = magda_kbi("insz", "check", numbers_[0])
+    assert good.returncode == 0 and "a valid MAGDA test number" in good.stdout
+    error = magda_kbi("insz", "check", "85672012345")
+    assert error.returncode == 1
+    assert "the check digits are 45" in error.stdout
+    assert "nearest test number: 85672012376" in error.stdout
 
 
 def test_codes_on_the_command_line_take_any_case():
@@ -376,23 +376,23 @@ def test_codes_on_the_command_line_take_any_case():
     )
     assert advies.returncode == 0, advies.stderr
     assert "(VERLAAGDE_PREMIE, peildatum 2023-01-01)" in advies.stdout
-    nummer = magda_kbi("insz", "new", "--sex", "f", "--birth-date", "1990-01-01").stdout.strip()
-    assert int(nummer[6:9]) % 2 == 0  # even: a woman's sequence number
-    lijst = magda_kbi("export", "verlaagde-premie", "2024", "--format", "JSON")
-    assert lijst.returncode == 0 and lijst.stdout.startswith('{"premiejaar": 2024')
+    number = magda_kbi("insz", "new", "--sex", "f", "--birth-date", "1990-01-01").stdout.strip()
+    assert int(number[6:9]) % 2 == 0  # even: a woman's sequence number
+    listing = magda_kbi("export", "verlaagde-premie", "2024", "--format", "JSON")
+    assert listing.returncode == 0 and listing.stdout.startswith('{"premiejaar": 2024')
 
 
 def test_exports_check_their_arguments(tmp_path):
-    proces = magda_kbi("export", "gemeente", "99999")
-    assert proces.returncode == 2 and proces.stdout == ""
-    assert "unknown NIS code '99999'" in proces.stderr
-    assert "'magda-kbi municipalities' lists the known ones" in proces.stderr
+    process = magda_kbi("export", "gemeente", "99999")
+    assert process.returncode == 2 and process.stdout == ""
+    assert "unknown NIS code '99999'" in process.stderr
+    assert "'magda-kbi municipalities' lists the known ones" in process.stderr
     gemeenten = magda_kbi("municipalities").stdout.splitlines()
     assert "24055  Kortenberg" in gemeenten and "44021  Gent" in gemeenten
     # a municipality given by its name is told its code
-    proces = magda_kbi("export", "participatie", "gent")
-    assert proces.returncode == 2
-    assert "residence; Gent's NIS code is 44021; 'magda-kbi municipalities'" in proces.stderr
+    process = magda_kbi("export", "participatie", "gent")
+    assert process.returncode == 2
+    assert "residence; Gent's NIS code is 44021; 'magda-kbi municipalities'" in process.stderr
 
 
 def test_municipality_lists_take_a_year():
@@ -403,7 +403,7 @@ def test_municipality_lists_take_a_year():
     assert "79652599875" in alle and "86630100182" in alle
     assert "79652599875" not in j2023.stdout and "86630100182" not in j2023.stdout
     assert "98630499724" in j2023.stdout
-    kop = magda_kbi(
+    header = magda_kbi(
         "export",
         "gemeente",
         "24055",
@@ -414,15 +414,15 @@ def test_municipality_lists_take_a_year():
         "--today",
         "2030-01-01",
     ).stdout
-    assert json.loads(kop)["peildatum"] == "2023-01-01" and json.loads(kop)["jaar"] == 2023
+    assert json.loads(header)["peildatum"] == "2023-01-01" and json.loads(header)["jaar"] == 2023
 
 
 def test_the_premium_export_honours_the_terms():
     # 80651239522: NOK GEEN_AANMELDING for premium year 2023 with the 3-month term
     args = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
     assert "80651239522" in magda_kbi(*args).stdout
-    langer = ("--registration-deadline", "36", "--contract-deadline", "36")  # both 3 years
-    assert "80651239522" not in magda_kbi(*args, *langer).stdout
+    longer = ("--registration-deadline", "36", "--contract-deadline", "36")  # both 3 years
+    assert "80651239522" not in magda_kbi(*args, *longer).stdout
 
 
 def test_the_terms_have_english_names_and_still_take_their_dutch_ones():
@@ -430,37 +430,37 @@ def test_the_terms_have_english_names_and_still_take_their_dutch_ones():
     --termijn-contract are --registration-deadline and --contract-deadline; a script written
     for the old names still works, and the help and the errors show the new ones."""
     args = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
-    nieuw = magda_kbi(*args, "--registration-deadline", "36", "--contract-deadline", "36")
-    oud = magda_kbi(*args, "--termijn-aanmelding", "36", "--termijn-contract", "36")
-    assert nieuw.returncode == 0 and oud.stdout == nieuw.stdout
-    assert "80651239522" not in nieuw.stdout
+    new = magda_kbi(*args, "--registration-deadline", "36", "--contract-deadline", "36")
+    old = magda_kbi(*args, "--termijn-aanmelding", "36", "--termijn-contract", "36")
+    assert new.returncode == 0 and old.stdout == new.stdout
+    assert "80651239522" not in new.stdout
     for command in (("serve",), ("advies",), ("personas",), ("export", "verlaagde-premie")):
-        hulp = magda_kbi(*command, "--help").stdout
-        assert "--registration-deadline" in hulp and "--contract-deadline" in hulp
-        assert "termijn" not in hulp, command
-    fout = magda_kbi("advies", "98630499724", "--datum", "2024-01-01", "--termijn-contract", "x")
-    assert fout.returncode == 2 and "Invalid value for '--contract-deadline'" in fout.stderr
-    fout = magda_kbi("personas", "--termijn-aanmelding", "4")
-    assert fout.returncode == 2 and "--registration-deadline only with --check" in fout.stderr
+        helper = magda_kbi(*command, "--help").stdout
+        assert "--registration-deadline" in helper and "--contract-deadline" in helper
+        assert "termijn" not in helper, command
+    error = magda_kbi("advies", "98630499724", "--datum", "2024-01-01", "--termijn-contract", "x")
+    assert error.returncode == 2 and "Invalid value for '--contract-deadline'" in error.stderr
+    error = magda_kbi("personas", "--termijn-aanmelding", "4")
+    assert error.returncode == 2 and "--registration-deadline only with --check" in error.stderr
 
 
 def test_generate_into_a_folder_that_cannot_be_made_says_so(tmp_path):
     (tmp_path / "bestand").write_text("")
-    proces = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand" / "map"))
-    assert proces.returncode == 2, proces.stderr  # it was a traceback (FileExistsError)
-    assert "--out: cannot make the folder" in proces.stderr
+    process = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand" / "map"))
+    assert process.returncode == 2, process.stderr  # it was a traceback (FileExistsError)
+    assert "--out: cannot make the folder" in process.stderr
     # a file where the folder would be was said as "File exists"
-    proces = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand"))
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("generate", "--count", "2", "--out", str(tmp_path / "bestand"))
+    assert (process.returncode, process.stderr) == (
         2,
         f"magda-kbi: --out: cannot make the folder {tmp_path / 'bestand'}: a file is there\n",
     )
 
 
 def test_insz_new_refuses_a_birth_year_an_insz_cannot_hold():
-    proces = magda_kbi("insz", "new", "--birth-date", "1800-01-01")
-    assert proces.returncode == 2 and "from 1900 to 2099, not 1800" in proces.stderr
-    assert proces.stdout == ""
+    process = magda_kbi("insz", "new", "--birth-date", "1800-01-01")
+    assert process.returncode == 2 and "from 1900 to 2099, not 1800" in process.stderr
+    assert process.stdout == ""
 
 
 @pytest.mark.parametrize("target", ["--out", "--store"])
@@ -475,21 +475,21 @@ def test_generate_on_a_disk_that_fills_says_so_and_leaves_nothing(tmp_path, targ
     where = {"--out": str(folder / "population"), "--store": f"sqlite:///{folder / 's.db'}"}
     generate = ("generate", "--count", "5000", "--seed", "1", target, where[target])
     then_list = '"$@"; code=$?; echo left: $(ls -A "$FOLDER") >&2; exit $code'
-    proces = subprocess.run(
+    process = subprocess.run(
         [*tmpfs, "sh", "-c", then_list, "sh", sys.executable, "-m", "magda_kbi", *generate],
         capture_output=True,
         text=True,
         timeout=120,
         env={**os.environ, "FOLDER": str(folder)},
     )
-    no_mount_here(proces.stderr)
+    no_mount_here(process.stderr)
     said = {
         "--out": f"--out: cannot write to {where['--out']}: No space left on device",
         "--store": f"--store {where['--store']}: database or disk is full",
     }
     # (the store's file stays: a store, empty of the people it could not take)
     left = {"--out": "left:", "--store": "left: s.db s.db-shm s.db-wal s.db.change"}
-    assert (proces.returncode, proces.stderr) == (
+    assert (process.returncode, process.stderr) == (
         2,
         f"generating personas\nmagda-kbi: {said[target]}\n{left[target]}\n",
     )
@@ -498,30 +498,32 @@ def test_generate_on_a_disk_that_fills_says_so_and_leaves_nothing(tmp_path, targ
 def test_generate_says_which_of_out_and_store_to_give(tmp_path):
     geen = magda_kbi("generate", "--count", "1")
     assert geen.returncode == 2 and "Error: give --out DIR or --store URL\n" in geen.stderr
-    beide = magda_kbi(
+    both_ = magda_kbi(
         "generate", "--count", "1", "--out", str(tmp_path), "--store", f"sqlite:///{tmp_path}/s.db"
     )
-    assert beide.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
-    assert "Error: give --out DIR or --store URL, not both\n" in beide.stderr
+    assert both_.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
+    assert "Error: give --out DIR or --store URL, not both\n" in both_.stderr
     assert list(tmp_path.iterdir()) == []
     # what only a folder of files takes was passed over without a word
     store = ("--store", f"sqlite:///{tmp_path}/s.db")
-    los = magda_kbi("generate", "--count", "1", *store, "--per-file", "3", "--force")
-    assert los.returncode == 2
-    assert "Error: --per-file and --force only with --out (a store holds no files)\n" in los.stderr
+    loose = magda_kbi("generate", "--count", "1", *store, "--per-file", "3", "--force")
+    assert loose.returncode == 2
+    assert (
+        "Error: --per-file and --force only with --out (a store holds no files)\n" in loose.stderr
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_generate_does_not_overwrite_without_force(tmp_path):
-    eerst = magda_kbi("generate", "--count", "3", "--out", str(tmp_path))
-    assert eerst.returncode == 0
+    first_ = magda_kbi("generate", "--count", "3", "--out", str(tmp_path))
+    assert first_.returncode == 0
     # Not a terminal (a CI log): the progress bar's label alone, which must say what runs;
     # it was the bare word "personas"
-    assert eerst.stderr == f"generating personas\n3 personas written to {tmp_path}\n"
-    eerste = (tmp_path / "population-00001.jsonl").read_text()
-    tweede = magda_kbi("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path))
-    assert tweede.returncode == 2 and "--force replaces them" in tweede.stderr
-    assert (tmp_path / "population-00001.jsonl").read_text() == eerste
+    assert first_.stderr == f"generating personas\n3 personas written to {tmp_path}\n"
+    first = (tmp_path / "population-00001.jsonl").read_text()
+    second = magda_kbi("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path))
+    assert second.returncode == 2 and "--force replaces them" in second.stderr
+    assert (tmp_path / "population-00001.jsonl").read_text() == first
     args = ("generate", "--count", "2", "--seed", "9", "--out", str(tmp_path), "--force")
     assert magda_kbi(*args).returncode == 0
     assert len((tmp_path / "population-00001.jsonl").read_text().splitlines()) == 2
@@ -532,9 +534,9 @@ def test_generate_replaces_the_files_it_wrote_under_their_earlier_name_only_with
     # population beside the new one, and serve --fixtures read both
     (tmp_path / "populatie-00001.jsonl").write_text("{}\n")
     args = ("generate", "--count", "2", "--out", str(tmp_path))
-    los = magda_kbi(*args)
-    assert los.returncode == 2
-    assert f"{tmp_path} already holds 1 population file(s) (populatie-00001.jsonl" in los.stderr
+    loose = magda_kbi(*args)
+    assert loose.returncode == 2
+    assert f"{tmp_path} already holds 1 population file(s) (populatie-00001.jsonl" in loose.stderr
     assert magda_kbi(*args, "--force").returncode == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["population-00001.jsonl"]
 
@@ -560,10 +562,10 @@ def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
         assert "registered: not disclosed to this consumer" in gemeente.stdout
         assert "infringements: not disclosed to this consumer" in gemeente.stdout
         assert "contract:   signed" in gemeente.stdout
-        vreemd = magda_kbi("client", "dossier", "98630499724", "--url", server.url)
-        assert vreemd.returncode == 1
-        assert "13001" in vreemd.stderr and "'magda-kbi consumers'" in vreemd.stderr
-        assert "--afzender and --hoedanigheid" in vreemd.stderr
+        foreign_ = magda_kbi("client", "dossier", "98630499724", "--url", server.url)
+        assert foreign_.returncode == 1
+        assert "13001" in foreign_.stderr and "'magda-kbi consumers'" in foreign_.stderr
+        assert "--afzender and --hoedanigheid" in foreign_.stderr
     finally:
         server.stop()
     volledig = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:9")
@@ -601,12 +603,12 @@ def test_consumers_are_listed():
 def test_the_rule_set_after_the_ruling_from_the_command_line():
     args = ("advies", "73680599786", "--datum", "2024-01-01")
     assert "[rule 6:" in magda_kbi(*args).stdout
-    na = magda_kbi(*args, "--rules", "after-ruling-112-2023").stdout
-    assert "OK  [rule 0: the condition was annulled by the Constitutional Court" in na
+    after_ = magda_kbi(*args, "--rules", "after-ruling-112-2023").stdout
+    assert "OK  [rule 0: the condition was annulled by the Constitutional Court" in after_
     runtime = magda_kbi(*args, env={"MAGDA_KBI_RULES": "after-ruling-112-2023"}).stdout
     assert "[rule 0:" in runtime
-    fout = magda_kbi(*args, env={"MAGDA_KBI_RULES": "2023"})
-    assert fout.returncode == 2 and "MAGDA_KBI_RULES='2023' is not a rule set" in fout.stderr
+    error = magda_kbi(*args, env={"MAGDA_KBI_RULES": "2023"})
+    assert error.returncode == 2 and "MAGDA_KBI_RULES='2023' is not a rule set" in error.stderr
     premie = ("export", "verlaagde-premie", "2023", "--today", "2030-01-01")
     assert "80651239522" in magda_kbi(*premie).stdout
     assert magda_kbi(*premie, "--rules", "after-ruling-112-2023").stdout.split() == ["insz"]
@@ -617,58 +619,61 @@ def test_a_tab_in_a_persona_file_is_named_as_a_tab(tmp_path):
     (an editor's indentation)."""
     from magda_kbi.io.personas import FixtureError, load_personas
 
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    (map_ / "tab.yaml").write_text(
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    (folder / "tab.yaml").write_text(
         'insz: "80651338304"\nscenario: x\ndossier:\n\tpersonalia:\n\t\tachternamen: [A]\n'
     )
-    with pytest.raises(FixtureError) as fout:
-        load_personas([map_], contract=False)
-    assert fout.value.message == (
-        f"{map_ / 'tab.yaml'}: not valid YAML: a tab at line 4, column 1 (YAML indents with spaces)"
+    with pytest.raises(FixtureError) as error:
+        load_personas([folder], contract=False)
+    assert error.value.message == (
+        f"{folder / 'tab.yaml'}: not valid YAML: a tab at line 4, column 1"
+        " (YAML indents with spaces)"
     )
 
 
 def test_a_file_that_cannot_be_read_as_a_whole_is_named_without_a_field(tmp_path):
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    (map_ / "latin.yaml").write_bytes('insz: "80651338304"\nscenario: café\n'.encode("latin-1"))
-    proces = magda_kbi("personas", "--fixtures", str(map_))
-    assert proces.returncode == 2
-    assert proces.stderr == (
-        f"magda-kbi: invalid persona file {map_ / 'latin.yaml'}: not UTF-8 text: byte 0xE9 at"
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    (folder / "latin.yaml").write_bytes('insz: "80651338304"\nscenario: café\n'.encode("latin-1"))
+    process = magda_kbi("personas", "--fixtures", str(folder))
+    assert process.returncode == 2
+    assert process.stderr == (
+        f"magda-kbi: invalid persona file {folder / 'latin.yaml'}: not UTF-8 text: byte 0xE9 at"
         " line 2 (save the file as UTF-8)\n"
     )
     # a population file read a line at a time (the exports, serve's import) was a traceback
-    (map_ / "latin.yaml").unlink()
-    (map_ / "latin.jsonl").write_bytes(
+    (folder / "latin.yaml").unlink()
+    (folder / "latin.jsonl").write_bytes(
         b'{"insz": "80651338304", "scenario": "ok", "naam": "x"}\n'
         + '{"insz": "80651439361", "scenario": "café", "naam": "x"}\n'.encode("latin-1")
     )
-    uit = tmp_path / "lijst.csv"
-    proces = magda_kbi("export", "gemeente", "24055", "--fixtures", str(map_), "--out", str(uit))
-    assert proces.returncode == 2 and not uit.exists()
-    assert proces.stderr == (
-        f"magda-kbi: invalid persona file {map_ / 'latin.jsonl'}: not UTF-8 text: byte 0xE9 at"
+    result = tmp_path / "lijst.csv"
+    process = magda_kbi(
+        "export", "gemeente", "24055", "--fixtures", str(folder), "--out", str(result)
+    )
+    assert process.returncode == 2 and not result.exists()
+    assert process.stderr == (
+        f"magda-kbi: invalid persona file {folder / 'latin.jsonl'}: not UTF-8 text: byte 0xE9 at"
         " line 2 (save the file as UTF-8)\n"
     )
-    proces = magda_kbi("consumers", "--consumers", str(tmp_path / "weg.yaml"))
-    assert proces.returncode == 2
-    assert proces.stderr == (
+    process = magda_kbi("consumers", "--consumers", str(tmp_path / "weg.yaml"))
+    assert process.returncode == 2
+    assert process.stderr == (
         f"magda-kbi: invalid consumers file {tmp_path / 'weg.yaml'}: cannot read it:"
         " No such file or directory\n"
     )
 
 
 def test_an_insz_as_printed_on_the_eid_is_taken_by_every_command(server):
-    proces = magda_kbi("insz", "check", "73.68.05-997.86")
-    assert (proces.returncode, proces.stdout) == (0, "73680599786: a valid MAGDA test number\n")
-    proces = magda_kbi("advies", "73.68.05-997.86", "--datum", "2024-01-01", "--json")
-    assert json.loads(proces.stdout)["reden"]["code"] == "INBREUK"
-    proces = magda_kbi("client", "dossier", "73.68.05-997.86", "--url", server.url, "--json")
-    assert json.loads(proces.stdout)["insz"] == "73680599786"
-    proces = magda_kbi("advies", "73.68.05-997.87", "--datum", "2024-01-01")
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("insz", "check", "73.68.05-997.86")
+    assert (process.returncode, process.stdout) == (0, "73680599786: a valid MAGDA test number\n")
+    process = magda_kbi("advies", "73.68.05-997.86", "--datum", "2024-01-01", "--json")
+    assert json.loads(process.stdout)["reden"]["code"] == "INBREUK"
+    process = magda_kbi("client", "dossier", "73.68.05-997.86", "--url", server.url, "--json")
+    assert json.loads(process.stdout)["insz"] == "73680599786"
+    process = magda_kbi("advies", "73.68.05-997.87", "--datum", "2024-01-01")
+    assert (process.returncode, process.stderr) == (
         2,
         "magda-kbi: 73680599787 is not a valid INSZ (11 digits, modulo 97): the check digits"
         " are 87; modulo 97 asks for 86 (born before 2000) or 18 (born from 2000 on)\n",
@@ -676,7 +681,7 @@ def test_an_insz_as_printed_on_the_eid_is_taken_by_every_command(server):
 
 
 def test_advies_json_is_the_rest_faces_json(server):
-    verwacht = {
+    expected = {
         "insz": "73680599786",
         "peildatum": "2024-01-01",
         "resultaat": "NOK",
@@ -687,18 +692,18 @@ def test_advies_json_is_the_rest_faces_json(server):
         },
         "rule": {"number": 6, "text": "an infringement that was not remedied"},
     }
-    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--json")
-    assert json.loads(proces.stdout) == verwacht
+    process = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--json")
+    assert json.loads(process.stdout) == expected
     rest = requests.get(
         f"{server.url}/api/v1/advies/73680599786", params={"datum": "2024-01-01"}, timeout=10
     )
-    assert rest.json() == verwacht
+    assert rest.json() == expected
 
 
 def test_a_date_option_takes_yyyy_mm_dd_only():
     """--datum, --birth-date and --today said YYYY-MM-DD and took 20240101 and the week date
     2024-W01-1 too (date.fromisoformat, Python 3.11+)."""
-    for args, melding in [
+    for args, message in [
         (("advies", "73680599786", "--datum", "20240101"), "'20240101' is not a date (YYYY-MM-DD)"),
         (
             ("advies", "73680599786", "--datum", "2024-01-01", "--today", "2024-W01-1"),
@@ -706,48 +711,48 @@ def test_a_date_option_takes_yyyy_mm_dd_only():
         ),
         (("insz", "new", "--birth-date", "1990W011"), "'1990W011' is not a date (YYYY-MM-DD)"),
     ]:
-        proces = magda_kbi(*args)
-        assert (proces.returncode, proces.stdout) == (2, ""), args
-        assert melding in proces.stderr
+        process = magda_kbi(*args)
+        assert (process.returncode, process.stdout) == (2, ""), args
+        assert message in process.stderr
 
 
 def test_a_date_the_calendar_does_not_have_is_told_which_number_is_wrong():
     """2024-02-30 was told "is not a date (YYYY-MM-DD)", which it has the form of."""
-    proces = magda_kbi("advies", "73680599786", "--datum", "2024-02-30")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = magda_kbi("advies", "73680599786", "--datum", "2024-02-30")
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         "Invalid value for '--datum': '2024-02-30' is not a date (YYYY-MM-DD): day is out of"
         " range for month\n"
     )
-    proces = magda_kbi(  # not a leap year
+    process = magda_kbi(  # not a leap year
         "advies", "73680599786", "--datum", "2024-01-01", env={"MAGDA_KBI_TODAY": "2023-02-29"}
     )
-    assert proces.stderr.endswith(
+    assert process.stderr.endswith(
         "MAGDA_KBI_TODAY='2023-02-29' is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD):"
         " day is out of range for month\n"
     )
 
 
 def test_today_is_refused_outside_2000_to_2100():
-    proces = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--today", "9999-12-31")
-    assert proces.returncode == 2
-    assert "'9999-12-31' is not a date from 2000-01-01 to 2100-12-31" in proces.stderr
-    proces = magda_kbi(
+    process = magda_kbi("advies", "73680599786", "--datum", "2024-01-01", "--today", "9999-12-31")
+    assert process.returncode == 2
+    assert "'9999-12-31' is not a date from 2000-01-01 to 2100-12-31" in process.stderr
+    process = magda_kbi(
         "advies", "73680599786", "--datum", "2024-01-01", env={"MAGDA_KBI_TODAY": "1999-12-31"}
     )
-    assert proces.returncode == 2
-    assert "MAGDA_KBI_TODAY='1999-12-31' is not a date from 2000-01-01" in proces.stderr
+    assert process.returncode == 2
+    assert "MAGDA_KBI_TODAY='1999-12-31' is not a date from 2000-01-01" in process.stderr
 
 
 @pytest.mark.parametrize("waar", ["missing-folder/audit.jsonl", "."])
 def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar):
     """It started, then answered every call with a 500 and a traceback."""
     pad = tmp_path / waar
-    proces = magda_kbi_process(
+    process = magda_kbi_process(
         "serve", "--port", str(free_port()), "--audit-log", str(pad), timeout=30
     )
-    assert proces.returncode == 2
-    assert proces.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
+    assert process.returncode == 2
+    assert process.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
 
 
 def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
@@ -756,7 +761,7 @@ def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
     afnemers = tmp_path / "afnemers.yaml"
     afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
     for pad in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"):
-        proces = subprocess.run(
+        process = subprocess.run(
             [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())]
             + ["--consumers", pad],
             input=afnemers.read_text(),  # a pipe
@@ -764,33 +769,35 @@ def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
             text=True,
             timeout=30,
         )
-        assert (proces.returncode, proces.stdout) == (2, "")
-        assert proces.stderr == (
+        assert (process.returncode, process.stdout) == (2, "")
+        assert process.stderr == (
             f"magda-kbi: --consumers {pad}: serve reads the file in every worker and again at a"
             " SIGHUP, which its input or a pipe cannot give: write it to a file\n"
         )
 
 
 def test_the_client_command_says_which_option_the_client_cannot_use():
-    proces = magda_kbi("client", "dossier", "98630499724", "--url", "127.0.0.1:8080")
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("client", "dossier", "98630499724", "--url", "127.0.0.1:8080")
+    assert (process.returncode, process.stderr) == (
         2,
         "magda-kbi: --url must be an http:// or https:// URL, not '127.0.0.1:8080'\n",
     )
     # the library's "or this address in addresses": the command has no such option
     dienst = "http://127.0.0.1:8080/GeefDossierKBIDienst-02.00/soap/WebService"
-    proces = magda_kbi("client", "dossier", "98630499724", "--url", dienst)
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("client", "dossier", "98630499724", "--url", dienst)
+    assert (process.returncode, process.stderr) == (
         2,
         f"magda-kbi: --url is the platform's root, not a service's address ('{dienst}'):"
         " give the part before /<Dienst>-<versie>/soap/WebService\n",
     )
-    proces = magda_kbi("client", "advies", "98630499724", "--datum", "2024-01-01", "--afzender", "")
-    assert proces.returncode == 2
-    assert proces.stderr.startswith("magda-kbi: --afzender must be your MAGDA Identificatie")
+    process = magda_kbi(
+        "client", "advies", "98630499724", "--datum", "2024-01-01", "--afzender", ""
+    )
+    assert process.returncode == 2
+    assert process.stderr.startswith("magda-kbi: --afzender must be your MAGDA Identificatie")
     # a port of letters: not sent (2), where it was "no answer ... Failed to parse" (3)
-    proces = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:abc")
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:abc")
+    assert (process.returncode, process.stderr) == (
         2,
         "magda-kbi: --url must be an http:// or https:// URL, not 'http://127.0.0.1:abc'"
         " (Port could not be cast to integer value as 'abc')\n",
@@ -806,8 +813,8 @@ def test_serve_takes_a_host_name_such_as_localhost():
         antwoord = requests.get(f"http://localhost:{s.port}/health", timeout=10)
         assert antwoord.json()["status"] == "ok"
     finally:
-        uitvoer = s.stop()
-    assert f"http://localhost:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService" in uitvoer
+        output = s.stop()
+    assert f"http://localhost:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService" in output
     assert s.process.returncode == 0
 
 
@@ -818,16 +825,16 @@ def test_serve_on_every_address_prints_urls_that_can_be_called():
 
     s = Server("--host", "0.0.0.0")
     try:
-        uitvoer = "".join(s._output)
+        output = "".join(s._output)
     finally:
         s.stop()
-    adres = f"http://127.0.0.1:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
-    assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
-    assert "0.0.0.0:" not in uitvoer
+    address = f"http://127.0.0.1:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
+    assert f"  GeefDossierKBI 02.00         {address}  (WSDL: ?wsdl)" in output
+    assert "0.0.0.0:" not in output
     assert (
         "  listening on every address (0.0.0.0): from another machine, this one's name or"
         " address instead of 127.0.0.1\n"
-    ) in uitvoer
+    ) in output
 
 
 def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
@@ -837,50 +844,52 @@ def test_serve_on_an_ipv6_address_prints_urls_that_can_be_called():
     from .conftest import Server
 
     try:
-        with socket.socket(socket.AF_INET6) as proef:
-            proef.bind(("::1", 0))
-    except OSError as fout:
-        pytest.skip(f"no IPv6 loopback on this machine: {fout}")
+        with socket.socket(socket.AF_INET6) as trial:
+            trial.bind(("::1", 0))
+    except OSError as error:
+        pytest.skip(f"no IPv6 loopback on this machine: {error}")
     s = Server("--host", "::1", address="[::1]")
     try:
-        uitvoer = "".join(s._output)
-        adres = f"http://[::1]:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
-        assert f"  GeefDossierKBI 02.00         {adres}  (WSDL: ?wsdl)" in uitvoer
-        wsdl = requests.get(f"{adres}?wsdl", timeout=10)
-        assert f'location="{adres}"' in wsdl.text
+        output = "".join(s._output)
+        address = f"http://[::1]:{s.port}/GeefDossierKBIDienst-02.00/soap/WebService"
+        assert f"  GeefDossierKBI 02.00         {address}  (WSDL: ?wsdl)" in output
+        wsdl = requests.get(f"{address}?wsdl", timeout=10)
+        assert f'location="{address}"' in wsdl.text
     finally:
         s.stop()
 
 
 def test_a_fixtures_folder_without_persona_files_is_said(tmp_path):
     (tmp_path / "notities.txt").write_text("geen persona")
-    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
-    assert proces.returncode == 0  # taken: serve --watch may fill it
-    assert proces.stderr == (
+    process = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert process.returncode == 0  # taken: serve --watch may fill it
+    assert process.stderr == (
         f"magda-kbi: note: --fixtures {tmp_path} holds no persona files (*.yaml, *.yml, *.jsonl)\n"
     )
-    assert len(proces.stdout.splitlines()) == 23
+    assert len(process.stdout.splitlines()) == 23
 
 
 def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces_it(tmp_path):
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(
         "afnemers:\n"
         '  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n'
         '  - {afzender: a.be, hoedanigheid: "1", soort: AGII, naam: B}\n'
     )
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert (process.returncode, process.stderr) == (
         2,
-        f"magda-kbi: invalid consumers file {bestand}: field afnemers[1]: a.be with"
+        f"magda-kbi: invalid consumers file {file}: field afnemers[1]: a.be with"
         " Hoedanigheid 1 is afnemers[0] already\n",
     )
-    bestand.write_text(
+    file.write_text(
         "afnemers:\n"
         "  - {afzender: gemeente.kortenberg.be, hoedanigheid: GEMEENTE, soort: VSB, naam: Eigen}\n"
     )
-    proces = magda_kbi("consumers", "--consumers", str(bestand), "--json")
-    kortenberg = [a for a in json.loads(proces.stdout) if a["afzender"] == "gemeente.kortenberg.be"]
+    process = magda_kbi("consumers", "--consumers", str(file), "--json")
+    kortenberg = [
+        a for a in json.loads(process.stdout) if a["afzender"] == "gemeente.kortenberg.be"
+    ]
     assert [(a["soort"], a["naam"]) for a in kortenberg] == [("VSB", "Eigen")]
 
 
@@ -890,16 +899,16 @@ def test_a_consumer_given_twice_is_refused_and_one_like_a_demo_consumer_replaces
 )
 def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis, hint):
     """ "1" was taken: a municipality whose residents no persona could be."""
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(
         "afnemers:\n"
         f'  - {{afzender: g.be, hoedanigheid: "1", soort: GEMEENTE, naam: G, nis: "{nis}"}}\n',
         encoding="utf-8",
     )
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert (process.returncode, process.stderr) == (
         2,
-        f"magda-kbi: invalid consumers file {bestand}: field afnemers[0].nis: a GEMEENTE needs"
+        f"magda-kbi: invalid consumers file {file}: field afnemers[0].nis: a GEMEENTE needs"
         f" its NIS code (5 digits){hint}\n",
     )
 
@@ -921,13 +930,13 @@ def test_a_municipality_consumer_needs_a_five_digit_nis_code(tmp_path, nis, hint
 def test_a_consumer_with_another_kind_s_field_is_refused(tmp_path, afnemer, diagnose):
     """It was taken and passed over: a zorgkas listed with a NIS code still got its members'
     list, whatever the NIS code meant to its author."""
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(
         f'afnemers:\n  - {{afzender: a.be, hoedanigheid: "1", {afnemer}}}\n', encoding="utf-8"
     )
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert proces.returncode == 2
-    assert proces.stderr.startswith(f"magda-kbi: invalid consumers file {bestand}: {diagnose}")
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert process.returncode == 2
+    assert process.stderr.startswith(f"magda-kbi: invalid consumers file {file}: {diagnose}")
 
 
 @pytest.mark.parametrize(
@@ -956,53 +965,53 @@ def test_a_consumer_no_call_could_be_is_refused(tmp_path, afnemer, diagnose):
     """An Afzender or Hoedanigheid with spaces around it (or of spaces only) was taken and
     listed, and no call matched it: a call's are read without them, so every call of that
     consumer got 13001 "heeft geen protocol" while the list showed it."""
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(f"afnemers:\n  - {{{afnemer}}}\n", encoding="utf-8")
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert proces.returncode == 2
-    assert proces.stderr.startswith(f"magda-kbi: invalid consumers file {bestand}: {diagnose}")
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(f"afnemers:\n  - {{{afnemer}}}\n", encoding="utf-8")
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert process.returncode == 2
+    assert process.stderr.startswith(f"magda-kbi: invalid consumers file {file}: {diagnose}")
 
 
 def test_admin_options_without_admin_are_said():
     from .conftest import Server
 
     s = Server("--admin-token", "een-token-van-16-tekens", "--public-host", "magda.test")
-    uitvoer = s.stop()
-    assert "magda-kbi: note: --admin-token has no effect without --admin" in uitvoer
-    assert "magda-kbi: note: --public-host has no effect without --admin" in uitvoer
+    output = s.stop()
+    assert "magda-kbi: note: --admin-token has no effect without --admin" in output
+    assert "magda-kbi: note: --public-host has no effect without --admin" in output
 
 
 def test_an_export_to_standard_output_is_the_file_out_writes(tmp_path):
     """Whatever the console's encoding: with a cp1252 stdout (a redirect on Windows) the XML
     said UTF-8 and held cp1252 bytes (Saïd's ï), a file no parser read, and Windows wrote
     CSV's line ends twice."""
-    for formaat in ("xml", "csv", "json"):
-        args = ("export", "gemeente", "24055", "--today", "2030-01-01", "--format", formaat)
-        bestand = tmp_path / f"lijst.{formaat}"
-        assert magda_kbi(*args, "--out", str(bestand)).returncode == 0
-        proces = subprocess.run(
+    for format_ in ("xml", "csv", "json"):
+        args = ("export", "gemeente", "24055", "--today", "2030-01-01", "--format", format_)
+        file = tmp_path / f"lijst.{format_}"
+        assert magda_kbi(*args, "--out", str(file)).returncode == 0
+        process = subprocess.run(
             [sys.executable, "-m", "magda_kbi", *args],
             capture_output=True,
             timeout=60,
             env={**os.environ, "PYTHONIOENCODING": "cp1252"},
         )
-        assert proces.returncode == 0, proces.stderr
-        assert proces.stdout == bestand.read_bytes()
-        assert "Saïd".encode() in proces.stdout
+        assert process.returncode == 0, process.stderr
+        assert process.stdout == file.read_bytes()
+        assert "Saïd".encode() in process.stdout
 
 
 def on_a_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """``magda-kbi ARGS`` in a mount namespace of its own, where ``folder`` is mounted
     read-only; a skip where no such mount can be made."""
     read_only = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1"'
-    proces = subprocess.run(
+    process = subprocess.run(
         [*in_a_mount_of_its_own(read_only, folder), sys.executable, "-m", "magda_kbi", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    no_mount_here(proces.stderr)
-    return proces
+    no_mount_here(process.stderr)
+    return process
 
 
 def test_serve_without_a_store_on_a_full_temporary_folder_says_where_its_store_was(tmp_path):
@@ -1012,22 +1021,22 @@ def test_serve_without_a_store_on_a_full_temporary_folder_says_where_its_store_w
     folder = tmp_path / "full"
     folder.mkdir()
     tmpfs = in_a_mount_of_its_own('mount -t tmpfs -o size=16k tmpfs "$1"', folder)
-    proces = subprocess.run(
+    process = subprocess.run(
         [*tmpfs, sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ, "TMPDIR": str(folder)},
     )
-    no_mount_here(proces.stderr)
+    no_mount_here(process.stderr)
     made = re.escape(str(folder / "magda-kbi-store-"))
-    assert proces.returncode == 2, proces.stderr
+    assert process.returncode == 2, process.stderr
     assert re.fullmatch(
         r"magda-kbi: the run's store in the temporary folder \(TMPDIR, or --store URL to have "
         rf"it elsewhere\): cannot open the SQLite store {made}[^/]+/state\.db: database or "
         r"disk is full\n",
-        proces.stderr,
-    ), proces.stderr
+        process.stderr,
+    ), process.stderr
 
 
 def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
@@ -1038,8 +1047,8 @@ def test_out_on_a_read_only_file_system_is_refused_in_one_line(tmp_path):
     folder.mkdir()
     out = folder / "lijst.csv"
     export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--out", str(out))
-    proces = on_a_read_only_mount(folder, *export)
-    assert (proces.returncode, proces.stderr) == (
+    process = on_a_read_only_mount(folder, *export)
+    assert (process.returncode, process.stderr) == (
         2,
         f"magda-kbi: --out: cannot write {out}: Read-only file system\n",
     )
@@ -1059,9 +1068,9 @@ def test_an_export_reads_a_store_on_a_read_only_file_system(tmp_path):
     writable = magda_kbi(*export)
     assert writable.returncode == 0 and len(writable.stdout.splitlines()) > 3, writable.stderr
     before = sorted(p.name for p in folder.iterdir())
-    proces = on_a_read_only_mount(folder, *export)
-    assert (proces.returncode, proces.stderr) == (0, ""), proces.stderr
-    assert proces.stdout == writable.stdout
+    process = on_a_read_only_mount(folder, *export)
+    assert (process.returncode, process.stderr) == (0, ""), process.stderr
+    assert process.stdout == writable.stdout
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
@@ -1084,8 +1093,8 @@ def test_a_store_lost_while_an_export_reads_it_is_said_in_one_line(tmp_path, mon
     monkeypatch.setattr(catalogue.Catalogue, "values", lost_after_five)
     out = tmp_path / "lijst.csv"
     export = ("export", "verlaagde-premie", "2025", "--today", "2030-01-01", "--store", url)
-    proces = magda_kbi(*export, "--out", str(out))
-    assert (proces.returncode, proces.stderr) == (
+    process = magda_kbi(*export, "--out", str(out))
+    assert (process.returncode, process.stderr) == (
         2,
         "magda-kbi: --store: PostgreSQL cannot be reached: gone\n",
     )
@@ -1118,30 +1127,30 @@ def test_the_readme_s_command_line_names_every_option():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     synopsis = readme.split("## Command line", 1)[1].split("```", 2)[1]
-    lijsten = readme.split("## Lists and exports", 1)[1].split("\n## ", 1)[0]
+    listings = readme.split("## Lists and exports", 1)[1].split("\n## ", 1)[0]
     regels = re.split(r"^(?=magda-kbi )", synopsis, flags=re.M)
 
-    def commands(groep: click.Group, pad: str):
-        for naam, command in groep.commands.items():
+    def commands(group_: click.Group, pad: str):
+        for naam, command in group_.commands.items():
             if isinstance(command, click.Group):
                 yield from commands(command, f"{pad}{naam} ")
             else:
                 yield f"{pad}{naam}", command
 
-    ontbrekend = {}
+    absent = {}
     for naam, command in commands(cli, ""):
-        opties = [
+        options_ = [
             p.opts[0]
             for p in command.params
             if isinstance(p, click.Option) and not p.hidden and p.opts[0] != "-h"
         ]
         if naam.startswith("export "):
-            tekst = lijsten
+            text = listings
         else:
-            tekst = "".join(r for r in regels if re.match(rf"magda-kbi {naam}\b", r))
-            assert tekst, naam
-        ontbrekend[naam] = [o for o in opties if not re.search(rf"{o}\b", tekst)]
-    assert {naam: o for naam, o in ontbrekend.items() if o} == {}
+            text = "".join(r for r in regels if re.match(rf"magda-kbi {naam}\b", r))
+            assert text, naam
+        absent[naam] = [o for o in options_ if not re.search(rf"{o}\b", text)]
+    assert {naam: o for naam, o in absent.items() if o} == {}
 
 
 def test_the_markdown_table_keeps_a_scenario_in_its_cell(tmp_path):
@@ -1150,9 +1159,9 @@ def test_the_markdown_table_keeps_a_scenario_in_its_cell(tmp_path):
         'insz: "80651338304"\nscenario: "A | B <b>x</b>\\nsecond line"\nnaam: Ann Lee\n',
         encoding="utf-8",
     )
-    proces = magda_kbi("personas", "--markdown", "--fixtures", str(tmp_path))
-    (rij,) = [r for r in proces.stdout.splitlines() if "80651338304" in r]
-    assert rij == (
+    process = magda_kbi("personas", "--markdown", "--fixtures", str(tmp_path))
+    (row,) = [r for r in process.stdout.splitlines() if "80651338304" in r]
+    assert row == (
         "| `80651338304` | Ann Lee (not in KBI) | A \\| B &lt;b&gt;x&lt;/b&gt;<br>second line |  |"
     )
 
@@ -1162,7 +1171,7 @@ def test_an_output_that_cannot_encode_a_name_gets_no_traceback():
     traceback. The listing escapes what it cannot write; JSON is written with \\u escapes,
     still JSON (the exports write UTF-8 bytes, test above)."""
 
-    def draai(*args: str) -> subprocess.CompletedProcess:
+    def run_in(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "magda_kbi", *args],
             capture_output=True,
@@ -1172,19 +1181,19 @@ def test_an_output_that_cannot_encode_a_name_gets_no_traceback():
             env={**os.environ, "PYTHONIOENCODING": "ascii"},
         )
 
-    lijst = draai("personas")
-    assert lijst.returncode == 0 and "Traceback" not in lijst.stderr, lijst.stderr
-    assert "98630499724  Sa\\xefd Daoud" in lijst.stdout
-    als_json = draai("personas", "--json")
+    listing = run_in("personas")
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert "98630499724  Sa\\xefd Daoud" in listing.stdout
+    als_json = run_in("personas", "--json")
     assert als_json.returncode == 0, als_json.stderr
-    namen = {p["insz"]: p["naam"] for p in json.loads(als_json.stdout)}
-    assert namen["98630499724"] == "Saïd Daoud"
+    names = {p["insz"]: p["naam"] for p in json.loads(als_json.stdout)}
+    assert names["98630499724"] == "Saïd Daoud"
 
 
 def test_a_misspelt_setting_in_the_environment_is_noted():
     """MAGDA_KBI_ADMIN_TOKN was read by nothing: serve's admin API was open without a word.
     A name near no setting is someone else's and is left alone."""
-    proces = magda_kbi(
+    process = magda_kbi(
         "insz",
         "check",
         "73680599786",
@@ -1194,27 +1203,27 @@ def test_a_misspelt_setting_in_the_environment_is_noted():
             "MAGDA_KBI_URL": "http://localhost:8080",
         },
     )
-    assert proces.returncode == 0
-    assert proces.stdout == "73680599786: a valid MAGDA test number\n"
-    assert proces.stderr == (
+    assert process.returncode == 0
+    assert process.stdout == "73680599786: a valid MAGDA test number\n"
+    assert process.stderr == (
         "magda-kbi: note: MAGDA_KBI_ADMIN_TOKN is not read; did you mean MAGDA_KBI_ADMIN_TOKEN?\n"
         "magda-kbi: note: MAGDA_KBI_today is not read; did you mean MAGDA_KBI_TODAY?\n"
     )
 
 
 @pytest.mark.parametrize(
-    ("args", "optie"),
+    ("args", "option"),
     [
         (("personas", "--fixtures", ""), "--fixtures"),  # read the current folder's files
         (("export", "gemeente", "44021", "--out", ""), "--out"),  # a traceback (with_name)
         (("consumers", "--consumers", ""), "--consumers"),  # "/here: Is a directory"
     ],
 )
-def test_an_empty_path_is_refused_not_taken_as_the_current_folder(args, optie):
-    proces = magda_kbi(*args)
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr.endswith(
-        f"Error: Invalid value for '{optie}': is empty (an unset variable?)\n"
+def test_an_empty_path_is_refused_not_taken_as_the_current_folder(args, option):
+    process = magda_kbi(*args)
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr.endswith(
+        f"Error: Invalid value for '{option}': is empty (an unset variable?)\n"
     )
 
 
@@ -1249,9 +1258,9 @@ def test_an_insz_where_a_command_goes_is_told_the_commands_that_take_one():
         " 98630499724', 'client dossier 98630499724', 'insz check 98630499724'?)",
     }
     for args, hint in told.items():
-        proces = magda_kbi(*args)
-        assert proces.returncode == 2
-        assert proces.stderr.endswith(f"Error: No such command '{args[-1]}'. {hint}\n"), args
+        process = magda_kbi(*args)
+        assert process.returncode == 2
+        assert process.stderr.endswith(f"Error: No such command '{args[-1]}'. {hint}\n"), args
 
 
 def test_the_oldest_click_the_package_takes_gives_the_same_usage_errors(tmp_path):
@@ -1303,9 +1312,9 @@ def test_help_and_version_written_as_commands_are_told_the_options():
         ("export", "help"): " Did you mean '--help'?",
         ("export", "version"): "",  # the version is the whole command's option
     }.items():
-        proces = magda_kbi(*args)
-        assert proces.returncode == 2
-        assert proces.stderr.endswith(f"Error: No such command '{args[-1]}'.{hint}\n"), args
+        process = magda_kbi(*args)
+        assert process.returncode == 2
+        assert process.stderr.endswith(f"Error: No such command '{args[-1]}'.{hint}\n"), args
 
 
 def test_serve_s_banner_says_every_setting_that_changes_answers_or_where_state_is():

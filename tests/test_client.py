@@ -31,12 +31,12 @@ from .conftest import LATE
 from .magda_stub import MagdaStub
 
 
-def maak_client(url, **kw) -> MagdaClient:
+def make_client(url, **kw) -> MagdaClient:
     kw.setdefault("backoff", 0)
     return MagdaClient(url, afzender="kbi.test.zorgkas.be", hoedanigheid="1234", **kw)
 
 
-class Teller:
+class CallCounter:
     """Counts the HTTP requests a client's session sends."""
 
     def __init__(self, client: MagdaClient) -> None:
@@ -49,7 +49,7 @@ class Teller:
 
 @pytest.fixture(scope="module")
 def client(server):
-    return maak_client(server.url)
+    return make_client(server.url)
 
 
 @pytest.fixture
@@ -70,14 +70,14 @@ def test_every_persona_advice_equals_the_rule_table(client, builtin_personas):
             assert (advies.resultaat, advies.reden_code) == (v.resultaat, v.reden)
             assert advies.ok == (v.resultaat == "OK")
             assert (advies.reden_omschrijving is None) == advies.ok
-        for dag in (date(2022, 6, 1), date(2023, 6, 1), date(2025, 6, 1)):
+        for day in (date(2022, 6, 1), date(2023, 6, 1), date(2025, 6, 1)):
             for toepassing in Toepassing:
-                verwacht = geef_advies(
-                    persona.dossier.as_of(LATE) if persona.dossier else None, dag, toepassing
+                expected = geef_advies(
+                    persona.dossier.as_of(LATE) if persona.dossier else None, day, toepassing
                 )
-                advies = client.geef_automatisch_advies(persona.insz, dag, toepassing.value)
-                assert advies.resultaat == verwacht.resultaat.value
-                assert advies.peildatum == verwacht.peildatum
+                advies = client.geef_automatisch_advies(persona.insz, day, toepassing.value)
+                assert advies.resultaat == expected.resultaat.value
+                assert advies.peildatum == expected.peildatum
 
 
 def test_every_persona_dossier_as_typed_result(client, builtin_personas):
@@ -91,10 +91,10 @@ def test_every_persona_dossier_as_typed_result(client, builtin_personas):
         assert dossier.achternamen == d.personalia.achternamen
         assert dossier.voornamen == d.personalia.voornamen
         assert dossier.geboortedatum == d.personalia.geboortedatum
-        huidig = d.huidige_doelgroep
-        assert (dossier.doelgroep.code, dossier.doelgroep.type) == (huidig.code, huidig.type)
-        assert dossier.doelgroep.begin == huidig.periode.begin
-        assert dossier.doelgroep.vrijgesteld == (huidig.reden_vrijstelling is not None)
+        current = d.huidige_doelgroep
+        assert (dossier.doelgroep.code, dossier.doelgroep.type) == (current.code, current.type)
+        assert dossier.doelgroep.begin == current.periode.begin
+        assert dossier.doelgroep.vrijgesteld == (current.reden_vrijstelling is not None)
         assert dossier.contract_ondertekend == bool(d.contracten)
         assert dossier.attest_behaald == bool(d.attesten)
         assert len(dossier.inbreuken) == len(d.inbreuken)
@@ -114,36 +114,36 @@ def test_not_found(client):
 
 
 def test_99996_is_retried_a_bounded_number_of_times(server):
-    client = maak_client(server.url, retries=2)
-    teller = Teller(client)
+    client = make_client(server.url, retries=2)
+    counter = CallCounter(client)
     with pytest.raises(TeVeelBevragingen) as info:
         client.geef_automatisch_advies("90651105718", "2024-01-01")
     assert info.value.code == "99996"
-    assert teller.aantal == 3  # the first try and two retries
+    assert counter.aantal == 3  # the first try and two retries
 
 
 def test_no_retries_when_asked(server):
-    client = maak_client(server.url, retries=0)
-    teller = Teller(client)
+    client = make_client(server.url, retries=0)
+    counter = CallCounter(client)
     with pytest.raises(TeVeelBevragingen):
         client.geef_dossier_kbi("90651105718")
-    assert teller.aantal == 1
+    assert counter.aantal == 1
 
 
 def test_backoff_is_exponential_bounded_and_jittered(server):
-    client = maak_client(server.url, retries=5, backoff=0.1, max_backoff=0.3)
-    wachttijden = []
-    client._sleep = wachttijden.append
+    client = make_client(server.url, retries=5, backoff=0.1, max_backoff=0.3)
+    waits = []
+    client._sleep = waits.append
     with pytest.raises(TeVeelBevragingen):
         client.geef_dossier_kbi("90651105718")
-    plafonds = [0.1, 0.2, 0.3, 0.3, 0.3]
-    assert len(wachttijden) == 5
-    assert all(0 <= w <= p for w, p in zip(wachttijden, plafonds, strict=True))
+    ceilings = [0.1, 0.2, 0.3, 0.3, 0.3]
+    assert len(waits) == 5
+    assert all(0 <= w <= p for w, p in zip(waits, ceilings, strict=True))
 
 
 def test_99996_then_success(stub):
     stub.too_many = 2
-    client = maak_client(stub.url, retries=3)
+    client = make_client(stub.url, retries=3)
     dossier = client.geef_dossier_kbi("90722600260")
     assert dossier.insz == "90722600260"
     assert len(stub.verzoeken) == 3
@@ -167,15 +167,15 @@ def test_soap_fault_is_a_transport_error(client):
     ],
 )
 def test_input_is_validated_before_sending(client, insz, datum, toepassing):
-    teller = Teller(client)
+    counter = CallCounter(client)
     with pytest.raises(OngeldigVerzoek) as info:
         client.geef_automatisch_advies(insz, datum, toepassing)
     assert info.value.oorsprong == "CLIENT"
-    assert teller.aantal == 0
+    assert counter.aantal == 0
 
 
 def test_a_service_at_the_wrong_address_is_a_transport_error(server):
-    client = maak_client(
+    client = make_client(
         server.url,
         addresses={
             "GeefDossierKBI": f"{server.url}/GeefAutomatischAdviesDienst-01.00/soap/WebService"
@@ -199,19 +199,19 @@ def test_magda_validation_errors_are_typed(stub):
         ),
     )
     with pytest.raises(OngeldigVerzoek) as info:
-        maak_client(stub.url).geef_dossier_kbi("90722600260")
+        make_client(stub.url).geef_dossier_kbi("90722600260")
     assert (info.value.code, info.value.diagnose) == ("40002", "Criteria/INSZ: ongeldig")
 
 
 def test_connection_refused():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        poort = s.getsockname()[1]
+        port = s.getsockname()[1]
     with pytest.raises(MagdaTransportFout) as info:
-        maak_client(f"http://127.0.0.1:{poort}").geef_dossier_kbi("98630499724")
+        make_client(f"http://127.0.0.1:{port}").geef_dossier_kbi("98630499724")
     # the reason, not requests' wrapping of urllib3's pool and retries (~300 characters)
     assert str(info.value) == (
-        f"GeefDossierKBI not reachable at http://127.0.0.1:{poort}"
+        f"GeefDossierKBI not reachable at http://127.0.0.1:{port}"
         "/GeefDossierKBIDienst-02.00/soap/WebService: Connection refused"
     )
 
@@ -223,64 +223,62 @@ def test_a_reset_of_a_plain_http_call_says_it_may_be_a_tls_port():
     import contextlib
     import struct
 
-    with socket.socket() as luisteraar:  # reads each call's first bytes, then resets
-        luisteraar.bind(("127.0.0.1", 0))
-        luisteraar.listen()
-        poort = luisteraar.getsockname()[1]
+    with socket.socket() as listener_:  # reads each call's first bytes, then resets
+        listener_.bind(("127.0.0.1", 0))
+        listener_.listen()
+        port = listener_.getsockname()[1]
 
         def reset() -> None:
             with contextlib.suppress(OSError):  # the listener closed: the test is over
                 while True:  # the client's transport tries again after a reset
-                    verbinding, _ = luisteraar.accept()
-                    verbinding.settimeout(0.2)
+                    connection, _ = listener_.accept()
+                    connection.settimeout(0.2)
                     with contextlib.suppress(TimeoutError):
-                        while verbinding.recv(65536):  # the whole call: the client reads
+                        while connection.recv(65536):  # the whole call: the client reads
                             pass
                     linger = struct.pack("ii", 1, 0)  # closed at once: a reset
-                    verbinding.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-                    verbinding.close()
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    connection.close()
 
         threading.Thread(target=reset, daemon=True).start()
         with pytest.raises(MagdaTransportFout) as info:
-            maak_client(f"http://127.0.0.1:{poort}").geef_dossier_kbi("98630499724")
+            make_client(f"http://127.0.0.1:{port}").geef_dossier_kbi("98630499724")
     assert str(info.value) == (
-        f"GeefDossierKBI not reachable at http://127.0.0.1:{poort}"
+        f"GeefDossierKBI not reachable at http://127.0.0.1:{port}"
         "/GeefDossierKBIDienst-02.00/soap/WebService: Connection reset by peer (if the port"
         " speaks TLS, use https://: it resets a plain call now and then)"
     )
 
 
 def test_timeout():
-    with socket.socket() as luisteraar:  # accepts, never answers
-        luisteraar.bind(("127.0.0.1", 0))
-        luisteraar.listen()
-        poort = luisteraar.getsockname()[1]
-        verbindingen = []
-        threading.Thread(
-            target=lambda: verbindingen.append(luisteraar.accept()), daemon=True
-        ).start()
-        client = maak_client(f"http://127.0.0.1:{poort}", timeout=0.3)
+    with socket.socket() as listener_:  # accepts, never answers
+        listener_.bind(("127.0.0.1", 0))
+        listener_.listen()
+        port = listener_.getsockname()[1]
+        connections = []
+        threading.Thread(target=lambda: connections.append(listener_.accept()), daemon=True).start()
+        client = make_client(f"http://127.0.0.1:{port}", timeout=0.3)
         with pytest.raises(MagdaTransportFout) as info:
             client.geef_automatisch_advies("98630499724", "2024-01-01")
         # the client's own timeout, not what requests had left of it ("timeout=0.2999856")
         assert str(info.value) == (
-            f"timeout calling GeefAutomatischAdvies at http://127.0.0.1:{poort}"
+            f"timeout calling GeefAutomatischAdvies at http://127.0.0.1:{port}"
             "/GeefAutomatischAdviesDienst-01.00/soap/WebService: no answer within 0.3 s"
         )
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "melding"),
+    ("status", "body", "message"),
     [
         (200, b"<niet-afgesloten", "unreadable reply"),
         (502, b"<html>Bad Gateway</html>", "no MAGDA Repliek in the reply"),
         (500, b"", "HTTP 500 without a SOAP reply; an empty body"),
     ],
 )
-def test_unusable_replies(stub, status, body, melding):
+def test_unusable_replies(stub, status, body, message):
     stub.antwoord = (status, body)
-    with pytest.raises(MagdaTransportFout, match=melding) as info:
-        maak_client(stub.url).geef_dossier_kbi("90722600260")
+    with pytest.raises(MagdaTransportFout, match=message) as info:
+        make_client(stub.url).geef_dossier_kbi("90722600260")
     assert "<string>" not in str(info.value)  # lxml's placeholder for a file name
 
 
@@ -296,7 +294,7 @@ def test_a_reply_that_is_no_soap_says_how_it_begins(stub):
     )
     stub.antwoord = (502, page)
     with pytest.raises(MagdaTransportFout) as error:
-        maak_client(stub.url).geef_dossier_kbi("90722600260")
+        make_client(stub.url).geef_dossier_kbi("90722600260")
     assert str(error.value) == (
         "HTTP 502 without a SOAP reply; it begins: '<html> <head><title>502 Bad Gateway"
         "</title></head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx"
@@ -306,7 +304,7 @@ def test_a_reply_that_is_no_soap_says_how_it_begins(stub):
     assert error.value.status == 502
     stub.antwoord = (503, b"<maintenance>back at 18:00</maintenance>")  # XML, no MAGDA reply
     with pytest.raises(MagdaTransportFout) as error:
-        maak_client(stub.url).geef_dossier_kbi("90722600260")
+        make_client(stub.url).geef_dossier_kbi("90722600260")
     assert str(error.value) == (
         "no MAGDA Repliek in the reply (HTTP 503); it begins: "
         "'<maintenance>back at 18:00</maintenance>' (40 bytes)"
@@ -316,33 +314,33 @@ def test_a_reply_that_is_no_soap_says_how_it_begins(stub):
 def test_an_answer_to_another_question_is_refused(stub):
     stub.referte = "andere-vraag"
     with pytest.raises(MagdaTransportFout, match="answers another question"):
-        maak_client(stub.url).geef_dossier_kbi("90722600260")
+        make_client(stub.url).geef_dossier_kbi("90722600260")
 
 
 def test_warnings_are_exposed_not_raised(stub):
     stub.warning = True
-    dossier = maak_client(stub.url).geef_dossier_kbi("90722600260")
+    dossier = make_client(stub.url).geef_dossier_kbi("90722600260")
     assert [(u.code, u.type) for u in dossier.uitzonderingen] == [("30101", "WAARSCHUWING")]
 
 
 def test_every_real_sample_reads_into_a_typed_result_or_error(stub):
-    client = maak_client(stub.url, retries=0)
-    gelezen = fouten = 0
+    client = make_client(stub.url, retries=0)
+    read_back = errors = 0
     for sample in sorted(reference.SAMPLES.glob("*.xml")):
         insz = sample.stem if sample.stem.isdigit() else "80651439361"
         from lxml import etree
 
-        ruw = etree.parse(str(sample)).getroot()
-        dossier_el = ruw.find("Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier")
-        code = ruw.findtext("Repliek/Uitzonderingen/Uitzondering/Identificatie")
+        raw_ = etree.parse(str(sample)).getroot()
+        dossier_el = raw_.find("Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier")
+        code = raw_.findtext("Repliek/Uitzonderingen/Uitzondering/Identificatie")
         if dossier_el is None:
-            verwacht = {"30001": DossierNietGevonden, "99996": TeVeelBevragingen}[code]
-            with pytest.raises(verwacht):
+            expected = {"30001": DossierNietGevonden, "99996": TeVeelBevragingen}[code]
+            with pytest.raises(expected):
                 client.geef_dossier_kbi(insz)
-            fouten += 1
+            errors += 1
             continue
         dossier = client.geef_dossier_kbi(insz)
-        gelezen += 1
+        read_back += 1
         assert dossier.insz == insz
         assert dossier.achternamen == tuple(
             a.text.strip() for a in dossier_el.iterfind("Personalia/Naam/Achternamen/Achternaam")
@@ -354,10 +352,10 @@ def test_every_real_sample_reads_into_a_typed_result_or_error(stub):
         assert len(dossier.trajecten) == len(dossier_el.findall("Trajecten/Traject"))
         assert dossier.contract_ondertekend == bool(dossier.contracten)
         assert dossier.element.find("Personalia") is not None  # the raw element is kept
-    assert (gelezen, fouten) == (17, 4)
+    assert (read_back, errors) == (17, 4)
 
 
-def vandaag_in_brussel() -> str:
+def today_in_brussels() -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -367,7 +365,7 @@ def vandaag_in_brussel() -> str:
 def test_the_client_sends_a_fresh_referte_and_the_context(stub):
     from lxml import etree
 
-    client = maak_client(stub.url)
+    client = make_client(stub.url)
     client.geef_dossier_kbi("90722600260")
     client.geef_dossier_kbi("90722600260")
     refertes = []
@@ -378,13 +376,13 @@ def test_the_client_sends_a_fresh_referte_and_the_context(stub):
         assert verzoek.findtext("Context/Bericht/Afzender/Hoedanigheid") == "1234"
         # the platform's date (Brussels), not this machine's: they differ for an hour or two
         # a night on a machine on UTC
-        assert verzoek.findtext("Context/Bericht/Tijdstip/Datum") == vandaag_in_brussel()
+        assert verzoek.findtext("Context/Bericht/Tijdstip/Datum") == today_in_brussels()
         refertes.append(verzoek.findtext("Vragen/Vraag/Referte"))
     assert len(set(refertes)) == 2
 
 
 def test_service_addresses_can_be_overridden(server):
-    client = maak_client(
+    client = make_client(
         "http://127.0.0.1:1",
         addresses={
             "GeefAutomatischAdvies": f"{server.url}/api/Magda-02.00/soap/WebService",
@@ -392,7 +390,7 @@ def test_service_addresses_can_be_overridden(server):
     )
     assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
     with pytest.raises(ValueError, match="unknown services"):
-        maak_client(server.url, addresses={"GeefPersoon": "http://x"})
+        make_client(server.url, addresses={"GeefPersoon": "http://x"})
 
 
 def test_the_first_release_s_dutch_names_still_work_and_say_their_new_names(server):
@@ -400,10 +398,10 @@ def test_the_first_release_s_dutch_names_still_work_and_say_their_new_names(serv
     each with a DeprecationWarning that names what replaces it."""
     advies_url = f"{server.url}/api/Magda-02.00/soap/WebService"
     with pytest.warns(DeprecationWarning, match="use addresses="):
-        client = maak_client("http://127.0.0.1:1", adressen={"GeefAutomatischAdvies": advies_url})
+        client = make_client("http://127.0.0.1:1", adressen={"GeefAutomatischAdvies": advies_url})
     assert client.geef_automatisch_advies("73680599786", "2024-01-01").reden_code == "INBREUK"
     with pytest.raises(ValueError, match="give addresses only"), pytest.warns(DeprecationWarning):
-        maak_client(server.url, adressen={}, addresses={})
+        make_client(server.url, adressen={}, addresses={})
     with pytest.warns(DeprecationWarning, match=r"use magda_client\.Signing\(key, certificate"):
         old = magda_client.Ondertekening("sign.key", "sign.crt", "geheim")
     assert (old.key, old.certificate, old.password) == ("sign.key", "sign.crt", "geheim")
@@ -419,10 +417,10 @@ def test_the_first_release_s_dutch_names_still_work_and_say_their_new_names(serv
 def test_session_carries_client_certificate_and_verify(tmp_path):
     from . import certificates
 
-    paren = certificates.make(tmp_path)  # the files are loaded when the client is made
-    cert = (str(paren["client"].certificate), str(paren["client"].key))
-    ca = str(paren["ca"].certificate)
-    client = maak_client("https://magda.example", cert=cert, verify=ca)
+    pairs_ = certificates.make(tmp_path)  # the files are loaded when the client is made
+    cert = (str(pairs_["client"].certificate), str(pairs_["client"].key))
+    ca = str(pairs_["ca"].certificate)
+    client = make_client("https://magda.example", cert=cert, verify=ca)
     assert client.session.cert == cert
     assert client.session.verify == ca
 
@@ -432,13 +430,13 @@ def test_magda_client_does_not_need_the_server_stack():
         "import sys, magda_client\n"
         "assert not {'spyne', 'flask', 'granian'} & set(sys.modules), sorted(sys.modules)\n"
     )
-    proces = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proces.returncode == 0, proces.stderr
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
 
 
 def test_errors_share_a_base():
-    for klasse in (DossierNietGevonden, TeVeelBevragingen, OngeldigVerzoek):
-        assert issubclass(klasse, MagdaFout)
+    for class_ in (DossierNietGevonden, TeVeelBevragingen, OngeldigVerzoek):
+        assert issubclass(class_, MagdaFout)
     assert not issubclass(MagdaTransportFout, MagdaFout)
 
 
@@ -453,13 +451,13 @@ def test_cli_client_shows_the_uitzonderingen_of_an_answer():
 
     server = _Server(make_emulator(Settings(rule_set=RuleSet.NA_ARREST_112_2023)))
     try:
-        proces = magda_kbi(
+        process = magda_kbi(
             "client", "advies", "73680599786", "--datum", "2024-01-01", "--url", server.url
         )
     finally:
         server.stop()
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout.splitlines() == [
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == [
         "73680599786 peildatum 2024-01-01: OK",
         "INFORMATIE 40201: Grondwettelijk Hof, arrest nr. 112/2023 van 20 juli 2023 (BS 10"
         " november 2023): de inburgeringsvoorwaarde voor het zorgbudget en de verlaagde premie"
@@ -468,7 +466,7 @@ def test_cli_client_shows_the_uitzonderingen_of_an_answer():
 
 
 def test_cli_client(server):
-    proces = subprocess.run(
+    process = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -483,12 +481,12 @@ def test_cli_client(server):
         text=True,
         timeout=60,
     )
-    assert proces.returncode == 0, proces.stderr
-    assert "Julie Janssens (79652599875)" in proces.stdout
-    assert "contract:   signed" in proces.stdout
+    assert process.returncode == 0, process.stderr
+    assert "Julie Janssens (79652599875)" in process.stdout
+    assert "contract:   signed" in process.stdout
     import json
 
-    proces = subprocess.run(
+    process = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -506,13 +504,13 @@ def test_cli_client(server):
         text=True,
         timeout=60,
     )
-    antwoord = json.loads(proces.stdout)
+    antwoord = json.loads(process.stdout)
     assert (antwoord["resultaat"], antwoord["reden_code"], antwoord["ok"]) == (
         "NOK",
         "INBREUK",
         False,
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -527,11 +525,11 @@ def test_cli_client(server):
         text=True,
         timeout=60,
     )
-    assert proces.returncode == 1 and "30001" in proces.stderr
+    assert process.returncode == 1 and "30001" in process.stderr
     assert requests.get(f"{server.url}/health", timeout=5).ok
 
 
-class RauweServer:
+class RawServer:
     """Answers every connection with ``antwoord(server, socket)``: HTTP as a broken proxy
     speaks it. ``verzoek`` is the last request's body; ``verzonden`` counts the bytes the
     client took before it hung up."""
@@ -545,39 +543,39 @@ class RauweServer:
     def _dien(self) -> None:
         while True:
             try:
-                verbinding, _ = self.luisteraar.accept()
+                connection, _ = self.luisteraar.accept()
             except OSError:
                 return
-            with verbinding:
-                verbinding.settimeout(10)
+            with connection:
+                connection.settimeout(10)
                 try:
-                    self.verzoek = self._lees_verzoek(verbinding)
-                    self.antwoord(self, verbinding)
+                    self.verzoek = self._lees_verzoek(connection)
+                    self.antwoord(self, connection)
                 except OSError:
                     pass  # the client hung up: what the tests want to see
 
     @staticmethod
-    def _lees_verzoek(verbinding: socket.socket) -> bytes:
-        ontvangen = b""
-        while b"\r\n\r\n" not in ontvangen:
-            ontvangen += verbinding.recv(65536)
-        kop, _, body = ontvangen.partition(b"\r\n\r\n")
-        lengte = int(re.search(rb"(?i)content-length: *(\d+)", kop).group(1))
-        while len(body) < lengte:
-            body += verbinding.recv(65536)
+    def _lees_verzoek(connection: socket.socket) -> bytes:
+        received_ = b""
+        while b"\r\n\r\n" not in received_:
+            received_ += connection.recv(65536)
+        header, _, body = received_.partition(b"\r\n\r\n")
+        length_ = int(re.search(rb"(?i)content-length: *(\d+)", header).group(1))
+        while len(body) < length_:
+            body += connection.recv(65536)
         return body
 
-    def stuur(self, verbinding: socket.socket, data: bytes) -> None:
-        verbinding.sendall(data)
+    def stuur(self, connection: socket.socket, data: bytes) -> None:
+        connection.sendall(data)
         self.verzonden += len(data)
 
 
 @pytest.fixture
-def rauw():
+def raw():
     servers = []
 
-    def make(antwoord) -> RauweServer:
-        servers.append(RauweServer(antwoord))
+    def make(antwoord) -> RawServer:
+        servers.append(RawServer(antwoord))
         return servers[-1]
 
     yield make
@@ -585,36 +583,36 @@ def rauw():
         s.luisteraar.close()
 
 
-def test_an_endless_reply_is_cut_off_at_the_limit_not_read_into_memory(rauw):
+def test_an_endless_reply_is_cut_off_at_the_limit_not_read_into_memory(raw):
     mb = b"x" * 1024 * 1024
 
-    def eindeloos(server, verbinding):  # chunked, no Content-Length: 160 MB, 10x the limit
-        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    def endless(server, connection):  # chunked, no Content-Length: 160 MB, 10x the limit
+        server.stuur(connection, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in range(160):
-            server.stuur(verbinding, b"100000\r\n" + mb + b"\r\n")
-        server.stuur(verbinding, b"0\r\n\r\n")
+            server.stuur(connection, b"100000\r\n" + mb + b"\r\n")
+        server.stuur(connection, b"0\r\n\r\n")
 
-    server = rauw(eindeloos)
+    server = raw(endless)
     with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
-        maak_client(server.url).geef_dossier_kbi("98630499724")
+        make_client(server.url).geef_dossier_kbi("98630499724")
     # read up to the limit, then hung up: what was sent beyond it is at most what the
     # kernel buffers (tcp_rmem and tcp_wmem, at most 36 MB here)
     assert server.verzonden < 64 * 1024 * 1024
 
 
-def test_a_too_large_content_length_is_refused_before_the_body(rauw):
-    def aangekondigd(server, verbinding):  # says 100 MB, then sends nothing: waits
-        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n")
-        while verbinding.recv(1):  # until the client hangs up
+def test_a_too_large_content_length_is_refused_before_the_body(raw):
+    def announced(server, connection):  # says 100 MB, then sends nothing: waits
+        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n")
+        while connection.recv(1):  # until the client hangs up
             pass
 
-    server = rauw(aangekondigd)
-    client = maak_client(server.url, timeout=5)
+    server = raw(announced)
+    client = make_client(server.url, timeout=5)
     with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
         client.geef_dossier_kbi("98630499724")
 
 
-def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error(rauw):
+def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error(raw):
     """A header's byte 0xB2 reads as '²', a digit to str.isdigit and not to int(): it was a
     bare ValueError out of the client, past its MagdaError root."""
 
@@ -622,15 +620,15 @@ def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error
         server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
         connection.close()
 
-    server = rauw(odd_digit)
+    server = raw(odd_digit)
     with pytest.raises(MagdaTransportFout) as info:
-        maak_client(server.url).geef_dossier_kbi("98630499724")
+        make_client(server.url).geef_dossier_kbi("98630499724")
     assert str(info.value) == (
         "no MAGDA Repliek in the reply (HTTP 200); it begins: '<x/>' (4 bytes)"
     )
 
 
-def test_a_connection_closed_before_any_reply_is_tried_once_more(rauw):
+def test_a_connection_closed_before_any_reply_is_tried_once_more(raw):
     """A kept connection the server closes as the request goes out (an idle timeout, a
     restart: one call in three serve restarts under keep-alive, benchmarks/reload.py) gave
     no answer; the same message goes once more on a new connection, and only once."""
@@ -641,31 +639,31 @@ def test_a_connection_closed_before_any_reply_is_tried_once_more(rauw):
         if len(requests_seen) == 2:
             server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
 
-    server = rauw(closed_first)
+    server = raw(closed_first)
     with pytest.raises(MagdaTransportFout) as info:  # the second try's reply, read
-        maak_client(server.url).geef_dossier_kbi("98630499724")
+        make_client(server.url).geef_dossier_kbi("98630499724")
     assert str(info.value) == (
         "no MAGDA Repliek in the reply (HTTP 200); it begins: '<x/>' (4 bytes)"
     )
     assert len(requests_seen) == 2 and requests_seen[0] == requests_seen[1]  # the same message
 
     requests_seen.clear()
-    always_closed = rauw(lambda server, connection: requests_seen.append(server.verzoek))
+    always_closed = raw(lambda server, connection: requests_seen.append(server.verzoek))
     with pytest.raises(MagdaTransportFout) as info:
-        maak_client(always_closed.url).geef_dossier_kbi("98630499724")
+        make_client(always_closed.url).geef_dossier_kbi("98630499724")
     assert "Remote end closed connection without response" in str(info.value)
     assert len(requests_seen) == 2
 
 
-def test_a_reply_that_trickles_in_times_out(rauw):
-    def druppel(server, verbinding):  # one byte every 0.1 s: never a 0.5 s silence
-        server.stuur(verbinding, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+def test_a_reply_that_trickles_in_times_out(raw):
+    def trickle(server, connection):  # one byte every 0.1 s: never a 0.5 s silence
+        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
         for _ in range(100):
-            server.stuur(verbinding, b"<")
+            server.stuur(connection, b"<")
             threading.Event().wait(0.1)
 
-    server = rauw(druppel)
-    client = maak_client(server.url, timeout=0.5)
+    server = raw(trickle)
+    client = make_client(server.url, timeout=0.5)
     begin = time.monotonic()
     with pytest.raises(MagdaTransportFout, match="timeout"):
         client.geef_automatisch_advies("98630499724", "2024-01-01")
@@ -673,17 +671,17 @@ def test_a_reply_that_trickles_in_times_out(rauw):
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_a_redirect_is_not_followed_and_names_where_it_points(rauw, status):
-    def verwijs(server, verbinding):
+def test_a_redirect_is_not_followed_and_names_where_it_points(raw, status):
+    def refer(server, connection):
         server.stuur(
-            verbinding,
+            connection,
             b"HTTP/1.1 %d Moved\r\nLocation: https://magda.example/GeefDossierKBI\r\n"
             b"Content-Length: 0\r\n\r\n" % status,
         )
 
-    server = rauw(verwijs)
+    server = raw(refer)
     with pytest.raises(MagdaTransportFout) as info:
-        maak_client(server.url).geef_dossier_kbi("98630499724")
+        make_client(server.url).geef_dossier_kbi("98630499724")
     assert str(info.value) == (
         f"HTTP {status}: GeefDossierKBI redirects to https://magda.example/GeefDossierKBI;"
         " not followed (a MAGDA request is not resent elsewhere unasked): if that is the"
@@ -692,7 +690,7 @@ def test_a_redirect_is_not_followed_and_names_where_it_points(rauw, status):
     assert info.value.status == status
 
 
-def test_a_compressed_reply_counts_unpacked(rauw, stub):
+def test_a_compressed_reply_counts_unpacked(raw, stub):
     """A reply that unpacks beyond the limit is refused, and no more than the limit is ever
     unpacked: urllib3 before 2.6 unpacked each chunk read whole (CVE-2025-66471), 64 MB at
     once here (urllib3 2.2, which pyproject took: a peak of 148 MB, 7 s of CPU)."""
@@ -701,14 +699,14 @@ def test_a_compressed_reply_counts_unpacked(rauw, stub):
 
     bom = gzip.compress(b"<" * 64 * 1024 * 1024)  # 64 KB that unpack to 64 MB
 
-    def ingepakt(server, verbinding):
+    def packed(server, connection):
         server.stuur(
-            verbinding,
+            connection,
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
             % (len(bom), bom),
         )
 
-    client = maak_client(rauw(ingepakt).url)
+    client = make_client(raw(packed).url)
     tracemalloc.start()
     try:
         with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
@@ -718,40 +716,40 @@ def test_a_compressed_reply_counts_unpacked(rauw, stub):
         tracemalloc.stop()
     assert peak < 24 * 1024 * 1024, f"{peak} bytes at the peak"
 
-    def normaal(server, verbinding):  # a real reply, packed, reads as it does unpacked
+    def normal(server, connection):  # a real reply, packed, reads as it does unpacked
         body = gzip.compress(stub.answer(server.verzoek)[1])
         server.stuur(
-            verbinding,
+            connection,
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
             % (len(body), body),
         )
 
-    dossier = maak_client(rauw(normaal).url).geef_dossier_kbi("98630499724")
+    dossier = make_client(raw(normal).url).geef_dossier_kbi("98630499724")
     assert (dossier.voornamen, dossier.achternamen) == (("Test4885",), ("User4885",))
 
 
 def test_a_session_hook_that_logs_the_reply_does_not_take_it_away(stub):
-    client = maak_client(stub.url)
-    gelogd = []
-    client.session.hooks["response"].append(lambda r, *a, **kw: gelogd.append(r.content))
+    client = make_client(stub.url)
+    logged = []
+    client.session.hooks["response"].append(lambda r, *a, **kw: logged.append(r.content))
     dossier = client.geef_dossier_kbi("98630499724")
     assert (dossier.voornamen, dossier.achternamen) == (("Test4885",), ("User4885",))
-    assert b"<Achternaam>User4885</Achternaam>" in gelogd[0]
+    assert b"<Achternaam>User4885</Achternaam>" in logged[0]
 
 
 def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
-    client = maak_client(stub.url)
+    client = make_client(stub.url)
     dossier = client.geef_dossier_kbi(" 98.63.04-997.24 ")
     assert dossier.insz == "98630499724"
     assert b"<INSZ>98630499724</INSZ>" in stub.verzoeken[-1]
-    for fout in ("98.63.04-997.25", "98.6304-99724", "98 63 04 997 24", "98-63-04-997-24"):
+    for error in ("98.63.04-997.25", "98.6304-99724", "98 63 04 997 24", "98-63-04-997-24"):
         with pytest.raises(OngeldigVerzoek, match="geen geldig INSZ"):
-            client.geef_dossier_kbi(fout)
+            client.geef_dossier_kbi(error)
     assert len(stub.verzoeken) == 1
 
 
 @pytest.mark.parametrize(
-    ("kw", "melding"),
+    ("kw", "message"),
     [
         ({"base_url": "127.0.0.1:8080"}, "base_url must be an http:// or https:// URL"),
         ({"base_url": ""}, "base_url must be an http:// or https:// URL"),
@@ -799,11 +797,11 @@ def test_the_insz_as_printed_on_the_eid_is_taken_and_sent_as_11_digits(stub):
         ({"retries": -1}, "retries must be a whole number, 0 or more, not -1"),
     ],
 )
-def test_a_client_set_up_wrong_is_refused_when_made_not_at_its_first_call(kw, melding):
+def test_a_client_set_up_wrong_is_refused_when_made_not_at_its_first_call(kw, message):
     """Each was found at the first call: 'not reachable: No connection adapters', an HTTP
     404, zeep's own ValidationError (no MagdaError) or requests' ValueError."""
     args = {"base_url": "http://127.0.0.1:8080", "afzender": "a.b", "hoedanigheid": "1", **kw}
-    with pytest.raises(ValueError, match=re.escape(melding)):
+    with pytest.raises(ValueError, match=re.escape(message)):
         MagdaClient(args.pop("base_url"), **args)
 
 
@@ -817,11 +815,11 @@ def test_a_date_that_is_no_date_is_named_as_given(client):
 def test_an_insz_given_as_a_number_is_told_of_its_lost_zero(client):
     """06721400144 as a Python int is 6721400144, as a spreadsheet's cell "6721400144":
     refused as any ten digits, no word why."""
-    melding = (
+    message = (
         "INSZ: '6721400144' is geen geldig INSZ (11 cijfers, controle modulo 97): als getal"
         " verliest het zijn eerste 0, geef het als tekst ('06721400144')"
     )
-    with pytest.raises(OngeldigVerzoek, match=re.escape(melding)):
+    with pytest.raises(OngeldigVerzoek, match=re.escape(message)):
         client.geef_dossier_kbi(6721400144)
     # as text, ten digits are what a spreadsheet makes of it (a CSV saved by Excel): told,
     # where a 0 in front makes a valid INSZ; never sent as a guess
@@ -841,13 +839,13 @@ def test_an_insz_given_as_a_number_is_told_of_its_lost_zero(client):
         client.geef_dossier_kbi("6721400145")
 
 
-@pytest.mark.parametrize("waarde", ["false", "ja", 0, None])
-def test_mutaties_context_is_true_or_false(client, waarde):
+@pytest.mark.parametrize("value", ["false", "ja", 0, None])
+def test_mutaties_context_is_true_or_false(client, value):
     """'false' and 0 were sent as false, 'ja' as true (zeep's reading of a boolean), None
     raised zeep's own ValidationError (no MagdaError)."""
-    melding = f"MutatiesContext: {waarde!r} is geen boolean (True of False)"
-    with pytest.raises(OngeldigVerzoek, match=re.escape(melding)):
-        client.geef_dossier_kbi("98630499724", mutaties_context=waarde)
+    message = f"MutatiesContext: {value!r} is geen boolean (True of False)"
+    with pytest.raises(OngeldigVerzoek, match=re.escape(message)):
+        client.geef_dossier_kbi("98630499724", mutaties_context=value)
 
 
 def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
@@ -869,34 +867,34 @@ def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
         "except MagdaError:\n"
         "    pass\n"
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", script],
         env={**os.environ, "TZ": "America/New_York"},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proces.returncode == 0, proces.stderr
+    assert process.returncode == 0, process.stderr
     tijdstip = etree.fromstring(stub.verzoeken[-1]).find(".//Verzoek/Context/Bericht/Tijdstip")
-    gestuurd = datetime.combine(
+    sent_ = datetime.combine(
         date.fromisoformat(tijdstip.findtext("Datum")),
         tijd.fromisoformat(tijdstip.findtext("Tijd")),
     )
     brussel = datetime.now(ZoneInfo("Europe/Brussels")).replace(tzinfo=None)
-    assert abs(gestuurd - brussel) < timedelta(minutes=1)
+    assert abs(sent_ - brussel) < timedelta(minutes=1)
 
 
 def test_the_client_closes_its_connections_and_leaves_a_given_session_open(server):
     """A client kept its connection to MAGDA open until it was garbage collected: it had no
     close() and no with-block. It closes the session it made; a session given stays the
     giver's to close."""
-    with maak_client(server.url) as client:
+    with make_client(server.url) as client:
         client.geef_automatisch_advies("73680599786", "2024-01-01")
         pools = client.session.get_adapter(server.url).poolmanager.pools
         assert len(pools) == 1  # the kept connection's pool
     assert len(pools) == 0
     given = requests.Session()
-    client = maak_client(server.url, session=given)
+    client = make_client(server.url, session=given)
     client.geef_automatisch_advies("73680599786", "2024-01-01")
     client.close()
     assert len(given.get_adapter(server.url).poolmanager.pools) == 1
@@ -906,31 +904,31 @@ def test_the_client_closes_its_connections_and_leaves_a_given_session_open(serve
 def test_results_and_errors_carry_the_referte_the_call_sent(magda):
     """The Referte is what MAGDA's helpdesk (and the emulator's journal) finds a call by; the
     results and errors did not give it, so a zorgkas could not log which call decided."""
-    client = maak_client(magda.url)
+    client = make_client(magda.url)
     advies = client.geef_automatisch_advies("73680599786", "2024-01-01")
     dossier = client.geef_dossier_kbi("73680599786")
-    with pytest.raises(DossierNietGevonden) as niet_gevonden:
+    with pytest.raises(DossierNietGevonden) as not_found:
         client.geef_dossier_kbi("86630100380")  # not in the KBI
     magda.fault("99996", count=1)
-    with pytest.raises(TeVeelBevragingen) as druk:
-        maak_client(magda.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
-    journaal = [e["referte"] for e in magda.journal()]
-    assert [advies.referte, dossier.referte, niet_gevonden.value.referte, druk.value.referte] == (
-        journaal
+    with pytest.raises(TeVeelBevragingen) as pressure:
+        make_client(magda.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
+    journal_ = [e["referte"] for e in magda.journal()]
+    assert [advies.referte, dossier.referte, not_found.value.referte, pressure.value.referte] == (
+        journal_
     )
-    assert len(set(journaal)) == 4
-    with pytest.raises(OngeldigVerzoek) as geweigerd:  # refused before sending: no Referte
+    assert len(set(journal_)) == 4
+    with pytest.raises(OngeldigVerzoek) as refused_:  # refused before sending: no Referte
         client.geef_automatisch_advies("12345678901", "2024-01-01")
-    assert geweigerd.value.referte is None
+    assert refused_.value.referte is None
 
 
 def test_cli_client_names_the_referte_of_a_call_that_failed(magda):
     from .cli_run import magda_kbi
 
-    proces = magda_kbi("client", "dossier", "86630100380", "--url", magda.url)
-    assert proces.returncode == 1
+    process = magda_kbi("client", "dossier", "86630100380", "--url", magda.url)
+    assert process.returncode == 1
     referte = magda.journal()[-1]["referte"]
-    assert proces.stderr == (
+    assert process.stderr == (
         f"MAGDA: 30001 Geen gegevens gevonden voor de vraag (Referte {referte})\n"
     )
     als_json = magda_kbi("client", "dossier", "86630100380", "--url", magda.url, "--json")
@@ -949,7 +947,7 @@ def test_the_emulator_on_this_machine_is_called_directly_past_a_proxy_elsewhere(
         monkeypatch.setenv(name, PROXY_ELSEWHERE)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    advies = maak_client(server.url).geef_automatisch_advies("73680599786", "2024-01-01")
+    advies = make_client(server.url).geef_automatisch_advies("73680599786", "2024-01-01")
     assert advies.reden_code == "INBREUK"
 
 
@@ -973,7 +971,7 @@ def test_a_proxy_on_this_machine_is_still_used_for_the_emulator(server, monkeypa
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         with pytest.raises(MagdaTransportFout):
-            maak_client(server.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
+            make_client(server.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
         thread.join(timeout=10)
     # the absolute form of the request line: it was asked of a proxy
     assert seen == [
@@ -1023,7 +1021,7 @@ def test_one_client_shared_by_threads_answers_each_its_own_question(server):
     its own question's (the Referte each reply echoes is checked too), none crossed."""
     from concurrent.futures import ThreadPoolExecutor
 
-    client = maak_client(server.url)
+    client = make_client(server.url)
     expected = {  # written out from the personas' scenarios
         ("advies", "73680599786", "2024-01-01"): ("NOK", "INBREUK"),
         ("advies", "98630499724", "2024-01-01"): ("OK", None),

@@ -25,35 +25,37 @@ CONTRACT = PROJECT / "magda_client" / "contract"
 
 def test_the_clients_contract_files_are_the_emulators():
     """The client ships its own copy of the contract: it must never drift from wsdl/."""
-    kopieen = sorted(p.relative_to(CONTRACT) for p in CONTRACT.rglob("*.*sd*"))
-    assert kopieen, "no contract files in magda_client/contract"
-    for kopie in kopieen:
-        assert (CONTRACT / kopie).read_bytes() == (PROJECT / "wsdl" / kopie).read_bytes(), kopie
+    duplicates = sorted(p.relative_to(CONTRACT) for p in CONTRACT.rglob("*.*sd*"))
+    assert duplicates, "no contract files in magda_client/contract"
+    for duplicate in duplicates:
+        assert (CONTRACT / duplicate).read_bytes() == (PROJECT / "wsdl" / duplicate).read_bytes(), (
+            duplicate
+        )
 
 
 @pytest.fixture(scope="module")
-def client_wiel(tmp_path_factory) -> Path:
+def client_wheel(tmp_path_factory) -> Path:
     return build_wheel(
         PROJECT / "magda_client", tmp_path_factory.mktemp("wiel"), "magda_kbi_client-*.whl"
     )
 
 
-def test_the_client_wheel_holds_the_client_only(client_wiel):
-    with zipfile.ZipFile(client_wiel) as wiel:
-        namen = wiel.namelist()
-        meta = wiel.read(next(n for n in namen if n.endswith("METADATA"))).decode()
-    assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in namen), namen
-    assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in namen
+def test_the_client_wheel_holds_the_client_only(client_wheel):
+    with zipfile.ZipFile(client_wheel) as wiel:
+        names = wiel.namelist()
+        meta = wiel.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in names), names
+    assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in names
     # PEP 561: mypy and pyright read the client's type hints in a consumer's project (without
     # the marker mypy said "missing library stubs or py.typed marker" and typed it Any)
-    assert "magda_client/py.typed" in namen
+    assert "magda_client/py.typed" in names
     # exactly the client's files: nothing an earlier build left in magda_client/build
-    verwacht = {
+    expected = {
         f"magda_client/{naam}"
         for naam in source_files(PROJECT / "magda_client")
         if naam != "pyproject.toml"
     }
-    assert {n for n in namen if n.startswith("magda_client/")} == verwacht
+    assert {n for n in names if n.startswith("magda_client/")} == expected
     require = {
         re.split(r"[ ;<>=!~\[]", regel.split(":", 1)[1].strip())[0].lower()
         for regel in meta.splitlines()
@@ -67,31 +69,31 @@ def _required(wheel: Path) -> list[str]:
     """The distributions ``wheel`` requires here (no extras; markers evaluated)."""
     with zipfile.ZipFile(wheel) as wiel:
         meta = wiel.read(next(n for n in wiel.namelist() if n.endswith("METADATA"))).decode()
-    eisen = [
+    requirements = [
         Requirement(r.split(":", 1)[1]) for r in meta.splitlines() if r.startswith("Requires-Dist:")
     ]
-    return [e.name for e in eisen if e.marker is None or e.marker.evaluate({"extra": ""})]
+    return [e.name for e in requirements if e.marker is None or e.marker.evaluate({"extra": ""})]
 
 
-def _afhankelijkheden(naam: str, gezien: set[str]) -> set[str]:
+def _dependencies(naam: str, seen: set[str]) -> set[str]:
     """``naam`` and every distribution it needs (no extras), as installed here."""
-    sleutel = naam.lower().replace("_", "-")
-    if sleutel in gezien:
-        return gezien
-    gezien.add(sleutel)
-    for eis in metadata.requires(naam) or []:
-        if "extra ==" in eis:
+    key = naam.lower().replace("_", "-")
+    if key in seen:
+        return seen
+    seen.add(key)
+    for requirement in metadata.requires(naam) or []:
+        if "extra ==" in requirement:
             continue
-        deel = re.split(r"[ ;<>=!~\[(]", eis.strip())[0]
+        part = re.split(r"[ ;<>=!~\[(]", requirement.strip())[0]
         try:
-            metadata.distribution(deel)
+            metadata.distribution(part)
         except metadata.PackageNotFoundError:
             continue  # an environment marker that does not apply here
-        _afhankelijkheden(deel, gezien)
-    return gezien
+        _dependencies(part, seen)
+    return seen
 
 
-def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
+def test_the_client_alone_calls_the_emulator(client_wheel, server, tmp_path):
     runtime = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(runtime)
     python = runtime / "bin" / "python"
@@ -107,17 +109,17 @@ def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
     # this interpreter (no network).
     deps = tmp_path / "deps"
     deps.mkdir()
-    hier = Path(sysconfig.get_paths()["purelib"])
-    for naam in set().union(*(_afhankelijkheden(n, set()) for n in _required(client_wiel))):
+    here = Path(sysconfig.get_paths()["purelib"])
+    for naam in set().union(*(_dependencies(n, set()) for n in _required(client_wheel))):
         dist = metadata.distribution(naam)
-        for bestand in dist.files or []:
-            top = bestand.parts[0]
-            bron = hier / top
+        for file in dist.files or []:
+            top = file.parts[0]
+            bron = here / top
             if top.endswith((".dist-info", ".data")) or "__pycache__" in top:
                 continue
-            doel = deps / top
-            if bron.exists() and not doel.exists():
-                doel.symlink_to(bron)
+            target = deps / top
+            if bron.exists() and not target.exists():
+                target.symlink_to(bron)
     (site / "deps.pth").write_text(str(deps) + "\n")
     subprocess.run(
         [
@@ -129,7 +131,7 @@ def test_the_client_alone_calls_the_emulator(client_wiel, server, tmp_path):
             "--no-deps",
             "--target",
             str(site),
-            str(client_wiel),
+            str(client_wheel),
         ],
         check=True,
         capture_output=True,
@@ -151,18 +153,18 @@ except MagdaError as fout:
 """
     # and on a machine without a time zone database (Ubuntu's container images, distroless):
     # the client reads the platform's zone (Europe/Brussels) at import, which stopped it
-    geen_zones = tmp_path / "no-zoneinfo"
-    geen_zones.mkdir()
-    proces = subprocess.run(
+    no_zones = tmp_path / "no-zoneinfo"
+    no_zones.mkdir()
+    process = subprocess.run(
         [str(python), "-c", script],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=60,
-        env={**os.environ, "PYTHONTZPATH": str(geen_zones)},
+        env={**os.environ, "PYTHONTZPATH": str(no_zones)},
     )
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout.splitlines() == [
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == [
         "02.00 IC013G ('0470 00 00 01',)",
         "INBREUK",
         "DossierNietGevonden 30001",

@@ -14,7 +14,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "client_examples"
 
 
-def draai(script: str, *args: str, invoer: str | None = None):
+def run_in(script: str, *args: str, invoer: str | None = None):
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True,
@@ -28,8 +28,8 @@ def draai(script: str, *args: str, invoer: str | None = None):
     "script", ["zorgkas_zorgbudget.py", "gemeente_dossier.py", "verlaagde_premie.py"]
 )
 def test_help(script):
-    proces = draai(script, "--help")
-    assert proces.returncode == 0 and "usage:" in proces.stdout
+    process = run_in(script, "--help")
+    assert process.returncode == 0 and "usage:" in process.stdout
 
 
 def test_zorgkas_zorgbudget(server, tmp_path):
@@ -39,46 +39,46 @@ def test_zorgkas_zorgbudget(server, tmp_path):
         "86630100380,2024-06-01\n90651105718,2024-01-01\n",
         encoding="utf-8",
     )
-    proces = draai("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
-    regels = proces.stdout.splitlines()
+    process = run_in("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
+    regels = process.stdout.splitlines()
     assert "73680599786  2024-01-01  NOK  INBREUK" in regels[1]
     assert regels[2].endswith("OK") and regels[3].endswith("OK")
     assert "FOUT 99996" in regels[4]
-    assert proces.returncode == 1  # MAGDA refused one question
+    assert process.returncode == 1  # MAGDA refused one question
 
 
 def test_zorgkas_output_piped_into_head_ends_quietly(server):
     """``zorgkas_zorgbudget.py leden.csv | head``: once head has its lines and leaves, the
     script ended in a BrokenPipeError traceback on the next row."""
-    rijen = "".join("73680599786,2024-01-01\n" for _ in range(2000))
-    proces = subprocess.Popen(
+    rows = "".join("73680599786,2024-01-01\n" for _ in range(2000))
+    process = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "zorgkas_zorgbudget.py"), "-", "--url", server.url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    proces.stdin.write(f"insz,datum\n{rijen}".encode())
-    proces.stdin.close()
-    assert proces.stdout.readline().startswith(b"INSZ")
-    proces.stdout.close()  # as head does after its lines
-    assert proces.wait(timeout=60) == 0
-    assert proces.stderr.read() == b""
+    process.stdin.write(f"insz,datum\n{rows}".encode())
+    process.stdin.close()
+    assert process.stdout.readline().startswith(b"INSZ")
+    process.stdout.close()  # as head does after its lines
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""
 
 
 def test_zorgkas_exits_non_zero_on_transport_errors(tmp_path):
-    proces = draai(
+    process = run_in(
         "zorgkas_zorgbudget.py",
         "-",
         "--url",
         "http://127.0.0.1:1",
         invoer="insz,datum\n73680599786,2024-01-01\n",
     )
-    assert proces.returncode == 3 and "no answer" in proces.stderr
+    assert process.returncode == 3 and "no answer" in process.stderr
 
 
 def test_zorgkas_refuses_a_csv_without_the_columns():
-    proces = draai("zorgkas_zorgbudget.py", "-", invoer="nummer;dag\n1;2\n")
-    assert proces.returncode == 2 and "insz,datum" in proces.stderr
+    process = run_in("zorgkas_zorgbudget.py", "-", invoer="nummer;dag\n1;2\n")
+    assert process.returncode == 2 and "insz,datum" in process.stderr
 
 
 def test_zorgkas_reads_a_members_file_as_a_spreadsheet_saves_it(server, tmp_path):
@@ -89,24 +89,24 @@ def test_zorgkas_reads_a_members_file_as_a_spreadsheet_saves_it(server, tmp_path
         b"\xef\xbb\xbfinsz;datum\r\n73.68.05-997.86;01/01/2024\r\n98630499724;2024-01-01\r\n"
         b"98630499724\r\n"
     )
-    proces = draai("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
-    assert proces.stdout.splitlines()[1:] == [
+    process = run_in("zorgkas_zorgbudget.py", str(csv), "--url", server.url)
+    assert process.stdout.splitlines()[1:] == [
         "73680599786  2024-01-01  NOK  INBREUK: Er is een inbreuk op de inburgeringsplicht"
         " vastgesteld die niet is rechtgezet",
         "98630499724  2024-01-01  OK",
         "98630499724              FOUT -: Datum: '' is geen datum (JJJJ-MM-DD)",
     ]
-    assert (proces.returncode, proces.stderr) == (1, "")
+    assert (process.returncode, process.stderr) == (1, "")
 
 
 def test_zorgkas_says_why_it_cannot_read_a_file(tmp_path):
-    weg = tmp_path / "weg.csv"
-    proces = draai("zorgkas_zorgbudget.py", str(weg))
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(f"error: cannot read {weg}: No such file or directory\n"), (
-        proces.stderr
+    gone = tmp_path / "weg.csv"
+    process = run_in("zorgkas_zorgbudget.py", str(gone))
+    assert process.returncode == 2
+    assert process.stderr.endswith(f"error: cannot read {gone}: No such file or directory\n"), (
+        process.stderr
     )
-    assert "Traceback" not in proces.stderr
+    assert "Traceback" not in process.stderr
 
 
 def test_zorgkas_reads_the_windows_csv_excel_saves(server, tmp_path):
@@ -114,30 +114,30 @@ def test_zorgkas_reads_the_windows_csv_excel_saves(server, tmp_path):
     it refuse the file ("not UTF-8 text")."""
     ansi = tmp_path / "leden.csv"
     ansi.write_bytes("naam;insz;datum\r\nJosé Müller;73680599786;01/01/2024\r\n".encode("cp1252"))
-    proces = draai("zorgkas_zorgbudget.py", str(ansi), "--url", server.url)
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout.splitlines()[1].startswith("73680599786  2024-01-01  NOK  INBREUK")
-    assert "José" not in proces.stdout and "Jos" not in proces.stdout  # names are not printed
+    process = run_in("zorgkas_zorgbudget.py", str(ansi), "--url", server.url)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines()[1].startswith("73680599786  2024-01-01  NOK  INBREUK")
+    assert "José" not in process.stdout and "Jos" not in process.stdout  # names are not printed
 
 
 def test_verlaagde_premie_refuses_what_it_cannot_ask(tmp_path):
-    proces = draai("verlaagde_premie.py", "0", "73680599786")
-    assert proces.returncode == 2 and "year: 0 is not a year from 2000 to 2100" in proces.stderr
-    weg = tmp_path / "weg.txt"
-    proces = draai("verlaagde_premie.py", "2024", "--file", str(weg))
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(f"error: cannot read {weg}: No such file or directory\n")
+    process = run_in("verlaagde_premie.py", "0", "73680599786")
+    assert process.returncode == 2 and "year: 0 is not a year from 2000 to 2100" in process.stderr
+    gone = tmp_path / "weg.txt"
+    process = run_in("verlaagde_premie.py", "2024", "--file", str(gone))
+    assert process.returncode == 2
+    assert process.stderr.endswith(f"error: cannot read {gone}: No such file or directory\n")
 
 
 def test_verlaagde_premie_reads_a_members_file_with_a_bom(server, tmp_path):
-    leden = tmp_path / "leden.txt"
-    leden.write_bytes(b"\xef\xbb\xbf80651239522\r\n\r\n73.68.05-997.86\r\n")
-    proces = draai("verlaagde_premie.py", "2023", "--file", str(leden), "--url", server.url)
-    assert proces.stdout.splitlines()[1:] == [
+    members = tmp_path / "leden.txt"
+    members.write_bytes(b"\xef\xbb\xbf80651239522\r\n\r\n73.68.05-997.86\r\n")
+    process = run_in("verlaagde_premie.py", "2023", "--file", str(members), "--url", server.url)
+    assert process.stdout.splitlines()[1:] == [
         "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
         "  73680599786  OK   the inburgering condition does not bar a reduced premium",
     ]
-    assert proces.returncode == 0
+    assert process.returncode == 0
 
 
 def test_verlaagde_premie_reads_the_list_the_emulator_exports(server, tmp_path):
@@ -147,31 +147,31 @@ def test_verlaagde_premie_reads_the_list_the_emulator_exports(server, tmp_path):
     from .cli_run import magda_kbi
     from .conftest import LATE
 
-    lijst = tmp_path / "verlaagde-premie-2023.csv"
+    listing = tmp_path / "verlaagde-premie-2023.csv"
     export = magda_kbi(
-        "export", "verlaagde-premie", "2023", "--today", LATE.isoformat(), "--out", str(lijst)
+        "export", "verlaagde-premie", "2023", "--today", LATE.isoformat(), "--out", str(listing)
     )
     assert export.returncode == 0, export.stderr
-    assert lijst.read_text(encoding="utf-8").splitlines() == ["insz", "80651239522"]
-    proces = draai("verlaagde_premie.py", "2023", "--file", str(lijst), "--url", server.url)
-    assert proces.stdout.splitlines()[1:] == [
+    assert listing.read_text(encoding="utf-8").splitlines() == ["insz", "80651239522"]
+    process = run_in("verlaagde_premie.py", "2023", "--file", str(listing), "--url", server.url)
+    assert process.stdout.splitlines()[1:] == [
         "  80651239522  NOK  GEEN_AANMELDING: no reduced premium for 2023",
     ]
-    assert proces.returncode == 0
+    assert process.returncode == 0
 
 
 def test_gemeente_dossier(server):
-    proces = draai("gemeente_dossier.py", "73680599786", "--url", server.url)
-    assert proces.returncode == 0
-    assert "Leonard Janssens (73680599786)" in proces.stdout
-    assert "contract signed:    yes" in proces.stdout
-    assert "open infringements: 1" in proces.stdout
-    proces = draai("gemeente_dossier.py", "86630100380", "--url", server.url)
-    assert proces.returncode == 1 and "30001" in proces.stdout
+    process = run_in("gemeente_dossier.py", "73680599786", "--url", server.url)
+    assert process.returncode == 0
+    assert "Leonard Janssens (73680599786)" in process.stdout
+    assert "contract signed:    yes" in process.stdout
+    assert "open infringements: 1" in process.stdout
+    process = run_in("gemeente_dossier.py", "86630100380", "--url", server.url)
+    assert process.returncode == 1 and "30001" in process.stdout
     # a digit mistyped: refused by the library, never sent (it said "MAGDA answered")
-    proces = draai("gemeente_dossier.py", "98630499725", "--url", server.url)
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr == (
+    process = run_in("gemeente_dossier.py", "98630499725", "--url", server.url)
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (
         "not sent: INSZ: '98630499725' is geen geldig INSZ (11 cijfers, controle modulo 97)\n"
     )
 
@@ -185,7 +185,7 @@ def test_gemeente_dossier_under_a_municipality_s_protocol():
 
     server = _Server(make_emulator(Settings(today=date(2030, 1, 1), protocols=True)))
     try:
-        proces = draai(
+        process = run_in(
             "gemeente_dossier.py",
             "73680599786",
             *("--url", server.url, "--afzender", "gemeente.kortenberg.be"),
@@ -193,8 +193,8 @@ def test_gemeente_dossier_under_a_municipality_s_protocol():
         )
     finally:
         server.stop()
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout.splitlines() == [
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == [
         "Leonard Janssens (73680599786)",
         "  doelgroep:          not disclosed to this consumer",
         "  contract signed:    yes",
@@ -204,16 +204,18 @@ def test_gemeente_dossier_under_a_municipality_s_protocol():
 
 
 def test_verlaagde_premie(server):
-    proces = draai("verlaagde_premie.py", "2023", "80651239522", "73680599786", "--url", server.url)
-    assert proces.returncode == 0
-    assert "80651239522  NOK  GEEN_AANMELDING" in proces.stdout
-    assert "73680599786  OK" in proces.stdout
-    proces = draai("verlaagde_premie.py", "2024", "80651239522", "--url", server.url)
-    assert "80651239522  OK" in proces.stdout
+    process = run_in(
+        "verlaagde_premie.py", "2023", "80651239522", "73680599786", "--url", server.url
+    )
+    assert process.returncode == 0
+    assert "80651239522  NOK  GEEN_AANMELDING" in process.stdout
+    assert "73680599786  OK" in process.stdout
+    process = run_in("verlaagde_premie.py", "2024", "80651239522", "--url", server.url)
+    assert "80651239522  OK" in process.stdout
 
 
 def test_client_benchmark_runs(server):
-    proces = subprocess.run(
+    process = subprocess.run(
         [
             sys.executable,
             str(PROJECT / "benchmarks/client_overhead.py"),
@@ -228,8 +230,8 @@ def test_client_benchmark_runs(server):
         text=True,
         timeout=120,
     )
-    assert proces.returncode == 0, proces.stderr
-    assert "client construction" in proces.stdout and "no network" in proces.stdout
+    assert process.returncode == 0, process.stderr
+    assert "client construction" in process.stdout and "no network" in process.stdout
 
 
 def test_the_suite_benchmark_runs():
@@ -263,21 +265,21 @@ def test_the_suite_benchmark_runs():
 
 def test_the_readme_client_example_runs(server):
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    voorbeeld = readme.split("## Using the client", 1)[1].split("```python\n", 1)[1]
-    voorbeeld = voorbeeld.split("```", 1)[0].replace("http://127.0.0.1:8080", server.url)
-    proces = subprocess.run(
-        [sys.executable, "-c", voorbeeld], capture_output=True, text=True, timeout=60
+    example = readme.split("## Using the client", 1)[1].split("```python\n", 1)[1]
+    example = example.split("```", 1)[0].replace("http://127.0.0.1:8080", server.url)
+    process = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, timeout=60
     )
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout.splitlines() == ["NOK INBREUK", "PLICHT True False"]
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == ["NOK INBREUK", "PLICHT True False"]
 
 
 def test_the_readme_plugin_example_runs(tmp_path):
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    voorbeeld = readme.split("**The pytest plugin**", 1)[1].split("```python\n", 1)[1]
-    (tmp_path / "test_readme_plugin.py").write_text(voorbeeld.split("```", 1)[0])
-    proces = pytest_strikt("test_readme_plugin.py", cwd=tmp_path)
-    assert proces.returncode == 0, proces.stdout + proces.stderr
+    example = readme.split("**The pytest plugin**", 1)[1].split("```python\n", 1)[1]
+    (tmp_path / "test_readme_plugin.py").write_text(example.split("```", 1)[0])
+    process = pytest_strict("test_readme_plugin.py", cwd=tmp_path)
+    assert process.returncode == 0, process.stdout + process.stderr
 
 
 def test_the_plugin_s_emulator_checks_signatures_when_asked(tmp_path):
@@ -292,19 +294,19 @@ def test_the_plugin_s_emulator_checks_signatures_when_asked(tmp_path):
         "    with pytest.raises(MagdaTransportFout, match='wsse:InvalidSecurity'):\n"
         "        client.geef_automatisch_advies('73680599786', '2024-01-01')\n"
     )
-    proces = pytest_strikt("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
-    assert proces.returncode == 0, proces.stdout + proces.stderr
-    proces = pytest_strikt(
+    process = pytest_strict("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
+    assert process.returncode == 0, process.stdout + process.stderr
+    process = pytest_strict(
         "--magda-verify-signatures", "--magda-url", "http://127.0.0.1:1", cwd=tmp_path
     )
-    assert proces.returncode == 4  # a usage error, before any test
-    assert "--magda-verify-signatures with --magda-url: start that emulator" in proces.stderr
+    assert process.returncode == 4  # a usage error, before any test
+    assert "--magda-verify-signatures with --magda-url: start that emulator" in process.stderr
     (tmp_path / "conftest.py").write_text("import sys\nsys.modules['xmlsec'] = None\n")
-    proces = pytest_strikt("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
-    assert proces.returncode == 4
+    process = pytest_strict("--magda-verify-signatures", "test_signing.py", cwd=tmp_path)
+    assert process.returncode == 4
     assert (
         "--magda-verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
-        in proces.stderr
+        in process.stderr
     )
 
 
@@ -315,9 +317,9 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
 
     server = _Server(make_emulator(Settings(admin=True)))
     try:
-        vorig = MagdaEmulator(server.url)
-        vorig.fault("99996")
-        vorig.today("2020-01-01")
+        previous_ = MagdaEmulator(server.url)
+        previous_.fault("99996")
+        previous_.today("2020-01-01")
         requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=5)
         (tmp_path / "test_eerste.py").write_text(
             "def test_first(magda):\n"
@@ -325,16 +327,16 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
             "    assert magda.session.get(magda.url + '/admin/faults').json() == []\n"
         )
         # behind a proxy too: the plugin's calls and a test's own through magda.session
-        proces = pytest_strikt(
+        process = pytest_strict(
             "--magda-url", server.url, "test_eerste.py", cwd=tmp_path, env=PROXY_ELSEWHERE
         )
-        assert proces.returncode == 0, proces.stdout + proces.stderr
+        assert process.returncode == 0, process.stdout + process.stderr
     finally:
         server.stop()
 
 
 @pytest.mark.parametrize(
-    ("optie", "melding"),
+    ("option", "message"),
     [
         (  # which of its numbers is wrong, as serve --today says
             ("--magda-today", "2024-13-01"),
@@ -358,11 +360,11 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
         ),
     ],
 )
-def test_a_bad_plugin_option_says_which_and_why(tmp_path, optie, melding):
+def test_a_bad_plugin_option_says_which_and_why(tmp_path, option, message):
     """Each was a bare exception in every test (ValueError: month must be in 1..12)."""
     (tmp_path / "test_x.py").write_text("def test_x(magda):\n    assert magda.url\n")
-    proces = pytest_strikt(*optie, "test_x.py", cwd=tmp_path)
-    assert proces.returncode != 0 and melding in proces.stdout + proces.stderr
+    process = pytest_strict(*option, "test_x.py", cwd=tmp_path)
+    assert process.returncode != 0 and message in process.stdout + process.stderr
 
 
 # A corporate proxy in the environment, which cannot reach this machine's loopback: the
@@ -376,11 +378,11 @@ PROXY_ELSEWHERE = {
 
 
 def test_the_example_contract_tests_run_with_every_warning_an_error_behind_a_proxy():
-    proces = pytest_strikt(str(PROJECT / "client_examples"), cwd=PROJECT, env=PROXY_ELSEWHERE)
-    assert proces.returncode == 0, proces.stdout + proces.stderr
+    process = pytest_strict(str(PROJECT / "client_examples"), cwd=PROJECT, env=PROXY_ELSEWHERE)
+    assert process.returncode == 0, process.stdout + process.stderr
 
 
-def pytest_strikt(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def pytest_strict(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """A user's pytest run in a subprocess, with every warning an error, as strict projects
     run (on Python 3.13 an unclosed sqlite3 connection of ours failed such a run after its
     last test had passed). A user's project has our plugin, not our pytest settings nor
@@ -421,11 +423,11 @@ def test_a_url_without_its_scheme_is_one_line(script, tmp_path):
         "gemeente_dossier.py": ["98630499724"],
         "verlaagde_premie.py": ["2024", "98630499724"],
     }[script]
-    proces = draai(script, *args, "--url", "127.0.0.1:8080", invoer="insz,datum\n")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = run_in(script, *args, "--url", "127.0.0.1:8080", invoer="insz,datum\n")
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         "error: base_url must be an http:// or https:// URL, not '127.0.0.1:8080'\n"
-    ), proces.stderr
+    ), process.stderr
 
 
 # one xdist worker: --magda-url with more is refused for that before the emulator is asked
@@ -435,11 +437,11 @@ def test_an_emulator_without_its_admin_api_is_said_once_not_per_test(server, tmp
     (tmp_path / "test_x.py").write_text(
         "def test_a(magda):\n    assert magda.url\n\n\ndef test_b(magda):\n    assert magda.url\n"
     )
-    proces = pytest_strikt(*xdist, "--magda-url", server.url, "test_x.py", cwd=tmp_path)
-    uitvoer = proces.stdout + proces.stderr
-    assert proces.returncode == 4  # pytest's usage error, before any test
-    assert uitvoer.count("the admin API is off: start the emulator with") == 1, uitvoer
-    assert "AssertionError" not in uitvoer and "Traceback" not in uitvoer
+    process = pytest_strict(*xdist, "--magda-url", server.url, "test_x.py", cwd=tmp_path)
+    output = process.stdout + process.stderr
+    assert process.returncode == 4  # pytest's usage error, before any test
+    assert output.count("the admin API is off: start the emulator with") == 1, output
+    assert "AssertionError" not in output and "Traceback" not in output
 
 
 def test_the_zorgkas_scripts_stop_at_a_refusal_of_the_caller(tmp_path):
@@ -449,20 +451,20 @@ def test_the_zorgkas_scripts_stop_at_a_refusal_of_the_caller(tmp_path):
     from magda_kbi.adapters.pytest_plugin import _Server
 
     server = _Server(make_emulator(Settings(today=date(2030, 1, 1), protocols=True, admin=True)))
-    bestand = tmp_path / "dossiers.csv"
-    bestand.write_text("insz,datum\n73680599786,2024-01-01\n79611034583,2024-01-01\n")
+    file = tmp_path / "dossiers.csv"
+    file.write_text("insz,datum\n73680599786,2024-01-01\n79611034583,2024-01-01\n")
     try:
-        zorgbudget = draai("zorgkas_zorgbudget.py", str(bestand), "--url", server.url)
-        premie = draai(
+        zorgbudget = run_in("zorgkas_zorgbudget.py", str(file), "--url", server.url)
+        premie = run_in(
             "verlaagde_premie.py", "2024", "73680599786", "79611034583", "--url", server.url
         )
-        gevraagd = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
+        asked_ = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
     finally:
         server.stop()
-    for proces in (zorgbudget, premie):
-        assert proces.returncode == 1
-        assert proces.stderr.startswith(
+    for process in (zorgbudget, premie):
+        assert process.returncode == 1
+        assert process.stderr.startswith(
             "stopped: MAGDA refuses every question of Afzender 'zorgkas.voorbeeld.be' with"
             " Hoedanigheid '1234' (13001): check --afzender and --hoedanigheid\n"
-        ), proces.stderr
-    assert [e["insz"] for e in gevraagd] == ["73680599786", "73680599786"]  # once each
+        ), process.stderr
+    assert [e["insz"] for e in asked_] == ["73680599786", "73680599786"]  # once each

@@ -66,13 +66,13 @@ def test_an_unknown_server_certificate_is_refused(tls_stub, certs):
         cert=(str(certs["client"].certificate), str(certs["client"].key)),
     )
     # reachable: the TLS handshake failed, and the message says where to look
-    with pytest.raises(MagdaTransportFout) as fout:
+    with pytest.raises(MagdaTransportFout) as error:
         client.geef_dossier_kbi("90722600260")
     assert re.fullmatch(
         r"TLS with GeefDossierKBI failed \(check verify=, the CA bundle, and cert=, the client"
         r" certificate\): \[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: [^()]+",
-        str(fout.value),
-    ), str(fout.value)
+        str(error.value),
+    ), str(error.value)
 
 
 def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp_path):
@@ -81,24 +81,24 @@ def test_the_cli_client_takes_a_client_certificate_and_a_ca(tls_stub, certs, tmp
     crt, key = str(certs["client"].certificate), str(certs["client"].key)
     ca = str(certs["ca"].certificate)
     tls = ("--url", tls_stub.url, "--json")
-    proces = magda_kbi(
+    process = magda_kbi(
         "client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key, "--ca", ca
     )
-    assert proces.returncode == 0, proces.stderr
-    assert '"insz": "90722600260"' in proces.stdout
-    zonder_ca = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key)
-    assert zonder_ca.returncode == 3
-    assert zonder_ca.stderr.startswith("magda-kbi: no answer: TLS with GeefDossierKBI failed")
-    ontbreekt = str(tmp_path / "ontbreekt.pem")
-    fout = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", ontbreekt)
-    assert fout.returncode == 2
-    assert fout.stderr == (
-        f"magda-kbi: --cert: cannot use {ontbreekt!r} as the client certificate:"
+    assert process.returncode == 0, process.stderr
+    assert '"insz": "90722600260"' in process.stdout
+    without_ca = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", crt, "--key", key)
+    assert without_ca.returncode == 3
+    assert without_ca.stderr.startswith("magda-kbi: no answer: TLS with GeefDossierKBI failed")
+    missing = str(tmp_path / "ontbreekt.pem")
+    error = magda_kbi("client", "dossier", "90722600260", *tls, "--cert", missing)
+    assert error.returncode == 2
+    assert error.stderr == (
+        f"magda-kbi: --cert: cannot use {missing!r} as the client certificate:"
         " No such file or directory\n"
     )
-    fout = magda_kbi("client", "dossier", "90722600260", *tls, "--ca", ontbreekt)
-    assert fout.returncode == 2 and fout.stderr.startswith(
-        f"magda-kbi: --ca: cannot use {ontbreekt!r}"
+    error = magda_kbi("client", "dossier", "90722600260", *tls, "--ca", missing)
+    assert error.returncode == 2 and error.stderr.startswith(
+        f"magda-kbi: --ca: cannot use {missing!r}"
     )
     assert magda_kbi("client", "dossier", "90722600260", *tls, "--key", key).returncode == 2
 
@@ -107,19 +107,19 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
     """requests loads them at the first call: a missing file was a bare OSError (outside
     MagdaError), a certificate without its key "not reachable: ... PEM lib"."""
     client_paar = certs["client"]
-    versleuteld = certificates.encrypted_key(client_paar.key, tmp_path / "versleuteld.key")
+    encrypted = certificates.encrypted_key(client_paar.key, tmp_path / "versleuteld.key")
     crt, key = str(client_paar.certificate), str(client_paar.key)
-    ontbreekt = str(tmp_path / "ontbreekt.pem")
+    missing = str(tmp_path / "ontbreekt.pem")
     binary = certificates.binary_files(client_paar, tmp_path)
     p12, der = binary.p12, binary.certificate
-    for kw, melding in (
-        ({"cert": ontbreekt}, f"cert: cannot use {ontbreekt!r} as the client certificate: No such"),
+    for kw, message in (
+        ({"cert": missing}, f"cert: cannot use {missing!r} as the client certificate: No such"),
         (
             {"cert": crt},
             f"cert: cannot use {crt!r} as the client certificate: no PEM certificate with its"
             " private key (a key in a file of its own: cert=(CERT_FILE, KEY_FILE))",
         ),
-        ({"cert": (crt, str(versleuteld))}, "cert: the private key of ("),
+        ({"cert": (crt, str(encrypted))}, "cert: the private key of ("),
         # a PKCS#12 bundle or a DER certificate: it said "no PEM certificate with its key"
         (
             {"cert": str(p12)},
@@ -134,7 +134,7 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
             " certificate: a binary (DER) file, not PEM",
         ),
         ({"cert": (crt,)}, "cert must be a PEM file or (CERT_FILE, KEY_FILE), not ("),
-        ({"verify": ontbreekt}, f"verify: cannot use {ontbreekt!r} as the CA bundle: No such"),
+        ({"verify": missing}, f"verify: cannot use {missing!r} as the CA bundle: No such"),
         ({"verify": key}, f"verify: cannot use {key!r} as the CA bundle: [X509: NO_CERTIFICATE"),
         (
             {"verify": str(der)},
@@ -144,9 +144,9 @@ def test_certificate_files_that_cannot_be_used_are_refused_when_the_client_is_ma
             " der -in FILE -out ca.pem'",
         ),
     ):
-        with pytest.raises(ValueError) as fout:
+        with pytest.raises(ValueError) as error:
             MagdaClient("https://127.0.0.1:1", afzender="zorgkas.be", hoedanigheid="1", **kw)
-        assert str(fout.value).startswith(melding), (kw, str(fout.value))
+        assert str(error.value).startswith(message), (kw, str(error.value))
     # the good ones pass, a folder of CA certificates too
     MagdaClient(
         "https://127.0.0.1:1",
@@ -185,7 +185,7 @@ def test_signed_requests_carry_a_valid_signature(ondertekening, certs):
         verify_envelope(verzoek, str(certs["client"].certificate))
 
 
-def ec_paar(map_):
+def ec_paar(folder):
     """An EC key and its own certificate (a pair, but not one zeep can sign with)."""
     import datetime
 
@@ -194,28 +194,28 @@ def ec_paar(map_):
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    sleutel = ec.generate_private_key(ec.SECP256R1())
+    key = ec.generate_private_key(ec.SECP256R1())
     naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec")])
-    nu = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(naam)
         .issuer_name(naam)
-        .public_key(sleutel.public_key())
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(nu - datetime.timedelta(days=1))
-        .not_valid_after(nu + datetime.timedelta(days=1))
-        .sign(sleutel, hashes.SHA256())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
     )
-    (map_ / "ec.key").write_bytes(
-        sleutel.private_bytes(
+    (folder / "ec.key").write_bytes(
+        key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         )
     )
-    (map_ / "ec.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return map_ / "ec.key", map_ / "ec.crt"
+    (folder / "ec.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return folder / "ec.key", folder / "ec.crt"
 
 
 def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
@@ -223,12 +223,12 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
 ):
     """zeep loads them at every call: a bad key was an xmlsec.Error (outside MagdaError), an
     encrypted one without its password had OpenSSL ask for a pass phrase on the terminal."""
-    sleutel, crt = certs["client"].key, certs["client"].certificate
-    versleuteld = certificates.encrypted_key(sleutel, tmp_path / "versleuteld.key")
-    ontbreekt = tmp_path / "ontbreekt.key"
+    key, crt = certs["client"].key, certs["client"].certificate
+    encrypted = certificates.encrypted_key(key, tmp_path / "versleuteld.key")
+    missing = tmp_path / "ontbreekt.key"
     binary = certificates.binary_files(certs["client"], tmp_path)
     p12, der = binary.p12, binary.certificate
-    for ondertekening_, melding in (
+    for ondertekening_, message in (
         # a PKCS#12 bundle: it said xmlsec's "cannot load key"
         (
             Signing(p12, p12, "geheim"),
@@ -237,20 +237,20 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
             " bundle (.p12, .pfx) becomes one PEM file with 'openssl pkcs12",
         ),
         (
-            Signing(sleutel, der),
-            f"signing: cannot use the key {str(sleutel)!r} with the certificate {str(der)!r} (PEM"
+            Signing(key, der),
+            f"signing: cannot use the key {str(key)!r} with the certificate {str(der)!r} (PEM"
             " files; the password if the key has one): a binary (DER) file, not PEM",
         ),
-        (Signing(ontbreekt, crt), f"signing: cannot read {str(ontbreekt)!r}: No such file"),
-        (Signing(versleuteld, crt), f"signing: the key {str(versleuteld)!r} is encrypted"),
+        (Signing(missing, crt), f"signing: cannot read {str(missing)!r}: No such file"),
+        (Signing(encrypted, crt), f"signing: the key {str(encrypted)!r} is encrypted"),
         (
-            Signing(versleuteld, crt, "fout"),
-            f"signing: cannot use the key {str(versleuteld)!r} with the certificate {str(crt)!r}",
+            Signing(encrypted, crt, "fout"),
+            f"signing: cannot use the key {str(encrypted)!r} with the certificate {str(crt)!r}",
         ),
-        (Signing(sleutel, sleutel), f"signing: cannot use the key {str(sleutel)!r}"),
+        (Signing(key, key), f"signing: cannot use the key {str(key)!r}"),
         (  # signed every request without a word; the platform refused them
-            Signing(sleutel, certs["server"].certificate),
-            f"signing: the key {str(sleutel)!r} is not the key of the certificate"
+            Signing(key, certs["server"].certificate),
+            f"signing: the key {str(key)!r} is not the key of the certificate"
             f" {str(certs['server'].certificate)!r}: every signature would be refused",
         ),
         (  # zeep signs RSA-SHA1: an xmlsec.Error at every call
@@ -259,22 +259,22 @@ def test_signing_files_that_cannot_be_used_are_refused_when_the_client_is_made(
             " RSA-SHA1: an RSA key is needed)",
         ),
     ):
-        with pytest.raises(ValueError) as fout:
+        with pytest.raises(ValueError) as error:
             MagdaClient(
                 "https://127.0.0.1:1",
                 afzender="zorgkas.be",
                 hoedanigheid="1",
                 signing=ondertekening_,
             )
-        assert str(fout.value).startswith(melding), str(fout.value)
+        assert str(error.value).startswith(message), str(error.value)
         # xmlsec's words, not its error printed as a tuple ("(1, 'cannot load key')")
-        assert not re.search(r"\(\d+, '", str(fout.value)), str(fout.value)
+        assert not re.search(r"\(\d+, '", str(error.value)), str(error.value)
     # with its password the encrypted key signs
     MagdaClient(
         "https://127.0.0.1:1",
         afzender="zorgkas.be",
         hoedanigheid="1",
-        signing=Signing(versleuteld, crt, "geheim"),
+        signing=Signing(encrypted, crt, "geheim"),
     )
 
 
@@ -319,15 +319,15 @@ def test_the_readme_s_real_platform_example_signs_with_its_files(certs, server, 
         (tmp_path / name).write_bytes(source.read_bytes())
     script = f"url = {server.url!r}\n{example}\n"
     script += "print(client.geef_automatisch_advies('73680599786', '2024-01-01').reden_code)\n"
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout == "INBREUK\n"
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == "INBREUK\n"
 
 
 # -- serve --verify-signatures: the emulator checks the WS-Security signature ----------
@@ -449,13 +449,13 @@ def test_serve_verify_signatures_without_xmlsec_says_how_to_get_it():
         "from magda_kbi.adapters.cli import main\n"
         f"sys.exit(main(['serve', '--verify-signatures', '--port', '{free_port()}']))\n"
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
     )
-    assert proces.returncode == 2
-    assert proces.stderr.strip().endswith(
+    assert process.returncode == 2
+    assert process.stderr.strip().endswith(
         "--verify-signatures needs xmlsec: pip install 'magda-kbi-emulator[signing]'"
-    ), proces.stderr
+    ), process.stderr
 
 
 def test_a_signature_with_an_xpath_transform_is_refused(checking, certs):
@@ -702,9 +702,9 @@ def test_an_xmlsec_built_with_another_libxml2_is_said_in_one_line(certs):
         "from magda_kbi.adapters.cli import main\n"
         f"sys.exit(main(['serve', '--verify-signatures', '--port', '{free_port()}']))\n"
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
     )
-    assert proces.stdout == f"signing {said}\n"
-    assert proces.returncode == 2
-    assert proces.stderr == f"magda-kbi: --verify-signatures {said}\n"
+    assert process.stdout == f"signing {said}\n"
+    assert process.returncode == 2
+    assert process.stderr == f"magda-kbi: --verify-signatures {said}\n"

@@ -14,10 +14,10 @@ def test_importing_the_emulator_warns_nothing():
         "import magda_kbi.adapters.soap\n"  # imported at the first request that needs spyne
         "print('ok')\n"
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60
     )
-    assert proces.stdout.strip() == "ok", proces.stderr
+    assert process.stdout.strip() == "ok", process.stderr
 
 
 def test_the_finder_serves_spyne_six_moves_from_six():
@@ -34,10 +34,10 @@ def test_the_finder_serves_spyne_six_moves_from_six():
         "import spyne.server.wsgi\n"
         "print('ok')\n"
     )
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
-    assert proces.stdout.strip() == "ok", proces.stderr
+    assert process.stdout.strip() == "ok", process.stderr
 
 
 def test_other_modules_are_left_alone():
@@ -49,8 +49,8 @@ def test_other_modules_are_left_alone():
 
 
 def test_install_is_idempotent():
-    voor = list(sys.meta_path)
+    before_ = list(sys.meta_path)
     compat.install()
     compat.install()
-    nieuw = [f for f in sys.meta_path if f not in voor]
-    assert len(nieuw) <= 1
+    new = [f for f in sys.meta_path if f not in before_]
+    assert len(new) <= 1

@@ -46,10 +46,10 @@ def test_root_redirects_a_browser_and_answers_json_to_a_program(client):
 def test_persona_list_searches_and_filters_on_today_s_advice(client):
     alle = pagina(client, "/console/")
     assert len(alle.xpath("//tr[@data-insz]")) == 23  # every built-in persona, one page
-    gevonden = pagina(client, "/console/?q=leonard+janssens")
-    assert gevonden.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
-    deel = pagina(client, "/console/?q=73680599")  # part of an INSZ
-    assert deel.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
+    found = pagina(client, "/console/?q=leonard+janssens")
+    assert found.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
+    part = pagina(client, "/console/?q=73680599")  # part of an INSZ
+    assert part.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
     nok = pagina(client, "/console/?result=NOK")
     resultaten = nok.xpath("//tr[@data-insz]//span[@data-resultaat]/@data-resultaat")
     assert resultaten and set(resultaten) == {"NOK"}
@@ -66,11 +66,11 @@ def test_persona_list_searches_and_filters_on_today_s_advice(client):
 
 
 def test_persona_list_pages_on_the_server(client):
-    eerste = pagina(client, "/console/?page=1")
-    assert not eerste.xpath("//a[@rel='next']")  # 23 personas fit on one page of 50
-    leeg = pagina(client, "/console/?page=2")
-    assert leeg.xpath("//a[@rel='prev']")
-    assert not leeg.xpath("//tr[@data-insz]")
+    first = pagina(client, "/console/?page=1")
+    assert not first.xpath("//a[@rel='next']")  # 23 personas fit on one page of 50
+    empty = pagina(client, "/console/?page=2")
+    assert empty.xpath("//a[@rel='prev']")
+    assert not empty.xpath("//tr[@data-insz]")
 
 
 @pytest.mark.parametrize("step", [7, None], ids=["steps of 7", "default step"])
@@ -139,7 +139,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
     assert listed("NOK", [1]) == nok
 
 
-def segmenten(pagina: html.HtmlElement) -> list[tuple]:
+def segments(pagina: html.HtmlElement) -> list[tuple]:
     return [
         (
             s.get("data-van"),
@@ -157,7 +157,7 @@ def test_timeline_of_an_open_infringement_written_out(client):
     # Read off the persona file: in force 2022-01-01, Doelgroep from 2022-03-01, registered
     # and signed in time, infringement 2023-09-15 never remedied; the range ends 12 months
     # after today.
-    assert segmenten(p) == [
+    assert segments(p) == [
         ("2021-12-01", "2021-12-31", "OK", None, "1"),
         ("2022-01-01", "2022-02-28", "OK", None, "3"),
         ("2022-03-01", "2023-09-14", "OK", None, "9"),
@@ -191,36 +191,38 @@ def test_every_band_holds_for_every_day_for_every_persona(client, builtin_person
     """The bands are geef_advies itself: each day of the range, each persona."""
     for insz, persona in builtin_personas.items():
         p = pagina(client, f"/console/personas/{insz}")
-        dagen = 0
+        days = 0
         vorige_tot = None
-        for van, tot, resultaat, reden, regel in segmenten(p):
-            dag, einde = date.fromisoformat(van), date.fromisoformat(tot)
+        for van, until, resultaat, reden, regel in segments(p):
+            day, einde = date.fromisoformat(van), date.fromisoformat(until)
             if vorige_tot is not None:
-                assert dag == vorige_tot + timedelta(days=1), (insz, van)  # no gap, no overlap
+                assert day == vorige_tot + timedelta(days=1), (insz, van)  # no gap, no overlap
             vorige_tot = einde
-            while dag <= einde:
+            while day <= einde:
                 advies = geef_advies(
-                    persona.dossier, dag, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY
+                    persona.dossier, day, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY
                 )
                 assert (advies.resultaat.value, advies.reden, str(advies.regel)) == (
                     resultaat,
                     reden,
                     regel,
-                ), (insz, dag)
-                dag += timedelta(days=1)
-                dagen += 1
+                ), (insz, day)
+                day += timedelta(days=1)
+                days += 1
         assert vorige_tot == date(2026, 6, 1)
-        assert dagen == (date(2026, 6, 1) - date(2021, 12, 1)).days + 1
+        assert days == (date(2026, 6, 1) - date(2021, 12, 1)).days + 1
 
 
 def test_consumer_view_is_the_soap_service_s_answer(client):
-    sleutel = "gemeente.kortenberg.be|GEMEENTE"
-    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={sleutel}")
+    key = "gemeente.kortenberg.be|GEMEENTE"
+    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={key}")
     views = p.xpath("//section[@data-dienst='GeefDossierKBI']")
     assert [v.get("data-versie") for v in views] == ["01.00", "02.00"]
     for view in views:
-        zonder_wit = etree.XMLParser(remove_blank_text=True)  # the console pretty-prints
-        getoond = etree.fromstring(view.xpath(".//pre")[0].text_content().encode(), zonder_wit)
+        without_whitespace = etree.XMLParser(remove_blank_text=True)  # the console pretty-prints
+        shown_ = etree.fromstring(
+            view.xpath(".//pre")[0].text_content().encode(), without_whitespace
+        )
         versie = view.get("data-versie")
         namespace, pad = DOSSIER[versie]
         antwoord = client.post(
@@ -228,15 +230,15 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
             data=dossier_verzoek(INBREUK_OPEN, versie),
             headers={"Content-Type": "text/xml; charset=utf-8"},
         )
-        echt = etree.fromstring(antwoord.data, zonder_wit)
+        real = etree.fromstring(antwoord.data, without_whitespace)
         # Same reply but for what differs per call: time, the Refertes, and the caller's
         # identity echoed as Ontvanger.
-        verschilt = (".//Tijdstip", ".//Afzender/Referte", ".//Ontvanger", ".//Antwoord/Referte")
-        for boom in (getoond, echt):
-            for pad_ in verschilt:
-                for e in boom.findall(pad_):
+        differs = (".//Tijdstip", ".//Afzender/Referte", ".//Ontvanger", ".//Antwoord/Referte")
+        for tree in (shown_, real):
+            for pad_ in differs:
+                for e in tree.findall(pad_):
                     e.getparent().remove(e)
-        assert etree.tostring(getoond, method="c14n") == etree.tostring(echt, method="c14n")
+        assert etree.tostring(shown_, method="c14n") == etree.tostring(real, method="c14n")
 
 
 def test_consumer_view_under_protocols_shows_the_refusal():
@@ -276,10 +278,10 @@ def test_try_builds_a_request_the_service_accepts(client):
         f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}"
         "&datum=2025-01-01&toepassing=ZORGBUDGET&afzender=zorgkas1.test.be&hoedanigheid=ZORGKAS",
     )
-    envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+    envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
     pad = p.xpath("//code[@id='endpoint']")[0].text
     assert pad == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
-    antwoord = client.post(pad, data=envelop, headers={"Content-Type": "text/xml"})
+    antwoord = client.post(pad, data=envelope, headers={"Content-Type": "text/xml"})
     repliek = etree.fromstring(antwoord.data)
     assert repliek.findtext(".//Advies/Resultaat") == "NOK"
     assert repliek.findtext(".//Advies/Reden/Code") == "INBREUK"
@@ -295,10 +297,10 @@ def test_try_says_its_requests_are_refused_where_signatures_are_checked(client):
     p = pagina(checking, query)
     (note,) = p.xpath("//*[@id='unsigned']")
     assert "wsse:InvalidSecurity" in note.text_content()
-    envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+    envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
     antwoord = checking.post(
         p.xpath("//code[@id='endpoint']")[0].text,
-        data=envelop,
+        data=envelope,
         headers={"Content-Type": "text/xml"},
     )
     assert etree.fromstring(antwoord.data).findtext(".//faultcode") == "wsse:InvalidSecurity"
@@ -311,10 +313,10 @@ def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
 
     def asked(query: str) -> tuple[str, str, list[str]]:
         p = pagina(client, f"/console/try?{query}")
-        envelop = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+        envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
         antwoord = client.post(
             p.xpath("//code[@id='endpoint']")[0].text,
-            data=envelop,
+            data=envelope,
             headers={"Content-Type": "text/xml"},
         )
         codes = etree.fromstring(antwoord.data).xpath("//Uitzondering/Identificatie/text()")
@@ -360,8 +362,8 @@ def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
 
 
 def test_try_says_what_it_cannot_send(client):
-    fout = pagina(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
-    assert "cannot be sent as XML" in fout.xpath("//p[@id='error']")[0].text_content()
+    error = pagina(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
+    assert "cannot be sent as XML" in error.xpath("//p[@id='error']")[0].text_content()
     datum = pagina(client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=gisteren")
     assert "'gisteren' is not a date" in datum.xpath("//p[@id='error']")[0].text_content()
     week = pagina(
@@ -391,16 +393,16 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
         data=dossier_verzoek(INBREUK_OPEN, "02.00"),
         headers={"Content-Type": "text/xml"},
     )
-    alles = client.get("/console/journal/entries").json["entries"]
-    assert [e["insz"] for e in alles] == [INBREUK_OPEN]
-    nummer = alles[0]["id"]
-    assert client.get(f"/console/journal/entries?after={nummer}").json["entries"] == []
+    everything = client.get("/console/journal/entries").json["entries"]
+    assert [e["insz"] for e in everything] == [INBREUK_OPEN]
+    number = everything[0]["id"]
+    assert client.get(f"/console/journal/entries?after={number}").json["entries"] == []
     assert client.get("/console/journal/entries?insz=0&after=0").json["entries"] == []
-    p = pagina(client, f"/console/journal/{nummer}")
+    p = pagina(client, f"/console/journal/{number}")
     # the page names its call: "Call " alone since the entry's number was renamed
     assert (p.findtext(".//title"), p.findtext(".//h1")) == (
-        f"Call {nummer} · console",
-        f"Call {nummer}",
+        f"Call {number} · console",
+        f"Call {number}",
     )
     assert "<INSZ>73680599786</INSZ>" in p.xpath("//pre[@id='request-body']")[0].text_content()
     assert "Janssens" in p.xpath("//pre[@id='reply-body']")[0].text_content()
@@ -416,9 +418,9 @@ def test_every_value_is_escaped(client):
     )
     assert antwoord.status_code in (200, 201), antwoord.text
     for url in ("/console/?q=eve", f"/console/personas/{XSS_INSZ}"):
-        tekst = client.get(url).text
-        assert XSS not in tekst
-        assert "&lt;img src=x onerror=alert(1)&gt;" in tekst
+        text = client.get(url).text
+        assert XSS not in text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text
 
 
 def test_without_admin_the_console_changes_nothing():
@@ -507,9 +509,9 @@ def test_with_an_admin_token_the_journal_s_data_needs_it():
         headers={"Content-Type": "text/xml"},
     )
     for pad in ("/console/journal/entries", "/console/journal/1"):
-        zonder = client.get(pad)
-        assert zonder.status_code == 401
-        assert zonder.json["code"] == "ADMIN_TOKEN_REQUIRED"
+        without = client.get(pad)
+        assert without.status_code == 401
+        assert without.json["code"] == "ADMIN_TOKEN_REQUIRED"
         met = client.get(pad, headers={"Authorization": "Bearer geheim"})
         assert met.status_code == 200
     assert (
@@ -535,8 +537,8 @@ def test_numbers_beyond_any_id_or_page_are_refused_not_a_500(tmp_path, store, ur
 
 def _settings(tmp_path, store: str) -> Settings:
     """The sqlite store keeps the journal and the faults in 64-bit INTEGER columns."""
-    winkel = f"sqlite:///{tmp_path / 'store.db'}" if store == "sqlite" else None
-    return Settings(TODAY, admin=True, store=winkel)
+    shop = f"sqlite:///{tmp_path / 'store.db'}" if store == "sqlite" else None
+    return Settings(TODAY, admin=True, store=shop)
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
@@ -558,19 +560,19 @@ def test_today_at_the_end_of_its_range_shows_every_page(client):
     assert antwoord.status_code == 200
     for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
         assert client.get(url).status_code == 200, url
-    for buiten in ("2101-01-01", "9999-12-31", "1999-12-31"):
+    for outside_ in ("2101-01-01", "9999-12-31", "1999-12-31"):
         antwoord = client.put(
-            "/admin/clock", json={"today": buiten}, headers={"Content-Type": "application/json"}
+            "/admin/clock", json={"today": outside_}, headers={"Content-Type": "application/json"}
         )
         assert antwoord.status_code == 422
         assert antwoord.json["diagnose"] == (
-            f"{buiten!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
+            f"{outside_!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
         )
 
 
 def test_the_clock_page_offers_the_days_the_clock_takes(client):
-    veld = pagina(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
-    assert (veld.get("min"), veld.get("max")) == ("2000-01-01", "2100-12-31")
+    field = pagina(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
+    assert (field.get("min"), field.get("max")) == ("2000-01-01", "2100-12-31")
 
 
 def test_the_journal_offers_the_operations_its_filter_takes(client):
@@ -592,8 +594,10 @@ def test_try_sends_the_mutaties_context_chosen(client):
 
     def sent(query: str) -> str | None:
         p = pagina(client, f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}{query}")
-        envelop = etree.fromstring(p.xpath("//textarea[@id='envelope']")[0].text_content().encode())
-        return envelop.findtext(".//Inhoud/MutatiesContext")
+        envelope = etree.fromstring(
+            p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
+        )
+        return envelope.findtext(".//Inhoud/MutatiesContext")
 
     assert sent("") == "true"
     assert sent("&mutaties_context=false") == "false"

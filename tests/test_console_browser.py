@@ -54,17 +54,17 @@ def chromium(tmp_path_factory):
 @pytest.fixture
 def browser(chromium, console_server, request):
     """The browser; a screenshot when the test failed (the call's report is in by now)."""
-    gefaald = request.session.testsfailed
+    failed_ = request.session.testsfailed
     yield chromium
-    if request.session.testsfailed > gefaald:
+    if request.session.testsfailed > failed_:
         pad = screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
         print(f"screenshot of the failing page: {pad}")
 
 
-def wacht(driver, voorwaarde, seconden: float = 10):
+def wait_for(driver, condition_, seconden: float = 10):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconden, poll_frequency=0.1).until(voorwaarde)
+    return WebDriverWait(driver, seconden, poll_frequency=0.1).until(condition_)
 
 
 def by():
@@ -79,41 +79,41 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
     By = by()
     browser.get(f"{console_server.url}/")  # redirected to the console
     assert browser.current_url.endswith("/console/")
-    zoek = browser.find_element(By.ID, "q")
-    zoek.send_keys("Leonard Janssens")
-    zoek.submit()
-    wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-insz='{INBREUK_OPEN}']"))
+    search_ = browser.find_element(By.ID, "q")
+    search_.send_keys("Leonard Janssens")
+    search_.submit()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-insz='{INBREUK_OPEN}']"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr[data-insz]")) == 1
     browser.find_element(By.LINK_TEXT, INBREUK_OPEN).click()
-    wacht(browser, lambda d: d.find_elements(By.ID, "timeline"))
+    wait_for(browser, lambda d: d.find_elements(By.ID, "timeline"))
     assert browser.find_element(By.ID, "name").text == "Leonard Janssens"
 
-    segmenten = browser.execute_script(
+    segments = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-toepassing=ZORGBUDGET]'))"
         ".map(e => Object.assign({}, e.dataset));"
     )
     dossier = builtin_personas[INBREUK_OPEN].dossier
-    dag = date(2021, 12, 1)
-    for segment in segmenten:
-        assert date.fromisoformat(segment["van"]) == dag  # contiguous from the range's start
-        while dag <= date.fromisoformat(segment["tot"]):
-            advies = geef_advies(dossier, dag, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY)
-            assert segment["resultaat"] == advies.resultaat.value, dag
-            assert segment.get("reden") == (advies.reden.value if advies.reden else None), dag
-            assert segment["regel"] == str(advies.regel), dag
-            dag += timedelta(days=1)
-    assert dag == date(2026, 6, 2)  # through 12 months after today
+    day = date(2021, 12, 1)
+    for segment in segments:
+        assert date.fromisoformat(segment["van"]) == day  # contiguous from the range's start
+        while day <= date.fromisoformat(segment["tot"]):
+            advies = geef_advies(dossier, day, Toepassing.ZORGBUDGET, Terms(), vandaag=TODAY)
+            assert segment["resultaat"] == advies.resultaat.value, day
+            assert segment.get("reden") == (advies.reden.value if advies.reden else None), day
+            assert segment["regel"] == str(advies.regel), day
+            day += timedelta(days=1)
+    assert day == date(2026, 6, 2)  # through 12 months after today
     # Written out from the persona file: the infringement of 2023-09-15 is never remedied.
-    assert [(s["van"], s["resultaat"], s.get("reden")) for s in segmenten][-1] == (
+    assert [(s["van"], s["resultaat"], s.get("reden")) for s in segments][-1] == (
         "2023-09-15",
         "NOK",
         "INBREUK",
     )
-    cellen = browser.execute_script(
+    cells_ = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-toepassing=VERLAAGDE_PREMIE]'))"
         ".map(e => [e.dataset.jaar, e.dataset.resultaat, e.dataset.reden || null]);"
     )
-    assert cellen == [
+    assert cells_ == [
         ["2022", "OK", None],
         ["2023", "OK", None],
         ["2024", "OK", None],
@@ -125,7 +125,7 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
 
     nok = browser.find_element(By.CSS_SELECTOR, "[data-toepassing=ZORGBUDGET][data-resultaat=NOK]")
     ActionChains(browser).move_to_element(nok).perform()
-    wacht(browser, lambda d: "INBREUK" in d.find_element(By.ID, "hover").text)
+    wait_for(browser, lambda d: "INBREUK" in d.find_element(By.ID, "hover").text)
     assert "rule 6" in browser.find_element(By.ID, "hover").text
     if os.environ.get("MAGDA_KBI_DOCS_SCREENSHOT"):  # refreshes the README's picture
         screenshot(browser, DOCS / "console-timeline.png")
@@ -154,10 +154,10 @@ def test_try_a_request_and_see_nok_inbreuk(browser, console_server):
     datum.clear()
     datum.send_keys("2025-01-01")
     browser.find_element(By.ID, "build").click()
-    wacht(browser, lambda d: d.find_elements(By.ID, "send"))
+    wait_for(browser, lambda d: d.find_elements(By.ID, "send"))
     assert "curl -s -X POST" in browser.find_element(By.ID, "curl").text
     browser.find_element(By.ID, "send").click()
-    wacht(browser, lambda d: d.find_element(By.ID, "summary").text)
+    wait_for(browser, lambda d: d.find_element(By.ID, "summary").text)
     assert browser.find_element(By.ID, "summary").text == "NOK INBREUK"
     assert browser.find_element(By.ID, "status").text == "HTTP 200"
     assert "<Code>INBREUK</Code>" in browser.find_element(By.ID, "reply").text
@@ -175,14 +175,14 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     from selenium.webdriver.support.ui import Select
 
     browser.get(f"{console_server.url}/console/faults")
-    wacht(browser, lambda d: d.find_elements(By.ID, "no-faults"))  # said, not a bare header
+    wait_for(browser, lambda d: d.find_elements(By.ID, "no-faults"))  # said, not a bare header
     # a random latency, for another person: its delay is in the list; removed again
     Select(browser.find_element(By.ID, "fault-kind")).select_by_visible_text("latency")
     browser.find_element(By.ID, "fault-insz").send_keys("79611034583")
     browser.find_element(By.ID, "fault-latency").send_keys("200")
     browser.find_element(By.ID, "fault-latency-max").send_keys("800")
     browser.find_element(By.ID, "fault-add").click()
-    wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='latency']"))
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='latency']"))
     cells = browser.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='latency'] td")
     assert [c.text for c in cells[1:8]] == [
         "latency",
@@ -194,20 +194,20 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
         "0",
     ]
     browser.find_element(By.CSS_SELECTOR, "#faults tr[data-kind='latency'] button").click()
-    wacht(browser, lambda d: d.find_elements(By.ID, "no-faults"))
+    wait_for(browser, lambda d: d.find_elements(By.ID, "no-faults"))
     for field in ("fault-insz", "fault-latency", "fault-latency-max"):
         browser.find_element(By.ID, field).clear()
     Select(browser.find_element(By.ID, "fault-kind")).select_by_visible_text("99996")
     browser.find_element(By.ID, "fault-count").send_keys("1")
     browser.find_element(By.ID, "fault-add").click()
-    wacht(browser, lambda d: "added" in d.find_element(By.ID, "message").text)
-    wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']"))
+    wait_for(browser, lambda d: "added" in d.find_element(By.ID, "message").text)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']"))
 
     browser.get(f"{console_server.url}/console/journal?afzender=nobody.test")
-    wacht(browser, lambda d: d.find_elements(By.ID, "no-entries"))  # said, not a bare header
+    wait_for(browser, lambda d: d.find_elements(By.ID, "no-entries"))  # said, not a bare header
     assert browser.find_element(By.ID, "no-entries").text == "no call matches these filters yet"
     browser.get(f"{console_server.url}/console/journal")
-    wacht(browser, lambda d: "entries kept" in d.find_element(By.ID, "journal-size").text)
+    wait_for(browser, lambda d: "entries kept" in d.find_element(By.ID, "journal-size").text)
     antwoord = requests.post(
         console_server.url + DOSSIER["02.00"][1],
         data=dossier_verzoek(INBREUK_OPEN, "02.00"),
@@ -215,11 +215,11 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
         timeout=5,
     )
     assert b"<Identificatie>99996</Identificatie>" in antwoord.content
-    rij = "#journal tr[data-result='UITZONDERING 99996']"
-    wacht(browser, lambda d: d.find_elements(By.CSS_SELECTOR, rij), seconden=6)  # no reload
+    row = "#journal tr[data-result='UITZONDERING 99996']"
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), seconden=6)  # no reload
     assert browser.find_elements(By.ID, "no-entries") == []
-    browser.find_element(By.CSS_SELECTOR, f"{rij} a").click()
-    wacht(browser, lambda d: d.find_elements(By.ID, "reply-body"))
+    browser.find_element(By.CSS_SELECTOR, f"{row} a").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "reply-body"))
     assert "99996" in browser.find_element(By.ID, "reply-body").text
 
 
@@ -255,7 +255,7 @@ def test_an_injected_script_does_not_run_and_the_console_needs_none(browser, con
     ]
     for page in pages:
         browser.get(console_server.url + page)
-        wacht(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+        wait_for(browser, lambda d: d.execute_script("return document.readyState") == "complete")
         browser.execute_script(
             "const s = document.createElement('script');"
             "s.textContent = 'window.injected = true';"
@@ -268,7 +268,7 @@ def test_an_injected_script_does_not_run_and_the_console_needs_none(browser, con
     assert all("inline script" in m for m in refused), refused
     # each page's own script started it: the clock page shows the day it read
     browser.get(f"{console_server.url}/console/clock")
-    wacht(browser, lambda d: d.find_element(By.ID, "today").text == TODAY.isoformat())
+    wait_for(browser, lambda d: d.find_element(By.ID, "today").text == TODAY.isoformat())
 
 
 def test_on_a_phone_s_width_no_page_is_wider_than_the_screen(browser, console_server):
@@ -303,7 +303,7 @@ def test_another_site_cannot_show_the_console_in_a_frame(browser, console_server
     browser.get(page.as_uri())
     browser.switch_to.frame("f")
     try:  # the frame has left about:blank: the console, or the browser's error page
-        where = wacht(
+        where = wait_for(
             browser,
             lambda d: d.execute_script(
                 "return document.readyState === 'complete' && location.href !== 'about:blank'"
@@ -319,15 +319,15 @@ def test_another_site_cannot_show_the_console_in_a_frame(browser, console_server
 def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, request):
     By = by()
     s = Server("--admin", "--admin-token", "geheim", "--today", TODAY.isoformat())
-    gefaald = request.session.testsfailed
+    failed_ = request.session.testsfailed
     try:
         chromium.get(f"{s.url}/console/journal")
-        wacht(
+        wait_for(
             chromium, lambda d: "ADMIN_TOKEN_REQUIRED" in d.find_element(By.ID, "journal-size").text
         )
-        veld = chromium.find_element(By.ID, "token")
-        veld.send_keys("geheim")
-        veld.send_keys("\t")  # the change event keeps it for this tab
+        field = chromium.find_element(By.ID, "token")
+        field.send_keys("geheim")
+        field.send_keys("\t")  # the change event keeps it for this tab
         dossier_van = requests.post(
             s.url + DOSSIER["02.00"][1],
             data=dossier_verzoek(INBREUK_OPEN, "02.00"),
@@ -335,13 +335,13 @@ def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, re
             timeout=5,
         )
         assert dossier_van.status_code == 200
-        rij = "#journal tr[data-result='DOSSIER'] a"
-        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, rij))
-        chromium.find_element(By.CSS_SELECTOR, rij).click()  # opened here, with the token
-        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-view #reply-body"))
+        row = "#journal tr[data-result='DOSSIER'] a"
+        wait_for(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, row))
+        chromium.find_element(By.CSS_SELECTOR, row).click()  # opened here, with the token
+        wait_for(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-view #reply-body"))
         assert "Janssens" in chromium.find_element(By.ID, "reply-body").text
     finally:
-        if request.session.testsfailed > gefaald:
+        if request.session.testsfailed > failed_:
             screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
         s.stop()
 
@@ -415,9 +415,11 @@ def test_the_console_works_behind_a_proxy_that_serves_it_under_a_path(chromium):
         chromium.get(f"{proxy.url}/emu/")  # the root sends a browser to the console
         assert chromium.current_url == f"{proxy.url}/emu/console/"
         chromium.find_element(By.LINK_TEXT, "Faults").click()
-        wacht(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']"))
+        wait_for(
+            chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults tr[data-kind='99996']")
+        )
         chromium.find_element(By.CSS_SELECTOR, "#faults tr[data-kind='99996'] button").click()
-        wacht(chromium, lambda d: d.find_elements(By.ID, "no-faults"))
+        wait_for(chromium, lambda d: d.find_elements(By.ID, "no-faults"))
         assert requests.get(f"{server.url}/admin/faults", timeout=5).json() == []
         outside = [p for p in proxy.paths if not p.startswith("/emu/") and p != "/favicon.ico"]
         assert outside == [] and "/emu/admin/faults" in proxy.paths
@@ -456,7 +458,7 @@ def test_a_page_on_an_allowed_origin_reads_the_rest_api(browser, console_server,
     try:
         for emulator, shown in ((allowed, "NOK INBREUK"), (console_server, "refused")):
             browser.get(f"http://127.0.0.1:{port}/app.html?emulator={emulator.url}")
-            wacht(browser, lambda d: d.find_element(by().ID, "out").text != "waiting")
+            wait_for(browser, lambda d: d.find_element(by().ID, "out").text != "waiting")
             assert browser.find_element(by().ID, "out").text == shown, emulator.url
     finally:
         allowed.stop()

@@ -22,27 +22,27 @@ def test_wsdl_points_at_the_server(server):
         r = requests.get(f"{server.url}{pad}?wsdl", timeout=5)
         assert r.status_code == 200
         wsdl = etree.fromstring(r.content)
-        adres = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
-        assert adres == server.url + pad
-        for locatie in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import"):
-            assert requests.get(locatie.get("schemaLocation"), timeout=5).status_code == 200
+        address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
+        assert address == server.url + pad
+        for location in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import"):
+            assert requests.get(location.get("schemaLocation"), timeout=5).status_code == 200
 
 
 def test_xsd_files_are_served_and_nothing_else(server):
-    for bestand in ("xsd/KBI-02.00.xsd", "GeefDossierKBI-02.00.wsdl", "GeefDossierKBI-01.00.wsdl"):
-        assert requests.get(f"{server.url}/wsdl/{bestand}", timeout=5).status_code == 200
+    for file in ("xsd/KBI-02.00.xsd", "GeefDossierKBI-02.00.wsdl", "GeefDossierKBI-01.00.wsdl"):
+        assert requests.get(f"{server.url}/wsdl/{file}", timeout=5).status_code == 200
     for pad in ("/wsdl/../cli.py", "/wsdl/xsd/../../services/cli.py", "/wsdl/xsd/nope.xsd"):
         assert requests.get(f"{server.url}{pad}", timeout=5).status_code == 404
 
 
 def test_zeep_builds_every_service_from_the_served_wsdl(server):
-    for pad, operatie in (
+    for pad, operation in (
         (PATH_DOSSIER, "GeefDossierKBI"),
         (PATH_DOSSIER_02, "GeefDossierKBI"),
         (PATH_ADVIES, "GeefAutomatischAdvies"),
     ):
         client = zeep.Client(f"{server.url}{pad}?wsdl")
-        assert operatie in client.service._binding._operations
+        assert operation in client.service._binding._operations
 
 
 def test_our_fixtures_validate_against_our_xsd(builtin_personas):
@@ -72,12 +72,12 @@ def test_the_contract_is_read_once_at_start(tmp_path):
     from magda_kbi.adapters.app import make_emulator
     from magda_kbi.wire import xml
 
-    kopie = tmp_path / "wsdl"
-    shutil.copytree(xml.wsdl_folder(), kopie)
-    with mock.patch.object(xml, "wsdl_folder", return_value=kopie):
+    duplicate = tmp_path / "wsdl"
+    shutil.copytree(xml.wsdl_folder(), duplicate)
+    with mock.patch.object(xml, "wsdl_folder", return_value=duplicate):
         xml.schema.cache_clear()
         emulator = make_emulator()
-        shutil.rmtree(kopie)
+        shutil.rmtree(duplicate)
         client = Client(emulator)
         assert client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl").status_code == 200
         assert client.get("/wsdl/xsd/KBI-02.00.xsd").status_code == 200
@@ -87,9 +87,9 @@ def test_the_contract_is_read_once_at_start(tmp_path):
             content_type="text/xml; charset=utf-8",
         )
         assert antwoord.status_code == 200 and b"<KBIDossier>" in antwoord.data
-        gezond = client.get("/health").get_json()
-        assert gezond["checked_at_start"]["contract_files"] == 12  # 3 WSDL, 9 XSD
-        assert "GeefDossierKBI-02.00.xsd" in gezond["checked_at_start"]["schemas_compiled"]
+        healthy = client.get("/health").get_json()
+        assert healthy["checked_at_start"]["contract_files"] == 12  # 3 WSDL, 9 XSD
+        assert "GeefDossierKBI-02.00.xsd" in healthy["checked_at_start"]["schemas_compiled"]
     xml.schema.cache_clear()
 
 
@@ -99,7 +99,7 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
 
     from magda_kbi.wire.xml import xsd_error
 
-    def fout(n: int) -> str:
+    def error(n: int) -> str:
         element = etree.fromstring(
             "<web:GeefDossierKBI xmlns:web='http://webservice.GeefDossierKBI-02.00.kbi-02.00"
             f".vip.vlaanderen.be'><Fout{n}/></web:GeefDossierKBI>"
@@ -107,8 +107,8 @@ def test_concurrent_invalid_requests_each_get_their_own_diagnose():
         return xsd_error("GeefDossierKBI-02.00.xsd", element).message
 
     with ThreadPoolExecutor(16) as pool:
-        for n, melding in enumerate(pool.map(fout, range(2000))):
-            assert f"'Fout{n}'" in melding
+        for n, message in enumerate(pool.map(error, range(2000))):
+            assert f"'Fout{n}'" in message
 
 
 def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
@@ -124,11 +124,11 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
     }
     achter = Client(make_emulator(Settings(proxy_headers=True)))
     wsdl = achter.get(pad, headers={"Host": "localhost:8080", **proxy}).data
-    adres = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
-    assert f'location="{adres}"'.encode() in wsdl
+    address = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
+    assert f'location="{address}"'.encode() in wsdl
     assert b'schemaLocation="https://magda.test.intern/emulator/wsdl/xsd/' in wsdl
-    zonder = Client(make_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
-    assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in zonder
+    without = Client(make_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in without
 
 
 def test_behind_a_proxy_under_a_path_every_address_a_program_is_told_has_the_prefix():
@@ -207,13 +207,13 @@ def test_a_hostile_host_header_cannot_break_the_wsdl():
     from magda_kbi.adapters.app import Settings, make_emulator
 
     client = Client(make_emulator(Settings(proxy_headers=True)))
-    for kop in (
+    for header in (
         {"Host": 'evil"><x y="'},
         {"X-Forwarded-Host": "a b"},
         {"X-Forwarded-Prefix": '/"x'},
         {"X-Forwarded-Proto": "javascript"},  # no scheme but http and https: the request's
     ):
-        wsdl = client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl", headers=kop).data
+        wsdl = client.get("/GeefDossierKBIDienst-02.00/soap/WebService?wsdl", headers=header).data
         etree.fromstring(wsdl)  # still well-formed XML
         assert b"evil" not in wsdl and b'"x' not in wsdl and b"javascript" not in wsdl
         assert b'location="http://' in wsdl
@@ -221,9 +221,9 @@ def test_a_hostile_host_header_cannot_break_the_wsdl():
 
 def test_the_root_and_the_api_and_admin_indexes(server):
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    naar_console = requests.get(f"{server.url}/", headers=browser, timeout=5, allow_redirects=False)
-    assert naar_console.status_code == 302  # a browser goes to the console
-    assert naar_console.headers["Location"] == "/console/"
+    to_console = requests.get(f"{server.url}/", headers=browser, timeout=5, allow_redirects=False)
+    assert to_console.status_code == 302  # a browser goes to the console
+    assert to_console.headers["Location"] == "/console/"
     index = requests.get(f"{server.url}/", timeout=5).json()  # requests: */*
     assert "/GeefDossierKBIDienst-02.00/soap/WebService" in index["soap"]
     assert index["rest"] == "/api/v1/" and index["admin"] is None
@@ -240,9 +240,9 @@ def test_the_platform_referte_is_a_random_uuid_version_4():
     refertes = [new_referte() for _ in range(2000)]
     assert len(set(refertes)) == 2000
     for referte in refertes:
-        gelezen = uuid.UUID(referte)
-        assert str(gelezen) == referte  # lower case, dashed, as uuid4 writes it
-        assert gelezen.version == 4 and gelezen.variant == uuid.RFC_4122
+        read_back = uuid.UUID(referte)
+        assert str(read_back) == referte  # lower case, dashed, as uuid4 writes it
+        assert read_back.version == 4 and read_back.variant == uuid.RFC_4122
     assert {r[19] for r in refertes} == set("89ab")  # every variant digit occurs
 
 
@@ -264,9 +264,9 @@ def test_forked_workers_write_other_refertes():
         "os.wait()\n"
         "print(new_referte(), os.read(r, 36).decode())\n"
     )
-    uit = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    ouder, kind = uit.stdout.split()
-    assert ouder != kind
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    older, kind = result.stdout.split()
+    assert older != kind
 
 
 def test_the_time_of_day_is_written_as_magda_writes_it():
@@ -306,25 +306,25 @@ def test_the_real_date_follows_the_clock_across_midnight(monkeypatch):
 
     from magda_kbi.domain.clock import Clock
 
-    middernacht = datetime(2031, 3, 4, tzinfo=BRUSSEL).timestamp()  # the platform's midnight
-    for t in (middernacht - 0.5, middernacht, middernacht + 0.25, middernacht - 1):
+    midnight = datetime(2031, 3, 4, tzinfo=BRUSSEL).timestamp()  # the platform's midnight
+    for t in (midnight - 0.5, midnight, midnight + 0.25, midnight - 1):
         monkeypatch.setattr(time, "time", lambda t=t: t)
         assert Clock().today() == datetime.fromtimestamp(t, BRUSSEL).date()
-    assert datetime.fromtimestamp(middernacht - 1, BRUSSEL).date() + timedelta(days=1) == date(
+    assert datetime.fromtimestamp(midnight - 1, BRUSSEL).date() + timedelta(days=1) == date(
         2031, 3, 4
     )
     assert Clock(date(2020, 1, 1)).today() == date(2020, 1, 1)  # a fixed date stays
 
 
 @pytest.mark.parametrize(
-    ("utc", "dag", "tijd"),
+    ("utc", "day", "tijd"),
     [
         ("2026-12-31T23:30:00", date(2027, 1, 1), "00:30:00.000"),  # winter: UTC+1
         ("2027-07-01T22:15:00", date(2027, 7, 2), "00:15:00.000"),  # summer: UTC+2
         ("2027-07-01T21:59:59", date(2027, 7, 1), "23:59:59.000"),
     ],
 )
-def test_the_real_date_and_time_of_day_are_the_platforms_in_brussels(monkeypatch, utc, dag, tijd):
+def test_the_real_date_and_time_of_day_are_the_platforms_in_brussels(monkeypatch, utc, day, tijd):
     """MAGDA's clock is Belgium's: on a machine on UTC (a CI runner) the emulator was a day
     behind the platform from 23:00 UTC (22:00 in summer) to midnight, and its replies'
     Tijd an hour or two behind."""
@@ -337,9 +337,9 @@ def test_the_real_date_and_time_of_day_are_the_platforms_in_brussels(monkeypatch
     moment = datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
     monkeypatch.setattr(time, "time", lambda: moment)
     monkeypatch.setattr(time, "time_ns", lambda: int(moment) * 10**9)
-    assert Clock().today() == dag
+    assert Clock().today() == day
     assert time_now() == tijd
-    assert Clock().now().date() == dag
+    assert Clock().now().date() == day
 
 
 def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
@@ -417,8 +417,8 @@ def test_the_generic_address_says_it_takes_a_post_and_where_the_wsdls_are():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for methode in ("GET", "PUT"):
-        antwoord = client.open("/api/Magda-02.00/soap/WebService?wsdl", method=methode)
+    for method in ("GET", "PUT"):
+        antwoord = client.open("/api/Magda-02.00/soap/WebService?wsdl", method=method)
         assert antwoord.status_code == 405 and antwoord.headers["Allow"] == "POST"
         fault = etree.fromstring(antwoord.data).find(
             "{http://schemas.xmlsoap.org/soap/envelope/}Body/"
@@ -439,8 +439,8 @@ def test_a_service_address_says_in_dutch_it_takes_a_post():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for methode in ("GET", "DELETE"):
-        antwoord = client.open(PATH_ADVIES, method=methode)
+    for method in ("GET", "DELETE"):
+        antwoord = client.open(PATH_ADVIES, method=method)
         assert antwoord.status_code == 405 and antwoord.headers["Allow"] == "GET, HEAD, POST"
         fault = etree.fromstring(antwoord.data).find(
             "{http://schemas.xmlsoap.org/soap/envelope/}Body/"
@@ -460,17 +460,15 @@ def test_a_wsdl_file_under_wsdl_points_at_the_server_it_came_from():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for bestand, pad in (
+    for file, pad in (
         ("GeefDossierKBI-02.00.wsdl", PATH_DOSSIER_02),
         ("GeefDossierKBI-01.00.wsdl", PATH_DOSSIER),
         ("GeefAutomatischAdvies-01.00.wsdl", PATH_ADVIES),
     ):
-        wsdl = etree.fromstring(
-            client.get(f"/wsdl/{bestand}", headers={"Host": "emu.test:9000"}).data
-        )
-        adres = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
-        assert adres == f"http://emu.test:9000{pad}"
-        locaties = [
+        wsdl = etree.fromstring(client.get(f"/wsdl/{file}", headers={"Host": "emu.test:9000"}).data)
+        address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
+        assert address == f"http://emu.test:9000{pad}"
+        locations = [
             i.get("schemaLocation") for i in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import")
         ]
-        assert locaties and all(loc.startswith("xsd/") for loc in locaties)
+        assert locations and all(loc.startswith("xsd/") for loc in locations)

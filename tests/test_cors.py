@@ -88,9 +88,9 @@ def test_any_origin_with_a_star():
 )
 def test_an_origin_as_no_browser_sends_it_is_refused(origin):
     """With a path or the slash of an address bar it never matched: refused, not unsaid."""
-    proces = magda_kbi_process("serve", "--port", "1", "--cors-origin", origin)
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = magda_kbi_process("serve", "--port", "1", "--cors-origin", origin)
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         f"Error: Invalid value for '--cors-origin': {origin!r} is no origin: scheme://host"
         "[:port] without a path or a slash at the end (http://localhost:3000), as a browser's"
         " Origin header says it, or *\n"

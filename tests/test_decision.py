@@ -19,9 +19,9 @@ from .soap import PATH_ADVIES, PATH_DOSSIER, advies_verzoek, dossier_verzoek, po
 
 INBREUK = "73680599786"  # NOK INBREUK since 2023-09-15
 DAOUD = "98630499724"  # a dossier; resident of Kortenberg
-TE_VEEL = "90651105718"  # fout: 99996
+TOO_MANY = "90651105718"  # fout: 99996
 SOAP_FAULT = "90651205785"  # fout: SOAP_FAULT
-ONBEKEND = "80651439361"  # a valid test number without a dossier
+UNKNOWN = "80651439361"  # a valid test number without a dossier
 GENT = ("stad.gent.be", "GEMEENTE")
 
 
@@ -34,17 +34,17 @@ def runtime():
     )
 
 
-def vraag(insz, operatie=Operation.DOSSIER, afnemer=GENT, **kw) -> Question:
-    return Question(operatie, insz, *afnemer, **kw)
+def vraag(insz, operation=Operation.DOSSIER, afnemer=GENT, **kw) -> Question:
+    return Question(operation, insz, *afnemer, **kw)
 
 
 def test_the_outcomes_of_the_plain_emulator(runtime):
     assert decide(runtime, vraag(DAOUD)).kind is Kind.ANSWER
-    assert (decide(runtime, vraag(ONBEKEND)).kind, decide(runtime, vraag(ONBEKEND)).code) == (
+    assert (decide(runtime, vraag(UNKNOWN)).kind, decide(runtime, vraag(UNKNOWN)).code) == (
         Kind.NOT_FOUND,
         "30001",
     )
-    te_veel = decide(runtime, vraag(TE_VEEL))
+    te_veel = decide(runtime, vraag(TOO_MANY))
     assert (te_veel.kind, te_veel.code, te_veel.result) == (
         Kind.PLATFORM,
         "99996",
@@ -54,8 +54,8 @@ def test_the_outcomes_of_the_plain_emulator(runtime):
     advies = decide(runtime, vraag(INBREUK, Operation.ADVIES, datum=date(2024, 6, 1)))
     assert (advies.kind, advies.result) == (Kind.ANSWER, "NOK INBREUK")
     # No dossier is an advice too (rule 2: OK), not a 30001.
-    onbekend = decide(runtime, vraag(ONBEKEND, Operation.ADVIES))
-    assert (onbekend.kind, onbekend.result, onbekend.extra) == (
+    unknown = decide(runtime, vraag(UNKNOWN, Operation.ADVIES))
+    assert (unknown.kind, unknown.result, unknown.extra) == (
         Kind.ANSWER,
         "OK",
         {"rule": "rule 2: not in the KBI"},
@@ -63,9 +63,9 @@ def test_the_outcomes_of_the_plain_emulator(runtime):
 
 
 def test_an_injected_fault_comes_before_the_answer_and_before_not_found(runtime):
-    for insz in (DAOUD, ONBEKEND):
-        uitkomst = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN_99995)
-        assert (uitkomst.kind, uitkomst.code) == (Kind.PLATFORM, "99995")
+    for insz in (DAOUD, UNKNOWN):
+        outcome = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN_99995)
+        assert (outcome.kind, outcome.code) == (Kind.PLATFORM, "99995")
     injected = decide(runtime, vraag(DAOUD), FaultKind.SOAP_FAULT)
     assert (injected.kind, injected.platform) == (Kind.SOAP_FAULT, FaultKind.SOAP_FAULT)
 
@@ -74,10 +74,10 @@ def test_the_protocol_comes_before_everything_else(runtime, monkeypatch):
     """A refused caller learns nothing: not that a person is unknown, nor that the
     platform would fail for them (the existence leak of issue 11)."""
     monkeypatch.setattr(runtime, "protocols", True)
-    for insz in (DAOUD, ONBEKEND, TE_VEEL, SOAP_FAULT):  # none lives in Gent
-        uitkomst = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN)
-        assert (uitkomst.kind, uitkomst.result) == (Kind.REFUSED, "REFUSED 40103")
-        assert uitkomst.extra["decision"] == "refused"
+    for insz in (DAOUD, UNKNOWN, TOO_MANY, SOAP_FAULT):  # none lives in Gent
+        outcome = decide(runtime, vraag(insz), FaultKind.TE_VEEL_BEVRAGINGEN)
+        assert (outcome.kind, outcome.result) == (Kind.REFUSED, "REFUSED 40103")
+        assert outcome.extra["decision"] == "refused"
 
 
 # -- over HTTP: SOAP and REST journal the same words -----------------------------------
@@ -94,8 +94,8 @@ def kit():
     ("insz", "resultaat"),
     [
         (DAOUD, "DOSSIER"),
-        (ONBEKEND, "UITZONDERING 30001"),
-        (TE_VEEL, "UITZONDERING 99996"),
+        (UNKNOWN, "UITZONDERING 30001"),
+        (TOO_MANY, "UITZONDERING 99996"),
         (SOAP_FAULT, "SOAP_FAULT"),
     ],
 )

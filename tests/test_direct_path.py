@@ -28,32 +28,32 @@ from .soap import (
 PROJECT = Path(__file__).resolve().parents[1]
 DIRECT = make_emulator(Settings(today=date(2030, 1, 1)))
 SPYNE = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
-VARIABEL = [
+VARIABLE = [
     (re.compile(rb"<Referte>[0-9a-f-]{36}</Referte>"), b"<Referte>uuid</Referte>"),
     (re.compile(rb"<Tijd>[0-9:.]+</Tijd>"), b"<Tijd>t</Tijd>"),
 ]
 
 
-def roep(app, pad: str, body: bytes) -> tuple[str, bytes]:
+def call(app, pad: str, body: bytes) -> tuple[str, bytes]:
     status = []
     antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: status.append(s)))
-    for patroon, vervanging in VARIABEL:
-        antwoord = patroon.sub(vervanging, antwoord)
+    for pattern_, replacement in VARIABLE:
+        antwoord = pattern_.sub(replacement, antwoord)
     return status[0], antwoord
 
 
-def gelijk(pad: str, body: bytes) -> None:
-    assert roep(DIRECT, pad, body) == roep(SPYNE, pad, body)
+def equal(pad: str, body: bytes) -> None:
+    assert call(DIRECT, pad, body) == call(SPYNE, pad, body)
 
 
 @pytest.mark.parametrize("insz", sorted(DIRECT.runtime.personas) + ["80651439361"])
 def test_every_persona_same_reply(insz):
-    gelijk(PATH_DOSSIER, dossier_verzoek(insz, referte="vast"))
-    gelijk(PATH_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
+    equal(PATH_DOSSIER, dossier_verzoek(insz, referte="vast"))
+    equal(PATH_DOSSIER_02, dossier_verzoek(insz, "02.00", referte="vast"))
     for versie, namespace in NS_DOSSIER_SERVICE.items():
-        gelijk(PATH_GENERIC, dossier_verzoek(insz, versie, namespace=namespace, referte="vast"))
-    gelijk(PATH_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
-    gelijk(PATH_GENERIC, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
+        equal(PATH_GENERIC, dossier_verzoek(insz, versie, namespace=namespace, referte="vast"))
+    equal(PATH_ADVIES, advies_verzoek(insz, "2024-01-01", referte="vast"))
+    equal(PATH_GENERIC, advies_verzoek(insz, "2024-01-01", "VERLAAGDE_PREMIE", referte="vast"))
 
 
 @pytest.mark.parametrize(
@@ -68,17 +68,17 @@ def test_every_persona_same_reply(insz):
 )
 def test_errors_same_reply(body):
     pad = PATH_ADVIES if b"GeefAutomatischAdvies" in body else PATH_DOSSIER
-    gelijk(pad, body)
+    equal(pad, body)
 
 
 @pytest.mark.parametrize(("pad", "versie"), [(PATH_DOSSIER, "01.00"), (PATH_DOSSIER_02, "02.00")])
 def test_the_direct_path_is_taken(pad, versie, monkeypatch):
     """Guard against a silent fallback: the direct path must answer the common request."""
-    aanroepen = []
-    origineel = DIRECT._spyne_app
-    monkeypatch.setattr(DIRECT, "_spyne_app", lambda d: aanroepen.append(d) or origineel(d))
-    status, antwoord = roep(DIRECT, pad, dossier_verzoek("98630499724", versie))
-    assert aanroepen == [] and b"<KBIDossier>" in antwoord
+    invocations = []
+    original = DIRECT._spyne_app
+    monkeypatch.setattr(DIRECT, "_spyne_app", lambda d: invocations.append(d) or original(d))
+    status, antwoord = call(DIRECT, pad, dossier_verzoek("98630499724", versie))
+    assert invocations == [] and b"<KBIDossier>" in antwoord
 
 
 def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
@@ -88,13 +88,13 @@ def test_an_internal_error_is_a_dutch_fault_on_the_wire_and_an_english_log_line(
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     (dienst,) = [d for d in app.diensten if d.contract.path == PATH_DOSSIER_02]
 
-    def kapot(*_args, **_kwargs):
+    def broken_file(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(dienst, "decided", kapot)  # the template's path
-    monkeypatch.setattr(dienst, "handle", kapot)  # the full build
+    monkeypatch.setattr(dienst, "decided", broken_file)  # the template's path
+    monkeypatch.setattr(dienst, "handle", broken_file)  # the full build
     with caplog.at_level("ERROR"):
-        status, antwoord = roep(app, PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
+        status, antwoord = call(app, PATH_DOSSIER_02, dossier_verzoek("98630499724", "02.00"))
     assert status.startswith("500")
     assert b"<faultstring>Interne fout in de emulator bij GeefDossierKBI</faultstring>" in antwoord
     assert [r.getMessage() for r in caplog.records] == [
@@ -127,22 +127,22 @@ def test_spyne_is_imported_only_by_the_reference_path():
         "status, spyne, antwoord = roep(ref, body)\n"
         "print(status, spyne, b'<tns:GeefDossierKBIResponse><Repliek>' in antwoord)\n"
     )
-    uit = subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60
     )
-    assert uit.stdout.splitlines() == [
+    assert result.stdout.splitlines() == [
         "('200 OK', False)",
         "500 Internal Server Error False True",
         "200 OK True True",
-    ], uit.stderr
+    ], result.stderr
 
 
 def test_a_template_is_filled_with_each_calls_values():
     """The second same question comes from the template: still exactly spyne's reply."""
     for referte in ("eerste", "tweede", "a&amp;b&lt;c&gt;d", "x" * 36):  # as XML text
-        gelijk(PATH_DOSSIER, dossier_verzoek("98630499724", referte=referte))
-        gelijk(PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=referte))
-    status, antwoord = roep(DIRECT, PATH_DOSSIER, dossier_verzoek("98630499724", referte="a&amp;b"))
+        equal(PATH_DOSSIER, dossier_verzoek("98630499724", referte=referte))
+        equal(PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=referte))
+    status, antwoord = call(DIRECT, PATH_DOSSIER, dossier_verzoek("98630499724", referte="a&amp;b"))
     assert b"<Referte>a&amp;b</Referte>" in antwoord and b"magda-kbi-" not in antwoord
 
 
@@ -151,10 +151,10 @@ def test_templates_follow_runtime_changes():
 
     app = make_emulator(Settings(today=date(2023, 3, 1)))
     vraag = advies_verzoek("79652599875", "2023-06-01", referte="r")
-    assert b"<Code>INBREUK</Code>" in roep(app, PATH_ADVIES, vraag)[1]
+    assert b"<Code>INBREUK</Code>" in call(app, PATH_ADVIES, vraag)[1]
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, vraag)[1]
-    oud = app.runtime.personas["79652599875"]
-    data = {"insz": oud.insz, "scenario": "changed", "naam": oud.naam, "dossier": None}
+    assert b"<Resultaat>OK</Resultaat>" in call(app, PATH_ADVIES, vraag)[1]
+    old = app.runtime.personas["79652599875"]
+    data = {"insz": old.insz, "scenario": "changed", "naam": old.naam, "dossier": None}
     app.runtime.set_persona(persona_from_data(data))
-    assert b"30001" in roep(app, PATH_DOSSIER, dossier_verzoek("79652599875"))[1]
+    assert b"30001" in call(app, PATH_DOSSIER, dossier_verzoek("79652599875"))[1]

@@ -52,85 +52,85 @@ from .soap import (
 )
 from .xsd_instances import Instances, texts
 
-VERSIES = ["01.00", "02.00"]
-ONBEKEND = "80651439361"  # a valid test number that is no persona
+VERSIONS = ["01.00", "02.00"]
+UNKNOWN = "80651439361"  # a valid test number that is no persona
 
 
-def dossier_op(
-    magda: MagdaEmulator, dag: str, versie: str, insz: str = "98630499724"
+def dossier_on(
+    magda: MagdaEmulator, day: str, versie: str, insz: str = "98630499724"
 ) -> etree._Element:
     """The KBIDossier of ``insz`` in ``versie`` as the emulator answers on ``dag``."""
-    magda.today(dag)
+    magda.today(day)
     return post(magda.url + DOSSIER[versie][1], dossier_verzoek(insz, versie)).dossier
 
 
 @pytest.fixture(scope="module")
-def werkmap(tmp_path_factory) -> str:
+def workdir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("echte-xsd"))
 
 
-def echt(werkmap: str, versie: str, variant: str, bericht: str) -> etree.XMLSchema:
+def real(workdir: str, versie: str, variant: str, bericht: str) -> etree.XMLSchema:
     reference.require(versie)
-    return reference.real_schema(werkmap, versie, reference.entry_point(versie, variant, bericht))
+    return reference.real_schema(workdir, versie, reference.entry_point(versie, variant, bericht))
 
 
-def operatie(body: bytes) -> etree._Element:
+def operation(body: bytes) -> etree._Element:
     return etree.fromstring(body).find(f"{{{NS_SOAP}}}Body")[0]
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_context_annotaties_are_checked_as_the_real_request_xsd_checks_them(
-    server, werkmap, versie
+    server, workdir, versie
 ):
     """A request's Context/Annotaties is a list of Annotatie (Naam, Waarde) in the real
     contract: such a list is answered, anything else refused (40001), as the platform's XSD
     refuses it (ours took any content there)."""
-    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
-    for annotaties, verwacht in (
+    vraag_xsd = real(workdir, versie, "WebService", "GeefDossierKBI")
+    for annotations, expected in (
         (b"<Annotatie><Naam>bron</Naam><Waarde>test</Waarde></Annotatie>", []),
         (b"<Iets>anders</Iets>", ["40001"]),
     ):
         body = dossier_verzoek("98630499724", versie).replace(
-            b"</Bericht>", b"</Bericht><Annotaties>" + annotaties + b"</Annotaties>"
+            b"</Bericht>", b"</Bericht><Annotaties>" + annotations + b"</Annotaties>"
         )
-        assert vraag_xsd.validate(operatie(body)) is (verwacht == []), vraag_xsd.error_log
-        assert post(server.url + DOSSIER[versie][1], body).codes() == verwacht
+        assert vraag_xsd.validate(operation(body)) is (expected == []), vraag_xsd.error_log
+        assert post(server.url + DOSSIER[versie][1], body).codes() == expected
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_a_tijdstip_the_real_request_xsd_takes_is_answered(server, werkmap, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_a_tijdstip_the_real_request_xsd_takes_is_answered(server, workdir, versie):
     """The real contract's Tijdstip/Datum is a pattern on a string, not an xs:date: a request
     dated 2024-02-30 is valid there, so it is answered here, the long way and then by its
     learnt shape (the emulator refused it as no date, 40001)."""
-    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    vraag_xsd = real(workdir, versie, "WebService", "GeefDossierKBI")
     for referte in ("eerste", "tweede"):
         body = dossier_verzoek("98630499724", versie, referte=referte)
         body = re.sub(rb"(<Tijdstip>\s*<Datum>)[^<]*", rb"\g<1>2024-02-30", body)
         assert b"<Datum>2024-02-30</Datum>" in body
-        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+        assert vraag_xsd.validate(operation(body)), vraag_xsd.error_log
         antwoord = post(server.url + DOSSIER[versie][1], body)
         assert antwoord.codes() == []
         assert antwoord.dossier.findtext("Personalia/INSZ") == "98630499724"
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 @pytest.mark.parametrize("variant", ["WebService", "Service"])
 def test_real_requests_get_replies_valid_against_the_real_xsd(
-    server, builtin_personas, werkmap, versie, variant
+    server, builtin_personas, workdir, versie, variant
 ):
-    vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
-    antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
+    vraag_xsd = real(workdir, versie, variant, "GeefDossierKBI")
+    antwoord_xsd = real(workdir, versie, variant, "GeefDossierKBIResponse")
     if variant == "Service":  # the generic endpoint only
         namespace, paden = NS_DOSSIER_SERVICE[versie], [PATH_GENERIC]
     else:
         namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
-    beantwoord = 0
-    for insz in [*builtin_personas, ONBEKEND]:
+    answered_ = 0
+    for insz in [*builtin_personas, UNKNOWN]:
         persona = builtin_personas.get(insz)
         if persona is not None and persona.fout == "SOAP_FAULT":
             continue
         body = dossier_verzoek(insz, versie, namespace=namespace, referte=f"r-{insz}")
-        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+        assert vraag_xsd.validate(operation(body)), vraag_xsd.error_log
         for pad in paden:
             antwoord = post(server.url + pad, body)
             assert antwoord.status == 200, antwoord.body
@@ -149,8 +149,8 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
                     f"r-{insz}"
                 )
                 assert antwoord.dossier.findtext("Personalia/INSZ") == insz
-                beantwoord += 1
-    assert beantwoord >= 16 * len(paden)
+                answered_ += 1
+    assert answered_ >= 16 * len(paden)
 
 
 DRAWN_FOR = ["98630499724", "73680599786", "70650846952"]  # personas with a dossier
@@ -158,21 +158,21 @@ DRAWN_FOR = ["98630499724", "73680599786", "70650846952"]  # personas with a dos
 
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
+def test_any_request_the_real_request_xsd_takes_is_answered(workdir, data):
     """Every optional element (Ontvanger, Annotaties, Afzender's Naam, Gebruiker, ...) and
     every value the real request XSD takes, not only what our own requests hold: the
     dossier, by the direct path and by spyne, with the referte echoed, valid against the
     real response XSD. Two refusals of our own are left out, as test_contract_reach lists
     them: an empty Afzender or Ontvanger Identificatie (40001 at once) and more than one
     Vraag (the reply has room for one Antwoord)."""
-    versie = data.draw(st.sampled_from(VERSIES), label="versie")
+    versie = data.draw(st.sampled_from(VERSIONS), label="versie")
     variant = data.draw(st.sampled_from(["WebService", "Service"]), label="variant")
     insz = data.draw(st.sampled_from(DRAWN_FOR), label="insz")
-    vraag_xsd = echt(werkmap, versie, variant, "GeefDossierKBI")
-    antwoord_xsd = echt(werkmap, versie, variant, "GeefDossierKBIResponse")
+    vraag_xsd = real(workdir, versie, variant, "GeefDossierKBI")
+    antwoord_xsd = real(workdir, versie, variant, "GeefDossierKBIResponse")
     namespace = NS_DOSSIER_SERVICE[versie] if variant == "Service" else DOSSIER[versie][0]
     pad = PATH_GENERIC if variant == "Service" else DOSSIER[versie][1]
-    vast = {
+    fixed = {
         "Verzoek/Context/Naam": "GeefDossierKBI",
         "Verzoek/Context/Versie": f"{versie}.0000",
         "Verzoek/Context/Bericht/Type": "VRAAG",
@@ -181,11 +181,11 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
     }
     instances = xsd_instances(versie)
     vraag = instances.draw(
-        data.draw, namespace, "GeefDossierKBI", vast, {"Verzoek/Vragen/Vraag": 1}
+        data.draw, namespace, "GeefDossierKBI", fixed, {"Verzoek/Vragen/Vraag": 1}
     )
     assume(vraag_xsd.validate(vraag))
-    ontvanger = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
-    assume(ontvanger is None or ontvanger.strip())
+    receiver = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
+    assume(receiver is None or receiver.strip())
     body = in_envelope(vraag)
     for emulator in both_paths():
         antwoord = in_process(emulator, pad, body)
@@ -202,17 +202,17 @@ def test_any_request_the_real_request_xsd_takes_is_answered(werkmap, data):
         )
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_several_questions_the_service_variant_takes_are_refused_in_a_valid_reply(werkmap, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_several_questions_the_service_variant_takes_are_refused_in_a_valid_reply(workdir, versie):
     """The Service variant's request XSD takes several Vraag, its reply room for one
     Antwoord: refused with 40001 saying so, in a reply the real response XSD takes, by both
     paths (the drawn requests above ask one Vraag; nothing ran this refusal)."""
-    vraag_xsd = echt(werkmap, versie, "Service", "GeefDossierKBI")
-    antwoord_xsd = echt(werkmap, versie, "Service", "GeefDossierKBIResponse")
+    vraag_xsd = real(workdir, versie, "Service", "GeefDossierKBI")
+    antwoord_xsd = real(workdir, versie, "Service", "GeefDossierKBIResponse")
     body = dossier_verzoek("98630499724", versie, namespace=NS_DOSSIER_SERVICE[versie])
-    een = body[body.index(b"<Vraag>") : body.index(b"</Vraag>") + len(b"</Vraag>")]
-    body = body.replace(een, een + een.replace(b"98630499724", b"73680599786"))
-    assert vraag_xsd.validate(operatie(body))
+    one = body[body.index(b"<Vraag>") : body.index(b"</Vraag>") + len(b"</Vraag>")]
+    body = body.replace(one, one + one.replace(b"98630499724", b"73680599786"))
+    assert vraag_xsd.validate(operation(body))
     for emulator in both_paths():
         antwoord = in_process(emulator, PATH_GENERIC, body)
         assert (antwoord.status, antwoord.codes()) == (200, ["40001"]), antwoord.body
@@ -224,13 +224,13 @@ def test_several_questions_the_service_variant_takes_are_refused_in_a_valid_repl
         assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_a_referte_is_echoed_as_sent_and_a_comment_splits_no_value(werkmap, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_a_referte_is_echoed_as_sent_and_a_comment_splits_no_value(workdir, versie):
     """A ReferteType is an xs:string: " " and " r-1 " are Refertes, echoed as sent (stripped,
     " " became an empty Antwoord/Referte, which the real reply XSD refuses, and no
     Ontvanger/Referte). A comment inside a value is no part of it: the Identificatie
     "kbi.test<!-- -->.zorgkas.be" is kbi.test.zorgkas.be (before: "kbi.test")."""
-    antwoord_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBIResponse")
+    antwoord_xsd = real(workdir, versie, "WebService", "GeefDossierKBIResponse")
     body = dossier_verzoek("98630499724", versie, referte="REFERTE")
     body = body.replace(b"<Referte>REFERTE</Referte>", b"<Referte> r-1 </Referte>", 1)
     body = body.replace(b"<Referte>REFERTE</Referte>", b"<Referte> </Referte>", 1)
@@ -239,9 +239,9 @@ def test_a_referte_is_echoed_as_sent_and_a_comment_splits_no_value(werkmap, vers
         antwoord = in_process(emulator, DOSSIER[versie][1], body)
         assert antwoord.codes() == [], antwoord.body
         assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
-        ontvanger = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
-        assert ontvanger.findtext("Referte") == " r-1 "
-        assert ontvanger.findtext("Identificatie") == "kbi.test.zorgkas.be"
+        receiver = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
+        assert receiver.findtext("Referte") == " r-1 "
+        assert receiver.findtext("Identificatie") == "kbi.test.zorgkas.be"
         assert antwoord.root.findtext("Repliek/Antwoorden/Antwoord/Referte") == " "
 
 
@@ -251,30 +251,30 @@ def xsd_instances(versie: str) -> Instances:
 
 
 def test_02_00_renders_its_own_fields_and_codes(server):
-    een = post(server.url + DOSSIER["01.00"][1], dossier_verzoek("98630499724", "01.00")).dossier
-    twee = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("98630499724", "02.00")).dossier
-    assert een.findtext("Contracten/Contract/Type") == "ICO13G"  # letter O
-    assert twee.findtext("Contracten/Contract/Type") == "IC013G"  # digit zero
-    assert twee.findtext("Personalia/TelefoonNummers/TelefoonNummer") == "0470 00 00 01"
-    assert twee.findtext("Personalia/Emails/Email") == "said.daoud@voorbeeld.test"
-    assert een.find("Personalia/TelefoonNummers") is None and een.find("Personalia/Emails") is None
+    one = post(server.url + DOSSIER["01.00"][1], dossier_verzoek("98630499724", "01.00")).dossier
+    two = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("98630499724", "02.00")).dossier
+    assert one.findtext("Contracten/Contract/Type") == "ICO13G"  # letter O
+    assert two.findtext("Contracten/Contract/Type") == "IC013G"  # digit zero
+    assert two.findtext("Personalia/TelefoonNummers/TelefoonNummer") == "0470 00 00 01"
+    assert two.findtext("Personalia/Emails/Email") == "said.daoud@voorbeeld.test"
+    assert one.find("Personalia/TelefoonNummers") is None and one.find("Personalia/Emails") is None
     # 02.00's client number, between the INSZ and the name
-    assert [e.tag for e in twee.find("Personalia")][:3] == ["INSZ", "UniekNummer", "Naam"]
-    assert twee.findtext("Personalia/UniekNummer") == "K0012345"
-    assert een.find("Personalia/UniekNummer") is None
-    assert een.findtext("Wooncode/MoetVoldoenAanInburgeringsBereidheid") == "true"
-    assert twee.find("Wooncode/MoetVoldoenAanInburgeringsBereidheid") is None
-    assert twee.findtext("Wooncode/VoldoetAanTaalBereidheid") == "false"
+    assert [e.tag for e in two.find("Personalia")][:3] == ["INSZ", "UniekNummer", "Naam"]
+    assert two.findtext("Personalia/UniekNummer") == "K0012345"
+    assert one.find("Personalia/UniekNummer") is None
+    assert one.findtext("Wooncode/MoetVoldoenAanInburgeringsBereidheid") == "true"
+    assert two.find("Wooncode/MoetVoldoenAanInburgeringsBereidheid") is None
+    assert two.findtext("Wooncode/VoldoetAanTaalBereidheid") == "false"
     # 02.00's Wooncode: the language-knowledge requirement and its suspensions (the
     # contract spells "opschorting" in lower case); none of it in 01.00
-    assert twee.findtext("Wooncode/VoldoetAanTaalkennisvereiste") == "true"
-    (opschorting,) = twee.iterfind("Wooncode/Opschortingen/opschorting")
+    assert two.findtext("Wooncode/VoldoetAanTaalkennisvereiste") == "true"
+    (opschorting,) = two.iterfind("Wooncode/Opschortingen/opschorting")
     assert [(e.tag, e.text) for e in opschorting] == [
         ("RedenOpschorting", "Volgt de cursus Nederlands tweede taal A1"),
         ("Van", "2022-09-05"),
         ("Tot", "2023-01-27"),
     ]
-    assert [e.tag for e in een.find("Wooncode")] == [
+    assert [e.tag for e in one.find("Wooncode")] == [
         "MoetVoldoenAanInburgeringsBereidheid",
         "VoldoetAanInburgeringBereidheid",
         "MoetVoldoenAanTaalBereidheid",
@@ -282,7 +282,7 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         "OpvolgingDoor",
     ]
     # 02.00's client profile, right after Personalia; 01.00 has no room for it
-    assert [(e.tag, e.text) for e in twee.find("KlantProfiel")] == [
+    assert [(e.tag, e.text) for e in two.find("KlantProfiel")] == [
         ("Werksituatie", "Werkzoekend"),
         ("Werkritme", "Voltijds"),
         ("Perspectieven", None),
@@ -296,44 +296,44 @@ def test_02_00_renders_its_own_fields_and_codes(server):
         ("Motivaties", "Wil als elektricien werken"),
         ("SpecifiekeKlantenGroep", "Erkend vluchteling"),
     ]
-    assert twee.find("Perspectieven/Perspectief") is None  # inside KlantProfiel only
-    perspectief = twee.find("KlantProfiel/Perspectieven/Perspectief")
+    assert two.find("Perspectieven/Perspectief") is None  # inside KlantProfiel only
+    perspectief = two.find("KlantProfiel/Perspectieven/Perspectief")
     assert (perspectief.text, perspectief.attrib) == ("WERK", {"Naam": "Werk"})
-    assert [e.tag for e in twee][:2] == ["Personalia", "KlantProfiel"]
-    assert een.find("KlantProfiel") is None
+    assert [e.tag for e in two][:2] == ["Personalia", "KlantProfiel"]
+    assert one.find("KlantProfiel") is None
     vrijgesteld = {
         v: post(server.url + DOSSIER[v][1], dossier_verzoek("61622495639", v)).dossier
-        for v in VERSIES
+        for v in VERSIONS
     }
     vrijstelling = vrijgesteld["02.00"].find("Wooncode/Vrijstelling")
     assert vrijstelling.findtext("DatumVrijstelling") == "2023-04-03"
     reden = vrijstelling.find("RedenVrijstelling")
     assert (reden.text, reden.attrib) == ("MEDISCH", {"Naam": "Medische reden"})
     assert vrijgesteld["01.00"].find("Wooncode") is None  # 01.00 has no room for it
-    assert een.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald") == "A1"
-    assert twee.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald/Globaal") == "A1"
+    assert one.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald") == "A1"
+    assert two.findtext("Talenkennis/BehaaldNT2Niveau/HoogstBehaald/Globaal") == "A1"
     # the most recent level and the literacy in Latin script, as the real samples have them
-    assert een.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald") == "A1"
-    assert twee.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald/Globaal") == "A1"
-    for dossier in (een, twee):
+    assert one.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald") == "A1"
+    assert two.findtext("Talenkennis/BehaaldNT2Niveau/RecentstBehaald/Globaal") == "A1"
+    for dossier in (one, two):
         assert [e.tag for e in dossier.find("Talenkennis")] == [
             "Talen",
             "Alfabetiseringsgraad",
             "BehaaldNT2Niveau",
         ]
-        schrift = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
-        assert schrift.text == "GEALFABETISEERD"
+        script_ = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
+        assert script_.text == "GEALFABETISEERD"
         # and in another script: how far, in which language
-        ander = dossier.find("Talenkennis/Alfabetiseringsgraad/AnderSchrift")
-        assert [(e.tag, e.text) for e in ander] == [("Code", "GEALFABETISEERD"), ("Taal", "PRS")]
-        assert ander.find("Code").get("Naam") == "Gealfabetiseerd"
+        another = dossier.find("Talenkennis/Alfabetiseringsgraad/AnderSchrift")
+        assert [(e.tag, e.text) for e in another] == [("Code", "GEALFABETISEERD"), ("Taal", "PRS")]
+        assert another.find("Code").get("Naam") == "Gealfabetiseerd"
     attest = {
         v: post(server.url + DOSSIER[v][1], dossier_verzoek("79611034583", v)).dossier
-        for v in VERSIES
+        for v in VERSIONS
     }
     assert attest["01.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023"
     assert attest["02.00"].findtext("BehaaldeAttesten/Document/Type") == "AI023G"
-    for versie in VERSIES:  # made on 2023-06-30, signed on 2023-07-03 (both versions)
+    for versie in VERSIONS:  # made on 2023-06-30, signed on 2023-07-03 (both versions)
         document = attest[versie].find("BehaaldeAttesten/Document")
         assert [e.tag for e in document][-3:] == [
             "DatumAanmaak",
@@ -345,13 +345,13 @@ def test_02_00_renders_its_own_fields_and_codes(server):
 
 def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(builtin_personas):
     dossier = builtin_personas["79611034583"].dossier
-    (gemaakt,) = dossier.as_of(date(2023, 7, 2)).attesten
-    assert (gemaakt.datum_aanmaak, gemaakt.datum_ondertekening) == (date(2023, 6, 30), None)
-    (getekend,) = dossier.as_of(date(2023, 7, 3)).attesten
-    assert getekend.datum_ondertekening == date(2023, 7, 3)
+    (made_,) = dossier.as_of(date(2023, 7, 2)).attesten
+    assert (made_.datum_aanmaak, made_.datum_ondertekening) == (date(2023, 6, 30), None)
+    (drawn_,) = dossier.as_of(date(2023, 7, 3)).attesten
+    assert drawn_.datum_ondertekening == date(2023, 7, 3)
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
     """As in every real sample: the office that made the Personalia, the contract and the
     attest, where the person registered, and the trajectory's manager (office and
@@ -407,12 +407,12 @@ def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
         "Naam": "Heeft alle stappen doorlopen",
     }
     assert not besluit.findtext("Reden")  # no code, as in the real sample 90722501478
-    delen = traject.findall("TrajectOnderdelen/TrajectOnderdeel")
-    assert [(d.findtext("Besluit/Code"), d.findtext("Besluit/DatumToekenning")) for d in delen] == [
+    parts = traject.findall("TrajectOnderdelen/TrajectOnderdeel")
+    assert [(d.findtext("Besluit/Code"), d.findtext("Besluit/DatumToekenning")) for d in parts] == [
         ("VO", "2022-07-01"),
         ("VO", "2023-06-16"),
     ]
-    assert [e.tag for e in delen[0]] == ["Type", "Periode", "Status", "Besluit"]
+    assert [e.tag for e in parts[0]] == ["Type", "Periode", "Status", "Besluit"]
     # a decision is known from the day it was granted
     magda.today("2023-06-29")
     dossier = post(magda.url + DOSSIER[versie][1], dossier_verzoek("79611034583", versie)).dossier
@@ -429,17 +429,17 @@ def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
     ]
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
     """As the real samples' infringements: the formal notice's date, the motive and the
     statement of facts (the agency's activities and documents), each known from its date
     (persona 73680599786: established 2023-09-15, notice sent 2023-09-18)."""
 
-    def inbreuk(dag: str) -> etree._Element:
-        return dossier_op(magda, dag, versie, "73680599786").find("Inbreuken/Inbreuk")
+    def inbreuk(day: str) -> etree._Element:
+        return dossier_on(magda, day, versie, "73680599786").find("Inbreuken/Inbreuk")
 
-    eerst = inbreuk("2023-09-16")
-    assert [e.tag for e in eerst] == [
+    first_ = inbreuk("2023-09-16")
+    assert [e.tag for e in first_] == [
         "Type",
         "SanctionerendeOverheid",
         "DatumVaststelling",
@@ -447,8 +447,8 @@ def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
         "FeitenRelaas",
         "RechtzettingsFormulier",
     ]
-    assert eerst.findtext("Motivering") == "niet deelgenomen"
-    assert [e.tag for e in eerst.find("FeitenRelaas")] == ["Communicaties"]
+    assert first_.findtext("Motivering") == "niet deelgenomen"
+    assert [e.tag for e in first_.find("FeitenRelaas")] == ["Communicaties"]
     later = inbreuk("2023-09-18")
     assert later.findtext("DatumIngebrekestellingVerzonden") == "2023-09-18"
     assert [e.tag for e in later][3:5] == ["DatumIngebrekestellingVerzonden", "Motivering"]
@@ -466,27 +466,27 @@ def test_an_infringement_s_notice_motive_and_statement_of_facts(magda, versie):
     assert documenten[1].find("TypeDocument").get("Naam") == "Ingebrekestelling INB10"
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
     """Adviezen (HvN, Arbeidsmarkt) and Gesprekken, as the real samples have them, and
     Perspectieven (HvN, OB; no sample has them), at their places in the dossier; a
     conversation is known from its day (persona 98630499724)."""
 
-    dossier = partial(dossier_op, magda, versie=versie)
+    dossier = partial(dossier_on, magda, versie=versie)
 
-    nu = dossier("2030-01-01")
-    delen = [e.tag for e in nu]
-    assert delen.index("Trajecten") < delen.index("Adviezen") < delen.index("Talenkennis")
-    assert delen.index("Talenkennis") < delen.index("Gesprekken") < delen.index("Wooncode")
-    adviezen = nu.find("Adviezen")
+    now = dossier("2030-01-01")
+    parts = [e.tag for e in now]
+    assert parts.index("Trajecten") < parts.index("Adviezen") < parts.index("Talenkennis")
+    assert parts.index("Talenkennis") < parts.index("Gesprekken") < parts.index("Wooncode")
+    adviezen = now.find("Adviezen")
     assert [(e.tag, e.text) for e in adviezen] == [("HvN", "CVO_STD"), ("Arbeidsmarkt", "AR")]
-    assert delen.index("Adviezen") + 1 == delen.index("Perspectieven")
-    assert [(e.tag, e.text, e.get("Naam")) for e in nu.find("Perspectieven")] == [
+    assert parts.index("Adviezen") + 1 == parts.index("Perspectieven")
+    assert [(e.tag, e.text, e.get("Naam")) for e in now.find("Perspectieven")] == [
         ("HvN", "PROF", "Professioneel perspectief"),
         ("OB", "WERK", "Werk"),
     ]
     assert adviezen.find("HvN").get("KorteNaam") == "CVO standaard"
-    gesprekken = nu.findall("Gesprekken/Gesprek")
+    gesprekken = now.findall("Gesprekken/Gesprek")
     assert [g.findtext("Datum") for g in gesprekken] == ["2022-05-02", "2023-02-06"]
     assert [(e.tag, e.text) for e in gesprekken[0]] == [
         ("Datum", "2022-05-02"),
@@ -502,25 +502,25 @@ def test_the_advice_on_next_steps_and_the_conversations(magda, versie):
     ]
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
     """VormingsActiviteiten as the real sample has them, after Trajecten (persona
     98630499724): a course from its enrolment, a withdrawal from its day (the
     status reads INGESCHREVEN before it), a Dutch course's decision from the course's end,
     each lesson and its attendance from its day."""
 
-    dossier = partial(dossier_op, magda, versie=versie)
+    dossier = partial(dossier_on, magda, versie=versie)
 
-    def activiteiten(dag: str) -> etree._Element | None:
-        return dossier(dag).find("VormingsActiviteiten")
+    def activiteiten(day: str) -> etree._Element | None:
+        return dossier(day).find("VormingsActiviteiten")
 
-    delen = [e.tag for e in dossier("2030-01-01")]
-    assert delen.index("Trajecten") + 1 == delen.index("VormingsActiviteiten")
-    assert delen.index("VormingsActiviteiten") + 1 == delen.index("AfgelegdeTesten")
-    nu = activiteiten("2030-01-01")
-    verwacht = ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
-    assert [e.tag for e in nu] == verwacht + (["NT2Testen"] if versie == "02.00" else [])
-    (mo,) = nu.find("MOCursussen")
+    parts = [e.tag for e in dossier("2030-01-01")]
+    assert parts.index("Trajecten") + 1 == parts.index("VormingsActiviteiten")
+    assert parts.index("VormingsActiviteiten") + 1 == parts.index("AfgelegdeTesten")
+    now = activiteiten("2030-01-01")
+    expected = ["MOCursussen", "NT2Cursussen", "PLOCursussen"]
+    assert [e.tag for e in now] == expected + (["NT2Testen"] if versie == "02.00" else [])
+    (mo,) = now.find("MOCursussen")
     assert [(e.tag, e.text) for e in mo if len(e) == 0] == [
         ("ID", "5d28bb04-5d74-427f-8b50-fd4ea8697b71"),
         ("Nummer", "MO-LEU-2022-031"),
@@ -530,7 +530,7 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         ("DatumInschrijving", "2022-06-20"),
     ]
     assert [e.text for e in mo.find("Periode")] == ["2022-07-04", "2022-10-28"]
-    a1, a2 = nu.find("NT2Cursussen")
+    a1, a2 = now.find("NT2Cursussen")
     assert [e.tag for e in a1] == [
         "ID",
         "Centrum",
@@ -591,10 +591,10 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         ("2023-02-13", "VERANTW_AFWE"),
         ("2023-02-15", "AFWEZIG"),
     ]
-    verwacht = ["Datum", "AanvangUur", "EindUur", "Aanwezigheidsduur", "Aanwezigheid"]
+    expected = ["Datum", "AanvangUur", "EindUur", "Aanwezigheidsduur", "Aanwezigheid"]
     if versie == "02.00":  # and the day of the week
-        verwacht.append("Lesdag")
-    assert [e.tag for e in lessen[1]] == verwacht
+        expected.append("Lesdag")
+    assert [e.tag for e in lessen[1]] == expected
     assert [e.text for e in lessen[1]][1:4] == ["18:30", "21:30", "02:15"]
     if versie == "02.00":
         assert [les.findtext("Lesdag") for les in lessen] == ["MA", "WO", "MA", "WO"]
@@ -605,7 +605,7 @@ def test_the_courses_each_known_from_the_day_of_enrolment(magda, versie):
         "Status",
     ]
     assert a2_tags[-1] == ("TotaalTeBetalenBoekenGeld" if versie == "02.00" else "Status")
-    (plo,) = nu.find("PLOCursussen")
+    (plo,) = now.find("PLOCursussen")
     assert [(e.tag, e.text) for e in plo if len(e) == 0] == [
         ("ID", "a892e204-b69b-4193-8ae4-ff333ca0364e"),
         ("Naam", "Loopbaanoriëntatie"),
@@ -636,7 +636,7 @@ def test_02_00_s_digital_skills_and_means_each_from_the_day_last_changed(magda):
     """KlantProfiel's ICTVaardigheden and ICTMiddelen (after LandDiploma), each known from
     its DatumLaatstGewijzigdOp; a means says whether the client has it in its Naam's
     Beschikbaar (persona 98630499724: a laptop lent by the OCMW on 2022-06-15)."""
-    profiel = dossier_op(magda, "2030-01-01", versie="02.00").find("KlantProfiel")
+    profiel = dossier_on(magda, "2030-01-01", versie="02.00").find("KlantProfiel")
     (vaardigheid,) = profiel.find("ICTVaardigheden")
     assert [(e.tag, e.text) for e in vaardigheid] == [
         ("Naam", "E-mail gebruiken"),
@@ -650,35 +650,38 @@ def test_02_00_s_digital_skills_and_means_each_from_the_day_last_changed(magda):
         ("SoortOplossing", "LEEN", {"Naam": "Uitgeleend door het OCMW"}),
         ("DatumLaatstGewijzigdOp", "2022-06-15", {}),
     ]
-    eerder = dossier_op(magda, "2022-06-14", versie="02.00").find("KlantProfiel")
-    assert eerder.find("ICTVaardigheden") is not None and eerder.find("ICTMiddelen") is None
+    earlier = dossier_on(magda, "2022-06-14", versie="02.00").find("KlantProfiel")
+    assert earlier.find("ICTVaardigheden") is not None and earlier.find("ICTMiddelen") is None
     assert (
-        dossier_op(magda, "2022-05-01", versie="02.00").find("KlantProfiel/ICTVaardigheden") is None
+        dossier_on(magda, "2022-05-01", versie="02.00").find("KlantProfiel/ICTVaardigheden") is None
     )
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_an_nt2_level_with_its_day_is_known_from_it_with_02_00_s_parts(magda, versie):
     """02.00's BehaaldNT2Niveau: each level's Datum, Globaal, Mondeling and Schriftelijk, and
     the Instapniveau; a level with a day is known from it in both versions (persona
     98630499724: A1 on 2023-01-27, the entry level from the level test on 2022-08-10)."""
 
-    def niveau(dag: str) -> etree._Element:
-        return dossier_op(magda, dag, versie).find("Talenkennis/BehaaldNT2Niveau")
+    def niveau(day: str) -> etree._Element:
+        return dossier_on(magda, day, versie).find("Talenkennis/BehaaldNT2Niveau")
 
-    nu = niveau("2030-01-01")
+    now = niveau("2030-01-01")
     if versie == "01.00":
-        assert [(e.tag, e.text) for e in nu] == [("HoogstBehaald", "A1"), ("RecentstBehaald", "A1")]
+        assert [(e.tag, e.text) for e in now] == [
+            ("HoogstBehaald", "A1"),
+            ("RecentstBehaald", "A1"),
+        ]
     else:
-        assert [e.tag for e in nu] == ["HoogstBehaald", "RecentstBehaald", "Instapniveau"]
-        for deel in nu[:2]:
-            assert [(e.tag, e.text) for e in deel] == [
+        assert [e.tag for e in now] == ["HoogstBehaald", "RecentstBehaald", "Instapniveau"]
+        for part in now[:2]:
+            assert [(e.tag, e.text) for e in part] == [
                 ("Datum", "2023-01-27"),
                 ("Globaal", "A1"),
                 ("Mondeling", "A1"),
                 ("Schriftelijk", "A1"),
             ]
-        assert [(e.tag, e.text, e.get("Naam")) for e in nu.find("Instapniveau")] == [
+        assert [(e.tag, e.text, e.get("Naam")) for e in now.find("Instapniveau")] == [
             ("Datum", "2022-08-10", None),
             ("Globaal", "A1", "Richtgraad A1"),
             ("Mondeling", "A1", "Richtgraad A1"),
@@ -693,9 +696,9 @@ def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
     """02.00's further details of an NT2Cursus (after its Besluit; as they stand) and its
     NT2Testen (after PLOCursussen, each known from its DatumAfgelegd); 01.00 has neither
     (persona 98630499724's A2 course and A1 final test)."""
-    dossier = partial(dossier_op, magda, versie="02.00")
-    nu = dossier("2030-01-01").find("VormingsActiviteiten")
-    a1, a2 = nu.find("NT2Cursussen")
+    dossier = partial(dossier_on, magda, versie="02.00")
+    now = dossier("2030-01-01").find("VormingsActiviteiten")
+    a1, a2 = now.find("NT2Cursussen")
     assert [e.tag for e in a1][-2:] == ["Status", "Besluit"]  # no details given: none sent
     details = [(e.tag, e.text) for e in a2]
     assert details[details.index(("Status", "UITGESCHREVEN")) + 1 :] == [
@@ -711,7 +714,7 @@ def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
         ("TotaalTeBetalenBoekenGeld", "0"),
     ]
     assert a2.find("ModuleVariant").get("Naam") == "Standaard"
-    (test,) = nu.find("NT2Testen")
+    (test,) = now.find("NT2Testen")
     assert test.tag == "NT2Test"
     assert [(e.tag, e.text) for e in test] == [
         ("DatumAfgelegd", "2023-01-20"),
@@ -722,7 +725,7 @@ def test_02_00_s_dutch_course_details_and_dutch_tests(magda):
     assert dossier("2023-01-20").find("VormingsActiviteiten/NT2Testen/NT2Test") is not None
     assert dossier("2023-01-19").find("VormingsActiviteiten/NT2Testen") is None
 
-    in_01_00 = dossier_op(magda, "2030-01-01", versie="01.00").find("VormingsActiviteiten")
+    in_01_00 = dossier_on(magda, "2030-01-01", versie="01.00").find("VormingsActiviteiten")
     assert in_01_00.find("NT2Testen") is None
     assert [e.tag for e in in_01_00.find("NT2Cursussen")[1]][-1] == "Status"
 
@@ -732,20 +735,20 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
     01.00 (after it, the period it holds in and the restriction's reason) and a Weekdag
     with a Dagmoment in 02.00 (after those, with what only 02.00 has); the preferred
     centre; persona 98630499724."""
-    een, twee = (
+    one, two = (
         post(server.url + DOSSIER[v][1], dossier_verzoek("98630499724", v)).dossier.find(
             "VoorkeurenKlant"
         )
-        for v in VERSIES
+        for v in VERSIONS
     )
-    for voorkeuren in (een, twee):
+    for voorkeuren in (one, two):
         assert voorkeuren.findtext("DatumGewensteStart") == "2022-05-02"
         assert voorkeuren.findtext("Intensiteit") == "2"
         assert [p.text for p in voorkeuren.iterfind("PostkantonCodes/*")] == ["3070", "3000"]
         assert [c.findtext("ExternID") for c in voorkeuren.iterfind("Centra/Centrum")] == [
             "CVO-LEU-01"
         ]
-    moment = een.find("VoorkeurLesMomenten/VoorkeurLesMoment")
+    moment = one.find("VoorkeurLesMomenten/VoorkeurLesMoment")
     assert [e.tag for e in moment] == [
         *["LesVoorkeurLesMoment"] * 3,
         "PeriodeGeldigheid",
@@ -756,13 +759,13 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
         "WOE_AVOND",
         "ZAT_OCHTEND",
     ]
-    voorkeur = twee.find("LesVoorkeuren/LesVoorkeur")
-    for beide in (moment, voorkeur):
-        assert [(e.tag, e.text) for e in beide.find("PeriodeGeldigheid")] == [
+    voorkeur = two.find("LesVoorkeuren/LesVoorkeur")
+    for both_ in (moment, voorkeur):
+        assert [(e.tag, e.text) for e in both_.find("PeriodeGeldigheid")] == [
             ("Begin", "2022-05-02"),
             ("Einde", "2023-03-10"),
         ]
-        reden = beide.find("RedenBeperking")
+        reden = both_.find("RedenBeperking")
         assert (reden.text, dict(reden.attrib)) == (None, {"Naam": "Werkt overdag"})
     assert [e.tag for e in voorkeur] == [
         "PeriodeGeldigheid",
@@ -777,22 +780,22 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
         [("Weekdag", "ZAT"), ("Dagmoment", "OCHTEND"), ("Beschikbaar", "2")],
     ]
     assert [(e.tag, e.text) for e in voorkeur.find("GeldtVoor")] == [("geldtVoor", "NT2")]
-    berekend = voorkeur.find("BerekendPraktischVoorkeurmoment")
-    assert (berekend.text, dict(berekend.attrib)) == ("AVOND", {"Naam": "Avond"})
-    assert [(e.tag, e.text) for e in twee][-3:] == [
+    computed = voorkeur.find("BerekendPraktischVoorkeurmoment")
+    assert (computed.text, dict(computed.attrib)) == ("AVOND", {"Naam": "Avond"})
+    assert [(e.tag, e.text) for e in two][-3:] == [
         ("Label", "Avondcursist"),
         ("GeslotenAanbod", "Nee"),
         ("InformatieVoorSchool", "Werkt overdag in de bouw; liefst les in Leuven"),
     ]
-    assert [e.tag for e in een][-1] == "VoorkeurLesMomenten"  # 01.00 has none of them
+    assert [e.tag for e in one][-1] == "VoorkeurLesMomenten"  # 01.00 has none of them
 
 
 def test_no_moment_at_all_in_02_00_and_nothing_of_it_in_01_00(magda):
     """02.00 says why a client can follow no course at all (RedenVolledigeOnbeschikbaarheid,
     with the period it holds in and no moment); 01.00 has moments or nothing, so it sends no
     VoorkeurenKlant (persona 60650549503, ill in 2023)."""
-    twee = dossier_op(magda, "2030-01-01", "02.00", insz="60650549503").find("VoorkeurenKlant")
-    assert [(e.tag, e.text, dict(e.attrib)) for e in twee.iter()] == [
+    two = dossier_on(magda, "2030-01-01", "02.00", insz="60650549503").find("VoorkeurenKlant")
+    assert [(e.tag, e.text, dict(e.attrib)) for e in two.iter()] == [
         ("VoorkeurenKlant", None, {}),
         ("LesVoorkeuren", None, {}),
         ("LesVoorkeur", None, {}),
@@ -801,11 +804,11 @@ def test_no_moment_at_all_in_02_00_and_nothing_of_it_in_01_00(magda):
         ("Einde", "2023-12-31", {}),
         ("RedenVolledigeOnbeschikbaarheid", "MEDISCH", {"Naam": "Medische redenen"}),
     ]
-    een = dossier_op(magda, "2030-01-01", "01.00", insz="60650549503")
-    assert een.find("VoorkeurenKlant") is None
+    one = dossier_on(magda, "2030-01-01", "01.00", insz="60650549503")
+    assert one.find("VoorkeurenKlant") is None
 
 
-def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap):
+def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(workdir):
     """02.00's geldtVoor is nillable: a persona's null is sent as an empty element with
     xsi:nil="true", which the real 02.00 XSD takes (a consumer's parser must read it)."""
     from magda_kbi.io.personas import persona_from_data
@@ -827,18 +830,18 @@ def test_a_nil_geldt_voor_is_sent_as_xsi_nil_and_fits_the_real_contract(werkmap)
     geldt_voor = next(reply.iter("GeldtVoor"))
     xsi = "{http://www.w3.org/2001/XMLSchema-instance}nil"
     assert [(e.text, e.get(xsi)) for e in geldt_voor] == [("NT2", None), (None, "true")]
-    beschikbaar = [e.findtext("Beschikbaar") for e in reply.iter("LesmomentVoorkeur")]
-    assert beschikbaar == [None, "0"]
-    schema = reference.real_schema(werkmap, "02.00")
+    available = [e.findtext("Beschikbaar") for e in reply.iter("LesmomentVoorkeur")]
+    assert available == [None, "0"]
+    schema = reference.real_schema(workdir, "02.00")
     assert schema.validate(reply), schema.error_log
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_a_trajectory_s_counsellor_desk_start_and_a_part_s_status_details(magda, versie):
     """The counsellor's e-mail and phone numbers, 02.00's service desk (KBILoket) and
     StartDatumVormingstraject (after TrajectOnderdelen, known from its day), and a part's
     status with its end, DatumOnbepaaldTot and 02.00's RedenGPA (persona 98630499724)."""
-    (traject, nt2) = dossier_op(magda, "2030-01-01", versie).find("Trajecten")
+    (traject, nt2) = dossier_on(magda, "2030-01-01", versie).find("Trajecten")
     beheerder = traject.find("Beheerder")
     assert [(e.tag, e.text) for e in beheerder.find("ContactPersoon")][1:] == [
         ("email", "els.peeters@agentschap.test"),
@@ -853,8 +856,8 @@ def test_a_trajectory_s_counsellor_desk_start_and_a_part_s_status_details(magda,
     assert start == (["2022-07-04"] if versie == "02.00" else [])
     if versie == "02.00":
         assert [e.tag for e in traject][-2:] == ["TrajectOnderdelen", "StartDatumVormingstraject"]
-        vroeger = dossier_op(magda, "2022-07-03", versie).find("Trajecten/Traject")
-        assert vroeger.find("StartDatumVormingstraject") is None
+        formerly = dossier_on(magda, "2022-07-03", versie).find("Trajecten/Traject")
+        assert formerly.find("StartDatumVormingstraject") is None
     a2 = traject.find("TrajectOnderdelen")[2]
     assert a2.findtext("Type") == "TO_A2"
     status = [(e.tag, e.text) for e in a2.find("Status").iter() if len(e) == 0]
@@ -878,22 +881,22 @@ def test_a_trajectory_s_manager_is_known_from_the_start_of_its_period():
     assert traject.as_of(date(2022, 3, 1)).beheerder == traject.beheerder
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_the_referrals_and_the_waiting_list(magda, versie):
     """ToeleidingenDiplomaGelijkschakeling and ToeleidingenPartner (after Adviezen) and
     Wachtlijst (after Talenkennis), each known from its day (persona 98630499724)."""
 
-    dossier = partial(dossier_op, magda, versie=versie)
+    dossier = partial(dossier_on, magda, versie=versie)
 
-    nu = dossier("2030-01-01")
-    delen = [e.tag for e in nu]
-    assert delen.index("Perspectieven") + 1 == delen.index("ToeleidingenDiplomaGelijkschakeling")
-    assert delen.index("ToeleidingenDiplomaGelijkschakeling") + 1 == delen.index(
+    now = dossier("2030-01-01")
+    parts = [e.tag for e in now]
+    assert parts.index("Perspectieven") + 1 == parts.index("ToeleidingenDiplomaGelijkschakeling")
+    assert parts.index("ToeleidingenDiplomaGelijkschakeling") + 1 == parts.index(
         "ToeleidingenPartner"
     )
-    assert delen.index("Talenkennis") + 1 == delen.index("Wachtlijst")
-    assert delen.index("Wachtlijst") + 1 == delen.index("VoorkeurenKlant")
-    (toeleiding,) = nu.find("ToeleidingenPartner")
+    assert parts.index("Talenkennis") + 1 == parts.index("Wachtlijst")
+    assert parts.index("Wachtlijst") + 1 == parts.index("VoorkeurenKlant")
+    (toeleiding,) = now.find("ToeleidingenPartner")
     assert [(e.tag, e.text) for e in toeleiding if len(e) == 0] == [
         ("ExterneID", "30b93c08-cddb-41e2-8682-7eac81cb308d"),
         ("DatumOntvangen", "2022-04-20"),
@@ -912,19 +915,19 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert toeleiding.findtext("Van/ContactGegevens/gsm") == "0470 00 00 30"
     assert toeleiding.findtext("Naar/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
     assert [e.tag for e in toeleiding][1:3] == ["Van", "Naar"]
-    (aanmelding,) = nu.find("Wachtlijst")
+    (aanmelding,) = now.find("Wachtlijst")
     assert [(e.tag, e.text) for e in aanmelding] == [
         ("Code", "10113"),
         ("Module", "10574"),
         ("Datum", "2023-08-21"),
     ]
     assert aanmelding.find("Module").get("Naam") == "NT2 - Waystage"
-    eerder = [e.tag for e in dossier("2023-08-20")]
-    assert "ToeleidingenPartner" in eerder and "Wachtlijst" not in eerder
+    earlier = [e.tag for e in dossier("2023-08-20")]
+    assert "ToeleidingenPartner" in earlier and "Wachtlijst" not in earlier
     assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
 
-    (diploma,) = nu.find("ToeleidingenDiplomaGelijkschakeling")
-    certificaat = [  # 02.00 only: the certificate itself, with the referral
+    (diploma,) = now.find("ToeleidingenDiplomaGelijkschakeling")
+    certificate_ = [  # 02.00 only: the certificate itself, with the referral
         ("TypeCertificaat", "Diploma"),
         ("ModuleNaam", "Elektriciteit"),
         ("Niveau", "Secundair onderwijs"),
@@ -945,7 +948,7 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
         ("AntwoordPartnerCode", "GELIJK"),
         ("Opdrachtgever", "Agentschap Integratie en Inburgering"),
         ("DossiernummerBijPartner", "NARIC-2022-018734"),
-        *(certificaat if versie == "02.00" else []),
+        *(certificate_ if versie == "02.00" else []),
     ]
     if versie == "02.00":
         assert [e.text for e in diploma.find("Vaardigheden")] == [
@@ -963,28 +966,28 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     ]
     assert diploma.findtext("ErkenningsInstantie/Naam") == "NARIC-Vlaanderen"
     # the partner's answer and the status it gives from the day of the answer
-    wachtend = dossier("2023-04-13").find("*/ToeleidingDiplomaGelijkschakeling")
-    assert [e.tag for e in wachtend][:2] == ["StartDatum", "DiplomaNaam"]
-    assert wachtend.find("DatumAntwoordPartner") is None
-    assert wachtend.findtext("DatumIngediendBijPartner") == "2022-11-21"
-    nieuw = dossier("2022-11-20").find("*/ToeleidingDiplomaGelijkschakeling")
-    assert nieuw.find("DatumIngediendBijPartner") is None
+    waiting_ = dossier("2023-04-13").find("*/ToeleidingDiplomaGelijkschakeling")
+    assert [e.tag for e in waiting_][:2] == ["StartDatum", "DiplomaNaam"]
+    assert waiting_.find("DatumAntwoordPartner") is None
+    assert waiting_.findtext("DatumIngediendBijPartner") == "2022-11-21"
+    new = dossier("2022-11-20").find("*/ToeleidingDiplomaGelijkschakeling")
+    assert new.find("DatumIngediendBijPartner") is None
     assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_a_contract_s_addenda_and_suspensions_each_from_their_day(magda, versie):
     """A Contract's Addenda and Opschortingen (after its OnderdeelLO, in that order): an
     addendum known from its DatumRegistratie, a suspension from its Periode/Begin (persona
     98630499724: suspended 2023-03-13 to 2023-08-31, an addendum registered 2023-08-28)."""
 
-    def contract(dag: str) -> etree._Element:
-        (element,) = dossier_op(magda, dag, versie=versie).find("Contracten")
+    def contract(day: str) -> etree._Element:
+        (element,) = dossier_on(magda, day, versie=versie).find("Contracten")
         return element
 
-    nu = contract("2030-01-01")
-    assert [e.tag for e in nu][-3:] == ["OnderdeelLO", "Addenda", "Opschortingen"]
-    (addendum,) = nu.find("Addenda")
+    now = contract("2030-01-01")
+    assert [e.tag for e in now][-3:] == ["OnderdeelLO", "Addenda", "Opschortingen"]
+    (addendum,) = now.find("Addenda")
     assert addendum.tag == "Addendum"
     assert [(e.tag, e.text) for e in addendum] == [
         ("DatumRegistratie", "2023-08-28"),
@@ -995,7 +998,7 @@ def test_a_contract_s_addenda_and_suspensions_each_from_their_day(magda, versie)
         ("OnderdeelLO", "true"),
     ]
     assert addendum.findtext("AangemaaktDoor/KbiNummer") == "F31A1E14793F4C57977729EE23AAC568"
-    (opschorting,) = nu.find("Opschortingen")
+    (opschorting,) = now.find("Opschortingen")
     assert opschorting.tag == "Opschorting"
     assert [(e.tag, e.text) for e in opschorting.iter() if len(e) == 0] == [
         ("Begin", "2023-03-13"),
@@ -1015,48 +1018,48 @@ def test_02_00_s_last_parts_recruitment_referral_documents_and_fees(magda):
     Identiteitsbewijzen (each from the first day of its validity) and Betalingen (as they
     stand), after the Wooncode; 01.00 has no room for them (persona 98630499724)."""
 
-    nu = dossier_op(magda, "2030-01-01", "02.00")
-    assert [e.tag for e in nu][-5:] == [
+    now = dossier_on(magda, "2030-01-01", "02.00")
+    assert [e.tag for e in now][-5:] == [
         "Wooncode",
         "Werving",
         "Doorverwijzing",
         "Identiteitsbewijzen",
         "Betalingen",
     ]
-    (bewijs,) = nu.find("Identiteitsbewijzen")
-    assert [(e.tag, e.text) for e in bewijs if len(e) == 0] == [
+    (proof,) = now.find("Identiteitsbewijzen")
+    assert [(e.tag, e.text) for e in proof if len(e) == 0] == [
         ("Categorie", "Verblijfsdocument"),
         ("Type", "Elektronische vreemdelingenkaart A"),
         ("Inburgeraar", "Daoud Saïd"),
     ]
-    assert [e.tag for e in bewijs] == ["Categorie", "Type", "Plaats", "Inburgeraar", "Geldigheid"]
-    assert bewijs.findtext("Plaats/Land") == "België"
-    assert [e.text for e in bewijs.find("Geldigheid")] == ["2022-03-28", "2027-03-27"]
-    assert dossier_op(magda, "2022-03-27", "02.00").find("Identiteitsbewijzen") is None
-    assert [(e.tag, e.text) for e in nu.find("Werving/Wervingsbrief")] == [
+    assert [e.tag for e in proof] == ["Categorie", "Type", "Plaats", "Inburgeraar", "Geldigheid"]
+    assert proof.findtext("Plaats/Land") == "België"
+    assert [e.text for e in proof.find("Geldigheid")] == ["2022-03-28", "2027-03-27"]
+    assert dossier_on(magda, "2022-03-27", "02.00").find("Identiteitsbewijzen") is None
+    assert [(e.tag, e.text) for e in now.find("Werving/Wervingsbrief")] == [
         ("Type", "BRW001"),
         ("DatumVerzonden", "2022-04-11"),
     ]
-    doorverwijzing = nu.find("Doorverwijzing")
+    doorverwijzing = now.find("Doorverwijzing")
     assert (doorverwijzing.text, doorverwijzing.get("Naam")) == ("VDAB", "Doorverwezen naar VDAB")
-    assert [(e.tag, e.text) for e in nu.find("Betalingen/Betaling")] == [
+    assert [(e.tag, e.text) for e in now.find("Betalingen/Betaling")] == [
         ("Vrijstelling", "true"),
         ("Vrijstellingsdocument", "Attest leefloon"),
         ("Vrijstellingsreden", "Leefloon"),
     ]
-    assert dossier_op(magda, "2022-04-10", "02.00").find("Werving") is None
-    een = [e.tag for e in dossier_op(magda, "2030-01-01", "01.00")]
-    assert {"Werving", "Doorverwijzing", "Identiteitsbewijzen", "Betalingen"}.isdisjoint(een)
+    assert dossier_on(magda, "2022-04-10", "02.00").find("Werving") is None
+    one = [e.tag for e in dossier_on(magda, "2030-01-01", "01.00")]
+    assert {"Werving", "Doorverwijzing", "Identiteitsbewijzen", "Betalingen"}.isdisjoint(one)
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_a_test_taken_in_each_version_s_own_shape(magda, versie):
     """AfgelegdeTesten, after VormingsActiviteiten: 01.00's result code; 02.00's status, result
     with scores and conclusion; known from the test's day (persona 98630499724)."""
-    nu = dossier_op(magda, "2030-01-01", versie)
-    delen = [e.tag for e in nu]
-    assert delen.index("VormingsActiviteiten") + 1 == delen.index("AfgelegdeTesten")
-    (test,) = nu.find("AfgelegdeTesten")
+    now = dossier_on(magda, "2030-01-01", versie)
+    parts = [e.tag for e in now]
+    assert parts.index("VormingsActiviteiten") + 1 == parts.index("AfgelegdeTesten")
+    (test,) = now.find("AfgelegdeTesten")
     if versie == "01.00":
         assert [(e.tag, e.text) for e in test] == [
             ("ID", "0c4e2a7d-3f1b-4d8e-9a65-2b7c1e9f4a30"),
@@ -1093,7 +1096,7 @@ def test_a_test_taken_in_each_version_s_own_shape(magda, versie):
             ("Type", "Conclusie instapniveau"),
             ("Resultaat", "A1"),
         ]
-    assert dossier_op(magda, "2022-08-09", versie).find("AfgelegdeTesten") is None
+    assert dossier_on(magda, "2022-08-09", versie).find("AfgelegdeTesten") is None
 
 
 def test_a_test_s_attest_is_known_from_its_day():
@@ -1109,8 +1112,8 @@ def test_a_test_s_attest_is_known_from_its_day():
     )
     dossier = KbiDossier("98630499724", Personalia(("Daoud",)), afgelegde_testen=(test,))
 
-    def attest(dag: date) -> etree._Element | None:
-        return build_kbi_dossier(dossier.as_of(dag), "02.00").find(
+    def attest(day: date) -> etree._Element | None:
+        return build_kbi_dossier(dossier.as_of(day), "02.00").find(
             "AfgelegdeTesten/AfgelegdeTest/Attest"
         )
 
@@ -1141,8 +1144,8 @@ def test_an_individual_mo_course_and_a_plo_decision():
         ),
     )
 
-    def activiteiten(dag: date) -> etree._Element:
-        return build_kbi_dossier(dossier.as_of(dag)).find("VormingsActiviteiten")
+    def activiteiten(day: date) -> etree._Element:
+        return build_kbi_dossier(dossier.as_of(day)).find("VormingsActiviteiten")
 
     later = activiteiten(date(2024, 1, 12))
     assert [e.tag for e in later] == ["NT2Cursussen", "IndividueleMOCursussen", "PLOCursussen"]
@@ -1166,25 +1169,25 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
     reference.require("01.00")
 
     def paden(dossier: etree._Element) -> set[str]:
-        uit = set()
+        result = set()
         for element in dossier.iter(etree.Element):  # not the samples' comments
             pad = dossier.getroottree().getpath(element)
             pad = re.sub(r"\[\d+\]", "", pad.split("/KBIDossier", 1)[1])
-            uit.add(pad)
-            uit.update(f"{pad}@{naam}" for naam in element.attrib)
-        return uit
+            result.add(pad)
+            result.update(f"{pad}@{naam}" for naam in element.attrib)
+        return result
 
-    echt: set[str] = set()
+    real: set[str] = set()
     for sample in reference.SAMPLES.glob("*.xml"):
         for dossier in etree.parse(str(sample)).iter("KBIDossier"):
-            echt |= paden(dossier)
-    ons: set[str] = set()
+            real |= paden(dossier)
+    ours: set[str] = set()
     for insz, persona in builtin_personas.items():
         if persona.dossier is not None and not persona.fout:
             antwoord = post(server.url + DOSSIER["01.00"][1], dossier_verzoek(insz, "01.00"))
-            ons |= paden(antwoord.dossier)
-    assert len(echt) > 100
-    assert sorted(echt - ons) == []
+            ours |= paden(antwoord.dossier)
+    assert len(real) > 100
+    assert sorted(real - ours) == []
 
 
 # What our contract describes (the real one's element paths exactly, tests/test_contract_reach.py)
@@ -1205,7 +1208,7 @@ NEVER_SENT_BY_A_PERSONA = {
 }
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_every_element_of_the_contract_s_dossier_is_sent_by_a_persona_but_the_listed(versie):
     """A consumer maps the elements of the contract: each one some built-in persona sends
     (asked on a late day) exercises that mapping here. The ones no persona sends are written
@@ -1214,22 +1217,22 @@ def test_every_element_of_the_contract_s_dossier_is_sent_by_a_persona_but_the_li
 
     project = Path(__file__).resolve().parents[1]
     schemas = Schemas(sorted((project / "wsdl" / "xsd").glob("*.xsd")))
-    beschreven = {
+    described = {
         pad.split("/KBIDossier", 1)[1]
         for pad in schemas.paden(WEBSERVICE.format(v=versie), "GeefDossierKBIResponse")
         if "/KBIDossier/" in pad
     }
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    gezien = set()
+    seen = set()
     for insz in app.runtime.personas:
-        omgeving = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
-        antwoord = etree.fromstring(b"".join(app(omgeving, lambda *_: None)))
+        environment = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
+        antwoord = etree.fromstring(b"".join(app(environment, lambda *_: None)))
         for dossier in antwoord.iter("KBIDossier"):
-            boom = etree.ElementTree(dossier)
-            gezien |= {re.sub(r"\[\d+\]", "", boom.getpath(e)) for e in dossier.iter()}
-    gezien = {pad.removeprefix("/KBIDossier") for pad in gezien}
-    nooit = beschreven - gezien
-    toppen = {pad for pad in nooit if pad.rsplit("/", 1)[0] not in nooit}
+            tree = etree.ElementTree(dossier)
+            seen |= {re.sub(r"\[\d+\]", "", tree.getpath(e)) for e in dossier.iter()}
+    seen = {pad.removeprefix("/KBIDossier") for pad in seen}
+    never = described - seen
+    toppen = {pad for pad in never if pad.rsplit("/", 1)[0] not in never}
     assert sorted(toppen) == sorted(
         NEVER_SENT_BY_A_PERSONA["both"] + NEVER_SENT_BY_A_PERSONA[versie]
     )
@@ -1241,37 +1244,37 @@ def test_the_parts_the_platform_sends_empty_are_sent_empty(server, builtin_perso
     unknown: a consumer that takes the form's presence for a remedy is wrong there, and must
     be wrong here too."""
     reference.require("01.00")
-    altijd = {
+    always = {
         "Inbreuken/Inbreuk": ["RechtzettingsFormulier"],
         "Talenkennis": ["Alfabetiseringsgraad", "BehaaldNT2Niveau"],
     }
-    leeg: set[str] = set()
+    empty: set[str] = set()
     for sample in reference.SAMPLES.glob("*.xml"):
-        for ouder, kinderen in altijd.items():
-            for element in etree.parse(str(sample)).iterfind(f".//KBIDossier/{ouder}"):
-                for kind in kinderen:
-                    gevonden = element.find(kind)
-                    assert gevonden is not None, (sample.name, ouder, kind)
-                    if len(gevonden) == 0:
-                        leeg.add(kind)
-    assert leeg == {"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"}
-    gezien = {kind: 0 for kinderen in altijd.values() for kind in kinderen}
-    for versie in VERSIES:
+        for older, children in always.items():
+            for element in etree.parse(str(sample)).iterfind(f".//KBIDossier/{older}"):
+                for kind in children:
+                    found = element.find(kind)
+                    assert found is not None, (sample.name, older, kind)
+                    if len(found) == 0:
+                        empty.add(kind)
+    assert empty == {"RechtzettingsFormulier", "Alfabetiseringsgraad", "BehaaldNT2Niveau"}
+    seen = {kind: 0 for children in always.values() for kind in children}
+    for versie in VERSIONS:
         for insz, persona in builtin_personas.items():
             if persona.dossier is None or persona.fout:
                 continue
             dossier = post(server.url + DOSSIER[versie][1], dossier_verzoek(insz, versie)).dossier
-            for ouder, kinderen in altijd.items():
-                for element in dossier.iterfind(ouder):
-                    for kind in kinderen:
-                        assert element.find(kind) is not None, (insz, versie, ouder, kind)
-                        gezien[kind] += 1
-    assert min(gezien.values()) > 0
+            for older, children in always.items():
+                for element in dossier.iterfind(older):
+                    for kind in children:
+                        assert element.find(kind) is not None, (insz, versie, older, kind)
+                        seen[kind] += 1
+    assert min(seen.values()) > 0
     open_inbreuk = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("73680599786", "02.00"))
     assert len(open_inbreuk.dossier.find("Inbreuken/Inbreuk/RechtzettingsFormulier")) == 0
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_of_two_wrong_values_the_diagnose_names_the_first(server, versie):
     """A Hoedanigheid of 25 characters and an INSZ of 10 digits: the refusal is about the
     Hoedanigheid (40001), the first in the message, not the INSZ (40002) after it."""
@@ -1285,44 +1288,44 @@ def test_of_two_wrong_values_the_diagnose_names_the_first(server, versie):
     )
 
 
-@pytest.mark.parametrize("soort", ["ANTWOORD", "DATAGRAM", "VOORLOPIG_ANTWOORD"])
-def test_a_message_that_is_no_vraag_is_refused_with_40001(server, soort):
+@pytest.mark.parametrize("kind", ["ANTWOORD", "DATAGRAM", "VOORLOPIG_ANTWOORD"])
+def test_a_message_that_is_no_vraag_is_refused_with_40001(server, kind):
     """The contract's Bericht/Type lists the platform's seven kinds of message; a service
     answers a VRAAG only."""
     verzoeken = [
-        *((DOSSIER[v][1], dossier_verzoek("98630499724", v)) for v in VERSIES),
+        *((DOSSIER[v][1], dossier_verzoek("98630499724", v)) for v in VERSIONS),
         (PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01")),
     ]
     for pad, body in verzoeken:
-        body = body.replace(b"<Type>VRAAG</Type>", f"<Type>{soort}</Type>".encode(), 1)
+        body = body.replace(b"<Type>VRAAG</Type>", f"<Type>{kind}</Type>".encode(), 1)
         antwoord = post(server.url + pad, body)
         assert antwoord.uitzonderingen() == [
             ("40001", "FOUT", "Context/Bericht/Type: moet VRAAG zijn")
         ], (pad, antwoord.body)
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_a_trajectory_part_s_status_is_known_from_its_date(magda, versie):
     """Persona 98630499724's MO course ran from 2022-07-04 and was completed (TO_STA_31) on
     2022-10-28: asked on 2022-08-01, the part is there without a status; that status was
     sent from the day the part began, before it happened."""
 
-    def statussen(dag: str) -> dict[str, str | None]:
-        magda.today(dag)
+    def statuses(day: str) -> dict[str, str | None]:
+        magda.today(day)
         antwoord = post(magda.url + DOSSIER[versie][1], dossier_verzoek("98630499724", versie))
         assert antwoord.codes() == [], antwoord.body
         return {
-            deel.findtext("Type"): deel.findtext("Status/Code")
-            for deel in antwoord.dossier.iterfind("Trajecten/Traject/TrajectOnderdelen/*")
+            part.findtext("Type"): part.findtext("Status/Code")
+            for part in antwoord.dossier.iterfind("Trajecten/Traject/TrajectOnderdelen/*")
         }
 
-    assert statussen("2022-08-01") == {"TO_OB_MO": None}
-    assert statussen("2022-10-28") == {"TO_OB_MO": "TO_STA_31", "TO_A1": None}
+    assert statuses("2022-08-01") == {"TO_OB_MO": None}
+    assert statuses("2022-10-28") == {"TO_OB_MO": "TO_STA_31", "TO_A1": None}
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 @pytest.mark.parametrize(
-    ("veld", "waarde", "diagnose"),
+    ("field", "value", "diagnose"),
     [
         ("Referte", "r" * 37, "37 tekens lang, langer dan het maximum van 36"),
         ("Hoedanigheid", "h" * 25, "25 tekens lang, langer dan het maximum van 24"),
@@ -1330,32 +1333,32 @@ def test_a_trajectory_part_s_status_is_known_from_its_date(magda, versie):
     ],
 )
 def test_a_refusal_of_a_too_long_afzender_value_fits_the_real_contract(
-    server, werkmap, versie, veld, waarde, diagnose
+    server, workdir, versie, field, value, diagnose
 ):
     """The refusal's Ontvanger echoes the caller's Afzender: a value the contract does not
     allow (why the request is refused) is left out, so that a client validating replies
     reads the 40001 instead of failing on the reply itself."""
     namespace, pad = DOSSIER[versie]
-    oud = {"Referte": "r-1", "Hoedanigheid": "1234", "Identificatie": "kbi.test.zorgkas.be"}
+    old = {"Referte": "r-1", "Hoedanigheid": "1234", "Identificatie": "kbi.test.zorgkas.be"}
     body = dossier_verzoek("98630499724", versie, referte="r-1").replace(
-        f"<{veld}>{oud[veld]}</{veld}>".encode(), f"<{veld}>{waarde}</{veld}>".encode(), 1
+        f"<{field}>{old[field]}</{field}>".encode(), f"<{field}>{value}</{field}>".encode(), 1
     )
     antwoord = post(server.url + pad, body)
     assert [
         (code, diag.split(": ")[-1][-len(diagnose) :])
         for code, _, diag in antwoord.uitzonderingen()
     ] == [("40001", diagnose)]
-    ontvanger = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
-    if veld == "Identificatie":  # Ontvanger needs one: left out whole
-        assert ontvanger is None
+    receiver = antwoord.root.find("Repliek/Context/Bericht/Ontvanger")
+    if field == "Identificatie":  # Ontvanger needs one: left out whole
+        assert receiver is None
     else:
-        assert ontvanger.find(veld) is None
-        assert ontvanger.findtext("Identificatie") == "kbi.test.zorgkas.be"
-    echt_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBIResponse")
-    assert echt_xsd.validate(antwoord.root), echt_xsd.error_log
+        assert receiver.find(field) is None
+        assert receiver.findtext("Identificatie") == "kbi.test.zorgkas.be"
+    real_xsd = real(workdir, versie, "WebService", "GeefDossierKBIResponse")
+    assert real_xsd.validate(antwoord.root), real_xsd.error_log
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie):
     namespace, pad = DOSSIER[versie]
     body = verzoek(
@@ -1378,8 +1381,8 @@ def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie)
 
 
 def test_mutatiescontext_is_required_and_a_boolean(server):
-    zonder = verzoek("GeefDossierKBI", NS_DOSSIER, "<INSZ>98630499724</INSZ>")
-    assert post(server.url + DOSSIER["01.00"][1], zonder).uitzonderingen() == [
+    without = verzoek("GeefDossierKBI", NS_DOSSIER, "<INSZ>98630499724</INSZ>")
+    assert post(server.url + DOSSIER["01.00"][1], without).uitzonderingen() == [
         (
             "40001",
             "FOUT",
@@ -1387,8 +1390,8 @@ def test_mutatiescontext_is_required_and_a_boolean(server):
             " verwacht: MutatiesContext",
         )
     ]
-    ja = dossier_verzoek("98630499724", "02.00", mutaties_context="ja")
-    ((code, _, diagnose),) = post(server.url + DOSSIER["02.00"][1], ja).uitzonderingen()
+    yes = dossier_verzoek("98630499724", "02.00", mutaties_context="ja")
+    ((code, _, diagnose),) = post(server.url + DOSSIER["02.00"][1], yes).uitzonderingen()
     assert code == "40001"
     assert diagnose == (
         "Verzoek/Vragen/Vraag/Inhoud/MutatiesContext: element 'MutatiesContext': 'ja' is geen"
@@ -1397,13 +1400,13 @@ def test_mutatiescontext_is_required_and_a_boolean(server):
 
 
 def test_mutatiescontext_is_in_the_journal(magda):
-    for waarde, verwacht in (("true", True), ("0", False), ("", True)):
-        body = dossier_verzoek("98630499724", "02.00", mutaties_context=waarde)
+    for value, expected in (("true", True), ("0", False), ("", True)):
+        body = dossier_verzoek("98630499724", "02.00", mutaties_context=value)
         assert post(magda.url + DOSSIER["02.00"][1], body).codes() == []
-        assert magda.journal()[-1]["mutaties_context"] is verwacht
+        assert magda.journal()[-1]["mutaties_context"] is expected
 
 
-@pytest.mark.parametrize("versie", VERSIES)
+@pytest.mark.parametrize("versie", VERSIONS)
 def test_the_service_variant_answers_in_its_namespace_and_one_question_only(server, versie):
     namespace = NS_DOSSIER_SERVICE[versie]
     body = dossier_verzoek("98630499724", versie, namespace=namespace)
@@ -1411,8 +1414,8 @@ def test_the_service_variant_answers_in_its_namespace_and_one_question_only(serv
     assert antwoord.root.tag == f"{{{namespace}}}GeefDossierKBIResponse"
     assert antwoord.dossier is not None
     vraag = b"<Vraag>" + body.split(b"<Vraag>")[1].split(b"</Vragen>")[0]
-    twee = body.replace(b"</Vragen>", vraag + b"</Vragen>")
-    ((code, _, diagnose),) = post(server.url + PATH_GENERIC, twee).uitzonderingen()
+    two = body.replace(b"</Vragen>", vraag + b"</Vragen>")
+    ((code, _, diagnose),) = post(server.url + PATH_GENERIC, two).uitzonderingen()
     assert code == "40001"
     assert diagnose.startswith("Verzoek/Vragen: 2 vragen; GeefDossierKBI beantwoordt één Vraag")
     # the Service namespace is not served at the WebService variant's own endpoint
@@ -1420,7 +1423,7 @@ def test_the_service_variant_answers_in_its_namespace_and_one_question_only(serv
 
 
 @pytest.fixture(scope="module")
-def protocollen():
+def protocols_():
     server = _Server(make_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True)))
     yield MagdaEmulator(server.url)
     server.stop()
@@ -1434,7 +1437,7 @@ def als(afnemer: tuple[str, str], body: bytes) -> bytes:
 
 
 # What a municipality may see (protocol): INSZ, name, contract signed, attest obtained.
-GEMEENTE_VELDEN = {
+GEMEENTE_FIELDS = {
     "KBIDossier",
     "KBIDossier/Personalia",
     "KBIDossier/Personalia/INSZ",
@@ -1451,41 +1454,41 @@ GEMEENTE_VELDEN = {
 }
 
 
-def paden(element: etree._Element, voor: str = ""):
+def paden(element: etree._Element, before_: str = ""):
     """Every element's path from ``element`` down, by tag names."""
-    pad = f"{voor}{element.tag}"
+    pad = f"{before_}{element.tag}"
     yield pad
     for kind in element:
         yield from paden(kind, pad + "/")
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_a_municipality_gets_only_its_protocols_fields(protocollen, builtin_personas, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_a_municipality_gets_only_its_protocols_fields(protocols_, builtin_personas, versie):
     kortenberg = ("gemeente.kortenberg.be", "GEMEENTE")
-    gezien = 0
+    seen = 0
     for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         body = als(kortenberg, dossier_verzoek(persona.insz, versie))
-        antwoord = post(protocollen.url + DOSSIER[versie][1], body)
+        antwoord = post(protocols_.url + DOSSIER[versie][1], body)
         if antwoord.codes():  # not a resident of Kortenberg
             assert antwoord.codes() == ["40103"]
             continue
         dossier = antwoord.dossier
-        velden = set(paden(dossier))
-        assert velden <= GEMEENTE_VELDEN, (persona.insz, velden - GEMEENTE_VELDEN)
+        fields_ = set(paden(dossier))
+        assert fields_ <= GEMEENTE_FIELDS, (persona.insz, fields_ - GEMEENTE_FIELDS)
         assert not any(e.attrib for e in dossier.iter())
         assert dossier.findtext("Personalia/INSZ") == persona.insz
-        gezien += 1
-    assert gezien >= 3
+        seen += 1
+    assert seen >= 3
     # the fullest dossier has phone and e-mail in 02.00: never for a municipality
     body = als(kortenberg, dossier_verzoek("98630499724", versie))
-    dossier = post(protocollen.url + DOSSIER[versie][1], body).dossier
+    dossier = post(protocols_.url + DOSSIER[versie][1], body).dossier
     assert b"0470" not in etree.tostring(dossier) and b"@" not in etree.tostring(dossier)
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocollen, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocols_, versie):
     for afnemer in (
         ("vsb.vlaanderen.be", "VSB"),
         ("zorgkas1.test.be", "ZORGKAS"),
@@ -1493,24 +1496,24 @@ def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocollen, vers
     ):
         for pad in (DOSSIER[versie][1], PATH_GENERIC):
             body = als(afnemer, dossier_verzoek("98630499724", versie))
-            ((code, _, diagnose),) = post(protocollen.url + pad, body).uitzonderingen()
+            ((code, _, diagnose),) = post(protocols_.url + pad, body).uitzonderingen()
             assert code == "13001"
             assert diagnose.startswith(
                 "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst: "
             )
     r = requests.get(
-        f"{protocollen.url}/api/v1/dossiers/98630499724",
+        f"{protocols_.url}/api/v1/dossiers/98630499724",
         headers={"X-Magda-Afzender": "vsb.vlaanderen.be", "X-Magda-Hoedanigheid": "VSB"},
         timeout=5,
     )
     assert (r.status_code, r.json()["code"]) == (403, "13001")
     with pytest.raises(GeenMachtiging):
         MagdaClient(
-            protocollen.url, afzender="iemand.be", hoedanigheid="1", dossier_versie=versie
+            protocols_.url, afzender="iemand.be", hoedanigheid="1", dossier_versie=versie
         ).geef_dossier_kbi("98630499724")
 
 
-class OpnameSessie(requests.Session):
+class RecordingSession(requests.Session):
     """Keeps every body the client sends."""
 
     def __init__(self) -> None:
@@ -1522,24 +1525,24 @@ class OpnameSessie(requests.Session):
         return super().post(url, data=data, **kwargs)
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_client_requests_are_valid_against_the_real_request_xsd(server, werkmap, versie):
-    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
-    sessie = OpnameSessie()
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_client_requests_are_valid_against_the_real_request_xsd(server, workdir, versie):
+    vraag_xsd = real(workdir, versie, "WebService", "GeefDossierKBI")
+    session = RecordingSession()
     client = MagdaClient(
         server.url,
         afzender="zorgkas1.test.be",
         hoedanigheid="1",
-        session=sessie,
+        session=session,
         dossier_versie=versie,
     )
     dossier = client.geef_dossier_kbi("98630499724")
     client.geef_dossier_kbi("79611034583", mutaties_context=True)
-    assert len(sessie.bodies) == 2
-    for body in sessie.bodies:
-        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
+    assert len(session.bodies) == 2
+    for body in session.bodies:
+        assert vraag_xsd.validate(operation(body)), vraag_xsd.error_log
     assert [
-        operatie(b).findtext("Verzoek/Vragen/Vraag/Inhoud/MutatiesContext") for b in sessie.bodies
+        operation(b).findtext("Verzoek/Vragen/Vraag/Inhoud/MutatiesContext") for b in session.bodies
     ] == ["false", "true"]
     assert dossier.versie == versie
     if versie == "02.00":
@@ -1573,7 +1576,7 @@ def suds_verzoek(naam: str, versie: str, inhoud: dict) -> dict:
 
 
 def test_plain_suds_calls_every_service(server):
-    for versie in VERSIES:
+    for versie in VERSIONS:
         client = SudsClient(f"{server.url}{DOSSIER[versie][1]}?wsdl", cache=None)
         repliek = client.service.GeefDossierKBI(
             Verzoek=suds_verzoek(
@@ -1605,8 +1608,8 @@ def test_generic_endpoint_names_what_it_offers(server):
     assert "GeefDossierKBI 02.00.0000" in antwoord.fault
 
 
-@pytest.mark.parametrize("versie", VERSIES)
-def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, versie):
+@pytest.mark.parametrize("versie", VERSIONS)
+def test_the_console_s_requests_are_valid_against_the_real_request_xsd(workdir, versie):
     """What "try a request" and the consumer view send (wire/verzoek.py), as the real
     platform's request XSD has it."""
     from datetime import datetime
@@ -1614,15 +1617,15 @@ def test_the_console_s_requests_are_valid_against_the_real_request_xsd(werkmap, 
     from magda_kbi.wire import dossier_kbi
     from magda_kbi.wire.verzoek import Vraag, build_verzoek
 
-    vraag_xsd = echt(werkmap, versie, "WebService", "GeefDossierKBI")
+    vraag_xsd = real(workdir, versie, "WebService", "GeefDossierKBI")
     contract = {"01.00": dossier_kbi.V01, "02.00": dossier_kbi.V02}[versie]
     for mutaties_context in (True, False):  # the console offers both
         vraag = Vraag(
             "98630499724", "gemeente.kortenberg.be", "GEMEENTE", mutaties_context=mutaties_context
         )
         body = build_verzoek(contract, vraag, datetime.now())
-        assert vraag_xsd.validate(operatie(body)), vraag_xsd.error_log
-        assert operatie(body).findtext(".//MutatiesContext") == str(mutaties_context).lower()
+        assert vraag_xsd.validate(operation(body)), vraag_xsd.error_log
+        assert operation(body).findtext(".//MutatiesContext") == str(mutaties_context).lower()
 
 
 def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
@@ -1631,21 +1634,21 @@ def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
     replies hold and those that no reply holds."""
     project = Path(__file__).resolve().parents[1]
     readme = (project / "README.md").read_text(encoding="utf-8")
-    alinea = readme.split("**What a dossier holds.**", 1)[1].split("\n\n", 1)[0]
-    gemodelleerd, nooit = alinea.split("never sent:", 1)
-    nooit = nooit.split("Inside the parts that are sent", 1)[0]
+    paragraph = readme.split("**What a dossier holds.**", 1)[1].split("\n\n", 1)[0]
+    modelled, never = paragraph.split("never sent:", 1)
+    never = never.split("Inside the parts that are sent", 1)[0]
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     xs = "{http://www.w3.org/2001/XMLSchema}"
-    alle, gezien = set(), set()
-    for versie in VERSIES:
+    alle, seen = set(), set()
+    for versie in VERSIONS:
         xsd = etree.parse(str(project / "wsdl" / "xsd" / f"KBI-{versie}.xsd"))
         (dossiertype,) = xsd.getroot().iterfind(f"{xs}complexType[@name='DossierType']")
         alle |= {e.get("name") for e in dossiertype.iter(f"{xs}element")}
         for insz in app.runtime.personas:
-            omgeving = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
-            antwoord = b"".join(app(omgeving, lambda *_: None))
+            environment = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
+            antwoord = b"".join(app(environment, lambda *_: None))
             for dossier in etree.fromstring(antwoord).iter("KBIDossier"):
-                gezien |= {deel.tag for deel in dossier}
+                seen |= {part.tag for part in dossier}
     uitstel = {"UitstellenVanAanmelding", "UitstellenVanOndertekening"}  # "two kinds of"
-    assert set(re.findall(r"`(\w+)`", gemodelleerd)) | uitstel == gezien
-    assert set(re.findall(r"`(\w+)`", nooit)) == alle - gezien
+    assert set(re.findall(r"`(\w+)`", modelled)) | uitstel == seen
+    assert set(re.findall(r"`(\w+)`", never)) == alle - seen

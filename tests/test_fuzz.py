@@ -50,27 +50,27 @@ SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 EMULATORS = [make_emulator(Settings(today=date(2030, 1, 1), direct=d)) for d in (True, False)]
-GELDIG = [
+VALID = [
     dossier_verzoek("98630499724"),
     advies_verzoek("73680599786", "2024-01-01"),
     advies_verzoek("80651239522", "2023-06-01", "VERLAAGDE_PREMIE"),
 ]
 
 
-def roep(
+def call(
     app,
-    methode: str,
+    method: str,
     pad: str,
     body: bytes = b"",
     query: str = "",
-    soort: str = "text/xml; charset=utf-8",
+    kind: str = "text/xml; charset=utf-8",
 ) -> tuple[int, bytes]:
     status = []
     environ = {
-        "REQUEST_METHOD": methode,
+        "REQUEST_METHOD": method,
         "PATH_INFO": pad,
         "QUERY_STRING": query,
-        "CONTENT_TYPE": soort,
+        "CONTENT_TYPE": kind,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
@@ -86,7 +86,7 @@ def roep(
 SOAP_FAULT_PERSONA = b"(testpersona 90651205785 geeft altijd een SOAP Fault)"
 
 
-def controleer_soap(status: int, antwoord: bytes) -> None:
+def check_soap(status: int, antwoord: bytes) -> None:
     assert b"Traceback" not in antwoord
     if status >= 500:
         assert status == 500
@@ -104,34 +104,34 @@ def controleer_soap(status: int, antwoord: bytes) -> None:
 
 
 @st.composite
-def gemuteerd(draw, bodies=GELDIG) -> bytes:
+def mutated(draw, bodies=VALID) -> bytes:
     """A valid request (or one of ``bodies``) with random byte edits: replace, insert,
     delete, cut."""
     body = bytearray(draw(st.sampled_from(bodies)))
     for _ in range(draw(st.integers(1, 8))):
-        plek = draw(st.integers(0, len(body) - 1))
-        soort = draw(st.sampled_from(["vervang", "voeg-in", "wis", "knip"]))
-        if soort == "vervang":
-            body[plek] = draw(st.integers(0, 255))
-        elif soort == "voeg-in":
-            body[plek:plek] = draw(st.binary(min_size=1, max_size=8))
-        elif soort == "wis" and len(body) > 1:
-            del body[plek]
-        elif soort == "knip":
-            del body[plek:]
+        place_ = draw(st.integers(0, len(body) - 1))
+        kind = draw(st.sampled_from(["vervang", "voeg-in", "wis", "knip"]))
+        if kind == "vervang":
+            body[place_] = draw(st.integers(0, 255))
+        elif kind == "voeg-in":
+            body[place_:place_] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "wis" and len(body) > 1:
+            del body[place_]
+        elif kind == "knip":
+            del body[place_:]
             if not body:
                 body = bytearray(b"<")
     return bytes(body)
 
 
 @st.composite
-def andere_waarden(draw) -> bytes:
+def other_values(draw) -> bytes:
     """A well-formed request whose INSZ, Datum and Toepassing are arbitrary text."""
-    tekst = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-    insz, datum, toepassing = draw(tekst), draw(tekst), draw(tekst)
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+    insz, datum, toepassing = draw(text), draw(text), draw(text)
 
-    def xml(waarde: str) -> str:
-        return waarde.replace("&", "&amp;").replace("<", "&lt;").replace("]]>", "")
+    def xml(value: str) -> str:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace("]]>", "")
 
     try:
         return advies_verzoek(xml(insz), xml(datum), xml(toepassing) or None)
@@ -141,13 +141,13 @@ def andere_waarden(draw) -> bytes:
 
 @SETTINGS
 @given(
-    body=st.one_of(gemuteerd(), andere_waarden(), st.binary(max_size=300)),
+    body=st.one_of(mutated(), other_values(), st.binary(max_size=300)),
     pad=st.sampled_from([PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC]),
     emulator=st.sampled_from(EMULATORS),
 )
 def test_soap_never_crashes(body, pad, emulator):
-    status, antwoord = roep(emulator, "POST", pad, body)
-    controleer_soap(status, antwoord)
+    status, antwoord = call(emulator, "POST", pad, body)
+    check_soap(status, antwoord)
 
 
 @SETTINGS
@@ -158,19 +158,19 @@ def test_soap_never_crashes(body, pad, emulator):
     datum=st.dates().map(date.isoformat),
     toepassing=st.sampled_from(sorted(TOEPASSINGEN)) | st.none(),
     vraag=st.sampled_from(["advies", "01.00", "02.00"]),
-    generiek=st.booleans(),
+    generic_=st.booleans(),
     emulator=st.sampled_from(EMULATORS),
 )
 def test_soap_never_crashes_for_a_person_on_any_day(
-    insz, datum, toepassing, vraag, generiek, emulator
+    insz, datum, toepassing, vraag, generic_, emulator
 ):
     if vraag == "advies":
         body, pad = advies_verzoek(insz, datum, toepassing), PATH_ADVIES
     else:
         body, pad = dossier_verzoek(insz, vraag), DOSSIER[vraag][1]
-    status, antwoord = roep(emulator, "POST", PATH_GENERIC if generiek else pad, body)
+    status, antwoord = call(emulator, "POST", PATH_GENERIC if generic_ else pad, body)
     event(f"HTTP {status}, {'Uitzondering' if b'<Uitzondering>' in antwoord else 'answer'}")
-    controleer_soap(status, antwoord)
+    check_soap(status, antwoord)
 
 
 # The platform's failures a REST client gets for the error personas (and only for them)
@@ -188,7 +188,7 @@ PLATFORM_FAILURES = {"90651105718": 503, "90651205785": 502}  # 99996, a SOAP Fa
 )
 def test_rest_never_5xx(segment, datum, toepassing, route):
     query = f"datum={quote(datum)}&toepassing={quote(toepassing)}" if "advies" in route else ""
-    status, antwoord = roep(EMULATORS[0], "GET", route + quote(segment, safe=""), query=query)
+    status, antwoord = call(EMULATORS[0], "GET", route + quote(segment, safe=""), query=query)
     event(f"HTTP {status}")
     assert status < 500 or status == PLATFORM_FAILURES.get(segment), antwoord
     assert b"Traceback" not in antwoord
@@ -197,39 +197,39 @@ def test_rest_never_5xx(segment, datum, toepassing, route):
 # A learnt shape's pattern (wire/shape.py) against the shape and its values' check: the
 # bodies are the learnt ones with hole values replaced (often still of their type) or with
 # bytes changed anywhere.
-WAARDE = st.binary(max_size=40) | st.text(alphabet="0123456789-:.aZ_ <&", max_size=40).map(
+VALUE = st.binary(max_size=40) | st.text(alphabet="0123456789-:.aZ_ <&", max_size=40).map(
     str.encode
 )
-VAN_HET_TYPE = {  # values of each hole's type, and some just outside it
+OF_THE_TYPE = {  # values of each hole's type, and some just outside it
     b"Referte": st.from_regex(rb"\A[A-Za-z0-9._:\-]{1,37}\Z"),
     b"Datum": st.dates().map(lambda d: d.isoformat().encode())
     | st.from_regex(rb"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
     b"Tijd": st.from_regex(rb"\A[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{2,3})?)?\Z"),
     b"INSZ": st.from_regex(rb"\A[0-9]{10,12}\Z"),
 }
-WAARDEN_RE = re.compile(rb"<(Referte|Datum|Tijd|INSZ)>([^<]*)")
+VALUES_RE = re.compile(rb"<(Referte|Datum|Tijd|INSZ)>([^<]*)")
 
 
 @SETTINGS
-@given(st.sampled_from(GELDIG), st.data())
-def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(geleerd, data):
-    body = geleerd
+@given(st.sampled_from(VALID), st.data())
+def test_a_pattern_takes_exactly_what_the_shape_and_its_values_take(learned, data):
+    body = learned
     for _ in range(data.draw(st.integers(0, 3))):
         if data.draw(st.integers(0, 3)):  # a value in a hole's place (3 times in 4)
-            plekken = [(m.group(1), *m.span(2)) for m in WAARDEN_RE.finditer(body)]
-            soort, begin, einde = data.draw(st.sampled_from(plekken))
-            body = body[:begin] + data.draw(VAN_HET_TYPE[soort] | WAARDE) + body[einde:]
+            places = [(m.group(1), *m.span(2)) for m in VALUES_RE.finditer(body)]
+            kind, begin, einde = data.draw(st.sampled_from(places))
+            body = body[:begin] + data.draw(OF_THE_TYPE[kind] | VALUE) + body[einde:]
         else:  # any bytes anywhere
             begin = data.draw(st.integers(0, len(body)))
             einde = data.draw(st.integers(begin, min(len(body), begin + 8)))
             body = body[:begin] + data.draw(st.binary(max_size=8)) + body[einde:]
-    gevonden = shape(body)
-    zelfde = gevonden is not None and gevonden.key == shape(geleerd).key and valid_values(gevonden)
-    event(f"of the learnt shape, with valid values: {zelfde}")
-    waarden = matched(pattern(geleerd), body)
-    assert (waarden is not None) is zelfde
-    if zelfde:
-        assert waarden == (tuple(gevonden.refertes), gevonden.inszs[0])
+    found = shape(body)
+    same = found is not None and found.key == shape(learned).key and valid_values(found)
+    event(f"of the learnt shape, with valid values: {same}")
+    values = matched(pattern(learned), body)
+    assert (values is not None) is same
+    if same:
+        assert values == (tuple(found.refertes), found.inszs[0])
 
 
 # -- the client, reading any reply ------------------------------------------------------
@@ -248,7 +248,7 @@ class Replies(BaseAdapter):
         sent = request.body if isinstance(request.body, bytes) else request.body.encode()
         path = urlsplit(request.url).path
         if self.reply is None:
-            status, body = roep(EMULATORS[0], "POST", path, sent)
+            status, body = call(EMULATORS[0], "POST", path, sent)
             self.seen.append((path, body))
         else:
             status, body, referte = self.reply
@@ -330,7 +330,7 @@ def test_the_client_raises_only_its_own_errors_whatever_the_reply(data):
     answers, or raises a MagdaError (README: one root for every error it raises)."""
     transport, versions, replies = clients()
     path, body, referte = data.draw(st.sampled_from(replies))
-    changed = data.draw(gemuteerd([body]) | other_structure(body))
+    changed = data.draw(mutated([body]) | other_structure(body))
     transport.reply = (data.draw(st.sampled_from([200, 200, 500])), changed, referte)
     try:
         if "Advies" in path:
@@ -343,9 +343,9 @@ def test_the_client_raises_only_its_own_errors_whatever_the_reply(data):
 
 
 @cache
-def real_replies(versie: str, werkmap: str) -> tuple[Instances, etree.XMLSchema]:
+def real_replies(versie: str, workdir: str) -> tuple[Instances, etree.XMLSchema]:
     reference.require(versie)
-    schema = reference.real_schema(werkmap, versie)  # the WebService GeefDossierKBIResponse
+    schema = reference.real_schema(workdir, versie)  # the WebService GeefDossierKBIResponse
     return Instances(reference.xsd_folder(versie), more=1), schema
 
 
@@ -360,7 +360,7 @@ def test_the_client_reads_any_reply_the_real_response_xsd_takes(tmp_path_factory
     versie = data.draw(st.sampled_from(["01.00", "02.00"]), label="versie")
     instances, schema = real_replies(versie, str(tmp_path_factory.getbasetemp()))
     dossier_pad = "Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier"
-    vast = {
+    fixed = {
         "Repliek/Context/Naam": "GeefDossierKBI",
         "Repliek/Context/Versie": f"{versie}.0000",
         "Repliek/Context/Bericht/Type": "ANTWOORD",
@@ -369,21 +369,21 @@ def test_the_client_reads_any_reply_the_real_response_xsd_takes(tmp_path_factory
         f"{dossier_pad}/Personalia/INSZ": "98630499724",
     }
     geen = {"Repliek/Uitzonderingen": 0, "Repliek/Antwoorden/Antwoord/Uitzonderingen": 0}
-    repliek = instances.draw(data.draw, DOSSIER[versie][0], "GeefDossierKBIResponse", vast, geen)
+    repliek = instances.draw(data.draw, DOSSIER[versie][0], "GeefDossierKBIResponse", fixed, geen)
     assume(schema.validate(repliek))
     transport.reply = (200, in_envelope(repliek), b"REFERTE-X")
     dossier = versions[versie].geef_dossier_kbi("98630499724")
     kbi = repliek.find(dossier_pad)
     assert dossier.insz == "98630499724"
     assert dossier.versie == versie
-    for gelezen, pad in [
+    for read_back, pad in [
         (dossier.contracten, "Contracten/Contract"),
         (dossier.inbreuken, "Inbreuken/Inbreuk"),
         (dossier.trajecten, "Trajecten/Traject"),
     ]:
-        assert len(gelezen) == len(kbi.findall(pad)), pad
-    for gelezen, pad in [
+        assert len(read_back) == len(kbi.findall(pad)), pad
+    for read_back, pad in [
         (dossier.voornamen, "Personalia/Naam/Voornamen/Voornaam"),
         (dossier.achternamen, "Personalia/Naam/Achternamen/Achternaam"),
     ]:
-        assert gelezen == tuple(t.strip() for t in kbi.xpath(f"{pad}/text()") if t.strip()), pad
+        assert read_back == tuple(t.strip() for t in kbi.xpath(f"{pad}/text()") if t.strip()), pad

@@ -28,66 +28,66 @@ from .soap import (
     verzoek,
 )
 
-GOED = dossier_verzoek("98630499724")
+GOOD = dossier_verzoek("98630499724")
 
 
-def envelop(binnen: str, prolog: str = "") -> bytes:
+def envelope(inside: str, prolog: str = "") -> bytes:
     return (
-        f'{prolog}<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>{binnen}'
+        f'{prolog}<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"><soapenv:Body>{inside}'
         "</soapenv:Body></soapenv:Envelope>"
     ).encode()
 
 
-def met_insz(insz: str) -> bytes:
+def with_insz(insz: str) -> bytes:
     return dossier_verzoek(insz)
 
 
 XXE = (
     '<?xml version="1.0"?><!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    + GOED.decode().replace("98630499724", "&xxe;")
+    + GOOD.decode().replace("98630499724", "&xxe;")
 )
-PARAMETER_ENTITEIT = (
+PARAMETER_ENTITY = (
     '<?xml version="1.0"?><!DOCTYPE e [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>'
-    + GOED.decode()
+    + GOOD.decode()
 )
-LACHEN = (
+LAUGH = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
         f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
         for i in range(1, 10)
     )
     + "]>"
-    + GOED.decode().replace("98630499724", "&lol9;")
+    + GOOD.decode().replace("98630499724", "&lol9;")
 )
-KWADRATISCH = (
+QUADRATIC = (
     f'<?xml version="1.0"?><!DOCTYPE q [<!ENTITY a "{"a" * 50_000}">]>'
-    + GOED.decode().replace("98630499724", "&a;" * 1_000)
+    + GOOD.decode().replace("98630499724", "&a;" * 1_000)
 )
-DTD_ALLEEN = '<?xml version="1.0"?><!DOCTYPE Envelope SYSTEM "http://127.0.0.1:9/soap.dtd">' + (
-    GOED.decode()
+DTD_ONLY = '<?xml version="1.0"?><!DOCTYPE Envelope SYSTEM "http://127.0.0.1:9/soap.dtd">' + (
+    GOOD.decode()
 )
-DIEP = envelop("<a>" * 10_000 + "</a>" * 10_000)
-SOAP12 = GOED.replace(NS_SOAP.encode(), b"http://www.w3.org/2003/05/soap-envelope")
+DEEP = envelope("<a>" * 10_000 + "</a>" * 10_000)
+SOAP12 = GOOD.replace(NS_SOAP.encode(), b"http://www.w3.org/2003/05/soap-envelope")
 
-GEVALLEN = {
+CASES = {
     "xxe": XXE.encode(),
-    "parameter-entiteit": PARAMETER_ENTITEIT.encode(),
-    "billion-laughs": LACHEN.encode(),
-    "kwadratisch": KWADRATISCH.encode(),
-    "dtd": DTD_ALLEEN.encode(),
+    "parameter-entiteit": PARAMETER_ENTITY.encode(),
+    "billion-laughs": LAUGH.encode(),
+    "kwadratisch": QUADRATIC.encode(),
+    "dtd": DTD_ONLY.encode(),
     "geen-xml": b"dit is geen XML",
     "json": b'{"INSZ": "98630499724"}',
     "leeg": b"",
     "witruimte": b" \r\n\t ",
-    "afgekapt": GOED[: len(GOED) // 2],
-    "diep-genest": DIEP,
+    "afgekapt": GOOD[: len(GOOD) // 2],
+    "diep-genest": DEEP,
     "soap-1.2": SOAP12,
-    "verkeerde-namespace": GOED.replace(NS_DOSSIER.encode(), b"urn:verkeerd"),
-    "verkeerde-operatie": envelop(
+    "verkeerde-namespace": GOOD.replace(NS_DOSSIER.encode(), b"urn:verkeerd"),
+    "verkeerde-operatie": envelope(
         '<web:GeefPersoon xmlns:web="urn:x"><Verzoek/></web:GeefPersoon>'
     ),
     "geen-body": f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(),
-    "geen-verzoek": envelop(f'<web:GeefDossierKBI xmlns:web="{NS_DOSSIER}"/>'),
+    "geen-verzoek": envelope(f'<web:GeefDossierKBI xmlns:web="{NS_DOSSIER}"/>'),
     "geen-context": verzoek(
         "GeefDossierKBI", NS_DOSSIER, dossier_inhoud("98630499724"), context=""
     ),
@@ -97,18 +97,18 @@ GEVALLEN = {
         dossier_inhoud("98630499724"),
         context="<Context><Naam>GeefDossierKBI</Naam><Versie>01.00.0000</Versie></Context>",
     ),
-    "dubbele-context": GOED.replace(
-        b"<Vragen>", GOED[GOED.index(b"<Context>") : GOED.index(b"<Vragen>")] + b"<Vragen>"
+    "dubbele-context": GOOD.replace(
+        b"<Vragen>", GOOD[GOOD.index(b"<Context>") : GOOD.index(b"<Vragen>")] + b"<Vragen>"
     ),
-    "insz-te-kort": met_insz("9863049972"),
-    "insz-te-lang": met_insz("986304997240"),
-    "insz-controlegetal": met_insz("98630499725"),
-    "insz-niet-ascii": met_insz("٩٨٦٣٠٤٩٩٧٢٤"),
-    "insz-leeg": met_insz(""),
-    "insz-injectie": met_insz("<![CDATA[98630499724' or '1'='1]]>"),
+    "insz-te-kort": with_insz("9863049972"),
+    "insz-te-lang": with_insz("986304997240"),
+    "insz-controlegetal": with_insz("98630499725"),
+    "insz-niet-ascii": with_insz("٩٨٦٣٠٤٩٩٧٢٤"),
+    "insz-leeg": with_insz(""),
+    "insz-injectie": with_insz("<![CDATA[98630499724' or '1'='1]]>"),
 }
 
-ADVIES_GEVALLEN = {
+ADVICE_CASES = {
     "datum-geen-datum": advies_verzoek("98630499724", "morgen"),
     "datum-30-februari": advies_verzoek("98630499724", "2024-02-30"),
     "datum-buiten-bereik": advies_verzoek("98630499724", "99999-01-01"),
@@ -130,43 +130,43 @@ def fixtures_hash() -> str:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fixtures_blijven_onveranderd():
-    voor = fixtures_hash()
+def fixtures_stay_unchanged():
+    before_ = fixtures_hash()
     yield
-    assert fixtures_hash() == voor
+    assert fixtures_hash() == before_
 
 
-def controleer(server, pad: str, body: bytes, content_type="text/xml; charset=utf-8"):
+def check(server, pad: str, body: bytes, content_type="text/xml; charset=utf-8"):
     start = time.monotonic()
     antwoord = post(server.url + pad, body, content_type=content_type)
-    duur = time.monotonic() - start
-    assert duur < 1.0, f"{duur:.2f}s"
-    tekst = antwoord.body.decode("utf-8", "replace")
-    assert "Traceback" not in tekst and 'File "' not in tekst
-    assert "root:" not in tekst  # nothing of /etc/passwd
+    duration = time.monotonic() - start
+    assert duration < 1.0, f"{duration:.2f}s"
+    text = antwoord.body.decode("utf-8", "replace")
+    assert "Traceback" not in text and 'File "' not in text
+    assert "root:" not in text  # nothing of /etc/passwd
     if antwoord.status == 200:
         uitzonderingen = antwoord.uitzonderingen()
-        assert uitzonderingen, tekst
+        assert uitzonderingen, text
         assert all(t == "FOUT" and d for _, t, d in uitzonderingen)
     else:
         assert 400 <= antwoord.status < 600
         if antwoord.root is not None:
-            assert antwoord.fault, tekst
-    goed = post(server.url + PATH_DOSSIER, GOED)
-    assert goed.dossier is not None and goed.dossier.findtext("Personalia/INSZ") == "98630499724"
+            assert antwoord.fault, text
+    good = post(server.url + PATH_DOSSIER, GOOD)
+    assert good.dossier is not None and good.dossier.findtext("Personalia/INSZ") == "98630499724"
     return antwoord
 
 
 @pytest.mark.parametrize("pad", [PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC])
-@pytest.mark.parametrize("naam", sorted(GEVALLEN))
+@pytest.mark.parametrize("naam", sorted(CASES))
 def test_hostile_input_on_every_endpoint(server, pad, naam):
-    controleer(server, pad, GEVALLEN[naam])
+    check(server, pad, CASES[naam])
 
 
-@pytest.mark.parametrize("naam", sorted(ADVIES_GEVALLEN))
+@pytest.mark.parametrize("naam", sorted(ADVICE_CASES))
 def test_bad_advice_criteria(server, naam):
     for pad in (PATH_ADVIES, PATH_GENERIC):
-        antwoord = controleer(server, pad, ADVIES_GEVALLEN[naam])
+        antwoord = check(server, pad, ADVICE_CASES[naam])
         assert antwoord.status == 200
         (code, _, diagnose), *_ = antwoord.uitzonderingen()
         assert code in {"40001", "40003"}
@@ -174,7 +174,7 @@ def test_bad_advice_criteria(server, naam):
 
 
 @pytest.mark.parametrize(
-    ("naam", "code", "veld"),
+    ("naam", "code", "field"),
     [
         ("insz-te-kort", "40002", "Inhoud/INSZ"),
         ("insz-controlegetal", "40002", "Inhoud/INSZ"),
@@ -184,12 +184,12 @@ def test_bad_advice_criteria(server, naam):
         ("dubbele-context", "40001", "Verzoek"),
     ],
 )
-def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, veld):
-    antwoord = controleer(server, PATH_DOSSIER, GEVALLEN[naam])
+def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, field):
+    antwoord = check(server, PATH_DOSSIER, CASES[naam])
     assert antwoord.status == 200
-    (gekregen, _, diagnose), *_ = antwoord.uitzonderingen()
-    assert gekregen == code
-    assert veld in diagnose
+    (received, _, diagnose), *_ = antwoord.uitzonderingen()
+    assert received == code
+    assert field in diagnose
 
 
 @pytest.mark.parametrize(
@@ -214,10 +214,8 @@ def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, v
 )
 def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
     for pad in (PATH_DOSSIER, PATH_GENERIC):
-        assert controleer(server, pad, met_insz(insz)).uitzonderingen() == [
-            ("40002", "FOUT", diagnose)
-        ]
-    advies = controleer(server, PATH_ADVIES, advies_verzoek(insz, "2024-01-01"))
+        assert check(server, pad, with_insz(insz)).uitzonderingen() == [("40002", "FOUT", diagnose)]
+    advies = check(server, PATH_ADVIES, advies_verzoek(insz, "2024-01-01"))
     assert advies.uitzonderingen() == [
         ("40002", "FOUT", diagnose.replace("Inhoud/INSZ", "Inhoud/Criteria/INSZ"))
     ]
@@ -227,12 +225,12 @@ def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
     ("body", "diagnose"),
     [
         (
-            GOED.replace(b">1234</Hoedanigheid>", b">" + b"9" * 25 + b"</Hoedanigheid>"),
+            GOOD.replace(b">1234</Hoedanigheid>", b">" + b"9" * 25 + b"</Hoedanigheid>"),
             "Verzoek/Context/Bericht/Afzender/Hoedanigheid: element 'Hoedanigheid': de waarde"
             " is 25 tekens lang, langer dan het maximum van 24",
         ),
         (
-            re.sub(rb"<Vraag><Referte>[^<]*</Referte>", b"<Vraag><Referte></Referte>", GOED),
+            re.sub(rb"<Vraag><Referte>[^<]*</Referte>", b"<Vraag><Referte></Referte>", GOOD),
             "Verzoek/Vragen/Vraag/Referte: element 'Referte': de waarde is 0 tekens lang,"
             " korter dan het minimum van 1",
         ),
@@ -242,11 +240,11 @@ def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
 def test_length_errors_are_said_in_dutch(server, body, diagnose):
     """The XSD's length limits (Referte 1-36, NaamKortType at most 24): libxml2's English
     was passed on, marked as untranslated."""
-    assert controleer(server, PATH_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
+    assert check(server, PATH_DOSSIER, body).uitzonderingen() == [("40001", "FOUT", diagnose)]
 
 
 @pytest.mark.parametrize(
-    ("body", "fout"),
+    ("body", "error"),
     [
         (b"", "het is leeg, regel 1, kolom 1"),
         (b'{"insz": 1}', "het begint niet met een element ('<'), regel 1, kolom 1"),
@@ -273,12 +271,12 @@ def test_length_errors_are_said_in_dutch(server, body, diagnose):
         (b"<a>&#0;</a>", "xmlParseCharRef: invalid xmlChar value 0, regel 1, kolom 8 (libxml2)"),
     ],
 )
-def test_a_request_that_is_no_xml_is_told_why_in_dutch(body, fout):
+def test_a_request_that_is_no_xml_is_told_why_in_dutch(body, error):
     """The faultstring said it in Dutch and then libxml2's English: "Het verzoek is geen
     geldige XML: Extra content at the end of the document, line 1, column 5"."""
     from magda_kbi.wire.envelope import read_envelope
 
-    assert read_envelope(body) == ("Client", f"Het verzoek is geen geldige XML: {fout}")
+    assert read_envelope(body) == ("Client", f"Het verzoek is geen geldige XML: {error}")
 
 
 def test_libxml2_s_older_words_are_said_in_dutch_too():
@@ -294,30 +292,30 @@ def test_libxml2_s_older_words_are_said_in_dutch_too():
 
 
 def test_datum_errors_name_the_field(server):
-    antwoord = controleer(server, PATH_ADVIES, ADVIES_GEVALLEN["datum-30-februari"])
+    antwoord = check(server, PATH_ADVIES, ADVICE_CASES["datum-30-februari"])
     assert antwoord.codes() == ["40003"]
 
 
 def test_a_service_refuses_another_services_message(server):
-    antwoord = controleer(server, PATH_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
+    antwoord = check(server, PATH_DOSSIER, advies_verzoek("98630499724", "2024-01-01"))
     assert antwoord.status >= 400 and antwoord.fault
-    verwacht = "wordt hier niet aangeboden; verwacht GeefDossierKBI 01.00.0000"
-    naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
-    assert controleer(server, PATH_DOSSIER, naam_fout).uitzonderingen() == [
-        ("40004", "FOUT", f"Context/Naam 'GeefPersoon' Versie '01.00.0000' {verwacht}")
+    expected = "wordt hier niet aangeboden; verwacht GeefDossierKBI 01.00.0000"
+    name_error = GOOD.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
+    assert check(server, PATH_DOSSIER, name_error).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam 'GeefPersoon' Versie '01.00.0000' {expected}")
     ]
-    versie_fout = GOED.replace(b"01.00.0000", b"02.00.0000")
-    assert controleer(server, PATH_DOSSIER, versie_fout).uitzonderingen() == [
-        ("40004", "FOUT", f"Context/Naam 'GeefDossierKBI' Versie '02.00.0000' {verwacht}")
+    versie_fout = GOOD.replace(b"01.00.0000", b"02.00.0000")
+    assert check(server, PATH_DOSSIER, versie_fout).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam 'GeefDossierKBI' Versie '02.00.0000' {expected}")
     ]
     # an empty Naam fits the XSD; it was said as "Context/Naam None"
-    leeg = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam></Naam>")
-    assert controleer(server, PATH_DOSSIER, leeg).uitzonderingen() == [
-        ("40004", "FOUT", f"Context/Naam '' Versie '01.00.0000' {verwacht}")
+    empty = GOOD.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam></Naam>")
+    assert check(server, PATH_DOSSIER, empty).uitzonderingen() == [
+        ("40004", "FOUT", f"Context/Naam '' Versie '01.00.0000' {expected}")
     ]
     # the version as people say it, '01.00': the XSD's pattern, and what this service is
-    kort = GOED.replace(b"<Versie>01.00.0000</Versie>", b"<Versie>01.00</Versie>")
-    assert controleer(server, PATH_DOSSIER, kort).uitzonderingen() == [
+    short = GOOD.replace(b"<Versie>01.00.0000</Versie>", b"<Versie>01.00</Versie>")
+    assert check(server, PATH_DOSSIER, short).uitzonderingen() == [
         (
             "40001",
             "FOUT",
@@ -328,26 +326,26 @@ def test_a_service_refuses_another_services_message(server):
 
 
 def test_generic_endpoint_with_unknown_service(server):
-    naam_fout = GOED.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
-    antwoord = controleer(server, PATH_GENERIC, naam_fout)
+    name_error = GOOD.replace(b"<Naam>GeefDossierKBI</Naam>", b"<Naam>GeefPersoon</Naam>")
+    antwoord = check(server, PATH_GENERIC, name_error)
     assert antwoord.status == 500 and "GeefPersoon" in antwoord.fault
 
 
 def test_entities_are_never_expanded(server):
-    antwoord = controleer(server, PATH_DOSSIER, GEVALLEN["xxe"])
+    antwoord = check(server, PATH_DOSSIER, CASES["xxe"])
     assert "DTD" in (antwoord.fault or "") or antwoord.codes()
 
 
 def test_a_body_over_the_limit_is_refused(server):
-    groot = GOED.replace(b"<Vragen>", b"<!--" + b"x" * (10 * 1024 * 1024) + b"--><Vragen>")
+    large = GOOD.replace(b"<Vragen>", b"<!--" + b"x" * (10 * 1024 * 1024) + b"--><Vragen>")
     for pad in (PATH_DOSSIER, PATH_GENERIC):
-        antwoord = controleer(server, pad, groot)
+        antwoord = check(server, pad, large)
         assert antwoord.status in (413, 500)
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/soap+xml"])
 def test_content_type_lies(server, content_type):
-    controleer(server, PATH_DOSSIER, GOED.replace(b"98630499724", b"98630499725"), content_type)
+    check(server, PATH_DOSSIER, GOOD.replace(b"98630499724", b"98630499725"), content_type)
 
 
 def test_get_without_wsdl(server):
@@ -356,39 +354,39 @@ def test_get_without_wsdl(server):
     assert "Traceback" not in r.text
 
 
-@pytest.mark.parametrize("methode", ["PUT", "DELETE", "OPTIONS"])
-def test_another_verb_gets_a_405_that_says_what_is_allowed(server, methode):
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS"])
+def test_another_verb_gets_a_405_that_says_what_is_allowed(server, method):
     """HTTP asks a 405 to carry Allow; spyne's had none."""
-    r = requests.request(methode, server.url + PATH_DOSSIER, timeout=5)
+    r = requests.request(method, server.url + PATH_DOSSIER, timeout=5)
     assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
-        (GOED.replace(b"kbi.test.zorgkas.be", b"\x80\x81"), "text/xml; charset=utf-8"),
-        (GOED.replace(b"kbi.test.zorgkas.be", b"\xe4"), "text/xml; charset=bogus-charset"),
+        (GOOD.replace(b"kbi.test.zorgkas.be", b"\x80\x81"), "text/xml; charset=utf-8"),
+        (GOOD.replace(b"kbi.test.zorgkas.be", b"\xe4"), "text/xml; charset=bogus-charset"),
         (b"\xff\xfe<\x00?\x00", "text/xml; charset=utf-16"),
     ],
     ids=["not-utf-8", "unknown-charset", "broken-utf-16"],  # stable names: pytest-xdist
 )
 def test_bodies_that_do_not_decode(server, body, content_type):
-    antwoord = controleer(server, PATH_DOSSIER, body, content_type)
+    antwoord = check(server, PATH_DOSSIER, body, content_type)
     assert antwoord.status in (400, 500) and antwoord.fault
 
 
 def test_a_wrong_charset_on_a_valid_body_is_read_as_xml(server):
     """The XML itself says its encoding; a nonsense HTTP charset does not spoil it."""
-    antwoord = controleer(
+    antwoord = check(
         server,
         PATH_DOSSIER,
-        GOED.replace(b"98630499724", b"98630499725"),
+        GOOD.replace(b"98630499724", b"98630499725"),
         "text/xml; charset=bogus-charset",
     )
     assert antwoord.codes() == ["40002"]
 
 
-REST_GEVALLEN = [
+REST_CASES = [
     ("GET", "/api/v1/dossiers/" + "9" * 10_000, None),
     ("GET", "/api/v1/dossiers/%00%01", None),
     ("GET", "/api/v1/dossiers/٩٨٦٣٠٤٩٩٧٢٤", None),
@@ -421,12 +419,12 @@ REST_GEVALLEN = [
 # 400 KB id made every subprocess started during the test fail with E2BIG ("Argument list
 # too long"): PostgreSQL's initdb, when its fixture came up at that moment.
 @pytest.mark.parametrize(
-    ("methode", "pad", "body"), REST_GEVALLEN, ids=[f"case{n}" for n in range(len(REST_GEVALLEN))]
+    ("method", "pad", "body"), REST_CASES, ids=[f"case{n}" for n in range(len(REST_CASES))]
 )
-def test_hostile_rest_and_admin_input(magda, methode, pad, body):
+def test_hostile_rest_and_admin_input(magda, method, pad, body):
     start = time.monotonic()
     r = requests.request(
-        methode,
+        method,
         magda.url + pad,
         data=body,
         timeout=5,
@@ -458,31 +456,31 @@ def test_extreme_but_valid_dates_are_answered(server, magda, datum, toepassing):
     assert r.json()["resultaat"] == antwoord.advies.findtext("Resultaat")
 
 
-@pytest.mark.parametrize("diepte", [100_000, 1_000_000])
-def test_deeply_nested_yaml_is_refused_not_a_crash(diepte):
+@pytest.mark.parametrize("depth", [100_000, 1_000_000])
+def test_deeply_nested_yaml_is_refused_not_a_crash(depth):
     """libyaml's C parser crashed the process at some 40,000 levels of flow nesting; such a
     text goes to the pure-Python parser, whose RecursionError is a clear refusal."""
     from magda_kbi.io.personas import read_yaml
     from magda_kbi.io.schemas import InputError
 
-    for tekst in ("[" * diepte, "{a: " * diepte):
+    for text in ("[" * depth, "{a: " * depth):
         with pytest.raises(InputError, match="nested too deeply"):
-            read_yaml(tekst)
+            read_yaml(text)
 
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-GEEN_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
+NO_BODY = ("soap11env:Client", "Verwacht een SOAP 1.1 Envelope met een Body")
 
 
-def _operatie(verzoek: bytes) -> bytes:
+def _operation_(verzoek: bytes) -> bytes:
     """The operation element of a request, as written in it."""
     body = etree.fromstring(verzoek).find(f"{{{NS_SOAP}}}Body/*")
     return etree.tostring(body)
 
 
 # Two questions in one Body: the second was passed over without a word, the first answered.
-TWEE_OPERATIES = envelop(
-    (_operatie(GOED) + _operatie(advies_verzoek("98630499724", "2024-01-01"))).decode()
+TWO_OPERATIONS = envelope(
+    (_operation_(GOOD) + _operation_(advies_verzoek("98630499724", "2024-01-01"))).decode()
 )
 
 
@@ -498,22 +496,22 @@ TWEE_OPERATIES = envelop(
             ),
         ),
         (
-            GOED.replace(NS_SOAP.encode(), b"urn:soap"),
+            GOOD.replace(NS_SOAP.encode(), b"urn:soap"),
             (
                 "soap11env:VersionMismatch",
                 f"Verwacht een SOAP 1.1 Envelope (namespace {SOAP11}), niet namespace 'urn:soap'",
             ),
         ),
-        (f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(), GEEN_BODY),
-        (envelop(""), GEEN_BODY),
-        (envelop("<!-- niets -->"), GEEN_BODY),
+        (f'<soapenv:Envelope xmlns:soapenv="{NS_SOAP}"/>'.encode(), NO_BODY),
+        (envelope(""), NO_BODY),
+        (envelope("<!-- niets -->"), NO_BODY),
         (
             f'<s:Envelope xmlns:s="{NS_SOAP}"><s:Header/></s:Envelope>'.encode(),
-            GEEN_BODY,
+            NO_BODY,
         ),
-        (b"<Verzoek/>", GEEN_BODY),
+        (b"<Verzoek/>", NO_BODY),
         (
-            TWEE_OPERATIES,
+            TWO_OPERATIONS,
             (
                 "soap11env:Client",
                 "De Body bevat 2 elementen (GeefDossierKBI, GeefAutomatischAdvies): één verzoek"
@@ -553,8 +551,8 @@ def test_no_soap_1_1_request_gets_one_fault_on_every_endpoint(body, fault):
     for pad in (PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC):
         antwoord = client.post(pad, data=body, content_type="text/xml; charset=utf-8")
         assert antwoord.status_code == 500, pad
-        gelezen = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
-        assert (gelezen.findtext("faultcode"), gelezen.findtext("faultstring")) == fault, pad
+        read_back = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
+        assert (read_back.findtext("faultcode"), read_back.findtext("faultstring")) == fault, pad
 
 
 def test_a_service_s_address_names_the_operation_it_takes():
@@ -581,7 +579,7 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
 
     from .soap import wsgi_environ
 
-    environ = wsgi_environ(PATH_DOSSIER, GOED)
+    environ = wsgi_environ(PATH_DOSSIER, GOOD)
     del environ["CONTENT_TYPE"]
     status = []
     emulator = make_emulator(Settings(direct=direct))
@@ -644,14 +642,14 @@ def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
 
     from magda_kbi.adapters.app import make_emulator
 
-    body = GOED.replace(b"</Hoedanigheid>", "</Hoedanigheid><!-- café -->".encode("latin-1"))
+    body = GOOD.replace(b"</Hoedanigheid>", "</Hoedanigheid><!-- café -->".encode("latin-1"))
     client = Client(make_emulator())
     for pad in (PATH_DOSSIER, PATH_GENERIC):
         antwoord = client.post(pad, data=body, content_type="text/xml; charset=iso-8859-1")
         assert antwoord.status_code == 200, antwoord.data
         assert b"<INSZ>98630499724</INSZ>" in antwoord.data
-    zonder = client.post(PATH_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
-    assert zonder.status_code == 500 and b"geen geldige XML" in zonder.data
+    without = client.post(PATH_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not
+    assert without.status_code == 500 and b"geen geldige XML" in without.data
 
 
 def test_a_key_given_twice_in_an_admin_body_is_refused_not_the_last_taken(magda):
@@ -695,7 +693,7 @@ def test_a_content_length_of_other_digits_is_refused():
 
     from .soap import wsgi_environ
 
-    environ = wsgi_environ(PATH_DOSSIER, GOED)
+    environ = wsgi_environ(PATH_DOSSIER, GOOD)
     environ["CONTENT_LENGTH"] = "\xb2"
     status = []
     body = b"".join(make_emulator(Settings())(environ, lambda s, h, *_: status.append(s)))

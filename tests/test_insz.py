@@ -38,12 +38,12 @@ def test_new_test_numbers_follow_birth_date_and_sex():
 
     from magda_kbi.domain.insz import new_test_numbers
 
-    nummers = new_test_numbers(20, date(1990, 5, 13), "F", taken={"90651300000"})
-    assert len(set(nummers)) == 20
-    for nummer in nummers:
-        assert is_test_number(nummer)
-        assert nummer[:6] == "906513"  # 1990, month 05 + 60, day 13
-        assert int(nummer[6:9]) % 2 == 0  # even sequence: a woman
+    numbers_ = new_test_numbers(20, date(1990, 5, 13), "F", taken={"90651300000"})
+    assert len(set(numbers_)) == 20
+    for number in numbers_:
+        assert is_test_number(number)
+        assert number[:6] == "906513"  # 1990, month 05 + 60, day 13
+        assert int(number[6:9]) % 2 == 0  # even sequence: a woman
     mannen = new_test_numbers(5, date(2004, 1, 2), "M")
     assert all(n[:6] == "046102" and int(n[6:9]) % 2 == 1 and is_test_number(n) for n in mannen)
 
@@ -55,9 +55,9 @@ def test_a_birth_year_an_insz_cannot_hold_is_refused():
 
     from magda_kbi.domain.insz import make_test_number
 
-    for jaar in (1899, 1800, 2100, 2999):
-        with pytest.raises(ValueError, match=f"from 1900 to 2099, not {jaar}"):
-            make_test_number(date(jaar, 1, 1), 1)
+    for year in (1899, 1800, 2100, 2999):
+        with pytest.raises(ValueError, match=f"from 1900 to 2099, not {year}"):
+            make_test_number(date(year, 1, 1), 1)
     assert make_test_number(date(1900, 1, 1), 1)[:6] == "006101"
     assert make_test_number(date(2099, 12, 31), 1)[:6] == "997231"
 

@@ -64,24 +64,24 @@ def app():
     return make_emulator(Settings(today=date(2030, 1, 1), admin=True))
 
 
-def laatste(app) -> dict:
+def last(app) -> dict:
     return app.runtime.journal.read(kind=None)[-1].as_json()
 
 
 def test_soap_calls_are_noted_once_on_every_path(app):
-    geldig = dossier_verzoek("98630499724", versie="02.00")
+    valid = dossier_verzoek("98630499724", versie="02.00")
     for _ in range(2):  # the template path, then the known shape
-        status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, geldig))
+        status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, valid))
         assert status == "200 OK"
         assert [(c.insz, c.result) for c in environ.notes] == [("98630499724", "DOSSIER")]
-    ongeldig = dossier_verzoek("98630499725", versie="02.00")  # fails modulo 97
-    status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, ongeldig))
+    invalid = dossier_verzoek("98630499725", versie="02.00")  # fails modulo 97
+    status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, invalid))
     assert [c.result for c in environ.notes] == ["UITZONDERING 40002"]
-    assert laatste(app)["result"] == "UITZONDERING 40002"
+    assert last(app)["result"] == "UITZONDERING 40002"
     advies = advies_verzoek("98630499724", "2024-01-01")
     status, environ = call(app, wsgi_environ(PATH_ADVIES, advies))
     assert len(environ.notes) == 1
-    assert laatste(app)["rule"] == environ.notes[0].extra["rule"]
+    assert last(app)["rule"] == environ.notes[0].extra["rule"]
 
 
 def test_spyne_notes_the_call_once_in_the_servers_environ():
@@ -90,13 +90,13 @@ def test_spyne_notes_the_call_once_in_the_servers_environ():
     status, environ = call(spyne, wsgi_environ(PATH_DOSSIER_02, body))
     assert status == "200 OK"
     assert [(c.operation, c.result) for c in environ.notes] == [("GeefDossierKBI", "DOSSIER")]
-    assert laatste(spyne)["result"] == "DOSSIER"
+    assert last(spyne)["result"] == "DOSSIER"
 
 
 def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
     status, environ = call(app, post_json("/admin/faults", {"kind": "http_503", "count": 1}))
     assert status.startswith("201") and len(environ.notes) == 1  # the admin guard's note
-    assert laatste(app)["kind"] == "admin"
+    assert last(app)["kind"] == "admin"
     body = dossier_verzoek("98630499724", versie="02.00")
     status, environ = call(app, wsgi_environ(PATH_DOSSIER_02, body))
     assert status.startswith("503")
@@ -106,7 +106,7 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
     # the service notes the call; the HTTP layer adds the latency it injected
     assert [c.result for c in environ.notes] == ["DOSSIER"]
     assert "injected_latency_ms" not in environ.notes[0].extra
-    assert laatste(app)["injected_latency_ms"] == 1
+    assert last(app)["injected_latency_ms"] == 1
 
 
 @pytest.mark.parametrize(
@@ -122,12 +122,12 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
 )
 def test_rest_calls_are_noted_once(app, pad, query, status, resultaat):
     headers = {"X-Magda-Afzender": "VSB", "X-Magda-Hoedanigheid": "1234"}
-    gekregen, environ = call(app, get(pad, query, headers))
-    assert gekregen == status
+    received, environ = call(app, get(pad, query, headers))
+    assert received == status
     assert [(c.afzender, c.hoedanigheid, c.result) for c in environ.notes] == [
         ("VSB", "1234", resultaat)
     ]
-    entry = laatste(app)
+    entry = last(app)
     assert (entry["endpoint"], entry["afzender"], entry["result"]) == (pad, "VSB", resultaat)
 
 
@@ -149,7 +149,7 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
 
 
 @pytest.mark.parametrize(
-    ("pad", "body", "status", "operatie", "resultaat", "reden"),
+    ("pad", "body", "status", "operation", "resultaat", "reden"),
     [
         (
             PATH_DOSSIER_02,
@@ -184,24 +184,24 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     ids=["not-xml", "soap-1.2", "empty"],
 )
 def test_a_request_no_service_reads_is_noted_with_its_fault(
-    app, pad, body, status, operatie, resultaat, reden
+    app, pad, body, status, operation, resultaat, reden
 ):
     """Its entry said nothing of it: result null."""
-    gekregen, environ = call(app, wsgi_environ(pad, body))
-    assert gekregen == status
+    received, environ = call(app, wsgi_environ(pad, body))
+    assert received == status
     assert [(c.operation, c.result, c.extra) for c in environ.notes] == [
-        (operatie, resultaat, {"reason": reden})
+        (operation, resultaat, {"reason": reden})
     ]
-    entry = laatste(app)
-    assert (entry["operation"], entry["result"], entry["reason"]) == (operatie, resultaat, reden)
+    entry = last(app)
+    assert (entry["operation"], entry["result"], entry["reason"]) == (operation, resultaat, reden)
 
 
 def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
     """It went to spyne, whose service refused it: the same Fault, but journaled as null."""
     body = b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">' + dossier_verzoek("98630499724")
     for pad in (PATH_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
-        gekregen, environ = call(app, wsgi_environ(pad, body))
-        assert gekregen == "500 Internal Server Error"
+        received, environ = call(app, wsgi_environ(pad, body))
+        assert received == "500 Internal Server Error"
         assert [(c.result, c.extra) for c in environ.notes] == [
             (
                 "SOAP_FAULT Client.DTD",
@@ -218,15 +218,15 @@ def test_a_streamed_list_is_journaled_before_its_last_chunk_goes_out(app, pad):
     journal as soon as it had the list found no entry for it now and then (CI did)."""
     status: list[str] = []
     antwoord = app(get(pad), lambda s, h, e=None: status.append(s))
-    gelezen, genoteerd = [], []
+    read_back, noted_ = [], []
     try:
         for chunk in antwoord:  # is the entry there when each chunk is taken?
-            gelezen.append(chunk)
-            genoteerd.append([r.endpoint for r in app.runtime.journal.read()] == [pad])
+            read_back.append(chunk)
+            noted_.append([r.endpoint for r in app.runtime.journal.read()] == [pad])
     finally:
         antwoord.close()  # as a server does: not a second entry
-    assert status == ["200 OK"] and b"".join(gelezen).startswith(b"{")
-    assert genoteerd[-1], "the last chunk went out before the entry was written"
+    assert status == ["200 OK"] and b"".join(read_back).startswith(b"{")
+    assert noted_[-1], "the last chunk went out before the entry was written"
     assert [r.endpoint for r in app.runtime.journal.read()] == [pad]
 
 

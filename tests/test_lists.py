@@ -31,104 +31,104 @@ from magda_kbi.io.population import GEMEENTEN, generate_population
 from .cli_run import magda_kbi, magda_kbi_process
 from .processes import free_port
 
-VANDAAG = date(2030, 1, 1)
+TODAY = date(2030, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def populatie(tmp_path_factory):
-    map_ = tmp_path_factory.mktemp("populatie")
-    proces = magda_kbi(
-        "generate", "--count", "3000", "--seed", "42", "--out", str(map_), "--per-file", "1000"
+def population(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("populatie")
+    process = magda_kbi(
+        "generate", "--count", "3000", "--seed", "42", "--out", str(folder), "--per-file", "1000"
     )
-    assert proces.returncode == 0, proces.stderr
-    assert "3000 personas written to" in proces.stderr
-    return map_
+    assert process.returncode == 0, process.stderr
+    assert "3000 personas written to" in process.stderr
+    return folder
 
 
-def premielijst_volgens_advies(personas, jaar, zorgkas=None):
+def premium_list_by_advice(personas, year, zorgkas=None):
     """The oracle: every person whose advice VERLAAGDE_PREMIE is NOK (and a member)."""
     return [
         p.insz
         for p in personas
         if p.dossier is not None
-        and (zorgkas is None or p.gegevens.lid_op(zorgkas, date(jaar, 1, 1)))
+        and (zorgkas is None or p.gegevens.lid_op(zorgkas, date(year, 1, 1)))
         and geef_advies(
-            p.dossier.as_of(VANDAAG), date(jaar, 1, 1), Toepassing.VERLAAGDE_PREMIE
+            p.dossier.as_of(TODAY), date(year, 1, 1), Toepassing.VERLAAGDE_PREMIE
         ).resultaat
         is Resultaat.NOK
     ]
 
 
-@pytest.mark.parametrize("jaar", [2022, 2023, 2024, 2025, 2026])
-def test_the_premium_list_equals_the_advice_for_the_catalogue(builtin_personas, jaar):
-    lijst = list(lists.verlaagde_premie(builtin_personas.values(), jaar, VANDAAG))
-    assert lijst == premielijst_volgens_advies(builtin_personas.values(), jaar)
+@pytest.mark.parametrize("year", [2022, 2023, 2024, 2025, 2026])
+def test_the_premium_list_equals_the_advice_for_the_catalogue(builtin_personas, year):
+    listing = list(lists.verlaagde_premie(builtin_personas.values(), year, TODAY))
+    assert listing == premium_list_by_advice(builtin_personas.values(), year)
     for zorgkas in ("ZK01", "ZK02"):
         assert list(
-            lists.verlaagde_premie(builtin_personas.values(), jaar, VANDAAG, zorgkas=zorgkas)
-        ) == (premielijst_volgens_advies(builtin_personas.values(), jaar, zorgkas))
+            lists.verlaagde_premie(builtin_personas.values(), year, TODAY, zorgkas=zorgkas)
+        ) == (premium_list_by_advice(builtin_personas.values(), year, zorgkas))
 
 
-def test_the_premium_list_equals_the_advice_for_a_generated_population(populatie):
-    personas = list(stream_personas([populatie], contract=False))
-    for jaar in (2023, 2025):
-        verwacht = premielijst_volgens_advies(personas, jaar)
-        assert verwacht  # the population reaches the NOK branches
-        assert list(lists.verlaagde_premie(personas, jaar, VANDAAG)) == verwacht
-        proces = magda_kbi(
+def test_the_premium_list_equals_the_advice_for_a_generated_population(population):
+    personas = list(stream_personas([population], contract=False))
+    for year in (2023, 2025):
+        expected = premium_list_by_advice(personas, year)
+        assert expected  # the population reaches the NOK branches
+        assert list(lists.verlaagde_premie(personas, year, TODAY)) == expected
+        process = magda_kbi(
             "export",
             "verlaagde-premie",
-            str(jaar),
+            str(year),
             "--fixtures",
-            str(populatie),
+            str(population),
             "--no-builtin",
             "--today",
-            VANDAAG.isoformat(),
+            TODAY.isoformat(),
         )
-        assert proces.stdout.splitlines() == ["insz", *verwacht]
+        assert process.stdout.splitlines() == ["insz", *expected]
 
 
 @pytest.mark.parametrize(
-    "lijst",
+    "listing",
     [("verlaagde-premie", "2024"), ("gemeente", "24062"), ("participatie", "24062")],
 )
-def test_no_builtin_without_fixtures_is_refused_not_an_empty_list(lijst):
+def test_no_builtin_without_fixtures_is_refused_not_an_empty_list(listing):
     """It wrote the header of a list of nobody and exited 0."""
-    proces = magda_kbi("export", *lijst, "--no-builtin")
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr.endswith(
+    process = magda_kbi("export", *listing, "--no-builtin")
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr.endswith(
         "Error: --no-builtin leaves no personas: give their folders, --fixtures DIR\n"
     )
 
 
 def test_known_premium_years(builtin_personas):
-    assert list(lists.verlaagde_premie(builtin_personas.values(), 2023, VANDAAG)) == ["80651239522"]
-    assert "80651239522" not in lists.verlaagde_premie(builtin_personas.values(), 2024, VANDAAG)
+    assert list(lists.verlaagde_premie(builtin_personas.values(), 2023, TODAY)) == ["80651239522"]
+    assert "80651239522" not in lists.verlaagde_premie(builtin_personas.values(), 2024, TODAY)
 
 
 def test_an_empty_zorgkas_is_refused_not_an_empty_list():
     """Nobody is a member of "": the list was empty, as if the zorgkas had nobody to list
     (the REST route refuses it too)."""
-    for leeg in ("", " "):
-        proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", leeg)
-        assert proces.returncode == 2 and proces.stdout == ""
-        assert "Invalid value for '--zorgkas': is empty" in proces.stderr
-    proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "ZK02")
-    assert proces.returncode == 0 and proces.stdout.splitlines()[0] == "insz"
+    for empty in ("", " "):
+        process = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", empty)
+        assert process.returncode == 2 and process.stdout == ""
+        assert "Invalid value for '--zorgkas': is empty" in process.stderr
+    process = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "ZK02")
+    assert process.returncode == 0 and process.stdout.splitlines()[0] == "insz"
     # the XML list names it: a character XML cannot hold was a traceback
-    proces = magda_kbi(
+    process = magda_kbi(
         "export", "verlaagde-premie", "2023", "--zorgkas", "ZK\x01", "--format", "xml"
     )
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert "Invalid value for '--zorgkas': U+0001 is a character XML cannot hold" in proces.stderr
+    assert (process.returncode, process.stdout) == (2, "")
+    assert "Invalid value for '--zorgkas': U+0001 is a character XML cannot hold" in process.stderr
 
 
 def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
     """A misspelt zorgkas ('zk01') gave an empty list without a word, on the command line
     and over REST; one that is a consumer's or somebody's membership is listed, if empty."""
-    proces = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "zk01")
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr == (
+    process = magda_kbi("export", "verlaagde-premie", "2023", "--zorgkas", "zk01")
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (
         "magda-kbi: unknown zorgkas 'zk01': no consumer's and nobody's membership"
         " (known: ZK01, ZK02); did you mean 'ZK01'?\n"
     )
@@ -143,16 +143,16 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
         },
     )
     # a persona's membership makes a zorgkas known
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    (map_ / "lid.yaml").write_text(
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    (folder / "lid.yaml").write_text(
         'insz: "80651338304"\nscenario: lid van ZK7, niet in de KBI\nnaam: Boris\n'
         "gegevens:\n  lidmaatschappen: [{zorgkas: ZK7, begin: 2020-01-01}]\n"
     )
-    proces = magda_kbi(
-        "export", "verlaagde-premie", "2023", "--zorgkas", "ZK7", "--fixtures", str(map_)
+    process = magda_kbi(
+        "export", "verlaagde-premie", "2023", "--zorgkas", "ZK7", "--fixtures", str(folder)
     )
-    assert (proces.returncode, proces.stdout, proces.stderr) == (0, "insz\r\n", "")
+    assert (process.returncode, process.stdout, process.stderr) == (0, "insz\r\n", "")
     # and so does a consumer's zorgkas, with nobody in it
     from magda_kbi.adapters.app import Settings, make_emulator
     from magda_kbi.adapters.pytest_plugin import _Server
@@ -162,7 +162,7 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
         "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
         "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
     )
-    server = _Server(make_emulator(Settings(today=VANDAAG, consumers=consumers)))
+    server = _Server(make_emulator(Settings(today=TODAY, consumers=consumers)))
     try:
         pad = "/api/v1/lijsten/verlaagde-premie/2023"
         r = requests.get(f"{server.url}{pad}?zorgkas=ZK09", timeout=5)
@@ -175,7 +175,7 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("accept", "soort"),
+    ("accept", "kind"),
     [
         ("text/csv; header=present", "text/csv; charset=utf-8"),  # RFC 4180's parameter
         ("text/csv; charset=ISO-8859-1", "text/csv; charset=utf-8"),  # UTF-8 is what there is
@@ -184,15 +184,15 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
         ("application/pdf", "application/json"),  # nothing offered: JSON, as without Accept
     ],
 )
-def test_a_list_s_format_follows_accept_whatever_its_parameters(accept, soort):
+def test_a_list_s_format_follows_accept_whatever_its_parameters(accept, kind):
     """A media type with parameters matched none: 'text/csv; header=present' got JSON."""
     from werkzeug.test import Client
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    client = Client(make_emulator(Settings(today=VANDAAG)))
+    client = Client(make_emulator(Settings(today=TODAY)))
     antwoord = client.get("/api/v1/lijsten/gemeente/24055", headers={"Accept": accept})
-    assert (antwoord.status_code, antwoord.headers["Content-Type"]) == (200, soort)
+    assert (antwoord.status_code, antwoord.headers["Content-Type"]) == (200, kind)
 
 
 def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
@@ -203,7 +203,7 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    client = Client(make_emulator(Settings(today=VANDAAG, admin=True)))
+    client = Client(make_emulator(Settings(today=TODAY, admin=True)))
     persona = client.get("/admin/personas/06721400144").json
     persona["dossier"]["personalia"]["achternamen"] = ['=HYPERLINK("http://x.test";"a")']
     persona["dossier"]["personalia"]["voornamen"] = ["@SUM(1)", "-1+2"]
@@ -213,9 +213,9 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
     assert client.put("/admin/personas/06721400144", json=persona).status_code == 200
 
     pad = "/api/v1/lijsten/gemeente/11002"
-    tekst = client.get(pad, headers={"Accept": "text/csv"}).get_data(as_text=True)
-    rijen = [r for r in csv.reader(io.StringIO(tekst)) if r[0] == "06721400144"]
-    assert rijen == [
+    text = client.get(pad, headers={"Accept": "text/csv"}).get_data(as_text=True)
+    rows = [r for r in csv.reader(io.StringIO(text)) if r[0] == "06721400144"]
+    assert rows == [
         ["06721400144", '\'=HYPERLINK("http://x.test";"a")', "'@SUM(1) -1+2", "true", "false"]
     ]
     items = [i for i in client.get(pad).json["items"] if i["insz"] == "06721400144"]
@@ -261,13 +261,13 @@ def test_a_list_asked_in_a_format_by_its_address_is_told_accept(pad, field, diag
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    antwoord = Client(make_emulator(Settings(today=VANDAAG))).get(pad)
+    antwoord = Client(make_emulator(Settings(today=TODAY))).get(pad)
     assert antwoord.status_code == 400
     assert antwoord.json == {"code": "40001", "diagnose": diagnose, "field": field}
 
 
 def test_premium_list_over_rest(magda):
-    magda.today(VANDAAG)
+    magda.today(TODAY)
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
     assert r.json() == {
         "premiejaar": 2023,
@@ -290,27 +290,27 @@ def test_premium_list_over_rest(magda):
     assert etree.fromstring(r.content).findtext("Persoon/insz") == "80651239522"
     r = requests.get(f"{magda.url}/api/v1/lijsten/verlaagde-premie/2023?zorgkas=ZK02", timeout=5)
     assert r.json()["items"] == []
-    for slecht in ("1999", "twee", "20233"):
+    for bad in ("1999", "twee", "20233"):
         assert (
             requests.get(
-                f"{magda.url}/api/v1/lijsten/verlaagde-premie/{slecht}", timeout=5
+                f"{magda.url}/api/v1/lijsten/verlaagde-premie/{bad}", timeout=5
             ).status_code
             == 400
         )
 
 
 def test_municipality_lists(magda, builtin_personas):
-    magda.today(VANDAAG)
+    magda.today(TODAY)
     r = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/24055", timeout=5)
     items = r.json()["items"]
-    verwacht = sorted(
+    expected = sorted(
         p.insz
         for p in builtin_personas.values()
         if p.dossier is not None
-        and p.gegevens.woonplaats_op(VANDAAG)
-        and p.gegevens.woonplaats_op(VANDAAG).nis == "24055"
+        and p.gegevens.woonplaats_op(TODAY)
+        and p.gegevens.woonplaats_op(TODAY).nis == "24055"
     )
-    assert sorted(i["insz"] for i in items) == verwacht
+    assert sorted(i["insz"] for i in items) == expected
     assert {
         "insz": "98630499724",
         "achternaam": "Daoud",
@@ -334,10 +334,10 @@ def test_municipality_lists(magda, builtin_personas):
     ]
     assert deelnemers["Saïd Daoud"]["adres"] == "Leuvensesteenweg 12, 3070 Kortenberg"
     assert "insz" not in deelnemers["Saïd Daoud"]  # not in the participation protocol
-    proces = magda_kbi("export", "gemeente", "24055", "--format", "csv", "--today", "2030-01-01")
-    assert sorted(r["insz"] for r in csv.DictReader(io.StringIO(proces.stdout))) == verwacht
-    proces = magda_kbi("export", "participatie", "24055", "--format", "json")
-    assert len(json.loads(proces.stdout)["items"]) == 3
+    process = magda_kbi("export", "gemeente", "24055", "--format", "csv", "--today", "2030-01-01")
+    assert sorted(r["insz"] for r in csv.DictReader(io.StringIO(process.stdout))) == expected
+    process = magda_kbi("export", "participatie", "24055", "--format", "json")
+    assert len(json.loads(process.stdout)["items"]) == 3
     assert requests.get(f"{magda.url}/api/v1/lijsten/gemeente/abc", timeout=5).status_code == 400
 
 
@@ -349,9 +349,9 @@ def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(
     insz = {i["insz"] for i in r["items"]}
     assert "98630499724" in insz and "79652599875" not in insz  # moves there in 2024
     assert requests.get(url, params={"year": "twee"}, timeout=5).status_code == 400
-    onbekend = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/99999", timeout=5)
-    assert onbekend.status_code == 404
-    assert "GET /api/v1/municipalities" in onbekend.json()["diagnose"]
+    unknown = requests.get(f"{magda.url}/api/v1/lijsten/gemeente/99999", timeout=5)
+    assert unknown.status_code == 404
+    assert "GET /api/v1/municipalities" in unknown.json()["diagnose"]
     gemeenten = requests.get(f"{magda.url}/api/v1/municipalities", timeout=5).json()
     assert {"nis": "24055", "naam": "Kortenberg"} in gemeenten
     # read once per set of personas: a persona added through the admin API is a new set
@@ -369,36 +369,36 @@ def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(
     assert {"nis": "99991", "naam": "Elders"} in gemeenten
 
 
-def test_abb_export_is_pseudonymised(tmp_path, builtin_personas, populatie):
-    sleutel, andere = tmp_path / "sleutel", tmp_path / "andere"
-    sleutel.write_bytes(b"k" * 32)
-    andere.write_bytes(b"x" * 40)
-    args = ("export", "abb", "--fixtures", str(populatie), "--today", "2030-01-01")
-    eerste = magda_kbi(*args, "--key-file", str(sleutel))
-    tweede = magda_kbi(*args, "--key-file", str(sleutel))
-    derde = magda_kbi(*args, "--key-file", str(andere))
-    assert eerste.returncode == 0, eerste.stderr
-    rijen = list(csv.DictReader(io.StringIO(eerste.stdout)))
-    assert len(rijen) > 2000 and list(rijen[0]) == list(lists.ABB_VELDEN)
-    assert eerste.stdout == tweede.stdout  # same key, same pseudonyms
-    ander = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(derde.stdout))}
-    assert not ander & {r["pseudoniem"] for r in rijen}  # another key: unlinkable
+def test_abb_export_is_pseudonymised(tmp_path, builtin_personas, population):
+    key, others_ = tmp_path / "sleutel", tmp_path / "andere"
+    key.write_bytes(b"k" * 32)
+    others_.write_bytes(b"x" * 40)
+    args = ("export", "abb", "--fixtures", str(population), "--today", "2030-01-01")
+    first = magda_kbi(*args, "--key-file", str(key))
+    second = magda_kbi(*args, "--key-file", str(key))
+    third = magda_kbi(*args, "--key-file", str(others_))
+    assert first.returncode == 0, first.stderr
+    rows = list(csv.DictReader(io.StringIO(first.stdout)))
+    assert len(rows) > 2000 and list(rows[0]) == list(lists.ABB_VELDEN)
+    assert first.stdout == second.stdout  # same key, same pseudonyms
+    another = {r["pseudoniem"] for r in csv.DictReader(io.StringIO(third.stdout))}
+    assert not another & {r["pseudoniem"] for r in rows}  # another key: unlinkable
     # nothing that identifies a person, anywhere in the file
-    personas = [*builtin_personas.values(), *stream_personas([populatie], contract=False)]
-    verboden = set()
+    personas = [*builtin_personas.values(), *stream_personas([population], contract=False)]
+    forbidden = set()
     for p in personas:
-        verboden.add(p.insz)
+        forbidden.add(p.insz)
         if p.dossier is not None:
-            verboden.update(p.dossier.personalia.achternamen)
+            forbidden.update(p.dossier.personalia.achternamen)
             if p.dossier.personalia.geboortedatum:
-                verboden.add(p.dossier.personalia.geboortedatum.isoformat())
+                forbidden.add(p.dossier.personalia.geboortedatum.isoformat())
         if p.gegevens.contact and p.gegevens.contact.adres:
-            verboden.add(p.gegevens.contact.adres.straat)
+            forbidden.add(p.gegevens.contact.adres.straat)
         if p.gegevens.contact and p.gegevens.contact.email:
-            verboden.add(p.gegevens.contact.email)
-    for woord in verboden:
-        assert woord not in eerste.stdout, woord
-    assert (b"k" * 32).decode() not in eerste.stdout + eerste.stderr
+            forbidden.add(p.gegevens.contact.email)
+    for word in forbidden:
+        assert word not in first.stdout, word
+    assert (b"k" * 32).decode() not in first.stdout + first.stderr
 
 
 def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region(builtin_personas):
@@ -412,8 +412,8 @@ def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region
             persona.gegevens,
             woonplaatsen=(Woonplaats(begin=date(2020, 1, 1), nis=nis, naam="ergens"),),
         )
-        (rij,) = lists.abb([dataclasses.replace(persona, gegevens=gegevens)], b"k" * 32, VANDAAG)
-        regio[nis] = rij["regio"]
+        (row,) = lists.abb([dataclasses.replace(persona, gegevens=gegevens)], b"k" * 32, TODAY)
+        regio[nis] = row["regio"]
     assert regio == {
         "21004": "Brussels Hoofdstedelijk Gewest",
         "25072": "Waals-Brabant",
@@ -428,12 +428,14 @@ def test_the_abb_region_is_the_province_of_the_residence_and_brussels_its_region
 
 
 def test_abb_export_refuses_a_short_or_missing_key(tmp_path):
-    kort = tmp_path / "kort"
-    kort.write_bytes(b"geheim")
-    proces = magda_kbi("export", "abb", "--key-file", str(kort))
-    assert proces.returncode == 2 and "32 bytes" in proces.stderr and "geheim" not in proces.stderr
-    proces = magda_kbi("export", "abb", "--key-file", str(tmp_path / "nergens"))
-    assert (proces.returncode, proces.stderr) == (  # which file (it was not named)
+    short = tmp_path / "kort"
+    short.write_bytes(b"geheim")
+    process = magda_kbi("export", "abb", "--key-file", str(short))
+    assert (
+        process.returncode == 2 and "32 bytes" in process.stderr and "geheim" not in process.stderr
+    )
+    process = magda_kbi("export", "abb", "--key-file", str(tmp_path / "nergens"))
+    assert (process.returncode, process.stderr) == (  # which file (it was not named)
         2,
         f"magda-kbi: cannot read the key file {tmp_path / 'nergens'}: No such file or directory\n",
     )
@@ -442,17 +444,17 @@ def test_abb_export_refuses_a_short_or_missing_key(tmp_path):
 def test_abb_export_refuses_dev_urandom_itself_as_the_key():
     """The README and the refusal above say 'head -c 32 /dev/urandom': given /dev/urandom
     itself, the key was read until memory ran out (and would differ every run)."""
-    proces = magda_kbi("export", "abb", "--key-file", "/dev/urandom")
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr == (
+    process = magda_kbi("export", "abb", "--key-file", "/dev/urandom")
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (
         "magda-kbi: the key file holds more than 65,536 bytes: a key is a file of 32 or more"
         " random bytes that stays the same (not /dev/urandom itself: write 'head -c 32"
         " /dev/urandom > FILE' once)\n"
     )
 
 
-def test_the_generated_population(populatie):
-    personas = list(stream_personas([populatie], contract=False))  # load_personas checks it below
+def test_the_generated_population(population):
+    personas = list(stream_personas([population], contract=False))  # load_personas checks it below
     assert len(personas) == 3000
     assert all(is_test_number(p.insz) for p in personas)
     assert len({p.insz for p in personas}) == 3000
@@ -465,20 +467,20 @@ def test_the_generated_population(populatie):
     kantoren = [p.dossier.personalia.aangemaakt_door for p in personas if p.dossier]
     assert len({id(k) for k in kantoren}) == 5
     regels = {
-        geef_advies(p.dossier, dag).regel
+        geef_advies(p.dossier, day).regel
         for p in personas
-        for dag in (date(2021, 6, 1), date(2023, 1, 1), date(2024, 6, 1), date(2026, 6, 1))
+        for day in (date(2021, 6, 1), date(2023, 1, 1), date(2024, 6, 1), date(2026, 6, 1))
     }
     assert regels == set(range(1, 10))
     seeded = [d["insz"] for d in generate_population(50, 42)]
     assert seeded == [p.insz for p in personas[:50]]
-    assert len(load_personas([populatie])) == 3000  # as serve loads it: with the XSD check
+    assert len(load_personas([population])) == 3000  # as serve loads it: with the XSD check
 
 
-def test_serve_loads_a_generated_population(populatie):
+def test_serve_loads_a_generated_population(population):
     from .conftest import Server
 
-    s = Server("--fixtures", str(populatie))
+    s = Server("--fixtures", str(population))
     try:
         assert requests.get(f"{s.url}/health", timeout=5).json()["personas"] == 3000 + 23
     finally:
@@ -486,7 +488,7 @@ def test_serve_loads_a_generated_population(populatie):
 
 
 @pytest.mark.parametrize(
-    ("gegevens", "veld"),
+    ("gegevens", "field"),
     [
         ({"participatie": {"interesses": ["dansen"]}}, "gegevens.participatie.interesses[0]"),
         ({"participatie": {"interesses": ["geen", "buddy"]}}, "gegevens.participatie.interesses"),
@@ -502,7 +504,7 @@ def test_serve_loads_a_generated_population(populatie):
         ({"lidmaatschappen": [{"zorgkas": "ZK01"}]}, "gegevens.lidmaatschappen[0].begin"),
     ],
 )
-def test_flow_data_is_checked_at_load_time(gegevens, veld):
+def test_flow_data_is_checked_at_load_time(gegevens, field):
     from magda_kbi.io.schemas import InputError
 
     with pytest.raises(InputError) as info:
@@ -515,7 +517,7 @@ def test_flow_data_is_checked_at_load_time(gegevens, veld):
                 "gegevens": gegevens,
             }
         )
-    assert info.value.field == veld
+    assert info.value.field == field
 
 
 def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
@@ -530,17 +532,19 @@ def test_a_bad_line_in_a_population_names_file_and_line(tmp_path):
 def test_an_export_that_fails_half_way_leaves_no_half_list(tmp_path):
     """The built-in personas are listed first: a bad line in an extra folder was found after
     part of the list was out (a half file at --out that looked whole)."""
-    map_ = tmp_path / "extra"
-    map_.mkdir()
-    (map_ / "p.jsonl").write_text('{"insz": "80651338304", "scenario": "x", "naam": "x"}\n{kapot\n')
-    uit = tmp_path / "lijst.csv"
-    args = ("verlaagde-premie", "2024", "--fixtures", str(map_), "--out", str(uit))
-    proces = magda_kbi("export", *args)
-    assert proces.returncode == 2 and "p.jsonl:2" in proces.stderr
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "p.jsonl").write_text(
+        '{"insz": "80651338304", "scenario": "x", "naam": "x"}\n{kapot\n'
+    )
+    result = tmp_path / "lijst.csv"
+    args = ("verlaagde-premie", "2024", "--fixtures", str(folder), "--out", str(result))
+    process = magda_kbi("export", *args)
+    assert process.returncode == 2 and "p.jsonl:2" in process.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["extra"]  # no list, no part of one
-    uit.write_text("last year's list\n")  # one already there stays as it was
+    result.write_text("last year's list\n")  # one already there stays as it was
     assert magda_kbi("export", *args).returncode == 2
-    assert uit.read_text() == "last year's list\n"
+    assert result.read_text() == "last year's list\n"
 
 
 def test_an_export_to_a_link_or_a_pipe_writes_into_it_and_leaves_it_in_place(tmp_path):
@@ -552,12 +556,12 @@ def test_an_export_to_a_link_or_a_pipe_writes_into_it_and_leaves_it_in_place(tmp
     import stat
     import threading
 
-    doel = tmp_path / "doel.csv"
-    doel.write_text("last year's list\n")
+    target = tmp_path / "doel.csv"
+    target.write_text("last year's list\n")
     link = tmp_path / "lijst.csv"
-    link.symlink_to(doel)
+    link.symlink_to(target)
     assert magda_kbi("export", "verlaagde-premie", "2024", "--out", str(link)).returncode == 0
-    assert link.is_symlink() and doel.read_text().startswith("insz\n")
+    assert link.is_symlink() and target.read_text().startswith("insz\n")
     fifo = tmp_path / "pijp"
     os.mkfifo(fifo)
     read: list[str] = []
@@ -566,30 +570,30 @@ def test_an_export_to_a_link_or_a_pipe_writes_into_it_and_leaves_it_in_place(tmp
     assert magda_kbi("export", "verlaagde-premie", "2024", "--out", str(fifo)).returncode == 0
     reader.join(timeout=10)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert read == [doel.read_text()]
+    assert read == [target.read_text()]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doel.csv", "lijst.csv", "pijp"]
 
 
 def test_an_export_refuses_a_missing_folder_before_it_writes(tmp_path):
-    proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(tmp_path / "weg"))
-    assert proces.returncode == 2
-    weg = tmp_path / "weg"
-    assert proces.stderr == f"magda-kbi: invalid persona folder {weg}: no such folder\n"
-    assert proces.stdout == ""  # the built-in personas' part of the list was printed first
-    bestand = tmp_path / "persona.yaml"  # a file where a folder is asked
-    bestand.write_text("insz: '98630499724'\n")
-    proces = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(bestand))
-    assert proces.returncode == 2
-    assert proces.stderr == (
-        f"magda-kbi: invalid persona folder {bestand}: is a file, not a folder of persona files\n"
+    process = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(tmp_path / "weg"))
+    assert process.returncode == 2
+    gone = tmp_path / "weg"
+    assert process.stderr == f"magda-kbi: invalid persona folder {gone}: no such folder\n"
+    assert process.stdout == ""  # the built-in personas' part of the list was printed first
+    file = tmp_path / "persona.yaml"  # a file where a folder is asked
+    file.write_text("insz: '98630499724'\n")
+    process = magda_kbi("export", "verlaagde-premie", "2024", "--fixtures", str(file))
+    assert process.returncode == 2
+    assert process.stderr == (
+        f"magda-kbi: invalid persona folder {file}: is a file, not a folder of persona files\n"
     )
 
 
 def test_an_export_to_a_folder_that_is_not_there_says_so(tmp_path):
-    uit = tmp_path / "weg" / "lijst.csv"
-    proces = magda_kbi("export", "gemeente", "24055", "--out", str(uit))
-    assert proces.returncode == 2, proces.stderr  # it was a traceback (FileNotFoundError)
-    assert f"--out: cannot write {uit}" in proces.stderr
+    result = tmp_path / "weg" / "lijst.csv"
+    process = magda_kbi("export", "gemeente", "24055", "--out", str(result))
+    assert process.returncode == 2, process.stderr  # it was a traceback (FileNotFoundError)
+    assert f"--out: cannot write {result}" in process.stderr
 
 
 def test_an_xml_export_of_a_stored_persona_xml_cannot_hold_says_so_in_a_line(tmp_path):
@@ -613,33 +617,31 @@ def test_an_xml_export_of_a_stored_persona_xml_cannot_hold_says_so_in_a_line(tmp
         )
     db.close()
     nis = persona["gegevens"]["woonplaatsen"][-1]["nis"]
-    lijst = tmp_path / "lijst.xml"
-    proces = magda_kbi(
-        "export", "participatie", nis, "--format", "xml", "--store", url, "--out", str(lijst)
+    listing = tmp_path / "lijst.xml"
+    process = magda_kbi(
+        "export", "participatie", nis, "--format", "xml", "--store", url, "--out", str(listing)
     )
-    assert (proces.returncode, proces.stdout) == (2, "")
-    assert proces.stderr == (
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (
         "magda-kbi: Persoon 'Amina Test': contacttaal: U+0001 is a character XML cannot hold:"
         " replace the persona (a store kept it from before such text was refused)\n"
     )
-    assert not lijst.exists() and list(tmp_path.glob(".lijst*")) == []  # no half list
+    assert not listing.exists() and list(tmp_path.glob(".lijst*")) == []  # no half list
 
 
 def test_consumers_file(tmp_path):
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(
         "afnemers:\n  - {afzender: mijn.zorgkas.be, hoedanigheid: '42', "
         "soort: ZORGKAS, naam: Mijn zorgkas, zorgkas: ZK09}\n"
     )
     from magda_kbi.io.consumer_file import load_consumers
 
-    (afnemer,) = load_consumers(bestand)
+    (afnemer,) = load_consumers(file)
     assert (afnemer.soort.value, afnemer.zorgkas) == ("ZORGKAS", "ZK09")
-    bestand.write_text(
-        "afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n"
-    )
-    proces = magda_kbi_process("serve", "--port", str(free_port()), "--consumers", str(bestand))
-    assert proces.returncode == 2 and "afnemers[0].nis" in proces.stderr
+    file.write_text("afnemers:\n  - {afzender: x, hoedanigheid: '1', soort: GEMEENTE, naam: X}\n")
+    process = magda_kbi_process("serve", "--port", str(free_port()), "--consumers", str(file))
+    assert process.returncode == 2 and "afnemers[0].nis" in process.stderr
 
 
 def test_a_consumer_with_text_xml_cannot_hold_is_refused(tmp_path):
@@ -647,96 +649,95 @@ def test_a_consumer_with_text_xml_cannot_hold_is_refused(tmp_path):
     taken, and its list stopped after the 200 with lxml's ValueError."""
     from magda_kbi.io.consumer_file import ConsumersFileError, load_consumers
 
-    bestand = tmp_path / "afnemers.yaml"
-    bestand.write_text(
+    file = tmp_path / "afnemers.yaml"
+    file.write_text(
         "afnemers:\n  - {afzender: zk9.test.be, hoedanigheid: ZORGKAS, soort: ZORGKAS,"
         ' naam: Zorgkas 9, zorgkas: "ZK\\x0209"}\n'
     )
     with pytest.raises(ConsumersFileError) as refused:
-        load_consumers(bestand)
-    assert (refused.value.path, refused.value.field) == (bestand, "afnemers[0].zorgkas")
+        load_consumers(file)
+    assert (refused.value.path, refused.value.field) == (file, "afnemers[0].zorgkas")
     assert refused.value.reason == "U+0002 is a character XML cannot hold"
 
 
 def test_a_consumers_file_with_another_key_is_refused_naming_it(tmp_path):
     """'afnemer:' (the list's key misspelt) was told only that a list 'afnemers' was
     expected, and a key beside it was passed over without a word."""
-    bestand = tmp_path / "afnemers.yaml"
+    file = tmp_path / "afnemers.yaml"
     consumer = "  - {afzender: a.be, hoedanigheid: '1', soort: VSB, naam: B}\n"
-    bestand.write_text("afnemer:\n" + consumer)
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert (proces.returncode, proces.stderr) == (
+    file.write_text("afnemer:\n" + consumer)
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert (process.returncode, process.stderr) == (
         2,
-        f"magda-kbi: invalid consumers file {bestand}: field afnemer: unknown field"
+        f"magda-kbi: invalid consumers file {file}: field afnemer: unknown field"
         " (allowed: afnemers); did you mean 'afnemers'?\n",
     )
-    bestand.write_text("afnemers:\n" + consumer + "protocol: strikt\n")
-    proces = magda_kbi("consumers", "--consumers", str(bestand))
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(": field protocol: unknown field (allowed: afnemers)\n")
+    file.write_text("afnemers:\n" + consumer + "protocol: strikt\n")
+    process = magda_kbi("consumers", "--consumers", str(file))
+    assert process.returncode == 2
+    assert process.stderr.endswith(": field protocol: unknown field (allowed: afnemers)\n")
 
 
 def test_a_device_as_the_consumers_file_is_refused_after_a_bounded_read():
     """``--consumers /dev/zero`` read until memory ran out (5 GB in 5 s); a file past 1 MiB
     is refused now, having read one byte more than that."""
-    proces = magda_kbi("consumers", "--consumers", "/dev/zero")
-    assert proces.returncode == 2
-    assert "larger than 1048576 bytes: a consumers file is small" in proces.stderr
+    process = magda_kbi("consumers", "--consumers", "/dev/zero")
+    assert process.returncode == 2
+    assert "larger than 1048576 bytes: a consumers file is small" in process.stderr
 
 
 def test_a_generated_population_never_takes_a_built_in_personas_number(tmp_path):
     """Seed 3 drew 64642199768 (a built-in persona) as its 1,398th: the population was
     refused beside the built-ins ('already defined')."""
-    proces = magda_kbi("generate", "--count", "1400", "--seed", "3", "--out", str(tmp_path))
-    assert proces.returncode == 0, proces.stderr
+    process = magda_kbi("generate", "--count", "1400", "--seed", "3", "--out", str(tmp_path))
+    assert process.returncode == 0, process.stderr
     personas = load_personas([builtin_folder(), tmp_path], contract=False)  # no 'twice'
     assert len(personas) == 23 + 1400
 
 
 def test_generate_refuses_more_people_than_it_has_numbers_for(tmp_path):
-    proces = magda_kbi("generate", "--count", "5000001", "--out", str(tmp_path))
-    assert proces.returncode == 2 and "5000001 is not in the range 1<=x<=5000000" in proces.stderr
+    process = magda_kbi("generate", "--count", "5000001", "--out", str(tmp_path))
+    assert process.returncode == 2 and "5000001 is not in the range 1<=x<=5000000" in process.stderr
 
 
 def test_a_person_defined_twice_is_refused_by_the_exports_as_by_serve(tmp_path):
     """serve and 'personas' refuse a second persona with an INSZ; the exports, which read one
     persona at a time, listed it twice (a built-in persona's number in your own file, a
     generated file merged by hand)."""
-    eigen = tmp_path / "eigen"
-    eigen.mkdir()
+    own = tmp_path / "eigen"
+    own.mkdir()
     builtin = builtin_folder() / "73680599786-inbreuk-open.yaml"
-    (eigen / "kopie.yaml").write_text(builtin.read_text(encoding="utf-8"), encoding="utf-8")
-    proces = magda_kbi("export", "verlaagde-premie", "2025", "--fixtures", str(eigen))
-    assert proces.returncode == 2
-    assert proces.stderr.startswith(
-        f"magda-kbi: invalid persona file {eigen / 'kopie.yaml'}: field insz: 73680599786 is"
+    (own / "kopie.yaml").write_text(builtin.read_text(encoding="utf-8"), encoding="utf-8")
+    process = magda_kbi("export", "verlaagde-premie", "2025", "--fixtures", str(own))
+    assert process.returncode == 2
+    assert process.stderr.startswith(
+        f"magda-kbi: invalid persona file {own / 'kopie.yaml'}: field insz: 73680599786 is"
         f" already defined in {builtin} (a built-in persona: give yours another number,"
     )
     # within one generated file: one line twice
-    populatie = tmp_path / "populatie"
-    assert magda_kbi("generate", "--count", "3", "--out", str(populatie)).returncode == 0
-    (bestand,) = populatie.glob("*.jsonl")
-    regels = bestand.read_text(encoding="utf-8").splitlines()
-    bestand.write_text("\n".join([*regels, regels[0]]) + "\n", encoding="utf-8")
+    population = tmp_path / "populatie"
+    assert magda_kbi("generate", "--count", "3", "--out", str(population)).returncode == 0
+    (file,) = population.glob("*.jsonl")
+    regels = file.read_text(encoding="utf-8").splitlines()
+    file.write_text("\n".join([*regels, regels[0]]) + "\n", encoding="utf-8")
     insz = json.loads(regels[0])["insz"]
-    proces = magda_kbi(
-        "export", "gemeente", "24062", "--no-builtin", "--fixtures", str(populatie)
+    process = magda_kbi(
+        "export", "gemeente", "24062", "--no-builtin", "--fixtures", str(population)
     )  # fmt: skip
-    assert proces.returncode == 2
-    assert proces.stderr == (
-        f"magda-kbi: invalid persona file {bestand}: field insz: {insz} is already defined in"
-        f" {bestand}\n"
+    assert process.returncode == 2
+    assert process.stderr == (
+        f"magda-kbi: invalid persona file {file}: field insz: {insz} is already defined in {file}\n"
     )
 
 
 @pytest.mark.parametrize("args", [["personas"], ["insz", "new", "--count", "20000"]], ids=" ".join)
-def test_output_piped_into_head_ends_quietly_with_exit_0(populatie, args):
+def test_output_piped_into_head_ends_quietly_with_exit_0(population, args):
     """``magda-kbi personas | head`` in a ``set -o pipefail`` script: once the reader has
     closed the pipe, the command stops writing and exits 0 with nothing on stderr, as
     ``export`` does (``personas`` and ``insz new`` exited 1). Each output is far more than a
     pipe holds, so the reader leaves while the command still writes."""
     if args[0] == "personas":
-        args = [*args, "--fixtures", str(populatie)]
+        args = [*args, "--fixtures", str(population)]
     process = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", *args],
         stdout=subprocess.PIPE,

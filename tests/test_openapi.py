@@ -68,7 +68,7 @@ def schema_without_sweep():
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 json_persona = schemathesis.pytest.from_fixture("json_persona_schema")
-zonder_sweep = schemathesis.pytest.from_fixture("schema_without_sweep")
+without_sweep = schemathesis.pytest.from_fixture("schema_without_sweep")
 PERSONA_BODY = {"method": ["PUT", "POST"], "path_regex": "^/admin/personas"}
 
 
@@ -78,15 +78,15 @@ def test_every_flask_route_is_in_the_openapi_document():
         if regel.endpoint == "static" or regel.endpoint.startswith("console."):
             continue  # the console's HTML pages are no API (tests/test_console.py)
         pad = re.sub(r"<(?:[^>]*:)?([^:>]+)>", r"{\1}", regel.rule)  # <int(max=N):id>: {id}
-        for methode in regel.methods - {"HEAD", "OPTIONS"}:
-            routes.add((pad, methode.lower()))
-    beschreven = {
-        (pad, methode)
-        for pad, operaties in PATHS_AND_INFO["paths"].items()
-        for methode in operaties
-        if methode != "parameters"
+        for method in regel.methods - {"HEAD", "OPTIONS"}:
+            routes.add((pad, method.lower()))
+    described = {
+        (pad, method)
+        for pad, operations in PATHS_AND_INFO["paths"].items()
+        for method in operations
+        if method != "parameters"
     }
-    assert routes == beschreven
+    assert routes == described
 
 
 CHECKS = [
@@ -138,7 +138,7 @@ def taken():
     assert len(personas) > 1000, f"the sweep's PUTs made {len(personas)} personas"
 
 
-@zonder_sweep.include(**PERSONA_BODY).parametrize()
+@without_sweep.include(**PERSONA_BODY).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
     one_test_number(case)
@@ -158,17 +158,17 @@ def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
     ],
 )
 def test_known_answers_match_the_schema(pad, params):
-    operatie = next(
+    operation = next(
         op
         for op in API.get_all_operations()
         if op.ok().path == pad.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == pad
     ).ok()
-    case = operatie.Case(
-        path_parameters={"insz": pad.rsplit("/", 1)[1]} if "{" in operatie.path else {},
+    case = operation.Case(
+        path_parameters={"insz": pad.rsplit("/", 1)[1]} if "{" in operation.path else {},
         query=params or None,
     )
     response = case.call()
-    operatie.validate_response(response)
+    operation.validate_response(response)
 
 
 def fresh_api():
@@ -332,18 +332,18 @@ def test_a_client_generated_from_the_document_makes_every_admin_call():
 
 def test_every_operation_has_its_own_operation_id():
     """Generated clients name their methods after it; there was none."""
-    namen = {
-        (pad, methode): operatie.get("operationId")
-        for pad, operaties in PATHS_AND_INFO["paths"].items()
-        for methode, operatie in operaties.items()
-        if methode != "parameters"
+    names = {
+        (pad, method): operation.get("operationId")
+        for pad, operations in PATHS_AND_INFO["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
     }
-    assert None not in namen.values(), [k for k, v in namen.items() if v is None]
-    assert len(set(namen.values())) == len(namen)
-    assert namen[("/api/v1/dossiers/{insz}", "get")] == "getDossier"
-    assert namen[("/api/v1/advies/{insz}", "get")] == "getAdvies"
-    assert namen[("/admin/personas/{insz}", "put")] == "putPersona"
-    assert namen[("/admin/faults", "post")] == "addFault"
+    assert None not in names.values(), [k for k, v in names.items() if v is None]
+    assert len(set(names.values())) == len(names)
+    assert names[("/api/v1/dossiers/{insz}", "get")] == "getDossier"
+    assert names[("/api/v1/advies/{insz}", "get")] == "getAdvies"
+    assert names[("/admin/personas/{insz}", "put")] == "putPersona"
+    assert names[("/admin/faults", "post")] == "addFault"
 
 
 def test_client_generators_get_one_model_per_component():
@@ -363,29 +363,31 @@ def test_client_generators_get_one_model_per_component():
     assert schemas["KbiDossier-Input"]["title"] == "KbiDossierInput"
     assert not [naam for naam, schema in schemas.items() if schema.keys() == {"$ref"}]
 
-    def refs_en_titels(deel, pad: str, schema: bool, namen: bool = False):
-        if isinstance(deel, dict):
-            for k, v in deel.items():
-                if k == "$ref" and not namen:
+    def refs_and_titles(part, pad: str, schema: bool, names: bool = False):
+        if isinstance(part, dict):
+            for k, v in part.items():
+                if k == "$ref" and not names:
                     yield "ref", v
-                elif k == "title" and schema and not namen:
+                elif k == "title" and schema and not names:
                     yield "title", pad
                 else:
-                    yield from refs_en_titels(v, f"{pad}/{k}", schema, schema and k == "properties")
-        elif isinstance(deel, list):
-            for i, v in enumerate(deel):
-                yield from refs_en_titels(v, f"{pad}/{i}", schema)
+                    yield from refs_and_titles(
+                        v, f"{pad}/{k}", schema, schema and k == "properties"
+                    )
+        elif isinstance(part, list):
+            for i, v in enumerate(part):
+                yield from refs_and_titles(v, f"{pad}/{i}", schema)
 
-    gevonden = [
-        *refs_en_titels({k: v for k, v in doc.items() if k != "components"}, "", False),
+    found = [
+        *refs_and_titles({k: v for k, v in doc.items() if k != "components"}, "", False),
         *(
             x
             for naam, schema in schemas.items()
-            for x in refs_en_titels({k: v for k, v in schema.items() if k != "title"}, naam, True)
+            for x in refs_and_titles({k: v for k, v in schema.items() if k != "title"}, naam, True)
         ),
     ]
-    assert [pad for soort, pad in gevonden if soort == "title"] == []
-    refs = {ref for soort, ref in gevonden if soort == "ref"}
+    assert [pad for kind, pad in found if kind == "title"] == []
+    refs = {ref for kind, ref in found if kind == "ref"}
     assert {ref.removeprefix("#/components/schemas/") for ref in refs} <= set(schemas)
     dossier = doc["paths"]["/api/v1/dossiers/{insz}"]["get"]["responses"]["200"]
     assert dossier["content"]["application/json"]["schema"] == {
@@ -403,12 +405,12 @@ def test_every_query_parameter_a_route_takes_is_in_the_document():
     rest = make_emulator(Settings(today=date(2030, 1, 1), admin=True)).rest.test_client()
     values = {"insz": "73680599786", "jaar": "2024", "nis": "24055", "fault_id": "1"}
     checked = {}
-    for pad, operaties in DOCUMENT["paths"].items():
-        for methode, operatie in operaties.items():
-            if methode not in ("get", "delete"):  # no body: the parameter is the only fault
+    for pad, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "delete"):  # no body: the parameter is the only fault
                 continue
             url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pad)
-            antwoord = rest.open(f"{url}?zzz=1", method=methode.upper())
+            antwoord = rest.open(f"{url}?zzz=1", method=method.upper())
             if antwoord.status_code != 400:  # /health, the indexes: anything is taken
                 continue
             diagnose = antwoord.get_json()["diagnose"]
@@ -416,10 +418,10 @@ def test_every_query_parameter_a_route_takes_is_in_the_document():
             assert takes or "takes no parameter" in diagnose, (pad, diagnose)
             described = {
                 p["name"]
-                for p in (*operaties.get("parameters", ()), *operatie.get("parameters", ()))
+                for p in (*operations.get("parameters", ()), *operation.get("parameters", ()))
                 if p["in"] == "query"
             }
-            checked[(pad, methode)] = described
+            checked[(pad, method)] = described
             assert described == (set(takes.group(1).split(", ")) if takes else set()), pad
     assert checked[("/admin/journal", "get")] == {"insz", "afzender", "operation", "since", "kind"}
     assert checked[("/api/v1/advies/{insz}", "get")] == {"datum", "toepassing"}

@@ -28,39 +28,39 @@ SOURCES = {
 def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
     """Every module and data file of the packages, and nothing else: not a module left
     behind by an earlier build, nor a new subpackage missing from pyproject.toml's list."""
-    verwacht = {
-        SOURCES[map_] + naam.removeprefix(map_)
+    expected = {
+        SOURCES[folder] + naam.removeprefix(folder)
         for naam in source_files(PROJECT)
-        for map_ in SOURCES
-        if naam.startswith(map_) and not naam.endswith((".md", ".toml"))
+        for folder in SOURCES
+        if naam.startswith(folder) and not naam.endswith((".md", ".toml"))
     }
     with zipfile.ZipFile(server_wheel) as wiel:
         inhoud = {n for n in wiel.namelist() if ".dist-info/" not in n}
-    assert "magda_kbi/adapters/cli/serve.py" in verwacht
-    assert inhoud - verwacht == set(), "in the wheel, not in the checkout"
-    assert verwacht - inhoud == set(), "in the checkout, not in the wheel"
+    assert "magda_kbi/adapters/cli/serve.py" in expected
+    assert inhoud - expected == set(), "in the wheel, not in the checkout"
+    assert expected - inhoud == set(), "in the checkout, not in the wheel"
 
 
 def test_the_installed_package_is_the_wheel(installed):
-    python, elders = installed
+    python, elsewhere = installed
     pad = subprocess.run(
         [str(python), "-c", "import magda_kbi; print(magda_kbi.__file__)"],
         capture_output=True,
         text=True,
-        cwd=elders,
+        cwd=elsewhere,
         check=True,
     ).stdout
     assert str(python.parents[1]) in pad
 
 
 def test_installed_cli_lists_personas_from_another_folder(installed):
-    python, elders = installed
+    python, elsewhere = installed
     magda_kbi = python.parent / "magda-kbi"
-    proces = subprocess.run(
-        [str(magda_kbi), "personas"], capture_output=True, text=True, cwd=elders, timeout=60
+    process = subprocess.run(
+        [str(magda_kbi), "personas"], capture_output=True, text=True, cwd=elsewhere, timeout=60
     )
-    assert proces.returncode == 0, proces.stderr
-    assert len(proces.stdout.splitlines()) >= 16
+    assert process.returncode == 0, process.stderr
+    assert len(process.stdout.splitlines()) >= 16
 
 
 def test_the_wheel_needs_tzdata_wherever_it_is_installed(server_wheel):
@@ -72,13 +72,13 @@ def test_the_wheel_needs_tzdata_wherever_it_is_installed(server_wheel):
 
 
 def test_installed_server_serves_personas_and_wsdl(installed, tmp_path):
-    python, elders = installed
+    python, elsewhere = installed
     (tmp_path / "no-zoneinfo").mkdir()  # and where the system has no time zone database
     server = Server(
         "--today",
         "2024-06-01",
         command=(str(python.parent / "magda-kbi"),),
-        cwd=elders,
+        cwd=elsewhere,
         env={"PYTHONTZPATH": str(tmp_path / "no-zoneinfo")},
     )
     try:
@@ -99,17 +99,17 @@ def test_installed_server_serves_personas_and_wsdl(installed, tmp_path):
 
 def test_the_pytest_plugin_works_with_only_the_package_installed(installed, tmp_path):
     python, _ = installed
-    voorbeeld = PROJECT / "client_examples/test_contract_with_emulator.py"
-    (tmp_path / voorbeeld.name).write_text(voorbeeld.read_text(encoding="utf-8"))
-    proces = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", voorbeeld.name],
+    example = PROJECT / "client_examples/test_contract_with_emulator.py"
+    (tmp_path / example.name).write_text(example.read_text(encoding="utf-8"))
+    process = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", example.name],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=300,
     )
-    assert proces.returncode == 0, proces.stdout + proces.stderr
-    assert "3 passed" in proces.stdout
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "3 passed" in process.stdout
 
 
 # An import hook whose loader has no resource reader, as pytest 6's assertion rewriting,
@@ -152,11 +152,11 @@ def test_the_contract_and_personas_are_found_through_an_import_hook():
     <...CompatibilityFiles.OrphanPath object ...>: no such folder"), nor contract files, nor
     the client its WSDL: importlib.resources gave no folder for a package loaded through
     such a hook."""
-    proces = subprocess.run(
+    process = subprocess.run(
         [sys.executable, "-c", HOOKED], capture_output=True, text=True, cwd=PROJECT, timeout=60
     )
-    assert proces.returncode == 0, proces.stderr
-    assert proces.stdout == (
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == (
         "23 ['GeefAutomatischAdvies-01.00.wsdl', 'GeefDossierKBI-01.00.wsdl',"
         " 'GeefDossierKBI-02.00.wsdl']\nclient made\n"
     )

@@ -27,7 +27,7 @@ MOCK_CSV = (
     Path(__file__).resolve().parents[2] / "shared/reference/magda-mock-geefpersoon-personas.csv"
 )
 
-GOED = """\
+GOOD = """\
 insz: "80651338304"
 scenario: Een geldige persona
 dossier:
@@ -43,25 +43,23 @@ def test_at_least_16_personas_with_test_numbers(builtin_personas):
 
 
 def test_the_catalogue_reaches_every_rule_2_to_9(builtin_personas):
-    bereikt = set()
-    dagen = [
-        date(2022, 1, 1) + (date(2022, 1, 2) - date(2022, 1, 1)) * n for n in range(0, 1900, 7)
-    ]
+    reached = set()
+    days = [date(2022, 1, 1) + (date(2022, 1, 2) - date(2022, 1, 1)) * n for n in range(0, 1900, 7)]
     for persona in builtin_personas.values():
-        for dag in dagen:
-            bereikt.add(geef_advies(persona.dossier, dag).regel)
-    assert set(range(2, 10)) <= bereikt
+        for day in days:
+            reached.add(geef_advies(persona.dossier, day).regel)
+    assert set(range(2, 10)) <= reached
 
 
 def test_required_scenarios_are_there(builtin_personas):
-    fouten = {p.fout for p in builtin_personas.values()}
-    assert {"99996", "SOAP_FAULT"} <= fouten
+    errors = {p.fout for p in builtin_personas.values()}
+    assert {"99996", "SOAP_FAULT"} <= errors
     assert any(p.dossier is None for p in builtin_personas.values())
 
 
 def test_a_persona_nok_for_premium_year_2023_and_ok_for_2024(builtin_personas):
-    def premie(p, jaar):
-        return geef_advies(p.dossier, date(jaar, 3, 1), Toepassing.VERLAAGDE_PREMIE).resultaat.value
+    def premie(p, year):
+        return geef_advies(p.dossier, date(year, 3, 1), Toepassing.VERLAAGDE_PREMIE).resultaat.value
 
     assert any(
         premie(p, 2023) == "NOK" and premie(p, 2024) == "OK" for p in builtin_personas.values()
@@ -71,9 +69,9 @@ def test_a_persona_nok_for_premium_year_2023_and_ok_for_2024(builtin_personas):
 def test_answers_change_over_time(builtin_personas):
     """OK -> NOK -> OK for the remedied infringement and the postponed signing."""
     for insz in ("79652599875", "90651006540"):
-        uitkomsten = [v.resultaat for v in builtin_personas[insz].verwacht]
-        assert "NOK" in uitkomsten
-        assert uitkomsten[0] == "OK" and uitkomsten[-1] == "OK"
+        outcomes = [v.resultaat for v in builtin_personas[insz].verwacht]
+        assert "NOK" in outcomes
+        assert outcomes[0] == "OK" and outcomes[-1] == "OK"
 
 
 def test_identities_match_the_magda_mock(builtin_personas):
@@ -84,44 +82,44 @@ def test_identities_match_the_magda_mock(builtin_personas):
     with MOCK_CSV.open(encoding="utf-8", newline="") as rows:
         mock = {r["insz"]: r for r in csv.DictReader(rows)}
     for persona in builtin_personas.values():
-        rij = mock.get(persona.insz)
-        assert rij is not None, f"{persona.insz} is not a MAGDA mock persona"
+        row = mock.get(persona.insz)
+        assert row is not None, f"{persona.insz} is not a MAGDA mock persona"
         if persona.dossier is not None:
             p = persona.dossier.personalia
-            assert p.voornamen[0].lower() == rij["voornaam"].lower()
-            assert p.achternamen[0] == rij["achternaam"]
-            assert p.geboortedatum.isoformat() == rij["geboortedatum"]
+            assert p.voornamen[0].lower() == row["voornaam"].lower()
+            assert p.achternamen[0] == row["achternaam"]
+            assert p.geboortedatum.isoformat() == row["geboortedatum"]
 
 
-def schrijf(tmp_path, naam, tekst):
-    map_ = tmp_path / "extra"
-    map_.mkdir(exist_ok=True)
-    (map_ / naam).write_text(tekst, encoding="utf-8")
-    return map_
+def write_file(tmp_path, naam, text):
+    folder = tmp_path / "extra"
+    folder.mkdir(exist_ok=True)
+    (folder / naam).write_text(text, encoding="utf-8")
+    return folder
 
 
-def fout_voor(tmp_path, tekst) -> FixtureError:
-    map_ = schrijf(tmp_path, "persona.yaml", tekst)
+def error_for(tmp_path, text) -> FixtureError:
+    folder = write_file(tmp_path, "persona.yaml", text)
     with pytest.raises(FixtureError) as info:
-        load_personas([map_])
+        load_personas([folder])
     assert info.value.file.endswith("persona.yaml")
     return info.value
 
 
 def test_a_valid_extra_file_loads(tmp_path):
-    builtin_personas = load_personas([builtin_folder(), schrijf(tmp_path, "p.yaml", GOED)])
+    builtin_personas = load_personas([builtin_folder(), write_file(tmp_path, "p.yaml", GOOD)])
     assert "80651338304" in builtin_personas
 
 
 def test_a_yml_file_is_a_persona_file_too(tmp_path):
     """YAML's other file ending: a persona in p.yml was passed over without a word (loaded
     by nobody, watched by nobody, the folder said to hold no persona files)."""
-    map_ = schrijf(tmp_path, "p.yml", GOED)
-    voor = fingerprint([map_])
-    assert "80651338304" in load_personas([map_])
-    assert "80651338304" in {p.insz for p in stream_personas([map_])}
-    (map_ / "p.yml").write_text(GOED.replace("Een geldige persona", "Veranderd"), "utf-8")
-    assert fingerprint([map_]) != voor  # serve --watch sees it change
+    folder = write_file(tmp_path, "p.yml", GOOD)
+    before_ = fingerprint([folder])
+    assert "80651338304" in load_personas([folder])
+    assert "80651338304" in {p.insz for p in stream_personas([folder])}
+    (folder / "p.yml").write_text(GOOD.replace("Een geldige persona", "Veranderd"), "utf-8")
+    assert fingerprint([folder]) != before_  # serve --watch sees it change
 
 
 def test_the_watch_fingerprint_changes_with_a_persona_file_and_only_then(tmp_path):
@@ -150,7 +148,7 @@ def test_the_watch_fingerprint_changes_with_a_persona_file_and_only_then(tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("vervanging", "veld", "in_reden"),
+    ("replacement", "field", "in_reden"),
     [
         (('"80651338304"', '"80051338304"'), "insz", "not a MAGDA test number"),
         (('"80651338304"', '"80651338305"'), "insz", "not a MAGDA test number"),
@@ -250,14 +248,14 @@ def test_the_watch_fingerprint_changes_with_a_persona_file_and_only_then(tmp_pat
         ),
     ],
 )
-def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_reden):
-    fout = fout_voor(tmp_path, GOED.replace(*vervanging))
-    assert fout.field == veld
-    assert in_reden in fout.reason
+def test_a_bad_file_names_file_field_and_reason(tmp_path, replacement, field, in_reden):
+    error = error_for(tmp_path, GOOD.replace(*replacement))
+    assert error.field == field
+    assert in_reden in error.reason
 
 
 @pytest.mark.parametrize(
-    ("toevoeging", "veld", "reden"),
+    ("toevoeging", "field", "reden"),
     [
         # a period's end is checked wherever a period is, not only at its first use
         (
@@ -321,13 +319,13 @@ def test_a_bad_file_names_file_field_and_reason(tmp_path, vervanging, veld, in_r
         ),
     ],
 )
-def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, reden):
-    fout = fout_voor(tmp_path, GOED + toevoeging)
-    assert (fout.field, fout.reason) == (veld, reden)
+def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, field, reden):
+    error = error_for(tmp_path, GOOD + toevoeging)
+    assert (error.field, error.reason) == (field, reden)
 
 
 @pytest.mark.parametrize(
-    ("gegevens", "veld", "reden"),
+    ("gegevens", "field", "reden"),
     [
         (
             '  woonplaatsen: [{nis: "Leuven", naam: Leuven, begin: 2023-01-02}]\n',
@@ -371,36 +369,36 @@ def test_nested_fields_are_checked_with_their_path(tmp_path, toevoeging, veld, r
         "name-not-the-codes",
     ],
 )
-def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, veld, reden):
+def test_what_the_flows_select_on_is_checked(tmp_path, gegevens, field, reden):
     """Each was taken as written: a persona in two municipalities at once, or listed by a
     zorgkas called ""."""
-    fout = fout_voor(tmp_path, GOED + "gegevens:\n" + gegevens)
-    assert (fout.field, fout.reason) == (veld, reden)
+    error = error_for(tmp_path, GOOD + "gegevens:\n" + gegevens)
+    assert (error.field, error.reason) == (field, reden)
     # a later residence without an end for the earlier one is the written shorthand: taken
-    verhuisd = (
+    moved = (
         '  woonplaatsen: [{nis: "24062", naam: Leuven, begin: 2023-01-02},\n'
         '                 {nis: "24055", naam: Kortenberg, begin: 2024-05-01}]\n'
     )
-    map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + verhuisd)
-    assert len(load_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
+    folder = write_file(tmp_path, "persona.yaml", GOOD + "gegevens:\n" + moved)
+    assert len(load_personas([folder])["80651338304"].gegevens.woonplaatsen) == 2
     # the register's name in another case or with a space for its hyphen, and a code the
     # register does not hold with any name: taken
-    anders = (
+    other = (
         '  woonplaatsen: [{nis: "31043", naam: knokke heist, begin: 2023-01-02},\n'
         '                 {nis: "52011", naam: Charleroi, begin: 2024-05-01}]\n'
     )
-    map_ = schrijf(tmp_path, "persona.yaml", GOED + "gegevens:\n" + anders)
-    assert len(load_personas([map_])["80651338304"].gegevens.woonplaatsen) == 2
+    folder = write_file(tmp_path, "persona.yaml", GOOD + "gegevens:\n" + other)
+    assert len(load_personas([folder])["80651338304"].gegevens.woonplaatsen) == 2
 
 
 def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
-    tekst = GOED + (
+    text = GOOD + (
         "  aanmelding: {datum_aanmelding: 2023-02-01, type: HA, reden: 1}\n"
         "  uitstellen_van_aanmelding:\n    - {periode: {begin: 2023-01-05}, reden: ZIEKTE}\n"
         "  uitstellen_van_ondertekening:\n    - {periode: {begin: 2023-01-05}, reden: ZIEKTE}\n"
         "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
     )
-    persona = load_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    persona = load_personas([write_file(tmp_path, "p.yaml", text)], contract=False)["80651338304"]
     assert persona.dossier.aanmelding.reden.code == "1"
     assert persona.dossier.uitstellen_van_aanmelding[0].reden.code == "ZIEKTE"
     assert persona.dossier.uitstellen_van_ondertekening[0].reden.code == "ZIEKTE"
@@ -409,11 +407,11 @@ def test_a_bare_code_and_a_number_as_text_are_accepted(tmp_path):
 
 def test_a_persona_as_json_has_the_shape_of_its_file(tmp_path):
     """Unset fields and empty lists are left out, False is kept, dates are ISO text."""
-    tekst = GOED + (
+    text = GOOD + (
         "  contracten:\n    - {datum_registratie: 2023-02-01, type: IC07G, onderdeel_mo: true}\n"
         "gegevens:\n  woonplaatsen:\n    - {nis: 24055, naam: Kortenberg, begin: 2023-01-02}\n"
     )
-    persona = load_personas([schrijf(tmp_path, "p.yaml", tekst)], contract=False)["80651338304"]
+    persona = load_personas([write_file(tmp_path, "p.yaml", text)], contract=False)["80651338304"]
     assert persona_json(persona) == {
         "insz": "80651338304",
         "naam": "Boris Nadzialek",
@@ -443,29 +441,29 @@ def test_a_persona_as_json_has_the_shape_of_its_file(tmp_path):
 
 
 def test_period_end_before_begin(tmp_path):
-    fout = fout_voor(
-        tmp_path, GOED.replace("{begin: 2023-01-02}", "{begin: 2023-01-02, einde: 2022-01-01}")
+    error = error_for(
+        tmp_path, GOOD.replace("{begin: 2023-01-02}", "{begin: 2023-01-02, einde: 2022-01-01}")
     )
-    assert fout.field == "dossier.doelgroepen[0].periode.einde"
+    assert error.field == "dossier.doelgroepen[0].periode.einde"
 
 
 def test_codes_are_checked_against_the_contract(tmp_path):
-    tekst = GOED + "  contracten:\n    - {datum_registratie: 2023-02-01, type: ICO99X}\n"
-    fout = fout_voor(tmp_path, tekst)
-    assert "Contract/Type" in fout.field and "ICO99X" in fout.reason
+    text = GOOD + "  contracten:\n    - {datum_registratie: 2023-02-01, type: ICO99X}\n"
+    error = error_for(tmp_path, text)
+    assert "Contract/Type" in error.field and "ICO99X" in error.reason
 
 
 def test_a_time_of_day_stays_text(tmp_path):
     """YAML 1.1 reads 18:30 as a number in base 60 (1110): a lesson's hour written as the
     contract writes it must arrive as 18:30, not be refused as "1110"."""
-    tekst = GOED + (
+    text = GOOD + (
         "  vormingsactiviteiten:\n"
         "    nt2_cursussen:\n"
         "      - id: fc3ee1aa-ad51-41ce-8703-f4e03e64da68\n"
         "        datum_inschrijving: 2023-01-30\n"
         "        lesmomenten: [{datum: 2023-02-06, aanvang_uur: 18:30, eind_uur: 21:30}]\n"
     )
-    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    (persona,) = load_personas([write_file(tmp_path, "persona.yaml", text)]).values()
     (les,) = persona.dossier.vormingsactiviteiten.nt2_cursussen[0].lesmomenten
     assert (les.aanvang_uur, les.eind_uur) == ("18:30", "21:30")
 
@@ -475,7 +473,7 @@ def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_pa
     "81831726"), +32470123456 as a number without its +, 1.50 as 1.5 and NO (Norway) as
     false: a text field got another text, or refused the written one. A number or yes/no
     field reads the same values as before."""
-    tekst = GOED.replace(
+    text = GOOD.replace(
         "geboortedatum: 1980-05-13}", "geboortedatum: 1980-05-13, geslacht: 02}"
     ) + (
         "  contracten:\n"
@@ -487,15 +485,15 @@ def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_pa
         "    email: a@b.be\n"
         "    adres: {straat: NO, huisnummer: 1.50, bus: 0x1F, postcode: 3000, gemeente: Leuven}\n"
     )
-    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
-    adres = persona.gegevens.contact.adres
-    assert (persona.gegevens.contact.telefoon, adres.straat, adres.huisnummer, adres.bus) == (
+    (persona,) = load_personas([write_file(tmp_path, "persona.yaml", text)]).values()
+    address = persona.gegevens.contact.adres
+    assert (persona.gegevens.contact.telefoon, address.straat, address.huisnummer, address.bus) == (
         "0470123456",
         "NO",
         "1.50",
         "0x1F",
     )
-    assert adres.postcode == "3000"  # a plain number: its text
+    assert address.postcode == "3000"  # a plain number: its text
     (contract,) = persona.dossier.contracten
     assert (contract.onderdeel_mo, contract.onderdeel_nt2, contract.onderdeel_lo) == (
         True,
@@ -503,13 +501,13 @@ def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_pa
         False,
     )
     assert persona.dossier.personalia.geslacht == 2
-    plus = tekst.replace("telefoon: 0470123456", "telefoon: +32470123456")
-    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", plus)]).values()
+    plus = text.replace("telefoon: 0470123456", "telefoon: +32470123456")
+    (persona,) = load_personas([write_file(tmp_path, "persona.yaml", plus)]).values()
     assert persona.gegevens.contact.telefoon == "+32470123456"
 
 
 @pytest.mark.parametrize(
-    ("regels", "veld", "reden"),
+    ("regels", "field", "reden"),
     [
         # a naam given, of another type, was told it is required
         ("naam: !!binary aGVsbG8=\n", "naam", "must be a text"),
@@ -519,21 +517,21 @@ def test_a_text_is_read_as_written_and_a_number_or_yes_no_field_as_before(tmp_pa
         ("naam: x\ngegevens: {contact: {telefoon: !!binary aGVsbG8=}}\n", "-", "!!binary"),
     ],
 )
-def test_a_persona_without_a_dossier_names_what_is_wrong(tmp_path, regels, veld, reden):
-    fout = fout_voor(tmp_path, f'insz: "80651338304"\nscenario: No dossier\n{regels}')
-    assert fout.field == veld
-    assert reden in fout.reason
+def test_a_persona_without_a_dossier_names_what_is_wrong(tmp_path, regels, field, reden):
+    error = error_for(tmp_path, f'insz: "80651338304"\nscenario: No dossier\n{regels}')
+    assert error.field == field
+    assert reden in error.reason
 
 
 def test_yaml_merge_keys_give_a_mapping_its_anchor_s_fields(tmp_path):
     """``<<: *anchor`` is YAML's own, not a key given twice (the check of keys passes it)."""
-    tekst = GOED + (
+    text = GOOD + (
         "  contracten:\n"
         "    - &eerste {datum_registratie: 2023-02-01, onderdeel_mo: true}\n"
         "    - <<: *eerste\n"
         "      datum_registratie: 2023-03-01\n"
     )
-    (persona,) = load_personas([schrijf(tmp_path, "persona.yaml", tekst)]).values()
+    (persona,) = load_personas([write_file(tmp_path, "persona.yaml", text)]).values()
     assert [(str(c.datum_registratie), c.onderdeel_mo) for c in persona.dossier.contracten] == [
         ("2023-02-01", True),
         ("2023-03-01", True),
@@ -567,25 +565,25 @@ def test_a_persona_file_that_is_no_plain_file_is_refused_before_it_is_read(tmp_p
 
 
 def test_invalid_yaml(tmp_path):
-    fout = fout_voor(tmp_path, "insz: [unclosed\n")
-    assert "YAML" in fout.reason
+    error = error_for(tmp_path, "insz: [unclosed\n")
+    assert "YAML" in error.reason
 
 
 def test_expected_answers_are_checked(tmp_path):
-    fout = fout_voor(tmp_path, GOED + "verwacht:\n  - {datum: 2024-01-01, resultaat: NOK}\n")
-    assert fout.field == "verwacht[0].reden"
+    error = error_for(tmp_path, GOOD + "verwacht:\n  - {datum: 2024-01-01, resultaat: NOK}\n")
+    assert error.field == "verwacht[0].reden"
 
 
 def test_duplicate_insz_across_folders(tmp_path):
-    tekst = GOED.replace("80651338304", "98630499724")
-    map_ = schrijf(tmp_path, "dubbel.yaml", tekst)
+    text = GOOD.replace("80651338304", "98630499724")
+    folder = write_file(tmp_path, "dubbel.yaml", text)
     with pytest.raises(FixtureError) as info:
-        load_personas([builtin_folder(), map_])
+        load_personas([builtin_folder(), folder])
     assert info.value.field == "insz"
     # a built-in persona's number: the message says the ways out
-    ingebouwd = builtin_folder() / "98630499724-contract-lopend.yaml"
+    builtin = builtin_folder() / "98630499724-contract-lopend.yaml"
     assert info.value.reason == (
-        f"98630499724 is already defined in {ingebouwd} (a built-in persona: give yours"
+        f"98630499724 is already defined in {builtin} (a built-in persona: give yours"
         " another number, 'magda-kbi insz new' prints fresh ones; a running emulator with"
         " --admin takes a changed built-in persona through PUT /admin/personas/98630499724)"
     )
@@ -596,10 +594,10 @@ def test_serve_names_the_ways_out_for_a_copy_of_a_built_in_persona(tmp_path):
     from magda_kbi.runtime.catalogue import import_files
     from magda_kbi.runtime.store import open_store
 
-    map_ = schrijf(tmp_path, "kopie.yaml", GOED.replace("80651338304", "98630499724"))
+    folder = write_file(tmp_path, "kopie.yaml", GOOD.replace("80651338304", "98630499724"))
     store = open_store(f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(FixtureError) as info:
-        import_files(store, [builtin_folder(), map_])
+        import_files(store, [builtin_folder(), folder])
     assert info.value.reason.startswith("98630499724 is already defined in ")
     assert info.value.reason.endswith(
         "(a built-in persona: give yours another number, "
@@ -609,8 +607,8 @@ def test_serve_names_the_ways_out_for_a_copy_of_a_built_in_persona(tmp_path):
 
 
 def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
-    map_ = schrijf(tmp_path, "slecht.yaml", GOED.replace("type: PLICHT", "type: X"))
-    proces = subprocess.run(
+    folder = write_file(tmp_path, "slecht.yaml", GOOD.replace("type: PLICHT", "type: X"))
+    process = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -619,22 +617,22 @@ def test_serve_refuses_to_start_on_a_bad_file(tmp_path):
             "--port",
             str(free_port()),
             "--fixtures",
-            str(map_),
+            str(folder),
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
-    assert proces.returncode == 2
-    assert "slecht.yaml" in proces.stderr and "dossier.doelgroepen[0].type" in proces.stderr
-    assert "Traceback" not in proces.stderr
+    assert process.returncode == 2
+    assert "slecht.yaml" in process.stderr and "dossier.doelgroepen[0].type" in process.stderr
+    assert "Traceback" not in process.stderr
 
 
 def test_the_readme_example_persona_loads_and_answers_as_it_says(tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    voorbeeld = readme.split("## Your own personas", 1)[1].split("```yaml\n", 1)[1]
-    voorbeeld = voorbeeld.split("```", 1)[0]
-    persona = load_personas([schrijf(tmp_path, "voorbeeld.yaml", voorbeeld)])["80651338304"]
+    example = readme.split("## Your own personas", 1)[1].split("```yaml\n", 1)[1]
+    example = example.split("```", 1)[0]
+    persona = load_personas([write_file(tmp_path, "voorbeeld.yaml", example)])["80651338304"]
     for v in persona.verwacht:
         advies = geef_advies(persona.dossier, v.datum, Toepassing(v.toepassing))
         assert (advies.resultaat.value, advies.reden) == (v.resultaat, v.reden)
@@ -648,23 +646,23 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
     from .conftest import Server
     from .processes import within
 
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    server = Server("--watch", "--fixtures", str(map_), "--today", "2030-01-01")
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    server = Server("--watch", "--fixtures", str(folder), "--today", "2030-01-01")
 
     def dossier(insz: str) -> requests.Response:
         return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
 
     try:
         bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-        tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+        text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         assert within(2, lambda: dossier("80651338304").status_code == 200)
-        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         assert within(
             2, lambda: dossier("80651338304").json()["personalia"]["achternamen"] == ["Nieuw"]
         )
-        (map_ / "kapot.yaml").write_text("insz: '85052012330'\nscenario: x\n", encoding="utf-8")
+        (folder / "kapot.yaml").write_text("insz: '85052012330'\nscenario: x\n", encoding="utf-8")
         assert within(
             2,
             lambda: (
@@ -675,16 +673,16 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
             ),
         )
         assert dossier("80651338304").status_code == 200  # the previous state stays
-        (map_ / "kapot.yaml").unlink()
-        (map_ / "nieuw.yaml").unlink()
+        (folder / "kapot.yaml").unlink()
+        (folder / "nieuw.yaml").unlink()
         assert within(2, lambda: dossier("80651338304").status_code == 404)
         assert requests.get(f"{server.url}/health", timeout=5).json()["watch"]["error"] is None
         assert dossier("98630499724").status_code == 200  # the built-in ones are still there
-        shutil.rmtree(map_)
+        shutil.rmtree(folder)
     finally:
-        uitvoer = server.stop()
+        output = server.stop()
     # by its one worker, once: serve itself watched too, importing and saying each change again
-    assert uitvoer.count("persona files not reloaded, the previous ones stay: ") == 1, uitvoer
+    assert output.count("persona files not reloaded, the previous ones stay: ") == 1, output
 
 
 def test_under_watch_files_the_catalogue_cannot_take_are_imported_once_it_can(tmp_path):
@@ -813,8 +811,8 @@ def an_emulator_in_a_reload(tmp_path, hold):
 
     watcher.load = held_load
     bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-    (folder / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+    text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
     assert started.wait(5)
     return emulator, outcome
 
@@ -862,35 +860,35 @@ def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     from .conftest import Server
     from .processes import within
 
-    map_ = tmp_path / "personas"
-    map_.mkdir()
-    server = Server("--watch", "--workers", "2", "--fixtures", str(map_))
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    server = Server("--watch", "--workers", "2", "--fixtures", str(folder))
     try:
         bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-        tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
+        text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         url = f"{server.url}/api/v1/dossiers/80651338304"
         assert within(3, lambda: requests.get(url, timeout=5).status_code == 200)
         time.sleep(2)  # four looks (every 0.5 s) for the other worker
         # a file made bad: each worker finds it and each said so (one line per worker)
-        (map_ / "nieuw.yaml").write_text(tekst + "a: [\n", encoding="utf-8")
+        (folder / "nieuw.yaml").write_text(text + "a: [\n", encoding="utf-8")
         time.sleep(2)
         assert requests.get(url, timeout=5).status_code == 200  # the previous ones stay
     finally:
-        uitvoer = server.stop()
-    assert uitvoer.count("persona files reloaded: 24 personas") == 1, uitvoer
-    assert uitvoer.count("persona files not reloaded, the previous ones stay") == 1, uitvoer
+        output = server.stop()
+    assert output.count("persona files reloaded: 24 personas") == 1, output
+    assert output.count("persona files not reloaded, the previous ones stay") == 1, output
 
 
 def a_persona_folder(tmp_path: Path) -> tuple[Path, str]:
     """A folder with one persona file, nieuw.yaml (the fullest built-in one as 80651338304),
     and its text."""
-    map_ = tmp_path / "personas"
-    map_.mkdir()
+    folder = tmp_path / "personas"
+    folder.mkdir()
     bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    tekst = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
-    (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
-    return map_, tekst
+    text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
+    return folder, text
 
 
 def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
@@ -905,46 +903,46 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
     from .conftest import Server
     from .processes import within
 
-    map_, tekst = a_persona_folder(tmp_path)
+    folder, text = a_persona_folder(tmp_path)
     afnemers = tmp_path / "afnemers.yaml"
     afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
-    server = Server("--fixtures", str(map_), "--consumers", str(afnemers), "--workers", "2")
+    server = Server("--fixtures", str(folder), "--consumers", str(afnemers), "--workers", "2")
 
     def achternamen() -> list[str]:
         antwoord = requests.get(f"{server.url}/api/v1/dossiers/80651338304", timeout=5)
         return antwoord.json()["personalia"]["achternamen"]
 
-    def geweigerd() -> int:
+    def refused_() -> int:
         return "".join(server._output).count("SIGHUP refused")
 
     try:
         assert achternamen() == ["Daoud"]
-        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         server.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: achternamen() == ["Nieuw"])
 
-        (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
+        (folder / "nieuw.yaml").write_text(text + "onbekend: 1\n", encoding="utf-8")
         server.process.send_signal(signal.SIGHUP)
-        assert within(15, lambda: geweigerd() == 1)
-        (map_ / "nieuw.yaml").write_text(tekst.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
+        assert within(15, lambda: refused_() == 1)
+        (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         afnemers.write_text("afnemers: geen lijst\n")
         server.process.send_signal(signal.SIGHUP)
-        assert within(15, lambda: geweigerd() == 2)
+        assert within(15, lambda: refused_() == 2)
         assert achternamen() == ["Nieuw"]
         assert server.process.poll() is None
     finally:
-        uitvoer = server.stop()
-    assert server.process.returncode == 0, uitvoer
+        output = server.stop()
+    assert server.process.returncode == 0, output
     assert (
         "SIGHUP refused, the workers go on as they are: invalid persona file "
-        f"{map_ / 'nieuw.yaml'}: field onbekend: unknown field (allowed: dossier, fout, gegevens,"
+        f"{folder / 'nieuw.yaml'}: field onbekend: unknown field (allowed: dossier, fout, gegevens,"
         " insz, naam, scenario, verwacht)\n"
-    ) in uitvoer
+    ) in output
     assert (
         "SIGHUP refused, the workers go on as they are: invalid consumers file"
         f" {afnemers.resolve()}: field afnemers: expected a mapping with a list 'afnemers'\n"
-    ) in uitvoer
-    assert "Traceback" not in uitvoer and "Overwriting" not in uitvoer
+    ) in output
+    assert "Traceback" not in output and "Overwriting" not in output
 
 
 def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_later(tmp_path):
@@ -956,7 +954,7 @@ def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_
     from .conftest import Server
     from .processes import within
 
-    map_, tekst = a_persona_folder(tmp_path)
+    folder, text = a_persona_folder(tmp_path)
     afnemers = tmp_path / "afnemers.yaml"
 
     def consumers_file(afzender: str) -> None:
@@ -965,9 +963,9 @@ def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_
         )
 
     consumers_file("oud.be")
-    server = Server("--fixtures", str(map_), "--consumers", str(afnemers), "--watch")
+    server = Server("--fixtures", str(folder), "--consumers", str(afnemers), "--watch")
 
-    def afzenders() -> list[str]:
+    def senders() -> list[str]:
         antwoord = requests.get(f"{server.url}/api/v1/consumers", timeout=5)
         return [c["afzender"] for c in antwoord.json()]
 
@@ -975,20 +973,20 @@ def test_under_watch_a_consumers_change_refused_for_a_bad_persona_file_is_taken_
         return "".join(server._output).count(what)
 
     try:
-        assert "oud.be" in afzenders()
-        (map_ / "nieuw.yaml").write_text(tekst + "onbekend: 1\n", encoding="utf-8")
+        assert "oud.be" in senders()
+        (folder / "nieuw.yaml").write_text(text + "onbekend: 1\n", encoding="utf-8")
         assert within(15, lambda: said("persona files not reloaded") == 1)
         consumers_file("nieuw.be")
         assert within(15, lambda: said("SIGHUP refused") == 1)
-        assert "nieuw.be" not in afzenders()
-        (map_ / "nieuw.yaml").write_text(tekst, encoding="utf-8")
-        assert within(15, lambda: "nieuw.be" in afzenders() and "oud.be" not in afzenders())
+        assert "nieuw.be" not in senders()
+        (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
+        assert within(15, lambda: "nieuw.be" in senders() and "oud.be" not in senders())
         assert server.process.poll() is None
     finally:
-        uitvoer = server.stop()
-    assert server.process.returncode == 0, uitvoer
-    assert uitvoer.count("SIGHUP refused") == 1, uitvoer
-    assert "Traceback" not in uitvoer
+        output = server.stop()
+    assert server.process.returncode == 0, output
+    assert output.count("SIGHUP refused") == 1, output
+    assert "Traceback" not in output
 
 
 def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(builtin_personas):
@@ -997,22 +995,22 @@ def test_a_reload_keeps_what_the_admin_api_changed_until_a_reset(builtin_persona
     from magda_kbi.runtime.diensten import Runtime
 
     runtime = Runtime(dict(builtin_personas))
-    eigen = replace(builtin_personas["98630499724"], scenario="changed through the admin API")
-    runtime.set_persona(eigen)
+    own = replace(builtin_personas["98630499724"], scenario="changed through the admin API")
+    runtime.set_persona(own)
     runtime.remove_persona("73680599786")
-    nieuw = {k: v for k, v in builtin_personas.items() if k != "79611034583"}  # a file was removed
-    runtime.reload(nieuw)
-    assert runtime.personas["98630499724"] is eigen
+    new = {k: v for k, v in builtin_personas.items() if k != "79611034583"}  # a file was removed
+    runtime.reload(new)
+    assert runtime.personas["98630499724"] is own
     assert "73680599786" not in runtime.personas and "79611034583" not in runtime.personas
     runtime.reset()
-    assert runtime.personas == nieuw
+    assert runtime.personas == new
 
 
-LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits from text
+LONG_NUMBER = "9" * 5000  # Python reads no integer of more than 4,300 digits from text
 
 
 @pytest.mark.parametrize(
-    ("naam", "inhoud", "melding"),
+    ("naam", "inhoud", "message"),
     [
         (
             "a.yaml",
@@ -1038,7 +1036,7 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
         (
             "a.yaml",
             'insz: "80651338304"\nscenario: x\nnaam: A B\ndossier:\n  personalia:\n'
-            f"    achternamen: [A]\n    geslacht: {LANG_GETAL}\n",
+            f"    achternamen: [A]\n    geslacht: {LONG_NUMBER}\n",
             "not valid YAML: a number of more than 4300 digits",
         ),
         (
@@ -1048,7 +1046,7 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
         ),
         (
             "population-00001.jsonl",
-            f'{{"insz": "80651338304", "scenario": "x", "naam": "A", "x": {LANG_GETAL}}}\n',
+            f'{{"insz": "80651338304", "scenario": "x", "naam": "A", "x": {LONG_NUMBER}}}\n',
             "population-00001.jsonl:1: not valid JSON: a number of more than 4300 digits",
         ),
     ],
@@ -1062,15 +1060,17 @@ LANG_GETAL = "9" * 5000  # Python reads no integer of more than 4,300 digits fro
         "jsonl-long-number",
     ],
 )
-def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam, inhoud, melding):
+def test_a_key_twice_or_a_number_too_long_is_refused_in_one_line(tmp_path, naam, inhoud, message):
     """A key given twice kept its last value without a word (a second dossier block pasted
     below the first replaced it); a number of 5,000 digits was a traceback (int()'s
     ValueError) in every command and at serve's start."""
     (tmp_path / naam).write_text(inhoud, encoding="utf-8")
-    proces = magda_kbi("personas", "--fixtures", str(tmp_path))
-    assert proces.returncode == 2 and "Traceback" not in proces.stderr, proces.stderr
-    assert proces.stderr.startswith("magda-kbi: invalid persona file ") and melding in proces.stderr
-    assert proces.stderr.count("\n") == 1, proces.stderr
+    process = magda_kbi("personas", "--fixtures", str(tmp_path))
+    assert process.returncode == 2 and "Traceback" not in process.stderr, process.stderr
+    assert (
+        process.stderr.startswith("magda-kbi: invalid persona file ") and message in process.stderr
+    )
+    assert process.stderr.count("\n") == 1, process.stderr
 
 
 def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):
@@ -1082,13 +1082,13 @@ def test_a_population_file_saved_with_a_byte_order_mark_is_read(tmp_path):
 
     personas = load_personas([builtin_folder()], contract=False)
     regels = [json.dumps(persona_json(personas[insz])) for insz in ("98630499724", "73680599786")]
-    map_ = tmp_path / "populatie"
-    map_.mkdir()
-    (map_ / "p.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(regels).encode("utf-8"))
-    verwacht = ["98630499724", "73680599786"]
-    assert [p.insz for p in stream_personas([map_])] == verwacht
+    folder = tmp_path / "populatie"
+    folder.mkdir()
+    (folder / "p.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(regels).encode("utf-8"))
+    expected = ["98630499724", "73680599786"]
+    assert [p.insz for p in stream_personas([folder])] == expected
     checked = CheckedFiles(tmp_path / "checked.sqlite")
-    assert list(load_personas([map_], checked=checked)) == verwacht
+    assert list(load_personas([folder], checked=checked)) == expected
 
 
 def test_half_a_character_in_a_json_persona_is_refused_where_it_is(tmp_path):

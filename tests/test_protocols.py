@@ -30,7 +30,7 @@ ZK02 = ("zorgkas2.test.be", "ZORGKAS")
 VSB = ("vsb.vlaanderen.be", "VSB")
 ABB = ("abb.vlaanderen.be", "ABB")
 AGII = ("integratie-inburgering.be", "AGII")
-ONBEKEND = ("iemand.be", "1234")
+UNKNOWN = ("iemand.be", "1234")
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def rest(kit, pad, afnemer, **params):
 @pytest.mark.parametrize(
     ("afnemer", "dienst", "code"),
     [
-        (ONBEKEND, dossier, "13001"),
-        (ONBEKEND, advies, "13001"),
+        (UNKNOWN, dossier, "13001"),
+        (UNKNOWN, advies, "13001"),
         (KORTENBERG, advies, "13001"),
         (ZK01, dossier, "13001"),
         (VSB, dossier, "13001"),
@@ -111,8 +111,8 @@ def rest(kit, pad, afnemer, **params):
 def test_refused_calls_are_magda_uitzonderingen_with_a_reason(kit, afnemer, dienst, code):
     antwoord = dienst(kit, afnemer, "73680599786")
     assert antwoord.status == 200
-    ((gekregen, soort, diagnose),) = antwoord.uitzonderingen()
-    assert (gekregen, soort) == (code, "FOUT") and diagnose
+    ((received, kind, diagnose),) = antwoord.uitzonderingen()
+    assert (received, kind) == (code, "FOUT") and diagnose
     assert antwoord.root.find("Repliek/Antwoorden") is None
     regel = kit.journal()[-1]
     assert (regel["decision"], regel["code"]) == ("refused", code)
@@ -124,12 +124,12 @@ def test_a_municipality_sees_only_its_residents_and_only_the_protocol_fields(kit
     assert [c.tag for c in kbi] == ["Personalia", "Contracten"]
     assert [c.tag for c in kbi.find("Personalia")] == ["INSZ", "Naam"]
     assert [len(c) for c in kbi.find("Contracten")] == [0]  # signed: yes, nothing more
-    tekst = etree.tostring(kbi)
-    for geheim in (b"2022-06-20", b"ICO13G", b"PLICHT", b"1998-03-04", b"Traject"):
-        assert geheim not in tekst
+    text = etree.tostring(kbi)
+    for secret in (b"2022-06-20", b"ICO13G", b"PLICHT", b"1998-03-04", b"Traject"):
+        assert secret not in text
     if reference.XSD_FOLDER.exists():
-        echt = reference.real_schema(str(tmp_path))
-        assert echt.validate(antwoord.root), echt.error_log
+        real = reference.real_schema(str(tmp_path))
+        assert real.validate(antwoord.root), real.error_log
     assert dossier(kit, GENT, "98630499724").codes() == ["40103"]
     assert dossier(kit, KORTENBERG, "80651126387").codes() == ["40103"]  # lives in Charleroi
     # not in the KBI and no residence here: the same refusal as for someone in the KBI
@@ -217,11 +217,11 @@ def test_rest_applies_the_same_protocols(kit):
 
 
 def test_every_decision_is_in_the_audit_log(kit, audit):
-    voor = len(audit.read_text().splitlines()) if audit.exists() else 0
+    before_ = len(audit.read_text().splitlines()) if audit.exists() else 0
     dossier(kit, KORTENBERG, "98630499724")
-    advies(kit, ONBEKEND, "98630499724")
+    advies(kit, UNKNOWN, "98630499724")
     rest(kit, "/api/v1/advies/73680599786", VSB)
-    regels = [json.loads(r) for r in audit.read_text().splitlines()[voor:]]
+    regels = [json.loads(r) for r in audit.read_text().splitlines()[before_:]]
     assert [(r["decision"], r["code"]) for r in regels] == [
         ("allowed", None),
         ("refused", "13001"),
@@ -238,7 +238,7 @@ def test_without_protocols_everyone_gets_everything(magda):
         "GeefDossierKBI",
         NS_DOSSIER,
         dossier_inhoud("98630499724"),
-        context=context(ONBEKEND).format(naam="GeefDossierKBI"),
+        context=context(UNKNOWN).format(naam="GeefDossierKBI"),
     )
     assert post(magda.url + PATH_DOSSIER, body).dossier.find("Trajecten") is not None
 
@@ -255,8 +255,8 @@ def test_the_journal_says_rule_2_for_an_unknown_insz(kit):
 
 
 def test_a_persona_put_back_as_read_keeps_its_residence(kit):
-    gelezen = requests.get(f"{kit.url}/admin/personas/98630499724", timeout=5).json()
-    r = requests.put(f"{kit.url}/admin/personas/98630499724", json=gelezen, timeout=5)
+    read_back = requests.get(f"{kit.url}/admin/personas/98630499724", timeout=5).json()
+    r = requests.put(f"{kit.url}/admin/personas/98630499724", json=read_back, timeout=5)
     assert r.status_code == 200
     assert dossier(kit, KORTENBERG, "98630499724").codes() == []
 
@@ -267,7 +267,7 @@ def test_no_existence_leak_for_a_municipality(kit, builtin_personas, gemeente):
     residence is decided before the dossier is looked up (SOAP and REST alike)."""
     nis = {KORTENBERG: "24055", GENT: "44021"}[gemeente]
     vandaag = date(2030, 1, 1)
-    weigeringen = set()
+    refusals = set()
     for insz in [*builtin_personas, "80651439361"]:  # every persona, and a number nobody has
         persona = builtin_personas.get(insz)
         if persona is not None and persona.fout:
@@ -277,16 +277,16 @@ def test_no_existence_leak_for_a_municipality(kit, builtin_personas, gemeente):
         soap = dossier(kit, gemeente, insz)
         r = rest(kit, f"/api/v1/dossiers/{insz}", gemeente)
         if inwoner:
-            verwacht = ["30001"] if persona.dossier is None else []
-            assert soap.codes() == verwacht, insz
+            expected = ["30001"] if persona.dossier is None else []
+            assert soap.codes() == expected, insz
             assert r.status_code == (404 if persona.dossier is None else 200), insz
             continue
         ((code, _, diagnose),) = soap.uitzonderingen()
         assert code == "40103", insz
         assert (r.status_code, r.json()["code"]) == (403, "40103"), insz
-        weigeringen.add((diagnose, r.json()["diagnose"]))
+        refusals.add((diagnose, r.json()["diagnose"]))
     # one refusal, word for word, for everyone who does not live there
-    assert len(weigeringen) == 1
+    assert len(refusals) == 1
 
 
 def test_no_existence_leak_for_a_zorgkas(kit, builtin_personas):
@@ -294,21 +294,21 @@ def test_no_existence_leak_for_a_zorgkas(kit, builtin_personas):
         persona = builtin_personas.get(insz)
         if persona is not None and persona.fout:
             continue
-        lid = persona is not None and persona.gegevens.lid_op("ZK02", date(2024, 6, 1))
+        member = persona is not None and persona.gegevens.lid_op("ZK02", date(2024, 6, 1))
         codes = advies(kit, ZK02, insz).codes()
-        assert codes == ([] if lid else ["40104"]), insz
+        assert codes == ([] if member else ["40104"]), insz
 
 
 def test_the_catalogue_has_dossiers_without_a_residence_today(builtin_personas):
     """Personas that are in the KBI and live nowhere today: never registered, moved away,
     moving in only later."""
     vandaag = date(2030, 1, 1)
-    zonder = {
+    without = {
         p.insz
         for p in builtin_personas.values()
         if p.dossier is not None and p.gegevens.woonplaats_op(vandaag) is None
     }
-    assert {"70621199792", "71622899887", "71680299836"} <= zonder
+    assert {"70621199792", "71622899887", "71680299836"} <= without
 
 
 @pytest.mark.parametrize("store", [None, "sqlite"])
@@ -319,13 +319,13 @@ def test_an_audit_log_that_cannot_be_written_is_said_and_the_calls_answered(tmp_
     from werkzeug.test import Client
 
     audit = tmp_path / "weg" / "audit.jsonl"
-    winkel = f"sqlite:///{tmp_path / 'store.db'}" if store else None
-    app = make_emulator(Settings(today=date(2030, 1, 1), audit_log=audit, store=winkel))
+    shop = f"sqlite:///{tmp_path / 'store.db'}" if store else None
+    app = make_emulator(Settings(today=date(2030, 1, 1), audit_log=audit, store=shop))
     client = Client(app)
     assert client.get("/api/v1/advies/73680599786").status_code == 200
-    gezondheid = client.get("/health").json
-    assert gezondheid["status"] == "degraded"
-    assert gezondheid["reason"].startswith(f"audit log {audit}: cannot write: ")
+    health_ = client.get("/health").json
+    assert health_["status"] == "degraded"
+    assert health_["reason"].startswith(f"audit log {audit}: cannot write: ")
     audit.parent.mkdir()
     assert client.get("/api/v1/advies/73680599786").status_code == 200
     assert client.get("/health").json["status"] == "ok"
@@ -335,7 +335,7 @@ def test_an_audit_log_that_cannot_be_written_is_said_and_the_calls_answered(tmp_
     assert regels[0]["time"] <= regels[1]["time"]
 
 
-_HALF_GESCHREVEN = """
+_HALF_WRITTEN = """
 import json, resource, signal, sys
 from datetime import date, datetime, UTC
 from pathlib import Path
@@ -367,10 +367,10 @@ def test_an_audit_log_that_fills_up_half_way_a_line_keeps_every_line_once_and_wh
     does it) left that half, and the retry wrote the waiting lines again after it: a broken
     JSON line and lines twice."""
     audit = tmp_path / "audit.jsonl"
-    proces = subprocess.run(
-        [sys.executable, "-c", _HALF_GESCHREVEN, str(audit)], capture_output=True, text=True
+    process = subprocess.run(
+        [sys.executable, "-c", _HALF_WRITTEN, str(audit)], capture_output=True, text=True
     )
-    assert proces.returncode == 0, proces.stderr
+    assert process.returncode == 0, process.stderr
     regels = [json.loads(r) for r in audit.read_text().splitlines()]
     assert [r["endpoint"] for r in regels] == [f"/api/v1/advies/{n:011d}" for n in (1, 2, 3, 4)]
 
@@ -436,9 +436,9 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     from magda_kbi.domain.consumers import Afnemers, Operation
     from magda_kbi.domain.protocols import beslis
 
-    beslissing = beslis(Afnemers(), "zorgkas1.test.be", "zorgkas", Operation.ADVIES)
-    assert (beslissing.toegelaten, beslissing.code) == (False, "13001")
-    assert beslissing.reden == (
+    decision = beslis(Afnemers(), "zorgkas1.test.be", "zorgkas", Operation.ADVIES)
+    assert (decision.toegelaten, decision.code) == (False, "13001")
+    assert decision.reden == (
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
         " Afzender 'zorgkas1.test.be' met Hoedanigheid 'zorgkas' heeft geen protocol voor de"
         " KBI. Afzender 'zorgkas1.test.be' is gekend met Hoedanigheid 'ZORGKAS'. De afnemer is"
@@ -446,16 +446,16 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
         " X-Magda-Afzender en X-Magda-Hoedanigheid); 'magda-kbi consumers' en GET"
         " /api/v1/consumers tonen de gekende afnemers."
     )
-    onbekend = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
-    assert "is gekend met" not in onbekend.reden
+    unknown = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
+    assert "is gekend met" not in unknown.reden
     # an Afzender in other capitals: compared as written, and told the one known
-    hoofdletters = beslis(Afnemers(), "Zorgkas1.test.be", "ZORGKAS", Operation.ADVIES)
-    assert (hoofdletters.toegelaten, hoofdletters.code) == (False, "13001")
+    capitals_ = beslis(Afnemers(), "Zorgkas1.test.be", "ZORGKAS", Operation.ADVIES)
+    assert (capitals_.toegelaten, capitals_.code) == (False, "13001")
     assert (
         " Afzender 'Zorgkas1.test.be' met Hoedanigheid 'ZORGKAS' heeft geen protocol voor de"
         " KBI. Gekend is Afzender 'zorgkas1.test.be' (hoofdletters tellen). De afnemer is"
-    ) in hoofdletters.reden
-    assert "Gekend is" not in onbekend.reden
+    ) in capitals_.reden
+    assert "Gekend is" not in unknown.reden
 
 
 def test_an_afzender_without_its_hoedanigheid_is_told_which_is_missing():
@@ -464,20 +464,20 @@ def test_an_afzender_without_its_hoedanigheid_is_told_which_is_missing():
     from magda_kbi.domain.consumers import Afnemers, Operation
     from magda_kbi.domain.protocols import WIE_VRAAGT, beslis
 
-    zonder = beslis(Afnemers(), "gemeente.kortenberg.be", None, Operation.DOSSIER)
-    assert (zonder.toegelaten, zonder.code) == (False, "13001")
-    assert zonder.reden == (
+    without = beslis(Afnemers(), "gemeente.kortenberg.be", None, Operation.DOSSIER)
+    assert (without.toegelaten, without.code) == (False, "13001")
+    assert without.reden == (
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
         " Afzender 'gemeente.kortenberg.be' zonder Hoedanigheid. Afzender"
         f" 'gemeente.kortenberg.be' is gekend met Hoedanigheid 'GEMEENTE'. {WIE_VRAAGT}"
     )
-    alleen = beslis(Afnemers(), None, "GEMEENTE", Operation.DOSSIER)
-    assert alleen.reden == (
+    only = beslis(Afnemers(), None, "GEMEENTE", Operation.DOSSIER)
+    assert only.reden == (
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
         f" Hoedanigheid 'GEMEENTE' zonder Afzender. {WIE_VRAAGT}"
     )
-    niets = beslis(Afnemers(), None, None, Operation.DOSSIER)
-    assert niets.reden == (
+    nothing = beslis(Afnemers(), None, None, Operation.DOSSIER)
+    assert nothing.reden == (
         "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst:"
         f" geen afnemer opgegeven. {WIE_VRAAGT}"
     )

@@ -17,9 +17,9 @@ def test_each_place_gets_its_value_and_every_other_byte_stays():
         f"<a>100% {TIJD}</a><b>{VRAAG_REFERTE}</b><c>%s %d %%</c><d>{PLATFORM_REFERTE}</d>"
         f"<e>{AFZENDER_REFERTE}</e><f>{TIJD}</f><g>é</g>"
     ).encode()
-    gevuld = Template.from_reply(antwoord, "DOSSIER").fill("10:11:12.013", "uuid", "a&<b", "v>")
+    filled = Template.from_reply(antwoord, "DOSSIER").fill("10:11:12.013", "uuid", "a&<b", "v>")
     assert (
-        gevuld
+        filled
         == (
             "<a>100% 10:11:12.013</a><b>v&gt;</b><c>%s %d %%</c><d>uuid</d>"
             "<e>a&amp;&lt;b</e><f>10:11:12.013</f><g>é</g>"
@@ -28,7 +28,7 @@ def test_each_place_gets_its_value_and_every_other_byte_stays():
 
 
 @pytest.mark.parametrize(
-    ("referte", "als_tekst"),
+    ("referte", "as_text"),
     [
         ("a&b", b"a&amp;b"),
         ("a<b", b"a&lt;b"),
@@ -38,10 +38,10 @@ def test_each_place_gets_its_value_and_every_other_byte_stays():
         ("3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b", b"3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"),
     ],
 )
-def test_each_character_lxml_escapes_is_escaped_alone(referte, als_tekst):
+def test_each_character_lxml_escapes_is_escaped_alone(referte, as_text):
     antwoord = f"<a>{AFZENDER_REFERTE}</a><b>{VRAAG_REFERTE}</b>".encode()
-    gevuld = Template.from_reply(antwoord, None).fill("t", "p", referte, referte)
-    assert gevuld == b"<a>" + als_tekst + b"</a><b>" + als_tekst + b"</b>"
+    filled = Template.from_reply(antwoord, None).fill("t", "p", referte, referte)
+    assert filled == b"<a>" + as_text + b"</a><b>" + as_text + b"</b>"
 
 
 def test_a_reply_with_one_place_or_none():
@@ -55,12 +55,12 @@ def test_a_persona_cache_drops_its_oldest_entry_first_and_checks_the_persona():
     from magda_kbi.runtime.reply_templates import PersonaCache
 
     cache = PersonaCache(capacity=3)
-    eerste, tweede = object(), object()
+    first, second = object(), object()
     for n in range(3):
-        cache.keep(n, eerste, f"waarde {n}")
-    cache.keep(3, eerste, "waarde 3")  # full: 0 goes, the others stay
-    assert [cache.find(n, eerste) for n in range(4)] == [None, "waarde 1", "waarde 2", "waarde 3"]
-    assert cache.find(3, tweede) is None  # another persona (a change at runtime): not its value
+        cache.keep(n, first, f"waarde {n}")
+    cache.keep(3, first, "waarde 3")  # full: 0 goes, the others stay
+    assert [cache.find(n, first) for n in range(4)] == [None, "waarde 1", "waarde 2", "waarde 3"]
+    assert cache.find(3, second) is None  # another persona (a change at runtime): not its value
     for n in range(4, 100):
-        cache.keep(n, eerste, n)
-    assert [cache.find(n, eerste) for n in (96, 97, 98, 99)] == [None, 97, 98, 99]
+        cache.keep(n, first, n)
+    assert [cache.find(n, first) for n in (96, 97, 98, 99)] == [None, 97, 98, 99]

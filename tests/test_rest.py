@@ -28,7 +28,7 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(builtin_personas):
     # About 1,300 calls of each face: in-process (werkzeug's test client), as the HTTP
     # server in front is not what this compares.
     client = Client(make_emulator(Settings(today=LATE)))
-    dagen = [
+    days = [
         date(2021, 12, 31),
         date(2022, 6, 1),
         date(2023, 3, 1),
@@ -38,16 +38,16 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(builtin_personas):
     for persona in builtin_personas.values():
         if persona.fout:
             continue
-        for dag in dagen + [v.datum for v in persona.verwacht]:
+        for day in days + [v.datum for v in persona.verwacht]:
             for toepassing in Toepassing:
                 r = client.get(
                     f"/api/v1/advies/{persona.insz}",
-                    query_string={"datum": dag.isoformat(), "toepassing": toepassing.value},
+                    query_string={"datum": day.isoformat(), "toepassing": toepassing.value},
                 )
                 assert r.status_code == 200, r.text
                 s = client.post(
                     PATH_ADVIES,
-                    data=advies_verzoek(persona.insz, dag, toepassing.value),
+                    data=advies_verzoek(persona.insz, day, toepassing.value),
                     content_type="text/xml; charset=utf-8",
                 )
                 soap = antwoord(s.status_code, s.data).advies
@@ -55,8 +55,8 @@ def test_rest_and_soap_give_the_same_advice_for_every_persona(builtin_personas):
                 assert r.json["peildatum"] == soap.findtext("Peildatum")
                 reden = r.json["reden"]
                 assert (reden["code"] if reden else None) == soap.findtext("Reden/Code")
-                verwacht = geef_advies(persona.dossier, dag, toepassing)
-                assert r.json["resultaat"] == verwacht.resultaat.value
+                expected = geef_advies(persona.dossier, day, toepassing)
+                assert r.json["resultaat"] == expected.resultaat.value
 
 
 def test_rest_and_soap_give_the_same_dossier_for_every_persona(rest, builtin_personas):
@@ -102,7 +102,7 @@ def test_advice_date_defaults_to_today(rest):
 
 
 @pytest.mark.parametrize(
-    ("pad", "params", "status", "code", "veld"),
+    ("pad", "params", "status", "code", "field"),
     [
         ("/api/v1/dossiers/98630499725", {}, 400, "40002", "insz"),
         ("/api/v1/dossiers/abc", {}, 400, "40002", "insz"),
@@ -116,12 +116,12 @@ def test_advice_date_defaults_to_today(rest):
         ("/api/v1/advies/90651205785", {}, 502, "PLATFORM_ERROR", None),
     ],
 )
-def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status, code, veld):
+def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status, code, field):
     r = get(rest, pad, **params)
     assert r.status_code == status
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json()["code"] == code and r.json()["diagnose"]
-    assert r.json().get("field") == veld
+    assert r.json().get("field") == field
     assert r.headers.get("Retry-After") == ("1" if status == 503 else None)
 
 
@@ -184,8 +184,8 @@ def test_an_insz_as_printed_is_told_its_eleven_digits(rest):
         "'98.63.04-997.24' is not a valid INSZ (11 digits, modulo 97): the path takes its 11"
         " digits, 98630499724"
     )
-    verkeerd = get(rest, "/api/v1/advies/98.63.04-997.25")  # printed, but no INSZ
-    assert verkeerd.json()["diagnose"] == (
+    wrong = get(rest, "/api/v1/advies/98.63.04-997.25")  # printed, but no INSZ
+    assert wrong.json()["diagnose"] == (
         "'98.63.04-997.25' is not a valid INSZ (11 digits, modulo 97)"
     )
 
@@ -225,14 +225,14 @@ def test_a_long_would_be_insz_is_repeated_cut_short():
     """An INSZ of 100,000 characters made a refusal that repeated it whole, twice in the
     admin API's: cut after 24 characters, with its length."""
     client = Client(make_emulator(Settings(date(2025, 6, 1), admin=True)))
-    lang = "7" * 100_000
-    dossier = client.get(f"/api/v1/dossiers/{lang}")
+    long_ = "7" * 100_000
+    dossier = client.get(f"/api/v1/dossiers/{long_}")
     assert (dossier.status_code, dossier.json["diagnose"]) == (
         400,
         "'777777777777777777777777'... (100000 characters) is not a valid INSZ (11 digits,"
         " modulo 97)",
     )
-    persona = client.post("/admin/personas", json={"insz": lang, "scenario": "-", "naam": "-"})
+    persona = client.post("/admin/personas", json={"insz": long_, "scenario": "-", "naam": "-"})
     assert (persona.status_code, persona.json["diagnose"]) == (
         422,
         "777777777777777777777777... (100000 characters) is not a MAGDA test number (11"
@@ -280,11 +280,11 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
 
     client = Client(make_emulator(Settings(today=date(2030, 1, 1), admin=True)))
     pad = "/api/v1/dossiers/73680599786"
-    eerste, tweede = client.get(pad), client.get(pad)
-    assert eerste.data == tweede.data
-    assert eerste.headers["Content-Type"] == tweede.headers["Content-Type"] == "application/json"
-    assert tweede.json["personalia"]["achternamen"] == ["Janssens"]
-    assert [i["datum_vaststelling"] for i in tweede.json["inbreuken"]] == ["2023-09-15"]
+    first, second = client.get(pad), client.get(pad)
+    assert first.data == second.data
+    assert first.headers["Content-Type"] == second.headers["Content-Type"] == "application/json"
+    assert second.json["personalia"]["achternamen"] == ["Janssens"]
+    assert [i["datum_vaststelling"] for i in second.json["inbreuken"]] == ["2023-09-15"]
 
     # the day before the infringement: the KBI does not know it yet
     client.put("/admin/clock", json={"today": "2023-09-14"})
@@ -297,7 +297,7 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
 
 
 @pytest.mark.parametrize(
-    ("pad", "query", "diagnose", "veld"),
+    ("pad", "query", "diagnose", "field"),
     [
         (
             "/api/v1/dossiers/98630499724",
@@ -360,13 +360,13 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     ],
 )
 def test_every_route_refuses_a_parameter_it_does_not_take_or_takes_once(
-    rest, pad, query, diagnose, veld
+    rest, pad, query, diagnose, field
 ):
     """The advice refused them; the other routes answered as if they were not there (an
     unknown parameter, the first of two years, an empty zorgkas's empty list)."""
     r = requests.get(f"{rest.url}{pad}?{query}", timeout=10)
     assert r.status_code == 400
-    assert r.json() == {"code": "40001", "diagnose": diagnose, "field": veld}
+    assert r.json() == {"code": "40001", "diagnose": diagnose, "field": field}
 
 
 def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identificatie(rest):

@@ -21,8 +21,8 @@ KORTENBERG = {
 def get(app, pad: str, headers: dict) -> tuple[str, list, bytes]:
     antwoord = {}
 
-    def start_response(status, kop, exc_info=None):
-        antwoord.update(status=status, headers=sorted(kop))
+    def start_response(status, header, exc_info=None):
+        antwoord.update(status=status, headers=sorted(header))
 
     environ = {
         "REQUEST_METHOD": "GET",
@@ -56,11 +56,11 @@ def test_the_same_answer_and_journal_entry_as_flask(insz, caller):
 def test_the_common_case_does_not_reach_flask(monkeypatch):
     pad = "/api/v1/dossiers/98630499724"
     get(DIRECT, pad, AGII)  # Flask builds the bytes
-    aanroepen = []
-    origineel = DIRECT.rest
-    monkeypatch.setattr(DIRECT, "rest", lambda *a: aanroepen.append(a) or origineel(*a))
+    invocations = []
+    original = DIRECT.rest
+    monkeypatch.setattr(DIRECT, "rest", lambda *a: invocations.append(a) or original(*a))
     status, _, body = get(DIRECT, pad, AGII)
-    assert (status, aanroepen) == ("200 OK", [])
+    assert (status, invocations) == ("200 OK", [])
     assert b'"insz":"98630499724"' in body.replace(b" ", b"")
     get(DIRECT, pad, {**AGII, "HTTP_X_MAGDA_AFZENDER": "a,b"})  # a refusal: Flask's
-    assert len(aanroepen) == 1
+    assert len(invocations) == 1

@@ -25,7 +25,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def beveiligd(tmp_path_factory):
+def secured(tmp_path_factory):
     audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
     server = _Server(
         make_emulator(
@@ -41,67 +41,67 @@ def beveiligd(tmp_path_factory):
     server.stop()
 
 
-def roep(server, methode: str, pad: str, token: str | None = TOKEN, **kw):
+def call(server, method: str, pad: str, token: str | None = TOKEN, **kw):
     headers = {**JSON, **kw.pop("headers", {})}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return requests.request(methode, server.url + pad, headers=headers, timeout=5, **kw)
+    return requests.request(method, server.url + pad, headers=headers, timeout=5, **kw)
 
 
-def test_the_token_is_required(beveiligd):
-    server, _ = beveiligd
-    assert roep(server, "GET", "/admin/clock", token=None).status_code == 401
-    fout = roep(server, "GET", "/admin/clock", token="wrong")
-    assert fout.status_code == 401 and fout.json()["code"] == "ADMIN_TOKEN_REQUIRED"
-    assert fout.headers["WWW-Authenticate"].startswith("Bearer")
-    assert roep(server, "GET", "/admin/clock").status_code == 200
+def test_the_token_is_required(secured):
+    server, _ = secured
+    assert call(server, "GET", "/admin/clock", token=None).status_code == 401
+    error = call(server, "GET", "/admin/clock", token="wrong")
+    assert error.status_code == 401 and error.json()["code"] == "ADMIN_TOKEN_REQUIRED"
+    assert error.headers["WWW-Authenticate"].startswith("Bearer")
+    assert call(server, "GET", "/admin/clock").status_code == 200
     # the services themselves need no token
     assert requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=5).status_code == 200
 
 
-def test_only_allowed_host_names(beveiligd):
-    server, _ = beveiligd
+def test_only_allowed_host_names(secured):
+    server, _ = secured
     for host, status in (
         ("evil.example", 421),  # DNS rebinding: another name pointing here
         ("emulator.test.intern:8080", 200),  # --public-host
         ("localhost:1234", 200),
         ("[::1]:1234", 200),
     ):
-        r = roep(server, "GET", "/admin/clock", headers={"Host": host})
+        r = call(server, "GET", "/admin/clock", headers={"Host": host})
         assert r.status_code == status, (host, r.text)
-    assert roep(server, "GET", "/admin/clock", headers={"Host": "evil.example"}).json()["code"] == (
+    assert call(server, "GET", "/admin/clock", headers={"Host": "evil.example"}).json()["code"] == (
         "HOST_NOT_ALLOWED"
     )
 
 
-def test_no_simple_cross_origin_request_changes_anything(beveiligd):
-    server, _ = beveiligd
-    roep(server, "PUT", "/admin/clock", json={"today": "2024-01-01"})
+def test_no_simple_cross_origin_request_changes_anything(secured):
+    server, _ = secured
+    call(server, "PUT", "/admin/clock", json={"today": "2024-01-01"})
     # a form post from another page: text/plain or no content type at all
     for headers in ({"Content-Type": "text/plain"}, {"Content-Type": ""}):
-        r = roep(server, "POST", "/admin/reset", headers=headers)
+        r = call(server, "POST", "/admin/reset", headers=headers)
         assert r.status_code == 415 and r.json()["code"] == "CONTENT_TYPE_REQUIRED"
         assert r.text.startswith('{"code":"CONTENT_TYPE_REQUIRED",')  # as Flask's errors are
-    r = roep(server, "POST", "/admin/reset", headers={"Origin": "http://evil.example"})
+    r = call(server, "POST", "/admin/reset", headers={"Origin": "http://evil.example"})
     assert r.status_code == 403 and r.json()["code"] == "FOREIGN_ORIGIN"
-    assert roep(server, "GET", "/admin/clock").json()["today"] == "2024-01-01"  # unchanged
-    eigen = roep(server, "POST", "/admin/reset", headers={"Origin": "http://localhost:9999"})
-    assert eigen.status_code == 200
+    assert call(server, "GET", "/admin/clock").json()["today"] == "2024-01-01"  # unchanged
+    own = call(server, "POST", "/admin/reset", headers={"Origin": "http://localhost:9999"})
+    assert own.status_code == 200
 
 
-def test_a_delete_needs_no_content_type_and_a_foreign_origin_is_still_refused(beveiligd):
+def test_a_delete_needs_no_content_type_and_a_foreign_origin_is_still_refused(secured):
     """From a page on another site a DELETE is never a simple request: the browser asks
     first (a preflight), and the emulator never says yes. The Content-Type a POST must say
     (no form can say JSON) was asked of it too: curl -X DELETE and the clients generated
     from the OpenAPI document send none, and were refused 415."""
-    server, _ = beveiligd
+    server, _ = secured
     for headers in ({"Content-Type": None}, {"Content-Type": "text/plain"}):
-        roep(server, "POST", "/admin/faults", json={"kind": "99996"})
-        r = roep(server, "DELETE", "/admin/faults", headers=headers)
+        call(server, "POST", "/admin/faults", json={"kind": "99996"})
+        r = call(server, "DELETE", "/admin/faults", headers=headers)
         assert r.status_code == 204, r.text
-        assert roep(server, "GET", "/admin/faults").json() == []
+        assert call(server, "GET", "/admin/faults").json() == []
     foreign = {"Content-Type": None, "Origin": "http://evil.example"}
-    r = roep(server, "DELETE", "/admin/journal", headers=foreign)
+    r = call(server, "DELETE", "/admin/journal", headers=foreign)
     assert r.status_code == 403 and r.json()["code"] == "FOREIGN_ORIGIN"
     preflight = requests.options(
         server.url + "/admin/journal",
@@ -111,46 +111,46 @@ def test_a_delete_needs_no_content_type_and_a_foreign_origin_is_still_refused(be
     assert not [h for h in preflight.headers if h.lower().startswith("access-control-allow")]
 
 
-def test_admin_actions_are_journaled_and_audited_without_the_token(beveiligd):
-    server, audit = beveiligd
-    roep(server, "DELETE", "/admin/journal")
-    roep(server, "PUT", "/admin/clock", json={"today": "2024-02-02"})
-    roep(server, "POST", "/admin/reset", token="wrong")
-    acties = roep(server, "GET", "/admin/journal", params={"kind": "admin"}).json()["entries"]
+def test_admin_actions_are_journaled_and_audited_without_the_token(secured):
+    server, audit = secured
+    call(server, "DELETE", "/admin/journal")
+    call(server, "PUT", "/admin/clock", json={"today": "2024-02-02"})
+    call(server, "POST", "/admin/reset", token="wrong")
+    acties = call(server, "GET", "/admin/journal", params={"kind": "admin"}).json()["entries"]
     clock = [a for a in acties if a["endpoint"] == "/admin/clock"][-1]
     assert (clock["kind"], clock["operation"], clock["status"]) == ("admin", "admin PUT", 200)
     assert clock["remote_addr"] == "127.0.0.1"
-    geweigerd = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
-    assert geweigerd and geweigerd[-1]["status"] == 401
+    refused_ = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
+    assert refused_ and refused_[-1]["status"] == 401
     # the default view holds the calls of consumers only
-    assert all(e["kind"] == "call" for e in roep(server, "GET", "/admin/journal").json()["entries"])
-    tekst = audit.read_text(encoding="utf-8")
-    assert '"kind": "admin"' in tekst and TOKEN not in tekst and "wrong" not in tekst
+    assert all(e["kind"] == "call" for e in call(server, "GET", "/admin/journal").json()["entries"])
+    text = audit.read_text(encoding="utf-8")
+    assert '"kind": "admin"' in text and TOKEN not in text and "wrong" not in text
     assert TOKEN not in json.dumps(acties)
 
 
-def test_a_compressed_body_is_refused_by_name(beveiligd):
+def test_a_compressed_body_is_refused_by_name(secured):
     """No body is decompressed: a gzip body read as XML was a fault "Start tag expected" (and
     as JSON "invalid JSON"), which sends a developer looking in the wrong place."""
     import gzip
 
-    server, _ = beveiligd
-    envelop = dossier_verzoek("98630499724", versie="02.00")
+    server, _ = secured
+    envelope = dossier_verzoek("98630499724", versie="02.00")
     for pad in ("/GeefDossierKBIDienst-02.00/soap/WebService", "/api/Magda-02.00/soap/WebService"):
-        for codering in ("gzip", "deflate, gzip"):
+        for encoding_ in ("gzip", "deflate, gzip"):
             r = requests.post(
                 server.url + pad,
-                data=gzip.compress(envelop),
-                headers={"Content-Type": "text/xml", "Content-Encoding": codering},
+                data=gzip.compress(envelope),
+                headers={"Content-Type": "text/xml", "Content-Encoding": encoding_},
                 timeout=5,
             )
             assert r.status_code == 415, (pad, r.text)
-            assert f"Content-Encoding '{codering}' wordt niet ondersteund" in r.text
+            assert f"Content-Encoding '{encoding_}' wordt niet ondersteund" in r.text
             assert "<faultcode>soap11env:Client</faultcode>" in r.text
-        zonder = {"Content-Type": "text/xml", "Content-Encoding": "identity"}
-        r = requests.post(server.url + pad, data=envelop, headers=zonder, timeout=5)
+        without = {"Content-Type": "text/xml", "Content-Encoding": "identity"}
+        r = requests.post(server.url + pad, data=envelope, headers=without, timeout=5)
         assert r.status_code == 200 and "<INSZ>98630499724</INSZ>" in r.text
-    r = roep(
+    r = call(
         server,
         "PUT",
         "/admin/clock",
@@ -161,11 +161,11 @@ def test_a_compressed_body_is_refused_by_name(beveiligd):
         "code": "CONTENT_ENCODING_UNSUPPORTED",
         "diagnose": "Content-Encoding 'gzip' is not supported: send the body uncompressed",
     }
-    assert roep(server, "GET", "/admin/clock").json()["today"] != "2024-04-04"
+    assert call(server, "GET", "/admin/clock").json()["today"] != "2024-04-04"
 
 
-def test_the_plugin_passes_the_token(beveiligd):
-    server, _ = beveiligd
+def test_the_plugin_passes_the_token(secured):
+    server, _ = secured
     magda = MagdaEmulator(server.url, TOKEN)
     magda.today("2024-03-03")
     assert magda.journal() is not None
@@ -175,31 +175,31 @@ def test_the_plugin_passes_the_token(beveiligd):
 
 
 def test_admin_on_a_public_address_needs_a_token():
-    proces = magda_kbi_process("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--admin")
-    assert proces.returncode == 2
-    assert "--admin-token" in proces.stderr and "127.0.0.1" in proces.stderr
+    process = magda_kbi_process("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--admin")
+    assert process.returncode == 2
+    assert "--admin-token" in process.stderr and "127.0.0.1" in process.stderr
 
 
 def test_admin_on_the_network_needs_a_token_that_cannot_be_guessed():
     args = ("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--admin")
-    proces = magda_kbi_process(*args, "--admin-token", "geheim")
-    assert proces.returncode == 2 and "at least 16 characters" in proces.stderr
-    assert "geheim" not in proces.stderr  # the token is never shown
+    process = magda_kbi_process(*args, "--admin-token", "geheim")
+    assert process.returncode == 2 and "at least 16 characters" in process.stderr
+    assert "geheim" not in process.stderr  # the token is never shown
 
 
 def test_an_empty_admin_token_or_public_host_is_refused_not_taken_as_none():
     """'--admin-token "$TOKEN"' with TOKEN unset started the admin API without a token;
     an empty --public-host was taken without a word."""
     args = ("serve", "--port", str(free_port()), "--admin")
-    proces = magda_kbi_process(*args, "--admin-token", "")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = magda_kbi_process(*args, "--admin-token", "")
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         "Error: Invalid value for '--admin-token': is empty: give the token, or leave the"
         " option out\n"
     )
-    proces = magda_kbi_process(*args, "--public-host", "")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith(
+    process = magda_kbi_process(*args, "--public-host", "")
+    assert process.returncode == 2
+    assert process.stderr.endswith(
         "Error: Invalid value for '--public-host': is empty (an unset variable?)\n"
     )
 
@@ -221,22 +221,22 @@ def test_a_public_host_that_no_host_header_names_is_refused(public_host, said):
     """The admin API compares the Host header's name, without its port: these were taken,
     and every admin call through that name got a 421."""
     args = ("serve", "--port", str(free_port()), "--admin", "--public-host", public_host)
-    proces = magda_kbi_process(*args)
-    assert (proces.returncode, proces.stderr.splitlines()[-1]) == (
+    process = magda_kbi_process(*args)
+    assert (process.returncode, process.stderr.splitlines()[-1]) == (
         2,
         f"Error: Invalid value for '--public-host': {said}",
     )
 
 
 def test_a_port_in_use_is_refused():
-    eerste = Server()
+    first = Server()
     try:
-        tweede = magda_kbi_process("serve", "--port", str(eerste.port))
-        assert tweede.returncode == 2
-        assert f"cannot listen on 127.0.0.1:{eerste.port}" in tweede.stderr
-        assert "Address already in use" in tweede.stderr and "--port N" in tweede.stderr
+        second = magda_kbi_process("serve", "--port", str(first.port))
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{first.port}" in second.stderr
+        assert "Address already in use" in second.stderr and "--port N" in second.stderr
     finally:
-        eerste.stop()
+        first.stop()
 
 
 def test_a_stopped_serve_s_port_is_taken_again_at_once():
@@ -244,34 +244,34 @@ def test_a_stopped_serve_s_port_is_taken_again_at_once():
     the stopped serve's side of it in FIN_WAIT/TIME_WAIT for up to a minute, and a serve
     started again on that port meanwhile was refused: "Address already in use (is another
     emulator still running?)" when none was."""
-    eerste = Server()
-    sessie = requests.Session()
-    assert sessie.get(f"{eerste.url}/health", timeout=5).status_code == 200
-    eerste.stop()  # the server closes the kept connection first
-    tweede = Server(port=eerste.port)
+    first = Server()
+    session = requests.Session()
+    assert session.get(f"{first.url}/health", timeout=5).status_code == 200
+    first.stop()  # the server closes the kept connection first
+    second = Server(port=first.port)
     try:
-        assert sessie.get(f"{tweede.url}/health", timeout=5).json()["pid"] == tweede.process.pid
+        assert session.get(f"{second.url}/health", timeout=5).json()["pid"] == second.process.pid
     finally:
-        tweede.stop()
+        second.stop()
 
 
 def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():
-    proces = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(free_port()))
-    assert proces.returncode == 2 and "cannot listen on 256.1.1.1" in proces.stderr
-    assert "another emulator" not in proces.stderr  # no port is taken: no such hint
+    process = magda_kbi_process("serve", "--host", "256.1.1.1", "--port", str(free_port()))
+    assert process.returncode == 2 and "cannot listen on 256.1.1.1" in process.stderr
+    assert "another emulator" not in process.stderr  # no port is taken: no such hint
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux) to find workers")
 def test_workers_stop_within_a_second_when_serve_is_killed():
     server = Server("--workers", "2")
-    werkers = children(server.process.pid)
-    assert werkers, "no worker processes found"
+    workers = children(server.process.pid)
+    assert workers, "no worker processes found"
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait(timeout=5)
     einde = time.monotonic() + 1.5
-    while time.monotonic() < einde and alive(werkers):
+    while time.monotonic() < einde and alive(workers):
         time.sleep(0.05)
-    assert alive(werkers) == []
+    assert alive(workers) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/health", timeout=1)
 
@@ -313,20 +313,20 @@ def test_transfer_codings_other_than_chunked_are_refused(server, magda):
     import socket
     from urllib.parse import urlsplit
 
-    for url, verwacht in (
+    for url, expected in (
         (magda.url, (b"HTTP/1.1 501",)),
         (server.url, (b"HTTP/1.1 501", b"HTTP/1.1 400")),
     ):
-        for codering in (b"gzip, chunked", b"deflate"):
+        for encoding_ in (b"gzip, chunked", b"deflate"):
             with socket.create_connection(("127.0.0.1", urlsplit(url).port), timeout=5) as s:
                 s.sendall(
                     b"POST /GeefDossierKBIDienst-02.00/soap/WebService HTTP/1.1\r\n"
                     b"Host: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: "
-                    + codering
+                    + encoding_
                     + b"\r\nConnection: close\r\n\r\n0\r\n\r\n"
                 )
                 antwoord = s.recv(4096)
-            assert antwoord.startswith(verwacht), (url, codering, antwoord[:80])
+            assert antwoord.startswith(expected), (url, encoding_, antwoord[:80])
 
 
 def test_a_client_that_writes_before_it_reads_gets_the_413(server):
@@ -341,13 +341,13 @@ def test_a_client_that_writes_before_it_reads_gets_the_413(server):
         data=body,
         headers={"Content-Type": "text/xml"},
     )
-    with pytest.raises(urllib.error.HTTPError) as fout:
+    with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(vraag, timeout=10)
-    assert fout.value.code == 413
+    assert error.value.code == 413
 
 
 def test_an_oversized_chunked_body_to_the_admin_api_is_413(magda):
-    def stukken():  # no Content-Length: requests sends it chunked
+    def pieces():  # no Content-Length: requests sends it chunked
         yield b'{"insz": "'
         for _ in range(40):
             yield b"1" * 65536
@@ -355,17 +355,17 @@ def test_an_oversized_chunked_body_to_the_admin_api_is_413(magda):
 
     r = requests.put(
         f"{magda.url}/admin/personas/80651338304",
-        data=stukken(),
+        data=pieces(),
         headers={"Content-Type": "application/json"},
         timeout=10,
     )
     assert (r.status_code, r.json()["code"]) == (413, "TOO_LARGE")
 
 
-def test_the_admin_index_is_behind_the_guard_too(beveiligd):
-    server, _ = beveiligd
-    assert roep(server, "GET", "/admin/", token=None).status_code == 401
-    routes = roep(server, "GET", "/admin/").json()["routes"]
+def test_the_admin_index_is_behind_the_guard_too(secured):
+    server, _ = secured
+    assert call(server, "GET", "/admin/", token=None).status_code == 401
+    routes = call(server, "GET", "/admin/").json()["routes"]
     assert {"path": "/admin/reset", "method": "POST"} in [
         {"path": r["path"], "method": r["method"]} for r in routes
     ]
@@ -375,29 +375,29 @@ def test_an_identity_header_given_twice_is_refused(server):
     """A second X-Magda-Afzender could override what a proxy set: 400, on the real server."""
     import http.client
 
-    poort = int(server.url.rsplit(":", 1)[1])
+    port = int(server.url.rsplit(":", 1)[1])
     for naam in ("X-Magda-Afzender", "X-Magda-Hoedanigheid"):
-        verbinding = http.client.HTTPConnection("127.0.0.1", poort, timeout=5)
-        verbinding.putrequest("GET", "/api/v1/advies/73680599786?datum=2024-01-01")
-        verbinding.putheader(naam, "gemeente.kortenberg.be")
-        verbinding.putheader(naam, "vsb.vlaanderen.be")
-        verbinding.endheaders()
-        antwoord = verbinding.getresponse()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.putrequest("GET", "/api/v1/advies/73680599786?datum=2024-01-01")
+        connection.putheader(naam, "gemeente.kortenberg.be")
+        connection.putheader(naam, "vsb.vlaanderen.be")
+        connection.endheaders()
+        antwoord = connection.getresponse()
         body = json.loads(antwoord.read())
-        verbinding.close()
+        connection.close()
         assert antwoord.status == 400
         assert body == {
             "code": "40001",
             "diagnose": f"header {naam} is given more than once",
             "field": naam,
         }
-    eens = requests.get(
+    once_ = requests.get(
         f"{server.url}/api/v1/advies/73680599786",
         params={"datum": "2024-01-01"},
         headers={"X-Magda-Afzender": "vsb.vlaanderen.be"},
         timeout=5,
     )
-    assert eens.status_code == 200
+    assert once_.status_code == 200
 
 
 def test_variables_named_like_headers_in_serves_environment_are_no_headers():
@@ -410,10 +410,10 @@ def test_variables_named_like_headers_in_serves_environment_are_no_headers():
     }
     server = Server("--admin", "--admin-token", TOKEN, env=env)
     try:
-        zonder = requests.post(f"{server.url}/admin/reset", json={}, timeout=5)
-        assert zonder.status_code == 401  # the environment's "Authorization" is no token
+        without = requests.post(f"{server.url}/admin/reset", json={}, timeout=5)
+        assert without.status_code == 401  # the environment's "Authorization" is no token
         requests.get(f"{server.url}/api/v1/dossiers/98630499724", timeout=5)
-        journal = roep(server, "GET", "/admin/journal").json()["entries"]
+        journal = call(server, "GET", "/admin/journal").json()["entries"]
         assert [e["afzender"] for e in journal if e["kind"] == "call"] == [None]
     finally:
         server.stop()

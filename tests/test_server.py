@@ -62,16 +62,14 @@ def test_a_latency_fault_does_not_block_other_requests(admin_server):
         json={"kind": "latency", "latency_ms": 1500, "insz": "73680599786"},
         timeout=5,
     )
-    traag = threading.Thread(
-        target=lambda: client(admin_server.url).geef_dossier_kbi("73680599786")
-    )
-    traag.start()
-    snel = client(admin_server.url)  # reading the WSDL is not part of what is timed
+    slow = threading.Thread(target=lambda: client(admin_server.url).geef_dossier_kbi("73680599786"))
+    slow.start()
+    fast = client(admin_server.url)  # reading the WSDL is not part of what is timed
     time.sleep(0.2)
     start = time.monotonic()
-    snel.geef_dossier_kbi("98630499724")
+    fast.geef_dossier_kbi("98630499724")
     assert time.monotonic() - start < 1.0  # the slow call holds 1.5 s
-    traag.join()
+    slow.join()
     requests.delete(
         f"{admin_server.url}/admin/faults",
         headers={"Content-Type": "application/json"},
@@ -122,18 +120,18 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(again):
 
 
 @pytest.mark.parametrize("ctrl_c", [False, True], ids=["sigterm", "ctrl-c"])
-@pytest.mark.parametrize("na", [0, 0.3])
-def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path):
+@pytest.mark.parametrize("after_", [0, 0.3])
+def test_stopped_while_a_worker_still_starts_serve_exits_0(after_, ctrl_c, tmp_path):
     """A worker forked by granian has serve's own signal handlers until it serves: a SIGTERM
     while it loads the application was swallowed, and serve then waited for it for ever;
     Ctrl+C (SIGINT to serve and its workers) hung most times in the first seconds."""
-    poort = free_port()
+    port = free_port()
     # what serve and its workers said, for the assertions' messages: this failed once in
     # some hundred runs (Ctrl+C at once), and nothing then told why
     said = tmp_path / "serve.log"
     with said.open("w") as log:  # the child keeps its own copy
-        proces = subprocess.Popen(
-            [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort)],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,  # its own process group, as a terminal's foreground job
@@ -141,29 +139,29 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(na, ctrl_c, tmp_path)
         )
     try:
         einde = time.monotonic() + 30
-        while not children(proces.pid):  # the first worker is forked: it now loads the app
-            assert proces.poll() is None and time.monotonic() < einde, "no worker started"
+        while not children(process.pid):  # the first worker is forked: it now loads the app
+            assert process.poll() is None and time.monotonic() < einde, "no worker started"
             time.sleep(0.005)
-        time.sleep(na)  # at several points of the workers' start-up (each takes ~0.5 s)
-        werkers = children(proces.pid)
+        time.sleep(after_)  # at several points of the workers' start-up (each takes ~0.5 s)
+        workers = children(process.pid)
         if ctrl_c:
-            os.killpg(proces.pid, signal.SIGINT)
+            os.killpg(process.pid, signal.SIGINT)
         else:
-            proces.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
         try:
-            assert proces.wait(timeout=20) == 0, said.read_text()
+            assert process.wait(timeout=20) == 0, said.read_text()
         except subprocess.TimeoutExpired:
-            pytest.fail(stuck(proces.pid, said))
+            pytest.fail(stuck(process.pid, said))
         einde = time.monotonic() + 5
-        while alive(werkers) and time.monotonic() < einde:
+        while alive(workers) and time.monotonic() < einde:
             time.sleep(0.05)
-        assert alive(werkers) == [], said.read_text()
+        assert alive(workers) == [], said.read_text()
     finally:
-        if proces.poll() is None:
-            for pid in children(proces.pid):
+        if process.poll() is None:
+            for pid in children(process.pid):
                 os.kill(pid, signal.SIGKILL)
-            proces.kill()
-            proces.wait()
+            process.kill()
+            process.wait()
 
 
 def test_ctrl_c_pressed_again_and_again_serve_exits_0(tmp_path):
@@ -331,23 +329,23 @@ def stuck(pid: int, said: Path) -> str:
     return f"serve (pid {pid}) and its workers {workers} did not stop:\n{said.read_text()}"
 
 
-def catches(pid: int, sein: int) -> bool:
+def catches(pid: int, signal_: int) -> bool:
     """Whether the process has a handler of its own for ``sein`` (``SigCgt`` in /proc)."""
     for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
         if regel.startswith("SigCgt:"):
-            return bool(int(regel.split()[1], 16) >> (sein - 1) & 1)
+            return bool(int(regel.split()[1], 16) >> (signal_ - 1) & 1)
     return False
 
 
-@pytest.mark.parametrize("sein", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-@pytest.mark.parametrize("na", [0.2, 0.6])
-def test_stopped_before_it_serves_serve_exits_0_quietly(na, sein):
+@pytest.mark.parametrize("signal_", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("after_", [0.2, 0.6])
+def test_stopped_before_it_serves_serve_exits_0_quietly(after_, signal_):
     """While serve imports and loads (before any worker), Ctrl+C was a KeyboardInterrupt
     traceback or click's "Aborted!" (exit 1), SIGTERM a death by signal; and the run's
     temporary store stayed behind."""
     import tempfile
 
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -359,18 +357,18 @@ def test_stopped_before_it_serves_serve_exits_0_quietly(na, sein):
         # Not before serve's first line ran (its handlers: SIGTERM's is set after SIGINT's):
         # within Python's own start-up a signal is Python's, the documented limit (seen: a
         # SIGTERM at 0.2 s killed it, once in a run of the suite on 3.12, two tests at once)
-        while not catches(proces.pid, signal.SIGTERM):
-            assert proces.poll() is None and time.monotonic() < begin + 20
+        while not catches(process.pid, signal.SIGTERM):
+            assert process.poll() is None and time.monotonic() < begin + 20
             time.sleep(0.002)
-        time.sleep(max(0.0, na - (time.monotonic() - begin)))
-        os.killpg(proces.pid, sein)  # Ctrl+C: the whole foreground job
-        _, fout = proces.communicate(timeout=20)
+        time.sleep(max(0.0, after_ - (time.monotonic() - begin)))
+        os.killpg(process.pid, signal_)  # Ctrl+C: the whole foreground job
+        _, error = process.communicate(timeout=20)
     finally:
-        if proces.poll() is None:
-            os.killpg(proces.pid, signal.SIGKILL)
-            proces.wait()
-    assert (proces.returncode, fout) == (0, "")
-    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{proces.pid}-*"))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert (process.returncode, error) == (0, "")
+    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{process.pid}-*"))
 
 
 def test_sigterm_during_a_sighup_restart_exits_0():
@@ -387,16 +385,16 @@ def test_sigterm_during_a_sighup_restart_exits_0():
             s.stop()
 
 
-def _hears_only_a_second_sigterm(klaar) -> None:
-    gehoord = []
+def _hears_only_a_second_sigterm(ready) -> None:
+    heard = []
 
-    def hoor(signum, frame):
-        gehoord.append(signum)
-        if len(gehoord) == 2:
+    def listen(signum, frame):
+        heard.append(signum)
+        if len(heard) == 2:
             os._exit(0)
 
-    signal.signal(signal.SIGTERM, hoor)
-    klaar.set()
+    signal.signal(signal.SIGTERM, listen)
+    ready.set()
     while True:
         time.sleep(0.01)
 
@@ -407,39 +405,39 @@ def test_a_worker_that_missed_its_stop_signal_gets_it_again():
     from magda_kbi.adapters.server import signal_until_gone
 
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-    klaar = context.Event()
-    werker = context.Process(target=_hears_only_a_second_sigterm, args=(klaar,), daemon=True)
-    werker.start()
-    assert klaar.wait(10)
-    werker.terminate()  # missed, as a granian worker between its application and serving
+    ready = context.Event()
+    worker_ = context.Process(target=_hears_only_a_second_sigterm, args=(ready,), daemon=True)
+    worker_.start()
+    assert ready.wait(10)
+    worker_.terminate()  # missed, as a granian worker between its application and serving
     done = threading.Event()
-    threading.Thread(target=signal_until_gone, args=(lambda: [werker], done, 0.05)).start()
+    threading.Thread(target=signal_until_gone, args=(lambda: [worker_], done, 0.05)).start()
     try:
-        werker.join(10)
-        assert werker.exitcode == 0
+        worker_.join(10)
+        assert worker_.exitcode == 0
     finally:
         done.set()
-        if werker.is_alive():
-            werker.kill()
+        if worker_.is_alive():
+            worker_.kill()
 
 
 def test_a_worker_that_dies_is_replaced():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := children(s.process.pid)) < 2 and time.monotonic() < einde:
+        while len(workers := children(s.process.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
-        assert len(werkers) == 2
-        os.kill(werkers[0], signal.SIGKILL)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
         einde = time.monotonic() + 20
         while time.monotonic() < einde:
-            nu = children(s.process.pid)
-            if len(nu) == 2 and werkers[0] not in nu:
+            now = children(s.process.pid)
+            if len(now) == 2 and workers[0] not in now:
                 break
             time.sleep(0.1)
         assert s.process.poll() is None, "serve stopped when one worker died"
-        nu = children(s.process.pid)
-        assert werkers[1] in nu and werkers[0] not in nu and len(nu) == 2
+        now = children(s.process.pid)
+        assert workers[1] in now and workers[0] not in now and len(now) == 2
         for _ in range(20):  # both workers answer (each request goes to either)
             assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     finally:
@@ -455,13 +453,13 @@ def test_a_worker_that_ends_on_the_stop_before_serve_marked_it_is_no_failure():
     s = Server("--workers", "2")
     try:
         einde = time.monotonic() + 20
-        while len(werkers := children(s.process.pid)) < 2 and time.monotonic() < einde:
+        while len(workers := children(s.process.pid)) < 2 and time.monotonic() < einde:
             time.sleep(0.05)
         os.kill(s.process.pid, signal.SIGSTOP)
         os.kill(s.process.pid, signal.SIGTERM)
-        os.kill(werkers[0], signal.SIGTERM)
+        os.kill(workers[0], signal.SIGTERM)
         einde = time.monotonic() + 20
-        while werkers[0] in alive(werkers) and time.monotonic() < einde:
+        while workers[0] in alive(workers) and time.monotonic() < einde:
             time.sleep(0.01)  # a zombie (its parent held) counts as gone
         os.kill(s.process.pid, signal.SIGCONT)
         assert s.process.wait(timeout=30) == 0
@@ -475,10 +473,10 @@ def test_a_serving_worker_leaves_ctrl_c_to_serve():
     exited 1 (once in CI, 1 in 51 tries by hand). Sent to the worker alone, it now stays."""
     s = Server()
     try:
-        (werker,) = children(s.process.pid)
-        os.kill(werker, signal.SIGINT)
+        (worker_,) = children(s.process.pid)
+        os.kill(worker_, signal.SIGINT)
         time.sleep(1.5)  # a worker that stops on it is gone well within this
-        assert children(s.process.pid) == [werker]
+        assert children(s.process.pid) == [worker_]
         assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     finally:
         s.stop()
@@ -491,10 +489,10 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
 
     from magda_kbi.adapters.server import GcPacer
 
-    gezien = []
+    seen = []
 
     def app(environ, start_response):
-        gezien.append(gc.get_freeze_count())
+        seen.append(gc.get_freeze_count())
         return [b""]
 
     pacer = GcPacer(app, every=3)
@@ -503,18 +501,18 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
         for _ in range(7):
             pacer({}, None)
         # frozen before the 3rd and the 6th request, never while one runs
-        assert [n > 0 for n in gezien] == [False, False, True, True, True, True, True]
+        assert [n > 0 for n in seen] == [False, False, True, True, True, True, True]
 
-        class Knoop:
+        class Node:
             pass
 
-        knoop = Knoop()
-        knoop.zelf = knoop  # garbage with a cycle, made before the next freeze
-        nog = weakref.ref(knoop)
-        del knoop
+        node_ = Node()
+        node_.zelf = node_  # garbage with a cycle, made before the next freeze
+        still = weakref.ref(node_)
+        del node_
         for _ in range(3):
             pacer({}, None)
-        assert nog() is None  # collected before the freeze, not kept frozen for ever
+        assert still() is None  # collected before the freeze, not kept frozen for ever
     finally:
         gc.unfreeze()
 
@@ -527,12 +525,12 @@ def test_the_gc_pacer_never_freezes_while_another_request_is_in_flight():
 
     from magda_kbi.adapters.server import GcPacer
 
-    binnen, verder = threading.Event(), threading.Event()
+    inside, further = threading.Event(), threading.Event()
 
     def app(environ, start_response):
         if environ.get("wacht"):
-            binnen.set()
-            verder.wait(10)
+            inside.set()
+            further.wait(10)
         if environ.get("stroom"):
             return iter([b"a", b"b"])
         return [b""]
@@ -540,29 +538,29 @@ def test_the_gc_pacer_never_freezes_while_another_request_is_in_flight():
     pacer = GcPacer(app, every=1)
     gc.unfreeze()
     try:
-        traag = threading.Thread(target=pacer, args=({"wacht": True}, None))
-        traag.start()
-        assert binnen.wait(10)
+        slow = threading.Thread(target=pacer, args=({"wacht": True}, None))
+        slow.start()
+        assert inside.wait(10)
         gc.unfreeze()  # what its own start froze
         for _ in range(3):
             pacer({}, None)  # another request runs meanwhile: no freeze
         assert gc.get_freeze_count() == 0
-        verder.set()
-        traag.join(10)
+        further.set()
+        slow.join(10)
         pacer({}, None)  # none in flight: collected and frozen
         assert gc.get_freeze_count() > 0
         gc.unfreeze()
 
-        stroom = pacer({"stroom": True}, None)
+        stream = pacer({"stroom": True}, None)
         gc.unfreeze()  # what its own start froze
-        assert list(stroom) == [b"a", b"b"]
+        assert list(stream) == [b"a", b"b"]
         pacer({}, None)  # the streamed reply is not closed yet: still in flight
         assert gc.get_freeze_count() == 0
-        stroom.close()
+        stream.close()
         pacer({}, None)
         assert gc.get_freeze_count() > 0
     finally:
-        verder.set()
+        further.set()
         gc.unfreeze()
 
 
@@ -574,15 +572,15 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
     from . import conftest
     from .processes import free_port
 
-    with socket.socket() as bezet:
-        bezet.bind(("127.0.0.1", 0))
-        bezet.listen()
-        genomen = bezet.getsockname()[1]
-        poorten = iter([genomen, free_port()])
-        monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
+    with socket.socket() as busy_:
+        busy_.bind(("127.0.0.1", 0))
+        busy_.listen()
+        taken_ = busy_.getsockname()[1]
+        ports = iter([taken_, free_port()])
+        monkeypatch.setattr(conftest, "free_port", lambda: next(ports))
         server = conftest.Server()
         try:
-            assert server.port != genomen
+            assert server.port != taken_
             assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
         finally:
             server.stop()
@@ -594,15 +592,15 @@ def test_the_tests_server_is_not_fooled_by_another_emulator_on_its_port(monkeypa
     from . import conftest
     from .processes import free_port
 
-    poorten = iter([server.port, free_port()])
-    monkeypatch.setattr(conftest, "free_port", lambda: next(poorten))
-    eigen = conftest.Server()
+    ports = iter([server.port, free_port()])
+    monkeypatch.setattr(conftest, "free_port", lambda: next(ports))
+    own = conftest.Server()
     try:
-        assert eigen.port != server.port
-        gezond = requests.get(f"{eigen.url}/health", timeout=5).json()
-        assert gezond["pid"] == eigen.process.pid != server.process.pid
+        assert own.port != server.port
+        healthy = requests.get(f"{own.url}/health", timeout=5).json()
+        assert healthy["pid"] == own.process.pid != server.process.pid
     finally:
-        eigen.stop()
+        own.stop()
 
 
 def test_a_signal_the_kernel_hands_to_another_thread_still_wakes_the_main_loop():
@@ -677,28 +675,28 @@ def test_a_sighup_while_serve_starts_is_its_reload_once_it_serves():
     run: the files are checked again and serve goes on."""
     import tempfile
 
-    poort = free_port()
-    proces = subprocess.Popen(
-        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(poort), "--workers", "1"],
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "magda_kbi", "serve", "--port", str(port), "--workers", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     begin = time.monotonic()
     try:
-        while not catches(proces.pid, signal.SIGTERM):  # serve's first line ran
-            assert proces.poll() is None and time.monotonic() < begin + 20
+        while not catches(process.pid, signal.SIGTERM):  # serve's first line ran
+            assert process.poll() is None and time.monotonic() < begin + 20
             time.sleep(0.002)
-        proces.send_signal(signal.SIGHUP)
-        assert within(20, lambda: serving(poort)), proces.poll()
-        proces.send_signal(signal.SIGTERM)
-        _, fout = proces.communicate(timeout=20)
+        process.send_signal(signal.SIGHUP)
+        assert within(20, lambda: serving(port)), process.poll()
+        process.send_signal(signal.SIGTERM)
+        _, error = process.communicate(timeout=20)
     finally:
-        if proces.poll() is None:
-            proces.kill()
-            proces.wait()
-    assert (proces.returncode, fout) == (0, "")
-    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{proces.pid}-*"))
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, error) == (0, "")
+    assert not list(Path(tempfile.gettempdir()).glob(f"magda-kbi-store-{process.pid}-*"))
 
 
 def test_every_setting_but_the_admin_token_reaches_the_workers(monkeypatch):

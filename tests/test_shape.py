@@ -26,19 +26,19 @@ from .soap import (
 TIJDSTIP = b"<Datum>2024-01-01</Datum><Tijd>10:00:00.000</Tijd>"
 
 
-def met_tijdstip(body: bytes, datum: bytes, tijd: bytes) -> bytes:
+def with_tijdstip(body: bytes, datum: bytes, tijd: bytes) -> bytes:
     return body.replace(TIJDSTIP, b"<Datum>" + datum + b"</Datum><Tijd>" + tijd + b"</Tijd>")
 
 
 def test_two_calls_of_one_question_have_one_shape():
     a = shape(dossier_verzoek("98630499724", referte="eerste"))
-    b = shape(met_tijdstip(dossier_verzoek("98630499724", referte="r-2"), b"2026-11-28", b"23:59"))
+    b = shape(with_tijdstip(dossier_verzoek("98630499724", referte="r-2"), b"2026-11-28", b"23:59"))
     assert a[0] == b[0]
     assert (a[1], a[2]) == ([b"eerste", b"eerste"], [b"2024-01-01", b"10:00:00.000"])
     assert (b[1], b[2]) == ([b"r-2", b"r-2"], [b"2026-11-28", b"23:59"])
     assert (a.inszs, b.inszs) == ([b"98630499724"], [b"98630499724"])
-    ander = shape(dossier_verzoek("73680599786", referte="eerste"))  # another person
-    assert (ander.key, ander.inszs) == (a.key, [b"73680599786"])
+    another = shape(dossier_verzoek("73680599786", referte="eerste"))  # another person
+    assert (another.key, another.inszs) == (a.key, [b"73680599786"])
     assert shape(advies_verzoek("73680599786", "2024-01-01")).key != a.key
 
 
@@ -66,7 +66,7 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
 
 
 @pytest.mark.parametrize(
-    ("refertes", "tijdstip", "geldig"),
+    ("refertes", "tijdstip", "valid"),
     [
         ([b"a", b"x" * 36], [b"2024-02-29", b"10:00"], True),
         ([b"x" * 37], [b"2024-01-01", b"10:00"], False),  # ReferteType: at most 36
@@ -85,12 +85,12 @@ def test_bodies_with_markup_that_can_hide_elements_have_no_shape(body):
         ([b"a"], [b"2024-01-01", b"10:00:00.00"], False),
     ],
 )
-def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
-    assert valid_values(Shape(b"", refertes, tijdstip, [b"98630499724"])) is geldig
+def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, valid):
+    assert valid_values(Shape(b"", refertes, tijdstip, [b"98630499724"])) is valid
 
 
 @pytest.mark.parametrize(
-    ("insz", "geldig"),
+    ("insz", "valid"),
     [
         (b"98630499724", True),
         (b"98630499725", True),  # modulo 97 is checked per call, not by the type
@@ -103,19 +103,19 @@ def test_only_values_of_their_xsd_type_are_taken(refertes, tijdstip, geldig):
         ("٩٨٦٣٠٤٩٩٧٢٤".encode(), False),
     ],
 )
-def test_only_an_insz_of_its_xsd_type_is_taken(insz, geldig):
-    assert valid_values(Shape(b"", [b"a"], [b"2024-01-01", b"10:00"], [insz])) is geldig
+def test_only_an_insz_of_its_xsd_type_is_taken(insz, valid):
+    assert valid_values(Shape(b"", [b"a"], [b"2024-01-01", b"10:00"], [insz])) is valid
 
 
-GELEERD = dossier_verzoek("98630499724", referte="eerste")
+LEARNED = dossier_verzoek("98630499724", referte="eerste")
 
 
 @pytest.mark.parametrize(
-    ("body", "verwacht"),
+    ("body", "expected"),
     [
-        (GELEERD, ((b"eerste", b"eerste"), b"98630499724")),
+        (LEARNED, ((b"eerste", b"eerste"), b"98630499724")),
         (
-            met_tijdstip(
+            with_tijdstip(
                 dossier_verzoek("73680599786", referte="A-9.z:_"), b"2026-11-28", b"23:59"
             ),
             ((b"A-9.z:_", b"A-9.z:_"), b"73680599786"),
@@ -125,66 +125,66 @@ GELEERD = dossier_verzoek("98630499724", referte="eerste")
         (dossier_verzoek("9863049972", referte="eerste"), None),  # INSZType: eleven digits
         (dossier_verzoek(" 98630499724", referte="eerste"), None),
         (  # no such day, yet of the real DatumType's pattern (a string): taken
-            met_tijdstip(GELEERD, b"2024-02-30", b"10:00"),
+            with_tijdstip(LEARNED, b"2024-02-30", b"10:00"),
             ((b"eerste", b"eerste"), b"98630499724"),
         ),
-        (met_tijdstip(GELEERD, b"2024-20-01", b"10:00"), None),  # not DatumType's pattern
-        (met_tijdstip(GELEERD, b"2024-01-01", b"25:61"), None),  # not TijdType
-        (met_tijdstip(GELEERD, b"2024-01-01", b"10:00:00.00"), None),
-        (GELEERD.replace(b"<Tijdstip>", b"<Tijdstip> "), None),  # other bytes: another shape
-        (GELEERD.replace(b"<INSZ>", b"<INSZ >"), None),
-        (GELEERD.replace(b"false", b"true"), None),
-        (GELEERD + b" ", None),  # matched in full, not a prefix
+        (with_tijdstip(LEARNED, b"2024-20-01", b"10:00"), None),  # not DatumType's pattern
+        (with_tijdstip(LEARNED, b"2024-01-01", b"25:61"), None),  # not TijdType
+        (with_tijdstip(LEARNED, b"2024-01-01", b"10:00:00.00"), None),
+        (LEARNED.replace(b"<Tijdstip>", b"<Tijdstip> "), None),  # other bytes: another shape
+        (LEARNED.replace(b"<INSZ>", b"<INSZ >"), None),
+        (LEARNED.replace(b"false", b"true"), None),
+        (LEARNED + b" ", None),  # matched in full, not a prefix
         (dossier_verzoek("98630499724", "02.00", referte="eerste"), None),
     ],
 )
-def test_a_learnt_shape_s_pattern_takes_what_shape_and_valid_values_take(body, verwacht):
+def test_a_learnt_shape_s_pattern_takes_what_shape_and_valid_values_take(body, expected):
     """One match of the pattern says what building the shape, looking its key up and checking
     its values says: the same bytes but for the holes, each value of its type."""
-    assert matched(pattern(GELEERD), body) == verwacht
-    geleerd, gevonden = shape(GELEERD), shape(body)
-    zelfde = gevonden.key == geleerd.key and valid_values(gevonden)
-    assert zelfde is (verwacht is not None)
+    assert matched(pattern(LEARNED), body) == expected
+    learned, found = shape(LEARNED), shape(body)
+    same = found.key == learned.key and valid_values(found)
+    assert same is (expected is not None)
 
 
 def test_only_a_shape_with_one_tijdstip_and_one_insz_has_a_pattern():
-    assert pattern(GELEERD.replace(b"</INSZ>", b"</INSZ><INSZ>73680599786</INSZ>")) is None
-    assert pattern(GELEERD.replace(b"<INSZ>", b"<INSZ >")) is None
-    dubbel = b"<Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00</Tijd></Tijdstip>"
-    assert pattern(GELEERD.replace(b"<Vraag>", b"<Vraag>" + dubbel)) is None
+    assert pattern(LEARNED.replace(b"</INSZ>", b"</INSZ><INSZ>73680599786</INSZ>")) is None
+    assert pattern(LEARNED.replace(b"<INSZ>", b"<INSZ >")) is None
+    double = b"<Tijdstip><Datum>2024-01-01</Datum><Tijd>10:00</Tijd></Tijdstip>"
+    assert pattern(LEARNED.replace(b"<Vraag>", b"<Vraag>" + double)) is None
     assert pattern(b"<x><!-- --></x>") is None  # no shape at all
 
 
 # -- over the WSGI application ---------------------------------------------------------
 
-SNEL = make_emulator(Settings(today=date(2030, 1, 1)))
+FAST = make_emulator(Settings(today=date(2030, 1, 1)))
 # The full way for every request: spyne, the parse, the XSD, the reply built (no shape, no
 # template; its envelope is byte for byte the direct path's, tests/test_direct_path.py)
-VOL = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
-ONVOORSPELBAAR = [
+FULL = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
+UNPREDICTABLE = [
     (re.compile(rb"(<Naam>MagdaGateway</Naam><Referte>)[0-9a-f-]{36}"), rb"\1uuid"),
     (re.compile(rb"<Tijdstip><Datum>[^<]*</Datum><Tijd>[^<]*</Tijd>"), b"<Tijdstip>"),
 ]
 
 
-def roep(app, pad: str, body: bytes) -> bytes:
+def call(app, pad: str, body: bytes) -> bytes:
     antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: None))
-    for patroon, vervanging in ONVOORSPELBAAR:
-        antwoord = patroon.sub(vervanging, antwoord)
+    for pattern_, replacement in UNPREDICTABLE:
+        antwoord = pattern_.sub(replacement, antwoord)
     return antwoord
 
 
 @pytest.fixture
-def gelezen_teller(monkeypatch):
+def read_counter(monkeypatch):
     """How many requests were parsed and checked (Dienst.read_valid)."""
     aantal = [0]
-    origineel = Dienst.read_valid
+    original = Dienst.read_valid
 
-    def tel(self, *args):
+    def count(self, *args):
         aantal[0] += 1
-        return origineel(self, *args)
+        return original(self, *args)
 
-    monkeypatch.setattr(Dienst, "read_valid", tel)
+    monkeypatch.setattr(Dienst, "read_valid", count)
     return aantal
 
 
@@ -200,55 +200,55 @@ def vragen(insz: str, referte: str) -> list[tuple[str, bytes]]:
     ]
 
 
-@pytest.mark.parametrize("insz", sorted(SNEL.runtime.personas) + ["80651439361"])
-def test_a_known_shape_gets_the_full_paths_reply(insz, gelezen_teller):
+@pytest.mark.parametrize("insz", sorted(FAST.runtime.personas) + ["80651439361"])
+def test_a_known_shape_gets_the_full_paths_reply(insz, read_counter):
     for pad, body in vragen(insz, "eerste"):  # teaches the shapes
-        assert roep(SNEL, pad, body) == roep(VOL, pad, body)
-    geleerd = gelezen_teller[0]
-    persona = SNEL.runtime.personas.get(insz)
+        assert call(FAST, pad, body) == call(FULL, pad, body)
+    learned = read_counter[0]
+    persona = FAST.runtime.personas.get(insz)
     for pad, body in vragen(insz, "tweede-referte"):
-        nieuw = met_tijdstip(body, b"2026-11-28", b"08:15:30")
-        verwacht = roep(VOL, pad, nieuw)
-        assert roep(SNEL, pad, nieuw) == verwacht
+        new = with_tijdstip(body, b"2026-11-28", b"08:15:30")
+        expected = call(FULL, pad, new)
+        assert call(FAST, pad, new) == expected
         if persona is None or persona.fout != "SOAP_FAULT":
-            assert b"<Referte>tweede-referte</Referte>" in verwacht
+            assert b"<Referte>tweede-referte</Referte>" in expected
     if persona is None or not persona.fout:  # error personas never have a template
-        assert gelezen_teller[0] == geleerd  # the second round: SNEL parsed none
+        assert read_counter[0] == learned  # the second round: SNEL parsed none
 
 
-@pytest.mark.parametrize("dag", [b"2999-12-31", b"3000-01-01", b"8999-12-31", b"9999-12-31"])
-def test_a_known_shape_with_any_tijdstip_gets_the_full_paths_reply(dag):
+@pytest.mark.parametrize("day", [b"2999-12-31", b"3000-01-01", b"8999-12-31", b"9999-12-31"])
+def test_a_known_shape_with_any_tijdstip_gets_the_full_paths_reply(day):
     """The real DatumType takes a year whose first digit is 0, 1, 2 or 9: a learnt shape
     took every year, so a Tijdstip in 3000 the full path refuses was answered."""
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes
-        assert roep(app, pad, body) == roep(VOL, pad, body)
+        assert call(app, pad, body) == call(FULL, pad, body)
     for pad, body in vragen("98630499724", "tweede"):
-        nieuw = met_tijdstip(body, dag, b"08:15:30")
-        assert roep(app, pad, nieuw) == roep(VOL, pad, nieuw), pad
-        assert (b"<Identificatie>40001</Identificatie>" in roep(VOL, pad, nieuw)) is (
-            dag in (b"3000-01-01", b"8999-12-31")
+        new = with_tijdstip(body, day, b"08:15:30")
+        assert call(app, pad, new) == call(FULL, pad, new), pad
+        assert (b"<Identificatie>40001</Identificatie>" in call(FULL, pad, new)) is (
+            day in (b"3000-01-01", b"8999-12-31")
         )
 
 
-def test_a_known_shape_about_another_person_gets_the_full_paths_reply(gelezen_teller):
+def test_a_known_shape_about_another_person_gets_the_full_paths_reply(read_counter):
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes, with one person
-        assert roep(app, pad, body) == roep(VOL, pad, body)
+        assert call(app, pad, body) == call(FULL, pad, body)
     assert len(app.shapes) == len(vragen("98630499724", "x"))
     for insz in sorted(app.runtime.personas) + ["80651439361"]:  # and a number not in the KBI
         persona = app.runtime.personas.get(insz)
-        voor = gelezen_teller[0]
+        before_ = read_counter[0]
         for pad, body in vragen(insz, "tweede-referte"):
-            nieuw = met_tijdstip(body, b"2026-11-28", b"08:15:30")
-            assert roep(app, pad, nieuw) == roep(VOL, pad, nieuw), (insz, pad)
+            new = with_tijdstip(body, b"2026-11-28", b"08:15:30")
+            assert call(app, pad, new) == call(FULL, pad, new), (insz, pad)
         if persona is None or not persona.fout:  # app parsed none of them
-            assert gelezen_teller[0] == voor, insz
+            assert read_counter[0] == before_, insz
     assert len(app.shapes) == len(vragen("98630499724", "x"))  # nothing more learnt
 
 
 def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed(
-    gelezen_teller,
+    read_counter,
 ):
     """The last shapes answered from are tried first, as patterns; any other known shape is
     found by its key, and every reply is still the full path's."""
@@ -260,26 +260,26 @@ def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed
         )
 
     for n in range(10):
-        assert roep(app, PATH_DOSSIER, body(n, "eerste")) == roep(
-            VOL, PATH_DOSSIER, body(n, "eerste")
+        assert call(app, PATH_DOSSIER, body(n, "eerste")) == call(
+            FULL, PATH_DOSSIER, body(n, "eerste")
         )
     assert len(app.shapes) == 10
-    geleerd = gelezen_teller[0]
-    for ronde in range(3):
+    learned = read_counter[0]
+    for round_ in range(3):
         for n in (*range(10), 9, 9, 0):
-            nieuw = body(n, f"r{ronde}-{n}")
-            assert roep(app, PATH_DOSSIER, nieuw) == roep(VOL, PATH_DOSSIER, nieuw)
-    assert gelezen_teller[0] == geleerd  # none parsed again
+            new = body(n, f"r{round_}-{n}")
+            assert call(app, PATH_DOSSIER, new) == call(FULL, PATH_DOSSIER, new)
+    assert read_counter[0] == learned  # none parsed again
     assert len(app.shapes) == 10
 
 
 def test_an_insz_failing_modulo_97_in_a_known_shape_is_refused_as_ever():
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for pad, body in vragen("98630499724", "eerste"):
-        roep(app, pad, body)
+        call(app, pad, body)
     for pad, body in vragen("98630499725", "tweede"):  # the last digit off by one
-        antwoord = roep(app, pad, body)
-        assert antwoord == roep(VOL, pad, body)
+        antwoord = call(app, pad, body)
+        assert antwoord == call(FULL, pad, body)
         assert b"<Identificatie>40002</Identificatie>" in antwoord
         assert b"98630499725 is geen geldig INSZ (controle modulo 97)" in antwoord
 
@@ -292,71 +292,71 @@ def test_an_insz_element_the_shape_cannot_see_is_never_a_hole():
     for insz in ("98630499724", "73680599786"):
         body = advies_verzoek(insz, "2024-01-01").replace(b"<INSZ>", b"<INSZ >")
         assert shape(body).inszs == []
-        assert roep(app, PATH_ADVIES, body) == roep(VOL, PATH_ADVIES, body)
+        assert call(app, PATH_ADVIES, body) == call(FULL, PATH_ADVIES, body)
     assert not app.shapes
 
 
-def test_a_value_outside_its_type_is_validated_as_ever(gelezen_teller):
+def test_a_value_outside_its_type_is_validated_as_ever(read_counter):
     body = dossier_verzoek("98630499724", referte="eerste")
-    roep(SNEL, PATH_DOSSIER, body)
-    for slecht, code in (
+    call(FAST, PATH_DOSSIER, body)
+    for bad, code in (
         (dossier_verzoek("98630499724", referte="x" * 37), b"40001"),  # ReferteType: too long
-        (met_tijdstip(body, b"2024-20-01", b"10:00"), b"40001"),  # not DatumType's pattern
-        (met_tijdstip(body, b"2024-01-01", b"25:61"), b"40001"),  # not TijdType
+        (with_tijdstip(body, b"2024-20-01", b"10:00"), b"40001"),  # not DatumType's pattern
+        (with_tijdstip(body, b"2024-01-01", b"25:61"), b"40001"),  # not TijdType
         (dossier_verzoek("9863049972", referte="eerste"), b"40002"),  # INSZType: ten digits
         (dossier_verzoek(" 98630499724", referte="eerste"), b"40002"),
     ):
-        antwoord = roep(SNEL, PATH_DOSSIER, slecht)
-        assert antwoord == roep(VOL, PATH_DOSSIER, slecht)
+        antwoord = call(FAST, PATH_DOSSIER, bad)
+        assert antwoord == call(FULL, PATH_DOSSIER, bad)
         assert b"<Identificatie>" + code + b"</Identificatie>" in antwoord
 
 
 def test_runtime_changes_hold_for_a_known_shape():
     app = make_emulator(Settings(today=date(2023, 3, 1)))
-    eerste = advies_verzoek("79652599875", "2023-06-01", referte="r1")
-    tweede = advies_verzoek("79652599875", "2023-06-01", referte="r2")
+    first = advies_verzoek("79652599875", "2023-06-01", referte="r1")
+    second = advies_verzoek("79652599875", "2023-06-01", referte="r2")
     for _ in range(3):  # learnt, decided, answered from the decision kept
-        assert b"<Code>INBREUK</Code>" in roep(app, PATH_ADVIES, eerste)
+        assert b"<Code>INBREUK</Code>" in call(app, PATH_ADVIES, first)
     assert app.shapes
     app.runtime.clock.fixed = date(2030, 1, 1)  # the remedy (2023-05-15) is now known
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, tweede)
+    assert b"<Resultaat>OK</Resultaat>" in call(app, PATH_ADVIES, second)
     app.runtime.faults.add({"kind": "99996", "count": 1})
-    assert b"<Identificatie>99996</Identificatie>" in roep(app, PATH_ADVIES, tweede)
-    assert b"<Resultaat>OK</Resultaat>" in roep(app, PATH_ADVIES, tweede)
+    assert b"<Identificatie>99996</Identificatie>" in call(app, PATH_ADVIES, second)
+    assert b"<Resultaat>OK</Resultaat>" in call(app, PATH_ADVIES, second)
 
 
 def test_the_journal_has_each_calls_values():
     app = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
-    roep(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
-    roep(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
-    eerste, tweede = (r.as_json() for r in app.runtime.journal.read())
-    assert (eerste["referte"], tweede["referte"]) == ("eerste", "tweede")
-    for veld in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
-        assert eerste[veld] == tweede[veld]
+    call(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="eerste"))
+    call(app, PATH_DOSSIER, dossier_verzoek("98630499724", referte="tweede"))
+    first, second = (r.as_json() for r in app.runtime.journal.read())
+    assert (first["referte"], second["referte"]) == ("eerste", "tweede")
+    for field in ("operation", "afzender", "hoedanigheid", "insz", "result", "mutaties_context"):
+        assert first[field] == second[field]
 
 
 def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     """One shape and one advice template serve many people: each call's entry is still its
     own (INSZ, result, deciding rule), as the full path journals it."""
-    snel = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
-    vol = make_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
-    inszs = sorted(snel.runtime.personas) + ["80651439361"]
-    for app in (snel, vol):
+    fast = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
+    full_ = make_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
+    inszs = sorted(fast.runtime.personas) + ["80651439361"]
+    for app in (fast, full_):
         for insz in inszs:
             for pad, body in vragen(insz, "r"):
-                roep(app, pad, body)
-    assert len(snel.shapes) == len(vragen("x", "r"))
+                call(app, pad, body)
+    assert len(fast.shapes) == len(vragen("x", "r"))
 
-    def zonder_tijd(app) -> list[dict]:
-        weg = {"id", "time", "latency_ms", "referte"}
+    def without_time(app) -> list[dict]:
+        gone = {"id", "time", "latency_ms", "referte"}
         return [
-            {k: v for k, v in r.as_json().items() if k not in weg}
+            {k: v for k, v in r.as_json().items() if k not in gone}
             for r in app.runtime.journal.read()
         ]
 
-    verwacht = zonder_tijd(vol)
-    assert zonder_tijd(snel) == verwacht
-    advies = [r for r in verwacht if r["operation"] == "GeefAutomatischAdvies"]
+    expected = without_time(full_)
+    assert without_time(fast) == expected
+    advies = [r for r in expected if r["operation"] == "GeefAutomatischAdvies"]
     assert {r["insz"] for r in advies} == set(inszs)
     assert {r["result"] for r in advies} >= {
         "OK",
@@ -364,7 +364,7 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
         "NOK GEEN_CONTRACT",
         "NOK INBREUK",
     }
-    dossier = [r for r in verwacht if r["operation"] == "GeefDossierKBI"]
+    dossier = [r for r in expected if r["operation"] == "GeefDossierKBI"]
     assert {r["result"] for r in dossier} >= {"DOSSIER", "UITZONDERING 30001"}
 
 
@@ -373,54 +373,54 @@ def test_the_same_question_again_takes_the_persona_s_template_without_the_advice
     the same question about the same person again finds its template by the persona."""
     from magda_kbi.runtime import decision
 
-    berekend = []
-    origineel = decision.geef_advies
+    computed = []
+    original = decision.geef_advies
 
-    def tel(*args, **kwargs):
-        berekend.append(1)
-        return origineel(*args, **kwargs)
+    def count(*args, **kwargs):
+        computed.append(1)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(decision, "geef_advies", tel)
+    monkeypatch.setattr(decision, "geef_advies", count)
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for n in range(3):
-        roep(app, PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
-    assert len(berekend) == 1
-    roep(app, PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
-    assert len(berekend) == 2  # another person: the advice is computed, the reply shared
+        call(app, PATH_ADVIES, advies_verzoek("73680599786", "2024-01-01", referte=f"r{n}"))
+    assert len(computed) == 1
+    call(app, PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01", referte="r"))
+    assert len(computed) == 2  # another person: the advice is computed, the reply shared
 
 
 def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_shape():
     """A shape's decision about a person is kept only while that persona (the same object)
     and the day are the same: a change through the admin API is answered at once."""
-    snel = make_emulator(Settings(today=date(2030, 1, 1)))
-    vol = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
+    fast = make_emulator(Settings(today=date(2030, 1, 1)))
+    full_ = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
     insz = "98630499724"
 
-    def beide(referte: str) -> bytes:
+    def both_(referte: str) -> bytes:
         body = dossier_verzoek(insz, referte=referte)
-        antwoord = roep(snel, PATH_DOSSIER, body)
-        assert antwoord == roep(vol, PATH_DOSSIER, body)
+        antwoord = call(fast, PATH_DOSSIER, body)
+        assert antwoord == call(full_, PATH_DOSSIER, body)
         return antwoord
 
     for n in range(3):  # learnt, decided, answered from the decision kept
-        assert b"Nieuwenhuis" not in beide(f"r{n}")
-    nieuw = persona_from_data(
+        assert b"Nieuwenhuis" not in both_(f"r{n}")
+    new = persona_from_data(
         {
             "insz": insz,
             "scenario": "renamed at runtime",
             "dossier": {"personalia": {"achternamen": ["Nieuwenhuis"]}},
         }
     )
-    for app in (snel, vol):
-        app.runtime.set_persona(nieuw)
-    assert b"Nieuwenhuis" in beide("na-wijziging")
-    assert b"Nieuwenhuis" in beide("nog-eens")
-    for app in (snel, vol):
+    for app in (fast, full_):
+        app.runtime.set_persona(new)
+    assert b"Nieuwenhuis" in both_("na-wijziging")
+    assert b"Nieuwenhuis" in both_("nog-eens")
+    for app in (fast, full_):
         app.runtime.remove_persona(insz)
-    assert b"<Identificatie>30001</Identificatie>" in beide("na-verwijdering")
-    for app in (snel, vol):
+    assert b"<Identificatie>30001</Identificatie>" in both_("na-verwijdering")
+    for app in (fast, full_):
         app.runtime.reset()
-    antwoord = beide("na-reset")
+    antwoord = both_("na-reset")
     assert b"Nieuwenhuis" not in antwoord and b"<KBIDossier>" in antwoord
 
 
@@ -432,22 +432,22 @@ def test_the_same_person_in_a_known_shape_again_is_not_decided_again(monkeypatch
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     for insz in ("98630499724", "73680599786"):  # learnt (one shape), then each decided once
         for n in range(2):
-            roep(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"r{n}"))
+            call(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"r{n}"))
     besluiten = []
-    origineel = diensten.decide
+    original = diensten.decide
 
-    def tel(*args, **kwargs):
+    def count(*args, **kwargs):
         besluiten.append(args[1].insz)
-        return origineel(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(diensten, "decide", tel)
+    monkeypatch.setattr(diensten, "decide", count)
     for n in range(3):
         for insz in ("98630499724", "73680599786"):
-            antwoord = roep(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"opnieuw-{n}"))
+            antwoord = call(app, PATH_DOSSIER, dossier_verzoek(insz, referte=f"opnieuw-{n}"))
             assert b"<Referte>opnieuw-%d</Referte>" % n in antwoord
             assert b"<INSZ>" + insz.encode() + b"</INSZ>" in antwoord
     assert besluiten == []
-    roep(app, PATH_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
+    call(app, PATH_DOSSIER, dossier_verzoek("85610100147", referte="nieuw"))  # not yet decided
     assert besluiten == ["85610100147"]
 
 
@@ -464,8 +464,8 @@ def test_the_afzender_s_and_the_vraag_s_referte_each_go_to_their_place():
 
     for n in range(4):  # learnt, decided, then answered from the decision kept
         verzoek = body(f"afzender-{n}", f"vraag-{n}")
-        antwoord = roep(app, PATH_DOSSIER, verzoek)
-        assert antwoord == roep(VOL, PATH_DOSSIER, verzoek)
+        antwoord = call(app, PATH_DOSSIER, verzoek)
+        assert antwoord == call(FULL, PATH_DOSSIER, verzoek)
         assert b"<Referte>vraag-%d</Referte>" % n in antwoord
         assert b"<Referte>afzender-%d</Referte>" % n in antwoord
     assert app.shapes
@@ -483,5 +483,5 @@ def test_the_known_shapes_are_bounded_and_the_oldest_goes_first(monkeypatch):
         )
 
     for n in range(5):
-        roep(app, PATH_DOSSIER, body(n))
+        call(app, PATH_DOSSIER, body(n))
     assert [k.request.call.hoedanigheid for k in app.shapes] == ["1002", "1003", "1004"]

@@ -33,13 +33,13 @@ from .xsd_instances import Instances, texts
 
 
 @pytest.fixture(scope="module")
-def sessie():
+def session():
     with requests.Session() as s:
         yield s
 
 
-def vraag(sessie, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
-    r = sessie.post(
+def vraag(session, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
+    r = session.post(
         server.url + pad,
         data=advies_verzoek(insz, datum, toepassing),
         headers={"Content-Type": "text/xml"},
@@ -55,15 +55,15 @@ def vraag(sessie, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
     return advies
 
 
-def test_every_persona_gives_its_expected_answers(sessie, server, builtin_personas):
-    gecontroleerd = 0
+def test_every_persona_gives_its_expected_answers(session, server, builtin_personas):
+    checked_ = 0
     for persona in builtin_personas.values():
         for v in persona.verwacht:
-            advies = vraag(sessie, server, persona.insz, v.datum, v.toepassing)
-            gekregen = (advies.findtext("Resultaat"), advies.findtext("Reden/Code"))
-            assert gekregen == (v.resultaat, v.reden), f"{persona.insz} op {v.datum} {v.toepassing}"
-            gecontroleerd += 1
-    assert gecontroleerd >= 50
+            advies = vraag(session, server, persona.insz, v.datum, v.toepassing)
+            received = (advies.findtext("Resultaat"), advies.findtext("Reden/Code"))
+            assert received == (v.resultaat, v.reden), f"{persona.insz} op {v.datum} {v.toepassing}"
+            checked_ += 1
+    assert checked_ >= 50
 
 
 def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(builtin_personas):
@@ -73,48 +73,48 @@ def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(builti
     for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
-        dagen = {date(2021, 12, 31), date(2022, 1, 1)}
+        days = {date(2021, 12, 31), date(2022, 1, 1)}
         for feit in persona.dossier.feitdata():
-            dagen.update({feit - timedelta(days=1), feit, feit + timedelta(days=1)})
-        for dag in sorted(dagen):
+            days.update({feit - timedelta(days=1), feit, feit + timedelta(days=1)})
+        for day in sorted(days):
             for toepassing in Toepassing:
-                verwacht = geef_advies(persona.dossier.as_of(LATE), dag, toepassing)
+                expected = geef_advies(persona.dossier.as_of(LATE), day, toepassing)
                 r = client.post(
                     PATH_ADVIES,
-                    data=advies_verzoek(persona.insz, dag, toepassing.value),
+                    data=advies_verzoek(persona.insz, day, toepassing.value),
                     content_type="text/xml",
                 )
                 advies = antwoord(r.status_code, r.data).advies
-                assert advies.findtext("Resultaat") == verwacht.resultaat.value
-                assert advies.findtext("Peildatum") == verwacht.peildatum.isoformat()
-                if verwacht.reden is None:
+                assert advies.findtext("Resultaat") == expected.resultaat.value
+                assert advies.findtext("Peildatum") == expected.peildatum.isoformat()
+                if expected.reden is None:
                     assert advies.find("Reden") is None, "an OK answer carries no Reden"
                 else:
-                    assert advies.findtext("Reden/Code") == verwacht.reden.value
+                    assert advies.findtext("Reden/Code") == expected.reden.value
                     assert advies.findtext("Reden/Omschrijving")
 
 
-def test_the_reply_says_nothing_else_about_the_person(sessie, server):
-    advies = vraag(sessie, server, "73680599786", "2024-01-01")
+def test_the_reply_says_nothing_else_about_the_person(session, server):
+    advies = vraag(session, server, "73680599786", "2024-01-01")
     assert [c.tag for c in advies] == ["Peildatum", "Resultaat", "Reden"]
     assert [c.tag for c in advies.find("Reden")] == ["Code", "Omschrijving"]
     envelope = advies.getroottree()
-    tekst = "".join(envelope.getroot().itertext())
-    assert "Janssens" not in tekst and "Leonard" not in tekst and "1973" not in tekst
+    text = "".join(envelope.getroot().itertext())
+    assert "Janssens" not in text and "Leonard" not in text and "1973" not in text
 
 
-def test_toepassing_defaults_to_zorgbudget(sessie, server):
-    advies = vraag(sessie, server, "80651239522", "2023-06-01")
+def test_toepassing_defaults_to_zorgbudget(session, server):
+    advies = vraag(session, server, "80651239522", "2023-06-01")
     assert advies.findtext("Peildatum") == "2023-06-01"
-    advies = vraag(sessie, server, "80651239522", "2023-06-01", "VERLAAGDE_PREMIE")
+    advies = vraag(session, server, "80651239522", "2023-06-01", "VERLAAGDE_PREMIE")
     assert advies.findtext("Peildatum") == "2022-01-01"
     assert advies.findtext("Resultaat") == "NOK"
 
 
-def test_unknown_insz_is_ok_rule_2(sessie, server):
-    assert vraag(sessie, server, "86630100380", "2024-06-01").findtext("Resultaat") == "OK"
+def test_unknown_insz_is_ok_rule_2(session, server):
+    assert vraag(session, server, "86630100380", "2024-06-01").findtext("Resultaat") == "OK"
     # a valid test number that is no persona at all
-    assert vraag(sessie, server, "80651439361", "2024-06-01").findtext("Resultaat") == "OK"
+    assert vraag(session, server, "80651439361", "2024-06-01").findtext("Resultaat") == "OK"
 
 
 def test_reply_frame_echoes_the_caller(server):
@@ -134,8 +134,8 @@ def test_reply_frame_echoes_the_caller(server):
     assert repliek.findtext("Context/Bericht/Tijdstip/Datum") == LATE.isoformat()
 
 
-def test_the_generic_endpoint_routes_on_context(sessie, server):
-    advies = vraag(sessie, server, "73680599786", "2024-01-01", pad=PATH_GENERIC)
+def test_the_generic_endpoint_routes_on_context(session, server):
+    advies = vraag(session, server, "73680599786", "2024-01-01", pad=PATH_GENERIC)
     assert advies.findtext("Reden/Code") == "INBREUK"
 
 
@@ -197,13 +197,13 @@ def test_zeep_with_the_served_wsdl(zeep_advies, builtin_personas):
             assert (advies.Reden.Code if advies.Reden else None) == v.reden
 
 
-def test_which_zorgbudget(sessie, server):
+def test_which_zorgbudget(session, server):
     # 73680599786: an open infringement since 2023-09-15
     for toepassing in ("ZORGBUDGET", "ZORGBUDGET_ZWAAR_ZORGBEHOEVENDEN"):
-        advies = vraag(sessie, server, "73680599786", "2024-01-01", toepassing)
+        advies = vraag(session, server, "73680599786", "2024-01-01", toepassing)
         assert advies.findtext("Reden/Code") == "INBREUK"
     for toepassing in ("ZORGBUDGET_OUDEREN", "BASISONDERSTEUNINGSBUDGET"):
-        advies = vraag(sessie, server, "73680599786", "2024-01-01", toepassing)
+        advies = vraag(session, server, "73680599786", "2024-01-01", toepassing)
         assert (advies.findtext("Resultaat"), advies.find("Reden")) == ("OK", None)
     client = MagdaClient(server.url, afzender="vsb.vlaanderen.be", hoedanigheid="VSB")
     assert client.geef_automatisch_advies("73680599786", "2024-01-01", "ZORGBUDGET_OUDEREN").ok
@@ -214,11 +214,11 @@ def test_which_zorgbudget(sessie, server):
     [("9000-06-01", "VERLAAGDE_PREMIE", "8999-01-01"), ("3000-01-01", "ZORGBUDGET", "3000-01-01")],
 )
 def test_any_four_digit_year_is_answered_within_the_advice_s_contract(
-    sessie, server, datum, toepassing, peildatum
+    session, server, datum, toepassing, peildatum
 ):
     """MAGDA's generiek DatumType takes a year of 0-2999 or 9000-9999 only; the advice's own
     contract takes any (a Datum in 9000 asks for a Peildatum in 8999), and its reply fits it."""
-    advies = vraag(sessie, server, "98630499724", datum, toepassing)
+    advies = vraag(session, server, "98630499724", datum, toepassing)
     assert advies.findtext("Peildatum") == peildatum
     schema = etree.XMLSchema(
         etree.parse(str(wsdl_folder() / "xsd/GeefAutomatischAdvies-01.00.xsd"))
@@ -234,7 +234,7 @@ def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data
     same INSZ, Datum and Toepassing, by the direct path and by spyne. Left out as in
     test_dossier_versions: an empty Ontvanger Identificatie, more than one Vraag."""
     insz = data.draw(st.sampled_from(["73680599786", "98630499724", "80651239522"]))
-    vast = {
+    fixed = {
         "Verzoek/Context/Naam": "GeefAutomatischAdvies",
         "Verzoek/Context/Versie": "01.00.0000",
         "Verzoek/Context/Bericht/Type": "VRAAG",
@@ -242,20 +242,20 @@ def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data
         "Verzoek/Vragen/Vraag/Inhoud/Criteria/INSZ": insz,
     }
     vraag = advice_instances().draw(
-        data.draw, NS_ADVIES, "GeefAutomatischAdvies", vast, {"Verzoek/Vragen/Vraag": 1}
+        data.draw, NS_ADVIES, "GeefAutomatischAdvies", fixed, {"Verzoek/Vragen/Vraag": 1}
     )
     assume(advice_xsd().validate(vraag))
-    ontvanger = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
-    assume(ontvanger is None or ontvanger.strip())
+    receiver = vraag.findtext("Verzoek/Context/Bericht/Ontvanger/Identificatie")
+    assume(receiver is None or receiver.strip())
     criteria = vraag.find("Verzoek/Vragen/Vraag/Inhoud/Criteria")
     toepassing = (criteria.findtext("Toepassing") or "").strip() or "ZORGBUDGET"
-    gewoon = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
+    plain_ = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
     body = in_envelope(vraag)
     for emulator in both_paths():
-        verwacht = in_process(emulator, PATH_ADVIES, gewoon)
-        gekregen = in_process(emulator, PATH_ADVIES, body)
-        assert (gekregen.status, gekregen.codes()) == (200, []), gekregen.body
-        assert etree.tostring(gekregen.advies) == etree.tostring(verwacht.advies)
+        expected = in_process(emulator, PATH_ADVIES, plain_)
+        received = in_process(emulator, PATH_ADVIES, body)
+        assert (received.status, received.codes()) == (200, []), received.body
+        assert etree.tostring(received.advies) == etree.tostring(expected.advies)
 
 
 @cache
@@ -296,8 +296,8 @@ def test_the_rule_set_after_ruling_112_2023():
         assert requests.get(f"{server.url}/health", timeout=5).json()["rules"] == (
             "after-ruling-112-2023"
         )
-        lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
-        assert lijst.json()["items"] == []
+        listing = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2023", timeout=5)
+        assert listing.json()["items"] == []
         rest = requests.get(f"{server.url}/api/v1/advies/73680599786", timeout=5).json()
         assert rest["rule"]["number"] == 0 and "112/2023" in rest["informatie"]
     finally:

@@ -51,30 +51,30 @@ def test_replies_validate_against_our_xsd(server, builtin_personas):
         antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
-        ons = schema("GeefDossierKBI-01.00.xsd")
-        assert ons.validate(response_element(antwoord)), (insz, ons.error_log)
+        ours = schema("GeefDossierKBI-01.00.xsd")
+        assert ours.validate(response_element(antwoord)), (insz, ours.error_log)
 
 
 def test_replies_validate_against_the_real_magda_xsd(server, builtin_personas, tmp_path_factory):
     reference.require()
-    echt = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
-    gevalideerd = 0
+    real = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
+    validated = 0
     for insz in [*builtin_personas, "80651439361"]:  # every persona, and one unknown number
         antwoord = post(server.url + PATH_DOSSIER, dossier_verzoek(insz))
         if antwoord.fault:
             continue
-        assert echt.validate(response_element(antwoord)), (insz, echt.error_log)
-        gevalideerd += 1
-    assert gevalideerd >= 18
+        assert real.validate(response_element(antwoord)), (insz, real.error_log)
+        validated += 1
+    assert validated >= 18
 
 
 def test_the_relaxed_real_xsd_still_rejects_a_broken_reply(tmp_path_factory):
     reference.require()
-    echt = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
+    real = reference.real_schema(str(tmp_path_factory.mktemp("xsd")))
     sample = etree.parse(str(reference.SAMPLES / "90722600260.xml")).getroot()
-    assert echt.validate(sample), echt.error_log
+    assert real.validate(sample), real.error_log
     sample.find(".//Doelgroep/Type").text = "ONBEKEND"
-    assert not echt.validate(sample)
+    assert not real.validate(sample)
 
 
 def test_not_in_kbi_is_30001_at_repliek_level(server):
@@ -145,10 +145,10 @@ def test_the_dossier_is_as_known_on_today(server_2023):
     later = post(server_2023.url + PATH_DOSSIER, dossier_verzoek("06721400144")).dossier
     assert later.findtext("Doelgroep/Type") == "MINDERJARIG"
     # 02.00's Wooncode: a suspension from 2022-09-05 is known, an exemption of 2023-04-03 not
-    twee = DOSSIER["02.00"][1]
-    said = post(server_2023.url + twee, dossier_verzoek("98630499724", "02.00")).dossier
+    two = DOSSIER["02.00"][1]
+    said = post(server_2023.url + two, dossier_verzoek("98630499724", "02.00")).dossier
     assert said.findtext("Wooncode/Opschortingen/opschorting/Van") == "2022-09-05"
-    natala = post(server_2023.url + twee, dossier_verzoek("61622495639", "02.00")).dossier
+    natala = post(server_2023.url + two, dossier_verzoek("61622495639", "02.00")).dossier
     assert natala.findtext("Doelgroep/Type") == "RECHT_PLICHT"
     assert natala.find("Wooncode") is None
 
@@ -179,11 +179,11 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, builtin_personas,
 def test_the_readmes_curl_examples_are_answered(server):
     """The README's request bodies, posted as its curl commands post them."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    voorbeelden = re.findall(
+    examples_ = re.findall(
         r"curl -s http://127.0.0.1:8080(\S+) \\\n.*?<<'XML'\n(.*?)\nXML", readme, re.S
     )
-    assert len(voorbeelden) >= 3
-    for pad, body in voorbeelden:
+    assert len(examples_) >= 3
+    for pad, body in examples_:
         antwoord = post(server.url + pad, body.encode())
         assert antwoord.status == 200 and antwoord.codes() == [], (pad, antwoord.body)
         assert antwoord.root.find("Repliek/Antwoorden/Antwoord/Inhoud") is not None

@@ -74,12 +74,12 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def twee_workers():
+def two_workers():
     s = Server("--admin", "--workers", "2", "--today", "2025-06-01")
     # /health answers as soon as one worker listens; the tests need both (on a busy machine
     # the second one starts later and the first would take every connection meanwhile).
-    tot = time.monotonic() + 30
-    while time.monotonic() < tot:
+    until = time.monotonic() + 30
+    while time.monotonic() < until:
         dossier(s.url)
         journal = requests.get(f"{s.url}/admin/journal", timeout=5).json()["entries"]
         if len({e["replica"] for e in journal}) == 2:
@@ -89,16 +89,16 @@ def twee_workers():
     s.stop()
 
 
-def test_admin_with_two_workers_every_change_holds_for_every_later_request(twee_workers):
-    url = twee_workers.url
+def test_admin_with_two_workers_every_change_holds_for_every_later_request(two_workers):
+    url = two_workers.url
     requests.put(f"{url}/admin/clock", json={"today": "2024-02-03"}, headers=JSON, timeout=5)
     vandaag = {requests.get(f"{url}/health", timeout=5).json()["today"] for _ in range(30)}
     assert vandaag == {"2024-02-03"}
     requests.post(
         f"{url}/admin/faults", json={"kind": "99996", "count": 3}, headers=JSON, timeout=5
     )
-    geraakt = [b"<Identificatie>99996</Identificatie>" in dossier(url) for _ in range(20)]
-    assert geraakt == [True] * 3 + [False] * 17  # exactly 3, over both workers
+    hit = [b"<Identificatie>99996</Identificatie>" in dossier(url) for _ in range(20)]
+    assert hit == [True] * 3 + [False] * 17  # exactly 3, over both workers
     journal = requests.get(f"{url}/admin/journal", timeout=5).json()["entries"]
     assert len(journal) == 20  # every call of both workers, right after the calls returned
     assert len({e["replica"] for e in journal}) == 2
@@ -107,17 +107,17 @@ def test_admin_with_two_workers_every_change_holds_for_every_later_request(twee_
     assert requests.get(f"{url}/admin/journal", timeout=5).json()["entries"] == []
 
 
-def test_a_persona_put_through_one_worker_is_served_by_all(twee_workers):
-    url = twee_workers.url
-    from .test_admin import NIEUW
+def test_a_persona_put_through_one_worker_is_served_by_all(two_workers):
+    url = two_workers.url
+    from .test_admin import NEW
 
-    antwoord = requests.put(f"{url}/admin/personas/{NIEUW['insz']}", json=NIEUW, timeout=5)
+    antwoord = requests.put(f"{url}/admin/personas/{NEW['insz']}", json=NEW, timeout=5)
     assert antwoord.status_code == 201
     for _ in range(20):
-        assert b"Nadzialek" in dossier(url, NIEUW["insz"])
+        assert b"Nadzialek" in dossier(url, NEW["insz"])
     requests.post(f"{url}/admin/reset", headers=JSON, timeout=5)
     for _ in range(10):
-        assert b"<Identificatie>30001</Identificatie>" in dossier(url, NIEUW["insz"])
+        assert b"<Identificatie>30001</Identificatie>" in dossier(url, NEW["insz"])
 
 
 def a_change_an_older_replica_made_is_listed_last(url: str) -> None:
@@ -166,14 +166,14 @@ def test_two_servers_share_one_store(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("waarde", "melding"),
+    ("value", "message"),
     [
         ("mysql://x", "is no store URL"),
         ("sqlite:////nonexistent-folder/x.db", "no folder"),
     ],
 )
-def test_a_bad_store_stops_start_up_with_one_line(waarde, melding):
-    assert melding in serve_weigert(waarde)
+def test_a_bad_store_stops_start_up_with_one_line(value, message):
+    assert message in serve_refusal(value)
 
 
 def test_a_store_file_sqlite_cannot_use_is_named_with_why(tmp_path):
@@ -222,9 +222,9 @@ def test_a_percent_encoded_store_path_is_told_it_is_read_as_written(tmp_path):
     """A URL's %20 for a space: "no folder .../my%20dir" said no more, with the folder there
     (the path is taken as written, so a '%' in a file name stays one)."""
     (tmp_path / "my dir").mkdir()
-    with pytest.raises(StoreError) as fout:
+    with pytest.raises(StoreError) as error:
         open_store(f"sqlite:///{tmp_path}/my%20dir/state.db")
-    assert str(fout.value) == (
+    assert str(error.value) == (
         f"no folder {tmp_path}/my%20dir for the store 'sqlite:///{tmp_path}/my%20dir/state.db'"
         f" (the path is read as written, not %-decoded: {tmp_path}/my dir is there)"
     )
@@ -234,9 +234,9 @@ def test_a_percent_encoded_store_path_is_told_it_is_read_as_written(tmp_path):
 def test_a_folder_as_the_store_file_is_said(tmp_path):
     """SQLite said only "unable to open database file" (serve shows this message as the
     others above)."""
-    with pytest.raises(StoreError) as fout:
+    with pytest.raises(StoreError) as error:
         open_store(f"sqlite:///{tmp_path}")
-    assert str(fout.value) == (
+    assert str(error.value) == (
         f"{tmp_path} is a folder: give a file in it (sqlite:///{tmp_path / 'store.db'})"
     )
 
@@ -248,24 +248,24 @@ def test_a_device_or_a_pipe_as_the_store_file_is_refused_and_nothing_made_beside
 
     fifo = tmp_path / "pijp"
     os.mkfifo(fifo)
-    with pytest.raises(StoreError) as fout:
+    with pytest.raises(StoreError) as error:
         open_store(f"sqlite:///{fifo}")
-    assert str(fout.value) == f"{fifo} is no file (a device or a pipe): give a file"
+    assert str(error.value) == f"{fifo} is no file (a device or a pipe): give a file"
     assert [p.name for p in tmp_path.iterdir()] == ["pijp"]
 
 
-def serve_weigert(store: str) -> str:
+def serve_refusal(store: str) -> str:
     """``serve --store STORE`` refuses to start: exit 2 and no traceback; what it said."""
-    uit = subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())]
         + ["--store", store],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert uit.returncode == 2
-    assert "Traceback" not in uit.stderr
-    return uit.stderr
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    return result.stderr
 
 
 def test_another_program_s_database_is_refused_and_left_as_it_was(tmp_path):
@@ -281,7 +281,7 @@ def test_another_program_s_database_is_refused_and_left_as_it_was(tmp_path):
         f"sqlite:///{foreign} holds other tables (klant) and no emulator store: give a new "
         "SQLite file, or a database (a PostgreSQL schema) of its own"
     )
-    assert said in serve_weigert(f"sqlite:///{foreign}")
+    assert said in serve_refusal(f"sqlite:///{foreign}")
     generated = magda_kbi("generate", "--count", "2", "--store", f"sqlite:///{foreign}")
     # said alone: "generating personas" came first, the store opened after the bar started
     assert (generated.returncode, generated.stderr) == (2, f"magda-kbi: --store: {said}\n")
@@ -302,37 +302,37 @@ def test_the_run_s_store_folder_goes_and_a_killed_serve_s_too(tmp_path, monkeypa
     under it, as its pid looked dead here. A serve holds a lock in its folder now."""
     import fcntl
 
-    klaar = subprocess.Popen([sys.executable, "-c", "pass"])
-    klaar.wait()
-    verweesd = tmp_path / f"magda-kbi-store-{klaar.pid}-old"
+    ready = subprocess.Popen([sys.executable, "-c", "pass"])
+    ready.wait()
+    orphaned = tmp_path / f"magda-kbi-store-{ready.pid}-old"
     alive = tmp_path / f"magda-kbi-store-{os.getpid()}-live"
-    elsewhere = tmp_path / f"magda-kbi-store-{klaar.pid}-elsewhere"  # its pid: dead here
+    elsewhere = tmp_path / f"magda-kbi-store-{ready.pid}-elsewhere"  # its pid: dead here
     # names no serve makes, in a /tmp anyone writes: each stopped every serve's start with a
     # traceback (int('²'): ValueError; os.kill of a pid past C's long: OverflowError)
     foreign = [tmp_path / f"magda-kbi-store-{pid}-x" for pid in ("\u00b2", "9" * 20)]
-    for map_ in (verweesd, alive, elsewhere, *foreign):
-        map_.mkdir()
-        (map_ / "state.db").write_bytes(b"")
-    (verweesd / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
+    for folder in (orphaned, alive, elsewhere, *foreign):
+        folder.mkdir()
+        (folder / "state.db").write_bytes(b"")
+    (orphaned / "serve.lock").write_bytes(b"")  # a lock file no one holds: a killed serve's
     held = (elsewhere / "serve.lock").open("a")
     fcntl.flock(held, fcntl.LOCK_EX)  # as that serve holds it
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     try:
         s = Server("--today", "2025-06-01")
         try:
-            assert not verweesd.exists()
+            assert not orphaned.exists()
             assert alive.exists() and elsewhere.exists()
-            assert all(map_.exists() for map_ in foreign)
-            eigen = list(tmp_path.glob(f"magda-kbi-store-{s.process.pid}-*"))
-            assert len(eigen) == 1 and (eigen[0] / "state.db").exists()
-            other = (eigen[0] / "serve.lock").open("a")
+            assert all(folder.exists() for folder in foreign)
+            own = list(tmp_path.glob(f"magda-kbi-store-{s.process.pid}-*"))
+            assert len(own) == 1 and (own[0] / "state.db").exists()
+            other = (own[0] / "serve.lock").open("a")
             with other, pytest.raises(BlockingIOError):  # held while it runs
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             s.stop()
     finally:
         held.close()
-    assert not eigen[0].exists()
+    assert not own[0].exists()
 
 
 def test_another_user_s_store_folder_is_left_alone(monkeypatch):
@@ -504,15 +504,15 @@ INSERT INTO sync VALUES (1, 0);
 CREATE TABLE replica (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, ack INTEGER NOT NULL);
 INSERT INTO replica VALUES ('oud:1:abcd', 0, 0);
 """
-OUDE_STORING = {"soort": "99996", "dienst": "GeefDossierKBI", "insz": None, "latentie_ms": 0,
+OLD_FAULT = {"soort": "99996", "dienst": "GeefDossierKBI", "insz": None, "latentie_ms": 0,
                 "latentie_max_ms": None, "aantal": 2, "aandeel": None, "toegepast": 1}  # fmt: skip
-OUDE_REGEL = {"time": "2024-02-03T10:00:00.000+00:00", "kind": "call", "endpoint": "/x",
+OLD_RULE = {"time": "2024-02-03T10:00:00.000+00:00", "kind": "call", "endpoint": "/x",
               "operation": "GeefAutomatischAdvies", "afzender": "kbi.test.zorgkas.be",
               "hoedanigheid": "1234", "insz": "98630499724", "referte": "r-1", "result": "OK",
               "status": 200, "latency_ms": 1.5, "rule": "rule 9: trajectory running"}  # fmt: skip
 
 
-def versie_van(pad) -> int:
+def version_of(pad) -> int:
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(pad)) as db:
@@ -521,7 +521,7 @@ def versie_van(pad) -> int:
 
 def test_a_new_store_records_the_version_of_its_tables(tmp_path):
     SqliteStore(f"sqlite:///{tmp_path / 'nieuw.db'}").close()
-    assert versie_van(tmp_path / "nieuw.db") == 3
+    assert version_of(tmp_path / "nieuw.db") == 3
 
 
 def test_a_table_or_index_missing_from_a_store_of_this_version_is_made(tmp_path):
@@ -551,16 +551,16 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     pad = tmp_path / "oud.db"
     with contextlib.closing(sqlite3.connect(pad)) as db:
         db.executescript(VERSIE_1)
-        db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(OUDE_STORING),))
+        db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(OLD_FAULT),))
         db.execute(
             "INSERT INTO journal (kind, insz, afzender, operation, time, entry, request, reply) "
             "VALUES ('call', '98630499724', 'kbi.test.zorgkas.be', 'GeefAutomatischAdvies', "
             "?, ?, ?, ?)",
-            (OUDE_REGEL["time"], json.dumps(OUDE_REGEL), b"<verzoek/>", b"<antwoord/>"),
+            (OLD_RULE["time"], json.dumps(OLD_RULE), b"<verzoek/>", b"<antwoord/>"),
         )
         db.commit()
     app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
-    assert versie_van(pad) == 3
+    assert version_of(pad) == 3
     (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
@@ -570,7 +570,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     )
     assert app.runtime.clock.today() == date(2024, 2, 3)
     (regel,) = app.runtime.journal.read()
-    assert {k: v for k, v in regel.as_json().items() if k not in ("id", "replica")} == OUDE_REGEL
+    assert {k: v for k, v in regel.as_json().items() if k not in ("id", "replica")} == OLD_RULE
     assert (regel.request, regel.reply) == (b"<verzoek/>", b"<antwoord/>")
     # and it works as a store of today: a call is journaled beside the old entry
     body = advies_verzoek("98630499724", "2024-01-01")
@@ -578,7 +578,7 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
     app.close()
     SqliteStore(f"sqlite:///{pad}").close()  # opened again: nothing more to do
-    assert versie_van(pad) == 3
+    assert version_of(pad) == 3
 
 
 def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
@@ -591,9 +591,9 @@ def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
         db.commit()
     with pytest.raises(StoreError, match="has its tables in version 4; this emulator"):
         SqliteStore(f"sqlite:///{pad}")
-    melding = serve_weigert(f"sqlite:///{pad}")
-    assert "knows versions up to 3: use the newer magda-kbi that wrote it" in melding
-    assert versie_van(pad) == 4  # left as it was
+    message = serve_refusal(f"sqlite:///{pad}")
+    assert "knows versions up to 3: use the newer magda-kbi that wrote it" in message
+    assert version_of(pad) == 4  # left as it was
 
 
 def test_a_forked_child_is_its_own_replica(tmp_path):
@@ -613,17 +613,17 @@ if kind == 0:
 os.waitpid(kind, 0)
 print(json.dumps([os.getpid(), ouder, kind, os.read(lezen, 200).decode(), store.replica]))
 """
-    uit = subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert uit.returncode == 0, uit.stderr
-    pid, ouder, kind, van_kind, daarna = json.loads(uit.stdout)
-    assert ouder.split(":")[1] == str(pid)
+    assert result.returncode == 0, result.stderr
+    pid, older, kind, van_kind, afterwards = json.loads(result.stdout)
+    assert older.split(":")[1] == str(pid)
     assert van_kind.split(":")[1] == str(kind)
-    assert daarna == ouder
+    assert afterwards == older
 
 
 def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(tmp_path):
@@ -633,13 +633,13 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
 
     open_store(f"sqlite:///{tmp_path / 'staat.db'}").close()
     open_store(f"sqlite:///{tmp_path / 'catalogus.db'}", catalogue_only=True).close()
-    for naam, grootte in (("staat.db", 65536), ("catalogus.db", 4096)):
+    for naam, size_ in (("staat.db", 65536), ("catalogus.db", 4096)):
         with contextlib.closing(sqlite3.connect(tmp_path / naam)) as db:
-            assert db.execute("PRAGMA page_size").fetchone()[0] == grootte
+            assert db.execute("PRAGMA page_size").fetchone()[0] == size_
 
 
 @pytest.mark.parametrize(
-    ("url", "getoond"),
+    ("url", "shown_"),
     [
         ("postgresql://kbi:geheim@db.test:5432/kbi", "postgresql://kbi:***@db.test:5432/kbi"),
         ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),
@@ -654,15 +654,15 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
         ("mysql://u:geheim@h/db", "mysql://u:***@h/db"),
     ],
 )
-def test_a_store_url_is_shown_without_its_password(url, getoond):
+def test_a_store_url_is_shown_without_its_password(url, shown_):
     from magda_kbi.runtime.store import shown_url
 
-    assert shown_url(url) == getoond
+    assert shown_url(url) == shown_
 
 
 def test_a_refused_store_url_is_shown_without_its_password():
-    melding = serve_weigert("mysql://u:geheim-wachtwoord@h/db")
-    assert "geheim-wachtwoord" not in melding and "'mysql://u:***@h/db' is no store URL" in melding
+    message = serve_refusal("mysql://u:geheim-wachtwoord@h/db")
+    assert "geheim-wachtwoord" not in message and "'mysql://u:***@h/db' is no store URL" in message
 
 
 def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, caplog):
@@ -674,14 +674,14 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
 
     pad = tmp_path / "oud.db"
     make_emulator(Settings(admin=True, store=f"sqlite:///{pad}")).close()  # the store's tables
-    oud = {
+    old = {
         "insz": "80651338304",
         "scenario": "taken by an older emulator",
         "dossier": {"personalia": {"achternamen": ["Nadzialek"], "geboortedatum": "3000-05-13"}},
     }
     with contextlib.closing(sqlite3.connect(pad)) as db, db:
         db.execute(
-            "INSERT INTO persona (insz, data) VALUES (?, ?)", ("80651338304", json.dumps(oud))
+            "INSERT INTO persona (insz, data) VALUES (?, ?)", ("80651338304", json.dumps(old))
         )
         db.execute("UPDATE change SET n = n + 1")
     with caplog.at_level(logging.WARNING, logger="magda_kbi.runtime.store"):
@@ -690,9 +690,9 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
         antwoord = b"".join(app(wsgi_environ(PATH_DOSSIER_02, body), lambda *a: None))
     app.close()
     assert b"<Geboortedatum>3000-05-13</Geboortedatum>" in antwoord
-    (melding,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
-    assert melding.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")
-    assert "Geboortedatum" in melding and "PUT /admin/personas/80651338304" in melding
+    (message,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
+    assert message.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")
+    assert "Geboortedatum" in message and "PUT /admin/personas/80651338304" in message
 
 
 def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_path):
@@ -706,8 +706,8 @@ def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_pat
     from magda_kbi.runtime.store import SharedJournal
 
     pad = f"sqlite:///{tmp_path}/state.db"
-    eerste, tweede = open_store(pad), open_store(pad)
-    a, b = SharedJournal(eerste), SharedJournal(tweede)
+    first, second = open_store(pad), open_store(pad)
+    a, b = SharedJournal(first), SharedJournal(second)
     begin = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
 
     def regel(n: int, na_us: int) -> JournalEntry:
@@ -734,8 +734,8 @@ def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_pat
         assert [r.endpoint for r in a.read()] == ["/call/1", "/call/2", "/call/3"]
         assert [r.number for r in a.read()] == [2, 1, 3]  # ids: the order of writing
     finally:
-        eerste.close()
-        tweede.close()
+        first.close()
+        second.close()
 
 
 def test_a_worker_idle_for_a_while_still_gives_its_entries_to_a_read(tmp_path, monkeypatch):

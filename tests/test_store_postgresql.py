@@ -14,16 +14,16 @@ from magda_kbi.adapters.pytest_plugin import MagdaEmulator, _Server
 
 from .conftest import Server
 from .test_admin import *  # noqa: F403 - the same behaviour, state in PostgreSQL
-from .test_admin import NIEUW
+from .test_admin import NEW
 from .test_store import (
     JSON,
-    OUDE_STORING,
+    OLD_FAULT,
     a_change_an_older_replica_made_is_listed_last,
     a_write_under_way_when_the_store_closes_is_committed,
     calls_kept_when_serve_is_killed,
     calls_on_threads_of_their_own,
     dossier,
-    serve_weigert,
+    serve_refusal,
     threads_left,
     threads_using_a_closed_store_are_told_it_is_closed,
 )
@@ -63,15 +63,15 @@ def replicas(postgres):
 
 def test_a_change_through_one_replica_holds_on_every_replica_at_once(replicas):
     a, b = replicas
-    for stap, (wie, ander) in enumerate(((a, b), (b, a))):
-        dag = f"2024-02-0{stap + 1}"
+    for step_, (who, another) in enumerate(((a, b), (b, a))):
+        day = f"2024-02-0{step_ + 1}"
         antwoord = requests.put(
-            f"{wie.url}/admin/clock", json={"today": dag}, headers=JSON, timeout=10
+            f"{who.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
         )
         assert antwoord.status_code == 200
         # right after the admin call returned: every request on every replica
-        for server in (ander, wie, ander, wie, ander, wie, ander, wie):
-            assert requests.get(f"{server.url}/health", timeout=5).json()["today"] == dag
+        for server in (another, who, another, who, another, who, another, who):
+            assert requests.get(f"{server.url}/health", timeout=5).json()["today"] == day
     requests.post(f"{a.url}/admin/reset", headers=JSON, timeout=10)
 
 
@@ -80,12 +80,12 @@ def test_a_fault_count_is_shared_by_all_replicas(replicas):
     requests.post(
         f"{a.url}/admin/faults", json={"kind": "99996", "count": 5}, headers=JSON, timeout=10
     )
-    geraakt = [
+    hit = [
         b"<Identificatie>99996</Identificatie>" in dossier(server.url)
         for _ in range(10)
         for server in (a, b)
     ]
-    assert geraakt == [True] * 5 + [False] * 15
+    assert hit == [True] * 5 + [False] * 15
     journal = requests.get(f"{b.url}/admin/journal", timeout=10).json()["entries"]
     assert len(journal) == 20  # the calls of all four workers, from either replica
     assert len({e["replica"] for e in journal}) >= 2
@@ -95,13 +95,13 @@ def test_a_fault_count_is_shared_by_all_replicas(replicas):
 
 def test_a_persona_put_on_one_replica_is_served_by_the_other(replicas):
     a, b = replicas
-    antwoord = requests.put(f"{a.url}/admin/personas/{NIEUW['insz']}", json=NIEUW, timeout=10)
+    antwoord = requests.put(f"{a.url}/admin/personas/{NEW['insz']}", json=NEW, timeout=10)
     assert antwoord.status_code == 201
     for _ in range(8):
-        assert b"Nadzialek" in dossier(b.url, NIEUW["insz"])
-    requests.delete(f"{b.url}/admin/personas/{NIEUW['insz']}", headers=JSON, timeout=10)
+        assert b"Nadzialek" in dossier(b.url, NEW["insz"])
+    requests.delete(f"{b.url}/admin/personas/{NEW['insz']}", headers=JSON, timeout=10)
     for _ in range(8):
-        assert b"<Identificatie>30001</Identificatie>" in dossier(a.url, NIEUW["insz"])
+        assert b"<Identificatie>30001</Identificatie>" in dossier(a.url, NEW["insz"])
     requests.post(f"{a.url}/admin/reset", headers=JSON, timeout=10)
 
 
@@ -109,10 +109,10 @@ def test_an_unreachable_database_stops_start_up_with_one_line():
     from .processes import free_port
 
     pytest.importorskip("psycopg")
-    melding = serve_weigert(f"postgresql://nobody@127.0.0.1:{free_port()}/x")
-    assert "cannot reach the PostgreSQL store" in melding
+    message = serve_refusal(f"postgresql://nobody@127.0.0.1:{free_port()}/x")
+    assert "cannot reach the PostgreSQL store" in message
     # libpq's hint ("Is the server running ...?") was a second line, with a tab
-    assert "\n" not in melding.strip() and "Is the server running" in melding, melding
+    assert "\n" not in message.strip() and "Is the server running" in message, message
 
 
 def test_a_password_in_the_store_url_is_never_printed(postgres):
@@ -122,12 +122,12 @@ def test_a_password_in_the_store_url_is_never_printed(postgres):
 
     store = postgres.database().replace("//magda@", "//magda:geheim-wachtwoord@")
     s = Server("--store", store)
-    uitvoer = s.stop()
-    assert "geheim-wachtwoord" not in uitvoer
-    assert f"store: postgresql://magda:***@127.0.0.1:{postgres.port}/" in uitvoer
-    melding = serve_weigert(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{free_port()}/x")
-    assert "geheim-wachtwoord" not in melding
-    assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in melding
+    output = s.stop()
+    assert "geheim-wachtwoord" not in output
+    assert f"store: postgresql://magda:***@127.0.0.1:{postgres.port}/" in output
+    message = serve_refusal(f"postgresql://nobody:geheim-wachtwoord@127.0.0.1:{free_port()}/x")
+    assert "geheim-wachtwoord" not in message
+    assert "cannot reach the PostgreSQL store 'postgresql://nobody:***@127.0.0.1:" in message
 
 
 def test_calls_answered_before_serve_was_killed_reach_postgresql(postgres):
@@ -164,22 +164,22 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
     from magda_kbi.runtime.store_postgresql import PostgresStore
 
     from .cli_run import magda_kbi
-    from .test_catalogue import EEN, schrijf
+    from .test_catalogue import ONE, write_file
 
     store = postgres.database()
     assert magda_kbi("generate", "--count", "200", "--seed", "3", "--store", store).returncode == 0
     reader = PostgresStore(store)
     try:
-        gegenereerd = next(p.insz for p in Catalogue(reader).values() if p.dossier)
+        generated_ = next(p.insz for p in Catalogue(reader).values() if p.dossier)
     finally:
         reader.close()
     extra = tmp_path / "extra"
-    schrijf(extra, "a.jsonl", EEN)
+    write_file(extra, "a.jsonl", ONE)
     a = Server("--store", store, "--fixtures", str(extra))
     b = Server("--store", store, "--fixtures", str(extra))
     try:
         for server in (a, b):
-            for insz in (gegenereerd, EEN["insz"]):
+            for insz in (generated_, ONE["insz"]):
                 r = requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=10)
                 assert r.status_code == 200 and r.json()["insz"] == insz
         reader = PostgresStore(store)
@@ -203,7 +203,7 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
     from .postgres import Cluster
     from .processes import within
 
-    def schrijf() -> None:
+    def write_file() -> None:
         with store.write() as db:
             db.execute("UPDATE clock SET changed = 0")
 
@@ -212,34 +212,34 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
         store = PostgresStore(cluster.database())
         store.start()  # its LISTEN thread: closed with the store at the end
         # a thread whose connection is made now, then kept (as granian's threads keep theirs)
-        werk = threading.Event()
-        klaar = threading.Event()
-        fouten: list[BaseException] = []
+        work_ = threading.Event()
+        ready = threading.Event()
+        errors: list[BaseException] = []
 
-        def draad() -> None:
-            schrijf()
-            klaar.set()
-            werk.wait(60)
+        def thread() -> None:
+            write_file()
+            ready.set()
+            work_.wait(60)
             try:
-                schrijf()
-            except BaseException as fout:  # handed to the test
-                fouten.append(fout)
-            klaar.set()
+                write_file()
+            except BaseException as error:  # handed to the test
+                errors.append(error)
+            ready.set()
 
-        wachter = threading.Thread(target=draad)
-        wachter.start()
-        assert klaar.wait(30)
-        klaar.clear()
+        waiter = threading.Thread(target=thread)
+        waiter.start()
+        assert ready.wait(30)
+        ready.clear()
         cluster.pause()
         assert within(10, lambda: store.problem() is not None)
         with pytest.raises(store.Error):  # lost: a write fails
-            schrijf()
+            write_file()
         cluster.resume()
         assert within(20, lambda: store.problem() is None)
-        werk.set()
-        assert klaar.wait(30)
-        wachter.join(timeout=30)
-        assert fouten == []
+        work_.set()
+        assert ready.wait(30)
+        waiter.join(timeout=30)
+        assert errors == []
         store.close()
     finally:
         cluster.stop()
@@ -262,8 +262,8 @@ def test_a_lost_network_is_noticed_in_seconds_on_every_connection(postgres):
             return (
                 s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
                 *(
-                    s.getsockopt(socket.IPPROTO_TCP, optie)
-                    for optie in (
+                    s.getsockopt(socket.IPPROTO_TCP, option)
+                    for option in (
                         socket.TCP_KEEPIDLE,
                         socket.TCP_KEEPINTVL,
                         socket.TCP_KEEPCNT,
@@ -278,9 +278,9 @@ def test_a_lost_network_is_noticed_in_seconds_on_every_connection(postgres):
     store = PostgresStore(url)
     assert probes(store.db().conn) == (1, 10, 5, 3, 30_000)
     store.close()
-    eigen = PostgresStore(f"{url}?keepalives_idle=60&tcp_user_timeout=0")
-    assert probes(eigen.db().conn) == (1, 60, 5, 3, 0)
-    eigen.close()
+    own = PostgresStore(f"{url}?keepalives_idle=60&tcp_user_timeout=0")
+    assert probes(own.db().conn) == (1, 60, 5, 3, 0)
+    own.close()
 
 
 def test_a_server_that_turns_read_only_is_said_in_health_and_the_log_until_it_takes_writes():
@@ -377,8 +377,8 @@ def test_postgresql_lost_while_running_and_back():
         store = cluster.database()
         server = Server("--admin", "--store", store, "--today", "2025-06-01")
         try:
-            bekend = advies("73680599786")
-            assert b"<Resultaat>NOK</Resultaat>" in bekend.content
+            known_ = advies("73680599786")
+            assert b"<Resultaat>NOK</Resultaat>" in known_.content
             cluster.pause()
             for _ in range(20):  # the workers notice within a second or so
                 health = requests.get(f"{server.url}/health", timeout=10).json()
@@ -386,22 +386,22 @@ def test_postgresql_lost_while_running_and_back():
                     break
                 time.sleep(0.2)
             assert health["status"] == "degraded" and "PostgreSQL" in health["reason"]
-            nog = advies("73680599786")
-            assert b"<Resultaat>NOK</Resultaat>" in nog.content  # cached: answered as before
-            onbekend = advies("98630499724")
-            assert b"<Identificatie>99994</Identificatie>" in onbekend.content
-            klok = requests.put(
+            still = advies("73680599786")
+            assert b"<Resultaat>NOK</Resultaat>" in still.content  # cached: answered as before
+            unknown = advies("98630499724")
+            assert b"<Identificatie>99994</Identificatie>" in unknown.content
+            clock_ = requests.put(
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
             )
-            assert klok.status_code == 503 and klok.json()["code"] == "STORE_UNAVAILABLE"
-            assert klok.headers["Retry-After"] == "1"
+            assert clock_.status_code == 503 and clock_.json()["code"] == "STORE_UNAVAILABLE"
+            assert clock_.headers["Retry-After"] == "1"
             # the libpq's words as they are: they were a Python repr (quotes, backslashes)
-            lost = klok.json()["diagnose"]
+            lost = clock_.json()["diagnose"]
             assert lost.startswith("PostgreSQL cannot be reached: "), lost
             assert lost[len("PostgreSQL cannot be reached: ")] != "'" and "\\" not in lost, lost
-            lijst = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
-            assert lijst.status_code == 503 and lijst.json()["code"] == "STORE_UNAVAILABLE"
-            assert lijst.headers["Retry-After"] == "1"
+            listing = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
+            assert listing.status_code == 503 and listing.json()["code"] == "STORE_UNAVAILABLE"
+            assert listing.headers["Retry-After"] == "1"
             # streamed too: it was a 200 cut off after its "[" (requests: ChunkedEncodingError)
             alle = requests.get(f"{server.url}/admin/personas", timeout=20)
             assert alle.status_code == 503 and alle.json()["code"] == "STORE_UNAVAILABLE"
@@ -419,10 +419,10 @@ def test_postgresql_lost_while_running_and_back():
                 if requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok":
                     break
                 time.sleep(0.2)
-            klok = requests.put(
+            clock_ = requests.put(
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
             )
-            assert klok.status_code == 200
+            assert clock_.status_code == 200
             inszs = [
                 e["insz"]
                 for e in requests.get(f"{server.url}/admin/journal", timeout=20).json()["entries"]
@@ -445,10 +445,10 @@ def test_export_from_a_database_without_a_store_is_refused_and_creates_nothing(p
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
     for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
-        uit = magda_kbi(*args, "--store", url)
-        assert (uit.returncode, uit.stdout) == (2, "")
-        assert uit.stderr.startswith("magda-kbi: --store: postgresql://")
-        assert uit.stderr.endswith(
+        result = magda_kbi(*args, "--store", url)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.startswith("magda-kbi: --store: postgresql://")
+        assert result.stderr.endswith(
             " holds no emulator store ('serve --store URL' imports the personas into a new one,"
             " 'generate --store URL' writes them)\n"
         )
@@ -457,9 +457,9 @@ def test_export_from_a_database_without_a_store_is_refused_and_creates_nothing(p
         "holds other tables (klant) and no emulator store: give a new SQLite file, or a "
         "database (a PostgreSQL schema) of its own"
     )
-    assert said in serve_weigert(url)
-    uit = magda_kbi("generate", "--count", "2", "--store", url)
-    assert uit.returncode == 2 and said in uit.stderr
+    assert said in serve_refusal(url)
+    result = magda_kbi("generate", "--count", "2", "--store", url)
+    assert result.returncode == 2 and said in result.stderr
     with psycopg.connect(url, autocommit=True) as conn:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
@@ -501,11 +501,11 @@ def test_a_session_ended_while_the_store_is_opened_is_said_in_one_line(postgres)
         holder.execute("SELECT pg_advisory_xact_lock(4242)")
         thread = threading.Thread(target=end_the_waiting_session)
         thread.start()
-        uit = magda_kbi_process("generate", "--count", "2", "--store", url)
+        result = magda_kbi_process("generate", "--count", "2", "--store", url)
         thread.join()
     assert len(ended) == 1
-    assert (uit.returncode, uit.stdout) == (2, "")
-    assert uit.stderr == (
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
         f"magda-kbi: --store: the PostgreSQL store 'postgresql://magda@127.0.0.1:{postgres.port}"
         f"/{database}' ended the session while it was opened: terminating connection due to"
         " administrator command\n"
@@ -552,9 +552,9 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
         "it may not change the tables catalogue, catalogue_file, catalogue_refused, ...: "
         f"{WRITERS}\n"
     )
-    assert serve_weigert(reader).endswith(refused + said)
-    uit = magda_kbi("generate", "--count", "2", "--store", reader)
-    assert uit.returncode == 2 and uit.stderr.endswith(refused + said)
+    assert serve_refusal(reader).endswith(refused + said)
+    result = magda_kbi("generate", "--count", "2", "--store", reader)
+    assert result.returncode == 2 and result.stderr.endswith(refused + said)
     needs = (
         ": an export needs SELECT on the store's tables (GRANT SELECT ON ALL TABLES IN SCHEMA "
         "...) and a store of this emulator's version (an older one is brought up to date once "
@@ -563,16 +563,20 @@ def test_an_export_reads_with_a_role_that_may_only_read(postgres):
     with psycopg.connect(url, autocommit=True) as conn:  # a role not granted SELECT
         conn.execute(f"CREATE ROLE {role}_x LOGIN")
         conn.execute(f"GRANT USAGE ON SCHEMA public TO {role}_x")
-    uit = magda_kbi(*export, "--store", url.replace("magda@", f"{role}_x@"))
-    assert uit.returncode == 2, uit.stderr  # it was told the database held no store
-    assert uit.stderr == (
+    result = magda_kbi(*export, "--store", url.replace("magda@", f"{role}_x@"))
+    assert result.returncode == 2, result.stderr  # it was told the database held no store
+    assert result.stderr == (
         f"magda-kbi: --store: the PostgreSQL store '{url.replace('magda@', f'{role}_x@')}' "
         f"refused this role: permission denied for table store_version{needs}"
     )
     with psycopg.connect(url, autocommit=True) as conn:  # a store of an older version
         conn.execute("UPDATE store_version SET n = 2")
-    uit = magda_kbi(*export, "--store", reader)
-    assert uit.returncode == 2 and uit.stderr.startswith(refused) and uit.stderr.endswith(needs)
+    result = magda_kbi(*export, "--store", reader)
+    assert (
+        result.returncode == 2
+        and result.stderr.startswith(refused)
+        and result.stderr.endswith(needs)
+    )
 
 
 WRITERS = (
@@ -612,7 +616,7 @@ def test_serve_and_generate_with_a_role_that_may_change_a_store_another_role_mad
         generated = "SELECT count(*) FROM catalogue WHERE path LIKE 'generate:%'"
         assert conn.execute(generated).fetchone()[0] == 80  # seed 3's 60, seed 4's 20
         conn.execute(f"REVOKE DELETE ON journal FROM {role}")
-    assert serve_weigert(writer).endswith(
+    assert serve_refusal(writer).endswith(
         f"magda-kbi: --store: the PostgreSQL store '{writer}' refused this role: it may not "
         f"change the table journal: {WRITERS}\n"
     )
@@ -668,7 +672,7 @@ def test_a_database_in_sql_ascii_holds_any_name_and_one_in_latin1_is_refused(pos
     with pytest.raises(StoreError) as refused:
         PostgresStore(url)
     assert str(refused.value) == said
-    assert said in serve_weigert(url)
+    assert said in serve_refusal(url)
     with psycopg.connect(url, autocommit=True) as conn:  # nothing made there
         assert conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
@@ -689,9 +693,9 @@ def test_a_store_in_a_schema_of_its_own_and_one_that_does_not_exist(postgres):
         f"the PostgreSQL store '{url}' has no schema for its tables: the search_path (emu) "
         "names none that exists (CREATE SCHEMA name, or another search_path)\n"
     )
-    assert serve_weigert(url).endswith(said)
-    uit = magda_kbi("generate", "--count", "2", "--store", url)
-    assert uit.returncode == 2 and uit.stderr.endswith(said)
+    assert serve_refusal(url).endswith(said)
+    result = magda_kbi("generate", "--count", "2", "--store", url)
+    assert result.returncode == 2 and result.stderr.endswith(said)
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA emu")
     assert magda_kbi("generate", "--count", "20", "--seed", "3", "--store", url).returncode == 0
@@ -720,7 +724,7 @@ def test_a_postgresql_store_is_versioned_brought_up_to_date_and_a_newer_one_refu
         assert conn.execute("SELECT n FROM store_version").fetchone()[0] == 3
         # as the first PostgreSQL stores were: no version recorded, fault rows in Dutch
         conn.execute("DROP TABLE store_version")
-        conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OUDE_STORING),))
+        conn.execute("INSERT INTO fault (data) VALUES (%s)", (json.dumps(OLD_FAULT),))
     app = make_emulator(Settings(admin=True, store=url))
     (fault,) = app.runtime.faults.all()
     app.close()

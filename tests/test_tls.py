@@ -78,30 +78,30 @@ def test_the_client_calls_the_emulator_over_mutual_tls_as_it_calls_the_platform(
 
 
 @pytest.mark.parametrize(
-    ("script", "args", "verwacht"),
+    ("script", "args", "expected"),
     [
         ("gemeente_dossier.py", ["98630499724"], "98630499724"),
         ("zorgkas_zorgbudget.py", ["-"], "73680599786  2024-01-01  NOK"),
         ("verlaagde_premie.py", ["2024", "59650153166"], "59650153166  NOK"),
     ],
 )
-def test_the_client_examples_reach_a_mutual_tls_emulator(mutual, certs, script, args, verwacht):
+def test_the_client_examples_reach_a_mutual_tls_emulator(mutual, certs, script, args, expected):
     """The examples are consumer scripts for the emulator and the platform alike: towards
     MAGDA they need a client certificate, which they could not be given."""
     tls = [
         "--cert", str(certs["client"].certificate), "--key", str(certs["client"].key),
         "--ca", str(certs["ca"].certificate),
     ]  # fmt: skip
-    voorbeeld = Path(__file__).resolve().parents[1] / "client_examples" / script
-    proces = subprocess.run(
-        [sys.executable, str(voorbeeld), *args, "--url", mutual.url, *tls],
+    example = Path(__file__).resolve().parents[1] / "client_examples" / script
+    process = subprocess.run(
+        [sys.executable, str(example), *args, "--url", mutual.url, *tls],
         input="insz,datum\n73680599786,2024-01-01\n",
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proces.returncode == 0, proces.stderr
-    assert verwacht in proces.stdout
+    assert process.returncode == 0, process.stderr
+    assert expected in process.stdout
 
 
 def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
@@ -113,25 +113,25 @@ def test_without_a_client_certificate_nothing_is_answered(mutual, certs):
 
 def test_the_command_line_client_names_its_own_options_when_tls_fails(mutual, certs):
     ca = str(certs["ca"].certificate)
-    proces = magda_kbi("client", "dossier", "98630499724", "--url", mutual.url, "--ca", ca)
-    assert proces.returncode == 3
-    assert proces.stderr.startswith(
+    process = magda_kbi("client", "dossier", "98630499724", "--url", mutual.url, "--ca", ca)
+    assert process.returncode == 3
+    assert process.stderr.startswith(
         "magda-kbi: no answer: TLS with GeefDossierKBI failed (check --ca, the CA bundle, and"
         " --cert/--key, the client certificate): "
     )
 
 
 def test_a_zeep_client_of_the_served_wsdl_calls_the_https_address_it_names(mutual, certs):
-    sessie = requests.Session()
+    session = requests.Session()
     # REQUESTS_CA_BUNDLE in the environment (set on this machine) would override the
     # Session's verify (psf/requests#3829); magda_client passes it per request itself
-    sessie.trust_env = False
-    sessie.verify = str(certs["ca"].certificate)
-    sessie.cert = (str(certs["client"].certificate), str(certs["client"].key))
-    adres = f"{mutual.url}/GeefDossierKBIDienst-02.00/soap/WebService"
-    wsdl = sessie.get(f"{adres}?wsdl", timeout=5).text
+    session.trust_env = False
+    session.verify = str(certs["ca"].certificate)
+    session.cert = (str(certs["client"].certificate), str(certs["client"].key))
+    address = f"{mutual.url}/GeefDossierKBIDienst-02.00/soap/WebService"
+    wsdl = session.get(f"{address}?wsdl", timeout=5).text
     assert f'location="https://127.0.0.1:{mutual.port}/GeefDossierKBIDienst-02.00/' in wsdl
-    client = zeep.Client(f"{adres}?wsdl", transport=Transport(session=sessie))
+    client = zeep.Client(f"{address}?wsdl", transport=Transport(session=session))
     with client.settings(raw_response=True):
         antwoord = client.service.GeefDossierKBI(
             Verzoek=zeep_verzoek("02.00", "98630499724", referte="tls-1")
@@ -147,15 +147,15 @@ def test_tls_1_2_and_1_3_clients_are_served(mutual, certs, versie):
     context = ssl.create_default_context(cafile=str(certs["ca"].certificate))
     context.load_cert_chain(str(certs["client"].certificate), str(certs["client"].key))
     context.minimum_version = context.maximum_version = versie
-    verbinding = http.client.HTTPSConnection("127.0.0.1", mutual.port, context=context, timeout=5)
+    connection = http.client.HTTPSConnection("127.0.0.1", mutual.port, context=context, timeout=5)
     try:
-        verbinding.request("GET", "/health")
-        assert verbinding.getresponse().status == 200
+        connection.request("GET", "/health")
+        assert connection.getresponse().status == 200
         assert (
-            verbinding.sock.version() == {"TLSv1_2": "TLSv1.2", "TLSv1_3": "TLSv1.3"}[versie.name]
+            connection.sock.version() == {"TLSv1_2": "TLSv1.2", "TLSv1_3": "TLSv1.3"}[versie.name]
         )
     finally:
-        verbinding.close()
+        connection.close()
 
 
 def test_tls_without_client_certificates(certs):
@@ -168,24 +168,24 @@ def test_tls_without_client_certificates(certs):
         with pytest.raises(MagdaTransportFout, match="TLS with GeefDossierKBI failed"):
             _client(s.url).geef_dossier_kbi("98630499724")  # the system's CAs do not know it
     finally:
-        uitvoer = s.stop()
-    assert f"health                       https://127.0.0.1:{s.port}/health" in uitvoer
-    assert "no client certificate asked (--tls-client-ca asks for one)" in uitvoer
+        output = s.stop()
+    assert f"health                       https://127.0.0.1:{s.port}/health" in output
+    assert "no client certificate asked (--tls-client-ca asks for one)" in output
 
 
-def _served_certificate(poort: int) -> bytes:
+def _served_certificate(port: int) -> bytes:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # which certificate is served, not whether it is good
     with (
-        socket.create_connection(("127.0.0.1", poort), timeout=5) as verbinding,
-        context.wrap_socket(verbinding) as tls,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as connection,
+        context.wrap_socket(connection) as tls,
     ):
         return tls.getpeercert(binary_form=True)
 
 
-def _der(certificaat: Path) -> bytes:
-    return ssl.PEM_cert_to_DER_cert(certificaat.read_text())
+def _der(certificate_: Path) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(certificate_.read_text())
 
 
 def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path):
@@ -194,35 +194,35 @@ def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path)
     their crash loop; now the SIGHUP is refused in one line and the workers go on."""
     (tmp_path / "oud").mkdir()
     (tmp_path / "nieuw").mkdir()
-    oud, nieuw = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
+    old, new = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
     cert, key = tmp_path / "server.crt", tmp_path / "server.key"
-    shutil.copy(oud["server"].certificate, cert)
-    shutil.copy(oud["server"].key, key)
+    shutil.copy(old["server"].certificate, cert)
+    shutil.copy(old["server"].key, key)
     s = Server(
-        "--tls-cert", str(cert), "--tls-key", str(key), tls={"verify": str(oud["ca"].certificate)}
+        "--tls-cert", str(cert), "--tls-key", str(key), tls={"verify": str(old["ca"].certificate)}
     )
     try:
-        assert _served_certificate(s.port) == _der(oud["server"].certificate)
-        shutil.copy(nieuw["server"].certificate, cert)
-        shutil.copy(nieuw["server"].key, key)
+        assert _served_certificate(s.port) == _der(old["server"].certificate)
+        shutil.copy(new["server"].certificate, cert)
+        shutil.copy(new["server"].key, key)
         s.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: _served_certificate(s.port) == _der(cert))
 
         cert.write_text("geen certificaat\n")
         s.process.send_signal(signal.SIGHUP)
         assert within(15, lambda: "SIGHUP refused" in "".join(s._output))
-        gezond = requests.get(f"{s.url}/health", verify=str(nieuw["ca"].certificate), timeout=5)
-        assert gezond.status_code == 200
-        assert _served_certificate(s.port) == _der(nieuw["server"].certificate)
+        healthy = requests.get(f"{s.url}/health", verify=str(new["ca"].certificate), timeout=5)
+        assert healthy.status_code == 200
+        assert _served_certificate(s.port) == _der(new["server"].certificate)
         assert s.process.poll() is None
     finally:
-        uitvoer = s.stop()
-    assert s.process.returncode == 0, uitvoer
+        output = s.stop()
+    assert s.process.returncode == 0, output
     assert (
         "SIGHUP refused, the workers go on as they are: --tls-cert "
         f"{cert} and --tls-key {key}: not a PEM certificate and its PEM private key\n"
-    ) in uitvoer
-    assert "panicked" not in uitvoer
+    ) in output
+    assert "panicked" not in output
 
 
 def _volume(folder: Path, files: dict[str, bytes], version: str) -> None:
@@ -252,7 +252,7 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
     is refused once, not at every look."""
     (tmp_path / "oud").mkdir()
     (tmp_path / "nieuw").mkdir()
-    oud, nieuw = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
+    old, new = certificates.make(tmp_path / "oud"), certificates.make(tmp_path / "nieuw")
     secret, configmap = tmp_path / "secret", tmp_path / "configmap"
 
     def update(certs: dict[str, certificates.Pair], afzender: str, version: str) -> None:
@@ -264,7 +264,7 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
         )
         _volume(configmap, {"consumers.yaml": consumers.encode()}, version)
 
-    update(oud, "oud.be", "2026_12_01")
+    update(old, "oud.be", "2026_12_01")
     s = Server(
         "--tls-cert",
         str(secret / "tls.crt"),
@@ -273,7 +273,7 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
         "--consumers",
         str(configmap / "consumers.yaml"),
         *(["--watch"] if how == "--watch" else []),
-        tls={"verify": str(oud["ca"].certificate)},
+        tls={"verify": str(old["ca"].certificate)},
     )
 
     def consumers(ca: certificates.Pair) -> list[str]:
@@ -281,16 +281,16 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
         return [c["afzender"] for c in answer.json()]
 
     try:
-        assert _served_certificate(s.port) == _der(oud["server"].certificate)
-        assert "oud.be" in consumers(oud["ca"])
-        update(nieuw, "nieuw.be", "2026_12_02")
+        assert _served_certificate(s.port) == _der(old["server"].certificate)
+        assert "oud.be" in consumers(old["ca"])
+        update(new, "nieuw.be", "2026_12_02")
         if how == "sighup":
             s.process.send_signal(signal.SIGHUP)
 
         def renewed() -> bool:
             try:
-                served = _served_certificate(s.port) == _der(nieuw["server"].certificate)
-                return served and consumers(nieuw["ca"])[-1] == "nieuw.be"
+                served = _served_certificate(s.port) == _der(new["server"].certificate)
+                return served and consumers(new["ca"])[-1] == "nieuw.be"
             except OSError:  # an old worker answers until it has stopped (TLS: verify failed)
                 return False
 
@@ -299,16 +299,16 @@ def test_a_sighup_takes_a_kubernetes_secret_and_configmap_as_they_were_updated(t
             _volume(configmap, {"consumers.yaml": b"afnemers: geen lijst\n"}, "2026_12_03")
             assert within(15, lambda: "SIGHUP refused" in "".join(s._output))
             time.sleep(2)  # four more looks at the files
-            assert consumers(nieuw["ca"])[-1] == "nieuw.be"
+            assert consumers(new["ca"])[-1] == "nieuw.be"
     finally:
-        uitvoer = s.stop()
-    assert s.process.returncode == 0, uitvoer
+        output = s.stop()
+    assert s.process.returncode == 0, output
     refused = (
         "SIGHUP refused, the workers go on as they are: invalid consumers file "
         f"{configmap / 'consumers.yaml'}: field afnemers: expected a mapping with a list "
         "'afnemers'\n"
     )
-    assert uitvoer.count("SIGHUP refused") == uitvoer.count(refused) == (how == "--watch")
+    assert output.count("SIGHUP refused") == output.count(refused) == (how == "--watch")
 
 
 def test_tls_files_gone_bad_between_the_check_and_the_restart_refuse_the_sighup(certs, tmp_path):
@@ -337,31 +337,31 @@ def test_tls_files_gone_bad_between_the_check_and_the_restart_refuse_the_sighup(
 
 def test_the_client_says_http_against_https_and_the_reverse(mutual, server):
     plain = mutual.url.replace("https://", "http://")
-    with pytest.raises(MagdaTransportFout) as fout:
+    with pytest.raises(MagdaTransportFout) as error:
         _client(plain).geef_dossier_kbi("98630499724")
     # the TLS alert read, or lost with the reset the kernel sends for the unread rest of
     # the call (seen once: Python 3.12, the full suite)
-    assert str(fout.value) in (
+    assert str(error.value) in (
         "GeefDossierKBI answers with TLS at this address: use https://, not http://",
         f"GeefDossierKBI not reachable at {plain}/GeefDossierKBIDienst-02.00/soap/WebService:"
         " Connection reset by peer (if the port speaks TLS, use https://: it resets a plain"
         " call now and then)",
     )
-    with pytest.raises(MagdaTransportFout) as fout:
+    with pytest.raises(MagdaTransportFout) as error:
         _client(server.url.replace("http://", "https://")).geef_dossier_kbi("98630499724")
     # OpenSSL's words alone: requests' text added urllib3's pool and retry reprs
     assert re.fullmatch(
         r"GeefDossierKBI does not speak TLS at this address \(http://, not https://\?\):"
         r" \[SSL: [A-Z_]+\] [a-z ]+",
-        str(fout.value),
-    ), str(fout.value)
+        str(error.value),
+    ), str(error.value)
 
 
-def _tls(certs, **anders: Path) -> Tls:
+def _tls(certs, **other: Path) -> Tls:
     return Tls(
-        anders.get("certificate", certs["server"].certificate),
-        anders.get("key", certs["server"].key),
-        anders.get("client_ca", certs["ca"].certificate),
+        other.get("certificate", certs["server"].certificate),
+        other.get("key", certs["server"].key),
+        other.get("client_ca", certs["ca"].certificate),
     )
 
 
@@ -370,25 +370,25 @@ def test_good_tls_files_are_taken(certs):
 
 
 def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
-    versleuteld = certificates.encrypted_key(certs["server"].key, tmp_path / "versleuteld.key")
+    encrypted = certificates.encrypted_key(certs["server"].key, tmp_path / "versleuteld.key")
     binary = certificates.binary_files(certs["server"], tmp_path)
     ca_der = certificates.binary_files(certs["ca"], tmp_path).certificate
-    tekst = tmp_path / "tekst.pem"
-    tekst.write_text("geen certificaat\n")
-    ontbreekt = tmp_path / "ontbreekt.crt"
-    gevallen = {
-        f"--tls-cert: cannot read {ontbreekt}: No such file or directory": _tls(
-            certs, certificate=ontbreekt
+    text = tmp_path / "tekst.pem"
+    text.write_text("geen certificaat\n")
+    missing = tmp_path / "ontbreekt.crt"
+    cases_ = {
+        f"--tls-cert: cannot read {missing}: No such file or directory": _tls(
+            certs, certificate=missing
         ),
         f"--tls-key: cannot read {tmp_path}: Is a directory": _tls(certs, key=tmp_path),
         f"--tls-key: {certs['client'].key} is not the key of the certificate "
         f"{certs['server'].certificate}": _tls(certs, key=certs["client"].key),
-        f"--tls-key: {versleuteld} is encrypted; give the key without its password "
-        "(openssl pkey -in KEY -out KEY.plain)": _tls(certs, key=versleuteld),
-        f"--tls-cert {tekst} and --tls-key {certs['server'].key}: not a PEM certificate "
-        "and its PEM private key": _tls(certs, certificate=tekst),
-        f"--tls-client-ca: {tekst} holds no PEM CA certificate (NO_CERTIFICATE_OR_CRL_FOUND)": (
-            _tls(certs, client_ca=tekst)
+        f"--tls-key: {encrypted} is encrypted; give the key without its password "
+        "(openssl pkey -in KEY -out KEY.plain)": _tls(certs, key=encrypted),
+        f"--tls-cert {text} and --tls-key {certs['server'].key}: not a PEM certificate "
+        "and its PEM private key": _tls(certs, certificate=text),
+        f"--tls-client-ca: {text} holds no PEM CA certificate (NO_CERTIFICATE_OR_CRL_FOUND)": (
+            _tls(certs, client_ca=text)
         ),
         # certificates as they are often handed out: OpenSSL said "PEM lib" of each
         f"--tls-cert: {binary.p12} is a binary (DER) file, not PEM: a PKCS#12 bundle (.p12,"
@@ -412,12 +412,12 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
             certs, client_ca=ca_der
         ),
     }
-    for melding, tls in gevallen.items():
-        assert tls_problem(tls) == melding
+    for message, tls in cases_.items():
+        assert tls_problem(tls) == message
 
 
 def test_serve_refuses_bad_tls_in_one_line(certs):
-    proces = magda_kbi_process(
+    process = magda_kbi_process(
         "serve",
         "--port",
         "1",
@@ -426,14 +426,14 @@ def test_serve_refuses_bad_tls_in_one_line(certs):
         "--tls-key",
         str(certs["client"].key),
     )
-    assert proces.returncode == 2
-    assert proces.stderr == (
+    assert process.returncode == 2
+    assert process.stderr == (
         f"magda-kbi: --tls-key: {certs['client'].key} is not the key of the certificate "
         f"{certs['server'].certificate}\n"
     )
-    proces = magda_kbi_process("serve", "--port", str(free_port()), "--tls-cert", "x.crt")
-    assert proces.returncode == 2
-    assert proces.stderr.endswith("Error: HTTPS needs both --tls-cert and --tls-key\n")
+    process = magda_kbi_process("serve", "--port", str(free_port()), "--tls-cert", "x.crt")
+    assert process.returncode == 2
+    assert process.stderr.endswith("Error: HTTPS needs both --tls-cert and --tls-key\n")
 
 
 def test_the_readmes_throw_away_certificates_serve_mutual_tls(tmp_path):
@@ -443,13 +443,13 @@ def test_the_readmes_throw_away_certificates_serve_mutual_tls(tmp_path):
     if shutil.which("openssl") is None:
         pytest.skip("no openssl command on this machine: apt-get install openssl")
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    recept = re.search(r"Throw-away files for a first try.*?```sh\n(.*?)```", readme, re.S)
-    assert recept is not None
-    *openssl, serve = recept.group(1).strip().splitlines()
-    uitvoer = subprocess.run(
+    recipe = re.search(r"Throw-away files for a first try.*?```sh\n(.*?)```", readme, re.S)
+    assert recipe is not None
+    *openssl, serve = recipe.group(1).strip().splitlines()
+    output = subprocess.run(
         ["sh", "-e", "-c", "\n".join(openssl)], cwd=tmp_path, capture_output=True, text=True
     )
-    assert uitvoer.returncode == 0, uitvoer.stderr
+    assert output.returncode == 0, output.stderr
     assert serve.startswith("magda-kbi serve ")
     verify = str(tmp_path / "ca.crt")
     klant = (str(tmp_path / "client.crt"), str(tmp_path / "client.key"))
