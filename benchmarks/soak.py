@@ -33,8 +33,8 @@ local requests = {}
 local counter = 0
 
 init = function(args)
-  for i, bestand in ipairs({"%(dossier)s", "%(advies)s"}) do
-    local f = io.open(bestand, "rb")
+  for i, path in ipairs({"%(dossier)s", "%(advies)s"}) do
+    local f = io.open(path, "rb")
     bodies[i] = f:read("*all")
     f:close()
   end

@@ -51,29 +51,29 @@ def client(magda, **kw) -> MagdaClient:
     return MagdaClient(magda.url, afzender="zorgkas.test.be", hoedanigheid="4321", **kw)
 
 
-def admin(magda, method: str, pad: str, **kw) -> requests.Response:
+def admin(magda, method: str, path: str, **kw) -> requests.Response:
     # what changes the emulator says a JSON or YAML content type, even without a body
     kw.setdefault("headers", {"Content-Type": "application/json"})
-    return requests.request(method, f"{magda.url}/admin{pad}", timeout=10, **kw)
+    return requests.request(method, f"{magda.url}/admin{path}", timeout=10, **kw)
 
 
 def test_a_call_that_takes_no_body_refuses_one(magda):
     """A reset given {"journal": false} reset the journal all the same, without a word."""
-    for method, pad in (
+    for method, path in (
         ("POST", "/reset"),
         ("DELETE", "/journal"),
         ("DELETE", "/faults"),
         ("DELETE", "/faults/{id}"),
         ("DELETE", "/personas/98630499724"),
     ):
-        pad = pad.format(id=magda.fault("latency", latency_ms=1)["id"])
-        r = admin(magda, method, pad, data='{"journal": false}')
+        path = path.format(id=magda.fault("latency", latency_ms=1)["id"])
+        r = admin(magda, method, path, data='{"journal": false}')
         assert (r.status_code, r.json()) == (
             400,
             {"code": "INVALID_PARAMETER", "diagnose": "this call takes no body", "field": "body"},
-        ), pad
+        ), path
         assert len(admin(magda, "GET", "/faults").json()) == 1  # nothing done
-        assert admin(magda, method, pad, data="{}").status_code in (200, 204)  # JSON's nothing
+        assert admin(magda, method, path, data="{}").status_code in (200, 204)  # JSON's nothing
         admin(magda, "DELETE", "/faults")
         magda.reset()
 
@@ -757,7 +757,7 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
 
 
 @pytest.mark.parametrize(
-    ("method", "pad", "diagnose", "field"),
+    ("method", "path", "diagnose", "field"),
     [
         (
             "DELETE",
@@ -797,9 +797,9 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
         ),
     ],
 )
-def test_an_admin_route_refuses_parameters_it_does_not_take(magda, method, pad, diagnose, field):
+def test_an_admin_route_refuses_parameters_it_does_not_take(magda, method, path, diagnose, field):
     """DELETE /admin/journal?insz=X cleared the whole journal, not that person's calls."""
-    antwoord = admin(magda, method, pad)
+    antwoord = admin(magda, method, path)
     assert antwoord.status_code == 400
     assert antwoord.json()["diagnose"] == diagnose and antwoord.json()["field"] == field
 

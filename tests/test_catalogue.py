@@ -90,7 +90,9 @@ def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
     read_back = []
     real = catalogue.read_persona_file
     monkeypatch.setattr(
-        catalogue, "read_persona_file", lambda pad, **kw: read_back.append(pad) or real(pad, **kw)
+        catalogue,
+        "read_persona_file",
+        lambda path, **kw: read_back.append(path) or real(path, **kw),
     )
     others_ = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
     writing = store.write
@@ -109,28 +111,28 @@ def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
 def test_only_changed_files_are_imported_again(store, extra):
     folders = [builtin_folder(), extra]
     import_files(store, folders)
-    alle = len(Catalogue(store))
-    assert import_files(store, folders) == (0, alle)  # nothing read: sizes and times agree
+    all_pages = len(Catalogue(store))
+    assert import_files(store, folders) == (0, all_pages)  # nothing read: sizes and times agree
     os.utime(extra / "a.jsonl")  # touched, the same bytes
-    assert import_files(store, folders) == (0, alle)
+    assert import_files(store, folders) == (0, all_pages)
     write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Other"})
-    assert import_files(store, folders) == (1, alle)
+    assert import_files(store, folders) == (1, all_pages)
     builtin_personas = Catalogue(store)
     assert builtin_personas["90651338320"].naam == "Ann Other"
     (extra / "b.jsonl").unlink()  # a removed file takes its personas along
     import_files(store, folders)
-    assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == alle - 1
+    assert "90651338320" not in Catalogue(store) and len(Catalogue(store)) == all_pages - 1
 
 
 def test_a_folder_named_another_way_is_the_same_folder(store, extra, tmp_path, monkeypatch):
     """A relative path, or a link to the folder, reads the same files: nothing is imported
     again (at a million personas that would be a minute and a half)."""
     import_files(store, [builtin_folder(), extra])
-    alle = len(Catalogue(store))
+    all_pages = len(Catalogue(store))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "link").symlink_to(extra, target_is_directory=True)
     for other in (extra.relative_to(tmp_path), tmp_path / "link", tmp_path / "link" / "."):
-        assert import_files(store, [builtin_folder(), other]) == (0, alle)
+        assert import_files(store, [builtin_folder(), other]) == (0, all_pages)
 
 
 def test_a_bad_file_changes_nothing(store, extra):
@@ -172,9 +174,9 @@ def test_a_file_changed_while_it_is_read_changes_nothing_and_is_not_recorded_che
     write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Other"})
     read = catalogue.read_persona_file
 
-    def then_changed(pad, **kw):
-        yield from read(pad, **kw)
-        if pad.name == "b.jsonl":  # as an editor saves it again while serve imports
+    def then_changed(path, **kw):
+        yield from read(path, **kw)
+        if path.name == "b.jsonl":  # as an editor saves it again while serve imports
             write_file(extra, "b.jsonl", {**TWO, "naam": "Ann Third"})
 
     monkeypatch.setattr(catalogue, "read_persona_file", then_changed)
@@ -210,12 +212,12 @@ def test_a_line_with_a_raw_line_separator_inside_a_string_is_one_line(store, tmp
 def test_a_new_contract_or_version_imports_everything_again(store, extra, monkeypatch):
     folders = [builtin_folder(), extra]
     import_files(store, folders)
-    alle = len(Catalogue(store))
+    all_pages = len(Catalogue(store))
     monkeypatch.setattr(checked_files, "checks_hash", lambda: b"another contract")
     from magda_kbi.runtime import catalogue
 
     monkeypatch.setattr(catalogue, "checks_hash", lambda: b"another contract")
-    assert import_files(store, folders) == (alle, alle)
+    assert import_files(store, folders) == (all_pages, all_pages)
 
 
 def test_a_change_in_the_checking_code_imports_everything_again(
@@ -231,12 +233,12 @@ def test_a_change_in_the_checking_code_imports_everything_again(
     checked_files.checks_hash.cache_clear()
     try:
         import_files(store, folders)
-        alle = len(Catalogue(store))
+        all_pages = len(Catalogue(store))
         checked_files.checks_hash.cache_clear()  # the next start, the code unchanged
-        assert import_files(store, folders) == (0, alle)
+        assert import_files(store, folders) == (0, all_pages)
         code.write_text("LIMIT = 47\n")
         checked_files.checks_hash.cache_clear()  # the next start, with the new check
-        assert import_files(store, folders) == (alle, alle)
+        assert import_files(store, folders) == (all_pages, all_pages)
     finally:
         checked_files.checks_hash.cache_clear()
 
@@ -376,12 +378,12 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
     old, yesterday = now - 31 * 86400, now - 86400
 
     def builtin_personas(naam: str, used_: float) -> Path:
-        pad = tmp_path / f"catalogue-{naam}.sqlite"
-        pad.write_bytes(b"x")
+        path = tmp_path / f"catalogue-{naam}.sqlite"
+        path.write_bytes(b"x")
         for part in ("-wal", ".change"):
-            Path(f"{pad}{part}").write_bytes(b"x")
-        os.utime(pad, (used_, used_))
-        return pad
+            Path(f"{path}{part}").write_bytes(b"x")
+        os.utime(path, (used_, used_))
+        return path
 
     own, forgotten = builtin_personas("eigen", old), builtin_personas("vergeten", old)
     recent = builtin_personas("recent", yesterday)
@@ -435,10 +437,10 @@ def test_generate_with_the_same_seed_replaces_its_people_whatever_the_count(tmp_
     ):  # as an earlier version named it
         for table in ("catalogue", "catalogue_file"):
             db.execute(f"UPDATE {table} SET path = 'generate:seed=1,count=300'")
-    for aantal in (500, 50):
-        process = magda_kbi("generate", "--count", str(aantal), "--store", url)
+    for number_of in (500, 50):
+        process = magda_kbi("generate", "--count", str(number_of), "--store", url)
         assert process.returncode == 0, process.stderr
-        assert len(stored(url)) == aantal
+        assert len(stored(url)) == number_of
     # another seed whose people has one of this seed's numbers: said, and nothing changes
     with contextlib.closing(sqlite3.connect(tmp_path / "gedeeld.db")) as db, db:
         for table in ("catalogue", "catalogue_file"):

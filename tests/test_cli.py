@@ -62,12 +62,12 @@ def test_the_client_says_a_question_it_refused_itself_was_not_sent():
         "magda-kbi: not sent: INSZ: '98630499725' is geen geldig INSZ (11 cijfers, controle"
         " modulo 97)\n"
     )
-    als_json = magda_kbi(
+    in_json = magda_kbi(
         "client", "advies", "98630499725", "--datum", "2024-01-01", "--url", "http://127.0.0.1:1",
         "--json",
     )  # fmt: skip
-    assert als_json.returncode == 2
-    assert json.loads(als_json.stdout)["fout"]["oorsprong"] == "CLIENT"
+    assert in_json.returncode == 2
+    assert json.loads(in_json.stdout)["fout"]["oorsprong"] == "CLIENT"
 
 
 def test_personas_json(builtin_personas):
@@ -93,9 +93,9 @@ def test_personas_are_listed_as_they_are_read(tmp_path):
     (tmp_path / "a.yaml").write_text(
         'insz: "80651338304"\nscenario: not in the KBI\nnaam: Ann Test\n', encoding="utf-8"
     )
-    als_json = magda_kbi("personas", "--json", "--fixtures", str(tmp_path))
-    assert als_json.returncode == 0, als_json.stderr
-    listing = json.loads(als_json.stdout)
+    in_json = magda_kbi("personas", "--json", "--fixtures", str(tmp_path))
+    assert in_json.returncode == 0, in_json.stderr
+    listing = json.loads(in_json.stdout)
     assert listing[-1] == {
         "insz": "80651338304",
         "naam": "Ann Test",
@@ -103,7 +103,7 @@ def test_personas_are_listed_as_they_are_read(tmp_path):
         "fout": None,
         "in_kbi": False,
     }
-    assert als_json.stdout == json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
+    assert in_json.stdout == json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
     (tmp_path / "b.yaml").write_text("insz: [\n", encoding="utf-8")
     process = magda_kbi("personas", "--fixtures", str(tmp_path))
     assert process.returncode == 2
@@ -397,10 +397,10 @@ def test_exports_check_their_arguments(tmp_path):
 
 def test_municipality_lists_take_a_year():
     # 79652599875 and 86630100182 move to Kortenberg in 2024: not on the 2023 list
-    alle = magda_kbi("export", "gemeente", "24055", "--today", "2030-01-01").stdout
+    all_pages = magda_kbi("export", "gemeente", "24055", "--today", "2030-01-01").stdout
     j2023 = magda_kbi("export", "gemeente", "24055", "--year", "2023", "--today", "2030-01-01")
     assert j2023.returncode == 0
-    assert "79652599875" in alle and "86630100182" in alle
+    assert "79652599875" in all_pages and "86630100182" in all_pages
     assert "79652599875" not in j2023.stdout and "86630100182" not in j2023.stdout
     assert "98630499724" in j2023.stdout
     header = magda_kbi(
@@ -576,10 +576,10 @@ def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
         " running? 'magda-kbi serve' starts it; --url another)\n"
     )
     # --json: standard output holds what came back; with nothing back, it stays empty
-    als_json = magda_kbi(
+    in_json = magda_kbi(
         "client", "dossier", "98630499724", "--url", "http://127.0.0.1:9", "--json"
     )  # fmt: skip
-    assert (als_json.returncode, als_json.stdout, als_json.stderr) == (
+    assert (in_json.returncode, in_json.stdout, in_json.stderr) == (
         3,
         "",
         volledig.stderr,
@@ -747,12 +747,12 @@ def test_today_is_refused_outside_2000_to_2100():
 @pytest.mark.parametrize("waar", ["missing-folder/audit.jsonl", "."])
 def test_an_audit_log_that_cannot_be_written_stops_serve_at_start(tmp_path, waar):
     """It started, then answered every call with a 500 and a traceback."""
-    pad = tmp_path / waar
+    path = tmp_path / waar
     process = magda_kbi_process(
-        "serve", "--port", str(free_port()), "--audit-log", str(pad), timeout=30
+        "serve", "--port", str(free_port()), "--audit-log", str(path), timeout=30
     )
     assert process.returncode == 2
-    assert process.stderr.startswith(f"magda-kbi: --audit-log: cannot write {pad.resolve()}: ")
+    assert process.stderr.startswith(f"magda-kbi: --audit-log: cannot write {path.resolve()}: ")
 
 
 def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
@@ -760,10 +760,10 @@ def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
     was refused as '/proc/N/fd/pipe:[...]: cannot read it: No such file or directory'."""
     afnemers = tmp_path / "afnemers.yaml"
     afnemers.write_text('afnemers:\n  - {afzender: a.be, hoedanigheid: "1", soort: VSB, naam: A}\n')
-    for pad in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"):
+    for path in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"):
         process = subprocess.run(
             [sys.executable, "-m", "magda_kbi", "serve", "--port", str(free_port())]
-            + ["--consumers", pad],
+            + ["--consumers", path],
             input=afnemers.read_text(),  # a pipe
             capture_output=True,
             text=True,
@@ -771,7 +771,7 @@ def test_consumers_from_serve_s_input_or_a_pipe_are_refused_as_such(tmp_path):
         )
         assert (process.returncode, process.stdout) == (2, "")
         assert process.stderr == (
-            f"magda-kbi: --consumers {pad}: serve reads the file in every worker and again at a"
+            f"magda-kbi: --consumers {path}: serve reads the file in every worker and again at a"
             " SIGHUP, which its input or a pipe cannot give: write it to a file\n"
         )
 
@@ -1130,12 +1130,12 @@ def test_the_readme_s_command_line_names_every_option():
     listings = readme.split("## Lists and exports", 1)[1].split("\n## ", 1)[0]
     regels = re.split(r"^(?=magda-kbi )", synopsis, flags=re.M)
 
-    def commands(group_: click.Group, pad: str):
+    def commands(group_: click.Group, path: str):
         for naam, command in group_.commands.items():
             if isinstance(command, click.Group):
-                yield from commands(command, f"{pad}{naam} ")
+                yield from commands(command, f"{path}{naam} ")
             else:
-                yield f"{pad}{naam}", command
+                yield f"{path}{naam}", command
 
     absent = {}
     for naam, command in commands(cli, ""):
@@ -1184,9 +1184,9 @@ def test_an_output_that_cannot_encode_a_name_gets_no_traceback():
     listing = run_in("personas")
     assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
     assert "98630499724  Sa\\xefd Daoud" in listing.stdout
-    als_json = run_in("personas", "--json")
-    assert als_json.returncode == 0, als_json.stderr
-    names = {p["insz"]: p["naam"] for p in json.loads(als_json.stdout)}
+    in_json = run_in("personas", "--json")
+    assert in_json.returncode == 0, in_json.stderr
+    names = {p["insz"]: p["naam"] for p in json.loads(in_json.stdout)}
     assert names["98630499724"] == "Saïd Daoud"
 
 

@@ -538,9 +538,9 @@ class RawServer:
         self.antwoord, self.verzonden = antwoord, 0
         self.luisteraar = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.luisteraar.getsockname()[1]}"
-        threading.Thread(target=self._dien, daemon=True).start()
+        threading.Thread(target=self._serve, daemon=True).start()
 
-    def _dien(self) -> None:
+    def _serve(self) -> None:
         while True:
             try:
                 connection, _ = self.luisteraar.accept()
@@ -549,13 +549,13 @@ class RawServer:
             with connection:
                 connection.settimeout(10)
                 try:
-                    self.verzoek = self._lees_verzoek(connection)
+                    self.verzoek = self._read_request(connection)
                     self.antwoord(self, connection)
                 except OSError:
                     pass  # the client hung up: what the tests want to see
 
     @staticmethod
-    def _lees_verzoek(connection: socket.socket) -> bytes:
+    def _read_request(connection: socket.socket) -> bytes:
         received_ = b""
         while b"\r\n\r\n" not in received_:
             received_ += connection.recv(65536)
@@ -565,7 +565,7 @@ class RawServer:
             body += connection.recv(65536)
         return body
 
-    def stuur(self, connection: socket.socket, data: bytes) -> None:
+    def send_raw(self, connection: socket.socket, data: bytes) -> None:
         connection.sendall(data)
         self.verzonden += len(data)
 
@@ -587,10 +587,10 @@ def test_an_endless_reply_is_cut_off_at_the_limit_not_read_into_memory(raw):
     mb = b"x" * 1024 * 1024
 
     def endless(server, connection):  # chunked, no Content-Length: 160 MB, 10x the limit
-        server.stuur(connection, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        server.send_raw(connection, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in range(160):
-            server.stuur(connection, b"100000\r\n" + mb + b"\r\n")
-        server.stuur(connection, b"0\r\n\r\n")
+            server.send_raw(connection, b"100000\r\n" + mb + b"\r\n")
+        server.send_raw(connection, b"0\r\n\r\n")
 
     server = raw(endless)
     with pytest.raises(MagdaTransportFout, match="larger than 16777216 bytes"):
@@ -602,7 +602,7 @@ def test_an_endless_reply_is_cut_off_at_the_limit_not_read_into_memory(raw):
 
 def test_a_too_large_content_length_is_refused_before_the_body(raw):
     def announced(server, connection):  # says 100 MB, then sends nothing: waits
-        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n")
+        server.send_raw(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n")
         while connection.recv(1):  # until the client hangs up
             pass
 
@@ -617,7 +617,7 @@ def test_a_content_length_of_other_digits_is_a_transport_error_not_a_value_error
     bare ValueError out of the client, past its MagdaError root."""
 
     def odd_digit(server, connection):
-        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
+        server.send_raw(connection, b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n<x/>")
         connection.close()
 
     server = raw(odd_digit)
@@ -637,7 +637,7 @@ def test_a_connection_closed_before_any_reply_is_tried_once_more(raw):
     def closed_first(server, connection):
         requests_seen.append(server.verzoek)
         if len(requests_seen) == 2:
-            server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
+            server.send_raw(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n<x/>")
 
     server = raw(closed_first)
     with pytest.raises(MagdaTransportFout) as info:  # the second try's reply, read
@@ -657,9 +657,9 @@ def test_a_connection_closed_before_any_reply_is_tried_once_more(raw):
 
 def test_a_reply_that_trickles_in_times_out(raw):
     def trickle(server, connection):  # one byte every 0.1 s: never a 0.5 s silence
-        server.stuur(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        server.send_raw(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
         for _ in range(100):
-            server.stuur(connection, b"<")
+            server.send_raw(connection, b"<")
             threading.Event().wait(0.1)
 
     server = raw(trickle)
@@ -673,7 +673,7 @@ def test_a_reply_that_trickles_in_times_out(raw):
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_a_redirect_is_not_followed_and_names_where_it_points(raw, status):
     def refer(server, connection):
-        server.stuur(
+        server.send_raw(
             connection,
             b"HTTP/1.1 %d Moved\r\nLocation: https://magda.example/GeefDossierKBI\r\n"
             b"Content-Length: 0\r\n\r\n" % status,
@@ -700,7 +700,7 @@ def test_a_compressed_reply_counts_unpacked(raw, stub):
     bom = gzip.compress(b"<" * 64 * 1024 * 1024)  # 64 KB that unpack to 64 MB
 
     def packed(server, connection):
-        server.stuur(
+        server.send_raw(
             connection,
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
             % (len(bom), bom),
@@ -718,7 +718,7 @@ def test_a_compressed_reply_counts_unpacked(raw, stub):
 
     def normal(server, connection):  # a real reply, packed, reads as it does unpacked
         body = gzip.compress(stub.answer(server.verzoek)[1])
-        server.stuur(
+        server.send_raw(
             connection,
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
             % (len(body), body),
@@ -931,8 +931,8 @@ def test_cli_client_names_the_referte_of_a_call_that_failed(magda):
     assert process.stderr == (
         f"MAGDA: 30001 Geen gegevens gevonden voor de vraag (Referte {referte})\n"
     )
-    als_json = magda_kbi("client", "dossier", "86630100380", "--url", magda.url, "--json")
-    assert json.loads(als_json.stdout)["fout"]["referte"] == magda.journal()[-1]["referte"]
+    in_json = magda_kbi("client", "dossier", "86630100380", "--url", magda.url, "--json")
+    assert json.loads(in_json.stdout)["fout"]["referte"] == magda.journal()[-1]["referte"]
 
 
 PROXY_ELSEWHERE = "http://proxy.invalid:3128"  # a corporate proxy: it cannot reach 127.0.0.1

@@ -41,9 +41,9 @@ def client_wheel(tmp_path_factory) -> Path:
 
 
 def test_the_client_wheel_holds_the_client_only(client_wheel):
-    with zipfile.ZipFile(client_wheel) as wiel:
-        names = wiel.namelist()
-        meta = wiel.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    with zipfile.ZipFile(client_wheel) as archive:
+        names = archive.namelist()
+        meta = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert all(n.startswith(("magda_client/", "magda_kbi_client-")) for n in names), names
     assert "magda_client/contract/GeefDossierKBI-02.00.wsdl" in names
     # PEP 561: mypy and pyright read the client's type hints in a consumer's project (without
@@ -67,8 +67,8 @@ def test_the_client_wheel_holds_the_client_only(client_wheel):
 
 def _required(wheel: Path) -> list[str]:
     """The distributions ``wheel`` requires here (no extras; markers evaluated)."""
-    with zipfile.ZipFile(wheel) as wiel:
-        meta = wiel.read(next(n for n in wiel.namelist() if n.endswith("METADATA"))).decode()
+    with zipfile.ZipFile(wheel) as archive:
+        meta = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
     requirements = [
         Requirement(r.split(":", 1)[1]) for r in meta.splitlines() if r.startswith("Requires-Dist:")
     ]
@@ -114,12 +114,12 @@ def test_the_client_alone_calls_the_emulator(client_wheel, server, tmp_path):
         dist = metadata.distribution(naam)
         for file in dist.files or []:
             top = file.parts[0]
-            bron = here / top
+            source_ = here / top
             if top.endswith((".dist-info", ".data")) or "__pycache__" in top:
                 continue
             target = deps / top
-            if bron.exists() and not target.exists():
-                target.symlink_to(bron)
+            if source_.exists() and not target.exists():
+                target.symlink_to(source_)
     (site / "deps.pth").write_text(str(deps) + "\n")
     subprocess.run(
         [

@@ -14,13 +14,13 @@ PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "client_examples"
 
 
-def run_in(script: str, *args: str, invoer: str | None = None):
+def run_in(script: str, *args: str, input_: str | None = None):
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True,
         text=True,
         timeout=60,
-        input=invoer,
+        input=input_,
     )
 
 
@@ -71,13 +71,13 @@ def test_zorgkas_exits_non_zero_on_transport_errors(tmp_path):
         "-",
         "--url",
         "http://127.0.0.1:1",
-        invoer="insz,datum\n73680599786,2024-01-01\n",
+        input_="insz,datum\n73680599786,2024-01-01\n",
     )
     assert process.returncode == 3 and "no answer" in process.stderr
 
 
 def test_zorgkas_refuses_a_csv_without_the_columns():
-    process = run_in("zorgkas_zorgbudget.py", "-", invoer="nummer;dag\n1;2\n")
+    process = run_in("zorgkas_zorgbudget.py", "-", input_="nummer;dag\n1;2\n")
     assert process.returncode == 2 and "insz,datum" in process.stderr
 
 
@@ -423,7 +423,7 @@ def test_a_url_without_its_scheme_is_one_line(script, tmp_path):
         "gemeente_dossier.py": ["98630499724"],
         "verlaagde_premie.py": ["2024", "98630499724"],
     }[script]
-    process = run_in(script, *args, "--url", "127.0.0.1:8080", invoer="insz,datum\n")
+    process = run_in(script, *args, "--url", "127.0.0.1:8080", input_="insz,datum\n")
     assert process.returncode == 2
     assert process.stderr.endswith(
         "error: base_url must be an http:// or https:// URL, not '127.0.0.1:8080'\n"

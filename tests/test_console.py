@@ -28,7 +28,7 @@ def client() -> Client:
     return Client(make_emulator(Settings(TODAY, admin=True)))
 
 
-def pagina(client: Client, url: str, status: int = 200) -> html.HtmlElement:
+def get_page(client: Client, url: str, status: int = 200) -> html.HtmlElement:
     antwoord = client.get(url)
     assert antwoord.status_code == status, antwoord.text[:500]
     return html.fromstring(antwoord.data)
@@ -44,31 +44,31 @@ def test_root_redirects_a_browser_and_answers_json_to_a_program(client):
 
 
 def test_persona_list_searches_and_filters_on_today_s_advice(client):
-    alle = pagina(client, "/console/")
-    assert len(alle.xpath("//tr[@data-insz]")) == 23  # every built-in persona, one page
-    found = pagina(client, "/console/?q=leonard+janssens")
+    all_pages = get_page(client, "/console/")
+    assert len(all_pages.xpath("//tr[@data-insz]")) == 23  # every built-in persona, one page
+    found = get_page(client, "/console/?q=leonard+janssens")
     assert found.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
-    part = pagina(client, "/console/?q=73680599")  # part of an INSZ
+    part = get_page(client, "/console/?q=73680599")  # part of an INSZ
     assert part.xpath("//tr[@data-insz]/@data-insz") == [INBREUK_OPEN]
-    nok = pagina(client, "/console/?result=NOK")
+    nok = get_page(client, "/console/?result=NOK")
     resultaten = nok.xpath("//tr[@data-insz]//span[@data-resultaat]/@data-resultaat")
     assert resultaten and set(resultaten) == {"NOK"}
     assert INBREUK_OPEN in nok.xpath("//tr[@data-insz]/@data-insz")
-    pagina(client, "/console/?result=MAYBE", status=400)
+    get_page(client, "/console/?result=MAYBE", status=400)
     # a search and a filter at once: the search's rows with that advice (never run before)
-    janssens = pagina(client, "/console/?q=janssens").xpath("//tr[@data-insz]")
+    janssens = get_page(client, "/console/?q=janssens").xpath("//tr[@data-insz]")
     assert len(janssens) == 10
     for result, expected in (("NOK", [INBREUK_OPEN]), ("OK", None)):
-        rows = pagina(client, f"/console/?q=janssens&result={result}").xpath("//tr[@data-insz]")
+        rows = get_page(client, f"/console/?q=janssens&result={result}").xpath("//tr[@data-insz]")
         got = [r.get("data-insz") for r in rows]
         rest = [r.get("data-insz") for r in janssens if r.get("data-insz") != INBREUK_OPEN]
         assert got == (expected or rest)
 
 
 def test_persona_list_pages_on_the_server(client):
-    first = pagina(client, "/console/?page=1")
+    first = get_page(client, "/console/?page=1")
     assert not first.xpath("//a[@rel='next']")  # 23 personas fit on one page of 50
-    empty = pagina(client, "/console/?page=2")
+    empty = get_page(client, "/console/?page=2")
     assert empty.xpath("//a[@rel='prev']")
     assert not empty.xpath("//tr[@data-insz]")
 
@@ -103,7 +103,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
     def listed(result: str, pages: list[int]) -> list[str]:
         found: dict[int, list[str]] = {}
         for page in pages:
-            p = pagina(client, f"/console/?result={result}&page={page}")
+            p = get_page(client, f"/console/?result={result}&page={page}")
             found[page] = p.xpath("//tr[@data-insz]/@data-insz")
             assert set(p.xpath("//tr[@data-insz]//span/@data-resultaat")) <= {result}
             assert bool(p.xpath("//a[@rel='next']")) == (page < max(pages)), (result, page)
@@ -114,13 +114,13 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
     assert (len(nok), len(ok)) == (115, 208)
     assert listed("NOK", [3, 1, 2]) == nok
     assert listed("OK", [2, 5, 1, 4, 3]) == ok
-    assert pagina(client, "/console/?result=NOK&page=999").xpath("//tr[@data-insz]") == []
+    assert get_page(client, "/console/?result=NOK&page=999").xpath("//tr[@data-insz]") == []
 
     assert client.put("/admin/clock", json={"today": "2023-01-01"}).status_code == 200
     nok = expected("NOK", date(2023, 1, 1))
     assert len(nok) == 50  # one full page: no next page
     assert listed("NOK", [1]) == nok
-    assert pagina(client, "/console/?result=NOK&page=2").xpath("//tr[@data-insz]") == []
+    assert get_page(client, "/console/?result=NOK&page=2").xpath("//tr[@data-insz]") == []
 
     # one NOK persona removed, one made NOK by an infringement: the lists follow at once
     removed = client.delete(f"/admin/personas/{nok[0]}", content_type="application/json")
@@ -139,7 +139,7 @@ def test_the_result_filter_pages_follow_the_day_and_the_personas(step, monkeypat
     assert listed("NOK", [1]) == nok
 
 
-def segments(pagina: html.HtmlElement) -> list[tuple]:
+def segments(get_page: html.HtmlElement) -> list[tuple]:
     return [
         (
             s.get("data-van"),
@@ -148,12 +148,12 @@ def segments(pagina: html.HtmlElement) -> list[tuple]:
             s.get("data-reden"),
             s.get("data-regel"),
         )
-        for s in pagina.xpath("//*[@data-toepassing='ZORGBUDGET']")
+        for s in get_page.xpath("//*[@data-toepassing='ZORGBUDGET']")
     ]
 
 
 def test_timeline_of_an_open_infringement_written_out(client):
-    p = pagina(client, f"/console/personas/{INBREUK_OPEN}")
+    p = get_page(client, f"/console/personas/{INBREUK_OPEN}")
     # Read off the persona file: in force 2022-01-01, Doelgroep from 2022-03-01, registered
     # and signed in time, infringement 2023-09-15 never remedied; the range ends 12 months
     # after today.
@@ -190,7 +190,7 @@ def test_timeline_of_an_open_infringement_written_out(client):
 def test_every_band_holds_for_every_day_for_every_persona(client, builtin_personas):
     """The bands are geef_advies itself: each day of the range, each persona."""
     for insz, persona in builtin_personas.items():
-        p = pagina(client, f"/console/personas/{insz}")
+        p = get_page(client, f"/console/personas/{insz}")
         days = 0
         vorige_tot = None
         for van, until, resultaat, reden, regel in segments(p):
@@ -215,7 +215,7 @@ def test_every_band_holds_for_every_day_for_every_persona(client, builtin_person
 
 def test_consumer_view_is_the_soap_service_s_answer(client):
     key = "gemeente.kortenberg.be|GEMEENTE"
-    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={key}")
+    p = get_page(client, f"/console/personas/{INBREUK_OPEN}?consumer={key}")
     views = p.xpath("//section[@data-dienst='GeefDossierKBI']")
     assert [v.get("data-versie") for v in views] == ["01.00", "02.00"]
     for view in views:
@@ -224,9 +224,9 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
             view.xpath(".//pre")[0].text_content().encode(), without_whitespace
         )
         versie = view.get("data-versie")
-        namespace, pad = DOSSIER[versie]
+        namespace, path = DOSSIER[versie]
         antwoord = client.post(
-            pad,
+            path,
             data=dossier_verzoek(INBREUK_OPEN, versie),
             headers={"Content-Type": "text/xml; charset=utf-8"},
         )
@@ -243,12 +243,12 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
 
 def test_consumer_view_under_protocols_shows_the_refusal():
     client = Client(make_emulator(Settings(TODAY, protocols=True)))
-    p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
+    p = get_page(client, f"/console/personas/{INBREUK_OPEN}?consumer=zorgkas1.test.be|ZORGKAS")
     assert [v.get("data-code") for v in p.xpath("//section[@data-dienst='GeefDossierKBI']")] == [
         "13001",
         "13001",
     ]
-    pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer=nobody|X", status=400)
+    get_page(client, f"/console/personas/{INBREUK_OPEN}?consumer=nobody|X", status=400)
 
 
 def test_consumer_view_shows_the_advice_a_zorgkas_gets():
@@ -257,7 +257,7 @@ def test_consumer_view_shows_the_advice_a_zorgkas_gets():
     client = Client(make_emulator(Settings(TODAY, protocols=True)))
 
     def advice(consumer: str) -> tuple[str | None, str | None, str | None]:
-        p = pagina(client, f"/console/personas/{INBREUK_OPEN}?consumer={consumer}")
+        p = get_page(client, f"/console/personas/{INBREUK_OPEN}?consumer={consumer}")
         (view,) = p.xpath("//section[@data-dienst='GeefAutomatischAdvies']")
         reply = etree.fromstring(view.xpath(".//pre")[0].text_content().encode())
         assert reply.findtext(".//Criteria/Datum") in (None, TODAY.isoformat())
@@ -273,15 +273,15 @@ def test_consumer_view_shows_the_advice_a_zorgkas_gets():
 
 
 def test_try_builds_a_request_the_service_accepts(client):
-    p = pagina(
+    p = get_page(
         client,
         f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}"
         "&datum=2025-01-01&toepassing=ZORGBUDGET&afzender=zorgkas1.test.be&hoedanigheid=ZORGKAS",
     )
     envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
-    pad = p.xpath("//code[@id='endpoint']")[0].text
-    assert pad == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
-    antwoord = client.post(pad, data=envelope, headers={"Content-Type": "text/xml"})
+    path = p.xpath("//code[@id='endpoint']")[0].text
+    assert path == "/GeefAutomatischAdviesDienst-01.00/soap/WebService"
+    antwoord = client.post(path, data=envelope, headers={"Content-Type": "text/xml"})
     repliek = etree.fromstring(antwoord.data)
     assert repliek.findtext(".//Advies/Resultaat") == "NOK"
     assert repliek.findtext(".//Advies/Reden/Code") == "INBREUK"
@@ -292,9 +292,9 @@ def test_try_says_its_requests_are_refused_where_signatures_are_checked(client):
     """Under --verify-signatures the console's requests (unsigned) get a Fault: the page
     says so before one is sent, and only there."""
     query = f"/console/try?service=GeefAutomatischAdvies+01.00&insz={INBREUK_OPEN}"
-    assert not pagina(client, query).xpath("//*[@id='unsigned']")
+    assert not get_page(client, query).xpath("//*[@id='unsigned']")
     checking = Client(make_emulator(Settings(TODAY, verify_signatures=True)))
-    p = pagina(checking, query)
+    p = get_page(checking, query)
     (note,) = p.xpath("//*[@id='unsigned']")
     assert "wsse:InvalidSecurity" in note.text_content()
     envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
@@ -312,7 +312,7 @@ def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
     client = Client(make_emulator(Settings(TODAY, protocols=True)))
 
     def asked(query: str) -> tuple[str, str, list[str]]:
-        p = pagina(client, f"/console/try?{query}")
+        p = get_page(client, f"/console/try?{query}")
         envelope = p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
         antwoord = client.post(
             p.xpath("//code[@id='endpoint']")[0].text,
@@ -362,22 +362,24 @@ def test_try_under_protocols_asks_as_a_consumer_the_protocol_answers():
 
 
 def test_try_says_what_it_cannot_send(client):
-    error = pagina(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
+    error = get_page(client, "/console/try?insz=1%01&service=GeefDossierKBI+01.00")
     assert "cannot be sent as XML" in error.xpath("//p[@id='error']")[0].text_content()
-    datum = pagina(client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=gisteren")
+    datum = get_page(
+        client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=gisteren"
+    )
     assert "'gisteren' is not a date" in datum.xpath("//p[@id='error']")[0].text_content()
-    week = pagina(
+    week = get_page(
         client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&datum=2024-W01-1"
     )
     assert "'2024-W01-1' is not a date" in week.xpath("//p[@id='error']")[0].text_content()
-    pagina(client, "/console/try?service=Nothing", status=400)
+    get_page(client, "/console/try?service=Nothing", status=400)
     # a code in another case is told the one meant
-    dienst = pagina(client, "/console/try?service=geefdossierkbi+02.00", status=400)
+    dienst = get_page(client, "/console/try?service=geefdossierkbi+02.00", status=400)
     assert dienst.findtext(".//p[@id='error']") == (
         "service is one of GeefDossierKBI 01.00, GeefDossierKBI 02.00, GeefAutomatischAdvies"
         " 01.00; did you mean 'GeefDossierKBI 02.00'?"
     )
-    toepassing = pagina(
+    toepassing = get_page(
         client, "/console/try?service=GeefAutomatischAdvies+01.00&insz=1&toepassing=zorgbudget"
     )
     assert (
@@ -398,7 +400,7 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
     number = everything[0]["id"]
     assert client.get(f"/console/journal/entries?after={number}").json["entries"] == []
     assert client.get("/console/journal/entries?insz=0&after=0").json["entries"] == []
-    p = pagina(client, f"/console/journal/{number}")
+    p = get_page(client, f"/console/journal/{number}")
     # the page names its call: "Call " alone since the entry's number was renamed
     assert (p.findtext(".//title"), p.findtext(".//h1")) == (
         f"Call {number} · console",
@@ -406,7 +408,7 @@ def test_journal_keeps_bodies_and_serves_what_is_new(client):
     )
     assert "<INSZ>73680599786</INSZ>" in p.xpath("//pre[@id='request-body']")[0].text_content()
     assert "Janssens" in p.xpath("//pre[@id='reply-body']")[0].text_content()
-    pagina(client, "/console/journal/999", status=404)
+    get_page(client, "/console/journal/999", status=404)
     assert client.get("/console/journal/entries?colour=red").status_code == 400
 
 
@@ -426,8 +428,8 @@ def test_every_value_is_escaped(client):
 def test_without_admin_the_console_changes_nothing():
     app = make_emulator(Settings(TODAY))
     client = Client(app)
-    for pad in ("/console/faults", "/console/clock"):
-        assert client.get(pad).status_code == 404
+    for path in ("/console/faults", "/console/clock"):
+        assert client.get(path).status_code == 404
     regels = [r for r in app.rest.url_map.iter_rules() if r.rule.startswith("/console")]
     assert regels
     assert all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in regels)
@@ -437,22 +439,22 @@ def test_without_admin_the_console_changes_nothing():
 def test_console_assets_are_local(client):
     """Nothing is loaded from elsewhere: it works offline."""
     for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
-        p = pagina(client, url)
-        for bron in p.xpath("//script/@src | //link/@href | //img/@src"):
-            assert bron.startswith("/console/static/"), bron
+        p = get_page(client, url)
+        for source_ in p.xpath("//script/@src | //link/@href | //img/@src"):
+            assert source_.startswith("/console/static/"), source_
 
 
 def test_a_console_address_without_a_page_gets_the_console_s_page(client):
     """A browser at /console/personas/ (the INSZ taken off the address) got the REST face's
     JSON; now the console's own page, with its menu and the address as text."""
-    for pad in ("/console/personas/", "/console/nothing", "/console/<b>x</b>"):
-        p = pagina(client, pad, status=404)
-        assert p.findtext(".//p[@id='error']") == f"There is no page {pad} in the console."
+    for path in ("/console/personas/", "/console/nothing", "/console/<b>x</b>"):
+        p = get_page(client, path, status=404)
+        assert p.findtext(".//p[@id='error']") == f"There is no page {path} in the console."
         assert p.xpath("//nav//a[@href='/console/']"), "the menu"
         assert not p.xpath("//main//b")
     assert client.get("/nothing").json["code"] == "NOT_FOUND"  # outside it: JSON, as before
     # a page's address mistyped is told the one meant
-    p = pagina(client, "/console/persona/98630499724", status=404)
+    p = get_page(client, "/console/persona/98630499724", status=404)
     assert p.findtext(".//p[@id='error']") == (
         "There is no page /console/persona/98630499724 in the console; did you mean"
         " /console/personas/98630499724?"
@@ -464,37 +466,39 @@ def test_a_persona_s_address_with_its_insz_as_printed_leads_to_its_page(client):
     antwoord = client.get("/console/personas/98.63.04-997.24?consumer=x")
     assert antwoord.status_code == 302
     assert antwoord.headers["Location"] == "/console/personas/98630499724?consumer=x"
-    p = pagina(client, "/console/personas/98.63.04-997.25", status=404)  # not a persona's
+    p = get_page(client, "/console/personas/98.63.04-997.25", status=404)  # not a persona's
     assert p.findtext(".//p[@id='error']") == (  # nor an INSZ: a digit mistyped
         "no persona with INSZ 98.63.04-997.25, which is no INSZ: the check digits are 25;"
         " modulo 97 asks for 24 (born before 2000) or 53 (born from 2000 on)"
     )
-    p = pagina(client, "/console/personas/87670380543", status=404)  # an INSZ, no persona's
+    p = get_page(client, "/console/personas/87670380543", status=404)  # an INSZ, no persona's
     assert p.findtext(".//p[@id='error']") == "no persona with INSZ 87670380543"
     # a digit left out or one too many: said so, not left to count
-    for pad, count in (
+    for path, count in (
         ("/console/personas/9863049972", 10),
         ("/console/personas/98.63.04-997.244", 12),
     ):
-        p = pagina(client, pad, status=404)
+        p = get_page(client, path, status=404)
         assert p.findtext(".//p[@id='error']").endswith(
             f", which is no INSZ: {count} digits, where an INSZ has 11"
         )
-    p = pagina(client, "/console/personas/6721400144", status=404)  # a spreadsheet's number
+    p = get_page(client, "/console/personas/6721400144", status=404)  # a spreadsheet's number
     assert p.findtext(".//p[@id='error']") == (
         "no persona with INSZ 6721400144, which is no INSZ: 10 digits, where an INSZ has 11; a"
         " spreadsheet drops a number's first 0: did you mean 06721400144?"
     )
-    p = pagina(client, "/console/personas/Daoud", status=404)  # a name: no count of digits
+    p = get_page(client, "/console/personas/Daoud", status=404)  # a name: no count of digits
     assert p.findtext(".//p[@id='error']") == "no persona with INSZ Daoud"
     # searched for: said under the empty list
-    p = pagina(client, "/console/?q=98630499725")
+    p = get_page(client, "/console/?q=98630499725")
     assert p.findtext(".//td[@id='none']") == (
         "No persona matches. 98630499725 is no INSZ: the check digits are 25; modulo 97 asks"
         " for 24 (born before 2000) or 53 (born from 2000 on)."
     )
-    assert pagina(client, "/console/?q=zzz").findtext(".//td[@id='none']") == "No persona matches."
-    p = pagina(client, "/console/?result=nok", status=400)
+    assert (
+        get_page(client, "/console/?q=zzz").findtext(".//td[@id='none']") == "No persona matches."
+    )
+    p = get_page(client, "/console/?result=nok", status=400)
     assert p.findtext(".//p[@id='error']") == (
         "result is OK, NOK or empty, not 'nok'; did you mean 'NOK'?"
     )
@@ -508,11 +512,11 @@ def test_with_an_admin_token_the_journal_s_data_needs_it():
         data=dossier_verzoek(INBREUK_OPEN, "02.00"),
         headers={"Content-Type": "text/xml"},
     )
-    for pad in ("/console/journal/entries", "/console/journal/1"):
-        without = client.get(pad)
+    for path in ("/console/journal/entries", "/console/journal/1"):
+        without = client.get(path)
         assert without.status_code == 401
         assert without.json["code"] == "ADMIN_TOKEN_REQUIRED"
-        met = client.get(pad, headers={"Authorization": "Bearer geheim"})
+        met = client.get(path, headers={"Authorization": "Bearer geheim"})
         assert met.status_code == 200
     assert (
         client.get("/console/journal/entries", headers={"Host": "evil.example"}).status_code == 421
@@ -571,13 +575,13 @@ def test_today_at_the_end_of_its_range_shows_every_page(client):
 
 
 def test_the_clock_page_offers_the_days_the_clock_takes(client):
-    field = pagina(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
+    field = get_page(client, "/console/clock").xpath("//input[@id='clock-date']")[0]
     assert (field.get("min"), field.get("max")) == ("2000-01-01", "2100-12-31")
 
 
 def test_the_journal_offers_the_operations_its_filter_takes(client):
     """The operation filter is typed; a typo is refused. The page offers what it takes."""
-    p = pagina(client, "/console/journal")
+    p = get_page(client, "/console/journal")
     offered = p.xpath("//datalist[@id='operations']/option/@value")
     assert {"GeefDossierKBI", "GeefAutomatischAdvies", "lijst-gemeente", "admin PUT"} <= set(
         offered
@@ -593,7 +597,9 @@ def test_try_sends_the_mutaties_context_chosen(client):
     follow a mutation notification could not be tried, nor its journal entry seen."""
 
     def sent(query: str) -> str | None:
-        p = pagina(client, f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}{query}")
+        p = get_page(
+            client, f"/console/try?service=GeefDossierKBI+02.00&insz={INBREUK_OPEN}{query}"
+        )
         envelope = etree.fromstring(
             p.xpath("//textarea[@id='envelope']")[0].text_content().encode()
         )
@@ -602,9 +608,9 @@ def test_try_sends_the_mutaties_context_chosen(client):
     assert sent("") == "true"
     assert sent("&mutaties_context=false") == "false"
     assert sent("&mutaties_context=true") == "true"
-    p = pagina(client, "/console/try?service=GeefDossierKBI+02.00&mutaties_context=false")
+    p = get_page(client, "/console/try?service=GeefDossierKBI+02.00&mutaties_context=false")
     assert p.xpath("//select[@id='mutaties_context']/option[@selected]/text()") == ["false"]
-    pagina(client, f"/console/try?insz={INBREUK_OPEN}&mutaties_context=maybe", status=400)
+    get_page(client, f"/console/try?insz={INBREUK_OPEN}&mutaties_context=maybe", status=400)
 
 
 def test_behind_a_proxy_under_a_path_every_address_the_console_gives_has_the_prefix():
@@ -694,7 +700,7 @@ def test_every_control_and_column_of_every_console_page_has_a_name(client):
         "/console/clock",
     ]
     for url in pages:
-        page = pagina(client, url)
+        page = get_page(client, url)
         controls = page.xpath(
             "//select | //textarea"
             " | //input[not(@type='hidden' or @type='submit' or @type='button')]"

@@ -57,14 +57,14 @@ def browser(chromium, console_server, request):
     failed_ = request.session.testsfailed
     yield chromium
     if request.session.testsfailed > failed_:
-        pad = screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
-        print(f"screenshot of the failing page: {pad}")
+        path = screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
+        print(f"screenshot of the failing page: {path}")
 
 
-def wait_for(driver, condition_, seconden: float = 10):
+def wait_for(driver, condition_, seconds_: float = 10):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconden, poll_frequency=0.1).until(condition_)
+    return WebDriverWait(driver, seconds_, poll_frequency=0.1).until(condition_)
 
 
 def by():
@@ -216,7 +216,7 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     )
     assert b"<Identificatie>99996</Identificatie>" in antwoord.content
     row = "#journal tr[data-result='UITZONDERING 99996']"
-    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), seconden=6)  # no reload
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), seconds_=6)  # no reload
     assert browser.find_elements(By.ID, "no-entries") == []
     browser.find_element(By.CSS_SELECTOR, f"{row} a").click()
     wait_for(browser, lambda d: d.find_elements(By.ID, "reply-body"))
@@ -232,8 +232,8 @@ def test_a_persona_named_like_markup_shows_as_text(browser, console_server):
         timeout=5,
     )
     assert antwoord.status_code in (200, 201), antwoord.text
-    for pad in ("/console/?q=eve", f"/console/personas/{XSS_INSZ}"):
-        browser.get(console_server.url + pad)
+    for path in ("/console/?q=eve", f"/console/personas/{XSS_INSZ}"):
+        browser.get(console_server.url + path)
         assert browser.find_elements(By.CSS_SELECTOR, "main img") == []
         assert XSS in browser.find_element(By.TAG_NAME, "main").text
     assert browser.find_element(By.ID, "name").text == f"Eve {XSS}"
@@ -285,12 +285,12 @@ def test_on_a_phone_s_width_no_page_is_wider_than_the_screen(browser, console_se
     ]
     browser.set_window_size(390, 900)
     try:
-        for pad in pages:
-            browser.get(console_server.url + pad)
+        for path in pages:
+            browser.get(console_server.url + path)
             widths = browser.execute_script(
                 "return [document.documentElement.scrollWidth, window.innerWidth]"
             )
-            assert widths[0] <= widths[1], (pad, widths)
+            assert widths[0] <= widths[1], (path, widths)
     finally:
         browser.set_window_size(1400, 1000)
 

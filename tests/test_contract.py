@@ -18,12 +18,12 @@ BRUSSEL = ZoneInfo("Europe/Brussels")  # MAGDA's clock, written out (not taken f
 
 
 def test_wsdl_points_at_the_server(server):
-    for pad in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
-        r = requests.get(f"{server.url}{pad}?wsdl", timeout=5)
+    for path in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
+        r = requests.get(f"{server.url}{path}?wsdl", timeout=5)
         assert r.status_code == 200
         wsdl = etree.fromstring(r.content)
         address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
-        assert address == server.url + pad
+        assert address == server.url + path
         for location in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import"):
             assert requests.get(location.get("schemaLocation"), timeout=5).status_code == 200
 
@@ -31,17 +31,17 @@ def test_wsdl_points_at_the_server(server):
 def test_xsd_files_are_served_and_nothing_else(server):
     for file in ("xsd/KBI-02.00.xsd", "GeefDossierKBI-02.00.wsdl", "GeefDossierKBI-01.00.wsdl"):
         assert requests.get(f"{server.url}/wsdl/{file}", timeout=5).status_code == 200
-    for pad in ("/wsdl/../cli.py", "/wsdl/xsd/../../services/cli.py", "/wsdl/xsd/nope.xsd"):
-        assert requests.get(f"{server.url}{pad}", timeout=5).status_code == 404
+    for path in ("/wsdl/../cli.py", "/wsdl/xsd/../../services/cli.py", "/wsdl/xsd/nope.xsd"):
+        assert requests.get(f"{server.url}{path}", timeout=5).status_code == 404
 
 
 def test_zeep_builds_every_service_from_the_served_wsdl(server):
-    for pad, operation in (
+    for path, operation in (
         (PATH_DOSSIER, "GeefDossierKBI"),
         (PATH_DOSSIER_02, "GeefDossierKBI"),
         (PATH_ADVIES, "GeefAutomatischAdvies"),
     ):
-        client = zeep.Client(f"{server.url}{pad}?wsdl")
+        client = zeep.Client(f"{server.url}{path}?wsdl")
         assert operation in client.service._binding._operations
 
 
@@ -52,8 +52,8 @@ def test_our_fixtures_validate_against_our_xsd(builtin_personas):
 
 
 def test_service_paths_follow_magda_layout():
-    paden = [d.contract.path for d in all_services(Runtime({})) if d.contract.path]
-    assert paden == [PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES]
+    paths = [d.contract.path for d in all_services(Runtime({})) if d.contract.path]
+    assert paths == [PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES]
 
 
 def test_health(server):
@@ -116,18 +116,18 @@ def test_the_wsdl_addresses_follow_a_proxy_only_when_asked():
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    pad = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
+    path = "/GeefDossierKBIDienst-02.00/soap/WebService?wsdl"
     proxy = {
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "magda.test.intern",
         "X-Forwarded-Prefix": "/emulator",
     }
-    achter = Client(make_emulator(Settings(proxy_headers=True)))
-    wsdl = achter.get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    behind = Client(make_emulator(Settings(proxy_headers=True)))
+    wsdl = behind.get(path, headers={"Host": "localhost:8080", **proxy}).data
     address = "https://magda.test.intern/emulator/GeefDossierKBIDienst-02.00/soap/WebService"
     assert f'location="{address}"'.encode() in wsdl
     assert b'schemaLocation="https://magda.test.intern/emulator/wsdl/xsd/' in wsdl
-    without = Client(make_emulator()).get(pad, headers={"Host": "localhost:8080", **proxy}).data
+    without = Client(make_emulator()).get(path, headers={"Host": "localhost:8080", **proxy}).data
     assert b'location="http://localhost:8080/GeefDossierKBIDienst-02.00/' in without
 
 
@@ -351,11 +351,11 @@ def test_every_query_spyne_takes_for_a_wsdl_gets_the_contracts_wsdl():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
-        contract = client.get(f"{pad}?wsdl").data
+    for path in (PATH_DOSSIER, PATH_DOSSIER_02, PATH_ADVIES):
+        contract = client.get(f"{path}?wsdl").data
         assert b"GeefDossierKBI-" in contract or b"GeefAutomatischAdvies-" in contract
         for vraag in ("wsdl=1", "WSDL=", "Wsdl=GeefDossierKBI.wsdl", "wsdl=&x=1", "wsdl&x=1"):
-            antwoord = client.get(f"{pad}?{vraag}")
+            antwoord = client.get(f"{path}?{vraag}")
             assert antwoord.status_code == 200, vraag
             assert antwoord.data == contract, vraag
             assert b"anyType" not in antwoord.data and b'"operatie"' not in antwoord.data
@@ -369,9 +369,9 @@ def test_a_head_is_answered_as_the_get_without_its_body():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (f"{PATH_DOSSIER_02}?wsdl", f"{PATH_ADVIES}?WSDL", "/wsdl/xsd/KBI-02.00.xsd"):
-        get, head = client.get(pad), client.head(pad)
-        assert (head.status_code, get.status_code) == (200, 200), pad
+    for path in (f"{PATH_DOSSIER_02}?wsdl", f"{PATH_ADVIES}?WSDL", "/wsdl/xsd/KBI-02.00.xsd"):
+        get, head = client.get(path), client.head(path)
+        assert (head.status_code, get.status_code) == (200, 200), path
         assert (
             head.headers["Content-Type"]
             == get.headers["Content-Type"]
@@ -460,14 +460,14 @@ def test_a_wsdl_file_under_wsdl_points_at_the_server_it_came_from():
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for file, pad in (
+    for file, path in (
         ("GeefDossierKBI-02.00.wsdl", PATH_DOSSIER_02),
         ("GeefDossierKBI-01.00.wsdl", PATH_DOSSIER),
         ("GeefAutomatischAdvies-01.00.wsdl", PATH_ADVIES),
     ):
         wsdl = etree.fromstring(client.get(f"/wsdl/{file}", headers={"Host": "emu.test:9000"}).data)
         address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
-        assert address == f"http://emu.test:9000{pad}"
+        assert address == f"http://emu.test:9000{path}"
         locations = [
             i.get("schemaLocation") for i in wsdl.iter("{http://www.w3.org/2001/XMLSchema}import")
         ]

@@ -39,56 +39,56 @@ class Schemas(XsdSet):
     along those paths each element's complex type (by namespace and name), attributes and
     how often it may occur."""
 
-    def paden(self, namespace: str, naam: str) -> set[str]:
+    def paths(self, namespace: str, naam: str) -> set[str]:
         result: set[str] = set()
         self._element(self.elements[(namespace, naam)], "", result, 0)
         return result
 
-    def types_en_attributen(self, namespace: str, naam: str) -> dict[str, Seen]:
+    def types_and_attributes(self, namespace: str, naam: str) -> dict[str, Seen]:
         """Per element path: its complex type's (namespace, name) (None: anonymous or simple),
         the names of the attributes it allows (``*`` for any), and its least and most
         occurrences in its parent (its sequence's or choice's counted in)."""
-        self._gezien: dict[str, Seen] = {}
+        self._seen: dict[str, Seen] = {}
         self._element(self.elements[(namespace, naam)], "", set(), 0)
-        return self._gezien
+        return self._seen
 
-    def standaarden(self, namespace: str, naam: str) -> dict[str, tuple[str | None, ...]]:
+    def defaults(self, namespace: str, naam: str) -> dict[str, tuple[str | None, ...]]:
         """Per element path: its default, fixed value and nillable (as written, or None)."""
-        self._standaarden: dict[str, tuple[str | None, ...]] = {}
+        self._defaults: dict[str, tuple[str | None, ...]] = {}
         self._element(self.elements[(namespace, naam)], "", set(), 0)
-        return self._standaarden
+        return self._defaults
 
-    def simpele_types(self, namespace: str, naam: str) -> dict[str, tuple[str | None, str]]:
+    def simple_types(self, namespace: str, naam: str) -> dict[str, tuple[str | None, str]]:
         """Per element path of simple content: its type (namespace, name); ``(None,
         "anonymous")`` for a type written inside the element."""
-        self._simpel: dict[str, tuple[str | None, str]] = {}
+        self._simple: dict[str, tuple[str | None, str]] = {}
         self._element(self.elements[(namespace, naam)], "", set(), 0)
-        return self._simpel
+        return self._simple
 
     def _element(self, element: etree._Element, above: str, result: set[str], depth: int) -> None:
         times_ = _times_(element)
         if element.get("ref"):
             element = self.elements[self._qname(element, element.get("ref"))]
-        pad = f"{above}/{element.get('name')}" if above else element.get("name")
-        result.add(pad)
-        if hasattr(self, "_standaarden"):
-            self._standaarden[pad] = tuple(element.get(a) for a in ("default", "fixed", "nillable"))
+        path = f"{above}/{element.get('name')}" if above else element.get("name")
+        result.add(path)
+        if hasattr(self, "_defaults"):
+            self._defaults[path] = tuple(element.get(a) for a in ("default", "fixed", "nillable"))
         type_ = element.find(XS + "complexType")
         naam = self._qname(element, element.get("type")) if element.get("type") else None
         if type_ is None and naam is not None:
             type_ = self.types.get(naam)
-        if hasattr(self, "_simpel"):
+        if hasattr(self, "_simple"):
             if element.find(XS + "simpleType") is not None:
-                self._simpel[pad] = (None, "anonymous")
+                self._simple[path] = (None, "anonymous")
             elif naam is not None and (type_ is None or type_.tag == XS + "simpleType"):
-                self._simpel[pad] = naam
-        if hasattr(self, "_gezien"):
+                self._simple[path] = naam
+        if hasattr(self, "_seen"):
             complex_ = type_ is not None and type_.tag == XS + "complexType"
-            self._gezien[pad] = (naam if complex_ else None, self._attributen(type_), times_)
+            self._seen[path] = (naam if complex_ else None, self._attributes(type_), times_)
         if type_ is not None and type_.tag == XS + "complexType" and depth < 15:
-            self._inhoud(type_, pad, result, depth)
+            self._inhoud(type_, path, result, depth)
 
-    def _attributen(self, type_: etree._Element | None) -> set[str]:
+    def _attributes(self, type_: etree._Element | None) -> set[str]:
         if type_ is None or type_.tag != XS + "complexType":
             return set()
         result = set()
@@ -98,19 +98,19 @@ class Schemas(XsdSet):
             elif node.tag == XS + "attribute":
                 result.add(node.get("name"))
             else:
-                result |= self._attributen(self.types.get(self._qname(node, node.get("base"))))
+                result |= self._attributes(self.types.get(self._qname(node, node.get("base"))))
         return result
 
-    def _inhoud(self, type_: etree._Element, pad: str, result: set[str], depth: int) -> None:
+    def _inhoud(self, type_: etree._Element, path: str, result: set[str], depth: int) -> None:
         for node in type_.iter(XS + "element", XS + "any", XS + "extension"):
             if node.tag == XS + "any":
-                result.add(f"{pad}/{ANY}")
+                result.add(f"{path}/{ANY}")
             elif node.tag == XS + "extension":
                 base = self.types.get(self._qname(node, node.get("base")))
                 if base is not None and base.tag == XS + "complexType":
-                    self._inhoud(base, pad, result, depth)
+                    self._inhoud(base, path, result, depth)
             elif _own(node, type_):
-                self._element(node, pad, result, depth + 1)
+                self._element(node, path, result, depth + 1)
 
 
 def _times_(element: etree._Element) -> tuple[float, float]:
@@ -140,10 +140,10 @@ def _own(node: etree._Element, type_: etree._Element) -> bool:
     return True
 
 
-def allowed_(pad: str, paden: set[str]) -> bool:
-    parts = pad.split("/")
-    return pad in paden or any(
-        "/".join(parts[:i]) + "/" + ANY in paden for i in range(1, len(parts))
+def allowed_(path: str, paths: set[str]) -> bool:
+    parts = path.split("/")
+    return path in paths or any(
+        "/".join(parts[:i]) + "/" + ANY in paths for i in range(1, len(parts))
     )
 
 
@@ -165,8 +165,8 @@ def test_every_element_the_real_message_may_hold_our_contract_allows(
     reference.require(versie)
     real = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd")))
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
-    ours = ours_().paden(namespace, bericht)
-    real_paths = real.paden(namespace, bericht)
+    ours = ours_().paths(namespace, bericht)
+    real_paths = real.paths(namespace, bericht)
     assert len(real_paths) > at_least  # the walk reached the message's depths
     assert sorted(p for p in real_paths if not allowed_(p, ours)) == []
 
@@ -178,9 +178,9 @@ def test_the_walk_sees_a_missing_element():
     gone = next(e for e in traject.iter(XS + "element") if e.get("name") == "Besluit")
     gone.getparent().remove(gone)
     namespace = WEBSERVICE.format(v="02.00")
-    pad = "GeefDossierKBIResponse/Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier/Trajecten/Traject"
-    assert not allowed_(f"{pad}/Besluit", ours.paden(namespace, "GeefDossierKBIResponse"))
-    assert allowed_(f"{pad}/Type", ours.paden(namespace, "GeefDossierKBIResponse"))
+    path = "GeefDossierKBIResponse/Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier/Trajecten/Traject"
+    assert not allowed_(f"{path}/Besluit", ours.paths(namespace, "GeefDossierKBIResponse"))
+    assert allowed_(f"{path}/Type", ours.paths(namespace, "GeefDossierKBIResponse"))
 
 
 def test_the_real_sample_replies_validate_against_our_contract():
@@ -197,7 +197,7 @@ def test_the_real_sample_replies_validate_against_our_contract():
 
 
 @pytest.mark.parametrize(
-    ("pad", "text"),
+    ("path", "text"),
     [
         # The real UUIDType's class [aA-fF0-9] is wider than hex (A-f spans every capital and
         # small letter up to f); ours took hex only
@@ -210,14 +210,14 @@ def test_the_real_sample_replies_validate_against_our_contract():
     ],
     ids=["uuid", "empty-boolean", "period-date"],
 )
-def test_a_real_reply_the_real_contract_takes_ours_takes(tmp_path, pad, text):
+def test_a_real_reply_the_real_contract_takes_ours_takes(tmp_path, path, text):
     """A client built on ours must not fail on a reply the real contract allows."""
     reference.require("01.00")
     real = reference.real_schema(str(tmp_path), "01.00")
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     ours = etree.XMLSchema(etree.parse(str(wsdl_folder() / "xsd/GeefDossierKBI-01.00.xsd"), parser))
     antwoord = etree.parse(str(reference.SAMPLES / "90722600260.xml"), parser)
-    element = antwoord.find(pad)
+    element = antwoord.find(path)
     element.text = text(element.text)
     assert real.validate(antwoord), str(real.error_log.last_error)
     assert ours.validate(antwoord), str(ours.error_log.last_error)
@@ -341,27 +341,27 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
         (WEBSERVICE.format(v=versie), "GeefDossierKBI", 25),  # the request: Context/Annotaties
         (SERVICE[versie], "GeefDossierKBI", 25),
     ):
-        ours = ours_().types_en_attributen(namespace, bericht)
-        real_one = real.types_en_attributen(namespace, bericht)
+        ours = ours_().types_and_attributes(namespace, bericht)
+        real_one = real.types_and_attributes(namespace, bericht)
         assert sorted(ours.keys() ^ real_one.keys()) == []  # the same paths, none more, none less
         shared = ours.keys()
         assert len(shared) > at_least
         other = {
-            pad.split("/Inhoud/")[-1]: (real_one[pad][0], ours[pad][0])
-            for pad in shared
-            if real_one[pad][0] != ours[pad][0]
+            path.split("/Inhoud/")[-1]: (real_one[path][0], ours[path][0])
+            for path in shared
+            if real_one[path][0] != ours[path][0]
         }
         assert other == {}
         missing_ = {
-            pad.split("/Inhoud/")[-1]: sorted(real_one[pad][1] - ours[pad][1])
-            for pad in shared
-            if ANY not in ours[pad][1] and real_one[pad][1] - ours[pad][1]
+            path.split("/Inhoud/")[-1]: sorted(real_one[path][1] - ours[path][1])
+            for path in shared
+            if ANY not in ours[path][1] and real_one[path][1] - ours[path][1]
         }
         assert missing_ == {}
         keren = {
-            pad.split("/Inhoud/")[-1]: (real_one[pad][2], ours[pad][2])
-            for pad in shared
-            if real_one[pad][2] != ours[pad][2]
+            path.split("/Inhoud/")[-1]: (real_one[path][2], ours[path][2])
+            for path in shared
+            if real_one[path][2] != ours[path][2]
         }
         assert keren == {}
 
@@ -455,10 +455,8 @@ def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie
     refuse a real reply with <OnderdeelMO/>, and generated code would lose the default."""
     reference.require(versie)
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
-    real = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).standaarden(
-        namespace, bericht
-    )
-    ours = ours_().standaarden(namespace, bericht)
+    real = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).defaults(namespace, bericht)
+    ours = ours_().defaults(namespace, bericht)
 
     def set_to(values: tuple[str | None, ...]) -> tuple[str | None, ...]:
         default, fixed, nillable = values
@@ -466,8 +464,8 @@ def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie
 
     shared = ours.keys() & real.keys()
     assert len(shared) > (30 if bericht == "GeefDossierKBI" else 400)
-    other = {pad: (set_to(ours[pad]), set_to(real[pad])) for pad in shared}
-    assert {pad: pair_ for pad, pair_ in other.items() if pair_[0] != pair_[1]} == {}
+    other = {path: (set_to(ours[path]), set_to(real[path])) for path in shared}
+    assert {path: pair_ for path, pair_ in other.items() if pair_[0] != pair_[1]} == {}
 
 
 def attributes(files: list[Path]) -> dict[tuple[str | None, str, str], tuple]:
@@ -510,10 +508,10 @@ def test_every_element_of_simple_content_has_the_real_one_s_type(versie, variant
     Uitzondering types (ours: types written inside them, or xs:string)."""
     reference.require(versie)
     namespace = WEBSERVICE.format(v=versie) if variant == "WebService" else SERVICE[versie]
-    real = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).simpele_types(
+    real = Schemas(sorted(reference.xsd_folder(versie).rglob("*.xsd"))).simple_types(
         namespace, bericht
     )
-    ours = ours_().simpele_types(namespace, bericht)
+    ours = ours_().simple_types(namespace, bericht)
     shared = ours.keys() & real.keys()
     assert len(shared) > (20 if bericht == "GeefDossierKBI" else 250)
-    assert {pad: (ours[pad], real[pad]) for pad in shared if ours[pad] != real[pad]} == {}
+    assert {path: (ours[path], real[path]) for path in shared if ours[path] != real[path]} == {}

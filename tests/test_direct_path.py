@@ -34,16 +34,16 @@ VARIABLE = [
 ]
 
 
-def call(app, pad: str, body: bytes) -> tuple[str, bytes]:
+def call(app, path: str, body: bytes) -> tuple[str, bytes]:
     status = []
-    antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: status.append(s)))
+    antwoord = b"".join(app(wsgi_environ(path, body), lambda s, h, e=None: status.append(s)))
     for pattern_, replacement in VARIABLE:
         antwoord = pattern_.sub(replacement, antwoord)
     return status[0], antwoord
 
 
-def equal(pad: str, body: bytes) -> None:
-    assert call(DIRECT, pad, body) == call(SPYNE, pad, body)
+def equal(path: str, body: bytes) -> None:
+    assert call(DIRECT, path, body) == call(SPYNE, path, body)
 
 
 @pytest.mark.parametrize("insz", sorted(DIRECT.runtime.personas) + ["80651439361"])
@@ -67,17 +67,17 @@ def test_every_persona_same_reply(insz):
     ],
 )
 def test_errors_same_reply(body):
-    pad = PATH_ADVIES if b"GeefAutomatischAdvies" in body else PATH_DOSSIER
-    equal(pad, body)
+    path = PATH_ADVIES if b"GeefAutomatischAdvies" in body else PATH_DOSSIER
+    equal(path, body)
 
 
-@pytest.mark.parametrize(("pad", "versie"), [(PATH_DOSSIER, "01.00"), (PATH_DOSSIER_02, "02.00")])
-def test_the_direct_path_is_taken(pad, versie, monkeypatch):
+@pytest.mark.parametrize(("path", "versie"), [(PATH_DOSSIER, "01.00"), (PATH_DOSSIER_02, "02.00")])
+def test_the_direct_path_is_taken(path, versie, monkeypatch):
     """Guard against a silent fallback: the direct path must answer the common request."""
     invocations = []
     original = DIRECT._spyne_app
     monkeypatch.setattr(DIRECT, "_spyne_app", lambda d: invocations.append(d) or original(d))
-    status, antwoord = call(DIRECT, pad, dossier_verzoek("98630499724", versie))
+    status, antwoord = call(DIRECT, path, dossier_verzoek("98630499724", versie))
     assert invocations == [] and b"<KBIDossier>" in antwoord
 
 

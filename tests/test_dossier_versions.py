@@ -121,9 +121,9 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
     vraag_xsd = real(workdir, versie, variant, "GeefDossierKBI")
     antwoord_xsd = real(workdir, versie, variant, "GeefDossierKBIResponse")
     if variant == "Service":  # the generic endpoint only
-        namespace, paden = NS_DOSSIER_SERVICE[versie], [PATH_GENERIC]
+        namespace, paths = NS_DOSSIER_SERVICE[versie], [PATH_GENERIC]
     else:
-        namespace, paden = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
+        namespace, paths = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
     answered_ = 0
     for insz in [*builtin_personas, UNKNOWN]:
         persona = builtin_personas.get(insz)
@@ -131,11 +131,11 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
             continue
         body = dossier_verzoek(insz, versie, namespace=namespace, referte=f"r-{insz}")
         assert vraag_xsd.validate(operation(body)), vraag_xsd.error_log
-        for pad in paden:
-            antwoord = post(server.url + pad, body)
+        for path in paths:
+            antwoord = post(server.url + path, body)
             assert antwoord.status == 200, antwoord.body
             assert antwoord.root.tag == f"{{{namespace}}}GeefDossierKBIResponse"
-            assert antwoord_xsd.validate(antwoord.root), (insz, pad, antwoord_xsd.error_log)
+            assert antwoord_xsd.validate(antwoord.root), (insz, path, antwoord_xsd.error_log)
             bericht = antwoord.root.find("Repliek/Context/Bericht")
             assert bericht.findtext("Ontvanger/Referte") == f"r-{insz}"
             assert antwoord.root.findtext("Repliek/Context/Versie") == f"{versie}.0000"
@@ -150,7 +150,7 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
                 )
                 assert antwoord.dossier.findtext("Personalia/INSZ") == insz
                 answered_ += 1
-    assert answered_ >= 16 * len(paden)
+    assert answered_ >= 16 * len(paths)
 
 
 DRAWN_FOR = ["98630499724", "73680599786", "70650846952"]  # personas with a dossier
@@ -171,7 +171,7 @@ def test_any_request_the_real_request_xsd_takes_is_answered(workdir, data):
     vraag_xsd = real(workdir, versie, variant, "GeefDossierKBI")
     antwoord_xsd = real(workdir, versie, variant, "GeefDossierKBIResponse")
     namespace = NS_DOSSIER_SERVICE[versie] if variant == "Service" else DOSSIER[versie][0]
-    pad = PATH_GENERIC if variant == "Service" else DOSSIER[versie][1]
+    path = PATH_GENERIC if variant == "Service" else DOSSIER[versie][1]
     fixed = {
         "Verzoek/Context/Naam": "GeefDossierKBI",
         "Verzoek/Context/Versie": f"{versie}.0000",
@@ -188,7 +188,7 @@ def test_any_request_the_real_request_xsd_takes_is_answered(workdir, data):
     assume(receiver is None or receiver.strip())
     body = in_envelope(vraag)
     for emulator in both_paths():
-        antwoord = in_process(emulator, pad, body)
+        antwoord = in_process(emulator, path, body)
         assert antwoord.status == 200, antwoord.body
         assert antwoord.codes() == [], antwoord.body
         assert antwoord_xsd.validate(antwoord.root), antwoord_xsd.error_log
@@ -360,15 +360,15 @@ def test_who_made_each_record_and_who_runs_the_trajectory(magda, versie):
     antwoord = post(magda.url + DOSSIER[versie][1], dossier_verzoek("79611034583", versie))
     dossier = antwoord.dossier
     kantoor = ["2170083307", "B4C81AEAA10F49998B6435394525B0EF"]
-    for pad in (
+    for path in (
         "Personalia/AangemaaktDoor",
         "Contracten/Contract/AangemaaktDoor",
         "BehaaldeAttesten/Document/AangemaaktDoor",
         "Trajecten/Traject/Beheerder/KBIVestiging",
     ):
-        assert [(e.tag, e.text) for e in dossier.find(pad)] == list(
+        assert [(e.tag, e.text) for e in dossier.find(path)] == list(
             zip(["KboNummer", "KbiNummer"], kantoor, strict=True)
-        ), pad
+        ), path
     assert [e.tag for e in dossier.find("Personalia")][-1] == "AangemaaktDoor"
     assert [e.tag for e in dossier.find("Aanmelding")] == [
         "Type",
@@ -1168,24 +1168,24 @@ def test_every_element_and_label_of_the_real_samples_is_sent_by_a_persona(server
     a consumer's mapping of any of them is exercised here before it meets the platform."""
     reference.require("01.00")
 
-    def paden(dossier: etree._Element) -> set[str]:
+    def paths(dossier: etree._Element) -> set[str]:
         result = set()
         for element in dossier.iter(etree.Element):  # not the samples' comments
-            pad = dossier.getroottree().getpath(element)
-            pad = re.sub(r"\[\d+\]", "", pad.split("/KBIDossier", 1)[1])
-            result.add(pad)
-            result.update(f"{pad}@{naam}" for naam in element.attrib)
+            path = dossier.getroottree().getpath(element)
+            path = re.sub(r"\[\d+\]", "", path.split("/KBIDossier", 1)[1])
+            result.add(path)
+            result.update(f"{path}@{naam}" for naam in element.attrib)
         return result
 
     real: set[str] = set()
     for sample in reference.SAMPLES.glob("*.xml"):
         for dossier in etree.parse(str(sample)).iter("KBIDossier"):
-            real |= paden(dossier)
+            real |= paths(dossier)
     ours: set[str] = set()
     for insz, persona in builtin_personas.items():
         if persona.dossier is not None and not persona.fout:
             antwoord = post(server.url + DOSSIER["01.00"][1], dossier_verzoek(insz, "01.00"))
-            ours |= paden(antwoord.dossier)
+            ours |= paths(antwoord.dossier)
     assert len(real) > 100
     assert sorted(real - ours) == []
 
@@ -1218,9 +1218,9 @@ def test_every_element_of_the_contract_s_dossier_is_sent_by_a_persona_but_the_li
     project = Path(__file__).resolve().parents[1]
     schemas = Schemas(sorted((project / "wsdl" / "xsd").glob("*.xsd")))
     described = {
-        pad.split("/KBIDossier", 1)[1]
-        for pad in schemas.paden(WEBSERVICE.format(v=versie), "GeefDossierKBIResponse")
-        if "/KBIDossier/" in pad
+        path.split("/KBIDossier", 1)[1]
+        for path in schemas.paths(WEBSERVICE.format(v=versie), "GeefDossierKBIResponse")
+        if "/KBIDossier/" in path
     }
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     seen = set()
@@ -1230,9 +1230,9 @@ def test_every_element_of_the_contract_s_dossier_is_sent_by_a_persona_but_the_li
         for dossier in antwoord.iter("KBIDossier"):
             tree = etree.ElementTree(dossier)
             seen |= {re.sub(r"\[\d+\]", "", tree.getpath(e)) for e in dossier.iter()}
-    seen = {pad.removeprefix("/KBIDossier") for pad in seen}
+    seen = {path.removeprefix("/KBIDossier") for path in seen}
     never = described - seen
-    toppen = {pad for pad in never if pad.rsplit("/", 1)[0] not in never}
+    toppen = {path for path in never if path.rsplit("/", 1)[0] not in never}
     assert sorted(toppen) == sorted(
         NEVER_SENT_BY_A_PERSONA["both"] + NEVER_SENT_BY_A_PERSONA[versie]
     )
@@ -1296,12 +1296,12 @@ def test_a_message_that_is_no_vraag_is_refused_with_40001(server, kind):
         *((DOSSIER[v][1], dossier_verzoek("98630499724", v)) for v in VERSIONS),
         (PATH_ADVIES, advies_verzoek("98630499724", "2024-01-01")),
     ]
-    for pad, body in verzoeken:
+    for path, body in verzoeken:
         body = body.replace(b"<Type>VRAAG</Type>", f"<Type>{kind}</Type>".encode(), 1)
-        antwoord = post(server.url + pad, body)
+        antwoord = post(server.url + path, body)
         assert antwoord.uitzonderingen() == [
             ("40001", "FOUT", "Context/Bericht/Type: moet VRAAG zijn")
-        ], (pad, antwoord.body)
+        ], (path, antwoord.body)
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
@@ -1338,12 +1338,12 @@ def test_a_refusal_of_a_too_long_afzender_value_fits_the_real_contract(
     """The refusal's Ontvanger echoes the caller's Afzender: a value the contract does not
     allow (why the request is refused) is left out, so that a client validating replies
     reads the 40001 instead of failing on the reply itself."""
-    namespace, pad = DOSSIER[versie]
+    namespace, path = DOSSIER[versie]
     old = {"Referte": "r-1", "Hoedanigheid": "1234", "Identificatie": "kbi.test.zorgkas.be"}
     body = dossier_verzoek("98630499724", versie, referte="r-1").replace(
         f"<{field}>{old[field]}</{field}>".encode(), f"<{field}>{value}</{field}>".encode(), 1
     )
-    antwoord = post(server.url + pad, body)
+    antwoord = post(server.url + path, body)
     assert [
         (code, diag.split(": ")[-1][-len(diagnose) :])
         for code, _, diag in antwoord.uitzonderingen()
@@ -1360,14 +1360,14 @@ def test_a_refusal_of_a_too_long_afzender_value_fits_the_real_contract(
 
 @pytest.mark.parametrize("versie", VERSIONS)
 def test_the_first_versions_criteria_shape_is_refused_with_40001(server, versie):
-    namespace, pad = DOSSIER[versie]
+    namespace, path = DOSSIER[versie]
     body = verzoek(
         "GeefDossierKBI",
         namespace,
         "<Criteria><INSZ>98630499724</INSZ></Criteria>",
         versie=f"{versie}.0000",
     )
-    for url in (server.url + pad, server.url + PATH_GENERIC):
+    for url in (server.url + path, server.url + PATH_GENERIC):
         antwoord = post(url, body)
         assert antwoord.status == 200
         assert antwoord.uitzonderingen() == [
@@ -1454,12 +1454,12 @@ GEMEENTE_FIELDS = {
 }
 
 
-def paden(element: etree._Element, before_: str = ""):
+def paths(element: etree._Element, before_: str = ""):
     """Every element's path from ``element`` down, by tag names."""
-    pad = f"{before_}{element.tag}"
-    yield pad
+    path = f"{before_}{element.tag}"
+    yield path
     for kind in element:
-        yield from paden(kind, pad + "/")
+        yield from paths(kind, path + "/")
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
@@ -1475,7 +1475,7 @@ def test_a_municipality_gets_only_its_protocols_fields(protocols_, builtin_perso
             assert antwoord.codes() == ["40103"]
             continue
         dossier = antwoord.dossier
-        fields_ = set(paden(dossier))
+        fields_ = set(paths(dossier))
         assert fields_ <= GEMEENTE_FIELDS, (persona.insz, fields_ - GEMEENTE_FIELDS)
         assert not any(e.attrib for e in dossier.iter())
         assert dossier.findtext("Personalia/INSZ") == persona.insz
@@ -1494,9 +1494,9 @@ def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocols_, versi
         ("zorgkas1.test.be", "ZORGKAS"),
         ("iemand.be", "1234"),
     ):
-        for pad in (DOSSIER[versie][1], PATH_GENERIC):
+        for path in (DOSSIER[versie][1], PATH_GENERIC):
             body = als(afnemer, dossier_verzoek("98630499724", versie))
-            ((code, _, diagnose),) = post(protocols_.url + pad, body).uitzonderingen()
+            ((code, _, diagnose),) = post(protocols_.url + path, body).uitzonderingen()
             assert code == "13001"
             assert diagnose.startswith(
                 "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst: "
@@ -1639,11 +1639,11 @@ def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
     never = never.split("Inside the parts that are sent", 1)[0]
     app = make_emulator(Settings(today=date(2030, 1, 1)))
     xs = "{http://www.w3.org/2001/XMLSchema}"
-    alle, seen = set(), set()
+    all_pages, seen = set(), set()
     for versie in VERSIONS:
         xsd = etree.parse(str(project / "wsdl" / "xsd" / f"KBI-{versie}.xsd"))
         (dossiertype,) = xsd.getroot().iterfind(f"{xs}complexType[@name='DossierType']")
-        alle |= {e.get("name") for e in dossiertype.iter(f"{xs}element")}
+        all_pages |= {e.get("name") for e in dossiertype.iter(f"{xs}element")}
         for insz in app.runtime.personas:
             environment = wsgi_environ(DOSSIER[versie][1], dossier_verzoek(insz, versie))
             antwoord = b"".join(app(environment, lambda *_: None))
@@ -1651,4 +1651,4 @@ def test_the_readme_names_the_dossier_parts_sent_and_never_sent():
                 seen |= {part.tag for part in dossier}
     uitstel = {"UitstellenVanAanmelding", "UitstellenVanOndertekening"}  # "two kinds of"
     assert set(re.findall(r"`(\w+)`", modelled)) | uitstel == seen
-    assert set(re.findall(r"`(\w+)`", never)) == alle - seen
+    assert set(re.findall(r"`(\w+)`", never)) == all_pages - seen

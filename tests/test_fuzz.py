@@ -60,7 +60,7 @@ VALID = [
 def call(
     app,
     method: str,
-    pad: str,
+    path: str,
     body: bytes = b"",
     query: str = "",
     kind: str = "text/xml; charset=utf-8",
@@ -68,7 +68,7 @@ def call(
     status = []
     environ = {
         "REQUEST_METHOD": method,
-        "PATH_INFO": pad,
+        "PATH_INFO": path,
         "QUERY_STRING": query,
         "CONTENT_TYPE": kind,
         "CONTENT_LENGTH": str(len(body)),
@@ -142,11 +142,11 @@ def other_values(draw) -> bytes:
 @SETTINGS
 @given(
     body=st.one_of(mutated(), other_values(), st.binary(max_size=300)),
-    pad=st.sampled_from([PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC]),
+    path=st.sampled_from([PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC]),
     emulator=st.sampled_from(EMULATORS),
 )
-def test_soap_never_crashes(body, pad, emulator):
-    status, antwoord = call(emulator, "POST", pad, body)
+def test_soap_never_crashes(body, path, emulator):
+    status, antwoord = call(emulator, "POST", path, body)
     check_soap(status, antwoord)
 
 
@@ -165,10 +165,10 @@ def test_soap_never_crashes_for_a_person_on_any_day(
     insz, datum, toepassing, vraag, generic_, emulator
 ):
     if vraag == "advies":
-        body, pad = advies_verzoek(insz, datum, toepassing), PATH_ADVIES
+        body, path = advies_verzoek(insz, datum, toepassing), PATH_ADVIES
     else:
-        body, pad = dossier_verzoek(insz, vraag), DOSSIER[vraag][1]
-    status, antwoord = call(emulator, "POST", PATH_GENERIC if generic_ else pad, body)
+        body, path = dossier_verzoek(insz, vraag), DOSSIER[vraag][1]
+    status, antwoord = call(emulator, "POST", PATH_GENERIC if generic_ else path, body)
     event(f"HTTP {status}, {'Uitzondering' if b'<Uitzondering>' in antwoord else 'answer'}")
     check_soap(status, antwoord)
 
@@ -376,14 +376,14 @@ def test_the_client_reads_any_reply_the_real_response_xsd_takes(tmp_path_factory
     kbi = repliek.find(dossier_pad)
     assert dossier.insz == "98630499724"
     assert dossier.versie == versie
-    for read_back, pad in [
+    for read_back, path in [
         (dossier.contracten, "Contracten/Contract"),
         (dossier.inbreuken, "Inbreuken/Inbreuk"),
         (dossier.trajecten, "Trajecten/Traject"),
     ]:
-        assert len(read_back) == len(kbi.findall(pad)), pad
-    for read_back, pad in [
+        assert len(read_back) == len(kbi.findall(path)), path
+    for read_back, path in [
         (dossier.voornamen, "Personalia/Naam/Voornamen/Voornaam"),
         (dossier.achternamen, "Personalia/Naam/Achternamen/Achternaam"),
     ]:
-        assert read_back == tuple(t.strip() for t in kbi.xpath(f"{pad}/text()") if t.strip()), pad
+        assert read_back == tuple(t.strip() for t in kbi.xpath(f"{path}/text()") if t.strip()), path

@@ -124,8 +124,8 @@ ADVICE_CASES = {
 
 def fixtures_hash() -> str:
     h = hashlib.sha256()
-    for pad in sorted(builtin_folder().glob("*.yaml")):
-        h.update(pad.read_bytes())
+    for path in sorted(builtin_folder().glob("*.yaml")):
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -136,9 +136,9 @@ def fixtures_stay_unchanged():
     assert fixtures_hash() == before_
 
 
-def check(server, pad: str, body: bytes, content_type="text/xml; charset=utf-8"):
+def check(server, path: str, body: bytes, content_type="text/xml; charset=utf-8"):
     start = time.monotonic()
-    antwoord = post(server.url + pad, body, content_type=content_type)
+    antwoord = post(server.url + path, body, content_type=content_type)
     duration = time.monotonic() - start
     assert duration < 1.0, f"{duration:.2f}s"
     text = antwoord.body.decode("utf-8", "replace")
@@ -157,16 +157,16 @@ def check(server, pad: str, body: bytes, content_type="text/xml; charset=utf-8")
     return antwoord
 
 
-@pytest.mark.parametrize("pad", [PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC])
+@pytest.mark.parametrize("path", [PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC])
 @pytest.mark.parametrize("naam", sorted(CASES))
-def test_hostile_input_on_every_endpoint(server, pad, naam):
-    check(server, pad, CASES[naam])
+def test_hostile_input_on_every_endpoint(server, path, naam):
+    check(server, path, CASES[naam])
 
 
 @pytest.mark.parametrize("naam", sorted(ADVICE_CASES))
 def test_bad_advice_criteria(server, naam):
-    for pad in (PATH_ADVIES, PATH_GENERIC):
-        antwoord = check(server, pad, ADVICE_CASES[naam])
+    for path in (PATH_ADVIES, PATH_GENERIC):
+        antwoord = check(server, path, ADVICE_CASES[naam])
         assert antwoord.status == 200
         (code, _, diagnose), *_ = antwoord.uitzonderingen()
         assert code in {"40001", "40003"}
@@ -213,8 +213,10 @@ def test_magda_errors_have_stable_codes_and_name_the_field(server, naam, code, f
     ],
 )
 def test_an_insz_is_refused_for_what_is_wrong_with_it(server, insz, diagnose):
-    for pad in (PATH_DOSSIER, PATH_GENERIC):
-        assert check(server, pad, with_insz(insz)).uitzonderingen() == [("40002", "FOUT", diagnose)]
+    for path in (PATH_DOSSIER, PATH_GENERIC):
+        assert check(server, path, with_insz(insz)).uitzonderingen() == [
+            ("40002", "FOUT", diagnose)
+        ]
     advies = check(server, PATH_ADVIES, advies_verzoek(insz, "2024-01-01"))
     assert advies.uitzonderingen() == [
         ("40002", "FOUT", diagnose.replace("Inhoud/INSZ", "Inhoud/Criteria/INSZ"))
@@ -338,8 +340,8 @@ def test_entities_are_never_expanded(server):
 
 def test_a_body_over_the_limit_is_refused(server):
     large = GOOD.replace(b"<Vragen>", b"<!--" + b"x" * (10 * 1024 * 1024) + b"--><Vragen>")
-    for pad in (PATH_DOSSIER, PATH_GENERIC):
-        antwoord = check(server, pad, large)
+    for path in (PATH_DOSSIER, PATH_GENERIC):
+        antwoord = check(server, path, large)
         assert antwoord.status in (413, 500)
 
 
@@ -419,13 +421,13 @@ REST_CASES = [
 # 400 KB id made every subprocess started during the test fail with E2BIG ("Argument list
 # too long"): PostgreSQL's initdb, when its fixture came up at that moment.
 @pytest.mark.parametrize(
-    ("method", "pad", "body"), REST_CASES, ids=[f"case{n}" for n in range(len(REST_CASES))]
+    ("method", "path", "body"), REST_CASES, ids=[f"case{n}" for n in range(len(REST_CASES))]
 )
-def test_hostile_rest_and_admin_input(magda, method, pad, body):
+def test_hostile_rest_and_admin_input(magda, method, path, body):
     start = time.monotonic()
     r = requests.request(
         method,
-        magda.url + pad,
+        magda.url + path,
         data=body,
         timeout=5,
         headers={"Content-Type": "application/json"} if body else {},
@@ -548,11 +550,11 @@ def test_no_soap_1_1_request_gets_one_fault_on_every_endpoint(body, fault):
     from magda_kbi.adapters.app import make_emulator
 
     client = Client(make_emulator())
-    for pad in (PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC):
-        antwoord = client.post(pad, data=body, content_type="text/xml; charset=utf-8")
-        assert antwoord.status_code == 500, pad
+    for path in (PATH_DOSSIER, PATH_ADVIES, PATH_GENERIC):
+        antwoord = client.post(path, data=body, content_type="text/xml; charset=utf-8")
+        assert antwoord.status_code == 500, path
         read_back = etree.fromstring(antwoord.data).find(f"{{{NS_SOAP}}}Body/{{{NS_SOAP}}}Fault")
-        assert (read_back.findtext("faultcode"), read_back.findtext("faultstring")) == fault, pad
+        assert (read_back.findtext("faultcode"), read_back.findtext("faultstring")) == fault, path
 
 
 def test_a_service_s_address_names_the_operation_it_takes():
@@ -644,8 +646,8 @@ def test_a_latin_1_body_that_says_so_in_its_content_type_is_read():
 
     body = GOOD.replace(b"</Hoedanigheid>", "</Hoedanigheid><!-- café -->".encode("latin-1"))
     client = Client(make_emulator())
-    for pad in (PATH_DOSSIER, PATH_GENERIC):
-        antwoord = client.post(pad, data=body, content_type="text/xml; charset=iso-8859-1")
+    for path in (PATH_DOSSIER, PATH_GENERIC):
+        antwoord = client.post(path, data=body, content_type="text/xml; charset=iso-8859-1")
         assert antwoord.status_code == 200, antwoord.data
         assert b"<INSZ>98630499724</INSZ>" in antwoord.data
     without = client.post(PATH_DOSSIER, data=body, content_type="text/xml")  # UTF-8, not

@@ -44,16 +44,16 @@ def call(app, environ: dict) -> tuple[str, Watched]:
     return status[0], environ
 
 
-def get(pad: str, query: str = "", headers: dict | None = None) -> dict:
-    environ = wsgi_environ(pad, b"")
+def get(path: str, query: str = "", headers: dict | None = None) -> dict:
+    environ = wsgi_environ(path, b"")
     environ.update(REQUEST_METHOD="GET", QUERY_STRING=query, CONTENT_LENGTH="0")
     environ.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()})
     return environ
 
 
-def post_json(pad: str, data: dict) -> dict:
+def post_json(path: str, data: dict) -> dict:
     body = json.dumps(data).encode()
-    environ = wsgi_environ(pad, body)
+    environ = wsgi_environ(path, body)
     environ.update(CONTENT_TYPE="application/json", REMOTE_ADDR="127.0.0.1")
     environ["HTTP_HOST"] = "localhost"
     return environ
@@ -110,7 +110,7 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
 
 
 @pytest.mark.parametrize(
-    ("pad", "query", "status", "resultaat"),
+    ("path", "query", "status", "resultaat"),
     [
         ("/api/v1/dossiers/98630499724", "", "200 OK", "DOSSIER"),  # the cached JSON's path
         ("/api/v1/dossiers/80651439361", "", "404 NOT FOUND", "UITZONDERING 30001"),
@@ -120,15 +120,15 @@ def test_an_injected_fault_notes_the_call_once_where_it_answers(app):
         ("/api/v1/lijsten/gemeente/24055", "", "200 OK", "LIST lijst-gemeente 24055"),
     ],
 )
-def test_rest_calls_are_noted_once(app, pad, query, status, resultaat):
+def test_rest_calls_are_noted_once(app, path, query, status, resultaat):
     headers = {"X-Magda-Afzender": "VSB", "X-Magda-Hoedanigheid": "1234"}
-    received, environ = call(app, get(pad, query, headers))
+    received, environ = call(app, get(path, query, headers))
     assert received == status
     assert [(c.afzender, c.hoedanigheid, c.result) for c in environ.notes] == [
         ("VSB", "1234", resultaat)
     ]
     entry = last(app)
-    assert (entry["endpoint"], entry["afzender"], entry["result"]) == (pad, "VSB", resultaat)
+    assert (entry["endpoint"], entry["afzender"], entry["result"]) == (path, "VSB", resultaat)
 
 
 def test_a_call_is_immutable():
@@ -149,7 +149,7 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
 
 
 @pytest.mark.parametrize(
-    ("pad", "body", "status", "operation", "resultaat", "reden"),
+    ("path", "body", "status", "operation", "resultaat", "reden"),
     [
         (
             PATH_DOSSIER_02,
@@ -184,10 +184,10 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
     ids=["not-xml", "soap-1.2", "empty"],
 )
 def test_a_request_no_service_reads_is_noted_with_its_fault(
-    app, pad, body, status, operation, resultaat, reden
+    app, path, body, status, operation, resultaat, reden
 ):
     """Its entry said nothing of it: result null."""
-    received, environ = call(app, wsgi_environ(pad, body))
+    received, environ = call(app, wsgi_environ(path, body))
     assert received == status
     assert [(c.operation, c.result, c.extra) for c in environ.notes] == [
         (operation, resultaat, {"reason": reden})
@@ -199,8 +199,8 @@ def test_a_request_no_service_reads_is_noted_with_its_fault(
 def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
     """It went to spyne, whose service refused it: the same Fault, but journaled as null."""
     body = b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">' + dossier_verzoek("98630499724")
-    for pad in (PATH_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
-        received, environ = call(app, wsgi_environ(pad, body))
+    for path in (PATH_DOSSIER_02, "/api/Magda-02.00/soap/WebService"):
+        received, environ = call(app, wsgi_environ(path, body))
         assert received == "500 Internal Server Error"
         assert [(c.result, c.extra) for c in environ.notes] == [
             (
@@ -211,23 +211,23 @@ def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
 
 
 @pytest.mark.parametrize(
-    "pad", ["/api/v1/lijsten/gemeente/24055", "/api/v1/lijsten/verlaagde-premie/2023"]
+    "path", ["/api/v1/lijsten/gemeente/24055", "/api/v1/lijsten/verlaagde-premie/2023"]
 )
-def test_a_streamed_list_is_journaled_before_its_last_chunk_goes_out(app, pad):
+def test_a_streamed_list_is_journaled_before_its_last_chunk_goes_out(app, path):
     """Journaled at close, after the server had sent the last byte: a client that read the
     journal as soon as it had the list found no entry for it now and then (CI did)."""
     status: list[str] = []
-    antwoord = app(get(pad), lambda s, h, e=None: status.append(s))
+    antwoord = app(get(path), lambda s, h, e=None: status.append(s))
     read_back, noted_ = [], []
     try:
         for chunk in antwoord:  # is the entry there when each chunk is taken?
             read_back.append(chunk)
-            noted_.append([r.endpoint for r in app.runtime.journal.read()] == [pad])
+            noted_.append([r.endpoint for r in app.runtime.journal.read()] == [path])
     finally:
         antwoord.close()  # as a server does: not a second entry
     assert status == ["200 OK"] and b"".join(read_back).startswith(b"{")
     assert noted_[-1], "the last chunk went out before the entry was written"
-    assert [r.endpoint for r in app.runtime.journal.read()] == [pad]
+    assert [r.endpoint for r in app.runtime.journal.read()] == [path]
 
 
 def test_a_streamed_list_the_client_leaves_is_journaled_once(app):

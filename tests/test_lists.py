@@ -164,10 +164,10 @@ def test_a_zorgkas_nobody_knows_is_refused_not_an_empty_list(magda, tmp_path):
     )
     server = _Server(make_emulator(Settings(today=TODAY, consumers=consumers)))
     try:
-        pad = "/api/v1/lijsten/verlaagde-premie/2023"
-        r = requests.get(f"{server.url}{pad}?zorgkas=ZK09", timeout=5)
+        path = "/api/v1/lijsten/verlaagde-premie/2023"
+        r = requests.get(f"{server.url}{path}?zorgkas=ZK09", timeout=5)
         assert (r.status_code, r.json()["items"]) == (200, [])
-        r = requests.get(f"{server.url}{pad}?zorgkas=ZK9", timeout=5)
+        r = requests.get(f"{server.url}{path}?zorgkas=ZK9", timeout=5)
         assert r.status_code == 404
         assert r.json()["diagnose"].endswith("(known: ZK01, ZK02, ZK09); did you mean 'ZK09'?")
     finally:
@@ -212,13 +212,13 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
     ]
     assert client.put("/admin/personas/06721400144", json=persona).status_code == 200
 
-    pad = "/api/v1/lijsten/gemeente/11002"
-    text = client.get(pad, headers={"Accept": "text/csv"}).get_data(as_text=True)
+    path = "/api/v1/lijsten/gemeente/11002"
+    text = client.get(path, headers={"Accept": "text/csv"}).get_data(as_text=True)
     rows = [r for r in csv.reader(io.StringIO(text)) if r[0] == "06721400144"]
     assert rows == [
         ["06721400144", '\'=HYPERLINK("http://x.test";"a")', "'@SUM(1) -1+2", "true", "false"]
     ]
-    items = [i for i in client.get(pad).json["items"] if i["insz"] == "06721400144"]
+    items = [i for i in client.get(path).json["items"] if i["insz"] == "06721400144"]
     assert (items[0]["achternaam"], items[0]["voornaam"]) == (
         '=HYPERLINK("http://x.test";"a")',
         "@SUM(1) -1+2",
@@ -226,7 +226,7 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
 
 
 @pytest.mark.parametrize(
-    ("pad", "field", "diagnose"),
+    ("path", "field", "diagnose"),
     [
         (
             "/api/v1/lijsten/gemeente/24055?format=csv",
@@ -254,14 +254,14 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text():
         ),
     ],
 )
-def test_a_list_asked_in_a_format_by_its_address_is_told_accept(pad, field, diagnose):
+def test_a_list_asked_in_a_format_by_its_address_is_told_accept(path, field, diagnose):
     """The command line's --format is REST's Accept: ?format=csv or a .csv was refused
     without a word of how to get CSV."""
     from werkzeug.test import Client
 
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    antwoord = Client(make_emulator(Settings(today=TODAY))).get(pad)
+    antwoord = Client(make_emulator(Settings(today=TODAY))).get(path)
     assert antwoord.status_code == 400
     assert antwoord.json == {"code": "40001", "diagnose": diagnose, "field": field}
 

@@ -77,12 +77,12 @@ def test_every_flask_route_is_in_the_openapi_document():
     for regel in EMULATOR.rest.url_map.iter_rules():
         if regel.endpoint == "static" or regel.endpoint.startswith("console."):
             continue  # the console's HTML pages are no API (tests/test_console.py)
-        pad = re.sub(r"<(?:[^>]*:)?([^:>]+)>", r"{\1}", regel.rule)  # <int(max=N):id>: {id}
+        path = re.sub(r"<(?:[^>]*:)?([^:>]+)>", r"{\1}", regel.rule)  # <int(max=N):id>: {id}
         for method in regel.methods - {"HEAD", "OPTIONS"}:
-            routes.add((pad, method.lower()))
+            routes.add((path, method.lower()))
     described = {
-        (pad, method)
-        for pad, operations in PATHS_AND_INFO["paths"].items()
+        (path, method)
+        for path, operations in PATHS_AND_INFO["paths"].items()
         for method in operations
         if method != "parameters"
     }
@@ -146,7 +146,7 @@ def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
 
 
 @pytest.mark.parametrize(
-    ("pad", "params"),
+    ("path", "params"),
     [
         ("/api/v1/dossiers/98630499724", {}),
         ("/api/v1/dossiers/79652599875", {}),
@@ -157,14 +157,14 @@ def test_a_persona_in_json_or_yaml_conforms_to_the_schema(case):
         ("/health", {}),
     ],
 )
-def test_known_answers_match_the_schema(pad, params):
+def test_known_answers_match_the_schema(path, params):
     operation = next(
         op
         for op in API.get_all_operations()
-        if op.ok().path == pad.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == pad
+        if op.ok().path == path.rsplit("/", 1)[0] + "/{insz}" or op.ok().path == path
     ).ok()
     case = operation.Case(
-        path_parameters={"insz": pad.rsplit("/", 1)[1]} if "{" in operation.path else {},
+        path_parameters={"insz": path.rsplit("/", 1)[1]} if "{" in operation.path else {},
         query=params or None,
     )
     response = case.call()
@@ -333,8 +333,8 @@ def test_a_client_generated_from_the_document_makes_every_admin_call():
 def test_every_operation_has_its_own_operation_id():
     """Generated clients name their methods after it; there was none."""
     names = {
-        (pad, method): operation.get("operationId")
-        for pad, operations in PATHS_AND_INFO["paths"].items()
+        (path, method): operation.get("operationId")
+        for path, operations in PATHS_AND_INFO["paths"].items()
         for method, operation in operations.items()
         if method != "parameters"
     }
@@ -363,20 +363,20 @@ def test_client_generators_get_one_model_per_component():
     assert schemas["KbiDossier-Input"]["title"] == "KbiDossierInput"
     assert not [naam for naam, schema in schemas.items() if schema.keys() == {"$ref"}]
 
-    def refs_and_titles(part, pad: str, schema: bool, names: bool = False):
+    def refs_and_titles(part, path: str, schema: bool, names: bool = False):
         if isinstance(part, dict):
             for k, v in part.items():
                 if k == "$ref" and not names:
                     yield "ref", v
                 elif k == "title" and schema and not names:
-                    yield "title", pad
+                    yield "title", path
                 else:
                     yield from refs_and_titles(
-                        v, f"{pad}/{k}", schema, schema and k == "properties"
+                        v, f"{path}/{k}", schema, schema and k == "properties"
                     )
         elif isinstance(part, list):
             for i, v in enumerate(part):
-                yield from refs_and_titles(v, f"{pad}/{i}", schema)
+                yield from refs_and_titles(v, f"{path}/{i}", schema)
 
     found = [
         *refs_and_titles({k: v for k, v in doc.items() if k != "components"}, "", False),
@@ -386,7 +386,7 @@ def test_client_generators_get_one_model_per_component():
             for x in refs_and_titles({k: v for k, v in schema.items() if k != "title"}, naam, True)
         ),
     ]
-    assert [pad for kind, pad in found if kind == "title"] == []
+    assert [path for kind, path in found if kind == "title"] == []
     refs = {ref for kind, ref in found if kind == "ref"}
     assert {ref.removeprefix("#/components/schemas/") for ref in refs} <= set(schemas)
     dossier = doc["paths"]["/api/v1/dossiers/{insz}"]["get"]["responses"]["200"]
@@ -405,24 +405,24 @@ def test_every_query_parameter_a_route_takes_is_in_the_document():
     rest = make_emulator(Settings(today=date(2030, 1, 1), admin=True)).rest.test_client()
     values = {"insz": "73680599786", "jaar": "2024", "nis": "24055", "fault_id": "1"}
     checked = {}
-    for pad, operations in DOCUMENT["paths"].items():
+    for path, operations in DOCUMENT["paths"].items():
         for method, operation in operations.items():
             if method not in ("get", "delete"):  # no body: the parameter is the only fault
                 continue
-            url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pad)
+            url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
             antwoord = rest.open(f"{url}?zzz=1", method=method.upper())
             if antwoord.status_code != 400:  # /health, the indexes: anything is taken
                 continue
             diagnose = antwoord.get_json()["diagnose"]
             takes = re.search(r"\(allowed: ([^)]*)\)", diagnose)
-            assert takes or "takes no parameter" in diagnose, (pad, diagnose)
+            assert takes or "takes no parameter" in diagnose, (path, diagnose)
             described = {
                 p["name"]
                 for p in (*operations.get("parameters", ()), *operation.get("parameters", ()))
                 if p["in"] == "query"
             }
-            checked[(pad, method)] = described
-            assert described == (set(takes.group(1).split(", ")) if takes else set()), pad
+            checked[(path, method)] = described
+            assert described == (set(takes.group(1).split(", ")) if takes else set()), path
     assert checked[("/admin/journal", "get")] == {"insz", "afzender", "operation", "since", "kind"}
     assert checked[("/api/v1/advies/{insz}", "get")] == {"datum", "toepassing"}
     assert len(checked) >= 15, sorted(checked)

@@ -34,8 +34,8 @@ def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
         for folder in SOURCES
         if naam.startswith(folder) and not naam.endswith((".md", ".toml"))
     }
-    with zipfile.ZipFile(server_wheel) as wiel:
-        inhoud = {n for n in wiel.namelist() if ".dist-info/" not in n}
+    with zipfile.ZipFile(server_wheel) as archive:
+        inhoud = {n for n in archive.namelist() if ".dist-info/" not in n}
     assert "magda_kbi/adapters/cli/serve.py" in expected
     assert inhoud - expected == set(), "in the wheel, not in the checkout"
     assert expected - inhoud == set(), "in the checkout, not in the wheel"
@@ -43,14 +43,14 @@ def test_the_wheel_holds_exactly_the_checkouts_packages(server_wheel):
 
 def test_the_installed_package_is_the_wheel(installed):
     python, elsewhere = installed
-    pad = subprocess.run(
+    path = subprocess.run(
         [str(python), "-c", "import magda_kbi; print(magda_kbi.__file__)"],
         capture_output=True,
         text=True,
         cwd=elsewhere,
         check=True,
     ).stdout
-    assert str(python.parents[1]) in pad
+    assert str(python.parents[1]) in path
 
 
 def test_installed_cli_lists_personas_from_another_folder(installed):
@@ -66,8 +66,8 @@ def test_installed_cli_lists_personas_from_another_folder(installed):
 def test_the_wheel_needs_tzdata_wherever_it_is_installed(server_wheel):
     """The platform's zone is read at import: on a machine without a zone database (many
     container images, not only Windows) every command stopped with ZoneInfoNotFoundError."""
-    with zipfile.ZipFile(server_wheel) as wiel:
-        meta = wiel.read(next(n for n in wiel.namelist() if n.endswith("METADATA"))).decode()
+    with zipfile.ZipFile(server_wheel) as archive:
+        meta = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
     assert "Requires-Dist: tzdata>=2024.1" in meta.splitlines()
 
 
@@ -89,8 +89,8 @@ def test_installed_server_serves_personas_and_wsdl(installed, tmp_path):
         xsd = requests.get(f"{server.url}/wsdl/xsd/GeefAutomatischAdvies-01.00.xsd", timeout=5)
         assert xsd.status_code == 200
         # the console's templates and static files ship in the wheel too
-        pagina = requests.get(f"{server.url}/console/personas/73680599786", timeout=10)
-        assert pagina.status_code == 200 and b'data-toepassing="ZORGBUDGET"' in pagina.content
+        get_page = requests.get(f"{server.url}/console/personas/73680599786", timeout=10)
+        assert get_page.status_code == 200 and b'data-toepassing="ZORGBUDGET"' in get_page.content
         js = requests.get(f"{server.url}/console/static/console.js", timeout=5)
         assert js.status_code == 200 and b"magdaConsole" in js.content
     finally:

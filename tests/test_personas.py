@@ -654,8 +654,8 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
 
     try:
-        bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-        text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
+        text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         assert within(2, lambda: dossier("80651338304").status_code == 200)
         (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
@@ -810,8 +810,8 @@ def an_emulator_in_a_reload(tmp_path, hold):
         return outcome[-1]
 
     watcher.load = held_load
-    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
+    text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
     assert started.wait(5)
     return emulator, outcome
@@ -864,8 +864,8 @@ def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     folder.mkdir()
     server = Server("--watch", "--workers", "2", "--fixtures", str(folder))
     try:
-        bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-        text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
+        text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         url = f"{server.url}/api/v1/dossiers/80651338304"
         assert within(3, lambda: requests.get(url, timeout=5).status_code == 200)
@@ -885,8 +885,8 @@ def a_persona_folder(tmp_path: Path) -> tuple[Path, str]:
     and its text."""
     folder = tmp_path / "personas"
     folder.mkdir()
-    bron = builtin_folder() / "98630499724-contract-lopend.yaml"
-    text = bron.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
+    text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
     return folder, text
 

@@ -84,9 +84,9 @@ def advies(kit, afnemer, insz, datum="2024-06-01", toepassing="ZORGBUDGET"):
     return post(kit.url + PATH_ADVIES, body)
 
 
-def rest(kit, pad, afnemer, **params):
+def rest(kit, path, afnemer, **params):
     return requests.get(
-        kit.url + pad,
+        kit.url + path,
         params=params,
         timeout=5,
         headers={"X-Magda-Afzender": afnemer[0], "X-Magda-Hoedanigheid": afnemer[1]},
@@ -389,8 +389,8 @@ def test_a_rotated_or_removed_audit_log_is_written_anew_at_its_path(tmp_path):
             None, None, None, None, "OK", 200, 1.0,
         )  # fmt: skip
 
-    def endpoints(pad) -> list[str]:
-        return [json.loads(r)["endpoint"] for r in pad.read_text().splitlines()]
+    def endpoints(path) -> list[str]:
+        return [json.loads(r)["endpoint"] for r in path.read_text().splitlines()]
 
     audit = tmp_path / "audit.jsonl"
     log = AuditLog(audit)

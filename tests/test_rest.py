@@ -20,8 +20,8 @@ def rest(magda):
     return magda
 
 
-def get(magda, pad: str, **params):
-    return requests.get(f"{magda.url}{pad}", params=params, timeout=10)
+def get(magda, path: str, **params):
+    return requests.get(f"{magda.url}{path}", params=params, timeout=10)
 
 
 def test_rest_and_soap_give_the_same_advice_for_every_persona(builtin_personas):
@@ -102,7 +102,7 @@ def test_advice_date_defaults_to_today(rest):
 
 
 @pytest.mark.parametrize(
-    ("pad", "params", "status", "code", "field"),
+    ("path", "params", "status", "code", "field"),
     [
         ("/api/v1/dossiers/98630499725", {}, 400, "40002", "insz"),
         ("/api/v1/dossiers/abc", {}, 400, "40002", "insz"),
@@ -116,8 +116,8 @@ def test_advice_date_defaults_to_today(rest):
         ("/api/v1/advies/90651205785", {}, 502, "PLATFORM_ERROR", None),
     ],
 )
-def test_errors_are_json_with_code_diagnose_and_field(rest, pad, params, status, code, field):
-    r = get(rest, pad, **params)
+def test_errors_are_json_with_code_diagnose_and_field(rest, path, params, status, code, field):
+    r = get(rest, path, **params)
     assert r.status_code == status
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json()["code"] == code and r.json()["diagnose"]
@@ -279,8 +279,8 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     from magda_kbi.adapters.app import Settings, make_emulator
 
     client = Client(make_emulator(Settings(today=date(2030, 1, 1), admin=True)))
-    pad = "/api/v1/dossiers/73680599786"
-    first, second = client.get(pad), client.get(pad)
+    path = "/api/v1/dossiers/73680599786"
+    first, second = client.get(path), client.get(path)
     assert first.data == second.data
     assert first.headers["Content-Type"] == second.headers["Content-Type"] == "application/json"
     assert second.json["personalia"]["achternamen"] == ["Janssens"]
@@ -288,16 +288,16 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
 
     # the day before the infringement: the KBI does not know it yet
     client.put("/admin/clock", json={"today": "2023-09-14"})
-    assert "inbreuken" not in client.get(pad).json  # empty lists are left out
+    assert "inbreuken" not in client.get(path).json  # empty lists are left out
     client.put("/admin/clock", json={"today": "2030-01-01"})
     persona = client.get("/admin/personas/73680599786").json
     persona["dossier"]["personalia"]["achternamen"] = ["Janssens-Peeters"]
     assert client.put("/admin/personas/73680599786", json=persona).status_code == 200
-    assert client.get(pad).json["personalia"]["achternamen"] == ["Janssens-Peeters"]
+    assert client.get(path).json["personalia"]["achternamen"] == ["Janssens-Peeters"]
 
 
 @pytest.mark.parametrize(
-    ("pad", "query", "diagnose", "field"),
+    ("path", "query", "diagnose", "field"),
     [
         (
             "/api/v1/dossiers/98630499724",
@@ -360,11 +360,11 @@ def test_the_dossier_built_once_per_persona_and_day_stays_right():
     ],
 )
 def test_every_route_refuses_a_parameter_it_does_not_take_or_takes_once(
-    rest, pad, query, diagnose, field
+    rest, path, query, diagnose, field
 ):
     """The advice refused them; the other routes answered as if they were not there (an
     unknown parameter, the first of two years, an empty zorgkas's empty list)."""
-    r = requests.get(f"{rest.url}{pad}?{query}", timeout=10)
+    r = requests.get(f"{rest.url}{path}?{query}", timeout=10)
     assert r.status_code == 400
     assert r.json() == {"code": "40001", "diagnose": diagnose, "field": field}
 
@@ -373,10 +373,10 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
     """SOAP refuses an empty Afzender/Identificatie (40001, the XSD); REST took an empty
     X-Magda-Afzender as no caller at all (under --protocols: 13001 'geen afnemer
     opgegeven'). granian gives a value with bytes outside ASCII as empty, too."""
-    for pad in ("/api/v1/dossiers/98630499724", "/api/v1/advies/98630499724"):
+    for path in ("/api/v1/dossiers/98630499724", "/api/v1/advies/98630499724"):
         for _ in range(2):  # the second dossier call would come from the direct path
-            r = requests.get(f"{rest.url}{pad}", headers={"X-Magda-Afzender": ""}, timeout=10)
-            assert r.status_code == 400, pad
+            r = requests.get(f"{rest.url}{path}", headers={"X-Magda-Afzender": ""}, timeout=10)
+            assert r.status_code == 400, path
             assert r.json() == {
                 "code": "40001",
                 "diagnose": "header X-Magda-Afzender is empty: give the caller's Identificatie"
@@ -386,7 +386,7 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
 
 
 @pytest.mark.parametrize(
-    ("pad", "diagnose"),
+    ("path", "diagnose"),
     [
         (
             "/api/v1/dossier/98630499724",
@@ -454,11 +454,11 @@ def test_an_empty_afzender_header_is_refused_as_soap_refuses_an_empty_identifica
         ("/nothing/here", "unknown address /nothing/here"),
     ],
 )
-def test_an_unknown_address_is_told_the_one_meant(pad, diagnose):
+def test_an_unknown_address_is_told_the_one_meant(path, diagnose):
     """'unknown address' alone left a user to find the plural, the case, the version,
     (for '/api/v1/dossiers/') the part it lacks, and the "/" or part it has too many."""
     client = Client(make_emulator(Settings(today=LATE, admin=True)))
-    antwoord = client.get(pad)
+    antwoord = client.get(path)
     assert (antwoord.status_code, antwoord.json) == (
         404,
         {"code": "NOT_FOUND", "diagnose": diagnose},

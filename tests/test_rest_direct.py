@@ -18,7 +18,7 @@ KORTENBERG = {
 }
 
 
-def get(app, pad: str, headers: dict) -> tuple[str, list, bytes]:
+def get(app, path: str, headers: dict) -> tuple[str, list, bytes]:
     antwoord = {}
 
     def start_response(status, header, exc_info=None):
@@ -26,7 +26,7 @@ def get(app, pad: str, headers: dict) -> tuple[str, list, bytes]:
 
     environ = {
         "REQUEST_METHOD": "GET",
-        "PATH_INFO": pad,
+        "PATH_INFO": path,
         "QUERY_STRING": "",
         "SERVER_NAME": "localhost",
         "SERVER_PORT": "80",
@@ -47,20 +47,20 @@ def journal(app) -> dict:
 @pytest.mark.parametrize("insz", sorted(DIRECT.runtime.personas) + ["80651439361", "123"])
 @pytest.mark.parametrize("caller", [AGII, KORTENBERG, {}], ids=["agii", "gemeente", "nobody"])
 def test_the_same_answer_and_journal_entry_as_flask(insz, caller):
-    pad = f"/api/v1/dossiers/{insz}"
+    path = f"/api/v1/dossiers/{insz}"
     for _ in range(2):  # the second call finds the bytes Flask built on the first
-        assert get(DIRECT, pad, caller) == get(FLASK, pad, caller)
+        assert get(DIRECT, path, caller) == get(FLASK, path, caller)
         assert journal(DIRECT) == journal(FLASK)
 
 
 def test_the_common_case_does_not_reach_flask(monkeypatch):
-    pad = "/api/v1/dossiers/98630499724"
-    get(DIRECT, pad, AGII)  # Flask builds the bytes
+    path = "/api/v1/dossiers/98630499724"
+    get(DIRECT, path, AGII)  # Flask builds the bytes
     invocations = []
     original = DIRECT.rest
     monkeypatch.setattr(DIRECT, "rest", lambda *a: invocations.append(a) or original(*a))
-    status, _, body = get(DIRECT, pad, AGII)
+    status, _, body = get(DIRECT, path, AGII)
     assert (status, invocations) == ("200 OK", [])
     assert b'"insz":"98630499724"' in body.replace(b" ", b"")
-    get(DIRECT, pad, {**AGII, "HTTP_X_MAGDA_AFZENDER": "a,b"})  # a refusal: Flask's
+    get(DIRECT, path, {**AGII, "HTTP_X_MAGDA_AFZENDER": "a,b"})  # a refusal: Flask's
     assert len(invocations) == 1

@@ -41,11 +41,11 @@ def secured(tmp_path_factory):
     server.stop()
 
 
-def call(server, method: str, pad: str, token: str | None = TOKEN, **kw):
+def call(server, method: str, path: str, token: str | None = TOKEN, **kw):
     headers = {**JSON, **kw.pop("headers", {})}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return requests.request(method, server.url + pad, headers=headers, timeout=5, **kw)
+    return requests.request(method, server.url + path, headers=headers, timeout=5, **kw)
 
 
 def test_the_token_is_required(secured):
@@ -136,19 +136,19 @@ def test_a_compressed_body_is_refused_by_name(secured):
 
     server, _ = secured
     envelope = dossier_verzoek("98630499724", versie="02.00")
-    for pad in ("/GeefDossierKBIDienst-02.00/soap/WebService", "/api/Magda-02.00/soap/WebService"):
+    for path in ("/GeefDossierKBIDienst-02.00/soap/WebService", "/api/Magda-02.00/soap/WebService"):
         for encoding_ in ("gzip", "deflate, gzip"):
             r = requests.post(
-                server.url + pad,
+                server.url + path,
                 data=gzip.compress(envelope),
                 headers={"Content-Type": "text/xml", "Content-Encoding": encoding_},
                 timeout=5,
             )
-            assert r.status_code == 415, (pad, r.text)
+            assert r.status_code == 415, (path, r.text)
             assert f"Content-Encoding '{encoding_}' wordt niet ondersteund" in r.text
             assert "<faultcode>soap11env:Client</faultcode>" in r.text
         without = {"Content-Type": "text/xml", "Content-Encoding": "identity"}
-        r = requests.post(server.url + pad, data=envelope, headers=without, timeout=5)
+        r = requests.post(server.url + path, data=envelope, headers=without, timeout=5)
         assert r.status_code == 200 and "<INSZ>98630499724</INSZ>" in r.text
     r = call(
         server,

@@ -167,8 +167,8 @@ UNPREDICTABLE = [
 ]
 
 
-def call(app, pad: str, body: bytes) -> bytes:
-    antwoord = b"".join(app(wsgi_environ(pad, body), lambda s, h, e=None: None))
+def call(app, path: str, body: bytes) -> bytes:
+    antwoord = b"".join(app(wsgi_environ(path, body), lambda s, h, e=None: None))
     for pattern_, replacement in UNPREDICTABLE:
         antwoord = pattern_.sub(replacement, antwoord)
     return antwoord
@@ -177,15 +177,15 @@ def call(app, pad: str, body: bytes) -> bytes:
 @pytest.fixture
 def read_counter(monkeypatch):
     """How many requests were parsed and checked (Dienst.read_valid)."""
-    aantal = [0]
+    number_of = [0]
     original = Dienst.read_valid
 
     def count(self, *args):
-        aantal[0] += 1
+        number_of[0] += 1
         return original(self, *args)
 
     monkeypatch.setattr(Dienst, "read_valid", count)
-    return aantal
+    return number_of
 
 
 def vragen(insz: str, referte: str) -> list[tuple[str, bytes]]:
@@ -202,14 +202,14 @@ def vragen(insz: str, referte: str) -> list[tuple[str, bytes]]:
 
 @pytest.mark.parametrize("insz", sorted(FAST.runtime.personas) + ["80651439361"])
 def test_a_known_shape_gets_the_full_paths_reply(insz, read_counter):
-    for pad, body in vragen(insz, "eerste"):  # teaches the shapes
-        assert call(FAST, pad, body) == call(FULL, pad, body)
+    for path, body in vragen(insz, "eerste"):  # teaches the shapes
+        assert call(FAST, path, body) == call(FULL, path, body)
     learned = read_counter[0]
     persona = FAST.runtime.personas.get(insz)
-    for pad, body in vragen(insz, "tweede-referte"):
+    for path, body in vragen(insz, "tweede-referte"):
         new = with_tijdstip(body, b"2026-11-28", b"08:15:30")
-        expected = call(FULL, pad, new)
-        assert call(FAST, pad, new) == expected
+        expected = call(FULL, path, new)
+        assert call(FAST, path, new) == expected
         if persona is None or persona.fout != "SOAP_FAULT":
             assert b"<Referte>tweede-referte</Referte>" in expected
     if persona is None or not persona.fout:  # error personas never have a template
@@ -221,27 +221,27 @@ def test_a_known_shape_with_any_tijdstip_gets_the_full_paths_reply(day):
     """The real DatumType takes a year whose first digit is 0, 1, 2 or 9: a learnt shape
     took every year, so a Tijdstip in 3000 the full path refuses was answered."""
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes
-        assert call(app, pad, body) == call(FULL, pad, body)
-    for pad, body in vragen("98630499724", "tweede"):
+    for path, body in vragen("98630499724", "eerste"):  # teaches the shapes
+        assert call(app, path, body) == call(FULL, path, body)
+    for path, body in vragen("98630499724", "tweede"):
         new = with_tijdstip(body, day, b"08:15:30")
-        assert call(app, pad, new) == call(FULL, pad, new), pad
-        assert (b"<Identificatie>40001</Identificatie>" in call(FULL, pad, new)) is (
+        assert call(app, path, new) == call(FULL, path, new), path
+        assert (b"<Identificatie>40001</Identificatie>" in call(FULL, path, new)) is (
             day in (b"3000-01-01", b"8999-12-31")
         )
 
 
 def test_a_known_shape_about_another_person_gets_the_full_paths_reply(read_counter):
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    for pad, body in vragen("98630499724", "eerste"):  # teaches the shapes, with one person
-        assert call(app, pad, body) == call(FULL, pad, body)
+    for path, body in vragen("98630499724", "eerste"):  # teaches the shapes, with one person
+        assert call(app, path, body) == call(FULL, path, body)
     assert len(app.shapes) == len(vragen("98630499724", "x"))
     for insz in sorted(app.runtime.personas) + ["80651439361"]:  # and a number not in the KBI
         persona = app.runtime.personas.get(insz)
         before_ = read_counter[0]
-        for pad, body in vragen(insz, "tweede-referte"):
+        for path, body in vragen(insz, "tweede-referte"):
             new = with_tijdstip(body, b"2026-11-28", b"08:15:30")
-            assert call(app, pad, new) == call(FULL, pad, new), (insz, pad)
+            assert call(app, path, new) == call(FULL, path, new), (insz, path)
         if persona is None or not persona.fout:  # app parsed none of them
             assert read_counter[0] == before_, insz
     assert len(app.shapes) == len(vragen("98630499724", "x"))  # nothing more learnt
@@ -275,11 +275,11 @@ def test_more_shapes_on_one_path_than_are_tried_first_are_each_answered_unparsed
 
 def test_an_insz_failing_modulo_97_in_a_known_shape_is_refused_as_ever():
     app = make_emulator(Settings(today=date(2030, 1, 1)))
-    for pad, body in vragen("98630499724", "eerste"):
-        call(app, pad, body)
-    for pad, body in vragen("98630499725", "tweede"):  # the last digit off by one
-        antwoord = call(app, pad, body)
-        assert antwoord == call(FULL, pad, body)
+    for path, body in vragen("98630499724", "eerste"):
+        call(app, path, body)
+    for path, body in vragen("98630499725", "tweede"):  # the last digit off by one
+        antwoord = call(app, path, body)
+        assert antwoord == call(FULL, path, body)
         assert b"<Identificatie>40002</Identificatie>" in antwoord
         assert b"98630499725 is geen geldig INSZ (controle modulo 97)" in antwoord
 
@@ -343,8 +343,8 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     inszs = sorted(fast.runtime.personas) + ["80651439361"]
     for app in (fast, full_):
         for insz in inszs:
-            for pad, body in vragen(insz, "r"):
-                call(app, pad, body)
+            for path, body in vragen(insz, "r"):
+                call(app, path, body)
     assert len(fast.shapes) == len(vragen("x", "r"))
 
     def without_time(app) -> list[dict]:

@@ -38,9 +38,9 @@ def session():
         yield s
 
 
-def vraag(session, server, insz, datum, toepassing=None, pad=PATH_ADVIES):
+def vraag(session, server, insz, datum, toepassing=None, path=PATH_ADVIES):
     r = session.post(
-        server.url + pad,
+        server.url + path,
         data=advies_verzoek(insz, datum, toepassing),
         headers={"Content-Type": "text/xml"},
         timeout=5,
@@ -135,7 +135,7 @@ def test_reply_frame_echoes_the_caller(server):
 
 
 def test_the_generic_endpoint_routes_on_context(session, server):
-    advies = vraag(session, server, "73680599786", "2024-01-01", pad=PATH_GENERIC)
+    advies = vraag(session, server, "73680599786", "2024-01-01", path=PATH_GENERIC)
     assert advies.findtext("Reden/Code") == "INBREUK"
 
 

@@ -183,7 +183,7 @@ def test_the_readmes_curl_examples_are_answered(server):
         r"curl -s http://127.0.0.1:8080(\S+) \\\n.*?<<'XML'\n(.*?)\nXML", readme, re.S
     )
     assert len(examples_) >= 3
-    for pad, body in examples_:
-        antwoord = post(server.url + pad, body.encode())
-        assert antwoord.status == 200 and antwoord.codes() == [], (pad, antwoord.body)
+    for path, body in examples_:
+        antwoord = post(server.url + path, body.encode())
+        assert antwoord.status == 200 and antwoord.codes() == [], (path, antwoord.body)
         assert antwoord.root.find("Repliek/Antwoorden/Antwoord/Inhoud") is not None

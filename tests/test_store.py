@@ -512,10 +512,10 @@ OLD_RULE = {"time": "2024-02-03T10:00:00.000+00:00", "kind": "call", "endpoint":
               "status": 200, "latency_ms": 1.5, "rule": "rule 9: trajectory running"}  # fmt: skip
 
 
-def version_of(pad) -> int:
+def version_of(path) -> int:
     import sqlite3
 
-    with contextlib.closing(sqlite3.connect(pad)) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return db.execute("SELECT n FROM store_version").fetchone()[0]
 
 
@@ -530,13 +530,13 @@ def test_a_table_or_index_missing_from_a_store_of_this_version_is_made(tmp_path)
     added to the schema since it was made) gets them."""
     import sqlite3
 
-    pad = tmp_path / "s.db"
-    SqliteStore(f"sqlite:///{pad}").close()
-    with contextlib.closing(sqlite3.connect(pad)) as db, db:
+    path = tmp_path / "s.db"
+    SqliteStore(f"sqlite:///{path}").close()
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("DROP INDEX catalogue_order")
         db.execute("DROP TABLE catalogue_refused")
-    SqliteStore(f"sqlite:///{pad}").close()
-    with contextlib.closing(sqlite3.connect(pad)) as db:
+    SqliteStore(f"sqlite:///{path}").close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
         made = db.execute(
             "SELECT type, name FROM sqlite_master WHERE name IN "
             "('catalogue_order', 'catalogue_refused') ORDER BY name"
@@ -548,8 +548,8 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     """A store kept across an upgrade: its rows read as the emulator of today writes them."""
     import sqlite3
 
-    pad = tmp_path / "oud.db"
-    with contextlib.closing(sqlite3.connect(pad)) as db:
+    path = tmp_path / "oud.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
         db.executescript(VERSIE_1)
         db.execute("INSERT INTO fault (data) VALUES (?)", (json.dumps(OLD_FAULT),))
         db.execute(
@@ -559,8 +559,8 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
             (OLD_RULE["time"], json.dumps(OLD_RULE), b"<verzoek/>", b"<antwoord/>"),
         )
         db.commit()
-    app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
-    assert version_of(pad) == 3
+    app = make_emulator(Settings(admin=True, store=f"sqlite:///{path}"))
+    assert version_of(path) == 3
     (fault,) = app.runtime.faults.all()
     assert (fault.kind, fault.service, fault.count, fault.applied) == (
         FaultKind.TE_VEEL_BEVRAGINGEN,
@@ -577,23 +577,23 @@ def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path):
     b"".join(app(wsgi_environ(PATH_ADVIES, body), lambda *a: None))
     assert [r.result for r in app.runtime.journal.read()] == ["OK", "OK"]  # the fixture says OK
     app.close()
-    SqliteStore(f"sqlite:///{pad}").close()  # opened again: nothing more to do
-    assert version_of(pad) == 3
+    SqliteStore(f"sqlite:///{path}").close()  # opened again: nothing more to do
+    assert version_of(path) == 3
 
 
 def test_a_store_of_a_newer_emulator_is_refused_with_one_line(tmp_path):
     import sqlite3
 
-    pad = tmp_path / "nieuwer.db"
-    SqliteStore(f"sqlite:///{pad}").close()
-    with contextlib.closing(sqlite3.connect(pad)) as db:
+    path = tmp_path / "nieuwer.db"
+    SqliteStore(f"sqlite:///{path}").close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("UPDATE store_version SET n = 4")
         db.commit()
     with pytest.raises(StoreError, match="has its tables in version 4; this emulator"):
-        SqliteStore(f"sqlite:///{pad}")
-    message = serve_refusal(f"sqlite:///{pad}")
+        SqliteStore(f"sqlite:///{path}")
+    message = serve_refusal(f"sqlite:///{path}")
     assert "knows versions up to 3: use the newer magda-kbi that wrote it" in message
-    assert version_of(pad) == 4  # left as it was
+    assert version_of(path) == 4  # left as it was
 
 
 def test_a_forked_child_is_its_own_replica(tmp_path):
@@ -672,20 +672,20 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
     import logging
     import sqlite3
 
-    pad = tmp_path / "oud.db"
-    make_emulator(Settings(admin=True, store=f"sqlite:///{pad}")).close()  # the store's tables
+    path = tmp_path / "oud.db"
+    make_emulator(Settings(admin=True, store=f"sqlite:///{path}")).close()  # the store's tables
     old = {
         "insz": "80651338304",
         "scenario": "taken by an older emulator",
         "dossier": {"personalia": {"achternamen": ["Nadzialek"], "geboortedatum": "3000-05-13"}},
     }
-    with contextlib.closing(sqlite3.connect(pad)) as db, db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute(
             "INSERT INTO persona (insz, data) VALUES (?, ?)", ("80651338304", json.dumps(old))
         )
         db.execute("UPDATE change SET n = n + 1")
     with caplog.at_level(logging.WARNING, logger="magda_kbi.runtime.store"):
-        app = make_emulator(Settings(admin=True, store=f"sqlite:///{pad}"))
+        app = make_emulator(Settings(admin=True, store=f"sqlite:///{path}"))
         body = dossier_verzoek("80651338304", "02.00")
         antwoord = b"".join(app(wsgi_environ(PATH_DOSSIER_02, body), lambda *a: None))
     app.close()
@@ -705,8 +705,8 @@ def test_the_journal_of_two_workers_reads_in_the_order_the_calls_came_in(tmp_pat
     from magda_kbi.runtime.journal import JournalEntry
     from magda_kbi.runtime.store import SharedJournal
 
-    pad = f"sqlite:///{tmp_path}/state.db"
-    first, second = open_store(pad), open_store(pad)
+    path = f"sqlite:///{tmp_path}/state.db"
+    first, second = open_store(path), open_store(path)
     a, b = SharedJournal(first), SharedJournal(second)
     begin = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
 
@@ -749,8 +749,8 @@ def test_a_worker_idle_for_a_while_still_gives_its_entries_to_a_read(tmp_path, m
     from magda_kbi.runtime.store import SharedJournal
 
     monkeypatch.setattr(store_module, "IDLE_AFTER", 0.05)  # idle after 50 ms, not a second
-    pad = f"sqlite:///{tmp_path}/state.db"
-    reader_store, idle_store = open_store(pad), open_store(pad)
+    url = f"sqlite:///{tmp_path}/state.db"
+    reader_store, idle_store = open_store(url), open_store(url)
     reader, idle = SharedJournal(reader_store), SharedJournal(idle_store)
 
     def call(path: str) -> JournalEntry:

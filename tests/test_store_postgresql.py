@@ -403,15 +403,15 @@ def test_postgresql_lost_while_running_and_back():
             assert listing.status_code == 503 and listing.json()["code"] == "STORE_UNAVAILABLE"
             assert listing.headers["Retry-After"] == "1"
             # streamed too: it was a 200 cut off after its "[" (requests: ChunkedEncodingError)
-            alle = requests.get(f"{server.url}/admin/personas", timeout=20)
-            assert alle.status_code == 503 and alle.json()["code"] == "STORE_UNAVAILABLE"
+            all_pages = requests.get(f"{server.url}/admin/personas", timeout=20)
+            assert all_pages.status_code == 503 and all_pages.json()["code"] == "STORE_UNAVAILABLE"
             # a browser on the console gets the console's page; its script's fetch, JSON
-            pagina = requests.get(
+            get_page = requests.get(
                 f"{server.url}/console/", headers={"Accept": BROWSER_ACCEPT}, timeout=20
             )
-            assert pagina.status_code == 503 and pagina.headers["Retry-After"] == "1"
-            assert pagina.headers["Content-Type"].startswith("text/html")
-            assert '<p id="error">PostgreSQL cannot be reached: ' in pagina.text
+            assert get_page.status_code == 503 and get_page.headers["Retry-After"] == "1"
+            assert get_page.headers["Content-Type"].startswith("text/html")
+            assert '<p id="error">PostgreSQL cannot be reached: ' in get_page.text
             fetched = requests.get(f"{server.url}/console/", timeout=20)
             assert fetched.status_code == 503 and fetched.json()["code"] == "STORE_UNAVAILABLE"
             cluster.resume()
