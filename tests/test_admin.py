@@ -116,9 +116,9 @@ def test_create_replace_read_delete(magda):
 
 
 def test_a_persona_read_back_can_be_put_again(magda):
-    shape_ = admin(magda, "GET", "/personas/98630499724").json()
-    assert admin(magda, "PUT", "/personas/98630499724", json=shape_).status_code == 200
-    assert admin(magda, "GET", "/personas/98630499724").json() == shape_
+    shape = admin(magda, "GET", "/personas/98630499724").json()
+    assert admin(magda, "PUT", "/personas/98630499724", json=shape).status_code == 200
+    assert admin(magda, "GET", "/personas/98630499724").json() == shape
 
 
 def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
@@ -131,14 +131,14 @@ def test_a_persona_read_as_yaml_is_its_file_and_goes_back_as_yaml(magda):
     assert "insz: '98630499724'" in text  # quoted: a number would lose the INSZ's text
     assert "Saïd" in text  # written as it is, not as an escape
     assert yaml.safe_load(text) == admin(magda, "GET", "/personas/98630499724").json()
-    back_ = admin(
+    back = admin(
         magda,
         "PUT",
         "/personas/98630499724",
         data=text.replace("Werkzoekend", "Werkend").encode(),
         headers={"Content-Type": "application/yaml"},
     )
-    assert back_.status_code == 200, back_.text
+    assert back.status_code == 200, back.text
     profiel = admin(magda, "GET", "/personas/98630499724").json()["dossier"]["klantprofiel"]
     assert profiel["werksituatie"] == "Werkend"
     # under the other names PUT takes YAML by as well
@@ -748,9 +748,9 @@ def test_get_then_put_of_every_persona_changes_nothing(magda, builtin_personas):
     for insz, persona in builtin_personas.items():
         read_back = admin(magda, "GET", f"/personas/{insz}")
         assert read_back.status_code == 200
-        back_ = admin(magda, "PUT", f"/personas/{insz}", json=read_back.json())
-        assert back_.status_code == 200, back_.text
-        assert back_.json() == read_back.json()
+        back = admin(magda, "PUT", f"/personas/{insz}", json=read_back.json())
+        assert back.status_code == 200, back.text
+        assert back.json() == read_back.json()
         assert admin(magda, "GET", f"/personas/{insz}").json() == read_back.json()
         if persona.gegevens.woonplaatsen:
             assert read_back.json()["gegevens"]["woonplaatsen"], insz

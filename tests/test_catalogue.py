@@ -94,18 +94,18 @@ def test_a_change_another_worker_imported_meanwhile_is_not_imported_again(
         "read_persona_file",
         lambda path, **kw: read_back.append(path) or real(path, **kw),
     )
-    others_ = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
+    others = SqliteStore(f"sqlite:///{tmp_path / 'catalogue.db'}")  # another worker's
     writing = store.write
 
     def the_other_first():  # the other worker's transaction comes first
-        assert import_files(others_, folders) == (1, len(Catalogue(others_)))
+        assert import_files(others, folders) == (1, len(Catalogue(others)))
         return writing()
 
     monkeypatch.setattr(store, "write", the_other_first)
     assert import_files(store, folders) == (0, len(Catalogue(store)))
     assert read_back == [extra / "b.jsonl"]  # read by the other worker alone
     assert Catalogue(store)["90651338320"].naam == "Ann Other"
-    others_.close()
+    others.close()
 
 
 def test_only_changed_files_are_imported_again(store, extra):
@@ -138,7 +138,7 @@ def test_a_folder_named_another_way_is_the_same_folder(store, extra, tmp_path, m
 def test_a_bad_file_changes_nothing(store, extra):
     folders = [builtin_folder(), extra]
     import_files(store, folders)
-    before_ = list(Catalogue(store).values())
+    before = list(Catalogue(store).values())
     (extra / "b.jsonl").write_text('{"insz": "90651338320", "scenario": 5}\n', encoding="utf-8")
     with pytest.raises(FixtureError) as info:
         import_files(store, folders)
@@ -149,7 +149,7 @@ def test_a_bad_file_changes_nothing(store, extra):
         import_files(store, folders)
     assert "80651338304 is already defined in" in info.value.reason
     assert info.value.reason.endswith("a.jsonl")
-    assert list(Catalogue(store).values()) == before_
+    assert list(Catalogue(store).values()) == before
     # of several persons defined again, the first in the file's order is named (the
     # store gave any one of them: the lowest INSZ in SQLite, any in PostgreSQL)
     builtin = {"insz": "98630499724", "scenario": "a built-in's number", "naam": "X"}
@@ -274,10 +274,10 @@ def test_the_admin_changes_lie_on_top_as_a_merged_dict_would():
         insz = property(lambda self: self.lower())
 
     base = {k: P(v) for k, v in base.items()}
-    changes_ = {"b": None, "c": P("C"), "d": P("D")}
-    together = {**base, **{k: v for k, v in changes_.items() if v is not None}}
+    changes = {"b": None, "c": P("C"), "d": P("D")}
+    together = {**base, **{k: v for k, v in changes.items() if v is not None}}
     del together["b"]
-    view = Overlay(base, changes_)
+    view = Overlay(base, changes)
     assert list(view) == list(together) == ["a", "c", "d"]
     assert len(view) == 3 and "b" not in view and view.get("b") is None
     assert view["d"] == "D" and list(view.values()) == list(together.values())
@@ -377,29 +377,29 @@ def test_catalogues_unused_for_30_days_go_unless_a_serve_holds_them(tmp_path):
     now = time.time()
     old, yesterday = now - 31 * 86400, now - 86400
 
-    def builtin_personas(naam: str, used_: float) -> Path:
+    def builtin_personas(naam: str, used: float) -> Path:
         path = tmp_path / f"catalogue-{naam}.sqlite"
         path.write_bytes(b"x")
         for part in ("-wal", ".change"):
             Path(f"{path}{part}").write_bytes(b"x")
-        os.utime(path, (used_, used_))
+        os.utime(path, (used, used))
         return path
 
     own, forgotten = builtin_personas("eigen", old), builtin_personas("vergeten", old)
     recent = builtin_personas("recent", yesterday)
-    held_ = builtin_personas("vastgehouden", old)
-    holder_ = _in_use(held_)  # a serve of other folders, running for weeks
-    os.utime(f"{held_}.lock", (old, old))
+    held = builtin_personas("vastgehouden", old)
+    holder = _in_use(held)  # a serve of other folders, running for weeks
+    os.utime(f"{held}.lock", (old, old))
     last_used = builtin_personas("laatst-gebruikt", old)  # its last serve started yesterday
     Path(f"{last_used}.lock").write_bytes(b"")
     os.utime(f"{last_used}.lock", (yesterday, yesterday))
     try:
         assert prune_catalogues(tmp_path, keep=own, now=now) == [forgotten]
     finally:
-        holder_.close()
+        holder.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("catalogue-vergeten")] == []
-    assert all(p.exists() for p in (own, recent, held_, last_used))
-    assert prune_catalogues(tmp_path, keep=own, now=now) == [held_]  # let go now
+    assert all(p.exists() for p in (own, recent, held, last_used))
+    assert prune_catalogues(tmp_path, keep=own, now=now) == [held]  # let go now
 
 
 def test_generate_into_a_store_and_serve_it(tmp_path):
@@ -638,22 +638,22 @@ def test_exports_stream_from_a_store_as_from_the_files(tmp_path):
         ("export", "gemeente", "24062", "--format", "json"),
         ("export", "participatie", "24062"),
     ):
-        from_files_ = magda_kbi(
+        from_files = magda_kbi(
             *args, "--today", "2030-01-01", "--no-builtin", "--fixtures", str(population)
         )
-        from_store_ = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
-        assert from_store_.returncode == 0, from_store_.stderr
-        assert from_store_.stdout == from_files_.stdout and len(from_store_.stdout) > 20, args
+        from_store = magda_kbi(*args, "--today", "2030-01-01", "--store", url)
+        assert from_store.returncode == 0, from_store.stderr
+        assert from_store.stdout == from_files.stdout and len(from_store.stdout) > 20, args
         # the store closed when the command ended (run in-process here: it stayed open)
         assert str(tmp_path / "export.db") not in open_files(), args
     # a zorgkas nobody knows: the known ones named alike (from the store, the first member
     # of each built: all were, to read their memberships)
     args = ("export", "verlaagde-premie", "2025", "--zorgkas", "ZK6", "--today", "2030-01-01")
-    from_files_ = magda_kbi(*args, "--no-builtin", "--fixtures", str(population))
-    from_store_ = magda_kbi(*args, "--store", url)
-    assert (from_store_.returncode, from_store_.stdout) == (2, "")
-    assert from_store_.stderr == from_files_.stderr
-    assert from_store_.stderr == (
+    from_files = magda_kbi(*args, "--no-builtin", "--fixtures", str(population))
+    from_store = magda_kbi(*args, "--store", url)
+    assert (from_store.returncode, from_store.stdout) == (2, "")
+    assert from_store.stderr == from_files.stderr
+    assert from_store.stderr == (
         "magda-kbi: unknown zorgkas 'ZK6': no consumer's and nobody's membership (known: ZK01,"
         " ZK02, ZK03, ZK04, ZK05)\n"
     )
@@ -694,7 +694,7 @@ def test_export_from_another_application_s_database_is_refused_and_leaves_it_as_
     with sqlite3.connect(another) as db:
         db.execute("CREATE TABLE klant (id INTEGER PRIMARY KEY, naam TEXT)")
     db.close()
-    before_ = another.read_bytes()
+    before = another.read_bytes()
     monkeypatch.chdir(tmp_path)
     for args in (("export", "verlaagde-premie", "2025"), ("municipalities",)):
         for url in (f"sqlite:///{another}", "sqlite:///crm.db"):  # absolute, relative
@@ -704,7 +704,7 @@ def test_export_from_another_application_s_database_is_refused_and_leaves_it_as_
                 f"magda-kbi: --store: {url} holds no emulator store ('serve --store URL'"
                 " imports the personas into a new one, 'generate --store URL' writes them)\n"
             )
-    assert another.read_bytes() == before_
+    assert another.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
 
 

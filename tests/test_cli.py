@@ -141,8 +141,8 @@ def test_personas_check_compares_expected_answers_with_the_rules(tmp_path):
     assert builtin_only.returncode == 0
     assert builtin_only.stdout.endswith("against protocol-v1: 0 differ\n")
     # after the ruling every advice is OK: a NOK expected differs
-    after_ = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
-    assert after_.returncode == 1 and "the rules give OK [rule 0:" in after_.stdout
+    after = magda_kbi("personas", "--check", "--rules", "after-ruling-112-2023")
+    assert after.returncode == 1 and "the rules give OK [rule 0:" in after.stdout
     assert magda_kbi("personas", "--check", "--json").returncode == 2
     # the rules without --check would be ignored: said (from the environment they are not)
     without = magda_kbi("personas", "--rules", "after-ruling-112-2023")
@@ -358,10 +358,10 @@ def test_serve_with_a_kept_store_says_its_count_is_of_the_files(tmp_path, builti
 
 def test_insz_new_and_check():
     process = magda_kbi("insz", "new", "--birth-date", "1990-05-13", "--sex", "F", "--count", "3")
-    numbers_ = process.stdout.split()
-    assert process.returncode == 0 and len(set(numbers_)) == 3
-    assert all(n.startswith("906513") and int(n[6:9]) % 2 == 0 for n in numbers_)
-    good = magda_kbi("insz", "check", numbers_[0])
+    numbers = process.stdout.split()
+    assert process.returncode == 0 and len(set(numbers)) == 3
+    assert all(n.startswith("906513") and int(n[6:9]) % 2 == 0 for n in numbers)
+    good = magda_kbi("insz", "check", numbers[0])
     assert good.returncode == 0 and "a valid MAGDA test number" in good.stdout
     error = magda_kbi("insz", "check", "85672012345")
     assert error.returncode == 1
@@ -498,11 +498,11 @@ def test_generate_on_a_disk_that_fills_says_so_and_leaves_nothing(tmp_path, targ
 def test_generate_says_which_of_out_and_store_to_give(tmp_path):
     geen = magda_kbi("generate", "--count", "1")
     assert geen.returncode == 2 and "Error: give --out DIR or --store URL\n" in geen.stderr
-    both_ = magda_kbi(
+    both = magda_kbi(
         "generate", "--count", "1", "--out", str(tmp_path), "--store", f"sqlite:///{tmp_path}/s.db"
     )
-    assert both_.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
-    assert "Error: give --out DIR or --store URL, not both\n" in both_.stderr
+    assert both.returncode == 2  # it said "give --out DIR or --store URL" to one who gave both
+    assert "Error: give --out DIR or --store URL, not both\n" in both.stderr
     assert list(tmp_path.iterdir()) == []
     # what only a folder of files takes was passed over without a word
     store = ("--store", f"sqlite:///{tmp_path}/s.db")
@@ -562,10 +562,10 @@ def test_the_client_shows_what_a_protocol_hides_as_not_disclosed():
         assert "registered: not disclosed to this consumer" in gemeente.stdout
         assert "infringements: not disclosed to this consumer" in gemeente.stdout
         assert "contract:   signed" in gemeente.stdout
-        foreign_ = magda_kbi("client", "dossier", "98630499724", "--url", server.url)
-        assert foreign_.returncode == 1
-        assert "13001" in foreign_.stderr and "'magda-kbi consumers'" in foreign_.stderr
-        assert "--afzender and --hoedanigheid" in foreign_.stderr
+        foreign = magda_kbi("client", "dossier", "98630499724", "--url", server.url)
+        assert foreign.returncode == 1
+        assert "13001" in foreign.stderr and "'magda-kbi consumers'" in foreign.stderr
+        assert "--afzender and --hoedanigheid" in foreign.stderr
     finally:
         server.stop()
     volledig = magda_kbi("client", "dossier", "98630499724", "--url", "http://127.0.0.1:9")
@@ -603,8 +603,8 @@ def test_consumers_are_listed():
 def test_the_rule_set_after_the_ruling_from_the_command_line():
     args = ("advies", "73680599786", "--datum", "2024-01-01")
     assert "[rule 6:" in magda_kbi(*args).stdout
-    after_ = magda_kbi(*args, "--rules", "after-ruling-112-2023").stdout
-    assert "OK  [rule 0: the condition was annulled by the Constitutional Court" in after_
+    after = magda_kbi(*args, "--rules", "after-ruling-112-2023").stdout
+    assert "OK  [rule 0: the condition was annulled by the Constitutional Court" in after
     runtime = magda_kbi(*args, env={"MAGDA_KBI_RULES": "after-ruling-112-2023"}).stdout
     assert "[rule 0:" in runtime
     error = magda_kbi(*args, env={"MAGDA_KBI_RULES": "2023"})
@@ -1130,8 +1130,8 @@ def test_the_readme_s_command_line_names_every_option():
     listings = readme.split("## Lists and exports", 1)[1].split("\n## ", 1)[0]
     regels = re.split(r"^(?=magda-kbi )", synopsis, flags=re.M)
 
-    def commands(group_: click.Group, path: str):
-        for naam, command in group_.commands.items():
+    def commands(group: click.Group, path: str):
+        for naam, command in group.commands.items():
             if isinstance(command, click.Group):
                 yield from commands(command, f"{path}{naam} ")
             else:
@@ -1139,7 +1139,7 @@ def test_the_readme_s_command_line_names_every_option():
 
     absent = {}
     for naam, command in commands(cli, ""):
-        options_ = [
+        options = [
             p.opts[0]
             for p in command.params
             if isinstance(p, click.Option) and not p.hidden and p.opts[0] != "-h"
@@ -1149,7 +1149,7 @@ def test_the_readme_s_command_line_names_every_option():
         else:
             text = "".join(r for r in regels if re.match(rf"magda-kbi {naam}\b", r))
             assert text, naam
-        absent[naam] = [o for o in options_ if not re.search(rf"{o}\b", text)]
+        absent[naam] = [o for o in options if not re.search(rf"{o}\b", text)]
     assert {naam: o for naam, o in absent.items() if o} == {}
 
 

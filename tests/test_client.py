@@ -223,15 +223,15 @@ def test_a_reset_of_a_plain_http_call_says_it_may_be_a_tls_port():
     import contextlib
     import struct
 
-    with socket.socket() as listener_:  # reads each call's first bytes, then resets
-        listener_.bind(("127.0.0.1", 0))
-        listener_.listen()
-        port = listener_.getsockname()[1]
+    with socket.socket() as listener:  # reads each call's first bytes, then resets
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
 
         def reset() -> None:
             with contextlib.suppress(OSError):  # the listener closed: the test is over
                 while True:  # the client's transport tries again after a reset
-                    connection, _ = listener_.accept()
+                    connection, _ = listener.accept()
                     connection.settimeout(0.2)
                     with contextlib.suppress(TimeoutError):
                         while connection.recv(65536):  # the whole call: the client reads
@@ -251,12 +251,12 @@ def test_a_reset_of_a_plain_http_call_says_it_may_be_a_tls_port():
 
 
 def test_timeout():
-    with socket.socket() as listener_:  # accepts, never answers
-        listener_.bind(("127.0.0.1", 0))
-        listener_.listen()
-        port = listener_.getsockname()[1]
+    with socket.socket() as listener:  # accepts, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
         connections = []
-        threading.Thread(target=lambda: connections.append(listener_.accept()), daemon=True).start()
+        threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
         client = make_client(f"http://127.0.0.1:{port}", timeout=0.3)
         with pytest.raises(MagdaTransportFout) as info:
             client.geef_automatisch_advies("98630499724", "2024-01-01")
@@ -417,9 +417,9 @@ def test_the_first_release_s_dutch_names_still_work_and_say_their_new_names(serv
 def test_session_carries_client_certificate_and_verify(tmp_path):
     from . import certificates
 
-    pairs_ = certificates.make(tmp_path)  # the files are loaded when the client is made
-    cert = (str(pairs_["client"].certificate), str(pairs_["client"].key))
-    ca = str(pairs_["ca"].certificate)
+    pairs = certificates.make(tmp_path)  # the files are loaded when the client is made
+    cert = (str(pairs["client"].certificate), str(pairs["client"].key))
+    ca = str(pairs["ca"].certificate)
     client = make_client("https://magda.example", cert=cert, verify=ca)
     assert client.session.cert == cert
     assert client.session.verify == ca
@@ -556,12 +556,12 @@ class RawServer:
 
     @staticmethod
     def _read_request(connection: socket.socket) -> bytes:
-        received_ = b""
-        while b"\r\n\r\n" not in received_:
-            received_ += connection.recv(65536)
-        header, _, body = received_.partition(b"\r\n\r\n")
-        length_ = int(re.search(rb"(?i)content-length: *(\d+)", header).group(1))
-        while len(body) < length_:
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += connection.recv(65536)
+        header, _, body = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", header).group(1))
+        while len(body) < length:
             body += connection.recv(65536)
         return body
 
@@ -876,12 +876,12 @@ def test_a_requests_tijdstip_is_the_platforms_time_on_any_machine(stub):
     )
     assert process.returncode == 0, process.stderr
     tijdstip = etree.fromstring(stub.verzoeken[-1]).find(".//Verzoek/Context/Bericht/Tijdstip")
-    sent_ = datetime.combine(
+    sent = datetime.combine(
         date.fromisoformat(tijdstip.findtext("Datum")),
         tijd.fromisoformat(tijdstip.findtext("Tijd")),
     )
     brussel = datetime.now(ZoneInfo("Europe/Brussels")).replace(tzinfo=None)
-    assert abs(sent_ - brussel) < timedelta(minutes=1)
+    assert abs(sent - brussel) < timedelta(minutes=1)
 
 
 def test_the_client_closes_its_connections_and_leaves_a_given_session_open(server):
@@ -912,14 +912,14 @@ def test_results_and_errors_carry_the_referte_the_call_sent(magda):
     magda.fault("99996", count=1)
     with pytest.raises(TeVeelBevragingen) as pressure:
         make_client(magda.url, retries=0).geef_automatisch_advies("73680599786", "2024-01-01")
-    journal_ = [e["referte"] for e in magda.journal()]
+    journal = [e["referte"] for e in magda.journal()]
     assert [advies.referte, dossier.referte, not_found.value.referte, pressure.value.referte] == (
-        journal_
+        journal
     )
-    assert len(set(journal_)) == 4
-    with pytest.raises(OngeldigVerzoek) as refused_:  # refused before sending: no Referte
+    assert len(set(journal)) == 4
+    with pytest.raises(OngeldigVerzoek) as refused:  # refused before sending: no Referte
         client.geef_automatisch_advies("12345678901", "2024-01-01")
-    assert refused_.value.referte is None
+    assert refused.value.referte is None
 
 
 def test_cli_client_names_the_referte_of_a_call_that_failed(magda):

@@ -114,12 +114,12 @@ def test_the_client_alone_calls_the_emulator(client_wheel, server, tmp_path):
         dist = metadata.distribution(naam)
         for file in dist.files or []:
             top = file.parts[0]
-            source_ = here / top
+            source = here / top
             if top.endswith((".dist-info", ".data")) or "__pycache__" in top:
                 continue
             target = deps / top
-            if source_.exists() and not target.exists():
-                target.symlink_to(source_)
+            if source.exists() and not target.exists():
+                target.symlink_to(source)
     (site / "deps.pth").write_text(str(deps) + "\n")
     subprocess.run(
         [

@@ -317,9 +317,9 @@ def test_the_plugin_resets_a_running_emulator_before_the_first_test(tmp_path):
 
     server = _Server(make_emulator(Settings(admin=True)))
     try:
-        previous_ = MagdaEmulator(server.url)
-        previous_.fault("99996")
-        previous_.today("2020-01-01")
+        previous = MagdaEmulator(server.url)
+        previous.fault("99996")
+        previous.today("2020-01-01")
         requests.get(f"{server.url}/api/v1/advies/98630499724", timeout=5)
         (tmp_path / "test_eerste.py").write_text(
             "def test_first(magda):\n"
@@ -458,7 +458,7 @@ def test_the_zorgkas_scripts_stop_at_a_refusal_of_the_caller(tmp_path):
         premie = run_in(
             "verlaagde_premie.py", "2024", "73680599786", "79611034583", "--url", server.url
         )
-        asked_ = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
+        asked = requests.get(f"{server.url}/admin/journal", timeout=5).json()["entries"]
     finally:
         server.stop()
     for process in (zorgbudget, premie):
@@ -467,4 +467,4 @@ def test_the_zorgkas_scripts_stop_at_a_refusal_of_the_caller(tmp_path):
             "stopped: MAGDA refuses every question of Afzender 'zorgkas.voorbeeld.be' with"
             " Hoedanigheid '1234' (13001): check --afzender and --hoedanigheid\n"
         ), process.stderr
-    assert [e["insz"] for e in asked_] == ["73680599786", "73680599786"]  # once each
+    assert [e["insz"] for e in asked] == ["73680599786", "73680599786"]  # once each

@@ -49,8 +49,8 @@ def test_other_modules_are_left_alone():
 
 
 def test_install_is_idempotent():
-    before_ = list(sys.meta_path)
+    before = list(sys.meta_path)
     compat.install()
     compat.install()
-    new = [f for f in sys.meta_path if f not in before_]
+    new = [f for f in sys.meta_path if f not in before]
     assert len(new) <= 1

@@ -220,7 +220,7 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
     assert [v.get("data-versie") for v in views] == ["01.00", "02.00"]
     for view in views:
         without_whitespace = etree.XMLParser(remove_blank_text=True)  # the console pretty-prints
-        shown_ = etree.fromstring(
+        shown = etree.fromstring(
             view.xpath(".//pre")[0].text_content().encode(), without_whitespace
         )
         versie = view.get("data-versie")
@@ -234,11 +234,11 @@ def test_consumer_view_is_the_soap_service_s_answer(client):
         # Same reply but for what differs per call: time, the Refertes, and the caller's
         # identity echoed as Ontvanger.
         differs = (".//Tijdstip", ".//Afzender/Referte", ".//Ontvanger", ".//Antwoord/Referte")
-        for tree in (shown_, real):
+        for tree in (shown, real):
             for pad_ in differs:
                 for e in tree.findall(pad_):
                     e.getparent().remove(e)
-        assert etree.tostring(shown_, method="c14n") == etree.tostring(real, method="c14n")
+        assert etree.tostring(shown, method="c14n") == etree.tostring(real, method="c14n")
 
 
 def test_consumer_view_under_protocols_shows_the_refusal():
@@ -440,8 +440,8 @@ def test_console_assets_are_local(client):
     """Nothing is loaded from elsewhere: it works offline."""
     for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
         p = get_page(client, url)
-        for source_ in p.xpath("//script/@src | //link/@href | //img/@src"):
-            assert source_.startswith("/console/static/"), source_
+        for source in p.xpath("//script/@src | //link/@href | //img/@src"):
+            assert source.startswith("/console/static/"), source
 
 
 def test_a_console_address_without_a_page_gets_the_console_s_page(client):
@@ -564,13 +564,13 @@ def test_today_at_the_end_of_its_range_shows_every_page(client):
     assert antwoord.status_code == 200
     for url in ("/console/", f"/console/personas/{INBREUK_OPEN}", "/console/journal"):
         assert client.get(url).status_code == 200, url
-    for outside_ in ("2101-01-01", "9999-12-31", "1999-12-31"):
+    for outside in ("2101-01-01", "9999-12-31", "1999-12-31"):
         antwoord = client.put(
-            "/admin/clock", json={"today": outside_}, headers={"Content-Type": "application/json"}
+            "/admin/clock", json={"today": outside}, headers={"Content-Type": "application/json"}
         )
         assert antwoord.status_code == 422
         assert antwoord.json["diagnose"] == (
-            f"{outside_!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
+            f"{outside!r} is not a date from 2000-01-01 to 2100-12-31 (YYYY-MM-DD)"
         )
 
 

@@ -54,17 +54,17 @@ def chromium(tmp_path_factory):
 @pytest.fixture
 def browser(chromium, console_server, request):
     """The browser; a screenshot when the test failed (the call's report is in by now)."""
-    failed_ = request.session.testsfailed
+    failed = request.session.testsfailed
     yield chromium
-    if request.session.testsfailed > failed_:
+    if request.session.testsfailed > failed:
         path = screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
         print(f"screenshot of the failing page: {path}")
 
 
-def wait_for(driver, condition_, seconds_: float = 10):
+def wait_for(driver, condition, seconds: float = 10):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds_, poll_frequency=0.1).until(condition_)
+    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
 
 
 def by():
@@ -79,9 +79,9 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
     By = by()
     browser.get(f"{console_server.url}/")  # redirected to the console
     assert browser.current_url.endswith("/console/")
-    search_ = browser.find_element(By.ID, "q")
-    search_.send_keys("Leonard Janssens")
-    search_.submit()
+    search = browser.find_element(By.ID, "q")
+    search.send_keys("Leonard Janssens")
+    search.submit()
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-insz='{INBREUK_OPEN}']"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr[data-insz]")) == 1
     browser.find_element(By.LINK_TEXT, INBREUK_OPEN).click()
@@ -109,11 +109,11 @@ def test_search_a_persona_open_it_and_read_every_day_of_its_bands(
         "NOK",
         "INBREUK",
     )
-    cells_ = browser.execute_script(
+    cells = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-toepassing=VERLAAGDE_PREMIE]'))"
         ".map(e => [e.dataset.jaar, e.dataset.resultaat, e.dataset.reden || null]);"
     )
-    assert cells_ == [
+    assert cells == [
         ["2022", "OK", None],
         ["2023", "OK", None],
         ["2024", "OK", None],
@@ -216,7 +216,7 @@ def test_a_fault_set_in_the_console_arrives_in_the_live_journal(browser, console
     )
     assert b"<Identificatie>99996</Identificatie>" in antwoord.content
     row = "#journal tr[data-result='UITZONDERING 99996']"
-    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), seconds_=6)  # no reload
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), seconds=6)  # no reload
     assert browser.find_elements(By.ID, "no-entries") == []
     browser.find_element(By.CSS_SELECTOR, f"{row} a").click()
     wait_for(browser, lambda d: d.find_elements(By.ID, "reply-body"))
@@ -319,7 +319,7 @@ def test_another_site_cannot_show_the_console_in_a_frame(browser, console_server
 def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, request):
     By = by()
     s = Server("--admin", "--admin-token", "geheim", "--today", TODAY.isoformat())
-    failed_ = request.session.testsfailed
+    failed = request.session.testsfailed
     try:
         chromium.get(f"{s.url}/console/journal")
         wait_for(
@@ -341,7 +341,7 @@ def test_with_an_admin_token_the_journal_page_asks_for_it(chromium, tmp_path, re
         wait_for(chromium, lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-view #reply-body"))
         assert "Janssens" in chromium.find_element(By.ID, "reply-body").text
     finally:
-        if request.session.testsfailed > failed_:
+        if request.session.testsfailed > failed:
             screenshot(chromium, SCREENSHOTS / f"{request.node.name}.png")
         s.stop()
 

@@ -66,7 +66,7 @@ class Schemas(XsdSet):
         return self._simple
 
     def _element(self, element: etree._Element, above: str, result: set[str], depth: int) -> None:
-        times_ = _times_(element)
+        times = _times_(element)
         if element.get("ref"):
             element = self.elements[self._qname(element, element.get("ref"))]
         path = f"{above}/{element.get('name')}" if above else element.get("name")
@@ -84,7 +84,7 @@ class Schemas(XsdSet):
                 self._simple[path] = naam
         if hasattr(self, "_seen"):
             complex_ = type_ is not None and type_.tag == XS + "complexType"
-            self._seen[path] = (naam if complex_ else None, self._attributes(type_), times_)
+            self._seen[path] = (naam if complex_ else None, self._attributes(type_), times)
         if type_ is not None and type_.tag == XS + "complexType" and depth < 15:
             self._inhoud(type_, path, result, depth)
 
@@ -121,13 +121,13 @@ def _times_(element: etree._Element) -> tuple[float, float]:
         value = node.get(naam, "1")
         return float("inf") if value == "unbounded" else int(value)
 
-    least_, most_ = limit(element, "minOccurs"), limit(element, "maxOccurs")
+    least, most = limit(element, "minOccurs"), limit(element, "maxOccurs")
     older = element.getparent()
     while older is not None and older.tag in (XS + "sequence", XS + "choice", XS + "all"):
-        least_ *= 0 if older.tag == XS + "choice" else limit(older, "minOccurs")
-        most_ *= limit(older, "maxOccurs")
+        least *= 0 if older.tag == XS + "choice" else limit(older, "minOccurs")
+        most *= limit(older, "maxOccurs")
         older = older.getparent()
-    return least_, most_
+    return least, most
 
 
 def _own(node: etree._Element, type_: etree._Element) -> bool:
@@ -140,7 +140,7 @@ def _own(node: etree._Element, type_: etree._Element) -> bool:
     return True
 
 
-def allowed_(path: str, paths: set[str]) -> bool:
+def allowed(path: str, paths: set[str]) -> bool:
     parts = path.split("/")
     return path in paths or any(
         "/".join(parts[:i]) + "/" + ANY in paths for i in range(1, len(parts))
@@ -168,7 +168,7 @@ def test_every_element_the_real_message_may_hold_our_contract_allows(
     ours = ours_().paths(namespace, bericht)
     real_paths = real.paths(namespace, bericht)
     assert len(real_paths) > at_least  # the walk reached the message's depths
-    assert sorted(p for p in real_paths if not allowed_(p, ours)) == []
+    assert sorted(p for p in real_paths if not allowed(p, ours)) == []
 
 
 def test_the_walk_sees_a_missing_element():
@@ -179,8 +179,8 @@ def test_the_walk_sees_a_missing_element():
     gone.getparent().remove(gone)
     namespace = WEBSERVICE.format(v="02.00")
     path = "GeefDossierKBIResponse/Repliek/Antwoorden/Antwoord/Inhoud/KBIDossier/Trajecten/Traject"
-    assert not allowed_(f"{path}/Besluit", ours.paths(namespace, "GeefDossierKBIResponse"))
-    assert allowed_(f"{path}/Type", ours.paths(namespace, "GeefDossierKBIResponse"))
+    assert not allowed(f"{path}/Besluit", ours.paths(namespace, "GeefDossierKBIResponse"))
+    assert allowed(f"{path}/Type", ours.paths(namespace, "GeefDossierKBIResponse"))
 
 
 def test_the_real_sample_replies_validate_against_our_contract():
@@ -297,9 +297,9 @@ def base_types(files: list[Path]) -> dict[tuple[str | None, str], str]:
         for type_ in root.iter(XS + "simpleType"):
             beperking = type_.find(XS + "restriction")
             if type_.get("name") and beperking is not None:
-                prefix, _, local_ = beperking.get("base").rpartition(":")
+                prefix, _, local = beperking.get("base").rpartition(":")
                 key = (root.get("targetNamespace"), type_.get("name"))
-                base[key] = (type_.nsmap.get(prefix or None), local_)
+                base[key] = (type_.nsmap.get(prefix or None), local)
     result = {}
     for key, target in base.items():
         for _ in range(10):  # a chain of restrictions down to the XML Schema type
@@ -352,12 +352,12 @@ def test_every_complex_type_and_attribute_of_a_real_message_is_ours_too(versie):
             if real_one[path][0] != ours[path][0]
         }
         assert other == {}
-        missing_ = {
+        missing = {
             path.split("/Inhoud/")[-1]: sorted(real_one[path][1] - ours[path][1])
             for path in shared
             if ANY not in ours[path][1] and real_one[path][1] - ours[path][1]
         }
-        assert missing_ == {}
+        assert missing == {}
         keren = {
             path.split("/Inhoud/")[-1]: (real_one[path][2], ours[path][2])
             for path in shared
@@ -465,7 +465,7 @@ def test_every_default_fixed_value_and_nillable_of_ours_is_the_real_one_s(versie
     shared = ours.keys() & real.keys()
     assert len(shared) > (30 if bericht == "GeefDossierKBI" else 400)
     other = {path: (set_to(ours[path]), set_to(real[path])) for path in shared}
-    assert {path: pair_ for path, pair_ in other.items() if pair_[0] != pair_[1]} == {}
+    assert {path: pair for path, pair in other.items() if pair[0] != pair[1]} == {}
 
 
 def attributes(files: list[Path]) -> dict[tuple[str | None, str, str], tuple]:

@@ -124,7 +124,7 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
         namespace, paths = NS_DOSSIER_SERVICE[versie], [PATH_GENERIC]
     else:
         namespace, paths = DOSSIER[versie][0], [DOSSIER[versie][1], PATH_GENERIC]
-    answered_ = 0
+    answered = 0
     for insz in [*builtin_personas, UNKNOWN]:
         persona = builtin_personas.get(insz)
         if persona is not None and persona.fout == "SOAP_FAULT":
@@ -149,8 +149,8 @@ def test_real_requests_get_replies_valid_against_the_real_xsd(
                     f"r-{insz}"
                 )
                 assert antwoord.dossier.findtext("Personalia/INSZ") == insz
-                answered_ += 1
-    assert answered_ >= 16 * len(paths)
+                answered += 1
+    assert answered >= 16 * len(paths)
 
 
 DRAWN_FOR = ["98630499724", "73680599786", "70650846952"]  # personas with a dossier
@@ -321,8 +321,8 @@ def test_02_00_renders_its_own_fields_and_codes(server):
             "Alfabetiseringsgraad",
             "BehaaldNT2Niveau",
         ]
-        script_ = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
-        assert script_.text == "GEALFABETISEERD"
+        script = dossier.find("Talenkennis/Alfabetiseringsgraad/LatijnsSchrift")
+        assert script.text == "GEALFABETISEERD"
         # and in another script: how far, in which language
         another = dossier.find("Talenkennis/Alfabetiseringsgraad/AnderSchrift")
         assert [(e.tag, e.text) for e in another] == [("Code", "GEALFABETISEERD"), ("Taal", "PRS")]
@@ -345,10 +345,10 @@ def test_02_00_renders_its_own_fields_and_codes(server):
 
 def test_an_attest_s_signature_is_known_from_the_day_it_was_signed(builtin_personas):
     dossier = builtin_personas["79611034583"].dossier
-    (made_,) = dossier.as_of(date(2023, 7, 2)).attesten
-    assert (made_.datum_aanmaak, made_.datum_ondertekening) == (date(2023, 6, 30), None)
-    (drawn_,) = dossier.as_of(date(2023, 7, 3)).attesten
-    assert drawn_.datum_ondertekening == date(2023, 7, 3)
+    (made,) = dossier.as_of(date(2023, 7, 2)).attesten
+    assert (made.datum_aanmaak, made.datum_ondertekening) == (date(2023, 6, 30), None)
+    (drawn,) = dossier.as_of(date(2023, 7, 3)).attesten
+    assert drawn.datum_ondertekening == date(2023, 7, 3)
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
@@ -760,12 +760,12 @@ def test_the_course_preferences_in_each_version_s_own_shape(server):
         "ZAT_OCHTEND",
     ]
     voorkeur = two.find("LesVoorkeuren/LesVoorkeur")
-    for both_ in (moment, voorkeur):
-        assert [(e.tag, e.text) for e in both_.find("PeriodeGeldigheid")] == [
+    for both in (moment, voorkeur):
+        assert [(e.tag, e.text) for e in both.find("PeriodeGeldigheid")] == [
             ("Begin", "2022-05-02"),
             ("Einde", "2023-03-10"),
         ]
-        reden = both_.find("RedenBeperking")
+        reden = both.find("RedenBeperking")
         assert (reden.text, dict(reden.attrib)) == (None, {"Naam": "Werkt overdag"})
     assert [e.tag for e in voorkeur] == [
         "PeriodeGeldigheid",
@@ -927,7 +927,7 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     assert "ToeleidingenPartner" not in [e.tag for e in dossier("2022-04-19")]
 
     (diploma,) = now.find("ToeleidingenDiplomaGelijkschakeling")
-    certificate_ = [  # 02.00 only: the certificate itself, with the referral
+    certificate = [  # 02.00 only: the certificate itself, with the referral
         ("TypeCertificaat", "Diploma"),
         ("ModuleNaam", "Elektriciteit"),
         ("Niveau", "Secundair onderwijs"),
@@ -948,7 +948,7 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
         ("AntwoordPartnerCode", "GELIJK"),
         ("Opdrachtgever", "Agentschap Integratie en Inburgering"),
         ("DossiernummerBijPartner", "NARIC-2022-018734"),
-        *(certificate_ if versie == "02.00" else []),
+        *(certificate if versie == "02.00" else []),
     ]
     if versie == "02.00":
         assert [e.text for e in diploma.find("Vaardigheden")] == [
@@ -966,10 +966,10 @@ def test_the_referrals_and_the_waiting_list(magda, versie):
     ]
     assert diploma.findtext("ErkenningsInstantie/Naam") == "NARIC-Vlaanderen"
     # the partner's answer and the status it gives from the day of the answer
-    waiting_ = dossier("2023-04-13").find("*/ToeleidingDiplomaGelijkschakeling")
-    assert [e.tag for e in waiting_][:2] == ["StartDatum", "DiplomaNaam"]
-    assert waiting_.find("DatumAntwoordPartner") is None
-    assert waiting_.findtext("DatumIngediendBijPartner") == "2022-11-21"
+    waiting = dossier("2023-04-13").find("*/ToeleidingDiplomaGelijkschakeling")
+    assert [e.tag for e in waiting][:2] == ["StartDatum", "DiplomaNaam"]
+    assert waiting.find("DatumAntwoordPartner") is None
+    assert waiting.findtext("DatumIngediendBijPartner") == "2022-11-21"
     new = dossier("2022-11-20").find("*/ToeleidingDiplomaGelijkschakeling")
     assert new.find("DatumIngediendBijPartner") is None
     assert "ToeleidingenDiplomaGelijkschakeling" not in [e.tag for e in dossier("2022-11-06")]
@@ -1423,7 +1423,7 @@ def test_the_service_variant_answers_in_its_namespace_and_one_question_only(serv
 
 
 @pytest.fixture(scope="module")
-def protocols_():
+def protocols():
     server = _Server(make_emulator(Settings(today=date(2030, 1, 1), admin=True, protocols=True)))
     yield MagdaEmulator(server.url)
     server.stop()
@@ -1454,41 +1454,41 @@ GEMEENTE_FIELDS = {
 }
 
 
-def paths(element: etree._Element, before_: str = ""):
+def paths(element: etree._Element, before: str = ""):
     """Every element's path from ``element`` down, by tag names."""
-    path = f"{before_}{element.tag}"
+    path = f"{before}{element.tag}"
     yield path
     for kind in element:
         yield from paths(kind, path + "/")
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
-def test_a_municipality_gets_only_its_protocols_fields(protocols_, builtin_personas, versie):
+def test_a_municipality_gets_only_its_protocols_fields(protocols, builtin_personas, versie):
     kortenberg = ("gemeente.kortenberg.be", "GEMEENTE")
     seen = 0
     for persona in builtin_personas.values():
         if persona.fout or persona.dossier is None:
             continue
         body = als(kortenberg, dossier_verzoek(persona.insz, versie))
-        antwoord = post(protocols_.url + DOSSIER[versie][1], body)
+        antwoord = post(protocols.url + DOSSIER[versie][1], body)
         if antwoord.codes():  # not a resident of Kortenberg
             assert antwoord.codes() == ["40103"]
             continue
         dossier = antwoord.dossier
-        fields_ = set(paths(dossier))
-        assert fields_ <= GEMEENTE_FIELDS, (persona.insz, fields_ - GEMEENTE_FIELDS)
+        fields = set(paths(dossier))
+        assert fields <= GEMEENTE_FIELDS, (persona.insz, fields - GEMEENTE_FIELDS)
         assert not any(e.attrib for e in dossier.iter())
         assert dossier.findtext("Personalia/INSZ") == persona.insz
         seen += 1
     assert seen >= 3
     # the fullest dossier has phone and e-mail in 02.00: never for a municipality
     body = als(kortenberg, dossier_verzoek("98630499724", versie))
-    dossier = post(protocols_.url + DOSSIER[versie][1], body).dossier
+    dossier = post(protocols.url + DOSSIER[versie][1], body).dossier
     assert b"0470" not in etree.tostring(dossier) and b"@" not in etree.tostring(dossier)
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
-def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocols_, versie):
+def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocols, versie):
     for afnemer in (
         ("vsb.vlaanderen.be", "VSB"),
         ("zorgkas1.test.be", "ZORGKAS"),
@@ -1496,20 +1496,20 @@ def test_vsb_and_zorgkassen_get_no_dossier_and_strangers_13001(protocols_, versi
     ):
         for path in (DOSSIER[versie][1], PATH_GENERIC):
             body = als(afnemer, dossier_verzoek("98630499724", versie))
-            ((code, _, diagnose),) = post(protocols_.url + path, body).uitzonderingen()
+            ((code, _, diagnose),) = post(protocols.url + path, body).uitzonderingen()
             assert code == "13001"
             assert diagnose.startswith(
                 "Geen machtiging van de afzender in deze hoedanigheid voor de gevraagde dienst: "
             )
     r = requests.get(
-        f"{protocols_.url}/api/v1/dossiers/98630499724",
+        f"{protocols.url}/api/v1/dossiers/98630499724",
         headers={"X-Magda-Afzender": "vsb.vlaanderen.be", "X-Magda-Hoedanigheid": "VSB"},
         timeout=5,
     )
     assert (r.status_code, r.json()["code"]) == (403, "13001")
     with pytest.raises(GeenMachtiging):
         MagdaClient(
-            protocols_.url, afzender="iemand.be", hoedanigheid="1", dossier_versie=versie
+            protocols.url, afzender="iemand.be", hoedanigheid="1", dossier_versie=versie
         ).geef_dossier_kbi("98630499724")
 
 

@@ -109,16 +109,16 @@ def mutated(draw, bodies=VALID) -> bytes:
     delete, cut."""
     body = bytearray(draw(st.sampled_from(bodies)))
     for _ in range(draw(st.integers(1, 8))):
-        place_ = draw(st.integers(0, len(body) - 1))
+        place = draw(st.integers(0, len(body) - 1))
         kind = draw(st.sampled_from(["vervang", "voeg-in", "wis", "knip"]))
         if kind == "vervang":
-            body[place_] = draw(st.integers(0, 255))
+            body[place] = draw(st.integers(0, 255))
         elif kind == "voeg-in":
-            body[place_:place_] = draw(st.binary(min_size=1, max_size=8))
+            body[place:place] = draw(st.binary(min_size=1, max_size=8))
         elif kind == "wis" and len(body) > 1:
-            del body[place_]
+            del body[place]
         elif kind == "knip":
-            del body[place_:]
+            del body[place:]
             if not body:
                 body = bytearray(b"<")
     return bytes(body)
@@ -158,17 +158,17 @@ def test_soap_never_crashes(body, path, emulator):
     datum=st.dates().map(date.isoformat),
     toepassing=st.sampled_from(sorted(TOEPASSINGEN)) | st.none(),
     vraag=st.sampled_from(["advies", "01.00", "02.00"]),
-    generic_=st.booleans(),
+    generic=st.booleans(),
     emulator=st.sampled_from(EMULATORS),
 )
 def test_soap_never_crashes_for_a_person_on_any_day(
-    insz, datum, toepassing, vraag, generic_, emulator
+    insz, datum, toepassing, vraag, generic, emulator
 ):
     if vraag == "advies":
         body, path = advies_verzoek(insz, datum, toepassing), PATH_ADVIES
     else:
         body, path = dossier_verzoek(insz, vraag), DOSSIER[vraag][1]
-    status, antwoord = call(emulator, "POST", PATH_GENERIC if generic_ else path, body)
+    status, antwoord = call(emulator, "POST", PATH_GENERIC if generic else path, body)
     event(f"HTTP {status}, {'Uitzondering' if b'<Uitzondering>' in antwoord else 'answer'}")
     check_soap(status, antwoord)
 

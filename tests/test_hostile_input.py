@@ -131,9 +131,9 @@ def fixtures_hash() -> str:
 
 @pytest.fixture(scope="module", autouse=True)
 def fixtures_stay_unchanged():
-    before_ = fixtures_hash()
+    before = fixtures_hash()
     yield
-    assert fixtures_hash() == before_
+    assert fixtures_hash() == before
 
 
 def check(server, path: str, body: bytes, content_type="text/xml; charset=utf-8"):

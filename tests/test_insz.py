@@ -38,9 +38,9 @@ def test_new_test_numbers_follow_birth_date_and_sex():
 
     from magda_kbi.domain.insz import new_test_numbers
 
-    numbers_ = new_test_numbers(20, date(1990, 5, 13), "F", taken={"90651300000"})
-    assert len(set(numbers_)) == 20
-    for number in numbers_:
+    numbers = new_test_numbers(20, date(1990, 5, 13), "F", taken={"90651300000"})
+    assert len(set(numbers)) == 20
+    for number in numbers:
         assert is_test_number(number)
         assert number[:6] == "906513"  # 1990, month 05 + 60, day 13
         assert int(number[6:9]) % 2 == 0  # even sequence: a woman

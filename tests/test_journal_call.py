@@ -218,15 +218,15 @@ def test_a_streamed_list_is_journaled_before_its_last_chunk_goes_out(app, path):
     journal as soon as it had the list found no entry for it now and then (CI did)."""
     status: list[str] = []
     antwoord = app(get(path), lambda s, h, e=None: status.append(s))
-    read_back, noted_ = [], []
+    read_back, noted = [], []
     try:
         for chunk in antwoord:  # is the entry there when each chunk is taken?
             read_back.append(chunk)
-            noted_.append([r.endpoint for r in app.runtime.journal.read()] == [path])
+            noted.append([r.endpoint for r in app.runtime.journal.read()] == [path])
     finally:
         antwoord.close()  # as a server does: not a second entry
     assert status == ["200 OK"] and b"".join(read_back).startswith(b"{")
-    assert noted_[-1], "the last chunk went out before the entry was written"
+    assert noted[-1], "the last chunk went out before the entry was written"
     assert [r.endpoint for r in app.runtime.journal.read()] == [path]
 
 

@@ -370,13 +370,13 @@ def test_municipality_lists_over_rest_take_a_year_and_know_their_municipalities(
 
 
 def test_abb_export_is_pseudonymised(tmp_path, builtin_personas, population):
-    key, others_ = tmp_path / "sleutel", tmp_path / "andere"
+    key, others = tmp_path / "sleutel", tmp_path / "andere"
     key.write_bytes(b"k" * 32)
-    others_.write_bytes(b"x" * 40)
+    others.write_bytes(b"x" * 40)
     args = ("export", "abb", "--fixtures", str(population), "--today", "2030-01-01")
     first = magda_kbi(*args, "--key-file", str(key))
     second = magda_kbi(*args, "--key-file", str(key))
-    third = magda_kbi(*args, "--key-file", str(others_))
+    third = magda_kbi(*args, "--key-file", str(others))
     assert first.returncode == 0, first.stderr
     rows = list(csv.DictReader(io.StringIO(first.stdout)))
     assert len(rows) > 2000 and list(rows[0]) == list(lists.ABB_VELDEN)

@@ -115,11 +115,11 @@ def test_a_yml_file_is_a_persona_file_too(tmp_path):
     """YAML's other file ending: a persona in p.yml was passed over without a word (loaded
     by nobody, watched by nobody, the folder said to hold no persona files)."""
     folder = write_file(tmp_path, "p.yml", GOOD)
-    before_ = fingerprint([folder])
+    before = fingerprint([folder])
     assert "80651338304" in load_personas([folder])
     assert "80651338304" in {p.insz for p in stream_personas([folder])}
     (folder / "p.yml").write_text(GOOD.replace("Een geldige persona", "Veranderd"), "utf-8")
-    assert fingerprint([folder]) != before_  # serve --watch sees it change
+    assert fingerprint([folder]) != before  # serve --watch sees it change
 
 
 def test_the_watch_fingerprint_changes_with_a_persona_file_and_only_then(tmp_path):
@@ -654,8 +654,8 @@ def test_serve_watch_picks_up_added_changed_and_removed_files(tmp_path):
         return requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=5)
 
     try:
-        source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
-        text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        source = builtin_folder() / "98630499724-contract-lopend.yaml"
+        text = source.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         assert within(2, lambda: dossier("80651338304").status_code == 200)
         (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
@@ -810,8 +810,8 @@ def an_emulator_in_a_reload(tmp_path, hold):
         return outcome[-1]
 
     watcher.load = held_load
-    source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
-    text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    source = builtin_folder() / "98630499724-contract-lopend.yaml"
+    text = source.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
     assert started.wait(5)
     return emulator, outcome
@@ -864,8 +864,8 @@ def test_with_two_workers_a_change_is_imported_and_said_once(tmp_path):
     folder.mkdir()
     server = Server("--watch", "--workers", "2", "--fixtures", str(folder))
     try:
-        source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
-        text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+        source = builtin_folder() / "98630499724-contract-lopend.yaml"
+        text = source.read_text(encoding="utf-8").replace("98630499724", "80651338304")
         (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
         url = f"{server.url}/api/v1/dossiers/80651338304"
         assert within(3, lambda: requests.get(url, timeout=5).status_code == 200)
@@ -885,8 +885,8 @@ def a_persona_folder(tmp_path: Path) -> tuple[Path, str]:
     and its text."""
     folder = tmp_path / "personas"
     folder.mkdir()
-    source_ = builtin_folder() / "98630499724-contract-lopend.yaml"
-    text = source_.read_text(encoding="utf-8").replace("98630499724", "80651338304")
+    source = builtin_folder() / "98630499724-contract-lopend.yaml"
+    text = source.read_text(encoding="utf-8").replace("98630499724", "80651338304")
     (folder / "nieuw.yaml").write_text(text, encoding="utf-8")
     return folder, text
 
@@ -912,7 +912,7 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
         antwoord = requests.get(f"{server.url}/api/v1/dossiers/80651338304", timeout=5)
         return antwoord.json()["personalia"]["achternamen"]
 
-    def refused_() -> int:
+    def refused() -> int:
         return "".join(server._output).count("SIGHUP refused")
 
     try:
@@ -923,11 +923,11 @@ def test_a_sighup_reads_changed_files_and_refuses_bad_ones(tmp_path):
 
         (folder / "nieuw.yaml").write_text(text + "onbekend: 1\n", encoding="utf-8")
         server.process.send_signal(signal.SIGHUP)
-        assert within(15, lambda: refused_() == 1)
+        assert within(15, lambda: refused() == 1)
         (folder / "nieuw.yaml").write_text(text.replace("[Daoud]", "[Nieuw]"), encoding="utf-8")
         afnemers.write_text("afnemers: geen lijst\n")
         server.process.send_signal(signal.SIGHUP)
-        assert within(15, lambda: refused_() == 2)
+        assert within(15, lambda: refused() == 2)
         assert achternamen() == ["Nieuw"]
         assert server.process.poll() is None
     finally:

@@ -217,11 +217,11 @@ def test_rest_applies_the_same_protocols(kit):
 
 
 def test_every_decision_is_in_the_audit_log(kit, audit):
-    before_ = len(audit.read_text().splitlines()) if audit.exists() else 0
+    before = len(audit.read_text().splitlines()) if audit.exists() else 0
     dossier(kit, KORTENBERG, "98630499724")
     advies(kit, UNKNOWN, "98630499724")
     rest(kit, "/api/v1/advies/73680599786", VSB)
-    regels = [json.loads(r) for r in audit.read_text().splitlines()[before_:]]
+    regels = [json.loads(r) for r in audit.read_text().splitlines()[before:]]
     assert [(r["decision"], r["code"]) for r in regels] == [
         ("allowed", None),
         ("refused", "13001"),
@@ -323,9 +323,9 @@ def test_an_audit_log_that_cannot_be_written_is_said_and_the_calls_answered(tmp_
     app = make_emulator(Settings(today=date(2030, 1, 1), audit_log=audit, store=shop))
     client = Client(app)
     assert client.get("/api/v1/advies/73680599786").status_code == 200
-    health_ = client.get("/health").json
-    assert health_["status"] == "degraded"
-    assert health_["reason"].startswith(f"audit log {audit}: cannot write: ")
+    health = client.get("/health").json
+    assert health["status"] == "degraded"
+    assert health["reason"].startswith(f"audit log {audit}: cannot write: ")
     audit.parent.mkdir()
     assert client.get("/api/v1/advies/73680599786").status_code == 200
     assert client.get("/health").json["status"] == "ok"
@@ -449,12 +449,12 @@ def test_an_afzender_known_with_another_hoedanigheid_is_told_it():
     unknown = beslis(Afnemers(), "onbekend.be", "ZORGKAS", Operation.ADVIES)
     assert "is gekend met" not in unknown.reden
     # an Afzender in other capitals: compared as written, and told the one known
-    capitals_ = beslis(Afnemers(), "Zorgkas1.test.be", "ZORGKAS", Operation.ADVIES)
-    assert (capitals_.toegelaten, capitals_.code) == (False, "13001")
+    capitals = beslis(Afnemers(), "Zorgkas1.test.be", "ZORGKAS", Operation.ADVIES)
+    assert (capitals.toegelaten, capitals.code) == (False, "13001")
     assert (
         " Afzender 'Zorgkas1.test.be' met Hoedanigheid 'ZORGKAS' heeft geen protocol voor de"
         " KBI. Gekend is Afzender 'zorgkas1.test.be' (hoofdletters tellen). De afnemer is"
-    ) in capitals_.reden
+    ) in capitals.reden
     assert "Gekend is" not in unknown.reden
 
 

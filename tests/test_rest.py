@@ -225,14 +225,14 @@ def test_a_long_would_be_insz_is_repeated_cut_short():
     """An INSZ of 100,000 characters made a refusal that repeated it whole, twice in the
     admin API's: cut after 24 characters, with its length."""
     client = Client(make_emulator(Settings(date(2025, 6, 1), admin=True)))
-    long_ = "7" * 100_000
-    dossier = client.get(f"/api/v1/dossiers/{long_}")
+    long = "7" * 100_000
+    dossier = client.get(f"/api/v1/dossiers/{long}")
     assert (dossier.status_code, dossier.json["diagnose"]) == (
         400,
         "'777777777777777777777777'... (100000 characters) is not a valid INSZ (11 digits,"
         " modulo 97)",
     )
-    persona = client.post("/admin/personas", json={"insz": long_, "scenario": "-", "naam": "-"})
+    persona = client.post("/admin/personas", json={"insz": long, "scenario": "-", "naam": "-"})
     assert (persona.status_code, persona.json["diagnose"]) == (
         422,
         "777777777777777777777777... (100000 characters) is not a MAGDA test number (11"

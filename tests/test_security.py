@@ -120,8 +120,8 @@ def test_admin_actions_are_journaled_and_audited_without_the_token(secured):
     clock = [a for a in acties if a["endpoint"] == "/admin/clock"][-1]
     assert (clock["kind"], clock["operation"], clock["status"]) == ("admin", "admin PUT", 200)
     assert clock["remote_addr"] == "127.0.0.1"
-    refused_ = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
-    assert refused_ and refused_[-1]["status"] == 401
+    refused = [a for a in acties if a["result"] == "REFUSED ADMIN_TOKEN_REQUIRED"]
+    assert refused and refused[-1]["status"] == 401
     # the default view holds the calls of consumers only
     assert all(e["kind"] == "call" for e in call(server, "GET", "/admin/journal").json()["entries"])
     text = audit.read_text(encoding="utf-8")
@@ -137,15 +137,15 @@ def test_a_compressed_body_is_refused_by_name(secured):
     server, _ = secured
     envelope = dossier_verzoek("98630499724", versie="02.00")
     for path in ("/GeefDossierKBIDienst-02.00/soap/WebService", "/api/Magda-02.00/soap/WebService"):
-        for encoding_ in ("gzip", "deflate, gzip"):
+        for encoding in ("gzip", "deflate, gzip"):
             r = requests.post(
                 server.url + path,
                 data=gzip.compress(envelope),
-                headers={"Content-Type": "text/xml", "Content-Encoding": encoding_},
+                headers={"Content-Type": "text/xml", "Content-Encoding": encoding},
                 timeout=5,
             )
             assert r.status_code == 415, (path, r.text)
-            assert f"Content-Encoding '{encoding_}' wordt niet ondersteund" in r.text
+            assert f"Content-Encoding '{encoding}' wordt niet ondersteund" in r.text
             assert "<faultcode>soap11env:Client</faultcode>" in r.text
         without = {"Content-Type": "text/xml", "Content-Encoding": "identity"}
         r = requests.post(server.url + path, data=envelope, headers=without, timeout=5)
@@ -317,16 +317,16 @@ def test_transfer_codings_other_than_chunked_are_refused(server, magda):
         (magda.url, (b"HTTP/1.1 501",)),
         (server.url, (b"HTTP/1.1 501", b"HTTP/1.1 400")),
     ):
-        for encoding_ in (b"gzip, chunked", b"deflate"):
+        for encoding in (b"gzip, chunked", b"deflate"):
             with socket.create_connection(("127.0.0.1", urlsplit(url).port), timeout=5) as s:
                 s.sendall(
                     b"POST /GeefDossierKBIDienst-02.00/soap/WebService HTTP/1.1\r\n"
                     b"Host: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: "
-                    + encoding_
+                    + encoding
                     + b"\r\nConnection: close\r\n\r\n0\r\n\r\n"
                 )
                 antwoord = s.recv(4096)
-            assert antwoord.startswith(expected), (url, encoding_, antwoord[:80])
+            assert antwoord.startswith(expected), (url, encoding, antwoord[:80])
 
 
 def test_a_client_that_writes_before_it_reads_gets_the_413(server):
@@ -391,13 +391,13 @@ def test_an_identity_header_given_twice_is_refused(server):
             "diagnose": f"header {naam} is given more than once",
             "field": naam,
         }
-    once_ = requests.get(
+    once = requests.get(
         f"{server.url}/api/v1/advies/73680599786",
         params={"datum": "2024-01-01"},
         headers={"X-Magda-Afzender": "vsb.vlaanderen.be"},
         timeout=5,
     )
-    assert once_.status_code == 200
+    assert once.status_code == 200
 
 
 def test_variables_named_like_headers_in_serves_environment_are_no_headers():

@@ -120,8 +120,8 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(again):
 
 
 @pytest.mark.parametrize("ctrl_c", [False, True], ids=["sigterm", "ctrl-c"])
-@pytest.mark.parametrize("after_", [0, 0.3])
-def test_stopped_while_a_worker_still_starts_serve_exits_0(after_, ctrl_c, tmp_path):
+@pytest.mark.parametrize("after", [0, 0.3])
+def test_stopped_while_a_worker_still_starts_serve_exits_0(after, ctrl_c, tmp_path):
     """A worker forked by granian has serve's own signal handlers until it serves: a SIGTERM
     while it loads the application was swallowed, and serve then waited for it for ever;
     Ctrl+C (SIGINT to serve and its workers) hung most times in the first seconds."""
@@ -142,7 +142,7 @@ def test_stopped_while_a_worker_still_starts_serve_exits_0(after_, ctrl_c, tmp_p
         while not children(process.pid):  # the first worker is forked: it now loads the app
             assert process.poll() is None and time.monotonic() < einde, "no worker started"
             time.sleep(0.005)
-        time.sleep(after_)  # at several points of the workers' start-up (each takes ~0.5 s)
+        time.sleep(after)  # at several points of the workers' start-up (each takes ~0.5 s)
         workers = children(process.pid)
         if ctrl_c:
             os.killpg(process.pid, signal.SIGINT)
@@ -338,8 +338,8 @@ def catches(pid: int, signal_: int) -> bool:
 
 
 @pytest.mark.parametrize("signal_", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-@pytest.mark.parametrize("after_", [0.2, 0.6])
-def test_stopped_before_it_serves_serve_exits_0_quietly(after_, signal_):
+@pytest.mark.parametrize("after", [0.2, 0.6])
+def test_stopped_before_it_serves_serve_exits_0_quietly(after, signal_):
     """While serve imports and loads (before any worker), Ctrl+C was a KeyboardInterrupt
     traceback or click's "Aborted!" (exit 1), SIGTERM a death by signal; and the run's
     temporary store stayed behind."""
@@ -360,7 +360,7 @@ def test_stopped_before_it_serves_serve_exits_0_quietly(after_, signal_):
         while not catches(process.pid, signal.SIGTERM):
             assert process.poll() is None and time.monotonic() < begin + 20
             time.sleep(0.002)
-        time.sleep(max(0.0, after_ - (time.monotonic() - begin)))
+        time.sleep(max(0.0, after - (time.monotonic() - begin)))
         os.killpg(process.pid, signal_)  # Ctrl+C: the whole foreground job
         _, error = process.communicate(timeout=20)
     finally:
@@ -406,19 +406,19 @@ def test_a_worker_that_missed_its_stop_signal_gets_it_again():
 
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     ready = context.Event()
-    worker_ = context.Process(target=_hears_only_a_second_sigterm, args=(ready,), daemon=True)
-    worker_.start()
+    worker = context.Process(target=_hears_only_a_second_sigterm, args=(ready,), daemon=True)
+    worker.start()
     assert ready.wait(10)
-    worker_.terminate()  # missed, as a granian worker between its application and serving
+    worker.terminate()  # missed, as a granian worker between its application and serving
     done = threading.Event()
-    threading.Thread(target=signal_until_gone, args=(lambda: [worker_], done, 0.05)).start()
+    threading.Thread(target=signal_until_gone, args=(lambda: [worker], done, 0.05)).start()
     try:
-        worker_.join(10)
-        assert worker_.exitcode == 0
+        worker.join(10)
+        assert worker.exitcode == 0
     finally:
         done.set()
-        if worker_.is_alive():
-            worker_.kill()
+        if worker.is_alive():
+            worker.kill()
 
 
 def test_a_worker_that_dies_is_replaced():
@@ -473,10 +473,10 @@ def test_a_serving_worker_leaves_ctrl_c_to_serve():
     exited 1 (once in CI, 1 in 51 tries by hand). Sent to the worker alone, it now stays."""
     s = Server()
     try:
-        (worker_,) = children(s.process.pid)
-        os.kill(worker_, signal.SIGINT)
+        (worker,) = children(s.process.pid)
+        os.kill(worker, signal.SIGINT)
         time.sleep(1.5)  # a worker that stops on it is gone well within this
-        assert children(s.process.pid) == [worker_]
+        assert children(s.process.pid) == [worker]
         assert client(s.url).geef_dossier_kbi("98630499724").insz == "98630499724"
     finally:
         s.stop()
@@ -506,10 +506,10 @@ def test_the_gc_pacer_collects_and_freezes_between_requests():
         class Node:
             pass
 
-        node_ = Node()
-        node_.zelf = node_  # garbage with a cycle, made before the next freeze
-        still = weakref.ref(node_)
-        del node_
+        node = Node()
+        node.zelf = node  # garbage with a cycle, made before the next freeze
+        still = weakref.ref(node)
+        del node
         for _ in range(3):
             pacer({}, None)
         assert still() is None  # collected before the freeze, not kept frozen for ever
@@ -572,15 +572,15 @@ def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch
     from . import conftest
     from .processes import free_port
 
-    with socket.socket() as busy_:
-        busy_.bind(("127.0.0.1", 0))
-        busy_.listen()
-        taken_ = busy_.getsockname()[1]
-        ports = iter([taken_, free_port()])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        ports = iter([taken, free_port()])
         monkeypatch.setattr(conftest, "free_port", lambda: next(ports))
         server = conftest.Server()
         try:
-            assert server.port != taken_
+            assert server.port != taken
             assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
         finally:
             server.stop()

@@ -238,12 +238,12 @@ def test_a_known_shape_about_another_person_gets_the_full_paths_reply(read_count
     assert len(app.shapes) == len(vragen("98630499724", "x"))
     for insz in sorted(app.runtime.personas) + ["80651439361"]:  # and a number not in the KBI
         persona = app.runtime.personas.get(insz)
-        before_ = read_counter[0]
+        before = read_counter[0]
         for path, body in vragen(insz, "tweede-referte"):
             new = with_tijdstip(body, b"2026-11-28", b"08:15:30")
             assert call(app, path, new) == call(FULL, path, new), (insz, path)
         if persona is None or not persona.fout:  # app parsed none of them
-            assert read_counter[0] == before_, insz
+            assert read_counter[0] == before, insz
     assert len(app.shapes) == len(vragen("98630499724", "x"))  # nothing more learnt
 
 
@@ -339,9 +339,9 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
     """One shape and one advice template serve many people: each call's entry is still its
     own (INSZ, result, deciding rule), as the full path journals it."""
     fast = make_emulator(Settings(today=date(2030, 1, 1), admin=True))
-    full_ = make_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
+    full = make_emulator(Settings(today=date(2030, 1, 1), admin=True, direct=False))
     inszs = sorted(fast.runtime.personas) + ["80651439361"]
-    for app in (fast, full_):
+    for app in (fast, full):
         for insz in inszs:
             for path, body in vragen(insz, "r"):
                 call(app, path, body)
@@ -354,7 +354,7 @@ def test_the_journal_names_each_person_and_advice_of_a_shared_shape():
             for r in app.runtime.journal.read()
         ]
 
-    expected = without_time(full_)
+    expected = without_time(full)
     assert without_time(fast) == expected
     advies = [r for r in expected if r["operation"] == "GeefAutomatischAdvies"]
     assert {r["insz"] for r in advies} == set(inszs)
@@ -393,17 +393,17 @@ def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_sha
     """A shape's decision about a person is kept only while that persona (the same object)
     and the day are the same: a change through the admin API is answered at once."""
     fast = make_emulator(Settings(today=date(2030, 1, 1)))
-    full_ = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
+    full = make_emulator(Settings(today=date(2030, 1, 1), direct=False))
     insz = "98630499724"
 
-    def both_(referte: str) -> bytes:
+    def both(referte: str) -> bytes:
         body = dossier_verzoek(insz, referte=referte)
         antwoord = call(fast, PATH_DOSSIER, body)
-        assert antwoord == call(full_, PATH_DOSSIER, body)
+        assert antwoord == call(full, PATH_DOSSIER, body)
         return antwoord
 
     for n in range(3):  # learnt, decided, answered from the decision kept
-        assert b"Nieuwenhuis" not in both_(f"r{n}")
+        assert b"Nieuwenhuis" not in both(f"r{n}")
     new = persona_from_data(
         {
             "insz": insz,
@@ -411,16 +411,16 @@ def test_a_persona_changed_or_removed_at_runtime_is_answered_anew_in_a_known_sha
             "dossier": {"personalia": {"achternamen": ["Nieuwenhuis"]}},
         }
     )
-    for app in (fast, full_):
+    for app in (fast, full):
         app.runtime.set_persona(new)
-    assert b"Nieuwenhuis" in both_("na-wijziging")
-    assert b"Nieuwenhuis" in both_("nog-eens")
-    for app in (fast, full_):
+    assert b"Nieuwenhuis" in both("na-wijziging")
+    assert b"Nieuwenhuis" in both("nog-eens")
+    for app in (fast, full):
         app.runtime.remove_persona(insz)
-    assert b"<Identificatie>30001</Identificatie>" in both_("na-verwijdering")
-    for app in (fast, full_):
+    assert b"<Identificatie>30001</Identificatie>" in both("na-verwijdering")
+    for app in (fast, full):
         app.runtime.reset()
-    antwoord = both_("na-reset")
+    antwoord = both("na-reset")
     assert b"Nieuwenhuis" not in antwoord and b"<KBIDossier>" in antwoord
 
 

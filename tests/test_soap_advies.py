@@ -56,14 +56,14 @@ def vraag(session, server, insz, datum, toepassing=None, path=PATH_ADVIES):
 
 
 def test_every_persona_gives_its_expected_answers(session, server, builtin_personas):
-    checked_ = 0
+    checked = 0
     for persona in builtin_personas.values():
         for v in persona.verwacht:
             advies = vraag(session, server, persona.insz, v.datum, v.toepassing)
             received = (advies.findtext("Resultaat"), advies.findtext("Reden/Code"))
             assert received == (v.resultaat, v.reden), f"{persona.insz} op {v.datum} {v.toepassing}"
-            checked_ += 1
-    assert checked_ >= 50
+            checked += 1
+    assert checked >= 50
 
 
 def test_before_on_and_after_every_fact_the_server_follows_the_rule_table(builtin_personas):
@@ -249,10 +249,10 @@ def test_any_request_the_advice_s_xsd_takes_gets_the_advice_of_its_criteria(data
     assume(receiver is None or receiver.strip())
     criteria = vraag.find("Verzoek/Vragen/Vraag/Inhoud/Criteria")
     toepassing = (criteria.findtext("Toepassing") or "").strip() or "ZORGBUDGET"
-    plain_ = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
+    plain = advies_verzoek(insz, criteria.findtext("Datum").strip(), toepassing)
     body = in_envelope(vraag)
     for emulator in both_paths():
-        expected = in_process(emulator, PATH_ADVIES, plain_)
+        expected = in_process(emulator, PATH_ADVIES, plain)
         received = in_process(emulator, PATH_ADVIES, body)
         assert (received.status, received.codes()) == (200, []), received.body
         assert etree.tostring(received.advies) == etree.tostring(expected.advies)

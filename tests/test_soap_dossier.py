@@ -179,11 +179,11 @@ def test_zeep_reads_every_dossier_with_the_served_wsdl(server, builtin_personas,
 def test_the_readmes_curl_examples_are_answered(server):
     """The README's request bodies, posted as its curl commands post them."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    examples_ = re.findall(
+    examples = re.findall(
         r"curl -s http://127.0.0.1:8080(\S+) \\\n.*?<<'XML'\n(.*?)\nXML", readme, re.S
     )
-    assert len(examples_) >= 3
-    for path, body in examples_:
+    assert len(examples) >= 3
+    for path, body in examples:
         antwoord = post(server.url + path, body.encode())
         assert antwoord.status == 200 and antwoord.codes() == [], (path, antwoord.body)
         assert antwoord.root.find("Repliek/Antwoorden/Antwoord/Inhoud") is not None

@@ -633,13 +633,13 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
 
     open_store(f"sqlite:///{tmp_path / 'staat.db'}").close()
     open_store(f"sqlite:///{tmp_path / 'catalogus.db'}", catalogue_only=True).close()
-    for naam, size_ in (("staat.db", 65536), ("catalogus.db", 4096)):
+    for naam, size in (("staat.db", 65536), ("catalogus.db", 4096)):
         with contextlib.closing(sqlite3.connect(tmp_path / naam)) as db:
-            assert db.execute("PRAGMA page_size").fetchone()[0] == size_
+            assert db.execute("PRAGMA page_size").fetchone()[0] == size
 
 
 @pytest.mark.parametrize(
-    ("url", "shown_"),
+    ("url", "shown"),
     [
         ("postgresql://kbi:geheim@db.test:5432/kbi", "postgresql://kbi:***@db.test:5432/kbi"),
         ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),
@@ -654,10 +654,10 @@ def test_a_store_with_a_journal_takes_large_pages_a_catalogue_alone_small_ones(t
         ("mysql://u:geheim@h/db", "mysql://u:***@h/db"),
     ],
 )
-def test_a_store_url_is_shown_without_its_password(url, shown_):
+def test_a_store_url_is_shown_without_its_password(url, shown):
     from magda_kbi.runtime.store import shown_url
 
-    assert shown_url(url) == shown_
+    assert shown_url(url) == shown
 
 
 def test_a_refused_store_url_is_shown_without_its_password():

@@ -63,8 +63,8 @@ def replicas(postgres):
 
 def test_a_change_through_one_replica_holds_on_every_replica_at_once(replicas):
     a, b = replicas
-    for step_, (who, another) in enumerate(((a, b), (b, a))):
-        day = f"2024-02-0{step_ + 1}"
+    for step, (who, another) in enumerate(((a, b), (b, a))):
+        day = f"2024-02-0{step + 1}"
         antwoord = requests.put(
             f"{who.url}/admin/clock", json={"today": day}, headers=JSON, timeout=10
         )
@@ -170,7 +170,7 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
     assert magda_kbi("generate", "--count", "200", "--seed", "3", "--store", store).returncode == 0
     reader = PostgresStore(store)
     try:
-        generated_ = next(p.insz for p in Catalogue(reader).values() if p.dossier)
+        generated = next(p.insz for p in Catalogue(reader).values() if p.dossier)
     finally:
         reader.close()
     extra = tmp_path / "extra"
@@ -179,7 +179,7 @@ def test_the_persona_catalogue_is_shared_and_generated_straight_into_it(postgres
     b = Server("--store", store, "--fixtures", str(extra))
     try:
         for server in (a, b):
-            for insz in (generated_, ONE["insz"]):
+            for insz in (generated, ONE["insz"]):
                 r = requests.get(f"{server.url}/api/v1/dossiers/{insz}", timeout=10)
                 assert r.status_code == 200 and r.json()["insz"] == insz
         reader = PostgresStore(store)
@@ -212,14 +212,14 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
         store = PostgresStore(cluster.database())
         store.start()  # its LISTEN thread: closed with the store at the end
         # a thread whose connection is made now, then kept (as granian's threads keep theirs)
-        work_ = threading.Event()
+        work = threading.Event()
         ready = threading.Event()
         errors: list[BaseException] = []
 
         def thread() -> None:
             write_file()
             ready.set()
-            work_.wait(60)
+            work.wait(60)
             try:
                 write_file()
             except BaseException as error:  # handed to the test
@@ -236,7 +236,7 @@ def test_after_a_lost_server_every_thread_s_connection_is_made_anew():
             write_file()
         cluster.resume()
         assert within(20, lambda: store.problem() is None)
-        work_.set()
+        work.set()
         assert ready.wait(30)
         waiter.join(timeout=30)
         assert errors == []
@@ -377,8 +377,8 @@ def test_postgresql_lost_while_running_and_back():
         store = cluster.database()
         server = Server("--admin", "--store", store, "--today", "2025-06-01")
         try:
-            known_ = advies("73680599786")
-            assert b"<Resultaat>NOK</Resultaat>" in known_.content
+            known = advies("73680599786")
+            assert b"<Resultaat>NOK</Resultaat>" in known.content
             cluster.pause()
             for _ in range(20):  # the workers notice within a second or so
                 health = requests.get(f"{server.url}/health", timeout=10).json()
@@ -390,13 +390,13 @@ def test_postgresql_lost_while_running_and_back():
             assert b"<Resultaat>NOK</Resultaat>" in still.content  # cached: answered as before
             unknown = advies("98630499724")
             assert b"<Identificatie>99994</Identificatie>" in unknown.content
-            clock_ = requests.put(
+            clock = requests.put(
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
             )
-            assert clock_.status_code == 503 and clock_.json()["code"] == "STORE_UNAVAILABLE"
-            assert clock_.headers["Retry-After"] == "1"
+            assert clock.status_code == 503 and clock.json()["code"] == "STORE_UNAVAILABLE"
+            assert clock.headers["Retry-After"] == "1"
             # the libpq's words as they are: they were a Python repr (quotes, backslashes)
-            lost = clock_.json()["diagnose"]
+            lost = clock.json()["diagnose"]
             assert lost.startswith("PostgreSQL cannot be reached: "), lost
             assert lost[len("PostgreSQL cannot be reached: ")] != "'" and "\\" not in lost, lost
             listing = requests.get(f"{server.url}/api/v1/lijsten/verlaagde-premie/2024", timeout=20)
@@ -419,10 +419,10 @@ def test_postgresql_lost_while_running_and_back():
                 if requests.get(f"{server.url}/health", timeout=10).json()["status"] == "ok":
                     break
                 time.sleep(0.2)
-            clock_ = requests.put(
+            clock = requests.put(
                 f"{server.url}/admin/clock", json={"today": "2023-01-01"}, headers=JSON, timeout=20
             )
-            assert clock_.status_code == 200
+            assert clock.status_code == 200
             inszs = [
                 e["insz"]
                 for e in requests.get(f"{server.url}/admin/journal", timeout=20).json()["entries"]

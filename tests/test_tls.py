@@ -184,8 +184,8 @@ def _served_certificate(port: int) -> bytes:
         return tls.getpeercert(binary_form=True)
 
 
-def _der(certificate_: Path) -> bytes:
-    return ssl.PEM_cert_to_DER_cert(certificate_.read_text())
+def _der(certificate: Path) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(certificate.read_text())
 
 
 def test_a_sighup_takes_renewed_certificate_files_and_refuses_bad_ones(tmp_path):
@@ -376,7 +376,7 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
     text = tmp_path / "tekst.pem"
     text.write_text("geen certificaat\n")
     missing = tmp_path / "ontbreekt.crt"
-    cases_ = {
+    cases = {
         f"--tls-cert: cannot read {missing}: No such file or directory": _tls(
             certs, certificate=missing
         ),
@@ -412,7 +412,7 @@ def test_bad_tls_files_are_said_before_serve_starts(certs, tmp_path):
             certs, client_ca=ca_der
         ),
     }
-    for message, tls in cases_.items():
+    for message, tls in cases.items():
         assert tls_problem(tls) == message
 
 
