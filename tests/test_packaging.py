@@ -1,5 +1,6 @@
 """A non-editable ``pip install .`` works from any folder: WSDL, XSD and personas ship inside."""
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -110,6 +111,35 @@ def test_the_pytest_plugin_works_with_only_the_package_installed(installed, tmp_
     )
     assert process.returncode == 0, process.stdout + process.stderr
     assert "3 passed" in process.stdout
+
+
+# The newest pytest, which the test extra cannot take (schemathesis reads what 9.2 removed:
+# pyproject.toml): a consumer installing pytest today gets it, so the plugin runs under it.
+NEWEST_PYTEST = "9.2.0"
+
+
+def test_the_pytest_plugin_works_under_the_newest_pytest(installed, tmp_path):
+    python, _ = installed
+    ahead = tmp_path / "newest"  # on PYTHONPATH: before the pytest the venv borrows
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(ahead)]
+        + [f"pytest=={NEWEST_PYTEST}"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    example = PROJECT / "client_examples/test_contract_with_emulator.py"
+    (tmp_path / example.name).write_text(example.read_text(encoding="utf-8"))
+    process = subprocess.run(
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", example.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ahead)},
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert f"pytest-{NEWEST_PYTEST}" in process.stdout and "3 passed" in process.stdout
 
 
 # An import hook whose loader has no resource reader, as pytest 6's assertion rewriting,
