@@ -60,6 +60,15 @@ def within(seconds: float, condition: Callable[[], object]) -> bool:
     return False
 
 
+def a_pytest_run_of_its_own(**extra: str) -> dict[str, str]:
+    """The environment for a pytest run a test starts, as a user's own run: without this
+    run's PYTEST_* variables. Under xdist the inner run took PYTEST_XDIST_WORKER for its own
+    and thought itself a worker (pytest-benchmark, where installed, then warned, and
+    ``-W error`` made that an error)."""
+    own = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return {**own, **extra}
+
+
 def abort_with_stacks(pid: int) -> None:
     """SIGABRT to ``pid`` and then to each of its children, one after the other (they may
     write to one file): started with ``PYTHONFAULTHANDLER=1``, each writes the stacks of

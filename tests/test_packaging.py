@@ -1,6 +1,5 @@
 """A non-editable ``pip install .`` works from any folder: WSDL, XSD and personas ship inside."""
 
-import os
 import subprocess
 import sys
 import zipfile
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from .conftest import Server, source_files
+from .processes import a_pytest_run_of_its_own
 from .soap import PATH_ADVIES, advies_verzoek, post
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def test_the_pytest_plugin_works_under_the_newest_pytest(installed, tmp_path):
         text=True,
         cwd=tmp_path,
         timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ahead)},
+        env=a_pytest_run_of_its_own(PYTHONPATH=str(ahead)),
     )
     assert process.returncode == 0, process.stdout + process.stderr
     assert f"pytest-{NEWEST_PYTEST}" in process.stdout and "3 passed" in process.stdout
