@@ -50,6 +50,29 @@ def test_a_crashed_worker_and_a_hung_test_end_the_run_and_are_named(tmp_path):
     assert "2 failed, 1 passed" in output
 
 
+def test_a_run_leaves_no_cache_folder_behind(tmp_path):
+    """The suite's cache folder (tests/conftest.py) was made by every process of a run and
+    removed by none: a run on 3 workers left 4 in the temporary folder."""
+    from .processes import a_pytest_run_of_its_own
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = a_pytest_run_of_its_own(TMPDIR=str(temporary))
+    del env["MAGDA_KBI_CACHE_DIR"]
+    test = "tests/test_insz.py::test_born_from_2000_uses_the_2_prefix"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q", test],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT,
+        env=env,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    assert sorted(p.name for p in temporary.glob("magda-kbi-cache-*")) == []
+
+
 def test_every_collected_test_has_an_id_of_its_own(request):
     """xdist schedules tests by id and runs one test of an id: under pytest 9.2 the 26
     schemathesis tests of test_openapi.py (one per API operation) shared two ids, and 24 of
