@@ -256,6 +256,7 @@ def test_advies_uses_today_for_what_the_kbi_knows():
         (("serve", "--workers", "0"), "'--workers': 0 is not in the range x>=1"),
         (("serve", "--threads", "0"), "'--threads': 0 is not in the range x>=1"),
         (("serve", "--max-bytes", "-5"), "'--max-bytes': -5 is not in the range x>=1"),
+        (("serve", "--idle-timeout", "0"), "'--idle-timeout': 0 is not in the range 1<=x<=3600"),
         (("serve", "--port", "0"), "'--port': 0 is not in the range 1<=x<=65535"),
         # a million months reached past the year 9999: a 500 for some dossiers' advice
         (("serve", "--registration-deadline", "1000000"), "0<=x<=120"),

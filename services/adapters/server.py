@@ -591,10 +591,14 @@ def serve_granian(
     tls: Tls | None,
     imported: str,
     watched: list | None = None,
+    *,
+    idle_timeout: int = 30,
 ) -> None:
     """``imported``: the persona files' fingerprint taken before ``serve`` imported them;
-    ``watched``: the state of :func:`watched_files` taken before serve read them."""
-    from granian.constants import Interfaces
+    ``watched``: the state of :func:`watched_files` taken before serve read them;
+    ``idle_timeout``: seconds a connection may go without sending complete request headers."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
 
     folders = [builtin_folder(), *settings.extra_fixtures]
     files, watch = watched_files(settings, tls), None
@@ -622,6 +626,12 @@ def serve_granian(
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
+        # HTTP/1.1 only, as MAGDA's SOAP consumers speak it: in granian's HTTP/1-or-2 mode no
+        # timer runs until a connection's first byte, so one that never sent any was held for
+        # ever, and 1,024 of them (granian's connections per server) stopped every answer
+        # (measured). HTTP/1.1's header timer runs from the connection's start.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=idle_timeout * 1000),
         # A worker that dies (the OOM killer, a crash in a C library) is replaced, and the
         # other workers answer meanwhile; one that dies again within seconds of its start
         # (a consumers file made bad between a SIGHUP's check and the worker) stops serve,

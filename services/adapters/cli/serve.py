@@ -121,6 +121,16 @@ def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
     help="largest request body accepted, in bytes",
 )
 @click.option(
+    "--idle-timeout",
+    type=click.IntRange(1, 3600),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="a connection is closed when it sends no complete request headers for this long, "
+    "from its start or between its requests; behind a load balancer, set it above the "
+    "balancer's own idle timeout (AWS ALB: 60)",
+)
+@click.option(
     "--admin",
     is_flag=True,
     help="enable the admin API (/admin: personas, clock, faults, journal); every worker "
@@ -225,6 +235,7 @@ def serve(
     workers: int,
     threads: int | None,
     max_bytes: int,
+    idle_timeout: int,
     admin: bool,
     store: str | None,
     admin_token: str | None,
@@ -415,6 +426,7 @@ def serve(
             tls,
             files_before,
             watched,
+            idle_timeout=idle_timeout,
         )
     finally:
         if in_use is not None:
