@@ -126,15 +126,15 @@ def peildatum(datum: date, toepassing: Toepassing) -> date:
     return datum
 
 
-def plus_months(dag: date, maanden: int) -> date:
+def plus_months(day: date, months: int) -> date:
     """Calendar months later, clamped to the month's end (31 Aug + 6 = 28/29 Feb); a term
     that ends past the calendar's end (9999-12-31) ends with it: no day comes after it, so
     the advice for any day is total (a Doelgroep begun in 9999-07 raised a ValueError)."""
-    index = dag.month - 1 + maanden
-    jaar, maand = dag.year + index // 12, index % 12 + 1
-    if jaar > date.max.year:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    if year > date.max.year:
         return date.max
-    return date(jaar, maand, min(dag.day, calendar.monthrange(jaar, maand)[1]))
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def geef_advies(

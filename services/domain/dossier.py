@@ -46,9 +46,9 @@ class Periode:
     begin: date
     einde: date | None = None
 
-    def dekt(self, dag: date) -> bool:
-        """Begin <= dag and (no Einde or dag <= Einde)."""
-        return self.begin <= dag and (self.einde is None or dag <= self.einde)
+    def dekt(self, day: date) -> bool:
+        """Begin <= day and (no Einde or day <= Einde)."""
+        return self.begin <= day and (self.einde is None or day <= self.einde)
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,13 @@ class KlantProfiel:
     ict_vaardigheden: tuple[ICTVaardigheid, ...] = ()
     ict_middelen: tuple[ICTMiddel, ...] = ()
 
-    def as_of(self, dag: date) -> KlantProfiel:
+    def as_of(self, day: date) -> KlantProfiel:
         if not self.ict_vaardigheden and not self.ict_middelen:
             return self
         return replace(
             self,
-            ict_vaardigheden=tuple(_known(self.ict_vaardigheden, dag)),
-            ict_middelen=tuple(_known(self.ict_middelen, dag)),
+            ict_vaardigheden=tuple(_known(self.ict_vaardigheden, day)),
+            ict_middelen=tuple(_known(self.ict_middelen, day)),
         )
 
 
@@ -165,11 +165,11 @@ class Attest:
     def datum(self) -> date:
         return self.datum_aanmaak
 
-    def as_of(self, dag: date) -> Attest:
+    def as_of(self, day: date) -> Attest:
         """Known from its making; its signature from the day it was signed."""
         getekend = self.datum_ondertekening
         return (
-            self if getekend is None or getekend <= dag else replace(self, datum_ondertekening=None)
+            self if getekend is None or getekend <= day else replace(self, datum_ondertekening=None)
         )
 
 
@@ -216,14 +216,14 @@ class Contract:
     def datum(self) -> date:
         return self.datum_registratie
 
-    def as_of(self, dag: date) -> Contract:
+    def as_of(self, day: date) -> Contract:
         """Known from its registration; an addendum and a suspension from their own day."""
         if not self.addenda and not self.opschortingen:
             return self
         return replace(
             self,
-            addenda=tuple(_known(self.addenda, dag)),
-            opschortingen=tuple(_known(self.opschortingen, dag)),
+            addenda=tuple(_known(self.addenda, day)),
+            opschortingen=tuple(_known(self.opschortingen, day)),
         )
 
 
@@ -320,8 +320,8 @@ class TrajectOnderdeel:
     def datum(self) -> date:
         return self.periode.begin
 
-    def as_of(self, dag: date) -> TrajectOnderdeel:
-        return replace(self, status=_status_op(self.status, dag), besluit=_besluit_op(self, dag))
+    def as_of(self, day: date) -> TrajectOnderdeel:
+        return replace(self, status=_status_op(self.status, day), besluit=_besluit_op(self, day))
 
 
 @dataclass(frozen=True)
@@ -338,26 +338,26 @@ class Traject:
     def datum(self) -> date:
         return self.periode.begin
 
-    def as_of(self, dag: date) -> Traject:
-        beheerder = self.beheerder if self.beheerder and self.beheerder.datum <= dag else None
+    def as_of(self, day: date) -> Traject:
+        beheerder = self.beheerder if self.beheerder and self.beheerder.datum <= day else None
         start = self.start_datum_vormingstraject
         return replace(
             self,
-            status=_status_op(self.status, dag),
-            onderdelen=tuple(o.as_of(dag) for o in _known(self.onderdelen, dag)),
+            status=_status_op(self.status, day),
+            onderdelen=tuple(o.as_of(day) for o in _known(self.onderdelen, day)),
             beheerder=beheerder,
-            besluit=_besluit_op(self, dag),
-            start_datum_vormingstraject=start if start and start <= dag else None,
+            besluit=_besluit_op(self, day),
+            start_datum_vormingstraject=start if start and start <= day else None,
         )
 
 
-def _status_op(status: _S | None, dag: date) -> _S | None:
-    return status if status and status.begin <= dag else None
+def _status_op(status: _S | None, day: date) -> _S | None:
+    return status if status and status.begin <= day else None
 
 
-def _besluit_op(deel: Traject | TrajectOnderdeel, dag: date) -> Besluit | None:
+def _besluit_op(deel: Traject | TrajectOnderdeel, day: date) -> Besluit | None:
     besluit = deel.besluit
-    return besluit if besluit and besluit.datum_toekenning <= dag else None
+    return besluit if besluit and besluit.datum_toekenning <= day else None
 
 
 @dataclass(frozen=True)
@@ -429,9 +429,9 @@ class MOCursus:
     def datum(self) -> date:
         return self.datum_inschrijving
 
-    def as_of(self, dag: date) -> MOCursus:
-        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, dag)))
-        return cursus if _uitgeschreven(self, dag) else replace(cursus, datum_uitschrijving=None)
+    def as_of(self, day: date) -> MOCursus:
+        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, day)))
+        return cursus if _uitgeschreven(self, day) else replace(cursus, datum_uitschrijving=None)
 
 
 @dataclass(frozen=True)
@@ -469,20 +469,20 @@ class NT2Cursus:
     def datum(self) -> date:
         return self.datum_inschrijving
 
-    def as_of(self, dag: date) -> NT2Cursus:
-        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, dag)))
-        if not _uitgeschreven(self, dag):
+    def as_of(self, day: date) -> NT2Cursus:
+        cursus = replace(self, lesmomenten=tuple(_known(self.lesmomenten, day)))
+        if not _uitgeschreven(self, day):
             status = "INGESCHREVEN" if self.status == "UITGESCHREVEN" else self.status
             cursus = replace(cursus, datum_uitschrijving=None, status=status)
         einde = self.periode.einde if self.periode else None
-        if self.besluit is not None and einde is not None and dag < einde:
+        if self.besluit is not None and einde is not None and day < einde:
             cursus = replace(cursus, besluit=None)
         return cursus
 
 
-def _uitgeschreven(cursus: MOCursus | NT2Cursus, dag: date) -> bool:
-    """No withdrawal, or one known on ``dag``."""
-    return cursus.datum_uitschrijving is None or cursus.datum_uitschrijving <= dag
+def _uitgeschreven(cursus: MOCursus | NT2Cursus, day: date) -> bool:
+    """No withdrawal, or one known on ``day``."""
+    return cursus.datum_uitschrijving is None or cursus.datum_uitschrijving <= day
 
 
 @dataclass(frozen=True)
@@ -508,9 +508,9 @@ class PLOCursus:
     def datum(self) -> date:
         return self.periode.begin
 
-    def as_of(self, dag: date) -> PLOCursus:
+    def as_of(self, day: date) -> PLOCursus:
         besluit = self.besluit
-        if besluit is None or besluit.datum_toekenning <= dag:
+        if besluit is None or besluit.datum_toekenning <= day:
             return self
         return replace(self, besluit=None)
 
@@ -540,14 +540,14 @@ class VormingsActiviteiten:
     plo_cursussen: tuple[PLOCursus, ...] = ()
     nt2_testen: tuple[NT2Test, ...] = ()  # 02.00 only
 
-    def as_of(self, dag: date) -> VormingsActiviteiten | None:
-        """As known on ``dag``; None before the first course or test (no empty part, as on
+    def as_of(self, day: date) -> VormingsActiviteiten | None:
+        """As known on ``day``; None before the first course or test (no empty part, as on
         the wire)."""
         gekend = VormingsActiviteiten(
-            mo_cursussen=tuple(c.as_of(dag) for c in _known(self.mo_cursussen, dag)),
-            nt2_cursussen=tuple(c.as_of(dag) for c in _known(self.nt2_cursussen, dag)),
-            plo_cursussen=tuple(c.as_of(dag) for c in _known(self.plo_cursussen, dag)),
-            nt2_testen=tuple(_known(self.nt2_testen, dag)),
+            mo_cursussen=tuple(c.as_of(day) for c in _known(self.mo_cursussen, day)),
+            nt2_cursussen=tuple(c.as_of(day) for c in _known(self.nt2_cursussen, day)),
+            plo_cursussen=tuple(c.as_of(day) for c in _known(self.plo_cursussen, day)),
+            nt2_testen=tuple(_known(self.nt2_testen, day)),
         )
         return gekend if gekend != VormingsActiviteiten() else None
 
@@ -580,8 +580,8 @@ class AfgelegdeTest:
     attest_naam: str | None = None
     attest_datum: date | None = None
 
-    def as_of(self, dag: date) -> AfgelegdeTest:
-        if self.attest_datum is None or self.attest_datum <= dag:
+    def as_of(self, day: date) -> AfgelegdeTest:
+        if self.attest_datum is None or self.attest_datum <= day:
             return self
         return replace(self, attest_type=None, attest_naam=None, attest_datum=None)
 
@@ -625,13 +625,13 @@ class ToeleidingDiplomaGelijkschakeling:
     def datum(self) -> date:
         return self.start_datum
 
-    def as_of(self, dag: date) -> ToeleidingDiplomaGelijkschakeling:
+    def as_of(self, day: date) -> ToeleidingDiplomaGelijkschakeling:
         toeleiding = self
         ingediend = self.datum_ingediend_bij_partner
-        if ingediend is not None and dag < ingediend:
+        if ingediend is not None and day < ingediend:
             toeleiding = replace(toeleiding, datum_ingediend_bij_partner=None)
         antwoord = self.datum_antwoord_partner
-        if antwoord is not None and dag < antwoord:
+        if antwoord is not None and day < antwoord:
             toeleiding = replace(
                 toeleiding, datum_antwoord_partner=None, antwoord_partner_code=None, status=None
             )
@@ -716,19 +716,19 @@ class Inbreuk:
     def datum(self) -> date:
         return self.datum_vaststelling
 
-    def rechtgezet_op(self, dag: date) -> bool:
-        return self.rechtzetting is not None and self.rechtzetting.datum_ondertekening <= dag
+    def rechtgezet_op(self, day: date) -> bool:
+        return self.rechtzetting is not None and self.rechtzetting.datum_ondertekening <= day
 
-    def as_of(self, dag: date) -> Inbreuk:
+    def as_of(self, day: date) -> Inbreuk:
         """Known from its establishment; the remedy, the notice, each activity and document
         from their own dates."""
         verzonden = self.datum_ingebrekestelling_verzonden
         return replace(
             self,
-            rechtzetting=self.rechtzetting if self.rechtgezet_op(dag) else None,
-            datum_ingebrekestelling_verzonden=verzonden if verzonden and verzonden <= dag else None,
-            activiteiten=tuple(_known(self.activiteiten, dag)),
-            communicaties=tuple(_known(self.communicaties, dag)),
+            rechtzetting=self.rechtzetting if self.rechtgezet_op(day) else None,
+            datum_ingebrekestelling_verzonden=verzonden if verzonden and verzonden <= day else None,
+            activiteiten=tuple(_known(self.activiteiten, day)),
+            communicaties=tuple(_known(self.communicaties, day)),
         )
 
 
@@ -777,9 +777,9 @@ class Talenkennis:
     nt2_recentst_behaald_delen: NT2NiveauDelen | None = None  # 02.00 only
     nt2_instapniveau: NT2Instapniveau | None = None  # 02.00 only
 
-    def as_of(self, dag: date) -> Talenkennis:
+    def as_of(self, day: date) -> Talenkennis:
         def later(delen: NT2NiveauDelen | None) -> bool:
-            return delen is not None and delen.datum is not None and delen.datum > dag
+            return delen is not None and delen.datum is not None and delen.datum > day
 
         kennis = self
         if later(self.nt2_hoogst_behaald_delen):
@@ -830,12 +830,12 @@ class Wooncode:
     opschortingen: tuple[WooncodeOpschorting, ...] = ()
     vrijstelling: WooncodeVrijstelling | None = None
 
-    def as_of(self, dag: date) -> Wooncode:
+    def as_of(self, day: date) -> Wooncode:
         vrijstelling = self.vrijstelling
         return replace(
             self,
-            opschortingen=tuple(_known(self.opschortingen, dag)),
-            vrijstelling=vrijstelling if vrijstelling and vrijstelling.datum <= dag else None,
+            opschortingen=tuple(_known(self.opschortingen, day)),
+            vrijstelling=vrijstelling if vrijstelling and vrijstelling.datum <= day else None,
         )
 
 
@@ -967,33 +967,33 @@ class KbiDossier:
     identiteitsbewijzen: tuple[Identiteitsbewijs, ...] = ()  # 02.00 only
     betalingen: tuple[Betaling, ...] = ()  # 02.00 only
 
-    def as_of(self, dag: date) -> KbiDossier:
-        """The dossier as known on ``dag``: facts dated after it are left out."""
-        aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= dag else None
+    def as_of(self, day: date) -> KbiDossier:
+        """The dossier as known on ``day``: facts dated after it are left out."""
+        aanmelding = self.aanmelding if self.aanmelding and self.aanmelding.datum <= day else None
         activiteiten, brief = self.vormingsactiviteiten, self.wervingsbrief
         return replace(
             self,
-            klantprofiel=self.klantprofiel.as_of(dag) if self.klantprofiel else None,
-            talenkennis=self.talenkennis.as_of(dag) if self.talenkennis else None,
-            doelgroepen=tuple(_known(self.doelgroepen, dag)),
-            attesten=tuple(a.as_of(dag) for a in _known(self.attesten, dag)),
-            contracten=tuple(c.as_of(dag) for c in _known(self.contracten, dag)),
-            uitstellen_van_ondertekening=tuple(_known(self.uitstellen_van_ondertekening, dag)),
+            klantprofiel=self.klantprofiel.as_of(day) if self.klantprofiel else None,
+            talenkennis=self.talenkennis.as_of(day) if self.talenkennis else None,
+            doelgroepen=tuple(_known(self.doelgroepen, day)),
+            attesten=tuple(a.as_of(day) for a in _known(self.attesten, day)),
+            contracten=tuple(c.as_of(day) for c in _known(self.contracten, day)),
+            uitstellen_van_ondertekening=tuple(_known(self.uitstellen_van_ondertekening, day)),
             aanmelding=aanmelding,
-            uitstellen_van_aanmelding=tuple(_known(self.uitstellen_van_aanmelding, dag)),
-            trajecten=tuple(t.as_of(dag) for t in _known(self.trajecten, dag)),
-            vormingsactiviteiten=activiteiten.as_of(dag) if activiteiten else None,
-            afgelegde_testen=tuple(t.as_of(dag) for t in _known(self.afgelegde_testen, dag)),
+            uitstellen_van_aanmelding=tuple(_known(self.uitstellen_van_aanmelding, day)),
+            trajecten=tuple(t.as_of(day) for t in _known(self.trajecten, day)),
+            vormingsactiviteiten=activiteiten.as_of(day) if activiteiten else None,
+            afgelegde_testen=tuple(t.as_of(day) for t in _known(self.afgelegde_testen, day)),
             toeleidingen_diplomagelijkschakeling=tuple(
-                t.as_of(dag) for t in _known(self.toeleidingen_diplomagelijkschakeling, dag)
+                t.as_of(day) for t in _known(self.toeleidingen_diplomagelijkschakeling, day)
             ),
-            toeleidingen_partner=tuple(_known(self.toeleidingen_partner, dag)),
-            inbreuken=tuple(i.as_of(dag) for i in _known(self.inbreuken, dag)),
-            wachtlijst=tuple(_known(self.wachtlijst, dag)),
-            gesprekken=tuple(_known(self.gesprekken, dag)),
-            wooncode=self.wooncode.as_of(dag) if self.wooncode else None,
-            wervingsbrief=brief if brief and brief.datum_verzonden <= dag else None,
-            identiteitsbewijzen=tuple(_known(self.identiteitsbewijzen, dag)),
+            toeleidingen_partner=tuple(_known(self.toeleidingen_partner, day)),
+            inbreuken=tuple(i.as_of(day) for i in _known(self.inbreuken, day)),
+            wachtlijst=tuple(_known(self.wachtlijst, day)),
+            gesprekken=tuple(_known(self.gesprekken, day)),
+            wooncode=self.wooncode.as_of(day) if self.wooncode else None,
+            wervingsbrief=brief if brief and brief.datum_verzonden <= day else None,
+            identiteitsbewijzen=tuple(_known(self.identiteitsbewijzen, day)),
         )
 
     @property
@@ -1112,16 +1112,16 @@ class Persoonsgegevens:
     participatie: Participatie | None = None
     nationaliteit: str | None = None
 
-    def woonplaats_op(self, dag: date) -> Woonplaats | None:
-        """The main residence on ``dag`` (the latest that began and has not ended)."""
-        geldig = [w for w in self.woonplaatsen if w.periode.dekt(dag)]
+    def woonplaats_op(self, day: date) -> Woonplaats | None:
+        """The main residence on ``day`` (the latest that began and has not ended)."""
+        geldig = [w for w in self.woonplaatsen if w.periode.dekt(day)]
         return max(geldig, key=lambda w: w.begin, default=None)
 
-    def lid_op(self, zorgkas: str, dag: date) -> bool:
-        """Member of ``zorgkas`` on ``dag``: one zorgkas at a time, as one residence (the
+    def lid_op(self, zorgkas: str, day: date) -> bool:
+        """Member of ``zorgkas`` on ``day``: one zorgkas at a time, as one residence (the
         latest membership that began and has not ended). A move to another zorgkas written
         without the old one's einde made the person a member of both."""
-        geldig = [lid for lid in self.lidmaatschappen if lid.periode.dekt(dag)]
+        geldig = [lid for lid in self.lidmaatschappen if lid.periode.dekt(day)]
         laatste = max(geldig, key=lambda lid: lid.begin, default=None)
         return laatste is not None and laatste.zorgkas == zorgkas
 
@@ -1149,5 +1149,5 @@ class VerwachtAdvies:
     toepassing: str = "ZORGBUDGET"
 
 
-def _known(feiten: Iterable, dag: date) -> Iterable:
-    return (f for f in feiten if f.datum <= dag)
+def _known(feiten: Iterable, day: date) -> Iterable:
+    return (f for f in feiten if f.datum <= day)

@@ -48,8 +48,8 @@ def modulo97_valid(insz: str) -> bool:
     """
     if not is_eleven_digits(insz):
         return False
-    basis, controle = int(insz[:9]), int(insz[9:])
-    return controle in (97 - basis % 97, 97 - (2_000_000_000 + basis) % 97)
+    base, check = int(insz[:9]), int(insz[9:])
+    return check in (97 - base % 97, 97 - (2_000_000_000 + base) % 97)
 
 
 def is_test_number(insz: str) -> bool:
@@ -60,15 +60,15 @@ def is_test_number(insz: str) -> bool:
     return modulo97_valid(insz) and 61 <= int(insz[2:4]) <= 72
 
 
-def make_test_number(geboren: date, volgnummer: int) -> str:
+def make_test_number(born: date, sequence: int) -> str:
     """A MAGDA test number: the birth date with the month + 60, a sequence number
     (odd for a man, even for a woman, as in the national register) and the check digits."""
-    if not 1 <= volgnummer <= 998:
+    if not 1 <= sequence <= 998:
         raise ValueError("the sequence number runs from 1 to 998")
-    if not 1900 <= geboren.year <= 2099:  # two year digits, and the check digits tell the century
-        raise ValueError(f"an INSZ holds a birth year from 1900 to 2099, not {geboren.year}")
-    basis = f"{geboren.year % 100:02d}{geboren.month + 60:02d}{geboren.day:02d}{volgnummer:03d}"
-    return basis + _check_digits(basis, geboren.year >= 2000)
+    if not 1900 <= born.year <= 2099:  # two year digits, and the check digits tell the century
+        raise ValueError(f"an INSZ holds a birth year from 1900 to 2099, not {born.year}")
+    base = f"{born.year % 100:02d}{born.month + 60:02d}{born.day:02d}{sequence:03d}"
+    return base + _check_digits(base, born.year >= 2000)
 
 
 def new_test_numbers(
@@ -150,16 +150,16 @@ def nearest_test_number(insz: str) -> str | None:
     if not is_eleven_digits(insz):
         restored = with_first_zero(insz)
         return nearest_test_number(restored) if restored else None
-    maand = int(insz[2:4])
-    if 1 <= maand <= 12:
-        maand += 60
-    elif not 61 <= maand <= 72:
+    month = int(insz[2:4])
+    if 1 <= month <= 12:
+        month += 60
+    elif not 61 <= month <= 72:
         return None
-    basis = f"{insz[:2]}{maand:02d}{insz[4:9]}"
-    geboren_na_2000 = modulo97_valid(insz) and insz[9:] == _check_digits(insz[:9], True)
-    return basis + _check_digits(basis, geboren_na_2000)
+    base = f"{insz[:2]}{month:02d}{insz[4:9]}"
+    born_after_2000 = modulo97_valid(insz) and insz[9:] == _check_digits(insz[:9], True)
+    return base + _check_digits(base, born_after_2000)
 
 
-def _check_digits(negen: str, na_2000: bool) -> str:
-    getal = int(negen) + (2_000_000_000 if na_2000 else 0)
-    return f"{97 - getal % 97:02d}"
+def _check_digits(nine: str, after_2000: bool) -> str:
+    number = int(nine) + (2_000_000_000 if after_2000 else 0)
+    return f"{97 - number % 97:02d}"

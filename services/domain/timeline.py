@@ -80,14 +80,14 @@ def build_timeline(
     tot = plus_months(today, MONTHS_AFTER_TODAY)
     van = min(START, today)
 
-    def advies(dag: date, toepassing: Toepassing) -> Advies:
-        return geef_advies(dossier, dag, toepassing, terms, vandaag=today, rule_set=rule_set)
+    def advies(day: date, toepassing: Toepassing) -> Advies:
+        return geef_advies(dossier, day, toepassing, terms, vandaag=today, rule_set=rule_set)
 
     # "ZORGBUDGET": the name the contract's Toepassing defaults to
     bands = _segments(van, tot, Toepassing.ZORGBUDGET, advies)
-    jaren = range(max(van.year, 2022), tot.year + 1)
+    years = range(max(van.year, 2022), tot.year + 1)
     premium = tuple(
-        PremiumYear(j, advies(date(j, 1, 1), Toepassing.VERLAAGDE_PREMIE)) for j in jaren
+        PremiumYear(j, advies(date(j, 1, 1), Toepassing.VERLAAGDE_PREMIE)) for j in years
     )
     return Timeline(van, tot, today, tuple(facts(dossier)), bands, premium)
 
@@ -96,13 +96,13 @@ def _segments(van: date, tot: date, toepassing: Toepassing, advies) -> tuple[Seg
     segmenten: list[Segment] = []
     naam = "ZORGBUDGET" if toepassing is Toepassing.ZORGBUDGET else toepassing.value
     begin, huidig = van, advies(van, toepassing)
-    dag = van
-    while dag < tot:
-        dag += timedelta(days=1)
-        volgend = advies(dag, toepassing)
+    day = van
+    while day < tot:
+        day += timedelta(days=1)
+        volgend = advies(day, toepassing)
         if _key(volgend) != _key(huidig):
-            segmenten.append(Segment(naam, begin, dag - timedelta(days=1), huidig))
-            begin, huidig = dag, volgend
+            segmenten.append(Segment(naam, begin, day - timedelta(days=1), huidig))
+            begin, huidig = day, volgend
     segmenten.append(Segment(naam, begin, tot, huidig))
     return tuple(segmenten)
 
@@ -141,8 +141,8 @@ def facts(dossier: KbiDossier | None) -> list[Fact]:
     for i in dossier.inbreuken:
         uit.append(Fact("Inbreuk", "inbreuk", i.datum, label=f"Inbreuk type {i.type or '?'}"))
         if i.rechtzetting is not None:
-            dag = i.rechtzetting.datum_ondertekening
-            uit.append(Fact("Inbreuk", "rechtzetting", dag, label="Rechtzetting ondertekend"))
+            day = i.rechtzetting.datum_ondertekening
+            uit.append(Fact("Inbreuk", "rechtzetting", day, label="Rechtzetting ondertekend"))
     volgorde = {lane: n for n, lane in enumerate(LANES)}
     return sorted(uit, key=lambda f: (volgorde[f.lane], f.datum))
 

@@ -830,9 +830,9 @@ def _code(parent: etree._Element, naam: str, code: Code | None) -> None:
         sub(parent, naam, code.code, KorteNaam=code.korte_naam, Naam=code.naam)
 
 
-def _datum(dag: date | None) -> str | None:
+def _datum(day: date | None) -> str | None:
     """A date as the wire writes it; None (the element then left out) when there is none."""
-    return None if dag is None else dag.isoformat()
+    return None if day is None else day.isoformat()
 
 
 def _number_text(value: int | None) -> str | None:
