@@ -628,8 +628,8 @@ def serve_granian(
         blocking_threads=threads,
         # HTTP/1.1 only, as MAGDA's SOAP consumers speak it: in granian's HTTP/1-or-2 mode no
         # timer runs until a connection's first byte, so one that never sent any was held for
-        # ever, and 1,024 of them (granian's connections per server) stopped every answer
-        # (measured). HTTP/1.1's header timer runs from the connection's start.
+        # ever, and beyond granian's 1,024 connections at a time they stopped every answer
+        # (measured: 1,500). HTTP/1.1's header timer runs from the connection's start.
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=idle_timeout * 1000),
         # A worker that dies (the OOM killer, a crash in a C library) is replaced, and the
