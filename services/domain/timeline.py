@@ -93,18 +93,18 @@ def build_timeline(
 
 
 def _segments(van: date, tot: date, toepassing: Toepassing, advies) -> tuple[Segment, ...]:
-    segmenten: list[Segment] = []
+    segments: list[Segment] = []
     naam = "ZORGBUDGET" if toepassing is Toepassing.ZORGBUDGET else toepassing.value
-    begin, huidig = van, advies(van, toepassing)
+    begin, current = van, advies(van, toepassing)
     day = van
     while day < tot:
         day += timedelta(days=1)
-        volgend = advies(day, toepassing)
-        if _key(volgend) != _key(huidig):
-            segmenten.append(Segment(naam, begin, day - timedelta(days=1), huidig))
-            begin, huidig = day, volgend
-    segmenten.append(Segment(naam, begin, tot, huidig))
-    return tuple(segmenten)
+        following = advies(day, toepassing)
+        if _key(following) != _key(current):
+            segments.append(Segment(naam, begin, day - timedelta(days=1), current))
+            begin, current = day, following
+    segments.append(Segment(naam, begin, tot, current))
+    return tuple(segments)
 
 
 def _key(advies: Advies) -> tuple:
@@ -115,36 +115,38 @@ def facts(dossier: KbiDossier | None) -> list[Fact]:
     """The dossier's dated facts, lane by lane, in date order within a lane."""
     if dossier is None:
         return []
-    uit: list[Fact] = []
+    found: list[Fact] = []
     for d in dossier.doelgroepen:
         vrijstelling = d.reden_vrijstelling
         label = f"Doelgroep {d.code.value} {d.type.value}"
         if vrijstelling is not None:
             label += f", vrijgesteld ({vrijstelling.naam or vrijstelling.code})"
         feit = "doelgroep-vrijgesteld" if vrijstelling is not None else "doelgroep"
-        uit.append(_periode("Doelgroep", feit, d.periode, label))
+        found.append(_periode("Doelgroep", feit, d.periode, label))
     if dossier.aanmelding is not None:
         a = dossier.aanmelding
-        uit.append(Fact("Aanmelding", "aanmelding", a.datum, label=f"Aanmelding {a.type or ''}"))
+        found.append(Fact("Aanmelding", "aanmelding", a.datum, label=f"Aanmelding {a.type or ''}"))
     for u in dossier.uitstellen_van_aanmelding:
-        uit.append(
+        found.append(
             _periode("Aanmelding", "uitstel-aanmelding", u.periode, "Uitstel van aanmelding")
         )
     for c in dossier.contracten:
-        uit.append(Fact("Contract", "contract", c.datum, label=f"Contract {c.type or ''}".strip()))
+        found.append(
+            Fact("Contract", "contract", c.datum, label=f"Contract {c.type or ''}".strip())
+        )
     for u in dossier.uitstellen_van_ondertekening:
-        uit.append(
+        found.append(
             _periode("Contract", "uitstel-ondertekening", u.periode, "Uitstel van ondertekening")
         )
     for at in dossier.attesten:
-        uit.append(Fact("Attest", "attest", at.datum, label=f"Attest {at.type or ''}".strip()))
+        found.append(Fact("Attest", "attest", at.datum, label=f"Attest {at.type or ''}".strip()))
     for i in dossier.inbreuken:
-        uit.append(Fact("Inbreuk", "inbreuk", i.datum, label=f"Inbreuk type {i.type or '?'}"))
+        found.append(Fact("Inbreuk", "inbreuk", i.datum, label=f"Inbreuk type {i.type or '?'}"))
         if i.rechtzetting is not None:
             day = i.rechtzetting.datum_ondertekening
-            uit.append(Fact("Inbreuk", "rechtzetting", day, label="Rechtzetting ondertekend"))
-    volgorde = {lane: n for n, lane in enumerate(LANES)}
-    return sorted(uit, key=lambda f: (volgorde[f.lane], f.datum))
+            found.append(Fact("Inbreuk", "rechtzetting", day, label="Rechtzetting ondertekend"))
+    order = {lane: n for n, lane in enumerate(LANES)}
+    return sorted(found, key=lambda f: (order[f.lane], f.datum))
 
 
 def _periode(lane: str, feit: str, periode: Periode, label: str) -> Fact:
