@@ -223,9 +223,9 @@ class Emulator:
         if service is not None:
             # spyne's own test for a WSDL request (``?wsdl=1`` too): none reaches spyne, whose
             # WSDL (``xs:anyType``, operation ``operatie``) is not the contract
-            vraag = environ.get("QUERY_STRING", "")
+            query = environ.get("QUERY_STRING", "")
             # the first parameter's name: '?wsdl&v=2' as '?wsdl=&v=2'
-            if method in READ_METHODS and vraag.split("&", 1)[0].split("=", 1)[0].lower() == "wsdl":
+            if method in READ_METHODS and query.split("&", 1)[0].split("=", 1)[0].lower() == "wsdl":
                 return _body_for(method, self._wsdl(environ, start_response, service))
             if method == "POST":
                 return self._journaled(environ, start_response, service, self._soap)
