@@ -361,7 +361,7 @@ class Emulator:
         self.runtime.journal.write(
             JournalEntry(
                 when,
-                path if (path := environ.get("PATH_INFO", "")).isascii() else as_written(path),
+                path if (path := environ.get("PATH_INFO", "")).isascii() else path_as_sent(path),
                 call.operation,
                 call.afzender,
                 call.hoedanigheid,
@@ -391,7 +391,7 @@ class Emulator:
         content = self.contract.get(name)  # only our own files, from memory: no path is opened
         if content is None:  # the one meant, else them all (a dozen)
             hint = did_you_mean(name, self.contract) or f"; the files: {', '.join(self.contract)}"
-            text = f"unknown contract file {as_written(name)!r}{hint}"
+            text = f"unknown contract file {path_as_sent(name)!r}{hint}"
             return _reply(
                 start_response, "404 Not Found", "text/plain; charset=utf-8", text.encode()
             )
@@ -748,7 +748,7 @@ def _built(settings: Settings, imported: str | None, stores: dict[str, Store]) -
 READ_METHODS = ("GET", "HEAD")  # a HEAD is answered as the GET, without the body (RFC 9110, 9.3.2)
 
 
-def as_written(path: str) -> str:
+def path_as_sent(path: str) -> str:
     """A PATH_INFO as the client wrote it: WSGI gives a path's bytes as latin-1 (PEP 3333),
     so one in UTF-8 (/api/v1/dossi%C3%ABrs) showed as dossiÃ«rs in the journal."""
     if path.isascii():

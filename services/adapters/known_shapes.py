@@ -135,14 +135,14 @@ class KnownShapes:
         self.recent = [known, *(k for k in self.recent if k is not known)][:RECENT_SHAPES]
 
     def answer(
-        self, environ: dict, known: Known, refertes: Sequence[bytes], insz_waarde: bytes
+        self, environ: dict, known: Known, refertes: Sequence[bytes], insz_value: bytes
     ) -> bytes | None:
         """The reply to a request of a known shape with valid values, from the template
         without parsing or validating it again (the call noted in the environ); None sends
         it the usual way (so does an INSZ that fails the modulo-97 check: the usual way
         says why)."""
         service, parsed, afzender_at = known.dienst, known.request, known.afzender_at
-        insz = insz_waarde.decode("ascii")
+        insz = insz_value.decode("ascii")
         today = self.runtime.clock.today()
         # The shape's last decision about this person, while it still holds, spares the
         # decision, the template's key and its lookup (a quarter of this path with cold

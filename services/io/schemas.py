@@ -253,7 +253,7 @@ def input_error(invalid: ValidationError, tp: Any, prefix: str = "") -> InputErr
         k: int(v) if isinstance(v, float) and v.is_integer() else v
         for k, v in e.get("ctx", {}).items()
     }
-    reason = reason.format(waarde=as_written(value), **ctx)
+    reason = reason.format(given=as_written(value), **ctx)
     # loc is empty where the whole value is wrong (a verwacht item that is 5, not a mapping)
     return InputError(field, reason + _CODE_HINTS.get((loc[-1] if loc else None, kind), ""))
 
@@ -274,16 +274,16 @@ INSZ_PATTERN = r"^[0-9]{11}$"  # an INSZ in the admin API's JSON (a fault's)
 
 _REASONS = (
     # a bound in our words, as the others (pydantic's: "Input should be greater than ...")
-    ("greater_than_equal", "{waarde} is less than {ge}"),
-    ("greater_than", "{waarde} is not more than {gt}"),
-    ("less_than_equal", "{waarde} is more than {le}"),
-    ("less_than", "{waarde} is not less than {lt}"),
-    ("date", "{waarde} is not a date (YYYY-MM-DD)"),
-    ("bool", "{waarde} is not true/false"),
-    ("int", "{waarde} is not an integer"),
-    ("float", "{waarde} is not a number"),
-    ("string_pattern", "{waarde} does not have the form {pattern}"),
-    ("string", "{waarde} is not text"),
+    ("greater_than_equal", "{given} is less than {ge}"),
+    ("greater_than", "{given} is not more than {gt}"),
+    ("less_than_equal", "{given} is more than {le}"),
+    ("less_than", "{given} is not less than {lt}"),
+    ("date", "{given} is not a date (YYYY-MM-DD)"),
+    ("bool", "{given} is not true/false"),
+    ("int", "{given} is not an integer"),
+    ("float", "{given} is not a number"),
+    ("string_pattern", "{given} does not have the form {pattern}"),
+    ("string", "{given} is not text"),
     ("dataclass", "expected a mapping (key: value)"),
     ("dict", "expected a mapping (key: value)"),
     ("model", "expected a mapping (key: value)"),
