@@ -3,6 +3,7 @@ and the server's lifecycle (a port in use, workers that outlive their serve)."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -285,6 +286,46 @@ def test_a_connection_without_a_request_is_closed_after_the_idle_timeout():
         assert requests.get(f"{s.url}/health", timeout=5).status_code == 200
     finally:
         s.stop()
+
+
+def test_a_body_that_is_slow_to_arrive_is_logged_after_the_idle_timeout_and_when_it_ends():
+    """granian times out no request body (emmett-framework/granian#728): a client that sent
+    less than its Content-Length held a worker thread, and waited for the reply itself, with
+    nothing said on either side. serve now says so once --idle-timeout has passed, and again
+    when the read ends; a request whose body comes at once is not named."""
+    s = Server("--idle-timeout", "1")
+    path = "/GeefDossierKBIDienst-02.00/soap/WebService"
+    body = dossier_verzoek("98630499724", versie="02.00")
+    waits = "the body has not all arrived after 1 s; a worker thread waits for it"
+    try:
+        assert requests.post(
+            f"{s.url}{path}", data=body, headers={"Content-Type": "text/xml"}, timeout=10
+        ).ok
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", s.port), timeout=15) as connection:
+            connection.sendall(head + body[:100])
+            begin = time.monotonic()
+            while waits not in s.output() and time.monotonic() < begin + 10:
+                time.sleep(0.05)
+            assert time.monotonic() - begin >= 0.9  # not before the idle timeout
+            connection.sendall(body[100:])  # late, but whole: answered as any other
+            assert connection.recv(15) == b"HTTP/1.1 200 OK"
+        deadline = time.monotonic() + 10
+        while "the read of its body ended" not in s.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        output = s.stop()
+    request = f"POST {path} from 127.0.0.1 (Content-Length: {len(body)})"
+    said = [line for line in output.splitlines() if "body" in line]
+    assert said[0].startswith(f"{request}: {waits}")
+    assert re.fullmatch(
+        f"{re.escape(request)}: the read of its body ended after [1-9] s, with {len(body)} bytes",
+        said[1],
+    )
+    assert len(said) == 2  # the first request, whose body came at once, is not named
 
 
 def test_an_address_that_cannot_be_listened_on_says_why_and_only_that():

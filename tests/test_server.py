@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -562,6 +563,65 @@ def test_the_gc_pacer_never_freezes_while_another_request_is_in_flight():
     finally:
         further.set()
         gc.unfreeze()
+
+
+def test_the_body_watch_names_a_read_that_waits_and_how_it_ended(caplog):
+    """serve's BodyWatch in-process (tests/test_security.py has it over a socket, on the SOAP
+    path): a REST body, which werkzeug reads through its own limit, is timed as well; a read
+    that fails is said to have ended with an error; a read that ends is forgotten."""
+    from magda_kbi.adapters.app import make_emulator
+    from magda_kbi.adapters.server import BodyWatch
+
+    watch = BodyWatch(make_emulator(Settings(admin=True)), after=0)
+    arrived, go = threading.Event(), threading.Event()
+
+    class Slow:  # granian's body (read, readline, readlines), whose read waits for go
+        def __init__(self, data: bytes | None) -> None:
+            self.data = data  # None: the client goes away
+
+        def read(self, size: int = -1) -> bytes:
+            arrived.set()
+            assert go.wait(10)
+            if self.data is None:
+                raise OSError("the client went away")
+            data, self.data = self.data, b""
+            return data
+
+    statuses = []
+    for data in (b"{}", None):
+        arrived.clear(), go.clear()
+        environ = {
+            "REQUEST_METHOD": "PUT",
+            "PATH_INFO": "/admin/personas/52680162936\n",  # a control character: escaped
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": "2",
+            "HTTP_HOST": "localhost",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": Slow(data),
+            "wsgi.input_terminated": True,  # as granian says: werkzeug then reads up to its cap
+            "wsgi.url_scheme": "http",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+        }
+        call = threading.Thread(
+            target=lambda e=environ: b"".join(watch(e, lambda s, h, x=None: statuses.append(s)))
+        )
+        with caplog.at_level("WARNING", logger="magda_kbi.adapters.server"):
+            call.start()
+            assert arrived.wait(10)
+            watch.look()
+            watch.look()  # said once
+            go.set()
+            call.join(10)
+    request = r"PUT /admin/personas/52680162936\\n from 127\.0\.0\.1 \(Content-Length: 2\)"
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 4, said
+    assert re.match(f"{request}: the body has not all arrived after 0 s; a worker", said[0])
+    assert re.fullmatch(f"{request}: the read of its body ended after 0 s, with 2 bytes", said[1])
+    assert re.match(f"{request}: the body has not all arrived", said[2])
+    assert re.fullmatch(f"{request}: the read of its body ended after 0 s, with an error", said[3])
+    assert [s[:3] for s in statuses] == ["422", "400"]  # {} is no persona; the client gone
+    assert watch._reading == {}
 
 
 def test_the_tests_server_takes_another_port_when_its_port_was_taken(monkeypatch):

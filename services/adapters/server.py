@@ -40,6 +40,7 @@ from magda_kbi.adapters.app import (
     Settings,
     Streamed,
     make_emulator,
+    path_as_sent,
     settings_from_json,
     settings_to_json,
 )
@@ -54,6 +55,8 @@ SETTINGS_ENV = "MAGDA_KBI_SETTINGS"
 IMPORTED_FILES_ENV = "MAGDA_KBI_IMPORTED_FILES"
 # serve's pid: a worker reading its parent's pid itself could read it after serve's death
 SERVE_PID_ENV = "MAGDA_KBI_SERVE_PID"
+# serve --idle-timeout: after as long, a request body that has not all arrived is logged
+IDLE_TIMEOUT_ENV = "MAGDA_KBI_IDLE_TIMEOUT"
 
 
 def application() -> Emulator:
@@ -61,7 +64,8 @@ def application() -> Emulator:
     _stop_on_signal_while_starting()
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # expected Faults, not errors
     serve = int(os.environ[SERVE_PID_ENV])
-    before_going = _stop_with_parent(serve)
+    looks: list[Callable[[], None]] = []
+    before_going = _stop_with_parent(serve, looks)
     settings = settings_from_json(os.environ[SETTINGS_ENV])
     try:
         # serve imported and checked the persona files just before it forked this worker
@@ -82,7 +86,9 @@ def application() -> Emulator:
     # before, under 0.1 ms after).
     gc.collect()
     gc.freeze()
-    return GcPacer(emulator)  # type: ignore[return-value]
+    bodies = BodyWatch(emulator, after=float(os.environ.get(IDLE_TIMEOUT_ENV, "30")))
+    looks.append(bodies.look)
+    return GcPacer(bodies)  # type: ignore[return-value]
 
 
 def _stop_on_signal_while_starting() -> None:
@@ -201,6 +207,100 @@ class GcPacer:
             self._in_flight -= 1
 
 
+class BodyWatch:
+    """Logs a request whose body has not all arrived ``after`` seconds into its read.
+
+    granian has no body read timeout (emmett-framework/granian#728): a client that sends
+    less than its Content-Length says and keeps the connection open holds a worker thread
+    until it closes, while it waits for the reply itself: both sides silent (a hand-written
+    client that counts characters instead of bytes does it). The thread cannot be freed from
+    here (the WSGI environ has no socket and no client port to find it by), but the one
+    who started serve is told why, once when the wait passes ``after`` and once when it
+    ends. The worker's watcher thread calls :meth:`look`; a request without a body is passed
+    through as it is."""
+
+    def __init__(self, app: Emulator, after: float) -> None:
+        self.app, self.after = app, after
+        # id -> [read since (monotonic), the request's environ, logged]: one entry a read in
+        # progress. No lock: an insert and a delete are atomic under the GIL, and look()
+        # copies the values in one C call (a lock would cost each request two acquires).
+        self._reading: dict[int, list] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
+
+    def __call__(self, environ: dict, start_response):
+        if (environ.get("CONTENT_LENGTH") or "0") != "0" or "HTTP_TRANSFER_ENCODING" in environ:
+            environ["wsgi.input"] = _WatchedInput(environ["wsgi.input"], self, environ)
+        return self.app(environ, start_response)
+
+    def ended(self, entry: list, how: str) -> None:
+        """A read whose wait was logged has ended: that is logged too."""
+        logging.getLogger(__name__).warning(
+            "%s: the read of its body ended after %.0f s, with %s",
+            _said(entry[1]),
+            time.monotonic() - entry[0],
+            how,
+        )
+
+    def look(self) -> None:
+        now = time.monotonic()
+        for entry in tuple(self._reading.values()):
+            if not entry[2] and now - entry[0] >= self.after:
+                entry[2] = True
+                logging.getLogger(__name__).warning(
+                    "%s: the body has not all arrived after %.0f s; a worker thread waits for"
+                    " it until the client sends the rest or closes the connection (no request"
+                    " body is timed out: see the README's Known limits)",
+                    _said(entry[1]),
+                    now - entry[0],
+                )
+
+
+def _said(environ: dict) -> str:
+    """The request in one line of the log: control characters in its path escaped."""
+    length = environ.get("CONTENT_LENGTH")
+    announced = f"Content-Length: {length[:20]}" if length else "chunked"
+    path = repr(path_as_sent(environ.get("PATH_INFO", ""))[:200])[1:-1]
+    return f"{environ.get('REQUEST_METHOD')} {path} from {environ.get('REMOTE_ADDR')} ({announced})"
+
+
+class _WatchedInput:
+    """``wsgi.input`` (PEP 3333's four methods, as granian's own) whose ``read`` is timed for
+    :class:`BodyWatch`: the one the emulator's readers call (its SOAP path, werkzeug's for
+    REST and admin, which uses ``readinto`` where a stream has one: this one has not)."""
+
+    __slots__ = ("_input", "_watch", "_environ")
+
+    def __init__(self, stream, watch: BodyWatch, environ: dict) -> None:
+        self._input, self._watch, self._environ = stream, watch, environ
+
+    def read(self, *args) -> bytes:
+        entry = [time.monotonic(), self._environ, False]  # since, what, logged
+        reading = self._watch._reading
+        reading[key := id(entry)] = entry
+        try:
+            data = self._input.read(*args)
+        except BaseException:
+            del reading[key]
+            if entry[2]:
+                self._watch.ended(entry, "an error")
+            raise
+        del reading[key]
+        if entry[2]:
+            self._watch.ended(entry, f"{len(data)} bytes")
+        return data
+
+    def readline(self, *args) -> bytes:
+        return self._input.readline(*args)
+
+    def readlines(self, *args) -> list[bytes]:
+        return self._input.readlines(*args)
+
+    def __iter__(self):
+        return iter(self._input)
+
+
 def before_exit(emulator: Emulator) -> None:
     """What a worker whose serve is gone does before ``os._exit``, while granian's threads
     may still run requests: the journal entries it holds written to the store. Not the
@@ -210,18 +310,28 @@ def before_exit(emulator: Emulator) -> None:
     emulator.runtime.close()
 
 
-def _stop_with_parent(parent: int, interval: float = 0.2) -> list[Callable[[], None]]:
+def _stop_with_parent(
+    parent: int, looks: list[Callable[[], None]], interval: float = 0.2
+) -> list[Callable[[], None]]:
     """A worker whose ``serve`` died (kill -9) must not go on serving: it would keep the
     port and answer beside a new ``serve``. Within ``interval`` of the parent's death (the
     worker is then adopted by another process) the worker exits; at once when it was adopted
     before it came here (serve killed while the worker started). What the returned list
     holds is done first (:func:`before_exit`: the journal entries it holds written to the
-    store, which a store kept across runs lost when the worker went by ``os._exit``)."""
+    store, which a store kept across runs lost when the worker went by ``os._exit``). Until
+    then, what ``looks`` holds is called every ``interval`` (:meth:`BodyWatch.look`)."""
     before_going: list[Callable[[], None]] = []
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)
+            for look in tuple(looks):
+                try:
+                    look()
+                except Exception:  # noqa: BLE001 - the watch for serve's death goes on
+                    log = logging.getLogger(__name__)
+                    log.exception("%s failed: this worker calls it no more", look.__qualname__)
+                    looks.remove(look)
         log = logging.getLogger(__name__)
         log.error("serve (pid %d) is gone: this worker stops", parent)
         for step in before_going:
@@ -609,6 +719,7 @@ def serve_granian(
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
     os.environ[IMPORTED_FILES_ENV] = imported
     os.environ[SERVE_PID_ENV] = str(os.getpid())
+    os.environ[IDLE_TIMEOUT_ENV] = str(idle_timeout)
     # What start-up built stays for serve's life: out of the collector's sight, the forked
     # workers' collections do not touch (and so copy) its pages, and serve's exit does not
     # walk it (measured: a stop 0.168 -> 0.064 s, median of 8; serve with 2 workers 119 ->

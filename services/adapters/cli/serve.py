@@ -127,8 +127,9 @@ def _host_alone(ctx: click.Context, param: click.Parameter, name: str) -> str:
     show_default=True,
     metavar="SECONDS",
     help="a connection is closed when it sends no complete request headers for this long, "
-    "from its start or between its requests; behind a load balancer, set it above the "
-    "balancer's own idle timeout (AWS ALB: 60)",
+    "from its start or between its requests, and a request body that has not all arrived "
+    "after as long is logged; behind a load balancer, set it above the balancer's own idle "
+    "timeout (AWS ALB: 60)",
 )
 @click.option(
     "--admin",
