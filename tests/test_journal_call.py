@@ -196,6 +196,25 @@ def test_a_request_no_service_reads_is_noted_with_its_fault(
     assert (entry["operation"], entry["result"], entry["reason"]) == (operation, resultaat, reden)
 
 
+@pytest.mark.parametrize("terminated", [True, False], ids=["granian", "werkzeug"])
+def test_a_body_shorter_than_its_content_length_is_refused_as_such(app, terminated):
+    """The client stopped before the Content-Length it announced (it half-closed its
+    connection, or closed it). granian then hands none of the body, which was refused as
+    empty; werkzeug's server hands what came, refused as XML that ends too soon. Both are now
+    refused for what happened."""
+    whole = dossier_verzoek("98630499724", versie="02.00")
+    environ = wsgi_environ(PATH_DOSSIER_02, b"" if terminated else whole[:100])
+    environ["CONTENT_LENGTH"] = str(len(whole))
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    received, environ = call(app, environ)
+    assert received == "400 Bad Request"
+    reden = f"Het verzoek eindigde voor de {len(whole)} bytes die de Content-Length aankondigt"
+    assert [(c.result, c.extra) for c in environ.notes] == [
+        ("SOAP_FAULT Client", {"reason": reden})
+    ]
+
+
 def test_a_request_with_a_dtd_is_refused_before_any_service_and_noted(app):
     """It went to spyne, whose service refused it: the same Fault, but journaled as null."""
     body = b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">' + dossier_verzoek("98630499724")

@@ -618,6 +618,12 @@ class Emulator:
             body = environ["wsgi.input"].read(length)
         if len(body) > self.max_bytes:
             return too_large
+        if announced and len(body) < length:  # the client stopped before its Content-Length:
+            # granian then hands none of it, which was refused as an empty request
+            return (
+                "400 Bad Request",
+                f"Het verzoek eindigde voor de {length} bytes die de Content-Length aankondigt",
+            )
         if not body or body.isspace():  # strip() would copy every body to find out
             return ("400 Bad Request", "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope")
         return body
