@@ -213,11 +213,11 @@ class BodyWatch:
     granian has no body read timeout (emmett-framework/granian#728): a client that sends
     less than its Content-Length says and keeps the connection open holds a worker thread
     until it closes, while it waits for the reply itself: both sides silent (a hand-written
-    client that counts characters instead of bytes does it). The thread cannot be freed from
-    here (the WSGI environ has no socket and no client port to find it by), but the one
-    who started serve is told why, once when the wait passes ``after`` and once when it
-    ends. The worker's watcher thread calls :meth:`look`; a request without a body is passed
-    through as it is."""
+    client whose Content-Length was counted before its body changed does it). The thread
+    cannot be freed from here (the WSGI environ has no socket and no client port to find it
+    by), but the one who started serve is told why, once when the wait passes ``after`` and
+    once when it ends. The worker's watcher thread calls :meth:`look`; a request without a
+    body is passed through as it is."""
 
     def __init__(self, app: Emulator, after: float) -> None:
         self.app, self.after = app, after
