@@ -589,7 +589,8 @@ def test_the_body_watch_names_a_read_that_waits_and_how_it_ended(caplog):
 
     statuses = []
     for data in (b"{}", None):
-        arrived.clear(), go.clear()
+        arrived.clear()
+        go.clear()
         environ = {
             "REQUEST_METHOD": "PUT",
             "PATH_INFO": "/admin/personas/52680162936\n",  # a control character: escaped
