@@ -594,25 +594,111 @@ def test_a_name_the_real_contract_cannot_carry_is_refused_with_its_field():
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
     assert (
-        refused.value.field == "dossier (01.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
+        refused.value.field == "dossier (02.00: KBIDossier/Personalia/Naam/Achternamen/Achternaam)"
     )
     assert "maximum length of '48'" in refused.value.reason
 
 
-def test_a_code_only_02_00_has_is_refused_saying_so():
-    """A trajectory part's decision GESLAAGD is in 02.00's list, not in 01.00's: refused (a
-    persona is answered in both versions), with why in words, not only the enumeration."""
-    dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "GESLAAGD")
+# Every code only 02.00's lists have, for an element both versions have (the real
+# KBIEnum.xsd of each version, read by hand): where the persona writes it, and where it stands.
+CODES_ONLY_02_00 = [
+    (("contracten", 0, "type"), "Contracten/Contract/Type", ["IC07GUB", "IC09GUB", "IC11GUB"]),
+    (("contracten", 0, "type"), "Contracten/Contract/Type", ["IC07G22", "IC09G22", "IC11G22"]),
+    (
+        ("contracten", 0, "addenda", 0, "type"),
+        "Contracten/Contract/Addenda/Addendum/Type",
+        ["AICF15GUB"],
+    ),
+    (
+        ("attesten", 0, "type"),
+        "BehaaldeAttesten/Document/Type",
+        ["AI023GUB", "MMATTEST", "BRD01UB", "AI023G22", "INS0722"],
+    ),
+    (
+        ("trajecten", 0, "onderdelen", 0, "type"),
+        "Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Type",
+        ["TO_OB_PT"],
+    ),
+    (
+        ("trajecten", 0, "onderdelen", 0, "status", "code"),
+        "Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Status/Code",
+        ["TO_STA_07", "TO_STA_32", "TO_STA_33", "TO_STA_98"],
+    ),
+    (
+        ("trajecten", 0, "onderdelen", 0, "besluit", "code"),
+        "Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel/Besluit/Code",
+        ["GESLAAGD", "NIET_GESLAAGD"],
+    ),
+]
+
+
+def test_those_are_all_the_codes_only_02_00_has():
+    """Our XSDs' lists of the two versions differ by the codes above and the two renamed."""
+
+    def lists(version: str) -> dict[str, set[str]]:
+        xsd = etree.parse(wsdl_folder() / "xsd" / f"KBI-{version}.xsd")
+        return {
+            t.get("name"): {e.get("value") for e in t.iter(f"{XS}enumeration")}
+            for t in xsd.iter(f"{XS}simpleType")
+            if t.get("name")
+        }
+
+    one, two = lists("01.00"), lists("02.00")
+    both = one.keys() & two.keys()
+    assert {c for name in both for c in one[name] - two[name]} == {"ICO13G", "AI023"}
+    assert {c for name in both for c in two[name] - one[name]} == {
+        "IC013G",
+        "AI023G",
+        *(code for *_, codes in CODES_ONLY_02_00 for code in codes),
+    }
+
+
+def test_a_code_only_02_00_has_is_sent_by_02_00_and_left_out_by_01_00(real):
+    """A contract of type IC07G22, say: a code 02.00's list has and 01.00's has not. The
+    persona is taken; 02.00 sends the code, 01.00 leaves the element out (optional there;
+    what the platform's 01.00 sends is not published), and both replies fit the real
+    contract."""
+    for path, where, codes in CODES_ONLY_02_00:
+        for code in codes:
+            p = persona_from_data(persona(with_value(DOSSIER, path, code), CONTACT))
+            one = control_reply(V01, p.dossier, p.gegevens.contact)
+            two = control_reply(V02, p.dossier, p.gegevens.contact)
+            dossier = ".//Inhoud/KBIDossier/"
+            assert two.findtext(dossier + where) == code
+            assert one.find(dossier + where) is None, f"{code} in 01.00"
+            assert one.find(dossier + where.rsplit("/", 1)[0]) is not None  # only the code
+            for version, reply in (("01.00", one), ("02.00", two)):
+                assert real[version].validate(reply), (code, real[version].error_log)
+
+
+def test_a_renamed_code_may_be_written_either_way_and_each_version_spells_its_own():
+    for path, where, spellings in [
+        (("contracten", 0, "type"), "Contracten/Contract/Type", ("ICO13G", "IC013G")),
+        (("attesten", 0, "type"), "BehaaldeAttesten/Document/Type", ("AI023", "AI023G")),
+    ]:
+        for written in spellings:
+            p = persona_from_data(persona(with_value(DOSSIER, path, written), CONTACT))
+            replies = [
+                control_reply(c, p.dossier, p.gegevens.contact).findtext(
+                    ".//Inhoud/KBIDossier/" + where
+                )
+                for c in (V01, V02)
+            ]
+            assert tuple(replies) == spellings, written
+
+
+def test_a_code_neither_version_has_is_refused_with_02_00_s_list():
+    """A misspelt code is told the current version's list (with the codes 01.00's has not)."""
+    dossier = with_value(DOSSIER, ("contracten", 0, "type"), "IC07G23")
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
-    assert refused.value.field == (
-        "dossier (01.00: KBIDossier/Trajecten/Traject/TrajectOnderdelen/TrajectOnderdeel"
-        "/Besluit/Code)"
-    )
-    assert refused.value.reason.endswith(
-        "(02.00 takes it, 01.00 does not: a persona must fit both versions)"
-    )
-    # and the other way round: a test without 02.00's Status fits 01.00 only
+    assert refused.value.field == "dossier (02.00: KBIDossier/Contracten/Contract/Type)"
+    assert "'IC07G23' is not an element of the set" in refused.value.reason
+    assert "'IC07G22'" in refused.value.reason
+
+
+def test_a_value_only_01_00_takes_is_refused_saying_so():
+    """A test without 02.00's Status fits 01.00 only: a persona is answered in both."""
     dossier = with_value(DOSSIER, ("afgelegde_testen", 0, "status"), None)
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
@@ -638,4 +724,4 @@ def test_a_code_only_02_00_has_is_refused_saying_so():
     dossier = with_value(DOSSIER, ("trajecten", 0, "onderdelen", 0, "besluit", "code"), "BEST")
     with pytest.raises(InputError) as refused:
         persona_from_data(persona(dossier, CONTACT))
-    assert "02.00 takes it" not in refused.value.reason
+    assert "takes it" not in refused.value.reason

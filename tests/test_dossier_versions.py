@@ -255,6 +255,18 @@ def test_02_00_renders_its_own_fields_and_codes(server):
     two = post(server.url + DOSSIER["02.00"][1], dossier_verzoek("98630499724", "02.00")).dossier
     assert one.findtext("Contracten/Contract/Type") == "ICO13G"  # letter O
     assert two.findtext("Contracten/Contract/Type") == "IC013G"  # digit zero
+    # a code only 02.00's list has: 01.00 sends that contract without its Type
+    late = {
+        v: post(server.url + DOSSIER[v][1], dossier_verzoek("60650549503", v)).dossier
+        for v in VERSIONS
+    }
+    assert late["02.00"].findtext("Contracten/Contract/Type") == "IC07G22"
+    assert [e.tag for e in late["01.00"].find("Contracten/Contract")] == [
+        "DatumRegistratie",
+        "OnderdeelMO",
+        "OnderdeelNT2",
+        "OnderdeelLO",
+    ]
     assert two.findtext("Personalia/TelefoonNummers/TelefoonNummer") == "0470 00 00 01"
     assert two.findtext("Personalia/Emails/Email") == "said.daoud@voorbeeld.test"
     assert one.find("Personalia/TelefoonNummers") is None and one.find("Personalia/Emails") is None

@@ -691,7 +691,7 @@ def test_a_stored_persona_the_contract_now_refuses_is_served_and_said(tmp_path, 
     app.close()
     assert b"<Geboortedatum>3000-05-13</Geboortedatum>" in antwoord
     (message,) = [r.getMessage() for r in caplog.records if "80651338304" in r.getMessage()]
-    assert message.startswith("stored persona 80651338304 does not fit the KBI contract (01.00: ")
+    assert message.startswith("stored persona 80651338304 does not fit the KBI contract (02.00: ")
     assert "Geboortedatum" in message and "PUT /admin/personas/80651338304" in message
 
 

@@ -156,7 +156,7 @@ class Attest:
     """A BehaaldeAttesten/Document of Soort ATTEST."""
 
     datum_aanmaak: date
-    type: str | None = None  # AI023 | AEVC05, as 01.00 has them (02.00 writes AI023G)
+    type: str | None = None  # AI023, AEVC05, ... (either version's spelling: AI023 or AI023G)
     id: str | None = None
     datum_ondertekening: date | None = None  # signed, after it was made
     aangemaakt_door: KbiVestiging | None = None
@@ -204,7 +204,7 @@ class Opschorting:
 @dataclass(frozen=True)
 class Contract:
     datum_registratie: date
-    type: str | None = None  # IC07G .. ICO13G, as 01.00 has them (02.00 writes IC013G)
+    type: str | None = None  # IC07G .. IC11G22 (either version's spelling: ICO13G or IC013G)
     onderdeel_mo: bool = False
     onderdeel_nt2: bool = False
     onderdeel_lo: bool = False

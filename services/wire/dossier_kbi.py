@@ -84,9 +84,37 @@ CONTRACTS = (V01, V01_SERVICE, V02, V02_SERVICE)
 
 GESLACHT = {1: "Mannelijk", 2: "Vrouwelijk"}
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-# Codes the persona files write in their 01.00 form and 02.00 spells otherwise.
-DOCUMENTTYPE_02 = {"AI023": "AI023G"}
-CONTRACTTYPE_02 = {"ICO13G": "IC013G"}  # letter O in 01.00, digit zero in 02.00
+# Codes 02.00 spells otherwise (01.00's spelling: 02.00's; ICO13G has a letter O, IC013G a
+# digit zero). A persona file may write either: each version's reply has its own.
+SPELLING_02 = {"AI023": "AI023G", "ICO13G": "IC013G"}
+SPELLING_01 = {v2: v1 for v1, v2 in SPELLING_02.items()}
+# Codes only 02.00's lists have, by the XSD type of the element (the lists of our XSDs of the
+# two versions differ by these alone: tests/test_contract_bounds.py). The element is optional
+# in 01.00, whose reply leaves it out: what the platform's 01.00 sends for, say, a contract of
+# type IC07G22 is not published; a reply without the element is valid and claims nothing.
+ONLY_02 = {
+    "AddendumTypeEnumType": frozenset({"AICF15GUB"}),
+    "ContractTypeEnumType": frozenset(
+        {"IC07GUB", "IC09GUB", "IC11GUB", "IC07G22", "IC09G22", "IC11G22"}
+    ),
+    "DocumentTypeEnumType": frozenset({"AI023GUB", "MMATTEST", "BRD01UB", "AI023G22", "INS0722"}),
+    "TrajectOnderdeelTypeEnumType": frozenset({"TO_OB_PT"}),
+    "TrajectOnderdeelStatusCodeEnumType": frozenset(
+        {"TO_STA_07", "TO_STA_32", "TO_STA_33", "TO_STA_98"}
+    ),
+    "TrajectOnderdeelBesluitCodeEnumType": frozenset({"GESLAAGD", "NIET_GESLAAGD"}),
+}
+
+
+def _spelled(code: str | None, enum_type: str, v2: bool) -> str | None:
+    """``code`` as version 02.00 (``v2``) or 01.00 writes it in an element of XSD type
+    ``enum_type``; None (the element left out) for a code 01.00 has not."""
+    if code is None:
+        return None
+    if v2:
+        return SPELLING_02.get(code, code)
+    code = SPELLING_01.get(code, code)
+    return None if code in ONLY_02[enum_type] else code
 
 
 def build_kbi_dossier(
@@ -115,11 +143,7 @@ def build_kbi_dossier(
         for attest in dossier.attesten:
             element = sub(container, "Document")
             sub(element, "Soort", "ATTEST")
-            sub(
-                element,
-                "Type",
-                DOCUMENTTYPE_02.get(attest.type, attest.type) if v2 else attest.type,
-            )
+            sub(element, "Type", _spelled(attest.type, "DocumentTypeEnumType", v2))
             sub(element, "Id", attest.id)
             sub(element, "DatumAanmaak", _datum(attest.datum_aanmaak))
             sub(element, "DatumOndertekening", _datum(attest.datum_ondertekening))
@@ -127,12 +151,13 @@ def build_kbi_dossier(
     if dossier.contracten:
         container = sub(root, "Contracten")
         for contract in dossier.contracten:
-            type_ = CONTRACTTYPE_02.get(contract.type, contract.type) if v2 else contract.type
+            type_ = _spelled(contract.type, "ContractTypeEnumType", v2)
             element = _contractdeel(container, "Contract", contract, type_)
             if contract.addenda:
                 addenda = sub(element, "Addenda")
                 for addendum in contract.addenda:
-                    _contractdeel(addenda, "Addendum", addendum, addendum.type)
+                    type_ = _spelled(addendum.type, "AddendumTypeEnumType", v2)
+                    _contractdeel(addenda, "Addendum", addendum, type_)
             _uitstellen(element, "Opschortingen", "Opschorting", contract.opschortingen)
     _uitstellen(
         root,
@@ -330,20 +355,20 @@ def contract_error(
     never sends (a misspelt contract type, say) stops start-up instead of reaching a
     consumer.
     """
-    for contract in (V01, V02):
+    # 02.00 first: the current version, whose lists hold every code a persona may write (a
+    # misspelt code is told 02.00's list, not 01.00's shorter one)
+    for contract in (V02, V01):
         problem = xsd_error(contract.xsd, control_reply(contract, dossier, contact))
         if problem is not None:
             path = "/".join(part.split("[", 1)[0] for part in (problem.path or "").split("/"))
             path = path.split("/Inhoud/", 1)[-1]
             reason = problem.message
             if contract is V02:
-                # 01.00 took it (a test without 02.00's Status, say), unless only 02.00 has
+                # 01.00 takes it (a test without 02.00's Status, say), unless only 02.00 has
                 # the element (an NT2 course's Tarief, say)
-                if control_reply(V01, dossier, contact).find(f".//Inhoud/{path}") is not None:
+                v01 = control_reply(V01, dossier, contact)
+                if v01.find(f".//Inhoud/{path}") is not None and xsd_error(V01.xsd, v01) is None:
                     reason += " (01.00 takes it, 02.00 does not: a persona must fit both versions)"
-            elif xsd_error(V02.xsd, control_reply(V02, dossier, contact)) is None:
-                # a 02.00 code (GESLAAGD, say): the persona is answered in both versions
-                reason += " (02.00 takes it, 01.00 does not: a persona must fit both versions)"
             return f"{contract.major_version}: {path}", reason
     return None
 
@@ -463,9 +488,11 @@ def _trajectdeel(
     parent: etree._Element, naam: str, part: Traject | TrajectOnderdeel, v2: bool
 ) -> etree._Element:
     """A Traject or TrajectOnderdeel: Type, Periode, (a Traject's Beheerder), Status and
-    Besluit."""
+    Besluit (a part's codes as its version has them)."""
     element = sub(parent, naam)
-    sub(element, "Type", part.type)
+    onderdeel = isinstance(part, TrajectOnderdeel)
+    type_ = _spelled(part.type, "TrajectOnderdeelTypeEnumType", v2) if onderdeel else part.type
+    sub(element, "Type", type_)
     _periode(element, "Periode", part.periode)
     beheerder = part.beheerder if isinstance(part, Traject) else None
     if beheerder is not None:
@@ -479,7 +506,10 @@ def _trajectdeel(
     _status(element, part.status, v2)
     if part.besluit is not None:
         besluit = sub(element, "Besluit")
-        sub(besluit, "Code", part.besluit.code)
+        code = part.besluit.code
+        if onderdeel:
+            code = _spelled(code, "TrajectOnderdeelBesluitCodeEnumType", v2)
+        sub(besluit, "Code", code)
         _code(besluit, "Reden", part.besluit.reden)
         sub(besluit, "DatumToekenning", _datum(part.besluit.datum_toekenning))
     return element
@@ -817,7 +847,10 @@ def _periode(parent: etree._Element, naam: str, periode: Periode) -> None:
 def _status(parent: etree._Element, status: Status | None, v2: bool) -> None:
     if status is not None:
         element = sub(parent, "Status")
-        sub(element, "Code", status.code)
+        code = status.code
+        if isinstance(status, TrajectOnderdeelStatus):
+            code = _spelled(code, "TrajectOnderdeelStatusCodeEnumType", v2)
+        sub(element, "Code", code)
         _periode(element, "Periode", Periode(status.begin, status.einde))
         if isinstance(status, TrajectOnderdeelStatus):
             sub(element, "DatumOnbepaaldTot", _datum(status.onbepaald_tot))
