@@ -173,6 +173,19 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
             ": SOAP 1.2 wordt niet ondersteund",
         ),
         (
+            PATH_DOSSIER_02,
+            dossier_verzoek("98630499724", versie="02.00").replace(
+                b"<soapenv:Body>",
+                b'<soapenv:Header><Spoor soapenv:mustUnderstand="1"/></soapenv:Header>'
+                b"<soapenv:Body>",
+            ),
+            "500 Internal Server Error",
+            "GeefDossierKBI",
+            "SOAP_FAULT MustUnderstand",
+            'Header-element Spoor heeft mustUnderstand="1" en wordt hier niet verwerkt (alleen'
+            " wsse:Security van WS-Security): laat het weg of zet mustUnderstand op 0",
+        ),
+        (
             PATH_ADVIES,
             b" ",
             "400 Bad Request",
@@ -181,7 +194,7 @@ def test_a_body_read_once_is_what_the_journal_keeps(app):
             "Het verzoek is leeg: verwacht een SOAP 1.1 Envelope",
         ),
     ],
-    ids=["not-xml", "soap-1.2", "empty"],
+    ids=["not-xml", "soap-1.2", "must-understand", "empty"],
 )
 def test_a_request_no_service_reads_is_noted_with_its_fault(
     app, path, body, status, operation, resultaat, reden

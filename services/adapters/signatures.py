@@ -21,9 +21,8 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from magda_kbi.wire.xml import NS_SOAP11
+from magda_kbi.wire.xml import NS_SOAP11, NS_WSSE
 
-NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 NS_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
 WSU_ID = f"{{{NS_WSU}}}Id"

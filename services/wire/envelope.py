@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from magda_kbi.wire.xml import NS_SOAP11, safe_parser
+from magda_kbi.wire.xml import NS_SOAP11, NS_WSSE, safe_parser
 
 PREFIX = "soap11env"  # spyne's prefix for the SOAP 1.1 envelope namespace
 NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -28,6 +28,14 @@ class EnvelopeRefusal(NamedTuple):
 NO_BODY = EnvelopeRefusal("Client", "Verwacht een SOAP 1.1 Envelope met een Body")
 # Never read (no entities, no DTD loading), and refused: nothing MAGDA sends has one.
 DTD = EnvelopeRefusal("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in een verzoek")
+# The Header entries the services process: WS-Security's, which a signing consumer sends
+# (checked with serve --verify-signatures). SOAP 1.1 (4.2.3, 4.4.1): an entry marked
+# mustUnderstand that the receiver does not process gets a MustUnderstand Fault: a stack that
+# passed it over (spyne did) let a consumer's mistake through to the platform.
+UNDERSTOOD = frozenset({f"{{{NS_WSSE}}}Security"})
+MUST_UNDERSTAND = f"{{{NS_SOAP11}}}mustUnderstand"
+ACTOR = f"{{{NS_SOAP11}}}actor"
+ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
 
 
 def read_envelope(
@@ -61,6 +69,9 @@ def read_envelope(
         else:
             text += f", niet namespace {(name.namespace or '')[:200]!r}"
         return EnvelopeRefusal("VersionMismatch", text)
+    header = envelope.find(f"{{{NS_SOAP11}}}Header")
+    if header is not None and (refusal := _not_understood(header)) is not None:
+        return refusal
     operations = envelope.findall(f"{{{NS_SOAP11}}}Body/*")
     if not operations:
         return NO_BODY
@@ -72,6 +83,36 @@ def read_envelope(
             f"De Body bevat {len(operations)} elementen ({names}{more}): één verzoek per bericht",
         )
     return envelope, operations[0]
+
+
+def _not_understood(header: etree._Element) -> EnvelopeRefusal | None:
+    """A Header entry for this receiver (no ``actor``, or SOAP's "next") that must be
+    understood and is not; or a ``mustUnderstand`` that is neither 0 nor 1."""
+    for entry in header:  # elements only: the safe parser drops comments and PIs
+        value = entry.get(MUST_UNDERSTAND)
+        if value is None:
+            continue
+        name = etree.QName(entry)
+        shown = name.localname[:100]
+        if name.namespace:
+            shown = f"{{{name.namespace[:200]}}}{shown}"
+        value = value.strip()
+        # SOAP 1.1 has 0 and 1; true and false are what many stacks write and read as such
+        if value not in ("0", "1", "true", "false"):
+            return EnvelopeRefusal(
+                "Client",
+                f"Header-element {shown}: mustUnderstand moet 0 of 1 zijn, niet {value[:50]!r}",
+            )
+        actor = entry.get(ACTOR)
+        for_us = actor is None or actor.strip() == ACTOR_NEXT
+        if value in ("1", "true") and for_us and entry.tag not in UNDERSTOOD:
+            return EnvelopeRefusal(
+                "MustUnderstand",
+                f'Header-element {shown} heeft mustUnderstand="{value}" en wordt hier niet'
+                " verwerkt (alleen wsse:Security van WS-Security): laat het weg of zet"
+                " mustUnderstand op 0",
+            )
+    return None
 
 
 # libxml2's words for the mistakes a hand-written or cut-off request makes, in Dutch as the

@@ -15,6 +15,8 @@ from pathlib import Path
 from lxml import etree
 
 NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+# WS-Security's header (a signed request's wsse:Security)
+NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
 def safe_parser(encoding: str | None = None) -> etree.XMLParser:
