@@ -22,6 +22,7 @@ from .soap import (
     PATH_DOSSIER,
     PATH_GENERIC,
     advies_verzoek,
+    both_paths,
     dossier_inhoud,
     dossier_verzoek,
     post,
@@ -588,6 +589,23 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
     antwoord = b"".join(emulator(environ, lambda s, h, e=None: status.append(s)))
     assert status == ["200 OK"]
     assert b"<INSZ>98630499724</INSZ>" in antwoord and b"<KBIDossier>" in antwoord
+
+
+@pytest.mark.parametrize("app", both_paths(), ids=["direct", "spyne"])
+def test_any_soapaction_or_none_is_taken(app):
+    """The body decides, not the SOAPAction header: the real WSDLs' values are not published,
+    and one checked against our guess would refuse a client built from them."""
+    from .soap import wsgi_environ
+
+    status: list[str] = []
+    for action in (None, '""', '"Elders"', "GeefAutomatischAdvies"):
+        environ = wsgi_environ(PATH_DOSSIER, GOOD)
+        if action is not None:
+            environ["HTTP_SOAPACTION"] = action
+        status.clear()
+        antwoord = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+        assert status == ["200 OK"], action
+        assert b"<INSZ>98630499724</INSZ>" in antwoord and b"<KBIDossier>" in antwoord
 
 
 @pytest.mark.parametrize(
