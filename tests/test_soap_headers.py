@@ -114,3 +114,14 @@ def test_over_http_a_request_of_a_known_shape_with_such_an_entry_is_refused(serv
     reply = post(url, with_header(request, entry))
     assert reply.status == 500 and fault(reply)[0] == "soap11env:MustUnderstand"
     assert answered(post(url, request))
+
+
+@pytest.mark.parametrize("app", both_paths(), ids=["direct", "spyne"])
+def test_a_header_after_the_body_is_not_passed_over(app):
+    """SOAP 1.1 puts the Header first; one written after the Body is read all the same."""
+    request = REQUESTS[PATH_DOSSIER].replace(
+        b"</soapenv:Body>",
+        b'</soapenv:Body><soapenv:Header><Spoor soapenv:mustUnderstand="1"/></soapenv:Header>',
+    )
+    reply = in_process(app, PATH_DOSSIER, request)
+    assert fault(reply)[0] == "soap11env:MustUnderstand"

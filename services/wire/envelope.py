@@ -33,6 +33,7 @@ DTD = EnvelopeRefusal("Client.DTD", "Een DTD (<!DOCTYPE>) is niet toegelaten in 
 # mustUnderstand that the receiver does not process gets a MustUnderstand Fault: a stack that
 # passed it over (spyne did) let a consumer's mistake through to the platform.
 UNDERSTOOD = frozenset({f"{{{NS_WSSE}}}Security"})
+HEADER = f"{{{NS_SOAP11}}}Header"
 MUST_UNDERSTAND = f"{{{NS_SOAP11}}}mustUnderstand"
 ACTOR = f"{{{NS_SOAP11}}}actor"
 ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
@@ -69,9 +70,9 @@ def read_envelope(
         else:
             text += f", niet namespace {(name.namespace or '')[:200]!r}"
         return EnvelopeRefusal("VersionMismatch", text)
-    header = envelope.find(f"{{{NS_SOAP11}}}Header")
-    if header is not None and (refusal := _not_understood(header)) is not None:
-        return refusal
+    for child in envelope:  # Header and Body (0.7 us a request; a find() for Header 2.3)
+        if child.tag == HEADER and (refusal := _not_understood(child)) is not None:
+            return refusal
     operations = envelope.findall(f"{{{NS_SOAP11}}}Body/*")
     if not operations:
         return NO_BODY
