@@ -27,6 +27,7 @@ from .soap import (
     dossier_verzoek,
     post,
     verzoek,
+    wsgi_environ,
 )
 
 GOOD = dossier_verzoek("98630499724")
@@ -580,8 +581,6 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
     "Method Not Allowed" to a POST, whose Allow header then named POST."""
     from magda_kbi.adapters.app import Settings, make_emulator
 
-    from .soap import wsgi_environ
-
     environ = wsgi_environ(PATH_DOSSIER, GOOD)
     del environ["CONTENT_TYPE"]
     status = []
@@ -595,8 +594,6 @@ def test_a_post_without_content_type_is_answered_as_any_other(direct):
 def test_any_soapaction_or_none_is_taken(app):
     """The body decides, not the SOAPAction header: the real WSDLs' values are not published,
     and one checked against our guess would refuse a client built from them."""
-    from .soap import wsgi_environ
-
     status: list[str] = []
     for action in (None, '""', '"Elders"', "GeefAutomatischAdvies"):
         environ = wsgi_environ(PATH_DOSSIER, GOOD)
@@ -710,8 +707,6 @@ def test_a_content_length_of_other_digits_is_refused():
     """werkzeug's server hands the header on as read (its byte 0xB2 as '²', a digit to
     str.isdigit, not to int()): it was a ValueError out of the application."""
     from magda_kbi.adapters.app import Settings, make_emulator
-
-    from .soap import wsgi_environ
 
     environ = wsgi_environ(PATH_DOSSIER, GOOD)
     environ["CONTENT_LENGTH"] = "\xb2"
